@@ -1,0 +1,36 @@
+"""Who am I: the signed-in user's identity and role."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from ketacare.clinics.selectors import active_membership
+
+router = Router(tags=["accounts"])
+
+
+class MeOut(Schema):
+    public_id: uuid.UUID
+    email: str
+    full_name: str
+    role: str
+    clinic_public_id: uuid.UUID | None
+    patient_public_id: uuid.UUID | None
+
+
+@router.get("/me", response=MeOut, summary="The signed-in user")
+def me(request: HttpRequest) -> dict[str, object]:
+    user = request.user
+    membership = active_membership(request)
+    patient = getattr(user, "patient", None)
+    return {
+        "public_id": user.public_id,  # type: ignore[union-attr]
+        "email": user.email,  # type: ignore[union-attr]
+        "full_name": user.full_name,  # type: ignore[union-attr]
+        "role": "patient" if patient else (membership.role if membership else "user"),
+        "clinic_public_id": membership.clinic.public_id if membership else (patient.clinic.public_id if patient else None),
+        "patient_public_id": patient.public_id if patient else None,
+    }

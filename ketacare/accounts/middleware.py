@@ -1,0 +1,63 @@
+"""Session lifetime (idle and absolute) and the staff second-factor gate."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+SESSION_STARTED_KEY = "ketacare_started_at"
+SESSION_SEEN_KEY = "ketacare_last_seen_at"
+
+
+def is_staff_user(user: object) -> bool:
+    """True for an authenticated user who is not a patient (staff must pass MFA)."""
+    return bool(getattr(user, "is_authenticated", False)) and not hasattr(user, "patient")
+
+
+class SessionLifetimeMiddleware:
+    """End sessions after 15 min idle (staff), 30 min idle (patients), or 12 h in all (security.md #8)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now_s = time.time()
+            started = request.session.get(SESSION_STARTED_KEY, now_s)
+            seen = request.session.get(SESSION_SEEN_KEY, now_s)
+            idle_limit = (
+                settings.SESSION_IDLE_TIMEOUT_STAFF_S
+                if is_staff_user(request.user)
+                else settings.SESSION_IDLE_TIMEOUT_PATIENT_S
+            )
+            if now_s - seen > idle_limit or now_s - started > settings.SESSION_ABSOLUTE_LIFETIME_S:
+                logout(request)  # flushes the server-side session
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": "Session expired"}, status=401)
+                return redirect(f"{reverse('accounts:login')}?expired=1")
+            request.session[SESSION_STARTED_KEY] = started
+            request.session[SESSION_SEEN_KEY] = now_s
+        return self.get_response(request)
+
+
+class StaffMFARequiredMiddleware:
+    """Clinicians and admins must pass TOTP before any page other than login, MFA and logout."""
+
+    EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if is_staff_user(user) and not user.is_verified() and not request.path.startswith(self.EXEMPT_PREFIXES):  # type: ignore[union-attr]
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": "Second factor required"}, status=401)
+            return redirect("accounts:mfa")
+        return self.get_response(request)

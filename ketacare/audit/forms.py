@@ -1,0 +1,21 @@
+"""The audit report's filter form."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class AuditFilterForm(forms.Form):
+    """Filter by patient, user and date range (dates in the clinic's zone, inclusive)."""
+
+    patient = forms.UUIDField(required=False, label="Patient id")
+    user = forms.EmailField(required=False, label="User e-mail")
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("date_from must be on or before date_to")
+        return data

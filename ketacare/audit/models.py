@@ -1,0 +1,80 @@
+"""The append-only, hash-chained access-event log (security.md #6 and #7)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.db import models
+
+
+class AccessEvent(models.Model):
+    """One access to patient data or one login attempt; never updated, never deleted."""
+
+    class Action(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Write"
+        EXPORT = "export", "Export"
+        LOGIN = "login", "Login"
+        LOGOUT = "logout", "Logout"
+        MFA = "mfa", "Second factor"
+
+    class Outcome(models.TextChoices):
+        GRANTED = "granted", "Granted"
+        DENIED = "denied", "Denied"
+        SUCCESS = "success", "Success"
+        FAILURE = "failure", "Failure"
+
+    occurred_at = models.DateTimeField(db_index=True)
+    # Plain values, not foreign keys: the log outlives the rows it describes and must not
+    # block their deactivation; ids are public ids (UUIDs) or the attempted login e-mail.
+    user_public_id = models.CharField(max_length=64, blank=True)
+    user_email = models.CharField(max_length=254, blank=True)
+    role = models.CharField(max_length=40, blank=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    patient_public_id = models.CharField(max_length=64, blank=True)
+    clinic_public_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.CharField(max_length=45, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    method = models.CharField(max_length=10, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # Audit report filtered by clinic, newest first.
+            models.Index(fields=["clinic_public_id", "-occurred_at"], name="audit_clinic_time_idx"),
+            # Audit report filtered by patient.
+            models.Index(fields=["patient_public_id", "-occurred_at"], name="audit_patient_time_idx"),
+            # The route-list test and "who did what": one request's rows.
+            models.Index(fields=["request_id"], name="audit_request_idx"),
+        ]
+
+    CHAINED_FIELDS = (
+        "occurred_at",
+        "user_public_id",
+        "user_email",
+        "role",
+        "action",
+        "outcome",
+        "object_type",
+        "object_id",
+        "patient_public_id",
+        "clinic_public_id",
+        "ip_address",
+        "request_id",
+        "method",
+        "path",
+    )
+
+    def compute_hash(self) -> str:
+        """Return sha256 over the previous row's hash and this row's fields, in a fixed order."""
+        payload = {name: getattr(self, name) for name in self.CHAINED_FIELDS}
+        payload["occurred_at"] = self.occurred_at.isoformat()
+        body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256((self.prev_hash + body).encode()).hexdigest()

@@ -1,0 +1,84 @@
+"""Writes to the audit log: one hash-chained row per access (security.md #6, #7)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ketacare.audit import context
+from ketacare.audit.models import AccessEvent
+
+if TYPE_CHECKING:
+    from ketacare.clinics.models import Clinic
+    from ketacare.patients.models import Patient
+
+GENESIS_HASH = "0" * 64
+# Any constant: serialises writers of the chain on PostgreSQL (SQLite's IMMEDIATE
+# transactions already serialise all writers).
+_PG_CHAIN_LOCK_KEY = 5_172_026
+
+
+def role_of(user: Any, clinic: Clinic | None) -> str:
+    """Return the user's role for the audit row: patient, a staff role at the clinic, or anonymous."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return "anonymous"
+    if hasattr(user, "patient"):
+        return "patient"
+    memberships = user.memberships.filter(is_active=True)
+    if clinic is not None:
+        memberships = memberships.filter(clinic=clinic)
+    roles = sorted({m.role for m in memberships})
+    return ",".join(roles) or "user"
+
+
+def record_access_event(
+    *,
+    action: str,
+    outcome: str,
+    user: Any = None,
+    patient: Patient | None = None,
+    clinic: Clinic | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    login_email: str = "",
+) -> AccessEvent | None:
+    """Append one row to the audit chain; a repeat of the same access in one request is not re-logged."""
+    ctx = context.current.get()
+    if clinic is None and patient is not None:
+        clinic = patient.clinic
+    patient_id = str(patient.public_id) if patient is not None else ""
+    if ctx is not None:
+        key = (action, patient_id, f"{object_type}:{object_id}:{outcome}")
+        if key in ctx.logged:
+            return None
+        ctx.logged.add(key)
+        if user is None and ctx.request is not None:
+            user = ctx.request.user
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_CHAIN_LOCK_KEY])
+        last = AccessEvent.objects.order_by("-id").values_list("row_hash", flat=True).first()
+        event = AccessEvent(
+            occurred_at=timezone.now(),
+            user_public_id=str(user.public_id) if authenticated else "",
+            user_email=user.email if authenticated else login_email[:254],
+            role=role_of(user, clinic),
+            action=action,
+            outcome=outcome,
+            object_type=object_type,
+            object_id=object_id,
+            patient_public_id=patient_id,
+            clinic_public_id=str(clinic.public_id) if clinic is not None else "",
+            ip_address=ctx.ip_address if ctx else "",
+            request_id=ctx.request_id if ctx else "",
+            method=ctx.method if ctx else "",
+            path=ctx.path[:300] if ctx else "",
+            prev_hash=last or GENESIS_HASH,
+        )
+        event.row_hash = event.compute_hash()
+        event.save(force_insert=True)
+    return event

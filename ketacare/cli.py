@@ -1,0 +1,36 @@
+"""The `ketacare` command line: clinical core tools, PK simulation and demo data.
+
+Every command takes `--json` where it prints results; bad input exits with
+status 2 and one line naming the problem (docs/cli.md documents each field).
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="ketacare",
+    help="KetaCare command line: clinical knowledge, scoring, triage, planning, PK and demo data.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _register_subcommands() -> None:
+    # Imported lazily so `ketacare --help` stays fast and a missing optional
+    # part cannot break the others.
+    from ketacare import cli_clinical, cli_django, cli_pk
+
+    cli_clinical.register(app)
+    cli_pk.register(app)
+    cli_django.register(app)
+
+
+def main() -> None:
+    """Entry point of the `ketacare` console script."""
+    _register_subcommands()
+    app()
+
+
+if __name__ == "__main__":
+    main()

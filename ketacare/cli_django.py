@@ -1,0 +1,66 @@
+"""Commands that need Django: demo data and the audit-chain check."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import typer
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketacare.settings")
+    import django
+
+    django.setup()
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the Django-backed commands to the main app."""
+
+    @app.command("demo-data")
+    def demo_data(
+        seed: int = typer.Option(2026, help="random seed; the same seed gives the same data"),
+        patients: int = typer.Option(36, "--patients", min=1, max=200_000, help="patients per clinic"),
+        as_json: bool = typer.Option(False, "--json", help="print the demo logins as JSON"),
+        migrate: bool = typer.Option(True, help="apply database migrations first"),
+    ) -> None:
+        """Seed two demo clinics with staff of every role and synthetic patients (idempotent)."""
+        _setup_django()
+        from django.core.management import call_command
+        from tqdm import tqdm
+
+        from ketacare.lib.demo_data import seed_demo
+
+        if migrate:
+            call_command("migrate", verbosity=0)
+
+        def progress(items: Iterable[Any], label: str) -> Iterable[Any]:
+            return tqdm(items, desc=label, unit="row", disable=as_json, leave=False)
+
+        logins = seed_demo(seed=seed, patients_per_clinic=patients, progress=progress)
+        if as_json:
+            typer.echo(json.dumps([{"role": r, "email": e, "password": p} for r, e, p in logins], indent=2))
+            return
+        typer.echo("Demo logins (password for all: " + logins[0][2] + "):")
+        for role, email, _ in logins:
+            typer.echo(f"  {email:40s} {role}")
+        typer.echo("Staff confirm with a six-digit code; in demo mode the login page shows it.")
+
+    @app.command("audit-verify")
+    def audit_verify(as_json: bool = typer.Option(False, "--json")) -> None:
+        """Walk the audit hash chain; exit 1 naming the first row that was altered."""
+        _setup_django()
+        from ketacare.audit.selectors import verify_chain
+
+        report = verify_chain()
+        if as_json:
+            typer.echo(json.dumps({"ok": report.ok, "rows_checked": report.rows_checked, "first_bad_id": report.first_bad_id, "problem": report.problem}))
+        elif report.ok:
+            typer.echo(f"audit chain intact: {report.rows_checked} rows checked")
+        else:
+            typer.echo(f"audit chain BROKEN: {report.problem}", err=True)
+        if not report.ok:
+            raise typer.Exit(1)

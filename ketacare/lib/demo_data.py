@@ -1,0 +1,173 @@
+"""Deterministic synthetic demo data: clinics, staff of every role and patients at every stage.
+
+Idempotent: running it again finds the demo clinics and people by their fixed e-mails and
+record numbers and only adds what is missing. Apps extend it with a `demo.py` module that
+defines `seed_app(ctx: DemoContext) -> None` (called in INSTALLED_APPS order).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+
+DEMO_PASSWORD = "ketacare-demo-2026"  # demo only; printed by `make demo`
+DEMO_DOMAIN = "demo.ketacare.org"
+
+FIRST_NAMES = [
+    "Ava", "Ben", "Chloé", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jamal", "Kira", "Luis",
+    "Maya", "Noah", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Victor", "Wen", "Ximena",
+    "Yusuf", "Zoe", "Aaron", "Bea", "Carlos", "Dana", "Emeka", "Fiona", "Gabriel", "Hana", "Ivan", "June",
+]
+LAST_NAMES = [
+    "Abbott", "Bauer", "Chen", "Diaz", "Eriksen", "Fischer", "García", "Hughes", "Ivanova", "Johnson",
+    "Kowalski", "Lee", "Moreau", "Nakamura", "Okafor", "Patel", "Quint", "Rossi", "Smith", "Tanaka",
+    "Umar", "Vega", "Williams", "Xu", "Young", "Zimmerman", "O'Brien", "Nguyen", "Haddad", "Kim",
+]
+
+CLINICS = [
+    {"key": "a", "name": "Harbor Ketamine Clinic", "time_zone": "America/New_York", "phone": "+1 617 555 0100"},
+    {"key": "b", "name": "Cascade Mood Center", "time_zone": "America/Los_Angeles", "phone": "+1 503 555 0199"},
+]
+STAFF = [
+    # (email local part, name, {clinic key: role})
+    ("admin", "Alex Admin", {"a": "clinic_admin"}),
+    ("prescriber", "Dr. Priya Prescriber", {"a": "prescriber"}),
+    ("nurse", "Nick Nurse", {"a": "nurse"}),
+    ("admin-b", "Bea Admin", {"b": "clinic_admin"}),
+    ("prescriber-b", "Dr. Ben Prescriber", {"b": "prescriber"}),
+    ("nurse-b", "Nora Nurse", {"b": "nurse"}),
+    ("float", "Fran Float (both clinics)", {"a": "nurse", "b": "prescriber"}),
+]
+# Stage mix of a typical clinic's panel (illustrative synthetic data, not a clinical fact).
+STAGE_WEIGHTS = [("screening", 10), ("induction", 25), ("maintenance", 40), ("completed", 15), ("discontinued", 10)]
+LOGIN_PATIENTS_PER_CLINIC = 3
+
+
+@dataclass
+class DemoContext:
+    """What app seeders get: the rng, the clinics, their staff and patients, and `now`."""
+
+    rng: random.Random
+    now: dt.datetime
+    clinics: dict[str, Any]
+    staff: dict[str, Any]
+    patients_by_clinic: dict[str, list[Any]]
+    progress: Callable[[Iterable[Any], str], Iterable[Any]]
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _noop_progress(items: Iterable[Any], label: str) -> Iterable[Any]:
+    return items
+
+
+def seed_demo(
+    *,
+    seed: int = 2026,
+    patients_per_clinic: int = 36,
+    now: dt.datetime | None = None,
+    progress: Callable[[Iterable[Any], str], Iterable[Any]] = _noop_progress,
+) -> list[tuple[str, str, str]]:
+    """Seed the demo clinics and return the demo logins as (role, e-mail, password)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from ketacare.accounts.models import User
+    from ketacare.clinics.models import Clinic, StaffMembership
+
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
+    now = now or timezone.now()
+    logins: list[tuple[str, str, str]] = []
+    with transaction.atomic():
+        clinics: dict[str, Clinic] = {}
+        for spec in CLINICS:
+            clinic, _ = Clinic.objects.get_or_create(
+                name=spec["name"], defaults={"time_zone": spec["time_zone"], "phone": spec["phone"]}
+            )
+            clinics[spec["key"]] = clinic
+        staff: dict[str, User] = {}
+        for local, name, roles in STAFF:
+            email = f"{local}@{DEMO_DOMAIN}"
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User.objects.create_user(email, DEMO_PASSWORD, full_name=name)
+            for key, role in roles.items():
+                StaffMembership.objects.get_or_create(user=user, clinic=clinics[key], defaults={"role": role})
+            if not TOTPDevice.objects.filter(user=user).exists():
+                TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+            staff[local] = user
+            logins.append(("/".join(f"{r} at clinic {k.upper()}" for k, r in roles.items()), email, DEMO_PASSWORD))
+        patients_by_clinic = {
+            key: _seed_patients(rng, clinic, key, patients_per_clinic, staff, logins, progress)
+            for key, clinic in clinics.items()
+        }
+    ctx = DemoContext(rng, now, clinics, staff, patients_by_clinic, progress, logins)
+    for app_config in apps.get_app_configs():
+        if not app_config.name.startswith("ketacare."):
+            continue
+        try:
+            module = importlib.import_module(f"{app_config.name}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{app_config.name}.demo":
+                raise
+            continue
+        with transaction.atomic():
+            module.seed_app(ctx)
+    return logins
+
+
+def _seed_patients(
+    rng: random.Random,
+    clinic: Any,
+    key: str,
+    count: int,
+    staff: dict[str, Any],
+    logins: list[tuple[str, str, str]],
+    progress: Callable[[Iterable[Any], str], Iterable[Any]],
+) -> list[Any]:
+    from ketacare.accounts.models import User
+    from ketacare.patients.models import Patient
+
+    existing = set(Patient.objects.filter(clinic=clinic).values_list("medical_record_number", flat=True))
+    clinicians = [u for local, u in staff.items() if local.startswith("prescriber") and (key == "b") == local.endswith("-b")]
+    stages, weights = zip(*STAGE_WEIGHTS, strict=True)
+    batch: list[Patient] = []
+    for number in progress(range(1, count + 1), f"patients at clinic {key.upper()}"):
+        # Draw every random value even for existing rows, so the sequence stays deterministic.
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        dob = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 52))
+        stage = rng.choices(stages, weights)[0]
+        mrn = f"{key.upper()}-{number:06d}"
+        if mrn in existing:
+            continue
+        patient = Patient(
+            clinic=clinic,
+            full_name=f"{first} {last}",
+            date_of_birth=dob,
+            medical_record_number=mrn,
+            time_zone=clinic.time_zone,
+            stage=stage if number > LOGIN_PATIENTS_PER_CLINIC else "induction",
+            primary_clinician=clinicians[0] if clinicians else None,
+        )
+        if number <= LOGIN_PATIENTS_PER_CLINIC:
+            email = f"patient{number}-{key}@{DEMO_DOMAIN}"
+            patient.user = User.objects.filter(email=email).first() or User.objects.create_user(
+                email, DEMO_PASSWORD, full_name=patient.full_name
+            )
+            patient.save()
+        else:
+            batch.append(patient)
+            if len(batch) >= 2000:
+                Patient.objects.bulk_create(batch)
+                batch = []
+    if batch:
+        Patient.objects.bulk_create(batch)
+    for number in range(1, LOGIN_PATIENTS_PER_CLINIC + 1):
+        logins.append((f"patient at clinic {key.upper()}", f"patient{number}-{key}@{DEMO_DOMAIN}", DEMO_PASSWORD))
+    return list(Patient.objects.filter(clinic=clinic).order_by("medical_record_number"))

@@ -1,0 +1,84 @@
+"""Reads of patient data; `access_patient` is the only door to a patient record."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.models import Clinic
+from ketacare.patients.models import Patient
+
+SORTABLE_FIELDS = {
+    # Allow-list for ?sort=: never pass a user string to order_by (security.md #15).
+    "name": "full_name",
+    "-name": "-full_name",
+    "dob": "date_of_birth",
+    "-dob": "-date_of_birth",
+    "stage": "stage",
+    "-stage": "-stage",
+    "created": "created_at",
+    "-created": "-created_at",
+}
+
+
+def _deny(user: Any, action: str, object_id: str) -> Http404:
+    record_access_event(user=user, action=action, outcome="denied", object_type="patient", object_id=object_id)
+    return Http404("No such patient")
+
+
+def staff_clinic_ids(user: Any) -> list[int]:
+    """Return the ids of clinics where the user holds an active staff membership."""
+    return list(user.memberships.filter(is_active=True).values_list("clinic_id", flat=True))
+
+
+def access_patient(user: Any, public_id: uuid.UUID | str, *, action: str = "read") -> Patient:
+    """Return the patient if this user may see them, else raise Http404; every outcome is audited."""
+    object_id = str(public_id)[:64]
+    if not getattr(user, "is_authenticated", False):
+        raise _deny(user, action, object_id)
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise _deny(user, action, object_id) from None
+    patient = Patient.objects.select_related("clinic").filter(public_id=key).first()
+    if patient is None:
+        raise _deny(user, action, object_id)
+    own_record = patient.user_id is not None and patient.user_id == user.pk
+    if hasattr(user, "patient") and not own_record:
+        # A patient reaches only themself, even if they were also staff somewhere.
+        raise _deny(user, action, object_id)
+    if not own_record and patient.clinic_id not in staff_clinic_ids(user):
+        raise _deny(user, action, object_id)
+    record_access_event(
+        user=user, action=action, outcome="granted", patient=patient, object_type="patient", object_id=object_id
+    )
+    return patient
+
+
+def access_clinic(user: Any, public_id: uuid.UUID | str) -> Clinic:
+    """Return a clinic where the user is active staff, else raise Http404."""
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise Http404("No such clinic") from None
+    clinic = Clinic.objects.filter(public_id=key, memberships__user=user, memberships__is_active=True).first()
+    if clinic is None:
+        raise Http404("No such clinic")
+    return clinic
+
+
+def list_clinic_patients(
+    *, user: Any, clinic: Clinic, query: str = "", sort: str = "name"
+) -> QuerySet[Patient]:
+    """Return the clinic's patients for a staff member of that clinic, searched and sorted (allow-list)."""
+    if clinic.pk not in staff_clinic_ids(user):
+        raise Http404("No such clinic")
+    patients = Patient.objects.filter(clinic=clinic).select_related("primary_clinician")
+    query = query.strip()
+    if query:
+        patients = patients.filter(Q(full_name__icontains=query) | Q(medical_record_number__iexact=query))
+    return patients.order_by(SORTABLE_FIELDS.get(sort, "full_name"), "id")

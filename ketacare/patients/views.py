@@ -1,0 +1,43 @@
+"""Staff patient list and patient page; the patient's own home page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.selectors import active_clinic
+from ketacare.lib.decorators import patient_required, staff_required
+from ketacare.patients.selectors import SORTABLE_FIELDS, access_patient, list_clinic_patients
+
+
+@staff_required
+def patient_list(request: HttpRequest) -> HttpResponse:
+    """The active clinic's patients: search by name or record number, sortable, paginated."""
+    clinic = active_clinic(request)
+    assert clinic is not None  # staff_required guarantees it
+    query = request.GET.get("q", "")[:100]
+    sort = request.GET.get("sort", "name")
+    if sort not in SORTABLE_FIELDS:
+        sort = "name"
+    patients = list_clinic_patients(user=request.user, clinic=clinic, query=query, sort=sort)
+    page = Paginator(patients, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    record_access_event(action="read", outcome="granted", clinic=clinic, object_type="patient_list")
+    template = "patients/_patient_table.html" if request.htmx else "patients/patient_list.html"  # type: ignore[attr-defined]
+    return render(request, template, {"page": page, "query": query, "sort": sort})
+
+
+@staff_required
+def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """The staff view of one patient (the shell later features fill in)."""
+    patient = access_patient(request.user, patient_id)
+    return render(request, "patients/patient_detail.html", {"patient": patient})
+
+
+@patient_required
+def patient_home(request: HttpRequest) -> HttpResponse:
+    """The patient's own home page."""
+    patient = access_patient(request.user, request.user.patient.public_id)  # type: ignore[union-attr]
+    return render(request, "patients/home.html", {"patient": patient, "clinic": patient.clinic})
