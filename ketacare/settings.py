@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "ketacare.audit.middleware.AuditContextMiddleware",
     "ketacare.accounts.middleware.SessionLifetimeMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "ketacare.lib.middleware.LoginRequiredMiddleware",
     "ketacare.accounts.middleware.StaffMFARequiredMiddleware",
     "ketacare.lib.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

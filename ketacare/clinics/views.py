@@ -8,10 +8,12 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from ketacare.clinics.selectors import ACTIVE_CLINIC_SESSION_KEY, staff_memberships
+from ketacare.lib.decorators import staff_required
 from ketacare.lib.http import safe_redirect_target
 
 
 @require_POST
+@staff_required
 def switch_clinic(request: HttpRequest) -> HttpResponse:
     """Make another of the user's clinics the active one; an unknown clinic changes nothing."""
     wanted = request.POST.get("clinic", "")

@@ -52,7 +52,7 @@ class Option:
     code: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Item:
     """One question with a stable id (``<instrument>.<name>``), its text and its allowed answers.
 
@@ -70,9 +70,9 @@ class Item:
     loinc: str | None = None
     required: bool = True
 
-    @property
+    @cached_property
     def allowed_values(self) -> tuple[int, ...]:
-        """The option values in their listed order."""
+        """The option values in their listed order (computed once: scoring checks it per answer)."""
         return tuple(option.value for option in self.options)
 
 

@@ -1,0 +1,72 @@
+# KetaCare — the front door. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+KETACARE_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+export KETACARE_TEST_DATABASE_URL
+DEMO_ENV := KETACARE_DEMO=true KETACARE_HTTPS=false
+# Test runs get their own data dir (secret key, static files) and in-memory SQLite.
+TEST_ENV := KETACARE_DATA_DIR=$(CURDIR)/var/test KETACARE_HTTPS=false KETACARE_PLAIN_STATIC=true
+
+.PHONY: help install demo test lint test-sqlite test-postgres ensure-chromium ensure-pango bench clean
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "KetaCare needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check "uv==0.13.9"
+	$(BIN)/uv sync --frozen --inexact --extra dev --quiet
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the locked dependencies
+
+demo: install ## Migrate, seed the demo clinics, print the logins and serve http://127.0.0.1:8000
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --verbosity 0
+	$(DEMO_ENV) $(BIN)/ketacare demo-data
+	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving KetaCare on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	$(DEMO_ENV) $(BIN)/gunicorn ketacare.wsgi:application --bind 127.0.0.1:8000 --workers 2 --threads 4 --access-logfile - --access-logformat '%(t)s "%(m)s %(U)s" %(s)s'
+
+lint: install ## ruff, mypy, import contract, migrations check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(TEST_ENV) $(BIN)/mypy ketacare
+	$(BIN)/lint-imports
+	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run --verbosity 1
+
+ensure-chromium: ## Browser tests need Debian's chromium; installed with apt in CI when root
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$CI" = "true" ] && [ "$$(id -u)" = "0" ]; then \
+	  echo "Installing Debian chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	elif [ "$$CI" = "true" ]; then echo "ERROR: CI=true needs /usr/bin/chromium (apt-get install chromium as root)"; exit 1; \
+	else echo "NOTE: /usr/bin/chromium missing: browser tests will be skipped (install Debian's chromium)"; fi
+
+ensure-pango: ## WeasyPrint needs Debian's pango libraries
+	@if ldconfig -p | grep -q libpango-1.0; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+	else echo "ERROR: WeasyPrint needs libpango (apt-get install libpango-1.0-0 libpangoft2-1.0-0)"; exit 1; fi
+
+test-sqlite: install ensure-chromium ensure-pango ## The whole pytest suite on SQLite
+	$(TEST_ENV) $(BIN)/pytest
+
+test-postgres: install ensure-chromium ensure-pango ## The whole pytest suite on PostgreSQL (required when CI=true)
+	@if $(BIN)/python -c "import psycopg, os, sys; psycopg.connect(os.environ['KETACARE_TEST_DATABASE_URL'], connect_timeout=3).close()" 2>/dev/null; then \
+	  $(TEST_ENV) DATABASE_URL=$(KETACARE_TEST_DATABASE_URL) $(BIN)/pytest; \
+	elif [ "$$CI" = "true" ]; then echo "ERROR: CI=true but PostgreSQL at $(KETACARE_TEST_DATABASE_URL) is unreachable"; exit 1; \
+	else echo "NOTE: PostgreSQL unreachable at $(KETACARE_TEST_DATABASE_URL): PostgreSQL pass skipped"; fi
+
+test: lint test-sqlite test-postgres ## Lint, then the suite on SQLite, then on PostgreSQL
+
+bench: install ## Benchmarks (PK engine, outcomes page); results in bench/results/
+	$(BIN)/python bench/bench_pk.py
+
+clean: ## Remove the virtualenv and local data
+	rm -rf $(VENV) var

@@ -1,0 +1,174 @@
+"""Shared test fixtures: the named personas of architecture.md, staff login with MFA, browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@dataclass
+class Personas:
+    """At Clinic A an admin, a clinician and patients A1, A2; at Clinic B a clinician and patient B1."""
+
+    clinic_a: Any
+    clinic_b: Any
+    admin_a: Any
+    clinician_a: Any
+    clinician_b: Any
+    a1: Any  # Patient rows; their logins are .user
+    a2: Any
+    b1: Any
+
+    def user(self, name: str) -> Any:
+        """Return the login behind a persona name (patients resolve to their user)."""
+        value = getattr(self, name)
+        return getattr(value, "user", value) if name in ("a1", "a2", "b1") else value
+
+
+def make_personas() -> Personas:
+    from ketacare.accounts.models import User
+    from ketacare.clinics.models import Clinic, StaffMembership
+    from ketacare.patients.models import Patient
+
+    clinic_a = Clinic.objects.create(name="Clinic A", time_zone="America/New_York", phone="+1 555 0100")
+    clinic_b = Clinic.objects.create(name="Clinic B", time_zone="Europe/Berlin", phone="+49 30 5550199", emergency_number="112", crisis_line="0800 1110111")
+
+    def staff(email: str, clinic: Any, role: str) -> Any:
+        user = User.objects.create_user(email, None, full_name=email.split("@")[0].replace(".", " ").title())
+        StaffMembership.objects.create(user=user, clinic=clinic, role=role)
+        return user
+
+    def patient(email: str, clinic: Any, name: str, clinician: Any) -> Any:
+        user = User.objects.create_user(email, None, full_name=name)
+        return Patient.objects.create(
+            clinic=clinic, user=user, full_name=name, date_of_birth=dt.date(1980, 5, 17),
+            medical_record_number=email[:6].upper(), time_zone=clinic.time_zone, stage="induction",
+            primary_clinician=clinician,
+        )
+
+    admin_a = staff("admin.a@example.org", clinic_a, "clinic_admin")
+    clinician_a = staff("clinician.a@example.org", clinic_a, "prescriber")
+    clinician_b = staff("clinician.b@example.org", clinic_b, "prescriber")
+    return Personas(
+        clinic_a=clinic_a,
+        clinic_b=clinic_b,
+        admin_a=admin_a,
+        clinician_a=clinician_a,
+        clinician_b=clinician_b,
+        a1=patient("patient.a1@example.org", clinic_a, "Alice CanaryA1", clinician_a),
+        a2=patient("patient.a2@example.org", clinic_a, "Arthur CanaryA2", clinician_a),
+        b1=patient("patient.b1@example.org", clinic_b, "Berta CanaryB1", clinician_b),
+    )
+
+
+@pytest.fixture
+def personas(db: Any) -> Personas:
+    return make_personas()
+
+
+def login(client: Any, user: Any) -> Any:
+    """Log a user in; staff also pass the second factor, as the MFA middleware requires."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    if not hasattr(user, "patient"):
+        device, _ = TOTPDevice.objects.get_or_create(user=user, defaults={"name": "test", "confirmed": True})
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def client_for(client: Any, personas: Personas) -> Any:
+    """Return a function persona name -> a logged-in test client (a fresh client per call)."""
+    from django.test import Client
+
+    def make(name: str) -> Any:
+        if name == "anonymous":
+            return Client()
+        return login(Client(), personas.user(name))
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _audit_triggers_allow_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    # Transactional tests end with a table flush, which the append-only triggers refuse; empty
+    # the audit table with the triggers briefly dropped, then put them back.
+    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    from django.db import connection
+
+    from ketacare.audit.triggers import drop_triggers, install_triggers
+
+    drop_triggers(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_accessevent")
+    install_triggers(connection)
+
+
+def _browser_available() -> bool:
+    return os.path.exists(CHROMIUM)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """A headless system Chromium driven by Playwright; missing Chromium fails in CI, skips locally."""
+    if not _browser_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true requires {CHROMIUM} for browser tests")
+        pytest.skip(f"{CHROMIUM} not installed; browser tests skipped (set CI=true to require them)")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM in fixtures is still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def browser_login(page: Any, base_url: str, email: str, password: str) -> None:
+    """Fill the login form; for staff, read the demo TOTP code or compute it from the device."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    if "/accounts/mfa/" in page.url:
+        from django_otp.oath import TOTP
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.get(user__email=email)
+        code = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
+        page.get_by_label("Six-digit code").fill(f"{code:06d}")
+        page.get_by_role("button", name="Verify").click()
+        page.wait_for_load_state()

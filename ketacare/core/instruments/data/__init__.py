@@ -1,0 +1,1 @@
+"""Instrument definitions as TOML, one file per instrument (a package so the files ship as package data)."""

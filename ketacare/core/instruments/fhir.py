@@ -1,0 +1,93 @@
+"""Render an instrument as a FHIR R4 Questionnaire resource (a plain dict, no FHIR library needed).
+
+The core stays dependency-free; the interop app and the tests validate the dict with
+``fhir.resources``. Choices are ``valueCoding`` answer options: LOINC answer codes where the
+brief lists them (PHQ-9), otherwise a KetaCare code system per instrument answer list whose
+codes are the option values. Every option also carries its score in the standard R4
+``ordinalValue`` extension so that a FHIR consumer can recompute the total.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Instrument, Item, Option
+from .registry import get_instrument
+
+# Canonical base for KetaCare's own resources and code systems. A deployment that publishes
+# its Questionnaires elsewhere passes its own ``base_url``.
+FHIR_BASE_URL = "https://ketacare.org/fhir"
+LOINC_SYSTEM = "http://loinc.org"
+# R4 core extension for the numeric weight of a coded answer (renamed itemWeight in R5).
+ORDINAL_VALUE_URL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+
+
+def to_fhir_questionnaire(instrument_id: str, *, base_url: str = FHIR_BASE_URL) -> dict[str, Any]:
+    """A FHIR R4 ``Questionnaire`` for this instrument, as a JSON-ready dict.
+
+    Items keep the stable item ids as ``linkId``. Items with a LOINC code carry it in
+    ``code``; where the total score has a LOINC code (PHQ-9 44261-6, GAD-7 70274-6) a read-only
+    ``integer`` item ``<id>.total`` carries it, the usual place for a calculated score.
+    """
+    instrument = get_instrument(instrument_id)
+    resource_id = fhir_id(instrument.id)
+    items: list[dict[str, Any]] = []
+    if instrument.instructions:
+        items.append({"linkId": f"{instrument.id}.instructions", "type": "display", "text": instrument.instructions})
+    items.extend(_item(instrument, item, base_url) for item in instrument.items)
+    if instrument.loinc_total:
+        items.append(
+            {
+                "linkId": f"{instrument.id}.total",
+                "text": f"{instrument.title}: total score",
+                "type": "integer",
+                "readOnly": True,
+                "code": [{"system": LOINC_SYSTEM, "code": instrument.loinc_total}],
+            }
+        )
+    return {
+        "resourceType": "Questionnaire",
+        "id": resource_id,
+        "url": f"{base_url}/Questionnaire/{resource_id}",
+        "version": instrument.version,
+        "name": instrument.id.upper(),
+        "title": instrument.title,
+        "status": "active",
+        "subjectType": ["Patient"],
+        "publisher": "KetaCare",
+        "description": instrument.citation,
+        "copyright": instrument.copyright,
+        "item": items,
+    }
+
+
+def fhir_id(instrument_id: str) -> str:
+    """The FHIR resource id for an instrument id: FHIR ids allow ``[A-Za-z0-9-.]``, not underscores."""
+    return instrument_id.replace("_", "-")
+
+
+def _item(instrument: Instrument, item: Item, base_url: str) -> dict[str, Any]:
+    rendered: dict[str, Any] = {
+        "linkId": item.id,
+        "text": item.text,
+        "type": "choice",
+        "required": item.required,
+        "answerOption": [{"valueCoding": _coding(instrument, item, option, base_url)} for option in item.options],
+    }
+    if item.loinc:
+        rendered["code"] = [{"system": LOINC_SYSTEM, "code": item.loinc}]
+    return rendered
+
+
+def _coding(instrument: Instrument, item: Item, option: Option, base_url: str) -> dict[str, Any]:
+    if option.code is not None and item.answer_system is not None:
+        system, code = item.answer_system, option.code
+    else:
+        system = f"{base_url}/CodeSystem/{fhir_id(instrument.id)}-{item.option_set.replace('_', '-')}"
+        code = str(option.value)
+    return {
+        "extension": [{"url": ORDINAL_VALUE_URL, "valueDecimal": option.value}],
+        "system": system,
+        "code": code,
+        "display": option.label,
+    }

@@ -1,0 +1,65 @@
+"""The expectation table of the authorisation matrix (security.md #1).
+
+Every URL pattern (and every API operation) must have an entry here; a route without one
+fails `test_every_route_has_an_expectation`. An entry says who the route is for and, when it
+is about one patient, how to build its URL for a given target patient.
+
+audience:
+  "public"  anyone, signed in or not
+  "any"     any signed-in user
+  "staff"   staff of the active clinic (patients get 404)
+  "admin"   the clinic admin of the active clinic (others 404)
+  "patient" a patient, about themself (staff get 404)
+  "record"  a patient about themself, or staff of that patient's clinic
+  "staff_record"  staff of the patient's clinic only (patients get 404, even for themself)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    audience: str
+    methods: tuple[str, ...] = ("GET",)
+    # For object routes: target patient -> URL kwargs. None: no kwargs.
+    kwargs: Callable[[Any, Any], dict[str, Any]] | None = None
+    # Status on success per method; anything allowed but not listed defaults to 200.
+    ok: dict[str, int] = field(default_factory=dict)
+    # POST body builder: (personas, target patient) -> data
+    data: Callable[[Any, Any], dict[str, Any]] | None = None
+    api: bool = False
+    # Status a signed-in user gets on a "public" route (the login page sends them home).
+    ok_signed_in: int | None = None
+
+
+def patient_kwargs(personas: Any, target: Any) -> dict[str, Any]:
+    return {"patient_id": str(target.public_id)}
+
+
+ROUTES: list[Route] = [
+    Route("home", "any", ok={"GET": 302}),
+    Route("healthz", "public"),
+    Route("accounts:login", "public", ok_signed_in=302),
+    Route("accounts:logout", "any", methods=("POST",), ok={"POST": 302}),
+    Route("accounts:mfa", "any", ok={"GET": 302}),
+    Route("clinics:switch", "staff", methods=("POST",), ok={"POST": 302}),
+    Route("audit:report", "admin"),
+    Route("audit:csv", "admin"),
+    Route("patients:list", "staff"),
+    Route("patients:detail", "staff_record", kwargs=patient_kwargs),
+    Route("patients:home", "patient"),
+    # API (names are ninja's "api:<operation function>")
+    Route("api:me", "any", api=True),
+    Route("api:list_patients", "staff", api=True),
+    Route("api:get_patient", "record", api=True, kwargs=patient_kwargs),
+    Route("api:openapi-json", "public", api=True),
+    Route("api:openapi-view", "public", api=True),
+    Route("api:api-root", "public", api=True, ok={"GET": 404}),
+]
+
+# Routes that other features register are appended by their modules below this line.

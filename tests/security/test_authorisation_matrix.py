@@ -1,0 +1,152 @@
+"""Every route × every persona × own / other patient / other clinic object (security.md #1, #6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from ketacare.audit.models import AccessEvent
+from tests.security.routes import ROUTES, Route
+
+PERSONAS = ["anonymous", "a1", "a2", "b1", "clinician_a", "clinician_b", "admin_a"]
+EXCLUDED_PREFIXES = ("static",)
+
+
+def _all_route_names(resolver: URLResolver | None = None, namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= _all_route_names(entry, ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(f"{namespace}{entry.name}")
+    return names
+
+
+def _unnamed_patterns(resolver: URLResolver | None = None) -> list[str]:
+    missing = []
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            missing += _unnamed_patterns(entry)
+        elif isinstance(entry, URLPattern) and not entry.name:
+            missing.append(str(entry.pattern))
+    return missing
+
+
+def test_every_route_has_an_expectation() -> None:
+    declared = {route.name for route in ROUTES}
+    actual = {name for name in _all_route_names() if not name.startswith(EXCLUDED_PREFIXES)}
+    assert actual - declared == set(), "routes without an entry in tests/security/routes.py"
+    assert declared - actual == set(), "entries in routes.py for routes that no longer exist"
+    assert _unnamed_patterns() == [], "every URL pattern needs a name to be in the matrix"
+
+
+def test_every_api_operation_method_is_declared() -> None:
+    from ketacare.api import api
+
+    schema = api.get_openapi_schema()
+    by_name = {r.name: r for r in ROUTES if r.api}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            name = f"api:{operation['operationId'].split('_api_', 1)[-1]}" if "_api_" in operation["operationId"] else None
+            matches = [r for r in by_name.values() if r.methods and method.upper() in r.methods and reverse_pattern_matches(r, path)]
+            assert matches, f"API operation {method.upper()} {path} ({name}) has no expectation with that method"
+
+
+def reverse_pattern_matches(route: Route, openapi_path: str) -> bool:
+    # Compare the route's URL pattern with the OpenAPI path (parameters in braces).
+    import re
+
+    for entry in _api_patterns():
+        if entry[0] == route.name:
+            return re.sub(r"<[^:>]+:([^>]+)>|<([^>]+)>", lambda m: "{" + (m.group(1) or m.group(2)) + "}", entry[1]) == openapi_path
+    return False
+
+
+def _api_patterns() -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+
+    def walk(resolver: URLResolver, prefix: str, ns: str) -> None:
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                walk(entry, prefix + str(entry.pattern), f"{ns}{entry.namespace}:" if entry.namespace else ns)
+            elif entry.name:
+                out.append((f"{ns}{entry.name}", "/" + prefix + str(entry.pattern)))
+
+    walk(get_resolver(), "", "")
+    return out
+
+
+def _is_staff_of(persona: str, target_clinic: str) -> bool:
+    return {"clinician_a": "a", "admin_a": "a", "clinician_b": "b"}.get(persona) == target_clinic
+
+
+def expected_status(route: Route, persona: str, target: str | None, method: str) -> int:
+    """The status this persona must get; targets are persona names a1/a2/b1."""
+    ok = route.ok.get(method, 200)
+    denied_anonymous = 401 if route.api else 302
+    if route.audience == "public":
+        return route.ok_signed_in if route.ok_signed_in and persona != "anonymous" else ok
+    if persona == "anonymous":
+        return denied_anonymous
+    is_patient = persona in ("a1", "a2", "b1")
+    if route.audience == "any":
+        return ok
+    if route.audience == "staff":
+        return 404 if is_patient else ok
+    if route.audience == "admin":
+        return ok if persona == "admin_a" else 404
+    if route.audience == "patient":
+        return ok if is_patient else 404
+    assert target is not None
+    target_clinic = target[0]
+    if route.audience == "record":
+        allowed = persona == target or _is_staff_of(persona, target_clinic)
+        return ok if allowed else 404
+    if route.audience == "staff_record":
+        return ok if _is_staff_of(persona, target_clinic) else 404
+    raise AssertionError(f"unknown audience {route.audience}")
+
+
+CASES = [
+    (route, persona, target, method)
+    for route in ROUTES
+    for method in route.methods
+    for persona in PERSONAS
+    for target in ((["a1", "a2", "b1"]) if route.kwargs else [None])
+]
+
+
+@pytest.mark.parametrize(
+    ("route", "persona", "target", "method"),
+    CASES,
+    ids=[f"{r.name}-{m}-{p}-{t or 'none'}" for r, p, t, m in CASES],
+)
+def test_route_answers_each_persona_as_expected(
+    route: Route, persona: str, target: str | None, method: str, personas: Any, client_for: Any
+) -> None:
+    client = client_for(persona)
+    target_patient = getattr(personas, target) if target else None
+    url = reverse(route.name, kwargs=route.kwargs(personas, target_patient) if route.kwargs else None)
+    data = route.data(personas, target_patient) if route.data else {}
+    before = AccessEvent.objects.count()
+    response = client.generic(method, url, data=_encode(data), content_type="application/x-www-form-urlencoded") if method != "GET" else client.get(url)
+    expected = expected_status(route, persona, target, method)
+    if persona == "anonymous" and not route.api and expected == 302:
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    else:
+        assert response.status_code == expected, f"{method} {url} as {persona}: {response.status_code}, expected {expected}"
+    if target_patient is not None and persona != "anonymous":
+        # security.md #6: exactly one audit row for this request about this access.
+        rows = AccessEvent.objects.filter(request_id=response["X-Request-ID"]).exclude(action__in=["login", "logout", "mfa"])
+        assert rows.count() == 1, f"{rows.count()} audit rows for {method} {url} as {persona}"
+        assert rows.get().outcome == ("granted" if expected < 400 else "denied")
+    assert AccessEvent.objects.count() >= before
+
+
+def _encode(data: dict[str, Any]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(data, doseq=True)
