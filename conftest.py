@@ -60,7 +60,7 @@ def make_personas() -> Personas:
         user = User.objects.create_user(email, None, full_name=name)
         return Patient.objects.create(
             clinic=clinic, user=user, full_name=name, date_of_birth=dt.date(1980, 5, 17),
-            medical_record_number=email[:6].upper(), time_zone=clinic.time_zone, stage="induction",
+            medical_record_number="MRN-" + name[-2:], time_zone=clinic.time_zone, stage="induction",
             primary_clinician=clinician,
         )
 
