@@ -1,0 +1,1 @@
+"""Tests of the pure-Python clinical core (no Django needed: run with -p no:django)."""
