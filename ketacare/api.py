@@ -8,7 +8,14 @@ from ninja.errors import ValidationError
 from ninja.security import django_auth
 
 from ketacare.accounts.api import router as accounts_router
+from ketacare.alerts.api import router as alerts_router
+from ketacare.checkins.api import router as checkins_router
+from ketacare.intake.api import router as intake_router
+from ketacare.interop.api import router as interop_router
+from ketacare.journal.api import router as journal_router
 from ketacare.patients.api import router as patients_router
+from ketacare.questionnaires.api import router as questionnaires_router
+from ketacare.treatments.api import router as treatments_router
 
 api = NinjaAPI(
     title="KetaCare API",
@@ -36,3 +43,10 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 api.add_router("", accounts_router)
 api.add_router("", patients_router)
+api.add_router("", alerts_router)
+api.add_router("", intake_router)
+api.add_router("", treatments_router)
+api.add_router("", checkins_router)
+api.add_router("", questionnaires_router)
+api.add_router("", journal_router)
+api.add_router("", interop_router)

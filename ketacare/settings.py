@@ -56,6 +56,13 @@ INSTALLED_APPS = [
     "ketacare.clinics",
     "ketacare.patients",
     "ketacare.audit",
+    "ketacare.alerts",
+    "ketacare.intake",
+    "ketacare.treatments",
+    "ketacare.checkins",
+    "ketacare.questionnaires",
+    "ketacare.journal",
+    "ketacare.interop",
 ]
 
 MIDDLEWARE = [

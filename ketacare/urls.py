@@ -12,5 +12,12 @@ urlpatterns = [
     path("clinic/", include("ketacare.clinics.urls")),
     path("clinic/audit/", include("ketacare.audit.urls")),
     path("", include("ketacare.patients.urls")),
+    path("", include("ketacare.alerts.urls")),
+    path("", include("ketacare.intake.urls")),
+    path("", include("ketacare.treatments.urls")),
+    path("", include("ketacare.checkins.urls")),
+    path("", include("ketacare.questionnaires.urls")),
+    path("", include("ketacare.journal.urls")),
+    path("", include("ketacare.interop.urls")),
     path("api/v1/", api.urls),
 ]

@@ -62,4 +62,17 @@ ROUTES: list[Route] = [
     Route("api:api-root", "public", api=True, ok={"GET": 404}),
 ]
 
-# Routes that other features register are appended by their modules below this line.
+
+
+def _feature_routes() -> list[Route]:
+    # Each feature declares its routes in tests/security/routes_<app>.py as `ROUTES: list[Route]`.
+    import importlib
+    import pathlib
+
+    found: list[Route] = []
+    for path in sorted(pathlib.Path(__file__).parent.glob("routes_*.py")):
+        found += importlib.import_module(f"tests.security.{path.stem}").ROUTES
+    return found
+
+
+ROUTES += _feature_routes()

@@ -1,0 +1,5 @@
+"""alerts API router."""
+
+from ninja import Router
+
+router = Router(tags=["alerts"])

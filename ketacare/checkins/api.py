@@ -1,0 +1,5 @@
+"""checkins API router."""
+
+from ninja import Router
+
+router = Router(tags=["checkins"])

@@ -1,0 +1,5 @@
+"""intake API router."""
+
+from ninja import Router
+
+router = Router(tags=["intake"])

@@ -1,0 +1,5 @@
+"""interop API router."""
+
+from ninja import Router
+
+router = Router(tags=["interop"])

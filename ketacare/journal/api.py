@@ -1,0 +1,5 @@
+"""journal API router."""
+
+from ninja import Router
+
+router = Router(tags=["journal"])

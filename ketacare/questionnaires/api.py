@@ -1,0 +1,5 @@
+"""questionnaires API router."""
+
+from ninja import Router
+
+router = Router(tags=["questionnaires"])

@@ -1,0 +1,5 @@
+"""treatments API router."""
+
+from ninja import Router
+
+router = Router(tags=["treatments"])
