@@ -49,7 +49,13 @@ def make_personas() -> Personas:
     from ketacare.patients.models import Patient
 
     clinic_a = Clinic.objects.create(name="Clinic A", time_zone="America/New_York", phone="+1 555 0100")
-    clinic_b = Clinic.objects.create(name="Clinic B", time_zone="Europe/Berlin", phone="+49 30 5550199", emergency_number="112", crisis_line="0800 1110111")
+    clinic_b = Clinic.objects.create(
+        name="Clinic B",
+        time_zone="Europe/Berlin",
+        phone="+49 30 5550199",
+        emergency_number="112",
+        crisis_line="0800 1110111",
+    )
 
     def staff(email: str, clinic: Any, role: str) -> Any:
         user = User.objects.create_user(email, None, full_name=email.split("@")[0].replace(".", " ").title())
@@ -59,8 +65,13 @@ def make_personas() -> Personas:
     def patient(email: str, clinic: Any, name: str, clinician: Any) -> Any:
         user = User.objects.create_user(email, None, full_name=name)
         return Patient.objects.create(
-            clinic=clinic, user=user, full_name=name, date_of_birth=dt.date(1980, 5, 17),
-            medical_record_number="MRN-" + name[-2:], time_zone=clinic.time_zone, stage="induction",
+            clinic=clinic,
+            user=user,
+            full_name=name,
+            date_of_birth=dt.date(1980, 5, 17),
+            medical_record_number="MRN-" + name[-2:],
+            time_zone=clinic.time_zone,
+            stage="induction",
             primary_clinician=clinician,
         )
 

@@ -35,7 +35,12 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     # Name each offending field and what it allows; no stack traces.
     errors = [
-        {"field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "payload")), "message": e.get("msg", "")}
+        {
+            "field": ".".join(
+                str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "payload")
+            ),
+            "message": e.get("msg", ""),
+        }
         for e in exc.errors
     ]
     return api.create_response(request, {"detail": "Invalid input", "errors": errors}, status=422)

@@ -57,7 +57,16 @@ def register(app: typer.Typer) -> None:
 
         report = verify_chain()
         if as_json:
-            typer.echo(json.dumps({"ok": report.ok, "rows_checked": report.rows_checked, "first_bad_id": report.first_bad_id, "problem": report.problem}))
+            typer.echo(
+                json.dumps(
+                    {
+                        "ok": report.ok,
+                        "rows_checked": report.rows_checked,
+                        "first_bad_id": report.first_bad_id,
+                        "problem": report.problem,
+                    }
+                )
+            )
         elif report.ok:
             typer.echo(f"audit chain intact: {report.rows_checked} rows checked")
         else:

@@ -185,7 +185,9 @@ CSRF_COOKIE_NAME = "__Host-ketacare_csrf" if HTTPS else "ketacare_csrf"
 
 # --- Transport and headers (security.md #5) ---------------------------------------------------
 SECURE_SSL_REDIRECT = HTTPS
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("KETACARE_BEHIND_PROXY", False) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("KETACARE_BEHIND_PROXY", False) else None
+)
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS

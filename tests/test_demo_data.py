@@ -16,7 +16,11 @@ def test_the_demo_seeds_two_clinics_every_role_and_patients_per_clinic():
     logins = seed_demo(seed=7, patients_per_clinic=32)
     assert Clinic.objects.count() == 2
     for clinic in Clinic.objects.all():
-        assert set(StaffMembership.objects.filter(clinic=clinic).values_list("role", flat=True)) == {"clinic_admin", "prescriber", "nurse"}
+        assert set(StaffMembership.objects.filter(clinic=clinic).values_list("role", flat=True)) == {
+            "clinic_admin",
+            "prescriber",
+            "nurse",
+        }
         assert Patient.objects.filter(clinic=clinic).count() == 32
         assert Patient.objects.filter(clinic=clinic).values("stage").distinct().count() >= 4
     assert all(User.objects.get(email=email).check_password(password) for _, email, password in logins[:1])
@@ -31,10 +35,14 @@ def test_running_the_demo_twice_adds_nothing():
 
 def test_the_same_seed_gives_the_same_patients():
     seed_demo(seed=11, patients_per_clinic=31)
-    first = list(Patient.objects.order_by("medical_record_number").values_list("full_name", "date_of_birth", "stage"))
+    first = list(
+        Patient.objects.order_by("medical_record_number").values_list("full_name", "date_of_birth", "stage")
+    )
     Patient.objects.filter(user=None).delete()
     seed_demo(seed=11, patients_per_clinic=31)
-    second = list(Patient.objects.order_by("medical_record_number").values_list("full_name", "date_of_birth", "stage"))
+    second = list(
+        Patient.objects.order_by("medical_record_number").values_list("full_name", "date_of_birth", "stage")
+    )
     assert first == second
 
 

@@ -31,6 +31,8 @@ def me(request: HttpRequest) -> dict[str, object]:
         "email": user.email,  # type: ignore[union-attr]
         "full_name": user.full_name,  # type: ignore[union-attr]
         "role": "patient" if patient else (membership.role if membership else "user"),
-        "clinic_public_id": membership.clinic.public_id if membership else (patient.clinic.public_id if patient else None),
+        "clinic_public_id": membership.clinic.public_id
+        if membership
+        else (patient.clinic.public_id if patient else None),
         "patient_public_id": patient.public_id if patient else None,
     }

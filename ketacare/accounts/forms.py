@@ -10,7 +10,9 @@ class LoginForm(AuthenticationForm):
     """E-mail and password; the field stays named `username` so django-axes sees it."""
 
     username = forms.EmailField(
-        label="E-mail", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+        label="E-mail",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 
 
@@ -21,5 +23,7 @@ class TOTPForm(forms.Form):
         label="Six-digit code",
         regex=r"^\d{6}$",
         error_messages={"invalid": "code must be exactly 6 digits"},
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
     )

@@ -56,7 +56,11 @@ class StaffMFARequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if is_staff_user(user) and not user.is_verified() and not request.path.startswith(self.EXEMPT_PREFIXES):  # type: ignore[union-attr]
+        if (
+            is_staff_user(user)
+            and not user.is_verified()  # type: ignore[union-attr]
+            and not request.path.startswith(self.EXEMPT_PREFIXES)
+        ):  # type: ignore[union-attr]
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": "Second factor required"}, status=401)
             return redirect("accounts:mfa")

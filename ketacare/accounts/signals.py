@@ -18,7 +18,9 @@ def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if request is not None:
         request.session[SESSION_STARTED_KEY] = now_s
         request.session[SESSION_SEEN_KEY] = now_s
-    record_access_event(user=user, action="login", outcome="success", object_type="user", object_id=str(user.public_id))
+    record_access_event(
+        user=user, action="login", outcome="success", object_type="user", object_id=str(user.public_id)
+    )
 
 
 @receiver(user_login_failed)
@@ -31,4 +33,6 @@ def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = Non
 @receiver(user_logged_out)
 def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        record_access_event(user=user, action="logout", outcome="success", object_type="user", object_id=str(user.public_id))
+        record_access_event(
+            user=user, action="logout", outcome="success", object_type="user", object_id=str(user.public_id)
+        )

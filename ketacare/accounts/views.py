@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -65,7 +66,7 @@ def _qr_svg(uri: str) -> str:
 @login_required
 def mfa(request: HttpRequest) -> HttpResponse:
     """Verify (or first enrol) the staff member's authenticator app."""
-    user = request.user
+    user: Any = request.user
     if not is_staff_user(user):
         return redirect("home")
     if user.is_verified():  # type: ignore[union-attr]
@@ -80,9 +81,13 @@ def mfa(request: HttpRequest) -> HttpResponse:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            record_access_event(user=user, action="mfa", outcome="success", object_type="user", object_id=str(user.public_id))  # type: ignore[union-attr]
+            record_access_event(
+                user=user, action="mfa", outcome="success", object_type="user", object_id=str(user.public_id)
+            )  # type: ignore[union-attr]
             return redirect(request.GET.get("next") or "home") if _safe_next(request) else redirect("home")
-        record_access_event(user=user, action="mfa", outcome="failure", object_type="user", object_id=str(user.public_id))  # type: ignore[union-attr]
+        record_access_event(
+            user=user, action="mfa", outcome="failure", object_type="user", object_id=str(user.public_id)
+        )  # type: ignore[union-attr]
         error = "That code did not work. Codes change every 30 seconds and each works once."
     context = {
         "form": form,

@@ -62,4 +62,6 @@ class AuditContextMiddleware:
 
         outcome = "granted" if response.status_code < 400 else "denied"
         action = "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"
-        record_access_event(action=action, outcome=outcome, object_type="route", object_id=str(patient_id)[:64])
+        record_access_event(
+            action=action, outcome=outcome, object_type="route", object_id=str(patient_id)[:64]
+        )

@@ -72,6 +72,9 @@ class AccessEvent(models.Model):
         "path",
     )
 
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.user_email or 'anonymous'} {self.action} {self.outcome}"
+
     def compute_hash(self) -> str:
         """Return sha256 over the previous row's hash and this row's fields, in a fixed order."""
         payload = {name: getattr(self, name) for name in self.CHAINED_FIELDS}

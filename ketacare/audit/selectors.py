@@ -21,9 +21,11 @@ def clinic_audit_events(
     date_to: dt.datetime | None = None,
 ) -> QuerySet[AccessEvent]:
     """Return the clinic's events (and its people's logins), newest first, filtered."""
-    people = set(
-        str(u) for u in clinic.memberships.values_list("user__public_id", flat=True)
-    ) | set(str(u) for u in clinic.patients.exclude(user=None).values_list("user__public_id", flat=True))
+    staff_ids = {str(u) for u in clinic.memberships.values_list("user__public_id", flat=True)}
+    patient_ids = {
+        str(u) for u in clinic.patients.exclude(user=None).values_list("user__public_id", flat=True)
+    }
+    people = staff_ids | patient_ids
     events = AccessEvent.objects.filter(
         Q(clinic_public_id=str(clinic.public_id)) | Q(clinic_public_id="", user_public_id__in=people)
     )
@@ -55,7 +57,9 @@ def verify_chain() -> ChainReport:
     for event in AccessEvent.objects.order_by("id").iterator(chunk_size=2000):
         count += 1
         if event.prev_hash != previous:
-            return ChainReport(count, False, event.pk, f"row {event.pk}: prev_hash does not match row before it")
+            return ChainReport(
+                count, False, event.pk, f"row {event.pk}: prev_hash does not match row before it"
+            )
         if event.compute_hash() != event.row_hash:
             return ChainReport(count, False, event.pk, f"row {event.pk}: contents do not match its hash")
         previous = event.row_hash

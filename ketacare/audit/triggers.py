@@ -43,7 +43,9 @@ def install_triggers(connection: Any) -> None:
     elif connection.vendor == "postgresql":
         _run(connection, _PG_INSTALL)
     else:
-        raise RuntimeError(f"no audit triggers for database vendor {connection.vendor!r} (sqlite, postgresql)")
+        raise RuntimeError(
+            f"no audit triggers for database vendor {connection.vendor!r} (sqlite, postgresql)"
+        )
 
 
 def drop_triggers(connection: Any) -> None:

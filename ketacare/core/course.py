@@ -21,7 +21,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ketacare.core.instruments import classify_change
-from ketacare.core.protocols import CLINIC_PRACTICE, WEEKDAYS, Preset, Protocol, get_protocol
+from ketacare.core.knowledge import CLINIC_PRACTICE
+from ketacare.core.protocols import WEEKDAYS, Preset, Protocol, get_protocol
 
 # Plausible body weight, for input validation only (not a clinical limit): catches pounds typed as kilograms
 # and missing digits.
@@ -147,7 +148,9 @@ def plan_sessions(
     if maintenance_sessions:
         maintenance = protocol.maintenance
         if maintenance is None:
-            raise ValueError(f"protocol {protocol.id!r} has no maintenance schedule; maintenance_sessions must be 0")
+            raise ValueError(
+                f"protocol {protocol.id!r} has no maintenance schedule; maintenance_sessions must be 0"
+            )
         allowed = ", ".join(str(w) for w in maintenance.interval_weeks)
         if maintenance_interval_weeks not in maintenance.interval_weeks:
             raise ValueError(
@@ -262,7 +265,11 @@ def _week_of(first_day: date, day: date) -> int:
 def _days_in_week(first_day: date, week: int, pattern: tuple[int, ...]) -> list[date]:
     """The pattern's days in course week ``week``, in date order (session 1's weekday first)."""
     week_start = first_day + timedelta(weeks=week - 1)
-    return [week_start + timedelta(days=offset) for offset in range(7) if (week_start.weekday() + offset) % 7 in pattern]
+    return [
+        week_start + timedelta(days=offset)
+        for offset in range(7)
+        if (week_start.weekday() + offset) % 7 in pattern
+    ]
 
 
 def _fixed_days(
@@ -316,7 +323,9 @@ class _DosePlanner:
         self.first_dose = None
         if protocol.dose.min_age_years is not None or protocol.first_doses:
             if age_years is None:
-                raise ValueError(f"age_years is required for protocol {protocol.id!r} (the first dose depends on age)")
+                raise ValueError(
+                    f"age_years is required for protocol {protocol.id!r} (the first dose depends on age)"
+                )
             minimum = protocol.dose.min_age_years
             if minimum is not None and age_years < minimum:
                 raise ValueError(
@@ -335,7 +344,9 @@ class _DosePlanner:
                 _check_weight(weight_kg)
         else:
             if mg_per_kg is not None or weight_kg is not None:
-                raise ValueError(f"protocol {protocol.id!r} has fixed doses in mg; mg_per_kg and weight_kg do not apply")
+                raise ValueError(
+                    f"protocol {protocol.id!r} has fixed doses in mg; mg_per_kg and weight_kg do not apply"
+                )
             self.amount = protocol.dose.standard_mg
 
     def for_session(self, number: int) -> tuple[float | None, str, str]:
@@ -347,7 +358,9 @@ class _DosePlanner:
                 rule = f"{self.first_dose.first_dose_mg} mg (day 1)"
                 note = self.first_dose.cited.note
                 if device is not None:
-                    note = _join(note, _device_note(self.first_dose.first_dose_mg, device.wait_between_devices_minutes))
+                    note = _join(
+                        note, _device_note(self.first_dose.first_dose_mg, device.wait_between_devices_minutes)
+                    )
                 return float(self.first_dose.first_dose_mg), rule, note
             return None, f"{later} (prescriber decides)", ""
         if protocol.dose.basis == "mg_per_kg":
@@ -401,7 +414,9 @@ def _check_mg_per_kg(protocol: Protocol, mg_per_kg: float) -> None:
     low, high = protocol.dose_bounds.min_mg_per_kg, protocol.dose_bounds.max_mg_per_kg
     assert low is not None and high is not None  # noqa: S101 - the loader requires them for mg/kg protocols
     if not low <= value <= high:
-        raise ValueError(f"mg_per_kg {value:g} is out of range for protocol {protocol.id!r}; expected {low:g}-{high:g}")
+        raise ValueError(
+            f"mg_per_kg {value:g} is out of range for protocol {protocol.id!r}; expected {low:g}-{high:g}"
+        )
 
 
 def _check_weight(weight_kg: float) -> None:
@@ -556,7 +571,9 @@ def suggest_maintenance_interval(
         )
     sources = tuple(dict.fromkeys((CLINIC_PRACTICE, "Andrade2017", *maintenance.cited.sources)))
 
-    def suggestion(weeks: int, change: Literal["shorten", "keep", "lengthen"], reason: str, review: bool = False):
+    def suggestion(
+        weeks: int, change: Literal["shorten", "keep", "lengthen"], reason: str, review: bool = False
+    ):
         return MaintenanceSuggestion(weeks, change, review, reason, sources, "practice")
 
     if benefit_lasted_days is None:
@@ -573,7 +590,9 @@ def suggest_maintenance_interval(
         )
     days = _check_number("benefit_lasted_days", benefit_lasted_days)
     if not 0 < days <= 365:
-        raise ValueError(f"benefit_lasted_days {days:g} is out of range; expected more than 0 and at most 365")
+        raise ValueError(
+            f"benefit_lasted_days {days:g} is out of range; expected more than 0 and at most 365"
+        )
     fitting = [w for w in allowed if 7 * w < days]
     if not fitting:
         return suggestion(

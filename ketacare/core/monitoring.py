@@ -297,8 +297,14 @@ def discharge_readiness(
         add("sedation_not_assessed", "Sedation (MOAA/S) has not been assessed.")
     else:
         low, high = MOAAS_RANGE
-        if isinstance(moaas_score, bool) or not isinstance(moaas_score, int) or not low <= moaas_score <= high:
-            raise ValueError(f"moaas_score {moaas_score!r} is out of range; expected a whole number {low}-{high}")
+        if (
+            isinstance(moaas_score, bool)
+            or not isinstance(moaas_score, int)
+            or not low <= moaas_score <= high
+        ):
+            raise ValueError(
+                f"moaas_score {moaas_score!r} is out of range; expected a whole number {low}-{high}"
+            )
         if moaas_score < MOAAS_ALERT:
             add("sedation", f"MOAA/S is {moaas_score}; the patient must be alert (5) before leaving.")
     if dissociation_resolved is None:
@@ -314,7 +320,10 @@ def discharge_readiness(
             add("spo2_not_recorded", "The latest vital signs have no SpO2 (pulse oximetry).")
         flags = flag_vitals(route, baseline_vitals, latest_vitals)
         if flags:
-            add("vitals_out_of_range", "Latest vital signs not at a safe level: " + "; ".join(f.message for f in flags))
+            add(
+                "vitals_out_of_range",
+                "Latest vital signs not at a safe level: " + "; ".join(f.message for f in flags),
+            )
     if not ride_home_confirmed:
         add("ride_home", f"No ride home confirmed. {rules.driving.rule}")
     if not instructions_given:
@@ -370,11 +379,17 @@ def vital_checkpoints(
     if dose_end < dose_start:
         raise ValueError(f"dose_end {dose_end.isoformat()} is before dose_start {dose_start.isoformat()}")
     if dose_end - dose_start > timedelta(minutes=_MAX_SESSION_MINUTES):
-        raise ValueError(f"dosing lasts more than {_MAX_SESSION_MINUTES} minutes; check dose_start and dose_end")
+        raise ValueError(
+            f"dosing lasts more than {_MAX_SESSION_MINUTES} minutes; check dose_start and dose_end"
+        )
     if interval_minutes is not None and (
-        isinstance(interval_minutes, bool) or not isinstance(interval_minutes, int) or not 1 <= interval_minutes <= 120
+        isinstance(interval_minutes, bool)
+        or not isinstance(interval_minutes, int)
+        or not 1 <= interval_minutes <= 120
     ):
-        raise ValueError(f"interval_minutes {interval_minutes!r} is out of range; expected whole minutes 1-120")
+        raise ValueError(
+            f"interval_minutes {interval_minutes!r} is out of range; expected whole minutes 1-120"
+        )
     observation = observation_minutes(route, clinic_min_observation_min)
     zone = dose_start.tzinfo
     start_utc, end_utc = dose_start.astimezone(UTC), dose_end.astimezone(UTC)
@@ -409,7 +424,9 @@ def vital_checkpoints(
             continue
         seen.add(at)
         minutes_after_end = round((at - end_utc).total_seconds() / 60)
-        out.append(VitalCheckpoint(due_at=at.astimezone(zone), code=code, minutes_after_dose_end=minutes_after_end))
+        out.append(
+            VitalCheckpoint(due_at=at.astimezone(zone), code=code, minutes_after_dose_end=minutes_after_end)
+        )
     return out
 
 

@@ -20,14 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ketacare.core.knowledge import Evidence, KnowledgeError, validate_source_ids
+
 DATA_FILE = Path(__file__).resolve().parent / "knowledge" / "data" / "protocols.toml"
 
-CLINIC_PRACTICE = "clinic-practice"
-
 # The evidence vocabulary of sources.toml.
-EVIDENCE_TAGS = frozenset(
-    {"rct", "ma", "ol", "obs", "cons", "label", "practice", "preclin", "review", "validation", "instrument", "standard"}
-)
+EVIDENCE_TAGS = frozenset(tag.value for tag in Evidence)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = datetime.weekday()
 VITAL_FIELDS = ("systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_pct")
 # Physiologically possible readings (inclusive). Input validation against typing errors, not clinical
@@ -344,7 +342,7 @@ class ProtocolCatalog:
 @functools.cache
 def catalog() -> ProtocolCatalog:
     """The packaged catalog, loaded and validated once."""
-    return load_protocols(DATA_FILE.read_text(encoding="utf-8"), known_source_ids=_known_source_ids())
+    return load_protocols(DATA_FILE.read_text(encoding="utf-8"))
 
 
 def get_protocol(protocol_id: str) -> Protocol:
@@ -367,29 +365,24 @@ def route_ids() -> tuple[str, ...]:
     return tuple(catalog().routes)
 
 
-def _known_source_ids() -> frozenset[str]:
-    from ketacare.core.knowledge import source_ids
-
-    return frozenset(source_ids()) | {CLINIC_PRACTICE}
-
-
 # --------------------------------------------------------------------------------------------------------
 # Loader
 # --------------------------------------------------------------------------------------------------------
 
 
-def load_protocols(text: str, *, known_source_ids: Iterable[str] | None = None) -> ProtocolCatalog:
+def load_protocols(text: str, *, check_sources: bool = True) -> ProtocolCatalog:
     """Parse and validate protocols.toml text into a :class:`ProtocolCatalog`.
 
-    ``known_source_ids``: the ids a rule may cite; None skips that one check (tests of other rules).
+    Citations are checked with ``ketacare.core.knowledge.validate_source_ids``: every id is in
+    sources.toml, citing "clinic-practice" needs evidence "practice", and evidence "practice" needs a
+    practice-level source. ``check_sources=False`` skips those checks (tests of the other rules).
     Raises :class:`ProtocolDataError` naming the entry on any problem.
     """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProtocolDataError(f"protocols.toml: invalid TOML: {exc}") from None
-    known = None if known_source_ids is None else frozenset(known_source_ids)
-    root = _Table(data, "protocols.toml", known)
+    root = _Table(data, "protocols.toml", check_sources)
     version = root.whole("schema_version", 1, 1)
     del version
     routes: dict[str, RouteRules] = {}
@@ -418,12 +411,12 @@ def load_protocols(text: str, *, known_source_ids: Iterable[str] | None = None) 
 class _Table:
     """A TOML table being read: typed getters that name the entry in errors, and an unknown-key check."""
 
-    def __init__(self, data: Any, where: str, known: frozenset[str] | None) -> None:
+    def __init__(self, data: Any, where: str, check_sources: bool) -> None:
         if not isinstance(data, dict):
             raise ProtocolDataError(f"{where}: expected a table, got {type(data).__name__}")
         self.data: dict[str, Any] = data
         self.where = where
-        self.known = known
+        self.check_sources = check_sources
         self.used: set[str] = set()
 
     def fail(self, message: str) -> ProtocolDataError:
@@ -514,12 +507,11 @@ class _Table:
             raise self.fail(f"sources must be a non-empty list of source ids, got {raw!r}")
         if len(set(raw)) != len(raw):
             raise self.fail(f"sources {raw!r} lists an id twice")
-        if self.known is not None:
-            for source_id in raw:
-                if source_id not in self.known:
-                    raise self.fail(f"unknown source id {source_id!r} (not in sources.toml)")
-        if CLINIC_PRACTICE in raw and evidence != "practice":
-            raise self.fail(f"cites {CLINIC_PRACTICE!r} but evidence is {evidence!r}; expected 'practice'")
+        if self.check_sources:
+            try:
+                validate_source_ids(raw, file="protocols.toml", where=self.where, evidence=evidence)
+            except KnowledgeError as exc:
+                raise ProtocolDataError(str(exc)) from None
         note = self.text("note", required=False) or ""
         return Cited(sources=tuple(raw), evidence=evidence, note=note)
 
@@ -527,7 +519,7 @@ class _Table:
         value = self._get(key, required)
         if value is None:
             return None
-        return _Table(value, f"{self.where} {key}", self.known)
+        return _Table(value, f"{self.where} {key}", self.check_sources)
 
     def tables(self, key: str) -> list[_Table]:
         value = self._get(key, False)
@@ -541,7 +533,7 @@ class _Table:
             where = f"{key} {name!r}" if name else f"{key} #{index + 1}"
             if self.where != "protocols.toml":
                 where = f"{self.where} {where}"
-            out.append(_Table(item, where, self.known))
+            out.append(_Table(item, where, self.check_sources))
         return out
 
     def done(self) -> None:
@@ -629,7 +621,9 @@ def _parse_route(table: _Table) -> RouteRules:
     fasting = FastingRule(
         food_minutes_before=fa.whole("food_minutes_before", 1, _MAX_MINUTES, required=False),
         liquids_minutes_before=fa.whole("liquids_minutes_before", 1, _MAX_MINUTES, required=False),
-        nasal_steroid_minutes_before=fa.whole("nasal_steroid_minutes_before", 1, _MAX_MINUTES, required=False),
+        nasal_steroid_minutes_before=fa.whole(
+            "nasal_steroid_minutes_before", 1, _MAX_MINUTES, required=False
+        ),
         cited=fa.cited(),
     )
     fa.done()
@@ -741,7 +735,9 @@ def _parse_protocol(table: _Table) -> Protocol:
         ft.done()
         for amount in (rule.first_dose_mg, *rule.later_doses_mg):
             if bounds.min_mg is not None and not bounds.min_mg <= amount <= bounds.max_mg:
-                raise ft.fail(f"dose {amount} mg is outside the bounds {bounds.min_mg:g}-{bounds.max_mg:g} mg")
+                raise ft.fail(
+                    f"dose {amount} mg is outside the bounds {bounds.min_mg:g}-{bounds.max_mg:g} mg"
+                )
             if device is not None and amount % device.mg_per_device:
                 raise ft.fail(f"dose {amount} mg is not a multiple of {device.mg_per_device} mg devices")
         if device is not None and rule.first_dose_mg == device.never_first_dose_mg:

@@ -18,23 +18,93 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
-DEMO_PASSWORD = "ketacare-demo-2026"  # demo only; printed by `make demo`
+DEMO_PASSWORD = "ketacare-demo-2026"  # noqa: S105 - demo accounts only; printed by `make demo`
 DEMO_DOMAIN = "demo.ketacare.org"
 
 FIRST_NAMES = [
-    "Ava", "Ben", "Chloé", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jamal", "Kira", "Luis",
-    "Maya", "Noah", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Victor", "Wen", "Ximena",
-    "Yusuf", "Zoe", "Aaron", "Bea", "Carlos", "Dana", "Emeka", "Fiona", "Gabriel", "Hana", "Ivan", "June",
+    "Ava",
+    "Ben",
+    "Chloé",
+    "Dmitri",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jamal",
+    "Kira",
+    "Luis",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Aaron",
+    "Bea",
+    "Carlos",
+    "Dana",
+    "Emeka",
+    "Fiona",
+    "Gabriel",
+    "Hana",
+    "Ivan",
+    "June",
 ]
 LAST_NAMES = [
-    "Abbott", "Bauer", "Chen", "Diaz", "Eriksen", "Fischer", "García", "Hughes", "Ivanova", "Johnson",
-    "Kowalski", "Lee", "Moreau", "Nakamura", "Okafor", "Patel", "Quint", "Rossi", "Smith", "Tanaka",
-    "Umar", "Vega", "Williams", "Xu", "Young", "Zimmerman", "O'Brien", "Nguyen", "Haddad", "Kim",
+    "Abbott",
+    "Bauer",
+    "Chen",
+    "Diaz",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Hughes",
+    "Ivanova",
+    "Johnson",
+    "Kowalski",
+    "Lee",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Quint",
+    "Rossi",
+    "Smith",
+    "Tanaka",
+    "Umar",
+    "Vega",
+    "Williams",
+    "Xu",
+    "Young",
+    "Zimmerman",
+    "O'Brien",
+    "Nguyen",
+    "Haddad",
+    "Kim",
 ]
 
 CLINICS = [
-    {"key": "a", "name": "Harbor Ketamine Clinic", "time_zone": "America/New_York", "phone": "+1 617 555 0100"},
-    {"key": "b", "name": "Cascade Mood Center", "time_zone": "America/Los_Angeles", "phone": "+1 503 555 0199"},
+    {
+        "key": "a",
+        "name": "Harbor Ketamine Clinic",
+        "time_zone": "America/New_York",
+        "phone": "+1 617 555 0100",
+    },
+    {
+        "key": "b",
+        "name": "Cascade Mood Center",
+        "time_zone": "America/Los_Angeles",
+        "phone": "+1 503 555 0199",
+    },
 ]
 STAFF = [
     # (email local part, name, {clinic key: role})
@@ -47,7 +117,13 @@ STAFF = [
     ("float", "Fran Float (both clinics)", {"a": "nurse", "b": "prescriber"}),
 ]
 # Stage mix of a typical clinic's panel (illustrative synthetic data, not a clinical fact).
-STAGE_WEIGHTS = [("screening", 10), ("induction", 25), ("maintenance", 40), ("completed", 15), ("discontinued", 10)]
+STAGE_WEIGHTS = [
+    ("screening", 10),
+    ("induction", 25),
+    ("maintenance", 40),
+    ("completed", 15),
+    ("discontinued", 10),
+]
 LOGIN_PATIENTS_PER_CLINIC = 3
 
 
@@ -102,7 +178,9 @@ def seed_demo(
             if not TOTPDevice.objects.filter(user=user).exists():
                 TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
             staff[local] = user
-            logins.append(("/".join(f"{r} at clinic {k.upper()}" for k, r in roles.items()), email, DEMO_PASSWORD))
+            logins.append(
+                ("/".join(f"{r} at clinic {k.upper()}" for k, r in roles.items()), email, DEMO_PASSWORD)
+            )
         patients_by_clinic = {
             key: _seed_patients(rng, clinic, key, patients_per_clinic, staff, logins, progress)
             for key, clinic in clinics.items()
@@ -135,7 +213,11 @@ def _seed_patients(
     from ketacare.patients.models import Patient
 
     existing = set(Patient.objects.filter(clinic=clinic).values_list("medical_record_number", flat=True))
-    clinicians = [u for local, u in staff.items() if local.startswith("prescriber") and (key == "b") == local.endswith("-b")]
+    clinicians = [
+        u
+        for local, u in staff.items()
+        if local.startswith("prescriber") and (key == "b") == local.endswith("-b")
+    ]
     stages, weights = zip(*STAGE_WEIGHTS, strict=True)
     batch: list[Patient] = []
     for number in progress(range(1, count + 1), f"patients at clinic {key.upper()}"):
@@ -169,5 +251,7 @@ def _seed_patients(
     if batch:
         Patient.objects.bulk_create(batch)
     for number in range(1, LOGIN_PATIENTS_PER_CLINIC + 1):
-        logins.append((f"patient at clinic {key.upper()}", f"patient{number}-{key}@{DEMO_DOMAIN}", DEMO_PASSWORD))
+        logins.append(
+            (f"patient at clinic {key.upper()}", f"patient{number}-{key}@{DEMO_DOMAIN}", DEMO_PASSWORD)
+        )
     return list(Patient.objects.filter(clinic=clinic).order_by("medical_record_number"))

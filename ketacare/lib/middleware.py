@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
 from django.contrib.auth.middleware import LoginRequiredMiddleware as _LoginRequired
+from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
 

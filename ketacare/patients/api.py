@@ -28,11 +28,21 @@ def list_patients(request: HttpRequest, params: Query[PatientListParams]) -> dic
     clinic = active_clinic(request)
     if clinic is None:
         raise Http404("Not found")
-    patients = list_clinic_patients(user=request.user, clinic=clinic, query=params.q, sort=params.sort if params.sort in SORTABLE_FIELDS else "name")
+    patients = list_clinic_patients(
+        user=request.user,
+        clinic=clinic,
+        query=params.q,
+        sort=params.sort if params.sort in SORTABLE_FIELDS else "name",
+    )
     paginator = Paginator(patients, settings.PAGE_SIZE)
     page = paginator.get_page(params.page)
     record_access_event(action="read", outcome="granted", clinic=clinic, object_type="patient_list")
-    return {"count": paginator.count, "page": page.number, "page_size": settings.PAGE_SIZE, "results": list(page)}
+    return {
+        "count": paginator.count,
+        "page": page.number,
+        "page_size": settings.PAGE_SIZE,
+        "results": list(page),
+    }
 
 
 @router.get("/patients/{patient_id}", response=PatientOut, summary="One patient (own record or same clinic)")

@@ -26,7 +26,9 @@ SORTABLE_FIELDS = {
 
 
 def _deny(user: Any, action: str, object_id: str) -> Http404:
-    record_access_event(user=user, action=action, outcome="denied", object_type="patient", object_id=object_id)
+    record_access_event(
+        user=user, action=action, outcome="denied", object_type="patient", object_id=object_id
+    )
     return Http404("No such patient")
 
 
@@ -54,7 +56,12 @@ def access_patient(user: Any, public_id: uuid.UUID | str, *, action: str = "read
     if not own_record and patient.clinic_id not in staff_clinic_ids(user):
         raise _deny(user, action, object_id)
     record_access_event(
-        user=user, action=action, outcome="granted", patient=patient, object_type="patient", object_id=object_id
+        user=user,
+        action=action,
+        outcome="granted",
+        patient=patient,
+        object_type="patient",
+        object_id=object_id,
     )
     return patient
 

@@ -10,7 +10,9 @@ from ketacare.lib.demo_data import DEMO_PASSWORD, seed_demo
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_demo_clinician_logs_in_with_the_shown_code_and_sees_only_their_clinic(live_server, browser, settings, artifacts_dir):
+def test_a_demo_clinician_logs_in_with_the_shown_code_and_sees_only_their_clinic(
+    live_server, browser, settings, artifacts_dir
+):
     settings.DEMO_MODE = True
     seed_demo(seed=3, patients_per_clinic=30)
     page = browser.new_page(viewport={"width": 1280, "height": 900})

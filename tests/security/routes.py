@@ -63,7 +63,6 @@ ROUTES: list[Route] = [
 ]
 
 
-
 def _feature_routes() -> list[Route]:
     # Each feature declares its routes in tests/security/routes_<app>.py as `ROUTES: list[Route]`.
     import importlib

@@ -50,9 +50,19 @@ def test_every_api_operation_method_is_declared() -> None:
     by_name = {r.name: r for r in ROUTES if r.api}
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
-            name = f"api:{operation['operationId'].split('_api_', 1)[-1]}" if "_api_" in operation["operationId"] else None
-            matches = [r for r in by_name.values() if r.methods and method.upper() in r.methods and reverse_pattern_matches(r, path)]
-            assert matches, f"API operation {method.upper()} {path} ({name}) has no expectation with that method"
+            name = (
+                f"api:{operation['operationId'].split('_api_', 1)[-1]}"
+                if "_api_" in operation["operationId"]
+                else None
+            )
+            matches = [
+                r
+                for r in by_name.values()
+                if r.methods and method.upper() in r.methods and reverse_pattern_matches(r, path)
+            ]
+            assert matches, (
+                f"API operation {method.upper()} {path} ({name}) has no expectation with that method"
+            )
 
 
 def reverse_pattern_matches(route: Route, openapi_path: str) -> bool:
@@ -61,7 +71,12 @@ def reverse_pattern_matches(route: Route, openapi_path: str) -> bool:
 
     for entry in _api_patterns():
         if entry[0] == route.name:
-            return re.sub(r"<[^:>]+:([^>]+)>|<([^>]+)>", lambda m: "{" + (m.group(1) or m.group(2)) + "}", entry[1]) == openapi_path
+            return (
+                re.sub(
+                    r"<[^:>]+:([^>]+)>|<([^>]+)>", lambda m: "{" + (m.group(1) or m.group(2)) + "}", entry[1]
+                )
+                == openapi_path
+            )
     return False
 
 
@@ -132,15 +147,23 @@ def test_route_answers_each_persona_as_expected(
     url = reverse(route.name, kwargs=route.kwargs(personas, target_patient) if route.kwargs else None)
     data = route.data(personas, target_patient) if route.data else {}
     before = AccessEvent.objects.count()
-    response = client.generic(method, url, data=_encode(data), content_type="application/x-www-form-urlencoded") if method != "GET" else client.get(url)
+    response = (
+        client.generic(method, url, data=_encode(data), content_type="application/x-www-form-urlencoded")
+        if method != "GET"
+        else client.get(url)
+    )
     expected = expected_status(route, persona, target, method)
     if persona == "anonymous" and not route.api and expected == 302:
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     else:
-        assert response.status_code == expected, f"{method} {url} as {persona}: {response.status_code}, expected {expected}"
+        assert response.status_code == expected, (
+            f"{method} {url} as {persona}: {response.status_code}, expected {expected}"
+        )
     if target_patient is not None and persona != "anonymous":
         # security.md #6: exactly one audit row for this request about this access.
-        rows = AccessEvent.objects.filter(request_id=response["X-Request-ID"]).exclude(action__in=["login", "logout", "mfa"])
+        rows = AccessEvent.objects.filter(request_id=response["X-Request-ID"]).exclude(
+            action__in=["login", "logout", "mfa"]
+        )
         assert rows.count() == 1, f"{rows.count()} audit rows for {method} {url} as {persona}"
         assert rows.get().outcome == ("granted" if expected < 400 else "denied")
     assert AccessEvent.objects.count() >= before

@@ -14,9 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_check_deploy_is_clean_under_production_settings(tmp_path):
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("KETACARE_", "DATABASE_URL"))
-    } | {
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KETACARE_", "DATABASE_URL"))} | {
         "DJANGO_SETTINGS_MODULE": "ketacare.settings",
         "KETACARE_SECRET_KEY": "p" * 20 + "-production-secret-key-for-the-check-" + "q" * 20,
         "KETACARE_DATA_DIR": str(tmp_path),
@@ -24,7 +22,11 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -53,7 +53,12 @@ def test_a_patient_logs_in_with_email_and_lands_on_their_home(personas):
     assert response.status_code == 302
     assert client.session.session_key != anonymous_key  # new session id at login
     assert client.get("/", follow=True).request["PATH_INFO"] == "/me/"
-    assert AccessEvent.objects.filter(action="login", outcome="success", user_email="patient.a1@example.org").count() == 1
+    assert (
+        AccessEvent.objects.filter(
+            action="login", outcome="success", user_email="patient.a1@example.org"
+        ).count()
+        == 1
+    )
 
 
 def test_a_failed_login_is_audited_without_the_password(personas):
@@ -81,7 +86,12 @@ def test_staff_must_pass_totp_before_any_patient_data(personas):
     _post_login(client, "clinician.a@example.org", STAFF_PASSWORD)
     assert client.get("/clinic/patients/")["Location"] == "/accounts/mfa/"
     assert client.get("/api/v1/patients").status_code == 401
-    assert client.post("/accounts/mfa/", {"code": "000000" if _code(device) != "000000" else "111111"}).status_code == 400
+    assert (
+        client.post(
+            "/accounts/mfa/", {"code": "000000" if _code(device) != "000000" else "111111"}
+        ).status_code
+        == 400
+    )
     # django-otp throttles after a failure (1 s, doubling); wait it out, as a person would.
     with time_machine.travel(dt.timedelta(seconds=3)):
         assert client.post("/accounts/mfa/", {"code": _code(device)}).status_code == 302
@@ -134,7 +144,10 @@ def test_password_rules_depend_on_role(personas, password, staff, ok):
             validate_password(password, user)
 
 
-@pytest.mark.parametrize(("persona", "idle_min", "expired"), [("clinician_a", 14, False), ("clinician_a", 16, True), ("a1", 29, False), ("a1", 31, True)])
+@pytest.mark.parametrize(
+    ("persona", "idle_min", "expired"),
+    [("clinician_a", 14, False), ("clinician_a", 16, True), ("a1", 29, False), ("a1", 31, True)],
+)
 def test_sessions_end_after_the_idle_timeout_for_the_role(personas, client_for, persona, idle_min, expired):
     start = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False) as traveller:

@@ -56,7 +56,9 @@ def test_editing_any_single_row_is_detected(personas):
             report = verify_chain()
             assert not report.ok and report.first_bad_id == target.pk
             with connection.cursor() as cursor:
-                cursor.execute("UPDATE audit_accessevent SET role = %s WHERE id = %s", [target.role, target.pk])
+                cursor.execute(
+                    "UPDATE audit_accessevent SET role = %s WHERE id = %s", [target.role, target.pk]
+                )
         finally:
             install_triggers(connection)
     assert verify_chain().ok

@@ -44,7 +44,16 @@ def test_the_csv_export_has_every_column_and_this_clinics_rows(personas, client_
     _touch(personas, client_for)
     response = client_for("admin_a").get("/clinic/audit/export.csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert {"occurred_at", "user_email", "role", "action", "outcome", "patient_public_id", "ip_address", "request_id"} <= set(rows[0])
+    assert {
+        "occurred_at",
+        "user_email",
+        "role",
+        "action",
+        "outcome",
+        "patient_public_id",
+        "ip_address",
+        "request_id",
+    } <= set(rows[0])
     patients = {r["patient_public_id"] for r in rows}
     assert str(personas.a1.public_id) in patients and str(personas.b1.public_id) not in patients
 

@@ -51,9 +51,13 @@ def classify_change(instrument_id: str, baseline: float, current: float) -> Chan
     improvement = (baseline - current) * direction
     best = instrument.min_score if instrument.higher_is_worse else instrument.max_score
     headroom = (baseline - best) * direction  # how far the baseline was from the best score
-    if _improved(improvement, headroom, instrument.response_min_drop_fraction, instrument.response_min_drop_points):
+    if _improved(
+        improvement, headroom, instrument.response_min_drop_fraction, instrument.response_min_drop_points
+    ):
         return "response"
-    if _improved(improvement, headroom, instrument.partial_min_drop_fraction, instrument.partial_min_drop_points):
+    if _improved(
+        improvement, headroom, instrument.partial_min_drop_fraction, instrument.partial_min_drop_points
+    ):
         return "partial"
     worsening = instrument.worsening_min_rise_points
     if worsening is not None and -improvement >= worsening - _TOLERANCE:
@@ -79,4 +83,3 @@ def _check_score(instrument: Instrument, name: str, value: Number) -> None:
             f"{name} score {value} is outside the {instrument.id} range "
             f"{instrument.min_score}-{instrument.max_score}"
         )
-

@@ -33,7 +33,9 @@ def to_fhir_questionnaire(instrument_id: str, *, base_url: str = FHIR_BASE_URL) 
     resource_id = fhir_id(instrument.id)
     items: list[dict[str, Any]] = []
     if instrument.instructions:
-        items.append({"linkId": f"{instrument.id}.instructions", "type": "display", "text": instrument.instructions})
+        items.append(
+            {"linkId": f"{instrument.id}.instructions", "type": "display", "text": instrument.instructions}
+        )
     items.extend(_item(instrument, item, base_url) for item in instrument.items)
     if instrument.loinc_total:
         items.append(
@@ -72,7 +74,9 @@ def _item(instrument: Instrument, item: Item, base_url: str) -> dict[str, Any]:
         "text": item.text,
         "type": "choice",
         "required": item.required,
-        "answerOption": [{"valueCoding": _coding(instrument, item, option, base_url)} for option in item.options],
+        "answerOption": [
+            {"valueCoding": _coding(instrument, item, option, base_url)} for option in item.options
+        ],
     }
     if item.loinc:
         rendered["code"] = [{"system": LOINC_SYSTEM, "code": item.loinc}]

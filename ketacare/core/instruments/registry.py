@@ -10,13 +10,14 @@ scoring time.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any, cast, get_args
 
 from .model import (
     ALERT_LEVELS,
+    Aggregate,
     AlertLevel,
     AlertRule,
     Band,
@@ -32,6 +33,30 @@ from .model import (
 )
 
 _DATA_PACKAGE = "ketacare.core.instruments.data"
+
+# Keys each table may hold: a misspelt key (say ``reponse_min_drop_fraction``) must fail loudly
+# rather than silently drop a rule.
+_TOP_KEYS = {
+    "id", "version", "title", "completed_by", "recall_period", "instructions", "citation", "copyright",
+    "scoring", "min_score", "max_score", "higher_is_worse", "loinc_total", "sources", "band_sources",
+    "total_subscale", "answer_one_of", "option_sets", "items", "subscales", "bands", "alerts", "change",
+}  # fmt: skip
+_TABLE_KEYS = {
+    "items": {"id", "text", "options", "loinc", "required"},
+    "subscales": {"id", "title", "aggregate", "items"},
+    "bands": {"label", "low", "high"},
+    "alerts": {"item", "min_value", "max_value", "code", "level", "message", "sources"},
+}
+_CHANGE_KEYS = {
+    f"{rule}_{suffix}"
+    for rule, suffixes in {
+        "response": ("min_drop_fraction", "min_drop_points", "sources"),
+        "partial": ("min_drop_fraction", "min_drop_points", "sources"),
+        "remission": ("max_score", "sources"),
+        "worsening": ("min_rise_points", "sources"),
+    }.items()
+    for suffix in suffixes
+}
 
 
 def get_instrument(instrument_id: str) -> Instrument:
@@ -79,6 +104,14 @@ def _parse(raw: Mapping[str, Any], *, where: str) -> Instrument:
     def fail(message: str) -> InstrumentDefinitionError:
         return InstrumentDefinitionError(f"{where}: {message}")
 
+    _only(raw, _TOP_KEYS, where)
+    for key, allowed in _TABLE_KEYS.items():
+        for table in raw.get(key, []):
+            _only(table, allowed, f"{where} [[{key}]]")
+    _only(raw.get("change", {}), _CHANGE_KEYS, f"{where} [change]")
+    for name, table in raw.get("option_sets", {}).items():
+        _only(table, {"system", "options", "min", "max", "anchors"}, f"{where} option_sets.{name}")
+
     instrument_id = _text(raw, "id", where)
     completed_by = _text(raw, "completed_by", where)
     if completed_by not in get_args(CompletedBy):
@@ -105,7 +138,7 @@ def _parse(raw: Mapping[str, Any], *, where: str) -> Instrument:
             id=_text(table, "id", where),
             title=_text(table, "title", where),
             items=tuple(_known_items(table["items"], by_id, where)),
-            aggregate=cast(Any, _choice(table, "aggregate", ("sum", "mean", "max"), where)),
+            aggregate=cast(Aggregate, _choice(table, "aggregate", get_args(Aggregate), where)),
         )
         for table in raw.get("subscales", [])
     )
@@ -126,7 +159,8 @@ def _parse(raw: Mapping[str, Any], *, where: str) -> Instrument:
     top_sources = sources_of(raw, "sources")
     band_sources = sources_of(raw, "band_sources")
     rule_sources = {
-        rule: sources_of(change, f"{rule}_sources") for rule in ("response", "partial", "remission", "worsening")
+        rule: sources_of(change, f"{rule}_sources")
+        for rule in ("response", "partial", "remission", "worsening")
     }
     all_sources = _unique(
         [
@@ -205,7 +239,9 @@ def _parse_item(
     """One item; its ``options`` names an entry of ``option_sets``."""
     set_name = _text(table, "options", where)
     if set_name not in option_sets:
-        raise InstrumentDefinitionError(f"{where}: item {table.get('id')!r} uses unknown option set {set_name!r}")
+        raise InstrumentDefinitionError(
+            f"{where}: item {table.get('id')!r} uses unknown option set {set_name!r}"
+        )
     system, options = option_sets[set_name]
     return Item(
         id=_text(table, "id", where),
@@ -277,7 +313,10 @@ def integer_totals(instrument: Instrument) -> bool:
     return True
 
 
-def _check(instrument: Instrument, *, top_sources: tuple[str, ...], fail: Any) -> None:
+_Fail = Callable[[str], InstrumentDefinitionError]
+
+
+def _check(instrument: Instrument, *, top_sources: tuple[str, ...], fail: _Fail) -> None:
     """Raise ``InstrumentDefinitionError`` (through ``fail``) on any inconsistency in the data."""
     if not top_sources:
         raise fail("an instrument must cite at least one source")
@@ -291,7 +330,9 @@ def _check(instrument: Instrument, *, top_sources: tuple[str, ...], fail: Any) -
         covered = sorted(i for s in instrument.subscales for i in s.items)
         if covered != sorted(instrument.item_ids):
             raise fail("sum_subscales needs subscales that cover every item exactly once")
-    if instrument.scoring == "subscale" and instrument.total_subscale not in {s.id for s in instrument.subscales}:
+    if instrument.scoring == "subscale" and instrument.total_subscale not in {
+        s.id for s in instrument.subscales
+    }:
         raise fail(f"total_subscale {instrument.total_subscale!r} is not a subscale")
     if instrument.scoring == "max_alert_level" and any(r.level is None for r in instrument.alert_rules):
         raise fail("max_alert_level needs a level on every alert rule")
@@ -315,7 +356,7 @@ def _check(instrument: Instrument, *, top_sources: tuple[str, ...], fail: Any) -
     _check_change_rules(instrument, fail)
 
 
-def _check_bands_partition(instrument: Instrument, fail: Any) -> None:
+def _check_bands_partition(instrument: Instrument, fail: _Fail) -> None:
     """Bands must run from min_score to max_score in order, with no gap and no overlap."""
     bands = instrument.bands
     if bands[0].low != instrument.min_score or bands[-1].high != instrument.max_score:
@@ -328,7 +369,7 @@ def _check_bands_partition(instrument: Instrument, fail: Any) -> None:
             raise fail(f"bands {before.label!r} and {after.label!r} leave a gap or overlap")
 
 
-def _check_change_rules(instrument: Instrument, fail: Any) -> None:
+def _check_change_rules(instrument: Instrument, fail: _Fail) -> None:
     """Each change rule is a fraction or a point count (not both), cites sources and is ordered."""
     rules = {
         "response": (instrument.response_min_drop_fraction, instrument.response_min_drop_points),
@@ -356,10 +397,20 @@ def _check_change_rules(instrument: Instrument, fail: Any) -> None:
         (instrument.partial_min_drop_points, instrument.response_min_drop_points),
     ):
         if partial is not None and (response is None or not partial < response):
-            raise fail("partial response needs a larger response threshold of the same kind (fraction or points)")
+            raise fail(
+                "partial response needs a larger response threshold of the same kind (fraction or points)"
+            )
 
 
 # --- small typed readers -----------------------------------------------------------------------
+
+
+def _only(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise InstrumentDefinitionError(
+            f"{where}: unknown keys {unknown}; allowed keys are {sorted(allowed)}"
+        )
 
 
 def _text(table: Mapping[str, Any], key: str, where: str) -> str:

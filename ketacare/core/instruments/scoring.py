@@ -87,7 +87,9 @@ def _from_mapping(instrument: Instrument, answers: Mapping[str, int]) -> dict[st
         )
     for group in instrument.answer_one_of:
         if not any(item_id in answers for item_id in group):
-            raise InvalidAnswersError(f"{instrument.id} requires an answer to at least one of {', '.join(group)}")
+            raise InvalidAnswersError(
+                f"{instrument.id} requires an answer to at least one of {', '.join(group)}"
+            )
     return {item.id: _checked(item, answers[item.id]) for item in instrument.items if item.id in answers}
 
 
@@ -110,7 +112,9 @@ def _checked(item: Item, value: object) -> int:
         )
     number = int(value)  # type: ignore[call-overload]  # an Integral (e.g. numpy.int64) converts exactly
     if number not in item.allowed_values:
-        raise InvalidAnswersError(f"{item.id}: {number} is not an allowed answer; allowed values are {_allowed(item)}")
+        raise InvalidAnswersError(
+            f"{item.id}: {number} is not an allowed answer; allowed values are {_allowed(item)}"
+        )
     return number
 
 
@@ -142,7 +146,9 @@ def _alerts(instrument: Instrument, values: Mapping[str, int]) -> tuple[ItemAler
             continue
         rank = _level_rank(rule.level)
         if rule.code not in chosen or rank > chosen[rule.code][0]:
-            alert = ItemAlert(code=rule.code, item_id=rule.item_id, value=value, message=rule.message, level=rule.level)
+            alert = ItemAlert(
+                code=rule.code, item_id=rule.item_id, value=value, message=rule.message, level=rule.level
+            )
             chosen[rule.code] = (rank, alert)
     return tuple(alert for _, alert in chosen.values())
 
@@ -159,6 +165,5 @@ def _total(
     if instrument.scoring == "sum_subscales":
         return sum(subscores.values())
     if instrument.scoring == "subscale":
-        assert instrument.total_subscale is not None  # noqa: S101  # checked when the data are loaded
-        return subscores[instrument.total_subscale]
+        return subscores[str(instrument.total_subscale)]  # the loader checked that it names a subscale
     return max((_level_rank(alert.level) for alert in alerts), default=0)

@@ -44,7 +44,6 @@ from ketacare.core.knowledge.model import (
     Window,
 )
 
-FILES = ("sources.toml", "side_effects.toml", "red_flags.toml", "screening.toml", "aftercare.toml", "education.toml")
 AFTERCARE_PHASES = ("in_clinic", "first_hours", "rest_of_day", "24_72h", "following_weeks")
 EDUCATION_TOPICS = (
     "session",
@@ -185,7 +184,11 @@ class _Entry:
         value = self._get(key, required=required)
         if value is None:
             return ()
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, str) and v.strip() for v in value)
+        ):
             raise self.error(f"field {key!r} must be a non-empty list of non-empty strings, got {value!r}")
         if len(set(value)) != len(value):
             duplicates = sorted({v for v in value if value.count(v) > 1})
@@ -220,7 +223,9 @@ class _Entry:
         try:
             return Evidence(value.lower())
         except ValueError:
-            raise self.error(f"field {key!r} is {value!r}; allowed: {', '.join(e.value for e in Evidence)}") from None
+            raise self.error(
+                f"field {key!r} is {value!r}; allowed: {', '.join(e.value for e in Evidence)}"
+            ) from None
 
     def subtable(self, key: str) -> dict[str, Any]:
         value = self._get(key, required=True)
@@ -232,7 +237,9 @@ class _Entry:
         """Reject fields nobody read: almost always a typo (``onsett_min``)."""
         unknown = sorted(set(self.table) - self.used)
         if unknown:
-            raise self.error(f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(self.used))}")
+            raise self.error(
+                f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(self.used))}"
+            )
 
 
 def _entries(data: Mapping[str, Any], key: str, file: str, *, within: str = "") -> list[tuple[str, _Entry]]:
@@ -328,13 +335,17 @@ def parse_sources(data: Mapping[str, Any], file: str = "sources.toml") -> Mappin
         )
         entry.finish()
     if CLINIC_PRACTICE not in out:
-        raise KnowledgeError(f"{file}: the {CLINIC_PRACTICE!r} source is missing; unverified defaults cite it")
+        raise KnowledgeError(
+            f"{file}: the {CLINIC_PRACTICE!r} source is missing; unverified defaults cite it"
+        )
     if out[CLINIC_PRACTICE].evidence is not Evidence.PRACTICE:
         raise KnowledgeError(f"{file}: entry {CLINIC_PRACTICE!r}: evidence must be 'practice'")
     return MappingProxyType(out)
 
 
-def _cite(entry: _Entry, sources: Mapping[str, Source], *, evidence_key: str, sources_key: str) -> tuple[Evidence, tuple[str, ...]]:
+def _cite(
+    entry: _Entry, sources: Mapping[str, Source], *, evidence_key: str, sources_key: str
+) -> tuple[Evidence, tuple[str, ...]]:
     evidence = entry.evidence(evidence_key)
     cited = check_source_ids(
         entry.texts(sources_key),
@@ -407,10 +418,14 @@ def parse_side_effects(
         course_tables = entry.subtable("course")
         missing = [route for route in ROUTES if route not in course_tables]
         if missing:
-            raise entry.error(f"missing route(s) {', '.join(missing)}; every side effect needs {', '.join(ROUTES)}")
+            raise entry.error(
+                f"missing route(s) {', '.join(missing)}; every side effect needs {', '.join(ROUTES)}"
+            )
         unknown = [route for route in course_tables if route not in ROUTES]
         if unknown:
-            raise entry.error(f"unknown route(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(ROUTES)}")
+            raise entry.error(
+                f"unknown route(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(ROUTES)}"
+            )
         courses = tuple(_parse_course(entry, route, course_tables[route], sources) for route in ROUTES)
         effect = SideEffect(
             id=effect_id,
@@ -511,7 +526,9 @@ def parse_aftercare(
     phases = []
     for phase_id, entry in _entries(data, "phase", file):
         items = []
-        for item_id, item in _entries({"item": entry.raw("item")}, "item", file, within=f"phase {phase_id!r}, "):
+        for item_id, item in _entries(
+            {"item": entry.raw("item")}, "item", file, within=f"phase {phase_id!r}, "
+        ):
             evidence, cited = _cite(item, sources, evidence_key="evidence", sources_key="sources")
             items.append(
                 GuidanceItem(
@@ -525,11 +542,17 @@ def parse_aftercare(
                 )
             )
             item.finish()
-        phases.append(AftercarePhase(id=phase_id, title=entry.text("title"), when=entry.text("when"), items=tuple(items)))
+        phases.append(
+            AftercarePhase(
+                id=phase_id, title=entry.text("title"), when=entry.text("when"), items=tuple(items)
+            )
+        )
         entry.finish()
     found = tuple(phase.id for phase in phases)
     if found != AFTERCARE_PHASES:
-        raise KnowledgeError(f"{file}: phases are {', '.join(found)}; expected exactly {', '.join(AFTERCARE_PHASES)} in that order")
+        raise KnowledgeError(
+            f"{file}: phases are {', '.join(found)}; expected exactly {', '.join(AFTERCARE_PHASES)} in that order"
+        )
     return tuple(phases)
 
 

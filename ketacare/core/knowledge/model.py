@@ -286,11 +286,14 @@ class EducationEntry:
     note: str
 
 
+SymptomKind = Literal["side_effect", "red_flag"]
+
+
 @dataclass(frozen=True, slots=True)
 class SymptomMatch:
     """A search hit: a side effect or a red flag whose name or synonym matched the query."""
 
-    kind: Literal["side_effect", "red_flag"]
+    kind: SymptomKind
     id: str
     name: str
     matched: str  # the name or synonym that matched

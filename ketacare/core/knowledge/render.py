@@ -93,14 +93,22 @@ def render_sources_markdown(kb: Knowledge) -> str:
             f"| `{source.id}` | {citation} | {year} | {evidence} | {links or '—'} |"
         )
     for group, rows in groups.items():
-        lines += ["", f"## {group}", "", "| Id | Citation | Year | Evidence | Link |", "|---|---|---|---|---|", *rows]
+        lines += [
+            "",
+            f"## {group}",
+            "",
+            "| Id | Citation | Year | Evidence | Link |",
+            "|---|---|---|---|---|",
+            *rows,
+        ]
     lines += [
         "",
         "## Clinic-practice values to review",
         "",
         f"These values cite `{CLINIC_PRACTICE}`: the clinical brief marks them unverified or does not",
         "source them, so KetaCare ships them as clinic practice, never as evidence. A clinic should review",
-        "each one before use. (Protocol values in `protocols.toml` are listed by their own module.)",
+        "each one before use. This list covers the knowledge files above; `protocols.toml` marks its own",
+        "clinic-practice values.",
         "",
         "| File | Entry | Value |",
         "|---|---|---|",

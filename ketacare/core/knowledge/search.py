@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from ketacare.core.knowledge.loader import Knowledge
-from ketacare.core.knowledge.model import EducationEntry, SymptomMatch
+from ketacare.core.knowledge.model import EducationEntry, SymptomKind, SymptomMatch
 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits in any script
 # Apostrophes are dropped rather than split on, so "can't" and "cant" are the same word.
@@ -65,7 +65,7 @@ def search_symptoms(query: str, kb: Knowledge) -> tuple[SymptomMatch, ...]:
     if not query_words:
         return ()
     scored: list[tuple[int, int, int, SymptomMatch]] = []
-    entries: list[tuple[str, str, str, tuple[str, ...]]] = [
+    entries: list[tuple[SymptomKind, str, str, tuple[str, ...]]] = [
         ("red_flag", flag.id, flag.name, flag.synonyms) for flag in kb.red_flags.values()
     ] + [("side_effect", effect.id, effect.name, effect.synonyms) for effect in kb.side_effects.values()]
     for order, (kind, entry_id, name, synonyms) in enumerate(entries):
@@ -76,7 +76,7 @@ def search_symptoms(query: str, kb: Knowledge) -> tuple[SymptomMatch, ...]:
                 best_score, best_term = score, term
         if best_score:
             match = SymptomMatch(
-                kind=kind,  # type: ignore[arg-type]  # the two literals above
+                kind=kind,
                 id=entry_id,
                 name=name,
                 matched=best_term,

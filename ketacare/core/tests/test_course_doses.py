@@ -19,7 +19,9 @@ def test_the_dose_is_the_product_rounded_to_a_hundredth_of_a_milligram(mg_per_kg
 
 
 def test_a_dose_above_the_iv_bounds_names_the_value_and_range():
-    with pytest.raises(ValueError, match=r"mg_per_kg 5 is out of range for protocol 'iv_ketamine'; expected 0.1-1"):
+    with pytest.raises(
+        ValueError, match=r"mg_per_kg 5 is out of range for protocol 'iv_ketamine'; expected 0.1-1"
+    ):
         dose_mg(5, 70)
 
 
@@ -58,7 +60,9 @@ def test_each_esketamine_device_delivers_28_mg(dose, devices):
 
 @pytest.mark.parametrize("dose", [50, 30, 70.5])
 def test_an_esketamine_dose_that_is_not_a_multiple_of_28_mg_is_rejected(dose):
-    with pytest.raises(ValueError, match=f"dose_mg {dose:g} is not a multiple of 28 mg \\(one device\\); allowed: 28, 56, 84"):
+    with pytest.raises(
+        ValueError, match=f"dose_mg {dose:g} is not a multiple of 28 mg \\(one device\\); allowed: 28, 56, 84"
+    ):
         esketamine_devices(dose)
 
 

@@ -28,12 +28,16 @@ def test_a_new_york_plan_across_1_november_2026_stays_at_nine_oclock_local():
 
 def test_a_berlin_plan_across_25_october_2026_stays_at_fourteen_oclock_local():
     # EU summer time ends Sunday 2026-10-25: CEST (UTC+2) before, CET (UTC+1) after.
-    plan = plan_sessions("iv_ketamine", start=datetime(2026, 10, 19, 14, 0, tzinfo=BERLIN), tz="Europe/Berlin")
+    plan = plan_sessions(
+        "iv_ketamine", start=datetime(2026, 10, 19, 14, 0, tzinfo=BERLIN), tz="Europe/Berlin"
+    )
     offsets = [s.starts_at.utcoffset() for s in plan.sessions]
     assert offsets == [timedelta(hours=2)] * 3 + [timedelta(hours=1)] * 3
     assert {s.starts_at.hour for s in plan.sessions} == {14}
     # One session a week apart across the change is 7 days and 1 hour of absolute time.
-    assert plan.sessions[3].starts_at - plan.sessions[0].starts_at == timedelta(days=7, hours=1)
+    # (Subtract in UTC: Python subtracts two datetimes of the same zone as wall-clock times.)
+    first, fourth = plan.sessions[0].starts_at.astimezone(UTC), plan.sessions[3].starts_at.astimezone(UTC)
+    assert fourth - first == timedelta(days=7, hours=1)
 
 
 def test_a_session_on_the_night_of_the_fall_back_takes_the_first_of_two_ambiguous_times():
@@ -68,5 +72,7 @@ def test_a_wall_time_in_the_spring_forward_gap_moves_forward_by_the_gap():
 
 
 def test_session_times_are_aware_and_in_the_plan_zone():
-    plan = plan_sessions("iv_ketamine", start=datetime(2026, 10, 19, 14, 0, tzinfo=BERLIN), tz="Europe/Berlin")
+    plan = plan_sessions(
+        "iv_ketamine", start=datetime(2026, 10, 19, 14, 0, tzinfo=BERLIN), tz="Europe/Berlin"
+    )
     assert all(s.starts_at.tzinfo == BERLIN for s in plan.sessions)

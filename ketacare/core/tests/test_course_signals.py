@@ -81,7 +81,9 @@ def test_a_score_outside_the_instrument_range_is_rejected():
 
 def test_benefit_lasting_the_median_18_days_suggests_every_two_weeks_for_iv():
     median_days = get_protocol("iv_ketamine").outcome("median_days_to_relapse_after_series").value
-    suggestion = suggest_maintenance_interval("iv_ketamine", current_interval_weeks=4, benefit_lasted_days=median_days)
+    suggestion = suggest_maintenance_interval(
+        "iv_ketamine", current_interval_weeks=4, benefit_lasted_days=median_days
+    )
     assert (suggestion.interval_weeks, suggestion.change, suggestion.review) == (2, "shorten", False)
     assert suggestion.evidence == "practice" and "clinic-practice" in suggestion.sources
     assert "Andrade2017" in suggestion.sources
@@ -93,13 +95,17 @@ def test_the_next_session_comes_before_the_benefit_wears_off_not_on_the_day():
 
 
 def test_a_response_that_held_suggests_the_next_longer_interval():
-    suggestion = suggest_maintenance_interval("esketamine_trd", current_interval_weeks=1, benefit_lasted_days=None)
+    suggestion = suggest_maintenance_interval(
+        "esketamine_trd", current_interval_weeks=1, benefit_lasted_days=None
+    )
     assert (suggestion.interval_weeks, suggestion.change) == (2, "lengthen")
     assert "lowest frequency" in suggestion.reason
 
 
 def test_a_response_that_held_at_the_longest_interval_keeps_it():
-    suggestion = suggest_maintenance_interval("esketamine_trd", current_interval_weeks=2, benefit_lasted_days=None)
+    suggestion = suggest_maintenance_interval(
+        "esketamine_trd", current_interval_weeks=2, benefit_lasted_days=None
+    )
     assert (suggestion.interval_weeks, suggestion.change) == (2, "keep")
 
 
@@ -114,7 +120,10 @@ def test_benefit_longer_than_the_current_interval_keeps_it():
 
 
 def test_an_interval_the_protocol_does_not_allow_is_rejected():
-    with pytest.raises(ValueError, match="current_interval_weeks 4 is not allowed for protocol 'esketamine_trd'; expected one of: 1, 2"):
+    with pytest.raises(
+        ValueError,
+        match="current_interval_weeks 4 is not allowed for protocol 'esketamine_trd'; expected one of: 1, 2",
+    ):
         suggest_maintenance_interval("esketamine_trd", current_interval_weeks=4, benefit_lasted_days=None)
 
 
@@ -132,7 +141,9 @@ def test_a_protocol_without_maintenance_has_no_suggestion():
 
 
 def record(number, status, phase="induction"):
-    return SessionRecord(number=number, phase=phase, starts_at=T0 + timedelta(days=2 * (number - 1)), status=status)
+    return SessionRecord(
+        number=number, phase=phase, starts_at=T0 + timedelta(days=2 * (number - 1)), status=status
+    )
 
 
 NOW = T0 + timedelta(days=30)
@@ -173,5 +184,7 @@ def test_a_naive_now_is_rejected():
 
 
 def test_an_unknown_session_status_is_rejected():
-    with pytest.raises(ValueError, match="status 'no-show' is not one of: planned, attended, missed, cancelled"):
+    with pytest.raises(
+        ValueError, match="status 'no-show' is not one of: planned, attended, missed, cancelled"
+    ):
         flag_induction_dropout([record(1, "no-show")], now=NOW)

@@ -48,12 +48,16 @@ def test_it_refuses_a_missing_item_naming_it():
 
 def test_it_refuses_booleans_floats_and_strings_as_answer_values():
     for bad in (True, 1.0, "1", None):
-        with pytest.raises(InvalidAnswersError, match=r"phq9\.q1: answer must be an integer .* allowed values are 0, 1, 2, 3"):
+        with pytest.raises(
+            InvalidAnswersError, match=r"phq9\.q1: answer must be an integer .* allowed values are 0, 1, 2, 3"
+        ):
             score("phq9", {**PHQ9_ZEROS, "phq9.q1": bad})
 
 
 def test_it_refuses_an_out_of_range_value_naming_the_item_and_the_allowed_values():
-    with pytest.raises(InvalidAnswersError, match=r"^phq9\.q4: 4 is not an allowed answer; allowed values are 0, 1, 2, 3$"):
+    with pytest.raises(
+        InvalidAnswersError, match=r"^phq9\.q4: 4 is not an allowed answer; allowed values are 0, 1, 2, 3$"
+    ):
         score("phq9", [0, 0, 0, 4, 0, 0, 0, 0, 0])
     with pytest.raises(InvalidAnswersError, match=r"madrs\.q1: 7 .* 0, 1, 2, 3, 4, 5, 6"):
         score("madrs", [7] + [0] * 9)
@@ -61,7 +65,9 @@ def test_it_refuses_an_out_of_range_value_naming_the_item_and_the_allowed_values
 
 def test_it_refuses_a_string_or_other_non_sequence_as_the_answers():
     for bad in ("000000000", b"000000000", 0, {0, 1, 2}, None):
-        with pytest.raises(InvalidAnswersError, match="must be a mapping of item id to value or a sequence of 9 values"):
+        with pytest.raises(
+            InvalidAnswersError, match="must be a mapping of item id to value or a sequence of 9 values"
+        ):
             score("phq9", bad)
 
 

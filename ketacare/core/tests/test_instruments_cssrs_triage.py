@@ -27,7 +27,9 @@ def expected_level(q1: int, q2: int, q3: int, q4: int, q5: int, q6: int) -> int:
     return NONE
 
 
-@pytest.mark.parametrize("answers", list(itertools.product((0, 1), (0, 1), (0, 1), (0, 1), (0, 1), (0, 1, 2))))
+@pytest.mark.parametrize(
+    "answers", list(itertools.product((0, 1), (0, 1), (0, 1), (0, 1), (0, 1), (0, 1, 2)))
+)
 def test_every_combination_of_answers_gets_the_triage_level(answers):
     level = expected_level(*answers)
     result = score("cssrs_screener", answers)

@@ -39,7 +39,9 @@ def test_the_total_is_the_sum_of_the_highest_item_in_each_of_the_nine_domains(va
 
 def test_the_domains_cover_the_16_items_exactly_as_rush_2003_groups_them():
     instrument = get_instrument("qids_sr16")
-    assert {s.id: tuple(int(i.rsplit("q", 1)[1]) for i in s.items) for s in instrument.subscales} == RUSH_DOMAINS
+    assert {
+        s.id: tuple(int(i.rsplit("q", 1)[1]) for i in s.items) for s in instrument.subscales
+    } == RUSH_DOMAINS
     assert all(s.aggregate == "max" for s in instrument.subscales)
 
 

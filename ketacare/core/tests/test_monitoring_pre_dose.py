@@ -116,5 +116,7 @@ def test_an_impossible_age_is_rejected():
 
 
 def test_an_unknown_route_is_rejected_naming_the_routes():
-    with pytest.raises(ValueError, match="unknown route 'nasal'; expected one of: esketamine_in, iv, oral, sublingual"):
+    with pytest.raises(
+        ValueError, match="unknown route 'nasal'; expected one of: esketamine_in, iv, oral, sublingual"
+    ):
         check_pre_dose("nasal", 45, 120, 80)

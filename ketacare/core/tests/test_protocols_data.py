@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from ketacare.core import knowledge, protocols
-from ketacare.core.protocols import CLINIC_PRACTICE, catalog, get_protocol, get_route
+from ketacare.core.knowledge import CLINIC_PRACTICE
+from ketacare.core.protocols import catalog, get_protocol, get_route
 
 
 def test_the_packaged_file_loads_with_every_source_id_known_to_sources_toml():
-    known = set(knowledge.source_ids()) | {CLINIC_PRACTICE}
-    loaded = protocols.load_protocols(protocols.DATA_FILE.read_text(encoding="utf-8"), known_source_ids=known)
+    loaded = protocols.load_protocols(protocols.DATA_FILE.read_text(encoding="utf-8"), check_sources=True)
     assert set(loaded.protocols) == {"iv_ketamine", "esketamine_trd", "oral_ketamine", "sublingual_ketamine"}
     assert set(loaded.routes) == {"iv", "esketamine_in", "oral", "sublingual"}
 

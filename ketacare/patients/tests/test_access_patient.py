@@ -17,7 +17,10 @@ pytestmark = pytest.mark.django_db
 
 def test_a_patient_reaches_their_own_record(personas):
     assert access_patient(personas.a1.user, personas.a1.public_id) == personas.a1
-    assert AccessEvent.objects.filter(outcome="granted", patient_public_id=str(personas.a1.public_id)).count() == 1
+    assert (
+        AccessEvent.objects.filter(outcome="granted", patient_public_id=str(personas.a1.public_id)).count()
+        == 1
+    )
 
 
 def test_a_patient_gets_404_for_another_patient_of_the_same_clinic(personas):

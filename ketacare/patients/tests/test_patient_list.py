@@ -37,7 +37,8 @@ def test_an_unknown_sort_key_falls_back_to_name_instead_of_reaching_the_database
 
 def test_the_list_is_paginated(personas, client_for):
     Patient.objects.bulk_create(
-        Patient(clinic=personas.clinic_a, full_name=f"Zed {n:03d}", date_of_birth=dt.date(1990, 1, 1)) for n in range(60)
+        Patient(clinic=personas.clinic_a, full_name=f"Zed {n:03d}", date_of_birth=dt.date(1990, 1, 1))
+        for n in range(60)
     )
     client = client_for("clinician_a")
     first = client.get("/clinic/patients/").content.decode()

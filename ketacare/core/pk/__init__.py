@@ -1,0 +1,1 @@
+"""Pharmacokinetics and effect-site pharmacodynamics of ketamine and esketamine (pure Python)."""

@@ -1,0 +1,74 @@
+"""Symptom and education search match plain words, names and synonyms."""
+
+from __future__ import annotations
+
+import pytest
+
+from ketacare.core.knowledge import search_education, search_symptoms
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_id"),
+    [
+        ("Headache", "headache"),
+        ("I feel sick", "nausea"),
+        ("light headed", "dizziness"),
+        ("Light-headed!", "dizziness"),
+        ("dizz", "dizziness"),
+        ("pins and needles", "numbness_tingling"),
+        ("chest pain", "chest_pain"),
+        ("I can't breathe", "difficulty_breathing"),
+        ("blood in urine", "urinary_symptoms"),
+        ("urgency", "urinary_symptoms"),
+        ("racing heart", "fast_heartbeat"),
+        ("high bp", "raised_blood_pressure"),
+    ],
+)
+def test_it_finds_a_symptom_by_name_or_synonym(query: str, expected_id: str) -> None:
+    assert search_symptoms(query)[0].id == expected_id
+
+
+def test_an_exact_match_is_marked_and_comes_first() -> None:
+    matches = search_symptoms("headache")
+    assert matches[0].id == "headache" and matches[0].exact
+
+
+def test_a_possible_red_flag_is_never_left_out_of_the_results() -> None:
+    # "headache" is an expected effect, but a sudden severe headache is a hypertensive-crisis sign.
+    matches = search_symptoms("headache")
+    assert ("red_flag", "hypertensive_crisis_signs") in [(m.kind, m.id) for m in matches]
+
+
+def test_red_flags_come_before_side_effects_when_the_match_is_equally_good() -> None:
+    kinds = [m.kind for m in search_symptoms("seeing")]
+    assert kinds == sorted(kinds, key=lambda kind: kind != "red_flag")
+
+
+def test_an_empty_or_unmatched_query_finds_nothing() -> None:
+    assert search_symptoms("") == ()
+    assert search_symptoms("   ?! ") == ()
+    assert search_symptoms("purple elephant") == ()
+
+
+def test_short_words_must_match_whole_words() -> None:
+    # "he" must not match every word starting with "he" (headache, heart ...).
+    assert search_symptoms("he") == ()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_id"),
+    [
+        ("When can I drive?", "driving"),
+        ("how likely is it to work", "success_rates"),
+        ("how long does it last", "how_long_does_it_last"),
+        ("blood pressure", "blood_pressure"),
+        ("fasting", "preparation"),
+        ("Can I become addicted?", "is_it_addictive"),
+    ],
+)
+def test_it_finds_an_education_entry_by_plain_words(query: str, expected_id: str) -> None:
+    assert search_education(query)[0].id == expected_id
+
+
+def test_education_search_ignores_common_words() -> None:
+    assert search_education("what is the") == ()
