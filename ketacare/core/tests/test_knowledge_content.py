@@ -120,7 +120,9 @@ def test_every_cited_source_id_resolves() -> None:
 
 
 def test_every_clinic_practice_citation_carries_evidence_practice() -> None:
-    wrong = [where for where, evidence, cited in citations() if CLINIC_PRACTICE in cited and evidence != "practice"]
+    wrong = [
+        where for where, evidence, cited in citations() if CLINIC_PRACTICE in cited and evidence != "practice"
+    ]
     assert wrong == []
 
 
@@ -128,7 +130,8 @@ def test_every_practice_claim_cites_a_practice_level_source() -> None:
     wrong = [
         where
         for where, evidence, cited in citations()
-        if evidence is Evidence.PRACTICE and not any(kn.get_source(s).evidence is Evidence.PRACTICE for s in cited)
+        if evidence is Evidence.PRACTICE
+        and not any(kn.get_source(s).evidence is Evidence.PRACTICE for s in cited)
     ]
     assert wrong == []
 
@@ -182,7 +185,11 @@ def test_the_esketamine_dissociation_threshold_is_the_rems_two_hours() -> None:
 def test_the_esketamine_blood_pressure_course_follows_the_label() -> None:
     # Peak ~40 min, back to baseline within 2 h in trials, lasting ~4 h per the US label [JNJ-CV] [JNJ-BP].
     course = kn.get_side_effect("raised_blood_pressure").course("esketamine_in")
-    assert (course.window.peak_min, course.window.resolution_min, course.longer_than_expected_after_min) == (40, 120, 240)
+    assert (course.window.peak_min, course.window.resolution_min, course.longer_than_expected_after_min) == (
+        40,
+        120,
+        240,
+    )
     assert course.evidence is Evidence.LABEL
 
 
@@ -198,7 +205,9 @@ def test_aftercare_has_the_five_phases_in_order() -> None:
 
 
 def test_complementary_practices_are_never_presented_as_evidence_based() -> None:
-    complementary = [item for phase in kn.aftercare_phases() for item in phase.items if item.kind == "complementary"]
+    complementary = [
+        item for phase in kn.aftercare_phases() for item in phase.items if item.kind == "complementary"
+    ]
     assert len(complementary) >= 4
     assert all(item.evidence is Evidence.PRACTICE for item in complementary)
 
@@ -212,7 +221,16 @@ def test_patient_education_says_about_half_respond_and_never_promises_sixty_to_s
 
 def test_education_covers_the_topics_patients_ask_about() -> None:
     topics = {entry.topic for entry in kn.education_entries()}
-    assert {"session", "how_it_works", "success", "maintenance", "risks", "preparation", "aftercare", "faq"} <= topics
+    assert {
+        "session",
+        "how_it_works",
+        "success",
+        "maintenance",
+        "risks",
+        "preparation",
+        "aftercare",
+        "faq",
+    } <= topics
 
 
 def test_lookups_of_unknown_ids_list_the_allowed_ids() -> None:
@@ -229,8 +247,6 @@ def test_the_knowledge_base_is_loaded_once() -> None:
 
 
 def test_levels_are_ordered_from_expected_to_emergency() -> None:
-    assert (
-        Level.EXPECTED < Level.LONGER_THAN_EXPECTED < Level.CONTACT_CLINIC < Level.URGENT < Level.EMERGENCY
-    )
+    assert Level.EXPECTED < Level.LONGER_THAN_EXPECTED < Level.CONTACT_CLINIC < Level.URGENT < Level.EMERGENCY
     assert max(Level.URGENT, Level.CONTACT_CLINIC, Level.EXPECTED) is Level.URGENT
     assert Level.EMERGENCY.raised() is Level.EMERGENCY

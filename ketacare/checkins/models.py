@@ -1,0 +1,143 @@
+"""Symptom check-ins and the side effects they record, from first report to resolution."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from ketacare.core.knowledge import Level
+
+NOTE_MAX_CHARS = 2000
+MOOD_MIN, MOOD_MAX = 0, 10
+
+
+class SymptomCheckin(models.Model):
+    """One check-in: the symptoms a patient reports at one moment, their mood and the triage answer."""
+
+    class Status(models.TextChoices):
+        VALID = "valid", "Valid"
+        ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+    TriageLevel = models.TextChoices("TriageLevel", [(level.value, level.value) for level in Level])
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="checkins")
+    submitted_at = models.DateTimeField()
+    # A retry or double tap sends the same key: the first row is returned (security.md #10).
+    idempotency_key = models.CharField(max_length=64)
+    mood_0_10 = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True, max_length=NOTE_MAX_CHARS)
+    # What the triage was computed against: the route and start of the last dose (None: no dose on record).
+    route = models.CharField(max_length=20, blank=True)
+    dose_started_at = models.DateTimeField(null=True, blank=True)
+    minutes_since_dose = models.FloatField(null=True, blank=True)
+    triage_level = models.CharField(max_length=30, choices=TriageLevel.choices)
+    triage_result = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.VALID)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "idempotency_key"], name="checkin_idempotency_key"),
+            models.CheckConstraint(
+                condition=models.Q(mood_0_10__isnull=True) | models.Q(mood_0_10__gte=0, mood_0_10__lte=10),
+                name="checkin_mood_0_10",
+            ),
+        ]
+        indexes = [
+            # The patient's check-ins, newest first (progress chart, staff list).
+            models.Index(fields=["patient", "-submitted_at"], name="checkin_patient_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"check-in {self.submitted_at:%Y-%m-%d %H:%M} ({self.triage_level})"
+
+    @property
+    def is_red_flag(self) -> bool:
+        """Whether the answer is the emergency screen (urgent or emergency)."""
+        return Level(self.triage_level) >= Level.URGENT
+
+
+class SymptomReport(models.Model):
+    """One symptom from its first report until a later check-in no longer reports it.
+
+    ``started_at`` is the first check-in that reported it, ``resolved_at`` the first later check-in
+    that did not: so the recorded duration can be shown next to the expected window.
+    """
+
+    class Severity(models.TextChoices):
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+
+    class Kind(models.TextChoices):
+        SIDE_EFFECT = "side_effect", "Side effect"
+        RED_FLAG = "red_flag", "Red flag"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="symptom_reports")
+    checkin = models.ForeignKey(SymptomCheckin, on_delete=models.PROTECT, related_name="reports")
+    last_checkin = models.ForeignKey(SymptomCheckin, on_delete=models.PROTECT, related_name="+")
+    resolved_by = models.ForeignKey(
+        SymptomCheckin, on_delete=models.PROTECT, null=True, blank=True, related_name="resolved_reports"
+    )
+    symptom_id = models.CharField(max_length=60)  # an id from the core knowledge base
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    level = models.CharField(max_length=30, choices=SymptomCheckin.TriageLevel.choices)
+    route = models.CharField(max_length=20, blank=True)
+    dose_started_at = models.DateTimeField(null=True, blank=True)
+    # The core's expected window for this route when it was first reported (minutes after the dose).
+    expected_resolution_min = models.FloatField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            # Open symptoms of a patient, closed by their next check-in.
+            models.Index(fields=["patient", "resolved_at"], name="symptom_patient_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symptom_id} from {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def recorded_minutes_after_dose(self) -> float | None:
+        """Minutes from the start of the dose to the check-in that no longer reported it."""
+        if self.resolved_at is None or self.dose_started_at is None:
+            return None
+        return (self.resolved_at - self.dose_started_at).total_seconds() / 60
+
+
+class PreparationTick(models.Model):
+    """A preparation checklist item the patient ticked before a session (staff see the state)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="preparation_ticks")
+    # The session prepared for: the appointment's public id, or "next" while none is booked.
+    session_key = models.CharField(max_length=40, default="next")
+    item_id = models.CharField(max_length=60)
+    done = models.BooleanField(default=True)
+    ticked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "session_key", "item_id"], name="preparation_one_tick_per_item"
+            ),
+        ]
+        indexes = [
+            # A patient's ticks for the coming session.
+            models.Index(fields=["patient", "session_key"], name="preparation_patient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {'done' if self.done else 'not done'}"
