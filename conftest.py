@@ -125,10 +125,12 @@ def client_for(client: Any, personas: Personas) -> Any:
 def _audit_triggers_allow_flush(request: pytest.FixtureRequest) -> Iterator[None]:
     # Transactional tests end with a table flush, which the append-only triggers refuse; empty
     # the audit table with the triggers briefly dropped, then put them back.
-    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args[:1] == (True,))))
+    if not transactional and not {"transactional_db", "live_server"} & set(request.fixturenames):
         yield
         return
-    request.getfixturevalue("transactional_db")
+    request.getfixturevalue("_django_db_helper" if transactional else "transactional_db")
     yield
     from django.db import connection
 

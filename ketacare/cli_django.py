@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -48,6 +49,57 @@ def register(app: typer.Typer) -> None:
         for role, email, _ in logins:
             typer.echo(f"  {email:40s} {role}")
         typer.echo("Staff confirm with a six-digit code; in demo mode the login page shows it.")
+
+    @app.command("backup")
+    def backup(
+        output: Path = typer.Argument(..., help="new file to write (SQLite database or pg_dump archive)"),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Back up the database while it runs (SQLite online backup API; pg_dump for PostgreSQL)."""
+        _setup_django()
+        from ketacare.lib.backup import BackupError, backup_database
+
+        try:
+            result = backup_database(output)
+        except BackupError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {"path": str(result.path), "size_bytes": result.size_bytes, "vendor": result.vendor}
+                )
+            )
+        else:
+            typer.echo(f"backup written: {result.path} ({result.size_bytes} bytes, {result.vendor})")
+
+    @app.command("restore")
+    def restore(
+        backup_file: Path = typer.Argument(
+            ..., exists=True, dir_okay=False, help="a file written by `ketacare backup`"
+        ),
+        sqlite_path: Path | None = typer.Option(
+            None, "--sqlite-path", help="new SQLite file to restore into"
+        ),
+        database_url: str | None = typer.Option(
+            None, "--database-url", help="empty PostgreSQL database to restore into"
+        ),
+    ) -> None:
+        """Restore a backup into a fresh instance (never over a live database)."""
+        from ketacare.lib.backup import BackupError, restore_postgresql, restore_sqlite
+
+        if (sqlite_path is None) == (database_url is None):
+            typer.echo("error: give exactly one of --sqlite-path or --database-url", err=True)
+            raise typer.Exit(2)
+        try:
+            if sqlite_path is not None:
+                restore_sqlite(backup_file, sqlite_path)
+            else:
+                restore_postgresql(backup_file, str(database_url))
+        except BackupError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo("restored; run `ketacare audit-verify` against the new instance to check the audit chain")
 
     @app.command("audit-verify")
     def audit_verify(as_json: bool = typer.Option(False, "--json")) -> None:
