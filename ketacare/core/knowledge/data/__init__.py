@@ -1,0 +1,1 @@
+"""Knowledge data files (TOML); a package so that setuptools ships them as package data."""
