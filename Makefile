@@ -65,8 +65,9 @@ test-postgres: install ensure-chromium ensure-pango ## The whole pytest suite on
 
 test: lint test-sqlite test-postgres ## Lint, then the suite on SQLite, then on PostgreSQL
 
-bench: install ## Benchmarks (PK engine, outcomes page); results in bench/results/
+bench: install ## Benchmarks (PK engine, SQLite writers, outcomes page); results in bench/results/
 	$(BIN)/python bench/bench_pk.py
+	$(BIN)/python bench/sqlite_writers.py --clients 50 --seconds 60
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var

@@ -57,7 +57,8 @@ class _OneLineErrors(TyperCommand):
         try:
             return super().parse_args(ctx, args)
         except UsageError as exc:
-            _fail(self.name or "", exc.format_message())
+            # command_path is "ketacare knowledge list": drop the program name, _fail adds it.
+            _fail(" ".join(ctx.command_path.split()[1:]), exc.format_message())
 
 
 def _emit(payload: dict[str, Any], as_json: bool, text: Callable[[dict[str, Any]], list[str]]) -> None:
@@ -77,7 +78,9 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def score_command(
-    instrument_id: Annotated[str, typer.Argument(help="Instrument id, e.g. phq9 (see `knowledge list instruments`).")],
+    instrument_id: Annotated[
+        str, typer.Argument(help="Instrument id, e.g. phq9 (see `knowledge list instruments`).")
+    ],
     answers: Annotated[list[str], typer.Argument(help="Answer values in form order, one per item.")],
     baseline: Annotated[
         float | None, typer.Option(help="Baseline total: adds the change class (response, remission ...).")
@@ -94,7 +97,9 @@ def score_command(
     with _bad_input("score"):
         result = instruments.score(instrument_id, values)
         instrument = instruments.get_instrument(instrument_id)
-        change = None if baseline is None else instruments.classify_change(instrument_id, baseline, result.total)
+        change = (
+            None if baseline is None else instruments.classify_change(instrument_id, baseline, result.total)
+        )
     payload = {
         "instrument_id": result.instrument_id,
         "version": result.version,
@@ -113,7 +118,10 @@ def score_command(
     }
 
     def text(p: dict[str, Any]) -> list[str]:
-        lines = [f"{p['instrument_id']} total {p['total']} of {p['max_score']}" + (f" ({p['band']})" if p["band"] else "")]
+        lines = [
+            f"{p['instrument_id']} total {p['total']} of {p['max_score']}"
+            + (f" ({p['band']})" if p["band"] else "")
+        ]
         if p["change"]:
             lines.append(f"change from baseline {p['baseline']:g}: {p['change']}")
         lines += [f"ALERT {a['code']}: {a['message']}" for a in p["alerts"]]
@@ -129,7 +137,9 @@ def score_command(
 
 def triage_command(
     route: Annotated[str, typer.Option(help="Route: iv, esketamine_in, oral, sublingual or im.")],
-    minutes_since: Annotated[float, typer.Option("--minutes-since", help="Minutes since the start of dosing.")],
+    minutes_since: Annotated[
+        float, typer.Option("--minutes-since", help="Minutes since the start of dosing.")
+    ],
     symptom: Annotated[
         list[str] | None, typer.Option("--symptom", help="Symptom id (side effect or red flag); repeatable.")
     ] = None,
@@ -230,9 +240,13 @@ def plan_command(
     start: Annotated[str, typer.Option(help="First session, local wall time in --tz: 2026-12-01T09:00.")],
     tz: Annotated[str, typer.Option(help="IANA time zone of the patient or clinic, e.g. America/New_York.")],
     age: Annotated[int | None, typer.Option(help="Age in whole years (required for esketamine).")] = None,
-    preset: Annotated[str | None, typer.Option(help="Schedule preset id (default: the protocol's first).")] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Schedule preset id (default: the protocol's first).")
+    ] = None,
     weight_kg: Annotated[float | None, typer.Option(help="Body weight in kg, for a mg/kg dose.")] = None,
-    mg_per_kg: Annotated[float | None, typer.Option(help="Dose in mg/kg (default: the protocol's standard).")] = None,
+    mg_per_kg: Annotated[
+        float | None, typer.Option(help="Dose in mg/kg (default: the protocol's standard).")
+    ] = None,
     weekday: Annotated[
         list[str] | None, typer.Option(help="Session weekday (mon ... sun); repeatable.")
     ] = None,
@@ -306,7 +320,9 @@ def plan_command(
 
 
 def screen_command(
-    condition: Annotated[list[str] | None, typer.Option(help="Condition id from screening data; repeatable.")] = None,
+    condition: Annotated[
+        list[str] | None, typer.Option(help="Condition id from screening data; repeatable.")
+    ] = None,
     medication: Annotated[list[str] | None, typer.Option(help="Medication, free text; repeatable.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -440,7 +456,9 @@ def _sources() -> list[dict[str, Any]]:
 _LISTINGS: dict[str, _Listing] = {
     "side-effects": _Listing(_side_effects, lambda i: f"{i['id']}: {i['name']}"),
     "red-flags": _Listing(_red_flags, lambda i: f"{i['id']} [{i['level']}]: {i['name']}"),
-    "instruments": _Listing(_instruments, lambda i: f"{i['id']}: {i['title']} ({i['min_score']}-{i['max_score']})"),
+    "instruments": _Listing(
+        _instruments, lambda i: f"{i['id']}: {i['title']} ({i['min_score']}-{i['max_score']})"
+    ),
     "protocols": _Listing(
         _protocols,
         lambda i: f"{i['id']}: {i['name']}" + (" [experimental]" if i["experimental"] else ""),
@@ -456,7 +474,7 @@ def knowledge_list_command(
     """List the entries of one part of the knowledge base."""
     listing = _LISTINGS.get(kind)
     if listing is None:
-        _fail("list", f"unknown kind {kind!r}; expected one of: {', '.join(KNOWLEDGE_KINDS)}")
+        _fail("knowledge list", f"unknown kind {kind!r}; expected one of: {', '.join(KNOWLEDGE_KINDS)}")
     payload = {"kind": kind, "items": listing.items()}
     _emit(payload, as_json, lambda p: [listing.label(item) for item in p["items"]])
 

@@ -22,13 +22,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ketacare.core.instruments import classify_change
 from ketacare.core.knowledge import CLINIC_PRACTICE
-from ketacare.core.protocols import WEEKDAYS, Preset, Protocol, get_protocol
+from ketacare.core.protocols import AGE_YEARS_RANGE, WEEKDAYS, Preset, Protocol, get_protocol
 
 # Plausible body weight, for input validation only (not a clinical limit): catches pounds typed as kilograms
 # and missing digits.
 WEIGHT_KG_RANGE = (20.0, 350.0)
-# Whole years; ages outside are typing errors.
-AGE_YEARS_RANGE = (0, 130)
 # Open-ended maintenance sessions laid out by one call (a software limit: about two years of weekly sessions).
 MAX_MAINTENANCE_SESSIONS = 104
 # Clinic practice (no published rule): a course signal needs this many consecutive measurements, so one
@@ -113,8 +111,10 @@ def plan_sessions(
     given day (spring-forward gap) moves forward by the gap; an ambiguous one (fall-back) is the first
     occurrence.
 
-    Sessions fall on ``weekdays`` (``datetime.weekday()`` numbers, Monday = 0; default: the preset's,
-    which are clinic practice). Session 1 is on the first such weekday on or after ``start``'s local date.
+    Sessions fall on ``weekdays`` (``datetime.weekday()`` numbers, Monday = 0); session 1 is on the first
+    such weekday on or after ``start``'s local date. Without ``weekdays``, session 1 is on the start date
+    and the preset's default weekdays (clinic practice) give the spacing: mon/wed/fri from a Tuesday start
+    is tue/thu/sat.
     A fixed preset places its phases in course weeks (esketamine ``label``: 2 a week in weeks 1-4, weekly
     in weeks 5-8, on session 1's weekday); the ``custom`` preset needs ``weekdays`` and ``session_count``
     (at most the preset's ``max_sessions``). ``maintenance_sessions`` open-ended sessions follow, one every
@@ -135,8 +135,8 @@ def plan_sessions(
         _check_int_range("age_years", age_years, *AGE_YEARS_RANGE)
     _check_int_range("maintenance_sessions", maintenance_sessions, 0, MAX_MAINTENANCE_SESSIONS)
 
-    pattern = _weekday_pattern(chosen, weekdays)
     local_start = start.astimezone(zone)
+    pattern = _weekday_pattern(chosen, weekdays, local_start.weekday())
     wall = local_start.time().replace(tzinfo=None, fold=0)
     first_day = _first_on_or_after(local_start.date(), pattern)
 
@@ -152,7 +152,10 @@ def plan_sessions(
                 f"protocol {protocol.id!r} has no maintenance schedule; maintenance_sessions must be 0"
             )
         allowed = ", ".join(str(w) for w in maintenance.interval_weeks)
-        if maintenance_interval_weeks not in maintenance.interval_weeks:
+        if (
+            isinstance(maintenance_interval_weeks, bool)
+            or maintenance_interval_weeks not in maintenance.interval_weeks
+        ):
             raise ValueError(
                 f"maintenance_interval_weeks {maintenance_interval_weeks!r} is not allowed for protocol "
                 f"{protocol.id!r}; expected one of: {allowed}"
@@ -232,11 +235,14 @@ def _check_int_range(name: str, value: object, low: int, high: int) -> None:
         raise ValueError(f"{name} {value!r} is out of range; expected a whole number {low}-{high}")
 
 
-def _weekday_pattern(preset: Preset, weekdays: Sequence[int] | None) -> tuple[int, ...]:
+def _weekday_pattern(preset: Preset, weekdays: Sequence[int] | None, start_weekday: int) -> tuple[int, ...]:
     if weekdays is None:
         if preset.custom:
             raise ValueError(f"preset {preset.id!r} needs weekdays (Monday = 0 ... Sunday = 6)")
-        return preset.default_weekdays
+        # The preset's default days give the spacing (mon/wed/fri: 2, 2, 3 days); shifted so that
+        # session 1 falls on the start day itself.
+        first = preset.default_weekdays[0]
+        return tuple(sorted((start_weekday + day - first) % 7 for day in preset.default_weekdays))
     pattern = tuple(weekdays)
     for day in pattern:
         if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 6:
@@ -564,7 +570,7 @@ def suggest_maintenance_interval(
     if maintenance is None:
         raise ValueError(f"protocol {protocol.id!r} has no maintenance schedule")
     allowed = maintenance.interval_weeks
-    if current_interval_weeks not in allowed:
+    if isinstance(current_interval_weeks, bool) or current_interval_weeks not in allowed:
         raise ValueError(
             f"current_interval_weeks {current_interval_weeks!r} is not allowed for protocol {protocol.id!r}; "
             f"expected one of: {', '.join(map(str, allowed))}"
@@ -573,7 +579,7 @@ def suggest_maintenance_interval(
 
     def suggestion(
         weeks: int, change: Literal["shorten", "keep", "lengthen"], reason: str, review: bool = False
-    ):
+    ) -> MaintenanceSuggestion:
         return MaintenanceSuggestion(weeks, change, review, reason, sources, "practice")
 
     if benefit_lasted_days is None:

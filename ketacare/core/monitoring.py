@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from ketacare.core.protocols import PHYSIOLOGICAL_RANGES, RouteRules, VitalRule, get_route
+from ketacare.core.protocols import AGE_YEARS_RANGE, PHYSIOLOGICAL_RANGES, RouteRules, VitalRule, get_route
 
 __all__ = [
     "PHYSIOLOGICAL_RANGES",
@@ -131,8 +131,9 @@ def check_pre_dose(
     Returns every reason that applies; ``hold`` is True when any reason holds.
     """
     rules = get_route(route)
-    if isinstance(age_years, bool) or not isinstance(age_years, int) or not 0 <= age_years <= 130:
-        raise ValueError(f"age_years {age_years!r} is out of range; expected a whole number 0-130")
+    low, high = AGE_YEARS_RANGE
+    if isinstance(age_years, bool) or not isinstance(age_years, int) or not low <= age_years <= high:
+        raise ValueError(f"age_years {age_years!r} is out of range; expected a whole number {low}-{high}")
     reading = VitalSigns(systolic_mmhg, diastolic_mmhg, heart_rate_bpm, spo2_pct)
     reasons = []
     for rule in rules.pre_dose_rules:

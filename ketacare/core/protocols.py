@@ -46,7 +46,9 @@ PHASES = ("induction", "maintenance")
 _MAX_MINUTES = 24 * 60
 _MAX_WEEKS = 104
 _MAX_SESSIONS = 60
-_MAX_AGE_YEARS = 130
+# Whole years; an age outside is a typing error (input validation, not a clinical limit).
+AGE_YEARS_RANGE = (0, 130)
+_MAX_AGE_YEARS = AGE_YEARS_RANGE[1]
 
 Comparison = Literal["above", "below", "rise_above_baseline", "fall_below_baseline"]
 
@@ -705,7 +707,7 @@ def _parse_protocol(table: _Table) -> Protocol:
         ("standard_mg_per_kg", dose.standard_mg_per_kg, bounds.min_mg_per_kg, bounds.max_mg_per_kg),
         ("standard_mg", dose.standard_mg, bounds.min_mg, bounds.max_mg),
     ):
-        if standard is not None and low is not None and not low <= standard <= high:
+        if standard is not None and low is not None and high is not None and not low <= standard <= high:
             raise bt.fail(f"dose {label} {standard:g} is outside the bounds {low:g}-{high:g}")
     bt.done()
 
@@ -734,17 +736,16 @@ def _parse_protocol(table: _Table) -> Protocol:
         )
         ft.done()
         for amount in (rule.first_dose_mg, *rule.later_doses_mg):
-            if bounds.min_mg is not None and not bounds.min_mg <= amount <= bounds.max_mg:
-                raise ft.fail(
-                    f"dose {amount} mg is outside the bounds {bounds.min_mg:g}-{bounds.max_mg:g} mg"
-                )
+            low_mg, high_mg = bounds.min_mg, bounds.max_mg
+            if low_mg is not None and high_mg is not None and not low_mg <= amount <= high_mg:
+                raise ft.fail(f"dose {amount} mg is outside the bounds {low_mg:g}-{high_mg:g} mg")
             if device is not None and amount % device.mg_per_device:
                 raise ft.fail(f"dose {amount} mg is not a multiple of {device.mg_per_device} mg devices")
         if device is not None and rule.first_dose_mg == device.never_first_dose_mg:
             raise ft.fail(f"first_dose_mg {rule.first_dose_mg} is the never-first dose")
         first_doses.append(rule)
 
-    presets = []
+    presets: list[Preset] = []
     for pt in table.tables("preset"):
         preset = _parse_preset(pt)
         if any(p.id == preset.id for p in presets):
@@ -815,7 +816,7 @@ def _parse_preset(table: _Table) -> Preset:
     max_sessions = table.whole("max_sessions", 1, _MAX_SESSIONS, required=False)
     weekdays = table.weekdays("default_weekdays")
     cited = table.cited()
-    phases = []
+    phases: list[Phase] = []
     for ph in table.tables("phase"):
         first = ph.whole("first_week", 1, _MAX_WEEKS)
         last = ph.whole("last_week", 1, _MAX_WEEKS)

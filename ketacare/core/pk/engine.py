@@ -43,16 +43,16 @@ __all__ = [
     "Bolus",
     "ZeroOrderInput",
     "Event",
-    "ModalDecomposition",
-    "decompose",
     "solve_expm",
     "simulate_grid",
     "grid_times_min",
 ]
 
-# Relative gap below which two eigenvalues count as coincident: the modal
-# coefficients then grow like 1/gap and cancel, so the expm path is used.
-_RELATIVE_EIGENVALUE_GAP = 1e-7
+# Relative gap below which two eigenvalues count as coincident. Residues then grow
+# like 1/gap and cancel in the sum, so rounding errors grow like eps / gap^2: at
+# 1e-4 the sum of exponentials keeps about 8 significant digits; closer pairs
+# (a few patients in 100,000 under inter-individual variability) use the expm path.
+_RELATIVE_EIGENVALUE_GAP = 1e-4
 # Largest |lambda| * (block length) allowed in one exponent, far from overflow.
 _MAX_EXPONENT = 500.0
 # Event times closer than this (min) count as the same instant.
@@ -228,44 +228,41 @@ def solve_expm(
 
 
 # --------------------------------------------------------------------------------------
-# Modal decomposition with closed forms for mammillary blocks
+# Fast path: closed-form residues along the block structure, evaluated on a uniform grid
 # --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class ModalDecomposition:
-    """Eigen-decomposition ``K = V diag(lambda) W`` of a batch of rate matrices, with ``W = V^-1``.
+class _Block:
+    """A strongly connected set of compartments; ``hub`` is its star centre, or -1 if it is no star."""
 
-    ``eigenvalues_per_min`` has shape (P, n); ``right`` (V) and ``left`` (W) have
-    shape (P, n, n); ``unreliable`` (P,) marks patients whose decomposition is
-    ill-conditioned (coincident or non-negative eigenvalues), for which the
-    callers fall back to :func:`solve_expm`.
+    nodes: tuple[int, ...]
+    hub: int
+
+
+@dataclass(frozen=True)
+class _Path:
+    """A route from an input compartment to an output compartment through successive blocks.
+
+    The route enters block ``blocks[k]`` at compartment ``entries[k]`` and leaves it
+    at ``exits[k]``; the link to the next block is ``K[entries[k + 1], exits[k]]``.
     """
 
-    eigenvalues_per_min: np.ndarray
-    right: np.ndarray
-    left: np.ndarray
-    unreliable: np.ndarray
+    blocks: tuple[int, ...]
+    entries: tuple[int, ...]
+    exits: tuple[int, ...]
 
 
 @dataclass(frozen=True)
-class _Block:
-    """A strongly connected set of compartments, in the permuted (topological) order."""
-
-    start: int
-    size: int
-    hub: int  # local index of the star's hub, or -1 when the block is not a star
-
-
-@dataclass(frozen=True)
-class _Structure:
-    permutation: tuple[int, ...]
+class _Plan:
     blocks: tuple[_Block, ...]
+    modes: tuple[tuple[int, int], ...]  # (block, local eigenvalue index), in a fixed order
+    paths: tuple[tuple[int, int, tuple[_Path, ...]], ...]  # (output compartment, input compartment, routes)
 
 
-@lru_cache(maxsize=64)
-def _structure(pattern_bytes: bytes, n: int) -> _Structure:
-    """Find the strongly connected blocks of the flow graph, upstream first, and mark star blocks."""
+@lru_cache(maxsize=128)
+def _plan(pattern_bytes: bytes, n: int, inputs: tuple[int, ...], outputs: tuple[int, ...]) -> _Plan:
+    """Split the flow graph into strongly connected blocks (upstream first) and list input-to-output routes."""
     pattern = np.frombuffer(pattern_bytes, dtype=bool).reshape(n, n)
     successors = [[i for i in range(n) if i != j and pattern[i, j]] for j in range(n)]
     # Tarjan's algorithm; it emits components downstream first.
@@ -273,12 +270,10 @@ def _structure(pattern_bytes: bytes, n: int) -> _Structure:
     low: dict[int, int] = {}
     on_stack: set[int] = set()
     stack: list[int] = []
-    components: list[list[int]] = []
-    counter = [0]
+    components: list[tuple[int, ...]] = []
 
     def visit(node: int) -> None:
-        index_of[node] = low[node] = counter[0]
-        counter[0] += 1
+        index_of[node] = low[node] = len(index_of)
         stack.append(node)
         on_stack.add(node)
         for succ in successors[node]:
@@ -295,57 +290,71 @@ def _structure(pattern_bytes: bytes, n: int) -> _Structure:
                 component.append(member)
                 if member == node:
                     break
-            components.append(sorted(component))
+            components.append(tuple(sorted(component)))
 
     for node in range(n):
         if node not in index_of:
             visit(node)
     components.reverse()
-    permutation: list[int] = []
-    blocks = []
-    for component in components:
-        blocks.append(_Block(len(permutation), len(component), _star_hub(pattern, component)))
-        permutation += component
-    return _Structure(tuple(permutation), tuple(blocks))
+    blocks = tuple(_Block(nodes, _star_hub(pattern, nodes)) for nodes in components)
+    block_of = {node: b for b, block in enumerate(blocks) for node in block.nodes}
+
+    def routes(block: int, entry: int, output: int) -> list[_Path]:
+        found = []
+        if block == block_of[output]:
+            found.append(_Path((block,), (entry,), (output,)))
+        for source in blocks[block].nodes:
+            for target in successors[source]:
+                if block_of[target] != block:
+                    for rest in routes(block_of[target], target, output):
+                        found.append(_Path((block, *rest.blocks), (entry, *rest.entries), (source, *rest.exits)))
+        return found
+
+    paths = []
+    used: set[int] = set()
+    for output in outputs:
+        for source in inputs:
+            found = tuple(routes(block_of[source], source, output))
+            paths.append((output, source, found))
+            used.update(b for path in found for b in path.blocks)
+    modes = tuple((b, k) for b in sorted(used) for k in range(len(blocks[b].nodes)))
+    return _Plan(blocks, modes, tuple(paths))
 
 
-def _star_hub(pattern: np.ndarray, component: list[int]) -> int:
-    """Return the local index of the hub if ``component`` is a star (mammillary), else -1."""
-    if len(component) == 1:
-        return 0
-    for local, hub in enumerate(component):
-        leaves = [c for c in component if c != hub]
+def _star_hub(pattern: np.ndarray, nodes: tuple[int, ...]) -> int:
+    """Return the hub compartment if ``nodes`` form a star (mammillary block), else -1."""
+    if len(nodes) == 1:
+        return nodes[0]
+    for hub in nodes:
+        leaves = [c for c in nodes if c != hub]
         linked = all(pattern[leaf, hub] and pattern[hub, leaf] for leaf in leaves)
         isolated = not any(pattern[a, b] for a in leaves for b in leaves if a != b)
         if linked and isolated:
-            return local
+            return hub
     return -1
 
 
 def _polynomial_roots_real(coefficients: np.ndarray) -> np.ndarray:
-    """Return the real roots of monic polynomials of degree 2-4 with all roots real, descending.
+    """Return the roots of monic polynomials of degree 2-4 whose roots are all real, in descending order.
 
     ``coefficients`` has shape (P, degree) and holds ``c[k]`` of
-    ``x^degree + sum_k c[k] x^(degree-1-k)``. Closed forms: quadratic formula,
-    the trigonometric cubic (Viete), and Ferrari's quartic through its resolvent
-    cubic. These are starting points; the caller polishes them with Newton steps.
+    ``x^degree + sum_k c[k] x^(degree-1-k)``. Closed forms: the quadratic formula
+    without cancellation, Viete's trigonometric cubic, and Ferrari's quartic
+    through its resolvent cubic. The results are starting points that the
+    caller polishes with Newton steps.
     """
     degree = coefficients.shape[1]
     if degree == 2:
         b, c = coefficients[:, 0], coefficients[:, 1]
-        root = np.sqrt(np.maximum(b * b - 4 * c, 0.0))
-        # Avoid cancellation: q = -(b + sign(b) sqrt(disc)) / 2, roots q and c / q.
-        q = -0.5 * (b + np.copysign(root, b))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            other = np.where(q != 0, c / q, 0.0)
+        q = -0.5 * (b + np.copysign(np.sqrt(np.maximum(b * b - 4 * c, 0.0)), b))
+        other = np.where(q != 0, c / np.where(q != 0, q, 1.0), 0.0)
         return -np.sort(-np.stack([q, other], axis=1), axis=1)
     if degree == 3:
         a, b, c = coefficients[:, 0], coefficients[:, 1], coefficients[:, 2]
         p = b - a * a / 3
         q = 2 * a**3 / 27 - a * b / 3 + c
         scale = np.sqrt(np.maximum(-p / 3, 0.0))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            argument = np.where(scale > 0, -q / (2 * scale**3), 0.0)
+        argument = np.where(scale > 0, -q / (2 * np.where(scale > 0, scale, 1.0) ** 3), 0.0)
         theta = np.arccos(np.clip(argument, -1.0, 1.0)) / 3
         roots = np.stack([2 * scale * np.cos(theta - 2 * np.pi * k / 3) for k in range(3)], axis=1)
         return -np.sort(-(roots - a[:, None] / 3), axis=1)
@@ -354,237 +363,235 @@ def _polynomial_roots_real(coefficients: np.ndarray) -> np.ndarray:
         p = a2 - 3 * a3**2 / 8
         q = a1 - a3 * a2 / 2 + a3**3 / 8
         r = a0 - a3 * a1 / 4 + a3**2 * a2 / 16 - 3 * a3**4 / 256
-        # Resolvent cubic in m: m^3 + p m^2 + (p^2/4 - r) m - q^2/8 = 0; take its largest root.
-        resolvent = np.stack([p, p * p / 4 - r, -q * q / 8], axis=1)
-        m = np.maximum(_polynomial_roots_real(resolvent)[:, 0], 1e-300)
+        # Resolvent cubic m^3 + p m^2 + (p^2/4 - r) m - q^2/8 = 0; its largest root is >= 0.
+        m = np.maximum(_polynomial_roots_real(np.stack([p, p * p / 4 - r, -q * q / 8], axis=1))[:, 0], 1e-300)
         s = np.sqrt(2 * m)
         half = p / 2 + m
         correction = q / (2 * s)
         roots = []
         for sign in (1.0, -1.0):
-            # y^2 + sign*s*y + (half - sign*correction) = 0
-            bq = sign * s
-            cq = half - sign * correction
-            disc = np.sqrt(np.maximum(bq * bq - 4 * cq, 0.0))
-            roots += [(-bq + disc) / 2, (-bq - disc) / 2]
+            disc = np.sqrt(np.maximum(s * s - 4 * (half - sign * correction), 0.0))
+            roots += [(-sign * s + disc) / 2, (-sign * s - disc) / 2]
         return -np.sort(-(np.stack(roots, axis=1) - a3[:, None] / 4), axis=1)
     raise ValueError(f"no closed form for degree {degree}")
 
 
-def _star_eigen(block: np.ndarray, hub: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Eigen-decompose star-shaped (mammillary) blocks of shape (P, s, s); return lambda, V, W, unreliable.
+class _StarSolution:
+    """Eigenvalues and transfer functions of one star-shaped (mammillary) block for a batch of patients.
 
     With hub outflow ``d0``, leaf outflows ``d_l``, hub-to-leaf rates ``g_l`` and
-    leaf-to-hub rates ``f_l``, the eigenvalues solve the secular equation
-    ``lambda + d0 - sum_l f_l g_l / (lambda + d_l) = 0``; they are real and
-    interlace with the poles ``-d_l``. Right eigenvectors are ``v_hub = 1,
-    v_l = g_l / (lambda + d_l)``; left ones ``u_l = f_l u_hub / (lambda + d_l)``
-    with ``u_hub = 1 / (1 + sum_l f_l g_l / (lambda + d_l)^2)`` so that ``W V = I``.
-    Roots start from the closed-form characteristic polynomial (degree <= 4) or
-    the interval midpoints, then are polished by bracketed Newton steps.
+    leaf-to-hub rates ``f_l`` (all 1/min, shape (P, m)), the block's transfer
+    function is built on the secular function
+    ``sigma(s) = s + d0 - sum_l f_l g_l / (s + d_l)``:
+    ``H[hub, hub] = 1 / sigma``, ``H[hub, l] = f_l / ((s + d_l) sigma)``,
+    ``H[l, hub] = g_l / ((s + d_l) sigma)``,
+    ``H[l, k] = g_l f_k / ((s + d_l)(s + d_k) sigma) + [l = k] / (s + d_l)``.
+    Its poles (the eigenvalues) are the roots of ``sigma``: real, interlaced with
+    the ``-d_l``, found from the closed-form characteristic polynomial (up to 4
+    compartments) and polished by bracketed Newton steps; the residue of
+    ``1 / sigma`` at a root is ``1 / sigma'``. A single compartment is the case
+    ``m = 0``.
     """
-    n_patients, size, _ = block.shape
-    leaves = [k for k in range(size) if k != hub]
-    d0 = -block[:, hub, hub]
-    if size == 1:
-        eigenvalues = -d0[:, None]
-        ones = np.ones((n_patients, 1, 1))
-        return eigenvalues, ones, ones.copy(), ~(eigenvalues[:, 0] < 0)
-    d = -block[:, leaves, leaves]  # (P, m)
-    g = block[:, leaves, hub]  # hub -> leaf
-    f = block[:, hub, leaves]  # leaf -> hub
-    b = f * g
-    m = len(leaves)
-    order = np.argsort(d, axis=1)
-    d_sorted = np.take_along_axis(d, order, axis=1)
-    b_sorted = np.take_along_axis(b, order, axis=1)
-    scale = np.maximum(np.abs(d).max(axis=1), np.abs(d0))
-    unreliable = np.any(b <= 0, axis=1) | np.any(
-        np.diff(d_sorted, axis=1) <= _RELATIVE_EIGENVALUE_GAP * scale[:, None], axis=1
-    )
 
-    # Brackets: root k lies between the k-th and (k+1)-th pole (poles -d sorted descending);
-    # the outer ones are bounded by Gershgorin discs.
-    upper_bound = np.maximum(-d0 + f.sum(axis=1), (-d + f).max(axis=1))
-    lower_bound = np.minimum(-d0 - f.sum(axis=1), (-d - g).min(axis=1))
-    los, his = [], []
-    for k in range(m + 1):
-        his.append(upper_bound if k == 0 else -d_sorted[:, k - 1])
-        los.append(-d_sorted[:, k] if k < m else lower_bound)
-    lo = np.stack(los, axis=1)
-    hi = np.stack(his, axis=1)
-
-    if size <= 4:
-        # Characteristic polynomial prod(x + d_all) - sum_l b_l prod_{k != l}(x + d_k), monic.
-        poly = np.zeros((n_patients, size + 1))
-        poly[:, 0] = 1.0
-        poly[:, 1] = d0
-        degree = 1
-        for leaf in range(m):
-            new = poly.copy()
-            new[:, 1 : degree + 2] += d[:, leaf, None] * poly[:, : degree + 1]
-            poly = new
-            degree += 1
-        for leaf in range(m):
-            partial = np.zeros((n_patients, size + 1))
-            partial[:, 0] = 1.0
-            deg = 0
-            for other in range(m):
-                if other == leaf:
-                    continue
-                new = partial.copy()
-                new[:, 1 : deg + 2] += d[:, other, None] * partial[:, : deg + 1]
-                partial = new
-                deg += 1
-            poly[:, 2 : deg + 3] -= b[:, leaf, None] * partial[:, : deg + 1]
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            x = _polynomial_roots_real(poly[:, 1:])
-        inside = (x > lo) & (x < hi) & np.isfinite(x)
-        x = np.where(inside, x, 0.5 * (lo + hi))
-    else:
-        x = 0.5 * (lo + hi)
-
-    # Bracketed Newton on the secular function with the two bracketing poles cleared,
-    # which is smooth on the bracket and converges quadratically.
-    upper_pole = np.concatenate([np.full((n_patients, 1), np.nan), -d_sorted], axis=1)
-    lower_pole = np.concatenate([-d_sorted, np.full((n_patients, 1), np.nan)], axis=1)
-    has_upper = np.arange(m + 1) > 0
-    has_lower = np.arange(m + 1) < m
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for _ in range(60):
+    def __init__(self, matrix: np.ndarray, block: _Block) -> None:
+        hub = block.hub
+        self.hub = hub
+        self.leaves = [c for c in block.nodes if c != hub]
+        n_patients = matrix.shape[0]
+        self.d0 = -matrix[:, hub, hub]
+        leaves = self.leaves
+        m = len(leaves)
+        self.d = -matrix[:, leaves, leaves]
+        self.g = matrix[:, leaves, hub]
+        self.f = matrix[:, hub, leaves]
+        b = self.f * self.g
+        self.b = b
+        if m == 0:
+            self.eigenvalues = -self.d0[:, None]
+            self.inverse_slope = np.ones((n_patients, 1))
+            self.distance = np.empty((n_patients, 1, 0))
+            self.unreliable = ~(self.eigenvalues[:, 0] < 0)
+            return
+        d = self.d
+        order = np.argsort(d, axis=1)
+        d_sorted = np.take_along_axis(d, order, axis=1)
+        b_sorted = np.take_along_axis(b, order, axis=1)
+        scale = np.maximum(d.max(axis=1), self.d0)
+        unreliable = np.any(b <= 0, axis=1)
+        if m > 1:
+            unreliable |= np.any(np.diff(d_sorted, axis=1) <= _RELATIVE_EIGENVALUE_GAP * scale[:, None], axis=1)
+        # Brackets: root k lies between poles -d_sorted[k-1] and -d_sorted[k]; the outer roots are
+        # bounded by Gershgorin discs.
+        upper = np.maximum(-self.d0 + self.f.sum(axis=1), (-d + self.f).max(axis=1))
+        lower = np.minimum(-self.d0 - self.f.sum(axis=1), (-d - self.g).min(axis=1))
+        hi = np.concatenate([upper[:, None], -d_sorted], axis=1)
+        lo = np.concatenate([-d_sorted, lower[:, None]], axis=1)
+        if m <= 3:
+            x = _polynomial_roots_real(self._characteristic_polynomial()[:, 1:])
+            x = np.where((x > lo) & (x < hi), x, 0.5 * (lo + hi))
+        else:
+            x = 0.5 * (lo + hi)
+        has_upper = np.arange(m + 1) > 0
+        has_lower = np.arange(m + 1) < m
+        upper_pole = np.where(has_upper, hi, 0.0)
+        lower_pole = np.where(has_lower, lo, 0.0)
+        for _ in range(100):
+            # Newton on sigma(x) * (x - upper pole) * (x - lower pole): the bracketing poles are
+            # cleared, so the function is smooth on the bracket and Newton converges quadratically.
             s = x[:, :, None] + d_sorted[:, None, :]
             t = b_sorted[:, None, :] / s
-            value = x + d0[:, None] - t.sum(axis=2)
+            value = x + self.d0[:, None] - t.sum(axis=2)
             slope = 1.0 + (t / s).sum(axis=2)
-            factor = np.ones_like(x)
-            factor_slope = np.zeros_like(x)
-            for present, pole in ((has_upper, upper_pole), (has_lower, lower_pole)):
-                distance = np.where(present, x - pole, 1.0)
-                factor_slope = factor_slope * distance + np.where(present, factor, 0.0)
-                factor = factor * distance
-            cleared = value * factor
-            cleared_slope = slope * factor + value * factor_slope
+            above = np.where(has_upper, x - upper_pole, 1.0)
+            below = np.where(has_lower, x - lower_pole, 1.0)
+            factor = above * below
+            factor_slope = np.where(has_upper, below, 0.0) + np.where(has_lower, above, 0.0)
             positive = value > 0
             hi = np.where(positive, x, hi)
             lo = np.where(positive, lo, x)
-            step = cleared / cleared_slope
-            x_new = x - step
-            outside = ~((x_new >= lo) & (x_new <= hi))
-            x_new = np.where(outside, 0.5 * (lo + hi), x_new)
-            change = np.abs(x_new - x)
+            x_new = x - value * factor / (slope * factor + value * factor_slope)
+            x_new = np.where((x_new >= lo) & (x_new <= hi), x_new, 0.5 * (lo + hi))
+            converged = np.all(np.abs(x_new - x) <= 1e-15 * np.abs(x))
             x = x_new
-            if np.all(change <= 1e-15 * np.abs(x)):
+            if converged:
                 break
-    eigenvalues = x  # (P, m+1), descending
-    distance = eigenvalues[:, :, None] + d[:, None, :]  # (P, roots, leaves)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        right_leaf = g[:, None, :] / distance
-        hub_left = 1.0 / (1.0 + (b[:, None, :] / distance**2).sum(axis=2))
-        left_leaf = f[:, None, :] * hub_left[:, :, None] / distance
-    right = np.empty((n_patients, size, m + 1))
-    left = np.empty((n_patients, m + 1, size))
-    right[:, hub, :] = 1.0
-    left[:, :, hub] = hub_left
-    for position, leaf in enumerate(leaves):
-        right[:, leaf, :] = right_leaf[:, :, position]
-        left[:, :, leaf] = left_leaf[:, :, position]
-    unreliable |= ~np.all(np.isfinite(right), axis=(1, 2)) | ~np.all(np.isfinite(left), axis=(1, 2))
-    unreliable |= ~np.all(eigenvalues < 0, axis=1)
-    return eigenvalues, right, left, unreliable
+        self.eigenvalues = x
+        self.distance = x[:, :, None] + d[:, None, :]  # (P, roots, leaves)
+        self.inverse_slope = 1.0 / (1.0 + (b[:, None, :] / self.distance**2).sum(axis=2))
+        self.unreliable = unreliable | ~np.all(x < 0, axis=1) | ~np.all(np.isfinite(self.inverse_slope), axis=1)
+
+    def _characteristic_polynomial(self) -> np.ndarray:
+        """Coefficients (P, size + 1), highest first, of prod(x + d_all) - sum_l b_l prod_{k != l}(x + d_k)."""
+        n_patients, m = self.d.shape
+        poly = np.zeros((n_patients, m + 2))
+        poly[:, 0] = 1.0
+        poly[:, 1] = self.d0
+        for leaf in range(m):
+            poly[:, 1 : leaf + 3] += self.d[:, leaf, None] * poly[:, : leaf + 2].copy()
+        for leaf in range(m):
+            partial = np.zeros((n_patients, m))
+            partial[:, 0] = 1.0
+            degree = 0
+            for other in range(m):
+                if other != leaf:
+                    partial[:, 1 : degree + 2] += self.d[:, other, None] * partial[:, : degree + 1].copy()
+                    degree += 1
+            poly[:, 2:] -= self.b[:, leaf, None] * partial
+        return poly
+
+    def residue(self, into: int, source: int) -> np.ndarray:
+        """Residues (P, size) of ``H[into, source]`` at the block's eigenvalues."""
+        result = self.inverse_slope
+        if into != self.hub:
+            leaf = self.leaves.index(into)
+            result = result * self.g[:, leaf, None] / self.distance[:, :, leaf]
+        if source != self.hub:
+            leaf = self.leaves.index(source)
+            result = result * self.f[:, leaf, None] / self.distance[:, :, leaf]
+        return result
+
+    def value(self, into: int, source: int, points: np.ndarray) -> np.ndarray:
+        """``H[into, source]`` evaluated at ``points`` (P, k), away from the block's eigenvalues."""
+        sigma = points + self.d0[:, None]
+        for leaf in range(len(self.leaves)):
+            sigma = sigma - self.b[:, leaf, None] / (points + self.d[:, leaf, None])
+        result = 1.0 / sigma
+        if into != self.hub:
+            leaf = self.leaves.index(into)
+            result = result * self.g[:, leaf, None] / (points + self.d[:, leaf, None])
+        if source != self.hub:
+            leaf = self.leaves.index(source)
+            result = result * self.f[:, leaf, None] / (points + self.d[:, leaf, None])
+            if into == source:
+                result = result + 1.0 / (points + self.d[:, leaf, None])
+        return result
 
 
-def _general_eigen(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Eigen-decompose arbitrary blocks of shape (P, s, s) with LAPACK; complex spectra count as unreliable."""
-    eigenvalues, right = np.linalg.eig(block)
-    scale = np.abs(eigenvalues).max(axis=1)
-    unreliable = np.any(np.abs(eigenvalues.imag) > 1e-12 * scale[:, None], axis=1)
-    eigenvalues = eigenvalues.real
-    right = right.real
-    with np.errstate(all="ignore"):
+class _GeneralSolution:
+    """Eigenvalues and transfer functions of a block that is not a star, by LAPACK (complex spectra are unreliable)."""
+
+    def __init__(self, matrix: np.ndarray, block: _Block) -> None:
+        self.nodes = list(block.nodes)
+        local = matrix[:, self.nodes][:, :, self.nodes]
+        eigenvalues, right = np.linalg.eig(local)
+        scale = np.abs(eigenvalues).max(axis=1)
+        self.unreliable = np.any(np.abs(eigenvalues.imag) > 1e-12 * scale[:, None], axis=1)
+        self.eigenvalues = eigenvalues.real
+        self.right = right.real
         try:
-            left = np.linalg.inv(right)
+            self.left = np.linalg.inv(self.right)
         except np.linalg.LinAlgError:
-            left = np.full_like(right, np.nan)
-    unreliable |= ~np.all(np.isfinite(left), axis=(1, 2)) | ~np.all(eigenvalues < 0, axis=1)
-    return eigenvalues, right, left, unreliable
+            self.left = np.full_like(self.right, np.nan)
+        self.unreliable |= ~np.all(np.isfinite(self.left), axis=(1, 2)) | ~np.all(self.eigenvalues < 0, axis=1)
+
+    def residue(self, into: int, source: int) -> np.ndarray:
+        return self.right[:, self.nodes.index(into), :] * self.left[:, :, self.nodes.index(source)]
+
+    def value(self, into: int, source: int, points: np.ndarray) -> np.ndarray:
+        residues = self.residue(into, source)
+        return (residues[:, None, :] / (points[:, :, None] - self.eigenvalues[:, None, :])).sum(axis=2)
 
 
-def decompose(rate_matrix_per_min: np.ndarray) -> ModalDecomposition:
-    """Diagonalise a batch of compartmental rate matrices of shape (P, n, n); return a :class:`ModalDecomposition`.
+def _residues(
+    matrix: np.ndarray, plan: _Plan, inputs: tuple[int, ...], outputs: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return eigenvalues (P, J), residues (P, outputs, inputs, J) and the unreliable mask (P,).
 
-    The flow graph (shared by all patients) is split into strongly connected
-    blocks in upstream-to-downstream order, which makes ``K`` block lower
-    triangular. Star (mammillary) blocks use the closed forms of
-    :func:`_star_eigen`; other blocks use LAPACK. Eigenvectors of the whole
-    matrix follow by block back-substitution: for an eigenvalue ``lambda`` of
-    block ``a`` the right vector continues into a downstream block ``b`` as
-    ``(lambda I - K_bb)^-1 K_b,<b v``, and the left vector into upstream blocks
-    symmetrically; distinct eigenvalues make ``W V = I`` hold by construction.
+    The transfer function from an input compartment to an output compartment is
+    the sum over routes of the product of block transfer functions and link
+    rates. The residue of a product at a pole of one factor is that factor's
+    residue times the other factors evaluated at the pole; distinct eigenvalues
+    across blocks are required (coincidences mark the patient unreliable).
     """
-    matrix = _check_rate_matrix(rate_matrix_per_min)
-    n_patients, n, _ = matrix.shape
-    pattern = np.any(matrix != 0, axis=0)
-    structure = _structure(pattern.tobytes(), n)
-    permutation = np.array(structure.permutation)
-    permuted = matrix[:, permutation][:, :, permutation]
-    eigenvalues = np.empty((n_patients, n))
-    right = np.zeros((n_patients, n, n))
-    left = np.zeros((n_patients, n, n))
+    n_patients = matrix.shape[0]
+    used_blocks = sorted({b for b, _ in plan.modes})
+    solutions: dict[int, _StarSolution | _GeneralSolution] = {}
+    for b in used_blocks:
+        block = plan.blocks[b]
+        solutions[b] = _StarSolution(matrix, block) if block.hub >= 0 else _GeneralSolution(matrix, block)
+    offsets: dict[int, int] = {}
+    position = 0
+    for b in used_blocks:
+        offsets[b] = position
+        position += len(plan.blocks[b].nodes)
+    eigenvalues = np.concatenate([solutions[b].eigenvalues for b in used_blocks], axis=1)
     unreliable = np.zeros(n_patients, dtype=bool)
-    spans = [slice(block.start, block.start + block.size) for block in structure.blocks]
-    for block, span in zip(structure.blocks, spans, strict=True):
-        local = permuted[:, span, span]
-        if block.hub >= 0:
-            values, vectors, inverse, bad = _star_eigen(local, block.hub)
-        else:
-            values, vectors, inverse, bad = _general_eigen(local)
-        eigenvalues[:, span] = values
-        right[:, span, span] = vectors
-        left[:, span, span] = inverse
-        unreliable |= bad
+    for solution in solutions.values():
+        unreliable |= solution.unreliable
     scale = np.abs(eigenvalues).max(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # Right eigenvectors continue downstream.
-        for a, span_a in enumerate(spans):
-            lam_a = eigenvalues[:, span_a]
-            for b in range(a + 1, len(spans)):
-                span_b = spans[b]
-                coupling = permuted[:, span_b, span_a.start : span_b.start]
-                if not np.any(coupling):
-                    continue
-                driven = coupling @ right[:, span_a.start : span_b.start, span_a]
-                gap = lam_a[:, None, :] - eigenvalues[:, span_b, None]
-                unreliable |= np.any(
-                    np.abs(gap) <= _RELATIVE_EIGENVALUE_GAP * scale[:, None, None], axis=(1, 2)
-                )
-                modal = (left[:, span_b, span_b] @ driven) / gap
-                right[:, span_b, span_a] = right[:, span_b, span_b] @ modal
-        # Left eigenvectors continue upstream.
-        for a in range(len(spans) - 1, -1, -1):
-            span_a = spans[a]
-            lam_a = eigenvalues[:, span_a]
-            for c in range(a - 1, -1, -1):
-                span_c = spans[c]
-                coupling = permuted[:, span_c.stop : span_a.stop, span_c]
-                if not np.any(coupling):
-                    continue
-                driven = left[:, span_a, span_c.stop : span_a.stop] @ coupling
-                gap = lam_a[:, :, None] - eigenvalues[:, None, span_c]
-                modal = (driven @ right[:, span_c, span_c]) / gap
-                left[:, span_a, span_c] = modal @ left[:, span_c, span_c]
-    unreliable |= ~np.all(np.isfinite(right), axis=(1, 2)) | ~np.all(np.isfinite(left), axis=(1, 2))
-    inverse_permutation = np.argsort(permutation)
-    return ModalDecomposition(
-        eigenvalues_per_min=eigenvalues,
-        right=right[:, inverse_permutation, :],
-        left=left[:, :, inverse_permutation],
-        unreliable=unreliable,
-    )
+    residues = np.zeros((n_patients, len(outputs), len(inputs), position))
+    for output, source, routes in plan.paths:
+        o, i = outputs.index(output), inputs.index(source)
+        for route in routes:
+            links = np.ones(n_patients)
+            for k in range(len(route.blocks) - 1):
+                links = links * matrix[:, route.entries[k + 1], route.exits[k]]
+            for k, b in enumerate(route.blocks):
+                term = solutions[b].residue(route.exits[k], route.entries[k]) * links[:, None]
+                poles = solutions[b].eigenvalues
+                for other_k, other_b in enumerate(route.blocks):
+                    if other_k == k:
+                        continue
+                    gaps = np.abs(poles[:, :, None] - solutions[other_b].eigenvalues[:, None, :])
+                    unreliable |= np.any(gaps <= _RELATIVE_EIGENVALUE_GAP * scale[:, None, None], axis=(1, 2))
+                    term = term * solutions[other_b].value(route.exits[other_k], route.entries[other_k], poles)
+                span = slice(offsets[b], offsets[b] + poles.shape[1])
+                residues[:, o, i, span] += term
+    unreliable |= ~np.all(np.isfinite(residues), axis=(1, 2, 3))
+    return eigenvalues, residues, unreliable
 
 
-# --------------------------------------------------------------------------------------
-# Fast exact evaluation on a uniform grid
-# --------------------------------------------------------------------------------------
+def _geometric(ratio: np.ndarray, count: int) -> np.ndarray:
+    """Return ``ratio ** k`` for k = 0..count-1 along a new last axis, by repeated doubling (no ``exp``)."""
+    result = np.empty((*ratio.shape, count))
+    result[..., 0] = 1.0
+    known = 1
+    while known < count:
+        step = min(known, count - known)
+        power = result[..., known - 1] * ratio  # ratio ** known
+        np.multiply(result[..., :step], power[..., None], out=result[..., known : known + step])
+        known += step
+    return result
 
 
 def simulate_grid(
@@ -598,22 +605,25 @@ def simulate_grid(
     threads: int = 1,
     chunk_size: int = 4096,
 ) -> np.ndarray:
-    """Return outputs ``y = C x`` on the grid ``k * step_min``, k = 0..n_steps, exactly.
+    """Return outputs ``y = C x`` on the grid ``k * step_min`` (k = 0..n_steps), exactly, for many patients.
 
-    ``rate_matrix_per_min`` has shape (P, n, n); ``output_weights`` (C) has shape
-    (O, n) or (P, O, n), e.g. ``1000 / V_central`` on the central compartment
-    for a concentration in ng/mL. Returns (or fills ``out``) an array of shape
-    (O, P, n_steps + 1). Patients are processed in chunks of ``chunk_size`` on
-    ``threads`` threads (NumPy and BLAS release the GIL).
+    ``rate_matrix_per_min`` has shape (P, n, n) in 1/min; ``output_weights`` (C)
+    has shape (O, n) or (P, O, n), e.g. ``1000 / V_central`` on the central
+    compartment gives ng/mL from mg and L. Returns (or fills ``out``) an array of
+    shape (O, P, n_steps + 1). Patients are processed in chunks of ``chunk_size``
+    on ``threads`` threads (NumPy and BLAS release the GIL). A bolus at a grid
+    time is included in that time's value.
 
-    Method: with ``K = V diag(lambda) W`` (:func:`decompose`) and modal input
-    ``v = W u`` constant on a piece starting at ``s``, the modal state is
-    ``z(t) = a e^{lambda (t - s)} - v / lambda``. The grid is folded into rows of
-    ``B`` points; a row starting at ``r`` gives ``y(r + q h) = sum_j G_j H_jq``
-    with ``G_j = (C V)_j a_j e^{lambda_j (r - s)}`` (plus a constant column for
-    ``-C V v / lambda``) and ``H_jq = e^{lambda_j q h}``, one small matrix
-    product per patient. Rows containing an event time are patched from the
-    event onward in the same way.
+    Method: every output is a sum of exponentials,
+    ``y(t) = sum_j R_j [a_j e^{lambda_j (t - s)} - rho_j]`` on each interval of
+    constant input starting at ``s``, with residues ``R`` from the closed-form
+    transfer functions of :class:`_StarSolution` (mammillary blocks). The grid is
+    folded into rows of ``B ~ sqrt(T)`` points; a row starting at ``r`` is
+    ``G_row @ H`` with ``G_j = R_j a_j e^{lambda_j (r - s)}`` (plus a constant
+    column ``-sum R rho``) and ``H_jq = e^{lambda_j q step}``, one small matrix
+    product per patient written straight into the output. Rows that contain an
+    event are patched from the event onward. Patients whose eigenvalues nearly
+    coincide are recomputed with :func:`solve_expm`.
     """
     matrix = _check_rate_matrix(rate_matrix_per_min)
     n_patients, n, _ = matrix.shape
@@ -621,169 +631,144 @@ def simulate_grid(
     if weights.ndim == 2:
         weights = np.broadcast_to(weights, (n_patients, *weights.shape))
     if weights.ndim != 3 or weights.shape[0] != n_patients or weights.shape[2] != n:
-        raise ValueError(
-            f"output_weights has shape {weights.shape}; expected (O, {n}) or ({n_patients}, O, {n})"
-        )
+        raise ValueError(f"output_weights has shape {weights.shape}; expected (O, {n}) or ({n_patients}, O, {n})")
     if not step_min > 0 or n_steps < 0:
         raise ValueError(f"step_min must be > 0 and n_steps >= 0 (got {step_min}, {n_steps})")
     n_outputs = weights.shape[1]
     n_times = n_steps + 1
     if out is None:
         out = np.empty((n_outputs, n_patients, n_times))
-    elif out.shape != (n_outputs, n_patients, n_times) or out.dtype != np.float64:
-        raise ValueError(
-            f"out has shape {out.shape}; expected ({n_outputs}, {n_patients}, {n_times}) float64"
-        )
+    elif out.shape != (n_outputs, n_patients, n_times) or out.dtype != np.float64 or out.strides[2] != 8:
+        raise ValueError(f"out must be float64 of shape ({n_outputs}, {n_patients}, {n_times}) with unit stride in time")
     pieces = _pieces(events, n_patients, n)
-    bounds = list(range(0, n_patients, max(1, chunk_size))) + [n_patients]
+    inputs = tuple(sorted({c for piece in pieces for c, _ in (*piece.boluses, *piece.rates)}))
+    outputs = tuple(int(c) for c in np.flatnonzero(np.any(weights != 0, axis=(0, 1))))
+    pattern = np.any(matrix != 0, axis=0)
+    plan = _plan(pattern.tobytes(), n, inputs, outputs)
+    bounds = [*range(0, n_patients, max(1, chunk_size)), n_patients]
     chunks = list(zip(bounds[:-1], bounds[1:], strict=True))
 
-    def work(chunk: tuple[int, int]) -> None:
+    def work(chunk: tuple[int, int]) -> np.ndarray:
         lo, hi = chunk
-        _simulate_chunk(matrix[lo:hi], pieces, lo, hi, step_min, n_times, weights[lo:hi], out[:, lo:hi])
+        return lo + _simulate_chunk(
+            matrix[lo:hi], pieces, plan, inputs, outputs, lo, hi, step_min, n_times, weights[lo:hi], out[:, lo:hi]
+        )
 
     if threads <= 1 or len(chunks) == 1:
-        for chunk in chunks:
-            work(chunk)
+        unreliable = [work(chunk) for chunk in chunks]
     else:
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(work, chunks))
+            unreliable = list(pool.map(work, chunks))
+    bad = np.concatenate(unreliable)
+    if bad.size:
+        # Nearly coincident eigenvalues: recompute these few patients with the reference solver.
+        amounts = solve_expm(matrix[bad], _pieces_to_events(pieces, bad), grid_times_min(step_min, n_steps))
+        out[:, bad, :] = np.einsum("pon,ptn->opt", weights[bad], amounts)
     return out
-
-
-def _slice_piece(piece: _Piece, lo: int, hi: int) -> _Piece:
-    return _Piece(
-        piece.start_min,
-        tuple((c, a[lo:hi]) for c, a in piece.boluses),
-        tuple((c, r[lo:hi]) for c, r in piece.rates),
-    )
 
 
 def _simulate_chunk(
     matrix: np.ndarray,
     all_pieces: list[_Piece],
+    plan: _Plan,
+    inputs: tuple[int, ...],
+    outputs: tuple[int, ...],
     lo: int,
     hi: int,
     step_min: float,
     n_times: int,
     weights: np.ndarray,
     out: np.ndarray,
-) -> None:
-    """Evaluate one chunk of patients into ``out`` (O, p, T); see :func:`simulate_grid`."""
-    pieces = [_slice_piece(piece, lo, hi) for piece in all_pieces]
-    modal = decompose(matrix)
-    reliable = ~modal.unreliable
-    # Unreliable patients get a harmless dummy decomposition here and are overwritten below.
-    lam = np.where(reliable[:, None], modal.eigenvalues_per_min, -1.0)
-    left = np.where(reliable[:, None, None], modal.left, 0.0)
-    right = np.where(reliable[:, None, None], modal.right, 0.0)
-    n_patients, n = lam.shape
+) -> np.ndarray:
+    """Evaluate patients ``lo:hi`` into ``out`` (O, p, T); return the local indices left to the fallback."""
+    n_patients = hi - lo
+    with np.errstate(all="ignore"):  # unreliable patients may produce inf/nan; they are recomputed below
+        lam, residues, unreliable = _residues(matrix, plan, inputs, outputs)
+        n_modes = lam.shape[1]
+        # Residues of the weighted outputs: (p, O, I, J).
+        weighted = np.einsum("pox,pxij->poij", weights[:, :, list(outputs)], residues)
+        # Per-piece amplitudes a and offsets rho, per input and mode: (p, I, J).
+        starts = np.array([piece.start_min for piece in all_pieces])
+        amplitudes, offsets, has_rate = [], [], []
+        previous_a = previous_rho = np.zeros((n_patients, len(inputs), n_modes))
+        for index, piece in enumerate(all_pieces):
+            kick = np.zeros((n_patients, len(inputs)))
+            rate = np.zeros((n_patients, len(inputs)))
+            for compartment, amount in piece.boluses:
+                kick[:, inputs.index(compartment)] += amount[lo:hi]
+            for compartment, value in piece.rates:
+                rate[:, inputs.index(compartment)] += value[lo:hi]
+            rho = rate[:, :, None] / lam[:, None, :]
+            if index == 0:
+                state = np.zeros_like(rho)
+            else:
+                decay = np.exp(lam * (starts[index] - starts[index - 1]))
+                state = decay[:, None, :] * previous_a - previous_rho
+            previous_a = state + kick[:, :, None] + rho
+            previous_rho = rho
+            amplitudes.append(previous_a)
+            offsets.append(rho)
+            has_rate.append(bool(piece.rates))
 
-    # Amplitudes a_i and offsets rho_i = v_i / lambda per piece (P, n).
-    amplitudes, offsets = [], []
-    state_before = np.zeros((n_patients, n))
-    for index, piece in enumerate(pieces):
-        if index > 0:
-            length = piece.start_min - pieces[index - 1].start_min
-            state_before = np.exp(lam * length) * amplitudes[-1] - offsets[-1]
-        kick = np.zeros((n_patients, n))
-        for compartment, amount in piece.boluses:
-            kick += left[:, :, compartment] * amount[:, None]
-        modal_rate = np.zeros((n_patients, n))
-        for compartment, rate in piece.rates:
-            modal_rate += left[:, :, compartment] * rate[:, None]
-        offset = modal_rate / lam
-        offsets.append(offset)
-        amplitudes.append(state_before + kick + offset)
-
-    # Modes that never carry amplitude (e.g. an unused depot) are dropped.
-    active = np.flatnonzero(np.any(np.stack(amplitudes) != 0, axis=(0, 1)))
-    lam_active = lam[:, active]
-    max_rate = float(np.abs(lam_active).max()) if active.size else 0.0
-    row = max(1, int(round(math.sqrt(n_times))))
-    if max_rate * row * step_min > _MAX_EXPONENT:
-        row = max(1, int(_MAX_EXPONENT / (max_rate * step_min)))
-    n_rows = -(-n_times // row)
-    starts = np.array([piece.start_min for piece in pieces])
-    row_starts = np.arange(n_rows) * row * step_min
-    piece_of_row = np.searchsorted(starts, row_starts + _TIME_TOLERANCE_MIN, side="right") - 1
-    has_rate = [bool(piece.rates) for piece in pieces]
-
-    basis = np.empty((n_patients, active.size + 1, row))
-    np.exp(lam_active[:, :, None] * (np.arange(row) * step_min)[None, None, :], out=basis[:, :-1, :])
-    basis[:, -1, :] = 1.0
-
-    projected = np.einsum("pon,pnj->poj", weights, right[:, :, active])  # (P, O, J)
-    for output in range(weights.shape[1]):
-        target = out[output]
-        # Coefficient rows G (P, rows, J + 1), one piece at a time.
-        coefficients = np.empty((n_patients, n_rows, active.size + 1))
-        for index in range(len(pieces)):
-            rows = np.flatnonzero(piece_of_row == index)
-            if rows.size == 0:
-                continue
-            elapsed = row_starts[rows] - starts[index]
-            growth = np.exp(lam_active[:, None, :] * elapsed[None, :, None])
-            coefficients[:, rows, :-1] = (
-                projected[:, output, None, :] * amplitudes[index][:, None, active] * growth
-            )
-            coefficients[:, rows, -1] = -(projected[:, output, :] * offsets[index][:, active]).sum(axis=1)[
-                :, None
-            ]
+        row = max(1, int(round(math.sqrt(n_times))))
+        max_rate = float(np.nanmax(np.abs(np.where(unreliable[:, None], 0.0, lam)))) if n_modes else 0.0
+        if max_rate * row * step_min > _MAX_EXPONENT:
+            row = max(1, int(_MAX_EXPONENT / (max_rate * step_min)))
+        n_rows = -(-n_times // row)
         full_rows = n_times // row
-        needs_constant = np.array([has_rate[i] for i in piece_of_row])
-        # Bulk: full rows, written straight into the output buffer through a strided view.
-        view = np.lib.stride_tricks.as_strided(
-            target,
-            shape=(n_patients, full_rows, row),
-            strides=(target.strides[0], row * 8, 8),
-            writeable=True,
-        )
-        if full_rows:
-            last_constant = (
-                int(np.flatnonzero(needs_constant[:full_rows]).max()) + 1
-                if needs_constant[:full_rows].any()
-                else 0
-            )
-            if last_constant:
-                np.matmul(coefficients[:, :last_constant, :], basis, out=view[:, :last_constant, :])
-            if last_constant < full_rows:
-                np.matmul(
-                    coefficients[:, last_constant:full_rows, :-1],
-                    basis[:, :-1, :],
-                    out=view[:, last_constant:, :],
-                )
-        remainder = n_times - full_rows * row
-        if remainder:
-            target[:, full_rows * row :] = (coefficients[:, full_rows, None, :] @ basis[:, :, :remainder])[
-                :, 0, :
-            ]
-        # Patch rows that contain a piece start strictly inside them.
-        for index in range(1, len(pieces)):
-            start = starts[index]
-            row_index = int(start // (row * step_min))
-            if row_index >= n_rows:
-                continue
-            offset_min = start - row_starts[row_index]
-            first = int(math.ceil(offset_min / step_min - 1e-9))
-            if offset_min <= _TIME_TOLERANCE_MIN or first >= row:
-                continue
-            first_column = row_index * row + first
-            last_column = min(row_index * row + row, n_times)
-            if first_column >= last_column:
-                continue
-            shift = np.exp(lam_active * (row_starts[row_index] - start))
-            patch = np.empty((n_patients, 1, active.size + 1))
-            patch[:, 0, :-1] = projected[:, output, :] * amplitudes[index][:, active] * shift
-            patch[:, 0, -1] = -(projected[:, output, :] * offsets[index][:, active]).sum(axis=1)
-            width = last_column - first_column
-            target[:, first_column:last_column] = (patch @ basis[:, :, first : first + width])[:, 0, :]
+        row_starts = np.arange(n_rows) * row * step_min
+        piece_of_row = np.searchsorted(starts, row_starts + _TIME_TOLERANCE_MIN, side="right") - 1
+        last_piece = len(all_pieces) - 1
+        first_free_row = int(np.searchsorted(piece_of_row, last_piece, side="left"))
+        # Rows up to the last one that starts in a piece with an input rate carry a constant column.
+        rate_rows = [m for m in range(n_rows) if has_rate[piece_of_row[m]]]
+        constant_rows = min(full_rows, rate_rows[-1] + 1) if rate_rows else 0
 
-    if not np.all(reliable):
-        bad = np.flatnonzero(~reliable)
-        events = _pieces_to_events(pieces, bad)
-        amounts = solve_expm(matrix[bad], events, np.arange(n_times) * step_min)
-        out[:, bad, :] = np.einsum("pon,ptn->opt", weights[bad], amounts)
+        ratio = np.exp(lam * step_min)
+        basis = np.empty((n_patients, n_modes + 1, row))
+        basis[:, :n_modes, :] = _geometric(ratio, row)
+        basis[:, n_modes, :] = 1.0
+        row_ratio = np.exp(lam * (row * step_min))
+
+        for o in range(len(weights[0])):
+            target = out[o]
+            coefficient = [(weighted[:, o] * a).sum(axis=1) for a in amplitudes]  # (p, J) per piece
+            constant = [-(weighted[:, o] * rho).sum(axis=(1, 2)) for rho in offsets]  # (p,) per piece
+            rows = np.empty((n_patients, n_modes + 1, n_rows))  # transposed G, one column per row
+            for m in range(min(first_free_row, n_rows)):
+                index = piece_of_row[m]
+                rows[:, :n_modes, m] = coefficient[index] * np.exp(lam * (row_starts[m] - starts[index]))
+                rows[:, n_modes, m] = constant[index]
+            if first_free_row < n_rows:
+                first = coefficient[last_piece] * np.exp(lam * (row_starts[first_free_row] - starts[last_piece]))
+                rows[:, :n_modes, first_free_row:] = first[:, :, None] * _geometric(row_ratio, n_rows - first_free_row)
+                rows[:, n_modes, first_free_row:] = constant[last_piece][:, None]
+            view = np.lib.stride_tricks.as_strided(
+                target, shape=(n_patients, full_rows, row), strides=(target.strides[0], row * 8, 8), writeable=True
+            )
+            g = rows.transpose(0, 2, 1)
+            if constant_rows:
+                np.matmul(g[:, :constant_rows, :], basis, out=view[:, :constant_rows, :])
+            if constant_rows < full_rows:
+                np.matmul(g[:, constant_rows:full_rows, :n_modes], basis[:, :n_modes, :], out=view[:, constant_rows:, :])
+            if full_rows < n_rows:
+                remainder = n_times - full_rows * row
+                target[:, full_rows * row :] = np.einsum("pj,pjq->pq", rows[:, :, full_rows], basis[:, :, :remainder])
+            # Patch rows that contain the start of a later piece.
+            for index in range(1, len(all_pieces)):
+                m = int(starts[index] // (row * step_min))
+                if m >= n_rows:
+                    continue
+                first_column = m * row + int(math.ceil((starts[index] - row_starts[m]) / step_min - 1e-9))
+                last_column = min(m * row + row, n_times)
+                if starts[index] - row_starts[m] <= _TIME_TOLERANCE_MIN or first_column >= last_column:
+                    continue
+                patch = np.empty((n_patients, n_modes + 1))
+                patch[:, :n_modes] = coefficient[index] * np.exp(lam * (row_starts[m] - starts[index]))
+                patch[:, n_modes] = constant[index]
+                columns = slice(first_column - m * row, last_column - m * row)
+                target[:, first_column:last_column] = np.einsum("pj,pjq->pq", patch, basis[:, :, columns])
+    return np.flatnonzero(unreliable)
 
 
 def _pieces_to_events(pieces: list[_Piece], patients: np.ndarray) -> list[Event]:

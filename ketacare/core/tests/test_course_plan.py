@@ -10,7 +10,7 @@ import pytest
 from ketacare.core.course import plan_sessions
 
 NY = ZoneInfo("America/New_York")
-MON, TUE, WED, THU, FRI = 0, 1, 2, 3, 4
+MON, TUE, WED, THU, FRI, SAT = 0, 1, 2, 3, 4, 5
 
 
 def at(year, month, day, hour=9, minute=0, zone=NY):
@@ -147,8 +147,16 @@ def test_iv_two_per_week_for_three_weeks_is_six_infusions():
     assert [s.starts_at.weekday() for s in plan.sessions] == [MON, THU] * 3
 
 
-def test_the_first_session_moves_to_the_next_planned_weekday():
+def test_without_weekdays_session_1_is_on_the_start_day_with_the_presets_spacing():
     plan = plan_sessions("iv_ketamine", start=at(2026, 3, 3), tz="America/New_York")  # a Tuesday
+    assert plan.sessions[0].starts_at == at(2026, 3, 3)
+    assert [s.starts_at.weekday() for s in plan.sessions] == [TUE, THU, SAT] * 2
+
+
+def test_with_weekdays_the_first_session_moves_to_the_next_chosen_weekday():
+    plan = plan_sessions(
+        "iv_ketamine", start=at(2026, 3, 3), tz="America/New_York", weekdays=[MON, WED, FRI]
+    )  # start on a Tuesday
     assert plan.sessions[0].starts_at == at(2026, 3, 4)
     assert [s.starts_at.weekday() for s in plan.sessions] == [WED, FRI, MON] * 2
 
