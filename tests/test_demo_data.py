@@ -33,17 +33,22 @@ def test_running_the_demo_twice_adds_nothing():
     assert (User.objects.count(), Patient.objects.count(), StaffMembership.objects.count()) == counts
 
 
-def test_the_same_seed_gives_the_same_patients():
+def test_the_same_seed_gives_the_same_patients_and_the_database_holds_them():
+    import random
+
+    from ketacare.lib.demo_data import synthetic_patients
+
+    first = synthetic_patients(random.Random(11), "a", 31)
+    assert first == synthetic_patients(random.Random(11), "a", 31)
+    assert first != synthetic_patients(random.Random(12), "a", 31)
     seed_demo(seed=11, patients_per_clinic=31)
-    first = list(
-        Patient.objects.order_by("medical_record_number").values_list("full_name", "date_of_birth", "stage")
+    stored = list(
+        Patient.objects.filter(clinic__name="Harbor Ketamine Clinic")
+        .order_by("medical_record_number")
+        .values_list("medical_record_number", "full_name", "date_of_birth")
     )
-    Patient.objects.filter(user=None).delete()
-    seed_demo(seed=11, patients_per_clinic=31)
-    second = list(
-        Patient.objects.order_by("medical_record_number").values_list("full_name", "date_of_birth", "stage")
-    )
-    assert first == second
+    # Clinic A is seeded first from a fresh Random(seed), so its rows are the first draw.
+    assert stored == [(p.medical_record_number, p.full_name, p.date_of_birth) for p in first]
 
 
 def test_the_cli_seeds_and_prints_logins_as_json(tmp_path):

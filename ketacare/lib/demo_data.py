@@ -200,6 +200,36 @@ def seed_demo(
     return logins
 
 
+@dataclass(frozen=True)
+class PatientSpec:
+    """One synthetic patient, before it is stored."""
+
+    medical_record_number: str
+    full_name: str
+    date_of_birth: dt.date
+    stage: str
+
+
+def synthetic_patients(rng: random.Random, clinic_key: str, count: int) -> list[PatientSpec]:
+    """Return `count` synthetic patients drawn from `rng`; the same seed gives the same list."""
+    stages, weights = zip(*STAGE_WEIGHTS, strict=True)
+    specs = []
+    for number in range(1, count + 1):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        dob = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 52))
+        stage = rng.choices(stages, weights)[0]
+        specs.append(
+            PatientSpec(
+                medical_record_number=f"{clinic_key.upper()}-{number:06d}",
+                full_name=f"{first} {last}",
+                date_of_birth=dob,
+                # The demo login patients are mid-induction, so every companion page has content.
+                stage=stage if number > LOGIN_PATIENTS_PER_CLINIC else "induction",
+            )
+        )
+    return specs
+
+
 def _seed_patients(
     rng: random.Random,
     clinic: Any,
@@ -218,23 +248,18 @@ def _seed_patients(
         for local, u in staff.items()
         if local.startswith("prescriber") and (key == "b") == local.endswith("-b")
     ]
-    stages, weights = zip(*STAGE_WEIGHTS, strict=True)
     batch: list[Patient] = []
-    for number in progress(range(1, count + 1), f"patients at clinic {key.upper()}"):
-        # Draw every random value even for existing rows, so the sequence stays deterministic.
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        dob = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 52))
-        stage = rng.choices(stages, weights)[0]
-        mrn = f"{key.upper()}-{number:06d}"
-        if mrn in existing:
+    specs = synthetic_patients(rng, key, count)
+    for number, spec in progress(enumerate(specs, start=1), f"patients at clinic {key.upper()}"):
+        if spec.medical_record_number in existing:
             continue
         patient = Patient(
             clinic=clinic,
-            full_name=f"{first} {last}",
-            date_of_birth=dob,
-            medical_record_number=mrn,
+            full_name=spec.full_name,
+            date_of_birth=spec.date_of_birth,
+            medical_record_number=spec.medical_record_number,
             time_zone=clinic.time_zone,
-            stage=stage if number > LOGIN_PATIENTS_PER_CLINIC else "induction",
+            stage=spec.stage,
             primary_clinician=clinicians[0] if clinicians else None,
         )
         if number <= LOGIN_PATIENTS_PER_CLINIC:

@@ -1,0 +1,200 @@
+"""Demo data: treatment plans with past sessions on full run-sheets, one session in progress per clinic.
+
+Deterministic (ctx.rng) and idempotent: a patient who already has a plan is skipped. Clinical values
+are drawn around ordinary readings; the plan, the dose and the schedule come from the core services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from decimal import Decimal
+from typing import Any
+
+from ketacare.lib.demo_data import DemoContext
+from ketacare.treatments.models import (
+    DoseAdministration,
+    Observation,
+    RemsForm,
+    TreatmentPlan,
+    TreatmentSession,
+    VitalSign,
+)
+from ketacare.treatments.services import create_treatment_plan
+
+PLANS_PER_CLINIC = 3
+
+
+def seed_app(ctx: DemoContext) -> None:
+    for key, clinic in ctx.clinics.items():
+        prescriber = ctx.staff["prescriber" if key == "a" else "prescriber-b"]
+        # The demo login patients (so they see their own appointments under /me/).
+        candidates = [p for p in ctx.patients_by_clinic[key] if p.user_id is not None][:PLANS_PER_CLINIC]
+        zone = zoneinfo.ZoneInfo(clinic.time_zone)
+        for index, patient in enumerate(candidates):
+            # Draw first so the random sequence does not depend on what already exists.
+            weight = round(ctx.rng.uniform(55, 95), 1)
+            draws = [ctx.rng.random() for _ in range(64)]
+            if TreatmentPlan.objects.filter(patient=patient).exists():
+                continue
+            protocol = "esketamine_trd" if index % 2 else "iv_ketamine"
+            local_start = (
+                (ctx.now - dt.timedelta(days=15))
+                .astimezone(zone)
+                .replace(hour=9 + index, minute=0, second=0, microsecond=0)
+            )
+            plan = create_treatment_plan(
+                patient=patient,
+                user=prescriber,
+                protocol_id=protocol,
+                preset_id=None,
+                first_session_at=local_start,
+                weight_kg=weight if protocol == "iv_ketamine" else None,
+                notes="Demo plan",
+            )
+            for session in plan.sessions.filter(scheduled_at__lt=ctx.now - dt.timedelta(hours=4)):
+                _run(session, prescriber, session.scheduled_at, weight, draws, discharged=True)
+        if candidates:
+            # One session in progress now: the first patient, dosed 50 minutes ago.
+            patient = candidates[0]
+            if not TreatmentSession.objects.filter(patient=patient, plan__isnull=True).exists():
+                live = TreatmentSession.objects.create(
+                    clinic=clinic,
+                    patient=patient,
+                    protocol_id="iv_ketamine",
+                    route="iv",
+                    scheduled_at=ctx.now - dt.timedelta(minutes=75),
+                    planned_dose_mg=Decimal("35.00"),
+                    created_by=prescriber,
+                )
+                _run(live, prescriber, ctx.now - dt.timedelta(minutes=75), 70.0, [0.5] * 64, discharged=False)
+
+
+def _run(
+    session: TreatmentSession,
+    user: Any,
+    checked_in_at: dt.datetime,
+    weight: float,
+    draws: list[float],
+    *,
+    discharged: bool,
+) -> None:
+    """Fill a run-sheet: check-in, pre-dose vitals, dose(s), timed vitals, observations, discharge."""
+    esketamine = session.route == "esketamine_in"
+    common = {"clinic": session.clinic, "patient": session.patient, "session": session, "created_by": user}
+    dose_start = checked_in_at + dt.timedelta(minutes=15)
+    session.checked_in_at = checked_in_at
+    session.checked_in_by = user
+    session.weight_kg = Decimal(str(weight))
+    session.fasting_confirmed = True
+    session.ride_home_confirmed = True
+    base_sys, base_dia = 112 + int(draws[0] * 18), 70 + int(draws[1] * 12)
+    VitalSign.objects.create(
+        kind="pre_dose",
+        measured_at=checked_in_at + dt.timedelta(minutes=5),
+        systolic_mmhg=base_sys,
+        diastolic_mmhg=base_dia,
+        heart_rate_bpm=64 + int(draws[2] * 20),
+        spo2_pct=97 + int(draws[3] * 3),
+        **common,
+    )
+    if esketamine:
+        amount = int(session.planned_dose_mg or 56)
+        times = [dose_start + dt.timedelta(minutes=5 * n) for n in range(amount // 28)]
+        for number, at in enumerate(times, start=1):
+            DoseAdministration.objects.create(
+                drug="esketamine",
+                route=session.route,
+                dose_mg=Decimal("28"),
+                lot_number="DEMO-ESK-01",
+                started_at=at,
+                ended_at=at,
+                device_number=number,
+                **common,
+            )
+        dose_end = times[-1]
+    else:
+        dose_mg = (
+            Decimal(str(round(0.5 * weight, 2)))
+            if session.planned_dose_mg is None
+            else session.planned_dose_mg
+        )
+        dose_end = dose_start + dt.timedelta(minutes=40)
+        now_bound = dose_end if discharged else None
+        DoseAdministration.objects.create(
+            drug="ketamine (racemic)",
+            route=session.route,
+            dose_mg=dose_mg,
+            lot_number="DEMO-KET-01",
+            started_at=dose_start,
+            ended_at=now_bound or dose_end,
+            **common,
+        )
+    session.dose_started_at = dose_start
+    session.dose_ended_at = dose_end
+    minutes = 125 if esketamine else 65
+    stop = dose_end + dt.timedelta(minutes=minutes)
+    if not discharged:
+        stop = min(stop, checked_in_at + dt.timedelta(minutes=75))
+    at, step = dose_start + dt.timedelta(minutes=15), 15
+    i = 4
+    while at <= stop:
+        rise = 14 if at - dose_start <= dt.timedelta(minutes=45) else 4
+        VitalSign.objects.create(
+            kind="in_session",
+            measured_at=at,
+            systolic_mmhg=base_sys + rise + int(draws[i % 64] * 8),
+            diastolic_mmhg=base_dia + rise // 2 + int(draws[(i + 1) % 64] * 5),
+            heart_rate_bpm=70 + int(draws[(i + 2) % 64] * 15),
+            spo2_pct=96 + int(draws[(i + 3) % 64] * 4),
+            **common,
+        )
+        late = at - dose_end >= dt.timedelta(minutes=45)
+        Observation.objects.create(
+            observed_at=at,
+            moaas_score=5 if late else 4,
+            dissociation="none" if late else "mild",
+            **common,
+        )
+        at += dt.timedelta(minutes=step)
+        i += 4
+    if discharged:
+        session.state = TreatmentSession.State.DISCHARGED
+        session.discharged_at = stop
+        session.discharged_by = user
+        session.ride_present = True
+        session.instructions_given = True
+        if session.appointment is not None:
+            session.appointment.status = "completed"
+            session.appointment.save(update_fields=["status"])
+        if esketamine:
+            RemsForm.objects.create(
+                clinic=session.clinic,
+                patient=session.patient,
+                session=session,
+                due_at=_due(session),
+                dose_mg=int(session.planned_dose_mg or 56),
+                total_monitoring_min=round((stop - dose_start).total_seconds() / 60),
+                bp_pre_systolic_mmhg=base_sys,
+                bp_pre_diastolic_mmhg=base_dia,
+                vitals_acceptable_before=True,
+                vitals_acceptable_end=True,
+                sedation_occurred=True,
+                dissociation_occurred=True,
+                respiratory_changes_occurred=False,
+            )
+    else:
+        session.state = (
+            TreatmentSession.State.OBSERVING if dose_end <= stop else TreatmentSession.State.DOSING
+        )
+    session.save()
+
+
+def _due(session: TreatmentSession) -> dt.datetime:
+    from ketacare.core.monitoring import rems_form_due_by
+
+    assert session.dose_started_at is not None  # noqa: S101
+    zone = zoneinfo.ZoneInfo(session.clinic.time_zone)
+    due = rems_form_due_by(session.route, session.dose_started_at.astimezone(zone))
+    assert due is not None  # noqa: S101
+    return due

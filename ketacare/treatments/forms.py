@@ -1,0 +1,218 @@
+"""HTML input for treatments; times are typed on the clinic's wall clock and made aware here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from django import forms
+
+from ketacare.core.protocols import WEEKDAYS, catalog
+from ketacare.treatments.models import AdverseEvent, Observation, TreatmentPlan
+
+LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A `datetime-local` input read on the clinic's wall clock (the form's `zone`)."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("input_formats", LOCAL_FORMATS)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        # Parse without Django's default-zone conversion; ZonedForm attaches the clinic's zone.
+        if value in self.empty_values:
+            return None
+        if isinstance(value, dt.datetime):
+            return value
+        for fmt in self.input_formats or LOCAL_FORMATS:
+            try:
+                return dt.datetime.strptime(str(value).strip(), fmt)  # noqa: DTZ007 - zone attached in clean()
+            except (TypeError, ValueError):
+                continue
+        raise forms.ValidationError("Enter a date and time as YYYY-MM-DDTHH:MM.", code="invalid")
+
+
+class ZonedForm(forms.Form):
+    """A form whose LocalDateTimeFields are read in `zone` (an IANA name)."""
+
+    def __init__(self, *args: Any, zone: str = "UTC", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zoneinfo.ZoneInfo(zone)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name, field in self.fields.items():
+            value = data.get(name)
+            if (
+                isinstance(field, LocalDateTimeField)
+                and isinstance(value, dt.datetime)
+                and value.tzinfo is None
+            ):
+                # fold=0: an ambiguous wall time (DST fall-back) is its first occurrence.
+                data[name] = value.replace(tzinfo=self.zone)
+        return data
+
+
+def _protocol_choices() -> list[tuple[str, str]]:
+    return [(p.id, p.name) for p in catalog().protocols.values()]
+
+
+def _preset_choices() -> list[tuple[str, str]]:
+    out = [("", "Protocol default")]
+    for protocol in catalog().protocols.values():
+        for preset in protocol.presets:
+            out.append((preset.id, f"{protocol.name}: {preset.name}"))
+    return out
+
+
+class PlanForm(ZonedForm):
+    protocol_id = forms.ChoiceField(label="Protocol", choices=_protocol_choices)
+    preset_id = forms.ChoiceField(label="Schedule preset", choices=_preset_choices, required=False)
+    first_session_at = LocalDateTimeField(label="First session (clinic time)")
+    weight_kg = forms.FloatField(label="Weight (kg)", required=False, help_text="Needed for mg/kg dosing")
+    weight_measured_on = forms.DateField(
+        label="Weight measured on", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    mg_per_kg = forms.FloatField(
+        label="Dose (mg/kg)", required=False, help_text="Blank: the protocol's standard"
+    )
+    weekdays = forms.MultipleChoiceField(
+        label="Weekdays (custom schedule)",
+        required=False,
+        choices=[(str(i), name.title()) for i, name in enumerate(WEEKDAYS)],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    session_count = forms.IntegerField(label="Number of sessions (custom schedule)", required=False)
+    maintenance_policy = forms.ChoiceField(choices=TreatmentPlan.MaintenancePolicy.choices)
+    notes = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RescheduleForm(ZonedForm):
+    starts_at = LocalDateTimeField(label="New time (clinic time)")
+
+
+class CheckInForm(ZonedForm):
+    weight_kg = forms.FloatField(label="Weight today (kg)")
+    fasting_confirmed = forms.BooleanField(label="Fasting as instructed for this route", required=False)
+    ride_home_confirmed = forms.BooleanField(label="Ride home arranged", required=False)
+    medication_changes = forms.CharField(
+        label="Medication changes since the last visit",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    checked_in_at = LocalDateTimeField(label="Checked in at", required=False)
+
+
+class VitalsForm(ZonedForm):
+    # Ranges are checked by the service so the message names the field and the allowed range.
+    measured_at = LocalDateTimeField(label="Measured at", required=False)
+    systolic_mmhg = forms.IntegerField(label="Systolic (mmHg)")
+    diastolic_mmhg = forms.IntegerField(label="Diastolic (mmHg)")
+    heart_rate_bpm = forms.IntegerField(label="Heart rate (/min)", required=False)
+    spo2_pct = forms.IntegerField(label="SpO2 (%)", required=False)
+
+
+class HoldOverrideForm(forms.Form):
+    hold_override_reason = forms.CharField(
+        label="Reason for dosing despite the hold", max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DoseForm(ZonedForm):
+    dose_mg = forms.FloatField(label="Dose (mg)")
+    lot_number = forms.CharField(label="Lot number", max_length=40)
+    started_at = LocalDateTimeField(label="Started at", required=False)
+    ended_at = LocalDateTimeField(label="Stopped at (IV; blank while running)", required=False)
+    out_of_bounds_reason = forms.CharField(
+        label="Reason, if outside the protocol's dose range", required=False, max_length=1000
+    )
+
+
+class EndDosingForm(ZonedForm):
+    ended_at = LocalDateTimeField(label="Dosing ended at", required=False)
+
+
+class ObservationForm(ZonedForm):
+    observed_at = LocalDateTimeField(label="Observed at", required=False)
+    moaas_score = forms.TypedChoiceField(
+        label="MOAA/S",
+        coerce=int,
+        choices=[
+            (5, "5 – responds readily to name"),
+            (4, "4 – lethargic response to name"),
+            (3, "3 – responds only to loud or repeated name"),
+            (2, "2 – responds only to mild prodding"),
+            (1, "1 – responds only to trapezius squeeze"),
+            (0, "0 – no response to painful stimulus"),
+        ],
+    )
+    dissociation = forms.ChoiceField(label="Dissociation", choices=Observation.Dissociation.choices)
+    respiratory_concern = forms.BooleanField(label="Respiratory concern", required=False)
+    note = forms.CharField(required=False, max_length=500)
+
+
+class AdverseEventForm(ZonedForm):
+    occurred_at = LocalDateTimeField(label="Occurred at", required=False)
+    description = forms.CharField(max_length=1000)
+    severity = forms.ChoiceField(choices=AdverseEvent.Severity.choices)
+    action_taken = forms.CharField(required=False, max_length=1000)
+
+
+class DischargeForm(forms.Form):
+    ride_present = forms.BooleanField(label="The ride home is here", required=False)
+    instructions_given = forms.BooleanField(
+        label="Discharge instructions given and explained", required=False
+    )
+    override_reason = forms.CharField(
+        label="Prescriber override reason (not possible for esketamine's 120-minute minimum)",
+        required=False,
+        max_length=1000,
+    )
+
+
+class CancelForm(forms.Form):
+    cancel_reason = forms.CharField(label="Reason", max_length=300)
+
+
+class EnteredInErrorForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[("vital", "vital"), ("observation", "observation"), ("adverse_event", "adverse_event")]
+    )
+    entry_id = forms.UUIDField()
+
+
+YES_NO = [("", "—"), ("true", "Yes"), ("false", "No")]
+
+
+def _yes_no(label: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=YES_NO,
+        required=False,
+        coerce=lambda v: {"true": True, "false": False}.get(v),
+        empty_value=None,
+    )
+
+
+class RemsAnswersForm(forms.Form):
+    vitals_acceptable_before = _yes_no("Vital signs acceptable before administration")
+    vitals_acceptable_end = _yes_no("Vital signs acceptable before the end of monitoring")
+    sedation_occurred = _yes_no("Sedation occurred")
+    dissociation_occurred = _yes_no("Dissociation occurred")
+    respiratory_changes_occurred = _yes_no("Respiratory depression or changes occurred")
+    ready_to_leave_min = forms.IntegerField(
+        label="Without the 2-hour minimum, the patient would have been ready to leave after (min)",
+        required=False,
+    )
+    benzodiazepines = _yes_no("Concomitant benzodiazepines")
+    non_benzo_sedative_hypnotics = _yes_no("Concomitant non-benzodiazepine sedative hypnotics")
+    psychostimulants = _yes_no("Concomitant psychostimulants")
+    maois = _yes_no("Concomitant MAOIs")
+    submit = forms.BooleanField(label="Submitted to the REMS (online or fax)", required=False)
+    submission_reference = forms.CharField(label="Submission reference", required=False, max_length=80)

@@ -1,0 +1,134 @@
+"""Sessions in every state for tests, built directly (times in the past where a test needs them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from ketacare.treatments.models import Observation, RemsForm, TreatmentSession, VitalSign
+
+PROTOCOL_OF = {"iv": "iv_ketamine", "esketamine_in": "esketamine_trd"}
+
+
+def staff_of(patient: Any) -> Any:
+    """The patient's primary clinician (a prescriber of their clinic in the personas)."""
+    return patient.primary_clinician
+
+
+def make_session(
+    patient: Any,
+    *,
+    route: str = "iv",
+    state: str = "scheduled",
+    minutes_since_dose_end: int = 30,
+    hold: bool = False,
+    now: dt.datetime | None = None,
+) -> TreatmentSession:
+    """A session of `patient` in `state`; later states carry coherent check-in, dose and vitals rows."""
+    now = now or timezone.now()
+    user = staff_of(patient)
+    planned = Decimal("35") if route == "iv" else Decimal("56")
+    session = TreatmentSession.objects.create(
+        clinic=patient.clinic,
+        patient=patient,
+        protocol_id=PROTOCOL_OF[route],
+        route=route,
+        scheduled_at=now - dt.timedelta(minutes=minutes_since_dose_end + 90),
+        planned_dose_mg=planned,
+        created_by=user,
+    )
+    if state == "scheduled":
+        return session
+    dose_end = now - dt.timedelta(minutes=minutes_since_dose_end)
+    dose_start = dose_end - dt.timedelta(minutes=40 if route == "iv" else 5)
+    session.checked_in_at = dose_start - dt.timedelta(minutes=20)
+    session.checked_in_by = user
+    session.weight_kg = Decimal("70.0")
+    session.fasting_confirmed = True
+    session.ride_home_confirmed = True
+    session.state = "checked_in"
+    common = {"clinic": patient.clinic, "patient": patient, "session": session, "created_by": user}
+    VitalSign.objects.create(
+        kind="pre_dose",
+        measured_at=session.checked_in_at + dt.timedelta(minutes=5),
+        systolic_mmhg=160 if hold else 122,
+        diastolic_mmhg=95 if hold else 78,
+        heart_rate_bpm=72,
+        spo2_pct=98,
+        flags=[{"code": "bp_high", "level": "hold", "field": "systolic_mmhg", "message": "BP high"}]
+        if hold
+        else [],
+        **common,
+    )
+    session.hold = hold
+    if state == "checked_in":
+        session.save()
+        return session
+    from ketacare.treatments.models import DoseAdministration
+
+    if route == "iv":
+        DoseAdministration.objects.create(
+            drug="ketamine (racemic)",
+            route=route,
+            dose_mg=Decimal("35"),
+            lot_number="LOT-1",
+            started_at=dose_start,
+            ended_at=None if state == "dosing" else dose_end,
+            **common,
+        )
+    else:
+        for number, at in enumerate((dose_start, dose_end), start=1):
+            DoseAdministration.objects.create(
+                drug="esketamine",
+                route=route,
+                dose_mg=Decimal("28"),
+                lot_number="LOT-1",
+                started_at=at,
+                ended_at=at,
+                device_number=number,
+                **common,
+            )
+    session.dose_started_at = dose_start
+    session.state = "dosing"
+    if state == "dosing":
+        session.save()
+        return session
+    session.dose_ended_at = dose_end
+    session.state = "observing"
+    VitalSign.objects.create(
+        kind="in_session",
+        measured_at=min(now, dose_end + dt.timedelta(minutes=minutes_since_dose_end - 1)),
+        systolic_mmhg=126,
+        diastolic_mmhg=80,
+        heart_rate_bpm=74,
+        spo2_pct=98,
+        **common,
+    )
+    Observation.objects.create(
+        observed_at=min(now, dose_end + dt.timedelta(minutes=minutes_since_dose_end - 1)),
+        moaas_score=5,
+        dissociation="none",
+        **common,
+    )
+    if state == "observing":
+        session.save()
+        return session
+    session.state = "discharged"
+    session.discharged_at = now
+    session.discharged_by = user
+    session.ride_present = True
+    session.instructions_given = True
+    session.save()
+    if route == "esketamine_in":
+        RemsForm.objects.create(
+            clinic=patient.clinic,
+            patient=patient,
+            session=session,
+            due_at=dose_start + dt.timedelta(days=7),
+            dose_mg=56,
+            total_monitoring_min=125,
+        )
+    return session

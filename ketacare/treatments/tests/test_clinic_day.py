@@ -1,0 +1,32 @@
+"""The clinic day view lists today's sessions with their state and overdue checkpoints."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from ketacare.treatments.tests.factories import make_session
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_todays_sessions_states_and_an_overdue_checkpoint(personas, client_for):
+    dosing = make_session(personas.a1, route="iv", state="dosing", minutes_since_dose_end=-10)
+    make_session(personas.a2, route="esketamine_in", state="observing", minutes_since_dose_end=125)
+    make_session(personas.b1, route="iv", state="dosing")
+    response = client_for("clinician_a").get(reverse("treatments:day"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert personas.a1.full_name in body and personas.a2.full_name in body
+    assert personas.b1.full_name not in body  # another clinic
+    assert "Dosing" in body and "Ready for discharge" in body
+    assert 'hx-trigger="every 30s"' in body
+    assert "has-overdue" in body, "the running infusion has had no vital signs since it started"
+    assert dosing.state == "dosing"
+
+
+def test_the_htmx_refresh_returns_only_the_table(personas, client_for):
+    make_session(personas.a1, route="iv", state="observing")
+    response = client_for("clinician_a").get(reverse("treatments:day"), HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert 'id="day-table"' in body and "<html" not in body

@@ -1,0 +1,45 @@
+"""The run-sheet shows the timeline, checkpoints, clock and checklist; its live panel refreshes alone."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from ketacare.treatments.tests.factories import make_session
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_run_sheet_draws_an_accessible_timeline_and_the_observation_clock(personas, client_for):
+    session = make_session(personas.a1, route="esketamine_in", state="observing", minutes_since_dose_end=30)
+    response = client_for("clinician_a").get(
+        reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<svg class="timeline"' in body and 'role="img"' in body
+    assert "of 120 min" in body and "(hard minimum)" in body
+    assert "Observed 30 min of the required 120 min" in body
+    assert "40 min after dosing" in body  # the core's esketamine checkpoint
+
+
+def test_the_live_panel_is_a_partial_that_refreshes_every_30_seconds(personas, client_for):
+    session = make_session(personas.a1, route="iv", state="observing")
+    url = reverse("treatments:run_sheet", kwargs={"session_id": session.public_id}) + "?panel=live"
+    body = client_for("clinician_a").get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert body.lstrip().startswith('<div id="live"') and 'hx-trigger="every 30s"' in body
+    assert "<html" not in body
+
+
+def test_a_critical_reading_shows_on_screen_and_raises_a_clinic_alert(personas, client_for):
+    from ketacare.alerts.models import Alert
+
+    session = make_session(personas.a1, route="iv", state="observing")
+    response = client_for("clinician_a").post(
+        reverse("treatments:vitals", kwargs={"session_id": session.public_id}),
+        {"systolic_mmhg": 195, "diastolic_mmhg": 118, "heart_rate_bpm": 90, "spo2_pct": 97},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert "CRITICAL" in response.content.decode()
+    assert Alert.objects.filter(patient=personas.a1, source="vital_sign").count() == 1

@@ -1,0 +1,195 @@
+"""Authorisation-matrix entries for the treatments app (plan, run-sheet, discharge, REMS, day view)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.security.routes import Route, patient_kwargs
+
+
+def _session(route: str = "iv", state: str = "scheduled", **options: Any) -> Any:
+    def build(personas: Any, target: Any) -> dict[str, Any]:
+        from ketacare.treatments.tests.factories import make_session
+
+        session = make_session(target, route=route, state=state, **options)
+        return {"session_id": str(session.public_id)}
+
+    return build
+
+
+def _appointment(personas: Any, target: Any) -> dict[str, Any]:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from ketacare.treatments.services import create_treatment_plan
+
+    plan = create_treatment_plan(
+        patient=target,
+        user=target.primary_clinician,
+        protocol_id="iv_ketamine",
+        preset_id=None,
+        first_session_at=timezone.now() + dt.timedelta(days=2),
+        weight_kg=70.0,
+    )
+    return {"patient_id": str(target.public_id), "appointment_id": str(plan.appointments.first().public_id)}
+
+
+def _latest_vital(personas: Any, target: Any) -> dict[str, Any]:
+    from ketacare.treatments.models import VitalSign
+
+    vital = VitalSign.objects.filter(patient=target).order_by("-id").first()
+    return {"kind": "vital", "entry_id": str(vital.public_id) if vital else ""}
+
+
+VITALS = {"systolic_mmhg": 124, "diastolic_mmhg": 80, "heart_rate_bpm": 72, "spo2_pct": 98}
+REMS_ANSWERS = {
+    "benzodiazepines": "false",
+    "non_benzo_sedative_hypnotics": "false",
+    "psychostimulants": "false",
+    "maois": "false",
+    "ready_to_leave_min": "90",
+}
+
+ROUTES: list[Route] = [
+    Route("treatments:day", "staff"),
+    Route("treatments:rems_due", "staff"),
+    Route(
+        "treatments:plan",
+        "staff_record",
+        methods=("GET", "POST"),
+        kwargs=patient_kwargs,
+        ok={"POST": 302},
+        data=lambda p, t: {
+            "protocol_id": "iv_ketamine",
+            "first_session_at": "2026-12-01T09:00",
+            "weight_kg": "70",
+            "maintenance_policy": "decide_at_review",
+        },
+    ),
+    Route("treatments:plan_ics", "staff_record", kwargs=patient_kwargs),
+    Route(
+        "treatments:appointment_reschedule",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_appointment,
+        ok={"POST": 302},
+        data=lambda p, t: {"starts_at": "2026-12-24T10:30"},
+    ),
+    Route("treatments:run_sheet", "staff_record", kwargs=_session(state="observing")),
+    Route(
+        "treatments:check_in",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_session(),
+        ok={"POST": 302},
+        data=lambda p, t: {"weight_kg": "70", "fasting_confirmed": "on", "ride_home_confirmed": "on"},
+    ),
+    Route(
+        "treatments:vitals",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_session(state="checked_in"),
+        ok={"POST": 302},
+        data=lambda p, t: VITALS,
+    ),
+    Route(
+        # A nurse or admin is refused (redirect with a message); only a prescriber overrides.
+        "treatments:hold_override",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_session(state="checked_in", hold=True),
+        ok={"POST": 302},
+        data=lambda p, t: {"hold_override_reason": "Repeat BP trending down; benefit outweighs risk"},
+    ),
+    Route(
+        "treatments:dose",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_session(state="checked_in"),
+        ok={"POST": 302},
+        data=lambda p, t: {"dose_mg": "35", "lot_number": "LOT-7"},
+    ),
+    Route(
+        "treatments:end_dosing",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_session(state="dosing"),
+        ok={"POST": 302},
+        data=lambda p, t: {},
+    ),
+    Route(
+        "treatments:observation",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_session(state="observing"),
+        ok={"POST": 302},
+        data=lambda p, t: {"moaas_score": "5", "dissociation": "none"},
+    ),
+    Route(
+        "treatments:adverse_event",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_session(state="observing"),
+        ok={"POST": 302},
+        data=lambda p, t: {"description": "Nausea", "severity": "mild"},
+    ),
+    Route(
+        "treatments:entered_in_error",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_session(state="checked_in"),
+        ok={"POST": 302},
+        data=_latest_vital,
+    ),
+    Route(
+        "treatments:discharge",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_session(route="esketamine_in", state="observing", minutes_since_dose_end=125),
+        ok={"POST": 302},
+        data=lambda p, t: {"ride_present": "on", "instructions_given": "on"},
+    ),
+    Route(
+        "treatments:cancel",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_session(),
+        ok={"POST": 302},
+        data=lambda p, t: {"cancel_reason": "Unwell today"},
+    ),
+    Route("treatments:instructions", "staff_record", kwargs=_session(state="discharged")),
+    Route("treatments:instructions_pdf", "staff_record", kwargs=_session(state="discharged")),
+    Route(
+        "treatments:rems_form",
+        "staff_record",
+        methods=("GET", "POST"),
+        kwargs=_session(route="esketamine_in", state="discharged", minutes_since_dose_end=125),
+        ok={"POST": 302},
+        data=lambda p, t: REMS_ANSWERS,
+    ),
+    Route(
+        "treatments:rems_csv",
+        "staff_record",
+        kwargs=_session(route="esketamine_in", state="discharged", minutes_since_dose_end=125),
+    ),
+    Route(
+        "treatments:rems_pdf",
+        "staff_record",
+        kwargs=_session(route="esketamine_in", state="discharged", minutes_since_dose_end=125),
+    ),
+    Route("treatments:my_appointments", "patient"),
+    Route("treatments:my_appointments_ics", "patient"),
+    # API
+    Route("api:list_patient_sessions", "staff_record", api=True, kwargs=patient_kwargs),
+    Route("api:get_session", "staff_record", api=True, kwargs=_session(state="observing")),
+    Route(
+        "api:record_session_vitals",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        kwargs=_session(state="observing"),
+        ok={"POST": 201},
+        data=lambda p, t: VITALS,
+    ),
+]
