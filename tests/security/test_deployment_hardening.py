@@ -14,7 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_check_deploy_is_clean_under_production_settings(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KETACARE_", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"))} | {
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("KETACARE_", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"))
+    } | {
         "DJANGO_SETTINGS_MODULE": "ketacare.settings",
         "KETACARE_SECRET_KEY": "p" * 20 + "-production-secret-key-for-the-check-" + "q" * 20,
         "KETACARE_DATA_DIR": str(tmp_path),
