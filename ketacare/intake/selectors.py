@@ -1,0 +1,119 @@
+"""Reads for intake and screening; intake records are reached only through the access layer."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import Http404
+
+from ketacare.audit.services import record_access_event
+from ketacare.core import knowledge as core_knowledge
+from ketacare.intake.models import (
+    BaselineScore,
+    Consent,
+    EntryStatus,
+    Intake,
+    MedicationList,
+    ScreeningAssessment,
+    VersionStatus,
+    WeightMeasurement,
+)
+from ketacare.intake.services import CORRECTABLE
+from ketacare.patients.models import Patient
+from ketacare.patients.selectors import access_patient
+
+# How many weights and baseline scores the intake page lists.
+HISTORY_ROWS = 10
+
+
+def access_staff_patient(user: Any, patient_id: str, *, action: str = "read") -> Patient:
+    """Return the patient for staff of the patient's clinic, else Http404 (a patient's own login too).
+
+    Intake is a staff record: a patient reaches their own record elsewhere, never these pages.
+    """
+    if hasattr(user, "patient"):
+        record_access_event(
+            user=user, action=action, outcome="denied", object_type="patient", object_id=str(patient_id)[:64]
+        )
+        raise Http404("No such patient")
+    return access_patient(user, patient_id, action=action)
+
+
+def access_intake_record(user: Any, kind: str, public_id: str, *, patient: Patient) -> Any:
+    """Return one intake record of this (already accessed) patient by kind and public id, else Http404."""
+    model = CORRECTABLE.get(kind)
+    if model is None:
+        raise Http404("No such record")
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise Http404("No such record") from None
+    record = model.objects.filter(public_id=key, patient=patient).first()
+    if record is None:
+        raise Http404("No such record")
+    return record
+
+
+@dataclass
+class IntakeSummary:
+    """Everything the intake page and the API summary show about one patient."""
+
+    patient: Patient
+    intake: Intake | None
+    weights: list[WeightMeasurement]
+    latest_weight: WeightMeasurement | None
+    medication_list: MedicationList | None
+    screening: ScreeningAssessment | None
+    consents: list[Consent]
+    baselines: list[BaselineScore]
+
+
+def intake_summary(patient: Patient) -> IntakeSummary:
+    """The patient's current intake, weights, medicines, screening, consents and baseline scores."""
+    weights = list(
+        WeightMeasurement.objects.filter(patient=patient).select_related("created_by")[:HISTORY_ROWS]
+    )
+    screening = (
+        ScreeningAssessment.objects.filter(patient=patient, status=VersionStatus.CURRENT)
+        .select_related("decided_by", "created_by")
+        .first()
+    )
+    medication_list = MedicationList.objects.filter(patient=patient, status=VersionStatus.CURRENT).first()
+    return IntakeSummary(
+        patient=patient,
+        intake=Intake.objects.filter(patient=patient, status=VersionStatus.CURRENT).first(),
+        weights=weights,
+        latest_weight=next((w for w in weights if w.status == EntryStatus.VALID), None),
+        medication_list=medication_list,
+        screening=screening,
+        consents=list(Consent.objects.filter(patient=patient).select_related("created_by")[:HISTORY_ROWS]),
+        baselines=list(BaselineScore.objects.filter(patient=patient)[:HISTORY_ROWS]),
+    )
+
+
+def with_sources(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored reasons with their cited sources resolved from the core (citation, URL) for display."""
+    known = core_knowledge.source_ids()
+    return [
+        {
+            **reason,
+            "source_entries": [
+                core_knowledge.get_source(source_id)
+                for source_id in reason.get("sources", [])
+                if source_id in known
+            ],
+        }
+        for reason in reasons
+    ]
+
+
+def checklist() -> list[Any]:
+    """The screening checklist from the core: contraindications first, then precautions."""
+    return list(core_knowledge.conditions())
+
+
+def drug_classes() -> list[Any]:
+    """The interacting medicine classes from the core, for the class picker."""
+    return list(core_knowledge.interactions())

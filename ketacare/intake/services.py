@@ -1,0 +1,537 @@
+"""Writes for intake and screening: one transaction each, domain exceptions naming the field.
+
+Bad input raises :class:`IntakeInputError` (naming the field and what it allows) before anything is
+written; an action the user's role does not allow raises :class:`IntakeNotAllowedError`. Neither is
+an HTTP error: views and the API turn them into a form error or a 422.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.alerts.models import Alert
+from ketacare.alerts.services import raise_alert
+from ketacare.clinics.models import StaffMembership
+from ketacare.core import instruments as core_instruments
+from ketacare.core import knowledge as core_knowledge
+from ketacare.core.course import WEIGHT_KG_RANGE
+from ketacare.core.screening import Reason, ScreeningResult, match_medication, screen
+from ketacare.intake.models import (
+    HEIGHT_CM_RANGE,
+    BaselineScore,
+    Consent,
+    EntryStatus,
+    Indication,
+    Intake,
+    MedicationList,
+    ScreeningAssessment,
+    VersionStatus,
+    WeightMeasurement,
+)
+from ketacare.patients.models import Patient
+
+# Input sizes (not clinical limits): enough for any real list, small enough to refuse junk.
+MAX_MEDICATIONS = 40
+MAX_MEDICATION_CHARS = 200
+MAX_TEXT_CHARS = 4000
+MAX_NOTE_CHARS = 2000
+MAX_ERROR_REASON_CHARS = 500
+# A recorded time may lie a little ahead of the server clock (a tablet's clock drifts); beyond that it
+# is a typing error.
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+_M = TypeVar("_M", Intake, MedicationList, ScreeningAssessment)
+
+
+class IntakeError(Exception):
+    """Base of the intake domain errors; ``field`` names the offending input ("" for none)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.message = message
+
+
+class IntakeInputError(IntakeError):
+    """The input is out of range or not one of the allowed values; nothing was written."""
+
+
+class IntakeNotAllowedError(IntakeError):
+    """The user's role does not allow this action (e.g. a nurse deciding eligibility)."""
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+
+
+def _aware_past(field: str, value: dt.datetime | None, *, now: dt.datetime) -> dt.datetime:
+    if value is None:
+        return now
+    if timezone.is_naive(value):
+        raise IntakeInputError(field, "must include a time zone")
+    if value > now + FUTURE_TOLERANCE:
+        raise IntakeInputError(field, f"{value.isoformat()} is in the future; it must be at or before now")
+    return value
+
+
+def _no_nul(field: str, value: str) -> None:
+    # PostgreSQL cannot store NUL in text or JSON: refuse it as input instead of failing on write.
+    if "\x00" in value:
+        raise IntakeInputError(field, "contains a NUL character, which is not allowed")
+
+
+def _text(field: str, value: str, *, max_chars: int, required: bool = False) -> str:
+    value = (value or "").strip()
+    _no_nul(field, value)
+    if required and not value:
+        raise IntakeInputError(field, "is required")
+    if len(value) > max_chars:
+        raise IntakeInputError(field, f"is {len(value)} characters long; at most {max_chars} are allowed")
+    return value
+
+
+def _decimal_in_range(field: str, value: Any, bounds: tuple[float, float], unit: str) -> Decimal:
+    low, high = bounds
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.1"))
+    except (InvalidOperation, ValueError):
+        raise IntakeInputError(field, f"{value!r} is not a number; allowed {low:g}–{high:g} {unit}") from None
+    if not number.is_finite() or not Decimal(str(low)) <= number <= Decimal(str(high)):
+        raise IntakeInputError(field, f"{value} is outside the allowed range {low:g}–{high:g} {unit}")
+    return number
+
+
+def _supersede(model: type[_M], patient: Patient) -> None:
+    # Lock the patient row first so two concurrent recordings queue instead of both finding the same
+    # current row and one failing on the one-current-per-patient constraint (PostgreSQL).
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    model.objects.filter(patient=patient, status=VersionStatus.CURRENT).update(
+        status=VersionStatus.SUPERSEDED
+    )
+
+
+def _owned(patient: Patient) -> dict[str, Any]:
+    return {"clinic_id": patient.clinic_id, "patient": patient}
+
+
+# --- demographics and weight --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_intake(
+    *,
+    patient: Patient,
+    user: Any,
+    sex: str,
+    height_cm: float | Decimal | str | None,
+    indications: Sequence[str],
+    indication_other: str = "",
+    previous_treatments: str = "",
+    recorded_at: dt.datetime | None = None,
+) -> Intake:
+    """Record demographics and history; the previous intake becomes superseded."""
+    now = timezone.now()
+    if sex not in Intake.Sex.values:
+        raise IntakeInputError("sex", f"{sex!r} is not allowed; allowed: {', '.join(Intake.Sex.values)}")
+    height = (
+        None if height_cm in (None, "") else _decimal_in_range("height_cm", height_cm, HEIGHT_CM_RANGE, "cm")
+    )
+    unknown = [value for value in indications if value not in Indication.values]
+    if unknown:
+        raise IntakeInputError(
+            "indications",
+            f"{', '.join(map(repr, unknown))} not allowed; allowed: {', '.join(Indication.values)}",
+        )
+    other = _text("indication_other", indication_other, max_chars=200)
+    if Indication.OTHER in indications and not other:
+        raise IntakeInputError("indication_other", "is required when the indication is 'other'")
+    history = _text("previous_treatments", previous_treatments, max_chars=MAX_TEXT_CHARS)
+    when = _aware_past("recorded_at", recorded_at, now=now)
+    _supersede(Intake, patient)
+    return Intake.objects.create(
+        **_owned(patient),
+        created_by=user,
+        recorded_at=when,
+        sex=sex,
+        height_cm=height,
+        indications=list(dict.fromkeys(indications)),
+        indication_other=other,
+        previous_treatments=history,
+    )
+
+
+@transaction.atomic
+def record_weight(
+    *,
+    patient: Patient,
+    user: Any,
+    weight_kg: float | Decimal | str,
+    measured_at: dt.datetime | None = None,
+) -> WeightMeasurement:
+    """Record one body weight; the range is the core's plausibility range (``WEIGHT_KG_RANGE``)."""
+    now = timezone.now()
+    weight = _decimal_in_range("weight_kg", weight_kg, WEIGHT_KG_RANGE, "kg")
+    when = _aware_past("measured_at", measured_at, now=now)
+    return WeightMeasurement.objects.create(
+        **_owned(patient), created_by=user, weight_kg=weight, measured_at=when
+    )
+
+
+# --- medications and screening ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ScreeningInput:
+    medications: list[str]
+    drug_classes: list[str]
+
+
+def _clean_medications(medications: Sequence[str], drug_classes: Sequence[str]) -> _ScreeningInput:
+    texts = [text.strip() for text in medications if text and text.strip()]
+    if len(texts) > MAX_MEDICATIONS:
+        raise IntakeInputError("medications", f"{len(texts)} entries; at most {MAX_MEDICATIONS} are allowed")
+    for text in texts:
+        _no_nul("medications", text)
+        if len(text) > MAX_MEDICATION_CHARS:
+            raise IntakeInputError(
+                "medications", f"an entry is {len(text)} characters long; at most {MAX_MEDICATION_CHARS}"
+            )
+    allowed = [interaction.id for interaction in core_knowledge.interactions()]
+    unknown = [value for value in drug_classes if value not in allowed]
+    if unknown:
+        raise IntakeInputError(
+            "drug_classes", f"{', '.join(map(repr, unknown))} not allowed; allowed: {', '.join(allowed)}"
+        )
+    return _ScreeningInput(list(dict.fromkeys(texts)), list(dict.fromkeys(drug_classes)))
+
+
+def _ticked_class_text(class_id: str) -> str:
+    """A name the core recognises as this class and no other (the core screens free text only)."""
+    interaction = core_knowledge.get_interaction(class_id)
+    for name in interaction.names:
+        if [found.id for found in match_medication(name)] == [class_id]:
+            return name
+    return interaction.names[0]
+
+
+def run_screening(
+    *, conditions: Sequence[str], medications: Sequence[str], drug_classes: Sequence[str]
+) -> tuple[ScreeningResult, list[dict[str, Any]]]:
+    """Call the core's ``screen`` and return its result with the reasons as JSON-ready dicts.
+
+    A ticked class that the free text does not already name is passed to the core as one of the
+    class's recognised names, then shown back as "<class> (class ticked)" so no medicine the patient
+    does not take appears in the reasons. Eligibility is always the core's.
+    """
+    already = {found.id for text in medications for found in match_medication(text)}
+    synthetic: dict[str, str] = {}
+    for class_id in drug_classes:
+        if class_id not in already:
+            synthetic[_ticked_class_text(class_id)] = (
+                f"{core_knowledge.get_interaction(class_id).name} (class ticked)"
+            )
+    result = screen(list(conditions), [*medications, *synthetic])
+    return result, [_reason_json(reason, synthetic) for reason in result.reasons]
+
+
+def _reason_json(reason: Reason, synthetic: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "kind": reason.kind,
+        "id": reason.id,
+        "name": reason.name,
+        "level": reason.level,
+        "detail": reason.detail,
+        "evidence": str(reason.evidence),
+        "sources": list(reason.sources),
+        "medications": [synthetic.get(text, text) for text in reason.medications],
+    }
+
+
+def preview_medication_flags(
+    *, medications: Sequence[str], drug_classes: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The interaction flags and unrecognised entries for a medication list, writing nothing (live view)."""
+    cleaned = _clean_medications(medications, drug_classes)
+    result, reasons = run_screening(
+        conditions=[], medications=cleaned.medications, drug_classes=cleaned.drug_classes
+    )
+    return reasons, list(result.unrecognised_medications)
+
+
+@transaction.atomic
+def record_medications(
+    *,
+    patient: Patient,
+    user: Any,
+    medications: Sequence[str],
+    drug_classes: Sequence[str] = (),
+    recorded_at: dt.datetime | None = None,
+) -> MedicationList:
+    """Record the patient's current medicines with the core's interaction flags; the previous list is superseded."""
+    now = timezone.now()
+    cleaned = _clean_medications(medications, drug_classes)
+    when = _aware_past("recorded_at", recorded_at, now=now)
+    result, reasons = run_screening(
+        conditions=[], medications=cleaned.medications, drug_classes=cleaned.drug_classes
+    )
+    _supersede(MedicationList, patient)
+    return MedicationList.objects.create(
+        **_owned(patient),
+        created_by=user,
+        recorded_at=when,
+        medications=cleaned.medications,
+        drug_classes=cleaned.drug_classes,
+        flags=reasons,
+        unrecognised_medications=list(result.unrecognised_medications),
+    )
+
+
+def checklist_ids() -> list[str]:
+    """The screening checklist: every condition id the core knows, contraindications first."""
+    return [condition.id for condition in core_knowledge.conditions()]
+
+
+@transaction.atomic
+def assess_screening(
+    *,
+    patient: Patient,
+    user: Any,
+    conditions_present: Sequence[str],
+    assessed_at: dt.datetime | None = None,
+) -> ScreeningAssessment:
+    """Screen the ticked conditions and the current medication list with the core and store its result.
+
+    Every checklist condition is stored as answered yes or no. The previous assessment (and its
+    decision) becomes superseded: a new screening needs a new decision.
+    """
+    now = timezone.now()
+    allowed = checklist_ids()
+    unknown = [value for value in conditions_present if value not in allowed]
+    if unknown:
+        raise IntakeInputError(
+            "conditions", f"{', '.join(map(repr, unknown))} not allowed; allowed: {', '.join(allowed)}"
+        )
+    when = _aware_past("assessed_at", assessed_at, now=now)
+    medication_list = MedicationList.objects.filter(patient=patient, status=VersionStatus.CURRENT).first()
+    medications = list(medication_list.medications) if medication_list else []
+    drug_classes = list(medication_list.drug_classes) if medication_list else []
+    present = list(dict.fromkeys(conditions_present))
+    result, reasons = run_screening(conditions=present, medications=medications, drug_classes=drug_classes)
+    _supersede(ScreeningAssessment, patient)
+    return ScreeningAssessment.objects.create(
+        **_owned(patient),
+        created_by=user,
+        assessed_at=when,
+        answers={condition_id: condition_id in present for condition_id in allowed},
+        medications=medications,
+        drug_classes=drug_classes,
+        eligibility=result.eligibility,
+        reasons=reasons,
+        unrecognised_medications=list(result.unrecognised_medications),
+        rems_form_items=sorted(result.rems_form_items),
+    )
+
+
+# The decisions a prescriber may record for each computed result: never more permissive than the
+# core (a label contraindication cannot be decided away), always allowed to be stricter.
+_ALLOWED_DECISIONS: dict[str, tuple[str, ...]] = {
+    "eligible": ("eligible", "eligible_with_precautions", "not_eligible"),
+    "eligible_with_precautions": ("eligible_with_precautions", "not_eligible"),
+    "not_eligible": ("not_eligible",),
+}
+
+
+def allowed_decisions(eligibility: str) -> tuple[str, ...]:
+    """The decisions a prescriber may record on a screening with this computed result."""
+    return _ALLOWED_DECISIONS[eligibility]
+
+
+def is_prescriber_at(user: Any, clinic_id: int) -> bool:
+    """Whether the user is an active prescriber at this clinic."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return StaffMembership.objects.filter(
+        user_id=user.pk, clinic_id=clinic_id, role="prescriber", is_active=True
+    ).exists()
+
+
+@transaction.atomic
+def record_eligibility_decision(
+    *,
+    assessment: ScreeningAssessment,
+    user: Any,
+    decision: str,
+    note: str = "",
+) -> ScreeningAssessment:
+    """Record the deciding prescriber's eligibility decision on the current screening.
+
+    Only a prescriber at the patient's clinic may decide (IntakeNotAllowedError otherwise). The
+    decision may be stricter than the core's result but never more permissive; deciding "eligible
+    with precautions" needs a note saying how the precautions are handled.
+    """
+    if not is_prescriber_at(user, assessment.clinic_id):
+        raise IntakeNotAllowedError(
+            "decided_by", "only a prescriber at the patient's clinic may record the eligibility decision"
+        )
+    # Re-read under the transaction so two decisions cannot both land.
+    locked = ScreeningAssessment.objects.select_for_update().get(pk=assessment.pk)
+    if locked.status != VersionStatus.CURRENT:
+        raise IntakeInputError("assessment", f"this screening is {locked.status}; decide on the current one")
+    if locked.decision:
+        raise IntakeInputError("assessment", "already decided; record a new screening to change the decision")
+    allowed = _ALLOWED_DECISIONS[locked.eligibility]
+    if decision not in allowed:
+        raise IntakeInputError(
+            "decision",
+            f"{decision!r} is not allowed for a screening that found {locked.eligibility}; allowed: "
+            + ", ".join(allowed),
+        )
+    text = _text("note", note, max_chars=MAX_NOTE_CHARS)
+    if decision == "eligible_with_precautions" and not text:
+        raise IntakeInputError("note", "is required: say how the precautions will be handled")
+    locked.decision = decision
+    locked.decision_note = text
+    locked.decided_by = user
+    locked.decided_at = timezone.now()
+    locked.save(update_fields=["decision", "decision_note", "decided_by", "decided_at"])
+    return locked
+
+
+# --- consent and baselines ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_consent(
+    *,
+    patient: Patient,
+    user: Any,
+    document_version: str,
+    signed_on: dt.date,
+    signer_name: str,
+    signer_relationship: str,
+) -> Consent:
+    """Record a signed treatment consent; the signing date is checked against the clinic's calendar."""
+    version = _text("document_version", document_version, max_chars=40, required=True)
+    name = _text("signer_name", signer_name, max_chars=200, required=True)
+    if signer_relationship not in Consent.Relationship.values:
+        raise IntakeInputError(
+            "signer_relationship",
+            f"{signer_relationship!r} is not allowed; allowed: {', '.join(Consent.Relationship.values)}",
+        )
+    if not isinstance(signed_on, dt.date) or isinstance(signed_on, dt.datetime):
+        raise IntakeInputError("signed_on", "must be a date (YYYY-MM-DD)")
+    # "Today" is the clinic's calendar day, where the form is signed.
+    today = timezone.localdate(timezone=_zone(patient.clinic.time_zone))
+    if not patient.date_of_birth <= signed_on <= today:
+        raise IntakeInputError(
+            "signed_on",
+            f"{signed_on.isoformat()} is outside the allowed range "
+            f"{patient.date_of_birth.isoformat()} (date of birth) to {today.isoformat()} (today)",
+        )
+    return Consent.objects.create(
+        **_owned(patient),
+        created_by=user,
+        document_version=version,
+        signed_on=signed_on,
+        signer_name=name,
+        signer_relationship=signer_relationship,
+    )
+
+
+def _zone(name: str) -> dt.tzinfo:
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(name)
+
+
+BASELINE_ALERT_SOURCES = {
+    # (instrument id, core alert code) -> the clinic alert it raises (security.md #12).
+    ("phq9", "suicide_risk"): Alert.Source.PHQ9_ITEM9,
+}
+
+
+@transaction.atomic
+def record_baseline_score(
+    *,
+    patient: Patient,
+    user: Any,
+    instrument_id: str,
+    answers: Mapping[str, int] | Sequence[int],
+    completed_at: dt.datetime | None = None,
+) -> BaselineScore:
+    """Score a baseline questionnaire with the core and store answers, version and score.
+
+    A positive PHQ-9 item 9 raises its clinic alert in the same transaction (security.md #12).
+    """
+    now = timezone.now()
+    allowed = [instrument.id for instrument in core_instruments.instruments()]
+    if instrument_id not in allowed:
+        raise IntakeInputError(
+            "instrument_id", f"{instrument_id!r} is not allowed; allowed: {', '.join(allowed)}"
+        )
+    try:
+        result = core_instruments.score(instrument_id, answers)
+    except core_instruments.InvalidAnswersError as exc:
+        raise IntakeInputError("answers", str(exc)) from None
+    when = _aware_past("completed_at", completed_at, now=now)
+    row = BaselineScore.objects.create(
+        **_owned(patient),
+        created_by=user,
+        instrument_id=result.instrument_id,
+        instrument_version=result.version,
+        completed_at=when,
+        answers=dict(result.answers),
+        total=Decimal(str(result.total)),
+        band=result.band or "",
+        subscores={key: float(value) for key, value in result.subscores.items()},
+        item_alerts=[
+            {"code": a.code, "item_id": a.item_id, "value": a.value, "message": a.message, "level": a.level}
+            for a in result.alerts
+        ],
+    )
+    for alert in result.alerts:
+        source = BASELINE_ALERT_SOURCES.get((result.instrument_id, alert.code))
+        if source is not None:
+            raise_alert(
+                patient=patient,
+                source=source,
+                # The same severity the questionnaires app gives a patient-submitted positive item 9.
+                severity=Alert.Severity.URGENT,
+                title=f"Baseline {result.instrument_id.upper()}: {alert.item_id} answered {alert.value}",
+                detail=alert.message,
+                dedupe_key=f"baseline:{row.public_id}:{alert.code}",
+            )
+    return row
+
+
+# --- corrections --------------------------------------------------------------------------------------------
+
+CORRECTABLE: dict[str, type[Any]] = {
+    "intake": Intake,
+    "weight": WeightMeasurement,
+    "medications": MedicationList,
+    "screening": ScreeningAssessment,
+    "consent": Consent,
+    "baseline": BaselineScore,
+}
+
+
+@transaction.atomic
+def mark_entered_in_error(*, record: Any, user: Any, reason: str) -> Any:
+    """Mark an intake record entered in error (kept and shown struck through, never deleted)."""
+    text = _text("reason", reason, max_chars=MAX_ERROR_REASON_CHARS, required=True)
+    locked = type(record).objects.select_for_update().get(pk=record.pk)
+    if locked.status == EntryStatus.ENTERED_IN_ERROR:
+        raise IntakeInputError("record", "is already marked entered in error")
+    locked.status = EntryStatus.ENTERED_IN_ERROR
+    locked.error_reason = text
+    locked.error_marked_at = timezone.now()
+    locked.error_marked_by = user
+    locked.save(update_fields=["status", "error_reason", "error_marked_at", "error_marked_by"])
+    return locked

@@ -1,0 +1,428 @@
+"""The staff intake page (tablet-first) and its htmx sections; every write goes through the services.
+
+Each section posts to its own URL. With htmx the answer is the re-rendered section (with the form's
+errors, or the saved data); without it, a saved form redirects back to the page and a rejected one
+re-renders the page with status 422. Every view goes through the access layer exactly once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from ketacare.intake import services
+from ketacare.intake.forms import (
+    BaselineForm,
+    ConsentForm,
+    DecisionForm,
+    DemographicsForm,
+    EnteredInErrorForm,
+    MedicationsForm,
+    ScreeningForm,
+    WeightForm,
+    baseline_instruments,
+)
+from ketacare.intake.models import ScreeningAssessment
+from ketacare.intake.selectors import (
+    IntakeSummary,
+    access_intake_record,
+    access_staff_patient,
+    intake_summary,
+    with_sources,
+)
+from ketacare.lib.decorators import staff_required
+from ketacare.patients.models import Patient
+from ketacare.questionnaires.selectors import due_assignments
+
+# Which page section shows each kind of record (for corrections).
+SECTION_OF_KIND = {
+    "intake": "demographics",
+    "weight": "demographics",
+    "medications": "medications",
+    "screening": "screening",
+    "consent": "consent",
+    "baseline": "baseline",
+}
+
+
+def _initial_forms(patient: Patient, summary: IntakeSummary) -> dict[str, Any]:
+    zone = patient.clinic.time_zone
+    intake, medication_list, screening = summary.intake, summary.medication_list, summary.screening
+    return {
+        "demographics_form": DemographicsForm(
+            initial={
+                "sex": intake.sex,
+                "height_cm": intake.height_cm,
+                "indications": intake.indications,
+                "indication_other": intake.indication_other,
+                "previous_treatments": intake.previous_treatments,
+            }
+            if intake
+            else None
+        ),
+        "weight_form": WeightForm(time_zone=zone),
+        "medications_form": MedicationsForm(
+            initial={
+                "medications": "\n".join(medication_list.medications),
+                "drug_classes": medication_list.drug_classes,
+            }
+            if medication_list
+            else None
+        ),
+        "screening_form": ScreeningForm(
+            initial={"conditions": [key for key, present in screening.answers.items() if present]}
+            if screening
+            else None
+        ),
+        "decision_form": DecisionForm(
+            initial={"assessment": screening.public_id, "decision": screening.eligibility},
+            allowed=services.allowed_decisions(screening.eligibility),
+        )
+        if screening
+        else None,
+        "consent_form": ConsentForm(
+            initial={
+                "signer_name": patient.full_name,
+                "signer_relationship": "self",
+                "signed_on": timezone.localdate(timezone=_zone(zone)),
+            }
+        ),
+        "baseline_forms": [BaselineForm(instrument=i, time_zone=zone) for i in baseline_instruments()],
+    }
+
+
+def _zone(name: str) -> Any:
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(name)
+
+
+def _context(request: HttpRequest, patient: Patient, **overrides: Any) -> dict[str, Any]:
+    summary = intake_summary(patient)
+    context: dict[str, Any] = {
+        "patient": patient,
+        "summary": summary,
+        "clinic_zone": patient.clinic.time_zone,
+    }
+    context.update(_initial_forms(patient, summary))
+    posted_baseline = overrides.pop("baseline_form", None)
+    if posted_baseline is not None:
+        context["baseline_forms"] = [
+            posted_baseline if form.instrument.id == posted_baseline.instrument.id else form
+            for form in context["baseline_forms"]
+        ]
+    context.update(overrides)
+    screening = summary.screening
+    context["can_decide"] = services.is_prescriber_at(request.user, patient.clinic_id)
+    context["decision_open"] = bool(screening and not screening.decision)
+    # Baselines the questionnaires app has sent to the patient's own app (answered there, not here).
+    context["sent_baselines"] = [
+        a for a in due_assignments(patient=patient, now=timezone.now()) if a.reason == "baseline"
+    ]
+    medication_list = summary.medication_list
+    context["screening_stale"] = bool(
+        screening
+        and medication_list
+        and (screening.medications, screening.drug_classes)
+        != (medication_list.medications, medication_list.drug_classes)
+    )
+    context["flags"] = with_sources(summary.medication_list.flags if summary.medication_list else [])
+    context["reasons"] = with_sources(screening.reasons if screening else [])
+    context["unrecognised"] = (
+        summary.medication_list.unrecognised_medications if summary.medication_list else []
+    )
+    return context
+
+
+def _respond(
+    request: HttpRequest,
+    patient: Patient,
+    section: str,
+    *,
+    saved: bool,
+    message: str = "",
+    **overrides: Any,
+) -> HttpResponse:
+    if request.htmx:  # type: ignore[attr-defined]
+        context = _context(request, patient, **overrides)
+        context["section_message"] = message
+        context["section_saved"] = saved
+        # htmx swaps only 2xx answers: a rejected form comes back as 200 with its errors shown.
+        response = _render(request, f"intake/page.html#{section}", context, patient)
+        if saved and section == "medications":
+            # A new medication list can make the screening out of date: refresh that section too.
+            extra = _render(
+                request,
+                "intake/page.html#screening",
+                {**context, "oob": True, "section_message": ""},
+                patient,
+            )
+            response.content = response.content + extra.content
+        return response
+    if saved:
+        messages.success(request, message)
+        return redirect(
+            reverse("intake:page", kwargs={"patient_id": patient.public_id}) + f"#intake-{section}"
+        )
+    return _render(request, "intake/page.html", _context(request, patient, **overrides), patient, status=422)
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], patient: Patient, status: int = 200
+) -> HttpResponse:
+    # Times on the intake page are clinic time.
+    with timezone.override(_zone(patient.clinic.time_zone)):
+        return render(request, template, context, status=status)
+
+
+def _form_error(form: Any, exc: services.IntakeError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, str(exc))
+
+
+@staff_required
+@require_GET
+def intake_page(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """The intake page: demographics, medicines with live flags, screening, decision, consent, baselines."""
+    patient = access_staff_patient(request.user, patient_id)
+    return _render(request, "intake/page.html", _context(request, patient), patient)
+
+
+@staff_required
+@require_POST
+def save_demographics(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """Record sex, height, conditions and previous treatments (a new intake version)."""
+    patient = access_staff_patient(request.user, patient_id, action="write")
+    form = DemographicsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_intake(
+                patient=patient,
+                user=request.user,
+                sex=form.cleaned_data["sex"],
+                height_cm=form.cleaned_data["height_cm"],
+                indications=form.cleaned_data["indications"],
+                indication_other=form.cleaned_data["indication_other"],
+                previous_treatments=form.cleaned_data["previous_treatments"],
+            )
+        except services.IntakeInputError as exc:
+            _form_error(form, exc)
+        else:
+            return _respond(request, patient, "demographics", saved=True, message="Demographics saved.")
+    return _respond(request, patient, "demographics", saved=False, demographics_form=form)
+
+
+@staff_required
+@require_POST
+def save_weight(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """Record one body weight with the time it was measured."""
+    patient = access_staff_patient(request.user, patient_id, action="write")
+    form = WeightForm(request.POST, time_zone=patient.clinic.time_zone)
+    if form.is_valid():
+        try:
+            services.record_weight(
+                patient=patient,
+                user=request.user,
+                weight_kg=form.cleaned_data["weight_kg"],
+                measured_at=form.aware(form.cleaned_data["measured_at"]),
+            )
+        except services.IntakeInputError as exc:
+            _form_error(form, exc)
+        else:
+            return _respond(request, patient, "demographics", saved=True, message="Weight saved.")
+    return _respond(request, patient, "demographics", saved=False, weight_form=form)
+
+
+@staff_required
+@require_POST
+def save_medications(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """Record the current medicines and ticked classes with the core's interaction flags."""
+    patient = access_staff_patient(request.user, patient_id, action="write")
+    form = MedicationsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_medications(
+                patient=patient,
+                user=request.user,
+                medications=form.medication_lines(),
+                drug_classes=form.cleaned_data["drug_classes"],
+            )
+        except services.IntakeInputError as exc:
+            _form_error(form, exc)
+        else:
+            return _respond(request, patient, "medications", saved=True, message="Medications saved.")
+    return _respond(request, patient, "medications", saved=False, medications_form=form)
+
+
+@staff_required
+@require_POST
+def medication_flags(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """The live interaction flags for the medicines being typed (htmx partial; nothing is written)."""
+    patient = access_staff_patient(request.user, patient_id)
+    form = MedicationsForm(request.POST)
+    flags: list[dict[str, Any]] = []
+    unrecognised: list[str] = []
+    error = ""
+    if form.is_valid():
+        try:
+            flags, unrecognised = services.preview_medication_flags(
+                medications=form.medication_lines(), drug_classes=form.cleaned_data["drug_classes"]
+            )
+        except services.IntakeInputError as exc:
+            error = str(exc)
+    else:
+        error = "; ".join(f"{field}: {' '.join(str(e) for e in errs)}" for field, errs in form.errors.items())
+    context = {
+        "patient": patient,
+        "flags": with_sources(flags),
+        "unrecognised": unrecognised,
+        "flags_error": error,
+        "preview": True,
+    }
+    return _render(request, "intake/page.html#medication_flags", context, patient)
+
+
+@staff_required
+@require_POST
+def save_screening(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """Screen the ticked checklist and the current medicines with the core; store the result."""
+    patient = access_staff_patient(request.user, patient_id, action="write")
+    form = ScreeningForm(request.POST)
+    if form.is_valid():
+        try:
+            assessment = services.assess_screening(
+                patient=patient, user=request.user, conditions_present=form.cleaned_data["conditions"]
+            )
+        except services.IntakeInputError as exc:
+            _form_error(form, exc)
+        else:
+            label = ScreeningAssessment.Eligibility(assessment.eligibility).label
+            return _respond(request, patient, "screening", saved=True, message=f"Screening result: {label}.")
+    return _respond(request, patient, "screening", saved=False, screening_form=form)
+
+
+@staff_required
+@require_POST
+def decide_eligibility(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """Record the prescriber's eligibility decision on the current screening."""
+    patient = access_staff_patient(request.user, patient_id, action="write")
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        assessment = ScreeningAssessment.objects.filter(
+            patient=patient, public_id=form.cleaned_data["assessment"]
+        ).first()
+        if assessment is None:
+            form.add_error("assessment", "assessment: no such screening for this patient")
+        else:
+            try:
+                services.record_eligibility_decision(
+                    assessment=assessment,
+                    user=request.user,
+                    decision=form.cleaned_data["decision"],
+                    note=form.cleaned_data["note"],
+                )
+            except services.IntakeNotAllowedError as exc:
+                if not request.htmx:  # type: ignore[attr-defined]
+                    # Not a form mistake but a role: say so on the page, change nothing.
+                    messages.error(request, str(exc))
+                    return redirect(
+                        reverse("intake:page", kwargs={"patient_id": patient.public_id}) + "#intake-screening"
+                    )
+                form.add_error(None, str(exc))
+            except services.IntakeInputError as exc:
+                _form_error(form, exc)
+            else:
+                return _respond(
+                    request, patient, "screening", saved=True, message="Eligibility decision recorded."
+                )
+    return _respond(request, patient, "screening", saved=False, decision_form=form)
+
+
+@staff_required
+@require_POST
+def save_consent(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """Record a signed consent: document version, date, signer and relationship."""
+    patient = access_staff_patient(request.user, patient_id, action="write")
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_consent(
+                patient=patient,
+                user=request.user,
+                document_version=form.cleaned_data["document_version"],
+                signed_on=form.cleaned_data["signed_on"],
+                signer_name=form.cleaned_data["signer_name"],
+                signer_relationship=form.cleaned_data["signer_relationship"],
+            )
+        except services.IntakeInputError as exc:
+            _form_error(form, exc)
+        else:
+            return _respond(request, patient, "consent", saved=True, message="Consent recorded.")
+    return _respond(request, patient, "consent", saved=False, consent_form=form)
+
+
+@staff_required
+@require_POST
+def save_baseline(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """Score a baseline questionnaire entered by staff with the core and store it."""
+    patient = access_staff_patient(request.user, patient_id, action="write")
+    by_id = {instrument.id: instrument for instrument in baseline_instruments()}
+    instrument = by_id.get(request.POST.get("instrument", ""))
+    if instrument is None:
+        messages.error(request, f"instrument: choose one of {', '.join(by_id)}")
+        form = None
+    else:
+        form = BaselineForm(request.POST, instrument=instrument, time_zone=patient.clinic.time_zone)
+        if form.is_valid():
+            try:
+                row = services.record_baseline_score(
+                    patient=patient,
+                    user=request.user,
+                    instrument_id=instrument.id,
+                    answers=form.answers(),
+                    completed_at=form.aware(form.cleaned_data["completed_at"]),
+                )
+            except services.IntakeInputError as exc:
+                _form_error(form, exc)
+            else:
+                band = f" ({row.band})" if row.band else ""
+                return _respond(
+                    request,
+                    patient,
+                    "baseline",
+                    saved=True,
+                    message=f"{instrument.title}: total {row.total.normalize():f}{band}.",
+                )
+    return _respond(request, patient, "baseline", saved=False, baseline_form=form)
+
+
+@staff_required
+@require_POST
+def entered_in_error(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """Mark one intake record entered in error (it stays visible, struck through)."""
+    patient = access_staff_patient(request.user, patient_id, action="write")
+    form = EnteredInErrorForm(request.POST)
+    section = SECTION_OF_KIND.get(request.POST.get("kind", ""), "demographics")
+    if form.is_valid():
+        record = access_intake_record(
+            request.user, form.cleaned_data["kind"], str(form.cleaned_data["record"]), patient=patient
+        )
+        try:
+            services.mark_entered_in_error(
+                record=record, user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except services.IntakeInputError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _respond(request, patient, section, saved=True, message="Marked as entered in error.")
+    if not request.htmx:  # type: ignore[attr-defined]
+        messages.error(
+            request, "; ".join(f"{f}: {' '.join(str(x) for x in e)}" for f, e in form.errors.items())
+        )
+    return _respond(request, patient, section, saved=False)
