@@ -10,19 +10,21 @@ numerically.
 
 Two solvers share the event types:
 
-- :func:`solve_expm` is the reference. Each interval between event and output
-  times is advanced with the matrix exponential of the augmented matrix
-  ``[[K, u], [0, 0]]`` (Van Loan's construction; Moler & Van Loan, SIAM Review
-  2003;45:3-49, method 10). It accepts any ``K`` and any output times.
-- :func:`simulate_grid` is the fast path for a uniform time grid. It diagonalises
-  ``K`` once per patient and writes each output as a sum of exponentials. The
-  diagonalisation uses the block-triangular structure of pharmacokinetic models
-  (depots feed a parent system, which feeds a metabolite system), with closed
-  forms for mammillary (star-shaped) blocks and LAPACK only for other blocks.
-  The sums are evaluated as batched matrix products, so the cost per output
-  value is a handful of multiply-adds. Patients whose decomposition is
-  ill-conditioned (two eigenvalues nearly equal) are recomputed with
-  :func:`solve_expm`, so the result is exact in both cases.
+- :func:`solve_expm` is the reference. Each interval of length ``h`` is advanced
+  with the transition ``Phi = expm(K h)`` and the input integral ``Gamma`` taken
+  together from Van Loan's augmented matrix ``expm([[K, I], [0, 0]] h)`` (Moler &
+  Van Loan, SIAM Review 2003;45:3-49, method 10). It accepts any ``K`` and any
+  output times.
+- :func:`simulate_grid` is the fast path for a uniform time grid, exact as well.
+  The flow graph is split into strongly connected blocks (depots feed a parent
+  system, which feeds a metabolite system and an effect site), so ``K`` is block
+  triangular; mammillary (star-shaped) blocks have closed-form eigenvalues and
+  transfer functions, and the residues of each input-to-output transfer function
+  are products along the route between blocks. Each output is then a sum of
+  exponentials, evaluated as one small matrix product per patient and row of the
+  grid, so a value costs a handful of multiply-adds. Patients whose eigenvalues
+  nearly coincide (where sums of exponentials lose precision) are recomputed
+  with :func:`solve_expm`.
 
 Shapes: ``n_patients`` = P, ``n_compartments`` = n, outputs = O, time points = T.
 Units: time in minutes, amounts in mg, rates in mg/min, rate constants in 1/min.
@@ -31,13 +33,13 @@ Units: time in minutes, amounts in mg, rates in mg/min, rate constants in 1/min.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import scipy.linalg
 
 __all__ = [
     "Bolus",
@@ -45,6 +47,9 @@ __all__ = [
     "Event",
     "solve_expm",
     "simulate_grid",
+    "simulate_grid_partial",
+    "fill_from_reference",
+    "subset_events",
     "grid_times_min",
 ]
 
@@ -53,8 +58,6 @@ __all__ = [
 # 1e-4 the sum of exponentials keeps about 8 significant digits; closer pairs
 # (a few patients in 100,000 under inter-individual variability) use the expm path.
 _RELATIVE_EIGENVALUE_GAP = 1e-4
-# Largest |lambda| * (block length) allowed in one exponent, far from overflow.
-_MAX_EXPONENT = 500.0
 # Event times closer than this (min) count as the same instant.
 _TIME_TOLERANCE_MIN = 1e-9
 
@@ -158,7 +161,7 @@ def _check_rate_matrix(rate_matrix_per_min: np.ndarray) -> np.ndarray:
     matrix = np.asarray(rate_matrix_per_min, dtype=np.float64)
     if matrix.ndim != 3 or matrix.shape[1] != matrix.shape[2]:
         raise ValueError(f"rate matrix has shape {matrix.shape}; expected (n_patients, n, n)")
-    if not np.all(np.isfinite(matrix)):
+    if not math.isfinite(float(matrix.sum())) and not np.all(np.isfinite(matrix)):
         raise ValueError("rate matrix contains non-finite values")
     return matrix
 
@@ -179,10 +182,14 @@ def solve_expm(
     ``rate_matrix_per_min`` has shape (P, n, n); ``times_min`` is sorted, shape (T,);
     ``initial_mg`` (optional) has shape (P, n) and is the state just before time 0.
     Returns an array of shape (P, T, n) in mg. A bolus given at an output time is
-    included in that output (right-continuous). Each interval of length ``h`` with
-    input rate ``u`` is advanced by ``expm([[K, u], [0, 0]] h)`` applied to
-    ``[x; 1]`` (Moler & Van Loan 2003, method 10), batched over patients.
+    included in that output (right-continuous). An interval of length ``h`` with
+    constant input rate ``u`` maps ``x`` to ``Phi x + Gamma u``, where
+    ``expm([[K, I], [0, 0]] h) = [[Phi, Gamma], [0, I]]`` (Van Loan's augmented
+    matrix; Moler & Van Loan, SIAM Review 2003;45:3-49, method 10), batched over
+    patients and computed once per distinct interval length.
     """
+    import scipy.linalg  # imported here: the fast path and the CLI's start-up do not need it
+
     matrix = _check_rate_matrix(rate_matrix_per_min)
     n_patients, n, _ = matrix.shape
     times = np.asarray(times_min, dtype=np.float64)
@@ -191,21 +198,29 @@ def solve_expm(
     pieces = _pieces(events, n_patients, n)
     state = np.zeros((n_patients, n)) if initial_mg is None else np.array(initial_mg, dtype=np.float64)
     result = np.empty((n_patients, times.size, n))
-    augmented = np.zeros((n_patients, n + 1, n + 1))
+    augmented = np.zeros((n_patients, 2 * n, 2 * n))
     augmented[:, :n, :n] = matrix
-    cache: dict[tuple[int, float], np.ndarray] = {}
+    augmented[:, :n, n:] = np.eye(n)
+    rates = []
+    for piece in pieces:
+        rate = np.zeros((n_patients, n))
+        for compartment, value in piece.rates:
+            rate[:, compartment] += value
+        rates.append(rate if piece.rates else None)
+    cache: dict[float, np.ndarray] = {}
 
     def advance(x: np.ndarray, piece_index: int, length_min: float) -> np.ndarray:
         if length_min <= 0:
             return x
-        key = (piece_index, round(length_min, 12))
+        key = round(length_min, 12)
         if key not in cache:
-            augmented[:, :n, n] = 0.0
-            for compartment, rate in pieces[piece_index].rates:
-                augmented[:, compartment, n] += rate
             cache[key] = scipy.linalg.expm(augmented * length_min)
         transition = cache[key]
-        return np.einsum("pij,pj->pi", transition[:, :n, :n], x) + transition[:, :n, n]
+        x = np.einsum("pij,pj->pi", transition[:, :n, :n], x)
+        rate = rates[piece_index]
+        if rate is not None:
+            x += np.einsum("pij,pj->pi", transition[:, :n, n:], rate)
+        return x
 
     now = 0.0
     piece_index = -1
@@ -224,7 +239,40 @@ def solve_expm(
             state = advance(state, piece_index, time - now)
             now = time
         result[:, time_index, :] = state
+        rest = times[time_index:]
+        if (
+            piece_index == len(pieces) - 1
+            and rest.size > 16
+            and np.allclose(np.diff(rest), rest[1] - rest[0])
+        ):
+            # After the last event the input is zero and the grid uniform: x_{k+q} = Phi^q x_k with
+            # Phi = expm(K h), evaluated for whole rows at once instead of one step at a time.
+            result[:, time_index:, :] = _free_decay_on_grid(
+                matrix, state, float(rest[1] - rest[0]), rest.size
+            )
+            break
     return result
+
+
+def _free_decay_on_grid(matrix: np.ndarray, state: np.ndarray, step_min: float, count: int) -> np.ndarray:
+    """Return ``expm(K q h) x0`` for q = 0..count-1, shape (P, count, n), from powers of ``expm(K h)``."""
+    import scipy.linalg
+
+    n_patients, n, _ = matrix.shape
+    row = max(1, int(round(math.sqrt(count))))
+    transition = scipy.linalg.expm(matrix * step_min)
+    powers = np.empty((n_patients, row, n, n))
+    powers[:, 0] = np.eye(n)
+    for q in range(1, row):
+        powers[:, q] = powers[:, q - 1] @ transition
+    jump = powers[:, row - 1] @ transition
+    n_rows = -(-count // row)
+    starts = np.empty((n_patients, n_rows, n))
+    starts[:, 0] = state
+    for m in range(1, n_rows):
+        starts[:, m] = np.einsum("pij,pj->pi", jump, starts[:, m - 1])
+    values = np.einsum("pqij,pmj->pmqi", powers, starts).reshape(n_patients, n_rows * row, n)
+    return values[:, :count, :]
 
 
 # --------------------------------------------------------------------------------------
@@ -307,7 +355,9 @@ def _plan(pattern_bytes: bytes, n: int, inputs: tuple[int, ...], outputs: tuple[
             for target in successors[source]:
                 if block_of[target] != block:
                     for rest in routes(block_of[target], target, output):
-                        found.append(_Path((block, *rest.blocks), (entry, *rest.entries), (source, *rest.exits)))
+                        found.append(
+                            _Path((block, *rest.blocks), (entry, *rest.entries), (source, *rest.exits))
+                        )
         return found
 
     paths = []
@@ -334,45 +384,81 @@ def _star_hub(pattern: np.ndarray, nodes: tuple[int, ...]) -> int:
     return -1
 
 
+def _sort_descending(rows: list[np.ndarray], *carried: list[np.ndarray]) -> None:
+    """Sort ``rows`` (arrays of shape (P,)) in place, largest first, per patient; swap ``carried`` alike.
+
+    A sorting network of compare-and-swap steps on whole arrays: for the 2-4 rows
+    used here it is several times faster than ``np.sort`` along a short axis.
+    """
+    n = len(rows)
+    for _ in range(n - 1):
+        for i in range(n - 1):
+            swap = rows[i] < rows[i + 1]
+            for values in (rows, *carried):
+                values[i], values[i + 1] = (
+                    np.where(swap, values[i + 1], values[i]),
+                    np.where(swap, values[i], values[i + 1]),
+                )
+
+
+def _cubic_root(coefficients: np.ndarray, k: int) -> np.ndarray:
+    """Return the k-th largest root (k = 0, 1, 2) of monic cubics with three real roots (Viete's formula).
+
+    ``coefficients`` (3, P) are ``a, b, c`` of ``x^3 + a x^2 + b x + c``. With the
+    angle theta in [0, pi/3], ``cos(theta - 2 pi k / 3)`` decreases with k.
+    """
+    a, b, c = coefficients
+    p = b - a * a / 3
+    q = 2 * a**3 / 27 - a * b / 3 + c
+    scale = np.sqrt(np.maximum(-p / 3, 0.0))
+    argument = np.where(scale > 0, -q / (2 * np.where(scale > 0, scale, 1.0) ** 3), 0.0)
+    theta = np.arccos(np.clip(argument, -1.0, 1.0)) / 3
+    return 2 * scale * np.cos(theta - 2 * np.pi * k / 3) - a / 3
+
+
 def _polynomial_roots_real(coefficients: np.ndarray) -> np.ndarray:
     """Return the roots of monic polynomials of degree 2-4 whose roots are all real, in descending order.
 
-    ``coefficients`` has shape (P, degree) and holds ``c[k]`` of
-    ``x^degree + sum_k c[k] x^(degree-1-k)``. Closed forms: the quadratic formula
-    without cancellation, Viete's trigonometric cubic, and Ferrari's quartic
-    through its resolvent cubic. The results are starting points that the
-    caller polishes with Newton steps.
+    ``coefficients`` has shape (degree, P) and holds ``c[k]`` of
+    ``x^degree + sum_k c[k] x^(degree-1-k)`` for each patient; the result has
+    shape (degree, P). Closed forms: the quadratic formula without cancellation,
+    Viete's trigonometric cubic, and Ferrari's quartic through its resolvent
+    cubic. The results are starting points that the caller polishes with Newton.
     """
-    degree = coefficients.shape[1]
+    degree = coefficients.shape[0]
     if degree == 2:
-        b, c = coefficients[:, 0], coefficients[:, 1]
+        b, c = coefficients
         q = -0.5 * (b + np.copysign(np.sqrt(np.maximum(b * b - 4 * c, 0.0)), b))
         other = np.where(q != 0, c / np.where(q != 0, q, 1.0), 0.0)
-        return -np.sort(-np.stack([q, other], axis=1), axis=1)
+        return np.stack([np.maximum(q, other), np.minimum(q, other)])
     if degree == 3:
-        a, b, c = coefficients[:, 0], coefficients[:, 1], coefficients[:, 2]
-        p = b - a * a / 3
-        q = 2 * a**3 / 27 - a * b / 3 + c
-        scale = np.sqrt(np.maximum(-p / 3, 0.0))
-        argument = np.where(scale > 0, -q / (2 * np.where(scale > 0, scale, 1.0) ** 3), 0.0)
-        theta = np.arccos(np.clip(argument, -1.0, 1.0)) / 3
-        roots = np.stack([2 * scale * np.cos(theta - 2 * np.pi * k / 3) for k in range(3)], axis=1)
-        return -np.sort(-(roots - a[:, None] / 3), axis=1)
+        return np.stack([_cubic_root(coefficients, k) for k in range(3)])
     if degree == 4:
-        a3, a2, a1, a0 = (coefficients[:, k] for k in range(4))
+        a3, a2, a1, a0 = coefficients
         p = a2 - 3 * a3**2 / 8
         q = a1 - a3 * a2 / 2 + a3**3 / 8
         r = a0 - a3 * a1 / 4 + a3**2 * a2 / 16 - 3 * a3**4 / 256
         # Resolvent cubic m^3 + p m^2 + (p^2/4 - r) m - q^2/8 = 0; its largest root is >= 0.
-        m = np.maximum(_polynomial_roots_real(np.stack([p, p * p / 4 - r, -q * q / 8], axis=1))[:, 0], 1e-300)
+        m = np.maximum(_cubic_root(np.stack([p, p * p / 4 - r, -q * q / 8]), 0), 1e-300)
         s = np.sqrt(2 * m)
         half = p / 2 + m
         correction = q / (2 * s)
-        roots = []
-        for sign in (1.0, -1.0):
-            disc = np.sqrt(np.maximum(s * s - 4 * (half - sign * correction), 0.0))
-            roots += [(-sign * s + disc) / 2, (-sign * s - disc) / 2]
-        return -np.sort(-(np.stack(roots, axis=1) - a3[:, None] / 4), axis=1)
+        shift = a3 / 4
+        # Roots of y^2 + s y + (half - correction) and y^2 - s y + (half + correction), each pair
+        # in descending order, then merged.
+        d1 = np.sqrt(np.maximum(s * s - 4 * (half - correction), 0.0))
+        d2 = np.sqrt(np.maximum(s * s - 4 * (half + correction), 0.0))
+        high1, low1 = (-s + d1) / 2 - shift, (-s - d1) / 2 - shift
+        high2, low2 = (s + d2) / 2 - shift, (s - d2) / 2 - shift
+        inner_high, inner_low = np.minimum(high1, high2), np.maximum(low1, low2)
+        return np.stack(
+            [
+                np.maximum(high1, high2),
+                np.maximum(inner_high, inner_low),
+                np.minimum(inner_high, inner_low),
+                np.minimum(low1, low2),
+            ]
+        )
     raise ValueError(f"no closed form for degree {degree}")
 
 
@@ -380,68 +466,67 @@ class _StarSolution:
     """Eigenvalues and transfer functions of one star-shaped (mammillary) block for a batch of patients.
 
     With hub outflow ``d0``, leaf outflows ``d_l``, hub-to-leaf rates ``g_l`` and
-    leaf-to-hub rates ``f_l`` (all 1/min, shape (P, m)), the block's transfer
-    function is built on the secular function
-    ``sigma(s) = s + d0 - sum_l f_l g_l / (s + d_l)``:
+    leaf-to-hub rates ``f_l`` (1/min), the block's transfer function is built on
+    the secular function ``sigma(s) = s + d0 - sum_l f_l g_l / (s + d_l)``:
     ``H[hub, hub] = 1 / sigma``, ``H[hub, l] = f_l / ((s + d_l) sigma)``,
     ``H[l, hub] = g_l / ((s + d_l) sigma)``,
     ``H[l, k] = g_l f_k / ((s + d_l)(s + d_k) sigma) + [l = k] / (s + d_l)``.
     Its poles (the eigenvalues) are the roots of ``sigma``: real, interlaced with
-    the ``-d_l``, found from the closed-form characteristic polynomial (up to 4
+    the ``-d_l``, taken from the closed-form characteristic polynomial (up to 4
     compartments) and polished by bracketed Newton steps; the residue of
     ``1 / sigma`` at a root is ``1 / sigma'``. A single compartment is the case
-    ``m = 0``.
+    without leaves. Arrays keep patients on the last axis: ``d`` is (m, P),
+    ``eigenvalues`` (m + 1, P).
     """
 
     def __init__(self, matrix: np.ndarray, block: _Block) -> None:
         hub = block.hub
         self.hub = hub
         self.leaves = [c for c in block.nodes if c != hub]
-        n_patients = matrix.shape[0]
-        self.d0 = -matrix[:, hub, hub]
         leaves = self.leaves
         m = len(leaves)
-        self.d = -matrix[:, leaves, leaves]
-        self.g = matrix[:, leaves, hub]
-        self.f = matrix[:, hub, leaves]
-        b = self.f * self.g
-        self.b = b
+        self.d0 = -matrix[:, hub, hub]
+        self.d = -matrix[:, leaves, leaves].T  # (m, P)
+        self.g = matrix[:, leaves, hub].T  # hub -> leaf
+        self.f = matrix[:, hub, leaves].T  # leaf -> hub
+        self.b = self.f * self.g
         if m == 0:
-            self.eigenvalues = -self.d0[:, None]
-            self.inverse_slope = np.ones((n_patients, 1))
-            self.distance = np.empty((n_patients, 1, 0))
-            self.unreliable = ~(self.eigenvalues[:, 0] < 0)
+            self.eigenvalues = -self.d0[None, :]
+            self.inverse_slope = np.ones_like(self.eigenvalues)
+            self.unreliable = ~(self.d0 > 0)
             return
-        d = self.d
-        order = np.argsort(d, axis=1)
-        d_sorted = np.take_along_axis(d, order, axis=1)
-        b_sorted = np.take_along_axis(b, order, axis=1)
-        scale = np.maximum(d.max(axis=1), self.d0)
-        unreliable = np.any(b <= 0, axis=1)
+        d, b = self.d, self.b
+        # Leaves ordered by outflow, smallest first (poles -d in descending order), b alongside.
+        negative_d, b_rows = list(-d), list(b)
+        _sort_descending(negative_d, b_rows)
+        d_sorted = -np.stack(negative_d)
+        b_sorted = np.stack(b_rows)
+        scale = np.maximum(d.max(axis=0), self.d0)
+        unreliable = np.any(b <= 0, axis=0)
         if m > 1:
-            unreliable |= np.any(np.diff(d_sorted, axis=1) <= _RELATIVE_EIGENVALUE_GAP * scale[:, None], axis=1)
+            unreliable |= np.any(np.diff(d_sorted, axis=0) <= _RELATIVE_EIGENVALUE_GAP * scale, axis=0)
         # Brackets: root k lies between poles -d_sorted[k-1] and -d_sorted[k]; the outer roots are
         # bounded by Gershgorin discs.
-        upper = np.maximum(-self.d0 + self.f.sum(axis=1), (-d + self.f).max(axis=1))
-        lower = np.minimum(-self.d0 - self.f.sum(axis=1), (-d - self.g).min(axis=1))
-        hi = np.concatenate([upper[:, None], -d_sorted], axis=1)
-        lo = np.concatenate([-d_sorted, lower[:, None]], axis=1)
+        upper = np.maximum(-self.d0 + self.f.sum(axis=0), (self.f - d).max(axis=0))
+        lower = np.minimum(-self.d0 - self.f.sum(axis=0), (-d - self.g).min(axis=0))
+        hi = np.concatenate([upper[None], -d_sorted])
+        lo = np.concatenate([-d_sorted, lower[None]])
         if m <= 3:
-            x = _polynomial_roots_real(self._characteristic_polynomial()[:, 1:])
+            x = _polynomial_roots_real(self._characteristic_polynomial()[1:])
             x = np.where((x > lo) & (x < hi), x, 0.5 * (lo + hi))
         else:
             x = 0.5 * (lo + hi)
-        has_upper = np.arange(m + 1) > 0
-        has_lower = np.arange(m + 1) < m
+        has_upper = (np.arange(m + 1) > 0)[:, None]
+        has_lower = (np.arange(m + 1) < m)[:, None]
         upper_pole = np.where(has_upper, hi, 0.0)
         lower_pole = np.where(has_lower, lo, 0.0)
         for _ in range(100):
-            # Newton on sigma(x) * (x - upper pole) * (x - lower pole): the bracketing poles are
-            # cleared, so the function is smooth on the bracket and Newton converges quadratically.
-            s = x[:, :, None] + d_sorted[:, None, :]
-            t = b_sorted[:, None, :] / s
-            value = x + self.d0[:, None] - t.sum(axis=2)
-            slope = 1.0 + (t / s).sum(axis=2)
+            # Newton on sigma(x) (x - upper pole)(x - lower pole): clearing the bracketing poles makes
+            # the function smooth on the bracket, and Newton converges quadratically.
+            s = x[:, None, :] + d_sorted[None, :, :]
+            t = b_sorted[None, :, :] / s
+            value = x + self.d0 - t.sum(axis=1)
+            slope = 1.0 + (t / s).sum(axis=1)
             above = np.where(has_upper, x - upper_pole, 1.0)
             below = np.where(has_lower, x - lower_pole, 1.0)
             factor = above * below
@@ -451,59 +536,63 @@ class _StarSolution:
             lo = np.where(positive, lo, x)
             x_new = x - value * factor / (slope * factor + value * factor_slope)
             x_new = np.where((x_new >= lo) & (x_new <= hi), x_new, 0.5 * (lo + hi))
-            converged = np.all(np.abs(x_new - x) <= 1e-15 * np.abs(x))
+            # Newton's error after a step is of the order of the step squared, so a relative step
+            # below 1e-9 leaves an error far below rounding.
+            converged = np.all(np.abs(x_new - x) <= 1e-9 * np.abs(x))
             x = x_new
             if converged:
                 break
         self.eigenvalues = x
-        self.distance = x[:, :, None] + d[:, None, :]  # (P, roots, leaves)
-        self.inverse_slope = 1.0 / (1.0 + (b[:, None, :] / self.distance**2).sum(axis=2))
-        self.unreliable = unreliable | ~np.all(x < 0, axis=1) | ~np.all(np.isfinite(self.inverse_slope), axis=1)
+        self.distance = x[:, None, :] + d[None, :, :]  # (roots, leaves, P)
+        self.inverse_slope = 1.0 / (1.0 + (b[None, :, :] / self.distance**2).sum(axis=1))
+        self.unreliable = (
+            unreliable | ~np.all(x < 0, axis=0) | ~np.all(np.isfinite(self.inverse_slope), axis=0)
+        )
 
     def _characteristic_polynomial(self) -> np.ndarray:
-        """Coefficients (P, size + 1), highest first, of prod(x + d_all) - sum_l b_l prod_{k != l}(x + d_k)."""
-        n_patients, m = self.d.shape
-        poly = np.zeros((n_patients, m + 2))
-        poly[:, 0] = 1.0
-        poly[:, 1] = self.d0
+        """Coefficients (size + 1, P), highest first, of prod(x + d_all) - sum_l b_l prod_{k != l}(x + d_k)."""
+        m, n_patients = self.d.shape
+        poly = np.zeros((m + 2, n_patients))
+        poly[0] = 1.0
+        poly[1] = self.d0
         for leaf in range(m):
-            poly[:, 1 : leaf + 3] += self.d[:, leaf, None] * poly[:, : leaf + 2].copy()
+            poly[1 : leaf + 3] += self.d[leaf] * poly[: leaf + 2].copy()
         for leaf in range(m):
-            partial = np.zeros((n_patients, m))
-            partial[:, 0] = 1.0
+            partial = np.zeros((m, n_patients))
+            partial[0] = 1.0
             degree = 0
             for other in range(m):
                 if other != leaf:
-                    partial[:, 1 : degree + 2] += self.d[:, other, None] * partial[:, : degree + 1].copy()
+                    partial[1 : degree + 2] += self.d[other] * partial[: degree + 1].copy()
                     degree += 1
-            poly[:, 2:] -= self.b[:, leaf, None] * partial
+            poly[2:] -= self.b[leaf] * partial
         return poly
 
     def residue(self, into: int, source: int) -> np.ndarray:
-        """Residues (P, size) of ``H[into, source]`` at the block's eigenvalues."""
+        """Residues (size, P) of ``H[into, source]`` at the block's eigenvalues."""
         result = self.inverse_slope
         if into != self.hub:
             leaf = self.leaves.index(into)
-            result = result * self.g[:, leaf, None] / self.distance[:, :, leaf]
+            result = result * self.g[leaf] / self.distance[:, leaf]
         if source != self.hub:
             leaf = self.leaves.index(source)
-            result = result * self.f[:, leaf, None] / self.distance[:, :, leaf]
+            result = result * self.f[leaf] / self.distance[:, leaf]
         return result
 
     def value(self, into: int, source: int, points: np.ndarray) -> np.ndarray:
-        """``H[into, source]`` evaluated at ``points`` (P, k), away from the block's eigenvalues."""
-        sigma = points + self.d0[:, None]
+        """``H[into, source]`` evaluated at ``points`` (k, P), away from the block's eigenvalues."""
+        sigma = points + self.d0
         for leaf in range(len(self.leaves)):
-            sigma = sigma - self.b[:, leaf, None] / (points + self.d[:, leaf, None])
+            sigma = sigma - self.b[leaf] / (points + self.d[leaf])
         result = 1.0 / sigma
         if into != self.hub:
             leaf = self.leaves.index(into)
-            result = result * self.g[:, leaf, None] / (points + self.d[:, leaf, None])
+            result = result * self.g[leaf] / (points + self.d[leaf])
         if source != self.hub:
             leaf = self.leaves.index(source)
-            result = result * self.f[:, leaf, None] / (points + self.d[:, leaf, None])
+            result = result * self.f[leaf] / (points + self.d[leaf])
             if into == source:
-                result = result + 1.0 / (points + self.d[:, leaf, None])
+                result = result + 1.0 / (points + self.d[leaf])
         return result
 
 
@@ -515,33 +604,34 @@ class _GeneralSolution:
         local = matrix[:, self.nodes][:, :, self.nodes]
         eigenvalues, right = np.linalg.eig(local)
         scale = np.abs(eigenvalues).max(axis=1)
-        self.unreliable = np.any(np.abs(eigenvalues.imag) > 1e-12 * scale[:, None], axis=1)
-        self.eigenvalues = eigenvalues.real
+        unreliable = np.any(np.abs(eigenvalues.imag) > 1e-12 * scale[:, None], axis=1)
+        self.eigenvalues = np.ascontiguousarray(eigenvalues.real.T)  # (size, P)
         self.right = right.real
         try:
             self.left = np.linalg.inv(self.right)
         except np.linalg.LinAlgError:
             self.left = np.full_like(self.right, np.nan)
-        self.unreliable |= ~np.all(np.isfinite(self.left), axis=(1, 2)) | ~np.all(self.eigenvalues < 0, axis=1)
+        finite = np.all(np.isfinite(self.left), axis=(1, 2))
+        self.unreliable = unreliable | ~finite | ~np.all(self.eigenvalues < 0, axis=0)
 
     def residue(self, into: int, source: int) -> np.ndarray:
-        return self.right[:, self.nodes.index(into), :] * self.left[:, :, self.nodes.index(source)]
+        return (self.right[:, self.nodes.index(into), :] * self.left[:, :, self.nodes.index(source)]).T
 
     def value(self, into: int, source: int, points: np.ndarray) -> np.ndarray:
-        residues = self.residue(into, source)
-        return (residues[:, None, :] / (points[:, :, None] - self.eigenvalues[:, None, :])).sum(axis=2)
+        residues = self.residue(into, source)  # (size, P)
+        return (residues[None, :, :] / (points[:, None, :] - self.eigenvalues[None, :, :])).sum(axis=1)
 
 
 def _residues(
     matrix: np.ndarray, plan: _Plan, inputs: tuple[int, ...], outputs: tuple[int, ...]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return eigenvalues (P, J), residues (P, outputs, inputs, J) and the unreliable mask (P,).
+    """Return eigenvalues (J, P), residues (outputs, inputs, J, P) and the unreliable mask (P,).
 
     The transfer function from an input compartment to an output compartment is
     the sum over routes of the product of block transfer functions and link
     rates. The residue of a product at a pole of one factor is that factor's
     residue times the other factors evaluated at the pole; distinct eigenvalues
-    across blocks are required (coincidences mark the patient unreliable).
+    across blocks are required (near-coincidences mark the patient unreliable).
     """
     n_patients = matrix.shape[0]
     used_blocks = sorted({b for b, _ in plan.modes})
@@ -554,12 +644,12 @@ def _residues(
     for b in used_blocks:
         offsets[b] = position
         position += len(plan.blocks[b].nodes)
-    eigenvalues = np.concatenate([solutions[b].eigenvalues for b in used_blocks], axis=1)
+    eigenvalues = np.concatenate([solutions[b].eigenvalues for b in used_blocks])
     unreliable = np.zeros(n_patients, dtype=bool)
     for solution in solutions.values():
         unreliable |= solution.unreliable
-    scale = np.abs(eigenvalues).max(axis=1)
-    residues = np.zeros((n_patients, len(outputs), len(inputs), position))
+    scale = np.abs(eigenvalues).max(axis=0)
+    residues = np.zeros((len(outputs), len(inputs), position, n_patients))
     for output, source, routes in plan.paths:
         o, i = outputs.index(output), inputs.index(source)
         for route in routes:
@@ -567,31 +657,26 @@ def _residues(
             for k in range(len(route.blocks) - 1):
                 links = links * matrix[:, route.entries[k + 1], route.exits[k]]
             for k, b in enumerate(route.blocks):
-                term = solutions[b].residue(route.exits[k], route.entries[k]) * links[:, None]
+                term = solutions[b].residue(route.exits[k], route.entries[k]) * links
                 poles = solutions[b].eigenvalues
                 for other_k, other_b in enumerate(route.blocks):
                     if other_k == k:
                         continue
-                    gaps = np.abs(poles[:, :, None] - solutions[other_b].eigenvalues[:, None, :])
-                    unreliable |= np.any(gaps <= _RELATIVE_EIGENVALUE_GAP * scale[:, None, None], axis=(1, 2))
-                    term = term * solutions[other_b].value(route.exits[other_k], route.entries[other_k], poles)
-                span = slice(offsets[b], offsets[b] + poles.shape[1])
-                residues[:, o, i, span] += term
-    unreliable |= ~np.all(np.isfinite(residues), axis=(1, 2, 3))
+                    gaps = np.abs(poles[:, None, :] - solutions[other_b].eigenvalues[None, :, :])
+                    unreliable |= np.any(gaps <= _RELATIVE_EIGENVALUE_GAP * scale, axis=(0, 1))
+                    term = term * solutions[other_b].value(
+                        route.exits[other_k], route.entries[other_k], poles
+                    )
+                residues[o, i, offsets[b] : offsets[b] + poles.shape[0]] += term
+    unreliable |= ~np.all(np.isfinite(residues), axis=(0, 1, 2))
     return eigenvalues, residues, unreliable
 
 
-def _geometric(ratio: np.ndarray, count: int) -> np.ndarray:
-    """Return ``ratio ** k`` for k = 0..count-1 along a new last axis, by repeated doubling (no ``exp``)."""
-    result = np.empty((*ratio.shape, count))
-    result[..., 0] = 1.0
-    known = 1
-    while known < count:
-        step = min(known, count - known)
-        power = result[..., known - 1] * ratio  # ratio ** known
-        np.multiply(result[..., :step], power[..., None], out=result[..., known : known + step])
-        known += step
-    return result
+def _row_length(n_times: int) -> int:
+    """Pick the row length B ~ sqrt(T) that leaves the shortest partial last row."""
+    root = math.sqrt(n_times)
+    candidates = range(max(1, int(root / 1.5)), int(root * 1.5) + 2)
+    return min(candidates, key=lambda b: (n_times % b, abs(b - root)))
 
 
 def simulate_grid(
@@ -603,7 +688,7 @@ def simulate_grid(
     output_weights: np.ndarray,
     out: np.ndarray | None = None,
     threads: int = 1,
-    chunk_size: int = 4096,
+    chunk_size: int = 2048,
 ) -> np.ndarray:
     """Return outputs ``y = C x`` on the grid ``k * step_min`` (k = 0..n_steps), exactly, for many patients.
 
@@ -617,13 +702,122 @@ def simulate_grid(
     Method: every output is a sum of exponentials,
     ``y(t) = sum_j R_j [a_j e^{lambda_j (t - s)} - rho_j]`` on each interval of
     constant input starting at ``s``, with residues ``R`` from the closed-form
-    transfer functions of :class:`_StarSolution` (mammillary blocks). The grid is
-    folded into rows of ``B ~ sqrt(T)`` points; a row starting at ``r`` is
-    ``G_row @ H`` with ``G_j = R_j a_j e^{lambda_j (r - s)}`` (plus a constant
-    column ``-sum R rho``) and ``H_jq = e^{lambda_j q step}``, one small matrix
-    product per patient written straight into the output. Rows that contain an
-    event are patched from the event onward. Patients whose eigenvalues nearly
-    coincide are recomputed with :func:`solve_expm`.
+    transfer functions of :class:`_StarSolution` (mammillary blocks). The grid
+    after the last event is folded into rows of ``B ~ sqrt(T)`` points; a row
+    starting at ``r`` is ``G_row @ H`` with ``G_j = R_j a_j e^{lambda_j (r - s)}``
+    and ``H_jq = e^{lambda_j q step}``: one small matrix product per patient,
+    written straight into the output, so a value costs a few multiply-adds. The
+    few columns before the last event are short segments against the same ``H``.
+    Patients whose eigenvalues nearly coincide are recomputed with
+    :func:`solve_expm`.
+    """
+    out, unreliable = simulate_grid_partial(
+        rate_matrix_per_min,
+        events,
+        step_min=step_min,
+        n_steps=n_steps,
+        output_weights=output_weights,
+        out=out,
+        threads=threads,
+        chunk_size=chunk_size,
+    )
+    if unreliable.size:
+        # Nearly coincident eigenvalues: recompute these few patients with the reference solver.
+        matrix = np.asarray(rate_matrix_per_min, dtype=np.float64)
+        weights = np.broadcast_to(
+            np.asarray(output_weights, dtype=np.float64), (matrix.shape[0], *np.shape(output_weights)[-2:])
+        )
+        fill_from_reference(
+            matrix[unreliable],
+            subset_events(events, unreliable, matrix.shape[0]),
+            weights[unreliable],
+            step_min,
+            n_steps,
+            out,
+            unreliable,
+        )
+    return out
+
+
+def fill_from_reference(
+    rate_matrix_per_min: np.ndarray,
+    events: Sequence[Event],
+    output_weights: np.ndarray,
+    step_min: float,
+    n_steps: int,
+    out: np.ndarray,
+    patients: np.ndarray,
+) -> None:
+    """Write the outputs of ``patients`` (indices into ``out``'s patient axis) computed by :func:`solve_expm`.
+
+    ``rate_matrix_per_min`` (S, n, n), ``events`` and ``output_weights`` (S, O, n)
+    describe just those S patients; ``out`` has shape (O, P, n_steps + 1).
+    """
+    matrix = np.asarray(rate_matrix_per_min, dtype=np.float64)
+    weights = np.asarray(output_weights, dtype=np.float64)
+    # Only compartments on a route from a dosed compartment to an output matter; dropping the others
+    # (an unused depot, a metabolite nobody reads) makes the matrix exponentials much cheaper.
+    pattern = np.any(matrix != 0, axis=0)
+    keep = sorted(
+        _reachable(pattern, {e.compartment for e in events})
+        & _reachable(pattern.T, set(np.flatnonzero(np.any(weights != 0, axis=(0, 1))).tolist()))
+    )
+    if not keep:
+        out[:, patients, :] = 0.0
+        return
+    position = {compartment: index for index, compartment in enumerate(keep)}
+    reduced_events: list[Event] = [
+        Bolus(e.time_min, position[e.compartment], e.amount_mg)
+        if isinstance(e, Bolus)
+        else ZeroOrderInput(e.start_min, e.duration_min, position[e.compartment], e.amount_mg)
+        for e in events
+        if e.compartment in position
+    ]
+    amounts = solve_expm(matrix[:, keep][:, :, keep], reduced_events, grid_times_min(step_min, n_steps))
+    out[:, patients, :] = np.einsum("pon,ptn->opt", weights[:, :, keep], amounts)
+
+
+def _reachable(pattern: np.ndarray, starts: set[int]) -> set[int]:
+    """Compartments reachable from ``starts`` along flows ``j -> i`` where ``pattern[i, j]`` (starts included)."""
+    seen = set(starts)
+    frontier = list(starts)
+    while frontier:
+        source = frontier.pop()
+        for target in np.flatnonzero(pattern[:, source]).tolist():
+            if target not in seen:
+                seen.add(target)
+                frontier.append(target)
+    return seen
+
+
+def subset_events(events: Sequence[Event], patients: np.ndarray, n_patients: int) -> list[Event]:
+    """Return ``events`` restricted to ``patients`` (per-patient amounts are indexed, scalars kept)."""
+    subset: list[Event] = []
+    for event in events:
+        amount = _patient_array(event.amount_mg, n_patients)[patients]
+        if isinstance(event, Bolus):
+            subset.append(Bolus(event.time_min, event.compartment, amount))
+        else:
+            subset.append(ZeroOrderInput(event.start_min, event.duration_min, event.compartment, amount))
+    return subset
+
+
+def simulate_grid_partial(
+    rate_matrix_per_min: np.ndarray,
+    events: Sequence[Event],
+    *,
+    step_min: float,
+    n_steps: int,
+    output_weights: np.ndarray,
+    out: np.ndarray | None = None,
+    threads: int = 1,
+    chunk_size: int = 2048,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`simulate_grid` but leave out the reference fallback; return ``out`` and the skipped patients.
+
+    The rows of ``out`` for the returned patient indices (nearly coincident
+    eigenvalues) are not valid; callers that simulate in blocks collect them
+    and call :func:`fill_from_reference` once.
     """
     matrix = _check_rate_matrix(rate_matrix_per_min)
     n_patients, n, _ = matrix.shape
@@ -631,7 +825,9 @@ def simulate_grid(
     if weights.ndim == 2:
         weights = np.broadcast_to(weights, (n_patients, *weights.shape))
     if weights.ndim != 3 or weights.shape[0] != n_patients or weights.shape[2] != n:
-        raise ValueError(f"output_weights has shape {weights.shape}; expected (O, {n}) or ({n_patients}, O, {n})")
+        raise ValueError(
+            f"output_weights has shape {weights.shape}; expected (O, {n}) or ({n_patients}, O, {n})"
+        )
     if not step_min > 0 or n_steps < 0:
         raise ValueError(f"step_min must be > 0 and n_steps >= 0 (got {step_min}, {n_steps})")
     n_outputs = weights.shape[1]
@@ -639,19 +835,52 @@ def simulate_grid(
     if out is None:
         out = np.empty((n_outputs, n_patients, n_times))
     elif out.shape != (n_outputs, n_patients, n_times) or out.dtype != np.float64 or out.strides[2] != 8:
-        raise ValueError(f"out must be float64 of shape ({n_outputs}, {n_patients}, {n_times}) with unit stride in time")
+        raise ValueError(
+            f"out must be float64 of shape ({n_outputs}, {n_patients}, {n_times}) with unit stride in time"
+        )
     pieces = _pieces(events, n_patients, n)
     inputs = tuple(sorted({c for piece in pieces for c, _ in (*piece.boluses, *piece.rates)}))
     outputs = tuple(int(c) for c in np.flatnonzero(np.any(weights != 0, axis=(0, 1))))
-    pattern = np.any(matrix != 0, axis=0)
-    plan = _plan(pattern.tobytes(), n, inputs, outputs)
+    plan = _plan(np.any(matrix != 0, axis=0).tobytes(), n, inputs, outputs) if inputs and outputs else None
+    if plan is None or not plan.modes:
+        out[...] = 0.0  # no dose, or no output that any dose reaches
+        return out, np.zeros(0, dtype=int)
+    # Inputs per piece, patients last: boluses at the start (pieces, I, P), then constant rates.
+    kicks = np.zeros((len(pieces), len(inputs), n_patients))
+    rates = np.zeros((len(pieces), len(inputs), n_patients))
+    for index, piece in enumerate(pieces):
+        for compartment, amount in piece.boluses:
+            kicks[index, inputs.index(compartment)] += amount
+        for compartment, rate in piece.rates:
+            rates[index, inputs.index(compartment)] += rate
+    # Output weights on the output compartments, patients last: (O, X, P).
+    output_weights_t = np.ascontiguousarray(np.moveaxis(weights[:, :, list(outputs)], 0, 2))
+    schedule = _Schedule(
+        starts_min=np.array([piece.start_min for piece in pieces]),
+        has_rate=tuple(bool(piece.rates) for piece in pieces),
+        step_min=float(step_min),
+        n_times=n_times,
+        # Rows fold the columns after the last event (see _simulate_chunk).
+        row=_row_length(
+            max(1, n_times - min(int(math.ceil(pieces[-1].start_min / step_min - 1e-9)), n_times))
+        ),
+    )
     bounds = [*range(0, n_patients, max(1, chunk_size)), n_patients]
     chunks = list(zip(bounds[:-1], bounds[1:], strict=True))
 
     def work(chunk: tuple[int, int]) -> np.ndarray:
         lo, hi = chunk
         return lo + _simulate_chunk(
-            matrix[lo:hi], pieces, plan, inputs, outputs, lo, hi, step_min, n_times, weights[lo:hi], out[:, lo:hi]
+            matrix[lo:hi],
+            plan,
+            inputs,
+            outputs,
+            output_weights_t[:, :, lo:hi],
+            kicks[:, :, lo:hi],
+            rates[:, :, lo:hi],
+            schedule,
+            out[:, lo:hi],
+            _thread_workspace(),
         )
 
     if threads <= 1 or len(chunks) == 1:
@@ -659,126 +888,147 @@ def simulate_grid(
     else:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             unreliable = list(pool.map(work, chunks))
-    bad = np.concatenate(unreliable)
-    if bad.size:
-        # Nearly coincident eigenvalues: recompute these few patients with the reference solver.
-        amounts = solve_expm(matrix[bad], _pieces_to_events(pieces, bad), grid_times_min(step_min, n_steps))
-        out[:, bad, :] = np.einsum("pon,ptn->opt", weights[bad], amounts)
-    return out
+    return out, np.concatenate(unreliable)
+
+
+class _Workspace:
+    """Scratch arrays reused from chunk to chunk by one thread.
+
+    Allocating a few MB per chunk lets the C library hand the memory back to the
+    kernel and fault it in again on the next chunk, which costs about a third of
+    the run; reusing one buffer per name avoids that.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        size = math.prod(shape)
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.size < size:
+            buffer = self._buffers[name] = np.empty(size)
+        return buffer[:size].reshape(shape)
+
+
+_THREAD_STATE = threading.local()
+
+
+def _thread_workspace() -> _Workspace:
+    """Return this thread's scratch space, kept between calls (about 15 MB after a run of 2048-patient chunks)."""
+    workspace = getattr(_THREAD_STATE, "workspace", None)
+    if workspace is None:
+        workspace = _THREAD_STATE.workspace = _Workspace()
+    return workspace
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    starts_min: np.ndarray  # (pieces,)
+    has_rate: tuple[bool, ...]
+    step_min: float
+    n_times: int
+    row: int
 
 
 def _simulate_chunk(
     matrix: np.ndarray,
-    all_pieces: list[_Piece],
     plan: _Plan,
     inputs: tuple[int, ...],
     outputs: tuple[int, ...],
-    lo: int,
-    hi: int,
-    step_min: float,
-    n_times: int,
     weights: np.ndarray,
+    kicks: np.ndarray,
+    rates: np.ndarray,
+    schedule: _Schedule,
     out: np.ndarray,
+    workspace: _Workspace,
 ) -> np.ndarray:
-    """Evaluate patients ``lo:hi`` into ``out`` (O, p, T); return the local indices left to the fallback."""
-    n_patients = hi - lo
-    with np.errstate(all="ignore"):  # unreliable patients may produce inf/nan; they are recomputed below
+    """Evaluate one chunk of patients into ``out`` (O, p, T); return the local indices left to the fallback.
+
+    Small per-patient arrays keep patients on the last axis (long, vectorised
+    inner loops); the row coefficients ``G`` and the basis ``H`` keep patients
+    first, as the batched matrix product needs.
+    """
+    n_patients = matrix.shape[0]
+    starts = schedule.starts_min
+    step = schedule.step_min
+    n_times = schedule.n_times
+    with np.errstate(all="ignore"):  # unreliable patients may produce inf/nan; they are recomputed later
         lam, residues, unreliable = _residues(matrix, plan, inputs, outputs)
-        n_modes = lam.shape[1]
-        # Residues of the weighted outputs: (p, O, I, J).
-        weighted = np.einsum("pox,pxij->poij", weights[:, :, list(outputs)], residues)
-        # Per-piece amplitudes a and offsets rho, per input and mode: (p, I, J).
-        starts = np.array([piece.start_min for piece in all_pieces])
-        amplitudes, offsets, has_rate = [], [], []
-        previous_a = previous_rho = np.zeros((n_patients, len(inputs), n_modes))
-        for index, piece in enumerate(all_pieces):
-            kick = np.zeros((n_patients, len(inputs)))
-            rate = np.zeros((n_patients, len(inputs)))
-            for compartment, amount in piece.boluses:
-                kick[:, inputs.index(compartment)] += amount[lo:hi]
-            for compartment, value in piece.rates:
-                rate[:, inputs.index(compartment)] += value[lo:hi]
-            rho = rate[:, :, None] / lam[:, None, :]
-            if index == 0:
-                state = np.zeros_like(rho)
-            else:
+        n_modes = lam.shape[0]
+        lam = np.where(unreliable, -1.0, lam)  # (J, p)
+        # Residues of the weighted outputs: (O, I, J, p).
+        weighted = np.einsum("oxp,xijp->oijp", weights, residues)
+        # Modal amplitudes a and offsets rho = rate / lambda per piece: (I, J, p).
+        amplitudes: list[np.ndarray] = []
+        offsets: list[np.ndarray] = []
+        for index in range(len(starts)):
+            rho = rates[index][:, None, :] / lam
+            amplitude = kicks[index][:, None, :] + rho
+            if index:
                 decay = np.exp(lam * (starts[index] - starts[index - 1]))
-                state = decay[:, None, :] * previous_a - previous_rho
-            previous_a = state + kick[:, :, None] + rho
-            previous_rho = rho
-            amplitudes.append(previous_a)
+                amplitude += decay * amplitudes[-1] - offsets[-1]
+            amplitudes.append(amplitude)
             offsets.append(rho)
-            has_rate.append(bool(piece.rates))
 
-        row = max(1, int(round(math.sqrt(n_times))))
-        max_rate = float(np.nanmax(np.abs(np.where(unreliable[:, None], 0.0, lam)))) if n_modes else 0.0
-        if max_rate * row * step_min > _MAX_EXPONENT:
-            row = max(1, int(_MAX_EXPONENT / (max_rate * step_min)))
-        n_rows = -(-n_times // row)
-        full_rows = n_times // row
-        row_starts = np.arange(n_rows) * row * step_min
-        piece_of_row = np.searchsorted(starts, row_starts + _TIME_TOLERANCE_MIN, side="right") - 1
-        last_piece = len(all_pieces) - 1
-        first_free_row = int(np.searchsorted(piece_of_row, last_piece, side="left"))
-        # Rows up to the last one that starts in a piece with an input rate carry a constant column.
-        rate_rows = [m for m in range(n_rows) if has_rate[piece_of_row[m]]]
-        constant_rows = min(full_rows, rate_rows[-1] + 1) if rate_rows else 0
+        # Every exponent below is lambda times a non-negative time since a piece start: no overflow.
+        row = schedule.row
+        last = len(starts) - 1
+        # Columns from `bulk_start` (the first grid time at or after the last event) on are folded
+        # into rows of `row` values, one matrix product each; earlier columns are short segments.
+        columns_of_piece = [min(int(math.ceil(start / step - 1e-9)), n_times) for start in starts]
+        bulk_start = columns_of_piece[last]
+        full_rows, remainder = divmod(n_times - bulk_start, row)
+        segments = []  # (piece, first column, end column), each at most `row` columns long
+        for index in range(last):
+            first, stop = columns_of_piece[index], columns_of_piece[index + 1]
+            while first < stop:
+                end = min(stop, first + row)
+                segments.append((index, first, end))
+                first = end
+        lam_t = np.ascontiguousarray(lam.T)  # (p, J)
+        # Basis H (p, J, B): e^{lambda q step}, contiguous so that exp runs over one long vector.
+        basis = workspace.array("basis", (n_patients, n_modes, row))
+        np.multiply(lam_t[:, :, None], np.arange(row) * step, out=basis)
+        np.exp(basis, out=basis)
 
-        ratio = np.exp(lam * step_min)
-        basis = np.empty((n_patients, n_modes + 1, row))
-        basis[:, :n_modes, :] = _geometric(ratio, row)
-        basis[:, n_modes, :] = 1.0
-        row_ratio = np.exp(lam * (row * step_min))
-
-        for o in range(len(weights[0])):
+        for o in range(weights.shape[0]):
             target = out[o]
-            coefficient = [(weighted[:, o] * a).sum(axis=1) for a in amplitudes]  # (p, J) per piece
-            constant = [-(weighted[:, o] * rho).sum(axis=(1, 2)) for rho in offsets]  # (p,) per piece
-            rows = np.empty((n_patients, n_modes + 1, n_rows))  # transposed G, one column per row
-            for m in range(min(first_free_row, n_rows)):
-                index = piece_of_row[m]
-                rows[:, :n_modes, m] = coefficient[index] * np.exp(lam * (row_starts[m] - starts[index]))
-                rows[:, n_modes, m] = constant[index]
-            if first_free_row < n_rows:
-                first = coefficient[last_piece] * np.exp(lam * (row_starts[first_free_row] - starts[last_piece]))
-                rows[:, :n_modes, first_free_row:] = first[:, :, None] * _geometric(row_ratio, n_rows - first_free_row)
-                rows[:, n_modes, first_free_row:] = constant[last_piece][:, None]
-            view = np.lib.stride_tricks.as_strided(
-                target, shape=(n_patients, full_rows, row), strides=(target.strides[0], row * 8, 8), writeable=True
-            )
-            g = rows.transpose(0, 2, 1)
-            if constant_rows:
-                np.matmul(g[:, :constant_rows, :], basis, out=view[:, :constant_rows, :])
-            if constant_rows < full_rows:
-                np.matmul(g[:, constant_rows:full_rows, :n_modes], basis[:, :n_modes, :], out=view[:, constant_rows:, :])
-            if full_rows < n_rows:
-                remainder = n_times - full_rows * row
-                target[:, full_rows * row :] = np.einsum("pj,pjq->pq", rows[:, :, full_rows], basis[:, :, :remainder])
-            # Patch rows that contain the start of a later piece.
-            for index in range(1, len(all_pieces)):
-                m = int(starts[index] // (row * step_min))
-                if m >= n_rows:
-                    continue
-                first_column = m * row + int(math.ceil((starts[index] - row_starts[m]) / step_min - 1e-9))
-                last_column = min(m * row + row, n_times)
-                if starts[index] - row_starts[m] <= _TIME_TOLERANCE_MIN or first_column >= last_column:
-                    continue
-                patch = np.empty((n_patients, n_modes + 1))
-                patch[:, :n_modes] = coefficient[index] * np.exp(lam * (row_starts[m] - starts[index]))
-                patch[:, n_modes] = constant[index]
-                columns = slice(first_column - m * row, last_column - m * row)
-                target[:, first_column:last_column] = np.einsum("pj,pjq->pq", patch, basis[:, :, columns])
+            coefficient = [(weighted[o] * a).sum(axis=0) for a in amplitudes]  # (J, p) per piece
+            constant = [-(weighted[o] * rho).sum(axis=(0, 1)) for rho in offsets]  # (p,) per piece
+            # Columns before the last event, segment by segment: each is one coefficient row shifted
+            # to its first column, against the shared basis; all in one batched product.
+            if segments:
+                early = workspace.array("early", (n_patients, len(segments), n_modes))
+                for k, (index, first, _) in enumerate(segments):
+                    shift = np.exp(lam * (first * step - starts[index]))
+                    early[:, k, :] = (coefficient[index] * shift).T
+                values = workspace.array("early_values", (n_patients, len(segments), row))
+                np.matmul(early, basis, out=values)
+                for k, (index, first, end) in enumerate(segments):
+                    target[:, first:end] = values[:, k, : end - first] + constant[index][:, None]
+            n_rows = full_rows + (1 if remainder else 0)
+            if n_rows == 0:
+                continue
+            # Row coefficients G: the last piece's coefficients times e^{lambda (row start - s)}.
+            elapsed = (bulk_start + np.arange(n_rows) * row) * step - starts[last]
+            g = workspace.array("rows", (n_patients, n_modes, n_rows))
+            np.multiply(lam_t[:, :, None], elapsed, out=g)
+            np.exp(g, out=g)
+            g *= coefficient[last].T[:, :, None]
+            rows = g.transpose(0, 2, 1)  # (p, rows, J): Fortran-ordered per patient, usable by BLAS
+            if full_rows:
+                # G (p, rows, J) @ H (p, J, B), written straight into the output through a strided view.
+                view = np.lib.stride_tricks.as_strided(
+                    target[:, bulk_start:],
+                    shape=(n_patients, full_rows, row),
+                    strides=(target.strides[0], row * 8, 8),
+                    writeable=True,
+                )
+                np.matmul(rows[:, :full_rows, :], basis, out=view)
+            if remainder:
+                target[:, n_times - remainder :] = np.einsum(
+                    "pj,pjq->pq", rows[:, -1, :], basis[:, :, :remainder]
+                )
+            if schedule.has_rate[last]:  # an input still running after the last event: never by construction
+                target[:, bulk_start:] += constant[last][:, None]
     return np.flatnonzero(unreliable)
-
-
-def _pieces_to_events(pieces: list[_Piece], patients: np.ndarray) -> list[Event]:
-    """Rebuild events for a subset of patients from the piece list (used by the expm fallback)."""
-    events: list[Event] = []
-    for index, piece in enumerate(pieces):
-        for compartment, amount in piece.boluses:
-            events.append(Bolus(piece.start_min, compartment, amount[patients]))
-        if index + 1 < len(pieces):
-            length = pieces[index + 1].start_min - piece.start_min
-            for compartment, rate in piece.rates:
-                events.append(ZeroOrderInput(piece.start_min, length, compartment, rate[patients] * length))
-    return events
