@@ -68,6 +68,7 @@ test: lint test-sqlite test-postgres ## Lint, then the suite on SQLite, then on 
 bench: install ## Benchmarks (PK engine, SQLite writers, outcomes page); results in bench/results/
 	$(BIN)/python bench/bench_pk.py
 	$(BIN)/python bench/sqlite_writers.py --clients 50 --seconds 60
+	$(BIN)/python bench/crash_reconcile.py --clients 200 --seconds 60
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var
