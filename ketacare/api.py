@@ -13,6 +13,7 @@ from ketacare.checkins.api import router as checkins_router
 from ketacare.intake.api import router as intake_router
 from ketacare.interop.api import router as interop_router
 from ketacare.journal.api import router as journal_router
+from ketacare.outcomes.api import router as outcomes_router
 from ketacare.patients.api import router as patients_router
 from ketacare.questionnaires.api import router as questionnaires_router
 from ketacare.treatments.api import router as treatments_router
@@ -55,3 +56,4 @@ api.add_router("", checkins_router)
 api.add_router("", questionnaires_router)
 api.add_router("", journal_router)
 api.add_router("", interop_router)
+api.add_router("", outcomes_router)

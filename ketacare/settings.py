@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "ketacare.questionnaires",
     "ketacare.journal",
     "ketacare.interop",
+    "ketacare.outcomes",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ketacare.clinics.context_processors.clinic_context",
+                "ketacare.alerts.context_processors.alert_counts",
             ],
         },
     }

@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("ketacare.questionnaires.urls")),
     path("", include("ketacare.journal.urls")),
     path("", include("ketacare.interop.urls")),
+    path("", include("ketacare.outcomes.urls")),
     path("api/v1/", api.urls),
 ]

@@ -1,5 +1,53 @@
-"""alerts API router."""
+"""alerts API router: the clinic inbox and its transitions (staff of the alert's clinic)."""
 
-from ninja import Router
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest
+from ninja import Form, Router
+from ninja.errors import HttpError
+
+from ketacare.alerts.schemas import AlertOut, alert_out
+from ketacare.alerts.selectors import STATE_FILTERS, access_alert, clinic_inbox
+from ketacare.alerts.services import AlertTransitionError, acknowledge_alert, resolve_alert
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.selectors import active_clinic
 
 router = Router(tags=["alerts"])
+
+
+@router.get("/alerts/", response=list[AlertOut], url_name="list_alerts")
+def list_alerts(request: HttpRequest, state: str = "active", source: str = "") -> list[AlertOut]:
+    """The active clinic's alerts, most severe then oldest first (at most 200)."""
+    clinic = active_clinic(request)
+    if clinic is None:
+        raise Http404("Not found")
+    if state not in STATE_FILTERS:
+        raise HttpError(422, f"state {state[:30]!r} is not one of: {', '.join(STATE_FILTERS)}")
+    alerts = clinic_inbox(user=request.user, clinic=clinic, state=state, source=source)[:200]
+    record_access_event(action="read", outcome="granted", clinic=clinic, object_type="alert_inbox")
+    return [alert_out(a) for a in alerts]
+
+
+@router.get("/alerts/{alert_id}", response=AlertOut, url_name="get_alert")
+def get_alert(request: HttpRequest, alert_id: str) -> AlertOut:
+    return alert_out(access_alert(request.user, alert_id, action="read"))
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response=AlertOut, url_name="acknowledge_alert")
+def acknowledge_alert_api(request: HttpRequest, alert_id: str, note: Form[str] = "") -> AlertOut:
+    """Acknowledge an open alert with a note (1-2000 characters)."""
+    alert = access_alert(request.user, alert_id, action="write")
+    try:
+        return alert_out(acknowledge_alert(alert=alert, user=request.user, note=note))
+    except AlertTransitionError as exc:
+        raise HttpError(409, str(exc)) from None
+
+
+@router.post("/alerts/{alert_id}/resolve", response=AlertOut, url_name="resolve_alert")
+def resolve_alert_api(request: HttpRequest, alert_id: str, note: Form[str] = "") -> AlertOut:
+    """Resolve an alert; an open one needs a note (it is acknowledged at the same time)."""
+    alert = access_alert(request.user, alert_id, action="write")
+    try:
+        return alert_out(resolve_alert(alert=alert, user=request.user, note=note))
+    except AlertTransitionError as exc:
+        raise HttpError(409, str(exc)) from None

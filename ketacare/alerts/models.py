@@ -44,15 +44,33 @@ class Alert(models.Model):
     )
     state = models.CharField(max_length=20, choices=State.choices, default=State.OPEN)
     # The same cause raises one alert however often it is submitted (e.g. "checkin:<public_id>").
-    dedupe_key = models.CharField(max_length=120, null=True, blank=True)
+    dedupe_key = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The inbox workflow (issue 5): open -> acknowledged (with a note) -> resolved; escalation to the
+    # clinic admin when left open past the clinic's AlertPolicy time. Each transition is audited.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True, max_length=2000)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True, max_length=2000)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_to = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="escalated_alerts"
+    )
+    # Why the alert was raised, shown beside it: the rule and its evidence (course signals), as data.
+    evidence = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "dedupe_key"],
-                condition=models.Q(dedupe_key__isnull=False),
+                condition=~models.Q(dedupe_key=""),
                 name="alert_one_per_patient_and_dedupe_key",
             ),
         ]
@@ -61,7 +79,32 @@ class Alert(models.Model):
             models.Index(fields=["clinic", "state", "-created_at"], name="alert_clinic_state_idx"),
             # A patient's alerts on their staff page.
             models.Index(fields=["patient", "-created_at"], name="alert_patient_idx"),
+            # The escalation job: open alerts not yet escalated, oldest first.
+            models.Index(fields=["state", "escalated_at", "created_at"], name="alert_escalation_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_severity_display()}: {self.title}"
+
+
+class AlertPolicy(models.Model):
+    """A clinic's alert escalation time; without a row the default applies.
+
+    The 30-minute default is clinic practice (no published standard): each clinic sets its own.
+    """
+
+    DEFAULT_ESCALATE_AFTER_MIN = 30
+
+    clinic = models.OneToOneField("clinics.Clinic", on_delete=models.PROTECT, related_name="alert_policy")
+    escalate_after_min = models.PositiveIntegerField(default=DEFAULT_ESCALATE_AFTER_MIN)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(escalate_after_min__gte=5, escalate_after_min__lte=10080),
+                name="alertpolicy_escalate_5_min_to_7_days",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"escalate after {self.escalate_after_min} min ({self.clinic})"

@@ -1,13 +1,103 @@
-"""Reads for alerts: only through a patient the user may see."""
+"""Reads for alerts: only through a patient or clinic the user may see."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import uuid
+from typing import Any
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.http import Http404
 
 from ketacare.alerts.models import Alert
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.models import Clinic
 from ketacare.patients.models import Patient
+from ketacare.patients.selectors import staff_clinic_ids
+
+# Most severe first (the inbox order); a constant map, never a user string, goes into ORDER BY.
+SEVERITY_RANK = {
+    Alert.Severity.EMERGENCY: 0,
+    Alert.Severity.URGENT: 1,
+    Alert.Severity.CONTACT_CLINIC: 2,
+    Alert.Severity.INFO: 3,
+}
+STATE_FILTERS = {
+    "active": [Alert.State.OPEN, Alert.State.ACKNOWLEDGED],
+    "open": [Alert.State.OPEN],
+    "acknowledged": [Alert.State.ACKNOWLEDGED],
+    "resolved": [Alert.State.RESOLVED],
+    "all": [Alert.State.OPEN, Alert.State.ACKNOWLEDGED, Alert.State.RESOLVED],
+}
+
+
+def severity_rank() -> Case:
+    return Case(
+        *[When(severity=level, then=Value(rank)) for level, rank in SEVERITY_RANK.items()],
+        default=Value(9),
+        output_field=IntegerField(),
+    )
 
 
 def patient_alerts(*, patient: Patient) -> QuerySet[Alert]:
     """The alerts of one patient (already authorised by access_patient), newest first."""
     return Alert.objects.filter(patient=patient, clinic_id=patient.clinic_id).order_by("-created_at", "-id")
+
+
+def clinic_inbox(
+    *, user: Any, clinic: Clinic, state: str = "active", source: str = "", mine: bool = False
+) -> QuerySet[Alert]:
+    """One clinic's alerts for its staff: most severe first, then oldest first (longest waiting)."""
+    if clinic.pk not in staff_clinic_ids(user):
+        raise Http404("No such clinic")
+    alerts = Alert.objects.filter(clinic=clinic, state__in=STATE_FILTERS.get(state, STATE_FILTERS["active"]))
+    if source in Alert.Source.values:
+        alerts = alerts.filter(source=source)
+    if mine:
+        alerts = alerts.filter(Q(assignee=user) | Q(escalated_to=user))
+    return alerts.select_related("patient", "assignee", "escalated_to").order_by(
+        severity_rank(), "created_at", "id"
+    )
+
+
+def inbox_counts(*, clinic: Clinic, user: Any) -> dict[str, int]:
+    """Counts for the navigation: open alerts, the most severe among them, and those for this user."""
+    return Alert.objects.filter(clinic=clinic, state=Alert.State.OPEN).aggregate(
+        open=Count("pk"),
+        severe=Count("pk", filter=Q(severity__in=[Alert.Severity.EMERGENCY, Alert.Severity.URGENT])),
+        mine=Count("pk", filter=Q(assignee=user) | Q(escalated_to=user)),
+    )
+
+
+def access_alert(user: Any, alert_id: uuid.UUID | str, *, action: str = "read") -> Alert:
+    """Return the alert if the user is active staff of its clinic, else raise Http404.
+
+    Alerts are for staff only: a patient gets a 404 even for an alert about themself. One audit row
+    names the alert (a transition's own row in the same request is the same row, deduplicated).
+    """
+    object_id = str(alert_id)[:64]
+    alert = None
+    try:
+        key = uuid.UUID(str(alert_id))
+    except ValueError:
+        key = None
+    if key is not None and getattr(user, "is_authenticated", False) and not hasattr(user, "patient"):
+        alert = Alert.objects.select_related("patient", "clinic").filter(public_id=key).first()
+    if (
+        alert is None
+        or alert.clinic_id not in staff_clinic_ids(user)
+        or alert.patient.clinic_id != alert.clinic_id
+    ):
+        record_access_event(
+            user=user, action=action, outcome="denied", object_type="alert", object_id=object_id
+        )
+        raise Http404("No such alert")
+    record_access_event(
+        user=user,
+        action=action,
+        outcome="granted",
+        patient=alert.patient,
+        clinic=alert.clinic,
+        object_type="alert",
+        object_id=str(alert.public_id),
+    )
+    return alert

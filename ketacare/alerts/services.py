@@ -33,7 +33,7 @@ def raise_alert(
         raise ValueError(f"source {source!r} is not one of {', '.join(Alert.Source.values)}")
     if severity not in Alert.Severity.values:
         raise ValueError(f"severity {severity!r} is not one of {', '.join(Alert.Severity.values)}")
-    if dedupe_key is not None:
+    if dedupe_key:
         existing = Alert.objects.filter(patient=patient, dedupe_key=dedupe_key).first()
         if existing is not None:
             return existing
@@ -47,8 +47,182 @@ def raise_alert(
                 title=title[:200],
                 detail=detail,
                 assignee_id=patient.primary_clinician_id,
-                dedupe_key=dedupe_key,
+                dedupe_key=dedupe_key or "",
             )
     except IntegrityError:
         # A concurrent submission of the same cause won the race: return its alert.
         return Alert.objects.get(patient=patient, dedupe_key=dedupe_key)
+
+
+# --- The inbox workflow (issue 5): acknowledge, resolve, escalate. Each transition is audited. ---
+# (Imports here, not at the top: this section is appended to the companion feature's module.)
+from datetime import datetime, timedelta  # noqa: E402
+from functools import partial  # noqa: E402
+from typing import Any  # noqa: E402
+
+from django.utils import timezone  # noqa: E402
+
+
+class AlertTransitionError(ValueError):
+    """The alert is not in a state that allows this transition (names the state and the allowed ones)."""
+
+
+NOTE_MAX_CHARS = 2000
+
+
+def _audit_transition(alert: Alert, user: object | None) -> None:
+    from ketacare.audit.services import record_access_event
+
+    record_access_event(
+        action="write",
+        outcome="granted",
+        user=user,
+        patient=alert.patient,
+        clinic=alert.clinic,
+        object_type="alert",
+        object_id=str(alert.public_id),
+    )
+
+
+def _clean_note(note: str, *, required: bool) -> str:
+    text = (note or "").strip()
+    if required and not text:
+        raise AlertTransitionError("note is required: say what was done (1 to 2000 characters)")
+    if len(text) > NOTE_MAX_CHARS:
+        raise AlertTransitionError(f"note has {len(text)} characters; the maximum is {NOTE_MAX_CHARS}")
+    return text
+
+
+def acknowledge_alert(*, alert: Alert, user: object, note: str, now: datetime | None = None) -> Alert:
+    """Mark an open alert acknowledged by ``user`` with a note saying what was done."""
+    text = _clean_note(note, required=True)
+    with transaction.atomic():
+        locked = Alert.objects.select_for_update().select_related("patient", "clinic").get(pk=alert.pk)
+        if locked.state != Alert.State.OPEN:
+            raise AlertTransitionError(f"alert is {locked.state}; only an open alert can be acknowledged")
+        locked.state = Alert.State.ACKNOWLEDGED
+        locked.acknowledged_at = now or timezone.now()
+        locked.acknowledged_by = user  # type: ignore[assignment]
+        locked.note = text
+        locked.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "note"])
+        _audit_transition(locked, user)
+    return locked
+
+
+def resolve_alert(*, alert: Alert, user: object, note: str = "", now: datetime | None = None) -> Alert:
+    """Resolve an acknowledged alert; resolving an open one acknowledges it too and needs a note."""
+    with transaction.atomic():
+        locked = Alert.objects.select_for_update().select_related("patient", "clinic").get(pk=alert.pk)
+        if locked.state == Alert.State.RESOLVED:
+            raise AlertTransitionError(
+                "alert is resolved already; only an open or acknowledged alert can be resolved"
+            )
+        text = _clean_note(note, required=locked.state == Alert.State.OPEN)
+        moment = now or timezone.now()
+        if locked.state == Alert.State.OPEN:
+            locked.acknowledged_at, locked.acknowledged_by, locked.note = moment, user, text  # type: ignore[assignment]
+        locked.state = Alert.State.RESOLVED
+        locked.resolved_at = moment
+        locked.resolved_by = user  # type: ignore[assignment]
+        locked.resolution_note = text
+        locked.save()
+        _audit_transition(locked, user)
+    return locked
+
+
+def escalation_minutes(clinic_id: int) -> int:
+    """The clinic's escalation time (AlertPolicy), or the default (clinic practice)."""
+    from ketacare.alerts.models import AlertPolicy
+
+    minutes = (
+        AlertPolicy.objects.filter(clinic_id=clinic_id).values_list("escalate_after_min", flat=True).first()
+    )
+    return minutes if minutes is not None else AlertPolicy.DEFAULT_ESCALATE_AFTER_MIN
+
+
+def set_alert_policy(*, clinic: Any, escalate_after_min: int) -> None:
+    """Set a clinic's escalation time in minutes (5 to 10080, i.e. 7 days)."""
+    from ketacare.alerts.models import AlertPolicy
+
+    if (
+        isinstance(escalate_after_min, bool)
+        or not isinstance(escalate_after_min, int)
+        or not 5 <= escalate_after_min <= 10080
+    ):
+        raise AlertTransitionError(
+            f"escalate_after_min {escalate_after_min!r} must be a whole number from 5 to 10080"
+        )
+    with transaction.atomic():
+        AlertPolicy.objects.update_or_create(
+            clinic=clinic, defaults={"escalate_after_min": escalate_after_min}
+        )
+
+
+def escalate_overdue_alerts(*, now: datetime) -> list[Alert]:
+    """Escalate open alerts older than their clinic's AlertPolicy time to the clinic admin.
+
+    Each alert escalates once (``escalated_at``); the clinic admin (the longest-standing active
+    ``clinic_admin`` membership) becomes ``escalated_to`` and is e-mailed a link without patient
+    data after commit. Returns the alerts escalated now. Safe to run from any scheduler, as often
+    as wanted: a second run at the same time escalates nothing.
+    """
+    from ketacare.alerts.models import AlertPolicy
+    from ketacare.clinics.models import StaffMembership
+
+    escalated: list[Alert] = []
+    policies = dict(AlertPolicy.objects.values_list("clinic_id", "escalate_after_min"))
+    default = AlertPolicy.DEFAULT_ESCALATE_AFTER_MIN
+    # The earliest possible deadline bounds the scan; the per-clinic time is applied below.
+    shortest = min([default, *policies.values()])
+    candidates = (
+        Alert.objects.filter(
+            state=Alert.State.OPEN,
+            escalated_at__isnull=True,
+            created_at__lte=now - timedelta(minutes=shortest),
+        )
+        .select_related("clinic", "patient")
+        .order_by("created_at", "id")
+    )
+    admins: dict[int, object | None] = {}
+    for alert in candidates:
+        minutes = policies.get(alert.clinic_id, default)
+        if alert.created_at > now - timedelta(minutes=minutes):
+            continue
+        if alert.clinic_id not in admins:
+            membership = (
+                StaffMembership.objects.filter(clinic_id=alert.clinic_id, role="clinic_admin", is_active=True)
+                .select_related("user")
+                .order_by("id")
+                .first()
+            )
+            admins[alert.clinic_id] = membership.user if membership else None
+        admin = admins[alert.clinic_id]
+        with transaction.atomic():
+            updated = Alert.objects.filter(
+                pk=alert.pk, state=Alert.State.OPEN, escalated_at__isnull=True
+            ).update(escalated_at=now, escalated_to=admin)
+            if not updated:
+                continue  # acknowledged or escalated meanwhile
+            alert.escalated_at, alert.escalated_to = now, admin  # type: ignore[assignment]
+            _audit_transition(alert, None)
+            email = str(getattr(admin, "email", "") or "")
+            if email:
+                transaction.on_commit(partial(_mail_escalation, alert, email))
+        escalated.append(alert)
+    return escalated
+
+
+def _mail_escalation(alert: Alert, to: str) -> None:
+    from django.core.mail import send_mail
+
+    # No patient data in the e-mail: the link opens the alert after sign-in and MFA.
+    send_mail(
+        subject="KetaCare: an alert was not acknowledged in time",
+        message=(
+            f"An {alert.get_severity_display().lower()} alert at {alert.clinic.name} has not been acknowledged "
+            f"in time and was escalated to you. Open the alerts inbox: /clinic/alerts/{alert.public_id}/"
+        ),
+        from_email=None,
+        recipient_list=[to],
+        fail_silently=True,
+    )

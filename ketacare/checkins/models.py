@@ -19,7 +19,13 @@ class SymptomCheckin(models.Model):
         VALID = "valid", "Valid"
         ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
 
-    TriageLevel = models.TextChoices("TriageLevel", [(level.value, level.value) for level in Level])
+    class TriageLevel(models.TextChoices):
+        # The core's triage levels (ketacare.core.knowledge.Level), lowest to highest.
+        EXPECTED = Level.EXPECTED.value, "Expected"
+        LONGER_THAN_EXPECTED = Level.LONGER_THAN_EXPECTED.value, "Longer than expected"
+        CONTACT_CLINIC = Level.CONTACT_CLINIC.value, "Contact the clinic"
+        URGENT = Level.URGENT.value, "Urgent"
+        EMERGENCY = Level.EMERGENCY.value, "Emergency"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
@@ -121,7 +127,9 @@ class PreparationTick(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="preparation_ticks")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="preparation_ticks"
+    )
     # The session prepared for: the appointment's public id, or "next" while none is booked.
     session_key = models.CharField(max_length=40, default="next")
     item_id = models.CharField(max_length=60)

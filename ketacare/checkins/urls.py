@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from ketacare.checkins import views
 
 app_name = "checkins"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("me/checkin/", views.checkin, name="checkin"),
+    path("me/preparation/", views.preparation, name="preparation"),
+    path("clinic/patients/<str:patient_id>/checkins/", views.staff_checkins, name="staff_checkins"),
+]

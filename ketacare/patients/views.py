@@ -41,4 +41,10 @@ def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
 def patient_home(request: HttpRequest) -> HttpResponse:
     """The patient's own home page."""
     patient = access_patient(request.user, request.user.patient.public_id)  # type: ignore[union-attr]
-    return render(request, "patients/home.html", {"patient": patient, "clinic": patient.clinic})
+    from ketacare.checkins.home import home_context  # the patient companion's sections (issue 7)
+
+    return render(
+        request,
+        "patients/home.html",
+        {"patient": patient, "clinic": patient.clinic, **home_context(patient)},
+    )

@@ -1,5 +1,76 @@
-"""questionnaires API router."""
+"""questionnaires API router: submit answers (idempotent) and list what is due."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Router
+from ninja.errors import ValidationError
+from ninja.responses import Status
+
+from ketacare.checkins.apiutil import body_doc, own_patient, parse_payload
+from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
+from ketacare.questionnaires.schemas import AssignmentOut, QuestionnaireIn, QuestionnaireOut
+from ketacare.questionnaires.selectors import due_assignments, patient_responses
+from ketacare.questionnaires.services import QuestionnaireError, submit_questionnaire
 
 router = Router(tags=["questionnaires"])
+
+
+def _answers_from_form(payload: QuestionnaireIn, request: HttpRequest) -> dict[str, int]:
+    if payload.answers:
+        return payload.answers
+    # A form-encoded body carries items as top-level fields ("phq9.q1=2").
+    out: dict[str, Any] = {}
+    for key, value in request.POST.items():
+        if "." in key:
+            try:
+                out[key] = int(str(value))
+            except ValueError:
+                raise ValidationError(
+                    [{"loc": ("body", key), "msg": f"{key} must be a whole number"}]
+                ) from None
+    return out
+
+
+@router.post(
+    "/me/questionnaires",
+    response={201: QuestionnaireOut, 200: QuestionnaireOut},
+    summary="Submit questionnaire answers (patient); a retry with the same key returns the original",
+    openapi_extra=body_doc(QuestionnaireIn),
+    url_name="submit_questionnaire",
+)
+def submit_questionnaire_api(request: HttpRequest) -> Status[QuestionnaireResponse]:
+    patient = own_patient(request, action="write")
+    payload = parse_payload(request, QuestionnaireIn)
+    try:
+        outcome = submit_questionnaire(
+            patient=patient,
+            instrument_id=payload.instrument_id,
+            answers=_answers_from_form(payload, request),
+            idempotency_key=payload.idempotency_key,
+            now=timezone.now(),
+        )
+    except QuestionnaireError as error:
+        raise ValidationError([{"loc": ("body", error.field), "msg": error.message}]) from None
+    return Status(201 if outcome.created else 200, outcome.response)
+
+
+@router.get(
+    "/me/questionnaires/due", response=list[AssignmentOut], summary="Questionnaires due now (patient)"
+)
+def list_due_questionnaires(request: HttpRequest) -> list[QuestionnaireAssignment]:
+    patient = own_patient(request, action="read")
+    return list(due_assignments(patient=patient, now=timezone.now()))
+
+
+@router.get(
+    "/me/questionnaires/responses",
+    response=list[QuestionnaireOut],
+    summary="My questionnaire scores, oldest first (patient)",
+)
+def list_questionnaire_responses(request: HttpRequest) -> list[QuestionnaireResponse]:
+    patient = own_patient(request, action="read")
+    return list(patient_responses(patient=patient)[:500])

@@ -1,0 +1,43 @@
+"""JSON shapes for the alerts API: explicit fields; nothing server-owned is writable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from ninja import Schema
+
+
+class AlertOut(Schema):
+    public_id: uuid.UUID
+    patient_id: uuid.UUID
+    source: str
+    severity: str
+    state: str
+    title: str
+    detail: str
+    created_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    note: str
+    resolved_at: dt.datetime | None
+    escalated_at: dt.datetime | None
+    evidence: dict
+
+
+def alert_out(alert: object) -> AlertOut:
+    a = alert
+    return AlertOut(
+        public_id=a.public_id,  # type: ignore[attr-defined]
+        patient_id=a.patient.public_id,  # type: ignore[attr-defined]
+        source=a.source,  # type: ignore[attr-defined]
+        severity=a.severity,  # type: ignore[attr-defined]
+        state=a.state,  # type: ignore[attr-defined]
+        title=a.title,  # type: ignore[attr-defined]
+        detail=a.detail,  # type: ignore[attr-defined]
+        created_at=a.created_at,  # type: ignore[attr-defined]
+        acknowledged_at=a.acknowledged_at,  # type: ignore[attr-defined]
+        note=a.note,  # type: ignore[attr-defined]
+        resolved_at=a.resolved_at,  # type: ignore[attr-defined]
+        escalated_at=a.escalated_at,  # type: ignore[attr-defined]
+        evidence=a.evidence or {},  # type: ignore[attr-defined]
+    )

@@ -1,0 +1,117 @@
+"""The clinic alerts inbox: list, one alert, acknowledge with a note, resolve, escalation policy."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ketacare.alerts.forms import InboxFilterForm, NoteForm, PolicyForm
+from ketacare.alerts.models import Alert
+from ketacare.alerts.selectors import access_alert, clinic_inbox
+from ketacare.alerts.services import (
+    AlertTransitionError,
+    acknowledge_alert,
+    escalation_minutes,
+    resolve_alert,
+    set_alert_policy,
+)
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.selectors import active_clinic
+from ketacare.lib.decorators import clinic_admin_required, staff_required
+
+
+@staff_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Alerts of the active clinic, most severe then oldest first, filtered by state and source."""
+    clinic = active_clinic(request)
+    if clinic is None:
+        raise Http404("Not found")
+    form = InboxFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    alerts = clinic_inbox(
+        user=request.user,
+        clinic=clinic,
+        state=data.get("state") or "active",
+        source=data.get("source") or "",
+        mine=bool(data.get("mine")),
+    )
+    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    record_access_event(action="read", outcome="granted", clinic=clinic, object_type="alert_inbox")
+    return render(
+        request,
+        "alerts/inbox.html",
+        {
+            "form": form,
+            "page": page,
+            "escalate_after_min": escalation_minutes(clinic.pk),
+            "note_form": NoteForm(),
+        },
+    )
+
+
+def alert_detail(request: HttpRequest, alert_id: str) -> HttpResponse:
+    """One alert with its evidence and the acknowledge/resolve forms (staff of its clinic)."""
+    alert = access_alert(request.user, alert_id, action="read")
+    return render(request, "alerts/detail.html", {"alert": alert, "note_form": NoteForm()})
+
+
+def _transition(request: HttpRequest, alert_id: str, *, resolve: bool) -> HttpResponse:
+    alert = access_alert(request.user, alert_id, action="write")
+    form = NoteForm(request.POST)
+    back = request.POST.get("next") == "inbox"
+    target = reverse("alerts:inbox") if back else reverse("alerts:detail", args=[alert.public_id])
+    if not form.is_valid():
+        messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(target)
+    try:
+        if resolve:
+            resolve_alert(alert=alert, user=request.user, note=form.cleaned_data["note"])
+            messages.success(request, f"Resolved: {alert.title}")
+        else:
+            acknowledge_alert(alert=alert, user=request.user, note=form.cleaned_data["note"])
+            messages.success(request, f"Acknowledged: {alert.title}")
+    except AlertTransitionError as exc:
+        messages.error(request, str(exc))
+    return redirect(target)
+
+
+@require_POST
+def acknowledge(request: HttpRequest, alert_id: str) -> HttpResponse:
+    """Acknowledge an open alert with a note."""
+    return _transition(request, alert_id, resolve=False)
+
+
+@require_POST
+def resolve(request: HttpRequest, alert_id: str) -> HttpResponse:
+    """Resolve an alert (an open one needs a note: it is acknowledged at the same time)."""
+    return _transition(request, alert_id, resolve=True)
+
+
+@clinic_admin_required
+def policy(request: HttpRequest) -> HttpResponse:
+    """The clinic admin sets how long an alert may stay unacknowledged before it escalates."""
+    clinic = active_clinic(request)
+    if clinic is None:
+        raise Http404("Not found")
+    if request.method == "POST":
+        form = PolicyForm(request.POST)
+        if form.is_valid():
+            set_alert_policy(clinic=clinic, escalate_after_min=form.cleaned_data["escalate_after_min"])
+            messages.success(request, "Escalation time saved.")
+            return redirect("alerts:policy")
+    else:
+        form = PolicyForm(initial={"escalate_after_min": escalation_minutes(clinic.pk)})
+    return render(request, "alerts/policy.html", {"form": form, "default_min": _default_minutes()})
+
+
+def _default_minutes() -> int:
+    from ketacare.alerts.models import AlertPolicy
+
+    return AlertPolicy.DEFAULT_ESCALATE_AFTER_MIN
+
+
+__all__ = ["Alert", "acknowledge", "alert_detail", "inbox", "policy", "resolve"]

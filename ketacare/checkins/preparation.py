@@ -1,0 +1,95 @@
+"""The route-specific preparation checklist, built from the core's protocol and knowledge data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ketacare.core import knowledge as kb
+from ketacare.core.protocols import get_route, route_ids
+from ketacare.core.triage import describe_minutes
+
+
+@dataclass(frozen=True, slots=True)
+class PrepItem:
+    """One thing to do before a session, with where the rule comes from."""
+
+    id: str
+    text: str
+    basis: str  # "evidence" or "clinic practice"
+    sources: tuple[str, ...]
+
+
+def preparation_items(route: str) -> list[PrepItem]:
+    """The checklist for ``route`` (one of the core's routes); an unknown route gets the general items."""
+    items: list[PrepItem] = []
+    if route in route_ids():
+        rules = get_route(route)
+        fasting = rules.fasting
+        basis = "clinic practice" if fasting.cited.is_clinic_practice else "evidence"
+        if fasting.food_minutes_before:
+            items.append(
+                PrepItem(
+                    "no_food",
+                    f"No food for {describe_minutes(fasting.food_minutes_before)} before your session.",
+                    basis,
+                    fasting.cited.sources,
+                )
+            )
+        if fasting.liquids_minutes_before:
+            items.append(
+                PrepItem(
+                    "no_liquids",
+                    f"Nothing to drink for {describe_minutes(fasting.liquids_minutes_before)} before your session.",
+                    basis,
+                    fasting.cited.sources,
+                )
+            )
+        if fasting.nasal_steroid_minutes_before:
+            items.append(
+                PrepItem(
+                    "nasal_spray_timing",
+                    "If you use a nasal steroid or decongestant spray, use it at least "
+                    f"{describe_minutes(fasting.nasal_steroid_minutes_before)} before your session.",
+                    basis,
+                    fasting.cited.sources,
+                )
+            )
+        if not (fasting.food_minutes_before or fasting.liquids_minutes_before):
+            items.append(
+                PrepItem(
+                    "fasting_instruction",
+                    "Follow your clinic's instruction about eating and drinking before the session.",
+                    "clinic practice",
+                    fasting.cited.sources,
+                )
+            )
+        items.append(PrepItem("ride_home", rules.driving.rule, "evidence", rules.driving.cited.sources))
+    else:
+        items.append(
+            PrepItem(
+                "ride_home",
+                "Someone else takes you home: no driving until the next day, after a restful sleep.",
+                "clinic practice",
+                (kb.CLINIC_PRACTICE,),
+            )
+        )
+    interacting = [i for i in kb.interactions() if i.level == "precaution"]
+    items.append(
+        PrepItem(
+            "medications",
+            "Tell your clinic about every medicine you take, especially "
+            + ", ".join(i.name.lower() for i in interacting[:6])
+            + ". Do not stop a prescribed medicine without asking.",
+            "evidence",
+            tuple(dict.fromkeys(s for i in interacting[:6] for s in i.sources)),
+        )
+    )
+    items.append(
+        PrepItem(
+            "support_person",
+            "A support person knows about your session and can be reached afterwards.",
+            "clinic practice",
+            (kb.CLINIC_PRACTICE,),
+        )
+    )
+    return items

@@ -1,0 +1,160 @@
+"""My records: a FHIR R4 Bundle that validates, a CSV, and a PDF whose text carries the scores."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from ketacare.audit.models import AccessEvent
+from ketacare.checkins.services import ReportIn, submit_checkin
+from ketacare.checkins.tests.helpers import make_dose
+from ketacare.journal.services import write_journal_entry
+from ketacare.questionnaires.services import submit_questionnaire
+from ketacare.treatments.models import AdverseEvent, VitalSign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def history(personas: Any) -> Any:
+    now = timezone.now()
+    patient = personas.a1
+    make_dose(patient, started_at=now - dt.timedelta(days=7))
+    session = make_dose(patient, started_at=now - dt.timedelta(days=2))
+    common = {
+        "clinic": patient.clinic,
+        "patient": patient,
+        "session": session,
+        "created_by": personas.clinician_a,
+    }
+    VitalSign.objects.create(
+        **common,
+        kind="in_session",
+        measured_at=session.dose_started_at,
+        systolic_mmhg=142,
+        diastolic_mmhg=88,
+        heart_rate_bpm=84,
+        spo2_pct=97,
+    )
+    AdverseEvent.objects.create(
+        **common, occurred_at=session.dose_started_at, description="Vomited once", severity="mild"
+    )
+    for n, (days, value) in enumerate([(8, 2), (1, 1)]):
+        submit_questionnaire(
+            patient=patient,
+            instrument_id="phq9",
+            answers={f"phq9.q{i}": (value if i < 9 else 0) for i in range(1, 10)},
+            idempotency_key=f"q{n}",
+            now=now - dt.timedelta(days=days),
+        )
+    submit_checkin(
+        patient=patient,
+        idempotency_key="c1",
+        reports=[ReportIn("nausea", "mild")],
+        mood=7,
+        note="=cmd|' /C calc'!A0",
+        now=now - dt.timedelta(days=2) + dt.timedelta(hours=2),
+    )
+    write_journal_entry(
+        patient=patient,
+        text="A private thought",
+        shared_with_clinic=False,
+        prompt_id="",
+        idempotency_key="j",
+        now=now,
+    )
+    return patient
+
+
+def test_the_fhir_bundle_parses_and_validates_with_fhir_resources(history: Any, client_for: Any) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    response = client_for("a1").get(reverse("interop:records_fhir"))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    bundle = Bundle.model_validate(json.loads(response.content))
+    kinds = [entry.resource.get_resource_type() for entry in bundle.entry]
+    for kind in (
+        "Patient",
+        "Encounter",
+        "MedicationAdministration",
+        "Observation",
+        "QuestionnaireResponse",
+        "AdverseEvent",
+    ):
+        assert kind in kinds
+    totals = [
+        e.resource
+        for e in bundle.entry
+        if e.resource.get_resource_type() == "Observation" and e.resource.code.coding
+    ]
+    phq9 = [o for o in totals if o.code.coding[0].code == "44261-6"]  # PHQ-9 total, LOINC
+    assert sorted(o.valueQuantity.value for o in phq9) == [8, 16]
+    codes = {c.code for o in totals for c in o.code.coding}
+    assert {"85354-9", "8867-4", "59408-5"} <= codes  # vital signs, LOINC
+    panel = next(o for o in totals if o.code.coding[0].code == "85354-9")
+    assert {c.code.coding[0].code: c.valueQuantity.value for c in panel.component} == {
+        "8480-6": 142,
+        "8462-4": 88,
+    }
+    events = [e.resource.event.text for e in bundle.entry if e.resource.get_resource_type() == "AdverseEvent"]
+    assert "Vomited once" in events and "Feeling sick (nausea)" in events
+
+
+def test_the_pdf_text_carries_the_patients_scores(history: Any, client_for: Any) -> None:
+    from pypdf import PdfReader
+
+    response = client_for("a1").get(reverse("interop:records_pdf"))
+    assert response["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Alice CanaryA1" in text
+    assert "PHQ9 score 16" in text and "PHQ9 score 8" in text
+
+
+def test_the_csv_has_every_record_and_defuses_formulas(history: Any, client_for: Any) -> None:
+    response = client_for("a1").get(reverse("interop:records_csv"))
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    kinds = {row[0] for row in rows[1:]}
+    assert kinds == {
+        "dose",
+        "vital signs",
+        "adverse event",
+        "questionnaire",
+        "check-in",
+        "symptom",
+        "journal",
+    }
+    note = next(row for row in rows if row[0] == "check-in")[4]
+    assert note.startswith("'=")
+
+
+def test_each_download_is_audited_as_an_export(history: Any, client_for: Any) -> None:
+    client = client_for("a1")
+    for name in ("interop:records_fhir", "interop:records_csv", "interop:records_pdf"):
+        response = client.get(reverse(name))
+        event = AccessEvent.objects.get(request_id=response["X-Request-ID"])
+        assert event.action == "export" and event.outcome == "granted"
+
+
+def test_a_records_download_never_carries_another_patients_data(
+    history: Any, personas: Any, client_for: Any
+) -> None:
+    write_journal_entry(
+        patient=personas.a2,
+        text="CanaryA2 secret",
+        shared_with_clinic=True,
+        prompt_id="",
+        idempotency_key="x",
+        now=timezone.now(),
+    )
+    client = client_for("a1")
+    for name in ("interop:records_fhir", "interop:records_csv"):
+        body = client.get(reverse(name)).content
+        assert b"CanaryA2" not in body and b"CanaryB1" not in body

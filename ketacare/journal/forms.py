@@ -1,0 +1,26 @@
+"""HTML input for journal entries."""
+
+from __future__ import annotations
+
+from django import forms
+
+from ketacare.journal.models import TEXT_MAX_CHARS
+
+
+class JournalForm(forms.Form):
+    """Text, the prompt answered, whether to share it, and the hidden idempotency key."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    prompt_id = forms.CharField(widget=forms.HiddenInput, max_length=60, required=False)
+    text = forms.CharField(
+        label="Your entry",
+        max_length=TEXT_MAX_CHARS,
+        error_messages={
+            "max_length": f"Text: at most {TEXT_MAX_CHARS} characters.",
+            "required": f"Text: write 1 to {TEXT_MAX_CHARS} characters.",
+        },
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    shared_with_clinic = forms.BooleanField(
+        label="Share this entry with my clinic (otherwise only you can read it)", required=False
+    )

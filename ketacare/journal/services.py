@@ -1,0 +1,80 @@
+"""Writes for the journal: one entry per idempotency key; sharing is the patient's choice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from ketacare.journal.models import TEXT_MAX_CHARS, JournalEntry
+from ketacare.journal.prompts import get_prompt
+from ketacare.patients.models import Patient
+
+IDEMPOTENCY_KEY_MAX_CHARS = 64
+
+
+class JournalError(ValueError):
+    """Invalid journal input; ``field`` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class EntryOutcome:
+    """The stored entry and whether this call created it."""
+
+    entry: JournalEntry
+    created: bool
+
+
+def write_journal_entry(
+    *,
+    patient: Patient,
+    text: str,
+    shared_with_clinic: bool,
+    prompt_id: str,
+    idempotency_key: str,
+    now: dt.datetime,
+) -> EntryOutcome:
+    """Store a journal entry (a retry with the same key returns the original)."""
+    existing = JournalEntry.objects.filter(patient=patient, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return EntryOutcome(existing, created=False)
+    if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX_CHARS:
+        raise JournalError(
+            "idempotency_key", f"idempotency_key must be 1 to {IDEMPOTENCY_KEY_MAX_CHARS} characters"
+        )
+    if not text.strip():
+        raise JournalError("text", f"text is empty: write 1 to {TEXT_MAX_CHARS} characters")
+    if len(text) > TEXT_MAX_CHARS:
+        raise JournalError("text", f"text has {len(text)} characters: allowed at most {TEXT_MAX_CHARS}")
+    if prompt_id and get_prompt(prompt_id) is None:
+        raise JournalError("prompt_id", f"unknown prompt {prompt_id[:60]!r}")
+    try:
+        with transaction.atomic():
+            entry = JournalEntry.objects.create(
+                clinic_id=patient.clinic_id,
+                patient=patient,
+                written_at=now,
+                prompt_id=prompt_id,
+                text=text,
+                shared_with_clinic=shared_with_clinic,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        return EntryOutcome(
+            JournalEntry.objects.get(patient=patient, idempotency_key=idempotency_key), created=False
+        )
+    return EntryOutcome(entry, created=True)
+
+
+def set_journal_sharing(*, entry: JournalEntry, shared_with_clinic: bool) -> JournalEntry:
+    """Share an entry with the clinic, or take it back."""
+    with transaction.atomic():
+        entry.shared_with_clinic = shared_with_clinic
+        entry.save(update_fields=["shared_with_clinic"])
+    return entry

@@ -1,0 +1,127 @@
+"""The patient's journal, the staff view of shared entries, and the Learn pages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from ketacare.core import knowledge as kb
+from ketacare.journal.forms import JournalForm
+from ketacare.journal.prompts import BASIS, get_prompt, prompts_for
+from ketacare.journal.selectors import days_since_last_session, own_entries, shared_entries
+from ketacare.journal.services import JournalError, set_journal_sharing, write_journal_entry
+from ketacare.lib.decorators import patient_required, staff_required
+from ketacare.patients.selectors import access_patient
+
+SEARCH_MAX_CHARS = 100
+TOPIC_TITLES = {
+    "session": "What happens in a session",
+    "how_it_works": "How ketamine is thought to work",
+    "success": "How likely it is to help",
+    "maintenance": "After the first series",
+    "risks": "Risks and side effects",
+    "preparation": "Preparing for a session",
+    "aftercare": "After a session",
+    "faq": "Frequently asked questions",
+}
+
+
+@patient_required
+def journal(request: HttpRequest) -> HttpResponse:
+    """Write an entry (private unless shared), answer a prompt timed to the last session, share or unshare."""
+    now = timezone.now()
+    patient = access_patient(
+        request.user,
+        request.user.patient.public_id,  # type: ignore[union-attr]
+        action="write" if request.method == "POST" else "read",
+    )
+    status = 200
+    if request.method == "POST" and request.POST.get("action") in ("share", "unshare"):
+        entry = own_entries(patient=patient).filter(public_id=_uuid(request.POST.get("entry", ""))).first()
+        if entry is not None:
+            set_journal_sharing(entry=entry, shared_with_clinic=request.POST["action"] == "share")
+        return redirect("journal:journal")
+    if request.method == "POST":
+        form = JournalForm(request.POST)
+        if form.is_valid():
+            try:
+                write_journal_entry(
+                    patient=patient,
+                    text=form.cleaned_data["text"],
+                    shared_with_clinic=form.cleaned_data["shared_with_clinic"],
+                    prompt_id=form.cleaned_data["prompt_id"],
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    now=now,
+                )
+            except JournalError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                return redirect("journal:journal")
+        status = 400
+    else:
+        form = JournalForm(initial={"idempotency_key": uuid.uuid4().hex})
+    days = days_since_last_session(patient, now=now)
+    return render(
+        request,
+        "journal/journal.html",
+        {
+            "patient": patient,
+            "form": form,
+            "prompts": prompts_for(days),
+            "prompt_basis": BASIS,
+            "days": days,
+            "entries": _with_prompts(own_entries(patient=patient)[:100]),
+        },
+        status=status,
+    )
+
+
+def _with_prompts(entries: Any) -> list[Any]:
+    rows = list(entries)
+    for entry in rows:
+        prompt = get_prompt(entry.prompt_id) if entry.prompt_id else None
+        entry.prompt_text = prompt.text if prompt else ""
+    return rows
+
+
+def _uuid(value: str) -> Any:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+@staff_required
+def staff_journal(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """Staff see only the entries the patient shared."""
+    patient = access_patient(request.user, patient_id)
+    return render(
+        request,
+        "journal/staff_journal.html",
+        {"patient": patient, "entries": shared_entries(patient=patient)[:100]},
+    )
+
+
+@patient_required
+def learn(request: HttpRequest) -> HttpResponse:
+    """Education from the core, searchable in plain words, each answer with sources and evidence."""
+    query = request.GET.get("q", "")[:SEARCH_MAX_CHARS]
+    entries = kb.search_education(query) if query.strip() else kb.education_entries()
+    rows = [
+        {
+            "entry": e,
+            "topic": TOPIC_TITLES.get(e.topic, e.topic.replace("_", " ").capitalize()),
+            "evidence": e.evidence.plain,
+            "sources": [kb.get_source(s) for s in e.sources],
+        }
+        for e in entries
+    ]
+    template = "journal/_learn_results.html" if request.htmx else "journal/learn.html"  # type: ignore[attr-defined]
+    if not query.strip():
+        order = list(TOPIC_TITLES.values())
+        rows.sort(key=lambda row: order.index(row["topic"]) if row["topic"] in order else len(order))
+    return render(request, template, {"rows": rows, "query": query})

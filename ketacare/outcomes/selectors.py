@@ -1,0 +1,411 @@
+"""Clinic outcomes computed in the database: rates, relapse times, side effects, the drop-out funnel.
+
+Every number is a database aggregate (window functions over the scores in one pass, see
+:mod:`ketacare.outcomes.course_sql`; GROUP BYs for side effects and the funnel); Python receives counts
+(one row per instrument, condition, route, time-to-relapse day or side effect), never one row per
+patient or score, so the page stays fast at 100,000 patients. The statistics on those counts
+(Wilson intervals, Kaplan-Meier) and every clinical threshold come from the core.
+
+Definitions (docs/decisions/0005-outcome-definitions.md):
+
+- cohort: patients of the chosen clinics whose *baseline* (first valid score on the instrument)
+  falls in the period;
+- evaluable: a cohort patient with at least one later valid score within :data:`ENDPOINT_WINDOW`
+  (8 weeks) of baseline; the *endpoint* is the latest of those;
+- response / remission: the endpoint classified against the baseline by the instrument's change
+  rules (``ketacare.core.instruments.classify_change``: thresholds and sources in the instrument
+  data), translated here into SQL with the same thresholds;
+- relapse (Kaplan-Meier): among patients who responded, time from the first responding score to
+  the second of :data:`ketacare.core.course.CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL` consecutive
+  non-responding scores (the core's ``loss_of_response`` rule); censored at the latest score;
+- drop-out funnel: patients with a treatment plan created in the period by the number of
+  completed induction appointments (completed when the session is discharged), 1..6.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+)
+
+from ketacare.clinics.models import Clinic
+from ketacare.core.course import CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL
+from ketacare.core.instruments import Instrument, get_instrument, instruments
+from ketacare.core.knowledge import UnknownIdError, knowledge
+from ketacare.core.stats import (
+    KaplanMeier,
+    Proportion,
+    kaplan_meier_from_counts,
+    median_offsets,
+    wilson_interval,
+)
+from ketacare.outcomes.course_sql import GroupCounts, course_counts
+
+FUNNEL_SESSIONS = 6
+# The endpoint is the latest score within 8 weeks of baseline: long enough for an IV series (2-3
+# weeks) and the esketamine induction (twice weekly for 4 weeks, weekly for weeks 5-8 [MIMS-HK]),
+# short enough that a later relapse does not count against the response (clinic practice).
+ENDPOINT_WINDOW = dt.timedelta(weeks=8)
+
+if CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL != 2:  # pragma: no cover - a guard for a future core change
+    # course_sql encodes the loss-of-response run as "this score and the previous one" (LAG 1).
+    raise ImportError("outcomes.course_sql encodes the loss-of-response rule for 2 consecutive measurements")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Baseline dates from ``start`` to ``end`` inclusive (None: open)."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """UTC instants: [start 00:00, end + 1 day 00:00)."""
+        low = dt.datetime.combine(self.start, dt.time(), tzinfo=dt.UTC) if self.start else None
+        high = (
+            dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+            if self.end
+            else None
+        )
+        return low, high
+
+    def q(self, field_name: str) -> Q:
+        low, high = self.bounds()
+        q = Q()
+        if low is not None:
+            q &= Q(**{f"{field_name}__gte": low})
+        if high is not None:
+            q &= Q(**{f"{field_name}__lt": high})
+        return q
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A response or remission rate for one group."""
+
+    group: str
+    label: str
+    cohort: int  # patients with a baseline in the period
+    evaluable: int  # ... and at least one later score
+    responders: Proportion | None
+    remitters: Proportion | None
+
+
+@dataclass(frozen=True)
+class SideEffectRow:
+    symptom_id: str
+    name: str
+    route: str
+    patients: int
+    dosed_patients: int
+    incidence: Proportion | None
+    resolved_reports: int
+    median_minutes: float | None
+    expected_resolution_min: float | None
+    longer_than_expected_after_min: float | None
+    beyond_expected: int
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    sessions: int
+    patients: int
+    share: float | None
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    instrument_id: str
+    period: Period
+    clinic_names: tuple[str, ...]
+    by_instrument: tuple[Rate, ...]
+    by_condition: tuple[Rate, ...]
+    by_route: tuple[Rate, ...]
+    relapse: KaplanMeier
+    side_effects: tuple[SideEffectRow, ...]
+    funnel_planned: int
+    funnel: tuple[FunnelStep, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def outcome_instruments() -> tuple[Instrument, ...]:
+    """Symptom scales with response and remission rules (higher is worse), e.g. PHQ-9, GAD-7, MADRS."""
+    return tuple(i for i in instruments() if i.has_change_rules and i.higher_is_worse)
+
+
+def _rate(group: str, label: str, counts: GroupCounts | None) -> Rate:
+    counts = counts or GroupCounts(0, 0, 0, 0)
+    n = counts.evaluable
+    return Rate(
+        group=group,
+        label=label,
+        cohort=counts.cohort,
+        evaluable=n,
+        responders=wilson_interval(counts.responders, n) if n else None,
+        remitters=wilson_interval(counts.remitters, n) if n else None,
+    )
+
+
+def _sum(counts: Iterable[GroupCounts]) -> GroupCounts:
+    total = [0, 0, 0, 0]
+    for c in counts:
+        total = [total[0] + c.cohort, total[1] + c.evaluable, total[2] + c.responders, total[3] + c.remitters]
+    return GroupCounts(*total)
+
+
+def _course(
+    clinics: Sequence[Clinic], period: Period, instrument: Instrument
+) -> tuple[tuple[Rate, ...], tuple[Rate, ...], tuple[Rate, ...], KaplanMeier]:
+    """Rates by instrument, by route and condition for ``instrument``, and its relapse curve: one query."""
+    from ketacare.intake.models import Indication
+    from ketacare.treatments.models import Route
+
+    low, high = period.bounds()
+    table, km_rows = course_counts(
+        instruments=outcome_instruments(),
+        km_instrument=instrument,
+        clinic_ids=[c.pk for c in clinics],
+        low=low,
+        high=high,
+        window_days=ENDPOINT_WINDOW.days,
+        conditions=Indication.values,
+    )
+    by_instrument = []
+    for each in outcome_instruments():
+        counts = _sum(c for (i, _), c in table.by_route.items() if i == each.id)
+        if counts.cohort or each.id == instrument.id:
+            by_instrument.append(_rate(each.id, each.title, counts))
+    labels = dict(Route.choices)
+    by_route = tuple(
+        _rate(route or "none", labels.get(route, "No treatment plan"), counts)
+        for (i, route), counts in sorted(table.by_route.items())
+        if i == instrument.id
+    )
+    by_condition = tuple(
+        _rate(value, label, table.by_condition[(instrument.id, value)])
+        for value, label in Indication.choices
+        if (instrument.id, value) in table.by_condition
+    )
+    # Kaplan-Meier from counts grouped by day (days from first response to loss of response).
+    relapse = kaplan_meier_from_counts(
+        [r[0] for r in km_rows], [r[1] for r in km_rows], [r[2] for r in km_rows]
+    )
+    return tuple(by_instrument), by_route, by_condition, relapse
+
+
+def side_effect_rows(clinics: Sequence[Clinic], period: Period) -> tuple[SideEffectRow, ...]:
+    """Incidence per side effect and route among dosed patients; median recorded duration vs window."""
+    from ketacare.checkins.models import SymptomReport
+    from ketacare.treatments.models import DoseAdministration
+
+    dosed = dict(
+        DoseAdministration.objects.filter(clinic__in=clinics, entered_in_error=False)
+        .filter(period.q("started_at"))
+        .values("route")
+        .annotate(n=Count("patient", distinct=True))
+        .values_list("route", "n")
+    )
+    reports = SymptomReport.objects.filter(clinic__in=clinics, kind=SymptomReport.Kind.SIDE_EFFECT).filter(
+        period.q("started_at")
+    )
+    groups = (
+        reports.values("symptom_id", "route")
+        .annotate(
+            patients=Count("patient", distinct=True),
+            resolved=Count("pk", filter=Q(resolved_at__isnull=False, dose_started_at__isnull=False)),
+        )
+        .order_by("symptom_id", "route")
+    )
+    duration = ExpressionWrapper(F("resolved_at") - F("dose_started_at"), output_field=DurationField())
+    effects = knowledge().side_effects
+    out = []
+    for group in groups:
+        symptom_id, route = group["symptom_id"], group["route"] or ""
+        effect = effects.get(symptom_id)
+        window_end = threshold = None
+        if effect is not None and route:
+            try:
+                course = effect.course(route)
+                window_end, threshold = course.window.resolution_min, course.longer_than_expected_after_min
+            except UnknownIdError:
+                pass
+        resolved = reports.filter(
+            symptom_id=symptom_id,
+            route=group["route"],
+            resolved_at__isnull=False,
+            dose_started_at__isnull=False,
+        ).annotate(duration=duration)
+        middle = [
+            resolved.order_by("duration", "id").values_list("duration", flat=True)[k]
+            for k in median_offsets(group["resolved"])
+        ]
+        minutes = [m.total_seconds() / 60 for m in middle]
+        beyond = (
+            resolved.filter(duration__gt=dt.timedelta(minutes=threshold)).count()
+            if threshold is not None
+            else 0
+        )
+        n_dosed = dosed.get(route, 0)
+        out.append(
+            SideEffectRow(
+                symptom_id=symptom_id,
+                name=effect.name if effect else symptom_id,
+                route=route,
+                patients=group["patients"],
+                dosed_patients=n_dosed,
+                incidence=wilson_interval(min(group["patients"], n_dosed), n_dosed) if n_dosed else None,
+                resolved_reports=group["resolved"],
+                median_minutes=sum(minutes) / len(minutes) if minutes else None,
+                expected_resolution_min=window_end,
+                longer_than_expected_after_min=threshold,
+                beyond_expected=beyond,
+            )
+        )
+    return tuple(out)
+
+
+def dropout_funnel(clinics: Sequence[Clinic], period: Period) -> tuple[int, tuple[FunnelStep, ...]]:
+    """Patients with a plan created in the period, by completed induction appointments 1..6.
+
+    An appointment is completed when its session is discharged (treatments services); two
+    aggregate queries, one GROUP BY per patient inside the second.
+    """
+    from ketacare.treatments.models import Appointment, TreatmentPlan
+
+    plans = TreatmentPlan.objects.filter(clinic__in=clinics).filter(period.q("created_at"))
+    total = plans.aggregate(n=Count("patient_id", distinct=True))["n"] or 0
+    per_patient = (
+        Appointment.objects.filter(plan__in=plans, phase="induction", status=Appointment.Status.COMPLETED)
+        .values("patient_id")
+        .annotate(done=Count("pk"))
+    )
+    counts = per_patient.aggregate(
+        **{f"s{k}": Count("patient_id", filter=Q(done__gte=k)) for k in range(1, FUNNEL_SESSIONS + 1)}
+    )
+    steps = tuple(
+        FunnelStep(k, counts[f"s{k}"] or 0, (counts[f"s{k}"] or 0) / total if total else None)
+        for k in range(1, FUNNEL_SESSIONS + 1)
+    )
+    return total, steps
+
+
+def clinic_outcomes(*, clinics: Sequence[Clinic], period: Period, instrument_id: str = "phq9") -> Outcomes:
+    """Everything on the outcomes page for these clinics and baseline period."""
+    instrument = get_instrument(instrument_id)
+    by_instrument, by_route, by_condition, relapse = _course(clinics, period, instrument)
+    planned, funnel = dropout_funnel(clinics, period)
+    return Outcomes(
+        instrument_id=instrument.id,
+        period=period,
+        clinic_names=tuple(c.name for c in clinics),
+        by_instrument=by_instrument,
+        by_condition=by_condition,
+        by_route=by_route,
+        relapse=relapse,
+        side_effects=side_effect_rows(clinics, period),
+        funnel_planned=planned,
+        funnel=funnel,
+    )
+
+
+def outcome_clinics(user: Any, active: Clinic | None, *, scope: str) -> list[Clinic]:
+    """The clinics whose outcomes this user sees: the active one, or all they administer."""
+    if scope == "all":
+        administered = list(
+            Clinic.objects.filter(
+                memberships__user=user, memberships__is_active=True, memberships__role="clinic_admin"
+            )
+            .distinct()
+            .order_by("name")
+        )
+        if administered:
+            return administered
+    return [active] if active is not None else []
+
+
+def administered_clinic_count(user: Any) -> int:
+    return (
+        Clinic.objects.filter(
+            memberships__user=user, memberships__is_active=True, memberships__role="clinic_admin"
+        )
+        .distinct()
+        .count()
+    )
+
+
+def csv_rows(outcomes: Outcomes) -> Iterable[list[str]]:
+    """The page's tables as CSV rows (aggregates only: no patient appears in an export)."""
+
+    def pct(p: Proportion | None) -> list[str]:
+        return (
+            ["", "", "", ""]
+            if p is None
+            else [str(p.successes), f"{p.estimate:.4f}", f"{p.low:.4f}", f"{p.high:.4f}"]
+        )
+
+    yield ["section", "group", "label", "n", "count", "estimate", "ci95_low", "ci95_high", "extra"]
+    for section, rates in (
+        ("by_instrument", outcomes.by_instrument),
+        ("by_condition", outcomes.by_condition),
+        ("by_route", outcomes.by_route),
+    ):
+        for rate in rates:
+            yield [
+                f"{section}:response",
+                rate.group,
+                rate.label,
+                str(rate.evaluable),
+                *pct(rate.responders),
+                f"cohort={rate.cohort}",
+            ]
+            yield [
+                f"{section}:remission",
+                rate.group,
+                rate.label,
+                str(rate.evaluable),
+                *pct(rate.remitters),
+                f"cohort={rate.cohort}",
+            ]
+    for step in outcomes.relapse.steps:
+        yield [
+            "relapse_km",
+            f"{step.time:g}",
+            "days from first response",
+            str(step.at_risk),
+            str(step.events),
+            f"{step.survival:.4f}",
+            f"{step.low:.4f}",
+            f"{step.high:.4f}",
+            f"censored={step.censored}",
+        ]
+    for row in outcomes.side_effects:
+        yield [
+            "side_effect",
+            f"{row.symptom_id}:{row.route}",
+            row.name,
+            str(row.dosed_patients),
+            *pct(row.incidence),
+            f"median_min={'' if row.median_minutes is None else f'{row.median_minutes:.0f}'};"
+            f"expected_min={'' if row.expected_resolution_min is None else f'{row.expected_resolution_min:g}'}",
+        ]
+    for funnel_step in outcomes.funnel:
+        yield [
+            "dropout_funnel",
+            str(funnel_step.sessions),
+            "completed sessions",
+            str(outcomes.funnel_planned),
+            str(funnel_step.patients),
+            "" if funnel_step.share is None else f"{funnel_step.share:.4f}",
+            "",
+            "",
+            "",
+        ]

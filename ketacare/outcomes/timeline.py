@@ -1,0 +1,281 @@
+"""A clinician's timeline of one patient: every source contributes entries through one selector.
+
+Each selector takes the (already authorised) patient and a time window and returns entries; a
+source whose app or model is missing contributes nothing, so the view works while features land.
+Each source is capped at :data:`PER_SOURCE_LIMIT` most recent entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Min, Q
+
+from ketacare.patients.models import Patient
+
+PER_SOURCE_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    at: dt.datetime
+    title: str
+    detail: str = ""
+    until: dt.datetime | None = None
+    flag: str = ""  # a CSS-safe word: "warn", "danger", ""
+    link: str = ""
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def duration_text(self) -> str:
+        if self.until is None:
+            return ""
+        minutes = (self.until - self.at).total_seconds() / 60
+        if minutes < 120:
+            return f"{minutes:.0f} min"
+        if minutes < 72 * 60:
+            return f"{minutes / 60:.1f} h"
+        return f"{minutes / 1440:.1f} days"
+
+
+KINDS = {
+    "session": "Sessions",
+    "dose": "Doses",
+    "vitals": "Vital signs",
+    "score": "Scores",
+    "side_effect": "Side effects",
+    "adverse_event": "Adverse events",
+    "alert": "Alerts",
+    "journal": "Shared journal",
+}
+
+Window = tuple[dt.datetime | None, dt.datetime | None]
+
+
+def _span(field: str, window: Window) -> Q:
+    low, high = window
+    q = Q()
+    if low is not None:
+        q &= Q(**{f"{field}__gte": low})
+    if high is not None:
+        q &= Q(**{f"{field}__lt": high})
+    return q
+
+
+def sessions(patient: Patient, window: Window) -> list[Entry]:
+    from ketacare.treatments.models import TreatmentSession
+
+    rows = TreatmentSession.objects.filter(patient=patient, clinic_id=patient.clinic_id).filter(
+        _span("scheduled_at", window)
+    )
+    return [
+        Entry(
+            "session",
+            s.scheduled_at,
+            f"Session ({s.get_route_display()}): {s.get_state_display()}",
+            f"Planned dose {s.planned_dose_mg} mg" if s.planned_dose_mg else "",
+            until=s.discharged_at,
+            flag="warn" if s.state == "cancelled" else "",
+        )
+        for s in rows.order_by("-scheduled_at")[:PER_SOURCE_LIMIT]
+    ]
+
+
+def doses(patient: Patient, window: Window) -> list[Entry]:
+    from ketacare.treatments.models import DoseAdministration
+
+    rows = DoseAdministration.objects.filter(
+        patient=patient, clinic_id=patient.clinic_id, entered_in_error=False
+    )
+    return [
+        Entry(
+            "dose",
+            d.started_at,
+            f"{d.drug} {d.dose_mg} mg ({d.get_route_display()})",
+            f"Lot {d.lot_number}",
+            until=d.ended_at,
+        )
+        for d in rows.filter(_span("started_at", window)).order_by("-started_at")[:PER_SOURCE_LIMIT]
+    ]
+
+
+def vital_summaries(patient: Patient, window: Window) -> list[Entry]:
+    """One entry per session: how many readings, the highest blood pressure, the lowest SpO2."""
+    from ketacare.treatments.models import VitalSign
+
+    rows = (
+        VitalSign.objects.filter(patient=patient, clinic_id=patient.clinic_id, entered_in_error=False)
+        .filter(_span("measured_at", window))
+        .values("session_id")
+        .annotate(
+            first=Min("measured_at"),
+            last=Max("measured_at"),
+            n=Count("pk"),
+            max_sys=Max("systolic_mmhg"),
+            max_dia=Max("diastolic_mmhg"),
+            max_hr=Max("heart_rate_bpm"),
+            min_spo2=Min("spo2_pct"),
+        )
+        .order_by("-first")[:PER_SOURCE_LIMIT]
+    )
+    flagged = set(
+        VitalSign.objects.filter(patient=patient, entered_in_error=False)
+        .exclude(flags=[])
+        .values_list("session_id", flat=True)
+    )
+    return [
+        Entry(
+            "vitals",
+            r["first"],
+            f"{r['n']} vital-sign readings: highest BP {r['max_sys']}/{r['max_dia']} mmHg",
+            ", ".join(
+                x
+                for x in (
+                    f"highest HR {r['max_hr']} bpm" if r["max_hr"] is not None else "",
+                    f"lowest SpO2 {r['min_spo2']}%" if r["min_spo2"] is not None else "",
+                    "flagged readings" if r["session_id"] in flagged else "",
+                )
+                if x
+            ),
+            until=r["last"],
+            flag="warn" if r["session_id"] in flagged else "",
+        )
+        for r in rows
+    ]
+
+
+def scores(patient: Patient, window: Window) -> list[Entry]:
+    from ketacare.questionnaires.models import QuestionnaireResponse
+
+    rows = QuestionnaireResponse.objects.filter(patient=patient, clinic_id=patient.clinic_id, status="valid")
+    return [
+        Entry(
+            "score",
+            r.submitted_at,
+            f"{r.instrument_id.upper()} {r.total:g}",
+            r.band,
+            flag="danger" if r.item_alerts else "",
+        )
+        for r in rows.filter(_span("submitted_at", window)).order_by("-submitted_at")[:PER_SOURCE_LIMIT]
+    ]
+
+
+def side_effects(patient: Patient, window: Window) -> list[Entry]:
+    from ketacare.checkins.models import SymptomReport
+
+    rows = SymptomReport.objects.filter(patient=patient, clinic_id=patient.clinic_id).filter(
+        _span("started_at", window)
+    )
+    out = []
+    for r in rows.order_by("-started_at")[:PER_SOURCE_LIMIT]:
+        expected = (
+            f"; expected to pass by {r.expected_resolution_min:.0f} min after the dose"
+            if r.expected_resolution_min is not None
+            else ""
+        )
+        after = r.recorded_minutes_after_dose
+        late = (
+            after is not None and r.expected_resolution_min is not None and after > r.expected_resolution_min
+        )
+        out.append(
+            Entry(
+                "side_effect",
+                r.started_at,
+                f"{r.name} ({r.get_severity_display().lower()})",
+                (
+                    "still reported"
+                    if r.resolved_at is None
+                    else f"gone {after:.0f} min after the dose"
+                    if after is not None
+                    else "gone"
+                )
+                + expected,
+                until=r.resolved_at,
+                flag="danger" if r.kind == "red_flag" else "warn" if late or r.resolved_at is None else "",
+            )
+        )
+    return out
+
+
+def adverse_events(patient: Patient, window: Window) -> list[Entry]:
+    from ketacare.treatments.models import AdverseEvent
+
+    rows = AdverseEvent.objects.filter(patient=patient, clinic_id=patient.clinic_id, entered_in_error=False)
+    return [
+        Entry(
+            "adverse_event",
+            a.occurred_at,
+            f"Adverse event ({a.get_severity_display().lower()})",
+            a.description,
+            flag="danger",
+        )
+        for a in rows.filter(_span("occurred_at", window)).order_by("-occurred_at")[:PER_SOURCE_LIMIT]
+    ]
+
+
+def alerts(patient: Patient, window: Window) -> list[Entry]:
+    from django.urls import reverse
+
+    from ketacare.alerts.models import Alert
+
+    rows = Alert.objects.filter(patient=patient, clinic_id=patient.clinic_id).filter(
+        _span("created_at", window)
+    )
+    return [
+        Entry(
+            "alert",
+            a.created_at,
+            f"Alert: {a.title}",
+            f"{a.get_severity_display()} · {a.get_state_display()}",
+            until=a.resolved_at,
+            flag="danger" if a.severity in ("urgent", "emergency") else "warn",
+            link=reverse("alerts:detail", args=[a.public_id]),
+        )
+        for a in rows.order_by("-created_at")[:PER_SOURCE_LIMIT]
+    ]
+
+
+def journal(patient: Patient, window: Window) -> list[Entry]:
+    from ketacare.journal.models import JournalEntry
+
+    rows = JournalEntry.objects.filter(
+        patient=patient, clinic_id=patient.clinic_id, shared_with_clinic=True, status="valid"
+    )
+    return [
+        Entry("journal", j.written_at, "Journal entry (shared)", j.text[:500])
+        for j in rows.filter(_span("written_at", window)).order_by("-written_at")[:PER_SOURCE_LIMIT]
+    ]
+
+
+SOURCES: dict[str, Callable[[Patient, Window], list[Entry]]] = {
+    "session": sessions,
+    "dose": doses,
+    "vitals": vital_summaries,
+    "score": scores,
+    "side_effect": side_effects,
+    "adverse_event": adverse_events,
+    "alert": alerts,
+    "journal": journal,
+}
+
+
+def patient_timeline(
+    *, patient: Patient, kinds: set[str] | None = None, window: Window = (None, None)
+) -> list[Entry]:
+    """Entries from every source (or the chosen kinds), newest first; missing sources add nothing."""
+    entries: list[Entry] = []
+    for kind, source in SOURCES.items():
+        if kinds and kind not in kinds:
+            continue
+        try:
+            entries += source(patient, window)
+        except (ImportError, LookupError):  # the app or model is not there (yet)
+            continue
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries

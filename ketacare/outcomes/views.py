@@ -1,0 +1,131 @@
+"""The clinic outcomes page and its CSV export (staff; aggregates only)."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.selectors import active_clinic
+from ketacare.core.published_outcomes import HONEST_NOTE, published
+from ketacare.lib.decorators import staff_required
+from ketacare.outcomes.charts import funnel_bars, km_step_chart
+from ketacare.outcomes.forms import OutcomeFilterForm
+from ketacare.outcomes.selectors import (
+    Outcomes,
+    Period,
+    administered_clinic_count,
+    clinic_outcomes,
+    csv_rows,
+    outcome_clinics,
+)
+
+
+def _compute(request: HttpRequest) -> tuple[OutcomeFilterForm, Outcomes]:
+    form = OutcomeFilterForm(request.GET or None)
+    data: dict[str, Any] = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    clinics = outcome_clinics(request.user, active_clinic(request), scope=data.get("scope") or "clinic")
+    if not clinics:
+        raise Http404("Not found")
+    period = Period(start=data.get("start"), end=data.get("end"))
+    outcomes = clinic_outcomes(clinics=clinics, period=period, instrument_id=data.get("instrument") or "phq9")
+    return form, outcomes
+
+
+@staff_required
+def outcomes_page(request: HttpRequest) -> HttpResponse:
+    """Response and remission with 95% CIs, time to relapse, side effects, drop-out funnel."""
+    form, outcomes = _compute(request)
+    record_access_event(
+        action="read", outcome="granted", clinic=active_clinic(request), object_type="outcomes"
+    )
+    chart = km_step_chart(outcomes.relapse)
+    bars = funnel_bars(
+        outcomes.funnel_planned, [(f"Session {s.sessions}", s.patients, s.share) for s in outcomes.funnel]
+    )
+    return render(
+        request,
+        "outcomes/page.html",
+        {
+            "form": form,
+            "o": outcomes,
+            "chart": chart,
+            "bars": bars,
+            "funnel_height": 16 + 28 * len(bars),
+            "published_response": published("response"),
+            "published_remission": published("remission"),
+            "published_relapse": published("median_days_to_relapse"),
+            "honest_note": HONEST_NOTE,
+            "can_see_all": administered_clinic_count(request.user) > 1,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@staff_required
+def outcomes_csv(request: HttpRequest) -> HttpResponse:
+    """The same tables as CSV (aggregates only; the export is audited)."""
+    _, outcomes = _compute(request)
+    record_access_event(
+        action="export", outcome="granted", clinic=active_clinic(request), object_type="outcomes"
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="outcomes-{outcomes.instrument_id}-{stamp}.csv"'
+    writer = csv.writer(response)
+    for row in csv_rows(outcomes):
+        # Neutralise spreadsheet formulas in labels (CSV injection).
+        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@") and not _is_number(c) else c for c in row])
+    return response
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@staff_required
+def patient_timeline_view(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """One scrollable timeline of a patient for clinicians, filtered by kind and dates."""
+    import datetime as dt
+
+    from ketacare.outcomes.timeline import KINDS, patient_timeline
+    from ketacare.patients.selectors import access_patient
+
+    patient = access_patient(request.user, patient_id, action="read")
+    kinds = {k for k in request.GET.getlist("kind") if k in KINDS}
+    errors = []
+    bounds: list[dt.datetime | None] = []
+    for name in ("start", "end"):
+        raw = request.GET.get(name, "")[:10]
+        value = None
+        if raw:
+            try:
+                day = dt.date.fromisoformat(raw)
+                value = dt.datetime.combine(
+                    day + dt.timedelta(days=1 if name == "end" else 0), dt.time(), tzinfo=dt.UTC
+                )
+            except ValueError:
+                errors.append(f"{name} {raw!r} is not a date (YYYY-MM-DD)")
+        bounds.append(value)
+    entries = patient_timeline(patient=patient, kinds=kinds or None, window=(bounds[0], bounds[1]))
+    return render(
+        request,
+        "outcomes/timeline.html",
+        {
+            "patient": patient,
+            "entries": entries,
+            "kinds": KINDS,
+            "chosen": kinds,
+            "errors": errors,
+            "start": request.GET.get("start", "")[:10],
+            "end": request.GET.get("end", "")[:10],
+        },
+    )

@@ -1,0 +1,24 @@
+"""Reads for questionnaires: due lists and score series (patient already authorised)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+
+from ketacare.patients.models import Patient
+from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
+
+
+def due_assignments(*, patient: Patient, now: dt.datetime) -> QuerySet[QuestionnaireAssignment]:
+    """Questionnaires due now or within a day, oldest first."""
+    return QuestionnaireAssignment.objects.filter(
+        patient=patient, state=QuestionnaireAssignment.State.DUE, due_at__lte=now + dt.timedelta(days=1)
+    ).order_by("due_at", "id")
+
+
+def patient_responses(*, patient: Patient) -> QuerySet[QuestionnaireResponse]:
+    """The patient's valid responses, oldest first."""
+    return QuestionnaireResponse.objects.filter(
+        patient=patient, status=QuestionnaireResponse.Status.VALID
+    ).order_by("submitted_at", "id")

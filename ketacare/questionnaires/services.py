@@ -1,0 +1,300 @@
+"""Writes for questionnaires: scheduling, scoring through the core, alerts and reminders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+
+from ketacare.alerts.models import Alert
+from ketacare.alerts.services import raise_alert
+from ketacare.checkins.selectors import patient_doses, upcoming_appointments
+from ketacare.core.instruments import InvalidAnswersError, UnknownInstrumentError, get_instrument, score
+from ketacare.intake.models import BaselineScore, Intake
+from ketacare.patients.models import Patient
+from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy, QuestionnaireResponse
+from ketacare.questionnaires.schedule import PolicyValues, due_slots
+
+IDEMPOTENCY_KEY_MAX_CHARS = 64
+# The item alert code the core raises for PHQ-9 item 9 (and other suicide-risk items).
+SUICIDE_RISK = "suicide_risk"
+
+
+class QuestionnaireError(ValueError):
+    """Invalid questionnaire input; ``field`` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseOutcome:
+    """The stored response and whether this call created it (False: an idempotent retry)."""
+
+    response: QuestionnaireResponse
+    created: bool
+
+    @property
+    def crisis(self) -> bool:
+        """Whether the answers carry a suicide-risk alert (crisis resources are shown at once)."""
+        return any(a.get("code") == SUICIDE_RISK for a in self.response.item_alerts)
+
+
+def patient_instrument(instrument_id: str) -> Any:
+    """The core instrument if a patient may complete it, else QuestionnaireError naming the allowed ids."""
+    from ketacare.core.instruments import instruments
+
+    allowed = [i.id for i in instruments() if i.completed_by == "patient"]
+    if instrument_id not in allowed:
+        raise QuestionnaireError(
+            "instrument_id", f"unknown instrument {instrument_id[:40]!r}: allowed {', '.join(allowed)}"
+        )
+    return get_instrument(instrument_id)
+
+
+def policy_for(patient: Patient) -> PolicyValues:
+    """The clinic's policy (or the issue 7 defaults), with the patient's condition-specific scales."""
+    policy = QuestionnairePolicy.objects.filter(clinic_id=patient.clinic_id).first() or QuestionnairePolicy()
+    instruments = list(policy.core_instruments)
+    for condition in patient_conditions(patient):
+        instruments += policy.condition_instruments.get(condition, [])
+    return PolicyValues(
+        instruments=tuple(dict.fromkeys(instruments)),
+        before_each_induction_session=policy.before_each_induction_session,
+        after_first_dose_hours=policy.after_first_dose_hours,
+        induction_interval_days=policy.induction_interval_days,
+        maintenance_interval_days=policy.maintenance_interval_days,
+        due_hour_local=policy.due_hour_local,
+        daily_mood=policy.daily_mood,
+    )
+
+
+def patient_conditions(patient: Patient) -> list[str]:
+    """The indications of the patient's current intake (e.g. "ptsd", "chronic_pain")."""
+    intake = Intake.objects.filter(patient=patient, status="current").order_by("-recorded_at").first()
+    return [str(value) for value in (intake.indications if intake else [])]
+
+
+def has_baseline(patient: Patient, instrument_id: str) -> bool:
+    """Whether a baseline exists already: a staff-entered intake baseline or any earlier response."""
+    return (
+        BaselineScore.objects.filter(patient=patient, instrument_id=instrument_id, status="valid").exists()
+        or QuestionnaireResponse.objects.filter(
+            patient=patient, instrument_id=instrument_id, status="valid"
+        ).exists()
+    )
+
+
+def maintenance_start(patient: Patient, *, now: dt.datetime) -> dt.datetime | None:
+    """When the first maintenance dose started (the anchor of the maintenance interval), or None."""
+    from ketacare.treatments.models import TreatmentSession
+
+    first = (
+        TreatmentSession.objects.filter(
+            patient=patient, appointment__phase="maintenance", dose_started_at__lte=now
+        )
+        .exclude(state=TreatmentSession.State.CANCELLED)
+        .order_by("dose_started_at")
+        .values_list("dose_started_at", flat=True)
+        .first()
+    )
+    return first
+
+
+def schedule_questionnaires(*, patient: Patient, now: dt.datetime) -> int:
+    """Create the patient's due questionnaire slots up to now (idempotent); returns how many were new."""
+    doses = patient_doses(patient, now=now)
+    # Before-session slots fall due at the start of the session's local day: look two days ahead.
+    upcoming = [
+        (a.public_id, a.starts_at)
+        for a in upcoming_appointments(patient, now=now, until=now + dt.timedelta(days=2))
+        if "maintenance" not in a.kind
+    ]
+    slots = due_slots(
+        policy=policy_for(patient),
+        stage=patient.stage,
+        time_zone=patient.time_zone,
+        enrolled_at=patient.created_at or now,
+        dose_starts=[d.started_at for d in doses],
+        upcoming_induction_sessions=upcoming,
+        maintenance_started_at=maintenance_start(patient, now=now),
+        now=now,
+    )
+    existing = set(
+        QuestionnaireAssignment.objects.filter(patient=patient).values_list("schedule_key", flat=True)
+    )
+    created = 0
+    for slot in slots:
+        if slot.key in existing:
+            continue
+        if (
+            slot.reason == "baseline"
+            and QuestionnaireResponse.objects.filter(
+                patient=patient, instrument_id=slot.instrument_id, status="valid"
+            ).exists()
+        ):
+            continue  # a baseline already answered before scheduling began
+        try:
+            with transaction.atomic():
+                QuestionnaireAssignment.objects.create(
+                    clinic_id=patient.clinic_id,
+                    patient=patient,
+                    instrument_id=slot.instrument_id,
+                    reason=slot.reason,
+                    due_at=slot.due_at,
+                    schedule_key=slot.key,
+                )
+            created += 1
+        except IntegrityError:
+            continue  # another worker created the same slot
+    return created
+
+
+def submit_questionnaire(
+    *,
+    patient: Patient,
+    instrument_id: str,
+    answers: Mapping[str, int],
+    idempotency_key: str,
+    now: dt.datetime,
+) -> ResponseOutcome:
+    """Score answers with the core and store them; a suicide-risk item raises an alert in the same transaction.
+
+    A retry with the same ``idempotency_key`` returns the original response. The oldest due
+    assignment of this instrument is marked completed.
+    """
+    existing = QuestionnaireResponse.objects.filter(patient=patient, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return ResponseOutcome(existing, created=False)
+    if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX_CHARS:
+        raise QuestionnaireError(
+            "idempotency_key", f"idempotency_key must be 1 to {IDEMPOTENCY_KEY_MAX_CHARS} characters"
+        )
+    instrument = patient_instrument(instrument_id)
+    try:
+        result = score(instrument.id, dict(answers))
+    except (InvalidAnswersError, UnknownInstrumentError) as error:
+        raise QuestionnaireError("answers", str(error)) from None
+    try:
+        with transaction.atomic():
+            assignment = (
+                QuestionnaireAssignment.objects.select_for_update()
+                .filter(
+                    patient=patient,
+                    instrument_id=instrument.id,
+                    state=QuestionnaireAssignment.State.DUE,
+                    due_at__lte=now + dt.timedelta(days=1),
+                )
+                .order_by("due_at")
+                .first()
+            )
+            response = QuestionnaireResponse.objects.create(
+                clinic_id=patient.clinic_id,
+                patient=patient,
+                instrument_id=result.instrument_id,
+                instrument_version=result.version,
+                answers=result.answers,
+                total=float(result.total),
+                band=result.band or "",
+                subscores={k: float(v) for k, v in result.subscores.items()},
+                item_alerts=[
+                    {
+                        "code": a.code,
+                        "item_id": a.item_id,
+                        "value": a.value,
+                        "message": a.message,
+                        "level": a.level,
+                    }
+                    for a in result.alerts
+                ],
+                submitted_at=now,
+                idempotency_key=idempotency_key,
+                assignment=assignment,
+            )
+            if assignment is not None:
+                assignment.state = QuestionnaireAssignment.State.COMPLETED
+                assignment.completed_at = now
+                assignment.save(update_fields=["state", "completed_at"])
+            for alert in result.alerts:
+                if alert.code == SUICIDE_RISK:
+                    raise_alert(
+                        patient=patient,
+                        source=Alert.Source.PHQ9_ITEM9,
+                        severity=Alert.Severity.URGENT,
+                        title=f"{instrument.title}: positive answer on {alert.item_id} (value {alert.value})"[
+                            :200
+                        ],
+                        detail=alert.message,
+                        dedupe_key=f"qresponse:{response.public_id}:{alert.item_id}",
+                    )
+    except IntegrityError:
+        return ResponseOutcome(
+            QuestionnaireResponse.objects.get(patient=patient, idempotency_key=idempotency_key), created=False
+        )
+    return ResponseOutcome(response, created=True)
+
+
+def send_due_reminders(*, now: dt.datetime, limit: int = 500) -> int:
+    """E-mail each patient once about each due questionnaire, marking it reminded (idempotent).
+
+    Safe to run from cron, a task queue or by hand, in several workers at once: each assignment is
+    claimed with a conditional UPDATE before its e-mail is queued on commit.
+    """
+    sent = 0
+    candidates = (
+        QuestionnaireAssignment.objects.filter(
+            state=QuestionnaireAssignment.State.DUE, reminded_at__isnull=True, due_at__lte=now
+        )
+        .select_related("patient__user")
+        .order_by("due_at")[:limit]
+    )
+    for assignment in candidates:
+        with transaction.atomic():
+            claimed = QuestionnaireAssignment.objects.filter(
+                pk=assignment.pk, reminded_at__isnull=True
+            ).update(reminded_at=now)
+            if not claimed:
+                continue
+            user = assignment.patient.user
+            if user is None or not user.email:
+                continue
+            title = get_instrument(assignment.instrument_id).title
+            transaction.on_commit(
+                functools.partial(
+                    send_mail,
+                    subject="A questionnaire is waiting for you",
+                    # No health details in the e-mail: only that something is due.
+                    message=f"Please sign in to KetaCare to complete: {title}.",
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    recipient_list=[user.email],
+                )
+            )
+            sent += 1
+    return sent
+
+
+def update_questionnaire_policy(*, clinic: Any, values: Mapping[str, Any]) -> QuestionnairePolicy:
+    """Save a clinic's schedule policy (values already validated by the form; instruments from the core)."""
+    with transaction.atomic():
+        policy, _ = QuestionnairePolicy.objects.select_for_update().get_or_create(clinic=clinic)
+        policy.core_instruments = [patient_instrument(i).id for i in values["core_instruments"]]
+        for field in (
+            "before_each_induction_session",
+            "after_first_dose_hours",
+            "induction_interval_days",
+            "maintenance_interval_days",
+            "due_hour_local",
+            "daily_mood",
+        ):
+            setattr(policy, field, values[field])
+        policy.full_clean()
+        policy.save()
+    return policy

@@ -1,0 +1,139 @@
+"""Questionnaires fall due on a schedule in the patient's zone; reminders go out once each."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from ketacare.checkins.tests.helpers import make_dose
+from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy
+from ketacare.questionnaires.schedule import PolicyValues, due_slots
+from ketacare.questionnaires.services import schedule_questionnaires, send_due_reminders
+
+pytestmark = pytest.mark.django_db
+
+POLICY = PolicyValues(("phq9", "gad7"), True, 24, 7, 14, 18, False)
+NY = ZoneInfo("America/New_York")
+
+
+def test_weekly_induction_slots_fall_at_six_pm_local_across_a_dst_change() -> None:
+    first_dose = dt.datetime(2026, 3, 2, 15, 0, tzinfo=NY)  # DST starts 8 March in New York
+    slots = due_slots(
+        policy=POLICY,
+        stage="induction",
+        time_zone="America/New_York",
+        enrolled_at=first_dose - dt.timedelta(days=7),
+        dose_starts=[first_dose],
+        upcoming_induction_sessions=[],
+        maintenance_started_at=None,
+        now=dt.datetime(2026, 3, 17, 12, 0, tzinfo=NY),
+    )
+    weekly = sorted({s.due_at for s in slots if s.reason == "induction_weekly"})
+    assert [w.astimezone(NY).hour for w in weekly] == [18, 18]
+    assert [w.astimezone(NY).date() for w in weekly] == [dt.date(2026, 3, 9), dt.date(2026, 3, 16)]
+    assert weekly[0] - weekly[0].astimezone(dt.UTC) == dt.timedelta(0)
+    assert weekly[0].astimezone(dt.UTC).hour == 22  # EDT (UTC-4) after the change
+    after_first = [s for s in slots if s.reason == "after_first_dose"]
+    assert {s.due_at for s in after_first} == {first_dose + dt.timedelta(hours=24)}
+    assert {s.instrument_id for s in slots if s.reason == "baseline"} == {"phq9", "gad7"}
+
+
+def test_maintenance_slots_come_every_two_weeks() -> None:
+    anchor = dt.datetime(2026, 1, 1, 9, tzinfo=NY)
+    slots = due_slots(
+        policy=POLICY,
+        stage="maintenance",
+        time_zone="America/New_York",
+        enrolled_at=anchor,
+        dose_starts=[anchor],
+        upcoming_induction_sessions=[],
+        maintenance_started_at=anchor,
+        now=dt.datetime(2026, 2, 1, 9, tzinfo=NY),
+    )
+    dates = sorted({s.due_at.astimezone(NY).date() for s in slots if s.reason == "maintenance"})
+    assert dates == [dt.date(2026, 1, 15), dt.date(2026, 1, 29)]
+
+
+def test_scheduling_twice_adds_nothing_and_follows_the_clinic_policy(personas: Any) -> None:
+    QuestionnairePolicy.objects.create(clinic=personas.clinic_a, core_instruments=["phq9"])
+    now = dt.datetime(2026, 5, 4, 12, tzinfo=dt.UTC)
+    make_dose(personas.a1, started_at=now - dt.timedelta(days=10))
+    first = schedule_questionnaires(patient=personas.a1, now=now)
+    assert first > 0
+    assert schedule_questionnaires(patient=personas.a1, now=now) == 0
+    assert set(QuestionnaireAssignment.objects.values_list("instrument_id", flat=True)) == {"phq9"}
+
+
+def test_reminders_are_sent_once_and_marked(
+    personas: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    later = timezone.now() + dt.timedelta(hours=1)
+    with time_machine.travel(later, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("send_reminders")
+        sent_first = len(mail.outbox)
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("send_reminders")
+    assert sent_first == 6  # PHQ-9 and GAD-7 baselines for a1, a2, b1
+    assert len(mail.outbox) == sent_first
+    assert not QuestionnaireAssignment.objects.filter(reminded_at__isnull=True, due_at__lte=later).exists()
+    assert {m.to[0] for m in mail.outbox} == {
+        "patient.a1@example.org",
+        "patient.a2@example.org",
+        "patient.b1@example.org",
+    }
+    # No health details in an e-mail: only that something is waiting.
+    assert all("score" not in m.body and "CanaryA1" not in m.body for m in mail.outbox)
+
+
+def test_send_due_reminders_skips_completed_questionnaires(personas: Any) -> None:
+    now = dt.datetime(2026, 5, 4, 12, tzinfo=dt.UTC)
+    schedule_questionnaires(patient=personas.a1, now=now)
+    QuestionnaireAssignment.objects.update(state="completed")
+    assert send_due_reminders(now=now) == 0
+
+
+def test_a_clinic_admin_sets_the_schedule_and_bad_values_name_their_range(
+    personas: Any, client_for: Any
+) -> None:
+    from django.urls import reverse
+
+    admin = client_for("admin_a")
+    url = reverse("questionnaires:policy")
+    assert b"The defaults apply" in admin.get(url).content
+    bad = admin.post(
+        url,
+        {
+            "core_instruments": ["phq9"],
+            "after_first_dose_hours": "24",
+            "induction_interval_days": "0",
+            "maintenance_interval_days": "14",
+            "due_hour_local": "25",
+        },
+    )
+    assert bad.status_code == 400
+    assert b"Induction interval must be a whole number from 1 to 60." in bad.content
+    assert b"Due hour must be a whole number from 0 to 23." in bad.content
+    assert not QuestionnairePolicy.objects.exists()
+    good = admin.post(
+        url,
+        {
+            "core_instruments": ["phq9", "pcl5"],
+            "after_first_dose_hours": "24",
+            "induction_interval_days": "10",
+            "maintenance_interval_days": "21",
+            "due_hour_local": "9",
+        },
+    )
+    assert good.status_code == 302
+    policy = QuestionnairePolicy.objects.get(clinic=personas.clinic_a)
+    assert policy.core_instruments == ["phq9", "pcl5"] and policy.induction_interval_days == 10
+    assert client_for("clinician_a").get(url).status_code == 404

@@ -1,0 +1,33 @@
+"""Routes of the checkins app in the authorisation matrix."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.security.routes import Route, patient_kwargs
+
+ROUTES: list[Route] = [
+    Route(
+        "checkins:checkin",
+        "patient",
+        methods=("GET", "POST"),
+        data=lambda personas, target: {"idempotency_key": uuid.uuid4().hex, "mood": "6", "action": "submit"},
+    ),
+    Route(
+        "checkins:preparation",
+        "patient",
+        methods=("GET", "POST"),
+        ok={"POST": 302},
+        data=lambda p, t: {"item": "ride_home"},
+    ),
+    Route("checkins:staff_checkins", "staff_record", kwargs=patient_kwargs),
+    Route(
+        "api:submit_checkin",
+        "patient",
+        methods=("POST",),
+        api=True,
+        ok={"POST": 201},
+        data=lambda personas, target: {"idempotency_key": uuid.uuid4().hex, "mood": 6},
+    ),
+    Route("api:list_checkins", "patient", api=True),
+]
