@@ -85,6 +85,8 @@ def build(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
             for f in red
         ],
         "generated_at": now.astimezone(zone),
+        # The personal recovery timeline: a model estimate (None before dosing has ended).
+        "recovery": selectors.session_recovery_estimate(session),
     }
 
 

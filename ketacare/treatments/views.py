@@ -158,7 +158,9 @@ def appointment_reschedule(request: HttpRequest, patient_id: str, appointment_id
 # --------------------------------------------------------------------------------------------------
 
 
-def _sheet_context(request: HttpRequest, session: TreatmentSession, **bound: Any) -> dict[str, Any]:
+def _sheet_context(
+    request: HttpRequest, session: TreatmentSession, *, live_only: bool = False, **bound: Any
+) -> dict[str, Any]:
     now = timezone.now()
     tz = _zone(session)
     default_time = {"measured_at": _now_local(tz)}
@@ -221,6 +223,8 @@ def _sheet_context(request: HttpRequest, session: TreatmentSession, **bound: Any
         "discharge_form": forms.DischargeForm(),
         "cancel_form": forms.CancelForm(),
         "refused": None,
+        # The model estimate is in the main sheet, not the 30-second live panel.
+        "recovery": None if live_only else selectors.session_recovery_estimate(session),
     }
     context.update(bound)
     for key, value in context.items():
@@ -235,8 +239,9 @@ def _sheet_context(request: HttpRequest, session: TreatmentSession, **bound: Any
 def run_sheet(request: HttpRequest, session_id: str) -> HttpResponse:
     """The chair-side run-sheet; `?panel=live` is the self-refreshing clock/timeline/checklist part."""
     session = selectors.access_session(request.user, session_id)
-    context = _sheet_context(request, session)
-    if request.htmx and request.GET.get("panel") == "live":  # type: ignore[attr-defined]
+    live = bool(request.htmx) and request.GET.get("panel") == "live"  # type: ignore[attr-defined]
+    context = _sheet_context(request, session, live_only=live)
+    if live:
         return render(request, "treatments/run_sheet.html#live", context)
     return render(request, "treatments/run_sheet.html", context)
 

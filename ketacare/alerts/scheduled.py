@@ -1,0 +1,109 @@
+"""Alerts that come from time passing, not from a submission: run by `manage.py raise_due_alerts`.
+
+- a side effect still reported (not closed by a later check-in) past the core's "longer than
+  expected" threshold for its route (``ketacare.core.knowledge`` side-effect courses);
+- a questionnaire still due :data:`MISSED_QUESTIONNAIRE_GRACE` after its due time;
+- a REMS patient monitoring form not submitted within :data:`REMS_WARNING` of its deadline (the
+  deadline itself, 7 days after the session, comes from the core via the treatments feature).
+
+Each cause raises one alert (a dedupe key per cause), for the patient's clinic and primary
+clinician. The grace and warning times are clinic practice (no published figure).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from ketacare.alerts.models import Alert
+from ketacare.alerts.services import raise_alert
+from ketacare.core.knowledge import UnknownIdError, knowledge
+
+MISSED_QUESTIONNAIRE_GRACE = dt.timedelta(hours=48)  # clinic practice
+REMS_WARNING = dt.timedelta(hours=48)  # clinic practice: two days before the deadline
+
+
+def raise_side_effect_overdue_alerts(*, now: dt.datetime) -> list[Alert]:
+    """One alert per side effect still open past its route's longer-than-expected threshold."""
+    from ketacare.checkins.models import SymptomReport
+
+    raised = []
+    effects = knowledge().side_effects
+    open_reports = SymptomReport.objects.filter(
+        kind=SymptomReport.Kind.SIDE_EFFECT, resolved_at__isnull=True, dose_started_at__isnull=False
+    ).select_related("patient")
+    for report in open_reports.iterator():
+        effect = effects.get(report.symptom_id)
+        if effect is None or not report.route:
+            continue
+        try:
+            threshold = effect.course(report.route).longer_than_expected_after_min
+        except UnknownIdError:
+            continue
+        assert report.dose_started_at is not None  # noqa: S101 - filtered above
+        minutes = (now - report.dose_started_at).total_seconds() / 60
+        if minutes <= threshold:
+            continue
+        with transaction.atomic():
+            raised.append(
+                raise_alert(
+                    patient=report.patient,
+                    source=Alert.Source.SIDE_EFFECT_OVERDUE,
+                    severity=Alert.Severity.CONTACT_CLINIC,
+                    title=f"{effect.name} still reported longer than expected",
+                    detail=(
+                        f"{effect.name} was reported after the dose and no later check-in has closed it; "
+                        f"usually gone within {threshold:g} minutes after dosing ({report.route})."
+                    ),
+                    dedupe_key=f"side_effect_overdue:{report.public_id}",
+                )
+            )
+    return raised
+
+
+def raise_missed_questionnaire_alerts(*, now: dt.datetime) -> list[Alert]:
+    """One information alert per questionnaire still due 48 h after its due time."""
+    from ketacare.questionnaires.models import QuestionnaireAssignment
+
+    raised = []
+    missed = QuestionnaireAssignment.objects.filter(
+        state=QuestionnaireAssignment.State.DUE, due_at__lt=now - MISSED_QUESTIONNAIRE_GRACE
+    ).select_related("patient")
+    for assignment in missed.iterator():
+        with transaction.atomic():
+            raised.append(
+                raise_alert(
+                    patient=assignment.patient,
+                    source=Alert.Source.MISSED_CHECKIN,
+                    severity=Alert.Severity.INFO,
+                    title=f"Questionnaire not completed: {assignment.instrument_id.upper()}",
+                    detail=f"Due {assignment.due_at:%Y-%m-%d %H:%M} UTC ({assignment.get_reason_display()}).",
+                    dedupe_key=f"missed_questionnaire:{assignment.public_id}",
+                )
+            )
+    return raised
+
+
+def raise_rems_deadline_alerts(*, now: dt.datetime) -> list[Alert]:
+    """One alert per REMS monitoring form not yet submitted 48 h before (or past) its deadline."""
+    from ketacare.treatments.models import RemsForm
+
+    raised = []
+    forms = RemsForm.objects.filter(submitted_at__isnull=True, due_at__lte=now + REMS_WARNING).select_related(
+        "patient"
+    )
+    for form in forms.iterator():
+        overdue = form.due_at < now
+        with transaction.atomic():
+            raised.append(
+                raise_alert(
+                    patient=form.patient,
+                    source=Alert.Source.REMS_DEADLINE,
+                    severity=Alert.Severity.URGENT if overdue else Alert.Severity.CONTACT_CLINIC,
+                    title="REMS monitoring form overdue" if overdue else "REMS monitoring form due soon",
+                    detail=f"Submit the patient monitoring form by {form.due_at:%Y-%m-%d %H:%M} UTC [REMS-PMF].",
+                    dedupe_key=f"rems:{form.public_id}:{'overdue' if overdue else 'due'}",
+                )
+            )
+    return raised
