@@ -485,9 +485,14 @@ def _round_minutes(minutes: float) -> int:
     return int(RECOVERY_ROUND_MIN * round(minutes / RECOVERY_ROUND_MIN))
 
 
-def _clock(start: dt.datetime, minutes: int, zone: zoneinfo.ZoneInfo) -> str:
-    """A clock time in `zone`, with the weekday and date when it is not the day dosing started."""
-    at = (start + dt.timedelta(minutes=minutes)).astimezone(zone)
+def _clock(start: dt.datetime, minutes: float, zone: zoneinfo.ZoneInfo) -> str:
+    """The clock time `minutes` after `start` in `zone`, rounded to ``RECOVERY_ROUND_MIN`` ("around 11:40").
+
+    The weekday and date are added when it is not the day dosing started.
+    """
+    step = RECOVERY_ROUND_MIN * 60
+    exact = (start + dt.timedelta(minutes=minutes)).timestamp()
+    at = dt.datetime.fromtimestamp(step * round(exact / step), tz=zone)
     return f"{at:%H:%M}" if at.date() == start.astimezone(zone).date() else f"{at:%a %d %b %H:%M}"
 
 
@@ -549,22 +554,20 @@ def session_recovery_estimate(session: TreatmentSession) -> RecoveryEstimate | N
     timeline = _cached_timeline(session.route, dose_mg, float(weight), age, sex, infusion_min)
     crossings = []
     for crossing in timeline.thresholds:
-        minutes = _round_minutes(crossing.falls_below_min) if crossing.falls_below_min is not None else None
-        low = _round_minutes(crossing.band_p05_min) if crossing.band_p05_min is not None else None
-        high = _round_minutes(crossing.band_p95_min) if crossing.band_p95_min is not None else None
+        exact, p05, p95 = crossing.falls_below_min, crossing.band_p05_min, crossing.band_p95_min
         crossings.append(
             RecoveryThreshold(
                 label=crossing.label,
                 fraction_of_c50=crossing.fraction_of_c50,
                 concentration_ng_per_ml=crossing.concentration_ng_per_ml,
                 reached=crossing.reached,
-                minutes=minutes,
-                clock=_clock(start, minutes, p_zone) if minutes is not None else None,
-                clinic_clock=_clock(start, minutes, c_zone) if minutes is not None else None,
-                band_from_min=low,
-                band_to_min=high,
-                band_from_clock=_clock(start, low, p_zone) if low is not None else None,
-                band_to_clock=_clock(start, high, p_zone) if high is not None else None,
+                minutes=_round_minutes(exact) if exact is not None else None,
+                clock=_clock(start, exact, p_zone) if exact is not None else None,
+                clinic_clock=_clock(start, exact, c_zone) if exact is not None else None,
+                band_from_min=_round_minutes(p05) if p05 is not None else None,
+                band_to_min=_round_minutes(p95) if p95 is not None else None,
+                band_from_clock=_clock(start, p05, p_zone) if p05 is not None else None,
+                band_to_clock=_clock(start, p95, p_zone) if p95 is not None else None,
                 band_from_start=crossing.band_p05_min is not None and crossing.band_p05_min <= 0,
                 percent_reaching=(
                     round(100 * crossing.fraction_reaching)

@@ -68,21 +68,26 @@ def _check_time(
     if value.tzinfo is None:
         raise InvalidInput(f"{field} must carry a time zone", field=field)
     zone = selectors.clinic_zone(session.clinic)
+    try:
+        local = value.astimezone(zone)
+    except OverflowError:
+        # Year 1 or 9999 shifted into the clinic's zone: not a time of this session either way.
+        raise InvalidInput(f"{field} {value.isoformat()} is out of range", field=field) from None
     if value > now + CLOCK_SKEW:
         raise InvalidInput(
-            f"{field} {value.astimezone(zone):%H:%M} is in the future (now {now.astimezone(zone):%H:%M})",
+            f"{field} {local:%H:%M} is in the future (now {now.astimezone(zone):%H:%M})",
             field=field,
         )
     started = session.checked_in_at
     if started is not None and value < started:
         raise InvalidInput(
-            f"{field} {value.astimezone(zone):%H:%M} is before the session started "
+            f"{field} {local:%H:%M} is before the session started "
             f"(check-in {started.astimezone(zone):%H:%M})",
             field=field,
         )
     if not_before is not None and value < not_before:
         raise InvalidInput(
-            f"{field} {value.astimezone(zone):%H:%M} is before {not_before.astimezone(zone):%H:%M}",
+            f"{field} {local:%H:%M} is before {not_before.astimezone(zone):%H:%M}",
             field=field,
         )
 

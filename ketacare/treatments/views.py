@@ -158,9 +158,7 @@ def appointment_reschedule(request: HttpRequest, patient_id: str, appointment_id
 # --------------------------------------------------------------------------------------------------
 
 
-def _sheet_context(
-    request: HttpRequest, session: TreatmentSession, *, live_only: bool = False, **bound: Any
-) -> dict[str, Any]:
+def _sheet_context(request: HttpRequest, session: TreatmentSession, **bound: Any) -> dict[str, Any]:
     now = timezone.now()
     tz = _zone(session)
     default_time = {"measured_at": _now_local(tz)}
@@ -223,9 +221,9 @@ def _sheet_context(
         "discharge_form": forms.DischargeForm(),
         "cancel_form": forms.CancelForm(),
         "refused": None,
-        # The model estimate is in the main sheet, not the 30-second live panel.
-        "recovery": None if live_only else selectors.session_recovery_estimate(session),
     }
+    if "recovery" not in bound:  # the live panel passes recovery=None: the estimate is not in it
+        context["recovery"] = selectors.session_recovery_estimate(session)
     context.update(bound)
     for key, value in context.items():
         # Several forms share field names (started_at, ended_at): give each its own element ids.
@@ -240,7 +238,7 @@ def run_sheet(request: HttpRequest, session_id: str) -> HttpResponse:
     """The chair-side run-sheet; `?panel=live` is the self-refreshing clock/timeline/checklist part."""
     session = selectors.access_session(request.user, session_id)
     live = bool(request.htmx) and request.GET.get("panel") == "live"  # type: ignore[attr-defined]
-    context = _sheet_context(request, session, live_only=live)
+    context = _sheet_context(request, session, **({"recovery": None} if live else {}))
     if live:
         return render(request, "treatments/run_sheet.html#live", context)
     return render(request, "treatments/run_sheet.html", context)
@@ -584,9 +582,9 @@ REMS_CSV_FIELDS = [
 
 
 def _csv_safe(value: Any) -> str:
-    # Spreadsheet formula injection: a cell starting with = + - @ is prefixed with a quote.
+    # Spreadsheet formula injection: a cell starting with = + - @ (or tab / CR) is prefixed with a quote.
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @staff_object_view("treatment_session", "session_id", action="export")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zoneinfo
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -48,8 +47,13 @@ def _quarter_crossing(route: str, dose_mg: float, age: int, infusion_min: float 
 
 
 def _clock(start: dt.datetime, minutes: float, zone: zoneinfo.ZoneInfo) -> str:
-    rounded = 5 * round(minutes / 5)
-    return f"{(start + dt.timedelta(minutes=rounded)).astimezone(zone):%H:%M}"
+    """The crossing as a clock time in `zone`, to the nearest 5 minutes ("around 11:40")."""
+    at, five, epoch = (
+        start + dt.timedelta(minutes=minutes),
+        dt.timedelta(minutes=5),
+        dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+    )
+    return f"{(epoch + round((at - epoch) / five) * five).astimezone(zone):%H:%M}"
 
 
 def _run_sheet(client_for, persona: str, session) -> str:
@@ -93,9 +97,7 @@ def test_crossing_times_are_clock_times_in_the_patients_zone_not_the_clinics(per
     assert berlin != new_york
     assert f'around <strong>{berlin}</strong> <span class="muted">({new_york} clinic)</span>' in body
     assert "started at 10:00" in body  # the patient's clock, not 04:00 in New York
-    assert (
-        "Times in Europe/Berlin (the patient's zone), clinic time (America/New_York) in brackets" in body
-    )
+    assert "Times in Europe/Berlin (the patient's zone), clinic time (America/New_York) in brackets" in body
 
 
 def test_before_dosing_there_is_no_estimate_only_a_note_that_it_comes_after_dosing(personas, client_for):
