@@ -114,6 +114,6 @@ def audit_csv(request: HttpRequest) -> HttpResponseBase:
 
 
 def _csv_safe(value: object) -> str:
-    # Spreadsheet formula injection guard: a cell must not start with = + - @.
+    # Spreadsheet formula injection guard: a cell must not start with = + - @ (or tab / CR, OWASP).
     text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
