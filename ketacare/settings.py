@@ -129,6 +129,11 @@ else:
                     "PRAGMA synchronous=FULL;"
                     "PRAGMA busy_timeout=30000;"
                     "PRAGMA foreign_keys=ON;"
+                    # Outcome analytics sort in window functions: keep temp b-trees in memory and
+                    # give the page cache 64 MiB (negative = KiB), which cut the 100k-patient page
+                    # time by about a third in bench/bench_outcomes.py.
+                    "PRAGMA temp_store=MEMORY;"
+                    "PRAGMA cache_size=-65536;"
                 ),
             },
         }

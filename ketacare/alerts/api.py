@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 from ninja import Form, Router
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
 
 from ketacare.alerts.schemas import AlertOut, alert_out
 from ketacare.alerts.selectors import STATE_FILTERS, access_alert, clinic_inbox
@@ -33,10 +33,19 @@ def get_alert(request: HttpRequest, alert_id: str) -> AlertOut:
     return alert_out(access_alert(request.user, alert_id, action="read"))
 
 
+def _refuse_nul(note: str) -> None:
+    # PostgreSQL text refuses NUL; name the field in a 422 instead of failing in the database.
+    if "\x00" in note:
+        raise ValidationError(
+            [{"loc": ("note",), "msg": "note contains a NUL character, which is not allowed"}]
+        )
+
+
 @router.post("/alerts/{alert_id}/acknowledge", response=AlertOut, url_name="acknowledge_alert")
 def acknowledge_alert_api(request: HttpRequest, alert_id: str, note: Form[str] = "") -> AlertOut:
     """Acknowledge an open alert with a note (1-2000 characters)."""
     alert = access_alert(request.user, alert_id, action="write")
+    _refuse_nul(note)
     try:
         return alert_out(acknowledge_alert(alert=alert, user=request.user, note=note))
     except AlertTransitionError as exc:
@@ -47,6 +56,7 @@ def acknowledge_alert_api(request: HttpRequest, alert_id: str, note: Form[str] =
 def resolve_alert_api(request: HttpRequest, alert_id: str, note: Form[str] = "") -> AlertOut:
     """Resolve an alert; an open one needs a note (it is acknowledged at the same time)."""
     alert = access_alert(request.user, alert_id, action="write")
+    _refuse_nul(note)
     try:
         return alert_out(resolve_alert(alert=alert, user=request.user, note=note))
     except AlertTransitionError as exc:

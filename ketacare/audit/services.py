@@ -33,6 +33,11 @@ def role_of(user: Any, clinic: Clinic | None) -> str:
     return ",".join(roles) or "user"
 
 
+def _storable(value: str, limit: int) -> str:
+    """Text as every database stores it: NUL escaped (PostgreSQL text refuses it), cut to the column."""
+    return value.replace("\x00", "\\x00")[:limit]
+
+
 def record_access_event(
     *,
     action: str,
@@ -65,18 +70,18 @@ def record_access_event(
         event = AccessEvent(
             occurred_at=timezone.now(),
             user_public_id=str(user.public_id) if authenticated else "",
-            user_email=user.email if authenticated else login_email[:254],
+            user_email=user.email if authenticated else _storable(login_email, 254),
             role=role_of(user, clinic),
             action=action,
             outcome=outcome,
-            object_type=object_type,
-            object_id=object_id,
+            object_type=_storable(object_type, 60),
+            object_id=_storable(object_id, 64),
             patient_public_id=patient_id,
             clinic_public_id=str(clinic.public_id) if clinic is not None else "",
             ip_address=ctx.ip_address if ctx else "",
             request_id=ctx.request_id if ctx else "",
             method=ctx.method if ctx else "",
-            path=ctx.path[:300] if ctx else "",
+            path=_storable(ctx.path, 300) if ctx else "",
             prev_hash=last or GENESIS_HASH,
         )
         event.row_hash = event.compute_hash()

@@ -15,6 +15,7 @@ from ninja import Schema
 from ninja.errors import ValidationError
 from pydantic import ValidationError as PydanticError
 
+from ketacare.checkins.services import IDEMPOTENCY_KEY_MAX_CHARS
 from ketacare.patients.selectors import access_patient
 
 S = TypeVar("S", bound=Schema)
@@ -40,8 +41,30 @@ def parse_payload(request: HttpRequest, schema: type[S]) -> S:
         data = {k: v if len(v) > 1 else v[0] for k, v in request.POST.lists()}
     if not isinstance(data, dict):
         raise ValidationError([{"loc": ("body",), "msg": "body must be a JSON object"}])
+    nul = _nul_path(data)
+    if nul is not None:
+        # PostgreSQL text refuses NUL; refuse it here with the field named (as the forms do).
+        name = ".".join(str(p) for p in nul) or "body"
+        raise ValidationError(
+            [{"loc": ("body", *nul), "msg": f"{name} contains a NUL character, which is not allowed"}]
+        )
     header_key = request.headers.get("Idempotency-Key")
-    if header_key and not data.get("idempotency_key"):
+    if header_key is not None and "\x00" in header_key:
+        raise ValidationError(
+            [{"loc": ("Idempotency-Key",), "msg": "Idempotency-Key contains a NUL character"}]
+        )
+    if header_key is not None and len(header_key) > IDEMPOTENCY_KEY_MAX_CHARS:
+        # Checked even when the body carries the key: a header the document bounds is never ignored.
+        raise ValidationError(
+            [
+                {
+                    "loc": ("Idempotency-Key",),
+                    "msg": f"Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX_CHARS} characters",
+                }
+            ]
+        )
+    # The header stands in for an absent body key only; an empty body key is invalid like any other.
+    if header_key and "idempotency_key" not in data:
         data["idempotency_key"] = header_key
     try:
         return schema.model_validate(data)
@@ -51,19 +74,45 @@ def parse_payload(request: HttpRequest, schema: type[S]) -> S:
         ) from None
 
 
+def _nul_path(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+    """Where the first NUL character sits in a parsed JSON value (a key or a string), or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items: Any = (
+        value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    )
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return (*path, key.replace("\x00", "\\x00"))
+        found = _nul_path(item, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
 def body_doc(schema: type[Schema]) -> dict[str, Any]:
     """openapi_extra describing the JSON request body and the optional Idempotency-Key header."""
+    body_schema = schema.model_json_schema()
+    key = body_schema.get("properties", {}).get("idempotency_key")
+    if key is not None:
+        # Either the body field or the header carries the key, so the body field is not required.
+        key["description"] = "required unless the Idempotency-Key header is sent"
+        required = [name for name in body_schema.get("required", []) if name != "idempotency_key"]
+        if required:
+            body_schema["required"] = required
+        else:
+            body_schema.pop("required", None)
     return {
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": schema.model_json_schema()}},
+            "content": {"application/json": {"schema": body_schema}},
         },
         "parameters": [
             {
                 "in": "header",
                 "name": "Idempotency-Key",
                 "required": False,
-                "schema": {"type": "string", "maxLength": 64},
+                "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX_CHARS},
                 "description": "Same key, same result: a retry returns the original row (or use the body field).",
             }
         ],

@@ -21,6 +21,10 @@ from typing import Any
 from ketacare.lib.demo_data import DemoContext
 
 HISTORY_STAGES = ("maintenance", "completed", "discontinued")
+# Past courses go to the first patients of each clinic only: enough for a meaningful dashboard,
+# while `ketacare demo-data --patients 100000` stays a matter of minutes (the benchmark seeds its
+# own scores in bulk).
+HISTORY_PATIENTS_PER_CLINIC = 60
 
 
 def _answers(instrument_id: str, total: int) -> dict[str, int]:
@@ -37,7 +41,7 @@ def seed_app(ctx: DemoContext) -> None:
     for key, clinic in ctx.clinics.items():
         prescriber = ctx.staff["prescriber" if key == "a" else "prescriber-b"]
         zone = zoneinfo.ZoneInfo(clinic.time_zone)
-        for index, patient in enumerate(ctx.patients_by_clinic[key]):
+        for index, patient in enumerate(ctx.patients_by_clinic[key][:HISTORY_PATIENTS_PER_CLINIC]):
             draws = [ctx.rng.random() for _ in range(16)]
             if patient.stage not in HISTORY_STAGES or TreatmentPlan.objects.filter(patient=patient).exists():
                 continue

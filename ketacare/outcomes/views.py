@@ -79,7 +79,9 @@ def outcomes_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response)
     for row in csv_rows(outcomes):
         # Neutralise spreadsheet formulas in labels (CSV injection).
-        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@") and not _is_number(c) else c for c in row])
+        writer.writerow(
+            ["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(c) else c for c in row]
+        )
     return response
 
 

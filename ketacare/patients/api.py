@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
@@ -21,6 +21,14 @@ class PatientListParams(Schema):
     q: str = Field("", max_length=100, description="search by name or record number")
     sort: str = Field("name", pattern="^-?(name|dob|stage|created)$", description="sort key")
     page: int = Field(1, ge=1, le=100_000)
+
+    @field_validator("q")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        # PostgreSQL text refuses NUL, so a search for one would fail in the database.
+        if "\x00" in value:
+            raise ValueError("q contains a NUL character, which is not allowed")
+        return value
 
 
 @router.get("/patients", response=PatientPage, summary="List the active clinic's patients (staff)")

@@ -38,6 +38,11 @@ class Slot:
     key: str
 
 
+def before_session_key_prefix(session_id: str) -> str:
+    """The start of the ``key`` of every slot due before the session ``session_id`` (one per instrument)."""
+    return f"before:{session_id}:"
+
+
 def _local_at(day: dt.date, hour: int, zone: ZoneInfo) -> dt.datetime:
     # A wall-clock time on a local calendar day; fold=0 picks the first of a repeated hour (DST).
     return dt.datetime.combine(day, dt.time(hour), tzinfo=zone).astimezone(dt.UTC)
@@ -77,7 +82,14 @@ def due_slots(
                 local_day = starts_at.astimezone(zone).date()
                 due = dt.datetime.combine(local_day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
                 for instrument in policy.instruments:
-                    slots.append(Slot(instrument, "before_session", due, f"before:{session_id}:{instrument}"))
+                    slots.append(
+                        Slot(
+                            instrument,
+                            "before_session",
+                            due,
+                            before_session_key_prefix(session_id) + instrument,
+                        )
+                    )
         if first_dose is not None:
             due = first_dose + dt.timedelta(hours=policy.after_first_dose_hours)
             for instrument in policy.instruments:

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
+from ketacare.questionnaires.schedule import before_session_key_prefix
 
 
 def due_assignments(*, patient: Patient, now: dt.datetime) -> QuerySet[QuestionnaireAssignment]:
@@ -22,3 +23,19 @@ def patient_responses(*, patient: Patient) -> QuerySet[QuestionnaireResponse]:
     return QuestionnaireResponse.objects.filter(
         patient=patient, status=QuestionnaireResponse.Status.VALID
     ).order_by("submitted_at", "id")
+
+
+def before_session_assignments(*, patient: Patient, session_id: str) -> QuerySet[QuestionnaireAssignment]:
+    """The questionnaires scheduled before one session (any state), with their responses, in due order.
+
+    ``session_id`` is the id the schedule knows the session by (the appointment's public id).
+    """
+    return (
+        QuestionnaireAssignment.objects.filter(
+            patient=patient,
+            reason=QuestionnaireAssignment.Reason.BEFORE_SESSION,
+            schedule_key__startswith=before_session_key_prefix(session_id),
+        )
+        .prefetch_related("responses")
+        .order_by("due_at", "id")
+    )

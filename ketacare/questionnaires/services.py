@@ -109,16 +109,14 @@ def maintenance_start(patient: Patient, *, now: dt.datetime) -> dt.datetime | No
     return first
 
 
-def schedule_questionnaires(*, patient: Patient, now: dt.datetime) -> int:
-    """Create the patient's due questionnaire slots up to now (idempotent); returns how many were new."""
+def _induction_sessions(appointments: Any) -> list[tuple[str, dt.datetime]]:
+    # Only induction sessions have a questionnaire before them (issue 7); maintenance ones do not.
+    return [(a.public_id, a.starts_at) for a in appointments if "maintenance" not in a.kind]
+
+
+def _slots(patient: Patient, *, now: dt.datetime, upcoming: list[tuple[str, dt.datetime]]) -> list[Any]:
     doses = patient_doses(patient, now=now)
-    # Before-session slots fall due at the start of the session's local day: look two days ahead.
-    upcoming = [
-        (a.public_id, a.starts_at)
-        for a in upcoming_appointments(patient, now=now, until=now + dt.timedelta(days=2))
-        if "maintenance" not in a.kind
-    ]
-    slots = due_slots(
+    return due_slots(
         policy=policy_for(patient),
         stage=patient.stage,
         time_zone=patient.time_zone,
@@ -128,6 +126,9 @@ def schedule_questionnaires(*, patient: Patient, now: dt.datetime) -> int:
         maintenance_started_at=maintenance_start(patient, now=now),
         now=now,
     )
+
+
+def _store_slots(patient: Patient, slots: list[Any]) -> int:
     existing = set(
         QuestionnaireAssignment.objects.filter(patient=patient).values_list("schedule_key", flat=True)
     )
@@ -158,6 +159,50 @@ def schedule_questionnaires(*, patient: Patient, now: dt.datetime) -> int:
     return created
 
 
+def schedule_questionnaires(*, patient: Patient, now: dt.datetime) -> int:
+    """Create the patient's due questionnaire slots up to now (idempotent); returns how many were new."""
+    # Before-session slots fall due at the start of the session's local day: look two days ahead.
+    upcoming = _induction_sessions(upcoming_appointments(patient, now=now, until=now + dt.timedelta(days=2)))
+    return _store_slots(patient, _slots(patient, now=now, upcoming=upcoming))
+
+
+def schedule_before_session(
+    *, patient: Patient, session_id: str, starts_at: dt.datetime, kind: str, now: dt.datetime
+) -> int:
+    """Create the slots due before one session (idempotent), even once its start time has passed.
+
+    Used at check-in, so that a patient who arrives late or never opened the app still has the
+    questionnaires of the schedule in front of the nurse. ``session_id``/``kind`` as in
+    ``upcoming_appointments`` (the appointment's public id and phase).
+    """
+    upcoming = _induction_sessions([UpcomingSession(session_id, starts_at, kind)])
+    slots = [s for s in _slots(patient, now=now, upcoming=upcoming) if s.reason == "before_session"]
+    return _store_slots(patient, slots)
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingSession:
+    """The fields of an upcoming appointment the schedule reads."""
+
+    public_id: str
+    starts_at: dt.datetime
+    kind: str
+
+
+def cancel_assignment(*, assignment: QuestionnaireAssignment) -> QuestionnaireAssignment:
+    """Take a due questionnaire off the patient's list (e.g. skipped at the chair; the reason is the caller's)."""
+    with transaction.atomic():
+        locked = QuestionnaireAssignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.state != QuestionnaireAssignment.State.DUE:
+            raise QuestionnaireError(
+                "assignment", f"this questionnaire is {locked.get_state_display().lower()}, not due"
+            )
+        locked.state = QuestionnaireAssignment.State.CANCELLED
+        locked.completed_at = None
+        locked.save(update_fields=["state", "completed_at"])
+    return locked
+
+
 def submit_questionnaire(
     *,
     patient: Patient,
@@ -165,11 +210,13 @@ def submit_questionnaire(
     answers: Mapping[str, int],
     idempotency_key: str,
     now: dt.datetime,
+    assignment: QuestionnaireAssignment | None = None,
 ) -> ResponseOutcome:
     """Score answers with the core and store them; a suicide-risk item raises an alert in the same transaction.
 
-    A retry with the same ``idempotency_key`` returns the original response. The oldest due
-    assignment of this instrument is marked completed.
+    A retry with the same ``idempotency_key`` returns the original response. The given ``assignment``
+    (it must be this patient's, of this instrument and due), else the oldest due assignment of this
+    instrument, is marked completed.
     """
     existing = QuestionnaireResponse.objects.filter(patient=patient, idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -185,17 +232,28 @@ def submit_questionnaire(
         raise QuestionnaireError("answers", str(error)) from None
     try:
         with transaction.atomic():
-            assignment = (
-                QuestionnaireAssignment.objects.select_for_update()
-                .filter(
-                    patient=patient,
-                    instrument_id=instrument.id,
-                    state=QuestionnaireAssignment.State.DUE,
-                    due_at__lte=now + dt.timedelta(days=1),
+            if assignment is not None:
+                assignment = (
+                    QuestionnaireAssignment.objects.select_for_update()
+                    .filter(pk=assignment.pk, patient=patient, instrument_id=instrument.id)
+                    .first()
                 )
-                .order_by("due_at")
-                .first()
-            )
+                if assignment is None or assignment.state != QuestionnaireAssignment.State.DUE:
+                    raise QuestionnaireError(
+                        "assignment", f"this {instrument.title} is not due for this patient any more"
+                    )
+            else:
+                assignment = (
+                    QuestionnaireAssignment.objects.select_for_update()
+                    .filter(
+                        patient=patient,
+                        instrument_id=instrument.id,
+                        state=QuestionnaireAssignment.State.DUE,
+                        due_at__lte=now + dt.timedelta(days=1),
+                    )
+                    .order_by("due_at")
+                    .first()
+                )
             response = QuestionnaireResponse.objects.create(
                 clinic_id=patient.clinic_id,
                 patient=patient,
@@ -235,6 +293,11 @@ def submit_questionnaire(
                         detail=alert.message,
                         dedupe_key=f"qresponse:{response.public_id}:{alert.item_id}",
                     )
+            # Issue 5: the core's relapse/worsening rules run when a new score arrives, in the same
+            # transaction, so an acknowledged score never lacks its course alert.
+            from ketacare.alerts.signals_course import evaluate_course_signals
+
+            evaluate_course_signals(patient=patient, now=now)
     except IntegrityError:
         return ResponseOutcome(
             QuestionnaireResponse.objects.get(patient=patient, idempotency_key=idempotency_key), created=False

@@ -56,17 +56,31 @@ def get_session(request: HttpRequest, session_id: str) -> Any:
     return selectors.access_session(request.user, session_id)
 
 
+def _form_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The JSON schema as a form sends it: an empty optional field means "not given" (see `_read_body`)."""
+    required = set(schema.get("required", []))
+    properties = {
+        name: prop if name in required else {"anyOf": [prop, {"type": "string", "maxLength": 0}]}
+        for name, prop in schema["properties"].items()
+    }
+    return {**schema, "properties": properties}
+
+
 _VITALS_BODY = {
     "required": True,
     "content": {
         "application/json": {"schema": VitalSignsIn.model_json_schema()},
-        "application/x-www-form-urlencoded": {"schema": VitalSignsIn.model_json_schema()},
+        "application/x-www-form-urlencoded": {"schema": _form_schema(VitalSignsIn.model_json_schema())},
     },
 }
 
 
 def _read_body(request: HttpRequest) -> dict[str, Any]:
     if request.content_type == "application/x-www-form-urlencoded":
+        # A field sent twice is ambiguous (which reading counts?): refuse it rather than take the last.
+        repeated = [k for k, values in request.POST.lists() if len(values) > 1]
+        if repeated:
+            raise ValidationError([{"loc": (repeated[0],), "msg": f"{repeated[0]} was sent more than once"}])
         return {k: v for k, v in request.POST.items() if v != ""}
     try:
         data = json.loads(request.body or b"null")

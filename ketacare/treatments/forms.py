@@ -216,3 +216,39 @@ class RemsAnswersForm(forms.Form):
     maois = _yes_no("Concomitant MAOIs")
     submit = forms.BooleanField(label="Submitted to the REMS (online or fax)", required=False)
     submission_reference = forms.CharField(label="Submission reference", required=False, max_length=80)
+
+
+class SkipQuestionnaireForm(forms.Form):
+    skip_reason = forms.CharField(
+        label="Reason it was not done",
+        max_length=300,
+        error_messages={
+            "required": "skip_reason is required (why the questionnaire was not done)",
+            "max_length": "skip_reason must be at most 300 characters",
+        },
+    )
+
+
+def parse_answers(instrument: Any, data: Any) -> tuple[dict[str, int], list[str]]:
+    """Read one answer per item of a core instrument from a form body.
+
+    Every error names the item (number and id) and its allowed values; the core scores the result.
+    """
+    answers: dict[str, int] = {}
+    errors: list[str] = []
+    for number, item in enumerate(instrument.items, 1):
+        allowed = ", ".join(str(v) for v in item.allowed_values)
+        raw = (data.get(item.id) or "").strip()
+        if not raw:
+            if item.required:
+                errors.append(f"Question {number} ({item.id}) needs an answer: one of {allowed}.")
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            value = None
+        if value is None or value not in item.allowed_values:
+            errors.append(f"Question {number} ({item.id}): {raw[:10]!r} is not one of {allowed}.")
+            continue
+        answers[item.id] = value
+    return answers, errors

@@ -354,6 +354,56 @@ class AdverseEvent(_SessionRow):
         ]
 
 
+class PreDoseQuestionnaire(_SessionRow):
+    """What happened at the chair to a questionnaire due before this session: entered or skipped.
+
+    The answers and the score live in the questionnaires app (`QuestionnaireResponse`, scored by the
+    core); this row records that the nurse entered them on the tablet (who, when) or why they were
+    skipped. A questionnaire the patient completed on their phone has no row here.
+    """
+
+    class Outcome(models.TextChoices):
+        ENTERED = "entered", "Entered at the chair"
+        SKIPPED = "skipped", "Skipped"
+
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, related_name="pre_dose_questionnaires"
+    )
+    assignment = models.ForeignKey(
+        "questionnaires.QuestionnaireAssignment", on_delete=models.PROTECT, related_name="+"
+    )
+    instrument_id = models.CharField(max_length=40)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    response = models.ForeignKey(
+        "questionnaires.QuestionnaireResponse",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    skip_reason = models.CharField(max_length=300, blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["recorded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment"],
+                condition=Q(entered_in_error=False),
+                name="one_pre_dose_outcome_per_assignment",
+            ),
+            models.CheckConstraint(
+                condition=(Q(outcome="entered") & Q(response__isnull=False))
+                | (Q(outcome="skipped") & Q(response__isnull=True) & ~Q(skip_reason="")),
+                name="pre_dose_entered_has_response_skipped_has_reason",
+            ),
+        ]
+        indexes = [
+            # The run-sheet check-in panel: a session's chair-side questionnaire outcomes.
+            models.Index(fields=["session", "recorded_at"], name="pdq_session_time_idx"),
+        ]
+
+
 class RemsForm(models.Model):
     """The SPRAVATO REMS patient monitoring form of one outpatient session [REMS-PMF].
 

@@ -21,6 +21,14 @@ from ketacare.clinics.models import StaffMembership
 from ketacare.core import course, monitoring
 from ketacare.core.protocols import PHYSIOLOGICAL_RANGES, get_protocol
 from ketacare.patients.models import Patient
+from ketacare.questionnaires.models import QuestionnaireAssignment
+from ketacare.questionnaires.services import (
+    QuestionnaireError,
+    ResponseOutcome,
+    cancel_assignment,
+    schedule_before_session,
+    submit_questionnaire,
+)
 from ketacare.treatments import selectors
 from ketacare.treatments.errors import DischargeRefused, InvalidInput, PermissionRefused, StateError
 from ketacare.treatments.models import (
@@ -28,6 +36,7 @@ from ketacare.treatments.models import (
     Appointment,
     DoseAdministration,
     Observation,
+    PreDoseQuestionnaire,
     RemsForm,
     TreatmentPlan,
     TreatmentSession,
@@ -302,7 +311,109 @@ def check_in_session(
         session.medication_changes = medication_changes
         session.planned_dose_mg = planned
         session.save()
+        _schedule_pre_dose_questionnaires(session, now)
     return session
+
+
+def _schedule_pre_dose_questionnaires(session: TreatmentSession, now: dt.datetime) -> None:
+    # The questionnaires schedule decides what is due before this session (policy, stage, phase);
+    # bringing it up to date here shows the list at check-in even if the patient never opened the app.
+    appointment = session.appointment
+    if appointment is None:
+        return
+    schedule_before_session(
+        patient=session.patient,
+        session_id=str(appointment.public_id),
+        starts_at=appointment.starts_at,
+        kind=appointment.phase or "session",
+        now=now,
+    )
+
+
+def _require_pre_dose(session: TreatmentSession, assignment: QuestionnaireAssignment) -> None:
+    _require_state(session, TreatmentSession.State.CHECKED_IN, action="record a pre-dose questionnaire")
+    if assignment.state != QuestionnaireAssignment.State.DUE:
+        raise StateError(
+            f"this questionnaire is {assignment.get_state_display().lower()} already, not due",
+            field="assignment",
+        )
+
+
+def record_pre_dose_questionnaire(
+    *,
+    session: TreatmentSession,
+    user: Any,
+    assignment: QuestionnaireAssignment,
+    answers: dict[str, int],
+    idempotency_key: str,
+) -> ResponseOutcome:
+    """Answers entered on the tablet at the chair for a questionnaire due before this session.
+
+    Scored and stored by the questionnaires service (so a suicide-risk item raises its alert in this
+    transaction) and linked to the due item; this session records that the nurse entered it.
+    A retry with the same ``idempotency_key`` returns the first response and adds nothing.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+        existing = PreDoseQuestionnaire.objects.filter(
+            session=session, response__idempotency_key=idempotency_key, entered_in_error=False
+        ).first()
+        if existing is not None and existing.response is not None:
+            return ResponseOutcome(existing.response, created=False)
+        assignment = QuestionnaireAssignment.objects.select_for_update().get(pk=assignment.pk)
+        _require_pre_dose(session, assignment)
+        try:
+            outcome = submit_questionnaire(
+                patient=session.patient,
+                instrument_id=assignment.instrument_id,
+                answers=answers,
+                idempotency_key=idempotency_key,
+                now=now,
+                assignment=assignment,
+            )
+        except QuestionnaireError as error:
+            raise InvalidInput(error.message, field=error.field) from None
+        if outcome.created:
+            PreDoseQuestionnaire.objects.create(
+                clinic=session.clinic,
+                patient=session.patient,
+                session=session,
+                assignment=assignment,
+                instrument_id=assignment.instrument_id,
+                outcome=PreDoseQuestionnaire.Outcome.ENTERED,
+                response=outcome.response,
+                recorded_at=now,
+                created_by=user,
+            )
+    return outcome
+
+
+def skip_pre_dose_questionnaire(
+    *, session: TreatmentSession, user: Any, assignment: QuestionnaireAssignment, reason: str
+) -> PreDoseQuestionnaire:
+    """Record that a questionnaire due before this session was not done, and why (it leaves the due list)."""
+    reason = _check_text("skip_reason", reason, required=True, limit=300)
+    now = timezone.now()
+    with transaction.atomic():
+        session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+        assignment = QuestionnaireAssignment.objects.select_for_update().get(pk=assignment.pk)
+        _require_pre_dose(session, assignment)
+        try:
+            cancel_assignment(assignment=assignment)
+        except QuestionnaireError as error:  # pragma: no cover - _require_pre_dose checked the state
+            raise StateError(error.message, field=error.field) from None
+        return PreDoseQuestionnaire.objects.create(
+            clinic=session.clinic,
+            patient=session.patient,
+            session=session,
+            assignment=assignment,
+            instrument_id=assignment.instrument_id,
+            outcome=PreDoseQuestionnaire.Outcome.SKIPPED,
+            skip_reason=reason,
+            recorded_at=now,
+            created_by=user,
+        )
 
 
 def _validate_vitals(

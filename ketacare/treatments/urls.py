@@ -18,6 +18,16 @@ urlpatterns = [
     ),
     path(S, views.run_sheet, name="run_sheet"),
     path(S + "check-in/", views.check_in, name="check_in"),
+    path(
+        S + "questionnaires/<str:assignment_id>/",
+        views.pre_dose_questionnaire,
+        name="pre_dose_questionnaire",
+    ),
+    path(
+        S + "questionnaires/<str:assignment_id>/skip/",
+        views.pre_dose_questionnaire_skip,
+        name="pre_dose_questionnaire_skip",
+    ),
     path(S + "vitals/", views.vitals, name="vitals"),
     path(S + "hold-override/", views.hold_override, name="hold_override"),
     path(S + "doses/", views.dose, name="dose"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic, active_membership
+from ketacare.core.instruments import get_instrument
 from ketacare.lib.decorators import patient_required, staff_required
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import forms, instructions, selectors, services
@@ -222,6 +224,8 @@ def _sheet_context(request: HttpRequest, session: TreatmentSession, **bound: Any
         "cancel_form": forms.CancelForm(),
         "refused": None,
     }
+    if "pre_dose" not in bound:
+        context.update(_pre_dose_context(session))
     if "recovery" not in bound:  # the live panel passes recovery=None: the estimate is not in it
         context["recovery"] = selectors.session_recovery_estimate(session)
     context.update(bound)
@@ -230,6 +234,40 @@ def _sheet_context(request: HttpRequest, session: TreatmentSession, **bound: Any
         if key.endswith("_form") and isinstance(value, django_forms.Form):
             value.auto_id = f"{key}_%s"
     return context
+
+
+def _pre_dose_context(
+    session: TreatmentSession,
+    *,
+    failed: str = "",
+    errors: list[str] | None = None,
+    selected: dict[str, int] | None = None,
+    skip_form: django_forms.Form | None = None,
+) -> dict[str, Any]:
+    """The questionnaires due before this session, each with its entry form (or the failed one's errors)."""
+    rows = []
+    crisis = []
+    for item in selectors.pre_dose_questionnaires(session):
+        key = str(item.assignment.public_id)
+        mine = key == failed
+        rows.append(
+            {
+                "item": item,
+                "key": key,
+                "idempotency_key": uuid.uuid4().hex,
+                "questions": [
+                    {"item": q, "number": n, "selected": (selected or {}).get(q.id) if mine else None}
+                    for n, q in enumerate(item.instrument.items, 1)
+                ],
+                "errors": errors if mine and errors else [],
+                "skip_form": skip_form
+                if mine and skip_form is not None
+                else forms.SkipQuestionnaireForm(auto_id=f"skip_{key}_%s"),
+                "open": mine,
+            }
+        )
+        crisis += [(item.instrument.title, alert["message"]) for alert in item.crisis_alerts]
+    return {"pre_dose": rows, "pre_dose_crisis": crisis}
 
 
 @staff_object_view("treatment_session", "session_id")
@@ -304,6 +342,71 @@ def check_in(request: HttpRequest, session_id: str) -> HttpResponse:
         ),
         "Checked in.",
     )
+
+
+def _pre_dose_done(request: HttpRequest, session: TreatmentSession, message: str) -> HttpResponse:
+    session.refresh_from_db()
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "treatments/run_sheet.html#sheet", _sheet_context(request, session))
+    messages.success(request, message)
+    return redirect("treatments:run_sheet", session_id=session.public_id)
+
+
+def _pre_dose_failed(request: HttpRequest, session: TreatmentSession, **failed: Any) -> HttpResponse:
+    session.refresh_from_db()
+    context = _sheet_context(request, session, **_pre_dose_context(session, **failed))
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "treatments/run_sheet.html#sheet", context)
+    return render(request, "treatments/run_sheet.html", context, status=422)
+
+
+@staff_object_view("treatment_session", "session_id", action="write")
+@require_POST
+def pre_dose_questionnaire(request: HttpRequest, session_id: str, assignment_id: str) -> HttpResponse:
+    """The nurse enters a due questionnaire's answers at the chair (rendered from the core definition)."""
+    session = selectors.access_session(request.user, session_id, action="write")
+    assignment = selectors.pre_dose_assignment(session, assignment_id)
+    instrument = get_instrument(assignment.instrument_id)
+    answers, errors = forms.parse_answers(instrument, request.POST)
+    if not errors:
+        try:
+            services.record_pre_dose_questionnaire(
+                session=session,
+                user=request.user,
+                assignment=assignment,
+                answers=answers,
+                idempotency_key=request.POST.get("idempotency_key", "")[:64] or uuid.uuid4().hex,
+            )
+        except TreatmentError as error:
+            errors = [error.message]
+        else:
+            return _pre_dose_done(request, session, f"{instrument.title} recorded.")
+    return _pre_dose_failed(
+        request, session, failed=str(assignment.public_id), errors=errors, selected=answers
+    )
+
+
+@staff_object_view("treatment_session", "session_id", action="write")
+@require_POST
+def pre_dose_questionnaire_skip(request: HttpRequest, session_id: str, assignment_id: str) -> HttpResponse:
+    """The nurse records that a due questionnaire was not done, with the reason."""
+    session = selectors.access_session(request.user, session_id, action="write")
+    assignment = selectors.pre_dose_assignment(session, assignment_id)
+    key = str(assignment.public_id)
+    form = forms.SkipQuestionnaireForm(request.POST, auto_id=f"skip_{key}_%s")
+    if form.is_valid():
+        try:
+            services.skip_pre_dose_questionnaire(
+                session=session,
+                user=request.user,
+                assignment=assignment,
+                reason=form.cleaned_data["skip_reason"],
+            )
+        except TreatmentError as error:
+            _apply_error(form, error)
+        else:
+            return _pre_dose_done(request, session, "Questionnaire marked as skipped.")
+    return _pre_dose_failed(request, session, failed=key, skip_form=form)
 
 
 @staff_object_view("treatment_session", "session_id", action="write")

@@ -42,6 +42,33 @@ def _latest_vital(personas: Any, target: Any) -> dict[str, Any]:
     return {"kind": "vital", "entry_id": str(vital.public_id) if vital else ""}
 
 
+def _pre_dose(instrument: str) -> Any:
+    """A checked-in induction session and its questionnaire due before it (from the schedule)."""
+
+    def build(personas: Any, target: Any) -> dict[str, Any]:
+        from ketacare.questionnaires.models import QuestionnaireAssignment
+        from ketacare.treatments.services import check_in_session
+        from ketacare.treatments.tests.factories import make_planned_session
+
+        session = make_planned_session(target)
+        check_in_session(
+            session=session,
+            user=target.primary_clinician,
+            weight_kg=70.0,
+            fasting_confirmed=True,
+            ride_home_confirmed=True,
+        )
+        assignment = QuestionnaireAssignment.objects.get(
+            patient=target,
+            instrument_id=instrument,
+            schedule_key__contains=str(session.appointment.public_id),  # type: ignore[union-attr]
+        )
+        return {"session_id": str(session.public_id), "assignment_id": str(assignment.public_id)}
+
+    return build
+
+
+PHQ9_ANSWERS = {f"phq9.q{i}": "1" if i < 9 else "0" for i in range(1, 10)}
 VITALS = {"systolic_mmhg": 124, "diastolic_mmhg": 80, "heart_rate_bpm": 72, "spo2_pct": 98}
 REMS_ANSWERS = {
     "benzodiazepines": "false",
@@ -84,6 +111,22 @@ ROUTES: list[Route] = [
         kwargs=_session(),
         ok={"POST": 302},
         data=lambda p, t: {"weight_kg": "70", "fasting_confirmed": "on", "ride_home_confirmed": "on"},
+    ),
+    Route(
+        "treatments:pre_dose_questionnaire",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_pre_dose("phq9"),
+        ok={"POST": 302},
+        data=lambda p, t: PHQ9_ANSWERS,
+    ),
+    Route(
+        "treatments:pre_dose_questionnaire_skip",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_pre_dose("gad7"),
+        ok={"POST": 302},
+        data=lambda p, t: {"skip_reason": "Patient arrived late"},
     ),
     Route(
         "treatments:vitals",

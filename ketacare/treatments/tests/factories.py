@@ -132,3 +132,44 @@ def make_session(
             total_monitoring_min=125,
         )
     return session
+
+
+def make_planned_session(patient: Any, *, starts_at: dt.datetime | None = None) -> TreatmentSession:
+    """A scheduled IV induction session with its plan and appointment (what the questionnaire schedule sees)."""
+    from ketacare.treatments.models import Appointment, TreatmentPlan
+
+    starts_at = starts_at or timezone.now()
+    user = staff_of(patient)
+    plan = TreatmentPlan.objects.create(
+        clinic=patient.clinic,
+        patient=patient,
+        protocol_id="iv_ketamine",
+        preset_id="",
+        route="iv",
+        dose_mg=Decimal("35"),
+        review_after_session=6,
+        review_not_before=starts_at + dt.timedelta(days=14),
+        created_by=user,
+    )
+    appointment = Appointment.objects.create(
+        clinic=patient.clinic,
+        patient=patient,
+        plan=plan,
+        number=1,
+        phase="induction",
+        week=1,
+        starts_at=starts_at,
+        duration_min=120,
+        dose_mg=Decimal("35"),
+    )
+    return TreatmentSession.objects.create(
+        clinic=patient.clinic,
+        patient=patient,
+        plan=plan,
+        appointment=appointment,
+        protocol_id="iv_ketamine",
+        route="iv",
+        scheduled_at=starts_at,
+        planned_dose_mg=Decimal("35"),
+        created_by=user,
+    )

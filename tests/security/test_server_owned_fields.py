@@ -1,0 +1,280 @@
+"""Server-owned fields cannot be written through the API (security.md #3).
+
+Every POST operation of the OpenAPI document gets a valid body plus a set of forged server-owned
+fields (another clinic's patient, clinic and author, our own public id, old timestamps, computed
+scores, triage levels, risk flags, states). The request is either refused with nothing written,
+or accepted with every forged value ignored: the stored row belongs to the caller's own patient
+and clinic, no foreign key points into the other clinic, and no field holds a forged value.
+A POST operation without an entry here fails `test_every_post_operation_has_a_write_case`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.apps import apps
+
+pytestmark = pytest.mark.django_db
+
+FORGED_PUBLIC_ID = "00000000-0000-4000-8000-00000000f0f0"
+FORGED_TIME = "2001-01-01T00:00:00+00:00"
+
+
+def forged_fields(personas: Any, foreign_session: Any) -> dict[str, Any]:
+    """Plausible values a client must not be able to set (pointing into the other clinic)."""
+    b1, clinic_b, clinician_b = personas.b1, personas.clinic_b, personas.clinician_b
+    return {
+        "public_id": FORGED_PUBLIC_ID,
+        # Ownership and authorship: by public id, and by database id.
+        "patient": str(b1.public_id),
+        "patient_id": b1.pk,
+        "clinic": str(clinic_b.public_id),
+        "clinic_id": clinic_b.pk,
+        "created_by": str(clinician_b.public_id),
+        "created_by_id": clinician_b.pk,
+        "session": str(foreign_session.public_id),
+        "session_id": foreign_session.pk,
+        "assignee": str(clinician_b.public_id),
+        "acknowledged_by": str(clinician_b.public_id),
+        "resolved_by": str(clinician_b.public_id),
+        "decided_by": str(clinician_b.public_id),
+        "error_marked_by": str(clinician_b.public_id),
+        # Timestamps.
+        "created_at": FORGED_TIME,
+        "submitted_at": FORGED_TIME,
+        "written_at": FORGED_TIME,
+        "recorded_at": FORGED_TIME,
+        "assessed_at": FORGED_TIME,
+        "acknowledged_at": FORGED_TIME,
+        "resolved_at": FORGED_TIME,
+        "escalated_at": FORGED_TIME,
+        "decided_at": FORGED_TIME,
+        "error_marked_at": FORGED_TIME,
+        "dose_started_at": FORGED_TIME,
+        # Computed scores, triage, risk flags and states.
+        "total": 27,
+        "band": "Severe",
+        "subscores": {"forged": 1},
+        "item_alerts": [{"code": "forged"}],
+        "instrument_version": "0-forged",
+        "triage_level": "emergency",
+        "triage_result": {"forged": True},
+        "minutes_since_dose": 1.5,
+        "route": "esketamine_in",
+        "mood_0_10": 0,
+        "flags": [{"code": "forged"}],
+        "kind": "pre_dose",
+        "eligibility": "not_eligible",
+        "reasons": [{"id": "forged"}],
+        "unrecognised_medications": ["forged"],
+        "rems_form_items": ["forged"],
+        "decision": "not_eligible",
+        "decision_note": "forged",
+        "status": "entered_in_error",
+        "entered_in_error": True,
+        "error_reason": "forged",
+        "state": "open",
+        "severity": "info",
+        "source": "missed_checkin",
+        "title": "Forged",
+        "detail": "Forged",
+        "dedupe_key": "forged",
+        "evidence": {"forged": True},
+    }
+
+
+@dataclass(frozen=True)
+class Write:
+    """One POST operation: who calls it, on what, with which valid body, and which row it writes."""
+
+    persona: str
+    model: str  # "app_label.Model" of the row written or changed
+    body: Callable[[Any], dict[str, Any]]
+    # Builds the path parameters from the Context; None: the operation has none.
+    kwargs: Callable[[Any], dict[str, str]] | None = None
+    form: bool = False
+    # The row changed when the operation updates an existing one (by public id in kwargs).
+    updates: str | None = None
+
+
+@dataclass
+class Context:
+    personas: Any
+    own_session: Any
+    open_alert: Any
+    acknowledged_alert: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _idem(ctx: Any) -> str:
+    return uuid.uuid4().hex
+
+
+WRITES: dict[tuple[str, str], Write] = {
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): Write(
+        "clinician_a",
+        "alerts.Alert",
+        body=lambda c: {"note": "Called the patient; safe at home."},
+        kwargs=lambda c: {"alert_id": str(c.open_alert.public_id)},
+        form=True,
+        updates="alert_id",
+    ),
+    ("POST", "/api/v1/alerts/{alert_id}/resolve"): Write(
+        "clinician_a",
+        "alerts.Alert",
+        body=lambda c: {"note": "Resolved after a call."},
+        kwargs=lambda c: {"alert_id": str(c.acknowledged_alert.public_id)},
+        form=True,
+        updates="alert_id",
+    ),
+    ("POST", "/api/v1/patients/{patient_id}/intake/medications"): Write(
+        "clinician_a",
+        "intake.MedicationList",
+        body=lambda c: {"medications": ["sertraline 50 mg daily"], "drug_classes": []},
+        kwargs=lambda c: {"patient_id": str(c.personas.a1.public_id)},
+    ),
+    ("POST", "/api/v1/patients/{patient_id}/intake/screening"): Write(
+        "clinician_a",
+        "intake.ScreeningAssessment",
+        body=lambda c: {"conditions": []},
+        kwargs=lambda c: {"patient_id": str(c.personas.a1.public_id)},
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/vitals"): Write(
+        "clinician_a",
+        "treatments.VitalSign",
+        body=lambda c: {"systolic_mmhg": 124, "diastolic_mmhg": 80, "heart_rate_bpm": 72, "spo2_pct": 98},
+        kwargs=lambda c: {"session_id": str(c.own_session.public_id)},
+    ),
+    ("POST", "/api/v1/me/checkins"): Write(
+        "a1", "checkins.SymptomCheckin", body=lambda c: {"idempotency_key": _idem(c), "mood": 6}
+    ),
+    ("POST", "/api/v1/me/questionnaires"): Write(
+        "a1",
+        "questionnaires.QuestionnaireResponse",
+        body=lambda c: {
+            "idempotency_key": _idem(c),
+            "instrument_id": "phq9",
+            "answers": {f"phq9.q{i}": 0 for i in range(1, 10)},
+        },
+    ),
+    ("POST", "/api/v1/me/journal"): Write(
+        "a1", "journal.JournalEntry", body=lambda c: {"idempotency_key": _idem(c), "text": "A calm day."}
+    ),
+}
+
+
+def _post_operations() -> set[tuple[str, str]]:
+    from ketacare.api import api
+
+    return {
+        (method.upper(), path)
+        for path, item in api.get_openapi_schema()["paths"].items()
+        for method in item
+        if method.upper() in ("POST", "PUT", "PATCH", "DELETE")
+    }
+
+
+def test_every_post_operation_has_a_write_case() -> None:
+    assert _post_operations() == set(WRITES)
+
+
+def _context(personas: Any) -> Context:
+    from ketacare.alerts.models import Alert
+    from ketacare.treatments.tests.factories import make_session
+
+    def alert(state: str) -> Any:
+        return Alert.objects.create(
+            clinic_id=personas.a1.clinic_id,
+            patient=personas.a1,
+            source=Alert.Source.RED_FLAG_CHECKIN,
+            severity=Alert.Severity.URGENT,
+            title="Write-test alert",
+            assignee_id=personas.a1.primary_clinician_id,
+            state=state,
+        )
+
+    return Context(
+        personas=personas,
+        own_session=make_session(personas.a1, state="observing"),
+        open_alert=alert("open"),
+        acknowledged_alert=alert("acknowledged"),
+        extra={"foreign_session": make_session(personas.b1, state="observing")},
+    )
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+
+def _same(stored: Any, sent: Any) -> bool:
+    """Whether a stored value equals a forged one (timestamps: the forged year)."""
+    if isinstance(stored, dt.datetime):
+        return stored.year == 2001
+    if isinstance(stored, uuid.UUID):
+        return str(stored) == str(sent)
+    if isinstance(stored, (int, float, Decimal)) and not isinstance(stored, bool):
+        return not isinstance(sent, bool) and isinstance(sent, (int, float)) and float(stored) == float(sent)
+    return bool(stored == sent)
+
+
+def _foreign_rows(personas: Any, foreign_session: Any) -> set[tuple[str, Any]]:
+    return {
+        ("patients.patient", personas.b1.pk),
+        ("clinics.clinic", personas.clinic_b.pk),
+        ("accounts.user", personas.clinician_b.pk),
+        ("accounts.user", personas.b1.user.pk),
+        ("treatments.treatmentsession", foreign_session.pk),
+    }
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(WRITES), ids=lambda v: str(v))
+def test_forged_server_owned_fields_are_refused_or_ignored(
+    personas: Any, client_for: Any, method: str, path: str
+) -> None:
+    write = WRITES[(method, path)]
+    ctx = _context(personas)
+    foreign_session = ctx.extra["foreign_session"]
+    model = apps.get_model(write.model)
+    kwargs = write.kwargs(ctx) if write.kwargs else {}
+    url = path.format(**kwargs)
+    forged = forged_fields(personas, foreign_session)
+    body = {**forged, **write.body(ctx)}
+    before = set(model.objects.values_list("pk", flat=True))
+    client = client_for(write.persona)
+    if write.form:
+        response = client.post(url, {k: _form_value(v) for k, v in body.items()})
+    else:
+        response = client.post(url, json.dumps(body), content_type="application/json")
+
+    if response.status_code >= 400:
+        # Refused: then nothing was written.
+        assert response.status_code < 500
+        assert set(model.objects.values_list("pk", flat=True)) == before
+        return
+    assert response.status_code in (200, 201), response.content[:300]
+    if write.updates:
+        row = model.objects.get(public_id=kwargs[write.updates])
+    else:
+        row = model.objects.get(public_id=response.json()["public_id"])
+        assert row.pk not in before
+    assert str(row.public_id) != FORGED_PUBLIC_ID
+    assert row.patient_id == personas.a1.pk and row.clinic_id == personas.clinic_a.pk
+    foreign = _foreign_rows(personas, foreign_session)
+    for model_field in row._meta.concrete_fields:
+        if model_field.is_relation:
+            target = (model_field.related_model._meta.label_lower, getattr(row, model_field.attname))
+            assert target not in foreign, f"{write.model}.{model_field.name} points into the other clinic"
+        elif model_field.name in forged:
+            stored = getattr(row, model_field.attname)
+            assert not _same(stored, forged[model_field.name]), (
+                f"{write.model}.{model_field.name} took the forged value {forged[model_field.name]!r}"
+            )
