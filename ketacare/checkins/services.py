@@ -24,6 +24,7 @@ from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES, TriageResult, triage
 from ketacare.core.triage import SymptomReport as CoreReport
+from ketacare.lib.errors import FieldError
 from ketacare.patients.models import Patient
 
 IDEMPOTENCY_KEY_MAX_CHARS = 64
@@ -41,13 +42,8 @@ def no_recent_dose_minutes() -> float:
     return kb.persistence().contact_clinic_after_min + 24 * 60
 
 
-class CheckinError(ValueError):
+class CheckinError(FieldError):
     """Invalid check-in input; ``field`` names the offending field, the message the allowed range."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)

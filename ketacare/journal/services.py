@@ -9,18 +9,14 @@ from django.db import IntegrityError, transaction
 
 from ketacare.journal.models import TEXT_MAX_CHARS, JournalEntry
 from ketacare.journal.prompts import get_prompt
+from ketacare.lib.errors import FieldError
 from ketacare.patients.models import Patient
 
 IDEMPOTENCY_KEY_MAX_CHARS = 64
 
 
-class JournalError(ValueError):
+class JournalError(FieldError):
     """Invalid journal input; ``field`` names the offending field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)

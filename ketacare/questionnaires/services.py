@@ -17,6 +17,7 @@ from ketacare.alerts.services import raise_alert
 from ketacare.checkins.selectors import patient_doses, upcoming_appointments
 from ketacare.core.instruments import InvalidAnswersError, UnknownInstrumentError, get_instrument, score
 from ketacare.intake.models import BaselineScore, Intake
+from ketacare.lib.errors import FieldError
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy, QuestionnaireResponse
 from ketacare.questionnaires.schedule import PolicyValues, due_slots
@@ -26,13 +27,8 @@ IDEMPOTENCY_KEY_MAX_CHARS = 64
 SUICIDE_RISK = "suicide_risk"
 
 
-class QuestionnaireError(ValueError):
+class QuestionnaireError(FieldError):
     """Invalid questionnaire input; ``field`` names the offending field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
