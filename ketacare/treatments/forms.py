@@ -96,6 +96,10 @@ class RescheduleForm(ZonedForm):
     starts_at = LocalDateTimeField(label="New time (clinic time)")
 
 
+class BookMaintenanceForm(ZonedForm):
+    starts_at = LocalDateTimeField(label="Maintenance session (clinic time)")
+
+
 class CheckInForm(ZonedForm):
     weight_kg = forms.FloatField(label="Weight today (kg)")
     fasting_confirmed = forms.BooleanField(label="Fasting as instructed for this route", required=False)

@@ -248,6 +248,56 @@ def reschedule_appointment(*, appointment: Appointment, user: Any, starts_at: dt
     return appointment
 
 
+def book_maintenance_session(
+    *, plan: TreatmentPlan, user: Any, starts_at: dt.datetime, now: dt.datetime
+) -> Appointment:
+    """Add one maintenance appointment (and its session) to a plan, e.g. from a relapse alert.
+
+    The dose is the plan's current one (the prescriber changes it on the plan, never here); the
+    duration matches the plan's other appointments.
+    """
+    if starts_at.tzinfo is None:
+        raise InvalidInput("starts_at must carry a time zone", field="starts_at")
+    if starts_at < now:
+        zone = selectors.clinic_zone(plan.clinic)
+        raise InvalidInput(
+            f"starts_at {starts_at.astimezone(zone):%Y-%m-%d %H:%M} is in the past; book a future time",
+            field="starts_at",
+        )
+    if plan.status != TreatmentPlan.Status.ACTIVE:
+        raise StateError("maintenance sessions are booked on an active plan", field="plan")
+    with transaction.atomic():
+        plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+        last = plan.appointments.order_by("-number").first()
+        first = plan.appointments.order_by("starts_at").first()
+        week = 1 + max(0, (starts_at - first.starts_at).days // 7) if first is not None else 1
+        appointment = Appointment.objects.create(
+            clinic=plan.clinic,
+            patient=plan.patient,
+            plan=plan,
+            number=(last.number if last is not None else 0) + 1,
+            phase="maintenance",
+            week=min(week, 32_767),
+            starts_at=starts_at,
+            duration_min=last.duration_min if last is not None else 120,
+            dose_mg=plan.dose_mg,
+            dose_rule=plan.dose_rule,
+            note="Maintenance session",
+        )
+        TreatmentSession.objects.create(
+            clinic=plan.clinic,
+            patient=plan.patient,
+            plan=plan,
+            appointment=appointment,
+            protocol_id=plan.protocol_id,
+            route=plan.route,
+            scheduled_at=starts_at,
+            planned_dose_mg=appointment.dose_mg,
+            created_by=user,
+        )
+    return appointment
+
+
 def cancel_session(*, session: TreatmentSession, user: Any, reason: str) -> TreatmentSession:
     """Cancel a session that has not started dosing (its appointment is cancelled with it)."""
     reason = _check_text("cancel_reason", reason, required=True, limit=300)

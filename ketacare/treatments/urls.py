@@ -12,6 +12,11 @@ urlpatterns = [
     path("clinic/patients/<str:patient_id>/plan/", views.plan, name="plan"),
     path("clinic/patients/<str:patient_id>/appointments.ics", views.plan_ics, name="plan_ics"),
     path(
+        "clinic/patients/<str:patient_id>/plan/maintenance/",
+        views.book_maintenance,
+        name="book_maintenance",
+    ),
+    path(
         "clinic/patients/<str:patient_id>/appointments/<str:appointment_id>/reschedule/",
         views.appointment_reschedule,
         name="appointment_reschedule",

@@ -155,6 +155,29 @@ def appointment_reschedule(request: HttpRequest, patient_id: str, appointment_id
     return redirect("treatments:plan", patient_id=patient.public_id)
 
 
+@staff_object_view("patient", "patient_id", action="write")
+@require_POST
+def book_maintenance(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """Book one maintenance session on the patient's active plan (from the plan page or an alert)."""
+    patient = access_patient(request.user, patient_id, action="write")
+    plan_ = selectors.current_plan(patient)
+    form = forms.BookMaintenanceForm(request.POST, zone=patient.clinic.time_zone)
+    if plan_ is None:
+        messages.error(request, "plan: this patient has no active treatment plan to book on")
+    elif form.is_valid():
+        try:
+            appointment = services.book_maintenance_session(
+                plan=plan_, user=request.user, starts_at=form.cleaned_data["starts_at"], now=timezone.now()
+            )
+            local = timezone.localtime(appointment.starts_at, selectors.clinic_zone(patient.clinic))
+            messages.success(request, f"Maintenance session booked for {local:%a %d %b %Y %H:%M}.")
+        except TreatmentError as error:
+            messages.error(request, error.message)
+    else:
+        messages.error(request, "starts_at: enter the time as YYYY-MM-DDTHH:MM (clinic time)")
+    return redirect("treatments:plan", patient_id=patient.public_id)
+
+
 # --------------------------------------------------------------------------------------------------
 # Run-sheet
 # --------------------------------------------------------------------------------------------------

@@ -35,6 +35,11 @@ def _appointment(personas: Any, target: Any) -> dict[str, Any]:
     return {"patient_id": str(target.public_id), "appointment_id": str(plan.appointments.first().public_id)}
 
 
+def _plan_for_maintenance(personas: Any, target: Any) -> dict[str, Any]:
+    _appointment(personas, target)  # gives the target an active plan
+    return patient_kwargs(personas, target)
+
+
 def _latest_vital(personas: Any, target: Any) -> dict[str, Any]:
     from ketacare.treatments.models import VitalSign
 
@@ -102,6 +107,14 @@ ROUTES: list[Route] = [
         kwargs=_appointment,
         ok={"POST": 302},
         data=lambda p, t: {"starts_at": "2026-12-24T10:30"},
+    ),
+    Route(
+        "treatments:book_maintenance",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_plan_for_maintenance,
+        ok={"POST": 302},
+        data=lambda p, t: {"starts_at": "2027-01-14T10:30"},
     ),
     Route("treatments:run_sheet", "staff_record", kwargs=_session(state="observing")),
     Route(
