@@ -13,150 +13,31 @@ Bounded in time and count; stops by itself.
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
-import json
-import os
 import random
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "bench-crash-password-1"
+sys.path.insert(0, str(Path(__file__).parent))  # run as a script or loaded by the tests
+from harness import Server, Session, instance_env, prepare_instance, write_result  # noqa: E402
+
 PATIENTS = 50
-
-SEED = """
-import django, sys, datetime as dt
-django.setup()
-from django.contrib.auth.hashers import make_password
-from ketacare.accounts.models import User
-from ketacare.clinics.models import Clinic
-from ketacare.patients.models import Patient
-n = int(sys.argv[1]); hashed = make_password(sys.argv[2])
-clinic = Clinic.objects.create(name="Crash clinic", phone="1")
-for i in range(n):
-    u = User.objects.create(email=f"crash{i}@bench.invalid", full_name=f"Crash {i}", password=hashed)
-    Patient.objects.create(clinic=clinic, user=u, full_name=f"Crash {i}", date_of_birth=dt.date(1980, 1, 1))
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """gunicorn in its own process group, so SIGKILL takes the master and every worker at once."""
-
-    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
-        self.env, self.port, self.log = env, port, log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self.log, "a") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "ketacare.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                    "--workers",
-                    "2",
-                    "--threads",
-                    "16",
-                    "--timeout",
-                    "60",
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1).read()
-                return
-            except OSError:
-                time.sleep(0.05)
-
-    def kill(self) -> None:
-        if self.process is not None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=30)
-
-
-class Session:
-    def __init__(self, base: str, email: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-        self.opener.open(f"{base}/accounts/login/", timeout=30).read()
-        data = urllib.parse.urlencode(
-            {"username": email, "password": PASSWORD, "csrfmiddlewaretoken": self.csrf}
-        ).encode()
-        self.opener.open(urllib.request.Request(f"{base}/accounts/login/", data=data), timeout=30).read()
-
-    @property
-    def csrf(self) -> str:
-        return next(c.value for c in self.jar if c.name == "ketacare_csrf")
-
-    def submit(self, body: dict[str, object]) -> tuple[int, dict[str, object]]:
-        request = urllib.request.Request(
-            f"{self.base}/api/v1/me/checkins",
-            data=json.dumps(body).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json", "X-CSRFToken": self.csrf},
-        )
-        try:
-            with self.opener.open(request, timeout=20) as response:
-                return int(response.status), json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            return int(exc.code), {}
 
 
 def run(clients: int, seconds: float, seed: int = 1) -> dict[str, object]:
     rng = random.Random(seed)  # noqa: S311 - load pattern, not security
     with tempfile.TemporaryDirectory(prefix="ketacare-crash-") as tmp:
         data_dir = Path(tmp)
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("KETACARE_", "DATABASE_URL", "DJANGO_"))
-        }
-        env.update(
-            DJANGO_SETTINGS_MODULE="ketacare.settings",
-            KETACARE_DATA_DIR=str(data_dir),
-            KETACARE_HTTPS="false",
-            KETACARE_PLAIN_STATIC="true",
-            KETACARE_LOGIN_FAILURE_LIMIT="20",
-        )
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300
-        )
+        env = instance_env(data_dir)
         patients = min(PATIENTS, clients)
-        subprocess.run(
-            [sys.executable, "-c", SEED, str(patients), PASSWORD], cwd=ROOT, env=env, check=True, timeout=300
-        )
-        server = Server(env, _free_port(), data_dir / "server.log")
+        prepare_instance(env, patients=patients, prefix="crash")
+        server = Server(env, data_dir / "server.log")
         server.start()
-        base = f"http://127.0.0.1:{server.port}"
+        base = server.base
         sessions = [Session(base, f"crash{i}@bench.invalid") for i in range(patients)]
         acknowledged: list[tuple[str, str, bool]] = []  # (key, public_id, red flag)
         gave_up = [0]
@@ -177,7 +58,7 @@ def run(clients: int, seconds: float, seed: int = 1) -> dict[str, object]:
                 }
                 for _attempt in range(20):
                     try:
-                        status, payload = session.submit(body)
+                        status, payload = session.post_json("/api/v1/me/checkins", body)
                     except OSError:
                         time.sleep(0.2)  # server down: retry the same key
                         continue
@@ -245,10 +126,7 @@ def main() -> None:
     if not 1 <= args.clients <= 400 or not 5 <= args.seconds <= 600:
         parser.error("--clients must be 1..400 and --seconds 5..600")
     result = run(args.clients, args.seconds)
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "crash_reconcile.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
+    write_result("crash_reconcile", result)
     bad = result["acknowledged_missing"] or result["duplicated_keys"] or result["red_flags_without_alert"]
     sys.exit(1 if bad or result["sqlite_integrity"] != "ok" else 0)
 

@@ -11,143 +11,28 @@ errors, 5xx responses and "database is locked" lines in the server log, then sto
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
-import json
-import os
 import re
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "bench-writer-password-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KETACARE_", "DATABASE_URL", "DJANGO_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="ketacare.settings",
-        KETACARE_DATA_DIR=str(data_dir),
-        KETACARE_HTTPS="false",
-        KETACARE_PLAIN_STATIC="true",
-        KETACARE_LOGIN_FAILURE_LIMIT="20",
-    )
-    return env
-
-
-SEED = """
-import django, sys
-django.setup()
-from django.contrib.auth.hashers import make_password
-from ketacare.accounts.models import User
-from ketacare.clinics.models import Clinic
-from ketacare.patients.models import Patient
-import datetime as dt
-n = int(sys.argv[1]); password = sys.argv[2]
-clinic = Clinic.objects.create(name="Bench clinic", phone="1")
-hashed = make_password(password)
-ids = []
-for i in range(n):
-    u = User.objects.create(email=f"writer{i}@bench.invalid", full_name=f"Writer {i}", password=hashed)
-    p = Patient.objects.create(clinic=clinic, user=u, full_name=f"Writer {i}", date_of_birth=dt.date(1980, 1, 1))
-    ids.append(str(p.public_id))
-print(" ".join(ids))
-"""
-
-
-class Client:
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def login(self, email: str) -> None:
-        self.opener.open(f"{self.base}/accounts/login/", timeout=30).read()
-        token = next(c.value for c in self.jar if c.name == "ketacare_csrf")
-        data = urllib.parse.urlencode(
-            {"username": email, "password": PASSWORD, "csrfmiddlewaretoken": token}
-        ).encode()
-        request = urllib.request.Request(
-            f"{self.base}/accounts/login/", data=data, headers={"Referer": f"{self.base}/accounts/login/"}
-        )
-        self.opener.open(request, timeout=30).read()
-
-    def get(self, path: str) -> int:
-        try:
-            with self.opener.open(f"{self.base}{path}", timeout=30) as response:
-                response.read()
-                return int(response.status)
-        except urllib.error.HTTPError as exc:
-            return int(exc.code)
+sys.path.insert(0, str(Path(__file__).parent))  # run as a script or loaded by the tests
+from harness import Server, Session, instance_env, prepare_instance, write_result  # noqa: E402
 
 
 def run(clients: int, seconds: float, workers: int = 4, threads: int = 8) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="ketacare-bench-") as tmp:
         data_dir = Path(tmp)
-        env = _env(data_dir)
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300
-        )
-        seeded = subprocess.run(
-            [sys.executable, "-c", SEED, str(clients), PASSWORD],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        patient_ids = seeded.stdout.split()
-        port = _free_port()
+        env = instance_env(data_dir)
+        patient_ids = prepare_instance(env, patients=clients, prefix="writer")
         log_path = data_dir / "server.log"
-        with open(log_path, "w") as log:
-            server = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "ketacare.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    str(workers),
-                    "--threads",
-                    str(threads),
-                    "--timeout",
-                    "60",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        base = f"http://127.0.0.1:{port}"
+        server = Server(env, log_path, workers=workers, threads=threads)
+        server.start()
         try:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            sessions = []
-            for i in range(clients):
-                client = Client(base)
-                client.login(f"writer{i}@bench.invalid")
-                sessions.append(client)
+            sessions = [Session(server.base, f"writer{i}@bench.invalid") for i in range(clients)]
             statuses: list[int] = []
             errors: list[str] = []
             lock = threading.Lock()
@@ -172,8 +57,7 @@ def run(clients: int, seconds: float, workers: int = 4, threads: int = 8) -> dic
                 thread.join()
             elapsed = time.monotonic() - started
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
         log_text = log_path.read_text()
         db = sqlite3.connect(data_dir / "ketacare.sqlite3")
         audit_rows = db.execute(
@@ -203,10 +87,7 @@ def main() -> None:
     if not 1 <= args.clients <= 200 or not 1 <= args.seconds <= 600:
         parser.error("--clients must be 1..200 and --seconds 1..600")
     result = run(args.clients, args.seconds)
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sqlite_writers.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
+    write_result("sqlite_writers", result)
     if result["status_5xx"] or result["client_errors"] or result["database_is_locked"]:
         sys.exit(1)
 
