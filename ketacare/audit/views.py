@@ -17,6 +17,7 @@ from ketacare.audit.models import AccessEvent
 from ketacare.audit.selectors import clinic_audit_events
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
+from ketacare.lib.csvsafe import csv_safe as _csv_safe
 from ketacare.lib.decorators import clinic_admin_required
 
 CSV_COLUMNS = [
@@ -111,9 +112,3 @@ def audit_csv(request: HttpRequest) -> HttpResponseBase:
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="ketacare-audit.csv"'
     return response
-
-
-def _csv_safe(value: object) -> str:
-    # Spreadsheet formula injection guard: a cell must not start with = + - @ (or tab / CR, OWASP).
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -18,6 +18,7 @@ from django.utils import timezone
 from ketacare.checkins.selectors import next_appointment, patient_checkins, patient_doses, patient_symptoms
 from ketacare.core.instruments import get_instrument
 from ketacare.journal.selectors import own_entries
+from ketacare.lib.csvsafe import csv_safe as _safe
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.selectors import patient_responses
 
@@ -404,11 +405,6 @@ def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
             ]
         )
     return out.getvalue()
-
-
-def _safe(text: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def pdf_bytes(patient: Patient, *, now: dt.datetime | None = None) -> bytes:

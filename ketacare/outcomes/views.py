@@ -12,6 +12,7 @@ from django.utils import timezone
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
 from ketacare.core.published_outcomes import HONEST_NOTE, published
+from ketacare.lib.csvsafe import csv_safe
 from ketacare.lib.decorators import staff_required
 from ketacare.outcomes.charts import funnel_bars, km_step_chart
 from ketacare.outcomes.forms import OutcomeFilterForm
@@ -79,18 +80,8 @@ def outcomes_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response)
     for row in csv_rows(outcomes):
         # Neutralise spreadsheet formulas in labels (CSV injection).
-        writer.writerow(
-            ["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(c) else c for c in row]
-        )
+        writer.writerow([csv_safe(c, keep_numbers=True) for c in row])
     return response
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 @staff_required

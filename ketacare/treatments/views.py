@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic, active_membership
 from ketacare.core.instruments import get_instrument
+from ketacare.lib.csvsafe import csv_safe as _csv_safe
 from ketacare.lib.decorators import patient_required, staff_required
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import forms, instructions, selectors, services
@@ -705,12 +706,6 @@ REMS_CSV_FIELDS = [
     "submitted_at",
     "submission_reference",
 ]
-
-
-def _csv_safe(value: Any) -> str:
-    # Spreadsheet formula injection: a cell starting with = + - @ (or tab / CR) is prefixed with a quote.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @staff_object_view("treatment_session", "session_id", action="export")
