@@ -13,6 +13,7 @@ Bounded in time and count; stops by itself.
 from __future__ import annotations
 
 import argparse
+import http.client
 import random
 import sqlite3
 import sys
@@ -59,8 +60,9 @@ def run(clients: int, seconds: float, seed: int = 1) -> dict[str, object]:
                 for _attempt in range(20):
                     try:
                         status, payload = session.post_json("/api/v1/me/checkins", body)
-                    except OSError:
-                        time.sleep(0.2)  # server down: retry the same key
+                    except (OSError, http.client.HTTPException):
+                        # Server down, or killed mid-response: no answer, so retry the same key.
+                        time.sleep(0.2)
                         continue
                     if 200 <= status < 300:
                         with lock:
