@@ -33,13 +33,14 @@ Units: time in minutes, amounts in mg, rates in mg/min, rate constants in 1/min.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+
+from ketacare.core.pk import kernels
 
 __all__ = [
     "Bolus",
@@ -60,6 +61,8 @@ __all__ = [
 _RELATIVE_EIGENVALUE_GAP = 1e-4
 # Event times closer than this (min) count as the same instant.
 _TIME_TOLERANCE_MIN = 1e-9
+# A piece starting within this fraction of a step after a grid time starts at that time's column.
+_GRID_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -672,13 +675,6 @@ def _residues(
     return eigenvalues, residues, unreliable
 
 
-def _row_length(n_times: int) -> int:
-    """Pick the row length B ~ sqrt(T) that leaves the shortest partial last row."""
-    root = math.sqrt(n_times)
-    candidates = range(max(1, int(root / 1.5)), int(root * 1.5) + 2)
-    return min(candidates, key=lambda b: (n_times % b, abs(b - root)))
-
-
 def simulate_grid(
     rate_matrix_per_min: np.ndarray,
     events: Sequence[Event],
@@ -845,25 +841,18 @@ def simulate_grid_partial(
     if plan is None or not plan.modes:
         out[...] = 0.0  # no dose, or no output that any dose reaches
         return out, np.zeros(0, dtype=int)
-    # Inputs per piece, patients last: boluses at the start (pieces, I, P), then constant rates.
-    kicks = np.zeros((len(pieces), len(inputs), n_patients))
-    rates = np.zeros((len(pieces), len(inputs), n_patients))
+    # Inputs per piece, patients first: boluses at the start (P, pieces, I), then constant rates.
+    kicks = np.zeros((n_patients, len(pieces), len(inputs)))
+    rates = np.zeros((n_patients, len(pieces), len(inputs)))
     for index, piece in enumerate(pieces):
         for compartment, amount in piece.boluses:
-            kicks[index, inputs.index(compartment)] += amount
+            kicks[:, index, inputs.index(compartment)] += amount
         for compartment, rate in piece.rates:
-            rates[index, inputs.index(compartment)] += rate
-    # Output weights on the output compartments, patients last: (O, X, P).
-    output_weights_t = np.ascontiguousarray(np.moveaxis(weights[:, :, list(outputs)], 0, 2))
+            rates[:, index, inputs.index(compartment)] += rate
+    # Output weights on the output compartments, one (P, X) array per output: (O, P, X).
+    output_weights_t = np.ascontiguousarray(np.moveaxis(weights[:, :, list(outputs)], 0, 1))
     schedule = _Schedule(
-        starts_min=np.array([piece.start_min for piece in pieces]),
-        has_rate=tuple(bool(piece.rates) for piece in pieces),
-        step_min=float(step_min),
-        n_times=n_times,
-        # Rows fold the columns after the last event (see _simulate_chunk).
-        row=_row_length(
-            max(1, n_times - min(int(math.ceil(pieces[-1].start_min / step_min - 1e-9)), n_times))
-        ),
+        starts_min=np.array([piece.start_min for piece in pieces]), step_min=float(step_min), n_times=n_times
     )
     bounds = [*range(0, n_patients, max(1, chunk_size)), n_patients]
     chunks = list(zip(bounds[:-1], bounds[1:], strict=True))
@@ -871,16 +860,15 @@ def simulate_grid_partial(
     def work(chunk: tuple[int, int]) -> np.ndarray:
         lo, hi = chunk
         return lo + _simulate_chunk(
-            matrix[lo:hi],
+            np.ascontiguousarray(matrix[lo:hi]),
             plan,
             inputs,
             outputs,
-            output_weights_t[:, :, lo:hi],
-            kicks[:, :, lo:hi],
-            rates[:, :, lo:hi],
+            output_weights_t[:, lo:hi],
+            kicks[lo:hi],
+            rates[lo:hi],
             schedule,
             out[:, lo:hi],
-            _thread_workspace(),
         )
 
     if threads <= 1 or len(chunks) == 1:
@@ -891,43 +879,67 @@ def simulate_grid_partial(
     return out, np.concatenate(unreliable)
 
 
-class _Workspace:
-    """Scratch arrays reused from chunk to chunk by one thread.
-
-    Allocating a few MB per chunk lets the C library hand the memory back to the
-    kernel and fault it in again on the next chunk, which costs about a third of
-    the run; reusing one buffer per name avoids that.
-    """
-
-    def __init__(self) -> None:
-        self._buffers: dict[str, np.ndarray] = {}
-
-    def array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        size = math.prod(shape)
-        buffer = self._buffers.get(name)
-        if buffer is None or buffer.size < size:
-            buffer = self._buffers[name] = np.empty(size)
-        return buffer[:size].reshape(shape)
-
-
-_THREAD_STATE = threading.local()
-
-
-def _thread_workspace() -> _Workspace:
-    """Return this thread's scratch space, kept between calls (about 15 MB after a run of 2048-patient chunks)."""
-    workspace = getattr(_THREAD_STATE, "workspace", None)
-    if workspace is None:
-        workspace = _THREAD_STATE.workspace = _Workspace()
-    return workspace
-
-
 @dataclass(frozen=True)
 class _Schedule:
     starts_min: np.ndarray  # (pieces,)
-    has_rate: tuple[bool, ...]
     step_min: float
     n_times: int
-    row: int
+
+
+@dataclass(frozen=True)
+class _StarTables:
+    """The plan as flat integer arrays for :func:`ketacare.core.pk.kernels.star_modes` (used blocks only)."""
+
+    hubs: np.ndarray  # (B,)
+    n_leaves: np.ndarray  # (B,)
+    leaves: np.ndarray  # (B, max leaves)
+    mode_offsets: np.ndarray  # (B,)
+    route_output: np.ndarray  # (R,) index into the output compartments
+    route_input: np.ndarray  # (R,) index into the input compartments
+    route_length: np.ndarray  # (R,)
+    route_blocks: np.ndarray  # (R, max length) index into the used blocks
+    route_entries: np.ndarray  # (R, max length) compartments
+    route_exits: np.ndarray  # (R, max length) compartments
+
+
+@lru_cache(maxsize=128)
+def _star_tables(plan: _Plan, inputs: tuple[int, ...], outputs: tuple[int, ...]) -> _StarTables | None:
+    """Return the compiled kernel's tables when every block the outputs depend on is a star, else None."""
+    used = sorted({b for b, _ in plan.modes})
+    if any(plan.blocks[b].hub < 0 for b in used):
+        return None
+    position = {b: k for k, b in enumerate(used)}
+    leaf_lists = [[c for c in plan.blocks[b].nodes if c != plan.blocks[b].hub] for b in used]
+    width = max(1, max(len(leaf_list) for leaf_list in leaf_lists))
+    leaves = np.zeros((len(used), width), dtype=np.int64)
+    for k, leaf_list in enumerate(leaf_lists):
+        leaves[k, : len(leaf_list)] = leaf_list
+    offsets = np.cumsum([0] + [len(plan.blocks[b].nodes) for b in used])[:-1]
+    routes = [
+        (outputs.index(output), inputs.index(source), route)
+        for output, source, found in plan.paths
+        for route in found
+    ]
+    length = max([len(route.blocks) for _, _, route in routes], default=1)
+
+    def table(values: list[list[int]]) -> np.ndarray:
+        array = np.zeros((len(values), length), dtype=np.int64)
+        for k, row in enumerate(values):
+            array[k, : len(row)] = row
+        return array
+
+    return _StarTables(
+        hubs=np.array([plan.blocks[b].hub for b in used], dtype=np.int64),
+        n_leaves=np.array([len(leaf_list) for leaf_list in leaf_lists], dtype=np.int64),
+        leaves=leaves,
+        mode_offsets=np.asarray(offsets, dtype=np.int64),
+        route_output=np.array([o for o, _, _ in routes], dtype=np.int64),
+        route_input=np.array([i for _, i, _ in routes], dtype=np.int64),
+        route_length=np.array([len(route.blocks) for _, _, route in routes], dtype=np.int64),
+        route_blocks=table([[position[b] for b in route.blocks] for _, _, route in routes]),
+        route_entries=table([list(route.entries) for _, _, route in routes]),
+        route_exits=table([list(route.exits) for _, _, route in routes]),
+    )
 
 
 def _simulate_chunk(
@@ -940,95 +952,59 @@ def _simulate_chunk(
     rates: np.ndarray,
     schedule: _Schedule,
     out: np.ndarray,
-    workspace: _Workspace,
 ) -> np.ndarray:
     """Evaluate one chunk of patients into ``out`` (O, p, T); return the local indices left to the fallback.
 
-    Small per-patient arrays keep patients on the last axis (long, vectorised
-    inner loops); the row coefficients ``G`` and the basis ``H`` keep patients
-    first, as the batched matrix product needs.
+    Modes and residues come from the compiled star kernel when every block on the
+    routes is a star, otherwise from :func:`_residues` (LAPACK for the other
+    blocks); the exponentials are one vectorised ``exp``; the grid is written by
+    the compiled :func:`ketacare.core.pk.kernels.evaluate`.
     """
     n_patients = matrix.shape[0]
+    tables = _star_tables(plan, inputs, outputs)
+    if tables is not None:
+        n_modes = len(plan.modes)
+        lam = np.empty((n_patients, n_modes))
+        residues = np.empty((n_patients, len(outputs), len(inputs), n_modes))
+        unreliable = np.empty(n_patients, dtype=np.bool_)
+        kernels.star_modes(
+            matrix,
+            tables.hubs,
+            tables.n_leaves,
+            tables.leaves,
+            tables.mode_offsets,
+            tables.route_output,
+            tables.route_input,
+            tables.route_length,
+            tables.route_blocks,
+            tables.route_entries,
+            tables.route_exits,
+            _RELATIVE_EIGENVALUE_GAP,
+            lam,
+            residues,
+            unreliable,
+        )
+    else:
+        with np.errstate(all="ignore"):  # unreliable patients may produce inf/nan; they are recomputed later
+            lam_last, residues_last, unreliable = _residues(matrix, plan, inputs, outputs)
+        lam = np.ascontiguousarray(np.where(unreliable, -1.0, lam_last).T)
+        residues = np.ascontiguousarray(np.moveaxis(residues_last, 3, 0))
     starts = schedule.starts_min
     step = schedule.step_min
-    n_times = schedule.n_times
-    with np.errstate(all="ignore"):  # unreliable patients may produce inf/nan; they are recomputed later
-        lam, residues, unreliable = _residues(matrix, plan, inputs, outputs)
-        n_modes = lam.shape[0]
-        lam = np.where(unreliable, -1.0, lam)  # (J, p)
-        # Residues of the weighted outputs: (O, I, J, p).
-        weighted = np.einsum("oxp,xijp->oijp", weights, residues)
-        # Modal amplitudes a and offsets rho = rate / lambda per piece: (I, J, p).
-        amplitudes: list[np.ndarray] = []
-        offsets: list[np.ndarray] = []
-        for index in range(len(starts)):
-            rho = rates[index][:, None, :] / lam
-            amplitude = kicks[index][:, None, :] + rho
-            if index:
-                decay = np.exp(lam * (starts[index] - starts[index - 1]))
-                amplitude += decay * amplitudes[-1] - offsets[-1]
-            amplitudes.append(amplitude)
-            offsets.append(rho)
-
-        # Every exponent below is lambda times a non-negative time since a piece start: no overflow.
-        row = schedule.row
-        last = len(starts) - 1
-        # Columns from `bulk_start` (the first grid time at or after the last event) on are folded
-        # into rows of `row` values, one matrix product each; earlier columns are short segments.
-        columns_of_piece = [min(int(math.ceil(start / step - 1e-9)), n_times) for start in starts]
-        bulk_start = columns_of_piece[last]
-        full_rows, remainder = divmod(n_times - bulk_start, row)
-        segments = []  # (piece, first column, end column), each at most `row` columns long
-        for index in range(last):
-            first, stop = columns_of_piece[index], columns_of_piece[index + 1]
-            while first < stop:
-                end = min(stop, first + row)
-                segments.append((index, first, end))
-                first = end
-        lam_t = np.ascontiguousarray(lam.T)  # (p, J)
-        # Basis H (p, J, B): e^{lambda q step}, contiguous so that exp runs over one long vector.
-        basis = workspace.array("basis", (n_patients, n_modes, row))
-        np.multiply(lam_t[:, :, None], np.arange(row) * step, out=basis)
-        np.exp(basis, out=basis)
-
-        for o in range(weights.shape[0]):
-            target = out[o]
-            coefficient = [(weighted[o] * a).sum(axis=0) for a in amplitudes]  # (J, p) per piece
-            constant = [-(weighted[o] * rho).sum(axis=(0, 1)) for rho in offsets]  # (p,) per piece
-            # Columns before the last event, segment by segment: each is one coefficient row shifted
-            # to its first column, against the shared basis; all in one batched product.
-            if segments:
-                early = workspace.array("early", (n_patients, len(segments), n_modes))
-                for k, (index, first, _) in enumerate(segments):
-                    shift = np.exp(lam * (first * step - starts[index]))
-                    early[:, k, :] = (coefficient[index] * shift).T
-                values = workspace.array("early_values", (n_patients, len(segments), row))
-                np.matmul(early, basis, out=values)
-                for k, (index, first, end) in enumerate(segments):
-                    target[:, first:end] = values[:, k, : end - first] + constant[index][:, None]
-            n_rows = full_rows + (1 if remainder else 0)
-            if n_rows == 0:
-                continue
-            # Row coefficients G: the last piece's coefficients times e^{lambda (row start - s)}.
-            elapsed = (bulk_start + np.arange(n_rows) * row) * step - starts[last]
-            g = workspace.array("rows", (n_patients, n_modes, n_rows))
-            np.multiply(lam_t[:, :, None], elapsed, out=g)
-            np.exp(g, out=g)
-            g *= coefficient[last].T[:, :, None]
-            rows = g.transpose(0, 2, 1)  # (p, rows, J): Fortran-ordered per patient, usable by BLAS
-            if full_rows:
-                # G (p, rows, J) @ H (p, J, B), written straight into the output through a strided view.
-                view = np.lib.stride_tricks.as_strided(
-                    target[:, bulk_start:],
-                    shape=(n_patients, full_rows, row),
-                    strides=(target.strides[0], row * 8, 8),
-                    writeable=True,
-                )
-                np.matmul(rows[:, :full_rows, :], basis, out=view)
-            if remainder:
-                target[:, n_times - remainder :] = np.einsum(
-                    "pj,pjq->pq", rows[:, -1, :], basis[:, :, :remainder]
-                )
-            if schedule.has_rate[last]:  # an input still running after the last event: never by construction
-                target[:, bulk_start:] += constant[last][:, None]
+    first_columns = np.array(
+        [min(int(math.ceil(start / step - _GRID_TOLERANCE)), schedule.n_times) for start in starts],
+        dtype=np.int64,
+    )
+    # Exponents: the grid step, then per piece the time since the previous start and to its first column.
+    times = [step]
+    for index, start in enumerate(starts):
+        times.append(start - starts[index - 1] if index else 0.0)
+        times.append(first_columns[index] * step - start)
+    with np.errstate(all="ignore"):
+        exponentials = np.exp(lam[:, None, :] * np.array(times)[None, :, None])
+    rows = kernels.row_kernel(lam.shape[1])
+    for o in range(weights.shape[0]):
+        kernels.evaluate(
+            rows, lam, residues, exponentials, kicks, rates, weights[o], first_columns, unreliable, out[o]
+        )
     return np.flatnonzero(unreliable)
