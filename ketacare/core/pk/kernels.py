@@ -144,8 +144,7 @@ def star_modes(  # noqa: PLR0912, PLR0913, PLR0915 - one fused pass per tile of 
                 for lane in range(lanes):
                     roots[offset, lane] = -d0[block, lane]
                     inverse_slope[offset, lane] = 1.0
-                    if not d0[block, lane] > 0.0:
-                        bad[lane] = 1.0
+                    bad[lane] = bad[lane] if d0[block, lane] > 0.0 else 1.0
                 continue
             # Leaf outflows ascending (poles -d descending), with b alongside: insertion sort per patient.
             for lane in range(lanes):
@@ -170,12 +169,11 @@ def star_modes(  # noqa: PLR0912, PLR0913, PLR0915 - one fused pass per tile of 
                     flow_sum[lane] += f[block, leaf, lane]
                     upper[lane] = max(upper[lane], f[block, leaf, lane] - d[block, leaf, lane])
                     lower[lane] = min(lower[lane], -d[block, leaf, lane] - g[block, leaf, lane])
-                    if not b[block, leaf, lane] > 0.0:
-                        bad[lane] = 1.0
+                    bad[lane] = bad[lane] if b[block, leaf, lane] > 0.0 else 1.0
             for leaf in range(1, m):
                 for lane in range(lanes):
-                    if sorted_d[leaf, lane] - sorted_d[leaf - 1, lane] <= relative_gap * scale[lane]:
-                        bad[lane] = 1.0
+                    close = sorted_d[leaf, lane] - sorted_d[leaf - 1, lane] <= relative_gap * scale[lane]
+                    bad[lane] = 1.0 if close else bad[lane]
             # Gershgorin bounds for the outer roots; root r lies between poles -sorted_d[r-1] and -sorted_d[r].
             for lane in range(lanes):
                 upper[lane] = max(upper[lane], -d0[block, lane] + flow_sum[lane])
@@ -222,7 +220,9 @@ def star_modes(  # noqa: PLR0912, PLR0913, PLR0915 - one fused pass per tile of 
                         lo[lane] = new_lo if moving else lo[lane]
                         x[lane] = candidate if moving else now
                         active[lane] = 0.0 if (converged or not moving) else 1.0
-                        remaining += active[lane]
+                    # A separate loop: a floating-point sum inside the one above would keep it scalar.
+                    for lane in range(lanes):
+                        remaining = max(remaining, active[lane])
                     if remaining == 0.0:
                         break
                 for lane in range(lanes):
@@ -234,8 +234,8 @@ def star_modes(  # noqa: PLR0912, PLR0913, PLR0915 - one fused pass per tile of 
                 for lane in range(lanes):
                     roots[offset + r, lane] = x[lane]
                     inverse_slope[offset + r, lane] = 1.0 / slope[lane]
-                    if not (x[lane] < 0.0 and math.isfinite(inverse_slope[offset + r, lane])):
-                        bad[lane] = 1.0
+                    fine = x[lane] < 0.0 and math.isfinite(inverse_slope[offset + r, lane])
+                    bad[lane] = bad[lane] if fine else 1.0
         for lane in range(lanes):
             scale[lane] = 0.0
         for mode in range(n_modes):
@@ -281,8 +281,7 @@ def star_modes(  # noqa: PLR0912, PLR0913, PLR0915 - one fused pass per tile of 
                         for other_r in range(other_m + 1):
                             for lane in range(lanes):
                                 gap = abs(roots[mode, lane] - roots[other_offset + other_r, lane])
-                                if gap <= relative_gap * scale[lane]:
-                                    bad[lane] = 1.0
+                                bad[lane] = 1.0 if gap <= relative_gap * scale[lane] else bad[lane]
                         # H[into, source] of the other block at this pole (see engine._StarSolution.value).
                         other_into = route_exits[route, other_step]
                         other_source = route_entries[route, other_step]
@@ -306,7 +305,9 @@ def star_modes(  # noqa: PLR0912, PLR0913, PLR0915 - one fused pass per tile of 
                             for lane in range(lanes):
                                 distance = roots[mode, lane] + d[other, other_source_leaf, lane]
                                 sigma[lane] *= f[other, other_source_leaf, lane] / distance
-                                if other_into_leaf == other_source_leaf:
+                            if other_into_leaf == other_source_leaf:
+                                for lane in range(lanes):
+                                    distance = roots[mode, lane] + d[other, other_source_leaf, lane]
                                     sigma[lane] += 1.0 / distance
                         for lane in range(lanes):
                             term[lane] *= sigma[lane]
@@ -314,8 +315,7 @@ def star_modes(  # noqa: PLR0912, PLR0913, PLR0915 - one fused pass per tile of 
                     i = route_input[route]
                     for lane in range(lanes):
                         own[o, i, mode, lane] += term[lane]
-                        if not math.isfinite(term[lane]):
-                            bad[lane] = 1.0
+                        bad[lane] = bad[lane] if math.isfinite(term[lane]) else 1.0
         for lane in range(count):
             patient = first + lane
             unreliable[patient] = bad[lane] > 0.0
