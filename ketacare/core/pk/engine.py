@@ -258,26 +258,13 @@ def solve_expm(
 
 
 def _free_decay_on_grid(matrix: np.ndarray, state: np.ndarray, step_min: float, count: int) -> np.ndarray:
-    """Return ``expm(K q h) x0`` for q = 0..count-1, shape (P, count, n), from powers of ``expm(K h)``."""
+    """Return ``expm(K q h) x0`` for q = 0..count-1, shape (P, count, n), by repeated ``expm(K h)``."""
     import scipy.linalg
 
-    n_patients, n, _ = matrix.shape
-    row = max(1, int(round(math.sqrt(count))))
-    transition = scipy.linalg.expm(matrix * step_min)
-    powers = np.empty((n_patients, row, n, n))
-    powers[:, 0] = np.eye(n)
-    for q in range(1, row):
-        powers[:, q] = powers[:, q - 1] @ transition
-    jump = powers[:, row - 1] @ transition
-    n_rows = -(-count // row)
-    starts = np.empty((n_patients, n_rows, n))
-    starts[:, 0] = state
-    for m in range(1, n_rows):
-        starts[:, m] = np.einsum("pij,pj->pi", jump, starts[:, m - 1])
-    # values[p, m, q] = powers[p, q] @ starts[p, m], as one batched matrix product (einsum would not use BLAS).
-    values = np.matmul(powers.reshape(n_patients, row * n, n), starts.transpose(0, 2, 1))
-    values = values.reshape(n_patients, row, n, n_rows).transpose(0, 3, 1, 2).reshape(n_patients, n_rows * row, n)
-    return values[:, :count, :]
+    transition = np.ascontiguousarray(scipy.linalg.expm(matrix * step_min))
+    values = np.empty((matrix.shape[0], count, matrix.shape[1]))
+    kernels.march(transition, np.ascontiguousarray(state), values)
+    return values
 
 
 # --------------------------------------------------------------------------------------
@@ -838,8 +825,8 @@ def simulate_grid_partial(
         )
     pieces = _pieces(events, n_patients, n)
     inputs = tuple(sorted({c for piece in pieces for c, _ in (*piece.boluses, *piece.rates)}))
-    outputs = tuple(int(c) for c in np.flatnonzero(np.any(weights != 0, axis=(0, 1))))
-    plan = _plan(np.any(matrix != 0, axis=0).tobytes(), n, inputs, outputs) if inputs and outputs else None
+    outputs = tuple(int(c) for c in np.flatnonzero(weights.any(axis=(0, 1))))
+    plan = _plan(matrix.any(axis=0).tobytes(), n, inputs, outputs) if inputs and outputs else None
     if plan is None or not plan.modes:
         out[...] = 0.0  # no dose, or no output that any dose reaches
         return out, np.zeros(0, dtype=int)
@@ -1002,8 +989,12 @@ def _simulate_chunk(
     for index, start in enumerate(starts):
         times.append(start - starts[index - 1] if index else 0.0)
         times.append(first_columns[index] * step - start)
+    # (times, P, J): the product's inner loop runs over all of a chunk's modes at once; computed in
+    # place, since a fresh temporary per chunk costs as much as the exp itself.
+    exponentials = np.empty((len(times), n_patients, lam.shape[1]))
     with np.errstate(all="ignore"):
-        exponentials = np.exp(lam[:, None, :] * np.array(times)[None, :, None])
+        np.multiply(np.array(times)[:, None, None], lam[None, :, :], out=exponentials)
+        np.exp(exponentials, out=exponentials)
     rows = kernels.row_kernel(lam.shape[1])
     for o in range(weights.shape[0]):
         kernels.evaluate(

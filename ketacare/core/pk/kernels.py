@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["ROW_LENGTH", "star_modes", "evaluate", "row_kernel"]
+__all__ = ["ROW_LENGTH", "star_modes", "evaluate", "row_kernel", "march"]
 
 # Points per row. Long rows amortise the row set-up; short rows keep the basis (modes x row) in the
 # L1 cache next to the row being written. 48 was fastest on the development machine (bench/bench_pk.py).
@@ -382,7 +382,7 @@ def evaluate(  # noqa: PLR0913 - the kernel's inputs are separate arrays on purp
     the NumPy general path); ``weights`` (P, X) weigh the output compartments;
     ``kicks`` and ``rates`` (P, pieces, I) are the boluses at and the input rates
     during each piece; ``first_columns`` (pieces,) is the first grid column of
-    each piece. ``exponentials`` (P, 1 + 2 * pieces, J) holds ``e^{lambda h}`` for
+    each piece. ``exponentials`` (1 + 2 * pieces, P, J) holds ``e^{lambda h}`` for
     ``h`` = the grid step (index 0), then for piece k the time since the previous
     piece's start (index 1 + 2k, unused for the first piece) and the time from the
     piece's start to its first column (index 2 + 2k). ``rows`` is
@@ -406,9 +406,9 @@ def evaluate(  # noqa: PLR0913 - the kernel's inputs are separate arrays on purp
             basis[j, 0] = 1.0
         for q in range(1, ROW_LENGTH):
             for j in range(n_modes):
-                basis[j, q] = basis[j, q - 1] * exponentials[p, 0, j]
+                basis[j, q] = basis[j, q - 1] * exponentials[0, p, j]
         for j in range(n_modes):
-            ratio[j] = basis[j, ROW_LENGTH - 1] * exponentials[p, 0, j]
+            ratio[j] = basis[j, ROW_LENGTH - 1] * exponentials[0, p, j]
         for i in range(n_inputs):
             for j in range(n_modes):
                 total = 0.0
@@ -422,7 +422,7 @@ def evaluate(  # noqa: PLR0913 - the kernel's inputs are separate arrays on purp
                     rho = rates[p, piece, i] / lam[p, j]
                     value = kicks[p, piece, i] + rho
                     if piece:
-                        value += exponentials[p, 1 + 2 * piece, j] * amplitude[i, j] - offset[i, j]
+                        value += exponentials[1 + 2 * piece, p, j] * amplitude[i, j] - offset[i, j]
                     amplitude[i, j] = value
                     offset[i, j] = rho
             first = first_columns[piece]
@@ -435,5 +435,32 @@ def evaluate(  # noqa: PLR0913 - the kernel's inputs are separate arrays on purp
                 for i in range(n_inputs):
                     total += weighted[i, j] * amplitude[i, j]
                     constant -= weighted[i, j] * offset[i, j]
-                coefficient[j] = total * exponentials[p, 2 + 2 * piece, j]
+                coefficient[j] = total * exponentials[2 + 2 * piece, p, j]
             rows(out[p, first:stop], coefficient, ratio, basis, constant)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def march(transition: np.ndarray, state: np.ndarray, out: np.ndarray) -> None:
+    """Fill ``out`` (P, T, n) with ``x_t = transition^t x_0`` per patient, ``state`` (P, n) being ``x_0``.
+
+    The free decay after the last event on a uniform grid, for the reference
+    solver: one small matrix-vector product per step (``n^2`` multiply-adds), in
+    place of powers of the transition and a large batched product, which allocate
+    several arrays of the output's size.
+    """
+    n_patients, n_times, n = out.shape
+    current = np.empty(n)
+    following = np.empty(n)
+    for p in range(n_patients):
+        for i in range(n):
+            current[i] = state[p, i]
+        for t in range(n_times):
+            for i in range(n):
+                out[p, t, i] = current[i]
+            for i in range(n):
+                total = 0.0
+                for j in range(n):
+                    total += transition[p, i, j] * current[j]
+                following[i] = total
+            for i in range(n):
+                current[i] = following[i]
