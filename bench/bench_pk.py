@@ -77,7 +77,7 @@ def run_engine(out: np.ndarray, threads: int) -> float:
     """Draw the virtual patients and simulate them into ``out``; return the wall time (s)."""
     model = get_model(MODEL)
     start = time.perf_counter()
-    etas = model.sample_etas(np.random.default_rng(SEED), N_PATIENTS, threads)
+    etas = model.sample_etas(np.random.default_rng(SEED), N_PATIENTS)
     simulate_curves(model, REGIMEN, Covariates(), etas, ("parent",), DURATION_MIN, STEP_MIN, threads, out=out)
     return time.perf_counter() - start
 

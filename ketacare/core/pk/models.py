@@ -32,15 +32,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ketacare.core.pk.engine import Bolus, Event, ZeroOrderInput
-
-# Virtual patients per random stream in Model.sample_etas (fixed, so results do not depend on threads).
-_ETA_BLOCK = 16_384
 
 __all__ = [
     "Citation",
@@ -221,35 +217,15 @@ class Model:
     def n_random_effects(self) -> int:
         return len(self.random_effects)
 
-    def sample_etas(self, rng: np.random.Generator, n_patients: int, threads: int = 1) -> np.ndarray:
-        """Draw etas (P, E) from the published variability, with the published covariances if any.
-
-        Patients are drawn in blocks of ``_ETA_BLOCK``, each from its own stream spawned
-        from ``rng``, so that blocks can be drawn on ``threads`` threads and the result
-        is the same whatever the number of threads.
-        """
-        n_effects = len(self.random_effects)
-        etas = np.empty((n_patients, n_effects))
-        if not n_effects or not n_patients:
-            return etas
+    def sample_etas(self, rng: np.random.Generator, n_patients: int) -> np.ndarray:
+        """Draw etas (P, E) from the published variability, with the published covariances if any."""
+        if not self.random_effects:
+            return np.zeros((n_patients, 0))
         if self.eta_covariance is None:
-            factor = np.diag(np.sqrt([effect.variance for effect in self.random_effects]))
-        else:
-            factor = np.linalg.cholesky(np.array(self.eta_covariance)).T
-        bounds = [*range(0, n_patients, _ETA_BLOCK), n_patients]
-        streams = rng.spawn(len(bounds) - 1)
-
-        def draw(block: int) -> None:
-            lo, hi = bounds[block], bounds[block + 1]
-            np.matmul(streams[block].standard_normal((hi - lo, n_effects)), factor, out=etas[lo:hi])
-
-        if threads <= 1 or len(streams) == 1:
-            for block in range(len(streams)):
-                draw(block)
-        else:
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                list(pool.map(draw, range(len(streams))))
-        return etas
+            sd = np.sqrt([effect.variance for effect in self.random_effects])
+            return rng.standard_normal((n_patients, len(sd))) * sd
+        cholesky = np.linalg.cholesky(np.array(self.eta_covariance))
+        return rng.standard_normal((n_patients, cholesky.shape[0])) @ cholesky.T
 
     def typical_etas(self, n_patients: int = 1) -> np.ndarray:
         """Return zero etas (P, E): the typical individual."""

@@ -244,7 +244,7 @@ def simulate_population(
     _check_regimen(model, regimen)
     keys = outputs or tuple(output.key for output in model.outputs)
     rng = np.random.default_rng(seed)
-    etas = model.sample_etas(rng, n_patients, threads)
+    etas = model.sample_etas(rng, n_patients)
     time_min, curves = simulate_curves(
         model, regimen, covariates, etas, keys, duration_min, step_min, threads
     )

@@ -58,15 +58,6 @@ def test_sampled_etas_have_the_published_variances_and_covariance():
     np.testing.assert_allclose(sampled, variances, rtol=0.02)
 
 
-def test_threads_do_not_change_the_sampled_etas():
-    model = get_model("fanta_2015")  # correlated effects: the Cholesky factor is applied per block too
-    one = model.sample_etas(np.random.default_rng(9), 40_000, threads=1)
-    many = model.sample_etas(np.random.default_rng(9), 40_000, threads=3)
-    np.testing.assert_array_equal(one, many)
-    # Blocks draw from different streams: no block repeats another.
-    assert not np.array_equal(one[:1000], one[16_384 : 16_384 + 1000])
-
-
 def test_a_population_needs_at_least_one_patient():
     with pytest.raises(ValueError, match="n_patients"):
         simulate_population("perez_ruixo_2021", Regimen("intranasal", 56), n_patients=0, seed=0)
