@@ -995,9 +995,9 @@ def _simulate_chunk(
     with np.errstate(all="ignore"):
         np.multiply(np.array(times)[:, None, None], lam[None, :, :], out=exponentials)
         np.exp(exponentials, out=exponentials)
-    rows = kernels.row_kernel(lam.shape[1])
+    modes = (0,) * lam.shape[1]  # its length selects the kernel compiled for this number of modes
     for o in range(weights.shape[0]):
         kernels.evaluate(
-            rows, lam, residues, exponentials, kicks, rates, weights[o], first_columns, unreliable, out[o]
+            modes, lam, residues, exponentials, kicks, rates, weights[o], first_columns, unreliable, out[o]
         )
     return np.flatnonzero(unreliable)

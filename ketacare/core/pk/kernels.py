@@ -16,25 +16,23 @@ was computed in.
   is cut into rows of ``ROW_LENGTH`` points, and a row is ``const + sum_j g_j H_jq``
   with ``H_jq = e^{lambda_j q step}`` (built by repeated multiplication once per
   patient) and ``g_j`` advanced by ``e^{lambda_j ROW_LENGTH step}`` from row to
-  row. The inner loop over the row is generated for the number of modes
-  (:func:`row_kernel`): with the sum over modes unrolled, the compiler vectorises
-  it along the row, so a value costs about one multiply-add per mode spread over
-  the vector lanes and is written once. Rounding: each factor is the product of
-  at most ``ROW_LENGTH`` + (number of rows) correctly rounded terms, a relative
-  error of about 1e-13, far below the 1e-10 the tests require.
+  row. With the number of modes a compile-time constant the sum over modes is
+  unrolled and the loop along the row vectorised, so a value costs about one
+  multiply-add per mode spread over the vector lanes and is written once.
+  Rounding: each factor is the product of at most ``ROW_LENGTH`` + (number of
+  rows) correctly rounded terms, a relative error of about 1e-13, far below the
+  1e-10 the tests require.
+- :func:`march` steps the reference solver's free decay after the last event.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from functools import lru_cache
-from typing import Any
 
 import numpy as np
 from numba import njit
 
-__all__ = ["ROW_LENGTH", "star_modes", "evaluate", "row_kernel", "march"]
+__all__ = ["ROW_LENGTH", "star_modes", "evaluate", "march"]
 
 # Points per row. Long rows amortise the row set-up; short rows keep the basis (modes x row) in the
 # L1 cache next to the row being written. 48 was fastest on the development machine (bench/bench_pk.py).
@@ -328,44 +326,9 @@ def star_modes(  # noqa: PLR0912, PLR0913, PLR0915 - one fused pass per tile of 
                         residues[patient, o, i, mode] = own[o, i, mode, lane]
 
 
-@lru_cache(maxsize=32)
-def row_kernel(n_modes: int) -> Callable[..., None]:
-    """Return a compiled ``rows(segment, g, ratio, basis, constant)`` for ``n_modes`` modes.
-
-    It fills ``segment`` (a slice of one patient's output row) with
-    ``constant + sum_j g_j basis[j, q]``, ``ROW_LENGTH`` values at a time,
-    multiplying ``g_j`` by ``ratio[j]`` after each row. The sum over modes is
-    written out term by term (the source is generated for ``n_modes``) so that the
-    compiler can vectorise the loop along the row; a loop over modes inside would
-    be a reduction it does not vectorise. Indices start at 0 and only grow, so the
-    compiler can also drop numba's negative-index check, which would otherwise
-    keep the loop scalar (about 4x slower).
-    """
-    if not 1 <= n_modes <= 64:
-        raise ValueError(f"n_modes must be 1-64 (got {n_modes})")
-    loads = "".join(f"    g{j} = g[{j}]\n" for j in range(n_modes))
-    terms = " + ".join(f"g{j} * basis[{j}, q]" for j in range(n_modes))
-    advance = "".join(f"        g{j} *= ratio[{j}]\n" for j in range(n_modes))
-    source = (
-        "def rows(segment, g, ratio, basis, constant):\n"
-        f"{loads}"
-        "    t = 0\n"
-        "    stop = segment.shape[0]\n"
-        "    while t < stop:\n"
-        f"        count = min({ROW_LENGTH}, stop - t)\n"
-        "        for q in range(count):\n"
-        f"            segment[t + q] = constant + ({terms})\n"
-        f"{advance}"
-        f"        t += {ROW_LENGTH}\n"
-    )
-    namespace: dict[str, Any] = {}
-    exec(compile(source, f"<ketacare.core.pk.kernels.row_kernel({n_modes})>", "exec"), namespace)  # noqa: S102 - generated above from integers only
-    return njit(nogil=True, fastmath={"contract"}, error_model="numpy")(namespace["rows"])  # type: ignore[no-any-return]
-
-
-@njit(nogil=True, error_model="numpy")
+@njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
 def evaluate(  # noqa: PLR0913 - the kernel's inputs are separate arrays on purpose (no Python objects)
-    rows: Callable[..., None],
+    modes: tuple[int, ...],
     lam: np.ndarray,
     residues: np.ndarray,
     exponentials: np.ndarray,
@@ -386,15 +349,23 @@ def evaluate(  # noqa: PLR0913 - the kernel's inputs are separate arrays on purp
     each piece. ``exponentials`` (1 + 2 * pieces, P, J) holds ``e^{lambda h}`` for
     ``h`` = the grid step (index 0), then for piece k the time since the previous
     piece's start (index 1 + 2k, unused for the first piece) and the time from the
-    piece's start to its first column (index 2 + 2k). ``rows`` is
-    :func:`row_kernel` for J modes.
+    piece's start to its first column (index 2 + 2k).
+
+    ``modes`` is any tuple of J integers: its length is part of its type, so the
+    kernel is compiled once per number of modes with J a constant. The compiler
+    then unrolls the sum over modes and vectorises the loop along the row (a sum
+    over a run-time number of modes is a reduction it leaves scalar). Rows are
+    filled through a slice starting at the piece's first column, so every index
+    is provably non-negative and numba's negative-index check, which would keep
+    the loop scalar, drops out.
     """
+    n_modes = len(modes)
     n_patients, n_times = out.shape
     _, n_pieces, n_inputs = kicks.shape
-    n_modes = lam.shape[1]
     n_output_compartments = weights.shape[1]
     basis = np.empty((n_modes, ROW_LENGTH))
     ratio = np.empty(n_modes)
+    inverse_lam = np.empty(n_modes)
     amplitude = np.zeros((n_inputs, n_modes))
     offset = np.zeros((n_inputs, n_modes))
     weighted = np.empty((n_inputs, n_modes))
@@ -405,6 +376,7 @@ def evaluate(  # noqa: PLR0913 - the kernel's inputs are separate arrays on purp
         # Powers of e^{lambda step}, one column at a time so that the modes' multiplication chains interleave.
         for j in range(n_modes):
             basis[j, 0] = 1.0
+            inverse_lam[j] = 1.0 / lam[p, j]
         for q in range(1, ROW_LENGTH):
             for j in range(n_modes):
                 basis[j, q] = basis[j, q - 1] * exponentials[0, p, j]
@@ -420,7 +392,7 @@ def evaluate(  # noqa: PLR0913 - the kernel's inputs are separate arrays on purp
             # Modal amplitudes a and offsets rho = rate / lambda of this piece, from the previous piece's.
             for i in range(n_inputs):
                 for j in range(n_modes):
-                    rho = rates[p, piece, i] / lam[p, j]
+                    rho = rates[p, piece, i] * inverse_lam[j]
                     value = kicks[p, piece, i] + rho
                     if piece:
                         value += exponentials[1 + 2 * piece, p, j] * amplitude[i, j] - offset[i, j]
@@ -437,7 +409,19 @@ def evaluate(  # noqa: PLR0913 - the kernel's inputs are separate arrays on purp
                     total += weighted[i, j] * amplitude[i, j]
                     constant -= weighted[i, j] * offset[i, j]
                 coefficient[j] = total * exponentials[2 + 2 * piece, p, j]
-            rows(out[p, first:stop], coefficient, ratio, basis, constant)
+            segment = out[p, first:stop]
+            n_values = segment.shape[0]
+            t = 0
+            while t < n_values:
+                count = min(ROW_LENGTH, n_values - t)
+                for q in range(count):
+                    total = constant
+                    for j in range(n_modes):
+                        total += coefficient[j] * basis[j, q]
+                    segment[t + q] = total
+                for j in range(n_modes):
+                    coefficient[j] *= ratio[j]
+                t += ROW_LENGTH
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
