@@ -220,10 +220,19 @@ def simulate_command(
     _emit(payload, as_json, text)
 
 
+def warm_up_command() -> None:
+    """Compile the PK kernels the clinic pages use and keep them in numba's cache (run after install)."""
+    from ketacare.core.pk.timeline import warm_up
+
+    routes = warm_up()
+    typer.echo(f"PK kernels compiled and cached for: {', '.join(routes)}")
+
+
 def register(app: typer.Typer) -> None:
     """Attach the `pk` sub-commands (`ketacare pk simulate`) to the main app (a second call does nothing)."""
     if any(info.name == "pk" for info in app.registered_groups):
         return
     pk_app = typer.Typer(help="Pharmacokinetic models: simulate a dose.", no_args_is_help=True)
     pk_app.command("simulate", cls=_OneLineErrors)(simulate_command)
+    pk_app.command("warm-up")(warm_up_command)
     app.add_typer(pk_app, name="pk")

@@ -104,3 +104,9 @@ def test_inputs_outside_the_studied_range_are_warnings_not_errors(run_json):
 )
 def test_bad_input_exits_2_with_one_line_naming_the_problem_and_range(run, assert_bad_input, args, fragments):
     assert_bad_input(run("pk", "simulate", *args), *fragments)
+
+
+def test_warm_up_runs_the_timeline_of_every_modelled_route(run):
+    result = run("pk", "warm-up")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "PK kernels compiled and cached for: iv, esketamine_in"

@@ -228,3 +228,21 @@ def personal_timeline(
         time_min=time_min,
         effect_site_ng_per_ml=curve,
     )
+
+
+def warm_up() -> list[str]:
+    """Run one typical timeline per modelled route, so that the compiled PK kernels are in their cache.
+
+    The kernels (decision 0009) compile on first use, a few seconds, and keep the machine code on disk;
+    ``make demo`` runs this before serving so that the first run-sheet or discharge page does not wait
+    for the compiler. Returns the routes warmed.
+    """
+    warmed = []
+    for route, mapping in ROUTES.items():
+        if mapping is None:
+            continue
+        model_name, model_route = mapping
+        dose_mg = 56.0 if model_route == "intranasal" else 35.0
+        personal_timeline(route=route, dose_mg=dose_mg, weight_kg=70.0, age_years=45.0, population_size=8)
+        warmed.append(route)
+    return warmed
