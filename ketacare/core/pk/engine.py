@@ -21,8 +21,8 @@ Two solvers share the event types:
   triangular; mammillary (star-shaped) blocks have closed-form eigenvalues and
   transfer functions, and the residues of each input-to-output transfer function
   are products along the route between blocks. Each output is then a sum of
-  exponentials, evaluated as one small matrix product per patient and row of the
-  grid, so a value costs a handful of multiply-adds. Patients whose eigenvalues
+  exponentials, evaluated row by row of the grid in a compiled kernel
+  (:mod:`ketacare.core.pk.kernels`), so a value costs one multiply-add per mode. Patients whose eigenvalues
   nearly coincide (where sums of exponentials lose precision) are recomputed
   with :func:`solve_expm`.
 
@@ -681,18 +681,17 @@ def simulate_grid(
     has shape (O, n) or (P, O, n), e.g. ``1000 / V_central`` on the central
     compartment gives ng/mL from mg and L. Returns (or fills ``out``) an array of
     shape (O, P, n_steps + 1). Patients are processed in chunks of ``chunk_size``
-    on ``threads`` threads (NumPy and BLAS release the GIL). A bolus at a grid
+    on ``threads`` threads (the compiled kernels release the GIL). A bolus at a grid
     time is included in that time's value.
 
     Method: every output is a sum of exponentials,
     ``y(t) = sum_j R_j [a_j e^{lambda_j (t - s)} - rho_j]`` on each interval of
     constant input starting at ``s``, with residues ``R`` from the closed-form
-    transfer functions of :class:`_StarSolution` (mammillary blocks). The grid
-    after the last event is folded into rows of ``B ~ sqrt(T)`` points; a row
-    starting at ``r`` is ``G_row @ H`` with ``G_j = R_j a_j e^{lambda_j (r - s)}``
-    and ``H_jq = e^{lambda_j q step}``: one small matrix product per patient,
-    written straight into the output, so a value costs a few multiply-adds. The
-    few columns before the last event are short segments against the same ``H``.
+    transfer functions of the star blocks (compiled in
+    :func:`ketacare.core.pk.kernels.star_modes`; :class:`_StarSolution` and LAPACK
+    for other blocks). :func:`ketacare.core.pk.kernels.evaluate` writes the grid a
+    row of 48 points at a time: ``y = const + sum_j g_j H_jq`` with
+    ``H_jq = e^{lambda_j q step}`` and ``g_j`` advanced from row to row.
     Patients whose eigenvalues nearly coincide are recomputed with
     :func:`solve_expm`.
     """
