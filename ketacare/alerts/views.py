@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ketacare.accounts.gates import clinic_admin_required, staff_required
 from ketacare.alerts.forms import InboxFilterForm, NoteForm, PolicyForm
 from ketacare.alerts.models import Alert
 from ketacare.alerts.selectors import access_alert, clinic_inbox
@@ -21,7 +22,6 @@ from ketacare.alerts.services import (
 )
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
-from ketacare.lib.decorators import clinic_admin_required, staff_required
 
 
 @staff_required

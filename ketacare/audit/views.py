@@ -12,13 +12,13 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 
+from ketacare.accounts.gates import clinic_admin_required
 from ketacare.audit.forms import AuditFilterForm
 from ketacare.audit.models import AccessEvent
 from ketacare.audit.selectors import clinic_audit_events
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
 from ketacare.lib.csvsafe import csv_safe as _csv_safe
-from ketacare.lib.decorators import clinic_admin_required
 
 CSV_COLUMNS = [
     "occurred_at",

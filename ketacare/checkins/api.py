@@ -8,11 +8,11 @@ from ninja import Router
 from ninja.errors import ValidationError
 from ninja.responses import Status
 
-from ketacare.checkins.apiutil import body_doc, own_patient, parse_payload
 from ketacare.checkins.models import SymptomCheckin
 from ketacare.checkins.schemas import CheckinIn, CheckinOut
 from ketacare.checkins.selectors import patient_checkins
 from ketacare.checkins.services import CheckinError, ReportIn, submit_checkin
+from ketacare.patients.apiutil import body_doc, own_patient, parse_payload
 
 router = Router(tags=["checkins"])
 

@@ -25,9 +25,9 @@ from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES, TriageResult, triage
 from ketacare.core.triage import SymptomReport as CoreReport
 from ketacare.lib.errors import FieldError
+from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 from ketacare.patients.models import Patient
 
-IDEMPOTENCY_KEY_MAX_CHARS = 64
 MAX_REPORTS = 30
 # Without a recorded dose KetaCare cannot tell an expected after-effect from anything else, so a
 # check-in is triaged as if the dose were long past: beyond the core's persistence limit every

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.alerts.selectors import patient_alerts
 from ketacare.checkins.forms import CheckinForm
 from ketacare.checkins.models import SymptomCheckin
@@ -24,7 +25,6 @@ from ketacare.checkins.services import CheckinError, ReportIn, submit_checkin, t
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES
-from ketacare.lib.decorators import patient_required, staff_required
 from ketacare.patients.selectors import access_patient
 
 SEARCH_MAX_CHARS = 100

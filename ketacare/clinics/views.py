@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from ketacare.accounts.gates import staff_required
 from ketacare.clinics.selectors import ACTIVE_CLINIC_SESSION_KEY, staff_memberships
-from ketacare.lib.decorators import staff_required
 from ketacare.lib.http import safe_redirect_target
 
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from ketacare.accounts.gates import staff_required
 from ketacare.intake import services
 from ketacare.intake.forms import (
     BaselineForm,
@@ -36,7 +37,6 @@ from ketacare.intake.selectors import (
     intake_summary,
     with_sources,
 )
-from ketacare.lib.decorators import staff_required
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.selectors import due_assignments
 

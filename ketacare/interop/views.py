@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from ketacare.accounts.gates import patient_required
 from ketacare.interop.exports import csv_text, fhir_bundle, pdf_bytes, validate_bundle
-from ketacare.lib.decorators import patient_required
 from ketacare.patients.selectors import access_patient
 
 

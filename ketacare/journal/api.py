@@ -8,11 +8,11 @@ from ninja import Router
 from ninja.errors import ValidationError
 from ninja.responses import Status
 
-from ketacare.checkins.apiutil import body_doc, own_patient, parse_payload
 from ketacare.journal.models import JournalEntry
 from ketacare.journal.schemas import JournalIn, JournalOut
 from ketacare.journal.selectors import own_entries
 from ketacare.journal.services import JournalError, write_journal_entry
+from ketacare.patients.apiutil import body_doc, own_patient, parse_payload
 
 router = Router(tags=["journal"])
 

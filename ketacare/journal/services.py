@@ -10,9 +10,8 @@ from django.db import IntegrityError, transaction
 from ketacare.journal.models import TEXT_MAX_CHARS, JournalEntry
 from ketacare.journal.prompts import get_prompt
 from ketacare.lib.errors import FieldError
+from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 from ketacare.patients.models import Patient
-
-IDEMPOTENCY_KEY_MAX_CHARS = 64
 
 
 class JournalError(FieldError):

@@ -9,12 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.core import knowledge as kb
 from ketacare.journal.forms import JournalForm
 from ketacare.journal.prompts import BASIS, get_prompt, prompts_for
 from ketacare.journal.selectors import days_since_last_session, own_entries, shared_entries
 from ketacare.journal.services import JournalError, set_journal_sharing, write_journal_entry
-from ketacare.lib.decorators import patient_required, staff_required
 from ketacare.patients.selectors import access_patient
 
 SEARCH_MAX_CHARS = 100

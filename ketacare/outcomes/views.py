@@ -9,11 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from ketacare.accounts.gates import staff_required
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
 from ketacare.core.published_outcomes import HONEST_NOTE, published
 from ketacare.lib.csvsafe import csv_safe
-from ketacare.lib.decorators import staff_required
 from ketacare.outcomes.charts import funnel_bars, km_step_chart
 from ketacare.outcomes.forms import OutcomeFilterForm
 from ketacare.outcomes.selectors import (

@@ -7,9 +7,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
-from ketacare.lib.decorators import patient_required, staff_required
 from ketacare.patients.selectors import SORTABLE_FIELDS, access_patient, list_clinic_patients
 
 

@@ -10,7 +10,7 @@ from ninja import Router
 from ninja.errors import ValidationError
 from ninja.responses import Status
 
-from ketacare.checkins.apiutil import body_doc, own_patient, parse_payload
+from ketacare.patients.apiutil import body_doc, own_patient, parse_payload
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
 from ketacare.questionnaires.schemas import AssignmentOut, QuestionnaireIn, QuestionnaireOut
 from ketacare.questionnaires.selectors import due_assignments, patient_responses

@@ -18,11 +18,11 @@ from ketacare.checkins.selectors import patient_doses, upcoming_appointments
 from ketacare.core.instruments import InvalidAnswersError, UnknownInstrumentError, get_instrument, score
 from ketacare.intake.models import BaselineScore, Intake
 from ketacare.lib.errors import FieldError
+from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy, QuestionnaireResponse
 from ketacare.questionnaires.schedule import PolicyValues, due_slots
 
-IDEMPOTENCY_KEY_MAX_CHARS = 64
 # The item alert code the core raises for PHQ-9 item 9 (and other suicide-risk items).
 SUICIDE_RISK = "suicide_risk"
 

@@ -11,14 +11,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from ketacare.accounts.gates import clinic_admin_required, own_patient_page, patient_required, staff_required
 from ketacare.audit.services import record_access_event
-from ketacare.checkins.gates import own_patient_page
 from ketacare.checkins.selectors import patient_checkins, patient_doses, patient_symptoms
 from ketacare.clinics.selectors import active_clinic
 from ketacare.core.instruments import classify_change, instruments
 from ketacare.core.triage import describe_minutes
 from ketacare.intake.models import BaselineScore
-from ketacare.lib.decorators import clinic_admin_required, patient_required, staff_required
 from ketacare.patients.selectors import access_patient
 from ketacare.questionnaires.charts import line_chart
 from ketacare.questionnaires.forms import QuestionnairePolicyForm

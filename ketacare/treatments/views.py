@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import uuid
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms as django_forms
@@ -24,11 +23,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ketacare.accounts.gates import patient_required, staff_object_view, staff_required
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic, active_membership
 from ketacare.core.instruments import get_instrument
 from ketacare.lib.csvsafe import csv_safe as _csv_safe
-from ketacare.lib.decorators import patient_required, staff_required
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import forms, instructions, selectors, services
 from ketacare.treatments.calendar import appointments_ics
@@ -37,27 +36,6 @@ from ketacare.treatments.models import RemsForm, TreatmentSession
 from ketacare.treatments.timeline import build_timeline
 
 View = Callable[..., HttpResponse]
-
-
-def staff_object_view(object_type: str, kwarg: str, action: str = "read") -> Callable[[View], View]:
-    """Staff only; anyone else gets a 404 that is still audited as a denied access (security.md #6)."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if active_membership(request) is None:
-                record_access_event(
-                    action=action if request.method == "GET" else "write",
-                    outcome="denied",
-                    object_type=object_type,
-                    object_id=str(kwargs.get(kwarg, ""))[:64],
-                )
-                raise Http404("Not found")
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 def _apply_error(form: django_forms.Form, error: TreatmentError) -> None:

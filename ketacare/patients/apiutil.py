@@ -15,7 +15,7 @@ from ninja import Schema
 from ninja.errors import ValidationError
 from pydantic import ValidationError as PydanticError
 
-from ketacare.checkins.services import IDEMPOTENCY_KEY_MAX_CHARS
+from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 from ketacare.patients.selectors import access_patient
 
 S = TypeVar("S", bound=Schema)
