@@ -147,6 +147,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Argon2id at Django's cost for new passwords; PBKDF2 still verifies older hashes. The test run
+# swaps in a fast hasher from its pytest plugin (ketacare/lib/pytest_env.py), never through this
+# module, and accounts/tests/test_login_and_sessions.py fails if this list is weakened.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

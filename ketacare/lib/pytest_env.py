@@ -9,9 +9,24 @@ from __future__ import annotations
 import os
 import tempfile
 
+import pytest
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketacare.settings")
 # The live server speaks plain http; production keeps HTTPS on by default.
 os.environ.setdefault("KETACARE_HTTPS", "false")
 # No collectstatic manifest in tests.
 os.environ.setdefault("KETACARE_PLAIN_STATIC", "true")
 os.environ.setdefault("KETACARE_DATA_DIR", os.path.join(tempfile.gettempdir(), "ketacare-test-data"))
+
+# Argon2 at production cost takes about 0.4 s per password, and the suite sets hundreds of them.
+# Only this plugin swaps the hasher, so no environment variable can weaken a deployment;
+# accounts/tests/test_login_and_sessions.py checks the production list itself.
+TEST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    from django.test.utils import override_settings
+
+    # override_settings announces the change, which empties Django's cached hasher list.
+    override_settings(PASSWORD_HASHERS=TEST_PASSWORD_HASHERS).enable()

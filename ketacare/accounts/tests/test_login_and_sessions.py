@@ -9,7 +9,7 @@ import time_machine
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.test import Client
+from django.test import Client, override_settings
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -38,10 +38,32 @@ def _code(device, offset_steps=0):
     return f"{totp.token():06d}"
 
 
+# Django 5.2's Argon2id cost, the production setting; a lower value weakens every stored password.
+ARGON2_MIN_MEMORY_KIB = 102_400
+ARGON2_MIN_TIME_COST = 2
+SLOW_HASHERS = (
+    "Argon2PasswordHasher",
+    "PBKDF2PasswordHasher",
+    "ScryptPasswordHasher",
+    "BCryptSHA256PasswordHasher",
+)
+
+
 def test_passwords_are_hashed_with_argon2(personas):
-    user = _with_password(personas.a1.user, PATIENT_PASSWORD)
-    assert user.password.startswith("argon2")
-    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    # The test run swaps in a fast hasher (ketacare/lib/pytest_env.py); the settings module keeps
+    # the production list, and a password set under it must come out as Argon2id at full cost.
+    from ketacare import settings as production
+
+    assert production.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert all(name.rsplit(".", 1)[1] in SLOW_HASHERS for name in production.PASSWORD_HASHERS)
+    with override_settings(PASSWORD_HASHERS=production.PASSWORD_HASHERS):
+        user = _with_password(personas.a1.user, PATIENT_PASSWORD)
+        algorithm, variety, version, parameters, _salt, _hash = user.password.split("$")
+        cost = dict(part.split("=") for part in parameters.split(","))
+        assert (algorithm, variety, version) == ("argon2", "argon2id", "v=19")
+        assert int(cost["m"]) >= ARGON2_MIN_MEMORY_KIB and int(cost["t"]) >= ARGON2_MIN_TIME_COST
+        assert user.check_password(PATIENT_PASSWORD) and not user.check_password(PATIENT_PASSWORD + "x")
+    assert settings.PASSWORD_HASHERS != production.PASSWORD_HASHERS  # the fast test hasher is in effect
 
 
 def test_a_patient_logs_in_with_email_and_lands_on_their_home(personas):
