@@ -63,7 +63,9 @@ INSTALLED_APPS = [
     "ketacare.questionnaires",
     "ketacare.journal",
     "ketacare.interop",
+    "ketacare.vigilance",
     "ketacare.outcomes",
+    "ketacare.companion",
 ]
 
 MIDDLEWARE = [

@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("ketacare.journal.urls")),
     path("", include("ketacare.interop.urls")),
     path("", include("ketacare.outcomes.urls")),
+    path("", include("ketacare.companion.urls")),
     path("api/v1/", api.urls),
 ]

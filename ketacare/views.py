@@ -13,7 +13,7 @@ from ketacare.clinics.selectors import active_membership
 def home(request: HttpRequest) -> HttpResponse:
     """Send patients to their home and staff to their clinic's patient list."""
     if hasattr(request.user, "patient"):
-        return redirect("patients:home")
+        return redirect("companion:home")
     if active_membership(request) is not None:
         return redirect("patients:list")
     return redirect("accounts:login")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from ketacare.checkins.preparation import preparation_items
-from ketacare.checkins.selectors import next_appointment, patient_doses
 from ketacare.checkins.services import ReportIn, submit_checkin, tick_preparation
 from ketacare.lib.demo_data import DemoContext
 from ketacare.patients.models import Patient
+from ketacare.treatments.selectors import next_appointment, patient_doses
 
 # Which effects a demo patient reports shortly after a dose (ids from the core knowledge base).
 EARLY = ["dissociation", "dizziness", "nausea", "drowsiness", "blurred_vision"]

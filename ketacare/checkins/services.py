@@ -19,13 +19,13 @@ from ketacare.checkins.models import (
     SymptomCheckin,
     SymptomReport,
 )
-from ketacare.checkins.selectors import last_dose
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES, TriageResult, triage
 from ketacare.core.triage import SymptomReport as CoreReport
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
+from ketacare.patients.facts import last_dose
 from ketacare.patients.models import Patient
 
 MAX_REPORTS = 30

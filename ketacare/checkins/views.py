@@ -14,17 +14,12 @@ from ketacare.alerts.selectors import patient_alerts
 from ketacare.checkins.forms import CheckinForm
 from ketacare.checkins.models import SymptomCheckin
 from ketacare.checkins.preparation import preparation_items
-from ketacare.checkins.selectors import (
-    next_appointment,
-    patient_checkins,
-    patient_route,
-    patient_symptoms,
-    preparation_ticks,
-)
+from ketacare.checkins.selectors import patient_checkins, patient_symptoms, preparation_ticks
 from ketacare.checkins.services import CheckinError, ReportIn, submit_checkin, tick_preparation
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES
+from ketacare.patients.facts import next_appointment, patient_route
 from ketacare.patients.selectors import access_patient
 
 SEARCH_MAX_CHARS = 100

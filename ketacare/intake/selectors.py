@@ -21,6 +21,7 @@ from ketacare.intake.models import (
     WeightMeasurement,
 )
 from ketacare.intake.services import CORRECTABLE
+from ketacare.patients.facts import BaselinePoint
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 
@@ -117,3 +118,31 @@ def checklist() -> list[Any]:
 def drug_classes() -> list[Any]:
     """The interacting medicine classes from the core, for the class picker."""
     return list(core_knowledge.interactions())
+
+
+# Intake facts that sibling record apps read through patients.facts.
+
+
+def patient_sex(patient: Patient) -> str:
+    """The sex on the patient's current intake as the core's covariate ("female", "male", else "unknown")."""
+    intake = (
+        Intake.objects.filter(patient=patient, status=VersionStatus.CURRENT)
+        .order_by("-recorded_at", "-id")
+        .values_list("sex", flat=True)
+        .first()
+    )
+    return intake if intake in (Intake.Sex.FEMALE, Intake.Sex.MALE) else "unknown"
+
+
+def patient_conditions(patient: Patient) -> list[str]:
+    """The indications of the patient's current intake (e.g. "ptsd", "chronic_pain")."""
+    intake = Intake.objects.filter(patient=patient, status="current").order_by("-recorded_at").first()
+    return [str(value) for value in (intake.indications if intake else [])]
+
+
+def intake_baselines(patient: Patient, *, instrument_id: str | None = None) -> list[BaselinePoint]:
+    """The patient's valid intake baselines, oldest first (one instrument's when ``instrument_id``)."""
+    rows = BaselineScore.objects.filter(patient=patient, status="valid").order_by("completed_at", "id")
+    if instrument_id is not None:
+        rows = rows.filter(instrument_id=instrument_id)
+    return [BaselinePoint(b.instrument_id, b.completed_at, float(b.total), b.band) for b in rows]

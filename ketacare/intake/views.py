@@ -37,8 +37,8 @@ from ketacare.intake.selectors import (
     intake_summary,
     with_sources,
 )
+from ketacare.patients import facts
 from ketacare.patients.models import Patient
-from ketacare.questionnaires.selectors import due_assignments
 
 # Which page section shows each kind of record (for corrections).
 SECTION_OF_KIND = {
@@ -123,7 +123,7 @@ def _context(request: HttpRequest, patient: Patient, **overrides: Any) -> dict[s
     context["decision_open"] = bool(screening and not screening.decision)
     # Baselines the questionnaires app has sent to the patient's own app (answered there, not here).
     context["sent_baselines"] = [
-        a for a in due_assignments(patient=patient, now=timezone.now()) if a.reason == "baseline"
+        a for a in facts.due_assignments(patient, now=timezone.now()) if a.reason == "baseline"
     ]
     medication_list = summary.medication_list
     context["screening_stale"] = bool(

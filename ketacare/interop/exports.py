@@ -15,12 +15,14 @@ from zoneinfo import ZoneInfo
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from ketacare.checkins.selectors import next_appointment, patient_checkins, patient_doses, patient_symptoms
+from ketacare.checkins.selectors import patient_checkins, patient_symptoms
 from ketacare.core.instruments import get_instrument
 from ketacare.journal.selectors import own_entries
 from ketacare.lib.csvsafe import csv_safe as _safe
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.selectors import patient_responses
+from ketacare.treatments.models import AdverseEvent, VitalSign
+from ketacare.treatments.selectors import next_appointment, patient_doses
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -51,8 +53,6 @@ def _quantity(value: float, unit: str, code: str) -> dict[str, Any]:
 
 def session_clinical_entries(patient: Patient, patient_ref: str) -> list[dict[str, Any]]:
     """Vital signs (LOINC-coded Observations) and in-session adverse events recorded by the clinic."""
-    from ketacare.treatments.models import AdverseEvent, VitalSign
-
     entries: list[dict[str, Any]] = []
     vitals = VitalSign.objects.filter(patient=patient, entered_in_error=False).select_related("session")
     for vital in vitals.order_by("measured_at", "id"):
@@ -360,8 +360,6 @@ def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
     writer.writerow(CSV_HEADER)
     for dose in patient_doses(patient, now=now):
         writer.writerow(["dose", _iso(dose.started_at), dose.route, "", ""])
-    from ketacare.treatments.models import AdverseEvent, VitalSign
-
     for v in VitalSign.objects.filter(patient=patient, entered_in_error=False).order_by("measured_at", "id"):
         pulse = f" pulse {v.heart_rate_bpm}/min" if v.heart_rate_bpm is not None else ""
         spo2 = f" SpO2 {v.spo2_pct}%" if v.spo2_pct is not None else ""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ketacare.checkins.selectors import patient_doses
 from ketacare.journal.services import write_journal_entry
 from ketacare.lib.demo_data import DemoContext
+from ketacare.treatments.selectors import patient_doses
 
 ENTRIES = [
     (

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from ketacare.checkins.selectors import last_dose
 from ketacare.journal.models import JournalEntry
+from ketacare.patients.facts import last_dose
 from ketacare.patients.models import Patient
 
 

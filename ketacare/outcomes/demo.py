@@ -51,9 +51,9 @@ def seed_app(ctx: DemoContext) -> None:
 def _past_course(
     ctx: DemoContext, patient: Any, prescriber: Any, zone: zoneinfo.ZoneInfo, index: int, draws: list[float]
 ) -> None:
-    from ketacare.alerts.signals_course import evaluate_course_signals
     from ketacare.questionnaires.services import submit_questionnaire
     from ketacare.treatments.models import Appointment, TreatmentPlan
+    from ketacare.vigilance.course_signals import evaluate_course_signals
 
     start = (ctx.now - dt.timedelta(days=70 + int(draws[0] * 230))).astimezone(zone)
     start = start.replace(hour=9 + index % 6, minute=0, second=0, microsecond=0)

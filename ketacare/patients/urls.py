@@ -7,5 +7,4 @@ app_name = "patients"
 urlpatterns = [
     path("clinic/patients/", views.patient_list, name="list"),
     path("clinic/patients/<str:patient_id>/", views.patient_detail, name="detail"),
-    path("me/", views.patient_home, name="home"),
 ]

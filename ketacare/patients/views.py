@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from ketacare.accounts.gates import patient_required, staff_required
+from ketacare.accounts.gates import staff_required
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
 from ketacare.patients.selectors import SORTABLE_FIELDS, access_patient, list_clinic_patients
@@ -35,16 +35,3 @@ def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
     """The staff view of one patient (the shell later features fill in)."""
     patient = access_patient(request.user, patient_id)
     return render(request, "patients/patient_detail.html", {"patient": patient})
-
-
-@patient_required
-def patient_home(request: HttpRequest) -> HttpResponse:
-    """The patient's own home page."""
-    patient = access_patient(request.user, request.user.patient.public_id)  # type: ignore[union-attr]
-    from ketacare.checkins.home import home_context  # the patient companion's sections (issue 7)
-
-    return render(
-        request,
-        "patients/home.html",
-        {"patient": patient, "clinic": patient.clinic, **home_context(patient)},
-    )

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ketacare.checkins.selectors import patient_doses
 from ketacare.lib.demo_data import DemoContext
 from ketacare.questionnaires.services import submit_questionnaire
+from ketacare.treatments.selectors import patient_doses
 
 
 def _answers(instrument_id: str, total: int, items: int, item_max: int, *, item9: int = 0) -> dict[str, int]:

@@ -39,3 +39,15 @@ def before_session_assignments(*, patient: Patient, session_id: str) -> QuerySet
         .prefetch_related("responses")
         .order_by("due_at", "id")
     )
+
+
+def responses_since(
+    *, patient: Patient, instrument_id: str, since: dt.datetime
+) -> QuerySet[QuestionnaireResponse]:
+    """The patient's valid responses to one instrument submitted at or after ``since``, oldest first."""
+    return patient_responses(patient=patient).filter(instrument_id=instrument_id, submitted_at__gte=since)
+
+
+def lock_assignment(pk: int) -> QuestionnaireAssignment:
+    """One assignment, locked for update inside the caller's transaction."""
+    return QuestionnaireAssignment.objects.select_for_update().get(pk=pk)

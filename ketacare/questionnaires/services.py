@@ -14,34 +14,19 @@ from django.db import IntegrityError, transaction
 
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
-from ketacare.checkins.selectors import patient_doses, upcoming_appointments
 from ketacare.core.instruments import InvalidAnswersError, UnknownInstrumentError, get_instrument, score
-from ketacare.intake.models import BaselineScore, Intake
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
+from ketacare.patients import facts
+from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy, QuestionnaireResponse
 from ketacare.questionnaires.schedule import PolicyValues, due_slots
-
-# The item alert code the core raises for PHQ-9 item 9 (and other suicide-risk items).
-SUICIDE_RISK = "suicide_risk"
+from ketacare.questionnaires.signals import response_stored
 
 
 class QuestionnaireError(FieldError):
     """Invalid questionnaire input; ``field`` names the offending field."""
-
-
-@dataclass(frozen=True, slots=True)
-class ResponseOutcome:
-    """The stored response and whether this call created it (False: an idempotent retry)."""
-
-    response: QuestionnaireResponse
-    created: bool
-
-    @property
-    def crisis(self) -> bool:
-        """Whether the answers carry a suicide-risk alert (crisis resources are shown at once)."""
-        return any(a.get("code") == SUICIDE_RISK for a in self.response.item_alerts)
 
 
 def patient_instrument(instrument_id: str) -> Any:
@@ -60,7 +45,7 @@ def policy_for(patient: Patient) -> PolicyValues:
     """The clinic's policy (or the issue 7 defaults), with the patient's condition-specific scales."""
     policy = QuestionnairePolicy.objects.filter(clinic_id=patient.clinic_id).first() or QuestionnairePolicy()
     instruments = list(policy.core_instruments)
-    for condition in patient_conditions(patient):
+    for condition in facts.patient_conditions(patient):
         instruments += policy.condition_instruments.get(condition, [])
     return PolicyValues(
         instruments=tuple(dict.fromkeys(instruments)),
@@ -73,36 +58,14 @@ def policy_for(patient: Patient) -> PolicyValues:
     )
 
 
-def patient_conditions(patient: Patient) -> list[str]:
-    """The indications of the patient's current intake (e.g. "ptsd", "chronic_pain")."""
-    intake = Intake.objects.filter(patient=patient, status="current").order_by("-recorded_at").first()
-    return [str(value) for value in (intake.indications if intake else [])]
-
-
 def has_baseline(patient: Patient, instrument_id: str) -> bool:
     """Whether a baseline exists already: a staff-entered intake baseline or any earlier response."""
     return (
-        BaselineScore.objects.filter(patient=patient, instrument_id=instrument_id, status="valid").exists()
+        bool(facts.intake_baselines(patient, instrument_id=instrument_id))
         or QuestionnaireResponse.objects.filter(
             patient=patient, instrument_id=instrument_id, status="valid"
         ).exists()
     )
-
-
-def maintenance_start(patient: Patient, *, now: dt.datetime) -> dt.datetime | None:
-    """When the first maintenance dose started (the anchor of the maintenance interval), or None."""
-    from ketacare.treatments.models import TreatmentSession
-
-    first = (
-        TreatmentSession.objects.filter(
-            patient=patient, appointment__phase="maintenance", dose_started_at__lte=now
-        )
-        .exclude(state=TreatmentSession.State.CANCELLED)
-        .order_by("dose_started_at")
-        .values_list("dose_started_at", flat=True)
-        .first()
-    )
-    return first
 
 
 def _induction_sessions(appointments: Any) -> list[tuple[str, dt.datetime]]:
@@ -111,7 +74,7 @@ def _induction_sessions(appointments: Any) -> list[tuple[str, dt.datetime]]:
 
 
 def _slots(patient: Patient, *, now: dt.datetime, upcoming: list[tuple[str, dt.datetime]]) -> list[Any]:
-    doses = patient_doses(patient, now=now)
+    doses = facts.patient_doses(patient, now=now)
     return due_slots(
         policy=policy_for(patient),
         stage=patient.stage,
@@ -119,7 +82,7 @@ def _slots(patient: Patient, *, now: dt.datetime, upcoming: list[tuple[str, dt.d
         enrolled_at=patient.created_at or now,
         dose_starts=[d.started_at for d in doses],
         upcoming_induction_sessions=upcoming,
-        maintenance_started_at=maintenance_start(patient, now=now),
+        maintenance_started_at=facts.maintenance_started_at(patient, now=now),
         now=now,
     )
 
@@ -158,7 +121,9 @@ def _store_slots(patient: Patient, slots: list[Any]) -> int:
 def schedule_questionnaires(*, patient: Patient, now: dt.datetime) -> int:
     """Create the patient's due questionnaire slots up to now (idempotent); returns how many were new."""
     # Before-session slots fall due at the start of the session's local day: look two days ahead.
-    upcoming = _induction_sessions(upcoming_appointments(patient, now=now, until=now + dt.timedelta(days=2)))
+    upcoming = _induction_sessions(
+        facts.upcoming_appointments(patient, now=now, until=now + dt.timedelta(days=2))
+    )
     return _store_slots(patient, _slots(patient, now=now, upcoming=upcoming))
 
 
@@ -289,11 +254,9 @@ def submit_questionnaire(
                         detail=alert.message,
                         dedupe_key=f"qresponse:{response.public_id}:{alert.item_id}",
                     )
-            # Issue 5: the core's relapse/worsening rules run when a new score arrives, in the same
-            # transaction, so an acknowledged score never lacks its course alert.
-            from ketacare.alerts.signals_course import evaluate_course_signals
-
-            evaluate_course_signals(patient=patient, now=now)
+            # The course rules (vigilance) run when a new score arrives, in this same transaction, so an
+            # acknowledged score never lacks its course alert.
+            response_stored.send(sender=QuestionnaireResponse, patient=patient, now=now)
     except IntegrityError:
         return ResponseOutcome(
             QuestionnaireResponse.objects.get(patient=patient, idempotency_key=idempotency_key), created=False

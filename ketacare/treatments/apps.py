@@ -4,3 +4,18 @@ from django.apps import AppConfig
 class TreatmentsConfig(AppConfig):
     name = "ketacare.treatments"
     label = "treatments"
+
+    def ready(self) -> None:
+        from ketacare.patients import facts
+        from ketacare.treatments import selectors
+
+        # The dosing facts sibling record apps read (docs/decisions/0010).
+        facts.provide(
+            "treatments",
+            patient_doses=selectors.patient_doses,
+            last_dose=selectors.last_dose,
+            next_appointment=selectors.next_appointment,
+            upcoming_appointments=selectors.upcoming_appointments,
+            patient_route=selectors.patient_route,
+            maintenance_started_at=selectors.maintenance_started_at,
+        )

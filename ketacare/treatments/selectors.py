@@ -21,14 +21,19 @@ from django.utils import timezone
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic
 from ketacare.core import monitoring
+from ketacare.core.instruments import get_instrument
 from ketacare.core.pk import timeline as pk_timeline
 from ketacare.core.protocols import get_protocol, get_route
+from ketacare.patients import facts
+from ketacare.patients.facts import SUICIDE_RISK, Dose, UpcomingAppointment
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments.models import (
+    Appointment,
     ClinicSessionSettings,
     DoseAdministration,
     Observation,
+    PreDoseQuestionnaire,
     RemsForm,
     TreatmentPlan,
     TreatmentSession,
@@ -73,8 +78,6 @@ def access_session(user: Any, public_id: uuid.UUID | str, *, action: str = "read
 
 def access_appointment(user: Any, patient: Patient, public_id: uuid.UUID | str) -> Any:
     """Return the patient's appointment (the patient was already reached through access_patient)."""
-    from ketacare.treatments.models import Appointment
-
     try:
         key = uuid.UUID(str(public_id))
     except ValueError:
@@ -451,19 +454,6 @@ class RecoveryEstimate:
         return min(reached, key=lambda t: t.fraction_of_c50) if reached else None
 
 
-def patient_sex(patient: Patient) -> str:
-    """The sex on the patient's current intake as the core's covariate ("female", "male", else "unknown")."""
-    from ketacare.intake.models import Intake, VersionStatus
-
-    intake = (
-        Intake.objects.filter(patient=patient, status=VersionStatus.CURRENT)
-        .order_by("-recorded_at", "-id")
-        .values_list("sex", flat=True)
-        .first()
-    )
-    return intake if intake in (Intake.Sex.FEMALE, Intake.Sex.MALE) else "unknown"
-
-
 @functools.lru_cache(maxsize=512)
 def _cached_timeline(
     route: str, dose_mg: float, weight_kg: float, age_years: int, sex: str, infusion_min: float | None
@@ -550,7 +540,7 @@ def session_recovery_estimate(session: TreatmentSession) -> RecoveryEstimate | N
                 available=False, missing_input="the infusion's start and stop times are the same", **base
             )
     c_zone = clinic_zone(session.clinic)
-    sex = patient_sex(patient)
+    sex = facts.patient_sex(patient)
     timeline = _cached_timeline(session.route, dose_mg, float(weight), age, sex, infusion_min)
     crossings = []
     for crossing in timeline.thresholds:
@@ -616,8 +606,6 @@ class PreDoseItem:
     @property
     def crisis_alerts(self) -> list[dict[str, Any]]:
         """The response's suicide-risk item alerts (the core's messages), if any."""
-        from ketacare.questionnaires.services import SUICIDE_RISK
-
         if self.response is None:
             return []
         return [a for a in self.response.item_alerts if a.get("code") == SUICIDE_RISK]
@@ -630,11 +618,6 @@ def schedule_id(session: TreatmentSession) -> str | None:
 
 def pre_dose_questionnaires(session: TreatmentSession) -> list[PreDoseItem]:
     """The questionnaires due before this session (from the questionnaires schedule) and their state."""
-    from ketacare.core.instruments import get_instrument
-    from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
-    from ketacare.questionnaires.selectors import before_session_assignments, patient_responses
-    from ketacare.treatments.models import PreDoseQuestionnaire
-
     key = schedule_id(session)
     if key is None:
         return []
@@ -645,11 +628,11 @@ def pre_dose_questionnaires(session: TreatmentSession) -> list[PreDoseItem]:
         )
     }
     items = []
-    for assignment in before_session_assignments(patient=session.patient, session_id=key):
+    for assignment in facts.before_session_assignments(session.patient, session_id=key):
         instrument = get_instrument(assignment.instrument_id)
         record = records.get(assignment.pk)
-        responses = [r for r in assignment.responses.all() if r.status == QuestionnaireResponse.Status.VALID]
-        if assignment.state == QuestionnaireAssignment.State.COMPLETED and responses:
+        responses = [r for r in assignment.responses.all() if r.status == "valid"]
+        if assignment.state == "completed" and responses:
             response = max(responses, key=lambda r: (r.submitted_at, r.pk))
             chair = record is not None and record.response_id == response.pk
             items.append(
@@ -663,10 +646,10 @@ def pre_dose_questionnaires(session: TreatmentSession) -> list[PreDoseItem]:
                     response=response,
                 )
             )
-        elif assignment.state == QuestionnaireAssignment.State.DUE and (
-            earlier := patient_responses(patient=session.patient)
-            .filter(instrument_id=assignment.instrument_id, submitted_at__gte=assignment.due_at)
-            .last()
+        elif assignment.state == "due" and (
+            earlier := facts.responses_since(
+                session.patient, instrument_id=assignment.instrument_id, since=assignment.due_at
+            ).last()
         ):
             # Answered on the phone since it fell due, though the answer was filed under another due
             # slot of the same instrument (the oldest one): it is done, nobody asks twice.
@@ -691,7 +674,7 @@ def pre_dose_questionnaires(session: TreatmentSession) -> list[PreDoseItem]:
                     reason=record.skip_reason,
                 )
             )
-        elif assignment.state == QuestionnaireAssignment.State.DUE:
+        elif assignment.state == "due":
             items.append(PreDoseItem(assignment, instrument, "due"))
         else:
             items.append(PreDoseItem(assignment, instrument, "cancelled"))
@@ -700,8 +683,6 @@ def pre_dose_questionnaires(session: TreatmentSession) -> list[PreDoseItem]:
 
 def pre_dose_assignment(session: TreatmentSession, assignment_id: str) -> Any:
     """One questionnaire due before this session (the session was already reached by access_session)."""
-    from ketacare.questionnaires.selectors import before_session_assignments
-
     key = schedule_id(session)
     try:
         wanted = uuid.UUID(str(assignment_id))
@@ -710,8 +691,95 @@ def pre_dose_assignment(session: TreatmentSession, assignment_id: str) -> Any:
     if key is None:
         raise Http404("Not found")
     assignment = (
-        before_session_assignments(patient=session.patient, session_id=key).filter(public_id=wanted).first()
+        facts.before_session_assignments(session.patient, session_id=key).filter(public_id=wanted).first()
     )
     if assignment is None:
         raise Http404("Not found")
     return assignment
+
+
+# The patient's doses and appointments, which sibling record apps read through patients.facts.
+
+
+def patient_doses(patient: Patient, *, now: dt.datetime) -> list[Dose]:
+    """Every dose the patient has started up to ``now`` (cancelled sessions left out), oldest first."""
+    sessions = (
+        TreatmentSession.objects.filter(
+            patient=patient, dose_started_at__isnull=False, dose_started_at__lte=now
+        )
+        .exclude(state=TreatmentSession.State.CANCELLED)
+        .order_by("dose_started_at", "id")
+    )
+    return [
+        Dose(
+            route=s.route,
+            started_at=s.dose_started_at,  # type: ignore[arg-type]  # filtered non-null above
+            ended_at=s.dose_ended_at,
+            session_public_id=str(s.public_id),
+            dose_mg=sum((float(d.dose_mg) for d in s.doses.all() if not d.entered_in_error), 0.0) or None,
+        )
+        for s in sessions.prefetch_related("doses")
+    ]
+
+
+def last_dose(patient: Patient, *, now: dt.datetime) -> Dose | None:
+    """The most recent dose started at or before ``now``, or None when none is on record."""
+    doses = patient_doses(patient, now=now)
+    return doses[-1] if doses else None
+
+
+def next_appointment(patient: Patient, *, now: dt.datetime) -> UpcomingAppointment | None:
+    """The next scheduled appointment after ``now`` (None when none is booked)."""
+    first = (
+        Appointment.objects.filter(patient=patient, starts_at__gt=now, status=Appointment.Status.SCHEDULED)
+        .select_related("plan")
+        .order_by("starts_at", "id")
+        .first()
+    )
+    if first is None:
+        return None
+    return UpcomingAppointment(
+        starts_at=first.starts_at,
+        route=first.plan.route,
+        kind=first.phase or "session",
+        public_id=str(first.public_id),
+    )
+
+
+def upcoming_appointments(
+    patient: Patient, *, now: dt.datetime, until: dt.datetime
+) -> list[UpcomingAppointment]:
+    """Scheduled appointments between ``now`` and ``until``, in time order."""
+    rows = (
+        Appointment.objects.filter(
+            patient=patient, starts_at__gt=now, starts_at__lte=until, status=Appointment.Status.SCHEDULED
+        )
+        .select_related("plan")
+        .order_by("starts_at", "id")
+    )
+    return [
+        UpcomingAppointment(a.starts_at, a.plan.route, a.phase or "session", str(a.public_id)) for a in rows
+    ]
+
+
+def patient_route(patient: Patient, *, now: dt.datetime) -> str:
+    """The route the patient is treated with: the last dose's, else the latest plan's, else ""."""
+    dose = last_dose(patient, now=now)
+    if dose is not None and dose.route:
+        return dose.route
+    plan = TreatmentPlan.objects.filter(patient=patient).order_by("-created_at", "-id").first()
+    return plan.route if plan is not None else ""
+
+
+def maintenance_started_at(patient: Patient, *, now: dt.datetime) -> dt.datetime | None:
+    """When the first maintenance dose started (the anchor of the maintenance interval), or None."""
+    first = (
+        TreatmentSession.objects.filter(
+            patient=patient, appointment__phase="maintenance", dose_started_at__lte=now
+        )
+        .exclude(state=TreatmentSession.State.CANCELLED)
+        .order_by("dose_started_at")
+        .values_list("dose_started_at", flat=True)
+        .first()
+    )
+    return first

@@ -20,15 +20,10 @@ from django.utils import timezone
 from ketacare.clinics.models import StaffMembership
 from ketacare.core import course, monitoring
 from ketacare.core.protocols import PHYSIOLOGICAL_RANGES, get_protocol
+from ketacare.lib.errors import FieldError
+from ketacare.patients import facts
+from ketacare.patients.facts import ResponseOutcome
 from ketacare.patients.models import Patient
-from ketacare.questionnaires.models import QuestionnaireAssignment
-from ketacare.questionnaires.services import (
-    QuestionnaireError,
-    ResponseOutcome,
-    cancel_assignment,
-    schedule_before_session,
-    submit_questionnaire,
-)
 from ketacare.treatments import selectors
 from ketacare.treatments.errors import DischargeRefused, InvalidInput, PermissionRefused, StateError
 from ketacare.treatments.models import (
@@ -371,7 +366,7 @@ def _schedule_pre_dose_questionnaires(session: TreatmentSession, now: dt.datetim
     appointment = session.appointment
     if appointment is None:
         return
-    schedule_before_session(
+    facts.schedule_before_session(
         patient=session.patient,
         session_id=str(appointment.public_id),
         starts_at=appointment.starts_at,
@@ -380,9 +375,9 @@ def _schedule_pre_dose_questionnaires(session: TreatmentSession, now: dt.datetim
     )
 
 
-def _require_pre_dose(session: TreatmentSession, assignment: QuestionnaireAssignment) -> None:
+def _require_pre_dose(session: TreatmentSession, assignment: Any) -> None:
     _require_state(session, TreatmentSession.State.CHECKED_IN, action="record a pre-dose questionnaire")
-    if assignment.state != QuestionnaireAssignment.State.DUE:
+    if assignment.state != "due":
         raise StateError(
             f"this questionnaire is {assignment.get_state_display().lower()} already, not due",
             field="assignment",
@@ -393,7 +388,7 @@ def record_pre_dose_questionnaire(
     *,
     session: TreatmentSession,
     user: Any,
-    assignment: QuestionnaireAssignment,
+    assignment: Any,
     answers: dict[str, int],
     idempotency_key: str,
 ) -> ResponseOutcome:
@@ -411,10 +406,10 @@ def record_pre_dose_questionnaire(
         ).first()
         if existing is not None and existing.response is not None:
             return ResponseOutcome(existing.response, created=False)
-        assignment = QuestionnaireAssignment.objects.select_for_update().get(pk=assignment.pk)
+        assignment = facts.lock_assignment(assignment.pk)
         _require_pre_dose(session, assignment)
         try:
-            outcome = submit_questionnaire(
+            outcome = facts.submit_questionnaire(
                 patient=session.patient,
                 instrument_id=assignment.instrument_id,
                 answers=answers,
@@ -422,7 +417,7 @@ def record_pre_dose_questionnaire(
                 now=now,
                 assignment=assignment,
             )
-        except QuestionnaireError as error:
+        except FieldError as error:
             raise InvalidInput(error.message, field=error.field) from None
         if outcome.created:
             PreDoseQuestionnaire.objects.create(
@@ -440,18 +435,18 @@ def record_pre_dose_questionnaire(
 
 
 def skip_pre_dose_questionnaire(
-    *, session: TreatmentSession, user: Any, assignment: QuestionnaireAssignment, reason: str
+    *, session: TreatmentSession, user: Any, assignment: Any, reason: str
 ) -> PreDoseQuestionnaire:
     """Record that a questionnaire due before this session was not done, and why (it leaves the due list)."""
     reason = _check_text("skip_reason", reason, required=True, limit=300)
     now = timezone.now()
     with transaction.atomic():
         session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
-        assignment = QuestionnaireAssignment.objects.select_for_update().get(pk=assignment.pk)
+        assignment = facts.lock_assignment(assignment.pk)
         _require_pre_dose(session, assignment)
         try:
-            cancel_assignment(assignment=assignment)
-        except QuestionnaireError as error:  # pragma: no cover - _require_pre_dose checked the state
+            facts.cancel_assignment(assignment=assignment)
+        except FieldError as error:  # pragma: no cover - _require_pre_dose checked the state
             raise StateError(error.message, field=error.field) from None
         return PreDoseQuestionnaire.objects.create(
             clinic=session.clinic,

@@ -379,7 +379,7 @@ def test_payloads_in_every_free_text_field_never_run_on_staff_pages_partials_and
         reverse("treatments:day") + f"?day={session.scheduled_at.date().isoformat()}",
         reverse("treatments:rems_due"),
         reverse("checkins:staff_checkins", kwargs={"patient_id": pid}),
-        reverse("questionnaires:staff_progress", kwargs={"patient_id": pid}),
+        reverse("companion:staff_progress", kwargs={"patient_id": pid}),
         reverse("journal:staff_journal", kwargs={"patient_id": pid}),
         reverse("outcomes:timeline", kwargs={"patient_id": pid}),
         reverse("alerts:inbox"),
@@ -472,7 +472,7 @@ def test_payloads_never_run_on_the_patients_own_pages_print_views_and_exports(
     base = live_server.url
     page = _login(browser, live_server, personas.a1.user, staff=False)
     for path in (
-        reverse("patients:home"),
+        reverse("companion:home"),
         reverse("journal:journal"),
         reverse("treatments:my_appointments"),
     ):
@@ -482,7 +482,7 @@ def test_payloads_never_run_on_the_patients_own_pages_print_views_and_exports(
         reverse("checkins:checkin"),
         reverse("checkins:preparation"),
         reverse("questionnaires:due"),
-        reverse("questionnaires:progress"),
+        reverse("companion:progress"),
         reverse("journal:learn"),
     ):
         _visit(page, base, path, shows_payload=False)  # the patient's name may not be shown here

@@ -52,7 +52,7 @@ ROUTES: list[Route] = [
     Route("audit:csv", "admin"),
     Route("patients:list", "staff"),
     Route("patients:detail", "staff_record", kwargs=patient_kwargs),
-    Route("patients:home", "patient"),
+    Route("companion:home", "patient"),
     # API (names are ninja's "api:<operation function>")
     Route("api:me", "any", api=True),
     Route("api:list_patients", "staff", api=True),

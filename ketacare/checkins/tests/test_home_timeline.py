@@ -40,7 +40,7 @@ def test_the_home_page_shows_the_rules_end_time_on_the_patients_own_clock(
     dose = dt.datetime(2026, 6, 1, 9, 0, tzinfo=BERLIN)
     make_dose(personas.b1, route="esketamine_in", started_at=dose)
     with time_machine.travel(dose + dt.timedelta(hours=3), tick=False):
-        body = client_for("b1").get(reverse("patients:home")).content.decode()
+        body = client_for("b1").get(reverse("companion:home")).content.decode()
     assert "Your last session was 3 hours ago" in body
     assert "Rules active now" in body
     assert "Tuesday 2 Jun, 12:00" in body  # noon the next day in Berlin, not UTC

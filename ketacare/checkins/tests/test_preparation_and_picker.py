@@ -66,7 +66,7 @@ def test_ticks_belong_to_the_next_booked_appointment(personas: Any, client_for: 
     assert b"No food for 2 hours" in page.content
     client_for("a1").post(reverse("checkins:preparation"), {"item": ["no_food"]})
     assert PreparationTick.objects.get(item_id="no_food").session_key == str(appointment.public_id)
-    home = client_for("a1").get(reverse("patients:home"))
+    home = client_for("a1").get(reverse("companion:home"))
     assert b"1 of" in home.content and b"Next appointment" in home.content
 
 

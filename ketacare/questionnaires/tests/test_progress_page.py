@@ -48,7 +48,7 @@ def test_a_responder_reads_response_in_plain_words_with_an_accessible_chart(
         note="",
         now=dose + dt.timedelta(hours=6),
     )
-    body = client_for("a1").get(reverse("questionnaires:progress")).content.decode()
+    body = client_for("a1").get(reverse("companion:progress")).content.decode()
     assert "This is called a response." in body  # 16 -> 8 on the PHQ-9
     assert 'role="img"' in body and "<title id=" in body and "<desc id=" in body
     assert 'class="session-marker"' in body
@@ -57,7 +57,7 @@ def test_a_responder_reads_response_in_plain_words_with_an_accessible_chart(
 
 
 def test_staff_cannot_open_the_patients_progress_page(personas: Any, client_for: Any) -> None:
-    assert client_for("clinician_a").get(reverse("questionnaires:progress")).status_code == 404
+    assert client_for("clinician_a").get(reverse("companion:progress")).status_code == 404
 
 
 def test_staff_of_the_clinic_see_the_same_progress_and_other_clinics_get_404(
@@ -70,7 +70,7 @@ def test_staff_of_the_clinic_see_the_same_progress_and_other_clinics_get_404(
         idempotency_key="g",
         now=timezone.now(),
     )
-    url = reverse("questionnaires:staff_progress", kwargs={"patient_id": str(personas.a1.public_id)})
+    url = reverse("companion:staff_progress", kwargs={"patient_id": str(personas.a1.public_id)})
     own = client_for("clinician_a").get(url)
     assert own.status_code == 200 and b"Generalized Anxiety Disorder" in own.content
     assert client_for("clinician_b").get(url).status_code == 404

@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from ketacare.alerts.signals_course import evaluate_course_signals, evaluate_dropout_risk
 from ketacare.patients.models import Patient
+from ketacare.vigilance.course_signals import evaluate_course_signals, evaluate_dropout_risk
 
 
 class Command(BaseCommand):

@@ -1,7 +1,8 @@
 """Course signals: when a new score arrives, run the core's relapse rules and raise an alert.
 
-``evaluate_course_signals(patient=..., now=...)`` is called after a questionnaire is stored (the
-questionnaires feature or a scheduler may call it; it is idempotent). It runs
+``evaluate_course_signals(patient=..., now=...)`` runs when a questionnaire response is stored (the
+questionnaires app's ``response_stored`` signal, in the submission's transaction) and from the hourly
+job; it is idempotent. It runs
 :func:`ketacare.core.course.relapse_signals` on each instrument with change rules and raises one
 "worsening trend" alert per signal completed by the latest score, with the rule and the evidence
 (the scores and how each compares with baseline) stored on the alert.
@@ -29,6 +30,8 @@ from ketacare.core.course import (
 )
 from ketacare.core.instruments import classify_change, get_instrument, instruments
 from ketacare.patients.models import Patient
+from ketacare.questionnaires.models import QuestionnaireResponse
+from ketacare.treatments.models import Appointment
 
 RULES = {
     "loss_of_response": (
@@ -40,10 +43,13 @@ RULES = {
 EVIDENCE_ROWS = 6  # how many of the latest scores the alert shows
 
 
+def on_response_stored(sender: Any, *, patient: Patient, now: dt.datetime, **kwargs: Any) -> None:
+    """Receiver of ``questionnaires.signals.response_stored``: run the course rules on the new score."""
+    evaluate_course_signals(patient=patient, now=now)
+
+
 def evaluate_course_signals(*, patient: Patient, now: dt.datetime) -> list[Alert]:
     """Raise an alert for each course signal completed by the patient's latest score (idempotent)."""
-    from ketacare.questionnaires.models import QuestionnaireResponse
-
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     raised: list[Alert] = []
@@ -128,8 +134,6 @@ _APPOINTMENT_STATUS: dict[str, SessionStatus] = {
 
 def evaluate_dropout_risk(*, patient: Patient, now: dt.datetime) -> Alert | None:
     """Raise a drop-out-risk alert when induction sessions were missed or cancelled (core rule)."""
-    from ketacare.treatments.models import Appointment
-
     records = [
         SessionRecord(
             number=a.number,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from ketacare.alerts.models import Alert
-from ketacare.alerts.signals_course import evaluate_course_signals, evaluate_dropout_risk
 from ketacare.outcomes.tests.cohort import add_scores, day
+from ketacare.vigilance.course_signals import evaluate_course_signals, evaluate_dropout_risk
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,10 @@ from django.db import transaction
 
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
+from ketacare.checkins.models import SymptomReport
 from ketacare.core.knowledge import UnknownIdError, knowledge
+from ketacare.questionnaires.models import QuestionnaireAssignment
+from ketacare.treatments.models import RemsForm
 
 MISSED_QUESTIONNAIRE_GRACE = dt.timedelta(hours=48)  # clinic practice
 REMS_WARNING = dt.timedelta(hours=48)  # clinic practice: two days before the deadline
@@ -26,8 +29,6 @@ REMS_WARNING = dt.timedelta(hours=48)  # clinic practice: two days before the de
 
 def raise_side_effect_overdue_alerts(*, now: dt.datetime) -> list[Alert]:
     """One alert per side effect still open past its route's longer-than-expected threshold."""
-    from ketacare.checkins.models import SymptomReport
-
     raised = []
     effects = knowledge().side_effects
     open_reports = SymptomReport.objects.filter(
@@ -64,8 +65,6 @@ def raise_side_effect_overdue_alerts(*, now: dt.datetime) -> list[Alert]:
 
 def raise_missed_questionnaire_alerts(*, now: dt.datetime) -> list[Alert]:
     """One information alert per questionnaire still due 48 h after its due time."""
-    from ketacare.questionnaires.models import QuestionnaireAssignment
-
     raised = []
     missed = QuestionnaireAssignment.objects.filter(
         state=QuestionnaireAssignment.State.DUE, due_at__lt=now - MISSED_QUESTIONNAIRE_GRACE
@@ -87,8 +86,6 @@ def raise_missed_questionnaire_alerts(*, now: dt.datetime) -> list[Alert]:
 
 def raise_rems_deadline_alerts(*, now: dt.datetime) -> list[Alert]:
     """One alert per REMS monitoring form not yet submitted 48 h before (or past) its deadline."""
-    from ketacare.treatments.models import RemsForm
-
     raised = []
     forms = RemsForm.objects.filter(submitted_at__isnull=True, due_at__lte=now + REMS_WARNING).select_related(
         "patient"

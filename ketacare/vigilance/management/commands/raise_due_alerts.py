@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from ketacare.alerts.scheduled import (
+from ketacare.vigilance.scheduled import (
     raise_missed_questionnaire_alerts,
     raise_rems_deadline_alerts,
     raise_side_effect_overdue_alerts,

@@ -1,0 +1,35 @@
+"""The patient companion's pages that read across records: home and progress."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from ketacare.accounts.gates import patient_required, staff_required
+from ketacare.companion.selectors import home_context, progress_context
+from ketacare.patients.selectors import access_patient
+
+
+@patient_required
+def patient_home(request: HttpRequest) -> HttpResponse:
+    """The patient's own home page."""
+    patient = access_patient(request.user, request.user.patient.public_id)  # type: ignore[union-attr]
+    return render(
+        request,
+        "companion/home.html",
+        {"patient": patient, "clinic": patient.clinic, **home_context(patient)},
+    )
+
+
+@patient_required
+def progress(request: HttpRequest) -> HttpResponse:
+    """The patient's progress page."""
+    patient = access_patient(request.user, request.user.patient.public_id)  # type: ignore[union-attr]
+    return render(request, "companion/progress.html", progress_context(patient))
+
+
+@staff_required
+def staff_progress(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """Staff of the patient's clinic: the same charts, change classes and side-effect durations."""
+    patient = access_patient(request.user, patient_id)
+    return render(request, "companion/staff_progress.html", {**progress_context(patient), "staff_view": True})

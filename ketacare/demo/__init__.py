@@ -1,0 +1,1 @@
+"""Demo clinics and their history, seeded through the services (above every app, like the CLI)."""

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class VigilanceConfig(AppConfig):
+    name = "ketacare.vigilance"
+    label = "vigilance"
+
+    def ready(self) -> None:
+        from ketacare.questionnaires.signals import response_stored
+        from ketacare.vigilance.course_signals import on_response_stored
+
+        # A new score runs the course rules in the submission's own transaction.
+        response_stored.connect(on_response_stored, dispatch_uid="vigilance.course_signals")
