@@ -104,7 +104,7 @@ def test_a_representative_flow_leaves_no_patient_data_or_secret_in_the_logs(
     assert _login(me, patient.user.email, WRONG_PASSWORD).status_code == 200
     assert _login(me, patient.user.email, PATIENT_PASSWORD).status_code == 302
     secrets |= {f"patient {k}": v for k, v in _secrets(me).items()}
-    for name in ("patients:home", "checkins:checkin", "journal:journal", "interop:records"):
+    for name in ("companion:home", "checkins:checkin", "journal:journal", "interop:records"):
         assert me.get(reverse(name)).status_code == 200
     secrets["patient csrf token"] = me.get(reverse("journal:journal")).context["csrf_token"]
     secrets["patient csrf token"] = str(secrets["patient csrf token"])
