@@ -13,7 +13,7 @@ from django.utils import timezone
 from ketacare.alerts.models import Alert
 from ketacare.checkins.models import SymptomCheckin
 from ketacare.checkins.services import ReportIn, no_recent_dose_minutes, submit_checkin
-from ketacare.checkins.tests.helpers import make_dose
+from tests.support.checkins import make_dose
 
 pytestmark = pytest.mark.django_db
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ketacare.alerts.models import Alert
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
 from ketacare.core.instruments import classify_change
 from ketacare.journal.models import JournalEntry
-from ketacare.lib.demo_data import seed_demo
 from ketacare.questionnaires.models import QuestionnaireResponse
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +21,7 @@ def _counts() -> tuple[int, ...]:
     )
 
 
-def test_the_companion_demo_is_realistic_and_running_it_twice_adds_nothing() -> None:
-    seed_demo(seed=5, patients_per_clinic=31)
+def test_the_companion_demo_is_realistic_and_running_it_twice_adds_nothing(demo: Any) -> None:
     first = _counts()
     assert all(first), first
     assert SymptomReport.objects.filter(resolved_at__isnull=False).exists()  # durations recorded
@@ -38,5 +38,5 @@ def test_the_companion_demo_is_realistic_and_running_it_twice_adds_nothing() -> 
         if len(scores) > 2:
             changes.add(classify_change("phq9", baseline=scores[0], current=scores[-1]))
     assert changes & {"response", "remission"} and changes & {"no_change", "partial", "worsening"}
-    seed_demo(seed=5, patients_per_clinic=31)
+    demo.seed_again()
     assert _counts() == first

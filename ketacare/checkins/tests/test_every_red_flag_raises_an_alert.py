@@ -36,7 +36,7 @@ def test_each_red_flag_and_severity_raises_one_alert_for_the_patients_own_clinic
 
 
 def test_expected_side_effects_alone_raise_no_alert(personas: Any) -> None:
-    from ketacare.checkins.tests.helpers import make_dose
+    from tests.support.checkins import make_dose
 
     make_dose(personas.a1, started_at=timezone.now())
     for n, effect in enumerate(kb.side_effects()):

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from ketacare.checkins.tests.helpers import make_dose
+from tests.support.checkins import make_dose
 from ketacare.checkins.timeline import timeline
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from ketacare.intake.models import BaselineScore, Consent, Intake, ScreeningAssessment
-from ketacare.lib.demo_data import seed_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +17,7 @@ def _snapshot():
     )
 
 
-def test_the_demo_gives_each_login_patient_a_decided_screening_consent_and_baseline():
-    seed_demo(seed=5, patients_per_clinic=30)
+def test_the_demo_gives_each_login_patient_a_decided_screening_consent_and_baseline(demo):
     screenings = ScreeningAssessment.objects.all()
     assert screenings.count() == 6  # three login patients per clinic
     assert {s.eligibility for s in screenings} == {"eligible", "eligible_with_precautions"}
@@ -28,11 +26,10 @@ def test_the_demo_gives_each_login_patient_a_decided_screening_consent_and_basel
     assert all(s.decided_by.memberships.get(clinic=s.clinic).role == "prescriber" for s in screenings)
 
 
-def test_running_the_demo_twice_adds_no_intake_and_gives_the_same_values():
-    seed_demo(seed=5, patients_per_clinic=30)
+def test_running_the_demo_twice_adds_no_intake_and_gives_the_same_values(demo):
     counts = (Intake.objects.count(), ScreeningAssessment.objects.count(), BaselineScore.objects.count())
     first = _snapshot()
-    seed_demo(seed=5, patients_per_clinic=30)
+    demo.seed_again()
     assert (
         Intake.objects.count(),
         ScreeningAssessment.objects.count(),

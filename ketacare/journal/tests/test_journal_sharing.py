@@ -84,7 +84,7 @@ def test_prompts_follow_the_days_since_the_last_session_and_an_entry_keeps_its_p
 
     from django.utils import timezone
 
-    from ketacare.checkins.tests.helpers import make_dose
+    from tests.support.checkins import make_dose
 
     make_dose(personas.a1, started_at=timezone.now() - dt.timedelta(days=2))
     client = client_for("a1")

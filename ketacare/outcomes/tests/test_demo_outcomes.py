@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ketacare.alerts.models import Alert
 from ketacare.clinics.models import Clinic
-from ketacare.lib.demo_data import seed_demo
 from ketacare.outcomes.selectors import Period, clinic_outcomes
 from ketacare.questionnaires.models import QuestionnaireResponse
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_dashboard_has_responders_non_responders_relapses_and_drop_outs() -> None:
-    seed_demo(seed=2026, patients_per_clinic=36)
+def test_the_demo_dashboard_has_responders_non_responders_relapses_and_drop_outs(demo: Any) -> None:
     clinic = Clinic.objects.order_by("id").first()
     assert clinic is not None
     o = clinic_outcomes(clinics=[clinic], period=Period(), instrument_id="phq9")
@@ -25,5 +25,5 @@ def test_the_demo_dashboard_has_responders_non_responders_relapses_and_drop_outs
     assert o.funnel_planned > o.funnel[-1].patients  # some stop before session 6
     assert Alert.objects.filter(source="worsening_trend").exists()
     counts = (QuestionnaireResponse.objects.count(), Alert.objects.count())
-    seed_demo(seed=2026, patients_per_clinic=36)
+    demo.seed_again()
     assert (QuestionnaireResponse.objects.count(), Alert.objects.count()) == counts

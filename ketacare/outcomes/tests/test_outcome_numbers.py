@@ -9,7 +9,7 @@ import pytest
 
 from ketacare.core.stats import Z_95
 from ketacare.outcomes.selectors import Period, clinic_outcomes
-from ketacare.outcomes.tests.cohort import add_appointments, day, seed_cohort
+from tests.support.cohort import add_appointments, day, seed_cohort
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,7 @@ def test_the_funnel_counts_patients_by_completed_induction_appointments(personas
 def test_the_endpoint_is_the_last_score_within_eight_weeks_so_a_later_relapse_is_not_a_non_response(
     personas: Any,
 ) -> None:
-    from ketacare.outcomes.tests.cohort import add_scores, make_patient
+    from tests.support.cohort import add_scores, make_patient
 
     patient = make_patient(personas.clinic_a, "Late relapse")
     # 20 -> 8 at day 56 (inside 8 weeks: response), then 18 and 19 at days 70 and 77 (relapse).

@@ -8,7 +8,7 @@ import pytest
 
 from ketacare.audit.models import AccessEvent
 from ketacare.clinics.models import StaffMembership
-from ketacare.outcomes.tests.cohort import seed_cohort
+from tests.support.cohort import seed_cohort
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ketacare.alerts.tests.helpers import make_alert
-from ketacare.outcomes.tests.cohort import add_scores, add_sessions, day
+from tests.support.cohort import add_scores, add_sessions, day
 
 pytestmark = pytest.mark.django_db
 

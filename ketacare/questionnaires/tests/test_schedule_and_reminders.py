@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from ketacare.checkins.tests.helpers import make_dose
+from tests.support.checkins import make_dose
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy
 from ketacare.questionnaires.schedule import PolicyValues, due_slots
 from ketacare.questionnaires.services import schedule_questionnaires, send_due_reminders

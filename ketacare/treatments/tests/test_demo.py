@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from ketacare.lib.demo_data import seed_demo
 from ketacare.treatments.models import TreatmentSession, VitalSign
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_sessions_are_complete_in_progress_and_idempotent():
-    seed_demo(seed=5, patients_per_clinic=12)
+def test_demo_sessions_are_complete_in_progress_and_idempotent(demo):
     discharged = TreatmentSession.objects.filter(state="discharged")
     assert discharged.count() >= 4
     assert all(s.vitals.count() >= 3 and s.doses.exists() and s.observations.exists() for s in discharged)
     live = TreatmentSession.objects.filter(state__in=["dosing", "observing"])
     assert live.count() >= 1
     counts = (TreatmentSession.objects.count(), VitalSign.objects.count())
-    seed_demo(seed=5, patients_per_clinic=12)
+    demo.seed_again()
     assert (TreatmentSession.objects.count(), VitalSign.objects.count()) == counts

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ketacare.alerts.models import Alert
-from ketacare.outcomes.tests.cohort import add_scores, day
+from tests.support.cohort import add_scores, day
 from ketacare.vigilance.course_signals import evaluate_course_signals, evaluate_dropout_risk
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +59,7 @@ def test_the_alert_page_shows_the_rule_and_the_evidence(personas: Any, client_fo
 
 
 def test_missed_induction_sessions_raise_one_dropout_alert(personas: Any) -> None:
-    from ketacare.outcomes.tests.cohort import add_plan
+    from tests.support.cohort import add_plan
     from ketacare.treatments.models import Appointment
 
     plan = add_plan(personas.a1, "iv", personas.clinician_a)

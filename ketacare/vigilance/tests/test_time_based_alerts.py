@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from ketacare.alerts.models import Alert
-from ketacare.outcomes.tests.cohort import add_sessions, day
+from tests.support.cohort import add_sessions, day
 from ketacare.vigilance.scheduled import (
     raise_missed_questionnaire_alerts,
     raise_rems_deadline_alerts,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ketacare.checkins.services import ReportIn, submit_checkin
-from ketacare.checkins.tests.helpers import make_dose
+from tests.support.checkins import make_dose
 from ketacare.questionnaires.services import submit_questionnaire
 
 pytestmark = pytest.mark.django_db

@@ -79,7 +79,7 @@ def test_another_clinics_clinician_gets_404_and_books_nothing(personas: Any, cli
 
 
 def test_the_relapse_alert_offers_the_booking_form(personas: Any, client_for: Any) -> None:
-    from ketacare.outcomes.tests.cohort import add_scores, day
+    from tests.support.cohort import add_scores, day
     from ketacare.vigilance.course_signals import evaluate_course_signals
 
     _plan(personas)
