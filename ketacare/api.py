@@ -13,6 +13,7 @@ from ketacare.checkins.api import router as checkins_router
 from ketacare.intake.api import router as intake_router
 from ketacare.interop.api import router as interop_router
 from ketacare.journal.api import router as journal_router
+from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
 from ketacare.outcomes.api import router as outcomes_router
 from ketacare.patients.api import router as patients_router
 from ketacare.questionnaires.api import router as questionnaires_router
@@ -45,6 +46,14 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         for e in exc.errors
     ]
     return api.create_response(request, {"detail": "Invalid input", "errors": errors}, status=422)
+
+
+@api.exception_handler(FieldError)
+def refused(request: HttpRequest, exc: FieldError) -> HttpResponse:
+    # Every service's refusal, answered alike: the field and the rule, no stack trace.
+    status = 409 if isinstance(exc, ConflictError) else 403 if isinstance(exc, NotPermitted) else 422
+    body = {"detail": exc.message, "errors": [{"field": exc.field, "message": exc.message}]}
+    return api.create_response(request, body, status=status)
 
 
 api.add_router("", accounts_router)
