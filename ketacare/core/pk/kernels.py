@@ -8,7 +8,7 @@ was computed in.
 
 - :func:`star_modes` finds, per patient, the eigenvalues of every star
   (mammillary) block and the residues of every input-to-output transfer function,
-  exactly as ``engine._StarSolution`` and ``engine._residues`` do with whole-array
+  exactly as ``engine.modal.StarSolution`` and ``engine.modal.numpy_modes`` do with whole-array
   NumPy operations (those stay as the general path and as the cross-check in the
   tests).
 - :func:`evaluate` turns modes, residues and inputs into the outputs on the grid.
@@ -281,7 +281,8 @@ def star_modes(  # noqa: PLR0912, PLR0913, PLR0915 - one fused pass per tile of 
                             for lane in range(lanes):
                                 gap = abs(roots[mode, lane] - roots[other_offset + other_r, lane])
                                 bad[lane] = 1.0 if gap <= relative_gap * scale[lane] else bad[lane]
-                        # H[into, source] of the other block at this pole (see engine._StarSolution.value).
+                        # H[into, source] of the other block at this pole, as in
+                        # engine.modal.StarSolution.value.
                         other_into = route_exits[route, other_step]
                         other_source = route_entries[route, other_step]
                         other_into_leaf = -1 if other_into == hubs[other] else leaf_position[other_into]

@@ -1,8 +1,8 @@
 """The compiled kernels against the NumPy formulation they replace, and against mathematics.
 
-``kernels.star_modes`` must give the eigenvalues and residues that the whole-array
-``engine._residues`` gives (the NumPy path stays for blocks that are not stars);
-the eigenvalues must be those of the rate matrix (LAPACK), and ``kernels.march``
+``compiled_modes`` (the engine's call of ``kernels.star_modes``) must give the eigenvalues and
+residues that the whole-array ``numpy_modes`` gives (the NumPy path stays for blocks that are
+not stars); the eigenvalues must be those of the rate matrix (LAPACK), and ``kernels.march``
 must be repeated multiplication by the transition matrix.
 """
 
@@ -11,7 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ketacare.core.pk import engine, kernels
+from ketacare.core.pk import kernels
+from ketacare.core.pk.engine.blocks import dosed_compartments, modal_plan, output_compartments
+from ketacare.core.pk.engine.events import split_into_pieces
+from ketacare.core.pk.engine.modal import compiled_modes, numpy_modes
 from ketacare.core.pk.models import Covariates, get_model
 from ketacare.core.pk.population import Regimen
 
@@ -24,38 +27,16 @@ def _system(name: str, regimen: Regimen, keys: tuple[str, ...], n_patients: int,
     events = model.dosing_events(regimen.route, regimen.dose_mg, params, regimen.infusion_min)
     weights = model.output_weights(params, keys)
     n = matrix.shape[1]
-    pieces = engine._pieces(events, n_patients, n)
-    inputs = tuple(sorted({c for piece in pieces for c, _ in (*piece.boluses, *piece.rates)}))
-    outputs = tuple(int(c) for c in np.flatnonzero(weights.any(axis=(0, 1))))
-    plan = engine._plan(matrix.any(axis=0).tobytes(), n, inputs, outputs)
+    inputs = dosed_compartments(split_into_pieces(events, n_patients, n))
+    outputs = output_compartments(weights)
+    plan = modal_plan(matrix, inputs, outputs)
     return matrix, plan, inputs, outputs
 
 
 def _compiled(matrix, plan, inputs, outputs):
-    tables = engine._star_tables(plan, inputs, outputs)
-    assert tables is not None, "every block of these models is a star"
-    n_patients = matrix.shape[0]
-    lam = np.empty((n_patients, len(plan.modes)))
-    residues = np.empty((n_patients, len(outputs), len(inputs), len(plan.modes)))
-    unreliable = np.empty(n_patients, dtype=np.bool_)
-    kernels.star_modes(
-        matrix,
-        tables.hubs,
-        tables.n_leaves,
-        tables.leaves,
-        tables.mode_offsets,
-        tables.route_output,
-        tables.route_input,
-        tables.route_length,
-        tables.route_blocks,
-        tables.route_entries,
-        tables.route_exits,
-        engine._RELATIVE_EIGENVALUE_GAP,
-        lam,
-        residues,
-        unreliable,
-    )
-    return lam, residues, unreliable
+    modes = compiled_modes(matrix, plan, inputs, outputs)
+    assert modes is not None, "every block of these models is a star"
+    return modes
 
 
 @pytest.mark.parametrize(
@@ -72,7 +53,7 @@ def test_the_star_kernel_gives_the_numpy_eigenvalues_and_residues(name, regimen,
     matrix, plan, inputs, outputs = _system(name, regimen, keys, n_patients=77, seed=21)
     lam, residues, unreliable = _compiled(matrix, plan, inputs, outputs)
     with np.errstate(all="ignore"):
-        lam_np, residues_np, unreliable_np = engine._residues(matrix, plan, inputs, outputs)
+        lam_np, residues_np, unreliable_np = numpy_modes(matrix, plan, inputs, outputs)
     np.testing.assert_array_equal(unreliable, unreliable_np)
     fine = ~unreliable
     assert fine.sum() >= 70
@@ -93,7 +74,7 @@ def test_nearly_coincident_rates_are_flagged_for_the_reference_solver():
     matrix = np.zeros((3, 2, 2))
     for patient, ka in enumerate([0.2, k * (1 + 1e-6), 0.01]):
         matrix[patient] = [[-ka, 0.0], [ka, -k]]
-    plan = engine._plan(matrix.any(axis=0).tobytes(), 2, (0,), (1,))
+    plan = modal_plan(matrix, (0,), (1,))
     _, _, unreliable = _compiled(matrix, plan, (0,), (1,))
     assert unreliable.tolist() == [False, True, False]
 
