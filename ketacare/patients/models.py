@@ -9,6 +9,22 @@ from django.db import models
 from ketacare.clinics.models import validate_time_zone
 
 
+class ClinicalRecord(models.Model):
+    """The columns every row of patient data carries (abstract): each subclass adds its own ``patient``.
+
+    ``public_id`` is what URLs and the API show (integer keys stay internal); ``clinic`` is the future
+    shard key and the first filter of every access check; ``created_at`` is when the row was written,
+    apart from the time the clinical event happened, which each record names itself (``measured_at``).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
 class Patient(models.Model):
     """A person treated at one clinic; reached only through `access_patient`."""
 
