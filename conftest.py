@@ -121,15 +121,25 @@ def client_for(client: Any, personas: Personas) -> Any:
     return make
 
 
+def _marked_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)))
+
+
+def _transactional(item: pytest.Item) -> bool:
+    """Whether the test commits for real (and ends with a table flush) instead of rolling back."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return _marked_transactional(item) or bool({"transactional_db", "live_server"} & fixtures)
+
+
 @pytest.fixture(autouse=True)
 def _audit_triggers_allow_flush(request: pytest.FixtureRequest) -> Iterator[None]:
     # Transactional tests end with a table flush, which the append-only triggers refuse; empty
     # the audit table with the triggers briefly dropped, then put them back.
-    marker = request.node.get_closest_marker("django_db")
-    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args[:1] == (True,))))
-    if not transactional and not {"transactional_db", "live_server"} & set(request.fixturenames):
+    if not _transactional(request.node):
         yield
         return
+    transactional = _marked_transactional(request.node)
     request.getfixturevalue("_django_db_helper" if transactional else "transactional_db")
     yield
     from django.db import connection
@@ -140,6 +150,110 @@ def _audit_triggers_allow_flush(request: pytest.FixtureRequest) -> Iterator[None
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_accessevent")
     install_triggers(connection)
+
+
+# --- The demo clinics, seeded once ---------------------------------------------------------------
+# Seeding takes seconds, and most demo tests only read it. They share one seeding, kept in a
+# transaction that stays open while they run: pytest-django's per-test atomic nests inside it as a
+# savepoint, so what a test writes (a second seeding included) is rolled back after it, and the
+# transaction itself is rolled back before any test that does not ask for the demo.
+DEMO_SEED = 2026  # the `ketacare demo-data` defaults, so the tests check what `make demo` shows
+DEMO_PATIENTS_PER_CLINIC = 36
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The seeded demo: the arguments it was seeded with and the logins it returned."""
+
+    seed: int
+    patients_per_clinic: int
+    now: dt.datetime
+    logins: list[tuple[str, str, str]]
+
+    def seed_again(self) -> list[tuple[str, str, str]]:
+        """Run the seeding again with the same arguments and clock (the idempotency checks)."""
+        from ketacare.lib.demo_data import seed_demo
+
+        return seed_demo(seed=self.seed, patients_per_clinic=self.patients_per_clinic, now=self.now)
+
+
+class _SharedDemo:
+    """The open transaction that holds the seeded demo, opened and rolled back around demo tests."""
+
+    def __init__(self, blocker: Any) -> None:
+        self.blocker = blocker
+        self.atomic: Any = None
+        self.demo: Demo | None = None
+
+    def open(self) -> None:
+        from django.db import transaction
+        from django.utils import timezone
+
+        from ketacare.lib.demo_data import seed_demo
+
+        now = timezone.now()
+        with self.blocker.unblock():
+            self.atomic = transaction.atomic()
+            self.atomic.__enter__()
+            logins = seed_demo(seed=DEMO_SEED, patients_per_clinic=DEMO_PATIENTS_PER_CLINIC, now=now)
+        self.demo = Demo(DEMO_SEED, DEMO_PATIENTS_PER_CLINIC, now, logins)
+
+    def close(self) -> None:
+        from django.db import transaction
+
+        if self.atomic is None:
+            return
+        with self.blocker.unblock():
+            transaction.set_rollback(True)
+            self.atomic.__exit__(None, None, None)
+        self.atomic, self.demo = None, None
+
+
+_shared_demo: _SharedDemo | None = None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # pytest-django has put the rolled-back database tests first, then the transactional ones, then
+    # those without a database. The demo tests move to the end of the first group, one after the
+    # other, so the demo is seeded once per process (and before any table flush).
+    def group(item: pytest.Item) -> int:
+        if "demo" in getattr(item, "fixturenames", ()):
+            return 1
+        uses_db = item.get_closest_marker("django_db") or "db" in getattr(item, "fixturenames", ())
+        return 0 if uses_db and not _transactional(item) else 2
+
+    items.sort(key=group)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Before any fixture of the test: its own atomic must open inside the demo's or without it.
+    if _shared_demo is None:
+        return
+    wants_demo = "demo" in getattr(item, "fixturenames", ())
+    if wants_demo and _shared_demo.atomic is None:
+        _shared_demo.open()
+    elif not wants_demo and _shared_demo.atomic is not None:
+        _shared_demo.close()
+
+
+@pytest.fixture(scope="session")
+def _demo_transaction(django_db_setup: Any, django_db_blocker: Any) -> Iterator[_SharedDemo]:
+    global _shared_demo
+    _shared_demo = _SharedDemo(django_db_blocker)
+    _shared_demo.open()
+    yield _shared_demo
+    _shared_demo.close()
+    _shared_demo = None
+
+
+@pytest.fixture
+def demo(request: pytest.FixtureRequest, _demo_transaction: _SharedDemo) -> Demo:
+    """The demo clinics as `ketacare demo-data` seeds them; the test's writes are rolled back."""
+    if _transactional(request.node):
+        pytest.fail("the shared demo is never committed: a transactional test seeds its own")
+    assert _demo_transaction.demo is not None
+    return _demo_transaction.demo
 
 
 def _browser_available() -> bool:

@@ -1,4 +1,7 @@
-"""The demo seeding: deterministic, idempotent, every role present, scaling with --patients."""
+"""The demo seeding: deterministic, idempotent, every role present, scaling with --patients.
+
+All but the command-line test read the demo seeded once for the session (the `demo` fixture).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +9,12 @@ import pytest
 
 from ketacare.accounts.models import User
 from ketacare.clinics.models import Clinic, StaffMembership
-from ketacare.lib.demo_data import seed_demo
 from ketacare.patients.models import Patient
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_seeds_two_clinics_every_role_and_patients_per_clinic():
-    logins = seed_demo(seed=7, patients_per_clinic=32)
+def test_the_demo_seeds_two_clinics_every_role_and_patients_per_clinic(demo):
     assert Clinic.objects.count() == 2
     for clinic in Clinic.objects.all():
         assert set(StaffMembership.objects.filter(clinic=clinic).values_list("role", flat=True)) == {
@@ -21,27 +22,28 @@ def test_the_demo_seeds_two_clinics_every_role_and_patients_per_clinic():
             "prescriber",
             "nurse",
         }
-        assert Patient.objects.filter(clinic=clinic).count() == 32
+        assert Patient.objects.filter(clinic=clinic).count() == demo.patients_per_clinic
         assert Patient.objects.filter(clinic=clinic).values("stage").distinct().count() >= 4
-    assert all(User.objects.get(email=email).check_password(password) for _, email, password in logins[:1])
+    assert all(
+        User.objects.get(email=email).check_password(password) for _, email, password in demo.logins[:1]
+    )
 
 
-def test_running_the_demo_twice_adds_nothing():
-    seed_demo(seed=7, patients_per_clinic=31)
+def test_running_the_demo_twice_adds_nothing(demo):
     counts = (User.objects.count(), Patient.objects.count(), StaffMembership.objects.count())
-    seed_demo(seed=7, patients_per_clinic=31)
+    demo.seed_again()
     assert (User.objects.count(), Patient.objects.count(), StaffMembership.objects.count()) == counts
 
 
-def test_the_same_seed_gives_the_same_patients_and_the_database_holds_them():
+def test_the_same_seed_gives_the_same_patients_and_the_database_holds_them(demo):
     import random
 
     from ketacare.lib.demo_data import synthetic_patients
 
-    first = synthetic_patients(random.Random(11), "a", 31)
-    assert first == synthetic_patients(random.Random(11), "a", 31)
-    assert first != synthetic_patients(random.Random(12), "a", 31)
-    seed_demo(seed=11, patients_per_clinic=31)
+    count = demo.patients_per_clinic
+    first = synthetic_patients(random.Random(demo.seed), "a", count)
+    assert first == synthetic_patients(random.Random(demo.seed), "a", count)
+    assert first != synthetic_patients(random.Random(demo.seed + 1), "a", count)
     stored = list(
         Patient.objects.filter(clinic__name="Harbor Ketamine Clinic")
         .order_by("medical_record_number")
