@@ -13,6 +13,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("KETACARE_DATA_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("KETACARE_DEBUG", False)
+# Errors a page could survive (one timeline source failing) are raised instead of logged: tests and debug.
+KETACARE_FAIL_LOUDLY = env_bool("KETACARE_FAIL_LOUDLY", DEBUG)
 # Demo mode seeds known accounts and shows demo TOTP codes on the MFA page; never in production.
 DEMO_MODE = env_bool("KETACARE_DEMO", False)
 # Behind TLS (the default): secure cookies, HSTS, redirect to https. `make demo` serves plain

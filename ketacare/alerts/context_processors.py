@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from ketacare.alerts.selectors import inbox_counts
 from ketacare.clinics.selectors import active_membership
 
 
@@ -16,6 +17,5 @@ def alert_counts(request: HttpRequest) -> dict[str, Any]:
     membership = active_membership(request)
     if membership is None:
         return {}
-    from ketacare.alerts.selectors import inbox_counts
 
     return {"alert_counts": inbox_counts(clinic=membership.clinic, user=user)}

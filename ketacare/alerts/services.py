@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
-from ketacare.alerts.models import Alert
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ketacare.alerts.models import Alert, AlertPolicy
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.models import StaffMembership
 from ketacare.patients.models import Patient
 
 
@@ -54,15 +62,6 @@ def raise_alert(
         return Alert.objects.get(patient=patient, dedupe_key=dedupe_key)
 
 
-# --- The inbox workflow (issue 5): acknowledge, resolve, escalate. Each transition is audited. ---
-# (Imports here, not at the top: this section is appended to the companion feature's module.)
-from datetime import datetime, timedelta  # noqa: E402
-from functools import partial  # noqa: E402
-from typing import Any  # noqa: E402
-
-from django.utils import timezone  # noqa: E402
-
-
 class AlertTransitionError(ValueError):
     """The alert is not in a state that allows this transition (names the state and the allowed ones)."""
 
@@ -71,7 +70,6 @@ NOTE_MAX_CHARS = 2000
 
 
 def _audit_transition(alert: Alert, user: object | None) -> None:
-    from ketacare.audit.services import record_access_event
 
     record_access_event(
         action="write",
@@ -132,7 +130,6 @@ def resolve_alert(*, alert: Alert, user: object, note: str = "", now: datetime |
 
 def escalation_minutes(clinic_id: int) -> int:
     """The clinic's escalation time (AlertPolicy), or the default (clinic practice)."""
-    from ketacare.alerts.models import AlertPolicy
 
     minutes = (
         AlertPolicy.objects.filter(clinic_id=clinic_id).values_list("escalate_after_min", flat=True).first()
@@ -142,7 +139,6 @@ def escalation_minutes(clinic_id: int) -> int:
 
 def set_alert_policy(*, clinic: Any, escalate_after_min: int) -> None:
     """Set a clinic's escalation time in minutes (5 to 10080, i.e. 7 days)."""
-    from ketacare.alerts.models import AlertPolicy
 
     if (
         isinstance(escalate_after_min, bool)
@@ -166,8 +162,6 @@ def escalate_overdue_alerts(*, now: datetime) -> list[Alert]:
     data after commit. Returns the alerts escalated now. Safe to run from any scheduler, as often
     as wanted: a second run at the same time escalates nothing.
     """
-    from ketacare.alerts.models import AlertPolicy
-    from ketacare.clinics.models import StaffMembership
 
     escalated: list[Alert] = []
     policies = dict(AlertPolicy.objects.values_list("clinic_id", "escalate_after_min"))
@@ -213,7 +207,6 @@ def escalate_overdue_alerts(*, now: datetime) -> list[Alert]:
 
 
 def _mail_escalation(alert: Alert, to: str) -> None:
-    from django.core.mail import send_mail
 
     # No patient data in the e-mail: the link opens the alert after sign-in and MFA.
     send_mail(

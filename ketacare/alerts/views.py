@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from ketacare.accounts.gates import clinic_admin_required, staff_required
 from ketacare.alerts.forms import InboxFilterForm, NoteForm, PolicyForm
-from ketacare.alerts.models import Alert
+from ketacare.alerts.models import Alert, AlertPolicy
 from ketacare.alerts.selectors import access_alert, clinic_inbox
 from ketacare.alerts.services import (
     AlertTransitionError,
@@ -109,7 +109,6 @@ def policy(request: HttpRequest) -> HttpResponse:
 
 
 def _default_minutes() -> int:
-    from ketacare.alerts.models import AlertPolicy
 
     return AlertPolicy.DEFAULT_ESCALATE_AFTER_MIN
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from ketacare.audit import context
+from ketacare.audit.services import record_access_event
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
@@ -58,7 +59,6 @@ class AuditContextMiddleware:
         patient_id = match.kwargs.get("patient_id")
         if patient_id is None or not request.user.is_authenticated:
             return
-        from ketacare.audit.services import record_access_event
 
         outcome = "granted" if response.status_code < 400 else "denied"
         action = "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"

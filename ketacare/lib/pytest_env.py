@@ -16,6 +16,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketacare.settings")
 os.environ.setdefault("KETACARE_HTTPS", "false")
 # No collectstatic manifest in tests.
 os.environ.setdefault("KETACARE_PLAIN_STATIC", "true")
+# A timeline source that fails must fail the test, not vanish from the page.
+os.environ.setdefault("KETACARE_FAIL_LOUDLY", "true")
 os.environ.setdefault("KETACARE_DATA_DIR", os.path.join(tempfile.gettempdir(), "ketacare-test-data"))
 
 # Argon2 at production cost takes about 0.4 s per password, and the suite sets hundreds of them.

@@ -37,6 +37,7 @@ from django.db.models import (
     Q,
 )
 
+from ketacare.checkins.models import SymptomReport
 from ketacare.clinics.models import Clinic
 from ketacare.core.course import CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL
 from ketacare.core.instruments import Instrument, get_instrument, instruments
@@ -48,7 +49,9 @@ from ketacare.core.stats import (
     median_offsets,
     wilson_interval,
 )
+from ketacare.intake.models import Indication
 from ketacare.outcomes.course_sql import GroupCounts, course_counts
+from ketacare.treatments.models import Appointment, DoseAdministration, Route, TreatmentPlan
 
 FUNNEL_SESSIONS = 6
 # The endpoint is the latest score within 8 weeks of baseline: long enough for an IV series (2-3
@@ -166,8 +169,6 @@ def _course(
     clinics: Sequence[Clinic], period: Period, instrument: Instrument
 ) -> tuple[tuple[Rate, ...], tuple[Rate, ...], tuple[Rate, ...], KaplanMeier]:
     """Rates by instrument, by route and condition for ``instrument``, and its relapse curve: one query."""
-    from ketacare.intake.models import Indication
-    from ketacare.treatments.models import Route
 
     low, high = period.bounds()
     table, km_rows = course_counts(
@@ -204,8 +205,6 @@ def _course(
 
 def side_effect_rows(clinics: Sequence[Clinic], period: Period) -> tuple[SideEffectRow, ...]:
     """Incidence per side effect and route among dosed patients; median recorded duration vs window."""
-    from ketacare.checkins.models import SymptomReport
-    from ketacare.treatments.models import DoseAdministration
 
     dosed = dict(
         DoseAdministration.objects.filter(clinic__in=clinics, entered_in_error=False)
@@ -279,7 +278,6 @@ def dropout_funnel(clinics: Sequence[Clinic], period: Period) -> tuple[int, tupl
     An appointment is completed when its session is discharged (treatments services); two
     aggregate queries, one GROUP BY per patient inside the second.
     """
-    from ketacare.treatments.models import Appointment, TreatmentPlan
 
     plans = TreatmentPlan.objects.filter(clinic__in=clinics).filter(period.q("created_at"))
     total = plans.aggregate(n=Count("patient_id", distinct=True))["n"] or 0

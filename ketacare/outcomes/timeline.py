@@ -8,12 +8,20 @@ Each source is capped at :data:`PER_SOURCE_LIMIT` most recent entries.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Count, Max, Min, Q
+from django.urls import reverse
 
+from ketacare.alerts.models import Alert
+from ketacare.checkins.models import SymptomReport
+from ketacare.journal.models import JournalEntry
 from ketacare.patients.models import Patient
+from ketacare.questionnaires.models import QuestionnaireResponse
+from ketacare.treatments.models import AdverseEvent, DoseAdministration, TreatmentSession, VitalSign
 
 PER_SOURCE_LIMIT = 300
 
@@ -44,6 +52,8 @@ class Entry:
         return f"{minutes / 1440:.1f} days"
 
 
+logger = logging.getLogger(__name__)
+
 KINDS = {
     "session": "Sessions",
     "dose": "Doses",
@@ -69,7 +79,6 @@ def _span(field: str, window: Window) -> Q:
 
 
 def sessions(patient: Patient, window: Window) -> list[Entry]:
-    from ketacare.treatments.models import TreatmentSession
 
     rows = TreatmentSession.objects.filter(patient=patient, clinic_id=patient.clinic_id).filter(
         _span("scheduled_at", window)
@@ -88,7 +97,6 @@ def sessions(patient: Patient, window: Window) -> list[Entry]:
 
 
 def doses(patient: Patient, window: Window) -> list[Entry]:
-    from ketacare.treatments.models import DoseAdministration
 
     rows = DoseAdministration.objects.filter(
         patient=patient, clinic_id=patient.clinic_id, entered_in_error=False
@@ -107,7 +115,6 @@ def doses(patient: Patient, window: Window) -> list[Entry]:
 
 def vital_summaries(patient: Patient, window: Window) -> list[Entry]:
     """One entry per session: how many readings, the highest blood pressure, the lowest SpO2."""
-    from ketacare.treatments.models import VitalSign
 
     rows = (
         VitalSign.objects.filter(patient=patient, clinic_id=patient.clinic_id, entered_in_error=False)
@@ -151,7 +158,6 @@ def vital_summaries(patient: Patient, window: Window) -> list[Entry]:
 
 
 def scores(patient: Patient, window: Window) -> list[Entry]:
-    from ketacare.questionnaires.models import QuestionnaireResponse
 
     rows = QuestionnaireResponse.objects.filter(patient=patient, clinic_id=patient.clinic_id, status="valid")
     return [
@@ -167,7 +173,6 @@ def scores(patient: Patient, window: Window) -> list[Entry]:
 
 
 def side_effects(patient: Patient, window: Window) -> list[Entry]:
-    from ketacare.checkins.models import SymptomReport
 
     rows = SymptomReport.objects.filter(patient=patient, clinic_id=patient.clinic_id).filter(
         _span("started_at", window)
@@ -204,7 +209,6 @@ def side_effects(patient: Patient, window: Window) -> list[Entry]:
 
 
 def adverse_events(patient: Patient, window: Window) -> list[Entry]:
-    from ketacare.treatments.models import AdverseEvent
 
     rows = AdverseEvent.objects.filter(patient=patient, clinic_id=patient.clinic_id, entered_in_error=False)
     return [
@@ -220,9 +224,6 @@ def adverse_events(patient: Patient, window: Window) -> list[Entry]:
 
 
 def alerts(patient: Patient, window: Window) -> list[Entry]:
-    from django.urls import reverse
-
-    from ketacare.alerts.models import Alert
 
     rows = Alert.objects.filter(patient=patient, clinic_id=patient.clinic_id).filter(
         _span("created_at", window)
@@ -242,7 +243,6 @@ def alerts(patient: Patient, window: Window) -> list[Entry]:
 
 
 def journal(patient: Patient, window: Window) -> list[Entry]:
-    from ketacare.journal.models import JournalEntry
 
     rows = JournalEntry.objects.filter(
         patient=patient, clinic_id=patient.clinic_id, shared_with_clinic=True, status="valid"
@@ -266,16 +266,29 @@ SOURCES: dict[str, Callable[[Patient, Window], list[Entry]]] = {
 
 
 def patient_timeline(
-    *, patient: Patient, kinds: set[str] | None = None, window: Window = (None, None)
+    *,
+    patient: Patient,
+    kinds: set[str] | None = None,
+    window: Window = (None, None),
+    failed: list[str] | None = None,
 ) -> list[Entry]:
-    """Entries from every source (or the chosen kinds), newest first; missing sources add nothing."""
+    """Entries from every source (or the chosen kinds), newest first.
+
+    A source that fails is never dropped silently: with ``KETACARE_FAIL_LOUDLY`` (tests, debug) the
+    error propagates; in production it is logged and its kind is appended to ``failed``, so the page
+    can say "could not load …" instead of showing a timeline with a hole in it.
+    """
     entries: list[Entry] = []
     for kind, source in SOURCES.items():
         if kinds and kind not in kinds:
             continue
         try:
             entries += source(patient, window)
-        except (ImportError, LookupError):  # the app or model is not there (yet)
-            continue
+        except Exception:
+            if settings.KETACARE_FAIL_LOUDLY:
+                raise
+            logger.exception("timeline source %s failed", kind)
+            if failed is not None:
+                failed.append(kind)
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries

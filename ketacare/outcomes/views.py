@@ -24,6 +24,8 @@ from ketacare.outcomes.selectors import (
     csv_rows,
     outcome_clinics,
 )
+from ketacare.outcomes.timeline import KINDS, patient_timeline
+from ketacare.patients.selectors import access_patient
 
 
 def _compute(request: HttpRequest) -> tuple[OutcomeFilterForm, Outcomes]:
@@ -89,9 +91,6 @@ def patient_timeline_view(request: HttpRequest, patient_id: str) -> HttpResponse
     """One scrollable timeline of a patient for clinicians, filtered by kind and dates."""
     import datetime as dt
 
-    from ketacare.outcomes.timeline import KINDS, patient_timeline
-    from ketacare.patients.selectors import access_patient
-
     patient = access_patient(request.user, patient_id, action="read")
     kinds = {k for k in request.GET.getlist("kind") if k in KINDS}
     errors = []
@@ -108,7 +107,10 @@ def patient_timeline_view(request: HttpRequest, patient_id: str) -> HttpResponse
             except ValueError:
                 errors.append(f"{name} {raw!r} is not a date (YYYY-MM-DD)")
         bounds.append(value)
-    entries = patient_timeline(patient=patient, kinds=kinds or None, window=(bounds[0], bounds[1]))
+    failed: list[str] = []
+    entries = patient_timeline(
+        patient=patient, kinds=kinds or None, window=(bounds[0], bounds[1]), failed=failed
+    )
     return render(
         request,
         "outcomes/timeline.html",
@@ -118,6 +120,7 @@ def patient_timeline_view(request: HttpRequest, patient_id: str) -> HttpResponse
             "kinds": KINDS,
             "chosen": kinds,
             "errors": errors,
+            "failed": [KINDS[k] for k in failed],
             "start": request.GET.get("start", "")[:10],
             "end": request.GET.get("end", "")[:10],
         },
