@@ -127,7 +127,7 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
                 # WAL lets readers proceed during a write; synchronous=FULL makes every
-                # acknowledged commit durable across power loss (security.md #10).
+                # acknowledged commit durable across power loss (docs/security.md S10).
                 "init_command": (
                     "PRAGMA journal_mode=WAL;"
                     "PRAGMA synchronous=FULL;"
@@ -160,7 +160,7 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    # Patients at least 8 characters, staff at least 12 (security.md #9).
+    # Patients at least 8 characters, staff at least 12 (docs/security.md S9).
     {"NAME": "ketacare.accounts.validators.RoleAwareMinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -181,7 +181,7 @@ AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = "KetaCare"
 
-# --- Sessions (security.md #8) -----------------------------------------------------------------
+# --- Sessions (docs/security.md S8) -----------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 12 * 60 * 60  # absolute lifetime 12 h, also enforced server-side
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -197,7 +197,7 @@ CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_NAME = "__Host-ketacare_session" if HTTPS else "ketacare_session"
 CSRF_COOKIE_NAME = "__Host-ketacare_csrf" if HTTPS else "ketacare_csrf"
 
-# --- Transport and headers (security.md #5) ---------------------------------------------------
+# --- Transport and headers (docs/security.md S5) ---------------------------------------------------
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("KETACARE_BEHIND_PROXY", False) else None
@@ -247,7 +247,7 @@ USE_TZ = True
 EMAIL_BACKEND = env_str("KETACARE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("KETACARE_FROM_EMAIL", "KetaCare <no-reply@ketacare.invalid>")
 
-# --- Logging: no patient data, passwords, tokens or OTP codes (security.md #7) ---------------
+# --- Logging: no patient data, passwords, tokens or OTP codes (docs/security.md S7) ---------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.clinics.selectors import active_membership
 
 router = Router(tags=["accounts"])
@@ -22,14 +22,14 @@ class MeOut(Schema):
 
 
 @router.get("/me", response=MeOut, summary="The signed-in user")
-def me(request: HttpRequest) -> dict[str, object]:
+def me(request: AuthenticatedRequest) -> dict[str, object]:
     user = request.user
     membership = active_membership(request)
     patient = getattr(user, "patient", None)
     return {
-        "public_id": user.public_id,  # type: ignore[union-attr]
-        "email": user.email,  # type: ignore[union-attr]
-        "full_name": user.full_name,  # type: ignore[union-attr]
+        "public_id": user.public_id,
+        "email": user.email,
+        "full_name": user.full_name,
         "role": "patient" if patient else (membership.role if membership else "user"),
         "clinic_public_id": membership.clinic.public_id
         if membership

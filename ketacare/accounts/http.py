@@ -6,6 +6,7 @@ on every private page (``LoginRequiredMiddleware``), so views behind it may decl
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
@@ -23,3 +24,7 @@ class AuthenticatedRequest(HtmxHttpRequest):
 
     # Narrows HttpRequest.user (User | AnonymousUser): private pages are behind the login gate.
     user: User
+
+
+# Whoever a request carries: a signed-in user, or Django's anonymous user before login.
+AnyUser = User | AnonymousUser

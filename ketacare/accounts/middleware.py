@@ -21,7 +21,7 @@ def is_staff_user(user: object) -> bool:
 
 
 class SessionLifetimeMiddleware:
-    """End sessions after 15 min idle (staff), 30 min idle (patients), or 12 h in all (security.md #8)."""
+    """End sessions after 15 min idle (staff), 30 min idle (patients), or 12 h in all (docs/security.md S8)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -60,7 +60,7 @@ class StaffMFARequiredMiddleware:
             is_staff_user(user)
             and not user.is_verified()  # type: ignore[union-attr]
             and not request.path.startswith(self.EXEMPT_PREFIXES)
-        ):  # type: ignore[union-attr]
+        ):
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": "Second factor required"}, status=401)
             return redirect("accounts:mfa")

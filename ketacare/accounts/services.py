@@ -20,7 +20,7 @@ def get_or_create_totp_device(*, user: User) -> TOTPDevice:
 
 @transaction.atomic
 def deactivate_user(*, user: User) -> None:
-    """Deactivate a user and end every server-side session they hold (security.md #8)."""
+    """Deactivate a user and end every server-side session they hold (docs/security.md S8)."""
     user.is_active = False
     user.save(update_fields=["is_active"])
     user_id = str(user.pk)

@@ -1,4 +1,4 @@
-"""Password rules by role: patients at least 8 characters, staff at least 12, 64+ accepted (security.md #9)."""
+"""Password rules by role: patients at least 8 characters, staff at least 12, 64+ accepted (docs/security.md S9)."""
 
 from __future__ import annotations
 

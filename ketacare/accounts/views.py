@@ -11,7 +11,7 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
@@ -20,6 +20,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketacare.accounts.forms import LoginForm, TOTPForm
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.accounts.middleware import is_staff_user
 from ketacare.accounts.services import get_or_create_totp_device
 from ketacare.audit.services import record_access_event
@@ -64,14 +65,14 @@ def _qr_svg(uri: str) -> str:
 
 
 @login_required
-def mfa(request: HttpRequest) -> HttpResponse:
+def mfa(request: AuthenticatedRequest) -> HttpResponse:
     """Verify (or first enrol) the staff member's authenticator app."""
     user: Any = request.user
     if not is_staff_user(user):
         return redirect("home")
-    if user.is_verified():  # type: ignore[union-attr]
+    if user.is_verified():
         return redirect("home")
-    device = get_or_create_totp_device(user=user)  # type: ignore[arg-type]
+    device = get_or_create_totp_device(user=user)
     form = TOTPForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -83,11 +84,11 @@ def mfa(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             record_access_event(
                 user=user, action="mfa", outcome="success", object_type="user", object_id=str(user.public_id)
-            )  # type: ignore[union-attr]
+            )
             return redirect(request.GET.get("next") or "home") if _safe_next(request) else redirect("home")
         record_access_event(
             user=user, action="mfa", outcome="failure", object_type="user", object_id=str(user.public_id)
-        )  # type: ignore[union-attr]
+        )
         error = "That code did not work. Codes change every 30 seconds and each works once."
     context = {
         "form": form,
@@ -100,7 +101,7 @@ def mfa(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/mfa.html", context, status=400 if error else 200)
 
 
-def _safe_next(request: HttpRequest) -> bool:
+def _safe_next(request: AuthenticatedRequest) -> bool:
     from django.utils.http import url_has_allowed_host_and_scheme
 
     target = request.GET.get("next", "")

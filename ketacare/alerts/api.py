@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Form, Router
 from ninja.errors import HttpError, ValidationError
 
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.schemas import AlertOut, alert_out
 from ketacare.alerts.selectors import STATE_FILTERS, access_alert, clinic_inbox
 from ketacare.alerts.services import AlertTransitionError, acknowledge_alert, resolve_alert
@@ -16,7 +17,7 @@ router = Router(tags=["alerts"])
 
 
 @router.get("/alerts/", response=list[AlertOut], url_name="list_alerts")
-def list_alerts(request: HttpRequest, state: str = "active", source: str = "") -> list[AlertOut]:
+def list_alerts(request: AuthenticatedRequest, state: str = "active", source: str = "") -> list[AlertOut]:
     """The active clinic's alerts, most severe then oldest first (at most 200)."""
     clinic = active_clinic(request)
     if clinic is None:
@@ -29,7 +30,7 @@ def list_alerts(request: HttpRequest, state: str = "active", source: str = "") -
 
 
 @router.get("/alerts/{alert_id}", response=AlertOut, url_name="get_alert")
-def get_alert(request: HttpRequest, alert_id: str) -> AlertOut:
+def get_alert(request: AuthenticatedRequest, alert_id: str) -> AlertOut:
     return alert_out(access_alert(request.user, alert_id, action="read"))
 
 
@@ -42,7 +43,7 @@ def _refuse_nul(note: str) -> None:
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response=AlertOut, url_name="acknowledge_alert")
-def acknowledge_alert_api(request: HttpRequest, alert_id: str, note: Form[str] = "") -> AlertOut:
+def acknowledge_alert_api(request: AuthenticatedRequest, alert_id: str, note: Form[str] = "") -> AlertOut:
     """Acknowledge an open alert with a note (1-2000 characters)."""
     alert = access_alert(request.user, alert_id, action="write")
     _refuse_nul(note)
@@ -53,7 +54,7 @@ def acknowledge_alert_api(request: HttpRequest, alert_id: str, note: Form[str] =
 
 
 @router.post("/alerts/{alert_id}/resolve", response=AlertOut, url_name="resolve_alert")
-def resolve_alert_api(request: HttpRequest, alert_id: str, note: Form[str] = "") -> AlertOut:
+def resolve_alert_api(request: AuthenticatedRequest, alert_id: str, note: Form[str] = "") -> AlertOut:
     """Resolve an alert; an open one needs a note (it is acknowledged at the same time)."""
     alert = access_alert(request.user, alert_id, action="write")
     _refuse_nul(note)

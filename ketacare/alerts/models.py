@@ -1,4 +1,4 @@
-"""Clinic alerts: the minimal row that patient submissions raise (issue 5 builds the inbox on it)."""
+"""Clinic alerts: what patient submissions and the vigilance rules raise, and the inbox works through."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class Alert(models.Model):
     # The same cause raises one alert however often it is submitted (e.g. "checkin:<public_id>").
     dedupe_key = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # The inbox workflow (issue 5): open -> acknowledged (with a note) -> resolved; escalation to the
+    # The inbox workflow: open -> acknowledged (with a note) -> resolved; escalation to the
     # clinic admin when left open past the clinic's AlertPolicy time. Each transition is audited.
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(

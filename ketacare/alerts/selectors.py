@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
+from ketacare.accounts.http import AnyUser
 from ketacare.alerts.models import Alert
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic
@@ -44,7 +44,7 @@ def patient_alerts(*, patient: Patient) -> QuerySet[Alert]:
 
 
 def clinic_inbox(
-    *, user: Any, clinic: Clinic, state: str = "active", source: str = "", mine: bool = False
+    *, user: AnyUser, clinic: Clinic, state: str = "active", source: str = "", mine: bool = False
 ) -> QuerySet[Alert]:
     """One clinic's alerts for its staff: most severe first, then oldest first (longest waiting)."""
     if clinic.pk not in staff_clinic_ids(user):
@@ -59,7 +59,7 @@ def clinic_inbox(
     )
 
 
-def inbox_counts(*, clinic: Clinic, user: Any) -> dict[str, int]:
+def inbox_counts(*, clinic: Clinic, user: AnyUser) -> dict[str, int]:
     """Counts for the navigation: open alerts, the most severe among them, and those for this user."""
     return Alert.objects.filter(clinic=clinic, state=Alert.State.OPEN).aggregate(
         open=Count("pk"),
@@ -68,7 +68,7 @@ def inbox_counts(*, clinic: Clinic, user: Any) -> dict[str, int]:
     )
 
 
-def access_alert(user: Any, alert_id: uuid.UUID | str, *, action: str = "read") -> Alert:
+def access_alert(user: AnyUser, alert_id: uuid.UUID | str, *, action: str = "read") -> Alert:
     """Return the alert if the user is active staff of its clinic, else raise Http404.
 
     Alerts are for staff only: a patient gets a 404 even for an alert about themself. One audit row

@@ -10,6 +10,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ketacare.accounts.models import User
 from ketacare.alerts.models import Alert, AlertPolicy
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import StaffMembership
@@ -31,7 +32,7 @@ def raise_alert(
 ) -> Alert:
     """Create an open alert for the patient's clinic, assigned to their primary clinician.
 
-    Must be called inside the transaction of the submission that causes it (security.md #12), so
+    Must be called inside the transaction of the submission that causes it (docs/security.md S12), so
     that a submission is never stored without its alert. With ``dedupe_key`` the same cause raises
     one alert: a second call returns the first one.
     """
@@ -69,7 +70,7 @@ class AlertTransitionError(ValueError):
 NOTE_MAX_CHARS = 2000
 
 
-def _audit_transition(alert: Alert, user: object | None) -> None:
+def _audit_transition(alert: Alert, user: User | None) -> None:
 
     record_access_event(
         action="write",
@@ -91,7 +92,7 @@ def _clean_note(note: str, *, required: bool) -> str:
     return text
 
 
-def acknowledge_alert(*, alert: Alert, user: object, note: str, now: datetime | None = None) -> Alert:
+def acknowledge_alert(*, alert: Alert, user: User, note: str, now: datetime | None = None) -> Alert:
     """Mark an open alert acknowledged by ``user`` with a note saying what was done."""
     text = _clean_note(note, required=True)
     with transaction.atomic():
@@ -100,14 +101,14 @@ def acknowledge_alert(*, alert: Alert, user: object, note: str, now: datetime | 
             raise AlertTransitionError(f"alert is {locked.state}; only an open alert can be acknowledged")
         locked.state = Alert.State.ACKNOWLEDGED
         locked.acknowledged_at = now or timezone.now()
-        locked.acknowledged_by = user  # type: ignore[assignment]
+        locked.acknowledged_by = user
         locked.note = text
         locked.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "note"])
         _audit_transition(locked, user)
     return locked
 
 
-def resolve_alert(*, alert: Alert, user: object, note: str = "", now: datetime | None = None) -> Alert:
+def resolve_alert(*, alert: Alert, user: User, note: str = "", now: datetime | None = None) -> Alert:
     """Resolve an acknowledged alert; resolving an open one acknowledges it too and needs a note."""
     with transaction.atomic():
         locked = Alert.objects.select_for_update().select_related("patient", "clinic").get(pk=alert.pk)
@@ -118,10 +119,10 @@ def resolve_alert(*, alert: Alert, user: object, note: str = "", now: datetime |
         text = _clean_note(note, required=locked.state == Alert.State.OPEN)
         moment = now or timezone.now()
         if locked.state == Alert.State.OPEN:
-            locked.acknowledged_at, locked.acknowledged_by, locked.note = moment, user, text  # type: ignore[assignment]
+            locked.acknowledged_at, locked.acknowledged_by, locked.note = moment, user, text
         locked.state = Alert.State.RESOLVED
         locked.resolved_at = moment
-        locked.resolved_by = user  # type: ignore[assignment]
+        locked.resolved_by = user
         locked.resolution_note = text
         locked.save()
         _audit_transition(locked, user)
@@ -177,7 +178,7 @@ def escalate_overdue_alerts(*, now: datetime) -> list[Alert]:
         .select_related("clinic", "patient")
         .order_by("created_at", "id")
     )
-    admins: dict[int, object | None] = {}
+    admins: dict[int, User | None] = {}
     for alert in candidates:
         minutes = policies.get(alert.clinic_id, default)
         if alert.created_at > now - timedelta(minutes=minutes):
@@ -197,7 +198,7 @@ def escalate_overdue_alerts(*, now: datetime) -> list[Alert]:
             ).update(escalated_at=now, escalated_to=admin)
             if not updated:
                 continue  # acknowledged or escalated meanwhile
-            alert.escalated_at, alert.escalated_to = now, admin  # type: ignore[assignment]
+            alert.escalated_at, alert.escalated_to = now, admin
             _audit_transition(alert, None)
             email = str(getattr(admin, "email", "") or "")
             if email:

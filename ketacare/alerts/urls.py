@@ -4,7 +4,7 @@ from ketacare.alerts import views
 
 app_name = "alerts"
 
-# The clinic inbox (issue 5); issue 7 raises the alerts.
+# The clinic inbox; check-ins, questionnaires and the vigilance rules raise the alerts.
 urlpatterns = [
     path("clinic/alerts/", views.inbox, name="inbox"),
     path("clinic/alerts/policy/", views.policy, name="policy"),

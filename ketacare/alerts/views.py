@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ketacare.accounts.gates import clinic_admin_required, staff_required
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.forms import InboxFilterForm, NoteForm, PolicyForm
 from ketacare.alerts.models import Alert, AlertPolicy
 from ketacare.alerts.selectors import access_alert, clinic_inbox
@@ -25,7 +26,7 @@ from ketacare.clinics.selectors import active_clinic
 
 
 @staff_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedRequest) -> HttpResponse:
     """Alerts of the active clinic, most severe then oldest first, filtered by state and source."""
     clinic = active_clinic(request)
     if clinic is None:
@@ -53,13 +54,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-def alert_detail(request: HttpRequest, alert_id: str) -> HttpResponse:
+def alert_detail(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
     """One alert with its evidence and the acknowledge/resolve forms (staff of its clinic)."""
     alert = access_alert(request.user, alert_id, action="read")
     return render(request, "alerts/detail.html", {"alert": alert, "note_form": NoteForm()})
 
 
-def _transition(request: HttpRequest, alert_id: str, *, resolve: bool) -> HttpResponse:
+def _transition(request: AuthenticatedRequest, alert_id: str, *, resolve: bool) -> HttpResponse:
     alert = access_alert(request.user, alert_id, action="write")
     form = NoteForm(request.POST)
     back = request.POST.get("next") == "inbox"
@@ -80,19 +81,19 @@ def _transition(request: HttpRequest, alert_id: str, *, resolve: bool) -> HttpRe
 
 
 @require_POST
-def acknowledge(request: HttpRequest, alert_id: str) -> HttpResponse:
+def acknowledge(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
     """Acknowledge an open alert with a note."""
     return _transition(request, alert_id, resolve=False)
 
 
 @require_POST
-def resolve(request: HttpRequest, alert_id: str) -> HttpResponse:
+def resolve(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
     """Resolve an alert (an open one needs a note: it is acknowledged at the same time)."""
     return _transition(request, alert_id, resolve=True)
 
 
 @clinic_admin_required
-def policy(request: HttpRequest) -> HttpResponse:
+def policy(request: AuthenticatedRequest) -> HttpResponse:
     """The clinic admin sets how long an alert may stay unacknowledged before it escalates."""
     clinic = active_clinic(request)
     if clinic is None:

@@ -1,4 +1,4 @@
-"""The append-only, hash-chained access-event log (security.md #6 and #7)."""
+"""The append-only, hash-chained access-event log (docs/security.md S6, S7)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,14 @@
-"""Writes to the audit log: one hash-chained row per access (security.md #6, #7)."""
+"""Writes to the audit log: one hash-chained row per access (docs/security.md S6, S7)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ketacare.accounts.http import AnyUser
+from ketacare.accounts.models import User
 from ketacare.audit import context
 from ketacare.audit.models import AccessEvent
 
@@ -20,9 +22,9 @@ GENESIS_HASH = "0" * 64
 _PG_CHAIN_LOCK_KEY = 5_172_026
 
 
-def role_of(user: Any, clinic: Clinic | None) -> str:
+def role_of(user: AnyUser | None, clinic: Clinic | None) -> str:
     """Return the user's role for the audit row: patient, a staff role at the clinic, or anonymous."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):
         return "anonymous"
     if hasattr(user, "patient"):
         return "patient"
@@ -42,7 +44,7 @@ def record_access_event(
     *,
     action: str,
     outcome: str,
-    user: Any = None,
+    user: AnyUser | None = None,
     patient: Patient | None = None,
     clinic: Clinic | None = None,
     object_type: str = "",
@@ -61,7 +63,7 @@ def record_access_event(
         ctx.logged.add(key)
         if user is None and ctx.request is not None:
             user = ctx.request.user
-    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    signed_in = user if isinstance(user, User) else None
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -69,8 +71,8 @@ def record_access_event(
         last = AccessEvent.objects.order_by("-id").values_list("row_hash", flat=True).first()
         event = AccessEvent(
             occurred_at=timezone.now(),
-            user_public_id=str(user.public_id) if authenticated else "",
-            user_email=user.email if authenticated else _storable(login_email, 254),
+            user_public_id=str(signed_in.public_id) if signed_in else "",
+            user_email=signed_in.email if signed_in else _storable(login_email, 254),
             role=role_of(user, clinic),
             action=action,
             outcome=outcome,

@@ -1,4 +1,4 @@
-"""Database triggers that make the audit table append-only (security.md #7).
+"""Database triggers that make the audit table append-only (docs/security.md S7).
 
 UPDATE and DELETE on `audit_accessevent` fail inside the database, so neither an
 application bug nor an injected statement can rewrite history. TRUNCATE is left to the

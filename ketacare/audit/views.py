@@ -9,10 +9,11 @@ import zoneinfo
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 
 from ketacare.accounts.gates import clinic_admin_required
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.forms import AuditFilterForm
 from ketacare.audit.models import AccessEvent
 from ketacare.audit.selectors import clinic_audit_events
@@ -37,7 +38,7 @@ CSV_COLUMNS = [
 ]
 
 
-def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[AccessEvent]]:
+def _filtered(request: AuthenticatedRequest) -> tuple[AuditFilterForm, QuerySet[AccessEvent]]:
     clinic = active_clinic(request)
     if clinic is None:  # clinic_admin_required guarantees one; keep the type checker honest
         raise Http404("Not found")
@@ -63,7 +64,7 @@ def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[AccessEve
 
 
 @clinic_admin_required
-def audit_report(request: HttpRequest) -> HttpResponse:
+def audit_report(request: AuthenticatedRequest) -> HttpResponse:
     """Paginated, filterable report of who accessed what at this clinic."""
     form, events = _filtered(request)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
@@ -85,7 +86,7 @@ class _Echo:
 
 
 @clinic_admin_required
-def audit_csv(request: HttpRequest) -> HttpResponseBase:
+def audit_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     """The same filtered report as CSV, streamed."""
     form, events = _filtered(request)
     if form.is_bound and not form.is_valid():
@@ -101,7 +102,7 @@ def audit_csv(request: HttpRequest) -> HttpResponseBase:
 
     def rows():  # type: ignore[no-untyped-def]
         yield writer.writerow(CSV_COLUMNS)
-        for event in events.iterator(chunk_size=2000):  # type: ignore[attr-defined]
+        for event in events.iterator(chunk_size=2000):
             yield writer.writerow(
                 [
                     event.occurred_at.isoformat() if c == "occurred_at" else _csv_safe(getattr(event, c))

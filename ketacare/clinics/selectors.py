@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest
 
+from ketacare.accounts.http import AnyUser
+from ketacare.accounts.models import User
 from ketacare.clinics.models import Clinic, StaffMembership
 
 ACTIVE_CLINIC_SESSION_KEY = "ketacare_active_clinic"
 
 
-def staff_memberships(user: Any) -> list[StaffMembership]:
+def staff_memberships(user: AnyUser) -> list[StaffMembership]:
     """Return the user's active memberships, clinic loaded, ordered by clinic name."""
-    if not getattr(user, "is_authenticated", False) or hasattr(user, "patient"):
+    if not isinstance(user, User) or hasattr(user, "patient"):
         return []
     return list(user.memberships.filter(is_active=True).select_related("clinic").order_by("clinic__name"))
 

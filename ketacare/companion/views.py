@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from ketacare.accounts.gates import patient_required, staff_required
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.companion.selectors import home_context, progress_context
 from ketacare.patients.selectors import access_patient
 
 
 @patient_required
-def patient_home(request: HttpRequest) -> HttpResponse:
+def patient_home(request: AuthenticatedRequest) -> HttpResponse:
     """The patient's own home page."""
-    patient = access_patient(request.user, request.user.patient.public_id)  # type: ignore[union-attr]
+    patient = access_patient(request.user, request.user.patient.public_id)
     return render(
         request,
         "companion/home.html",
@@ -22,14 +23,14 @@ def patient_home(request: HttpRequest) -> HttpResponse:
 
 
 @patient_required
-def progress(request: HttpRequest) -> HttpResponse:
+def progress(request: AuthenticatedRequest) -> HttpResponse:
     """The patient's progress page."""
-    patient = access_patient(request.user, request.user.patient.public_id)  # type: ignore[union-attr]
+    patient = access_patient(request.user, request.user.patient.public_id)
     return render(request, "companion/progress.html", progress_context(patient))
 
 
 @staff_required
-def staff_progress(request: HttpRequest, patient_id: str) -> HttpResponse:
+def staff_progress(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """Staff of the patient's clinic: the same charts, change classes and side-effect durations."""
     patient = access_patient(request.user, patient_id)
     return render(request, "companion/staff_progress.html", {**progress_context(patient), "staff_view": True})

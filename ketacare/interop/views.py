@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from ketacare.accounts.gates import patient_required
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.interop.exports import csv_text, fhir_bundle, pdf_bytes, validate_bundle
 from ketacare.patients.selectors import access_patient
 
 
-def _own(request: HttpRequest, action: str) -> Any:
-    return access_patient(request.user, request.user.patient.public_id, action=action)  # type: ignore[union-attr]
+def _own(request: AuthenticatedRequest, action: str) -> Any:
+    return access_patient(request.user, request.user.patient.public_id, action=action)
 
 
 def _download(content: bytes | str, content_type: str, filename: str) -> HttpResponse:
@@ -25,14 +26,14 @@ def _download(content: bytes | str, content_type: str, filename: str) -> HttpRes
 
 
 @patient_required
-def records(request: HttpRequest) -> HttpResponse:
+def records(request: AuthenticatedRequest) -> HttpResponse:
     """The download page."""
     patient = _own(request, "read")
     return render(request, "interop/records.html", {"patient": patient})
 
 
 @patient_required
-def records_fhir(request: HttpRequest) -> HttpResponse:
+def records_fhir(request: AuthenticatedRequest) -> HttpResponse:
     """Everything as a FHIR R4 Bundle (validated before it is sent)."""
     patient = _own(request, "export")
     bundle = fhir_bundle(patient, now=timezone.now())
@@ -41,14 +42,14 @@ def records_fhir(request: HttpRequest) -> HttpResponse:
 
 
 @patient_required
-def records_csv(request: HttpRequest) -> HttpResponse:
+def records_csv(request: AuthenticatedRequest) -> HttpResponse:
     """Everything as CSV rows."""
     patient = _own(request, "export")
     return _download(csv_text(patient, now=timezone.now()), "text/csv; charset=utf-8", "ketacare-records.csv")
 
 
 @patient_required
-def records_pdf(request: HttpRequest) -> HttpResponse:
+def records_pdf(request: AuthenticatedRequest) -> HttpResponse:
     """A PDF summary with the patient's scores."""
     patient = _own(request, "export")
     return _download(pdf_bytes(patient, now=timezone.now()), "application/pdf", "ketacare-summary.pdf")

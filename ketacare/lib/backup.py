@@ -1,4 +1,4 @@
-"""Backups that restore (security.md #13): SQLite online backup API, pg_dump for PostgreSQL.
+"""Backups that restore (docs/security.md S13): SQLite online backup API, pg_dump for PostgreSQL.
 
 A live SQLite file is never copied byte for byte (a copy taken mid-write can be torn); the
 online backup API copies a consistent snapshot page by page while the server keeps running.

@@ -11,7 +11,7 @@ from django.utils.cache import add_never_cache_headers
 
 
 class NoStoreMiddleware:
-    """Mark every response to a signed-in user as not cacheable: it may hold patient data (security.md #5)."""
+    """Mark every response to a signed-in user as not cacheable: it may hold patient data (docs/security.md S5)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

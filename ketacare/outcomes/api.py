@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic, active_membership
 from ketacare.outcomes.selectors import Period, Rate, clinic_outcomes, outcome_instruments
@@ -63,7 +64,7 @@ def _rate(rate: Rate) -> RateOut:
 
 
 @router.get("/outcomes/", response=OutcomesOut)
-def outcomes_summary(request: HttpRequest, instrument: str = "phq9") -> OutcomesOut:
+def outcomes_summary(request: AuthenticatedRequest, instrument: str = "phq9") -> OutcomesOut:
     """The active clinic's outcomes (all baseline dates) for one instrument."""
     clinic = active_clinic(request) if active_membership(request) is not None else None
     if clinic is None:

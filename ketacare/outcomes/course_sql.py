@@ -7,7 +7,7 @@ Window functions read the score table once, sorted by patient and time, on SQLit
 PostgreSQL alike (bench/bench_outcomes.py measures both).
 
 The statement is constant text with ``%s`` parameters: no value from a request is ever formatted
-into it (security.md #15); the only vendor-specific fragments are two date expressions chosen from
+into it (docs/security.md S15); the only vendor-specific fragments are two date expressions chosen from
 the connection vendor. The thresholds are the core instruments' change rules, passed as
 parameters (``ketacare.core.instruments``; see :mod:`ketacare.outcomes.selectors` for definitions).
 """

@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import (
     Count,
@@ -37,6 +36,7 @@ from django.db.models import (
     Q,
 )
 
+from ketacare.accounts.models import User
 from ketacare.checkins.models import SymptomReport
 from ketacare.clinics.models import Clinic
 from ketacare.core.course import CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL
@@ -315,7 +315,7 @@ def clinic_outcomes(*, clinics: Sequence[Clinic], period: Period, instrument_id:
     )
 
 
-def outcome_clinics(user: Any, active: Clinic | None, *, scope: str) -> list[Clinic]:
+def outcome_clinics(user: User, active: Clinic | None, *, scope: str) -> list[Clinic]:
     """The clinics whose outcomes this user sees: the active one, or all they administer."""
     if scope == "all":
         administered = list(
@@ -330,7 +330,7 @@ def outcome_clinics(user: Any, active: Clinic | None, *, scope: str) -> list[Cli
     return [active] if active is not None else []
 
 
-def administered_clinic_count(user: Any) -> int:
+def administered_clinic_count(user: User) -> int:
     return (
         Clinic.objects.filter(
             memberships__user=user, memberships__is_active=True, memberships__role="clinic_admin"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from ketacare.accounts.gates import staff_required
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
 from ketacare.core.published_outcomes import HONEST_NOTE, published
@@ -28,7 +29,7 @@ from ketacare.outcomes.timeline import KINDS, patient_timeline
 from ketacare.patients.selectors import access_patient
 
 
-def _compute(request: HttpRequest) -> tuple[OutcomeFilterForm, Outcomes]:
+def _compute(request: AuthenticatedRequest) -> tuple[OutcomeFilterForm, Outcomes]:
     form = OutcomeFilterForm(request.GET or None)
     data: dict[str, Any] = form.cleaned_data if form.is_bound and form.is_valid() else {}
     clinics = outcome_clinics(request.user, active_clinic(request), scope=data.get("scope") or "clinic")
@@ -40,7 +41,7 @@ def _compute(request: HttpRequest) -> tuple[OutcomeFilterForm, Outcomes]:
 
 
 @staff_required
-def outcomes_page(request: HttpRequest) -> HttpResponse:
+def outcomes_page(request: AuthenticatedRequest) -> HttpResponse:
     """Response and remission with 95% CIs, time to relapse, side effects, drop-out funnel."""
     form, outcomes = _compute(request)
     record_access_event(
@@ -70,7 +71,7 @@ def outcomes_page(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def outcomes_csv(request: HttpRequest) -> HttpResponse:
+def outcomes_csv(request: AuthenticatedRequest) -> HttpResponse:
     """The same tables as CSV (aggregates only; the export is audited)."""
     _, outcomes = _compute(request)
     record_access_event(
@@ -87,7 +88,7 @@ def outcomes_csv(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def patient_timeline_view(request: HttpRequest, patient_id: str) -> HttpResponse:
+def patient_timeline_view(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """One scrollable timeline of a patient for clinicians, filtered by kind and dates."""
     import datetime as dt
 

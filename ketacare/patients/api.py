@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Query, Router, Schema
 from pydantic import Field, field_validator
 
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
 from ketacare.patients.models import Patient
@@ -32,7 +33,7 @@ class PatientListParams(Schema):
 
 
 @router.get("/patients", response=PatientPage, summary="List the active clinic's patients (staff)")
-def list_patients(request: HttpRequest, params: Query[PatientListParams]) -> dict[str, object]:
+def list_patients(request: AuthenticatedRequest, params: Query[PatientListParams]) -> dict[str, object]:
     clinic = active_clinic(request)
     if clinic is None:
         raise Http404("Not found")
@@ -54,5 +55,5 @@ def list_patients(request: HttpRequest, params: Query[PatientListParams]) -> dic
 
 
 @router.get("/patients/{patient_id}", response=PatientOut, summary="One patient (own record or same clinic)")
-def get_patient(request: HttpRequest, patient_id: str) -> Patient:
+def get_patient(request: AuthenticatedRequest, patient_id: str) -> Patient:
     return access_patient(request.user, patient_id)

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from ketacare.accounts.http import AnyUser
+from ketacare.accounts.models import User
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic
 from ketacare.patients.models import Patient
 
 SORTABLE_FIELDS = {
-    # Allow-list for ?sort=: never pass a user string to order_by (security.md #15).
+    # Allow-list for ?sort=: never pass a user string to order_by (docs/security.md S15).
     "name": "full_name",
     "-name": "-full_name",
     "dob": "date_of_birth",
@@ -25,19 +26,21 @@ SORTABLE_FIELDS = {
 }
 
 
-def _deny(user: Any, action: str, object_id: str) -> Http404:
+def _deny(user: AnyUser, action: str, object_id: str) -> Http404:
     record_access_event(
         user=user, action=action, outcome="denied", object_type="patient", object_id=object_id
     )
     return Http404("No such patient")
 
 
-def staff_clinic_ids(user: Any) -> list[int]:
+def staff_clinic_ids(user: AnyUser) -> list[int]:
     """Return the ids of clinics where the user holds an active staff membership."""
+    if not isinstance(user, User):
+        return []
     return list(user.memberships.filter(is_active=True).values_list("clinic_id", flat=True))
 
 
-def access_patient(user: Any, public_id: uuid.UUID | str, *, action: str = "read") -> Patient:
+def access_patient(user: AnyUser, public_id: uuid.UUID | str, *, action: str = "read") -> Patient:
     """Return the patient if this user may see them, else raise Http404; every outcome is audited."""
     object_id = str(public_id)[:64]
     if not getattr(user, "is_authenticated", False):
@@ -66,7 +69,7 @@ def access_patient(user: Any, public_id: uuid.UUID | str, *, action: str = "read
     return patient
 
 
-def access_clinic(user: Any, public_id: uuid.UUID | str) -> Clinic:
+def access_clinic(user: User, public_id: uuid.UUID | str) -> Clinic:
     """Return a clinic where the user is active staff, else raise Http404."""
     try:
         key = uuid.UUID(str(public_id))
@@ -79,7 +82,7 @@ def access_clinic(user: Any, public_id: uuid.UUID | str) -> Clinic:
 
 
 def list_clinic_patients(
-    *, user: Any, clinic: Clinic, query: str = "", sort: str = "name"
+    *, user: AnyUser, clinic: Clinic, query: str = "", sort: str = "name"
 ) -> QuerySet[Patient]:
     """Return the clinic's patients for a staff member of that clinic, searched and sorted (allow-list)."""
     if clinic.pk not in staff_clinic_ids(user):

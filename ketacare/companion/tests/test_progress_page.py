@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ketacare.checkins.services import ReportIn, submit_checkin
-from tests.support.checkins import make_dose
 from ketacare.questionnaires.services import submit_questionnaire
+from tests.support.checkins import make_dose
 
 pytestmark = pytest.mark.django_db
 

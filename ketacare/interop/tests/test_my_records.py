@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from ketacare.audit.models import AccessEvent
 from ketacare.checkins.services import ReportIn, submit_checkin
-from ketacare.checkins.tests.helpers import make_dose
 from ketacare.journal.services import write_journal_entry
 from ketacare.questionnaires.services import submit_questionnaire
 from ketacare.treatments.models import AdverseEvent, VitalSign
+from tests.support.checkins import make_dose
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from ketacare.alerts.models import Alert
-from tests.support.cohort import add_scores, day
 from ketacare.vigilance.course_signals import evaluate_course_signals, evaluate_dropout_risk
+from tests.support.cohort import add_scores, day
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +59,8 @@ def test_the_alert_page_shows_the_rule_and_the_evidence(personas: Any, client_fo
 
 
 def test_missed_induction_sessions_raise_one_dropout_alert(personas: Any) -> None:
-    from tests.support.cohort import add_plan
     from ketacare.treatments.models import Appointment
+    from tests.support.cohort import add_plan
 
     plan = add_plan(personas.a1, "iv", personas.clinician_a)
     for number, status in ((1, "completed"), (2, "cancelled"), (3, "cancelled")):

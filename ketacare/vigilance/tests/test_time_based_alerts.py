@@ -9,12 +9,12 @@ import pytest
 from django.core.management import call_command
 
 from ketacare.alerts.models import Alert
-from tests.support.cohort import add_sessions, day
 from ketacare.vigilance.scheduled import (
     raise_missed_questionnaire_alerts,
     raise_rems_deadline_alerts,
     raise_side_effect_overdue_alerts,
 )
+from tests.support.cohort import add_sessions, day
 
 pytestmark = pytest.mark.django_db
 
