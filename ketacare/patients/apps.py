@@ -3,6 +3,8 @@ from typing import Any
 from django.apps import AppConfig
 from django.core import checks
 
+from ketacare.patients import facts
+
 
 class PatientsConfig(AppConfig):
     name = "ketacare.patients"
@@ -13,8 +15,6 @@ class PatientsConfig(AppConfig):
 
 
 def _every_patient_fact_has_a_provider(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
-    from ketacare.patients import facts
-
     return [
         checks.Error(
             f"no installed app provides the patient fact {name!r}",
