@@ -9,11 +9,12 @@ scoring time.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any, cast, get_args
+
+from ketacare.core.tomlload import TomlTable, read_toml
 
 from .model import (
     ALERT_LEVELS,
@@ -87,7 +88,7 @@ def _registry() -> dict[str, Instrument]:
         if not entry.name.endswith(".toml"):
             continue
         stem = entry.name.removesuffix(".toml")
-        raw = tomllib.loads(entry.read_text(encoding="utf-8"))
+        raw = read_toml(entry.name, data_dir, InstrumentDefinitionError)
         instrument = _parse(raw, where=entry.name)
         if instrument.id != stem:
             raise InstrumentDefinitionError(f"{entry.name}: id {instrument.id!r} must match the file name")
@@ -98,68 +99,73 @@ def _registry() -> dict[str, Instrument]:
 # --- parsing -----------------------------------------------------------------------------------
 
 
+class _Definition(TomlTable):
+    """One table of an instrument file; every error is an InstrumentDefinitionError naming the file."""
+
+    error_type = InstrumentDefinitionError
+
+    def item_ids(self, key: str, by_id: Mapping[str, Item]) -> tuple[str, ...]:
+        """The list of item ids ``key``, each naming an item of the instrument."""
+        return _known_items(self, self.texts(key), by_id)
+
+
 def _parse(raw: Mapping[str, Any], *, where: str) -> Instrument:
-    """Build one ``Instrument`` from a parsed TOML table and check it."""
-
-    def fail(message: str) -> InstrumentDefinitionError:
-        return InstrumentDefinitionError(f"{where}: {message}")
-
-    _only(raw, _TOP_KEYS, where)
+    """Build one ``Instrument`` from a parsed TOML table (of the file ``where``) and check it."""
+    root = _Definition(dict(raw), file=where)
+    # Every key is checked before any value is read: a misspelt key would otherwise surface as a
+    # confusing rule error (a response rule without its threshold) instead of as a typo.
+    root.only(_TOP_KEYS)
+    arrays = {key: root.tables(key) for key in _TABLE_KEYS}
     for key, allowed in _TABLE_KEYS.items():
-        for table in raw.get(key, []):
-            _only(table, allowed, f"{where} [[{key}]]")
-    _only(raw.get("change", {}), _CHANGE_KEYS, f"{where} [change]")
-    for name, table in raw.get("option_sets", {}).items():
-        _only(table, {"system", "options", "min", "max", "anchors"}, f"{where} option_sets.{name}")
-
-    instrument_id = _text(raw, "id", where)
-    completed_by = _text(raw, "completed_by", where)
-    if completed_by not in get_args(CompletedBy):
-        raise fail(f"completed_by {completed_by!r} must be one of {get_args(CompletedBy)}")
-    scoring = _text(raw, "scoring", where)
-    if scoring not in get_args(ScoringRule):
-        raise fail(f"scoring {scoring!r} must be one of {get_args(ScoringRule)}")
-
-    option_sets = {
-        name: _parse_option_set(table, where=f"{where} option_sets.{name}")
-        for name, table in _table(raw, "option_sets", where).items()
+        for table in arrays[key]:
+            table.only(allowed)
+    change = root.optional_table("change")
+    if change is not None:
+        change.only(_CHANGE_KEYS)
+    option_set_tables = root.table("option_sets")
+    named_sets = {
+        name: option_set_tables.nested(option_set_tables.value(name), f"option_sets.{name}")
+        for name in option_set_tables.data
     }
-    items = tuple(_parse_item(table, option_sets, where=where) for table in _list(raw, "items", where))
+    for table in named_sets.values():
+        table.only({"system", "options", "min", "max", "anchors"})
+
+    instrument_id = root.text("id")
+    completed_by = root.text("completed_by", choices=get_args(CompletedBy))
+    scoring = root.text("scoring", choices=get_args(ScoringRule))
+
+    option_sets = {name: _parse_option_set(table) for name, table in named_sets.items()}
+    items = tuple(_parse_item(table, option_sets) for table in root.tables("items", required=True))
     item_ids = [item.id for item in items]
     if len(set(item_ids)) != len(item_ids):
-        raise fail("item ids must be unique")
+        raise root.error("item ids must be unique")
     for item_id in item_ids:
         if not item_id.startswith(f"{instrument_id}."):
-            raise fail(f"item id {item_id!r} must start with {instrument_id + '.'!r}")
+            raise root.error(f"item id {item_id!r} must start with {instrument_id + '.'!r}")
     by_id = {item.id: item for item in items}
 
     subscales = tuple(
         Subscale(
-            id=_text(table, "id", where),
-            title=_text(table, "title", where),
-            items=tuple(_known_items(table["items"], by_id, where)),
-            aggregate=cast(Aggregate, _choice(table, "aggregate", get_args(Aggregate), where)),
+            id=table.text("id"),
+            title=table.text("title"),
+            items=table.item_ids("items", by_id),
+            aggregate=cast(Aggregate, table.text("aggregate", choices=get_args(Aggregate))),
         )
-        for table in raw.get("subscales", [])
+        for table in arrays["subscales"]
     )
-    alert_rules = tuple(_parse_alert(table, by_id, where=where) for table in raw.get("alerts", []))
-    answer_one_of = tuple(tuple(_known_items(group, by_id, where)) for group in raw.get("answer_one_of", []))
+    alert_rules = tuple(_parse_alert(table, by_id) for table in arrays["alerts"])
+    answer_one_of = tuple(
+        _known_items(root, group, by_id) for group in root.value("answer_one_of", required=False) or []
+    )
     bands = tuple(
-        Band(label=_text(table, "label", where), low=table["low"], high=table["high"])
-        for table in raw.get("bands", [])
+        Band(label=table.text("label"), low=table.value("low"), high=table.value("high"))
+        for table in arrays["bands"]
     )
-    change = _table(raw, "change", where, required=False)
 
-    def sources_of(table: Mapping[str, Any], key: str) -> tuple[str, ...]:
-        values = table.get(key, [])
-        if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
-            raise fail(f"{key} must be a list of source ids")
-        return tuple(values)
-
-    top_sources = sources_of(raw, "sources")
-    band_sources = sources_of(raw, "band_sources")
+    top_sources = root.texts("sources", required=False, empty=True)
+    band_sources = root.texts("band_sources", required=False, empty=True)
     rule_sources = {
-        rule: sources_of(change, f"{rule}_sources")
+        rule: change.texts(f"{rule}_sources", required=False, empty=True) if change is not None else ()
         for rule in ("response", "partial", "remission", "worsening")
     }
     all_sources = _unique(
@@ -171,107 +177,101 @@ def _parse(raw: Mapping[str, Any], *, where: str) -> Instrument:
         ]
     )
 
+    def change_value(key: str) -> Any:
+        return None if change is None else change.value(key, required=False)
+
     instrument = Instrument(
         id=instrument_id,
-        version=_text(raw, "version", where),
-        title=_text(raw, "title", where),
+        version=root.text("version"),
+        title=root.text("title"),
         completed_by=cast(CompletedBy, completed_by),
-        recall_period=raw.get("recall_period"),
-        instructions=raw.get("instructions"),
-        citation=_text(raw, "citation", where),
-        copyright=_text(raw, "copyright", where),
+        recall_period=root.optional_text("recall_period"),
+        instructions=root.optional_text("instructions"),
+        citation=root.text("citation"),
+        copyright=root.text("copyright"),
         items=items,
         scoring=cast(ScoringRule, scoring),
-        min_score=raw["min_score"],
-        max_score=raw["max_score"],
+        min_score=root.value("min_score"),
+        max_score=root.value("max_score"),
         bands=bands,
         band_sources=band_sources,
-        loinc_total=raw.get("loinc_total"),
-        higher_is_worse=bool(raw["higher_is_worse"]),
+        loinc_total=root.optional_text("loinc_total"),
+        higher_is_worse=root.flag("higher_is_worse"),
         sources=all_sources,
         subscales=subscales,
-        total_subscale=raw.get("total_subscale"),
+        total_subscale=root.optional_text("total_subscale"),
         alert_rules=alert_rules,
         answer_one_of=answer_one_of,
-        response_min_drop_fraction=change.get("response_min_drop_fraction"),
-        response_min_drop_points=change.get("response_min_drop_points"),
+        response_min_drop_fraction=change_value("response_min_drop_fraction"),
+        response_min_drop_points=change_value("response_min_drop_points"),
         response_sources=rule_sources["response"],
-        partial_min_drop_fraction=change.get("partial_min_drop_fraction"),
-        partial_min_drop_points=change.get("partial_min_drop_points"),
+        partial_min_drop_fraction=change_value("partial_min_drop_fraction"),
+        partial_min_drop_points=change_value("partial_min_drop_points"),
         partial_sources=rule_sources["partial"],
-        remission_max_score=change.get("remission_max_score"),
+        remission_max_score=change_value("remission_max_score"),
         remission_sources=rule_sources["remission"],
-        worsening_min_rise_points=change.get("worsening_min_rise_points"),
+        worsening_min_rise_points=change_value("worsening_min_rise_points"),
         worsening_sources=rule_sources["worsening"],
     )
-    _check(instrument, top_sources=top_sources, fail=fail)
+    _check(instrument, top_sources=top_sources, fail=root.error)
     return instrument
 
 
-def _parse_option_set(table: Mapping[str, Any], *, where: str) -> tuple[str | None, tuple[Option, ...]]:
+def _parse_option_set(table: _Definition) -> tuple[str | None, tuple[Option, ...]]:
     """An answer list, either spelled out (``options``) or a numeric range with labelled anchors."""
-    system = table.get("system")
-    if "options" in table:
+    system = table.optional_text("system")
+    if table.has("options"):
         options = tuple(
-            Option(value=_integer(o, "value", where), label=_text(o, "label", where), code=o.get("code"))
-            for o in table["options"]
+            Option(value=option.whole("value"), label=option.text("label"), code=option.optional_text("code"))
+            for option in table.tables("options", required=True)
         )
     else:
         # Numeric rating scales (0-10 NRS, MADRS 0-6): only the end points (and a few steps) carry
         # words; the other values are labelled with their number.
-        anchors = {int(key): str(text) for key, text in _table(table, "anchors", where).items()}
-        low, high = _integer(table, "min", where), _integer(table, "max", where)
+        anchors = {int(key): str(text) for key, text in table.table("anchors").data.items()}
+        low, high = table.whole("min"), table.whole("max")
         options = tuple(Option(value=v, label=anchors.get(v, str(v))) for v in range(low, high + 1))
     values = [o.value for o in options]
     if not options or len(set(values)) != len(values):
-        raise InstrumentDefinitionError(f"{where}: option values must be present and unique")
+        raise table.error("option values must be present and unique")
     if any(o.code is not None for o in options) and system is None:
-        raise InstrumentDefinitionError(f"{where}: option codes need a code system")
+        raise table.error("option codes need a code system")
     return system, options
 
 
-def _parse_item(
-    table: Mapping[str, Any],
-    option_sets: Mapping[str, tuple[str | None, tuple[Option, ...]]],
-    *,
-    where: str,
-) -> Item:
+def _parse_item(table: _Definition, option_sets: Mapping[str, tuple[str | None, tuple[Option, ...]]]) -> Item:
     """One item; its ``options`` names an entry of ``option_sets``."""
-    set_name = _text(table, "options", where)
-    if set_name not in option_sets:
-        raise InstrumentDefinitionError(
-            f"{where}: item {table.get('id')!r} uses unknown option set {set_name!r}"
-        )
+    set_name = table.text("options", choices=option_sets)
     system, options = option_sets[set_name]
     return Item(
-        id=_text(table, "id", where),
-        text=_text(table, "text", where),
+        id=table.text("id"),
+        text=table.text("text"),
         options=options,
         option_set=set_name,
         answer_system=system,
-        loinc=table.get("loinc"),
-        required=bool(table.get("required", True)),
+        loinc=table.optional_text("loinc"),
+        required=table.flag("required", True),
     )
 
 
-def _parse_alert(table: Mapping[str, Any], by_id: Mapping[str, Item], *, where: str) -> AlertRule:
+def _parse_alert(table: _Definition, by_id: Mapping[str, Item]) -> AlertRule:
     """One item alert rule; ``max_value`` defaults to the item's highest option."""
-    (item_id,) = _known_items([table["item"]], by_id, where)
+    (item_id,) = _known_items(table, [table.text("item")], by_id)
     allowed = by_id[item_id].allowed_values
-    level = table.get("level")
-    if level is not None and level not in ALERT_LEVELS:
-        raise InstrumentDefinitionError(f"{where}: alert level {level!r} must be one of {ALERT_LEVELS}")
-    sources = table.get("sources", [])
+    level = table.optional_text("level", choices=ALERT_LEVELS)
+    sources = table.texts("sources", required=False, empty=True)
     if not sources:
-        raise InstrumentDefinitionError(f"{where}: alert on {item_id} must cite its sources")
+        raise table.error(f"alert on {item_id} must cite its sources")
+    min_value = table.optional_whole("min_value")
+    max_value = table.optional_whole("max_value")
     return AlertRule(
         item_id=item_id,
-        min_value=int(table.get("min_value", min(allowed))),
-        max_value=int(table.get("max_value", max(allowed))),
-        code=_text(table, "code", where),
-        message=_text(table, "message", where),
+        min_value=min(allowed) if min_value is None else min_value,
+        max_value=max(allowed) if max_value is None else max_value,
+        code=table.text("code"),
+        message=table.text("message"),
         level=cast(AlertLevel | None, level),
-        sources=tuple(sources),
+        sources=sources,
     )
 
 
@@ -313,7 +313,7 @@ def integer_totals(instrument: Instrument) -> bool:
     return True
 
 
-_Fail = Callable[[str], InstrumentDefinitionError]
+_Fail = Callable[[str], Exception]
 
 
 def _check(instrument: Instrument, *, top_sources: tuple[str, ...], fail: _Fail) -> None:
@@ -402,57 +402,14 @@ def _check_change_rules(instrument: Instrument, fail: _Fail) -> None:
             )
 
 
-# --- small typed readers -----------------------------------------------------------------------
+# --- small helpers ------------------------------------------------------------------------------
 
 
-def _only(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise InstrumentDefinitionError(
-            f"{where}: unknown keys {unknown}; allowed keys are {sorted(allowed)}"
-        )
-
-
-def _text(table: Mapping[str, Any], key: str, where: str) -> str:
-    value = table.get(key)
-    if not isinstance(value, str) or not value:
-        raise InstrumentDefinitionError(f"{where}: {key!r} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _integer(table: Mapping[str, Any], key: str, where: str) -> int:
-    value = table.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InstrumentDefinitionError(f"{where}: {key!r} must be an integer, got {value!r}")
-    return value
-
-
-def _choice(table: Mapping[str, Any], key: str, allowed: tuple[str, ...], where: str) -> str:
-    value = _text(table, key, where)
-    if value not in allowed:
-        raise InstrumentDefinitionError(f"{where}: {key} {value!r} must be one of {allowed}")
-    return value
-
-
-def _table(table: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> Mapping[str, Any]:
-    value = table.get(key, None if required else {})
-    if not isinstance(value, dict):
-        raise InstrumentDefinitionError(f"{where}: [{key}] must be a table")
-    return value
-
-
-def _list(table: Mapping[str, Any], key: str, where: str) -> list[Any]:
-    value = table.get(key)
-    if not isinstance(value, list) or not value:
-        raise InstrumentDefinitionError(f"{where}: {key!r} must be a non-empty list")
-    return value
-
-
-def _known_items(ids: Iterable[str], by_id: Mapping[str, Item], where: str) -> list[str]:
-    found = list(ids)
+def _known_items(table: TomlTable, ids: Iterable[str], by_id: Mapping[str, Item]) -> tuple[str, ...]:
+    found = tuple(ids)
     for item_id in found:
         if item_id not in by_id:
-            raise InstrumentDefinitionError(f"{where}: unknown item id {item_id!r}")
+            raise table.error(f"unknown item id {item_id!r}")
     return found
 
 

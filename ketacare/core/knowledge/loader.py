@@ -3,15 +3,13 @@
 The packaged files are read once (:func:`knowledge`, cached); :func:`load_knowledge` reads another
 directory, so tests can feed broken copies. Every problem raises :class:`KnowledgeError` naming the
 file and the entry id: an unknown source id, a negative or inverted window, a missing route, a
-duplicate id, an unknown field, evidence that contradicts its sources.
+duplicate id, an unknown key, evidence that contradicts its sources. The tables are read with
+:mod:`ketacare.core.tomlload`, shared with the protocols and the instruments.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
-import math
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -43,6 +41,7 @@ from ketacare.core.knowledge.model import (
     Source,
     Window,
 )
+from ketacare.core.tomlload import TomlTable, did_you_mean, not_one_of, read_toml
 
 AFTERCARE_PHASES = ("in_clinic", "first_hours", "rest_of_day", "24_72h", "following_weeks")
 EDUCATION_TOPICS = (
@@ -67,15 +66,7 @@ def packaged_data_dir() -> Traversable:
 
 def read_data_file(name: str, data_dir: Traversable | Path | None = None) -> dict[str, Any]:
     """Parse one TOML file from ``data_dir`` (default: the packaged data); KnowledgeError if unreadable."""
-    directory = packaged_data_dir() if data_dir is None else data_dir
-    try:
-        text = directory.joinpath(name).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise KnowledgeError(f"{name}: file not found in {directory}") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise KnowledgeError(f"{name}: invalid TOML: {exc}") from None
+    return read_toml(name, packaged_data_dir() if data_dir is None else data_dir, KnowledgeError)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -121,7 +112,7 @@ def load_knowledge(data_dir: Traversable | Path | None = None) -> Knowledge:
             raise KnowledgeError(
                 f"side_effects.toml: entry {effect.id!r}: past_window_red_flag "
                 f"{effect.past_window_red_flag!r} is not a red flag in red_flags.toml"
-                f"{_suggest(effect.past_window_red_flag, red_flags)}"
+                f"{did_you_mean(effect.past_window_red_flag, red_flags)}"
             )
     conditions, interactions = parse_screening(read_data_file("screening.toml", data_dir), sources)
     return Knowledge(
@@ -141,137 +132,37 @@ def load_knowledge(data_dir: Traversable | Path | None = None) -> Knowledge:
 # --------------------------------------------------------------------------------------------------------
 
 
-class _Entry:
-    """One TOML table being read; every error names the file and the entry id."""
+class _Entry(TomlTable):
+    """One table of a knowledge file; every error is a KnowledgeError naming the file and the entry id."""
 
-    def __init__(self, table: Any, file: str, where: str) -> None:
-        if not isinstance(table, dict):
-            raise KnowledgeError(f"{file}: {where}: expected a table, got {type(table).__name__}")
-        self.table: dict[str, Any] = table
-        self.file = file
-        self.where = where
-        self.used: set[str] = set()
-
-    def error(self, problem: str) -> KnowledgeError:
-        return KnowledgeError(f"{self.file}: {self.where}: {problem}")
-
-    def raw(self, key: str, *, required: bool = True) -> Any:
-        """The value of ``key`` unchecked (for nested tables parsed by the caller)."""
-        return self._get(key, required=required)
-
-    def _get(self, key: str, *, required: bool) -> Any:
-        self.used.add(key)
-        if key not in self.table:
-            if required:
-                raise self.error(f"missing field {key!r}")
-            return None
-        return self.table[key]
-
-    def text(self, key: str, *, required: bool = True, choices: Iterable[str] | None = None) -> str:
-        value = self._get(key, required=required)
-        if value is None:
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(f"field {key!r} must be a non-empty string, got {value!r}")
-        if choices is not None and value not in (allowed := tuple(choices)):
-            raise self.error(f"field {key!r} is {value!r}; allowed: {', '.join(allowed)}")
-        return value
-
-    def optional_text(self, key: str) -> str | None:
-        return self.text(key, required=False) or None
-
-    def texts(self, key: str, *, required: bool = True) -> tuple[str, ...]:
-        value = self._get(key, required=required)
-        if value is None:
-            return ()
-        if (
-            not isinstance(value, list)
-            or not value
-            or not all(isinstance(v, str) and v.strip() for v in value)
-        ):
-            raise self.error(f"field {key!r} must be a non-empty list of non-empty strings, got {value!r}")
-        if len(set(value)) != len(value):
-            duplicates = sorted({v for v in value if value.count(v) > 1})
-            raise self.error(f"field {key!r} lists {', '.join(map(repr, duplicates))} more than once")
-        return tuple(value)
+    error_type = KnowledgeError
 
     def minutes(self, key: str) -> float:
-        value = self._get(key, required=True)
-        # bool is an int subclass: reject it explicitly so `true` is not read as 1 minute.
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise self.error(f"field {key!r} must be a number of minutes, got {value!r}")
-        if not 0 <= value <= _MAX_MINUTES:
-            raise self.error(f"field {key!r} is {value!r} min; allowed range 0 to {_MAX_MINUTES} min")
-        return float(value)
-
-    def boolean(self, key: str) -> bool:
-        value = self._get(key, required=True)
-        if not isinstance(value, bool):
-            raise self.error(f"field {key!r} must be true or false, got {value!r}")
-        return value
-
-    def year(self, key: str) -> int | None:
-        value = self._get(key, required=False)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not 1900 <= value <= 2100:
-            raise self.error(f"field {key!r} must be a year between 1900 and 2100, got {value!r}")
-        return value
+        """The required number of minutes ``key``, from 0 to a week."""
+        return self.number(
+            key, 0, _MAX_MINUTES, unit=" min", hint="the allowed range stops at a week to catch typos"
+        )
 
     def evidence(self, key: str = "evidence") -> Evidence:
+        """The required evidence tag ``key`` (any case)."""
         value = self.text(key)
         try:
             return Evidence(value.lower())
         except ValueError:
-            raise self.error(
-                f"field {key!r} is {value!r}; allowed: {', '.join(e.value for e in Evidence)}"
-            ) from None
-
-    def subtable(self, key: str) -> dict[str, Any]:
-        value = self._get(key, required=True)
-        if not isinstance(value, dict):
-            raise self.error(f"field {key!r} must be a table")
-        return value
-
-    def finish(self) -> None:
-        """Reject fields nobody read: almost always a typo (``onsett_min``)."""
-        unknown = sorted(set(self.table) - self.used)
-        if unknown:
-            raise self.error(
-                f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(self.used))}"
-            )
+            raise self.error(not_one_of(key, value, [e.value for e in Evidence])) from None
 
 
-def _entries(data: Mapping[str, Any], key: str, file: str, *, within: str = "") -> list[tuple[str, _Entry]]:
-    """The ``[[key]]`` tables of a file as (id, entry), refusing a missing, empty or duplicate id.
-
-    ``within`` prefixes the location in messages (e.g. "phase 'in_clinic', ") for nested tables.
-    """
-    tables = data.get(key)
-    if not isinstance(tables, list) or not tables:
-        raise KnowledgeError(f"{file}: {within}expected at least one [[{key}]] table")
+def _entries(parent: _Entry, key: str) -> list[tuple[str, _Entry]]:
+    """The ``[[key]]`` tables of ``parent`` as (id, entry), refusing a missing, empty or duplicate id."""
     seen: set[str] = set()
     out = []
-    for index, table in enumerate(tables, start=1):
-        entry = _Entry(table, file, f"{within}{key} #{index}")
+    for entry in parent.tables(key, required=True):
         entry_id = entry.text("id")
-        entry.where = f"{within}entry {entry_id!r}"
         if entry_id in seen:
             raise entry.error("duplicate id")
         seen.add(entry_id)
         out.append((entry_id, entry))
     return out
-
-
-def _reject_unknown_top_level(data: Mapping[str, Any], file: str, allowed: Iterable[str]) -> None:
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise KnowledgeError(f"{file}: unknown top-level key(s) {', '.join(map(repr, unknown))}")
-
-
-def _suggest(value: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(value, list(known), n=3, cutoff=0.6)
-    return f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
 
 
 def check_source_ids(
@@ -294,7 +185,7 @@ def check_source_ids(
     for source_id in cited:
         if source_id not in sources:
             raise KnowledgeError(
-                f"{file}: {where}: unknown source id {source_id!r}{_suggest(source_id, sources)}; "
+                f"{file}: {where}: unknown source id {source_id!r}{did_you_mean(source_id, sources)}; "
                 "every id must be in sources.toml"
             )
     if evidence is None:
@@ -319,19 +210,20 @@ def check_source_ids(
 
 def parse_sources(data: Mapping[str, Any], file: str = "sources.toml") -> Mapping[str, Source]:
     """Validate the ``[[source]]`` tables; the result is keyed by id, in file order."""
-    _reject_unknown_top_level(data, file, ["source"])
+    root = _Entry(data, file=file)
+    root.only(["source"])
     out: dict[str, Source] = {}
-    for source_id, entry in _entries(data, "source", file):
+    for source_id, entry in _entries(root, "source"):
         out[source_id] = Source(
             id=source_id,
             group=entry.text("group"),
             citation=entry.text("citation"),
-            year=entry.year("year"),
+            year=entry.optional_whole("year", 1900, 2100),
             url=entry.optional_text("url"),
             mirrors=entry.texts("mirrors", required=False),
             evidence=entry.evidence(),
-            secondary=entry.boolean("secondary"),
-            note=entry.text("note", required=False),
+            secondary=entry.flag("secondary"),
+            note=entry.optional_text("note") or "",
         )
         entry.finish()
     if CLINIC_PRACTICE not in out:
@@ -358,7 +250,7 @@ def _cite(
 
 
 def _parse_course(entry: _Entry, route: str, table: Any, sources: Mapping[str, Source]) -> Course:
-    course = _Entry(table, entry.file, f"{entry.where}, route {route!r}")
+    course = entry.nested(table, f"{entry.where}, route {route!r}")
     window = Window(
         onset_min=course.minutes("onset_min"),
         peak_min=course.minutes("peak_min"),
@@ -387,7 +279,7 @@ def _parse_course(entry: _Entry, route: str, table: Any, sources: Mapping[str, S
         longer_than_expected_after_min=threshold,
         threshold_evidence=threshold_evidence,
         threshold_sources=threshold_cited,
-        note=course.text("note", required=False),
+        note=course.optional_text("note") or "",
     )
     course.finish()
     return parsed
@@ -397,8 +289,9 @@ def parse_side_effects(
     data: Mapping[str, Any], sources: Mapping[str, Source], file: str = "side_effects.toml"
 ) -> tuple[Mapping[str, SideEffect], Persistence]:
     """Validate ``[persistence]`` and the ``[[side_effect]]`` tables, each with a course for every route."""
-    _reject_unknown_top_level(data, file, ["persistence", "side_effect"])
-    persistence_entry = _Entry(data.get("persistence"), file, "[persistence]")
+    root = _Entry(data, file=file)
+    root.only(["persistence", "side_effect"])
+    persistence_entry = root.table("persistence")
     persistence_evidence, persistence_sources = _cite(
         persistence_entry, sources, evidence_key="evidence", sources_key="sources"
     )
@@ -410,23 +303,23 @@ def parse_side_effects(
     persistence_entry.finish()
 
     out: dict[str, SideEffect] = {}
-    for effect_id, entry in _entries(data, "side_effect", file):
+    for effect_id, entry in _entries(root, "side_effect"):
         evidence, cited = _cite(entry, sources, evidence_key="evidence", sources_key="sources")
         self_care_evidence, self_care_sources = _cite(
             entry, sources, evidence_key="self_care_evidence", sources_key="self_care_sources"
         )
-        course_tables = entry.subtable("course")
-        missing = [route for route in ROUTES if route not in course_tables]
+        course_tables = entry.table("course")
+        missing = [route for route in ROUTES if not course_tables.has(route)]
         if missing:
             raise entry.error(
                 f"missing route(s) {', '.join(missing)}; every side effect needs {', '.join(ROUTES)}"
             )
-        unknown = [route for route in course_tables if route not in ROUTES]
+        unknown = [route for route in course_tables.data if route not in ROUTES]
         if unknown:
             raise entry.error(
                 f"unknown route(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(ROUTES)}"
             )
-        courses = tuple(_parse_course(entry, route, course_tables[route], sources) for route in ROUTES)
+        courses = tuple(_parse_course(entry, route, course_tables.value(route), sources) for route in ROUTES)
         effect = SideEffect(
             id=effect_id,
             name=entry.text("name"),
@@ -455,9 +348,10 @@ def parse_red_flags(
     data: Mapping[str, Any], sources: Mapping[str, Source], file: str = "red_flags.toml"
 ) -> Mapping[str, RedFlag]:
     """Validate the ``[[red_flag]]`` tables; a red flag's level is contact_clinic, urgent or emergency."""
-    _reject_unknown_top_level(data, file, ["red_flag"])
+    root = _Entry(data, file=file)
+    root.only(["red_flag"])
     out: dict[str, RedFlag] = {}
-    for flag_id, entry in _entries(data, "red_flag", file):
+    for flag_id, entry in _entries(root, "red_flag"):
         evidence, cited = _cite(entry, sources, evidence_key="evidence", sources_key="sources")
         out[flag_id] = RedFlag(
             id=flag_id,
@@ -476,9 +370,10 @@ def parse_screening(
     data: Mapping[str, Any], sources: Mapping[str, Source], file: str = "screening.toml"
 ) -> tuple[Mapping[str, Condition], Mapping[str, Interaction]]:
     """Validate ``[[condition]]`` and ``[[interaction]]``; a medicine name may belong to one class only."""
-    _reject_unknown_top_level(data, file, ["condition", "interaction"])
+    root = _Entry(data, file=file)
+    root.only(["condition", "interaction"])
     conditions: dict[str, Condition] = {}
-    for condition_id, entry in _entries(data, "condition", file):
+    for condition_id, entry in _entries(root, "condition"):
         evidence, cited = _cite(entry, sources, evidence_key="evidence", sources_key="sources")
         conditions[condition_id] = Condition(
             id=condition_id,
@@ -488,13 +383,13 @@ def parse_screening(
             level=cast(ConditionLevel, entry.text("level", choices=get_args(ConditionLevel))),
             evidence=evidence,
             sources=cited,
-            note=entry.text("note", required=False),
+            note=entry.optional_text("note") or "",
         )
         entry.finish()
 
     interactions: dict[str, Interaction] = {}
     owner: dict[str, str] = {}
-    for class_id, entry in _entries(data, "interaction", file):
+    for class_id, entry in _entries(root, "interaction"):
         evidence, cited = _cite(entry, sources, evidence_key="evidence", sources_key="sources")
         names = entry.texts("names")
         for name in names:
@@ -522,13 +417,12 @@ def parse_aftercare(
     data: Mapping[str, Any], sources: Mapping[str, Source], file: str = "aftercare.toml"
 ) -> tuple[AftercarePhase, ...]:
     """Validate the ``[[phase]]`` tables: exactly the five phases, in order, each with guidance items."""
-    _reject_unknown_top_level(data, file, ["phase"])
+    root = _Entry(data, file=file)
+    root.only(["phase"])
     phases = []
-    for phase_id, entry in _entries(data, "phase", file):
+    for phase_id, entry in _entries(root, "phase"):
         items = []
-        for item_id, item in _entries(
-            {"item": entry.raw("item")}, "item", file, within=f"phase {phase_id!r}, "
-        ):
+        for item_id, item in _entries(entry, "item"):
             evidence, cited = _cite(item, sources, evidence_key="evidence", sources_key="sources")
             items.append(
                 GuidanceItem(
@@ -538,7 +432,7 @@ def parse_aftercare(
                     text=item.text("text"),
                     evidence=evidence,
                     sources=cited,
-                    note=item.text("note", required=False),
+                    note=item.optional_text("note") or "",
                 )
             )
             item.finish()
@@ -560,9 +454,10 @@ def parse_education(
     data: Mapping[str, Any], sources: Mapping[str, Source], file: str = "education.toml"
 ) -> Mapping[str, EducationEntry]:
     """Validate the ``[[entry]]`` tables of patient-facing answers."""
-    _reject_unknown_top_level(data, file, ["entry"])
+    root = _Entry(data, file=file)
+    root.only(["entry"])
     out: dict[str, EducationEntry] = {}
-    for entry_id, entry in _entries(data, "entry", file):
+    for entry_id, entry in _entries(root, "entry"):
         evidence, cited = _cite(entry, sources, evidence_key="evidence", sources_key="sources")
         out[entry_id] = EducationEntry(
             id=entry_id,
@@ -572,7 +467,7 @@ def parse_education(
             keywords=entry.texts("keywords", required=False),
             evidence=evidence,
             sources=cited,
-            note=entry.text("note", required=False),
+            note=entry.optional_text("note") or "",
         )
         entry.finish()
     return MappingProxyType(out)
