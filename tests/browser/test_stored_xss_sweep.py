@@ -22,6 +22,7 @@ import csv
 import datetime as dt
 import io
 import json
+import zoneinfo
 from typing import Any
 
 import pytest
@@ -150,7 +151,8 @@ def _seed(personas: Any) -> dict[str, Any]:
         patient=patient,
         user=prescriber,
         document_version="KC-CONSENT-2026.1",
-        signed_on=now.date(),
+        # The consent date is the clinic's calendar day (the service refuses a date after its today).
+        signed_on=timezone.localdate(now, zoneinfo.ZoneInfo(personas.clinic_a.time_zone)),
         signer_name=_t("consent_signer", "Signer " + SVG + QUOTE),
         signer_relationship="self",
     )
