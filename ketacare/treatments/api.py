@@ -20,7 +20,6 @@ from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import staff_memberships
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import selectors, services
-from ketacare.treatments.errors import TreatmentError
 from ketacare.treatments.schemas import ErrorOut, SessionOut, SessionSummaryOut, VitalSignOut, VitalSignsIn
 
 router = Router(tags=["treatments"])
@@ -104,19 +103,15 @@ def record_session_vitals(request: HttpRequest, session_id: str) -> Any:
         payload = VitalSignsIn.model_validate(_read_body(request))
     except PydanticValidationError as exc:
         raise ValidationError([{"loc": e["loc"], "msg": e["msg"]} for e in exc.errors()]) from None
-    try:
-        vital = services.record_vital_signs(
-            session=session,
-            user=request.user,
-            systolic_mmhg=payload.systolic_mmhg,
-            diastolic_mmhg=payload.diastolic_mmhg,
-            heart_rate_bpm=payload.heart_rate_bpm,
-            spo2_pct=payload.spo2_pct,
-            measured_at=payload.measured_at,
-        )
-    except TreatmentError as error:
-        status = 422 if error.field != "state" else 409
-        return Status(
-            status, {"detail": error.message, "errors": [{"field": error.field, "message": error.message}]}
-        )
+    # A refusal (422 invalid input, 409 a session not in a recording state) is answered by the
+    # API's FieldError handler (ketacare.api.refused) with the field and the rule.
+    vital = services.record_vital_signs(
+        session=session,
+        user=request.user,
+        systolic_mmhg=payload.systolic_mmhg,
+        diastolic_mmhg=payload.diastolic_mmhg,
+        heart_rate_bpm=payload.heart_rate_bpm,
+        spo2_pct=payload.spo2_pct,
+        measured_at=payload.measured_at,
+    )
     return Status(201, vital)

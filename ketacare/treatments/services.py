@@ -20,12 +20,12 @@ from django.utils import timezone
 from ketacare.clinics.models import StaffMembership
 from ketacare.core import course, monitoring
 from ketacare.core.protocols import PHYSIOLOGICAL_RANGES, get_protocol
-from ketacare.lib.errors import FieldError
+from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
 from ketacare.patients import facts
 from ketacare.patients.facts import ResponseOutcome
 from ketacare.patients.models import Patient
 from ketacare.treatments import selectors
-from ketacare.treatments.errors import DischargeRefused, InvalidInput, PermissionRefused, StateError
+from ketacare.treatments.errors import DischargeRefused
 from ketacare.treatments.models import (
     AdverseEvent,
     Appointment,
@@ -47,12 +47,12 @@ UNITS = {"systolic_mmhg": "mmHg", "diastolic_mmhg": "mmHg", "heart_rate_bpm": "/
 _FIELD_IN_MESSAGE = re.compile(r"^([a-z_]+) ")
 
 
-def _core_error(exc: ValueError, default_field: str = "") -> InvalidInput:
+def _core_error(exc: ValueError, default_field: str = "") -> FieldError:
     """Turn a core ValueError (which names the value and the range) into a domain error."""
     message = str(exc)
     match = _FIELD_IN_MESSAGE.match(message)
     field = match.group(1) if match and "_" in match.group(1) else default_field
-    return InvalidInput(message, field=field)
+    return FieldError(field, message)
 
 
 def _is_prescriber(user: Any, clinic_id: int) -> bool:
@@ -70,49 +70,41 @@ def _check_time(
     not_before: dt.datetime | None = None,
 ) -> None:
     if value.tzinfo is None:
-        raise InvalidInput(f"{field} must carry a time zone", field=field)
+        raise FieldError(field, f"{field} must carry a time zone")
     zone = selectors.clinic_zone(session.clinic)
     try:
         local = value.astimezone(zone)
     except OverflowError:
         # Year 1 or 9999 shifted into the clinic's zone: not a time of this session either way.
-        raise InvalidInput(f"{field} {value.isoformat()} is out of range", field=field) from None
+        raise FieldError(field, f"{field} {value.isoformat()} is out of range") from None
     if value > now + CLOCK_SKEW:
-        raise InvalidInput(
-            f"{field} {local:%H:%M} is in the future (now {now.astimezone(zone):%H:%M})",
-            field=field,
-        )
+        raise FieldError(field, f"{field} {local:%H:%M} is in the future (now {now.astimezone(zone):%H:%M})")
     started = session.checked_in_at
     if started is not None and value < started:
-        raise InvalidInput(
+        raise FieldError(
+            field,
             f"{field} {local:%H:%M} is before the session started "
             f"(check-in {started.astimezone(zone):%H:%M})",
-            field=field,
         )
     if not_before is not None and value < not_before:
-        raise InvalidInput(
-            f"{field} {local:%H:%M} is before {not_before.astimezone(zone):%H:%M}",
-            field=field,
-        )
+        raise FieldError(field, f"{field} {local:%H:%M} is before {not_before.astimezone(zone):%H:%M}")
 
 
 def _check_text(field: str, value: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise InvalidInput(f"{field} is required", field=field)
+        raise FieldError(field, f"{field} is required")
     if len(value) > limit:
-        raise InvalidInput(
-            f"{field} is {len(value)} characters long; at most {limit} are allowed", field=field
-        )
+        raise FieldError(field, f"{field} is {len(value)} characters long; at most {limit} are allowed")
     return value
 
 
 def _require_state(session: TreatmentSession, *states: str, action: str) -> None:
     if session.state not in states:
         allowed = ", ".join(states)
-        raise StateError(
+        raise ConflictError(
+            "state",
             f"cannot {action}: the session is {session.get_state_display().lower()} (needs {allowed})",
-            field="state",
         )
 
 
@@ -142,17 +134,17 @@ def create_treatment_plan(
     except ValueError as exc:
         raise _core_error(exc, "protocol_id") from None
     if maintenance_policy not in TreatmentPlan.MaintenancePolicy.values:
-        raise InvalidInput(
+        raise FieldError(
+            "maintenance_policy",
             f"maintenance_policy {maintenance_policy!r} is not one of "
             f"{', '.join(TreatmentPlan.MaintenancePolicy.values)}",
-            field="maintenance_policy",
         )
     notes = _check_text("notes", notes)
     clinic = patient.clinic
     zone = selectors.clinic_zone(clinic)
     per_kg = protocol.dose.basis == "mg_per_kg"
     if per_kg and weight_kg is None:
-        raise InvalidInput("weight_kg is required for a weight-based protocol", field="weight_kg")
+        raise FieldError("weight_kg", "weight_kg is required for a weight-based protocol")
     age = selectors.age_years(patient, first_session_at.astimezone(zone).date())
     try:
         plan = course.plan_sessions(
@@ -225,16 +217,14 @@ def create_treatment_plan(
 def reschedule_appointment(*, appointment: Appointment, user: Any, starts_at: dt.datetime) -> Appointment:
     """Move a scheduled appointment (and its session) to another time."""
     if starts_at.tzinfo is None:
-        raise InvalidInput("starts_at must carry a time zone", field="starts_at")
+        raise FieldError("starts_at", "starts_at must carry a time zone")
     with transaction.atomic():
         appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
         session = TreatmentSession.objects.filter(appointment=appointment).first()
         if appointment.status != Appointment.Status.SCHEDULED or (
             session is not None and session.state != TreatmentSession.State.SCHEDULED
         ):
-            raise StateError(
-                "only a scheduled appointment that has not started can be moved", field="starts_at"
-            )
+            raise ConflictError("starts_at", "only a scheduled appointment that has not started can be moved")
         appointment.starts_at = starts_at
         appointment.save(update_fields=["starts_at"])
         if session is not None:
@@ -252,15 +242,15 @@ def book_maintenance_session(
     duration matches the plan's other appointments.
     """
     if starts_at.tzinfo is None:
-        raise InvalidInput("starts_at must carry a time zone", field="starts_at")
+        raise FieldError("starts_at", "starts_at must carry a time zone")
     if starts_at < now:
         zone = selectors.clinic_zone(plan.clinic)
-        raise InvalidInput(
+        raise FieldError(
+            "starts_at",
             f"starts_at {starts_at.astimezone(zone):%Y-%m-%d %H:%M} is in the past; book a future time",
-            field="starts_at",
         )
     if plan.status != TreatmentPlan.Status.ACTIVE:
-        raise StateError("maintenance sessions are booked on an active plan", field="plan")
+        raise ConflictError("plan", "maintenance sessions are booked on an active plan")
     with transaction.atomic():
         plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
         last = plan.appointments.order_by("-number").first()
@@ -331,10 +321,10 @@ def check_in_session(
     medication_changes = _check_text("medication_changes", medication_changes)
     low, high = course.WEIGHT_KG_RANGE
     if not isinstance(weight_kg, int | float) or not math.isfinite(weight_kg) or not low <= weight_kg <= high:
-        raise InvalidInput(f"weight_kg {weight_kg} is out of range {low:g}–{high:g} kg", field="weight_kg")
+        raise FieldError("weight_kg", f"weight_kg {weight_kg} is out of range {low:g}–{high:g} kg")
     if at > now + CLOCK_SKEW or at < now - MAX_CHECK_IN_AGE:
-        raise InvalidInput(
-            "checked_in_at must be within the last 12 hours and not in the future", field="checked_in_at"
+        raise FieldError(
+            "checked_in_at", "checked_in_at must be within the last 12 hours and not in the future"
         )
     planned = session.planned_dose_mg
     plan = session.plan
@@ -378,9 +368,8 @@ def _schedule_pre_dose_questionnaires(session: TreatmentSession, now: dt.datetim
 def _require_pre_dose(session: TreatmentSession, assignment: Any) -> None:
     _require_state(session, TreatmentSession.State.CHECKED_IN, action="record a pre-dose questionnaire")
     if assignment.state != "due":
-        raise StateError(
-            f"this questionnaire is {assignment.get_state_display().lower()} already, not due",
-            field="assignment",
+        raise ConflictError(
+            "assignment", f"this questionnaire is {assignment.get_state_display().lower()} already, not due"
         )
 
 
@@ -408,17 +397,15 @@ def record_pre_dose_questionnaire(
             return ResponseOutcome(existing.response, created=False)
         assignment = facts.lock_assignment(assignment.pk)
         _require_pre_dose(session, assignment)
-        try:
-            outcome = facts.submit_questionnaire(
-                patient=session.patient,
-                instrument_id=assignment.instrument_id,
-                answers=answers,
-                idempotency_key=idempotency_key,
-                now=now,
-                assignment=assignment,
-            )
-        except FieldError as error:
-            raise InvalidInput(error.message, field=error.field) from None
+        # The questionnaires service refuses bad answers with a FieldError naming the item.
+        outcome: ResponseOutcome = facts.submit_questionnaire(
+            patient=session.patient,
+            instrument_id=assignment.instrument_id,
+            answers=answers,
+            idempotency_key=idempotency_key,
+            now=now,
+            assignment=assignment,
+        )
         if outcome.created:
             PreDoseQuestionnaire.objects.create(
                 clinic=session.clinic,
@@ -444,10 +431,7 @@ def skip_pre_dose_questionnaire(
         session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
         assignment = facts.lock_assignment(assignment.pk)
         _require_pre_dose(session, assignment)
-        try:
-            facts.cancel_assignment(assignment=assignment)
-        except FieldError as error:  # pragma: no cover - _require_pre_dose checked the state
-            raise StateError(error.message, field=error.field) from None
+        facts.cancel_assignment(assignment=assignment)
         return PreDoseQuestionnaire.objects.create(
             clinic=session.clinic,
             patient=session.patient,
@@ -478,16 +462,16 @@ def _validate_vitals(
             out[field] = None
             continue
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise InvalidInput(f"{field} must be a number {low:g}–{high:g} {unit}", field=field)
+            raise FieldError(field, f"{field} must be a number {low:g}–{high:g} {unit}")
         if not low <= value <= high:
-            raise InvalidInput(f"{field} {value:g} is out of range {low:g}–{high:g} {unit}", field=field)
+            raise FieldError(field, f"{field} {value:g} is out of range {low:g}–{high:g} {unit}")
         if value != int(value):
-            raise InvalidInput(f"{field} {value:g} must be a whole number", field=field)
+            raise FieldError(field, f"{field} {value:g} must be a whole number")
         out[field] = int(value)
     if out["diastolic_mmhg"] >= out["systolic_mmhg"]:  # type: ignore[operator]
-        raise InvalidInput(
+        raise FieldError(
+            "diastolic_mmhg",
             f"diastolic_mmhg {out['diastolic_mmhg']} must be below systolic_mmhg {out['systolic_mmhg']}",
-            field="diastolic_mmhg",
         )
     return out
 
@@ -576,13 +560,13 @@ def override_hold(*, session: TreatmentSession, user: Any, reason: str) -> Treat
     """A prescriber decides to dose despite a pre-dose hold, giving a reason."""
     reason = _check_text("hold_override_reason", reason, required=True)
     if not _is_prescriber(user, session.clinic_id):
-        raise PermissionRefused(
-            "only a prescriber of this clinic can override a pre-dose hold", field="hold_override_reason"
+        raise NotPermitted(
+            "hold_override_reason", "only a prescriber of this clinic can override a pre-dose hold"
         )
     with transaction.atomic():
         session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
         if not session.hold:
-            raise StateError("there is no pre-dose hold to override", field="hold_override_reason")
+            raise ConflictError("hold_override_reason", "there is no pre-dose hold to override")
         session.hold_overridden_at = timezone.now()
         session.hold_overridden_by = user
         session.hold_override_reason = reason
@@ -630,7 +614,7 @@ def record_dose(
         or not math.isfinite(float(dose_mg))
         or float(dose_mg) <= 0
     ):
-        raise InvalidInput(f"dose_mg {dose_mg} must be a positive number of mg", field="dose_mg")
+        raise FieldError("dose_mg", f"dose_mg {dose_mg} must be a positive number of mg")
     amount = float(dose_mg)
     protocol = get_protocol(session.protocol_id)
     with transaction.atomic():
@@ -639,40 +623,39 @@ def record_dose(
             session, TreatmentSession.State.CHECKED_IN, TreatmentSession.State.DOSING, action="record a dose"
         )
         if selectors.baseline_vitals(session) is None:
-            raise StateError("record the pre-dose vital signs before the dose", field="dose_mg")
+            raise ConflictError("dose_mg", "record the pre-dose vital signs before the dose")
         if session.hold and session.hold_overridden_at is None:
-            raise StateError(
-                "the pre-dose hold is on: re-measure, or a prescriber overrides it with a reason",
-                field="dose_mg",
+            raise ConflictError(
+                "dose_mg", "the pre-dose hold is on: re-measure, or a prescriber overrides it with a reason"
             )
         _check_time("started_at", start, session, now=now)
         previous = selectors.valid_doses(session)
         device_number = None
         if protocol.device is not None:
             if ended_at is not None and ended_at != start:
-                raise InvalidInput("a nasal device has one time; leave ended_at empty", field="ended_at")
+                raise FieldError("ended_at", "a nasal device has one time; leave ended_at empty")
             ended_at = start
             if amount != protocol.device.mg_per_device:
-                raise InvalidInput(
+                raise FieldError(
+                    "dose_mg",
                     f"dose_mg {amount:g}: each nasal device delivers {protocol.device.mg_per_device} mg; "
                     "record one device at a time",
-                    field="dose_mg",
                 )
             if previous:
                 wait = dt.timedelta(minutes=protocol.device.wait_between_devices_minutes)
                 earliest = previous[-1].started_at + wait
                 if start < earliest:
                     zone = selectors.clinic_zone(session.clinic)
-                    raise InvalidInput(
+                    raise FieldError(
+                        "started_at",
                         f"started_at {start.astimezone(zone):%H:%M} is less than "
                         f"{protocol.device.wait_between_devices_minutes} min after device {len(previous)}; "
                         f"the next device is due from {earliest.astimezone(zone):%H:%M}",
-                        field="started_at",
                     )
             device_number = len(previous) + 1
         else:
             if any(d.ended_at is None for d in previous):
-                raise StateError("an infusion is still running: stop it first", field="dose_mg")
+                raise ConflictError("dose_mg", "an infusion is still running: stop it first")
             if ended_at is not None:
                 _check_time("ended_at", ended_at, session, now=now, not_before=start)
         total = sum(float(d.dose_mg) for d in previous) + amount
@@ -680,7 +663,7 @@ def record_dose(
             protocol, total, float(session.weight_kg) if session.weight_kg else None
         )
         if problem and not out_of_bounds_reason:
-            raise InvalidInput(problem + "; give out_of_bounds_reason to record it anyway", field="dose_mg")
+            raise FieldError("dose_mg", problem + "; give out_of_bounds_reason to record it anyway")
         dose = DoseAdministration.objects.create(
             clinic=session.clinic,
             patient_id=session.patient_id,
@@ -746,11 +729,11 @@ def record_observation(
     at = observed_at or now
     low, high = monitoring.MOAAS_RANGE
     if isinstance(moaas_score, bool) or not isinstance(moaas_score, int) or not low <= moaas_score <= high:
-        raise InvalidInput(f"moaas_score {moaas_score} is out of range {low}–{high}", field="moaas_score")
+        raise FieldError("moaas_score", f"moaas_score {moaas_score} is out of range {low}–{high}")
     if dissociation not in Observation.Dissociation.values:
-        raise InvalidInput(
+        raise FieldError(
+            "dissociation",
             f"dissociation {dissociation!r} is not one of {', '.join(Observation.Dissociation.values)}",
-            field="dissociation",
         )
     note = _check_text("note", note, limit=500)
     with transaction.atomic():
@@ -785,8 +768,8 @@ def record_adverse_event(
     description = _check_text("description", description, required=True)
     action_taken = _check_text("action_taken", action_taken)
     if severity not in AdverseEvent.Severity.values:
-        raise InvalidInput(
-            f"severity {severity!r} is not one of {', '.join(AdverseEvent.Severity.values)}", field="severity"
+        raise FieldError(
+            "severity", f"severity {severity!r} is not one of {', '.join(AdverseEvent.Severity.values)}"
         )
     with transaction.atomic():
         session = TreatmentSession.objects.select_for_update().select_related("clinic").get(pk=session.pk)
@@ -809,13 +792,13 @@ def mark_entered_in_error(*, session: TreatmentSession, user: Any, kind: str, en
     models: dict[str, Any] = {"vital": VitalSign, "observation": Observation, "adverse_event": AdverseEvent}
     model = models.get(kind)
     if model is None:
-        raise InvalidInput(f"kind {kind!r} is not one of {', '.join(models)}", field="kind")
+        raise FieldError("kind", f"kind {kind!r} is not one of {', '.join(models)}")
     with transaction.atomic():
         session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
         _require_state(session, *selectors.LIVE_STATES, action="correct an entry")
         updated = model.objects.filter(session=session, public_id=entry_id).update(entered_in_error=True)
         if not updated:
-            raise InvalidInput("no such entry in this session", field="entry_id")
+            raise FieldError("entry_id", "no such entry in this session")
         if kind == "vital" and session.dose_started_at is None:
             base = selectors.baseline_vitals(session)
             flags = base.flags if base else []
@@ -865,7 +848,9 @@ def discharge_session(
             if hard or not override_reason or not _is_prescriber(user, session.clinic_id):
                 why = "" if not override_reason or hard else " (an override needs a prescriber)"
                 raise DischargeRefused(
-                    "Not ready for discharge" + why + ": " + " ".join(m for _, m in unmet), unmet=unmet
+                    "discharge",
+                    "Not ready for discharge" + why + ": " + " ".join(m for _, m in unmet),
+                    unmet=unmet,
                 )
             session.discharge_override_reason = override_reason
             session.discharge_overridden_criteria = [code for code, _ in unmet]
@@ -952,19 +937,17 @@ def update_rems_form(
     """Answer the staff questions of a REMS form; `submit` records that it was sent (online or fax)."""
     unknown = set(answers) - set(REMS_EDITABLE)
     if unknown:
-        raise InvalidInput(f"fields {', '.join(sorted(unknown))} cannot be written", field=sorted(unknown)[0])
+        raise FieldError(sorted(unknown)[0], f"fields {', '.join(sorted(unknown))} cannot be written")
     minutes = answers.get("ready_to_leave_min")
     if minutes is not None and (
         isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= 24 * 60
     ):
-        raise InvalidInput(
-            f"ready_to_leave_min {minutes} is out of range 0–1440 min", field="ready_to_leave_min"
-        )
+        raise FieldError("ready_to_leave_min", f"ready_to_leave_min {minutes} is out of range 0–1440 min")
     submission_reference = _check_text("submission_reference", submission_reference, limit=80)
     with transaction.atomic():
         form = RemsForm.objects.select_for_update().get(pk=form.pk)
         if form.submitted_at is not None:
-            raise StateError("this form was already submitted", field="submitted_at")
+            raise ConflictError("submitted_at", "this form was already submitted")
         for field, value in answers.items():
             setattr(form, field, value)
         if submit:
@@ -974,9 +957,7 @@ def update_rems_form(
                 if getattr(form, f) is None
             ]
             if missing:
-                raise InvalidInput(
-                    f"{missing[0]} must be answered before the form is submitted", field=missing[0]
-                )
+                raise FieldError(missing[0], f"{missing[0]} must be answered before the form is submitted")
             form.submitted_at = timezone.now()
             form.submitted_by = user
             form.submission_reference = submission_reference

@@ -28,17 +28,18 @@ from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic, active_membership
 from ketacare.core.instruments import get_instrument
 from ketacare.lib.csvsafe import csv_safe as _csv_safe
+from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import forms, instructions, selectors, services
 from ketacare.treatments.calendar import appointments_ics
-from ketacare.treatments.errors import DischargeRefused, PermissionRefused, TreatmentError
+from ketacare.treatments.errors import DischargeRefused
 from ketacare.treatments.models import RemsForm, TreatmentSession
 from ketacare.treatments.timeline import build_timeline
 
 View = Callable[..., HttpResponse]
 
 
-def _apply_error(form: django_forms.Form, error: TreatmentError) -> None:
+def _apply_error(form: django_forms.Form, error: FieldError) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
@@ -83,7 +84,7 @@ def plan(request: HttpRequest, patient_id: str) -> HttpResponse:
                     maintenance_policy=data["maintenance_policy"],
                     notes=data["notes"],
                 )
-            except TreatmentError as error:
+            except FieldError as error:
                 _apply_error(form, error)
             else:
                 messages.success(request, "Treatment plan created.")
@@ -127,7 +128,7 @@ def appointment_reschedule(request: HttpRequest, patient_id: str, appointment_id
                 appointment=appointment, user=request.user, starts_at=form.cleaned_data["starts_at"]
             )
             messages.success(request, f"Appointment {appointment.number} moved.")
-        except TreatmentError as error:
+        except FieldError as error:
             messages.error(request, error.message)
     else:
         messages.error(request, "Enter the new time as YYYY-MM-DDTHH:MM.")
@@ -150,7 +151,7 @@ def book_maintenance(request: HttpRequest, patient_id: str) -> HttpResponse:
             )
             local = timezone.localtime(appointment.starts_at, selectors.clinic_zone(patient.clinic))
             messages.success(request, f"Maintenance session booked for {local:%a %d %b %Y %H:%M}.")
-        except TreatmentError as error:
+        except FieldError as error:
             messages.error(request, error.message)
     else:
         messages.error(request, "starts_at: enter the time as YYYY-MM-DDTHH:MM (clinic time)")
@@ -305,12 +306,12 @@ def _action(
         except DischargeRefused as error:
             extra["refused"] = error
             form.add_error(None, error.message)
-        except PermissionRefused as error:
+        except NotPermitted as error:
             if not request.htmx:  # type: ignore[attr-defined]
                 messages.error(request, error.message)
                 return redirect("treatments:run_sheet", session_id=session.public_id)
             _apply_error(form, error)
-        except TreatmentError as error:
+        except FieldError as error:
             _apply_error(form, error)
         else:
             session.refresh_from_db()
@@ -379,7 +380,7 @@ def pre_dose_questionnaire(request: HttpRequest, session_id: str, assignment_id:
                 answers=answers,
                 idempotency_key=request.POST.get("idempotency_key", "")[:64] or uuid.uuid4().hex,
             )
-        except TreatmentError as error:
+        except FieldError as error:
             errors = [error.message]
         else:
             return _pre_dose_done(request, session, f"{instrument.title} recorded.")
@@ -404,7 +405,7 @@ def pre_dose_questionnaire_skip(request: HttpRequest, session_id: str, assignmen
                 assignment=assignment,
                 reason=form.cleaned_data["skip_reason"],
             )
-        except TreatmentError as error:
+        except FieldError as error:
             _apply_error(form, error)
         else:
             return _pre_dose_done(request, session, "Questionnaire marked as skipped.")
@@ -643,7 +644,7 @@ def rems_form(request: HttpRequest, session_id: str) -> HttpResponse:
                 services.update_rems_form(
                     form=rems, user=request.user, answers=data, submit=submit, submission_reference=reference
                 )
-            except TreatmentError as error:
+            except FieldError as error:
                 _apply_error(form, error)
             else:
                 messages.success(request, "REMS form saved." + (" Marked as submitted." if submit else ""))
