@@ -1,0 +1,83 @@
+"""Checks every treatments service shares: times, free text, the session's state, the prescriber role.
+
+Each raises a `ketacare.lib.errors` class naming the field, before anything is written or inside
+the transaction that then rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from ketacare.clinics.models import StaffMembership
+from ketacare.lib.errors import ConflictError, FieldError
+from ketacare.treatments import selectors
+from ketacare.treatments.models import TreatmentSession
+
+# A time a little ahead of the server clock is a clock difference between devices, not the future.
+CLOCK_SKEW = dt.timedelta(minutes=2)
+MAX_TEXT = 1000
+# A core ValueError starts with the name of the value it refuses ("weight_kg 400 is out of range ...").
+_FIELD_IN_MESSAGE = re.compile(r"^([a-z_]+) ")
+
+
+def core_error(exc: ValueError, default_field: str = "") -> FieldError:
+    """Turn a core ValueError (which names the value and the range) into a domain error."""
+    message = str(exc)
+    match = _FIELD_IN_MESSAGE.match(message)
+    field = match.group(1) if match and "_" in match.group(1) else default_field
+    return FieldError(field, message)
+
+
+def is_prescriber(user: Any, clinic_id: int) -> bool:
+    return StaffMembership.objects.filter(
+        user=user, clinic_id=clinic_id, is_active=True, role=StaffMembership.Role.PRESCRIBER
+    ).exists()
+
+
+def check_time(
+    field: str,
+    value: dt.datetime,
+    session: TreatmentSession,
+    *,
+    now: dt.datetime,
+    not_before: dt.datetime | None = None,
+) -> None:
+    if value.tzinfo is None:
+        raise FieldError(field, f"{field} must carry a time zone")
+    zone = selectors.clinic_zone(session.clinic)
+    try:
+        local = value.astimezone(zone)
+    except OverflowError:
+        # Year 1 or 9999 shifted into the clinic's zone: not a time of this session either way.
+        raise FieldError(field, f"{field} {value.isoformat()} is out of range") from None
+    if value > now + CLOCK_SKEW:
+        raise FieldError(field, f"{field} {local:%H:%M} is in the future (now {now.astimezone(zone):%H:%M})")
+    started = session.checked_in_at
+    if started is not None and value < started:
+        raise FieldError(
+            field,
+            f"{field} {local:%H:%M} is before the session started "
+            f"(check-in {started.astimezone(zone):%H:%M})",
+        )
+    if not_before is not None and value < not_before:
+        raise FieldError(field, f"{field} {local:%H:%M} is before {not_before.astimezone(zone):%H:%M}")
+
+
+def check_text(field: str, value: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise FieldError(field, f"{field} is required")
+    if len(value) > limit:
+        raise FieldError(field, f"{field} is {len(value)} characters long; at most {limit} are allowed")
+    return value
+
+
+def require_state(session: TreatmentSession, *states: str, action: str) -> None:
+    if session.state not in states:
+        allowed = ", ".join(states)
+        raise ConflictError(
+            "state",
+            f"cannot {action}: the session is {session.get_state_display().lower()} (needs {allowed})",
+        )

@@ -1,0 +1,73 @@
+"""Discharge against the core's checklist (`monitoring.discharge_readiness`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.treatments import selectors
+from ketacare.treatments.errors import DischargeRefused
+from ketacare.treatments.models import Appointment, TreatmentSession
+from ketacare.treatments.services._common import check_text, is_prescriber, require_state
+from ketacare.treatments.services.rems import start_rems_form
+
+
+def discharge_session(
+    *,
+    session: TreatmentSession,
+    user: Any,
+    ride_present: bool,
+    instructions_given: bool,
+    override_reason: str = "",
+) -> TreatmentSession:
+    """Discharge when the core's checklist is met; esketamine's minimum observation never yields.
+
+    A prescriber may discharge with other criteria unmet by giving a reason (recorded); the minimum
+    observation of a route whose rule is not overridable (esketamine, REMS) refuses in every case.
+    """
+    now = timezone.now()
+    override_reason = check_text("override_reason", override_reason)
+    with transaction.atomic():
+        session = (
+            TreatmentSession.objects.select_for_update()
+            .select_related("clinic", "patient")
+            .get(pk=session.pk)
+        )
+        require_state(
+            session,
+            TreatmentSession.State.OBSERVING,
+            TreatmentSession.State.READY_FOR_DISCHARGE,
+            action="discharge",
+        )
+        result = selectors.readiness(
+            session, now, ride_present=ride_present, instructions_given=instructions_given
+        )
+        assert result is not None  # noqa: S101 - observing means dosing has ended
+        unmet = [(c.code, c.message) for c in result.unmet]
+        if unmet:
+            hard = [
+                (code, message)
+                for code, message in unmet
+                if code == "observation_time" and not selectors.route_rules(session).observation.overridable
+            ]
+            if hard or not override_reason or not is_prescriber(user, session.clinic_id):
+                why = "" if not override_reason or hard else " (an override needs a prescriber)"
+                raise DischargeRefused(
+                    "discharge",
+                    "Not ready for discharge" + why + ": " + " ".join(m for _, m in unmet),
+                    unmet=unmet,
+                )
+            session.discharge_override_reason = override_reason
+            session.discharge_overridden_criteria = [code for code, _ in unmet]
+        session.state = TreatmentSession.State.DISCHARGED
+        session.discharged_at = now
+        session.discharged_by = user
+        session.ride_present = ride_present
+        session.instructions_given = instructions_given
+        session.save()
+        if session.appointment_id:
+            Appointment.objects.filter(pk=session.appointment_id).update(status=Appointment.Status.COMPLETED)
+        start_rems_form(session, now)
+    return session

@@ -1,0 +1,225 @@
+"""What the run-sheet records while the patient is in the chair: vital signs (the pre-dose set decides
+the hold, `monitoring.check_pre_dose`; later sets are flagged by `monitoring.flag_vitals`), sedation
+and dissociation, adverse events, and entries marked as entered in error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.alerts.services import raise_alert
+from ketacare.core import monitoring
+from ketacare.core.protocols import PHYSIOLOGICAL_RANGES
+from ketacare.lib.errors import FieldError
+from ketacare.treatments import selectors
+from ketacare.treatments.models import AdverseEvent, Observation, TreatmentSession, VitalSign
+from ketacare.treatments.services._common import check_text, check_time, require_state
+
+UNITS = {"systolic_mmhg": "mmHg", "diastolic_mmhg": "mmHg", "heart_rate_bpm": "/min", "spo2_pct": "%"}
+
+
+def _validate_vitals(
+    systolic_mmhg: Any, diastolic_mmhg: Any, heart_rate_bpm: Any, spo2_pct: Any
+) -> dict[str, int | None]:
+    values = {
+        "systolic_mmhg": systolic_mmhg,
+        "diastolic_mmhg": diastolic_mmhg,
+        "heart_rate_bpm": heart_rate_bpm,
+        "spo2_pct": spo2_pct,
+    }
+    out: dict[str, int | None] = {}
+    for field, value in values.items():
+        low, high = PHYSIOLOGICAL_RANGES[field]
+        unit = UNITS[field]
+        if value is None and field in ("heart_rate_bpm", "spo2_pct"):
+            out[field] = None
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise FieldError(field, f"{field} must be a number {low:g}–{high:g} {unit}")
+        if not low <= value <= high:
+            raise FieldError(field, f"{field} {value:g} is out of range {low:g}–{high:g} {unit}")
+        if value != int(value):
+            raise FieldError(field, f"{field} {value:g} must be a whole number")
+        out[field] = int(value)
+    if out["diastolic_mmhg"] >= out["systolic_mmhg"]:  # type: ignore[operator]
+        raise FieldError(
+            "diastolic_mmhg",
+            f"diastolic_mmhg {out['diastolic_mmhg']} must be below systolic_mmhg {out['systolic_mmhg']}",
+        )
+    return out
+
+
+def record_vital_signs(
+    *,
+    session: TreatmentSession,
+    user: Any,
+    systolic_mmhg: Any,
+    diastolic_mmhg: Any,
+    heart_rate_bpm: Any = None,
+    spo2_pct: Any = None,
+    measured_at: dt.datetime | None = None,
+) -> VitalSign:
+    """Record one set of vital signs. Before the dose it is a pre-dose set and decides the hold."""
+    now = timezone.now()
+    at = measured_at or now
+    values = _validate_vitals(systolic_mmhg, diastolic_mmhg, heart_rate_bpm, spo2_pct)
+    with transaction.atomic():
+        session = (
+            TreatmentSession.objects.select_for_update()
+            .select_related("patient", "clinic")
+            .get(pk=session.pk)
+        )
+        require_state(session, *selectors.LIVE_STATES, action="record vital signs")
+        check_time("measured_at", at, session, now=now)
+        pre_dose = session.dose_started_at is None or at < session.dose_started_at
+        reading = monitoring.VitalSigns(
+            values["systolic_mmhg"],  # type: ignore[arg-type]
+            values["diastolic_mmhg"],  # type: ignore[arg-type]
+            values["heart_rate_bpm"],
+            values["spo2_pct"],
+        )
+        flags: list[dict[str, Any]] = []
+        if pre_dose:
+            age = selectors.age_years(
+                session.patient, at.astimezone(selectors.clinic_zone(session.clinic)).date()
+            )
+            result = monitoring.check_pre_dose(session.route, age, **values)  # type: ignore[arg-type]
+            flags = [
+                {"code": r.code, "level": r.level, "field": r.field, "message": r.message}
+                for r in result.reasons
+            ]
+        else:
+            baseline = selectors.as_core_vitals(selectors.baseline_vitals(session))
+            flags = [
+                {"code": f.code, "level": f.level, "field": f.field, "message": f.message}
+                for f in monitoring.flag_vitals(session.route, baseline, reading)
+            ]
+        vital = VitalSign.objects.create(
+            clinic=session.clinic,
+            patient=session.patient,
+            session=session,
+            kind=VitalSign.Kind.PRE_DOSE if pre_dose else VitalSign.Kind.IN_SESSION,
+            measured_at=at,
+            flags=flags,
+            created_by=user,
+            **values,
+        )
+        if pre_dose and session.dose_started_at is None:
+            # The latest pre-dose set decides: a re-measured normal set lifts a hold.
+            session.hold = any(f["level"] == "hold" for f in flags)
+            session.hold_reasons = flags
+            session.save(update_fields=["hold", "hold_reasons"])
+        critical = [f for f in flags if f["level"] == "critical"]
+        if critical:
+            _raise_vital_alert(session, vital, critical)
+    return vital
+
+
+def _raise_vital_alert(session: TreatmentSession, vital: VitalSign, critical: list[dict[str, Any]]) -> None:
+    """A critical in-session reading also becomes a clinic alert (same transaction)."""
+    raise_alert(
+        patient=session.patient,
+        source="vital_sign",
+        severity="urgent",
+        title="Critical vital sign during a session",
+        detail="; ".join(f["message"] for f in critical),
+        dedupe_key=f"vital:{vital.public_id}",
+    )
+
+
+def record_observation(
+    *,
+    session: TreatmentSession,
+    user: Any,
+    moaas_score: int,
+    dissociation: str,
+    respiratory_concern: bool = False,
+    note: str = "",
+    observed_at: dt.datetime | None = None,
+) -> Observation:
+    """Record sedation (MOAA/S) and dissociation at one time."""
+    now = timezone.now()
+    at = observed_at or now
+    low, high = monitoring.MOAAS_RANGE
+    if isinstance(moaas_score, bool) or not isinstance(moaas_score, int) or not low <= moaas_score <= high:
+        raise FieldError("moaas_score", f"moaas_score {moaas_score} is out of range {low}–{high}")
+    if dissociation not in Observation.Dissociation.values:
+        raise FieldError(
+            "dissociation",
+            f"dissociation {dissociation!r} is not one of {', '.join(Observation.Dissociation.values)}",
+        )
+    note = check_text("note", note, limit=500)
+    with transaction.atomic():
+        session = TreatmentSession.objects.select_for_update().select_related("clinic").get(pk=session.pk)
+        require_state(session, *selectors.LIVE_STATES, action="record an observation")
+        check_time("observed_at", at, session, now=now)
+        return Observation.objects.create(
+            clinic=session.clinic,
+            patient_id=session.patient_id,
+            session=session,
+            observed_at=at,
+            moaas_score=moaas_score,
+            dissociation=dissociation,
+            respiratory_concern=respiratory_concern,
+            note=note,
+            created_by=user,
+        )
+
+
+def record_adverse_event(
+    *,
+    session: TreatmentSession,
+    user: Any,
+    description: str,
+    severity: str,
+    action_taken: str = "",
+    occurred_at: dt.datetime | None = None,
+) -> AdverseEvent:
+    """Record an adverse event during the session."""
+    now = timezone.now()
+    at = occurred_at or now
+    description = check_text("description", description, required=True)
+    action_taken = check_text("action_taken", action_taken)
+    if severity not in AdverseEvent.Severity.values:
+        raise FieldError(
+            "severity", f"severity {severity!r} is not one of {', '.join(AdverseEvent.Severity.values)}"
+        )
+    with transaction.atomic():
+        session = TreatmentSession.objects.select_for_update().select_related("clinic").get(pk=session.pk)
+        require_state(session, *selectors.LIVE_STATES, action="record an adverse event")
+        check_time("occurred_at", at, session, now=now)
+        return AdverseEvent.objects.create(
+            clinic=session.clinic,
+            patient_id=session.patient_id,
+            session=session,
+            occurred_at=at,
+            description=description,
+            severity=severity,
+            action_taken=action_taken,
+            created_by=user,
+        )
+
+
+def mark_entered_in_error(*, session: TreatmentSession, user: Any, kind: str, entry_id: str) -> None:
+    """Mark a vital sign, observation or adverse event as entered in error (it stays visible)."""
+    models: dict[str, Any] = {"vital": VitalSign, "observation": Observation, "adverse_event": AdverseEvent}
+    model = models.get(kind)
+    if model is None:
+        raise FieldError("kind", f"kind {kind!r} is not one of {', '.join(models)}")
+    with transaction.atomic():
+        session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+        require_state(session, *selectors.LIVE_STATES, action="correct an entry")
+        updated = model.objects.filter(session=session, public_id=entry_id).update(entered_in_error=True)
+        if not updated:
+            raise FieldError("entry_id", "no such entry in this session")
+        if kind == "vital" and session.dose_started_at is None:
+            base = selectors.baseline_vitals(session)
+            flags = base.flags if base else []
+            session.hold = any(f.get("level") == "hold" for f in flags)
+            session.hold_reasons = flags
+            session.save(update_fields=["hold", "hold_reasons"])

@@ -1,0 +1,209 @@
+"""Treatment plans and their appointments: create (laid out by the core), move, add maintenance, cancel.
+
+The dose comes from `course.dose_mg` and the protocol's bounds, the schedule from
+`course.plan_sessions`, both in the clinic's zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.core import course, monitoring
+from ketacare.core.protocols import get_protocol
+from ketacare.lib.errors import ConflictError, FieldError
+from ketacare.patients.models import Patient
+from ketacare.treatments import selectors
+from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
+from ketacare.treatments.services._common import check_text, core_error, require_state
+
+
+def create_treatment_plan(
+    *,
+    patient: Patient,
+    user: Any,
+    protocol_id: str,
+    preset_id: str | None,
+    first_session_at: dt.datetime,
+    weight_kg: float | None = None,
+    weight_measured_on: dt.date | None = None,
+    mg_per_kg: float | None = None,
+    weekdays: list[int] | None = None,
+    session_count: int | None = None,
+    maintenance_policy: str = TreatmentPlan.MaintenancePolicy.DECIDE_AT_REVIEW,
+    notes: str = "",
+) -> TreatmentPlan:
+    """Create a plan and its appointments (one session each), laid out by the core in the clinic's zone."""
+    try:
+        protocol = get_protocol(protocol_id)
+    except ValueError as exc:
+        raise core_error(exc, "protocol_id") from None
+    if maintenance_policy not in TreatmentPlan.MaintenancePolicy.values:
+        raise FieldError(
+            "maintenance_policy",
+            f"maintenance_policy {maintenance_policy!r} is not one of "
+            f"{', '.join(TreatmentPlan.MaintenancePolicy.values)}",
+        )
+    notes = check_text("notes", notes)
+    clinic = patient.clinic
+    zone = selectors.clinic_zone(clinic)
+    per_kg = protocol.dose.basis == "mg_per_kg"
+    if per_kg and weight_kg is None:
+        raise FieldError("weight_kg", "weight_kg is required for a weight-based protocol")
+    age = selectors.age_years(patient, first_session_at.astimezone(zone).date())
+    try:
+        plan = course.plan_sessions(
+            protocol.id,
+            start=first_session_at,
+            tz=clinic.time_zone,
+            preset=preset_id or None,
+            age_years=age,
+            weight_kg=weight_kg if per_kg else None,
+            mg_per_kg=mg_per_kg if per_kg else None,
+            weekdays=weekdays or None,
+            session_count=session_count,
+        )
+        devices = None
+        first = plan.sessions[0]
+        if protocol.device is not None and first.dose_mg is not None:
+            devices = course.esketamine_devices(first.dose_mg)
+    except ValueError as exc:
+        raise core_error(exc) from None
+    duration = (protocol.dose.infusion_minutes or 0) + monitoring.observation_minutes(protocol.route)
+    with transaction.atomic():
+        treatment_plan = TreatmentPlan.objects.create(
+            clinic=clinic,
+            patient=patient,
+            protocol_id=protocol.id,
+            preset_id=plan.preset_id,
+            route=protocol.route,
+            weight_kg=Decimal(str(weight_kg)) if per_kg and weight_kg is not None else None,
+            weight_measured_on=weight_measured_on,
+            mg_per_kg=Decimal(str(mg_per_kg or protocol.dose.standard_mg_per_kg)) if per_kg else None,
+            dose_mg=Decimal(str(first.dose_mg)) if first.dose_mg is not None else None,
+            devices=devices,
+            dose_rule=first.dose_rule[:200],
+            review_after_session=plan.review.after_session,
+            review_not_before=plan.review.not_before,
+            review_due_before=plan.review.due_before,
+            review_note=plan.review.note,
+            maintenance_policy=maintenance_policy,
+            notes="\n".join([*plan.notes, notes]).strip(),
+            created_by=user,
+        )
+        for planned in plan.sessions:
+            appointment = Appointment.objects.create(
+                clinic=clinic,
+                patient=patient,
+                plan=treatment_plan,
+                number=planned.number,
+                phase=planned.phase,
+                week=planned.week,
+                starts_at=planned.starts_at,
+                duration_min=duration,
+                dose_mg=Decimal(str(planned.dose_mg)) if planned.dose_mg is not None else None,
+                dose_rule=planned.dose_rule[:200],
+                note=planned.note[:300],
+            )
+            TreatmentSession.objects.create(
+                clinic=clinic,
+                patient=patient,
+                plan=treatment_plan,
+                appointment=appointment,
+                protocol_id=protocol.id,
+                route=protocol.route,
+                scheduled_at=planned.starts_at,
+                planned_dose_mg=appointment.dose_mg,
+                created_by=user,
+            )
+    return treatment_plan
+
+
+def reschedule_appointment(*, appointment: Appointment, user: Any, starts_at: dt.datetime) -> Appointment:
+    """Move a scheduled appointment (and its session) to another time."""
+    if starts_at.tzinfo is None:
+        raise FieldError("starts_at", "starts_at must carry a time zone")
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        session = TreatmentSession.objects.filter(appointment=appointment).first()
+        if appointment.status != Appointment.Status.SCHEDULED or (
+            session is not None and session.state != TreatmentSession.State.SCHEDULED
+        ):
+            raise ConflictError("starts_at", "only a scheduled appointment that has not started can be moved")
+        appointment.starts_at = starts_at
+        appointment.save(update_fields=["starts_at"])
+        if session is not None:
+            session.scheduled_at = starts_at
+            session.save(update_fields=["scheduled_at"])
+    return appointment
+
+
+def book_maintenance_session(
+    *, plan: TreatmentPlan, user: Any, starts_at: dt.datetime, now: dt.datetime
+) -> Appointment:
+    """Add one maintenance appointment (and its session) to a plan, e.g. from a relapse alert.
+
+    The dose is the plan's current one (the prescriber changes it on the plan, never here); the
+    duration matches the plan's other appointments.
+    """
+    if starts_at.tzinfo is None:
+        raise FieldError("starts_at", "starts_at must carry a time zone")
+    if starts_at < now:
+        zone = selectors.clinic_zone(plan.clinic)
+        raise FieldError(
+            "starts_at",
+            f"starts_at {starts_at.astimezone(zone):%Y-%m-%d %H:%M} is in the past; book a future time",
+        )
+    if plan.status != TreatmentPlan.Status.ACTIVE:
+        raise ConflictError("plan", "maintenance sessions are booked on an active plan")
+    with transaction.atomic():
+        plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+        last = plan.appointments.order_by("-number").first()
+        first = plan.appointments.order_by("starts_at").first()
+        week = 1 + max(0, (starts_at - first.starts_at).days // 7) if first is not None else 1
+        appointment = Appointment.objects.create(
+            clinic=plan.clinic,
+            patient=plan.patient,
+            plan=plan,
+            number=(last.number if last is not None else 0) + 1,
+            phase="maintenance",
+            week=min(week, 32_767),
+            starts_at=starts_at,
+            duration_min=last.duration_min if last is not None else 120,
+            dose_mg=plan.dose_mg,
+            dose_rule=plan.dose_rule,
+            note="Maintenance session",
+        )
+        TreatmentSession.objects.create(
+            clinic=plan.clinic,
+            patient=plan.patient,
+            plan=plan,
+            appointment=appointment,
+            protocol_id=plan.protocol_id,
+            route=plan.route,
+            scheduled_at=starts_at,
+            planned_dose_mg=appointment.dose_mg,
+            created_by=user,
+        )
+    return appointment
+
+
+def cancel_session(*, session: TreatmentSession, user: Any, reason: str) -> TreatmentSession:
+    """Cancel a session that has not started dosing (its appointment is cancelled with it)."""
+    reason = check_text("cancel_reason", reason, required=True, limit=300)
+    with transaction.atomic():
+        session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+        require_state(
+            session, TreatmentSession.State.SCHEDULED, TreatmentSession.State.CHECKED_IN, action="cancel"
+        )
+        session.state = TreatmentSession.State.CANCELLED
+        session.cancelled_at = timezone.now()
+        session.cancel_reason = reason
+        session.save(update_fields=["state", "cancelled_at", "cancel_reason"])
+        if session.appointment_id:
+            Appointment.objects.filter(pk=session.appointment_id).update(status=Appointment.Status.CANCELLED)
+    return session
