@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from ketacare.checkins.models import MOOD_MAX, MOOD_MIN, NOTE_MAX_CHARS
+from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 
 MOOD_RANGE = f"Mood must be a whole number from {MOOD_MIN} to {MOOD_MAX}."
 
@@ -12,7 +13,7 @@ MOOD_RANGE = f"Mood must be a whole number from {MOOD_MIN} to {MOOD_MAX}."
 class CheckinForm(forms.Form):
     """Mood, note and the hidden idempotency key; symptoms come as `symptom` + `severity_<id>`."""
 
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=IDEMPOTENCY_KEY_MAX_CHARS)
     mood = forms.IntegerField(
         label=f"How is your mood right now? ({MOOD_MIN} = very low, {MOOD_MAX} = very good)",
         min_value=MOOD_MIN,

@@ -10,6 +10,7 @@ from ninja import Schema
 from pydantic import Field
 
 from ketacare.checkins.models import MOOD_MAX, MOOD_MIN, NOTE_MAX_CHARS
+from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 
 
 class ReportSchema(Schema):
@@ -20,7 +21,7 @@ class ReportSchema(Schema):
 class CheckinIn(Schema):
     """A check-in as the patient submits it."""
 
-    idempotency_key: str = Field(..., min_length=1, max_length=64)
+    idempotency_key: str = Field(..., min_length=1, max_length=IDEMPOTENCY_KEY_MAX_CHARS)
     reports: list[ReportSchema] = Field(default_factory=list, max_length=30)
     mood: int | None = Field(None, ge=MOOD_MIN, le=MOOD_MAX, description=f"{MOOD_MIN} to {MOOD_MAX}")
     note: str = Field("", max_length=NOTE_MAX_CHARS)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 
+from ketacare.accounts.models import User
 from ketacare.checkins.models import PreparationTick, SymptomCheckin, SymptomReport
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
@@ -31,7 +31,7 @@ def preparation_ticks(*, patient: Patient, session_key: str) -> dict[str, bool]:
     return {t.item_id: t.done for t in ticks}
 
 
-def access_checkin(user: Any, public_id: str, *, action: str = "read") -> SymptomCheckin:
+def access_checkin(user: User, public_id: str, *, action: str = "read") -> SymptomCheckin:
     """Return one check-in if the user may see its patient, else Http404 (audited through access_patient)."""
     try:
         key = uuid.UUID(str(public_id))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
@@ -21,10 +21,10 @@ from ketacare.checkins.models import (
 )
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
-from ketacare.core.triage import SEVERITIES, TriageResult, triage
+from ketacare.core.triage import SEVERITIES, Severity, TriageResult, triage
 from ketacare.core.triage import SymptomReport as CoreReport
 from ketacare.lib.errors import FieldError
-from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
+from ketacare.lib.idempotency import create_once
 from ketacare.patients.facts import last_dose
 from ketacare.patients.models import Patient
 
@@ -71,14 +71,8 @@ def _symptom_name(symptom_id: str) -> tuple[str, str] | None:
     return None
 
 
-def validate_checkin(
-    *, idempotency_key: str, reports: Sequence[ReportIn], mood: int | None, note: str
-) -> None:
-    """Raise CheckinError for the first invalid field (before anything is written)."""
-    if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX_CHARS:
-        raise CheckinError(
-            "idempotency_key", f"idempotency_key must be 1 to {IDEMPOTENCY_KEY_MAX_CHARS} characters"
-        )
+def validate_checkin(*, reports: Sequence[ReportIn], mood: int | None, note: str) -> None:
+    """Raise CheckinError for the first invalid field (before anything is written; the key is create_once's)."""
     if mood is not None and (
         isinstance(mood, bool) or not isinstance(mood, int) or not MOOD_MIN <= mood <= MOOD_MAX
     ):
@@ -143,6 +137,16 @@ def triage_to_json(result: TriageResult) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Triaged:
+    """A check-in's triage, computed before its transaction: the result and the dose it counted from."""
+
+    result: TriageResult
+    route: str
+    minutes: float
+    dose_started_at: dt.datetime | None
+
+
 def submit_checkin(
     *,
     patient: Patient,
@@ -158,45 +162,46 @@ def submit_checkin(
     from the start of the patient's last dose; with no dose on record see ``no_recent_dose_minutes``.
     Open symptoms that this check-in no longer reports are closed at ``now``.
     """
-    existing = SymptomCheckin.objects.filter(patient=patient, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return CheckinOutcome(existing, created=False)
-    validate_checkin(idempotency_key=idempotency_key, reports=reports, mood=mood, note=note)
 
-    dose = last_dose(patient, now=now)
-    if dose is not None and dose.route in kb.ROUTES:
-        route, minutes = dose.route, max((now - dose.started_at).total_seconds() / 60, 0.0)
-        dose_started_at: dt.datetime | None = dose.started_at
-    else:
-        route, minutes, dose_started_at = NO_DOSE_ROUTE, no_recent_dose_minutes(), None
-    result = triage(
-        [CoreReport(symptom_id=r.symptom_id, severity=r.severity) for r in reports],  # type: ignore[arg-type]
-        route=route,
-        minutes_since_dose=minutes,
-    )
-    try:
-        with transaction.atomic():
-            checkin = SymptomCheckin.objects.create(
-                clinic_id=patient.clinic_id,
-                patient=patient,
-                submitted_at=now,
-                idempotency_key=idempotency_key,
-                mood_0_10=mood,
-                note=note,
-                route=route if dose_started_at else "",
-                dose_started_at=dose_started_at,
-                minutes_since_dose=minutes if dose_started_at else None,
-                triage_level=result.level.value,
-                triage_result=triage_to_json(result),
-            )
-            _record_symptoms(checkin, result, now=now)
-            _raise_alerts(checkin, result)
-    except IntegrityError:
-        # The same key arrived twice at once: the other request stored it first.
-        return CheckinOutcome(
-            SymptomCheckin.objects.get(patient=patient, idempotency_key=idempotency_key), created=False
+    def prepare() -> _Triaged:
+        validate_checkin(reports=reports, mood=mood, note=note)
+        dose = last_dose(patient, now=now)
+        if dose is not None and dose.route in kb.ROUTES:
+            route, minutes = dose.route, max((now - dose.started_at).total_seconds() / 60, 0.0)
+            dose_started_at: dt.datetime | None = dose.started_at
+        else:
+            route, minutes, dose_started_at = NO_DOSE_ROUTE, no_recent_dose_minutes(), None
+        result = triage(
+            # validate_checkin has held each severity to SEVERITIES.
+            [CoreReport(symptom_id=r.symptom_id, severity=cast(Severity, r.severity)) for r in reports],
+            route=route,
+            minutes_since_dose=minutes,
         )
-    return CheckinOutcome(checkin, created=True)
+        return _Triaged(result, route, minutes, dose_started_at)
+
+    def create(triaged: _Triaged) -> SymptomCheckin:
+        dose_started_at = triaged.dose_started_at
+        checkin = SymptomCheckin.objects.create(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            submitted_at=now,
+            idempotency_key=idempotency_key,
+            mood_0_10=mood,
+            note=note,
+            route=triaged.route if dose_started_at else "",
+            dose_started_at=dose_started_at,
+            minutes_since_dose=triaged.minutes if dose_started_at else None,
+            triage_level=triaged.result.level.value,
+            triage_result=triage_to_json(triaged.result),
+        )
+        _record_symptoms(checkin, triaged.result, now=now)
+        _raise_alerts(checkin, triaged.result)
+        return checkin
+
+    checkin, created = create_once(
+        SymptomCheckin, patient=patient, idempotency_key=idempotency_key, prepare=prepare, create=create
+    )
+    return CheckinOutcome(checkin, created=created)
 
 
 def _record_symptoms(checkin: SymptomCheckin, result: TriageResult, *, now: dt.datetime) -> None:

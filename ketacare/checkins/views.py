@@ -5,28 +5,32 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from ketacare.accounts.gates import patient_required, staff_required
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.selectors import patient_alerts
 from ketacare.checkins.forms import CheckinForm
 from ketacare.checkins.models import SymptomCheckin
 from ketacare.checkins.preparation import preparation_items
 from ketacare.checkins.selectors import patient_checkins, patient_symptoms, preparation_ticks
-from ketacare.checkins.services import CheckinError, ReportIn, submit_checkin, tick_preparation
+from ketacare.checkins.services import ReportIn, submit_checkin, tick_preparation
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES
+from ketacare.lib.errors import FieldError
+from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 from ketacare.patients.facts import next_appointment, patient_route
+from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 
 SEARCH_MAX_CHARS = 100
 
 
-def _own_patient(request: HttpRequest, *, action: str = "read") -> Any:
-    return access_patient(request.user, request.user.patient.public_id, action=action)  # type: ignore[union-attr]
+def _own_patient(request: AuthenticatedRequest, *, action: str = "read") -> Patient:
+    return access_patient(request.user, request.user.patient.public_id, action=action)
 
 
 def _picker(query: str, chosen: dict[str, str]) -> dict[str, Any]:
@@ -60,7 +64,7 @@ def _picker(query: str, chosen: dict[str, str]) -> dict[str, Any]:
     return {"symptoms": rows, "query": query, "severities": SEVERITIES}
 
 
-def _chosen(request: HttpRequest) -> dict[str, str]:
+def _chosen(request: AuthenticatedRequest) -> dict[str, str]:
     return {
         symptom_id[:60]: request.POST.get(f"severity_{symptom_id[:60]}", "mild")[:20]
         for symptom_id in request.POST.getlist("symptom")[:40]
@@ -68,7 +72,7 @@ def _chosen(request: HttpRequest) -> dict[str, str]:
 
 
 @patient_required
-def checkin(request: HttpRequest) -> HttpResponse:
+def checkin(request: AuthenticatedRequest) -> HttpResponse:
     """Pick symptoms, severity, mood and a note; the answer (and any emergency screen) comes at once."""
     if request.method != "POST":
         patient = _own_patient(request)
@@ -82,11 +86,12 @@ def checkin(request: HttpRequest) -> HttpResponse:
     if request.POST.get("action") == "search":
         patient = _own_patient(request)
         context = _picker(query, chosen)
-        if request.htmx:  # type: ignore[attr-defined]
+        if request.htmx:
             return render(request, "checkins/_picker.html", context)
+        key = request.POST.get("idempotency_key", "")[:IDEMPOTENCY_KEY_MAX_CHARS]
         form = CheckinForm(
             initial={
-                "idempotency_key": request.POST.get("idempotency_key", "")[:64] or uuid.uuid4().hex,
+                "idempotency_key": key or uuid.uuid4().hex,
                 "mood": request.POST.get("mood", "")[:3],
                 "note": request.POST.get("note", ""),
             }
@@ -104,7 +109,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
                 note=form.cleaned_data["note"],
                 now=timezone.now(),
             )
-        except CheckinError as error:
+        except FieldError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             return render(request, "checkins/answer.html", _answer_context(outcome.checkin))
@@ -129,7 +134,7 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
 
 
 @patient_required
-def preparation(request: HttpRequest) -> HttpResponse:
+def preparation(request: AuthenticatedRequest) -> HttpResponse:
     """The route-specific checklist for the next session; ticks are saved and shown to the clinic."""
     now = timezone.now()
     patient = _own_patient(request, action="write" if request.method == "POST" else "read")
@@ -150,7 +155,7 @@ def preparation(request: HttpRequest) -> HttpResponse:
                     allowed_items=[i.id for i in items],
                     now=now,
                 )
-        except CheckinError as error:  # pragma: no cover - items come from the same list
+        except FieldError as error:  # pragma: no cover - items come from the same list
             return HttpResponse(error.message, status=400)
         return redirect("checkins:preparation")
     ticks = preparation_ticks(patient=patient, session_key=session_key)
@@ -162,7 +167,7 @@ def preparation(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def staff_checkins(request: HttpRequest, patient_id: str) -> HttpResponse:
+def staff_checkins(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """Staff: a patient's check-ins, symptoms with recorded durations, alerts and preparation ticks."""
     patient = access_patient(request.user, patient_id)
     now = timezone.now()

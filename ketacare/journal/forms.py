@@ -5,12 +5,13 @@ from __future__ import annotations
 from django import forms
 
 from ketacare.journal.models import TEXT_MAX_CHARS
+from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 
 
 class JournalForm(forms.Form):
     """Text, the prompt answered, whether to share it, and the hidden idempotency key."""
 
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=IDEMPOTENCY_KEY_MAX_CHARS)
     prompt_id = forms.CharField(widget=forms.HiddenInput, max_length=60, required=False)
     text = forms.CharField(
         label="Your entry",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from ketacare.journal.models import TEXT_MAX_CHARS, JournalEntry
 from ketacare.journal.prompts import get_prompt
 from ketacare.lib.errors import FieldError
-from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
+from ketacare.lib.idempotency import create_once
 from ketacare.patients.models import Patient
 
 
@@ -36,35 +36,30 @@ def write_journal_entry(
     now: dt.datetime,
 ) -> EntryOutcome:
     """Store a journal entry (a retry with the same key returns the original)."""
-    existing = JournalEntry.objects.filter(patient=patient, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return EntryOutcome(existing, created=False)
-    if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX_CHARS:
-        raise JournalError(
-            "idempotency_key", f"idempotency_key must be 1 to {IDEMPOTENCY_KEY_MAX_CHARS} characters"
+
+    def check() -> None:
+        if not text.strip():
+            raise JournalError("text", f"text is empty: write 1 to {TEXT_MAX_CHARS} characters")
+        if len(text) > TEXT_MAX_CHARS:
+            raise JournalError("text", f"text has {len(text)} characters: allowed at most {TEXT_MAX_CHARS}")
+        if prompt_id and get_prompt(prompt_id) is None:
+            raise JournalError("prompt_id", f"unknown prompt {prompt_id[:60]!r}")
+
+    def create(_: None) -> JournalEntry:
+        return JournalEntry.objects.create(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            written_at=now,
+            prompt_id=prompt_id,
+            text=text,
+            shared_with_clinic=shared_with_clinic,
+            idempotency_key=idempotency_key,
         )
-    if not text.strip():
-        raise JournalError("text", f"text is empty: write 1 to {TEXT_MAX_CHARS} characters")
-    if len(text) > TEXT_MAX_CHARS:
-        raise JournalError("text", f"text has {len(text)} characters: allowed at most {TEXT_MAX_CHARS}")
-    if prompt_id and get_prompt(prompt_id) is None:
-        raise JournalError("prompt_id", f"unknown prompt {prompt_id[:60]!r}")
-    try:
-        with transaction.atomic():
-            entry = JournalEntry.objects.create(
-                clinic_id=patient.clinic_id,
-                patient=patient,
-                written_at=now,
-                prompt_id=prompt_id,
-                text=text,
-                shared_with_clinic=shared_with_clinic,
-                idempotency_key=idempotency_key,
-            )
-    except IntegrityError:
-        return EntryOutcome(
-            JournalEntry.objects.get(patient=patient, idempotency_key=idempotency_key), created=False
-        )
-    return EntryOutcome(entry, created=True)
+
+    entry, created = create_once(
+        JournalEntry, patient=patient, idempotency_key=idempotency_key, prepare=check, create=create
+    )
+    return EntryOutcome(entry, created=created)
 
 
 def set_journal_sharing(*, entry: JournalEntry, shared_with_clinic: bool) -> JournalEntry:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from ketacare.accounts.gates import patient_required, staff_required
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.core import knowledge as kb
 from ketacare.journal.forms import JournalForm
 from ketacare.journal.prompts import BASIS, get_prompt, prompts_for
 from ketacare.journal.selectors import days_since_last_session, own_entries, shared_entries
-from ketacare.journal.services import JournalError, set_journal_sharing, write_journal_entry
+from ketacare.journal.services import set_journal_sharing, write_journal_entry
+from ketacare.lib.errors import FieldError
 from ketacare.patients.selectors import access_patient
 
 SEARCH_MAX_CHARS = 100
@@ -31,13 +33,11 @@ TOPIC_TITLES = {
 
 
 @patient_required
-def journal(request: HttpRequest) -> HttpResponse:
+def journal(request: AuthenticatedRequest) -> HttpResponse:
     """Write an entry (private unless shared), answer a prompt timed to the last session, share or unshare."""
     now = timezone.now()
     patient = access_patient(
-        request.user,
-        request.user.patient.public_id,  # type: ignore[union-attr]
-        action="write" if request.method == "POST" else "read",
+        request.user, request.user.patient.public_id, action="write" if request.method == "POST" else "read"
     )
     status = 200
     if request.method == "POST" and request.POST.get("action") in ("share", "unshare"):
@@ -57,7 +57,7 @@ def journal(request: HttpRequest) -> HttpResponse:
                     idempotency_key=form.cleaned_data["idempotency_key"],
                     now=now,
                 )
-            except JournalError as error:
+            except FieldError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
                 return redirect("journal:journal")
@@ -96,7 +96,7 @@ def _uuid(value: str) -> Any:
 
 
 @staff_required
-def staff_journal(request: HttpRequest, patient_id: str) -> HttpResponse:
+def staff_journal(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """Staff see only the entries the patient shared."""
     patient = access_patient(request.user, patient_id)
     return render(
@@ -107,7 +107,7 @@ def staff_journal(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 
 @patient_required
-def learn(request: HttpRequest) -> HttpResponse:
+def learn(request: AuthenticatedRequest) -> HttpResponse:
     """Education from the core, searchable in plain words, each answer with sources and evidence."""
     query = request.GET.get("q", "")[:SEARCH_MAX_CHARS]
     entries = kb.search_education(query) if query.strip() else kb.education_entries()
@@ -120,7 +120,7 @@ def learn(request: HttpRequest) -> HttpResponse:
         }
         for e in entries
     ]
-    template = "journal/_learn_results.html" if request.htmx else "journal/learn.html"  # type: ignore[attr-defined]
+    template = "journal/_learn_results.html" if request.htmx else "journal/learn.html"
     if not query.strip():
         order = list(TOPIC_TITLES.values())
         rows.sort(key=lambda row: order.index(row["topic"]) if row["topic"] in order else len(order))

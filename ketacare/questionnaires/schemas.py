@@ -9,11 +9,13 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
+
 
 class QuestionnaireIn(Schema):
     """Answers keyed by the core's item ids, e.g. {"phq9.q1": 2, ...}."""
 
-    idempotency_key: str = Field(..., min_length=1, max_length=64)
+    idempotency_key: str = Field(..., min_length=1, max_length=IDEMPOTENCY_KEY_MAX_CHARS)
     instrument_id: str = Field("phq9", min_length=1, max_length=40)
     answers: dict[str, int] = Field(default_factory=dict, max_length=100)
 

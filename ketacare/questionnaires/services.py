@@ -14,9 +14,17 @@ from django.db import IntegrityError, transaction
 
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
-from ketacare.core.instruments import InvalidAnswersError, UnknownInstrumentError, get_instrument, score
+from ketacare.core.instruments import (
+    Instrument,
+    InvalidAnswersError,
+    ScoreResult,
+    UnknownInstrumentError,
+    get_instrument,
+    instruments,
+    score,
+)
 from ketacare.lib.errors import FieldError
-from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
+from ketacare.lib.idempotency import create_once
 from ketacare.patients import facts
 from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome
 from ketacare.patients.models import Patient
@@ -29,10 +37,8 @@ class QuestionnaireError(FieldError):
     """Invalid questionnaire input; ``field`` names the offending field."""
 
 
-def patient_instrument(instrument_id: str) -> Any:
+def patient_instrument(instrument_id: str) -> Instrument:
     """The core instrument if a patient may complete it, else QuestionnaireError naming the allowed ids."""
-    from ketacare.core.instruments import instruments
-
     allowed = [i.id for i in instruments() if i.completed_by == "patient"]
     if instrument_id not in allowed:
         raise QuestionnaireError(
@@ -179,89 +185,97 @@ def submit_questionnaire(
     (it must be this patient's, of this instrument and due), else the oldest due assignment of this
     instrument, is marked completed.
     """
-    existing = QuestionnaireResponse.objects.filter(patient=patient, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return ResponseOutcome(existing, created=False)
-    if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX_CHARS:
-        raise QuestionnaireError(
-            "idempotency_key", f"idempotency_key must be 1 to {IDEMPOTENCY_KEY_MAX_CHARS} characters"
+
+    def prepare() -> tuple[Instrument, ScoreResult]:
+        instrument = patient_instrument(instrument_id)
+        try:
+            return instrument, score(instrument.id, dict(answers))
+        except (InvalidAnswersError, UnknownInstrumentError) as error:
+            raise QuestionnaireError("answers", str(error)) from None
+
+    def create(scored: tuple[Instrument, ScoreResult]) -> QuestionnaireResponse:
+        instrument, result = scored
+        due = _assignment_to_complete(patient, instrument, assignment, now=now)
+        response = QuestionnaireResponse.objects.create(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            instrument_id=result.instrument_id,
+            instrument_version=result.version,
+            answers=result.answers,
+            total=float(result.total),
+            band=result.band or "",
+            subscores={k: float(v) for k, v in result.subscores.items()},
+            item_alerts=[
+                {
+                    "code": a.code,
+                    "item_id": a.item_id,
+                    "value": a.value,
+                    "message": a.message,
+                    "level": a.level,
+                }
+                for a in result.alerts
+            ],
+            submitted_at=now,
+            idempotency_key=idempotency_key,
+            assignment=due,
         )
-    instrument = patient_instrument(instrument_id)
-    try:
-        result = score(instrument.id, dict(answers))
-    except (InvalidAnswersError, UnknownInstrumentError) as error:
-        raise QuestionnaireError("answers", str(error)) from None
-    try:
-        with transaction.atomic():
-            if assignment is not None:
-                assignment = (
-                    QuestionnaireAssignment.objects.select_for_update()
-                    .filter(pk=assignment.pk, patient=patient, instrument_id=instrument.id)
-                    .first()
+        if due is not None:
+            due.state = QuestionnaireAssignment.State.COMPLETED
+            due.completed_at = now
+            due.save(update_fields=["state", "completed_at"])
+        for alert in result.alerts:
+            if alert.code == SUICIDE_RISK:
+                raise_alert(
+                    patient=patient,
+                    source=Alert.Source.PHQ9_ITEM9,
+                    severity=Alert.Severity.URGENT,
+                    title=f"{instrument.title}: positive answer on {alert.item_id} (value {alert.value})"[
+                        :200
+                    ],
+                    detail=alert.message,
+                    dedupe_key=f"qresponse:{response.public_id}:{alert.item_id}",
                 )
-                if assignment is None or assignment.state != QuestionnaireAssignment.State.DUE:
-                    raise QuestionnaireError(
-                        "assignment", f"this {instrument.title} is not due for this patient any more"
-                    )
-            else:
-                assignment = (
-                    QuestionnaireAssignment.objects.select_for_update()
-                    .filter(
-                        patient=patient,
-                        instrument_id=instrument.id,
-                        state=QuestionnaireAssignment.State.DUE,
-                        due_at__lte=now + dt.timedelta(days=1),
-                    )
-                    .order_by("due_at")
-                    .first()
-                )
-            response = QuestionnaireResponse.objects.create(
-                clinic_id=patient.clinic_id,
-                patient=patient,
-                instrument_id=result.instrument_id,
-                instrument_version=result.version,
-                answers=result.answers,
-                total=float(result.total),
-                band=result.band or "",
-                subscores={k: float(v) for k, v in result.subscores.items()},
-                item_alerts=[
-                    {
-                        "code": a.code,
-                        "item_id": a.item_id,
-                        "value": a.value,
-                        "message": a.message,
-                        "level": a.level,
-                    }
-                    for a in result.alerts
-                ],
-                submitted_at=now,
-                idempotency_key=idempotency_key,
-                assignment=assignment,
+        # The course rules (vigilance) run when a new score arrives, in this same transaction, so an
+        # acknowledged score never lacks its course alert.
+        response_stored.send(sender=QuestionnaireResponse, patient=patient, now=now)
+        return response
+
+    response, created = create_once(
+        QuestionnaireResponse,
+        patient=patient,
+        idempotency_key=idempotency_key,
+        prepare=prepare,
+        create=create,
+    )
+    return ResponseOutcome(response, created=created)
+
+
+def _assignment_to_complete(
+    patient: Patient, instrument: Instrument, assignment: QuestionnaireAssignment | None, *, now: dt.datetime
+) -> QuestionnaireAssignment | None:
+    """The assignment a response completes, locked: the given one (it must still be due), else the oldest due."""
+    if assignment is not None:
+        locked = (
+            QuestionnaireAssignment.objects.select_for_update()
+            .filter(pk=assignment.pk, patient=patient, instrument_id=instrument.id)
+            .first()
+        )
+        if locked is None or locked.state != QuestionnaireAssignment.State.DUE:
+            raise QuestionnaireError(
+                "assignment", f"this {instrument.title} is not due for this patient any more"
             )
-            if assignment is not None:
-                assignment.state = QuestionnaireAssignment.State.COMPLETED
-                assignment.completed_at = now
-                assignment.save(update_fields=["state", "completed_at"])
-            for alert in result.alerts:
-                if alert.code == SUICIDE_RISK:
-                    raise_alert(
-                        patient=patient,
-                        source=Alert.Source.PHQ9_ITEM9,
-                        severity=Alert.Severity.URGENT,
-                        title=f"{instrument.title}: positive answer on {alert.item_id} (value {alert.value})"[
-                            :200
-                        ],
-                        detail=alert.message,
-                        dedupe_key=f"qresponse:{response.public_id}:{alert.item_id}",
-                    )
-            # The course rules (vigilance) run when a new score arrives, in this same transaction, so an
-            # acknowledged score never lacks its course alert.
-            response_stored.send(sender=QuestionnaireResponse, patient=patient, now=now)
-    except IntegrityError:
-        return ResponseOutcome(
-            QuestionnaireResponse.objects.get(patient=patient, idempotency_key=idempotency_key), created=False
+        return locked
+    return (
+        QuestionnaireAssignment.objects.select_for_update()
+        .filter(
+            patient=patient,
+            instrument_id=instrument.id,
+            state=QuestionnaireAssignment.State.DUE,
+            due_at__lte=now + dt.timedelta(days=1),
         )
-    return ResponseOutcome(response, created=True)
+        .order_by("due_at")
+        .first()
+    )
 
 
 def send_due_reminders(*, now: dt.datetime, limit: int = 500) -> int:

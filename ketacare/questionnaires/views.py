@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from ketacare.accounts.gates import clinic_admin_required, own_patient_page, patient_required
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
 from ketacare.core.instruments import instruments
+from ketacare.lib.errors import FieldError
+from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
+from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 from ketacare.questionnaires.forms import QuestionnairePolicyForm
 from ketacare.questionnaires.models import QuestionnairePolicy
@@ -27,12 +30,12 @@ from ketacare.questionnaires.services import (
 )
 
 
-def _own(request: HttpRequest, action: str = "read") -> Any:
-    return access_patient(request.user, request.user.patient.public_id, action=action)  # type: ignore[union-attr]
+def _own(request: AuthenticatedRequest, action: str = "read") -> Patient:
+    return access_patient(request.user, request.user.patient.public_id, action=action)
 
 
 @patient_required
-def due(request: HttpRequest) -> HttpResponse:
+def due(request: AuthenticatedRequest) -> HttpResponse:
     """The questionnaires due now (the schedule is brought up to date first) and those open any time."""
     now = timezone.now()
     patient = _own(request)
@@ -49,7 +52,7 @@ def due(request: HttpRequest) -> HttpResponse:
 
 
 @own_patient_page("questionnaire", "instrument")
-def fill(request: HttpRequest, instrument: str) -> HttpResponse:
+def fill(request: AuthenticatedRequest, instrument: str) -> HttpResponse:
     """One questionnaire; item 9 of the PHQ-9 (any suicide-risk item) shows crisis resources at once."""
     try:
         definition = patient_instrument(instrument)
@@ -63,7 +66,7 @@ def fill(request: HttpRequest, instrument: str) -> HttpResponse:
     chosen: dict[str, int] = {}
     key = uuid.uuid4().hex
     if request.method == "POST":
-        key = request.POST.get("idempotency_key", "")[:64]
+        key = request.POST.get("idempotency_key", "")[:IDEMPOTENCY_KEY_MAX_CHARS]
         for item in definition.items:
             raw = request.POST.get(item.id)
             if raw not in (None, ""):
@@ -85,7 +88,7 @@ def fill(request: HttpRequest, instrument: str) -> HttpResponse:
                     idempotency_key=key,
                     now=timezone.now(),
                 )
-            except QuestionnaireError as error:
+            except FieldError as error:
                 errors.append(error.message)
             else:
                 return render(
@@ -112,7 +115,7 @@ def fill(request: HttpRequest, instrument: str) -> HttpResponse:
 
 
 @clinic_admin_required
-def policy(request: HttpRequest) -> HttpResponse:
+def policy(request: AuthenticatedRequest) -> HttpResponse:
     """Clinic admins: which questionnaires fall due and when (without a saved policy the defaults apply)."""
     clinic = active_clinic(request)
     if clinic is None:  # pragma: no cover - clinic_admin_required guarantees it
