@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router
-from ninja.errors import ValidationError
-from ninja.responses import Status
+from ninja import Router, Status
 
 from ketacare.checkins.models import SymptomCheckin
 from ketacare.checkins.schemas import CheckinIn, CheckinOut
 from ketacare.checkins.selectors import patient_checkins
-from ketacare.checkins.services import CheckinError, ReportIn, submit_checkin
-from ketacare.patients.apiutil import body_doc, own_patient, parse_payload
+from ketacare.checkins.services import ReportIn, submit_checkin
+from ketacare.patients.apiutil import body_doc, own_patient, parse_payload, submission_responses, submitted
 
 router = Router(tags=["checkins"])
 
 
 @router.post(
     "/me/checkins",
-    response={201: CheckinOut, 200: CheckinOut},
+    response=submission_responses(CheckinOut),
     summary="Submit a check-in (patient); a retry with the same key returns the original",
     openapi_extra=body_doc(CheckinIn),
     url_name="submit_checkin",
@@ -27,18 +25,15 @@ router = Router(tags=["checkins"])
 def submit_checkin_api(request: HttpRequest) -> Status[SymptomCheckin]:
     patient = own_patient(request, action="write")
     payload = parse_payload(request, CheckinIn)
-    try:
-        outcome = submit_checkin(
-            patient=patient,
-            idempotency_key=payload.idempotency_key,
-            reports=[ReportIn(r.symptom_id, r.severity) for r in payload.reports],
-            mood=payload.mood,
-            note=payload.note,
-            now=timezone.now(),
-        )
-    except CheckinError as error:
-        raise ValidationError([{"loc": ("body", error.field), "msg": error.message}]) from None
-    return Status(201 if outcome.created else 200, outcome.checkin)
+    outcome = submit_checkin(
+        patient=patient,
+        idempotency_key=payload.idempotency_key,
+        reports=[ReportIn(r.symptom_id, r.severity) for r in payload.reports],
+        mood=payload.mood,
+        note=payload.note,
+        now=timezone.now(),
+    )
+    return submitted(outcome.checkin, outcome.created)
 
 
 @router.get("/me/checkins", response=list[CheckinOut], summary="My check-ins, newest first (patient)")

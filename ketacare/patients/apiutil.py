@@ -1,4 +1,4 @@
-"""Helpers for the patient submission endpoints: patient-only access and body parsing after it.
+"""Helpers for the API's record endpoints: patient-only access, body parsing after it, the error shape.
 
 The body is parsed inside the view, after the role check, so that a staff member gets the same 404
 whatever they send (ninja would otherwise answer 400/422 before the view runs). JSON is the API's
@@ -11,7 +11,7 @@ import json
 from typing import Any, TypeVar
 
 from django.http import Http404, HttpRequest
-from ninja import Schema
+from ninja import Schema, Status
 from ninja.errors import ValidationError
 from pydantic import ValidationError as PydanticError
 
@@ -19,6 +19,31 @@ from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 from ketacare.patients.selectors import access_patient
 
 S = TypeVar("S", bound=Schema)
+T = TypeVar("T")
+
+
+class FieldErrorOut(Schema):
+    """One refused input: the field it names and what the field allows."""
+
+    field: str
+    message: str
+
+
+class ApiErrorOut(Schema):
+    """The API's error answer (``ketacare.api``): a summary, and for refused input each field named."""
+
+    detail: str
+    errors: list[FieldErrorOut] = []
+
+
+def submission_responses(out: type[Schema]) -> dict[int, Any]:
+    """The documented answers of an idempotent submission: created, a retry's original, or refused input."""
+    return {201: out, 200: out, 422: ApiErrorOut}
+
+
+def submitted(row: T, created: bool) -> Status[T]:
+    """201 with the row this request created, or 200 with the original a retry of its key stored."""
+    return Status(201 if created else 200, row)
 
 
 def own_patient(request: HttpRequest, *, action: str) -> Any:

@@ -6,15 +6,14 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import ValidationError
-from ninja.responses import Status
 
-from ketacare.patients.apiutil import body_doc, own_patient, parse_payload
+from ketacare.patients.apiutil import body_doc, own_patient, parse_payload, submission_responses, submitted
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
 from ketacare.questionnaires.schemas import AssignmentOut, QuestionnaireIn, QuestionnaireOut
 from ketacare.questionnaires.selectors import due_assignments, patient_responses
-from ketacare.questionnaires.services import QuestionnaireError, submit_questionnaire
+from ketacare.questionnaires.services import submit_questionnaire
 
 router = Router(tags=["questionnaires"])
 
@@ -37,7 +36,7 @@ def _answers_from_form(payload: QuestionnaireIn, request: HttpRequest) -> dict[s
 
 @router.post(
     "/me/questionnaires",
-    response={201: QuestionnaireOut, 200: QuestionnaireOut},
+    response=submission_responses(QuestionnaireOut),
     summary="Submit questionnaire answers (patient); a retry with the same key returns the original",
     openapi_extra=body_doc(QuestionnaireIn),
     url_name="submit_questionnaire",
@@ -45,17 +44,14 @@ def _answers_from_form(payload: QuestionnaireIn, request: HttpRequest) -> dict[s
 def submit_questionnaire_api(request: HttpRequest) -> Status[QuestionnaireResponse]:
     patient = own_patient(request, action="write")
     payload = parse_payload(request, QuestionnaireIn)
-    try:
-        outcome = submit_questionnaire(
-            patient=patient,
-            instrument_id=payload.instrument_id,
-            answers=_answers_from_form(payload, request),
-            idempotency_key=payload.idempotency_key,
-            now=timezone.now(),
-        )
-    except QuestionnaireError as error:
-        raise ValidationError([{"loc": ("body", error.field), "msg": error.message}]) from None
-    return Status(201 if outcome.created else 200, outcome.response)
+    outcome = submit_questionnaire(
+        patient=patient,
+        instrument_id=payload.instrument_id,
+        answers=_answers_from_form(payload, request),
+        idempotency_key=payload.idempotency_key,
+        now=timezone.now(),
+    )
+    return submitted(outcome.response, outcome.created)
 
 
 @router.get(
