@@ -15,9 +15,10 @@ from django.http import HttpRequest
 from ninja import Router, Status
 from ninja.errors import ValidationError
 
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.intake import services
+from ketacare.intake.models import MedicationList, ScreeningAssessment
 from ketacare.intake.schemas import (
-    ErrorOut,
     IntakeSummaryOut,
     MedicationListOut,
     MedicationsIn,
@@ -25,6 +26,7 @@ from ketacare.intake.schemas import (
     ScreeningOut,
 )
 from ketacare.intake.selectors import access_staff_patient, intake_summary
+from ketacare.patients.apiutil import ApiErrorOut
 
 router = Router(tags=["intake"])
 
@@ -71,16 +73,12 @@ def _is_list(schema: type[pydantic.BaseModel], name: str) -> bool:
     return getattr(schema.model_fields[name].annotation, "__origin__", None) is list
 
 
-def _invalid(exc: services.IntakeError) -> ValidationError:
-    return ValidationError([{"loc": (exc.field,), "msg": str(exc)}])
-
-
 @router.get(
     "/patients/{patient_id}/intake",
-    response={200: IntakeSummaryOut, 404: ErrorOut},
+    response={200: IntakeSummaryOut, 404: ApiErrorOut},
     summary="A patient's intake, weights, medicines, screening, consents and baselines (staff)",
 )
-def get_intake_summary(request: HttpRequest, patient_id: str) -> dict[str, Any]:
+def get_intake_summary(request: AuthenticatedRequest, patient_id: str) -> dict[str, Any]:
     patient = access_staff_patient(request.user, patient_id)
     summary = intake_summary(patient)
     return {
@@ -96,35 +94,29 @@ def get_intake_summary(request: HttpRequest, patient_id: str) -> dict[str, Any]:
 
 @router.post(
     "/patients/{patient_id}/intake/medications",
-    response={201: MedicationListOut, 404: ErrorOut, 422: ErrorOut},
+    response={201: MedicationListOut, 404: ApiErrorOut, 422: ApiErrorOut},
     summary="Record the current medicines; returns the core's interaction flags (staff)",
     openapi_extra=_body_doc(MedicationsIn),
 )
-def post_medications(request: HttpRequest, patient_id: str) -> Status:
+def post_medications(request: AuthenticatedRequest, patient_id: str) -> Status[MedicationList]:
     patient = access_staff_patient(request.user, patient_id, action="write")
     body = _parse_body(request, MedicationsIn)
-    try:
-        medication_list = services.record_medications(
-            patient=patient, user=request.user, medications=body.medications, drug_classes=body.drug_classes
-        )
-    except services.IntakeError as exc:
-        raise _invalid(exc) from None
+    medication_list = services.record_medications(
+        patient=patient, user=request.user, medications=body.medications, drug_classes=body.drug_classes
+    )
     return Status(201, medication_list)
 
 
 @router.post(
     "/patients/{patient_id}/intake/screening",
-    response={201: ScreeningOut, 404: ErrorOut, 422: ErrorOut},
+    response={201: ScreeningOut, 404: ApiErrorOut, 422: ApiErrorOut},
     summary="Screen the conditions present and the current medicines; returns eligibility and reasons (staff)",
     openapi_extra=_body_doc(ScreeningIn),
 )
-def post_screening(request: HttpRequest, patient_id: str) -> Status:
+def post_screening(request: AuthenticatedRequest, patient_id: str) -> Status[ScreeningAssessment]:
     patient = access_staff_patient(request.user, patient_id, action="write")
     body = _parse_body(request, ScreeningIn)
-    try:
-        assessment = services.assess_screening(
-            patient=patient, user=request.user, conditions_present=body.conditions
-        )
-    except services.IntakeError as exc:
-        raise _invalid(exc) from None
+    assessment = services.assess_screening(
+        patient=patient, user=request.user, conditions_present=body.conditions
+    )
     return Status(201, assessment)

@@ -47,16 +47,6 @@ class ScreeningIn(Schema):
 # --- output --------------------------------------------------------------------------------------------------
 
 
-class FieldErrorOut(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[FieldErrorOut] = []
-
-
 class ReasonOut(Schema):
     """One finding behind a screening result or an interaction flag, as the core computed it."""
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import Http404
 
+from ketacare.accounts.models import User
 from ketacare.audit.services import record_access_event
 from ketacare.core import knowledge as core_knowledge
 from ketacare.intake.models import (
@@ -29,7 +30,7 @@ from ketacare.patients.selectors import access_patient
 HISTORY_ROWS = 10
 
 
-def access_staff_patient(user: Any, patient_id: str, *, action: str = "read") -> Patient:
+def access_staff_patient(user: User, patient_id: str, *, action: str = "read") -> Patient:
     """Return the patient for staff of the patient's clinic, else Http404 (a patient's own login too).
 
     Intake is a staff record: a patient reaches their own record elsewhere, never these pages.
@@ -42,7 +43,7 @@ def access_staff_patient(user: Any, patient_id: str, *, action: str = "read") ->
     return access_patient(user, patient_id, action=action)
 
 
-def access_intake_record(user: Any, kind: str, public_id: str, *, patient: Patient) -> Any:
+def access_intake_record(user: User, kind: str, public_id: str, *, patient: Patient) -> Any:
     """Return one intake record of this (already accessed) patient by kind and public id, else Http404."""
     model = CORRECTABLE.get(kind)
     if model is None:

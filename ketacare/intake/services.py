@@ -1,13 +1,15 @@
 """Writes for intake and screening: one transaction each, domain exceptions naming the field.
 
-Bad input raises :class:`IntakeInputError` (naming the field and what it allows) before anything is
-written; an action the user's role does not allow raises :class:`IntakeNotAllowedError`. Neither is
-an HTTP error: views and the API turn them into a form error or a 422.
+Bad input raises :class:`IntakeInputError` (a ``FieldError``: the field and what it allows) before
+anything is written; an action the user's role does not allow raises :class:`IntakeNotAllowedError`
+(a ``NotPermitted``). Neither is an HTTP error: views put them on the form, the API answers them
+through its one handler (422 and 403).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -16,6 +18,7 @@ from typing import Any, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
+from ketacare.accounts.models import User
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
 from ketacare.clinics.models import StaffMembership
@@ -35,6 +38,7 @@ from ketacare.intake.models import (
     VersionStatus,
     WeightMeasurement,
 )
+from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.patients.models import Patient
 
 # Input sizes (not clinical limits): enough for any real list, small enough to refuse junk.
@@ -50,20 +54,15 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 _M = TypeVar("_M", Intake, MedicationList, ScreeningAssessment)
 
 
-class IntakeError(Exception):
+class IntakeError(FieldError):
     """Base of the intake domain errors; ``field`` names the offending input ("" for none)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
-        self.field = field
-        self.message = message
 
 
 class IntakeInputError(IntakeError):
     """The input is out of range or not one of the allowed values; nothing was written."""
 
 
-class IntakeNotAllowedError(IntakeError):
+class IntakeNotAllowedError(IntakeError, NotPermitted):
     """The user's role does not allow this action (e.g. a nurse deciding eligibility)."""
 
 
@@ -127,7 +126,7 @@ def _owned(patient: Patient) -> dict[str, Any]:
 def record_intake(
     *,
     patient: Patient,
-    user: Any,
+    user: User,
     sex: str,
     height_cm: float | Decimal | str | None,
     indications: Sequence[str],
@@ -170,7 +169,7 @@ def record_intake(
 def record_weight(
     *,
     patient: Patient,
-    user: Any,
+    user: User,
     weight_kg: float | Decimal | str,
     measured_at: dt.datetime | None = None,
 ) -> WeightMeasurement:
@@ -268,7 +267,7 @@ def preview_medication_flags(
 def record_medications(
     *,
     patient: Patient,
-    user: Any,
+    user: User,
     medications: Sequence[str],
     drug_classes: Sequence[str] = (),
     recorded_at: dt.datetime | None = None,
@@ -301,7 +300,7 @@ def checklist_ids() -> list[str]:
 def assess_screening(
     *,
     patient: Patient,
-    user: Any,
+    user: User,
     conditions_present: Sequence[str],
     assessed_at: dt.datetime | None = None,
 ) -> ScreeningAssessment:
@@ -352,7 +351,7 @@ def allowed_decisions(eligibility: str) -> tuple[str, ...]:
     return _ALLOWED_DECISIONS[eligibility]
 
 
-def is_prescriber_at(user: Any, clinic_id: int) -> bool:
+def is_prescriber_at(user: User, clinic_id: int) -> bool:
     """Whether the user is an active prescriber at this clinic."""
     if not getattr(user, "is_authenticated", False):
         return False
@@ -365,7 +364,7 @@ def is_prescriber_at(user: Any, clinic_id: int) -> bool:
 def record_eligibility_decision(
     *,
     assessment: ScreeningAssessment,
-    user: Any,
+    user: User,
     decision: str,
     note: str = "",
 ) -> ScreeningAssessment:
@@ -410,7 +409,7 @@ def record_eligibility_decision(
 def record_consent(
     *,
     patient: Patient,
-    user: Any,
+    user: User,
     document_version: str,
     signed_on: dt.date,
     signer_name: str,
@@ -427,7 +426,7 @@ def record_consent(
     if not isinstance(signed_on, dt.date) or isinstance(signed_on, dt.datetime):
         raise IntakeInputError("signed_on", "must be a date (YYYY-MM-DD)")
     # "Today" is the clinic's calendar day, where the form is signed.
-    today = timezone.localdate(timezone=_zone(patient.clinic.time_zone))
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(patient.clinic.time_zone))
     if not patient.date_of_birth <= signed_on <= today:
         raise IntakeInputError(
             "signed_on",
@@ -444,14 +443,8 @@ def record_consent(
     )
 
 
-def _zone(name: str) -> dt.tzinfo:
-    import zoneinfo
-
-    return zoneinfo.ZoneInfo(name)
-
-
 BASELINE_ALERT_SOURCES = {
-    # (instrument id, core alert code) -> the clinic alert it raises (security.md #12).
+    # (instrument id, core alert code) -> the clinic alert it raises (docs/security.md S12).
     ("phq9", "suicide_risk"): Alert.Source.PHQ9_ITEM9,
 }
 
@@ -460,14 +453,14 @@ BASELINE_ALERT_SOURCES = {
 def record_baseline_score(
     *,
     patient: Patient,
-    user: Any,
+    user: User,
     instrument_id: str,
     answers: Mapping[str, int] | Sequence[int],
     completed_at: dt.datetime | None = None,
 ) -> BaselineScore:
     """Score a baseline questionnaire with the core and store answers, version and score.
 
-    A positive PHQ-9 item 9 raises its clinic alert in the same transaction (security.md #12).
+    A positive PHQ-9 item 9 raises its clinic alert in the same transaction (docs/security.md S12).
     """
     now = timezone.now()
     allowed = [instrument.id for instrument in core_instruments.instruments()]
@@ -523,7 +516,7 @@ CORRECTABLE: dict[str, type[Any]] = {
 
 
 @transaction.atomic
-def mark_entered_in_error(*, record: Any, user: Any, reason: str) -> Any:
+def mark_entered_in_error(*, record: Any, user: User, reason: str) -> Any:
     """Mark an intake record entered in error (kept and shown struck through, never deleted)."""
     text = _text("reason", reason, max_chars=MAX_ERROR_REASON_CHARS, required=True)
     locked = type(record).objects.select_for_update().get(pk=record.pk)

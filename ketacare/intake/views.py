@@ -7,16 +7,19 @@ re-renders the page with status 422. Every view goes through the access layer ex
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.forms import Form
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from ketacare.accounts.gates import staff_required
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.intake import services
 from ketacare.intake.forms import (
     BaselineForm,
@@ -37,6 +40,7 @@ from ketacare.intake.selectors import (
     intake_summary,
     with_sources,
 )
+from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.patients import facts
 from ketacare.patients.models import Patient
 
@@ -90,20 +94,14 @@ def _initial_forms(patient: Patient, summary: IntakeSummary) -> dict[str, Any]:
             initial={
                 "signer_name": patient.full_name,
                 "signer_relationship": "self",
-                "signed_on": timezone.localdate(timezone=_zone(zone)),
+                "signed_on": timezone.localdate(timezone=zoneinfo.ZoneInfo(zone)),
             }
         ),
         "baseline_forms": [BaselineForm(instrument=i, time_zone=zone) for i in baseline_instruments()],
     }
 
 
-def _zone(name: str) -> Any:
-    import zoneinfo
-
-    return zoneinfo.ZoneInfo(name)
-
-
-def _context(request: HttpRequest, patient: Patient, **overrides: Any) -> dict[str, Any]:
+def _context(request: AuthenticatedRequest, patient: Patient, **overrides: Any) -> dict[str, Any]:
     summary = intake_summary(patient)
     context: dict[str, Any] = {
         "patient": patient,
@@ -141,7 +139,7 @@ def _context(request: HttpRequest, patient: Patient, **overrides: Any) -> dict[s
 
 
 def _respond(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     patient: Patient,
     section: str,
     *,
@@ -149,7 +147,7 @@ def _respond(
     message: str = "",
     **overrides: Any,
 ) -> HttpResponse:
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         context = _context(request, patient, **overrides)
         context["section_message"] = message
         context["section_saved"] = saved
@@ -174,21 +172,26 @@ def _respond(
 
 
 def _render(
-    request: HttpRequest, template: str, context: dict[str, Any], patient: Patient, status: int = 200
+    request: AuthenticatedRequest, template: str, context: dict[str, Any], patient: Patient, status: int = 200
 ) -> HttpResponse:
     # Times on the intake page are clinic time.
-    with timezone.override(_zone(patient.clinic.time_zone)):
+    with timezone.override(zoneinfo.ZoneInfo(patient.clinic.time_zone)):
         return render(request, template, context, status=status)
 
 
-def _form_error(form: Any, exc: services.IntakeError) -> None:
+def _said(exc: FieldError) -> str:
+    """A refusal as the page shows it: the field it names, then the rule ("weight_kg: 700 is outside ...")."""
+    return f"{exc.field}: {exc.message}" if exc.field else exc.message
+
+
+def _form_error(form: Form, exc: FieldError) -> None:
     field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc))
+    form.add_error(field, _said(exc))
 
 
 @staff_required
 @require_GET
-def intake_page(request: HttpRequest, patient_id: str) -> HttpResponse:
+def intake_page(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """The intake page: demographics, medicines with live flags, screening, decision, consent, baselines."""
     patient = access_staff_patient(request.user, patient_id)
     return _render(request, "intake/page.html", _context(request, patient), patient)
@@ -196,7 +199,7 @@ def intake_page(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def save_demographics(request: HttpRequest, patient_id: str) -> HttpResponse:
+def save_demographics(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """Record sex, height, conditions and previous treatments (a new intake version)."""
     patient = access_staff_patient(request.user, patient_id, action="write")
     form = DemographicsForm(request.POST)
@@ -211,7 +214,7 @@ def save_demographics(request: HttpRequest, patient_id: str) -> HttpResponse:
                 indication_other=form.cleaned_data["indication_other"],
                 previous_treatments=form.cleaned_data["previous_treatments"],
             )
-        except services.IntakeInputError as exc:
+        except FieldError as exc:
             _form_error(form, exc)
         else:
             return _respond(request, patient, "demographics", saved=True, message="Demographics saved.")
@@ -220,7 +223,7 @@ def save_demographics(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def save_weight(request: HttpRequest, patient_id: str) -> HttpResponse:
+def save_weight(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """Record one body weight with the time it was measured."""
     patient = access_staff_patient(request.user, patient_id, action="write")
     form = WeightForm(request.POST, time_zone=patient.clinic.time_zone)
@@ -232,7 +235,7 @@ def save_weight(request: HttpRequest, patient_id: str) -> HttpResponse:
                 weight_kg=form.cleaned_data["weight_kg"],
                 measured_at=form.aware(form.cleaned_data["measured_at"]),
             )
-        except services.IntakeInputError as exc:
+        except FieldError as exc:
             _form_error(form, exc)
         else:
             return _respond(request, patient, "demographics", saved=True, message="Weight saved.")
@@ -241,7 +244,7 @@ def save_weight(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def save_medications(request: HttpRequest, patient_id: str) -> HttpResponse:
+def save_medications(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """Record the current medicines and ticked classes with the core's interaction flags."""
     patient = access_staff_patient(request.user, patient_id, action="write")
     form = MedicationsForm(request.POST)
@@ -253,7 +256,7 @@ def save_medications(request: HttpRequest, patient_id: str) -> HttpResponse:
                 medications=form.medication_lines(),
                 drug_classes=form.cleaned_data["drug_classes"],
             )
-        except services.IntakeInputError as exc:
+        except FieldError as exc:
             _form_error(form, exc)
         else:
             return _respond(request, patient, "medications", saved=True, message="Medications saved.")
@@ -262,7 +265,7 @@ def save_medications(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def medication_flags(request: HttpRequest, patient_id: str) -> HttpResponse:
+def medication_flags(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """The live interaction flags for the medicines being typed (htmx partial; nothing is written)."""
     patient = access_staff_patient(request.user, patient_id)
     form = MedicationsForm(request.POST)
@@ -274,8 +277,8 @@ def medication_flags(request: HttpRequest, patient_id: str) -> HttpResponse:
             flags, unrecognised = services.preview_medication_flags(
                 medications=form.medication_lines(), drug_classes=form.cleaned_data["drug_classes"]
             )
-        except services.IntakeInputError as exc:
-            error = str(exc)
+        except FieldError as exc:
+            error = _said(exc)
     else:
         error = "; ".join(f"{field}: {' '.join(str(e) for e in errs)}" for field, errs in form.errors.items())
     context = {
@@ -290,7 +293,7 @@ def medication_flags(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def save_screening(request: HttpRequest, patient_id: str) -> HttpResponse:
+def save_screening(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """Screen the ticked checklist and the current medicines with the core; store the result."""
     patient = access_staff_patient(request.user, patient_id, action="write")
     form = ScreeningForm(request.POST)
@@ -299,7 +302,7 @@ def save_screening(request: HttpRequest, patient_id: str) -> HttpResponse:
             assessment = services.assess_screening(
                 patient=patient, user=request.user, conditions_present=form.cleaned_data["conditions"]
             )
-        except services.IntakeInputError as exc:
+        except FieldError as exc:
             _form_error(form, exc)
         else:
             label = ScreeningAssessment.Eligibility(assessment.eligibility).label
@@ -309,7 +312,7 @@ def save_screening(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def decide_eligibility(request: HttpRequest, patient_id: str) -> HttpResponse:
+def decide_eligibility(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """Record the prescriber's eligibility decision on the current screening."""
     patient = access_staff_patient(request.user, patient_id, action="write")
     form = DecisionForm(request.POST)
@@ -327,15 +330,15 @@ def decide_eligibility(request: HttpRequest, patient_id: str) -> HttpResponse:
                     decision=form.cleaned_data["decision"],
                     note=form.cleaned_data["note"],
                 )
-            except services.IntakeNotAllowedError as exc:
-                if not request.htmx:  # type: ignore[attr-defined]
+            except NotPermitted as exc:
+                if not request.htmx:
                     # Not a form mistake but a role: say so on the page, change nothing.
-                    messages.error(request, str(exc))
+                    messages.error(request, _said(exc))
                     return redirect(
                         reverse("intake:page", kwargs={"patient_id": patient.public_id}) + "#intake-screening"
                     )
-                form.add_error(None, str(exc))
-            except services.IntakeInputError as exc:
+                form.add_error(None, _said(exc))
+            except FieldError as exc:
                 _form_error(form, exc)
             else:
                 return _respond(
@@ -346,7 +349,7 @@ def decide_eligibility(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def save_consent(request: HttpRequest, patient_id: str) -> HttpResponse:
+def save_consent(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """Record a signed consent: document version, date, signer and relationship."""
     patient = access_staff_patient(request.user, patient_id, action="write")
     form = ConsentForm(request.POST)
@@ -360,7 +363,7 @@ def save_consent(request: HttpRequest, patient_id: str) -> HttpResponse:
                 signer_name=form.cleaned_data["signer_name"],
                 signer_relationship=form.cleaned_data["signer_relationship"],
             )
-        except services.IntakeInputError as exc:
+        except FieldError as exc:
             _form_error(form, exc)
         else:
             return _respond(request, patient, "consent", saved=True, message="Consent recorded.")
@@ -369,7 +372,7 @@ def save_consent(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def save_baseline(request: HttpRequest, patient_id: str) -> HttpResponse:
+def save_baseline(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """Score a baseline questionnaire entered by staff with the core and store it."""
     patient = access_staff_patient(request.user, patient_id, action="write")
     by_id = {instrument.id: instrument for instrument in baseline_instruments()}
@@ -388,7 +391,7 @@ def save_baseline(request: HttpRequest, patient_id: str) -> HttpResponse:
                     answers=form.answers(),
                     completed_at=form.aware(form.cleaned_data["completed_at"]),
                 )
-            except services.IntakeInputError as exc:
+            except FieldError as exc:
                 _form_error(form, exc)
             else:
                 band = f" ({row.band})" if row.band else ""
@@ -404,7 +407,7 @@ def save_baseline(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def entered_in_error(request: HttpRequest, patient_id: str) -> HttpResponse:
+def entered_in_error(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """Mark one intake record entered in error (it stays visible, struck through)."""
     patient = access_staff_patient(request.user, patient_id, action="write")
     form = EnteredInErrorForm(request.POST)
@@ -417,11 +420,11 @@ def entered_in_error(request: HttpRequest, patient_id: str) -> HttpResponse:
             services.mark_entered_in_error(
                 record=record, user=request.user, reason=form.cleaned_data["reason"]
             )
-        except services.IntakeInputError as exc:
-            form.add_error(None, str(exc))
+        except FieldError as exc:
+            form.add_error(None, _said(exc))
         else:
             return _respond(request, patient, section, saved=True, message="Marked as entered in error.")
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         messages.error(
             request, "; ".join(f"{f}: {' '.join(str(x) for x in e)}" for f, e in form.errors.items())
         )
