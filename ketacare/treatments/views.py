@@ -27,6 +27,7 @@ from ketacare.accounts.gates import patient_required, staff_object_view, staff_r
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic, active_membership
 from ketacare.core.instruments import get_instrument
+from ketacare.core.protocols import get_protocol
 from ketacare.lib.csvsafe import csv_safe as _csv_safe
 from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.patients.selectors import access_patient
@@ -167,7 +168,7 @@ def _sheet_context(request: HttpRequest, session: TreatmentSession, **bound: Any
     now = timezone.now()
     tz = _zone(session)
     default_time = {"measured_at": _now_local(tz)}
-    protocol = selectors.get_protocol(session.protocol_id)
+    protocol = get_protocol(session.protocol_id)
     rules = selectors.route_rules(session)
     vitals = list(session.vitals.order_by("measured_at", "id"))
     state = selectors.effective_state(session, now)

@@ -1,0 +1,77 @@
+"""The active clinic's lists: the day's sessions with their overdue checkpoints, and the REMS forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from ketacare.clinics.models import Clinic
+from ketacare.treatments.models import RemsForm, TreatmentSession
+from ketacare.treatments.selectors._common import clinic_zone
+from ketacare.treatments.selectors.run_sheet import (
+    LIVE_STATES,
+    CheckpointView,
+    checkpoints,
+    effective_state,
+    minutes_since_dose_end,
+)
+
+
+def day_bounds(clinic: Clinic, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Midnight to midnight of `day` in the clinic's zone, as aware datetimes."""
+    zone = clinic_zone(clinic)
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    return start, end
+
+
+def today_in(clinic: Clinic, now: dt.datetime | None = None) -> dt.date:
+    return (now or timezone.now()).astimezone(clinic_zone(clinic)).date()
+
+
+@dataclass(frozen=True)
+class DayRow:
+    session: TreatmentSession
+    state: str
+    state_label: str
+    overdue: list[CheckpointView]
+    minutes_observed: float | None
+
+
+def clinic_day(clinic: Clinic, day: dt.date, now: dt.datetime) -> list[DayRow]:
+    """The clinic's sessions on `day` (clinic zone) with their state and overdue checkpoints."""
+    start, end = day_bounds(clinic, day)
+    sessions = (
+        TreatmentSession.objects.filter(clinic=clinic, scheduled_at__gte=start, scheduled_at__lt=end)
+        .select_related("patient")
+        .order_by("scheduled_at", "id")
+    )
+    rows = []
+    labels = dict(TreatmentSession.State.choices)
+    for session in sessions:
+        state = effective_state(session, now)
+        overdue = (
+            [c for c in checkpoints(session, now) if c.status == "overdue"] if state in LIVE_STATES else []
+        )
+        rows.append(DayRow(session, state, labels[state], overdue, minutes_since_dose_end(session, now)))
+    return rows
+
+
+def forms_due(clinic: Clinic) -> QuerySet[RemsForm]:
+    """The clinic's REMS forms not yet submitted, soonest deadline first."""
+    return (
+        RemsForm.objects.filter(clinic=clinic, submitted_at__isnull=True)
+        .select_related("patient", "session")
+        .order_by("due_at", "id")
+    )
+
+
+def recent_submitted_forms(clinic: Clinic, limit: int = 25) -> list[RemsForm]:
+    return list(
+        RemsForm.objects.filter(clinic=clinic, submitted_at__isnull=False)
+        .select_related("patient", "session")
+        .order_by("-submitted_at")[:limit]
+    )

@@ -1,0 +1,113 @@
+"""One patient's plan, sessions, doses and appointments.
+
+The dose and appointment facts are what sibling record apps read through `ketacare.patients.facts`
+(registered in `ketacare.treatments.apps`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+
+from ketacare.patients.facts import Dose, UpcomingAppointment
+from ketacare.patients.models import Patient
+from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
+
+
+def current_plan(patient: Patient) -> TreatmentPlan | None:
+    """The patient's active plan, newest first."""
+    return (
+        TreatmentPlan.objects.filter(patient=patient, status=TreatmentPlan.Status.ACTIVE)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def patient_sessions(patient: Patient) -> QuerySet[TreatmentSession]:
+    """A patient's sessions, newest first."""
+    return TreatmentSession.objects.filter(patient=patient).order_by("-scheduled_at")
+
+
+def patient_doses(patient: Patient, *, now: dt.datetime) -> list[Dose]:
+    """Every dose the patient has started up to ``now`` (cancelled sessions left out), oldest first."""
+    sessions = (
+        TreatmentSession.objects.filter(
+            patient=patient, dose_started_at__isnull=False, dose_started_at__lte=now
+        )
+        .exclude(state=TreatmentSession.State.CANCELLED)
+        .order_by("dose_started_at", "id")
+    )
+    return [
+        Dose(
+            route=s.route,
+            started_at=s.dose_started_at,  # type: ignore[arg-type]  # filtered non-null above
+            ended_at=s.dose_ended_at,
+            session_public_id=str(s.public_id),
+            dose_mg=sum((float(d.dose_mg) for d in s.doses.all() if not d.entered_in_error), 0.0) or None,
+        )
+        for s in sessions.prefetch_related("doses")
+    ]
+
+
+def last_dose(patient: Patient, *, now: dt.datetime) -> Dose | None:
+    """The most recent dose started at or before ``now``, or None when none is on record."""
+    doses = patient_doses(patient, now=now)
+    return doses[-1] if doses else None
+
+
+def next_appointment(patient: Patient, *, now: dt.datetime) -> UpcomingAppointment | None:
+    """The next scheduled appointment after ``now`` (None when none is booked)."""
+    first = (
+        Appointment.objects.filter(patient=patient, starts_at__gt=now, status=Appointment.Status.SCHEDULED)
+        .select_related("plan")
+        .order_by("starts_at", "id")
+        .first()
+    )
+    if first is None:
+        return None
+    return UpcomingAppointment(
+        starts_at=first.starts_at,
+        route=first.plan.route,
+        kind=first.phase or "session",
+        public_id=str(first.public_id),
+    )
+
+
+def upcoming_appointments(
+    patient: Patient, *, now: dt.datetime, until: dt.datetime
+) -> list[UpcomingAppointment]:
+    """Scheduled appointments between ``now`` and ``until``, in time order."""
+    rows = (
+        Appointment.objects.filter(
+            patient=patient, starts_at__gt=now, starts_at__lte=until, status=Appointment.Status.SCHEDULED
+        )
+        .select_related("plan")
+        .order_by("starts_at", "id")
+    )
+    return [
+        UpcomingAppointment(a.starts_at, a.plan.route, a.phase or "session", str(a.public_id)) for a in rows
+    ]
+
+
+def patient_route(patient: Patient, *, now: dt.datetime) -> str:
+    """The route the patient is treated with: the last dose's, else the latest plan's, else ""."""
+    dose = last_dose(patient, now=now)
+    if dose is not None and dose.route:
+        return dose.route
+    plan = TreatmentPlan.objects.filter(patient=patient).order_by("-created_at", "-id").first()
+    return plan.route if plan is not None else ""
+
+
+def maintenance_started_at(patient: Patient, *, now: dt.datetime) -> dt.datetime | None:
+    """When the first maintenance dose started (the anchor of the maintenance interval), or None."""
+    first = (
+        TreatmentSession.objects.filter(
+            patient=patient, appointment__phase="maintenance", dose_started_at__lte=now
+        )
+        .exclude(state=TreatmentSession.State.CANCELLED)
+        .order_by("dose_started_at")
+        .values_list("dose_started_at", flat=True)
+        .first()
+    )
+    return first

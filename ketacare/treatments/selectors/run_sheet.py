@@ -1,0 +1,216 @@
+"""The run-sheet's state at `now`: valid entries, checkpoints, discharge readiness.
+
+Every clinical number (observation minutes, checkpoints, thresholds) comes from the core; this module
+only gathers plain values from the database and passes them in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ketacare.core import monitoring
+from ketacare.core.protocols import get_protocol, get_route
+from ketacare.treatments.models import (
+    ClinicSessionSettings,
+    DoseAdministration,
+    Observation,
+    TreatmentSession,
+    VitalSign,
+)
+
+# A reading this close to a checkpoint counts for it, and a checkpoint is "overdue" only this long
+# after its time: a user-interface grace period (clinic practice), not a clinical threshold.
+CHECKPOINT_GRACE = dt.timedelta(minutes=5)
+# The states of a session in the chair, when the run-sheet takes entries.
+LIVE_STATES = (
+    TreatmentSession.State.CHECKED_IN,
+    TreatmentSession.State.DOSING,
+    TreatmentSession.State.OBSERVING,
+    TreatmentSession.State.READY_FOR_DISCHARGE,
+)
+
+
+def session_settings(session: TreatmentSession) -> ClinicSessionSettings | None:
+    """The clinic's own settings for this session's route, if any."""
+    return ClinicSessionSettings.objects.filter(clinic_id=session.clinic_id, route=session.route).first()
+
+
+def observation_minutes(session: TreatmentSession) -> int:
+    """Minimum observation for this session (core rule, lengthened by a clinic setting)."""
+    setting = session_settings(session)
+    return monitoring.observation_minutes(session.route, setting.min_observation_min if setting else None)
+
+
+def route_rules(session: TreatmentSession) -> Any:
+    return get_route(session.route)
+
+
+def valid_vitals(session: TreatmentSession) -> list[VitalSign]:
+    return list(session.vitals.filter(entered_in_error=False).order_by("measured_at", "id"))
+
+
+def valid_doses(session: TreatmentSession) -> list[DoseAdministration]:
+    return list(session.doses.filter(entered_in_error=False).order_by("started_at", "id"))
+
+
+def valid_observations(session: TreatmentSession) -> list[Observation]:
+    return list(session.observations.filter(entered_in_error=False).order_by("observed_at", "id"))
+
+
+def as_core_vitals(vital: VitalSign | None) -> monitoring.VitalSigns | None:
+    if vital is None:
+        return None
+    return monitoring.VitalSigns(
+        vital.systolic_mmhg, vital.diastolic_mmhg, vital.heart_rate_bpm, vital.spo2_pct
+    )
+
+
+def baseline_vitals(session: TreatmentSession) -> VitalSign | None:
+    """The latest pre-dose set: the baseline and the hold decision."""
+    pre = [v for v in valid_vitals(session) if v.kind == VitalSign.Kind.PRE_DOSE]
+    return pre[-1] if pre else None
+
+
+def latest_in_session_vitals(session: TreatmentSession) -> VitalSign | None:
+    after = [v for v in valid_vitals(session) if v.kind == VitalSign.Kind.IN_SESSION]
+    return after[-1] if after else None
+
+
+def planned_dosing_minutes(session: TreatmentSession) -> int:
+    """How long dosing is expected to take: the infusion time, or the waits between nasal devices."""
+    protocol = get_protocol(session.protocol_id)
+    if protocol.dose.infusion_minutes:
+        return protocol.dose.infusion_minutes
+    if protocol.device is not None and session.planned_dose_mg:
+        devices = max(1, int(session.planned_dose_mg) // protocol.device.mg_per_device)
+        return (devices - 1) * protocol.device.wait_between_devices_minutes
+    return 0
+
+
+def minutes_since_dose_end(session: TreatmentSession, now: dt.datetime) -> float | None:
+    if session.dose_ended_at is None:
+        return None
+    return max(0.0, (now - session.dose_ended_at).total_seconds() / 60)
+
+
+def readiness(
+    session: TreatmentSession,
+    now: dt.datetime,
+    *,
+    ride_present: bool | None = None,
+    instructions_given: bool | None = None,
+) -> monitoring.DischargeReadiness | None:
+    """The core's discharge readiness at `now`, or None before dosing has ended."""
+    minutes = minutes_since_dose_end(session, now)
+    if minutes is None:
+        return None
+    observations = valid_observations(session)
+    latest = observations[-1] if observations else None
+    setting = session_settings(session)
+    return monitoring.discharge_readiness(
+        session.route,
+        # Whole minutes, rounded down: the clock never shows more observation than there was.
+        min(math.floor(minutes), 24 * 60),
+        latest.moaas_score if latest else None,
+        as_core_vitals(baseline_vitals(session)),
+        as_core_vitals(latest_in_session_vitals(session)),
+        session.ride_home_confirmed if ride_present is None else ride_present,
+        session.instructions_given if instructions_given is None else instructions_given,
+        setting.min_observation_min if setting else None,
+        dissociation_resolved=(latest.dissociation == Observation.Dissociation.NONE) if latest else None,
+    )
+
+
+# Criteria confirmed at the door when the patient leaves; a session whose only unmet criteria are
+# these shows as "ready for discharge".
+DOOR_CRITERIA = frozenset({"ride_home", "instructions"})
+
+
+def effective_state(session: TreatmentSession, now: dt.datetime) -> str:
+    """The state to show: an observing session whose clinical criteria are met is ready for discharge."""
+    if session.state not in (TreatmentSession.State.OBSERVING, TreatmentSession.State.READY_FOR_DISCHARGE):
+        return session.state
+    result = readiness(session, now, ride_present=session.ride_home_confirmed, instructions_given=True)
+    if result is not None and {c.code for c in result.unmet} <= DOOR_CRITERIA:
+        return TreatmentSession.State.READY_FOR_DISCHARGE
+    return TreatmentSession.State.OBSERVING
+
+
+@dataclass(frozen=True)
+class CheckpointView:
+    """A vital-sign checkpoint with its status at `now`: done, due, overdue or upcoming."""
+
+    due_at: dt.datetime
+    code: str
+    minutes_after_dose_end: int
+    status: str
+    projected: bool
+
+    @property
+    def label(self) -> str:
+        names = {
+            "pre_dose": "Before the dose",
+            "during_dose": "During dosing",
+            "end_of_dose": "End of dosing",
+            "after_dose": f"{self.minutes_after_dose_end} min after dosing",
+            "before_discharge": "Before discharge",
+        }
+        return names.get(self.code, self.code)
+
+
+def checkpoints(session: TreatmentSession, now: dt.datetime) -> list[CheckpointView]:
+    """The core's vital-sign checkpoints for this session, each marked done / due / overdue / upcoming.
+
+    Before dosing has ended the times are projected from the planned dosing time (marked `projected`).
+    A reading counts for a checkpoint from `CHECKPOINT_GRACE` before it until the next checkpoint's window.
+    """
+    if session.state in (TreatmentSession.State.SCHEDULED, TreatmentSession.State.CANCELLED):
+        return []
+    anchor = session.checked_in_at or session.scheduled_at
+    projected = session.dose_ended_at is None
+    start = session.dose_started_at or max(now, anchor)
+    end = session.dose_ended_at or max(start + dt.timedelta(minutes=planned_dosing_minutes(session)), now)
+    setting = session_settings(session)
+    points = monitoring.vital_checkpoints(
+        session.route,
+        start,
+        end,
+        clinic_min_observation_min=setting.min_observation_min if setting else None,
+        interval_minutes=setting.vital_interval_min if setting else None,
+    )
+    vitals = valid_vitals(session)
+    out: list[CheckpointView] = []
+    for index, point in enumerate(points):
+        if point.code == "pre_dose":
+            done = any(v.kind == VitalSign.Kind.PRE_DOSE for v in vitals)
+        else:
+            window_end = points[index + 1].due_at - CHECKPOINT_GRACE if index + 1 < len(points) else None
+            done = any(
+                v.kind == VitalSign.Kind.IN_SESSION
+                and v.measured_at >= point.due_at - CHECKPOINT_GRACE
+                and (window_end is None or v.measured_at < window_end)
+                for v in vitals
+            )
+        if done:
+            status = "done"
+        elif session.state == TreatmentSession.State.DISCHARGED:
+            status = "missed"
+        elif now > point.due_at + CHECKPOINT_GRACE and not (projected and point.code != "pre_dose"):
+            status = "overdue"
+        elif now >= point.due_at - CHECKPOINT_GRACE:
+            status = "due"
+        else:
+            status = "upcoming"
+        out.append(
+            CheckpointView(
+                due_at=point.due_at,
+                code=point.code,
+                minutes_after_dose_end=point.minutes_after_dose_end,
+                status=status,
+                projected=projected and point.code != "pre_dose",
+            )
+        )
+    return out
