@@ -1,50 +1,26 @@
-"""A treatment course: the session plan, doses, and the signals read from a patient's scores.
+"""The session plan of a course: dates, phases, doses and the end-of-induction review, DST-safe.
 
-- :func:`plan_sessions` lays out the sessions of a protocol (protocols.toml) in the patient's time zone,
-  keeping the local wall-clock time of the first session across daylight-saving changes, with the
-  end-of-induction review point and the dose (or dose rule) of each session.
-- :func:`dose_mg` and :func:`esketamine_devices` turn a prescription into an amount and a device count.
-- :func:`relapse_signals`, :func:`suggest_maintenance_interval` and :func:`flag_induction_dropout` read the
-  course so far. Response and remission come from ``ketacare.core.instruments.classify_change``.
-
-Time: every datetime in and out is timezone-aware; ``now`` is always a parameter. Calendar reasoning
-(which day, which week) happens in the patient's IANA zone; durations are absolute.
+:func:`plan_sessions` lays out the sessions of a protocol (protocols.toml) in the patient's time zone,
+keeping the local wall-clock time of the first session across daylight-saving changes, with the
+end-of-induction review point and the dose (or dose rule) of each session.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ketacare.core.instruments import classify_change
-from ketacare.core.knowledge import CLINIC_PRACTICE
-from ketacare.core.protocols import AGE_YEARS_RANGE, WEEKDAYS, Preset, Protocol, get_protocol
+from ketacare.core.course.checks import check_int_range, require_aware
+from ketacare.core.course.dosing import SessionDoses, join_notes
+from ketacare.core.protocols import AGE_YEARS_RANGE, WEEKDAYS, Preset, get_protocol
 
-# Plausible body weight, for input validation only (not a clinical limit): catches pounds typed as kilograms
-# and missing digits.
-WEIGHT_KG_RANGE = (20.0, 350.0)
 # Open-ended maintenance sessions laid out by one call (a software limit: about two years of weekly sessions).
 MAX_MAINTENANCE_SESSIONS = 104
-# Clinic practice (no published rule): a course signal needs this many consecutive measurements, so one
-# bad day does not raise it.
-CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL = 2
-# Clinic practice: a session still "planned" this long after its start time counts as missed (unrecorded).
-UNRECORDED_SESSION_GRACE = timedelta(hours=24)
-# Clinic practice: this many consecutive missed or cancelled induction sessions is a drop-out, fewer a review.
-DROPOUT_CONSECUTIVE_MISSES = 2
 
 Phase = Literal["induction", "maintenance"]
-SessionStatus = Literal["planned", "attended", "missed", "cancelled"]
-SESSION_STATUSES: tuple[SessionStatus, ...] = ("planned", "attended", "missed", "cancelled")
-
-
-# --------------------------------------------------------------------------------------------------------
-# Plan
-# --------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -130,10 +106,10 @@ def plan_sessions(
     protocol = get_protocol(protocol_id)
     chosen = protocol.preset(preset)
     zone = _zone(tz)
-    _require_aware("start", start)
+    require_aware("start", start)
     if age_years is not None:
-        _check_int_range("age_years", age_years, *AGE_YEARS_RANGE)
-    _check_int_range("maintenance_sessions", maintenance_sessions, 0, MAX_MAINTENANCE_SESSIONS)
+        check_int_range("age_years", age_years, *AGE_YEARS_RANGE)
+    check_int_range("maintenance_sessions", maintenance_sessions, 0, MAX_MAINTENANCE_SESSIONS)
 
     local_start = start.astimezone(zone)
     pattern = _weekday_pattern(chosen, weekdays, local_start.weekday())
@@ -170,13 +146,13 @@ def plan_sessions(
     elif maintenance_interval_weeks is not None:
         raise ValueError("maintenance_interval_weeks given without maintenance_sessions")
 
-    doses = _DosePlanner(protocol, age_years=age_years, weight_kg=weight_kg, mg_per_kg=mg_per_kg)
+    doses = SessionDoses(protocol, age_years=age_years, weight_kg=weight_kg, mg_per_kg=mg_per_kg)
     sessions = []
     for index, (phase, day) in enumerate(zip(phases, dates, strict=True)):
         number = index + 1
         amount, rule, note = doses.for_session(number)
         if phase == "maintenance" and number == induction_count + 1:
-            note = _join(note, "After the end-of-induction review.")
+            note = join_notes(note, "After the end-of-induction review.")
         sessions.append(
             PlannedSession(
                 number=number,
@@ -221,18 +197,6 @@ def _zone(tz: str) -> ZoneInfo:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise ValueError(f"unknown time zone {tz!r}; expected an IANA name such as 'Europe/Berlin'") from None
-
-
-def _require_aware(name: str, value: datetime) -> None:
-    if not isinstance(value, datetime):
-        raise ValueError(f"{name} must be a datetime, got {value!r}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} {value.isoformat()} is naive; give a timezone-aware datetime")
-
-
-def _check_int_range(name: str, value: object, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name} {value!r} is out of range; expected a whole number {low}-{high}")
 
 
 def _weekday_pattern(preset: Preset, weekdays: Sequence[int] | None, start_weekday: int) -> tuple[int, ...]:
@@ -285,7 +249,7 @@ def _fixed_days(
         assert preset.max_sessions is not None  # noqa: S101 - enforced by the loader
         if session_count is None:
             raise ValueError(f"preset {preset.id!r} needs session_count (1-{preset.max_sessions})")
-        _check_int_range("session_count", session_count, 1, preset.max_sessions)
+        check_int_range("session_count", session_count, 1, preset.max_sessions)
         days: list[tuple[Phase, date]] = []
         week = 1
         while len(days) < session_count:
@@ -313,373 +277,3 @@ def _at_local(day: date, wall: time, zone: ZoneInfo) -> datetime:
     """
     candidate = datetime.combine(day, wall, tzinfo=zone)
     return candidate.astimezone(UTC).astimezone(zone)
-
-
-def _join(first: str, second: str) -> str:
-    return f"{first} {second}".strip()
-
-
-class _DosePlanner:
-    """The dose, dose rule and note of each session number, for one protocol and patient."""
-
-    def __init__(
-        self, protocol: Protocol, *, age_years: int | None, weight_kg: float | None, mg_per_kg: float | None
-    ) -> None:
-        self.protocol = protocol
-        self.first_dose = None
-        if protocol.dose.min_age_years is not None or protocol.first_doses:
-            if age_years is None:
-                raise ValueError(
-                    f"age_years is required for protocol {protocol.id!r} (the first dose depends on age)"
-                )
-            minimum = protocol.dose.min_age_years
-            if minimum is not None and age_years < minimum:
-                raise ValueError(
-                    f"age_years {age_years} is below {minimum}, the minimum for protocol {protocol.id!r}"
-                )
-            self.first_dose = protocol.first_dose_for_age(age_years)
-        self.per_kg: float | None = None
-        self.amount: float | None = None
-        if protocol.dose.basis == "mg_per_kg":
-            self.per_kg = mg_per_kg if mg_per_kg is not None else protocol.dose.standard_mg_per_kg
-            if self.per_kg is not None and weight_kg is not None:
-                self.amount = dose_mg(self.per_kg, weight_kg, protocol_id=protocol.id)
-            elif self.per_kg is not None:
-                _check_mg_per_kg(protocol, self.per_kg)
-            elif weight_kg is not None:
-                _check_weight(weight_kg)
-        else:
-            if mg_per_kg is not None or weight_kg is not None:
-                raise ValueError(
-                    f"protocol {protocol.id!r} has fixed doses in mg; mg_per_kg and weight_kg do not apply"
-                )
-            self.amount = protocol.dose.standard_mg
-
-    def for_session(self, number: int) -> tuple[float | None, str, str]:
-        protocol = self.protocol
-        if self.first_dose is not None:
-            device = protocol.device
-            later = " or ".join(f"{d} mg" for d in self.first_dose.later_doses_mg)
-            if number == 1:
-                rule = f"{self.first_dose.first_dose_mg} mg (day 1)"
-                note = self.first_dose.cited.note
-                if device is not None:
-                    note = _join(
-                        note, _device_note(self.first_dose.first_dose_mg, device.wait_between_devices_minutes)
-                    )
-                return float(self.first_dose.first_dose_mg), rule, note
-            return None, f"{later} (prescriber decides)", ""
-        if protocol.dose.basis == "mg_per_kg":
-            if self.per_kg is None:
-                return None, "mg/kg dose set by the prescriber", ""
-            rule = f"{self.per_kg:g} mg/kg"
-            if protocol.dose.infusion_minutes is not None:
-                rule += f" over {protocol.dose.infusion_minutes} min"
-            return self.amount, rule, ""
-        if self.amount is not None:
-            return self.amount, f"{self.amount:g} mg", ""
-        return None, "dose in mg set by the prescriber", ""
-
-
-def _device_note(amount_mg: int, wait_minutes: int) -> str:
-    devices = esketamine_devices(amount_mg)
-    plural = "s" if devices > 1 else ""
-    if devices == 1:
-        return f"{devices} device{plural}."
-    return f"{devices} device{plural}, {wait_minutes} min between devices."
-
-
-# --------------------------------------------------------------------------------------------------------
-# Doses
-# --------------------------------------------------------------------------------------------------------
-
-
-def dose_mg(mg_per_kg: float, weight_kg: float, *, protocol_id: str = "iv_ketamine") -> float:
-    """Weight-based dose in mg: ``mg_per_kg * weight_kg``, rounded to 0.01 mg.
-
-    ``mg_per_kg`` must lie in the protocol's dose bounds (IV ketamine 0.1-1.0 mg/kg [Andrade2017]
-    [Fava2018]); ``weight_kg`` in the plausible range :data:`WEIGHT_KG_RANGE`. 0.5 mg/kg for 70 kg is 35 mg
-    [Murrough2013a]. Raises ValueError naming the value and the allowed range.
-    """
-    protocol = get_protocol(protocol_id)
-    if protocol.dose.basis != "mg_per_kg":
-        raise ValueError(f"protocol {protocol.id!r} is dosed in fixed mg, not mg/kg")
-    _check_mg_per_kg(protocol, mg_per_kg)
-    _check_weight(weight_kg)
-    return round(mg_per_kg * weight_kg, 2)
-
-
-def _check_number(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
-
-
-def _check_mg_per_kg(protocol: Protocol, mg_per_kg: float) -> None:
-    value = _check_number("mg_per_kg", mg_per_kg)
-    low, high = protocol.dose_bounds.min_mg_per_kg, protocol.dose_bounds.max_mg_per_kg
-    assert low is not None and high is not None  # noqa: S101 - the loader requires them for mg/kg protocols
-    if not low <= value <= high:
-        raise ValueError(
-            f"mg_per_kg {value:g} is out of range for protocol {protocol.id!r}; expected {low:g}-{high:g}"
-        )
-
-
-def _check_weight(weight_kg: float) -> None:
-    value = _check_number("weight_kg", weight_kg)
-    low, high = WEIGHT_KG_RANGE
-    if not low <= value <= high:
-        raise ValueError(f"weight_kg {value:g} is out of range; expected {low:g}-{high:g}")
-
-
-def esketamine_devices(dose_mg: float) -> int:
-    """Number of 28-mg nasal spray devices for an esketamine dose (each device is 2 sprays) [HCP-Dose3].
-
-    56 mg is 2 devices, 84 mg is 3. Raises ValueError for a dose that is not a multiple of 28 mg or is
-    outside the label's 28-84 mg.
-    """
-    protocol = get_protocol("esketamine_trd")
-    device = protocol.device
-    low, high = protocol.dose_bounds.min_mg, protocol.dose_bounds.max_mg
-    assert device is not None and low is not None and high is not None  # noqa: S101 - present in the data
-    value = _check_number("dose_mg", dose_mg)
-    allowed = ", ".join(str(n) for n in range(int(low), int(high) + 1, device.mg_per_device))
-    if value % device.mg_per_device:
-        raise ValueError(
-            f"dose_mg {value:g} is not a multiple of {device.mg_per_device} mg (one device); allowed: {allowed}"
-        )
-    if not low <= value <= high:
-        raise ValueError(f"dose_mg {value:g} is out of range {low:g}-{high:g} mg; allowed: {allowed}")
-    return int(value // device.mg_per_device)
-
-
-# --------------------------------------------------------------------------------------------------------
-# Course signals
-# --------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScorePoint:
-    """One instrument total at an aware time."""
-
-    measured_at: datetime
-    score: float
-
-
-@dataclass(frozen=True)
-class CourseSignal:
-    """A review signal raised at ``measured_at`` (the measurement that completed it)."""
-
-    code: Literal["loss_of_response", "worsening"]
-    measured_at: datetime
-    message: str
-    sources: tuple[str, ...]
-    evidence: str
-
-
-_RESPONDING = frozenset({"response", "remission"})
-
-
-def relapse_signals(instrument_id: str, baseline: float, series: Sequence[ScorePoint]) -> list[CourseSignal]:
-    """Review signals in a score series against the pre-treatment ``baseline``, in time order.
-
-    Each point is classified by ``ketacare.core.instruments.classify_change`` (response, remission,
-    partial, no_change, worsening; thresholds and sources in the instrument's data). Two rules, both
-    clinic practice (the trial relapse definition, e.g. SUSTAIN-1's, is unverified in the brief):
-
-    - ``loss_of_response``: after a response or remission, :data:`CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL`
-      consecutive measurements that are neither (for PHQ-9: back above 50% of the baseline score);
-    - ``worsening``: that many consecutive measurements classified ``worsening`` against baseline.
-
-    A run raises its signal once, at the measurement that completes it; a new run raises it again.
-    """
-    points = sorted(series, key=lambda p: p.measured_at)
-    for point in points:
-        _require_aware("measured_at", point.measured_at)
-    signals: list[CourseSignal] = []
-    responded = False
-    not_responding_run = 0
-    worsening_run = 0
-    for point in points:
-        change = classify_change(instrument_id, baseline, point.score)
-        if change in _RESPONDING:
-            responded = True
-            not_responding_run = 0
-        elif responded:
-            not_responding_run += 1
-            if not_responding_run == CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL:
-                signals.append(
-                    CourseSignal(
-                        code="loss_of_response",
-                        measured_at=point.measured_at,
-                        message=(
-                            f"{instrument_id}: no longer responding on {CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL} "
-                            f"consecutive measurements after a response (latest {point.score:g}, baseline {baseline:g})"
-                        ),
-                        sources=(CLINIC_PRACTICE,),
-                        evidence="practice",
-                    )
-                )
-                responded = False
-                not_responding_run = 0
-        worsening_run = worsening_run + 1 if change == "worsening" else 0
-        if worsening_run == CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL:
-            signals.append(
-                CourseSignal(
-                    code="worsening",
-                    measured_at=point.measured_at,
-                    message=(
-                        f"{instrument_id}: worse than baseline on {CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL} consecutive "
-                        f"measurements (latest {point.score:g}, baseline {baseline:g})"
-                    ),
-                    sources=(CLINIC_PRACTICE,),
-                    evidence="practice",
-                )
-            )
-    return signals
-
-
-@dataclass(frozen=True)
-class MaintenanceSuggestion:
-    """A suggested maintenance interval, with why; ``review`` asks for a clinician review of the plan."""
-
-    interval_weeks: int
-    change: Literal["shorten", "keep", "lengthen"]
-    review: bool
-    reason: str
-    sources: tuple[str, ...]
-    evidence: str
-
-
-def suggest_maintenance_interval(
-    protocol_id: str, *, current_interval_weeks: int, benefit_lasted_days: float | None
-) -> MaintenanceSuggestion:
-    """Suggest the next maintenance interval from the patient's own response.
-
-    ``benefit_lasted_days``: days from the last session to the loss-of-response signal
-    (:func:`relapse_signals`), or None when the response held until the next session.
-
-    Rule (clinic practice; maintenance intervals are unverified): time the next session a little before
-    the benefit is expected to wear off [Andrade2017], i.e. the longest allowed interval shorter than
-    ``benefit_lasted_days``; when the response held, try the next longer allowed interval, the lowest
-    frequency that maintains the response [MIMS-HK]. If even the shortest allowed interval is too long,
-    keep it and ask for a review.
-    """
-    protocol = get_protocol(protocol_id)
-    maintenance = protocol.maintenance
-    if maintenance is None:
-        raise ValueError(f"protocol {protocol.id!r} has no maintenance schedule")
-    allowed = maintenance.interval_weeks
-    if isinstance(current_interval_weeks, bool) or current_interval_weeks not in allowed:
-        raise ValueError(
-            f"current_interval_weeks {current_interval_weeks!r} is not allowed for protocol {protocol.id!r}; "
-            f"expected one of: {', '.join(map(str, allowed))}"
-        )
-    sources = tuple(dict.fromkeys((CLINIC_PRACTICE, "Andrade2017", *maintenance.cited.sources)))
-
-    def suggestion(
-        weeks: int, change: Literal["shorten", "keep", "lengthen"], reason: str, review: bool = False
-    ) -> MaintenanceSuggestion:
-        return MaintenanceSuggestion(weeks, change, review, reason, sources, "practice")
-
-    if benefit_lasted_days is None:
-        longer = [w for w in allowed if w > current_interval_weeks]
-        if longer:
-            return suggestion(
-                longer[0],
-                "lengthen",
-                f"Response held for {current_interval_weeks} week(s): try every {longer[0]} weeks, the lowest "
-                "frequency that maintains response.",
-            )
-        return suggestion(
-            current_interval_weeks, "keep", "Response held at the longest allowed interval: keep it."
-        )
-    days = _check_number("benefit_lasted_days", benefit_lasted_days)
-    if not 0 < days <= 365:
-        raise ValueError(
-            f"benefit_lasted_days {days:g} is out of range; expected more than 0 and at most 365"
-        )
-    fitting = [w for w in allowed if 7 * w < days]
-    if not fitting:
-        return suggestion(
-            allowed[0],
-            "shorten" if allowed[0] < current_interval_weeks else "keep",
-            f"Benefit lasted {days:g} days, less than the shortest allowed interval ({allowed[0]} week(s)): "
-            "review the treatment plan.",
-            review=True,
-        )
-    best = fitting[-1]
-    if best >= current_interval_weeks:
-        return suggestion(
-            current_interval_weeks,
-            "keep",
-            f"Benefit lasted {days:g} days, longer than the current {current_interval_weeks}-week interval: keep it.",
-        )
-    return suggestion(
-        best,
-        "shorten",
-        f"Benefit lasted {days:g} days: every {best} week(s) brings the next session before it wears off.",
-    )
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    """A session of a course as recorded: number, phase, start and status."""
-
-    number: int
-    phase: Phase
-    starts_at: datetime
-    status: SessionStatus
-
-
-@dataclass(frozen=True)
-class DropoutFlag:
-    """Missed or cancelled induction sessions: ``review`` for any, ``dropout`` for a run at the end."""
-
-    level: Literal["review", "dropout"]
-    missed_sessions: tuple[int, ...]
-    message: str
-    sources: tuple[str, ...]
-    evidence: str
-
-
-def flag_induction_dropout(sessions: Sequence[SessionRecord], *, now: datetime) -> DropoutFlag | None:
-    """Flag missed or cancelled induction sessions up to ``now`` (aware), or None when there are none.
-
-    A session still ``planned`` more than :data:`UNRECORDED_SESSION_GRACE` after its start counts as
-    missed. Level ``dropout`` when the latest :data:`DROPOUT_CONSECUTIVE_MISSES` past induction sessions
-    were all missed or cancelled, else ``review``. Clinic practice (no published drop-out rule); the point
-    is to flag drop-out during induction early.
-    """
-    _require_aware("now", now)
-    past = []
-    for record in sessions:
-        _require_aware("starts_at", record.starts_at)
-        if record.status not in SESSION_STATUSES:
-            raise ValueError(f"status {record.status!r} is not one of: {', '.join(SESSION_STATUSES)}")
-        if record.phase == "induction" and record.starts_at <= now:
-            past.append(record)
-    past.sort(key=lambda r: r.starts_at)
-
-    def lost(record: SessionRecord) -> bool:
-        if record.status in ("missed", "cancelled"):
-            return True
-        return record.status == "planned" and record.starts_at + UNRECORDED_SESSION_GRACE < now
-
-    missed = tuple(r.number for r in past if lost(r))
-    if not missed:
-        return None
-    tail = past[-DROPOUT_CONSECUTIVE_MISSES:]
-    dropout = len(tail) == DROPOUT_CONSECUTIVE_MISSES and all(lost(r) for r in tail)
-    listed = ", ".join(str(n) for n in missed)
-    if dropout:
-        message = f"Possible drop-out: the last {DROPOUT_CONSECUTIVE_MISSES} induction sessions were missed or cancelled ({listed})."
-    else:
-        message = f"Induction session(s) missed or cancelled: {listed}. Contact the patient."
-    return DropoutFlag(
-        level="dropout" if dropout else "review",
-        missed_sessions=missed,
-        message=message,
-        sources=(CLINIC_PRACTICE,),
-        evidence="practice",
-    )

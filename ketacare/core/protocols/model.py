@@ -1,4 +1,4 @@
-"""The protocol catalogue as frozen dataclasses: routes and their session rules, protocols and their schedules.
+"""The protocol catalogue as frozen dataclasses: routes with their session rules, protocols with schedules.
 
 Every rule keeps its ``sources`` (ids from ``sources.toml``) and ``evidence`` in a :class:`Cited`; a
 value the clinical sources leave unverified cites ``clinic-practice`` with evidence ``practice``. Units

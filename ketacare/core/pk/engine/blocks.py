@@ -57,10 +57,10 @@ def output_compartments(output_weights: np.ndarray) -> tuple[int, ...]:
 
 
 def modal_plan(rate_matrix_per_min: np.ndarray, inputs: tuple[int, ...], outputs: tuple[int, ...]) -> Plan:
-    """Return the plan linking ``inputs`` to ``outputs`` in the flows of any patient of ``rate_matrix_per_min``.
+    """Return the plan linking ``inputs`` to ``outputs`` through the flows of ``rate_matrix_per_min``.
 
-    The rate matrices have shape (P, n, n); the plan depends only on which flows are
-    non-zero, so it is cached by that pattern.
+    The rate matrices have shape (P, n, n); a flow counts when it is non-zero for any
+    patient. The plan depends only on that pattern, so it is cached by it.
     """
     n = rate_matrix_per_min.shape[1]
     return _plan(rate_matrix_per_min.any(axis=0).tobytes(), n, inputs, outputs)

@@ -189,8 +189,9 @@ def _simulate_chunk(
 
     Modes and residues come from :func:`~.modal.compiled_modes` (the compiled star
     kernel) when every block on the routes is a star, otherwise from
-    :func:`~.modal.numpy_modes` (LAPACK for the other blocks); the exponentials are one vectorised ``exp``; the grid is written by
-    the compiled :func:`ketacare.core.pk.kernels.evaluate`.
+    :func:`~.modal.numpy_modes` (LAPACK for the other blocks); the exponentials are
+    one vectorised ``exp``; the grid is written by the compiled
+    :func:`ketacare.core.pk.kernels.evaluate`.
     """
     n_patients = matrix.shape[0]
     modes = compiled_modes(matrix, plan, inputs, outputs)

@@ -1,0 +1,66 @@
+"""A treatment course: the session plan, doses, and the signals read from a patient's scores.
+
+- :func:`plan_sessions` (:mod:`.plan`) lays out the sessions of a protocol (protocols.toml) in the
+  patient's time zone, keeping the local wall-clock time of the first session across daylight-saving
+  changes, with the end-of-induction review point and the dose (or dose rule) of each session.
+- :func:`dose_mg` and :func:`esketamine_devices` (:mod:`.dosing`) turn a prescription into an amount
+  and a device count.
+- :func:`relapse_signals`, :func:`suggest_maintenance_interval` and :func:`flag_induction_dropout`
+  (:mod:`.signals`) read the course so far. Response and remission come from
+  ``ketacare.core.instruments.classify_change``.
+
+Time: every datetime in and out is timezone-aware; ``now`` is always a parameter. Calendar reasoning
+(which day, which week) happens in the patient's IANA zone; durations are absolute.
+"""
+
+from __future__ import annotations
+
+from ketacare.core.course.dosing import WEIGHT_KG_RANGE, dose_mg, esketamine_devices
+from ketacare.core.course.plan import (
+    MAX_MAINTENANCE_SESSIONS,
+    CoursePlan,
+    Phase,
+    PlannedReview,
+    PlannedSession,
+    plan_sessions,
+)
+from ketacare.core.course.signals import (
+    CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL,
+    DROPOUT_CONSECUTIVE_MISSES,
+    SESSION_STATUSES,
+    UNRECORDED_SESSION_GRACE,
+    CourseSignal,
+    DropoutFlag,
+    MaintenanceSuggestion,
+    ScorePoint,
+    SessionRecord,
+    SessionStatus,
+    flag_induction_dropout,
+    relapse_signals,
+    suggest_maintenance_interval,
+)
+
+__all__ = [
+    "CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL",
+    "DROPOUT_CONSECUTIVE_MISSES",
+    "MAX_MAINTENANCE_SESSIONS",
+    "SESSION_STATUSES",
+    "UNRECORDED_SESSION_GRACE",
+    "WEIGHT_KG_RANGE",
+    "CoursePlan",
+    "CourseSignal",
+    "DropoutFlag",
+    "MaintenanceSuggestion",
+    "Phase",
+    "PlannedReview",
+    "PlannedSession",
+    "ScorePoint",
+    "SessionRecord",
+    "SessionStatus",
+    "dose_mg",
+    "esketamine_devices",
+    "flag_induction_dropout",
+    "plan_sessions",
+    "relapse_signals",
+    "suggest_maintenance_interval",
+]
