@@ -69,7 +69,8 @@ class VitalSigns:
 
     def value(self, field: str) -> float | None:
         """The reading for ``field`` (one of PHYSIOLOGICAL_RANGES' keys), None when not measured."""
-        return getattr(self, field)
+        reading: float | None = getattr(self, field)
+        return reading
 
 
 # --------------------------------------------------------------------------------------------------------

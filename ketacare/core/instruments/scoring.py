@@ -110,7 +110,7 @@ def _checked(item: Item, value: object) -> int:
             f"{item.id}: answer must be an integer option value, got {value!r} "
             f"({type(value).__name__}); allowed values are {_allowed(item)}"
         )
-    number = int(value)  # type: ignore[call-overload]  # an Integral (e.g. numpy.int64) converts exactly
+    number = int(value)  # an Integral (e.g. numpy.int64) converts exactly
     if number not in item.allowed_values:
         raise InvalidAnswersError(
             f"{item.id}: {number} is not an allowed answer; allowed values are {_allowed(item)}"

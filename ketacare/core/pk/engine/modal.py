@@ -50,7 +50,8 @@ def _cubic_root(coefficients: np.ndarray, k: int) -> np.ndarray:
     scale = np.sqrt(np.maximum(-p / 3, 0.0))
     argument = np.where(scale > 0, -q / (2 * np.where(scale > 0, scale, 1.0) ** 3), 0.0)
     theta = np.arccos(np.clip(argument, -1.0, 1.0)) / 3
-    return 2 * scale * np.cos(theta - 2 * np.pi * k / 3) - a / 3
+    root: np.ndarray = 2 * scale * np.cos(theta - 2 * np.pi * k / 3) - a / 3
+    return root
 
 
 def _polynomial_roots_real(coefficients: np.ndarray) -> np.ndarray:
@@ -221,7 +222,7 @@ class StarSolution:
         sigma = points + self.d0
         for leaf in range(len(self.leaves)):
             sigma = sigma - self.b[leaf] / (points + self.d[leaf])
-        result = 1.0 / sigma
+        result: np.ndarray = 1.0 / sigma
         if into != self.hub:
             leaf = self.leaves.index(into)
             result = result * self.g[leaf] / (points + self.d[leaf])
@@ -256,7 +257,10 @@ class GeneralSolution:
 
     def value(self, into: int, source: int, points: np.ndarray) -> np.ndarray:
         residues = self.residue(into, source)  # (size, P)
-        return (residues[None, :, :] / (points[:, None, :] - self.eigenvalues[None, :, :])).sum(axis=1)
+        values: np.ndarray = (residues[None, :, :] / (points[:, None, :] - self.eigenvalues[None, :, :])).sum(
+            axis=1
+        )
+        return values
 
 
 def numpy_modes(

@@ -72,7 +72,8 @@ def s_ketamine_parameters(model: Model, covariates: Covariates, etas: np.ndarray
     n = etas.shape[0]
 
     def scaled(name: str, exponent: float) -> np.ndarray:
-        return p[name] * weight**exponent * np.exp(model.eta(etas, name))
+        value: np.ndarray = p[name] * weight**exponent * np.exp(model.eta(etas, name))
+        return value
 
     params = {
         name: np.full(n, p[name])
