@@ -7,12 +7,13 @@ import uuid
 from django.db import models
 
 from ketacare.core.knowledge import Level
+from ketacare.patients.models import ClinicalRecord
 
 NOTE_MAX_CHARS = 2000
 MOOD_MIN, MOOD_MAX = 0, 10
 
 
-class SymptomCheckin(models.Model):
+class SymptomCheckin(ClinicalRecord):
     """One check-in: the symptoms a patient reports at one moment, their mood and the triage answer."""
 
     class Status(models.TextChoices):
@@ -27,11 +28,9 @@ class SymptomCheckin(models.Model):
         URGENT = Level.URGENT.value, "Urgent"
         EMERGENCY = Level.EMERGENCY.value, "Emergency"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="checkins")
     submitted_at = models.DateTimeField()
-    # A retry or double tap sends the same key: the first row is returned (security.md #10).
+    # A retry or double tap sends the same key: the first row is returned (docs/security.md S10).
     idempotency_key = models.CharField(max_length=64)
     mood_0_10 = models.PositiveSmallIntegerField(null=True, blank=True)
     note = models.TextField(blank=True, max_length=NOTE_MAX_CHARS)
@@ -42,7 +41,6 @@ class SymptomCheckin(models.Model):
     triage_level = models.CharField(max_length=30, choices=TriageLevel.choices)
     triage_result = models.JSONField(default=dict)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.VALID)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -67,7 +65,7 @@ class SymptomCheckin(models.Model):
         return Level(self.triage_level) >= Level.URGENT
 
 
-class SymptomReport(models.Model):
+class SymptomReport(ClinicalRecord):
     """One symptom from its first report until a later check-in no longer reports it.
 
     ``started_at`` is the first check-in that reported it, ``resolved_at`` the first later check-in
@@ -83,8 +81,6 @@ class SymptomReport(models.Model):
         SIDE_EFFECT = "side_effect", "Side effect"
         RED_FLAG = "red_flag", "Red flag"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="symptom_reports")
     checkin = models.ForeignKey(SymptomCheckin, on_delete=models.PROTECT, related_name="reports")
     last_checkin = models.ForeignKey(SymptomCheckin, on_delete=models.PROTECT, related_name="+")
@@ -102,7 +98,6 @@ class SymptomReport(models.Model):
     expected_resolution_min = models.FloatField(null=True, blank=True)
     started_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

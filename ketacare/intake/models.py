@@ -12,11 +12,10 @@ questionnaire is scored) comes from ``ketacare.core``; these rows store its inpu
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 
 from ketacare.core.course import WEIGHT_KG_RANGE
+from ketacare.patients.models import ClinicalRecord
 
 # Plausible adult height, for input validation only (not a clinical limit): catches inches typed as
 # centimetres and missing digits. The core holds no height range because no calculation uses height.
@@ -51,13 +50,10 @@ class EntryStatus(models.TextChoices):
     ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
 
 
-class PatientRecord(models.Model):
-    """What every intake row shares: public id, clinic, patient, author and creation time."""
+class PatientRecord(ClinicalRecord):
+    """What every intake row shares beyond ClinicalRecord's columns: patient, author, error marking."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     # Who marked it entered in error, when and why (blank while valid).
     error_reason = models.CharField(max_length=500, blank=True)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
+
+from ketacare.patients.models import ClinicalRecord
 
 TEXT_MAX_CHARS = 10_000
 
 
-class JournalEntry(models.Model):
+class JournalEntry(ClinicalRecord):
     """One journal entry; staff see it only while ``shared_with_clinic`` is True."""
 
     class Status(models.TextChoices):
         VALID = "valid", "Valid"
         ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="journal_entries")
     written_at = models.DateTimeField()
     prompt_id = models.CharField(max_length=60, blank=True)
@@ -25,7 +23,6 @@ class JournalEntry(models.Model):
     shared_with_clinic = models.BooleanField(default=False)
     idempotency_key = models.CharField(max_length=64)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.VALID)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-written_at", "-id"]

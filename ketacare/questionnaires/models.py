@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
+
+from ketacare.patients.models import ClinicalRecord
+
+# The defaults below are clinic practice, not evidence (docs/decisions/0007-patient-companion.md,
+# item 7): a clinic reviews them and saves its own policy.
 
 
 def default_core_instruments() -> list[str]:
-    # Issue 7 defaults (clinic practice): PHQ-9 and GAD-7 throughout the course.
+    # PHQ-9 and GAD-7 throughout the course.
     return ["phq9", "gad7"]
 
 
 def default_condition_instruments() -> dict[str, list[str]]:
-    # Issue 7 defaults (clinic practice): condition-specific scales by the intake condition id.
+    # Condition-specific scales by the intake condition id.
     return {"ptsd": ["pcl5"], "chronic_pain": ["pain_nrs", "bpi_sf"]}
 
 
 class QuestionnairePolicy(models.Model):
-    """A clinic's questionnaire schedule; without a row the defaults of issue 7 apply (clinic practice).
+    """A clinic's questionnaire schedule; without a row the defaults (clinic practice) apply.
 
     Defaults: the core instruments at baseline, before each induction session, 24 h after the first
     dose, weekly during induction and every two weeks in maintenance; condition-specific ones on the
@@ -53,15 +56,13 @@ class QuestionnairePolicy(models.Model):
         return f"questionnaire policy of {self.clinic}"
 
 
-class QuestionnaireResponse(models.Model):
+class QuestionnaireResponse(ClinicalRecord):
     """One completed questionnaire: raw answers, instrument id and version, and the core's score."""
 
     class Status(models.TextChoices):
         VALID = "valid", "Valid"
         ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="questionnaire_responses"
     )
@@ -78,7 +79,6 @@ class QuestionnaireResponse(models.Model):
         "QuestionnaireAssignment", on_delete=models.PROTECT, null=True, blank=True, related_name="responses"
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.VALID)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -94,7 +94,7 @@ class QuestionnaireResponse(models.Model):
         return f"{self.instrument_id} {self.total:g} at {self.submitted_at:%Y-%m-%d}"
 
 
-class QuestionnaireAssignment(models.Model):
+class QuestionnaireAssignment(ClinicalRecord):
     """A questionnaire due for a patient at a time computed in the patient's zone."""
 
     class Reason(models.TextChoices):
@@ -110,8 +110,6 @@ class QuestionnaireAssignment(models.Model):
         COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Cancelled"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="questionnaire_assignments"
     )
@@ -123,7 +121,6 @@ class QuestionnaireAssignment(models.Model):
     state = models.CharField(max_length=20, choices=State.choices, default=State.DUE)
     reminded_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["due_at", "id"]
