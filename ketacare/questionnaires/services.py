@@ -48,7 +48,7 @@ def patient_instrument(instrument_id: str) -> Instrument:
 
 
 def policy_for(patient: Patient) -> PolicyValues:
-    """The clinic's policy (or the issue 7 defaults), with the patient's condition-specific scales."""
+    """The clinic's policy (or the defaults), with the patient's condition-specific scales."""
     policy = QuestionnairePolicy.objects.filter(clinic_id=patient.clinic_id).first() or QuestionnairePolicy()
     instruments = list(policy.core_instruments)
     for condition in facts.patient_conditions(patient):
@@ -75,7 +75,8 @@ def has_baseline(patient: Patient, instrument_id: str) -> bool:
 
 
 def _induction_sessions(appointments: Any) -> list[tuple[str, dt.datetime]]:
-    # Only induction sessions have a questionnaire before them (issue 7); maintenance ones do not.
+    # The policy asks before each induction session only; in maintenance the scales come on the
+    # policy's maintenance interval instead, whatever the sessions.
     return [(a.public_id, a.starts_at) for a in appointments if "maintenance" not in a.kind]
 
 

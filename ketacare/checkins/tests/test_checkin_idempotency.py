@@ -1,4 +1,4 @@
-"""The same check-in sent twice with one idempotency key stores one row (security.md #10)."""
+"""The same check-in sent twice with one idempotency key stores one row (docs/security.md S10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every red flag in the core, at every severity, raises exactly one alert with its check-in (security.md #12)."""
+"""Every red flag in the core, at every severity, raises exactly one alert with its check-in (docs/security.md S12)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stored free text (journal, check-in note) is escaped on every page that shows it (security.md #15)."""
+"""Stored free text (journal, check-in note) is escaped on every page that shows it (docs/security.md S15)."""
 
 from __future__ import annotations
 
