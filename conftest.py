@@ -172,7 +172,7 @@ class Demo:
 
     def seed_again(self) -> list[tuple[str, str, str]]:
         """Run the seeding again with the same arguments and clock (the idempotency checks)."""
-        from ketacare.lib.demo_data import seed_demo
+        from ketacare.demo.seed import seed_demo
 
         return seed_demo(seed=self.seed, patients_per_clinic=self.patients_per_clinic, now=self.now)
 
@@ -189,7 +189,7 @@ class _SharedDemo:
         from django.db import transaction
         from django.utils import timezone
 
-        from ketacare.lib.demo_data import seed_demo
+        from ketacare.demo.seed import seed_demo
 
         now = timezone.now()
         with self.blocker.unblock():

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         from django.core.management import call_command
         from tqdm import tqdm
 
-        from ketacare.lib.demo_data import seed_demo
+        from ketacare.demo.seed import seed_demo
 
         if migrate:
             call_command("migrate", verbosity=0)

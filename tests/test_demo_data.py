@@ -38,7 +38,7 @@ def test_running_the_demo_twice_adds_nothing(demo):
 def test_the_same_seed_gives_the_same_patients_and_the_database_holds_them(demo):
     import random
 
-    from ketacare.lib.demo_data import synthetic_patients
+    from ketacare.demo.seed import synthetic_patients
 
     count = demo.patients_per_clinic
     first = synthetic_patients(random.Random(demo.seed), "a", count)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import browser_login
-from ketacare.lib.demo_data import DEMO_PASSWORD, seed_demo
+from ketacare.demo.seed import DEMO_PASSWORD, seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

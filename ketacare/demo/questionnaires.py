@@ -7,10 +7,13 @@ One patient per clinic answers PHQ-9 item 9 positively once, which raises its al
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from ketacare.lib.demo_data import DemoContext
 from ketacare.questionnaires.services import submit_questionnaire
 from ketacare.treatments.selectors import patient_doses
+
+if TYPE_CHECKING:
+    from ketacare.demo.seed import DemoContext
 
 
 def _answers(instrument_id: str, total: int, items: int, item_max: int, *, item9: int = 0) -> dict[str, int]:

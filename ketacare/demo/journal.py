@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from ketacare.journal.services import write_journal_entry
-from ketacare.lib.demo_data import DemoContext
 from ketacare.treatments.selectors import patient_doses
+
+if TYPE_CHECKING:
+    from ketacare.demo.seed import DemoContext
 
 ENTRIES = [
     (

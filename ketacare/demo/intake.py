@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ketacare.intake import services
 from ketacare.intake.models import Intake
-from ketacare.lib.demo_data import DemoContext
+
+if TYPE_CHECKING:
+    from ketacare.demo.seed import DemoContext
 
 # (indications, medications, ticked classes, conditions present, decision note): one profile per login
 # patient, in record-number order, so the demo shows every screening branch a treated patient can have.

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ketacare.lib.demo_data import DemoContext
+if TYPE_CHECKING:
+    from ketacare.demo.seed import DemoContext
+
 
 HISTORY_STAGES = ("maintenance", "completed", "discontinued")
 # Past courses go to the first patients of each clinic only: enough for a meaningful dashboard,

@@ -1,22 +1,22 @@
 """Deterministic synthetic demo data: clinics, staff of every role and patients at every stage.
 
 Idempotent: running it again finds the demo clinics and people by their fixed e-mails and
-record numbers and only adds what is missing. Apps extend it with a `demo.py` module that
-defines `seed_app(ctx: DemoContext) -> None` (called in INSTALLED_APPS order).
+record numbers and only adds what is missing. Each feature's history comes from a module of this
+package with `seed_app(ctx: DemoContext) -> None`, run in the order of :data:`SEEDERS`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
+
+from ketacare.demo import checkins, intake, journal, outcomes, questionnaires, treatments
 
 DEMO_PASSWORD = "ketacare-demo-2026"  # noqa: S105 - demo accounts only; printed by `make demo`
 DEMO_DOMAIN = "demo.ketacare.org"
@@ -125,6 +125,9 @@ STAGE_WEIGHTS = [
     ("discontinued", 10),
 ]
 LOGIN_PATIENTS_PER_CLINIC = 3
+# Each seeder reads what the ones before it stored: plans and doses come before the check-ins,
+# scores and journals that follow a dose, and past courses go only to patients still without a plan.
+SEEDERS = (intake, treatments, checkins, questionnaires, journal, outcomes)
 
 
 @dataclass
@@ -186,17 +189,9 @@ def seed_demo(
             for key, clinic in clinics.items()
         }
     ctx = DemoContext(rng, now, clinics, staff, patients_by_clinic, progress, logins)
-    for app_config in apps.get_app_configs():
-        if not app_config.name.startswith("ketacare."):
-            continue
-        try:
-            module = importlib.import_module(f"{app_config.name}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app_config.name}.demo":
-                raise
-            continue
+    for seeder in SEEDERS:
         with transaction.atomic():
-            module.seed_app(ctx)
+            seeder.seed_app(ctx)
     return logins
 
 

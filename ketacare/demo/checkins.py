@@ -7,12 +7,15 @@ has a fixed idempotency key, and `submit_checkin` returns the stored row on a re
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from ketacare.checkins.preparation import preparation_items
 from ketacare.checkins.services import ReportIn, submit_checkin, tick_preparation
-from ketacare.lib.demo_data import DemoContext
 from ketacare.patients.models import Patient
 from ketacare.treatments.selectors import next_appointment, patient_doses
+
+if TYPE_CHECKING:
+    from ketacare.demo.seed import DemoContext
 
 # Which effects a demo patient reports shortly after a dose (ids from the core knowledge base).
 EARLY = ["dissociation", "dizziness", "nausea", "drowsiness", "blurred_vision"]

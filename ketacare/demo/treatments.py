@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ketacare.lib.demo_data import DemoContext
 from ketacare.treatments.models import (
     DoseAdministration,
     Observation,
@@ -21,6 +20,9 @@ from ketacare.treatments.models import (
     VitalSign,
 )
 from ketacare.treatments.services import create_treatment_plan
+
+if TYPE_CHECKING:
+    from ketacare.demo.seed import DemoContext
 
 PLANS_PER_CLINIC = 3
 
