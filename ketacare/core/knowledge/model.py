@@ -15,7 +15,8 @@ from typing import Literal
 # others are racemic ketamine.
 ROUTES: tuple[str, ...] = ("iv", "esketamine_in", "oral", "sublingual", "im")
 
-# The id every KetaCare default cites when brief.md marks a value UNVERIFIED or does not source it.
+# The id every KetaCare default cites when the clinical brief marks a value unverified or does not source it
+# (listed in docs/clinical-sources.md).
 CLINIC_PRACTICE = "clinic-practice"
 
 
@@ -28,7 +29,7 @@ class UnknownIdError(LookupError):
 
 
 class Evidence(enum.StrEnum):
-    """Strength of the evidence behind a fact: brief.md's tags plus a few for non-trial sources."""
+    """Strength of the evidence behind a fact: the clinical brief's tags plus a few for non-trial sources."""
 
     RCT = "rct"
     MA = "ma"
@@ -116,7 +117,7 @@ RED_FLAG_LEVELS: tuple[Level, ...] = (Level.CONTACT_CLINIC, Level.URGENT, Level.
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One citable source from sources.toml (ids are brief.md's bracket labels, verbatim)."""
+    """One citable source from sources.toml (ids are the clinical brief's bracket labels, verbatim)."""
 
     id: str
     group: str

@@ -8,7 +8,7 @@ the predicted S-ketamine effect-site concentration falls below it for good.
 
 Thresholds are fractions of the Olofsen 2022 C50 (121 ng/mL S-ketamine, half of
 the maximal psychedelic effect): 1, 1/2 and 1/4. The fractions below 1 are our
-choice for a readable timeline [Ours, as in shared/clinical/pk.md section 3.1];
+choice for a readable timeline [Ours, docs/decisions/0005-pk-models.md];
 they are not clinical cut-offs. Every result carries :data:`CAVEAT`: this is a
 model estimate for display next to clinical observation, never a discharge rule.
 """
@@ -46,7 +46,8 @@ ROUTES: dict[str, tuple[str, str] | None] = {
     "sublingual": None,
 }
 _NO_MODEL_REASON = {
-    "im": "no intramuscular ketamine PK model with published parameters was retrieved (shared/clinical/pk.md)",
+    "im": "no intramuscular ketamine PK model with published parameters was retrieved "
+    "(docs/decisions/0005-pk-models.md)",
     "oral": "no oral racemic ketamine model with published absorption parameters was retrieved "
     "(Fanta 2015 oral parameters not retrieved; the Pharmacolibrary oral model is unreliable)",
     "sublingual": "no sublingual ketamine model with published parameters was retrieved "
@@ -60,7 +61,8 @@ THRESHOLD_FRACTIONS_OF_C50: tuple[tuple[float, str], ...] = (
     (0.25, "a quarter of C50 [Ours]"),
 )
 
-_DEFAULT_INFUSION_MIN = 40.0  # 0.5 mg/kg over 40 min is the convention (brief.md 1a)
+# 0.5 mg/kg over 40 min is the trial convention (iv_ketamine in protocols.toml: Murrough2013a, Phillips2019).
+_DEFAULT_INFUSION_MIN = 40.0
 _HORIZON_MIN = 24 * 60.0
 _STEP_MIN = 1.0
 

@@ -10,7 +10,7 @@ import pytest
 from ketacare.core import knowledge as kn
 from ketacare.core.knowledge import CLINIC_PRACTICE, ROUTES, Evidence, Level
 
-# Every bracket label in the Sources list of /work/shared/clinical/brief.md, verbatim.
+# Every bracket label in the Sources list of the clinical brief, verbatim (docs/clinical-sources.md).
 BRIEF_SOURCE_IDS = """
 LabelText LabelText2 WCM-Label Blog-Label REMS-FDA REMS-PMF REMS-Inpt JNJ-REMSvid HCP-Dose HCP-Dose2 HCP-Dose3
 HCP-MDSI SPR-Pat SPR-Safety SPR-TRD JNJ-BP JNJ-CV MIMS-HK EU-SmPC openFDA-NDC News-Mono MNT-Dose
@@ -103,7 +103,7 @@ def test_the_clinic_practice_source_says_it_is_unverified() -> None:
 
 
 def test_a_source_with_an_unverified_year_has_no_year() -> None:
-    # brief.md: "first author and year not verified here".
+    # The clinical brief: "first author and year not verified here".
     assert kn.get_source("Emory2018").year is None
     assert kn.get_source("Kroenke2001").year == 2001
 

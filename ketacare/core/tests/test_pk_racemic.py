@@ -36,7 +36,7 @@ def test_the_s_half_of_the_racemate_equals_the_s_ketamine_model():
 
 @pytest.mark.parametrize(
     ("model", "expected_at_40_min"),
-    # Values of shared/clinical/pk.md section 1.3 [Ours], an independent calculation.
+    # An independent calculation [Ours]; the Kamp and Domino figures are quoted in docs/decisions/0005-pk-models.md.
     [("domino_1982", 240.0), ("kamp_2020", 125.0), ("fanta_2015", 79.0)],
 )
 def test_cross_check_models_agree_with_the_independent_calculation_in_pk_md(model, expected_at_40_min):
