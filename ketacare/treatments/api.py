@@ -16,12 +16,14 @@ from ninja.errors import ValidationError
 from ninja.responses import Status
 from pydantic import ValidationError as PydanticValidationError
 
+from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import staff_memberships
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import selectors, services
 from ketacare.treatments.schemas import ErrorOut, SessionOut, SessionSummaryOut, VitalSignOut, VitalSignsIn
 
+# The API's django_auth answers 401 before any handler runs, so handlers take a signed-in user.
 router = Router(tags=["treatments"])
 
 
@@ -39,7 +41,7 @@ def _staff_or_404(request: HttpRequest, object_type: str, object_id: str, action
     response={200: list[SessionSummaryOut], 404: ErrorOut},
     summary="A patient's treatment sessions, newest first (staff of the patient's clinic)",
 )
-def list_patient_sessions(request: HttpRequest, patient_id: str) -> Any:
+def list_patient_sessions(request: AuthenticatedRequest, patient_id: str) -> Any:
     _staff_or_404(request, "patient", patient_id, "read")
     patient = access_patient(request.user, patient_id)
     return list(selectors.patient_sessions(patient).select_related("patient")[:200])
@@ -50,7 +52,7 @@ def list_patient_sessions(request: HttpRequest, patient_id: str) -> Any:
     response={200: SessionOut, 404: ErrorOut},
     summary="One treatment session with its vital signs, doses and observations",
 )
-def get_session(request: HttpRequest, session_id: str) -> Any:
+def get_session(request: AuthenticatedRequest, session_id: str) -> Any:
     _staff_or_404(request, "treatment_session", session_id, "read")
     return selectors.access_session(request.user, session_id)
 
@@ -96,7 +98,7 @@ def _read_body(request: HttpRequest) -> dict[str, Any]:
     summary="Record one set of vital signs (422 names the field and its allowed range)",
     openapi_extra={"requestBody": _VITALS_BODY},
 )
-def record_session_vitals(request: HttpRequest, session_id: str) -> Any:
+def record_session_vitals(request: AuthenticatedRequest, session_id: str) -> Any:
     _staff_or_404(request, "treatment_session", session_id, "write")
     session = selectors.access_session(request.user, session_id, action="write")
     try:

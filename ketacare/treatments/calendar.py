@@ -48,4 +48,5 @@ def appointments_ics(patient: Patient, *, audience: Literal["clinic", "patient"]
             "status", "CANCELLED" if appointment.status == Appointment.Status.CANCELLED else "CONFIRMED"
         )
         calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical

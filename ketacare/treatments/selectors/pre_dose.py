@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import Http404
 
+from ketacare.accounts.models import User
 from ketacare.core.instruments import get_instrument
 from ketacare.patients import facts
 from ketacare.patients.facts import SUICIDE_RISK
@@ -26,7 +27,7 @@ class PreDoseItem:
     status: str  # "due" | "completed" | "skipped" | "cancelled"
     at: dt.datetime | None = None  # when it was completed or skipped
     where: str = ""  # "phone" | "chair" (completed only)
-    by: Any = None  # the staff user who entered or skipped it at the chair
+    by: User | None = None  # the staff user who entered or skipped it at the chair
     reason: str = ""  # skip reason
     response: Any = None  # questionnaires.QuestionnaireResponse (completed only)
 

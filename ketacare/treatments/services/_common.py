@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 
+from ketacare.accounts.models import User
 from ketacare.clinics.models import StaffMembership
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.treatments import selectors
@@ -30,7 +30,7 @@ def core_error(exc: ValueError, default_field: str = "") -> FieldError:
     return FieldError(field, message)
 
 
-def is_prescriber(user: Any, clinic_id: int) -> bool:
+def is_prescriber(user: User, clinic_id: int) -> bool:
     return StaffMembership.objects.filter(
         user=user, clinic_id=clinic_id, is_active=True, role=StaffMembership.Role.PRESCRIBER
     ).exists()

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ketacare.accounts.models import User
 from ketacare.core import course
 from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import ConflictError, FieldError
@@ -25,7 +26,7 @@ MAX_CHECK_IN_AGE = dt.timedelta(hours=12)
 def check_in_session(
     *,
     session: TreatmentSession,
-    user: Any,
+    user: User,
     weight_kg: float,
     fasting_confirmed: bool,
     ride_home_confirmed: bool,
@@ -93,7 +94,7 @@ def _require_pre_dose(session: TreatmentSession, assignment: Any) -> None:
 def record_pre_dose_questionnaire(
     *,
     session: TreatmentSession,
-    user: Any,
+    user: User,
     assignment: Any,
     answers: dict[str, int],
     idempotency_key: str,
@@ -139,7 +140,7 @@ def record_pre_dose_questionnaire(
 
 
 def skip_pre_dose_questionnaire(
-    *, session: TreatmentSession, user: Any, assignment: Any, reason: str
+    *, session: TreatmentSession, user: User, assignment: Any, reason: str
 ) -> PreDoseQuestionnaire:
     """Record that a questionnaire due before this session was not done, and why (it leaves the due list)."""
     reason = check_text("skip_reason", reason, required=True, limit=300)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
+from ketacare.accounts.models import User
 from ketacare.treatments import selectors
 from ketacare.treatments.errors import DischargeRefused
 from ketacare.treatments.models import Appointment, TreatmentSession
@@ -17,7 +16,7 @@ from ketacare.treatments.services.rems import start_rems_form
 def discharge_session(
     *,
     session: TreatmentSession,
-    user: Any,
+    user: User,
     ride_present: bool,
     instructions_given: bool,
     override_reason: str = "",

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ketacare.accounts.models import User
 from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
 from ketacare.treatments import selectors
@@ -19,7 +20,7 @@ from ketacare.treatments.models import DoseAdministration, TreatmentSession
 from ketacare.treatments.services._common import check_text, check_time, is_prescriber, require_state
 
 
-def override_hold(*, session: TreatmentSession, user: Any, reason: str) -> TreatmentSession:
+def override_hold(*, session: TreatmentSession, user: User, reason: str) -> TreatmentSession:
     """A prescriber decides to dose despite a pre-dose hold, giving a reason."""
     reason = check_text("hold_override_reason", reason, required=True)
     if not is_prescriber(user, session.clinic_id):
@@ -59,7 +60,7 @@ def _dose_bounds_problem(protocol: Any, total_mg: float, weight_kg: float | None
 def record_dose(
     *,
     session: TreatmentSession,
-    user: Any,
+    user: User,
     dose_mg: float,
     lot_number: str,
     started_at: dt.datetime | None = None,
@@ -155,7 +156,7 @@ def record_dose(
 
 
 def end_dosing(
-    *, session: TreatmentSession, user: Any, ended_at: dt.datetime | None = None
+    *, session: TreatmentSession, user: User, ended_at: dt.datetime | None = None
 ) -> TreatmentSession:
     """Stop the running infusion, or finish nasal dosing after fewer devices than planned."""
     now = timezone.now()

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ketacare.accounts.models import User
 from ketacare.alerts.services import raise_alert
 from ketacare.core import monitoring
 from ketacare.core.protocols import PHYSIOLOGICAL_RANGES
@@ -57,7 +58,7 @@ def _validate_vitals(
 def record_vital_signs(
     *,
     session: TreatmentSession,
-    user: Any,
+    user: User,
     systolic_mmhg: Any,
     diastolic_mmhg: Any,
     heart_rate_bpm: Any = None,
@@ -135,7 +136,7 @@ def _raise_vital_alert(session: TreatmentSession, vital: VitalSign, critical: li
 def record_observation(
     *,
     session: TreatmentSession,
-    user: Any,
+    user: User,
     moaas_score: int,
     dissociation: str,
     respiratory_concern: bool = False,
@@ -174,7 +175,7 @@ def record_observation(
 def record_adverse_event(
     *,
     session: TreatmentSession,
-    user: Any,
+    user: User,
     description: str,
     severity: str,
     action_taken: str = "",
@@ -205,7 +206,7 @@ def record_adverse_event(
         )
 
 
-def mark_entered_in_error(*, session: TreatmentSession, user: Any, kind: str, entry_id: str) -> None:
+def mark_entered_in_error(*, session: TreatmentSession, user: User, kind: str, entry_id: str) -> None:
     """Mark a vital sign, observation or adverse event as entered in error (it stays visible)."""
     models: dict[str, Any] = {"vital": VitalSign, "observation": Observation, "adverse_event": AdverseEvent}
     model = models.get(kind)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from ketacare.accounts.models import User
 from ketacare.core import course, monitoring
 from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import ConflictError, FieldError
@@ -25,7 +25,7 @@ from ketacare.treatments.services._common import check_text, core_error, require
 def create_treatment_plan(
     *,
     patient: Patient,
-    user: Any,
+    user: User,
     protocol_id: str,
     preset_id: str | None,
     first_session_at: dt.datetime,
@@ -123,7 +123,7 @@ def create_treatment_plan(
     return treatment_plan
 
 
-def reschedule_appointment(*, appointment: Appointment, user: Any, starts_at: dt.datetime) -> Appointment:
+def reschedule_appointment(*, appointment: Appointment, user: User, starts_at: dt.datetime) -> Appointment:
     """Move a scheduled appointment (and its session) to another time."""
     if starts_at.tzinfo is None:
         raise FieldError("starts_at", "starts_at must carry a time zone")
@@ -143,7 +143,7 @@ def reschedule_appointment(*, appointment: Appointment, user: Any, starts_at: dt
 
 
 def book_maintenance_session(
-    *, plan: TreatmentPlan, user: Any, starts_at: dt.datetime, now: dt.datetime
+    *, plan: TreatmentPlan, user: User, starts_at: dt.datetime, now: dt.datetime
 ) -> Appointment:
     """Add one maintenance appointment (and its session) to a plan, e.g. from a relapse alert.
 
@@ -192,7 +192,7 @@ def book_maintenance_session(
     return appointment
 
 
-def cancel_session(*, session: TreatmentSession, user: Any, reason: str) -> TreatmentSession:
+def cancel_session(*, session: TreatmentSession, user: User, reason: str) -> TreatmentSession:
     """Cancel a session that has not started dosing (its appointment is cancelled with it)."""
     reason = check_text("cancel_reason", reason, required=True, limit=300)
     with transaction.atomic():

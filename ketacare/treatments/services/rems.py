@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ketacare.accounts.models import User
 from ketacare.core import monitoring
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.treatments import selectors
@@ -80,7 +81,7 @@ REMS_EDITABLE = (
 def update_rems_form(
     *,
     form: RemsForm,
-    user: Any,
+    user: User,
     answers: dict[str, Any],
     submit: bool = False,
     submission_reference: str = "",

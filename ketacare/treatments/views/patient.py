@@ -1,0 +1,42 @@
+"""The patient's own pages (phone-first): upcoming appointments and their calendar file."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from ketacare.accounts.gates import patient_required
+from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.patients.selectors import access_patient
+from ketacare.treatments.calendar import appointments_ics
+
+
+@patient_required
+@require_GET
+def my_appointments(request: AuthenticatedRequest) -> HttpResponse:
+    """The patient's upcoming appointments (phone-first) with a calendar download."""
+    patient = access_patient(request.user, request.user.patient.public_id)
+    upcoming = patient.appointments.filter(starts_at__gte=timezone.now() - dt.timedelta(hours=12)).order_by(
+        "starts_at"
+    )
+    return render(
+        request,
+        "treatments/my_appointments.html",
+        {"patient": patient, "appointments": upcoming, "zone": patient.time_zone, "clinic": patient.clinic},
+    )
+
+
+@patient_required
+@require_GET
+def my_appointments_ics(request: AuthenticatedRequest) -> HttpResponse:
+    """The patient's appointments as iCalendar (no clinical details in the events)."""
+    patient = access_patient(request.user, request.user.patient.public_id, action="export")
+    response = HttpResponse(
+        appointments_ics(patient, audience="patient"), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="my-appointments.ics"'
+    return response

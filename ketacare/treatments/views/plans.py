@@ -1,0 +1,119 @@
+"""The patient's treatment plan and appointments (staff): create, move, book maintenance, export."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ketacare.accounts.gates import staff_object_view
+from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.lib.errors import FieldError
+from ketacare.patients.selectors import access_patient
+from ketacare.treatments import forms, selectors, services
+from ketacare.treatments.calendar import appointments_ics
+from ketacare.treatments.views._common import apply_error, now_local
+
+
+@staff_object_view("patient", "patient_id")
+@require_http_methods(["GET", "POST"])
+def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
+    """The patient's treatment plan and appointments; POST creates a plan."""
+    patient = access_patient(request.user, patient_id, action="read" if request.method == "GET" else "write")
+    tz = patient.clinic.time_zone
+    form = forms.PlanForm(request.POST or None, zone=tz, initial={"first_session_at": now_local(tz)})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.create_treatment_plan(
+                    patient=patient,
+                    user=request.user,
+                    protocol_id=data["protocol_id"],
+                    preset_id=data["preset_id"] or None,
+                    first_session_at=data["first_session_at"],
+                    weight_kg=data["weight_kg"],
+                    weight_measured_on=data["weight_measured_on"],
+                    mg_per_kg=data["mg_per_kg"],
+                    weekdays=[int(d) for d in data["weekdays"]] or None,
+                    session_count=data["session_count"],
+                    maintenance_policy=data["maintenance_policy"],
+                    notes=data["notes"],
+                )
+            except FieldError as error:
+                apply_error(form, error)
+            else:
+                messages.success(request, "Treatment plan created.")
+                return redirect("treatments:plan", patient_id=patient.public_id)
+        status = 422
+    current = selectors.current_plan(patient)
+    appointments = list(current.appointments.select_related("session").all()) if current else []
+    context = {
+        "patient": patient,
+        "plan": current,
+        "appointments": appointments,
+        "sessions": selectors.patient_sessions(patient)[:50],
+        "form": form,
+        "zone": tz,
+        "reschedule_form": forms.RescheduleForm(zone=tz),
+    }
+    return render(request, "treatments/plan.html", context, status=status)
+
+
+@staff_object_view("patient", "patient_id")
+@require_GET
+def plan_ics(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
+    """The patient's appointments as iCalendar for the clinic's calendar."""
+    patient = access_patient(request.user, patient_id, action="export")
+    body = appointments_ics(patient, audience="clinic")
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="appointments.ics"'
+    return response
+
+
+@staff_object_view("patient", "patient_id", action="write")
+@require_POST
+def appointment_reschedule(
+    request: AuthenticatedRequest, patient_id: str, appointment_id: str
+) -> HttpResponse:
+    """Move one appointment (the plan is editable)."""
+    patient = access_patient(request.user, patient_id, action="write")
+    appointment = selectors.access_appointment(request.user, patient, appointment_id)
+    form = forms.RescheduleForm(request.POST, zone=patient.clinic.time_zone)
+    if form.is_valid():
+        try:
+            services.reschedule_appointment(
+                appointment=appointment, user=request.user, starts_at=form.cleaned_data["starts_at"]
+            )
+            messages.success(request, f"Appointment {appointment.number} moved.")
+        except FieldError as error:
+            messages.error(request, error.message)
+    else:
+        messages.error(request, "Enter the new time as YYYY-MM-DDTHH:MM.")
+    return redirect("treatments:plan", patient_id=patient.public_id)
+
+
+@staff_object_view("patient", "patient_id", action="write")
+@require_POST
+def book_maintenance(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
+    """Book one maintenance session on the patient's active plan (from the plan page or an alert)."""
+    patient = access_patient(request.user, patient_id, action="write")
+    plan_ = selectors.current_plan(patient)
+    form = forms.BookMaintenanceForm(request.POST, zone=patient.clinic.time_zone)
+    if plan_ is None:
+        messages.error(request, "plan: this patient has no active treatment plan to book on")
+    elif form.is_valid():
+        try:
+            appointment = services.book_maintenance_session(
+                plan=plan_, user=request.user, starts_at=form.cleaned_data["starts_at"], now=timezone.now()
+            )
+            local = timezone.localtime(appointment.starts_at, selectors.clinic_zone(patient.clinic))
+            messages.success(request, f"Maintenance session booked for {local:%a %d %b %Y %H:%M}.")
+        except FieldError as error:
+            messages.error(request, error.message)
+    else:
+        messages.error(request, "starts_at: enter the time as YYYY-MM-DDTHH:MM (clinic time)")
+    return redirect("treatments:plan", patient_id=patient.public_id)

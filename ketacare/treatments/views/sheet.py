@@ -1,0 +1,144 @@
+"""The chair-side run-sheet page and the context every run-sheet response renders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django import forms as django_forms
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from ketacare.accounts.gates import staff_object_view
+from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.clinics.selectors import active_membership
+from ketacare.core.protocols import get_protocol
+from ketacare.treatments import forms, selectors
+from ketacare.treatments.models import TreatmentSession
+from ketacare.treatments.timeline import build_timeline
+from ketacare.treatments.views._common import now_local, session_zone
+
+
+def sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **bound: Any) -> dict[str, Any]:
+    now = timezone.now()
+    tz = session_zone(session)
+    default_time = {"measured_at": now_local(tz)}
+    protocol = get_protocol(session.protocol_id)
+    rules = selectors.route_rules(session)
+    vitals = list(session.vitals.order_by("measured_at", "id"))
+    state = selectors.effective_state(session, now)
+    ready = selectors.readiness(session, now, ride_present=True, instructions_given=True)
+    required = selectors.observation_minutes(session)
+    minutes = selectors.minutes_since_dose_end(session, now)
+    doses = list(session.doses.order_by("started_at", "id"))
+    device = protocol.device
+    next_device_at = None
+    if device is not None and doses:
+        next_device_at = doses[-1].started_at + dt.timedelta(minutes=device.wait_between_devices_minutes)
+    membership = active_membership(request)
+    flags = [f for v in vitals if not v.entered_in_error and v.kind == "in_session" for f in v.flags]
+    latest = [v for v in vitals if not v.entered_in_error and v.kind == "in_session"]
+    context = {
+        "session": session,
+        "patient": session.patient,
+        "protocol": protocol,
+        "rules": rules,
+        "state": state,
+        "state_label": dict(TreatmentSession.State.choices)[state],
+        "now": now,
+        "zone": tz,
+        "vitals": vitals,
+        "doses": doses,
+        "observations": list(session.observations.order_by("observed_at", "id")),
+        "adverse_events": list(session.adverse_events.order_by("occurred_at", "id")),
+        "checkpoints": selectors.checkpoints(session, now),
+        "timeline": build_timeline(session, now),
+        "readiness": ready,
+        "unmet": list(ready.unmet) if ready else [],
+        "required_minutes": required,
+        "minutes_observed": minutes,
+        "minutes_left": max(0, required - minutes) if minutes is not None else None,
+        "earliest_discharge_at": (
+            session.dose_ended_at + dt.timedelta(minutes=required) if session.dose_ended_at else None
+        ),
+        "latest_flags": latest[-1].flags if latest else [],
+        "flag_count": len(flags),
+        "next_device_at": next_device_at,
+        "device": device,
+        "is_prescriber": membership is not None and membership.role == "prescriber",
+        "checkin_form": forms.CheckInForm(zone=tz, initial={"checked_in_at": now_local(tz)}),
+        "vitals_form": forms.VitalsForm(zone=tz, initial=default_time),
+        "hold_form": forms.HoldOverrideForm(),
+        "dose_form": forms.DoseForm(
+            zone=tz,
+            initial={
+                "started_at": now_local(tz),
+                "dose_mg": device.mg_per_device if device else session.planned_dose_mg,
+            },
+        ),
+        "end_form": forms.EndDosingForm(zone=tz, initial={"ended_at": now_local(tz)}),
+        "observation_form": forms.ObservationForm(zone=tz, initial={"observed_at": now_local(tz)}),
+        "ae_form": forms.AdverseEventForm(zone=tz, initial={"occurred_at": now_local(tz)}),
+        "discharge_form": forms.DischargeForm(),
+        "cancel_form": forms.CancelForm(),
+        "refused": None,
+    }
+    if "pre_dose" not in bound:
+        context.update(pre_dose_context(session))
+    if "recovery" not in bound:  # the live panel passes recovery=None: the estimate is not in it
+        context["recovery"] = selectors.session_recovery_estimate(session)
+    context.update(bound)
+    for key, value in context.items():
+        # Several forms share field names (started_at, ended_at): give each its own element ids.
+        if key.endswith("_form") and isinstance(value, django_forms.Form):
+            value.auto_id = f"{key}_%s"
+    return context
+
+
+def pre_dose_context(
+    session: TreatmentSession,
+    *,
+    failed: str = "",
+    errors: list[str] | None = None,
+    selected: dict[str, int] | None = None,
+    skip_form: django_forms.Form | None = None,
+) -> dict[str, Any]:
+    """The questionnaires due before this session, each with its entry form (or the failed one's errors)."""
+    rows = []
+    crisis = []
+    for item in selectors.pre_dose_questionnaires(session):
+        key = str(item.assignment.public_id)
+        mine = key == failed
+        rows.append(
+            {
+                "item": item,
+                "key": key,
+                "idempotency_key": uuid.uuid4().hex,
+                "questions": [
+                    {"item": q, "number": n, "selected": (selected or {}).get(q.id) if mine else None}
+                    for n, q in enumerate(item.instrument.items, 1)
+                ],
+                "errors": errors if mine and errors else [],
+                "skip_form": skip_form
+                if mine and skip_form is not None
+                else forms.SkipQuestionnaireForm(auto_id=f"skip_{key}_%s"),
+                "open": mine,
+            }
+        )
+        crisis += [(item.instrument.title, alert["message"]) for alert in item.crisis_alerts]
+    return {"pre_dose": rows, "pre_dose_crisis": crisis}
+
+
+@staff_object_view("treatment_session", "session_id")
+@require_GET
+def run_sheet(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
+    """The chair-side run-sheet; `?panel=live` is the self-refreshing clock/timeline/checklist part."""
+    session = selectors.access_session(request.user, session_id)
+    live = bool(request.htmx) and request.GET.get("panel") == "live"
+    context = sheet_context(request, session, **({"recovery": None} if live else {}))
+    if live:
+        return render(request, "treatments/run_sheet.html#live", context)
+    return render(request, "treatments/run_sheet.html", context)
