@@ -9,13 +9,12 @@ database constraints and the service checks cannot drift apart.
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 from django.db.models import Q
 
 from ketacare.core.monitoring import MOAAS_RANGE
 from ketacare.core.protocols import PHYSIOLOGICAL_RANGES
+from ketacare.patients.models import ClinicalRecord
 
 
 class Route(models.TextChoices):
@@ -54,7 +53,7 @@ class ClinicSessionSettings(models.Model):
         return f"{self.clinic} · {self.route}"
 
 
-class TreatmentPlan(models.Model):
+class TreatmentPlan(ClinicalRecord):
     """A patient's course: protocol, preset, dose and the review point; appointments hang off it."""
 
     class MaintenancePolicy(models.TextChoices):
@@ -68,8 +67,6 @@ class TreatmentPlan(models.Model):
         ACTIVE = "active", "Active"
         ENDED = "ended", "Ended"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="treatment_plans")
     protocol_id = models.CharField(max_length=40)
     preset_id = models.CharField(max_length=40)
@@ -90,7 +87,6 @@ class TreatmentPlan(models.Model):
     )
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -103,7 +99,7 @@ class TreatmentPlan(models.Model):
         return f"{self.protocol_id} plan for {self.patient_id}"
 
 
-class Appointment(models.Model):
+class Appointment(ClinicalRecord):
     """One planned session of a plan, in absolute time (laid out in the clinic's zone by the core)."""
 
     class Status(models.TextChoices):
@@ -111,8 +107,6 @@ class Appointment(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         COMPLETED = "completed", "Completed"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="appointments")
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="appointments")
     number = models.PositiveSmallIntegerField()
@@ -124,7 +118,6 @@ class Appointment(models.Model):
     dose_rule = models.CharField(max_length=200, blank=True)
     note = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["starts_at", "number"]
@@ -140,7 +133,7 @@ class Appointment(models.Model):
         return f"Appointment {self.number} at {self.starts_at:%Y-%m-%d %H:%M}Z"
 
 
-class TreatmentSession(models.Model):
+class TreatmentSession(ClinicalRecord):
     """A dosing visit: the chair-side run-sheet from check-in to discharge."""
 
     class State(models.TextChoices):
@@ -152,8 +145,6 @@ class TreatmentSession(models.Model):
         DISCHARGED = "discharged", "Discharged"
         CANCELLED = "cancelled", "Cancelled"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="treatment_sessions"
     )
@@ -205,7 +196,6 @@ class TreatmentSession(models.Model):
 
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -223,14 +213,11 @@ class TreatmentSession(models.Model):
         return f"Session {self.public_id}"
 
 
-class _SessionRow(models.Model):
+class _SessionRow(ClinicalRecord):
     """Common columns of a run-sheet entry."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     entered_in_error = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -404,15 +391,13 @@ class PreDoseQuestionnaire(_SessionRow):
         ]
 
 
-class RemsForm(models.Model):
+class RemsForm(ClinicalRecord):
     """The SPRAVATO REMS patient monitoring form of one outpatient session [REMS-PMF].
 
     Prefilled from the run-sheet at discharge; staff answer the rest and record the submission
     (online or fax) within the deadline the core gives (7 days).
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     session = models.OneToOneField(TreatmentSession, on_delete=models.PROTECT, related_name="rems_form")
     due_at = models.DateTimeField()
@@ -439,7 +424,6 @@ class RemsForm(models.Model):
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     submission_reference = models.CharField(max_length=80, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
