@@ -134,9 +134,11 @@ class _ProtocolTable(TomlTable):
         self.check_sources = check_sources
 
     def nested(self, data: object, where: str) -> Self:
+        """Return a reader for an inner table that checks its citations as this one does."""
         return type(self)(data, file=self.file, where=where, check_sources=self.check_sources)
 
     def unknown_keys_problem(self, unknown: list[str], allowed: list[str]) -> str:
+        """Name the keys plainly, as every other message of this loader prints key names."""
         hint = did_you_mean(unknown[0], allowed, limit=1) if len(unknown) == 1 else ""
         return f"unknown key(s): {', '.join(unknown)}{hint}; allowed: {', '.join(allowed)}"
 
