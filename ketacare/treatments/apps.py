@@ -6,10 +6,12 @@ class TreatmentsConfig(AppConfig):
     label = "treatments"
 
     def ready(self) -> None:
+        # Imported here, not at the top: selectors import models, which load only once the app
+        # registry is ready.
         from ketacare.patients import facts
         from ketacare.treatments import selectors
 
-        # The dosing facts sibling record apps read (docs/decisions/0010).
+        # The dosing facts sibling record apps read (docs/decisions/0010-floors-and-patient-facts.md).
         facts.provide(
             "treatments",
             patient_doses=selectors.patient_doses,

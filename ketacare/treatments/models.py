@@ -1,10 +1,11 @@
-"""Treatment plans, appointments and the chair-side session run-sheet (issue 4, items 2-7).
+"""Treatment plans, appointments and the chair-side session run-sheet.
 
-Every row carries `clinic` (the shard key) and `patient`. Clinical rows keep the time the thing
-happened (`measured_at`, `started_at`, `observed_at`) apart from `created_at`/`created_by`; a correction
-is a visible `entered_in_error` flag, never a delete. Numeric limits come from the core
-(`ketacare.core.protocols.PHYSIOLOGICAL_RANGES`, `ketacare.core.monitoring.MOAAS_RANGE`) so the
-database constraints and the service checks cannot drift apart.
+Every row carries `clinic` (the shard key; `ClinicalRecord` gives it with `public_id` and `created_at`)
+and `patient`. Clinical rows keep the time the thing happened (`measured_at`, `started_at`,
+`observed_at`) apart from `created_at`/`created_by`; a correction is a visible `entered_in_error` flag,
+never a delete. Numeric limits come from the core (`ketacare.core.protocols.PHYSIOLOGICAL_RANGES`,
+`ketacare.core.monitoring.MOAAS_RANGE`) so the database constraints and the service checks cannot
+drift apart.
 """
 
 from __future__ import annotations

@@ -8,7 +8,15 @@ from typing import Any
 
 from django.utils import timezone
 
-from ketacare.treatments.models import Observation, RemsForm, TreatmentSession, VitalSign
+from ketacare.treatments.models import (
+    Appointment,
+    DoseAdministration,
+    Observation,
+    RemsForm,
+    TreatmentPlan,
+    TreatmentSession,
+    VitalSign,
+)
 
 PROTOCOL_OF = {"iv": "iv_ketamine", "esketamine_in": "esketamine_trd"}
 
@@ -67,8 +75,6 @@ def make_session(
     if state == "checked_in":
         session.save()
         return session
-    from ketacare.treatments.models import DoseAdministration
-
     if route == "iv":
         DoseAdministration.objects.create(
             drug="ketamine (racemic)",
@@ -136,8 +142,6 @@ def make_session(
 
 def make_planned_session(patient: Any, *, starts_at: dt.datetime | None = None) -> TreatmentSession:
     """A scheduled IV induction session with its plan and appointment (what the questionnaire schedule sees)."""
-    from ketacare.treatments.models import Appointment, TreatmentPlan
-
     starts_at = starts_at or timezone.now()
     user = staff_of(patient)
     plan = TreatmentPlan.objects.create(

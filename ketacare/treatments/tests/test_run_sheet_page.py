@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from ketacare.alerts.models import Alert
 from ketacare.treatments.tests.factories import make_session
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +33,6 @@ def test_the_live_panel_is_a_partial_that_refreshes_every_30_seconds(personas, c
 
 
 def test_a_critical_reading_shows_on_screen_and_raises_a_clinic_alert(personas, client_for):
-    from ketacare.alerts.models import Alert
-
     session = make_session(personas.a1, route="iv", state="observing")
     response = client_for("clinician_a").post(
         reverse("treatments:vitals", kwargs={"session_id": session.public_id}),

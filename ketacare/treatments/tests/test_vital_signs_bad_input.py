@@ -1,9 +1,10 @@
-"""Bad vital signs get a clear error naming the field and range, and nothing is written (security.md #14)."""
+"""Bad vital signs get a clear error naming the field and range, and nothing is written (docs/security.md S14)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import zoneinfo
 
 import pytest
 from django.urls import reverse
@@ -94,7 +95,7 @@ def test_the_api_rejects_a_wrong_type_with_422(personas, client_for):
 def test_a_time_before_the_session_started_is_refused(personas, client_for):
     session = make_session(personas.a1, state="observing")
     before_start = session.checked_in_at - dt.timedelta(minutes=30)
-    local = before_start.astimezone(__import__("zoneinfo").ZoneInfo(personas.clinic_a.time_zone))
+    local = before_start.astimezone(zoneinfo.ZoneInfo(personas.clinic_a.time_zone))
     count = VitalSign.objects.count()
     response = client_for("clinician_a").post(
         reverse("treatments:vitals", kwargs={"session_id": session.public_id}),

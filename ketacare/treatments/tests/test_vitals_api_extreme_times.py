@@ -1,4 +1,4 @@
-"""A measured_at at the edge of the calendar is a 422 naming the field, not a 500 (security.md #14).
+"""A measured_at at the edge of the calendar is a 422 naming the field, not a 500 (docs/security.md S14).
 
 Found by the API fuzzer (tests/security/test_api_fuzzing.py): year 1 shifted into New York, or
 year 9999 shifted into Berlin, overflowed while the error message was being built.
