@@ -7,6 +7,8 @@ induction appointments completed or cancelled (no run-sheets or doses), and subm
 weekly PHQ-9 and GAD-7 scores (through the questionnaires service) with a synthetic mix:
 about half respond, some of them lose the response later (the core course rule then raises its
 alert), and some stop before session 6. Illustrative synthetic values, not clinical figures.
+The scores of a course are stored without announcing each one, and the course rules then run once
+over the patient's whole series: the same alerts as one run per score, at a fraction of the cost.
 
 Deterministic (ctx.rng, drawn before any existence check) and idempotent: a patient who already
 has a plan is skipped, and every score has a fixed idempotency key.
@@ -119,5 +121,6 @@ def _past_course(
                 answers=_answers(instrument_id, max(0, min(total, 24 if instrument_id == "phq9" else 21))),
                 idempotency_key=f"demo-course-{instrument_id}-{week}",
                 now=when,
+                announce=False,
             )
-        evaluate_course_signals(patient=patient, now=when)
+    evaluate_course_signals(patient=patient, now=ctx.now, whole_history=True)

@@ -179,12 +179,15 @@ def submit_questionnaire(
     idempotency_key: str,
     now: dt.datetime,
     assignment: QuestionnaireAssignment | None = None,
+    announce: bool = True,
 ) -> ResponseOutcome:
     """Score answers with the core and store them; a suicide-risk item raises an alert in the same transaction.
 
     A retry with the same ``idempotency_key`` returns the original response. The given ``assignment``
     (it must be this patient's, of this instrument and due), else the oldest due assignment of this
-    instrument, is marked completed.
+    instrument, is marked completed. ``announce=False`` stores without sending ``response_stored``:
+    for a batch of past scores whose caller then runs the receivers' rules once over the whole
+    series (the demo's past courses) instead of once per score.
     """
 
     def prepare() -> tuple[Instrument, ScoreResult]:
@@ -238,7 +241,8 @@ def submit_questionnaire(
                 )
         # The course rules (vigilance) run when a new score arrives, in this same transaction, so an
         # acknowledged score never lacks its course alert.
-        response_stored.send(sender=QuestionnaireResponse, patient=patient, now=now)
+        if announce:
+            response_stored.send(sender=QuestionnaireResponse, patient=patient, now=now)
         return response
 
     response, created = create_once(

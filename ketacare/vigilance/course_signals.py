@@ -48,8 +48,15 @@ def on_response_stored(sender: Any, *, patient: Patient, now: dt.datetime, **kwa
     evaluate_course_signals(patient=patient, now=now)
 
 
-def evaluate_course_signals(*, patient: Patient, now: dt.datetime) -> list[Alert]:
-    """Raise an alert for each course signal completed by the patient's latest score (idempotent)."""
+def evaluate_course_signals(
+    *, patient: Patient, now: dt.datetime, whole_history: bool = False
+) -> list[Alert]:
+    """Raise an alert for each course signal completed by the patient's latest score (idempotent).
+
+    ``whole_history=True`` raises every signal of the stored series instead, each with the scores up
+    to the one that completed it, as one call after each score would have (the rules look only
+    backwards): for scores stored in a batch without announcing each one (the demo's past courses).
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     raised: list[Alert] = []
@@ -76,9 +83,12 @@ def evaluate_course_signals(*, patient: Patient, now: dt.datetime) -> list[Alert
             points = [ScorePoint(at, total) for at, total in scores[1:]]
             latest = points[-1].measured_at
             for signal in relapse_signals(instrument_id, baseline, points):
-                if signal.measured_at != latest:
-                    continue  # raised when it was new; a history replay raises nothing
-                raised.append(_raise(patient, instrument_id, baseline, scores, signal))
+                if whole_history:
+                    until = [score for score in scores if score[0] <= signal.measured_at]
+                    raised.append(_raise(patient, instrument_id, baseline, until, signal))
+                elif signal.measured_at == latest:
+                    # An earlier signal was raised when its score was new; a replay raises nothing.
+                    raised.append(_raise(patient, instrument_id, baseline, scores, signal))
     return raised
 
 
