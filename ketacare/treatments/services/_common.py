@@ -31,6 +31,7 @@ def core_error(exc: ValueError, default_field: str = "") -> FieldError:
 
 
 def is_prescriber(user: User, clinic_id: int) -> bool:
+    """Whether the user holds an active prescriber membership at this clinic (hold and discharge overrides)."""
     return StaffMembership.objects.filter(
         user=user, clinic_id=clinic_id, is_active=True, role=StaffMembership.Role.PRESCRIBER
     ).exists()
@@ -44,6 +45,7 @@ def check_time(
     now: dt.datetime,
     not_before: dt.datetime | None = None,
 ) -> None:
+    """Refuse a time without a zone, in the future, before check-in or before `not_before` (clinic clock)."""
     if value.tzinfo is None:
         raise FieldError(field, f"{field} must carry a time zone")
     zone = selectors.clinic_zone(session.clinic)
@@ -66,6 +68,7 @@ def check_time(
 
 
 def check_text(field: str, value: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
+    """The text stripped, or a refusal when it is required and empty or longer than `limit`."""
     value = (value or "").strip()
     if required and not value:
         raise FieldError(field, f"{field} is required")
@@ -75,6 +78,7 @@ def check_text(field: str, value: str, *, required: bool = False, limit: int = M
 
 
 def require_state(session: TreatmentSession, *states: str, action: str) -> None:
+    """Refuse `action` (a ConflictError on "state") unless the session is in one of `states`."""
     if session.state not in states:
         allowed = ", ".join(states)
         raise ConflictError(

@@ -19,7 +19,10 @@ from ketacare.treatments.services._common import check_text
 
 
 def start_rems_form(session: TreatmentSession, now: dt.datetime) -> RemsForm | None:
-    """Prefill the REMS patient monitoring form from the run-sheet (esketamine outpatient sessions)."""
+    """Prefill the REMS patient monitoring form from the run-sheet (esketamine outpatient sessions).
+
+    Called by `discharge_session` inside its transaction; None when the session needs no form.
+    """
     assert session.dose_started_at is not None and session.dose_ended_at is not None  # noqa: S101
     zone = selectors.clinic_zone(session.clinic)
     due = monitoring.rems_form_due_by(

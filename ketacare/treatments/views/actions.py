@@ -33,6 +33,11 @@ def _action(
     call: Callable[[TreatmentSession, dict[str, Any]], Any],
     success: str,
 ) -> HttpResponse:
+    """Validate the form, call one service and answer as above; every refusal lands in its form.
+
+    A refused discharge also shows every unmet criterion; a role refusal without htmx goes back to
+    the run-sheet with the message.
+    """
     session = selectors.access_session(request.user, session_id, action="write")
     form: django_forms.Form
     if issubclass(form_class, forms.ZonedForm):

@@ -23,6 +23,7 @@ from ketacare.treatments.views._common import now_local, session_zone
 
 
 def sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **bound: Any) -> dict[str, Any]:
+    """The run-sheet's template context; `bound` replaces entries (a bound form with its errors, a refusal)."""
     now = timezone.now()
     tz = session_zone(session)
     default_time = {"measured_at": now_local(tz)}
