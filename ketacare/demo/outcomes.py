@@ -20,6 +20,10 @@ import datetime as dt
 import zoneinfo
 from typing import TYPE_CHECKING, Any
 
+from ketacare.questionnaires.services import submit_questionnaire
+from ketacare.treatments.models import Appointment, TreatmentPlan
+from ketacare.vigilance.course_signals import evaluate_course_signals
+
 if TYPE_CHECKING:
     from ketacare.demo.seed import DemoContext
 
@@ -40,8 +44,6 @@ def _answers(instrument_id: str, total: int) -> dict[str, int]:
 
 
 def seed_app(ctx: DemoContext) -> None:
-    from ketacare.treatments.models import TreatmentPlan
-
     for key, clinic in ctx.clinics.items():
         prescriber = ctx.staff["prescriber" if key == "a" else "prescriber-b"]
         zone = zoneinfo.ZoneInfo(clinic.time_zone)
@@ -55,10 +57,6 @@ def seed_app(ctx: DemoContext) -> None:
 def _past_course(
     ctx: DemoContext, patient: Any, prescriber: Any, zone: zoneinfo.ZoneInfo, index: int, draws: list[float]
 ) -> None:
-    from ketacare.questionnaires.services import submit_questionnaire
-    from ketacare.treatments.models import Appointment, TreatmentPlan
-    from ketacare.vigilance.course_signals import evaluate_course_signals
-
     start = (ctx.now - dt.timedelta(days=70 + int(draws[0] * 230))).astimezone(zone)
     start = start.replace(hour=9 + index % 6, minute=0, second=0, microsecond=0)
     route = "esketamine_in" if draws[1] < 0.35 else "iv"

@@ -15,8 +15,12 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from ketacare.accounts.models import User
+from ketacare.clinics.models import Clinic, StaffMembership
 from ketacare.demo import checkins, intake, journal, outcomes, questionnaires, treatments
+from ketacare.patients.models import Patient
 
 DEMO_PASSWORD = "ketacare-demo-2026"  # noqa: S105 - demo accounts only; printed by `make demo`
 DEMO_DOMAIN = "demo.ketacare.org"
@@ -155,11 +159,6 @@ def seed_demo(
     progress: Callable[[Iterable[Any], str], Iterable[Any]] = _noop_progress,
 ) -> list[tuple[str, str, str]]:
     """Seed the demo clinics and return the demo logins as (role, e-mail, password)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from ketacare.accounts.models import User
-    from ketacare.clinics.models import Clinic, StaffMembership
-
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     now = now or timezone.now()
     logins: list[tuple[str, str, str]] = []
@@ -234,9 +233,6 @@ def _seed_patients(
     logins: list[tuple[str, str, str]],
     progress: Callable[[Iterable[Any], str], Iterable[Any]],
 ) -> list[Any]:
-    from ketacare.accounts.models import User
-    from ketacare.patients.models import Patient
-
     existing = set(Patient.objects.filter(clinic=clinic).values_list("medical_record_number", flat=True))
     clinicians = [
         u

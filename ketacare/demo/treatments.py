@@ -11,6 +11,7 @@ import zoneinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ketacare.core.monitoring import rems_form_due_by
 from ketacare.treatments.models import (
     DoseAdministration,
     Observation,
@@ -193,8 +194,6 @@ def _run(
 
 
 def _due(session: TreatmentSession) -> dt.datetime:
-    from ketacare.core.monitoring import rems_form_due_by
-
     assert session.dose_started_at is not None  # noqa: S101
     zone = zoneinfo.ZoneInfo(session.clinic.time_zone)
     due = rems_form_due_by(session.route, session.dose_started_at.astimezone(zone))
