@@ -1,0 +1,99 @@
+"""Discharge readiness with blood pressure back below the pre-dose hold threshold.
+
+``monitoring.discharge_readiness`` checks time, sedation, dissociation, vital-sign flags, ride and
+instructions; its vital-sign flags fire only at critical levels or a large rise over baseline, so a
+patient at 165/95 two hours after esketamine would read "ready". Here the latest blood pressure must
+also pass the route's pre-dose hold rule (the level at which the clinic would not have dosed), or be
+within the clinic's margin of the patient's own baseline (``bp_margin_mmhg``, a clinic setting; none by
+default). The blood pressure should be back at a safe, consistent level before the end [HCP-Dose].
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ketacare.core.monitoring import (
+    DischargeReadiness,
+    UnmetCriterion,
+    VitalSigns,
+    check_pre_dose,
+    discharge_readiness,
+)
+
+
+@dataclass(frozen=True)
+class DischargeCheck:
+    """``ready`` only when ``unmet`` is empty (the monitoring criteria plus ``bp_above_hold``)."""
+
+    ready: bool
+    unmet: tuple[UnmetCriterion, ...]
+    required_observation_minutes: int
+
+
+def discharge_check(
+    route: str,
+    *,
+    age_years: int,
+    minutes_since_dose: float,
+    moaas_score: int | None,
+    dissociation_resolved: bool | None,
+    baseline_vitals: VitalSigns | None,
+    latest_vitals: VitalSigns | None,
+    ride_home_confirmed: bool,
+    instructions_given: bool,
+    clinic_min_observation_min: int | None = None,
+    bp_margin_mmhg: int | None = None,
+) -> DischargeCheck:
+    """Every unmet discharge criterion, including a blood pressure still above the pre-dose hold level."""
+    if bp_margin_mmhg is not None and (
+        isinstance(bp_margin_mmhg, bool)
+        or not isinstance(bp_margin_mmhg, int)
+        or not 0 <= bp_margin_mmhg <= 40
+    ):
+        raise ValueError(f"bp_margin_mmhg {bp_margin_mmhg!r} is out of range; expected whole mmHg 0-40")
+    base: DischargeReadiness = discharge_readiness(
+        route,
+        minutes_since_dose,
+        moaas_score,
+        baseline_vitals,
+        latest_vitals,
+        ride_home_confirmed,
+        instructions_given,
+        clinic_min_observation_min,
+        dissociation_resolved=dissociation_resolved,
+    )
+    unmet = list(base.unmet)
+    if latest_vitals is not None:
+        result = check_pre_dose(
+            route,
+            age_years,
+            latest_vitals.systolic_mmhg,
+            latest_vitals.diastolic_mmhg,
+            latest_vitals.heart_rate_bpm,
+            latest_vitals.spo2_pct,
+        )
+        bp_holds = [
+            r for r in result.reasons if r.level == "hold" and r.field in ("systolic_mmhg", "diastolic_mmhg")
+        ]
+        within_margin = False
+        if bp_holds and baseline_vitals is not None and bp_margin_mmhg is not None:
+            within_margin = all(
+                (latest_vitals.value(r.field) or math.inf) - (baseline_vitals.value(r.field) or 0)
+                <= bp_margin_mmhg
+                for r in bp_holds
+            )
+        if bp_holds and not within_margin:
+            margin = f" or within {bp_margin_mmhg} mmHg of baseline" if bp_margin_mmhg is not None else ""
+            unmet.append(
+                UnmetCriterion(
+                    "bp_above_hold",
+                    "Blood pressure "
+                    f"{latest_vitals.systolic_mmhg:g}/{latest_vitals.diastolic_mmhg:g} is still above the "
+                    f"pre-dose hold threshold; it must come back below it{margin} before leaving: "
+                    + "; ".join(r.message for r in bp_holds),
+                )
+            )
+    return DischargeCheck(
+        ready=not unmet, unmet=tuple(unmet), required_observation_minutes=base.required_observation_minutes
+    )
