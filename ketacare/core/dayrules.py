@@ -1,0 +1,164 @@
+"""The patient's day after a session: one rule engine, one wording, one end time per rule.
+
+Driving, machinery, alcohol, important decisions and eating are computed here once, from the route's
+driving rule (core ``protocols.toml``), the aftercare items (core ``aftercare.toml``) and the time the
+patient left the clinic. The home screen, the discharge page and PDF, Learn and e-mails all render the
+:class:`DayRule` objects this returns, so they cannot say three different things.
+
+Times are computed in the patient's zone. Two times are KetaCare's reading of "the next day, after a
+restful sleep" (clinic practice, not published numbers): the next morning at ``NEXT_MORNING`` local
+time, and never earlier than a minimum stated in the sourced rule text itself ("at least 24 hours").
+The clock is never read here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from ketacare.core import knowledge as kb
+from ketacare.core.protocols import get_route, route_ids
+
+# Clinic practice: "the next day, after a restful sleep" read as not before 09:00 the next morning.
+NEXT_MORNING = dt.time(9)
+AFTER_SLEEP_WORDS = "and only after a night's sleep and when you feel fully normal"
+_AT_LEAST_HOURS = re.compile(r"at least (\d+) hours")
+
+
+class DayRuleError(ValueError):
+    """Invalid input to the day rules (unknown route, naive datetime, unknown zone)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DayRule:
+    """One rule for the rest of the patient's day: what, until when (in words and as a time), why."""
+
+    id: str  # driving | machinery | alcohol | decisions | eating
+    title: str
+    text: str
+    ends_at: dt.datetime | None  # aware, in the patient's zone; None: for today, no end to wait for
+    end_text: str
+    sources: tuple[str, ...]
+    evidence: str
+
+    def active(self, now: dt.datetime) -> bool:
+        """Whether the rule still applies at ``now``."""
+        return self.ends_at is None or now < self.ends_at
+
+    @property
+    def sentence(self) -> str:
+        """The rule and its end in one sentence, as every page shows it."""
+        return f"{self.text} {self.end_text[0].upper()}{self.end_text[1:]}." if self.end_text else self.text
+
+
+def when_words(moment: dt.datetime, *, reference: dt.datetime) -> str:
+    """'09:00 tomorrow, Sunday 6 December' (or 'today', or just the weekday and date) in moment's zone."""
+    days = (moment.date() - reference.astimezone(moment.tzinfo).date()).days
+    day = {0: "today", 1: "tomorrow"}.get(days)
+    date = f"{moment:%A} {moment.day} {moment:%B}"
+    return f"{moment:%H:%M} {day}, {date}" if day else f"{moment:%H:%M} on {date}"
+
+
+def _aftercare_item(item_id: str) -> kb.GuidanceItem:
+    for phase in kb.aftercare_phases():
+        for item in phase.items:
+            if item.id == item_id:
+                return item
+    raise DayRuleError(f"aftercare item {item_id!r} is missing from aftercare.toml")  # pragma: no cover
+
+
+def minimum_hours(route: str) -> int | None:
+    """The minimum stated in the route's sourced driving rule ("at least 24 hours"), if any."""
+    match = _AT_LEAST_HOURS.search(get_route(route).driving.rule)
+    return int(match.group(1)) if match else None
+
+
+def day_rules(*, route: str, left_at: dt.datetime, time_zone: str) -> tuple[DayRule, ...]:
+    """The rules for the rest of the day after a dose by ``route``, the patient having left at ``left_at``.
+
+    ``left_at`` is the discharge time when recorded, else the start of the dose (earlier, never later
+    than the truth, so an end time counted from it is the least it can be; the next-morning rule
+    usually dominates anyway).
+    """
+    if route not in route_ids():
+        raise DayRuleError(f"unknown route {route!r}: allowed {', '.join(route_ids())}")
+    if left_at.tzinfo is None:
+        raise DayRuleError("left_at must be timezone-aware")
+    try:
+        zone = ZoneInfo(time_zone)
+    except (KeyError, ValueError) as error:
+        raise DayRuleError(f"unknown time zone {time_zone!r}") from error
+    local = left_at.astimezone(zone)
+    next_morning = dt.datetime.combine(local.date() + dt.timedelta(days=1), NEXT_MORNING, tzinfo=zone)
+    driving = get_route(route).driving
+    hours = minimum_hours(route)
+    drive_end = next_morning
+    if hours is not None:
+        drive_end = max(drive_end, (left_at + dt.timedelta(hours=hours)).astimezone(zone))
+    drive_when = f"not before {when_words(drive_end, reference=left_at)}, {AFTER_SLEEP_WORDS}"
+    alcohol = _aftercare_item("no_alcohol")
+    decisions = _aftercare_item("no_big_decisions")
+    food = _aftercare_item("water_and_food")
+    # The alcohol item names 24 hours as what many clinics ask (aftercare.toml): the later of that and the morning.
+    alcohol_end = max(next_morning, (left_at + dt.timedelta(hours=24)).astimezone(zone))
+    return (
+        DayRule(
+            id="driving",
+            title="Driving",
+            text="Do not drive (a car, motorbike or bicycle); someone else takes you home.",
+            ends_at=drive_end,
+            end_text=drive_when,
+            sources=driving.cited.sources,
+            evidence=driving.cited.evidence,
+        ),
+        DayRule(
+            id="machinery",
+            title="Machinery",
+            text="Do not use machinery or power tools.",
+            ends_at=drive_end,
+            end_text=drive_when,
+            sources=driving.cited.sources,
+            evidence=driving.cited.evidence,
+        ),
+        DayRule(
+            id="alcohol",
+            title="Alcohol",
+            text="No alcohol or cannabis: they add to the sleepiness ketamine causes.",
+            ends_at=alcohol_end,
+            end_text=f"not before {when_words(alcohol_end, reference=left_at)}",
+            sources=alcohol.sources,
+            evidence=alcohol.evidence,
+        ),
+        DayRule(
+            id="decisions",
+            title="Important decisions",
+            text="Leave important decisions (money, contracts, big messages) until you have slept.",
+            ends_at=next_morning,
+            end_text=f"not before {when_words(next_morning, reference=left_at)}, {AFTER_SLEEP_WORDS}",
+            sources=decisions.sources,
+            evidence=decisions.evidence,
+        ),
+        DayRule(
+            id="eating",
+            title="Eating and drinking",
+            text=food.text,
+            ends_at=None,
+            end_text="",
+            sources=food.sources,
+            evidence=food.evidence,
+        ),
+    )
+
+
+def active_rules(
+    *, route: str, left_at: dt.datetime, time_zone: str, now: dt.datetime
+) -> tuple[DayRule, ...]:
+    """The rules still in force at ``now`` (eating advice only on the session day)."""
+    rules = day_rules(route=route, left_at=left_at, time_zone=time_zone)
+    zone = ZoneInfo(time_zone)
+    same_day = now.astimezone(zone).date() == left_at.astimezone(zone).date()
+    return tuple(
+        r for r in rules if (r.ends_at is not None and r.active(now)) or (r.ends_at is None and same_day)
+    )

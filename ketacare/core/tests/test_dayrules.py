@@ -1,0 +1,93 @@
+"""One rule engine for the patient's day: each rule's end time and wording, in the patient's zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ketacare.core.dayrules import DayRuleError, active_rules, day_rules, minimum_hours, when_words
+
+LONDON = "Europe/London"
+UTC = dt.UTC
+
+
+def _by_id(rules: tuple) -> dict:  # type: ignore[type-arg]
+    return {r.id: r for r in rules}
+
+
+def test_esketamine_driving_ends_the_next_morning_with_one_wording() -> None:
+    # Left the clinic at 14:30 on Saturday 5 December (London = UTC in winter).
+    left = dt.datetime(2026, 12, 5, 14, 30, tzinfo=UTC)
+    rules = _by_id(day_rules(route="esketamine_in", left_at=left, time_zone=LONDON))
+    driving = rules["driving"]
+    assert driving.ends_at == dt.datetime(2026, 12, 6, 9, 0, tzinfo=ZoneInfo(LONDON))
+    assert driving.end_text == (
+        "not before 09:00 tomorrow, Sunday 6 December, "
+        "and only after a night's sleep and when you feel fully normal"
+    )
+    assert rules["machinery"].ends_at == driving.ends_at
+    assert driving.sources == ("HCP-Dose", "HCP-Dose2")
+    assert driving.sentence.startswith("Do not drive") and driving.sentence.endswith("fully normal.")
+
+
+def test_iv_minimum_hours_come_from_the_sourced_rule_text() -> None:
+    assert minimum_hours("iv") == 24
+    assert minimum_hours("esketamine_in") is None
+    left = dt.datetime(2026, 12, 5, 11, 15, tzinfo=UTC)
+    driving = _by_id(day_rules(route="iv", left_at=left, time_zone=LONDON))["driving"]
+    # 24 h after 11:15 is later than 09:00 the next morning.
+    assert driving.ends_at == dt.datetime(2026, 12, 6, 11, 15, tzinfo=ZoneInfo(LONDON))
+    assert driving.end_text.startswith("not before 11:15 tomorrow, Sunday 6 December")
+
+
+def test_alcohol_and_decisions_and_active_rules() -> None:
+    left = dt.datetime(2026, 12, 5, 14, 0, tzinfo=UTC)
+    rules = _by_id(day_rules(route="esketamine_in", left_at=left, time_zone=LONDON))
+    assert rules["alcohol"].ends_at == dt.datetime(2026, 12, 6, 14, 0, tzinfo=ZoneInfo(LONDON))
+    assert rules["decisions"].ends_at == dt.datetime(2026, 12, 6, 9, 0, tzinfo=ZoneInfo(LONDON))
+    assert rules["eating"].ends_at is None
+    evening = dt.datetime(2026, 12, 5, 20, 0, tzinfo=UTC)
+    assert [
+        r.id for r in active_rules(route="esketamine_in", left_at=left, time_zone=LONDON, now=evening)
+    ] == [
+        "driving",
+        "machinery",
+        "alcohol",
+        "decisions",
+        "eating",
+    ]
+    next_noon = dt.datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    assert [
+        r.id for r in active_rules(route="esketamine_in", left_at=left, time_zone=LONDON, now=next_noon)
+    ] == ["alcohol"]
+
+
+def test_patient_zone_decides_the_calendar_day() -> None:
+    # 23:30 UTC on 5 December is already 6 December in Sydney: the next morning is 7 December there.
+    left = dt.datetime(2026, 12, 5, 23, 30, tzinfo=UTC)
+    driving = _by_id(day_rules(route="esketamine_in", left_at=left, time_zone="Australia/Sydney"))["driving"]
+    assert driving.ends_at == dt.datetime(2026, 12, 7, 9, 0, tzinfo=ZoneInfo("Australia/Sydney"))
+
+
+def test_when_words() -> None:
+    zone = ZoneInfo(LONDON)
+    ref = dt.datetime(2026, 12, 5, 10, 0, tzinfo=zone)
+    assert (
+        when_words(dt.datetime(2026, 12, 5, 18, 0, tzinfo=zone), reference=ref)
+        == "18:00 today, Saturday 5 December"
+    )
+    assert (
+        when_words(dt.datetime(2026, 12, 8, 9, 0, tzinfo=zone), reference=ref)
+        == "09:00 on Tuesday 8 December"
+    )
+
+
+def test_bad_input_is_named() -> None:
+    with pytest.raises(DayRuleError, match="unknown route"):
+        day_rules(route="smoke", left_at=dt.datetime(2026, 1, 1, tzinfo=UTC), time_zone=LONDON)
+    with pytest.raises(DayRuleError, match="timezone-aware"):
+        day_rules(route="iv", left_at=dt.datetime(2026, 1, 1), time_zone=LONDON)  # noqa: DTZ001 - naive on purpose
+    with pytest.raises(DayRuleError, match="time zone"):
+        day_rules(route="iv", left_at=dt.datetime(2026, 1, 1, tzinfo=UTC), time_zone="Mars/Base")
