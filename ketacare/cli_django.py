@@ -101,26 +101,63 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         typer.echo("restored; run `ketacare audit-verify` against the new instance to check the audit chain")
 
-    @app.command("audit-verify")
-    def audit_verify(as_json: bool = typer.Option(False, "--json")) -> None:
-        """Walk the audit hash chain; exit 1 naming the first row that was altered."""
+    @app.command("audit-anchor")
+    def audit_anchor(
+        path: Path | None = typer.Option(
+            None, "--path", help="anchor file (default KETACARE_AUDIT_ANCHOR_PATH)"
+        ),
+    ) -> None:
+        """Append a signed anchor of the audit chain's head to a file outside the database (run it on a schedule)."""
         _setup_django()
+        from django.conf import settings
+        from django.utils import timezone
+
+        from ketacare.audit.services import anchor_chain
+
+        target = path or settings.AUDIT_ANCHOR_PATH
+        anchor = anchor_chain(path=target, now=timezone.now())
+        if anchor is None:
+            typer.echo("the audit log is empty: nothing to anchor")
+        else:
+            typer.echo(f"anchored {anchor.rows} rows (last row {anchor.last_id}) in {target}")
+
+    @app.command("audit-verify")
+    def audit_verify(
+        as_json: bool = typer.Option(False, "--json"),
+        anchors: Path | None = typer.Option(
+            None, "--anchors", help="anchor file to check against (default KETACARE_AUDIT_ANCHOR_PATH)"
+        ),
+    ) -> None:
+        """Walk the audit chain and check it against the anchors; exit 1 naming the first problem."""
+        _setup_django()
+        from django.conf import settings
+
+        from ketacare.audit.anchors import AnchorFileError, read_anchors
         from ketacare.audit.selectors import verify_chain
 
-        report = verify_chain()
+        anchor_path = anchors or settings.AUDIT_ANCHOR_PATH
+        try:
+            anchor_list = read_anchors(anchor_path)
+        except AnchorFileError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from None
+        report = verify_chain(anchor_list)
         if as_json:
             typer.echo(
                 json.dumps(
                     {
                         "ok": report.ok,
                         "rows_checked": report.rows_checked,
+                        "anchors_checked": report.anchors_checked,
                         "first_bad_id": report.first_bad_id,
                         "problem": report.problem,
                     }
                 )
             )
         elif report.ok:
-            typer.echo(f"audit chain intact: {report.rows_checked} rows checked")
+            typer.echo(
+                f"audit chain intact: {report.rows_checked} rows checked against {report.anchors_checked} anchors"
+            )
         else:
             typer.echo(f"audit chain BROKEN: {report.problem}", err=True)
         if not report.ok:

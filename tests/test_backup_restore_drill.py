@@ -34,12 +34,12 @@ def _counts_here() -> dict[str, int]:
 
 
 def _chain_ok(rows: list[tuple]) -> bool:
-    # Recompute the chain on the restored rows with the model's own hash function.
+    # Recompute the chain on the restored rows with the model's own seal (keyed rows name their key).
     import datetime as dt
 
     previous = "0" * 64
     for row in rows:
-        values = dict(zip(["id", *AccessEvent.CHAINED_FIELDS, "prev_hash", "row_hash"], row, strict=True))
+        values = dict(zip(["id", *AccessEvent.CHAINED_FIELDS, "prev_hash", "row_hash", "key_id"], row, strict=True))
         event = AccessEvent(**{k: v for k, v in values.items() if k != "id"})
         if isinstance(event.occurred_at, str):
             event.occurred_at = dt.datetime.fromisoformat(event.occurred_at)
@@ -52,7 +52,7 @@ def _chain_ok(rows: list[tuple]) -> bool:
 
 
 _COLUMNS = ", ".join(AccessEvent.CHAINED_FIELDS)
-CHAIN_SQL = f"SELECT id, {_COLUMNS}, prev_hash, row_hash FROM audit_accessevent ORDER BY id"  # noqa: S608
+CHAIN_SQL = f"SELECT id, {_COLUMNS}, prev_hash, row_hash, key_id FROM audit_accessevent ORDER BY id"  # noqa: S608
 
 
 def test_a_backup_of_the_running_database_restores_into_a_fresh_instance(personas, tmp_path):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 
 from django.db import models
+
+from ketacare.audit.keys import key_for
 
 
 class AccessEvent(models.Model):
@@ -43,6 +46,9 @@ class AccessEvent(models.Model):
     path = models.CharField(max_length=300, blank=True)
     prev_hash = models.CharField(max_length=64)
     row_hash = models.CharField(max_length=64, unique=True)
+    # NULL marks rows chained before the chain was keyed (plain SHA-256); a keyed row names the key
+    # that sealed it (HMAC-SHA-256), so a rotated key still verifies the rows it sealed.
+    key_id = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["-id"]
@@ -75,9 +81,16 @@ class AccessEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.user_email or 'anonymous'} {self.action} {self.outcome}"
 
-    def compute_hash(self) -> str:
-        """Return sha256 over the previous row's hash and this row's fields, in a fixed order."""
+    def compute_hash(self, key: bytes | None = None) -> str:
+        """The seal over the previous row's hash and this row's fields, in a fixed order.
+
+        HMAC-SHA-256 with the key named by ``key_id`` (``key`` may be passed to skip the lookup);
+        plain SHA-256 for the rows written before the chain was keyed (``key_id`` NULL).
+        """
         payload = {name: getattr(self, name) for name in self.CHAINED_FIELDS}
         payload["occurred_at"] = self.occurred_at.isoformat()
         body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256((self.prev_hash + body).encode()).hexdigest()
+        message = (self.prev_hash + body).encode()
+        if self.key_id is None:
+            return hashlib.sha256(message).hexdigest()
+        return hmac.new(key or key_for(self.key_id), message, hashlib.sha256).hexdigest()

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
+from ketacare.audit.anchors import Anchor
+from ketacare.audit.keys import UnknownAuditKeyError
 from ketacare.audit.models import AccessEvent
 from ketacare.audit.services import GENESIS_HASH
 from ketacare.clinics.models import Clinic
@@ -42,25 +44,64 @@ def clinic_audit_events(
 
 @dataclass(frozen=True)
 class ChainReport:
-    """Result of walking the audit hash chain."""
+    """Result of walking the audit hash chain (and checking it against the anchors, when given)."""
 
     rows_checked: int
     ok: bool
     first_bad_id: int | None
     problem: str
+    anchors_checked: int = 0
 
 
-def verify_chain() -> ChainReport:
-    """Walk every row in id order, recomputing hashes; report the first row that does not match."""
+def verify_chain(anchors: list[Anchor] | None = None) -> ChainReport:
+    """Walk every row in id order, recomputing each seal; report the first row or anchor that fails.
+
+    The walk alone detects an edited or removed row inside the chain. The anchors (signed heads written
+    outside the database by ``ketacare audit-anchor``) also detect a cut-off end, a chain rewritten
+    with a key the installation does not hold, and a replaced table.
+    """
+    anchors = anchors or []
+    for anchor in anchors:
+        problem = anchor.signature_problem()
+        if problem:
+            return ChainReport(0, False, None, problem)
+    by_last_id = {a.last_id: a for a in anchors}
     previous = GENESIS_HASH
     count = 0
+    keyed_seen = False
     for event in AccessEvent.objects.order_by("id").iterator(chunk_size=2000):
         count += 1
         if event.prev_hash != previous:
             return ChainReport(
                 count, False, event.pk, f"row {event.pk}: prev_hash does not match row before it"
             )
-        if event.compute_hash() != event.row_hash:
+        if event.key_id is None and keyed_seen:
+            return ChainReport(count, False, event.pk, f"row {event.pk}: unkeyed row after keyed rows")
+        keyed_seen = keyed_seen or event.key_id is not None
+        try:
+            sealed = event.compute_hash()
+        except UnknownAuditKeyError as error:
+            return ChainReport(count, False, event.pk, f"row {event.pk}: {error}")
+        if sealed != event.row_hash:
             return ChainReport(count, False, event.pk, f"row {event.pk}: contents do not match its hash")
+        anchor = by_last_id.pop(event.pk, None)
+        if anchor is not None and (anchor.rows != count or anchor.last_hash != event.row_hash):
+            return ChainReport(
+                count,
+                False,
+                event.pk,
+                f"row {event.pk}: differs from the anchor of {anchor.anchored_at} "
+                f"({anchor.rows} rows ending in {anchor.last_hash[:12]}…)",
+            )
         previous = event.row_hash
-    return ChainReport(count, True, None, "")
+    if by_last_id:
+        missing = min(by_last_id.values(), key=lambda a: a.last_id)
+        return ChainReport(
+            count,
+            False,
+            None,
+            f"the anchor of {missing.anchored_at} ends at row {missing.last_id} after {missing.rows} rows; "
+            f"the database has {count} rows and not that one (rows removed or the table replaced)",
+            len(anchors),
+        )
+    return ChainReport(count, True, None, "", len(anchors))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
@@ -10,6 +12,8 @@ from django.utils import timezone
 from ketacare.accounts.http import AnyUser
 from ketacare.accounts.models import User
 from ketacare.audit import context
+from ketacare.audit.anchors import Anchor, append_anchor, make_anchor
+from ketacare.audit.keys import current_key
 from ketacare.audit.models import AccessEvent
 
 if TYPE_CHECKING:
@@ -86,6 +90,18 @@ def record_access_event(
             path=_storable(ctx.path, 300) if ctx else "",
             prev_hash=last or GENESIS_HASH,
         )
-        event.row_hash = event.compute_hash()
+        event.key_id, key = current_key()
+        event.row_hash = event.compute_hash(key)
         event.save(force_insert=True)
     return event
+
+
+def anchor_chain(*, path: Path, now: dt.datetime) -> Anchor | None:
+    """Append a signed anchor of the chain's current head to ``path`` (None when the log is empty)."""
+    last = AccessEvent.objects.order_by("-id").values_list("id", "row_hash").first()
+    if last is None:
+        return None
+    rows = AccessEvent.objects.filter(id__lte=last[0]).count()
+    anchor = make_anchor(rows=rows, last_id=last[0], last_hash=last[1], now=now)
+    append_anchor(path, anchor)
+    return anchor

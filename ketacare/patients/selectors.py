@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.db.models import Q, QuerySet
@@ -9,9 +10,10 @@ from django.http import Http404
 
 from ketacare.accounts.http import AnyUser
 from ketacare.accounts.models import User
+from ketacare.accounts.tokens import LinkState, digest, well_formed
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic
-from ketacare.patients.models import Patient
+from ketacare.patients.models import Patient, PatientChange, PatientInvitation
 
 SORTABLE_FIELDS = {
     # Allow-list for ?sort=: never pass a user string to order_by (docs/security.md S15).
@@ -26,9 +28,11 @@ SORTABLE_FIELDS = {
 }
 
 
-def _deny(user: AnyUser, action: str, object_id: str) -> Http404:
+def _deny(user: AnyUser, action: str, object_id: str, target: Patient | None = None) -> Http404:
+    # A refusal about a patient who exists is filed under that patient and their clinic, so the
+    # probed clinic's administrator sees it in their audit report; the answer stays the same 404.
     record_access_event(
-        user=user, action=action, outcome="denied", object_type="patient", object_id=object_id
+        user=user, action=action, outcome="denied", object_type="patient", object_id=object_id, patient=target
     )
     return Http404("No such patient")
 
@@ -55,9 +59,9 @@ def access_patient(user: AnyUser, public_id: uuid.UUID | str, *, action: str = "
     own_record = patient.user_id is not None and patient.user_id == user.pk
     if hasattr(user, "patient") and not own_record:
         # A patient reaches only themself, even if they were also staff somewhere.
-        raise _deny(user, action, object_id)
+        raise _deny(user, action, object_id, patient)
     if not own_record and patient.clinic_id not in staff_clinic_ids(user):
-        raise _deny(user, action, object_id)
+        raise _deny(user, action, object_id, patient)
     record_access_event(
         user=user,
         action=action,
@@ -67,6 +71,13 @@ def access_patient(user: AnyUser, public_id: uuid.UUID | str, *, action: str = "
         object_id=object_id,
     )
     return patient
+
+
+def access_patient_as_staff(user: AnyUser, public_id: uuid.UUID | str, *, action: str = "read") -> Patient:
+    """Like access_patient, for staff records: a patient is refused even for themself (404, audited)."""
+    if hasattr(user, "patient"):
+        raise _deny(user, action, str(public_id)[:64])
+    return access_patient(user, public_id, action=action)
 
 
 def access_clinic(user: User, public_id: uuid.UUID | str) -> Clinic:
@@ -82,13 +93,56 @@ def access_clinic(user: User, public_id: uuid.UUID | str) -> Clinic:
 
 
 def list_clinic_patients(
-    *, user: AnyUser, clinic: Clinic, query: str = "", sort: str = "name"
+    *, user: AnyUser, clinic: Clinic, query: str = "", sort: str = "name", archived: bool = False
 ) -> QuerySet[Patient]:
-    """Return the clinic's patients for a staff member of that clinic, searched and sorted (allow-list)."""
+    """Return the clinic's patients for a staff member of that clinic, searched and sorted (allow-list).
+
+    Archived patients are left out unless ``archived`` asks for them (then only they are listed).
+    """
     if clinic.pk not in staff_clinic_ids(user):
         raise Http404("No such clinic")
-    patients = Patient.objects.filter(clinic=clinic).select_related("primary_clinician")
+    patients = Patient.objects.filter(clinic=clinic, archived_at__isnull=not archived).select_related(
+        "primary_clinician"
+    )
     query = query.strip()
     if query:
         patients = patients.filter(Q(full_name__icontains=query) | Q(medical_record_number__iexact=query))
     return patients.order_by(SORTABLE_FIELDS.get(sort, "full_name"), "id")
+
+
+def find_duplicates(
+    *, clinic: Clinic, full_name: str, date_of_birth: dt.date, exclude: Patient | None = None
+) -> list[Patient]:
+    """Patients of the clinic with the same name (ignoring case and spacing) and date of birth."""
+    name = " ".join(full_name.split())
+    matches = Patient.objects.filter(clinic=clinic, date_of_birth=date_of_birth, full_name__iexact=name)
+    if exclude is not None:
+        matches = matches.exclude(pk=exclude.pk)
+    return list(matches.order_by("created_at", "id"))
+
+
+def latest_invitation(patient: Patient) -> PatientInvitation | None:
+    """The most recent companion invitation sent to the patient (the one whose status staff see)."""
+    return patient.invitations.order_by("-created_at", "-id").first()
+
+
+def patient_changes(patient: Patient) -> list[PatientChange]:
+    """Corrections to the patient's demographics, newest first, with who made them."""
+    return list(patient.changes.select_related("changed_by").order_by("-created_at", "-id"))
+
+
+def find_patient_invitation(token: str) -> tuple[PatientInvitation | None, str]:
+    """The invitation a link names and whether it can be used (tokens.LinkState)."""
+    if not well_formed(token):
+        return None, LinkState.INVALID
+    invitation = (
+        PatientInvitation.objects.filter(token_digest=digest(token)).select_related("patient__clinic").first()
+    )
+    if invitation is None:
+        return None, LinkState.INVALID
+    status = invitation.status
+    if status == PatientInvitation.Status.ACCEPTED:
+        return invitation, LinkState.USED
+    if status != PatientInvitation.Status.PENDING or invitation.patient.archived_at is not None:
+        return invitation, LinkState.EXPIRED
+    return invitation, LinkState.VALID
