@@ -38,6 +38,30 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _audit_key() -> str:
+    # The audit chain is keyed (HMAC) with a key kept outside the database, so someone who can write to
+    # the database cannot recompute a rewritten chain (docs/security.md S7, docs/decisions/0015).
+    key = env_str("KETACARE_AUDIT_KEY", "")
+    if key:
+        if len(key) < 32:
+            raise EnvError("KETACARE_AUDIT_KEY must be at least 32 characters long")
+        return key
+    key_file = DATA_DIR / "audit_key"
+    if not key_file.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+AUDIT_KEY = _audit_key()
+# Keys retired by a rotation: rows they sealed still verify (docs/decisions/0015, "Rotating the key").
+AUDIT_OLD_KEYS = env_list("KETACARE_AUDIT_OLD_KEYS", [])
+# Where `ketacare audit-anchor` appends the signed chain heads: keep it off the database's machine or on
+# append-only storage; `audit-verify` checks the database against every anchor in it.
+AUDIT_ANCHOR_PATH = Path(env_str("KETACARE_AUDIT_ANCHOR_PATH", str(DATA_DIR / "audit-anchors.jsonl")))
 ALLOWED_HOSTS = env_list("KETACARE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("KETACARE_CSRF_TRUSTED_ORIGINS", [])
 
