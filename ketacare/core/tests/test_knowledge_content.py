@@ -84,9 +84,23 @@ def citations() -> Iterator[tuple[str, Evidence, tuple[str, ...]]]:
         yield entry.id, entry.evidence, entry.sources
 
 
+# Sources found after the brief with the search tool for the safety-net rules (decision 0012); each sits
+# in its own group of sources.toml so a reader can tell them from the brief's.
+LOOKED_UP_SOURCE_IDS = """
+LabelText-8.6 MIMS-PH-DDI FDA-Gabapentinoids2019 FDA-MAOI-2011 Memantine-SmPC Andrade2017-DDI Peltoniemi2012
+HTN-Crisis Chilukuri2014 Loo2016 Harihar2013
+""".split()
+
+
 def test_sources_hold_every_source_of_the_brief_under_its_verbatim_id() -> None:
     assert sorted(set(BRIEF_SOURCE_IDS) - kn.source_ids()) == []
-    assert kn.source_ids() == frozenset(BRIEF_SOURCE_IDS) | {CLINIC_PRACTICE}
+    assert kn.source_ids() == frozenset(BRIEF_SOURCE_IDS) | frozenset(LOOKED_UP_SOURCE_IDS) | {CLINIC_PRACTICE}
+
+
+def test_sources_looked_up_after_the_brief_are_grouped_apart() -> None:
+    for source_id in LOOKED_UP_SOURCE_IDS:
+        assert kn.get_source(source_id).group == "Looked up after the brief (decision 0012)", source_id
+    assert not set(LOOKED_UP_SOURCE_IDS) & set(BRIEF_SOURCE_IDS)
 
 
 def test_every_source_has_a_citation_and_every_url_is_a_web_address() -> None:
