@@ -25,3 +25,16 @@ def test_negative_numbers_stay_numbers_only_when_asked():
     assert csv_safe("-3.5", keep_numbers=True) == "-3.5"
     assert csv_safe("-3.5") == "'-3.5"
     assert csv_safe("-cmd", keep_numbers=True) == "'-cmd"
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [" =1+1", "  @cmd", "\n=HYPERLINK(1)", "\u00a0+1", "\uff1d1+1", "\uff0bSUM(A1)", "\uff0d2", "\uff20cmd"],
+)
+def test_leading_blanks_line_breaks_and_full_width_signs_do_not_hide_a_formula(cell):
+    assert csv_safe(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", [" plain", "\nplain", "a\uff1db"])
+def test_blanks_before_ordinary_text_stay_as_they_are(cell):
+    assert csv_safe(cell) == cell

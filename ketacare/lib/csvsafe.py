@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
-# A cell starting with one of these runs as a formula when the file is opened in a spreadsheet.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+import unicodedata
+
+# A cell whose first visible character is one of these runs as a formula in a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@")
+# A tab or carriage return first is refused outright: some spreadsheets read it as a cell break.
+CONTROL_STARTS = ("\t", "\r")
+# Spreadsheets skip leading blanks and line breaks before reading a formula, and map the full-width
+# forms (＝ ＋ － ＠, which NFKC folds to = + - @) onto the ASCII ones.
+_SKIPPED_LEADERS = " \t\r\n\u00a0\u3000"
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could read this cell as a formula."""
+    if text[:1] in CONTROL_STARTS:
+        return True
+    lead = text.lstrip(_SKIPPED_LEADERS)[:1]
+    return unicodedata.normalize("NFKC", lead) in FORMULA_STARTS
 
 
 def csv_safe(value: object, *, keep_numbers: bool = False) -> str:
@@ -12,7 +27,7 @@ def csv_safe(value: object, *, keep_numbers: bool = False) -> str:
     With `keep_numbers`, a plain number such as "-3.5" stays a number (aggregate tables).
     """
     text = "" if value is None else str(value)
-    if text[:1] not in FORMULA_PREFIXES:
+    if not looks_like_formula(text):
         return text
     if keep_numbers:
         try:
