@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.db import models
 
+from ketacare.core.episodes import Duration, Episode, Observation, Source, duration
 from ketacare.core.knowledge import Level
 from ketacare.patients.models import ClinicalRecord
 
@@ -66,11 +68,21 @@ class SymptomCheckin(ClinicalRecord):
 
 
 class SymptomReport(ClinicalRecord):
-    """One symptom from its first report until a later check-in no longer reports it.
+    """One symptom episode, from its first report until it is seen gone (docs/decisions/0014).
 
-    ``started_at`` is the first check-in that reported it, ``resolved_at`` the first later check-in
-    that did not: so the recorded duration can be shown next to the expected window.
+    What is known about its end is an interval: ``last_seen_at`` (last seen present) <= end <=
+    ``resolved_at`` (first seen gone; None while open). ``ended_at`` is the patient's own "gone at
+    about ...". A side effect is closed by a later check-in that no longer ticks it (``closed_by``
+    "omission"); a red flag only by the patient or a clinician. ``seen_after_window`` records that it
+    was seen present after the route's longer-than-expected threshold: only then is it "longer than
+    usual" (or when the patient says so, ``says_longer``), never from the gap between check-ins.
     """
+
+    class ClosedBy(models.TextChoices):
+        OMISSION = "omission", "Not ticked at a later check-in"
+        PATIENT = "patient", "The patient said it was gone"
+        CLINICIAN = "clinician", "Closed by a clinician"
+        NEW_DOSE = "new_dose", "A new session started"
 
     class Severity(models.TextChoices):
         MILD = "mild", "Mild"
@@ -98,6 +110,16 @@ class SymptomReport(ClinicalRecord):
     expected_resolution_min = models.FloatField(null=True, blank=True)
     started_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # The patient's estimate of the onset ("started about 30 min after the session"), minutes after the dose.
+    onset_min = models.FloatField(null=True, blank=True)
+    # The route's longer-than-expected threshold when first reported (minutes after the dose).
+    longer_after_min = models.FloatField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    last_asked_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.CharField(max_length=20, choices=ClosedBy.choices, blank=True)
+    seen_after_window = models.BooleanField(default=False)
+    says_longer = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -111,10 +133,48 @@ class SymptomReport(ClinicalRecord):
 
     @property
     def recorded_minutes_after_dose(self) -> float | None:
-        """Minutes from the start of the dose to the check-in that no longer reported it."""
+        """Minutes from the start of the dose to when it was first seen gone (an upper bound)."""
         if self.resolved_at is None or self.dose_started_at is None:
             return None
         return (self.resolved_at - self.dose_started_at).total_seconds() / 60
+
+    def _minutes(self, moment: dt.datetime | None) -> float | None:
+        if moment is None or self.dose_started_at is None:
+            return None
+        return (moment - self.dose_started_at).total_seconds() / 60
+
+    def episode(self) -> Episode:
+        """The core's view of this episode (minutes after the dose), for durations and prompts."""
+        dose = self.dose_started_at or self.started_at
+        first = (self.started_at - dose).total_seconds() / 60
+        last = self.last_seen_at or self.started_at
+        observations = [
+            Observation((last - dose).total_seconds() / 60, present=True, says_longer=self.says_longer)
+        ]
+        if self.resolved_at is not None:
+            # Rows closed before closed_by existed were closed by omission (decision 0007).
+            closers: dict[str, Source] = {"patient": "prompt", "new_dose": "prompt", "clinician": "clinician"}
+            source: Source = closers.get(self.closed_by, "omission")
+            observations.append(
+                Observation(
+                    (self.resolved_at - dose).total_seconds() / 60,
+                    present=False,
+                    source=source,
+                    reported_end_min=(self.ended_at - dose).total_seconds() / 60 if self.ended_at else None,
+                )
+            )
+        return Episode(
+            kind="red_flag" if self.kind == self.Kind.RED_FLAG else "side_effect",
+            first_reported_min=first,
+            observations=tuple(observations),
+            onset_min=self.onset_min,
+            expected_resolution_min=self.expected_resolution_min,
+            longer_after_min=self.longer_after_min,
+        )
+
+    def duration(self) -> Duration:
+        """The honest end interval of this episode (core.episodes.duration)."""
+        return duration(self.episode())
 
 
 class PreparationTick(models.Model):

@@ -21,7 +21,7 @@ from ketacare.checkins.models import (
 )
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
-from ketacare.core.triage import SEVERITIES, Severity, TriageResult, triage
+from ketacare.core.triage import SEVERITIES, Severity, TriageResult, describe_minutes, triage
 from ketacare.core.triage import SymptomReport as CoreReport
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import create_once
@@ -52,6 +52,7 @@ class ReportIn:
 
     symptom_id: str
     severity: str = "mild"
+    onset_min: float | None = None  # "started about N minutes after the session" (optional)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,13 @@ def validate_checkin(*, reports: Sequence[ReportIn], mood: int | None, note: str
                 "severity",
                 f"severity {report.severity[:20]!r} for {report.symptom_id} is not allowed: "
                 f"allowed {', '.join(SEVERITIES)}",
+            )
+        if report.onset_min is not None and not (
+            isinstance(report.onset_min, int | float) and 0 <= report.onset_min <= 7 * 24 * 60
+        ):
+            raise CheckinError(
+                "onset_min",
+                f"when {report.symptom_id} started: allowed 0 minutes to 7 days after the session",
             )
         if report.symptom_id in seen:
             raise CheckinError("symptom_id", f"symptom {report.symptom_id} is listed twice")
@@ -173,7 +181,12 @@ def submit_checkin(
             route, minutes, dose_started_at = NO_DOSE_ROUTE, no_recent_dose_minutes(), None
         result = triage(
             # validate_checkin has held each severity to SEVERITIES.
-            [CoreReport(symptom_id=r.symptom_id, severity=cast(Severity, r.severity)) for r in reports],
+            [
+                CoreReport(
+                    symptom_id=r.symptom_id, severity=cast(Severity, r.severity), onset_min=r.onset_min
+                )
+                for r in reports
+            ],
             route=route,
             minutes_since_dose=minutes,
         )
@@ -204,29 +217,55 @@ def submit_checkin(
     return CheckinOutcome(checkin, created=created)
 
 
+def _threshold(symptom_id: str, route: str) -> float | None:
+    effect = kb.knowledge().side_effects.get(symptom_id)
+    if effect is None or route not in kb.ROUTES:
+        return None
+    return effect.course(route).longer_than_expected_after_min
+
+
 def _record_symptoms(checkin: SymptomCheckin, result: TriageResult, *, now: dt.datetime) -> None:
+    """Open, continue or close episodes (docs/decisions/0014).
+
+    A reported symptom continues its open episode (last seen present now) or opens one. An open side
+    effect this check-in does not tick is closed by omission (seen gone now: its end lies between its
+    last sighting and now). An open red flag is never closed by omission.
+    """
     patient = checkin.patient
     open_reports = {
         r.symptom_id: r for r in SymptomReport.objects.filter(patient=patient, resolved_at__isnull=True)
     }
+    minutes = checkin.minutes_since_dose
     for detail in result.details:
         symptom_id = detail.report.symptom_id
         current = open_reports.pop(symptom_id, None)
         if current is not None and current.dose_started_at == checkin.dose_started_at:
             # Still there: the same episode continues, at the worst level seen.
             current.last_checkin = checkin
+            current.last_seen_at = now
             if Level(detail.level) > Level(current.level):
                 current.level = detail.level.value
             if SymptomReport.Severity.values.index(
                 detail.report.severity
             ) > SymptomReport.Severity.values.index(current.severity):
                 current.severity = detail.report.severity
-            current.save(update_fields=["last_checkin", "level", "severity"])
+            if (
+                minutes is not None
+                and current.longer_after_min is not None
+                and minutes > current.longer_after_min
+            ):
+                current.seen_after_window = True
+            current.save(
+                update_fields=["last_checkin", "last_seen_at", "level", "severity", "seen_after_window"]
+            )
             continue
         if current is not None:
             # A new dose since it was first reported: that episode ends, a new one starts.
             current.resolved_at, current.resolved_by = now, checkin
-            current.save(update_fields=["resolved_at", "resolved_by"])
+            current.closed_by = SymptomReport.ClosedBy.NEW_DOSE
+            current.save(update_fields=["resolved_at", "resolved_by", "closed_by"])
+        threshold = detail.longer_than_expected_after_min if checkin.dose_started_at else None
+        onset = detail.report.onset_min
         SymptomReport.objects.create(
             clinic_id=checkin.clinic_id,
             patient=patient,
@@ -240,28 +279,168 @@ def _record_symptoms(checkin: SymptomCheckin, result: TriageResult, *, now: dt.d
             route=checkin.route,
             dose_started_at=checkin.dose_started_at,
             expected_resolution_min=detail.expected_window.resolution_min if detail.expected_window else None,
+            longer_after_min=threshold,
+            onset_min=onset,
             started_at=now,
+            last_seen_at=now,
+            seen_after_window=bool(threshold is not None and minutes is not None and minutes > threshold),
         )
-    # Anything open that this check-in did not report has gone: close it now.
     for gone in open_reports.values():
+        if gone.kind == SymptomReport.Kind.RED_FLAG:
+            continue  # only the patient or a clinician closes a red flag
         gone.resolved_at, gone.resolved_by = now, checkin
-        gone.save(update_fields=["resolved_at", "resolved_by"])
+        gone.closed_by = SymptomReport.ClosedBy.OMISSION
+        gone.save(update_fields=["resolved_at", "resolved_by", "closed_by"])
 
 
 def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
     red_flags = [d for d in result.details if d.red_flag_id is not None or d.level >= Level.URGENT]
-    if not red_flags:
+    if red_flags:
+        top = max(d.level for d in red_flags)
+        names = ", ".join(dict.fromkeys(d.name for d in red_flags))
+        raise_alert(
+            patient=checkin.patient,
+            source=Alert.Source.RED_FLAG_CHECKIN,
+            severity=top.value if top >= Level.CONTACT_CLINIC else Alert.Severity.CONTACT_CLINIC,
+            title=f"Red flag in check-in: {names}"[:200],
+            detail=result.patient_message,
+            dedupe_key=f"checkin:{checkin.public_id}",
+        )
+    # A side effect seen present past its window ("longer than expected, contact your clinic"): one
+    # alert per episode at once, with the key the hourly job uses, so the cause raises one open alert.
+    flagged = {d.report.symptom_id for d in red_flags}
+    longer = [
+        d
+        for d in result.details
+        if d.kind == "side_effect"
+        and d.level >= Level.LONGER_THAN_EXPECTED
+        and d.report.symptom_id not in flagged
+    ]
+    if not longer:
         return
-    top = max(d.level for d in red_flags)
-    names = ", ".join(dict.fromkeys(d.name for d in red_flags))
-    raise_alert(
-        patient=checkin.patient,
-        source=Alert.Source.RED_FLAG_CHECKIN,
-        severity=top.value if top >= Level.CONTACT_CLINIC else Alert.Severity.CONTACT_CLINIC,
-        title=f"Red flag in check-in: {names}"[:200],
-        detail=result.patient_message,
-        dedupe_key=f"checkin:{checkin.public_id}",
+    episodes = {
+        r.symptom_id: r
+        for r in SymptomReport.objects.filter(
+            patient=checkin.patient,
+            resolved_at__isnull=True,
+            symptom_id__in=[d.report.symptom_id for d in longer],
+        )
+    }
+    for detail in longer:
+        episode = episodes.get(detail.report.symptom_id)
+        if episode is None:  # pragma: no cover - _record_symptoms has just stored it
+            continue
+        _raise_longer_alert(episode, minutes=checkin.minutes_since_dose)
+
+
+def _raise_longer_alert(episode: SymptomReport, *, minutes: float | None) -> Alert:
+    seen = f"seen {describe_minutes(minutes)} after the dose" if minutes is not None else "still reported"
+    usual = (
+        f"; usually gone by about {describe_minutes(episode.expected_resolution_min)}"
+        if episode.expected_resolution_min is not None
+        else ""
     )
+    return raise_alert(
+        patient=episode.patient,
+        source=Alert.Source.SIDE_EFFECT_OVERDUE,
+        severity=Alert.Severity.CONTACT_CLINIC,
+        title=f"{episode.name} lasting longer than expected",
+        detail=f"{episode.name} {seen}{usual}. The patient was asked to contact the clinic today.",
+        dedupe_key=f"side_effect_overdue:{episode.public_id}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeAnswer:
+    """The episode after the patient's answer, and the alert it raised (if any)."""
+
+    episode: SymptomReport
+    alert: Alert | None
+
+
+def answer_episode(
+    *,
+    patient: Patient,
+    episode_id: str,
+    gone: bool,
+    gone_minutes_ago: int | None = None,
+    says_longer: bool = False,
+    now: dt.datetime,
+) -> EpisodeAnswer:
+    """The patient's answer to "Is your headache gone?": "yes, about N minutes ago" or "still there".
+
+    Still there after the expected window is seen present after it: "longer than usual", and the care
+    team is alerted at once in this transaction (one open alert per episode). A red flag still there
+    keeps its emergency guidance on the page; only the patient ("gone") or a clinician closes it.
+    """
+    if gone_minutes_ago is not None and not 0 <= gone_minutes_ago <= 7 * 24 * 60:
+        raise CheckinError("gone_minutes_ago", "when it went: allowed from 0 minutes to 7 days ago")
+    with transaction.atomic():
+        episode = (
+            SymptomReport.objects.select_for_update()
+            .filter(patient=patient, public_id=episode_id)
+            .select_related("patient")
+            .first()
+        )
+        if episode is None:
+            raise CheckinError("episode", "no such symptom for this patient")
+        if episode.resolved_at is not None:
+            return EpisodeAnswer(episode, None)  # already answered (a retry or a second tab)
+        episode.last_asked_at = now
+        alert = None
+        if gone:
+            episode.resolved_at = now
+            episode.closed_by = SymptomReport.ClosedBy.PATIENT
+            if gone_minutes_ago is not None:
+                last = episode.last_seen_at or episode.started_at
+                episode.ended_at = max(now - dt.timedelta(minutes=gone_minutes_ago), last)
+            episode.says_longer = episode.says_longer or says_longer
+            episode.save(
+                update_fields=["last_asked_at", "resolved_at", "closed_by", "ended_at", "says_longer"]
+            )
+            return EpisodeAnswer(episode, None)
+        episode.last_seen_at = now
+        episode.says_longer = episode.says_longer or says_longer
+        minutes = (
+            (now - episode.dose_started_at).total_seconds() / 60
+            if episode.dose_started_at is not None
+            else None
+        )
+        if (
+            minutes is not None
+            and episode.longer_after_min is not None
+            and minutes > episode.longer_after_min
+        ):
+            episode.seen_after_window = True
+            if Level(episode.level) < Level.LONGER_THAN_EXPECTED:
+                episode.level = Level.LONGER_THAN_EXPECTED.value
+        episode.save(
+            update_fields=["last_asked_at", "last_seen_at", "says_longer", "seen_after_window", "level"]
+        )
+        if episode.kind == SymptomReport.Kind.SIDE_EFFECT and (
+            episode.seen_after_window or episode.says_longer
+        ):
+            alert = _raise_longer_alert(episode, minutes=minutes)
+        return EpisodeAnswer(episode, alert)
+
+
+def close_episode_by_clinician(*, episode: SymptomReport, now: dt.datetime) -> SymptomReport:
+    """A clinician closes an open episode (the only way, besides the patient, to close a red flag)."""
+    with transaction.atomic():
+        locked = SymptomReport.objects.select_for_update().get(pk=episode.pk)
+        if locked.resolved_at is None:
+            locked.resolved_at = now
+            locked.closed_by = SymptomReport.ClosedBy.CLINICIAN
+            locked.save(update_fields=["resolved_at", "closed_by"])
+        return locked
+
+
+def open_episodes(*, patient: Patient) -> list[SymptomReport]:
+    """The patient's open episodes, red flags first, oldest first within each kind."""
+    rows = SymptomReport.objects.filter(patient=patient, resolved_at__isnull=True).order_by(
+        "started_at", "id"
+    )
+    return sorted(rows, key=lambda r: r.kind != SymptomReport.Kind.RED_FLAG)
 
 
 def tick_preparation(

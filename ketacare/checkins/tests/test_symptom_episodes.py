@@ -1,0 +1,127 @@
+"""Episodes: honest end intervals, red flags never closed by omission, the "is it gone?" answer and its alert."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from ketacare.alerts.models import Alert
+from ketacare.checkins.models import SymptomReport
+from ketacare.checkins.services import (
+    CheckinError,
+    ReportIn,
+    answer_episode,
+    close_episode_by_clinician,
+    open_episodes,
+    submit_checkin,
+)
+from tests.support.checkins import make_dose
+
+pytestmark = pytest.mark.django_db
+
+
+def _checkin(patient: Any, key: str, reports: list[ReportIn], now: dt.datetime) -> None:
+    submit_checkin(patient=patient, idempotency_key=key, reports=reports, mood=5, note="", now=now)
+
+
+def test_gone_by_omission_a_day_later_is_not_longer_than_usual(personas: Any) -> None:
+    dosed = timezone.now() - dt.timedelta(hours=30)
+    make_dose(personas.a1, started_at=dosed)
+    _checkin(personas.a1, "1", [ReportIn("blurred_vision")], dosed + dt.timedelta(minutes=30))
+    _checkin(personas.a1, "2", [], dosed + dt.timedelta(hours=19))
+    episode = SymptomReport.objects.get(symptom_id="blurred_vision")
+    result = episode.duration()
+    assert episode.closed_by == SymptomReport.ClosedBy.OMISSION
+    assert result.interval == pytest.approx((30, 19 * 60))
+    assert result.longer_than_usual is False
+    assert not Alert.objects.exists()
+
+
+def test_a_red_flag_is_not_closed_by_a_checkin_that_does_not_tick_it(personas: Any) -> None:
+    dosed = timezone.now() - dt.timedelta(hours=5)
+    make_dose(personas.a1, started_at=dosed)
+    _checkin(personas.a1, "1", [ReportIn("urinary_symptoms")], dosed + dt.timedelta(minutes=60))
+    _checkin(personas.a1, "2", [ReportIn("headache")], dosed + dt.timedelta(minutes=129))
+    flag = SymptomReport.objects.get(symptom_id="urinary_symptoms")
+    assert flag.resolved_at is None and flag.duration().open
+    assert [e.symptom_id for e in open_episodes(patient=personas.a1)] == ["urinary_symptoms", "headache"]
+    closed = close_episode_by_clinician(episode=flag, now=dosed + dt.timedelta(hours=4))
+    assert closed.closed_by == SymptomReport.ClosedBy.CLINICIAN and not closed.duration().open
+
+
+def test_still_there_after_the_window_alerts_once(personas: Any) -> None:
+    dosed = timezone.now() - dt.timedelta(hours=10)
+    make_dose(personas.a1, started_at=dosed)
+    _checkin(personas.a1, "1", [ReportIn("headache")], dosed + dt.timedelta(minutes=60))
+    episode = SymptomReport.objects.get(symptom_id="headache")
+    assert episode.longer_after_min is not None
+    early = answer_episode(
+        patient=personas.a1,
+        episode_id=str(episode.public_id),
+        gone=False,
+        now=dosed + dt.timedelta(minutes=90),
+    )
+    assert early.alert is None and not early.episode.seen_after_window
+    late_time = dosed + dt.timedelta(minutes=episode.longer_after_min + 30)
+    late = answer_episode(patient=personas.a1, episode_id=str(episode.public_id), gone=False, now=late_time)
+    assert late.episode.seen_after_window and late.episode.duration().longer_than_usual
+    assert late.alert is not None and late.alert.source == Alert.Source.SIDE_EFFECT_OVERDUE
+    again = answer_episode(
+        patient=personas.a1,
+        episode_id=str(episode.public_id),
+        gone=False,
+        now=late_time + dt.timedelta(hours=1),
+    )
+    assert again.alert == late.alert and Alert.objects.count() == 1
+
+
+def test_gone_at_about_gives_the_end(personas: Any) -> None:
+    dosed = timezone.now() - dt.timedelta(hours=6)
+    make_dose(personas.a1, started_at=dosed)
+    _checkin(personas.a1, "1", [ReportIn("nausea", onset_min=30)], dosed + dt.timedelta(minutes=45))
+    episode = SymptomReport.objects.get(symptom_id="nausea")
+    assert episode.onset_min == 30
+    answered = answer_episode(
+        patient=personas.a1,
+        episode_id=str(episode.public_id),
+        gone=True,
+        gone_minutes_ago=120,
+        now=dosed + dt.timedelta(minutes=300),
+    )
+    result = answered.episode.duration()
+    assert answered.episode.closed_by == SymptomReport.ClosedBy.PATIENT
+    assert result.end_min == pytest.approx(180) and result.interval == pytest.approx((180, 180))
+    assert not result.longer_than_usual
+
+
+def test_never_answered_stays_open(personas: Any) -> None:
+    dosed = timezone.now() - dt.timedelta(hours=2)
+    make_dose(personas.a1, started_at=dosed)
+    _checkin(personas.a1, "1", [ReportIn("fatigue")], dosed + dt.timedelta(minutes=30))
+    result = SymptomReport.objects.get(symptom_id="fatigue").duration()
+    assert result.open and result.interval[1] == math.inf
+
+
+def test_bad_answers_are_named(personas: Any) -> None:
+    with pytest.raises(CheckinError) as error:
+        answer_episode(
+            patient=personas.a1,
+            episode_id="00000000-0000-0000-0000-000000000000",
+            gone=True,
+            now=timezone.now(),
+        )
+    assert error.value.field == "episode"
+    with pytest.raises(CheckinError) as error:
+        submit_checkin(
+            patient=personas.a1,
+            idempotency_key="x",
+            reports=[ReportIn("nausea", onset_min=-5)],
+            mood=None,
+            note="",
+            now=timezone.now(),
+        )
+    assert error.value.field == "onset_min"
