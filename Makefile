@@ -42,7 +42,7 @@ demo: install ## Migrate, seed the demo clinics, print the logins and serve http
 	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(DEMO_ENV) $(BIN)/ketacare pk warm-up
 	@echo "Serving KetaCare on http://127.0.0.1:8000 (Ctrl-C to stop)"
-	$(DEMO_ENV) $(BIN)/gunicorn ketacare.wsgi:application --bind 127.0.0.1:8000 --workers 2 --threads 4 --access-logfile - --access-logformat '%(t)s "%(m)s %(U)s" %(s)s'
+	$(DEMO_ENV) KETACARE_WEB_WORKERS=2 $(BIN)/gunicorn -c gunicorn.conf.py ketacare.wsgi:application
 
 lint: install ## ruff, mypy, import contract, migrations check
 	$(BIN)/ruff check .
