@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
 
+from ketacare.accounts.email_config import email_settings
 from ketacare.lib.env import EnvError, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -74,6 +76,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # One-time recovery codes for staff who lose their authenticator (docs/decisions/0011).
+    "django_otp.plugins.otp_static",
     "axes",
     "django_htmx",
     "template_partials",
@@ -270,8 +274,35 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-EMAIL_BACKEND = env_str("KETACARE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# --- E-mail (README "E-mail"): KETACARE_EMAIL_URL, or a django-anymail provider, or SMTP by parts;
+# the console backend (mail printed, nothing sent) when none is set, as in the demo.
+_email = email_settings(os.environ)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT", 30)
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
+ANYMAIL = _email.get("ANYMAIL", {})
 DEFAULT_FROM_EMAIL = env_str("KETACARE_FROM_EMAIL", "KetaCare <no-reply@ketacare.invalid>")
+# The public address of this installation, for links in e-mails sent outside a request (the
+# command line, scheduled jobs). Empty: links use the address the request came to (ALLOWED_HOSTS
+# bounds it). Set it in production so every link names the one canonical host.
+PUBLIC_BASE_URL = env_str("KETACARE_BASE_URL", "").rstrip("/")
+
+# --- Invitations and password reset (docs/decisions/0011) -------------------------------------
+# Staff and patient invitation links expire after this many hours (1 hour to 30 days).
+INVITATION_TTL_HOURS = env_int("KETACARE_INVITATION_TTL_HOURS", 48, minimum=1, maximum=720)
+# A password-reset link works for this long (Django's token machinery reads PASSWORD_RESET_TIMEOUT).
+PASSWORD_RESET_TIMEOUT = 60 * env_int("KETACARE_PASSWORD_RESET_TTL_MINUTES", 60, minimum=5, maximum=1440)
+# Reset requests allowed per hour for one e-mail address and for one client address.
+PASSWORD_RESET_LIMIT_PER_EMAIL = env_int("KETACARE_PASSWORD_RESET_LIMIT_PER_EMAIL", 3, minimum=1, maximum=50)
+PASSWORD_RESET_LIMIT_PER_IP = env_int("KETACARE_PASSWORD_RESET_LIMIT_PER_IP", 20, minimum=1, maximum=1000)
+# Recovery codes a staff member receives at enrolment (each works once).
+RECOVERY_CODE_COUNT = 10
 
 # --- Logging: no patient data, passwords, tokens or OTP codes (docs/security.md S7) ---------------
 LOGGING = {

@@ -1,13 +1,23 @@
-"""Who am I: the signed-in user's identity and role."""
+"""Who am I, and for clinic administrators: the clinic's staff and staff invitations."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from typing import Any
 
-from ninja import Router, Schema
+from django.http import Http404, HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import Field
 
+from ketacare.accounts import mail
 from ketacare.accounts.http import AuthenticatedRequest
-from ketacare.clinics.selectors import active_membership
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.models import Clinic, StaffInvitation, StaffMembership
+from ketacare.clinics.selectors import active_membership, clinic_staff, staff_memberships
+from ketacare.clinics.services import invite_staff
+from ketacare.lib.errors import NotPermitted
+from ketacare.patients.apiutil import ApiErrorOut, parse_payload
 
 router = Router(tags=["accounts"])
 
@@ -36,3 +46,114 @@ def me(request: AuthenticatedRequest) -> dict[str, object]:
         else (patient.clinic.public_id if patient else None),
         "patient_public_id": patient.public_id if patient else None,
     }
+
+
+class StaffOut(Schema):
+    """One membership at the active clinic, as its administrators see it."""
+
+    public_id: uuid.UUID = Field(description="the membership's id (the staff page's actions name it)")
+    user_public_id: uuid.UUID
+    email: str
+    full_name: str
+    role: str
+    active: bool
+    last_login: dt.datetime | None
+    has_second_factor: bool
+
+    @staticmethod
+    def resolve_user_public_id(obj: Any) -> uuid.UUID:
+        return obj.user.public_id  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_email(obj: Any) -> str:
+        return obj.user.email  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_full_name(obj: Any) -> str:
+        return obj.user.full_name  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_active(obj: Any) -> bool:
+        return bool(obj.is_active and obj.user.is_active)
+
+    @staticmethod
+    def resolve_last_login(obj: Any) -> dt.datetime | None:
+        return obj.user.last_login  # type: ignore[no-any-return]
+
+
+class StaffInvitationIn(Schema):
+    email: str = Field(min_length=3, max_length=254)
+    role: str = Field(description="clinic_admin, prescriber or nurse", max_length=20)
+    full_name: str = Field("", max_length=200)
+    clinics: list[uuid.UUID] = Field(
+        default_factory=list, max_length=50, description="clinics to join (default: the active clinic)"
+    )
+
+
+class StaffInvitationOut(Schema):
+    """An invitation as the administrator sees it (the link itself is only in the e-mail)."""
+
+    public_id: uuid.UUID
+    email: str
+    role: str
+    clinics: list[uuid.UUID]
+    status: str
+    expires_at: dt.datetime
+
+    @staticmethod
+    def resolve_clinics(obj: Any) -> list[uuid.UUID]:
+        return [c.public_id for c in obj.clinics.all()]
+
+
+def _admin(request: HttpRequest) -> StaffMembership:
+    """The caller's membership as administrator of the active clinic; anyone else gets a 404."""
+    membership = active_membership(request)
+    if membership is None or membership.role != StaffMembership.Role.CLINIC_ADMIN:
+        raise Http404("Not found")
+    return membership
+
+
+@router.get("/staff", response=list[StaffOut], summary="The active clinic's staff (clinic admin)")
+def list_staff(request: HttpRequest) -> list[StaffMembership]:
+    clinic = _admin(request).clinic
+    record_access_event(action="read", outcome="granted", clinic=clinic, object_type="staff_list")
+    return clinic_staff(clinic)
+
+
+def _clinics(request: HttpRequest, wanted: list[uuid.UUID], active: Clinic) -> list[Clinic]:
+    if not wanted:
+        return [active]
+    mine = {m.clinic.public_id: m.clinic for m in staff_memberships(request.user)}
+    unknown = [key for key in wanted if key not in mine]
+    if unknown:
+        # Another clinic is never confirmed to exist: the same refusal as a clinic one does not run.
+        raise NotPermitted(
+            "clinics", "clinics: you can invite only to clinics where you are an administrator"
+        )
+    return [mine[key] for key in dict.fromkeys(wanted)]
+
+
+@router.post(
+    "/staff/invitations",
+    response={201: StaffInvitationOut, 403: ApiErrorOut, 409: ApiErrorOut, 422: ApiErrorOut},
+    summary="Invite someone by e-mail with a role at clinics you administer (clinic admin)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": StaffInvitationIn.model_json_schema()}},
+        }
+    },
+    url_name="invite_staff",
+)
+def invite_staff_api(request: HttpRequest) -> Status[StaffInvitation]:
+    membership = _admin(request)
+    payload = parse_payload(request, StaffInvitationIn)
+    invitation = invite_staff(
+        by=request.user,  # type: ignore[arg-type]
+        clinics=_clinics(request, payload.clinics, membership.clinic),
+        email=payload.email,
+        role=payload.role,
+        full_name=payload.full_name,
+        base_url=mail.base_url(request),
+    )
+    return Status(201, invitation)

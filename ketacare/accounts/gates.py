@@ -10,7 +10,9 @@ from functools import wraps
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
 
+from ketacare.accounts.middleware import is_staff_user
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_membership
 
@@ -93,3 +95,36 @@ def staff_object_view(object_type: str, kwarg: str, action: str = "read") -> Cal
         return wrapper
 
     return decorate
+
+
+def admin_object_view(object_type: str, kwarg: str, action: str = "write") -> Callable[[View], View]:
+    """The clinic admin of the active clinic only; anyone else gets a 404 audited as a denied access."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            membership = active_membership(request)
+            if membership is None or membership.role != "clinic_admin":
+                _denied(request, object_type, kwargs.get(kwarg), action)
+                raise Http404("Not found")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def verified_staff_required(view: View) -> View:
+    """Staff who passed the second factor in this session (for pages under /accounts/, which the MFA
+    middleware leaves open so that login and enrolment work); patients get a 404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        user = request.user
+        if not is_staff_user(user):
+            raise Http404("Not found")
+        if not user.is_verified():  # type: ignore[union-attr]
+            return redirect("accounts:mfa")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,4 +1,5 @@
-"""Login, second factor (TOTP) and logout pages."""
+"""Login, second factor (TOTP and recovery codes), logout, the staff security page, password reset
+and the staff invitation page."""
 
 from __future__ import annotations
 
@@ -9,23 +10,54 @@ from typing import Any
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ketacare.accounts.forms import LoginForm, TOTPForm
+from ketacare.accounts import mail, ratelimit
+from ketacare.accounts.forms import (
+    ExistingAccountAcceptForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordResetRequestForm,
+    RecoveryCodeForm,
+    StaffAcceptForm,
+    TOTPForm,
+)
+from ketacare.accounts.gates import verified_staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.accounts.middleware import is_staff_user
-from ketacare.accounts.services import get_or_create_totp_device
+from ketacare.accounts.selectors import account_exists, user_by_public_id
+from ketacare.accounts.services import (
+    get_or_create_totp_device,
+    issue_recovery_codes,
+    recovery_codes_left,
+    replace_own_authenticator,
+    request_password_reset,
+    reset_password,
+)
+from ketacare.accounts.tokens import LinkState, reset_tokens
+from ketacare.audit.middleware import client_ip
 from ketacare.audit.services import record_access_event
+from ketacare.clinics.selectors import find_staff_invitation
+from ketacare.clinics.services import accept_staff_invitation
+from ketacare.lib.errors import FieldError
 
 DEMO_EMAIL_DOMAIN = "@demo.ketacare.org"
+# Fresh recovery codes wait here between the page that made them and the page that shows them once.
+NEW_CODES_SESSION_KEY = "ketacare_new_recovery_codes"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
@@ -64,45 +96,226 @@ def _qr_svg(uri: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+def _audit_mfa(user: Any, outcome: str, object_type: str = "user") -> None:
+    record_access_event(
+        user=user, action="mfa", outcome=outcome, object_type=object_type, object_id=str(user.public_id)
+    )
+
+
 @login_required
+@sensitive_post_parameters("code", "recovery_code")
 def mfa(request: AuthenticatedRequest) -> HttpResponse:
-    """Verify (or first enrol) the staff member's authenticator app."""
+    """Verify (or first enrol) the staff member's authenticator app, or accept a recovery code."""
     user: Any = request.user
     if not is_staff_user(user):
         return redirect("home")
     if user.is_verified():
         return redirect("home")
     device = get_or_create_totp_device(user=user)
-    form = TOTPForm(request.POST or None)
+    posted_recovery = request.method == "POST" and "recovery_code" in request.POST
+    form = TOTPForm(request.POST if request.method == "POST" and not posted_recovery else None)
+    recovery_form = RecoveryCodeForm(request.POST if posted_recovery else None)
     error = ""
-    if request.method == "POST" and form.is_valid():
+    if posted_recovery and recovery_form.is_valid():
+        code = recovery_form.cleaned_data["recovery_code"].strip().lower()
+        static = StaticDevice.objects.filter(user=user, confirmed=True).first()
+        # verify_token deletes the code it accepts (one use) and throttles repeated failures.
+        if static is not None and static.verify_token(code):
+            otp_login(request, static)
+            _audit_mfa(user, "success", "recovery_code")
+            messages.warning(
+                request,
+                f"You signed in with a recovery code ({recovery_codes_left(user=user)} left). If your phone is "
+                "lost, replace your authenticator app now.",
+            )
+            return redirect("accounts:security")
+        _audit_mfa(user, "failure", "recovery_code")
+        error = "That recovery code did not work. Each code works once; check for typing errors."
+    elif request.method == "POST" and not posted_recovery and form.is_valid():
         # verify_token refuses a code already used (last_t) and throttles repeated failures.
         if device.verify_token(form.cleaned_data["code"]):
-            if not device.confirmed:
+            enrolling = not device.confirmed
+            if enrolling:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            record_access_event(
-                user=user, action="mfa", outcome="success", object_type="user", object_id=str(user.public_id)
-            )
+            _audit_mfa(user, "success")
+            if enrolling:
+                # Recovery codes come with every enrolment: the way back in if this phone is lost.
+                request.session[NEW_CODES_SESSION_KEY] = issue_recovery_codes(user=user)
+                return redirect("accounts:security")
             return redirect(request.GET.get("next") or "home") if _safe_next(request) else redirect("home")
-        record_access_event(
-            user=user, action="mfa", outcome="failure", object_type="user", object_id=str(user.public_id)
-        )
+        _audit_mfa(user, "failure")
         error = "That code did not work. Codes change every 30 seconds and each works once."
     context = {
         "form": form,
+        "recovery_form": recovery_form,
         "error": error,
         "enrolling": not device.confirmed,
         "secret": base64.b32encode(device.bin_key).decode() if not device.confirmed else "",
         "qr": _qr_svg(device.config_url) if not device.confirmed else "",
         "demo_code": _demo_code(device),
+        "has_recovery_codes": recovery_codes_left(user=user) > 0,
     }
     return render(request, "accounts/mfa.html", context, status=400 if error else 200)
 
 
 def _safe_next(request: AuthenticatedRequest) -> bool:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     target = request.GET.get("next", "")
     return bool(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+
+
+@verified_staff_required
+def security(request: AuthenticatedRequest) -> HttpResponse:
+    """The staff member's second factor: new recovery codes, or a new authenticator app."""
+    user = request.user
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "regenerate_codes":
+            request.session[NEW_CODES_SESSION_KEY] = issue_recovery_codes(user=user)
+            messages.success(request, "New recovery codes made; the old ones no longer work.")
+            return redirect("accounts:security")
+        if action == "replace_authenticator":
+            replace_own_authenticator(user=user)
+            # The session is no longer verified: the MFA page now enrols the new app (QR code).
+            request.session.pop(DEVICE_ID_SESSION_KEY, None)
+            return redirect("accounts:mfa")
+        messages.error(request, "action: choose regenerate_codes or replace_authenticator")
+        return redirect("accounts:security")
+    record_access_event(action="read", outcome="granted", object_type="user", object_id=str(user.public_id))
+    context = {
+        "new_codes": request.session.pop(NEW_CODES_SESSION_KEY, None),
+        "codes_left": recovery_codes_left(user=user),
+        "totp_enrolled": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+    }
+    return render(request, "accounts/security.html", context)
+
+
+# --- Links sent by e-mail -----------------------------------------------------------------------
+
+
+def link_refused(request: HttpRequest, *, state: str, kind: str, detail: str = "") -> HttpResponse:
+    """The page for a link that cannot be used: expired, already used, or not valid (tampered).
+
+    Nothing was changed; the status says which (410 Gone for expired or used, 404 for unknown).
+    """
+    return render(
+        request,
+        "accounts/link_refused.html",
+        {"state": state, "kind": kind, "detail": detail},
+        status=404 if state == LinkState.INVALID else 410,
+    )
+
+
+def signed_in_refused(request: HttpRequest, *, kind: str) -> HttpResponse:
+    """A link opened while someone is signed in: it is not used on their behalf (403)."""
+    return render(request, "accounts/link_signed_in.html", {"kind": kind}, status=403)
+
+
+def _audit_link(request: HttpRequest, *, object_type: str, object_id: str, granted: bool) -> None:
+    record_access_event(
+        action="read" if request.method == "GET" else "write",
+        outcome="granted" if granted else "denied",
+        object_type=object_type,
+        object_id=object_id,
+    )
+
+
+@login_not_required
+@sensitive_post_parameters("password", "confirm")
+def staff_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Accept a staff invitation: choose a password, then (after login) enrol the second factor."""
+    invitation, state = find_staff_invitation(token)
+    object_id = str(invitation.public_id) if invitation else ""
+    if request.user.is_authenticated:
+        _audit_link(request, object_type="staff_invitation", object_id=object_id, granted=False)
+        return signed_in_refused(request, kind="invitation")
+    if invitation is None or state != LinkState.VALID:
+        _audit_link(request, object_type="staff_invitation", object_id=object_id, granted=False)
+        detail = invitation.status_label if invitation else ""
+        return link_refused(request, state=state, kind="invitation", detail=detail)
+    existing = account_exists(invitation.email)
+    form: StaffAcceptForm | ExistingAccountAcceptForm
+    if existing:
+        form = ExistingAccountAcceptForm(request.POST or None)
+    else:
+        form = StaffAcceptForm(request.POST or None, initial={"full_name": invitation.full_name})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = accept_staff_invitation(
+                invitation=invitation,
+                full_name=data.get("full_name", ""),
+                password=data["password"],
+                confirm=data.get("confirm", data["password"]),
+            )
+        except FieldError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            auth_login(request, user, backend=MODEL_BACKEND)
+            # A page, not a redirect: the next step (the authenticator) is one click away, and a
+            # reload cannot post the form again because the invitation is now used.
+            return render(request, "accounts/staff_invitation_done.html", {"user": user})
+    elif request.method == "GET":
+        _audit_link(request, object_type="staff_invitation", object_id=object_id, granted=True)
+    context = {
+        "form": form,
+        "invitation": invitation,
+        "existing": existing,
+        "clinics": list(invitation.clinics.all()),
+    }
+    return render(request, "accounts/staff_invitation.html", context, status=400 if form.errors else 200)
+
+
+@login_not_required
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Ask for a reset link: the same answer whether or not the address has an account."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip().lower()
+        # Both counters move on every request (docs/decisions/0011): one address cannot be flooded
+        # with mail, and one client cannot probe many addresses. The limit does not depend on whether
+        # the address exists, so the refusal tells nothing either.
+        ip_ok = ratelimit.allow("reset-ip", client_ip(request), limit=settings.PASSWORD_RESET_LIMIT_PER_IP)
+        email_ok = ratelimit.allow("reset-email", email, limit=settings.PASSWORD_RESET_LIMIT_PER_EMAIL)
+        if not (ip_ok and email_ok):
+            record_access_event(
+                action="write", outcome="denied", object_type="password_reset_request", login_email=email
+            )
+            return render(request, "accounts/password_reset_limited.html", status=429)
+        request_password_reset(email=email, base_url=mail.base_url(request))
+        # The same page whether or not the address has an account.
+        minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+        return render(request, "accounts/password_reset_sent.html", {"minutes": minutes})
+    return render(request, "accounts/password_reset.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_not_required
+@sensitive_post_parameters("password", "confirm")
+def password_reset_confirm(request: HttpRequest, user_id: str, token: str) -> HttpResponse:
+    """Choose a new password from a reset link (signed, expiring, single use)."""
+    user = user_by_public_id(user_id)
+    state = reset_tokens.diagnose(user, token) if user is not None else LinkState.INVALID
+    object_id = str(user.public_id) if user else ""
+    if request.user.is_authenticated:
+        _audit_link(request, object_type="password_reset", object_id=object_id, granted=False)
+        return signed_in_refused(request, kind="reset")
+    if user is None or state != LinkState.VALID:
+        _audit_link(request, object_type="password_reset", object_id=object_id, granted=False)
+        return link_refused(request, state=state, kind="reset")
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reset_password(
+                user=user, password=form.cleaned_data["password"], confirm=form.cleaned_data["confirm"]
+            )
+        except FieldError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, "Your password has been changed. Log in with the new one.")
+            return redirect("accounts:login")
+    elif request.method == "GET":
+        _audit_link(request, object_type="password_reset", object_id=object_id, granted=True)
+    return render(
+        request, "accounts/password_reset_confirm.html", {"form": form}, status=400 if form.errors else 200
+    )

@@ -1,12 +1,21 @@
-"""Reads for clinics: which clinic a staff member is working in now."""
+"""Reads for clinics: which clinic a staff member is working in now, its staff, hours and invitations."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketacare.accounts.http import AnyUser
 from ketacare.accounts.models import User
-from ketacare.clinics.models import Clinic, StaffMembership
+from ketacare.accounts.tokens import LinkState, digest, well_formed
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.hours import Interval, format_opening_hours, is_open
+from ketacare.clinics.models import Clinic, StaffInvitation, StaffMembership
 
 ACTIVE_CLINIC_SESSION_KEY = "ketacare_active_clinic"
 
@@ -36,3 +45,137 @@ def active_clinic(request: HttpRequest) -> Clinic | None:
     """Return the clinic the staff member is working in now, or None for non-staff."""
     membership = active_membership(request)
     return membership.clinic if membership else None
+
+
+def is_set_up() -> bool:
+    """Whether this installation has a clinic (`ketacare setup` or the demo made one)."""
+    return Clinic.objects.exists()
+
+
+def opening_intervals(clinic: Clinic) -> list[Interval]:
+    return [Interval(h.weekday, h.opens_at, h.closes_at) for h in clinic.opening_hours.all()]
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicContact:
+    """What a patient is told about reaching the clinic at one moment."""
+
+    open_now: bool
+    hours: str  # "Mon-Fri 08:00-18:00" in the clinic's zone, "" when none are set
+    time_zone: str
+    call: str  # the number to call now for a non-emergency: the clinic in hours, else the after-hours line
+    instead: str  # outside hours: what to do instead of calling the clinic
+
+
+def clinic_contact(clinic: Clinic, now: dt.datetime) -> ClinicContact:
+    """The clinic's "call us" line at ``now``: in hours the clinic phone, outside what to do instead."""
+    intervals = opening_intervals(clinic)
+    open_now = is_open(intervals, now.astimezone(clinic.zone))
+    if open_now:
+        return ClinicContact(True, format_opening_hours(intervals), clinic.time_zone, clinic.phone, "")
+    if clinic.after_hours_phone:
+        instead = clinic.after_hours_instructions or (
+            f"The clinic is closed now. For something that cannot wait, call {clinic.after_hours_phone}."
+        )
+        call = clinic.after_hours_phone
+    else:
+        instead = clinic.after_hours_instructions or (
+            f"The clinic is closed now. If you are in crisis call {clinic.crisis_line}; in an emergency "
+            f"call {clinic.emergency_number}. Otherwise call the clinic when it opens."
+        )
+        call = ""
+    return ClinicContact(False, format_opening_hours(intervals), clinic.time_zone, call, instead)
+
+
+def escalation_recipient(clinic: Clinic) -> User | None:
+    """Who an escalated alert goes to: the longest-standing active clinic admin.
+
+    The same rule as the escalation job (``alerts.services.escalate_overdue_alerts``), so the
+    settings page names the person the job will choose.
+    """
+    membership = (
+        StaffMembership.objects.filter(clinic=clinic, role=StaffMembership.Role.CLINIC_ADMIN, is_active=True)
+        .select_related("user")
+        .order_by("id")
+        .first()
+    )
+    return membership.user if membership else None
+
+
+def clinic_staff(clinic: Clinic) -> list[StaffMembership]:
+    """Everyone who has a membership at the clinic, active first, then by name.
+
+    Each row carries ``has_second_factor``: whether the person has enrolled an authenticator.
+    """
+    enrolled = TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True)
+    return list(
+        StaffMembership.objects.filter(clinic=clinic)
+        .select_related("user")
+        .annotate(has_second_factor=Exists(enrolled))
+        .order_by("-is_active", "user__full_name", "id")
+    )
+
+
+def pending_staff_invitations(clinic: Clinic) -> list[StaffInvitation]:
+    """Invitations to the clinic nobody accepted and nobody replaced (expired ones included)."""
+    return list(
+        StaffInvitation.objects.filter(clinics=clinic, accepted_at__isnull=True, revoked_at__isnull=True)
+        .prefetch_related("clinics")
+        .order_by("-created_at")
+    )
+
+
+def active_admin_count(clinic: Clinic) -> int:
+    return StaffMembership.objects.filter(
+        clinic=clinic, role=StaffMembership.Role.CLINIC_ADMIN, is_active=True, user__is_active=True
+    ).count()
+
+
+def access_membership(
+    user: AnyUser, clinic: Clinic, public_id: uuid.UUID | str, *, action: str
+) -> StaffMembership:
+    """A membership at ``clinic`` (the administrator's active clinic), else Http404; audited either way.
+
+    Another clinic's staff member is a 404 like anything else that is not the caller's. The write
+    services audit under the same key, so a check followed by a write leaves one row.
+    """
+    object_id = str(public_id)[:64]
+    membership = None
+    try:
+        key = uuid.UUID(object_id)
+    except ValueError:
+        key = None
+    if key is not None:
+        membership = (
+            StaffMembership.objects.select_related("user", "clinic")
+            .filter(public_id=key, clinic=clinic)
+            .first()
+        )
+    record_access_event(
+        user=user,
+        action=action,
+        outcome="granted" if membership else "denied",
+        clinic=clinic,
+        object_type="staff_membership",
+        object_id=object_id,
+    )
+    if membership is None:
+        raise Http404("No such staff member")
+    return membership
+
+
+def find_staff_invitation(token: str) -> tuple[StaffInvitation | None, str]:
+    """The invitation a link names and whether it can be used (tokens.LinkState)."""
+    if not well_formed(token):
+        return None, LinkState.INVALID
+    invitation = (
+        StaffInvitation.objects.filter(token_digest=digest(token)).prefetch_related("clinics").first()
+    )
+    if invitation is None:
+        return None, LinkState.INVALID
+    status = invitation.status
+    if status == StaffInvitation.Status.ACCEPTED:
+        return invitation, LinkState.USED
+    if status in (StaffInvitation.Status.EXPIRED, StaffInvitation.Status.REVOKED):
+        return invitation, LinkState.EXPIRED
+    return invitation, LinkState.VALID

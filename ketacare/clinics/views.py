@@ -1,15 +1,38 @@
-"""Clinic switcher for staff who work at several clinics."""
+"""Clinic switcher; for administrators: staff (invite, role, deactivate, second-factor reset) and settings."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ketacare.accounts.gates import staff_required
+from ketacare.accounts import mail
+from ketacare.accounts.gates import admin_object_view, clinic_admin_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
-from ketacare.clinics.selectors import ACTIVE_CLINIC_SESSION_KEY, staff_memberships
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.forms import ClinicSettingsForm, InviteStaffForm, RoleForm, settings_initial
+from ketacare.clinics.models import Clinic, StaffMembership
+from ketacare.clinics.selectors import (
+    ACTIVE_CLINIC_SESSION_KEY,
+    access_membership,
+    active_clinic,
+    clinic_contact,
+    clinic_staff,
+    escalation_recipient,
+    pending_staff_invitations,
+    staff_memberships,
+)
+from ketacare.clinics.services import (
+    change_staff_role,
+    deactivate_staff,
+    invite_staff,
+    reactivate_staff,
+    reset_staff_second_factor,
+    update_clinic_settings,
+)
+from ketacare.lib.errors import FieldError
 from ketacare.lib.http import safe_redirect_target
 
 
@@ -25,3 +48,155 @@ def switch_clinic(request: AuthenticatedRequest) -> HttpResponse:
     request.session[ACTIVE_CLINIC_SESSION_KEY] = str(membership.clinic.public_id)
     messages.success(request, f"Now working at {membership.clinic.name}.")
     return redirect(safe_redirect_target(request, "patients:list"))
+
+
+def _clinic(request: AuthenticatedRequest) -> Clinic:
+    clinic = active_clinic(request)
+    if clinic is None:  # the gates guarantee one; keep the type checker honest
+        raise Http404("Not found")
+    return clinic
+
+
+def _admin_clinics(request: AuthenticatedRequest) -> list[Clinic]:
+    return [m.clinic for m in staff_memberships(request.user) if m.role == StaffMembership.Role.CLINIC_ADMIN]
+
+
+@clinic_admin_required
+def staff(request: AuthenticatedRequest) -> HttpResponse:
+    """The clinic's staff with role, last login and status, and the invitations still open."""
+    clinic = _clinic(request)
+    record_access_event(action="read", outcome="granted", clinic=clinic, object_type="staff_list")
+    context = {
+        "members": clinic_staff(clinic),
+        "invitations": pending_staff_invitations(clinic),
+        "roles": StaffMembership.Role.choices,
+        "now": timezone.now(),
+    }
+    return render(request, "clinics/staff.html", context)
+
+
+@clinic_admin_required
+def staff_invite(request: AuthenticatedRequest) -> HttpResponse:
+    """Invite someone by e-mail with a role at one or more of the clinics this admin runs."""
+    clinic = _clinic(request)
+    form = InviteStaffForm(
+        request.POST or None, clinics=_admin_clinics(request), initial={"clinics": [str(clinic.public_id)]}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invitation = invite_staff(
+                by=request.user,
+                clinics=form.chosen_clinics(),
+                email=data["email"],
+                full_name=data["full_name"],
+                role=data["role"],
+                base_url=mail.base_url(request),
+            )
+        except FieldError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(
+                request,
+                f"Invitation sent to {invitation.email}. The link works once, until "
+                f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC.",
+            )
+            return redirect("clinics:staff")
+    return render(request, "clinics/staff_invite.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _membership(request: AuthenticatedRequest, membership_id: str) -> StaffMembership:
+    return access_membership(request.user, _clinic(request), membership_id, action="write")
+
+
+@require_POST
+@admin_object_view("staff_membership", "membership_id")
+def staff_role(request: AuthenticatedRequest, membership_id: str) -> HttpResponse:
+    membership = _membership(request, membership_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"role: choose one of {', '.join(StaffMembership.Role.values)}")
+        return redirect("clinics:staff")
+    try:
+        change_staff_role(membership=membership, role=form.cleaned_data["role"], by=request.user)
+    except FieldError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, f"{membership.user} is now {StaffMembership.Role(form.cleaned_data['role']).label}."
+        )
+    return redirect("clinics:staff")
+
+
+@require_POST
+@admin_object_view("staff_membership", "membership_id")
+def staff_deactivate(request: AuthenticatedRequest, membership_id: str) -> HttpResponse:
+    membership = _membership(request, membership_id)
+    try:
+        deactivate_staff(membership=membership, by=request.user)
+    except FieldError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{membership.user} is deactivated here; their sessions have ended.")
+    return redirect("clinics:staff")
+
+
+@require_POST
+@admin_object_view("staff_membership", "membership_id")
+def staff_reactivate(request: AuthenticatedRequest, membership_id: str) -> HttpResponse:
+    membership = _membership(request, membership_id)
+    reactivate_staff(membership=membership, by=request.user)
+    messages.success(request, f"{membership.user} is active again.")
+    return redirect("clinics:staff")
+
+
+@require_POST
+@admin_object_view("staff_membership", "membership_id")
+def staff_reset_second_factor(request: AuthenticatedRequest, membership_id: str) -> HttpResponse:
+    membership = _membership(request, membership_id)
+    try:
+        reset_staff_second_factor(membership=membership, by=request.user)
+    except FieldError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"{membership.user}'s second factor is reset: they set up a new authenticator at their next login.",
+        )
+    return redirect("clinics:staff")
+
+
+@clinic_admin_required
+def clinic_settings(request: AuthenticatedRequest) -> HttpResponse:
+    """Time zone, numbers and hours shown to patients, fasting instructions; who escalations reach."""
+    clinic = _clinic(request)
+    form = ClinicSettingsForm(request.POST or None, initial=settings_initial(clinic))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            update_clinic_settings(
+                clinic=clinic,
+                by=request.user,
+                time_zone=data["time_zone"],
+                phone=data["phone"],
+                emergency_number=data["emergency_number"],
+                crisis_line=data["crisis_line"],
+                after_hours_phone=data["after_hours_phone"],
+                after_hours_instructions=data["after_hours_instructions"],
+                fasting_instructions=data["fasting_instructions"],
+                opening_hours=form.intervals(),
+            )
+        except FieldError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, "Clinic settings saved.")
+            return redirect("clinics:settings")
+    elif request.method == "GET":
+        record_access_event(action="read", outcome="granted", clinic=clinic, object_type="clinic_settings")
+    context = {
+        "form": form,
+        "clinic": clinic,
+        "contact_now": clinic_contact(clinic, timezone.now()),
+        "escalation_to": escalation_recipient(clinic),
+    }
+    return render(request, "clinics/settings.html", context, status=400 if form.errors else 200)

@@ -1,27 +1,48 @@
-"""Patients API: the active clinic's list and one patient, through the access layer."""
+"""Patients API: the active clinic's list and one patient, registration and the app invitation (staff)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404
-from ninja import Query, Router, Schema
+from django.http import Http404, HttpRequest
+from ninja import Query, Router, Schema, Status
 from pydantic import Field, field_validator
 
+from ketacare.accounts import mail
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
-from ketacare.patients.models import Patient
-from ketacare.patients.schemas import PatientOut, PatientPage
-from ketacare.patients.selectors import SORTABLE_FIELDS, access_patient, list_clinic_patients
+from ketacare.patients.apiutil import ApiErrorOut, parse_payload
+from ketacare.patients.models import Patient, PatientInvitation
+from ketacare.patients.schemas import PatientIn, PatientInvitationOut, PatientOut, PatientPage
+from ketacare.patients.selectors import (
+    SORTABLE_FIELDS,
+    access_patient,
+    access_patient_as_staff,
+    list_clinic_patients,
+)
+from ketacare.patients.services import invite_patient, register_patient
 
 router = Router(tags=["patients"])
+
+
+def json_body(schema: type[Schema]) -> dict[str, Any]:
+    """openapi_extra for a JSON body read with parse_payload after the role check."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": schema.model_json_schema()}},
+        }
+    }
 
 
 class PatientListParams(Schema):
     q: str = Field("", max_length=100, description="search by name or record number")
     sort: str = Field("name", pattern="^-?(name|dob|stage|created)$", description="sort key")
     page: int = Field(1, ge=1, le=100_000)
+    archived: bool = Field(False, description="list the archived patients instead")
 
     @field_validator("q")
     @classmethod
@@ -42,6 +63,7 @@ def list_patients(request: AuthenticatedRequest, params: Query[PatientListParams
         clinic=clinic,
         query=params.q,
         sort=params.sort if params.sort in SORTABLE_FIELDS else "name",
+        archived=params.archived,
     )
     paginator = Paginator(patients, settings.PAGE_SIZE)
     page = paginator.get_page(params.page)
@@ -54,6 +76,34 @@ def list_patients(request: AuthenticatedRequest, params: Query[PatientListParams
     }
 
 
+@router.post(
+    "/patients",
+    response={201: PatientOut, 409: ApiErrorOut, 422: ApiErrorOut},
+    summary="Register a patient at the active clinic (staff); 409 names a same-name, same-birthday patient",
+    openapi_extra=json_body(PatientIn),
+    url_name="create_patient",
+)
+def create_patient(request: HttpRequest) -> Status[Patient]:
+    clinic = active_clinic(request)
+    if clinic is None:
+        raise Http404("Not found")
+    payload = parse_payload(request, PatientIn)
+    patient = register_patient(clinic=clinic, by=request.user, **payload.model_dump())  # type: ignore[arg-type]
+    return Status(201, patient)
+
+
 @router.get("/patients/{patient_id}", response=PatientOut, summary="One patient (own record or same clinic)")
 def get_patient(request: AuthenticatedRequest, patient_id: str) -> Patient:
     return access_patient(request.user, patient_id)
+
+
+@router.post(
+    "/patients/{patient_id}/invitation",
+    response={201: PatientInvitationOut, 409: ApiErrorOut, 422: ApiErrorOut},
+    summary="Send (or send again) the patient-app invitation by e-mail (staff of the patient's clinic)",
+    url_name="invite_patient",
+)
+def invite_patient_api(request: HttpRequest, patient_id: str) -> Status[PatientInvitation]:
+    patient = access_patient_as_staff(request.user, patient_id, action="write")
+    invitation = invite_patient(patient=patient, by=request.user, base_url=mail.base_url(request))  # type: ignore[arg-type]
+    return Status(201, invitation)

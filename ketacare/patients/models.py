@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.db import models
+from django.utils import timezone
 
 from ketacare.clinics.models import validate_time_zone
 
@@ -35,13 +37,28 @@ class Patient(models.Model):
         COMPLETED = "completed", "Completed"
         DISCONTINUED = "discontinued", "Discontinued"
 
+    class Sex(models.TextChoices):
+        # FHIR administrative gender (http://hl7.org/fhir/administrative-gender), as intake records it.
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        OTHER = "other", "Other"
+        UNKNOWN = "unknown", "Unknown"
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="patients")
     user = models.OneToOneField(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="patient"
     )
     full_name = models.CharField(max_length=200)
+    # What the clinic calls the patient ("Sam" for Samantha); the legal name stays in full_name.
+    preferred_name = models.CharField(max_length=100, blank=True)
     date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    # How the clinic reaches the patient; the companion invitation goes to the e-mail address.
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    emergency_contact_name = models.CharField(max_length=200, blank=True)
+    emergency_contact_phone = models.CharField(max_length=40, blank=True)
     medical_record_number = models.CharField(max_length=40, blank=True)
     # The patient's own zone: "the day after the session" is reckoned here.
     time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
@@ -53,6 +70,8 @@ class Patient(models.Model):
     created_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Archived patients leave the lists but keep every record; restoring clears this.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["full_name"]
@@ -63,3 +82,79 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def display_name(self) -> str:
+        """The name to greet the patient with: the preferred name when there is one."""
+        return self.preferred_name or self.full_name
+
+
+class PatientChange(ClinicalRecord):
+    """One corrected demographic field with its old and new value (docs/decisions/0011).
+
+    The audit log holds plain identifiers only; this row keeps what the correction replaced, tied to
+    the request's audit row by ``request_id``. Rows are written by ``correct_patient`` only and never
+    changed.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="changes")
+    field = models.CharField(max_length=40)
+    old_value = models.CharField(max_length=254, blank=True)
+    new_value = models.CharField(max_length=254, blank=True)
+    changed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    # The request's id, as in the audit row that request left: joins the two.
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.field} changed"
+
+
+class PatientInvitation(ClinicalRecord):
+    """An e-mailed, expiring, single-use link that lets a patient set a password for the companion.
+
+    Only a SHA-256 digest of the secret is stored. Sending again replaces the pending invitation.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Sent, not yet accepted"
+        ACCEPTED = "accepted", "Accepted"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Replaced by a newer invitation"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    sent_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    token_digest = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return "patient invitation"
+
+    def status_at(self, now: dt.datetime | None = None) -> str:
+        if self.accepted_at is not None:
+            return self.Status.ACCEPTED
+        if self.revoked_at is not None:
+            return self.Status.REVOKED
+        if (now or timezone.now()) >= self.expires_at:
+            return self.Status.EXPIRED
+        return self.Status.PENDING
+
+    @property
+    def status(self) -> str:
+        return self.status_at()
+
+    @property
+    def status_label(self) -> str:
+        return self.Status(self.status).label

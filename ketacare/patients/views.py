@@ -1,17 +1,47 @@
-"""Staff patient list and patient page; the patient's own home page."""
+"""Staff: the patient list, registering a patient, one patient's page, corrections, archiving and the
+companion invitation. Patients: accepting the invitation, and their clinic's contact details."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from typing import Any
 
-from ketacare.accounts.gates import staff_required
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from ketacare.accounts import mail
+from ketacare.accounts.forms import NewPasswordForm
+from ketacare.accounts.gates import own_patient_page, staff_object_view, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.accounts.tokens import LinkState
+from ketacare.accounts.views import MODEL_BACKEND, link_refused, signed_in_refused
 from ketacare.audit.services import record_access_event
-from ketacare.clinics.selectors import active_clinic
-from ketacare.patients.selectors import SORTABLE_FIELDS, access_patient, list_clinic_patients
+from ketacare.clinics.selectors import active_clinic, clinic_contact
+from ketacare.lib.errors import ConflictError, FieldError
+from ketacare.patients.forms import PatientForm, RegisterPatientForm, patient_initial
+from ketacare.patients.selectors import (
+    SORTABLE_FIELDS,
+    access_patient,
+    find_duplicates,
+    find_patient_invitation,
+    latest_invitation,
+    list_clinic_patients,
+    patient_changes,
+)
+from ketacare.patients.services import (
+    accept_patient_invitation,
+    archive_patient,
+    correct_patient,
+    invite_patient,
+    register_patient,
+    restore_patient,
+)
 
 
 @staff_required
@@ -24,15 +54,182 @@ def patient_list(request: AuthenticatedRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     if sort not in SORTABLE_FIELDS:
         sort = "name"
-    patients = list_clinic_patients(user=request.user, clinic=clinic, query=query, sort=sort)
+    archived = request.GET.get("archived") == "1"
+    patients = list_clinic_patients(
+        user=request.user, clinic=clinic, query=query, sort=sort, archived=archived
+    )
     page = Paginator(patients, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     record_access_event(action="read", outcome="granted", clinic=clinic, object_type="patient_list")
     template = "patients/_patient_table.html" if request.htmx else "patients/patient_list.html"
-    return render(request, template, {"page": page, "query": query, "sort": sort})
+    return render(request, template, {"page": page, "query": query, "sort": sort, "archived": archived})
+
+
+def _add_error(form: Any, error: FieldError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 @staff_required
+def patient_new(request: AuthenticatedRequest) -> HttpResponse:
+    """Register a patient; a same-name, same-birthday patient at the clinic must be confirmed first."""
+    clinic = active_clinic(request)
+    if clinic is None:
+        raise Http404("Not found")
+    form = RegisterPatientForm(
+        request.POST or None, initial={"time_zone": clinic.time_zone, "sex": "unknown"}
+    )
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            patient = register_patient(
+                clinic=clinic,
+                by=request.user,
+                full_name=data["full_name"],
+                date_of_birth=data["date_of_birth"],
+                sex=data["sex"],
+                email=data["email"],
+                phone=data["phone"],
+                time_zone=data["time_zone"],
+                preferred_name=data["preferred_name"],
+                emergency_contact_name=data["emergency_contact_name"],
+                emergency_contact_phone=data["emergency_contact_phone"],
+                medical_record_number=data["medical_record_number"],
+                confirm_duplicate=data["confirm_duplicate"],
+            )
+        except ConflictError as error:
+            duplicates = find_duplicates(
+                clinic=clinic, full_name=data["full_name"], date_of_birth=data["date_of_birth"]
+            )
+            _add_error(form, error)
+        except FieldError as error:
+            _add_error(form, error)
+        else:
+            messages.success(request, f"{patient.full_name} is registered. Intake comes next.")
+            return redirect("intake:page", patient_id=patient.public_id)
+    context = {"form": form, "duplicates": duplicates}
+    return render(request, "patients/patient_new.html", context, status=400 if form.errors else 200)
+
+
+@staff_object_view("patient", "patient_id")
 def patient_detail(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """The staff view of one patient: links to intake, plan, sessions, timeline, progress and records."""
     patient = access_patient(request.user, patient_id)
-    return render(request, "patients/patient_detail.html", {"patient": patient})
+    context = {
+        "patient": patient,
+        "invitation": latest_invitation(patient),
+        "changes": patient_changes(patient)[:20],
+    }
+    return render(request, "patients/patient_detail.html", context)
+
+
+@staff_object_view("patient", "patient_id")
+def patient_edit(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
+    """Correct a patient's details; every changed field keeps its old value (PatientChange)."""
+    patient = access_patient(request.user, patient_id, action="write" if request.method == "POST" else "read")
+    form = PatientForm(request.POST or None, initial=patient_initial(patient))
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            correction = correct_patient(patient=patient, by=request.user, changes=changed)
+        except FieldError as error:
+            _add_error(form, error)
+        else:
+            count = len(correction.changes)
+            messages.success(
+                request,
+                f"{count} detail{'s' if count != 1 else ''} corrected." if count else "Nothing changed.",
+            )
+            return redirect("patients:detail", patient_id=patient.public_id)
+    return render(
+        request,
+        "patients/patient_edit.html",
+        {"form": form, "patient": patient},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@staff_object_view("patient", "patient_id", action="write")
+def patient_archive(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
+    patient = access_patient(request.user, patient_id, action="write")
+    archive_patient(patient=patient, by=request.user)
+    messages.success(request, f"{patient.full_name} is archived: off the lists, every record kept.")
+    return redirect("patients:detail", patient_id=patient.public_id)
+
+
+@require_POST
+@staff_object_view("patient", "patient_id", action="write")
+def patient_restore(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
+    patient = access_patient(request.user, patient_id, action="write")
+    restore_patient(patient=patient, by=request.user)
+    messages.success(request, f"{patient.full_name} is back on the patient list.")
+    return redirect("patients:detail", patient_id=patient.public_id)
+
+
+@require_POST
+@staff_object_view("patient", "patient_id", action="write")
+def patient_invite(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
+    """Send (or send again) the invitation to the patient app."""
+    patient = access_patient(request.user, patient_id, action="write")
+    try:
+        invitation = invite_patient(patient=patient, by=request.user, base_url=mail.base_url(request))
+    except FieldError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"Invitation sent to {invitation.email}; it works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC.",
+        )
+    return redirect("patients:detail", patient_id=patient.public_id)
+
+
+@sensitive_post_parameters("password", "confirm")
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The patient chooses a password from the invitation link, then lands on their clinic's details."""
+    invitation, state = find_patient_invitation(token)
+    object_id = str(invitation.public_id) if invitation else ""
+    patient = invitation.patient if invitation else None
+
+    def audit(granted: bool) -> None:
+        record_access_event(
+            action="read" if request.method == "GET" else "write",
+            outcome="granted" if granted else "denied",
+            patient=patient,
+            object_type="patient_invitation",
+            object_id=object_id,
+        )
+
+    if request.user.is_authenticated:
+        audit(False)
+        return signed_in_refused(request, kind="invitation")
+    if invitation is None or state != LinkState.VALID:
+        audit(False)
+        return link_refused(
+            request, state=state, kind="invitation", detail=invitation.status_label if invitation else ""
+        )
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = accept_patient_invitation(
+                invitation=invitation,
+                password=form.cleaned_data["password"],
+                confirm=form.cleaned_data["confirm"],
+            )
+        except FieldError as error:
+            _add_error(form, error)
+        else:
+            auth_login(request, user, backend=MODEL_BACKEND)
+            return render(request, "patients/invitation_accepted.html", {"clinic": invitation.patient.clinic})
+    elif request.method == "GET":
+        audit(True)
+    context = {"form": form, "invitation": invitation, "clinic": invitation.patient.clinic}
+    return render(request, "patients/accept_invitation.html", context, status=400 if form.errors else 200)
+
+
+@own_patient_page("clinic", "")
+def my_clinic(request: AuthenticatedRequest) -> HttpResponse:
+    """The patient's clinic: when it is open, whom to call now, what to do outside hours, fasting."""
+    patient = access_patient(request.user, request.user.patient.public_id)
+    clinic = patient.clinic
+    context = {"patient": patient, "clinic": clinic, "contact": clinic_contact(clinic, timezone.now())}
+    return render(request, "patients/my_clinic.html", context)

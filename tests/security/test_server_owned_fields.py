@@ -102,6 +102,9 @@ class Write:
     form: bool = False
     # The row changed when the operation updates an existing one (by public id in kwargs).
     updates: str | None = None
+    # Rows that are not one patient's record (a new patient, a staff invitation) say whom they must
+    # belong to instead: check(row, ctx) asserts it. None: the row is patient A1's, in clinic A.
+    check: Callable[[Any, Any], None] | None = None
 
 
 @dataclass
@@ -167,7 +170,56 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/api/v1/me/journal"): Write(
         "a1", "journal.JournalEntry", body=lambda c: {"idempotency_key": _idem(c), "text": "A calm day."}
     ),
+    ("POST", "/api/v1/patients"): Write(
+        "clinician_a",
+        "patients.Patient",
+        body=lambda c: {
+            "full_name": "Written Patient",
+            "date_of_birth": "1980-01-02",
+            "sex": "female",
+            "email": "written.patient@example.org",
+        },
+        check=lambda row, c: _owned_by_clinic_a(
+            row, c, author=c.personas.clinician_a, author_field="created_by"
+        ),
+    ),
+    ("POST", "/api/v1/patients/{patient_id}/invitation"): Write(
+        "clinician_a",
+        "patients.PatientInvitation",
+        body=lambda c: {},
+        kwargs=lambda c: {"patient_id": str(_uninvited_patient(c).public_id)},
+        check=lambda row, c: _owned_by_clinic_a(
+            row, c, author=c.personas.clinician_a, author_field="sent_by"
+        ),
+    ),
+    ("POST", "/api/v1/staff/invitations"): Write(
+        "admin_a",
+        "clinics.StaffInvitation",
+        body=lambda c: {"email": "written.nurse@example.org", "role": "nurse"},
+        check=lambda row, c: _invited_to_clinic_a(row, c),
+    ),
 }
+
+
+def _uninvited_patient(ctx: Any) -> Any:
+    from ketacare.patients.models import Patient
+
+    return Patient.objects.create(
+        clinic=ctx.personas.clinic_a,
+        full_name="Uninvited Patient",
+        date_of_birth=dt.date(1981, 2, 3),
+        email="uninvited.patient@example.org",
+    )
+
+
+def _owned_by_clinic_a(row: Any, ctx: Any, *, author: Any, author_field: str) -> None:
+    assert row.clinic_id == ctx.personas.clinic_a.pk
+    assert getattr(row, f"{author_field}_id") == author.pk
+
+
+def _invited_to_clinic_a(row: Any, ctx: Any) -> None:
+    assert [c.pk for c in row.clinics.all()] == [ctx.personas.clinic_a.pk]
+    assert row.invited_by_id == ctx.personas.admin_a.pk
 
 
 def _post_operations() -> set[tuple[str, str]]:
@@ -267,7 +319,10 @@ def test_forged_server_owned_fields_are_refused_or_ignored(
         row = model.objects.get(public_id=response.json()["public_id"])
         assert row.pk not in before
     assert str(row.public_id) != FORGED_PUBLIC_ID
-    assert row.patient_id == personas.a1.pk and row.clinic_id == personas.clinic_a.pk
+    if write.check is not None:
+        write.check(row, ctx)
+    else:
+        assert row.patient_id == personas.a1.pk and row.clinic_id == personas.clinic_a.pk
     foreign = _foreign_rows(personas, foreign_session)
     for model_field in row._meta.concrete_fields:
         if model_field.is_relation:

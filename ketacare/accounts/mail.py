@@ -1,0 +1,101 @@
+"""The e-mails that carry a link: staff invitation, patient invitation, password reset.
+
+Each is plain text, a few lines, and holds no health information: no patient name, no clinic name in
+what a patient receives, no diagnosis or appointment. The link is the only thing of value in it and
+works once. Bodies are built here in Python rather than from templates: templates would HTML-escape
+names ("O'Brien" -> "O&#x27;Brien") in a text/plain message, and switching escaping off in a
+template is refused by the static gate (docs/security.md S15).
+
+Sending happens in ``transaction.on_commit`` (the services' rule): a rolled-back write sends nothing.
+A failure to send is logged without the address or the link (docs/security.md S7) and never undoes
+the committed write; staff can send an invitation again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_BASE_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One e-mail as it will be sent."""
+
+    to: str
+    subject: str
+    body: str
+
+
+def base_url(request: HttpRequest | None = None) -> str:
+    """Where links point: KETACARE_BASE_URL, else the address this request came to (ALLOWED_HOSTS)."""
+    if settings.PUBLIC_BASE_URL:
+        return str(settings.PUBLIC_BASE_URL)
+    if request is not None:
+        return f"{request.scheme}://{request.get_host()}"
+    return FALLBACK_BASE_URL
+
+
+def _hours(hours: int) -> str:
+    return f"{hours} hours" if hours != 1 else "1 hour"
+
+
+def staff_invitation(*, to: str, link: str, clinic_names: list[str], role: str, hours: int) -> Message:
+    clinics = ", ".join(clinic_names)
+    body = (
+        "Hello,\n\n"
+        f"You have been invited to join {clinics} on KetaCare as {role}.\n\n"
+        "Open this link to choose your password and set up your sign-in code. "
+        f"It works once and expires in {_hours(hours)}:\n\n"
+        f"{link}\n\n"
+        "If you did not expect this invitation, ignore this message: nothing happens until the link "
+        "is used.\n"
+    )
+    return Message(to=to, subject="Your KetaCare staff invitation", body=body)
+
+
+def patient_invitation(*, to: str, link: str, hours: int) -> Message:
+    # Nothing that says who the patient is, where they are treated or why: an e-mail can be read by
+    # anyone who shares the mailbox.
+    body = (
+        "Hello,\n\n"
+        "Your clinic has invited you to set up your online account.\n\n"
+        f"Open this link to choose a password. It works once and expires in {_hours(hours)}:\n\n"
+        f"{link}\n\n"
+        "If you did not expect this message, you can ignore it.\n"
+    )
+    return Message(to=to, subject="Set up your account", body=body)
+
+
+def password_reset(*, to: str, link: str, minutes: int) -> Message:
+    body = (
+        "Hello,\n\n"
+        "Someone asked to reset the password of the account that uses this e-mail address.\n\n"
+        f"To choose a new password, open this link within {minutes} minutes. It works once:\n\n"
+        f"{link}\n\n"
+        "If this was not you, ignore this message: your password stays as it is.\n"
+    )
+    return Message(to=to, subject="Reset your password", body=body)
+
+
+def _send(message: Message) -> None:
+    try:
+        send_mail(message.subject, message.body, None, [message.to], fail_silently=False)
+    except Exception as exc:  # any transport error: the write is already committed
+        logger.warning("an e-mail (%s) could not be sent: %s", message.subject, type(exc).__name__)
+
+
+def send_after_commit(message: Message) -> None:
+    """Send ``message`` once the surrounding transaction commits (at once outside a transaction)."""
+    callback: Callable[[], None] = partial(_send, message)
+    transaction.on_commit(callback)

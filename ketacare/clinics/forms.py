@@ -1,0 +1,134 @@
+"""HTML input for clinic administration: inviting staff, their role, the clinic's settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any, cast
+
+from django import forms
+
+from ketacare.clinics.hours import DAY_NAMES, DAYS, Interval
+from ketacare.clinics.models import Clinic, StaffMembership
+
+TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+
+
+class InviteStaffForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail",
+        max_length=254,
+        error_messages={"invalid": "email must be an e-mail address (name@example.org)"},
+    )
+    full_name = forms.CharField(label="Full name", max_length=200, required=False)
+    role = forms.ChoiceField(label="Role", choices=StaffMembership.Role.choices)
+    clinics = forms.MultipleChoiceField(
+        label="Clinics",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "clinics: choose at least one clinic"},
+    )
+
+    def __init__(self, *args: Any, clinics: list[Clinic], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clinic_objects = {str(c.public_id): c for c in clinics}
+        field = cast(forms.MultipleChoiceField, self.fields["clinics"])
+        field.choices = [(str(c.public_id), c.name) for c in clinics]
+
+    def chosen_clinics(self) -> list[Clinic]:
+        return [self.clinic_objects[key] for key in self.cleaned_data["clinics"]]
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=StaffMembership.Role.choices)
+
+
+def _day_field(label: str) -> forms.TimeField:
+    return forms.TimeField(
+        label=label,
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": f"{label.lower()}: a time of day as HH:MM (00:00 to 23:59)"},
+    )
+
+
+class ClinicSettingsForm(forms.Form):
+    """What patients are told: numbers, opening hours, after-hours advice, fasting."""
+
+    time_zone = forms.ChoiceField(label="Time zone", choices=[(z, z) for z in TIME_ZONES])
+    phone = forms.CharField(label="Clinic phone (shown to patients)", max_length=40)
+    after_hours_phone = forms.CharField(label="After-hours phone", max_length=40, required=False)
+    after_hours_instructions = forms.CharField(
+        label="What patients should do outside opening hours",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Shown instead of “call the clinic” when it is closed. Empty: the after-hours phone, "
+        "or the crisis line and emergency number.",
+    )
+    emergency_number = forms.CharField(label="Emergency number", max_length=20)
+    crisis_line = forms.CharField(label="Crisis line", max_length=40)
+    fasting_instructions = forms.CharField(
+        label="Fasting instructions for patients",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Your clinic's rule, as patients read it (e.g. no food for 6 hours, clear fluids until 2 hours "
+        "before).",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for day, name in zip(DAYS, DAY_NAMES, strict=True):
+            self.fields[f"{day}_opens"] = _day_field(f"{name} opens")
+            self.fields[f"{day}_closes"] = _day_field(f"{name} closes")
+
+    def day_fields(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [
+            (name, self[f"{day}_opens"], self[f"{day}_closes"])
+            for day, name in zip(DAYS, DAY_NAMES, strict=True)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for day, name in zip(DAYS, DAY_NAMES, strict=True):
+            opens: dt.time | None = data.get(f"{day}_opens")
+            closes: dt.time | None = data.get(f"{day}_closes")
+            if (
+                (opens is None) != (closes is None)
+                and not self.has_error(f"{day}_opens")
+                and not self.has_error(f"{day}_closes")
+            ):
+                self.add_error(
+                    f"{day}_closes", f"{name.lower()}: give both the opening and the closing time, or neither"
+                )
+            elif opens is not None and closes is not None and opens >= closes:
+                self.add_error(
+                    f"{day}_closes",
+                    f"{name.lower()}: closing time must be after opening time ({opens:%H:%M})",
+                )
+        return data
+
+    def intervals(self) -> list[Interval]:
+        found = []
+        for weekday, day in enumerate(DAYS):
+            opens, closes = self.cleaned_data.get(f"{day}_opens"), self.cleaned_data.get(f"{day}_closes")
+            if opens is not None and closes is not None:
+                found.append(Interval(weekday, opens, closes))
+        return found
+
+
+def settings_initial(clinic: Clinic) -> dict[str, Any]:
+    initial: dict[str, Any] = {
+        "time_zone": clinic.time_zone,
+        "phone": clinic.phone,
+        "after_hours_phone": clinic.after_hours_phone,
+        "after_hours_instructions": clinic.after_hours_instructions,
+        "emergency_number": clinic.emergency_number,
+        "crisis_line": clinic.crisis_line,
+        "fasting_instructions": clinic.fasting_instructions,
+    }
+    for hours in clinic.opening_hours.all():
+        day = DAYS[hours.weekday]
+        initial[f"{day}_opens"] = hours.opens_at
+        initial[f"{day}_closes"] = hours.closes_at
+    return initial

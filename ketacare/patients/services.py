@@ -1,0 +1,351 @@
+"""Writes for patients: registration, corrections, archiving, and the companion invitation.
+
+Keyword-only, one transaction each; e-mail leaves after commit; refused input raises ``FieldError``
+naming the field and what it allows, before anything is written. The caller has already passed the
+access check (``access_patient`` for an existing patient, an active membership for a new one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from ketacare.accounts import mail
+from ketacare.accounts.models import User
+from ketacare.accounts.services import password_errors
+from ketacare.accounts.tokens import new_token
+from ketacare.audit import context as audit_context
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.models import Clinic, validate_time_zone
+from ketacare.lib.errors import ConflictError, FieldError
+from ketacare.patients.models import Patient, PatientChange, PatientInvitation
+from ketacare.patients.selectors import find_duplicates
+
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+# Demographic fields staff may set and correct, with their length limits (text) or kind.
+TEXT_LIMITS = {
+    "full_name": 200,
+    "preferred_name": 100,
+    "phone": 40,
+    "emergency_contact_name": 200,
+    "emergency_contact_phone": 40,
+    "medical_record_number": 40,
+}
+DEMOGRAPHIC_FIELDS = (
+    "full_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex",
+    "email",
+    "phone",
+    "time_zone",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "medical_record_number",
+)
+
+
+def _text(field: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise FieldError(field, f"{field} must be text")
+    value = " ".join(value.split()) if field.endswith("name") else value.strip()
+    if "\x00" in value:
+        raise FieldError(field, f"{field} contains a NUL character, which is not allowed")
+    limit = TEXT_LIMITS[field]
+    if len(value) > limit:
+        raise FieldError(field, f"{field} must be at most {limit} characters (got {len(value)})")
+    if field.endswith("phone") and value:
+        if not all(c.isdigit() or c in " +-()./" for c in value) or sum(c.isdigit() for c in value) < 2:
+            raise FieldError(
+                field, f"{field} may hold digits, spaces and + - ( ) . / only, at least 2 digits"
+            )
+    return value
+
+
+def _clean(field: str, value: Any, *, today: dt.date) -> Any:
+    """One demographic value, checked: the message names the field and what it allows."""
+    if field == "date_of_birth":
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                raise FieldError(field, f"date_of_birth {value!r} is not a date (YYYY-MM-DD)") from None
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            raise FieldError(field, "date_of_birth must be a date (YYYY-MM-DD)")
+        if not EARLIEST_BIRTH <= value <= today:
+            raise FieldError(
+                field,
+                f"date_of_birth must be from {EARLIEST_BIRTH.isoformat()} to today ({today.isoformat()})",
+            )
+        return value
+    if field == "sex":
+        if value not in Patient.Sex.values:
+            raise FieldError(field, f"sex {value!r} is not one of {', '.join(Patient.Sex.values)}")
+        return value
+    if field == "time_zone":
+        try:
+            validate_time_zone(value)
+        except ValidationError:
+            raise FieldError(
+                field, f"time_zone {value!r} is not an IANA time-zone name (e.g. America/New_York)"
+            ) from None
+        return value
+    if field == "email":
+        if not isinstance(value, str):
+            raise FieldError(field, "email must be text")
+        value = value.strip().lower()
+        if value:
+            if len(value) > 254:
+                raise FieldError(field, "email must be at most 254 characters")
+            try:
+                validate_email(value)
+            except ValidationError:
+                raise FieldError(
+                    field, f"email {value!r} is not an e-mail address (name@example.org)"
+                ) from None
+        return value
+    return _text(field, value)
+
+
+@transaction.atomic
+def register_patient(
+    *,
+    clinic: Clinic,
+    by: User,
+    full_name: str,
+    date_of_birth: dt.date | str,
+    sex: str,
+    email: str = "",
+    phone: str = "",
+    time_zone: str = "",
+    preferred_name: str = "",
+    emergency_contact_name: str = "",
+    emergency_contact_phone: str = "",
+    medical_record_number: str = "",
+    confirm_duplicate: bool = False,
+) -> Patient:
+    """Register a new patient at ``clinic`` (stage: screening, so intake comes next).
+
+    A patient of the same clinic with the same name and date of birth stops the registration with a
+    ConflictError on ``full_name`` unless ``confirm_duplicate`` says this is a different person.
+    """
+    today = timezone.localdate()
+    values = {
+        field: _clean(field, value, today=today)
+        for field, value in {
+            "full_name": full_name,
+            "date_of_birth": date_of_birth,
+            "sex": sex,
+            "email": email,
+            "phone": phone,
+            "time_zone": time_zone or clinic.time_zone,
+            "preferred_name": preferred_name,
+            "emergency_contact_name": emergency_contact_name,
+            "emergency_contact_phone": emergency_contact_phone,
+            "medical_record_number": medical_record_number,
+        }.items()
+    }
+    if not values["full_name"]:
+        raise FieldError("full_name", "full_name is required (1 to 200 characters)")
+    if not values["email"] and not values["phone"]:
+        raise FieldError(
+            "email", "email: give an e-mail address or a phone number (or both) to reach the patient"
+        )
+    duplicates = find_duplicates(
+        clinic=clinic, full_name=values["full_name"], date_of_birth=values["date_of_birth"]
+    )
+    if duplicates and not confirm_duplicate:
+        raise ConflictError(
+            "full_name",
+            f"full_name: {len(duplicates)} patient(s) named {values['full_name']} born "
+            f"{values['date_of_birth']:%Y-%m-%d} are already registered at this clinic; check they are not the "
+            "same person, then confirm to register another",
+        )
+    patient = Patient.objects.create(clinic=clinic, created_by=by, stage=Patient.Stage.SCREENING, **values)
+    record_access_event(
+        user=by,
+        action="write",
+        outcome="granted",
+        patient=patient,
+        object_type="patient",
+        object_id=str(patient.public_id),
+    )
+    return patient
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    patient: Patient
+    changes: list[PatientChange]
+
+
+@transaction.atomic
+def correct_patient(*, patient: Patient, by: User, changes: dict[str, Any]) -> Correction:
+    """Correct demographics; each changed field leaves a PatientChange (old and new value) and an audit row.
+
+    Unknown fields are refused. A field given with its current value is not a change.
+    """
+    unknown = sorted(set(changes) - set(DEMOGRAPHIC_FIELDS))
+    if unknown:
+        raise FieldError(
+            unknown[0], f"{unknown[0]} cannot be corrected here; allowed: {', '.join(DEMOGRAPHIC_FIELDS)}"
+        )
+    today = timezone.localdate()
+    cleaned = {field: _clean(field, value, today=today) for field, value in changes.items()}
+    if "full_name" in cleaned and not cleaned["full_name"]:
+        raise FieldError("full_name", "full_name is required (1 to 200 characters)")
+    patient = Patient.objects.select_for_update().select_related("clinic").get(pk=patient.pk)
+    email = cleaned.get("email", patient.email)
+    phone = cleaned.get("phone", patient.phone)
+    if not email and not phone:
+        raise FieldError(
+            "email", "email: keep an e-mail address or a phone number (or both) to reach the patient"
+        )
+    written: list[PatientChange] = []
+    ctx = audit_context.current.get()
+    for field, new in cleaned.items():
+        old = getattr(patient, field)
+        if old == new:
+            continue
+        setattr(patient, field, new)
+        change = PatientChange.objects.create(
+            clinic=patient.clinic,
+            patient=patient,
+            field=field,
+            old_value=_as_text(old),
+            new_value=_as_text(new),
+            changed_by=by,
+            request_id=ctx.request_id if ctx else "",
+        )
+        written.append(change)
+    if written:
+        patient.save(update_fields=[c.field for c in written])
+        if "email" in {c.field for c in written}:
+            # A link sent to the old address must not create an account under it.
+            patient.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
+        if patient.user_id is not None and {"full_name", "preferred_name"} & {c.field for c in written}:
+            patient.user.full_name = patient.display_name  # type: ignore[union-attr]
+            patient.user.save(update_fields=["full_name"])  # type: ignore[union-attr]
+    _audit(by, patient)
+    return Correction(patient, written)
+
+
+def _as_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+@transaction.atomic
+def archive_patient(*, patient: Patient, by: User) -> Patient:
+    """Take a patient off the lists, keeping every record; ``restore_patient`` undoes it."""
+    patient = Patient.objects.select_for_update().select_related("clinic").get(pk=patient.pk)
+    if patient.archived_at is None:
+        patient.archived_at = timezone.now()
+        patient.save(update_fields=["archived_at"])
+    _audit(by, patient)
+    return patient
+
+
+@transaction.atomic
+def restore_patient(*, patient: Patient, by: User) -> Patient:
+    """Put an archived patient back on the lists."""
+    patient = Patient.objects.select_for_update().select_related("clinic").get(pk=patient.pk)
+    if patient.archived_at is not None:
+        patient.archived_at = None
+        patient.save(update_fields=["archived_at"])
+    _audit(by, patient)
+    return patient
+
+
+def _audit(by: User, patient: Patient) -> None:
+    # The same key as access_patient(action="write"), so a request that checked access and then
+    # wrote leaves one row (docs/security.md S6); the URL in that row says what was written, and the
+    # rows the write made (PatientChange, PatientInvitation) say how.
+    record_access_event(
+        user=by,
+        action="write",
+        outcome="granted",
+        patient=patient,
+        object_type="patient",
+        object_id=str(patient.public_id),
+    )
+
+
+@transaction.atomic
+def invite_patient(*, patient: Patient, by: User, base_url: str) -> PatientInvitation:
+    """E-mail the patient a link to set a companion password; sending again replaces the pending link."""
+    patient = Patient.objects.select_for_update().select_related("clinic").get(pk=patient.pk)
+    if patient.archived_at is not None:
+        raise ConflictError("patient", "patient: this patient is archived; restore them before inviting")
+    if patient.user_id is not None:
+        raise ConflictError(
+            "patient", "patient: this patient already has an account (the invitation was accepted)"
+        )
+    if not patient.email:
+        raise FieldError("email", "email: the patient has no e-mail address; add one to their details first")
+    if User.objects.filter(email__iexact=patient.email).exists():
+        raise ConflictError(
+            "email", "email: another account already uses this address; correct the patient's e-mail"
+        )
+    now = timezone.now()
+    patient.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+    token, token_digest = new_token()
+    invitation = PatientInvitation.objects.create(
+        clinic=patient.clinic,
+        patient=patient,
+        email=patient.email,
+        sent_by=by,
+        token_digest=token_digest,
+        expires_at=now + dt.timedelta(hours=settings.INVITATION_TTL_HOURS),
+    )
+    _audit(by, patient)
+    link = base_url + reverse("patients:accept_invitation", kwargs={"token": token})
+    mail.send_after_commit(
+        mail.patient_invitation(to=patient.email, link=link, hours=settings.INVITATION_TTL_HOURS)
+    )
+    return invitation
+
+
+@transaction.atomic
+def accept_patient_invitation(*, invitation: PatientInvitation, password: str, confirm: str) -> User:
+    """Use the invitation once: the patient's account with the chosen password (patient rules)."""
+    invitation = (
+        PatientInvitation.objects.select_for_update().select_related("patient__clinic").get(pk=invitation.pk)
+    )
+    patient = invitation.patient
+    if invitation.status != PatientInvitation.Status.PENDING or patient.archived_at is not None:
+        raise ConflictError("token", f"token: this invitation is {invitation.status_label.lower()}")
+    if patient.user_id is not None:
+        raise ConflictError("token", "token: this patient already has an account")
+    if password != confirm:
+        raise FieldError("confirm", "confirm: the two passwords differ; type the same password twice")
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise ConflictError("email", "email: another account already uses this address; ask your clinic")
+    user = User(email=invitation.email.lower(), full_name=patient.display_name)
+    problems = password_errors(password, user)
+    if problems:
+        raise FieldError("password", f"password: {problems}")
+    user.set_password(password)
+    user.save()
+    patient.user = user
+    patient.save(update_fields=["user"])
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    record_access_event(
+        user=user,
+        action="write",
+        outcome="success",
+        patient=patient,
+        object_type="patient_invitation_accepted",
+        object_id=str(invitation.public_id),
+    )
+    return user
