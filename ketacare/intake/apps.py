@@ -15,4 +15,5 @@ class IntakeConfig(AppConfig):
             patient_sex=selectors.patient_sex,
             patient_conditions=selectors.patient_conditions,
             intake_baselines=selectors.intake_baselines,
+            plan_gate_facts=selectors.plan_gate_facts,
         )

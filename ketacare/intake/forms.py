@@ -153,6 +153,13 @@ class DecisionForm(forms.Form):
         label="Note",
         help_text="Required with precautions: how they will be handled.",
     )
+    change_reason = forms.CharField(
+        required=False,
+        max_length=MAX_NOTE_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason for changing the decision",
+        help_text="Required to change a decision already recorded (kept with the earlier decision, audited).",
+    )
 
     def __init__(self, *args: Any, allowed: tuple[str, ...] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -168,6 +175,18 @@ class ConsentForm(forms.Form):
     signed_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Signed on")
     signer_name = forms.CharField(max_length=200, label="Signed by")
     signer_relationship = forms.ChoiceField(choices=Consent.Relationship.choices, label="Signer is")
+    routes = forms.MultipleChoiceField(
+        choices=[
+            ("iv", "IV infusion (racemic ketamine)"),
+            ("esketamine_in", "Esketamine nasal spray"),
+            ("oral", "Oral ketamine"),
+            ("sublingual", "Sublingual ketamine"),
+        ],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Routes this consent covers",
+        help_text="A treatment plan needs a consent that covers its route.",
+    )
 
 
 class BaselineForm(ZonedForm):

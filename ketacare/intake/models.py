@@ -201,6 +201,9 @@ class ScreeningAssessment(PatientRecord):
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Earlier decisions on this screening when a prescriber changed it, oldest first: decision, note,
+    # decided_by (public id), decided_at, and the change's reason (docs/decisions/0013).
+    decision_history = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-assessed_at", "-id"]
@@ -243,6 +246,8 @@ class Consent(PatientRecord):
     signed_on = models.DateField()
     signer_name = models.CharField(max_length=200)
     signer_relationship = models.CharField(max_length=20, choices=Relationship.choices)
+    # The dosing routes this consent covers (treatments route ids); the plan gate needs the plan's route.
+    routes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-signed_on", "-id"]

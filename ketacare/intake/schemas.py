@@ -116,6 +116,7 @@ class ConsentOut(Schema):
     signed_on: dt.date
     signer_name: str
     signer_relationship: str
+    routes: list[str]
 
 
 class ItemAlertOut(Schema):

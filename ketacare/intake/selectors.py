@@ -22,7 +22,7 @@ from ketacare.intake.models import (
     WeightMeasurement,
 )
 from ketacare.intake.services import CORRECTABLE
-from ketacare.patients.facts import BaselinePoint
+from ketacare.patients.facts import BaselinePoint, PlanGateFacts
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 
@@ -147,3 +147,37 @@ def intake_baselines(patient: Patient, *, instrument_id: str | None = None) -> l
     if instrument_id is not None:
         rows = rows.filter(instrument_id=instrument_id)
     return [BaselinePoint(b.instrument_id, b.completed_at, float(b.total), b.band) for b in rows]
+
+
+def plan_gate_facts(patient: Patient) -> PlanGateFacts:
+    """The current screening and its decision, and the routes the patient's valid consents cover."""
+    screening = (
+        ScreeningAssessment.objects.filter(patient=patient, status=VersionStatus.CURRENT)
+        .order_by("-assessed_at", "-id")
+        .first()
+    )
+    routes: dict[str, None] = {}
+    for covered in Consent.objects.filter(patient=patient, status=EntryStatus.VALID).values_list(
+        "routes", flat=True
+    ):
+        routes.update(dict.fromkeys(str(r) for r in covered or []))
+    return PlanGateFacts(
+        screening_completed=screening is not None,
+        screening_public_id=str(screening.public_id) if screening else "",
+        screened_at=screening.assessed_at if screening else None,
+        decision=screening.decision if screening else "",
+        decided_at=screening.decided_at if screening else None,
+        consent_routes=tuple(routes),
+        screened_drug_classes=tuple(
+            dict.fromkeys(
+                [
+                    *(screening.drug_classes if screening else []),
+                    *(
+                        r.get("id", "")
+                        for r in (screening.reasons if screening else [])
+                        if r.get("kind") == "interaction"
+                    ),
+                ]
+            )
+        ),
+    )

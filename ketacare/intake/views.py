@@ -324,12 +324,22 @@ def decide_eligibility(request: AuthenticatedRequest, patient_id: str) -> HttpRe
             form.add_error("assessment", "assessment: no such screening for this patient")
         else:
             try:
-                services.record_eligibility_decision(
-                    assessment=assessment,
-                    user=request.user,
-                    decision=form.cleaned_data["decision"],
-                    note=form.cleaned_data["note"],
-                )
+                if assessment.decision:
+                    # A decision on file changes only with a reason, kept and audited (decision 0013).
+                    services.change_eligibility_decision(
+                        assessment=assessment,
+                        user=request.user,
+                        decision=form.cleaned_data["decision"],
+                        reason=form.cleaned_data["change_reason"],
+                        note=form.cleaned_data["note"],
+                    )
+                else:
+                    services.record_eligibility_decision(
+                        assessment=assessment,
+                        user=request.user,
+                        decision=form.cleaned_data["decision"],
+                        note=form.cleaned_data["note"],
+                    )
             except NotPermitted as exc:
                 if not request.htmx:
                     # Not a form mistake but a role: say so on the page, change nothing.
@@ -362,6 +372,7 @@ def save_consent(request: AuthenticatedRequest, patient_id: str) -> HttpResponse
                 signed_on=form.cleaned_data["signed_on"],
                 signer_name=form.cleaned_data["signer_name"],
                 signer_relationship=form.cleaned_data["signer_relationship"],
+                routes=form.cleaned_data["routes"],
             )
         except FieldError as exc:
             _form_error(form, exc)

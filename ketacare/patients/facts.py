@@ -73,6 +73,9 @@ PROVIDERS: dict[str, str] = {
     "patient_sex": "intake",
     "patient_conditions": "intake",
     "intake_baselines": "intake",
+    "plan_gate_facts": "intake",
+    "red_flags_since": "checkins",
+    "suicide_risk_since": "questionnaires",
     "due_assignments": "questionnaires",
     "schedule_before_session": "questionnaires",
     "before_session_assignments": "questionnaires",
@@ -181,7 +184,55 @@ def intake_baselines(patient: Patient, *, instrument_id: str | None = None) -> l
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class PlanGateFacts:
+    """What the plan gate and the dose readiness read from intake (docs/decisions/0013).
+
+    ``decision`` is the prescriber's decision on the current screening ("" when none); ``consent_routes``
+    the routes the patient's valid consents cover; ``screened_drug_classes`` the interacting medicine
+    classes the current screening saw (a class named at check-in that is not among them is new).
+    """
+
+    screening_completed: bool
+    screening_public_id: str
+    screened_at: dt.datetime | None
+    decision: str
+    decided_at: dt.datetime | None
+    consent_routes: tuple[str, ...]
+    screened_drug_classes: tuple[str, ...]
+
+
+def plan_gate_facts(patient: Patient) -> PlanGateFacts:
+    """The patient's current screening, its decision and the routes their valid consents cover."""
+    result: PlanGateFacts = _get("plan_gate_facts")(patient)
+    return result
+
+
+# Check-in facts, kept by checkins.
+
+
+def red_flags_since(patient: Patient, *, since: dt.datetime | None) -> list[str]:
+    """The red-flag ids (core knowledge ids) the patient reported in valid check-ins since ``since``
+    (every one on record when None), oldest first, each once."""
+    result: list[str] = _get("red_flags_since")(patient, since=since)
+    return result
+
+
 # Questionnaire facts, kept by questionnaires.
+
+
+@dataclass(frozen=True, slots=True)
+class SuicideRisk:
+    """Suicide-risk answers since a time: any positive item, and the highest graded level (C-SSRS)."""
+
+    item_positive: bool
+    highest_level: str | None  # "low", "moderate", "high" or None when no graded answer
+
+
+def suicide_risk_since(patient: Patient, *, since: dt.datetime | None) -> SuicideRisk:
+    """Suicide-risk item alerts in the patient's valid responses submitted since ``since``."""
+    result: SuicideRisk = _get("suicide_risk_since")(patient, since=since)
+    return result
 
 
 def due_assignments(patient: Patient, *, now: dt.datetime) -> list[Any]:

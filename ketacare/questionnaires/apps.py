@@ -7,7 +7,7 @@ class QuestionnairesConfig(AppConfig):
 
     def ready(self) -> None:
         from ketacare.patients import facts
-        from ketacare.questionnaires import selectors, services
+        from ketacare.questionnaires import facts_provided, selectors, services
 
         # The questionnaire facts and writes the run-sheet and intake use (docs/decisions/0010).
         facts.provide(
@@ -20,3 +20,4 @@ class QuestionnairesConfig(AppConfig):
             submit_questionnaire=services.submit_questionnaire,
             cancel_assignment=services.cancel_assignment,
         )
+        facts.provide("questionnaires", suicide_risk_since=facts_provided.suicide_risk_since)
