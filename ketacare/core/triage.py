@@ -6,21 +6,36 @@ lowest to highest: expected < longer_than_expected < contact_clinic < urgent < e
 an IV infusion, the first nasal device, the oral or sublingual dose, the IM injection).
 
 Rules, applied to each report in this order (the data and its sources are in
-``knowledge/data/side_effects.toml`` and ``red_flags.toml``):
+``knowledge/data/side_effects.toml``, ``red_flags.toml`` and ``safety_net.toml``; decision 0012 lists
+them). Each rule can only raise a level, never lower it.
 
 1. A red flag starts at its own level (contact_clinic, urgent or emergency), whatever the time since
    the dose: nothing below lowers it.
-2. An expected side effect starts at "expected". Reported after its route's
-   ``longer_than_expected_after_min``, or having *started* after it, it becomes
-   "longer_than_expected".
-3. Past that threshold, an effect with a ``past_window_red_flag`` becomes that red flag: hallucinations
-   past their window become ``hallucinations_agitation_past_window``, a raised blood pressure past its
-   window becomes ``persistent_high_blood_pressure``.
-4. An expected effect still present after ``[persistence] contact_clinic_after_min`` (72 h, clinic
+2. An expected side effect starts at "expected". Between the end of its window (``resolution_min``)
+   and its route's ``longer_than_expected_after_min`` it is still expected, and the message says how
+   long it can last.
+3. **Onset.** A side effect that *started* (``onset_min``) after its window had ended is judged as a new
+   symptom, not as an effect of the dose: contact the clinic (``[late_onset]``, clinic practice).
+4. Reported after its threshold it becomes "longer_than_expected"; an effect with a
+   ``past_window_red_flag`` becomes that red flag (hallucinations past their window become
+   ``hallucinations_agitation_past_window``; a raised blood pressure, ``persistent_high_blood_pressure``).
+5. **Persisting psychoactive effects** (dissociation, perceptual changes, drowsiness, euphoria) past
+   their threshold go to "contact_clinic" from 24 h after the dose at the latest, and to "urgent" when
+   confusion or being unable to look after oneself is reported with them (``[psychoactive]``).
+6. An expected effect still present after ``[persistence] contact_clinic_after_min`` (72 h, clinic
    practice) goes to "contact_clinic": that is further than anything the sources describe.
-5. Severity "severe" raises the level by one step (clinic practice): expected jumps straight to
+7. Severity "severe" raises the level by one step (clinic practice): expected jumps straight to
    contact_clinic, because "longer than expected" describes duration, not intensity; emergency stays
    emergency. "mild" and "moderate" change nothing.
+8. **Severity at the blood-pressure peak.** A severe headache or severe raised blood pressure inside
+   the route's blood-pressure window (``[bp_peak]``: esketamine 0-240 min) is urgent, and an emergency
+   when a crisis sign (chest pain, breathlessness, vision change or weakness, seizure, confusion,
+   fainting) is reported with it.
+
+Outside the reports, :func:`triage` also judges a home blood-pressure reading entered as numbers
+(:mod:`ketacare.core.home_bp`) and the patient's own words for "something else"
+(:mod:`ketacare.core.free_text`): red flags found in the words follow their red flag's path, anything
+else asks for a review by the clinic.
 
 The result's level is the highest of all reports. The software never gives dosing advice.
 """
@@ -41,6 +56,7 @@ from ketacare.core.knowledge import (
     Window,
     knowledge,
 )
+from ketacare.core.safety_net import safety_net
 
 Severity = Literal["mild", "moderate", "severe"]
 SEVERITIES: tuple[str, ...] = get_args(Severity)
@@ -67,7 +83,8 @@ class SymptomReport:
     """One symptom as the patient reports it.
 
     ``symptom_id`` names a side effect or a red flag; ``onset_min`` (optional) is when it began, in
-    minutes after the start of dosing.
+    minutes after the start of dosing (0 to ``minutes_since_dose``). A side effect that began after its
+    window had ended is judged as a new symptom.
     """
 
     symptom_id: str
@@ -82,7 +99,8 @@ class ReportTriage:
     ``expected_window`` and ``longer_than_expected_after_min`` (minutes after the start of dosing) are
     set for side effects on the given route, None for red flags. ``red_flag_id`` is the red flag the
     report counts as, directly or because a side effect ran past its window. ``rules`` explains the
-    level for the clinician; ``sources`` are the source ids behind it.
+    level for the clinician; ``sources`` are the source ids behind it. ``matched_text`` is set when the
+    red flag was found in the patient's own words (the words that matched), else None.
     """
 
     report: SymptomReport
@@ -97,17 +115,24 @@ class ReportTriage:
     patient_message: str
     self_care: tuple[str, ...]
     sources: tuple[str, ...]
+    matched_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TriageResult:
-    """The overall level (the highest of the reports), the per-report details and the message to show."""
+    """The overall level (the highest of the reports), the per-report details and the message to show.
+
+    ``hold_next_dose`` is True when a red flag among the reports means the next dose waits for a
+    prescriber's review (``[hold_next_dose]`` in safety_net.toml: urinary symptoms); the app must not
+    plan the next dose as usual until a prescriber has reviewed. It is never dosing advice to the patient.
+    """
 
     level: Level
     details: tuple[ReportTriage, ...]
     patient_message: str
     route: str
     minutes_since_dose: float
+    hold_next_dose: bool = False
 
     @property
     def red_flag_ids(self) -> tuple[str, ...]:
@@ -140,9 +165,17 @@ def _raise_for_severity(level: Level) -> Level:
     return Level.CONTACT_CLINIC if raised is Level.LONGER_THAN_EXPECTED else raised
 
 
-def _triage_red_flag(report: SymptomReport, flag: RedFlag) -> ReportTriage:
+def _names(flag_ids: frozenset[str]) -> str:
+    """The red flags' names in file order, in plain words, lower-case: "chest pain and seizure (fit)"."""
+    names = [flag.name.lower() for flag in knowledge().red_flags.values() if flag.id in flag_ids]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _triage_red_flag(report: SymptomReport, flag: RedFlag, matched_text: str | None = None) -> ReportTriage:
     level = flag.level
     rules = [f"red flag {flag.id!r}: level {flag.level.value} whatever the time since the dose"]
+    if matched_text is not None:
+        rules.append(f"found in the patient's own words: {matched_text!r}")
     sources = list(flag.sources)
     message = flag.patient_message
     if report.severity == "severe" and level is not Level.EMERGENCY:
@@ -163,13 +196,19 @@ def _triage_red_flag(report: SymptomReport, flag: RedFlag) -> ReportTriage:
         patient_message=message,
         self_care=(),
         sources=tuple(dict.fromkeys(sources)),
+        matched_text=matched_text,
     )
 
 
 def _triage_side_effect(
-    report: SymptomReport, effect: SideEffect, route: str, minutes: float
+    report: SymptomReport,
+    effect: SideEffect,
+    route: str,
+    minutes: float,
+    reported_red_flags: frozenset[str],
 ) -> ReportTriage:
     kb = knowledge()
+    net = safety_net()
     course = effect.course(route)
     window = course.window
     threshold = course.longer_than_expected_after_min
@@ -181,24 +220,78 @@ def _triage_side_effect(
         f"{window.resolution_min:g} min, longer than expected after {threshold:g} min"
     ]
     message_lead = f"{usual}."
+    message: str | None = None  # a complete message that replaces "lead + level message"
     red_flag: RedFlag | None = None
 
-    started_late = report.onset_min is not None and report.onset_min > threshold
-    if minutes > threshold or started_late:
-        level = Level.LONGER_THAN_EXPECTED
-        rules.append(
-            f"started at {report.onset_min:g} min, after {threshold:g} min: longer than expected"
-            if started_late
-            else f"reported at {minutes:g} min, after {threshold:g} min: longer than expected"
+    # Rule 2: past the usual end of the window but not past the threshold - still expected, but the
+    # message must not claim it "usually passes by" a time that has already gone.
+    if window.resolution_min < minutes <= threshold:
+        message = (
+            f"{effect.name} often passes by about {describe_minutes(window.resolution_min)} after the dose, "
+            f"but it can last up to about {describe_minutes(threshold)}. It should pass: rest and follow the "
+            "self-care tips. Contact your clinic if it gets worse or new symptoms appear."
         )
+
+    # Rule 3: onset after the window had ended - a new symptom, not the dose's expected course.
+    late = net.late_onset
+    onset = report.onset_min
+    started_late = onset is not None and onset > window.resolution_min
+    if started_late:
+        assert onset is not None  # noqa: S101 - started_late implies an onset
+        level = max(level, late.level)
+        rules.append(
+            f"started at {onset:g} min, after its window ended at {window.resolution_min:g} min: "
+            f"judged as a new symptom, {late.level.value} (clinic practice)"
+        )
+        sources += late.cited.sources
+        message_lead = (
+            f"{effect.name} started {describe_minutes(onset)} after your dose, later than the effects of "
+            "treatment usually begin, so it may have another cause."
+        )
+        message = None
+
+    # Rule 4: still present after the threshold.
+    past_threshold = minutes > threshold
+    if past_threshold:
+        level = max(level, Level.LONGER_THAN_EXPECTED)
+        rules.append(f"reported at {minutes:g} min, after {threshold:g} min: longer than expected")
         sources += course.threshold_sources
-        message_lead = f"{usual}, so this is longer than usual."
+        if not started_late:
+            message_lead = f"{usual}, so this is longer than usual."
+            message = None
         if effect.past_window_red_flag is not None:
             red_flag = kb.red_flags[effect.past_window_red_flag]
             level = max(level, red_flag.level)
             rules.append(f"past its window it counts as red flag {red_flag.id!r}: {red_flag.level.value}")
             sources += red_flag.sources
 
+    # Rule 5: one rule for every psychoactive effect that has not worn off.
+    psychoactive = net.psychoactive
+    if effect.id in psychoactive.side_effects and past_threshold:
+        if minutes >= psychoactive.contact_clinic_after_min and level < Level.CONTACT_CLINIC:
+            level = Level.CONTACT_CLINIC
+            rules.append(
+                f"psychoactive effect still present at {minutes:g} min, at or after "
+                f"{psychoactive.contact_clinic_after_min:g} min: contact the clinic"
+            )
+            sources += psychoactive.cited.sources
+            message_lead = (
+                f"{effect.name} is still there {describe_minutes(minutes)} after the dose; it should have worn "
+                "off by the next day."
+            )
+            message = None
+        combined = psychoactive.combined_red_flags & reported_red_flags
+        if combined and level < psychoactive.combined_level:
+            level = psychoactive.combined_level
+            rules.append(
+                f"psychoactive effect past its window together with {', '.join(sorted(combined))}: "
+                f"{level.value}"
+            )
+            sources += psychoactive.cited.sources
+            message_lead = f"{effect.name} has not worn off, and you also report {_names(combined)}."
+            message = None
+
+    # Rule 6: past anything the sources describe.
     persistence = kb.persistence
     if minutes > persistence.contact_clinic_after_min and level < Level.CONTACT_CLINIC:
         level = Level.CONTACT_CLINIC
@@ -211,20 +304,56 @@ def _triage_side_effect(
             f"{effect.name} is still there {describe_minutes(minutes)} after the dose, "
             "which is longer than any expected effect."
         )
+        message = None
 
+    # Rule 7: severity.
     if report.severity == "severe" and level is not Level.EMERGENCY:
         level = _raise_for_severity(level)
         rules.append(f"severity severe: raised to {level.value} (clinic practice)")
         sources.append(CLINIC_PRACTICE)
         if level is Level.CONTACT_CLINIC and message_lead == f"{usual}.":
             message_lead = f"{effect.name} is an expected effect, but you rate it as severe."
+        message = None
 
-    if red_flag is not None:
-        message = red_flag.patient_message
+    # Rule 8: severe at the blood-pressure peak.
+    bp_peak = net.bp_peak
+    if effect.id in bp_peak.side_effects and report.severity == bp_peak.severity:
+        bp_course = kb.side_effects[bp_peak.window_from].course(route)
+        start, end = bp_course.window.onset_min, bp_course.longer_than_expected_after_min
+        if start <= minutes <= end:
+            crisis = bp_peak.crisis_red_flags & reported_red_flags
+            target = bp_peak.crisis_level if crisis else bp_peak.level
+            if level < target:
+                level = target
+                rules.append(
+                    f"{report.severity} {effect.id} at {minutes:g} min, inside the blood-pressure window "
+                    f"{start:g}-{end:g} min after {route}"
+                    + (f" with {', '.join(sorted(crisis))}" if crisis else "")
+                    + f": {level.value}"
+                )
+                sources += [*bp_peak.cited.sources, *bp_course.sources]
+                lowered = effect.name[0].lower() + effect.name[1:]
+                if crisis:
+                    message = (
+                        f"A severe {lowered} together with {_names(crisis)} in the hours after treatment can "
+                        f"mean a dangerous rise in blood pressure. {LEVEL_MESSAGES[level]}"
+                    )
+                else:
+                    message = (
+                        f"A severe {lowered} in the hours after treatment, while blood pressure is at its "
+                        f"highest, needs to be checked today. {LEVEL_MESSAGES[level]} If you also have chest "
+                        "pain, trouble breathing, a change in your vision, weakness on one side or confusion, "
+                        "call your local emergency number now."
+                    )
+
+    if message is not None:
+        final_message = message
+    elif red_flag is not None:
+        final_message = red_flag.patient_message
         if level > red_flag.level:
-            message = f"{message} As you rate it as severe: {LEVEL_MESSAGES[level]}"
+            final_message = f"{final_message} As you rate it as severe: {LEVEL_MESSAGES[level]}"
     else:
-        message = f"{message_lead} {LEVEL_MESSAGES[level]}"
+        final_message = f"{message_lead} {LEVEL_MESSAGES[level]}"
 
     return ReportTriage(
         report=report,
@@ -236,7 +365,7 @@ def _triage_side_effect(
         expected_window=window,
         longer_than_expected_after_min=threshold,
         red_flag_id=red_flag.id if red_flag is not None else None,
-        patient_message=message,
+        patient_message=final_message,
         self_care=effect.self_care,
         sources=tuple(dict.fromkeys(sources)),
     )
@@ -257,31 +386,46 @@ def triage(reports: Sequence[SymptomReport], *, route: str, minutes_since_dose: 
     if isinstance(reports, str) or not isinstance(reports, Sequence):
         raise TriageError(f"reports must be a sequence of SymptomReport, got {type(reports).__name__}")
 
+    for report in reports:
+        _check_report(report, minutes)
+    # Red flags reported at the same time: the combination rules (crisis signs at the blood-pressure
+    # peak, confusion with a psychoactive effect) read them.
+    reported_red_flags = frozenset(r.symptom_id for r in reports if r.symptom_id in kb.red_flags)
     details: list[ReportTriage] = []
     for report in reports:
-        if not isinstance(report, SymptomReport):
-            raise TriageError(f"each report must be a SymptomReport, got {report!r}")
-        if report.severity not in SEVERITIES:
-            raise TriageError(
-                f"unknown severity {report.severity!r} for {report.symptom_id!r}; allowed: {', '.join(SEVERITIES)}"
-            )
-        if report.onset_min is not None:
-            onset = _check_minutes(f"onset_min of {report.symptom_id!r}", report.onset_min)
-            if onset > minutes:
-                raise TriageError(
-                    f"onset_min {onset:g} of {report.symptom_id!r} is after minutes_since_dose {minutes:g}; "
-                    f"allowed range 0 to {minutes:g}"
-                )
         if report.symptom_id in kb.red_flags:
             details.append(_triage_red_flag(report, kb.red_flags[report.symptom_id]))
-        elif report.symptom_id in kb.side_effects:
-            details.append(_triage_side_effect(report, kb.side_effects[report.symptom_id], route, minutes))
         else:
-            raise TriageError(
-                f"unknown symptom id {report.symptom_id!r}; allowed side effects: {', '.join(kb.side_effects)}; "
-                f"allowed red flags: {', '.join(kb.red_flags)}"
-            )
+            effect = kb.side_effects[report.symptom_id]
+            details.append(_triage_side_effect(report, effect, route, minutes, reported_red_flags))
+    return _result(details, route=route, minutes=minutes)
 
+
+def _check_report(report: object, minutes: float) -> None:
+    kb = knowledge()
+    if not isinstance(report, SymptomReport):
+        raise TriageError(f"each report must be a SymptomReport, got {report!r}")
+    if report.severity not in SEVERITIES:
+        raise TriageError(
+            f"unknown severity {report.severity!r} for {report.symptom_id!r}; allowed: {', '.join(SEVERITIES)}"
+        )
+    if report.onset_min is not None:
+        onset = _check_minutes(f"onset_min of {report.symptom_id!r}", report.onset_min)
+        if onset > minutes:
+            raise TriageError(
+                f"onset_min {onset:g} of {report.symptom_id!r} is after minutes_since_dose {minutes:g}; "
+                f"allowed range 0 to {minutes:g}"
+            )
+    if report.symptom_id not in kb.red_flags and report.symptom_id not in kb.side_effects:
+        raise TriageError(
+            f"unknown symptom id {report.symptom_id!r}; allowed side effects: {', '.join(kb.side_effects)}; "
+            f"allowed red flags: {', '.join(kb.red_flags)}"
+        )
+
+
+def _result(details: list[ReportTriage], *, route: str, minutes: float) -> TriageResult:
+    hold_flags = safety_net().hold_next_dose.red_flags
+    hold = any(detail.red_flag_id in hold_flags for detail in details)
     if not details:
         return TriageResult(
             level=Level.EXPECTED,
@@ -299,4 +443,5 @@ def triage(reports: Sequence[SymptomReport], *, route: str, minutes_since_dose: 
         patient_message=top.patient_message,
         route=route,
         minutes_since_dose=minutes,
+        hold_next_dose=hold,
     )

@@ -94,7 +94,9 @@ HTN-Crisis Chilukuri2014 Loo2016 Harihar2013
 
 def test_sources_hold_every_source_of_the_brief_under_its_verbatim_id() -> None:
     assert sorted(set(BRIEF_SOURCE_IDS) - kn.source_ids()) == []
-    assert kn.source_ids() == frozenset(BRIEF_SOURCE_IDS) | frozenset(LOOKED_UP_SOURCE_IDS) | {CLINIC_PRACTICE}
+    assert kn.source_ids() == frozenset(BRIEF_SOURCE_IDS) | frozenset(LOOKED_UP_SOURCE_IDS) | {
+        CLINIC_PRACTICE
+    }
 
 
 def test_sources_looked_up_after_the_brief_are_grouped_apart() -> None:

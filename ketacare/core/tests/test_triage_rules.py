@@ -85,12 +85,15 @@ def test_blood_pressure_that_stays_high_past_its_window_becomes_the_red_flag() -
     assert "JNJ-CV" in result.details[0].sources
 
 
-def test_an_effect_that_starts_after_its_window_is_longer_than_expected() -> None:
+def test_an_effect_that_starts_after_its_window_is_judged_as_new_not_expected() -> None:
+    # A symptom that starts after its window has ended is a new symptom: contact the clinic
+    # (safety_net.toml [late_onset], clinic practice; decision 0012). It used to be "longer than
+    # expected" here, a duration answer for something that had only just begun.
     threshold = get_side_effect("dizziness").course("iv").longer_than_expected_after_min
     on_time = SymptomReport("dizziness", onset_min=10)
     late = SymptomReport("dizziness", onset_min=threshold + 10)
     assert level(on_time, minutes=threshold) is Level.EXPECTED
-    assert level(late, minutes=threshold + 10) is Level.LONGER_THAN_EXPECTED
+    assert level(late, minutes=threshold + 10) is Level.CONTACT_CLINIC
 
 
 def test_the_result_explains_its_rules_and_echoes_its_inputs() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ketacare.core.knowledge import ROUTES, Level, SideEffect, get_red_flag, persistence, side_effects
+from ketacare.core.safety_net import safety_net
 from ketacare.core.triage import SymptomReport, triage
 
 EPSILON_MIN = 0.5  # "just before / just after" a threshold, in minutes
@@ -49,12 +50,25 @@ def test_it_is_longer_than_expected_just_after_its_threshold(effect: SideEffect,
     assert level_at(effect, route, threshold + EPSILON_MIN) is level_past_window(effect)
 
 
+def level_a_day_or_more_after(effect: SideEffect) -> Level:
+    """What an effect past its threshold is from 24 h after the dose until the persistence limit.
+
+    A psychoactive effect (dissociation, perceptual changes, drowsiness, euphoria) that has not worn off
+    goes to the clinic by 24 h at the latest [PatientEd] [REMS-FDA] [HCP-Dose] (safety_net.toml
+    [psychoactive], decision 0012); before that rule such an effect stayed "longer than expected" until
+    72 h, the under-triage the safety-net issue reported.
+    """
+    if effect.id in safety_net().psychoactive.side_effects:
+        return max(Level.CONTACT_CLINIC, level_past_window(effect))
+    return level_past_window(effect)
+
+
 @pytest.mark.parametrize(("effect", "route"), CASES)
 def test_it_goes_to_the_clinic_just_after_the_persistence_limit(effect: SideEffect, route: str) -> None:
     limit = persistence().contact_clinic_after_min
     before = level_at(effect, route, limit - EPSILON_MIN)
     after = level_at(effect, route, limit + EPSILON_MIN)
-    assert before is level_past_window(effect)
+    assert before is level_a_day_or_more_after(effect)
     assert after is max(Level.CONTACT_CLINIC, level_past_window(effect))
 
 
