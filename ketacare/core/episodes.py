@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 Kind = Literal["side_effect", "red_flag"]
 # Who made an observation: a check-in that ticked it or not, the "is it gone?" prompt, a clinician.
 Source = Literal["checkin", "omission", "prompt", "clinician"]
@@ -239,33 +241,42 @@ def innermost_intervals(intervals: Sequence[tuple[float, float]]) -> list[tuple[
 
 
 def turnbull(
-    intervals: Sequence[tuple[float, float]], *, tolerance: float = 1e-10, max_iterations: int = 10_000
+    intervals: Sequence[tuple[float, float]],
+    *,
+    weights: Sequence[float] | None = None,
+    tolerance: float = 1e-10,
+    max_iterations: int = 10_000,
 ) -> IntervalEstimate:
     """Turnbull's NPMLE for interval-censored end times [L, R] (R = inf: still open when last asked).
 
-    Self-consistency (EM) iterations from equal masses until the largest change is below ``tolerance``.
+    ``weights`` counts identical intervals (default 1 each), so a clinic's report can pass each distinct
+    interval once. Self-consistency (EM) iterations from equal masses until the largest change is
+    below ``tolerance``.
     """
     for left, right in intervals:
         if not (math.isfinite(left) and left >= 0) or math.isnan(right) or right < left:
             raise EpisodeError(f"interval [{left!r}, {right!r}] is not 0 <= L <= R")
-    n = len(intervals)
-    still_open = sum(1 for _, right in intervals if math.isinf(right))
-    if n == 0:
+    w = np.ones(len(intervals)) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape != (len(intervals),) or (w < 0).any():
+        raise EpisodeError("weights: one non-negative number per interval")
+    n = float(w.sum())
+    still_open = int(round(sum(wi for (_, right), wi in zip(intervals, w, strict=True) if math.isinf(right))))
+    if not intervals or n == 0:
         return IntervalEstimate(0, 0, (), 0)
     support = innermost_intervals(intervals)
-    alpha = [[1.0 if left <= q and p <= right else 0.0 for q, p in support] for left, right in intervals]
-    s = [1.0 / len(support)] * len(support)
+    lefts = np.array([left for left, _ in intervals])[:, None]
+    rights = np.array([right for _, right in intervals])[:, None]
+    q = np.array([a for a, _ in support])[None, :]
+    p = np.array([b for _, b in support])[None, :]
+    alpha = ((lefts <= q) & (p <= rights)).astype(float)
+    s = np.full(len(support), 1.0 / len(support))
     iterations = 0
     for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported
-        new = [0.0] * len(support)
-        for row in alpha:
-            total = sum(a * sj for a, sj in zip(row, s, strict=True))
-            for j, a in enumerate(row):
-                if a:
-                    new[j] += a * s[j] / total / n
-        change = max(abs(a - b) for a, b in zip(new, s, strict=True))
+        totals = alpha @ s
+        new = s * ((w / totals) @ alpha) / n
+        change = float(np.max(np.abs(new - s)))
         s = new
         if change < tolerance:
             break
-    masses = tuple(MassInterval(q, p, m) for (q, p), m in zip(support, s, strict=True))
-    return IntervalEstimate(n=n, still_open=still_open, masses=masses, iterations=iterations)
+    masses = tuple(MassInterval(a, b, float(m)) for (a, b), m in zip(support, s, strict=True))
+    return IntervalEstimate(n=int(round(n)), still_open=still_open, masses=masses, iterations=iterations)

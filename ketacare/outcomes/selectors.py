@@ -25,14 +25,13 @@ Definitions (docs/decisions/0005-outcome-definitions.md):
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import (
     Count,
-    DurationField,
-    ExpressionWrapper,
-    F,
     Q,
 )
 
@@ -40,13 +39,14 @@ from ketacare.accounts.models import User
 from ketacare.checkins.models import SymptomReport
 from ketacare.clinics.models import Clinic
 from ketacare.core.course import CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL
+from ketacare.core.display import route_name
+from ketacare.core.episodes import turnbull
 from ketacare.core.instruments import Instrument, get_instrument, instruments
 from ketacare.core.knowledge import UnknownIdError, knowledge
 from ketacare.core.stats import (
     KaplanMeier,
     Proportion,
     kaplan_meier_from_counts,
-    median_offsets,
     wilson_interval,
 )
 from ketacare.intake.models import Indication
@@ -105,6 +105,14 @@ class Rate:
 
 @dataclass(frozen=True)
 class SideEffectRow:
+    """One side effect on one route: incidence, and durations estimated from interval-censored episodes.
+
+    Each episode's end lies between its last sighting present and its first sighting gone (open ones
+    are right-censored); ``median_low``/``median_high`` bound the median end time (minutes after the
+    dose) under Turnbull's NPMLE (core.episodes.turnbull), None when too many are still open to say.
+    ``beyond_expected`` counts episodes *seen present* after the threshold (never inferred from gaps).
+    """
+
     symptom_id: str
     name: str
     route: str
@@ -116,6 +124,20 @@ class SideEffectRow:
     expected_resolution_min: float | None
     longer_than_expected_after_min: float | None
     beyond_expected: int
+    episodes: int = 0
+    still_open: int = 0
+    median_low: float | None = None
+    median_high: float | None = None
+
+    @property
+    def route_name(self) -> str:
+        """The route's plain name (core.display)."""
+        return route_name(self.route)
+
+    @property
+    def share_open(self) -> float | None:
+        """The share of episodes still open when last asked."""
+        return self.still_open / self.episodes if self.episodes else None
 
 
 @dataclass(frozen=True)
@@ -224,7 +246,7 @@ def side_effect_rows(clinics: Sequence[Clinic], period: Period) -> tuple[SideEff
         )
         .order_by("symptom_id", "route")
     )
-    duration = ExpressionWrapper(F("resolved_at") - F("dose_started_at"), output_field=DurationField())
+    intervals = _episode_intervals(reports)
     effects = knowledge().side_effects
     out = []
     for group in groups:
@@ -237,22 +259,9 @@ def side_effect_rows(clinics: Sequence[Clinic], period: Period) -> tuple[SideEff
                 window_end, threshold = course.window.resolution_min, course.longer_than_expected_after_min
             except UnknownIdError:
                 pass
-        resolved = reports.filter(
-            symptom_id=symptom_id,
-            route=group["route"],
-            resolved_at__isnull=False,
-            dose_started_at__isnull=False,
-        ).annotate(duration=duration)
-        middle = [
-            resolved.order_by("duration", "id").values_list("duration", flat=True)[k]
-            for k in median_offsets(group["resolved"])
-        ]
-        minutes = [m.total_seconds() / 60 for m in middle]
-        beyond = (
-            resolved.filter(duration__gt=dt.timedelta(minutes=threshold)).count()
-            if threshold is not None
-            else 0
-        )
+        counted = intervals.get((symptom_id, group["route"]), {})
+        estimate = turnbull(list(counted), weights=[n for n, _ in counted.values()]) if counted else None
+        median = estimate.median_bounds() if estimate is not None else None
         n_dosed = dosed.get(route, 0)
         out.append(
             SideEffectRow(
@@ -263,13 +272,50 @@ def side_effect_rows(clinics: Sequence[Clinic], period: Period) -> tuple[SideEff
                 dosed_patients=n_dosed,
                 incidence=wilson_interval(min(group["patients"], n_dosed), n_dosed) if n_dosed else None,
                 resolved_reports=group["resolved"],
-                median_minutes=sum(minutes) / len(minutes) if minutes else None,
+                median_minutes=(median[0] + median[1]) / 2 if median else None,
                 expected_resolution_min=window_end,
                 longer_than_expected_after_min=threshold,
-                beyond_expected=beyond,
+                beyond_expected=sum(seen for _, seen in counted.values()),
+                episodes=estimate.n if estimate else 0,
+                still_open=estimate.still_open if estimate else 0,
+                median_low=median[0] if median else None,
+                median_high=median[1] if median else None,
             )
         )
     return tuple(out)
+
+
+# The report widens each episode's interval to this grid (down for L, up for R) so that identical
+# intervals are estimated once; the page says so. Reporting granularity, not a clinical number.
+INTERVAL_GRID_MIN = 15
+
+
+def _episode_intervals(reports: Any) -> dict[tuple[str, str], dict[tuple[float, float], tuple[int, int]]]:
+    """(symptom, route) -> {(L, R) in minutes after the dose on the grid: (episodes, seen after window)}."""
+    out: dict[tuple[str, str], dict[tuple[float, float], tuple[int, int]]] = {}
+    rows = reports.filter(dose_started_at__isnull=False).values_list(
+        "symptom_id",
+        "route",
+        "dose_started_at",
+        "started_at",
+        "last_seen_at",
+        "resolved_at",
+        "ended_at",
+        "seen_after_window",
+    )
+    grid = INTERVAL_GRID_MIN
+    for symptom_id, route, dose, started, last_seen, resolved, ended, seen in rows.iterator(chunk_size=5000):
+        last = last_seen or started
+        low = max((last - dose).total_seconds() / 60, 0.0)
+        high = math.inf if resolved is None else (resolved - dose).total_seconds() / 60
+        if ended is not None and resolved is not None:
+            low = high = min(max((ended - dose).total_seconds() / 60, low), high)
+        key = (math.floor(low / grid) * grid, high if math.isinf(high) else math.ceil(high / grid) * grid)
+        key = (key[0], max(key[1], key[0]))
+        bucket = out.setdefault((symptom_id, route), {})
+        n, s_after = bucket.get(key, (0, 0))
+        bucket[key] = (n + 1, s_after + (1 if seen else 0))
+    return out
 
 
 def dropout_funnel(clinics: Sequence[Clinic], period: Period) -> tuple[int, tuple[FunnelStep, ...]]:
@@ -392,7 +438,8 @@ def csv_rows(outcomes: Outcomes) -> Iterable[list[str]]:
             row.name,
             str(row.dosed_patients),
             *pct(row.incidence),
-            f"median_min={'' if row.median_minutes is None else f'{row.median_minutes:.0f}'};"
+            f"median_min={'' if row.median_low is None else f'{row.median_low:.0f}-{row.median_high:.0f}'};"
+            f"still_open={row.still_open}/{row.episodes};"
             f"expected_min={'' if row.expected_resolution_min is None else f'{row.expected_resolution_min:g}'}",
         ]
     for funnel_step in outcomes.funnel:

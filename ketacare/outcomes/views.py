@@ -18,6 +18,7 @@ from ketacare.lib.csvsafe import csv_safe
 from ketacare.outcomes.charts import funnel_bars, km_step_chart
 from ketacare.outcomes.forms import OutcomeFilterForm
 from ketacare.outcomes.selectors import (
+    INTERVAL_GRID_MIN,
     Outcomes,
     Period,
     administered_clinic_count,
@@ -64,6 +65,7 @@ def outcomes_page(request: AuthenticatedRequest) -> HttpResponse:
             "published_remission": published("remission"),
             "published_relapse": published("median_days_to_relapse"),
             "honest_note": HONEST_NOTE,
+            "interval_grid": INTERVAL_GRID_MIN,
             "can_see_all": administered_clinic_count(request.user) > 1,
             "query": request.GET.urlencode(),
         },

@@ -163,3 +163,12 @@ def test_turnbull_refuses_bad_intervals() -> None:
     with pytest.raises(EpisodeError, match="0 <= L <= R"):
         turnbull([(5, 1)])
     assert turnbull([]).n == 0
+
+
+def test_turnbull_weights_equal_repeated_intervals() -> None:
+    repeated = turnbull([(1, 2), (1, 2), (3, 4), (1, 4)])
+    weighted = turnbull([(1, 2), (3, 4), (1, 4)], weights=[2, 1, 1])
+    assert [m.mass for m in weighted.masses] == pytest.approx([m.mass for m in repeated.masses], abs=1e-8)
+    assert weighted.n == 4
+    with pytest.raises(EpisodeError, match="weights"):
+        turnbull([(1, 2)], weights=[1, 2])
