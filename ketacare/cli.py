@@ -19,11 +19,12 @@ app = typer.Typer(
 def _register_subcommands() -> None:
     # Imported lazily so `ketacare --help` stays fast and a missing optional
     # part cannot break the others.
-    from ketacare import cli_clinical, cli_django, cli_pk
+    from ketacare import cli_clinical, cli_django, cli_pk, cli_setup
 
     cli_clinical.register(app)
     cli_pk.register(app)
     cli_django.register(app)
+    cli_setup.register(app)
 
 
 def main() -> None:
