@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ketacare.core import knowledge as kb
 from ketacare.core.protocols import get_route, route_ids
@@ -19,9 +20,15 @@ class PrepItem:
     sources: tuple[str, ...]
 
 
-def preparation_items(route: str) -> list[PrepItem]:
-    """The checklist for ``route`` (one of the core's routes); an unknown route gets the general items."""
+def preparation_items(route: str, clinic: Any = None) -> list[PrepItem]:
+    """The checklist for ``route`` (one of the core's routes); an unknown route gets the general items.
+
+    The clinic's own fasting instruction (clinic settings), when set, comes first.
+    """
     items: list[PrepItem] = []
+    own = (getattr(clinic, "fasting_instructions", "") or "").strip() if clinic is not None else ""
+    if own:
+        items.append(PrepItem("clinic_fasting", own, "your clinic's instruction", ()))
     if route in route_ids():
         rules = get_route(route)
         fasting = rules.fasting
@@ -54,11 +61,12 @@ def preparation_items(route: str) -> list[PrepItem]:
                     fasting.cited.sources,
                 )
             )
-        if not (fasting.food_minutes_before or fasting.liquids_minutes_before):
+        if not (fasting.food_minutes_before or fasting.liquids_minutes_before or own):
             items.append(
                 PrepItem(
                     "fasting_instruction",
-                    "Follow your clinic's instruction about eating and drinking before the session.",
+                    "There is no published fasting rule for this treatment and your clinic has not set its own "
+                    "instruction yet: ask the clinic what to do about eating and drinking before your session.",
                     "clinic practice",
                     fasting.cited.sources,
                 )

@@ -11,23 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ketacare.core import knowledge as kb
+from ketacare.core.dayrules import DayRule, active_rules, when_words
 from ketacare.core.knowledge import AftercarePhase
 from ketacare.core.protocols import get_route, route_ids
 from ketacare.core.triage import describe_minutes
 
 EVENING = dt.time(18)  # clinic practice: when "the first few hours" become "the rest of the day"
-AFTER_SLEEP = dt.time(12)  # clinic practice: the next day's noon stands for "after a restful sleep"
-
-
-@dataclass(frozen=True, slots=True)
-class SafetyRule:
-    """A rule active now, and when it ends."""
-
-    text: str
-    ends_at: dt.datetime
+AFTER_SLEEP = dt.time(
+    12
+)  # clinic practice: until the next day's noon the phase is still "the rest of the day"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +34,7 @@ class Timeline:
     phase: AftercarePhase
     next_phase: AftercarePhase | None
     expected_now: list[tuple[str, str]]  # (effect name, "usually passes by about ...")
-    rules: list[SafetyRule]
+    rules: list[DayRule]
 
 
 def _phase_id(started_at: dt.datetime, now: dt.datetime, zone: ZoneInfo) -> str:
@@ -53,8 +49,16 @@ def _phase_id(started_at: dt.datetime, now: dt.datetime, zone: ZoneInfo) -> str:
     return "following_weeks"
 
 
-def timeline(*, route: str, started_at: dt.datetime, now: dt.datetime, time_zone: str) -> Timeline:
-    """The current aftercare phase, effects expected now, and active rules with their end times."""
+def timeline(
+    *,
+    route: str,
+    started_at: dt.datetime,
+    now: dt.datetime,
+    time_zone: str,
+    left_at: dt.datetime | None = None,
+) -> Timeline:
+    """The current aftercare phase, effects expected now (with when they usually pass, on the patient's
+    clock) and the day's rules still active (core.dayrules, counted from ``left_at``, else the dose)."""
     zone = ZoneInfo(time_zone)
     minutes = max((now - started_at).total_seconds() / 60, 0.0)
     phases = kb.aftercare_phases()
@@ -65,26 +69,19 @@ def timeline(*, route: str, started_at: dt.datetime, now: dt.datetime, time_zone
         for effect in kb.side_effects():
             window = effect.course(route).window
             if window.contains(minutes):
+                until = (started_at + dt.timedelta(minutes=window.resolution_min)).astimezone(zone)
                 expected_now.append(
                     (
                         effect.name,
-                        f"usually passes by about {describe_minutes(window.resolution_min)} after the dose",
+                        f"usually passes by about {describe_minutes(window.resolution_min)} after the dose "
+                        f"(around {when_words(until, reference=now)})",
                     )
                 )
-    next_morning = dt.datetime.combine(
-        started_at.astimezone(zone).date() + dt.timedelta(days=1), AFTER_SLEEP, tzinfo=zone
-    )
-    rules: list[SafetyRule] = []
+    rules: list[DayRule] = []
     if route in route_ids():
-        # The later of "the next day after sleep" and 24 h, so a rule that says "at least 24 hours" never ends early.
-        driving_end = max(next_morning, started_at + dt.timedelta(hours=24))
-        rules.append(SafetyRule(get_route(route).driving.rule, driving_end))
-    for phase in phases:
-        if phase.id in ("first_hours", "rest_of_day"):
-            for item in phase.items:
-                if item.kind == "avoid" and item.audience == "patient":
-                    rules.append(SafetyRule(item.text, next_morning))
-    active = [r for r in rules if r.ends_at > now]
+        # One rule engine for the day (core.dayrules): the same objects as the discharge sheet and e-mails.
+        rules = list(active_rules(route=route, left_at=left_at or started_at, time_zone=time_zone, now=now))
+    active = rules
     return Timeline(
         since=describe_minutes(minutes),
         phase=phases[index],
@@ -92,3 +89,29 @@ def timeline(*, route: str, started_at: dt.datetime, now: dt.datetime, time_zone
         expected_now=expected_now,
         rules=active,
     )
+
+
+def fasting_text(clinic: Any, route: str) -> dict[str, Any]:
+    """What to do about eating and drinking before a session: the clinic's own instruction when it has
+    set one (clinic settings), else the route's sourced rule, else the protocol's note, with its sources."""
+    own = (getattr(clinic, "fasting_instructions", "") or "").strip()
+    if own:
+        return {"text": own, "by": "clinic", "sources": ()}
+    if route in route_ids():
+        fasting = get_route(route).fasting
+        parts = []
+        if fasting.food_minutes_before:
+            parts.append(f"No food for {describe_minutes(fasting.food_minutes_before)} before your session.")
+        if fasting.liquids_minutes_before:
+            parts.append(
+                f"Nothing to drink for {describe_minutes(fasting.liquids_minutes_before)} before your session."
+            )
+        if parts:
+            return {"text": " ".join(parts), "by": "sources", "sources": fasting.cited.sources}
+        return {
+            "text": "There is no published fasting rule for this treatment and your clinic has not set its own "
+            "instruction yet: ask the clinic what to do about eating and drinking before your session.",
+            "by": "default",
+            "sources": fasting.cited.sources,
+        }
+    return {"text": "", "by": "", "sources": ()}

@@ -6,6 +6,7 @@ app_name = "checkins"
 
 urlpatterns = [
     path("me/checkin/", views.checkin, name="checkin"),
+    path("me/symptoms/", views.episode, name="episodes"),
     path("me/preparation/", views.preparation, name="preparation"),
     path("clinic/patients/<str:patient_id>/checkins/", views.staff_checkins, name="staff_checkins"),
 ]

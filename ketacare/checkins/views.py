@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,16 +14,23 @@ from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.selectors import patient_alerts
 from ketacare.checkins.forms import CheckinForm
-from ketacare.checkins.models import SymptomCheckin
+from ketacare.checkins.models import SymptomCheckin, SymptomReport
 from ketacare.checkins.preparation import preparation_items
 from ketacare.checkins.selectors import patient_checkins, patient_symptoms, preparation_ticks
-from ketacare.checkins.services import ReportIn, submit_checkin, tick_preparation
+from ketacare.checkins.services import (
+    ReportIn,
+    answer_episode,
+    open_episodes,
+    submit_checkin,
+    tick_preparation,
+)
+from ketacare.clinics.selectors import clinic_contact
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
-from ketacare.patients.facts import next_appointment, patient_route
+from ketacare.patients.facts import last_dose, next_appointment, patient_route
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 
@@ -33,35 +41,91 @@ def _own_patient(request: AuthenticatedRequest, *, action: str = "read") -> Pati
     return access_patient(request.user, request.user.patient.public_id, action=action)
 
 
-def _picker(query: str, chosen: dict[str, str]) -> dict[str, Any]:
-    """The symptoms to show: matches for the query (all when empty) plus everything already ticked."""
+COMMON_MAX = 6  # how many common effects show before "Other effects" (a phone screen, not a clinical number)
+ONSET_CHOICES = (
+    ("", "Started: not sure"),
+    ("15", "Started about 15 min after"),
+    ("30", "About 30 min after"),
+    ("60", "About 1 hour after"),
+    ("120", "About 2 hours after"),
+    ("240", "About 4 hours after"),
+)
+GONE_CHOICES = (
+    ("", "Gone: not sure when"),
+    ("0", "Gone just now"),
+    ("30", "About 30 min ago"),
+    ("60", "About 1 hour ago"),
+    ("120", "About 2 hours ago"),
+    ("240", "About 4 hours ago"),
+)
+
+
+def _row(entry: Any, kind: str, chosen: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "name": entry.name,
+        "kind": kind,
+        "synonyms": ", ".join(entry.synonyms[:4]),
+        "checked": entry.id in chosen,
+        "severity": chosen.get(entry.id, "mild"),
+        # A red flag that is an emergency whatever its strength gets no severity to choose.
+        "needs_severity": kind == "side_effect" or getattr(entry, "level", None) != Level.EMERGENCY,
+    }
+
+
+def _picker(
+    query: str, chosen: dict[str, str], *, route: str = "", minutes: float | None = None
+) -> dict[str, Any]:
+    """The check-in's symptom lists: the common effects for the route and the time since the session,
+    the other effects (or the matches for a search), and every red flag in its own always-visible list."""
     known = kb.knowledge()
+    effects = known.side_effects
     if query.strip():
-        ids = [m.id for m in kb.search_symptoms(query)]
+        ids = [m.id for m in kb.search_symptoms(query) if m.id in effects]
+        common_ids = list(dict.fromkeys([*[c for c in chosen if c in effects], *ids]))
+        other_ids: list[str] = []
     else:
-        ids = [*known.side_effects, *known.red_flags]
-    ids = list(dict.fromkeys([*chosen, *ids]))
-    rows = []
-    for symptom_id in ids:
-        if symptom_id in known.side_effects:
-            entry: Any = known.side_effects[symptom_id]
-            kind = "side_effect"
-        elif symptom_id in known.red_flags:
-            entry = known.red_flags[symptom_id]
-            kind = "red_flag"
-        else:
-            continue
-        rows.append(
-            {
-                "id": symptom_id,
-                "name": entry.name,
-                "kind": kind,
-                "synonyms": ", ".join(entry.synonyms[:4]),
-                "checked": symptom_id in chosen,
-                "severity": chosen.get(symptom_id, "mild"),
-            }
-        )
-    return {"symptoms": rows, "query": query, "severities": SEVERITIES}
+        now_ids = []
+        if route in kb.ROUTES and minutes is not None:
+            now_ids = [e.id for e in effects.values() if e.course(route).window.contains(minutes)]
+        common_ids = list(dict.fromkeys([*[c for c in chosen if c in effects], *now_ids, *effects]))[
+            : max(COMMON_MAX, len([c for c in chosen if c in effects]))
+        ]
+        other_ids = [i for i in effects if i not in common_ids]
+    return {
+        "symptoms": [_row(effects[i], "side_effect", chosen) for i in common_ids],
+        "other_symptoms": [_row(effects[i], "side_effect", chosen) for i in other_ids],
+        "serious": [_row(flag, "red_flag", chosen) for flag in known.red_flags.values()],
+        "query": query,
+        "severities": SEVERITIES,
+        "onset_choices": ONSET_CHOICES,
+    }
+
+
+def _dose_now(patient: Patient) -> tuple[str, float | None]:
+    dose = last_dose(patient, now=timezone.now())
+    if dose is None:
+        return "", None
+    return dose.route, max((timezone.now() - dose.started_at).total_seconds() / 60, 0.0)
+
+
+def _form_context(patient: Patient, query: str, chosen: dict[str, str]) -> dict[str, Any]:
+    route, minutes = _dose_now(patient)
+    return {
+        "patient": patient,
+        "open_episodes": open_episodes(patient=patient),
+        "gone_choices": GONE_CHOICES,
+        **_picker(query, chosen, route=route, minutes=minutes),
+    }
+
+
+def _onsets(request: AuthenticatedRequest, chosen: dict[str, str]) -> dict[str, float]:
+    out = {}
+    for symptom_id in chosen:
+        value = request.POST.get(f"onset_{symptom_id}", "")[:5]
+        if value.isdigit():
+            out[symptom_id] = float(value)
+    return out
 
 
 def _chosen(request: AuthenticatedRequest) -> dict[str, str]:
@@ -73,19 +137,18 @@ def _chosen(request: AuthenticatedRequest) -> dict[str, str]:
 
 @patient_required
 def checkin(request: AuthenticatedRequest) -> HttpResponse:
-    """Pick symptoms, severity, mood and a note; the answer (and any emergency screen) comes at once."""
+    """Open symptoms first ("still there?"), then anything new, then "Something serious?"; the answer (and
+    any emergency screen) comes at once."""
     if request.method != "POST":
         patient = _own_patient(request)
         query = request.GET.get("q", "")[:SEARCH_MAX_CHARS]
         form = CheckinForm(initial={"idempotency_key": uuid.uuid4().hex})
-        return render(
-            request, "checkins/checkin.html", {"form": form, "patient": patient, **_picker(query, {})}
-        )
+        return render(request, "checkins/checkin.html", {"form": form, **_form_context(patient, query, {})})
     chosen = _chosen(request)
     query = request.POST.get("q", "")[:SEARCH_MAX_CHARS]
     if request.POST.get("action") == "search":
         patient = _own_patient(request)
-        context = _picker(query, chosen)
+        context = _form_context(patient, query, chosen)
         if request.htmx:
             return render(request, "checkins/_picker.html", context)
         key = request.POST.get("idempotency_key", "")[:IDEMPOTENCY_KEY_MAX_CHARS]
@@ -96,29 +159,96 @@ def checkin(request: AuthenticatedRequest) -> HttpResponse:
                 "note": request.POST.get("note", ""),
             }
         )
-        return render(request, "checkins/checkin.html", {"form": form, "patient": patient, **context})
+        return render(request, "checkins/checkin.html", {"form": form, **context})
     patient = _own_patient(request, action="write")
     form = CheckinForm(request.POST)
     if form.is_valid():
+        now = timezone.now()
         try:
-            outcome = submit_checkin(
-                patient=patient,
-                idempotency_key=form.cleaned_data["idempotency_key"],
-                reports=[ReportIn(symptom_id=k, severity=v) for k, v in chosen.items()],
-                mood=form.cleaned_data["mood"],
-                note=form.cleaned_data["note"],
-                now=timezone.now(),
-            )
+            with transaction.atomic():
+                for episode in open_episodes(patient=patient):
+                    answer = request.POST.get(f"episode_{episode.public_id}", "")
+                    if answer == "still" and episode.symptom_id not in chosen:
+                        chosen[episode.symptom_id] = episode.severity
+                    elif answer == "gone" and episode.symptom_id not in chosen:
+                        ago = request.POST.get(f"gone_{episode.public_id}", "")[:5]
+                        answer_episode(
+                            patient=patient,
+                            episode_id=str(episode.public_id),
+                            gone=True,
+                            gone_minutes_ago=int(ago) if ago.isdigit() else None,
+                            now=now,
+                        )
+                onsets = _onsets(request, chosen)
+                outcome = submit_checkin(
+                    patient=patient,
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    reports=[
+                        ReportIn(symptom_id=k, severity=v, onset_min=onsets.get(k)) for k, v in chosen.items()
+                    ],
+                    mood=form.cleaned_data["mood"],
+                    note=form.cleaned_data["note"],
+                    now=now,
+                )
         except FieldError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             return render(request, "checkins/answer.html", _answer_context(outcome.checkin))
     return render(
-        request,
-        "checkins/checkin.html",
-        {"form": form, "patient": patient, **_picker(query, chosen)},
-        status=400,
+        request, "checkins/checkin.html", {"form": form, **_form_context(patient, query, chosen)}, status=400
     )
+
+
+@patient_required
+def episode(request: AuthenticatedRequest) -> HttpResponse:
+    """'Is your headache gone?': yes (at about ...) or still there, for one open symptom (``?episode=``),
+    or the list of open symptoms. Still there past its window raises the care-team alert at once and
+    says so; a red flag still there keeps its emergency guidance."""
+    patient = _own_patient(request, action="write" if request.method == "POST" else "read")
+    raw = (request.POST if request.method == "POST" else request.GET).get("episode", "")[:40]
+    try:
+        key: uuid.UUID | None = uuid.UUID(raw) if raw else None
+    except ValueError:
+        key = None
+    report = SymptomReport.objects.filter(patient=patient, public_id=key).first() if key else None
+    if report is None:
+        if request.method == "POST":
+            return redirect("checkins:episodes")
+        return render(
+            request,
+            "checkins/episode.html",
+            {"patient": patient, "open_episodes": open_episodes(patient=patient)},
+        )
+    context: dict[str, Any] = {"patient": patient, "episode": report, "gone_choices": GONE_CHOICES}
+    if request.method == "POST":
+        gone = request.POST.get("answer") == "gone"
+        ago = request.POST.get("gone_minutes_ago", "")[:5]
+        try:
+            result = answer_episode(
+                patient=patient,
+                episode_id=str(report.public_id),
+                gone=gone,
+                gone_minutes_ago=int(ago) if ago.isdigit() else None,
+                says_longer=request.POST.get("says_longer") == "1",
+                now=timezone.now(),
+            )
+        except FieldError as error:
+            context["error"] = error.message
+            return render(request, "checkins/episode.html", context, status=400)
+        context.update(
+            {
+                "episode": result.episode,
+                "answered": True,
+                "alert": result.alert,
+                "duration": result.episode.duration(),
+                "red_flag": result.episode.kind == SymptomReport.Kind.RED_FLAG,
+                "flag": kb.knowledge().red_flags.get(result.episode.symptom_id),
+                "contact": clinic_contact(patient.clinic, timezone.now()),
+            }
+        )
+        return render(request, "checkins/episode.html", context)
+    context["flag"] = kb.knowledge().red_flags.get(report.symptom_id)
+    return render(request, "checkins/episode.html", context)
 
 
 def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
@@ -130,6 +260,7 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
         "level": level.value,
         "emergency": level >= Level.URGENT,
         "contact_clinic": Level.LONGER_THAN_EXPECTED <= level < Level.URGENT,
+        "contact": clinic_contact(checkin.patient.clinic, timezone.now()),
     }
 
 
@@ -141,7 +272,8 @@ def preparation(request: AuthenticatedRequest) -> HttpResponse:
     appointment = next_appointment(patient, now=now)
     session_key = appointment.public_id if appointment else "next"
     items = preparation_items(
-        appointment.route if appointment and appointment.route else patient_route(patient, now=now)
+        appointment.route if appointment and appointment.route else patient_route(patient, now=now),
+        patient.clinic,
     )
     if request.method == "POST":
         ticked = set(request.POST.getlist("item"))
@@ -174,7 +306,8 @@ def staff_checkins(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
     appointment = next_appointment(patient, now=now)
     session_key = appointment.public_id if appointment else "next"
     items = preparation_items(
-        appointment.route if appointment and appointment.route else patient_route(patient, now=now)
+        appointment.route if appointment and appointment.route else patient_route(patient, now=now),
+        patient.clinic,
     )
     return render(
         request,

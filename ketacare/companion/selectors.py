@@ -6,6 +6,8 @@ stands above them and imports them directly.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,14 +15,24 @@ from django.utils import timezone
 
 from ketacare.checkins.preparation import preparation_items
 from ketacare.checkins.selectors import patient_checkins, patient_symptoms, preparation_ticks
-from ketacare.checkins.timeline import timeline
+from ketacare.checkins.services import open_episodes
+from ketacare.checkins.timeline import fasting_text, timeline
+from ketacare.core.dayrules import DayRule, active_rules
 from ketacare.core.instruments import classify_change, instruments
+from ketacare.core.protocols import route_ids
 from ketacare.core.triage import describe_minutes
 from ketacare.intake.selectors import intake_baselines
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.charts import line_chart
 from ketacare.questionnaires.selectors import due_assignments, patient_responses
-from ketacare.treatments.selectors import last_dose, next_appointment, patient_doses, patient_route
+from ketacare.treatments.selectors import (
+    current_plan,
+    last_dose,
+    next_appointment,
+    patient_doses,
+    patient_route,
+    patient_sessions,
+)
 
 # Plain words for the core's change classes (the thresholds themselves live in the core).
 CHANGE_WORDS = {
@@ -32,22 +44,123 @@ CHANGE_WORDS = {
 }
 
 
+IN_CHAIR_STAGES = {
+    "checked_in": "You have arrived: the team is getting ready.",
+    "dosing": "Your treatment is being given now.",
+    "observing": "You are being observed after the treatment. Stay seated and tell the staff how you feel.",
+    "ready_for_discharge": "The team is checking that you are ready to go home.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PatientState:
+    """Where the patient is in their treatment now; the home page's first block follows it.
+
+    ``kind``: not_started | before_session | in_chair | discharged | between_sessions |
+    induction_finished | paused.
+    """
+
+    kind: str
+    title: str
+    detail: str = ""
+    since: str = ""
+
+
+def _state(
+    patient: Patient, *, now: dt.datetime, sessions: list[Any], appointment: Any, rules_active: bool
+) -> PatientState:
+    zone = ZoneInfo(patient.time_zone)
+    live = [s for s in sessions if s.state in IN_CHAIR_STAGES]
+    if live:
+        return PatientState("in_chair", "You are at the clinic", IN_CHAIR_STAGES[live[0].state])
+    discharged = [s for s in sessions if s.discharged_at is not None and s.discharged_at <= now]
+    if discharged and rules_active:
+        left = discharged[0].discharged_at
+        return PatientState(
+            "discharged",
+            f"You left the clinic {describe_minutes((now - left).total_seconds() / 60)} ago",
+            "Rest today. Below: the rules for today with their end times, and what is normal to feel now.",
+            since=describe_minutes((now - left).total_seconds() / 60),
+        )
+    if appointment is not None and appointment.starts_at.astimezone(zone).date() == now.astimezone(zone).date():
+        return PatientState(
+            "before_session",
+            f"Your session is today at {appointment.starts_at.astimezone(zone):%H:%M}",
+            "Check your preparation below: eating and drinking before the session, and your ride home.",
+        )
+    plan = current_plan(patient)
+    if plan is None:
+        if sessions:
+            return PatientState(
+                "paused",
+                "Your treatment is paused",
+                "No sessions are planned at the moment. Contact your clinic if you want to talk about restarting.",
+            )
+        return PatientState("not_started", "Welcome", "After your first session this page shows what to expect.")
+    if appointment is None and discharged:
+        review = plan.review_due_before or plan.review_not_before
+        when = f" by {review.astimezone(zone):%A %-d %B}" if review and review > now else ""
+        return PatientState(
+            "induction_finished",
+            "Your first series of sessions is complete",
+            "Maintenance means further sessions spaced further apart, to keep the improvement. "
+            f"Whether you need them, and how often, is decided with your clinic at your review{when}. "
+            f"To book, call {patient.clinic.name} on {patient.clinic.phone}.",
+        )
+    return PatientState("between_sessions", "Between sessions")
+
+
+def lasted_words(report: Any) -> dict[str, Any]:
+    """What can honestly be said about how long a symptom lasted (core.episodes.duration)."""
+    d = report.duration()
+    usual = (
+        describe_minutes(report.expected_resolution_min) if report.expected_resolution_min is not None else None
+    )
+    if report.dose_started_at is None:
+        text = "still there when last asked" if d.open else "gone"
+    elif d.end_min is not None:
+        text = f"about {describe_minutes(d.end_min)} after the session"
+    elif d.open:
+        text = f"still there when last asked, {describe_minutes(d.end_after_min)} after the session"
+    else:
+        assert d.end_before_min is not None  # noqa: S101 - closed episodes have an upper bound
+        text = (
+            f"gone by {describe_minutes(d.end_before_min)} after the session "
+            f"(last there at {describe_minutes(d.end_after_min)})"
+        )
+    return {"text": text, "usual": usual, "longer": d.longer_than_usual, "open": d.open}
+
+
 def home_context(patient: Patient) -> dict[str, Any]:
-    """Time since the last session and what to expect, active rules, next appointment, due questionnaires."""
+    """The patient's state, time since the last session and what to expect, the day's rules (one engine:
+    core.dayrules), open symptoms to answer, next appointment with its preparation, due questionnaires."""
     now = timezone.now()
     dose = last_dose(patient, now=now)
     appointment = next_appointment(patient, now=now)
     route = appointment.route if appointment and appointment.route else patient_route(patient, now=now)
-    items = preparation_items(route)
+    items = preparation_items(route, patient.clinic)
     ticks = preparation_ticks(patient=patient, session_key=appointment.public_id if appointment else "next")
+    sessions = [s for s in patient_sessions(patient)[:20] if s.state != "cancelled"]
+    rules: tuple[DayRule, ...] = ()
+    left_at = None
+    if dose is not None and dose.route in route_ids():
+        session = next((s for s in sessions if str(s.public_id) == dose.session_public_id), None)
+        left_at = (session.discharged_at if session is not None else None) or dose.ended_at or dose.started_at
+        rules = active_rules(route=dose.route, left_at=left_at, time_zone=patient.time_zone, now=now)
+    state = _state(
+        patient, now=now, sessions=sessions, appointment=appointment, rules_active=any(r.ends_at for r in rules)
+    )
+    episodes = open_episodes(patient=patient)
     return {
+        "state": state,
         "last_dose": dose,
-        "timeline": timeline(
-            route=dose.route, started_at=dose.started_at, now=now, time_zone=patient.time_zone
-        )
-        if dose
+        "timeline": timeline(route=dose.route, started_at=dose.started_at, now=now, time_zone=patient.time_zone)
+        if dose and state.kind != "in_chair"
         else None,
+        "day_rules": rules,
+        "open_episodes": episodes,
         "appointment": appointment,
+        "fasting": fasting_text(patient.clinic, route),
         "prep_total": len(items),
         "prep_done": sum(1 for i in items if ticks.get(i.id)),
         "due_questionnaires": list(due_assignments(patient=patient, now=now)[:10]),
@@ -113,21 +226,9 @@ def progress_context(patient: Any) -> dict[str, Any]:
         y_max=10,
         markers=doses,
     )
-    symptoms = []
-    for report in patient_symptoms(patient=patient)[:50]:
-        recorded = report.recorded_minutes_after_dose
-        symptoms.append(
-            {
-                "report": report,
-                "recorded": describe_minutes(recorded) if recorded is not None else None,
-                "expected": describe_minutes(report.expected_resolution_min)
-                if report.expected_resolution_min is not None
-                else None,
-                "longer": recorded is not None
-                and report.expected_resolution_min is not None
-                and recorded > report.expected_resolution_min,
-            }
-        )
+    symptoms = [
+        {"report": report, "lasted": lasted_words(report)} for report in patient_symptoms(patient=patient)[:50]
+    ]
     return {
         "patient": patient,
         "sections": sections,

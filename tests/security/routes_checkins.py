@@ -21,6 +21,8 @@ ROUTES: list[Route] = [
         data=lambda p, t: {"item": "ride_home"},
     ),
     Route("checkins:staff_checkins", "staff_record", kwargs=patient_kwargs),
+    # "Is it gone?": the patient's own open symptoms; a POST naming no episode of theirs goes back to the list.
+    Route("checkins:episodes", "patient", methods=("GET", "POST"), ok={"POST": 302}),
     Route(
         "api:submit_checkin",
         "patient",

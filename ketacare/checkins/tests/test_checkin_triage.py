@@ -44,7 +44,9 @@ def test_dizziness_eight_hours_after_the_dose_is_longer_than_expected_with_the_c
     assert personas.clinic_a.phone.encode() in response.content
     # Seen present past its window: the care team is alerted at once, one alert for the episode (0014).
     alert = Alert.objects.get()
-    assert alert.source == Alert.Source.SIDE_EFFECT_OVERDUE and alert.severity == Alert.Severity.CONTACT_CLINIC
+    assert (
+        alert.source == Alert.Source.SIDE_EFFECT_OVERDUE and alert.severity == Alert.Severity.CONTACT_CLINIC
+    )
 
 
 def test_chest_pain_shows_the_emergency_screen_and_raises_an_alert_for_the_primary_clinician(
