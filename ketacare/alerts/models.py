@@ -19,6 +19,9 @@ class Alert(models.Model):
         MISSED_CHECKIN = "missed_checkin", "Missed check-in"
         DROPOUT_RISK = "dropout_risk", "Drop-out risk"
         REMS_DEADLINE = "rems_deadline", "REMS deadline"
+        DOSING_HOLD = "dosing_hold", "Dosing hold"
+        ADVERSE_EVENT = "adverse_event", "Adverse event in a session"
+        DISCHARGE_OVERRIDE = "discharge_override", "Discharge with a criterion overridden"
 
     class Severity(models.TextChoices):
         # The same words as the core triage levels so a check-in's level maps one to one.

@@ -90,6 +90,12 @@ class PlanForm(ZonedForm):
     session_count = forms.IntegerField(label="Number of sessions (custom schedule)", required=False)
     maintenance_policy = forms.ChoiceField(choices=TreatmentPlan.MaintenancePolicy.choices)
     notes = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    gate_override_reason = forms.CharField(
+        label="Prescriber's reason to plan with a step missing (audited; shown on every run-sheet)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class RescheduleForm(ZonedForm):
@@ -140,6 +146,11 @@ class DoseForm(ZonedForm):
 
 class EndDosingForm(ZonedForm):
     ended_at = LocalDateTimeField(label="Dosing ended at", required=False)
+    reason = forms.CharField(
+        label="Reason (stopping an infusion before 80% of its time, or a total the label does not allow)",
+        required=False,
+        max_length=1000,
+    )
 
 
 class ObservationForm(ZonedForm):
@@ -147,7 +158,9 @@ class ObservationForm(ZonedForm):
     moaas_score = forms.TypedChoiceField(
         label="MOAA/S",
         coerce=int,
+        # Starts empty: a clinical rating is chosen each time, never pre-selected (decision 0013).
         choices=[
+            ("", "— choose —"),
             (5, "5 – responds readily to name"),
             (4, "4 – lethargic response to name"),
             (3, "3 – responds only to loud or repeated name"),
@@ -156,7 +169,9 @@ class ObservationForm(ZonedForm):
             (0, "0 – no response to painful stimulus"),
         ],
     )
-    dissociation = forms.ChoiceField(label="Dissociation", choices=Observation.Dissociation.choices)
+    dissociation = forms.ChoiceField(
+        label="Dissociation", choices=[("", "— choose —"), *Observation.Dissociation.choices]
+    )
     respiratory_concern = forms.BooleanField(label="Respiratory concern", required=False)
     note = forms.CharField(required=False, max_length=500)
 

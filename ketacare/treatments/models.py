@@ -89,6 +89,14 @@ class TreatmentPlan(ClinicalRecord):
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    # The plan gate (core.pathway.plan_gate) a prescriber passed with a written reason: the missing items'
+    # codes and messages at the time, shown on every run-sheet of the plan (docs/decisions/0013).
+    gate_override_reason = models.TextField(blank=True)
+    gate_overridden_items = models.JSONField(default=list, blank=True)
+    gate_overridden_at = models.DateTimeField(null=True, blank=True)
+    gate_overridden_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         indexes = [
@@ -180,6 +188,12 @@ class TreatmentSession(ClinicalRecord):
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     hold_override_reason = models.TextField(blank=True)
+    # The readiness holds (core.pathway.dose_readiness) the override covered, by code: a hold that
+    # arises after the override still blocks until it is fixed or overridden in turn.
+    hold_overridden_codes = models.JSONField(default=list, blank=True)
+    # Dosing entries recorded with a written reason (early stop, outside the range, label total):
+    # code, message, reason, by (public id), at; shown on the run-sheet and the discharge record.
+    dosing_reasons = models.JSONField(default=list, blank=True)
 
     # Dosing (derived from DoseAdministration rows, kept here for the day view)
     dose_started_at = models.DateTimeField(null=True, blank=True)
@@ -240,6 +254,10 @@ class DoseAdministration(_SessionRow):
     ended_at = models.DateTimeField(null=True, blank=True)  # None: infusion still running
     device_number = models.PositiveSmallIntegerField(null=True, blank=True)
     out_of_bounds_reason = models.TextField(blank=True)
+    # An infusion stopped before its planned time: the dose it was started for (dose_mg is then what
+    # was delivered, rate x time) and the nurse's reason when it stopped before 80% of the time.
+    planned_dose_mg = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    early_stop_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["started_at"]

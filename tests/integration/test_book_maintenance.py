@@ -10,12 +10,14 @@ import time_machine
 
 from ketacare.treatments.models import Appointment, TreatmentSession
 from ketacare.treatments.services import create_treatment_plan
+from tests.support.pathway import ready_for_plan
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 12, 1, 14, 0, tzinfo=dt.UTC)
 
 
 def _plan(personas: Any) -> Any:
+    ready_for_plan(personas.a1)
     return create_treatment_plan(
         patient=personas.a1,
         user=personas.clinician_a,
@@ -79,8 +81,8 @@ def test_another_clinics_clinician_gets_404_and_books_nothing(personas: Any, cli
 
 
 def test_the_relapse_alert_offers_the_booking_form(personas: Any, client_for: Any) -> None:
-    from tests.support.cohort import add_scores, day
     from ketacare.vigilance.course_signals import evaluate_course_signals
+    from tests.support.cohort import add_scores, day
 
     _plan(personas)
     add_scores(personas.a1, [(0, 20), (14, 9), (21, 14), (28, 16)])

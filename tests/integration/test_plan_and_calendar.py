@@ -1,4 +1,8 @@
-"""A plan lays out appointments in the clinic's zone; the .ics files parse with icalendar."""
+"""A plan lays out appointments in the clinic's zone; the .ics files parse with icalendar.
+
+Planning needs the intake steps first (screening, decision, consent: the plan gate), so these tests
+live with the other tests that cross record apps.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,14 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from ketacare.treatments.models import Appointment, TreatmentPlan
+from tests.support.pathway import ready_for_plan
 
 pytestmark = pytest.mark.django_db
 
 
 def _create(client, patient, **extra):
+    if not patient.treatment_plans.exists() and not _gate_done(patient):
+        ready_for_plan(patient)
     data = {
         "protocol_id": "iv_ketamine",
         "first_session_at": "2026-12-01T09:00",
@@ -23,6 +30,12 @@ def _create(client, patient, **extra):
         **extra,
     }
     return client.post(reverse("treatments:plan", kwargs={"patient_id": personas_id(patient)}), data)
+
+
+def _gate_done(patient):
+    from ketacare.patients import facts
+
+    return bool(facts.plan_gate_facts(patient).decision)
 
 
 def personas_id(patient):

@@ -16,6 +16,14 @@ from ketacare.treatments.selectors.clinic import (
     recent_submitted_forms,
     today_in,
 )
+from ketacare.treatments.selectors.pathway import (
+    STEP_HOLDS,
+    dose_readiness,
+    due_today,
+    fasting_required,
+    open_holds,
+    plan_gate,
+)
 from ketacare.treatments.selectors.patient import (
     current_plan,
     last_dose,
@@ -69,6 +77,7 @@ __all__ = [
     "RECOVERY_POPULATION_SIZE",
     "RECOVERY_ROUND_MIN",
     "RECOVERY_SEED",
+    "STEP_HOLDS",
     "CheckpointView",
     "DayRow",
     "PreDoseItem",
@@ -85,6 +94,11 @@ __all__ = [
     "clinic_zone",
     "current_plan",
     "day_bounds",
+    "dose_readiness",
+    "due_today",
+    "fasting_required",
+    "open_holds",
+    "plan_gate",
     "effective_state",
     "forms_due",
     "last_dose",

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ketacare.core import monitoring
+from ketacare.core import monitoring, pathway
 from ketacare.core.protocols import get_protocol, get_route
 from ketacare.treatments.models import (
     ClinicSessionSettings,
@@ -20,6 +20,7 @@ from ketacare.treatments.models import (
     TreatmentSession,
     VitalSign,
 )
+from ketacare.treatments.selectors._common import age_years, clinic_zone
 
 # A reading this close to a checkpoint counts for it, and a checkpoint is "overdue" only this long
 # after its time: a user-interface grace period (clinic practice), not a clinical threshold.
@@ -91,8 +92,11 @@ def planned_dosing_minutes(session: TreatmentSession) -> int:
 
 
 def minutes_since_dose_end(session: TreatmentSession, now: dt.datetime) -> float | None:
+    """Minutes of observation at `now`; the clock stops at discharge."""
     if session.dose_ended_at is None:
         return None
+    if session.discharged_at is not None:
+        now = min(now, session.discharged_at)
     return max(0.0, (now - session.dose_ended_at).total_seconds() / 60)
 
 
@@ -102,25 +106,33 @@ def readiness(
     *,
     ride_present: bool | None = None,
     instructions_given: bool | None = None,
-) -> monitoring.DischargeReadiness | None:
-    """The core's discharge readiness at `now`, or None before dosing has ended."""
+) -> pathway.DischargeCheck | None:
+    """The core's discharge check at `now` (the clock stops at discharge), or None before dosing has ended.
+
+    `core.pathway.discharge_check`: the monitoring criteria plus blood pressure back below the pre-dose
+    hold threshold (docs/decisions/0013).
+    """
+    if session.discharged_at is not None:
+        now = min(now, session.discharged_at)
     minutes = minutes_since_dose_end(session, now)
     if minutes is None:
         return None
     observations = valid_observations(session)
     latest = observations[-1] if observations else None
     setting = session_settings(session)
-    return monitoring.discharge_readiness(
+    zone = clinic_zone(session.clinic)
+    return pathway.discharge_check(
         session.route,
+        age_years=age_years(session.patient, now.astimezone(zone).date()),
         # Whole minutes, rounded down: the clock never shows more observation than there was.
-        min(math.floor(minutes), 24 * 60),
-        latest.moaas_score if latest else None,
-        as_core_vitals(baseline_vitals(session)),
-        as_core_vitals(latest_in_session_vitals(session)),
-        session.ride_home_confirmed if ride_present is None else ride_present,
-        session.instructions_given if instructions_given is None else instructions_given,
-        setting.min_observation_min if setting else None,
+        minutes_since_dose=min(math.floor(minutes), 24 * 60),
+        moaas_score=latest.moaas_score if latest else None,
         dissociation_resolved=(latest.dissociation == Observation.Dissociation.NONE) if latest else None,
+        baseline_vitals=as_core_vitals(baseline_vitals(session)),
+        latest_vitals=as_core_vitals(latest_in_session_vitals(session)),
+        ride_home_confirmed=session.ride_home_confirmed if ride_present is None else ride_present,
+        instructions_given=session.instructions_given if instructions_given is None else instructions_given,
+        clinic_min_observation_min=setting.min_observation_min if setting else None,
     )
 
 
@@ -196,6 +208,9 @@ def checkpoints(session: TreatmentSession, now: dt.datetime) -> list[CheckpointV
             )
         if done:
             status = "done"
+        elif session.discharged_at is not None and point.due_at > session.discharged_at:
+            # The patient had left: the checkpoint never came, it was not missed.
+            status = "after_discharge"
         elif session.state == TreatmentSession.State.DISCHARGED:
             status = "missed"
         elif now > point.due_at + CHECKPOINT_GRACE and not (projected and point.code != "pre_dose"):

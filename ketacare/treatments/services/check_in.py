@@ -16,8 +16,10 @@ from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.patients import facts
 from ketacare.patients.facts import ResponseOutcome
+from ketacare.treatments import selectors
 from ketacare.treatments.models import PreDoseQuestionnaire, TreatmentSession
 from ketacare.treatments.services._common import CLOCK_SKEW, check_text, core_error, require_state
+from ketacare.treatments.services.pathway import raise_hold_alerts
 
 # Check-in is for today's visit: an earlier time is a typing error (a software limit).
 MAX_CHECK_IN_AGE = dt.timedelta(hours=12)
@@ -53,8 +55,15 @@ def check_in_session(
         except ValueError as exc:
             raise core_error(exc, "weight_kg") from None
     with transaction.atomic():
-        session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+        session = TreatmentSession.objects.select_for_update().select_related("clinic").get(pk=session.pk)
         require_state(session, TreatmentSession.State.SCHEDULED, action="check in")
+        if not selectors.due_today(session, now):
+            zone = selectors.clinic_zone(session.clinic)
+            raise ConflictError(
+                "checked_in_at",
+                f"this session is scheduled for {session.scheduled_at.astimezone(zone):%Y-%m-%d %H:%M}; "
+                f"check-in is only for sessions due today ({now.astimezone(zone):%Y-%m-%d}, clinic time)",
+            )
         session.state = TreatmentSession.State.CHECKED_IN
         session.checked_in_at = at
         session.checked_in_by = user
@@ -65,6 +74,9 @@ def check_in_session(
         session.planned_dose_mg = planned
         session.save()
         _schedule_pre_dose_questionnaires(session, now)
+        # A hold known at check-in (no ride, not fasting, a new medicine, a red flag since the last
+        # session) reaches a prescriber now, not when the nurse reaches for the dose.
+        raise_hold_alerts(session, selectors.open_holds(session, now))
     return session
 
 

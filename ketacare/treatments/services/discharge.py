@@ -6,6 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.models import User
+from ketacare.alerts.models import Alert
+from ketacare.alerts.services import raise_alert
 from ketacare.treatments import selectors
 from ketacare.treatments.errors import DischargeRefused
 from ketacare.treatments.models import Appointment, TreatmentSession
@@ -60,6 +62,15 @@ def discharge_session(
                 )
             session.discharge_override_reason = override_reason
             session.discharge_overridden_criteria = [code for code, _ in unmet]
+            # An overridden discharge reaches the clinic's prescribers now (decision 0013).
+            raise_alert(
+                patient=session.patient,
+                source=Alert.Source.DISCHARGE_OVERRIDE,
+                severity=Alert.Severity.CONTACT_CLINIC,
+                title="Discharged with criteria overridden: " + ", ".join(code for code, _ in unmet),
+                detail=" ".join(m for _, m in unmet) + f" Reason: {override_reason}",
+                dedupe_key=f"discharge_override:{session.public_id}",
+            )
         session.state = TreatmentSession.State.DISCHARGED
         session.discharged_at = now
         session.discharged_by = user

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.models import User
+from ketacare.core import pathway
 from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
 from ketacare.treatments import selectors
@@ -21,21 +22,54 @@ from ketacare.treatments.services._common import check_text, check_time, is_pres
 
 
 def override_hold(*, session: TreatmentSession, user: User, reason: str) -> TreatmentSession:
-    """A prescriber decides to dose despite a pre-dose hold, giving a reason."""
+    """A prescriber decides to dose despite the holds open now (each listed on the run-sheet), with a reason.
+
+    The override covers the holds open at this moment, by code; a hold that arises later blocks again.
+    """
     reason = check_text("hold_override_reason", reason, required=True)
     if not is_prescriber(user, session.clinic_id):
-        raise NotPermitted(
-            "hold_override_reason", "only a prescriber of this clinic can override a pre-dose hold"
-        )
+        raise NotPermitted("hold_override_reason", "only a prescriber of this clinic can override a hold")
+    now = timezone.now()
     with transaction.atomic():
-        session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
-        if not session.hold:
-            raise ConflictError("hold_override_reason", "there is no pre-dose hold to override")
-        session.hold_overridden_at = timezone.now()
+        session = (
+            TreatmentSession.objects.select_for_update()
+            .select_related("clinic", "patient")
+            .get(pk=session.pk)
+        )
+        holds = [h for h in selectors.open_holds(session, now) if h.code not in selectors.STEP_HOLDS]
+        if not holds and not session.hold:
+            raise ConflictError("hold_override_reason", "there is no hold to override")
+        covered = sorted({*(session.hold_overridden_codes or []), *(h.code for h in holds)})
+        session.hold_overridden_at = now
         session.hold_overridden_by = user
         session.hold_override_reason = reason
-        session.save(update_fields=["hold_overridden_at", "hold_overridden_by", "hold_override_reason"])
+        session.hold_overridden_codes = covered
+        session.save(
+            update_fields=[
+                "hold_overridden_at",
+                "hold_overridden_by",
+                "hold_override_reason",
+                "hold_overridden_codes",
+            ]
+        )
     return session
+
+
+def _note_reason(session: TreatmentSession, user: User, issues: Any, reason: str, now: dt.datetime) -> None:
+    """Keep each dosing entry that needed a reason on the session (run-sheet and discharge record)."""
+    session.dosing_reasons = [
+        *(session.dosing_reasons or []),
+        *(
+            {
+                "code": code,
+                "message": message,
+                "reason": reason,
+                "by": str(user.public_id),
+                "at": now.isoformat(),
+            }
+            for code, message in issues
+        ),
+    ]
 
 
 def _dose_bounds_problem(protocol: Any, total_mg: float, weight_kg: float | None) -> str | None:
@@ -92,6 +126,14 @@ def record_dose(
             raise ConflictError(
                 "dose_mg", "the pre-dose hold is on: re-measure, or a prescriber overrides it with a reason"
             )
+        holds = selectors.open_holds(session, now)
+        if holds:
+            raise ConflictError(
+                "dose_mg",
+                "Dosing is on hold: "
+                + " ".join(h.message for h in holds)
+                + " Fix each cause, or a prescriber overrides with a reason.",
+            )
         check_time("started_at", start, session, now=now)
         previous = selectors.valid_doses(session)
         device_number = None
@@ -122,6 +164,15 @@ def record_dose(
                 raise ConflictError("dose_mg", "an infusion is still running: stop it first")
             if ended_at is not None:
                 check_time("ended_at", ended_at, session, now=now, not_before=start)
+        planned_amount = None
+        early: list[tuple[str, str]] = []
+        if protocol.device is None and ended_at is not None and protocol.dose.infusion_minutes:
+            planned_amount, amount, early = _infusion_stop(protocol, amount, start, ended_at)
+            if early and not out_of_bounds_reason:
+                raise FieldError(
+                    "out_of_bounds_reason",
+                    f"{early[0][1]}; {amount:g} mg delivered (rate x time). Give a reason to record an early stop",
+                )
         total = sum(float(d.dose_mg) for d in previous) + amount
         problem = _dose_bounds_problem(
             protocol, total, float(session.weight_kg) if session.weight_kg else None
@@ -140,6 +191,8 @@ def record_dose(
             ended_at=ended_at,
             device_number=device_number,
             out_of_bounds_reason=out_of_bounds_reason if problem else "",
+            planned_dose_mg=Decimal(str(planned_amount)) if planned_amount is not None else None,
+            early_stop_reason=out_of_bounds_reason if early else "",
             created_by=user,
         )
         session.dose_started_at = min(start, session.dose_started_at or start)
@@ -148,31 +201,112 @@ def record_dose(
             protocol.device is None
             or (session.planned_dose_mg is not None and total >= float(session.planned_dose_mg))
         )
+        issues = ([("out_of_range", problem)] if problem else []) + early
+        if finished and protocol.device is not None:
+            label = _label_issues(protocol, session, total, now)
+            if label and not out_of_bounds_reason:
+                raise FieldError("out_of_bounds_reason", label[0][1] + "; give a reason to record this total")
+            issues += label
+        if issues:
+            _note_reason(session, user, issues, out_of_bounds_reason, now)
         if finished:
             session.dose_ended_at = ended_at
             session.state = TreatmentSession.State.OBSERVING
-        session.save(update_fields=["dose_started_at", "dose_ended_at", "state"])
+        session.save(update_fields=["dose_started_at", "dose_ended_at", "state", "dosing_reasons"])
     return dose
 
 
+def _infusion_stop(
+    protocol: Any, amount: float, start: dt.datetime, end: dt.datetime
+) -> tuple[float | None, float, list[tuple[str, str]]]:
+    """(planned mg or None, delivered mg, early-stop issues) for an infusion stopped at `end`."""
+    planned_minutes = float(protocol.dose.infusion_minutes)
+    actual = (end - start).total_seconds() / 60
+    if actual >= planned_minutes:
+        return None, amount, []
+    delivered = pathway.delivered_mg(amount, planned_minutes, actual)
+    result = pathway.dose_plausibility(
+        protocol.id,
+        total_mg=max(delivered, 0.01),
+        weight_kg=1.0 if protocol.dose.basis == "mg_per_kg" else None,
+        planned_minutes=planned_minutes,
+        actual_minutes=actual,
+    )
+    early = [(code, message) for code, message in result.issues if code == "early_stop"]
+    return amount, max(delivered, 0.01), early
+
+
+def _label_issues(
+    protocol: Any, session: TreatmentSession, total: float, now: dt.datetime
+) -> list[tuple[str, str]]:
+    """The esketamine label's issue with this session total for this patient, if any."""
+    zone = selectors.clinic_zone(session.clinic)
+    age = selectors.age_years(session.patient, now.astimezone(zone).date())
+    result = pathway.dose_plausibility(protocol.id, total_mg=total, age_years=age, finished=True)
+    return [(code, message) for code, message in result.issues if code == "label_total"]
+
+
 def end_dosing(
-    *, session: TreatmentSession, user: User, ended_at: dt.datetime | None = None
+    *, session: TreatmentSession, user: User, ended_at: dt.datetime | None = None, reason: str = ""
 ) -> TreatmentSession:
-    """Stop the running infusion, or finish nasal dosing after fewer devices than planned."""
+    """Stop the running infusion, or finish nasal dosing after fewer devices than planned.
+
+    An infusion stopped before its planned time records what was delivered (rate x time) and keeps the
+    planned dose; before 80% of the time it needs `reason`. A nasal total the label does not allow for
+    this patient needs `reason` too (docs/decisions/0013).
+    """
     now = timezone.now()
+    reason = check_text("reason", reason)
     with transaction.atomic():
-        session = TreatmentSession.objects.select_for_update().select_related("clinic").get(pk=session.pk)
+        session = (
+            TreatmentSession.objects.select_for_update()
+            .select_related("clinic", "patient")
+            .get(pk=session.pk)
+        )
         require_state(session, TreatmentSession.State.DOSING, action="end dosing")
+        protocol = get_protocol(session.protocol_id)
         doses = selectors.valid_doses(session)
         running = [d for d in doses if d.ended_at is None]
+        issues: list[tuple[str, str]] = []
         if running:
             end = ended_at or now
             check_time("ended_at", end, session, now=now, not_before=running[-1].started_at)
-            running[-1].ended_at = end
-            running[-1].save(update_fields=["ended_at"])
+            dose = running[-1]
+            planned: float | None = None
+            delivered = float(dose.dose_mg)
+            early: list[tuple[str, str]] = []
+            if protocol.dose.infusion_minutes:
+                planned, delivered, early = _infusion_stop(
+                    protocol, float(dose.dose_mg), dose.started_at, end
+                )
+            if early and not reason:
+                raise FieldError(
+                    "reason",
+                    f"{early[0][1]}; {delivered:g} mg of {float(dose.dose_mg):g} mg delivered (rate x time). "
+                    "Give a reason to stop the infusion early",
+                )
+            dose.ended_at = end
+            fields = ["ended_at"]
+            if planned is not None:
+                dose.planned_dose_mg = Decimal(str(planned))
+                dose.dose_mg = Decimal(str(delivered))
+                dose.early_stop_reason = reason if early else ""
+                fields += ["planned_dose_mg", "dose_mg", "early_stop_reason"]
+            dose.save(update_fields=fields)
+            issues += early
         else:
             end = max(d.ended_at or d.started_at for d in doses)
+            if protocol.device is not None:
+                total = sum(float(d.dose_mg) for d in doses)
+                label = _label_issues(protocol, session, total, now)
+                if label and not reason:
+                    raise FieldError(
+                        "reason", label[0][1] + "; give a reason to finish dosing with this total"
+                    )
+                issues += label
+        if issues:
+            _note_reason(session, user, issues, reason, now)
         session.dose_ended_at = end
         session.state = TreatmentSession.State.OBSERVING
-        session.save(update_fields=["dose_ended_at", "state"])
+        session.save(update_fields=["dose_ended_at", "state", "dosing_reasons"])
     return session

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.models import User
+from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
 from ketacare.core import monitoring
 from ketacare.core.protocols import PHYSIOLOGICAL_RANGES
@@ -20,6 +21,10 @@ from ketacare.lib.errors import FieldError
 from ketacare.treatments import selectors
 from ketacare.treatments.models import AdverseEvent, Observation, TreatmentSession, VitalSign
 from ketacare.treatments.services._common import check_text, check_time, require_state
+from ketacare.treatments.services.pathway import raise_hold_alerts
+
+# Adverse-event severities that raise a prescriber alert as they are recorded.
+ALERTING_SEVERITIES = frozenset({"moderate", "severe"})
 
 UNITS = {"systolic_mmhg": "mmHg", "diastolic_mmhg": "mmHg", "heart_rate_bpm": "/min", "spo2_pct": "%"}
 
@@ -115,6 +120,8 @@ def record_vital_signs(
             session.hold = any(f["level"] == "hold" for f in flags)
             session.hold_reasons = flags
             session.save(update_fields=["hold", "hold_reasons"])
+            # A pre-dose hold reaches the clinic's prescribers in this transaction (decision 0013).
+            raise_hold_alerts(session, selectors.open_holds(session, now))
         critical = [f for f in flags if f["level"] == "critical"]
         if critical:
             _raise_vital_alert(session, vital, critical)
@@ -194,7 +201,7 @@ def record_adverse_event(
         session = TreatmentSession.objects.select_for_update().select_related("clinic").get(pk=session.pk)
         require_state(session, *selectors.LIVE_STATES, action="record an adverse event")
         check_time("occurred_at", at, session, now=now)
-        return AdverseEvent.objects.create(
+        event = AdverseEvent.objects.create(
             clinic=session.clinic,
             patient_id=session.patient_id,
             session=session,
@@ -204,6 +211,17 @@ def record_adverse_event(
             action_taken=action_taken,
             created_by=user,
         )
+        if severity in ALERTING_SEVERITIES:
+            # Moderate or worse reaches the prescribers at once (decision 0013), in this transaction.
+            raise_alert(
+                patient=session.patient,
+                source=Alert.Source.ADVERSE_EVENT,
+                severity=Alert.Severity.URGENT if severity != "moderate" else Alert.Severity.CONTACT_CLINIC,
+                title=f"Adverse event ({severity}) during a session",
+                detail=f"{description}" + (f" Action taken: {action_taken}" if action_taken else ""),
+                dedupe_key=f"adverse_event:{event.public_id}",
+            )
+        return event
 
 
 def mark_entered_in_error(*, session: TreatmentSession, user: User, kind: str, entry_id: str) -> None:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.models import User
+from ketacare.audit.services import record_access_event
 from ketacare.core import course, monitoring
 from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import ConflictError, FieldError
@@ -20,6 +21,7 @@ from ketacare.patients.models import Patient
 from ketacare.treatments import selectors
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
 from ketacare.treatments.services._common import check_text, core_error, require_state
+from ketacare.treatments.services.pathway import check_booking_time, require_prescriber
 
 
 def create_treatment_plan(
@@ -36,8 +38,16 @@ def create_treatment_plan(
     session_count: int | None = None,
     maintenance_policy: str = TreatmentPlan.MaintenancePolicy.DECIDE_AT_REVIEW,
     notes: str = "",
+    gate_override_reason: str = "",
 ) -> TreatmentPlan:
-    """Create a plan and its appointments (one session each), laid out by the core in the clinic's zone."""
+    """Create a plan and its appointments (one session each), laid out by the core in the clinic's zone.
+
+    A prescriber's action. The plan gate (`core.pathway.plan_gate`: completed screening, a current
+    eligible decision, consent for the route) must pass, or a prescriber gives `gate_override_reason`;
+    a "not eligible" decision is never overridden here (docs/decisions/0013).
+    """
+    require_prescriber(user, patient.clinic_id, field="protocol_id", action="create a treatment plan")
+    gate_override_reason = check_text("gate_override_reason", gate_override_reason)
     try:
         protocol = get_protocol(protocol_id)
     except ValueError as exc:
@@ -74,7 +84,20 @@ def create_treatment_plan(
     except ValueError as exc:
         raise core_error(exc) from None
     duration = (protocol.dose.infusion_minutes or 0) + monitoring.observation_minutes(protocol.route)
+    gate = selectors.plan_gate(patient, protocol.route)
+    if gate.blocked:
+        raise ConflictError(
+            "plan_gate", "A plan cannot be created: " + " ".join(m.message for m in gate.missing)
+        )
+    if not gate.ok and not gate_override_reason:
+        raise ConflictError(
+            "plan_gate",
+            "A plan needs: "
+            + " ".join(m.message for m in gate.missing)
+            + " Complete these steps, or give gate_override_reason (a prescriber's written reason).",
+        )
     with transaction.atomic():
+        now = timezone.now()
         treatment_plan = TreatmentPlan.objects.create(
             clinic=clinic,
             patient=patient,
@@ -94,7 +117,20 @@ def create_treatment_plan(
             maintenance_policy=maintenance_policy,
             notes="\n".join([*plan.notes, notes]).strip(),
             created_by=user,
+            gate_override_reason=gate_override_reason if not gate.ok else "",
+            gate_overridden_items=[{"code": m.code, "message": m.message} for m in gate.missing],
+            gate_overridden_at=now if not gate.ok else None,
+            gate_overridden_by=user if not gate.ok else None,
         )
+        if not gate.ok:
+            record_access_event(
+                action="write",
+                outcome="granted",
+                user=user,
+                patient=patient,
+                object_type="plan_gate_override",
+                object_id=str(treatment_plan.public_id),
+            )
         for planned in plan.sessions:
             appointment = Appointment.objects.create(
                 clinic=clinic,
@@ -124,9 +160,11 @@ def create_treatment_plan(
 
 
 def reschedule_appointment(*, appointment: Appointment, user: User, starts_at: dt.datetime) -> Appointment:
-    """Move a scheduled appointment (and its session) to another time."""
-    if starts_at.tzinfo is None:
-        raise FieldError("starts_at", "starts_at must carry a time zone")
+    """Move a scheduled appointment (and its session) to another time (a prescriber; now to 2 years ahead)."""
+    require_prescriber(user, appointment.clinic_id, field="starts_at", action="reschedule a dosing session")
+    check_booking_time(
+        "starts_at", starts_at, zone=selectors.clinic_zone(appointment.clinic), now=timezone.now()
+    )
     with transaction.atomic():
         appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
         session = TreatmentSession.objects.filter(appointment=appointment).first()
@@ -150,14 +188,8 @@ def book_maintenance_session(
     The dose is the plan's current one (the prescriber changes it on the plan, never here); the
     duration matches the plan's other appointments.
     """
-    if starts_at.tzinfo is None:
-        raise FieldError("starts_at", "starts_at must carry a time zone")
-    if starts_at < now:
-        zone = selectors.clinic_zone(plan.clinic)
-        raise FieldError(
-            "starts_at",
-            f"starts_at {starts_at.astimezone(zone):%Y-%m-%d %H:%M} is in the past; book a future time",
-        )
+    require_prescriber(user, plan.clinic_id, field="starts_at", action="book a maintenance session")
+    check_booking_time("starts_at", starts_at, zone=selectors.clinic_zone(plan.clinic), now=now)
     if plan.status != TreatmentPlan.Status.ACTIVE:
         raise ConflictError("plan", "maintenance sessions are booked on an active plan")
     with transaction.atomic():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 from typing import Any
 
@@ -35,16 +36,28 @@ def make_session(
     hold: bool = False,
     now: dt.datetime | None = None,
 ) -> TreatmentSession:
-    """A session of `patient` in `state`; later states carry coherent check-in, dose and vitals rows."""
+    """A session of `patient` in `state`; later states carry coherent check-in, dose and vitals rows.
+
+    The session belongs to an active plan (built directly, as if a prescriber had passed the plan gate)
+    and is scheduled on today's date in the clinic's zone, so the dose go/no-go sees a due session.
+    """
     now = now or timezone.now()
     user = staff_of(patient)
     planned = Decimal("35") if route == "iv" else Decimal("56")
+    scheduled_at = now - dt.timedelta(minutes=minutes_since_dose_end + 90)
+    zone = zoneinfo.ZoneInfo(patient.clinic.time_zone)
+    if scheduled_at.astimezone(zone).date() != now.astimezone(zone).date():
+        # Just after midnight in the clinic: keep the session on today's date.
+        scheduled_at = dt.datetime.combine(now.astimezone(zone).date(), dt.time(0, 1), tzinfo=zone)
+    plan, appointment = _plan_and_appointment(patient, route=route, starts_at=scheduled_at, dose=planned)
     session = TreatmentSession.objects.create(
         clinic=patient.clinic,
         patient=patient,
+        plan=plan,
+        appointment=appointment,
         protocol_id=PROTOCOL_OF[route],
         route=route,
-        scheduled_at=now - dt.timedelta(minutes=minutes_since_dose_end + 90),
+        scheduled_at=scheduled_at,
         planned_dose_mg=planned,
         created_by=user,
     )
@@ -52,7 +65,7 @@ def make_session(
         return session
     dose_end = now - dt.timedelta(minutes=minutes_since_dose_end)
     dose_start = dose_end - dt.timedelta(minutes=40 if route == "iv" else 5)
-    session.checked_in_at = dose_start - dt.timedelta(minutes=20)
+    session.checked_in_at = min(dose_start - dt.timedelta(minutes=20), now)
     session.checked_in_by = user
     session.weight_kg = Decimal("70.0")
     session.fasting_confirmed = True
@@ -138,6 +151,39 @@ def make_session(
             total_monitoring_min=125,
         )
     return session
+
+
+def _plan_and_appointment(
+    patient: Any, *, route: str, starts_at: dt.datetime, dose: Decimal
+) -> tuple[TreatmentPlan, Appointment]:
+    """The patient's active plan for `route` (created once) and a new appointment on it at `starts_at`."""
+    user = staff_of(patient)
+    plan = TreatmentPlan.objects.filter(patient=patient, route=route, status="active").first()
+    if plan is None:
+        plan = TreatmentPlan.objects.create(
+            clinic=patient.clinic,
+            patient=patient,
+            protocol_id=PROTOCOL_OF[route],
+            preset_id="",
+            route=route,
+            dose_mg=dose,
+            review_after_session=6,
+            review_not_before=starts_at + dt.timedelta(days=14),
+            created_by=user,
+        )
+    number = (plan.appointments.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    appointment = Appointment.objects.create(
+        clinic=patient.clinic,
+        patient=patient,
+        plan=plan,
+        number=number,
+        phase="induction",
+        week=1,
+        starts_at=starts_at,
+        duration_min=120,
+        dose_mg=dose,
+    )
+    return plan, appointment
 
 
 def make_planned_session(patient: Any, *, starts_at: dt.datetime | None = None) -> TreatmentSession:

@@ -155,7 +155,9 @@ def end_dosing(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
         session_id,
         forms.EndDosingForm,
         "end_form",
-        lambda s, d: services.end_dosing(session=s, user=request.user, ended_at=d["ended_at"]),
+        lambda s, d: services.end_dosing(
+            session=s, user=request.user, ended_at=d["ended_at"], reason=d["reason"]
+        ),
         "Dosing ended.",
     )
 

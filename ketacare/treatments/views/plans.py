@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketacare.accounts.gates import staff_object_view
 from ketacare.accounts.http import AuthenticatedRequest
-from ketacare.lib.errors import FieldError
+from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import forms, selectors, services
 from ketacare.treatments.calendar import appointments_ics
+from ketacare.treatments.models import Route
+from ketacare.treatments.services._common import is_prescriber
 from ketacare.treatments.views._common import apply_error, now_local
 
 
@@ -42,7 +47,12 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
                     session_count=data["session_count"],
                     maintenance_policy=data["maintenance_policy"],
                     notes=data["notes"],
+                    gate_override_reason=data["gate_override_reason"],
                 )
+            except NotPermitted as error:
+                # A role, not a form mistake: say so on the page and change nothing.
+                messages.error(request, error.message)
+                return redirect("treatments:plan", patient_id=patient.public_id)
             except FieldError as error:
                 apply_error(form, error)
             else:
@@ -59,8 +69,33 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
         "form": form,
         "zone": tz,
         "reschedule_form": forms.RescheduleForm(zone=tz),
+        "gates": _gates(patient),
+        "is_prescriber": is_prescriber(request.user, patient.clinic_id),
     }
     return render(request, "treatments/plan.html", context, status=status)
+
+
+def _gates(patient: Any) -> list[dict[str, Any]]:
+    """The plan gate for each route the clinic plans, with a link to the intake step that fixes each item."""
+    intake = reverse("intake:page", kwargs={"patient_id": patient.public_id})
+    anchors = {
+        "screening": "#intake-screening",
+        "decision": "#intake-screening",
+        "consent": "#intake-consent",
+    }
+    out = []
+    for route, label in Route.choices:
+        gate = selectors.plan_gate(patient, route)
+        out.append(
+            {
+                "route": route,
+                "label": label,
+                "ok": gate.ok,
+                "blocked": gate.blocked,
+                "missing": [{"item": m, "link": intake + anchors.get(m.step, "")} for m in gate.missing],
+            }
+        )
+    return out
 
 
 @staff_object_view("patient", "patient_id")

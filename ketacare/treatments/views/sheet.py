@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_GET
 from ketacare.accounts.gates import staff_object_view
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.clinics.selectors import active_membership
+from ketacare.core import pathway
 from ketacare.core.protocols import get_protocol
 from ketacare.treatments import forms, selectors
 from ketacare.treatments.models import TreatmentSession
@@ -33,7 +35,9 @@ def sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **bo
     state = selectors.effective_state(session, now)
     ready = selectors.readiness(session, now, ride_present=True, instructions_given=True)
     required = selectors.observation_minutes(session)
-    minutes = selectors.minutes_since_dose_end(session, now)
+    raw_minutes = selectors.minutes_since_dose_end(session, now)
+    # Whole minutes, rounded down, as the discharge checklist counts them: clock and checklist agree.
+    minutes = math.floor(raw_minutes) if raw_minutes is not None else None
     doses = list(session.doses.order_by("started_at", "id"))
     device = protocol.device
     next_device_at = None
@@ -86,6 +90,7 @@ def sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **bo
         "discharge_form": forms.DischargeForm(),
         "cancel_form": forms.CancelForm(),
         "refused": None,
+        **pathway_context(session, now),
     }
     if "pre_dose" not in bound:
         context.update(pre_dose_context(session))
@@ -97,6 +102,43 @@ def sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **bo
         if key.endswith("_form") and isinstance(value, django_forms.Form):
             value.auto_id = f"{key}_%s"
     return context
+
+
+def pathway_context(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
+    """The go/no-go on the run-sheet: open holds, the overridden ones, what an early stop delivers."""
+    holds: list[Any] = []
+    overridden: list[Any] = []
+    if session.state == TreatmentSession.State.CHECKED_IN:
+        covered = set(session.hold_overridden_codes or []) if session.hold_overridden_at else set()
+        for hold in selectors.dose_readiness(session, now).holds:
+            (overridden if hold.code in covered else holds).append(hold)
+    preview = None
+    protocol = get_protocol(session.protocol_id)
+    if session.state == TreatmentSession.State.DOSING and protocol.dose.infusion_minutes:
+        running = [d for d in selectors.valid_doses(session) if d.ended_at is None]
+        if running:
+            dose = running[-1]
+            elapsed = max(0.0, (now - dose.started_at).total_seconds() / 60)
+            planned = float(protocol.dose.infusion_minutes)
+            preview = {
+                "elapsed_min": math.floor(elapsed),
+                "planned_min": int(planned),
+                "planned_mg": float(dose.dose_mg),
+                "delivered_mg": pathway.delivered_mg(float(dose.dose_mg), planned, elapsed),
+                "early": elapsed < pathway.EARLY_STOP_FRACTION * planned,
+            }
+    discharged_after = None
+    if session.discharged_at is not None and session.dose_ended_at is not None:
+        discharged_after = math.floor((session.discharged_at - session.dose_ended_at).total_seconds() / 60)
+    return {
+        "open_holds": holds,
+        "overridden_holds": overridden,
+        "stop_preview": preview,
+        "discharged_after_min": discharged_after,
+        "gate_override": session.plan
+        if session.plan is not None and session.plan.gate_override_reason
+        else None,
+    }
 
 
 def pre_dose_context(

@@ -1,0 +1,110 @@
+"""The safe pathway as the treatments app sees it: the plan gate and the dose go/no-go, gathered from
+this app's rows and the facts sibling record apps keep (``ketacare.patients.facts``), decided by the
+core (``ketacare.core.pathway``). See docs/decisions/0013.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ketacare.core import pathway
+from ketacare.core.protocols import get_route
+from ketacare.patients import facts
+from ketacare.patients.models import Patient
+from ketacare.treatments.models import DoseAdministration, TreatmentPlan, TreatmentSession
+from ketacare.treatments.selectors._common import age_years, clinic_zone
+from ketacare.treatments.selectors.run_sheet import baseline_vitals
+
+# Red flags (core knowledge ids) the go/no-go weighs apart from the others.
+URINARY_FLAGS = frozenset({"urinary_symptoms"})
+MANIA_PSYCHOSIS_FLAGS = frozenset({"mania_signs", "hallucinations_agitation_past_window"})
+SUICIDE_FLAGS = frozenset({"suicidal_thoughts_without_plan", "suicidal_thoughts_with_plan"})
+# Holds that are simply the next step of the run-sheet, not something a prescriber must hear about.
+STEP_HOLDS = frozenset({"not_checked_in", "pre_dose_vitals_missing"})
+
+
+def plan_gate(patient: Patient, route: str) -> pathway.PlanGate:
+    """What the patient still lacks before a plan on ``route`` (the core decides from intake's facts)."""
+    known = facts.plan_gate_facts(patient)
+    return pathway.plan_gate(
+        route,
+        screening_completed=known.screening_completed,
+        decision=known.decision or None,
+        consent_routes=known.consent_routes,
+    )
+
+
+def _previous_dose(session: TreatmentSession) -> DoseAdministration | None:
+    return (
+        DoseAdministration.objects.filter(patient_id=session.patient_id, entered_in_error=False)
+        .exclude(session=session)
+        .exclude(session__state=TreatmentSession.State.CANCELLED)
+        .filter(started_at__lt=session.checked_in_at or session.scheduled_at)
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def fasting_required(session: TreatmentSession) -> bool:
+    """The route's label rule (esketamine), else the clinic's own fasting policy when it has one."""
+    rule = get_route(session.route).fasting
+    if rule.food_minutes_before is not None or rule.liquids_minutes_before is not None:
+        return True
+    return bool((session.clinic.fasting_instructions or "").strip())
+
+
+def due_today(session: TreatmentSession, now: dt.datetime) -> bool:
+    """Whether the session's scheduled time falls on today's date in the clinic's zone."""
+    zone = clinic_zone(session.clinic)
+    return session.scheduled_at.astimezone(zone).date() == now.astimezone(zone).date()
+
+
+def dose_readiness(session: TreatmentSession, now: dt.datetime) -> pathway.Readiness:
+    """Every reason not to dose this session now (the core's go/no-go)."""
+    patient = session.patient
+    zone = clinic_zone(session.clinic)
+    known = facts.plan_gate_facts(patient)
+    previous = _previous_dose(session)
+    since = previous.started_at if previous is not None else known.screened_at
+    flags = facts.red_flags_since(patient, since=since)
+    risk = facts.suicide_risk_since(patient, since=since)
+    base = baseline_vitals(session)
+    plan = session.plan
+    at = session.checked_in_at or now
+    return pathway.dose_readiness(
+        pathway.ReadinessInput(
+            route=session.route,
+            age_years=age_years(patient, now.astimezone(zone).date()),
+            plan_active=plan is not None and plan.status == TreatmentPlan.Status.ACTIVE,
+            due_today=due_today(session, now),
+            checked_in=session.checked_in_at is not None,
+            systolic_mmhg=base.systolic_mmhg if base else None,
+            diastolic_mmhg=base.diastolic_mmhg if base else None,
+            heart_rate_bpm=base.heart_rate_bpm if base else None,
+            spo2_pct=base.spo2_pct if base else None,
+            ride_home=session.ride_home_confirmed,
+            fasting=session.fasting_confirmed if session.checked_in_at else None,
+            fasting_required=fasting_required(session),
+            new_medications=[session.medication_changes] if session.medication_changes.strip() else [],
+            screened_drug_classes=known.screened_drug_classes,
+            red_flags_since_last=[
+                f for f in flags if f not in URINARY_FLAGS | MANIA_PSYCHOSIS_FLAGS | SUICIDE_FLAGS
+            ],
+            suicide_item_positive=risk.item_positive or any(f in SUICIDE_FLAGS for f in flags),
+            cssrs_risk=risk.highest_level,
+            urinary_symptoms=any(f in URINARY_FLAGS for f in flags),
+            mania_or_psychosis=any(f in MANIA_PSYCHOSIS_FLAGS for f in flags),
+            hours_since_last_dose=(
+                max(0.0, (at - previous.started_at).total_seconds() / 3600) if previous is not None else None
+            ),
+        )
+    )
+
+
+def open_holds(session: TreatmentSession, now: dt.datetime) -> list[pathway.Hold]:
+    """The holds that block a dose now: those not covered by a prescriber's override."""
+    if session.dose_started_at is not None:
+        # Once dosing has started the go/no-go was passed; later devices only need the dosing rules.
+        return []
+    covered = set(session.hold_overridden_codes or []) if session.hold_overridden_at else set()
+    return [h for h in dose_readiness(session, now).holds if h.code not in covered]

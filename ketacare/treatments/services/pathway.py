@@ -1,0 +1,69 @@
+"""The safe pathway's checks every treatments service shares (docs/decisions/0013).
+
+Prescriber-only decisions, the booking window for appointments, and the alerts a hold, an adverse
+event or an overridden discharge raise at the moment they arise (inside the event's transaction).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ketacare.accounts.models import User
+from ketacare.alerts.models import Alert
+from ketacare.alerts.services import raise_alert
+from ketacare.core import pathway
+from ketacare.lib.errors import FieldError, NotPermitted
+from ketacare.treatments import selectors
+from ketacare.treatments.models import TreatmentSession
+from ketacare.treatments.services._common import is_prescriber
+
+# How far ahead an appointment may be booked or moved (a software limit: a course is planned in weeks;
+# two years covers any maintenance plan and catches a mistyped year).
+BOOKING_HORIZON = dt.timedelta(days=2 * 365)
+
+
+def require_prescriber(user: User, clinic_id: int, *, field: str, action: str) -> None:
+    """Refuse (NotPermitted) unless the user is an active prescriber at this clinic."""
+    if not is_prescriber(user, clinic_id):
+        raise NotPermitted(field, f"only a prescriber of this clinic can {action}")
+
+
+def check_booking_time(field: str, value: dt.datetime, *, zone: dt.tzinfo, now: dt.datetime) -> None:
+    """Refuse a time without a zone, in the past or more than two years ahead, naming the allowed range."""
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise FieldError(field, f"{field} must be a date and time with a time zone")
+    earliest = now
+    latest = now + BOOKING_HORIZON
+    allowed = (
+        f"allowed {earliest.astimezone(zone):%Y-%m-%d %H:%M} to {latest.astimezone(zone):%Y-%m-%d %H:%M}"
+    )
+    try:
+        shown = f"{value.astimezone(zone):%Y-%m-%d %H:%M}"
+    except (OverflowError, ValueError):
+        raise FieldError(field, f"{field} is out of range; {allowed} (clinic time)") from None
+    if value < earliest:
+        raise FieldError(field, f"{field} {shown} is in the past; {allowed} (clinic time)")
+    if value > latest:
+        raise FieldError(field, f"{field} {shown} is more than 2 years ahead; {allowed} (clinic time)")
+
+
+_HOLD_SEVERITY = {"urgent": Alert.Severity.URGENT, "contact_clinic": Alert.Severity.CONTACT_CLINIC}
+
+
+def raise_hold_alerts(session: TreatmentSession, holds: list[pathway.Hold]) -> list[Alert]:
+    """One prescriber alert per hold cause of this session (a repeat returns the open one)."""
+    raised = []
+    for hold in holds:
+        if hold.code in selectors.STEP_HOLDS:
+            continue
+        raised.append(
+            raise_alert(
+                patient=session.patient,
+                source=Alert.Source.DOSING_HOLD,
+                severity=_HOLD_SEVERITY[hold.severity],
+                title=f"Dosing on hold: {hold.message}"[:200],
+                detail=f"{hold.message} A prescriber clears it by fixing the cause or overriding with a reason.",
+                dedupe_key=f"hold:{session.public_id}:{hold.code}",
+            )
+        )
+    return raised

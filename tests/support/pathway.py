@@ -1,0 +1,65 @@
+"""Builders that take a patient through the safe pathway's steps with the intake services.
+
+A plan needs a completed screening, a prescriber's eligible decision and a consent for the route
+(docs/decisions/0013); tests that plan through the services or the pages call `ready_for_plan` first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Sequence
+from typing import Any
+
+from django.utils import timezone
+
+ALL_ROUTES = ("iv", "esketamine_in", "oral", "sublingual")
+
+
+def ready_for_plan(
+    patient: Any,
+    *,
+    prescriber: Any | None = None,
+    routes: Sequence[str] = ALL_ROUTES,
+    conditions: Sequence[str] = (),
+    decision: str | None = None,
+) -> Any:
+    """Screen the patient, record the prescriber's decision and a consent for `routes`; return the screening."""
+    from ketacare.intake import services
+
+    prescriber = prescriber or patient.primary_clinician
+    screening = services.assess_screening(
+        patient=patient,
+        user=prescriber,
+        conditions_present=list(conditions),
+        assessed_at=timezone.now() - dt.timedelta(minutes=30),
+    )
+    chosen = decision or screening.eligibility
+    services.record_eligibility_decision(
+        assessment=screening,
+        user=prescriber,
+        decision=chosen,
+        note="Precautions handled by the clinic protocol" if chosen == "eligible_with_precautions" else "",
+    )
+    if routes:
+        services.record_consent(
+            patient=patient,
+            user=prescriber,
+            document_version="KC-TEST-1",
+            signed_on=timezone.localdate(timezone=zoneinfo.ZoneInfo(patient.clinic.time_zone)),
+            signer_name=patient.full_name,
+            signer_relationship="self",
+            routes=list(routes),
+        )
+    screening.refresh_from_db()
+    return screening
+
+
+def make_nurse(clinic: Any, email: str = "nurse.a@example.org") -> Any:
+    """A nurse at `clinic` (no prescribing role)."""
+    from ketacare.accounts.models import User
+    from ketacare.clinics.models import StaffMembership
+
+    user = User.objects.create_user(email, None, full_name="Nurse A")
+    StaffMembership.objects.create(user=user, clinic=clinic, role="nurse")
+    return user
