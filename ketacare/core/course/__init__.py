@@ -4,7 +4,9 @@
   patient's time zone, keeping the local wall-clock time of the first session across daylight-saving
   changes, with the end-of-induction review point and the dose (or dose rule) of each session.
 - :func:`dose_mg` and :func:`esketamine_devices` (:mod:`.dosing`) turn a prescription into an amount
-  and a device count.
+  and a device count; :func:`next_dose_options` (:mod:`.steps`) gives the label doses allowed next
+  (28 mg steps, 84 mg only after 56 mg). Plans carry :class:`PlanFinding` items (more sessions in 7
+  days than studied, liver impairment, no label dose for the age) that may need a prescriber's reason.
 - :func:`relapse_signals`, :func:`suggest_maintenance_interval` and :func:`flag_induction_dropout`
   (:mod:`.signals`) read the course so far. Response and remission come from
   ``ketacare.core.instruments.classify_change``.
@@ -39,19 +41,30 @@ from ketacare.core.course.signals import (
     relapse_signals,
     suggest_maintenance_interval,
 )
+from ketacare.core.course.steps import (
+    FINDING_CODES,
+    DoseOptions,
+    FindingKind,
+    PlanFinding,
+    next_dose_options,
+)
 
 __all__ = [
     "CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL",
     "DROPOUT_CONSECUTIVE_MISSES",
+    "FINDING_CODES",
     "MAX_MAINTENANCE_SESSIONS",
     "SESSION_STATUSES",
     "UNRECORDED_SESSION_GRACE",
     "WEIGHT_KG_RANGE",
     "CoursePlan",
     "CourseSignal",
+    "DoseOptions",
     "DropoutFlag",
+    "FindingKind",
     "MaintenanceSuggestion",
     "Phase",
+    "PlanFinding",
     "PlannedReview",
     "PlannedSession",
     "ScorePoint",
@@ -60,6 +73,7 @@ __all__ = [
     "dose_mg",
     "esketamine_devices",
     "flag_induction_dropout",
+    "next_dose_options",
     "plan_sessions",
     "relapse_signals",
     "suggest_maintenance_interval",

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from ketacare.core.course.checks import check_number
-from ketacare.core.protocols import Protocol, get_protocol
+from ketacare.core.course.steps import (
+    PlanFinding,
+    allowed_at_session,
+    describe_doses,
+    first_dose_rule,
+    step_note,
+)
+from ketacare.core.protocols import FirstDoseRule, Protocol, get_protocol
 
 # Plausible body weight, for input validation only (not a clinical limit): catches pounds typed as kilograms
 # and missing digits.
@@ -19,10 +26,17 @@ class SessionDoses:
     """The dose, dose rule and note of each session number, for one protocol and patient."""
 
     def __init__(
-        self, protocol: Protocol, *, age_years: int | None, weight_kg: float | None, mg_per_kg: float | None
+        self,
+        protocol: Protocol,
+        *,
+        age_years: int | None,
+        weight_kg: float | None,
+        mg_per_kg: float | None,
+        populations: frozenset[str] = frozenset(),
     ) -> None:
         self.protocol = protocol
-        self.first_dose = None
+        self.first_dose: FirstDoseRule | None = None
+        self.findings: list[PlanFinding] = []
         if protocol.dose.min_age_years is not None or protocol.first_doses:
             if age_years is None:
                 raise ValueError(
@@ -33,7 +47,7 @@ class SessionDoses:
                 raise ValueError(
                     f"age_years {age_years} is below {minimum}, the minimum for protocol {protocol.id!r}"
                 )
-            self.first_dose = protocol.first_dose_for_age(age_years)
+            self.first_dose, self.findings = first_dose_rule(protocol, age_years, populations)
         self.per_kg: float | None = None
         self.amount: float | None = None
         if protocol.dose.basis == "mg_per_kg":
@@ -55,7 +69,10 @@ class SessionDoses:
         protocol = self.protocol
         if self.first_dose is not None:
             device = protocol.device
-            later = " or ".join(f"{d} mg" for d in self.first_dose.later_doses_mg)
+            # Label steps: 28 mg at a time, 84 mg only after 56 mg, so session 2 after a 28 mg start
+            # offers 28 or 56 mg, never 84 mg [HCP-Dose3] [MIMS-HK].
+            later = describe_doses(allowed_at_session(protocol, self.first_dose, number))
+            steps = step_note(protocol)
             if number == 1:
                 rule = f"{self.first_dose.first_dose_mg} mg (day 1)"
                 note = self.first_dose.cited.note
@@ -64,7 +81,7 @@ class SessionDoses:
                         note, _device_note(self.first_dose.first_dose_mg, device.wait_between_devices_minutes)
                     )
                 return float(self.first_dose.first_dose_mg), rule, note
-            return None, f"{later} (prescriber decides)", ""
+            return None, f"{later} (prescriber decides" + (f"; {steps})" if steps else ")"), ""
         if protocol.dose.basis == "mg_per_kg":
             if self.per_kg is None:
                 return None, "mg/kg dose set by the prescriber", ""

@@ -7,7 +7,7 @@ end-of-induction review point and the dose (or dose rule) of each session.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
@@ -15,7 +15,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ketacare.core.course.checks import check_int_range, require_aware
 from ketacare.core.course.dosing import SessionDoses, join_notes
-from ketacare.core.protocols import AGE_YEARS_RANGE, WEEKDAYS, Preset, get_protocol
+from ketacare.core.course.steps import (
+    PlanFinding,
+    check_hepatic,
+    check_prescriber_reasons,
+    hepatic_findings,
+    with_reason,
+)
+from ketacare.core.protocols import AGE_YEARS_RANGE, WEEKDAYS, Preset, Protocol, get_protocol
 
 # Open-ended maintenance sessions laid out by one call (a software limit: about two years of weekly sessions).
 MAX_MAINTENANCE_SESSIONS = 104
@@ -55,7 +62,13 @@ class PlannedReview:
 
 @dataclass(frozen=True)
 class CoursePlan:
-    """The sessions of a course, its review point and plan-level notes."""
+    """The sessions of a course, its review point, plan-level notes and findings for the prescriber.
+
+    ``findings`` (:class:`~ketacare.core.course.steps.PlanFinding`) are notes or ``requires_reason``
+    findings: more sessions in 7 days than studied, severe liver impairment, no label dose for the
+    patient's age. A plan with an unresolved finding is still laid out; the app must collect the
+    prescriber's reason (``prescriber_reasons``) before the first affected session.
+    """
 
     protocol_id: str
     preset_id: str
@@ -63,6 +76,12 @@ class CoursePlan:
     sessions: tuple[PlannedSession, ...]
     review: PlannedReview
     notes: tuple[str, ...]
+    findings: tuple[PlanFinding, ...] = ()
+
+    @property
+    def unresolved_findings(self) -> tuple[PlanFinding, ...]:
+        """The findings that still need a prescriber's reason."""
+        return tuple(finding for finding in self.findings if finding.unresolved)
 
 
 def plan_sessions(
@@ -78,6 +97,9 @@ def plan_sessions(
     session_count: int | None = None,
     maintenance_sessions: int = 0,
     maintenance_interval_weeks: int | None = None,
+    japanese_ancestry: bool = False,
+    hepatic_impairment: str = "none",
+    prescriber_reasons: Mapping[str, str] | None = None,
 ) -> CoursePlan:
     """Lay out the sessions of ``protocol_id`` from ``start`` in the IANA zone ``tz``.
 
@@ -98,8 +120,16 @@ def plan_sessions(
     first is one interval after the last fixed session, never before the protocol's first maintenance week.
 
     ``age_years`` is required where the first dose depends on age (esketamine: 56 mg under 65, 28 mg at 65
-    or over; 84 mg is never a first dose). ``weight_kg`` (with ``mg_per_kg``, default the protocol's
-    standard) gives each session's dose for a weight-based protocol.
+    or over; 84 mg is never a first dose; MDSI 84 mg under 65). ``japanese_ancestry`` selects the
+    Japanese-ancestry start (28 mg, clinic practice until checked against the label). Later sessions
+    say which doses the label steps allow (28 mg at a time, 84 mg only after 56 mg). ``weight_kg`` (with
+    ``mg_per_kg``, default the protocol's standard) gives each session's dose for a weight-based protocol.
+
+    ``hepatic_impairment`` (none, mild, moderate, severe) adds the protocol's liver findings (esketamine:
+    moderate -> monitor longer, a note; severe -> not recommended, needs a reason). A plan with more
+    sessions in any 7 days than the protocol's ``[protocol.frequency]`` (IV: 3, the most studied) carries
+    the finding ``frequency_above_studied``. ``prescriber_reasons`` maps finding codes to the prescriber's
+    reason; a finding with a reason is resolved.
 
     Raises ValueError naming the offending value and the allowed range.
     """
@@ -110,6 +140,10 @@ def plan_sessions(
     if age_years is not None:
         check_int_range("age_years", age_years, *AGE_YEARS_RANGE)
     check_int_range("maintenance_sessions", maintenance_sessions, 0, MAX_MAINTENANCE_SESSIONS)
+    if not isinstance(japanese_ancestry, bool):
+        raise ValueError(f"japanese_ancestry must be true or false, got {japanese_ancestry!r}")
+    hepatic = check_hepatic(hepatic_impairment)
+    reasons = check_prescriber_reasons(prescriber_reasons)
 
     local_start = start.astimezone(zone)
     pattern = _weekday_pattern(chosen, weekdays, local_start.weekday())
@@ -146,7 +180,10 @@ def plan_sessions(
     elif maintenance_interval_weeks is not None:
         raise ValueError("maintenance_interval_weeks given without maintenance_sessions")
 
-    doses = SessionDoses(protocol, age_years=age_years, weight_kg=weight_kg, mg_per_kg=mg_per_kg)
+    populations = frozenset({"japanese_ancestry"}) if japanese_ancestry else frozenset()
+    doses = SessionDoses(
+        protocol, age_years=age_years, weight_kg=weight_kg, mg_per_kg=mg_per_kg, populations=populations
+    )
     sessions = []
     for index, (phase, day) in enumerate(zip(phases, dates, strict=True)):
         number = index + 1
@@ -182,6 +219,7 @@ def plan_sessions(
         notes.append(chosen.cited.note)
     if maintenance_sessions and protocol.maintenance is not None:
         notes.append(protocol.maintenance.cited.note)
+    findings = [*doses.findings, *hepatic_findings(protocol, hepatic), *_frequency_findings(protocol, dates)]
     return CoursePlan(
         protocol_id=protocol.id,
         preset_id=chosen.id,
@@ -189,7 +227,39 @@ def plan_sessions(
         sessions=tuple(sessions),
         review=review,
         notes=tuple(notes),
+        findings=tuple(with_reason(finding, reasons) for finding in findings),
     )
+
+
+def _frequency_findings(protocol: Protocol, dates: Sequence[date]) -> list[PlanFinding]:
+    """A ``frequency_above_studied`` finding naming the sessions in any 7 days with too many sessions."""
+    limit = protocol.frequency
+    if limit is None:
+        return []
+    most = limit.max_sessions_per_7_days
+    crowded: set[int] = set()
+    busiest = 0
+    for index, first in enumerate(dates):
+        window = [j for j, day in enumerate(dates) if 0 <= (day - first).days < 7 and j >= index]
+        busiest = max(busiest, len(window))
+        if len(window) > most:
+            crowded.update(j + 1 for j in window)
+    if not crowded:
+        return []
+    numbers = sorted(crowded)
+    return [
+        PlanFinding(
+            code="frequency_above_studied",
+            kind="requires_reason",
+            message=(
+                f"Up to {busiest} sessions within 7 days (sessions {numbers[0]}-{numbers[-1]}); the most "
+                f"studied is {most} in any 7 days. A prescriber's reason is needed."
+            ),
+            sources=limit.cited.sources,
+            evidence=limit.cited.evidence,
+            sessions=tuple(numbers),
+        )
+    ]
 
 
 def _zone(tz: str) -> ZoneInfo:

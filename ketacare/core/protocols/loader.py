@@ -17,9 +17,11 @@ from ketacare.core.protocols.model import (
     AGE_YEARS_RANGE,
     COMPARISONS,
     EVIDENCE_TAGS,
+    HEPATIC_ACTIONS,
     IN_SESSION_LEVELS,
     PHASES,
     PHYSIOLOGICAL_RANGES,
+    POPULATIONS,
     PRE_DOSE_LEVELS,
     VITAL_FIELDS,
     WEEKDAYS,
@@ -33,6 +35,8 @@ from ketacare.core.protocols.model import (
     DrivingRule,
     FastingRule,
     FirstDoseRule,
+    FrequencyLimit,
+    HepaticRule,
     Maintenance,
     ObservationRule,
     OutcomeFact,
@@ -339,6 +343,7 @@ def _parse_protocol(table: _ProtocolTable) -> Protocol:
             step_mg=dv.whole("step_mg", 1, 1000),
             never_first_dose_mg=dv.optional_whole("never_first_dose_mg", 1, 1000),
             cited=dv.cited(),
+            max_increase_steps=dv.optional_whole("max_increase_steps", 1, 10),
         )
         dv.finish()
 
@@ -351,6 +356,7 @@ def _parse_protocol(table: _ProtocolTable) -> Protocol:
             cited=ft.cited(),
             age_above_years=above,
             age_at_most_years=at_most,
+            population=ft.optional_text("population", choices=POPULATIONS),
         )
         ft.finish()
         for amount in (rule.first_dose_mg, *rule.later_doses_mg):
@@ -392,6 +398,33 @@ def _parse_protocol(table: _ProtocolTable) -> Protocol:
     review = rv.cited()
     rv.finish()
 
+    frequency = None
+    fq = table.optional_table("frequency")
+    if fq is not None:
+        frequency = FrequencyLimit(
+            max_sessions_per_7_days=fq.whole("max_sessions_per_7_days", 1, 7), cited=fq.cited()
+        )
+        fq.finish()
+        for preset in presets:
+            too_many = [
+                ph for ph in preset.phases if ph.sessions_per_week > frequency.max_sessions_per_7_days
+            ]
+            if too_many:
+                raise fq.error(
+                    f"preset {preset.id!r} has {too_many[0].sessions_per_week} sessions a week, above "
+                    f"max_sessions_per_7_days {frequency.max_sessions_per_7_days}"
+                )
+
+    hepatic = None
+    hp = table.optional_table("hepatic_impairment")
+    if hp is not None:
+        hepatic = HepaticRule(
+            moderate=hp.text("moderate", choices=HEPATIC_ACTIONS),
+            severe=hp.text("severe", choices=HEPATIC_ACTIONS),
+            cited=hp.cited(),
+        )
+        hp.finish()
+
     outcomes = []
     for ot in table.tables("outcome"):
         outcomes.append(
@@ -423,6 +456,8 @@ def _parse_protocol(table: _ProtocolTable) -> Protocol:
         maintenance=maintenance,
         review=review,
         outcomes=tuple(outcomes),
+        frequency=frequency,
+        hepatic=hepatic,
     )
 
 

@@ -34,6 +34,11 @@ IN_SESSION_LEVELS = ("warning", "critical")
 PHASES = ("induction", "maintenance")
 # Whole years; an age outside is a typing error (input validation, not a clinical limit).
 AGE_YEARS_RANGE = (0, 130)
+# Patient groups a first-dose rule may be restricted to (protocols.toml [[protocol.first_dose]] population).
+POPULATIONS = ("japanese_ancestry",)
+# Degrees of liver impairment a plan takes (Child-Pugh: mild A, moderate B, severe C).
+HEPATIC_IMPAIRMENT = ("none", "mild", "moderate", "severe")
+HEPATIC_ACTIONS = ("none", "longer_monitoring", "not_recommended")
 
 Comparison = Literal["above", "below", "rise_above_baseline", "fall_below_baseline"]
 DoseBasis = Literal["mg_per_kg", "fixed_mg"]
@@ -176,23 +181,48 @@ class DeviceSpec:
     step_mg: int
     never_first_dose_mg: int | None
     cited: Cited
+    # An increase from one dose to the next may be at most this many steps (None: no limit). Esketamine:
+    # one 28 mg step, so 84 mg comes only after 56 mg [HCP-Dose3] [MIMS-HK].
+    max_increase_steps: int | None = None
 
 
 @dataclass(frozen=True)
 class FirstDoseRule:
-    """Day-1 dose and allowed later doses for an age band."""
+    """Day-1 dose and allowed later doses for an age band, optionally for one patient group only."""
 
     first_dose_mg: int
     later_doses_mg: tuple[int, ...]
     cited: Cited
     age_above_years: int | None = None
     age_at_most_years: int | None = None
+    population: str | None = None  # one of POPULATIONS, or None for everyone in the age band
 
     def applies_to_age(self, age_years: int) -> bool:
         """Whether ``age_years`` falls in this rule's band."""
         if self.age_above_years is not None and not age_years > self.age_above_years:
             return False
         return not (self.age_at_most_years is not None and not age_years <= self.age_at_most_years)
+
+    def applies_to(self, age_years: int, populations: frozenset[str]) -> bool:
+        """Whether the rule applies to a patient of ``age_years`` belonging to ``populations``."""
+        return self.applies_to_age(age_years) and (self.population is None or self.population in populations)
+
+
+@dataclass(frozen=True)
+class FrequencyLimit:
+    """At most ``max_sessions_per_7_days`` sessions in any 7 consecutive days; more needs a prescriber's reason."""
+
+    max_sessions_per_7_days: int
+    cited: Cited
+
+
+@dataclass(frozen=True)
+class HepaticRule:
+    """What moderate and severe liver impairment mean for the protocol (``HEPATIC_ACTIONS``)."""
+
+    moderate: str
+    severe: str
+    cited: Cited
 
 
 @dataclass(frozen=True)
@@ -267,6 +297,8 @@ class Protocol:
     maintenance: Maintenance | None
     review: Cited
     outcomes: tuple[OutcomeFact, ...]
+    frequency: FrequencyLimit | None = None
+    hepatic: HepaticRule | None = None
 
     def preset(self, preset_id: str | None) -> Preset:
         """The preset ``preset_id`` (the first one when None); ValueError naming the allowed ids."""
@@ -279,11 +311,19 @@ class Protocol:
         raise ValueError(f"unknown preset {preset_id!r} for protocol {self.id!r}; expected one of: {allowed}")
 
     def first_dose_for_age(self, age_years: int) -> FirstDoseRule | None:
-        """The day-1 rule for ``age_years``, or None when the protocol has no age-specific day-1 dose."""
-        for rule in self.first_doses:
-            if rule.applies_to_age(age_years):
-                return rule
-        return None
+        """The day-1 rule for ``age_years`` (rules for everyone only), or None when none applies."""
+        return self.first_dose_for(age_years)
+
+    def first_dose_for(
+        self, age_years: int, populations: frozenset[str] = frozenset()
+    ) -> FirstDoseRule | None:
+        """The day-1 rule for a patient of ``age_years`` in ``populations``, or None when none applies.
+
+        When several rules apply (a Japanese-ancestry rule and an age rule), the one with the lowest
+        first dose wins: the more cautious start.
+        """
+        applicable = [rule for rule in self.first_doses if rule.applies_to(age_years, populations)]
+        return min(applicable, key=lambda rule: rule.first_dose_mg) if applicable else None
 
     def outcome(self, code: str) -> OutcomeFact:
         """The outcome fact ``code``; KeyError when absent."""

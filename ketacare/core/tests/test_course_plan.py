@@ -87,7 +87,10 @@ def test_esketamine_day_1_dose_is_28_mg_at_65_or_over_with_a_label_note():
     assert first.dose_mg == 28
     assert "check the US label" in first.note
     assert "1 device." in first.note
-    assert second.dose_rule.startswith("28 mg or 56 mg or 84 mg")
+    # Doses change in 28 mg steps [MIMS-HK] and 84 mg only after 56 mg [HCP-Dose3]: after a 28 mg start,
+    # session 2 offers 28 or 56 mg. (It offered "28 mg or 56 mg or 84 mg" before the safety-net issue.)
+    assert second.dose_rule.startswith("28 mg or 56 mg (")
+    assert "84 mg only after 56 mg" in second.dose_rule
 
 
 def test_esketamine_needs_the_patients_age():

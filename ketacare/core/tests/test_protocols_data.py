@@ -11,8 +11,16 @@ from ketacare.core.protocols import catalog, get_protocol, get_route
 
 def test_the_packaged_file_loads_with_every_source_id_known_to_sources_toml():
     loaded = protocols.load_protocols(protocols.DATA_FILE.read_text(encoding="utf-8"), check_sources=True)
-    assert set(loaded.protocols) == {"iv_ketamine", "esketamine_trd", "oral_ketamine", "sublingual_ketamine"}
-    assert set(loaded.routes) == {"iv", "esketamine_in", "oral", "sublingual"}
+    # esketamine_mdsi and im_ketamine (with the im route) were added for the safety-net issue (decision 0012).
+    assert set(loaded.protocols) == {
+        "iv_ketamine",
+        "esketamine_trd",
+        "esketamine_mdsi",
+        "oral_ketamine",
+        "sublingual_ketamine",
+        "im_ketamine",
+    }
+    assert set(loaded.routes) == {"iv", "esketamine_in", "oral", "sublingual", "im"}
 
 
 def test_clinic_practice_is_itself_a_source_in_sources_toml():
