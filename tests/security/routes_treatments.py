@@ -23,7 +23,9 @@ def _appointment(personas: Any, target: Any) -> dict[str, Any]:
     from django.utils import timezone
 
     from ketacare.treatments.services import create_treatment_plan
+    from tests.support.pathway import ready_for_plan
 
+    ready_for_plan(target)
     plan = create_treatment_plan(
         patient=target,
         user=target.primary_clinician,
@@ -33,6 +35,14 @@ def _appointment(personas: Any, target: Any) -> dict[str, Any]:
         weight_kg=70.0,
     )
     return {"patient_id": str(target.public_id), "appointment_id": str(plan.appointments.first().public_id)}
+
+
+def _ready_for_plan(personas: Any, target: Any) -> dict[str, Any]:
+    """The target has a screening, an eligible decision and consent: the plan gate is open."""
+    from tests.support.pathway import ready_for_plan
+
+    ready_for_plan(target)
+    return patient_kwargs(personas, target)
 
 
 def _plan_for_maintenance(personas: Any, target: Any) -> dict[str, Any]:
@@ -73,6 +83,15 @@ def _pre_dose(instrument: str) -> Any:
     return build
 
 
+def _in_days(days: int) -> str:
+    """A clinic-time `datetime-local` value `days` from now (bookings are refused in the past)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return (timezone.now() + dt.timedelta(days=days)).strftime("%Y-%m-%dT10:30")
+
+
 PHQ9_ANSWERS = {f"phq9.q{i}": "1" if i < 9 else "0" for i in range(1, 10)}
 VITALS = {"systolic_mmhg": 124, "diastolic_mmhg": 80, "heart_rate_bpm": 72, "spo2_pct": 98}
 REMS_ANSWERS = {
@@ -87,10 +106,13 @@ ROUTES: list[Route] = [
     Route("treatments:day", "staff"),
     Route("treatments:rems_due", "staff"),
     Route(
+        # Creating a plan is a prescriber's decision: a clinic admin (or nurse) is refused with a
+        # message on the plan page (a redirect, nothing written); tests/integration/test_safe_pathway.py
+        # proves the refusal for each role.
         "treatments:plan",
         "staff_record",
         methods=("GET", "POST"),
-        kwargs=patient_kwargs,
+        kwargs=_ready_for_plan,
         ok={"POST": 302},
         data=lambda p, t: {
             "protocol_id": "iv_ketamine",
@@ -101,20 +123,22 @@ ROUTES: list[Route] = [
     ),
     Route("treatments:plan_ics", "staff_record", kwargs=patient_kwargs),
     Route(
+        # A prescriber's action; others are refused with a message (see the plan route above).
         "treatments:appointment_reschedule",
         "staff_record",
         methods=("POST",),
         kwargs=_appointment,
         ok={"POST": 302},
-        data=lambda p, t: {"starts_at": "2026-12-24T10:30"},
+        data=lambda p, t: {"starts_at": _in_days(18)},
     ),
     Route(
+        # A prescriber's action; others are refused with a message (see the plan route above).
         "treatments:book_maintenance",
         "staff_record",
         methods=("POST",),
         kwargs=_plan_for_maintenance,
         ok={"POST": 302},
-        data=lambda p, t: {"starts_at": "2027-01-14T10:30"},
+        data=lambda p, t: {"starts_at": _in_days(39)},
     ),
     Route("treatments:run_sheet", "staff_record", kwargs=_session(state="observing")),
     Route(

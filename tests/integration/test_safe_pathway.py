@@ -1,0 +1,496 @@
+"""The safe pathway (docs/decisions/0013): screening, eligibility and consent gate the plan; readiness
+gates the dose; every hold reaches a prescriber at once. Service level and through HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from ketacare.alerts.models import Alert
+from ketacare.audit.models import AccessEvent
+from ketacare.intake import services as intake
+from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
+from ketacare.treatments import services
+from ketacare.treatments.models import Appointment, DoseAdministration, TreatmentPlan, TreatmentSession
+from ketacare.treatments.tests.factories import make_session
+from tests.support.pathway import make_nurse, ready_for_plan
+
+pytestmark = pytest.mark.django_db
+
+
+def _plan(patient: Any, user: Any, *, protocol: str = "iv_ketamine", **extra: Any) -> TreatmentPlan:
+    return services.create_treatment_plan(
+        patient=patient,
+        user=user,
+        protocol_id=protocol,
+        preset_id=None,
+        first_session_at=timezone.now() + dt.timedelta(days=1),
+        weight_kg=70.0 if protocol == "iv_ketamine" else None,
+        **extra,
+    )
+
+
+# --- the plan gate ------------------------------------------------------------------------------------------
+
+
+def test_a_plan_for_a_patient_with_no_screening_decision_or_consent_is_refused_naming_each(personas):
+    with pytest.raises(ConflictError) as caught:
+        _plan(personas.a1, personas.clinician_a)
+    message = caught.value.message
+    assert caught.value.field == "plan_gate"
+    assert "No completed screening" in message and "No prescriber eligibility decision" in message
+    assert "No valid consent covers the route 'iv'" in message
+    assert not TreatmentPlan.objects.exists()
+
+
+def test_the_completed_steps_open_the_gate(personas):
+    ready_for_plan(personas.a1)
+    plan = _plan(personas.a1, personas.clinician_a)
+    assert plan.gate_override_reason == "" and plan.appointments.count() == 6
+
+
+def test_consent_for_another_route_does_not_open_the_gate(personas):
+    ready_for_plan(personas.a1, routes=["iv"])
+    with pytest.raises(ConflictError, match="esketamine_in"):
+        _plan(personas.a1, personas.clinician_a, protocol="esketamine_trd")
+
+
+def test_a_not_eligible_decision_cannot_be_overridden_from_the_plan(personas):
+    ready_for_plan(personas.a1, conditions=["intracerebral_hemorrhage_history"])
+    with pytest.raises(ConflictError, match="not eligible"):
+        _plan(personas.a1, personas.clinician_a, gate_override_reason="I accept the risk")
+    assert not TreatmentPlan.objects.exists()
+
+
+def test_a_prescriber_may_override_a_missing_step_with_a_reason_audited_and_shown(personas, client_for):
+    ready_for_plan(personas.a1, routes=())  # screened and decided, no consent yet
+    plan = _plan(
+        personas.a1, personas.clinician_a, gate_override_reason="Consent signed on paper, scan pending"
+    )
+    assert plan.gate_override_reason == "Consent signed on paper, scan pending"
+    assert [i["code"] for i in plan.gate_overridden_items] == ["consent_missing"]
+    assert plan.gate_overridden_by == personas.clinician_a and plan.gate_overridden_at is not None
+    assert AccessEvent.objects.filter(
+        object_type="plan_gate_override", object_id=str(plan.public_id)
+    ).exists()
+    session = plan.sessions.first()
+    page = client_for("clinician_a").get(
+        reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})
+    )
+    assert "Consent signed on paper, scan pending" in page.content.decode()
+    assert 'data-testid="gate-override"' in page.content.decode()
+
+
+def test_changing_the_decision_is_audited_and_keeps_the_earlier_one(personas):
+    screening = ready_for_plan(personas.a1, decision="not_eligible")
+    with pytest.raises(ConflictError):
+        _plan(personas.a1, personas.clinician_a, gate_override_reason="x")
+    with pytest.raises(FieldError):
+        intake.change_eligibility_decision(
+            assessment=screening, user=personas.clinician_a, decision="eligible", reason=""
+        )
+    changed = intake.change_eligibility_decision(
+        assessment=screening, user=personas.clinician_a, decision="eligible", reason="Wrong box ticked"
+    )
+    assert changed.decision_history[0]["decision"] == "not_eligible"
+    assert changed.decision_history[0]["change_reason"] == "Wrong box ticked"
+    assert AccessEvent.objects.filter(object_type="eligibility_decision_change").count() == 1
+    assert _plan(personas.a1, personas.clinician_a).status == "active"
+
+
+def test_a_label_contraindication_stays_not_eligible_whatever_is_written(personas):
+    screening = ready_for_plan(personas.a1, conditions=["intracerebral_hemorrhage_history"])
+    with pytest.raises(FieldError, match="not allowed"):
+        intake.change_eligibility_decision(
+            assessment=screening, user=personas.clinician_a, decision="eligible", reason="Old scan"
+        )
+
+
+# --- prescriber-only decisions ------------------------------------------------------------------------------
+
+
+def test_only_a_prescriber_creates_reschedules_books_and_overrides(personas):
+    ready_for_plan(personas.a1)
+    nurse = make_nurse(personas.clinic_a)
+    for user in (nurse, personas.admin_a):
+        with pytest.raises(NotPermitted):
+            _plan(personas.a1, user)
+    plan = _plan(personas.a1, personas.clinician_a)
+    appointment = plan.appointments.first()
+    later = timezone.now() + dt.timedelta(days=3)
+    for user in (nurse, personas.admin_a):
+        with pytest.raises(NotPermitted):
+            services.reschedule_appointment(appointment=appointment, user=user, starts_at=later)
+        with pytest.raises(NotPermitted):
+            services.book_maintenance_session(plan=plan, user=user, starts_at=later, now=timezone.now())
+    session = make_session(personas.a2, state="checked_in", hold=True)
+    with pytest.raises(NotPermitted):
+        services.override_hold(session=session, user=nurse, reason="BP lower on repeat")
+    assert TreatmentPlan.objects.filter(patient=personas.a1).count() == 1
+    assert Appointment.objects.filter(phase="maintenance").count() == 0
+
+
+@pytest.mark.parametrize("persona", ["nurse", "admin_a"])
+def test_through_the_pages_a_nurse_or_admin_is_told_and_nothing_is_written(persona, personas, client_for):
+    from django.test import Client
+
+    from conftest import login
+
+    ready_for_plan(personas.a1)
+    client = login(Client(), make_nurse(personas.clinic_a)) if persona == "nurse" else client_for(persona)
+    url = reverse("treatments:plan", kwargs={"patient_id": personas.a1.public_id})
+    data = {
+        "protocol_id": "iv_ketamine",
+        "first_session_at": "2027-01-04T09:00",
+        "weight_kg": "70",
+        "maintenance_policy": "decide_at_review",
+    }
+    response = client.post(url, data, follow=True)
+    assert "only a prescriber of this clinic can create a treatment plan" in response.content.decode()
+    assert not TreatmentPlan.objects.exists()
+    assert "Only a prescriber of this clinic can create a treatment plan" in client.get(url).content.decode()
+
+
+# --- dates that make sense ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        dt.datetime(1, 1, 1, 12, 0, tzinfo=dt.UTC),
+        dt.datetime(2019, 5, 1, 9, 0, tzinfo=dt.UTC),
+        dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.UTC),
+    ],
+)
+def test_reschedule_and_booking_refuse_the_past_and_beyond_two_years_naming_the_range(personas, starts_at):
+    ready_for_plan(personas.a1)
+    plan = _plan(personas.a1, personas.clinician_a)
+    appointment = plan.appointments.first()
+    with pytest.raises(FieldError) as caught:
+        services.reschedule_appointment(
+            appointment=appointment, user=personas.clinician_a, starts_at=starts_at
+        )
+    assert caught.value.field == "starts_at" and "allowed" in caught.value.message
+    with pytest.raises(FieldError):
+        services.book_maintenance_session(
+            plan=plan, user=personas.clinician_a, starts_at=starts_at, now=timezone.now()
+        )
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00", "9999-12-31T23:59", "2019-03-01T09:00"])
+def test_through_the_page_extreme_years_answer_with_a_message_never_500(value, personas, client_for):
+    ready_for_plan(personas.a1)
+    plan = _plan(personas.a1, personas.clinician_a)
+    appointment = plan.appointments.first()
+    client = client_for("clinician_a")
+    url = reverse(
+        "treatments:appointment_reschedule",
+        kwargs={"patient_id": personas.a1.public_id, "appointment_id": appointment.public_id},
+    )
+    response = client.post(url, {"starts_at": value}, follow=True)
+    assert response.status_code == 200 and "starts_at" in response.content.decode()
+    maintenance = client.post(
+        reverse("treatments:book_maintenance", kwargs={"patient_id": personas.a1.public_id}),
+        {"starts_at": value},
+        follow=True,
+    )
+    assert maintenance.status_code == 200 and "starts_at" in maintenance.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.starts_at == plan.appointments.first().starts_at
+
+
+def test_check_in_is_only_for_sessions_due_today(personas):
+    ready_for_plan(personas.a1)
+    plan = _plan(personas.a1, personas.clinician_a)
+    later = plan.sessions.order_by("scheduled_at").last()
+    with pytest.raises(ConflictError, match="only for sessions due today"):
+        services.check_in_session(
+            session=later,
+            user=personas.clinician_a,
+            weight_kg=70.0,
+            fasting_confirmed=True,
+            ride_home_confirmed=True,
+        )
+    later.refresh_from_db()
+    assert later.state == "scheduled"
+
+
+# --- the dose go/no-go --------------------------------------------------------------------------------------
+
+
+def _checked_in(
+    patient: Any, *, route: str = "iv", fasting: bool = True, ride: bool = True, meds: str = ""
+) -> Any:
+    session = make_session(patient, route=route, state="scheduled")
+    return services.check_in_session(
+        session=session,
+        user=patient.primary_clinician,
+        weight_kg=70.0,
+        fasting_confirmed=fasting,
+        ride_home_confirmed=ride,
+        medication_changes=meds,
+    )
+
+
+def _vitals(session: Any, systolic: int, diastolic: int) -> Any:
+    return services.record_vital_signs(
+        session=session,
+        user=session.patient.primary_clinician,
+        systolic_mmhg=systolic,
+        diastolic_mmhg=diastolic,
+        heart_rate_bpm=72,
+        spo2_pct=98,
+    )
+
+
+def _dose(session: Any, mg: float = 35, **extra: Any) -> Any:
+    return services.record_dose(
+        session=session, user=session.patient.primary_clinician, dose_mg=mg, lot_number="L1", **extra
+    )
+
+
+def test_an_esketamine_patient_not_fasting_and_without_a_ride_is_held_and_a_prescriber_alerted(personas):
+    session = _checked_in(personas.a1, route="esketamine_in", fasting=False, ride=False)
+    _vitals(session, 124, 78)
+    with pytest.raises(ConflictError) as caught:
+        _dose(session, 28)
+    assert "No escort or ride home arranged" in caught.value.message
+    assert "Fasting is not confirmed" in caught.value.message
+    keys = set(
+        Alert.objects.filter(patient=personas.a1, source="dosing_hold").values_list("dedupe_key", flat=True)
+    )
+    assert keys == {f"hold:{session.public_id}:ride_home", f"hold:{session.public_id}:fasting"}
+    assert not DoseAdministration.objects.filter(session=session).exists()
+
+
+def test_a_182_over_112_pre_dose_reading_raises_an_urgent_prescriber_alert_in_the_same_write(personas):
+    session = _checked_in(personas.a1)
+    before = Alert.objects.count()
+    _vitals(session, 182, 112)
+    alerts = Alert.objects.filter(patient=personas.a1, source="dosing_hold")
+    assert alerts.count() == Alert.objects.count() - before == 2  # systolic and diastolic holds
+    assert set(alerts.values_list("severity", flat=True)) == {"urgent"}
+    _vitals(session, 184, 114)  # the same causes again: no second alert
+    assert Alert.objects.filter(patient=personas.a1, source="dosing_hold").count() == 2
+    with pytest.raises(ConflictError, match="Dosing is on hold|pre-dose hold"):
+        _dose(session)
+    services.override_hold(
+        session=session, user=personas.clinician_a, reason="Repeat 150/92; benefit outweighs risk"
+    )
+    dose = _dose(session)
+    assert dose.session.state == "dosing"
+
+
+def test_a_hold_fixed_by_remeasuring_clears_without_an_override(personas):
+    session = _checked_in(personas.a1)
+    _vitals(session, 182, 112)
+    _vitals(session, 128, 82)
+    assert _dose(session).dose_mg == Decimal("35")
+
+
+def test_a_new_interacting_medicine_since_screening_holds(personas):
+    ready_for_plan(personas.a1)
+    session = _checked_in(personas.a1, meds="Started Xanax 0.5 mg at night")
+    _vitals(session, 124, 78)
+    with pytest.raises(ConflictError, match="New interacting medicine since screening"):
+        _dose(session)
+
+
+def test_a_red_flag_since_the_last_session_holds(personas):
+    from ketacare.checkins.services import ReportIn, submit_checkin
+
+    submit_checkin(
+        patient=personas.a1,
+        idempotency_key=uuid.uuid4().hex,
+        reports=[ReportIn("urinary_symptoms", "moderate")],
+        mood=None,
+        note="",
+        now=timezone.now() - dt.timedelta(hours=3),
+    )
+    session = _checked_in(personas.a1)
+    _vitals(session, 124, 78)
+    with pytest.raises(ConflictError, match="Urinary symptoms"):
+        _dose(session)
+    assert Alert.objects.filter(dedupe_key=f"hold:{session.public_id}:urinary_symptoms").exists()
+
+
+def test_a_positive_suicide_item_since_the_last_session_holds(personas):
+    from ketacare.questionnaires.services import submit_questionnaire
+
+    submit_questionnaire(
+        patient=personas.a1,
+        instrument_id="phq9",
+        answers={f"phq9.q{i}": (1 if i == 9 else 0) for i in range(1, 10)},
+        idempotency_key=uuid.uuid4().hex,
+        now=timezone.now() - dt.timedelta(hours=2),
+    )
+    session = _checked_in(personas.a1)
+    _vitals(session, 124, 78)
+    with pytest.raises(ConflictError, match="suicide-risk item"):
+        _dose(session)
+
+
+def test_a_session_not_on_an_active_plan_is_held(personas):
+    session = _checked_in(personas.a1)
+    _vitals(session, 124, 78)
+    TreatmentPlan.objects.filter(pk=session.plan_id).update(status="ended")
+    with pytest.raises(ConflictError, match="not part of an active treatment plan"):
+        _dose(session)
+
+
+def test_dose_refusal_through_http_shows_every_reason(personas, client_for):
+    session = _checked_in(personas.a1, route="esketamine_in", fasting=False, ride=False)
+    _vitals(session, 182, 112)
+    client = client_for("clinician_a")
+    page = client.get(
+        reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})
+    ).content.decode()
+    assert 'data-testid="dose-holds"' in page and "No escort or ride home" in page
+    response = client.post(
+        reverse("treatments:dose", kwargs={"session_id": session.public_id}),
+        {"dose_mg": "28", "lot_number": "L1"},
+    )
+    assert response.status_code == 422
+    assert (
+        "Dosing is on hold" in response.content.decode() or "pre-dose hold is on" in response.content.decode()
+    )
+
+
+# --- plausible dosing ---------------------------------------------------------------------------------------
+
+
+def _dosing_iv(patient: Any) -> Any:
+    session = _checked_in(patient)
+    _vitals(session, 124, 78)
+    started = timezone.now() - dt.timedelta(seconds=45)
+    TreatmentSession.objects.filter(pk=session.pk).update(checked_in_at=started - dt.timedelta(minutes=10))
+    session.refresh_from_db()
+    _dose(session, 35, started_at=started)
+    return session
+
+
+def test_stopping_an_infusion_early_needs_a_reason_and_records_what_was_delivered(personas):
+    session = _dosing_iv(personas.a1)
+    with pytest.raises(FieldError) as caught:
+        services.end_dosing(session=session, user=personas.clinician_a)
+    assert caught.value.field == "reason" and "mg of 35 mg delivered" in caught.value.message
+    services.end_dosing(session=session, user=personas.clinician_a, reason="Patient asked to stop: anxious")
+    dose = DoseAdministration.objects.get(session=session)
+    assert dose.planned_dose_mg == Decimal("35.00")
+    assert Decimal("0.5") <= dose.dose_mg <= Decimal("1.0")  # 35 mg x ~0.75-1 min / 40 min
+    assert dose.early_stop_reason == "Patient asked to stop: anxious"
+    session.refresh_from_db()
+    assert session.dosing_reasons[0]["code"] == "early_stop"
+
+
+def test_the_early_stop_shows_the_delivered_dose_and_asks_for_a_reason_on_the_page(personas, client_for):
+    session = _dosing_iv(personas.a1)
+    client = client_for("clinician_a")
+    page = client.get(
+        reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})
+    ).content.decode()
+    assert 'data-testid="stop-preview"' in page and "a reason is required" in page
+    refused = client.post(reverse("treatments:end_dosing", kwargs={"session_id": session.public_id}), {})
+    assert (
+        refused.status_code == 422 and "Give a reason to stop the infusion early" in refused.content.decode()
+    )
+
+
+def test_esketamine_finished_at_28_mg_needs_a_reason_under_65(personas):
+    session = _checked_in(personas.a1, route="esketamine_in")
+    _vitals(session, 124, 78)
+    _dose(session, 28)
+    with pytest.raises(FieldError, match="28 mg is not a total the label allows"):
+        services.end_dosing(session=session, user=personas.clinician_a)
+    services.end_dosing(session=session, user=personas.clinician_a, reason="Vomited after device 1")
+    session.refresh_from_db()
+    assert session.state == "observing" and session.dosing_reasons[0]["code"] == "label_total"
+
+
+def test_device_spacing_stays_a_hard_rule(personas):
+    session = _checked_in(personas.a1, route="esketamine_in")
+    _vitals(session, 124, 78)
+    _dose(session, 28)
+    with pytest.raises(FieldError, match="less than 5 min"):
+        _dose(session, 28, out_of_bounds_reason="In a hurry")
+
+
+# --- alerts at the moment they arise ------------------------------------------------------------------------
+
+
+def test_a_moderate_adverse_event_alerts_at_once_and_a_mild_one_does_not(personas):
+    session = make_session(personas.a1, state="observing")
+    services.record_adverse_event(
+        session=session, user=personas.clinician_a, description="Nausea", severity="mild"
+    )
+    assert not Alert.objects.filter(source="adverse_event").exists()
+    services.record_adverse_event(
+        session=session,
+        user=personas.clinician_a,
+        description="Vomiting, unable to keep fluids",
+        severity="moderate",
+    )
+    assert Alert.objects.filter(source="adverse_event", patient=personas.a1).count() == 1
+
+
+def test_a_discharge_with_an_overridden_item_alerts(personas):
+    session = make_session(personas.a1, state="observing", minutes_since_dose_end=70)
+    services.discharge_session(
+        session=session,
+        user=personas.clinician_a,
+        ride_present=False,
+        instructions_given=True,
+        override_reason="Taxi arranged by the clinic",
+    )
+    alert = Alert.objects.get(source="discharge_override", patient=personas.a1)
+    assert "ride_home" in alert.title and "Taxi arranged" in alert.detail
+
+
+# --- run-sheet truth ----------------------------------------------------------------------------------------
+
+
+def test_discharge_waits_for_bp_below_the_hold_threshold(personas):
+    session = make_session(personas.a1, route="esketamine_in", state="observing", minutes_since_dose_end=125)
+    _vitals(session, 165, 95)
+    with pytest.raises(FieldError) as caught:
+        services.discharge_session(
+            session=session, user=personas.clinician_a, ride_present=True, instructions_given=True
+        )
+    assert "still above the pre-dose hold threshold" in caught.value.message
+    _vitals(session, 132, 84)
+    services.discharge_session(
+        session=session, user=personas.clinician_a, ride_present=True, instructions_given=True
+    )
+
+
+def test_after_discharge_the_clock_and_checkpoints_stop(personas, client_for):
+    session = make_session(personas.a1, state="observing", minutes_since_dose_end=75)
+    services.discharge_session(
+        session=session, user=personas.clinician_a, ride_present=True, instructions_given=True
+    )
+    page = client_for("clinician_a").get(
+        reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})
+    )
+    text = page.content.decode()
+    assert "Discharged at" in text and "after 75 min" in text
+    assert "min to go" not in text
+
+
+def test_the_observation_form_starts_with_no_choice(personas, client_for):
+    session = make_session(personas.a1, state="observing")
+    text = (
+        client_for("clinician_a")
+        .get(reverse("treatments:run_sheet", kwargs={"session_id": session.public_id}))
+        .content.decode()
+    )
+    assert '<option value="" selected>— choose —</option>' in text
+    refused = client_for("clinician_a").post(
+        reverse("treatments:observation", kwargs={"session_id": session.public_id}), {}
+    )
+    assert refused.status_code == 422
