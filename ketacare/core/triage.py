@@ -47,6 +47,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from ketacare.core.free_text import FreeTextScreen, screen_free_text
+from ketacare.core.home_bp import BpHoldLimits, HomeBloodPressure, HomeBpAssessment, assess_home_bp
 from ketacare.core.knowledge import (
     CLINIC_PRACTICE,
     ROUTES,
@@ -122,6 +124,8 @@ class ReportTriage:
 class TriageResult:
     """The overall level (the highest of the reports), the per-report details and the message to show.
 
+    ``home_bp`` is the judgement of a home blood-pressure reading given with the reports, and
+    ``free_text`` the screen of the patient's own words (``review_required`` when nothing matched).
     ``hold_next_dose`` is True when a red flag among the reports means the next dose waits for a
     prescriber's review (``[hold_next_dose]`` in safety_net.toml: urinary symptoms); the app must not
     plan the next dose as usual until a prescriber has reviewed. It is never dosing advice to the patient.
@@ -133,6 +137,13 @@ class TriageResult:
     route: str
     minutes_since_dose: float
     hold_next_dose: bool = False
+    home_bp: HomeBpAssessment | None = None
+    free_text: FreeTextScreen | None = None
+
+    @property
+    def review_required(self) -> bool:
+        """True when the patient's own words need a person at the clinic (the app raises a review alert)."""
+        return self.free_text is not None and self.free_text.review_required
 
     @property
     def red_flag_ids(self) -> tuple[str, ...]:
@@ -371,13 +382,33 @@ def _triage_side_effect(
     )
 
 
-def triage(reports: Sequence[SymptomReport], *, route: str, minutes_since_dose: float) -> TriageResult:
+def triage(
+    reports: Sequence[SymptomReport],
+    *,
+    route: str,
+    minutes_since_dose: float,
+    home_bp: HomeBloodPressure | None = None,
+    other_text: str | None = None,
+    age_years: int | None = None,
+    bp_hold_limits: BpHoldLimits | None = None,
+) -> TriageResult:
     """Triage symptom reports made ``minutes_since_dose`` minutes after the start of dosing by ``route``.
 
-    ``route`` is one of iv, esketamine_in, oral, sublingual, im. Raises TriageError (a ValueError)
-    naming the offending value and the allowed values for an unknown route, symptom id or severity, a
-    negative or non-finite time, or an onset outside 0..minutes_since_dose. With no reports the level
-    is "expected".
+    ``route`` is one of iv, esketamine_in, oral, sublingual, im. Optional, all plain values:
+
+    - ``home_bp``: a home reading (systolic, diastolic, pulse) judged by
+      :func:`ketacare.core.home_bp.assess_home_bp` with the reported symptoms as crisis signs;
+      ``age_years`` picks the age band of the route's hold thresholds and ``bp_hold_limits`` replaces
+      them with the clinic's own;
+    - ``other_text``: the patient's own words for "something else", screened by
+      :func:`ketacare.core.free_text.screen_free_text`; red flags found there are triaged like reported
+      ones (``ReportTriage.matched_text`` holds the words), anything else sets ``review_required``.
+
+    The overall level is the highest of the reports, the reading and the words; the message comes from
+    the first part at that level (reports first). Raises TriageError (a ValueError) naming the offending
+    value and the allowed values for an unknown route, symptom id or severity, a negative or
+    non-finite time, an onset outside 0..minutes_since_dose, or a bad reading or text. With nothing
+    reported the level is "expected".
     """
     kb = knowledge()
     if route not in ROUTES:
@@ -385,12 +416,27 @@ def triage(reports: Sequence[SymptomReport], *, route: str, minutes_since_dose: 
     minutes = _check_minutes("minutes_since_dose", minutes_since_dose)
     if isinstance(reports, str) or not isinstance(reports, Sequence):
         raise TriageError(f"reports must be a sequence of SymptomReport, got {type(reports).__name__}")
-
     for report in reports:
         _check_report(report, minutes)
+
+    words_screen: FreeTextScreen | None = None
+    if other_text is not None:
+        try:
+            words_screen = screen_free_text(other_text)
+        except ValueError as exc:
+            raise TriageError(str(exc)) from None
+    # Red flags found in the patient's words that were not also reported by id.
+    reported_ids = {report.symptom_id for report in reports}
+    from_words = [
+        flag_id
+        for flag_id in (words_screen.red_flag_ids if words_screen else ())
+        if flag_id not in reported_ids
+    ]
     # Red flags reported at the same time: the combination rules (crisis signs at the blood-pressure
     # peak, confusion with a psychoactive effect) read them.
-    reported_red_flags = frozenset(r.symptom_id for r in reports if r.symptom_id in kb.red_flags)
+    reported_red_flags = frozenset(
+        [*(r.symptom_id for r in reports if r.symptom_id in kb.red_flags), *from_words]
+    )
     details: list[ReportTriage] = []
     for report in reports:
         if report.symptom_id in kb.red_flags:
@@ -398,7 +444,26 @@ def triage(reports: Sequence[SymptomReport], *, route: str, minutes_since_dose: 
         else:
             effect = kb.side_effects[report.symptom_id]
             details.append(_triage_side_effect(report, effect, route, minutes, reported_red_flags))
-    return _result(details, route=route, minutes=minutes)
+    assert words_screen is not None or not from_words  # noqa: S101 - from_words comes from the screen
+    for flag_id in from_words:
+        assert words_screen is not None  # noqa: S101 - see above
+        phrases = [m.phrase for m in words_screen.matches if m.red_flag_id == flag_id and not m.negated]
+        details.append(
+            _triage_red_flag(SymptomReport(flag_id), kb.red_flags[flag_id], matched_text=", ".join(phrases))
+        )
+
+    reading: HomeBpAssessment | None = None
+    if home_bp is not None:
+        pairs = [(r.symptom_id, str(r.severity)) for r in reports] + [(f, "mild") for f in from_words]
+        try:
+            reading = assess_home_bp(
+                home_bp, route=route, age_years=age_years, symptoms=pairs, hold_limits=bp_hold_limits
+            )
+        except ValueError as exc:
+            raise TriageError(str(exc)) from None
+    elif bp_hold_limits is not None:
+        raise TriageError("bp_hold_limits given without a home_bp reading")
+    return _result(details, route=route, minutes=minutes, home_bp=reading, free_text=words_screen)
 
 
 def _check_report(report: object, minutes: float) -> None:
@@ -423,25 +488,41 @@ def _check_report(report: object, minutes: float) -> None:
         )
 
 
-def _result(details: list[ReportTriage], *, route: str, minutes: float) -> TriageResult:
+def _result(
+    details: list[ReportTriage],
+    *,
+    route: str,
+    minutes: float,
+    home_bp: HomeBpAssessment | None = None,
+    free_text: FreeTextScreen | None = None,
+) -> TriageResult:
     hold_flags = safety_net().hold_next_dose.red_flags
     hold = any(detail.red_flag_id in hold_flags for detail in details)
-    if not details:
+    # Each part that may speak for the result, in order of precedence at equal level: the reports (the
+    # most specific message), the home reading, then the review of the patient's own words.
+    parts: list[tuple[Level, str]] = [(detail.level, detail.patient_message) for detail in details]
+    if home_bp is not None:
+        parts.append((home_bp.level, home_bp.patient_message))
+    if free_text is not None and free_text.review_required:
+        parts.append((free_text.level, free_text.patient_message))
+    if not parts:
         return TriageResult(
             level=Level.EXPECTED,
             details=(),
             patient_message="No symptoms reported.",
             route=route,
             minutes_since_dose=minutes,
+            free_text=free_text,
         )
-    level = max(detail.level for detail in details)
-    # The first report at the top level speaks for the whole result: it is the most specific message.
-    top = next(detail for detail in details if detail.level is level)
+    level = max(part_level for part_level, _ in parts)
+    message = next(text for part_level, text in parts if part_level is level)
     return TriageResult(
         level=level,
         details=tuple(details),
-        patient_message=top.patient_message,
+        patient_message=message,
         route=route,
         minutes_since_dose=minutes,
         hold_next_dose=hold,
+        home_bp=home_bp,
+        free_text=free_text,
     )
