@@ -1,6 +1,6 @@
 """The patient's day after a session: one rule engine, one wording, one end time per rule.
 
-Driving, machinery, alcohol, important decisions and eating are computed here once, from the route's
+Driving and machinery (one rule, as the sourced route rule words it), alcohol, important decisions and eating are computed here once, from the route's
 driving rule (core ``protocols.toml``), the aftercare items (core ``aftercare.toml``) and the time the
 patient left the clinic. The home screen, the discharge page and PDF, Learn and e-mails all render the
 :class:`DayRule` objects this returns, so they cannot say three different things.
@@ -35,11 +35,12 @@ class DayRuleError(ValueError):
 class DayRule:
     """One rule for the rest of the patient's day: what, until when (in words and as a time), why."""
 
-    id: str  # driving | machinery | alcohol | decisions | eating
+    id: str  # driving (and machinery) | alcohol | decisions | eating
     title: str
     text: str
     ends_at: dt.datetime | None  # aware, in the patient's zone; None: for today, no end to wait for
     end_text: str
+    reason: str
     sources: tuple[str, ...]
     evidence: str
 
@@ -49,8 +50,10 @@ class DayRule:
 
     @property
     def sentence(self) -> str:
-        """The rule and its end in one sentence, as every page shows it."""
-        return f"{self.text} {self.end_text[0].upper()}{self.end_text[1:]}." if self.end_text else self.text
+        """The rule and its end in one sentence, as every page shows it ("No driving and no machinery
+        before 09:00 tomorrow, Sunday 6 December, and only after a night's sleep and when you feel fully
+        normal.")."""
+        return f"{self.text} {self.end_text}." if self.end_text else f"{self.text}."
 
 
 def when_words(moment: dt.datetime, *, reference: dt.datetime) -> str:
@@ -97,7 +100,7 @@ def day_rules(*, route: str, left_at: dt.datetime, time_zone: str) -> tuple[DayR
     drive_end = next_morning
     if hours is not None:
         drive_end = max(drive_end, (left_at + dt.timedelta(hours=hours)).astimezone(zone))
-    drive_when = f"not before {when_words(drive_end, reference=left_at)}, {AFTER_SLEEP_WORDS}"
+    drive_when = f"before {when_words(drive_end, reference=left_at)}, {AFTER_SLEEP_WORDS}"
     alcohol = _aftercare_item("no_alcohol")
     decisions = _aftercare_item("no_big_decisions")
     food = _aftercare_item("water_and_food")
@@ -106,46 +109,41 @@ def day_rules(*, route: str, left_at: dt.datetime, time_zone: str) -> tuple[DayR
     return (
         DayRule(
             id="driving",
-            title="Driving",
-            text="Do not drive (a car, motorbike or bicycle); someone else takes you home.",
+            title="Driving and machinery",
+            text="No driving and no machinery",
             ends_at=drive_end,
             end_text=drive_when,
-            sources=driving.cited.sources,
-            evidence=driving.cited.evidence,
-        ),
-        DayRule(
-            id="machinery",
-            title="Machinery",
-            text="Do not use machinery or power tools.",
-            ends_at=drive_end,
-            end_text=drive_when,
+            reason="Someone else takes you home.",
             sources=driving.cited.sources,
             evidence=driving.cited.evidence,
         ),
         DayRule(
             id="alcohol",
             title="Alcohol",
-            text="No alcohol or cannabis: they add to the sleepiness ketamine causes.",
+            text="No alcohol or cannabis",
             ends_at=alcohol_end,
-            end_text=f"not before {when_words(alcohol_end, reference=left_at)}",
+            end_text=f"before {when_words(alcohol_end, reference=left_at)}",
+            reason="They add to the sleepiness ketamine causes.",
             sources=alcohol.sources,
             evidence=alcohol.evidence,
         ),
         DayRule(
             id="decisions",
             title="Important decisions",
-            text="Leave important decisions (money, contracts, big messages) until you have slept.",
+            text="No important decisions (money, contracts, big messages)",
             ends_at=next_morning,
-            end_text=f"not before {when_words(next_morning, reference=left_at)}, {AFTER_SLEEP_WORDS}",
+            end_text=f"before {when_words(next_morning, reference=left_at)}, {AFTER_SLEEP_WORDS}",
+            reason="",
             sources=decisions.sources,
             evidence=decisions.evidence,
         ),
         DayRule(
             id="eating",
             title="Eating and drinking",
-            text=food.text,
+            text=food.text.rstrip("."),
             ends_at=None,
             end_text="",
+            reason="",
             sources=food.sources,
             evidence=food.evidence,
         ),
