@@ -29,6 +29,7 @@ from ketacare.core.pathway.readiness import (
     Readiness,
     ReadinessInput,
     dose_readiness,
+    split_red_flags,
 )
 
 __all__ = [
@@ -46,4 +47,5 @@ __all__ = [
     "dose_plausibility",
     "dose_readiness",
     "plan_gate",
+    "split_red_flags",
 ]

@@ -25,6 +25,23 @@ MIN_HOURS_BETWEEN_DOSES = 24.0
 CSSRS_RISKS = ("none", "low", "moderate", "high")
 
 
+# Red flags (knowledge ids, red_flags.toml) the go/no-go weighs under their own heading.
+URINARY_RED_FLAGS = frozenset({"urinary_symptoms"})
+MANIA_PSYCHOSIS_RED_FLAGS = frozenset({"mania_signs", "hallucinations_agitation_past_window"})
+SUICIDE_RED_FLAGS = frozenset({"suicidal_thoughts_without_plan", "suicidal_thoughts_with_plan"})
+
+
+def split_red_flags(red_flag_ids: Sequence[str]) -> dict[str, object]:
+    """Red-flag ids reported since the last session as :class:`ReadinessInput` fields."""
+    special = URINARY_RED_FLAGS | MANIA_PSYCHOSIS_RED_FLAGS | SUICIDE_RED_FLAGS
+    return {
+        "red_flags_since_last": tuple(f for f in red_flag_ids if f not in special),
+        "urinary_symptoms": any(f in URINARY_RED_FLAGS for f in red_flag_ids),
+        "mania_or_psychosis": any(f in MANIA_PSYCHOSIS_RED_FLAGS for f in red_flag_ids),
+        "suicide_item_positive": any(f in SUICIDE_RED_FLAGS for f in red_flag_ids),
+    }
+
+
 @dataclass(frozen=True)
 class Hold:
     """One reason not to dose now: a stable ``code``, the run-sheet message and the alert severity."""

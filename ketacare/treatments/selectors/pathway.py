@@ -15,10 +15,6 @@ from ketacare.treatments.models import DoseAdministration, TreatmentPlan, Treatm
 from ketacare.treatments.selectors._common import age_years, clinic_zone
 from ketacare.treatments.selectors.run_sheet import baseline_vitals
 
-# Red flags (core knowledge ids) the go/no-go weighs apart from the others.
-URINARY_FLAGS = frozenset({"urinary_symptoms"})
-MANIA_PSYCHOSIS_FLAGS = frozenset({"mania_signs", "hallucinations_agitation_past_window"})
-SUICIDE_FLAGS = frozenset({"suicidal_thoughts_without_plan", "suicidal_thoughts_with_plan"})
 # Holds that are simply the next step of the run-sheet, not something a prescriber must hear about.
 STEP_HOLDS = frozenset({"not_checked_in", "pre_dose_vitals_missing"})
 
@@ -71,6 +67,7 @@ def dose_readiness(session: TreatmentSession, now: dt.datetime) -> pathway.Readi
     base = baseline_vitals(session)
     plan = session.plan
     at = session.checked_in_at or now
+    split = pathway.split_red_flags(flags)
     return pathway.dose_readiness(
         pathway.ReadinessInput(
             route=session.route,
@@ -87,13 +84,11 @@ def dose_readiness(session: TreatmentSession, now: dt.datetime) -> pathway.Readi
             fasting_required=fasting_required(session),
             new_medications=[session.medication_changes] if session.medication_changes.strip() else [],
             screened_drug_classes=known.screened_drug_classes,
-            red_flags_since_last=[
-                f for f in flags if f not in URINARY_FLAGS | MANIA_PSYCHOSIS_FLAGS | SUICIDE_FLAGS
-            ],
-            suicide_item_positive=risk.item_positive or any(f in SUICIDE_FLAGS for f in flags),
+            red_flags_since_last=split["red_flags_since_last"],  # type: ignore[arg-type]
+            suicide_item_positive=risk.item_positive or bool(split["suicide_item_positive"]),
             cssrs_risk=risk.highest_level,
-            urinary_symptoms=any(f in URINARY_FLAGS for f in flags),
-            mania_or_psychosis=any(f in MANIA_PSYCHOSIS_FLAGS for f in flags),
+            urinary_symptoms=bool(split["urinary_symptoms"]),
+            mania_or_psychosis=bool(split["mania_or_psychosis"]),
             hours_since_last_dose=(
                 max(0.0, (at - previous.started_at).total_seconds() / 3600) if previous is not None else None
             ),
