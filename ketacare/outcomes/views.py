@@ -93,6 +93,7 @@ def outcomes_csv(request: AuthenticatedRequest) -> HttpResponse:
 def patient_timeline_view(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """One scrollable timeline of a patient for clinicians, filtered by kind and dates."""
     import datetime as dt
+    import zoneinfo
 
     patient = access_patient(request.user, patient_id, action="read")
     kinds = {k for k in request.GET.getlist("kind") if k in KINDS}
@@ -104,8 +105,11 @@ def patient_timeline_view(request: AuthenticatedRequest, patient_id: str) -> Htt
         if raw:
             try:
                 day = dt.date.fromisoformat(raw)
+                # Dates are the clinic's calendar days, like every time on the page.
                 value = dt.datetime.combine(
-                    day + dt.timedelta(days=1 if name == "end" else 0), dt.time(), tzinfo=dt.UTC
+                    day + dt.timedelta(days=1 if name == "end" else 0),
+                    dt.time(),
+                    tzinfo=zoneinfo.ZoneInfo(patient.clinic.time_zone),
                 )
             except ValueError:
                 errors.append(f"{name} {raw!r} is not a date (YYYY-MM-DD)")

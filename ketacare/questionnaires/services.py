@@ -23,6 +23,7 @@ from ketacare.core.instruments import (
     instruments,
     score,
 )
+from ketacare.core.display import item_name
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import create_once
 from ketacare.patients import facts
@@ -233,9 +234,7 @@ def submit_questionnaire(
                     patient=patient,
                     source=Alert.Source.PHQ9_ITEM9,
                     severity=Alert.Severity.URGENT,
-                    title=f"{instrument.title}: positive answer on {alert.item_id} (value {alert.value})"[
-                        :200
-                    ],
+                    title=f"{item_name(alert.item_id)} scored {alert.value:g}: suicide-risk item"[:200],
                     detail=alert.message,
                     dedupe_key=f"qresponse:{response.public_id}:{alert.item_id}",
                 )
