@@ -9,8 +9,8 @@
 Each cause raises one alert (a dedupe key per cause), for the patient's clinic and primary
 clinician. The keys are the ones the submissions use when they raise the same alert at the moment it
 arises (a check-in's "longer than expected" uses ``side_effect_overdue:<episode>``), so this safety
-net never doubles an alert already raised; a REMS form's open "due soon" alert becomes its overdue
-alert rather than a second one. The grace and warning times are clinic practice (no published figure).
+net never doubles an alert already raised. A REMS form's "due soon" and "overdue" are two steps of
+escalation, each raised once. The grace and warning times are clinic practice (no published figure).
 """
 
 from __future__ import annotations
@@ -96,31 +96,7 @@ def raise_rems_deadline_alerts(*, now: dt.datetime) -> list[Alert]:
     for form in forms.iterator():
         overdue = form.due_at < now
         with transaction.atomic():
-            if overdue:
-                # One open alert per cause: a "due soon" alert still open becomes the overdue one.
-                open_due = (
-                    Alert.objects.select_for_update()
-                    .filter(
-                        patient=form.patient,
-                        dedupe_key=f"rems:{form.public_id}:due",
-                        state__in=[Alert.State.OPEN, Alert.State.ACKNOWLEDGED],
-                    )
-                    .first()
-                )
-                if (
-                    open_due is not None
-                    and not Alert.objects.filter(
-                        patient=form.patient, dedupe_key=f"rems:{form.public_id}:overdue"
-                    ).exists()
-                ):
-                    open_due.severity = Alert.Severity.URGENT
-                    open_due.title = "REMS monitoring form overdue"
-                    open_due.detail = (
-                        f"Submit the patient monitoring form by {form.due_at:%Y-%m-%d %H:%M} UTC [REMS-PMF]."
-                    )
-                    open_due.dedupe_key = f"rems:{form.public_id}:overdue"
-                    open_due.save(update_fields=["severity", "title", "detail", "dedupe_key"])
-                    raised.append(open_due)
+            raised.append(open_due)
                     continue
             raised.append(
                 raise_alert(
