@@ -96,8 +96,6 @@ def raise_rems_deadline_alerts(*, now: dt.datetime) -> list[Alert]:
     for form in forms.iterator():
         overdue = form.due_at < now
         with transaction.atomic():
-            raised.append(open_due)
-                    continue
             raised.append(
                 raise_alert(
                     patient=form.patient,
