@@ -11,7 +11,7 @@ from django.utils import timezone
 from conftest import browser_login
 from ketacare.alerts.models import Alert
 from ketacare.checkins.models import SymptomCheckin
-from ketacare.checkins.tests.helpers import make_dose
+from tests.support.checkins import make_dose
 from ketacare.journal.models import JournalEntry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,7 +47,9 @@ def _check_in(
     page.get_by_role("button", name="Search").click()
     page.wait_for_load_state()
     page.locator(f"#sym-{symptom_id}").check()
-    page.locator(f"#sev-{symptom_id}").select_option(severity)
+    # An emergency red flag offers no severity (decision 0014): it is an emergency however strong.
+    if page.locator(f"#sev-{symptom_id}").count():
+        page.locator(f"#sev-{symptom_id}").select_option(severity)
     page.locator("#id_mood").fill(mood)
     if shot is not None:
         _no_sideways_scroll(page)
@@ -82,8 +84,10 @@ def test_check_ins_answered_expected_longer_than_expected_and_red_flag(
     assert page.locator("a[href='tel:988']").first.is_visible()
     _no_sideways_scroll(page)
     page.screenshot(path=str(artifacts_dir / "companion-checkin-red-flag.png"), full_page=True)
-    alert = Alert.objects.get(patient=personas.a1)
-    assert alert.source == "red_flag_checkin" and alert.state == "open"
+    alert = Alert.objects.get(patient=personas.a1, source="red_flag_checkin")
+    assert alert.state == "open"
+    # The dizziness seen past its window alerted the care team at once too (decision 0014).
+    assert Alert.objects.filter(patient=personas.a1, source="side_effect_overdue").count() == 1
     assert SymptomCheckin.objects.filter(patient=personas.a1).count() == 3
     page.close()
 
