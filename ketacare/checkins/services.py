@@ -212,9 +212,23 @@ def submit_checkin(
         return checkin
 
     checkin, created = create_once(
-        SymptomCheckin, patient=patient, idempotency_key=idempotency_key, prepare=prepare, create=create
+        SymptomCheckin,
+        patient=patient,
+        idempotency_key=idempotency_key,
+        prepare=prepare,
+        create=create,
+        same_as=lambda c: _same_checkin(c, reports=reports, mood=mood, note=note),
     )
     return CheckinOutcome(checkin, created=created)
+
+
+def _same_checkin(
+    checkin: SymptomCheckin, *, reports: Sequence[ReportIn], mood: int | None, note: str
+) -> bool:
+    # What the patient sent: the symptoms with their severities, the mood and the note.
+    stored = sorted((d["symptom_id"], d["severity"]) for d in checkin.triage_result.get("details", []))
+    sent = sorted((r.symptom_id, r.severity) for r in reports)
+    return (checkin.mood_0_10, checkin.note, stored) == (mood, note, sent)
 
 
 def _threshold(symptom_id: str, route: str) -> float | None:

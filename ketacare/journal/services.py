@@ -57,7 +57,14 @@ def write_journal_entry(
         )
 
     entry, created = create_once(
-        JournalEntry, patient=patient, idempotency_key=idempotency_key, prepare=check, create=create
+        JournalEntry,
+        patient=patient,
+        idempotency_key=idempotency_key,
+        prepare=check,
+        create=create,
+        same_as=lambda e: (
+            (e.text, e.prompt_id, e.shared_with_clinic) == (text, prompt_id, shared_with_clinic)
+        ),
     )
     return EntryOutcome(entry, created=created)
 

@@ -250,6 +250,7 @@ def submit_questionnaire(
         idempotency_key=idempotency_key,
         prepare=prepare,
         create=create,
+        same_as=lambda r: r.instrument_id == instrument_id and r.answers == dict(answers),
     )
     return ResponseOutcome(response, created=created)
 

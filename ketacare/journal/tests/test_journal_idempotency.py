@@ -10,7 +10,7 @@ from django.utils import timezone
 from ketacare.journal.models import JournalEntry
 from ketacare.journal.services import write_journal_entry
 from ketacare.lib.errors import FieldError
-from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS, create_once
+from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS, IdempotencyConflict, create_once
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +28,19 @@ def _entry(patient: Any, key: str, text: str) -> JournalEntry:
 def test_a_retry_returns_the_original_entry_unchanged(personas: Any) -> None:
     kwargs: dict[str, Any] = {"patient": personas.a1, "shared_with_clinic": False, "prompt_id": ""}
     first = write_journal_entry(**kwargs, text="First.", idempotency_key="k", now=timezone.now())
-    second = write_journal_entry(**kwargs, text="Second.", idempotency_key="k", now=timezone.now())
+    second = write_journal_entry(**kwargs, text="First.", idempotency_key="k", now=timezone.now())
     assert first.created and not second.created
     assert second.entry.pk == first.entry.pk and second.entry.text == "First."
     assert JournalEntry.objects.count() == 1
+
+
+def test_the_same_key_with_other_text_is_refused_and_keeps_the_original(personas: Any) -> None:
+    # Answering a changed body with the first entry would lose the new text silently.
+    kwargs: dict[str, Any] = {"patient": personas.a1, "shared_with_clinic": False, "prompt_id": ""}
+    write_journal_entry(**kwargs, text="First.", idempotency_key="k", now=timezone.now())
+    with pytest.raises(IdempotencyConflict):
+        write_journal_entry(**kwargs, text="Second.", idempotency_key="k", now=timezone.now())
+    assert list(JournalEntry.objects.values_list("text", flat=True)) == ["First."]
 
 
 def test_a_concurrent_duplicate_resolves_to_the_winners_row(personas: Any) -> None:
