@@ -37,11 +37,9 @@ class Answers:
     admin_email: str | None
 
 
-def _fail(message: str, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps({"status": "error", "error": message}))
-    else:
-        typer.echo(f"error: {message}", err=True)
+def _fail(message: str) -> None:
+    # docs/cli.md: on status 2 nothing on stdout, one line on stderr (with or without --json).
+    typer.echo(f"ketacare setup: error: {message}", err=True)
     raise typer.Exit(2)
 
 
@@ -191,15 +189,13 @@ def register(app: typer.Typer) -> None:
                 ),
             )
         except typer.BadParameter as error:
-            _fail(str(error), as_json)
+            _fail(str(error))
             return
         password = os.environ.get("KETACARE_SETUP_ADMIN_PASSWORD", "")
         while True:
             if not password:
                 if not interactive:
-                    _fail(
-                        "the administrator's password is required: set KETACARE_SETUP_ADMIN_PASSWORD", as_json
-                    )
+                    _fail("the administrator's password is required: set KETACARE_SETUP_ADMIN_PASSWORD")
                 typer.echo(
                     "The administrator's password: at least 12 characters (a short sentence works well)."
                 )
@@ -223,7 +219,7 @@ def register(app: typer.Typer) -> None:
                     typer.echo(error.message, err=True)
                     password = ""
                     continue
-                _fail(error.message, as_json)
+                _fail(error.message)
                 return
             break
         console_mail = settings.EMAIL_BACKEND.endswith(("console.EmailBackend", "dummy.EmailBackend"))

@@ -132,7 +132,9 @@ def test_setup_asks_for_what_is_missing_and_hides_the_password(run):
 def test_bad_values_name_the_field_and_create_nothing(run, monkeypatch, extra, message):
     monkeypatch.setenv("KETACARE_SETUP_ADMIN_PASSWORD", PASSWORD)
     result = run("setup", "--no-input", *FLAGS, *extra)
-    assert result.exit_code == 2 and message in result.output
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("ketacare setup: error: ")
+    assert message in result.stderr
     assert (Clinic.objects.count(), User.objects.count(), Organisation.objects.count()) == (0, 0, 0)
 
 
