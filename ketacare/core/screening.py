@@ -1,14 +1,22 @@
 """Screening before ketamine or esketamine: conditions and medicines in, an eligibility decision out.
 
 The conditions, interacting medicine classes and their sources live in
-``knowledge/data/screening.toml`` (brief section 4). :func:`screen` is a decision aid for the
-prescriber, not a decision: "not_eligible" means a label contraindication was recorded, and
-"eligible_with_precautions" means something must be weighed before treating.
+``knowledge/data/screening.toml`` (brief section 4; classes extended in decision 0012: CNS depressants
+including gabapentinoids, sedating antipsychotics and antihistamines, opioids, cannabis and alcohol;
+MAOIs including linezolid and methylene blue; stimulants; lamotrigine; memantine and other NMDA
+antagonists; CYP3A4 inducers). :func:`screen` is a decision aid for the prescriber, not a decision:
+"not_eligible" means a label contraindication was recorded, and "eligible_with_precautions" means
+something must be weighed before treating.
+
+A medicine that names no known class is never silently passed: it is reported as needing the
+prescriber's classification (``ScreeningResult.needs_prescriber_classification``). The app asks the
+prescriber once, keeps the clinic's answer, and passes it back in as ``clinic_classifications``
+(a medicine name -> a class id, or :data:`NO_INTERACTION`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,6 +27,13 @@ Eligibility = Literal["eligible", "eligible_with_precautions", "not_eligible"]
 ReasonLevel = Literal["contraindication", "precaution", "note"]
 
 _LEVEL_ORDER: dict[ReasonLevel, int] = {"contraindication": 0, "precaution": 1, "note": 2}
+
+# The clinic's answer for a medicine that interacts with nothing KetaCare lists.
+NO_INTERACTION = "no_interaction"
+# A clinic classification's name is at most this long (a software limit).
+MAX_CLASSIFIED_NAME_CHARS = 200
+
+ClassifiedBy = Literal["knowledge", "clinic", "unclassified"]
 
 
 class ScreeningError(ValueError):
@@ -45,12 +60,26 @@ class ScreeningResult:
 
     ``rems_form_items`` are the SPRAVATO REMS patient-monitoring-form boxes to tick yes
     (benzodiazepines, non_benzodiazepine_sedative_hypnotics, psychostimulants, maois) [REMS-PMF].
+    ``unrecognised_medications`` are the texts that named no class and that the clinic has not
+    classified: each needs the prescriber's classification.
     """
 
     eligibility: Eligibility
     reasons: tuple[Reason, ...]
     unrecognised_medications: tuple[str, ...]
     rems_form_items: frozenset[str]
+    # Medicines the clinic has classified (text, class id or "no_interaction"), in input order.
+    clinic_classified: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def needs_prescriber_classification(self) -> tuple[str, ...]:
+        """The medication texts no class and no clinic classification covers: the prescriber must classify."""
+        return self.unrecognised_medications
+
+    @property
+    def classification_complete(self) -> bool:
+        """True when every medicine was recognised or classified by the clinic."""
+        return not self.unrecognised_medications
 
     @property
     def contraindications(self) -> tuple[Reason, ...]:
@@ -90,6 +119,54 @@ def _interaction_reason(interaction: Interaction, medications: Iterable[str]) ->
     )
 
 
+@dataclass(frozen=True, slots=True)
+class MedicationClassification:
+    """How one free-text medication entry was classified.
+
+    ``class_ids`` are the interacting classes (empty for a medicine with no interaction);
+    ``classified_by`` is "knowledge" (a name KetaCare knows), "clinic" (the clinic's classification) or
+    "unclassified" (the prescriber must classify it); ``matched`` the names or clinic keys that matched.
+    """
+
+    text: str
+    class_ids: tuple[str, ...]
+    classified_by: ClassifiedBy
+    matched: tuple[str, ...]
+
+    @property
+    def needs_prescriber_classification(self) -> bool:
+        """True when neither KetaCare nor the clinic knows this medicine."""
+        return self.classified_by == "unclassified"
+
+
+def normalise_medication_name(text: str) -> str:
+    """The key a clinic classification is stored under: lower-case words ("Brand-X 5mg" -> "brand x 5mg")."""
+    return " ".join(words(text))
+
+
+def check_clinic_classifications(classifications: Mapping[str, str] | None) -> dict[tuple[str, ...], str]:
+    """Validate the clinic's classifications (name -> class id or "no_interaction"); keyed by name words.
+
+    ScreeningError names a bad entry and lists the allowed values.
+    """
+    if classifications is None:
+        return {}
+    allowed = [*knowledge().interactions, NO_INTERACTION]
+    out: dict[tuple[str, ...], str] = {}
+    for name, class_id in classifications.items():
+        key = words(name) if isinstance(name, str) else ()
+        if not key or len(name) > MAX_CLASSIFIED_NAME_CHARS:
+            raise ScreeningError(
+                f"clinic classification name {name!r} must be 1-{MAX_CLASSIFIED_NAME_CHARS} characters with a word"
+            )
+        if class_id not in allowed:
+            raise ScreeningError(
+                f"clinic classification {class_id!r} for {name!r} is not a class; allowed: {', '.join(allowed)}"
+            )
+        out[key] = class_id
+    return out
+
+
 def match_medication(text: str) -> tuple[Interaction, ...]:
     """The interacting medicine classes named in one free-text medication entry (case-insensitive).
 
@@ -104,14 +181,54 @@ def match_medication(text: str) -> tuple[Interaction, ...]:
     )
 
 
-def screen(conditions: list[str], medications: list[str]) -> ScreeningResult:
+def classify_medication(
+    text: str, clinic_classifications: Mapping[str, str] | None = None
+) -> MedicationClassification:
+    """Classify one free-text medication entry: by KetaCare's class names, else by the clinic's answers.
+
+    A clinic classification applies when its name occurs in the text as whole words. KetaCare's own
+    classes always stand: a clinic cannot mark a recognised medicine as not interacting, but it may add
+    a class. Raises ScreeningError for a malformed clinic classification.
+    """
+    clinic = check_clinic_classifications(clinic_classifications)
+    return _classify(text, clinic)
+
+
+def _classify(text: str, clinic: Mapping[tuple[str, ...], str]) -> MedicationClassification:
+    text_words = words(text)
+    known: list[str] = []
+    matched: list[str] = []
+    for interaction in knowledge().interactions.values():
+        names = [name for name in interaction.names if contains_phrase(text_words, words(name))]
+        if names:
+            known.append(interaction.id)
+            matched += names
+    clinic_ids = [class_id for key, class_id in clinic.items() if contains_phrase(text_words, key)]
+    clinic_keys = [" ".join(key) for key in clinic if contains_phrase(text_words, key)]
+    if known:
+        extra = [class_id for class_id in clinic_ids if class_id not in known and class_id != NO_INTERACTION]
+        return MedicationClassification(text, (*known, *extra), "knowledge", tuple(matched))
+    if clinic_ids:
+        classes = tuple(dict.fromkeys(c for c in clinic_ids if c != NO_INTERACTION))
+        return MedicationClassification(text, classes, "clinic", tuple(clinic_keys))
+    return MedicationClassification(text, (), "unclassified", ())
+
+
+def screen(
+    conditions: list[str],
+    medications: list[str],
+    *,
+    clinic_classifications: Mapping[str, str] | None = None,
+) -> ScreeningResult:
     """Screen a patient's condition ids and free-text medications against the knowledge base.
 
     ``conditions`` are ids from screening.toml (see ``ketacare.core.knowledge.conditions()``); an
     unknown id raises ScreeningError naming it and listing the allowed ids. ``medications`` are free
-    text as the patient or clinician wrote them; text that names no known interacting class is
-    returned in ``unrecognised_medications`` (not an error: most medicines do not interact, but a
-    clinician should still read the list).
+    text as the patient or clinician wrote them. ``clinic_classifications`` (optional) are the clinic's
+    answers for medicines KetaCare does not know: a name -> an interaction class id, or
+    ``"no_interaction"``. Text that names no known class and that the clinic has not classified is
+    returned in ``unrecognised_medications`` (= ``needs_prescriber_classification``): not an error, but
+    the prescriber must classify it before treating.
     """
     kb = knowledge()
     unknown = [condition_id for condition_id in conditions if condition_id not in kb.conditions]
@@ -119,19 +236,23 @@ def screen(conditions: list[str], medications: list[str]) -> ScreeningResult:
         raise ScreeningError(
             f"unknown condition id(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(kb.conditions)}"
         )
+    clinic = check_clinic_classifications(clinic_classifications)
 
     reasons = [_condition_reason(kb.conditions[condition_id]) for condition_id in dict.fromkeys(conditions)]
 
     matched: dict[str, list[str]] = {}
     unrecognised: list[str] = []
+    by_clinic: list[tuple[str, str]] = []
     for text in medications:
         if not text.strip():
             continue
-        found = match_medication(text)
-        if not found:
+        found = _classify(text, clinic)
+        if found.classified_by == "unclassified":
             unrecognised.append(text)
-        for interaction in found:
-            matched.setdefault(interaction.id, []).append(text)
+        elif found.classified_by == "clinic":
+            by_clinic.append((text, ", ".join(found.class_ids) or NO_INTERACTION))
+        for class_id in found.class_ids:
+            matched.setdefault(class_id, []).append(text)
     reasons += [_interaction_reason(kb.interactions[class_id], texts) for class_id, texts in matched.items()]
 
     # Stable sort: most serious first, input order within a level.
@@ -152,4 +273,5 @@ def screen(conditions: list[str], medications: list[str]) -> ScreeningResult:
         reasons=tuple(reasons),
         unrecognised_medications=tuple(unrecognised),
         rems_form_items=rems_items,
+        clinic_classified=tuple(by_clinic),
     )
