@@ -161,8 +161,13 @@ class DecisionForm(forms.Form):
         help_text="Required to change a decision already recorded (kept with the earlier decision, audited).",
     )
 
-    def __init__(self, *args: Any, allowed: tuple[str, ...] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, allowed: tuple[str, ...] | None = None, changing: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if not changing:
+            # A first decision has nothing to change: the reason field is for changing one.
+            del self.fields["change_reason"]
         if allowed is not None:
             # Offer only what may be decided on this screening (never more permissive than the core).
             self.fields["decision"].choices = [  # type: ignore[attr-defined]

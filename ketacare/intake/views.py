@@ -87,6 +87,7 @@ def _initial_forms(patient: Patient, summary: IntakeSummary) -> dict[str, Any]:
         "decision_form": DecisionForm(
             initial={"assessment": screening.public_id, "decision": screening.eligibility},
             allowed=services.allowed_decisions(screening.eligibility),
+            changing=bool(screening.decision),
         )
         if screening
         else None,

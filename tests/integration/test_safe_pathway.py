@@ -494,3 +494,19 @@ def test_the_observation_form_starts_with_no_choice(personas, client_for):
         reverse("treatments:observation", kwargs={"session_id": session.public_id}), {}
     )
     assert refused.status_code == 422
+
+
+def test_the_intake_page_changes_a_decision_only_with_a_reason(personas, client_for):
+    screening = ready_for_plan(personas.a1, decision="not_eligible")
+    client = client_for("clinician_a")
+    url = reverse("intake:decision", kwargs={"patient_id": personas.a1.public_id})
+    data = {"assessment": str(screening.public_id), "decision": "eligible"}
+    refused = client.post(url, data)
+    assert refused.status_code == 422 and "reason" in refused.content.decode()
+    screening.refresh_from_db()
+    assert screening.decision == "not_eligible"
+    assert client.post(url, {**data, "change_reason": "Ticked the wrong box"}).status_code == 302
+    screening.refresh_from_db()
+    assert screening.decision == "eligible" and screening.decision_history[0]["decision"] == "not_eligible"
+    page = client.get(reverse("intake:page", kwargs={"patient_id": personas.a1.public_id})).content.decode()
+    assert "Ticked the wrong box" in page
