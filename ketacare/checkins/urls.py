@@ -9,4 +9,9 @@ urlpatterns = [
     path("me/symptoms/", views.episode, name="episodes"),
     path("me/preparation/", views.preparation, name="preparation"),
     path("clinic/patients/<str:patient_id>/checkins/", views.staff_checkins, name="staff_checkins"),
+    path(
+        "clinic/patients/<str:patient_id>/checkins/close/",
+        views.staff_close_episode,
+        name="staff_close_episode",
+    ),
 ]

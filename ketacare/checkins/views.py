@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
@@ -20,6 +21,7 @@ from ketacare.checkins.selectors import patient_checkins, patient_symptoms, prep
 from ketacare.checkins.services import (
     ReportIn,
     answer_episode,
+    close_episode_by_clinician,
     open_episodes,
     submit_checkin,
     tick_preparation,
@@ -316,8 +318,27 @@ def staff_checkins(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
             "patient": patient,
             "checkins": patient_checkins(patient=patient)[:50],
             "symptoms": patient_symptoms(patient=patient)[:50],
+            "symptom_rows": [
+                {"report": r, "duration": r.duration()} for r in patient_symptoms(patient=patient)[:50]
+            ],
             "alerts": patient_alerts(patient=patient)[:50],
             "items": items,
             "ticks": preparation_ticks(patient=patient, session_key=session_key),
         },
     )
+
+
+@staff_required
+@require_POST
+def staff_close_episode(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
+    """A clinician closes an open symptom (the only way besides the patient to close a red flag)."""
+    patient = access_patient(request.user, patient_id, action="write")
+    raw = request.POST.get("episode", "")[:40]
+    try:
+        key: uuid.UUID | None = uuid.UUID(raw)
+    except ValueError:
+        key = None
+    report = SymptomReport.objects.filter(patient=patient, public_id=key).first() if key else None
+    if report is not None:
+        close_episode_by_clinician(episode=report, now=timezone.now())
+    return redirect("checkins:staff_checkins", patient_id=str(patient.public_id))

@@ -21,6 +21,14 @@ ROUTES: list[Route] = [
         data=lambda p, t: {"item": "ride_home"},
     ),
     Route("checkins:staff_checkins", "staff_record", kwargs=patient_kwargs),
+    # A clinician closes an open symptom; without a valid episode it only goes back to the list.
+    Route(
+        "checkins:staff_close_episode",
+        "staff_record",
+        methods=("POST",),
+        kwargs=patient_kwargs,
+        ok={"POST": 302},
+    ),
     # "Is it gone?": the patient's own open symptoms; a POST naming no episode of theirs goes back to the list.
     Route("checkins:episodes", "patient", methods=("GET", "POST"), ok={"POST": 302}),
     Route(

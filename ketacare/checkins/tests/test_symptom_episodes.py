@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from ketacare.alerts.models import Alert
@@ -125,3 +126,18 @@ def test_bad_answers_are_named(personas: Any) -> None:
             now=timezone.now(),
         )
     assert error.value.field == "onset_min"
+
+
+def test_a_clinician_closes_a_red_flag_from_the_checkins_page(personas: Any, client_for: Any) -> None:
+    dosed = timezone.now() - dt.timedelta(hours=3)
+    make_dose(personas.a1, started_at=dosed)
+    _checkin(personas.a1, "1", [ReportIn("urinary_symptoms")], dosed + dt.timedelta(minutes=60))
+    flag = SymptomReport.objects.get(symptom_id="urinary_symptoms")
+    url = reverse("checkins:staff_checkins", kwargs={"patient_id": str(personas.a1.public_id)})
+    page = client_for("clinician_a").get(url).content.decode()
+    assert "still open" in page and "(red flag)" in page
+    close = reverse("checkins:staff_close_episode", kwargs={"patient_id": str(personas.a1.public_id)})
+    response = client_for("clinician_a").post(close, {"episode": str(flag.public_id)})
+    assert response.status_code == 302
+    flag.refresh_from_db()
+    assert flag.closed_by == SymptomReport.ClosedBy.CLINICIAN and flag.resolved_at is not None
