@@ -1,4 +1,4 @@
-"""Every route × every persona × own / other patient / other clinic object (security.md #1, #6)."""
+"""Every route × every persona × own / other patient / other clinic object (docs/security.md S1, S6)."""
 
 from __future__ import annotations
 
@@ -146,7 +146,6 @@ def test_route_answers_each_persona_as_expected(
     target_patient = getattr(personas, target) if target else None
     url = reverse(route.name, kwargs=route.kwargs(personas, target_patient) if route.kwargs else None)
     data = route.data(personas, target_patient) if route.data else {}
-    before = AccessEvent.objects.count()
     response = (
         client.generic(method, url, data=_encode(data), content_type="application/x-www-form-urlencoded")
         if method != "GET"
@@ -160,13 +159,22 @@ def test_route_answers_each_persona_as_expected(
             f"{method} {url} as {persona}: {response.status_code}, expected {expected}"
         )
     if target_patient is not None and persona != "anonymous":
-        # security.md #6: exactly one audit row for this request about this access.
+        # docs/security.md S6: exactly one audit row for this request about this access.
         rows = AccessEvent.objects.filter(request_id=response["X-Request-ID"]).exclude(
             action__in=["login", "logout", "mfa"]
         )
         assert rows.count() == 1, f"{rows.count()} audit rows for {method} {url} as {persona}"
-        assert rows.get().outcome == ("granted" if expected < 400 else "denied")
-    assert AccessEvent.objects.count() >= before
+        row = rows.get()
+        assert row.outcome == ("granted" if expected < 400 else "denied")
+        if expected < 400 and route.audience in ("record", "staff_record"):
+            # The row names whose record was reached (a patient of the target's clinic), so that
+            # clinic can see who looked.
+            from ketacare.patients.models import Patient
+
+            named = Patient.objects.filter(public_id=row.patient_public_id or None).first()
+            assert named is not None and named.clinic_id == target_patient.clinic_id, (
+                f"{method} {url} as {persona}: audit row names patient {row.patient_public_id!r}"
+            )
 
 
 def _encode(data: dict[str, Any]) -> str:

@@ -1,7 +1,10 @@
-"""Lists, searches, exports and pages leak nothing (security.md #2).
+"""Lists, searches, exports and pages leak nothing (docs/security.md S2).
 
 Every GET route, per persona, is scanned for the canary strings planted in the names of the
 patients that persona must not see. Routes come from the same table as the authorisation matrix.
+A scan counts only for a page the persona reached with the status the matrix expects (200 for its
+own pages): if logins broke and every page redirected to the login form, these tests fail instead of
+scanning login pages.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import pytest
 from django.urls import reverse
 
 from tests.security.routes import ROUTES
+from tests.security.test_authorisation_matrix import expected_status
 
 CANARY = {"a1": "CanaryA1", "a2": "CanaryA2", "b1": "CanaryB1"}
 FORBIDDEN = {
@@ -42,9 +46,24 @@ def test_no_response_carries_another_patients_or_clinics_canary(
     target = getattr(personas, OWN_TARGET[persona]) if route.kwargs else None
     url = reverse(route.name, kwargs=route.kwargs(personas, target) if route.kwargs else None)
     client = client_for(persona)
-    body = _body(client.get(url, follow=True))
+    expected = expected_status(route, persona, OWN_TARGET[persona] if route.kwargs else None, "GET")
+    response = client.get(url)
+    assert response.status_code == expected, (
+        f"{url} as {persona}: {response.status_code}, expected {expected}"
+    )
+    body = _body(response)
     # Search must not widen what a list shows.
     if not route.kwargs:
-        body += _body(client.get(url, {"q": "Canary"}, follow=True))
+        searched = client.get(url, {"q": "Canary"})
+        assert searched.status_code == expected, f"{url}?q= as {persona}: {searched.status_code}"
+        body += _body(searched)
     leaked = [CANARY[other] for other in FORBIDDEN[persona] if CANARY[other] in body]
     assert leaked == [], f"{url} as {persona} shows {leaked}"
+
+
+@pytest.mark.django_db
+def test_the_scan_reaches_real_pages_with_patient_data(personas: Any, client_for: Any) -> None:
+    # Positive control for the scan itself: a clinician's patient list shows their own patients'
+    # canaries, so the absence of another clinic's canary above means something.
+    body = _body(client_for("clinician_a").get(reverse("patients:list")))
+    assert CANARY["a1"] in body and CANARY["a2"] in body and CANARY["b1"] not in body
