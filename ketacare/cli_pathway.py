@@ -127,6 +127,9 @@ def readiness_command(
     plan_active: Annotated[
         str, typer.Option("--plan-active", help="yes: the session is on an active plan.")
     ] = "yes",
+    not_eligible: Annotated[
+        str, typer.Option("--not-eligible", help="yes: the current eligibility decision is not eligible.")
+    ] = "no",
     due_today: Annotated[str, typer.Option("--due-today", help="yes: the session is due today.")] = "yes",
     checked_in: Annotated[str, typer.Option("--checked-in", help="yes: the check-in is complete.")] = "yes",
     new_medication: Annotated[
@@ -174,6 +177,7 @@ def readiness_command(
                 route=route,
                 age_years=age,
                 plan_active=bool(_yes_no(cmd, "plan-active", plan_active)),
+                not_eligible=bool(_yes_no(cmd, "not-eligible", not_eligible)),
                 due_today=bool(_yes_no(cmd, "due-today", due_today)),
                 checked_in=bool(_yes_no(cmd, "checked-in", checked_in)),
                 systolic_mmhg=pressure[0] if pressure else None,

@@ -510,3 +510,15 @@ def test_the_intake_page_changes_a_decision_only_with_a_reason(personas, client_
     assert screening.decision == "eligible" and screening.decision_history[0]["decision"] == "not_eligible"
     page = client.get(reverse("intake:page", kwargs={"patient_id": personas.a1.public_id})).content.decode()
     assert "Ticked the wrong box" in page
+
+
+def test_a_decision_changed_to_not_eligible_after_planning_holds_the_dose(personas):
+    screening = ready_for_plan(personas.a1)
+    _plan(personas.a1, personas.clinician_a)
+    intake.change_eligibility_decision(
+        assessment=screening, user=personas.clinician_a, decision="not_eligible", reason="New MRI: AVM"
+    )
+    session = _checked_in(personas.a1)
+    _vitals(session, 124, 78)
+    with pytest.raises(ConflictError, match="not eligible"):
+        _dose(session)

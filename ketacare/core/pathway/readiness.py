@@ -62,6 +62,7 @@ class ReadinessInput:
     route: str
     age_years: int
     plan_active: bool = True
+    not_eligible: bool = False
     due_today: bool = True
     checked_in: bool = True
     systolic_mmhg: float | None = None
@@ -111,6 +112,12 @@ def dose_readiness(data: ReadinessInput) -> Readiness:
 
     if not data.plan_active:
         add("no_active_plan", "The session is not part of an active treatment plan.")
+    if data.not_eligible:
+        add(
+            "not_eligible",
+            "The prescriber's current eligibility decision is \u201cnot eligible\u201d: no dose on this plan.",
+            "urgent",
+        )
     if not data.due_today:
         add("not_due_today", "The session is not due today (clinic time zone).")
     if not data.checked_in:

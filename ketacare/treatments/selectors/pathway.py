@@ -73,6 +73,8 @@ def dose_readiness(session: TreatmentSession, now: dt.datetime) -> pathway.Readi
             route=session.route,
             age_years=age_years(patient, now.astimezone(zone).date()),
             plan_active=plan is not None and plan.status == TreatmentPlan.Status.ACTIVE,
+            # A decision changed to "not eligible" after the plan was made holds every later dose.
+            not_eligible=known.decision == "not_eligible",
             due_today=due_today(session, now),
             checked_in=session.checked_in_at is not None,
             systolic_mmhg=base.systolic_mmhg if base else None,
