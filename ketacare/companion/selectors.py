@@ -18,6 +18,7 @@ from ketacare.checkins.selectors import patient_checkins, patient_symptoms, prep
 from ketacare.checkins.services import open_episodes
 from ketacare.checkins.timeline import fasting_text, timeline
 from ketacare.core.dayrules import DayRule, active_rules
+from ketacare.core.episodes import prompt_due
 from ketacare.core.instruments import classify_change, instruments
 from ketacare.core.protocols import route_ids
 from ketacare.core.triage import describe_minutes
@@ -150,7 +151,12 @@ def home_context(patient: Patient) -> dict[str, Any]:
     state = _state(
         patient, now=now, sessions=sessions, appointment=appointment, rules_active=any(r.ends_at for r in rules)
     )
-    episodes = open_episodes(patient=patient)
+    episodes = []
+    for report in open_episodes(patient=patient):
+        asking = None
+        if report.dose_started_at is not None:
+            asking = prompt_due(report.episode(), now_min=(now - report.dose_started_at).total_seconds() / 60)
+        episodes.append({"report": report, "asking_now": asking is not None})
     return {
         "state": state,
         "last_dose": dose,

@@ -184,25 +184,23 @@ def side_effects(patient: Patient, window: Window) -> list[Entry]:
             if r.expected_resolution_min is not None
             else ""
         )
-        after = r.recorded_minutes_after_dose
-        late = (
-            after is not None and r.expected_resolution_min is not None and after > r.expected_resolution_min
-        )
+        d = r.duration()
+        if d.open:
+            state = f"still open, last reported {d.end_after_min:.0f} min after the dose"
+        elif d.end_min is not None:
+            state = f"gone at about {d.end_min:.0f} min after the dose (the patient's answer)"
+        else:
+            state = f"gone between {d.end_after_min:.0f} and {d.end_before_min:.0f} min after the dose"
+        if r.dose_started_at is None:
+            state = "still open" if d.open else "gone"
         out.append(
             Entry(
                 "side_effect",
                 r.started_at,
-                f"{r.name} ({r.get_severity_display().lower()})",
-                (
-                    "still reported"
-                    if r.resolved_at is None
-                    else f"gone {after:.0f} min after the dose"
-                    if after is not None
-                    else "gone"
-                )
-                + expected,
+                f"{r.name}" + ("" if r.kind == "red_flag" else f" ({r.get_severity_display().lower()})"),
+                state + ("; seen past its usual window" if d.longer_than_usual else "") + expected,
                 until=r.resolved_at,
-                flag="danger" if r.kind == "red_flag" else "warn" if late or r.resolved_at is None else "",
+                flag="danger" if r.kind == "red_flag" else "warn" if d.longer_than_usual or d.open else "",
             )
         )
     return out
