@@ -83,7 +83,10 @@ def _state(
             "Rest today. Below: the rules for today with their end times, and what is normal to feel now.",
             since=describe_minutes((now - left).total_seconds() / 60),
         )
-    if appointment is not None and appointment.starts_at.astimezone(zone).date() == now.astimezone(zone).date():
+    if (
+        appointment is not None
+        and appointment.starts_at.astimezone(zone).date() == now.astimezone(zone).date()
+    ):
         return PatientState(
             "before_session",
             f"Your session is today at {appointment.starts_at.astimezone(zone):%H:%M}",
@@ -97,7 +100,9 @@ def _state(
                 "Your treatment is paused",
                 "No sessions are planned at the moment. Contact your clinic if you want to talk about restarting.",
             )
-        return PatientState("not_started", "Welcome", "After your first session this page shows what to expect.")
+        return PatientState(
+            "not_started", "Welcome", "After your first session this page shows what to expect."
+        )
     if appointment is None and discharged:
         review = plan.review_due_before or plan.review_not_before
         when = f" by {review.astimezone(zone):%A %-d %B}" if review and review > now else ""
@@ -115,7 +120,9 @@ def lasted_words(report: Any) -> dict[str, Any]:
     """What can honestly be said about how long a symptom lasted (core.episodes.duration)."""
     d = report.duration()
     usual = (
-        describe_minutes(report.expected_resolution_min) if report.expected_resolution_min is not None else None
+        describe_minutes(report.expected_resolution_min)
+        if report.expected_resolution_min is not None
+        else None
     )
     if report.dose_started_at is None:
         text = "still there when last asked" if d.open else "gone"
@@ -149,7 +156,11 @@ def home_context(patient: Patient) -> dict[str, Any]:
         left_at = (session.discharged_at if session is not None else None) or dose.ended_at or dose.started_at
         rules = active_rules(route=dose.route, left_at=left_at, time_zone=patient.time_zone, now=now)
     state = _state(
-        patient, now=now, sessions=sessions, appointment=appointment, rules_active=any(r.ends_at for r in rules)
+        patient,
+        now=now,
+        sessions=sessions,
+        appointment=appointment,
+        rules_active=any(r.ends_at for r in rules),
     )
     episodes = []
     for report in open_episodes(patient=patient):
@@ -160,7 +171,9 @@ def home_context(patient: Patient) -> dict[str, Any]:
     return {
         "state": state,
         "last_dose": dose,
-        "timeline": timeline(route=dose.route, started_at=dose.started_at, now=now, time_zone=patient.time_zone)
+        "timeline": timeline(
+            route=dose.route, started_at=dose.started_at, now=now, time_zone=patient.time_zone
+        )
         if dose and state.kind != "in_chair"
         else None,
         "day_rules": rules,
@@ -233,7 +246,8 @@ def progress_context(patient: Any) -> dict[str, Any]:
         markers=doses,
     )
     symptoms = [
-        {"report": report, "lasted": lasted_words(report)} for report in patient_symptoms(patient=patient)[:50]
+        {"report": report, "lasted": lasted_words(report)}
+        for report in patient_symptoms(patient=patient)[:50]
     ]
     return {
         "patient": patient,
