@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from django import forms
 
+from ketacare.lib.dates import DayField
+
 
 class AuditFilterForm(forms.Form):
     """Filter by patient, user and date range (dates in the clinic's zone, inclusive)."""
 
     patient = forms.UUIDField(required=False, label="Patient id")
     user = forms.EmailField(required=False, label="User e-mail")
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DayField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = DayField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

@@ -6,16 +6,15 @@ import datetime as dt
 
 from django import forms
 
+from ketacare.lib.dates import DayField
 from ketacare.outcomes.selectors import outcome_instruments
 
 
 class OutcomeFilterForm(forms.Form):
     """GET filters; invalid input falls back to the defaults and names the field and range."""
 
-    start = forms.DateField(
-        required=False, label="Baseline from", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(required=False, label="Baseline to", widget=forms.DateInput(attrs={"type": "date"}))
+    start = DayField(required=False, label="Baseline from", widget=forms.DateInput(attrs={"type": "date"}))
+    end = DayField(required=False, label="Baseline to", widget=forms.DateInput(attrs={"type": "date"}))
     instrument = forms.ChoiceField(required=False, label="Instrument", initial="phq9")
     scope = forms.ChoiceField(
         required=False, choices=[("clinic", "This clinic"), ("all", "All my clinics")], label="Clinics"

@@ -15,6 +15,8 @@ from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
 from ketacare.core.published_outcomes import HONEST_NOTE, published
 from ketacare.lib.csvsafe import csv_safe
+from ketacare.lib.dates import parse_day
+from ketacare.lib.errors import FieldError
 from ketacare.outcomes.charts import funnel_bars, km_step_chart
 from ketacare.outcomes.forms import OutcomeFilterForm
 from ketacare.outcomes.selectors import (
@@ -104,15 +106,16 @@ def patient_timeline_view(request: AuthenticatedRequest, patient_id: str) -> Htt
         value = None
         if raw:
             try:
-                day = dt.date.fromisoformat(raw)
+                day = parse_day(raw, field=name)
+            except FieldError as error:
+                errors.append(error.message)
+            else:
                 # Dates are the clinic's calendar days, like every time on the page.
                 value = dt.datetime.combine(
                     day + dt.timedelta(days=1 if name == "end" else 0),
                     dt.time(),
                     tzinfo=zoneinfo.ZoneInfo(patient.clinic.time_zone),
                 )
-            except ValueError:
-                errors.append(f"{name} {raw!r} is not a date (YYYY-MM-DD)")
         bounds.append(value)
     failed: list[str] = []
     entries = patient_timeline(

@@ -13,6 +13,8 @@ from ketacare.accounts.gates import staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
+from ketacare.lib.dates import parse_day
+from ketacare.lib.errors import FieldError
 from ketacare.treatments import selectors
 
 
@@ -25,11 +27,12 @@ def clinic_day(request: AuthenticatedRequest) -> HttpResponse:
     now = timezone.now()
     day = selectors.today_in(clinic, now)
     raw = request.GET.get("day", "")
+    error = ""
     if raw:
         try:
-            day = dt.date.fromisoformat(raw[:10])
-        except ValueError:
-            pass
+            day = parse_day(raw[:10], field="day")
+        except FieldError as refused:
+            error = refused.message  # the page shows today, and says why
     record_access_event(action="read", outcome="granted", clinic=clinic, object_type="clinic_day")
     context = {
         "rows": selectors.clinic_day(clinic, day, now),
@@ -37,6 +40,7 @@ def clinic_day(request: AuthenticatedRequest) -> HttpResponse:
         "now": now,
         "zone": clinic.time_zone,
         "clinic": clinic,
+        "error": error,
         "previous_day": day - dt.timedelta(days=1),
         "next_day": day + dt.timedelta(days=1),
     }
