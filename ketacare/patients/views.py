@@ -11,7 +11,6 @@ from django.contrib.auth import login as auth_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -22,7 +21,7 @@ from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.accounts.tokens import LinkState
 from ketacare.accounts.views import MODEL_BACKEND, link_refused, signed_in_refused
 from ketacare.audit.services import record_access_event
-from ketacare.clinics.selectors import active_clinic, clinic_contact
+from ketacare.clinics.selectors import active_clinic
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.patients.forms import PatientForm, RegisterPatientForm, patient_initial
 from ketacare.patients.selectors import (
@@ -231,5 +230,4 @@ def my_clinic(request: AuthenticatedRequest) -> HttpResponse:
     """The patient's clinic: when it is open, whom to call now, what to do outside hours, fasting."""
     patient = access_patient(request.user, request.user.patient.public_id)
     clinic = patient.clinic
-    context = {"patient": patient, "clinic": clinic, "contact": clinic_contact(clinic, timezone.now())}
-    return render(request, "patients/my_clinic.html", context)
+    return render(request, "patients/my_clinic.html", {"patient": patient, "clinic": clinic})

@@ -506,3 +506,18 @@ def test_escalations_name_the_longest_standing_active_admin(personas):
     assert escalation_recipient(personas.clinic_a) == personas.admin_a
     assert escalation_recipient(personas.clinic_b) is None
     assert Interval(0, dt.time(8), dt.time(9)).weekday == 0
+
+
+def test_the_call_clinic_tag_gives_any_patient_page_the_line_for_now(personas):
+    from django.template import Context, Template
+
+    clinic = personas.clinic_a
+    clinic.opening_hours.create(weekday=0, opens_at=dt.time(8), closes_at=dt.time(18))
+    clinic.after_hours_phone = "+1 555 0111"
+    template = Template("{% load clinic_contact %}{% call_clinic clinic %}")
+    with time_machine.travel(dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC)):  # Monday 10:00 in New York
+        open_now = template.render(Context({"clinic": clinic}))
+    with time_machine.travel(dt.datetime(2026, 11, 3, 3, 0, tzinfo=dt.UTC)):  # Monday 22:00
+        closed = template.render(Context({"clinic": clinic}))
+    assert "The clinic is open now" in open_now and "tel:+1 555 0100" in open_now
+    assert "The clinic is closed now" in closed and "Call +1 555 0111" in closed
