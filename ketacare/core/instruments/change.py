@@ -3,6 +3,10 @@
 The thresholds are data in each instrument's ``[change]`` table, each citing its source
 (``clinic-practice`` where the brief has none). The rule, checked in this order:
 
+0. **baseline already in the remission range** - a baseline at or below ``remission_max_score``
+   leaves nothing to remit from or respond to: only ``worsening`` or ``no_change`` (PHQ-9 0 -> 4 is
+   not a remission: decision 0012). Remission and response are only claimed from a symptomatic
+   baseline [PsychServ2020].
 1. **remission** - ``current <= remission_max_score`` (only for scales where higher is worse).
    Remission is a state, so it wins even when the score rose a little within the remission range.
 2. **response** - improvement of at least ``response_min_drop_fraction`` of the baseline's distance
@@ -44,11 +48,18 @@ def classify_change(instrument_id: str, baseline: float, current: float) -> Chan
     for name, value in (("baseline", baseline), ("current", current)):
         _check_score(instrument, name, value)
 
-    if instrument.remission_max_score is not None and current <= instrument.remission_max_score + _TOLERANCE:
-        return "remission"
     # Improvement in points, positive when the score moved towards the better end.
     direction = 1 if instrument.higher_is_worse else -1
     improvement = (baseline - current) * direction
+    threshold = instrument.remission_max_score
+    if threshold is not None and baseline <= threshold + _TOLERANCE:
+        # Rule 0: nothing to remit from; a large enough rise is still worsening.
+        worsening_points = instrument.worsening_min_rise_points
+        if worsening_points is not None and -improvement >= worsening_points - _TOLERANCE:
+            return "worsening"
+        return "no_change"
+    if threshold is not None and current <= threshold + _TOLERANCE:
+        return "remission"
     best = instrument.min_score if instrument.higher_is_worse else instrument.max_score
     headroom = (baseline - best) * direction  # how far the baseline was from the best score
     if _improved(

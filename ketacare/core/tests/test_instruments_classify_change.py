@@ -21,8 +21,14 @@ from ketacare.core.instruments import classify_change, get_instrument, instrumen
         (20, 20, "no_change"),
         (10, 14, "no_change"),  # +4 points
         (10, 15, "worsening"),  # +5 points
-        (3, 4, "remission"),  # a small rise inside the remission range is still remission
-        (0, 0, "remission"),
+        (5, 4, "remission"),  # from just above the threshold
+        # A baseline already in the remission range (< 5) cannot remit: no baseline threshold made
+        # 0 -> 4 a "remission" before the safety-net issue [PsychServ2020] (decision 0012).
+        (3, 4, "no_change"),
+        (0, 0, "no_change"),
+        (0, 4, "no_change"),
+        (2, 1, "no_change"),  # nor respond
+        (0, 5, "worsening"),  # +5 points is still worsening
     ],
 )
 def test_phq9_changes_where_a_higher_score_is_worse(baseline, current, expected):
