@@ -20,6 +20,8 @@ from ketacare.core.instruments.registry import _parse
 EXPECTED_IDS = {
     "phq9", "gad7", "qids_sr16", "pcl5", "pain_nrs", "bpi_sf",
     "cssrs_screener", "madrs", "ybocs", "moaas", "daily_mood",
+    # KetaCare's periodic safety checks (decision 0012): bladder symptoms and cravings or misuse.
+    "luts_check", "misuse_check",
 }  # fmt: skip
 CLINICIAN_RATED = {"madrs", "ybocs", "moaas", "cssrs_screener"}
 HIGHER_IS_BETTER = {"moaas", "daily_mood"}
@@ -33,7 +35,7 @@ PHQ9_ITEM_LOINC = {
 }  # fmt: skip
 
 
-def test_the_eleven_instruments_are_packaged_under_their_stable_ids():
+def test_the_instruments_are_packaged_under_their_stable_ids():
     assert {i.id for i in instruments()} == EXPECTED_IDS
     assert [i.id for i in instruments()] == sorted(EXPECTED_IDS)
     assert get_instrument("phq9") is get_instrument("phq9")
@@ -103,6 +105,8 @@ def test_the_item_counts_and_option_ranges_match_the_brief():
         "cssrs_screener": (6, 0, 2),
         "moaas": (1, 0, 5),
         "daily_mood": (1, 0, 10),
+        "luts_check": (4, 0, 1),
+        "misuse_check": (3, 0, 1),
     }
 
 
