@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from ketacare.alerts.models import Alert
 from ketacare.checkins.models import SymptomReport
+from ketacare.core.display import instrument_short
 from ketacare.journal.models import JournalEntry
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireResponse
@@ -164,7 +165,7 @@ def scores(patient: Patient, window: Window) -> list[Entry]:
         Entry(
             "score",
             r.submitted_at,
-            f"{r.instrument_id.upper()} {r.total:g}",
+            f"{instrument_short(r.instrument_id)} {r.total:g}",
             r.band,
             flag="danger" if r.item_alerts else "",
         )

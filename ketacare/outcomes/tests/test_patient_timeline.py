@@ -98,7 +98,7 @@ def test_it_merges_every_source_newest_first(personas: Any, client_for: Any) -> 
         "Session (IV",
         "Ketamine 35.00 mg",
         "2 vital-sign readings: highest BP 152/84",
-        "PHQ9 9",
+        "PHQ-9 9",
         "Nausea (mild)",
         "(2.0 h)",
         "Red flag alert",
@@ -106,7 +106,7 @@ def test_it_merges_every_source_newest_first(personas: Any, client_for: Any) -> 
     ):
         assert text in body, text
     assert "Private thoughts" not in body
-    assert body.index("PHQ9 9") < body.index("Felt lighter today") < body.index("Ketamine 35.00 mg")
+    assert body.index("PHQ-9 9") < body.index("Felt lighter today") < body.index("Ketamine 35.00 mg")
 
 
 def test_it_filters_by_kind_and_date(personas: Any, client_for: Any) -> None:
@@ -114,9 +114,9 @@ def test_it_filters_by_kind_and_date(personas: Any, client_for: Any) -> None:
     client = client_for("clinician_a")
     url = f"/clinic/patients/{personas.a1.public_id}/timeline/"
     body = client.get(url, {"kind": ["score"]}).content.decode()
-    assert "PHQ9 20" in body and "Nausea" not in body
+    assert "PHQ-9 20" in body and "Nausea" not in body
     body = client.get(url, {"start": day(5).date().isoformat()}).content.decode()
-    assert "PHQ9 9" in body and "PHQ9 20" not in body
+    assert "PHQ-9 9" in body and "PHQ-9 20" not in body
     body = client.get(url, {"start": "not-a-date"}).content.decode()
     assert "is not a date (YYYY-MM-DD)" in body
 
