@@ -440,7 +440,7 @@ def change_eligibility_decision(
     text = _text("note", note, max_chars=MAX_NOTE_CHARS)
     if decision == "eligible_with_precautions" and not text:
         raise IntakeInputError("note", "is required: say how the precautions will be handled")
-    previous_by = User.objects.filter(pk=locked.decided_by_id).values_list("public_id", flat=True).first()
+    previous_by = locked.decided_by.public_id if locked.decided_by is not None else ""
     locked.decision_history = [
         *locked.decision_history,
         {
