@@ -12,6 +12,7 @@ from django.utils import timezone
 from ketacare.alerts.models import Alert
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
 from ketacare.checkins.services import ReportIn, submit_checkin
+from ketacare.lib.idempotency import IdempotencyConflict
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +27,12 @@ def test_the_service_returns_the_original_row_on_a_retry(personas: Any) -> None:
         "now": timezone.now(),
     }
     first = submit_checkin(**kwargs)  # type: ignore[arg-type]
-    second = submit_checkin(**{**kwargs, "mood": 9})  # type: ignore[arg-type]
+    second = submit_checkin(**kwargs)  # type: ignore[arg-type]
     assert first.created and not second.created
     assert second.checkin.pk == first.checkin.pk and second.checkin.mood_0_10 == 4
+    # Other content under the same key is refused, not silently answered with the original (0caf5a1).
+    with pytest.raises(IdempotencyConflict):
+        submit_checkin(**{**kwargs, "mood": 9})  # type: ignore[arg-type]
     assert SymptomCheckin.objects.count() == 1
     assert SymptomReport.objects.count() == 1
     assert Alert.objects.count() == 1
