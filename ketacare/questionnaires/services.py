@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
+from ketacare.core.display import item_name
 from ketacare.core.instruments import (
     Instrument,
     InvalidAnswersError,
@@ -23,7 +24,6 @@ from ketacare.core.instruments import (
     instruments,
     score,
 )
-from ketacare.core.display import item_name
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import create_once
 from ketacare.patients import facts
