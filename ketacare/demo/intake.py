@@ -38,6 +38,9 @@ PROFILES: list[tuple[list[str], list[str], list[str], list[str], str]] = [
     ),
 ]
 CONSENT_VERSION = "KC-CONSENT-2026.1"
+# The demo plans give IV ketamine and esketamine nasal spray (ketacare/demo/treatments.py), and a plan
+# needs a consent that covers its route.
+CONSENT_ROUTES = ("iv", "esketamine_in")
 
 
 def _phq9_answers(rng: random.Random) -> list[int]:
@@ -101,6 +104,7 @@ def _seed_patient(ctx: DemoContext, patient: Any, profile: Any, nurse: Any, pres
         signed_on=(start + dt.timedelta(minutes=20)).date(),
         signer_name=patient.full_name,
         signer_relationship="self",
+        routes=CONSENT_ROUTES,
     )
     services.record_baseline_score(
         patient=patient,
