@@ -171,6 +171,17 @@ def _plan_and_appointment(
             review_not_before=starts_at + dt.timedelta(days=14),
             created_by=user,
         )
+        earliest = (
+            TreatmentPlan.objects.filter(patient=patient, status="active")
+            .exclude(pk=plan.pk)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if earliest is not None:
+            # A plan a test made through the service stays the patient's current plan (the plan page's).
+            TreatmentPlan.objects.filter(pk=plan.pk).update(created_at=earliest - dt.timedelta(seconds=1))
+            plan.refresh_from_db()
     number = (plan.appointments.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     appointment = Appointment.objects.create(
         clinic=patient.clinic,
