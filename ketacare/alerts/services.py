@@ -13,7 +13,7 @@ from django.utils import timezone
 from ketacare.accounts.models import User
 from ketacare.alerts.models import Alert, AlertPolicy
 from ketacare.audit.services import record_access_event
-from ketacare.clinics.models import StaffMembership
+from ketacare.clinics.selectors import escalation_recipient
 from ketacare.patients.models import Patient
 
 
@@ -184,13 +184,8 @@ def escalate_overdue_alerts(*, now: datetime) -> list[Alert]:
         if alert.created_at > now - timedelta(minutes=minutes):
             continue
         if alert.clinic_id not in admins:
-            membership = (
-                StaffMembership.objects.filter(clinic_id=alert.clinic_id, role="clinic_admin", is_active=True)
-                .select_related("user")
-                .order_by("id")
-                .first()
-            )
-            admins[alert.clinic_id] = membership.user if membership else None
+            # The person the clinic settings page names as the escalation contact.
+            admins[alert.clinic_id] = escalation_recipient(alert.clinic)
         admin = admins[alert.clinic_id]
         with transaction.atomic():
             updated = Alert.objects.filter(
