@@ -1,4 +1,5 @@
-"""Clinical commands of the `ketacare` CLI: score, triage, plan, screen, knowledge list.
+"""Clinical commands of the `ketacare` CLI: score, triage, plan, dose-steps, screen, free-text,
+cumulative-dose, vigilance-check, knowledge list.
 
 Thin wrappers around ketacare.core: each command turns its options into plain values, calls one core
 function and prints the result as text or, with `--json`, as a stable JSON object documented field by
@@ -9,7 +10,8 @@ status 2 and one line on stderr naming the problem; no traceback.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+import math
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,13 +25,13 @@ import typer
 from typer._click.exceptions import UsageError
 from typer.core import TyperCommand
 
-from ketacare.core import course, instruments, protocols, screening, triage
+from ketacare.core import course, free_text, home_bp, instruments, protocols, screening, triage, vigilance
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import UnknownIdError
 
 EXIT_BAD_INPUT = 2
 WEEKDAY_NAMES = protocols.WEEKDAYS  # "mon" .. "sun", index = datetime.weekday()
-KNOWLEDGE_KINDS = ("side-effects", "red-flags", "instruments", "protocols", "sources")
+KNOWLEDGE_KINDS = ("side-effects", "red-flags", "instruments", "protocols", "screening", "sources")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object (fields: docs/cli.md).")]
 
@@ -42,12 +44,46 @@ def _fail(command: str, message: str) -> NoReturn:
 
 
 @contextmanager
-def _bad_input(command: str) -> Iterator[None]:
-    """Turn the core's input errors (ValueError and unknown-id lookups) into one line and exit 2."""
+def _bad_input(command: str, options: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Turn the core's input errors (ValueError and unknown-id lookups) into one line and exit 2.
+
+    ``options`` maps the core's parameter names to the command's option names, so the message names
+    the option the user typed (``systolic_mmhg 400 ...`` -> ``--systolic 400 ...``).
+    """
     try:
         yield
     except (ValueError, UnknownIdError) as exc:
-        _fail(command, str(exc))
+        message = str(exc)
+        for name, option in (options or {}).items():
+            message = message.replace(name, option)
+        _fail(command, message)
+
+
+def _check_range(command: str, option: str, value: float | None, low: float, high: float) -> None:
+    """Exit 2 naming ``option`` and its range when ``value`` is outside ``low``-``high`` (inclusive)."""
+    if value is not None and (not math.isfinite(value) or not low <= value <= high):
+        _fail(command, f"{option} {value:g} is out of range; allowed {low:g}-{high:g}")
+
+
+def _pairs(command: str, option: str, values: list[str]) -> dict[str, str]:
+    """Parse repeated ``KEY=VALUE`` options; exit 2 naming the option when one has no ``=``."""
+    out: dict[str, str] = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key.strip() or not rest.strip():
+            _fail(command, f"{option} {value!r} must be KEY=VALUE")
+        out[key.strip()] = rest.strip()
+    return out
+
+
+def _per_symptom(command: str, option: str, values: list[Any], symptoms: list[str]) -> list[Any]:
+    """One value for every symptom, or one per symptom in order; exit 2 on any other count."""
+    if len(values) > 1 and len(values) != len(symptoms):
+        _fail(
+            command,
+            f"{len(values)} {option} values for {len(symptoms)} --symptom values; give one for all, or one each",
+        )
+    return values * len(symptoms) if len(values) == 1 else values
 
 
 class _OneLineErrors(TyperCommand):
@@ -147,24 +183,73 @@ def triage_command(
         list[str] | None,
         typer.Option(help="mild, moderate or severe: once for all symptoms, or once per --symptom in order."),
     ] = None,
+    onset_minutes: Annotated[
+        list[float] | None,
+        typer.Option(
+            "--onset-minutes",
+            help="Minutes after the start of dosing when the symptom began (0 to --minutes-since): once for all, or once per --symptom.",
+        ),
+    ] = None,
+    systolic: Annotated[
+        float | None, typer.Option(help="Home blood pressure: systolic, mmHg (50-300).")
+    ] = None,
+    diastolic: Annotated[
+        float | None, typer.Option(help="Home blood pressure: diastolic, mmHg (20-200).")
+    ] = None,
+    pulse: Annotated[float | None, typer.Option(help="Home reading: pulse, beats a minute (20-250).")] = None,
+    age: Annotated[int | None, typer.Option(help="Age in whole years (selects the hold threshold).")] = None,
+    hold_systolic: Annotated[
+        float | None, typer.Option(help="The clinic's own systolic hold threshold, mmHg (100-220).")
+    ] = None,
+    hold_diastolic: Annotated[
+        float | None, typer.Option(help="The clinic's own diastolic hold threshold, mmHg (60-130).")
+    ] = None,
+    other_text: Annotated[
+        str | None, typer.Option("--other-text", help="'Something else' in the patient's own words.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Triage symptoms reported after a dose: expected ... emergency."""
     symptoms = symptom or []
-    severities = severity or []
-    if len(severities) > 1 and len(severities) != len(symptoms):
-        _fail(
-            "triage",
-            f"{len(severities)} --severity values for {len(symptoms)} --symptom values; give one for all, or one each",
-        )
-    if len(severities) == 1:
-        severities = severities * len(symptoms)
+    severities = _per_symptom("triage", "--severity", severity or [], symptoms)
+    onsets = _per_symptom("triage", "--onset-minutes", onset_minutes or [], symptoms)
+    for symptom_id, onset in zip(symptoms, onsets, strict=False):
+        if not math.isfinite(onset) or not 0 <= onset <= minutes_since:
+            _fail(
+                "triage",
+                f"--onset-minutes {onset:g} for {symptom_id!r} is out of range; allowed 0-{minutes_since:g} "
+                "(0 to --minutes-since)",
+            )
     reports = [
-        triage.SymptomReport(symptom_id=s, severity=severities[i] if severities else "mild")  # type: ignore[arg-type]
+        triage.SymptomReport(
+            symptom_id=s,
+            severity=severities[i] if severities else "mild",  # type: ignore[arg-type]
+            onset_min=onsets[i] if onsets else None,
+        )
         for i, s in enumerate(symptoms)
     ]
+    reading = _home_reading(systolic, diastolic, pulse)
+    limits = None
+    if hold_systolic is not None or hold_diastolic is not None:
+        if hold_systolic is None or hold_diastolic is None or reading is None:
+            _fail(
+                "triage", "--hold-systolic and --hold-diastolic go together, with --systolic and --diastolic"
+            )
+        _check_range("triage", "--hold-systolic", hold_systolic, 100, 220)
+        _check_range("triage", "--hold-diastolic", hold_diastolic, 60, 130)
+        limits = home_bp.BpHoldLimits(hold_systolic, hold_diastolic)
+    if age is not None:
+        _check_range("triage", "--age", age, *protocols.AGE_YEARS_RANGE)
     with _bad_input("triage"):
-        result = triage.triage(reports, route=route, minutes_since_dose=minutes_since)
+        result = triage.triage(
+            reports,
+            route=route,
+            minutes_since_dose=minutes_since,
+            home_bp=reading,
+            other_text=other_text,
+            age_years=age,
+            bp_hold_limits=limits,
+        )
     payload = {
         "level": str(result.level),
         "patient_message": result.patient_message,
@@ -192,17 +277,112 @@ def triage_command(
                 "patient_message": d.patient_message,
                 "self_care": list(d.self_care),
                 "sources": list(d.sources),
+                "onset_min": d.report.onset_min,
+                "matched_text": d.matched_text,
             }
             for d in result.details
         ],
+        "hold_next_dose": result.hold_next_dose,
+        "review_required": result.review_required,
+        "home_bp": None if result.home_bp is None else _home_bp_json(result.home_bp),
+        "free_text": None if result.free_text is None else _free_text_json(result.free_text),
     }
 
     def text(p: dict[str, Any]) -> list[str]:
         lines = [f"level: {p['level']}", p["patient_message"]]
         lines += [f"- {r['symptom_id']} ({r['severity']}): {r['level']}" for r in p["reports"]]
+        if p["home_bp"] is not None:
+            lines.append(f"- home blood pressure: {p['home_bp']['level']}")
+        if p["review_required"]:
+            lines.append("- the patient's own words: review by the clinic")
+        if p["hold_next_dose"]:
+            lines.append("next dose: waits for a prescriber's review")
         return lines
 
     _emit(payload, as_json, text)
+
+
+def _home_reading(
+    systolic: float | None, diastolic: float | None, pulse: float | None
+) -> home_bp.HomeBloodPressure | None:
+    if systolic is None and diastolic is None and pulse is None:
+        return None
+    if systolic is None or diastolic is None:
+        _fail("triage", "a home reading needs both --systolic and --diastolic (--pulse is optional)")
+    ranges = protocols.PHYSIOLOGICAL_RANGES
+    _check_range("triage", "--systolic", systolic, *ranges["systolic_mmhg"])
+    _check_range("triage", "--diastolic", diastolic, *ranges["diastolic_mmhg"])
+    _check_range("triage", "--pulse", pulse, *home_bp.PULSE_RANGE_BPM)
+    with _bad_input(
+        "triage", {"systolic_mmhg": "--systolic", "diastolic_mmhg": "--diastolic", "pulse_bpm": "--pulse"}
+    ):
+        return home_bp.HomeBloodPressure(systolic, diastolic, pulse)
+
+
+def _home_bp_json(assessment: home_bp.HomeBpAssessment) -> dict[str, Any]:
+    reading = assessment.reading
+    return {
+        "level": str(assessment.level),
+        "patient_message": assessment.patient_message,
+        "systolic_mmhg": reading.systolic_mmhg,
+        "diastolic_mmhg": reading.diastolic_mmhg,
+        "pulse_bpm": reading.pulse_bpm,
+        "hold_limits": {
+            "systolic_mmhg": assessment.hold_limits.systolic_mmhg,
+            "diastolic_mmhg": assessment.hold_limits.diastolic_mmhg,
+            "from": assessment.hold_limits_from,
+        },
+        "findings": [
+            {
+                "code": f.code,
+                "level": str(f.level),
+                "message": f.message,
+                "evidence": f.evidence,
+                "sources": list(f.sources),
+            }
+            for f in assessment.findings
+        ],
+    }
+
+
+def _free_text_json(screen: free_text.FreeTextScreen) -> dict[str, Any]:
+    return {
+        "outcome": screen.outcome,
+        "level": str(screen.level),
+        "review_required": screen.review_required,
+        "red_flag_ids": list(screen.red_flag_ids),
+        "matches": [
+            {"red_flag_id": m.red_flag_id, "phrase": m.phrase, "negated": m.negated} for m in screen.matches
+        ],
+        "patient_message": screen.patient_message,
+        "sources": list(screen.sources),
+    }
+
+
+# --------------------------------------------------------------------------------------------------------
+# free-text
+# --------------------------------------------------------------------------------------------------------
+
+
+def free_text_command(
+    text: Annotated[str, typer.Argument(help="The patient's own words ('something else').")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Screen the patient's own words: red flag, review by the clinic, or nothing."""
+    with _bad_input("free-text"):
+        screen = free_text.screen_free_text(text)
+    payload = _free_text_json(screen)
+
+    def lines(p: dict[str, Any]) -> list[str]:
+        out = [f"outcome: {p['outcome']} ({p['level']})", p["patient_message"]]
+        out += [
+            f"- {m['phrase']!r} -> {m['red_flag_id']}"
+            + (" (after a negation: review)" if m["negated"] else "")
+            for m in p["matches"]
+        ]
+        return out
+
+    _emit(payload, as_json, lines)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -255,12 +435,28 @@ def plan_command(
     maintenance_interval_weeks: Annotated[
         int | None, typer.Option(help="Weeks between maintenance sessions (allowed values per protocol).")
     ] = None,
+    japanese_ancestry: Annotated[
+        bool, typer.Option("--japanese-ancestry", help="Japanese ancestry (esketamine: 28 mg start).")
+    ] = False,
+    hepatic_impairment: Annotated[
+        str, typer.Option(help="Liver impairment: none, mild, moderate or severe.")
+    ] = "none",
+    prescriber_reason: Annotated[
+        list[str] | None,
+        typer.Option(help="FINDING_CODE=reason: the prescriber's reason for a finding; repeatable."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Plan a course of sessions in the patient's time zone."""
     begin = _start(start, tz)
     weekdays = _weekday_numbers(weekday) if weekday else None
-    with _bad_input("plan"):
+    reasons = _pairs("plan", "--prescriber-reason", prescriber_reason or [])
+    options = {
+        "hepatic_impairment": "--hepatic-impairment",
+        "prescriber reason": "--prescriber-reason",
+        "session_count": "--sessions",
+    }
+    with _bad_input("plan", options):
         plan = course.plan_sessions(
             protocol,
             start=begin,
@@ -273,6 +469,9 @@ def plan_command(
             session_count=sessions,
             maintenance_sessions=maintenance_sessions,
             maintenance_interval_weeks=maintenance_interval_weeks,
+            japanese_ancestry=japanese_ancestry,
+            hepatic_impairment=hepatic_impairment,
+            prescriber_reasons=reasons,
         )
     payload = {
         "protocol_id": plan.protocol_id,
@@ -300,6 +499,7 @@ def plan_command(
             "evidence": plan.review.evidence,
         },
         "notes": list(plan.notes),
+        "findings": [_finding_json(f) for f in plan.findings],
     }
 
     def text(p: dict[str, Any]) -> list[str]:
@@ -309,7 +509,82 @@ def plan_command(
             lines.append(line + (f"  ({s['note']})" if s["note"] else ""))
         lines.append(f"review after session {p['review']['after_session']}: {p['review']['note']}")
         lines += [f"note: {n}" for n in p["notes"]]
+        lines += _finding_lines(p["findings"])
         return lines
+
+    _emit(payload, as_json, text)
+
+
+def _finding_json(finding: course.PlanFinding) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "kind": finding.kind,
+        "message": finding.message,
+        "sessions": list(finding.sessions),
+        "reason": finding.reason,
+        "unresolved": finding.unresolved,
+        "evidence": finding.evidence,
+        "sources": list(finding.sources),
+    }
+
+
+def _finding_lines(findings: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for f in findings:
+        state = (
+            "NEEDS A PRESCRIBER REASON" if f["unresolved"] else ("reason given" if f["reason"] else "note")
+        )
+        lines.append(f"finding {f['code']} ({state}): {f['message']}")
+    return lines
+
+
+# --------------------------------------------------------------------------------------------------------
+# dose-steps
+# --------------------------------------------------------------------------------------------------------
+
+
+def dose_steps_command(
+    protocol: Annotated[str, typer.Option(help="esketamine_trd or esketamine_mdsi.")],
+    age: Annotated[int, typer.Option(help="Age in whole years.")],
+    previous: Annotated[
+        list[int] | None,
+        typer.Option(help="A dose given so far in this course, mg, oldest first; repeatable."),
+    ] = None,
+    japanese_ancestry: Annotated[
+        bool, typer.Option("--japanese-ancestry", help="Japanese ancestry (28 mg start).")
+    ] = False,
+    hepatic_impairment: Annotated[
+        str, typer.Option(help="Liver impairment: none, mild, moderate or severe.")
+    ] = "none",
+    as_json: JsonFlag = False,
+) -> None:
+    """The label doses allowed next (28 mg steps, 84 mg only after 56 mg), for the prescriber."""
+    options = {
+        "previous dose": "--previous",
+        "age_years": "--age",
+        "hepatic_impairment": "--hepatic-impairment",
+    }
+    with _bad_input("dose-steps", options):
+        found = course.next_dose_options(
+            protocol,
+            age_years=age,
+            previous_doses_mg=list(previous or []),
+            japanese_ancestry=japanese_ancestry,
+            hepatic_impairment=hepatic_impairment,
+        )
+    payload = {
+        "protocol_id": found.protocol_id,
+        "allowed_mg": list(found.allowed_mg),
+        "first_dose": found.first_dose,
+        "rule": found.rule,
+        "previous_doses_mg": list(previous or []),
+        "evidence": found.evidence,
+        "sources": list(found.sources),
+        "findings": [_finding_json(f) for f in found.findings],
+    }
+
+    def text(p: dict[str, Any]) -> list[str]:
+        return [f"next dose: {p['rule']}", *_finding_lines(p["findings"])]
 
     _emit(payload, as_json, text)
 
@@ -324,11 +599,19 @@ def screen_command(
         list[str] | None, typer.Option(help="Condition id from screening data; repeatable.")
     ] = None,
     medication: Annotated[list[str] | None, typer.Option(help="Medication, free text; repeatable.")] = None,
+    clinic_class: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=CLASS_ID or NAME=no_interaction: the clinic's classification; repeatable."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Screen conditions and medications: contraindications, precautions, interactions."""
-    with _bad_input("screen"):
-        result = screening.screen(list(condition or []), list(medication or []))
+    classified = _pairs("screen", "--clinic-class", clinic_class or [])
+    with _bad_input("screen", {"clinic classification": "--clinic-class"}):
+        result = screening.screen(
+            list(condition or []), list(medication or []), clinic_classifications=classified
+        )
+        each = [screening.classify_medication(text, classified) for text in medication or [] if text.strip()]
     payload = {
         "eligibility": result.eligibility,
         "reasons": [
@@ -346,15 +629,171 @@ def screen_command(
         ],
         "unrecognised_medications": list(result.unrecognised_medications),
         "rems_form_items": sorted(result.rems_form_items),
+        "needs_prescriber_classification": list(result.needs_prescriber_classification),
+        "medications": [
+            {
+                "text": m.text,
+                "class_ids": list(m.class_ids),
+                "classified_by": m.classified_by,
+                "matched": list(m.matched),
+            }
+            for m in each
+        ],
     }
 
     def text(p: dict[str, Any]) -> list[str]:
         lines = [f"eligibility: {p['eligibility']}"]
         lines += [f"- {r['level']}: {r['name']}" for r in p["reasons"]]
-        if p["unrecognised_medications"]:
-            lines.append("not recognised (check by hand): " + ", ".join(p["unrecognised_medications"]))
+        if p["needs_prescriber_classification"]:
+            lines.append(
+                "needs the prescriber's classification: " + ", ".join(p["needs_prescriber_classification"])
+            )
         if p["rems_form_items"]:
             lines.append("REMS form, tick yes: " + ", ".join(p["rems_form_items"]))
+        return lines
+
+    _emit(payload, as_json, text)
+
+
+# --------------------------------------------------------------------------------------------------------
+# cumulative-dose
+# --------------------------------------------------------------------------------------------------------
+
+
+def _aware_time(command: str, option: str, value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        _fail(
+            command,
+            f"{option} {value!r} must be an ISO 8601 time with its UTC offset, e.g. 2026-06-01T09:00+00:00",
+        )
+    return parsed
+
+
+def cumulative_dose_command(
+    now: Annotated[
+        str, typer.Option(help="The time to count back from, with its offset: 2026-06-01T12:00+00:00.")
+    ],
+    dose: Annotated[
+        list[str] | None,
+        typer.Option(help="TIME=MG: a dose given, e.g. 2026-05-20T09:00+00:00=56; repeatable."),
+    ] = None,
+    limit_mg: Annotated[
+        list[str] | None,
+        typer.Option("--limit-mg", help="DAYS=MG: the clinic's own limit (30, 90 or 365 days)."),
+    ] = None,
+    limit_sessions: Annotated[
+        list[str] | None,
+        typer.Option("--limit-sessions", help="DAYS=N: the clinic's own session limit (30, 90 or 365 days)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Cumulative dose: mg and sessions in the last 30, 90 and 365 days."""
+    command = "cumulative-dose"
+    moment = _aware_time(command, "--now", now)
+    doses = []
+    for value in dose or []:
+        when, sep, amount = value.rpartition("=")
+        if not sep:
+            _fail(command, f"--dose {value!r} must be TIME=MG")
+        try:
+            mg = float(amount)
+        except ValueError:
+            _fail(command, f"--dose {value!r}: {amount!r} is not a number of mg")
+        _check_range(command, "--dose mg", mg, 0.001, vigilance.MAX_DOSE_MG)
+        doses.append((_aware_time(command, "--dose", when), mg))
+
+    def limits(option: str, values: list[str]) -> dict[int, float]:
+        out = {}
+        for key, value in _pairs(command, option, values).items():
+            try:
+                out[int(key)] = float(value)
+            except ValueError:
+                _fail(command, f"{option} {key}={value} must be DAYS=NUMBER")
+        return out
+
+    with _bad_input(
+        command, {"clinic_limits_mg": "--limit-mg", "clinic_limits_sessions": "--limit-sessions"}
+    ):
+        exposure = vigilance.cumulative_exposure(
+            doses,
+            now=moment,
+            clinic_limits_mg=limits("--limit-mg", limit_mg or []),
+            clinic_limits_sessions=limits("--limit-sessions", limit_sessions or []),
+        )
+    payload = {
+        "now": _iso(exposure.now),
+        "windows": [
+            {"days": w.days, "sessions": w.sessions, "total_mg": w.total_mg} for w in exposure.windows
+        ],
+        "lifetime_sessions": exposure.lifetime_sessions,
+        "lifetime_mg": exposure.lifetime_mg,
+        "first_dose_at": _iso(exposure.first_dose_at),
+        "last_dose_at": _iso(exposure.last_dose_at),
+        "flags": [
+            {"days": f.days, "what": f.what, "value": f.value, "limit": f.limit, "message": f.message}
+            for f in exposure.flags
+        ],
+    }
+
+    def text(p: dict[str, Any]) -> list[str]:
+        lines = [
+            f"last {w['days']} days: {w['sessions']} sessions, {w['total_mg']:g} mg" for w in p["windows"]
+        ]
+        lines.append(f"in all: {p['lifetime_sessions']} sessions, {p['lifetime_mg']:g} mg")
+        lines += [f"FLAG: {f['message']}" for f in p["flags"]]
+        return lines
+
+    _emit(payload, as_json, text)
+
+
+# --------------------------------------------------------------------------------------------------------
+# vigilance-check
+# --------------------------------------------------------------------------------------------------------
+
+
+def vigilance_check_command(
+    check_id: Annotated[
+        str, typer.Argument(help="luts_check (bladder) or misuse_check (cravings and other use).")
+    ],
+    answers: Annotated[list[str], typer.Argument(help="Answers in form order: 0 no, 1 yes.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Evaluate a periodic bladder or misuse check: alert, level, pause of the next dose."""
+    values = []
+    for answer in answers:
+        try:
+            values.append(int(answer))
+        except ValueError:
+            _fail("vigilance-check", f"answer {answer!r} is not a whole number (0 no, 1 yes)")
+    with _bad_input("vigilance-check"):
+        outcome = vigilance.evaluate_check(check_id, values)
+    payload = {
+        "check_id": outcome.check_id,
+        "instrument_id": outcome.score.instrument_id,
+        "version": outcome.score.version,
+        "total": outcome.score.total,
+        "alert": outcome.alert,
+        "level": str(outcome.level),
+        "red_flag_id": outcome.red_flag_id,
+        "alert_codes": list(outcome.alert_codes),
+        "clinician_messages": list(outcome.clinician_messages),
+        "hold_next_dose": outcome.hold_next_dose,
+        "patient_message": outcome.patient_message,
+        "sources": list(outcome.sources),
+    }
+
+    def text(p: dict[str, Any]) -> list[str]:
+        lines = [
+            f"{p['check_id']}: {'ALERT ' + p['level'] if p['alert'] else 'no alert'}",
+            p["patient_message"],
+        ]
+        lines += [f"- {m}" for m in p["clinician_messages"]]
+        if p["hold_next_dose"]:
+            lines.append("next dose: waits for a prescriber's review")
         return lines
 
     _emit(payload, as_json, text)
@@ -434,9 +873,40 @@ def _protocols() -> list[dict[str, Any]]:
                 "observation_min_minutes": route.observation.min_minutes,
                 "observation_default_minutes": route.observation.default_minutes,
                 "observation_overridable": route.observation.overridable,
+                "max_sessions_per_7_days": p.frequency.max_sessions_per_7_days if p.frequency else None,
             }
         )
     return out
+
+
+def _screening() -> list[dict[str, Any]]:
+    conditions = [
+        {
+            "kind": "condition",
+            "id": c.id,
+            "name": c.name,
+            "level": c.level,
+            "evidence": str(c.evidence),
+            "sources": list(c.sources),
+            "names": list(c.synonyms),
+            "rems_form_item": None,
+        }
+        for c in kb.conditions()
+    ]
+    classes = [
+        {
+            "kind": "class",
+            "id": i.id,
+            "name": i.name,
+            "level": i.level,
+            "evidence": str(i.evidence),
+            "sources": list(i.sources),
+            "names": list(i.names),
+            "rems_form_item": i.rems_form_item,
+        }
+        for i in kb.interactions()
+    ]
+    return conditions + classes
 
 
 def _sources() -> list[dict[str, Any]]:
@@ -463,12 +933,15 @@ _LISTINGS: dict[str, _Listing] = {
         _protocols,
         lambda i: f"{i['id']}: {i['name']}" + (" [experimental]" if i["experimental"] else ""),
     ),
+    "screening": _Listing(_screening, lambda i: f"{i['kind']} {i['id']} [{i['level']}]: {i['name']}"),
     "sources": _Listing(_sources, lambda i: f"{i['id']} [{i['evidence']}]: {i['citation']}"),
 }
 
 
 def knowledge_list_command(
-    kind: Annotated[str, typer.Argument(help="side-effects, red-flags, instruments, protocols or sources.")],
+    kind: Annotated[
+        str, typer.Argument(help="side-effects, red-flags, instruments, protocols, screening or sources.")
+    ],
     as_json: JsonFlag = False,
 ) -> None:
     """List the entries of one part of the knowledge base."""
@@ -491,7 +964,11 @@ def register(app: typer.Typer) -> None:
     app.command("score", cls=_OneLineErrors)(score_command)
     app.command("triage", cls=_OneLineErrors)(triage_command)
     app.command("plan", cls=_OneLineErrors)(plan_command)
+    app.command("dose-steps", cls=_OneLineErrors)(dose_steps_command)
     app.command("screen", cls=_OneLineErrors)(screen_command)
+    app.command("free-text", cls=_OneLineErrors)(free_text_command)
+    app.command("cumulative-dose", cls=_OneLineErrors)(cumulative_dose_command)
+    app.command("vigilance-check", cls=_OneLineErrors)(vigilance_check_command)
     knowledge_app = typer.Typer(help="Browse the clinical knowledge base.", no_args_is_help=True)
     knowledge_app.command("list", cls=_OneLineErrors)(knowledge_list_command)
     app.add_typer(knowledge_app, name="knowledge")

@@ -352,9 +352,9 @@ def _triage_side_effect(
                 else:
                     message = (
                         f"A severe {lowered} in the hours after treatment, while blood pressure is at its "
-                        f"highest, needs to be checked today. {LEVEL_MESSAGES[level]} If you also have chest "
-                        "pain, trouble breathing, a change in your vision, weakness on one side or confusion, "
-                        "call your local emergency number now."
+                        f"highest, can mean your blood pressure is too high. {LEVEL_MESSAGES[level]} If you "
+                        "also have chest pain, trouble breathing, a change in your vision, weakness on one side "
+                        "or confusion, call your local emergency number now."
                     )
 
     if message is not None:

@@ -32,7 +32,12 @@ from ketacare import cli, cli_clinical
                 "observation_min_minutes",
                 "observation_default_minutes",
                 "observation_overridable",
+                "max_sessions_per_7_days",  # added with the safety net (decision 0012)
             ],
+        ),
+        (
+            "screening",
+            ["kind", "id", "name", "level", "evidence", "sources", "names", "rems_form_item"],
         ),
         ("sources", ["id", "citation", "year", "url", "evidence", "secondary"]),
     ],

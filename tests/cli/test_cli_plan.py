@@ -17,7 +17,8 @@ ESKETAMINE = (
 
 def test_the_esketamine_plan_json_has_every_documented_field(run_json):
     data = run_json(*ESKETAMINE, "--age", "45")
-    assert list(data) == ["protocol_id", "preset_id", "tz", "sessions", "review", "notes"]
+    # "findings" was added with the safety net (decision 0012); the earlier fields keep their order.
+    assert list(data) == ["protocol_id", "preset_id", "tz", "sessions", "review", "notes", "findings"]
     assert (data["protocol_id"], data["preset_id"], data["tz"]) == (
         "esketamine_trd",
         "label",

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 def test_intracerebral_haemorrhage_history_makes_a_patient_not_eligible(run_json):
     data = run_json("screen", "--condition", "intracerebral_hemorrhage_history")
-    assert list(data) == ["eligibility", "reasons", "unrecognised_medications", "rems_form_items"]
+    # The last two fields were added with the safety net (decision 0012); the earlier ones keep their order.
+    assert list(data) == [
+        "eligibility",
+        "reasons",
+        "unrecognised_medications",
+        "rems_form_items",
+        "needs_prescriber_classification",
+        "medications",
+    ]
     assert data["eligibility"] == "not_eligible"
     (reason,) = data["reasons"]
     assert list(reason) == ["kind", "id", "name", "level", "detail", "evidence", "sources", "medications"]

@@ -12,6 +12,11 @@ def test_nausea_three_hours_after_iv_is_expected(run_json):
         "minutes_since_dose",
         "red_flag_ids",
         "reports",
+        # Added with the safety net (decision 0012); the earlier fields keep their order.
+        "hold_next_dose",
+        "review_required",
+        "home_bp",
+        "free_text",
     ]
     assert data["level"] == "expected"
     assert (data["route"], data["minutes_since_dose"], data["red_flag_ids"]) == ("iv", 180.0, [])
@@ -30,6 +35,8 @@ def test_nausea_three_hours_after_iv_is_expected(run_json):
         "patient_message",
         "self_care",
         "sources",
+        "onset_min",
+        "matched_text",
     ]
     assert (report["symptom_id"], report["severity"], report["kind"]) == ("nausea", "mild", "side_effect")
     assert set(report["expected_window"]) == {"onset_min", "peak_min", "resolution_min"}
