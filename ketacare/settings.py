@@ -136,6 +136,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "ketacare.clinics.context_processors.clinic_context",
                 "ketacare.alerts.context_processors.alert_counts",
+                "ketacare.accounts.context_processors.session_limits",
             ],
         },
     }

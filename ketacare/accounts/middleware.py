@@ -13,6 +13,12 @@ from django.urls import reverse
 
 SESSION_STARTED_KEY = "ketacare_started_at"
 SESSION_SEEN_KEY = "ketacare_last_seen_at"
+# Pages that refresh themselves (htmx `every` triggers) send this header: a poll is not a person, so it
+# never renews the idle clock (an unattended screen must lock).
+POLL_HEADER = "X-KetaCare-Poll"
+# The last-seen stamp is stored at most this often: saving the session on every request costs a write
+# per page, and a minute is far below the idle limits.
+SEEN_RESOLUTION_S = 60
 
 
 def is_staff_user(user: object) -> bool:
@@ -38,11 +44,20 @@ class SessionLifetimeMiddleware:
             )
             if now_s - seen > idle_limit or now_s - started > settings.SESSION_ABSOLUTE_LIFETIME_S:
                 logout(request)  # flushes the server-side session
+                login_url = f"{reverse('accounts:login')}?expired=1"
                 if request.path.startswith("/api/"):
                     return JsonResponse({"detail": "Session expired"}, status=401)
-                return redirect(f"{reverse('accounts:login')}?expired=1")
-            request.session[SESSION_STARTED_KEY] = started
-            request.session[SESSION_SEEN_KEY] = now_s
+                if request.headers.get("HX-Request"):
+                    # htmx swaps nothing on a 401 and follows HX-Redirect: the page leaves the screen.
+                    response = HttpResponse("Session expired", status=401)
+                    response["HX-Redirect"] = login_url
+                    return response
+                return redirect(login_url)
+            if SESSION_STARTED_KEY not in request.session:
+                request.session[SESSION_STARTED_KEY] = started
+            polled = request.headers.get(POLL_HEADER) == "1"
+            if not polled and (SESSION_SEEN_KEY not in request.session or now_s - seen >= SEEN_RESOLUTION_S):
+                request.session[SESSION_SEEN_KEY] = now_s
         return self.get_response(request)
 
 

@@ -102,6 +102,13 @@ def _audit_mfa(user: Any, outcome: str, object_type: str = "user") -> None:
     )
 
 
+def _pass_second_factor(request: AuthenticatedRequest, device: Any) -> None:
+    # A new session id once the second factor is passed: an id seen before it (e.g. on a shared
+    # screen) never carries the verified session.
+    otp_login(request, device)
+    request.session.cycle_key()
+
+
 @login_required
 @sensitive_post_parameters("code", "recovery_code")
 def mfa(request: AuthenticatedRequest) -> HttpResponse:
@@ -121,7 +128,7 @@ def mfa(request: AuthenticatedRequest) -> HttpResponse:
         static = StaticDevice.objects.filter(user=user, confirmed=True).first()
         # verify_token deletes the code it accepts (one use) and throttles repeated failures.
         if static is not None and static.verify_token(code):
-            otp_login(request, static)
+            _pass_second_factor(request, static)
             _audit_mfa(user, "success", "recovery_code")
             messages.warning(
                 request,
@@ -138,7 +145,7 @@ def mfa(request: AuthenticatedRequest) -> HttpResponse:
             if enrolling:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
-            otp_login(request, device)
+            _pass_second_factor(request, device)
             _audit_mfa(user, "success")
             if enrolling:
                 # Recovery codes come with every enrolment: the way back in if this phone is lost.
