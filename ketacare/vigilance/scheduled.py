@@ -1,7 +1,9 @@
 """Alerts that come from time passing, not from a submission: run by `manage.py raise_due_alerts`.
 
-- a side effect still reported (not closed by a later check-in) past the core's "longer than
-  expected" threshold for its route (``ketacare.core.knowledge`` side-effect courses);
+- a side effect *seen present* past the core's "longer than expected" threshold for its route
+  (``ketacare.core.knowledge`` side-effect courses), or that the patient says lasts longer than usual;
+  an episode merely left open is not one: silence between check-ins is not a duration (the companion
+  asks "is it gone?" instead, docs/decisions/0014);
 - a questionnaire still due :data:`MISSED_QUESTIONNAIRE_GRACE` after its due time;
 - a REMS patient monitoring form not submitted within :data:`REMS_WARNING` of its deadline (the
   deadline itself, 7 days after the session, comes from the core via the treatments feature).
@@ -31,7 +33,7 @@ REMS_WARNING = dt.timedelta(hours=48)  # clinic practice: two days before the de
 
 
 def raise_side_effect_overdue_alerts(*, now: dt.datetime) -> list[Alert]:
-    """One alert per side effect still open past its route's longer-than-expected threshold."""
+    """One alert per open side effect seen present past its route's longer-than-expected threshold."""
     raised = []
     effects = knowledge().side_effects
     open_reports = SymptomReport.objects.filter(
@@ -46,8 +48,9 @@ def raise_side_effect_overdue_alerts(*, now: dt.datetime) -> list[Alert]:
         except UnknownIdError:
             continue
         assert report.dose_started_at is not None  # noqa: S101 - filtered above
-        minutes = (now - report.dose_started_at).total_seconds() / 60
-        if minutes <= threshold:
+        seen = report.last_seen_at or report.started_at
+        seen_minutes = (seen - report.dose_started_at).total_seconds() / 60
+        if seen_minutes <= threshold and not report.says_longer:
             continue
         with transaction.atomic():
             raised.append(
@@ -55,10 +58,10 @@ def raise_side_effect_overdue_alerts(*, now: dt.datetime) -> list[Alert]:
                     patient=report.patient,
                     source=Alert.Source.SIDE_EFFECT_OVERDUE,
                     severity=Alert.Severity.CONTACT_CLINIC,
-                    title=f"{effect.name} still reported longer than expected",
+                    title=f"{effect.name} still present longer than expected",
                     detail=(
-                        f"{effect.name} was reported after the dose and no later check-in has closed it; "
-                        f"usually gone within {threshold:g} minutes after dosing ({report.route})."
+                        f"{effect.name} was still reported {seen_minutes:.0f} minutes after the dose; "
+                        f"usually gone within {threshold:g} minutes after dosing."
                     ),
                     dedupe_key=f"side_effect_overdue:{report.public_id}",
                 )

@@ -31,21 +31,26 @@ def _only_alert(patient: Any, source: str) -> Alert:
     return alert
 
 
-def test_a_side_effect_still_open_past_its_threshold_raises_one_alert(personas: Any) -> None:
+def test_a_side_effect_seen_past_its_threshold_raises_one_alert(personas: Any) -> None:
     from ketacare.checkins.models import SymptomCheckin, SymptomReport
 
     b1 = personas.b1
     checkin = SymptomCheckin.objects.create(
         clinic=b1.clinic, patient=b1, submitted_at=day(0), idempotency_key="k", triage_level="self_care"
     )
-    SymptomReport.objects.create(
+    report = SymptomReport.objects.create(
         clinic=b1.clinic, patient=b1, checkin=checkin, last_checkin=checkin, symptom_id="nausea",
         kind="side_effect", name="Nausea", severity="mild", level="self_care", route="iv",
         dose_started_at=day(0), expected_resolution_min=240, started_at=day(0) + dt.timedelta(hours=1),
     )  # fmt: skip
-    # Core knowledge: nausea after IV is longer than expected after 720 minutes.
-    assert raise_side_effect_overdue_alerts(now=day(0) + dt.timedelta(minutes=720)) == []
-    raise_side_effect_overdue_alerts(now=day(0) + dt.timedelta(minutes=721))
+    # Core knowledge: nausea after IV is longer than expected after 720 minutes. Left open and not
+    # seen again, it is not "longer than expected": silence between check-ins is not a duration.
+    assert raise_side_effect_overdue_alerts(now=day(0) + dt.timedelta(minutes=721)) == []
+    assert raise_side_effect_overdue_alerts(now=day(1)) == []
+    # Seen still present 721 minutes after the dose: one alert, however often the job runs.
+    report.last_seen_at = day(0) + dt.timedelta(minutes=721)
+    report.save(update_fields=["last_seen_at"])
+    raise_side_effect_overdue_alerts(now=day(0) + dt.timedelta(minutes=722))
     raise_side_effect_overdue_alerts(now=day(1))
     alert = _only_alert(b1, "side_effect_overdue")
     assert alert.severity == "contact_clinic" and "720 minutes" in alert.detail
