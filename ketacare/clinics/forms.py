@@ -76,6 +76,13 @@ class ClinicSettingsForm(forms.Form):
         "before).",
     )
 
+    names_in_titles = forms.BooleanField(
+        label="Show patients' full names in page titles and staff calendar entries",
+        required=False,
+        help_text="Off: titles carry initials and the record number, since browser history, synced tabs and "
+        "third-party calendars keep them. Turn on only for workstations that do not sync.",
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for day, name in zip(DAYS, DAY_NAMES, strict=True):
@@ -126,6 +133,7 @@ def settings_initial(clinic: Clinic) -> dict[str, Any]:
         "emergency_number": clinic.emergency_number,
         "crisis_line": clinic.crisis_line,
         "fasting_instructions": clinic.fasting_instructions,
+        "names_in_titles": clinic.names_in_titles,
     }
     for hours in clinic.opening_hours.all():
         day = DAYS[hours.weekday]

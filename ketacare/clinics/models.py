@@ -51,6 +51,9 @@ class Clinic(models.Model):
     after_hours_instructions = models.CharField(max_length=500, blank=True)
     # The clinic's own fasting rule as patients read it; the sourced per-route rules still apply.
     fasting_instructions = models.TextField(max_length=2000, blank=True)
+    # Browser history, synced tabs and third-party calendars keep page titles and event names: by
+    # default they carry initials and the record number, not the name (a workstation may opt in).
+    names_in_titles = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

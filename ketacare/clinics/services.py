@@ -176,6 +176,7 @@ def update_clinic_settings(
     after_hours_instructions: str,
     fasting_instructions: str,
     opening_hours: list[Interval],
+    names_in_titles: bool | None = None,
 ) -> Clinic:
     """Save what patients are told: time zone, numbers, opening hours, after-hours advice, fasting."""
     clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
@@ -188,6 +189,8 @@ def update_clinic_settings(
         "after_hours_instructions", after_hours_instructions, max_length=500
     )
     clinic.fasting_instructions = _text("fasting_instructions", fasting_instructions, max_length=2000)
+    if names_in_titles is not None:
+        clinic.names_in_titles = names_in_titles
     clinic.save()
     _replace_hours(clinic, opening_hours)
     record_access_event(

@@ -184,6 +184,7 @@ def clinic_settings(request: AuthenticatedRequest) -> HttpResponse:
                 after_hours_phone=data["after_hours_phone"],
                 after_hours_instructions=data["after_hours_instructions"],
                 fasting_instructions=data["fasting_instructions"],
+                names_in_titles=data["names_in_titles"],
                 opening_hours=form.intervals(),
             )
         except FieldError as error:

@@ -92,6 +92,13 @@ class Patient(models.Model):
         """The name to greet the patient with: the preferred name when there is one."""
         return self.preferred_name or self.full_name
 
+    def title_label(self) -> str:
+        """How titles and staff calendar entries name the patient: initials and record number by default."""
+        if self.clinic.names_in_titles:
+            return self.full_name
+        initials = "".join(f"{word[0].upper()}." for word in self.full_name.split() if word[:1].isalpha())
+        return f"{initials or 'Patient'} {self.medical_record_number or str(self.public_id)[:8]}"
+
 
 class PatientChange(ClinicalRecord):
     """One corrected demographic field with its old and new value (docs/decisions/0011).

@@ -12,6 +12,7 @@ from typing import Literal
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from ketacare.core.display import protocol_name
 from ketacare.patients.models import Patient
 from ketacare.treatments.models import Appointment
 
@@ -26,7 +27,8 @@ def appointments_ics(patient: Patient, *, audience: Literal["clinic", "patient"]
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add(
-        "x-wr-calname", f"{clinic.name} appointments" if audience == "patient" else patient.full_name
+        "x-wr-calname",
+        f"{clinic.name} appointments" if audience == "patient" else f"{patient.title_label()} appointments",
     )
     stamp = timezone.now().astimezone(dt.UTC)
     appointments = Appointment.objects.filter(patient=patient).select_related("plan").order_by("starts_at")
@@ -42,8 +44,12 @@ def appointments_ics(patient: Patient, *, audience: Literal["clinic", "patient"]
             event.add("summary", f"Treatment session at {clinic.name}")
             event.add("description", f"Please arrange a ride home. Clinic phone: {clinic.phone}")
         else:
-            event.add("summary", f"{patient.full_name}: session {appointment.number} ({appointment.phase})")
-            event.add("description", f"{appointment.plan.protocol_id}; dose: {appointment.dose_rule}")
+            phase = appointment.phase.replace("_", " ") or "session"
+            event.add("summary", f"{patient.title_label()}: session {appointment.number} ({phase})")
+            description = protocol_name(appointment.plan.protocol_id)
+            if appointment.dose_rule:
+                description += f"; dose: {appointment.dose_rule}"
+            event.add("description", description)
         event.add(
             "status", "CANCELLED" if appointment.status == Appointment.Status.CANCELLED else "CONFIRMED"
         )
