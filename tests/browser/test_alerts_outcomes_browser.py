@@ -9,7 +9,7 @@ import pytest
 from conftest import browser_login
 from ketacare.alerts.models import Alert
 from ketacare.alerts.tests.helpers import make_alert
-from ketacare.outcomes.tests.cohort import seed_cohort
+from tests.support.cohort import seed_cohort
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "browser-test-password-42"

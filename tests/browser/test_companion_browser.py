@@ -11,8 +11,8 @@ from django.utils import timezone
 from conftest import browser_login
 from ketacare.alerts.models import Alert
 from ketacare.checkins.models import SymptomCheckin
-from tests.support.checkins import make_dose
 from ketacare.journal.models import JournalEntry
+from tests.support.checkins import make_dose
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,10 +12,10 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.support.checkins import make_dose
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy
 from ketacare.questionnaires.schedule import PolicyValues, due_slots
 from ketacare.questionnaires.services import schedule_questionnaires, send_due_reminders
+from tests.support.checkins import make_dose
 
 pytestmark = pytest.mark.django_db
 
