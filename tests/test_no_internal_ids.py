@@ -128,7 +128,6 @@ def _seed(personas: Any) -> None:
 
 # route name -> why it is not fixed here
 PENDING_ELSEWHERE = {
-    "treatments:plan": "the plan page prints the protocol and preset ids (treatments, safe-pathway work)",
     "intake:page": "baseline scores print the instrument id upper-cased, 'PHQ9' (intake)",
 }
 

@@ -45,7 +45,7 @@ def test_a_plan_for_a_patient_with_no_screening_decision_or_consent_is_refused_n
     message = caught.value.message
     assert caught.value.field == "plan_gate"
     assert "No completed screening" in message and "No prescriber eligibility decision" in message
-    assert "No valid consent covers the route 'iv'" in message
+    assert "No valid consent covers Intravenous infusion (racemic ketamine)" in message
     assert not TreatmentPlan.objects.exists()
 
 
@@ -57,7 +57,7 @@ def test_the_completed_steps_open_the_gate(personas):
 
 def test_consent_for_another_route_does_not_open_the_gate(personas):
     ready_for_plan(personas.a1, routes=["iv"])
-    with pytest.raises(ConflictError, match="esketamine_in"):
+    with pytest.raises(ConflictError, match="No valid consent covers Esketamine nasal spray"):
         _plan(personas.a1, personas.clinician_a, protocol="esketamine_trd")
 
 

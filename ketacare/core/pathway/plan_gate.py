@@ -50,7 +50,7 @@ def plan_gate(
     ``consent_routes`` the routes the patient's valid consents cover. An unknown route or decision
     raises ValueError naming the allowed values.
     """
-    get_route(route)  # raises ValueError for an unknown route
+    rules = get_route(route)  # raises ValueError for an unknown route
     if decision and decision not in DECISIONS:
         raise ValueError(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
     missing: list[PlanGateItem] = []
@@ -79,6 +79,6 @@ def plan_gate(
         )
     if route not in consent_routes:
         missing.append(
-            PlanGateItem("consent_missing", "consent", f"No valid consent covers the route {route!r}.", True)
+            PlanGateItem("consent_missing", "consent", f"No valid consent covers {rules.name}.", True)
         )
     return PlanGate(ok=not missing, missing=tuple(missing))

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ketacare.accounts.gates import staff_object_view
 from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import forms, selectors, services
@@ -70,9 +71,25 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
         "zone": tz,
         "reschedule_form": forms.RescheduleForm(zone=tz),
         "gates": _gates(patient),
+        **_plan_names(current),
         "is_prescriber": is_prescriber(request.user, patient.clinic_id),
     }
     return render(request, "treatments/plan.html", context, status=status)
+
+
+def _plan_names(plan: Any) -> dict[str, str]:
+    """The protocol's and preset's names for the page (people read names, not the data's ids)."""
+    if plan is None:
+        return {"plan_protocol_name": "", "plan_preset_name": ""}
+    try:
+        protocol = get_protocol(plan.protocol_id)
+    except ValueError:
+        return {"plan_protocol_name": "Treatment plan", "plan_preset_name": ""}
+    try:
+        preset = protocol.preset(plan.preset_id).name if plan.preset_id else ""
+    except ValueError:
+        preset = ""
+    return {"plan_protocol_name": protocol.name, "plan_preset_name": preset}
 
 
 def _gates(patient: Any) -> list[dict[str, Any]]:
