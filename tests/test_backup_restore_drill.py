@@ -39,7 +39,9 @@ def _chain_ok(rows: list[tuple]) -> bool:
 
     previous = "0" * 64
     for row in rows:
-        values = dict(zip(["id", *AccessEvent.CHAINED_FIELDS, "prev_hash", "row_hash", "key_id"], row, strict=True))
+        values = dict(
+            zip(["id", *AccessEvent.CHAINED_FIELDS, "prev_hash", "row_hash", "key_id"], row, strict=True)
+        )
         event = AccessEvent(**{k: v for k, v in values.items() if k != "id"})
         if isinstance(event.occurred_at, str):
             event.occurred_at = dt.datetime.fromisoformat(event.occurred_at)

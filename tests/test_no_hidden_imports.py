@@ -38,7 +38,9 @@ def _function_level_app_imports() -> list[str]:
                     names = [alias.name for alias in node.names]
                 for name in names:
                     if name.startswith("ketacare."):
-                        found.append(f"ketacare/{relative}:{node.lineno} imports {name} inside {function.name}()")
+                        found.append(
+                            f"ketacare/{relative}:{node.lineno} imports {name} inside {function.name}()"
+                        )
     return found
 
 
