@@ -84,7 +84,7 @@ def verify_chain(anchors: list[Anchor] | None = None) -> ChainReport:
             return ChainReport(count, False, event.pk, f"row {event.pk}: {error}")
         if sealed != event.row_hash:
             return ChainReport(count, False, event.pk, f"row {event.pk}: contents do not match its hash")
-        anchor = by_last_id.pop(event.pk, None)
+        anchor = by_last_id.pop(event.pk) if event.pk in by_last_id else None
         if anchor is not None and (anchor.rows != count or anchor.last_hash != event.row_hash):
             return ChainReport(
                 count,

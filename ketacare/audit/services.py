@@ -90,8 +90,8 @@ def record_access_event(
             path=_storable(ctx.path, 300) if ctx else "",
             prev_hash=last or GENESIS_HASH,
         )
-        event.key_id, key = current_key()
-        event.row_hash = event.compute_hash(key)
+        event.key_id, seal_key = current_key()
+        event.row_hash = event.compute_hash(seal_key)
         event.save(force_insert=True)
     return event
 
