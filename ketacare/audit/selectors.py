@@ -84,14 +84,14 @@ def verify_chain(anchors: list[Anchor] | None = None) -> ChainReport:
             return ChainReport(count, False, event.pk, f"row {event.pk}: {error}")
         if sealed != event.row_hash:
             return ChainReport(count, False, event.pk, f"row {event.pk}: contents do not match its hash")
-        anchor = by_last_id.pop(event.pk) if event.pk in by_last_id else None
-        if anchor is not None and (anchor.rows != count or anchor.last_hash != event.row_hash):
+        anchored = by_last_id.pop(event.pk) if event.pk in by_last_id else None
+        if anchored is not None and (anchored.rows != count or anchored.last_hash != event.row_hash):
             return ChainReport(
                 count,
                 False,
                 event.pk,
-                f"row {event.pk}: differs from the anchor of {anchor.anchored_at} "
-                f"({anchor.rows} rows ending in {anchor.last_hash[:12]}…)",
+                f"row {event.pk}: differs from the anchor of {anchored.anchored_at} "
+                f"({anchored.rows} rows ending in {anchored.last_hash[:12]}…)",
             )
         previous = event.row_hash
     if by_last_id:
