@@ -20,6 +20,7 @@ from ketacare.core.monitoring import (
     check_pre_dose,
     discharge_readiness,
 )
+from ketacare.core.pathway.readiness import reading_message
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def discharge_check(
                     "Blood pressure "
                     f"{latest_vitals.systolic_mmhg:g}/{latest_vitals.diastolic_mmhg:g} is still above the "
                     f"pre-dose hold threshold; it must come back below it{margin} before leaving: "
-                    + "; ".join(r.message for r in bp_holds),
+                    + "; ".join(reading_message(r) for r in bp_holds),
                 )
             )
     return DischargeCheck(

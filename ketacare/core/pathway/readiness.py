@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ketacare.core.monitoring import check_pre_dose
+from ketacare.core.monitoring import PreDoseReason, check_pre_dose
 from ketacare.core.protocols import get_route
 from ketacare.core.screening import match_medication
 
@@ -40,6 +40,15 @@ def split_red_flags(red_flag_ids: Sequence[str]) -> dict[str, object]:
         "mania_or_psychosis": any(f in MANIA_PSYCHOSIS_RED_FLAGS for f in red_flag_ids),
         "suicide_item_positive": any(f in SUICIDE_RED_FLAGS for f in red_flag_ids),
     }
+
+
+_UNITS = {"systolic_mmhg": "mmHg", "diastolic_mmhg": "mmHg", "heart_rate_bpm": "/min", "spo2_pct": "%"}
+
+
+def reading_message(reason: PreDoseReason) -> str:
+    """A pre-dose reason for people: the rule's words and the reading with its unit, no field names."""
+    words = reason.message.rsplit(" (", 1)[0]
+    return f"{words} (measured {reason.value:g} {_UNITS.get(reason.field, '')})".replace(" )", ")")
 
 
 @dataclass(frozen=True)
@@ -135,7 +144,7 @@ def dose_readiness(data: ReadinessInput) -> Readiness:
         )
         for reason in result.reasons:
             if reason.level == "hold":
-                add(f"pre_dose_{reason.code}", reason.message, "urgent")
+                add(f"pre_dose_{reason.code}", reading_message(reason), "urgent")
     if not data.ride_home:
         add("ride_home", f"No escort or ride home arranged. {rules.driving.rule}")
     if data.fasting_required and data.fasting is not True:
