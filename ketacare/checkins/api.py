@@ -9,7 +9,7 @@ from ninja import Router, Status
 from ketacare.checkins.models import SymptomCheckin
 from ketacare.checkins.schemas import CheckinIn, CheckinOut
 from ketacare.checkins.selectors import patient_checkins
-from ketacare.checkins.services import ReportIn, submit_checkin
+from ketacare.checkins.services import HomeBpIn, ReportIn, submit_checkin
 from ketacare.patients.apiutil import body_doc, own_patient, parse_payload, submission_responses, submitted
 
 router = Router(tags=["checkins"])
@@ -28,9 +28,16 @@ def submit_checkin_api(request: HttpRequest) -> Status[SymptomCheckin]:
     outcome = submit_checkin(
         patient=patient,
         idempotency_key=payload.idempotency_key,
-        reports=[ReportIn(r.symptom_id, r.severity) for r in payload.reports],
+        reports=[ReportIn(r.symptom_id, r.severity, r.onset_min) for r in payload.reports],
         mood=payload.mood,
         note=payload.note,
+        other_text=payload.other_text,
+        worry=payload.worry,
+        home_bp=(
+            HomeBpIn(payload.home_bp.systolic_mmhg, payload.home_bp.diastolic_mmhg, payload.home_bp.pulse_bpm)
+            if payload.home_bp is not None
+            else None
+        ),
         now=timezone.now(),
     )
     return submitted(outcome.checkin, outcome.created)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
-from ketacare.checkins.models import MOOD_MAX, MOOD_MIN, NOTE_MAX_CHARS
+from ketacare.checkins.models import MOOD_MAX, MOOD_MIN, NOTE_MAX_CHARS, OTHER_TEXT_MAX_CHARS, SymptomCheckin
+from ketacare.checkins.services import HOME_BP_FIELDS, HomeBpIn
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 
 MOOD_RANGE = f"Mood must be a whole number from {MOOD_MIN} to {MOOD_MAX}."
+
+
+def _bp_range(field: str) -> str:
+    label, (low, high) = next((f[2], f[3]) for f in HOME_BP_FIELDS if f[0] == field)
+    return f"{label}: enter a whole number from {low:g} to {high:g}"
 
 
 class CheckinForm(forms.Form):
@@ -29,3 +37,50 @@ class CheckinForm(forms.Form):
         error_messages={"max_length": f"Note: at most {NOTE_MAX_CHARS} characters."},
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    other_text = forms.CharField(
+        label="Something else? Describe it",
+        required=False,
+        max_length=OTHER_TEXT_MAX_CHARS,
+        error_messages={"max_length": f"Something else: at most {OTHER_TEXT_MAX_CHARS} characters."},
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    worry = forms.ChoiceField(
+        label="How worried are you about it?",
+        required=False,
+        choices=SymptomCheckin.Worry.choices,
+        widget=forms.RadioSelect,
+    )
+    home_systolic_mmhg = forms.IntegerField(
+        label="Top number (systolic)",
+        required=False,
+        error_messages={"invalid": _bp_range("home_systolic_mmhg")},
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    home_diastolic_mmhg = forms.IntegerField(
+        label="Bottom number (diastolic)",
+        required=False,
+        error_messages={"invalid": _bp_range("home_diastolic_mmhg")},
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    home_pulse_bpm = forms.IntegerField(
+        label="Pulse (optional)",
+        required=False,
+        error_messages={"invalid": _bp_range("home_pulse_bpm")},
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        systolic, diastolic = data.get("home_systolic_mmhg"), data.get("home_diastolic_mmhg")
+        if data.get("home_pulse_bpm") is not None or (systolic is None) != (diastolic is None):
+            for field in ("home_systolic_mmhg", "home_diastolic_mmhg"):
+                if data.get(field) is None and field not in self.errors:
+                    self.add_error(field, "Enter both numbers of the reading (top and bottom), or neither.")
+        return data
+
+    def home_bp(self) -> HomeBpIn | None:
+        """The reading for the service (None when not given); call after is_valid()."""
+        data = self.cleaned_data
+        if data.get("home_systolic_mmhg") is None or data.get("home_diastolic_mmhg") is None:
+            return None
+        return HomeBpIn(data["home_systolic_mmhg"], data["home_diastolic_mmhg"], data.get("home_pulse_bpm"))

@@ -12,6 +12,7 @@ from ketacare.core.knowledge import Level
 from ketacare.patients.models import ClinicalRecord
 
 NOTE_MAX_CHARS = 2000
+OTHER_TEXT_MAX_CHARS = 2000  # "Something else? Describe it" (the core screens up to 5000)
 MOOD_MIN, MOOD_MAX = 0, 10
 
 
@@ -21,6 +22,12 @@ class SymptomCheckin(ClinicalRecord):
     class Status(models.TextChoices):
         VALID = "valid", "Valid"
         ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+    class Worry(models.TextChoices):
+        # The patient's own "How worried are you?" about what they described in their own words.
+        A_LITTLE = "a_little", "A little"
+        QUITE = "quite", "Quite worried"
+        VERY = "very", "Very worried"
 
     class TriageLevel(models.TextChoices):
         # The core's triage levels (ketacare.core.knowledge.Level), lowest to highest.
@@ -36,6 +43,13 @@ class SymptomCheckin(ClinicalRecord):
     idempotency_key = models.CharField(max_length=64)
     mood_0_10 = models.PositiveSmallIntegerField(null=True, blank=True)
     note = models.TextField(blank=True, max_length=NOTE_MAX_CHARS)
+    # "Something else? Describe it": screened by the core triage, never dropped (decision 0012 rule 5).
+    other_text = models.TextField(blank=True, max_length=OTHER_TEXT_MAX_CHARS)
+    worry = models.CharField(max_length=10, choices=Worry.choices, blank=True)
+    # A home blood-pressure reading given with the check-in (mmHg, beats a minute), judged by the triage.
+    home_systolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    home_diastolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    home_pulse_bpm = models.PositiveSmallIntegerField(null=True, blank=True)
     # What the triage was computed against: the route and start of the last dose (None: no dose on record).
     route = models.CharField(max_length=20, blank=True)
     dose_started_at = models.DateTimeField(null=True, blank=True)

@@ -9,13 +9,24 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
-from ketacare.checkins.models import MOOD_MAX, MOOD_MIN, NOTE_MAX_CHARS
+from ketacare.checkins.models import MOOD_MAX, MOOD_MIN, NOTE_MAX_CHARS, OTHER_TEXT_MAX_CHARS
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 
 
 class ReportSchema(Schema):
     symptom_id: str = Field(..., min_length=1, max_length=60, description="a side effect or red flag id")
     severity: Literal["mild", "moderate", "severe"] = "mild"
+    onset_min: int | None = Field(
+        None, ge=0, le=7 * 24 * 60, description="when it started, minutes after the session (optional)"
+    )
+
+
+class HomeBpSchema(Schema):
+    """A home blood-pressure reading (ranges checked by the service, which names the field)."""
+
+    systolic_mmhg: int = Field(..., description="top number, 50 to 300 mmHg")
+    diastolic_mmhg: int = Field(..., description="bottom number, 20 to 200 mmHg, below the top number")
+    pulse_bpm: int | None = Field(None, description="pulse, 20 to 250 beats a minute (optional)")
 
 
 class CheckinIn(Schema):
@@ -25,6 +36,15 @@ class CheckinIn(Schema):
     reports: list[ReportSchema] = Field(default_factory=list, max_length=30)
     mood: int | None = Field(None, ge=MOOD_MIN, le=MOOD_MAX, description=f"{MOOD_MIN} to {MOOD_MAX}")
     note: str = Field("", max_length=NOTE_MAX_CHARS)
+    other_text: str = Field(
+        "",
+        max_length=OTHER_TEXT_MAX_CHARS,
+        description="Something else? Describe it (screened, never dropped)",
+    )
+    worry: Literal["", "a_little", "quite", "very"] = Field(
+        "", description="How worried are you? Required when other_text needs the care team's review"
+    )
+    home_bp: HomeBpSchema | None = None
 
 
 class CheckinOut(Schema):
@@ -34,5 +54,10 @@ class CheckinOut(Schema):
     submitted_at: dt.datetime
     mood_0_10: int | None
     note: str
+    other_text: str
+    worry: str
+    home_systolic_mmhg: int | None
+    home_diastolic_mmhg: int | None
+    home_pulse_bpm: int | None
     triage_level: str
     triage_result: dict[str, Any]

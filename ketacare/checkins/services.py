@@ -15,12 +15,16 @@ from ketacare.checkins.models import (
     MOOD_MAX,
     MOOD_MIN,
     NOTE_MAX_CHARS,
+    OTHER_TEXT_MAX_CHARS,
     PreparationTick,
     SymptomCheckin,
     SymptomReport,
 )
 from ketacare.core import knowledge as kb
+from ketacare.core.free_text import screen_free_text
+from ketacare.core.home_bp import PULSE_RANGE_BPM, HomeBloodPressure
 from ketacare.core.knowledge import Level
+from ketacare.core.protocols import PHYSIOLOGICAL_RANGES
 from ketacare.core.triage import SEVERITIES, Severity, TriageResult, describe_minutes, triage
 from ketacare.core.triage import SymptomReport as CoreReport
 from ketacare.lib.errors import FieldError
@@ -56,6 +60,41 @@ class ReportIn:
 
 
 @dataclass(frozen=True, slots=True)
+class HomeBpIn:
+    """A home blood-pressure reading as the patient types it (mmHg; pulse in beats a minute, optional)."""
+
+    systolic_mmhg: int
+    diastolic_mmhg: int
+    pulse_bpm: int | None = None
+
+
+# The ranges a home reading may take (the core's physiological ranges), named as the patient sees them.
+HOME_BP_FIELDS = (
+    ("home_systolic_mmhg", "systolic_mmhg", "Top number (systolic)", PHYSIOLOGICAL_RANGES["systolic_mmhg"]),
+    (
+        "home_diastolic_mmhg",
+        "diastolic_mmhg",
+        "Bottom number (diastolic)",
+        PHYSIOLOGICAL_RANGES["diastolic_mmhg"],
+    ),
+    ("home_pulse_bpm", "pulse_bpm", "Pulse", PULSE_RANGE_BPM),
+)
+# "How worried are you?" sets the severity of the care team's review of the patient's own words. The
+# review is never below the core's review level (contact the clinic today); "very worried" is urgent.
+WORRY_SEVERITY: dict[str, str] = {
+    SymptomCheckin.Worry.A_LITTLE: Alert.Severity.CONTACT_CLINIC,
+    SymptomCheckin.Worry.QUITE: Alert.Severity.CONTACT_CLINIC,
+    SymptomCheckin.Worry.VERY: Alert.Severity.URGENT,
+}
+_SEVERITY_ORDER = list(Alert.Severity.values)
+HOLD_TITLE = "Next dose paused until a prescriber reviews"
+HOLD_DETAIL = (
+    "Bladder or urinary symptoms were reported. The next dose is paused until a prescriber has reviewed "
+    "the patient and resolved this alert."
+)
+
+
+@dataclass(frozen=True, slots=True)
 class CheckinOutcome:
     """The stored check-in and whether this call created it (False: an idempotent retry)."""
 
@@ -72,8 +111,48 @@ def _symptom_name(symptom_id: str) -> tuple[str, str] | None:
     return None
 
 
-def validate_checkin(*, reports: Sequence[ReportIn], mood: int | None, note: str) -> None:
+def validate_home_bp(home_bp: HomeBpIn | None) -> HomeBloodPressure | None:
+    """The reading for the core, or CheckinError naming the field and its allowed range."""
+    if home_bp is None:
+        return None
+    for field, attr, label, (low, high) in HOME_BP_FIELDS:
+        value = getattr(home_bp, attr)
+        if value is None and attr == "pulse_bpm":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise CheckinError(field, f"{label}: enter a number from {low:g} to {high:g}")
+    if home_bp.diastolic_mmhg >= home_bp.systolic_mmhg:
+        raise CheckinError(
+            "home_diastolic_mmhg",
+            "Bottom number (diastolic): it must be lower than the top number (systolic)",
+        )
+    return HomeBloodPressure(
+        float(home_bp.systolic_mmhg),
+        float(home_bp.diastolic_mmhg),
+        float(home_bp.pulse_bpm) if home_bp.pulse_bpm is not None else None,
+    )
+
+
+def validate_checkin(
+    *,
+    reports: Sequence[ReportIn],
+    mood: int | None,
+    note: str,
+    other_text: str = "",
+    worry: str = "",
+    home_bp: HomeBpIn | None = None,
+) -> None:
     """Raise CheckinError for the first invalid field (before anything is written; the key is create_once's)."""
+    if len(other_text) > OTHER_TEXT_MAX_CHARS:
+        raise CheckinError(
+            "other_text",
+            f"Something else: {len(other_text)} characters, allowed at most {OTHER_TEXT_MAX_CHARS}",
+        )
+    if worry and worry not in SymptomCheckin.Worry.values:
+        raise CheckinError(
+            "worry", f"How worried are you: choose {', '.join(str(w.label) for w in SymptomCheckin.Worry)}"
+        )
+    validate_home_bp(home_bp)
     if mood is not None and (
         isinstance(mood, bool) or not isinstance(mood, int) or not MOOD_MIN <= mood <= MOOD_MAX
     ):
@@ -110,12 +189,41 @@ def validate_checkin(*, reports: Sequence[ReportIn], mood: int | None, note: str
 
 def triage_to_json(result: TriageResult) -> dict[str, Any]:
     """The triage result as stored (plain JSON: the level, the message and each report's reasoning)."""
+    words = result.free_text
+    reading = result.home_bp
     return {
         "level": result.level.value,
         "patient_message": result.patient_message,
         "route": result.route,
         "minutes_since_dose": result.minutes_since_dose,
         "red_flag_ids": list(result.red_flag_ids),
+        "hold_next_dose": result.hold_next_dose,
+        "review_required": result.review_required,
+        "free_text": (
+            {
+                "outcome": words.outcome,
+                "level": words.level.value,
+                "red_flag_ids": list(words.red_flag_ids),
+                "matched": [m.phrase for m in words.matches if not m.negated],
+                "negated": list(words.negated),
+                "patient_message": words.patient_message,
+                "sources": list(words.sources),
+            }
+            if words is not None
+            else None
+        ),
+        "home_bp": (
+            {
+                "level": reading.level.value,
+                "patient_message": reading.patient_message,
+                "findings": [
+                    {"code": f.code, "level": f.level.value, "message": f.message, "sources": list(f.sources)}
+                    for f in reading.findings
+                ],
+            }
+            if reading is not None
+            else None
+        ),
         "details": [
             {
                 "symptom_id": d.report.symptom_id,
@@ -136,6 +244,8 @@ def triage_to_json(result: TriageResult) -> dict[str, Any]:
                 ),
                 "longer_than_expected_after_min": d.longer_than_expected_after_min,
                 "red_flag_id": d.red_flag_id,
+                "matched_text": d.matched_text,
+                "onset_min": d.report.onset_min,
                 "patient_message": d.patient_message,
                 "self_care": list(d.self_care),
                 "sources": list(d.sources),
@@ -163,16 +273,32 @@ def submit_checkin(
     mood: int | None,
     note: str,
     now: dt.datetime,
+    other_text: str = "",
+    worry: str = "",
+    home_bp: HomeBpIn | None = None,
 ) -> CheckinOutcome:
     """Store a check-in triaged by the core; red flags raise a clinic alert in the same transaction.
 
     A retry with the same ``idempotency_key`` returns the original check-in untouched. Triage counts
     from the start of the patient's last dose; with no dose on record see ``no_recent_dose_minutes``.
     Open symptoms that this check-in no longer reports are closed at ``now``.
+
+    ``other_text`` ("Something else? Describe it") goes to the core triage: an emergency phrase takes
+    its red flag's path; any other words raise a review alert for the care team, whose severity follows
+    ``worry`` (required then; never required for words that are a red flag, so help is never held up).
+    ``home_bp`` is judged by the core with the reported symptoms. One clinic alert per check-in.
     """
 
     def prepare() -> _Triaged:
-        validate_checkin(reports=reports, mood=mood, note=note)
+        validate_checkin(
+            reports=reports, mood=mood, note=note, other_text=other_text, worry=worry, home_bp=home_bp
+        )
+        if other_text.strip() and not worry and screen_free_text(other_text).review_required:
+            raise CheckinError(
+                "worry",
+                "How worried are you about what you described? Choose one: "
+                + ", ".join(str(w.label) for w in SymptomCheckin.Worry),
+            )
         dose = last_dose(patient, now=now)
         if dose is not None and dose.route in kb.ROUTES:
             route, minutes = dose.route, max((now - dose.started_at).total_seconds() / 60, 0.0)
@@ -189,6 +315,9 @@ def submit_checkin(
             ],
             route=route,
             minutes_since_dose=minutes,
+            home_bp=validate_home_bp(home_bp),
+            other_text=other_text if other_text.strip() else None,
+            age_years=_age_years(patient, now),
         )
         return _Triaged(result, route, minutes, dose_started_at)
 
@@ -201,6 +330,11 @@ def submit_checkin(
             idempotency_key=idempotency_key,
             mood_0_10=mood,
             note=note,
+            other_text=other_text,
+            worry=worry,
+            home_systolic_mmhg=home_bp.systolic_mmhg if home_bp else None,
+            home_diastolic_mmhg=home_bp.diastolic_mmhg if home_bp else None,
+            home_pulse_bpm=home_bp.pulse_bpm if home_bp else None,
             route=triaged.route if dose_started_at else "",
             dose_started_at=dose_started_at,
             minutes_since_dose=triaged.minutes if dose_started_at else None,
@@ -217,18 +351,46 @@ def submit_checkin(
         idempotency_key=idempotency_key,
         prepare=prepare,
         create=create,
-        same_as=lambda c: _same_checkin(c, reports=reports, mood=mood, note=note),
+        same_as=lambda c: _same_checkin(
+            c, reports=reports, mood=mood, note=note, other_text=other_text, worry=worry
+        ),
     )
     return CheckinOutcome(checkin, created=created)
 
 
+def _age_years(patient: Patient, now: dt.datetime) -> int | None:
+    born = patient.date_of_birth
+    if born is None:  # pragma: no cover - required on the model
+        return None
+    today = now.date()
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return age if 0 <= age <= 120 else None
+
+
 def _same_checkin(
-    checkin: SymptomCheckin, *, reports: Sequence[ReportIn], mood: int | None, note: str
+    checkin: SymptomCheckin,
+    *,
+    reports: Sequence[ReportIn],
+    mood: int | None,
+    note: str,
+    other_text: str = "",
+    worry: str = "",
 ) -> bool:
-    # What the patient sent: the symptoms with their severities, the mood and the note.
-    stored = sorted((d["symptom_id"], d["severity"]) for d in checkin.triage_result.get("details", []))
+    # What the patient sent: the symptoms with their severities, the mood, the note and their own words
+    # (red flags found in the words are stored as details without being sent as symptoms).
+    stored = sorted(
+        (d["symptom_id"], d["severity"])
+        for d in checkin.triage_result.get("details", [])
+        if not d.get("matched_text")
+    )
     sent = sorted((r.symptom_id, r.severity) for r in reports)
-    return (checkin.mood_0_10, checkin.note, stored) == (mood, note, sent)
+    return (checkin.mood_0_10, checkin.note, checkin.other_text, checkin.worry, stored) == (
+        mood,
+        note,
+        other_text,
+        worry,
+        sent,
+    )
 
 
 def _threshold(symptom_id: str, route: str) -> float | None:
@@ -307,17 +469,51 @@ def _record_symptoms(checkin: SymptomCheckin, result: TriageResult, *, now: dt.d
         gone.save(update_fields=["resolved_at", "resolved_by", "closed_by"])
 
 
+def _max_severity(*severities: str) -> str:
+    return max(severities, key=_SEVERITY_ORDER.index)
+
+
 def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
+    """One clinic alert per check-in (key ``checkin:<id>``) for red flags, a home reading that needs the
+    clinic and the patient's own words; a hold on the next dose; side effects past their window."""
     red_flags = [d for d in result.details if d.red_flag_id is not None or d.level >= Level.URGENT]
+    titles: list[str] = []
+    details: list[str] = []
+    severities: list[str] = []
     if red_flags:
         top = max(d.level for d in red_flags)
         names = ", ".join(dict.fromkeys(d.name for d in red_flags))
+        titles.append(f"Red flag in check-in: {names}")
+        details.append(result.patient_message)
+        severities.append(top.value if top >= Level.CONTACT_CLINIC else Alert.Severity.CONTACT_CLINIC)
+    reading = result.home_bp
+    if reading is not None and reading.level >= Level.CONTACT_CLINIC:
+        shown = f"{checkin.home_systolic_mmhg}/{checkin.home_diastolic_mmhg} mmHg"
+        if checkin.home_pulse_bpm is not None:
+            shown += f", pulse {checkin.home_pulse_bpm}"
+        titles.append(f"Home blood pressure {shown}")
+        details.append(" ".join(f.message for f in reading.findings) or reading.patient_message)
+        severities.append(reading.level.value)
+    if checkin.other_text.strip() and result.free_text is not None and result.free_text.outcome != "none":
+        worry = SymptomCheckin.Worry(checkin.worry).label if checkin.worry else "not asked (a red flag)"
+        details.append(f"The patient wrote: “{checkin.other_text.strip()}” How worried they are: {worry}.")
+        if result.review_required:
+            titles.append("Check-in words to review")
+            severities.append(WORRY_SEVERITY.get(checkin.worry, Alert.Severity.CONTACT_CLINIC))
+    if result.hold_next_dose:
+        # Decision 0012 rule 9: the next dose waits for a prescriber (never advice to the patient). It
+        # rides on the check-in's one alert; resolving that alert is the prescriber's review
+        # (facts_provided.next_dose_hold).
+        titles.append(HOLD_TITLE)
+        details.append(HOLD_DETAIL)
+        severities.append(Alert.Severity.URGENT)
+    if titles:
         raise_alert(
             patient=checkin.patient,
             source=Alert.Source.RED_FLAG_CHECKIN,
-            severity=top.value if top >= Level.CONTACT_CLINIC else Alert.Severity.CONTACT_CLINIC,
-            title=f"Red flag in check-in: {names}"[:200],
-            detail=result.patient_message,
+            severity=_max_severity(*severities),
+            title="; ".join(titles)[:200],
+            detail="\n".join(details),
             dedupe_key=f"checkin:{checkin.public_id}",
         )
     # A side effect seen present past its window ("longer than expected, contact your clinic"): one

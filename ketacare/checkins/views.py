@@ -37,6 +37,7 @@ from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 
 SEARCH_MAX_CHARS = 100
+HOME_BP_INPUTS = ("home_systolic_mmhg", "home_diastolic_mmhg", "home_pulse_bpm")
 
 
 def _own_patient(request: AuthenticatedRequest, *, action: str = "read") -> Patient:
@@ -159,6 +160,9 @@ def checkin(request: AuthenticatedRequest) -> HttpResponse:
                 "idempotency_key": key or uuid.uuid4().hex,
                 "mood": request.POST.get("mood", "")[:3],
                 "note": request.POST.get("note", ""),
+                "other_text": request.POST.get("other_text", ""),
+                "worry": request.POST.get("worry", "")[:10],
+                **{f: request.POST.get(f, "")[:4] for f in HOME_BP_INPUTS},
             }
         )
         return render(request, "checkins/checkin.html", {"form": form, **context})
@@ -190,6 +194,9 @@ def checkin(request: AuthenticatedRequest) -> HttpResponse:
                     ],
                     mood=form.cleaned_data["mood"],
                     note=form.cleaned_data["note"],
+                    other_text=form.cleaned_data["other_text"],
+                    worry=form.cleaned_data["worry"],
+                    home_bp=form.home_bp(),
                     now=now,
                 )
         except FieldError as error:
@@ -255,7 +262,10 @@ def episode(request: AuthenticatedRequest) -> HttpResponse:
 
 def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
     level = Level(checkin.triage_level)
+    words = checkin.triage_result.get("free_text") or {}
     return {
+        # The patient's own words need a person (no red flag in them): "If in doubt, call".
+        "review": words.get("outcome") == "review" and level < Level.URGENT,
         "checkin": checkin,
         "clinic": checkin.patient.clinic,
         "result": checkin.triage_result,

@@ -75,6 +75,7 @@ PROVIDERS: dict[str, str] = {
     "intake_baselines": "intake",
     "plan_gate_facts": "intake",
     "red_flags_since": "checkins",
+    "next_dose_hold": "checkins",
     "suicide_risk_since": "questionnaires",
     "due_assignments": "questionnaires",
     "schedule_before_session": "questionnaires",
@@ -215,6 +216,14 @@ def red_flags_since(patient: Patient, *, since: dt.datetime | None) -> list[str]
     """The red-flag ids (core knowledge ids) the patient reported in valid check-ins since ``since``
     (every one on record when None), oldest first, each once."""
     result: list[str] = _get("red_flags_since")(patient, since=since)
+    return result
+
+
+def next_dose_hold(patient: Patient) -> str | None:
+    """Why the patient's next dose is paused until a prescriber reviews (decision 0012 rule 9: urinary
+    symptoms in a check-in or a positive bladder check), in plain words; None when nothing holds it.
+    The hold lasts until the alert that carries it is resolved."""
+    result: str | None = _get("next_dose_hold")(patient)
     return result
 
 

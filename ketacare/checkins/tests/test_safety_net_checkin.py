@@ -1,0 +1,246 @@
+"""Decision 0012 in the check-in: "something else" in the patient's words, onset, home blood pressure and
+the hold on the next dose — through the service, the form and the JSON API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from ketacare.alerts.models import Alert
+from ketacare.checkins.models import SymptomCheckin, SymptomReport
+from ketacare.checkins.services import CheckinError, HomeBpIn, ReportIn, submit_checkin
+from ketacare.patients.facts import next_dose_hold
+from tests.support.checkins import make_dose
+
+pytestmark = pytest.mark.django_db
+
+EMERGENCY_WORDS = "my heart is pounding and I can't breathe"
+VAGUE_WORDS = "a strange tingling in my feet since this morning"
+
+
+def _post(client: Any, **extra: Any) -> Any:
+    data = {"idempotency_key": uuid.uuid4().hex, "action": "submit", **extra}
+    return client.post(reverse("checkins:checkin"), data)
+
+
+def _api(client: Any, **body: Any) -> Any:
+    return client.post(
+        reverse("api:submit_checkin"),
+        json.dumps({"idempotency_key": uuid.uuid4().hex, **body}),
+        content_type="application/json",
+    )
+
+
+def _submit(patient: Any, **kwargs: Any) -> Any:
+    values: dict[str, Any] = {"reports": [], "mood": None, "note": "", "now": timezone.now(), **kwargs}
+    return submit_checkin(patient=patient, idempotency_key=uuid.uuid4().hex, **values)
+
+
+# 1. "Something else? Describe it"
+
+
+@pytest.mark.parametrize("words", [EMERGENCY_WORDS, "chest pain", "I fainted", "I want to kill myself"])
+def test_emergency_words_take_the_red_flag_path_with_one_emergency_alert(personas: Any, words: str) -> None:
+    outcome = _submit(personas.a1, other_text=words)
+    checkin = outcome.checkin
+    assert checkin.triage_level == "emergency" and checkin.is_red_flag
+    assert checkin.other_text == words
+    alert = Alert.objects.get()
+    assert alert.dedupe_key == f"checkin:{checkin.public_id}"
+    assert alert.severity == Alert.Severity.EMERGENCY and alert.clinic == personas.clinic_a
+    assert words in alert.detail  # the clinician reads the patient's own words
+    # The red flag found in the words is an episode like a ticked one (closed only by a person).
+    assert SymptomReport.objects.filter(patient=personas.a1, kind="red_flag").exists()
+
+
+def test_emergency_words_never_wait_for_the_worry_answer(personas: Any, client_for: Any) -> None:
+    response = _post(client_for("a1"), other_text=EMERGENCY_WORDS)
+    assert response.status_code == 200
+    assert b"Get help now" in response.content and b"tel:911" in response.content
+    assert Alert.objects.get().severity == "emergency"
+
+
+@pytest.mark.parametrize(
+    ("worry", "severity"), [("a_little", "contact_clinic"), ("quite", "contact_clinic"), ("very", "urgent")]
+)
+def test_other_words_raise_one_review_alert_whose_severity_follows_the_worry(
+    personas: Any, worry: str, severity: str
+) -> None:
+    checkin = _submit(personas.a1, other_text=VAGUE_WORDS, worry=worry).checkin
+    assert checkin.triage_result["review_required"] is True
+    assert checkin.triage_level == "contact_clinic"
+    alert = Alert.objects.get()
+    assert alert.severity == severity
+    assert alert.dedupe_key == f"checkin:{checkin.public_id}"
+    assert "review" in alert.title.lower() and VAGUE_WORDS in alert.detail
+
+
+def test_the_words_and_a_red_flag_ticked_together_still_raise_one_alert(personas: Any) -> None:
+    _submit(personas.a1, reports=[ReportIn("chest_pain", "mild")], other_text=VAGUE_WORDS, worry="quite")
+    alert = Alert.objects.get()
+    assert alert.severity == "emergency" and VAGUE_WORDS in alert.detail
+
+
+def test_a_retry_with_the_same_key_raises_no_second_alert(personas: Any) -> None:
+    kwargs: dict[str, Any] = {
+        "patient": personas.a1,
+        "idempotency_key": "same",
+        "reports": [],
+        "mood": None,
+        "note": "",
+        "other_text": VAGUE_WORDS,
+        "worry": "very",
+    }
+    first = submit_checkin(now=timezone.now(), **kwargs)
+    again = submit_checkin(now=timezone.now(), **kwargs)
+    assert first.created and not again.created and again.checkin == first.checkin
+    assert Alert.objects.count() == 1
+
+
+def test_words_that_need_review_require_the_worry_answer_and_store_nothing_without_it(personas: Any) -> None:
+    with pytest.raises(CheckinError) as caught:
+        _submit(personas.a1, other_text=VAGUE_WORDS)
+    assert caught.value.field == "worry"
+    assert not SymptomCheckin.objects.exists() and not Alert.objects.exists()
+
+
+def test_nothing_else_is_no_review(personas: Any) -> None:
+    checkin = _submit(personas.a1, other_text="nothing").checkin
+    assert checkin.triage_level == "expected" and not Alert.objects.exists()
+
+
+def test_the_form_shows_if_in_doubt_call_with_the_clinic_phone_and_the_emergency_line(
+    personas: Any, client_for: Any
+) -> None:
+    response = _post(client_for("a1"), other_text=VAGUE_WORDS, worry="a_little")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "If in doubt, call" in body
+    assert f"tel:{personas.clinic_a.phone}" in body and f"tel:{personas.clinic_a.emergency_number}" in body
+    assert VAGUE_WORDS in body
+    assert Alert.objects.get().severity == "contact_clinic"
+
+
+def test_the_form_asks_how_worried_when_the_words_need_review(personas: Any, client_for: Any) -> None:
+    response = _post(client_for("a1"), other_text=VAGUE_WORDS)
+    assert response.status_code == 400
+    assert "How worried are you" in response.content.decode()
+    assert VAGUE_WORDS in response.content.decode()  # what the patient typed is kept on the form
+    assert not SymptomCheckin.objects.exists()
+
+
+def test_the_api_takes_the_words_and_the_worry(personas: Any, client_for: Any) -> None:
+    response = _api(client_for("a1"), other_text=VAGUE_WORDS, worry="very")
+    assert response.status_code == 201, response.content
+    assert response.json()["other_text"] == VAGUE_WORDS and response.json()["worry"] == "very"
+    assert Alert.objects.get().severity == "urgent"
+    emergency = _api(client_for("a1"), other_text="chest pain")
+    assert emergency.json()["triage_level"] == "emergency"
+    missing = _api(client_for("a1"), other_text=VAGUE_WORDS)
+    assert missing.status_code == 422
+    assert "worry" in [error["field"] for error in missing.json()["errors"]]
+
+
+# 2. Onset and home blood pressure
+
+
+def test_onset_is_passed_to_triage_and_kept(personas: Any, client_for: Any) -> None:
+    make_dose(personas.a1, started_at=timezone.now() - dt.timedelta(hours=6))
+    response = _api(
+        client_for("a1"), reports=[{"symptom_id": "nausea", "severity": "mild", "onset_min": 300}]
+    )
+    assert response.status_code == 201, response.content
+    checkin = SymptomCheckin.objects.get()
+    assert checkin.triage_result["details"][0]["onset_min"] == 300
+    # Started after its window ended: a new symptom, contact the clinic (decision 0012 rule 7).
+    assert checkin.triage_level == "contact_clinic"
+    assert SymptomReport.objects.get().onset_min == 300
+
+
+def test_a_home_crisis_reading_is_urgent_and_stored(personas: Any) -> None:
+    checkin = _submit(personas.a1, home_bp=HomeBpIn(185, 125, 90)).checkin
+    assert (checkin.home_systolic_mmhg, checkin.home_diastolic_mmhg, checkin.home_pulse_bpm) == (185, 125, 90)
+    assert checkin.triage_level == "urgent"
+    alert = Alert.objects.get()
+    assert alert.severity == "urgent" and "185/125" in alert.title
+
+
+def test_a_home_crisis_reading_with_chest_pain_is_an_emergency(personas: Any) -> None:
+    _submit(personas.a1, reports=[ReportIn("chest_pain")], home_bp=HomeBpIn(190, 110))
+    assert Alert.objects.get().severity == "emergency"
+
+
+def test_a_normal_home_reading_raises_nothing(personas: Any) -> None:
+    checkin = _submit(personas.a1, home_bp=HomeBpIn(120, 80)).checkin
+    assert checkin.triage_level == "expected" and not Alert.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("reading", "field", "allowed"),
+    [
+        (HomeBpIn(400, 80), "home_systolic_mmhg", "50 to 300"),
+        (HomeBpIn(120, 5), "home_diastolic_mmhg", "20 to 200"),
+        (HomeBpIn(120, 80, 300), "home_pulse_bpm", "20 to 250"),
+        (HomeBpIn(80, 120), "home_diastolic_mmhg", "lower than the top number"),
+    ],
+)
+def test_a_home_reading_out_of_range_names_the_field_and_stores_nothing(
+    personas: Any, reading: HomeBpIn, field: str, allowed: str
+) -> None:
+    with pytest.raises(CheckinError) as caught:
+        _submit(personas.a1, home_bp=reading)
+    assert caught.value.field == field and allowed in caught.value.message
+    assert not SymptomCheckin.objects.exists()
+
+
+def test_the_form_names_the_out_of_range_field(personas: Any, client_for: Any) -> None:
+    response = _post(client_for("a1"), home_systolic_mmhg="400", home_diastolic_mmhg="80")
+    assert response.status_code == 400
+    assert "Top number (systolic): enter a number from 50 to 300" in response.content.decode()
+    assert not SymptomCheckin.objects.exists()
+    half = _post(client_for("a1"), home_systolic_mmhg="150")
+    assert half.status_code == 400 and "Enter both numbers" in half.content.decode()
+
+
+def test_the_form_takes_a_home_reading(personas: Any, client_for: Any) -> None:
+    response = _post(client_for("a1"), home_systolic_mmhg="185", home_diastolic_mmhg="125")
+    assert response.status_code == 200
+    assert SymptomCheckin.objects.get().home_systolic_mmhg == 185
+    assert Alert.objects.get().severity == "urgent"
+
+
+def test_the_api_names_the_home_bp_field(personas: Any, client_for: Any) -> None:
+    response = _api(client_for("a1"), home_bp={"systolic_mmhg": 120, "diastolic_mmhg": 300})
+    assert response.status_code == 422
+    assert "home_diastolic_mmhg" in [error["field"] for error in response.json()["errors"]]
+    assert not SymptomCheckin.objects.exists()
+
+
+# 3. Hold on the next dose
+
+
+def test_urinary_symptoms_pause_the_next_dose_until_the_alert_is_resolved(personas: Any) -> None:
+    assert next_dose_hold(personas.a1) is None
+    checkin = _submit(personas.a1, reports=[ReportIn("urinary_symptoms", "moderate")]).checkin
+    assert checkin.triage_result["hold_next_dose"] is True
+    alert = Alert.objects.get()  # one alert for the check-in, saying the dose is paused
+    assert "Next dose paused until a prescriber reviews" in alert.title
+    hold = next_dose_hold(personas.a1)
+    assert hold is not None and "prescriber" in hold
+    assert next_dose_hold(personas.a2) is None
+    alert.state = Alert.State.RESOLVED
+    alert.save(update_fields=["state"])
+    assert next_dose_hold(personas.a1) is None
+
+
+def test_bladder_words_also_pause_the_next_dose(personas: Any) -> None:
+    checkin = _submit(personas.a1, other_text="there is blood in my urine").checkin
+    assert checkin.triage_result["hold_next_dose"] is True
+    assert next_dose_hold(personas.a1) is not None
+    assert "Next dose paused" in Alert.objects.get().title
