@@ -68,7 +68,9 @@ def test_something_else_in_the_patients_words_is_never_dropped(
     alert = Alert.objects.get(dedupe_key=f"checkin:{emergency.public_id}")
     assert alert.severity == Alert.Severity.EMERGENCY and alert.clinic == clinic
 
-    _describe(page, live_server.url, "I feel a bit strange and tingly since this morning", worry="Quite worried")
+    _describe(
+        page, live_server.url, "I feel a bit strange and tingly since this morning", worry="Quite worried"
+    )
     assert page.get_by_role("heading", name="If in doubt, call").is_visible()
     assert page.locator(f"a[href='tel:{clinic.phone}']").first.is_visible()
     assert page.locator(f"a[href='tel:{clinic.emergency_number}']").first.is_visible()
