@@ -11,3 +11,7 @@ class VigilanceConfig(AppConfig):
 
         # A new score runs the course rules in the submission's own transaction.
         response_stored.connect(on_response_stored, dispatch_uid="vigilance.course_signals")
+        from ketacare.vigilance import scheduled
+
+        # A positive bladder or misuse check alerts in the same transaction (decision 0012 rule 20).
+        response_stored.connect(scheduled.on_response_stored, dispatch_uid="vigilance.periodic_checks")

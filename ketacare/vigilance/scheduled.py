@@ -6,7 +6,12 @@
   asks "is it gone?" instead, docs/decisions/0014);
 - a questionnaire still due :data:`MISSED_QUESTIONNAIRE_GRACE` after its due time;
 - a REMS patient monitoring form not submitted within :data:`REMS_WARNING` of its deadline (the
-  deadline itself, 7 days after the session, comes from the core via the treatments feature).
+  deadline itself, 7 days after the session, comes from the core via the treatments feature);
+- the periodic bladder and misuse checks (``luts_check``, ``misuse_check``, decision 0012 rule 20):
+  assigned when the core's ``check_due`` says so, and a completed check that ``evaluate_check`` finds
+  positive raises its clinic alert (a positive bladder check also pauses the next dose until a
+  prescriber resolves the alert; ``patients.facts.next_dose_hold`` reads it). The alert is raised at
+  once when the response is stored (``on_response_stored``) and again by this job as a safety net.
 
 Each cause raises one alert (a dedupe key per cause), for the patient's clinic and primary
 clinician. The keys are the ones the submissions use when they raise the same alert at the moment it
@@ -23,10 +28,14 @@ from django.db import transaction
 
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
+from ketacare.checkins.facts_provided import HOLD_KEY_PREFIX
 from ketacare.checkins.models import SymptomReport
 from ketacare.core.knowledge import UnknownIdError, knowledge
-from ketacare.questionnaires.models import QuestionnaireAssignment
-from ketacare.treatments.models import RemsForm
+from ketacare.core.vigilance import check_due, evaluate_check
+from ketacare.patients.models import Patient
+from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
+from ketacare.treatments.models import RemsForm, TreatmentSession
+from ketacare.treatments.selectors import patient_doses
 
 MISSED_QUESTIONNAIRE_GRACE = dt.timedelta(hours=48)  # clinic practice
 REMS_WARNING = dt.timedelta(hours=48)  # clinic practice: two days before the deadline
@@ -110,3 +119,107 @@ def raise_rems_deadline_alerts(*, now: dt.datetime) -> list[Alert]:
                 )
             )
     return raised
+
+
+PERIODIC_CHECKS = ("luts_check", "misuse_check")
+CHECK_TITLES = {"luts_check": "Bladder check", "misuse_check": "Cravings and misuse check"}
+
+
+def _last_completed(patient: Patient, instrument_id: str) -> dt.datetime | None:
+    row = (
+        QuestionnaireResponse.objects.filter(
+            patient=patient, instrument_id=instrument_id, status=QuestionnaireResponse.Status.VALID
+        )
+        .order_by("-submitted_at")
+        .values_list("submitted_at", flat=True)
+        .first()
+    )
+    return row
+
+
+def assign_periodic_checks(*, now: dt.datetime) -> list[QuestionnaireAssignment]:
+    """Assign each periodic check due now (``core.vigilance.check_due``) to each patient on treatment;
+    idempotent: one assignment per due date, none while one is still open."""
+    created: list[QuestionnaireAssignment] = []
+    treated = (
+        TreatmentSession.objects.filter(dose_started_at__isnull=False, dose_started_at__lte=now)
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
+    for patient in Patient.objects.filter(pk__in=treated).iterator():
+        doses = patient_doses(patient, now=now)
+        if not doses:
+            continue
+        for check_id in PERIODIC_CHECKS:
+            due = check_due(
+                check_id,
+                first_dose_at=doses[0].started_at,
+                last_completed_at=_last_completed(patient, check_id),
+                now=now,
+            )
+            if not due.due_now or due.due_at is None:
+                continue
+            still_open = QuestionnaireAssignment.objects.filter(
+                patient=patient, instrument_id=due.instrument_id, state=QuestionnaireAssignment.State.DUE
+            ).exists()
+            if still_open:
+                continue
+            with transaction.atomic():
+                assignment, new = QuestionnaireAssignment.objects.get_or_create(
+                    patient=patient,
+                    schedule_key=f"vigilance:{check_id}:{due.due_at:%Y-%m-%d}",
+                    defaults={
+                        "clinic_id": patient.clinic_id,
+                        "instrument_id": due.instrument_id,
+                        # No "periodic check" reason exists yet in the questionnaires app; these checks
+                        # run for as long as treatment lasts, as maintenance questionnaires do.
+                        "reason": QuestionnaireAssignment.Reason.MAINTENANCE,
+                        "due_at": due.due_at,
+                    },
+                )
+            if new:
+                created.append(assignment)
+    return created
+
+
+def raise_positive_check_alerts(*, patient: Patient | None = None) -> list[Alert]:
+    """One clinic alert per completed periodic check that ``evaluate_check`` finds positive.
+
+    Must run inside a transaction when called from a submission (the receiver below); the job opens
+    one per alert. A positive bladder check carries the hold on the next dose (key ``next_dose_hold:``).
+    """
+    raised = []
+    responses = QuestionnaireResponse.objects.filter(
+        instrument_id__in=PERIODIC_CHECKS, status=QuestionnaireResponse.Status.VALID
+    ).select_related("patient")
+    if patient is not None:
+        responses = responses.filter(patient=patient)
+    for response in responses.iterator():
+        outcome = evaluate_check(response.instrument_id, response.answers)
+        if not outcome.alert:
+            continue
+        title = f"{CHECK_TITLES[response.instrument_id]}: answered yes"
+        if outcome.hold_next_dose:
+            title += "; next dose paused until a prescriber reviews"
+            key = f"{HOLD_KEY_PREFIX}check:{response.public_id}"
+        else:
+            key = f"check:{response.public_id}"
+        with transaction.atomic():
+            raised.append(
+                raise_alert(
+                    patient=response.patient,
+                    source=Alert.Source.DOSING_HOLD
+                    if outcome.hold_next_dose
+                    else Alert.Source.RED_FLAG_CHECKIN,
+                    severity=outcome.level.value,
+                    title=title,
+                    detail=" ".join(outcome.clinician_messages),
+                    dedupe_key=key,
+                )
+            )
+    return raised
+
+
+def on_response_stored(sender: object, *, patient: Patient, now: dt.datetime, **kwargs: object) -> None:
+    """Receiver of ``questionnaires.signals.response_stored``: a positive check alerts at once."""
+    raise_positive_check_alerts(patient=patient)
