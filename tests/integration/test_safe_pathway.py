@@ -318,6 +318,8 @@ def test_a_red_flag_since_the_last_session_holds(personas):
     with pytest.raises(ConflictError, match="Urinary symptoms"):
         _dose(session)
     assert Alert.objects.filter(dedupe_key=f"hold:{session.public_id}:urinary_symptoms").exists()
+    # The check-in's own pause (patients.facts.next_dose_hold) holds too, until its alert is resolved.
+    assert Alert.objects.filter(dedupe_key=f"hold:{session.public_id}:paused_for_review").exists()
 
 
 def test_a_positive_suicide_item_since_the_last_session_holds(personas):

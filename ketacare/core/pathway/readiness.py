@@ -65,7 +65,8 @@ class ReadinessInput:
     """What the go/no-go weighs; every field a plain value (see the module docstring).
 
     ``fasting_required`` is the route's label rule (esketamine) or the clinic's own policy; ``fasting``
-    None means not asked. ``hours_since_last_dose`` None means no earlier dose.
+    None means not asked. ``hours_since_last_dose`` None means no earlier dose. ``paused_for_review`` is
+    the plain-words reason of a pause that lasts until a prescriber resolves its alert, or None.
     """
 
     route: str
@@ -90,6 +91,7 @@ class ReadinessInput:
     mania_or_psychosis: bool = False
     pregnant: bool = False
     hours_since_last_dose: float | None = None
+    paused_for_review: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,9 @@ def dose_readiness(data: ReadinessInput) -> Readiness:
         add("mania_or_psychosis", "Signs of mania or psychosis reported since the last session.", "urgent")
     if data.pregnant:
         add("pregnancy", "Pregnancy reported: treatment is not recommended in pregnancy.", "urgent")
+    if data.paused_for_review:
+        # A pause another record set (e.g. urinary symptoms in a check-in) until a prescriber reviews.
+        add("paused_for_review", data.paused_for_review, "urgent")
     hours = data.hours_since_last_dose
     if hours is not None:
         if (

@@ -84,6 +84,11 @@ def test_a_ready_patient_is_a_go():
         ({"mania_or_psychosis": True}, "mania_or_psychosis", "urgent"),
         ({"pregnant": True}, "pregnancy", "urgent"),
         ({"hours_since_last_dose": 3.0}, "interval", "contact_clinic"),
+        (
+            {"paused_for_review": "Next dose paused until a prescriber reviews."},
+            "paused_for_review",
+            "urgent",
+        ),
     ],
 )
 def test_each_failing_item_is_a_hold_with_its_severity(change, code, severity):
