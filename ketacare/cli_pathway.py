@@ -156,6 +156,9 @@ def readiness_command(
     hours_since_last_dose: Annotated[
         float | None, typer.Option("--hours-since-last-dose", help="Hours since the last dose started.")
     ] = None,
+    paused_for_review: Annotated[
+        str | None, typer.Option("--paused-for-review", help="Why the next dose is paused for a prescriber.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """The go/no-go before a dose: every hold, each with its alert severity."""
@@ -197,6 +200,7 @@ def readiness_command(
                 mania_or_psychosis=bool(_yes_no(cmd, "mania", mania)) or bool(flags["mania_or_psychosis"]),
                 pregnant=bool(_yes_no(cmd, "pregnant", pregnant)),
                 hours_since_last_dose=hours_since_last_dose,
+                paused_for_review=paused_for_review,
             )
         )
     payload = {
