@@ -18,10 +18,12 @@ from ketacare.checkins.selectors import patient_checkins, patient_symptoms, prep
 from ketacare.checkins.services import open_episodes
 from ketacare.checkins.timeline import fasting_text, timeline
 from ketacare.core.dayrules import DayRule, active_rules
+from ketacare.core.display import route_name
 from ketacare.core.episodes import prompt_due
 from ketacare.core.instruments import classify_change, instruments
 from ketacare.core.protocols import route_ids
 from ketacare.core.triage import describe_minutes
+from ketacare.core.vigilance import cumulative_exposure
 from ketacare.intake.selectors import intake_baselines
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.charts import line_chart
@@ -255,4 +257,36 @@ def progress_context(patient: Any) -> dict[str, Any]:
         "mood_chart": mood_chart,
         "mood_rows": mood_series,
         "symptoms": symptoms,
+    }
+
+
+def exposure_context(patient: Patient, *, now: dt.datetime) -> dict[str, Any]:
+    """Cumulative ketamine exposure for the staff progress page (decision 0012 rule 19): mg and sessions
+    in the last 30, 90 and 365 days and in all, by route, from the core's ``cumulative_exposure``.
+
+    KetaCare sets no limit of its own (no published limit for therapeutic use). A session whose dose
+    has no recorded mg counts as a session but adds nothing to the mg totals, and the page says so.
+    """
+    doses = patient_doses(patient, now=now)
+    # Sessions over every dose; mg over the doses with a recorded amount (the core takes mg > 0 only).
+    sessions = cumulative_exposure([(d.started_at, 1.0) for d in doses], now=now)
+    with_mg = cumulative_exposure([(d.started_at, d.dose_mg) for d in doses if d.dose_mg], now=now)
+    mg_by_days = {w.days: w.total_mg for w in with_mg.windows}
+    zone = ZoneInfo(patient.clinic.time_zone)
+    routes: dict[str, int] = {}
+    for dose in doses:
+        routes[dose.route] = routes.get(dose.route, 0) + 1
+    return {
+        "exposure": {
+            "lifetime_sessions": sessions.lifetime_sessions,
+            "lifetime_mg": with_mg.lifetime_mg,
+        },
+        "exposure_rows": [
+            {"label": f"Last {w.days} days", "sessions": w.sessions, "total_mg": mg_by_days[w.days]}
+            for w in sessions.windows
+        ],
+        "exposure_routes": [(route_name(r), n) for r, n in routes.items()],
+        "exposure_missing_mg": sum(1 for d in doses if d.dose_mg is None),
+        "exposure_first": sessions.first_dose_at.astimezone(zone) if sessions.first_dose_at else None,
+        "exposure_last": sessions.last_dose_at.astimezone(zone) if sessions.last_dose_at else None,
     }
