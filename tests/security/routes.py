@@ -35,6 +35,9 @@ class Route:
     api: bool = False
     # Status a signed-in user gets on a "public" route (the login page sends them home).
     ok_signed_in: int | None = None
+    # Methods only a prescriber of the patient's clinic may use (clinical decisions): other staff of
+    # that clinic get 403 and nothing is written; other clinics still get 404.
+    prescriber_methods: tuple[str, ...] = ()
 
 
 def patient_kwargs(personas: Any, target: Any) -> dict[str, Any]:

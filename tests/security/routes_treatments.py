@@ -106,12 +106,12 @@ ROUTES: list[Route] = [
     Route("treatments:day", "staff"),
     Route("treatments:rems_due", "staff"),
     Route(
-        # Creating a plan is a prescriber's decision: a clinic admin (or nurse) is refused with a
-        # message on the plan page (a redirect, nothing written); tests/integration/test_safe_pathway.py
-        # proves the refusal for each role.
+        # Creating a plan is a prescriber's decision: a clinic admin (or nurse) gets a 403 and nothing is
+        # written; tests/integration/test_safe_pathway.py proves the refusal for each role.
         "treatments:plan",
         "staff_record",
         methods=("GET", "POST"),
+        prescriber_methods=("POST",),
         kwargs=_ready_for_plan,
         ok={"POST": 302},
         data=lambda p, t: {
@@ -123,19 +123,21 @@ ROUTES: list[Route] = [
     ),
     Route("treatments:plan_ics", "staff_record", kwargs=patient_kwargs),
     Route(
-        # A prescriber's action; others are refused with a message (see the plan route above).
+        # A prescriber's action; other staff get a 403 (see the plan route above).
         "treatments:appointment_reschedule",
         "staff_record",
         methods=("POST",),
+        prescriber_methods=("POST",),
         kwargs=_appointment,
         ok={"POST": 302},
         data=lambda p, t: {"starts_at": _in_days(18)},
     ),
     Route(
-        # A prescriber's action; others are refused with a message (see the plan route above).
+        # A prescriber's action; other staff get a 403 (see the plan route above).
         "treatments:book_maintenance",
         "staff_record",
         methods=("POST",),
+        prescriber_methods=("POST",),
         kwargs=_plan_for_maintenance,
         ok={"POST": 302},
         data=lambda p, t: {"starts_at": _in_days(39)},

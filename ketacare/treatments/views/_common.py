@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django import forms as django_forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 
-from ketacare.lib.errors import FieldError
+from ketacare.audit.services import record_access_event
+from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.treatments.models import TreatmentSession
 
 
@@ -23,3 +27,22 @@ def session_zone(session: TreatmentSession) -> str:
 def now_local(tz: str) -> str:
     """Now on the wall clock of `tz`, as a `datetime-local` input shows it."""
     return timezone.now().astimezone(zoneinfo.ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
+
+
+def refused(request: HttpRequest, error: NotPermitted, *, back_url: str, patient: Any) -> HttpResponse:
+    """A role refusal (403): what the action needs and the way back; nothing was written.
+
+    The record itself was open to this user (its access is audited as granted); the refused action
+    leaves its own denied row, so the audit report shows who tried what.
+    """
+    match = request.resolver_match
+    record_access_event(
+        action="write",
+        outcome="denied",
+        patient=patient,
+        object_type="action",
+        object_id=(match.view_name if match else "")[:64],
+    )
+    return render(
+        request, "treatments/refused.html", {"message": error.message, "back_url": back_url}, status=403
+    )

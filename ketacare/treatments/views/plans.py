@@ -20,7 +20,7 @@ from ketacare.treatments import forms, selectors, services
 from ketacare.treatments.calendar import appointments_ics
 from ketacare.treatments.models import Route
 from ketacare.treatments.services._common import is_prescriber
-from ketacare.treatments.views._common import apply_error, now_local
+from ketacare.treatments.views._common import apply_error, now_local, refused
 
 
 @staff_object_view("patient", "patient_id")
@@ -51,9 +51,13 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
                     gate_override_reason=data["gate_override_reason"],
                 )
             except NotPermitted as error:
-                # A role, not a form mistake: say so on the page and change nothing.
-                messages.error(request, error.message)
-                return redirect("treatments:plan", patient_id=patient.public_id)
+                # A role, not a form mistake: say so (403) and change nothing.
+                return refused(
+                    request,
+                    error,
+                    back_url=reverse("treatments:plan", args=[patient.public_id]),
+                    patient=patient,
+                )
             except FieldError as error:
                 apply_error(form, error)
             else:
@@ -141,6 +145,10 @@ def appointment_reschedule(
                 appointment=appointment, user=request.user, starts_at=form.cleaned_data["starts_at"]
             )
             messages.success(request, f"Appointment {appointment.number} moved.")
+        except NotPermitted as error:
+            return refused(
+                request, error, back_url=reverse("treatments:plan", args=[patient.public_id]), patient=patient
+            )
         except FieldError as error:
             messages.error(request, error.message)
     else:
@@ -164,6 +172,10 @@ def book_maintenance(request: AuthenticatedRequest, patient_id: str) -> HttpResp
             )
             local = timezone.localtime(appointment.starts_at, selectors.clinic_zone(patient.clinic))
             messages.success(request, f"Maintenance session booked for {local:%a %d %b %Y %H:%M}.")
+        except NotPermitted as error:
+            return refused(
+                request, error, back_url=reverse("treatments:plan", args=[patient.public_id]), patient=patient
+            )
         except FieldError as error:
             messages.error(request, error.message)
     else:
