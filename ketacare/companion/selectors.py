@@ -25,6 +25,7 @@ from ketacare.core.protocols import route_ids
 from ketacare.core.triage import describe_minutes
 from ketacare.core.vigilance import cumulative_exposure
 from ketacare.intake.selectors import intake_baselines
+from ketacare.patients.facts import SUICIDE_RISK
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.charts import line_chart
 from ketacare.questionnaires.selectors import due_assignments, patient_responses
@@ -38,6 +39,11 @@ from ketacare.treatments.selectors import (
 )
 
 # Plain words for the core's change classes (the thresholds themselves live in the core).
+# A low total never reads as good news when the same answers speak of thoughts of self-harm.
+SUICIDE_ANSWER_WORDS = (
+    "Your answer about thoughts of harming yourself matters more than this score. Your clinic has been "
+    "told. If you might act on these thoughts, call the crisis line or the emergency number now."
+)
 CHANGE_WORDS = {
     "remission": "Your latest score is in the range called remission: few or no symptoms.",
     "response": "Your score has fallen by at least half since you started. This is called a response.",
@@ -199,10 +205,17 @@ def progress_context(patient: Any) -> dict[str, Any]:
         by_instrument.setdefault(baseline.instrument_id, []).append(
             (baseline.completed_at, baseline.total, baseline.band)
         )
+    latest_suicide_risk: set[str] = set()
     for response in patient_responses(patient=patient):
         by_instrument.setdefault(response.instrument_id, []).append(
             (response.submitted_at, response.total, response.band)
         )
+        # Responses come oldest first: the set ends up holding the instruments whose latest answer
+        # carried a suicide-risk item, whatever the total.
+        if any(a.get("code") == SUICIDE_RISK for a in response.item_alerts):
+            latest_suicide_risk.add(response.instrument_id)
+        else:
+            latest_suicide_risk.discard(response.instrument_id)
     known = {i.id: i for i in instruments()}
     sections = []
     for instrument_id, points in by_instrument.items():
@@ -232,7 +245,9 @@ def progress_context(patient: Any) -> dict[str, Any]:
                     markers=doses,
                 ),
                 "change": change,
-                "change_words": CHANGE_WORDS.get(change or "", ""),
+                "change_words": SUICIDE_ANSWER_WORDS
+                if instrument_id in latest_suicide_risk
+                else CHANGE_WORDS.get(change or "", ""),
                 "rows": [(when.astimezone(zone), total, band) for when, total, band in points],
             }
         )

@@ -124,4 +124,5 @@ def learn(request: AuthenticatedRequest) -> HttpResponse:
     if not query.strip():
         order = list(TOPIC_TITLES.values())
         rows.sort(key=lambda row: order.index(row["topic"]) if row["topic"] in order else len(order))
-    return render(request, template, {"rows": rows, "query": query})
+    # An empty search still shows where help is: a patient may be searching because they feel unsafe.
+    return render(request, template, {"rows": rows, "query": query, "clinic": request.user.patient.clinic})
