@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from ketacare.checkins.models import SymptomReport
 from ketacare.checkins.preparation import preparation_items
 from ketacare.checkins.selectors import patient_checkins, patient_symptoms, preparation_ticks
 from ketacare.checkins.services import open_episodes
@@ -262,9 +263,10 @@ def progress_context(patient: Any) -> dict[str, Any]:
         y_max=10,
         markers=doses,
     )
+    # Durations are for side effects: a red flag is not an effect that "lasts", and is never graded.
     symptoms = [
         {"report": report, "lasted": lasted_words(report)}
-        for report in patient_symptoms(patient=patient)[:50]
+        for report in patient_symptoms(patient=patient).filter(kind=SymptomReport.Kind.SIDE_EFFECT)[:50]
     ]
     return {
         "patient": patient,
