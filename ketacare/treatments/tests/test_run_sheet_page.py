@@ -42,3 +42,32 @@ def test_a_critical_reading_shows_on_screen_and_raises_a_clinic_alert(personas, 
     assert response.status_code == 200
     assert "CRITICAL" in response.content.decode()
     assert Alert.objects.filter(patient=personas.a1, source="vital_sign").count() == 1
+
+
+def test_a_red_flag_the_patient_reports_from_the_chair_shows_on_the_run_sheet(personas, client_for):
+    from django.db import transaction
+
+    from ketacare.alerts.services import raise_alert
+
+    session = make_session(personas.a1, route="iv", state="observing")
+    with transaction.atomic():
+        raise_alert(
+            patient=personas.a1,
+            source=Alert.Source.RED_FLAG_CHECKIN,
+            severity=Alert.Severity.EMERGENCY,
+            title="Chest pain",
+            dedupe_key="chair-red-flag",
+        )
+    body = (
+        client_for("clinician_a")
+        .get(reverse("treatments:run_sheet", args=[session.public_id]))
+        .content.decode()
+    )
+    assert 'data-testid="open-alerts"' in body and "Chest pain" in body
+    other = make_session(personas.a2, route="iv", state="observing")
+    body = (
+        client_for("clinician_a")
+        .get(reverse("treatments:run_sheet", args=[other.public_id]))
+        .content.decode()
+    )
+    assert 'data-testid="open-alerts"' not in body  # another patient's alert stays on their sheet

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET
 
 from ketacare.accounts.gates import staff_object_view
 from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.alerts.models import Alert
+from ketacare.alerts.selectors import patient_alerts
 from ketacare.clinics.selectors import active_membership
 from ketacare.core import pathway
 from ketacare.core.protocols import get_protocol
@@ -68,6 +70,13 @@ def sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **bo
         "minutes_left": max(0, required - minutes) if minutes is not None else None,
         "earliest_discharge_at": (
             session.dose_ended_at + dt.timedelta(minutes=required) if session.dose_ended_at else None
+        ),
+        # What the patient reported today (a red flag on their phone while in the chair) must reach
+        # the people at the chair, not only the inbox.
+        "open_alerts": list(
+            patient_alerts(patient=session.patient).filter(
+                state=Alert.State.OPEN, created_at__gte=now - dt.timedelta(hours=24)
+            )[:10]
         ),
         "latest_flags": latest[-1].flags if latest else [],
         "flag_count": len(flags),
