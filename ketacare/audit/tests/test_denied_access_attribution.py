@@ -33,3 +33,16 @@ def test_the_prober_gets_the_same_answer_as_for_a_patient_who_does_not_exist(
     missing = client.get("/clinic/patients/00000000-0000-4000-8000-000000000000/")
     assert real.status_code == missing.status_code == 404
     assert real.content == missing.content
+
+
+def test_the_audit_report_shows_clinic_time(personas: Any, client_for: Any) -> None:
+    import datetime as dt
+    import zoneinfo
+
+    client_for("clinician_b").get(f"/clinic/patients/{personas.a1.public_id}/")
+    row = AccessEvent.objects.filter(outcome="denied").latest("id")
+    body = client_for("admin_a").get("/clinic/audit/").content.decode()
+    local = row.occurred_at.astimezone(zoneinfo.ZoneInfo(personas.clinic_a.time_zone))
+    assert local.strftime("%Y-%m-%d %H:%M:%S") in body
+    assert "(clinic time, America/New_York)" in body
+    assert local.utcoffset() != dt.timedelta(0)
