@@ -30,6 +30,7 @@ def _no_sideways_scroll(page: Any) -> None:
 
 def _describe(page: Any, base: str, words: str, worry: str | None = None, shot: Any = None) -> None:
     page.goto(f"{base}/me/checkin/")
+    page.get_by_text("Something else? Tell us in your own words").click()  # the patient picks it
     box = page.get_by_label("Something else? Describe it")
     box.scroll_into_view_if_needed()
     box.click()
