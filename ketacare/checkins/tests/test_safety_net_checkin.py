@@ -244,3 +244,12 @@ def test_bladder_words_also_pause_the_next_dose(personas: Any) -> None:
     assert checkin.triage_result["hold_next_dose"] is True
     assert next_dose_hold(personas.a1) is not None
     assert "Next dose paused" in Alert.objects.get().title
+
+
+def test_staff_see_the_words_the_worry_and_the_reading_on_the_check_ins_page(
+    personas: Any, client_for: Any
+) -> None:
+    _submit(personas.a1, other_text=VAGUE_WORDS, worry="very", home_bp=HomeBpIn(150, 95, 80))
+    url = reverse("checkins:staff_checkins", kwargs={"patient_id": str(personas.a1.public_id)})
+    body = client_for("clinician_a").get(url).content.decode()
+    assert VAGUE_WORDS in body and "very worried" in body and "150/95 mmHg, pulse 80" in body
