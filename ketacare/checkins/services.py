@@ -309,7 +309,10 @@ def submit_checkin(
             # validate_checkin has held each severity to SEVERITIES.
             [
                 CoreReport(
-                    symptom_id=r.symptom_id, severity=cast(Severity, r.severity), onset_min=r.onset_min
+                    symptom_id=r.symptom_id,
+                    severity=cast(Severity, r.severity),
+                    # "About 4 hours after" is the patient's estimate: never later than now.
+                    onset_min=min(r.onset_min, minutes) if r.onset_min is not None else None,
                 )
                 for r in reports
             ],

@@ -253,3 +253,11 @@ def test_staff_see_the_words_the_worry_and_the_reading_on_the_check_ins_page(
     url = reverse("checkins:staff_checkins", kwargs={"patient_id": str(personas.a1.public_id)})
     body = client_for("clinician_a").get(url).content.decode()
     assert VAGUE_WORDS in body and "very worried" in body and "150/95 mmHg, pulse 80" in body
+
+
+def test_an_onset_estimate_later_than_now_counts_as_now_not_an_error(personas: Any, client_for: Any) -> None:
+    make_dose(personas.a1, started_at=timezone.now() - dt.timedelta(hours=2))
+    response = _post(client_for("a1"), symptom="headache", severity_headache="mild", onset_headache="240")
+    assert response.status_code == 200
+    onset = SymptomCheckin.objects.get().triage_result["details"][0]["onset_min"]
+    assert 119 <= onset <= 121
