@@ -19,9 +19,10 @@ app = typer.Typer(
 def _register_subcommands() -> None:
     # Imported lazily so `ketacare --help` stays fast and a missing optional
     # part cannot break the others.
-    from ketacare import cli_clinical, cli_django, cli_pathway, cli_pk, cli_setup
+    from ketacare import cli_clinical, cli_django, cli_knowledge, cli_pathway, cli_pk, cli_setup
 
     cli_clinical.register(app)
+    cli_knowledge.register(app)
     cli_pathway.register(app)
     cli_pk.register(app)
     cli_django.register(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ketacare import cli, cli_clinical
+from ketacare import cli, cli_clinical, cli_knowledge
 
 
 @pytest.mark.parametrize(
@@ -77,4 +77,5 @@ def test_an_unknown_kind_exits_2_naming_the_kinds(run, assert_bad_input):
 def test_registering_the_clinical_commands_twice_adds_nothing(app):
     before = len(cli.app.registered_commands), len(cli.app.registered_groups)
     cli_clinical.register(cli.app)
+    cli_knowledge.register(cli.app)
     assert (len(cli.app.registered_commands), len(cli.app.registered_groups)) == before
