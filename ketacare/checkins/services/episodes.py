@@ -1,0 +1,295 @@
+"""Symptom episodes: open, continue or close them from a check-in, the patient's "is it gone?" answers,
+and the alert when a side effect is seen past its window (docs/decisions/0014)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from ketacare.alerts.models import Alert
+from ketacare.alerts.services import raise_alert
+from ketacare.checkins.models import (
+    SymptomCheckin,
+    SymptomReport,
+)
+from ketacare.checkins.services.errors import CheckinError
+from ketacare.core import knowledge as kb
+from ketacare.core.knowledge import Level
+from ketacare.core.triage import TriageResult, describe_minutes
+from ketacare.patients.models import Patient
+
+# "How worried are you?" sets the severity of the care team's review of the patient's own words. The
+# review is never below the core's review level (contact the clinic today); "very worried" is urgent.
+WORRY_SEVERITY: dict[str, str] = {
+    SymptomCheckin.Worry.A_LITTLE: Alert.Severity.CONTACT_CLINIC,
+    SymptomCheckin.Worry.QUITE: Alert.Severity.CONTACT_CLINIC,
+    SymptomCheckin.Worry.VERY: Alert.Severity.URGENT,
+}
+_SEVERITY_ORDER = list(Alert.Severity.values)
+HOLD_TITLE = "Next dose paused until a prescriber reviews"
+HOLD_DETAIL = (
+    "Bladder or urinary symptoms were reported. The next dose is paused until a prescriber has reviewed "
+    "the patient and resolved this alert."
+)
+
+
+def _threshold(symptom_id: str, route: str) -> float | None:
+    effect = kb.knowledge().side_effects.get(symptom_id)
+    if effect is None or route not in kb.ROUTES:
+        return None
+    return effect.course(route).longer_than_expected_after_min
+
+
+def _record_symptoms(checkin: SymptomCheckin, result: TriageResult, *, now: dt.datetime) -> None:
+    """Open, continue or close episodes (docs/decisions/0014).
+
+    A reported symptom continues its open episode (last seen present now) or opens one. An open side
+    effect this check-in does not tick is closed by omission (seen gone now: its end lies between its
+    last sighting and now). An open red flag is never closed by omission.
+    """
+    patient = checkin.patient
+    open_reports = {
+        r.symptom_id: r for r in SymptomReport.objects.filter(patient=patient, resolved_at__isnull=True)
+    }
+    minutes = checkin.minutes_since_dose
+    for detail in result.details:
+        symptom_id = detail.report.symptom_id
+        current = open_reports.pop(symptom_id, None)
+        if current is not None and current.dose_started_at == checkin.dose_started_at:
+            # Still there: the same episode continues, at the worst level seen.
+            current.last_checkin = checkin
+            current.last_seen_at = now
+            if Level(detail.level) > Level(current.level):
+                current.level = detail.level.value
+            if SymptomReport.Severity.values.index(
+                detail.report.severity
+            ) > SymptomReport.Severity.values.index(current.severity):
+                current.severity = detail.report.severity
+            if (
+                minutes is not None
+                and current.longer_after_min is not None
+                and minutes > current.longer_after_min
+            ):
+                current.seen_after_window = True
+            current.save(
+                update_fields=["last_checkin", "last_seen_at", "level", "severity", "seen_after_window"]
+            )
+            continue
+        if current is not None:
+            # A new dose since it was first reported: that episode ends, a new one starts.
+            current.resolved_at, current.resolved_by = now, checkin
+            current.closed_by = SymptomReport.ClosedBy.NEW_DOSE
+            current.save(update_fields=["resolved_at", "resolved_by", "closed_by"])
+        threshold = detail.longer_than_expected_after_min if checkin.dose_started_at else None
+        onset = detail.report.onset_min
+        SymptomReport.objects.create(
+            clinic_id=checkin.clinic_id,
+            patient=patient,
+            checkin=checkin,
+            last_checkin=checkin,
+            symptom_id=symptom_id,
+            kind=detail.kind,
+            name=detail.name,
+            severity=detail.report.severity,
+            level=detail.level.value,
+            route=checkin.route,
+            dose_started_at=checkin.dose_started_at,
+            expected_resolution_min=detail.expected_window.resolution_min if detail.expected_window else None,
+            longer_after_min=threshold,
+            onset_min=onset,
+            started_at=now,
+            last_seen_at=now,
+            seen_after_window=bool(threshold is not None and minutes is not None and minutes > threshold),
+        )
+    for gone in open_reports.values():
+        if gone.kind == SymptomReport.Kind.RED_FLAG:
+            continue  # only the patient or a clinician closes a red flag
+        gone.resolved_at, gone.resolved_by = now, checkin
+        gone.closed_by = SymptomReport.ClosedBy.OMISSION
+        gone.save(update_fields=["resolved_at", "resolved_by", "closed_by"])
+
+
+def _max_severity(*severities: str) -> str:
+    return max(severities, key=_SEVERITY_ORDER.index)
+
+
+def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
+    """One clinic alert per check-in (key ``checkin:<id>``) for red flags, a home reading that needs the
+    clinic and the patient's own words; a hold on the next dose; side effects past their window."""
+    red_flags = [d for d in result.details if d.red_flag_id is not None or d.level >= Level.URGENT]
+    titles: list[str] = []
+    details: list[str] = []
+    severities: list[str] = []
+    if red_flags:
+        top = max(d.level for d in red_flags)
+        names = ", ".join(dict.fromkeys(d.name for d in red_flags))
+        titles.append(f"Red flag in check-in: {names}")
+        details.append(result.patient_message)
+        severities.append(top.value if top >= Level.CONTACT_CLINIC else Alert.Severity.CONTACT_CLINIC)
+    reading = result.home_bp
+    if reading is not None and reading.level >= Level.CONTACT_CLINIC:
+        shown = f"{checkin.home_systolic_mmhg}/{checkin.home_diastolic_mmhg} mmHg"
+        if checkin.home_pulse_bpm is not None:
+            shown += f", pulse {checkin.home_pulse_bpm}"
+        titles.append(f"Home blood pressure {shown}")
+        details.append(" ".join(f.message for f in reading.findings) or reading.patient_message)
+        severities.append(reading.level.value)
+    if checkin.other_text.strip() and result.free_text is not None and result.free_text.outcome != "none":
+        worry = SymptomCheckin.Worry(checkin.worry).label if checkin.worry else "not asked (a red flag)"
+        details.append(f"The patient wrote: “{checkin.other_text.strip()}” How worried they are: {worry}.")
+        if result.review_required:
+            titles.append("Check-in words to review")
+            severities.append(WORRY_SEVERITY.get(checkin.worry, Alert.Severity.CONTACT_CLINIC))
+    if result.hold_next_dose:
+        # Decision 0012 rule 9: the next dose waits for a prescriber (never advice to the patient). It
+        # rides on the check-in's one alert; resolving that alert is the prescriber's review
+        # (facts_provided.next_dose_hold).
+        titles.append(HOLD_TITLE)
+        details.append(HOLD_DETAIL)
+        severities.append(Alert.Severity.URGENT)
+    if titles:
+        raise_alert(
+            patient=checkin.patient,
+            source=Alert.Source.RED_FLAG_CHECKIN,
+            severity=_max_severity(*severities),
+            title="; ".join(titles)[:200],
+            detail="\n".join(details),
+            dedupe_key=f"checkin:{checkin.public_id}",
+        )
+    # A side effect seen present past its window ("longer than expected, contact your clinic"): one
+    # alert per episode at once, with the key the hourly job uses, so the cause raises one open alert.
+    flagged = {d.report.symptom_id for d in red_flags}
+    longer = [
+        d
+        for d in result.details
+        if d.kind == "side_effect"
+        and d.level >= Level.LONGER_THAN_EXPECTED
+        and d.report.symptom_id not in flagged
+    ]
+    if not longer:
+        return
+    episodes = {
+        r.symptom_id: r
+        for r in SymptomReport.objects.filter(
+            patient=checkin.patient,
+            resolved_at__isnull=True,
+            symptom_id__in=[d.report.symptom_id for d in longer],
+        )
+    }
+    for detail in longer:
+        episode = episodes.get(detail.report.symptom_id)
+        if episode is None:  # pragma: no cover - _record_symptoms has just stored it
+            continue
+        _raise_longer_alert(episode, minutes=checkin.minutes_since_dose)
+
+
+def _raise_longer_alert(episode: SymptomReport, *, minutes: float | None) -> Alert:
+    seen = f"seen {describe_minutes(minutes)} after the dose" if minutes is not None else "still reported"
+    usual = (
+        f"; usually gone by about {describe_minutes(episode.expected_resolution_min)}"
+        if episode.expected_resolution_min is not None
+        else ""
+    )
+    return raise_alert(
+        patient=episode.patient,
+        source=Alert.Source.SIDE_EFFECT_OVERDUE,
+        severity=Alert.Severity.CONTACT_CLINIC,
+        title=f"{episode.name} lasting longer than expected",
+        detail=f"{episode.name} {seen}{usual}. The patient was asked to contact the clinic today.",
+        dedupe_key=f"side_effect_overdue:{episode.public_id}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeAnswer:
+    """The episode after the patient's answer, and the alert it raised (if any)."""
+
+    episode: SymptomReport
+    alert: Alert | None
+
+
+def answer_episode(
+    *,
+    patient: Patient,
+    episode_id: str,
+    gone: bool,
+    gone_minutes_ago: int | None = None,
+    says_longer: bool = False,
+    now: dt.datetime,
+) -> EpisodeAnswer:
+    """The patient's answer to "Is your headache gone?": "yes, about N minutes ago" or "still there".
+
+    Still there after the expected window is seen present after it: "longer than usual", and the care
+    team is alerted at once in this transaction (one open alert per episode). A red flag still there
+    keeps its emergency guidance on the page; only the patient ("gone") or a clinician closes it.
+    """
+    if gone_minutes_ago is not None and not 0 <= gone_minutes_ago <= 7 * 24 * 60:
+        raise CheckinError("gone_minutes_ago", "when it went: allowed from 0 minutes to 7 days ago")
+    with transaction.atomic():
+        episode = (
+            SymptomReport.objects.select_for_update()
+            .filter(patient=patient, public_id=episode_id)
+            .select_related("patient")
+            .first()
+        )
+        if episode is None:
+            raise CheckinError("episode", "no such symptom for this patient")
+        if episode.resolved_at is not None:
+            return EpisodeAnswer(episode, None)  # already answered (a retry or a second tab)
+        episode.last_asked_at = now
+        alert = None
+        if gone:
+            episode.resolved_at = now
+            episode.closed_by = SymptomReport.ClosedBy.PATIENT
+            if gone_minutes_ago is not None:
+                last = episode.last_seen_at or episode.started_at
+                episode.ended_at = max(now - dt.timedelta(minutes=gone_minutes_ago), last)
+            episode.says_longer = episode.says_longer or says_longer
+            episode.save(
+                update_fields=["last_asked_at", "resolved_at", "closed_by", "ended_at", "says_longer"]
+            )
+            return EpisodeAnswer(episode, None)
+        episode.last_seen_at = now
+        episode.says_longer = episode.says_longer or says_longer
+        minutes = (
+            (now - episode.dose_started_at).total_seconds() / 60
+            if episode.dose_started_at is not None
+            else None
+        )
+        if (
+            minutes is not None
+            and episode.longer_after_min is not None
+            and minutes > episode.longer_after_min
+        ):
+            episode.seen_after_window = True
+            if Level(episode.level) < Level.LONGER_THAN_EXPECTED:
+                episode.level = Level.LONGER_THAN_EXPECTED.value
+        episode.save(
+            update_fields=["last_asked_at", "last_seen_at", "says_longer", "seen_after_window", "level"]
+        )
+        if episode.kind == SymptomReport.Kind.SIDE_EFFECT and (
+            episode.seen_after_window or episode.says_longer
+        ):
+            alert = _raise_longer_alert(episode, minutes=minutes)
+        return EpisodeAnswer(episode, alert)
+
+
+def close_episode_by_clinician(*, episode: SymptomReport, now: dt.datetime) -> SymptomReport:
+    """A clinician closes an open episode (the only way, besides the patient, to close a red flag)."""
+    with transaction.atomic():
+        locked = SymptomReport.objects.select_for_update().get(pk=episode.pk)
+        if locked.resolved_at is None:
+            locked.resolved_at = now
+            locked.closed_by = SymptomReport.ClosedBy.CLINICIAN
+            locked.save(update_fields=["resolved_at", "closed_by"])
+        return locked
+
+
+def open_episodes(*, patient: Patient) -> list[SymptomReport]:
+    """The patient's open episodes, red flags first, oldest first within each kind."""
+    rows = SymptomReport.objects.filter(patient=patient, resolved_at__isnull=True).order_by(
+        "started_at", "id"
+    )
+    return sorted(rows, key=lambda r: r.kind != SymptomReport.Kind.RED_FLAG)
