@@ -76,6 +76,11 @@ class ClinicSettingsForm(forms.Form):
         "before).",
     )
 
+    escalation_contact = forms.ChoiceField(
+        label="Escalation contact",
+        required=False,
+        help_text="Who unacknowledged alerts escalate to. Empty: the longest-standing clinic admin.",
+    )
     names_in_titles = forms.BooleanField(
         label="Show patients' full names in page titles and staff calendar entries",
         required=False,
@@ -83,8 +88,11 @@ class ClinicSettingsForm(forms.Form):
         "third-party calendars keep them. Turn on only for workstations that do not sync.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, contacts: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        field = self.fields["escalation_contact"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared above
+        field.choices = [("", "The longest-standing clinic admin"), *(contacts or [])]
         for day, name in zip(DAYS, DAY_NAMES, strict=True):
             self.fields[f"{day}_opens"] = _day_field(f"{name} opens")
             self.fields[f"{day}_closes"] = _day_field(f"{name} closes")
@@ -134,6 +142,7 @@ def settings_initial(clinic: Clinic) -> dict[str, Any]:
         "crisis_line": clinic.crisis_line,
         "fasting_instructions": clinic.fasting_instructions,
         "names_in_titles": clinic.names_in_titles,
+        "escalation_contact": str(clinic.escalation_contact.public_id) if clinic.escalation_contact else "",
     }
     for hours in clinic.opening_hours.all():
         day = DAYS[hours.weekday]

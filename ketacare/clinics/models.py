@@ -54,6 +54,11 @@ class Clinic(models.Model):
     # Browser history, synced tabs and third-party calendars keep page titles and event names: by
     # default they carry initials and the record number, not the name (a workstation may opt in).
     names_in_titles = models.BooleanField(default=False)
+    # Who unacknowledged alerts escalate to; empty: the longest-standing active clinic admin. Only an
+    # active admin or prescriber of this clinic counts (clinics.selectors.escalation_recipient).
+    escalation_contact = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -87,12 +87,30 @@ def clinic_contact(clinic: Clinic, now: dt.datetime) -> ClinicContact:
     return ClinicContact(False, format_opening_hours(intervals), clinic.time_zone, call, instead)
 
 
-def escalation_recipient(clinic: Clinic) -> User | None:
-    """Who an escalated alert goes to: the longest-standing active clinic admin.
+ESCALATION_ROLES = (StaffMembership.Role.CLINIC_ADMIN, StaffMembership.Role.PRESCRIBER)
 
-    The same rule as the escalation job (``alerts.services.escalate_overdue_alerts``), so the
-    settings page names the person the job will choose.
+
+def escalation_candidates(clinic: Clinic) -> list[StaffMembership]:
+    """The active admins and prescribers of the clinic, who may be its escalation contact."""
+    return list(
+        StaffMembership.objects.filter(
+            clinic=clinic, role__in=ESCALATION_ROLES, is_active=True, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("user__full_name", "id")
+    )
+
+
+def escalation_recipient(clinic: Clinic) -> User | None:
+    """Who an escalated alert goes to: the clinic's chosen contact while they are an active admin or
+    prescriber there, else the longest-standing active clinic admin.
+
+    The escalation job (``alerts.services.escalate_overdue_alerts``) and the settings page both ask
+    here, so the page names the person the job will choose.
     """
+    contact_id = clinic.escalation_contact_id
+    if contact_id is not None and any(m.user_id == contact_id for m in escalation_candidates(clinic)):
+        return clinic.escalation_contact
     membership = (
         StaffMembership.objects.filter(clinic=clinic, role=StaffMembership.Role.CLINIC_ADMIN, is_active=True)
         .select_related("user")

@@ -177,6 +177,7 @@ def update_clinic_settings(
     fasting_instructions: str,
     opening_hours: list[Interval],
     names_in_titles: bool | None = None,
+    escalation_contact: User | None = None,
 ) -> Clinic:
     """Save what patients are told: time zone, numbers, opening hours, after-hours advice, fasting."""
     clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
@@ -191,6 +192,8 @@ def update_clinic_settings(
     clinic.fasting_instructions = _text("fasting_instructions", fasting_instructions, max_length=2000)
     if names_in_titles is not None:
         clinic.names_in_titles = names_in_titles
+    # The form offers only this clinic's active admins and prescribers (None: the default rule).
+    clinic.escalation_contact = escalation_contact
     clinic.save()
     _replace_hours(clinic, opening_hours)
     record_access_event(

@@ -20,6 +20,7 @@ from ketacare.clinics.selectors import (
     active_clinic,
     clinic_contact,
     clinic_staff,
+    escalation_candidates,
     escalation_recipient,
     pending_staff_invitations,
     staff_memberships,
@@ -170,7 +171,11 @@ def staff_reset_second_factor(request: AuthenticatedRequest, membership_id: str)
 def clinic_settings(request: AuthenticatedRequest) -> HttpResponse:
     """Time zone, numbers and hours shown to patients, fasting instructions; who escalations reach."""
     clinic = _clinic(request)
-    form = ClinicSettingsForm(request.POST or None, initial=settings_initial(clinic))
+    candidates = escalation_candidates(clinic)
+    contacts = [
+        (str(m.user.public_id), f"{m.user.full_name} ({m.get_role_display().lower()})") for m in candidates
+    ]
+    form = ClinicSettingsForm(request.POST or None, initial=settings_initial(clinic), contacts=contacts)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -185,6 +190,9 @@ def clinic_settings(request: AuthenticatedRequest) -> HttpResponse:
                 after_hours_instructions=data["after_hours_instructions"],
                 fasting_instructions=data["fasting_instructions"],
                 names_in_titles=data["names_in_titles"],
+                escalation_contact=next(
+                    (m.user for m in candidates if str(m.user.public_id) == data["escalation_contact"]), None
+                ),
                 opening_hours=form.intervals(),
             )
         except FieldError as error:
