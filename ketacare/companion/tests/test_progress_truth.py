@@ -15,10 +15,16 @@ LOW_WITH_ITEM_9 = {f"phq9.q{i}": 0 for i in range(1, 9)} | {"phq9.q9": 2}
 HIGH = {f"phq9.q{i}": 3 for i in range(1, 9)} | {"phq9.q9": 0}
 
 
-def test_a_low_score_with_a_suicide_risk_answer_is_not_called_remission(personas: Any, client_for: Any) -> None:
+def test_a_low_score_with_a_suicide_risk_answer_is_not_called_remission(
+    personas: Any, client_for: Any
+) -> None:
     for key, answers in (("first", HIGH), ("second", LOW_WITH_ITEM_9)):
         submit_questionnaire(
-            patient=personas.a1, instrument_id="phq9", answers=answers, idempotency_key=key, now=timezone.now()
+            patient=personas.a1,
+            instrument_id="phq9",
+            answers=answers,
+            idempotency_key=key,
+            now=timezone.now(),
         )
     body = client_for("a1").get("/me/progress/").content.decode()
     assert "range called remission" not in body
