@@ -1,5 +1,5 @@
-"""Clinical commands of the `ketacare` CLI: score, triage, plan, dose-steps, free-text (and the helpers
-every clinical command shares; screen, cumulative-dose, vigilance-check and knowledge list are in
+"""Clinical commands of the `ketacare` CLI: score, triage, plan, dose-steps (and the helpers every
+clinical command shares; free-text, screen, cumulative-dose, vigilance-check and knowledge list are in
 cli_knowledge.py).
 
 Thin wrappers around ketacare.core: each command turns its options into plain values, calls one core
@@ -359,32 +359,6 @@ def _free_text_json(screen: free_text.FreeTextScreen) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------------------
-# free-text
-# --------------------------------------------------------------------------------------------------------
-
-
-def free_text_command(
-    text: Annotated[str, typer.Argument(help="The patient's own words ('something else').")],
-    as_json: JsonFlag = False,
-) -> None:
-    """Screen the patient's own words: red flag, review by the clinic, or nothing."""
-    with _bad_input("free-text"):
-        screen = free_text.screen_free_text(text)
-    payload = _free_text_json(screen)
-
-    def lines(p: dict[str, Any]) -> list[str]:
-        out = [f"outcome: {p['outcome']} ({p['level']})", p["patient_message"]]
-        out += [
-            f"- {m['phrase']!r} -> {m['red_flag_id']}"
-            + (" (after a negation: review)" if m["negated"] else "")
-            for m in p["matches"]
-        ]
-        return out
-
-    _emit(payload, as_json, lines)
-
-
-# --------------------------------------------------------------------------------------------------------
 # plan
 # --------------------------------------------------------------------------------------------------------
 
@@ -601,5 +575,4 @@ def register(app: typer.Typer) -> None:
     app.command("triage", cls=_OneLineErrors)(triage_command)
     app.command("plan", cls=_OneLineErrors)(plan_command)
     app.command("dose-steps", cls=_OneLineErrors)(dose_steps_command)
-    app.command("free-text", cls=_OneLineErrors)(free_text_command)
-    # screen, cumulative-dose, vigilance-check and knowledge list live in ketacare/cli_knowledge.py.
+    # free-text, screen, cumulative-dose, vigilance-check and knowledge list live in ketacare/cli_knowledge.py.

@@ -1,4 +1,4 @@
-"""Screening, long-term vigilance and knowledge commands of the `ketacare` CLI: screen, cumulative-dose,
+"""Screening, long-term vigilance and knowledge commands of the `ketacare` CLI: free-text, screen, cumulative-dose,
 vigilance-check, knowledge list (same conventions as cli_clinical: --json documented in docs/cli.md, exit 2 on bad input).
 """
 
@@ -18,12 +18,39 @@ from ketacare.cli_clinical import (
     _check_range,
     _emit,
     _fail,
+    _free_text_json,
     _iso,
     _OneLineErrors,
     _pairs,
 )
-from ketacare.core import instruments, protocols, screening, vigilance
+from ketacare.core import free_text, instruments, protocols, screening, vigilance
 from ketacare.core import knowledge as kb
+
+# --------------------------------------------------------------------------------------------------------
+# free-text
+# --------------------------------------------------------------------------------------------------------
+
+
+def free_text_command(
+    text: Annotated[str, typer.Argument(help="The patient's own words ('something else').")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Screen the patient's own words: red flag, review by the clinic, or nothing."""
+    with _bad_input("free-text"):
+        screen = free_text.screen_free_text(text)
+    payload = _free_text_json(screen)
+
+    def lines(p: dict[str, Any]) -> list[str]:
+        out = [f"outcome: {p['outcome']} ({p['level']})", p["patient_message"]]
+        out += [
+            f"- {m['phrase']!r} -> {m['red_flag_id']}"
+            + (" (after a negation: review)" if m["negated"] else "")
+            for m in p["matches"]
+        ]
+        return out
+
+    _emit(payload, as_json, lines)
+
 
 # --------------------------------------------------------------------------------------------------------
 # screen
@@ -392,6 +419,7 @@ def register(app: typer.Typer) -> None:
     """Attach this module's commands to the main app (a second call does nothing)."""
     if any(info.name == "cumulative-dose" for info in app.registered_commands):
         return
+    app.command("free-text", cls=_OneLineErrors)(free_text_command)
     app.command("screen", cls=_OneLineErrors)(screen_command)
     app.command("cumulative-dose", cls=_OneLineErrors)(cumulative_dose_command)
     app.command("vigilance-check", cls=_OneLineErrors)(vigilance_check_command)
