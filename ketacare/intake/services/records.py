@@ -9,7 +9,6 @@ through its one handler (422 and 403).
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -21,8 +20,6 @@ from django.utils import timezone
 from ketacare.accounts.models import User
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
-from ketacare.audit.services import record_access_event
-from ketacare.clinics.models import StaffMembership
 from ketacare.core import instruments as core_instruments
 from ketacare.core import knowledge as core_knowledge
 from ketacare.core.course import WEIGHT_KG_RANGE
@@ -345,184 +342,6 @@ _ALLOWED_DECISIONS: dict[str, tuple[str, ...]] = {
     "eligible_with_precautions": ("eligible_with_precautions", "not_eligible"),
     "not_eligible": ("not_eligible",),
 }
-
-
-def allowed_decisions(eligibility: str) -> tuple[str, ...]:
-    """The decisions a prescriber may record on a screening with this computed result."""
-    return _ALLOWED_DECISIONS[eligibility]
-
-
-def is_prescriber_at(user: User, clinic_id: int) -> bool:
-    """Whether the user is an active prescriber at this clinic."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return StaffMembership.objects.filter(
-        user_id=user.pk, clinic_id=clinic_id, role="prescriber", is_active=True
-    ).exists()
-
-
-@transaction.atomic
-def record_eligibility_decision(
-    *,
-    assessment: ScreeningAssessment,
-    user: User,
-    decision: str,
-    note: str = "",
-) -> ScreeningAssessment:
-    """Record the deciding prescriber's eligibility decision on the current screening.
-
-    Only a prescriber at the patient's clinic may decide (IntakeNotAllowedError otherwise). The
-    decision may be stricter than the core's result but never more permissive; deciding "eligible
-    with precautions" needs a note saying how the precautions are handled.
-    """
-    if not is_prescriber_at(user, assessment.clinic_id):
-        raise IntakeNotAllowedError(
-            "decided_by", "only a prescriber at the patient's clinic may record the eligibility decision"
-        )
-    # Re-read under the transaction so two decisions cannot both land.
-    locked = ScreeningAssessment.objects.select_for_update().get(pk=assessment.pk)
-    if locked.status != VersionStatus.CURRENT:
-        raise IntakeInputError("assessment", f"this screening is {locked.status}; decide on the current one")
-    if locked.decision:
-        raise IntakeInputError("assessment", "already decided; record a new screening to change the decision")
-    allowed = _ALLOWED_DECISIONS[locked.eligibility]
-    if decision not in allowed:
-        raise IntakeInputError(
-            "decision",
-            f"{decision!r} is not allowed for a screening that found {locked.eligibility}; allowed: "
-            + ", ".join(allowed),
-        )
-    text = _text("note", note, max_chars=MAX_NOTE_CHARS)
-    if decision == "eligible_with_precautions" and not text:
-        raise IntakeInputError("note", "is required: say how the precautions will be handled")
-    locked.decision = decision
-    locked.decision_note = text
-    locked.decided_by = user
-    locked.decided_at = timezone.now()
-    locked.save(update_fields=["decision", "decision_note", "decided_by", "decided_at"])
-    return locked
-
-
-@transaction.atomic
-def change_eligibility_decision(
-    *,
-    assessment: ScreeningAssessment,
-    user: User,
-    decision: str,
-    reason: str,
-    note: str = "",
-) -> ScreeningAssessment:
-    """Change the decision already recorded on the current screening (a prescriber, with a reason).
-
-    The earlier decision is kept in ``decision_history`` with the reason for the change, and the change
-    leaves an audit row. The same rule as a first decision applies: never more permissive than the
-    core's result (a label contraindication stays "not eligible" whatever is written).
-    """
-    if not is_prescriber_at(user, assessment.clinic_id):
-        raise IntakeNotAllowedError(
-            "decided_by", "only a prescriber at the patient's clinic may change the eligibility decision"
-        )
-    locked = ScreeningAssessment.objects.select_for_update().get(pk=assessment.pk)
-    if locked.status != VersionStatus.CURRENT:
-        raise IntakeInputError("assessment", f"this screening is {locked.status}; decide on the current one")
-    if not locked.decision:
-        raise IntakeInputError("assessment", "no decision is recorded yet; record one first")
-    allowed = _ALLOWED_DECISIONS[locked.eligibility]
-    if decision not in allowed:
-        raise IntakeInputError(
-            "decision",
-            f"{decision!r} is not allowed for a screening that found {locked.eligibility}; allowed: "
-            + ", ".join(allowed),
-        )
-    if decision == locked.decision:
-        raise IntakeInputError("decision", f"the decision is already {decision!r}")
-    why = _text("reason", reason, max_chars=MAX_NOTE_CHARS, required=True)
-    text = _text("note", note, max_chars=MAX_NOTE_CHARS)
-    if decision == "eligible_with_precautions" and not text:
-        raise IntakeInputError("note", "is required: say how the precautions will be handled")
-    previous_by = locked.decided_by.public_id if locked.decided_by is not None else ""
-    locked.decision_history = [
-        *locked.decision_history,
-        {
-            "decision": locked.decision,
-            "note": locked.decision_note,
-            "decided_by": str(previous_by or ""),
-            "decided_at": locked.decided_at.isoformat() if locked.decided_at else "",
-            "changed_to": decision,
-            "change_reason": why,
-        },
-    ]
-    locked.decision = decision
-    locked.decision_note = text
-    locked.decided_by = user
-    locked.decided_at = timezone.now()
-    locked.save(update_fields=["decision", "decision_note", "decided_by", "decided_at", "decision_history"])
-    record_access_event(
-        action="write",
-        outcome="granted",
-        user=user,
-        patient=locked.patient,
-        object_type="eligibility_decision_change",
-        object_id=str(locked.public_id),
-    )
-    return locked
-
-
-# The dosing routes a consent may cover: the route ids of the core's protocols data.
-CONSENT_ROUTES: tuple[str, ...] = ("iv", "esketamine_in", "oral", "sublingual")
-
-
-# --- consent and baselines ----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def record_consent(
-    *,
-    patient: Patient,
-    user: User,
-    document_version: str,
-    signed_on: dt.date,
-    signer_name: str,
-    signer_relationship: str,
-    routes: Sequence[str] = (),
-) -> Consent:
-    """Record a signed treatment consent; the signing date is checked against the clinic's calendar.
-
-    ``routes`` are the dosing routes the document covers (the plan gate needs the plan's route).
-    """
-    version = _text("document_version", document_version, max_chars=40, required=True)
-    name = _text("signer_name", signer_name, max_chars=200, required=True)
-    if signer_relationship not in Consent.Relationship.values:
-        raise IntakeInputError(
-            "signer_relationship",
-            f"{signer_relationship!r} is not allowed; allowed: {', '.join(Consent.Relationship.values)}",
-        )
-    if not isinstance(signed_on, dt.date) or isinstance(signed_on, dt.datetime):
-        raise IntakeInputError("signed_on", "must be a date (YYYY-MM-DD)")
-    route_ids = [str(r) for r in dict.fromkeys(routes)] if not isinstance(routes, str) else [routes]
-    unknown_routes = [r for r in route_ids if r not in CONSENT_ROUTES]
-    if unknown_routes:
-        raise IntakeInputError(
-            "routes",
-            f"{', '.join(map(repr, unknown_routes))} not allowed; allowed: {', '.join(CONSENT_ROUTES)}",
-        )
-    # "Today" is the clinic's calendar day, where the form is signed.
-    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(patient.clinic.time_zone))
-    if not patient.date_of_birth <= signed_on <= today:
-        raise IntakeInputError(
-            "signed_on",
-            f"{signed_on.isoformat()} is outside the allowed range "
-            f"{patient.date_of_birth.isoformat()} (date of birth) to {today.isoformat()} (today)",
-        )
-    return Consent.objects.create(
-        **_owned(patient),
-        created_by=user,
-        document_version=version,
-        signed_on=signed_on,
-        signer_name=name,
-        signer_relationship=signer_relationship,
-        routes=route_ids,
-    )
 
 
 BASELINE_ALERT_SOURCES = {
