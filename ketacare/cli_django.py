@@ -121,6 +121,14 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(f"anchored {anchor.rows} rows (last row {anchor.last_id}) in {target}")
 
+    @app.command("audit-seal")
+    def audit_seal() -> None:
+        """Seal the audit rows written since the last run into the keyed chain (run it every minute)."""
+        _setup_django()
+        from ketacare.audit.services import seal_pending
+
+        typer.echo(f"sealed {seal_pending()} audit rows")
+
     @app.command("audit-verify")
     def audit_verify(
         as_json: bool = typer.Option(False, "--json"),
@@ -151,12 +159,18 @@ def register(app: typer.Typer) -> None:
                         "anchors_checked": report.anchors_checked,
                         "first_bad_id": report.first_bad_id,
                         "problem": report.problem,
+                        "pending": report.pending,
                     }
                 )
             )
         elif report.ok:
             typer.echo(
                 f"audit chain intact: {report.rows_checked} rows checked against {report.anchors_checked} anchors"
+                + (
+                    f"; {report.pending} rows await the sealer (`ketacare audit-seal`)"
+                    if report.pending
+                    else ""
+                )
             )
         else:
             typer.echo(f"audit chain BROKEN: {report.problem}", err=True)

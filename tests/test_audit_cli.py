@@ -41,6 +41,7 @@ def test_anchor_then_verify_then_detect_a_truncation(personas: Any, cli: typer.T
         "anchors_checked": 1,
         "first_bad_id": None,
         "problem": "",
+        "pending": 0,
     }
     drop_triggers(connection)
     try:

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from ketacare.audit.models import AccessEvent
-from ketacare.audit.services import record_access_event
+from ketacare.audit.services import record_access_event, seal_pending
 from ketacare.lib.backup import BackupError, backup_database, restore_postgresql, restore_sqlite
 from ketacare.patients.models import Patient
 
@@ -22,6 +22,7 @@ TABLES = ["accounts_user", "clinics_clinic", "patients_patient", "audit_accessev
 def _seed(personas):
     for patient in (personas.a1, personas.a2, personas.b1):
         record_access_event(user=personas.clinician_a, action="read", outcome="granted", patient=patient)
+    seal_pending()
 
 
 def _counts_here() -> dict[str, int]:
@@ -54,7 +55,7 @@ def _chain_ok(rows: list[tuple]) -> bool:
 
 
 _COLUMNS = ", ".join(AccessEvent.CHAINED_FIELDS)
-CHAIN_SQL = f"SELECT id, {_COLUMNS}, prev_hash, row_hash, key_id FROM audit_accessevent ORDER BY id"  # noqa: S608
+CHAIN_SQL = f"SELECT id, {_COLUMNS}, prev_hash, row_hash, key_id FROM audit_accessevent ORDER BY seq"  # noqa: S608
 
 
 def test_a_backup_of_the_running_database_restores_into_a_fresh_instance(personas, tmp_path):

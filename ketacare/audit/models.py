@@ -44,8 +44,11 @@ class AccessEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     method = models.CharField(max_length=10, blank=True)
     path = models.CharField(max_length=300, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    row_hash = models.CharField(max_length=64, unique=True)
+    # The seal, written once by the sealer after the row's transaction commits (NULL until then;
+    # docs/decisions/0016): `seq` is the row's place in the chain, which is the order of sealing.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    row_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)  # noqa: DJ001
     # NULL marks rows chained before the chain was keyed (plain SHA-256); a keyed row names the key
     # that sealed it (HMAC-SHA-256), so a rotated key still verifies the rows it sealed.
     key_id = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
@@ -59,6 +62,15 @@ class AccessEvent(models.Model):
             models.Index(fields=["patient_public_id", "-occurred_at"], name="audit_patient_time_idx"),
             # The route-list test and "who did what": one request's rows.
             models.Index(fields=["request_id"], name="audit_request_idx"),
+            # The sealer's queue: rows not yet in the chain, oldest first.
+            models.Index(fields=["id"], condition=models.Q(row_hash__isnull=True), name="audit_unsealed_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(seq__isnull=True, prev_hash__isnull=True, row_hash__isnull=True)
+                | models.Q(seq__isnull=False, prev_hash__isnull=False, row_hash__isnull=False),
+                name="audit_sealed_all_or_nothing",
+            )
         ]
 
     CHAINED_FIELDS = (
@@ -78,6 +90,9 @@ class AccessEvent(models.Model):
         "path",
     )
 
+    # What the sealer writes; everything else is fixed at insert.
+    SEAL_FIELDS = ("seq", "prev_hash", "row_hash", "key_id")
+
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.user_email or 'anonymous'} {self.action} {self.outcome}"
 
@@ -90,7 +105,7 @@ class AccessEvent(models.Model):
         payload = {name: getattr(self, name) for name in self.CHAINED_FIELDS}
         payload["occurred_at"] = self.occurred_at.isoformat()
         body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-        message = (self.prev_hash + body).encode()
+        message = ((self.prev_hash or "") + body).encode()
         if self.key_id is None:
             return hashlib.sha256(message).hexdigest()
         return hmac.new(key or key_for(self.key_id), message, hashlib.sha256).hexdigest()

@@ -51,10 +51,13 @@ class ChainReport:
     first_bad_id: int | None
     problem: str
     anchors_checked: int = 0
+    # Rows committed but not yet sealed: not in the chain yet, so nothing protects them until the
+    # sealer runs (docs/decisions/0016).
+    pending: int = 0
 
 
 def verify_chain(anchors: list[Anchor] | None = None) -> ChainReport:
-    """Walk every row in id order, recomputing each seal; report the first row or anchor that fails.
+    """Walk every sealed row in chain order, recomputing each seal; report the first row or anchor that fails.
 
     The walk alone detects an edited or removed row inside the chain. The anchors (signed heads written
     outside the database by ``ketacare audit-anchor``) also detect a cut-off end, a chain rewritten
@@ -65,11 +68,16 @@ def verify_chain(anchors: list[Anchor] | None = None) -> ChainReport:
         problem = anchor.signature_problem()
         if problem:
             return ChainReport(0, False, None, problem)
+    # A row carrying a seal but no place in the chain was written around the sealer.
+    stray = AccessEvent.objects.filter(seq__isnull=True).exclude(row_hash__isnull=True).order_by("id").first()
+    if stray is not None:
+        return ChainReport(0, False, stray.pk, f"row {stray.pk}: sealed outside the chain (no place in it)")
+    pending = AccessEvent.objects.filter(row_hash__isnull=True).count()
     by_last_id = {a.last_id: a for a in anchors}
     previous = GENESIS_HASH
     count = 0
     keyed_seen = False
-    for event in AccessEvent.objects.order_by("id").iterator(chunk_size=2000):
+    for event in AccessEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=2000):
         count += 1
         if event.prev_hash != previous:
             return ChainReport(
@@ -93,7 +101,7 @@ def verify_chain(anchors: list[Anchor] | None = None) -> ChainReport:
                 f"row {event.pk}: differs from the anchor of {anchored.anchored_at} "
                 f"({anchored.rows} rows ending in {anchored.last_hash[:12]}…)",
             )
-        previous = event.row_hash
+        previous = str(event.row_hash)
     if by_last_id:
         missing = min(by_last_id.values(), key=lambda a: a.last_id)
         return ChainReport(
@@ -103,5 +111,6 @@ def verify_chain(anchors: list[Anchor] | None = None) -> ChainReport:
             f"the anchor of {missing.anchored_at} ends at row {missing.last_id} after {missing.rows} rows; "
             f"the database has {count} rows and not that one (rows removed or the table replaced)",
             len(anchors),
+            pending,
         )
-    return ChainReport(count, True, None, "", len(anchors))
+    return ChainReport(count, True, None, "", len(anchors), pending)

@@ -1,4 +1,9 @@
-"""Writes to the audit log: one hash-chained row per access (docs/security.md S6, S7)."""
+"""Writes to the audit log: one row per access, sealed into the keyed chain by the sealer.
+
+A request inserts its row with no seal, in its own transaction: no lock, no read of the chain's head,
+so requests never wait for each other to log (docs/decisions/0016). `seal_pending` then chains the
+committed rows in order, one sealer at a time (docs/security.md S6, S7).
+"""
 
 from __future__ import annotations
 
@@ -21,9 +26,11 @@ if TYPE_CHECKING:
     from ketacare.patients.models import Patient
 
 GENESIS_HASH = "0" * 64
-# Any constant: serialises writers of the chain on PostgreSQL (SQLite's IMMEDIATE
-# transactions already serialise all writers).
-_PG_CHAIN_LOCK_KEY = 5_172_026
+# Any constant: one sealer at a time on PostgreSQL (SQLite's IMMEDIATE transactions already
+# serialise all writers). Only sealers take it; requests never do.
+_PG_SEALER_LOCK_KEY = 5_172_026
+# Rows sealed per transaction: bounds the sealer's lock time and memory on a long backlog.
+SEAL_BATCH_ROWS = 2000
 
 
 def role_of(user: AnyUser | None, clinic: Clinic | None) -> str:
@@ -68,40 +75,80 @@ def record_access_event(
         if user is None and ctx.request is not None:
             user = ctx.request.user
     signed_in = user if isinstance(user, User) else None
+    # No transaction of its own: inside the request's write it commits (or rolls back) with it.
+    return AccessEvent.objects.create(
+        occurred_at=timezone.now(),
+        user_public_id=str(signed_in.public_id) if signed_in else "",
+        user_email=signed_in.email if signed_in else _storable(login_email, 254),
+        role=role_of(user, clinic),
+        action=action,
+        outcome=outcome,
+        object_type=_storable(object_type, 60),
+        object_id=_storable(object_id, 64),
+        patient_public_id=patient_id,
+        clinic_public_id=str(clinic.public_id) if clinic is not None else "",
+        ip_address=ctx.ip_address if ctx else "",
+        request_id=ctx.request_id if ctx else "",
+        method=ctx.method if ctx else "",
+        path=_storable(ctx.path, 300) if ctx else "",
+    )
+
+
+def seal_pending() -> int:
+    """Chain every committed, unsealed row after the chain's head, oldest first; return how many.
+
+    The chain's order is the order of sealing: a row committed late (its transaction was long) is
+    sealed after rows with higher ids that committed first, and `seq` records that order.
+    """
+    sealed = 0
+    while True:
+        batch = _seal_batch()
+        sealed += batch
+        if batch < SEAL_BATCH_ROWS:
+            return sealed
+
+
+def _seal_batch() -> int:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_CHAIN_LOCK_KEY])
-        last = AccessEvent.objects.order_by("-id").values_list("row_hash", flat=True).first()
-        event = AccessEvent(
-            occurred_at=timezone.now(),
-            user_public_id=str(signed_in.public_id) if signed_in else "",
-            user_email=signed_in.email if signed_in else _storable(login_email, 254),
-            role=role_of(user, clinic),
-            action=action,
-            outcome=outcome,
-            object_type=_storable(object_type, 60),
-            object_id=_storable(object_id, 64),
-            patient_public_id=patient_id,
-            clinic_public_id=str(clinic.public_id) if clinic is not None else "",
-            ip_address=ctx.ip_address if ctx else "",
-            request_id=ctx.request_id if ctx else "",
-            method=ctx.method if ctx else "",
-            path=_storable(ctx.path, 300) if ctx else "",
-            prev_hash=last or GENESIS_HASH,
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_SEALER_LOCK_KEY])
+        pending = list(AccessEvent.objects.filter(row_hash__isnull=True).order_by("id")[:SEAL_BATCH_ROWS])
+        if not pending:
+            return 0
+        head = (
+            AccessEvent.objects.filter(seq__isnull=False)
+            .order_by("-seq")
+            .values_list("seq", "row_hash")
+            .first()
         )
-        event.key_id, seal_key = current_key()
-        event.row_hash = event.compute_hash(seal_key)
-        event.save(force_insert=True)
-    return event
+        seq, previous = (int(head[0] or 0), str(head[1])) if head is not None else (0, GENESIS_HASH)
+        kid, key = current_key()
+        for event in pending:
+            seq += 1
+            event.seq, event.prev_hash, event.key_id = seq, previous, kid
+            event.row_hash = event.compute_hash(key)
+            previous = event.row_hash
+        AccessEvent.objects.bulk_update(pending, list(AccessEvent.SEAL_FIELDS), batch_size=500)
+        return len(pending)
 
 
 def anchor_chain(*, path: Path, now: dt.datetime) -> Anchor | None:
-    """Append a signed anchor of the chain's current head to ``path`` (None when the log is empty)."""
-    last = AccessEvent.objects.order_by("-id").values_list("id", "row_hash").first()
+    """Seal what is pending, then append a signed anchor of the chain's head to ``path``.
+
+    None when the log is empty.
+    """
+    seal_pending()
+    last = (
+        AccessEvent.objects.filter(seq__isnull=False)
+        .order_by("-seq")
+        .values_list("id", "seq", "row_hash")
+        .first()
+    )
     if last is None:
         return None
-    rows = AccessEvent.objects.filter(id__lte=last[0]).count()
-    anchor = make_anchor(rows=rows, last_id=last[0], last_hash=last[1], now=now)
+    last_id, last_seq, last_hash = last
+    rows = AccessEvent.objects.filter(seq__lte=last_seq).count()
+    anchor = make_anchor(rows=rows, last_id=last_id, last_hash=str(last_hash), now=now)
     append_anchor(path, anchor)
     return anchor

@@ -7,7 +7,7 @@ from django.db import DatabaseError, connection, transaction
 
 from ketacare.audit.models import AccessEvent
 from ketacare.audit.selectors import verify_chain
-from ketacare.audit.services import record_access_event
+from ketacare.audit.services import record_access_event, seal_pending
 from ketacare.audit.triggers import drop_triggers, install_triggers
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 def _three_rows(personas):
     for patient in (personas.a1, personas.a2, personas.b1):
         record_access_event(user=personas.clinician_a, action="read", outcome="granted", patient=patient)
-    return list(AccessEvent.objects.order_by("id"))
+    seal_pending()
+    return list(AccessEvent.objects.order_by("seq"))
 
 
 def test_update_on_the_audit_table_fails_in_the_database(personas):

@@ -20,7 +20,7 @@ from ketacare.audit.anchors import read_anchors
 from ketacare.audit.keys import current_key, key_id
 from ketacare.audit.models import AccessEvent
 from ketacare.audit.selectors import verify_chain
-from ketacare.audit.services import anchor_chain, record_access_event
+from ketacare.audit.services import anchor_chain, record_access_event, seal_pending
 from ketacare.audit.triggers import drop_triggers, install_triggers
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,8 @@ def _rows(personas: Any, n: int) -> list[AccessEvent]:
     for i in range(n):
         patient = (personas.a1, personas.a2, personas.b1)[i % 3]
         record_access_event(user=personas.clinician_a, action="read", outcome="granted", patient=patient)
-    return list(AccessEvent.objects.order_by("id"))
+    seal_pending()
+    return list(AccessEvent.objects.order_by("seq"))
 
 
 def _sql(statement: str, params: list[Any]) -> None:
@@ -160,14 +161,16 @@ def test_rows_sealed_before_a_key_rotation_still_verify_with_the_retired_key(per
 
 def test_rows_from_before_the_chain_was_keyed_verify_but_not_after_keyed_rows(personas: Any) -> None:
     legacy = AccessEvent(
-        occurred_at=NOW, action="read", outcome="granted", prev_hash="0" * 64, role="anonymous"
+        occurred_at=NOW, action="read", outcome="granted", prev_hash="0" * 64, role="anonymous", seq=1
     )
     legacy.row_hash = legacy.compute_hash()
     legacy.save(force_insert=True)
     rows = _rows(personas, 2)
     assert verify_chain().ok
     # An unkeyed row after keyed rows is a forgery (nobody writes those any more).
-    late = AccessEvent(occurred_at=NOW, action="read", outcome="granted", prev_hash=rows[-1].row_hash)
+    late = AccessEvent(
+        occurred_at=NOW, action="read", outcome="granted", prev_hash=rows[-1].row_hash, seq=rows[-1].seq + 1
+    )
     late.row_hash = late.compute_hash()
     late.save(force_insert=True)
     report = verify_chain()
