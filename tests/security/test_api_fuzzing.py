@@ -8,7 +8,9 @@ Every operation of /api/v1/openapi.json is fuzzed as every persona (and anonymou
   any other status is a 4xx with a JSON `detail` (the API's error shape);
 - invalid input is rejected with a 4xx (schemathesis' negative-data check);
 - no body carries a stack trace;
-- the same holds with a NUL character appended to every string sent (PostgreSQL refuses NUL).
+- the same holds with a NUL character appended to every string sent (PostgreSQL refuses NUL);
+- a JSON body nested thousands of levels deep, or grown past the upload limit, gets the API's JSON
+  error (422 or 413 with a `detail`), never a 500 from a parser that recursed.
 
 The schema is loaded from the Django WSGI application, so a new operation is fuzzed as soon as
 it is routed. Path parameters are sometimes the persona's own objects (their patient, an alert
@@ -187,6 +189,48 @@ def _nul_variant(case: Any) -> Any:
     )
 
 
+NESTING_LEVELS = 5000
+
+
+def _raw_call(case: Any, caller: Caller, headers: dict[str, str], body: bytes) -> Any:
+    """Send ``body`` as the JSON body of ``case``'s request (raw: no serializer could nest it this deep)."""
+    client = Client()
+    for name, value in caller.cookies.items():
+        client.cookies[name] = value
+    return client.generic(
+        case.method, case.formatted_path, body, content_type="application/json", headers=headers
+    )
+
+
+def _takes_json(operation: Any) -> bool:
+    raw = SCHEMA.raw_schema["paths"][operation.path][operation.method.lower()]
+    return "application/json" in raw.get("requestBody", {}).get("content", {})
+
+
+def _json_body(case: Any) -> Any:
+    # The generated body when it is JSON; an empty object when the case drew a form body or none.
+    return case.body if case.media_type == "application/json" and isinstance(case.body, dict | list) else {}
+
+
+def _nested_body(case: Any) -> bytes:
+    """The generated JSON body buried under thousands of nested arrays and objects."""
+    opening = "".join('{"x":' if level % 2 else "[" for level in range(NESTING_LEVELS))
+    closing = "".join("}" if level % 2 else "]" for level in reversed(range(NESTING_LEVELS)))
+    return (opening + json.dumps(_json_body(case)) + closing).encode()
+
+
+def _oversized_body(case: Any) -> bytes:
+    """The generated JSON body with padding beside its fields that takes it past the upload limit."""
+    padding = "x" * (django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    body = _json_body(case)
+    return json.dumps({**body, "padding": padding} if isinstance(body, dict) else [body, padding]).encode()
+
+
+def _refused_as_json(response: Any, status: int, label: str) -> None:
+    assert response.status_code == status, f"{label}: {response.status_code} instead of {status}"
+    assert isinstance(json.loads(response.content).get("detail"), str), f"{label}: no JSON `detail`"
+
+
 @contextmanager
 def _connections_kept_open() -> Iterator[None]:
     """Keep the test's database connection across requests, as django.test.Client does.
@@ -220,6 +264,12 @@ def _fuzz(operation: Any, mode: GenerationMode, caller: Caller) -> None:
         if mode == GenerationMode.POSITIVE:
             variant = _nul_variant(case)
             variant.validate_response(variant.call(cookies=caller.cookies, headers=headers), checks=CHECKS)
+        if mode == GenerationMode.POSITIVE and _takes_json(operation):
+            # Refused before authentication, parsing or validation: the same answer for every persona.
+            nested = _raw_call(case, caller, headers, _nested_body(case))
+            _refused_as_json(nested, 422, f"{case.operation.label} nested {NESTING_LEVELS} levels")
+            oversized = _raw_call(case, caller, headers, _oversized_body(case))
+            _refused_as_json(oversized, 413, f"{case.operation.label} past the upload limit")
 
     with _connections_kept_open():
         run()
