@@ -130,6 +130,9 @@ def readiness_command(
     not_eligible: Annotated[
         str, typer.Option("--not-eligible", help="yes: the current eligibility decision is not eligible.")
     ] = "no",
+    consent: Annotated[
+        str, typer.Option("--consent", help="yes: a valid, unwithdrawn consent covers the route.")
+    ] = "yes",
     due_today: Annotated[str, typer.Option("--due-today", help="yes: the session is due today.")] = "yes",
     checked_in: Annotated[str, typer.Option("--checked-in", help="yes: the check-in is complete.")] = "yes",
     new_medication: Annotated[
@@ -181,6 +184,7 @@ def readiness_command(
                 age_years=age,
                 plan_active=bool(_yes_no(cmd, "plan-active", plan_active)),
                 not_eligible=bool(_yes_no(cmd, "not-eligible", not_eligible)),
+                consent_valid=bool(_yes_no(cmd, "consent", consent)),
                 due_today=bool(_yes_no(cmd, "due-today", due_today)),
                 checked_in=bool(_yes_no(cmd, "checked-in", checked_in)),
                 systolic_mmhg=pressure[0] if pressure else None,

@@ -226,3 +226,8 @@ class EnteredInErrorForm(forms.Form):
     )
     record = forms.UUIDField()
     reason = forms.CharField(max_length=500)
+
+
+class WithdrawConsentForm(forms.Form):
+    record = forms.UUIDField()
+    reason = forms.CharField(max_length=500, label="How the patient withdrew consent, and when")

@@ -248,6 +248,13 @@ class Consent(PatientRecord):
     signer_relationship = models.CharField(max_length=20, choices=Relationship.choices)
     # The dosing routes this consent covers (treatments route ids); the plan gate needs the plan's route.
     routes = models.JSONField(default=list, blank=True)
+    # A patient may withdraw consent at any time: the consent stays on record, covers nothing from then
+    # on, and every later dose is held until a new consent is signed (docs/decisions/0013).
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawal_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-signed_on", "-id"]

@@ -157,10 +157,13 @@ def plan_gate_facts(patient: Patient) -> PlanGateFacts:
         .first()
     )
     routes: dict[str, None] = {}
-    for covered in Consent.objects.filter(patient=patient, status=EntryStatus.VALID).values_list(
-        "routes", flat=True
-    ):
-        routes.update(dict.fromkeys(str(r) for r in covered or []))
+    withdrawn: dict[str, None] = {}
+    for covered, withdrawn_at in Consent.objects.filter(
+        patient=patient, status=EntryStatus.VALID
+    ).values_list("routes", "withdrawn_at"):
+        (withdrawn if withdrawn_at is not None else routes).update(
+            dict.fromkeys(str(r) for r in covered or [])
+        )
     return PlanGateFacts(
         screening_completed=screening is not None,
         screening_public_id=str(screening.public_id) if screening else "",
@@ -168,6 +171,7 @@ def plan_gate_facts(patient: Patient) -> PlanGateFacts:
         decision=screening.decision if screening else "",
         decided_at=screening.decided_at if screening else None,
         consent_routes=tuple(routes),
+        withdrawn_consent_routes=tuple(r for r in withdrawn if r not in routes),
         screened_drug_classes=tuple(
             dict.fromkeys(
                 [

@@ -15,6 +15,7 @@ urlpatterns = [
     path(_base + "screening/", views.save_screening, name="screening"),
     path(_base + "screening/decision/", views.decide_eligibility, name="decision"),
     path(_base + "consent/", views.save_consent, name="consent"),
+    path(_base + "consent/withdraw/", views.withdraw_consent, name="consent_withdraw"),
     path(_base + "baseline/", views.save_baseline, name="baseline"),
     path(_base + "entered-in-error/", views.entered_in_error, name="entered_in_error"),
 ]

@@ -30,6 +30,7 @@ from ketacare.intake.forms import (
     MedicationsForm,
     ScreeningForm,
     WeightForm,
+    WithdrawConsentForm,
     baseline_instruments,
 )
 from ketacare.intake.models import ScreeningAssessment
@@ -380,6 +381,35 @@ def save_consent(request: AuthenticatedRequest, patient_id: str) -> HttpResponse
         else:
             return _respond(request, patient, "consent", saved=True, message="Consent recorded.")
     return _respond(request, patient, "consent", saved=False, consent_form=form)
+
+
+@staff_required
+@require_POST
+def withdraw_consent(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
+    """Record the patient's withdrawal of a consent: every later dose on its routes is held."""
+    patient = access_staff_patient(request.user, patient_id, action="write")
+    form = WithdrawConsentForm(request.POST)
+    if form.is_valid():
+        consent = access_intake_record(
+            request.user, "consent", str(form.cleaned_data["record"]), patient=patient
+        )
+        try:
+            services.withdraw_consent(consent=consent, user=request.user, reason=form.cleaned_data["reason"])
+        except FieldError as exc:
+            form.add_error(None, _said(exc))
+        else:
+            return _respond(
+                request,
+                patient,
+                "consent",
+                saved=True,
+                message="Consent withdrawal recorded: doses on its routes are held until a new consent is signed.",
+            )
+    if not request.htmx:
+        messages.error(
+            request, "; ".join(f"{f}: {' '.join(str(x) for x in e)}" for f, e in form.errors.items())
+        )
+    return _respond(request, patient, "consent", saved=False)
 
 
 @staff_required

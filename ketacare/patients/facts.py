@@ -190,7 +190,7 @@ class PlanGateFacts:
     """What the plan gate and the dose readiness read from intake (docs/decisions/0013).
 
     ``decision`` is the prescriber's decision on the current screening ("" when none); ``consent_routes``
-    the routes the patient's valid consents cover; ``screened_drug_classes`` the interacting medicine
+    the routes the patient's valid, unwithdrawn consents cover; ``screened_drug_classes`` the interacting medicine
     classes the current screening saw (a class named at check-in that is not among them is new).
     """
 
@@ -201,6 +201,9 @@ class PlanGateFacts:
     decided_at: dt.datetime | None
     consent_routes: tuple[str, ...]
     screened_drug_classes: tuple[str, ...]
+    # Routes a consent covered until the patient withdrew it (a plan made without consent under a
+    # prescriber's override still holds once the patient withdraws).
+    withdrawn_consent_routes: tuple[str, ...] = ()
 
 
 def plan_gate_facts(patient: Patient) -> PlanGateFacts:

@@ -524,3 +524,125 @@ def test_a_decision_changed_to_not_eligible_after_planning_holds_the_dose(person
     _vitals(session, 124, 78)
     with pytest.raises(ConflictError, match="not eligible"):
         _dose(session)
+
+
+# --- consent withdrawn after planning -----------------------------------------------------------------------
+
+
+def _clinic_today(patient: Any) -> dt.date:
+    import zoneinfo
+
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(patient.clinic.time_zone))
+
+
+def _consent(patient: Any) -> Any:
+    from ketacare.intake.models import Consent
+
+    return Consent.objects.filter(patient=patient).latest("id")
+
+
+def test_a_consent_withdrawn_after_planning_holds_every_later_dose_until_a_new_one(personas):
+    ready_for_plan(personas.a1)
+    plan = _plan(personas.a1, personas.clinician_a)
+    assert plan.gate_overridden_items == []
+    intake.withdraw_consent(
+        consent=_consent(personas.a1),
+        user=make_nurse(personas.clinic_a),
+        reason="Phoned to withdraw on Monday",
+    )
+    session = _checked_in(personas.a1)
+    _vitals(session, 124, 78)
+    with pytest.raises(ConflictError, match="No valid consent covers this route"):
+        _dose(session)
+    assert not DoseAdministration.objects.filter(session=session).exists()
+    intake.record_consent(
+        patient=personas.a1,
+        user=personas.clinician_a,
+        document_version="KC-TEST-2",
+        signed_on=_clinic_today(personas.a1),
+        signer_name="Alex",
+        signer_relationship="self",
+        routes=["iv"],
+    )
+    assert _dose(session).dose_mg == 35
+
+
+def test_a_plan_made_under_a_consent_override_is_held_once_a_consent_is_withdrawn(personas):
+    plan = _plan(personas.a1, personas.clinician_a, gate_override_reason="Consent form on paper, scanning")
+    assert {i["code"] for i in plan.gate_overridden_items} >= {"consent_missing"}
+    intake.record_consent(
+        patient=personas.a1,
+        user=personas.clinician_a,
+        document_version="KC-TEST-1",
+        signed_on=_clinic_today(personas.a1),
+        signer_name="Alex",
+        signer_relationship="self",
+        routes=["esketamine_in"],
+    )
+    intake.withdraw_consent(
+        consent=_consent(personas.a1), user=personas.clinician_a, reason="Withdrew at visit"
+    )
+    # The withdrawn consent covered another route: the IV plan's own override still stands ...
+    from ketacare.treatments.selectors import pathway as pathway_selectors
+
+    iv_session = _checked_in(personas.a1)
+    assert "no_consent" not in {
+        h.code for h in pathway_selectors.dose_readiness(iv_session, timezone.now()).holds
+    }
+    # ... while a consent withdrawn for the plan's own route holds it.
+    intake.record_consent(
+        patient=personas.a1,
+        user=personas.clinician_a,
+        document_version="KC-TEST-2",
+        signed_on=_clinic_today(personas.a1),
+        signer_name="Alex",
+        signer_relationship="self",
+        routes=["iv"],
+    )
+    intake.withdraw_consent(
+        consent=_consent(personas.a1), user=personas.clinician_a, reason="Withdrew by e-mail"
+    )
+    assert "no_consent" in {
+        h.code for h in pathway_selectors.dose_readiness(iv_session, timezone.now()).holds
+    }
+
+
+def test_withdrawing_needs_a_reason_and_happens_once(personas):
+    ready_for_plan(personas.a1)
+    consent = _consent(personas.a1)
+    with pytest.raises(FieldError, match="is required") as caught:
+        intake.withdraw_consent(consent=consent, user=personas.clinician_a, reason="  ")
+    assert caught.value.field == "reason"
+    consent.refresh_from_db()
+    assert consent.withdrawn_at is None
+    intake.withdraw_consent(consent=consent, user=personas.clinician_a, reason="Phoned")
+    with pytest.raises(ConflictError, match="already withdrawn"):
+        intake.withdraw_consent(consent=consent, user=personas.clinician_a, reason="Again")
+    consent.refresh_from_db()
+    assert consent.withdrawal_reason == "Phoned"
+
+
+def test_through_the_intake_page_a_withdrawal_is_recorded_shown_and_holds_the_run_sheet(personas, client_for):
+    ready_for_plan(personas.a1)
+    _plan(personas.a1, personas.clinician_a)
+    consent = _consent(personas.a1)
+    client = client_for("clinician_a")
+    url = reverse("intake:consent_withdraw", kwargs={"patient_id": personas.a1.public_id})
+    response = client.post(url, {"record": str(consent.public_id), "reason": "Phoned the clinic"})
+    assert response.status_code == 302
+    page = client.get(reverse("intake:page", kwargs={"patient_id": personas.a1.public_id})).content.decode()
+    assert "Withdrawn" in page and "Phoned the clinic" in page
+    assert AccessEvent.objects.filter(
+        patient_public_id=str(personas.a1.public_id), action="write", outcome="granted"
+    ).exists()
+    # A second withdrawal of the same consent is refused on the page and changes nothing.
+    again = client.post(url, {"record": str(consent.public_id), "reason": "Twice"}, follow=True)
+    assert "already withdrawn" in again.content.decode()
+    consent.refresh_from_db()
+    assert consent.withdrawal_reason == "Phoned the clinic"
+    session = _checked_in(personas.a1)
+    _vitals(session, 124, 78)
+    sheet = client_for("clinician_a").get(
+        reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})
+    )
+    assert "No valid consent covers this route" in sheet.content.decode()

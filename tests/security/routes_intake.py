@@ -24,6 +24,24 @@ def _error_data(personas: Any, target: Any) -> dict[str, Any]:
     return {"kind": "weight", "record": str(weight.public_id), "reason": "typed the wrong patient"}
 
 
+def _withdraw_data(personas: Any, target: Any) -> dict[str, Any]:
+    import datetime as dt
+
+    from ketacare.intake.services import record_consent
+
+    staff = personas.clinician_a if target.clinic_id == personas.clinic_a.pk else personas.clinician_b
+    consent = record_consent(
+        patient=target,
+        user=staff,
+        document_version="v1",
+        signed_on=dt.date(2020, 1, 2),
+        signer_name="Signer",
+        signer_relationship="self",
+        routes=["iv"],
+    )
+    return {"record": str(consent.public_id), "reason": "Phoned the clinic to withdraw"}
+
+
 def _baseline_data(personas: Any, target: Any) -> dict[str, Any]:
     return {"instrument": "phq9", **{f"phq9-phq9.q{n}": "1" for n in range(1, 9)}, "phq9-phq9.q9": "0"}
 
@@ -91,6 +109,14 @@ ROUTES: list[Route] = [
             "signer_name": "Signer",
             "signer_relationship": "self",
         },
+    ),
+    Route(
+        "intake:consent_withdraw",
+        "staff_record",
+        methods=("POST",),
+        kwargs=patient_kwargs,
+        ok={"POST": 302},
+        data=_withdraw_data,
     ),
     Route(
         "intake:baseline",

@@ -65,7 +65,8 @@ class ReadinessInput:
     """What the go/no-go weighs; every field a plain value (see the module docstring).
 
     ``fasting_required`` is the route's label rule (esketamine) or the clinic's own policy; ``fasting``
-    None means not asked. ``hours_since_last_dose`` None means no earlier dose. ``paused_for_review`` is
+    None means not asked. ``hours_since_last_dose`` None means no earlier dose. ``consent_valid`` is
+    whether a valid consent the patient has not withdrawn covers the route now. ``paused_for_review`` is
     the plain-words reason of a pause that lasts until a prescriber resolves its alert, or None.
     """
 
@@ -73,6 +74,7 @@ class ReadinessInput:
     age_years: int
     plan_active: bool = True
     not_eligible: bool = False
+    consent_valid: bool = True
     due_today: bool = True
     checked_in: bool = True
     systolic_mmhg: float | None = None
@@ -127,6 +129,13 @@ def dose_readiness(data: ReadinessInput) -> Readiness:
         add(
             "not_eligible",
             "The prescriber's current eligibility decision is \u201cnot eligible\u201d: no dose on this plan.",
+            "urgent",
+        )
+    if not data.consent_valid:
+        add(
+            "no_consent",
+            "No valid consent covers this route (withdrawn or entered in error): "
+            "a new signed consent is needed before any dose.",
             "urgent",
         )
     if not data.due_today:

@@ -70,6 +70,7 @@ def test_a_ready_patient_is_a_go():
     [
         ({"plan_active": False}, "no_active_plan", "contact_clinic"),
         ({"not_eligible": True}, "not_eligible", "urgent"),
+        ({"consent_valid": False}, "no_consent", "urgent"),
         ({"due_today": False}, "not_due_today", "contact_clinic"),
         ({"checked_in": False}, "not_checked_in", "contact_clinic"),
         ({"systolic_mmhg": None, "diastolic_mmhg": None}, "pre_dose_vitals_missing", "contact_clinic"),

@@ -11,6 +11,7 @@ from ketacare.intake.services.decisions import (  # noqa: F401
     is_prescriber_at,
     record_consent,
     record_eligibility_decision,
+    withdraw_consent,
 )
 from ketacare.intake.services.records import (  # noqa: F401
     _ALLOWED_DECISIONS,

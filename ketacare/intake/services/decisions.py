@@ -14,6 +14,7 @@ from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import StaffMembership
 from ketacare.intake.models import (
     Consent,
+    EntryStatus,
     ScreeningAssessment,
     VersionStatus,
 )
@@ -27,6 +28,7 @@ from ketacare.intake.services.records import (
     _owned,
     _text,
 )
+from ketacare.lib.errors import ConflictError
 from ketacare.patients.models import Patient
 
 
@@ -206,3 +208,29 @@ def record_consent(
         signer_relationship=signer_relationship,
         routes=route_ids,
     )
+
+
+def withdraw_consent(*, consent: Consent, user: User, reason: str) -> Consent:
+    """Record that the patient withdrew this consent: it stays on record and covers no route from now.
+
+    Every later dose on a route it covered is held until a new consent is signed (the dose
+    readiness reads the routes of valid, unwithdrawn consents).
+    """
+    why = _text("reason", reason, max_chars=500, required=True)
+    with transaction.atomic():
+        locked = Consent.objects.select_for_update().get(pk=consent.pk)
+        if locked.status != EntryStatus.VALID:
+            raise ConflictError(
+                "consent", "this consent is marked entered in error; there is nothing to withdraw"
+            )
+        if locked.withdrawn_at is not None:
+            zone = zoneinfo.ZoneInfo(consent.patient.clinic.time_zone)
+            raise ConflictError(
+                "consent",
+                f"this consent was already withdrawn on {locked.withdrawn_at.astimezone(zone):%Y-%m-%d %H:%M}",
+            )
+        locked.withdrawn_at = timezone.now()
+        locked.withdrawn_by = user
+        locked.withdrawal_reason = why
+        locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    return locked

@@ -41,6 +41,22 @@ def _previous_dose(session: TreatmentSession) -> DoseAdministration | None:
     )
 
 
+def _consent_valid(session: TreatmentSession, known: facts.PlanGateFacts) -> bool:
+    """Whether consent still covers the session's route.
+
+    A consent withdrawn (or entered in error) after the plan was made holds every later dose. A plan
+    made without consent under a prescriber's override (shown on every run-sheet) is not held for it
+    again, unless the patient has since withdrawn a consent for the route.
+    """
+    if session.route in known.consent_routes:
+        return True
+    plan = session.plan
+    overridden = plan is not None and any(
+        item.get("code") == "consent_missing" for item in plan.gate_overridden_items or []
+    )
+    return overridden and session.route not in known.withdrawn_consent_routes
+
+
 def fasting_required(session: TreatmentSession) -> bool:
     """The route's label rule (esketamine), else the clinic's own fasting policy when it has one."""
     rule = get_route(session.route).fasting
@@ -75,6 +91,7 @@ def dose_readiness(session: TreatmentSession, now: dt.datetime) -> pathway.Readi
             plan_active=plan is not None and plan.status == TreatmentPlan.Status.ACTIVE,
             # A decision changed to "not eligible" after the plan was made holds every later dose.
             not_eligible=known.decision == "not_eligible",
+            consent_valid=_consent_valid(session, known),
             due_today=due_today(session, now),
             checked_in=session.checked_in_at is not None,
             systolic_mmhg=base.systolic_mmhg if base else None,

@@ -20,6 +20,9 @@ from ketacare.treatments.models import (
 )
 
 PROTOCOL_OF = {"iv": "iv_ketamine", "esketamine_in": "esketamine_trd"}
+# Plans here are built without intake's records (a floor away): as if the prescriber had overridden
+# the missing consent, so the dose go/no-go holds for consent only once the patient withdraws one.
+TEST_PLAN_GATE_ITEMS = [{"code": "consent_missing", "message": "No valid consent (test plan)."}]
 
 
 def staff_of(patient: Any) -> Any:
@@ -170,6 +173,7 @@ def _plan_and_appointment(
             review_after_session=6,
             review_not_before=starts_at + dt.timedelta(days=14),
             created_by=user,
+            gate_overridden_items=TEST_PLAN_GATE_ITEMS,
         )
         earliest = (
             TreatmentPlan.objects.filter(patient=patient, status="active")
@@ -211,6 +215,7 @@ def make_planned_session(patient: Any, *, starts_at: dt.datetime | None = None) 
         review_after_session=6,
         review_not_before=starts_at + dt.timedelta(days=14),
         created_by=user,
+        gate_overridden_items=TEST_PLAN_GATE_ITEMS,
     )
     appointment = Appointment.objects.create(
         clinic=patient.clinic,
