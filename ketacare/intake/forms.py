@@ -80,6 +80,11 @@ class DemographicsForm(forms.Form):
         choices=Indication.choices, widget=forms.CheckboxSelectMultiple, label="Conditions to treat"
     )
     indication_other = forms.CharField(required=False, max_length=200, label="Other condition")
+    japanese_ancestry = forms.BooleanField(
+        required=False,
+        label="Japanese ancestry",
+        help_text="Esketamine may start at 28 mg, as for age 65 and over (clinic practice, unverified).",
+    )
     previous_treatments = forms.CharField(
         required=False,
         max_length=MAX_TEXT_CHARS,

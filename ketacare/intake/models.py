@@ -87,6 +87,9 @@ class Intake(PatientRecord):
     indications = models.JSONField(default=list)
     indication_other = models.CharField(max_length=200, blank=True)
     previous_treatments = models.TextField(blank=True, max_length=4000)
+    # Esketamine: a 28 mg start is allowed for Japanese ancestry as for age 65 and over — a KetaCare
+    # default marked unverified (clinic practice) in core/knowledge/data/protocols.toml.
+    japanese_ancestry = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-recorded_at", "-id"]

@@ -172,6 +172,9 @@ def plan_gate_facts(patient: Patient) -> PlanGateFacts:
         decided_at=screening.decided_at if screening else None,
         consent_routes=tuple(routes),
         withdrawn_consent_routes=tuple(r for r in withdrawn if r not in routes),
+        japanese_ancestry=Intake.objects.filter(
+            patient=patient, status=VersionStatus.CURRENT, japanese_ancestry=True
+        ).exists(),
         screened_drug_classes=tuple(
             dict.fromkeys(
                 [

@@ -67,6 +67,7 @@ def _initial_forms(patient: Patient, summary: IntakeSummary) -> dict[str, Any]:
                 "indications": intake.indications,
                 "indication_other": intake.indication_other,
                 "previous_treatments": intake.previous_treatments,
+                "japanese_ancestry": intake.japanese_ancestry,
             }
             if intake
             else None
@@ -215,6 +216,7 @@ def save_demographics(request: AuthenticatedRequest, patient_id: str) -> HttpRes
                 indications=form.cleaned_data["indications"],
                 indication_other=form.cleaned_data["indication_other"],
                 previous_treatments=form.cleaned_data["previous_treatments"],
+                japanese_ancestry=form.cleaned_data["japanese_ancestry"],
             )
         except FieldError as exc:
             _form_error(form, exc)

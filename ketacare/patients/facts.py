@@ -204,6 +204,8 @@ class PlanGateFacts:
     # Routes a consent covered until the patient withdrew it (a plan made without consent under a
     # prescriber's override still holds once the patient withdraws).
     withdrawn_consent_routes: tuple[str, ...] = ()
+    # From the current intake: the esketamine 28 mg start applies (clinic practice, protocols.toml).
+    japanese_ancestry: bool = False
 
 
 def plan_gate_facts(patient: Patient) -> PlanGateFacts:

@@ -110,6 +110,9 @@ class CheckInForm(ZonedForm):
     weight_kg = forms.FloatField(label="Weight today (kg)")
     fasting_confirmed = forms.BooleanField(label="Fasting as instructed for this route", required=False)
     ride_home_confirmed = forms.BooleanField(label="Ride home arranged", required=False)
+    pregnancy_reported = forms.BooleanField(
+        label="Pregnancy reported or possible", required=False, help_text="Holds the dose for a prescriber."
+    )
     medication_changes = forms.CharField(
         label="Medication changes since the last visit",
         required=False,

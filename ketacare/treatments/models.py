@@ -178,6 +178,8 @@ class TreatmentSession(ClinicalRecord):
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     fasting_confirmed = models.BooleanField(default=False)
     ride_home_confirmed = models.BooleanField(default=False)
+    # Asked at every check-in: a reported or possible pregnancy holds the dose for a prescriber.
+    pregnancy_reported = models.BooleanField(default=False)
     medication_changes = models.TextField(blank=True)
 
     # Pre-dose hold (core monitoring.check_pre_dose) and its prescriber override

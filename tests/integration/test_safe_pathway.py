@@ -646,3 +646,74 @@ def test_through_the_intake_page_a_withdrawal_is_recorded_shown_and_holds_the_ru
         reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})
     )
     assert "No valid consent covers this route" in sheet.content.decode()
+
+
+# --- pregnancy at check-in, Japanese ancestry at intake -----------------------------------------------------
+
+
+def test_a_pregnancy_reported_at_check_in_holds_the_dose_and_alerts_a_prescriber_at_once(
+    personas, client_for
+):
+    session = make_session(personas.a1, route="iv", state="scheduled")
+    response = client_for("clinician_a").post(
+        reverse("treatments:check_in", kwargs={"session_id": session.public_id}),
+        {
+            "weight_kg": "70",
+            "fasting_confirmed": "on",
+            "ride_home_confirmed": "on",
+            "pregnancy_reported": "on",
+        },
+    )
+    assert response.status_code in (200, 302)
+    session.refresh_from_db()
+    assert session.state == "checked_in" and session.pregnancy_reported
+    assert Alert.objects.filter(
+        patient=personas.a1, source="dosing_hold", dedupe_key=f"hold:{session.public_id}:pregnancy"
+    ).exists()
+    _vitals(session, 124, 78)
+    with pytest.raises(ConflictError, match="Pregnancy reported"):
+        _dose(session)
+    sheet = client_for("clinician_a").get(
+        reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})
+    )
+    assert "pregnancy reported or possible" in sheet.content.decode()
+
+
+def test_japanese_ancestry_recorded_at_intake_allows_the_28_mg_esketamine_total_without_a_reason(
+    personas, client_for
+):
+    response = client_for("clinician_a").post(
+        reverse("intake:demographics", kwargs={"patient_id": personas.a1.public_id}),
+        {"sex": "female", "height_cm": "165", "indications": ["major_depression"], "japanese_ancestry": "on"},
+    )
+    assert response.status_code == 302
+    session = _checked_in(personas.a1, route="esketamine_in")
+    _vitals(session, 124, 78)
+    _dose(session, 28)
+    services.end_dosing(session=session, user=personas.clinician_a)
+    session.refresh_from_db()
+    assert session.state == "observing" and session.dosing_reasons == []
+
+
+def test_the_discharge_record_lists_the_reasons_given_for_dosing_and_overrides(personas, client_for):
+    session = make_session(personas.a1, state="observing", minutes_since_dose_end=75)
+    session.dosing_reasons = [
+        {
+            "code": "early_stop",
+            "message": "stopped after 12 of 40 planned min",
+            "reason": "Nausea, patient asked",
+        }
+    ]
+    session.save(update_fields=["dosing_reasons"])
+    services.discharge_session(
+        session=session, user=personas.clinician_a, ride_present=True, instructions_given=True
+    )
+    page = client_for("clinician_a").get(
+        reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})
+    )
+    text = page.content.decode()
+    record = text[text.index('data-testid="discharge-record-reasons"') :]
+    assert (
+        "stopped after 12 of 40 planned min — reason: Nausea, patient asked"
+        in record[: record.index("</ul>")]
+    )

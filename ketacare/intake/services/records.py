@@ -131,6 +131,7 @@ def record_intake(
     indication_other: str = "",
     previous_treatments: str = "",
     recorded_at: dt.datetime | None = None,
+    japanese_ancestry: bool = False,
 ) -> Intake:
     """Record demographics and history; the previous intake becomes superseded."""
     now = timezone.now()
@@ -160,6 +161,7 @@ def record_intake(
         indications=list(dict.fromkeys(indications)),
         indication_other=other,
         previous_treatments=history,
+        japanese_ancestry=bool(japanese_ancestry),
     )
 
 

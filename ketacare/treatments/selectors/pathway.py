@@ -108,6 +108,7 @@ def dose_readiness(session: TreatmentSession, now: dt.datetime) -> pathway.Readi
             cssrs_risk=risk.highest_level,
             urinary_symptoms=bool(split["urinary_symptoms"]),
             mania_or_psychosis=bool(split["mania_or_psychosis"]),
+            pregnant=session.pregnancy_reported,
             paused_for_review=facts.next_dose_hold(patient),
             hours_since_last_dose=(
                 max(0.0, (at - previous.started_at).total_seconds() / 3600) if previous is not None else None

@@ -34,6 +34,7 @@ def check_in_session(
     ride_home_confirmed: bool,
     medication_changes: str = "",
     checked_in_at: dt.datetime | None = None,
+    pregnancy_reported: bool = False,
 ) -> TreatmentSession:
     """Check the patient in: today's weight (re-computes a weight-based dose), fasting, ride, medicines."""
     now = timezone.now()
@@ -70,6 +71,7 @@ def check_in_session(
         session.weight_kg = Decimal(str(round(weight_kg, 1)))
         session.fasting_confirmed = fasting_confirmed
         session.ride_home_confirmed = ride_home_confirmed
+        session.pregnancy_reported = bool(pregnancy_reported)
         session.medication_changes = medication_changes
         session.planned_dose_mg = planned
         session.save()

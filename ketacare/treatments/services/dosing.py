@@ -16,6 +16,7 @@ from ketacare.accounts.models import User
 from ketacare.core import pathway
 from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
+from ketacare.patients import facts
 from ketacare.treatments import selectors
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
 from ketacare.treatments.services._common import check_text, check_time, is_prescriber, require_state
@@ -242,7 +243,13 @@ def _label_issues(
     """The esketamine label's issue with this session total for this patient, if any."""
     zone = selectors.clinic_zone(session.clinic)
     age = selectors.age_years(session.patient, now.astimezone(zone).date())
-    result = pathway.dose_plausibility(protocol.id, total_mg=total, age_years=age, finished=True)
+    result = pathway.dose_plausibility(
+        protocol.id,
+        total_mg=total,
+        age_years=age,
+        japanese_ancestry=facts.plan_gate_facts(session.patient).japanese_ancestry,
+        finished=True,
+    )
     return [(code, message) for code, message in result.issues if code == "label_total"]
 
 

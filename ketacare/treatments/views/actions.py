@@ -85,6 +85,7 @@ def check_in(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
             weight_kg=d["weight_kg"],
             fasting_confirmed=d["fasting_confirmed"],
             ride_home_confirmed=d["ride_home_confirmed"],
+            pregnancy_reported=d["pregnancy_reported"],
             medication_changes=d["medication_changes"],
             checked_in_at=d["checked_in_at"],
         ),
