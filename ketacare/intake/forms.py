@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from ketacare.core import instruments as core_instruments
+from ketacare.core import knowledge as core_knowledge
 from ketacare.core.course import WEIGHT_KG_RANGE
 from ketacare.intake.models import HEIGHT_CM_RANGE, Consent, Indication, Intake, ScreeningAssessment
 from ketacare.intake.selectors import checklist, drug_classes
@@ -236,3 +237,13 @@ class EnteredInErrorForm(forms.Form):
 class WithdrawConsentForm(forms.Form):
     record = forms.UUIDField()
     reason = forms.CharField(max_length=500, label="How the patient withdrew consent, and when")
+
+
+def _classification_choices() -> list[tuple[str, str]]:
+    interactions = [(i.id, i.name) for i in core_knowledge.interactions()]
+    return [("no_interaction", "No interaction class (checked: none applies)"), *interactions]
+
+
+class ClassifyMedicineForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    class_id = forms.ChoiceField(choices=_classification_choices, label="Interaction class")

@@ -298,3 +298,28 @@ class BaselineScore(PatientRecord):
 
     def __str__(self) -> str:
         return f"{self.instrument_id} {self.total} ({self.status})"
+
+
+class MedicineClassification(models.Model):
+    """A prescriber's answer for a medicine KetaCare does not recognise, kept for the whole clinic.
+
+    The core screens free text with these answers (an interaction class id, or "no_interaction") after
+    its own class names, which always stand (``ketacare.core.screening.screen``).
+    """
+
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200)
+    # The core's key for the name (lower-case words), so "Zyxotrin 5 mg" and "zyxotrin 5mg" agree.
+    name_key = models.CharField(max_length=200)
+    class_id = models.CharField(max_length=60)
+    classified_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    classified_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name_key"], name="medicine_class_clinic_name_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} -> {self.class_id}"

@@ -12,6 +12,7 @@ urlpatterns = [
     path(_base + "weight/", views.save_weight, name="weight"),
     path(_base + "medications/", views.save_medications, name="medications"),
     path(_base + "medications/flags/", views.medication_flags, name="medication_flags"),
+    path(_base + "medications/classify/", views.classify_medicine, name="classify_medicine"),
     path(_base + "screening/", views.save_screening, name="screening"),
     path(_base + "screening/decision/", views.decide_eligibility, name="decision"),
     path(_base + "consent/", views.save_consent, name="consent"),

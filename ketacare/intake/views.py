@@ -23,6 +23,7 @@ from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.intake import services
 from ketacare.intake.forms import (
     BaselineForm,
+    ClassifyMedicineForm,
     ConsentForm,
     DecisionForm,
     DemographicsForm,
@@ -121,6 +122,7 @@ def _context(request: AuthenticatedRequest, patient: Patient, **overrides: Any) 
     context.update(overrides)
     screening = summary.screening
     context["can_decide"] = services.is_prescriber_at(request.user, patient.clinic_id)
+    context["classify_choices"] = ClassifyMedicineForm.base_fields["class_id"].choices  # type: ignore[attr-defined]
     context["decision_open"] = bool(screening and not screening.decision)
     # Baselines the questionnaires app has sent to the patient's own app (answered there, not here).
     context["sent_baselines"] = [
@@ -279,7 +281,9 @@ def medication_flags(request: AuthenticatedRequest, patient_id: str) -> HttpResp
     if form.is_valid():
         try:
             flags, unrecognised = services.preview_medication_flags(
-                medications=form.medication_lines(), drug_classes=form.cleaned_data["drug_classes"]
+                medications=form.medication_lines(),
+                drug_classes=form.cleaned_data["drug_classes"],
+                clinic_id=patient.clinic_id,
             )
         except FieldError as exc:
             error = _said(exc)
@@ -383,6 +387,46 @@ def save_consent(request: AuthenticatedRequest, patient_id: str) -> HttpResponse
         else:
             return _respond(request, patient, "consent", saved=True, message="Consent recorded.")
     return _respond(request, patient, "consent", saved=False, consent_form=form)
+
+
+@staff_required
+@require_POST
+def classify_medicine(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
+    """A prescriber classifies an unrecognised medicine for the clinic; the medicines are screened again."""
+    patient = access_staff_patient(request.user, patient_id, action="write")
+    form = ClassifyMedicineForm(request.POST)
+    if form.is_valid():
+        try:
+            row = services.classify_medicine(
+                patient=patient,
+                user=request.user,
+                name=form.cleaned_data["name"],
+                class_id=form.cleaned_data["class_id"],
+            )
+        except NotPermitted as exc:
+            message = _said(exc)
+            if not request.htmx:
+                # Not a form mistake but a role: say so on the page, change nothing.
+                messages.error(request, message)
+                return redirect(
+                    reverse("intake:page", kwargs={"patient_id": patient.public_id}) + "#intake-medications"
+                )
+        except FieldError as exc:
+            message = _said(exc)
+        else:
+            label = dict(form.fields["class_id"].choices).get(row.class_id, row.class_id)  # type: ignore[attr-defined]
+            return _respond(
+                request,
+                patient,
+                "medications",
+                saved=True,
+                message=f"{row.name}: classified as {label} for the clinic. Re-run the screening to apply it to eligibility.",
+            )
+    else:
+        message = "; ".join(f"{f}: {' '.join(str(x) for x in e)}" for f, e in form.errors.items())
+    if not request.htmx:
+        messages.error(request, message)
+    return _respond(request, patient, "medications", saved=False, message=message)
 
 
 @staff_required

@@ -82,6 +82,14 @@ ROUTES: list[Route] = [
         data=lambda p, t: {"medications": "phenelzine 15 mg"},
     ),
     Route(
+        "intake:classify_medicine",
+        "staff_record",
+        methods=("POST",),
+        kwargs=patient_kwargs,
+        ok={"POST": 302},
+        data=lambda p, t: {"name": "Zyxotrin 5 mg", "class_id": "opioids"},
+    ),
+    Route(
         "intake:screening",
         "staff_record",
         methods=("POST",),

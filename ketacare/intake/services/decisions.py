@@ -12,9 +12,17 @@ from django.utils import timezone
 from ketacare.accounts.models import User
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import StaffMembership
+from ketacare.core.screening import (
+    MAX_CLASSIFIED_NAME_CHARS,
+    ScreeningError,
+    check_clinic_classifications,
+    normalise_medication_name,
+)
 from ketacare.intake.models import (
     Consent,
     EntryStatus,
+    MedicationList,
+    MedicineClassification,
     ScreeningAssessment,
     VersionStatus,
 )
@@ -27,8 +35,9 @@ from ketacare.intake.services.records import (
     IntakeNotAllowedError,
     _owned,
     _text,
+    record_medications,
 )
-from ketacare.lib.errors import ConflictError
+from ketacare.lib.errors import ConflictError, NotPermitted
 from ketacare.patients.models import Patient
 
 
@@ -234,3 +243,37 @@ def withdraw_consent(*, consent: Consent, user: User, reason: str) -> Consent:
         locked.withdrawal_reason = why
         locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
     return locked
+
+
+def classify_medicine(*, patient: Patient, user: User, name: str, class_id: str) -> MedicineClassification:
+    """A prescriber classifies a medicine KetaCare does not recognise, for the whole clinic.
+
+    ``class_id`` is an interaction class id or ``"no_interaction"``. The answer is kept for the clinic
+    (a later answer for the same name replaces it; the row names who answered and when, and the page's
+    access is audited), and the patient's current medication list
+    is screened again with it at once, so its flags show the class now.
+    """
+    if not is_prescriber_at(user, patient.clinic_id):
+        raise NotPermitted("class_id", "only a prescriber at this clinic classifies a medicine")
+    text = _text("name", name, max_chars=MAX_CLASSIFIED_NAME_CHARS, required=True)
+    try:
+        check_clinic_classifications({text: class_id})
+    except ScreeningError as exc:
+        raise IntakeInputError("class_id", str(exc)) from None
+    with transaction.atomic():
+        row, _ = MedicineClassification.objects.update_or_create(
+            clinic_id=patient.clinic_id,
+            name_key=normalise_medication_name(text),
+            defaults={
+                "name": text,
+                "class_id": class_id,
+                "classified_by": user,
+                "classified_at": timezone.now(),
+            },
+        )
+        current = MedicationList.objects.filter(patient=patient, status=VersionStatus.CURRENT).first()
+        if current is not None:
+            record_medications(
+                patient=patient, user=user, medications=current.medications, drug_classes=current.drug_classes
+            )
+    return row

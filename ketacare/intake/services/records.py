@@ -32,6 +32,7 @@ from ketacare.intake.models import (
     Indication,
     Intake,
     MedicationList,
+    MedicineClassification,
     ScreeningAssessment,
     VersionStatus,
     WeightMeasurement,
@@ -219,8 +220,19 @@ def _ticked_class_text(class_id: str) -> str:
     return interaction.names[0]
 
 
+def clinic_classifications(clinic_id: int | None) -> dict[str, str]:
+    """The clinic's prescriber answers for medicines KetaCare does not recognise (name -> class id)."""
+    if clinic_id is None:
+        return {}
+    return dict(MedicineClassification.objects.filter(clinic_id=clinic_id).values_list("name", "class_id"))
+
+
 def run_screening(
-    *, conditions: Sequence[str], medications: Sequence[str], drug_classes: Sequence[str]
+    *,
+    conditions: Sequence[str],
+    medications: Sequence[str],
+    drug_classes: Sequence[str],
+    clinic_id: int | None = None,
 ) -> tuple[ScreeningResult, list[dict[str, Any]]]:
     """Call the core's ``screen`` and return its result with the reasons as JSON-ready dicts.
 
@@ -235,7 +247,9 @@ def run_screening(
             synthetic[_ticked_class_text(class_id)] = (
                 f"{core_knowledge.get_interaction(class_id).name} (class ticked)"
             )
-    result = screen(list(conditions), [*medications, *synthetic])
+    result = screen(
+        list(conditions), [*medications, *synthetic], clinic_classifications=clinic_classifications(clinic_id)
+    )
     return result, [_reason_json(reason, synthetic) for reason in result.reasons]
 
 
@@ -253,12 +267,12 @@ def _reason_json(reason: Reason, synthetic: Mapping[str, str]) -> dict[str, Any]
 
 
 def preview_medication_flags(
-    *, medications: Sequence[str], drug_classes: Sequence[str]
+    *, medications: Sequence[str], drug_classes: Sequence[str], clinic_id: int | None = None
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The interaction flags and unrecognised entries for a medication list, writing nothing (live view)."""
     cleaned = _clean_medications(medications, drug_classes)
     result, reasons = run_screening(
-        conditions=[], medications=cleaned.medications, drug_classes=cleaned.drug_classes
+        conditions=[], medications=cleaned.medications, drug_classes=cleaned.drug_classes, clinic_id=clinic_id
     )
     return reasons, list(result.unrecognised_medications)
 
@@ -277,7 +291,10 @@ def record_medications(
     cleaned = _clean_medications(medications, drug_classes)
     when = _aware_past("recorded_at", recorded_at, now=now)
     result, reasons = run_screening(
-        conditions=[], medications=cleaned.medications, drug_classes=cleaned.drug_classes
+        conditions=[],
+        medications=cleaned.medications,
+        drug_classes=cleaned.drug_classes,
+        clinic_id=patient.clinic_id,
     )
     _supersede(MedicationList, patient)
     return MedicationList.objects.create(
@@ -321,7 +338,9 @@ def assess_screening(
     medications = list(medication_list.medications) if medication_list else []
     drug_classes = list(medication_list.drug_classes) if medication_list else []
     present = list(dict.fromkeys(conditions_present))
-    result, reasons = run_screening(conditions=present, medications=medications, drug_classes=drug_classes)
+    result, reasons = run_screening(
+        conditions=present, medications=medications, drug_classes=drug_classes, clinic_id=patient.clinic_id
+    )
     _supersede(ScreeningAssessment, patient)
     return ScreeningAssessment.objects.create(
         **_owned(patient),
