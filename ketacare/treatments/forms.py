@@ -90,6 +90,18 @@ class PlanForm(ZonedForm):
     session_count = forms.IntegerField(label="Number of sessions (custom schedule)", required=False)
     maintenance_policy = forms.ChoiceField(choices=TreatmentPlan.MaintenancePolicy.choices)
     notes = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    hepatic_impairment = forms.ChoiceField(
+        label="Liver impairment",
+        required=False,
+        choices=[("none", "None known"), ("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe")],
+        help_text="Esketamine: moderate needs longer monitoring; severe is not recommended (label).",
+    )
+    finding_reason = forms.CharField(
+        label="Prescriber's reason to go ahead despite the plan's findings (recorded on the plan)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     gate_override_reason = forms.CharField(
         label="Prescriber's reason to plan with a step missing (audited; shown on every run-sheet)",
         required=False,

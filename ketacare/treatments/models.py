@@ -92,6 +92,8 @@ class TreatmentPlan(ClinicalRecord):
     # The plan gate (core.pathway.plan_gate) a prescriber passed with a written reason: the missing items'
     # codes and messages at the time, shown on every run-sheet of the plan (docs/decisions/0013).
     gate_override_reason = models.TextField(blank=True)
+    # The core's plan findings (code, kind, message, the prescriber's reason), as laid out at creation.
+    findings = models.JSONField(default=list, blank=True)
     gate_overridden_items = models.JSONField(default=list, blank=True)
     gate_overridden_at = models.DateTimeField(null=True, blank=True)
     gate_overridden_by = models.ForeignKey(

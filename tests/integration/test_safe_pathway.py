@@ -717,3 +717,45 @@ def test_the_discharge_record_lists_the_reasons_given_for_dosing_and_overrides(p
         "stopped after 12 of 40 planned min — reason: Nausea, patient asked"
         in record[: record.index("</ul>")]
     )
+
+
+# --- the core's plan findings on the plan ------------------------------------------------------------------
+
+
+def test_a_plan_finding_needs_the_prescribers_reason_which_is_kept_on_the_plan(personas):
+    ready_for_plan(personas.a1)
+    with pytest.raises(ConflictError) as caught:
+        _plan(personas.a1, personas.clinician_a, protocol="esketamine_trd", hepatic_impairment="severe")
+    assert caught.value.field == "finding_reason" and "liver" in caught.value.message.lower()
+    assert not TreatmentPlan.objects.exists()
+    plan = _plan(
+        personas.a1,
+        personas.clinician_a,
+        protocol="esketamine_trd",
+        hepatic_impairment="severe",
+        finding_reason="Hepatology agrees; benefit outweighs risk",
+    )
+    severe = [f for f in plan.findings if f["code"] == "hepatic_severe_not_recommended"]
+    assert severe and severe[0]["reason"] == "Hepatology agrees; benefit outweighs risk"
+
+
+def test_through_the_plan_page_findings_are_asked_for_then_shown(personas, client_for):
+    ready_for_plan(personas.a1)
+    client = client_for("clinician_a")
+    url = reverse("treatments:plan", kwargs={"patient_id": personas.a1.public_id})
+    start = (timezone.now() + dt.timedelta(days=2)).astimezone(
+        __import__("zoneinfo").ZoneInfo(personas.a1.clinic.time_zone)
+    )
+    data = {
+        "protocol_id": "esketamine_trd",
+        "first_session_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "maintenance_policy": "decide_at_review",
+        "hepatic_impairment": "severe",
+    }
+    refused = client.post(url, data)
+    assert refused.status_code == 422 and "finding_reason" in refused.content.decode()
+    assert not TreatmentPlan.objects.exists()
+    created = client.post(url, {**data, "finding_reason": "Hepatology agrees"})
+    assert created.status_code == 302
+    page = client.get(url).content.decode()
+    assert 'data-testid="plan-findings"' in page and "Hepatology agrees" in page

@@ -17,6 +17,7 @@ from ketacare.audit.services import record_access_event
 from ketacare.core import course, monitoring
 from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import ConflictError, FieldError
+from ketacare.patients import facts
 from ketacare.patients.models import Patient
 from ketacare.treatments import selectors
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
@@ -39,12 +40,17 @@ def create_treatment_plan(
     maintenance_policy: str = TreatmentPlan.MaintenancePolicy.DECIDE_AT_REVIEW,
     notes: str = "",
     gate_override_reason: str = "",
+    hepatic_impairment: str = "none",
+    finding_reason: str = "",
 ) -> TreatmentPlan:
     """Create a plan and its appointments (one session each), laid out by the core in the clinic's zone.
 
     A prescriber's action. The plan gate (`core.pathway.plan_gate`: completed screening, a current
     eligible decision, consent for the route) must pass, or a prescriber gives `gate_override_reason`;
-    a "not eligible" decision is never overridden here (docs/decisions/0013).
+    a "not eligible" decision is never overridden here (docs/decisions/0013). The core's plan findings
+    (frequency above what was studied, liver impairment, no label dose for the age, an unverified start)
+    that need a reason are refused until the prescriber gives ``finding_reason``; every finding is
+    stored on the plan with that reason (docs/decisions/0012).
     """
     require_prescriber(user, patient.clinic_id, field="protocol_id", action="create a treatment plan")
     gate_override_reason = check_text("gate_override_reason", gate_override_reason)
@@ -59,24 +65,38 @@ def create_treatment_plan(
             f"{', '.join(TreatmentPlan.MaintenancePolicy.values)}",
         )
     notes = check_text("notes", notes)
+    finding_reason = check_text("finding_reason", finding_reason)
     clinic = patient.clinic
     zone = selectors.clinic_zone(clinic)
     per_kg = protocol.dose.basis == "mg_per_kg"
     if per_kg and weight_kg is None:
         raise FieldError("weight_kg", "weight_kg is required for a weight-based protocol")
     age = selectors.age_years(patient, first_session_at.astimezone(zone).date())
+    japanese_ancestry = facts.plan_gate_facts(patient).japanese_ancestry
     try:
-        plan = course.plan_sessions(
-            protocol.id,
-            start=first_session_at,
-            tz=clinic.time_zone,
-            preset=preset_id or None,
-            age_years=age,
-            weight_kg=weight_kg if per_kg else None,
-            mg_per_kg=mg_per_kg if per_kg else None,
-            weekdays=weekdays or None,
-            session_count=session_count,
-        )
+
+        def lay_out(reasons: dict[str, str] | None) -> course.CoursePlan:
+            return course.plan_sessions(
+                protocol.id,
+                start=first_session_at,
+                tz=clinic.time_zone,
+                preset=preset_id or None,
+                age_years=age,
+                weight_kg=weight_kg if per_kg else None,
+                mg_per_kg=mg_per_kg if per_kg else None,
+                weekdays=weekdays or None,
+                session_count=session_count,
+                japanese_ancestry=japanese_ancestry,
+                hepatic_impairment=hepatic_impairment,
+                prescriber_reasons=reasons,
+            )
+
+        plan = lay_out(None)
+        if plan.unresolved_findings and finding_reason:
+            plan = lay_out({f.code: finding_reason for f in plan.unresolved_findings})
+    except ValueError as exc:
+        raise core_error(exc, "hepatic_impairment" if "hepatic" in str(exc) else "") from None
+    try:
         devices = None
         first = plan.sessions[0]
         if protocol.device is not None and first.dose_mg is not None:
@@ -95,6 +115,13 @@ def create_treatment_plan(
             "A plan needs: "
             + " ".join(m.message for m in gate.missing)
             + " Complete these steps, or give gate_override_reason (a prescriber's written reason).",
+        )
+    if plan.unresolved_findings:
+        raise ConflictError(
+            "finding_reason",
+            "This plan needs a prescriber's reason to go ahead: "
+            + " ".join(f.message for f in plan.unresolved_findings)
+            + " Give finding_reason (recorded on the plan), or change the plan.",
         )
     with transaction.atomic():
         now = timezone.now()
@@ -121,6 +148,10 @@ def create_treatment_plan(
             gate_overridden_items=[{"code": m.code, "message": m.message} for m in gate.missing],
             gate_overridden_at=now if not gate.ok else None,
             gate_overridden_by=user if not gate.ok else None,
+            findings=[
+                {"code": f.code, "kind": f.kind, "message": f.message, "reason": f.reason or ""}
+                for f in plan.findings
+            ],
         )
         if not gate.ok:
             record_access_event(

@@ -49,6 +49,8 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
                     maintenance_policy=data["maintenance_policy"],
                     notes=data["notes"],
                     gate_override_reason=data["gate_override_reason"],
+                    hepatic_impairment=data["hepatic_impairment"] or "none",
+                    finding_reason=data["finding_reason"],
                 )
             except NotPermitted as error:
                 # A role, not a form mistake: say so (403) and change nothing.
