@@ -76,6 +76,17 @@ class ClinicSettingsForm(forms.Form):
         "before).",
     )
 
+    home_bp_hold_systolic_mmhg = forms.IntegerField(
+        label="Home blood pressure: contact the clinic above (systolic, mmHg)",
+        required=False,
+        help_text="100–220. A patient's home reading above it is told to call the clinic; the emergency "
+        "levels (180/120 with symptoms) apply whatever you set. Empty: only those levels.",
+    )
+    home_bp_hold_diastolic_mmhg = forms.IntegerField(
+        label="Home blood pressure: contact the clinic above (diastolic, mmHg)",
+        required=False,
+        help_text="60–130.",
+    )
     escalation_contact = forms.ChoiceField(
         label="Escalation contact",
         required=False,
@@ -142,6 +153,8 @@ def settings_initial(clinic: Clinic) -> dict[str, Any]:
         "crisis_line": clinic.crisis_line,
         "fasting_instructions": clinic.fasting_instructions,
         "names_in_titles": clinic.names_in_titles,
+        "home_bp_hold_systolic_mmhg": clinic.home_bp_hold_systolic_mmhg,
+        "home_bp_hold_diastolic_mmhg": clinic.home_bp_hold_diastolic_mmhg,
         "escalation_contact": str(clinic.escalation_contact.public_id) if clinic.escalation_contact else "",
     }
     for hours in clinic.opening_hours.all():

@@ -54,6 +54,11 @@ class Clinic(models.Model):
     # Browser history, synced tabs and third-party calendars keep page titles and event names: by
     # default they carry initials and the record number, not the name (a workstation may opt in).
     names_in_titles = models.BooleanField(default=False)
+    # The clinic's own limits for a blood pressure a patient measures at home: a reading strictly above
+    # either sends the patient to the clinic (core.home_bp.BpHoldLimits; the sourced crisis levels
+    # apply whatever is set here). Both empty: only the sourced levels.
+    home_bp_hold_systolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    home_bp_hold_diastolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
     # Who unacknowledged alerts escalate to; empty: the longest-standing active clinic admin. Only an
     # active admin or prescriber of this clinic counts (clinics.selectors.escalation_recipient).
     escalation_contact = models.ForeignKey(

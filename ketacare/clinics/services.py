@@ -31,6 +31,7 @@ from ketacare.clinics.models import (
     validate_time_zone,
 )
 from ketacare.clinics.selectors import active_admin_count
+from ketacare.core.home_bp import HOLD_DIASTOLIC_RANGE_MMHG, HOLD_SYSTOLIC_RANGE_MMHG
 from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
 
 Role = StaffMembership.Role
@@ -178,6 +179,7 @@ def update_clinic_settings(
     opening_hours: list[Interval],
     names_in_titles: bool | None = None,
     escalation_contact: User | None = None,
+    home_bp_hold_mmhg: tuple[int | None, int | None] | None = None,
 ) -> Clinic:
     """Save what patients are told: time zone, numbers, opening hours, after-hours advice, fasting."""
     clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
@@ -192,6 +194,10 @@ def update_clinic_settings(
     clinic.fasting_instructions = _text("fasting_instructions", fasting_instructions, max_length=2000)
     if names_in_titles is not None:
         clinic.names_in_titles = names_in_titles
+    if home_bp_hold_mmhg is not None:
+        clinic.home_bp_hold_systolic_mmhg, clinic.home_bp_hold_diastolic_mmhg = _home_bp_limits(
+            *home_bp_hold_mmhg
+        )
     # The form offers only this clinic's active admins and prescribers (None: the default rule).
     clinic.escalation_contact = escalation_contact
     clinic.save()
@@ -205,6 +211,22 @@ def update_clinic_settings(
         object_id=str(clinic.public_id),
     )
     return clinic
+
+
+def _home_bp_limits(systolic: int | None, diastolic: int | None) -> tuple[int | None, int | None]:
+    """Both limits or neither, each within the range the core accepts (core.home_bp.BpHoldLimits)."""
+    if systolic is None and diastolic is None:
+        return None, None
+    if systolic is None or diastolic is None:
+        missing = "home_bp_hold_systolic_mmhg" if systolic is None else "home_bp_hold_diastolic_mmhg"
+        raise FieldError(missing, "set both home blood pressure limits, or neither")
+    for field, value, (low, high) in (
+        ("home_bp_hold_systolic_mmhg", systolic, HOLD_SYSTOLIC_RANGE_MMHG),
+        ("home_bp_hold_diastolic_mmhg", diastolic, HOLD_DIASTOLIC_RANGE_MMHG),
+    ):
+        if not low <= value <= high:
+            raise FieldError(field, f"{value} mmHg is outside the allowed range {low}–{high} mmHg")
+    return systolic, diastolic
 
 
 def _admin_clinics(user: User) -> set[int]:

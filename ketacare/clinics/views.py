@@ -190,6 +190,7 @@ def clinic_settings(request: AuthenticatedRequest) -> HttpResponse:
                 after_hours_instructions=data["after_hours_instructions"],
                 fasting_instructions=data["fasting_instructions"],
                 names_in_titles=data["names_in_titles"],
+                home_bp_hold_mmhg=(data["home_bp_hold_systolic_mmhg"], data["home_bp_hold_diastolic_mmhg"]),
                 escalation_contact=next(
                     (m.user for m in candidates if str(m.user.public_id) == data["escalation_contact"]), None
                 ),

@@ -66,6 +66,11 @@ class HomeBloodPressure:
             )
 
 
+# What a clinic may set as its own home-BP limits (input bounds, not clinical advice).
+HOLD_SYSTOLIC_RANGE_MMHG = (100, 220)
+HOLD_DIASTOLIC_RANGE_MMHG = (60, 130)
+
+
 @dataclass(frozen=True, slots=True)
 class BpHoldLimits:
     """The clinic's own hold thresholds: a reading strictly above either goes to the clinic."""
@@ -74,8 +79,8 @@ class BpHoldLimits:
     diastolic_mmhg: float
 
     def __post_init__(self) -> None:
-        _number("hold systolic_mmhg", self.systolic_mmhg, 100, 220)
-        _number("hold diastolic_mmhg", self.diastolic_mmhg, 60, 130)
+        _number("hold systolic_mmhg", self.systolic_mmhg, *HOLD_SYSTOLIC_RANGE_MMHG)
+        _number("hold diastolic_mmhg", self.diastolic_mmhg, *HOLD_DIASTOLIC_RANGE_MMHG)
 
 
 FindingCode = Literal[

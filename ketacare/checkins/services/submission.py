@@ -21,7 +21,7 @@ from ketacare.checkins.services.episodes import _raise_alerts, _record_symptoms
 from ketacare.checkins.services.errors import CheckinError
 from ketacare.core import knowledge as kb
 from ketacare.core.free_text import screen_free_text
-from ketacare.core.home_bp import PULSE_RANGE_BPM, HomeBloodPressure
+from ketacare.core.home_bp import PULSE_RANGE_BPM, BpHoldLimits, HomeBloodPressure
 from ketacare.core.protocols import PHYSIOLOGICAL_RANGES
 from ketacare.core.triage import SEVERITIES, Severity, TriageResult, triage
 from ketacare.core.triage import SymptomReport as CoreReport
@@ -301,6 +301,8 @@ def submit_checkin(
             home_bp=validate_home_bp(home_bp),
             other_text=other_text if other_text.strip() else None,
             age_years=_age_years(patient, now),
+            # The core takes the clinic's limits only beside a reading.
+            bp_hold_limits=_clinic_bp_limits(patient) if home_bp is not None else None,
         )
         return _Triaged(result, route, minutes, dose_started_at)
 
@@ -339,6 +341,15 @@ def submit_checkin(
         ),
     )
     return CheckinOutcome(checkin, created=created)
+
+
+def _clinic_bp_limits(patient: Patient) -> BpHoldLimits | None:
+    """The clinic's own home blood-pressure limits, when it has set them (clinic settings)."""
+    clinic = patient.clinic
+    systolic, diastolic = clinic.home_bp_hold_systolic_mmhg, clinic.home_bp_hold_diastolic_mmhg
+    if systolic is None or diastolic is None:
+        return None
+    return BpHoldLimits(float(systolic), float(diastolic))
 
 
 def _age_years(patient: Patient, now: dt.datetime) -> int | None:

@@ -176,6 +176,20 @@ def test_a_home_crisis_reading_with_chest_pain_is_an_emergency(personas: Any) ->
     assert Alert.objects.get().severity == "emergency"
 
 
+def test_a_reading_above_the_clinics_own_home_limits_goes_to_the_clinic(personas: Any) -> None:
+    # 135/88 is below the route's hold levels (140/90): expected unless the clinic set lower limits.
+    assert _submit(personas.a1, home_bp=HomeBpIn(135, 88)).checkin.triage_level == "expected"
+    clinic = personas.a1.clinic
+    clinic.home_bp_hold_systolic_mmhg, clinic.home_bp_hold_diastolic_mmhg = 130, 85
+    clinic.save(update_fields=["home_bp_hold_systolic_mmhg", "home_bp_hold_diastolic_mmhg"])
+    personas.a1.refresh_from_db()
+    checkin = _submit(personas.a1, home_bp=HomeBpIn(135, 88)).checkin
+    assert checkin.triage_level == "contact_clinic"
+    assert Alert.objects.filter(patient=personas.a1).exists()
+    # A check-in without a reading is triaged as before with the limits set.
+    assert _submit(personas.a1).checkin.triage_level == "expected"
+
+
 def test_a_normal_home_reading_raises_nothing(personas: Any) -> None:
     checkin = _submit(personas.a1, home_bp=HomeBpIn(120, 80)).checkin
     assert checkin.triage_level == "expected" and not Alert.objects.exists()

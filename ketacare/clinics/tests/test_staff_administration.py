@@ -465,6 +465,18 @@ def test_the_admin_sets_hours_numbers_and_fasting_which_patients_then_see(person
     assert "No food for 6 hours" in closed_page
 
 
+def test_the_admin_sets_the_clinics_own_home_blood_pressure_limits(personas):
+    admin = login(Client(), personas.admin_a)
+    data = _settings_data() | {"home_bp_hold_systolic_mmhg": "150", "home_bp_hold_diastolic_mmhg": "95"}
+    assert admin.post(reverse("clinics:settings"), data).status_code == 302
+    clinic = Clinic.objects.get(pk=personas.clinic_a.pk)
+    assert (clinic.home_bp_hold_systolic_mmhg, clinic.home_bp_hold_diastolic_mmhg) == (150, 95)
+    cleared = _settings_data() | {"home_bp_hold_systolic_mmhg": "", "home_bp_hold_diastolic_mmhg": ""}
+    assert admin.post(reverse("clinics:settings"), cleared).status_code == 302
+    clinic.refresh_from_db()
+    assert clinic.home_bp_hold_systolic_mmhg is None and clinic.home_bp_hold_diastolic_mmhg is None
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -475,6 +487,11 @@ def test_the_admin_sets_hours_numbers_and_fasting_which_patients_then_see(person
         ({"time_zone": "Mars/Olympus"}, "Select a valid choice"),
         ({"emergency_number": ""}, "This field is required"),
         ({"fasting_instructions": "x" * 2001}, "at most 2000 characters"),
+        ({"home_bp_hold_systolic_mmhg": "150"}, "set both home blood pressure limits, or neither"),
+        (
+            {"home_bp_hold_systolic_mmhg": "250", "home_bp_hold_diastolic_mmhg": "90"},
+            "250 mmHg is outside the allowed range 100–220 mmHg",
+        ),
     ],
 )
 def test_bad_settings_name_the_field_and_change_nothing(personas, overrides, message):
