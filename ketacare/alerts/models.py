@@ -22,6 +22,9 @@ class Alert(models.Model):
         DOSING_HOLD = "dosing_hold", "Dosing hold"
         ADVERSE_EVENT = "adverse_event", "Adverse event in a session"
         DISCHARGE_OVERRIDE = "discharge_override", "Discharge with a criterion overridden"
+        HOME_BLOOD_PRESSURE = "home_blood_pressure", "Home blood pressure"
+        CHECKIN_REVIEW = "checkin_review", "Check-in words to review"
+        PERIODIC_CHECK = "periodic_check", "Periodic bladder or cravings check"
 
     class Severity(models.TextChoices):
         # The same words as the core triage levels so a check-in's level maps one to one.

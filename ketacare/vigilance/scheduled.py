@@ -210,7 +210,7 @@ def raise_positive_check_alerts(*, patient: Patient | None = None) -> list[Alert
                     patient=response.patient,
                     source=Alert.Source.DOSING_HOLD
                     if outcome.hold_next_dose
-                    else Alert.Source.RED_FLAG_CHECKIN,
+                    else Alert.Source.PERIODIC_CHECK,
                     severity=outcome.level.value,
                     title=title,
                     detail=" ".join(outcome.clinician_messages),

@@ -150,9 +150,18 @@ def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
         details.append(HOLD_DETAIL)
         severities.append(Alert.Severity.URGENT)
     if titles:
+        # One alert per check-in; its source names the most serious cause, so the inbox can filter it.
+        if red_flags:
+            source = Alert.Source.RED_FLAG_CHECKIN
+        elif result.hold_next_dose:
+            source = Alert.Source.DOSING_HOLD
+        elif reading is not None and reading.level >= Level.CONTACT_CLINIC:
+            source = Alert.Source.HOME_BLOOD_PRESSURE
+        else:
+            source = Alert.Source.CHECKIN_REVIEW
         raise_alert(
             patient=checkin.patient,
-            source=Alert.Source.RED_FLAG_CHECKIN,
+            source=source,
             severity=_max_severity(*severities),
             title="; ".join(titles)[:200],
             detail="\n".join(details),

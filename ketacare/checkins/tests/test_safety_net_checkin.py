@@ -79,6 +79,7 @@ def test_other_words_raise_one_review_alert_whose_severity_follows_the_worry(
     assert alert.severity == severity
     assert alert.dedupe_key == f"checkin:{checkin.public_id}"
     assert "review" in alert.title.lower() and VAGUE_WORDS in alert.detail
+    assert alert.source == "checkin_review"  # filterable apart from red flags in the inbox
 
 
 def test_the_words_and_a_red_flag_ticked_together_still_raise_one_alert(personas: Any) -> None:
@@ -185,7 +186,7 @@ def test_a_reading_above_the_clinics_own_home_limits_goes_to_the_clinic(personas
     personas.a1.refresh_from_db()
     checkin = _submit(personas.a1, home_bp=HomeBpIn(135, 88)).checkin
     assert checkin.triage_level == "contact_clinic"
-    assert Alert.objects.filter(patient=personas.a1).exists()
+    assert Alert.objects.get(patient=personas.a1).source == "home_blood_pressure"
     # A check-in without a reading is triaged as before with the limits set.
     assert _submit(personas.a1).checkin.triage_level == "expected"
 

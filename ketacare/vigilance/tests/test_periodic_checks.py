@@ -81,4 +81,5 @@ def test_a_positive_misuse_check_alerts_without_a_hold(personas: Any) -> None:
     )  # fmt: skip
     alert = Alert.objects.get()
     assert alert.severity == "contact_clinic" and "Cravings and misuse check" in alert.title
+    assert alert.source == "periodic_check"
     assert next_dose_hold(personas.a1) is None
