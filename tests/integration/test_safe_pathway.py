@@ -759,3 +759,17 @@ def test_through_the_plan_page_findings_are_asked_for_then_shown(personas, clien
     assert created.status_code == 302
     page = client.get(url).content.decode()
     assert 'data-testid="plan-findings"' in page and "Hepatology agrees" in page
+
+
+def test_the_run_sheet_shows_the_label_doses_for_this_esketamine_session(personas, client_for):
+    make_session(
+        personas.a1, route="esketamine_in", state="discharged", now=timezone.now() - dt.timedelta(days=3)
+    )
+    session = _checked_in(personas.a1, route="esketamine_in")
+    sheet = client_for("clinician_a").get(
+        reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})
+    )
+    text = sheet.content.decode()
+    options = text[text.index('data-testid="label-dose-options"') :]
+    # After a 56 mg session the label allows 56 or 84 mg (84 only after 56).
+    assert "<strong>56 mg or 84 mg</strong>" in options[: options.index("</p>")]

@@ -21,6 +21,7 @@ from ketacare.treatments.selectors.pathway import (
     dose_readiness,
     due_today,
     fasting_required,
+    label_dose_options,
     open_holds,
     plan_gate,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "current_plan",
     "day_bounds",
     "dose_readiness",
+    "label_dose_options",
     "due_today",
     "fasting_required",
     "open_holds",

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ketacare.core import pathway
-from ketacare.core.protocols import get_route
+from ketacare.core import course, pathway
+from ketacare.core.protocols import get_protocol, get_route
 from ketacare.patients import facts
 from ketacare.patients.models import Patient
 from ketacare.treatments.models import DoseAdministration, TreatmentPlan, TreatmentSession
@@ -124,3 +124,36 @@ def open_holds(session: TreatmentSession, now: dt.datetime) -> list[pathway.Hold
         return []
     covered = set(session.hold_overridden_codes or []) if session.hold_overridden_at else set()
     return [h for h in dose_readiness(session, now).holds if h.code not in covered]
+
+
+def label_dose_options(session: TreatmentSession, now: dt.datetime) -> course.DoseOptions | None:
+    """The doses the esketamine label allows for this session, for the prescriber and nurse (never shown to
+    the patient): the core's ``next_dose_options`` from the doses of the plan's earlier sessions.
+
+    None for a protocol without label dose steps, or when an earlier total is not a whole number of
+    devices (a dose recorded with a reason): the run-sheet then shows no options rather than wrong ones.
+    """
+    protocol = get_protocol(session.protocol_id)
+    if protocol.device is None or not protocol.first_doses or session.plan_id is None:
+        return None
+    totals: dict[int, float] = {}
+    earlier = (
+        DoseAdministration.objects.filter(
+            session__plan_id=session.plan_id, entered_in_error=False, started_at__lt=session.scheduled_at
+        )
+        .exclude(session=session)
+        .order_by("started_at")
+        .values_list("session_id", "dose_mg")
+    )
+    for session_id, dose_mg in earlier:
+        totals[session_id] = totals.get(session_id, 0.0) + float(dose_mg)
+    zone = clinic_zone(session.clinic)
+    try:
+        return course.next_dose_options(
+            protocol.id,
+            age_years=age_years(session.patient, now.astimezone(zone).date()),
+            previous_doses_mg=[round(t) for t in totals.values()],
+            japanese_ancestry=facts.plan_gate_facts(session.patient).japanese_ancestry,
+        )
+    except ValueError:
+        return None

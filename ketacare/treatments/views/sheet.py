@@ -147,6 +147,9 @@ def pathway_context(session: TreatmentSession, now: dt.datetime) -> dict[str, An
         "gate_override": session.plan
         if session.plan is not None and session.plan.gate_override_reason
         else None,
+        "dose_options": selectors.label_dose_options(session, now)
+        if session.state in (TreatmentSession.State.CHECKED_IN, TreatmentSession.State.DOSING)
+        else None,
     }
 
 
