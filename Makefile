@@ -41,8 +41,13 @@ demo: install ## Migrate, seed the demo clinics, print the logins and serve http
 	$(DEMO_ENV) $(BIN)/ketacare demo-data
 	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(DEMO_ENV) $(BIN)/ketacare pk warm-up
-	@echo "Serving KetaCare on http://127.0.0.1:8000 (Ctrl-C to stop)"
-	$(DEMO_ENV) KETACARE_WEB_WORKERS=2 $(BIN)/gunicorn -c gunicorn.conf.py ketacare.wsgi:application
+	@echo "Serving KetaCare on http://127.0.0.1:8000 with the worker beside it (Ctrl-C stops both)"
+	@echo "The worker runs the scheduled jobs; e-mail (reminders, escalations) is printed here."
+	@# The worker gets its own session so Ctrl-C reaches only the web server; the trap then stops the
+	@# worker with TERM to its main process, which shuts its children down in order.
+	@trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	$(DEMO_ENV) setsid $(BIN)/ketacare worker & worker=$$!; \
+	$(DEMO_ENV) KETACARE_WEB_WORKERS=2 $(BIN)/ketacare serve
 
 lint: install ## ruff, mypy, import contract, migrations check
 	$(BIN)/ruff check .
