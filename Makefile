@@ -49,12 +49,13 @@ demo: install ## Migrate, seed the demo clinics, print the logins and serve http
 	$(DEMO_ENV) setsid $(BIN)/ketacare worker & worker=$$!; \
 	$(DEMO_ENV) KETACARE_WEB_WORKERS=2 $(BIN)/ketacare serve
 
-lint: install ## ruff, mypy, import contract, migrations check
+lint: install ## ruff, mypy, import contract, migrations check, Dockerfile (hadolint)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(TEST_ENV) $(BIN)/mypy ketacare
 	$(BIN)/lint-imports
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run --verbosity 1
+	$(BIN)/hadolint Dockerfile
 
 ensure-chromium: ## Browser tests need Debian's chromium; installed with apt in CI when root
 	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \

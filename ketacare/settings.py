@@ -261,7 +261,9 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# The container image collects static files at build time into the image (KETACARE_STATIC_ROOT), so a
+# read-only root filesystem needs no writable static directory.
+STATIC_ROOT = Path(env_str("KETACARE_STATIC_ROOT", str(DATA_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "ketacare" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
