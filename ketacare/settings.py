@@ -291,6 +291,8 @@ EMAIL_BACKEND = "ketacare.ops.mail.QueuedEmailBackend"
 MAIL_DELIVERY_BACKEND = _email["EMAIL_BACKEND"]
 # Attempts before a message is marked failed (back-off 1, 2, 4 ... minutes, at most 6 hours apart).
 MAIL_MAX_ATTEMPTS = env_int("KETACARE_MAIL_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
+# A worker holds a message this long while sending; if it dies, another sends it after the lease.
+MAIL_SEND_LEASE_S = env_int("KETACARE_MAIL_SEND_LEASE_S", 300, minimum=10, maximum=3600)
 EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = _email.get("EMAIL_PORT", 25)
 EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")

@@ -28,9 +28,12 @@ logger = logging.getLogger(__name__)
 # Attempt n (1-based) that fails waits BACKOFF_BASE_S * 2**(n-1), capped: 1, 2, 4, 8 ... minutes.
 BACKOFF_BASE_S = 60
 BACKOFF_CAP_S = 6 * 60 * 60
-# A worker holds a message this long; if it dies mid-send the sweep retries after the lease.
-SEND_LEASE_S = 5 * 60
 DELIVER_TASK = "ketacare.ops.mail.deliver_email"
+
+
+def send_lease_s() -> int:
+    """A worker holds a message this long; if it dies mid-send the sweep retries after the lease."""
+    return int(getattr(settings, "MAIL_SEND_LEASE_S", 300))
 
 
 def max_attempts() -> int:
@@ -82,7 +85,7 @@ def _claim(outbox_id: int, now: dt.datetime) -> OutboundEmail | None:
     due = OutboundEmail.objects.filter(pk=outbox_id, next_attempt_at__lte=now).filter(
         state__in=[OutboundEmail.State.PENDING, OutboundEmail.State.SENDING]
     )
-    lease = now + dt.timedelta(seconds=SEND_LEASE_S)
+    lease = now + dt.timedelta(seconds=send_lease_s())
     if not due.update(state=OutboundEmail.State.SENDING, next_attempt_at=lease):
         return None
     return OutboundEmail.objects.get(pk=outbox_id)
