@@ -9,6 +9,8 @@ PYTHON="${KETACARE_PYTHON:-python}"
 if [ -n "${KETACARE_NUMBA_CACHE_SEED:-}" ] && [ -d "$KETACARE_NUMBA_CACHE_SEED" ] && [ -n "${NUMBA_CACHE_DIR:-}" ]; then
   mkdir -p "$NUMBA_CACHE_DIR" && cp -R "$KETACARE_NUMBA_CACHE_SEED"/. "$NUMBA_CACHE_DIR"/
 fi
+# prometheus_client's multiprocess mode needs its directory before any process counts.
+if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then mkdir -p "$PROMETHEUS_MULTIPROC_DIR"; fi
 case "${1:-web}" in
   web)
     if [ $# -gt 0 ]; then shift; fi

@@ -63,6 +63,7 @@ def test_the_web_start_sequence_migrates_and_serves_and_the_worker_start_sequenc
             "KETACARE_BIN": str(BIN / "ketacare"),
             "KETACARE_PYTHON": sys.executable,
             "KETACARE_LOG_FORMAT": "json",
+            "KETACARE_METRICS_TOKEN": "packaging-test-metrics-token-0123456789",
             "PATH": f"{BIN}:{os.environ['PATH']}",
         }
         log = Path(tmp) / "web.log"
@@ -87,6 +88,15 @@ def test_the_web_start_sequence_migrates_and_serves_and_the_worker_start_sequenc
             # Migrated by the entrypoint; no worker yet, but nothing queued either: ready.
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=30) as response:
                 assert json.loads(response.read())["checks"] == {"database": "ok", "queue": "ok"}
+            # gunicorn.conf.py's multiprocess mode: the web processes' request counts reach /metrics.
+            scrape = urllib.request.Request(
+                f"http://127.0.0.1:{port}/metrics",
+                headers={"Authorization": "Bearer packaging-test-metrics-token-0123456789"},
+            )
+            with urllib.request.urlopen(scrape, timeout=30) as response:
+                metrics = response.read().decode()
+            assert 'ketacare_http_requests_total{method="GET",route="/healthz",status="200"}' in metrics
+            assert "ketacare_queue_depth" in metrics
             time.sleep(0.5)
             access = [
                 json.loads(line) for line in log.read_text().splitlines() if '"ketacare.access"' in line
