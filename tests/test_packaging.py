@@ -93,7 +93,7 @@ def test_the_web_start_sequence_migrates_and_serves_and_the_worker_start_sequenc
                 f"http://127.0.0.1:{port}/metrics",
                 headers={"Authorization": "Bearer packaging-test-metrics-token-0123456789"},
             )
-            with urllib.request.urlopen(scrape, timeout=30) as response:
+            with urllib.request.urlopen(scrape, timeout=30) as response:  # noqa: S310 - loopback only
                 metrics = response.read().decode()
             assert 'ketacare_http_requests_total{method="GET",route="/healthz",status="200"}' in metrics
             assert "ketacare_queue_depth" in metrics
