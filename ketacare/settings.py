@@ -330,7 +330,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "ketacare.ops.observability.JsonFormatter"},
+        "json": {"()": "ketacare.lib.observability.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": _log_format}},
     "root": {"handlers": ["console"], "level": env_str("KETACARE_LOG_LEVEL", "INFO")},
@@ -352,7 +352,7 @@ _sentry_dsn = env_str("KETACARE_SENTRY_DSN", "")
 if _sentry_dsn:
     from importlib.metadata import version as _version
 
-    from ketacare.ops.observability import init_sentry
+    from ketacare.lib.observability import init_sentry
 
     init_sentry(
         _sentry_dsn,

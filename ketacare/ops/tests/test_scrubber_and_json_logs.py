@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from ketacare.ops.observability import JsonFormatter, scrub_event
+from ketacare.lib.observability import JsonFormatter, scrub_event
 
 
 def _event() -> dict:
