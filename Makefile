@@ -22,7 +22,7 @@ PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow"
 PYTEST_SLOW := $(BIN)/pytest -m slow
 
-.PHONY: help install demo test lint test-fast test-sqlite test-postgres ensure-chromium ensure-pango bench clean
+.PHONY: help install demo test lint test-fast test-sqlite test-postgres ensure-chromium ensure-pango ensure-nginx bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -41,15 +41,21 @@ demo: install ## Migrate, seed the demo clinics, print the logins and serve http
 	$(DEMO_ENV) $(BIN)/ketacare demo-data
 	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(DEMO_ENV) $(BIN)/ketacare pk warm-up
-	@echo "Serving KetaCare on http://127.0.0.1:8000 (Ctrl-C to stop)"
-	$(DEMO_ENV) KETACARE_WEB_WORKERS=2 $(BIN)/gunicorn -c gunicorn.conf.py ketacare.wsgi:application
+	@echo "Serving KetaCare on http://127.0.0.1:8000 with the worker beside it (Ctrl-C stops both)"
+	@echo "The worker runs the scheduled jobs; e-mail (reminders, escalations) is printed here."
+	@# The worker gets its own session so Ctrl-C reaches only the web server; the trap then stops the
+	@# worker with TERM to its main process, which shuts its children down in order.
+	@trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	$(DEMO_ENV) setsid $(BIN)/ketacare worker & worker=$$!; \
+	$(DEMO_ENV) KETACARE_WEB_WORKERS=2 $(BIN)/ketacare serve
 
-lint: install ## ruff, mypy, import contract, migrations check
+lint: install ## ruff, mypy, import contract, migrations check, Dockerfile (hadolint)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(TEST_ENV) $(BIN)/mypy ketacare
 	$(BIN)/lint-imports
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run --verbosity 1
+	$(BIN)/hadolint Dockerfile
 
 ensure-chromium: ## Browser tests need Debian's chromium; installed with apt in CI when root
 	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
@@ -64,6 +70,14 @@ ensure-pango: ## WeasyPrint needs Debian's pango libraries
 	if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
 	else echo "ERROR: WeasyPrint needs libpango (apt-get install libpango-1.0-0 libpangoft2-1.0-0)"; exit 1; fi
 
+ensure-nginx: ## The multi-node test puts Debian's nginx in front of two web nodes
+	@if [ -x /usr/sbin/nginx ]; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ]; then echo "Installing Debian nginx for the multi-node test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; \
+	  systemctl disable --now nginx >/dev/null 2>&1 || service nginx stop >/dev/null 2>&1 || true; \
+	elif [ "$$CI" = "true" ]; then echo "ERROR: CI=true needs /usr/sbin/nginx (apt-get install nginx as root)"; exit 1; \
+	else echo "NOTE: /usr/sbin/nginx missing: the multi-node test will be skipped (install Debian's nginx)"; fi
+
 test-fast: install ensure-pango ## Edit loop: the suite on SQLite without browser and slow tests
 	$(TEST_ENV) DATABASE_URL= $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not slow"
 
@@ -71,7 +85,7 @@ test-sqlite: install ensure-chromium ensure-pango ## The whole pytest suite on S
 	$(TEST_ENV) DATABASE_URL= $(PYTEST_PARALLEL)
 	$(TEST_ENV) DATABASE_URL= $(PYTEST_SLOW)
 
-test-postgres: install ensure-chromium ensure-pango ## The whole pytest suite on PostgreSQL (required when CI=true)
+test-postgres: install ensure-chromium ensure-pango ensure-nginx ## The whole pytest suite on PostgreSQL (required when CI=true)
 	@if $(BIN)/python -c "import psycopg, os, sys; psycopg.connect(os.environ['KETACARE_TEST_DATABASE_URL'], connect_timeout=3).close()" 2>/dev/null; then \
 	  $(TEST_ENV) DATABASE_URL=$(KETACARE_TEST_DATABASE_URL) $(PYTEST_PARALLEL) && \
 	  $(TEST_ENV) DATABASE_URL=$(KETACARE_TEST_DATABASE_URL) $(PYTEST_SLOW); \
@@ -80,10 +94,11 @@ test-postgres: install ensure-chromium ensure-pango ## The whole pytest suite on
 
 test: lint test-sqlite test-postgres ## Lint, then the suite on SQLite, then on PostgreSQL
 
-bench: install ## Benchmarks (PK engine, SQLite writers, outcomes page); results in bench/results/
+bench: install ensure-nginx ## Benchmarks (PK engine, SQLite writers, crash harness, multi-node, outcomes page); results in bench/results/
 	$(BIN)/python bench/bench_pk.py
 	$(BIN)/python bench/sqlite_writers.py --clients 50 --seconds 60
 	$(BIN)/python bench/crash_reconcile.py --clients 200 --seconds 60
+	$(BIN)/python bench/multinode.py --clients 100 --seconds 90
 	$(BIN)/python bench/bench_outcomes.py --patients $(BENCH_PATIENTS)
 
 clean: ## Remove the virtualenv and local data

@@ -5,12 +5,15 @@ KETACARE_WEB_WORKERS     worker processes (default: 2 x cores + 1, at most 8)
 KETACARE_WEB_THREADS     threads per worker (default 4)
 KETACARE_BEHIND_PROXY    true only when a TLS proxy in front sets X-Forwarded-Proto/-For
 KETACARE_PROXY_IPS       the proxy's addresses (default 127.0.0.1,::1), trusted only when behind a proxy
+PROMETHEUS_MULTIPROC_DIR where the web processes share request metrics (default <data dir>/prometheus)
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+from pathlib import Path
+from typing import Any
 
 
 def _flag(name: str) -> bool:
@@ -31,5 +34,27 @@ graceful_timeout = 30
 # Recycle workers now and then so a slow leak cannot grow without bound.
 max_requests = 2000
 max_requests_jitter = 200
-accesslog = "-"
+# The application writes the access log (logger `ketacare.access`: request id, role, route pattern,
+# status, duration; JSON with KETACARE_LOG_FORMAT=json). Gunicorn's own line would repeat it with the
+# raw path, which carries patient ids; KETACARE_GUNICORN_ACCESS_LOG=true turns it back on.
+accesslog = "-" if _flag("KETACARE_GUNICORN_ACCESS_LOG") else None
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(M)sms'
+
+# Every web process counts its own requests; prometheus_client's multiprocess mode adds them up at
+# /metrics. The directory is emptied at start so a restarted server does not count old processes.
+_data_dir = Path(os.environ.get("KETACARE_DATA_DIR", Path(__file__).resolve().parent / "var"))
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_data_dir / "prometheus"))
+
+
+def on_starting(server: Any) -> None:
+    metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    # Only prometheus_client's own files: the directory may be one the operator chose.
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

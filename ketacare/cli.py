@@ -19,7 +19,7 @@ app = typer.Typer(
 def _register_subcommands() -> None:
     # Imported lazily so `ketacare --help` stays fast and a missing optional
     # part cannot break the others.
-    from ketacare import cli_clinical, cli_django, cli_knowledge, cli_pathway, cli_pk, cli_setup
+    from ketacare import cli_clinical, cli_django, cli_knowledge, cli_ops, cli_pathway, cli_pk, cli_setup
 
     cli_clinical.register(app)
     cli_knowledge.register(app)
@@ -27,6 +27,24 @@ def _register_subcommands() -> None:
     cli_pk.register(app)
     cli_django.register(app)
     cli_setup.register(app)
+    cli_ops.register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"ketacare {version('ketacare')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """KetaCare command line."""
 
 
 def main() -> None:

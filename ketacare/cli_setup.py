@@ -222,7 +222,7 @@ def register(app: typer.Typer) -> None:
                 _fail(error.message)
                 return
             break
-        console_mail = settings.EMAIL_BACKEND.endswith(("console.EmailBackend", "dummy.EmailBackend"))
+        console_mail = settings.MAIL_DELIVERY_BACKEND.endswith(("console.EmailBackend", "dummy.EmailBackend"))
         if as_json:
             typer.echo(
                 json.dumps(

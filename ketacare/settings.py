@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    # The task queue and its scheduler (docs/decisions/0018).
+    "django_q",
     "ketacare.accounts",
     "ketacare.clinics",
     "ketacare.patients",
@@ -96,9 +98,12 @@ INSTALLED_APPS = [
     "ketacare.vigilance",
     "ketacare.outcomes",
     "ketacare.companion",
+    "ketacare.ops",
 ]
 
 MIDDLEWARE = [
+    # Outermost: the access log and request metrics time the whole stack (docs/decisions/0018).
+    "ketacare.ops.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the body: an oversized or deeply nested API body gets the API's JSON error.
     "ketacare.lib.middleware.ApiBodyLimitsMiddleware",
@@ -256,7 +261,9 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# The container image collects static files at build time into the image (KETACARE_STATIC_ROOT), so a
+# read-only root filesystem needs no writable static directory.
+STATIC_ROOT = Path(env_str("KETACARE_STATIC_ROOT", str(DATA_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "ketacare" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -278,7 +285,14 @@ USE_TZ = True
 # --- E-mail (README "E-mail"): KETACARE_EMAIL_URL, or a django-anymail provider, or SMTP by parts;
 # the console backend (mail printed, nothing sent) when none is set, as in the demo.
 _email = email_settings(os.environ)
-EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+# Every message goes to the outbox and is delivered by the worker through MAIL_DELIVERY_BACKEND, with
+# retries (docs/decisions/0018): no web request waits on a mail server.
+EMAIL_BACKEND = "ketacare.ops.mail.QueuedEmailBackend"
+MAIL_DELIVERY_BACKEND = _email["EMAIL_BACKEND"]
+# Attempts before a message is marked failed (back-off 1, 2, 4 ... minutes, at most 6 hours apart).
+MAIL_MAX_ATTEMPTS = env_int("KETACARE_MAIL_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
+# A worker holds a message this long while sending; if it dies, another sends it after the lease.
+MAIL_SEND_LEASE_S = env_int("KETACARE_MAIL_SEND_LEASE_S", 300, minimum=10, maximum=3600)
 EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = _email.get("EMAIL_PORT", 25)
 EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
@@ -306,17 +320,73 @@ PASSWORD_RESET_LIMIT_PER_IP = env_int("KETACARE_PASSWORD_RESET_LIMIT_PER_IP", 20
 RECOVERY_CODE_COUNT = 10
 
 # --- Logging: no patient data, passwords, tokens or OTP codes (docs/security.md S7) ---------------
+# KETACARE_LOG_FORMAT=json: one JSON object per line (request id, role, route, status, duration on
+# access lines); plain text by default for a person at a terminal.
+_log_format = env_str("KETACARE_LOG_FORMAT", "plain")
+if _log_format not in ("plain", "json"):
+    raise EnvError(f"KETACARE_LOG_FORMAT={_log_format!r}: allowed values are plain, json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "ketacare.lib.observability.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": _log_format}},
     "root": {"handlers": ["console"], "level": env_str("KETACARE_LOG_LEVEL", "INFO")},
     "loggers": {
         # The request logger prints URLs, which carry patient public ids; keep warnings only.
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
+        # The access log (one line per request, no patient data): KETACARE_ACCESS_LOG=false silences it.
+        "ketacare.access": {"level": "INFO" if env_bool("KETACARE_ACCESS_LOG", True) else "WARNING"},
     },
 }
 
+# --- Metrics and error tracking (docs/decisions/0018) --------------------------------------------------
+# /metrics answers only `Authorization: Bearer <token>`; without a token it is a 404.
+METRICS_TOKEN = env_str("KETACARE_METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise EnvError("KETACARE_METRICS_TOKEN must be at least 24 characters long")
+_sentry_dsn = env_str("KETACARE_SENTRY_DSN", "")
+if _sentry_dsn:
+    from importlib.metadata import version as _version
+
+    from ketacare.lib.observability import init_sentry
+
+    init_sentry(
+        _sentry_dsn,
+        environment=env_str("KETACARE_SENTRY_ENVIRONMENT", "production"),
+        release=f"ketacare@{_version('ketacare')}",
+    )
+
 PAGE_SIZE = 25
+
+# --- Task queue (docs/decisions/0018): Django-Q2 ------------------------------------------------------
+# The database is the broker by default (SQLite or PostgreSQL, no extra service); KETACARE_REDIS_URL moves
+# the queue to Redis when many workers poll. A job not acknowledged within `retry` seconds (its worker
+# died) is delivered again, so `timeout` must stay below `retry` and every job is idempotent.
+_redis_url = env_str("KETACARE_REDIS_URL", "")
+# A job running longer is stopped; one not acknowledged `retry` seconds after it was taken runs again.
+_job_timeout_s = env_int("KETACARE_JOB_TIMEOUT_S", 300, minimum=2, maximum=3600)
+Q_CLUSTER: dict[str, object] = {
+    "name": "ketacare",
+    "workers": env_int("KETACARE_QUEUE_WORKERS", 2, minimum=1, maximum=32),
+    "timeout": _job_timeout_s,
+    "retry": _job_timeout_s + min(60, _job_timeout_s),
+    # A job that raises is retried at the next lease expiry, at most this many times.
+    "max_attempts": 5,
+    "ack_failures": False,
+    # After downtime a periodic job runs once, not once per missed interval.
+    "catch_up": False,
+    # Seconds between polls of an empty database queue.
+    "poll": 1,
+    "save_limit": 500,
+    "label": "Task queue",
+    # Tests run jobs synchronously through the library (KETACARE_TASKS_SYNC); never in production.
+    "sync": env_bool("KETACARE_TASKS_SYNC", False),
+}
+if _redis_url:
+    Q_CLUSTER["redis"] = _redis_url
+else:
+    Q_CLUSTER["orm"] = "default"

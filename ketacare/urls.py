@@ -2,15 +2,18 @@
 
 from django.urls import include, path
 
-from ketacare import views
+from ketacare import metrics, views
 from ketacare.api import api
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", metrics.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/", include("ketacare.accounts.urls")),
     path("clinic/", include("ketacare.clinics.urls")),
     path("clinic/audit/", include("ketacare.audit.urls")),
+    path("clinic/mail/", include("ketacare.ops.urls")),
     path("", include("ketacare.patients.urls")),
     path("", include("ketacare.alerts.urls")),
     path("", include("ketacare.intake.urls")),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.core.mail import send_mail
@@ -197,7 +196,8 @@ def escalate_overdue_alerts(*, now: datetime) -> list[Alert]:
             _audit_transition(alert, None)
             email = str(getattr(admin, "email", "") or "")
             if email:
-                transaction.on_commit(partial(_mail_escalation, alert, email))
+                # In the same transaction: the outbox row commits with the escalation (docs/decisions/0018).
+                _mail_escalation(alert, email)
         escalated.append(alert)
     return escalated
 
@@ -213,5 +213,4 @@ def _mail_escalation(alert: Alert, to: str) -> None:
         ),
         from_email=None,
         recipient_list=[to],
-        fail_silently=True,
     )

@@ -24,6 +24,9 @@ os.environ.setdefault("KETACARE_HTTPS", "false")
 os.environ.setdefault("KETACARE_PLAIN_STATIC", "true")
 # A timeline source that fails must fail the test, not vanish from the page.
 os.environ.setdefault("KETACARE_FAIL_LOUDLY", "true")
+# Jobs queued in a test run in the test process through the task queue's own synchronous mode (real
+# jobs, real outbox, no worker); tests/test_worker_process.py starts a real worker instead.
+os.environ.setdefault("KETACARE_TASKS_SYNC", "true")
 os.environ.setdefault("KETACARE_DATA_DIR", os.path.join(tempfile.gettempdir(), "ketacare-test-data"))
 
 # Argon2 at production cost takes about 0.4 s per password, and the suite sets hundreds of them.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -308,15 +307,14 @@ def send_due_reminders(*, now: dt.datetime, limit: int = 500) -> int:
             if user is None or not user.email:
                 continue
             title = get_instrument(assignment.instrument_id).title
-            transaction.on_commit(
-                functools.partial(
-                    send_mail,
-                    subject="A questionnaire is waiting for you",
-                    # No health details in the e-mail: only that something is due.
-                    message=f"Please sign in to KetaCare to complete: {title}.",
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=[user.email],
-                )
+            # Inside the claim's transaction: the mail backend writes the outbox row here
+            # (docs/decisions/0018), so the claim and its message commit together or not at all.
+            send_mail(
+                subject="A questionnaire is waiting for you",
+                # No health details in the e-mail: only that something is due.
+                message=f"Please sign in to KetaCare to complete: {title}.",
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[user.email],
             )
             sent += 1
     return sent

@@ -57,7 +57,7 @@ def _status_with_forwarded_https(tmp_path: Path, *, behind_proxy: bool) -> int:
                     return int(response.status)
             except urllib.error.HTTPError as error:
                 return int(error.code)
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # not listening yet, or the first request still loading the app (a busy machine)
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)

@@ -1,0 +1,110 @@
+"""The scheduled jobs, run by the task queue's worker (`ketacare worker`, docs/decisions/0018).
+
+Each job is the management command a clinic could also run from cron; each is idempotent (a reminder is
+claimed before it is mailed, an alert has a dedupe key, an escalation is a conditional UPDATE), so a
+job that runs twice — a worker killed mid-run and retried, two clusters at once — does nothing twice.
+Jobs return a one-line summary of counts (never patient data), which the queue stores as the result.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.ops.mail import deliver_pending_mail
+
+
+def _run(command: str, *args: str) -> str:
+    out = io.StringIO()
+    call_command(command, *args, stdout=out)
+    return out.getvalue().strip()
+
+
+def send_reminders() -> str:
+    """Lay out due questionnaires and e-mail each due one once."""
+    return _run("send_reminders")
+
+
+def escalate_alerts() -> str:
+    """Escalate alerts left unacknowledged past the clinic's time."""
+    return _run("escalate_alerts")
+
+
+def raise_due_alerts() -> str:
+    """Alerts that come from time passing (side effects, missed questionnaires, REMS deadlines)."""
+    return _run("raise_due_alerts")
+
+
+def check_course_signals() -> str:
+    """Relapse, worsening and drop-out signals over the last day's scores."""
+    return _run("check_course_signals", "--hours", "24")
+
+
+def deliver_mail() -> str:
+    """Deliver every due outbox message (new ones, retries after back-off, ones a dead worker held)."""
+    counts = deliver_pending_mail()
+    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "nothing due"
+
+
+def seal_audit_chain() -> str:
+    """Seal the audit rows written since the last run into the keyed chain (docs/decisions/0016)."""
+    from ketacare.audit.services import seal_pending
+
+    return f"sealed {seal_pending()} audit rows"
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    func: str
+    every_minutes: int
+
+
+# Escalation is the safety net for an unread emergency: every minute. The hourly ones look back far
+# enough (24 h, their own dedupe keys) that a missed run costs nothing.
+JOBS = (
+    Job("escalate_alerts", "ketacare.jobs.escalate_alerts", 1),
+    Job("deliver_mail", "ketacare.jobs.deliver_mail", 1),
+    # A row is tamper-evident from its sealing on: the interval is the window an attacker has.
+    Job("seal_audit_chain", "ketacare.jobs.seal_audit_chain", 1),
+    Job("send_reminders", "ketacare.jobs.send_reminders", 5),
+    Job("raise_due_alerts", "ketacare.jobs.raise_due_alerts", 60),
+    Job("check_course_signals", "ketacare.jobs.check_course_signals", 60),
+)
+
+
+def ensure_schedules() -> list[str]:
+    """Create or update the queue's schedule rows for JOBS (idempotent; run at every worker start).
+
+    A new schedule runs at once, so a fresh worker catches up with anything due; an existing one keeps
+    its next run time. Schedules this code no longer names are removed.
+    """
+    from django_q.models import Schedule
+
+    now = timezone.now()
+    names = []
+    with transaction.atomic():
+        for job in JOBS:
+            Schedule.objects.update_or_create(
+                name=job.name,
+                defaults={
+                    "func": job.func,
+                    "schedule_type": Schedule.MINUTES,
+                    "minutes": job.every_minutes,
+                    "repeats": -1,
+                },
+                create_defaults={
+                    "func": job.func,
+                    "schedule_type": Schedule.MINUTES,
+                    "minutes": job.every_minutes,
+                    "repeats": -1,
+                    "next_run": now,
+                },
+            )
+            names.append(job.name)
+        Schedule.objects.filter(func__startswith="ketacare.jobs.").exclude(name__in=names).delete()
+    return names

@@ -1,0 +1,168 @@
+"""Outgoing mail through the task queue: a Django e-mail backend that writes the outbox, and the jobs
+that deliver it with retries and exponential back-off (docs/decisions/0018).
+
+``EMAIL_BACKEND`` is :class:`QueuedEmailBackend` in every deployment, so every ``send_mail`` in the
+product (invitations, password resets, reminders, escalations) only writes a row; the real transport
+(``MAIL_DELIVERY_BACKEND``: SMTP, a provider, the console) runs in the worker. A web request never
+talks to a mail server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.ops.models import OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+# Attempt n (1-based) that fails waits BACKOFF_BASE_S * 2**(n-1), capped: 1, 2, 4, 8 ... minutes.
+BACKOFF_BASE_S = 60
+BACKOFF_CAP_S = 6 * 60 * 60
+DELIVER_TASK = "ketacare.ops.mail.deliver_email"
+
+
+def send_lease_s() -> int:
+    """A worker holds a message this long; if it dies mid-send the sweep retries after the lease."""
+    return int(getattr(settings, "MAIL_SEND_LEASE_S", 300))
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "MAIL_MAX_ATTEMPTS", 8))
+
+
+def backoff_s(attempts: int) -> int:
+    """Seconds to wait after the ``attempts``-th failure (exponential, capped at 6 hours)."""
+    return int(min(BACKOFF_BASE_S * 2 ** max(attempts - 1, 0), BACKOFF_CAP_S))
+
+
+def _enqueue(outbox_id: int) -> None:
+    # Imported here: django_q reads its settings at import, which must wait for Django's setup.
+    from django_q.tasks import async_task
+
+    try:
+        async_task(DELIVER_TASK, outbox_id, task_name=f"mail-{outbox_id}", group="mail")
+    except Exception as exc:  # the queue is down: the row is safe, the sweep delivers it later
+        logger.warning("mail %s not queued (%s); the sweep will send it", outbox_id, type(exc).__name__)
+
+
+class QueuedEmailBackend(BaseEmailBackend):
+    """Store each message in the outbox (in the caller's transaction) and queue its delivery on commit."""
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        now = timezone.now()
+        count = 0
+        for message in email_messages:
+            recipients = list(message.recipients())
+            if not recipients:
+                continue
+            alternatives = [[str(c), str(m)] for c, m in getattr(message, "alternatives", [])]
+            row = OutboundEmail.objects.create(
+                subject=str(message.subject),
+                body=str(message.body),
+                from_email=str(message.from_email or settings.DEFAULT_FROM_EMAIL),
+                to=recipients,
+                recipient=recipients[0].strip().lower()[:320],
+                alternatives=alternatives,
+                next_attempt_at=now,
+            )
+            transaction.on_commit(partial(_enqueue, row.pk))
+            count += 1
+        return count
+
+
+def _claim(outbox_id: int, now: dt.datetime) -> OutboundEmail | None:
+    """Take one due message for this worker (a conditional UPDATE: two workers never both win)."""
+    due = OutboundEmail.objects.filter(pk=outbox_id, next_attempt_at__lte=now).filter(
+        state__in=[OutboundEmail.State.PENDING, OutboundEmail.State.SENDING]
+    )
+    lease = now + dt.timedelta(seconds=send_lease_s())
+    if not due.update(state=OutboundEmail.State.SENDING, next_attempt_at=lease):
+        return None
+    return OutboundEmail.objects.get(pk=outbox_id)
+
+
+def deliver_email(outbox_id: int) -> str:
+    """Send one outbox message through the configured transport; on failure schedule the next attempt.
+
+    Idempotent: a message already sent, failed for good, or held by another worker is left alone.
+    """
+    now = timezone.now()
+    row = _claim(outbox_id, now)
+    if row is None:
+        return "skipped"
+    message = EmailMultiAlternatives(
+        subject=row.subject,
+        body=row.body,
+        from_email=row.from_email,
+        to=list(row.to),
+        connection=get_connection(settings.MAIL_DELIVERY_BACKEND, fail_silently=False),
+    )
+    for content, mimetype in row.alternatives:
+        message.attach_alternative(content, mimetype)
+    try:
+        message.send(fail_silently=False)
+    except Exception as exc:  # any transport error is a failed attempt, recorded for the administrator
+        attempts = row.attempts + 1
+        final = attempts >= max_attempts()
+        OutboundEmail.objects.filter(pk=row.pk).update(
+            state=OutboundEmail.State.FAILED if final else OutboundEmail.State.PENDING,
+            attempts=attempts,
+            next_attempt_at=now + dt.timedelta(seconds=backoff_s(attempts)),
+            last_error=f"{type(exc).__name__}: {exc}"[:500],
+        )
+        # No address, subject or body in the log (docs/security.md S7).
+        logger.warning(
+            "mail %s attempt %d failed: %s%s",
+            row.public_id,
+            attempts,
+            type(exc).__name__,
+            " (giving up)" if final else "",
+        )
+        return "failed" if final else "retry"
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        state=OutboundEmail.State.SENT, attempts=row.attempts + 1, sent_at=timezone.now(), last_error=""
+    )
+    return "sent"
+
+
+def deliver_pending_mail(*, limit: int = 200) -> dict[str, int]:
+    """The sweep (every minute): deliver each due message, including those whose worker died mid-send."""
+    now = timezone.now()
+    due = (
+        OutboundEmail.objects.filter(
+            state__in=[OutboundEmail.State.PENDING, OutboundEmail.State.SENDING], next_attempt_at__lte=now
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    counts: dict[str, int] = {}
+    for pk in list(due):
+        outcome = deliver_email(pk)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def retry_email(*, row: OutboundEmail) -> None:
+    """Give a failed message a fresh set of attempts (the administrator's "send again")."""
+    OutboundEmail.objects.filter(pk=row.pk, state=OutboundEmail.State.FAILED).update(
+        state=OutboundEmail.State.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    transaction.on_commit(partial(_enqueue, row.pk))
+
+
+def summary() -> dict[str, Any]:
+    """Counts by state, for metrics and the readiness check."""
+    from django.db.models import Count
+
+    rows = OutboundEmail.objects.values("state").annotate(n=Count("id"))
+    return {r["state"]: r["n"] for r in rows}
