@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "ketacare.checkins",
     "ketacare.questionnaires",
     "ketacare.journal",
+    "ketacare.messaging",
     "ketacare.interop",
     "ketacare.vigilance",
     "ketacare.outcomes",

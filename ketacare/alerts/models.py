@@ -22,6 +22,7 @@ class Alert(models.Model):
         DOSING_HOLD = "dosing_hold", "Dosing hold"
         ADVERSE_EVENT = "adverse_event", "Adverse event in a session"
         DISCHARGE_OVERRIDE = "discharge_override", "Discharge with a criterion overridden"
+        PATIENT_MESSAGE = "patient_message", "Patient message"
 
     class Severity(models.TextChoices):
         # The same words as the core triage levels so a check-in's level maps one to one.
