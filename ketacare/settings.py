@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "ketacare.vigilance",
     "ketacare.outcomes",
     "ketacare.companion",
+    "ketacare.support",
 ]
 
 MIDDLEWARE = [

@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("ketacare.interop.urls")),
     path("", include("ketacare.outcomes.urls")),
     path("", include("ketacare.companion.urls")),
+    path("", include("ketacare.support.urls")),
     path("api/v1/", api.urls),
 ]
