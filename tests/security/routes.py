@@ -57,6 +57,12 @@ ROUTES: list[Route] = [
     Route("patients:list", "staff"),
     Route("patients:detail", "staff_record", kwargs=patient_kwargs),
     Route("companion:home", "patient"),
+    # The installable companion (docs/decisions/0020): manifest, service worker and offline page are
+    # public (no patient data); the patient's own discharge instructions are theirs alone.
+    Route("companion:manifest", "public"),
+    Route("companion:service_worker", "public"),
+    Route("companion:offline", "public"),
+    Route("companion:instructions", "patient"),
     # API (names are ninja's "api:<operation function>")
     Route("api:me", "any", api=True),
     Route("api:list_patients", "staff", api=True),
