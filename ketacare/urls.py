@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("ketacare.questionnaires.urls")),
     path("", include("ketacare.journal.urls")),
     path("", include("ketacare.messaging.urls")),
+    path("", include("ketacare.notifications.urls")),
     path("", include("ketacare.interop.urls")),
     path("", include("ketacare.outcomes.urls")),
     path("", include("ketacare.companion.urls")),

@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import cast
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
@@ -26,6 +28,7 @@ from ketacare.messaging.models import (
     Message,
     MessagePolicy,
 )
+from ketacare.notifications.services import deliver
 from ketacare.patients.models import Patient
 
 
@@ -151,6 +154,17 @@ def reply_to_patient(
         Message.objects.filter(
             patient=patient, author_kind=Message.Author.PATIENT, answered_at__isnull=True, sent_at__lte=now
         ).update(answered_at=now)
+        # The patient hears that an answer is waiting (a fixed text, never the answer itself).
+        transaction.on_commit(
+            partial(
+                deliver,
+                patient=patient,
+                kind="message_answered",
+                url=f"{settings.PUBLIC_BASE_URL}/me/messages/",
+                now=now,
+                dedupe_key=f"message-answered:{reply.public_id}",
+            )
+        )
     return reply
 
 

@@ -53,3 +53,17 @@ self.addEventListener("fetch", (event) => {
       )
   );
 });
+
+// A push carries only {title, body, url}: a fixed text without health details (notifications.services).
+self.addEventListener("push", (event) => {
+  let data = { title: "KetaCare", body: "KetaCare: open the app.", url: "/me/" };
+  try { data = Object.assign(data, event.data ? event.data.json() : {}); } catch (e) { /* keep the default */ }
+  event.waitUntil(self.registration.showNotification(data.title, { body: data.body, data: { url: data.url }, icon: SHELL.find((u) => u.includes("icon-192")) }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL((event.notification.data && event.notification.data.url) || "/me/", self.location.origin);
+  if (target.origin !== self.location.origin) return;
+  event.waitUntil(self.clients.openWindow(target.href));
+});

@@ -3,22 +3,30 @@ not for emergencies; emergency words show the emergency screen and raise the ale
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+import time_machine
+from django.core import mail
 from django.urls import reverse
 
 from ketacare.alerts.models import Alert
 from ketacare.messaging.models import Message
 
 pytestmark = pytest.mark.django_db
+AFTERNOON = dt.datetime(2026, 3, 2, 19, 0, tzinfo=dt.UTC)
 
 
 def _thread_url(patient: Any) -> str:
     return reverse("messaging:staff_thread", kwargs={"patient_id": str(patient.public_id)})
 
 
-def test_the_patient_writes_and_the_care_team_answers_from_the_inbox(personas: Any, client_for: Any) -> None:
+# 14:00 in New York: outside A1's quiet hours, so the "answer waiting" notification goes at once.
+@time_machine.travel(AFTERNOON, tick=False)
+def test_the_patient_writes_and_the_care_team_answers_from_the_inbox(
+    personas: Any, client_for: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     patient = client_for("a1")
     page = patient.get(reverse("messaging:thread"))
     assert page.status_code == 200
@@ -39,10 +47,18 @@ def test_the_patient_writes_and_the_care_team_answers_from_the_inbox(personas: A
     staff_page = clinician.get(_thread_url(personas.a1))
     assert "Can I move Thursday&#x27;s session?" in staff_page.content.decode()
     assert personas.a1.full_name not in staff_page.content.decode().split("<title>")[1].split("</title>")[0]
-    answer = clinician.post(_thread_url(personas.a1), {"idempotency_key": "r1", "body": "Yes: Friday at 10."})
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = clinician.post(
+            _thread_url(personas.a1), {"idempotency_key": "r1", "body": "Yes: Friday at 10."}
+        )
     assert answer.status_code == 302
     message.refresh_from_db()
     assert message.answered_at is not None
+    # The patient is told an answer waits, without the answer's words.
+    assert [m.body.splitlines()[0] for m in mail.outbox] == [
+        "KetaCare: your care team answered your message."
+    ]
+    assert "Friday" not in mail.outbox[0].body
 
     again = patient.get(reverse("messaging:thread")).content.decode()
     assert "Yes: Friday at 10." in again and "Your care team" in again

@@ -104,6 +104,39 @@
     }).catch(function () { flushing = false; show("waiting", ""); });
   }
 
+  // "Turn on notifications on this phone": subscribe with the server's VAPID key and hand it over.
+  var pushButton = document.getElementById("enable-push");
+  function b64urlToBytes(text) {
+    var padded = (text + "===".slice((text.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    var raw = window.atob(padded);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return bytes;
+  }
+  if (pushButton && "serviceWorker" in navigator && "PushManager" in window) {
+    pushButton.hidden = false;
+    pushButton.addEventListener("click", function () {
+      var status = document.getElementById("push-status");
+      navigator.serviceWorker.ready.then(function (registration) {
+        return registration.pushManager.subscribe({
+          userVisibleOnly: true,
+          applicationServerKey: b64urlToBytes(pushButton.getAttribute("data-vapid-key")),
+        });
+      }).then(function (subscription) {
+        return fetch(pushButton.getAttribute("data-url"), {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+          body: JSON.stringify(subscription.toJSON()),
+        });
+      }).then(function (response) {
+        if (status) status.textContent = response.ok ? "Notifications are on for this phone." : "Could not turn them on.";
+      }).catch(function () {
+        if (status) status.textContent = "This browser did not allow notifications.";
+      });
+    });
+  }
+
   window.addEventListener("online", flush);
   window.addEventListener("offline", function () { show("offline", ""); });
   window.setInterval(flush, 20000);
