@@ -66,7 +66,7 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
             "patient": patient,
             "form": form,
             "pref": pref,
-            "texts": TEXTS.values(),
+            "example_text": TEXTS["checkin_prompt"],
             "deliveries": Delivery.objects.filter(patient=patient)[:20],
             "vapid_public_key": vapid_public_key(),
         },

@@ -138,3 +138,24 @@ def test_an_unknown_kind_is_refused(personas: Any) -> None:
     with pytest.raises(FieldError, match="kind"):
         deliver(patient=personas.a1, kind="your PHQ-9 score is 23", url="/me/", now=DAY)
     assert not Delivery.objects.exists()
+
+
+def test_the_patient_chooses_channels_and_quiet_hours_through_the_page(
+    personas: Any, client_for: Any
+) -> None:
+    from django.urls import reverse
+
+    client = client_for("a1")
+    page = client.get(reverse("notifications:preferences"))
+    assert page.status_code == 200 and "KetaCare: you have a check-in waiting." in page.content.decode()
+    bad = client.post(
+        reverse("notifications:preferences"), {"sms": "on", "quiet_start": "21:00", "quiet_end": "08:00"}
+    )
+    assert bad.status_code == 400 and "give a mobile number" in bad.content.decode()
+    saved = client.post(
+        reverse("notifications:preferences"),
+        {"sms": "on", "phone": "+1 555 0142", "quiet_start": "22:00", "quiet_end": "07:00"},
+    )
+    assert saved.status_code == 302
+    pref = personas.a1.notification_preference
+    assert (pref.sms, pref.email, pref.quiet_start) == (True, False, dt.time(22, 0))
