@@ -4,6 +4,7 @@ their role allows (docs/decisions/0020)."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 import zoneinfo
 
 from django.contrib.auth.decorators import login_not_required
@@ -15,6 +16,10 @@ from django.utils import timezone
 from ketacare.accounts.gates import patient_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
+from ketacare.checkins.services import ReportIn, submit_checkin
+from ketacare.core import knowledge as kb
+from ketacare.core.knowledge import Level
+from ketacare.core.triage import SEVERITIES
 from ketacare.lib.errors import FieldError
 from ketacare.patients.selectors import access_patient
 from ketacare.support.forms import InviteForm
@@ -28,6 +33,7 @@ from ketacare.support.services import (
 )
 
 SESSION_KEY = "support_grant"
+ON_BEHALF_NOTE = "Reported on behalf of the patient by {name} (day-of-treatment companion)."
 
 
 @patient_required
@@ -135,5 +141,77 @@ def page(request: HttpRequest) -> HttpResponse:
             "clinic": grant.patient.clinic,
             "companion": companion,
             **context,
+        },
+    )
+
+
+@login_not_required
+def checkin(request: HttpRequest) -> HttpResponse:
+    """A companion reports how the patient is, on their behalf: triaged like the patient's own check-in
+    (a red flag raises the alert and shows the emergency screen), marked in its note as reported by them."""
+    now = timezone.now()
+    grant = active_grant(request.session.get(SESSION_KEY, ""), now)
+    if grant is None or grant.role != SupportGrant.Role.DAY_COMPANION:
+        return _ended(request)
+    patient = grant.patient
+    known = kb.knowledge()
+    context: dict[str, object] = {
+        "grant": grant,
+        "patient": patient,
+        "clinic": patient.clinic,
+        "effects": list(known.side_effects.values()),
+        "red_flags": list(known.red_flags.values()),
+        "severities": SEVERITIES,
+        "idempotency_key": uuid.uuid4().hex,
+    }
+    if request.method != "POST":
+        record_access_event(
+            action="read",
+            outcome="granted",
+            patient=patient,
+            object_type="support_grant",
+            object_id=str(grant.public_id),
+        )
+        return render(request, "support/checkin.html", context)
+    chosen = [s[:60] for s in request.POST.getlist("symptom")[:40]]
+    try:
+        outcome = submit_checkin(
+            patient=patient,
+            idempotency_key=request.POST.get("idempotency_key", "")[:64],
+            reports=[
+                ReportIn(symptom_id=s, severity=request.POST.get(f"severity_{s}", "mild")[:20])
+                for s in chosen
+            ],
+            mood=None,
+            note=ON_BEHALF_NOTE.format(name=grant.name),
+            now=now,
+        )
+    except FieldError as error:
+        record_access_event(
+            action="write",
+            outcome="denied",
+            patient=patient,
+            object_type="support_grant",
+            object_id=str(grant.public_id),
+        )
+        return render(request, "support/checkin.html", {**context, "error": error.message}, status=400)
+    record_access_event(
+        action="write",
+        outcome="granted",
+        patient=patient,
+        object_type="support_grant",
+        object_id=str(grant.public_id),
+    )
+    level = Level(outcome.checkin.triage_level)
+    return render(
+        request,
+        "support/checkin_answer.html",
+        {
+            "grant": grant,
+            "patient": patient,
+            "clinic": patient.clinic,
+            "result": outcome.checkin.triage_result,
+            "emergency": level >= Level.URGENT,
+            "contact_clinic": Level.LONGER_THAN_EXPECTED <= level < Level.URGENT,
         },
     )

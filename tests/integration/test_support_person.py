@@ -127,3 +127,42 @@ def test_bad_invitations_name_the_field_and_write_nothing(
     response = client_for("a1").post(reverse("support:manage"), {"action": "invite", **data})
     assert response.status_code == 400 and field_text in response.content.decode()
     assert not SupportGrant.objects.exists()
+
+
+def test_a_companion_reports_a_red_flag_on_the_patients_behalf(personas: Any, client_for: Any) -> None:
+    from ketacare.alerts.models import Alert
+    from ketacare.checkins.models import SymptomCheckin
+
+    a1 = personas.a1
+    with time_machine.travel(T0, tick=False):
+        make_dose(a1, started_at=T0 - dt.timedelta(hours=3))
+        link = _invite(
+            client_for("a1"), name="Sam", phone="+1 555 0102", role="day_companion", day="2026-03-02"
+        )
+        companion = Client()
+        companion.get(link)
+        form = companion.get(reverse("support:checkin"))
+        assert form.status_code == 200 and "on their behalf" in form.content.decode()
+        answer = companion.post(
+            reverse("support:checkin"), {"idempotency_key": "c1", "symptom": "difficulty_breathing"}
+        )
+        assert answer.status_code == 200 and "Get help now" in answer.content.decode()
+        checkin = SymptomCheckin.objects.get(patient=a1)
+        assert checkin.note == "Reported on behalf of the patient by Sam (day-of-treatment companion)."
+        alert = Alert.objects.get(patient=a1)
+        assert alert.source == "red_flag_checkin" and alert.severity in ("urgent", "emergency")
+        # The same submission again is the same check-in.
+        companion.post(
+            reverse("support:checkin"), {"idempotency_key": "c1", "symptom": "difficulty_breathing"}
+        )
+        assert SymptomCheckin.objects.filter(patient=a1).count() == 1
+        bad = companion.post(reverse("support:checkin"), {"idempotency_key": "c2", "symptom": "made_up"})
+        assert bad.status_code == 400 and SymptomCheckin.objects.filter(patient=a1).count() == 1
+        # An ongoing supporter cannot report.
+        supporter_link = _invite(client_for("a1"), name="Pat", email="pat@example.org", role="supporter")
+        supporter = Client()
+        supporter.get(supporter_link)
+        assert supporter.get(reverse("support:checkin")).status_code == 404
+    with time_machine.travel(dt.datetime(2026, 3, 3, 5, 0, tzinfo=dt.UTC), tick=False):
+        late = companion.post(reverse("support:checkin"), {"idempotency_key": "c3", "symptom": "headache"})
+        assert late.status_code == 404 and SymptomCheckin.objects.filter(patient=a1).count() == 1

@@ -3,6 +3,7 @@ day-of-treatment companion, who holds no login."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from tests.security.routes import Route
@@ -40,4 +41,14 @@ ROUTES: list[Route] = [
     # A live link is a capability: whoever holds it is sent on to the shared page (and it is audited).
     Route("support:accept", "public", kwargs=_link_kwargs, ok={"GET": 302}),
     Route("support:page", "support"),
+    Route(
+        "support:checkin",
+        "support",
+        methods=("GET", "POST"),
+        data=lambda p, t: {
+            "idempotency_key": uuid.uuid4().hex,
+            "symptom": "headache",
+            "severity_headache": "mild",
+        },
+    ),
 ]
