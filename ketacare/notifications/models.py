@@ -80,6 +80,7 @@ class Delivery(ClinicalRecord):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     kind = models.CharField(max_length=40)
     text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)  # the page it opens (a retry sends the same)
     dedupe_key = models.CharField(max_length=120, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices)
     reason = models.CharField(max_length=200, blank=True)

@@ -124,6 +124,7 @@ def deliver(
                 channel=channel,
                 kind=kind,
                 text=message.text,
+                url=url[:300],
                 dedupe_key=dedupe_key,
                 status=status,
                 reason=reason,
@@ -134,7 +135,7 @@ def deliver(
     return logged
 
 
-def retry_failed_deliveries(*, now: dt.datetime, url_for: dict[str, str] | None = None) -> list[Delivery]:
+def retry_failed_deliveries(*, now: dt.datetime) -> list[Delivery]:
     """Try failed deliveries again (at most MAX_ATTEMPTS, within RETRY_WITHIN of the first try)."""
     retried: list[Delivery] = []
     for delivery in Delivery.objects.filter(
@@ -142,12 +143,11 @@ def retry_failed_deliveries(*, now: dt.datetime, url_for: dict[str, str] | None 
     ).select_related("patient", "patient__user"):
         pref = preference(delivery.patient)
         backend = CHANNELS[delivery.channel]
-        url = (url_for or {}).get(delivery.kind, "/me/")
         errors = []
         addresses = backend.addresses(delivery.patient, pref)
         for address in addresses:
             try:
-                backend.send(address, Outgoing(delivery.text, url))
+                backend.send(address, Outgoing(delivery.text, delivery.url))
             except DeliveryError as error:
                 errors.append(str(error))
         delivery.attempts += 1

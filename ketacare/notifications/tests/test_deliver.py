@@ -122,14 +122,17 @@ def test_a_failed_email_is_logged_and_retried(personas: Any) -> None:
         EMAIL_PORT=1,
         EMAIL_TIMEOUT=2,
     ):
-        failed = deliver(patient=personas.a1, kind="checkin_prompt", url="/me/", now=DAY)
+        failed = deliver(
+            patient=personas.a1, kind="checkin_prompt", url="https://k.example/me/checkin/", now=DAY
+        )
     assert failed[0].status == "failed" and "e-mail not handed over" in failed[0].reason
     assert personas.a1.user.email not in failed[0].reason
     from django.utils import timezone
 
     retried = retry_failed_deliveries(now=timezone.now())
     assert [(d.status, d.attempts) for d in retried] == [("sent", 2)]
-    assert len(mail.outbox) == 1
+    assert len(mail.outbox) == 1 and "https://k.example/me/checkin/" in mail.outbox[0].body
+    assert retry_failed_deliveries(now=timezone.now()) == [], "a sent delivery is not retried"
 
 
 def test_an_unknown_kind_is_refused(personas: Any) -> None:
