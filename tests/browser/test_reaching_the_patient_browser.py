@@ -85,6 +85,7 @@ def test_support_and_notification_pages_read_well_on_a_phone(
     companion = browser.new_context(**PHONE)
     view = companion.new_page()
     view.goto(link)
+    view.wait_for_load_state()
     assert view.url.endswith("/support/")
     assert view.get_by_role("heading", name="Safety rules until they end").is_visible()
     assert view.get_by_role("heading", name="Red flags: get help now").is_visible()

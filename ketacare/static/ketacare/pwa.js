@@ -33,12 +33,18 @@
     var banner = document.getElementById("offline-outbox");
     if (!banner) return;
     var waiting = mine(load()).length;
+    if (waiting === 0 && !text && !banner.firstElementChild) return;
+    if (!banner.firstElementChild) {
+      var template = document.getElementById("offline-outbox-template");
+      if (!template) return;
+      banner.appendChild(template.content.cloneNode(true));
+    }
     banner.querySelector("[data-outbox-count]").textContent = String(waiting);
     banner.querySelector("[data-outbox-waiting]").hidden = waiting === 0;
     var done = banner.querySelector("[data-outbox-done]");
     done.hidden = !text;
     done.textContent = text || "";
-    banner.setAttribute("data-state", state);
+    banner.setAttribute("data-outbox-state", state);
     banner.hidden = waiting === 0 && !text;
   }
 
