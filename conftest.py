@@ -108,6 +108,35 @@ def login(client: Any, user: Any) -> Any:
     return client
 
 
+def support_person_client(client: Any, patient: Any, *, role: str = "day_companion") -> Any:
+    """A support person the patient invited (today's day-of-treatment companion by default): no login,
+    only the session their link gives them (docs/decisions/0020)."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from ketacare.support.services import invite_support_person
+
+    now = timezone.now()
+    invitation = invite_support_person(
+        patient=patient,
+        name="Sam Companion",
+        email="sam@example.org",
+        phone="",
+        role=role,
+        day=_patient_today(patient, now),
+        now=now,
+    )
+    response = client.get(reverse("support:accept", kwargs={"token": invitation.token}))
+    assert response.status_code == 302, response.status_code
+    return client
+
+
+def _patient_today(patient: Any, now: dt.datetime) -> dt.date:
+    import zoneinfo
+
+    return now.astimezone(zoneinfo.ZoneInfo(patient.time_zone)).date()
+
+
 @pytest.fixture
 def client_for(client: Any, personas: Personas) -> Any:
     """Return a function persona name -> a logged-in test client (a fresh client per call)."""
@@ -116,6 +145,8 @@ def client_for(client: Any, personas: Personas) -> Any:
     def make(name: str) -> Any:
         if name == "anonymous":
             return Client()
+        if name == "companion_a1":
+            return support_person_client(Client(), personas.a1)
         return login(Client(), personas.user(name))
 
     return make

@@ -50,6 +50,21 @@ def deliver_mail() -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "nothing due"
 
 
+def escalate_unanswered_messages() -> str:
+    """An alert for each patient message left unanswered past the clinic's response time."""
+    return _run("escalate_unanswered_messages")
+
+
+def send_prompts() -> str:
+    """The check-in and appointment prompts due on each patient's clock, outside their quiet hours."""
+    return _run("send_prompts")
+
+
+def retry_deliveries() -> str:
+    """Retry notifications whose delivery failed (within their attempt limit)."""
+    return _run("retry_deliveries")
+
+
 def seal_audit_chain() -> str:
     """Seal the audit rows written since the last run into the keyed chain (docs/decisions/0016)."""
     from ketacare.audit.services import seal_pending
@@ -72,6 +87,9 @@ JOBS = (
     # A row is tamper-evident from its sealing on: the interval is the window an attacker has.
     Job("seal_audit_chain", "ketacare.jobs.seal_audit_chain", 1),
     Job("send_reminders", "ketacare.jobs.send_reminders", 5),
+    Job("escalate_unanswered_messages", "ketacare.jobs.escalate_unanswered_messages", 15),
+    Job("send_prompts", "ketacare.jobs.send_prompts", 15),
+    Job("retry_deliveries", "ketacare.jobs.retry_deliveries", 15),
     Job("raise_due_alerts", "ketacare.jobs.raise_due_alerts", 60),
     Job("check_course_signals", "ketacare.jobs.check_course_signals", 60),
 )

@@ -88,17 +88,20 @@ INSTALLED_APPS = [
     "ketacare.clinics",
     "ketacare.patients",
     "ketacare.audit",
+    "ketacare.notifications",
     "ketacare.alerts",
     "ketacare.intake",
     "ketacare.treatments",
     "ketacare.checkins",
     "ketacare.questionnaires",
     "ketacare.journal",
+    "ketacare.messaging",
     "ketacare.interop",
     "ketacare.vigilance",
     "ketacare.outcomes",
     "ketacare.companion",
     "ketacare.ops",
+    "ketacare.support",
 ]
 
 MIDDLEWARE = [
@@ -307,6 +310,16 @@ DEFAULT_FROM_EMAIL = env_str("KETACARE_FROM_EMAIL", "KetaCare <no-reply@ketacare
 # command line, scheduled jobs). Empty: links use the address the request came to (ALLOWED_HOSTS
 # bounds it). Set it in production so every link names the one canonical host.
 PUBLIC_BASE_URL = env_str("KETACARE_BASE_URL", "").rstrip("/")
+
+# --- Notifications to patients (docs/decisions/0020) -------------------------------------------
+# Text messages: "console" prints them and keeps them in memory (nothing is sent); a provider adapter
+# plugs in behind ketacare.notifications.channels.SmsBackend.
+KETACARE_SMS_BACKEND = env_str("KETACARE_SMS_BACKEND", "console")
+if KETACARE_SMS_BACKEND not in ("console",):
+    raise EnvError(f"KETACARE_SMS_BACKEND={KETACARE_SMS_BACKEND!r}: allowed console")
+# Web Push VAPID key (PEM); empty: one is generated into the data dir on first use and kept there.
+KETACARE_VAPID_PRIVATE_KEY = env_str("KETACARE_VAPID_PRIVATE_KEY", "")
+KETACARE_VAPID_SUBJECT = env_str("KETACARE_VAPID_SUBJECT", "mailto:no-reply@ketacare.invalid")
 
 # --- Invitations and password reset (docs/decisions/0011) -------------------------------------
 # Staff and patient invitation links expire after this many hours (1 hour to 30 days).

@@ -21,8 +21,11 @@ urlpatterns = [
     path("", include("ketacare.checkins.urls")),
     path("", include("ketacare.questionnaires.urls")),
     path("", include("ketacare.journal.urls")),
+    path("", include("ketacare.messaging.urls")),
+    path("", include("ketacare.notifications.urls")),
     path("", include("ketacare.interop.urls")),
     path("", include("ketacare.outcomes.urls")),
     path("", include("ketacare.companion.urls")),
+    path("", include("ketacare.support.urls")),
     path("api/v1/", api.urls),
 ]

@@ -25,6 +25,7 @@ class Alert(models.Model):
         HOME_BLOOD_PRESSURE = "home_blood_pressure", "Home blood pressure"
         CHECKIN_REVIEW = "checkin_review", "Check-in words to review"
         PERIODIC_CHECK = "periodic_check", "Periodic bladder or cravings check"
+        PATIENT_MESSAGE = "patient_message", "Patient message"
 
     class Severity(models.TextChoices):
         # The same words as the core triage levels so a check-in's level maps one to one.

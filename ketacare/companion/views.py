@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+import hashlib
+import json
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.companion.selectors import exposure_context, home_context, progress_context
 from ketacare.patients.selectors import access_patient
+from ketacare.treatments import instructions as discharge_instructions
+from ketacare.treatments.selectors import patient_sessions
 
 
 @patient_required
@@ -43,4 +53,82 @@ def staff_progress(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
             **exposure_context(patient, now=timezone.now()),
             "staff_view": True,
         },
+    )
+
+
+# --- Installable companion (PWA) -----------------------------------------------------------------
+
+_SW_SOURCE = (Path(__file__).parent / "pwa" / "sw.js").read_text(encoding="utf-8")
+# The files the service worker keeps for the app shell (their hashed names come from the storage).
+SHELL_STATIC = (
+    "ketacare/app.css",
+    "ketacare/htmx.min.js",
+    "ketacare/idle-lock.js",
+    "ketacare/pwa.js",
+    "ketacare/icons/icon-192.png",
+    "ketacare/icons/icon-512.png",
+)
+
+
+@login_not_required
+@require_GET
+def manifest(request: HttpRequest) -> JsonResponse:
+    """The web app manifest: installable, opening on the patient's home."""
+    data = {
+        "name": "KetaCare",
+        "short_name": "KetaCare",
+        "description": "Your treatment companion: check-ins, what to expect, messages to your clinic.",
+        "start_url": reverse("companion:home"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5f5a",
+        "icons": [
+            {"src": static(f"ketacare/icons/icon-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png"}
+            for size in (192, 512)
+        ]
+        + [
+            {
+                "src": static("ketacare/icons/icon-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            }
+        ],
+    }
+    response = JsonResponse(data, content_type="application/manifest+json")
+    return response
+
+
+@login_not_required
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker, served from the root so that its scope covers the whole site."""
+    shell = [static(path) for path in SHELL_STATIC]
+    version = hashlib.sha256((_SW_SOURCE + "".join(shell)).encode()).hexdigest()[:12]
+    source = _SW_SOURCE.replace("__VERSION__", version).replace("__SHELL__", json.dumps(shell))
+    response = HttpResponse(source, content_type="text/javascript")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@login_not_required
+@require_GET
+def offline(request: HttpRequest) -> HttpResponse:
+    """Shown by the service worker when a page is not kept on the phone and there is no connection."""
+    return render(request, "companion/offline.html")
+
+
+@patient_required
+def instructions(request: AuthenticatedRequest) -> HttpResponse:
+    """The patient's own discharge instructions from their latest session (kept for offline reading)."""
+    patient = access_patient(request.user, request.user.patient.public_id)
+    now = timezone.now()
+    session = patient_sessions(patient).filter(discharged_at__isnull=False, discharged_at__lte=now).first()
+    context = discharge_instructions.build(session, now) if session is not None else {}
+    return render(
+        request,
+        "companion/instructions.html",
+        {**context, "patient": patient, "has_instructions": bool(context)},
     )

@@ -96,6 +96,9 @@ FIELDS = {
     "ack_note": "staff",
     "resolution_note": "staff",
     "audit_email": "staff",
+    "message_body": "both",
+    "message_reply": "both",
+    "support_name": "patient",
 }
 
 
@@ -107,6 +110,8 @@ def _seed(personas: Any) -> dict[str, Any]:
     from ketacare.intake import services as intake
     from ketacare.intake.models import WeightMeasurement
     from ketacare.journal.services import write_journal_entry
+    from ketacare.messaging.services import reply_to_patient, send_patient_message
+    from ketacare.support.services import invite_support_person
     from ketacare.treatments import services as treatments
     from ketacare.treatments.models import DoseAdministration, RemsForm, TreatmentSession
     from ketacare.treatments.tests.factories import make_session
@@ -241,6 +246,25 @@ def _seed(personas: Any) -> dict[str, Any]:
         shared_with_clinic=True,
         prompt_id="",
         idempotency_key="xss-2",
+        now=now,
+    )
+
+    # The message thread (both sides) and a support person's name (decision 0020).
+    send_patient_message(patient=patient, body=_t("message_body", ALL), idempotency_key="xss-3", now=now)
+    reply_to_patient(
+        patient=patient,
+        user=prescriber,
+        body=_t("message_reply", ALL),
+        idempotency_key="xss-4",
+        now=now + dt.timedelta(seconds=1),
+    )
+    invite_support_person(
+        patient=patient,
+        name=_t("support_name", IMG),
+        email="",
+        phone="+1 555 0100",
+        role="supporter",
+        day=None,
         now=now,
     )
 
@@ -387,6 +411,8 @@ def test_payloads_in_every_free_text_field_never_run_on_staff_pages_partials_and
         reverse("outcomes:timeline", kwargs={"patient_id": pid}),
         reverse("alerts:inbox"),
         reverse("alerts:inbox") + "?state=all",
+        reverse("messaging:inbox"),
+        reverse("messaging:staff_thread", kwargs={"patient_id": pid}),
         *[reverse("alerts:detail", kwargs={"alert_id": str(a.public_id)}) for a in seeded["alerts"]],
         *[
             reverse(name, kwargs={"session_id": str(s.public_id)})
@@ -451,6 +477,8 @@ def test_payloads_in_every_free_text_field_never_run_on_staff_pages_partials_and
     # The clinic admin: the audit report (e-mail and path of a failed login) and its CSV, the policies.
     admin = _login(browser, live_server, personas.admin_a, staff=True)
     _visit(admin, base, reverse("audit:report"))
+    # The failed login is among the older rows once the sweep's own reads fill the first page.
+    _visit(admin, base, reverse("audit:report") + "?page=2", shows_payload=False)
     _visit(admin, base, reverse("alerts:policy"), shows_payload=False)
     _visit(admin, base, reverse("questionnaires:policy"), shows_payload=False)
     audit_csv = admin.request.get(base + reverse("audit:csv"))
@@ -478,6 +506,8 @@ def test_payloads_never_run_on_the_patients_own_pages_print_views_and_exports(
         reverse("companion:home"),
         reverse("journal:journal"),
         reverse("treatments:my_appointments"),
+        reverse("messaging:thread"),
+        reverse("support:manage"),
     ):
         _visit(page, base, path)
     for path in (

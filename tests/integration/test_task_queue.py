@@ -158,3 +158,12 @@ def test_the_worker_seals_the_audit_rows_written_since_its_last_run(
     assert result(task_id).startswith("sealed ")
     report = verify_chain()
     assert report.ok and report.pending == 0 and report.rows_checked == AccessEvent.objects.count()
+
+
+@pytest.mark.parametrize("job", JOBS, ids=lambda job: job.name)
+def test_every_scheduled_job_runs_through_the_queue(
+    job: Any, personas: Any, queued_mail: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        task_id = async_task(job.func)
+    assert Success.objects.filter(id=task_id).exists(), f"{job.name} failed in the queue"

@@ -12,6 +12,7 @@ audience:
   "patient" a patient, about themself (staff get 404)
   "record"  a patient about themself, or staff of that patient's clinic
   "staff_record"  staff of the patient's clinic only (patients get 404, even for themself)
+  "support" a support person holding a live grant from their link (persona companion_a1); all others 404
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ ROUTES: list[Route] = [
     Route("patients:list", "staff"),
     Route("patients:detail", "staff_record", kwargs=patient_kwargs),
     Route("companion:home", "patient"),
+    # The installable companion (docs/decisions/0020): manifest, service worker and offline page are
+    # public (no patient data); the patient's own discharge instructions are theirs alone.
+    Route("companion:manifest", "public"),
+    Route("companion:service_worker", "public"),
+    Route("companion:offline", "public"),
+    Route("companion:instructions", "patient"),
     # API (names are ninja's "api:<operation function>")
     Route("api:me", "any", api=True),
     Route("api:list_patients", "staff", api=True),

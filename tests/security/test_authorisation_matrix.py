@@ -10,7 +10,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from ketacare.audit.models import AccessEvent
 from tests.security.routes import ROUTES, Route
 
-PERSONAS = ["anonymous", "a1", "a2", "b1", "clinician_a", "clinician_b", "admin_a"]
+# companion_a1: A1's day-of-treatment companion (no login; the session their link gives them).
+PERSONAS = ["anonymous", "a1", "a2", "b1", "clinician_a", "clinician_b", "admin_a", "companion_a1"]
+SIGNED_OUT = ("anonymous", "companion_a1")
 EXCLUDED_PREFIXES = ("static",)
 
 
@@ -102,9 +104,13 @@ def expected_status(route: Route, persona: str, target: str | None, method: str)
     """The status this persona must get; targets are persona names a1/a2/b1."""
     ok = route.ok.get(method, 200)
     denied_anonymous = 401 if route.api else 302
+    if route.audience == "support":
+        # The support person's own page: only a live grant in the session opens it.
+        return ok if persona == "companion_a1" else 404
     if route.audience == "public":
-        return route.ok_signed_in if route.ok_signed_in and persona != "anonymous" else ok
-    if persona == "anonymous":
+        return route.ok_signed_in if route.ok_signed_in and persona not in SIGNED_OUT else ok
+    if persona in SIGNED_OUT:
+        # A support person holds no login: everywhere else they are anonymous.
         return denied_anonymous
     is_patient = persona in ("a1", "a2", "b1")
     if route.audience == "any":
@@ -155,13 +161,13 @@ def test_route_answers_each_persona_as_expected(
         else client.get(url)
     )
     expected = expected_status(route, persona, target, method)
-    if persona == "anonymous" and not route.api and expected == 302:
+    if persona in SIGNED_OUT and not route.api and expected == 302 and route.audience != "public":
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     else:
         assert response.status_code == expected, (
             f"{method} {url} as {persona}: {response.status_code}, expected {expected}"
         )
-    if target_patient is not None and persona != "anonymous":
+    if target_patient is not None and persona not in SIGNED_OUT:
         # docs/security.md S6: exactly one audit row for this request about this access.
         rows = AccessEvent.objects.filter(request_id=response["X-Request-ID"]).exclude(
             action__in=["login", "logout", "mfa"]

@@ -25,9 +25,18 @@ FORBIDDEN = {
     "clinician_a": {"b1"},
     "admin_a": {"b1"},
     "clinician_b": {"a1", "a2"},
+    "companion_a1": {"a2", "b1"},  # A1's day-of-treatment companion (docs/decisions/0020)
 }
 # The persona's own (allowed) target for object routes.
-OWN_TARGET = {"a1": "a1", "a2": "a2", "b1": "b1", "clinician_a": "a1", "admin_a": "a2", "clinician_b": "b1"}
+OWN_TARGET = {
+    "a1": "a1",
+    "a2": "a2",
+    "b1": "b1",
+    "clinician_a": "a1",
+    "admin_a": "a2",
+    "clinician_b": "b1",
+    "companion_a1": "a1",
+}
 
 CASES = [(route, persona) for route in ROUTES if "GET" in route.methods for persona in FORBIDDEN]
 

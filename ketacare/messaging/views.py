@@ -1,0 +1,150 @@
+"""The message thread: the patient writes, the care team answers from the clinic's messages inbox."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages as flash
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from ketacare.accounts.gates import patient_required, staff_required
+from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.clinics.selectors import active_clinic, clinic_contact
+from ketacare.lib.errors import FieldError
+from ketacare.messaging.forms import MessageForm, ToAlertForm
+from ketacare.messaging.selectors import clinic_threads, thread, thread_message
+from ketacare.messaging.services import (
+    message_to_alert,
+    reply_to_patient,
+    response_time_min,
+    send_patient_message,
+)
+from ketacare.patients.selectors import access_patient
+
+
+def _hours_text(minutes: int) -> str:
+    hours = minutes / 60
+    return f"{hours:g} hour{'s' if hours != 1 else ''}" if hours >= 1 else f"{minutes} minutes"
+
+
+@patient_required
+def patient_thread(request: AuthenticatedRequest) -> HttpResponse:
+    """The patient's thread with the care team; an emergency in the words shows the emergency screen."""
+    now = timezone.now()
+    patient = access_patient(
+        request.user, request.user.patient.public_id, action="write" if request.method == "POST" else "read"
+    )
+    status = 200
+    if request.method == "POST":
+        form = MessageForm(request.POST)
+        if form.is_valid():
+            try:
+                sent = send_patient_message(
+                    patient=patient,
+                    body=form.cleaned_data["body"],
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    now=now,
+                )
+            except FieldError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                if sent.emergency:
+                    return render(
+                        request,
+                        "messaging/emergency.html",
+                        {"clinic": patient.clinic, "message": sent.message, "screen": sent.message.screen},
+                    )
+                flash.success(request, "Message sent. Your care team reads messages during clinic hours.")
+                return redirect("messaging:thread")
+        status = 400
+    else:
+        form = MessageForm(initial={"idempotency_key": uuid.uuid4().hex})
+    return render(
+        request,
+        "messaging/thread.html",
+        {
+            "patient": patient,
+            "clinic": patient.clinic,
+            "contact": clinic_contact(patient.clinic, now),
+            "response_time": _hours_text(response_time_min(patient.clinic_id)),
+            "thread": thread(patient),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@staff_required
+def inbox(request: AuthenticatedRequest) -> HttpResponse:
+    """The clinic's message threads: those waiting for an answer first."""
+    clinic = active_clinic(request)
+    if clinic is None:  # pragma: no cover - staff_required sets it
+        raise Http404("Not found")
+    return render(
+        request,
+        "messaging/inbox.html",
+        {
+            "rows": clinic_threads(clinic),
+            "response_time": _hours_text(response_time_min(clinic.pk)),
+        },
+    )
+
+
+@staff_required
+def staff_thread(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
+    """One patient's thread for the care team, with the answer form and "make it an alert"."""
+    now = timezone.now()
+    patient = access_patient(request.user, patient_id, action="write" if request.method == "POST" else "read")
+    status = 200
+    if request.method == "POST":
+        form = MessageForm(request.POST)
+        if form.is_valid():
+            try:
+                reply_to_patient(
+                    patient=patient,
+                    user=request.user,
+                    body=form.cleaned_data["body"],
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    now=now,
+                )
+            except FieldError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                return redirect("messaging:staff_thread", patient_id=patient.public_id)
+        status = 400
+    else:
+        form = MessageForm(initial={"idempotency_key": uuid.uuid4().hex})
+    form.fields["body"].label = "Answer"
+    return render(
+        request,
+        "messaging/staff_thread.html",
+        {
+            "patient": patient,
+            "thread": thread(patient),
+            "form": form,
+            "alert_form": ToAlertForm(),
+            "response_time": _hours_text(response_time_min(patient.clinic_id)),
+        },
+        status=status,
+    )
+
+
+@staff_required
+def to_alert(request: AuthenticatedRequest, patient_id: str, message_id: str) -> HttpResponse:
+    """Turn one of the patient's messages into an alert (POST); it then lives in the alerts inbox."""
+    if request.method != "POST":
+        return HttpResponse("Use POST to raise an alert from a message.", status=405)
+    patient = access_patient(request.user, patient_id, action="write")
+    message = thread_message(patient, message_id)
+    if message is None:
+        raise Http404("No such message")
+    form = ToAlertForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("severity: choose one of info, contact_clinic, urgent, emergency", status=400)
+    try:
+        alert = message_to_alert(message=message, user=request.user, severity=form.cleaned_data["severity"])
+    except FieldError as error:
+        return HttpResponse(error.message, status=400)
+    return redirect("alerts:detail", alert_id=alert.public_id)

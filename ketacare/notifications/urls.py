@@ -1,0 +1,10 @@
+from django.urls import path
+
+from ketacare.notifications import views
+
+app_name = "notifications"
+
+urlpatterns = [
+    path("me/notifications/", views.preferences, name="preferences"),
+    path("me/notifications/push/", views.push_subscription, name="push_subscription"),
+]

@@ -1,0 +1,101 @@
+"""The patient's notification choices, their phone's push subscription, and what was sent to them."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages as flash
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ketacare.accounts.gates import patient_required
+from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.lib.errors import FieldError
+from ketacare.notifications.channels import vapid_public_key
+from ketacare.notifications.forms import PreferenceForm
+from ketacare.notifications.models import Delivery
+from ketacare.notifications.services import TEXTS, deliver, preference, set_preferences, subscribe_push
+from ketacare.patients.selectors import access_patient
+
+PUSH_BODY_MAX_BYTES = 4096
+
+
+@patient_required
+def preferences(request: AuthenticatedRequest) -> HttpResponse:
+    """Choose channels and quiet hours; see the last notifications and whether they went."""
+    patient = access_patient(
+        request.user, request.user.patient.public_id, action="write" if request.method == "POST" else "read"
+    )
+    pref = preference(patient)
+    status = 200
+    if request.method == "POST":
+        form = PreferenceForm(request.POST)
+        if form.is_valid():
+            try:
+                set_preferences(patient=patient, **form.cleaned_data)
+            except FieldError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                if request.POST.get("action") == "test":
+                    deliver(
+                        patient=patient,
+                        kind="test",
+                        url=request.build_absolute_uri("/me/"),
+                        now=timezone.now(),
+                    )
+                flash.success(request, "Saved.")
+                return redirect("notifications:preferences")
+        status = 400
+    else:
+        form = PreferenceForm(
+            initial={
+                "push": pref.push,
+                "sms": pref.sms,
+                "email": pref.email,
+                "phone": pref.phone,
+                "quiet_start": pref.quiet_start,
+                "quiet_end": pref.quiet_end,
+            }
+        )
+    return render(
+        request,
+        "notifications/preferences.html",
+        {
+            "patient": patient,
+            "form": form,
+            "pref": pref,
+            "example_text": TEXTS["checkin_prompt"],
+            "deliveries": Delivery.objects.filter(patient=patient)[:20],
+            "vapid_public_key": vapid_public_key(),
+        },
+        status=status,
+    )
+
+
+@patient_required
+@require_POST
+def push_subscription(request: AuthenticatedRequest) -> HttpResponse:
+    """The browser's push subscription (JSON from PushSubscription.toJSON(), or form fields)."""
+    patient = access_patient(request.user, request.user.patient.public_id, action="write")
+    if len(request.body) > PUSH_BODY_MAX_BYTES:
+        return JsonResponse({"detail": f"body: at most {PUSH_BODY_MAX_BYTES} bytes"}, status=400)
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body)
+            keys = data.get("keys") or {}
+            endpoint, p256dh, auth = (
+                str(data.get("endpoint", "")),
+                str(keys.get("p256dh", "")),
+                str(keys.get("auth", "")),
+            )
+        except (ValueError, AttributeError):
+            return JsonResponse({"detail": "body: a push subscription as JSON"}, status=400)
+    else:
+        endpoint, p256dh, auth = (request.POST.get(k, "") for k in ("endpoint", "p256dh", "auth"))
+    try:
+        subscribe_push(patient=patient, endpoint=endpoint, p256dh=p256dh, auth=auth)
+    except FieldError as error:
+        return JsonResponse({"detail": error.message, "field": error.field}, status=400)
+    return JsonResponse({"subscribed": True}, status=201)

@@ -1,0 +1,133 @@
+"""Writes for support people: invite (the link is returned once), revoke, and open a link."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from ketacare.accounts.tokens import digest, new_token, well_formed
+from ketacare.lib.errors import FieldError
+from ketacare.patients.models import Patient
+from ketacare.support.models import NAME_MAX_CHARS, SupportGrant
+
+PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,24}$")
+# How far ahead a companion may be invited (a software bound: an induction series is 2 to 3 weeks).
+COMPANION_DAYS_AHEAD = 60
+
+
+class SupportError(FieldError):
+    """Invalid support-person input; ``field`` names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """The stored grant and its link's secret (shown to the patient once, never stored)."""
+
+    grant: SupportGrant
+    token: str
+
+
+def day_bounds(patient: Patient, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The start and end of ``day`` in the patient's time zone, as aware datetimes (DST-safe)."""
+    zone = zoneinfo.ZoneInfo(patient.time_zone)
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return start, end
+
+
+def invite_support_person(
+    *, patient: Patient, name: str, email: str, phone: str, role: str, day: dt.date | None, now: dt.datetime
+) -> Invitation:
+    """Invite a support person by e-mail or phone; a companion's link works on ``day`` only."""
+    name = name.strip()
+    email = email.strip()
+    phone = phone.strip()
+    if not name or len(name) > NAME_MAX_CHARS:
+        raise SupportError("name", f"name: 1 to {NAME_MAX_CHARS} characters")
+    if not email and not phone:
+        raise SupportError("email", "give an e-mail address or a phone number to send the link to")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise SupportError("email", "e-mail: not a valid address (e.g. name@example.org)") from None
+    if phone and not PHONE.match(phone):
+        raise SupportError(
+            "phone", "phone: digits, spaces, brackets and dashes, 6 to 25 characters, e.g. +1 555 0100"
+        )
+    if role not in SupportGrant.Role.values:
+        raise SupportError(
+            "role", f"role: choose one of {', '.join(str(r.label) for r in SupportGrant.Role)}"
+        )
+    today = now.astimezone(zoneinfo.ZoneInfo(patient.time_zone)).date()
+    valid_until: dt.datetime | None = None
+    if role == SupportGrant.Role.DAY_COMPANION:
+        if day is None or not today <= day <= today + dt.timedelta(days=COMPANION_DAYS_AHEAD):
+            raise SupportError(
+                "day", f"day: the treatment day, from today to {COMPANION_DAYS_AHEAD} days ahead"
+            )
+        valid_from, valid_until = day_bounds(patient, day)
+    else:
+        day, valid_from = None, now
+    token, token_digest = new_token()
+    with transaction.atomic():
+        grant = SupportGrant.objects.create(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            name=name,
+            email=email,
+            phone=phone,
+            role=role,
+            token_digest=token_digest,
+            day=day,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+    return Invitation(grant, token)
+
+
+def revoke_support_grant(*, patient: Patient, grant_id: str, now: dt.datetime) -> SupportGrant | None:
+    """End one of the patient's grants now (another patient's or an unknown id: None, nothing changes)."""
+    grant = SupportGrant.objects.filter(patient=patient, public_id__in=_uuid_or_none(grant_id)).first()
+    if grant is None:
+        return None
+    if grant.revoked_at is None:
+        grant.revoked_at = now
+        grant.save(update_fields=["revoked_at"])
+    return grant
+
+
+def _uuid_or_none(value: str) -> list[str]:
+    try:
+        return [str(uuid.UUID(value[:40]))]
+    except ValueError:
+        return []
+
+
+def is_active(grant: SupportGrant, now: dt.datetime) -> bool:
+    """The link works now: not revoked, its day has begun and not yet ended."""
+    if grant.revoked_at is not None or now < grant.valid_from:
+        return False
+    return grant.valid_until is None or now < grant.valid_until
+
+
+def open_support_link(*, token: str, now: dt.datetime) -> SupportGrant | None:
+    """The grant a link names, when it works now; else None (unknown, revoked, not yet or no longer)."""
+    if not well_formed(token):
+        return None
+    grant = (
+        SupportGrant.objects.select_related("patient", "patient__clinic")
+        .filter(token_digest=digest(token))
+        .first()
+    )
+    if grant is None or not is_active(grant, now):
+        return None
+    SupportGrant.objects.filter(pk=grant.pk).update(last_opened_at=now)
+    return grant

@@ -1,0 +1,217 @@
+"""Support people: the patient invites and revokes; the invited person opens a link and sees only what
+their role allows (docs/decisions/0020)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from ketacare.accounts.gates import patient_required
+from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.audit.services import record_access_event
+from ketacare.checkins.services import ReportIn, submit_checkin
+from ketacare.core import knowledge as kb
+from ketacare.core.knowledge import Level
+from ketacare.core.triage import SEVERITIES
+from ketacare.lib.errors import FieldError
+from ketacare.patients.selectors import access_patient
+from ketacare.support.forms import InviteForm
+from ketacare.support.models import SupportGrant
+from ketacare.support.selectors import active_grant, companion_context, patient_grants, supporter_context
+from ketacare.support.services import (
+    invite_support_person,
+    is_active,
+    open_support_link,
+    revoke_support_grant,
+)
+
+SESSION_KEY = "support_grant"
+ON_BEHALF_NOTE = "Reported on behalf of the patient by {name} (day-of-treatment companion)."
+
+
+@patient_required
+def manage(request: AuthenticatedRequest) -> HttpResponse:
+    """The people the patient invited; invite one (the link is shown once) or end someone's access."""
+    now = timezone.now()
+    patient = access_patient(
+        request.user, request.user.patient.public_id, action="write" if request.method == "POST" else "read"
+    )
+    today = now.astimezone(zoneinfo.ZoneInfo(patient.time_zone)).date()
+    link = ""
+    status = 200
+    form = InviteForm(initial={"day": today})
+    if request.method == "POST" and request.POST.get("action") == "revoke":
+        revoke_support_grant(patient=patient, grant_id=request.POST.get("grant", ""), now=now)
+        return redirect("support:manage")
+    if request.method == "POST":
+        form = InviteForm(request.POST)
+        if form.is_valid():
+            try:
+                invitation = invite_support_person(
+                    patient=patient,
+                    name=form.cleaned_data["name"],
+                    email=form.cleaned_data["email"],
+                    phone=form.cleaned_data["phone"],
+                    role=form.cleaned_data["role"],
+                    day=form.cleaned_data["day"],
+                    now=now,
+                )
+            except FieldError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+                status = 400
+            else:
+                link = request.build_absolute_uri(
+                    reverse("support:accept", kwargs={"token": invitation.token})
+                )
+                form = InviteForm(initial={"day": today})
+        else:
+            status = 400
+    grants = [(g, _state(g, now)) for g in patient_grants(patient)[:50]]
+    return render(
+        request,
+        "support/manage.html",
+        {"patient": patient, "form": form, "link": link, "grants": grants},
+        status=status,
+    )
+
+
+def _state(grant: SupportGrant, now: dt.datetime) -> str:
+    if grant.revoked_at is not None:
+        return "ended by you"
+    if is_active(grant, now):
+        return "can see it now"
+    return "not started yet" if now < grant.valid_from else "ended"
+
+
+def _ended(request: HttpRequest) -> HttpResponse:
+    request.session.pop(SESSION_KEY, None)
+    record_access_event(action="read", outcome="denied", object_type="support_link", object_id="")
+    return render(request, "support/ended.html", status=404)
+
+
+@login_not_required
+def accept(request: HttpRequest, token: str) -> HttpResponse:
+    """A support person opens their link: it is swapped for a session, so the secret leaves the address bar."""
+    grant = open_support_link(token=token[:64], now=timezone.now())
+    if grant is None:
+        return _ended(request)
+    request.session.cycle_key()
+    request.session[SESSION_KEY] = str(grant.public_id)
+    record_access_event(
+        action="read",
+        outcome="granted",
+        patient=grant.patient,
+        object_type="support_grant",
+        object_id=str(grant.public_id),
+    )
+    return redirect("support:page")
+
+
+@login_not_required
+def page(request: HttpRequest) -> HttpResponse:
+    """What the support person may see today; a companion's link ends with the treatment day."""
+    now = timezone.now()
+    grant = active_grant(request.session.get(SESSION_KEY, ""), now)
+    if grant is None:
+        return _ended(request)
+    record_access_event(
+        action="read",
+        outcome="granted",
+        patient=grant.patient,
+        object_type="support_grant",
+        object_id=str(grant.public_id),
+    )
+    companion = grant.role == SupportGrant.Role.DAY_COMPANION
+    context = companion_context(grant, now) if companion else supporter_context(grant, now)
+    # The instructions sheet's own context (rules, what is normal, red flags) for its template.
+    context.update(context.get("instructions") or {})
+    return render(
+        request,
+        "support/page.html",
+        {
+            "grant": grant,
+            "patient": grant.patient,
+            "clinic": grant.patient.clinic,
+            "companion": companion,
+            **context,
+        },
+    )
+
+
+@login_not_required
+def checkin(request: HttpRequest) -> HttpResponse:
+    """A companion reports how the patient is, on their behalf: triaged like the patient's own check-in
+    (a red flag raises the alert and shows the emergency screen), marked in its note as reported by them."""
+    now = timezone.now()
+    grant = active_grant(request.session.get(SESSION_KEY, ""), now)
+    if grant is None or grant.role != SupportGrant.Role.DAY_COMPANION:
+        return _ended(request)
+    patient = grant.patient
+    known = kb.knowledge()
+    context: dict[str, object] = {
+        "grant": grant,
+        "patient": patient,
+        "clinic": patient.clinic,
+        "effects": list(known.side_effects.values()),
+        "red_flags": list(known.red_flags.values()),
+        "severities": SEVERITIES,
+        "idempotency_key": uuid.uuid4().hex,
+    }
+    if request.method != "POST":
+        record_access_event(
+            action="read",
+            outcome="granted",
+            patient=patient,
+            object_type="support_grant",
+            object_id=str(grant.public_id),
+        )
+        return render(request, "support/checkin.html", context)
+    chosen = [s[:60] for s in request.POST.getlist("symptom")[:40]]
+    try:
+        outcome = submit_checkin(
+            patient=patient,
+            idempotency_key=request.POST.get("idempotency_key", "")[:64],
+            reports=[
+                ReportIn(symptom_id=s, severity=request.POST.get(f"severity_{s}", "mild")[:20])
+                for s in chosen
+            ],
+            mood=None,
+            note=ON_BEHALF_NOTE.format(name=grant.name),
+            now=now,
+        )
+    except FieldError as error:
+        record_access_event(
+            action="write",
+            outcome="denied",
+            patient=patient,
+            object_type="support_grant",
+            object_id=str(grant.public_id),
+        )
+        return render(request, "support/checkin.html", {**context, "error": error.message}, status=400)
+    record_access_event(
+        action="write",
+        outcome="granted",
+        patient=patient,
+        object_type="support_grant",
+        object_id=str(grant.public_id),
+    )
+    level = Level(outcome.checkin.triage_level)
+    return render(
+        request,
+        "support/checkin_answer.html",
+        {
+            "grant": grant,
+            "patient": patient,
+            "clinic": patient.clinic,
+            "result": outcome.checkin.triage_result,
+            "emergency": level >= Level.URGENT,
+            "contact_clinic": Level.LONGER_THAN_EXPECTED <= level < Level.URGENT,
+        },
+    )

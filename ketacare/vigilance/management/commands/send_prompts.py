@@ -1,0 +1,21 @@
+"""Send the treatment-timeline prompts now due (check-ins after a session, questionnaires, the day
+before an appointment); run from any scheduler every 15 minutes or so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from ketacare.vigilance.prompts import send_due_prompts
+
+
+class Command(BaseCommand):
+    help = "Send the treatment-timeline prompts now due (each once per channel; quiet hours respected)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        deliveries = send_due_prompts(now=timezone.now())
+        sent = sum(1 for d in deliveries if d.status == "sent")
+        # Counts only: no patient data in logs.
+        self.stdout.write(f"{sent} sent, {len(deliveries) - sent} held or failed")
