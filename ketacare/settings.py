@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "ketacare.vigilance",
     "ketacare.outcomes",
     "ketacare.companion",
+    "ketacare.register",
 ]
 
 MIDDLEWARE = [
