@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("ketacare.interop.urls")),
     path("", include("ketacare.outcomes.urls")),
     path("", include("ketacare.companion.urls")),
+    path("", include("ketacare.register.urls")),
     path("api/v1/", api.urls),
 ]

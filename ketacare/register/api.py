@@ -1,0 +1,82 @@
+"""register API router: read-only stock and entries of the active clinic, for its administrator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.http import Http404
+from django.utils import timezone
+from ninja import Router
+from ninja.errors import HttpError
+
+from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.models import Clinic
+from ketacare.clinics.selectors import active_membership
+from ketacare.register import selectors, services
+from ketacare.register.schemas import EntryOut, StockOut
+
+router = Router(tags=["register"])
+
+
+def _admin_clinic(request: AuthenticatedRequest) -> Clinic:
+    membership = active_membership(request)
+    if membership is None or membership.role != "clinic_admin":
+        raise Http404("Not found")
+    return membership.clinic
+
+
+@router.get("/register/stock", response=list[StockOut], url_name="register_stock")
+def register_stock(request: AuthenticatedRequest) -> list[StockOut]:
+    """Every lot at every location with its balance (mg) and what is drawn out for sessions."""
+    clinic = _admin_clinic(request)
+    record_access_event(
+        action="read", outcome="granted", clinic=clinic, object_type="register", object_id="stock"
+    )
+    return [
+        StockOut(
+            product=r.lot.product.name,
+            lot=r.lot.number,
+            expires_on=r.lot.expires_on,
+            location=r.location.name,
+            balance_mg=services.fmt_mg(r.balance_mg),
+            drawn_out_mg=services.fmt_mg(r.drawn_out_mg),
+        )
+        for r in selectors.stock(clinic)
+    ]
+
+
+@router.get("/register/entries", response=list[EntryOut], url_name="register_entries")
+def register_entries(
+    request: AuthenticatedRequest, start: dt.date | None = None, end: dt.date | None = None
+) -> list[EntryOut]:
+    """The register entries of whole days start..end (clinic time, at most 366 days; default the last 30), oldest first."""
+    clinic = _admin_clinic(request)
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
+    end = end or today
+    start = start or end - dt.timedelta(days=30)
+    if end < start or (end - start).days > 366:
+        raise HttpError(422, "end must be on or after start, and the period at most 366 days")
+    low, high = selectors.period(clinic, start, end)
+    rows = selectors.ledger(user=request.user, clinic=clinic, start=low, end=high, limit=None)
+    record_access_event(
+        action="read", outcome="granted", clinic=clinic, object_type="register", object_id="entries"
+    )
+    return [
+        EntryOut(
+            id=r.entry.public_id,
+            occurred_at=r.entry.occurred_at,
+            kind=r.entry.kind,
+            product=r.entry.lot.product.name,
+            lot=r.entry.lot.number,
+            location=r.entry.location.name,
+            change_mg=services.fmt_mg(r.entry.change_mg),
+            balance_after_mg=services.fmt_mg(r.entry.balance_after_mg),
+            recorded_by=r.entry.recorded_by.full_name or r.entry.recorded_by.email,
+            witness=(r.entry.witness.full_name or r.entry.witness.email) if r.entry.witness else "",
+            session=r.entry.session.public_id if r.entry.session else None,
+            reason=r.entry.reason,
+        )
+        for r in rows
+    ]
