@@ -99,7 +99,7 @@ def inventory(period: Period) -> list[dict[str, Any]]:
     pairs = set(entries.values_list("lot_id", "location_id"))
     rows = []
     for lot_id, location_id in pairs:
-        last = entries.filter(lot_id=lot_id, location_id=location_id).order_by("-occurred_at", "-id").first()
+        last = entries.filter(lot_id=lot_id, location_id=location_id).order_by("-id").first()
         if last is None:
             continue
         lot = Lot.objects.select_related("product").get(pk=lot_id)

@@ -116,12 +116,9 @@ def ledger(
         entries = entries.filter(occurred_at__gte=start)
     if end is not None:
         entries = entries.filter(occurred_at__lt=end)
-    # The latest `limit` entries, shown oldest first as a register reads.
-    chosen = (
-        list(entries.order_by("-occurred_at", "-id")[:limit])[::-1]
-        if limit
-        else list(entries.order_by("occurred_at", "id"))
-    )
+    # In the order written (the balance after each entry follows from the one before; a dose charted
+    # after the fact keeps its own time but sits where it was recorded). The latest `limit`, oldest first.
+    chosen = list(entries.order_by("-id")[:limit])[::-1] if limit else list(entries.order_by("id"))
     visible = set(staff_clinic_ids(user)) if not hasattr(user, "patient") else set()
     rows = []
     for entry in chosen:

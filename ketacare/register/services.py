@@ -620,6 +620,49 @@ def record_correction(
     return entry
 
 
+def destroy_stock(
+    *,
+    clinic: Clinic,
+    user: User,
+    witness: VerifiedWitness | None,
+    lot: Lot,
+    location: StorageLocation,
+    units: int,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> Entry:
+    """Waste whole units that will not be used (expired, damaged), witnessed, with the reason."""
+    _require_role(user, clinic.pk, RECORDERS, "units", "record in the register")
+    units = _units("units", units)
+    reason = _text("reason", reason, required=True)
+    if lot.clinic_id != clinic.pk or location.clinic_id != clinic.pk:
+        raise FieldError("lot", "the lot and the location must belong to this clinic")
+    now = now or timezone.now()
+    witness_user = _check_witness(witness, user, now)
+    with transaction.atomic():
+        Lot.objects.select_for_update().filter(pk=lot.pk).first()
+        available = balance_mg(lot, location) - outstanding_mg(lot, location)
+        amount = lot.product.mg_per_unit * units
+        if amount > available:
+            raise ConflictError(
+                "units",
+                f"{units} {lot.product.unit_label}(s) is {fmt_mg(amount)} mg; {location.name} holds {fmt_mg(available)} mg of lot {lot.number}",
+            )
+        entry = _post(
+            lot=lot,
+            location=location,
+            kind=Entry.Kind.WASTE,
+            change_mg=-amount,
+            user=user,
+            occurred_at=now,
+            field="units",
+            witness=witness_user,
+            reason=f"{units} {lot.product.unit_label}(s) destroyed: {reason}",
+        )
+        _audit_write(user, clinic, "register_entry", entry.public_id)
+    return entry
+
+
 def count_lots(clinic: Clinic, location: StorageLocation) -> list[Lot]:
     """The lots a count of this location must cover: every lot that ever had an entry there."""
     ids = Entry.objects.filter(location=location).values_list("lot_id", flat=True).distinct()
