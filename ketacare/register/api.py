@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import Annotated
 
 from django.http import Http404
 from django.utils import timezone
 from ninja import Router
 from ninja.errors import HttpError
+from pydantic import Field
 
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
@@ -18,6 +20,17 @@ from ketacare.register import selectors, services
 from ketacare.register.schemas import EntryOut, StockOut
 
 router = Router(tags=["register"])
+# A plain YYYY-MM-DD date (pydantic would also read a bare number as a timestamp).
+IsoDate = Annotated[str, Field(pattern=r"^(\d{4}-\d{2}-\d{2})?$", max_length=10)]
+
+
+def _date(name: str, value: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise HttpError(422, f"{name} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _admin_clinic(request: AuthenticatedRequest) -> Clinic:
@@ -48,17 +61,17 @@ def register_stock(request: AuthenticatedRequest) -> list[StockOut]:
 
 
 @router.get("/register/entries", response=list[EntryOut], url_name="register_entries")
-def register_entries(
-    request: AuthenticatedRequest, start: dt.date | None = None, end: dt.date | None = None
-) -> list[EntryOut]:
-    """The register entries of whole days start..end (clinic time, at most 366 days; default the last 30), oldest first."""
+def register_entries(request: AuthenticatedRequest, start: IsoDate = "", end: IsoDate = "") -> list[EntryOut]:
+    """The register entries of whole days start..end (YYYY-MM-DD, clinic time, at most 366 days; default
+    the last 30), oldest first."""
     clinic = _admin_clinic(request)
     today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
-    end = end or today
-    start = start or end - dt.timedelta(days=30)
-    if end < start or (end - start).days > 366:
+    last = _date("end", end) or today
+    first = _date("start", start) or last - dt.timedelta(days=30)
+    start_on, end_on = first, last
+    if end_on < start_on or (end_on - start_on).days > 366:
         raise HttpError(422, "end must be on or after start, and the period at most 366 days")
-    low, high = selectors.period(clinic, start, end)
+    low, high = selectors.period(clinic, start_on, end_on)
     rows = selectors.ledger(user=request.user, clinic=clinic, start=low, end=high, limit=None)
     record_access_event(
         action="read", outcome="granted", clinic=clinic, object_type="register", object_id="entries"

@@ -229,3 +229,58 @@ def test_esketamine_counts_whole_devices(personas: Any) -> None:
     # Two devices used whole, one returned unopened: nothing to waste, so no witness is needed.
     assert [e.kind for e in entries] == ["return"]
     assert services.balance_mg(lot, location) == Decimal(28 * 4)
+
+
+def test_a_loss_report_keeps_the_jurisdictions_dates_with_their_sources(
+    personas: Any, stocked: dict[str, Any]
+) -> None:
+    import zoneinfo
+
+    discovered = dt.datetime(2026, 12, 4, 16, 0, tzinfo=zoneinfo.ZoneInfo("America/New_York"))  # a Friday
+    report = services.report_loss(
+        clinic=personas.clinic_a,
+        user=personas.clinician_a,
+        kind="theft",
+        lot=stocked["lot"],
+        amount_mg="500",
+        discovered_at=discovered,
+        description="Safe found open; one vial missing.",
+    )
+    due = {d["id"]: d for d in report.deadlines}
+    assert due["notify_authority"]["due_on"] == "2026-12-07"
+    assert due["notify_authority"]["source"] == "cfr_1301_76_b"
+    assert due["form_106"]["due_on"] == "2027-01-18"
+    with pytest.raises(NotPermitted):
+        services.report_loss(
+            clinic=personas.clinic_a,
+            user=stocked["nurse"],
+            kind="loss",
+            lot=stocked["lot"],
+            amount_mg="1",
+            discovered_at=discovered,
+            description="x",
+        )
+
+
+def test_each_witness_attempt_is_audited(personas: Any, stocked: dict[str, Any]) -> None:
+    from ketacare.audit.models import AccessEvent
+
+    nurse = stocked["nurse"]
+    with pytest.raises(FieldError):
+        services.verify_witness(
+            clinic=personas.clinic_a,
+            recorder=personas.clinician_a,
+            email=nurse.email,
+            password="wrong",
+            otp_token="123456",
+        )
+    services.verify_witness(
+        clinic=personas.clinic_a,
+        recorder=personas.clinician_a,
+        email=nurse.email,
+        password="witness-Pass-1",
+        otp_token=totp_now(nurse),
+    )
+    events = AccessEvent.objects.filter(action="mfa", object_type="witness").order_by("id")
+    assert list(events.values_list("outcome", flat=True)) == ["failure", "success"]
+    assert events.last().object_id == str(nurse.public_id)
