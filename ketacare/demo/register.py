@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ketacare.register import services
-from ketacare.register.models import Draw, Lot, RegisterSettings
+from ketacare.register.models import Discrepancy, Draw, Lot, RegisterSettings
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
 
 if TYPE_CHECKING:
@@ -147,8 +147,6 @@ def _investigate(
     clinic: Any, admin: Any, nurse: Any, prescriber: Any, safe: Any, short_at: dt.datetime
 ) -> Callable[[], None]:
     def run() -> None:
-        from ketacare.register.models import Discrepancy
-
         found = Discrepancy.objects.filter(clinic=clinic, state="open").select_related("line__lot").first()
         if found is None:
             return

@@ -17,6 +17,7 @@ from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic
 from ketacare.clinics.selectors import active_membership
 from ketacare.register import selectors, services
+from ketacare.register.forms import FIRST_YEAR, LAST_YEAR
 from ketacare.register.schemas import EntryOut, StockOut
 
 router = Router(tags=["register"])
@@ -28,9 +29,12 @@ def _date(name: str, value: str) -> dt.date | None:
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise HttpError(422, f"{name} {value!r} is not a date (YYYY-MM-DD)") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise HttpError(422, f"{name} {value} must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return day
 
 
 def _admin_clinic(request: AuthenticatedRequest) -> Clinic:

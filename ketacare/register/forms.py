@@ -9,6 +9,9 @@ from django import forms
 from ketacare.register import rules
 from ketacare.register.models import LossReport, Product, StockCount
 
+# A register period lies within these years; year 1 or 9999 cannot be a day of a register.
+FIRST_YEAR, LAST_YEAR = 2000, 2200
+
 
 def _choices(rows: Any, label: Any) -> list[tuple[str, str]]:
     return [(str(r.public_id), label(r)) for r in rows]
@@ -153,6 +156,11 @@ class PeriodForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in ("start", "end"):
+            day = data.get(name)
+            if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+                self.add_error(name, f"{name} {day} must be between {FIRST_YEAR} and {LAST_YEAR}")
+                data.pop(name, None)
         if data.get("start") and data.get("end"):
             if data["end"] < data["start"]:
                 self.add_error("end", "the end date is before the start date")
