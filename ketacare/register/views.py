@@ -461,28 +461,25 @@ def inspection_pdf(request: AuthenticatedRequest) -> HttpResponse:
 def _panel(
     request: AuthenticatedRequest, session: TreatmentSession, status: int = 200, **bound: Any
 ) -> HttpResponse:
+    context = panel_context(request, session, **bound)
+    return render(request, "register/_session_panel.html", context, status=status)
+
+
+def panel_context(request: Any, session: TreatmentSession, **bound: Any) -> dict[str, Any]:
+    """What the Controlled drugs panel shows for a session the caller has already opened."""
     clinic = session.clinic
     today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
-    draws = selectors.session_draws(session)
-    open_draws = [d for d in draws if d["draw"].closed_at is None]
-    context = {
+    return {
         "session": session,
         "settings_row": services.register_settings(clinic.pk),
         "can_record": _role(request) in services.RECORDERS,
-        "draws": draws,
+        "draws": selectors.session_draws(session),
         "draw_form": forms.DrawForm(
             rows=selectors.usable_lots(clinic, session.route, today), auto_id="draw_%s"
         ),
-        "close_forms": {
-            d["draw"].public_id: forms.CloseDrawForm(
-                initial={"draw": d["draw"].public_id}, auto_id=f"close_{d['draw'].public_id}_%s"
-            )
-            for d in open_draws
-        },
         "live": session.state in services.LIVE_SESSION_STATES,
         **bound,
     }
-    return render(request, "register/_session_panel.html", context, status=status)
 
 
 @staff_object_view("treatment_session", "session_id")
