@@ -468,10 +468,14 @@ def _panel(
 def panel_context(request: Any, session: TreatmentSession, **bound: Any) -> dict[str, Any]:
     """What the Controlled drugs panel shows for a session the caller has already opened."""
     clinic = session.clinic
+    settings_row = services.register_settings(clinic.pk)
+    if settings_row is None:
+        # The clinic does not keep its register here: one query, nothing else to read.
+        return {"session": session, "settings_row": None, **bound}
     today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
     return {
         "session": session,
-        "settings_row": services.register_settings(clinic.pk),
+        "settings_row": settings_row,
         "can_record": _role(request) in services.RECORDERS,
         "draws": selectors.session_draws(session),
         "draw_form": forms.DrawForm(
