@@ -11,18 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.template.loader import render_to_string
-from django.utils.safestring import SafeString, mark_safe
 
 from ketacare.register.views import panel_context
 
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def controlled_drugs_panel(context: template.Context, session: Any) -> SafeString:
+@register.inclusion_tag("register/_session_panel.html", takes_context=True)
+def controlled_drugs_panel(context: template.Context, session: Any) -> dict[str, Any]:
     request = context.get("request")
     if request is None:
-        return mark_safe("")  # noqa: S308 - an empty string
-    html = render_to_string("register/_session_panel.html", panel_context(request, session), request=request)
-    return mark_safe(html)  # noqa: S308 - rendered by the template engine, autoescaped there
+        return {"session": session, "settings_row": None}
+    # The forms' {% csrf_token %} reads the token from the including page's context.
+    return {**panel_context(request, session), "request": request, "csrf_token": context.get("csrf_token")}
