@@ -17,6 +17,7 @@ from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
 from ketacare.outcomes.api import router as outcomes_router
 from ketacare.patients.api import router as patients_router
 from ketacare.questionnaires.api import router as questionnaires_router
+from ketacare.register.api import router as register_router
 from ketacare.treatments.api import router as treatments_router
 
 api = NinjaAPI(
@@ -66,3 +67,4 @@ api.add_router("", questionnaires_router)
 api.add_router("", journal_router)
 api.add_router("", interop_router)
 api.add_router("", outcomes_router)
+api.add_router("", register_router)

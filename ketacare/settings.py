@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "ketacare.companion",
     "ketacare.ops",
     "ketacare.support",
+    "ketacare.register",
 ]
 
 MIDDLEWARE = [

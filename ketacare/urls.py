@@ -27,5 +27,6 @@ urlpatterns = [
     path("", include("ketacare.outcomes.urls")),
     path("", include("ketacare.companion.urls")),
     path("", include("ketacare.support.urls")),
+    path("", include("ketacare.register.urls")),
     path("api/v1/", api.urls),
 ]

@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketacare.accounts.models import User
 from ketacare.clinics.models import Clinic, StaffMembership
-from ketacare.demo import checkins, intake, journal, outcomes, questionnaires, treatments
+from ketacare.demo import checkins, intake, journal, outcomes, questionnaires, register, treatments
 from ketacare.patients.models import Patient
 
 DEMO_PASSWORD = "ketacare-demo-2026"  # noqa: S105 - demo accounts only; printed by `make demo`
@@ -131,7 +131,7 @@ STAGE_WEIGHTS = [
 LOGIN_PATIENTS_PER_CLINIC = 3
 # Each seeder reads what the ones before it stored: plans and doses come before the check-ins,
 # scores and journals that follow a dose, and past courses go only to patients still without a plan.
-SEEDERS = (intake, treatments, checkins, questionnaires, journal, outcomes)
+SEEDERS = (intake, treatments, register, checkins, questionnaires, journal, outcomes)
 
 
 @dataclass

@@ -116,7 +116,10 @@ def expected_status(route: Route, persona: str, target: str | None, method: str)
     if route.audience == "any":
         return ok
     if route.audience == "staff":
-        return 404 if is_patient else ok
+        if is_patient:
+            return 404
+        # Methods only a nurse or prescriber may use (recording): the clinic admin gets 403.
+        return 403 if method in route.prescriber_methods and persona == "admin_a" else ok
     if route.audience == "admin":
         return ok if persona == "admin_a" else 404
     if route.audience == "patient":

@@ -20,6 +20,7 @@ from ketacare.patients import facts
 from ketacare.treatments import selectors
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
 from ketacare.treatments.services._common import check_text, check_time, is_prescriber, require_state
+from ketacare.treatments.signals import dose_recorded
 
 
 def override_hold(*, session: TreatmentSession, user: User, reason: str) -> TreatmentSession:
@@ -214,6 +215,7 @@ def record_dose(
             session.dose_ended_at = ended_at
             session.state = TreatmentSession.State.OBSERVING
         session.save(update_fields=["dose_started_at", "dose_ended_at", "state", "dosing_reasons"])
+        dose_recorded.send(sender=DoseAdministration, dose=dose, user=user)
     return dose
 
 
@@ -300,6 +302,7 @@ def end_dosing(
                 dose.early_stop_reason = reason if early else ""
                 fields += ["planned_dose_mg", "dose_mg", "early_stop_reason"]
             dose.save(update_fields=fields)
+            dose_recorded.send(sender=DoseAdministration, dose=dose, user=user)
             issues += early
         else:
             end = max(d.ended_at or d.started_at for d in doses)

@@ -1,0 +1,176 @@
+"""Register reports: the extract (CSV and PDF), the inventory record and the inspection pack (PDF).
+
+CSV cells pass `ketacare.lib.csvsafe.csv_safe` (no spreadsheet formulas); PDFs are HTML rendered by
+WeasyPrint, as the discharge sheet is. Times are shown in the clinic's zone.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zoneinfo
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from ketacare.clinics.models import Clinic
+from ketacare.lib.csvsafe import csv_safe
+from ketacare.register import rules, selectors, services
+from ketacare.register.models import Entry, Lot, Product, StorageLocation
+
+
+@dataclass(frozen=True)
+class Period:
+    clinic: Clinic
+    start_on: dt.date
+    end_on: dt.date
+    product: Product | None
+
+    @property
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        return selectors.period(self.clinic, self.start_on, self.end_on)
+
+    @property
+    def slug(self) -> str:
+        return f"{self.start_on:%Y%m%d}-{self.end_on:%Y%m%d}"
+
+
+def _person(user: Any) -> str:
+    return (user.full_name or user.email) if user is not None else ""
+
+
+def extract_rows(user: Any, period: Period) -> list[dict[str, str]]:
+    start, end = period.bounds
+    zone = zoneinfo.ZoneInfo(period.clinic.time_zone)
+    rows = selectors.ledger(
+        user=user,
+        clinic=period.clinic,
+        product_id=period.product.pk if period.product else None,
+        start=start,
+        end=end,
+        limit=None,
+    )
+    return [
+        {
+            "when": f"{r.entry.occurred_at.astimezone(zone):%Y-%m-%d %H:%M}",
+            "product": r.entry.lot.product.name,
+            "lot": r.entry.lot.number,
+            "expires": f"{r.entry.lot.expires_on:%Y-%m-%d}",
+            "location": r.entry.location.name,
+            "entry": r.entry.get_kind_display(),
+            "change_mg": services.fmt_mg(r.entry.change_mg),
+            "balance_after_mg": services.fmt_mg(r.entry.balance_after_mg),
+            "recorded_by": _person(r.entry.recorded_by),
+            "witness": _person(r.entry.witness),
+            "patient": r.patient_label,
+            "detail": r.entry.reason,
+        }
+        for r in rows
+    ]
+
+
+COLUMNS = [
+    ("when", "Date and time"),
+    ("product", "Product"),
+    ("lot", "Lot"),
+    ("expires", "Expiry"),
+    ("location", "Location"),
+    ("entry", "Entry"),
+    ("change_mg", "Change (mg)"),
+    ("balance_after_mg", "Balance after (mg)"),
+    ("recorded_by", "Recorded by"),
+    ("witness", "Witness"),
+    ("patient", "Patient"),
+    ("detail", "Detail"),
+]
+
+
+def inventory(period: Period) -> list[dict[str, Any]]:
+    """Stock on hand at the end of the period: the last balance of each lot at each location."""
+    _, end = period.bounds
+    entries = Entry.objects.filter(clinic=period.clinic, occurred_at__lt=end)
+    if period.product is not None:
+        entries = entries.filter(lot__product=period.product)
+    pairs = set(entries.values_list("lot_id", "location_id"))
+    rows = []
+    for lot_id, location_id in pairs:
+        last = entries.filter(lot_id=lot_id, location_id=location_id).order_by("-id").first()
+        if last is None:
+            continue
+        lot = Lot.objects.select_related("product").get(pk=lot_id)
+        rows.append(
+            {
+                "product": lot.product.name,
+                "lot": lot.number,
+                "expires": lot.expires_on,
+                "location": StorageLocation.objects.get(pk=location_id).name,
+                "balance_mg": last.balance_after_mg,
+                "units": (last.balance_after_mg / lot.product.mg_per_unit).quantize(Decimal("0.01")),
+                "unit": lot.product.unit_label,
+            }
+        )
+    return sorted(rows, key=lambda r: (r["product"], r["location"], r["lot"]))
+
+
+def _csv(rows: list[dict[str, str]], filename: str) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([label for _, label in COLUMNS])
+    for row in rows:
+        writer.writerow([csv_safe(row[key], keep_numbers=key.endswith("_mg")) for key, _ in COLUMNS])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def to_pdf(html: str) -> bytes:
+    """Render HTML to PDF with WeasyPrint (imported lazily: it loads pango)."""
+    from weasyprint import HTML
+
+    return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
+
+
+TITLES = {
+    "extract": "Controlled-drug register extract",
+    "inventory": "Controlled-drug inventory record",
+    "inspection": "Controlled-drug inspection pack",
+}
+
+
+def respond(user: Any, period: Period, kind: str, fmt: str) -> HttpResponse:
+    """The file for `kind` (extract, inventory, inspection) in `fmt` (csv for the extract, pdf)."""
+    filename = f"register-{kind}-{period.slug}.{fmt}"
+    rows = extract_rows(user, period) if kind in ("extract", "inspection") else []
+    if fmt == "csv":
+        return _csv(rows, filename)
+    start, end = period.bounds
+    settings_row = services.register_settings(period.clinic.pk)
+    context: dict[str, Any] = {
+        "title": TITLES[kind],
+        "kind": kind,
+        "clinic": period.clinic,
+        "period": period,
+        "product": period.product,
+        "columns": COLUMNS,
+        "rows": rows,
+        "generated_at": timezone.now().astimezone(zoneinfo.ZoneInfo(period.clinic.time_zone)),
+        "generated_by": _person(user),
+        "jurisdiction": rules.jurisdiction(settings_row.jurisdiction) if settings_row else None,
+    }
+    if kind in ("inventory", "inspection"):
+        context["inventory"] = inventory(period)
+    if kind == "inspection":
+        context["counts"] = list(selectors.counts(period.clinic, start, end))
+        context["discrepancies"] = list(selectors.discrepancies(period.clinic, start, end))
+        context["losses"] = [
+            r for r in selectors.loss_reports(period.clinic) if start <= r.discovered_at < end
+        ]
+    html = render_to_string("register/report_pdf.html", context)
+    response = HttpResponse(to_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

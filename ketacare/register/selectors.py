@@ -1,0 +1,190 @@
+"""Reads for the register: stock on hand, the ledger with who/when/which session, counts, discrepancies.
+
+A ledger row names the patient of its session only for a reader who may see that patient (staff of
+the patient's clinic), and each patient so named is audited once per request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.models import Clinic
+from ketacare.patients.selectors import staff_clinic_ids
+from ketacare.register import services
+from ketacare.register.models import Discrepancy, Draw, Entry, LossReport, Lot, StockCount, StorageLocation
+from ketacare.treatments.models import TreatmentSession
+
+
+@dataclass(frozen=True)
+class StockRow:
+    lot: Lot
+    location: StorageLocation
+    balance_mg: Decimal
+    drawn_out_mg: Decimal
+
+    @property
+    def units(self) -> Decimal:
+        return (self.balance_mg / self.lot.product.mg_per_unit).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    entry: Entry
+    patient_label: str  # "" when there is no session or the reader may not see its patient
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def by_public_id(model: Any, clinic: Clinic, public_id: Any) -> Any:
+    """A clinic's row by its public id, or Http404 (another clinic's is not found)."""
+    key = _uuid(public_id)
+    found = model.objects.filter(clinic=clinic, public_id=key).first() if key else None
+    if found is None:
+        raise Http404("Not found")
+    return found
+
+
+def locations(clinic: Clinic) -> QuerySet[StorageLocation]:
+    return StorageLocation.objects.filter(clinic=clinic, active=True).order_by("name")
+
+
+def usable_lots(clinic: Clinic, route: str, today: dt.date) -> list[StockRow]:
+    """Lots of the session's route with something left to draw, by location (soonest expiry first)."""
+    kind = "esketamine_device" if route == "esketamine_in" else "ketamine_vial"
+    return [
+        row
+        for row in stock(clinic)
+        if row.lot.product.kind == kind
+        and row.lot.expires_on >= today
+        and row.balance_mg - row.drawn_out_mg > 0
+    ]
+
+
+def stock(clinic: Clinic) -> list[StockRow]:
+    """Every lot at every location with its balance and what is drawn out for sessions."""
+    pairs = Entry.objects.filter(clinic=clinic).values_list("lot_id", "location_id").distinct()
+    lots = {lot.pk: lot for lot in Lot.objects.filter(clinic=clinic).select_related("product")}
+    places = {place.pk: place for place in StorageLocation.objects.filter(clinic=clinic)}
+    rows = [
+        StockRow(
+            lots[lot_id],
+            places[location_id],
+            services.balance_mg(lots[lot_id], places[location_id]),
+            services.outstanding_mg(lots[lot_id], places[location_id]),
+        )
+        for lot_id, location_id in set(pairs)
+    ]
+    return sorted(rows, key=lambda r: (r.lot.product.name, r.location.name, r.lot.expires_on, r.lot.number))
+
+
+def ledger(
+    *,
+    user: Any,
+    clinic: Clinic,
+    lot: Lot | None = None,
+    location: StorageLocation | None = None,
+    product_id: int | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    limit: int | None = 500,
+) -> list[LedgerRow]:
+    """The clinic's entries in order, filtered; the patient shown only to staff who may see them."""
+    entries = Entry.objects.filter(clinic=clinic).select_related(
+        "lot__product", "location", "recorded_by", "witness", "session__patient__clinic"
+    )
+    if lot is not None:
+        entries = entries.filter(lot=lot)
+    if location is not None:
+        entries = entries.filter(location=location)
+    if product_id is not None:
+        entries = entries.filter(lot__product_id=product_id)
+    if start is not None:
+        entries = entries.filter(occurred_at__gte=start)
+    if end is not None:
+        entries = entries.filter(occurred_at__lt=end)
+    # In the order written (the balance after each entry follows from the one before; a dose charted
+    # after the fact keeps its own time but sits where it was recorded). The latest `limit`, oldest first.
+    chosen = list(entries.order_by("-id")[:limit])[::-1] if limit else list(entries.order_by("id"))
+    visible = set(staff_clinic_ids(user)) if not hasattr(user, "patient") else set()
+    rows = []
+    for entry in chosen:
+        label = ""
+        session: TreatmentSession | None = entry.session
+        if session is not None and session.patient.clinic_id in visible:
+            label = session.patient.title_label()
+            record_access_event(
+                user=user,
+                action="read",
+                outcome="granted",
+                patient=session.patient,
+                object_type="register",
+                object_id="ledger",
+            )
+        rows.append(LedgerRow(entry, label))
+    return rows
+
+
+def open_discrepancies(clinic: Clinic) -> QuerySet[Discrepancy]:
+    return (
+        Discrepancy.objects.filter(clinic=clinic, state=Discrepancy.State.OPEN)
+        .select_related("line__lot__product", "line__count__location", "line__count__counted_by")
+        .order_by("raised_at")
+    )
+
+
+def discrepancies(clinic: Clinic, start: dt.datetime, end: dt.datetime) -> QuerySet[Discrepancy]:
+    return (
+        Discrepancy.objects.filter(clinic=clinic, raised_at__gte=start, raised_at__lt=end)
+        .select_related("line__lot__product", "line__count__location", "investigated_by")
+        .order_by("raised_at")
+    )
+
+
+def counts(clinic: Clinic, start: dt.datetime, end: dt.datetime) -> QuerySet[StockCount]:
+    return (
+        StockCount.objects.filter(clinic=clinic, counted_at__gte=start, counted_at__lt=end)
+        .select_related("location", "counted_by")
+        .prefetch_related("lines__lot__product")
+        .order_by("counted_at")
+    )
+
+
+def loss_reports(clinic: Clinic) -> QuerySet[LossReport]:
+    return (
+        LossReport.objects.filter(clinic=clinic)
+        .select_related("lot__product", "reported_by")
+        .order_by("-discovered_at")
+    )
+
+
+def session_draws(session: TreatmentSession) -> list[dict[str, Any]]:
+    """The session's draws with what was administered from each and what is left to account for."""
+    rows = []
+    for draw in (
+        Draw.objects.filter(session=session).select_related("lot__product", "location").order_by("drawn_at")
+    ):
+        used = services.administered_from(draw)
+        rows.append({"draw": draw, "administered_mg": used, "left_mg": draw.drawn_mg - used})
+    return rows
+
+
+def period(clinic: Clinic, start_on: dt.date, end_on: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) in UTC for whole days start_on..end_on in the clinic's zone."""
+    zone = zoneinfo.ZoneInfo(clinic.time_zone)
+    start = dt.datetime.combine(start_on, dt.time(0), tzinfo=zone)
+    end = dt.datetime.combine(end_on + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    return start, end

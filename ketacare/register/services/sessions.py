@@ -1,0 +1,214 @@
+"""Administration tied to the session: draws, the dose receiver, and accounting for the remainder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.accounts.models import User
+from ketacare.lib.errors import ConflictError, FieldError
+from ketacare.register.models import (
+    Draw,
+    Entry,
+    Lot,
+    Product,
+    StorageLocation,
+)
+from ketacare.register.services._common import (
+    CENT,
+    LIVE_SESSION_STATES,
+    RECORDERS,
+    VerifiedWitness,
+    _audit_write,
+    _post,
+    _require_role,
+    _units,
+    administered_from,
+    balance_mg,
+    fmt_mg,
+    outstanding_mg,
+    register_settings,
+)
+from ketacare.register.services.witness import _check_witness
+from ketacare.treatments.models import DoseAdministration, TreatmentSession
+
+# ---- administration tied to the session --------------------------------------------------------
+
+
+def draw_stock(
+    *,
+    session: TreatmentSession,
+    user: User,
+    lot: Lot,
+    location: StorageLocation,
+    units: int,
+    now: dt.datetime | None = None,
+) -> Draw:
+    """Take vials or devices of one lot from a location for a session (before the dose is recorded)."""
+    _require_role(user, session.clinic_id, RECORDERS, "units", "record in the register")
+    units = _units("units", units)
+    now = now or timezone.now()
+    if lot.clinic_id != session.clinic_id or location.clinic_id != session.clinic_id:
+        raise FieldError("lot", "the lot and the location must belong to the session's clinic")
+    if session.state not in LIVE_SESSION_STATES:
+        raise ConflictError(
+            "units", f"the session is {session.get_state_display().lower()}: draw only for a live session"
+        )
+    expected_kind = (
+        Product.Kind.ESKETAMINE_DEVICE if session.route == "esketamine_in" else Product.Kind.KETAMINE_VIAL
+    )
+    if lot.product.kind != expected_kind:
+        raise FieldError(
+            "lot",
+            f"lot {lot.number} is {lot.product.name}; this session needs a {Product.Kind(expected_kind).label.lower()}",
+        )
+    if lot.expires_on < now.date():
+        raise ConflictError("lot", f"lot {lot.number} expired on {lot.expires_on}: do not use it")
+    drawn = lot.product.mg_per_unit * units
+    with transaction.atomic():
+        Lot.objects.select_for_update().filter(pk=lot.pk).first()
+        available = balance_mg(lot, location) - outstanding_mg(lot, location)
+        if drawn > available:
+            raise ConflictError(
+                "units",
+                f"{units} {lot.product.unit_label}(s) of lot {lot.number} is {fmt_mg(drawn)} mg; {location.name} "
+                f"holds {fmt_mg(available)} mg of it",
+            )
+        draw = Draw.objects.create(
+            clinic_id=session.clinic_id,
+            session=session,
+            lot=lot,
+            location=location,
+            units=units,
+            drawn_mg=drawn,
+            drawn_at=now,
+            drawn_by=user,
+        )
+        _audit_write(user, session.clinic, "register_draw", draw.public_id)
+    return draw
+
+
+def on_dose_recorded(sender: Any, *, dose: DoseAdministration, user: User, **kwargs: Any) -> None:
+    """Receiver of `treatments.signals.dose_recorded`: tie the dose to its drawn lot, or refuse it.
+
+    At a clinic that keeps its register here, a dose needs an open draw of its lot in the session with
+    enough left in it; the administration entry is posted once the amount is final (a nasal device at
+    once, an infusion when it is stopped), so one dose has exactly one entry.
+    """
+    if register_settings(dose.clinic_id) is None:
+        return
+    if Entry.objects.filter(dose=dose).exists():
+        return
+    draw = (
+        Draw.objects.select_for_update()
+        .select_related("lot__product", "location")
+        .filter(session_id=dose.session_id, closed_at__isnull=True, lot__number=dose.lot_number)
+        .order_by("drawn_at", "id")
+        .first()
+    )
+    if draw is None:
+        raise ConflictError(
+            "lot_number",
+            f"lot {dose.lot_number} has not been drawn for this session in the controlled-drug register: "
+            "draw it up from the safe first (Controlled drugs panel)",
+        )
+    left = draw.drawn_mg - administered_from(draw)
+    if dose.dose_mg > left:
+        raise ConflictError(
+            "dose_mg",
+            f"dose_mg {fmt_mg(dose.dose_mg)} is more than the {fmt_mg(left)} mg left of lot {draw.lot.number} "
+            "drawn for this session: draw another vial first",
+        )
+    if dose.ended_at is None:
+        return
+    _post(
+        lot=draw.lot,
+        location=draw.location,
+        kind=Entry.Kind.ADMINISTRATION,
+        change_mg=-Decimal(dose.dose_mg).quantize(CENT),
+        user=user,
+        occurred_at=dose.started_at,
+        field="dose_mg",
+        session_id=dose.session_id,
+        dose=dose,
+        draw=draw,
+    )
+
+
+def close_draw(
+    *, draw: Draw, user: User, witness: VerifiedWitness | None, now: dt.datetime | None = None
+) -> list[Entry]:
+    """Account for what is left of a draw: an opened vial's remainder wasted (witnessed), unopened units back.
+
+    Esketamine devices are whole: a used device is administered, an unused one goes back unopened.
+    """
+    _require_role(user, draw.clinic_id, RECORDERS, "witness_email", "record in the register")
+    now = now or timezone.now()
+    entries: list[Entry] = []
+    with transaction.atomic():
+        draw = (
+            Draw.objects.select_for_update()
+            .select_related("lot__product", "location", "session")
+            .get(pk=draw.pk)
+        )
+        if draw.closed_at is not None:
+            raise ConflictError("draw", "this draw is already closed")
+        running = DoseAdministration.objects.filter(
+            session_id=draw.session_id,
+            lot_number=draw.lot.number,
+            ended_at__isnull=True,
+            entered_in_error=False,
+        )
+        if running.exists():
+            raise ConflictError("draw", "an infusion from this lot is still running: stop it first")
+        product = draw.lot.product
+        used = administered_from(draw)
+        opened = math.ceil(used / product.mg_per_unit) if used > 0 else 0
+        unopened = draw.units - opened
+        waste = (product.mg_per_unit * opened - used).quantize(CENT)
+        if waste > 0:
+            witness_user = _check_witness(witness, user, now)
+            entries.append(
+                _post(
+                    lot=draw.lot,
+                    location=draw.location,
+                    kind=Entry.Kind.WASTE,
+                    change_mg=-waste,
+                    user=user,
+                    occurred_at=now,
+                    field="draw",
+                    witness=witness_user,
+                    draw=draw,
+                    session=draw.session,
+                    reason=f"remainder of an opened {product.unit_label}: {fmt_mg(waste)} mg"
+                    + (
+                        f" ({fmt_mg(waste / product.concentration_mg_per_ml)} ml)"
+                        if product.concentration_mg_per_ml
+                        else ""
+                    ),
+                )
+            )
+        if unopened > 0:
+            entries.append(
+                _post(
+                    lot=draw.lot,
+                    location=draw.location,
+                    kind=Entry.Kind.RETURN,
+                    change_mg=Decimal("0.00"),
+                    user=user,
+                    occurred_at=now,
+                    field="draw",
+                    draw=draw,
+                    session=draw.session,
+                    reason=f"{unopened} unopened {product.unit_label}(s) returned to {draw.location.name}",
+                )
+            )
+        draw.closed_at = now
+        draw.save(update_fields=["closed_at"])
+        _audit_write(user, draw.session.clinic, "register_draw", draw.public_id)
+    return entries

@@ -1,0 +1,573 @@
+"""Register pages: stock, ledger, receipts, blind counts, discrepancies, losses, settings, reports, and
+the Controlled drugs panel the run-sheet loads (htmx) for drawing a lot and wasting the remainder.
+
+A form that does not validate, or a service's refusal, re-renders with status 422 and the message on
+its field (the run-sheet panel answers 200 so that htmx swaps the message in); a role refusal is a 403
+that names what the action needs, audited as denied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ketacare.accounts.gates import admin_object_view, staff_object_view
+from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.models import Clinic
+from ketacare.clinics.selectors import active_membership
+from ketacare.lib.errors import FieldError, NotPermitted
+from ketacare.register import forms, reports, rules, selectors, services
+from ketacare.register.models import Discrepancy, Draw, Lot, Product, StorageLocation
+from ketacare.treatments.models import TreatmentSession
+from ketacare.treatments.selectors import access_session
+
+
+def _clinic(request: AuthenticatedRequest) -> Clinic:
+    membership = active_membership(request)
+    if membership is None:
+        raise Http404("Not found")
+    return membership.clinic
+
+
+def _role(request: AuthenticatedRequest) -> str:
+    membership = active_membership(request)
+    return membership.role if membership else ""
+
+
+def _apply(form: django_forms.Form, error: FieldError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _refused(request: AuthenticatedRequest, error: NotPermitted, *, patient: Any = None) -> HttpResponse:
+    match = request.resolver_match
+    record_access_event(
+        action="write",
+        outcome="denied",
+        patient=patient,
+        clinic=None if patient else _clinic(request),
+        object_type="action",
+        object_id=(match.view_name if match else "")[:64],
+    )
+    return render(request, "register/refused.html", {"message": error.message}, status=403)
+
+
+def _pair(clinic: Clinic, value: str) -> tuple[Lot, StorageLocation]:
+    lot_id, _, location_id = (value or "").partition(":")
+    return selectors.by_public_id(Lot, clinic, lot_id), selectors.by_public_id(
+        StorageLocation, clinic, location_id
+    )
+
+
+def _base(request: AuthenticatedRequest, clinic: Clinic) -> dict[str, Any]:
+    role = _role(request)
+    return {
+        "clinic": clinic,
+        "role": role,
+        "settings_row": services.register_settings(clinic.pk),
+        "can_record": role in services.RECORDERS,
+        "can_investigate": role in services.INVESTIGATORS,
+        "is_admin": role == "clinic_admin",
+    }
+
+
+@staff_object_view("register", "")
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    """Stock on hand per product, lot and location; open count differences for those who investigate."""
+    clinic = _clinic(request)
+    record_access_event(
+        action="read", outcome="granted", clinic=clinic, object_type="register", object_id="stock"
+    )
+    context = _base(request, clinic)
+    context.update(
+        {
+            "stock": selectors.stock(clinic),
+            "open_discrepancies": selectors.open_discrepancies(clinic) if context["can_investigate"] else [],
+            "open_count": selectors.open_discrepancies(clinic).count(),
+            "locations": selectors.locations(clinic),
+            "investigation_form": forms.InvestigationForm(),
+            "loss_reports": selectors.loss_reports(clinic)[:20],
+        }
+    )
+    return render(request, "register/home.html", context)
+
+
+@staff_object_view("register", "")
+def ledger(request: AuthenticatedRequest) -> HttpResponse:
+    """The running register of one lot at one location (or all), newest 500 entries, oldest first."""
+    clinic = _clinic(request)
+    lot = location = None
+    if request.GET.get("lot"):
+        lot = selectors.by_public_id(Lot, clinic, request.GET["lot"])
+    if request.GET.get("location"):
+        location = selectors.by_public_id(StorageLocation, clinic, request.GET["location"])
+    rows = selectors.ledger(user=request.user, clinic=clinic, lot=lot, location=location)
+    record_access_event(
+        action="read", outcome="granted", clinic=clinic, object_type="register", object_id="ledger"
+    )
+    context = _base(request, clinic)
+    context.update(
+        {"rows": rows, "lot": lot, "location": location, "zone": zoneinfo.ZoneInfo(clinic.time_zone)}
+    )
+    return render(request, "register/ledger.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_object_view("register", "", action="write")
+def receive(request: AuthenticatedRequest) -> HttpResponse:
+    """Receive a delivery (nurses and prescribers)."""
+    clinic = _clinic(request)
+    products = Product.objects.filter(clinic=clinic, active=True).order_by("name")
+    places = selectors.locations(clinic)
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
+    form = forms.ReceiveForm(
+        request.POST if request.method == "POST" else None,
+        products=products,
+        places=places,
+        initial={"received_on": today},
+    )
+    status = 200
+    if request.method == "POST":
+        if _role(request) not in services.RECORDERS:
+            return _refused(
+                request,
+                NotPermitted("units", "only a nurse or prescriber of this clinic can record in the register"),
+            )
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.receive_stock(
+                    clinic=clinic,
+                    user=request.user,
+                    product=selectors.by_public_id(Product, clinic, data["product"]),
+                    lot_number=data["lot_number"],
+                    expires_on=data["expires_on"],
+                    location=selectors.by_public_id(StorageLocation, clinic, data["location"]),
+                    units=data["units"],
+                    supplier=data["supplier"],
+                    invoice_number=data["invoice_number"],
+                    received_on=data["received_on"],
+                )
+            except FieldError as error:
+                _apply(form, error)
+            else:
+                messages.success(request, f"Received {data['units']} of lot {data['lot_number']}.")
+                return redirect("register:home")
+    context = _base(request, clinic)
+    context["form"] = form
+    return render(request, "register/receive.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_object_view("register", "", action="write")
+def count(request: AuthenticatedRequest) -> HttpResponse:
+    """A blind count of one location: the form never shows the expected balance; the result does."""
+    clinic = _clinic(request)
+    places = list(selectors.locations(clinic))
+    chosen = request.POST.get("location") or request.GET.get("location")
+    location = (
+        selectors.by_public_id(StorageLocation, clinic, chosen) if chosen else (places[0] if places else None)
+    )
+    lots = services.count_lots(clinic, location) if location else []
+    form = forms.CountForm(request.POST if request.method == "POST" else None, lots=lots)
+    context = _base(request, clinic)
+    status = 200
+    if request.method == "POST":
+        if _role(request) not in services.RECORDERS:
+            return _refused(
+                request,
+                NotPermitted("kind", "only a nurse or prescriber of this clinic can record in the register"),
+            )
+        status = 422
+        if location is None:
+            form.is_valid()
+            form.add_error(None, "there is no storage location to count")
+        elif form.is_valid():
+            counted = {str(lot.public_id): form.cleaned_data[f"lot_{lot.public_id}"] for lot in lots}
+            try:
+                result = services.submit_count(
+                    clinic=clinic,
+                    user=request.user,
+                    location=location,
+                    kind=form.cleaned_data["kind"],
+                    counted_units=counted,
+                )
+            except FieldError as error:
+                _apply(form, error)
+            else:
+                context.update(
+                    {
+                        "result": result,
+                        "lines": list(result.lines.select_related("lot__product", "discrepancy")),
+                    }
+                )
+                return render(request, "register/count_result.html", context)
+    context.update({"form": form, "location": location, "places": places})
+    return render(request, "register/count.html", context, status=status)
+
+
+@require_POST
+@staff_object_view("register", "", action="write")
+def investigate(request: AuthenticatedRequest) -> HttpResponse:
+    """Close a count difference with the investigation note (administrators and prescribers)."""
+    clinic = _clinic(request)
+    if _role(request) not in services.INVESTIGATORS:
+        return _refused(
+            request, NotPermitted("investigation_note", "only an administrator or prescriber can investigate")
+        )
+    form = forms.InvestigationForm(request.POST)
+    if form.is_valid():
+        discrepancy = selectors.by_public_id(Discrepancy, clinic, form.cleaned_data["discrepancy"])
+        try:
+            services.investigate_discrepancy(
+                discrepancy=discrepancy, user=request.user, note=form.cleaned_data["investigation_note"]
+            )
+        except FieldError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, "Investigation recorded.")
+            return redirect("register:home")
+    context = _base(request, clinic)
+    context.update({"form": form})
+    return render(request, "register/investigate_error.html", context, status=422)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_object_view("register", "", action="write")
+def correction(request: AuthenticatedRequest) -> HttpResponse:
+    """A reasoned, witnessed correction: the only way the balance changes besides the movements."""
+    clinic = _clinic(request)
+    rows = selectors.stock(clinic)
+    form = forms.CorrectionForm(request.POST if request.method == "POST" else None, rows=rows)
+    status = 200
+    if request.method == "POST":
+        if _role(request) not in services.RECORDERS:
+            return _refused(
+                request,
+                NotPermitted(
+                    "change_mg", "only a nurse or prescriber of this clinic can record in the register"
+                ),
+            )
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                lot, location = _pair(clinic, data["stock"])
+                witness = services.verify_witness(
+                    clinic=clinic,
+                    recorder=request.user,
+                    email=data["witness_email"],
+                    password=data["witness_password"],
+                    otp_token=data["witness_code"],
+                )
+                services.record_correction(
+                    clinic=clinic,
+                    user=request.user,
+                    witness=witness,
+                    lot=lot,
+                    location=location,
+                    change_mg=data["change_mg"],
+                    reason=data["reason"],
+                )
+            except FieldError as error:
+                _apply(form, error)
+            else:
+                messages.success(request, "Correction recorded.")
+                return redirect("register:home")
+    context = _base(request, clinic)
+    context["form"] = form
+    return render(request, "register/correction.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_object_view("register", "", action="write")
+def loss(request: AuthenticatedRequest) -> HttpResponse:
+    """Record a theft or significant loss; the page then shows the reporting dates of the jurisdiction."""
+    clinic = _clinic(request)
+    lots = Lot.objects.filter(clinic=clinic).select_related("product").order_by("product__name", "number")
+    form = forms.LossForm(request.POST if request.method == "POST" else None, lots=lots)
+    status = 200
+    report = None
+    if request.method == "POST":
+        if _role(request) not in services.INVESTIGATORS:
+            return _refused(
+                request, NotPermitted("kind", "only an administrator or prescriber can report a loss")
+            )
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            zone = zoneinfo.ZoneInfo(clinic.time_zone)
+            discovered = (
+                data["discovered_at"].replace(tzinfo=zone)
+                if timezone.is_naive(data["discovered_at"])
+                else data["discovered_at"]
+            )
+            try:
+                report = services.report_loss(
+                    clinic=clinic,
+                    user=request.user,
+                    kind=data["kind"],
+                    lot=selectors.by_public_id(Lot, clinic, data["lot"]),
+                    amount_mg=data["amount_mg"],
+                    discovered_at=discovered,
+                    description=data["description"],
+                )
+                status = 200
+            except FieldError as error:
+                _apply(form, error)
+    context = _base(request, clinic)
+    titles = rules.sources()
+    rows = [{**d, "source_title": titles[d["source"]]["title"]} for d in report.deadlines] if report else []
+    context.update({"form": form, "report": report, "deadline_rows": rows})
+    return render(request, "register/loss.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_object_view("register_settings", "")
+def settings_page(request: AuthenticatedRequest) -> HttpResponse:
+    """The administrator starts the register and sets its jurisdiction, safes and products."""
+    clinic = _clinic(request)
+    current = services.register_settings(clinic.pk)
+    settings_form = forms.SettingsForm(initial={"jurisdiction": current.jurisdiction if current else "us"})
+    location_form = forms.LocationForm()
+    product_form = forms.ProductForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        which = request.POST.get("form")
+        try:
+            if which == "jurisdiction":
+                settings_form = forms.SettingsForm(request.POST)
+                if settings_form.is_valid():
+                    services.configure_register(
+                        clinic=clinic, user=request.user, **settings_form.cleaned_data
+                    )
+                    return redirect("register:settings")
+            elif which == "location":
+                location_form = forms.LocationForm(request.POST)
+                if location_form.is_valid():
+                    services.add_location(
+                        clinic=clinic, user=request.user, name=location_form.cleaned_data["name"]
+                    )
+                    return redirect("register:settings")
+            elif which == "product":
+                product_form = forms.ProductForm(request.POST)
+                if product_form.is_valid():
+                    services.add_product(clinic=clinic, user=request.user, **product_form.cleaned_data)
+                    return redirect("register:settings")
+            else:
+                settings_form = forms.SettingsForm(request.POST)
+                settings_form.is_valid()
+                settings_form.add_error(None, "choose what to save")
+        except FieldError as error:
+            target = {"location": location_form, "product": product_form}.get(which or "", settings_form)
+            _apply(target, error)
+    context = _base(request, clinic)
+    context.update(
+        {
+            "settings_form": settings_form,
+            "location_form": location_form,
+            "product_form": product_form,
+            "places": selectors.locations(clinic),
+            "products": Product.objects.filter(clinic=clinic).order_by("name"),
+            "jurisdiction": rules.jurisdiction(current.jurisdiction) if current else None,
+            "sources": rules.sources(),
+        }
+    )
+    return render(request, "register/settings.html", context, status=status)
+
+
+@admin_object_view("register_report", "", action="read")
+def report_page(request: AuthenticatedRequest) -> HttpResponse:
+    """Choose a period and product for the extract, the inventory record and the inspection pack."""
+    clinic = _clinic(request)
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
+    form = forms.PeriodForm(
+        initial={"start": today - dt.timedelta(days=30), "end": today},
+        products=Product.objects.filter(clinic=clinic).order_by("name"),
+    )
+    context = _base(request, clinic)
+    context["form"] = form
+    return render(request, "register/reports.html", context)
+
+
+def _period(request: AuthenticatedRequest, clinic: Clinic) -> tuple[forms.PeriodForm, reports.Period | None]:
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
+    data = request.GET.copy()
+    data.setdefault("start", (today - dt.timedelta(days=30)).isoformat())
+    data.setdefault("end", today.isoformat())
+    products = Product.objects.filter(clinic=clinic).order_by("name")
+    form = forms.PeriodForm(data, products=products)
+    if not form.is_valid():
+        return form, None
+    product = (
+        selectors.by_public_id(Product, clinic, form.cleaned_data["product"])
+        if form.cleaned_data.get("product")
+        else None
+    )
+    return form, reports.Period(clinic, form.cleaned_data["start"], form.cleaned_data["end"], product)
+
+
+def _report(request: AuthenticatedRequest, kind: str, fmt: str) -> HttpResponse:
+    clinic = _clinic(request)
+    form, chosen = _period(request, clinic)
+    if chosen is None:
+        context = _base(request, clinic)
+        context["form"] = form
+        return render(request, "register/reports.html", context, status=422)
+    record_access_event(
+        action="export",
+        outcome="granted",
+        clinic=clinic,
+        object_type="register_report",
+        object_id=f"{kind}.{fmt}",
+    )
+    return reports.respond(request.user, chosen, kind, fmt)
+
+
+@admin_object_view("register_report", "", action="read")
+def extract_csv(request: AuthenticatedRequest) -> HttpResponse:
+    return _report(request, "extract", "csv")
+
+
+@admin_object_view("register_report", "", action="read")
+def extract_pdf(request: AuthenticatedRequest) -> HttpResponse:
+    return _report(request, "extract", "pdf")
+
+
+@admin_object_view("register_report", "", action="read")
+def inventory_pdf(request: AuthenticatedRequest) -> HttpResponse:
+    return _report(request, "inventory", "pdf")
+
+
+@admin_object_view("register_report", "", action="read")
+def inspection_pdf(request: AuthenticatedRequest) -> HttpResponse:
+    return _report(request, "inspection", "pdf")
+
+
+# ---- the run-sheet panel ---------------------------------------------------------------------
+
+
+def _panel(
+    request: AuthenticatedRequest, session: TreatmentSession, status: int = 200, **bound: Any
+) -> HttpResponse:
+    context = panel_context(request, session, **bound)
+    return render(request, "register/_session_panel.html", context, status=status)
+
+
+def panel_context(request: Any, session: TreatmentSession, **bound: Any) -> dict[str, Any]:
+    """What the Controlled drugs panel shows for a session the caller has already opened."""
+    clinic = session.clinic
+    settings_row = services.register_settings(clinic.pk)
+    if settings_row is None:
+        # The clinic does not keep its register here: one query, nothing else to read.
+        return {"session": session, "settings_row": None, **bound}
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
+    return {
+        "session": session,
+        "settings_row": settings_row,
+        "can_record": _role(request) in services.RECORDERS,
+        "draws": selectors.session_draws(session),
+        "draw_form": forms.DrawForm(
+            rows=selectors.usable_lots(clinic, session.route, today), auto_id="draw_%s"
+        ),
+        "live": session.state in services.LIVE_SESSION_STATES,
+        **bound,
+    }
+
+
+@staff_object_view("treatment_session", "session_id")
+def session_panel(request: AuthenticatedRequest, session_id: uuid.UUID) -> HttpResponse:
+    """The Controlled drugs panel of one session (loaded into the run-sheet)."""
+    session = access_session(request.user, session_id)
+    return _panel(request, session)
+
+
+@require_POST
+@staff_object_view("treatment_session", "session_id", action="write")
+def draw(request: AuthenticatedRequest, session_id: uuid.UUID) -> HttpResponse:
+    """Draw vials or devices of a chosen lot for this session."""
+    session = access_session(request.user, session_id, action="write")
+    if _role(request) not in services.RECORDERS:
+        return _refused(
+            request,
+            NotPermitted("units", "only a nurse or prescriber can draw from the register"),
+            patient=session.patient,
+        )
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(session.clinic.time_zone)).date()
+    form = forms.DrawForm(
+        request.POST, rows=selectors.usable_lots(session.clinic, session.route, today), auto_id="draw_%s"
+    )
+    if form.is_valid():
+        try:
+            lot, location = _pair(session.clinic, form.cleaned_data["stock"])
+            services.draw_stock(
+                session=session,
+                user=request.user,
+                lot=lot,
+                location=location,
+                units=form.cleaned_data["units"],
+            )
+        except FieldError as error:
+            _apply(form, error)
+        else:
+            return _panel(request, session)
+    return _panel(request, session, draw_form=form)
+
+
+@require_POST
+@staff_object_view("treatment_session", "session_id", action="write")
+def close_draw(request: AuthenticatedRequest, session_id: uuid.UUID) -> HttpResponse:
+    """Waste an opened vial's remainder (with a witness) and return unopened units."""
+    session = access_session(request.user, session_id, action="write")
+    if _role(request) not in services.RECORDERS:
+        return _refused(
+            request,
+            NotPermitted("draw", "only a nurse or prescriber can record a waste"),
+            patient=session.patient,
+        )
+    draw_id = request.POST.get("draw", "")
+    key = selectors._uuid(draw_id)
+    found = (
+        Draw.objects.filter(session=session, public_id=key).select_related("lot__product").first()
+        if key
+        else None
+    )
+    form = forms.CloseDrawForm(request.POST, auto_id=f"close_{draw_id[:36]}_%s", needs_witness=False)
+    if found is None:
+        form.is_valid()
+        form.add_error(None, "choose a draw of this session")
+        return _panel(request, session, close_error=form)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            used = services.administered_from(found)
+            unit = found.lot.product.mg_per_unit
+            needs = used > 0 and used % unit != 0
+            witness = (
+                services.verify_witness(
+                    clinic=session.clinic,
+                    recorder=request.user,
+                    email=data["witness_email"],
+                    password=data["witness_password"],
+                    otp_token=data["witness_code"],
+                )
+                if needs or data["witness_email"]
+                else None
+            )
+            services.close_draw(draw=found, user=request.user, witness=witness)
+        except FieldError as error:
+            _apply(form, error)
+        else:
+            return _panel(request, session)
+    return _panel(request, session, close_error=form, close_error_id=found.public_id)
