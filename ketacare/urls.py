@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("ketacare.outcomes.urls")),
     path("", include("ketacare.companion.urls")),
     path("api/v1/", api.urls),
+    path("fhir/R4/", include("ketacare.interop.fhir_urls")),
 ]
