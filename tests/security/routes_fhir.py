@@ -27,7 +27,11 @@ def _job(personas: Any, *, complete: bool) -> Any:
     from ketacare.interop.services import run_export_slice, start_bulk_export
 
     job = start_bulk_export(
-        clinic=personas.a1.clinic, resource_types=["Patient"], since=None, now=timezone.now(), by=personas.admin_a
+        clinic=personas.a1.clinic,
+        resource_types=["Patient"],
+        since=None,
+        now=timezone.now(),
+        by=personas.admin_a,
     )
     return run_export_slice(job) if complete else job
 
@@ -50,7 +54,12 @@ ROUTES: list[Route] = [
     *[Route(f"fhir:search_{kind}", "any", api=True) for kind in FHIR_TYPES],
     Route("fhir:export", "admin", ok={"GET": 202}, api=True),
     Route(
-        "fhir:export_status", "admin", methods=("GET", "DELETE"), kwargs=_job_status, ok={"DELETE": 202}, api=True
+        "fhir:export_status",
+        "admin",
+        methods=("GET", "DELETE"),
+        kwargs=_job_status,
+        ok={"DELETE": 202},
+        api=True,
     ),
     Route("fhir:export_file", "admin", kwargs=_job_file, api=True),
 ]
