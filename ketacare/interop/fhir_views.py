@@ -363,14 +363,21 @@ def _codes(resource: dict[str, Any]) -> set[str]:
     return found
 
 
-def _filters(resource_type: str, params: dict[str, list[str]]) -> list[Any]:
-    """Tests a resource must pass, from the query; unknown parameters are refused (400), not ignored."""
+def used_params(resource_type: str, params: dict[str, list[str]], *, strict: bool) -> dict[str, list[str]]:
+    """The parameters this search understands; the rest are refused (``Prefer: handling=strict``, 400) or,
+    by default (lenient handling), ignored and left out of the ``self`` link, which names only those used.
+    """
     allowed = set(SEARCH_PARAMS[resource_type]) | set(COMMON_PARAMS)
     unknown = sorted(set(params) - allowed)
-    if unknown:
+    if unknown and strict:
         raise BadSearch(
             f"Unsupported search parameter {unknown[0][:40]}; {resource_type} takes: {', '.join(sorted(allowed))}."
         )
+    return {k: v for k, v in params.items() if k in allowed}
+
+
+def _filters(resource_type: str, params: dict[str, list[str]]) -> list[Any]:
+    """Tests a resource must pass, from the (understood) query parameters."""
     tests: list[Any] = []
     for name, values in params.items():
         for value in values:
@@ -432,8 +439,9 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     refused = _check_type(principal, resource_type, search=True)
     if refused is not None:
         return refused
-    params = {k: request.GET.getlist(k) for k in request.GET}
+    strict = "handling=strict" in request.headers.get("Prefer", "").replace(" ", "")
     try:
+        params = used_params(resource_type, {k: request.GET.getlist(k) for k in request.GET}, strict=strict)
         tests = _filters(resource_type, params)
         count, offset = _page(params)
     except BadSearch as exc:
@@ -463,7 +471,7 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     page = matches[offset : offset + count]
     for patient in {p.pk: p for p, _ in page if p is not None}.values():
         note_search(principal, patient, resource_type)
-    self_url = request.build_absolute_uri()
+    self_url = f"{_base(request)}/{resource_type}" + (f"?{urlencode(params, doseq=True)}" if params else "")
     next_url = None
     if offset + count < len(matches) and count > 0:
         query = {k: v for k, v in params.items() if k != "_offset"} | {"_offset": [str(offset + count)]}

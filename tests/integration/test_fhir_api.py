@@ -270,10 +270,16 @@ def test_a_patient_signed_in_reads_only_their_own_records(history: Any, client_f
     assert {"Patient", "Observation", "QuestionnaireResponse", "Questionnaire", "AdverseEvent"} <= kinds
 
 
-def test_unknown_search_parameters_are_refused_not_ignored(history: Any, client_for: Any) -> None:
-    response = client_for("clinician_a").get("/fhir/R4/Observation?name=x")
+def test_unknown_search_parameters_are_refused_when_strict_and_never_claimed_as_used(
+    history: Any, client_for: Any
+) -> None:
+    client = client_for("clinician_a")
+    response = client.get("/fhir/R4/Observation?name=x", HTTP_PREFER="handling=strict")
     assert response.status_code == 400
     assert json.loads(response.content)["resourceType"] == "OperationOutcome"
+    lenient = json.loads(client.get("/fhir/R4/Observation?name=x&_count=2").content)
+    self_link = next(link["url"] for link in lenient["link"] if link["relation"] == "self")
+    assert "name=" not in self_link and "_count=2" in self_link
 
 
 def test_the_capability_statement_lists_what_is_served(client: Any) -> None:

@@ -12,6 +12,7 @@ audience:
   "patient" a patient, about themself (staff get 404)
   "record"  a patient about themself, or staff of that patient's clinic
   "staff_record"  staff of the patient's clinic only (patients get 404, even for themself)
+  "self"    only the target patient's own user (their personal access token); everyone else 404
 """
 
 from __future__ import annotations
