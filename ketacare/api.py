@@ -7,6 +7,7 @@ schema, so a generated client parses them (docs/decisions/0019).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -43,7 +44,8 @@ class KetaCareAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI document documents the error answers and has no dangling references."""
 
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
-        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        # A copy: the operations' openapi_extra dicts are shared between calls and must stay as written.
+        schema = copy.deepcopy(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         error = ApiErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(error.pop("$defs", {}))

@@ -35,12 +35,12 @@ router = Router(tags=["interop"])
 
 class TokenIn(Schema):
     name: str = Field(description="What the token is for (1-120 characters)", max_length=120)
-    scopes: list[str] = Field(description=f"Any of: {', '.join(API_SCOPES)}", min_length=1, max_length=2)
+    scopes: str = Field(description=f"Space-separated, any of: {' '.join(API_SCOPES)}", max_length=100)
     days: int = Field(30, ge=1, le=PERSONAL_TOKEN_MAX_DAYS, description="How long the token lasts")
 
 
 class TokenOut(Schema):
-    id: str
+    public_id: str
     name: str
     scopes: list[str]
     created_at: dt.datetime
@@ -63,7 +63,7 @@ class ClientIn(Schema):
 
 
 class ClientOut(Schema):
-    id: str
+    public_id: str
     client_id: str
     name: str
     scopes: str
@@ -73,7 +73,7 @@ class ClientOut(Schema):
 
 def _token_out(row: AccessToken) -> dict[str, Any]:
     return {
-        "id": str(row.public_id),
+        "public_id": str(row.public_id),
         "name": row.name,
         "scopes": row.scopes.split(),
         "created_at": row.created_at,
@@ -85,7 +85,7 @@ def _token_out(row: AccessToken) -> dict[str, Any]:
 
 def _client_out(row: BackendClient) -> dict[str, Any]:
     return {
-        "id": str(row.public_id),
+        "public_id": str(row.public_id),
         "client_id": row.client_id,
         "name": row.name,
         "scopes": row.scopes,

@@ -314,16 +314,15 @@ def _date_test(spec: str) -> Any:
     prefix = spec[:2] if spec[:2] in ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb") else "eq"
     value = spec[2:] if spec[:2] == prefix else spec
     try:
-        if len(value) == 10:
-            start = dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
-            end = start + dt.timedelta(days=1)
-        else:
-            start = dt.datetime.fromisoformat(value)
-            if start.tzinfo is None:
-                start = start.replace(tzinfo=dt.UTC)
-            end = start + dt.timedelta(seconds=1)
+        start = dt.datetime.fromisoformat(value)
     except ValueError:
         raise BadSearch(f"{spec[:40]!r} is not a date: use [prefix]YYYY-MM-DD or a full date-time.") from None
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=dt.UTC)
+    try:
+        end = start + (dt.timedelta(days=1) if len(value) == 10 else dt.timedelta(seconds=1))
+    except OverflowError:  # the last representable day: the range ends at the end of time
+        end = dt.datetime.max.replace(tzinfo=dt.UTC)
 
     def test(when: str | None) -> bool:
         if when is None:

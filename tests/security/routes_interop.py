@@ -52,7 +52,7 @@ ROUTES: list[Route] = [
         methods=("POST",),
         api=True,
         ok={"POST": 201},
-        data=lambda personas, target: {"name": "matrix", "scopes": ["api/read"], "days": 1},
+        data=lambda personas, target: {"name": "matrix", "scopes": "api/read", "days": 1},
     ),
     Route("api:list_tokens", "any", api=True),
     Route("api:revoke_token", "self", methods=("DELETE",), api=True, ok={"DELETE": 204}, kwargs=_own_token),
