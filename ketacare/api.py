@@ -53,7 +53,9 @@ class KetaCareAPI(NinjaAPI):
         _hoist_defs(schema.get("paths", {}), components)
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
-                responses = operation.setdefault("responses", {})
+                # ninja keys statuses by int; JSON keys are strings: one key per status, as strings.
+                responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
+                operation["responses"] = responses
                 for status, description in ERROR_ANSWERS.items():
                     responses.setdefault(
                         status,
