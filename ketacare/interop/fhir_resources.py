@@ -29,6 +29,7 @@ from ketacare.core.instruments import (
     instruments,
     to_fhir_questionnaire,
 )
+from ketacare.intake.models import Intake, VersionStatus
 from ketacare.patients.facts import Dose
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.selectors import patient_responses
@@ -148,6 +149,17 @@ def drop_none(value: Any) -> Any:
     return value
 
 
+def recorded_sex(patient: Patient) -> str:
+    """Administrative gender: the current intake's recorded sex, else what registration recorded."""
+    intake_sex = (
+        Intake.objects.filter(patient=patient, status=VersionStatus.CURRENT)
+        .order_by("-recorded_at", "-id")
+        .values_list("sex", flat=True)
+        .first()
+    )
+    return intake_sex or patient.sex
+
+
 def patient_resource(patient: Patient) -> dict[str, Any]:
     """US Core Patient: the legal name split at its last space (family) where it has one."""
     rid = str(patient.public_id)
@@ -181,7 +193,7 @@ def patient_resource(patient: Patient) -> dict[str, Any]:
         "Patient",
         patient.created_at,
         name=[name],
-        gender=patient.sex,
+        gender=recorded_sex(patient),
         birthDate=patient.date_of_birth.isoformat(),
         managingOrganization={"display": patient.clinic.name},
     )

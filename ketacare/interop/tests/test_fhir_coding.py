@@ -22,8 +22,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def bundle(personas: Any) -> dict[str, Any]:
-    personas.a1.sex = "female"
+    from ketacare.intake.services import record_intake
+
+    personas.a1.sex = "unknown"
     personas.a1.save(update_fields=["sex"])
+    record_intake(patient=personas.a1, user=personas.clinician_a, sex="female", height_cm=170, indications=[])
     make_history(personas.a1, personas.clinician_a)
     result = fhir_bundle(personas.a1, now=timezone.now())
     validate_bundle(result)
