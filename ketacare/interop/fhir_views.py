@@ -20,7 +20,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketacare.clinics.selectors import active_membership
-from ketacare.interop.fhir_resources import patient_resources, questionnaire_resources
+from ketacare.interop.fhir_index import owner_of
+from ketacare.interop.fhir_resources import patient_resource, patient_resources, questionnaire_resources
 from ketacare.interop.models import BulkExportJob
 from ketacare.interop.selectors import (
     Principal,
@@ -254,8 +255,6 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
 
 def _owner(principal: Principal, resource_type: str, resource_id: str) -> Patient:
     """The patient a resource belongs to, through the same access check as a Patient read."""
-    from ketacare.interop.fhir_index import owner_of
-
     patient = owner_of(resource_id, reachable_patients(principal))
     if patient is None:
         raise Http404("No such resource")
@@ -479,8 +478,6 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
 
 
 def _patient_only(patient: Patient) -> dict[str, Any]:
-    from ketacare.interop.fhir_resources import patient_resource
-
     return patient_resource(patient)
 
 
