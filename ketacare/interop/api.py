@@ -106,7 +106,7 @@ def create_token(request: AuthenticatedRequest, payload: Form[TokenIn]) -> Statu
     raw, row = create_personal_token(
         user=request.user,
         name=payload.name,
-        scopes=" ".join(payload.scopes),
+        scopes=payload.scopes,
         days=payload.days,
         now=timezone.now(),
     )
