@@ -1,6 +1,14 @@
-"""The versioned JSON API (/api/v1/): one ninja router per app, session auth, OpenAPI docs."""
+"""The versioned JSON API (/api/v1/): one ninja router per app, token or session auth, OpenAPI docs.
+
+Programs send a personal access token (``Authorization: Bearer``, no CSRF); the browser keeps its
+cookie session (with CSRF). The OpenAPI document names every error answer with the shared error
+schema, so a generated client parses them (docs/decisions/0019).
+"""
 
 from __future__ import annotations
+
+import copy
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -12,19 +20,73 @@ from ketacare.alerts.api import router as alerts_router
 from ketacare.checkins.api import router as checkins_router
 from ketacare.intake.api import router as intake_router
 from ketacare.interop.api import router as interop_router
+from ketacare.interop.auth import program_token
 from ketacare.journal.api import router as journal_router
 from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
 from ketacare.outcomes.api import router as outcomes_router
 from ketacare.patients.api import router as patients_router
+from ketacare.patients.apiutil import ApiErrorOut
 from ketacare.questionnaires.api import router as questionnaires_router
 from ketacare.register.api import router as register_router
 from ketacare.treatments.api import router as treatments_router
 
-api = NinjaAPI(
+# Every operation may answer these; each is the shared error body (ApiErrorOut).
+ERROR_ANSWERS = {
+    "401": "Not signed in, or the bearer token is unknown, expired or revoked",
+    "403": "Signed in, but this role or token scope may not do this",
+    "404": "No such object that you may reach (the same answer whether it exists or not)",
+    "409": "Conflicts with the current state (a duplicate, or a transition no longer allowed)",
+    "422": "Input refused: each offending field is named with what it allows",
+}
+ERROR_REF = {"$ref": "#/components/schemas/ApiErrorOut"}
+
+
+class KetaCareAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document documents the error answers and has no dangling references."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        # A copy: the operations' openapi_extra dicts are shared between calls and must stay as written.
+        schema = copy.deepcopy(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        error = ApiErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(error.pop("$defs", {}))
+        components["ApiErrorOut"] = error
+        _hoist_defs(schema.get("paths", {}), components)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                # ninja keys statuses by int; JSON keys are strings: one key per status, as strings.
+                responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
+                operation["responses"] = responses
+                for status, description in ERROR_ANSWERS.items():
+                    responses.setdefault(
+                        status,
+                        {"description": description, "content": {"application/json": {"schema": ERROR_REF}}},
+                    )
+        return schema
+
+
+def _hoist_defs(node: Any, components: dict[str, Any]) -> None:
+    """Move hand-written request schemas' ``$defs`` into components and point their references there."""
+    if isinstance(node, dict):
+        for name, definition in node.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+            _hoist_defs(definition, components)
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            node["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+        for value in node.values():
+            _hoist_defs(value, components)
+    elif isinstance(node, list):
+        for value in node:
+            _hoist_defs(value, components)
+
+
+api = KetaCareAPI(
     title="KetaCare API",
     version="1",
     urls_namespace="api",
-    auth=django_auth,
+    # The token first: a program's request is never held to the browser's CSRF check.
+    auth=[program_token, django_auth],
     docs_url="/docs",
 )
 

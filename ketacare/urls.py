@@ -29,4 +29,5 @@ urlpatterns = [
     path("", include("ketacare.support.urls")),
     path("", include("ketacare.register.urls")),
     path("api/v1/", api.urls),
+    path("fhir/R4/", include("ketacare.interop.fhir_urls")),
 ]

@@ -1,5 +1,198 @@
-"""interop API router."""
+"""interop API router: personal access tokens (any signed-in user) and backend FHIR clients (clinic admin).
 
-from ninja import Router
+Tokens and clients are made and revoked from a signed-in browser session only: a token never makes
+another token, so a leaked token cannot outlive its own expiry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import Field, Form, Router, Schema, Status
+from ninja.errors import HttpError
+
+from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.audit.services import record_access_event
+from ketacare.clinics.selectors import active_membership
+from ketacare.interop.models import AccessToken, BackendClient
+from ketacare.interop.services import (
+    API_SCOPES,
+    PERSONAL_TOKEN_MAX_DAYS,
+    create_personal_token,
+    register_backend_client,
+    revoke_backend_client,
+    revoke_personal_token,
+)
+from ketacare.lib.errors import FieldError
+from ketacare.patients.apiutil import ApiErrorOut
 
 router = Router(tags=["interop"])
+
+
+class TokenIn(Schema):
+    name: str = Field(description="What the token is for (1-120 characters)", max_length=120)
+    scopes: str = Field(description=f"Space-separated, any of: {' '.join(API_SCOPES)}", max_length=100)
+    days: int = Field(30, ge=1, le=PERSONAL_TOKEN_MAX_DAYS, description="How long the token lasts")
+
+
+class TokenOut(Schema):
+    public_id: str
+    name: str
+    scopes: list[str]
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+    last_used_at: dt.datetime | None = None
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="The token itself: shown once, never again (only its digest is kept)")
+
+
+class ClientIn(Schema):
+    name: str = Field(max_length=120)
+    jwks: str = Field(
+        description='The client public keys as JSON text: {"keys": [JWK, ...]} (RS384 or ES384)',
+        max_length=20000,
+    )
+    scopes: str = Field(description="Space-separated SMART system scopes, e.g. system/*.rs", max_length=1000)
+
+
+class ClientOut(Schema):
+    public_id: str
+    client_id: str
+    name: str
+    scopes: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+
+def _token_out(row: AccessToken) -> dict[str, Any]:
+    return {
+        "public_id": str(row.public_id),
+        "name": row.name,
+        "scopes": row.scopes.split(),
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "revoked_at": row.revoked_at,
+        "last_used_at": row.last_used_at,
+    }
+
+
+def _client_out(row: BackendClient) -> dict[str, Any]:
+    return {
+        "public_id": str(row.public_id),
+        "client_id": row.client_id,
+        "name": row.name,
+        "scopes": row.scopes,
+        "created_at": row.created_at,
+        "revoked_at": row.revoked_at,
+    }
+
+
+def _session_only(request: HttpRequest) -> None:
+    if "Authorization" in request.headers:
+        raise HttpError(403, "Tokens and clients are managed from a signed-in session, not with a token.")
+
+
+@router.post("/me/tokens", response={201: NewTokenOut, 403: ApiErrorOut}, url_name="create_token")
+def create_token(request: AuthenticatedRequest, payload: Form[TokenIn]) -> Status[dict[str, Any]]:
+    """Make a personal access token for a program (shown once); the program acts as you."""
+    _session_only(request)
+    raw, row = create_personal_token(
+        user=request.user,
+        name=payload.name,
+        scopes=payload.scopes,
+        days=payload.days,
+        now=timezone.now(),
+    )
+    return Status(201, _token_out(row) | {"token": raw})
+
+
+@router.get("/me/tokens", response=list[TokenOut], url_name="list_tokens")
+def list_tokens(request: AuthenticatedRequest) -> list[dict[str, Any]]:
+    """Your personal access tokens, newest first (never the tokens themselves)."""
+    rows = AccessToken.objects.filter(user=request.user, kind=AccessToken.Kind.PERSONAL).order_by(
+        "-created_at"
+    )
+    return [_token_out(row) for row in rows[:200]]
+
+
+@router.delete("/me/tokens/{token_id}", response={204: None, 403: ApiErrorOut}, url_name="revoke_token")
+def revoke_token(request: AuthenticatedRequest, token_id: str) -> Status[None]:
+    """Revoke one of your tokens at once."""
+    _session_only(request)
+    row = AccessToken.objects.filter(
+        public_id=_uuid(token_id), user=request.user, kind=AccessToken.Kind.PERSONAL
+    ).first()
+    if row is None:
+        raise _refused("access-token", token_id)
+    revoke_personal_token(user=request.user, token=row, now=timezone.now())
+    return Status(204, None)
+
+
+def _uuid(value: str) -> str:
+    """The id as a UUID string; an id that is none matches no row (the all-zero UUID is never issued)."""
+    import uuid
+
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return str(uuid.UUID(int=0))
+
+
+def _refused(object_type: str, object_id: str) -> Http404:
+    # A refused reach is audited like any other (the answer stays the same 404).
+    record_access_event(action="write", outcome="denied", object_type=object_type, object_id=object_id[:64])
+    return Http404("Not found")
+
+
+def _admin_clinic(request: AuthenticatedRequest, object_id: str = "") -> Any:
+    membership = active_membership(request)
+    if membership is None or membership.role != "clinic_admin":
+        raise _refused("backend-client", object_id)
+    return membership.clinic
+
+
+@router.post(
+    "/clinic/fhir-clients", response={201: ClientOut, 403: ApiErrorOut}, url_name="register_fhir_client"
+)
+def register_fhir_client(request: AuthenticatedRequest, payload: Form[ClientIn]) -> Status[dict[str, Any]]:
+    """Register an EHR's backend client at the active clinic (clinic admin): its public keys and scopes."""
+    clinic = _admin_clinic(request)
+    _session_only(request)
+    try:
+        jwks = json.loads(payload.jwks)
+    except ValueError:
+        raise FieldError("jwks", 'jwks is JSON text: {"keys": [...]}.') from None
+    row = register_backend_client(
+        clinic=clinic, name=payload.name, jwks=jwks, scopes=payload.scopes, by=request.user
+    )
+    return Status(201, _client_out(row))
+
+
+@router.get("/clinic/fhir-clients", response=list[ClientOut], url_name="list_fhir_clients")
+def list_fhir_clients(request: AuthenticatedRequest) -> list[dict[str, Any]]:
+    """The active clinic's backend clients (clinic admin)."""
+    clinic = _admin_clinic(request)
+    return [
+        _client_out(row) for row in BackendClient.objects.filter(clinic=clinic).order_by("-created_at")[:200]
+    ]
+
+
+@router.delete(
+    "/clinic/fhir-clients/{client_id}", response={204: None, 403: ApiErrorOut}, url_name="revoke_fhir_client"
+)
+def revoke_fhir_client(request: AuthenticatedRequest, client_id: str) -> Status[None]:
+    """Revoke a backend client and every token it holds (clinic admin)."""
+    clinic = _admin_clinic(request, client_id)
+    _session_only(request)
+    row = BackendClient.objects.filter(clinic=clinic, public_id=_uuid(client_id)).first()
+    if row is None:
+        raise _refused("backend-client", client_id)
+    revoke_backend_client(client=row, by=request.user, now=timezone.now())
+    return Status(204, None)

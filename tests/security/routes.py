@@ -13,6 +13,7 @@ audience:
   "record"  a patient about themself, or staff of that patient's clinic
   "staff_record"  staff of the patient's clinic only (patients get 404, even for themself)
   "support" a support person holding a live grant from their link (persona companion_a1); all others 404
+  "self"    only the target patient's own user (their personal access token); everyone else 404
 """
 
 from __future__ import annotations

@@ -2,11 +2,71 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from tests.security.routes import Route
+
+
+def _own_token(personas: Any, target: Any) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from ketacare.interop.services import create_personal_token
+
+    _, row = create_personal_token(
+        user=target.user, name="matrix", scopes="api/read", days=1, now=timezone.now()
+    )
+    return {"token_id": str(row.public_id)}
+
+
+def _new_client(personas: Any, target: Any) -> dict[str, Any]:
+    from joserfc.jwk import ECKey
+
+    key = ECKey.generate_key("P-384", parameters={"kid": "matrix"})
+    return {
+        "name": "Matrix EHR",
+        "jwks": json.dumps({"keys": [key.as_dict(private=False)]}),
+        "scopes": "system/*.rs",
+    }
+
+
+def _client_of_clinic_a(personas: Any, target: Any) -> dict[str, Any]:
+    from ketacare.interop.services import register_backend_client
+
+    client = register_backend_client(
+        clinic=personas.a1.clinic, by=personas.admin_a, **{**_new_client(personas, target), "jwks": json.loads(
+            _new_client(personas, target)["jwks"])}
+    )  # fmt: skip
+    return {"client_id": str(client.public_id)}
+
 
 ROUTES: list[Route] = [
     Route("interop:records", "patient"),
     Route("interop:records_fhir", "patient"),
     Route("interop:records_csv", "patient"),
     Route("interop:records_pdf", "patient"),
+    # Personal access tokens: anyone signed in makes and lists their own; only the owner revokes one.
+    Route(
+        "api:create_token",
+        "any",
+        methods=("POST",),
+        api=True,
+        ok={"POST": 201},
+        data=lambda personas, target: {"name": "matrix", "scopes": "api/read", "days": 1},
+    ),
+    Route("api:list_tokens", "any", api=True),
+    Route("api:revoke_token", "self", methods=("DELETE",), api=True, ok={"DELETE": 204}, kwargs=_own_token),
+    # Backend FHIR clients: the clinic admin of the active clinic.
+    Route(
+        "api:register_fhir_client", "admin", methods=("POST",), api=True, ok={"POST": 201}, data=_new_client
+    ),
+    Route("api:list_fhir_clients", "admin", api=True),
+    Route(
+        "api:revoke_fhir_client",
+        "admin",
+        methods=("DELETE",),
+        api=True,
+        ok={"DELETE": 204},
+        kwargs=_client_of_clinic_a,
+    ),
 ]

@@ -129,6 +129,9 @@ def expected_status(route: Route, persona: str, target: str | None, method: str)
     if route.audience == "record":
         allowed = persona == target or _is_staff_of(persona, target_clinic)
         return ok if allowed else 404
+    if route.audience == "self":
+        # Something only its owner reaches (a personal access token): the target patient's own user.
+        return ok if persona == target else 404
     if route.audience == "staff_record":
         if not _is_staff_of(persona, target_clinic):
             return 404

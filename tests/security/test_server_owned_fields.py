@@ -198,7 +198,65 @@ WRITES: dict[tuple[str, str], Write] = {
         body=lambda c: {"email": "written.nurse@example.org", "role": "nurse"},
         check=lambda row, c: _invited_to_clinic_a(row, c),
     ),
+    # Tokens and backend clients (interop): the row is the caller's, whatever was forged.
+    ("POST", "/api/v1/me/tokens"): Write(
+        "a1",
+        "interop.AccessToken",
+        body=lambda c: {"name": "script", "scopes": "api/read", "days": 1},
+        form=True,
+        check=lambda row, c: _token_of_a1(row, c),
+    ),
+    ("POST", "/api/v1/clinic/fhir-clients"): Write(
+        "admin_a",
+        "interop.BackendClient",
+        body=lambda c: {"name": "EHR", "jwks": _client_jwks(), "scopes": "system/*.rs"},
+        form=True,
+        check=lambda row, c: _client_of_clinic_a(row, c),
+    ),
+    # Revocations take no body; a POST to them is refused (405) and writes nothing.
+    ("DELETE", "/api/v1/me/tokens/{token_id}"): Write(
+        "a1", "interop.AccessToken", body=lambda c: {}, kwargs=lambda c: _own_token_id(c)
+    ),
+    ("DELETE", "/api/v1/clinic/fhir-clients/{client_id}"): Write(
+        "admin_a", "interop.BackendClient", body=lambda c: {}, kwargs=lambda c: _own_client_id(c)
+    ),
 }
+
+
+def _client_jwks() -> str:
+    from joserfc.jwk import ECKey
+
+    return json.dumps({"keys": [ECKey.generate_key("P-384", parameters={"kid": "w"}).as_dict(private=False)]})
+
+
+def _own_token_id(ctx: Any) -> dict[str, str]:
+    from django.utils import timezone
+
+    from ketacare.interop.services import create_personal_token
+
+    _, row = create_personal_token(
+        user=ctx.personas.a1.user, name="w", scopes="api/read", days=1, now=timezone.now()
+    )
+    return {"token_id": str(row.public_id)}
+
+
+def _own_client_id(ctx: Any) -> dict[str, str]:
+    from ketacare.interop.services import register_backend_client
+
+    client = register_backend_client(
+        clinic=ctx.personas.clinic_a, name="w", jwks=json.loads(_client_jwks()), scopes="system/*.rs",
+        by=ctx.personas.admin_a,
+    )  # fmt: skip
+    return {"client_id": str(client.public_id)}
+
+
+def _token_of_a1(row: Any, ctx: Any) -> None:
+    assert row.user_id == ctx.personas.a1.user.pk and row.kind == "personal"
+    assert row.client_id is None and row.clinic_id is None
+
+
+def _client_of_clinic_a(row: Any, ctx: Any) -> None:
+    _owned_by_clinic_a(row, ctx, author=ctx.personas.admin_a, author_field="created_by")
 
 
 def _uninvited_patient(ctx: Any) -> Any:

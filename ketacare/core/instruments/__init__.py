@@ -19,7 +19,7 @@ qids_sr16, ybocs.
 """
 
 from .change import classify_change
-from .fhir import to_fhir_questionnaire
+from .fhir import answer_coding, fhir_id, to_fhir_questionnaire
 from .model import (
     ALERT_LEVELS,
     AlertLevel,
@@ -61,5 +61,7 @@ __all__ = [
     "instruments",
     "normalise_answers",
     "score",
+    "answer_coding",
+    "fhir_id",
     "to_fhir_questionnaire",
 ]

@@ -63,6 +63,24 @@ def to_fhir_questionnaire(instrument_id: str, *, base_url: str = FHIR_BASE_URL) 
     }
 
 
+def answer_coding(
+    instrument_id: str, item_id: str, value: int, *, base_url: str = FHIR_BASE_URL
+) -> dict[str, Any] | None:
+    """The ``valueCoding`` the served Questionnaire defines for this stored answer (None if it defines none).
+
+    A QuestionnaireResponse answers a ``choice`` item with one of the item's ``answerOption`` codings,
+    so the export builds its answers here, from the same rule as the Questionnaire itself.
+    """
+    instrument = get_instrument(instrument_id)
+    item = instrument.items_by_id.get(item_id)
+    if item is None:
+        return None
+    for option in item.options:
+        if option.value == value:
+            return _coding(instrument, item, option, base_url)
+    return None
+
+
 def fhir_id(instrument_id: str) -> str:
     """The FHIR resource id for an instrument id: FHIR ids allow ``[A-Za-z0-9-.]``, not underscores."""
     return instrument_id.replace("_", "-")

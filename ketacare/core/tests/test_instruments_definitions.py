@@ -27,11 +27,11 @@ CLINICIAN_RATED = {"madrs", "ybocs", "moaas", "cssrs_screener"}
 HIGHER_IS_BETTER = {"moaas", "daily_mood"}
 # Brief §5b: the only total-score LOINC codes it verifies.
 LOINC_TOTALS = {"phq9": "44261-6", "gad7": "70274-6"}
-# Brief §5b [USCore-PHQ9] [BH-PHQ9]: PHQ-9 items 1-8; item 9 (44260-8) is unverified.
+# Brief §5b [USCore-PHQ9] [BH-PHQ9]: PHQ-9 items 1-8; item 9 checked later [USCore-PHQ9-item9].
 PHQ9_ITEM_LOINC = {
     "phq9.q1": "44250-9", "phq9.q2": "44255-8", "phq9.q3": "44259-0", "phq9.q4": "44254-1",
     "phq9.q5": "44251-7", "phq9.q6": "44258-2", "phq9.q7": "44252-5", "phq9.q8": "44253-3",
-    "phq9.q9": None,
+    "phq9.q9": "44260-8",
 }  # fmt: skip
 
 

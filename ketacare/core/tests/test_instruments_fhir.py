@@ -49,7 +49,8 @@ def test_phq9_carries_the_loinc_codes_of_the_brief():
     resource = to_fhir_questionnaire("phq9")
     by_link = {item["linkId"]: item for item in resource["item"]}
     assert by_link["phq9.q1"]["code"] == [{"system": "http://loinc.org", "code": "44250-9"}]
-    assert "code" not in by_link["phq9.q9"]  # 44260-8 is unverified in the brief
+    # Item 9 (the suicide-risk item) carries the code US Core gives it [USCore-PHQ9-item9].
+    assert by_link["phq9.q9"]["code"] == [{"system": "http://loinc.org", "code": "44260-8"}]
     total = by_link["phq9.total"]
     assert total["code"][0]["code"] == "44261-6"
     assert total["readOnly"] is True

@@ -1,0 +1,581 @@
+"""A patient's records as FHIR R4 resources: one builder for the download, the FHIR API and bulk export.
+
+Every resource carries a stable ``id`` (the record's ``public_id``, or a UUIDv5 derived from it for
+resources one record yields several of), an ``identifier`` in the RFC 3986 system holding that id as a
+``urn:uuid`` (what ``ifNoneExist`` matches on re-import), ``meta.lastUpdated`` and ``meta.profile``: the
+US Core profile where US Core defines one, else the base R4 resource's definition. References are
+relative (``Patient/<id>``); the transaction Bundle rewrites them to its ``urn:uuid`` full URLs.
+
+Codes and where they come from (docs/fhir.md, docs/clinical-sources.md): LOINC vital signs of the R4
+vital-signs profile and US Core Pulse Oximetry [USCore-PulseOx]; PHQ-9/GAD-7 totals and items
+[USCore-PHQ9] [USCore-PHQ9-item9]; RxNorm for esketamine [RxNorm-Esketamine] (ketamine's 6130:
+unverified); SNOMED CT routes [FHIR-RouteCodes].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils import timezone
+
+from ketacare.checkins.selectors import patient_checkins, patient_symptoms
+from ketacare.core.instruments import (
+    answer_coding,
+    fhir_id,
+    get_instrument,
+    instruments,
+    to_fhir_questionnaire,
+)
+from ketacare.intake.models import Intake, VersionStatus
+from ketacare.patients.facts import Dose
+from ketacare.patients.models import Patient
+from ketacare.questionnaires.selectors import patient_responses
+from ketacare.treatments.models import AdverseEvent, Appointment, VitalSign
+from ketacare.treatments.selectors import patient_doses
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+SNOMED = "http://snomed.info/sct"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SYSTEM = "https://ketacare.org/fhir"
+# RFC 3986 identifiers: the value is the resource's urn:uuid, unique across every KetaCare deployment.
+URI_SYSTEM = "urn:ietf:rfc:3986"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+ADVERSE_EVENT_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+# R4's AdverseEventCategory codes name product and use errors, none an expected side effect; the binding
+# is extensible, so KetaCare's own code system names the category.
+ADVERSE_EVENT_CATEGORY = f"{SYSTEM}/CodeSystem/adverse-event-category"
+KETACARE_OBSERVATION = f"{SYSTEM}/CodeSystem/observation"
+
+US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition"
+BASE = "http://hl7.org/fhir/StructureDefinition"
+PROFILES = {
+    "Patient": f"{US_CORE}/us-core-patient",
+    "Encounter": f"{US_CORE}/us-core-encounter",
+    "QuestionnaireResponse": f"{US_CORE}/us-core-questionnaireresponse",
+    "bp": f"{US_CORE}/us-core-blood-pressure",
+    "hr": f"{US_CORE}/us-core-heart-rate",
+    "spo2": f"{US_CORE}/us-core-pulse-oximetry",
+    "survey": f"{US_CORE}/us-core-observation-screening-assessment",
+    # US Core defines none for these: the base R4 definitions.
+    "MedicationAdministration": f"{BASE}/MedicationAdministration",
+    "AdverseEvent": f"{BASE}/AdverseEvent",
+    "Appointment": f"{BASE}/Appointment",
+    "Questionnaire": f"{BASE}/Questionnaire",
+}
+
+# Vital-sign codes of the FHIR R4 vital signs profile (hl7.org/fhir/R4/observation-vitalsigns.html) and
+# US Core Pulse Oximetry, which needs both oxygen-saturation codings [USCore-PulseOx].
+LOINC_BP_PANEL = ("85354-9", "Blood pressure panel with all children optional")
+LOINC_SYSTOLIC = ("8480-6", "Systolic blood pressure")
+LOINC_DIASTOLIC = ("8462-4", "Diastolic blood pressure")
+LOINC_HEART_RATE = ("8867-4", "Heart rate")
+LOINC_SPO2 = ("2708-6", "Oxygen saturation in Arterial blood")
+LOINC_SPO2_PULSE_OX = ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry")
+
+# Dosing route -> (RxNorm code, display) of the drug [RxNorm-Esketamine]; ketamine's ingredient code 6130
+# is unverified against a stored source (docs/fhir.md).
+MEDICATION = {
+    "esketamine_in": ("2201623", "esketamine Nasal Spray"),
+    "iv": ("6130", "ketamine"),
+    "oral": ("6130", "ketamine"),
+    "sublingual": ("6130", "ketamine"),
+}
+# Dosing route -> SNOMED CT route of administration [FHIR-RouteCodes].
+ROUTE = {
+    "iv": ("47625008", "Intravenous route"),
+    "esketamine_in": ("46713006", "Nasal route"),
+    "oral": ("26643006", "Oral route"),
+    "sublingual": ("37839007", "Sublingual route"),
+}
+# R4 resources whose ``identifier`` is 0..1 rather than a list.
+SINGLE_IDENTIFIER = {"AdverseEvent", "QuestionnaireResponse"}
+APPOINTMENT_STATUS = {"scheduled": "booked", "cancelled": "cancelled", "completed": "fulfilled"}
+
+
+def derived_id(base: str, suffix: str) -> str:
+    """A stable UUID for the n-th resource one record yields (the same on every export)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{SYSTEM}/{base}/{suffix}"))
+
+
+def questionnaire_canonical(instrument_id: str) -> str:
+    return f"{SYSTEM}/Questionnaire/{fhir_id(instrument_id)}"
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+    return {"system": system, "code": code, **({"display": display} if display else {})}
+
+
+def _loinc(*codes: tuple[str, str]) -> dict[str, Any]:
+    return {"coding": [_coding(LOINC, c, d) for c, d in codes], "text": codes[0][1]}
+
+
+def _quantity(value: float, unit: str, code: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": UCUM, "code": code}
+
+
+def _category(code: str) -> list[dict[str, Any]]:
+    return [{"coding": [_coding(OBSERVATION_CATEGORY, code)]}]
+
+
+def _resource(
+    kind: str, rid: str, profile: str, updated: dt.datetime | None, **fields: Any
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {"profile": [PROFILES[profile]]}
+    if updated is not None:
+        meta["lastUpdated"] = updated.isoformat()
+    identifier = {"system": URI_SYSTEM, "value": f"urn:uuid:{rid}"}
+    return {
+        "resourceType": kind,
+        "id": rid,
+        "meta": meta,
+        "identifier": identifier if kind in SINGLE_IDENTIFIER else [identifier],
+        **fields,
+    }
+
+
+def drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_none(v) for v in value]
+    return value
+
+
+def recorded_sex(patient: Patient) -> str:
+    """Administrative gender: the current intake's recorded sex, else what registration recorded."""
+    intake_sex = (
+        Intake.objects.filter(patient=patient, status=VersionStatus.CURRENT)
+        .order_by("-recorded_at", "-id")
+        .values_list("sex", flat=True)
+        .first()
+    )
+    return intake_sex or patient.sex
+
+
+def patient_resource(patient: Patient) -> dict[str, Any]:
+    """US Core Patient: the legal name split at its last space (family) where it has one."""
+    rid = str(patient.public_id)
+    words = patient.full_name.split()
+    name: dict[str, Any] = {"use": "official", "text": patient.full_name}
+    if len(words) > 1:
+        name |= {"family": words[-1], "given": words[:-1]}
+    elif words:
+        name["family"] = words[0]
+    identifiers: list[dict[str, Any]] = [
+        {"system": URI_SYSTEM, "value": f"urn:uuid:{rid}"},
+        {"system": f"{SYSTEM}/patient", "value": rid},
+    ]
+    if patient.medical_record_number:
+        identifiers.append(
+            {
+                "type": {
+                    "coding": [
+                        _coding(
+                            "http://terminology.hl7.org/CodeSystem/v2-0203", "MR", "Medical record number"
+                        )
+                    ]
+                },
+                "system": f"{SYSTEM}/clinic/{patient.clinic.public_id}/mrn",
+                "value": patient.medical_record_number,
+            }
+        )
+    resource = _resource(
+        "Patient",
+        rid,
+        "Patient",
+        patient.created_at,
+        name=[name],
+        gender=recorded_sex(patient),
+        birthDate=patient.date_of_birth.isoformat(),
+        managingOrganization={"display": patient.clinic.name},
+    )
+    resource["identifier"] = identifiers
+    return resource
+
+
+def _dose_resources(dose: Dose, patient_ref: str) -> list[dict[str, Any]]:
+    encounter_id = dose.session_public_id
+    drug_code, drug_name = MEDICATION.get(dose.route, ("", "ketamine"))
+    route_code, route_name = ROUTE.get(dose.route, ("", dose.route))
+    encounter = _resource(
+        "Encounter",
+        encounter_id,
+        "Encounter",
+        dose.ended_at or dose.started_at,
+        status="finished" if dose.ended_at else "in-progress",
+        **{"class": _coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB", "ambulatory")},
+        type=[{"text": "Ketamine treatment session"}],
+        subject={"reference": patient_ref},
+        period={"start": _iso(dose.started_at), "end": _iso(dose.ended_at)},
+    )
+    administration = _resource(
+        "MedicationAdministration",
+        derived_id(encounter_id, "medadmin"),
+        "MedicationAdministration",
+        dose.ended_at or dose.started_at,
+        status="completed" if dose.ended_at else "in-progress",
+        medicationCodeableConcept={
+            "coding": [_coding(RXNORM, drug_code, drug_name)] if drug_code else None,
+            "text": drug_name,
+        },
+        subject={"reference": patient_ref},
+        context={"reference": f"Encounter/{encounter_id}"},
+        effectivePeriod={"start": _iso(dose.started_at), "end": _iso(dose.ended_at)},
+        dosage={
+            "route": {
+                "coding": [_coding(SNOMED, route_code, route_name)] if route_code else None,
+                "text": route_name,
+            },
+            "dose": _quantity(dose.dose_mg, "mg", "mg") if dose.dose_mg else None,
+        },
+    )
+    return [encounter, administration]
+
+
+def _vital_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    vitals = VitalSign.objects.filter(patient=patient, entered_in_error=False).select_related("session")
+    for vital in vitals.order_by("measured_at", "id"):
+        common = {
+            "status": "final",
+            "category": _category("vital-signs"),
+            "subject": {"reference": patient_ref},
+            "encounter": {"reference": f"Encounter/{vital.session.public_id}"},
+            "effectiveDateTime": _iso(vital.measured_at),
+        }
+        out.append(
+            _resource(
+                "Observation",
+                str(vital.public_id),
+                "bp",
+                vital.created_at,
+                **common,
+                code=_loinc(LOINC_BP_PANEL),
+                component=[
+                    {
+                        "code": _loinc(LOINC_SYSTOLIC),
+                        "valueQuantity": _quantity(vital.systolic_mmhg, "mmHg", "mm[Hg]"),
+                    },
+                    {
+                        "code": _loinc(LOINC_DIASTOLIC),
+                        "valueQuantity": _quantity(vital.diastolic_mmhg, "mmHg", "mm[Hg]"),
+                    },
+                ],
+            )
+        )
+        if vital.heart_rate_bpm is not None:
+            out.append(
+                _resource(
+                    "Observation",
+                    derived_id(str(vital.public_id), "hr"),
+                    "hr",
+                    vital.created_at,
+                    **common,
+                    code=_loinc(LOINC_HEART_RATE),
+                    valueQuantity=_quantity(vital.heart_rate_bpm, "beats/minute", "/min"),
+                )
+            )
+        if vital.spo2_pct is not None:
+            out.append(
+                _resource(
+                    "Observation",
+                    derived_id(str(vital.public_id), "spo2"),
+                    "spo2",
+                    vital.created_at,
+                    **common,
+                    code=_loinc(LOINC_SPO2, LOINC_SPO2_PULSE_OX),
+                    valueQuantity=_quantity(vital.spo2_pct, "%", "%"),
+                )
+            )
+    return out
+
+
+def _adverse_event(
+    rid: str,
+    patient_ref: str,
+    *,
+    text: str,
+    severity: str,
+    when: dt.datetime | None,
+    updated: dt.datetime | None,
+    encounter_id: str | None,
+    suspect_session_id: str | None,
+    reported_by_patient: bool,
+    outcome: str | None = None,
+) -> dict[str, Any]:
+    category_code, category_text = (
+        ("patient-reported-side-effect", "Side effect reported by the patient")
+        if reported_by_patient
+        else ("in-session-adverse-event", "Adverse event recorded in session")
+    )
+    return _resource(
+        "AdverseEvent",
+        rid,
+        "AdverseEvent",
+        updated,
+        actuality="actual",
+        category=[
+            {"coding": [_coding(ADVERSE_EVENT_CATEGORY, category_code, category_text)], "text": category_text}
+        ],
+        event={"text": text},
+        subject={"reference": patient_ref},
+        encounter={"reference": f"Encounter/{encounter_id}"} if encounter_id else None,
+        date=_iso(when),
+        recordedDate=_iso(updated),
+        severity={"coding": [_coding(ADVERSE_EVENT_SEVERITY, severity)]},
+        outcome={"text": outcome} if outcome else None,
+        suspectEntity=(
+            [
+                {
+                    "instance": {
+                        "reference": f"MedicationAdministration/{derived_id(suspect_session_id, 'medadmin')}"
+                    }
+                }
+            ]
+            if suspect_session_id
+            else None
+        ),
+    )
+
+
+def _survey_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for response in patient_responses(patient=patient):
+        instrument = get_instrument(response.instrument_id)
+        rid = str(response.public_id)
+        items = []
+        for item_id, value in response.answers.items():
+            coding = answer_coding(response.instrument_id, item_id, int(value))
+            item = instrument.items_by_id.get(item_id)
+            answer = {"valueCoding": coding} if coding is not None else {"valueInteger": int(value)}
+            items.append({"linkId": item_id, "text": item.text if item else None, "answer": [answer]})
+        out.append(
+            _resource(
+                "QuestionnaireResponse",
+                rid,
+                "QuestionnaireResponse",
+                response.submitted_at,
+                questionnaire=f"{questionnaire_canonical(response.instrument_id)}|{response.instrument_version}",
+                status="completed",
+                subject={"reference": patient_ref},
+                authored=_iso(response.submitted_at),
+                item=items,
+            )
+        )
+        survey = {
+            "status": "final",
+            "category": _category("survey"),
+            "subject": {"reference": patient_ref},
+            "effectiveDateTime": _iso(response.submitted_at),
+            "derivedFrom": [{"reference": f"QuestionnaireResponse/{rid}"}],
+        }
+        members = []
+        for item_id, value in response.answers.items():
+            item = instrument.items_by_id.get(item_id)
+            coding = answer_coding(response.instrument_id, item_id, int(value))
+            if item is None or item.loinc is None or coding is None:
+                continue
+            member_id = derived_id(rid, item_id)
+            members.append({"reference": f"Observation/{member_id}"})
+            out.append(
+                _resource(
+                    "Observation",
+                    member_id,
+                    "survey",
+                    response.submitted_at,
+                    **survey,
+                    code={"coding": [_coding(LOINC, item.loinc)], "text": item.text},
+                    valueCodeableConcept={"coding": [coding], "text": coding.get("display")},
+                )
+            )
+        title = f"{instrument.title} total score"
+        out.append(
+            _resource(
+                "Observation",
+                derived_id(rid, "total"),
+                "survey",
+                response.submitted_at,
+                **survey,
+                code={
+                    "coding": [_coding(LOINC, instrument.loinc_total, title)]
+                    if instrument.loinc_total
+                    else None,
+                    "text": title,
+                },
+                valueQuantity={"value": response.total, "unit": "{score}", "system": UCUM, "code": "{score}"},
+                hasMember=members or None,
+                interpretation=[{"text": response.band}] if response.band else None,
+            )
+        )
+    return out
+
+
+def _session_before(doses: list[Dose], when: dt.datetime | None) -> str | None:
+    """The session of the last dose started before ``when``: the suspect of a later side effect."""
+    if when is None:
+        return None
+    earlier = [d for d in doses if d.started_at <= when]
+    return earlier[-1].session_public_id if earlier else None
+
+
+def patient_resources(patient: Patient, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Every FHIR resource about the patient, JSON-ready, with relative references."""
+    now = now or timezone.now()
+    patient_ref = f"Patient/{patient.public_id}"
+    resources: list[dict[str, Any]] = [patient_resource(patient)]
+    doses = patient_doses(patient, now=now)
+    for dose in doses:
+        resources += _dose_resources(dose, patient_ref)
+    resources += _vital_resources(patient, patient_ref)
+    events = AdverseEvent.objects.filter(patient=patient, entered_in_error=False).select_related("session")
+    for event in events.order_by("occurred_at", "id"):
+        session_id = str(event.session.public_id)
+        dosed = any(d.session_public_id == session_id for d in doses)
+        resources.append(
+            _adverse_event(
+                str(event.public_id),
+                patient_ref,
+                text=event.description,
+                severity=event.severity,
+                when=event.occurred_at,
+                updated=event.created_at,
+                encounter_id=session_id if dosed else None,
+                suspect_session_id=session_id if dosed else None,
+                reported_by_patient=False,
+            )
+        )
+    resources += _survey_resources(patient, patient_ref)
+    for checkin in patient_checkins(patient=patient).order_by("submitted_at", "id"):
+        if checkin.mood_0_10 is None:
+            continue
+        resources.append(
+            _resource(
+                "Observation",
+                derived_id(str(checkin.public_id), "mood"),
+                "survey",
+                checkin.submitted_at,
+                status="final",
+                category=_category("survey"),
+                # No verified LOINC code for a 0-10 self-rated mood: KetaCare's own code.
+                code={
+                    "coding": [
+                        _coding(KETACARE_OBSERVATION, "self-rated-mood-0-10", "Self-rated mood (0-10)")
+                    ],
+                    "text": "Self-rated mood (0 = very low, 10 = very good)",
+                },
+                subject={"reference": patient_ref},
+                effectiveDateTime=_iso(checkin.submitted_at),
+                valueInteger=checkin.mood_0_10,
+            )
+        )
+    for report in patient_symptoms(patient=patient).order_by("started_at", "id"):
+        resources.append(
+            _adverse_event(
+                str(report.public_id),
+                patient_ref,
+                text=report.name,
+                severity=report.severity,
+                when=report.started_at,
+                updated=report.started_at,
+                encounter_id=None,
+                suspect_session_id=_session_before(doses, report.started_at),
+                reported_by_patient=True,
+                outcome=f"resolved by {report.resolved_at.isoformat()}" if report.resolved_at else "ongoing",
+            )
+        )
+    for appointment in Appointment.objects.filter(patient=patient).order_by("starts_at", "id"):
+        resources.append(
+            _resource(
+                "Appointment",
+                str(appointment.public_id),
+                "Appointment",
+                appointment.created_at,
+                status=APPOINTMENT_STATUS.get(appointment.status, "booked"),
+                description=(appointment.phase or "session").replace("_", " "),
+                start=_iso(appointment.starts_at),
+                end=_iso(appointment.starts_at + dt.timedelta(minutes=appointment.duration_min)),
+                minutesDuration=appointment.duration_min,
+                participant=[{"actor": {"reference": patient_ref}, "status": "accepted"}],
+            )
+        )
+    return [drop_none(r) for r in resources]
+
+
+def questionnaire_resources(instrument_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """The product's Questionnaires as served, with ``meta.profile`` and a stable identifier."""
+    ids = list(instrument_ids) if instrument_ids is not None else [i.id for i in instruments()]
+    out = []
+    for instrument_id in ids:
+        resource = to_fhir_questionnaire(instrument_id)
+        resource["meta"] = {"profile": [PROFILES["Questionnaire"]]}
+        resource["identifier"] = [{"system": URI_SYSTEM, "value": f"urn:uuid:{questionnaire_uuid(resource)}"}]
+        out.append(resource)
+    return out
+
+
+def questionnaire_uuid(questionnaire: dict[str, Any]) -> str:
+    """A stable UUID for one version of a Questionnaire (from its canonical URL and version)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{questionnaire['url']}|{questionnaire['version']}"))
+
+
+def transaction_bundle(
+    resources: list[dict[str, Any]], *, now: dt.datetime, bundle_id: str | None = None
+) -> dict[str, Any]:
+    """A ``transaction`` Bundle: each entry a conditional create (``ifNoneExist`` on its identifier).
+
+    A server that receives it twice creates nothing the second time. Questionnaires are matched on
+    their canonical ``url`` and ``version``. References between entries become their ``urn:uuid``.
+    """
+    full_urls: dict[str, str] = {}
+    for resource in resources:
+        kind, rid = resource["resourceType"], resource["id"]
+        if kind == "Questionnaire":
+            full_urls[f"{kind}/{rid}"] = f"urn:uuid:{questionnaire_uuid(resource)}"
+        else:
+            full_urls[f"{kind}/{rid}"] = f"urn:uuid:{rid}"
+    entries = []
+    for resource in resources:
+        kind, rid = resource["resourceType"], resource["id"]
+        if kind == "Questionnaire":
+            condition = f"url={resource['url']}&version={resource['version']}"
+        else:
+            condition = f"identifier={URI_SYSTEM}|urn:uuid:{rid}"
+        entries.append(
+            {
+                "fullUrl": full_urls[f"{kind}/{rid}"],
+                "resource": _rewrite_references(resource, full_urls),
+                "request": {"method": "POST", "url": kind, "ifNoneExist": condition},
+            }
+        )
+    bundle_id = bundle_id or str(uuid.uuid4())
+    return {
+        "resourceType": "Bundle",
+        "id": bundle_id,
+        "identifier": {"system": URI_SYSTEM, "value": f"urn:uuid:{bundle_id}"},
+        "type": "transaction",
+        "timestamp": now.isoformat(),
+        "entry": entries,
+    }
+
+
+def _rewrite_references(value: Any, full_urls: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: (
+                full_urls.get(v, v)
+                if k == "reference" and isinstance(v, str)
+                else _rewrite_references(v, full_urls)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_rewrite_references(v, full_urls) for v in value]
+    return value

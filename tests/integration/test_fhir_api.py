@@ -1,0 +1,294 @@
+"""The FHIR R4 API driven as an EHR would: SMART Backend Services token, fhirpy searches, bulk export.
+
+A live server runs the product; fhirpy (an independent FHIR client) and plain HTTP talk to it with a
+token obtained by a signed JWT assertion (ES384 or RS384, keys made here with joserfc). Every resource
+that comes back passes fhirclient's strict R4 models and fhir.resources.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import pytest
+import requests
+from django.utils import timezone
+from fhirpy import SyncFHIRClient
+from fhirpy.base.exceptions import AuthorizationError, ForbiddenError, ResourceNotFound
+from joserfc import jwt
+from joserfc.jwk import ECKey, RSAKey
+
+from ketacare.audit.models import AccessEvent
+from ketacare.interop.exports import validate_resource
+from ketacare.interop.services import register_backend_client, revoke_backend_client
+from tests.support.fhir import make_history, strict_validate
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def _key(alg: str) -> Any:
+    if alg == "ES384":
+        return ECKey.generate_key("P-384", parameters={"kid": f"k-{alg}", "alg": alg})
+    return RSAKey.generate_key(2048, parameters={"kid": f"k-{alg}", "alg": alg})
+
+
+class Ehr:
+    """An EHR's integration: its key, its registration at clinic A, and how it gets tokens."""
+
+    def __init__(self, base: str, personas: Any, *, alg: str = "ES384", scopes: str = "system/*.rs") -> None:
+        self.base, self.alg, self.key = base, alg, _key(alg)
+        self.client = register_backend_client(
+            clinic=personas.a1.clinic,
+            name=f"EHR {alg}",
+            jwks={"keys": [self.key.as_dict(private=False)]},
+            scopes=scopes,
+            by=personas.admin_a,
+        )
+        config = requests.get(f"{base}/.well-known/smart-configuration", timeout=10).json()
+        self.token_url = config["token_endpoint"]
+
+    def assertion(self, **overrides: Any) -> str:
+        claims = {
+            "iss": self.client.client_id,
+            "sub": self.client.client_id,
+            "aud": self.token_url,
+            "exp": int(time.time()) + 240,
+            "jti": str(uuid.uuid4()),
+        } | overrides
+        return jwt.encode({"alg": self.alg, "kid": f"k-{self.alg}"}, claims, self.key, algorithms=[self.alg])
+
+    def request_token(self, assertion: str | None = None, scope: str = "") -> requests.Response:
+        return requests.post(
+            self.token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": assertion or self.assertion(),
+                **({"scope": scope} if scope else {}),
+            },
+            timeout=10,
+        )
+
+    def token(self, scope: str = "") -> str:
+        response = self.request_token(scope=scope)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["token_type"] == "bearer" and 0 < body["expires_in"] <= 300
+        return str(body["access_token"])
+
+    def fhir(self, token: str) -> SyncFHIRClient:
+        return SyncFHIRClient(self.base, authorization=f"Bearer {token}")
+
+
+@pytest.fixture
+def base(live_server: Any) -> str:
+    return f"{live_server.url}/fhir/R4"
+
+
+@pytest.fixture
+def history(personas: Any) -> Any:
+    make_history(personas.a1, personas.clinician_a)
+    make_history(personas.b1, personas.clinician_b)
+    return personas
+
+
+def _both_validators(resource: dict[str, Any]) -> None:
+    validate_resource(resource)
+    strict_validate(resource)
+
+
+@pytest.mark.parametrize("alg", ["ES384", "RS384"])
+def test_a_backend_client_searches_its_clinics_patients_only(base: str, history: Any, alg: str) -> None:
+    ehr = Ehr(base, history, alg=alg)
+    fhir = ehr.fhir(ehr.token())
+    names = {p["name"][0]["text"] for p in fhir.resources("Patient").fetch_all()}
+    assert names == {history.a1.full_name, history.a2.full_name}
+    with pytest.raises(ResourceNotFound):
+        fhir.reference("Patient", str(history.b1.public_id)).to_resource()
+    b1_observations = fhir.resources("Observation").search(patient=str(history.b1.public_id))
+    with pytest.raises(ResourceNotFound):
+        b1_observations.fetch()
+
+
+def test_observations_page_with_next_links_and_every_resource_validates(base: str, history: Any) -> None:
+    ehr = Ehr(base, history)
+    fhir = ehr.fhir(ehr.token())
+    search = fhir.resources("Observation").search(patient=str(history.a1.public_id)).limit(4)
+    first_page = search.fetch_raw()
+    assert first_page["total"] > 4
+    assert any(link["relation"] == "next" for link in first_page["link"])
+    every = search.fetch_all()  # fhirpy follows the next links
+    assert len(every) == first_page["total"]
+    assert len({o["id"] for o in every}) == len(every)
+    for observation in every:
+        _both_validators(observation.serialize())
+    vitals = (
+        fhir.resources("Observation").search(patient=str(history.a1.public_id), code="2708-6").fetch_all()
+    )
+    assert len(vitals) == 1 and vitals[0]["valueQuantity"]["value"] == 97
+    for kind in ("Patient", "QuestionnaireResponse", "Questionnaire", "MedicationAdministration", "Encounter",
+                 "AdverseEvent", "Appointment"):  # fmt: skip
+        for resource in fhir.resources(kind).fetch_all():
+            _both_validators(resource.serialize())
+
+
+def test_date_and_last_updated_searches_narrow_the_answer(base: str, history: Any) -> None:
+    ehr = Ehr(base, history)
+    fhir = ehr.fhir(ehr.token())
+    patient = str(history.a1.public_id)
+    every = fhir.resources("QuestionnaireResponse").search(patient=patient).fetch_all()
+    assert len(every) == 2
+    recent = (timezone.now() - timezone.timedelta(days=3)).date().isoformat()
+    newer = (
+        fhir.resources("QuestionnaireResponse").search(patient=patient, authored=f"ge{recent}").fetch_all()
+    )
+    assert len(newer) == 1
+    future = (timezone.now() + timezone.timedelta(days=1)).date().isoformat()
+    assert fhir.resources("Observation").search(_lastUpdated=f"gt{future}").fetch_all() == []
+
+
+def test_a_questionnaire_is_served_at_its_canonical_url(base: str, history: Any) -> None:
+    ehr = Ehr(base, history)
+    fhir = ehr.fhir(ehr.token())
+    (response, *_) = (
+        fhir.resources("QuestionnaireResponse").search(patient=str(history.a1.public_id)).fetch_all()
+    )
+    canonical = response["questionnaire"].split("|")[0]
+    (questionnaire,) = fhir.resources("Questionnaire").search(url=canonical).fetch_all()
+    assert questionnaire["id"] == "phq9"
+    assert fhir.reference("Questionnaire", "phq9").to_resource()["url"] == canonical
+
+
+def test_a_token_reads_only_the_types_its_scopes_name(base: str, history: Any) -> None:
+    ehr = Ehr(base, history, scopes="system/Observation.rs")
+    fhir = ehr.fhir(ehr.token())
+    assert fhir.resources("Observation").fetch_all()
+    with pytest.raises(ForbiddenError):
+        fhir.resources("Patient").fetch_all()
+    refused = ehr.request_token(scope="system/Patient.rs")
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
+
+
+def test_assertions_are_refused_when_replayed_expired_or_signed_by_another_key(
+    base: str, history: Any
+) -> None:
+    ehr = Ehr(base, history)
+    once = ehr.assertion()
+    assert ehr.request_token(once).status_code == 200
+    replay = ehr.request_token(once)
+    assert replay.status_code == 401 and replay.json()["error"] == "invalid_client"
+    assert ehr.request_token(ehr.assertion(exp=int(time.time()) - 10)).status_code == 401
+    assert ehr.request_token(ehr.assertion(exp=int(time.time()) + 3600)).status_code == 401
+    assert ehr.request_token(ehr.assertion(aud="https://elsewhere.example/token")).status_code == 401
+    stranger = _key("ES384")
+    forged = jwt.encode(
+        {"alg": "ES384", "kid": "k-ES384"},
+        {"iss": ehr.client.client_id, "sub": ehr.client.client_id, "aud": ehr.token_url,
+         "exp": int(time.time()) + 60, "jti": "forged"},
+        stranger,
+        algorithms=["ES384"],
+    )  # fmt: skip
+    assert ehr.request_token(forged).status_code == 401
+    failures = AccessEvent.objects.filter(action="login", outcome="failure", object_type="backend-client")
+    assert failures.count() == 5
+
+
+def test_revoking_a_client_ends_its_tokens(base: str, history: Any) -> None:
+    ehr = Ehr(base, history)
+    fhir = ehr.fhir(ehr.token())
+    assert fhir.resources("Patient").fetch_all()
+    revoke_backend_client(client=ehr.client, by=history.admin_a, now=timezone.now())
+    with pytest.raises(AuthorizationError):
+        fhir.resources("Patient").fetch_all()
+    assert ehr.request_token().status_code == 401
+
+
+def test_a_bulk_export_runs_to_ndjson_files_of_the_clinic(base: str, history: Any) -> None:
+    ehr = Ehr(base, history)
+    headers = {
+        "Authorization": f"Bearer {ehr.token()}",
+        "Accept": "application/fhir+json",
+        "Prefer": "respond-async",
+    }
+    kickoff = requests.get(f"{base}/$export", headers=headers, timeout=30)
+    assert kickoff.status_code == 202
+    status_url = kickoff.headers["Content-Location"]
+    for _ in range(20):
+        status = requests.get(status_url, headers=headers, timeout=30)
+        if status.status_code == 200:
+            break
+        assert status.status_code == 202 and "X-Progress" in status.headers
+    manifest = status.json()
+    assert manifest["requiresAccessToken"] is True
+    by_type = {o["type"]: o for o in manifest["output"]}
+    assert {"Patient", "Observation", "QuestionnaireResponse", "MedicationAdministration"} <= set(by_type)
+    patient_ids = set()
+    for output in manifest["output"]:
+        body = requests.get(output["url"], headers=headers, timeout=30)
+        assert body.status_code == 200 and body.headers["Content-Type"] == "application/fhir+ndjson"
+        lines = body.text.splitlines()
+        assert len(lines) == output["count"]
+        for line in lines:
+            resource = json.loads(line)
+            _both_validators(resource)
+            if resource["resourceType"] == "Patient":
+                patient_ids.add(resource["id"])
+    assert patient_ids == {str(history.a1.public_id), str(history.a2.public_id)}
+    assert requests.get(by_type["Patient"]["url"], timeout=30).status_code == 401  # the token is required
+
+
+def test_a_bulk_export_resumes_from_its_cursor(history: Any) -> None:
+    from ketacare.interop.services import run_export_slice, start_bulk_export
+
+    job = start_bulk_export(
+        clinic=history.a1.clinic,
+        resource_types=["Patient"],
+        since=None,
+        now=timezone.now(),
+        by=history.admin_a,
+    )
+    job = run_export_slice(job, limit=1)
+    assert job.status == "in_progress" and job.patients_done == 1
+    job = run_export_slice(job, limit=1)
+    job = run_export_slice(job, limit=1)
+    assert job.status == "complete"
+    (file,) = job.files.all()
+    assert file.count == 2 and len(file.ndjson.splitlines()) == 2
+
+
+def test_a_patient_signed_in_reads_only_their_own_records(history: Any, client_for: Any) -> None:
+    client = client_for("a1")
+    body = json.loads(client.get("/fhir/R4/Observation").content)
+    subjects = {e["resource"]["subject"]["reference"] for e in body["entry"]}
+    assert subjects == {f"Patient/{history.a1.public_id}"}
+    assert client.get(f"/fhir/R4/Patient/{history.a2.public_id}").status_code == 404
+    assert client.get(f"/fhir/R4/Observation?patient={history.b1.public_id}").status_code == 404
+    everything = json.loads(client.get(f"/fhir/R4/Patient/{history.a1.public_id}/$everything").content)
+    kinds = {e["resource"]["resourceType"] for e in everything["entry"]}
+    assert {"Patient", "Observation", "QuestionnaireResponse", "Questionnaire", "AdverseEvent"} <= kinds
+
+
+def test_unknown_search_parameters_are_refused_when_strict_and_never_claimed_as_used(
+    history: Any, client_for: Any
+) -> None:
+    client = client_for("clinician_a")
+    response = client.get("/fhir/R4/Observation?name=x", HTTP_PREFER="handling=strict")
+    assert response.status_code == 400
+    assert json.loads(response.content)["resourceType"] == "OperationOutcome"
+    lenient = json.loads(client.get("/fhir/R4/Observation?name=x&_count=2").content)
+    self_link = next(link["url"] for link in lenient["link"] if link["relation"] == "self")
+    assert "name=" not in self_link and "_count=2" in self_link
+
+
+def test_the_capability_statement_lists_what_is_served(client: Any) -> None:
+    body = json.loads(client.get("/fhir/R4/metadata").content)
+    strict_validate(body)
+    served = {r["type"]: r for r in body["rest"][0]["resource"]}
+    assert set(served) == {
+        "Patient", "Observation", "QuestionnaireResponse", "Questionnaire", "MedicationAdministration",
+        "Encounter", "AdverseEvent", "Appointment",
+    }  # fmt: skip
+    for resource in served.values():
+        assert {i["code"] for i in resource["interaction"]} == {"read", "search-type"}  # read-only
