@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from ketacare.audit.services import seal_pending
 from ketacare.ops.mail import deliver_pending_mail
 
 
@@ -67,8 +68,6 @@ def retry_deliveries() -> str:
 
 def seal_audit_chain() -> str:
     """Seal the audit rows written since the last run into the keyed chain (docs/decisions/0016)."""
-    from ketacare.audit.services import seal_pending
-
     return f"sealed {seal_pending()} audit rows"
 
 

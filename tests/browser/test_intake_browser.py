@@ -66,7 +66,7 @@ def test_a_prescriber_completes_intake_screening_eligibility_and_consent_on_a_ta
     items = page.locator("#intake-baseline form").first.locator("fieldset")
     for index in range(9):
         items.nth(index).get_by_label("Not at all" if index == 8 else "Several days").check()
-    page.get_by_role("button", name="Save PHQ9").click()
+    page.get_by_role("button", name="Save PHQ-9").click()
     page.get_by_text("total 8").wait_for()
 
     width = page.evaluate("document.documentElement.scrollWidth")

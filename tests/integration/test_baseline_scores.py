@@ -66,4 +66,4 @@ def test_the_page_lists_baselines_sent_to_the_patients_app(personas, client_for)
         schedule_key="baseline:gad7",
     )
     text = client_for("clinician_a").get(intake_url("page", personas.a1)).content.decode()
-    assert "Sent to the patient&#x27;s app: GAD7" in text or "Sent to the patient's app: GAD7" in text
+    assert "Sent to the patient&#x27;s app: GAD-7" in text or "Sent to the patient's app: GAD-7" in text
