@@ -1,5 +1,9 @@
 """One pass over the scores with window functions: per-patient course features, aggregated by group.
 
+The pass writes the maintained summary (``outcomes.models.CourseSummary``): for one patient when a
+response is saved, for whole clinics on a rebuild; the page aggregates the summary rows, one per patient
+and scale, and never reads the scores (docs/decisions/0017).
+
 Why SQL and not correlated ORM subqueries: a subquery per patient (baseline, endpoint, first
 response, relapse) costs one index probe each per patient and per use, and the ORM repeats nested
 subqueries wherever they are referenced; at 100,000 patients that took minutes on PostgreSQL.
