@@ -233,7 +233,7 @@ def course_counts(
     window_days: int,
     conditions: Sequence[str],
 ) -> tuple[RateTable, list[tuple[int, int, int]]]:
-    """One query, one pass over the scores: rate counts and the relapse curve's counts.
+    """One query over the course summary: rate counts and the relapse curve's counts.
 
     Returns counts of cohort/evaluable/responders/remitters by (instrument, plan route) and by
     (instrument, condition), and (days from first response, relapses, censored) grouped by day
@@ -244,55 +244,55 @@ def course_counts(
     cte, params = _summary_cte(instruments, clinic_ids)
     where, period_params = _period_sql(low, high)
     _, days = _vendor_fragments(window_days)
-    condition_columns = []
-    condition_params: list[object] = []
-    padding = []
-    for condition in conditions:
-        # indications is a JSON list of ids; a quoted id cannot match a longer id by accident.
-        match = "CAST(i.indications AS TEXT) LIKE %s"
-        condition_columns.append(
-            f"SUM(CASE WHEN {match} THEN 1 ELSE 0 END), SUM(CASE WHEN {match} THEN pp.evaluable ELSE 0 END), "
-            f"SUM(CASE WHEN {match} THEN pp.responder ELSE 0 END), SUM(CASE WHEN {match} THEN pp.remitter ELSE 0 END)"
-        )
-        condition_params += [f'%"{condition}"%'] * 4
-        padding.append("NULL, NULL, NULL, NULL")
-    extra = "".join(", " + c for c in condition_columns)
-    pad = "".join(", " + c for c in padding)
+    # One row per (instrument, plan route, intake indications): few groups whatever the number of
+    # patients. The conditions are matched on those rows here, once per group instead of once per
+    # patient and count (indications is a JSON list of ids; a quoted id cannot match a longer id).
     sql = f"""{cte},
 pl AS (
   SELECT patient_id, route, ROW_NUMBER() OVER (PARTITION BY patient_id ORDER BY created_at DESC, id DESC) AS rn
   FROM treatments_treatmentplan
 )
-SELECT 'rate', pp.instrument_id, COALESCE(pl.route, ''), COUNT(*), SUM(pp.evaluable), SUM(pp.responder),
-       SUM(pp.remitter){extra}
+SELECT 'rate', pp.instrument_id, COALESCE(pl.route, ''), CAST(i.indications AS TEXT), COUNT(*),
+       SUM(pp.evaluable), SUM(pp.responder), SUM(pp.remitter)
 FROM pp
 LEFT JOIN pl ON pl.patient_id = pp.patient_id AND pl.rn = 1
 LEFT JOIN intake_intake i ON i.patient_id = pp.patient_id AND i.status = 'current'
 WHERE {where}
-GROUP BY pp.instrument_id, COALESCE(pl.route, '')
+GROUP BY pp.instrument_id, COALESCE(pl.route, ''), CAST(i.indications AS TEXT)
 UNION ALL
-SELECT 'km', pp.instrument_id, '', {days},
+SELECT 'km', pp.instrument_id, '', NULL, {days},
        SUM(CASE WHEN relapse_at IS NOT NULL THEN 1 ELSE 0 END),
-       SUM(CASE WHEN relapse_at IS NULL THEN 1 ELSE 0 END), 0{pad}
+       SUM(CASE WHEN relapse_at IS NULL THEN 1 ELSE 0 END), 0
 FROM pp
 WHERE pp.instrument_id = %s AND first_resp_at IS NOT NULL AND {where}
 GROUP BY pp.instrument_id, {days}"""  # noqa: S608
-    by_route: dict[tuple[str, str], GroupCounts] = {}
+    by_route: dict[tuple[str, str], list[int]] = {}
     by_condition: dict[tuple[str, str], list[int]] = {}
     km: list[tuple[int, int, int]] = []
+    quoted = [(condition, f'"{condition}"') for condition in conditions]
     with connection.cursor() as cursor:
-        arguments = params + condition_params + period_params + [km_instrument.id] + period_params
+        arguments = params + period_params + [km_instrument.id] + period_params
         cursor.execute(sql, arguments)  # type: ignore[arg-type]  # plain str/float/int/datetime values
         for row in cursor.fetchall():
-            kind, instrument_id, route = row[0], row[1], row[2]
+            kind, instrument_id, route, indications = row[0], row[1], row[2], row[3] or ""
             if kind == "km":
-                km.append((int(row[3]), int(row[4] or 0), int(row[5] or 0)))
+                km.append((int(row[4]), int(row[5] or 0), int(row[6] or 0)))
                 continue
-            by_route[(instrument_id, route)] = GroupCounts(*(int(v or 0) for v in row[3:7]))
-            for index, condition in enumerate(conditions):
-                values = [int(v or 0) for v in row[7 + 4 * index : 11 + 4 * index]]
-                total = by_condition.setdefault((instrument_id, condition), [0, 0, 0, 0])
+            values = [int(v or 0) for v in row[4:8]]
+            targets = [by_route.setdefault((instrument_id, route), [0, 0, 0, 0])]
+            targets += [
+                by_condition.setdefault((instrument_id, condition), [0, 0, 0, 0])
+                for condition, needle in quoted
+                if needle in indications
+            ]
+            for total in targets:
                 for k in range(4):
                     total[k] += values[k]
     km.sort()
-    return RateTable(by_route, {key: GroupCounts(*v) for key, v in by_condition.items() if v[0]}), km
+    return (
+        RateTable(
+            {key: GroupCounts(*v) for key, v in by_route.items()},
+            {key: GroupCounts(*v) for key, v in by_condition.items() if v[0]},
+        ),
+        km,
+    )
