@@ -255,7 +255,19 @@ def _wrk(wrk: str, url: str, script: str, seconds: int, tmp: Path) -> dict[str, 
     path.write_text(script)
     load = os.getloadavg()
     out = subprocess.run(  # noqa: S603 - wrk with our arguments
-        [wrk, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(path), url],
+        # wrk's own 2 s timeout would drop the slowest answers from the latencies: allow 30 s.
+        [
+            wrk,
+            f"-t{THREADS}",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--timeout",
+            "30s",
+            "--latency",
+            "-s",
+            str(path),
+            url,
+        ],
         capture_output=True,
         text=True,
         timeout=seconds + 60,
@@ -265,11 +277,13 @@ def _wrk(wrk: str, url: str, script: str, seconds: int, tmp: Path) -> dict[str, 
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     total = re.search(r"(\d+) requests in", out)
+    timeouts = re.search(r"Socket errors:.*timeout (\d+)", out)
     return {
         "requests_per_s": float(rps.group(1)) if rps else 0.0,
         "p99_ms": round(float(p99.group(1)) * _UNITS[p99.group(2)], 1) if p99 else None,
         "requests": int(total.group(1)) if total else 0,
         "non_2xx": int(errors.group(1)) if errors else 0,
+        "timeouts": int(timeouts.group(1)) if timeouts else 0,
         "load_average_1m": round(load[0], 2),
     }
 
