@@ -1,5 +1,3 @@
-from typing import Any
-
 from django.apps import AppConfig
 
 
@@ -11,19 +9,12 @@ class OutcomesConfig(AppConfig):
         # Imported here: models load only once the app registry is ready.
         from django.db.models.signals import post_save
 
+        from ketacare.outcomes.services import refresh_summary_on_save
         from ketacare.questionnaires.models import QuestionnaireResponse
 
         # Every save of a response (stored, or corrected to entered in error) refreshes the patient's
         # course summary in the same transaction. post_save rather than questionnaires'
         # response_stored: that one is not sent for a batch of past scores or for a correction.
         post_save.connect(
-            _refresh_summary, sender=QuestionnaireResponse, dispatch_uid="outcomes_course_summary"
+            refresh_summary_on_save, sender=QuestionnaireResponse, dispatch_uid="outcomes_course_summary"
         )
-
-
-def _refresh_summary(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    if raw:
-        return  # loaddata: the rebuild command recomputes after a load
-    from ketacare.outcomes.services import refresh_course_summary
-
-    refresh_course_summary(patient_id=instance.patient_id, instrument_id=instance.instrument_id)

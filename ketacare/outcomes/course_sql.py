@@ -159,8 +159,13 @@ _FROM_PP = (
 )
 _UPSERT = (
     " ON CONFLICT (patient_id, instrument_id) DO UPDATE SET "
-    + ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _SUMMARY_COLUMNS.split(",")[3:])
-    + ", clinic_id = excluded.clinic_id"
+    "baseline_at = excluded.baseline_at, baseline_total = excluded.baseline_total, "
+    "latest_at = excluded.latest_at, latest_total = excluded.latest_total, "
+    "best_total = excluded.best_total, scores = excluded.scores, "
+    "evaluable = excluded.evaluable, responder = excluded.responder, "
+    "remitter = excluded.remitter, first_response_at = excluded.first_response_at, "
+    "first_remission_at = excluded.first_remission_at, relapse_at = excluded.relapse_at, "
+    "clinic_id = excluded.clinic_id"
 )
 
 

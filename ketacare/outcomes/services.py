@@ -9,6 +9,7 @@ row (after a bulk load, a restore or a change of definition: `ketacare outcomes-
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
 
@@ -26,6 +27,13 @@ def refresh_course_summary(*, patient_id: int, instrument_id: str) -> None:
     if not stored:
         # Every response on the scale was corrected away: the patient leaves the cohort.
         CourseSummary.objects.filter(patient_id=patient_id, instrument_id=instrument_id).delete()
+
+
+def refresh_summary_on_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """The ``post_save`` receiver of questionnaire responses (connected in ``outcomes.apps``)."""
+    if raw:
+        return  # loaddata: `ketacare outcomes-rebuild` recomputes after a load
+    refresh_course_summary(patient_id=instance.patient_id, instrument_id=instance.instrument_id)
 
 
 def rebuild_course_summaries(*, clinic_ids: Sequence[int]) -> int:
