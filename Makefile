@@ -12,6 +12,8 @@ export KETACARE_TEST_DATABASE_URL
 DEMO_ENV := KETACARE_DEMO=true KETACARE_HTTPS=false
 # The outcomes benchmark seeds this many patients (issue 5 asks for 100,000; about 25 minutes).
 BENCH_PATIENTS ?= 100000
+# Each wrk run of the HTTP ratio benchmark (5 workloads x 2 servers x 2 rounds x 2 databases).
+BENCH_HTTP_SECONDS ?= 10
 # Test runs get their own data dir (secret key, static files) and in-memory SQLite.
 TEST_ENV := KETACARE_DATA_DIR=$(CURDIR)/var/test KETACARE_HTTPS=false KETACARE_PLAIN_STATIC=true
 # pytest processes (pytest-xdist) for the suite; 0 runs it in one process. Two workers on this
@@ -94,12 +96,13 @@ test-postgres: install ensure-chromium ensure-pango ensure-nginx ## The whole py
 
 test: lint test-sqlite test-postgres ## Lint, then the suite on SQLite, then on PostgreSQL
 
-bench: install ensure-nginx ## Benchmarks (PK engine, SQLite writers, crash harness, multi-node, outcomes page); results in bench/results/
+bench: install ensure-nginx ## Benchmarks (PK engine, SQLite writers, crash harness, multi-node, outcomes page, HTTP ratio to bare Django); results in bench/results/
 	$(BIN)/python bench/bench_pk.py
 	$(BIN)/python bench/sqlite_writers.py --clients 50 --seconds 60
 	$(BIN)/python bench/crash_reconcile.py --clients 200 --seconds 60
 	$(BIN)/python bench/multinode.py --clients 100 --seconds 90
 	$(BIN)/python bench/bench_outcomes.py --patients $(BENCH_PATIENTS)
+	$(BIN)/python bench/http_ratio.py --seconds $(BENCH_HTTP_SECONDS) --rounds 2
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var

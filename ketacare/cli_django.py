@@ -1,4 +1,4 @@
-"""Commands that need Django: demo data and the audit-chain check."""
+"""Commands that need Django: demo data, backups, the outcomes summary and the audit-chain check."""
 
 from __future__ import annotations
 
@@ -100,6 +100,16 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         typer.echo("restored; run `ketacare audit-verify` against the new instance to check the audit chain")
+
+    @app.command("outcomes-rebuild")
+    def outcomes_rebuild() -> None:
+        """Recompute the outcomes page's course summary of every clinic from the stored scores."""
+        _setup_django()
+        from ketacare.clinics.models import Clinic
+        from ketacare.outcomes.services import rebuild_course_summaries
+
+        rows = rebuild_course_summaries(clinic_ids=list(Clinic.objects.values_list("id", flat=True)))
+        typer.echo(f"course summary rebuilt: {rows} patient-scale rows")
 
     @app.command("audit-anchor")
     def audit_anchor(

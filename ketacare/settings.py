@@ -189,7 +189,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the patient record with the user (one query per request).
+    "ketacare.accounts.backends.ModelBackend",
 ]
 # Argon2id at Django's cost for new passwords; PBKDF2 still verifies older hashes. The test run
 # swaps in a fast hasher from its pytest plugin (ketacare/lib/pytest_env.py), never through this

@@ -57,7 +57,7 @@ from ketacare.lib.errors import FieldError
 DEMO_EMAIL_DOMAIN = "@demo.ketacare.org"
 # Fresh recovery codes wait here between the page that made them and the page that shows them once.
 NEW_CODES_SESSION_KEY = "ketacare_new_recovery_codes"
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "ketacare.accounts.backends.ModelBackend"
 
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")

@@ -28,12 +28,15 @@ def raise_alert(
     title: str,
     detail: str = "",
     dedupe_key: str | None = None,
+    new_cause: bool = False,
 ) -> Alert:
     """Create an open alert for the patient's clinic, assigned to their primary clinician.
 
     Must be called inside the transaction of the submission that causes it (docs/security.md S12), so
     that a submission is never stored without its alert. With ``dedupe_key`` the same cause raises
-    one alert: a second call returns the first one.
+    one alert: a second call returns the first one. ``new_cause`` says the cause was created in this
+    same transaction (its key names a row that did not exist before it), so no earlier alert can hold
+    the key: the alert is inserted without the lookup and the savepoint that guard a retry or a race.
     """
     if not transaction.get_connection().in_atomic_block:
         raise AlertOutsideTransactionError("raise_alert must run inside the submission's transaction")
@@ -41,6 +44,17 @@ def raise_alert(
         raise ValueError(f"source {source!r} is not one of {', '.join(Alert.Source.values)}")
     if severity not in Alert.Severity.values:
         raise ValueError(f"severity {severity!r} is not one of {', '.join(Alert.Severity.values)}")
+    if new_cause:
+        return Alert.objects.create(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            source=source,
+            severity=severity,
+            title=title[:200],
+            detail=detail,
+            assignee_id=patient.primary_clinician_id,
+            dedupe_key=dedupe_key or "",
+        )
     if dedupe_key:
         existing = Alert.objects.filter(patient=patient, dedupe_key=dedupe_key).first()
         if existing is not None:

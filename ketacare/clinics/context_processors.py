@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from ketacare.clinics.selectors import active_membership, staff_memberships
+from ketacare.clinics.selectors import active_membership, request_memberships
 
 
 def clinic_context(request: HttpRequest) -> dict[str, Any]:
@@ -16,5 +16,5 @@ def clinic_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "active_membership": membership,
         "active_clinic": membership.clinic if membership else None,
-        "clinic_choices": staff_memberships(request.user) if membership else [],
+        "clinic_choices": request_memberships(request) if membership else [],
     }

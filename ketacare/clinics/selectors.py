@@ -27,12 +27,22 @@ def staff_memberships(user: AnyUser) -> list[StaffMembership]:
     return list(user.memberships.filter(is_active=True).select_related("clinic").order_by("clinic__name"))
 
 
+def request_memberships(request: HttpRequest) -> list[StaffMembership]:
+    """``staff_memberships`` of the signed-in user, read once per request (the gate, the page and the
+    clinic switcher all ask)."""
+    cached: list[StaffMembership] | None = getattr(request, "_ketacare_memberships", None)
+    if cached is None:
+        cached = staff_memberships(request.user)
+        request._ketacare_memberships = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def active_membership(request: HttpRequest) -> StaffMembership | None:
     """Return the membership for the clinic chosen in the switcher (the first one by default)."""
     cached = getattr(request, "_ketacare_membership", False)
     if cached is not False:
         return cached  # type: ignore[return-value]
-    memberships = staff_memberships(request.user)
+    memberships = request_memberships(request)
     chosen = request.session.get(ACTIVE_CLINIC_SESSION_KEY)
     membership = next((m for m in memberships if str(m.clinic.public_id) == chosen), None)
     if membership is None and memberships:

@@ -154,7 +154,12 @@ def home_context(patient: Patient) -> dict[str, Any]:
     now = timezone.now()
     dose = last_dose(patient, now=now)
     appointment = next_appointment(patient, now=now)
-    route = appointment.route if appointment and appointment.route else patient_route(patient, now=now)
+    if appointment and appointment.route:
+        route = appointment.route
+    elif dose is not None and dose.route:
+        route = dose.route  # what patient_route answers first, without asking for the last dose again
+    else:
+        route = patient_route(patient, now=now)
     items = preparation_items(route, patient.clinic)
     ticks = preparation_ticks(patient=patient, session_key=appointment.public_id if appointment else "next")
     sessions = [s for s in patient_sessions(patient)[:20] if s.state != "cancelled"]

@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class OutcomesConfig(AppConfig):
     name = "ketacare.outcomes"
     label = "outcomes"
+
+    def ready(self) -> None:
+        # Imported here: models load only once the app registry is ready.
+        from django.db.models.signals import post_save
+
+        from ketacare.outcomes.services import refresh_summary_on_save
+        from ketacare.questionnaires.models import QuestionnaireResponse
+
+        # Every save of a response (stored, or corrected to entered in error) refreshes the patient's
+        # course summary in the same transaction. post_save rather than questionnaires'
+        # response_stored: that one is not sent for a batch of past scores or for a correction.
+        post_save.connect(
+            refresh_summary_on_save, sender=QuestionnaireResponse, dispatch_uid="outcomes_course_summary"
+        )

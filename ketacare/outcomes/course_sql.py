@@ -1,5 +1,9 @@
 """One pass over the scores with window functions: per-patient course features, aggregated by group.
 
+The pass writes the maintained summary (``outcomes.models.CourseSummary``): for one patient when a
+response is saved, for whole clinics on a rebuild; the page aggregates the summary rows, one per patient
+and scale, and never reads the scores (docs/decisions/0017).
+
 Why SQL and not correlated ORM subqueries: a subquery per patient (baseline, endpoint, first
 response, relapse) costs one index probe each per patient and per use, and the ORM repeats nested
 subqueries wherever they are referenced; at 100,000 patients that took minutes on PostgreSQL.
@@ -64,17 +68,27 @@ def _placeholders(values: Sequence[object]) -> str:
 
 
 def _per_patient_cte(
-    instruments: Sequence[Instrument], clinic_ids: Sequence[int], window_days: int
+    instruments: Sequence[Instrument],
+    window_days: int,
+    *,
+    clinic_ids: Sequence[int] | None = None,
+    patient_id: int | None = None,
 ) -> tuple[str, list[object]]:
-    """The CTEs ending in ``pp``: one row per (patient, instrument) with baseline and course features."""
+    """The CTEs ending in ``pp``: one row per (patient, instrument) with baseline and course features,
+    for the clinics' patients or for one patient."""
     thr_rows, params = _thresholds(instruments)
+    if patient_id is not None:
+        scope, scope_params = "q.patient_id = %s", [patient_id]
+    else:
+        ids = list(clinic_ids or [])
+        scope, scope_params = f"q.clinic_id IN ({_placeholders(ids)})", ids
     cutoff, _ = _vendor_fragments(window_days)
     # Constant text with placeholders only (S608 is silenced on purpose; see the module docstring).
     sql = f"""
 WITH thr(instrument_id, rem_max, frac, pts, best) AS (VALUES {thr_rows}),
 s AS (
   -- The thresholds join here, before the windows, so later steps keep the window order.
-  SELECT q.id AS id, q.patient_id AS patient_id, q.instrument_id AS instrument_id,
+  SELECT q.id AS id, q.clinic_id AS clinic_id, q.patient_id AS patient_id, q.instrument_id AS instrument_id,
          q.submitted_at AS at, q.total AS total, t.rem_max AS rem_max, t.frac AS frac, t.pts AS pts,
          t.best AS best,
          FIRST_VALUE(q.total) OVER w AS base,
@@ -83,7 +97,7 @@ s AS (
   FROM questionnaires_questionnaireresponse q
   CROSS JOIN thr t
   WHERE t.instrument_id = q.instrument_id AND q.status = 'valid'
-    AND q.clinic_id IN ({_placeholders(clinic_ids)})
+    AND {scope}
   WINDOW w AS (PARTITION BY q.patient_id, q.instrument_id ORDER BY q.submitted_at, q.id)
 ),
 f AS (
@@ -102,6 +116,7 @@ g AS (
   SELECT f.*,
     LAG(f.resp) OVER o AS prev_resp,
     LEAD(f.in_window) OVER o AS next_in_window,
+    LEAD(f.id) OVER o AS next_id,
     -- A response at a follow-up row before the previous one: the run of two non-responding
     -- rows (this one and the previous) then follows a response (the core's loss-of-response rule).
     MAX(CASE WHEN f.rn > 1 THEN f.resp ELSE 0 END)
@@ -112,7 +127,13 @@ g AS (
 pp AS (
   -- The endpoint is the last row inside the window (rows in it are consecutive).
   SELECT patient_id, instrument_id,
+    MAX(clinic_id) AS clinic_id,
     MIN(f_base_at) AS base_at,
+    MIN(base) AS base_total,
+    MAX(CASE WHEN next_id IS NULL THEN total END) AS last_total,
+    MIN(total) AS best_total,
+    COUNT(*) AS scores,
+    MIN(CASE WHEN rn > 1 AND rem = 1 THEN at END) AS first_rem_at,
     MAX(CASE WHEN in_window = 1 AND COALESCE(next_in_window, 0) = 0 THEN 1 ELSE 0 END) AS evaluable,
     MAX(CASE WHEN in_window = 1 AND COALESCE(next_in_window, 0) = 0 THEN resp ELSE 0 END) AS responder,
     MAX(CASE WHEN in_window = 1 AND COALESCE(next_in_window, 0) = 0 THEN rem ELSE 0 END) AS remitter,
@@ -122,7 +143,61 @@ pp AS (
   FROM g
   GROUP BY patient_id, instrument_id
 )"""  # noqa: S608
-    return sql, params + list(clinic_ids)
+    return sql, params + scope_params
+
+
+# The summary's columns in the order the statement below selects them from ``pp``.
+_SUMMARY_COLUMNS = (
+    "clinic_id, patient_id, instrument_id, baseline_at, baseline_total, latest_at, latest_total, best_total, "
+    "scores, evaluable, responder, remitter, first_response_at, first_remission_at, relapse_at"
+)
+_FROM_PP = (
+    "SELECT clinic_id, patient_id, instrument_id, base_at, base_total, last_at, last_total, best_total, "
+    "scores, evaluable, responder, remitter, first_resp_at, first_rem_at, relapse_at FROM pp "
+    # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT (else it reads a join's ON).
+    "WHERE 1 = 1"
+)
+_UPSERT = (
+    " ON CONFLICT (patient_id, instrument_id) DO UPDATE SET "
+    "baseline_at = excluded.baseline_at, baseline_total = excluded.baseline_total, "
+    "latest_at = excluded.latest_at, latest_total = excluded.latest_total, "
+    "best_total = excluded.best_total, scores = excluded.scores, "
+    "evaluable = excluded.evaluable, responder = excluded.responder, "
+    "remitter = excluded.remitter, first_response_at = excluded.first_response_at, "
+    "first_remission_at = excluded.first_remission_at, relapse_at = excluded.relapse_at, "
+    "clinic_id = excluded.clinic_id"
+)
+
+
+def store_summaries(
+    instruments: Sequence[Instrument],
+    window_days: int,
+    *,
+    clinic_ids: Sequence[int] | None = None,
+    patient_id: int | None = None,
+) -> int:
+    """Compute the course rows of the clinics' patients (or of one patient) with the window pass and
+    write them into ``outcomes_coursesummary`` (a row already there is replaced); returns how many."""
+    if not instruments or (patient_id is None and not clinic_ids):
+        return 0
+    cte, params = _per_patient_cte(instruments, window_days, clinic_ids=clinic_ids, patient_id=patient_id)
+    sql = f"INSERT INTO outcomes_coursesummary ({_SUMMARY_COLUMNS})\n{cte}\n{_FROM_PP}{_UPSERT}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)  # type: ignore[arg-type]  # plain str/float/int values
+        return int(cursor.rowcount or 0)
+
+
+def _summary_cte(instruments: Sequence[Instrument], clinic_ids: Sequence[int]) -> tuple[str, list[object]]:
+    """``pp`` read from the maintained summary: one row per patient and instrument, no pass over scores."""
+    ids = [i.id for i in instruments]
+    sql = f"""
+WITH pp AS (
+  SELECT patient_id, instrument_id, baseline_at AS base_at, evaluable, responder, remitter,
+         first_response_at AS first_resp_at, relapse_at, latest_at AS last_at
+  FROM outcomes_coursesummary
+  WHERE clinic_id IN ({_placeholders(clinic_ids)}) AND instrument_id IN ({_placeholders(ids)})
+)"""  # noqa: S608
+    return sql, [*clinic_ids, *ids]
 
 
 def _period_sql(low: dt.datetime | None, high: dt.datetime | None) -> tuple[str, list[object]]:
@@ -163,7 +238,7 @@ def course_counts(
     window_days: int,
     conditions: Sequence[str],
 ) -> tuple[RateTable, list[tuple[int, int, int]]]:
-    """One query, one pass over the scores: rate counts and the relapse curve's counts.
+    """One query over the course summary: rate counts and the relapse curve's counts.
 
     Returns counts of cohort/evaluable/responders/remitters by (instrument, plan route) and by
     (instrument, condition), and (days from first response, relapses, censored) grouped by day
@@ -171,58 +246,58 @@ def course_counts(
     """
     if not instruments or not clinic_ids:
         return RateTable({}, {}), []
-    cte, params = _per_patient_cte(instruments, clinic_ids, window_days)
+    cte, params = _summary_cte(instruments, clinic_ids)
     where, period_params = _period_sql(low, high)
     _, days = _vendor_fragments(window_days)
-    condition_columns = []
-    condition_params: list[object] = []
-    padding = []
-    for condition in conditions:
-        # indications is a JSON list of ids; a quoted id cannot match a longer id by accident.
-        match = "CAST(i.indications AS TEXT) LIKE %s"
-        condition_columns.append(
-            f"SUM(CASE WHEN {match} THEN 1 ELSE 0 END), SUM(CASE WHEN {match} THEN pp.evaluable ELSE 0 END), "
-            f"SUM(CASE WHEN {match} THEN pp.responder ELSE 0 END), SUM(CASE WHEN {match} THEN pp.remitter ELSE 0 END)"
-        )
-        condition_params += [f'%"{condition}"%'] * 4
-        padding.append("NULL, NULL, NULL, NULL")
-    extra = "".join(", " + c for c in condition_columns)
-    pad = "".join(", " + c for c in padding)
+    # One row per (instrument, plan route, intake indications): few groups whatever the number of
+    # patients. The conditions are matched on those rows here, once per group instead of once per
+    # patient and count (indications is a JSON list of ids; a quoted id cannot match a longer id).
     sql = f"""{cte},
 pl AS (
   SELECT patient_id, route, ROW_NUMBER() OVER (PARTITION BY patient_id ORDER BY created_at DESC, id DESC) AS rn
   FROM treatments_treatmentplan
 )
-SELECT 'rate', pp.instrument_id, COALESCE(pl.route, ''), COUNT(*), SUM(pp.evaluable), SUM(pp.responder),
-       SUM(pp.remitter){extra}
+SELECT 'rate', pp.instrument_id, COALESCE(pl.route, ''), CAST(i.indications AS TEXT), COUNT(*),
+       SUM(pp.evaluable), SUM(pp.responder), SUM(pp.remitter)
 FROM pp
 LEFT JOIN pl ON pl.patient_id = pp.patient_id AND pl.rn = 1
 LEFT JOIN intake_intake i ON i.patient_id = pp.patient_id AND i.status = 'current'
 WHERE {where}
-GROUP BY pp.instrument_id, COALESCE(pl.route, '')
+GROUP BY pp.instrument_id, COALESCE(pl.route, ''), CAST(i.indications AS TEXT)
 UNION ALL
-SELECT 'km', pp.instrument_id, '', {days},
+SELECT 'km', pp.instrument_id, '', NULL, {days},
        SUM(CASE WHEN relapse_at IS NOT NULL THEN 1 ELSE 0 END),
-       SUM(CASE WHEN relapse_at IS NULL THEN 1 ELSE 0 END), 0{pad}
+       SUM(CASE WHEN relapse_at IS NULL THEN 1 ELSE 0 END), 0
 FROM pp
 WHERE pp.instrument_id = %s AND first_resp_at IS NOT NULL AND {where}
 GROUP BY pp.instrument_id, {days}"""  # noqa: S608
-    by_route: dict[tuple[str, str], GroupCounts] = {}
+    by_route: dict[tuple[str, str], list[int]] = {}
     by_condition: dict[tuple[str, str], list[int]] = {}
     km: list[tuple[int, int, int]] = []
+    quoted = [(condition, f'"{condition}"') for condition in conditions]
     with connection.cursor() as cursor:
-        arguments = params + condition_params + period_params + [km_instrument.id] + period_params
+        arguments = params + period_params + [km_instrument.id] + period_params
         cursor.execute(sql, arguments)  # type: ignore[arg-type]  # plain str/float/int/datetime values
         for row in cursor.fetchall():
-            kind, instrument_id, route = row[0], row[1], row[2]
+            kind, instrument_id, route, indications = row[0], row[1], row[2], row[3] or ""
             if kind == "km":
-                km.append((int(row[3]), int(row[4] or 0), int(row[5] or 0)))
+                km.append((int(row[4]), int(row[5] or 0), int(row[6] or 0)))
                 continue
-            by_route[(instrument_id, route)] = GroupCounts(*(int(v or 0) for v in row[3:7]))
-            for index, condition in enumerate(conditions):
-                values = [int(v or 0) for v in row[7 + 4 * index : 11 + 4 * index]]
-                total = by_condition.setdefault((instrument_id, condition), [0, 0, 0, 0])
+            values = [int(v or 0) for v in row[4:8]]
+            targets = [by_route.setdefault((instrument_id, route), [0, 0, 0, 0])]
+            targets += [
+                by_condition.setdefault((instrument_id, condition), [0, 0, 0, 0])
+                for condition, needle in quoted
+                if needle in indications
+            ]
+            for total in targets:
                 for k in range(4):
                     total[k] += values[k]
     km.sort()
-    return RateTable(by_route, {key: GroupCounts(*v) for key, v in by_condition.items() if v[0]}), km
+    return (
+        RateTable(
+            {key: GroupCounts(*v) for key, v in by_route.items()},
+            {key: GroupCounts(*v) for key, v in by_condition.items() if v[0]},
+        ),
+        km,
+    )

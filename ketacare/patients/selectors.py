@@ -44,6 +44,15 @@ def staff_clinic_ids(user: AnyUser) -> list[int]:
     return list(user.memberships.filter(is_active=True).values_list("clinic_id", flat=True))
 
 
+def _signed_in_patient(user: AnyUser, key: uuid.UUID) -> Patient | None:
+    """The patient's own record when the request already loaded it with its clinic (the auth backend
+    joins them to the user), so a patient's own pages read their row once; else None."""
+    own = getattr(user, "patient", None) if isinstance(user, User) else None
+    if own is None or own.public_id != key or not Patient.clinic.is_cached(own):
+        return None
+    return own
+
+
 def access_patient(user: AnyUser, public_id: uuid.UUID | str, *, action: str = "read") -> Patient:
     """Return the patient if this user may see them, else raise Http404; every outcome is audited."""
     object_id = str(public_id)[:64]
@@ -53,7 +62,9 @@ def access_patient(user: AnyUser, public_id: uuid.UUID | str, *, action: str = "
         key = uuid.UUID(str(public_id))
     except ValueError:
         raise _deny(user, action, object_id) from None
-    patient = Patient.objects.select_related("clinic").filter(public_id=key).first()
+    patient = _signed_in_patient(user, key) or (
+        Patient.objects.select_related("clinic").filter(public_id=key).first()
+    )
     if patient is None:
         raise _deny(user, action, object_id)
     own_record = patient.user_id is not None and patient.user_id == user.pk

@@ -226,6 +226,9 @@ class TreatmentSession(ClinicalRecord):
             models.Index(fields=["clinic", "scheduled_at"], name="session_clinic_sched_idx"),
             # A patient's session list (plan page, API), newest first.
             models.Index(fields=["patient", "-scheduled_at"], name="session_patient_sched_idx"),
+            # The patient's last dose (patients.facts.last_dose, read by every check-in and the home
+            # page): the newest dose start at or before now, one index probe whatever the history.
+            models.Index(fields=["patient", "-dose_started_at"], name="session_patient_dose_idx"),
         ]
 
     def __str__(self) -> str:

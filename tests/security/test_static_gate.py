@@ -33,6 +33,9 @@ SQL_ALLOWED: dict[tuple[str, str], str] = {
     # Outcome rates: one windowed query; the text is built only from constants, placeholder lists
     # and two vendor fragments over an int() of a module constant; every value is a %s parameter.
     ("outcomes/course_sql.py", "course_counts"): "constant text with %s placeholders only",
+    # The maintained course summary (issue 17): the same window pass written with INSERT ... SELECT;
+    # constant text, a placeholder list or one %s for the patient, every value a parameter.
+    ("outcomes/course_sql.py", "store_summaries"): "constant text with %s placeholders only",
     # Not SQL: the knowledge loader's own `_Entry.raw(key)` reads a YAML field.
     ("core/knowledge/loader.py", "parse_aftercare"): "YAML accessor named raw(), no database",
 }
@@ -200,6 +203,14 @@ COURSE_SQL_FRAGMENTS = {
     "pad",
     "thr_rows",
     "where",
+    # The course summary (issue 17): its constant column lists and upsert clause, the scope (one of
+    # two constant texts: one patient's %s or the clinics' placeholder list) and the instruments'
+    # placeholder list.
+    "_FROM_PP",
+    "_SUMMARY_COLUMNS",
+    "_UPSERT",
+    "_placeholders(ids)",
+    "scope",
 }
 
 

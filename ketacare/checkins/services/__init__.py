@@ -14,6 +14,7 @@ from ketacare.checkins.services.episodes import (  # noqa: F401
     _max_severity,
     _raise_alerts,
     _raise_longer_alert,
+    _raise_longer_alerts,
     _record_symptoms,
     _threshold,
     answer_episode,

@@ -17,7 +17,7 @@ from ketacare.checkins.models import (
 from ketacare.checkins.services.errors import CheckinError
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
-from ketacare.core.triage import TriageResult, describe_minutes
+from ketacare.core.triage import ReportTriage, TriageResult, describe_minutes
 from ketacare.patients.models import Patient
 
 # "How worried are you?" sets the severity of the care team's review of the patient's own words. The
@@ -42,14 +42,25 @@ def _threshold(symptom_id: str, route: str) -> float | None:
     return effect.course(route).longer_than_expected_after_min
 
 
-def _record_symptoms(checkin: SymptomCheckin, result: TriageResult, *, now: dt.datetime) -> None:
-    """Open, continue or close episodes (docs/decisions/0014).
+@dataclass(frozen=True, slots=True)
+class _Episode:
+    """The open episode of one reported symptom and whether this check-in opened it."""
+
+    report: SymptomReport
+    opened: bool
+
+
+def _record_symptoms(
+    checkin: SymptomCheckin, result: TriageResult, *, now: dt.datetime
+) -> dict[str, _Episode]:
+    """Open, continue or close episodes (docs/decisions/0014); returns the reported symptoms' episodes.
 
     A reported symptom continues its open episode (last seen present now) or opens one. An open side
     effect this check-in does not tick is closed by omission (seen gone now: its end lies between its
     last sighting and now). An open red flag is never closed by omission.
     """
     patient = checkin.patient
+    reported: dict[str, _Episode] = {}
     open_reports = {
         r.symptom_id: r for r in SymptomReport.objects.filter(patient=patient, resolved_at__isnull=True)
     }
@@ -76,6 +87,8 @@ def _record_symptoms(checkin: SymptomCheckin, result: TriageResult, *, now: dt.d
             current.save(
                 update_fields=["last_checkin", "last_seen_at", "level", "severity", "seen_after_window"]
             )
+            current.patient = patient
+            reported[symptom_id] = _Episode(current, opened=False)
             continue
         if current is not None:
             # A new dose since it was first reported: that episode ends, a new one starts.
@@ -84,41 +97,51 @@ def _record_symptoms(checkin: SymptomCheckin, result: TriageResult, *, now: dt.d
             current.save(update_fields=["resolved_at", "resolved_by", "closed_by"])
         threshold = detail.longer_than_expected_after_min if checkin.dose_started_at else None
         onset = detail.report.onset_min
-        SymptomReport.objects.create(
-            clinic_id=checkin.clinic_id,
-            patient=patient,
-            checkin=checkin,
-            last_checkin=checkin,
-            symptom_id=symptom_id,
-            kind=detail.kind,
-            name=detail.name,
-            severity=detail.report.severity,
-            level=detail.level.value,
-            route=checkin.route,
-            dose_started_at=checkin.dose_started_at,
-            expected_resolution_min=detail.expected_window.resolution_min if detail.expected_window else None,
-            longer_after_min=threshold,
-            onset_min=onset,
-            started_at=now,
-            last_seen_at=now,
-            seen_after_window=bool(threshold is not None and minutes is not None and minutes > threshold),
+        reported[symptom_id] = _Episode(
+            SymptomReport.objects.create(
+                clinic_id=checkin.clinic_id,
+                patient=patient,
+                checkin=checkin,
+                last_checkin=checkin,
+                symptom_id=symptom_id,
+                kind=detail.kind,
+                name=detail.name,
+                severity=detail.report.severity,
+                level=detail.level.value,
+                route=checkin.route,
+                dose_started_at=checkin.dose_started_at,
+                expected_resolution_min=detail.expected_window.resolution_min
+                if detail.expected_window
+                else None,
+                longer_after_min=threshold,
+                onset_min=onset,
+                started_at=now,
+                last_seen_at=now,
+                seen_after_window=bool(threshold is not None and minutes is not None and minutes > threshold),
+            ),
+            opened=True,
         )
-    for gone in open_reports.values():
-        if gone.kind == SymptomReport.Kind.RED_FLAG:
-            continue  # only the patient or a clinician closes a red flag
-        gone.resolved_at, gone.resolved_by = now, checkin
-        gone.closed_by = SymptomReport.ClosedBy.OMISSION
-        gone.save(update_fields=["resolved_at", "resolved_by", "closed_by"])
+    # Only the patient or a clinician closes a red flag; the other open episodes end in one statement.
+    gone = [r.pk for r in open_reports.values() if r.kind != SymptomReport.Kind.RED_FLAG]
+    if gone:
+        SymptomReport.objects.filter(pk__in=gone).update(
+            resolved_at=now, resolved_by=checkin, closed_by=SymptomReport.ClosedBy.OMISSION
+        )
+    return reported
 
 
 def _max_severity(*severities: str) -> str:
     return max(severities, key=_SEVERITY_ORDER.index)
 
 
+def _red_flags(result: TriageResult) -> list[ReportTriage]:
+    return [d for d in result.details if d.red_flag_id is not None or d.level >= Level.URGENT]
+
+
 def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
     """One clinic alert per check-in (key ``checkin:<id>``) for red flags, a home reading that needs the
-    clinic and the patient's own words; a hold on the next dose; side effects past their window."""
-    red_flags = [d for d in result.details if d.red_flag_id is not None or d.level >= Level.URGENT]
+    clinic and the patient's own words; a hold on the next dose."""
+    red_flags = _red_flags(result)
     titles: list[str] = []
     details: list[str] = []
     severities: list[str] = []
@@ -166,10 +189,17 @@ def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
             title="; ".join(titles)[:200],
             detail="\n".join(details),
             dedupe_key=f"checkin:{checkin.public_id}",
+            new_cause=True,  # the check-in was created in this transaction
         )
-    # A side effect seen present past its window ("longer than expected, contact your clinic"): one
-    # alert per episode at once, with the key the hourly job uses, so the cause raises one open alert.
-    flagged = {d.report.symptom_id for d in red_flags}
+
+
+def _raise_longer_alerts(
+    checkin: SymptomCheckin, result: TriageResult, episodes: dict[str, _Episode]
+) -> None:
+    """A side effect seen present past its window ("longer than expected, contact your clinic"): one
+    alert per episode at once, with the key the hourly job uses, so the cause raises one open alert.
+    ``episodes`` are the reported symptoms' episodes as ``_record_symptoms`` left them."""
+    flagged = {d.report.symptom_id for d in _red_flags(result)}
     longer = [
         d
         for d in result.details
@@ -179,22 +209,14 @@ def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
     ]
     if not longer:
         return
-    episodes = {
-        r.symptom_id: r
-        for r in SymptomReport.objects.filter(
-            patient=checkin.patient,
-            resolved_at__isnull=True,
-            symptom_id__in=[d.report.symptom_id for d in longer],
-        )
-    }
     for detail in longer:
         episode = episodes.get(detail.report.symptom_id)
         if episode is None:  # pragma: no cover - _record_symptoms has just stored it
             continue
-        _raise_longer_alert(episode, minutes=checkin.minutes_since_dose)
+        _raise_longer_alert(episode.report, minutes=checkin.minutes_since_dose, new_cause=episode.opened)
 
 
-def _raise_longer_alert(episode: SymptomReport, *, minutes: float | None) -> Alert:
+def _raise_longer_alert(episode: SymptomReport, *, minutes: float | None, new_cause: bool = False) -> Alert:
     seen = f"seen {describe_minutes(minutes)} after the dose" if minutes is not None else "still reported"
     usual = (
         f"; usually gone by about {describe_minutes(episode.expected_resolution_min)}"
@@ -208,6 +230,7 @@ def _raise_longer_alert(episode: SymptomReport, *, minutes: float | None) -> Ale
         title=f"{episode.name} lasting longer than expected",
         detail=f"{episode.name} {seen}{usual}. The patient was asked to contact the clinic today.",
         dedupe_key=f"side_effect_overdue:{episode.public_id}",
+        new_cause=new_cause,  # an episode this check-in opened has no alert yet
     )
 
 

@@ -17,7 +17,7 @@ from ketacare.checkins.models import (
     PreparationTick,
     SymptomCheckin,
 )
-from ketacare.checkins.services.episodes import _raise_alerts, _record_symptoms
+from ketacare.checkins.services.episodes import _raise_alerts, _raise_longer_alerts, _record_symptoms
 from ketacare.checkins.services.errors import CheckinError
 from ketacare.core import knowledge as kb
 from ketacare.core.free_text import screen_free_text
@@ -326,8 +326,9 @@ def submit_checkin(
             triage_level=triaged.result.level.value,
             triage_result=triage_to_json(triaged.result),
         )
-        _record_symptoms(checkin, triaged.result, now=now)
+        episodes = _record_symptoms(checkin, triaged.result, now=now)
         _raise_alerts(checkin, triaged.result)
+        _raise_longer_alerts(checkin, triaged.result, episodes or {})
         return checkin
 
     checkin, created = create_once(

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
 
 from ketacare.patients.facts import Dose, UpcomingAppointment
 from ketacare.patients.models import Patient
-from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
+from ketacare.treatments.models import Appointment, DoseAdministration, TreatmentPlan, TreatmentSession
 
 
 def current_plan(patient: Patient) -> TreatmentPlan | None:
@@ -29,31 +29,49 @@ def patient_sessions(patient: Patient) -> QuerySet[TreatmentSession]:
     return TreatmentSession.objects.filter(patient=patient).order_by("-scheduled_at")
 
 
-def patient_doses(patient: Patient, *, now: dt.datetime) -> list[Dose]:
-    """Every dose the patient has started up to ``now`` (cancelled sessions left out), oldest first."""
-    sessions = (
+def _dosed_sessions(patient: Patient, *, now: dt.datetime) -> QuerySet[TreatmentSession]:
+    """The patient's sessions whose dose started up to ``now`` (cancelled ones left out), each with its
+    total given dose (doses entered in error left out) summed by the database."""
+    given = (
+        DoseAdministration.objects.filter(session=OuterRef("pk"), entered_in_error=False)
+        .order_by()
+        .values("session")
+        .annotate(total=Sum("dose_mg"))
+        .values("total")
+    )
+    return (
         TreatmentSession.objects.filter(
             patient=patient, dose_started_at__isnull=False, dose_started_at__lte=now
         )
         .exclude(state=TreatmentSession.State.CANCELLED)
-        .order_by("dose_started_at", "id")
+        .annotate(given_mg=Subquery(given, output_field=DecimalField(max_digits=9, decimal_places=2)))
+        .only("public_id", "route", "dose_started_at", "dose_ended_at")
     )
-    return [
-        Dose(
-            route=s.route,
-            started_at=s.dose_started_at,  # type: ignore[arg-type]  # filtered non-null above
-            ended_at=s.dose_ended_at,
-            session_public_id=str(s.public_id),
-            dose_mg=sum((float(d.dose_mg) for d in s.doses.all() if not d.entered_in_error), 0.0) or None,
-        )
-        for s in sessions.prefetch_related("doses")
-    ]
+
+
+def _dose(session: TreatmentSession) -> Dose:
+    given = session.given_mg  # type: ignore[attr-defined]  # annotated by _dosed_sessions
+    return Dose(
+        route=session.route,
+        started_at=session.dose_started_at,  # type: ignore[arg-type]  # filtered non-null
+        ended_at=session.dose_ended_at,
+        session_public_id=str(session.public_id),
+        dose_mg=float(given) if given else None,
+    )
+
+
+def patient_doses(patient: Patient, *, now: dt.datetime) -> list[Dose]:
+    """Every dose the patient has started up to ``now`` (cancelled sessions left out), oldest first."""
+    return [_dose(s) for s in _dosed_sessions(patient, now=now).order_by("dose_started_at", "id")]
 
 
 def last_dose(patient: Patient, *, now: dt.datetime) -> Dose | None:
-    """The most recent dose started at or before ``now``, or None when none is on record."""
-    doses = patient_doses(patient, now=now)
-    return doses[-1] if doses else None
+    """The most recent dose started at or before ``now``, or None when none is on record.
+
+    One query served by ``session_patient_dose_idx``: its cost does not grow with the patient's history.
+    """
+    session = _dosed_sessions(patient, now=now).order_by("-dose_started_at", "-id").first()
+    return _dose(session) if session is not None else None
 
 
 def next_appointment(patient: Patient, *, now: dt.datetime) -> UpcomingAppointment | None:

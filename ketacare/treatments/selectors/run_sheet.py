@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ketacare.core import monitoring, pathway
 from ketacare.core.protocols import get_protocol, get_route
@@ -34,9 +37,45 @@ LIVE_STATES = (
 )
 
 
+# One render of the run-sheet asks for the same settings and entries from several rules (readiness,
+# state, checkpoints, timeline); inside `one_read_per_render` each is read once. Outside it (services,
+# which write between reads) every call reads the database.
+_render_memo: ContextVar[dict[tuple[str, int], Any] | None] = ContextVar(
+    "run_sheet_render_memo", default=None
+)
+T = TypeVar("T")
+
+
+@contextmanager
+def one_read_per_render() -> Iterator[None]:
+    """Read each session's settings and valid entries once while the block runs (it must not write)."""
+    token = _render_memo.set({})
+    try:
+        yield
+    finally:
+        _render_memo.reset(token)
+
+
+def _once(kind: str, session: TreatmentSession, read: Callable[[], T]) -> T:
+    memo = _render_memo.get()
+    if memo is None:
+        return read()
+    key = (kind, session.pk)
+    if key not in memo:
+        memo[key] = read()
+    value: T = memo[key]
+    return value
+
+
 def session_settings(session: TreatmentSession) -> ClinicSessionSettings | None:
     """The clinic's own settings for this session's route, if any."""
-    return ClinicSessionSettings.objects.filter(clinic_id=session.clinic_id, route=session.route).first()
+    return _once(
+        "settings",
+        session,
+        lambda: ClinicSessionSettings.objects.filter(
+            clinic_id=session.clinic_id, route=session.route
+        ).first(),
+    )
 
 
 def observation_minutes(session: TreatmentSession) -> int:
@@ -49,16 +88,35 @@ def route_rules(session: TreatmentSession) -> Any:
     return get_route(session.route)
 
 
+# Each returns a new list, so a caller may change its list without touching the memo's.
 def valid_vitals(session: TreatmentSession) -> list[VitalSign]:
-    return list(session.vitals.filter(entered_in_error=False).order_by("measured_at", "id"))
+    return list(
+        _once(
+            "vitals",
+            session,
+            lambda: tuple(session.vitals.filter(entered_in_error=False).order_by("measured_at", "id")),
+        )
+    )
 
 
 def valid_doses(session: TreatmentSession) -> list[DoseAdministration]:
-    return list(session.doses.filter(entered_in_error=False).order_by("started_at", "id"))
+    return list(
+        _once(
+            "doses",
+            session,
+            lambda: tuple(session.doses.filter(entered_in_error=False).order_by("started_at", "id")),
+        )
+    )
 
 
 def valid_observations(session: TreatmentSession) -> list[Observation]:
-    return list(session.observations.filter(entered_in_error=False).order_by("observed_at", "id"))
+    return list(
+        _once(
+            "observations",
+            session,
+            lambda: tuple(session.observations.filter(entered_in_error=False).order_by("observed_at", "id")),
+        )
+    )
 
 
 def as_core_vitals(vital: VitalSign | None) -> monitoring.VitalSigns | None:

@@ -28,6 +28,13 @@ from ketacare.treatments.views._common import now_local, session_zone
 
 def sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **bound: Any) -> dict[str, Any]:
     """The run-sheet's template context; `bound` replaces entries (a bound form with its errors, a refusal)."""
+    # The rules below read the same settings and entries: once each for this render (nothing here writes
+    # them; a view's own write comes before this call).
+    with selectors.one_read_per_render():
+        return _sheet_context(request, session, **bound)
+
+
+def _sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **bound: Any) -> dict[str, Any]:
     now = timezone.now()
     tz = session_zone(session)
     default_time = {"measured_at": now_local(tz)}

@@ -1,0 +1,43 @@
+"""Writes of the outcomes app: the maintained course summary (``outcomes.models.CourseSummary``).
+
+A response stored or changed refreshes its patient's row for that instrument inside the same
+transaction (``outcomes.apps`` connects the questionnaire response's ``post_save``), so the page never
+reads a summary behind the scores it was computed from; ``rebuild_course_summaries`` recomputes every
+row (after a bulk load, a restore or a change of definition: `ketacare outcomes-rebuild`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+
+from ketacare.core.instruments import get_instrument
+from ketacare.outcomes.course_sql import store_summaries
+from ketacare.outcomes.models import CourseSummary
+from ketacare.outcomes.selectors import ENDPOINT_WINDOW, outcome_instruments
+
+
+def refresh_course_summary(*, patient_id: int, instrument_id: str) -> None:
+    """Recompute one patient's row for one instrument from their valid responses (no row when none)."""
+    if instrument_id not in {i.id for i in outcome_instruments()}:
+        return  # a scale without change rules (C-SSRS, MOAA/S) has no course to summarise
+    stored = store_summaries([get_instrument(instrument_id)], ENDPOINT_WINDOW.days, patient_id=patient_id)
+    if not stored:
+        # Every response on the scale was corrected away: the patient leaves the cohort.
+        CourseSummary.objects.filter(patient_id=patient_id, instrument_id=instrument_id).delete()
+
+
+def refresh_summary_on_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """The ``post_save`` receiver of questionnaire responses (connected in ``outcomes.apps``)."""
+    if raw:
+        return  # loaddata: `ketacare outcomes-rebuild` recomputes after a load
+    refresh_course_summary(patient_id=instance.patient_id, instrument_id=instance.instrument_id)
+
+
+def rebuild_course_summaries(*, clinic_ids: Sequence[int]) -> int:
+    """Recompute every row of these clinics' patients in one transaction; returns how many rows."""
+    with transaction.atomic():
+        CourseSummary.objects.filter(clinic_id__in=list(clinic_ids)).delete()
+        return store_summaries(outcome_instruments(), ENDPOINT_WINDOW.days, clinic_ids=list(clinic_ids))
