@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ketacare.core import dayrules
 from ketacare.core import knowledge as kb
 from ketacare.core.protocols import get_route, route_ids
 from ketacare.core.triage import describe_minutes
@@ -71,12 +72,14 @@ def preparation_items(route: str, clinic: Any = None) -> list[PrepItem]:
                     fasting.cited.sources,
                 )
             )
-        items.append(PrepItem("ride_home", rules.driving.rule, "evidence", rules.driving.cited.sources))
+        items.append(
+            PrepItem("ride_home", dayrules.driving_rule_words(route), "evidence", rules.driving.cited.sources)
+        )
     else:
         items.append(
             PrepItem(
                 "ride_home",
-                "Someone else takes you home: no driving until the next day, after a restful sleep.",
+                dayrules.driving_rule_words(),
                 "clinic practice",
                 (kb.CLINIC_PRACTICE,),
             )

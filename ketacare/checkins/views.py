@@ -44,7 +44,7 @@ def _own_patient(request: AuthenticatedRequest, *, action: str = "read") -> Pati
     return access_patient(request.user, request.user.patient.public_id, action=action)
 
 
-COMMON_MAX = 6  # how many common effects show before "Other effects" (a phone screen, not a clinical number)
+COMMON_MAX = 5  # how many common effects show before "Other effects" (a phone screen, not a clinical number)
 ONSET_CHOICES = (
     ("", "Started: not sure"),
     ("15", "Started about 15 min after"),
@@ -76,6 +76,10 @@ def _row(entry: Any, kind: str, chosen: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _always_shown(flag: Any) -> bool:
+    return flag.level == "emergency" or flag.id.startswith("suicidal_thoughts")
+
+
 def _picker(
     query: str, chosen: dict[str, str], *, route: str = "", minutes: float | None = None
 ) -> dict[str, Any]:
@@ -98,7 +102,14 @@ def _picker(
     return {
         "symptoms": [_row(effects[i], "side_effect", chosen) for i in common_ids],
         "other_symptoms": [_row(effects[i], "side_effect", chosen) for i in other_ids],
-        "serious": [_row(flag, "red_flag", chosen) for flag in known.red_flags.values()],
+        # Emergencies and any thought of suicide stay in sight; the changes to tell the clinic about
+        # sit one tap away under a summary that counts them, so the common check-in fits a phone.
+        "serious": [
+            _row(flag, "red_flag", chosen) for flag in known.red_flags.values() if _always_shown(flag)
+        ],
+        "serious_more": [
+            _row(flag, "red_flag", chosen) for flag in known.red_flags.values() if not _always_shown(flag)
+        ],
         "query": query,
         "severities": SEVERITIES,
         "onset_choices": ONSET_CHOICES,

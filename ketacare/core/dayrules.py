@@ -78,6 +78,24 @@ def minimum_hours(route: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def driving_rule_words(route: str | None = None) -> str:
+    """The driving rule before any session has a time: the words :func:`day_rules` uses, with the end
+    described instead of dated ("not before 09:00 the morning after the session, and only after ...").
+
+    ``route`` adds the sourced minimum of that route ("at least 24 hours after the dose"); without a
+    route, the longest minimum any route states. For Learn, preparation and e-mails, where no
+    discharge time exists yet.
+    """
+    if route is not None and route not in route_ids():
+        raise DayRuleError(f"unknown route {route!r}: allowed {', '.join(route_ids())}")
+    minima = [h for r in ([route] if route else route_ids()) if (h := minimum_hours(r)) is not None]
+    at_least = f" and at least {max(minima)} hours after the dose" if minima else ""
+    return (
+        f"No driving and no machinery on the day of a session: not before {NEXT_MORNING:%H:%M} the next "
+        f"morning{at_least}, {AFTER_SLEEP_WORDS}. Someone else takes you home."
+    )
+
+
 def day_rules(*, route: str, left_at: dt.datetime, time_zone: str) -> tuple[DayRule, ...]:
     """The rules for the rest of the day after a dose by ``route``, the patient having left at ``left_at``.
 

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from ketacare.checkins.selectors import patient_checkins, patient_symptoms
+from ketacare.core import display
 from ketacare.interop.fhir_resources import patient_resources, questionnaire_resources, transaction_bundle
 from ketacare.journal.selectors import own_entries
 from ketacare.lib.csvsafe import csv_safe as _safe
@@ -26,8 +27,11 @@ from ketacare.treatments.models import AdverseEvent, VitalSign
 from ketacare.treatments.selectors import patient_doses
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def _iso(value: dt.datetime | None, zone: ZoneInfo | None = None) -> str | None:
+    # The patient's own clock, with its offset, so a spreadsheet shows the time they lived it.
+    if value is None:
+        return None
+    return (value.astimezone(zone) if zone is not None else value).isoformat(timespec="minutes")
 
 
 def fhir_bundle(patient: Patient, *, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -62,19 +66,20 @@ CSV_HEADER = ["record", "when", "what", "value", "detail"]
 def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
     """One row per record: questionnaire scores, check-ins, symptoms, journal entries, doses."""
     now = now or timezone.now()
+    zone = ZoneInfo(patient.time_zone)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     for dose in patient_doses(patient, now=now):
-        writer.writerow(["dose", _iso(dose.started_at), dose.route, "", ""])
+        writer.writerow(["dose", _iso(dose.started_at, zone), display.route_name(dose.route), "", ""])
     for v in VitalSign.objects.filter(patient=patient, entered_in_error=False).order_by("measured_at", "id"):
         pulse = f" pulse {v.heart_rate_bpm}/min" if v.heart_rate_bpm is not None else ""
         spo2 = f" SpO2 {v.spo2_pct}%" if v.spo2_pct is not None else ""
         writer.writerow(
             [
                 "vital signs",
-                _iso(v.measured_at),
-                v.kind,
+                _iso(v.measured_at, zone),
+                display.name_for(v.kind),
                 f"{v.systolic_mmhg}/{v.diastolic_mmhg} mmHg",
                 (pulse + spo2).strip(),
             ]
@@ -82,28 +87,44 @@ def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
     for a in AdverseEvent.objects.filter(patient=patient, entered_in_error=False).order_by(
         "occurred_at", "id"
     ):
-        writer.writerow(["adverse event", _iso(a.occurred_at), a.severity, "", _safe(a.description)])
+        writer.writerow(
+            ["adverse event", _iso(a.occurred_at, zone), a.get_severity_display(), "", _safe(a.description)]
+        )
     for r in patient_responses(patient=patient):
-        writer.writerow(["questionnaire", _iso(r.submitted_at), r.instrument_id, f"{r.total:g}", r.band])
+        writer.writerow(
+            [
+                "questionnaire",
+                _iso(r.submitted_at, zone),
+                display.instrument_short(r.instrument_id),
+                f"{r.total:g}",
+                r.band,
+            ]
+        )
     for c in patient_checkins(patient=patient):
         writer.writerow(
             [
                 "check-in",
-                _iso(c.submitted_at),
-                c.triage_level,
+                _iso(c.submitted_at, zone),
+                display.name_for(c.triage_level),
                 c.mood_0_10 if c.mood_0_10 is not None else "",
                 _safe(c.note),
             ]
         )
     for s in patient_symptoms(patient=patient):
         writer.writerow(
-            ["symptom", _iso(s.started_at), s.name, s.severity, f"resolved {_iso(s.resolved_at) or 'no'}"]
+            [
+                "symptom",
+                _iso(s.started_at, zone),
+                s.name,
+                display.name_for(s.severity),
+                f"resolved {_iso(s.resolved_at, zone) or 'no'}",
+            ]
         )
     for e in own_entries(patient=patient):
         writer.writerow(
             [
                 "journal",
-                _iso(e.written_at),
+                _iso(e.written_at, zone),
                 "shared" if e.shared_with_clinic else "private",
                 "",
                 _safe(e.text),
@@ -118,7 +139,14 @@ def pdf_bytes(patient: Patient, *, now: dt.datetime | None = None) -> bytes:
 
     now = now or timezone.now()
     zone = ZoneInfo(patient.time_zone)
-    html = render_to_string(
+    # Times on the patient's clock, like every patient page.
+    with timezone.override(zone):
+        html = _render_summary(patient, now, zone)
+    return bytes(HTML(string=html, base_url=None).write_pdf())
+
+
+def _render_summary(patient: Patient, now: dt.datetime, zone: ZoneInfo) -> str:
+    return render_to_string(
         "interop/summary_pdf.html",
         {
             "patient": patient,
@@ -129,6 +157,6 @@ def pdf_bytes(patient: Patient, *, now: dt.datetime | None = None) -> bytes:
             ],
             "symptoms": patient_symptoms(patient=patient)[:100],
             "doses": patient_doses(patient, now=now),
+            "patient_zone": patient.time_zone,
         },
     )
-    return bytes(HTML(string=html, base_url=None).write_pdf())

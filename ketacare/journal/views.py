@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.core import dayrules
 from ketacare.core import knowledge as kb
 from ketacare.journal.forms import JournalForm
 from ketacare.journal.prompts import BASIS, get_prompt, prompts_for
@@ -114,6 +115,8 @@ def learn(request: AuthenticatedRequest) -> HttpResponse:
     rows = [
         {
             "entry": e,
+            # The driving answer is the day-rule engine's own words (core.dayrules), as on every page.
+            "answer": dayrules.driving_rule_words() if e.id == "driving" else e.answer,
             "topic": TOPIC_TITLES.get(e.topic, e.topic.replace("_", " ").capitalize()),
             "evidence": e.evidence.plain,
             "sources": [kb.get_source(s) for s in e.sources],

@@ -43,7 +43,7 @@ def _check_in(
     shot: Any = None,
 ) -> None:
     page.goto(f"{base}/me/checkin/")
-    page.get_by_label("Search symptoms in your own words").fill(search)
+    page.get_by_label("Search in your own words").fill(search)
     page.get_by_role("button", name="Search").click()
     page.wait_for_load_state()
     page.locator(f"#sym-{symptom_id}").check()

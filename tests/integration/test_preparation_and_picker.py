@@ -22,6 +22,10 @@ def test_esketamine_preparation_carries_the_cores_fasting_and_nasal_spray_rules(
     assert {"ride_home", "medications", "support_person"} <= set(ids)
     iv = {item.id: item for item in preparation_items("iv")}
     assert iv["fasting_instruction"].basis == "clinic practice"  # no published IV rule in the core
+    # The ride-home item says what the discharge sheet will say (core.dayrules), not a second wording.
+    from ketacare.core.dayrules import driving_rule_words
+
+    assert iv["ride_home"].text == driving_rule_words("iv")
 
 
 def test_the_patient_ticks_items_and_their_clinic_sees_them(personas: Any, client_for: Any) -> None:

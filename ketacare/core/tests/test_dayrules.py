@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ketacare.core import dayrules
 from ketacare.core.dayrules import DayRuleError, active_rules, day_rules, minimum_hours, when_words
 
 LONDON = "Europe/London"
@@ -88,3 +89,16 @@ def test_bad_input_is_named() -> None:
         day_rules(route="iv", left_at=dt.datetime(2026, 1, 1), time_zone=LONDON)  # noqa: DTZ001 - naive on purpose
     with pytest.raises(DayRuleError, match="time zone"):
         day_rules(route="iv", left_at=dt.datetime(2026, 1, 1, tzinfo=UTC), time_zone="Mars/Base")
+
+
+def test_the_driving_words_before_a_session_are_the_day_rules_words_with_the_end_described() -> None:
+    """Learn, preparation and e-mails say what the discharge sheet says, without a date (decision 0014)."""
+    words = dayrules.driving_rule_words("iv")
+    assert words.startswith("No driving and no machinery")
+    assert "not before 09:00 the next morning and at least 24 hours after the dose" in words
+    assert dayrules.AFTER_SLEEP_WORDS in words
+    # Esketamine's sourced rule states no minimum; the general answer takes the longest any route states.
+    assert "24 hours" not in dayrules.driving_rule_words("esketamine_in")
+    assert "at least 24 hours" in dayrules.driving_rule_words()
+    with pytest.raises(dayrules.DayRuleError, match="unknown route"):
+        dayrules.driving_rule_words("nasal_spray")

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -115,7 +116,8 @@ def test_the_pdf_text_carries_the_patients_scores(history: Any, client_for: Any)
     assert response["Content-Type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Alice CanaryA1" in text
-    assert "PHQ9 score 16" in text and "PHQ9 score 8" in text
+    assert "PHQ-9 score 16" in text and "PHQ-9 score 8" in text
+    assert "phq9" not in text.lower().replace("phq-9", "")
 
 
 def test_the_csv_has_every_record_and_defuses_formulas(history: Any, client_for: Any) -> None:
@@ -133,6 +135,16 @@ def test_the_csv_has_every_record_and_defuses_formulas(history: Any, client_for:
     }
     note = next(row for row in rows if row[0] == "check-in")[4]
     assert note.startswith("'=")
+    # Display names, not internal ids; times on the patient's clock with its offset.
+    assert {row[2] for row in rows if row[0] == "questionnaire"} <= {"PHQ-9", "GAD-7"}
+    assert not [cell for row in rows[1:] for cell in row[:4] if re.search(r"[a-z]+_[a-z_]+|phq9|gad7", cell)]
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(history.time_zone)
+    for row in rows[1:]:
+        if row[1]:
+            when = dt.datetime.fromisoformat(row[1])
+            assert when.utcoffset() == when.astimezone(zone).utcoffset(), row
 
 
 def test_each_download_is_audited_as_an_export(history: Any, client_for: Any) -> None:

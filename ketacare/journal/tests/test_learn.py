@@ -25,3 +25,10 @@ def test_an_htmx_search_returns_only_the_results_partial(personas: Any, client_f
     )
     assert response.content.lstrip().startswith(b'<div id="learn-results">')
     assert b"esketamine" in response.content.lower()
+
+
+def test_learn_answers_driving_with_the_day_rule_engines_words(client_for: Any) -> None:
+    from ketacare.core import dayrules
+
+    page = client_for("a1").get(reverse("journal:learn"), {"q": "drive"}).content.decode()
+    assert dayrules.driving_rule_words() in page.replace("&#x27;", "'")
