@@ -89,9 +89,12 @@ def test_check_in_shows_the_questionnaires_due_before_this_session(personas: Any
 def test_a_session_checked_in_after_its_start_time_still_gets_its_questionnaires(
     personas: Any, client_for: Any
 ) -> None:
-    session = _checked_in(
-        client_for("clinician_a"), personas.a1, starts_at=timezone.now() - dt.timedelta(minutes=40)
-    )
+    # 40 minutes late, but never before midnight in the clinic: check-in is for sessions due today.
+    now = timezone.now()
+    zone = ZoneInfo(personas.a1.clinic.time_zone)
+    midnight = dt.datetime.combine(now.astimezone(zone).date(), dt.time(0), tzinfo=zone)
+    starts_at = max(now - dt.timedelta(minutes=40), midnight)
+    session = _checked_in(client_for("clinician_a"), personas.a1, starts_at=starts_at)
     assert _due(session, "phq9").state == "due"
 
 

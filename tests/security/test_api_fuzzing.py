@@ -197,9 +197,14 @@ def _raw_call(case: Any, caller: Caller, headers: dict[str, str], body: bytes) -
     client = Client()
     for name, value in caller.cookies.items():
         client.cookies[name] = value
-    return client.generic(
+    response = client.generic(
         case.method, case.formatted_path, body, content_type="application/json", headers=headers
     )
+    # Django's test client reconnects close_old_connections when it finishes; on PostgreSQL the next
+    # request would then close the test's own connection. Keep it off, as _connections_kept_open does.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    return response
 
 
 def _takes_json(operation: Any) -> bool:
