@@ -33,7 +33,9 @@ from typing import Any
 from django.db.models import (
     Count,
     Q,
+    Sum,
 )
+from django.utils import timezone
 
 from ketacare.accounts.models import User
 from ketacare.checkins.models import SymptomReport
@@ -160,6 +162,73 @@ class Outcomes:
     funnel_planned: int
     funnel: tuple[FunnelStep, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    exposure: tuple[ExposureRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExposureRow:
+    """Cumulative ketamine or esketamine per patient dosed by one route in the last ``days`` days.
+
+    No source gives a safe cumulative limit for therapeutic ketamine (docs/decisions/0012): the page
+    shows the distribution so a clinic sees its heaviest exposures, and each patient's record has the
+    detail.
+    """
+
+    route: str
+    route_name: str
+    days: int
+    patients: int
+    median_mg: float
+    p90_mg: float
+    max_mg: float
+    median_sessions: float
+    max_sessions: int
+
+
+EXPOSURE_WINDOWS_DAYS = (90, 365)
+
+
+def _percentile(sorted_values: Sequence[float], fraction: float) -> float:
+    # Nearest-rank on the sorted values (no interpolation: a value some patient actually had).
+    index = max(0, math.ceil(fraction * len(sorted_values)) - 1)
+    return float(sorted_values[index])
+
+
+def exposure_rows(clinics: Sequence[Clinic], now: dt.datetime) -> tuple[ExposureRow, ...]:
+    """Per route and window: how much each patient dosed in the window received, as a distribution.
+
+    One grouped query per window (patients x route): its cost follows the doses in the window, not
+    each patient's whole history.
+    """
+    rows: list[ExposureRow] = []
+    for days in EXPOSURE_WINDOWS_DAYS:
+        per_patient = (
+            DoseAdministration.objects.filter(
+                clinic__in=clinics, entered_in_error=False, started_at__gte=now - dt.timedelta(days=days)
+            )
+            .values("patient_id", "route")
+            .annotate(mg=Sum("dose_mg"), sessions=Count("session_id", distinct=True))
+        )
+        by_route: dict[str, list[tuple[float, int]]] = {}
+        for row in per_patient:
+            by_route.setdefault(row["route"], []).append((float(row["mg"]), int(row["sessions"])))
+        for route, values in sorted(by_route.items()):
+            mg = sorted(v[0] for v in values)
+            sessions = sorted(v[1] for v in values)
+            rows.append(
+                ExposureRow(
+                    route=route,
+                    route_name=route_name(route),
+                    days=days,
+                    patients=len(values),
+                    median_mg=_percentile(mg, 0.5),
+                    p90_mg=_percentile(mg, 0.9),
+                    max_mg=mg[-1],
+                    median_sessions=_percentile(sessions, 0.5),
+                    max_sessions=sessions[-1],
+                )
+            )
+    return tuple(sorted(rows, key=lambda r: (r.route_name, r.days)))
 
 
 def outcome_instruments() -> tuple[Instrument, ...]:
@@ -358,6 +427,7 @@ def clinic_outcomes(*, clinics: Sequence[Clinic], period: Period, instrument_id:
         side_effects=side_effect_rows(clinics, period),
         funnel_planned=planned,
         funnel=funnel,
+        exposure=exposure_rows(clinics, timezone.now()),
     )
 
 
