@@ -14,6 +14,7 @@ from conftest import browser_login
 from ketacare.alerts.models import Alert
 from ketacare.messaging.models import Message
 from tests.support.checkins import make_dose
+from tests.support.clock import zone_at_midday
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,6 +66,10 @@ def test_a_message_saying_i_cant_breathe_shows_the_emergency_screen_on_a_phone(
 def test_support_and_notification_pages_read_well_on_a_phone(
     live_server: Any, browser: Any, personas: Any, artifacts_dir: Any
 ) -> None:
+    # The companion sees the patient's own day: a zone where it is mid-day now keeps the session three
+    # hours ago on today's date whatever time the test runs (tests/support/clock.py).
+    personas.a1.time_zone = zone_at_midday()
+    personas.a1.save(update_fields=["time_zone"])
     make_dose(personas.a1, started_at=timezone.now() - dt.timedelta(hours=3))
     context, page = _patient_page(browser, live_server, personas.a1)
     page.goto(f"{live_server.url}/me/support/")
