@@ -317,7 +317,13 @@ def run(
                 "SELECT COUNT(*) FROM alerts_alert WHERE dedupe_key LIKE %s AND escalated_at IS NULL",
                 (ALERT_PREFIX + "%",),
             )[0]
-            return unsent == 0 and unreminded == 0 and unescalated == 0
+            # And the jobs themselves have run: reminders are laid out by the job that sends them, so "none
+            # unreminded" means nothing until one run has finished; nothing may wait in the queue.
+            (queued,) = database.query("SELECT COUNT(*) FROM django_q_ormq")[0]
+            (reminder_runs,) = database.query(
+                "SELECT COUNT(*) FROM django_q_task WHERE func = 'ketacare.jobs.send_reminders' AND success"
+            )[0]
+            return unsent == 0 and unreminded == 0 and unescalated == 0 and queued == 0 and reminder_runs > 0
 
         settle_started = time.monotonic()
         while not settled() and time.monotonic() - settle_started < 180:
