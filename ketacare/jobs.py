@@ -82,15 +82,14 @@ class Job:
 # enough (24 h, their own dedupe keys) that a missed run costs nothing.
 JOBS = (
     Job("escalate_alerts", "ketacare.jobs.escalate_alerts", 1),
-    Job("deliver_mail", "ketacare.jobs.deliver_mail", 1),
     # A row is tamper-evident from its sealing on: the interval is the window an attacker has.
     Job("seal_audit_chain", "ketacare.jobs.seal_audit_chain", 1),
     Job("send_reminders", "ketacare.jobs.send_reminders", 5),
-    Job("escalate_unanswered_messages", "ketacare.jobs.escalate_unanswered_messages", 15),
-    Job("send_prompts", "ketacare.jobs.send_prompts", 15),
-    Job("retry_deliveries", "ketacare.jobs.retry_deliveries", 15),
     Job("raise_due_alerts", "ketacare.jobs.raise_due_alerts", 60),
     Job("check_course_signals", "ketacare.jobs.check_course_signals", 60),
+    # Last: a fresh worker queues every schedule at once, in this order, so the mail the jobs above
+    # write (reminders, escalations) goes out in the same start-up round, not a minute later.
+    Job("deliver_mail", "ketacare.jobs.deliver_mail", 1),
 )
 
 
