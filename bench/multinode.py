@@ -1,5 +1,5 @@
 """Two web nodes and two workers against one PostgreSQL behind nginx, with a web node and a worker
-killed (SIGKILL) mid-run (issue 18).
+killed (SIGKILL) mid-run (docs/decisions/0018).
 
 Seeds a clinic with an admin, P patients (each with baseline questionnaires falling due, so the
 workers' own schedule mails reminders) and E emergency alerts already past the escalation time. C

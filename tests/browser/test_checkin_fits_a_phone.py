@@ -1,4 +1,4 @@
-"""The common check-in fits a phone: under two screen heights at 390x844, nothing sideways (issue 15).
+"""The common check-in fits a phone: under two screen heights at 390x844, nothing sideways (docs/decisions/0014).
 
 The common case: a patient two hours after a session, nothing open from before. Emergencies and any
 thought of suicide stay in sight; the other serious changes sit one tap away, named by count.

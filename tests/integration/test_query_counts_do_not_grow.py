@@ -1,4 +1,4 @@
-"""A page's query count does not grow with a patient's history or a clinic's size (issue 17).
+"""A page's query count does not grow with a patient's history or a clinic's size (docs/decisions/0017).
 
 Each page is requested for a patient with 2 sessions and one with 50 (each session with its doses,
 vitals, a check-in and a questionnaire score; every fifth check-in a red flag with its alert), and the

@@ -1,4 +1,4 @@
-"""Routes of the controlled-drug register in the authorisation matrix (issue 21).
+"""Routes of the controlled-drug register in the authorisation matrix (docs/decisions/0021).
 
 Nurses and prescribers record (the clinic admin gets 403 on those POSTs: `prescriber_methods`, as
 the personas have no nurse); administrators configure and see reports; patients never reach any of it.

@@ -33,7 +33,7 @@ SQL_ALLOWED: dict[tuple[str, str], str] = {
     # Outcome rates: one windowed query; the text is built only from constants, placeholder lists
     # and two vendor fragments over an int() of a module constant; every value is a %s parameter.
     ("outcomes/course_sql.py", "course_counts"): "constant text with %s placeholders only",
-    # The maintained course summary (issue 17): the same window pass written with INSERT ... SELECT;
+    # The maintained course summary (docs/decisions/0017): the same window pass written with INSERT ... SELECT;
     # constant text, a placeholder list or one %s for the patient, every value a parameter.
     ("outcomes/course_sql.py", "store_summaries"): "constant text with %s placeholders only",
     # Not SQL: the knowledge loader's own `_Entry.raw(key)` reads a YAML field.

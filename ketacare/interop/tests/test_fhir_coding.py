@@ -1,4 +1,4 @@
-"""The FHIR export's coding (issue 19): codes an EHR expects, stable ids, profiles, a re-importable transaction.
+"""The FHIR export's coding (docs/decisions/0019): codes an EHR expects, stable ids, profiles, a re-importable transaction.
 
 Every Bundle is checked by two validators: fhir.resources (R4B models, what the product uses) and
 fhirclient in strict mode (independent of the product).
