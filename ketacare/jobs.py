@@ -87,6 +87,11 @@ JOBS = (
     Job("send_reminders", "ketacare.jobs.send_reminders", 5),
     Job("raise_due_alerts", "ketacare.jobs.raise_due_alerts", 60),
     Job("check_course_signals", "ketacare.jobs.check_course_signals", 60),
+    # The hours after a session (docs/decisions/0020): an unanswered message becomes an alert, prompts
+    # go out on the patient's clock, failed notifications are retried within their attempt limit.
+    Job("escalate_unanswered_messages", "ketacare.jobs.escalate_unanswered_messages", 15),
+    Job("send_prompts", "ketacare.jobs.send_prompts", 15),
+    Job("retry_deliveries", "ketacare.jobs.retry_deliveries", 15),
     # Last: a fresh worker queues every schedule at once, in this order, so the mail the jobs above
     # write (reminders, escalations) goes out in the same start-up round, not a minute later.
     Job("deliver_mail", "ketacare.jobs.deliver_mail", 1),

@@ -11,12 +11,15 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.mail import send_mail
+from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule, Success
 from django_q.tasks import async_task, result
 
+from ketacare.alerts.models import Alert
 from ketacare.alerts.tests.helpers import make_alert
 from ketacare.jobs import JOBS, ensure_schedules
+from ketacare.messaging.models import DEFAULT_RESPONSE_TIME_MIN
 from ketacare.ops.mail import backoff_s, deliver_email, deliver_pending_mail
 from ketacare.ops.models import OutboundEmail
 
@@ -167,3 +170,20 @@ def test_every_scheduled_job_runs_through_the_queue(
     with django_capture_on_commit_callbacks(execute=True):
         task_id = async_task(job.func)
     assert Success.objects.filter(id=task_id).exists(), f"{job.name} failed in the queue"
+
+
+def test_an_unanswered_patient_message_becomes_an_alert_through_the_queue(
+    personas: Any, client_for: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    sent_at = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
+    with time_machine.travel(sent_at, tick=False):
+        response = client_for("a1").post(
+            reverse("messaging:thread"), {"idempotency_key": "q1", "body": "Is this normal?"}
+        )
+        assert response.status_code == 302
+    with time_machine.travel(sent_at + dt.timedelta(minutes=DEFAULT_RESPONSE_TIME_MIN + 1), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            task_id = async_task("ketacare.jobs.escalate_unanswered_messages")
+    assert result(task_id) == "escalated 1 message(s)"
+    alert = Alert.objects.get(source="patient_message")
+    assert alert.patient_id == personas.a1.pk
