@@ -139,6 +139,7 @@ def test_receive_dose_witnessed_waste_blind_count_alert_and_extract(live_server,
     page.goto(f"{live_server.url}/clinic/register/count/")
     form_text = page.get_by_test_id("blind-count").inner_text()
     assert "2000" not in form_text and "expected" not in form_text.lower()
+    page.get_by_test_id("blind-count").locator("select[name=kind]").select_option(label="End of day")
     page.get_by_label("vials counted").fill("3")
     _submit(page, "Submit the count")
     difference = page.get_by_test_id("count-difference")
@@ -179,7 +180,8 @@ def test_receive_dose_witnessed_waste_blind_count_alert_and_extract(live_server,
     assert "Resolved" in row.inner_text()
     row.get_by_role("link", name="Count difference of -500 mg").click()
     admin.wait_for_load_state()
-    assert "Vial found broken in the sharps bin" in admin.locator("main").inner_text()
+    detail = admin.locator("main").inner_text()
+    assert "Vial found broken in the sharps bin" in detail and "End of day count" in detail
     admin.goto(f"{live_server.url}/clinic/register/reports/")
     with admin.expect_download() as download_info:
         admin.get_by_role("button", name="Register extract (PDF)").click()
