@@ -6,9 +6,21 @@ import uuid
 
 from django.db import models
 
+# Sources about the clinic rather than one patient: the only ones whose alert may lack a patient.
+CLINIC_SOURCES = ("register_count",)
+# Sources resolved by the record that raised them, with where that is done (the inbox names it):
+# a count difference is resolved by the investigation note (docs/decisions/0021).
+RESOLVED_BY_CAUSE = {"register_count": "the investigation note in the controlled-drug register"}
+
 
 class Alert(models.Model):
-    """Something about one patient that the clinic must see, assigned to the primary clinician."""
+    """Something the clinic must see: about one patient (assigned to their primary clinician), or, for
+    the few clinic-level sources, about the clinic itself (no patient, assigned to nobody).
+
+    A clinic-level alert (``CLINIC_SOURCES``: a controlled-drug count difference) has no patient; a
+    database check keeps every other source tied to one. Its cause's own record resolves it
+    (``RESOLVED_BY_CAUSE``): the inbox acknowledges it and escalates it like any other.
+    """
 
     class Source(models.TextChoices):
         RED_FLAG_CHECKIN = "red_flag_checkin", "Red flag in a check-in"
@@ -26,6 +38,7 @@ class Alert(models.Model):
         CHECKIN_REVIEW = "checkin_review", "Check-in words to review"
         PERIODIC_CHECK = "periodic_check", "Periodic bladder or cravings check"
         PATIENT_MESSAGE = "patient_message", "Patient message"
+        REGISTER_COUNT = "register_count", "Controlled-drug count difference"
 
     class Severity(models.TextChoices):
         # The same words as the core triage levels so a check-in's level maps one to one.
@@ -41,7 +54,9 @@ class Alert(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="alerts")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
+    )
     source = models.CharField(max_length=30, choices=Source.choices)
     severity = models.CharField(max_length=20, choices=Severity.choices)
     title = models.CharField(max_length=200)
@@ -80,6 +95,15 @@ class Alert(models.Model):
                 condition=~models.Q(dedupe_key=""),
                 name="alert_one_per_patient_and_dedupe_key",
             ),
+            models.UniqueConstraint(
+                fields=["clinic", "dedupe_key"],
+                condition=models.Q(patient__isnull=True) & ~models.Q(dedupe_key=""),
+                name="alert_one_per_clinic_and_dedupe_key",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(patient__isnull=False) | models.Q(source__in=CLINIC_SOURCES),
+                name="alert_only_clinic_sources_lack_a_patient",
+            ),
         ]
         indexes = [
             # The clinic inbox: one clinic's open alerts, newest first.
@@ -92,6 +116,11 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_severity_display()}: {self.title}"
+
+    @property
+    def resolved_by_cause(self) -> bool:
+        """Only the record that raised it resolves it (the inbox acknowledges it)."""
+        return self.source in RESOLVED_BY_CAUSE
 
 
 class AlertPolicy(models.Model):

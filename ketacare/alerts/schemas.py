@@ -10,7 +10,8 @@ from ninja import Schema
 
 class AlertOut(Schema):
     public_id: uuid.UUID
-    patient_id: uuid.UUID
+    # None for a clinic-level alert (a controlled-drug count difference): it is about no patient.
+    patient_id: uuid.UUID | None
     source: str
     severity: str
     state: str
@@ -28,7 +29,7 @@ def alert_out(alert: object) -> AlertOut:
     a = alert
     return AlertOut(
         public_id=a.public_id,  # type: ignore[attr-defined]
-        patient_id=a.patient.public_id,  # type: ignore[attr-defined]
+        patient_id=a.patient.public_id if a.patient is not None else None,  # type: ignore[attr-defined]
         source=a.source,  # type: ignore[attr-defined]
         severity=a.severity,  # type: ignore[attr-defined]
         state=a.state,  # type: ignore[attr-defined]

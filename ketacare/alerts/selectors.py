@@ -72,7 +72,8 @@ def access_alert(user: AnyUser, alert_id: uuid.UUID | str, *, action: str = "rea
     """Return the alert if the user is active staff of its clinic, else raise Http404.
 
     Alerts are for staff only: a patient gets a 404 even for an alert about themself. One audit row
-    names the alert (a transition's own row in the same request is the same row, deduplicated).
+    names the alert and its patient, or only the clinic for a clinic-level alert (a transition's own
+    row in the same request is the same row, deduplicated).
     """
     object_id = str(alert_id)[:64]
     alert = None
@@ -85,7 +86,7 @@ def access_alert(user: AnyUser, alert_id: uuid.UUID | str, *, action: str = "rea
     if (
         alert is None
         or alert.clinic_id not in staff_clinic_ids(user)
-        or alert.patient.clinic_id != alert.clinic_id
+        or (alert.patient is not None and alert.patient.clinic_id != alert.clinic_id)
     ):
         record_access_event(
             user=user, action=action, outcome="denied", object_type="alert", object_id=object_id

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ketacare.accounts.models import User
-from ketacare.alerts.models import Alert, AlertPolicy
+from ketacare.alerts.models import CLINIC_SOURCES, RESOLVED_BY_CAUSE, Alert, AlertPolicy
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import escalation_recipient
 from ketacare.patients.models import Patient
@@ -38,42 +38,85 @@ def raise_alert(
     same transaction (its key names a row that did not exist before it), so no earlier alert can hold
     the key: the alert is inserted without the lookup and the savepoint that guard a retry or a race.
     """
+    return _raise(
+        {"clinic_id": patient.clinic_id, "patient": patient, "assignee_id": patient.primary_clinician_id},
+        Alert.objects.filter(patient=patient),
+        source=source,
+        severity=severity,
+        title=title,
+        detail=detail,
+        dedupe_key=dedupe_key,
+        new_cause=new_cause,
+    )
+
+
+def raise_clinic_alert(
+    *,
+    clinic: Any,
+    source: str,
+    severity: str,
+    title: str,
+    detail: str = "",
+    dedupe_key: str | None = None,
+    new_cause: bool = False,
+    evidence: dict[str, Any] | None = None,
+) -> Alert:
+    """Create an open alert about the clinic itself (no patient, no assignee) in its staff's inbox.
+
+    Only a source of ``CLINIC_SOURCES`` may (a database check refuses the others); otherwise exactly
+    as `raise_alert`: inside the cause's transaction, one alert per ``dedupe_key`` in the clinic.
+    """
+    if source not in CLINIC_SOURCES:
+        raise ValueError(f"source {source!r} is about a patient; clinic-level: {', '.join(CLINIC_SOURCES)}")
+    return _raise(
+        {"clinic_id": clinic.pk, "patient": None, "assignee_id": None, "evidence": evidence or {}},
+        Alert.objects.filter(clinic_id=clinic.pk, patient__isnull=True),
+        source=source,
+        severity=severity,
+        title=title,
+        detail=detail,
+        dedupe_key=dedupe_key,
+        new_cause=new_cause,
+    )
+
+
+def _raise(
+    about: dict[str, Any],
+    same_scope: Any,
+    *,
+    source: str,
+    severity: str,
+    title: str,
+    detail: str,
+    dedupe_key: str | None,
+    new_cause: bool,
+) -> Alert:
     if not transaction.get_connection().in_atomic_block:
         raise AlertOutsideTransactionError("raise_alert must run inside the submission's transaction")
     if source not in Alert.Source.values:
         raise ValueError(f"source {source!r} is not one of {', '.join(Alert.Source.values)}")
     if severity not in Alert.Severity.values:
         raise ValueError(f"severity {severity!r} is not one of {', '.join(Alert.Severity.values)}")
+    fields = {
+        **about,
+        "source": source,
+        "severity": severity,
+        "title": title[:200],
+        "detail": detail,
+        "dedupe_key": dedupe_key or "",
+    }
     if new_cause:
-        return Alert.objects.create(
-            clinic_id=patient.clinic_id,
-            patient=patient,
-            source=source,
-            severity=severity,
-            title=title[:200],
-            detail=detail,
-            assignee_id=patient.primary_clinician_id,
-            dedupe_key=dedupe_key or "",
-        )
+        return Alert.objects.create(**fields)
     if dedupe_key:
-        existing = Alert.objects.filter(patient=patient, dedupe_key=dedupe_key).first()
+        existing = same_scope.filter(dedupe_key=dedupe_key).first()
         if existing is not None:
             return existing
     try:
         with transaction.atomic():
-            return Alert.objects.create(
-                clinic_id=patient.clinic_id,
-                patient=patient,
-                source=source,
-                severity=severity,
-                title=title[:200],
-                detail=detail,
-                assignee_id=patient.primary_clinician_id,
-                dedupe_key=dedupe_key or "",
-            )
+            return Alert.objects.create(**fields)
     except IntegrityError:
         # A concurrent submission of the same cause won the race: return its alert.
-        return Alert.objects.get(patient=patient, dedupe_key=dedupe_key)
+        return same_scope.get(dedupe_key=dedupe_key)
 
 
 class AlertTransitionError(ValueError):
@@ -109,7 +152,10 @@ def acknowledge_alert(*, alert: Alert, user: User, note: str, now: datetime | No
     """Mark an open alert acknowledged by ``user`` with a note saying what was done."""
     text = _clean_note(note, required=True)
     with transaction.atomic():
-        locked = Alert.objects.select_for_update().select_related("patient", "clinic").get(pk=alert.pk)
+        # Lock the alert row only: PostgreSQL refuses FOR UPDATE on the outer join of a null patient.
+        locked = (
+            Alert.objects.select_for_update(of=("self",)).select_related("patient", "clinic").get(pk=alert.pk)
+        )
         if locked.state != Alert.State.OPEN:
             raise AlertTransitionError(f"alert is {locked.state}; only an open alert can be acknowledged")
         locked.state = Alert.State.ACKNOWLEDGED
@@ -121,10 +167,22 @@ def acknowledge_alert(*, alert: Alert, user: User, note: str, now: datetime | No
     return locked
 
 
-def resolve_alert(*, alert: Alert, user: User, note: str = "", now: datetime | None = None) -> Alert:
-    """Resolve an acknowledged alert; resolving an open one acknowledges it too and needs a note."""
+def resolve_alert(
+    *, alert: Alert, user: User, note: str = "", now: datetime | None = None, by_cause: bool = False
+) -> Alert:
+    """Resolve an acknowledged alert; resolving an open one acknowledges it too and needs a note.
+
+    An alert of ``RESOLVED_BY_CAUSE`` is resolved only by its cause's record (``by_cause``, through
+    `resolve_cause_alert`): the inbox refuses it and names where it is done.
+    """
+    if alert.source in RESOLVED_BY_CAUSE and not by_cause:
+        raise AlertTransitionError(
+            f"this alert is resolved by {RESOLVED_BY_CAUSE[alert.source]}; here it can only be acknowledged"
+        )
     with transaction.atomic():
-        locked = Alert.objects.select_for_update().select_related("patient", "clinic").get(pk=alert.pk)
+        locked = (
+            Alert.objects.select_for_update(of=("self",)).select_related("patient", "clinic").get(pk=alert.pk)
+        )
         if locked.state == Alert.State.RESOLVED:
             raise AlertTransitionError(
                 "alert is resolved already; only an open or acknowledged alert can be resolved"
@@ -140,6 +198,22 @@ def resolve_alert(*, alert: Alert, user: User, note: str = "", now: datetime | N
         locked.save()
         _audit_transition(locked, user)
     return locked
+
+
+def resolve_cause_alert(*, clinic: Any, dedupe_key: str, user: User, note: str) -> Alert | None:
+    """Resolve the clinic-level alert its cause raised (by ``dedupe_key``), with the cause's note.
+
+    Runs inside the cause's own transaction (e.g. the investigation of a count difference), so the
+    record and its alert close together. None when no such alert is still open or acknowledged.
+    """
+    alert = (
+        Alert.objects.filter(clinic_id=clinic.pk, patient__isnull=True, dedupe_key=dedupe_key)
+        .exclude(state=Alert.State.RESOLVED)
+        .first()
+    )
+    if alert is None:
+        return None
+    return resolve_alert(alert=alert, user=user, note=note[:NOTE_MAX_CHARS], by_cause=True)
 
 
 def escalation_minutes(clinic_id: int) -> int:

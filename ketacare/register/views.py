@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import zoneinfo
+from collections.abc import Callable
 from typing import Any
 
 from django import forms as django_forms
@@ -121,51 +122,83 @@ def ledger(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "register/ledger.html", context)
 
 
+RECORDERS_ONLY = "only a nurse or prescriber of this clinic can record in the register"
+Saved = str | HttpResponse
+
+
+def _record(
+    request: AuthenticatedRequest,
+    clinic: Clinic,
+    form: django_forms.Form,
+    template: str,
+    *,
+    roles: tuple[str, ...],
+    refusal: NotPermitted,
+    save: Callable[[dict[str, Any]], Saved],
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The one flow of the register's forms. GET shows the form. POST: a role outside ``roles`` is a
+    403 naming ``refusal`` (audited); else the form is validated and ``save`` calls the service, whose
+    refusal lands on its field (422). ``save`` returns the message to flash on the way back to the
+    register, or its own page (a count's result, a loss report's dates).
+    """
+    status = 200
+    if request.method == "POST":
+        if _role(request) not in roles:
+            return _refused(request, refusal)
+        status = 422
+        if form.is_valid():
+            try:
+                saved = save(form.cleaned_data)
+            except FieldError as error:
+                _apply(form, error)
+            else:
+                if isinstance(saved, HttpResponse):
+                    return saved
+                messages.success(request, saved)
+                return redirect("register:home")
+    page = _base(request, clinic)
+    page.update({"form": form, **(context or {})})
+    return render(request, template, page, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 @staff_object_view("register", "", action="write")
 def receive(request: AuthenticatedRequest) -> HttpResponse:
     """Receive a delivery (nurses and prescribers)."""
     clinic = _clinic(request)
-    products = Product.objects.filter(clinic=clinic, active=True).order_by("name")
-    places = selectors.locations(clinic)
     today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
     form = forms.ReceiveForm(
         request.POST if request.method == "POST" else None,
-        products=products,
-        places=places,
+        products=Product.objects.filter(clinic=clinic, active=True).order_by("name"),
+        places=selectors.locations(clinic),
         initial={"received_on": today},
     )
-    status = 200
-    if request.method == "POST":
-        if _role(request) not in services.RECORDERS:
-            return _refused(
-                request,
-                NotPermitted("units", "only a nurse or prescriber of this clinic can record in the register"),
-            )
-        status = 422
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.receive_stock(
-                    clinic=clinic,
-                    user=request.user,
-                    product=selectors.by_public_id(Product, clinic, data["product"]),
-                    lot_number=data["lot_number"],
-                    expires_on=data["expires_on"],
-                    location=selectors.by_public_id(StorageLocation, clinic, data["location"]),
-                    units=data["units"],
-                    supplier=data["supplier"],
-                    invoice_number=data["invoice_number"],
-                    received_on=data["received_on"],
-                )
-            except FieldError as error:
-                _apply(form, error)
-            else:
-                messages.success(request, f"Received {data['units']} of lot {data['lot_number']}.")
-                return redirect("register:home")
-    context = _base(request, clinic)
-    context["form"] = form
-    return render(request, "register/receive.html", context, status=status)
+
+    def save(data: dict[str, Any]) -> Saved:
+        services.receive_stock(
+            clinic=clinic,
+            user=request.user,
+            product=selectors.by_public_id(Product, clinic, data["product"]),
+            lot_number=data["lot_number"],
+            expires_on=data["expires_on"],
+            location=selectors.by_public_id(StorageLocation, clinic, data["location"]),
+            units=data["units"],
+            supplier=data["supplier"],
+            invoice_number=data["invoice_number"],
+            received_on=data["received_on"],
+        )
+        return f"Received {data['units']} of lot {data['lot_number']}."
+
+    return _record(
+        request,
+        clinic,
+        form,
+        "register/receive.html",
+        roles=services.RECORDERS,
+        refusal=NotPermitted("units", RECORDERS_ONLY),
+        save=save,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -180,66 +213,59 @@ def count(request: AuthenticatedRequest) -> HttpResponse:
     )
     lots = services.count_lots(clinic, location) if location else []
     form = forms.CountForm(request.POST if request.method == "POST" else None, lots=lots)
-    context = _base(request, clinic)
-    status = 200
-    if request.method == "POST":
-        if _role(request) not in services.RECORDERS:
-            return _refused(
-                request,
-                NotPermitted("kind", "only a nurse or prescriber of this clinic can record in the register"),
-            )
-        status = 422
+
+    def save(data: dict[str, Any]) -> Saved:
         if location is None:
-            form.is_valid()
-            form.add_error(None, "there is no storage location to count")
-        elif form.is_valid():
-            counted = {str(lot.public_id): form.cleaned_data[f"lot_{lot.public_id}"] for lot in lots}
-            try:
-                result = services.submit_count(
-                    clinic=clinic,
-                    user=request.user,
-                    location=location,
-                    kind=form.cleaned_data["kind"],
-                    counted_units=counted,
-                )
-            except FieldError as error:
-                _apply(form, error)
-            else:
-                context.update(
-                    {
-                        "result": result,
-                        "lines": list(result.lines.select_related("lot__product", "discrepancy")),
-                    }
-                )
-                return render(request, "register/count_result.html", context)
-    context.update({"form": form, "location": location, "places": places})
-    return render(request, "register/count.html", context, status=status)
+            raise FieldError("location", "there is no storage location to count")
+        result = services.submit_count(
+            clinic=clinic,
+            user=request.user,
+            location=location,
+            kind=data["kind"],
+            counted_units={str(lot.public_id): data[f"lot_{lot.public_id}"] for lot in lots},
+        )
+        page = _base(request, clinic)
+        page.update(
+            {"result": result, "lines": list(result.lines.select_related("lot__product", "discrepancy"))}
+        )
+        return render(request, "register/count_result.html", page)
+
+    return _record(
+        request,
+        clinic,
+        form,
+        "register/count.html",
+        roles=services.RECORDERS,
+        refusal=NotPermitted("kind", RECORDERS_ONLY),
+        save=save,
+        context={"location": location, "places": places},
+    )
 
 
 @require_POST
 @staff_object_view("register", "", action="write")
 def investigate(request: AuthenticatedRequest) -> HttpResponse:
-    """Close a count difference with the investigation note (administrators and prescribers)."""
+    """Close a count difference, and its alert, with the investigation note (administrators and
+    prescribers)."""
     clinic = _clinic(request)
-    if _role(request) not in services.INVESTIGATORS:
-        return _refused(
-            request, NotPermitted("investigation_note", "only an administrator or prescriber can investigate")
+
+    def save(data: dict[str, Any]) -> Saved:
+        services.investigate_discrepancy(
+            discrepancy=selectors.by_public_id(Discrepancy, clinic, data["discrepancy"]),
+            user=request.user,
+            note=data["investigation_note"],
         )
-    form = forms.InvestigationForm(request.POST)
-    if form.is_valid():
-        discrepancy = selectors.by_public_id(Discrepancy, clinic, form.cleaned_data["discrepancy"])
-        try:
-            services.investigate_discrepancy(
-                discrepancy=discrepancy, user=request.user, note=form.cleaned_data["investigation_note"]
-            )
-        except FieldError as error:
-            _apply(form, error)
-        else:
-            messages.success(request, "Investigation recorded.")
-            return redirect("register:home")
-    context = _base(request, clinic)
-    context.update({"form": form})
-    return render(request, "register/investigate_error.html", context, status=422)
+        return "Investigation recorded."
+
+    return _record(
+        request,
+        clinic,
+        forms.InvestigationForm(request.POST),
+        "register/investigate_error.html",
+        roles=services.INVESTIGATORS,
+        refusal=NotPermitted("investigation_note", "only an administrator or prescriber can investigate"),
+        save=save,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -247,46 +273,39 @@ def investigate(request: AuthenticatedRequest) -> HttpResponse:
 def correction(request: AuthenticatedRequest) -> HttpResponse:
     """A reasoned, witnessed correction: the only way the balance changes besides the movements."""
     clinic = _clinic(request)
-    rows = selectors.stock(clinic)
-    form = forms.CorrectionForm(request.POST if request.method == "POST" else None, rows=rows)
-    status = 200
-    if request.method == "POST":
-        if _role(request) not in services.RECORDERS:
-            return _refused(
-                request,
-                NotPermitted(
-                    "change_mg", "only a nurse or prescriber of this clinic can record in the register"
-                ),
-            )
-        status = 422
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                lot, location = _pair(clinic, data["stock"])
-                witness = services.verify_witness(
-                    clinic=clinic,
-                    recorder=request.user,
-                    email=data["witness_email"],
-                    password=data["witness_password"],
-                    otp_token=data["witness_code"],
-                )
-                services.record_correction(
-                    clinic=clinic,
-                    user=request.user,
-                    witness=witness,
-                    lot=lot,
-                    location=location,
-                    change_mg=data["change_mg"],
-                    reason=data["reason"],
-                )
-            except FieldError as error:
-                _apply(form, error)
-            else:
-                messages.success(request, "Correction recorded.")
-                return redirect("register:home")
-    context = _base(request, clinic)
-    context["form"] = form
-    return render(request, "register/correction.html", context, status=status)
+    form = forms.CorrectionForm(
+        request.POST if request.method == "POST" else None, rows=selectors.stock(clinic)
+    )
+
+    def save(data: dict[str, Any]) -> Saved:
+        lot, location = _pair(clinic, data["stock"])
+        witness = services.verify_witness(
+            clinic=clinic,
+            recorder=request.user,
+            email=data["witness_email"],
+            password=data["witness_password"],
+            otp_token=data["witness_code"],
+        )
+        services.record_correction(
+            clinic=clinic,
+            user=request.user,
+            witness=witness,
+            lot=lot,
+            location=location,
+            change_mg=data["change_mg"],
+            reason=data["reason"],
+        )
+        return "Correction recorded."
+
+    return _record(
+        request,
+        clinic,
+        form,
+        "register/correction.html",
+        roles=services.RECORDERS,
+        refusal=NotPermitted("change_mg", RECORDERS_ONLY),
+        save=save,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -296,40 +315,42 @@ def loss(request: AuthenticatedRequest) -> HttpResponse:
     clinic = _clinic(request)
     lots = Lot.objects.filter(clinic=clinic).select_related("product").order_by("product__name", "number")
     form = forms.LossForm(request.POST if request.method == "POST" else None, lots=lots)
-    status = 200
-    report = None
-    if request.method == "POST":
-        if _role(request) not in services.INVESTIGATORS:
-            return _refused(
-                request, NotPermitted("kind", "only an administrator or prescriber can report a loss")
-            )
-        status = 422
-        if form.is_valid():
-            data = form.cleaned_data
-            zone = zoneinfo.ZoneInfo(clinic.time_zone)
-            discovered = (
-                data["discovered_at"].replace(tzinfo=zone)
-                if timezone.is_naive(data["discovered_at"])
-                else data["discovered_at"]
-            )
-            try:
-                report = services.report_loss(
-                    clinic=clinic,
-                    user=request.user,
-                    kind=data["kind"],
-                    lot=selectors.by_public_id(Lot, clinic, data["lot"]),
-                    amount_mg=data["amount_mg"],
-                    discovered_at=discovered,
-                    description=data["description"],
-                )
-                status = 200
-            except FieldError as error:
-                _apply(form, error)
-    context = _base(request, clinic)
-    titles = rules.sources()
-    rows = [{**d, "source_title": titles[d["source"]]["title"]} for d in report.deadlines] if report else []
-    context.update({"form": form, "report": report, "deadline_rows": rows})
-    return render(request, "register/loss.html", context, status=status)
+
+    def save(data: dict[str, Any]) -> Saved:
+        zone = zoneinfo.ZoneInfo(clinic.time_zone)
+        discovered = data["discovered_at"]
+        report = services.report_loss(
+            clinic=clinic,
+            user=request.user,
+            kind=data["kind"],
+            lot=selectors.by_public_id(Lot, clinic, data["lot"]),
+            amount_mg=data["amount_mg"],
+            discovered_at=discovered.replace(tzinfo=zone) if timezone.is_naive(discovered) else discovered,
+            description=data["description"],
+        )
+        titles = rules.sources()
+        page = _base(request, clinic)
+        page.update(
+            {
+                "form": form,
+                "report": report,
+                "deadline_rows": [
+                    {**d, "source_title": titles[d["source"]]["title"]} for d in report.deadlines
+                ],
+            }
+        )
+        return render(request, "register/loss.html", page)
+
+    return _record(
+        request,
+        clinic,
+        form,
+        "register/loss.html",
+        roles=services.INVESTIGATORS,
+        refusal=NotPermitted("kind", "only an administrator or prescriber can report a loss"),
+        save=save,
+        context={"report": None, "deadline_rows": []},
+    )
 
 
 @require_http_methods(["GET", "POST"])

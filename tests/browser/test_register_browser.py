@@ -2,8 +2,9 @@
 
 A prescriber receives a box of vials, runs an IV session drawing one vial, wastes the remainder with a
 nurse as witness (naming themself as witness is refused), counts the safe blind at the end of the day
-with one vial short; the administrator sees the alert, writes the investigation note and downloads the
-register extract, whose text is read with pdftotext (pypdf where poppler is not installed).
+with one vial short; the administrator finds the alert in the clinic's alerts inbox, acknowledges it,
+writes the investigation note in the register (which resolves the alert) and downloads the register
+extract, whose text is read with pdftotext (pypdf where poppler is not installed).
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ def test_receive_dose_witnessed_waste_blind_count_alert_and_extract(live_server,
     page.goto(f"{live_server.url}/clinic/register/count/")
     form_text = page.get_by_test_id("blind-count").inner_text()
     assert "2000" not in form_text and "expected" not in form_text.lower()
+    page.get_by_test_id("blind-count").locator("select[name=kind]").select_option(label="End of day")
     page.get_by_label("vials counted").fill("3")
     _submit(page, "Submit the count")
     difference = page.get_by_test_id("count-difference")
@@ -145,10 +147,23 @@ def test_receive_dose_witnessed_waste_blind_count_alert_and_extract(live_server,
     page.screenshot(path=str(artifacts_dir / "register-4-count-difference.png"), full_page=True)
     page.close()
 
-    # 5. The administrator sees the alert, records the investigation and downloads the extract.
+    # 5. The administrator finds the alert in the clinic's alerts inbox, follows it to the register,
+    # records the investigation (which resolves the alert) and downloads the extract.
     admin = browser.new_page(viewport=TABLET)
     browser_login(admin, live_server.url, personas.admin_a.email, PASSWORD)
-    admin.goto(f"{live_server.url}/clinic/register/")
+    admin.goto(f"{live_server.url}/clinic/alerts/")
+    row = admin.locator("table.alerts-inbox tbody tr", has_text="Count difference of -500 mg")
+    assert "lot KET-2026-A, Safe 1" in row.inner_text() and "The clinic (no patient)" in row.inner_text()
+    assert "Urgent" in row.inner_text()
+    assert admin.locator(".nav-alerts .badge").inner_text().strip() == "1"
+    row.get_by_label("Note (what was done)").fill("Checking the sharps bin and today's run-sheets.")
+    row.get_by_role("button", name="Acknowledge").click()
+    admin.wait_for_load_state()
+    row = admin.locator("table.alerts-inbox tbody tr", has_text="Count difference of -500 mg")
+    assert "Acknowledged" in row.inner_text() and row.get_by_role("button", name="Resolve").count() == 0
+    admin.screenshot(path=str(artifacts_dir / "register-5-alert-in-inbox.png"), full_page=True)
+    row.get_by_role("link", name="the investigation note in the controlled-drug register").click()
+    admin.wait_for_load_state()
     alert = admin.get_by_test_id("register-alert")
     assert "difference -500 mg" in alert.inner_text()
     alert.get_by_label("Investigation note").fill(
@@ -158,6 +173,15 @@ def test_receive_dose_witnessed_waste_blind_count_alert_and_extract(live_server,
     admin.wait_for_load_state()
     assert admin.get_by_test_id("register-alert").count() == 0
     assert Discrepancy.objects.get().state == "investigated"
+    admin.goto(f"{live_server.url}/clinic/alerts/")
+    assert "Count difference" not in admin.locator("main").inner_text()
+    admin.goto(f"{live_server.url}/clinic/alerts/?state=resolved")
+    row = admin.locator("table.alerts-inbox tbody tr", has_text="Count difference of -500 mg")
+    assert "Resolved" in row.inner_text()
+    row.get_by_role("link", name="Count difference of -500 mg").click()
+    admin.wait_for_load_state()
+    detail = admin.locator("main").inner_text()
+    assert "Vial found broken in the sharps bin" in detail and "End of day count" in detail
     admin.goto(f"{live_server.url}/clinic/register/reports/")
     with admin.expect_download() as download_info:
         admin.get_by_role("button", name="Register extract (PDF)").click()

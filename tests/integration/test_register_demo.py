@@ -9,6 +9,7 @@ import pytest
 from django.db.models import Min, Sum
 from django.utils import timezone
 
+from ketacare.alerts.models import Alert
 from ketacare.clinics.models import Clinic
 from ketacare.register import services
 from ketacare.register.models import Discrepancy, Entry, Lot, StorageLocation
@@ -24,7 +25,15 @@ def test_each_demo_clinic_has_months_of_register_history(demo):
         assert first is not None and first < timezone.now() - dt.timedelta(days=90)
         kinds = set(entries.values_list("kind", flat=True))
         assert {"receipt", "administration", "waste", "count", "correction"} <= kinds
-        assert Discrepancy.objects.filter(clinic=clinic, state="investigated").exists()
+        investigated = Discrepancy.objects.filter(clinic=clinic, state="investigated")
+        assert investigated.exists()
+        # Each count difference raised its alert in the clinic's inbox; the investigation resolved it.
+        alerts = Alert.objects.filter(clinic=clinic, source="register_count")
+        assert alerts.count() == Discrepancy.objects.filter(clinic=clinic).count()
+        for discrepancy in investigated:
+            alert = alerts.get(dedupe_key=f"register_discrepancy:{discrepancy.public_id}")
+            assert alert.patient is None and alert.state == "resolved"
+            assert alert.resolution_note == discrepancy.investigation_note
 
 
 def test_every_demo_dose_has_one_register_entry_and_every_balance_adds_up(demo):

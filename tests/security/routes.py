@@ -12,6 +12,8 @@ audience:
   "patient" a patient, about themself (staff get 404)
   "record"  a patient about themself, or staff of that patient's clinic
   "staff_record"  staff of the patient's clinic only (patients get 404, even for themself)
+  "staff_clinic"  an object of the target patient's clinic about no patient (a clinic-level alert):
+                  answers as "staff_record"; its audit row names the clinic and no patient
   "support" a support person holding a live grant from their link (persona companion_a1); all others 404
   "self"    only the target patient's own user (their personal access token); everyone else 404
 """

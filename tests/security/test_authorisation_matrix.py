@@ -132,7 +132,7 @@ def expected_status(route: Route, persona: str, target: str | None, method: str)
     if route.audience == "self":
         # Something only its owner reaches (a personal access token): the target patient's own user.
         return ok if persona == target else 404
-    if route.audience == "staff_record":
+    if route.audience in ("staff_record", "staff_clinic"):
         if not _is_staff_of(persona, target_clinic):
             return 404
         # The personas' roles: clinician_a and clinician_b are prescribers, admin_a is not.
@@ -152,7 +152,10 @@ CASES = [
 @pytest.mark.parametrize(
     ("route", "persona", "target", "method"),
     CASES,
-    ids=[f"{r.name}-{m}-{p}-{t or 'none'}" for r, p, t, m in CASES],
+    ids=[
+        f"{r.name}{'-clinic' if r.audience == 'staff_clinic' else ''}-{m}-{p}-{t or 'none'}"
+        for r, p, t, m in CASES
+    ],
 )
 def test_route_answers_each_persona_as_expected(
     route: Route, persona: str, target: str | None, method: str, personas: Any, client_for: Any
@@ -192,6 +195,12 @@ def test_route_answers_each_persona_as_expected(
             named = Patient.objects.filter(public_id=row.patient_public_id or None).first()
             assert named is not None and named.clinic_id == target_patient.clinic_id, (
                 f"{method} {url} as {persona}: audit row names patient {row.patient_public_id!r}"
+            )
+        if expected < 400 and route.audience == "staff_clinic":
+            # Something of the clinic about no patient: the row names the target's clinic and no patient.
+            assert row.patient_public_id == "", f"{method} {url} as {persona}: names a patient"
+            assert row.clinic_public_id == str(target_patient.clinic.public_id), (
+                f"{method} {url} as {persona}: audit row names clinic {row.clinic_public_id!r}"
             )
 
 

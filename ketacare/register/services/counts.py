@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.models import User
+from ketacare.alerts.models import Alert
+from ketacare.alerts.services import raise_clinic_alert, resolve_cause_alert
 from ketacare.clinics.models import Clinic
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.register import rules
@@ -59,7 +62,8 @@ def submit_count(
 ) -> StockCount:
     """A blind count: units per lot (by lot public id), compared with the expected on-hand amount.
 
-    Any difference opens a discrepancy that an administrator or a prescriber must investigate.
+    Any difference opens a discrepancy that an administrator or a prescriber must investigate, and
+    raises its alert in the clinic's inbox in the same transaction (docs/decisions/0021).
     """
     _require_role(user, clinic.pk, RECORDERS, "kind", "record in the register")
     if kind not in StockCount.Kind.values:
@@ -101,15 +105,49 @@ def submit_count(
                 reason=f"counted {units} {lot.product.unit_label}(s) = {fmt_mg(counted)} mg; expected {fmt_mg(expected)} mg",
             )
             if counted != expected:
-                Discrepancy.objects.create(
+                discrepancy = Discrepancy.objects.create(
                     clinic=clinic, line=line, difference_mg=counted - expected, raised_at=now
                 )
+                _raise_count_alert(discrepancy, count, lot, units)
         _audit_write(user, clinic, "register_count", count.public_id)
     return count
 
 
+def _alert_key(discrepancy: Discrepancy) -> str:
+    return f"register_discrepancy:{discrepancy.public_id}"
+
+
+def _raise_count_alert(discrepancy: Discrepancy, count: StockCount, lot: Lot, units: int) -> None:
+    """The clinic-level alert of one count difference: urgent when stock is missing."""
+    line = discrepancy.line
+    difference = fmt_mg(discrepancy.difference_mg)
+    when = count.counted_at.astimezone(zoneinfo.ZoneInfo(count.clinic.time_zone))
+    raise_clinic_alert(
+        clinic=count.clinic,
+        source=Alert.Source.REGISTER_COUNT,
+        severity=Alert.Severity.URGENT if discrepancy.difference_mg < 0 else Alert.Severity.CONTACT_CLINIC,
+        title=f"Count difference of {difference} mg: {lot.product.name}, lot {lot.number}, {count.location.name}",
+        detail=(
+            f"{count.get_kind_display()} count on {when:%Y-%m-%d %H:%M} ({count.clinic.time_zone}) by "
+            f"{count.counted_by.full_name or count.counted_by.email}: {units} {lot.product.unit_label}(s) "
+            f"= {fmt_mg(line.counted_mg)} mg counted, {fmt_mg(line.expected_mg)} mg expected "
+            f"(difference {difference} mg). An administrator or a prescriber writes the investigation note "
+            "in the controlled-drug register, which resolves this alert; a theft or significant loss also "
+            "needs a loss report, which gives the authority's deadlines."
+        ),
+        dedupe_key=_alert_key(discrepancy),
+        new_cause=True,
+        evidence={
+            "rule": "every blind count is compared with the register; a difference stays open until it is "
+            "investigated (docs/regulations.md)",
+            "discrepancy": str(discrepancy.public_id),
+        },
+    )
+
+
 def investigate_discrepancy(*, discrepancy: Discrepancy, user: User, note: str) -> Discrepancy:
-    """Close a discrepancy with the investigation's finding (required); a correction, if due, is separate."""
+    """Close a discrepancy with the investigation's finding (required), resolving its alert with the same
+    note; a correction, if due, is separate."""
     _require_role(
         user, discrepancy.clinic_id, INVESTIGATORS, "investigation_note", "investigate a count difference"
     )
@@ -123,6 +161,9 @@ def investigate_discrepancy(*, discrepancy: Discrepancy, user: User, note: str) 
         discrepancy.investigated_by = user
         discrepancy.investigated_at = timezone.now()
         discrepancy.save(update_fields=["state", "investigation_note", "investigated_by", "investigated_at"])
+        resolve_cause_alert(
+            clinic=discrepancy.clinic, dedupe_key=_alert_key(discrepancy), user=user, note=note
+        )
         _audit_write(user, discrepancy.clinic, "register_discrepancy", discrepancy.public_id)
     return discrepancy
 

@@ -217,6 +217,17 @@ def record_correction(
     now = now or timezone.now()
     witness_user = _check_witness(witness, user, now)
     with transaction.atomic():
+        Lot.objects.select_for_update().filter(pk=lot.pk).first()
+        before, drawn_out = balance_mg(lot, location), outstanding_mg(lot, location)
+        if amount < 0 and 0 <= before + amount < drawn_out:
+            # What is drawn for live sessions is still to be given or wasted from this balance: a
+            # correction below it would refuse those doses later. Close the draws first. (Below
+            # 0 mg, `_post` refuses it with the balance.)
+            raise ConflictError(
+                "change_mg",
+                f"{fmt_mg(drawn_out)} mg of lot {lot.number} is drawn out of {location.name} for sessions; "
+                f"the balance ({fmt_mg(before)} mg) cannot be corrected below it: close those draws first",
+            )
         entry = _post(
             lot=lot,
             location=location,

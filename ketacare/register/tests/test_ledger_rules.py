@@ -72,6 +72,30 @@ def test_a_correction_below_zero_is_refused_with_the_balance(personas: Any, stoc
         )
 
 
+def test_a_correction_cannot_take_the_balance_below_what_is_drawn_for_sessions(
+    personas: Any, stocked: dict[str, Any]
+) -> None:
+    session = make_session(personas.a1, state="checked_in")
+    user = personas.clinician_a
+    services.draw_stock(session=session, user=user, lot=stocked["lot"], location=stocked["location"], units=1)
+    correction = {
+        "clinic": personas.clinic_a,
+        "user": user,
+        "witness": services.VerifiedWitness(user=stocked["nurse"], verified_at=timezone.now()),
+        "lot": stocked["lot"],
+        "location": stocked["location"],
+        "reason": "vial missing",
+    }
+    with pytest.raises(ConflictError, match="500 mg of lot K-LOT-1 is drawn out of Safe 1 for sessions"):
+        services.record_correction(**correction, change_mg=-600)
+    services.record_correction(**correction, change_mg=-500)  # the vial in the safe is missing
+    assert services.balance_mg(stocked["lot"], stocked["location"]) == Decimal("500")
+    # The drawn vial can still be given: its dose is not refused by the register.
+    record_dose(session=session, user=user, dose_mg=35, lot_number="K-LOT-1")
+    end_dosing(session=session, user=user, reason="patient asked to stop")
+    assert Entry.objects.filter(kind="administration").count() == 1
+
+
 def test_a_correction_needs_a_reason_and_a_witness_other_than_the_recorder(
     personas: Any, stocked: dict[str, Any]
 ) -> None:
