@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -381,11 +382,21 @@ PAGE_SIZE = 25
 # The database is the broker by default (SQLite or PostgreSQL, no extra service); KETACARE_REDIS_URL moves
 # the queue to Redis when many workers poll. A job not acknowledged within `retry` seconds (its worker
 # died) is delivered again, so `timeout` must stay below `retry` and every job is idempotent.
-_redis_url = env_str("KETACARE_REDIS_URL", "")
+_redis_url = env_str("KETACARE_REDIS_URL", "").strip()
+if _redis_url and not _redis_url.startswith(("redis://", "rediss://", "unix://")):
+    raise EnvError(
+        "KETACARE_REDIS_URL must start with redis:// (rediss:// for TLS, unix:// for a socket), "
+        "e.g. redis://127.0.0.1:6379/0"
+    )
+# The queue's name: the Redis list is `django_q:<name>:q`, so installations sharing one Redis server
+# (and database number) keep their jobs apart by giving each its own name.
+_queue_name = env_str("KETACARE_QUEUE_NAME", "ketacare").strip()
+if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", _queue_name):
+    raise EnvError("KETACARE_QUEUE_NAME must be 1-40 letters, digits, '-' or '_'")
 # A job running longer is stopped; one not acknowledged `retry` seconds after it was taken runs again.
 _job_timeout_s = env_int("KETACARE_JOB_TIMEOUT_S", 300, minimum=2, maximum=3600)
 Q_CLUSTER: dict[str, object] = {
-    "name": "ketacare",
+    "name": _queue_name,
     "workers": env_int("KETACARE_QUEUE_WORKERS", 2, minimum=1, maximum=32),
     "timeout": _job_timeout_s,
     "retry": _job_timeout_s + min(60, _job_timeout_s),
