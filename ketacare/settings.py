@@ -378,6 +378,11 @@ if _sentry_dsn:
 
 PAGE_SIZE = 25
 
+# Large exports (docs/decisions/0018): above this many rows an export is prepared by the task queue
+# instead of streamed from the request; the prepared file is kept this long for its requester.
+EXPORT_INLINE_MAX_ROWS = env_int("KETACARE_EXPORT_INLINE_MAX_ROWS", 10000, minimum=0, maximum=1_000_000)
+EXPORT_TTL_HOURS = env_int("KETACARE_EXPORT_TTL_HOURS", 24, minimum=1, maximum=168)
+
 # --- Task queue (docs/decisions/0018): Django-Q2 ------------------------------------------------------
 # The database is the broker by default (SQLite or PostgreSQL, no extra service); KETACARE_REDIS_URL moves
 # the queue to Redis when many workers poll. A job not acknowledged within `retry` seconds (its worker
