@@ -241,6 +241,9 @@ CSRF_COOKIE_NAME = "__Host-ketacare_csrf" if HTTPS else "ketacare_csrf"
 
 # --- Transport and headers (docs/security.md S5) ---------------------------------------------------
 SECURE_SSL_REDIRECT = HTTPS
+# Health checks and the scraper reach the application itself (127.0.0.1:8000, a container's port), not
+# the TLS proxy: they answer over plain http. They carry no patient data; /metrics needs its token.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("KETACARE_BEHIND_PROXY", False) else None
 )
