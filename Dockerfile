@@ -17,19 +17,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     KETACARE_BIND=0.0.0.0:8000 \
     KETACARE_LOG_FORMAT=json \
     KETACARE_STATIC_ROOT=/app/static \
+    KETACARE_COLLECTSTATIC_ON_START=false \
     KETACARE_NUMBA_CACHE_SEED=/opt/numba-cache \
     NUMBA_CACHE_DIR=/tmp/numba-cache \
     PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
 
 WORKDIR /app
 RUN pip install --no-cache-dir "uv==0.13.9"
-# Dependencies first (cached layer), from the lock file only.
+# Dependencies first (cached layer), from the lock file only; with the Redis client, so that setting
+# KETACARE_REDIS_URL (compose's `redis` profile) needs no other image.
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project
+RUN uv sync --frozen --no-dev --extra redis --no-install-project
 COPY ketacare ./ketacare
 COPY manage.py gunicorn.conf.py ./
 COPY deploy/entrypoint.sh /usr/local/bin/ketacare-entrypoint
-RUN uv sync --frozen --no-dev \
+RUN uv sync --frozen --no-dev --extra redis \
  && groupadd --system --gid 10001 ketacare \
  && useradd --system --uid 10001 --gid ketacare --home-dir /data --no-create-home ketacare \
  && mkdir -p /data /opt/numba-cache \

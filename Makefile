@@ -24,7 +24,7 @@ PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow"
 PYTEST_SLOW := $(BIN)/pytest -m slow
 
-.PHONY: help install demo test lint test-fast test-sqlite test-postgres ensure-chromium ensure-pango ensure-nginx bench clean
+.PHONY: help install demo test lint test-fast test-sqlite test-postgres ensure-chromium ensure-pango ensure-nginx ensure-redis bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -80,14 +80,24 @@ ensure-nginx: ## The multi-node test puts Debian's nginx in front of two web nod
 	elif [ "$$CI" = "true" ]; then echo "ERROR: CI=true needs /usr/sbin/nginx (apt-get install nginx as root)"; exit 1; \
 	else echo "NOTE: /usr/sbin/nginx missing: the multi-node test will be skipped (install Debian's nginx)"; fi
 
+KETACARE_TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
+export KETACARE_TEST_REDIS_URL
+ensure-redis: ## The Redis broker test needs a Redis server (KETACARE_TEST_REDIS_URL); started in CI when root
+	@if $(BIN)/python -c "import os, redis; redis.Redis.from_url(os.environ['KETACARE_TEST_REDIS_URL'], socket_connect_timeout=2).ping()" 2>/dev/null; then exit 0; fi; \
+	if [ "$$CI" = "true" ] && [ "$$(id -u)" = "0" ]; then echo "Starting Debian's redis-server on 127.0.0.1:6379 for the Redis broker test"; \
+	  command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; }; \
+	  redis-server --bind 127.0.0.1 --port 6379 --save "" --appendonly no --daemonize yes >/dev/null; \
+	elif [ "$$CI" = "true" ]; then echo "ERROR: CI=true needs Redis at $$KETACARE_TEST_REDIS_URL (apt-get install redis-server as root)"; exit 1; \
+	else echo "NOTE: no Redis at $$KETACARE_TEST_REDIS_URL: the Redis broker test will be skipped"; fi
+
 test-fast: install ensure-pango ## Edit loop: the suite on SQLite without browser and slow tests
 	$(TEST_ENV) DATABASE_URL= $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not slow"
 
-test-sqlite: install ensure-chromium ensure-pango ## The whole pytest suite on SQLite
+test-sqlite: install ensure-chromium ensure-pango ensure-redis ## The whole pytest suite on SQLite
 	$(TEST_ENV) DATABASE_URL= $(PYTEST_PARALLEL)
 	$(TEST_ENV) DATABASE_URL= $(PYTEST_SLOW)
 
-test-postgres: install ensure-chromium ensure-pango ensure-nginx ## The whole pytest suite on PostgreSQL (required when CI=true)
+test-postgres: install ensure-chromium ensure-pango ensure-nginx ensure-redis ## The whole pytest suite on PostgreSQL (required when CI=true)
 	@if $(BIN)/python -c "import psycopg, os, sys; psycopg.connect(os.environ['KETACARE_TEST_DATABASE_URL'], connect_timeout=3).close()" 2>/dev/null; then \
 	  $(TEST_ENV) DATABASE_URL=$(KETACARE_TEST_DATABASE_URL) $(PYTEST_PARALLEL) && \
 	  $(TEST_ENV) DATABASE_URL=$(KETACARE_TEST_DATABASE_URL) $(PYTEST_SLOW); \

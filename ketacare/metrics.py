@@ -31,9 +31,13 @@ STALE_QUEUE_S = 300
 
 
 def _queue_stats() -> tuple[int, float]:
-    """(jobs waiting, age in seconds of the oldest) for the database broker; (0, 0) on Redis."""
+    """(jobs waiting, age in seconds of the oldest); on Redis the list length and 0 (no timestamps)."""
     from django_q.models import OrmQ
 
+    if "orm" not in settings.Q_CLUSTER:
+        from django_q.brokers import get_broker
+
+        return int(get_broker().queue_size() or 0), 0.0
     now = timezone.now()
     waiting = OrmQ.objects.filter(lock__lte=now)
     count = waiting.count()

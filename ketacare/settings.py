@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -240,6 +241,9 @@ CSRF_COOKIE_NAME = "__Host-ketacare_csrf" if HTTPS else "ketacare_csrf"
 
 # --- Transport and headers (docs/security.md S5) ---------------------------------------------------
 SECURE_SSL_REDIRECT = HTTPS
+# Health checks and the scraper reach the application itself (127.0.0.1:8000, a container's port), not
+# the TLS proxy: they answer over plain http. They carry no patient data; /metrics needs its token.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("KETACARE_BEHIND_PROXY", False) else None
 )
@@ -377,15 +381,30 @@ if _sentry_dsn:
 
 PAGE_SIZE = 25
 
+# Large exports (docs/decisions/0018): above this many rows an export is prepared by the task queue
+# instead of streamed from the request; the prepared file is kept this long for its requester.
+EXPORT_INLINE_MAX_ROWS = env_int("KETACARE_EXPORT_INLINE_MAX_ROWS", 10000, minimum=0, maximum=1_000_000)
+EXPORT_TTL_HOURS = env_int("KETACARE_EXPORT_TTL_HOURS", 24, minimum=1, maximum=168)
+
 # --- Task queue (docs/decisions/0018): Django-Q2 ------------------------------------------------------
 # The database is the broker by default (SQLite or PostgreSQL, no extra service); KETACARE_REDIS_URL moves
 # the queue to Redis when many workers poll. A job not acknowledged within `retry` seconds (its worker
 # died) is delivered again, so `timeout` must stay below `retry` and every job is idempotent.
-_redis_url = env_str("KETACARE_REDIS_URL", "")
+_redis_url = env_str("KETACARE_REDIS_URL", "").strip()
+if _redis_url and not _redis_url.startswith(("redis://", "rediss://", "unix://")):
+    raise EnvError(
+        "KETACARE_REDIS_URL must start with redis:// (rediss:// for TLS, unix:// for a socket), "
+        "e.g. redis://127.0.0.1:6379/0"
+    )
+# The queue's name: the Redis list is `django_q:<name>:q`, so installations sharing one Redis server
+# (and database number) keep their jobs apart by giving each its own name.
+_queue_name = env_str("KETACARE_QUEUE_NAME", "ketacare").strip()
+if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", _queue_name):
+    raise EnvError("KETACARE_QUEUE_NAME must be 1-40 letters, digits, '-' or '_'")
 # A job running longer is stopped; one not acknowledged `retry` seconds after it was taken runs again.
 _job_timeout_s = env_int("KETACARE_JOB_TIMEOUT_S", 300, minimum=2, maximum=3600)
 Q_CLUSTER: dict[str, object] = {
-    "name": "ketacare",
+    "name": _queue_name,
     "workers": env_int("KETACARE_QUEUE_WORKERS", 2, minimum=1, maximum=32),
     "timeout": _job_timeout_s,
     "retry": _job_timeout_s + min(60, _job_timeout_s),

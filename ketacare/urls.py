@@ -13,7 +13,7 @@ urlpatterns = [
     path("accounts/", include("ketacare.accounts.urls")),
     path("clinic/", include("ketacare.clinics.urls")),
     path("clinic/audit/", include("ketacare.audit.urls")),
-    path("clinic/mail/", include("ketacare.ops.urls")),
+    path("", include("ketacare.ops.urls")),
     path("", include("ketacare.patients.urls")),
     path("", include("ketacare.alerts.urls")),
     path("", include("ketacare.intake.urls")),

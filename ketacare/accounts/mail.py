@@ -6,9 +6,12 @@ works once. Bodies are built here in Python rather than from templates: template
 names ("O'Brien" -> "O&#x27;Brien") in a text/plain message, and switching escaping off in a
 template is refused by the static gate (docs/security.md S15).
 
-Sending happens in ``transaction.on_commit`` (the services' rule): a rolled-back write sends nothing.
-A failure to send is logged without the address or the link (docs/security.md S7) and never undoes
-the committed write; staff can send an invitation again.
+With the outbox backend (every deployment: docs/decisions/0018) the message is written in the
+caller's transaction, so an invitation and its e-mail commit together or not at all: a crash cannot
+leave an invitation nobody was told about, nor a mail whose invitation was rolled back. A backend that
+talks to a mail server directly (the test runner's in-memory one) is called in ``on_commit`` instead,
+so a rolled-back write sends nothing; its failure is logged without the address or the link
+(docs/security.md S7) and staff can send an invitation again.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -95,7 +98,15 @@ def _send(message: Message) -> None:
         logger.warning("an e-mail (%s) could not be sent: %s", message.subject, type(exc).__name__)
 
 
-def send_after_commit(message: Message) -> None:
-    """Send ``message`` once the surrounding transaction commits (at once outside a transaction)."""
+def send_with_change(message: Message) -> None:
+    """Send ``message`` as part of the surrounding change.
+
+    An outbox backend (``writes_in_caller_transaction``) stores it now, in the caller's transaction:
+    its failure fails the change. Any other backend sends once the transaction commits.
+    """
+    connection = get_connection(fail_silently=False)
+    if getattr(connection, "writes_in_caller_transaction", False):
+        send_mail(message.subject, message.body, None, [message.to], connection=connection)
+        return
     callback: Callable[[], None] = partial(_send, message)
     transaction.on_commit(callback)

@@ -141,7 +141,7 @@ def request_password_reset(*, email: str, base_url: str) -> None:
         return
     token = reset_tokens.make_token(user)
     path = reverse("accounts:password_reset_confirm", kwargs={"user_id": str(user.public_id), "token": token})
-    mail.send_after_commit(
+    mail.send_with_change(
         mail.password_reset(
             to=user.email, link=base_url + path, minutes=settings.PASSWORD_RESET_TIMEOUT // 60
         )

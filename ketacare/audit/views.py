@@ -1,81 +1,81 @@
-"""The clinic admin's audit report and its CSV export."""
+"""The clinic admin's audit report and its CSV export (streamed when small, prepared by the queue when
+large: docs/decisions/0018)."""
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import zoneinfo
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, HttpResponseBase, QueryDict, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from ketacare.accounts.gates import clinic_admin_required
 from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.audit.exports import KIND, csv_rows, filter_params, filtered_events
 from ketacare.audit.forms import AuditFilterForm
 from ketacare.audit.models import AccessEvent
-from ketacare.audit.selectors import clinic_audit_events
 from ketacare.audit.services import record_access_event
+from ketacare.clinics.models import Clinic
 from ketacare.clinics.selectors import active_clinic
-from ketacare.lib.csvsafe import csv_safe as _csv_safe
-
-CSV_COLUMNS = [
-    "occurred_at",
-    "user_email",
-    "role",
-    "action",
-    "outcome",
-    "object_type",
-    "object_id",
-    "patient_public_id",
-    "clinic_public_id",
-    "ip_address",
-    "request_id",
-    "method",
-    "path",
-]
+from ketacare.ops.exports import recent_exports, request_export
 
 
-def _filtered(request: AuthenticatedRequest) -> tuple[AuditFilterForm, QuerySet[AccessEvent]]:
+def _clinic(request: AuthenticatedRequest) -> Clinic:
     clinic = active_clinic(request)
     if clinic is None:  # clinic_admin_required guarantees one; keep the type checker honest
         raise Http404("Not found")
-    form = AuditFilterForm(request.GET or None)
-    zone = zoneinfo.ZoneInfo(clinic.time_zone)
-    kwargs: dict[str, object] = {}
+    return clinic
+
+
+def _filtered(
+    request: AuthenticatedRequest, data: QueryDict | None = None
+) -> tuple[AuditFilterForm, QuerySet[AccessEvent], dict[str, str]]:
+    clinic = _clinic(request)
+    form = AuditFilterForm(data if data is not None else (request.GET or None))
     if form.is_valid():
-        data = form.cleaned_data
-        if data.get("patient"):
-            kwargs["patient_public_id"] = str(data["patient"])
-        if data.get("user"):
-            kwargs["user_email"] = data["user"]
-        # Dates are the clinic's calendar days; the log is in UTC.
-        if data.get("date_from"):
-            kwargs["date_from"] = dt.datetime.combine(data["date_from"], dt.time.min, tzinfo=zone)
-        if data.get("date_to"):
-            kwargs["date_to"] = dt.datetime.combine(
-                data["date_to"] + dt.timedelta(days=1), dt.time.min, tzinfo=zone
-            )
+        params = filter_params(form.cleaned_data)
     elif form.is_bound:
-        return form, AccessEvent.objects.none()
-    return form, clinic_audit_events(clinic=clinic, **kwargs)  # type: ignore[arg-type]
+        return form, AccessEvent.objects.none(), {}
+    else:
+        params = filter_params({})
+    return form, filtered_events(clinic, params), params
+
+
+def _errors(form: AuditFilterForm) -> HttpResponse:
+    return HttpResponse(
+        "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()),
+        status=400,
+        content_type="text/plain",
+    )
+
+
+def _inline_limit() -> int:
+    return int(settings.EXPORT_INLINE_MAX_ROWS)
 
 
 @clinic_admin_required
 def audit_report(request: AuthenticatedRequest) -> HttpResponse:
     """Paginated, filterable report of who accessed what at this clinic."""
-    form, events = _filtered(request)
+    form, events = _filtered(request)[:2]
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    record_access_event(
-        action="read", outcome="granted", clinic=active_clinic(request), object_type="audit_report"
-    )
+    clinic = _clinic(request)
+    record_access_event(action="read", outcome="granted", clinic=clinic, object_type="audit_report")
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render(
         request,
         "audit/report.html",
-        {"form": form, "page": page, "page_size": settings.PAGE_SIZE},
+        {
+            "form": form,
+            "page": page,
+            "page_size": settings.PAGE_SIZE,
+            "prepare": page.paginator.count > _inline_limit(),
+            "exports": recent_exports(request.user, KIND, clinic),
+        },
         status=status,
     )
 
@@ -87,29 +87,50 @@ class _Echo:
 
 @clinic_admin_required
 def audit_csv(request: AuthenticatedRequest) -> HttpResponseBase:
-    """The same filtered report as CSV, streamed."""
-    form, events = _filtered(request)
+    """The same filtered report as CSV, streamed; a large one is offered to the queue instead."""
+    form, events, _ = _filtered(request)
     if form.is_bound and not form.is_valid():
-        return HttpResponse(
-            "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()),
-            status=400,
-            content_type="text/plain",
-        )
+        return _errors(form)
+    count = events.count()
+    if count > _inline_limit():
+        # Too long to hold a web worker for: the page offers to prepare it in the background.
+        return render(request, "audit/export_prepare.html", {"form": form, "count": count})
     record_access_event(
-        action="export", outcome="granted", clinic=active_clinic(request), object_type="audit_report"
+        action="export", outcome="granted", clinic=_clinic(request), object_type="audit_report"
     )
     writer = csv.writer(_Echo())
 
-    def rows():  # type: ignore[no-untyped-def]
-        yield writer.writerow(CSV_COLUMNS)
-        for event in events.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    event.occurred_at.isoformat() if c == "occurred_at" else _csv_safe(getattr(event, c))
-                    for c in CSV_COLUMNS
-                ]
-            )
+    def rows() -> Iterator[str]:
+        for row in csv_rows(events):
+            yield writer.writerow(row)
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="ketacare-audit.csv"'
     return response
+
+
+@require_POST
+@clinic_admin_required
+def audit_export(request: AuthenticatedRequest) -> HttpResponseBase:
+    """Ask the queue to prepare the filtered report as CSV; the status page offers the download."""
+    form, events, params = _filtered(request, request.POST)
+    if not form.is_valid():
+        return _errors(form)
+    clinic = _clinic(request)
+    with transaction.atomic():
+        export = request_export(
+            user=request.user,
+            kind=KIND,
+            clinic=clinic,
+            params=params,
+            filename_stem="ketacare-audit",
+            expected_rows=events.count(),
+        )
+        record_access_event(
+            action="export",
+            outcome="granted",
+            clinic=clinic,
+            object_type="audit_report",
+            object_id=str(export.public_id),
+        )
+    return redirect("ops:export", export_id=export.public_id)

@@ -297,7 +297,7 @@ def invite_staff(
             object_id=str(invitation.public_id),
         )
     link = base_url + reverse("accounts:staff_invitation", kwargs={"token": token})
-    mail.send_after_commit(
+    mail.send_with_change(
         mail.staff_invitation(
             to=email,
             link=link,

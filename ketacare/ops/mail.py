@@ -58,6 +58,10 @@ def _enqueue(outbox_id: int) -> None:
 class QueuedEmailBackend(BaseEmailBackend):
     """Store each message in the outbox (in the caller's transaction) and queue its delivery on commit."""
 
+    # Read by ketacare.accounts.mail: a message sent through this backend belongs to the caller's
+    # transaction, so it can be written with the change it announces rather than after its commit.
+    writes_in_caller_transaction = True
+
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         now = timezone.now()
         count = 0

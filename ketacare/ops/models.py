@@ -53,3 +53,74 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"e-mail {self.public_id} ({self.state})"
+
+
+class PreparedExport(models.Model):
+    """A large export rendered by the task queue for the one user who asked (docs/decisions/0018).
+
+    The file lives in the database (``PreparedExportChunk``), not on one machine's disk, so any web node
+    can hand it to its requester whichever worker rendered it. It is removed when it expires.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Being prepared"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Could not be prepared"
+        EXPIRED = "expired", "Expired and removed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # One of the kinds registered in ketacare.ops.exports (e.g. "audit_csv").
+    kind = models.CharField(max_length=40)
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    clinic = models.ForeignKey(
+        "clinics.Clinic", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # What the requester chose (filters), as the kind's renderer reads them.
+    params = models.JSONField(default=dict)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    # Each claim by a worker is one attempt; chunks carry the attempt that wrote them.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # A worker holds a running export this long; after it, another worker may start it again.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Rows counted when it was asked for (the progress shown is rows written of these).
+    expected_rows = models.PositiveIntegerField(null=True, blank=True)
+    row_count = models.PositiveIntegerField(default=0)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    filename = models.CharField(max_length=120)
+    # The exception's class only: never the data being exported.
+    error = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # A requester's recent exports of one kind, newest first.
+            models.Index(fields=["requested_by", "kind", "-created_at"], name="ops_export_mine_idx"),
+            # The expiry sweep.
+            models.Index(fields=["state", "expires_at"], name="ops_export_expiry_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(attempts__lte=100), name="ops_export_attempts_bounded"),
+        ]
+
+    def __str__(self) -> str:
+        return f"export {self.public_id} ({self.kind}, {self.state})"
+
+
+class PreparedExportChunk(models.Model):
+    """One piece (at most ``CHUNK_BYTES``) of a prepared export's file, in order of ``seq``."""
+
+    export = models.ForeignKey(PreparedExport, on_delete=models.CASCADE, related_name="chunks")
+    attempt = models.PositiveSmallIntegerField()
+    seq = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["export", "attempt", "seq"], name="ops_export_chunk_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"chunk {self.seq} of {self.export_id}"

@@ -1,24 +1,29 @@
-"""The clinic admin's e-mail page: what is waiting or failed, "send again", and "send a test e-mail"."""
+"""The clinic admin's e-mail page (what is waiting or failed, "send again", "send a test e-mail"), and
+the status page and download of a large export prepared by the queue (docs/decisions/0018)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.mail import send_mail
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from ketacare.accounts.gates import admin_object_view, clinic_admin_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic
 from ketacare.clinics.selectors import active_clinic
+from ketacare.ops.exports import access_export, content, is_expired, kind_of
 from ketacare.ops.mail import retry_email
-from ketacare.ops.models import OutboundEmail
+from ketacare.ops.models import OutboundEmail, PreparedExport
 from ketacare.ops.selectors import access_clinic_message, clinic_mail
 
 TEST_SUBJECT = "KetaCare test e-mail"
+# The "being prepared" page reloads itself this often.
+REFRESH_S = 5
 
 
 def _clinic(request: AuthenticatedRequest) -> Clinic:
@@ -79,3 +84,81 @@ def retry_message(request: AuthenticatedRequest, message_id: str) -> HttpRespons
         )
     messages.success(request, "The message will be sent again.")
     return redirect("ops:mail")
+
+
+def _export_or_404(request: AuthenticatedRequest, export_id: str, action: str) -> PreparedExport:
+    export = access_export(request.user, export_id)
+    if export is None:
+        # Someone else's export, or one its requester may no longer have: not found, and audited.
+        record_access_event(
+            action=action, outcome="denied", object_type="prepared_export", object_id=str(export_id)[:64]
+        )
+        raise Http404("Not found")
+    return export
+
+
+def _export_page(request: AuthenticatedRequest, export: PreparedExport, status: int = 200) -> HttpResponse:
+    kind = kind_of(export)
+    waiting = export.state in (PreparedExport.State.PENDING, PreparedExport.State.RUNNING)
+    context = {
+        "export": export,
+        "title": kind.title if kind else export.kind,
+        "back_url": reverse(kind.back_url) if kind else reverse("home"),
+        "waiting": waiting,
+        "expired": is_expired(export),
+        "zone": export.clinic.time_zone if export.clinic else "UTC",
+        "refresh_s": REFRESH_S,
+    }
+    return render(request, "ops/export.html", context, status=status)
+
+
+@require_GET
+def export_status(request: AuthenticatedRequest, export_id: str) -> HttpResponse:
+    """Where the requester waits for their export ("being prepared") and then downloads it."""
+    export = _export_or_404(request, export_id, "read")
+    record_access_event(
+        action="read",
+        outcome="granted",
+        clinic=export.clinic,
+        object_type="prepared_export",
+        object_id=str(export.public_id),
+    )
+    return _export_page(request, export)
+
+
+@require_GET
+def export_download(request: AuthenticatedRequest, export_id: str) -> HttpResponseBase:
+    """The prepared file, to its requester only, until it expires (each download audited)."""
+    export = _export_or_404(request, export_id, "export")
+    if is_expired(export):
+        record_access_event(
+            action="export",
+            outcome="denied",
+            clinic=export.clinic,
+            object_type="prepared_export",
+            object_id=str(export.public_id),
+        )
+        return _export_page(request, export, status=410)
+    if export.state != PreparedExport.State.READY:
+        record_access_event(
+            action="read",
+            outcome="granted",
+            clinic=export.clinic,
+            object_type="prepared_export",
+            object_id=str(export.public_id),
+        )
+        return redirect("ops:export", export_id=export.public_id)
+    kind = kind_of(export)
+    record_access_event(
+        action="export",
+        outcome="granted",
+        clinic=export.clinic,
+        object_type="prepared_export",
+        object_id=str(export.public_id),
+    )
+    response = StreamingHttpResponse(
+        content(export), content_type=kind.content_type if kind else "application/octet-stream"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["Content-Length"] = str(export.size_bytes)
+    return response

@@ -309,7 +309,7 @@ def invite_patient(*, patient: Patient, by: User, base_url: str) -> PatientInvit
     )
     _audit(by, patient)
     link = base_url + reverse("patients:accept_invitation", kwargs={"token": token})
-    mail.send_after_commit(
+    mail.send_with_change(
         mail.patient_invitation(to=patient.email, link=link, hours=settings.INVITATION_TTL_HOURS)
     )
     return invitation

@@ -57,6 +57,8 @@ ROUTES: list[Route] = [
     Route("clinics:switch", "staff", methods=("POST",), ok={"POST": 302}),
     Route("audit:report", "admin"),
     Route("audit:csv", "admin"),
+    # Asks the queue to prepare the report as CSV (docs/decisions/0018), then shows its status page.
+    Route("audit:export", "admin", methods=("POST",), ok={"POST": 302}),
     Route("patients:list", "staff"),
     Route("patients:detail", "staff_record", kwargs=patient_kwargs),
     Route("companion:home", "patient"),

@@ -61,3 +61,16 @@ def test_pages_carry_csp_nosniff_referrer_policy_and_no_store(personas, client_f
 def test_api_responses_with_patient_data_are_not_cached(personas, client_for):
     response = client_for("clinician_a").get(f"/api/v1/patients/{personas.a1.public_id}")
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_behind_https_only_the_health_checks_and_metrics_answer_plain_http(settings, client):
+    # They are called on the application's own address (127.0.0.1:8000, a container's port), not
+    # through the TLS proxy; every page is still sent to https.
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/metrics").status_code == 404  # no token configured: not found, not redirected
+    for path in ("/accounts/login/", "/healthz/", "/metricsx", "/api/v1/me"):
+        response = client.get(path)
+        assert response.status_code == 301 and response["Location"].startswith("https://"), path
