@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import cast
 
 from django.conf import settings
@@ -154,16 +153,14 @@ def reply_to_patient(
         Message.objects.filter(
             patient=patient, author_kind=Message.Author.PATIENT, answered_at__isnull=True, sent_at__lte=now
         ).update(answered_at=now)
-        # The patient hears that an answer is waiting (a fixed text, never the answer itself).
-        transaction.on_commit(
-            partial(
-                deliver,
-                patient=patient,
-                kind="message_answered",
-                url=f"{settings.PUBLIC_BASE_URL}/me/messages/",
-                now=now,
-                dedupe_key=f"message-answered:{reply.public_id}",
-            )
+        # The patient hears that an answer is waiting (a fixed text, never the answer itself); the
+        # delivery is written with the answer and sent by the task queue once both are committed.
+        deliver(
+            patient=patient,
+            kind="message_answered",
+            url=f"{settings.PUBLIC_BASE_URL}/me/messages/",
+            now=now,
+            dedupe_key=f"message-answered:{reply.public_id}",
         )
     return reply
 

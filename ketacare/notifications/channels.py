@@ -37,6 +37,7 @@ class Outgoing:
     text: str
     url: str
     title: str = "KetaCare"
+    footer: bool = True  # a text message ends with how to stop texts (not the answer to STOP itself)
 
 
 class ChannelBackend(Protocol):
@@ -78,6 +79,7 @@ class Sms:
 class ConsoleSmsBackend:
     """Development and test backend: keeps each text in ``outbox`` and prints it; nothing leaves."""
 
+    confirms_opt_out = False  # KetaCare answers STOP and START itself
     outbox: list[Sms] = []
     _lock = threading.Lock()
 
@@ -100,7 +102,8 @@ class SmsChannel:
 
     def send(self, address: Any, message: Outgoing) -> None:
         try:
-            sms_backend().send(str(address), f"{message.text} {message.url} {SMS_FOOTER}")
+            body = " ".join(p for p in (message.text, message.url, SMS_FOOTER if message.footer else "") if p)
+            sms_backend().send(str(address), body)
         except Exception as error:
             raise DeliveryError(f"text message not handed over ({type(error).__name__})") from None
 
