@@ -5,6 +5,7 @@ raises an alert that then escalates like every other."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
@@ -191,6 +192,21 @@ def message_to_alert(*, message: Message, user: User, severity: str) -> Alert:
             locked.alert = alert
             locked.save(update_fields=["alert"])
     return alert
+
+
+def mark_recorded_as_checkin(*, message: Message, checkin_public_id: uuid.UUID) -> None:
+    """Note on a patient's message the check-in the care team recorded from it (once per message).
+
+    Called by the support app's ``record_message_as_checkin`` inside its transaction, after the caller
+    reached the patient through ``access_patient(action="write")``.
+    """
+    if message.author_kind != Message.Author.PATIENT:
+        raise MessageError("message", "only a patient's message can be recorded as a check-in")
+    if not Message.objects.filter(pk=message.pk, checkin_public_id__isnull=True).update(
+        checkin_public_id=checkin_public_id
+    ):
+        raise MessageError("message", "this message is already recorded as a check-in")
+    message.checkin_public_id = checkin_public_id
 
 
 def response_time_min(clinic_id: int) -> int:
