@@ -318,11 +318,31 @@ DEFAULT_FROM_EMAIL = env_str("KETACARE_FROM_EMAIL", "KetaCare <no-reply@ketacare
 PUBLIC_BASE_URL = env_str("KETACARE_BASE_URL", "").rstrip("/")
 
 # --- Notifications to patients (docs/decisions/0020) -------------------------------------------
-# Text messages: "console" prints them and keeps them in memory (nothing is sent); a provider adapter
-# plugs in behind ketacare.notifications.channels.SmsBackend.
+# Text messages: "console" prints them and keeps them in memory (nothing is sent); "twilio" sends them
+# through Twilio's REST API (ketacare.notifications.channels.TwilioSmsBackend).
 KETACARE_SMS_BACKEND = env_str("KETACARE_SMS_BACKEND", "console")
-if KETACARE_SMS_BACKEND not in ("console",):
-    raise EnvError(f"KETACARE_SMS_BACKEND={KETACARE_SMS_BACKEND!r}: allowed console")
+if KETACARE_SMS_BACKEND not in ("console", "twilio"):
+    raise EnvError(f"KETACARE_SMS_BACKEND={KETACARE_SMS_BACKEND!r}: allowed console, twilio")
+# Twilio: the account SID (AC + 32 hex digits), its auth token (which also signs the inbound STOP/START
+# webhook, /sms/twilio/inbound/), and the sender: a phone number (+E.164) or a Messaging Service SID (MG...).
+TWILIO_ACCOUNT_SID = env_str("KETACARE_TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("KETACARE_TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = env_str("KETACARE_TWILIO_FROM", "")
+TWILIO_API_URL = env_str("KETACARE_TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+if KETACARE_SMS_BACKEND == "twilio":
+    if not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM):
+        raise EnvError(
+            "KETACARE_SMS_BACKEND=twilio needs KETACARE_TWILIO_ACCOUNT_SID, KETACARE_TWILIO_AUTH_TOKEN "
+            "and KETACARE_TWILIO_FROM"
+        )
+    if not re.fullmatch(r"AC[0-9a-fA-F]{32}", TWILIO_ACCOUNT_SID):
+        raise EnvError("KETACARE_TWILIO_ACCOUNT_SID: AC followed by 32 hexadecimal digits")
+    if not re.fullmatch(r"\+[1-9][0-9]{6,14}|MG[0-9a-fA-F]{32}", TWILIO_FROM):
+        raise EnvError(
+            "KETACARE_TWILIO_FROM: a phone number in +E.164 form or a Messaging Service SID (MG...)"
+        )
+    if not re.match(r"https://|http://(127\.0\.0\.1|localhost)[:/]", TWILIO_API_URL + "/"):
+        raise EnvError("KETACARE_TWILIO_API_URL: an https address (plain http only to this machine)")
 # Web Push VAPID key (PEM); empty: one is generated into the data dir on first use and kept there.
 KETACARE_VAPID_PRIVATE_KEY = env_str("KETACARE_VAPID_PRIVATE_KEY", "")
 KETACARE_VAPID_SUBJECT = env_str("KETACARE_VAPID_SUBJECT", "mailto:no-reply@ketacare.invalid")

@@ -36,6 +36,9 @@ class Message(ClinicalRecord):
     alert = models.ForeignKey(
         "alerts.Alert", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The check-in the care team recorded from this patient message. A plain id, not a foreign key:
+    # check-ins live in a sibling record app that messaging may not import (docs/decisions/0020).
+    checkin_public_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["sent_at", "id"]

@@ -5,9 +5,9 @@ raises an alert that then escalates like every other."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import cast
 
 from django.conf import settings
@@ -154,16 +154,14 @@ def reply_to_patient(
         Message.objects.filter(
             patient=patient, author_kind=Message.Author.PATIENT, answered_at__isnull=True, sent_at__lte=now
         ).update(answered_at=now)
-        # The patient hears that an answer is waiting (a fixed text, never the answer itself).
-        transaction.on_commit(
-            partial(
-                deliver,
-                patient=patient,
-                kind="message_answered",
-                url=f"{settings.PUBLIC_BASE_URL}/me/messages/",
-                now=now,
-                dedupe_key=f"message-answered:{reply.public_id}",
-            )
+        # The patient hears that an answer is waiting (a fixed text, never the answer itself); the
+        # delivery is written with the answer and sent by the task queue once both are committed.
+        deliver(
+            patient=patient,
+            kind="message_answered",
+            url=f"{settings.PUBLIC_BASE_URL}/me/messages/",
+            now=now,
+            dedupe_key=f"message-answered:{reply.public_id}",
         )
     return reply
 
@@ -194,6 +192,21 @@ def message_to_alert(*, message: Message, user: User, severity: str) -> Alert:
             locked.alert = alert
             locked.save(update_fields=["alert"])
     return alert
+
+
+def mark_recorded_as_checkin(*, message: Message, checkin_public_id: uuid.UUID) -> None:
+    """Note on a patient's message the check-in the care team recorded from it (once per message).
+
+    Called by the support app's ``record_message_as_checkin`` inside its transaction, after the caller
+    reached the patient through ``access_patient(action="write")``.
+    """
+    if message.author_kind != Message.Author.PATIENT:
+        raise MessageError("message", "only a patient's message can be recorded as a check-in")
+    if not Message.objects.filter(pk=message.pk, checkin_public_id__isnull=True).update(
+        checkin_public_id=checkin_public_id
+    ):
+        raise MessageError("message", "this message is already recorded as a check-in")
+    message.checkin_public_id = checkin_public_id
 
 
 def response_time_min(clinic_id: int) -> int:

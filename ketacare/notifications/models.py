@@ -72,6 +72,8 @@ class Delivery(ClinicalRecord):
     """One message to one channel: its text (never health details), outcome and reason."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to be sent"  # written; the task queue sends it
+        SENDING = "sending", "Being sent"  # a worker holds it (until SEND_LEASE ends)
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         HELD = "held", "Held back"  # quiet hours, opted out, no address: the reason says which
@@ -84,8 +86,9 @@ class Delivery(ClinicalRecord):
     dedupe_key = models.CharField(max_length=120, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices)
     reason = models.CharField(max_length=200, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=1)
+    attempts = models.PositiveSmallIntegerField(default=0)  # tries to hand it to the channel so far
     safety = models.BooleanField(default=False)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -93,7 +96,7 @@ class Delivery(ClinicalRecord):
         indexes = [
             # deliver(): was this prompt already sent on this channel?
             models.Index(fields=["patient", "dedupe_key", "status"], name="delivery_dedupe_idx"),
-            # The retry job: failed deliveries, oldest first.
+            # The retry job: failed (and stuck queued) deliveries, oldest first.
             models.Index(fields=["status", "created_at"], name="delivery_status_idx"),
         ]
 

@@ -4,22 +4,35 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages as flash
-from django.http import HttpResponse, JsonResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from ketacare.accounts.gates import patient_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.lib.errors import FieldError
-from ketacare.notifications.channels import vapid_public_key
+from ketacare.notifications.channels import valid_twilio_signature, vapid_public_key
 from ketacare.notifications.forms import PreferenceForm
 from ketacare.notifications.models import Delivery
-from ketacare.notifications.services import TEXTS, deliver, preference, set_preferences, subscribe_push
+from ketacare.notifications.services import (
+    TEXTS,
+    deliver,
+    preference,
+    receive_sms,
+    set_preferences,
+    subscribe_push,
+)
 from ketacare.patients.selectors import access_patient
 
 PUSH_BODY_MAX_BYTES = 4096
+# Twilio's inbound-message webhook is a form of a few dozen short fields.
+SMS_WEBHOOK_MAX_BYTES = 16 * 1024
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 @patient_required
@@ -99,3 +112,30 @@ def push_subscription(request: AuthenticatedRequest) -> HttpResponse:
     except FieldError as error:
         return JsonResponse({"detail": error.message, "field": error.field}, status=400)
     return JsonResponse({"subscribed": True}, status=201)
+
+
+@login_not_required
+@csrf_exempt  # the SMS provider's form post, authenticated by its X-Twilio-Signature, not a browser session
+@require_POST
+def twilio_inbound(request: HttpRequest) -> HttpResponse:
+    """Twilio's inbound-message webhook: STOP and START from a patient's phone (docs/decisions/0020).
+
+    Refused (403) unless the X-Twilio-Signature header is Twilio's signature, with this installation's
+    auth token, of the address Twilio called (KETACARE_BASE_URL + path, as configured at Twilio) and
+    the posted fields; so refused too when Twilio is not the SMS backend. Answers an empty TwiML
+    response: Twilio itself confirms STOP and START to the sender.
+    """
+    if len(request.body) > SMS_WEBHOOK_MAX_BYTES:
+        return HttpResponse("Request body too large.", status=413, content_type="text/plain")
+    token = settings.TWILIO_AUTH_TOKEN if settings.KETACARE_SMS_BACKEND == "twilio" else ""
+    base = settings.PUBLIC_BASE_URL
+    url = f"{base}{request.get_full_path()}" if base else request.build_absolute_uri()
+    params = {name: request.POST.getlist(name) for name in request.POST}
+    if not valid_twilio_signature(url, params, request.headers.get("X-Twilio-Signature", ""), token):
+        return HttpResponse("A valid X-Twilio-Signature is required.", status=403, content_type="text/plain")
+    receive_sms(
+        from_number=request.POST.get("From", "")[:40],
+        body=request.POST.get("Body", "")[:320],
+        now=timezone.now(),
+    )
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")

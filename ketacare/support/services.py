@@ -1,4 +1,5 @@
-"""Writes for support people: invite (the link is returned once), revoke, and open a link."""
+"""Writes for support people: invite (the link is returned once), revoke, and open a link; and the
+check-ins others record for the patient (the care team from a patient's message)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,20 @@ import datetime as dt
 import re
 import uuid
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from ketacare.accounts.models import User
 from ketacare.accounts.tokens import digest, new_token, well_formed
+from ketacare.checkins.models import NOTE_MAX_CHARS
+from ketacare.checkins.services import CheckinOutcome, ReportIn, submit_checkin
 from ketacare.lib.errors import FieldError
+from ketacare.messaging.models import Message
+from ketacare.messaging.services import mark_recorded_as_checkin
 from ketacare.patients.models import Patient
 from ketacare.support.models import NAME_MAX_CHARS, SupportGrant
 
@@ -131,3 +138,44 @@ def open_support_link(*, token: str, now: dt.datetime) -> SupportGrant | None:
         return None
     SupportGrant.objects.filter(pk=grant.pk).update(last_opened_at=now)
     return grant
+
+
+# The mark a check-in recorded by the care team from a patient's message carries in its note, which
+# staff and the patient see with the check-in (as the companion's "on behalf" note).
+FROM_MESSAGE_NOTE = "Recorded by {name} (care team) from the patient's message of {sent}: “{body}”"
+
+
+def record_message_as_checkin(
+    *, message: Message, user: User, reports: Sequence[ReportIn], now: dt.datetime
+) -> CheckinOutcome:
+    """The care team records a patient's message as a check-in: the symptoms it describes, triaged like
+    any check-in (a red flag raises its alert in the same transaction), marked in its note as coming
+    from that message, once per message.
+
+    The caller has reached the patient through ``access_patient(action="write")``, which audits it. A
+    check-in is a snapshot of now (an open side effect it leaves out is closed as gone), so at least one
+    symptom is required; the view offers the patient's open symptoms already ticked.
+    """
+    if message.author_kind != Message.Author.PATIENT:
+        raise SupportError("message", "only a patient's message can be recorded as a check-in")
+    if message.checkin_public_id is not None:
+        raise SupportError("message", "this message is already recorded as a check-in")
+    if not reports:
+        raise SupportError("symptom", "symptom: tick at least one symptom the message describes")
+    patient = message.patient
+    sent = message.sent_at.astimezone(zoneinfo.ZoneInfo(patient.clinic.time_zone))
+    name, when = user.full_name or "a staff member", f"{sent.day} {sent:%b %Y %H:%M}"
+    room = NOTE_MAX_CHARS - len(FROM_MESSAGE_NOTE.format(name=name, sent=when, body=""))
+    body = message.body if len(message.body) <= room else message.body[: room - 1] + "…"
+    with transaction.atomic():
+        outcome = submit_checkin(
+            patient=patient,
+            # One check-in per message, whoever records it and however often the form is sent.
+            idempotency_key=f"message-{message.public_id.hex}",
+            reports=reports,
+            mood=None,
+            note=FROM_MESSAGE_NOTE.format(name=name, sent=when, body=body),
+            now=now,
+        )
+        mark_recorded_as_checkin(message=message, checkin_public_id=outcome.checkin.public_id)
+    return outcome

@@ -7,20 +7,24 @@ import datetime as dt
 import uuid
 import zoneinfo
 
+from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from ketacare.accounts.gates import patient_required
+from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
+from ketacare.checkins.selectors import patient_symptoms
 from ketacare.checkins.services import ReportIn, submit_checkin
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES
 from ketacare.lib.errors import FieldError
+from ketacare.messaging.models import Message
+from ketacare.messaging.selectors import thread_message
 from ketacare.patients.selectors import access_patient
 from ketacare.support.forms import InviteForm
 from ketacare.support.models import SupportGrant
@@ -29,6 +33,7 @@ from ketacare.support.services import (
     invite_support_person,
     is_active,
     open_support_link,
+    record_message_as_checkin,
     revoke_support_grant,
 )
 
@@ -214,4 +219,48 @@ def checkin(request: HttpRequest) -> HttpResponse:
             "emergency": level >= Level.URGENT,
             "contact_clinic": Level.LONGER_THAN_EXPECTED <= level < Level.URGENT,
         },
+    )
+
+
+@staff_required
+def message_checkin(request: AuthenticatedRequest, patient_id: str, message_id: str) -> HttpResponse:
+    """The care team records a patient's message as a check-in: they tick the symptoms it describes
+    (the patient's open ones start ticked, since a check-in leaves out only what is gone)."""
+    now = timezone.now()
+    patient = access_patient(request.user, patient_id, action="write" if request.method == "POST" else "read")
+    message = thread_message(patient, message_id)
+    if message is None or message.author_kind != Message.Author.PATIENT:
+        raise Http404("No such message")
+    open_now = {
+        s.symptom_id: s.severity for s in patient_symptoms(patient=patient).filter(resolved_at__isnull=True)
+    }
+    status, error = 200, ""
+    if request.method == "POST":
+        chosen = [s[:60] for s in request.POST.getlist("symptom")[:40]]
+        reports = [
+            ReportIn(symptom_id=s, severity=request.POST.get(f"severity_{s}", "mild")[:20]) for s in chosen
+        ]
+        try:
+            record_message_as_checkin(message=message, user=request.user, reports=reports, now=now)
+        except FieldError as failure:
+            status, error = 400, failure.message
+            open_now = {r.symptom_id: r.severity for r in reports}
+        else:
+            flash.success(request, "The message is recorded as a check-in.")
+            return redirect("checkins:staff_checkins", patient_id=patient.public_id)
+    known = kb.knowledge()
+    return render(
+        request,
+        "support/message_checkin.html",
+        {
+            "patient": patient,
+            "message": message,
+            "red_flags": [(f, f.id in open_now) for f in known.red_flags.values()],
+            "effects": [
+                (e, e.id in open_now, open_now.get(e.id, "mild")) for e in known.side_effects.values()
+            ],
+            "severities": SEVERITIES,
+            "error": error,
+        },
+        status=status,
     )

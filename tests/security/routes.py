@@ -16,6 +16,8 @@ audience:
                   answers as "staff_record"; its audit row names the clinic and no patient
   "support" a support person holding a live grant from their link (persona companion_a1); all others 404
   "self"    only the target patient's own user (their personal access token); everyone else 404
+  "webhook" a third party's signed call (the SMS provider's X-Twilio-Signature): no persona holds the
+            signature, so every one, signed in or not, gets 403 and nothing changes
 """
 
 from __future__ import annotations

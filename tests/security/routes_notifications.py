@@ -19,4 +19,11 @@ ROUTES: list[Route] = [
         ok={"POST": 201},
         data=lambda p, t: {"endpoint": "https://push.example.org/sub/1", "p256dh": "BKey", "auth": "secret"},
     ),
+    # Twilio's inbound STOP/START webhook: CSRF-exempt, opened only by a valid X-Twilio-Signature.
+    Route(
+        "notifications:twilio_inbound",
+        "webhook",
+        methods=("POST",),
+        data=lambda p, t: {"From": "+15550142", "To": "+15557770000", "Body": "STOP"},
+    ),
 ]

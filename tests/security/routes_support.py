@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from tests.security.routes import Route
+from tests.security.routes_messaging import _message_kwargs
 
 
 def _link_kwargs(personas: Any, target: Any) -> dict[str, Any]:
@@ -50,5 +51,14 @@ ROUTES: list[Route] = [
             "symptom": "headache",
             "severity_headache": "mild",
         },
+    ),
+    # The care team records a patient's message as a check-in (docs/decisions/0020).
+    Route(
+        "support:message_checkin",
+        "staff_record",
+        methods=("GET", "POST"),
+        kwargs=_message_kwargs,
+        ok={"POST": 302},
+        data=lambda p, t: {"symptom": "headache", "severity_headache": "mild"},
     ),
 ]

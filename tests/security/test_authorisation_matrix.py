@@ -109,6 +109,9 @@ def expected_status(route: Route, persona: str, target: str | None, method: str)
         return ok if persona == "companion_a1" else 404
     if route.audience == "public":
         return route.ok_signed_in if route.ok_signed_in and persona not in SIGNED_OUT else ok
+    if route.audience == "webhook":
+        # Only the provider's signature opens it; a session, a login or a support grant does not.
+        return 403
     if persona in SIGNED_OUT:
         # A support person holds no login: everywhere else they are anonymous.
         return denied_anonymous

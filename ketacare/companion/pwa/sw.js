@@ -58,7 +58,12 @@ self.addEventListener("fetch", (event) => {
 self.addEventListener("push", (event) => {
   let data = { title: "KetaCare", body: "KetaCare: open the app.", url: "/me/" };
   try { data = Object.assign(data, event.data ? event.data.json() : {}); } catch (e) { /* keep the default */ }
-  event.waitUntil(self.registration.showNotification(data.title, { body: data.body, data: { url: data.url }, icon: SHELL.find((u) => u.includes("icon-192")) }));
+  event.waitUntil(
+    self.registration.showNotification(data.title, { body: data.body, data: { url: data.url }, icon: SHELL.find((u) => u.includes("icon-192")) })
+      // Open pages of the site hear of it too (the same fixed text), so a page in front can show it.
+      .then(() => self.clients.matchAll({ type: "window", includeUncontrolled: true }))
+      .then((clients) => clients.forEach((client) => client.postMessage({ type: "push", title: data.title, body: data.body, url: data.url })))
+  );
 });
 
 self.addEventListener("notificationclick", (event) => {

@@ -1,9 +1,11 @@
 """deliver(): the patient's channels, quiet hours in their zone, no health details, a log of each outcome,
-STOP for text messages, and retries."""
+STOP for text messages, and retries; each delivery is written, then sent by the task queue (here in its
+synchronous mode) once the change that wrote it commits."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -33,6 +35,20 @@ def _empty_sms_outbox() -> None:
     ConsoleSmsBackend.outbox.clear()
 
 
+@pytest.fixture
+def send(django_capture_on_commit_callbacks: Any) -> Callable[..., list[Delivery]]:
+    """deliver() in a change that commits: the queue's task sends each delivery; returns them as logged."""
+
+    def _send(**kwargs: Any) -> list[Delivery]:
+        with django_capture_on_commit_callbacks(execute=True):
+            deliveries = deliver(**kwargs)
+        for delivery in deliveries:
+            delivery.refresh_from_db()
+        return deliveries
+
+    return _send
+
+
 def _sms_on(patient: Any, phone: str = "+1 555 0142") -> None:
     set_preferences(
         patient=patient,
@@ -45,8 +61,8 @@ def _sms_on(patient: Any, phone: str = "+1 555 0142") -> None:
     )
 
 
-def test_by_default_an_email_goes_and_is_logged(personas: Any) -> None:
-    deliveries = deliver(patient=personas.a1, kind="checkin_prompt", url="https://k.example/me/", now=DAY)
+def test_by_default_an_email_goes_and_is_logged(personas: Any, send: Any) -> None:
+    deliveries = send(patient=personas.a1, kind="checkin_prompt", url="https://k.example/me/", now=DAY)
     assert [(d.channel, d.status) for d in deliveries] == [("email", "sent")]
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [personas.a1.user.email]
     assert mail.outbox[0].body.startswith("KetaCare: you have a check-in waiting.")
@@ -62,13 +78,13 @@ def test_no_text_carries_health_details_or_the_patients_name(personas: Any) -> N
         assert not [w for w in words if w in text.lower()], text
 
 
-def test_quiet_hours_hold_a_prompt_back_but_not_a_safety_follow_up(personas: Any) -> None:
+def test_quiet_hours_hold_a_prompt_back_but_not_a_safety_follow_up(personas: Any, send: Any) -> None:
     _sms_on(personas.a1)
-    held = deliver(patient=personas.a1, kind="checkin_prompt", url="/me/", now=NIGHT, dedupe_key="p1")
+    held = send(patient=personas.a1, kind="checkin_prompt", url="/me/", now=NIGHT, dedupe_key="p1")
     assert {d.status for d in held} == {"held"} and {d.reason for d in held} == {"quiet hours"}
     assert not ConsoleSmsBackend.outbox and not mail.outbox
     # The same prompt after the quiet hours goes (held is not sent).
-    sent = deliver(
+    sent = send(
         patient=personas.a1,
         kind="checkin_prompt",
         url="/me/",
@@ -76,38 +92,40 @@ def test_quiet_hours_hold_a_prompt_back_but_not_a_safety_follow_up(personas: Any
         dedupe_key="p1",
     )
     assert {d.status for d in sent} == {"sent"}
-    safety = deliver(patient=personas.a1, kind="checkin_prompt", url="/me/", now=NIGHT, safety=True)
+    safety = send(patient=personas.a1, kind="checkin_prompt", url="/me/", now=NIGHT, safety=True)
     assert {d.status for d in safety} == {"sent"}
 
 
-def test_a_prompt_with_the_same_key_is_sent_once_per_channel(personas: Any) -> None:
+def test_a_prompt_with_the_same_key_is_sent_once_per_channel(personas: Any, send: Any) -> None:
     _sms_on(personas.a1)
     for _ in range(3):
-        deliver(patient=personas.a1, kind="questionnaire_due", url="/me/", now=DAY, dedupe_key="q:1")
+        send(patient=personas.a1, kind="questionnaire_due", url="/me/", now=DAY, dedupe_key="q:1")
     assert len(ConsoleSmsBackend.outbox) == 1 and len(mail.outbox) == 1
     assert Delivery.objects.filter(patient=personas.a1, status="sent").count() == 2
 
 
-def test_an_sms_in_the_console_backend_and_stop_handling(personas: Any) -> None:
+def test_an_sms_in_the_console_backend_and_stop_handling(
+    personas: Any, send: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     _sms_on(personas.a1, phone="+1 (555) 0142")
-    deliver(
-        patient=personas.a1, kind="checkin_prompt", url="https://k.example/me/", now=DAY, channels=["sms"]
-    )
+    send(patient=personas.a1, kind="checkin_prompt", url="https://k.example/me/", now=DAY, channels=["sms"])
     text = ConsoleSmsBackend.outbox[-1]
     assert text.to == "+1 (555) 0142"
     assert (
         text.body == "KetaCare: you have a check-in waiting. https://k.example/me/ Reply STOP to stop texts."
     )
-    call_command("sms_inbound", "--from", "+15550142", "--body", "Stop")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("sms_inbound", "--from", "+15550142", "--body", "Stop")
     assert ConsoleSmsBackend.outbox[-1].body.startswith("KetaCare: you will get no more text messages")
-    held = deliver(
+    held = send(
         patient=personas.a1, kind="checkin_prompt", url="/me/", now=DAY, channels=["sms"], dedupe_key="x"
     )
     assert held[0].status == "held" and held[0].reason == "the patient texted STOP"
     count = len(ConsoleSmsBackend.outbox)
-    assert receive_sms(from_number="+1 555 0142", body="START", now=DAY) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert receive_sms(from_number="+1 555 0142", body="START", now=DAY) == 1
     assert len(ConsoleSmsBackend.outbox) == count + 1
-    again = deliver(
+    again = send(
         patient=personas.a1, kind="checkin_prompt", url="/me/", now=DAY, channels=["sms"], dedupe_key="x"
     )
     assert again[0].status == "sent"
@@ -115,14 +133,14 @@ def test_an_sms_in_the_console_backend_and_stop_handling(personas: Any) -> None:
     assert receive_sms(from_number="+1 555 9999", body="STOP", now=DAY) == 0
 
 
-def test_a_failed_email_is_logged_and_retried(personas: Any) -> None:
+def test_a_failed_email_is_logged_and_retried(personas: Any, send: Any) -> None:
     with override_settings(
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=1,
         EMAIL_TIMEOUT=2,
     ):
-        failed = deliver(
+        failed = send(
             patient=personas.a1, kind="checkin_prompt", url="https://k.example/me/checkin/", now=DAY
         )
     assert failed[0].status == "failed" and "e-mail not handed over" in failed[0].reason

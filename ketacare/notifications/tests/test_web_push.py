@@ -61,7 +61,7 @@ def push_service() -> Any:
 
 
 def test_a_push_is_encrypted_for_the_subscriber_and_signed_with_vapid(
-    personas: Any, client_for: Any, push_service: str
+    personas: Any, client_for: Any, push_service: str, django_capture_on_commit_callbacks: Any
 ) -> None:
     subscriber = ec.generate_private_key(ec.SECP256R1())
     auth_secret = os.urandom(16)
@@ -78,9 +78,12 @@ def test_a_push_is_encrypted_for_the_subscriber_and_signed_with_vapid(
         reverse("notifications:push_subscription"), json.dumps(subscription), content_type="application/json"
     )
     assert response.status_code == 201
-    deliveries = deliver(
-        patient=personas.a1, kind="checkin_prompt", url="https://k.example/me/checkin/", now=DAY
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        deliveries = deliver(
+            patient=personas.a1, kind="checkin_prompt", url="https://k.example/me/checkin/", now=DAY
+        )
+    for delivery in deliveries:
+        delivery.refresh_from_db()
     assert {(d.channel, d.status) for d in deliveries} == {("push", "sent"), ("email", "sent")}
 
     headers, body = _PushService.received[0]
@@ -112,7 +115,7 @@ def test_a_push_is_encrypted_for_the_subscriber_and_signed_with_vapid(
 
 
 def test_a_subscription_the_push_service_dropped_is_not_used_again(
-    personas: Any, client_for: Any, push_service: str
+    personas: Any, client_for: Any, push_service: str, django_capture_on_commit_callbacks: Any
 ) -> None:
     key = ec.generate_private_key(ec.SECP256R1()).public_key()
     client_for("a1").post(
@@ -124,7 +127,9 @@ def test_a_subscription_the_push_service_dropped_is_not_used_again(
         },
     )
     _PushService.status = 410
-    failed = deliver(patient=personas.a1, kind="checkin_prompt", url="/me/", now=DAY, channels=["push"])
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = deliver(patient=personas.a1, kind="checkin_prompt", url="/me/", now=DAY, channels=["push"])
+    failed[0].refresh_from_db()
     assert failed[0].status == "failed" and "410" in failed[0].reason
     assert PushSubscription.objects.get().revoked_at is not None
     held = deliver(patient=personas.a1, kind="checkin_prompt", url="/me/", now=DAY, channels=["push"])

@@ -110,7 +110,8 @@
     }).catch(function () { flushing = false; show("waiting", ""); });
   }
 
-  // "Turn on notifications on this phone": subscribe with the server's VAPID key and hand it over.
+  // "Turn on notifications on this phone": ask the browser's permission, subscribe with the server's
+  // VAPID key and hand the subscription to the server (docs/decisions/0020).
   var pushButton = document.getElementById("enable-push");
   function b64urlToBytes(text) {
     var padded = (text + "===".slice((text.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
@@ -119,27 +120,44 @@
     for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
     return bytes;
   }
+  function askPermission() {
+    if (!("Notification" in window)) return Promise.resolve("granted"); // the push subscription asks
+    if (Notification.permission !== "default") return Promise.resolve(Notification.permission);
+    return Notification.requestPermission();
+  }
   if (pushButton && "serviceWorker" in navigator && "PushManager" in window) {
     pushButton.hidden = false;
     pushButton.addEventListener("click", function () {
       var status = document.getElementById("push-status");
-      navigator.serviceWorker.ready.then(function (registration) {
-        return registration.pushManager.subscribe({
-          userVisibleOnly: true,
-          applicationServerKey: b64urlToBytes(pushButton.getAttribute("data-vapid-key")),
+      function say(text) { if (status) status.textContent = text; }
+      pushButton.disabled = true;
+      askPermission().then(function (permission) {
+        if (permission !== "granted") {
+          say("Notifications are blocked for this site. To turn them on, allow notifications for it in your browser's settings.");
+          return null;
+        }
+        say("Turning on…");
+        return navigator.serviceWorker.ready.then(function (registration) {
+          return registration.pushManager.subscribe({
+            userVisibleOnly: true,
+            applicationServerKey: b64urlToBytes(pushButton.getAttribute("data-vapid-key")),
+          });
+        }).then(function (subscription) {
+          return fetch(pushButton.getAttribute("data-url"), {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+            body: JSON.stringify(subscription.toJSON()),
+          });
+        }).then(function (response) {
+          if (!response.ok) { say("Could not turn them on. Please try again later."); return; }
+          var box = document.getElementById("id_push");
+          if (box) box.checked = true;
+          say("Notifications are on for this phone.");
         });
-      }).then(function (subscription) {
-        return fetch(pushButton.getAttribute("data-url"), {
-          method: "POST",
-          credentials: "same-origin",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-          body: JSON.stringify(subscription.toJSON()),
-        });
-      }).then(function (response) {
-        if (status) status.textContent = response.ok ? "Notifications are on for this phone." : "Could not turn them on.";
       }).catch(function () {
-        if (status) status.textContent = "This browser did not allow notifications.";
-      });
+        say("This browser could not turn on notifications. Text messages or e-mail still work.");
+      }).then(function () { pushButton.disabled = false; });
     });
   }
 

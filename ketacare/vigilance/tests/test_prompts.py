@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
+from django.test import TestCase
 
 from ketacare.notifications.models import Delivery
 from ketacare.notifications.services import set_preferences
@@ -23,7 +24,8 @@ DOSE = dt.datetime(2026, 3, 2, 14, 0, tzinfo=dt.UTC)
 
 
 def _run(at: dt.datetime) -> list[str]:
-    with time_machine.travel(at, tick=False):
+    # The command writes queued deliveries; the task queue (synchronous in tests) sends them on commit.
+    with time_machine.travel(at, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
         call_command("send_prompts")
     return list(Delivery.objects.filter(status="sent").order_by("id").values_list("dedupe_key", flat=True))
 

@@ -1,4 +1,5 @@
-"""Retry failed notification deliveries (at most 3 attempts, within 12 hours); run from any scheduler."""
+"""Retry failed notification deliveries (at most 3 attempts, within 12 hours) and send those the task
+queue lost; run by the worker every 15 minutes, or from any scheduler."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         deliveries = send_due_prompts(now=timezone.now())
-        sent = sum(1 for d in deliveries if d.status == "sent")
+        # Written as queued: the task queue sends each one once this command's changes commit.
+        queued = sum(1 for d in deliveries if d.status == "queued")
         # Counts only: no patient data in logs.
-        self.stdout.write(f"{sent} sent, {len(deliveries) - sent} held or failed")
+        self.stdout.write(f"{queued} queued to send, {len(deliveries) - queued} held")
