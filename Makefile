@@ -24,7 +24,7 @@ PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow"
 PYTEST_SLOW := $(BIN)/pytest -m slow
 
-.PHONY: help install demo test lint test-fast test-sqlite test-postgres ensure-chromium ensure-pango ensure-nginx ensure-redis bench clean
+.PHONY: help install demo test lint test-fast test-sqlite test-postgres ensure-chromium ensure-pango ensure-poppler ensure-nginx ensure-redis bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -67,6 +67,11 @@ ensure-chromium: ## Browser tests need Debian's chromium; installed with apt in 
 	elif [ "$$CI" = "true" ]; then echo "ERROR: CI=true needs /usr/bin/chromium (apt-get install chromium as root)"; exit 1; \
 	else echo "NOTE: /usr/bin/chromium missing: browser tests will be skipped (install Debian's chromium)"; fi
 
+ensure-poppler: ## Tests read the PDFs the product writes with Debian's pdftotext
+	@if [ -x /usr/bin/pdftotext ]; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	else echo "NOTE: pdftotext missing: PDF tests read the text with pypdf instead (apt-get install poppler-utils)"; fi
+
 ensure-pango: ## WeasyPrint needs Debian's pango libraries
 	@if ldconfig -p | grep -q libpango-1.0; then exit 0; fi; \
 	if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
@@ -93,11 +98,11 @@ ensure-redis: ## The Redis broker test needs a Redis server (KETACARE_TEST_REDIS
 test-fast: install ensure-pango ## Edit loop: the suite on SQLite without browser and slow tests
 	$(TEST_ENV) DATABASE_URL= $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not slow"
 
-test-sqlite: install ensure-chromium ensure-pango ensure-redis ## The whole pytest suite on SQLite
+test-sqlite: install ensure-chromium ensure-pango ensure-poppler ensure-redis ## The whole pytest suite on SQLite
 	$(TEST_ENV) DATABASE_URL= $(PYTEST_PARALLEL)
 	$(TEST_ENV) DATABASE_URL= $(PYTEST_SLOW)
 
-test-postgres: install ensure-chromium ensure-pango ensure-nginx ensure-redis ## The whole pytest suite on PostgreSQL (required when CI=true)
+test-postgres: install ensure-chromium ensure-pango ensure-poppler ensure-nginx ensure-redis ## The whole pytest suite on PostgreSQL (required when CI=true)
 	@if $(BIN)/python -c "import psycopg, os, sys; psycopg.connect(os.environ['KETACARE_TEST_DATABASE_URL'], connect_timeout=3).close()" 2>/dev/null; then \
 	  $(TEST_ENV) DATABASE_URL=$(KETACARE_TEST_DATABASE_URL) $(PYTEST_PARALLEL) && \
 	  $(TEST_ENV) DATABASE_URL=$(KETACARE_TEST_DATABASE_URL) $(PYTEST_SLOW); \
