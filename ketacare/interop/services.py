@@ -40,6 +40,9 @@ FHIR_TYPES = (
     "Encounter",
     "AdverseEvent",
     "Appointment",
+    "MedicationStatement",
+    "CarePlan",
+    "Consent",
 )
 _SCOPE = re.compile(r"^(system|user|patient)/(\*|[A-Z][A-Za-z]{1,39})\.(read|\*|c?r?u?d?s?)$")
 API_SCOPES = ("api/read", "api/write")
