@@ -46,6 +46,8 @@ FHIR_TYPES = (
 )
 _SCOPE = re.compile(r"^(system|user|patient)/(\*|[A-Z][A-Za-z]{1,39})\.(read|\*|c?r?u?d?s?)$")
 API_SCOPES = ("api/read", "api/write")
+# The audit role of a SMART backend client (the row's e-mail column names it: client:<client_id>).
+BACKEND_CLIENT_ROLE = "backend_client"
 
 
 class OAuthError(Exception):
@@ -152,6 +154,7 @@ def _refuse(client: BackendClient | None, client_id: str, description: str) -> O
         outcome="failure",
         clinic=client.clinic if client else None,
         login_email=f"client:{client_id[:64]}",
+        role=BACKEND_CLIENT_ROLE,
         object_type="backend-client",
         object_id=str(client.public_id) if client else "",
     )
@@ -229,6 +232,7 @@ def issue_backend_token(*, form: dict[str, str], token_url: str, now: dt.datetim
         outcome="success",
         clinic=client.clinic,
         login_email=f"client:{client.client_id}",
+        role=BACKEND_CLIENT_ROLE,
         object_type="backend-client",
         object_id=str(client.public_id),
     )
@@ -315,6 +319,7 @@ def start_bulk_export(
         outcome="granted",
         clinic=clinic,
         login_email=f"client:{client.client_id}" if client else "",
+        role=BACKEND_CLIENT_ROLE if client else "",
         object_type="bulk-export",
         object_id=str(job.public_id),
     )

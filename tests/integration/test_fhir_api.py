@@ -329,7 +329,10 @@ def test_medicines_plans_and_consents_are_read_and_searched_by_a_backend_client(
         user_email=f"client:{ehr.client.client_id}",
         object_type="fhir-Consent",
         patient_public_id=str(history.a1.public_id),
+        role="backend_client",
     ).exists()
+    client_rows = AccessEvent.objects.filter(user_email=f"client:{ehr.client.client_id}")
+    assert client_rows.exists() and set(client_rows.values_list("role", flat=True)) == {"backend_client"}
 
 
 def test_another_clinics_medicines_plans_and_consents_are_never_read(base: str, history: Any) -> None:
