@@ -82,7 +82,8 @@ class BulkExportJob(models.Model):
     """One system-level ``$export`` of a clinic, run in slices so that it can stop and resume.
 
     ``last_patient_pk`` is the cursor: every patient of the clinic with a larger key is still to do.
-    Until the task queue runs these jobs, the kick-off and each status poll run one slice in the request.
+    The task queue runs the slices (``services.run_bulk_export``); ``progressed_at`` is when the last
+    slice was saved, which the sweep reads to find a job whose run was lost.
     """
 
     class Status(models.TextChoices):
@@ -106,6 +107,7 @@ class BulkExportJob(models.Model):
     patients_total = models.PositiveIntegerField(default=0)
     transaction_time = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    progressed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
