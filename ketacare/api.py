@@ -58,10 +58,10 @@ class KetaCareAPI(NinjaAPI):
                 responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
                 operation["responses"] = responses
                 for status, description in ERROR_ANSWERS.items():
-                    responses.setdefault(
-                        status,
-                        {"description": description, "content": {"application/json": {"schema": ERROR_REF}}},
-                    )
+                    # Every error answer is the shared body (the exception handlers below write it),
+                    # whatever an operation declared; its own description is kept.
+                    answer = responses.setdefault(status, {"description": description})
+                    answer["content"] = {"application/json": {"schema": ERROR_REF}}
         return schema
 
 

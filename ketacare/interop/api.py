@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Form, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
@@ -28,6 +29,7 @@ from ketacare.interop.services import (
     revoke_personal_token,
 )
 from ketacare.lib.errors import FieldError
+from ketacare.lib.pagination import LinkedPagination, Mapped
 from ketacare.patients.apiutil import ApiErrorOut
 
 router = Router(tags=["interop"])
@@ -114,12 +116,13 @@ def create_token(request: AuthenticatedRequest, payload: Form[TokenIn]) -> Statu
 
 
 @router.get("/me/tokens", response=list[TokenOut], url_name="list_tokens")
-def list_tokens(request: AuthenticatedRequest) -> list[dict[str, Any]]:
+@paginate(LinkedPagination)
+def list_tokens(request: AuthenticatedRequest) -> Mapped[AccessToken, dict[str, Any]]:
     """Your personal access tokens, newest first (never the tokens themselves)."""
     rows = AccessToken.objects.filter(user=request.user, kind=AccessToken.Kind.PERSONAL).order_by(
-        "-created_at"
+        "-created_at", "-id"
     )
-    return [_token_out(row) for row in rows[:200]]
+    return Mapped(rows, _token_out)
 
 
 @router.delete("/me/tokens/{token_id}", response={204: None, 403: ApiErrorOut}, url_name="revoke_token")
@@ -176,12 +179,11 @@ def register_fhir_client(request: AuthenticatedRequest, payload: Form[ClientIn])
 
 
 @router.get("/clinic/fhir-clients", response=list[ClientOut], url_name="list_fhir_clients")
-def list_fhir_clients(request: AuthenticatedRequest) -> list[dict[str, Any]]:
+@paginate(LinkedPagination)
+def list_fhir_clients(request: AuthenticatedRequest) -> Mapped[BackendClient, dict[str, Any]]:
     """The active clinic's backend clients (clinic admin)."""
     clinic = _admin_clinic(request)
-    return [
-        _client_out(row) for row in BackendClient.objects.filter(clinic=clinic).order_by("-created_at")[:200]
-    ]
+    return Mapped(BackendClient.objects.filter(clinic=clinic).order_by("-created_at", "-id"), _client_out)
 
 
 @router.delete(

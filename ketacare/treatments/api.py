@@ -13,15 +13,18 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from ninja import Router
 from ninja.errors import ValidationError
+from ninja.pagination import paginate
 from ninja.responses import Status
 from pydantic import ValidationError as PydanticValidationError
 
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import staff_memberships
+from ketacare.lib.pagination import LinkedPagination
+from ketacare.patients.apiutil import ApiErrorOut
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import selectors, services
-from ketacare.treatments.schemas import ErrorOut, SessionOut, SessionSummaryOut, VitalSignOut, VitalSignsIn
+from ketacare.treatments.schemas import SessionOut, SessionSummaryOut, VitalSignOut, VitalSignsIn
 
 # The API's django_auth answers 401 before any handler runs, so handlers take a signed-in user.
 router = Router(tags=["treatments"])
@@ -38,18 +41,19 @@ def _staff_or_404(request: HttpRequest, object_type: str, object_id: str, action
 
 @router.get(
     "/patients/{patient_id}/sessions",
-    response={200: list[SessionSummaryOut], 404: ErrorOut},
+    response={200: list[SessionSummaryOut], 404: ApiErrorOut},
     summary="A patient's treatment sessions, newest first (staff of the patient's clinic)",
 )
+@paginate(LinkedPagination)
 def list_patient_sessions(request: AuthenticatedRequest, patient_id: str) -> Any:
     _staff_or_404(request, "patient", patient_id, "read")
     patient = access_patient(request.user, patient_id)
-    return list(selectors.patient_sessions(patient).select_related("patient")[:200])
+    return selectors.patient_sessions(patient).select_related("patient")
 
 
 @router.get(
     "/sessions/{session_id}",
-    response={200: SessionOut, 404: ErrorOut},
+    response={200: SessionOut, 404: ApiErrorOut},
     summary="One treatment session with its vital signs, doses and observations",
 )
 def get_session(request: AuthenticatedRequest, session_id: str) -> Any:
@@ -94,7 +98,7 @@ def _read_body(request: HttpRequest) -> dict[str, Any]:
 
 @router.post(
     "/sessions/{session_id}/vitals",
-    response={201: VitalSignOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={201: VitalSignOut, 404: ApiErrorOut, 409: ApiErrorOut, 422: ApiErrorOut},
     summary="Record one set of vital signs (422 names the field and its allowed range)",
     openapi_extra={"requestBody": _VITALS_BODY},
 )
