@@ -115,7 +115,10 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 def refused(request: HttpRequest, exc: FieldError) -> HttpResponse:
     # Every service's refusal, answered alike: the field and the rule, no stack trace.
     status = 409 if isinstance(exc, ConflictError) else 403 if isinstance(exc, NotPermitted) else 422
-    body = {"detail": exc.message, "errors": [{"field": exc.field, "message": exc.message}]}
+    errors = [{"field": exc.field, "message": exc.message}]
+    # A refused discharge names every unmet criterion (its code as the field), not only the first.
+    errors += [{"field": code, "message": message} for code, message in getattr(exc, "unmet", [])]
+    body = {"detail": exc.message, "errors": errors}
     return api.create_response(request, body, status=status)
 
 
