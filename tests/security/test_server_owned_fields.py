@@ -294,9 +294,19 @@ WRITES: dict[tuple[str, str], Write] = {
         form=True,
         check=lambda row, c: _client_of_clinic_a(row, c),
     ),
+    ("POST", "/api/v1/clinic/webhooks"): Write(
+        "admin_a",
+        "interop.WebhookEndpoint",
+        body=lambda c: {"url": "https://ehr.example.org/hooks", "secret": "w" * 40},
+        form=True,
+        check=lambda row, c: _owned_by_clinic_a(row, c, author=c.personas.admin_a, author_field="created_by"),
+    ),
     # Revocations take no body; a POST to them is refused (405) and writes nothing.
     ("DELETE", "/api/v1/me/tokens/{token_id}"): Write(
         "a1", "interop.AccessToken", body=lambda c: {}, kwargs=lambda c: _own_token_id(c)
+    ),
+    ("DELETE", "/api/v1/clinic/webhooks/{webhook_id}"): Write(
+        "admin_a", "interop.WebhookEndpoint", body=lambda c: {}, kwargs=lambda c: _own_webhook_id(c)
     ),
     ("DELETE", "/api/v1/clinic/fhir-clients/{client_id}"): Write(
         "admin_a", "interop.BackendClient", body=lambda c: {}, kwargs=lambda c: _own_client_id(c)
@@ -357,6 +367,16 @@ def _own_token_id(ctx: Any) -> dict[str, str]:
         user=ctx.personas.a1.user, name="w", scopes="api/read", days=1, now=timezone.now()
     )
     return {"token_id": str(row.public_id)}
+
+
+def _own_webhook_id(ctx: Any) -> dict[str, str]:
+    from ketacare.interop.webhooks import register_webhook
+
+    hook = register_webhook(
+        clinic=ctx.personas.clinic_a, url="https://ehr.example.org/h", secret="w" * 40, events="",
+        by=ctx.personas.admin_a,
+    )  # fmt: skip
+    return {"webhook_id": str(hook.public_id)}
 
 
 def _own_client_id(ctx: Any) -> dict[str, str]:
