@@ -58,10 +58,10 @@ class KetaCareAPI(NinjaAPI):
                 responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
                 operation["responses"] = responses
                 for status, description in ERROR_ANSWERS.items():
-                    responses.setdefault(
-                        status,
-                        {"description": description, "content": {"application/json": {"schema": ERROR_REF}}},
-                    )
+                    # Every error answer is the shared body (the exception handlers below write it),
+                    # whatever an operation declared; its own description is kept.
+                    answer = responses.setdefault(status, {"description": description})
+                    answer["content"] = {"application/json": {"schema": ERROR_REF}}
         return schema
 
 
@@ -115,7 +115,10 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 def refused(request: HttpRequest, exc: FieldError) -> HttpResponse:
     # Every service's refusal, answered alike: the field and the rule, no stack trace.
     status = 409 if isinstance(exc, ConflictError) else 403 if isinstance(exc, NotPermitted) else 422
-    body = {"detail": exc.message, "errors": [{"field": exc.field, "message": exc.message}]}
+    errors = [{"field": exc.field, "message": exc.message}]
+    # A refused discharge names every unmet criterion (its code as the field), not only the first.
+    errors += [{"field": code, "message": message} for code, message in getattr(exc, "unmet", [])]
+    body = {"detail": exc.message, "errors": errors}
     return api.create_response(request, body, status=status)
 
 

@@ -444,3 +444,7 @@ if _redis_url:
     Q_CLUSTER["redis"] = _redis_url
 else:
     Q_CLUSTER["orm"] = "default"
+
+# Alert webhooks (docs/decisions/0019) go to public https addresses only, unless the clinic's receiver
+# sits on its own network (loopback, private ranges, plain http): then set this.
+KETACARE_WEBHOOK_ALLOW_PRIVATE = env_bool("KETACARE_WEBHOOK_ALLOW_PRIVATE", False)

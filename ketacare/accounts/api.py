@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 from pydantic import Field
 
 from ketacare.accounts import mail
@@ -17,6 +18,7 @@ from ketacare.clinics.models import Clinic, StaffInvitation, StaffMembership
 from ketacare.clinics.selectors import active_membership, clinic_staff, staff_memberships
 from ketacare.clinics.services import invite_staff
 from ketacare.lib.errors import NotPermitted
+from ketacare.lib.pagination import LinkedPagination
 from ketacare.patients.apiutil import ApiErrorOut, parse_payload
 
 router = Router(tags=["accounts"])
@@ -114,7 +116,8 @@ def _admin(request: HttpRequest) -> StaffMembership:
 
 
 @router.get("/staff", response=list[StaffOut], summary="The active clinic's staff (clinic admin)")
-def list_staff(request: HttpRequest) -> list[StaffMembership]:
+@paginate(LinkedPagination)
+def list_staff(request: HttpRequest) -> Any:
     clinic = _admin(request).clinic
     record_access_event(action="read", outcome="granted", clinic=clinic, object_type="staff_list")
     return clinic_staff(clinic)

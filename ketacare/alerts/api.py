@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404
 from ninja import Form, Router
 from ninja.errors import HttpError, ValidationError
+from ninja.pagination import paginate
 
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.schemas import AlertOut, alert_out
@@ -12,21 +15,25 @@ from ketacare.alerts.selectors import STATE_FILTERS, access_alert, clinic_inbox
 from ketacare.alerts.services import AlertTransitionError, acknowledge_alert, resolve_alert
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
+from ketacare.lib.pagination import LinkedPagination, Mapped
 
 router = Router(tags=["alerts"])
 
 
 @router.get("/alerts/", response=list[AlertOut], url_name="list_alerts")
-def list_alerts(request: AuthenticatedRequest, state: str = "active", source: str = "") -> list[AlertOut]:
-    """The active clinic's alerts, most severe then oldest first (at most 200)."""
+@paginate(LinkedPagination)
+def list_alerts(
+    request: AuthenticatedRequest, state: str = "active", source: str = ""
+) -> Mapped[Any, AlertOut]:
+    """The active clinic's alerts, most severe then oldest first, a page at a time."""
     clinic = active_clinic(request)
     if clinic is None:
         raise Http404("Not found")
     if state not in STATE_FILTERS:
         raise HttpError(422, f"state {state[:30]!r} is not one of: {', '.join(STATE_FILTERS)}")
-    alerts = clinic_inbox(user=request.user, clinic=clinic, state=state, source=source)[:200]
+    alerts = clinic_inbox(user=request.user, clinic=clinic, state=state, source=source)
     record_access_event(action="read", outcome="granted", clinic=clinic, object_type="alert_inbox")
-    return [alert_out(a) for a in alerts]
+    return Mapped(alerts, alert_out)
 
 
 @router.get("/alerts/{alert_id}", response=AlertOut, url_name="get_alert")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,9 +12,20 @@ from django.utils import timezone
 
 from ketacare.accounts.models import User
 from ketacare.alerts.models import CLINIC_SOURCES, RESOLVED_BY_CAUSE, Alert, AlertPolicy
+from ketacare.alerts.signals import alert_escalated, alert_raised
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import escalation_recipient
 from ketacare.patients.models import Patient
+
+logger = logging.getLogger(__name__)
+
+
+def _announce(signal: Any, alert: Alert) -> Alert:
+    """Tell the higher floors (webhooks) inside this transaction; a failing receiver never costs the alert."""
+    for receiver, result in signal.send_robust(sender=Alert, alert=alert):
+        if isinstance(result, Exception):
+            logger.error("alert %s receiver %s failed: %s", alert.public_id, receiver, type(result).__name__)
+    return alert
 
 
 class AlertOutsideTransactionError(RuntimeError):
@@ -106,14 +118,15 @@ def _raise(
         "dedupe_key": dedupe_key or "",
     }
     if new_cause:
-        return Alert.objects.create(**fields)
+        return _announce(alert_raised, Alert.objects.create(**fields))
     if dedupe_key:
         existing = same_scope.filter(dedupe_key=dedupe_key).first()
         if existing is not None:
             return existing
     try:
         with transaction.atomic():
-            return Alert.objects.create(**fields)
+            created = Alert.objects.create(**fields)
+        return _announce(alert_raised, created)
     except IntegrityError:
         # A concurrent submission of the same cause won the race: return its alert.
         return same_scope.get(dedupe_key=dedupe_key)
@@ -282,6 +295,7 @@ def escalate_overdue_alerts(*, now: datetime) -> list[Alert]:
                 continue  # acknowledged or escalated meanwhile
             alert.escalated_at, alert.escalated_to = now, admin
             _audit_transition(alert, None)
+            _announce(alert_escalated, alert)
             email = str(getattr(admin, "email", "") or "")
             if email:
                 # In the same transaction: the outbox row commits with the escalation (docs/decisions/0018).

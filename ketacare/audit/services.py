@@ -61,8 +61,13 @@ def record_access_event(
     object_type: str = "",
     object_id: str = "",
     login_email: str = "",
+    role: str = "",
 ) -> AccessEvent | None:
-    """Append one row to the audit chain; a repeat of the same access in one request is not re-logged."""
+    """Append one row to the audit chain; a repeat of the same access in one request is not re-logged.
+
+    ``role`` names an actor that is no user (a FHIR backend client: ``backend_client``, with
+    ``login_email`` naming the client); a user's role is always derived from their memberships.
+    """
     ctx = context.current.get()
     if clinic is None and patient is not None:
         clinic = patient.clinic
@@ -80,7 +85,7 @@ def record_access_event(
         occurred_at=timezone.now(),
         user_public_id=str(signed_in.public_id) if signed_in else "",
         user_email=signed_in.email if signed_in else _storable(login_email, 254),
-        role=role_of(user, clinic),
+        role=role_of(user, clinic) if signed_in is not None or not role else _storable(role, 40),
         action=action,
         outcome=outcome,
         object_type=_storable(object_type, 60),

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
+from ninja.pagination import paginate
 
 from ketacare.checkins.models import SymptomCheckin
 from ketacare.checkins.schemas import CheckinIn, CheckinOut
 from ketacare.checkins.selectors import patient_checkins
 from ketacare.checkins.services import HomeBpIn, ReportIn, submit_checkin
+from ketacare.lib.pagination import LinkedPagination
 from ketacare.patients.apiutil import body_doc, own_patient, parse_payload, submission_responses, submitted
 
 router = Router(tags=["checkins"])
@@ -44,6 +47,7 @@ def submit_checkin_api(request: HttpRequest) -> Status[SymptomCheckin]:
 
 
 @router.get("/me/checkins", response=list[CheckinOut], summary="My check-ins, newest first (patient)")
-def list_checkins(request: HttpRequest) -> list[SymptomCheckin]:
+@paginate(LinkedPagination)
+def list_checkins(request: HttpRequest) -> QuerySet[SymptomCheckin]:
     patient = own_patient(request, action="read")
-    return list(patient_checkins(patient=patient)[:100])
+    return patient_checkins(patient=patient)

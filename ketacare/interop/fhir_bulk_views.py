@@ -1,7 +1,7 @@
 """Bulk data export at /fhir/R4/$export (system level, one clinic; docs/decisions/0019).
 
-The kick-off runs the first slice of a resumable job; each status poll runs one more until the task
-queue takes the jobs over. Status and files answer only the job's own clinic admin or backend client.
+The kick-off creates a resumable job and queues its run on the task queue (Django-Q2); the status URL
+only reports progress. Status and files answer only the job's own clinic admin or backend client.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ketacare.clinics.selectors import active_membership
 from ketacare.interop.fhir_views import outcome, principal_of, unauthorised
 from ketacare.interop.models import BulkExportJob
 from ketacare.interop.selectors import Principal, access_export_job
-from ketacare.interop.services import FHIR_TYPES, cancel_bulk_export, run_export_slice, start_bulk_export
+from ketacare.interop.services import FHIR_TYPES, cancel_bulk_export, queue_bulk_export, start_bulk_export
 
 
 def _export_clinic(request: HttpRequest, principal: Principal) -> Any:
@@ -70,7 +70,7 @@ def export(request: HttpRequest) -> HttpResponse:
         by=principal.user,
         client=principal.token.client if principal.token is not None else None,
     )
-    run_export_slice(job)
+    queue_bulk_export(job)
     status_url = request.build_absolute_uri(reverse("fhir:export_status", kwargs={"job_id": job.public_id}))
     response = HttpResponse(status=202)
     response["Content-Location"] = status_url
@@ -85,7 +85,7 @@ def _admin_clinic_id(request: HttpRequest, principal: Principal) -> int | None:
 @login_not_required
 @require_http_methods(["GET", "DELETE"])
 def export_status(request: HttpRequest, job_id: str) -> HttpResponse:
-    """202 with X-Progress while running (each poll runs one more slice), 200 with the manifest when done."""
+    """202 with X-Progress while the queue runs the job, 200 with the manifest when done (a poll does no work)."""
     principal = principal_of(request)
     if principal is None:
         return unauthorised()
@@ -98,11 +98,10 @@ def export_status(request: HttpRequest, job_id: str) -> HttpResponse:
         return HttpResponse(status=202)
     if job.status == BulkExportJob.Status.CANCELLED:
         return outcome(404, "not-found", "This export was cancelled.")
-    job = run_export_slice(job)
     if job.status == BulkExportJob.Status.IN_PROGRESS:
         response = HttpResponse(status=202)
         response["X-Progress"] = f"{job.patients_done} of {job.patients_total} patients"
-        response["Retry-After"] = "1"
+        response["Retry-After"] = "2"
         return response
     manifest = {
         "transactionTime": job.transaction_time.isoformat(),

@@ -14,10 +14,11 @@ import uuid
 from django.db.models import QuerySet
 
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
+from ketacare.intake.models import Consent
 from ketacare.interop.fhir_resources import patient_resources
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireResponse
-from ketacare.treatments.models import AdverseEvent, Appointment, TreatmentSession, VitalSign
+from ketacare.treatments.models import AdverseEvent, Appointment, TreatmentPlan, TreatmentSession, VitalSign
 
 RECORD_MODELS = (
     TreatmentSession,
@@ -27,6 +28,8 @@ RECORD_MODELS = (
     QuestionnaireResponse,
     SymptomReport,
     SymptomCheckin,
+    TreatmentPlan,
+    Consent,
 )
 
 

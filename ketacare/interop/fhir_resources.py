@@ -30,123 +30,45 @@ from ketacare.core.instruments import (
     to_fhir_questionnaire,
 )
 from ketacare.intake.models import Intake, VersionStatus
+from ketacare.interop.fhir_care import care_plan_resources, consent_resources, medication_statements
+from ketacare.interop.fhir_common import (
+    ADVERSE_EVENT_CATEGORY,
+    ADVERSE_EVENT_SEVERITY,
+    APPOINTMENT_STATUS,
+    KETACARE_OBSERVATION,
+    LOINC,
+    LOINC_BP_PANEL,
+    LOINC_DIASTOLIC,
+    LOINC_HEART_RATE,
+    LOINC_SPO2,
+    LOINC_SPO2_PULSE_OX,
+    LOINC_SYSTOLIC,
+    MEDICATION,
+    PROFILES,
+    ROUTE,
+    RXNORM,
+    SNOMED,
+    SYSTEM,
+    UCUM,
+    URI_SYSTEM,
+    category_of,
+    coding,
+    derived_id,
+    drop_none,
+    iso,
+    loinc,
+    make_resource,
+    quantity,
+)
 from ketacare.patients.facts import Dose
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.selectors import patient_responses
 from ketacare.treatments.models import AdverseEvent, Appointment, VitalSign
 from ketacare.treatments.selectors import patient_doses
 
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-SNOMED = "http://snomed.info/sct"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-SYSTEM = "https://ketacare.org/fhir"
-# RFC 3986 identifiers: the value is the resource's urn:uuid, unique across every KetaCare deployment.
-URI_SYSTEM = "urn:ietf:rfc:3986"
-OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
-ADVERSE_EVENT_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
-# R4's AdverseEventCategory codes name product and use errors, none an expected side effect; the binding
-# is extensible, so KetaCare's own code system names the category.
-ADVERSE_EVENT_CATEGORY = f"{SYSTEM}/CodeSystem/adverse-event-category"
-KETACARE_OBSERVATION = f"{SYSTEM}/CodeSystem/observation"
-
-US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition"
-BASE = "http://hl7.org/fhir/StructureDefinition"
-PROFILES = {
-    "Patient": f"{US_CORE}/us-core-patient",
-    "Encounter": f"{US_CORE}/us-core-encounter",
-    "QuestionnaireResponse": f"{US_CORE}/us-core-questionnaireresponse",
-    "bp": f"{US_CORE}/us-core-blood-pressure",
-    "hr": f"{US_CORE}/us-core-heart-rate",
-    "spo2": f"{US_CORE}/us-core-pulse-oximetry",
-    "survey": f"{US_CORE}/us-core-observation-screening-assessment",
-    # US Core defines none for these: the base R4 definitions.
-    "MedicationAdministration": f"{BASE}/MedicationAdministration",
-    "AdverseEvent": f"{BASE}/AdverseEvent",
-    "Appointment": f"{BASE}/Appointment",
-    "Questionnaire": f"{BASE}/Questionnaire",
-}
-
-# Vital-sign codes of the FHIR R4 vital signs profile (hl7.org/fhir/R4/observation-vitalsigns.html) and
-# US Core Pulse Oximetry, which needs both oxygen-saturation codings [USCore-PulseOx].
-LOINC_BP_PANEL = ("85354-9", "Blood pressure panel with all children optional")
-LOINC_SYSTOLIC = ("8480-6", "Systolic blood pressure")
-LOINC_DIASTOLIC = ("8462-4", "Diastolic blood pressure")
-LOINC_HEART_RATE = ("8867-4", "Heart rate")
-LOINC_SPO2 = ("2708-6", "Oxygen saturation in Arterial blood")
-LOINC_SPO2_PULSE_OX = ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry")
-
-# Dosing route -> (RxNorm code, display) of the drug [RxNorm-Esketamine]; ketamine's ingredient code 6130
-# is unverified against a stored source (docs/fhir.md).
-MEDICATION = {
-    "esketamine_in": ("2201623", "esketamine Nasal Spray"),
-    "iv": ("6130", "ketamine"),
-    "oral": ("6130", "ketamine"),
-    "sublingual": ("6130", "ketamine"),
-}
-# Dosing route -> SNOMED CT route of administration [FHIR-RouteCodes].
-ROUTE = {
-    "iv": ("47625008", "Intravenous route"),
-    "esketamine_in": ("46713006", "Nasal route"),
-    "oral": ("26643006", "Oral route"),
-    "sublingual": ("37839007", "Sublingual route"),
-}
-# R4 resources whose ``identifier`` is 0..1 rather than a list.
-SINGLE_IDENTIFIER = {"AdverseEvent", "QuestionnaireResponse"}
-APPOINTMENT_STATUS = {"scheduled": "booked", "cancelled": "cancelled", "completed": "fulfilled"}
-
-
-def derived_id(base: str, suffix: str) -> str:
-    """A stable UUID for the n-th resource one record yields (the same on every export)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{SYSTEM}/{base}/{suffix}"))
-
 
 def questionnaire_canonical(instrument_id: str) -> str:
     return f"{SYSTEM}/Questionnaire/{fhir_id(instrument_id)}"
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
-    return {"system": system, "code": code, **({"display": display} if display else {})}
-
-
-def _loinc(*codes: tuple[str, str]) -> dict[str, Any]:
-    return {"coding": [_coding(LOINC, c, d) for c, d in codes], "text": codes[0][1]}
-
-
-def _quantity(value: float, unit: str, code: str) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "system": UCUM, "code": code}
-
-
-def _category(code: str) -> list[dict[str, Any]]:
-    return [{"coding": [_coding(OBSERVATION_CATEGORY, code)]}]
-
-
-def _resource(
-    kind: str, rid: str, profile: str, updated: dt.datetime | None, **fields: Any
-) -> dict[str, Any]:
-    meta: dict[str, Any] = {"profile": [PROFILES[profile]]}
-    if updated is not None:
-        meta["lastUpdated"] = updated.isoformat()
-    identifier = {"system": URI_SYSTEM, "value": f"urn:uuid:{rid}"}
-    return {
-        "resourceType": kind,
-        "id": rid,
-        "meta": meta,
-        "identifier": identifier if kind in SINGLE_IDENTIFIER else [identifier],
-        **fields,
-    }
-
-
-def drop_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: drop_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [drop_none(v) for v in value]
-    return value
 
 
 def recorded_sex(patient: Patient) -> str:
@@ -178,16 +100,14 @@ def patient_resource(patient: Patient) -> dict[str, Any]:
             {
                 "type": {
                     "coding": [
-                        _coding(
-                            "http://terminology.hl7.org/CodeSystem/v2-0203", "MR", "Medical record number"
-                        )
+                        coding("http://terminology.hl7.org/CodeSystem/v2-0203", "MR", "Medical record number")
                     ]
                 },
                 "system": f"{SYSTEM}/clinic/{patient.clinic.public_id}/mrn",
                 "value": patient.medical_record_number,
             }
         )
-    resource = _resource(
+    resource = make_resource(
         "Patient",
         rid,
         "Patient",
@@ -205,36 +125,36 @@ def _dose_resources(dose: Dose, patient_ref: str) -> list[dict[str, Any]]:
     encounter_id = dose.session_public_id
     drug_code, drug_name = MEDICATION.get(dose.route, ("", "ketamine"))
     route_code, route_name = ROUTE.get(dose.route, ("", dose.route))
-    encounter = _resource(
+    encounter = make_resource(
         "Encounter",
         encounter_id,
         "Encounter",
         dose.ended_at or dose.started_at,
         status="finished" if dose.ended_at else "in-progress",
-        **{"class": _coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB", "ambulatory")},
+        **{"class": coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB", "ambulatory")},
         type=[{"text": "Ketamine treatment session"}],
         subject={"reference": patient_ref},
-        period={"start": _iso(dose.started_at), "end": _iso(dose.ended_at)},
+        period={"start": iso(dose.started_at), "end": iso(dose.ended_at)},
     )
-    administration = _resource(
+    administration = make_resource(
         "MedicationAdministration",
         derived_id(encounter_id, "medadmin"),
         "MedicationAdministration",
         dose.ended_at or dose.started_at,
         status="completed" if dose.ended_at else "in-progress",
         medicationCodeableConcept={
-            "coding": [_coding(RXNORM, drug_code, drug_name)] if drug_code else None,
+            "coding": [coding(RXNORM, drug_code, drug_name)] if drug_code else None,
             "text": drug_name,
         },
         subject={"reference": patient_ref},
         context={"reference": f"Encounter/{encounter_id}"},
-        effectivePeriod={"start": _iso(dose.started_at), "end": _iso(dose.ended_at)},
+        effectivePeriod={"start": iso(dose.started_at), "end": iso(dose.ended_at)},
         dosage={
             "route": {
-                "coding": [_coding(SNOMED, route_code, route_name)] if route_code else None,
+                "coding": [coding(SNOMED, route_code, route_name)] if route_code else None,
                 "text": route_name,
             },
-            "dose": _quantity(dose.dose_mg, "mg", "mg") if dose.dose_mg else None,
+            "dose": quantity(dose.dose_mg, "mg", "mg") if dose.dose_mg else None,
         },
     )
     return [encounter, administration]
@@ -246,53 +166,53 @@ def _vital_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]]
     for vital in vitals.order_by("measured_at", "id"):
         common = {
             "status": "final",
-            "category": _category("vital-signs"),
+            "category": category_of("vital-signs"),
             "subject": {"reference": patient_ref},
             "encounter": {"reference": f"Encounter/{vital.session.public_id}"},
-            "effectiveDateTime": _iso(vital.measured_at),
+            "effectiveDateTime": iso(vital.measured_at),
         }
         out.append(
-            _resource(
+            make_resource(
                 "Observation",
                 str(vital.public_id),
                 "bp",
                 vital.created_at,
                 **common,
-                code=_loinc(LOINC_BP_PANEL),
+                code=loinc(LOINC_BP_PANEL),
                 component=[
                     {
-                        "code": _loinc(LOINC_SYSTOLIC),
-                        "valueQuantity": _quantity(vital.systolic_mmhg, "mmHg", "mm[Hg]"),
+                        "code": loinc(LOINC_SYSTOLIC),
+                        "valueQuantity": quantity(vital.systolic_mmhg, "mmHg", "mm[Hg]"),
                     },
                     {
-                        "code": _loinc(LOINC_DIASTOLIC),
-                        "valueQuantity": _quantity(vital.diastolic_mmhg, "mmHg", "mm[Hg]"),
+                        "code": loinc(LOINC_DIASTOLIC),
+                        "valueQuantity": quantity(vital.diastolic_mmhg, "mmHg", "mm[Hg]"),
                     },
                 ],
             )
         )
         if vital.heart_rate_bpm is not None:
             out.append(
-                _resource(
+                make_resource(
                     "Observation",
                     derived_id(str(vital.public_id), "hr"),
                     "hr",
                     vital.created_at,
                     **common,
-                    code=_loinc(LOINC_HEART_RATE),
-                    valueQuantity=_quantity(vital.heart_rate_bpm, "beats/minute", "/min"),
+                    code=loinc(LOINC_HEART_RATE),
+                    valueQuantity=quantity(vital.heart_rate_bpm, "beats/minute", "/min"),
                 )
             )
         if vital.spo2_pct is not None:
             out.append(
-                _resource(
+                make_resource(
                     "Observation",
                     derived_id(str(vital.public_id), "spo2"),
                     "spo2",
                     vital.created_at,
                     **common,
-                    code=_loinc(LOINC_SPO2, LOINC_SPO2_PULSE_OX),
-                    valueQuantity=_quantity(vital.spo2_pct, "%", "%"),
+                    code=loinc(LOINC_SPO2, LOINC_SPO2_PULSE_OX),
+                    valueQuantity=quantity(vital.spo2_pct, "%", "%"),
                 )
             )
     return out
@@ -316,21 +236,21 @@ def _adverse_event(
         if reported_by_patient
         else ("in-session-adverse-event", "Adverse event recorded in session")
     )
-    return _resource(
+    return make_resource(
         "AdverseEvent",
         rid,
         "AdverseEvent",
         updated,
         actuality="actual",
         category=[
-            {"coding": [_coding(ADVERSE_EVENT_CATEGORY, category_code, category_text)], "text": category_text}
+            {"coding": [coding(ADVERSE_EVENT_CATEGORY, category_code, category_text)], "text": category_text}
         ],
         event={"text": text},
         subject={"reference": patient_ref},
         encounter={"reference": f"Encounter/{encounter_id}"} if encounter_id else None,
-        date=_iso(when),
-        recordedDate=_iso(updated),
-        severity={"coding": [_coding(ADVERSE_EVENT_SEVERITY, severity)]},
+        date=iso(when),
+        recordedDate=iso(updated),
+        severity={"coding": [coding(ADVERSE_EVENT_SEVERITY, severity)]},
         outcome={"text": outcome} if outcome else None,
         suspectEntity=(
             [
@@ -353,12 +273,12 @@ def _survey_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]
         rid = str(response.public_id)
         items = []
         for item_id, value in response.answers.items():
-            coding = answer_coding(response.instrument_id, item_id, int(value))
+            answer_code = answer_coding(response.instrument_id, item_id, int(value))
             item = instrument.items_by_id.get(item_id)
-            answer = {"valueCoding": coding} if coding is not None else {"valueInteger": int(value)}
+            answer = {"valueCoding": answer_code} if answer_code is not None else {"valueInteger": int(value)}
             items.append({"linkId": item_id, "text": item.text if item else None, "answer": [answer]})
         out.append(
-            _resource(
+            make_resource(
                 "QuestionnaireResponse",
                 rid,
                 "QuestionnaireResponse",
@@ -366,46 +286,46 @@ def _survey_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]
                 questionnaire=f"{questionnaire_canonical(response.instrument_id)}|{response.instrument_version}",
                 status="completed",
                 subject={"reference": patient_ref},
-                authored=_iso(response.submitted_at),
+                authored=iso(response.submitted_at),
                 item=items,
             )
         )
         survey = {
             "status": "final",
-            "category": _category("survey"),
+            "category": category_of("survey"),
             "subject": {"reference": patient_ref},
-            "effectiveDateTime": _iso(response.submitted_at),
+            "effectiveDateTime": iso(response.submitted_at),
             "derivedFrom": [{"reference": f"QuestionnaireResponse/{rid}"}],
         }
         members = []
         for item_id, value in response.answers.items():
             item = instrument.items_by_id.get(item_id)
-            coding = answer_coding(response.instrument_id, item_id, int(value))
-            if item is None or item.loinc is None or coding is None:
+            answer_code = answer_coding(response.instrument_id, item_id, int(value))
+            if item is None or item.loinc is None or answer_code is None:
                 continue
             member_id = derived_id(rid, item_id)
             members.append({"reference": f"Observation/{member_id}"})
             out.append(
-                _resource(
+                make_resource(
                     "Observation",
                     member_id,
                     "survey",
                     response.submitted_at,
                     **survey,
-                    code={"coding": [_coding(LOINC, item.loinc)], "text": item.text},
-                    valueCodeableConcept={"coding": [coding], "text": coding.get("display")},
+                    code={"coding": [coding(LOINC, item.loinc)], "text": item.text},
+                    valueCodeableConcept={"coding": [answer_code], "text": answer_code.get("display")},
                 )
             )
         title = f"{instrument.title} total score"
         out.append(
-            _resource(
+            make_resource(
                 "Observation",
                 derived_id(rid, "total"),
                 "survey",
                 response.submitted_at,
                 **survey,
                 code={
-                    "coding": [_coding(LOINC, instrument.loinc_total, title)]
+                    "coding": [coding(LOINC, instrument.loinc_total, title)]
                     if instrument.loinc_total
                     else None,
                     "text": title,
@@ -457,22 +377,22 @@ def patient_resources(patient: Patient, *, now: dt.datetime | None = None) -> li
         if checkin.mood_0_10 is None:
             continue
         resources.append(
-            _resource(
+            make_resource(
                 "Observation",
                 derived_id(str(checkin.public_id), "mood"),
                 "survey",
                 checkin.submitted_at,
                 status="final",
-                category=_category("survey"),
+                category=category_of("survey"),
                 # No verified LOINC code for a 0-10 self-rated mood: KetaCare's own code.
                 code={
                     "coding": [
-                        _coding(KETACARE_OBSERVATION, "self-rated-mood-0-10", "Self-rated mood (0-10)")
+                        coding(KETACARE_OBSERVATION, "self-rated-mood-0-10", "Self-rated mood (0-10)")
                     ],
                     "text": "Self-rated mood (0 = very low, 10 = very good)",
                 },
                 subject={"reference": patient_ref},
-                effectiveDateTime=_iso(checkin.submitted_at),
+                effectiveDateTime=iso(checkin.submitted_at),
                 valueInteger=checkin.mood_0_10,
             )
         )
@@ -491,17 +411,20 @@ def patient_resources(patient: Patient, *, now: dt.datetime | None = None) -> li
                 outcome=f"resolved by {report.resolved_at.isoformat()}" if report.resolved_at else "ongoing",
             )
         )
+    resources += medication_statements(patient, patient_ref)
+    resources += care_plan_resources(patient, patient_ref)
+    resources += consent_resources(patient, patient_ref)
     for appointment in Appointment.objects.filter(patient=patient).order_by("starts_at", "id"):
         resources.append(
-            _resource(
+            make_resource(
                 "Appointment",
                 str(appointment.public_id),
                 "Appointment",
                 appointment.created_at,
                 status=APPOINTMENT_STATUS.get(appointment.status, "booked"),
                 description=(appointment.phase or "session").replace("_", " "),
-                start=_iso(appointment.starts_at),
-                end=_iso(appointment.starts_at + dt.timedelta(minutes=appointment.duration_min)),
+                start=iso(appointment.starts_at),
+                end=iso(appointment.starts_at + dt.timedelta(minutes=appointment.duration_min)),
                 minutesDuration=appointment.duration_min,
                 participant=[{"actor": {"reference": patient_ref}, "status": "accepted"}],
             )

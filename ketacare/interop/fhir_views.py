@@ -50,6 +50,9 @@ SEARCH_PARAMS: dict[str, tuple[str, ...]] = {
     "Encounter": ("patient", "subject", "date"),
     "AdverseEvent": ("subject", "date"),
     "Appointment": ("patient", "date"),
+    "MedicationStatement": ("patient", "subject", "status"),
+    "CarePlan": ("patient", "subject", "date", "category", "status"),
+    "Consent": ("patient", "date", "category", "status"),
 }
 COMMON_PARAMS = ("_count", "_offset", "_lastUpdated", "_format")
 DATE_PARAMS = ("date", "authored", "effective-time")
@@ -338,7 +341,7 @@ def _date_test(spec: str) -> Any:
 
 
 def resource_date(resource: dict[str, Any]) -> str | None:
-    for key in ("effectiveDateTime", "authored", "date", "start"):
+    for key in ("effectiveDateTime", "authored", "date", "start", "dateTime", "dateAsserted"):
         if key in resource:
             return str(resource[key])
     for key in ("effectivePeriod", "period"):
@@ -391,6 +394,9 @@ def _filters(resource_type: str, params: dict[str, list[str]]) -> list[Any]:
                         for c in cat.get("coding", [])
                     )
                 )
+            elif name == "status":
+                statuses = set(value.split(","))
+                tests.append(lambda r, v=statuses: r.get("status") in v)
             elif name == "_id":
                 ids = set(value.split(","))
                 tests.append(lambda r, v=ids: r["id"] in v)

@@ -82,7 +82,8 @@ class BulkExportJob(models.Model):
     """One system-level ``$export`` of a clinic, run in slices so that it can stop and resume.
 
     ``last_patient_pk`` is the cursor: every patient of the clinic with a larger key is still to do.
-    Until the task queue runs these jobs, the kick-off and each status poll run one slice in the request.
+    The task queue runs the slices (``services.run_bulk_export``); ``progressed_at`` is when the last
+    slice was saved, which the sweep reads to find a job whose run was lost.
     """
 
     class Status(models.TextChoices):
@@ -106,6 +107,7 @@ class BulkExportJob(models.Model):
     patients_total = models.PositiveIntegerField(default=0)
     transaction_time = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    progressed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
@@ -127,3 +129,65 @@ class BulkExportFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_type}.ndjson ({self.count})"
+
+
+class WebhookEndpoint(models.Model):
+    """A clinic's receiver for alert events: its URL, the shared secret the deliveries are signed with.
+
+    The secret is kept as given (the HMAC needs it) and never shown again; disabling keeps the row and
+    its delivery log (docs/decisions/0019).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=200)
+    # The event types delivered, e.g. ["alert.created", "alert.escalated"].
+    events = models.JSONField(default=list)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"webhook {self.public_id}"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: the payload (ids and severity only), its attempts and their outcome.
+
+    Written in the transaction that raised or escalated the alert (the outbox), delivered by the task
+    queue; one row per endpoint, event and alert, so a repeated event is never sent twice.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries")
+    event = models.CharField(max_length=40)
+    alert_public_id = models.UUIDField()
+    payload = models.JSONField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "event", "alert_public_id"], name="one_delivery_per_event_per_endpoint"
+            )
+        ]
+        indexes = [
+            # The sweep: due deliveries, oldest first.
+            models.Index(fields=["state", "next_attempt_at"], name="webhook_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} delivery {self.public_id} ({self.state})"

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest
 from ketacare.accounts.models import User
 from ketacare.audit.services import record_access_event
 from ketacare.interop.models import AccessToken, BulkExportJob
-from ketacare.interop.services import digest, scope_allows, touch_token
+from ketacare.interop.services import BACKEND_CLIENT_ROLE, digest, scope_allows, touch_token
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient, staff_clinic_ids
 
@@ -35,6 +35,11 @@ class Principal:
         if self.token is not None and self.token.client is not None:
             return f"client:{self.token.client.client_id}"
         return ""
+
+    @property
+    def audit_role(self) -> str:
+        """The audit row's role for a client (a user's role comes from their memberships)."""
+        return BACKEND_CLIENT_ROLE if self.is_system else ""
 
     def may(self, resource_type: str, *, search: bool = False) -> bool:
         """Scopes limit tokens; a signed-in user's reach is limited by the access rules alone."""
@@ -100,12 +105,12 @@ def access_fhir_patient(principal: Principal, public_id: str, *, action: str = "
         other = Patient.objects.select_related("clinic").filter(public_id=key).first() if key else None
         record_access_event(
             action=action, outcome="denied", patient=other, login_email=principal.label,
-            object_type="patient", object_id=object_id,
+            role=principal.audit_role, object_type="patient", object_id=object_id,
         )  # fmt: skip
         raise Http404("No such patient")
     record_access_event(
         action=action, outcome="granted", patient=patient, login_email=principal.label,
-        object_type="patient", object_id=object_id,
+        role=principal.audit_role, object_type="patient", object_id=object_id,
     )  # fmt: skip
     return patient
 
@@ -114,7 +119,7 @@ def note_search(principal: Principal, patient: Patient, resource_type: str) -> N
     """Audit that a search answer carried this patient's records (one row per patient per request)."""
     record_access_event(
         action="read", outcome="granted", patient=patient, login_email=principal.label,
-        object_type=f"fhir-{resource_type}"[:60], object_id="search",
+        role=principal.audit_role, object_type=f"fhir-{resource_type}"[:60], object_id="search",
     )  # fmt: skip
 
 
@@ -138,6 +143,7 @@ def access_export_job(principal: Principal, public_id: str, *, admin_clinic_id: 
         outcome="granted" if allowed else "denied",
         clinic=job.clinic if job is not None else None,
         login_email=principal.label,
+        role=principal.audit_role,
         object_type="bulk-export",
         object_id=str(public_id)[:64],
     )

@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 import secrets
+import time
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ketacare.accounts.models import User
@@ -19,6 +23,8 @@ from ketacare.interop.fhir_resources import patient_resources, questionnaire_res
 from ketacare.interop.models import AccessToken, BackendClient, BulkExportFile, BulkExportJob, UsedAssertion
 from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.patients.models import Patient
+
+logger = logging.getLogger(__name__)
 
 # SMART Backend Services: access tokens live minutes, and an assertion at most five minutes
 # (hl7.org/fhir/smart-app-launch/backend-services.html: "exp ... no more than five minutes in the future").
@@ -40,9 +46,14 @@ FHIR_TYPES = (
     "Encounter",
     "AdverseEvent",
     "Appointment",
+    "MedicationStatement",
+    "CarePlan",
+    "Consent",
 )
 _SCOPE = re.compile(r"^(system|user|patient)/(\*|[A-Z][A-Za-z]{1,39})\.(read|\*|c?r?u?d?s?)$")
 API_SCOPES = ("api/read", "api/write")
+# The audit role of a SMART backend client (the row's e-mail column names it: client:<client_id>).
+BACKEND_CLIENT_ROLE = "backend_client"
 
 
 class OAuthError(Exception):
@@ -149,6 +160,7 @@ def _refuse(client: BackendClient | None, client_id: str, description: str) -> O
         outcome="failure",
         clinic=client.clinic if client else None,
         login_email=f"client:{client_id[:64]}",
+        role=BACKEND_CLIENT_ROLE,
         object_type="backend-client",
         object_id=str(client.public_id) if client else "",
     )
@@ -226,6 +238,7 @@ def issue_backend_token(*, form: dict[str, str], token_url: str, now: dt.datetim
         outcome="success",
         clinic=client.clinic,
         login_email=f"client:{client.client_id}",
+        role=BACKEND_CLIENT_ROLE,
         object_type="backend-client",
         object_id=str(client.public_id),
     )
@@ -285,6 +298,13 @@ def revoke_personal_token(*, user: User, token: AccessToken, now: dt.datetime) -
 
 # How many patients one slice of a bulk export covers before it saves its cursor and returns.
 EXPORT_SLICE_PATIENTS = 200
+# One queued run of an export works through slices for about this long, then queues its continuation,
+# so a big clinic's export never meets the queue's job timeout (docs/decisions/0019).
+EXPORT_RUN_BUDGET_S = 60
+# A job with no progress for this long lost its run (the queue was down at the kick-off, or a
+# continuation was never queued): the sweep queues it again.
+EXPORT_STALL_AFTER = dt.timedelta(minutes=15)
+EXPORT_TASK = "ketacare.interop.services.run_bulk_export"
 
 
 def start_bulk_export(
@@ -312,6 +332,7 @@ def start_bulk_export(
         outcome="granted",
         clinic=clinic,
         login_email=f"client:{client.client_id}" if client else "",
+        role=BACKEND_CLIENT_ROLE if client else "",
         object_type="bulk-export",
         object_id=str(job.public_id),
     )
@@ -355,6 +376,7 @@ def run_export_slice(job: BulkExportJob, *, limit: int = EXPORT_SLICE_PATIENTS) 
         if patients:
             locked.last_patient_pk = patients[-1].pk
             locked.patients_done += len(patients)
+        locked.progressed_at = timezone.now()
         if len(patients) < limit:
             if "Questionnaire" in types and job.since is None:
                 questionnaires = [json.dumps(q, separators=(",", ":")) for q in questionnaire_resources()]
@@ -370,6 +392,55 @@ def run_export_slice(job: BulkExportJob, *, limit: int = EXPORT_SLICE_PATIENTS) 
             locked.finished_at = timezone.now()
         locked.save()
     return locked
+
+
+def queue_bulk_export(job: BulkExportJob) -> None:
+    """Queue the job's run once the caller's transaction commits (the kick-off answers at once)."""
+    transaction.on_commit(partial(_enqueue_export, job.pk))
+
+
+def _enqueue_export(job_pk: int) -> None:
+    # Imported here: django_q reads its settings at import, which must wait for Django's setup.
+    from django_q.tasks import async_task
+
+    try:
+        async_task(EXPORT_TASK, job_pk, task_name=f"fhir-export-{job_pk}", group="fhir-export")
+    except Exception as exc:  # the queue is down: the job row is safe, the sweep queues it later
+        logger.warning("bulk export %s not queued (%s); the sweep will", job_pk, type(exc).__name__)
+
+
+def run_bulk_export(
+    job_pk: int, *, budget_s: float = EXPORT_RUN_BUDGET_S, limit: int = EXPORT_SLICE_PATIENTS
+) -> str:
+    """The queued job: run slices from the job's cursor for about ``budget_s``, then queue the rest.
+
+    Idempotent per slice (``run_export_slice`` writes a slice and moves the cursor in one transaction,
+    only if the cursor is still where it read it), so the queue delivering this again after a worker
+    died, or two runs at once, write no line twice. Returns a one-line summary without patient data.
+    """
+    started = time.monotonic()
+    job = BulkExportJob.objects.filter(pk=job_pk).first()
+    while job is not None and job.status == BulkExportJob.Status.IN_PROGRESS:
+        job = run_export_slice(job, limit=limit)
+        if job.status == BulkExportJob.Status.IN_PROGRESS and time.monotonic() - started >= budget_s:
+            queue_bulk_export(job)
+            return f"export {job.pk}: {job.patients_done} of {job.patients_total} patients, continues"
+    if job is None:
+        return f"export {job_pk}: no such job"
+    return f"export {job.pk}: {job.status}, {job.patients_done} of {job.patients_total} patients"
+
+
+def resume_stalled_exports(*, now: dt.datetime | None = None) -> int:
+    """The sweep: queue again every export in progress that has not moved for EXPORT_STALL_AFTER."""
+    cutoff = (now or timezone.now()) - EXPORT_STALL_AFTER
+    stalled = BulkExportJob.objects.filter(status=BulkExportJob.Status.IN_PROGRESS).filter(
+        Q(progressed_at__lt=cutoff) | Q(progressed_at__isnull=True, created_at__lt=cutoff)
+    )
+    count = 0
+    for job_pk in stalled.values_list("pk", flat=True):
+        _enqueue_export(job_pk)
+        count += 1
+    return count
 
 
 def cancel_bulk_export(job: BulkExportJob, *, now: dt.datetime) -> BulkExportJob:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
+from ninja.pagination import paginate
 
 from ketacare.journal.models import JournalEntry
 from ketacare.journal.schemas import JournalIn, JournalOut
 from ketacare.journal.selectors import own_entries
 from ketacare.journal.services import write_journal_entry
+from ketacare.lib.pagination import LinkedPagination
 from ketacare.patients.apiutil import body_doc, own_patient, parse_payload, submission_responses, submitted
 
 router = Router(tags=["journal"])
@@ -37,6 +40,7 @@ def write_journal_entry_api(request: HttpRequest) -> Status[JournalEntry]:
 
 
 @router.get("/me/journal", response=list[JournalOut], summary="My journal entries, newest first (patient)")
-def list_journal_entries(request: HttpRequest) -> list[JournalEntry]:
+@paginate(LinkedPagination)
+def list_journal_entries(request: HttpRequest) -> QuerySet[JournalEntry]:
     patient = own_patient(request, action="read")
-    return list(own_entries(patient=patient)[:200])
+    return own_entries(patient=patient)

@@ -68,10 +68,16 @@ def list_patients(request: AuthenticatedRequest, params: Query[PatientListParams
     paginator = Paginator(patients, settings.PAGE_SIZE)
     page = paginator.get_page(params.page)
     record_access_event(action="read", outcome="granted", clinic=clinic, object_type="patient_list")
+    following = None
+    if page.has_next():
+        query = request.GET.copy()
+        query["page"] = str(page.next_page_number())
+        following = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
     return {
         "count": paginator.count,
         "page": page.number,
         "page_size": settings.PAGE_SIZE,
+        "next": following,
         "results": list(page),
     }
 

@@ -43,6 +43,7 @@ class PatientPage(Schema):
     count: int
     page: int
     page_size: int
+    next: str | None = Field(None, description="URL of the next page; null on the last page")
     results: list[PatientOut]
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
 from ninja.errors import ValidationError
+from ninja.pagination import paginate
 
+from ketacare.lib.pagination import LinkedPagination
 from ketacare.patients.apiutil import body_doc, own_patient, parse_payload, submission_responses, submitted
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
 from ketacare.questionnaires.schemas import AssignmentOut, QuestionnaireIn, QuestionnaireOut
@@ -57,6 +60,7 @@ def submit_questionnaire_api(request: HttpRequest) -> Status[QuestionnaireRespon
 @router.get(
     "/me/questionnaires/due", response=list[AssignmentOut], summary="Questionnaires due now (patient)"
 )
+@paginate(LinkedPagination)
 def list_due_questionnaires(request: HttpRequest) -> list[QuestionnaireAssignment]:
     patient = own_patient(request, action="read")
     return list(due_assignments(patient=patient, now=timezone.now()))
@@ -67,6 +71,7 @@ def list_due_questionnaires(request: HttpRequest) -> list[QuestionnaireAssignmen
     response=list[QuestionnaireOut],
     summary="My questionnaire scores, oldest first (patient)",
 )
-def list_questionnaire_responses(request: HttpRequest) -> list[QuestionnaireResponse]:
+@paginate(LinkedPagination)
+def list_questionnaire_responses(request: HttpRequest) -> QuerySet[QuestionnaireResponse]:
     patient = own_patient(request, action="read")
-    return list(patient_responses(patient=patient)[:500])
+    return patient_responses(patient=patient)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from ketacare.core.protocols import PHYSIOLOGICAL_RANGES
 
@@ -97,6 +97,164 @@ class SessionOut(SessionSummaryOut):
     @staticmethod
     def resolve_observations(obj: Any) -> list[Any]:
         return list(obj.observations.order_by("observed_at", "id"))
+
+
+class AdverseEventOut(Schema):
+    public_id: uuid.UUID
+    occurred_at: dt.datetime
+    description: str
+    severity: str
+    action_taken: str
+    entered_in_error: bool
+
+
+class AppointmentOut(Schema):
+    """One appointment of a plan (staff view: with the planned dose and its rule)."""
+
+    public_id: uuid.UUID
+    number: int
+    phase: str
+    week: int
+    starts_at: dt.datetime
+    duration_min: int
+    dose_mg: float | None
+    dose_rule: str
+    note: str
+    status: str
+    session_id: uuid.UUID | None = None
+
+    @staticmethod
+    def resolve_session_id(obj: Any) -> uuid.UUID | None:
+        session = getattr(obj, "session", None)
+        return session.public_id if session is not None else None
+
+
+class MyAppointmentOut(Schema):
+    """One of the patient's own appointments: when, how long and whether it stands (no clinical detail)."""
+
+    public_id: uuid.UUID
+    number: int
+    starts_at: dt.datetime
+    duration_min: int
+    status: str
+
+
+class PlanOut(Schema):
+    public_id: uuid.UUID
+    patient_public_id: uuid.UUID
+    protocol_id: str
+    preset_id: str
+    route: str
+    status: str
+    weight_kg: float | None
+    mg_per_kg: float | None
+    dose_mg: float | None
+    devices: int | None
+    dose_rule: str
+    review_after_session: int
+    review_not_before: dt.datetime
+    review_due_before: dt.datetime | None
+    maintenance_policy: str
+    notes: str
+    findings: list[dict[str, str]]
+    gate_override_reason: str
+    created_at: dt.datetime
+    appointments: list[AppointmentOut]
+
+    @staticmethod
+    def resolve_patient_public_id(obj: Any) -> uuid.UUID:
+        return obj.patient.public_id  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_appointments(obj: Any) -> list[Any]:
+        return list(obj.appointments.select_related("session").order_by("starts_at", "number"))
+
+
+# Request bodies: times carry a zone (ISO 8601 with an offset); the services check every range and rule.
+
+
+class PlanIn(Schema):
+    """A new plan, laid out by the core in the clinic's zone (a prescriber's decision)."""
+
+    protocol_id: str = Field(max_length=40, description="A protocol id, e.g. iv_ketamine or esketamine")
+    preset_id: str | None = Field(None, max_length=40, description="A schedule preset; null: the protocol's")
+    first_session_at: AwareDatetime
+    weight_kg: float | None = Field(None, description="Needed for a weight-based (mg/kg) protocol")
+    weight_measured_on: dt.date | None = None
+    mg_per_kg: float | None = Field(None, description="null: the protocol's standard")
+    weekdays: list[int] | None = Field(None, max_length=7, description="0 = Monday … 6 = Sunday")
+    session_count: int | None = None
+    maintenance_policy: Literal["decide_at_review", "weekly", "every_2_weeks", "individual", "none"] = (
+        "decide_at_review"
+    )
+    notes: str = Field("", max_length=1000)
+    gate_override_reason: str = Field(
+        "", max_length=1000, description="A prescriber's reason to plan with a step missing"
+    )
+    hepatic_impairment: Literal["none", "mild", "moderate", "severe"] = "none"
+    finding_reason: str = Field(
+        "", max_length=1000, description="A prescriber's reason to go ahead despite findings"
+    )
+
+
+class BookingIn(Schema):
+    starts_at: AwareDatetime
+
+
+class CheckInIn(Schema):
+    weight_kg: float
+    fasting_confirmed: bool = False
+    ride_home_confirmed: bool = False
+    pregnancy_reported: bool = Field(False, description="Holds the dose for a prescriber")
+    medication_changes: str = Field("", max_length=1000)
+    checked_in_at: AwareDatetime | None = None
+
+
+class HoldOverrideIn(Schema):
+    reason: str = Field(max_length=1000, description="Why dosing goes ahead despite the hold")
+
+
+class DoseIn(Schema):
+    dose_mg: float
+    lot_number: str = Field(max_length=40)
+    started_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = Field(None, description="IV: null while the infusion runs")
+    out_of_bounds_reason: str = Field("", max_length=1000)
+
+
+class EndDosingIn(Schema):
+    ended_at: AwareDatetime | None = None
+    reason: str = Field("", max_length=1000)
+
+
+class ObservationIn(Schema):
+    moaas_score: int = Field(ge=0, le=5, description="MOAA/S 0–5")
+    dissociation: str = Field(max_length=20)
+    respiratory_concern: bool = False
+    note: str = Field("", max_length=500)
+    observed_at: AwareDatetime | None = None
+
+
+class AdverseEventIn(Schema):
+    description: str = Field(max_length=1000)
+    severity: str = Field(max_length=10)
+    action_taken: str = Field("", max_length=1000)
+    occurred_at: AwareDatetime | None = None
+
+
+class EnteredInErrorIn(Schema):
+    kind: Literal["vital", "observation", "adverse_event"]
+    entry_id: uuid.UUID
+
+
+class DischargeIn(Schema):
+    ride_present: bool = False
+    instructions_given: bool = False
+    override_reason: str = Field("", max_length=1000, description="A prescriber's override of unmet criteria")
+
+
+class CancelIn(Schema):
+    reason: str = Field(max_length=300)
 
 
 class ErrorOut(Schema):

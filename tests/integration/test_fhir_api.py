@@ -22,8 +22,9 @@ from joserfc.jwk import ECKey, RSAKey
 
 from ketacare.audit.models import AccessEvent
 from ketacare.interop.exports import validate_resource
+from ketacare.interop.fhir_resources import patient_resources as fhir_resources_of
 from ketacare.interop.services import register_backend_client, revoke_backend_client
-from tests.support.fhir import make_history, strict_validate
+from tests.support.fhir import make_care_records, make_history, strict_validate
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -91,6 +92,8 @@ def base(live_server: Any) -> str:
 def history(personas: Any) -> Any:
     make_history(personas.a1, personas.clinician_a)
     make_history(personas.b1, personas.clinician_b)
+    make_care_records(personas.a1, personas.clinician_a)
+    make_care_records(personas.b1, personas.clinician_b)
     return personas
 
 
@@ -129,7 +132,7 @@ def test_observations_page_with_next_links_and_every_resource_validates(base: st
     )
     assert len(vitals) == 1 and vitals[0]["valueQuantity"]["value"] == 97
     for kind in ("Patient", "QuestionnaireResponse", "Questionnaire", "MedicationAdministration", "Encounter",
-                 "AdverseEvent", "Appointment"):  # fmt: skip
+                 "AdverseEvent", "Appointment", "MedicationStatement", "CarePlan", "Consent"):  # fmt: skip
         for resource in fhir.resources(kind).fetch_all():
             _both_validators(resource.serialize())
 
@@ -223,7 +226,10 @@ def test_a_bulk_export_runs_to_ndjson_files_of_the_clinic(base: str, history: An
     manifest = status.json()
     assert manifest["requiresAccessToken"] is True
     by_type = {o["type"]: o for o in manifest["output"]}
-    assert {"Patient", "Observation", "QuestionnaireResponse", "MedicationAdministration"} <= set(by_type)
+    assert {
+        "Patient", "Observation", "QuestionnaireResponse", "MedicationAdministration", "MedicationStatement",
+        "CarePlan", "Consent",
+    } <= set(by_type)  # fmt: skip
     patient_ids = set()
     for output in manifest["output"]:
         body = requests.get(output["url"], headers=headers, timeout=30)
@@ -268,6 +274,7 @@ def test_a_patient_signed_in_reads_only_their_own_records(history: Any, client_f
     everything = json.loads(client.get(f"/fhir/R4/Patient/{history.a1.public_id}/$everything").content)
     kinds = {e["resource"]["resourceType"] for e in everything["entry"]}
     assert {"Patient", "Observation", "QuestionnaireResponse", "Questionnaire", "AdverseEvent"} <= kinds
+    assert {"MedicationStatement", "CarePlan", "Consent"} <= kinds
 
 
 def test_unknown_search_parameters_are_refused_when_strict_and_never_claimed_as_used(
@@ -288,7 +295,82 @@ def test_the_capability_statement_lists_what_is_served(client: Any) -> None:
     served = {r["type"]: r for r in body["rest"][0]["resource"]}
     assert set(served) == {
         "Patient", "Observation", "QuestionnaireResponse", "Questionnaire", "MedicationAdministration",
-        "Encounter", "AdverseEvent", "Appointment",
+        "Encounter", "AdverseEvent", "Appointment", "MedicationStatement", "CarePlan", "Consent",
     }  # fmt: skip
     for resource in served.values():
         assert {i["code"] for i in resource["interaction"]} == {"read", "search-type"}  # read-only
+
+
+def test_medicines_plans_and_consents_are_read_and_searched_by_a_backend_client(
+    base: str, history: Any
+) -> None:
+    ehr = Ehr(base, history)
+    fhir = ehr.fhir(ehr.token())
+    a1 = str(history.a1.public_id)
+    statements = fhir.resources("MedicationStatement").search(patient=a1).fetch_all()
+    assert {s["medicationCodeableConcept"]["text"] for s in statements} == {
+        "Sertraline 50 mg daily",
+        "Benzodiazepines",
+    }
+    (plan,) = fhir.resources("CarePlan").search(patient=a1).fetch_all()
+    for activity in plan["activity"]:
+        if "reference" in activity:  # every appointment of the plan is served and reads back
+            appointment = fhir.reference(reference=activity["reference"]["reference"]).to_resource()
+            assert appointment["resourceType"] == "Appointment"
+    consents = fhir.resources("Consent").search(patient=a1).fetch_all()
+    assert sorted(c["status"] for c in consents) == ["active", "inactive"]
+    (withdrawn,) = fhir.resources("Consent").search(patient=a1, status="inactive").fetch_all()
+    assert withdrawn["provision"]["period"]["end"]
+    for resource in [*statements, plan, *consents]:
+        _both_validators(resource.serialize())
+        again = fhir.reference(resource["resourceType"], resource["id"]).to_resource()
+        assert again["id"] == resource["id"]
+    assert AccessEvent.objects.filter(
+        user_email=f"client:{ehr.client.client_id}",
+        object_type="fhir-Consent",
+        patient_public_id=str(history.a1.public_id),
+        role="backend_client",
+    ).exists()
+    client_rows = AccessEvent.objects.filter(user_email=f"client:{ehr.client.client_id}")
+    assert client_rows.exists() and set(client_rows.values_list("role", flat=True)) == {"backend_client"}
+
+
+def test_another_clinics_medicines_plans_and_consents_are_never_read(base: str, history: Any) -> None:
+    ehr = Ehr(base, history)
+    fhir = ehr.fhir(ehr.token())
+    b1 = str(history.b1.public_id)
+    b1_resources = [
+        r
+        for r in fhir_resources_of(history.b1)
+        if r["resourceType"] in ("MedicationStatement", "CarePlan", "Consent")
+    ]
+    assert {r["resourceType"] for r in b1_resources} == {"MedicationStatement", "CarePlan", "Consent"}
+    for resource in b1_resources:
+        with pytest.raises(ResourceNotFound):
+            fhir.reference(resource["resourceType"], resource["id"]).to_resource()
+    for kind in ("MedicationStatement", "CarePlan", "Consent"):
+        with pytest.raises(ResourceNotFound):
+            fhir.resources(kind).search(patient=b1).fetch()
+        subjects = {
+            (r.get("subject") or r.get("patient"))["reference"] for r in fhir.resources(kind).fetch_all()
+        }
+        assert subjects == {f"Patient/{history.a1.public_id}"}
+    scoped = Ehr(base, history, scopes="system/Observation.rs")
+    with pytest.raises(ForbiddenError):
+        scoped.fhir(scoped.token()).resources("Consent").fetch_all()
+
+
+def test_a_patient_reads_only_their_own_plan_and_consents(history: Any, client_for: Any) -> None:
+    make_care_records(history.a2, history.clinician_a)
+    client = client_for("a1")
+    for kind in ("MedicationStatement", "CarePlan", "Consent"):
+        body = json.loads(client.get(f"/fhir/R4/{kind}").content)
+        owners = {
+            (e["resource"].get("subject") or e["resource"].get("patient"))["reference"] for e in body["entry"]
+        }
+        assert owners == {f"Patient/{history.a1.public_id}"}
+    for other in (history.a2, history.b1):
+        for resource in fhir_resources_of(other):
+            if resource["resourceType"] in ("MedicationStatement", "CarePlan", "Consent"):
+                answer = client.get(f"/fhir/R4/{resource['resourceType']}/{resource['id']}")
+                assert answer.status_code == 404

@@ -82,10 +82,13 @@ def test_a_generated_client_submits_a_checkin_and_lists_the_alert(
     clinician = client_module.AuthenticatedClient(
         base_url=live_server.url, token=_token(personas.clinician_a, "api/read")
     )
-    alerts = list_alerts.sync(client=clinician)
-    assert isinstance(alerts, list) and alerts
+    page = list_alerts.sync(client=clinician)
+    assert isinstance(page, models.PagedAlertOut) and page.results and page.count == len(page.results)
+    alerts = page.results
     assert all(isinstance(alert, models.AlertOut) for alert in alerts)
     assert any(str(alert.patient_id) == str(personas.a1.public_id) for alert in alerts)
+    first = list_alerts.sync(client=clinician, limit=1)  # the paging parameters are in the client
+    assert len(first.results) == 1 and (first.to_dict()["next"] is not None) == (page.count > 1)
 
 
 def test_errors_parse_into_the_shared_error_model(generated: Any, live_server: Any, personas: Any) -> None:

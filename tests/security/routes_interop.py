@@ -40,6 +40,19 @@ def _client_of_clinic_a(personas: Any, target: Any) -> dict[str, Any]:
     return {"client_id": str(client.public_id)}
 
 
+def _webhook_of_clinic_a(personas: Any, target: Any) -> dict[str, Any]:
+    from ketacare.interop.webhooks import register_webhook
+
+    hook = register_webhook(
+        clinic=personas.a1.clinic,
+        url="https://ehr.example.org/hooks",
+        secret="m" * 40,
+        events="",
+        by=personas.admin_a,
+    )
+    return {"webhook_id": str(hook.public_id)}
+
+
 ROUTES: list[Route] = [
     Route("interop:records", "patient"),
     Route("interop:records_fhir", "patient"),
@@ -61,6 +74,25 @@ ROUTES: list[Route] = [
         "api:register_fhir_client", "admin", methods=("POST",), api=True, ok={"POST": 201}, data=_new_client
     ),
     Route("api:list_fhir_clients", "admin", api=True),
+    # Alert webhooks: the clinic admin of the active clinic (a signed-in session to change them).
+    Route(
+        "api:register_webhook",
+        "admin",
+        methods=("POST",),
+        api=True,
+        ok={"POST": 201},
+        data=lambda personas, target: {"url": "https://ehr.example.org/hooks", "secret": "m" * 40},
+    ),
+    Route("api:list_webhooks", "admin", api=True),
+    Route(
+        "api:disable_webhook",
+        "admin",
+        methods=("DELETE",),
+        api=True,
+        ok={"DELETE": 204},
+        kwargs=_webhook_of_clinic_a,
+    ),
+    Route("api:list_webhook_deliveries", "admin", api=True, kwargs=_webhook_of_clinic_a),
     Route(
         "api:revoke_fhir_client",
         "admin",

@@ -92,6 +92,15 @@ def _in_days(days: int) -> str:
     return (timezone.now() + dt.timedelta(days=days)).strftime("%Y-%m-%dT10:30")
 
 
+def _aware_in_days(days: int) -> str:
+    """An ISO 8601 time with its offset `days` from now (the API takes zoned times only)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return (timezone.now() + dt.timedelta(days=days)).replace(microsecond=0).isoformat()
+
+
 PHQ9_ANSWERS = {f"phq9.q{i}": "1" if i < 9 else "0" for i in range(1, 10)}
 VITALS = {"systolic_mmhg": 124, "diastolic_mmhg": 80, "heart_rate_bpm": 72, "spo2_pct": 98}
 REMS_ANSWERS = {
@@ -273,5 +282,119 @@ ROUTES: list[Route] = [
         kwargs=_session(state="observing"),
         ok={"POST": 201},
         data=lambda p, t: VITALS,
+    ),
+    # Plans, appointments and the run-sheet's writes on the API: the pages' doors and the same services
+    # (a prescriber's decisions answer 403 to other staff, as the pages do).
+    Route("api:list_patient_plans", "staff_record", api=True, kwargs=_plan_for_maintenance),
+    Route(
+        "api:create_patient_plan",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        prescriber_methods=("POST",),
+        kwargs=_ready_for_plan,
+        ok={"POST": 201},
+        data=lambda p, t: {
+            "protocol_id": "iv_ketamine",
+            "first_session_at": _aware_in_days(3),
+            "weight_kg": "70",
+        },
+    ),
+    Route("api:list_patient_appointments", "staff_record", api=True, kwargs=_plan_for_maintenance),
+    Route(
+        "api:reschedule_patient_appointment",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        prescriber_methods=("POST",),
+        kwargs=_appointment,
+        data=lambda p, t: {"starts_at": _aware_in_days(18)},
+    ),
+    Route(
+        "api:book_patient_maintenance",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        prescriber_methods=("POST",),
+        kwargs=_plan_for_maintenance,
+        ok={"POST": 201},
+        data=lambda p, t: {"starts_at": _aware_in_days(39)},
+    ),
+    Route("api:list_my_appointments", "patient", api=True),
+    Route(
+        "api:check_in_session",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        kwargs=_session(),
+        data=lambda p, t: {"weight_kg": "70", "fasting_confirmed": "true", "ride_home_confirmed": "true"},
+    ),
+    Route(
+        "api:override_session_hold",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        prescriber_methods=("POST",),
+        kwargs=_session(state="checked_in", hold=True),
+        data=lambda p, t: {"reason": "Repeat BP trending down; benefit outweighs risk"},
+    ),
+    Route(
+        "api:record_session_dose",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        kwargs=_session(state="checked_in"),
+        ok={"POST": 201},
+        data=lambda p, t: {"dose_mg": "35", "lot_number": "LOT-7"},
+    ),
+    Route(
+        "api:end_session_dosing",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        kwargs=_session(state="dosing"),
+        data=lambda p, t: {},
+    ),
+    Route(
+        "api:record_session_observation",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        kwargs=_session(state="observing"),
+        ok={"POST": 201},
+        data=lambda p, t: {"moaas_score": "5", "dissociation": "none"},
+    ),
+    Route(
+        "api:record_session_adverse_event",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        kwargs=_session(state="observing"),
+        ok={"POST": 201},
+        data=lambda p, t: {"description": "Nausea", "severity": "mild"},
+    ),
+    Route(
+        "api:mark_session_entry_in_error",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        kwargs=_session(state="checked_in"),
+        data=_latest_vital,
+    ),
+    Route(
+        "api:discharge_treatment_session",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        kwargs=_session(route="esketamine_in", state="observing", minutes_since_dose_end=125),
+        data=lambda p, t: {"ride_present": "true", "instructions_given": "true"},
+    ),
+    Route(
+        "api:cancel_treatment_session",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        kwargs=_session(),
+        data=lambda p, t: {"reason": "Unwell today"},
     ),
 ]

@@ -198,6 +198,87 @@ WRITES: dict[tuple[str, str], Write] = {
         body=lambda c: {"email": "written.nurse@example.org", "role": "nurse"},
         check=lambda row, c: _invited_to_clinic_a(row, c),
     ),
+    # Plans, appointments and the run-sheet's writes (treatments): the row is A1's, in clinic A.
+    ("POST", "/api/v1/patients/{patient_id}/plans"): Write(
+        "clinician_a",
+        "treatments.TreatmentPlan",
+        body=lambda c: {"protocol_id": "iv_ketamine", "first_session_at": _in_days(3), "weight_kg": 70},
+        kwargs=lambda c: _ready_a1(c),
+    ),
+    ("POST", "/api/v1/patients/{patient_id}/appointments/{appointment_id}/reschedule"): Write(
+        "clinician_a",
+        "treatments.Appointment",
+        body=lambda c: {"starts_at": _in_days(5)},
+        kwargs=lambda c: _planned_a1(c),
+        updates="appointment_id",
+    ),
+    ("POST", "/api/v1/patients/{patient_id}/plan/maintenance"): Write(
+        "clinician_a",
+        "treatments.Appointment",
+        body=lambda c: {"starts_at": _in_days(40)},
+        kwargs=lambda c: _planned_a1(c),
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/check-in"): Write(
+        "clinician_a",
+        "treatments.TreatmentSession",
+        body=lambda c: {"weight_kg": 70, "fasting_confirmed": True, "ride_home_confirmed": True},
+        kwargs=lambda c: _a1_session(c, state="scheduled"),
+        updates="session_id",
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/hold-override"): Write(
+        "clinician_a",
+        "treatments.TreatmentSession",
+        body=lambda c: {"reason": "Repeat BP trending down"},
+        kwargs=lambda c: _a1_session(c, state="checked_in", hold=True),
+        updates="session_id",
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/doses"): Write(
+        "clinician_a",
+        "treatments.DoseAdministration",
+        body=lambda c: {"dose_mg": 35, "lot_number": "LOT-7"},
+        kwargs=lambda c: _a1_session(c, state="checked_in"),
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/doses/end"): Write(
+        "clinician_a",
+        "treatments.TreatmentSession",
+        body=lambda c: {},
+        kwargs=lambda c: _a1_session(c, state="dosing"),
+        updates="session_id",
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/observations"): Write(
+        "clinician_a",
+        "treatments.Observation",
+        body=lambda c: {"moaas_score": 5, "dissociation": "none"},
+        kwargs=lambda c: {"session_id": str(c.own_session.public_id)},
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/adverse-events"): Write(
+        "clinician_a",
+        "treatments.AdverseEvent",
+        body=lambda c: {"description": "Nausea", "severity": "mild"},
+        kwargs=lambda c: {"session_id": str(c.own_session.public_id)},
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/entered-in-error"): Write(
+        # The entry is marked (that is the operation); the session answered must stay A1's.
+        "clinician_a",
+        "treatments.TreatmentSession",
+        body=lambda c: {"kind": "vital", "entry_id": str(c.own_session.vitals.latest("id").public_id)},
+        kwargs=lambda c: {"session_id": str(c.own_session.public_id)},
+        updates="session_id",
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/discharge"): Write(
+        "clinician_a",
+        "treatments.TreatmentSession",
+        body=lambda c: {"ride_present": True, "instructions_given": True},
+        kwargs=lambda c: _a1_session(c, state="observing", minutes_since_dose_end=125),
+        updates="session_id",
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/cancel"): Write(
+        "clinician_a",
+        "treatments.TreatmentSession",
+        body=lambda c: {"reason": "Unwell today"},
+        kwargs=lambda c: _a1_session(c, state="scheduled"),
+        updates="session_id",
+    ),
     # Tokens and backend clients (interop): the row is the caller's, whatever was forged.
     ("POST", "/api/v1/me/tokens"): Write(
         "a1",
@@ -213,14 +294,62 @@ WRITES: dict[tuple[str, str], Write] = {
         form=True,
         check=lambda row, c: _client_of_clinic_a(row, c),
     ),
+    ("POST", "/api/v1/clinic/webhooks"): Write(
+        "admin_a",
+        "interop.WebhookEndpoint",
+        body=lambda c: {"url": "https://ehr.example.org/hooks", "secret": "w" * 40},
+        form=True,
+        check=lambda row, c: _owned_by_clinic_a(row, c, author=c.personas.admin_a, author_field="created_by"),
+    ),
     # Revocations take no body; a POST to them is refused (405) and writes nothing.
     ("DELETE", "/api/v1/me/tokens/{token_id}"): Write(
         "a1", "interop.AccessToken", body=lambda c: {}, kwargs=lambda c: _own_token_id(c)
+    ),
+    ("DELETE", "/api/v1/clinic/webhooks/{webhook_id}"): Write(
+        "admin_a", "interop.WebhookEndpoint", body=lambda c: {}, kwargs=lambda c: _own_webhook_id(c)
     ),
     ("DELETE", "/api/v1/clinic/fhir-clients/{client_id}"): Write(
         "admin_a", "interop.BackendClient", body=lambda c: {}, kwargs=lambda c: _own_client_id(c)
     ),
 }
+
+
+def _in_days(days: int) -> str:
+    from django.utils import timezone
+
+    return (timezone.now() + dt.timedelta(days=days)).replace(microsecond=0).isoformat()
+
+
+def _ready_a1(ctx: Any) -> dict[str, str]:
+    from tests.support.pathway import ready_for_plan
+
+    ready_for_plan(ctx.personas.a1)
+    return {"patient_id": str(ctx.personas.a1.public_id)}
+
+
+def _planned_a1(ctx: Any) -> dict[str, str]:
+    from ketacare.treatments.services import create_treatment_plan
+
+    _ready_a1(ctx)
+    plan = create_treatment_plan(
+        patient=ctx.personas.a1,
+        user=ctx.personas.clinician_a,
+        protocol_id="iv_ketamine",
+        preset_id=None,
+        first_session_at=dt.datetime.fromisoformat(_in_days(2)),
+        weight_kg=70.0,
+    )
+    return {
+        "patient_id": str(ctx.personas.a1.public_id),
+        "appointment_id": str(plan.appointments.order_by("starts_at").first().public_id),
+    }
+
+
+def _a1_session(ctx: Any, **options: Any) -> dict[str, str]:
+    """A1's session in the state the operation needs."""
+    from ketacare.treatments.tests.factories import make_session
+
+    return {"session_id": str(make_session(ctx.personas.a1, **options).public_id)}
 
 
 def _client_jwks() -> str:
@@ -238,6 +367,16 @@ def _own_token_id(ctx: Any) -> dict[str, str]:
         user=ctx.personas.a1.user, name="w", scopes="api/read", days=1, now=timezone.now()
     )
     return {"token_id": str(row.public_id)}
+
+
+def _own_webhook_id(ctx: Any) -> dict[str, str]:
+    from ketacare.interop.webhooks import register_webhook
+
+    hook = register_webhook(
+        clinic=ctx.personas.clinic_a, url="https://ehr.example.org/h", secret="w" * 40, events="",
+        by=ctx.personas.admin_a,
+    )  # fmt: skip
+    return {"webhook_id": str(hook.public_id)}
 
 
 def _own_client_id(ctx: Any) -> dict[str, str]:

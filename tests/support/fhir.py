@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import zoneinfo
 from typing import Any
 
 from django.utils import timezone
@@ -53,6 +54,43 @@ def make_history(patient: Any, clinician: Any, *, now: dt.datetime | None = None
         now=now - dt.timedelta(days=2) + dt.timedelta(hours=2),
     )
     return session
+
+
+def make_care_records(patient: Any, clinician: Any) -> Any:
+    """A medication list, a plan with its appointments, a current consent and a withdrawn one (by a parent).
+
+    Returns the plan. Everything goes through the intake and treatment services.
+    """
+    from ketacare.intake import services as intake
+    from ketacare.treatments.services import create_treatment_plan
+    from tests.support.pathway import ready_for_plan
+
+    intake.record_medications(
+        patient=patient,
+        user=clinician,
+        medications=["Sertraline 50 mg daily"],
+        drug_classes=["benzodiazepines"],
+    )
+    ready_for_plan(patient, prescriber=clinician)
+    zone = zoneinfo.ZoneInfo(patient.clinic.time_zone)
+    withdrawn = intake.record_consent(
+        patient=patient,
+        user=clinician,
+        document_version="KC-OLD-0",
+        signed_on=timezone.localdate(timezone=zone) - dt.timedelta(days=30),
+        signer_name="Pat Parent",
+        signer_relationship="parent",
+        routes=["oral"],
+    )
+    intake.withdraw_consent(consent=withdrawn, user=clinician, reason="Changed their mind")
+    return create_treatment_plan(
+        patient=patient,
+        user=clinician,
+        protocol_id="iv_ketamine",
+        preset_id=None,
+        first_session_at=timezone.now() + dt.timedelta(days=2),
+        weight_kg=70.0,
+    )
 
 
 def strict_validate(resource: dict[str, Any]) -> Any:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from ketacare.core.instruments import to_fhir_questionnaire
 from ketacare.interop.exports import fhir_bundle, validate_bundle
-from tests.support.fhir import make_history, strict_validate
+from tests.support.fhir import make_care_records, make_history, strict_validate
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +165,70 @@ def test_the_patients_download_is_the_transaction_and_passes_both_validators(
     body = json.loads(response.content)
     assert body["type"] == "transaction"
     strict_validate(body)
+
+
+@pytest.fixture
+def care_bundle(personas: Any) -> dict[str, Any]:
+    make_care_records(personas.a1, personas.clinician_a)
+    result = fhir_bundle(personas.a1, now=timezone.now())
+    validate_bundle(result)
+    strict_validate(result)
+    return result
+
+
+def test_medicines_from_intake_are_medication_statements(care_bundle: dict[str, Any]) -> None:
+    statements = _resources(care_bundle, "MedicationStatement")
+    assert {s["medicationCodeableConcept"]["text"] for s in statements} == {
+        "Sertraline 50 mg daily",
+        "Benzodiazepines",
+    }
+    assert {s["status"] for s in statements} == {"active"}
+    for statement in statements:
+        assert statement["meta"]["profile"] == ["http://hl7.org/fhir/StructureDefinition/MedicationStatement"]
+        assert statement["dateAsserted"]
+
+
+def test_the_plan_is_a_us_core_care_plan_whose_activities_are_its_appointments(
+    care_bundle: dict[str, Any],
+) -> None:
+    (plan,) = _resources(care_bundle, "CarePlan")
+    assert plan["meta"]["profile"] == ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan"]
+    assert plan["status"] == "active" and plan["intent"] == "plan"
+    assert plan["category"][0]["coding"][0]["code"] == "assess-plan"
+    assert plan["text"]["status"] == "generated" and plan["text"]["div"].startswith("<div xmlns=")
+    appointments = {f"urn:uuid:{a['id']}" for a in _resources(care_bundle, "Appointment")}
+    referenced = {a["reference"]["reference"] for a in plan["activity"] if "reference" in a}
+    assert referenced and referenced == appointments
+    (medicine,) = [a["detail"] for a in plan["activity"] if "detail" in a]
+    assert medicine["productCodeableConcept"]["coding"][0]["code"] == "6130"
+    assert medicine["code"]["coding"][0]["code"] == "47625008"  # IV route
+
+
+def test_consents_carry_their_true_status_and_a_withdrawn_one_ends(care_bundle: dict[str, Any]) -> None:
+    consents = {c["policyRule"]["text"]: c for c in _resources(care_bundle, "Consent")}
+    current = consents["Treatment consent, document version KC-TEST-1"]
+    withdrawn = consents["Treatment consent, document version KC-OLD-0"]
+    assert current["status"] == "active" and "end" not in current["provision"]["period"]
+    assert withdrawn["status"] == "inactive" and withdrawn["provision"]["period"]["end"]
+    assert withdrawn["performer"] == [{"display": "Pat Parent (Parent)"}]
+    assert current["performer"][0]["reference"].startswith("urn:uuid:")
+    for consent in consents.values():
+        assert consent["scope"]["coding"][0]["code"] == "treatment"
+        assert consent["category"][0]["coding"][0] == {
+            "system": "http://loinc.org",
+            "code": "59284-0",
+            "display": "Patient Consent",
+        }
+
+
+def test_a_consent_marked_entered_in_error_says_so(personas: Any) -> None:
+    from ketacare.intake.models import Consent
+    from ketacare.intake.services import mark_entered_in_error
+
+    make_care_records(personas.a1, personas.clinician_a)
+    mistaken = Consent.objects.filter(patient=personas.a1, withdrawn_at__isnull=True).get()
+    mark_entered_in_error(record=mistaken, user=personas.clinician_a, reason="Wrong patient")
+    bundle = fhir_bundle(personas.a1, now=timezone.now())
+    strict_validate(bundle)
+    statuses = {c["id"]: c["status"] for c in _resources(bundle, "Consent")}
+    assert statuses[str(mistaken.public_id)] == "entered-in-error"

@@ -350,7 +350,7 @@ def test_the_api_lists_staff_and_invites_for_administrators_only(
     personas, mailoutbox, django_capture_on_commit_callbacks
 ):
     admin = login(Client(), personas.admin_a)
-    staff = admin.get("/api/v1/staff").json()
+    staff = admin.get("/api/v1/staff").json()["results"]
     assert {(s["email"], s["role"]) for s in staff} == {
         ("admin.a@example.org", "clinic_admin"),
         ("clinician.a@example.org", "prescriber"),

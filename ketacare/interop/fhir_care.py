@@ -1,0 +1,204 @@
+"""The patient's medicines, treatment plans and consents as FHIR R4 resources (docs/decisions/0019).
+
+- **MedicationStatement** (base R4; US Core has no MedicationStatement profile): one per medicine on the
+  current intake medication list, ``active``, as the free text the clinic wrote (no code: KetaCare does
+  not map free text to RxNorm); a class the clinician ticked is one more statement naming the class. A
+  list marked entered in error keeps its statements with status ``entered-in-error``; superseded lists
+  are history kept in KetaCare and not exported as current use.
+- **CarePlan** (US Core CarePlan): the treatment plan, ``active`` or ``completed``, category
+  ``assess-plan``, a generated narrative, one activity per appointment (a reference to the
+  Appointment) and one activity detail naming the medicine (RxNorm), its route and the planned dose.
+- **Consent** (base R4; US Core has none): each signed treatment consent, scope ``treatment``, LOINC
+  59284-0; ``active`` while it covers its routes, ``inactive`` once withdrawn (the provision's period
+  ends at the withdrawal), ``entered-in-error`` when marked so. R4's ``rejected`` is not used: KetaCare
+  records signed consents only, not refusals to sign. A representative who signed is named with their
+  capacity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+from ketacare.core import display
+from ketacare.core import knowledge as core_knowledge
+from ketacare.intake.models import Consent, EntryStatus, MedicationList, VersionStatus
+from ketacare.interop.fhir_common import (
+    LOINC,
+    MEDICATION,
+    ROUTE,
+    RXNORM,
+    SNOMED,
+    coding,
+    derived_id,
+    iso,
+    make_resource,
+    quantity,
+)
+from ketacare.patients.models import Patient
+from ketacare.treatments.models import Appointment, TreatmentPlan
+
+CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
+CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+XHTML = "http://www.w3.org/1999/xhtml"
+PLAN_STATUS: dict[str, str] = {TreatmentPlan.Status.ACTIVE: "active", TreatmentPlan.Status.ENDED: "completed"}
+PLAN_ACTIVITY_STATUS: dict[str, str] = {
+    TreatmentPlan.Status.ACTIVE: "in-progress",
+    TreatmentPlan.Status.ENDED: "completed",
+}
+
+
+def medication_statements(patient: Patient, patient_ref: str) -> list[dict[str, Any]]:
+    """The current medication list (``active``) and lists marked entered in error, one statement a line."""
+    out: list[dict[str, Any]] = []
+    lists = MedicationList.objects.filter(
+        patient=patient, status__in=[VersionStatus.CURRENT, VersionStatus.ENTERED_IN_ERROR]
+    ).order_by("recorded_at", "id")
+    for medication_list in lists:
+        status = "active" if medication_list.status == VersionStatus.CURRENT else "entered-in-error"
+        base = str(medication_list.public_id)
+        lines: list[tuple[str, str, str | None]] = [
+            (f"med-{n}", text, None) for n, text in enumerate(medication_list.medications)
+        ]
+        lines += [
+            (
+                f"class-{class_id}",
+                core_knowledge.get_interaction(class_id).name,
+                "A class of medicine ticked at intake, not a named product.",
+            )
+            for class_id in medication_list.drug_classes
+        ]
+        for suffix, text, note in lines:
+            out.append(
+                make_resource(
+                    "MedicationStatement",
+                    derived_id(base, suffix),
+                    "MedicationStatement",
+                    medication_list.created_at,
+                    status=status,
+                    medicationCodeableConcept={"text": text},
+                    subject={"reference": patient_ref},
+                    dateAsserted=iso(medication_list.recorded_at),
+                    note=[{"text": note}] if note else None,
+                )
+            )
+    return out
+
+
+def _narrative(*lines: str) -> dict[str, str]:
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line)
+    return {"status": "generated", "div": f'<div xmlns="{XHTML}">{paragraphs}</div>'}
+
+
+def care_plan_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]]:
+    """Each treatment plan as a US Core CarePlan whose activities are its appointments and its medicine."""
+    out: list[dict[str, Any]] = []
+    plans = TreatmentPlan.objects.filter(patient=patient).order_by("created_at", "id")
+    appointments: dict[int, list[Appointment]] = {}
+    for appointment in Appointment.objects.filter(patient=patient).order_by("starts_at", "number"):
+        appointments.setdefault(appointment.plan_id, []).append(appointment)
+    for plan in plans:
+        title = f"{display.protocol_name(plan.protocol_id)}: {display.preset_name(plan.protocol_id, plan.preset_id)}"
+        route = display.route_name(plan.route)
+        drug_code, drug_name = MEDICATION.get(plan.route, ("", "ketamine"))
+        route_code, route_text = ROUTE.get(plan.route, ("", plan.route))
+        own = appointments.get(plan.pk, [])
+        first = own[0].starts_at if own else plan.created_at
+        dose = f"Planned dose {plan.dose_mg:g} mg" if plan.dose_mg is not None else ""
+        medicine = {
+            "detail": {
+                "kind": "MedicationRequest",
+                "status": PLAN_ACTIVITY_STATUS.get(plan.status, "unknown"),
+                "productCodeableConcept": {
+                    "coding": [coding(RXNORM, drug_code, drug_name)] if drug_code else None,
+                    "text": drug_name,
+                },
+                "code": {
+                    "coding": [coding(SNOMED, route_code, route_text)] if route_code else None,
+                    "text": route,
+                },
+                "quantity": quantity(float(plan.dose_mg), "mg", "mg") if plan.dose_mg is not None else None,
+                "description": plan.dose_rule or None,
+            }
+        }
+        out.append(
+            make_resource(
+                "CarePlan",
+                str(plan.public_id),
+                "CarePlan",
+                plan.created_at,
+                text=_narrative(
+                    title,
+                    f"Route: {route}",
+                    dose,
+                    f"{len(own)} appointment(s); review after session {plan.review_after_session}",
+                ),
+                status=PLAN_STATUS.get(plan.status, "unknown"),
+                intent="plan",
+                category=[
+                    {"coding": [coding(CAREPLAN_CATEGORY, "assess-plan", "Assessment and Plan of Treatment")]}
+                ],
+                title=title,
+                description=", ".join(part for part in (route, dose) if part) or None,
+                subject={"reference": patient_ref},
+                period={"start": iso(first)},
+                created=iso(plan.created_at),
+                activity=[{"reference": {"reference": f"Appointment/{a.public_id}"}} for a in own]
+                + [medicine],
+            )
+        )
+    return out
+
+
+def _consent_status(consent: Consent) -> str:
+    if consent.status == EntryStatus.ENTERED_IN_ERROR:
+        return "entered-in-error"
+    return "inactive" if consent.withdrawn_at is not None else "active"
+
+
+def _performer(consent: Consent, patient_ref: str) -> dict[str, Any]:
+    """Who signed: the patient themself, or a representative named with their capacity.
+
+    A representative is named, not referenced: KetaCare serves no RelatedPerson, and every reference in
+    the export resolves inside it.
+    """
+    if consent.signer_relationship == Consent.Relationship.SELF:
+        return {"reference": patient_ref}
+    return {"display": f"{consent.signer_name} ({consent.get_signer_relationship_display()})"}
+
+
+def consent_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]]:
+    """Every signed treatment consent, withdrawn and mistaken ones too, each with its true status."""
+    out: list[dict[str, Any]] = []
+    for consent in Consent.objects.filter(patient=patient).order_by("signed_on", "id"):
+        end: dt.datetime | None = consent.withdrawn_at
+        out.append(
+            make_resource(
+                "Consent",
+                str(consent.public_id),
+                "Consent",
+                consent.withdrawn_at or consent.created_at,
+                status=_consent_status(consent),
+                scope={"coding": [coding(CONSENT_SCOPE, "treatment", "Treatment")]},
+                category=[{"coding": [coding(LOINC, "59284-0", "Patient Consent")]}],
+                patient={"reference": patient_ref},
+                dateTime=consent.signed_on.isoformat(),
+                performer=[_performer(consent, patient_ref)],
+                organization=[{"display": patient.clinic.name}],
+                policyRule={"text": f"Treatment consent, document version {consent.document_version}"},
+                provision={
+                    "type": "permit",
+                    "period": {"start": consent.signed_on.isoformat(), "end": iso(end)},
+                    "code": [
+                        {
+                            "coding": [coding(SNOMED, *ROUTE[route])] if route in ROUTE else None,
+                            "text": display.route_name(route),
+                        }
+                        for route in consent.routes
+                    ]
+                    or None,
+                },
+            )
+        )
+    return out

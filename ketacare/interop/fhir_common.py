@@ -1,0 +1,122 @@
+"""What every FHIR resource KetaCare builds shares: code systems, profiles, stable ids, small builders.
+
+Used by the resource builders (``fhir_resources`` for the clinical record, ``fhir_care`` for medicines,
+plans and consents); docs/decisions/0019 explains the ids and profiles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+SNOMED = "http://snomed.info/sct"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SYSTEM = "https://ketacare.org/fhir"
+# RFC 3986 identifiers: the value is the resource's urn:uuid, unique across every KetaCare deployment.
+URI_SYSTEM = "urn:ietf:rfc:3986"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+ADVERSE_EVENT_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+# R4's AdverseEventCategory codes name product and use errors, none an expected side effect; the binding
+# is extensible, so KetaCare's own code system names the category.
+ADVERSE_EVENT_CATEGORY = f"{SYSTEM}/CodeSystem/adverse-event-category"
+KETACARE_OBSERVATION = f"{SYSTEM}/CodeSystem/observation"
+
+US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition"
+BASE = "http://hl7.org/fhir/StructureDefinition"
+PROFILES = {
+    "Patient": f"{US_CORE}/us-core-patient",
+    "Encounter": f"{US_CORE}/us-core-encounter",
+    "QuestionnaireResponse": f"{US_CORE}/us-core-questionnaireresponse",
+    "CarePlan": f"{US_CORE}/us-core-careplan",
+    "bp": f"{US_CORE}/us-core-blood-pressure",
+    "hr": f"{US_CORE}/us-core-heart-rate",
+    "spo2": f"{US_CORE}/us-core-pulse-oximetry",
+    "survey": f"{US_CORE}/us-core-observation-screening-assessment",
+    # US Core defines none for these: the base R4 definitions.
+    "MedicationAdministration": f"{BASE}/MedicationAdministration",
+    "AdverseEvent": f"{BASE}/AdverseEvent",
+    "Appointment": f"{BASE}/Appointment",
+    "Questionnaire": f"{BASE}/Questionnaire",
+    "MedicationStatement": f"{BASE}/MedicationStatement",
+    "Consent": f"{BASE}/Consent",
+}
+
+# Vital-sign codes of the FHIR R4 vital signs profile (hl7.org/fhir/R4/observation-vitalsigns.html) and
+# US Core Pulse Oximetry, which needs both oxygen-saturation codings [USCore-PulseOx].
+LOINC_BP_PANEL = ("85354-9", "Blood pressure panel with all children optional")
+LOINC_SYSTOLIC = ("8480-6", "Systolic blood pressure")
+LOINC_DIASTOLIC = ("8462-4", "Diastolic blood pressure")
+LOINC_HEART_RATE = ("8867-4", "Heart rate")
+LOINC_SPO2 = ("2708-6", "Oxygen saturation in Arterial blood")
+LOINC_SPO2_PULSE_OX = ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry")
+
+# Dosing route -> (RxNorm code, display) of the drug [RxNorm-Esketamine]; ketamine's ingredient code 6130
+# is unverified against a stored source (docs/fhir.md).
+MEDICATION = {
+    "esketamine_in": ("2201623", "esketamine Nasal Spray"),
+    "iv": ("6130", "ketamine"),
+    "oral": ("6130", "ketamine"),
+    "sublingual": ("6130", "ketamine"),
+}
+# Dosing route -> SNOMED CT route of administration [FHIR-RouteCodes].
+ROUTE = {
+    "iv": ("47625008", "Intravenous route"),
+    "esketamine_in": ("46713006", "Nasal route"),
+    "oral": ("26643006", "Oral route"),
+    "sublingual": ("37839007", "Sublingual route"),
+}
+# R4 resources whose ``identifier`` is 0..1 rather than a list.
+SINGLE_IDENTIFIER = {"AdverseEvent", "QuestionnaireResponse"}
+APPOINTMENT_STATUS = {"scheduled": "booked", "cancelled": "cancelled", "completed": "fulfilled"}
+
+
+def derived_id(base: str, suffix: str) -> str:
+    """A stable UUID for the n-th resource one record yields (the same on every export)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{SYSTEM}/{base}/{suffix}"))
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+    return {"system": system, "code": code, **({"display": display} if display else {})}
+
+
+def loinc(*codes: tuple[str, str]) -> dict[str, Any]:
+    return {"coding": [coding(LOINC, c, d) for c, d in codes], "text": codes[0][1]}
+
+
+def quantity(value: float, unit: str, code: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": UCUM, "code": code}
+
+
+def category_of(code: str) -> list[dict[str, Any]]:
+    return [{"coding": [coding(OBSERVATION_CATEGORY, code)]}]
+
+
+def make_resource(
+    kind: str, rid: str, profile: str, updated: dt.datetime | None, **fields: Any
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {"profile": [PROFILES[profile]]}
+    if updated is not None:
+        meta["lastUpdated"] = updated.isoformat()
+    identifier = {"system": URI_SYSTEM, "value": f"urn:uuid:{rid}"}
+    return {
+        "resourceType": kind,
+        "id": rid,
+        "meta": meta,
+        "identifier": identifier if kind in SINGLE_IDENTIFIER else [identifier],
+        **fields,
+    }
+
+
+def drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_none(v) for v in value]
+    return value
