@@ -24,7 +24,7 @@ from django_q.models import Schedule
 
 from conftest import login
 from ketacare.alerts.models import Alert
-from ketacare.alerts.services import escalate_overdue_alerts, raise_alert
+from ketacare.alerts.services import escalate_overdue_alerts, raise_alert, raise_clinic_alert
 from ketacare.interop.models import WebhookDelivery, WebhookEndpoint
 from ketacare.interop.webhooks import MAX_ATTEMPTS, backoff_s, deliver_pending_webhooks, deliver_webhook
 
@@ -230,3 +230,24 @@ def test_a_private_address_is_refused_at_delivery_unless_allowed(
     delivery = WebhookDelivery.objects.get()
     assert delivery.state == "pending" and "public address" in delivery.last_error
     assert delivery.endpoint.public_id.hex == hook["public_id"].replace("-", "")
+
+
+def test_a_clinic_level_alert_is_delivered_without_a_patient(
+    personas: Any, receiver: Receiver, admin: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    _register(admin, receiver.url)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        alert = raise_clinic_alert(
+            clinic=personas.clinic_a,
+            source="register_count",
+            severity="urgent",
+            title="Count difference",
+            dedupe_key="count:test",
+        )
+    (request,) = receiver.received
+    assert _verify(request)["data"] == {
+        "alert_id": str(alert.public_id),
+        "patient_id": None,
+        "clinic_id": str(personas.clinic_a.public_id),
+        "severity": "urgent",
+    }
