@@ -249,7 +249,50 @@ class _SharedDemo:
 _shared_demo: _SharedDemo | None = None
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# --- The PostgreSQL pass: only what the backend can change ------------------------------------
+# A test that takes no database (no django_db mark, no database fixture) cannot reach one through
+# pytest-django, so it gives the same answer on SQLite and PostgreSQL: `make test` runs it in the
+# SQLite pass only (docs/decisions/0022). The `backend` mark keeps a test that reaches the
+# DATABASE_URL backend some other way (its own servers, its own database) in the PostgreSQL pass.
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "django_db_setup",
+        "live_server",
+    }
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        default=False,
+        help="run only the tests that reach the database (the PostgreSQL pass of `make test`)",
+    )
+
+
+def reaches_database(item: pytest.Item) -> bool:
+    """Whether the test can reach the database under test (through pytest-django or its `backend` mark)."""
+    if item.get_closest_marker("django_db") or item.get_closest_marker("backend"):
+        return True
+    return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def _keep_database_tests(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kept = [item for item in items if reaches_database(item)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not reaches_database(item)])
+        items[:] = kept
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--database-tests-only"):
+        _keep_database_tests(config, items)
+
     # pytest-django has put the rolled-back database tests first, then the transactional ones, then
     # those without a database. The demo tests move to the end of the first group, one after the
     # other, so the demo is seeded once per process (and before any table flush).
