@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,11 +97,6 @@ def make_personas() -> Personas:
     )
 
 
-@pytest.fixture
-def personas(db: Any) -> Personas:
-    return make_personas()
-
-
 def login(client: Any, user: Any) -> Any:
     """Log a user in; staff also pass the second factor, as the MFA middleware requires."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -189,13 +185,16 @@ def _audit_triggers_allow_flush(request: pytest.FixtureRequest) -> Iterator[None
     install_triggers(connection)
 
 
-# --- The demo clinics, seeded once ---------------------------------------------------------------
-# Seeding takes seconds, and most demo tests only read it. They share one seeding, kept in a
-# transaction that stays open while they run: pytest-django's per-test atomic nests inside it as a
-# savepoint, so what a test writes (a second seeding included) is rolled back after it, and the
-# transaction itself is rolled back before any test that does not ask for the demo.
+# --- Shared worlds: the personas and the demo clinics, stored once --------------------------------
+# Most database tests start from the same rows: the personas, or the demo clinics (seeding takes
+# seconds). A run of such tests shares one storing of them, kept in a transaction that stays open
+# while they run: pytest-django's per-test atomic nests inside it as a savepoint, so what a test
+# writes is rolled back after it, and the shared transaction itself is rolled back before a test
+# that wants another world or none (docs/decisions/0022). Transactional tests commit for real, so
+# they never run inside one: they make their own personas.
 DEMO_SEED = 2026  # the `ketacare demo-data` defaults, so the tests check what `make demo` shows
 DEMO_PATIENTS_PER_CLINIC = 36
+PERSONA_FIELDS = ("clinic_a", "clinic_b", "admin_a", "clinician_a", "clinician_b", "a1", "a2", "b1")
 
 
 @dataclass(frozen=True)
@@ -214,26 +213,71 @@ class Demo:
         return seed_demo(seed=self.seed, patients_per_clinic=self.patients_per_clinic, now=self.now)
 
 
-class _SharedDemo:
-    """The open transaction that holds the seeded demo, opened and rolled back around demo tests."""
+def _persona_keys(personas: Personas) -> dict[str, int]:
+    return {name: getattr(personas, name).pk for name in PERSONA_FIELDS}
+
+
+def _load_personas(keys: dict[str, int]) -> Personas:
+    """Fresh instances of the stored personas, related to each other as `make_personas` returns them."""
+    from ketacare.accounts.models import User
+    from ketacare.clinics.models import Clinic
+    from ketacare.patients.models import Patient
+
+    clinics = Clinic.objects.in_bulk([keys["clinic_a"], keys["clinic_b"]])
+    patients = Patient.objects.in_bulk([keys["a1"], keys["a2"], keys["b1"]])
+    staff = [keys["admin_a"], keys["clinician_a"], keys["clinician_b"]]
+    users = User.objects.in_bulk(staff + [patient.user_id for patient in patients.values()])
+    values: dict[str, Any] = {name: clinics[keys[name]] for name in ("clinic_a", "clinic_b")}
+    values |= {name: users[keys[name]] for name in ("admin_a", "clinician_a", "clinician_b")}
+    for name, clinic, clinician in (("a1", "a", "a"), ("a2", "a", "a"), ("b1", "b", "b")):
+        patient = patients[keys[name]]
+        # The same objects create() leaves in place: the clinic and clinician personas, and a login
+        # whose reverse link (user.patient) points back at this patient.
+        patient.clinic = values[f"clinic_{clinic}"]
+        patient.primary_clinician = values[f"clinician_{clinician}"]
+        patient.user = users[patient.user_id]
+        values[name] = patient
+    return Personas(**values)
+
+
+class _SharedWorld:
+    """The open transaction that holds the world of a run of tests: "personas", "demo" or none."""
 
     def __init__(self, blocker: Any) -> None:
         self.blocker = blocker
+        self.kind: str | None = None
         self.atomic: Any = None
+        self.personas: dict[str, int] | None = None
         self.demo: Demo | None = None
 
-    def open(self) -> None:
+    def switch(self, kind: str | None) -> None:
+        if kind == self.kind:
+            return
+        self.close()
+        if kind is not None:
+            self._open(kind)
+
+    def _open(self, kind: str) -> None:
         from django.db import transaction
         from django.utils import timezone
 
-        from ketacare.demo.seed import seed_demo
-
-        now = timezone.now()
         with self.blocker.unblock():
             self.atomic = transaction.atomic()
             self.atomic.__enter__()
-            logins = seed_demo(seed=DEMO_SEED, patients_per_clinic=DEMO_PATIENTS_PER_CLINIC, now=now)
-        self.demo = Demo(DEMO_SEED, DEMO_PATIENTS_PER_CLINIC, now, logins)
+            try:
+                if kind == "demo":
+                    from ketacare.demo.seed import seed_demo
+
+                    now = timezone.now()
+                    logins = seed_demo(seed=DEMO_SEED, patients_per_clinic=DEMO_PATIENTS_PER_CLINIC, now=now)
+                    self.demo = Demo(DEMO_SEED, DEMO_PATIENTS_PER_CLINIC, now, logins)
+                else:
+                    self.personas = _persona_keys(make_personas())
+            except BaseException:
+                self.atomic.__exit__(*sys.exc_info())
+                self.atomic, self.demo, self.personas = None, None, None
+                raise
+        self.kind = kind
 
     def close(self) -> None:
         from django.db import transaction
@@ -243,54 +287,117 @@ class _SharedDemo:
         with self.blocker.unblock():
             transaction.set_rollback(True)
             self.atomic.__exit__(None, None, None)
-        self.atomic, self.demo = None, None
+        self.kind, self.atomic, self.demo, self.personas = None, None, None, None
 
 
-_shared_demo: _SharedDemo | None = None
+_shared_world: _SharedWorld | None = None
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def _world_of(item: pytest.Item) -> str | None:
+    """The shared world a test runs in: the demo, the personas, or none (its own rows, or a commit)."""
+    names = set(getattr(item, "fixturenames", ()))
+    if "demo" in names:
+        return "demo"  # the demo fixture itself refuses a transactional test
+    if "personas" in names and not _transactional(item):
+        return "personas"
+    return None
+
+
+# --- The PostgreSQL pass: only what the backend can change ------------------------------------
+# A test that takes no database (no django_db mark, no database fixture) cannot reach one through
+# pytest-django, so it gives the same answer on SQLite and PostgreSQL: `make test` runs it in the
+# SQLite pass only (docs/decisions/0022). The `backend` mark keeps a test that reaches the
+# DATABASE_URL backend some other way (its own servers, its own database) in the PostgreSQL pass.
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "django_db_setup",
+        "live_server",
+    }
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        default=False,
+        help="run only the tests that reach the database (the PostgreSQL pass of `make test`)",
+    )
+
+
+def reaches_database(item: pytest.Item) -> bool:
+    """Whether the test can reach the database under test (through pytest-django or its `backend` mark)."""
+    if item.get_closest_marker("django_db") or item.get_closest_marker("backend"):
+        return True
+    return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def _keep_database_tests(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kept = [item for item in items if reaches_database(item)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not reaches_database(item)])
+        items[:] = kept
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--database-tests-only"):
+        _keep_database_tests(config, items)
+
     # pytest-django has put the rolled-back database tests first, then the transactional ones, then
-    # those without a database. The demo tests move to the end of the first group, one after the
-    # other, so the demo is seeded once per process (and before any table flush).
+    # those without a database. The rolled-back tests are grouped by their shared world, so each
+    # world is stored once per process (and before any table flush).
     def group(item: pytest.Item) -> int:
-        if "demo" in getattr(item, "fixturenames", ()):
-            return 1
+        world = _world_of(item)
+        if world is not None:
+            return {"personas": 1, "demo": 2}[world]
         uses_db = item.get_closest_marker("django_db") or "db" in getattr(item, "fixturenames", ())
-        return 0 if uses_db and not _transactional(item) else 2
+        return 0 if uses_db and not _transactional(item) else 3
 
     items.sort(key=group)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    # Before any fixture of the test: its own atomic must open inside the demo's or without it.
-    if _shared_demo is None:
-        return
-    wants_demo = "demo" in getattr(item, "fixturenames", ())
-    if wants_demo and _shared_demo.atomic is None:
-        _shared_demo.open()
-    elif not wants_demo and _shared_demo.atomic is not None:
-        _shared_demo.close()
+    # Before any fixture of the test: its own atomic must open inside its world's or without one.
+    if _shared_world is not None:
+        _shared_world.switch(_world_of(item))
 
 
 @pytest.fixture(scope="session")
-def _demo_transaction(django_db_setup: Any, django_db_blocker: Any) -> Iterator[_SharedDemo]:
-    global _shared_demo
-    _shared_demo = _SharedDemo(django_db_blocker)
-    _shared_demo.open()
-    yield _shared_demo
-    _shared_demo.close()
-    _shared_demo = None
+def _world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[_SharedWorld]:
+    global _shared_world
+    _shared_world = _SharedWorld(django_db_blocker)
+    yield _shared_world
+    _shared_world.close()
+    _shared_world = None
+
+
+@pytest.fixture(scope="session")
+def _demo_world(_world: _SharedWorld) -> _SharedWorld:
+    # Session-scoped, so it is set up before the first demo test's own atomic opens.
+    _world.switch("demo")
+    return _world
 
 
 @pytest.fixture
-def demo(request: pytest.FixtureRequest, _demo_transaction: _SharedDemo) -> Demo:
+def personas(db: Any, _world: _SharedWorld) -> Personas:
+    """The personas, from this run's shared storing where there is one (the first test stores its own)."""
+    if _world.kind == "personas" and _world.personas is not None:
+        return _load_personas(_world.personas)
+    return make_personas()
+
+
+@pytest.fixture
+def demo(request: pytest.FixtureRequest, _demo_world: _SharedWorld) -> Demo:
     """The demo clinics as `ketacare demo-data` seeds them; the test's writes are rolled back."""
     if _transactional(request.node):
         pytest.fail("the shared demo is never committed: a transactional test seeds its own")
-    assert _demo_transaction.demo is not None
-    return _demo_transaction.demo
+    assert _demo_world.demo is not None
+    return _demo_world.demo
 
 
 def _browser_available() -> bool:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+# `backend`: it starts its own nodes on the DATABASE_URL backend, so it stays in the PostgreSQL pass.
+pytestmark = [pytest.mark.slow, pytest.mark.backend]
 
 
 def _harness():  # type: ignore[no-untyped-def]
