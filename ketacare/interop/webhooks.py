@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from ketacare.accounts.models import User
 from ketacare.alerts.models import Alert
+from ketacare.alerts.signals import alert_escalated, alert_raised
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic
 from ketacare.interop.models import WebhookDelivery, WebhookEndpoint
@@ -311,7 +312,5 @@ def deliver_pending_webhooks(*, limit: int = 200) -> dict[str, int]:
 
 def connect() -> None:
     """Connect the receivers (InteropConfig.ready)."""
-    from ketacare.alerts.signals import alert_escalated, alert_raised
-
     alert_raised.connect(on_alert_raised, dispatch_uid="interop-webhooks-raised")
     alert_escalated.connect(on_alert_escalated, dispatch_uid="interop-webhooks-escalated")
