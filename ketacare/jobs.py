@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.audit.services import seal_pending
+from ketacare.interop.services import resume_stalled_exports
+from ketacare.interop.webhooks import deliver_pending_webhooks
 from ketacare.ops.mail import deliver_pending_mail
 
 
@@ -66,6 +68,17 @@ def retry_deliveries() -> str:
     return _run("retry_deliveries")
 
 
+def deliver_webhooks() -> str:
+    """Send every due webhook delivery: ones whose queued task or worker was lost (docs/decisions/0019)."""
+    counts = deliver_pending_webhooks()
+    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "nothing due"
+
+
+def resume_exports() -> str:
+    """Queue again each bulk export whose run was lost (docs/decisions/0019)."""
+    return f"resumed {resume_stalled_exports()} export(s)"
+
+
 def seal_audit_chain() -> str:
     """Seal the audit rows written since the last run into the keyed chain (docs/decisions/0016)."""
     return f"sealed {seal_pending()} audit rows"
@@ -92,6 +105,9 @@ JOBS = (
     Job("escalate_unanswered_messages", "ketacare.jobs.escalate_unanswered_messages", 15),
     Job("send_prompts", "ketacare.jobs.send_prompts", 15),
     Job("retry_deliveries", "ketacare.jobs.retry_deliveries", 15),
+    # Safety sweeps behind work the queue normally does at once: webhooks and FHIR bulk exports.
+    Job("deliver_webhooks", "ketacare.jobs.deliver_webhooks", 1),
+    Job("resume_exports", "ketacare.jobs.resume_exports", 15),
     # Last: a fresh worker queues every schedule at once, in this order, so the mail the jobs above
     # write (reminders, escalations) goes out in the same start-up round, not a minute later.
     Job("deliver_mail", "ketacare.jobs.deliver_mail", 1),
