@@ -3,31 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
-from typing import Annotated
 
 from django.http import Http404
 from django.utils import timezone
 from ninja import Router
 from ninja.errors import HttpError
-from pydantic import Field
+from ninja.pagination import paginate
 
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic
 from ketacare.clinics.selectors import active_membership
+from ketacare.lib.pagination import LinkedPagination
 from ketacare.register import selectors, services
 from ketacare.register.forms import FIRST_YEAR, LAST_YEAR
 from ketacare.register.schemas import EntryOut, StockOut
 
 router = Router(tags=["register"])
-# A plain YYYY-MM-DD date (pydantic would also read a bare number as a timestamp).
-IsoDate = Annotated[str, Field(pattern=r"^(\d{4}-\d{2}-\d{2})?$", max_length=10)]
+# A plain YYYY-MM-DD date (fromisoformat alone would also take 20261206).
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _date(name: str, value: str) -> dt.date | None:
     if not value:
         return None
+    # Checked here, not in the parameter's type: the paginated operation resolves its annotations in
+    # ninja's namespace, where a module-level alias is not defined.
+    if not ISO_DATE.fullmatch(value):
+        raise HttpError(422, f"{name} {value[:20]!r} is not a date (YYYY-MM-DD)")
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
@@ -45,8 +50,9 @@ def _admin_clinic(request: AuthenticatedRequest) -> Clinic:
 
 
 @router.get("/register/stock", response=list[StockOut], url_name="register_stock")
+@paginate(LinkedPagination)
 def register_stock(request: AuthenticatedRequest) -> list[StockOut]:
-    """Every lot at every location with its balance (mg) and what is drawn out for sessions."""
+    """Every lot at every location with its balance (mg) and what is drawn out for sessions, a page at a time."""
     clinic = _admin_clinic(request)
     record_access_event(
         action="read", outcome="granted", clinic=clinic, object_type="register", object_id="stock"
@@ -65,9 +71,10 @@ def register_stock(request: AuthenticatedRequest) -> list[StockOut]:
 
 
 @router.get("/register/entries", response=list[EntryOut], url_name="register_entries")
-def register_entries(request: AuthenticatedRequest, start: IsoDate = "", end: IsoDate = "") -> list[EntryOut]:
+@paginate(LinkedPagination)
+def register_entries(request: AuthenticatedRequest, start: str = "", end: str = "") -> list[EntryOut]:
     """The register entries of whole days start..end (YYYY-MM-DD, clinic time, at most 366 days; default
-    the last 30), oldest first."""
+    the last 30), oldest first, a page at a time."""
     clinic = _admin_clinic(request)
     today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
     last = _date("end", end) or today

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 # The register's lists (ketacare/register, decision 0021) are that app's to page; until they are, they
 # are the only bare arrays the document may hold.
-NOT_YET_PAGED = {"/api/v1/register/stock", "/api/v1/register/entries"}
+NOT_YET_PAGED: set[str] = set()
 
 
 def _schema(document: dict[str, Any], ref_or_schema: dict[str, Any]) -> dict[str, Any]:
