@@ -1,5 +1,5 @@
 """The item texts and answer labels of the four instruments proof-read against their published forms
-(docs/clinical-sources.md, "Proof-reading of instrument texts"): each item says its published symptom or
+(docs/decisions/0014-patient-truth.md, "Proof-reading of instrument texts"): each item says its published symptom or
 item name, in the published order, and the answer labels are the published ones. The texts themselves
 are short labels or paraphrases where the form is copyrighted (MADRS, Y-BOCS, BPI), so the test pins
 the name each item must carry, not the whole sentence."""
