@@ -48,7 +48,10 @@ def _status_with_forwarded_https(tmp_path: Path, *, behind_proxy: bool) -> int:
     try:
         opener = urllib.request.build_opener(_NoRedirect)
         request = urllib.request.Request(  # noqa: S310 - loopback only
-            f"http://127.0.0.1:{port}/healthz", headers={"X-Forwarded-Proto": "https"}
+            # The sign-in page, not /healthz: health and metrics are exempt from the redirect so a
+            # load balancer can probe them over plain HTTP.
+            f"http://127.0.0.1:{port}/accounts/login/",
+            headers={"X-Forwarded-Proto": "https"},
         )
         deadline = time.monotonic() + 30
         while True:
