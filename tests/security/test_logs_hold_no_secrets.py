@@ -40,13 +40,17 @@ def console() -> Iterator[io.StringIO]:
     ]
     assert handlers, "the root logger has no console handler (settings.LOGGING changed?)"
     buffer = io.StringIO()
-    previous = [h.setStream(buffer) for h in handlers]
+    # Swapped by hand, not with setStream(): that flushes the old stream, which an earlier test that
+    # re-applied LOGGING under pytest's capture may have left pointing at a closed capture file.
+    previous = [h.stream for h in handlers]
+    for h in handlers:
+        h.stream = buffer
     levels = [h.level for h in handlers]
     for h in handlers:
         h.setLevel(logging.DEBUG)
     yield buffer
     for h, stream, level in zip(handlers, previous, levels, strict=True):
-        h.setStream(stream)  # type: ignore[arg-type]
+        h.stream = stream
         h.setLevel(level)
 
 
