@@ -404,6 +404,11 @@ PAGE_SIZE = 25
 # Large exports (docs/decisions/0018): above this many rows an export is prepared by the task queue
 # instead of streamed from the request; the prepared file is kept this long for its requester.
 EXPORT_INLINE_MAX_ROWS = env_int("KETACARE_EXPORT_INLINE_MAX_ROWS", 10000, minimum=0, maximum=1_000_000)
+# A register PDF listing more entries than this is prepared by the worker: WeasyPrint lays out about
+# 60 entries a second on a 2-core machine (docs/decisions/0018), so 200 keep a request under ~4 s.
+REGISTER_PDF_INLINE_MAX_ENTRIES = env_int(
+    "KETACARE_REGISTER_PDF_INLINE_MAX_ENTRIES", 200, minimum=0, maximum=1_000_000
+)
 EXPORT_TTL_HOURS = env_int("KETACARE_EXPORT_TTL_HOURS", 24, minimum=1, maximum=168)
 
 # --- Task queue (docs/decisions/0018): Django-Q2 ------------------------------------------------------

@@ -16,12 +16,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from ketacare.accounts.models import User
 from ketacare.audit.models import AccessEvent
 from ketacare.audit.selectors import clinic_audit_events
-from ketacare.clinics.models import Clinic, StaffMembership
+from ketacare.clinics.models import Clinic
 from ketacare.lib.csvsafe import csv_safe
-from ketacare.ops.exports import ExportKind, Output
+from ketacare.ops.exports import ExportKind, Output, requester_is_clinic_admin
 from ketacare.ops.models import PreparedExport
 
 KIND = "audit_csv"
@@ -109,20 +108,12 @@ def render_audit_csv(export: PreparedExport, out: Output) -> int:
     return write_csv(csv_rows(filtered_events(export.clinic, export.params, until=export.created_at)), out)
 
 
-def may_access(user: User, export: PreparedExport) -> bool:
-    """Still an active administrator of the export's clinic (the audit report's own rule)."""
-    if export.clinic_id is None:
-        return False
-    return StaffMembership.objects.filter(
-        user=user, clinic_id=export.clinic_id, role=StaffMembership.Role.CLINIC_ADMIN, is_active=True
-    ).exists()
-
-
 AUDIT_CSV = ExportKind(
     name=KIND,
     title="Audit report (CSV)",
     render=render_audit_csv,
-    may_access=may_access,
+    # The audit report's own rule.
+    may_access=requester_is_clinic_admin,
     content_type="text/csv; charset=utf-8",
     extension="csv",
     back_url="audit:report",

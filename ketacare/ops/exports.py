@@ -34,7 +34,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ketacare.accounts.models import User
-from ketacare.clinics.models import Clinic
+from ketacare.clinics.models import Clinic, StaffMembership
 from ketacare.ops.models import PreparedExport, PreparedExportChunk
 
 logger = logging.getLogger(__name__)
@@ -115,6 +115,15 @@ class ExportKind:
 
 
 _KINDS: dict[str, ExportKind] = {}
+
+
+def requester_is_clinic_admin(user: User, export: PreparedExport) -> bool:
+    """The rule of exports from clinic administrators' pages: still an active administrator there."""
+    if export.clinic_id is None:
+        return False
+    return StaffMembership.objects.filter(
+        user=user, clinic_id=export.clinic_id, role=StaffMembership.Role.CLINIC_ADMIN, is_active=True
+    ).exists()
 
 
 def register(kind: ExportKind) -> None:

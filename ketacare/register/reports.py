@@ -30,10 +30,35 @@ class Period:
     start_on: dt.date
     end_on: dt.date
     product: Product | None
+    # A report prepared by the queue holds the entries up to the moment it was asked for, so waiting
+    # for a worker does not change what it contains.
+    as_of: dt.datetime | None = None
 
     @property
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
-        return selectors.period(self.clinic, self.start_on, self.end_on)
+        start, end = selectors.period(self.clinic, self.start_on, self.end_on)
+        return start, min(end, self.as_of) if self.as_of is not None else end
+
+    def params(self) -> dict[str, str]:
+        """The period as plain values, stored with a prepared report."""
+        return {
+            "start": self.start_on.isoformat(),
+            "end": self.end_on.isoformat(),
+            "product": str(self.product.public_id) if self.product else "",
+        }
+
+    @classmethod
+    def from_params(cls, clinic: Clinic, params: dict[str, Any], as_of: dt.datetime) -> Period:
+        product = (
+            Product.objects.get(clinic=clinic, public_id=params["product"]) if params.get("product") else None
+        )
+        return cls(
+            clinic,
+            dt.date.fromisoformat(params["start"]),
+            dt.date.fromisoformat(params["end"]),
+            product,
+            as_of,
+        )
 
     @property
     def slug(self) -> str:
@@ -135,6 +160,13 @@ def to_pdf(html: str) -> bytes:
     return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
 
 
+def write_pdf(html: str, target: io.RawIOBase) -> None:
+    """Render HTML to PDF into a file object (a prepared export's chunks), never whole in memory twice."""
+    from weasyprint import HTML
+
+    HTML(string=html).write_pdf(target=target)
+
+
 TITLES = {
     "extract": "Controlled-drug register extract",
     "inventory": "Controlled-drug inventory record",
@@ -142,12 +174,31 @@ TITLES = {
 }
 
 
+def entry_count(period: Period, kind: str) -> int:
+    """How many register entries the document lists (the inventory record lists none)."""
+    if kind == "inventory":
+        return 0
+    start, end = period.bounds
+    entries = Entry.objects.filter(clinic=period.clinic, occurred_at__gte=start, occurred_at__lt=end)
+    if period.product is not None:
+        entries = entries.filter(lot__product=period.product)
+    return entries.count()
+
+
 def respond(user: Any, period: Period, kind: str, fmt: str) -> HttpResponse:
     """The file for `kind` (extract, inventory, inspection) in `fmt` (csv for the extract, pdf)."""
     filename = f"register-{kind}-{period.slug}.{fmt}"
-    rows = extract_rows(user, period) if kind in ("extract", "inspection") else []
     if fmt == "csv":
-        return _csv(rows, filename)
+        return _csv(extract_rows(user, period), filename)
+    html, _ = document_html(user, period, kind)
+    response = HttpResponse(to_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def document_html(user: Any, period: Period, kind: str) -> tuple[str, int]:
+    """The PDF's HTML for `kind`, seen by `user`, and the number of register entries it lists."""
+    rows = extract_rows(user, period) if kind in ("extract", "inspection") else []
     start, end = period.bounds
     settings_row = services.register_settings(period.clinic.pk)
     context: dict[str, Any] = {
@@ -158,7 +209,9 @@ def respond(user: Any, period: Period, kind: str, fmt: str) -> HttpResponse:
         "product": period.product,
         "columns": COLUMNS,
         "rows": rows,
-        "generated_at": timezone.now().astimezone(zoneinfo.ZoneInfo(period.clinic.time_zone)),
+        "generated_at": (period.as_of or timezone.now()).astimezone(
+            zoneinfo.ZoneInfo(period.clinic.time_zone)
+        ),
         "generated_by": _person(user),
         "jurisdiction": rules.jurisdiction(settings_row.jurisdiction) if settings_row else None,
     }
@@ -170,7 +223,4 @@ def respond(user: Any, period: Period, kind: str, fmt: str) -> HttpResponse:
         context["losses"] = [
             r for r in selectors.loss_reports(period.clinic) if start <= r.discovered_at < end
         ]
-    html = render_to_string("register/report_pdf.html", context)
-    response = HttpResponse(to_pdf(html), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return render_to_string("register/report_pdf.html", context), len(rows)

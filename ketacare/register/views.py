@@ -8,7 +8,6 @@ that names what the action needs, audited as denied.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 import zoneinfo
 from collections.abc import Callable
@@ -27,13 +26,13 @@ from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic
 from ketacare.clinics.selectors import active_membership
 from ketacare.lib.errors import FieldError, NotPermitted
-from ketacare.register import forms, reports, rules, selectors, services
+from ketacare.register import forms, rules, selectors, services
 from ketacare.register.models import Discrepancy, Draw, Lot, Product, StorageLocation
 from ketacare.treatments.models import TreatmentSession
 from ketacare.treatments.selectors import access_session
 
 
-def _clinic(request: AuthenticatedRequest) -> Clinic:
+def register_clinic(request: AuthenticatedRequest) -> Clinic:
     membership = active_membership(request)
     if membership is None:
         raise Http404("Not found")
@@ -55,7 +54,7 @@ def _refused(request: AuthenticatedRequest, error: NotPermitted, *, patient: Any
         action="write",
         outcome="denied",
         patient=patient,
-        clinic=None if patient else _clinic(request),
+        clinic=None if patient else register_clinic(request),
         object_type="action",
         object_id=(match.view_name if match else "")[:64],
     )
@@ -69,7 +68,7 @@ def _pair(clinic: Clinic, value: str) -> tuple[Lot, StorageLocation]:
     )
 
 
-def _base(request: AuthenticatedRequest, clinic: Clinic) -> dict[str, Any]:
+def page_context(request: AuthenticatedRequest, clinic: Clinic) -> dict[str, Any]:
     role = _role(request)
     return {
         "clinic": clinic,
@@ -84,11 +83,11 @@ def _base(request: AuthenticatedRequest, clinic: Clinic) -> dict[str, Any]:
 @staff_object_view("register", "")
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """Stock on hand per product, lot and location; open count differences for those who investigate."""
-    clinic = _clinic(request)
+    clinic = register_clinic(request)
     record_access_event(
         action="read", outcome="granted", clinic=clinic, object_type="register", object_id="stock"
     )
-    context = _base(request, clinic)
+    context = page_context(request, clinic)
     context.update(
         {
             "stock": selectors.stock(clinic),
@@ -105,7 +104,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
 @staff_object_view("register", "")
 def ledger(request: AuthenticatedRequest) -> HttpResponse:
     """The running register of one lot at one location (or all), newest 500 entries, oldest first."""
-    clinic = _clinic(request)
+    clinic = register_clinic(request)
     lot = location = None
     if request.GET.get("lot"):
         lot = selectors.by_public_id(Lot, clinic, request.GET["lot"])
@@ -115,7 +114,7 @@ def ledger(request: AuthenticatedRequest) -> HttpResponse:
     record_access_event(
         action="read", outcome="granted", clinic=clinic, object_type="register", object_id="ledger"
     )
-    context = _base(request, clinic)
+    context = page_context(request, clinic)
     context.update(
         {"rows": rows, "lot": lot, "location": location, "zone": zoneinfo.ZoneInfo(clinic.time_zone)}
     )
@@ -157,7 +156,7 @@ def _record(
                     return saved
                 messages.success(request, saved)
                 return redirect("register:home")
-    page = _base(request, clinic)
+    page = page_context(request, clinic)
     page.update({"form": form, **(context or {})})
     return render(request, template, page, status=status)
 
@@ -166,7 +165,7 @@ def _record(
 @staff_object_view("register", "", action="write")
 def receive(request: AuthenticatedRequest) -> HttpResponse:
     """Receive a delivery (nurses and prescribers)."""
-    clinic = _clinic(request)
+    clinic = register_clinic(request)
     today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
     form = forms.ReceiveForm(
         request.POST if request.method == "POST" else None,
@@ -205,7 +204,7 @@ def receive(request: AuthenticatedRequest) -> HttpResponse:
 @staff_object_view("register", "", action="write")
 def count(request: AuthenticatedRequest) -> HttpResponse:
     """A blind count of one location: the form never shows the expected balance; the result does."""
-    clinic = _clinic(request)
+    clinic = register_clinic(request)
     places = list(selectors.locations(clinic))
     chosen = request.POST.get("location") or request.GET.get("location")
     location = (
@@ -224,7 +223,7 @@ def count(request: AuthenticatedRequest) -> HttpResponse:
             kind=data["kind"],
             counted_units={str(lot.public_id): data[f"lot_{lot.public_id}"] for lot in lots},
         )
-        page = _base(request, clinic)
+        page = page_context(request, clinic)
         page.update(
             {"result": result, "lines": list(result.lines.select_related("lot__product", "discrepancy"))}
         )
@@ -247,7 +246,7 @@ def count(request: AuthenticatedRequest) -> HttpResponse:
 def investigate(request: AuthenticatedRequest) -> HttpResponse:
     """Close a count difference, and its alert, with the investigation note (administrators and
     prescribers)."""
-    clinic = _clinic(request)
+    clinic = register_clinic(request)
 
     def save(data: dict[str, Any]) -> Saved:
         services.investigate_discrepancy(
@@ -272,7 +271,7 @@ def investigate(request: AuthenticatedRequest) -> HttpResponse:
 @staff_object_view("register", "", action="write")
 def correction(request: AuthenticatedRequest) -> HttpResponse:
     """A reasoned, witnessed correction: the only way the balance changes besides the movements."""
-    clinic = _clinic(request)
+    clinic = register_clinic(request)
     form = forms.CorrectionForm(
         request.POST if request.method == "POST" else None, rows=selectors.stock(clinic)
     )
@@ -312,7 +311,7 @@ def correction(request: AuthenticatedRequest) -> HttpResponse:
 @staff_object_view("register", "", action="write")
 def loss(request: AuthenticatedRequest) -> HttpResponse:
     """Record a theft or significant loss; the page then shows the reporting dates of the jurisdiction."""
-    clinic = _clinic(request)
+    clinic = register_clinic(request)
     lots = Lot.objects.filter(clinic=clinic).select_related("product").order_by("product__name", "number")
     form = forms.LossForm(request.POST if request.method == "POST" else None, lots=lots)
 
@@ -329,7 +328,7 @@ def loss(request: AuthenticatedRequest) -> HttpResponse:
             description=data["description"],
         )
         titles = rules.sources()
-        page = _base(request, clinic)
+        page = page_context(request, clinic)
         page.update(
             {
                 "form": form,
@@ -357,7 +356,7 @@ def loss(request: AuthenticatedRequest) -> HttpResponse:
 @admin_object_view("register_settings", "")
 def settings_page(request: AuthenticatedRequest) -> HttpResponse:
     """The administrator starts the register and sets its jurisdiction, safes and products."""
-    clinic = _clinic(request)
+    clinic = register_clinic(request)
     current = services.register_settings(clinic.pk)
     settings_form = forms.SettingsForm(initial={"jurisdiction": current.jurisdiction if current else "us"})
     location_form = forms.LocationForm()
@@ -393,7 +392,7 @@ def settings_page(request: AuthenticatedRequest) -> HttpResponse:
         except FieldError as error:
             target = {"location": location_form, "product": product_form}.get(which or "", settings_form)
             _apply(target, error)
-    context = _base(request, clinic)
+    context = page_context(request, clinic)
     context.update(
         {
             "settings_form": settings_form,
@@ -406,74 +405,6 @@ def settings_page(request: AuthenticatedRequest) -> HttpResponse:
         }
     )
     return render(request, "register/settings.html", context, status=status)
-
-
-@admin_object_view("register_report", "", action="read")
-def report_page(request: AuthenticatedRequest) -> HttpResponse:
-    """Choose a period and product for the extract, the inventory record and the inspection pack."""
-    clinic = _clinic(request)
-    today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
-    form = forms.PeriodForm(
-        initial={"start": today - dt.timedelta(days=30), "end": today},
-        products=Product.objects.filter(clinic=clinic).order_by("name"),
-    )
-    context = _base(request, clinic)
-    context["form"] = form
-    return render(request, "register/reports.html", context)
-
-
-def _period(request: AuthenticatedRequest, clinic: Clinic) -> tuple[forms.PeriodForm, reports.Period | None]:
-    today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
-    data = request.GET.copy()
-    data.setdefault("start", (today - dt.timedelta(days=30)).isoformat())
-    data.setdefault("end", today.isoformat())
-    products = Product.objects.filter(clinic=clinic).order_by("name")
-    form = forms.PeriodForm(data, products=products)
-    if not form.is_valid():
-        return form, None
-    product = (
-        selectors.by_public_id(Product, clinic, form.cleaned_data["product"])
-        if form.cleaned_data.get("product")
-        else None
-    )
-    return form, reports.Period(clinic, form.cleaned_data["start"], form.cleaned_data["end"], product)
-
-
-def _report(request: AuthenticatedRequest, kind: str, fmt: str) -> HttpResponse:
-    clinic = _clinic(request)
-    form, chosen = _period(request, clinic)
-    if chosen is None:
-        context = _base(request, clinic)
-        context["form"] = form
-        return render(request, "register/reports.html", context, status=422)
-    record_access_event(
-        action="export",
-        outcome="granted",
-        clinic=clinic,
-        object_type="register_report",
-        object_id=f"{kind}.{fmt}",
-    )
-    return reports.respond(request.user, chosen, kind, fmt)
-
-
-@admin_object_view("register_report", "", action="read")
-def extract_csv(request: AuthenticatedRequest) -> HttpResponse:
-    return _report(request, "extract", "csv")
-
-
-@admin_object_view("register_report", "", action="read")
-def extract_pdf(request: AuthenticatedRequest) -> HttpResponse:
-    return _report(request, "extract", "pdf")
-
-
-@admin_object_view("register_report", "", action="read")
-def inventory_pdf(request: AuthenticatedRequest) -> HttpResponse:
-    return _report(request, "inventory", "pdf")
-
-
-@admin_object_view("register_report", "", action="read")
-def inspection_pdf(request: AuthenticatedRequest) -> HttpResponse:
-    return _report(request, "inspection", "pdf")
 
 
 # ---- the run-sheet panel ---------------------------------------------------------------------

@@ -24,6 +24,13 @@ def session_kwargs(personas: Any, target: Any) -> dict[str, Any]:
     return {"session_id": str(make_session(target, state="checked_in").public_id)}
 
 
+def prepare_extract(personas: Any, target: Any) -> dict[str, Any]:
+    from django.utils import timezone
+
+    today = timezone.now().date()
+    return {"report": "extract", "start": today.replace(day=1).isoformat(), "end": today.isoformat()}
+
+
 def _count_alert(target: Any, *, state: str = "open") -> Any:
     from ketacare.alerts.models import Alert
 
@@ -66,6 +73,9 @@ ROUTES: list[Route] = [
     Route("register:extract_pdf", "admin"),
     Route("register:inventory_pdf", "admin"),
     Route("register:inspection_pdf", "admin"),
+    # Asking the queue for a long report's PDF: administrators only; the export's own page and download
+    # answer only the administrator who asked (routes_ops.py).
+    Route("register:report_prepare", "admin", methods=("POST",), ok={"POST": 302}, data=prepare_extract),
     Route("register:session_panel", "staff_record", kwargs=session_kwargs),
     Route(
         "register:draw",
