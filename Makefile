@@ -115,13 +115,14 @@ test-postgres: install ensure-chromium ensure-pango ensure-poppler ensure-nginx 
 
 test: lint test-sqlite test-postgres ## Lint, then the suite on SQLite, then on PostgreSQL
 
-bench: install ensure-nginx ## Benchmarks (PK engine, SQLite writers, crash harness, multi-node, outcomes page, HTTP ratio to bare Django); results in bench/results/
+bench: install ensure-nginx ## Benchmarks (PK engine, SQLite writers, crash harness, multi-node, outcomes page, HTTP ratio to bare Django, two clinics' audited requests); results in bench/results/
 	$(BIN)/python bench/bench_pk.py
 	$(BIN)/python bench/sqlite_writers.py --clients 50 --seconds 60
 	$(BIN)/python bench/crash_reconcile.py --clients 200 --seconds 60
 	$(BIN)/python bench/multinode.py --clients 100 --seconds 90
 	$(BIN)/python bench/bench_outcomes.py --patients $(BENCH_PATIENTS)
 	$(BIN)/python bench/http_ratio.py --seconds $(BENCH_HTTP_SECONDS) --rounds 2
+	$(BIN)/python bench/audit_clinics.py
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var
