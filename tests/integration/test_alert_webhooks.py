@@ -251,3 +251,85 @@ def test_a_clinic_level_alert_is_delivered_without_a_patient(
         "clinic_id": str(personas.clinic_a.public_id),
         "severity": "urgent",
     }
+
+
+def _resolver(monkeypatch: Any, answers: dict[str, list[str]]) -> list[str]:
+    """Names resolve to the next of their addresses (the last repeats), like a rebinding DNS server."""
+    import socket
+
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in answers:  # IP literals, the test server
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        addresses = answers[host]
+        return real(addresses[min(len(asked) - 1, len(addresses) - 1)], port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+def test_the_delivery_connects_to_the_address_it_checked_not_a_second_answer(
+    personas: Any,
+    receiver: Receiver,
+    admin: Client,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: Any,
+) -> None:
+    port = receiver.server.server_address[1]
+    _register(admin, f"http://ehr.clinic.example:{port}/hooks/ketacare")
+    # First answer: the receiver; any later answer: an address that goes nowhere.
+    asked = _resolver(monkeypatch, {"ehr.clinic.example": ["127.0.0.1", "10.255.255.1"]})
+    _raise(personas.a1, django_capture_on_commit_callbacks)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.state == "delivered", delivery.last_error
+    assert asked == ["ehr.clinic.example"]  # resolved once, connected to that answer
+    (request,) = receiver.received
+    assert request["headers"]["Host"] == f"ehr.clinic.example:{port}"  # the name, for the receiver
+    assert _verify(request)["type"] == "alert.created"
+
+
+def test_a_name_with_any_internal_address_is_refused_when_private_hosts_are_not_allowed(
+    personas: Any, admin: Client, django_capture_on_commit_callbacks: Any, monkeypatch: Any, settings: Any
+) -> None:
+    from ketacare.interop.webhooks import _resolve
+
+    settings.KETACARE_WEBHOOK_ALLOW_PRIVATE = False
+    _resolver(monkeypatch, {"mixed.example": ["10.0.0.7"], "public.example": ["93.184.216.34"]})
+    assert _resolve("mixed.example", 443) == "the host does not resolve to a public address"
+    assert _resolve("public.example", 443) == ("93.184.216.34", 443)
+    assert _resolve("no-such-host.invalid", 443) == "the host could not be resolved"
+
+
+def test_a_name_that_answers_public_then_internal_never_reaches_the_internal_address(
+    personas: Any,
+    receiver: Receiver,
+    admin: Client,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: Any,
+    settings: Any,
+) -> None:
+    import socket
+
+    port = receiver.server.server_address[1]
+    _register(admin, f"http://ehr.clinic.example:{port}/hooks/ketacare")  # registered while allowed
+    settings.KETACARE_WEBHOOK_ALLOW_PRIVATE = False
+    # DNS rebinding: public for the check, the internal receiver for any later lookup.
+    asked = _resolver(monkeypatch, {"ehr.clinic.example": ["93.184.216.34", "127.0.0.1"]})
+    real_connect = socket.create_connection
+    connected: list[Any] = []
+
+    def create_connection(address: Any, *args: Any, **kwargs: Any) -> Any:
+        connected.append(address)
+        if address[0] != "127.0.0.1":  # no traffic leaves the machine in a test
+            raise ConnectionRefusedError("test: outside address")
+        return real_connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    _raise(personas.a1, django_capture_on_commit_callbacks)
+    delivery = WebhookDelivery.objects.get()
+    assert receiver.received == []  # the internal address got nothing
+    assert asked == ["ehr.clinic.example"] and connected == [("93.184.216.34", port)]
+    assert delivery.state == "pending" and "ConnectionRefusedError" in delivery.last_error
