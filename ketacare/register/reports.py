@@ -18,6 +18,8 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from ketacare.accounts.http import AnyUser
+from ketacare.accounts.models import User
 from ketacare.clinics.models import Clinic
 from ketacare.lib.csvsafe import csv_safe
 from ketacare.register import rules, selectors, services
@@ -65,11 +67,11 @@ class Period:
         return f"{self.start_on:%Y%m%d}-{self.end_on:%Y%m%d}"
 
 
-def _person(user: Any) -> str:
-    return (user.full_name or user.email) if user is not None else ""
+def _person(user: AnyUser | None) -> str:
+    return (user.full_name or user.email) if isinstance(user, User) else ""
 
 
-def extract_rows(user: Any, period: Period) -> list[dict[str, str]]:
+def extract_rows(user: AnyUser, period: Period) -> list[dict[str, str]]:
     start, end = period.bounds
     zone = zoneinfo.ZoneInfo(period.clinic.time_zone)
     rows = selectors.ledger(
@@ -185,7 +187,7 @@ def entry_count(period: Period, kind: str) -> int:
     return entries.count()
 
 
-def respond(user: Any, period: Period, kind: str, fmt: str) -> HttpResponse:
+def respond(user: AnyUser, period: Period, kind: str, fmt: str) -> HttpResponse:
     """The file for `kind` (extract, inventory, inspection) in `fmt` (csv for the extract, pdf)."""
     filename = f"register-{kind}-{period.slug}.{fmt}"
     if fmt == "csv":
@@ -196,7 +198,7 @@ def respond(user: Any, period: Period, kind: str, fmt: str) -> HttpResponse:
     return response
 
 
-def document_html(user: Any, period: Period, kind: str) -> tuple[str, int]:
+def document_html(user: AnyUser, period: Period, kind: str) -> tuple[str, int]:
     """The PDF's HTML for `kind`, seen by `user`, and the number of register entries it lists."""
     rows = extract_rows(user, period) if kind in ("extract", "inspection") else []
     start, end = period.bounds

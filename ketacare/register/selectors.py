@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
+from ketacare.accounts.http import AnyUser
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic
 from ketacare.patients.selectors import staff_clinic_ids
@@ -93,7 +94,7 @@ def stock(clinic: Clinic) -> list[StockRow]:
 
 def ledger(
     *,
-    user: Any,
+    user: AnyUser,
     clinic: Clinic,
     lot: Lot | None = None,
     location: StorageLocation | None = None,

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db.models import Sum
 
+from ketacare.accounts.http import AnyUser
 from ketacare.accounts.models import User
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic, StaffMembership
@@ -51,7 +52,7 @@ class VerifiedWitness:
 # ---- helpers -----------------------------------------------------------------------------------
 
 
-def role_at(user: Any, clinic_id: int) -> str | None:
+def role_at(user: AnyUser, clinic_id: int) -> str | None:
     """The user's active role at the clinic, or None."""
     if not isinstance(user, User):
         return None
@@ -62,7 +63,7 @@ def role_at(user: Any, clinic_id: int) -> str | None:
     )
 
 
-def _require_role(user: Any, clinic_id: int, roles: tuple[str, ...], field: str, what: str) -> None:
+def _require_role(user: AnyUser, clinic_id: int, roles: tuple[str, ...], field: str, what: str) -> None:
     if role_at(user, clinic_id) not in roles:
         names = " or ".join(dict(StaffMembership.Role.choices)[r].lower() for r in roles)
         raise NotPermitted(field, f"only a {names} of this clinic can {what}")
