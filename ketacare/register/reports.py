@@ -225,4 +225,7 @@ def document_html(user: AnyUser, period: Period, kind: str) -> tuple[str, int]:
         context["losses"] = [
             r for r in selectors.loss_reports(period.clinic) if start <= r.discovered_at < end
         ]
-    return render_to_string("register/report_pdf.html", context), len(rows)
+    # Every time in the document on the clinic's clock, whoever renders it (a request in another
+    # zone, or the worker, whose zone is UTC).
+    with timezone.override(zoneinfo.ZoneInfo(period.clinic.time_zone)):
+        return render_to_string("register/report_pdf.html", context), len(rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zoneinfo
 from typing import Any
 
 import pytest
@@ -137,6 +138,11 @@ def test_a_prepared_report_holds_the_entries_up_to_the_moment_it_was_asked_for(
     chunks = export.chunks.filter(attempt=export.attempts).order_by("seq").values_list("data", flat=True)
     text = _text(b"".join(bytes(c) for c in chunks))
     assert "Controlled-drug inspection pack" in text and "LOT-3" in text and "LATE-LOT" not in text
+    # The worker runs in UTC; the document still reads on the clinic's clock.
+    zone = personas.clinic_a.time_zone
+    assert zone != "UTC"
+    asked = export.created_at.astimezone(zoneinfo.ZoneInfo(zone))
+    assert f"Generated {asked:%Y-%m-%d %H:%M} ({zone})" in text
 
 
 @pytest.mark.parametrize(
