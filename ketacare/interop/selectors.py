@@ -175,6 +175,7 @@ def with_last_delivery(endpoints: QuerySet[WebhookEndpoint]) -> QuerySet[Webhook
         last_delivery_state=Subquery(last.values("state")[:1]),
         last_delivery_created_at=Subquery(last.values("created_at")[:1]),
         last_delivery_delivered_at=Subquery(last.values("delivered_at")[:1]),
+        last_delivery_attempts=Subquery(last.values("attempts")[:1]),
         failed_deliveries=Count("deliveries", filter=Q(deliveries__state=WebhookDelivery.State.FAILED)),
     )
 

@@ -177,6 +177,7 @@ def test_the_delivery_log_shows_a_failed_deliverys_error_and_attempts_in_clinic_
     ok_alert = _raise(personas.a2, django_capture_on_commit_callbacks, title="Lands")
     failing = _raise(personas.a1, django_capture_on_commit_callbacks)
     delivery = WebhookDelivery.objects.get(alert_public_id=failing.public_id)
+    assert "<strong>Retrying</strong> after 1 failed attempt " in admin.get(LIST).content.decode()
     for _ in range(MAX_ATTEMPTS - 1):
         WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
         deliver_webhook(delivery.pk)
