@@ -21,6 +21,7 @@ from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_membership
 from ketacare.interop.models import AccessToken, BackendClient, WebhookDelivery, WebhookEndpoint
+from ketacare.interop.selectors import clinic_webhook, clinic_webhooks, webhook_deliveries
 from ketacare.interop.services import (
     API_SCOPES,
     PERSONAL_TOKEN_MAX_DAYS,
@@ -269,7 +270,7 @@ def _delivery_out(row: WebhookDelivery) -> dict[str, Any]:
 
 def _clinic_webhook(request: AuthenticatedRequest, webhook_id: str) -> WebhookEndpoint:
     clinic = _admin_clinic(request, webhook_id, object_type="webhook")
-    row = WebhookEndpoint.objects.filter(clinic=clinic, public_id=_uuid(webhook_id)).first()
+    row = clinic_webhook(clinic, webhook_id)
     if row is None:
         raise _refused("webhook", webhook_id)
     return row
@@ -293,7 +294,7 @@ def register_clinic_webhook(
 def list_clinic_webhooks(request: AuthenticatedRequest) -> Mapped[WebhookEndpoint, dict[str, Any]]:
     """The active clinic's webhooks, newest first (clinic admin); secrets are never shown."""
     clinic = _admin_clinic(request, object_type="webhook")
-    return Mapped(WebhookEndpoint.objects.filter(clinic=clinic).order_by("-created_at", "-id"), _webhook_out)
+    return Mapped(clinic_webhooks(clinic), _webhook_out)
 
 
 @router.delete(
@@ -323,4 +324,4 @@ def list_webhook_deliveries(
         action="read", outcome="granted", clinic=row.clinic, object_type="webhook-deliveries",
         object_id=str(row.public_id),
     )  # fmt: skip
-    return Mapped(row.deliveries.order_by("-created_at", "-id"), _delivery_out)
+    return Mapped(webhook_deliveries(row), _delivery_out)

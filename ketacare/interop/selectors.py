@@ -6,12 +6,13 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest
 
 from ketacare.accounts.models import User
 from ketacare.audit.services import record_access_event
-from ketacare.interop.models import AccessToken, BulkExportJob
+from ketacare.clinics.models import Clinic
+from ketacare.interop.models import AccessToken, BulkExportJob, WebhookDelivery, WebhookEndpoint
 from ketacare.interop.services import BACKEND_CLIENT_ROLE, digest, scope_allows, touch_token
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient, staff_clinic_ids
@@ -150,3 +151,43 @@ def access_export_job(principal: Principal, public_id: str, *, admin_clinic_id: 
     if not allowed or job is None:
         raise Http404("No such export")
     return job
+
+
+# --- alert webhooks (the JSON API and the clinic admin's pages read the same rows) ---------------------
+
+
+def _key(public_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(public_id))
+    except ValueError:
+        return None
+
+
+def clinic_webhooks(clinic: Clinic) -> QuerySet[WebhookEndpoint]:
+    """The clinic's endpoints, newest first (disabled ones too: their log stays)."""
+    return WebhookEndpoint.objects.filter(clinic=clinic).order_by("-created_at", "-id")
+
+
+def with_last_delivery(endpoints: QuerySet[WebhookEndpoint]) -> QuerySet[WebhookEndpoint]:
+    """Each endpoint with its newest delivery's state and times and its failed count, in the one query."""
+    last = WebhookDelivery.objects.filter(endpoint=OuterRef("pk")).order_by("-created_at", "-id")
+    return endpoints.annotate(
+        last_delivery_state=Subquery(last.values("state")[:1]),
+        last_delivery_created_at=Subquery(last.values("created_at")[:1]),
+        last_delivery_delivered_at=Subquery(last.values("delivered_at")[:1]),
+        last_delivery_attempts=Subquery(last.values("attempts")[:1]),
+        failed_deliveries=Count("deliveries", filter=Q(deliveries__state=WebhookDelivery.State.FAILED)),
+    )
+
+
+def clinic_webhook(clinic: Clinic, public_id: str) -> WebhookEndpoint | None:
+    """One endpoint of this clinic by its public id; None for another clinic's, an unknown or a malformed id."""
+    key = _key(public_id)
+    if key is None:
+        return None
+    return WebhookEndpoint.objects.select_related("clinic").filter(clinic=clinic, public_id=key).first()
+
+
+def webhook_deliveries(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    """The endpoint's delivery log, newest first."""
+    return endpoint.deliveries.order_by("-created_at", "-id")

@@ -1,4 +1,5 @@
-"""Routes of the interop app (My records) in the authorisation matrix."""
+"""Routes of the interop app (My records; the clinic admin's tokens, clients and webhooks) in the
+authorisation matrix."""
 
 from __future__ import annotations
 
@@ -93,6 +94,23 @@ ROUTES: list[Route] = [
         kwargs=_webhook_of_clinic_a,
     ),
     Route("api:list_webhook_deliveries", "admin", api=True, kwargs=_webhook_of_clinic_a),
+    # The webhook pages (HTML): the clinic admin of the active clinic; the kwargs name an endpoint of
+    # clinic A, so admin_a reaches it for every target and everyone else gets an audited 404.
+    Route(
+        "interop:webhooks",
+        "admin",
+        methods=("GET", "POST"),
+        ok={"POST": 302},
+        data=lambda personas, target: {
+            "url": "https://ehr.example.org/hooks",
+            "secret": "m" * 40,
+            "events": ["alert.created", "alert.escalated"],
+        },
+    ),
+    Route("interop:webhook", "admin", kwargs=_webhook_of_clinic_a),
+    Route(
+        "interop:webhook_disable", "admin", methods=("POST",), ok={"POST": 302}, kwargs=_webhook_of_clinic_a
+    ),
     Route(
         "api:revoke_fhir_client",
         "admin",
