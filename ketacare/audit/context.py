@@ -18,6 +18,8 @@ class AuditContext:
     request: Any = None
     # (action, patient, object) keys already logged in this request: one row per access, not per lookup.
     logged: set[tuple[str, str, str]] = field(default_factory=set)
+    # Rows held back to join the request's write transaction (`services.holding_rows`); None: not held.
+    held: list[Any] | None = None
 
 
 current: contextvars.ContextVar[AuditContext | None] = contextvars.ContextVar("ketacare_audit", default=None)
