@@ -42,6 +42,10 @@ def role_of(user: AnyUser | None, clinic: Clinic | None) -> str:
         return "anonymous"
     if hasattr(user, "patient"):
         return "patient"
+    known = context.known_memberships(user)
+    if known is not None:
+        roles = sorted({m.role for m in known if clinic is None or m.clinic_id == clinic.pk})
+        return ",".join(roles) or "user"
     memberships = user.memberships.filter(is_active=True)
     if clinic is not None:
         memberships = memberships.filter(clinic=clinic)
