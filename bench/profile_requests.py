@@ -105,7 +105,7 @@ def main() -> None:
         for order in ("cumulative", "tottime"):
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)
-            print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[-6000:])
+            print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
 
 
 if __name__ == "__main__":
