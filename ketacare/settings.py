@@ -148,6 +148,8 @@ TEMPLATES = [
                 "ketacare.alerts.context_processors.alert_counts",
                 "ketacare.accounts.context_processors.session_limits",
             ],
+            # {% url %} reversing a row's pattern once per page, not once per link (same output).
+            "builtins": ["ketacare.lib.urltag"],
         },
     }
 ]

@@ -6,6 +6,8 @@ import uuid
 
 from django.db import models
 
+from ketacare.lib.choices import labels_looked_up_once
+
 # Sources about the clinic rather than one patient: the only ones whose alert may lack a patient.
 CLINIC_SOURCES = ("register_count",)
 # Sources resolved by the record that raised them, with where that is done (the inbox names it):
@@ -13,6 +15,7 @@ CLINIC_SOURCES = ("register_count",)
 RESOLVED_BY_CAUSE = {"register_count": "the investigation note in the controlled-drug register"}
 
 
+@labels_looked_up_once
 class Alert(models.Model):
     """Something the clinic must see: about one patient (assigned to their primary clinician), or, for
     the few clinic-level sources, about the clinic itself (no patient, assigned to nobody).

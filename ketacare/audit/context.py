@@ -18,6 +18,19 @@ class AuditContext:
     request: Any = None
     # (action, patient, object) keys already logged in this request: one row per access, not per lookup.
     logged: set[tuple[str, str, str]] = field(default_factory=set)
+    # Rows held back to join the request's write transaction (`services.holding_rows`); None: not held.
+    held: list[Any] | None = None
+    # (user, their active staff memberships) once the request has read them (clinics.selectors): the
+    # audit row's role and the staff checks of the same request reuse them instead of asking again.
+    memberships: tuple[Any, list[Any]] | None = None
+
+
+def known_memberships(user: Any) -> list[Any] | None:
+    """The request's active staff memberships of ``user`` when it has read them already, else None."""
+    ctx = current.get()
+    if ctx is None or ctx.memberships is None or ctx.memberships[0] is not user:
+        return None
+    return ctx.memberships[1]
 
 
 current: contextvars.ContextVar[AuditContext | None] = contextvars.ContextVar("ketacare_audit", default=None)

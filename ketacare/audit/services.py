@@ -1,13 +1,16 @@
 """Writes to the audit log: one row per access, sealed into the keyed chain by the sealer.
 
-A request inserts its row with no seal, in its own transaction: no lock, no read of the chain's head,
-so requests never wait for each other to log (docs/decisions/0016). `seal_pending` then chains the
-committed rows in order, one sealer at a time (docs/security.md S6, S7).
+A request inserts its row with no seal: no lock, no read of the chain's head, so requests never wait
+for each other to log (docs/decisions/0016). `seal_pending` then chains the committed rows in order,
+one sealer at a time (docs/security.md S6, S7). A write that holds its rows (`holding_rows`) commits
+them in its own transaction (`transaction_with_held_rows`): one write transaction, not two.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +42,10 @@ def role_of(user: AnyUser | None, clinic: Clinic | None) -> str:
         return "anonymous"
     if hasattr(user, "patient"):
         return "patient"
+    known = context.known_memberships(user)
+    if known is not None:
+        roles = sorted({m.role for m in known if clinic is None or m.clinic_id == clinic.pk})
+        return ",".join(roles) or "user"
     memberships = user.memberships.filter(is_active=True)
     if clinic is not None:
         memberships = memberships.filter(clinic=clinic)
@@ -80,8 +87,7 @@ def record_access_event(
         if user is None and ctx.request is not None:
             user = ctx.request.user
     signed_in = user if isinstance(user, User) else None
-    # No transaction of its own: inside the request's write it commits (or rolls back) with it.
-    return AccessEvent.objects.create(
+    event = AccessEvent(
         occurred_at=timezone.now(),
         user_public_id=str(signed_in.public_id) if signed_in else "",
         user_email=signed_in.email if signed_in else _storable(login_email, 254),
@@ -97,6 +103,65 @@ def record_access_event(
         method=ctx.method if ctx else "",
         path=_storable(ctx.path, 300) if ctx else "",
     )
+    if ctx is not None and ctx.held is not None:
+        ctx.held.append(event)
+        return event
+    # No transaction of its own: inside the request's write it commits (or rolls back) with it.
+    event.save(force_insert=True)
+    return event
+
+
+@contextmanager
+def holding_rows() -> Iterator[None]:
+    """Hold the block's audit rows back so that they commit with the write they log.
+
+    The write's service opens its transaction with `transaction_with_held_rows`, which inserts them
+    there. No row is lost: the rows that joined no transaction (a refusal, refused input, a retry
+    answered with the original) or whose transaction rolled back are written on their own when the
+    block ends, before the answer leaves, as if they had not been held. Outside a request, or inside
+    another holding block, it changes nothing.
+    """
+    ctx = context.current.get()
+    if ctx is None or ctx.held is not None:
+        yield
+        return
+    ctx.held = []
+    try:
+        yield
+    finally:
+        rows, ctx.held = ctx.held, None
+        # A transaction already doomed (an outer block failed) would refuse the insert; its rows go
+        # with it, as rows written in it would.
+        if rows and not (connection.in_atomic_block and connection.needs_rollback):
+            _insert(rows)
+
+
+@contextmanager
+def transaction_with_held_rows(*, savepoint: bool = True) -> Iterator[None]:
+    """``transaction.atomic(savepoint=...)`` that first inserts the request's held audit rows in it.
+
+    Should the block fail, the transaction rolls back and the rows are held again, so `holding_rows`
+    writes them on their own: a failed write is still audited.
+    """
+    ctx = context.current.get()
+    rows = list(ctx.held) if ctx is not None and ctx.held else []
+    if ctx is not None and ctx.held:
+        ctx.held.clear()
+    try:
+        with transaction.atomic(savepoint=savepoint):
+            _insert(rows)
+            yield
+    except BaseException:
+        if ctx is not None and ctx.held is not None and rows:
+            for row in rows:
+                row.pk, row._state.adding = None, True
+            ctx.held[:0] = rows
+        raise
+
+
+def _insert(rows: list[AccessEvent]) -> None:
+    for row in rows:
+        row.save(force_insert=True)
 
 
 def seal_pending() -> int:

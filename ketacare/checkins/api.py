@@ -8,6 +8,7 @@ from django.utils import timezone
 from ninja import Router, Status
 from ninja.pagination import paginate
 
+from ketacare.audit.services import holding_rows
 from ketacare.checkins.models import SymptomCheckin
 from ketacare.checkins.schemas import CheckinIn, CheckinOut
 from ketacare.checkins.selectors import patient_checkins
@@ -26,6 +27,12 @@ router = Router(tags=["checkins"])
     url_name="submit_checkin",
 )
 def submit_checkin_api(request: HttpRequest) -> Status[SymptomCheckin]:
+    # The access's audit row waits for the check-in's transaction and commits in it.
+    with holding_rows():
+        return _submit(request)
+
+
+def _submit(request: HttpRequest) -> Status[SymptomCheckin]:
     patient = own_patient(request, action="write")
     payload = parse_payload(request, CheckinIn)
     outcome = submit_checkin(

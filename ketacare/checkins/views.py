@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,11 +13,13 @@ from django.views.decorators.http import require_POST
 from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.selectors import patient_alerts
+from ketacare.audit.services import holding_rows, transaction_with_held_rows
 from ketacare.checkins.forms import CheckinForm
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
 from ketacare.checkins.preparation import preparation_items
 from ketacare.checkins.selectors import patient_checkins, patient_symptoms, preparation_ticks
 from ketacare.checkins.services import (
+    CheckinOutcome,
     ReportIn,
     answer_episode,
     close_episode_by_clinician,
@@ -177,46 +178,56 @@ def checkin(request: AuthenticatedRequest) -> HttpResponse:
             }
         )
         return render(request, "checkins/checkin.html", {"form": form, **context})
-    patient = _own_patient(request, action="write")
-    form = CheckinForm(request.POST)
-    if form.is_valid():
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                for episode in open_episodes(patient=patient):
-                    answer = request.POST.get(f"episode_{episode.public_id}", "")
-                    if answer == "still" and episode.symptom_id not in chosen:
-                        chosen[episode.symptom_id] = episode.severity
-                    elif answer == "gone" and episode.symptom_id not in chosen:
-                        ago = request.POST.get(f"gone_{episode.public_id}", "")[:5]
-                        answer_episode(
-                            patient=patient,
-                            episode_id=str(episode.public_id),
-                            gone=True,
-                            gone_minutes_ago=int(ago) if ago.isdigit() else None,
-                            now=now,
-                        )
-                onsets = _onsets(request, chosen)
-                outcome = submit_checkin(
-                    patient=patient,
-                    idempotency_key=form.cleaned_data["idempotency_key"],
-                    reports=[
-                        ReportIn(symptom_id=k, severity=v, onset_min=onsets.get(k)) for k, v in chosen.items()
-                    ],
-                    mood=form.cleaned_data["mood"],
-                    note=form.cleaned_data["note"],
-                    other_text=form.cleaned_data["other_text"],
-                    worry=form.cleaned_data["worry"],
-                    home_bp=form.home_bp(),
-                    now=now,
-                )
-        except FieldError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            return render(request, "checkins/answer.html", _answer_context(outcome.checkin))
+    # The access's audit row waits for the check-in's transaction and commits in it.
+    with holding_rows():
+        patient = _own_patient(request, action="write")
+        form = CheckinForm(request.POST)
+        outcome = _submit_form(request, patient, form, chosen) if form.is_valid() else None
+    if outcome is not None:
+        return render(request, "checkins/answer.html", _answer_context(outcome.checkin))
     return render(
         request, "checkins/checkin.html", {"form": form, **_form_context(patient, query, chosen)}, status=400
     )
+
+
+def _submit_form(
+    request: AuthenticatedRequest, patient: Patient, form: CheckinForm, chosen: dict[str, str]
+) -> CheckinOutcome | None:
+    """The form's answers to open symptoms and its check-in in one transaction; None when refused (the
+    form then carries the error)."""
+    now = timezone.now()
+    try:
+        with transaction_with_held_rows():
+            for episode in open_episodes(patient=patient):
+                answer = request.POST.get(f"episode_{episode.public_id}", "")
+                if answer == "still" and episode.symptom_id not in chosen:
+                    chosen[episode.symptom_id] = episode.severity
+                elif answer == "gone" and episode.symptom_id not in chosen:
+                    ago = request.POST.get(f"gone_{episode.public_id}", "")[:5]
+                    answer_episode(
+                        patient=patient,
+                        episode_id=str(episode.public_id),
+                        gone=True,
+                        gone_minutes_ago=int(ago) if ago.isdigit() else None,
+                        now=now,
+                    )
+            onsets = _onsets(request, chosen)
+            return submit_checkin(
+                patient=patient,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                reports=[
+                    ReportIn(symptom_id=k, severity=v, onset_min=onsets.get(k)) for k, v in chosen.items()
+                ],
+                mood=form.cleaned_data["mood"],
+                note=form.cleaned_data["note"],
+                other_text=form.cleaned_data["other_text"],
+                worry=form.cleaned_data["worry"],
+                home_bp=form.home_bp(),
+                now=now,
+            )
+    except FieldError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        return None
 
 
 @patient_required

@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ketacare.accounts.http import AnyUser
 from ketacare.accounts.models import User
 from ketacare.accounts.tokens import LinkState, digest, well_formed
+from ketacare.audit import context as audit_context
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.hours import Interval, format_opening_hours, is_open
 from ketacare.clinics.models import Clinic, StaffInvitation, StaffMembership
@@ -34,6 +35,9 @@ def request_memberships(request: HttpRequest) -> list[StaffMembership]:
     if cached is None:
         cached = staff_memberships(request.user)
         request._ketacare_memberships = cached  # type: ignore[attr-defined]
+        ctx = audit_context.current.get()
+        if ctx is not None and ctx.request is request and not hasattr(request.user, "patient"):
+            ctx.memberships = (request.user, cached)
     return cached
 
 

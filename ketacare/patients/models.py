@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from ketacare.clinics.models import validate_time_zone
+from ketacare.lib.choices import labels_looked_up_once
 
 
 class ClinicalRecord(models.Model):
@@ -27,6 +28,7 @@ class ClinicalRecord(models.Model):
         abstract = True
 
 
+@labels_looked_up_once
 class Patient(models.Model):
     """A person treated at one clinic; reached only through `access_patient`."""
 

@@ -170,8 +170,8 @@ def test_clinic_lists_cost_the_same_with_10_or_200_patients(personas: Any) -> No
 
 
 def test_a_check_in_runs_at_most_10_sql_statements_besides_transaction_control(personas: Any) -> None:
-    # The API check-in of a patient with history: the session, the user with their patient, the audit
-    # row (the chain's head and the insert), the idempotency read, the last dose, the insert, the open
+    # The API check-in of a patient with history: the session, the user with their patient, the
+    # idempotency read, the last dose, then in one transaction the audit row, the insert, the open
     # episodes, the new symptom and the closing of the one it replaces. Savepoints are transaction control.
     now = timezone.now()
     _history(personas.a2, MANY, now=now)
@@ -184,7 +184,6 @@ def test_a_check_in_runs_at_most_10_sql_statements_besides_transaction_control(p
     audit = [s for s in statements if "audit_accessevent" in s or "pg_advisory" in s]
     assert status == 201
     assert len(statements) - len(audit) <= 8, "\n".join(statements)
-    if connection.vendor == "sqlite":
-        # On PostgreSQL the audit chain also takes its global advisory lock (one more statement), which
-        # the audit chain's redesign removes (issue 17; ketacare/audit is not changed here).
-        assert len(statements) <= 10, "\n".join(statements)
+    # On both databases: the audit row is one INSERT in the check-in's transaction (no lock, no read).
+    assert len(audit) == 1, "\n".join(audit)
+    assert len(statements) <= 10, "\n".join(statements)

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from django.db import transaction
 
+from ketacare.audit.services import transaction_with_held_rows
 from ketacare.checkins.models import (
     MOOD_MAX,
     MOOD_MIN,
@@ -307,29 +308,32 @@ def submit_checkin(
         return _Triaged(result, route, minutes, dose_started_at)
 
     def create(triaged: _Triaged) -> SymptomCheckin:
-        dose_started_at = triaged.dose_started_at
-        checkin = SymptomCheckin.objects.create(
-            clinic_id=patient.clinic_id,
-            patient=patient,
-            submitted_at=now,
-            idempotency_key=idempotency_key,
-            mood_0_10=mood,
-            note=note,
-            other_text=other_text,
-            worry=worry,
-            home_systolic_mmhg=home_bp.systolic_mmhg if home_bp else None,
-            home_diastolic_mmhg=home_bp.diastolic_mmhg if home_bp else None,
-            home_pulse_bpm=home_bp.pulse_bpm if home_bp else None,
-            route=triaged.route if dose_started_at else "",
-            dose_started_at=dose_started_at,
-            minutes_since_dose=triaged.minutes if dose_started_at else None,
-            triage_level=triaged.result.level.value,
-            triage_result=triage_to_json(triaged.result),
-        )
-        episodes = _record_symptoms(checkin, triaged.result, now=now)
-        _raise_alerts(checkin, triaged.result)
-        _raise_longer_alerts(checkin, triaged.result, episodes or {})
-        return checkin
+        # The request's held audit row commits with the check-in: one write transaction. Already
+        # inside create_once's transaction, whose rollback takes the row too: no savepoint of its own.
+        with transaction_with_held_rows(savepoint=False):
+            dose_started_at = triaged.dose_started_at
+            checkin = SymptomCheckin.objects.create(
+                clinic_id=patient.clinic_id,
+                patient=patient,
+                submitted_at=now,
+                idempotency_key=idempotency_key,
+                mood_0_10=mood,
+                note=note,
+                other_text=other_text,
+                worry=worry,
+                home_systolic_mmhg=home_bp.systolic_mmhg if home_bp else None,
+                home_diastolic_mmhg=home_bp.diastolic_mmhg if home_bp else None,
+                home_pulse_bpm=home_bp.pulse_bpm if home_bp else None,
+                route=triaged.route if dose_started_at else "",
+                dose_started_at=dose_started_at,
+                minutes_since_dose=triaged.minutes if dose_started_at else None,
+                triage_level=triaged.result.level.value,
+                triage_result=triage_to_json(triaged.result),
+            )
+            episodes = _record_symptoms(checkin, triaged.result, now=now)
+            _raise_alerts(checkin, triaged.result)
+            _raise_longer_alerts(checkin, triaged.result, episodes or {})
+            return checkin
 
     checkin, created = create_once(
         SymptomCheckin,
