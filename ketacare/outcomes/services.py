@@ -63,6 +63,9 @@ def refresh_funnel_on_session_save(sender: Any, instance: Any, raw: bool = False
     """
     if raw or instance.appointment_id is None or instance.state != TreatmentSession.State.DISCHARGED:
         return
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and "state" not in update_fields:
+        return  # a later save that leaves the state alone discharges nothing
     store_plan_funnels(
         appointment_id=instance.appointment_id, completing_appointment_id=instance.appointment_id
     )
