@@ -4,8 +4,9 @@ Seeds N synthetic patients (PHQ-9 series with responders, non-responders and rel
 plan with six induction appointments, completed or cancelled, and an intake indication each) into a fresh SQLite file and, if
 reachable, a fresh temporary PostgreSQL database; then times
 
-- ``rebuild``: the maintained course summary built from the bulk-loaded scores (what
-  ``ketacare outcomes-rebuild`` does; in use each stored response keeps its own row);
+- ``rebuild``: the maintained course summary built from the bulk-loaded scores, and the per-plan
+  funnel counts from the bulk-loaded appointments (what ``ketacare outcomes-rebuild`` does; in use
+  each stored response or appointment keeps its own row);
 - ``db``: ``ketacare.outcomes.selectors.clinic_outcomes`` (everything the outcomes page computes:
   rates per instrument, condition and route with Wilson CIs, the Kaplan-Meier relapse curve,
   side effects, the drop-out funnel), run twice (cold, warm);
@@ -13,11 +14,12 @@ reachable, a fresh temporary PostgreSQL database; then times
   classification in Python with the core's ``classify_change``/``relapse_signals`` (only the
   PHQ-9 rates and relapse curve, i.e. less work than the page) - the computation the issue rules out;
 
-checks both give the same response and remission counts, and writes bench/results/outcomes.json.
+checks both give the same response and remission counts, that the page's funnel equals the funnel
+counted live from the appointments, and writes bench/results/outcomes.json.
 
     .venv/bin/python bench/bench_outcomes.py                     # 20,000 patients
     .venv/bin/python bench/bench_outcomes.py --patients 100000   # the issue's size
-    .venv/bin/python bench/bench_outcomes.py --no-postgres
+    .venv/bin/python bench/bench_outcomes.py --no-postgres       # or --no-sqlite: one database
 
 The PostgreSQL URL comes from KETACARE_BENCH_POSTGRES_URL (default
 postgres://postgres@127.0.0.1:5432/postgres); a database ``ketacare_bench_<pid>`` is created and dropped.
@@ -54,6 +56,7 @@ def child(patients: int, seed: int) -> dict[str, object]:
 
     from django.core.management import call_command
     from django.db import connection, transaction
+    from django.db.models import Count, Q
 
     from ketacare.accounts.models import User
     from ketacare.clinics.models import Clinic, StaffMembership
@@ -66,9 +69,10 @@ def child(patients: int, seed: int) -> dict[str, object]:
         _course,
         clinic_outcomes,
         dropout_funnel,
+        exposure_rows,
         side_effect_rows,
     )
-    from ketacare.outcomes.services import rebuild_course_summaries
+    from ketacare.outcomes.services import rebuild_course_summaries, rebuild_plan_funnels
     from ketacare.patients.models import Patient
     from ketacare.questionnaires.models import QuestionnaireResponse
     from ketacare.treatments.models import Appointment, TreatmentPlan
@@ -193,11 +197,15 @@ def child(patients: int, seed: int) -> dict[str, object]:
         cursor.execute("ANALYZE")
     timings["seed_s"] = time.perf_counter() - t
 
-    # The scores were bulk-loaded (no post_save), so the maintained course summary is built once here,
-    # as `ketacare outcomes-rebuild` would; a response stored through the app keeps its row itself.
+    # The scores and appointments were bulk-loaded (no post_save), so the maintained course summary
+    # and funnel counts are built once here, as `ketacare outcomes-rebuild` would; a response or an
+    # appointment stored through the app keeps its row itself.
     t = time.perf_counter()
     summary_rows = rebuild_course_summaries(clinic_ids=[clinic.pk])
     timings["rebuild_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    funnel_rows = rebuild_plan_funnels(clinic_ids=[clinic.pk])
+    timings["funnel_rebuild_s"] = time.perf_counter() - t
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -210,17 +218,36 @@ def child(patients: int, seed: int) -> dict[str, object]:
         runs.append(time.perf_counter() - t)
     assert result is not None  # noqa: S101 - benchmark script
     # Where the warm page's time goes: the rates and relapse curve (the course summary), the drop-out
-    # funnel (appointments) and the side effects (symptom reports).
+    # funnel (plans and their maintained counts), the side effects (symptom reports) and the exposure
+    # (doses; none seeded here).
     parts: dict[str, float] = {}
     for part, call in (
         ("course_s", lambda: _course([clinic], Period(), get_instrument("phq9"))),
         ("funnel_s", lambda: dropout_funnel([clinic], Period())),
         ("side_effects_s", lambda: side_effect_rows([clinic], Period())),
+        ("exposure_s", lambda: exposure_rows([clinic], dt.datetime.now(tz=dt.UTC))),
     ):
         t = time.perf_counter()
         call()
         parts[part] = round(time.perf_counter() - t, 3)
     phq9 = next(r for r in result.by_instrument if r.group == "phq9")
+
+    # --- the funnel counted live from every completed induction appointment (what the page did) ---
+    t = time.perf_counter()
+    done_by_patient = (
+        Appointment.objects.filter(plan__clinic=clinic, phase="induction", status="completed")
+        .values("patient_id")
+        .annotate(done=Count("pk"))
+    )
+    live_counts = done_by_patient.aggregate(
+        **{f"s{k}": Count("patient_id", filter=Q(done__gte=k)) for k in range(1, 7)}
+    )
+    live_funnel = [
+        TreatmentPlan.objects.filter(clinic=clinic).aggregate(n=Count("patient_id", distinct=True))["n"],
+        *[live_counts[f"s{k}"] for k in range(1, 7)],
+    ]
+    funnel_live_s = time.perf_counter() - t
+    page_funnel = [result.funnel_planned, *[s.patients for s in result.funnel]]
 
     # --- the naive per-patient computation (one query per patient, classification in Python) ---
     t = time.perf_counter()
@@ -258,6 +285,7 @@ def child(patients: int, seed: int) -> dict[str, object]:
         and phq9.remitters.successes == remitters
         and result.relapse.n == responders_ever
         and result.relapse.events == relapse_events
+        and page_funnel == live_funnel
     )
     return {
         "vendor": connection.vendor,
@@ -268,6 +296,8 @@ def child(patients: int, seed: int) -> dict[str, object]:
         "seed_s": round(timings["seed_s"], 2),
         "summary_rows": summary_rows,
         "summary_rebuild_s": round(timings["rebuild_s"], 2),
+        "funnel_rows": funnel_rows,
+        "funnel_rebuild_s": round(timings["funnel_rebuild_s"], 2),
         "db_cold_s": round(runs[0], 3),
         "db_warm_s": round(runs[1], 3),
         "db_warm_parts": parts,
@@ -289,7 +319,9 @@ def child(patients: int, seed: int) -> dict[str, object]:
             "relapse_n": responders_ever,
             "relapse_events": relapse_events,
         },
-        "funnel": [result.funnel_planned, *[s.patients for s in result.funnel]],
+        "funnel": page_funnel,
+        "funnel_live": live_funnel,
+        "funnel_live_s": round(funnel_live_s, 3),
     }
 
 
@@ -359,10 +391,10 @@ def _report(results: dict[str, dict[str, object]]) -> str:
             continue
         lines.append(
             f"{backend:10s} patients={r['patients']:,} scores={r['scores']:,} seed={r['seed_s']}s "
-            f"summary rebuild={r['summary_rebuild_s']}s | "
+            f"summary rebuild={r['summary_rebuild_s']}s funnel rebuild={r.get('funnel_rebuild_s')}s | "
             f"outcomes page (database) cold {r['db_cold_s']}s warm {r['db_warm_s']}s | "
             f"naive per-patient {r['naive_s']}s | naive/database {r['naive_over_db_warm']}x | "
-            f"same numbers: {r['same_numbers']}"
+            f"same numbers: {r['same_numbers']} | warm parts {r['db_warm_parts']}"
         )
     return "\n".join(lines)
 
@@ -374,6 +406,7 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL (seeding takes long)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per database")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -386,7 +419,11 @@ def main() -> None:
     results: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory(prefix="ketacare-bench-") as tmp:
         data_dir = Path(tmp)
-        results["sqlite"] = _run_child(args, _env(data_dir, None, data_dir / "bench.sqlite3"))
+        results["sqlite"] = (
+            {"skipped": "--no-sqlite"}
+            if args.no_sqlite
+            else _run_child(args, _env(data_dir, None, data_dir / "bench.sqlite3"))
+        )
         results["postgresql"] = (
             {"skipped": "--no-postgres"} if args.no_postgres else _postgres(args, data_dir)
         )

@@ -103,13 +103,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("outcomes-rebuild")
     def outcomes_rebuild() -> None:
-        """Recompute the outcomes page's course summary of every clinic from the stored scores."""
+        """Recompute the outcomes page's summaries of every clinic: courses from the stored scores, the
+        drop-out funnel from the plans and appointments."""
         _setup_django()
         from ketacare.clinics.models import Clinic
-        from ketacare.outcomes.services import rebuild_course_summaries
+        from ketacare.outcomes.services import rebuild_course_summaries, rebuild_plan_funnels
 
-        rows = rebuild_course_summaries(clinic_ids=list(Clinic.objects.values_list("id", flat=True)))
-        typer.echo(f"course summary rebuilt: {rows} patient-scale rows")
+        clinic_ids = list(Clinic.objects.values_list("id", flat=True))
+        rows = rebuild_course_summaries(clinic_ids=clinic_ids)
+        plans = rebuild_plan_funnels(clinic_ids=clinic_ids)
+        typer.echo(f"course summary rebuilt: {rows} patient-scale rows; drop-out funnel: {plans} plans")
 
     @app.command("audit-anchor")
     def audit_anchor(

@@ -42,3 +42,20 @@ class CourseSummary(models.Model):
 
     def __str__(self) -> str:
         return f"Course of {self.instrument_id} for patient {self.patient_id}"
+
+
+class PlanFunnel(models.Model):
+    """One treatment plan's completed induction appointments: the drop-out funnel's count for the plan.
+
+    Kept by ``outcomes.services`` in the transaction that saves or deletes one of the plan's
+    appointments or discharges one of their sessions (``outcomes.apps``). A plan without a row has
+    none completed; the plan's clinic, patient and creation (the page's period) are read from the plan.
+    """
+
+    plan = models.OneToOneField(
+        "treatments.TreatmentPlan", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    completed_induction = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"Funnel of plan {self.plan_id}: {self.completed_induction} completed"

@@ -1,7 +1,8 @@
 """Clinic outcomes computed in the database: rates, relapse times, side effects, the drop-out funnel.
 
-Every number is a database aggregate (window functions over the scores in one pass, see
-:mod:`ketacare.outcomes.course_sql`; GROUP BYs for side effects and the funnel); Python receives counts
+Every number is a database aggregate (over the maintained course summary, one row per patient and
+scale, see :mod:`ketacare.outcomes.course_sql`; over the maintained funnel rows, one per plan, see
+:mod:`ketacare.outcomes.funnel_sql`; GROUP BYs for side effects); Python receives counts
 (one row per instrument, condition, route, time-to-relapse day or side effect), never one row per
 patient or score, so the page stays fast at 100,000 patients. The statistics on those counts
 (Wilson intervals, Kaplan-Meier) and every clinical threshold come from the core.
@@ -53,7 +54,8 @@ from ketacare.core.stats import (
 )
 from ketacare.intake.models import Indication
 from ketacare.outcomes.course_sql import GroupCounts, course_counts
-from ketacare.treatments.models import Appointment, DoseAdministration, Route, TreatmentPlan
+from ketacare.outcomes.funnel_sql import funnel_counts
+from ketacare.treatments.models import DoseAdministration, Route
 
 FUNNEL_SESSIONS = 6
 # The endpoint is the latest score within 8 weeks of baseline: long enough for an IV series (2-3
@@ -390,24 +392,15 @@ def _episode_intervals(reports: Any) -> dict[tuple[str, str], dict[tuple[float, 
 def dropout_funnel(clinics: Sequence[Clinic], period: Period) -> tuple[int, tuple[FunnelStep, ...]]:
     """Patients with a plan created in the period, by completed induction appointments 1..6.
 
-    An appointment is completed when its session is discharged (treatments services); two
-    aggregate queries, one GROUP BY per patient inside the second.
+    An appointment is completed when its session is discharged (treatments services). One query over
+    the clinics' plans and their maintained counts (``outcomes.models.PlanFunnel``), never the
+    appointments; a patient's plans in the period are counted together.
     """
-
-    plans = TreatmentPlan.objects.filter(clinic__in=clinics).filter(period.q("created_at"))
-    total = plans.aggregate(n=Count("patient_id", distinct=True))["n"] or 0
-    per_patient = (
-        Appointment.objects.filter(plan__in=plans, phase="induction", status=Appointment.Status.COMPLETED)
-        .values("patient_id")
-        .annotate(done=Count("pk"))
+    low, high = period.bounds()
+    total, reached = funnel_counts(
+        clinic_ids=[c.pk for c in clinics], low=low, high=high, sessions=FUNNEL_SESSIONS
     )
-    counts = per_patient.aggregate(
-        **{f"s{k}": Count("patient_id", filter=Q(done__gte=k)) for k in range(1, FUNNEL_SESSIONS + 1)}
-    )
-    steps = tuple(
-        FunnelStep(k, counts[f"s{k}"] or 0, (counts[f"s{k}"] or 0) / total if total else None)
-        for k in range(1, FUNNEL_SESSIONS + 1)
-    )
+    steps = tuple(FunnelStep(k, n, n / total if total else None) for k, n in enumerate(reached, start=1))
     return total, steps
 
 
