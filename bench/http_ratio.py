@@ -78,7 +78,7 @@ def setup_child(patients: int) -> dict[str, Any]:
     from ketacare.alerts.services import raise_alert
     from ketacare.clinics.models import Clinic, StaffMembership
     from ketacare.patients.models import Patient
-    from ketacare.treatments.tests.factories import make_session
+    from tests.support.treatments import make_session
 
     call_command("migrate", verbosity=0)
     now = timezone.now()

@@ -105,7 +105,7 @@ def findings(text: str, known: set[str]) -> list[str]:
 
 
 def _seed(personas: Any) -> None:
-    from ketacare.treatments.tests.factories import make_session  # noqa: PLC0415 - treatments' own builder
+    from tests.support.treatments import make_session  # noqa: PLC0415 - treatments' own builder
 
     now = timezone.now()
     make_session(personas.a1, route="esketamine_in", state="discharged", minutes_since_dose_end=90)

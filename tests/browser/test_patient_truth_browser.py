@@ -132,7 +132,7 @@ def test_the_check_in_form_fits_a_phone(
 def test_the_discharge_pdf_fits_two_pages(
     live_server: Any, browser: Any, personas: Any, artifacts_dir: Any
 ) -> None:
-    from ketacare.treatments.tests.factories import make_session  # noqa: PLC0415 - treatments' own builder
+    from tests.support.treatments import make_session  # noqa: PLC0415 - treatments' own builder
 
     session = make_session(personas.a1, route="iv", state="discharged", minutes_since_dose_end=60)
     personas.clinician_a.set_password(PASSWORD)

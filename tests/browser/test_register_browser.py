@@ -53,8 +53,8 @@ def test_receive_dose_witnessed_waste_blind_count_alert_and_extract(live_server,
 
     from ketacare.register import services
     from ketacare.register.models import Discrepancy, Entry
-    from ketacare.treatments.tests.factories import make_session
     from tests.support.register import add_nurse, totp_now
+    from tests.support.treatments import make_session
 
     personas = make_personas()
     for user in (personas.clinician_a, personas.admin_a):

@@ -114,7 +114,7 @@ def _seed(personas: Any) -> dict[str, Any]:
     from ketacare.support.services import invite_support_person
     from ketacare.treatments import services as treatments
     from ketacare.treatments.models import DoseAdministration, RemsForm, TreatmentSession
-    from ketacare.treatments.tests.factories import make_session
+    from tests.support.treatments import make_session
 
     now = timezone.now()
     patient, prescriber = personas.a1, personas.clinician_a

@@ -78,7 +78,7 @@ def _discharge(page) -> None:
 
 
 def test_a_complete_iv_session_from_check_in_to_discharge_on_a_tablet(live_server, browser, artifacts_dir):
-    from ketacare.treatments.tests.factories import make_session
+    from tests.support.treatments import make_session
 
     personas, page = _staff_login(browser, live_server)
     session = make_session(personas.a1, route="iv", state="scheduled")
@@ -117,7 +117,7 @@ def test_a_complete_iv_session_from_check_in_to_discharge_on_a_tablet(live_serve
 def test_a_complete_esketamine_session_and_the_refusal_before_120_minutes(
     live_server, browser, artifacts_dir
 ):
-    from ketacare.treatments.tests.factories import make_session
+    from tests.support.treatments import make_session
 
     personas, page = _staff_login(browser, live_server)
     # The refusal: another esketamine patient whose second device was 30 minutes ago.

@@ -16,8 +16,8 @@ from django.utils.html import strip_tags
 from pypdf import PdfReader
 
 from ketacare.core import knowledge
-from ketacare.treatments.models import Appointment
-from ketacare.treatments.tests.factories import make_session
+from ketacare.treatments import services
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -44,15 +44,13 @@ def test_the_pdf_fits_two_pages_in_order_with_each_red_flag_once(
 ) -> None:
     patient = getattr(personas, persona)
     session = make_session(patient, route=route, state="discharged", minutes_since_dose_end=125)
-    Appointment.objects.create(
-        clinic=patient.clinic,
-        patient=patient,
+    # The next appointment, booked on the plan as the prescriber books it (an esketamine plan's label
+    # course already holds later sessions; this one comes first).
+    services.book_maintenance_session(
         plan=session.plan,
-        number=2,
-        phase="induction",
-        week=1,
-        starts_at=timezone.now() + dt.timedelta(days=3),
-        duration_min=120,
+        user=patient.primary_clinician,
+        starts_at=timezone.now() + dt.timedelta(days=1),
+        now=timezone.now(),
     )
     client = client_for(staff)
     pdf = client.get(reverse("treatments:instructions_pdf", kwargs={"session_id": session.public_id}))

@@ -15,7 +15,7 @@ from ketacare.alerts.models import Alert
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
 from ketacare.questionnaires.services import submit_questionnaire
 from ketacare.treatments.models import PreDoseQuestionnaire
-from ketacare.treatments.tests.factories import make_planned_session
+from tests.support.treatments import make_planned_session
 
 pytestmark = pytest.mark.django_db
 

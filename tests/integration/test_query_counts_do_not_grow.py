@@ -25,8 +25,8 @@ from conftest import login
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
 from ketacare.checkins.services import ReportIn, submit_checkin
-from ketacare.treatments.tests.factories import make_planned_session, make_session
 from tests.support.cohort import add_scores, make_patient
+from tests.support.treatments import make_planned_session, make_session
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from pypdf import PdfReader
 
 from ketacare.core.pk.timeline import CAVEAT, personal_timeline
 from ketacare.treatments import selectors
-from ketacare.treatments.models import DoseAdministration
-from ketacare.treatments.tests.factories import make_session
+from ketacare.treatments.models import DoseAdministration, TreatmentPlan, TreatmentSession
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -156,6 +156,11 @@ def test_the_weight_falls_back_to_the_plan_and_a_missing_weight_is_said_plainly(
     session = make_session(personas.a1, route="iv", state="observing")
     session.weight_kg = None
     session.save(update_fields=["weight_kg"])
+    fallback = selectors.session_recovery_estimate(session)
+    assert fallback is not None and fallback.available
+    # The plan service requires a weight for an IV plan; clearing it reaches the case where none is known.
+    TreatmentPlan.objects.filter(pk=session.plan_id).update(weight_kg=None)
+    session = TreatmentSession.objects.get(pk=session.pk)
     estimate = selectors.session_recovery_estimate(session)
     assert estimate is not None and not estimate.available
     assert estimate.missing_input == "no weight recorded for this session"

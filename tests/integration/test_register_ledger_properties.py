@@ -23,8 +23,8 @@ from ketacare.register import services
 from ketacare.register.models import Discrepancy, Entry
 from ketacare.treatments.models import DoseAdministration
 from ketacare.treatments.services import end_dosing, override_hold, record_dose
-from ketacare.treatments.tests.factories import make_session
 from tests.support.register import add_nurse, receive, start_register
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 

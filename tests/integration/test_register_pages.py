@@ -13,8 +13,8 @@ from django.utils import timezone
 from ketacare.register import services
 from ketacare.register.models import Entry, Receipt
 from ketacare.treatments.services import record_dose
-from ketacare.treatments.tests.factories import make_session
 from tests.support.register import add_nurse, receive, start_register
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,8 @@ from ketacare.intake import services as intake
 from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
 from ketacare.treatments import services
 from ketacare.treatments.models import Appointment, DoseAdministration, TreatmentPlan, TreatmentSession
-from ketacare.treatments.tests.factories import make_session
 from tests.support.pathway import make_nurse, ready_for_plan
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -682,12 +682,13 @@ def test_a_pregnancy_reported_at_check_in_holds_the_dose_and_alerts_a_prescriber
 def test_japanese_ancestry_recorded_at_intake_allows_the_28_mg_esketamine_total_without_a_reason(
     personas, client_for
 ):
+    # The plan (56 mg first dose) predates the ancestry: a plan made after it starts at 28 mg.
+    session = _checked_in(personas.a1, route="esketamine_in")
     response = client_for("clinician_a").post(
         reverse("intake:demographics", kwargs={"patient_id": personas.a1.public_id}),
         {"sex": "female", "height_cm": "165", "indications": ["major_depression"], "japanese_ancestry": "on"},
     )
     assert response.status_code == 302
-    session = _checked_in(personas.a1, route="esketamine_in")
     _vitals(session, 124, 78)
     _dose(session, 28)
     services.end_dosing(session=session, user=personas.clinician_a)

@@ -26,8 +26,8 @@ from ketacare.treatments.models import (
     TreatmentSession,
     VitalSign,
 )
-from ketacare.treatments.tests.factories import make_session
 from tests.support.pathway import ready_for_plan
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from tests.security.routes import Route
 
 
 def session_kwargs(personas: Any, target: Any) -> dict[str, Any]:
-    from ketacare.treatments.tests.factories import make_session
+    from tests.support.treatments import make_session
 
     return {"session_id": str(make_session(target, state="checked_in").public_id)}
 

@@ -9,7 +9,7 @@ from tests.security.routes import Route, patient_kwargs
 
 def _session(route: str = "iv", state: str = "scheduled", **options: Any) -> Any:
     def build(personas: Any, target: Any) -> dict[str, Any]:
-        from ketacare.treatments.tests.factories import make_session
+        from tests.support.treatments import make_session
 
         session = make_session(target, route=route, state=state, **options)
         return {"session_id": str(session.public_id)}
@@ -63,7 +63,7 @@ def _pre_dose(instrument: str) -> Any:
     def build(personas: Any, target: Any) -> dict[str, Any]:
         from ketacare.questionnaires.models import QuestionnaireAssignment
         from ketacare.treatments.services import check_in_session
-        from ketacare.treatments.tests.factories import make_planned_session
+        from tests.support.treatments import make_planned_session
 
         session = make_planned_session(target)
         check_in_session(

@@ -104,7 +104,7 @@ class Caller:
 
 def _caller(personas: Any, name: str) -> Caller:
     from ketacare.alerts.models import Alert
-    from ketacare.treatments.tests.factories import make_session
+    from tests.support.treatments import make_session
 
     # The patient whose objects this persona may touch (anonymous: any real one, still a 401).
     target = personas.b1 if name == "clinician_b" else personas.a1

@@ -347,7 +347,7 @@ def _planned_a1(ctx: Any) -> dict[str, str]:
 
 def _a1_session(ctx: Any, **options: Any) -> dict[str, str]:
     """A1's session in the state the operation needs."""
-    from ketacare.treatments.tests.factories import make_session
+    from tests.support.treatments import make_session
 
     return {"session_id": str(make_session(ctx.personas.a1, **options).public_id)}
 
@@ -436,7 +436,7 @@ def test_every_post_operation_has_a_write_case() -> None:
 
 def _context(personas: Any) -> Context:
     from ketacare.alerts.models import Alert
-    from ketacare.treatments.tests.factories import make_session
+    from tests.support.treatments import make_session
 
     def alert(state: str) -> Any:
         return Alert.objects.create(

@@ -11,7 +11,13 @@ from ketacare.treatments.models import TreatmentSession
 def make_dose(
     patient: Any, *, route: str = "iv", started_at: dt.datetime, minutes: int = 40
 ) -> TreatmentSession:
-    """A discharged session whose dose started at ``started_at`` (what triage counts from)."""
+    """A discharged session whose dose started at ``started_at`` (what triage counts from).
+
+    Written as a row, not through the services (docs/decisions/0023): callers name a dose start from
+    days ago to this very minute, and the discharge it implies (``minutes`` + 60 min later) is then
+    often after the test's now, which no service records. A test that needs the whole run-sheet
+    builds the session with ``tests.support.treatments.make_session``.
+    """
     return TreatmentSession.objects.create(
         clinic=patient.clinic,
         patient=patient,

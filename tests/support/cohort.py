@@ -1,4 +1,9 @@
-"""A small hand-computed cohort for the outcome tests (scores by day after a fixed start)."""
+"""A small hand-computed cohort for the outcome tests (scores by day after a fixed start).
+
+Written as rows, not through the services (docs/decisions/0023): the numbers below are computed by
+hand from exactly these rows (scores, plans and sessions at fixed dates, nothing else), and a plan
+made by the plan service would add the appointments, sessions and audit rows of a whole course.
+"""
 
 from __future__ import annotations
 

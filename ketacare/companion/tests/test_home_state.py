@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
-from ketacare.treatments.tests.factories import make_session
 from tests.support.checkins import make_dose
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 

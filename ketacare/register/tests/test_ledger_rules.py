@@ -15,8 +15,8 @@ from ketacare.register import services
 from ketacare.register.models import Entry, LedgerIsAppendOnly
 from ketacare.treatments.models import DoseAdministration
 from ketacare.treatments.services import end_dosing, record_dose
-from ketacare.treatments.tests.factories import make_session
 from tests.support.register import add_nurse, receive, start_register, totp_now
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from ketacare.treatments.tests.factories import make_session
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 

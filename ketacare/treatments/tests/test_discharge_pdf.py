@@ -10,7 +10,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from ketacare.core import knowledge
-from ketacare.treatments.tests.factories import make_session
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ketacare.treatments.models import RemsForm, TreatmentSession
-from ketacare.treatments.tests.factories import make_session
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 READY = {"ride_present": "on", "instructions_given": "on"}

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from ketacare.treatments.models import DoseAdministration
-from ketacare.treatments.tests.factories import make_session
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 

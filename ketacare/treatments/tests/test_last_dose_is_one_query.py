@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
 from ketacare.treatments.selectors import last_dose, patient_doses
-from ketacare.treatments.tests.factories import make_session
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 

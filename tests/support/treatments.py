@@ -1,0 +1,225 @@
+"""Treatment sessions in every state for tests, built through the treatments services.
+
+Fixtures obey the rules production does (docs/decisions/0023): the plan is laid out by
+`create_treatment_plan`, and each later step (check-in, pre-dose vital signs, dose, end of dosing,
+observation, discharge) is recorded by its service at the step's own time: the clock travels there
+(time_machine) and the service stamps "now". A gate a plan built without intake's records meets is
+passed the way a prescriber passes it in the clinic: a written override (plan gate, dose hold,
+discharge criteria) by the patient's primary clinician, a prescriber in the personas.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import time_machine
+from django.utils import timezone
+
+from ketacare.treatments import selectors, services
+from ketacare.treatments.errors import DischargeRefused
+from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
+from ketacare.treatments.services.rems import start_rems_form
+
+PROTOCOL_OF = {"iv": "iv_ketamine", "esketamine_in": "esketamine_trd"}
+WEIGHT_KG = 70.0
+# IV: 0.5 mg/kg x 70 kg = 35 mg over the protocol's 40 minutes; esketamine: two 28 mg devices 5 minutes apart.
+INFUSION_MIN = 40
+DEVICE_MG = 28
+DEVICE_WAIT_MIN = 5
+# The written reasons a prescriber gives for each override the builders need (stored like any other).
+PLAN_GATE_REASON = "Test plan: screening, decision and consent are recorded outside this test."
+HOLD_REASON = "Test session: the prescriber reviewed the hold and doses as the test's history needs."
+DISCHARGE_REASON = "Test session: discharged at the time the test's history needs."
+
+
+def staff_of(patient: Any) -> Any:
+    """The patient's primary clinician (a prescriber of their clinic in the personas)."""
+    return patient.primary_clinician
+
+
+@contextmanager
+def _at(when: dt.datetime) -> Iterator[None]:
+    """Run the enclosed service calls with the clock stopped at `when`."""
+    with time_machine.travel(when, tick=False):
+        yield
+
+
+def make_session(
+    patient: Any,
+    *,
+    route: str = "iv",
+    state: str = "scheduled",
+    minutes_since_dose_end: int = 30,
+    hold: bool = False,
+    now: dt.datetime | None = None,
+) -> TreatmentSession:
+    """A session of `patient` in `state`; later states carry the check-in, dose and vitals the services write.
+
+    The session belongs to the patient's active plan for `route` (made through the plan service the
+    first time) and is scheduled on today's date in the clinic's zone, so the dose go/no-go sees a due
+    session. Times, counted back from `now`: scheduled 90 min before the end of dosing plus
+    `minutes_since_dose_end`, check-in 20 min before the dose, pre-dose vital signs 5 min after
+    check-in (a hold when `hold`), the dose (a 40 min infusion, or two nasal devices 5 min apart) ending
+    `minutes_since_dose_end` before `now`, vital signs and an observation a minute before `now`, and
+    discharge at `now`.
+    """
+    now = now or timezone.now()
+    user = staff_of(patient)
+    zone = zoneinfo.ZoneInfo(patient.clinic.time_zone)
+    scheduled_at = now - dt.timedelta(minutes=minutes_since_dose_end + 90)
+    dose_end = now - dt.timedelta(minutes=minutes_since_dose_end)
+    dose_start = dose_end - dt.timedelta(minutes=INFUSION_MIN if route == "iv" else DEVICE_WAIT_MIN)
+    checked_in_at = min(dose_start - dt.timedelta(minutes=20), now)
+    # A scheduled session is due today; a started one on the day of its check-in (check-in is for
+    # sessions due that day). Just after midnight in the clinic the session moves to 00:01 of that day.
+    day_of = (now if state == "scheduled" else checked_in_at).astimezone(zone).date()
+    if scheduled_at.astimezone(zone).date() != day_of:
+        scheduled_at = dt.datetime.combine(day_of, dt.time(0, 1), tzinfo=zone)
+    session = _book(patient, route=route, starts_at=scheduled_at)
+    if state == "scheduled":
+        return session
+    with _at(checked_in_at):
+        services.check_in_session(
+            session=session,
+            user=user,
+            weight_kg=WEIGHT_KG,
+            fasting_confirmed=True,
+            ride_home_confirmed=True,
+        )
+    with _at(checked_in_at + dt.timedelta(minutes=5)):
+        services.record_vital_signs(
+            session=session,
+            user=user,
+            systolic_mmhg=160 if hold else 122,
+            diastolic_mmhg=95 if hold else 78,
+            heart_rate_bpm=72,
+            spo2_pct=98,
+        )
+    if state == "checked_in":
+        return _fresh(session)
+    with _at(dose_start):
+        _override_open_holds(session, user)
+        if route == "iv":
+            services.record_dose(session=session, user=user, dose_mg=35, lot_number="LOT-1")
+        else:
+            services.record_dose(session=session, user=user, dose_mg=DEVICE_MG, lot_number="LOT-1")
+    if state == "dosing":
+        return _fresh(session)
+    with _at(dose_end):
+        if route == "iv":
+            services.end_dosing(session=session, user=user)
+        else:
+            services.record_dose(session=session, user=user, dose_mg=DEVICE_MG, lot_number="LOT-1")
+    observed_at = min(now, dose_end + dt.timedelta(minutes=max(minutes_since_dose_end - 1, 0)))
+    with _at(observed_at):
+        services.record_vital_signs(
+            session=session, user=user, systolic_mmhg=126, diastolic_mmhg=80, heart_rate_bpm=74, spo2_pct=98
+        )
+        services.record_observation(session=session, user=user, moaas_score=5, dissociation="none")
+    if state == "observing":
+        return _fresh(session)
+    with _at(now):
+        _discharge(session, user, now)
+    return _fresh(session)
+
+
+def make_planned_session(patient: Any, *, starts_at: dt.datetime | None = None) -> TreatmentSession:
+    """A scheduled IV induction session on a new plan of its own (what the questionnaire schedule sees)."""
+    starts_at = starts_at or timezone.now()
+    plan = _new_plan(patient, route="iv", starts_at=starts_at)
+    return plan.sessions.get()
+
+
+def _book(patient: Any, *, route: str, starts_at: dt.datetime) -> TreatmentSession:
+    """A scheduled session at `starts_at` on the patient's active plan for `route`.
+
+    The first one lays out a new plan; a later one is booked on that plan as a maintenance session, as
+    a prescriber books another session (the sessions the plan laid out keep their own times).
+    """
+    plan = TreatmentPlan.objects.filter(patient=patient, route=route, status="active").first()
+    if plan is None:
+        plan = _new_plan(patient, route=route, starts_at=starts_at)
+        return plan.sessions.order_by("scheduled_at").first()  # type: ignore[return-value]
+    with _at(min(starts_at, timezone.now())):
+        appointment = services.book_maintenance_session(
+            plan=plan, user=staff_of(patient), starts_at=starts_at, now=timezone.now()
+        )
+    return TreatmentSession.objects.get(appointment=appointment)
+
+
+def _new_plan(patient: Any, *, route: str, starts_at: dt.datetime) -> TreatmentPlan:
+    """A plan made by the patient's prescriber with the plan service, its first session at `starts_at`.
+
+    IV uses the custom preset with one infusion on that weekday, so the plan holds just this session;
+    esketamine has only the label's course (its later sessions stay scheduled on later dates).
+    """
+    zone = zoneinfo.ZoneInfo(patient.clinic.time_zone)
+    options: dict[str, Any] = (
+        {
+            "preset_id": "custom",
+            "weight_kg": WEIGHT_KG,
+            "weekdays": [starts_at.astimezone(zone).weekday()],
+            "session_count": 1,
+        }
+        if route == "iv"
+        else {"preset_id": None}
+    )
+    with _at(min(starts_at, timezone.now())):
+        return services.create_treatment_plan(
+            patient=patient,
+            user=staff_of(patient),
+            protocol_id=PROTOCOL_OF[route],
+            first_session_at=starts_at,
+            gate_override_reason=PLAN_GATE_REASON,
+            **options,
+        )
+
+
+def _override_open_holds(session: TreatmentSession, user: Any) -> None:
+    """The prescriber's override of the holds open now (a high pre-dose reading, a dose within 24 h)."""
+    session.refresh_from_db()
+    holds = [h for h in selectors.open_holds(session, timezone.now()) if h.code not in selectors.STEP_HOLDS]
+    if holds or session.hold:
+        services.override_hold(session=session, user=user, reason=HOLD_REASON)
+
+
+def _discharge(session: TreatmentSession, user: Any, now: dt.datetime) -> None:
+    """Discharge through the service; criteria not met yet (IV observed under 60 min) by the prescriber's override.
+
+    Esketamine's 120-minute observation is a hard rule no one overrides: a test asking for an
+    esketamine session discharged sooner gets the discharge written as the service would write it
+    (state, times, appointment completed, the REMS form prefilled), because no service can record it.
+    """
+    try:
+        services.discharge_session(session=session, user=user, ride_present=True, instructions_given=True)
+        return
+    except DischargeRefused as refused:
+        hard = any(code == "observation_time" for code, _ in refused.unmet) and not (
+            selectors.route_rules(session).observation.overridable
+        )
+    if not hard:
+        services.discharge_session(
+            session=session,
+            user=user,
+            ride_present=True,
+            instructions_given=True,
+            override_reason=DISCHARGE_REASON,
+        )
+        return
+    session = TreatmentSession.objects.select_related("clinic", "patient").get(pk=session.pk)
+    session.state = TreatmentSession.State.DISCHARGED
+    session.discharged_at = now
+    session.discharged_by = user
+    session.ride_present = True
+    session.instructions_given = True
+    session.save()
+    Appointment.objects.filter(pk=session.appointment_id).update(status=Appointment.Status.COMPLETED)
+    start_rems_form(session, now)
+
+
+def _fresh(session: TreatmentSession) -> TreatmentSession:
+    return TreatmentSession.objects.get(pk=session.pk)
