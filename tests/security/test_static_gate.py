@@ -36,6 +36,10 @@ SQL_ALLOWED: dict[tuple[str, str], str] = {
     # The maintained course summary (docs/decisions/0017): the same window pass written with INSERT ... SELECT;
     # constant text, a placeholder list or one %s for the patient, every value a parameter.
     ("outcomes/course_sql.py", "store_summaries"): "constant text with %s placeholders only",
+    # The drop-out funnel's per-plan counts (docs/decisions/0017): constant text whose scope is one of
+    # three constant fragments or a placeholder list; every value is a %s parameter.
+    ("outcomes/funnel_sql.py", "store_plan_funnels"): "constant text with %s placeholders only",
+    ("outcomes/funnel_sql.py", "funnel_counts"): "constant text with %s placeholders only",
     # Not SQL: the knowledge loader's own `_Entry.raw(key)` reads a YAML field.
     ("core/knowledge/loader.py", "parse_aftercare"): "YAML accessor named raw(), no database",
 }

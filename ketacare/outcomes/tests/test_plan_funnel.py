@@ -12,8 +12,8 @@ from ketacare.outcomes.selectors import Period, clinic_outcomes
 from ketacare.outcomes.services import rebuild_plan_funnels
 from ketacare.treatments.models import Appointment, TreatmentPlan
 from ketacare.treatments.services.discharge import discharge_session
-from ketacare.treatments.tests.factories import make_session
 from tests.support.cohort import add_appointments, add_plan, make_patient, seed_cohort
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 
