@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -57,7 +60,24 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
 def alert_detail(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
     """One alert with its evidence and the acknowledge/resolve forms (staff of its clinic)."""
     alert = access_alert(request.user, alert_id, action="read")
-    return render(request, "alerts/detail.html", {"alert": alert, "note_form": NoteForm()})
+    zone = alert.clinic.time_zone
+    scores = [
+        {**s, "at": _on_clinic_clock(str(s.get("at", "")), zone)} for s in alert.evidence.get("scores", [])
+    ]
+    return render(
+        request,
+        "alerts/detail.html",
+        {"alert": alert, "note_form": NoteForm(), "scores": scores, "zone": zone},
+    )
+
+
+def _on_clinic_clock(stored_utc: str, zone: str) -> str:
+    """An evidence time (stored as UTC "YYYY-MM-DD HH:MM") on the clinic's clock, as the staff read it."""
+    try:
+        moment = dt.datetime.strptime(stored_utc, "%Y-%m-%d %H:%M").replace(tzinfo=dt.UTC)
+    except ValueError:  # not a stored time: shown as written
+        return stored_utc
+    return f"{moment.astimezone(zoneinfo.ZoneInfo(zone)):%Y-%m-%d %H:%M}"
 
 
 def _transition(request: AuthenticatedRequest, alert_id: str, *, resolve: bool) -> HttpResponse:

@@ -79,3 +79,20 @@ def test_a_patient_never_sees_alerts_even_about_themself(personas: Any, client_f
     client = client_for("a1")
     assert client.get(f"/clinic/alerts/{own.public_id}/").status_code == 404
     assert client.get("/clinic/alerts/").status_code == 404
+
+
+def test_course_evidence_times_read_on_the_clinics_clock(personas: Any, client_for: Any) -> None:
+    # Stored as UTC at the alert's creation; clinic A is in New York (UTC-5 in March).
+    alert = make_alert(
+        personas.a1,
+        source="worsening_trend",
+        title="Scores rising",
+        evidence={
+            "instrument": "PHQ-9",
+            "baseline": "20",
+            "scores": [{"at": "2026-03-03 02:30", "score": "16", "change": "no response"}],
+        },
+    )
+    body = client_for("clinician_a").get(f"/clinic/alerts/{alert.public_id}/").content.decode()
+    assert "When (America/New_York)" in body and "When (UTC)" not in body
+    assert "<td>2026-03-02 21:30</td><td>16</td>" in body  # the evening before, in New York
