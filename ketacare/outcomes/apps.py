@@ -11,11 +11,10 @@ class OutcomesConfig(AppConfig):
 
         from ketacare.outcomes.services import (
             refresh_funnel_on_appointment_change,
-            refresh_funnel_on_session_save,
             refresh_summary_on_save,
         )
         from ketacare.questionnaires.models import QuestionnaireResponse
-        from ketacare.treatments.models import Appointment, TreatmentSession
+        from ketacare.treatments.models import Appointment
 
         # Every save of a response (stored, or corrected to entered in error) refreshes the patient's
         # course summary in the same transaction. post_save rather than questionnaires'
@@ -23,8 +22,8 @@ class OutcomesConfig(AppConfig):
         post_save.connect(
             refresh_summary_on_save, sender=QuestionnaireResponse, dispatch_uid="outcomes_course_summary"
         )
-        # The drop-out funnel's per-plan count, kept the same way: an appointment created, changed or
-        # deleted, and a discharged session (its appointment becomes completed without a signal).
+        # The drop-out funnel's per-plan count, kept the same way: an appointment created, changed
+        # (a discharge saves it as completed) or deleted.
         post_save.connect(
             refresh_funnel_on_appointment_change,
             sender=Appointment,
@@ -34,7 +33,4 @@ class OutcomesConfig(AppConfig):
             refresh_funnel_on_appointment_change,
             sender=Appointment,
             dispatch_uid="outcomes_funnel_appointment_gone",
-        )
-        post_save.connect(
-            refresh_funnel_on_session_save, sender=TreatmentSession, dispatch_uid="outcomes_funnel_session"
         )

@@ -30,22 +30,12 @@ def store_plan_funnels(
     *,
     clinic_ids: Sequence[int] | None = None,
     plan_id: int | None = None,
-    appointment_id: int | None = None,
-    completing_appointment_id: int | None = None,
 ) -> int:
-    """Count the completed induction appointments of the clinics' plans, of one plan or of the plan of
-    one appointment, and write them (a row already there is replaced); returns how many rows.
-
-    ``completing_appointment_id`` is counted as completed whatever its stored status: the discharge
-    of a session marks its appointment completed with a ``QuerySet.update`` (no signal) right after
-    saving the session, whose ``post_save`` is the last signal that write sends.
-    """
+    """Count the completed induction appointments of the clinics' plans or of one plan, and write them
+    (a row already there is replaced); returns how many rows."""
     scope_params: list[object]
     if plan_id is not None:
         scope, scope_params = "p.id = %s", [plan_id]
-    elif appointment_id is not None:
-        scope = "p.id = (SELECT a2.plan_id FROM treatments_appointment a2 WHERE a2.id = %s)"
-        scope_params = [appointment_id]
     else:
         ids = list(clinic_ids or [])
         if not ids:
@@ -58,14 +48,13 @@ INSERT INTO outcomes_planfunnel (plan_id, completed_induction)
 SELECT p.id, COUNT(a.id)
 FROM treatments_treatmentplan p
 LEFT JOIN treatments_appointment a
-  ON a.plan_id = p.id AND a.phase = %s AND (a.status = %s OR a.id = %s)
+  ON a.plan_id = p.id AND a.phase = %s AND a.status = %s
 WHERE {scope}
 GROUP BY p.id
 ON CONFLICT (plan_id) DO UPDATE SET completed_induction = excluded.completed_induction"""  # noqa: S608
     params: list[object] = [
         INDUCTION,
         str(Appointment.Status.COMPLETED),
-        completing_appointment_id,
         *scope_params,
     ]
     with connection.cursor() as cursor:

@@ -2,8 +2,8 @@
 
 A response stored or changed refreshes its patient's course row for that instrument inside the same
 transaction (``outcomes.apps`` connects the questionnaire response's ``post_save``), so the page never
-reads a summary behind the scores it was computed from; an appointment saved or deleted, or its session
-discharged, refreshes its plan's funnel row the same way. ``rebuild_course_summaries`` and ``rebuild_plan_funnels`` recompute
+reads a summary behind the scores it was computed from; an appointment saved or deleted (a discharge
+saves its appointment as completed) refreshes its plan's funnel row the same way. ``rebuild_course_summaries`` and ``rebuild_plan_funnels`` recompute
 every row (after a bulk load, a restore or a change of definition: `ketacare outcomes-rebuild`).
 """
 
@@ -19,7 +19,6 @@ from ketacare.outcomes.course_sql import store_summaries
 from ketacare.outcomes.funnel_sql import store_plan_funnels
 from ketacare.outcomes.models import CourseSummary, PlanFunnel
 from ketacare.outcomes.selectors import ENDPOINT_WINDOW, outcome_instruments
-from ketacare.treatments.models import TreatmentSession
 
 
 def refresh_course_summary(*, patient_id: int, instrument_id: str) -> None:
@@ -53,22 +52,6 @@ def refresh_funnel_on_appointment_change(
     if not raw:
         # By the plan: after a delete the appointment's row is gone.
         store_plan_funnels(plan_id=instance.plan_id)
-
-
-def refresh_funnel_on_session_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    """The ``post_save`` receiver of treatment sessions: a discharge completes the session's appointment.
-
-    The discharge saves the session, then marks the appointment completed with a ``QuerySet.update``,
-    which sends no signal: the appointment is counted as completed here, in the same transaction.
-    """
-    if raw or instance.appointment_id is None or instance.state != TreatmentSession.State.DISCHARGED:
-        return
-    update_fields = kwargs.get("update_fields")
-    if update_fields is not None and "state" not in update_fields:
-        return  # a later save that leaves the state alone discharges nothing
-    store_plan_funnels(
-        appointment_id=instance.appointment_id, completing_appointment_id=instance.appointment_id
-    )
 
 
 def rebuild_plan_funnels(*, clinic_ids: Sequence[int]) -> int:

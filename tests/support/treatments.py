@@ -22,6 +22,7 @@ from django.utils import timezone
 from ketacare.treatments import selectors, services
 from ketacare.treatments.errors import DischargeRefused
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
+from ketacare.treatments.services._common import set_appointment_status
 from ketacare.treatments.services.rems import start_rems_form
 
 PROTOCOL_OF = {"iv": "iv_ketamine", "esketamine_in": "esketamine_trd"}
@@ -217,7 +218,7 @@ def _discharge(session: TreatmentSession, user: Any, now: dt.datetime) -> None:
     session.ride_present = True
     session.instructions_given = True
     session.save()
-    Appointment.objects.filter(pk=session.appointment_id).update(status=Appointment.Status.COMPLETED)
+    set_appointment_status(session.appointment_id, Appointment.Status.COMPLETED)
     start_rems_form(session, now)
 
 

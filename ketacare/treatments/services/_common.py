@@ -13,13 +13,21 @@ from ketacare.accounts.models import User
 from ketacare.clinics.models import StaffMembership
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.treatments import selectors
-from ketacare.treatments.models import TreatmentSession
+from ketacare.treatments.models import Appointment, TreatmentSession
 
 # A time a little ahead of the server clock is a clock difference between devices, not the future.
 CLOCK_SKEW = dt.timedelta(minutes=2)
 MAX_TEXT = 1000
 # A core ValueError starts with the name of the value it refuses ("weight_kg 400 is out of range ...").
 _FIELD_IN_MESSAGE = re.compile(r"^([a-z_]+) ")
+
+
+def set_appointment_status(appointment_id: int, status: str) -> None:
+    """Change an appointment's status with a save, not ``QuerySet.update``: what others keep from
+    appointments (the outcomes app's drop-out counts, through ``post_save``) sees every change."""
+    appointment = Appointment.objects.get(pk=appointment_id)
+    appointment.status = status
+    appointment.save(update_fields=["status"])
 
 
 def core_error(exc: ValueError, default_field: str = "") -> FieldError:

@@ -11,7 +11,12 @@ from ketacare.alerts.services import raise_alert
 from ketacare.treatments import selectors
 from ketacare.treatments.errors import DischargeRefused
 from ketacare.treatments.models import Appointment, TreatmentSession
-from ketacare.treatments.services._common import check_text, is_prescriber, require_state
+from ketacare.treatments.services._common import (
+    check_text,
+    is_prescriber,
+    require_state,
+    set_appointment_status,
+)
 from ketacare.treatments.services.rems import start_rems_form
 
 
@@ -78,6 +83,6 @@ def discharge_session(
         session.instructions_given = instructions_given
         session.save()
         if session.appointment_id:
-            Appointment.objects.filter(pk=session.appointment_id).update(status=Appointment.Status.COMPLETED)
+            set_appointment_status(session.appointment_id, Appointment.Status.COMPLETED)
         start_rems_form(session, now)
     return session

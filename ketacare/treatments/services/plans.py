@@ -21,7 +21,7 @@ from ketacare.patients import facts
 from ketacare.patients.models import Patient
 from ketacare.treatments import selectors
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
-from ketacare.treatments.services._common import check_text, core_error, require_state
+from ketacare.treatments.services._common import check_text, core_error, require_state, set_appointment_status
 from ketacare.treatments.services.pathway import check_booking_time, require_prescriber
 
 
@@ -268,5 +268,5 @@ def cancel_session(*, session: TreatmentSession, user: User, reason: str) -> Tre
         session.cancel_reason = reason
         session.save(update_fields=["state", "cancelled_at", "cancel_reason"])
         if session.appointment_id:
-            Appointment.objects.filter(pk=session.appointment_id).update(status=Appointment.Status.CANCELLED)
+            set_appointment_status(session.appointment_id, Appointment.Status.CANCELLED)
     return session
