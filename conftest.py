@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,49 @@ from hypothesis import HealthCheck, settings
 # machine, where a draw can take a second. Speed is measured by `make bench`, never by a timed test.
 settings.register_profile("ketacare", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ketacare")
+
+
+def _sqlite_test_databases_from_the_migrated_template() -> None:
+    """An in-memory SQLite test database starts as a copy of the migrated empty database.
+
+    bench/migrated.py makes it once per set of migrations with `manage.py migrate` (20 s on this
+    machine, paid by every pytest process otherwise); the copy takes milliseconds. PostgreSQL test
+    databases, and a kept or file-backed SQLite one, are made by Django as usual.
+    """
+    from django.db.backends.sqlite3.creation import DatabaseCreation
+
+    sys.path.insert(0, str(Path(__file__).parent / "bench"))
+    import migrated
+
+    create_by_migrating = DatabaseCreation.create_test_db
+
+    def create_test_db(
+        self: DatabaseCreation,
+        verbosity: int = 1,
+        autoclobber: bool = False,
+        serialize: bool = True,
+        keepdb: bool = False,
+    ) -> str:
+        from django.conf import settings as django_settings
+        from django.core.management import call_command
+
+        name = self._get_test_db_name()
+        if keepdb or not self.is_in_memory_db(name):
+            return create_by_migrating(self, verbosity, autoclobber, serialize, keepdb)
+        self.connection.close()
+        django_settings.DATABASES[self.connection.alias]["NAME"] = name
+        self.connection.settings_dict["NAME"] = name
+        self.connection.ensure_connection()
+        migrated.copy(migrated.template(), self.connection.connection)
+        if serialize:
+            self.connection._test_serialized_contents = self.serialize_db_to_string()
+        call_command("createcachetable", database=self.connection.alias)
+        return name
+
+    DatabaseCreation.create_test_db = create_test_db  # type: ignore[method-assign]
+
+
+_sqlite_test_databases_from_the_migrated_template()
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -249,6 +292,10 @@ class _SharedWorld:
         self.atomic: Any = None
         self.personas: dict[str, int] | None = None
         self.demo: Demo | None = None
+        # What a run of tests with the same preparation key share (see `prepare`).
+        self.prepared_key: str | None = None
+        self.prepared_atomic: Any = None
+        self.prepared: Any = None
 
     def switch(self, kind: str | None) -> None:
         if kind == self.kind:
@@ -279,9 +326,45 @@ class _SharedWorld:
                 raise
         self.kind = kind
 
+    def prepare(self, key: str | None, build: Callable[[Personas], Any] | None) -> None:
+        """Store what `build` makes from the personas once for a run of tests with the same `key`.
+
+        The rows are written in a savepoint of the personas world, before the test's own atomic opens:
+        each test's writes still roll back after it, and the savepoint is rolled back when the next test
+        has another key (or none), so no other test ever sees them. A build sees the world exactly as a
+        test building inside its own atomic would: the personas and nothing else.
+        """
+        if key == self.prepared_key:
+            return
+        self._drop_prepared()
+        if key is None or build is None or self.kind != "personas" or self.personas is None:
+            return
+        from django.db import transaction
+
+        with self.blocker.unblock():
+            atomic = transaction.atomic()
+            atomic.__enter__()
+            try:
+                value = build(_load_personas(self.personas))
+            except BaseException:
+                atomic.__exit__(*sys.exc_info())
+                raise
+        self.prepared_key, self.prepared_atomic, self.prepared = key, atomic, value
+
+    def _drop_prepared(self) -> None:
+        from django.db import transaction
+
+        if self.prepared_atomic is None:
+            return
+        with self.blocker.unblock():
+            transaction.set_rollback(True)
+            self.prepared_atomic.__exit__(None, None, None)
+        self.prepared_key, self.prepared_atomic, self.prepared = None, None, None
+
     def close(self) -> None:
         from django.db import transaction
 
+        self._drop_prepared()
         if self.atomic is None:
             return
         with self.blocker.unblock():
@@ -291,6 +374,23 @@ class _SharedWorld:
 
 
 _shared_world: _SharedWorld | None = None
+
+
+# A test module whose parametrized cases each build the same rows for many cases (the authorisation
+# matrix builds a route's objects for a target patient, then asks as each persona) defines
+# `prepare_in_world(params) -> (key, build) | None`: `build(personas)` returns what the case needs
+# (URL ids, a caller's cookies), and every case with the same `key` shares one build (see
+# `_SharedWorld.prepare`). The test takes it from the `prepared` fixture.
+Preparation = tuple[str, Callable[[Personas], Any]]
+
+
+def _preparation(item: pytest.Item) -> Preparation | None:
+    hook = getattr(getattr(item, "module", None), "prepare_in_world", None)
+    callspec = getattr(item, "callspec", None)
+    if hook is None or callspec is None:
+        return None
+    preparation: Preparation | None = hook(callspec.params)
+    return preparation
 
 
 def _world_of(item: pytest.Item) -> str | None:
@@ -357,7 +457,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         uses_db = item.get_closest_marker("django_db") or "db" in getattr(item, "fixturenames", ())
         return 0 if uses_db and not _transactional(item) else 3
 
-    items.sort(key=group)
+    # Within a world, the cases that share a preparation run one after another (one build each).
+    def order(item: pytest.Item) -> tuple[int, str, str]:
+        preparation = _preparation(item) if _world_of(item) == "personas" else None
+        if preparation is None:
+            return group(item), "", ""
+        return group(item), item.nodeid.split("::", 1)[0], preparation[0]
+
+    items.sort(key=order)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -365,6 +472,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     # Before any fixture of the test: its own atomic must open inside its world's or without one.
     if _shared_world is not None:
         _shared_world.switch(_world_of(item))
+        preparation = _preparation(item) if _shared_world.kind == "personas" else None
+        _shared_world.prepare(*(preparation or (None, None)))
 
 
 @pytest.fixture(scope="session")
@@ -389,6 +498,18 @@ def personas(db: Any, _world: _SharedWorld) -> Personas:
     if _world.kind == "personas" and _world.personas is not None:
         return _load_personas(_world.personas)
     return make_personas()
+
+
+@pytest.fixture
+def prepared(request: pytest.FixtureRequest, personas: Personas) -> Any:
+    """What the module's `prepare_in_world` builds for this case: shared in the world, else built now."""
+    preparation = _preparation(request.node)
+    if preparation is None:
+        pytest.fail("the `prepared` fixture needs a parametrized case of a module with prepare_in_world")
+    key, build = preparation
+    if _shared_world is not None and _shared_world.prepared_key == key:
+        return _shared_world.prepared
+    return build(personas)
 
 
 @pytest.fixture

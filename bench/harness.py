@@ -19,6 +19,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import migrated  # bench/migrated.py: this directory is on sys.path for every user of the harness
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-harness-password-1"
 
@@ -62,10 +64,18 @@ def instance_env(data_dir: Path) -> dict[str, str]:
 
 
 def prepare_instance(env: dict[str, str], *, patients: int, prefix: str) -> list[str]:
-    """Migrate the fresh database and seed `patients` logins; return their public ids."""
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300
-    )
+    """Migrate the fresh database and seed `patients` logins; return their public ids.
+
+    A SQLite instance starts from a copy of the migrated empty database (bench/migrated.py: the same
+    file `migrate` writes, made once per set of migrations); PostgreSQL is migrated here.
+    """
+    if env.get("DATABASE_URL"):
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300
+        )
+    else:
+        database = env.get("KETACARE_SQLITE_PATH") or str(Path(env["KETACARE_DATA_DIR"]) / "ketacare.sqlite3")
+        migrated.copy(migrated.template(), database)
     seeded = subprocess.run(
         [sys.executable, "-c", SEED_PATIENTS, str(patients), prefix, PASSWORD],
         cwd=ROOT,

@@ -292,9 +292,16 @@ CASES = [
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize(("operation", "mode"), CASES)
 def test_fuzzed_requests_get_no_server_error_and_a_documented_answer(
-    operation: Any, mode: GenerationMode, persona: str, personas: Any
+    operation: Any, mode: GenerationMode, persona: str, prepared: Caller
 ) -> None:
-    _fuzz(operation, mode, _caller(personas, persona))
+    _fuzz(operation, mode, prepared)
+
+
+def prepare_in_world(params: dict[str, Any]) -> tuple[str, Any] | None:
+    """A persona's login and objects (an alert, a session under observation) are made once for every
+    operation fuzzed as that persona (conftest `prepared`); each case's writes still roll back."""
+    persona = params["persona"]
+    return f"caller|{persona}", lambda personas: _caller(personas, persona)
 
 
 def test_every_api_route_is_fuzzed() -> None:

@@ -143,6 +143,17 @@ def expected_status(route: Route, persona: str, target: str | None, method: str)
     raise AssertionError(f"unknown audience {route.audience}")
 
 
+def prepare_in_world(params: dict[str, Any]) -> tuple[str, Any] | None:
+    """A route's objects for a target are built once and asked for by every persona and method
+    (conftest `prepared`): each case still starts from the personas and that one build."""
+    route, target = params["route"], params["target"]
+    if route.kwargs is None or target is None:
+        return None
+    return f"{ROUTES.index(route)}:{route.name}|{target}", lambda personas: route.kwargs(
+        personas, getattr(personas, target)
+    )
+
+
 CASES = [
     (route, persona, target, method)
     for route in ROUTES
@@ -161,11 +172,17 @@ CASES = [
     ],
 )
 def test_route_answers_each_persona_as_expected(
-    route: Route, persona: str, target: str | None, method: str, personas: Any, client_for: Any
+    route: Route,
+    persona: str,
+    target: str | None,
+    method: str,
+    personas: Any,
+    client_for: Any,
+    request: pytest.FixtureRequest,
 ) -> None:
     client = client_for(persona)
     target_patient = getattr(personas, target) if target else None
-    url = reverse(route.name, kwargs=route.kwargs(personas, target_patient) if route.kwargs else None)
+    url = reverse(route.name, kwargs=request.getfixturevalue("prepared") if route.kwargs else None)
     data = route.data(personas, target_patient) if route.data else {}
     response = (
         client.generic(method, url, data=_encode(data), content_type="application/x-www-form-urlencoded")
