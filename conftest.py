@@ -61,6 +61,20 @@ def _sqlite_test_databases_from_the_migrated_template() -> None:
 
 _sqlite_test_databases_from_the_migrated_template()
 
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """A PostgreSQL test database is created from the migrated template (bench/migrated.py)."""
+    from django.conf import settings as django_settings
+
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.postgresql" or database.get("TEST", {}).get("TEMPLATE"):
+        return
+    import migrated
+
+    database.setdefault("TEST", {})["TEMPLATE"] = migrated.postgres_template(os.environ["DATABASE_URL"])
+
+
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -8,6 +8,11 @@ third-party apps (pinned by uv.lock) and the Python version, so it is made once 
 (`var/cache/migrated-<hash>.sqlite3`, under a file lock so concurrent processes wait for one build)
 and copied with SQLite's backup API. Anything that tests the start sequence itself (packaging, the
 README's production steps) still runs `migrate` on an empty database.
+
+On PostgreSQL the same idea is a template database (`ketacare_migrated_<hash>` on the test server,
+made under an advisory lock): a database created from it with `CREATE DATABASE … TEMPLATE` is
+migrated already, and `migrate` on it finds nothing to apply. Older templates are dropped when a new
+one is made.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = ROOT / "var" / "cache"
@@ -70,6 +77,59 @@ def _make(path: Path) -> None:
         partial = path.with_suffix(".partial")
         copy(database, partial)
         partial.replace(path)  # atomic: a reader sees the whole file or none
+
+
+TEMPLATE_LOCK = 7_406_220  # pg_advisory_lock key: one template build at a time on a server
+
+
+def postgres_template(server_url: str) -> str:
+    """The name of the migrated template database on the server of `server_url`, made now when missing."""
+    import psycopg
+
+    name = f"ketacare_migrated_{migrations_key()}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_advisory_lock(%s)", (TEMPLATE_LOCK,))
+        try:
+            if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+                _make_postgres(admin, server_url, name)
+        finally:
+            admin.execute("SELECT pg_advisory_unlock(%s)", (TEMPLATE_LOCK,))
+    return name
+
+
+def _make_postgres(admin: Any, server_url: str, name: str) -> None:
+    partial = f"{name}_partial"
+    admin.execute(f'DROP DATABASE IF EXISTS "{partial}" WITH (FORCE)')
+    admin.execute(f'CREATE DATABASE "{partial}"')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KETACARE_", "DATABASE_URL", "DJANGO_"))}
+    with tempfile.TemporaryDirectory(prefix="ketacare-migrate-") as tmp:
+        env.update(
+            DJANGO_SETTINGS_MODULE="ketacare.settings",
+            KETACARE_DATA_DIR=tmp,
+            DATABASE_URL=database_url(server_url, partial),
+            KETACARE_HTTPS="false",
+            KETACARE_PLAIN_STATIC="true",
+        )
+        subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+            [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=600,
+        )
+    stale = admin.execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'ketacare\\_migrated\\_%%' AND datname <> %s",
+        (partial,),
+    ).fetchall()
+    for (old,) in stale:
+        admin.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
+    admin.execute(f'ALTER DATABASE "{partial}" RENAME TO "{name}"')
+
+
+def database_url(server_url: str, database: str) -> str:
+    """`server_url` with its database name replaced."""
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path="/" + database))
 
 
 def copy(source: Path | str, target: Path | str | sqlite3.Connection) -> None:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))  # run as a script or loaded by the tests
+import migrated  # noqa: E402
 from harness import ROOT, Server, Session, free_port, instance_env, prepare_instance, write_result  # noqa: E402
 
 NGINX = "/usr/sbin/nginx"
@@ -89,7 +90,8 @@ class Database:
         self.name = f"ketacare_multinode_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         self.url = BASE_URL.rsplit("/", 1)[0] + "/" + self.name
         with psycopg.connect(BASE_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.name}"')
+            # Created migrated (bench/migrated.py); the nodes' `migrate` then finds nothing to apply.
+            conn.execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{migrated.postgres_template(BASE_URL)}"')
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         import psycopg
