@@ -41,6 +41,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+import migrated  # noqa: E402 - bench/migrated.py, beside this script
+
 RESULTS = ROOT / "bench" / "results" / "audit_clinics.json"
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 # The key the former chain locked on for every audited request (any constant shows the effect).
@@ -173,7 +176,8 @@ def main() -> int:
     except psycopg.OperationalError as exc:
         print(f"audit_clinics: PostgreSQL unreachable at {base} ({exc})", file=sys.stderr)
         return 1
-    admin.execute(f'CREATE DATABASE "{name}"')
+    # Created migrated (bench/migrated.py): the child's `migrate` finds nothing to apply.
+    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{migrated.postgres_template(base)}"')
     try:
         url = base.rsplit("/", 1)[0] + f"/{name}"
         with tempfile.TemporaryDirectory() as data_dir:
