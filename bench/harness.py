@@ -52,15 +52,7 @@ def free_port() -> int:
 
 def instance_env(data_dir: Path) -> dict[str, str]:
     """Environment for a fresh SQLite instance in `data_dir` (no settings leak in from the caller)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KETACARE_", "DATABASE_URL", "DJANGO_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="ketacare.settings",
-        KETACARE_DATA_DIR=str(data_dir),
-        KETACARE_HTTPS="false",
-        KETACARE_PLAIN_STATIC="true",
-        KETACARE_LOGIN_FAILURE_LIMIT="20",
-    )
-    return env
+    return migrated.clean_env(data_dir, KETACARE_LOGIN_FAILURE_LIMIT="20")
 
 
 def prepare_instance(env: dict[str, str], *, patients: int, prefix: str) -> list[str]:

@@ -54,26 +54,35 @@ def template() -> Path:
     return path
 
 
-def _make(path: Path) -> None:
+def clean_env(data_dir: Path | str, **settings: str) -> dict[str, str]:
+    """The environment of a fresh instance in `data_dir`: no settings leak in from the caller's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KETACARE_", "DATABASE_URL", "DJANGO_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="ketacare.settings",
+        KETACARE_DATA_DIR=str(data_dir),
+        KETACARE_HTTPS="false",
+        KETACARE_PLAIN_STATIC="true",
+        **settings,
+    )
+    return env
+
+
+def _migrate(**database: str) -> None:
+    """`manage.py migrate` on the database the settings in `database` name, in a throwaway data dir."""
     with tempfile.TemporaryDirectory(prefix="ketacare-migrate-") as tmp:
-        database = Path(tmp) / "ketacare.sqlite3"
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("KETACARE_", "DATABASE_URL", "DJANGO_"))
-        }
-        env.update(
-            DJANGO_SETTINGS_MODULE="ketacare.settings",
-            KETACARE_DATA_DIR=tmp,
-            KETACARE_SQLITE_PATH=str(database),
-            KETACARE_HTTPS="false",
-            KETACARE_PLAIN_STATIC="true",
-        )
         subprocess.run(  # noqa: S603 - our own interpreter and manage.py
             [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
             cwd=ROOT,
-            env=env,
+            env=clean_env(tmp, **database),
             check=True,
             timeout=600,
         )
+
+
+def _make(path: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="ketacare-sqlite-") as tmp:
+        database = Path(tmp) / "ketacare.sqlite3"
+        _migrate(KETACARE_SQLITE_PATH=str(database))
         partial = path.with_suffix(".partial")
         copy(database, partial)
         partial.replace(path)  # atomic: a reader sees the whole file or none
@@ -101,22 +110,7 @@ def _make_postgres(admin: Any, server_url: str, name: str) -> None:
     partial = f"{name}_partial"
     admin.execute(f'DROP DATABASE IF EXISTS "{partial}" WITH (FORCE)')
     admin.execute(f'CREATE DATABASE "{partial}"')
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KETACARE_", "DATABASE_URL", "DJANGO_"))}
-    with tempfile.TemporaryDirectory(prefix="ketacare-migrate-") as tmp:
-        env.update(
-            DJANGO_SETTINGS_MODULE="ketacare.settings",
-            KETACARE_DATA_DIR=tmp,
-            DATABASE_URL=database_url(server_url, partial),
-            KETACARE_HTTPS="false",
-            KETACARE_PLAIN_STATIC="true",
-        )
-        subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-            [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            timeout=600,
-        )
+    _migrate(DATABASE_URL=database_url(server_url, partial))
     stale = admin.execute(
         "SELECT datname FROM pg_database WHERE datname LIKE 'ketacare\\_migrated\\_%%' AND datname <> %s",
         (partial,),

@@ -60,24 +60,24 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
 def alert_detail(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
     """One alert with its evidence and the acknowledge/resolve forms (staff of its clinic)."""
     alert = access_alert(request.user, alert_id, action="read")
-    zone = alert.clinic.time_zone
+    zone = alert.clinic.zone
     scores = [
         {**s, "at": _on_clinic_clock(str(s.get("at", "")), zone)} for s in alert.evidence.get("scores", [])
     ]
     return render(
         request,
         "alerts/detail.html",
-        {"alert": alert, "note_form": NoteForm(), "scores": scores, "zone": zone},
+        {"alert": alert, "note_form": NoteForm(), "scores": scores, "zone": alert.clinic.time_zone},
     )
 
 
-def _on_clinic_clock(stored_utc: str, zone: str) -> str:
+def _on_clinic_clock(stored_utc: str, zone: zoneinfo.ZoneInfo) -> str:
     """An evidence time (stored as UTC "YYYY-MM-DD HH:MM") on the clinic's clock, as the staff read it."""
     try:
         moment = dt.datetime.strptime(stored_utc, "%Y-%m-%d %H:%M").replace(tzinfo=dt.UTC)
     except ValueError:  # not a stored time: shown as written
         return stored_utc
-    return f"{moment.astimezone(zoneinfo.ZoneInfo(zone)):%Y-%m-%d %H:%M}"
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
 
 
 def _transition(request: AuthenticatedRequest, alert_id: str, *, resolve: bool) -> HttpResponse:
