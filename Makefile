@@ -19,10 +19,12 @@ TEST_ENV := KETACARE_DATA_DIR=$(CURDIR)/var/test KETACARE_HTTPS=false KETACARE_P
 # pytest processes (pytest-xdist) for the suite; 0 runs it in one process. Two workers on this
 # 2-core machine took the quick suite from 190 s to 165 s while other jobs shared the cores.
 PYTEST_WORKERS ?= 2
-# The `slow` tests time servers they start and kill (crash harness, concurrent writers): they run
-# after the parallel pass, alone, so a busy second worker cannot starve them.
+# The `slow` tests start servers and workers and mostly wait on them (the crash harness, concurrent
+# writers, the worker's schedules, the README's production steps): they run after the parallel pass,
+# so its CPU-bound tests cannot starve them, two at a time (166 s one by one, 101 s two at a time,
+# on SQLite; their deadlines held either way).
 PYTEST_PARALLEL := $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow"
-PYTEST_SLOW := $(BIN)/pytest -m slow
+PYTEST_SLOW := $(BIN)/pytest -n $(PYTEST_WORKERS) -m slow
 # The SQLite pass runs every test. The PostgreSQL pass runs the tests that reach the database: the
 # others (pure core, static checks, servers on their own SQLite instance) give the same answer on
 # both (docs/decisions/0022). `make test-postgres POSTGRES_SELECTION=` runs every test there too.
