@@ -2,7 +2,7 @@
 
 KETACARE_BIND            address to listen on (default 127.0.0.1:8000; behind a proxy keep it local)
 KETACARE_WEB_WORKERS     worker processes (default: 2 x cores + 1, at most 8)
-KETACARE_WEB_THREADS     threads per worker (default 4)
+KETACARE_WEB_THREADS     threads per worker (default 1: one request at a time per process, docs/decisions/0024)
 KETACARE_BEHIND_PROXY    true only when a TLS proxy in front sets X-Forwarded-Proto/-For
 KETACARE_PROXY_IPS       the proxy's addresses (default 127.0.0.1,::1), trusted only when behind a proxy
 PROMETHEUS_MULTIPROC_DIR where the web processes share request metrics (default <data dir>/prometheus)
@@ -22,7 +22,10 @@ def _flag(name: str) -> bool:
 
 bind = os.environ.get("KETACARE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("KETACARE_WEB_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8)))
-threads = int(os.environ.get("KETACARE_WEB_THREADS", "4"))
+# One thread: gunicorn's sync worker. KetaCare's requests are CPU-bound Python; threads of one
+# process only take turns on the GIL, and a thread preempted while it holds SQLite's write lock holds
+# up every writer (docs/decisions/0024). Concurrency comes from the worker processes.
+threads = int(os.environ.get("KETACARE_WEB_THREADS", "1"))
 # Gunicorn trusts X-Forwarded-Proto from loopback by default, which would let a local client skip the
 # HTTPS redirect; trust forwarded headers only from a proxy the operator declared.
 forwarded_allow_ips = (

@@ -54,6 +54,7 @@ WORKLOADS = ("checkin", "home", "inbox", "patients", "runsheet")
 CONNECTIONS = 16
 THREADS = 2
 WORKERS = "2"  # gunicorn workers for both servers (2 cores); threads come from gunicorn.conf.py
+# unless --web-threads sets KETACARE_WEB_THREADS for both (docs/decisions/0024).
 
 
 # --------------------------------------------------------------------------------------------------
@@ -166,7 +167,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _base_env(data_dir: Path) -> dict[str, str]:
+def _base_env(data_dir: Path, web_threads: int | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KETACARE_", "DATABASE_URL", "DJANGO_"))}
     env.update(
         KETACARE_DATA_DIR=str(data_dir),
@@ -174,6 +175,8 @@ def _base_env(data_dir: Path) -> dict[str, str]:
         KETACARE_PLAIN_STATIC="true",
         KETACARE_WEB_WORKERS=WORKERS,
     )
+    if web_threads is not None:
+        env["KETACARE_WEB_THREADS"] = str(web_threads)
     return env
 
 
@@ -305,7 +308,7 @@ def _check(url: str, cookie: str, csrf: str | None, post: bool) -> int:
 def run_database(
     name: str, db: dict[str, str], args: argparse.Namespace, wrk: str, tmp: Path
 ) -> dict[str, Any]:
-    base = _base_env(tmp / name)
+    base = _base_env(tmp / name, args.web_threads)
     (tmp / name).mkdir()
     k_env, b_env = _ketacare_env(base, db), _bare_env(base, db)
     seeded = subprocess.run(  # noqa: S603 - our own script
@@ -419,6 +422,12 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=60, help="patients in the listed clinic (default 60)")
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--web-threads",
+        type=int,
+        default=None,
+        help="threads per gunicorn worker for both servers (default: gunicorn.conf.py's, 1)",
+    )
     parser.add_argument("--setup-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup_child:
@@ -426,6 +435,8 @@ def main() -> None:
         return
     if not 1 <= args.seconds <= 600 or not 1 <= args.rounds <= 20:
         parser.error("--seconds must be 1 to 600 and --rounds 1 to 20")
+    if args.web_threads is not None and not 1 <= args.web_threads <= 16:
+        parser.error("--web-threads must be 1 to 16")
     wrk = ensure_wrk()
     started = time.perf_counter()
     results: dict[str, Any] = {}
@@ -451,6 +462,7 @@ def main() -> None:
         "rounds": args.rounds,
         "connections": CONNECTIONS,
         "gunicorn_workers": int(WORKERS),
+        "gunicorn_threads": args.web_threads if args.web_threads is not None else "gunicorn.conf.py default",
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
