@@ -33,7 +33,7 @@ from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
-from ketacare.patients.facts import last_dose, next_appointment, patient_route
+from ketacare.patients.facts import last_dose_start, next_appointment, patient_route
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 
@@ -118,7 +118,7 @@ def _picker(
 
 
 def _dose_now(patient: Patient) -> tuple[str, float | None]:
-    dose = last_dose(patient, now=timezone.now())
+    dose = last_dose_start(patient, now=timezone.now())
     if dose is None:
         return "", None
     return dose.route, max((timezone.now() - dose.started_at).total_seconds() / 60, 0.0)

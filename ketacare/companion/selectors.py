@@ -32,7 +32,7 @@ from ketacare.questionnaires.charts import line_chart
 from ketacare.questionnaires.selectors import due_assignments, patient_responses
 from ketacare.treatments.selectors import (
     current_plan,
-    last_dose,
+    last_dose_start,
     next_appointment,
     patient_doses,
     patient_route,
@@ -152,7 +152,7 @@ def home_context(patient: Patient) -> dict[str, Any]:
     """The patient's state, time since the last session and what to expect, the day's rules (one engine:
     core.dayrules), open symptoms to answer, next appointment with its preparation, due questionnaires."""
     now = timezone.now()
-    dose = last_dose(patient, now=now)
+    dose = last_dose_start(patient, now=now)
     appointment = next_appointment(patient, now=now)
     if appointment and appointment.route:
         route = appointment.route

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from ketacare.journal.models import JournalEntry
-from ketacare.patients.facts import last_dose
+from ketacare.patients.facts import last_dose_start
 from ketacare.patients.models import Patient
 
 
@@ -26,7 +26,7 @@ def shared_entries(*, patient: Patient) -> QuerySet[JournalEntry]:
 
 def days_since_last_session(patient: Patient, *, now: dt.datetime) -> int | None:
     """Local calendar days since the last dose in the patient's zone (0 = the session day), or None."""
-    dose = last_dose(patient, now=now)
+    dose = last_dose_start(patient, now=now)
     if dose is None:
         return None
     zone = ZoneInfo(patient.time_zone)

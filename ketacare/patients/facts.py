@@ -36,6 +36,16 @@ class Dose:
 
 
 @dataclass(frozen=True, slots=True)
+class DoseStart:
+    """The most recent dose without its amount: what triage, "days since" and the home page count from."""
+
+    route: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    session_public_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class UpcomingAppointment:
     """The next booked visit (a dosing session or another appointment)."""
 
@@ -66,6 +76,7 @@ class ResponseOutcome:
 PROVIDERS: dict[str, str] = {
     "patient_doses": "treatments",
     "last_dose": "treatments",
+    "last_dose_start": "treatments",
     "next_appointment": "treatments",
     "upcoming_appointments": "treatments",
     "patient_route": "treatments",
@@ -125,6 +136,16 @@ def patient_doses(patient: Patient, *, now: dt.datetime) -> list[Dose]:
 def last_dose(patient: Patient, *, now: dt.datetime) -> Dose | None:
     """The most recent dose started at or before ``now``, or None when none is on record."""
     result: Dose | None = _get("last_dose")(patient, now=now)
+    return result
+
+
+def last_dose_start(patient: Patient, *, now: dt.datetime) -> DoseStart | None:
+    """The most recent dose at or before ``now`` without its amount (None when none is on record).
+
+    ``last_dose`` without the summed amount, for the busy paths that need only when and how (a
+    check-in, the patient home).
+    """
+    result: DoseStart | None = _get("last_dose_start")(patient, now=now)
     return result
 
 

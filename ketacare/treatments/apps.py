@@ -16,6 +16,7 @@ class TreatmentsConfig(AppConfig):
             "treatments",
             patient_doses=selectors.patient_doses,
             last_dose=selectors.last_dose,
+            last_dose_start=selectors.last_dose_start,
             next_appointment=selectors.next_appointment,
             upcoming_appointments=selectors.upcoming_appointments,
             patient_route=selectors.patient_route,

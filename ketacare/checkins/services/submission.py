@@ -27,7 +27,7 @@ from ketacare.core.protocols import PHYSIOLOGICAL_RANGES
 from ketacare.core.triage import SEVERITIES, Severity, TriageResult, triage
 from ketacare.core.triage import SymptomReport as CoreReport
 from ketacare.lib.idempotency import create_once
-from ketacare.patients.facts import last_dose
+from ketacare.patients.facts import last_dose_start
 from ketacare.patients.models import Patient
 
 MAX_REPORTS = 30
@@ -280,7 +280,7 @@ def submit_checkin(
                 "How worried are you about what you described? Choose one: "
                 + ", ".join(str(w.label) for w in SymptomCheckin.Worry),
             )
-        dose = last_dose(patient, now=now)
+        dose = last_dose_start(patient, now=now)
         if dose is not None and dose.route in kb.ROUTES:
             route, minutes = dose.route, max((now - dose.started_at).total_seconds() / 60, 0.0)
             dose_started_at: dt.datetime | None = dose.started_at

@@ -28,6 +28,7 @@ from ketacare.treatments.selectors.pathway import (
 from ketacare.treatments.selectors.patient import (
     current_plan,
     last_dose,
+    last_dose_start,
     maintenance_started_at,
     next_appointment,
     patient_doses,
@@ -105,6 +106,7 @@ __all__ = [
     "effective_state",
     "forms_due",
     "last_dose",
+    "last_dose_start",
     "latest_in_session_vitals",
     "maintenance_started_at",
     "minutes_since_dose_end",

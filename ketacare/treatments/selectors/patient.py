@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
 
-from ketacare.patients.facts import Dose, UpcomingAppointment
+from ketacare.patients.facts import Dose, DoseStart, UpcomingAppointment
 from ketacare.patients.models import Patient
 from ketacare.treatments.models import Appointment, DoseAdministration, TreatmentPlan, TreatmentSession
 
@@ -74,6 +74,28 @@ def last_dose(patient: Patient, *, now: dt.datetime) -> Dose | None:
     return _dose(session) if session is not None else None
 
 
+def last_dose_start(patient: Patient, *, now: dt.datetime) -> DoseStart | None:
+    """The most recent dose at or before ``now`` without its amount, or None when none is on record.
+
+    ``last_dose``'s row without the summed amount, whose subquery was more than half of that query's
+    cost; a check-in (the busiest write) and the patient home need only these. Same index, same row.
+    """
+    row = (
+        TreatmentSession.objects.filter(
+            patient=patient, dose_started_at__isnull=False, dose_started_at__lte=now
+        )
+        .exclude(state=TreatmentSession.State.CANCELLED)
+        .order_by("-dose_started_at", "-id")
+        .values_list("route", "dose_started_at", "dose_ended_at", "public_id")
+        .first()
+    )
+    if row is None:
+        return None
+    route, started_at, ended_at, public_id = row
+    assert started_at is not None  # noqa: S101 - filtered non-null above
+    return DoseStart(route=route, started_at=started_at, ended_at=ended_at, session_public_id=str(public_id))
+
+
 def next_appointment(patient: Patient, *, now: dt.datetime) -> UpcomingAppointment | None:
     """The next scheduled appointment after ``now`` (None when none is booked)."""
     first = (
@@ -110,7 +132,7 @@ def upcoming_appointments(
 
 def patient_route(patient: Patient, *, now: dt.datetime) -> str:
     """The route the patient is treated with: the last dose's, else the latest plan's, else ""."""
-    dose = last_dose(patient, now=now)
+    dose = last_dose_start(patient, now=now)
     if dose is not None and dose.route:
         return dose.route
     plan = TreatmentPlan.objects.filter(patient=patient).order_by("-created_at", "-id").first()

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
-from ketacare.treatments.selectors import last_dose, patient_doses
+from ketacare.treatments.selectors import last_dose, last_dose_start, patient_doses
 from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +53,27 @@ def test_the_last_dose_leaves_out_cancelled_sessions_future_doses_and_doses_in_e
     before = last_dose(personas.a1, now=newest.dose_started_at - dt.timedelta(minutes=1))
     assert before is not None and before.session_public_id == str(older.public_id)
     assert last_dose(personas.a2, now=now) is None
+
+
+def test_the_last_dose_start_is_one_query_and_agrees_with_the_last_dose(
+    personas: Any, django_assert_num_queries: Any
+) -> None:
+    now = timezone.now()
+    assert last_dose_start(personas.a1, now=now) is None
+    older = make_session(personas.a1, state="discharged", now=now - dt.timedelta(days=2))
+    newest = make_session(personas.a1, state="discharged", now=now - dt.timedelta(days=1))
+    cancelled = make_session(personas.a1, state="discharged", now=now - dt.timedelta(hours=5))
+    TreatmentSession.objects.filter(pk=cancelled.pk).update(state="cancelled")
+    for at in (now, newest.dose_started_at - dt.timedelta(minutes=1)):
+        with django_assert_num_queries(1):
+            start = last_dose_start(personas.a1, now=at)
+        dose = last_dose(personas.a1, now=at)
+        assert start is not None and dose is not None
+        assert (start.route, start.started_at, start.ended_at, start.session_public_id) == (
+            dose.route,
+            dose.started_at,
+            dose.ended_at,
+            dose.session_public_id,
+        )
+    start = last_dose_start(personas.a1, now=newest.dose_started_at - dt.timedelta(minutes=1))
+    assert start is not None and start.started_at == older.dose_started_at
