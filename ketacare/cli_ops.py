@@ -49,4 +49,10 @@ def register(app: typer.Typer) -> None:
         if schedules:
             names = ensure_schedules()
             typer.echo(f"schedules: {', '.join(names)}")
+        # Queue the jobs already due now: django-q's own scheduler first runs 30 s after the cluster
+        # starts, so after a restart an overdue escalation or reminder would wait that long. Safe beside
+        # other workers: the scheduler takes the due schedules with SELECT ... FOR UPDATE.
+        from django_q.scheduler import scheduler
+
+        scheduler()
         call_command("qcluster")
