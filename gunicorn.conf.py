@@ -32,7 +32,10 @@ forwarded_allow_ips = (
     os.environ.get("KETACARE_PROXY_IPS", "127.0.0.1,::1") if _flag("KETACARE_BEHIND_PROXY") else ""
 )
 # A worker that hangs (e.g. a stuck database) is replaced; graceful restarts finish requests in flight.
-timeout = 60
+# A sync worker busy longer than this is killed, and a prepared export's download keeps it busy while
+# the client reads: 120 s lets a 100 MB audit export reach a 7 Mbit/s client through a proxy that
+# does not buffer responses (Caddy's default; nginx buffers them).
+timeout = 120
 graceful_timeout = 30
 # Recycle workers now and then so a slow leak cannot grow without bound; rarely, because a recycle
 # costs a pause: the new worker imports the application on the same cores while the others carry its
