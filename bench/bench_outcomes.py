@@ -38,6 +38,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from migrated import clean_env  # noqa: E402 - bench/migrated.py, beside this script
+
 RESULTS = ROOT / "bench" / "results" / "outcomes.json"
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -331,14 +334,7 @@ def child(patients: int, seed: int) -> dict[str, object]:
 
 
 def _env(data_dir: Path, database_url: str | None, sqlite_path: Path | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KETACARE_", "DATABASE_URL", "DJANGO_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="ketacare.settings",
-        KETACARE_DATA_DIR=str(data_dir),
-        KETACARE_HTTPS="false",
-        KETACARE_PLAIN_STATIC="true",
-        PYTHONPATH=str(ROOT),
-    )
+    env = clean_env(data_dir, PYTHONPATH=str(ROOT))
     if database_url:
         env["DATABASE_URL"] = database_url
     if sqlite_path:

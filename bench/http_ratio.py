@@ -46,6 +46,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from migrated import clean_env  # noqa: E402 - bench/migrated.py, beside this script
+
 BASELINE = ROOT / "bench" / "baseline"
 RESULTS = ROOT / "bench" / "results" / "http_ratio.json"
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -168,13 +171,7 @@ def _free_port() -> int:
 
 
 def _base_env(data_dir: Path, web_threads: int | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KETACARE_", "DATABASE_URL", "DJANGO_"))}
-    env.update(
-        KETACARE_DATA_DIR=str(data_dir),
-        KETACARE_HTTPS="false",
-        KETACARE_PLAIN_STATIC="true",
-        KETACARE_WEB_WORKERS=WORKERS,
-    )
+    env = clean_env(data_dir, KETACARE_WEB_WORKERS=WORKERS)
     if web_threads is not None:
         env["KETACARE_WEB_THREADS"] = str(web_threads)
     return env

@@ -29,9 +29,16 @@ def patient_sessions(patient: Patient) -> QuerySet[TreatmentSession]:
     return TreatmentSession.objects.filter(patient=patient).order_by("-scheduled_at")
 
 
+def _dosed(patient: Patient, *, now: dt.datetime) -> QuerySet[TreatmentSession]:
+    """The patient's sessions whose dose started up to ``now``, cancelled ones left out."""
+    return TreatmentSession.objects.filter(
+        patient=patient, dose_started_at__isnull=False, dose_started_at__lte=now
+    ).exclude(state=TreatmentSession.State.CANCELLED)
+
+
 def _dosed_sessions(patient: Patient, *, now: dt.datetime) -> QuerySet[TreatmentSession]:
-    """The patient's sessions whose dose started up to ``now`` (cancelled ones left out), each with its
-    total given dose (doses entered in error left out) summed by the database."""
+    """``_dosed``, each session with its total given dose (doses entered in error left out) summed by
+    the database."""
     given = (
         DoseAdministration.objects.filter(session=OuterRef("pk"), entered_in_error=False)
         .order_by()
@@ -40,10 +47,7 @@ def _dosed_sessions(patient: Patient, *, now: dt.datetime) -> QuerySet[Treatment
         .values("total")
     )
     return (
-        TreatmentSession.objects.filter(
-            patient=patient, dose_started_at__isnull=False, dose_started_at__lte=now
-        )
-        .exclude(state=TreatmentSession.State.CANCELLED)
+        _dosed(patient, now=now)
         .annotate(given_mg=Subquery(given, output_field=DecimalField(max_digits=9, decimal_places=2)))
         .only("public_id", "route", "dose_started_at", "dose_ended_at")
     )
@@ -81,10 +85,7 @@ def last_dose_start(patient: Patient, *, now: dt.datetime) -> DoseStart | None:
     cost; a check-in (the busiest write) and the patient home need only these. Same index, same row.
     """
     row = (
-        TreatmentSession.objects.filter(
-            patient=patient, dose_started_at__isnull=False, dose_started_at__lte=now
-        )
-        .exclude(state=TreatmentSession.State.CANCELLED)
+        _dosed(patient, now=now)
         .order_by("-dose_started_at", "-id")
         .values_list("route", "dose_started_at", "dose_ended_at", "public_id")
         .first()
