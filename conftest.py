@@ -155,15 +155,47 @@ def make_personas() -> Personas:
 
 
 def login(client: Any, user: Any) -> Any:
-    """Log a user in; staff also pass the second factor, as the MFA middleware requires."""
+    """Log a user in; staff also pass the second factor, as the MFA middleware requires.
+
+    The client gets a new session holding what a login through the pages leaves in it (Django's
+    auth keys, the session's start and last-seen times, and for staff the verified device), written
+    in one insert. Going through `Client.force_login` costs 16 statements (a session made twice,
+    the lockout log, the login audit row), about a third of each authorisation-matrix case
+    (docs/decisions/0022); the login pages and their side effects are tested in accounts/tests, and
+    `test_the_test_login_matches_a_real_login` keeps this session equal to theirs.
+    """
+    import time
+    from importlib import import_module
+
+    from django.conf import settings as django_settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    client.force_login(user)
+    from ketacare.accounts.middleware import SESSION_SEEN_KEY, SESSION_STARTED_KEY
+
+    session = import_module(django_settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    # The backend Client.force_login picks: the first that can load a user back.
+    session[BACKEND_SESSION_KEY] = next(
+        path for path in django_settings.AUTHENTICATION_BACKENDS if hasattr(load_backend(path), "get_user")
+    )
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[SESSION_STARTED_KEY] = session[SESSION_SEEN_KEY] = time.time()
     if not hasattr(user, "patient"):
         device, _ = TOTPDevice.objects.get_or_create(user=user, defaults={"name": "test", "confirmed": True})
-        session = client.session
         session["otp_device_id"] = device.persistent_id
-        session.save()
+    session.save()
+    name = django_settings.SESSION_COOKIE_NAME
+    client.cookies[name] = session.session_key
+    client.cookies[name].update(
+        {
+            "max-age": None,
+            "path": "/",
+            "domain": django_settings.SESSION_COOKIE_DOMAIN,
+            "secure": django_settings.SESSION_COOKIE_SECURE or None,
+            "expires": None,
+        }
+    )
     return client
 
 

@@ -211,3 +211,32 @@ def test_deactivating_a_user_ends_their_sessions(personas):
     assert client.get("/me/").status_code == 200
     deactivate_user(user=personas.a1.user)
     assert client.get("/me/").status_code == 302
+
+
+@pytest.mark.parametrize("persona", ["a1", "clinician_a"])
+def test_the_test_login_matches_a_real_login(personas, persona):
+    # conftest.login writes the session a login through the pages leaves, instead of logging in;
+    # if the pages start storing something else, this fails and the helper must follow.
+    from ketacare.accounts.middleware import SESSION_SEEN_KEY, SESSION_STARTED_KEY
+
+    user = personas.user(persona)
+    password = PATIENT_PASSWORD if persona == "a1" else STAFF_PASSWORD
+    _with_password(user, password)
+    real = Client()
+    assert _post_login(real, user.email, password).status_code == 302
+    if persona != "a1":
+        device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+        assert real.post("/accounts/mfa/", {"code": _code(device)}).status_code == 302
+    helper = login(Client(), user)
+    assert (
+        helper.cookies[settings.SESSION_COOKIE_NAME].value != real.cookies[settings.SESSION_COOKIE_NAME].value
+    )
+    real_session, helper_session = dict(real.session.items()), dict(helper.session.items())
+    assert real_session.keys() == helper_session.keys()
+    stamps = {SESSION_STARTED_KEY, SESSION_SEEN_KEY}
+    assert {k: v for k, v in helper_session.items() if k not in stamps} == {
+        k: v for k, v in real_session.items() if k not in stamps
+    }
+    assert all(abs(helper_session[k] - real_session[k]) < 60 for k in stamps)
+    page = "/me/" if persona == "a1" else "/clinic/patients/"
+    assert helper.get(page).status_code == real.get(page).status_code == 200

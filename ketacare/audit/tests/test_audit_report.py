@@ -24,6 +24,18 @@ def test_the_report_lists_this_clinics_events_only(personas, client_for):
     assert "clinician.b@example.org" not in page
 
 
+def test_the_report_counts_and_lists_every_event_including_its_own_read(personas, client_for):
+    from ketacare.audit.models import AccessEvent
+
+    _touch(personas, client_for)
+    page = client_for("admin_a").get("/clinic/audit/").context["page"]
+    clinic_rows = AccessEvent.objects.filter(clinic_public_id=str(personas.clinic_a.public_id))
+    shown = [event.pk for event in page.object_list]
+    assert page.paginator.count == len(shown) == clinic_rows.count() == 3
+    assert shown == list(clinic_rows.order_by("-occurred_at", "-id").values_list("pk", flat=True))
+    assert clinic_rows.get(pk=shown[0]).object_type == "audit_report"
+
+
 def test_the_report_filters_by_patient_and_user(personas, client_for):
     _touch(personas, client_for)
     page = client_for("admin_a").get(f"/clinic/audit/?patient={personas.a2.public_id}").content.decode()
