@@ -29,7 +29,7 @@ from ketacare.intake.selectors import intake_baselines
 from ketacare.patients.facts import SUICIDE_RISK
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.charts import line_chart
-from ketacare.questionnaires.selectors import due_assignments, patient_responses
+from ketacare.questionnaires.selectors import due_questionnaires, patient_responses
 from ketacare.treatments.selectors import (
     current_plan,
     last_dose_start,
@@ -196,7 +196,7 @@ def home_context(patient: Patient) -> dict[str, Any]:
         "fasting": fasting_text(patient.clinic, route),
         "prep_total": len(items),
         "prep_done": sum(1 for i in items if ticks.get(i.id)),
-        "due_questionnaires": list(due_assignments(patient=patient, now=now)[:10]),
+        "due_questionnaires": due_questionnaires(patient=patient, now=now)[:10],
     }
 
 

@@ -18,6 +18,19 @@ def due_assignments(*, patient: Patient, now: dt.datetime) -> QuerySet[Questionn
     ).order_by("due_at", "id")
 
 
+def due_questionnaires(*, patient: Patient, now: dt.datetime) -> list[QuestionnaireAssignment]:
+    """What the patient is asked to fill in: each instrument once, at its oldest due assignment.
+
+    Several assignments of one instrument can be due together (a weekly one missed, the next one
+    due); one answer completes all of them (``services.submit_questionnaire``), so the patient sees the
+    questionnaire once, not once per slot.
+    """
+    first: dict[str, QuestionnaireAssignment] = {}
+    for assignment in due_assignments(patient=patient, now=now):
+        first.setdefault(assignment.instrument_id, assignment)
+    return list(first.values())
+
+
 def patient_responses(*, patient: Patient) -> QuerySet[QuestionnaireResponse]:
     """The patient's valid responses, oldest first."""
     return QuestionnaireResponse.objects.filter(

@@ -185,9 +185,12 @@ def submit_questionnaire(
 
     A retry with the same ``idempotency_key`` returns the original response. The given ``assignment``
     (it must be this patient's, of this instrument and due), else the oldest due assignment of this
-    instrument, is marked completed. ``announce=False`` stores without sending ``response_stored``:
-    for a batch of past scores whose caller then runs the receivers' rules once over the whole
-    series (the demo's past courses) instead of once per score.
+    instrument, is marked completed; without a given one, so are the others of this instrument already
+    due, a baseline aside (``_complete_the_rest_due``).
+
+    ``announce=False`` stores without sending ``response_stored``: for a batch of past scores whose
+    caller then runs the receivers' rules once over the whole series (the demo's past courses)
+    instead of once per score.
     """
 
     def prepare() -> tuple[Instrument, ScoreResult]:
@@ -227,6 +230,8 @@ def submit_questionnaire(
             due.state = QuestionnaireAssignment.State.COMPLETED
             due.completed_at = now
             due.save(update_fields=["state", "completed_at"])
+            if assignment is None and due.reason != QuestionnaireAssignment.Reason.BASELINE:
+                _complete_the_rest_due(due, now=now)
         for alert in result.alerts:
             if alert.code == SUICIDE_RISK:
                 raise_alert(
@@ -279,6 +284,27 @@ def _assignment_to_complete(
         )
         .order_by("due_at")
         .first()
+    )
+
+
+def _complete_the_rest_due(answered: QuestionnaireAssignment, *, now: dt.datetime) -> int:
+    """Complete the patient's other assignments of this instrument already due: one answer covers them.
+
+    A patient who missed a weekly questionnaire has the next one due too; asking for the same scale
+    twice in a row would only repeat the answer (docs/decisions/0025). A baseline is never completed
+    this way (it must describe the patient before treatment), nor a slot not yet due (tomorrow's
+    before-session questionnaire is asked on the session's day).
+    """
+    return (
+        QuestionnaireAssignment.objects.filter(
+            patient_id=answered.patient_id,
+            instrument_id=answered.instrument_id,
+            state=QuestionnaireAssignment.State.DUE,
+            due_at__lte=now,
+        )
+        .exclude(reason=QuestionnaireAssignment.Reason.BASELINE)
+        .exclude(pk=answered.pk)
+        .update(state=QuestionnaireAssignment.State.COMPLETED, completed_at=now)
     )
 
 

@@ -20,7 +20,7 @@ from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 from ketacare.questionnaires.forms import QuestionnairePolicyForm
 from ketacare.questionnaires.models import QuestionnairePolicy
-from ketacare.questionnaires.selectors import due_assignments
+from ketacare.questionnaires.selectors import due_questionnaires
 from ketacare.questionnaires.services import (
     QuestionnaireError,
     patient_instrument,
@@ -45,7 +45,7 @@ def due(request: AuthenticatedRequest) -> HttpResponse:
         "questionnaires/due.html",
         {
             "patient": patient,
-            "due": due_assignments(patient=patient, now=now),
+            "due": due_questionnaires(patient=patient, now=now),
             "available": [i for i in instruments() if i.completed_by == "patient"],
         },
     )

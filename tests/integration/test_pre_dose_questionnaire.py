@@ -116,6 +116,36 @@ def test_a_questionnaire_completed_on_the_phone_shows_as_completed_with_its_time
     assert body.count('<span class="pdq-state">due</span>') == 1  # GAD-7 still due
 
 
+def test_an_answer_filed_under_an_older_slot_completes_the_pre_dose_one_too(
+    personas: Any, client_for: Any
+) -> None:
+    # A weekly PHQ-9 missed a few days ago: the patient's answer today is filed under it, and it also
+    # answers the one due before today's session (docs/decisions/0025).
+    _baselines_done(personas.a1)
+    nurse = client_for("clinician_a")
+    session = _checked_in(nurse, personas.a1)
+    weekly = QuestionnaireAssignment.objects.create(
+        clinic_id=personas.a1.clinic_id,
+        patient=personas.a1,
+        instrument_id="phq9",
+        reason="induction_weekly",
+        due_at=timezone.now() - dt.timedelta(days=3),
+        schedule_key="induction_weekly:test:phq9",
+    )
+    phone = client_for("a1").post(
+        reverse("questionnaires:fill", kwargs={"instrument": "phq9"}),
+        {"idempotency_key": uuid.uuid4().hex, **_phq9(0, others=1)},
+    )
+    assert phone.status_code == 200
+    response = QuestionnaireResponse.objects.get(assignment=weekly)
+    assert _due(session, "phq9").state == "completed"
+    body = _sheet(nurse, session)
+    local = response.submitted_at.astimezone(ZoneInfo(session.clinic.time_zone))
+    assert f"completed at {local:%H:%M}</span> (on the patient's phone)" in body
+    assert body.count('<span class="pdq-state">due</span>') == 1  # GAD-7 still due
+    assert '<span class="pdq-state">cancelled</span>' not in body
+
+
 def test_the_nurse_enters_answers_at_the_chair_linked_to_the_due_item_with_the_core_score(
     personas: Any, client_for: Any
 ) -> None:

@@ -74,13 +74,14 @@ def pre_dose_questionnaires(session: TreatmentSession) -> list[PreDoseItem]:
                     response=response,
                 )
             )
-        elif assignment.state == "due" and (
+        elif assignment.state in ("due", "completed") and (
             earlier := facts.responses_since(
                 session.patient, instrument_id=assignment.instrument_id, since=assignment.due_at
             ).last()
         ):
-            # Answered on the phone since it fell due, though the answer was filed under another due
-            # slot of the same instrument (the oldest one): it is done, nobody asks twice.
+            # Answered on the phone since it fell due, with the answer filed under another due slot of
+            # the same instrument (the oldest one; the answer completes this one too, decision 0025):
+            # it is done, nobody asks twice.
             items.append(
                 PreDoseItem(
                     assignment,
