@@ -46,6 +46,7 @@ def due(request: AuthenticatedRequest) -> HttpResponse:
         {
             "patient": patient,
             "due": due_questionnaires(patient=patient, now=now),
+            "now": now,
             "available": [i for i in instruments() if i.completed_by == "patient"],
         },
     )

@@ -101,6 +101,13 @@ def test_a_phq9_with_item_9_positive_shows_crisis_resources_and_raises_an_alert(
         value = "1" if item in (1, 2, 9) else "0"
         page.locator(f"input[name='phq9.q{item}'][value='{value}']").check()
     _no_sideways_scroll(page)
+    # Each question is laid out inside its card on a phone, even when it wraps onto several lines (a
+    # legend left on the card's border is cut in two by it).
+    cards = page.locator("fieldset.q-item")
+    for index in range(cards.count()):
+        card, question = cards.nth(index).bounding_box(), cards.nth(index).locator("legend").bounding_box()
+        assert card is not None and question is not None
+        assert card["y"] < question["y"] and question["y"] + question["height"] <= card["y"] + card["height"]
     page.get_by_role("button", name="Send answers").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", name="You are not alone — help is available now").is_visible()

@@ -91,3 +91,5 @@ def test_the_home_and_the_due_page_ask_for_each_questionnaire_once(personas: Any
     listed = re.search(r'<ul class="due-list">.*?</ul>', due_page, re.S)
     assert listed is not None
     assert sorted(re.findall(r">(PHQ-9|GAD-7)<", listed.group(0))) == ["GAD-7", "PHQ-9"]
+    # The oldest slot is shown, so a date in the past says it has been waiting, not that it is due then.
+    assert listed.group(0).count("waiting since") == 2 and " · due " not in listed.group(0)
