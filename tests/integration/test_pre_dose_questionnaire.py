@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from ketacare.alerts.models import Alert
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
-from ketacare.questionnaires.services import submit_questionnaire
+from ketacare.questionnaires.services import schedule_questionnaires, submit_questionnaire
 from ketacare.treatments.models import PreDoseQuestionnaire
+from tests.support.checkins import make_dose
 from tests.support.treatments import make_planned_session
 
 pytestmark = pytest.mark.django_db
@@ -119,25 +120,22 @@ def test_a_questionnaire_completed_on_the_phone_shows_as_completed_with_its_time
 def test_an_answer_filed_under_an_older_slot_completes_the_pre_dose_one_too(
     personas: Any, client_for: Any
 ) -> None:
-    # A weekly PHQ-9 missed a few days ago: the patient's answer today is filed under it, and it also
-    # answers the one due before today's session (docs/decisions/0025).
+    # The PHQ-9 due the day after an earlier dose was never answered: the patient's answer today is
+    # filed under it, and it also answers the one due before today's session (docs/decisions/0025).
     _baselines_done(personas.a1)
     nurse = client_for("clinician_a")
     session = _checked_in(nurse, personas.a1)
-    weekly = QuestionnaireAssignment.objects.create(
-        clinic_id=personas.a1.clinic_id,
-        patient=personas.a1,
-        instrument_id="phq9",
-        reason="induction_weekly",
-        due_at=timezone.now() - dt.timedelta(days=3),
-        schedule_key="induction_weekly:test:phq9",
+    make_dose(personas.a1, started_at=timezone.now() - dt.timedelta(days=5))
+    schedule_questionnaires(patient=personas.a1, now=timezone.now())
+    older = QuestionnaireAssignment.objects.get(
+        patient=personas.a1, instrument_id="phq9", reason="after_first_dose", state="due"
     )
     phone = client_for("a1").post(
         reverse("questionnaires:fill", kwargs={"instrument": "phq9"}),
         {"idempotency_key": uuid.uuid4().hex, **_phq9(0, others=1)},
     )
     assert phone.status_code == 200
-    response = QuestionnaireResponse.objects.get(assignment=weekly)
+    response = QuestionnaireResponse.objects.get(assignment=older)
     assert _due(session, "phq9").state == "completed"
     body = _sheet(nurse, session)
     local = response.submitted_at.astimezone(ZoneInfo(session.clinic.time_zone))

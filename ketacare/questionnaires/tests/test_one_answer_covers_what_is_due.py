@@ -8,86 +8,104 @@ import re
 from typing import Any
 
 import pytest
+import time_machine
 from django.urls import reverse
-from django.utils import timezone
 
 from ketacare.questionnaires.models import QuestionnaireAssignment
 from ketacare.questionnaires.selectors import due_questionnaires
-from ketacare.questionnaires.services import submit_questionnaire
+from ketacare.questionnaires.services import (
+    schedule_before_session,
+    schedule_questionnaires,
+    submit_questionnaire,
+)
+from tests.support.checkins import make_dose
 
 pytestmark = pytest.mark.django_db
 DUE = QuestionnaireAssignment.State.DUE
 COMPLETED = QuestionnaireAssignment.State.COMPLETED
 
 
-def _phq9_zeros() -> dict[str, int]:
-    return {f"phq9.q{i}": 0 for i in range(1, 10)}
-
-
-def _assign(patient: Any, instrument_id: str, reason: str, due_at: dt.datetime) -> QuestionnaireAssignment:
-    return QuestionnaireAssignment.objects.create(
-        clinic_id=patient.clinic_id,
-        patient=patient,
-        instrument_id=instrument_id,
-        reason=reason,
-        due_at=due_at,
-        schedule_key=f"test:{instrument_id}:{reason}:{due_at.isoformat()}",
+def _answer(patient: Any, instrument_id: str, *, now: dt.datetime, key: str) -> Any:
+    items = {"phq9": 9, "gad7": 7}[instrument_id]
+    answers = {f"{instrument_id}.q{i}": 0 for i in range(1, items + 1)}
+    return submit_questionnaire(
+        patient=patient, instrument_id=instrument_id, answers=answers, idempotency_key=key, now=now
     )
 
 
-def _stacked(patient: Any, now: dt.datetime) -> dict[str, QuestionnaireAssignment]:
-    """After the first dose, two weekly PHQ-9s and one GAD-7 due; tomorrow's before-session PHQ-9."""
-    QuestionnaireAssignment.objects.filter(patient=patient).update(state=COMPLETED, completed_at=now)
-    return {
-        "after_first": _assign(patient, "phq9", "after_first_dose", now - dt.timedelta(days=14)),
-        "week_1": _assign(patient, "phq9", "induction_weekly", now - dt.timedelta(days=7)),
-        "week_2": _assign(patient, "phq9", "induction_weekly", now - dt.timedelta(hours=1)),
-        "gad7": _assign(patient, "gad7", "induction_weekly", now - dt.timedelta(hours=1)),
-        "tomorrow": _assign(patient, "phq9", "before_session", now + dt.timedelta(hours=12)),
-    }
+def _sixteen_days_in(patient: Any, *, baselines_answered: bool) -> dt.datetime:
+    """The schedule of a patient enrolled, first dosed a day later and answering nothing since, seen
+    16 days after enrolment with a session booked for the next day; returns that moment.
+
+    PHQ-9 and GAD-7 (the default policy) are then due the day after the first dose and in each of
+    the two weeks since, and again before tomorrow's session (not yet due).
+    """
+    enrolled = patient.created_at
+    if baselines_answered:
+        schedule_questionnaires(patient=patient, now=enrolled + dt.timedelta(hours=1))
+        for instrument_id in ("phq9", "gad7"):
+            _answer(
+                patient, instrument_id, now=enrolled + dt.timedelta(hours=1), key=f"baseline-{instrument_id}"
+            )
+    make_dose(patient, started_at=enrolled + dt.timedelta(days=1))
+    now = enrolled + dt.timedelta(days=16)
+    schedule_questionnaires(patient=patient, now=now)
+    schedule_before_session(
+        patient=patient,
+        session_id="next-session",
+        starts_at=now + dt.timedelta(days=1),
+        kind="induction",
+        now=now,
+    )
+    return now
+
+
+def _slots(patient: Any, instrument_id: str) -> dict[str, list[QuestionnaireAssignment]]:
+    by_reason: dict[str, list[QuestionnaireAssignment]] = {}
+    for row in QuestionnaireAssignment.objects.filter(patient=patient, instrument_id=instrument_id):
+        by_reason.setdefault(row.reason, []).append(row)
+    return by_reason
 
 
 def test_one_answer_completes_every_assignment_of_that_questionnaire_already_due(personas: Any) -> None:
-    now = dt.datetime(2026, 5, 4, 12, tzinfo=dt.UTC)
-    rows = _stacked(personas.a1, now)
-    outcome = submit_questionnaire(
-        patient=personas.a1, instrument_id="phq9", answers=_phq9_zeros(), idempotency_key="k1", now=now
-    )
-    assert outcome.response.assignment == rows["after_first"]
-    for name in ("after_first", "week_1", "week_2"):
-        rows[name].refresh_from_db()
-        assert (rows[name].state, rows[name].completed_at) == (COMPLETED, now), name
-    for name in ("gad7", "tomorrow"):  # another scale, and a slot not yet due
-        rows[name].refresh_from_db()
-        assert rows[name].state == DUE, name
+    now = _sixteen_days_in(personas.a1, baselines_answered=True)
+    phq9 = _slots(personas.a1, "phq9")
+    assert [len(phq9[r]) for r in ("after_first_dose", "induction_weekly", "before_session")] == [1, 2, 1]
+    outcome = _answer(personas.a1, "phq9", now=now, key="k1")
+    assert outcome.response.assignment == phq9["after_first_dose"][0]
+    for row in phq9["after_first_dose"] + phq9["induction_weekly"]:
+        row.refresh_from_db()
+        assert (row.state, row.completed_at) == (COMPLETED, now), row.reason
+    # Another scale, and a slot not yet due, stay due.
+    gad7 = _slots(personas.a1, "gad7")
+    assert {row.state for row in gad7["after_first_dose"] + gad7["induction_weekly"]} == {DUE}
+    phq9["before_session"][0].refresh_from_db()
+    assert phq9["before_session"][0].state == DUE
     assert [(a.instrument_id, a.reason) for a in due_questionnaires(patient=personas.a1, now=now)] == [
-        ("gad7", "induction_weekly"),
+        ("gad7", "after_first_dose"),
         ("phq9", "before_session"),
     ]
 
 
 def test_a_baseline_is_answered_on_its_own(personas: Any) -> None:
-    now = dt.datetime(2026, 5, 4, 12, tzinfo=dt.UTC)
-    baseline = _assign(personas.a1, "phq9", "baseline", now - dt.timedelta(days=30))
-    weekly = _assign(personas.a1, "phq9", "induction_weekly", now - dt.timedelta(hours=1))
-    outcome = submit_questionnaire(
-        patient=personas.a1, instrument_id="phq9", answers=_phq9_zeros(), idempotency_key="k1", now=now
-    )
-    baseline.refresh_from_db()
-    weekly.refresh_from_db()
-    assert outcome.response.assignment == baseline and baseline.state == COMPLETED
-    assert weekly.state == DUE  # the baseline describes the patient before treatment, not this week
+    now = _sixteen_days_in(personas.a1, baselines_answered=False)
+    phq9 = _slots(personas.a1, "phq9")
+    outcome = _answer(personas.a1, "phq9", now=now, key="k1")
+    assert outcome.response.assignment == phq9["baseline"][0]
+    later = phq9["after_first_dose"] + phq9["induction_weekly"]
+    # The baseline describes the patient before treatment, not these weeks: they are still asked.
+    assert {QuestionnaireAssignment.objects.get(pk=row.pk).state for row in later} == {DUE}
 
 
 def test_the_home_and_the_due_page_ask_for_each_questionnaire_once(personas: Any, client_for: Any) -> None:
-    _stacked(personas.a1, timezone.now())
-    client = client_for("a1")
-    home = client.get(reverse("companion:home")).content.decode()
+    now = _sixteen_days_in(personas.a1, baselines_answered=True)
+    with time_machine.travel(now, tick=False):
+        client = client_for("a1")
+        home = client.get(reverse("companion:home")).content.decode()
+        due_page = client.get(reverse("questionnaires:due")).content.decode()
     section = re.search(r'id="due-title".*?</section>', home, re.S)
     assert section is not None
-    names = re.findall(r">(PHQ-9|GAD-7)<", section.group(0))
-    assert sorted(names) == ["GAD-7", "PHQ-9"]
-    due_page = client.get(reverse("questionnaires:due")).content.decode()
+    assert sorted(re.findall(r">(PHQ-9|GAD-7)<", section.group(0))) == ["GAD-7", "PHQ-9"]
     listed = re.search(r'<ul class="due-list">.*?</ul>', due_page, re.S)
     assert listed is not None
     assert sorted(re.findall(r">(PHQ-9|GAD-7)<", listed.group(0))) == ["GAD-7", "PHQ-9"]
