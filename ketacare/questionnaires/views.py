@@ -40,14 +40,17 @@ def due(request: AuthenticatedRequest) -> HttpResponse:
     now = timezone.now()
     patient = _own(request)
     schedule_questionnaires(patient=patient, now=now)
+    due_now = due_questionnaires(patient=patient, now=now)
+    # A questionnaire already listed as due is not offered a second time under another name.
+    listed = {assignment.instrument_id for assignment in due_now}
     return render(
         request,
         "questionnaires/due.html",
         {
             "patient": patient,
-            "due": due_questionnaires(patient=patient, now=now),
+            "due": due_now,
             "now": now,
-            "available": [i for i in instruments() if i.completed_by == "patient"],
+            "available": [i for i in instruments() if i.completed_by == "patient" and i.id not in listed],
         },
     )
 

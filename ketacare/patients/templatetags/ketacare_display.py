@@ -10,6 +10,12 @@ register = template.Library()
 
 
 @register.filter
+def instrument_name(instrument_id: str) -> str:
+    """'phq9' -> 'Patient Health Questionnaire-9 (PHQ-9)': what the questionnaire's own page is headed."""
+    return display.instrument_name(str(instrument_id))
+
+
+@register.filter
 def instrument_short(instrument_id: str) -> str:
     """'phq9' -> 'PHQ-9'."""
     return display.instrument_short(str(instrument_id))

@@ -103,11 +103,37 @@ def test_the_home_and_the_due_page_ask_for_each_questionnaire_once(personas: Any
         client = client_for("a1")
         home = client.get(reverse("companion:home")).content.decode()
         due_page = client.get(reverse("questionnaires:due")).content.decode()
+    # Each by the name its own page is headed with, on the home page and the due page alike.
+    names = r">(Patient Health Questionnaire-9 \(PHQ-9\)|Generalized Anxiety Disorder 7-item scale \(GAD-7\))<"
+    expected = [
+        "Generalized Anxiety Disorder 7-item scale (GAD-7)",
+        "Patient Health Questionnaire-9 (PHQ-9)",
+    ]
     section = re.search(r'id="due-title".*?</section>', home, re.S)
     assert section is not None
-    assert sorted(re.findall(r">(PHQ-9|GAD-7)<", section.group(0))) == ["GAD-7", "PHQ-9"]
+    assert sorted(re.findall(names, section.group(0))) == expected
     listed = re.search(r'<ul class="due-list">.*?</ul>', due_page, re.S)
     assert listed is not None
-    assert sorted(re.findall(r">(PHQ-9|GAD-7)<", listed.group(0))) == ["GAD-7", "PHQ-9"]
+    assert sorted(re.findall(names, listed.group(0))) == expected
+    # The list of questionnaires open at any time leaves out the two already asked for above.
+    any_time = re.search(r'<ul class="any-time-list">.*?</ul>', due_page, re.S)
+    assert any_time is not None and "Others you can fill in at any time" in due_page
+    assert re.findall(names, any_time.group(0)) == []
+    assert "Quick Inventory of Depressive Symptomatology" in any_time.group(0)
     # The oldest slot is shown, so a date in the past says it has been waiting, not that it is due then.
     assert listed.group(0).count("waiting since") == 2 and " · due " not in listed.group(0)
+
+
+def test_with_nothing_due_every_questionnaire_is_offered_any_time(personas: Any, client_for: Any) -> None:
+    # A patient enrolled an hour ago who answered the baselines has nothing due yet.
+    enrolled = personas.a1.created_at
+    with time_machine.travel(enrolled + dt.timedelta(hours=1), tick=False):
+        schedule_questionnaires(patient=personas.a1, now=enrolled + dt.timedelta(hours=1))
+        for instrument_id in ("phq9", "gad7"):
+            _answer(personas.a1, instrument_id, now=enrolled + dt.timedelta(hours=1), key=instrument_id)
+        due_page = client_for("a1").get(reverse("questionnaires:due")).content.decode()
+    assert "Nothing is due right now" in due_page
+    any_time = re.search(r'<h2>Fill in at any time</h2>\s*<ul class="any-time-list">.*?</ul>', due_page, re.S)
+    assert any_time is not None
+    assert "Patient Health Questionnaire-9 (PHQ-9)" in any_time.group(0)
+    assert "Generalized Anxiety Disorder 7-item scale (GAD-7)" in any_time.group(0)
