@@ -104,7 +104,9 @@ def test_the_home_and_the_due_page_ask_for_each_questionnaire_once(personas: Any
         home = client.get(reverse("companion:home")).content.decode()
         due_page = client.get(reverse("questionnaires:due")).content.decode()
     # Each by the name its own page is headed with, on the home page and the due page alike.
-    names = r">(Patient Health Questionnaire-9 \(PHQ-9\)|Generalized Anxiety Disorder 7-item scale \(GAD-7\))<"
+    names = (
+        r">(Patient Health Questionnaire-9 \(PHQ-9\)|Generalized Anxiety Disorder 7-item scale \(GAD-7\))<"
+    )
     expected = [
         "Generalized Anxiety Disorder 7-item scale (GAD-7)",
         "Patient Health Questionnaire-9 (PHQ-9)",
