@@ -98,6 +98,13 @@ def clinic_contact(clinic: Clinic, now: dt.datetime) -> ClinicContact:
             f"call {clinic.emergency_number}. Otherwise call the clinic when it opens."
         )
         call = ""
+    if not intervals:
+        # No hours entered: whether it is open is not known, so the patient is not told it is closed.
+        instead = clinic.after_hours_instructions or (
+            f"If you are in crisis call {clinic.crisis_line}; in an emergency call {clinic.emergency_number}. "
+            f"For anything else call the clinic."
+        )
+        call = clinic.after_hours_phone or clinic.phone
     return ClinicContact(False, format_opening_hours(intervals), clinic.time_zone, call, instead)
 
 

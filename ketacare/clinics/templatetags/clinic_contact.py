@@ -20,4 +20,6 @@ register = template.Library()
 
 @register.inclusion_tag("clinics/_call_clinic.html")
 def call_clinic(clinic: Clinic) -> dict[str, Any]:
-    return {"clinic": clinic, "contact": clinic_contact(clinic, timezone.now())}
+    # "America/New_York" reads "New York time": the place, as a patient would say it.
+    place = clinic.time_zone.rsplit("/", 1)[-1].replace("_", " ")
+    return {"clinic": clinic, "contact": clinic_contact(clinic, timezone.now()), "zone_place": place}

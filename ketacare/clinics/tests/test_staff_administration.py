@@ -538,3 +538,19 @@ def test_the_call_clinic_tag_gives_any_patient_page_the_line_for_now(personas):
         closed = template.render(Context({"clinic": clinic}))
     assert "The clinic is open now" in open_now and "tel:+1 555 0100" in open_now
     assert "The clinic is closed now" in closed and "Call +1 555 0111" in closed
+
+
+def test_a_clinic_without_hours_is_not_called_closed_and_its_phone_is_offered(personas):
+    from django.template import Context, Template
+
+    clinic = personas.clinic_a  # New York, no opening hours entered
+    assert not clinic.opening_hours.exists()
+    contact = clinic_contact(clinic, dt.datetime(2026, 11, 3, 3, 0, tzinfo=dt.UTC))
+    assert "closed" not in contact.instead
+    assert "988" in contact.instead and "911" in contact.instead and contact.call == clinic.phone
+    page = Template("{% load clinic_contact %}{% call_clinic clinic %}").render(Context({"clinic": clinic}))
+    assert "Opening hours: not listed here; ask your clinic." in page
+    assert "During opening hours" not in page and "America/New_York" not in page
+    clinic.opening_hours.create(weekday=0, opens_at=dt.time(8), closes_at=dt.time(18))
+    page = Template("{% load clinic_contact %}{% call_clinic clinic %}").render(Context({"clinic": clinic}))
+    assert "(New York time)" in page and "America/New_York" not in page
