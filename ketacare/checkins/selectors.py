@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.http import Http404
 
 from ketacare.accounts.models import User
 from ketacare.checkins.models import PreparationTick, SymptomCheckin, SymptomReport
+from ketacare.core import knowledge as kb
+from ketacare.core.knowledge import Level
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 
@@ -23,6 +27,37 @@ def patient_checkins(*, patient: Patient) -> QuerySet[SymptomCheckin]:
 def patient_symptoms(*, patient: Patient) -> QuerySet[SymptomReport]:
     """The patient's recorded symptoms, newest first (patient already authorised)."""
     return SymptomReport.objects.filter(patient=patient).order_by("-started_at", "-id")
+
+
+@dataclass(frozen=True, slots=True)
+class StillOpen:
+    """A red flag the patient reported and has not said is gone, with what to do if it is still there."""
+
+    report: SymptomReport
+    message: str  # the red flag's own patient message (knowledge base), the one its check-in showed
+    emergency: bool
+
+
+def red_flags_still_open(
+    reports: Iterable[SymptomReport], *, reported_in: SymptomCheckin | None = None
+) -> list[StillOpen]:
+    """The open red flags among ``reports`` (open episodes), leaving out those ``reported_in`` ticked.
+
+    A red flag closes only when the patient or a clinician says it is gone (docs/decisions/0014), so
+    until then every page that reassures the patient also repeats what to do if it is still there.
+    """
+    flags = kb.knowledge().red_flags
+    found = []
+    for report in reports:
+        if report.kind != SymptomReport.Kind.RED_FLAG or report.resolved_at is not None:
+            continue
+        if reported_in is not None and report.last_checkin_id == reported_in.pk:
+            continue
+        flag = flags.get(report.symptom_id)
+        level = Level(flag.level) if flag is not None else Level(report.level)
+        message = flag.patient_message if flag is not None else "Contact your clinic now."
+        found.append(StillOpen(report, message, emergency=level >= Level.EMERGENCY))
+    return found
 
 
 def preparation_ticks(*, patient: Patient, session_key: str) -> dict[str, bool]:

@@ -17,7 +17,12 @@ from ketacare.audit.services import holding_rows, transaction_with_held_rows
 from ketacare.checkins.forms import CheckinForm
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
 from ketacare.checkins.preparation import preparation_items
-from ketacare.checkins.selectors import patient_checkins, patient_symptoms, preparation_ticks
+from ketacare.checkins.selectors import (
+    patient_checkins,
+    patient_symptoms,
+    preparation_ticks,
+    red_flags_still_open,
+)
 from ketacare.checkins.services import (
     CheckinOutcome,
     ReportIn,
@@ -295,6 +300,8 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
         "emergency": level >= Level.URGENT,
         "contact_clinic": Level.LONGER_THAN_EXPECTED <= level < Level.URGENT,
         "contact": clinic_contact(checkin.patient.clinic, timezone.now()),
+        # Red flags reported before and not yet said to be gone: this answer is about today's ticks only.
+        "still_open": red_flags_still_open(open_episodes(patient=checkin.patient), reported_in=checkin),
     }
 
 

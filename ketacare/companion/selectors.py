@@ -15,7 +15,12 @@ from django.utils import timezone
 
 from ketacare.checkins.models import SymptomReport
 from ketacare.checkins.preparation import preparation_items
-from ketacare.checkins.selectors import patient_checkins, patient_symptoms, preparation_ticks
+from ketacare.checkins.selectors import (
+    patient_checkins,
+    patient_symptoms,
+    preparation_ticks,
+    red_flags_still_open,
+)
 from ketacare.checkins.services import open_episodes
 from ketacare.checkins.timeline import fasting_text, timeline
 from ketacare.core.dayrules import DayRule, active_rules
@@ -177,7 +182,8 @@ def home_context(patient: Patient) -> dict[str, Any]:
         rules_active=any(r.ends_at for r in rules),
     )
     episodes = []
-    for report in open_episodes(patient=patient):
+    reports = open_episodes(patient=patient)
+    for report in reports:
         asking = None
         if report.dose_started_at is not None:
             asking = prompt_due(report.episode(), now_min=(now - report.dose_started_at).total_seconds() / 60)
@@ -192,6 +198,7 @@ def home_context(patient: Patient) -> dict[str, Any]:
         else None,
         "day_rules": rules,
         "open_episodes": episodes,
+        "still_open": red_flags_still_open(reports),
         "appointment": appointment,
         "fasting": fasting_text(patient.clinic, route),
         "prep_total": len(items),
