@@ -187,11 +187,34 @@ def checkin(request: AuthenticatedRequest) -> HttpResponse:
     with holding_rows():
         patient = _own_patient(request, action="write")
         form = CheckinForm(request.POST)
+        if form.is_valid() and not _says_something(request, form, chosen):
+            form.add_error(None, NOTHING_TO_SEND)
         outcome = _submit_form(request, patient, form, chosen) if form.is_valid() else None
     if outcome is not None:
         return render(request, "checkins/answer.html", _answer_context(outcome.checkin))
     return render(
         request, "checkins/checkin.html", {"form": form, **_form_context(patient, query, chosen)}, status=400
+    )
+
+
+NOTHING_TO_SEND = (
+    "Nothing to send yet: tick how you feel, answer about a symptom above, give your mood or write a note."
+)
+
+
+def _says_something(request: AuthenticatedRequest, form: CheckinForm, chosen: dict[str, str]) -> bool:
+    """Whether the form carries anything at all. An empty check-in (a stray tap on the Send button,
+    which stays in sight while the list scrolls) would otherwise be stored and would end every open
+    side effect by omission (docs/decisions/0014) as if the patient had said they were gone."""
+    data = form.cleaned_data
+    answered = any(key.startswith("episode_") and value for key, value in request.POST.items())
+    return bool(
+        chosen
+        or answered
+        or data.get("mood") is not None
+        or data.get("note")
+        or data.get("other_text")
+        or form.home_bp() is not None
     )
 
 

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from ketacare.alerts.models import Alert
-from ketacare.checkins.models import NOTE_MAX_CHARS, SymptomCheckin
+from ketacare.checkins.models import NOTE_MAX_CHARS, SymptomCheckin, SymptomReport
+from ketacare.checkins.services import ReportIn, submit_checkin
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +67,22 @@ def test_the_mood_range_error_names_zero_to_ten(personas: Any, client_for: Any) 
     )
     message = next(e["message"] for e in response.json()["errors"] if e["field"] == "mood")
     assert "10" in message
+
+
+def test_an_empty_check_in_is_refused_and_changes_nothing(personas: Any, client_for: Any) -> None:
+    # An open side effect, which an empty check-in stored would have ended "by omission".
+    submit_checkin(
+        patient=personas.a1,
+        idempotency_key="before",
+        reports=[ReportIn("nausea")],
+        mood=5,
+        note="",
+        now=timezone.now(),
+    )
+    response = client_for("a1").post(
+        reverse("checkins:checkin"), {"idempotency_key": "empty", "action": "submit", "mood": "", "note": ""}
+    )
+    assert response.status_code == 400
+    assert b"Nothing to send yet" in response.content
+    assert SymptomCheckin.objects.filter(patient=personas.a1).count() == 1
+    assert SymptomReport.objects.get(symptom_id="nausea").resolved_at is None
