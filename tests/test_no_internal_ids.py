@@ -161,3 +161,12 @@ def test_no_internal_id_in_the_visible_text_of_any_page(personas: Any, client_fo
     # 12 patient pages and 19 clinician pages today: a route table change must not quietly shrink the sweep.
     assert len(visited) >= (10 if persona == "a1" else 15), sorted(visited)
     assert not problems, problems
+
+
+@pytest.mark.django_db
+def test_a_page_that_does_not_exist_gets_the_sites_own_page_with_a_way_back(client_for: Any) -> None:
+    response = client_for("a1").get("/me/questionnaires/nope/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "<h1>Page not found</h1>" in page and 'href="/"' in page and "Back to the start" in page
+    assert "tel:" in page  # the patient's emergency and clinic numbers stay one tap away

@@ -52,12 +52,12 @@ def _own_patient(request: AuthenticatedRequest, *, action: str = "read") -> Pati
 
 COMMON_MAX = 5  # how many common effects show before "Other effects" (a phone screen, not a clinical number)
 ONSET_CHOICES = (
-    ("", "Started: not sure"),
-    ("15", "Started about 15 min after"),
-    ("30", "About 30 min after"),
-    ("60", "About 1 hour after"),
-    ("120", "About 2 hours after"),
-    ("240", "About 4 hours after"),
+    ("", "When it began: not sure"),
+    ("15", "About 15 min after the treatment"),
+    ("30", "About 30 min after the treatment"),
+    ("60", "About 1 hour after the treatment"),
+    ("120", "About 2 hours after the treatment"),
+    ("240", "About 4 hours after the treatment"),
 )
 GONE_CHOICES = (
     ("", "Gone: not sure when"),
