@@ -79,3 +79,5 @@ def test_paused_and_before_a_session(personas: Any, client_for: Any) -> None:
         body = _home(client_for)
     assert 'data-state="before_session"' in body
     assert 'data-testid="fasting"' in body and "No food for 2 hours" in body
+    # Said to be the general rule, so it does not contradict "My clinic" (no instruction of its own).
+    assert "the general rule for this treatment; your clinic has not written its own" in body
