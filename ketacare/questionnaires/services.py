@@ -94,11 +94,12 @@ def _slots(patient: Patient, *, now: dt.datetime, upcoming: list[tuple[str, dt.d
     )
 
 
-def _store_slots(patient: Patient, slots: list[Any]) -> int:
+def _store_slots(patient: Patient, slots: list[Any], *, now: dt.datetime) -> int:
     existing = set(
         QuestionnaireAssignment.objects.filter(patient=patient).values_list("schedule_key", flat=True)
     )
     created = 0
+    laid_out: set[str] = set()
     for slot in slots:
         if slot.key in existing:
             continue
@@ -120,9 +121,73 @@ def _store_slots(patient: Patient, slots: list[Any]) -> int:
                     schedule_key=slot.key,
                 )
             created += 1
+            laid_out.add(slot.key)
         except IntegrityError:
             continue  # another worker created the same slot
+    _complete_answered_since_due(patient, laid_out=laid_out, now=now)
     return created
+
+
+def _complete_answered_since_due(patient: Patient, *, laid_out: set[str], now: dt.datetime) -> int:
+    """Complete the patient's due slots already answered since they fell due; returns how many.
+
+    The schedule is laid out lazily (the patient's next visit, the worker's run, check-in), so a
+    slot can be created with a due time in the past, after the patient has answered that scale
+    since (docs/decisions/0025). Had the slot been there, that answer would have completed it.
+    Each such slot is completed by the first valid answer of its instrument given at or after its
+    due time, at that answer's time, and an answer filed under no slot is filed under the oldest
+    one it completes. A baseline is never completed this way, nor by an answer filed under a
+    baseline (it describes the patient before treatment). A slot laid out before this run counts
+    only an answer filed under no slot: an answer the clinic filed under another slot completes
+    that one only, and any other answer already completed every slot due at its time.
+    """
+    waiting = list(
+        QuestionnaireAssignment.objects.filter(
+            patient=patient, state=QuestionnaireAssignment.State.DUE, due_at__lte=now
+        )
+        .exclude(reason=QuestionnaireAssignment.Reason.BASELINE)
+        .order_by("due_at", "id")
+    )
+    if not waiting:
+        return 0
+    answers: dict[str, list[QuestionnaireResponse]] = {}
+    for response in (
+        QuestionnaireResponse.objects.filter(
+            patient=patient,
+            status=QuestionnaireResponse.Status.VALID,
+            instrument_id__in={slot.instrument_id for slot in waiting},
+            submitted_at__gte=waiting[0].due_at,
+            submitted_at__lte=now,
+        )
+        .exclude(assignment__reason=QuestionnaireAssignment.Reason.BASELINE)
+        .order_by("submitted_at", "id")
+    ):
+        answers.setdefault(response.instrument_id, []).append(response)
+    unfiled = {r.pk for responses in answers.values() for r in responses if r.assignment_id is None}
+    completed = 0
+    for slot in waiting:
+        covering = next(
+            (
+                r
+                for r in answers.get(slot.instrument_id, ())
+                if r.submitted_at >= slot.due_at and (slot.schedule_key in laid_out or r.pk in unfiled)
+            ),
+            None,
+        )
+        if covering is None:
+            continue
+        # Conditional: an answer submitted meanwhile may have completed the slot already.
+        if not QuestionnaireAssignment.objects.filter(
+            pk=slot.pk, state=QuestionnaireAssignment.State.DUE
+        ).update(state=QuestionnaireAssignment.State.COMPLETED, completed_at=covering.submitted_at):
+            continue
+        completed += 1
+        if covering.assignment_id is None:
+            QuestionnaireResponse.objects.filter(pk=covering.pk, assignment__isnull=True).update(
+                assignment=slot
+            )
+            covering.assignment_id = slot.pk
+    return completed
 
 
 def schedule_questionnaires(*, patient: Patient, now: dt.datetime) -> int:
@@ -131,7 +196,7 @@ def schedule_questionnaires(*, patient: Patient, now: dt.datetime) -> int:
     upcoming = _induction_sessions(
         facts.upcoming_appointments(patient, now=now, until=now + dt.timedelta(days=2))
     )
-    return _store_slots(patient, _slots(patient, now=now, upcoming=upcoming))
+    return _store_slots(patient, _slots(patient, now=now, upcoming=upcoming), now=now)
 
 
 def schedule_before_session(
@@ -145,7 +210,7 @@ def schedule_before_session(
     """
     upcoming = _induction_sessions([UpcomingSession(session_id, starts_at, kind)])
     slots = [s for s in _slots(patient, now=now, upcoming=upcoming) if s.reason == "before_session"]
-    return _store_slots(patient, slots)
+    return _store_slots(patient, slots, now=now)
 
 
 @dataclass(frozen=True, slots=True)
