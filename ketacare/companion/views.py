@@ -65,7 +65,7 @@ SHELL_STATIC = (
     "ketacare/htmx.min.js",
     "ketacare/idle-lock.js",
     "ketacare/pwa.js",
-    "ketacare/nav.js",
+    "ketacare/phone.js",
     "ketacare/icons/icon-192.png",
     "ketacare/icons/icon-512.png",
 )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from conftest import browser_login
 from ketacare.alerts.models import Alert
 from ketacare.checkins.models import SymptomCheckin
+from ketacare.checkins.services import ReportIn, submit_checkin
 from ketacare.journal.models import JournalEntry
 from tests.support.checkins import make_dose
 
@@ -237,4 +238,21 @@ def test_the_phone_menu_shows_that_it_scrolls_and_where_the_patient_is(
     assert shown["x"] <= box["x"] and box["x"] + box["width"] <= shown["x"] + shown["width"], (box, shown)
     _no_sideways_scroll(page)
     page.screenshot(path=str(artifacts_dir / "companion-menu-my-clinic-phone.png"))
+    # A table stacks into one block per row on a phone; each value keeps its column's heading.
+    make_dose(personas.a1, started_at=timezone.now() - dt.timedelta(hours=3))
+    submit_checkin(
+        patient=personas.a1,
+        idempotency_key="menu-test",
+        reports=[ReportIn("nausea")],
+        mood=6,
+        note="",
+        now=timezone.now() - dt.timedelta(hours=2),
+    )
+    page.goto(f"{live_server.url}/me/progress/")
+    page.wait_for_load_state()
+    lasted = page.locator("table.data tbody td[data-label='How long it lasted']").first
+    assert lasted.count() == 1
+    shown = lasted.evaluate("td => getComputedStyle(td, '::before').content")
+    assert shown == '"How long it lasted"', shown
+    _no_sideways_scroll(page)
     page.close()
