@@ -21,6 +21,7 @@ from ketacare.core import display
 from ketacare.interop.fhir_resources import patient_resources, questionnaire_resources, transaction_bundle
 from ketacare.journal.selectors import own_entries
 from ketacare.lib.csvsafe import csv_safe as _safe
+from ketacare.patients.facts import intake_baselines
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.selectors import patient_responses
 from ketacare.treatments.models import AdverseEvent, VitalSign
@@ -61,10 +62,12 @@ def validate_resource(resource: dict[str, Any]) -> Any:
 
 
 CSV_HEADER = ["record", "when", "what", "value", "detail"]
+# How the downloads mark a score the clinic entered at intake, apart from the patient's own answers.
+BASELINE_SOURCE = "entered by the clinic at intake"
 
 
 def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
-    """One row per record: questionnaire scores, check-ins, symptoms, journal entries, doses."""
+    """One row per record: baseline and questionnaire scores, check-ins, symptoms, journal entries, doses."""
     now = now or timezone.now()
     zone = ZoneInfo(patient.time_zone)
     out = io.StringIO()
@@ -89,6 +92,17 @@ def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
     ):
         writer.writerow(
             ["adverse event", _iso(a.occurred_at, zone), a.get_severity_display(), "", _safe(a.description)]
+        )
+    # The baselines the Progress page measures change from, so the file holds the whole series.
+    for b in intake_baselines(patient):
+        writer.writerow(
+            [
+                "baseline score",
+                _iso(b.completed_at, zone),
+                display.instrument_short(b.instrument_id),
+                f"{b.total:g}",
+                "; ".join(part for part in (b.band, BASELINE_SOURCE) if part),
+            ]
         )
     for r in patient_responses(patient=patient):
         writer.writerow(
@@ -151,7 +165,8 @@ def _render_summary(patient: Patient, now: dt.datetime, zone: ZoneInfo) -> str:
         {
             "patient": patient,
             "generated": now.astimezone(zone),
-            "responses": [(r, r.submitted_at.astimezone(zone)) for r in patient_responses(patient=patient)],
+            "scores": _scores(patient, zone),
+            "baseline_source": BASELINE_SOURCE,
             "checkins": [
                 (c, c.submitted_at.astimezone(zone)) for c in patient_checkins(patient=patient)[:100]
             ],
@@ -160,3 +175,29 @@ def _render_summary(patient: Patient, now: dt.datetime, zone: ZoneInfo) -> str:
             "patient_zone": patient.time_zone,
         },
     )
+
+
+def _scores(patient: Patient, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """Intake baselines and the patient's answers in one table, oldest first, each saying who entered it."""
+    rows = [
+        {
+            "when": b.completed_at.astimezone(zone),
+            "instrument_id": b.instrument_id,
+            "total": b.total,
+            "band": b.band,
+            "by_clinic": True,
+        }
+        for b in intake_baselines(patient)
+    ]
+    rows += [
+        {
+            "when": r.submitted_at.astimezone(zone),
+            "instrument_id": r.instrument_id,
+            "total": r.total,
+            "band": r.band,
+            "by_clinic": False,
+        }
+        for r in patient_responses(patient=patient)
+    ]
+    # Stable: on a tie the baseline stays ahead of the answer, as on the Progress page.
+    return sorted(rows, key=lambda row: row["when"])

@@ -23,6 +23,9 @@ ADVERSE_EVENT_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-se
 # is extensible, so KetaCare's own code system names the category.
 ADVERSE_EVENT_CATEGORY = f"{SYSTEM}/CodeSystem/adverse-event-category"
 KETACARE_OBSERVATION = f"{SYSTEM}/CodeSystem/observation"
+# Where an observation came from when the R4 categories cannot say it: a baseline the clinic entered at intake
+# is the same instrument total as the patient's own answers, and a receiver must be able to tell them apart.
+KETACARE_OBSERVATION_CATEGORY = f"{SYSTEM}/CodeSystem/observation-category"
 
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition"
 BASE = "http://hl7.org/fhir/StructureDefinition"

@@ -8,8 +8,10 @@ relative (``Patient/<id>``); the transaction Bundle rewrites them to its ``urn:u
 
 Codes and where they come from (docs/fhir.md, docs/clinical-sources.md): LOINC vital signs of the R4
 vital-signs profile and US Core Pulse Oximetry [USCore-PulseOx]; PHQ-9/GAD-7 totals and items
-[USCore-PHQ9] [USCore-PHQ9-item9]; RxNorm for esketamine [RxNorm-Esketamine] (ketamine's 6130:
-unverified); SNOMED CT routes [FHIR-RouteCodes].
+[USCore-PHQ9] [USCore-PHQ9-item9], for the patient's answers and the baselines the clinic entered at
+intake alike (a baseline carries one more category, ``intake-baseline``, and names who entered it);
+RxNorm for esketamine [RxNorm-Esketamine] (ketamine's 6130: unverified); SNOMED CT routes
+[FHIR-RouteCodes].
 """
 
 from __future__ import annotations
@@ -23,19 +25,21 @@ from django.utils import timezone
 
 from ketacare.checkins.selectors import patient_checkins, patient_symptoms
 from ketacare.core.instruments import (
+    Instrument,
     answer_coding,
     fhir_id,
     get_instrument,
     instruments,
     to_fhir_questionnaire,
 )
-from ketacare.intake.models import Intake, VersionStatus
+from ketacare.intake.models import BaselineScore, EntryStatus, Intake, VersionStatus
 from ketacare.interop.fhir_care import care_plan_resources, consent_resources, medication_statements
 from ketacare.interop.fhir_common import (
     ADVERSE_EVENT_CATEGORY,
     ADVERSE_EVENT_SEVERITY,
     APPOINTMENT_STATUS,
     KETACARE_OBSERVATION,
+    KETACARE_OBSERVATION_CATEGORY,
     LOINC,
     LOINC_BP_PANEL,
     LOINC_DIASTOLIC,
@@ -316,7 +320,6 @@ def _survey_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]
                     valueCodeableConcept={"coding": [answer_code], "text": answer_code.get("display")},
                 )
             )
-        title = f"{instrument.title} total score"
         out.append(
             make_resource(
                 "Observation",
@@ -324,15 +327,53 @@ def _survey_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]
                 "survey",
                 response.submitted_at,
                 **survey,
-                code={
-                    "coding": [coding(LOINC, instrument.loinc_total, title)]
-                    if instrument.loinc_total
-                    else None,
-                    "text": title,
-                },
-                valueQuantity={"value": response.total, "unit": "{score}", "system": UCUM, "code": "{score}"},
+                **_total_score(instrument, response.total, response.band),
                 hasMember=members or None,
-                interpretation=[{"text": response.band}] if response.band else None,
+            )
+        )
+    return out
+
+
+def _total_score(instrument: Instrument, total: float, band: str) -> dict[str, Any]:
+    """The code, value and band of an instrument's total-score Observation."""
+    title = f"{instrument.title} total score"
+    return {
+        "code": {
+            "coding": [coding(LOINC, instrument.loinc_total, title)] if instrument.loinc_total else None,
+            "text": title,
+        },
+        "valueQuantity": {"value": total, "unit": "{score}", "system": UCUM, "code": "{score}"},
+        "interpretation": [{"text": band}] if band else None,
+    }
+
+
+BASELINE_NOTE = "Baseline score entered by the clinic at intake."
+BASELINE_CATEGORY = coding(KETACARE_OBSERVATION_CATEGORY, "intake-baseline", "Baseline entered at intake")
+
+
+def _baseline_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]]:
+    """Each valid intake baseline as its instrument's total-score Observation, marked as the clinic's entry.
+
+    Only the total: staff entered the answers, so there is no QuestionnaireResponse the patient authored
+    for it to derive from. Baselines marked entered in error are left out, as the Progress page leaves them.
+    """
+    out: list[dict[str, Any]] = []
+    rows = BaselineScore.objects.filter(patient=patient, status=EntryStatus.VALID)
+    for row in rows.order_by("completed_at", "id"):
+        out.append(
+            make_resource(
+                "Observation",
+                str(row.public_id),
+                "survey",
+                row.created_at,
+                status="final",
+                category=category_of("survey") + [{"coding": [BASELINE_CATEGORY]}],
+                subject={"reference": patient_ref},
+                effectiveDateTime=iso(row.completed_at),
+                # Named, not referenced: KetaCare serves no Organization, and every reference resolves.
+                performer=[{"display": f"{patient.clinic.name} (clinic staff, at intake)"}],
+                note=[{"text": BASELINE_NOTE}],
+                **_total_score(get_instrument(row.instrument_id), float(row.total), row.band),
             )
         )
     return out
@@ -372,6 +413,7 @@ def patient_resources(patient: Patient, *, now: dt.datetime | None = None) -> li
                 reported_by_patient=False,
             )
         )
+    resources += _baseline_resources(patient, patient_ref)
     resources += _survey_resources(patient, patient_ref)
     for checkin in patient_checkins(patient=patient).order_by("submitted_at", "id"):
         if checkin.mood_0_10 is None:
