@@ -7,62 +7,140 @@ its hours and what to do out of hours; when to get help now (each red flag once,
 level); the next appointment; how to reach the clinic. Sources shrink to one footnote line; trial
 details and evidence labels stay in Learn and on the clinic pages. No clinical text is written here:
 it all comes from ketacare/core.
+
+The sheet is read later than it is made: the patient keeps it on the phone for offline reading (the
+service worker caches the HTML as sent) and reads the PDF days afterwards. So every time carries its
+weekday and date, never "today" or "tomorrow"; the one relative hint names the moment it was true ("Updated
+10:00 on Sunday 6 December, 4 days after your treatment"), and a limit already over when the page is
+made says that it ended (which stays true).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from ketacare.clinics.selectors import clinic_contact
 from ketacare.core import knowledge
-from ketacare.core.dayrules import day_rules, when_words
+from ketacare.core.dayrules import AFTER_SLEEP_WORDS, DayRule, day_rules, when_words
 from ketacare.core.display import route_name
-from ketacare.core.knowledge import Level
+from ketacare.core.knowledge import Evidence, Level, RedFlag
 from ketacare.treatments import selectors
 from ketacare.treatments.models import TreatmentSession
 
-# How many sources the footnote names before "and others" (space on the page, not a clinical number).
-FOOTNOTE_SOURCES = 8
+# The kinds of source a patient is told the sheet rests on, in the order named: the source ids and
+# trial names stay in Learn and on the clinic pages (a drowsy patient reads plain words).
+_SOURCE_KINDS: tuple[tuple[str, frozenset[Evidence]], ...] = (
+    ("the medicine's product information", frozenset({Evidence.LABEL})),
+    (
+        "published studies",
+        frozenset({Evidence.RCT, Evidence.MA, Evidence.OL, Evidence.OBS, Evidence.REVIEW, Evidence.PRECLIN}),
+    ),
+    ("expert guidelines", frozenset({Evidence.CONS})),
+    ("the advice ketamine clinics give their patients", frozenset({Evidence.PRACTICE})),
+)
+
+# Where a patient turns out of hours with a physical problem when the clinic has no after-hours line.
+URGENT_CARE = "urgent medical care (an urgent care centre or an out-of-hours doctor)"
 
 
-def _until(at: dt.datetime, reference: dt.datetime) -> str:
-    """'18:30 today' / '09:00 tomorrow' / '09:00 on Tuesday 8 December' (the weekday only when needed)."""
-    words = when_words(at, reference=reference)
-    return words.split(",")[0]
+def on_day(at: dt.datetime) -> str:
+    """'09:00 on Sunday 6 December': true whenever it is read (a cached page or a printed sheet)."""
+    return f"{at:%H:%M} on {at:%A} {at.day} {at:%B}"
+
+
+def _day_name(at: dt.datetime) -> str:
+    return f"{at:%A} {at.day} {at:%B}"
+
+
+def _since(day: dt.date, now: dt.date) -> str:
+    """How the day the page was made stands to the treatment day, in words that stay true."""
+    days = (now - day).days
+    if days <= 0:
+        return "the day of your treatment"
+    return "the day after your treatment" if days == 1 else f"{days} days after your treatment"
+
+
+def _rule_line(rule: DayRule, *, left: dt.datetime, now: dt.datetime, same_day: bool) -> dict[str, Any]:
+    """One day rule as the sheet shows it: its end as a dated time, or that it has ended."""
+    if rule.ends_at is None:
+        # A rule without an end (eating and drinking) is for the day of the treatment.
+        prefix = "" if same_day else f"On {_day_name(left)}: "
+        return {"id": rule.id, "sentence": prefix + rule.sentence, "reason": rule.reason, "ended": False}
+    if not rule.active(now):
+        # The limit's own condition does not end with the clock (a night's sleep, feeling fully normal).
+        after = (
+            f"; still {AFTER_SLEEP_WORDS.removeprefix('and ')}" if AFTER_SLEEP_WORDS in rule.end_text else ""
+        )
+        sentence = f"{rule.title}: this limit ended {on_day(rule.ends_at)}{after}."
+        return {"id": rule.id, "sentence": sentence, "reason": "", "ended": True}
+    relative = when_words(rule.ends_at, reference=left)
+    end_text = rule.end_text.replace(relative, on_day(rule.ends_at))
+    sentence = f"{rule.text} {end_text}." if end_text else f"{rule.text}."
+    return {"id": rule.id, "sentence": sentence, "reason": rule.reason, "ended": False}
+
+
+def plain_sources(source_ids: list[str]) -> str:
+    """'the medicine's product information, published studies and expert guidelines': the kinds of
+    source behind the sheet, for patients (ids such as trial names stay in Learn)."""
+    kinds = {knowledge.get_source(s).evidence for s in source_ids}
+    names = [name for name, evidence in _SOURCE_KINDS if kinds & evidence]
+    if len(names) < 2:
+        return "".join(names) or "published information"
+    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def out_of_hours(clinic: Any) -> str:
-    """What to do when the clinic is closed (the clinic's settings; else the crisis and emergency lines)."""
+    """What to do when the clinic is closed (the clinic's settings; else urgent care and the emergency
+    number for the body, the crisis line for thoughts of suicide or a mental-health crisis only)."""
     if clinic.after_hours_instructions:
         return str(clinic.after_hours_instructions)
+    crisis = f"For thoughts of suicide or a mental-health crisis, call the crisis line {clinic.crisis_line}."
     if clinic.after_hours_phone:
-        return f"For something that cannot wait, call {clinic.after_hours_phone}."
+        return f"For something that cannot wait, call {clinic.after_hours_phone}. {crisis}"
     return (
-        f"For something that cannot wait, call the crisis line {clinic.crisis_line} or, in an emergency, "
-        f"{clinic.emergency_number}. Otherwise call the clinic when it opens."
+        f"For a physical problem that cannot wait, get {URGENT_CARE}; if it is severe, call "
+        f"{clinic.emergency_number}. {crisis} Otherwise call the clinic when it opens."
     )
+
+
+def _mental_health(flag: RedFlag) -> bool:
+    """A red flag the core sends to a crisis line (its own sourced message names one)."""
+    return "crisis line" in flag.patient_message
 
 
 def _red_flag_groups(clinic: Any, contact: Any) -> list[dict[str, Any]]:
     """Each red flag once, grouped by what to do: one instruction per group."""
     flags = sorted(knowledge.red_flags(), key=lambda f: -f.level.rank)
-    groups = [
-        (
-            Level.EMERGENCY,
-            f"Call {clinic.emergency_number} now.",
-        ),
-        (
-            Level.URGENT,
-            f"Call the clinic now on {clinic.phone}; when it is closed, call "
-            + (clinic.after_hours_phone or f"the crisis line {clinic.crisis_line}")
-            + f". If you cannot reach anyone, call {clinic.emergency_number}.",
-        ),
-        (Level.CONTACT_CLINIC, f"Tell the clinic today on {clinic.phone}."),
+    after_hours = clinic.after_hours_phone
+    # Urgent problems of the mind may go to the crisis line out of hours; problems of the body never:
+    # a crisis line cannot see to a bladder or a blood pressure.
+    urgent_mind = (
+        f"Call the clinic now on {clinic.phone}; when it is closed, call "
+        + (
+            f"{after_hours} or the crisis line {clinic.crisis_line}"
+            if after_hours
+            else f"the crisis line {clinic.crisis_line}"
+        )
+        + f". If you cannot reach anyone, call {clinic.emergency_number}."
+    )
+    urgent_body = (
+        f"Call the clinic now on {clinic.phone}; when it is closed, "
+        + (f"call {after_hours}" if after_hours else f"get {URGENT_CARE}")
+        + f". If it is severe or you cannot get help, call {clinic.emergency_number}."
+    )
+    groups: list[tuple[Level, str, Callable[[RedFlag], bool]]] = [
+        (Level.EMERGENCY, f"Call {clinic.emergency_number} now.", lambda f: True),
+        (Level.URGENT, urgent_mind, _mental_health),
+        (Level.URGENT, urgent_body, lambda f: not _mental_health(f)),
+        (Level.CONTACT_CLINIC, f"Tell the clinic today on {clinic.phone}.", lambda f: True),
     ]
     out = []
-    for level, instruction in groups:
-        names = [f.name for f in flags if f.level is level and not f.id.endswith("_past_window")]
+    for level, instruction, belongs in groups:
+        names = [
+            f.name for f in flags if f.level is level and belongs(f) and not f.id.endswith("_past_window")
+        ]
         if names:
             out.append({"level": level.value, "instruction": instruction, "names": names})
     return out
@@ -91,7 +169,7 @@ def build(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
         expect.append(
             {
                 "name": effect.name,
-                "until": _until(until.astimezone(zone), left),
+                "until": on_day(until.astimezone(zone)),
                 "tip": effect.self_care[0] if effect.self_care else "",
                 "resolution_min": window.resolution_min,
             }
@@ -105,6 +183,10 @@ def build(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
     appointment = selectors.next_appointment(patient, now=max(now, left))
     unique = [s for s in dict.fromkeys(sources) if s != knowledge.CLINIC_PRACTICE]
     driving = next((r for r in day if r.id == "driving"), None)
+    local_now = now.astimezone(zone)
+    same_day = local_now.date() == left.date()
+    recovery = selectors.session_recovery_estimate(session)
+    low_at = _low_level_at(recovery)
     return {
         "session": session,
         "patient": patient,
@@ -115,19 +197,31 @@ def build(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
         "dose_start": start,
         "dose_end": end,
         "discharged_at": session.discharged_at.astimezone(zone) if session.discharged_at else None,
+        "session_day": _day_name(start),
+        "updated": f"{on_day(local_now)}, {_since(start.date(), local_now.date())}",
         "day_rules": day,
+        "rules": [_rule_line(r, left=left, now=now, same_day=same_day) for r in day],
         "driving": driving,
         "expect": expect,
         "contact": contact,
         "out_of_hours": out_of_hours(clinic),
         "red_flag_groups": _red_flag_groups(clinic, contact),
         "next_appointment": appointment,
-        "footnote_sources": unique[:FOOTNOTE_SOURCES],
-        "more_sources": len(unique) > FOOTNOTE_SOURCES,
-        "generated_at": now.astimezone(zone),
+        "sources_in_words": plain_sources(unique),
+        "generated_at": local_now,
         # The personal recovery timeline: a model estimate (None before dosing has ended).
-        "recovery": selectors.session_recovery_estimate(session),
+        "recovery": recovery,
+        # The patient went home before the model's low level: the sheet says why that is not too early.
+        "home_before_low_level": bool(low_at and session.discharged_at and session.discharged_at < low_at),
     }
+
+
+def _low_level_at(recovery: Any) -> dt.datetime | None:
+    """When the model's patient-facing level is reached (the time the sheet shows), if it gives one."""
+    threshold = recovery.patient_threshold if recovery is not None and recovery.available else None
+    if threshold is None or threshold.minutes is None:
+        return None
+    return recovery.dose_start + dt.timedelta(minutes=threshold.minutes)
 
 
 def to_pdf(html: str) -> bytes:

@@ -22,7 +22,7 @@ from tests.support.treatments import make_session
 pytestmark = pytest.mark.django_db
 
 ORDER = (
-    "What happened today",
+    "What happened at the clinic",
     "Safety rules until they end",
     "What to expect",
     "When to call the clinic",
