@@ -96,8 +96,13 @@ def driving_rule_words(route: str | None = None) -> str:
     )
 
 
-def day_rules(*, route: str, left_at: dt.datetime, time_zone: str) -> tuple[DayRule, ...]:
+def day_rules(
+    *, route: str, left_at: dt.datetime, time_zone: str, read_at: dt.datetime | None = None
+) -> tuple[DayRule, ...]:
     """The rules for the rest of the day after a dose by ``route``, the patient having left at ``left_at``.
+
+    The end words say "today" and "tomorrow" as seen at ``read_at`` (default ``left_at``): a page
+    rendered the morning after must not call that morning "tomorrow".
 
     ``left_at`` is the discharge time when recorded, else the start of the dose (earlier, never later
     than the truth, so an end time counted from it is the least it can be; the next-morning rule
@@ -112,13 +117,14 @@ def day_rules(*, route: str, left_at: dt.datetime, time_zone: str) -> tuple[DayR
     except (KeyError, ValueError) as error:
         raise DayRuleError(f"unknown time zone {time_zone!r}") from error
     local = left_at.astimezone(zone)
+    reference = read_at or left_at
     next_morning = dt.datetime.combine(local.date() + dt.timedelta(days=1), NEXT_MORNING, tzinfo=zone)
     driving = get_route(route).driving
     hours = minimum_hours(route)
     drive_end = next_morning
     if hours is not None:
         drive_end = max(drive_end, (left_at + dt.timedelta(hours=hours)).astimezone(zone))
-    drive_when = f"before {when_words(drive_end, reference=left_at)}, {AFTER_SLEEP_WORDS}"
+    drive_when = f"before {when_words(drive_end, reference=reference)}, {AFTER_SLEEP_WORDS}"
     alcohol = _aftercare_item("no_alcohol")
     decisions = _aftercare_item("no_big_decisions")
     food = _aftercare_item("water_and_food")
@@ -140,7 +146,7 @@ def day_rules(*, route: str, left_at: dt.datetime, time_zone: str) -> tuple[DayR
             title="Alcohol",
             text="No alcohol or cannabis",
             ends_at=alcohol_end,
-            end_text=f"before {when_words(alcohol_end, reference=left_at)}",
+            end_text=f"before {when_words(alcohol_end, reference=reference)}",
             reason="They add to the sleepiness ketamine causes.",
             sources=alcohol.sources,
             evidence=alcohol.evidence,
@@ -150,7 +156,7 @@ def day_rules(*, route: str, left_at: dt.datetime, time_zone: str) -> tuple[DayR
             title="Important decisions",
             text="No important decisions (money, contracts, big messages)",
             ends_at=next_morning,
-            end_text=f"before {when_words(next_morning, reference=left_at)}, {AFTER_SLEEP_WORDS}",
+            end_text=f"before {when_words(next_morning, reference=reference)}, {AFTER_SLEEP_WORDS}",
             reason="",
             sources=decisions.sources,
             evidence=decisions.evidence,
@@ -172,7 +178,7 @@ def active_rules(
     *, route: str, left_at: dt.datetime, time_zone: str, now: dt.datetime
 ) -> tuple[DayRule, ...]:
     """The rules still in force at ``now`` (eating advice only on the session day)."""
-    rules = day_rules(route=route, left_at=left_at, time_zone=time_zone)
+    rules = day_rules(route=route, left_at=left_at, time_zone=time_zone, read_at=now)
     zone = ZoneInfo(time_zone)
     same_day = now.astimezone(zone).date() == left_at.astimezone(zone).date()
     return tuple(

@@ -62,6 +62,19 @@ def test_alcohol_and_decisions_and_active_rules() -> None:
     ] == ["alcohol"]
 
 
+def test_the_end_words_are_said_as_seen_when_the_page_is_read() -> None:
+    # Left at 14:00 on Saturday; read at 07:30 on Sunday the driving limit ends "today", not "tomorrow".
+    left = dt.datetime(2026, 12, 5, 14, 0, tzinfo=UTC)
+    morning = dt.datetime(2026, 12, 6, 7, 30, tzinfo=UTC)
+    rules = _by_id(active_rules(route="esketamine_in", left_at=left, time_zone=LONDON, now=morning))
+    assert rules["driving"].end_text.startswith("before 09:00 today, Sunday 6 December")
+    assert rules["alcohol"].end_text == "before 14:00 today, Sunday 6 December"
+    # Read the evening before, the same limits end tomorrow.
+    evening = dt.datetime(2026, 12, 5, 20, 0, tzinfo=UTC)
+    rules = _by_id(active_rules(route="esketamine_in", left_at=left, time_zone=LONDON, now=evening))
+    assert rules["driving"].end_text.startswith("before 09:00 tomorrow, Sunday 6 December")
+
+
 def test_patient_zone_decides_the_calendar_day() -> None:
     # 23:30 UTC on 5 December is already 6 December in Sydney: the next morning is 7 December there.
     left = dt.datetime(2026, 12, 5, 23, 30, tzinfo=UTC)
