@@ -194,6 +194,8 @@ def build(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
         "route_name": rules.name,
         "route_short": route_name(session.route),
         "patient_zone": patient.time_zone,
+        # "America/New_York" reads "New York": the place, as the patient would say it.
+        "zone_place": patient.time_zone.rsplit("/", 1)[-1].replace("_", " "),
         "dose_start": start,
         "dose_end": end,
         "discharged_at": session.discharged_at.astimezone(zone) if session.discharged_at else None,

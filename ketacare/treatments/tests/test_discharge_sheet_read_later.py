@@ -63,6 +63,9 @@ def test_a_sheet_read_four_days_later_names_the_date_and_says_the_limits_ended(
     assert "Someone else takes you home" not in text  # the day's reason, not a current instruction
     assert "Updated 10:00 on Sunday 6 December, 4 days after your treatment" in text
     assert "On Wednesday 2 December: Drink water" in text
+    # Plain words: the treatment with its article, the time zone as a place.
+    assert "your esketamine nasal spray at Clinic A was on Wednesday 2 December" in text
+    assert "Times are New York time, as on your clock." in text and "America/New_York" not in text
 
 
 def test_a_sheet_read_the_next_morning_dates_what_still_applies_and_what_has_ended(
