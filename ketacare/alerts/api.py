@@ -15,6 +15,7 @@ from ketacare.alerts.selectors import STATE_FILTERS, access_alert, clinic_inbox
 from ketacare.alerts.services import AlertTransitionError, acknowledge_alert, resolve_alert
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
+from ketacare.lib.errors import NotPermitted
 from ketacare.lib.pagination import LinkedPagination, Mapped
 
 router = Router(tags=["alerts"])
@@ -62,10 +63,26 @@ def acknowledge_alert_api(request: AuthenticatedRequest, alert_id: str, note: Fo
 
 @router.post("/alerts/{alert_id}/resolve", response=AlertOut, url_name="resolve_alert")
 def resolve_alert_api(request: AuthenticatedRequest, alert_id: str, note: Form[str] = "") -> AlertOut:
-    """Resolve an alert; an open one needs a note (it is acknowledged at the same time)."""
+    """Resolve an alert; an open one needs a note (it is acknowledged at the same time).
+
+    An alert that holds the next dose is resolved only by a prescriber of its clinic: anyone else gets
+    a 403 naming why, and the alert stays as it was.
+    """
     alert = access_alert(request.user, alert_id, action="write")
     _refuse_nul(note)
     try:
         return alert_out(resolve_alert(alert=alert, user=request.user, note=note))
     except AlertTransitionError as exc:
         raise HttpError(409, str(exc)) from None
+    except NotPermitted:
+        # The alert was open to this user (audited as granted); the refused action leaves its own
+        # denied row, as the pages' role refusals do, then the API's handler answers 403.
+        record_access_event(
+            action="write",
+            outcome="denied",
+            patient=alert.patient,
+            clinic=alert.clinic,
+            object_type="action",
+            object_id="resolve_alert",
+        )
+        raise

@@ -14,6 +14,23 @@ CLINIC_SOURCES = ("register_count",)
 # a count difference is resolved by the investigation note (docs/decisions/0021).
 RESOLVED_BY_CAUSE = {"register_count": "the investigation note in the controlled-drug register"}
 
+# Alerts only a prescriber may resolve, because resolving one is the prescriber's review the rules ask
+# for: the hold on the next dose (decision 0012 rule 9) lifts when its alert is resolved
+# (checkins.facts_provided.next_dose_hold), and a pre-dose hold's alert is "a prescriber alert".
+# Three marks, any one of which is enough, so a hold never slips past on one missing mark:
+# - the source: every dosing-hold alert (a check-in's pause, a positive bladder check, a session's hold);
+PRESCRIBER_SOURCES = ("dosing_hold",)
+# - the key of an alert carrying the pause (the same prefix as checkins.facts_provided.HOLD_KEY_PREFIX,
+#   which stands on a higher floor and so cannot be imported here);
+HOLD_KEY_PREFIX = "next_dose_hold:"
+# - the words every pause puts in its alert's title or detail: a check-in that also has a red flag keeps
+#   the red-flag source and its "checkin:" key, and says the pause only in these words.
+PRESCRIBER_REVIEW_WORDS = "paused until a prescriber"
+PRESCRIBER_ONLY_MESSAGE = (
+    "Only a prescriber can resolve this alert: it holds the next dose until a prescriber has reviewed "
+    "the patient."
+)
+
 
 @labels_looked_up_once
 class Alert(models.Model):
@@ -124,6 +141,16 @@ class Alert(models.Model):
     def resolved_by_cause(self) -> bool:
         """Only the record that raised it resolves it (the inbox acknowledges it)."""
         return self.source in RESOLVED_BY_CAUSE
+
+    @property
+    def needs_prescriber(self) -> bool:
+        """Only a prescriber of its clinic may resolve it: resolving it lifts a hold on the dose."""
+        words = f"{self.title}\n{self.detail}".lower()
+        return (
+            self.source in PRESCRIBER_SOURCES
+            or self.dedupe_key.startswith(HOLD_KEY_PREFIX)
+            or PRESCRIBER_REVIEW_WORDS in words
+        )
 
 
 class AlertPolicy(models.Model):

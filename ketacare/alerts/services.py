@@ -11,10 +11,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ketacare.accounts.models import User
-from ketacare.alerts.models import CLINIC_SOURCES, RESOLVED_BY_CAUSE, Alert, AlertPolicy
+from ketacare.alerts.models import (
+    CLINIC_SOURCES,
+    PRESCRIBER_ONLY_MESSAGE,
+    RESOLVED_BY_CAUSE,
+    Alert,
+    AlertPolicy,
+)
+from ketacare.alerts.selectors import may_resolve
 from ketacare.alerts.signals import alert_escalated, alert_raised
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import escalation_recipient
+from ketacare.lib.errors import NotPermitted
 from ketacare.patients.models import Patient
 
 logger = logging.getLogger(__name__)
@@ -186,12 +194,19 @@ def resolve_alert(
     """Resolve an acknowledged alert; resolving an open one acknowledges it too and needs a note.
 
     An alert of ``RESOLVED_BY_CAUSE`` is resolved only by its cause's record (``by_cause``, through
-    `resolve_cause_alert`): the inbox refuses it and names where it is done.
+    `resolve_cause_alert`): the inbox refuses it and names where it is done. An alert that holds the
+    next dose (``Alert.needs_prescriber``) is resolved only by a prescriber of its clinic: resolving it
+    lifts the hold, so it is the prescriber's review (``NotPermitted`` for anyone else, a nurse or a
+    clinic admin who is not a prescriber; they may still acknowledge it with a note).
     """
     if alert.source in RESOLVED_BY_CAUSE and not by_cause:
         raise AlertTransitionError(
             f"this alert is resolved by {RESOLVED_BY_CAUSE[alert.source]}; here it can only be acknowledged"
         )
+    # Before anything is written; what marks a held dose (source, key, words) never changes after the
+    # alert is raised, so the unlocked row answers as the locked one would.
+    if not may_resolve(user, alert):
+        raise NotPermitted("", PRESCRIBER_ONLY_MESSAGE)
     with transaction.atomic():
         locked = (
             Alert.objects.select_for_update(of=("self",)).select_related("patient", "clinic").get(pk=alert.pk)

@@ -16,7 +16,7 @@ from ketacare.accounts.gates import clinic_admin_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.forms import InboxFilterForm, NoteForm, PolicyForm
 from ketacare.alerts.models import Alert, AlertPolicy
-from ketacare.alerts.selectors import access_alert, clinic_inbox
+from ketacare.alerts.selectors import access_alert, clinic_inbox, is_prescriber_at
 from ketacare.alerts.services import (
     AlertTransitionError,
     acknowledge_alert,
@@ -26,6 +26,7 @@ from ketacare.alerts.services import (
 )
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
+from ketacare.lib.errors import NotPermitted
 
 
 @staff_required
@@ -53,6 +54,8 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
             "page": page,
             "escalate_after_min": escalation_minutes(clinic.pk),
             "note_form": NoteForm(),
+            # Every alert here is of the active clinic: one answer says who may resolve a held dose.
+            "is_prescriber": is_prescriber_at(request.user, clinic.pk),
         },
     )
 
@@ -67,7 +70,13 @@ def alert_detail(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
     return render(
         request,
         "alerts/detail.html",
-        {"alert": alert, "note_form": NoteForm(), "scores": scores, "zone": alert.clinic.time_zone},
+        {
+            "alert": alert,
+            "note_form": NoteForm(),
+            "scores": scores,
+            "zone": alert.clinic.time_zone,
+            "is_prescriber": is_prescriber_at(request.user, alert.clinic_id),
+        },
     )
 
 
@@ -97,7 +106,31 @@ def _transition(request: AuthenticatedRequest, alert_id: str, *, resolve: bool) 
             messages.success(request, f"Acknowledged: {alert.title}")
     except AlertTransitionError as exc:
         messages.error(request, str(exc))
+    except NotPermitted as error:
+        return _refused(request, alert, error, back_url=target)
     return redirect(target)
+
+
+def _refused(
+    request: AuthenticatedRequest, alert: Alert, error: NotPermitted, *, back_url: str
+) -> HttpResponse:
+    """A role refusal (403): why, and the way back; nothing was written.
+
+    The alert itself was open to this user (its access is audited as granted); the refused action
+    leaves its own denied row, so the audit report shows who tried to lift a hold.
+    """
+    match = request.resolver_match
+    record_access_event(
+        action="write",
+        outcome="denied",
+        patient=alert.patient,
+        clinic=alert.clinic,
+        object_type="action",
+        object_id=(match.view_name if match else "")[:64],
+    )
+    return render(
+        request, "alerts/refused.html", {"message": error.message, "back_url": back_url}, status=403
+    )
 
 
 @require_POST
