@@ -47,7 +47,8 @@ def _day_field(label: str) -> forms.TimeField:
         label=label,
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        error_messages={"invalid": f"{label.lower()}: a time of day as HH:MM (00:00 to 23:59)"},
+        # The label starts with the day's name ("Monday opens"), which stays capitalised as a proper noun.
+        error_messages={"invalid": f"{label}: a time of day as HH:MM (00:00 to 23:59)"},
     )
 
 
@@ -125,12 +126,12 @@ class ClinicSettingsForm(forms.Form):
                 and not self.has_error(f"{day}_closes")
             ):
                 self.add_error(
-                    f"{day}_closes", f"{name.lower()}: give both the opening and the closing time, or neither"
+                    f"{day}_closes", f"{name}: give both the opening and the closing time, or neither"
                 )
             elif opens is not None and closes is not None and opens >= closes:
                 self.add_error(
                     f"{day}_closes",
-                    f"{name.lower()}: closing time must be after opening time ({opens:%H:%M})",
+                    f"{name}: closing time must be after opening time ({opens:%H:%M})",
                 )
         return data
 

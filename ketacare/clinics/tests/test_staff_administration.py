@@ -480,9 +480,9 @@ def test_the_admin_sets_the_clinics_own_home_blood_pressure_limits(personas):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"mon_closes": "07:00"}, "monday: closing time must be after opening time (08:00)"),
-        ({"mon_closes": ""}, "monday: give both the opening and the closing time, or neither"),
-        ({"sat_opens": "25:00"}, "saturday opens: a time of day as HH:MM"),
+        ({"mon_closes": "07:00"}, "Monday: closing time must be after opening time (08:00)"),
+        ({"mon_closes": ""}, "Monday: give both the opening and the closing time, or neither"),
+        ({"sat_opens": "25:00"}, "Saturday opens: a time of day as HH:MM"),
         ({"phone": "call us"}, "phone may hold digits, spaces and + - ( ) . / only"),
         ({"time_zone": "Mars/Olympus"}, "Select a valid choice"),
         ({"emergency_number": ""}, "This field is required"),
