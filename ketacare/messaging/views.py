@@ -87,6 +87,7 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
         "messaging/inbox.html",
         {
             "rows": clinic_threads(clinic),
+            "zone": clinic.time_zone,
             "response_time": _hours_text(response_time_min(clinic.pk)),
         },
     )

@@ -8,6 +8,7 @@ from django import forms
 
 from ketacare.register import rules
 from ketacare.register.models import LossReport, Product, StockCount
+from ketacare.treatments.forms import LocalDateTimeField
 
 # A register period lies within these years; year 1 or 9999 cannot be a day of a register.
 FIRST_YEAR, LAST_YEAR = 2000, 2200
@@ -114,14 +115,21 @@ class LossForm(forms.Form):
     kind = forms.ChoiceField(choices=LossReport.Kind.choices)
     lot = forms.ChoiceField(label="Lot")
     amount_mg = forms.DecimalField(max_digits=11, decimal_places=2, min_value=0, label="Amount (mg)")
-    discovered_at = forms.DateTimeField(
-        label="Discovered at (clinic time)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    # Parsed naive, so the view reads it on the clinic's clock: Django's own field would attach the
+    # server's zone (UTC) and shift the time by the clinic's offset.
+    discovered_at = LocalDateTimeField(label="Discovered at (clinic time)")
     description = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, lots: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["lot"].choices = _choices(lots, lambda lot: f"{lot.product.name} · lot {lot.number}")  # type: ignore[attr-defined]
+
+    def clean_discovered_at(self) -> Any:
+        value = self.cleaned_data["discovered_at"]
+        # Year 1 on a clock east of UTC is before the first instant a database can hold: refuse it here.
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise forms.ValidationError(f"discovered_at must be between {FIRST_YEAR} and {LAST_YEAR}")
+        return value
 
 
 class SettingsForm(forms.Form):

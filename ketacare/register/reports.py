@@ -1,7 +1,8 @@
 """Register reports: the extract (CSV and PDF), the inventory record and the inspection pack (PDF).
 
 CSV cells pass `ketacare.lib.csvsafe.csv_safe` (no spreadsheet formulas); PDFs are HTML rendered by
-WeasyPrint, as the discharge sheet is. Times are shown in the clinic's zone.
+WeasyPrint, as the discharge sheet is. Times are shown in the clinic's zone; an entry's time carries its
+UTC offset (ISO 8601), in the CSV and the PDF alike.
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ def extract_rows(user: AnyUser, period: Period) -> list[dict[str, str]]:
     )
     return [
         {
-            "when": f"{r.entry.occurred_at.astimezone(zone):%Y-%m-%d %H:%M}",
+            # ISO 8601 on the clinic's clock with its UTC offset: the run-sheet's wall-clock time, and an
+            # instant no reader of the file can misplace whatever zone they are in.
+            "when": r.entry.occurred_at.astimezone(zone).isoformat(timespec="seconds"),
             "product": r.entry.lot.product.name,
             "lot": r.entry.lot.number,
             "expires": f"{r.entry.lot.expires_on:%Y-%m-%d}",
