@@ -23,6 +23,13 @@ VITAL_NAMES: dict[str, str] = {
     "spo2_pct": "oxygen saturation (%)",
 }
 
+# Form fields whose ids reach staff in error messages built by the services.
+FORM_FIELD_NAMES: dict[str, str] = {
+    "measured_at": "time of the reading",
+    "observed_at": "time of the observation",
+    "moaas_score": "MOAA/S score",
+}
+
 # Short names for the routes, for table cells and sentences ("after your esketamine nasal spray").
 ROUTE_SHORT: dict[str, str] = {
     "iv": "IV ketamine infusion",
@@ -44,6 +51,7 @@ def humanize(identifier: str) -> str:
 def _names() -> dict[str, str]:
     names: dict[str, str] = {}
     names.update(VITAL_NAMES)
+    names.update(FORM_FIELD_NAMES)
     for effect in kb.side_effects():
         names[effect.id] = effect.name
     for flag in kb.red_flags():
@@ -87,6 +95,21 @@ def instrument_short(instrument_id: str) -> str:
     title = instrument_name(instrument_id)
     match = re.search(r"\(([^()]*)\)\s*$", title)
     return match.group(1) if match and not match.group(1)[:1].isdigit() else title
+
+
+# A reading as staff say it, for flag messages ("SpO2 89%").
+_VITAL_READING: dict[str, str] = {
+    "systolic_mmhg": "systolic {value} mmHg",
+    "diastolic_mmhg": "diastolic {value} mmHg",
+    "heart_rate_bpm": "heart rate {value}/min",
+    "spo2_pct": "SpO2 {value}%",
+}
+
+
+def vital_reading(field: str, value: float) -> str:
+    """'spo2_pct', 89 -> 'SpO2 89%'; an unknown field reads as its display name and the value."""
+    template = _VITAL_READING.get(field)
+    return template.format(value=f"{value:g}") if template else f"{vital_name(field)} {value:g}"
 
 
 def vital_name(field: str) -> str:

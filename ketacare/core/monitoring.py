@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from ketacare.core.display import vital_reading
 from ketacare.core.protocols import AGE_YEARS_RANGE, PHYSIOLOGICAL_RANGES, RouteRules, VitalRule, get_route
 
 __all__ = [
@@ -148,7 +149,7 @@ def check_pre_dose(
                     field=rule.field,
                     value=observed,
                     threshold=rule.value,
-                    message=f"{rule.message} ({rule.field} {observed:g})",
+                    message=f"{rule.message} ({vital_reading(rule.field, observed)})",
                     sources=rule.cited.sources,
                     evidence=rule.cited.evidence,
                 )
@@ -192,7 +193,7 @@ def flag_vitals(route: str, baseline: VitalSigns | None, reading: VitalSigns) ->
                     field=rule.field,
                     value=observed,
                     threshold=rule.value,
-                    message=f"{rule.message} ({rule.field} {observed:g})",
+                    message=f"{rule.message} ({vital_reading(rule.field, observed)})",
                     sources=rule.cited.sources,
                     evidence=rule.cited.evidence,
                 )

@@ -71,7 +71,8 @@ def test_normal_vitals_have_no_reasons():
 def test_a_reason_reports_the_value_and_threshold():
     reason = check_pre_dose("esketamine_in", 45, 150, 80).reasons[0]
     assert (reason.field, reason.value, reason.threshold) == ("systolic_mmhg", 150, 140)
-    assert "systolic_mmhg 150" in reason.message
+    # Staff read the message on the run-sheet: the reading as they say it, not the field's id.
+    assert "(systolic 150 mmHg)" in reason.message and "systolic_mmhg" not in reason.message
 
 
 @pytest.mark.parametrize(
@@ -120,3 +121,8 @@ def test_an_unknown_route_is_rejected_naming_the_routes():
         ValueError, match="unknown route 'nasal'; expected one of: esketamine_in, iv, oral, sublingual"
     ):
         check_pre_dose("nasal", 45, 120, 80)
+
+
+def test_an_oxygen_reading_reads_as_staff_say_it() -> None:
+    reason = next(r for r in check_pre_dose("iv", 45, 120, 80, spo2_pct=89).reasons if r.field == "spo2_pct")
+    assert reason.message.endswith("(SpO2 89%)")

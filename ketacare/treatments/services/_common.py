@@ -63,7 +63,11 @@ def check_time(
         # Year 1 or 9999 shifted into the clinic's zone: not a time of this session either way.
         raise FieldError(field, f"{field} {value.isoformat()} is out of range") from None
     if value > now + CLOCK_SKEW:
-        raise FieldError(field, f"{field} {local:%H:%M} is in the future (now {now.astimezone(zone):%H:%M})")
+        clock = now.astimezone(zone)
+        # The day is named when it is not today: "10:00 is in the future (now 17:11)" reads as nonsense
+        # for a time typed on tomorrow's date.
+        when = f"{local:%H:%M}" if local.date() == clock.date() else f"{local:%a %d %b %H:%M}"
+        raise FieldError(field, f"{field} {when} is in the future (now {clock:%H:%M})")
     started = session.checked_in_at
     if started is not None and value < started:
         raise FieldError(

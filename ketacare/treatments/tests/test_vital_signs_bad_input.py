@@ -8,7 +8,9 @@ import zoneinfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from ketacare.core.display import vital_name
 from ketacare.treatments.models import VitalSign
 from tests.support.treatments import make_session
 
@@ -24,7 +26,9 @@ def test_a_systolic_of_400_is_refused_naming_the_field_and_range_and_nothing_is_
     )
     assert response.status_code == 422
     body = response.content.decode()
-    assert "systolic_mmhg 400 is out of range 50–300 mmHg" in body
+    # The field by its name, not its id (staff read it on the run-sheet).
+    assert "systolic blood pressure (mmHg) 400 is out of range 50–300 mmHg" in body
+    assert "systolic_mmhg 400" not in body
     assert VitalSign.objects.count() == before
 
 
@@ -40,7 +44,7 @@ def test_each_vital_outside_its_physiological_range_is_refused(personas, client_
         reverse("treatments:vitals", kwargs={"session_id": session.public_id}), data
     )
     assert response.status_code == 422
-    assert f"{field} {value} is out of range {allowed}" in response.content.decode()
+    assert f"{vital_name(field)} {value} is out of range {allowed}" in response.content.decode()
     assert VitalSign.objects.count() == before
 
 
@@ -103,6 +107,21 @@ def test_a_time_before_the_session_started_is_refused(personas, client_for):
     )
     assert response.status_code == 422
     assert "is before the session started" in response.content.decode()
+    assert VitalSign.objects.count() == count
+
+
+def test_a_time_on_a_later_day_is_refused_naming_that_day(personas, client_for):
+    session = make_session(personas.a1, state="observing")
+    tomorrow = timezone.now() + dt.timedelta(days=1)
+    local = tomorrow.astimezone(zoneinfo.ZoneInfo(personas.clinic_a.time_zone))
+    count = VitalSign.objects.count()
+    response = client_for("clinician_a").post(
+        reverse("treatments:vitals", kwargs={"session_id": session.public_id}),
+        {"systolic_mmhg": 120, "diastolic_mmhg": 80, "measured_at": local.strftime("%Y-%m-%dT%H:%M")},
+    )
+    assert response.status_code == 422
+    # "10:00 is in the future (now 17:11)" alone reads as nonsense for tomorrow's 10:00.
+    assert f"time of the reading {local:%a %d %b %H:%M} is in the future" in response.content.decode()
     assert VitalSign.objects.count() == count
 
 
