@@ -275,6 +275,9 @@ def test_a_clinic_sets_itself_up_from_an_empty_database(
     nurse.locator("#dose_form_ended_at").fill(_local(110))
     _submit(nurse, "Record dose")
     _vitals(nurse, 120, 134, 86)
+    # The rest of the run-sheet's checks, each at its time: every 15 min during and after the infusion.
+    for minutes_ago in (135, 110, 95, 80, 65):
+        _vitals(nurse, minutes_ago, 126, 80)
     _vitals(nurse, 6, 124, 80)
     nurse.locator("#observation_form_observed_at").fill(_local(5))
     nurse.locator("#observation_form_moaas_score").select_option("5")

@@ -95,6 +95,9 @@ def test_a_complete_iv_session_from_check_in_to_discharge_on_a_tablet(live_serve
     _submit(page, "Record dose")
     assert page.get_by_test_id("session-state").inner_text() in ("Observing", "Ready for discharge")
     _vitals(page, 125, 138, 88)
+    # The rest of the run-sheet's checks, each at its time: every 15 min during and after the infusion.
+    for minutes_ago in (110, 100, 85, 70, 55):
+        _vitals(page, minutes_ago, 126, 80)
     _vitals(page, 5, 124, 80)
     _observe(page, 4)
     assert page.locator("svg.timeline polyline.sys").count() == 1

@@ -57,6 +57,7 @@ def make_session(
     minutes_since_dose_end: int = 30,
     hold: bool = False,
     now: dt.datetime | None = None,
+    checks_taken: bool = True,
 ) -> TreatmentSession:
     """A session of `patient` in `state`; later states carry the check-in, dose and vitals the services write.
 
@@ -65,8 +66,9 @@ def make_session(
     session. Times, counted back from `now`: scheduled 90 min before the end of dosing plus
     `minutes_since_dose_end`, check-in 20 min before the dose, pre-dose vital signs 5 min after
     check-in (a hold when `hold`), the dose (a 40 min infusion, or two nasal devices 5 min apart) ending
-    `minutes_since_dose_end` before `now`, vital signs and an observation a minute before `now`, and
-    discharge at `now`.
+    `minutes_since_dose_end` before `now`, vital signs at each checkpoint of the route's schedule
+    that has come (unless `checks_taken` is False: a session whose checks were missed), vital signs and
+    an observation a minute before `now`, and discharge at `now`.
     """
     now = now or timezone.now()
     user = staff_of(patient)
@@ -110,12 +112,18 @@ def make_session(
             services.record_dose(session=session, user=user, dose_mg=DEVICE_MG, lot_number="LOT-1")
     if state == "dosing":
         return _fresh(session)
+    observed_at = min(now, dose_end + dt.timedelta(minutes=max(minutes_since_dose_end - 1, 0)))
+    if checks_taken:
+        _readings_at_checkpoints(session, user, dose_start=dose_start, dose_end=dose_end, until=observed_at)
     with _at(dose_end):
         if route == "iv":
             services.end_dosing(session=session, user=user)
         else:
             services.record_dose(session=session, user=user, dose_mg=DEVICE_MG, lot_number="LOT-1")
-    observed_at = min(now, dose_end + dt.timedelta(minutes=max(minutes_since_dose_end - 1, 0)))
+    if checks_taken:
+        # From just before the end, so the end-of-dosing checkpoint (at `dose_end` itself) is included.
+        just_before = dose_end - dt.timedelta(seconds=1)
+        _readings_at_checkpoints(session, user, dose_start=just_before, dose_end=dose_end, until=observed_at)
     with _at(observed_at):
         services.record_vital_signs(
             session=session, user=user, systolic_mmhg=126, diastolic_mmhg=80, heart_rate_bpm=74, spo2_pct=98
@@ -126,6 +134,33 @@ def make_session(
     with _at(now):
         _discharge(session, user, now)
     return _fresh(session)
+
+
+def _readings_at_checkpoints(
+    session: TreatmentSession,
+    user: Any,
+    *,
+    dose_start: dt.datetime,
+    dose_end: dt.datetime,
+    until: dt.datetime,
+) -> None:
+    """A normal set at each checkpoint from `dose_start` up to `until` (not after), at its time, as a
+    nurse following the run-sheet records them; the set at `until` itself is the caller's."""
+    session = _fresh(session)
+    for point in selectors.checkpoints(session, until):
+        if point.code == "pre_dose" or not dose_start < point.due_at < until or point.status == "done":
+            continue
+        if point.projected and point.code != "during_dose":
+            continue
+        with _at(point.due_at):
+            services.record_vital_signs(
+                session=session,
+                user=user,
+                systolic_mmhg=124,
+                diastolic_mmhg=79,
+                heart_rate_bpm=73,
+                spo2_pct=98,
+            )
 
 
 def make_planned_session(patient: Any, *, starts_at: dt.datetime | None = None) -> TreatmentSession:

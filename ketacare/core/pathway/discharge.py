@@ -45,8 +45,15 @@ def discharge_check(
     instructions_given: bool,
     clinic_min_observation_min: int | None = None,
     bp_margin_mmhg: int | None = None,
+    missed_checks: tuple[str, ...] = (),
 ) -> DischargeCheck:
-    """Every unmet discharge criterion, including a blood pressure still above the pre-dose hold level."""
+    """Every unmet discharge criterion, including a blood pressure still above the pre-dose hold level.
+
+    ``missed_checks`` names the vital-sign checkpoints of the route's schedule (``vital_checkpoints``)
+    that passed without a reading, and the before-discharge set when it is not taken yet: the latest
+    reading alone can be an hour old and look fine ("vital_checks_missed"; a prescriber may still
+    discharge without them, giving a reason).
+    """
     if bp_margin_mmhg is not None and (
         isinstance(bp_margin_mmhg, bool)
         or not isinstance(bp_margin_mmhg, int)
@@ -95,6 +102,14 @@ def discharge_check(
                     + "; ".join(reading_message(r) for r in bp_holds),
                 )
             )
+    if missed_checks:
+        unmet.append(
+            UnmetCriterion(
+                "vital_checks_missed",
+                "Vital signs not taken at: " + "; ".join(missed_checks) + ". Take a set now (and enter any "
+                "set taken at the time with its real time); without them a prescriber must give a reason.",
+            )
+        )
     return DischargeCheck(
         ready=not unmet, unmet=tuple(unmet), required_observation_minutes=base.required_observation_minutes
     )

@@ -179,6 +179,14 @@ def readiness(
     latest = observations[-1] if observations else None
     setting = session_settings(session)
     zone = clinic_zone(session.clinic)
+    # The schedule the run-sheet shows is the one discharge holds to: a checkpoint shown "overdue", or
+    # the before-discharge set not taken, keeps the patient from leaving without a prescriber's reason.
+    missed = tuple(
+        f"{c.due_at.astimezone(zone):%H:%M} ({c.label.lower()})"
+        for c in checkpoints(session, now)
+        if c.code != "pre_dose"  # a missing pre-dose set is its own criterion
+        and (c.status == "overdue" or (c.code == "before_discharge" and c.status == "due"))
+    )
     return pathway.discharge_check(
         session.route,
         age_years=age_years(session.patient, now.astimezone(zone).date()),
@@ -191,6 +199,7 @@ def readiness(
         ride_home_confirmed=session.ride_home_confirmed if ride_present is None else ride_present,
         instructions_given=session.instructions_given if instructions_given is None else instructions_given,
         clinic_min_observation_min=setting.min_observation_min if setting else None,
+        missed_checks=missed,
     )
 
 

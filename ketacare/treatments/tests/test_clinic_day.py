@@ -12,17 +12,27 @@ pytestmark = pytest.mark.django_db
 
 def test_it_shows_todays_sessions_states_and_an_overdue_checkpoint(personas, client_for):
     dosing = make_session(personas.a1, route="iv", state="dosing", minutes_since_dose_end=-10)
-    make_session(personas.a2, route="esketamine_in", state="observing", minutes_since_dose_end=125)
+    # The 40-minute check of this one was missed: the board shows it overdue.
+    make_session(
+        personas.a2, route="esketamine_in", state="observing", minutes_since_dose_end=125, checks_taken=False
+    )
     make_session(personas.b1, route="iv", state="dosing")
     response = client_for("clinician_a").get(reverse("treatments:day"))
     body = response.content.decode()
     assert response.status_code == 200
     assert personas.a1.full_name in body and personas.a2.full_name in body
     assert personas.b1.full_name not in body  # another clinic
-    assert "Dosing" in body and "Ready for discharge" in body
+    # A missed check keeps the patient "Observing": not ready to leave while the board shows it overdue.
+    assert "Dosing" in body and "Observing" in body and "Ready for discharge" not in body
     assert 'hx-trigger="every 30s"' in body
-    assert "has-overdue" in body, "the running infusion has had no vital signs since it started"
+    assert "has-overdue" in body, "the 40-minute check of the esketamine session was missed"
     assert dosing.state == "dosing"
+
+
+def test_a_session_whose_checks_were_all_taken_shows_ready_for_discharge(personas, client_for):
+    make_session(personas.a2, route="esketamine_in", state="observing", minutes_since_dose_end=125)
+    body = client_for("clinician_a").get(reverse("treatments:day")).content.decode()
+    assert "Ready for discharge" in body and "has-overdue" not in body
 
 
 def test_the_htmx_refresh_returns_only_the_table(personas, client_for):

@@ -35,10 +35,47 @@ def test_esketamine_discharge_is_refused_before_120_minutes_even_with_a_prescrib
         assert "Observed 119 min of the required 120 min (REMS: a hard rule)" in response.content.decode()
     session.refresh_from_db()
     assert session.state == TreatmentSession.State.OBSERVING and session.discharged_at is None
+    # The nurse takes the checks the run-sheet asks for: 40 minutes after dosing and before discharge.
+    for minutes in (41, 120):
+        with time_machine.travel(start + dt.timedelta(minutes=minutes), tick=False):
+            _vitals(client, session)
     with time_machine.travel(start + dt.timedelta(minutes=121), tick=False):
         assert _discharge(client, session, READY).status_code == 302
     session.refresh_from_db()
     assert session.state == TreatmentSession.State.DISCHARGED
+
+
+def _vitals(client, session):
+    data = {"systolic_mmhg": 124, "diastolic_mmhg": 78, "heart_rate_bpm": 72, "spo2_pct": 98}
+    response = client.post(reverse("treatments:vitals", kwargs={"session_id": session.public_id}), data)
+    assert response.status_code in (200, 302), response.content.decode()[:300]
+
+
+def test_a_missed_check_keeps_the_patient_until_a_prescriber_gives_a_reason(personas, client_for):
+    start = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        session = make_session(
+            personas.a1,
+            route="esketamine_in",
+            state="observing",
+            minutes_since_dose_end=1,
+            checks_taken=False,
+        )
+    client = client_for("clinician_a")
+    with time_machine.travel(start + dt.timedelta(minutes=120), tick=False):
+        _vitals(client, session)  # the before-discharge set, but the 40-minute one never came
+    with time_machine.travel(start + dt.timedelta(minutes=121), tick=False):
+        refused = _discharge(client, session, READY)
+        assert refused.status_code == 422
+        page = refused.content.decode()
+        assert "Vital signs not taken at:" in page and "40 min after dosing" in page
+        session.refresh_from_db()
+        assert session.state == TreatmentSession.State.OBSERVING
+        allowed = _discharge(client, session, {**READY, "override_reason": "BP taken on the ward monitor"})
+        assert allowed.status_code == 302
+    session.refresh_from_db()
+    assert session.state == TreatmentSession.State.DISCHARGED
+    assert "vital_checks_missed" in session.discharge_overridden_criteria
 
 
 def test_discharge_lists_every_unmet_criterion(personas, client_for):
