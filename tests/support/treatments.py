@@ -77,6 +77,11 @@ def make_session(
     dose_end = now - dt.timedelta(minutes=minutes_since_dose_end)
     dose_start = dose_end - dt.timedelta(minutes=INFUSION_MIN if route == "iv" else DEVICE_WAIT_MIN)
     checked_in_at = min(dose_start - dt.timedelta(minutes=20), now)
+    if state == "checked_in":
+        # The test doses it next, at `now`, and the dose go/no-go wants a session due on the clinic's
+        # current day: shortly after the clinic's midnight the check-in moves to 00:01 of that day.
+        midnight = dt.datetime.combine(now.astimezone(zone).date(), dt.time(0, 1), tzinfo=zone)
+        checked_in_at = min(max(checked_in_at, midnight), now)
     # A scheduled session is due today; a started one on the day of its check-in (check-in is for
     # sessions due that day). Just after midnight in the clinic the session moves to 00:01 of that day.
     day_of = (now if state == "scheduled" else checked_in_at).astimezone(zone).date()
@@ -93,7 +98,7 @@ def make_session(
             fasting_confirmed=True,
             ride_home_confirmed=True,
         )
-    with _at(checked_in_at + dt.timedelta(minutes=5)):
+    with _at(min(checked_in_at + dt.timedelta(minutes=5), now)):
         services.record_vital_signs(
             session=session,
             user=user,

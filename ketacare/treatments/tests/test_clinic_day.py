@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import zoneinfo
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from tests.support.treatments import make_session
@@ -40,3 +45,16 @@ def test_the_htmx_refresh_returns_only_the_table(personas, client_for):
     response = client_for("clinician_a").get(reverse("treatments:day"), HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert 'id="day-table"' in body and "<html" not in body
+
+
+def test_a_checked_in_session_is_due_on_the_clinics_day_just_after_its_midnight(personas, client_for):
+    # 00:08 in Berlin (clinic B): the builder's check-in an hour and a half earlier would be yesterday.
+    just_after = dt.datetime(2026, 12, 7, 0, 8, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
+    with time_machine.travel(just_after, tick=False):
+        session = make_session(personas.b1, state="checked_in")
+        response = client_for("clinician_b").post(
+            f"/api/v1/sessions/{session.public_id}/doses",
+            data=json.dumps({"dose_mg": 35, "lot_number": "LOT-7"}),
+            content_type="application/json",
+        )
+    assert response.status_code == 201, response.content
