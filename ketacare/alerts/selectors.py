@@ -10,7 +10,8 @@ from django.http import Http404
 from ketacare.accounts.http import AnyUser
 from ketacare.alerts.models import Alert
 from ketacare.audit.services import record_access_event
-from ketacare.clinics.models import Clinic, StaffMembership
+from ketacare.clinics.models import Clinic
+from ketacare.clinics.selectors import is_prescriber
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import staff_clinic_ids
 
@@ -104,19 +105,6 @@ def access_alert(user: AnyUser, alert_id: uuid.UUID | str, *, action: str = "rea
     return alert
 
 
-def is_prescriber_at(user: AnyUser, clinic_id: int) -> bool:
-    """Whether the user holds an active prescriber membership at this clinic.
-
-    A clinic admin who is not also a prescriber is not one: the review a held dose waits for is a
-    prescriber's (Alert.needs_prescriber).
-    """
-    if not getattr(user, "is_authenticated", False) or user.pk is None:
-        return False
-    return StaffMembership.objects.filter(
-        user_id=user.pk, clinic_id=clinic_id, role=StaffMembership.Role.PRESCRIBER, is_active=True
-    ).exists()
-
-
 def may_resolve(user: AnyUser, alert: Alert) -> bool:
     """Whether the user may resolve the alert: any staff of its clinic, a prescriber for a held dose."""
-    return not alert.needs_prescriber or is_prescriber_at(user, alert.clinic_id)
+    return not alert.needs_prescriber or is_prescriber(user, alert.clinic_id)

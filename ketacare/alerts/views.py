@@ -16,7 +16,7 @@ from ketacare.accounts.gates import clinic_admin_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.forms import InboxFilterForm, NoteForm, PolicyForm
 from ketacare.alerts.models import Alert, AlertPolicy
-from ketacare.alerts.selectors import access_alert, clinic_inbox, is_prescriber_at
+from ketacare.alerts.selectors import access_alert, clinic_inbox
 from ketacare.alerts.services import (
     AlertTransitionError,
     acknowledge_alert,
@@ -25,7 +25,7 @@ from ketacare.alerts.services import (
     set_alert_policy,
 )
 from ketacare.audit.services import record_access_event
-from ketacare.clinics.selectors import active_clinic
+from ketacare.clinics.selectors import active_clinic, is_prescriber
 from ketacare.lib.errors import NotPermitted
 
 
@@ -55,7 +55,7 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
             "escalate_after_min": escalation_minutes(clinic.pk),
             "note_form": NoteForm(),
             # Every alert here is of the active clinic: one answer says who may resolve a held dose.
-            "is_prescriber": is_prescriber_at(request.user, clinic.pk),
+            "is_prescriber": is_prescriber(request.user, clinic.pk),
         },
     )
 
@@ -75,7 +75,7 @@ def alert_detail(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
             "note_form": NoteForm(),
             "scores": scores,
             "zone": alert.clinic.time_zone,
-            "is_prescriber": is_prescriber_at(request.user, alert.clinic_id),
+            "is_prescriber": is_prescriber(request.user, alert.clinic_id),
         },
     )
 

@@ -28,6 +28,16 @@ def staff_memberships(user: AnyUser) -> list[StaffMembership]:
     return list(user.memberships.filter(is_active=True).select_related("clinic").order_by("clinic__name"))
 
 
+def is_prescriber(user: AnyUser, clinic_id: int) -> bool:
+    """Whether the user holds an active prescriber membership at this clinic (a clinic admin who is not
+    also a prescriber is not one): overrides, screening decisions and resolving a held dose's alert."""
+    if not getattr(user, "is_authenticated", False) or user.pk is None:
+        return False
+    return StaffMembership.objects.filter(
+        user_id=user.pk, clinic_id=clinic_id, role=StaffMembership.Role.PRESCRIBER, is_active=True
+    ).exists()
+
+
 def request_memberships(request: HttpRequest) -> list[StaffMembership]:
     """``staff_memberships`` of the signed-in user, read once per request (the gate, the page and the
     clinic switcher all ask)."""

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ketacare.accounts.models import User
 from ketacare.audit.services import record_access_event
-from ketacare.clinics.models import StaffMembership
+from ketacare.clinics.selectors import is_prescriber as is_prescriber_at
 from ketacare.core.screening import (
     MAX_CLASSIFIED_NAME_CHARS,
     ScreeningError,
@@ -44,15 +44,6 @@ from ketacare.patients.models import Patient
 def allowed_decisions(eligibility: str) -> tuple[str, ...]:
     """The decisions a prescriber may record on a screening with this computed result."""
     return _ALLOWED_DECISIONS[eligibility]
-
-
-def is_prescriber_at(user: User, clinic_id: int) -> bool:
-    """Whether the user is an active prescriber at this clinic."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return StaffMembership.objects.filter(
-        user_id=user.pk, clinic_id=clinic_id, role="prescriber", is_active=True
-    ).exists()
 
 
 @transaction.atomic

@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ketacare.accounts.models import User
-from ketacare.clinics.models import StaffMembership
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.treatments import selectors
 from ketacare.treatments.models import Appointment, TreatmentSession
@@ -36,13 +34,6 @@ def core_error(exc: ValueError, default_field: str = "") -> FieldError:
     match = _FIELD_IN_MESSAGE.match(message)
     field = match.group(1) if match and "_" in match.group(1) else default_field
     return FieldError(field, message)
-
-
-def is_prescriber(user: User, clinic_id: int) -> bool:
-    """Whether the user holds an active prescriber membership at this clinic (hold and discharge overrides)."""
-    return StaffMembership.objects.filter(
-        user=user, clinic_id=clinic_id, is_active=True, role=StaffMembership.Role.PRESCRIBER
-    ).exists()
 
 
 def check_time(

@@ -8,12 +8,12 @@ from django.utils import timezone
 from ketacare.accounts.models import User
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
+from ketacare.clinics.selectors import is_prescriber
 from ketacare.treatments import selectors
 from ketacare.treatments.errors import DischargeRefused
 from ketacare.treatments.models import Appointment, TreatmentSession
 from ketacare.treatments.services._common import (
     check_text,
-    is_prescriber,
     require_state,
     set_appointment_status,
 )

@@ -13,13 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.models import User
+from ketacare.clinics.selectors import is_prescriber
 from ketacare.core import pathway
 from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
 from ketacare.patients import facts
 from ketacare.treatments import selectors
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
-from ketacare.treatments.services._common import check_text, check_time, is_prescriber, require_state
+from ketacare.treatments.services._common import check_text, check_time, require_state
 from ketacare.treatments.signals import dose_recorded
 
 

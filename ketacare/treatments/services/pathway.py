@@ -11,11 +11,11 @@ import datetime as dt
 from ketacare.accounts.models import User
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
+from ketacare.clinics.selectors import is_prescriber
 from ketacare.core import pathway
 from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.treatments import selectors
 from ketacare.treatments.models import TreatmentSession
-from ketacare.treatments.services._common import is_prescriber
 
 # How far ahead an appointment may be booked or moved (a software limit: a course is planned in weeks;
 # two years covers any maintenance plan and catches a mistyped year).

@@ -13,13 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ketacare.accounts.gates import staff_object_view
 from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.clinics.selectors import is_prescriber
 from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import forms, selectors, services
 from ketacare.treatments.calendar import appointments_ics
 from ketacare.treatments.models import Route
-from ketacare.treatments.services._common import is_prescriber
 from ketacare.treatments.views._common import apply_error, now_local, refused
 
 
