@@ -129,11 +129,16 @@ def record_vital_signs(
 
 
 def _raise_vital_alert(session: TreatmentSession, vital: VitalSign, critical: list[dict[str, Any]]) -> None:
-    """A critical in-session reading also becomes a clinic alert (same transaction)."""
+    """A critical in-session reading also becomes a clinic alert (same transaction).
+
+    The protocol's own words for a critical reading are "emergency response", so the alert is an
+    emergency: it sorts above every urgent item of paperwork (REMS forms past their deadline) in the
+    inbox and counts among the severe alerts in the navigation.
+    """
     raise_alert(
         patient=session.patient,
-        source="vital_sign",
-        severity="urgent",
+        source=Alert.Source.VITAL_SIGN,
+        severity=Alert.Severity.EMERGENCY,
         title="Critical vital sign during a session",
         detail="; ".join(f["message"] for f in critical),
         dedupe_key=f"vital:{vital.public_id}",

@@ -41,7 +41,30 @@ def test_a_critical_reading_shows_on_screen_and_raises_a_clinic_alert(personas, 
     )
     assert response.status_code == 200
     assert "CRITICAL" in response.content.decode()
-    assert Alert.objects.filter(patient=personas.a1, source="vital_sign").count() == 1
+    alert = Alert.objects.get(patient=personas.a1, source="vital_sign")
+    assert alert.severity == "emergency"
+    assert "Systolic" in alert.detail or "systolic" in alert.detail
+
+
+def test_a_critical_reading_sorts_above_older_urgent_paperwork_in_the_inbox(personas, client_for):
+    from ketacare.alerts.services import raise_alert
+
+    raise_alert(
+        patient=personas.a2,
+        source=Alert.Source.REMS_DEADLINE,
+        severity=Alert.Severity.URGENT,
+        title="REMS patient monitoring form past its deadline",
+        detail="Submit the form.",
+        dedupe_key="rems:older",
+    )
+    session = make_session(personas.a1, route="iv", state="observing")
+    client_for("clinician_a").post(
+        reverse("treatments:vitals", kwargs={"session_id": session.public_id}),
+        {"systolic_mmhg": 120, "diastolic_mmhg": 80, "heart_rate_bpm": 90, "spo2_pct": 86},
+        HTTP_HX_REQUEST="true",
+    )
+    body = client_for("clinician_a").get(reverse("alerts:inbox")).content.decode()
+    assert body.index("Critical vital sign during a session") < body.index("REMS patient monitoring form")
 
 
 def test_a_red_flag_the_patient_reports_from_the_chair_shows_on_the_run_sheet(personas, client_for):
