@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=60, help="patients in the listed clinic (default 60)")
     parser.add_argument("--top", type=int, default=25, help="functions listed per workload (default 25)")
     parser.add_argument("--time-only", action="store_true", help="milliseconds a request, no profile")
+    parser.add_argument("--dump", default="", help="also write each profile to DUMP.<workload>.prof (pstats)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="ketacare-profile-")
     os.environ.update(
@@ -107,6 +108,8 @@ def main() -> None:
         print(f"\n=== {name}: {per_request_ms:.2f} ms a request (profiled), {len(captured)} SQL statements")
         for sql in captured:
             print("   ", sql[:150])
+        if args.dump:
+            profiler.dump_stats(f"{args.dump}.{name}.prof")
         for order in ("cumulative", "tottime"):
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)

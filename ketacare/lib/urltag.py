@@ -11,6 +11,7 @@ gives. Any other call is Django's own. Installed as a template builtin (settings
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django import template
@@ -45,6 +46,18 @@ def _pattern(view_name: str, current_app: str | None, count: int) -> list[str] |
         parts = None
     _patterns[key] = (resolver, parts)
     return parts
+
+
+def uuid_url(view_name: str) -> Callable[[uuid.UUID], str]:
+    """A function giving ``reverse(view_name, args=[id])`` for one UUID, the pattern looked up once.
+
+    For code that builds many rows' links itself (the alert inbox's rows); the same text as ``reverse``.
+    """
+    parts = _pattern(view_name, None, 1)
+    if parts is None:
+        return lambda public_id: reverse(view_name, args=[public_id])
+    before, after = parts
+    return lambda public_id: f"{before}{public_id}{after}"
 
 
 class CachedURLNode(URLNode):

@@ -1,0 +1,169 @@
+"""The inbox's rows and an alert's acknowledge/resolve forms, written in Python.
+
+The inbox lists up to 50 alerts, each with two links, a relative time and its action forms. Through the
+template engine that was about a millisecond a row, most of the page's cost (bench/profile_requests.py);
+built with ``format_html``, as Django's admin builds its change-list rows, it is a small fraction of that.
+Every value goes through ``format_html``, which escapes it. ``{% alert_actions %}`` is the one source
+of the action forms, on the inbox and on an alert's own page (docs/decisions/0027).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
+
+from ketacare.alerts.models import Alert
+from ketacare.lib.urltag import uuid_url
+
+register = template.Library()
+
+
+def _name(user: Any) -> str:
+    return str(getattr(user, "full_name", "") or user.email)
+
+
+def _csrf_input(context: template.Context) -> SafeString:
+    token = context.get("csrf_token")
+    if not token or str(token) == "NOTPROVIDED":
+        return SafeString("")
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', str(token))
+
+
+class _Page:
+    """What every row of one page shares: the CSRF field, the caller's role, the clock and the links."""
+
+    def __init__(self, context: template.Context) -> None:
+        self.csrf = _csrf_input(context)
+        self.is_prescriber = bool(context.get("is_prescriber"))
+        self.now = timezone.now()
+        self.detail = uuid_url("alerts:detail")
+        self.acknowledge = uuid_url("alerts:acknowledge")
+        self.resolve = uuid_url("alerts:resolve")
+        self.timeline = uuid_url("outcomes:timeline")
+
+
+def actions_html(alert: Alert, page: _Page, next_page: str = "") -> SafeString:
+    """Acknowledge (open), resolve (acknowledged) or why it cannot be resolved here."""
+    csrf = page.csrf
+    hidden = format_html('<input type="hidden" name="next" value="{}">', next_page) if next_page else ""
+    parts: list[SafeString] = []
+    if alert.state == Alert.State.OPEN:
+        parts.append(
+            format_html(
+                '<form method="post" action="{}" class="alert-action">\n  {}{}\n'
+                '  <label for="note-{}">Note (what was done)</label>\n'
+                '  <textarea id="note-{}" name="note" rows="2" maxlength="2000" required></textarea>\n'
+                '  <button type="submit">Acknowledge</button>\n</form>',
+                page.acknowledge(alert.public_id),
+                csrf,
+                hidden,
+                alert.public_id,
+                alert.public_id,
+            )
+        )
+    if alert.resolved_by_cause and alert.state != Alert.State.RESOLVED:
+        if alert.source == Alert.Source.REGISTER_COUNT:
+            discrepancy = (alert.evidence or {}).get("discrepancy")
+            anchor = f"#discrepancy-{discrepancy}" if discrepancy else ""
+            how = format_html(
+                'an administrator or a prescriber writes <a href="{}{}">the investigation note in the '
+                "controlled-drug register</a>",
+                reverse("register:home"),
+                anchor,
+            )
+        else:
+            how = SafeString("complete the record that raised it")
+        parts.append(format_html('<p class="alert-action muted">To resolve it, {}</p>', how))
+    elif alert.state != Alert.State.RESOLVED and alert.needs_prescriber and not page.is_prescriber:
+        parts.append(
+            SafeString(
+                '<p class="alert-action muted">Only a prescriber can resolve this alert: it holds the next '
+                "dose until a prescriber has reviewed the patient.</p>"
+            )
+        )
+    elif alert.state == Alert.State.ACKNOWLEDGED:
+        parts.append(
+            format_html(
+                '<form method="post" action="{}" class="alert-action">\n  {}{}\n'
+                '  <label for="rnote-{}">Resolution note (optional)</label>\n'
+                '  <textarea id="rnote-{}" name="note" rows="1" maxlength="2000"></textarea>\n'
+                '  <button type="submit">Resolve</button>\n</form>',
+                page.resolve(alert.public_id),
+                csrf,
+                hidden,
+                alert.public_id,
+                alert.public_id,
+            )
+        )
+    return mark_safe("\n".join(parts))  # noqa: S308 - each part is built by format_html or is fixed text
+
+
+def _row(alert: Alert, page: _Page) -> SafeString:
+    escalated = ""
+    if alert.escalated_at:
+        to = format_html(" to {}", _name(alert.escalated_to)) if alert.escalated_to else ""
+        escalated = format_html('<br><strong class="escalated-label">Escalated{}</strong>', to)
+    if alert.patient:
+        who = format_html(
+            '<a href="{}">{}</a>', page.timeline(alert.patient.public_id), alert.patient.full_name
+        )
+    else:
+        who = SafeString('<span class="muted">The clinic (no patient)</span>')
+    assignee = (
+        format_html('<br><span class="muted">for {}</span>', _name(alert.assignee)) if alert.assignee else ""
+    )
+    note = (
+        format_html('<br><span class="muted">{}</span>', Truncator(alert.note).chars(80))
+        if alert.note
+        else ""
+    )
+    created = timezone.localtime(alert.created_at)
+    return format_html(
+        '<tr class="sev-{}{}">\n'
+        '  <td><span class="sev sev-{}">{}</span></td>\n'
+        '  <td><a href="{}">{}</a>{}</td>\n'
+        "  <td>{}{}</td>\n"
+        "  <td>{}</td>\n"
+        '  <td><time datetime="{}">{} ago</time></td>\n'
+        "  <td>{}{}</td>\n"
+        "  <td>{}</td>\n"
+        "</tr>",
+        alert.severity,
+        " escalated" if alert.escalated_at else "",
+        alert.severity,
+        alert.get_severity_display(),
+        page.detail(alert.public_id),
+        alert.title,
+        escalated,
+        who,
+        assignee,
+        alert.get_source_display(),
+        created.isoformat(),
+        timesince(alert.created_at, page.now),
+        alert.get_state_display(),
+        note,
+        actions_html(alert, page, next_page="inbox"),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def inbox_rows(context: template.Context, alerts: Any) -> SafeString:
+    """The inbox table's rows for one page of alerts, or the empty-state row."""
+    page = _Page(context)
+    rows = [_row(alert, page) for alert in alerts]
+    if not rows:
+        return SafeString('<tr><td colspan="7">No alerts match.</td></tr>')
+    return format_html_join("\n", "{}", ((row,) for row in rows))
+
+
+@register.simple_tag(takes_context=True)
+def alert_actions(context: template.Context, alert: Alert, next_page: str = "") -> SafeString:
+    """The acknowledge/resolve forms of one alert (its own page)."""
+    return actions_html(alert, _Page(context), next_page)
