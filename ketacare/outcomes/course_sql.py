@@ -241,7 +241,7 @@ def course_counts(
     """One query over the course summary: rate counts and the relapse curve's counts.
 
     Returns counts of cohort/evaluable/responders/remitters by (instrument, plan route) and by
-    (instrument, condition), and (days from first response, relapses, censored) grouped by day
+    (instrument, condition; "" for no recorded condition), and (days from first response, relapses, censored) grouped by day
     for ``km_instrument``.
     """
     if not instruments or not clinic_ids:
@@ -285,10 +285,12 @@ GROUP BY pp.instrument_id, {days}"""  # noqa: S608
                 continue
             values = [int(v or 0) for v in row[4:8]]
             targets = [by_route.setdefault((instrument_id, route), [0, 0, 0, 0])]
+            matched = [condition for condition, needle in quoted if needle in indications]
+            # A patient without a recorded indication counts under "" so the condition rows cover the
+            # whole cohort (a patient with two indications counts under each).
             targets += [
                 by_condition.setdefault((instrument_id, condition), [0, 0, 0, 0])
-                for condition, needle in quoted
-                if needle in indications
+                for condition in matched or [""]
             ]
             for total in targets:
                 for k in range(4):

@@ -285,8 +285,8 @@ def _course(
         if i == instrument.id
     )
     by_condition = tuple(
-        _rate(value, label, table.by_condition[(instrument.id, value)])
-        for value, label in Indication.choices
+        _rate(value or "none", label, table.by_condition[(instrument.id, value)])
+        for value, label in [*Indication.choices, ("", "No condition recorded")]
         if (instrument.id, value) in table.by_condition
     )
     # Kaplan-Meier from counts grouped by day (days from first response to loss of response).

@@ -52,7 +52,14 @@ def test_rates_by_route_and_condition_split_the_cohort(personas: Any) -> None:
     # TRD: P1, P2 -> 1/2 respond; anxiety: P2, P3 -> 1/2 respond, 1/2 remit.
     assert by_condition["treatment_resistant_depression"].responders.successes == 1  # type: ignore[union-attr]
     assert by_condition["anxiety"].remitters.successes == 1  # type: ignore[union-attr]
-    assert set(by_condition) == {"treatment_resistant_depression", "anxiety"}
+    # P4, P5 and P6 have no recorded indication: their own row, so every patient of the cohort is
+    # under at least one condition row (P2, with two, under both). P4 no, P5 not evaluable, P6 responds.
+    assert set(by_condition) == {"treatment_resistant_depression", "anxiety", "none"}
+    none = by_condition["none"]
+    assert none.label == "No condition recorded"
+    assert (none.cohort, none.evaluable) == (3, 2)
+    assert (none.responders.successes, none.remitters.successes) == (1, 0)  # type: ignore[union-attr]
+    assert sum(r.cohort for r in o.by_condition) == 6 + 1  # P2 twice
 
 
 def test_time_to_relapse_follows_the_hand_computed_kaplan_meier_steps(personas: Any) -> None:

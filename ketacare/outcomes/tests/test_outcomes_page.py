@@ -22,6 +22,9 @@ def test_the_page_shows_rates_with_intervals_and_published_ranges(personas: Any,
     assert "Alnefeesi2022" in body and "about 45–55% response" in body
     assert '<title id="km-title">' in body and "median time to relapse: <strong>28 days" in body
     assert "Cohort B" not in body
+    # The condition rows cover the cohort and say why they can add up to more than it.
+    assert "No condition recorded" in body and "counts under each" in body
+    assert "Han2016" in body and "20–46% remission" in body
 
 
 def test_a_staff_member_of_the_other_clinic_sees_only_their_clinic(personas: Any, client_for: Any) -> None:
