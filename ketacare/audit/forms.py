@@ -10,7 +10,11 @@ from ketacare.lib.dates import DayField
 class AuditFilterForm(forms.Form):
     """Filter by patient, user and date range (dates in the clinic's zone, inclusive)."""
 
-    patient = forms.UUIDField(required=False, label="Patient id")
+    patient = forms.UUIDField(
+        required=False,
+        label="Patient id",
+        help_text="Choose a patient's name in the report to see only their events.",
+    )
     user = forms.EmailField(required=False, label="User e-mail")
     date_from = DayField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = DayField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))

@@ -72,3 +72,25 @@ def test_the_csv_export_has_every_column_and_this_clinics_rows(personas, client_
 
 def test_a_clinician_cannot_open_the_audit_report(personas, client_for):
     assert client_for("clinician_a").get("/clinic/audit/").status_code == 404
+
+
+def test_the_report_reads_in_words_and_names_the_patient(personas, client_for):
+    _touch(personas, client_for)
+    client_for("clinician_b").get(f"/clinic/patients/{personas.a1.public_id}/")  # refused: another clinic
+    page = client_for("admin_a").get("/clinic/audit/").content.decode()
+    rows = page.split("<tr")[2:]
+    a1_row = next(r for r in rows if personas.a1.full_name in r and "Granted" in r)
+    probe = next(r for r in rows if "clinician.b@example.org" in r)
+    assert "<td>No role at this clinic</td><td>Read</td><td><strong>Denied</strong></td>" in probe
+    # The role, the action and the object in words, the patient by name linking to their events only.
+    assert "<td>Prescriber</td><td>Read</td><td>Granted</td><td>Patient record</td>" in a1_row
+    assert f'href="?patient={personas.a1.public_id}"' in a1_row
+    assert "<td>Clinic admin</td><td>Read</td><td>Granted</td><td>Audit report</td>" in page
+    for code in ("clinic_admin", "<td>read</td>", "<td>granted</td>", "audit_report</td>"):
+        assert code not in page
+    assert "<strong>Denied</strong>" in page  # clinic B's refused look at A1 stands out
+    # The patient filter says how to use it.
+    assert (
+        "Choose a patient&#x27;s name in the report" in page
+        or "Choose a patient's name in the report" in page
+    )
