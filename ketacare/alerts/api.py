@@ -12,7 +12,12 @@ from ninja.pagination import paginate
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.schemas import AlertOut, alert_out
 from ketacare.alerts.selectors import STATE_FILTERS, access_alert, clinic_inbox
-from ketacare.alerts.services import AlertTransitionError, acknowledge_alert, resolve_alert
+from ketacare.alerts.services import (
+    AlertTransitionError,
+    acknowledge_alert,
+    record_refused_action,
+    resolve_alert,
+)
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
 from ketacare.lib.errors import NotPermitted
@@ -75,14 +80,6 @@ def resolve_alert_api(request: AuthenticatedRequest, alert_id: str, note: Form[s
     except AlertTransitionError as exc:
         raise HttpError(409, str(exc)) from None
     except NotPermitted:
-        # The alert was open to this user (audited as granted); the refused action leaves its own
-        # denied row, as the pages' role refusals do, then the API's handler answers 403.
-        record_access_event(
-            action="write",
-            outcome="denied",
-            patient=alert.patient,
-            clinic=alert.clinic,
-            object_type="action",
-            object_id="resolve_alert",
-        )
+        # The refused action leaves its own denied row, then the API's handler answers 403.
+        record_refused_action(alert, "resolve_alert")
         raise

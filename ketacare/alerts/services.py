@@ -331,3 +331,18 @@ def _mail_escalation(alert: Alert, to: str) -> None:
         from_email=None,
         recipient_list=[to],
     )
+
+
+def record_refused_action(alert: Alert, action_name: str) -> None:
+    """The denied audit row of a role refusal on an alert this user may open (its read was granted).
+
+    The page and the API both leave it, so the audit report shows who tried to lift a hold.
+    """
+    record_access_event(
+        action="write",
+        outcome="denied",
+        patient=alert.patient,
+        clinic=alert.clinic,
+        object_type="action",
+        object_id=action_name[:64],
+    )

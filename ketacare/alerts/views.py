@@ -21,6 +21,7 @@ from ketacare.alerts.services import (
     AlertTransitionError,
     acknowledge_alert,
     escalation_minutes,
+    record_refused_action,
     resolve_alert,
     set_alert_policy,
 )
@@ -137,20 +138,9 @@ def _transition(request: AuthenticatedRequest, alert_id: str, *, resolve: bool) 
 def _refused(
     request: AuthenticatedRequest, alert: Alert, error: NotPermitted, *, back_url: str
 ) -> HttpResponse:
-    """A role refusal (403): why, and the way back; nothing was written.
-
-    The alert itself was open to this user (its access is audited as granted); the refused action
-    leaves its own denied row, so the audit report shows who tried to lift a hold.
-    """
+    """A role refusal (403): why, and the way back; nothing was written but the denied audit row."""
     match = request.resolver_match
-    record_access_event(
-        action="write",
-        outcome="denied",
-        patient=alert.patient,
-        clinic=alert.clinic,
-        object_type="action",
-        object_id=(match.view_name if match else "")[:64],
-    )
+    record_refused_action(alert, match.view_name if match else "")
     return render(
         request, "alerts/refused.html", {"message": error.message, "back_url": back_url}, status=403
     )
