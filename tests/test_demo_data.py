@@ -65,3 +65,30 @@ def test_the_cli_seeds_and_prints_logins_as_json(tmp_path):
     assert result.exit_code == 0, result.output
     emails = {row["email"] for row in json.loads(result.output)}
     assert "admin@demo.ketacare.org" in emails and "patient1-a@demo.ketacare.org" in emails
+
+
+def test_plan_and_session_weights_agree_with_the_intake_weight(demo):
+    """One patient, one weight: the plan doses from the intake weight and check-ins drift from it by little."""
+    from ketacare.intake.selectors import intake_summary
+    from ketacare.treatments.models import TreatmentPlan, TreatmentSession
+
+    checked = 0
+    for patient in Patient.objects.all():
+        latest = intake_summary(patient).latest_weight
+        if latest is None:
+            continue
+        intake_kg = float(latest.weight_kg)
+        plans = [
+            float(w)
+            for w in TreatmentPlan.objects.filter(patient=patient).values_list("weight_kg", flat=True)
+            if w is not None
+        ]
+        sessions = [
+            float(w)
+            for w in TreatmentSession.objects.filter(patient=patient).values_list("weight_kg", flat=True)
+            if w is not None
+        ]
+        for weight in plans + sessions:
+            assert abs(weight - intake_kg) <= 1.5, (patient.full_name, intake_kg, plans, sessions)
+        checked += len(plans) + len(sessions)
+    assert checked >= 10  # the demo's plans and checked-in sessions were all looked at

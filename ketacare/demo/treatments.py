@@ -2,30 +2,58 @@
 
 Deterministic (ctx.rng) and idempotent: a patient who already has a plan is skipped. Clinical values
 are drawn around ordinary readings; the plan, the dose and the schedule come from the core services.
+A patient's weight is the one intake recorded (the plan doses from it), and each session's check-in
+weight stays within `SESSION_WEIGHT_DRIFT_KG` of it; the REMS form is prefilled from the run-sheet by
+the service discharge uses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import random
 import zoneinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ketacare.core.monitoring import rems_form_due_by
+from ketacare.intake.selectors import intake_summary
 from ketacare.treatments.models import (
     DoseAdministration,
     Observation,
-    RemsForm,
     TreatmentPlan,
     TreatmentSession,
     VitalSign,
 )
 from ketacare.treatments.services import create_treatment_plan
+from ketacare.treatments.services.rems import start_rems_form
 
 if TYPE_CHECKING:
     from ketacare.demo.seed import DemoContext
 
 PLANS_PER_CLINIC = 3
+# How far a check-in weight strays from the intake weight (either way): two sessions differ by at most
+# twice this, 1 kg (synthetic data, not a clinical fact).
+SESSION_WEIGHT_DRIFT_KG = 0.5
+# IV racemic ketamine in the demo: the protocol's standard 0.5 mg/kg.
+IV_MG_PER_KG = 0.5
+
+
+def _intake_weight(patient: Any) -> float | None:
+    """The patient's latest valid weight from intake, if intake recorded one."""
+    latest = intake_summary(patient).latest_weight
+    return float(latest.weight_kg) if latest is not None else None
+
+
+def _weight_drift(patient: Any, purpose: str) -> random.Random:
+    """A generator of this patient's check-in weight offsets, seeded by their record number.
+
+    Its own generator (as the intake demo's), so ctx.rng's sequence, which later seeders share, does
+    not depend on how many sessions a plan has.
+    """
+    return random.Random(f"{patient.medical_record_number}:{purpose}")  # noqa: S311 - synthetic data
+
+
+def _checked_in_weight(rng: random.Random, weight: float) -> float:
+    return round(weight + rng.uniform(-SESSION_WEIGHT_DRIFT_KG, SESSION_WEIGHT_DRIFT_KG), 1)
 
 
 def seed_app(ctx: DemoContext) -> None:
@@ -35,11 +63,14 @@ def seed_app(ctx: DemoContext) -> None:
         candidates = [p for p in ctx.patients_by_clinic[key] if p.user_id is not None][:PLANS_PER_CLINIC]
         zone = zoneinfo.ZoneInfo(clinic.time_zone)
         for index, patient in enumerate(candidates):
-            # Draw first so the random sequence does not depend on what already exists.
-            weight = round(ctx.rng.uniform(55, 95), 1)
+            # Draw first so the random sequence does not depend on what already exists (the drawn
+            # weight only stands in for a patient without an intake weight).
+            drawn_weight = round(ctx.rng.uniform(55, 95), 1)
             draws = [ctx.rng.random() for _ in range(64)]
             if TreatmentPlan.objects.filter(patient=patient).exists():
                 continue
+            weight = _intake_weight(patient) or drawn_weight
+            drift = _weight_drift(patient, "plan sessions")
             protocol = "esketamine_trd" if index % 2 else "iv_ketamine"
             local_start = (
                 (ctx.now - dt.timedelta(days=15))
@@ -55,22 +86,35 @@ def seed_app(ctx: DemoContext) -> None:
                 weight_kg=weight if protocol == "iv_ketamine" else None,
                 notes="Demo plan",
             )
-            for session in plan.sessions.filter(scheduled_at__lt=ctx.now - dt.timedelta(hours=4)):
-                _run(session, prescriber, session.scheduled_at, weight, draws, discharged=True)
+            for session in plan.sessions.filter(scheduled_at__lt=ctx.now - dt.timedelta(hours=4)).order_by(
+                "scheduled_at"
+            ):
+                checked_in = _checked_in_weight(drift, weight)
+                _run(session, prescriber, session.scheduled_at, checked_in, draws, discharged=True)
         if candidates:
             # One session in progress now: the first patient, dosed 50 minutes ago.
             patient = candidates[0]
             if not TreatmentSession.objects.filter(patient=patient, plan__isnull=True).exists():
+                # Weighed today like any check-in: within the drift of the intake weight.
+                weight = _intake_weight(patient) or 70.0
+                checked_in = _checked_in_weight(_weight_drift(patient, "live session"), weight)
                 live = TreatmentSession.objects.create(
                     clinic=clinic,
                     patient=patient,
                     protocol_id="iv_ketamine",
                     route="iv",
                     scheduled_at=ctx.now - dt.timedelta(minutes=75),
-                    planned_dose_mg=Decimal("35.00"),
+                    planned_dose_mg=Decimal(str(round(IV_MG_PER_KG * weight, 2))),
                     created_by=prescriber,
                 )
-                _run(live, prescriber, ctx.now - dt.timedelta(minutes=75), 70.0, [0.5] * 64, discharged=False)
+                _run(
+                    live,
+                    prescriber,
+                    ctx.now - dt.timedelta(minutes=75),
+                    checked_in,
+                    [0.5] * 64,
+                    discharged=False,
+                )
 
 
 def _run(
@@ -118,7 +162,7 @@ def _run(
         dose_end = times[-1]
     else:
         dose_mg = (
-            Decimal(str(round(0.5 * weight, 2)))
+            Decimal(str(round(IV_MG_PER_KG * weight, 2)))
             if session.planned_dose_mg is None
             else session.planned_dose_mg
         )
@@ -170,32 +214,11 @@ def _run(
         if session.appointment is not None:
             session.appointment.status = "completed"
             session.appointment.save(update_fields=["status"])
-        if esketamine:
-            RemsForm.objects.create(
-                clinic=session.clinic,
-                patient=session.patient,
-                session=session,
-                due_at=_due(session),
-                dose_mg=int(session.planned_dose_mg or 56),
-                total_monitoring_min=round((stop - dose_start).total_seconds() / 60),
-                bp_pre_systolic_mmhg=base_sys,
-                bp_pre_diastolic_mmhg=base_dia,
-                vitals_acceptable_before=True,
-                vitals_acceptable_end=True,
-                sedation_occurred=True,
-                dissociation_occurred=True,
-                respiratory_changes_occurred=False,
-            )
     else:
         session.state = (
             TreatmentSession.State.OBSERVING if dose_end <= stop else TreatmentSession.State.DOSING
         )
     session.save()
-
-
-def _due(session: TreatmentSession) -> dt.datetime:
-    assert session.dose_started_at is not None  # noqa: S101
-    zone = zoneinfo.ZoneInfo(session.clinic.time_zone)
-    due = rems_form_due_by(session.route, session.dose_started_at.astimezone(zone))
-    assert due is not None  # noqa: S101
-    return due
+    if discharged and esketamine:
+        # Prefilled from this run-sheet's vital signs and observations, as discharge does.
+        start_rems_form(session, stop)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -17,11 +18,63 @@ from ketacare.treatments import selectors
 from ketacare.treatments.models import Observation, RemsForm, TreatmentSession, VitalSign
 from ketacare.treatments.services._common import check_text
 
+# The form asks for the blood pressure "about 40 minutes" after administration [REMS-PMF]. The set used is
+# the in-session set nearest the run-sheet's own 40-minute checkpoint (`monitoring.vital_checkpoints`,
+# counted from the end of administration, as the nurse saw it), if one was taken within 20 minutes of it
+# (clinic practice). A set further away is not "about 40 min" and is never reported as one: the field
+# stays empty and the form says no set was taken near 40 minutes.
+FORTY_MIN = dt.timedelta(minutes=40)
+FORTY_MIN_TOLERANCE = dt.timedelta(minutes=20)
+
+
+@dataclass(frozen=True)
+class RemsBloodPressures:
+    """The three sets of the form: the baseline, the one near 40 minutes and the last before discharge."""
+
+    pre: VitalSign | None
+    forty: VitalSign | None
+    end: VitalSign | None
+
+
+def forty_minute_checkpoint(session: TreatmentSession) -> dt.datetime:
+    """When the run-sheet asked for the set about 40 minutes after administration."""
+    assert session.dose_started_at is not None  # noqa: S101
+    end = session.dose_ended_at or session.dose_started_at
+    due = [
+        c.due_at
+        for c in monitoring.vital_checkpoints(session.route, session.dose_started_at, end)
+        if c.code == "after_dose"
+    ]
+    return due[0] if due else end + FORTY_MIN
+
+
+def rems_blood_pressures(session: TreatmentSession, discharged_at: dt.datetime) -> RemsBloodPressures:
+    """Pick the form's three blood pressures from the session's valid vital signs.
+
+    Before administration: the baseline (the latest pre-dose set, as on the run-sheet). About 40 min:
+    the in-session set nearest the run-sheet's 40-minute checkpoint, within `FORTY_MIN_TOLERANCE` of
+    it. End: the last in-session set measured at or before discharge.
+    """
+    assert session.dose_started_at is not None  # noqa: S101
+    after = [
+        v
+        for v in selectors.valid_vitals(session)
+        if v.kind == VitalSign.Kind.IN_SESSION and v.measured_at <= discharged_at
+    ]
+    target = forty_minute_checkpoint(session)
+    near = [v for v in after if abs(v.measured_at - target) <= FORTY_MIN_TOLERANCE]
+    forty = min(near, key=lambda v: abs(v.measured_at - target)) if near else None
+    return RemsBloodPressures(
+        pre=selectors.baseline_vitals(session), forty=forty, end=after[-1] if after else None
+    )
+
 
 def start_rems_form(session: TreatmentSession, now: dt.datetime) -> RemsForm | None:
     """Prefill the REMS patient monitoring form from the run-sheet (esketamine outpatient sessions).
 
-    Called by `discharge_session` inside its transaction; None when the session needs no form.
+    Called by `discharge_session` inside its transaction (`now` is the discharge); None when the
+    session needs no form. A blood pressure with no suitable set stays empty (the form says none was
+    recorded); it is never filled from another time's set.
     """
     assert session.dose_started_at is not None and session.dose_ended_at is not None  # noqa: S101
     zone = selectors.clinic_zone(session.clinic)
@@ -30,15 +83,8 @@ def start_rems_form(session: TreatmentSession, now: dt.datetime) -> RemsForm | N
     )
     if due is None:
         return None
-    vitals = selectors.valid_vitals(session)
-    pre = selectors.baseline_vitals(session)
-    after = [v for v in vitals if v.kind == VitalSign.Kind.IN_SESSION]
-    forty = None
-    checkpoints = monitoring.vital_checkpoints(session.route, session.dose_started_at, session.dose_ended_at)
-    targets = [c.due_at for c in checkpoints if c.code == "after_dose"]
-    if targets and after:
-        forty = min(after, key=lambda v: abs((v.measured_at - targets[0]).total_seconds()))
-    end = after[-1] if after else None
+    bp = rems_blood_pressures(session, now)
+    pre, forty, end = bp.pre, bp.forty, bp.end
     observations = selectors.valid_observations(session)
     total = sum(int(d.dose_mg) for d in selectors.valid_doses(session))
     baseline = selectors.as_core_vitals(pre)

@@ -20,6 +20,7 @@ from ketacare.lib.csvsafe import csv_safe
 from ketacare.lib.errors import FieldError
 from ketacare.treatments import forms, instructions, selectors, services
 from ketacare.treatments.models import RemsForm, TreatmentSession
+from ketacare.treatments.services.rems import FORTY_MIN_TOLERANCE, forty_minute_checkpoint
 from ketacare.treatments.views._common import apply_error
 
 
@@ -47,6 +48,15 @@ def _rems_form_for(
     if form is None:
         raise Http404("No REMS form for this session")
     return session, form
+
+
+def _facts_context(session: TreatmentSession, rems: RemsForm) -> dict[str, object]:
+    """What `_rems_facts.html` shows (the form page and the PDF): the form and the 40-minute window."""
+    window = None
+    if session.dose_started_at is not None:
+        due = forty_minute_checkpoint(session).astimezone(selectors.clinic_zone(session.clinic))
+        window = {"due": f"{due:%H:%M}", "tolerance_min": int(FORTY_MIN_TOLERANCE.total_seconds() // 60)}
+    return {"session": session, "rems": rems, "zone": session.clinic.time_zone, "forty_window": window}
 
 
 @staff_object_view("treatment_session", "session_id")
@@ -79,7 +89,7 @@ def rems_form(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
     return render(
         request,
         "treatments/rems_form.html",
-        {"session": session, "rems": rems, "form": form, "zone": session.clinic.time_zone},
+        {**_facts_context(session, rems), "form": form},
         status=status,
     )
 
@@ -143,9 +153,7 @@ def rems_form_csv(request: AuthenticatedRequest, session_id: str) -> HttpRespons
 def rems_form_pdf(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
     """One REMS form as a PDF to keep or fax."""
     session, rems = _rems_form_for(request, session_id, "export")
-    html = render_to_string(
-        "treatments/rems_pdf.html", {"session": session, "rems": rems, "zone": session.clinic.time_zone}
-    )
+    html = render_to_string("treatments/rems_pdf.html", _facts_context(session, rems))
     response = HttpResponse(instructions.to_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = 'inline; filename="rems-patient-monitoring-form.pdf"'
     return response
