@@ -183,6 +183,18 @@ def session_draws(session: TreatmentSession) -> list[dict[str, Any]]:
     return rows
 
 
+def open_draws_after_session(clinic: Clinic) -> list[Draw]:
+    """Draws still open of the clinic's sessions that are no longer live (discharged or cancelled with a
+    draw not accounted for), oldest first: controlled drug the register cannot balance yet. One query;
+    the rows carry the session's times and id for a link, never its patient."""
+    return list(
+        Draw.objects.filter(clinic=clinic, closed_at__isnull=True)
+        .exclude(session__state__in=services.LIVE_SESSION_STATES)
+        .select_related("lot__product", "location", "session")
+        .order_by("drawn_at", "id")
+    )
+
+
 def period(clinic: Clinic, start_on: dt.date, end_on: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) in UTC for whole days start_on..end_on in the clinic's zone."""
     zone = zoneinfo.ZoneInfo(clinic.time_zone)

@@ -82,7 +82,8 @@ def page_context(request: AuthenticatedRequest, clinic: Clinic) -> dict[str, Any
 
 @staff_object_view("register", "")
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    """Stock on hand per product, lot and location; open count differences for those who investigate."""
+    """Stock on hand per product, lot and location; open count differences for those who investigate;
+    draws left open after their session ended (no patient named, a link to the run-sheet)."""
     clinic = register_clinic(request)
     record_access_event(
         action="read", outcome="granted", clinic=clinic, object_type="register", object_id="stock"
@@ -96,6 +97,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             "locations": selectors.locations(clinic),
             "investigation_form": forms.InvestigationForm(),
             "loss_reports": selectors.loss_reports(clinic)[:20],
+            "open_draws_after": selectors.open_draws_after_session(clinic),
         }
     )
     return render(request, "register/home.html", context)
@@ -417,25 +419,39 @@ def _panel(
     return render(request, "register/_session_panel.html", context, status=status)
 
 
+# A session not started (or cancelled before it was) has a panel only when something was drawn for it.
+NOT_STARTED_STATES = (TreatmentSession.State.SCHEDULED, TreatmentSession.State.CANCELLED)
+
+
 def panel_context(request: Any, session: TreatmentSession, **bound: Any) -> dict[str, Any]:
-    """What the Controlled drugs panel shows for a session the caller has already opened."""
+    """What the Controlled drugs panel shows for a session the caller has already opened.
+
+    From check-in on, in every state: the draw form while the session is live; the close form of every
+    open draw in any state, so a draw left open at discharge can still be accounted for afterwards.
+    """
     clinic = session.clinic
     settings_row = services.register_settings(clinic.pk)
+    started = session.state not in NOT_STARTED_STATES
     if settings_row is None:
         # The clinic does not keep its register here: one query, nothing else to read.
-        return {"session": session, "settings_row": None, **bound}
-    today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
-    return {
+        return {"session": session, "settings_row": None, "show": started, **bound}
+    live = session.state in services.LIVE_SESSION_STATES
+    draws = selectors.session_draws(session)
+    context = {
         "session": session,
         "settings_row": settings_row,
+        "show": started or bool(draws),
         "can_record": _role(request) in services.RECORDERS,
-        "draws": selectors.session_draws(session),
-        "draw_form": forms.DrawForm(
-            rows=selectors.usable_lots(clinic, session.route, today), auto_id="draw_%s"
-        ),
-        "live": session.state in services.LIVE_SESSION_STATES,
-        **bound,
+        "draws": draws,
+        "open_draws": sum(1 for d in draws if d["draw"].closed_at is None),
+        "live": live,
     }
+    if live:
+        today = timezone.now().astimezone(zoneinfo.ZoneInfo(clinic.time_zone)).date()
+        context["draw_form"] = forms.DrawForm(
+            rows=selectors.usable_lots(clinic, session.route, today), auto_id="draw_%s"
+        )
+    return {**context, **bound}
 
 
 @staff_object_view("treatment_session", "session_id")

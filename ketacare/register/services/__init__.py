@@ -29,7 +29,12 @@ from ketacare.register.services.counts import (
     report_loss,
     submit_count,
 )
-from ketacare.register.services.sessions import close_draw, draw_stock, on_dose_recorded
+from ketacare.register.services.sessions import (
+    close_draw,
+    draw_stock,
+    on_dose_recorded,
+    open_draw_criteria,
+)
 from ketacare.register.services.stock import (
     add_location,
     add_product,
@@ -61,6 +66,7 @@ __all__ = [
     "fmt_mg",
     "investigate_discrepancy",
     "on_dose_recorded",
+    "open_draw_criteria",
     "outstanding_mg",
     "receive_stock",
     "record_correction",

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import zoneinfo
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from ketacare.accounts.models import User
+from ketacare.core.monitoring import UnmetCriterion
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.register.models import (
     Draw,
     Entry,
     Lot,
     Product,
+    RegisterSettings,
     StorageLocation,
 )
 from ketacare.register.services._common import (
@@ -138,6 +142,47 @@ def on_dose_recorded(sender: Any, *, dose: DoseAdministration, user: User, **kwa
         dose=dose,
         draw=draw,
     )
+
+
+def open_draw_criteria(
+    sender: Any, *, session: TreatmentSession, now: dt.datetime, **kwargs: Any
+) -> list[UnmetCriterion]:
+    """Receiver of `treatments.signals.discharge_criteria`: each open draw of the session is unmet.
+
+    At a clinic that keeps its register here, a draw not yet closed is controlled drug not accounted
+    for (`controlled_drug_open`): the session does not read "ready for discharge" and a nurse cannot
+    discharge; a prescriber may, with a reason (a patient is not held by paperwork), and the draw stays
+    closable after discharge. One query, the clinic's settings included.
+    """
+    draws = list(
+        Draw.objects.filter(session_id=session.pk, closed_at__isnull=True)
+        .filter(Exists(RegisterSettings.objects.filter(clinic_id=OuterRef("clinic_id"))))
+        .select_related("lot__product")
+        .order_by("drawn_at", "id")
+    )
+    if not draws:
+        return []
+    zone = zoneinfo.ZoneInfo(session.clinic.time_zone)
+    today = now.astimezone(zone).date()
+    found = []
+    for draw in draws:
+        product = draw.lot.product
+        drawn = draw.drawn_at.astimezone(zone)
+        when = f"{drawn:%H:%M}" if drawn.date() == today else f"{drawn:%Y-%m-%d %H:%M}"
+        what = (
+            "Return the unused devices and close the draw"
+            if product.is_device
+            else "Waste what is left of an opened vial with a witness and return unopened ones"
+        )
+        found.append(
+            UnmetCriterion(
+                "controlled_drug_open",
+                f"Controlled drug not accounted for: lot {draw.lot.number} of {product.name}: {draw.units} "
+                f"{product.unit_label}{'s' if draw.units != 1 else ''} drawn at {when}. {what} "
+                "(Controlled drugs panel).",
+            )
+        )
+    return found
 
 
 def close_draw(

@@ -12,7 +12,7 @@ from typing import Any
 
 from django import template
 
-from ketacare.register.views import panel_context
+from ketacare.register.views import NOT_STARTED_STATES, panel_context
 
 register = template.Library()
 
@@ -21,6 +21,6 @@ register = template.Library()
 def controlled_drugs_panel(context: template.Context, session: Any) -> dict[str, Any]:
     request = context.get("request")
     if request is None:
-        return {"session": session, "settings_row": None}
+        return {"session": session, "settings_row": None, "show": session.state not in NOT_STARTED_STATES}
     # The forms' {% csrf_token %} reads the token from the including page's context.
     return {**panel_context(request, session), "request": request, "csrf_token": context.get("csrf_token")}

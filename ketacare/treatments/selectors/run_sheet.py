@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ketacare.core import monitoring, pathway
 from ketacare.core.protocols import get_protocol, get_route
@@ -24,6 +24,7 @@ from ketacare.treatments.models import (
     VitalSign,
 )
 from ketacare.treatments.selectors._common import age_years, clinic_zone
+from ketacare.treatments.signals import discharge_criteria
 
 # A reading this close to a checkpoint counts for it, and a checkpoint is "overdue" only this long
 # after its time: a user-interface grace period (clinic practice), not a clinical threshold.
@@ -168,7 +169,8 @@ def readiness(
     """The core's discharge check at `now` (the clock stops at discharge), or None before dosing has ended.
 
     `core.pathway.discharge_check`: the monitoring criteria plus blood pressure back below the pre-dose
-    hold threshold (docs/decisions/0013).
+    hold threshold (docs/decisions/0013), plus what the receivers of `signals.discharge_criteria` add
+    (the controlled-drug register: a draw of the session not accounted for, docs/decisions/0021).
     """
     if session.discharged_at is not None:
         now = min(now, session.discharged_at)
@@ -187,7 +189,7 @@ def readiness(
         if c.code != "pre_dose"  # a missing pre-dose set is its own criterion
         and (c.status == "overdue" or (c.code == "before_discharge" and c.status == "due"))
     )
-    return pathway.discharge_check(
+    check = pathway.discharge_check(
         session.route,
         age_years=age_years(session.patient, now.astimezone(zone).date()),
         # Whole minutes, rounded down: the clock never shows more observation than there was.
@@ -201,6 +203,29 @@ def readiness(
         clinic_min_observation_min=setting.min_observation_min if setting else None,
         missed_checks=missed,
     )
+    added = _criteria_of_higher_floors(session, now)
+    if not added:
+        return check
+    return pathway.DischargeCheck(
+        ready=False,
+        unmet=check.unmet + added,
+        required_observation_minutes=check.required_observation_minutes,
+    )
+
+
+def _criteria_of_higher_floors(
+    session: TreatmentSession, now: dt.datetime
+) -> tuple[monitoring.UnmetCriterion, ...]:
+    """What the receivers of `discharge_criteria` add (apps above this one, which it never imports)."""
+
+    def ask() -> tuple[monitoring.UnmetCriterion, ...]:
+        found: list[monitoring.UnmetCriterion] = []
+        for _, reply in discharge_criteria.send(sender=TreatmentSession, session=session, now=now):
+            found.extend(cast("Sequence[monitoring.UnmetCriterion]", reply or ()))
+        return tuple(found)
+
+    # Once per render: the run-sheet asks for the state and the checklist of the same session.
+    return _once("discharge_criteria", session, ask)
 
 
 # Criteria confirmed at the door when the patient leaves; a session whose only unmet criteria are

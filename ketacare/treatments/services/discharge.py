@@ -31,7 +31,9 @@ def discharge_session(
     """Discharge when the core's checklist is met; esketamine's minimum observation never yields.
 
     A prescriber may discharge with other criteria unmet by giving a reason (recorded); the minimum
-    observation of a route whose rule is not overridable (esketamine, REMS) refuses in every case.
+    observation of a route whose rule is not overridable (esketamine, REMS) refuses in every case. The
+    checklist includes what apps above this one add (`signals.discharge_criteria`, e.g. a controlled
+    drug drawn for the session and not accounted for); those are overridable like the core's.
     """
     now = timezone.now()
     override_reason = check_text("override_reason", override_reason)
@@ -65,14 +67,16 @@ def discharge_session(
                     "Not ready for discharge" + why + ": " + " ".join(m for _, m in unmet),
                     unmet=unmet,
                 )
+            # Each code once (two open draws of the register are two messages, one criterion).
+            codes = list(dict.fromkeys(code for code, _ in unmet))
             session.discharge_override_reason = override_reason
-            session.discharge_overridden_criteria = [code for code, _ in unmet]
+            session.discharge_overridden_criteria = codes
             # An overridden discharge reaches the clinic's prescribers now (decision 0013).
             raise_alert(
                 patient=session.patient,
                 source=Alert.Source.DISCHARGE_OVERRIDE,
                 severity=Alert.Severity.CONTACT_CLINIC,
-                title="Discharged with criteria overridden: " + ", ".join(code for code, _ in unmet),
+                title="Discharged with criteria overridden: " + ", ".join(codes),
                 detail=" ".join(m for _, m in unmet) + f" Reason: {override_reason}",
                 dedupe_key=f"discharge_override:{session.public_id}",
             )
