@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from ketacare.alerts.models import Alert
 from ketacare.clinics.models import Clinic
 from ketacare.treatments.models import RemsForm, TreatmentSession
 from ketacare.treatments.selectors._common import clinic_zone
@@ -39,6 +40,9 @@ class DayRow:
     state_label: str
     overdue: list[CheckpointView]
     minutes_observed: float | None
+    # The patient's unresolved urgent or emergency alerts raised since the day began: a critical
+    # reading in the chair, a red flag from home, shown where the nurses look during the day.
+    alerts: tuple[Alert, ...] = ()
 
 
 def clinic_day(clinic: Clinic, day: dt.date, now: dt.datetime) -> list[DayRow]:
@@ -51,12 +55,36 @@ def clinic_day(clinic: Clinic, day: dt.date, now: dt.datetime) -> list[DayRow]:
     )
     rows = []
     labels = dict(TreatmentSession.State.choices)
+    sessions = list(sessions)
+    severe: dict[int, list[Alert]] = {}
+    for alert in (
+        Alert.objects.filter(
+            clinic=clinic,
+            patient_id__in={s.patient_id for s in sessions},
+            severity__in=(Alert.Severity.EMERGENCY, Alert.Severity.URGENT),
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .exclude(state=Alert.State.RESOLVED)
+        .only("public_id", "patient_id", "severity", "title", "state", "created_at")
+        .order_by("created_at", "id")
+    ):
+        severe.setdefault(alert.patient_id, []).append(alert)  # type: ignore[arg-type]
     for session in sessions:
         state = effective_state(session, now)
         overdue = (
             [c for c in checkpoints(session, now) if c.status == "overdue"] if state in LIVE_STATES else []
         )
-        rows.append(DayRow(session, state, labels[state], overdue, minutes_since_dose_end(session, now)))
+        rows.append(
+            DayRow(
+                session,
+                state,
+                labels[state],
+                overdue,
+                minutes_since_dose_end(session, now),
+                tuple(severe.get(session.patient_id, ())),
+            )
+        )
     return rows
 
 

@@ -58,3 +58,42 @@ def test_a_checked_in_session_is_due_on_the_clinics_day_just_after_its_midnight(
             content_type="application/json",
         )
     assert response.status_code == 201, response.content
+
+
+def test_a_critical_reading_in_the_chair_shows_on_the_board_until_resolved(personas, client_for):
+    from ketacare.alerts.models import Alert
+
+    session = make_session(personas.a1, route="iv", state="observing")
+    make_session(personas.a2, route="iv", state="observing")
+    client = client_for("clinician_a")
+    client.post(
+        reverse("treatments:vitals", kwargs={"session_id": session.public_id}),
+        {"systolic_mmhg": 120, "diastolic_mmhg": 80, "heart_rate_bpm": 90, "spo2_pct": 86},
+    )
+    alert = Alert.objects.get(patient=personas.a1, source="vital_sign")
+    # A contact-today alert for the other patient is not what the board is for.
+    Alert.objects.create(
+        clinic=personas.clinic_a,
+        patient=personas.a2,
+        source="missed_checkin",
+        severity="contact_clinic",
+        title="Late",
+    )
+
+    def cells() -> dict[str, str]:
+        body = client.get(reverse("treatments:day")).content.decode()
+        rows = body.split("<tr class=")[1:]
+        return {
+            name: next(r for r in rows if name in r)
+            .split('<td data-testid="day-alerts">')[1]
+            .split("</td>")[0]
+            for name in (personas.a1.full_name, personas.a2.full_name)
+        }
+
+    by_patient = cells()
+    assert "Emergency" in by_patient[personas.a1.full_name]
+    assert "Critical vital sign during a session" in by_patient[personas.a1.full_name]
+    assert reverse("alerts:detail", args=[alert.public_id]) in by_patient[personas.a1.full_name]
+    assert by_patient[personas.a2.full_name] == "—"
+    Alert.objects.filter(pk=alert.pk).update(state="resolved")
+    assert all(c == "—" for c in cells().values())
