@@ -30,6 +30,25 @@ FORM_FIELD_NAMES: dict[str, str] = {
     "moaas_score": "MOAA/S score",
 }
 
+# The discharge checklist's criteria (core.monitoring.discharge_readiness, core.pathway.discharge_check
+# and the register's controlled_drug_open), named where an override lists them.
+DISCHARGE_CRITERION_NAMES: dict[str, str] = {
+    "observation_time": "minimum observation time",
+    "sedation_not_assessed": "sedation not assessed",
+    "sedation": "still sedated",
+    "dissociation_not_assessed": "dissociation not assessed",
+    "dissociation": "dissociation not resolved",
+    "baseline_vitals_missing": "no pre-dose vital signs",
+    "vitals_not_recorded": "no vital signs after the dose",
+    "spo2_not_recorded": "no oxygen saturation after the dose",
+    "vitals_out_of_range": "vital signs out of range",
+    "ride_home": "ride home",
+    "instructions": "discharge instructions",
+    "bp_above_hold": "blood pressure above the pre-dose hold level",
+    "vital_checks_missed": "vital-sign checks missed",
+    "controlled_drug_open": "controlled drug not accounted for",
+}
+
 # Short names for the routes, for table cells and sentences ("after your esketamine nasal spray").
 ROUTE_SHORT: dict[str, str] = {
     "iv": "IV ketamine infusion",
@@ -52,6 +71,7 @@ def _names() -> dict[str, str]:
     names: dict[str, str] = {}
     names.update(VITAL_NAMES)
     names.update(FORM_FIELD_NAMES)
+    names.update(DISCHARGE_CRITERION_NAMES)
     for effect in kb.side_effects():
         names[effect.id] = effect.name
     for flag in kb.red_flags():

@@ -187,7 +187,7 @@ def test_a_prescriber_overrides_with_a_reason_and_the_draw_is_closed_after_disch
     assert discharged.state == "discharged"
     assert discharged.discharge_overridden_criteria == ["controlled_drug_open"]
     alert = Alert.objects.get(source=Alert.Source.DISCHARGE_OVERRIDE, patient=personas.a1)
-    assert "controlled_drug_open" in alert.title
+    assert "controlled drug not accounted for" in alert.title and "controlled_drug_open" not in alert.title
     assert "lot K-LOT-1" in alert.detail and OVERRIDE in alert.detail
     # The override does not account for the drug: the draw is still open, and still closable.
     draw.refresh_from_db()
@@ -224,7 +224,7 @@ def test_each_open_draw_is_named_in_one_query_and_overridden_once(
     )
     assert discharged.discharge_overridden_criteria == ["controlled_drug_open"]
     alert = Alert.objects.get(source=Alert.Source.DISCHARGE_OVERRIDE, patient=personas.a1)
-    assert alert.title.count("controlled_drug_open") == 1
+    assert alert.title.count("controlled drug not accounted for") == 1
 
 
 def test_no_criterion_at_a_clinic_that_does_not_keep_its_register(
@@ -292,7 +292,13 @@ def test_over_http_a_nurse_is_refused_and_a_prescriber_overrides(
     assert allowed.status_code == 302
     session.refresh_from_db()
     assert session.state == "discharged" and session.discharge_overridden_criteria == ["controlled_drug_open"]
-    assert "controlled_drug_open" in Alert.objects.get(source=Alert.Source.DISCHARGE_OVERRIDE).title
+    assert (
+        "controlled drug not accounted for" in Alert.objects.get(source=Alert.Source.DISCHARGE_OVERRIDE).title
+    )
+    # The run-sheet names the overridden criterion in words, not by its code.
+    after = _sheet(nurse, session)
+    assert "Prescriber override (controlled drug not accounted for)" in after
+    assert "(controlled_drug_open)" not in after
 
 
 def test_after_discharge_the_panel_closes_the_open_draw_over_http(

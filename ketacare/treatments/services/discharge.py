@@ -9,6 +9,7 @@ from ketacare.accounts.models import User
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
 from ketacare.clinics.selectors import is_prescriber
+from ketacare.core.display import name_for
 from ketacare.treatments import selectors
 from ketacare.treatments.errors import DischargeRefused
 from ketacare.treatments.models import Appointment, TreatmentSession
@@ -76,7 +77,7 @@ def discharge_session(
                 patient=session.patient,
                 source=Alert.Source.DISCHARGE_OVERRIDE,
                 severity=Alert.Severity.CONTACT_CLINIC,
-                title="Discharged with criteria overridden: " + ", ".join(codes),
+                title="Discharged with criteria overridden: " + ", ".join(name_for(code) for code in codes),
                 detail=" ".join(m for _, m in unmet) + f" Reason: {override_reason}",
                 dedupe_key=f"discharge_override:{session.public_id}",
             )

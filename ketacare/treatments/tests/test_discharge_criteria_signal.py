@@ -80,7 +80,7 @@ def test_without_a_reason_discharge_is_refused_and_a_prescriber_overrides_it(
     session.refresh_from_db()
     assert session.state == "discharged" and session.discharge_overridden_criteria == ["paperwork_open"]
     alert = Alert.objects.get(source=Alert.Source.DISCHARGE_OVERRIDE, patient=personas.a1)
-    assert alert.title == "Discharged with criteria overridden: paperwork_open"
+    assert alert.title == "Discharged with criteria overridden: paperwork open"  # a code in words
 
 
 def test_the_run_sheet_asks_the_receivers_once_per_render(personas: Any, client_for: Any) -> None:
