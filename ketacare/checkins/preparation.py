@@ -1,9 +1,15 @@
-"""The route-specific preparation checklist, built from the core's protocol and knowledge data."""
+"""The route-specific preparation checklist, built from the core's protocol and knowledge data.
+
+The checklist is ticked for one booked session (its appointment); without one it is only read
+(docs/decisions/0026): "0 of 4 done" for no session reads as a failure to prepare.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ketacare.core import dayrules
 from ketacare.core import knowledge as kb
@@ -104,3 +110,16 @@ def preparation_items(route: str, clinic: Any = None) -> list[PrepItem]:
         )
     )
     return items
+
+
+def session_day(starts_at: dt.datetime, *, clinic_zone: str, patient_zone: str) -> str:
+    """'Tuesday 8 December': the calendar day of a session at the clinic, in the clinic's zone.
+
+    When the patient's own zone is another one, the clinic's is named ("Tuesday 8 December (New York
+    time)"), since the patient's pages show the appointment's time on their own clock.
+    """
+    local = starts_at.astimezone(ZoneInfo(clinic_zone))
+    day = f"{local:%A} {local.day} {local:%B}"
+    if clinic_zone == patient_zone:
+        return day
+    return f"{day} ({clinic_zone.rsplit('/', 1)[-1].replace('_', ' ')} time)"

@@ -16,7 +16,7 @@ from ketacare.alerts.selectors import patient_alerts
 from ketacare.audit.services import holding_rows, transaction_with_held_rows
 from ketacare.checkins.forms import CheckinForm
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
-from ketacare.checkins.preparation import preparation_items
+from ketacare.checkins.preparation import preparation_items, session_day
 from ketacare.checkins.selectors import (
     patient_checkins,
     patient_symptoms,
@@ -330,11 +330,16 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
 
 @patient_required
 def preparation(request: AuthenticatedRequest) -> HttpResponse:
-    """The route-specific checklist for the next session; ticks are saved and shown to the clinic."""
+    """The route-specific checklist for the next booked session; ticks are saved and shown to the clinic.
+
+    Without a booked session the list is there to read, with no ticks offered or counted: it says it
+    is for before the next session (docs/decisions/0026). A tick sent then (a page left open while
+    the session was cancelled) stores nothing.
+    """
     now = timezone.now()
     patient = _own_patient(request, action="write" if request.method == "POST" else "read")
     appointment = next_appointment(patient, now=now)
-    session_key = appointment.public_id if appointment else "next"
+    session_key = appointment.public_id if appointment else ""  # ticks belong to a booked session only
     items = preparation_items(
         appointment.route if appointment and appointment.route else patient_route(patient, now=now),
         patient.clinic,
@@ -342,7 +347,7 @@ def preparation(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST":
         ticked = set(request.POST.getlist("item"))
         try:
-            for item in items:
+            for item in items if appointment is not None else ():
                 tick_preparation(
                     patient=patient,
                     session_key=session_key,
@@ -354,11 +359,22 @@ def preparation(request: AuthenticatedRequest) -> HttpResponse:
         except FieldError as error:  # pragma: no cover - items come from the same list
             return HttpResponse(error.message, status=400)
         return redirect("checkins:preparation")
-    ticks = preparation_ticks(patient=patient, session_key=session_key)
+    ticks = preparation_ticks(patient=patient, session_key=session_key) if appointment else {}
     return render(
         request,
         "checkins/preparation.html",
-        {"patient": patient, "appointment": appointment, "items": items, "ticks": ticks},
+        {
+            "patient": patient,
+            "appointment": appointment,
+            "day": session_day(
+                appointment.starts_at, clinic_zone=patient.clinic.time_zone, patient_zone=patient.time_zone
+            )
+            if appointment
+            else "",
+            "items": items,
+            "ticks": ticks,
+            "done": sum(1 for item in items if ticks.get(item.id)),
+        },
     )
 
 
@@ -368,7 +384,6 @@ def staff_checkins(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
     patient = access_patient(request.user, patient_id)
     now = timezone.now()
     appointment = next_appointment(patient, now=now)
-    session_key = appointment.public_id if appointment else "next"
     items = preparation_items(
         appointment.route if appointment and appointment.route else patient_route(patient, now=now),
         patient.clinic,
@@ -385,7 +400,11 @@ def staff_checkins(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
             ],
             "alerts": patient_alerts(patient=patient)[:50],
             "items": items,
-            "ticks": preparation_ticks(patient=patient, session_key=session_key),
+            # Ticks belong to a booked session; with none booked there is nothing ticked for.
+            "appointment": appointment,
+            "ticks": preparation_ticks(patient=patient, session_key=appointment.public_id)
+            if appointment
+            else {},
         },
     )
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from ketacare.checkins.models import SymptomReport
-from ketacare.checkins.preparation import preparation_items
+from ketacare.checkins.preparation import preparation_items, session_day
 from ketacare.checkins.selectors import (
     patient_checkins,
     patient_symptoms,
@@ -166,7 +166,8 @@ def home_context(patient: Patient) -> dict[str, Any]:
     else:
         route = patient_route(patient, now=now)
     items = preparation_items(route, patient.clinic)
-    ticks = preparation_ticks(patient=patient, session_key=appointment.public_id if appointment else "next")
+    # The checklist counts only for a booked session: without one nothing is ticked for.
+    ticks = preparation_ticks(patient=patient, session_key=appointment.public_id) if appointment else {}
     sessions = [s for s in patient_sessions(patient)[:20] if s.state != "cancelled"]
     rules: tuple[DayRule, ...] = ()
     left_at = None
@@ -203,6 +204,11 @@ def home_context(patient: Patient) -> dict[str, Any]:
         "fasting": fasting_text(patient.clinic, route),
         "prep_total": len(items),
         "prep_done": sum(1 for i in items if ticks.get(i.id)),
+        "prep_day": session_day(
+            appointment.starts_at, clinic_zone=patient.clinic.time_zone, patient_zone=patient.time_zone
+        )
+        if appointment
+        else "",
         "due_questionnaires": due_questionnaires(patient=patient, now=now)[:10],
     }
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from ketacare.core import knowledge as kb
+from ketacare.core.display import route_name
 from ketacare.core.protocols import get_route, route_ids
 
 # Clinic practice: "the next day, after a restful sleep" read as not before 09:00 the next morning.
@@ -78,21 +79,45 @@ def minimum_hours(route: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _earliest_words(route: str) -> str:
+    """When driving may start again after ``route``, counted as :func:`day_rules` counts it: the next
+    morning, and the route's sourced minimum from the time the patient leaves the clinic (``left_at``)."""
+    hours = minimum_hours(route)
+    at_least = f" and at least {hours} hours after you leave the clinic" if hours is not None else ""
+    return f"not before {NEXT_MORNING:%H:%M} the next morning{at_least}"
+
+
+def _one_of(names: list[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
+
+
 def driving_rule_words(route: str | None = None) -> str:
     """The driving rule before any session has a time: the words :func:`day_rules` uses, with the end
-    described instead of dated ("not before 09:00 the morning after the session, and only after ...").
+    described instead of dated ("not before 09:00 the next morning, and only after ...").
 
-    ``route`` adds the sourced minimum of that route ("at least 24 hours after the dose"); without a
-    route, the longest minimum any route states. For Learn, preparation and e-mails, where no
-    discharge time exists yet.
+    ``route`` adds the sourced minimum of that route, counted from leaving the clinic as the dated
+    rule counts it ("at least 24 hours after you leave the clinic"). Without a route (a page that
+    does not know the patient's treatment) each route's rule is stated under the route's name, routes
+    with the same rule together, so no patient reads a rule that is not theirs as if it were. For
+    Learn, preparation and e-mails, where no discharge time exists yet.
     """
     if route is not None and route not in route_ids():
         raise DayRuleError(f"unknown route {route!r}: allowed {', '.join(route_ids())}")
-    minima = [h for r in ([route] if route else route_ids()) if (h := minimum_hours(r)) is not None]
-    at_least = f" and at least {max(minima)} hours after the dose" if minima else ""
+    if route:
+        return (
+            f"No driving and no machinery on the day of a session: {_earliest_words(route)}, "
+            f"{AFTER_SLEEP_WORDS}. Someone else takes you home."
+        )
+    by_rule: dict[str, list[str]] = {}
+    for each in route_ids():
+        by_rule.setdefault(_earliest_words(each), []).append(route_name(each))
+    if len(by_rule) == 1:
+        return driving_rule_words(route_ids()[0])
+    per_route = " ".join(f"After {_one_of(names)}: {earliest}." for earliest, names in by_rule.items())
     return (
-        f"No driving and no machinery on the day of a session: not before {NEXT_MORNING:%H:%M} the next "
-        f"morning{at_least}, {AFTER_SLEEP_WORDS}. Someone else takes you home."
+        f"No driving and no machinery on the day of a session. {per_route} In every case "
+        f"{AFTER_SLEEP_WORDS.removeprefix('and ')}. Someone else takes you home."
     )
 
 

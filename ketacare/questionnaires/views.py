@@ -1,12 +1,13 @@
-"""Due questionnaires, the form rendered from the core definition, and the progress page."""
+"""Due questionnaires, the form rendered from the core definition, its result page, and the policy page."""
 
 from __future__ import annotations
 
 import uuid
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from ketacare.accounts.gates import clinic_admin_required, own_patient_page, patient_required
@@ -16,10 +17,11 @@ from ketacare.clinics.selectors import active_clinic
 from ketacare.core.instruments import instruments
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
+from ketacare.patients.facts import ResponseOutcome
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 from ketacare.questionnaires.forms import QuestionnairePolicyForm
-from ketacare.questionnaires.models import QuestionnairePolicy
+from ketacare.questionnaires.models import QuestionnairePolicy, QuestionnaireResponse
 from ketacare.questionnaires.selectors import due_questionnaires
 from ketacare.questionnaires.services import (
     QuestionnaireError,
@@ -57,7 +59,10 @@ def due(request: AuthenticatedRequest) -> HttpResponse:
 
 @own_patient_page("questionnaire", "instrument")
 def fill(request: AuthenticatedRequest, instrument: str) -> HttpResponse:
-    """One questionnaire; item 9 of the PHQ-9 (any suicide-risk item) shows crisis resources at once."""
+    """One questionnaire. Sent answers are stored, then the browser is sent to their result page
+    (Post/Redirect/Get: a refresh or the back button never posts them again), which shows the crisis
+    resources at once when item 9 of the PHQ-9 (any suicide-risk item) is positive. Answers that
+    cannot be stored come back on the form with what to correct (400)."""
     try:
         definition = patient_instrument(instrument)
     except QuestionnaireError:
@@ -95,16 +100,10 @@ def fill(request: AuthenticatedRequest, instrument: str) -> HttpResponse:
             except FieldError as error:
                 errors.append(error.message)
             else:
-                return render(
-                    request,
-                    "questionnaires/result.html",
-                    {
-                        "patient": patient,
-                        "clinic": patient.clinic,
-                        "instrument": definition,
-                        "response": outcome.response,
-                        "crisis": outcome.crisis,
-                    },
+                # 303 See Other: the browser follows with a GET, so the result page is what it keeps.
+                return HttpResponseRedirect(
+                    reverse("questionnaires:result", kwargs={"response_id": str(outcome.response.public_id)}),
+                    status=303,
                 )
     items = [
         {"item": item, "number": n, "selected": chosen.get(item.id)}
@@ -115,6 +114,54 @@ def fill(request: AuthenticatedRequest, instrument: str) -> HttpResponse:
         "questionnaires/form.html",
         {"patient": patient, "instrument": definition, "items": items, "errors": errors, "key": key},
         status=400 if errors else 200,
+    )
+
+
+def _own_response(request: AuthenticatedRequest, response_id: str) -> tuple[Patient, QuestionnaireResponse]:
+    """One of the signed-in patient's own responses, through ``access_patient`` (audited either way).
+
+    A response that does not exist leaves a denied row naming the id asked for; another patient's
+    response is refused by ``access_patient`` (a denied row filed under that patient). Both are a 404.
+    """
+    try:
+        key: uuid.UUID | None = uuid.UUID(str(response_id))
+    except ValueError:
+        key = None
+    response = (
+        QuestionnaireResponse.objects.select_related("patient").filter(public_id=key).first() if key else None
+    )
+    if response is None:
+        record_access_event(
+            action="read",
+            outcome="denied",
+            object_type="questionnaire_response",
+            object_id=str(response_id)[:64],
+        )
+        raise Http404("No such questionnaire response")
+    patient = access_patient(request.user, response.patient.public_id)
+    return patient, response
+
+
+@own_patient_page("questionnaire_response", "response_id")
+def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
+    """The result of one sent questionnaire: the page the form redirects to after storing the answers.
+
+    It shows what the answer to the POST showed: the score and, whenever the stored answers carry a
+    suicide-risk item (PHQ-9 item 9), the crisis line, the emergency number and the clinic's phone.
+    """
+    patient, response = _own_response(request, response_id)
+    definition = next((i for i in instruments() if i.id == response.instrument_id), None)
+    return render(
+        request,
+        "questionnaires/result.html",
+        {
+            "patient": patient,
+            "clinic": patient.clinic,
+            "instrument": definition,
+            "response": response,
+            # The same rule the submission used to decide on the crisis screen (patients.facts).
+            "crisis": ResponseOutcome(response, created=False).crisis,
+        },
     )
 
 

@@ -13,6 +13,7 @@ from ketacare.alerts.models import Alert
 from ketacare.checkins.models import SymptomCheckin
 from ketacare.checkins.services import ReportIn, submit_checkin
 from ketacare.journal.models import JournalEntry
+from ketacare.questionnaires.models import QuestionnaireResponse
 from tests.support.checkins import make_dose
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -114,6 +115,15 @@ def test_a_phq9_with_item_9_positive_shows_crisis_resources_and_raises_an_alert(
     assert page.get_by_role("heading", name="You are not alone — help is available now").is_visible()
     assert page.locator("a[href='tel:988']").is_visible()
     page.screenshot(path=str(artifacts_dir / "companion-phq9-item9-crisis.png"), full_page=True)
+    assert Alert.objects.filter(patient=personas.a1, source="phq9_item9").count() == 1
+    # Post/Redirect/Get: the browser is on the result's own page, so a refresh shows it again without
+    # posting the answers a second time (and without asking to resubmit a form).
+    assert "/me/questionnaires/results/" in page.url
+    page.reload()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="You are not alone — help is available now").is_visible()
+    assert page.locator("a[href='tel:911']").is_visible()
+    assert QuestionnaireResponse.objects.filter(patient=personas.a1).count() == 1
     assert Alert.objects.filter(patient=personas.a1, source="phq9_item9").count() == 1
     page.close()
 

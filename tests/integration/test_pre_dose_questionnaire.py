@@ -108,8 +108,10 @@ def test_a_questionnaire_completed_on_the_phone_shows_as_completed_with_its_time
     phone = client_for("a1").post(
         reverse("questionnaires:fill", kwargs={"instrument": "phq9"}),
         {"idempotency_key": uuid.uuid4().hex, **_phq9(0, others=1)},
+        follow=True,
     )
-    assert phone.status_code == 200
+    # Stored, then the browser follows the redirect to the result page (Post/Redirect/Get).
+    assert phone.redirect_chain[-1][1] == 303 and phone.status_code == 200
     body = _sheet(nurse, session)
     response = QuestionnaireResponse.objects.get(assignment=_due(session, "phq9"))
     local = response.submitted_at.astimezone(ZoneInfo(session.clinic.time_zone))
@@ -133,8 +135,10 @@ def test_an_answer_filed_under_an_older_slot_completes_the_pre_dose_one_too(
     phone = client_for("a1").post(
         reverse("questionnaires:fill", kwargs={"instrument": "phq9"}),
         {"idempotency_key": uuid.uuid4().hex, **_phq9(0, others=1)},
+        follow=True,
     )
-    assert phone.status_code == 200
+    # Stored, then the browser follows the redirect to the result page (Post/Redirect/Get).
+    assert phone.redirect_chain[-1][1] == 303 and phone.status_code == 200
     response = QuestionnaireResponse.objects.get(assignment=older)
     assert _due(session, "phq9").state == "completed"
     body = _sheet(nurse, session)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from ketacare.checkins.models import PreparationTick, SymptomCheckin
 from ketacare.checkins.preparation import preparation_items
 from ketacare.treatments.models import Appointment, TreatmentPlan
+from tests.support.treatments import make_planned_session
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,8 @@ def test_esketamine_preparation_carries_the_cores_fasting_and_nasal_spray_rules(
 
 
 def test_the_patient_ticks_items_and_their_clinic_sees_them(personas: Any, client_for: Any) -> None:
+    # Ticks are for a booked session (docs/decisions/0026): without one the list is only read.
+    make_planned_session(personas.a1, starts_at=timezone.now() + dt.timedelta(days=2))
     patient = client_for("a1")
     page = patient.get(reverse("checkins:preparation"))
     assert page.status_code == 200 and b"Prepare for your session" in page.content

@@ -108,7 +108,8 @@ def test_the_driving_words_before_a_session_are_the_day_rules_words_with_the_end
     """Learn, preparation and e-mails say what the discharge sheet says, without a date (decision 0014)."""
     words = dayrules.driving_rule_words("iv")
     assert words.startswith("No driving and no machinery")
-    assert "not before 09:00 the next morning and at least 24 hours after the dose" in words
+    # The minimum counts from leaving the clinic, as the dated rule counts it (day_rules' left_at).
+    assert "not before 09:00 the next morning and at least 24 hours after you leave the clinic" in words
     assert dayrules.AFTER_SLEEP_WORDS in words
     # Esketamine's sourced rule states no minimum; the general answer takes the longest any route states.
     assert "24 hours" not in dayrules.driving_rule_words("esketamine_in")

@@ -24,10 +24,14 @@ def _answers(item9: int, others: int = 1) -> dict[str, str]:
 def test_item_9_answered_one_shows_the_crisis_line_and_raises_an_urgent_alert(
     personas: Any, client_for: Any
 ) -> None:
-    response = client_for("a1").post(
+    client = client_for("a1")
+    sent = client.post(
         reverse("questionnaires:fill", kwargs={"instrument": "phq9"}),
         {"idempotency_key": uuid.uuid4().hex, **_answers(1)},
     )
+    # Post/Redirect/Get: the answers are stored, the browser is sent to their result page.
+    assert sent.status_code == 303
+    response = client.get(sent["Location"])
     assert response.status_code == 200
     assert b"help is available now" in response.content
     assert b"tel:988" in response.content and b"tel:911" in response.content
@@ -42,7 +46,9 @@ def test_item_9_answered_zero_shows_no_crisis_screen_and_no_alert(personas: Any,
     response = client_for("a1").post(
         reverse("questionnaires:fill", kwargs={"instrument": "phq9"}),
         {"idempotency_key": uuid.uuid4().hex, **_answers(0, others=2)},
+        follow=True,
     )
+    assert response.redirect_chain[-1][1] == 303 and response.status_code == 200
     assert b"help is available now" not in response.content
     assert b"16" in response.content  # the score
     assert not Alert.objects.exists()

@@ -1,0 +1,104 @@
+"""The preparation checklist is for a booked session: "0 of 4 done" with none booked reads as a failure.
+
+Without an upcoming session the home page links to the list in neutral words and counts nothing, and
+the list itself says it is for before the next session and offers no ticks. With one booked, both say
+for which day (the clinic's calendar day) and count what is ticked for that session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from ketacare.checkins.models import PreparationTick
+from tests.support.treatments import make_planned_session
+
+pytestmark = pytest.mark.django_db
+
+NEW_YORK = ZoneInfo("America/New_York")  # Clinic A's zone
+SATURDAY = dt.datetime(2026, 12, 5, 12, 0, tzinfo=dt.UTC)
+TUESDAY_AFTERNOON = dt.datetime(2026, 12, 8, 14, 0, tzinfo=NEW_YORK)
+COUNT = re.compile(r"\d+ of \d+ done")
+
+
+def _page(client: Any, name: str) -> str:
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _next_appointment_section(home: str) -> str:
+    return home.split('id="next-title"', 1)[1].split("</section>", 1)[0]
+
+
+def test_without_a_session_booked_home_counts_nothing_and_names_the_list_neutrally(
+    personas: Any, client_for: Any
+) -> None:
+    # Even a tick left from before (stored under "next") is not counted for no session.
+    PreparationTick.objects.create(
+        clinic=personas.clinic_a,
+        patient=personas.a1,
+        session_key="next",
+        item_id="ride_home",
+        done=True,
+        ticked_at=SATURDAY,
+    )
+    with time_machine.travel(SATURDAY, tick=False):
+        section = _next_appointment_section(_page(client_for("a1"), "companion:home"))
+    assert "None booked." in section
+    assert COUNT.search(section) is None and "done" not in section
+    link = f'<a href="{reverse("checkins:preparation")}">What to do before a session</a>'
+    assert link in section
+    assert "Preparation checklist" not in section
+
+
+def test_without_a_session_booked_the_list_says_what_it_is_for_and_offers_no_ticks(
+    personas: Any, client_for: Any
+) -> None:
+    client = client_for("a1")
+    with time_machine.travel(SATURDAY, tick=False):
+        page = _page(client, "checkins:preparation")
+        assert "No session is booked" in page and "before your next session" in page
+        assert 'type="checkbox"' not in page and "Save my checklist" not in page
+        assert COUNT.search(page) is None
+        assert "Someone else takes you home." in page  # the list itself is still there to read
+        # A tick sent anyway (a page left open while the session was cancelled) is not stored.
+        sent = client.post(reverse("checkins:preparation"), {"item": ["ride_home"]})
+    assert sent.status_code == 302
+    assert not PreparationTick.objects.exists()
+
+
+def test_with_a_session_booked_home_and_the_list_count_for_that_day(personas: Any, client_for: Any) -> None:
+    client = client_for("a1")
+    with time_machine.travel(SATURDAY, tick=False):
+        make_planned_session(personas.a1, starts_at=TUESDAY_AFTERNOON)
+        section = _next_appointment_section(_page(client, "companion:home"))
+        assert "Preparation checklist for Tuesday 8 December" in section
+        total = int(re.search(r"\(0 of (\d+) done\)", section).group(1))  # type: ignore[union-attr]
+        page = _page(client, "checkins:preparation")
+        assert "for your session on Tuesday 8 December" in page
+        assert f"0 of {total} done" in page and page.count('type="checkbox"') == total
+        client.post(reverse("checkins:preparation"), {"item": ["ride_home", "support_person"]})
+        assert f"2 of {total} done" in _page(client, "checkins:preparation")
+        assert f"(2 of {total} done)" in _next_appointment_section(_page(client, "companion:home"))
+
+
+def test_the_day_is_the_clinics_calendar_day_named_as_such_when_the_patient_lives_elsewhere(
+    personas: Any, client_for: Any
+) -> None:
+    # 23:30 on Tuesday at the clinic in New York is 04:30 on Wednesday in London.
+    personas.a1.time_zone = "Europe/London"
+    personas.a1.save(update_fields=["time_zone"])
+    late = dt.datetime(2026, 12, 8, 23, 30, tzinfo=NEW_YORK)
+    with time_machine.travel(SATURDAY, tick=False):
+        make_planned_session(personas.a1, starts_at=late)
+        home = _next_appointment_section(_page(client_for("a1"), "companion:home"))
+        page = _page(client_for("a1"), "checkins:preparation")
+    assert "Preparation checklist for Tuesday 8 December (New York time)" in home
+    assert "for your session on Tuesday 8 December (New York time)" in page
