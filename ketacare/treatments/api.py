@@ -432,13 +432,16 @@ def record_session_adverse_event(request: AuthenticatedRequest, session_id: str)
 @router.post(
     "/sessions/{session_id}/entered-in-error",
     response={200: SessionOut},
-    summary="Mark a vital-signs set, observation or adverse event of the session as entered in error",
+    summary=(
+        "Mark a vital-signs set, observation or adverse event of the session as entered in error, "
+        "with the reason (409 when it already is)"
+    ),
     openapi_extra=_json_body(EnteredInErrorIn),
 )
 def mark_session_entry_in_error(request: AuthenticatedRequest, session_id: str) -> Any:
     def call(session: TreatmentSession, p: EnteredInErrorIn) -> TreatmentSession:
         services.mark_entered_in_error(
-            session=session, user=request.user, kind=p.kind, entry_id=str(p.entry_id)
+            session=session, user=request.user, kind=p.kind, entry_id=str(p.entry_id), reason=p.reason
         )
         return _refreshed(session)
 

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from ketacare.core.protocols import WEEKDAYS, catalog
-from ketacare.treatments.models import AdverseEvent, Observation, TreatmentPlan
+from ketacare.treatments.models import ENTERED_IN_ERROR_REASON_MAX, AdverseEvent, Observation, TreatmentPlan
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
@@ -215,10 +215,23 @@ class CancelForm(forms.Form):
 
 
 class EnteredInErrorForm(forms.Form):
+    """One run-sheet entry marked as entered in error, with the reason (the page's two-step control)."""
+
     kind = forms.ChoiceField(
         choices=[("vital", "vital"), ("observation", "observation"), ("adverse_event", "adverse_event")]
     )
     entry_id = forms.UUIDField()
+    reason = forms.CharField(
+        label="Why is this entry wrong?",
+        max_length=ENTERED_IN_ERROR_REASON_MAX,
+        error_messages={
+            "required": (
+                "reason is required: say why the entry is wrong "
+                f"(at most {ENTERED_IN_ERROR_REASON_MAX} characters)"
+            ),
+            "max_length": f"reason must be at most {ENTERED_IN_ERROR_REASON_MAX} characters",
+        },
+    )
 
 
 YES_NO = [("", "—"), ("true", "Yes"), ("false", "No")]

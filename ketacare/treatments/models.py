@@ -2,10 +2,10 @@
 
 Every row carries `clinic` (the shard key; `ClinicalRecord` gives it with `public_id` and `created_at`)
 and `patient`. Clinical rows keep the time the thing happened (`measured_at`, `started_at`,
-`observed_at`) apart from `created_at`/`created_by`; a correction is a visible `entered_in_error` flag,
-never a delete. Numeric limits come from the core (`ketacare.core.protocols.PHYSIOLOGICAL_RANGES`,
-`ketacare.core.monitoring.MOAAS_RANGE`) so the database constraints and the service checks cannot
-drift apart.
+`observed_at`) apart from `created_at`/`created_by`; a correction is a visible `entered_in_error` flag
+that says who, when and why, never a delete. Numeric limits come from the core
+(`ketacare.core.protocols.PHYSIOLOGICAL_RANGES`, `ketacare.core.monitoring.MOAAS_RANGE`) so the
+database constraints and the service checks cannot drift apart.
 """
 
 from __future__ import annotations
@@ -235,11 +235,25 @@ class TreatmentSession(ClinicalRecord):
         return f"Session {self.public_id}"
 
 
+# The longest reason a correction may give (the form, the API schema and the service share it).
+ENTERED_IN_ERROR_REASON_MAX = 500
+
+
 class _SessionRow(ClinicalRecord):
-    """Common columns of a run-sheet entry."""
+    """Common columns of a run-sheet entry.
+
+    A correction says who, when and why: `entered_in_error_by`/`_at`/`_reason` are set together with
+    `entered_in_error` by `services.mark_entered_in_error` (server-owned; never taken from input).
+    Entries marked before these columns existed keep them empty.
+    """
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     entered_in_error = models.BooleanField(default=False)
+    entered_in_error_reason = models.CharField(max_length=ENTERED_IN_ERROR_REASON_MAX, blank=True)
+    entered_in_error_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
 
     class Meta:

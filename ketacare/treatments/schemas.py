@@ -10,12 +10,24 @@ from ninja import Schema
 from pydantic import AwareDatetime, Field
 
 from ketacare.core.protocols import PHYSIOLOGICAL_RANGES
+from ketacare.treatments.models import ENTERED_IN_ERROR_REASON_MAX
 
 
 def _documented_range(field: str, unit: str) -> Any:
     # The range is documented here and enforced by the service, whose 422 names the field and range.
     low, high = PHYSIOLOGICAL_RANGES[field]
     return {"minimum": low, "maximum": high, "description": f"{low:g}–{high:g} {unit}"}
+
+
+class _CorrectionOut(Schema):
+    """An entry's correction: who marked it entered in error (name, else e-mail), when and why.
+
+    All three are null or empty for a valid entry, and for an entry marked before they were recorded.
+    """
+
+    @staticmethod
+    def resolve_entered_in_error_by(obj: Any) -> str | None:
+        return str(obj.entered_in_error_by) if obj.entered_in_error_by_id else None
 
 
 class VitalSignsIn(Schema):
@@ -28,7 +40,7 @@ class VitalSignsIn(Schema):
     measured_at: dt.datetime | None = None
 
 
-class VitalSignOut(Schema):
+class VitalSignOut(_CorrectionOut):
     public_id: uuid.UUID
     kind: str
     measured_at: dt.datetime
@@ -38,9 +50,12 @@ class VitalSignOut(Schema):
     spo2_pct: int | None
     flags: list[dict[str, str]]
     entered_in_error: bool
+    entered_in_error_reason: str
+    entered_in_error_by: str | None
+    entered_in_error_at: dt.datetime | None
 
 
-class DoseOut(Schema):
+class DoseOut(_CorrectionOut):
     public_id: uuid.UUID
     drug: str
     route: str
@@ -50,15 +65,21 @@ class DoseOut(Schema):
     ended_at: dt.datetime | None
     device_number: int | None
     entered_in_error: bool
+    entered_in_error_reason: str
+    entered_in_error_by: str | None
+    entered_in_error_at: dt.datetime | None
 
 
-class ObservationOut(Schema):
+class ObservationOut(_CorrectionOut):
     public_id: uuid.UUID
     observed_at: dt.datetime
     moaas_score: int
     dissociation: str
     respiratory_concern: bool
     entered_in_error: bool
+    entered_in_error_reason: str
+    entered_in_error_by: str | None
+    entered_in_error_at: dt.datetime | None
 
 
 class SessionSummaryOut(Schema):
@@ -88,24 +109,27 @@ class SessionOut(SessionSummaryOut):
 
     @staticmethod
     def resolve_vitals(obj: Any) -> list[Any]:
-        return list(obj.vitals.order_by("measured_at", "id"))
+        return list(obj.vitals.select_related("entered_in_error_by").order_by("measured_at", "id"))
 
     @staticmethod
     def resolve_doses(obj: Any) -> list[Any]:
-        return list(obj.doses.order_by("started_at", "id"))
+        return list(obj.doses.select_related("entered_in_error_by").order_by("started_at", "id"))
 
     @staticmethod
     def resolve_observations(obj: Any) -> list[Any]:
-        return list(obj.observations.order_by("observed_at", "id"))
+        return list(obj.observations.select_related("entered_in_error_by").order_by("observed_at", "id"))
 
 
-class AdverseEventOut(Schema):
+class AdverseEventOut(_CorrectionOut):
     public_id: uuid.UUID
     occurred_at: dt.datetime
     description: str
     severity: str
     action_taken: str
     entered_in_error: bool
+    entered_in_error_reason: str
+    entered_in_error_by: str | None
+    entered_in_error_at: dt.datetime | None
 
 
 class AppointmentOut(Schema):
@@ -245,6 +269,11 @@ class AdverseEventIn(Schema):
 class EnteredInErrorIn(Schema):
     kind: Literal["vital", "observation", "adverse_event"]
     entry_id: uuid.UUID
+    reason: str = Field(
+        min_length=1,
+        max_length=ENTERED_IN_ERROR_REASON_MAX,
+        description="Why the entry is wrong (required; stored with who marked it and when)",
+    )
 
 
 class DischargeIn(Schema):

@@ -167,11 +167,14 @@ def test_the_run_sheets_writes_record_through_the_services(personas: Any, prescr
     assert Alert.objects.filter(patient=personas.a1, source="adverse_event").exists()  # the service's alert
     vital = VitalSign.objects.filter(session=observing).latest("id")
     marked = _post(
-        prescriber, f"{base}/entered-in-error", {"kind": "vital", "entry_id": str(vital.public_id)}
+        prescriber,
+        f"{base}/entered-in-error",
+        {"kind": "vital", "entry_id": str(vital.public_id), "reason": "Cuff on the wrong patient"},
     )
     assert marked.status_code == 200
     vital.refresh_from_db()
     assert vital.entered_in_error
+    assert vital.entered_in_error_reason == "Cuff on the wrong patient"
 
 
 def test_a_refused_discharge_names_every_unmet_criterion(personas: Any, prescriber: Client) -> None:
@@ -214,7 +217,13 @@ def test_a_refused_discharge_names_every_unmet_criterion(personas: Any, prescrib
         ),
         ("adverse-events", "observing", {"description": "x", "severity": "awful"}, "severity", AdverseEvent),
         ("adverse-events", "observing", {"description": "", "severity": "mild"}, "description", AdverseEvent),
-        ("entered-in-error", "observing", {"kind": "vital", "entry_id": "nope"}, "entry_id", None),
+        (
+            "entered-in-error",
+            "observing",
+            {"kind": "vital", "entry_id": "nope", "reason": "Wrong patient"},
+            "entry_id",
+            None,
+        ),
         ("cancel", "scheduled", {"reason": ""}, "cancel_reason", None),
     ],
 )

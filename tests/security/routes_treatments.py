@@ -54,7 +54,11 @@ def _latest_vital(personas: Any, target: Any) -> dict[str, Any]:
     from ketacare.treatments.models import VitalSign
 
     vital = VitalSign.objects.filter(patient=target).order_by("-id").first()
-    return {"kind": "vital", "entry_id": str(vital.public_id) if vital else ""}
+    return {
+        "kind": "vital",
+        "entry_id": str(vital.public_id) if vital else "",
+        "reason": "Recorded against the wrong patient",
+    }
 
 
 def _pre_dose(instrument: str) -> Any:

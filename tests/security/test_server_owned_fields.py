@@ -46,6 +46,8 @@ def forged_fields(personas: Any, foreign_session: Any) -> dict[str, Any]:
         "resolved_by": str(clinician_b.public_id),
         "decided_by": str(clinician_b.public_id),
         "error_marked_by": str(clinician_b.public_id),
+        "entered_in_error_by": str(clinician_b.public_id),
+        "entered_in_error_by_id": clinician_b.pk,
         # Timestamps.
         "created_at": FORGED_TIME,
         "submitted_at": FORGED_TIME,
@@ -57,6 +59,7 @@ def forged_fields(personas: Any, foreign_session: Any) -> dict[str, Any]:
         "escalated_at": FORGED_TIME,
         "decided_at": FORGED_TIME,
         "error_marked_at": FORGED_TIME,
+        "entered_in_error_at": FORGED_TIME,
         "dose_started_at": FORGED_TIME,
         # Computed scores, triage, risk flags and states.
         "total": 27,
@@ -80,6 +83,7 @@ def forged_fields(personas: Any, foreign_session: Any) -> dict[str, Any]:
         "status": "entered_in_error",
         "entered_in_error": True,
         "error_reason": "forged",
+        "entered_in_error_reason": "forged",
         "state": "open",
         "severity": "info",
         "source": "missed_checkin",
@@ -261,9 +265,14 @@ WRITES: dict[tuple[str, str], Write] = {
         # The entry is marked (that is the operation); the session answered must stay A1's.
         "clinician_a",
         "treatments.TreatmentSession",
-        body=lambda c: {"kind": "vital", "entry_id": str(c.own_session.vitals.latest("id").public_id)},
+        body=lambda c: {
+            "kind": "vital",
+            "entry_id": str(c.own_session.vitals.latest("id").public_id),
+            "reason": "Recorded against the wrong patient",
+        },
         kwargs=lambda c: {"session_id": str(c.own_session.public_id)},
         updates="session_id",
+        check=lambda row, c: _correction_by_the_caller(row, c),
     ),
     ("POST", "/api/v1/sessions/{session_id}/discharge"): Write(
         "clinician_a",
@@ -387,6 +396,16 @@ def _own_client_id(ctx: Any) -> dict[str, str]:
         by=ctx.personas.admin_a,
     )  # fmt: skip
     return {"client_id": str(client.public_id)}
+
+
+def _correction_by_the_caller(row: Any, ctx: Any) -> None:
+    """The session stays A1's; the entry's correction is the caller's, now, with the reason sent."""
+    assert row.patient_id == ctx.personas.a1.pk and row.clinic_id == ctx.personas.clinic_a.pk
+    vital = row.vitals.latest("id")
+    assert vital.entered_in_error
+    assert vital.entered_in_error_by_id == ctx.personas.clinician_a.pk
+    assert vital.entered_in_error_at is not None and vital.entered_in_error_at.year != 2001
+    assert vital.entered_in_error_reason == "Recorded against the wrong patient"
 
 
 def _token_of_a1(row: Any, ctx: Any) -> None:

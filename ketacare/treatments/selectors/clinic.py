@@ -48,14 +48,13 @@ class DayRow:
 def clinic_day(clinic: Clinic, day: dt.date, now: dt.datetime) -> list[DayRow]:
     """The clinic's sessions on `day` (clinic zone) with their state and overdue checkpoints."""
     start, end = day_bounds(clinic, day)
-    sessions = (
+    sessions = list(
         TreatmentSession.objects.filter(clinic=clinic, scheduled_at__gte=start, scheduled_at__lt=end)
         .select_related("patient")
         .order_by("scheduled_at", "id")
     )
     rows = []
     labels = dict(TreatmentSession.State.choices)
-    sessions = list(sessions)
     severe: dict[int, list[Alert]] = {}
     for alert in (
         Alert.objects.filter(

@@ -17,9 +17,15 @@ from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
 from ketacare.core import monitoring
 from ketacare.core.protocols import PHYSIOLOGICAL_RANGES
-from ketacare.lib.errors import FieldError
+from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.treatments import selectors
-from ketacare.treatments.models import AdverseEvent, Observation, TreatmentSession, VitalSign
+from ketacare.treatments.models import (
+    ENTERED_IN_ERROR_REASON_MAX,
+    AdverseEvent,
+    Observation,
+    TreatmentSession,
+    VitalSign,
+)
 from ketacare.treatments.services._common import check_text, check_time, require_state
 from ketacare.treatments.services.pathway import raise_hold_alerts
 
@@ -229,17 +235,41 @@ def record_adverse_event(
         return event
 
 
-def mark_entered_in_error(*, session: TreatmentSession, user: User, kind: str, entry_id: str) -> None:
-    """Mark a vital sign, observation or adverse event as entered in error (it stays visible)."""
+def mark_entered_in_error(
+    *, session: TreatmentSession, user: User, kind: str, entry_id: str, reason: str
+) -> None:
+    """Mark a vital sign, observation or adverse event as entered in error (it stays visible).
+
+    The correction says why (`reason`, required, at most `ENTERED_IN_ERROR_REASON_MAX` characters)
+    and is stored with who and when in the same UPDATE. An entry already marked is refused (a
+    ConflictError on `entry_id`) and keeps its first correction. A pre-dose vital sign marked before
+    the dose re-derives the hold from the remaining baseline.
+    """
     models: dict[str, Any] = {"vital": VitalSign, "observation": Observation, "adverse_event": AdverseEvent}
     model = models.get(kind)
     if model is None:
         raise FieldError("kind", f"kind {kind!r} is not one of {', '.join(models)}")
+    limit = ENTERED_IN_ERROR_REASON_MAX
+    if not isinstance(reason, str) or not reason.strip():
+        raise FieldError(
+            "reason", f"reason is required: say why the entry is wrong (at most {limit} characters)"
+        )
+    reason = check_text("reason", reason, required=True, limit=limit)
     with transaction.atomic():
         session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
         require_state(session, *selectors.LIVE_STATES, action="correct an entry")
-        updated = model.objects.filter(session=session, public_id=entry_id).update(entered_in_error=True)
+        # The session's row lock serialises corrections of its entries: the entry is either still
+        # valid here (and marked now) or already marked (and left as its first correction says).
+        entries = model.objects.filter(session=session, public_id=entry_id)
+        updated = entries.filter(entered_in_error=False).update(
+            entered_in_error=True,
+            entered_in_error_reason=reason,
+            entered_in_error_by=user,
+            entered_in_error_at=timezone.now(),
+        )
         if not updated:
+            if entries.exists():
+                raise ConflictError("entry_id", "this entry is already marked as entered in error")
             raise FieldError("entry_id", "no such entry in this session")
         if kind == "vital" and session.dose_started_at is None:
             base = selectors.baseline_vitals(session)

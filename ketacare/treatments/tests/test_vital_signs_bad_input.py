@@ -82,6 +82,9 @@ def test_the_api_records_valid_vitals_as_json(personas, client_for):
         "spo2_pct",
         "flags",
         "entered_in_error",
+        "entered_in_error_reason",
+        "entered_in_error_by",
+        "entered_in_error_at",
     }
 
 

@@ -213,7 +213,7 @@ def entered_in_error(request: AuthenticatedRequest, session_id: str) -> HttpResp
         forms.EnteredInErrorForm,
         "error_form",
         lambda s, d: services.mark_entered_in_error(
-            session=s, user=request.user, kind=d["kind"], entry_id=str(d["entry_id"])
+            session=s, user=request.user, kind=d["kind"], entry_id=str(d["entry_id"]), reason=d["reason"]
         ),
         "Marked as entered in error.",
     )
