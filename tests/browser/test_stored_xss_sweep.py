@@ -82,6 +82,7 @@ FIELDS = {
     "observation_note": "staff",
     "ae_description": "staff",
     "ae_action": "staff",
+    "entered_in_error_reason": "staff",
     "lot": "staff",
     "dose_reason": "staff",
     "medication_changes": "staff",
@@ -113,7 +114,7 @@ def _seed(personas: Any) -> dict[str, Any]:
     from ketacare.messaging.services import reply_to_patient, send_patient_message
     from ketacare.support.services import invite_support_person
     from ketacare.treatments import services as treatments
-    from ketacare.treatments.models import DoseAdministration, RemsForm, TreatmentSession
+    from ketacare.treatments.models import DoseAdministration, RemsForm, TreatmentSession, VitalSign
     from tests.support.treatments import make_session
 
     now = timezone.now()
@@ -194,6 +195,16 @@ def _seed(personas: Any) -> dict[str, Any]:
                 severity="mild",
                 action_taken=_t("ae_action", ALL),
             )
+    # A correction's reason is free text the run-sheet shows on the corrected row.
+    corrected = VitalSign.objects.filter(session=sheets["observing"]).order_by("id").first()
+    assert corrected is not None
+    treatments.mark_entered_in_error(
+        session=sheets["observing"],
+        user=prescriber,
+        kind="vital",
+        entry_id=str(corrected.public_id),
+        reason=_t("entered_in_error_reason", ALL),
+    )
     # No service edits a recorded dose or check-in text after the fact; the run-sheet shows these.
     DoseAdministration.objects.filter(patient=patient).update(
         lot_number=_t("lot", SVG), out_of_bounds_reason=_t("dose_reason", ALL)
