@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ketacare.accounts.gates import patient_required, staff_required
+from ketacare.accounts.gates import own_patient_page, patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.selectors import patient_alerts
-from ketacare.audit.services import holding_rows, transaction_with_held_rows
+from ketacare.audit.services import holding_rows, record_access_event, transaction_with_held_rows
 from ketacare.checkins.forms import CheckinForm
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
 from ketacare.checkins.preparation import preparation_items, session_day
@@ -158,7 +159,9 @@ def _chosen(request: AuthenticatedRequest) -> dict[str, str]:
 @patient_required
 def checkin(request: AuthenticatedRequest) -> HttpResponse:
     """Open symptoms first ("still there?"), then anything new, then "Something serious?"; the answer (and
-    any emergency screen) comes at once."""
+    any emergency screen) comes at once, on the check-in's own page: a sent check-in is stored, then the
+    browser is sent there with a 303 (Post/Redirect/Get: a refresh or the back button never posts it
+    again). A check-in that cannot be stored comes back on the form with what to correct (400)."""
     if request.method != "POST":
         patient = _own_patient(request)
         query = request.GET.get("q", "")[:SEARCH_MAX_CHARS]
@@ -191,7 +194,11 @@ def checkin(request: AuthenticatedRequest) -> HttpResponse:
             form.add_error(None, NOTHING_TO_SEND)
         outcome = _submit_form(request, patient, form, chosen) if form.is_valid() else None
     if outcome is not None:
-        return render(request, "checkins/answer.html", _answer_context(outcome.checkin))
+        # 303 See Other: the browser follows with a GET, so the answer page is what it keeps. A retry
+        # with the same key (the back button can bring the form back with it) leads to the same page.
+        return HttpResponseRedirect(
+            reverse("checkins:result", kwargs={"checkin_id": str(outcome.checkin.public_id)}), status=303
+        )
     return render(
         request, "checkins/checkin.html", {"form": form, **_form_context(patient, query, chosen)}, status=400
     )
@@ -308,6 +315,42 @@ def episode(request: AuthenticatedRequest) -> HttpResponse:
         return render(request, "checkins/episode.html", context)
     context["flag"] = kb.knowledge().red_flags.get(report.symptom_id)
     return render(request, "checkins/episode.html", context)
+
+
+def _own_checkin(request: AuthenticatedRequest, checkin_id: str) -> tuple[Patient, SymptomCheckin]:
+    """One of the signed-in patient's own check-ins, through ``access_patient`` (audited either way).
+
+    A check-in that does not exist leaves a denied row naming the id asked for; another patient's
+    check-in is refused by ``access_patient`` (a denied row filed under that patient). Both are a 404.
+    """
+    try:
+        key: uuid.UUID | None = uuid.UUID(str(checkin_id))
+    except ValueError:
+        key = None
+    checkin = (
+        SymptomCheckin.objects.select_related("patient", "patient__clinic").filter(public_id=key).first()
+        if key
+        else None
+    )
+    if checkin is None:
+        record_access_event(
+            action="read", outcome="denied", object_type="symptom_checkin", object_id=str(checkin_id)[:64]
+        )
+        raise Http404("No such check-in")
+    patient = access_patient(request.user, checkin.patient.public_id)
+    return patient, checkin
+
+
+@own_patient_page("symptom_checkin", "checkin_id")
+def result(request: AuthenticatedRequest, checkin_id: str) -> HttpResponse:
+    """The answer to one sent check-in: the page the form redirects to after storing it.
+
+    Everything on it comes from the stored check-in (its triage level and result): the emergency
+    screen for a red flag (emergency number, crisis line, the clinic's phone), the advice for each
+    symptom, and the red flags reported before that are still open. A refresh stores nothing.
+    """
+    _patient, checkin = _own_checkin(request, checkin_id)
+    return render(request, "checkins/answer.html", _answer_context(checkin))
 
 
 def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:

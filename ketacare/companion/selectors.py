@@ -24,7 +24,7 @@ from ketacare.checkins.selectors import (
 from ketacare.checkins.services import open_episodes
 from ketacare.checkins.timeline import fasting_text, timeline
 from ketacare.core.dayrules import DayRule, active_rules
-from ketacare.core.display import route_name
+from ketacare.core.display import item_name, route_name
 from ketacare.core.episodes import prompt_due
 from ketacare.core.instruments import classify_change, instruments
 from ketacare.core.protocols import route_ids
@@ -56,6 +56,18 @@ CHANGE_WORDS = {
     "partial": "Your score has improved since you started, though by less than half.",
     "no_change": "Your score has not changed much yet. Some people need several sessions; talk with your care team about how you feel.",
     "worsening": "Your score is higher than when you started. Please talk with your clinic about it.",
+}
+# The same facts for the staff progress page, in the third person: staff are not the patient.
+STAFF_SUICIDE_ANSWER_WORDS = (
+    "Latest answers include thoughts of death or self-harm ({items}): the clinic was alerted; review the "
+    "alert. The total score does not reflect this risk."
+)
+STAFF_CHANGE_WORDS = {
+    "remission": "Latest score in the remission range.",
+    "response": "Score fallen by at least half from baseline (response).",
+    "partial": "Score improved from baseline, by less than half (partial response).",
+    "no_change": "Little change from baseline so far.",
+    "worsening": "Score higher than at baseline (worsening).",
 }
 
 
@@ -213,8 +225,12 @@ def home_context(patient: Patient) -> dict[str, Any]:
     }
 
 
-def progress_context(patient: Any) -> dict[str, Any]:
-    """Charts of scores and mood with session markers, change in plain words, side-effect durations."""
+def progress_context(patient: Any, *, staff: bool = False) -> dict[str, Any]:
+    """Charts of scores and mood with session markers, change in plain words, side-effect durations.
+
+    ``staff``: the words for the staff progress page, about the patient in the third person; the
+    patient's own page speaks to them ("Your score ...").
+    """
     now = timezone.now()
     zone = ZoneInfo(patient.time_zone)
     doses = [d.started_at.astimezone(zone) for d in patient_doses(patient, now=now)]
@@ -224,17 +240,19 @@ def progress_context(patient: Any) -> dict[str, Any]:
         by_instrument.setdefault(baseline.instrument_id, []).append(
             (baseline.completed_at, baseline.total, baseline.band)
         )
-    latest_suicide_risk: set[str] = set()
+    # Instrument -> the suicide-risk items of its latest answers (none: the instrument is left out).
+    latest_suicide_risk: dict[str, list[str]] = {}
     for response in patient_responses(patient=patient):
         by_instrument.setdefault(response.instrument_id, []).append(
             (response.submitted_at, response.total, response.band)
         )
-        # Responses come oldest first: the set ends up holding the instruments whose latest answer
+        # Responses come oldest first: the map ends up holding the instruments whose latest answer
         # carried a suicide-risk item, whatever the total.
-        if any(a.get("code") == SUICIDE_RISK for a in response.item_alerts):
-            latest_suicide_risk.add(response.instrument_id)
+        risky = [str(a.get("item_id", "")) for a in response.item_alerts if a.get("code") == SUICIDE_RISK]
+        if risky:
+            latest_suicide_risk[response.instrument_id] = risky
         else:
-            latest_suicide_risk.discard(response.instrument_id)
+            latest_suicide_risk.pop(response.instrument_id, None)
     known = {i.id: i for i in instruments()}
     sections = []
     for instrument_id, points in by_instrument.items():
@@ -264,9 +282,7 @@ def progress_context(patient: Any) -> dict[str, Any]:
                     markers=doses,
                 ),
                 "change": change,
-                "change_words": SUICIDE_ANSWER_WORDS
-                if instrument_id in latest_suicide_risk
-                else CHANGE_WORDS.get(change or "", ""),
+                "change_words": _change_words(change, latest_suicide_risk.get(instrument_id), staff=staff),
                 "rows": [(when.astimezone(zone), total, band) for when, total, band in points],
             }
         )
@@ -293,6 +309,15 @@ def progress_context(patient: Any) -> dict[str, Any]:
         "mood_rows": mood_series,
         "symptoms": symptoms,
     }
+
+
+def _change_words(change: str | None, suicide_items: list[str] | None, *, staff: bool) -> str:
+    """The sentence under a score chart: a suicide-risk answer first, whatever the total; else the change."""
+    if suicide_items:
+        if not staff:
+            return SUICIDE_ANSWER_WORDS
+        return STAFF_SUICIDE_ANSWER_WORDS.format(items=", ".join(item_name(i) for i in suicide_items if i))
+    return (STAFF_CHANGE_WORDS if staff else CHANGE_WORDS).get(change or "", "")
 
 
 def exposure_context(patient: Patient, *, now: dt.datetime) -> dict[str, Any]:

@@ -49,7 +49,7 @@ def staff_progress(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
         request,
         "companion/staff_progress.html",
         {
-            **progress_context(patient),
+            **progress_context(patient, staff=True),
             **exposure_context(patient, now=timezone.now()),
             "staff_view": True,
         },

@@ -13,11 +13,13 @@ from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.core import dayrules
 from ketacare.core import knowledge as kb
+from ketacare.core.protocols import get_route, route_ids
 from ketacare.journal.forms import JournalForm
 from ketacare.journal.prompts import BASIS, get_prompt, prompts_for
 from ketacare.journal.selectors import days_since_last_session, own_entries, shared_entries
 from ketacare.journal.services import set_journal_sharing, write_journal_entry
 from ketacare.lib.errors import FieldError
+from ketacare.patients.facts import patient_route
 from ketacare.patients.selectors import access_patient
 
 SEARCH_MAX_CHARS = 100
@@ -107,25 +109,40 @@ def staff_journal(request: AuthenticatedRequest, patient_id: str) -> HttpRespons
     )
 
 
+def _learn_row(entry: Any, route: str) -> dict[str, Any]:
+    row = {
+        "entry": entry,
+        "answer": entry.answer,
+        "topic": TOPIC_TITLES.get(entry.topic, entry.topic.replace("_", " ").capitalize()),
+        "evidence": entry.evidence.plain,
+        "sources": [kb.get_source(s) for s in entry.sources],
+    }
+    if entry.id == "driving":
+        # The driving answer is the day-rule engine's own words (core.dayrules), as on every page: the
+        # patient's own route's rule when it is known, each route's rule under its name when not.
+        row["answer"] = dayrules.driving_rule_words(route or None)
+        if route:
+            # The rule shown is that route's rule: its own evidence and sources (protocols.toml).
+            cited = get_route(route).driving.cited
+            row["evidence"] = kb.Evidence(cited.evidence).plain
+            row["sources"] = [kb.get_source(s) for s in cited.sources]
+    return row
+
+
 @patient_required
 def learn(request: AuthenticatedRequest) -> HttpResponse:
-    """Education from the core, searchable in plain words, each answer with sources and evidence."""
+    """Education from the core, searchable in plain words, each answer with sources and evidence.
+
+    Where an answer depends on the treatment (driving), a patient whose route is known reads their own
+    route's rule (``patients.facts.patient_route``); without one, each route's rule under its name."""
     query = request.GET.get("q", "")[:SEARCH_MAX_CHARS]
     entries = kb.search_education(query) if query.strip() else kb.education_entries()
-    rows = [
-        {
-            "entry": e,
-            # The driving answer is the day-rule engine's own words (core.dayrules), as on every page.
-            "answer": dayrules.driving_rule_words() if e.id == "driving" else e.answer,
-            "topic": TOPIC_TITLES.get(e.topic, e.topic.replace("_", " ").capitalize()),
-            "evidence": e.evidence.plain,
-            "sources": [kb.get_source(s) for s in e.sources],
-        }
-        for e in entries
-    ]
+    patient = access_patient(request.user, request.user.patient.public_id)
+    route = patient_route(patient, now=timezone.now()) if any(e.id == "driving" for e in entries) else ""
+    rows = [_learn_row(e, route if route in route_ids() else "") for e in entries]
     template = "journal/_learn_results.html" if request.htmx else "journal/learn.html"
     if not query.strip():
         order = list(TOPIC_TITLES.values())
         rows.sort(key=lambda row: order.index(row["topic"]) if row["topic"] in order else len(order))
     # An empty search still shows where help is: a patient may be searching because they feel unsafe.
-    return render(request, template, {"rows": rows, "query": query, "clinic": request.user.patient.clinic})
+    return render(request, template, {"rows": rows, "query": query, "clinic": patient.clinic})

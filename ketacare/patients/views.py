@@ -11,6 +11,7 @@ from django.contrib.auth import login as auth_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -23,6 +24,7 @@ from ketacare.accounts.views import MODEL_BACKEND, link_refused, signed_in_refus
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
 from ketacare.lib.errors import ConflictError, FieldError
+from ketacare.patients.facts import next_appointment
 from ketacare.patients.forms import PatientForm, RegisterPatientForm, patient_initial
 from ketacare.patients.selectors import (
     SORTABLE_FIELDS,
@@ -227,7 +229,13 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 @own_patient_page("clinic", "")
 def my_clinic(request: AuthenticatedRequest) -> HttpResponse:
-    """The patient's clinic: when it is open, whom to call now, what to do outside hours, fasting."""
+    """The patient's clinic: when it is open, whom to call now, what to do outside hours, fasting.
+
+    The preparation link is named as on the home page: a checklist only for a booked session
+    (docs/decisions/0026)."""
     patient = access_patient(request.user, request.user.patient.public_id)
     clinic = patient.clinic
-    return render(request, "patients/my_clinic.html", {"patient": patient, "clinic": clinic})
+    booked = next_appointment(patient, now=timezone.now()) is not None
+    return render(
+        request, "patients/my_clinic.html", {"patient": patient, "clinic": clinic, "session_booked": booked}
+    )

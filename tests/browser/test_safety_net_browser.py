@@ -68,6 +68,20 @@ def test_something_else_in_the_patients_words_is_never_dropped(
     emergency = SymptomCheckin.objects.get(patient=patient)
     alert = Alert.objects.get(dedupe_key=f"checkin:{emergency.public_id}")
     assert alert.severity == Alert.Severity.EMERGENCY and alert.clinic == clinic
+    # The answer is the check-in's own page (Post/Redirect/Get): a reload shows the emergency screen
+    # again, asks nothing and sends nothing.
+    assert page.url == f"{live_server.url}/me/checkin/results/{emergency.public_id}/"
+    page.reload()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Get help now").is_visible()
+    assert page.locator(f"a[href='tel:{clinic.emergency_number}']").first.is_visible()
+    assert SymptomCheckin.objects.filter(patient=patient).count() == 1
+    assert Alert.objects.filter(patient=patient).count() == 1
+    # Back lands on the form it came from, not on a page that posts again.
+    page.go_back()
+    page.wait_for_load_state()
+    assert page.url == f"{live_server.url}/me/checkin/"
+    assert SymptomCheckin.objects.filter(patient=patient).count() == 1
 
     _describe(
         page, live_server.url, "I feel a bit strange and tingly since this morning", worry="Quite worried"

@@ -510,9 +510,12 @@ def test_payloads_in_every_free_text_field_never_run_on_staff_pages_partials_and
 def test_payloads_never_run_on_the_patients_own_pages_print_views_and_exports(
     live_server: Any, browser: Any, personas: Any, artifacts_dir: Any
 ) -> None:
+    from ketacare.checkins.models import SymptomCheckin
+
     _seed(personas)
     base = live_server.url
     page = _login(browser, live_server, personas.a1.user, staff=False)
+    checkin = SymptomCheckin.objects.get(patient=personas.a1, idempotency_key="xss-1")
     for path in (
         reverse("companion:home"),
         reverse("journal:journal"),
@@ -524,6 +527,8 @@ def test_payloads_never_run_on_the_patients_own_pages_print_views_and_exports(
     for path in (
         reverse("interop:records"),
         reverse("checkins:checkin"),
+        # The answer to a sent check-in (where the form sends the browser).
+        reverse("checkins:result", kwargs={"checkin_id": str(checkin.public_id)}),
         reverse("checkins:preparation"),
         reverse("questionnaires:due"),
         reverse("companion:progress"),

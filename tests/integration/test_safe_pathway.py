@@ -451,7 +451,9 @@ def test_a_discharge_with_an_overridden_item_alerts(personas):
         override_reason="Taxi arranged by the clinic",
     )
     alert = Alert.objects.get(source="discharge_override", patient=personas.a1)
-    assert "overridden: ride home" in alert.title and "Taxi arranged" in alert.detail  # the criterion in words
+    assert (
+        "overridden: ride home" in alert.title and "Taxi arranged" in alert.detail
+    )  # the criterion in words
 
 
 # --- run-sheet truth ----------------------------------------------------------------------------------------

@@ -3,16 +3,40 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from tests.security.routes import Route, patient_kwargs
 
+
+def _own_result(personas: Any, target: Any) -> dict[str, Any]:
+    """A check-in the target patient sent (through the service the form uses): its answer page's kwargs."""
+    from django.utils import timezone
+
+    from ketacare.checkins.services import submit_checkin
+
+    outcome = submit_checkin(
+        patient=target,
+        idempotency_key=uuid.uuid4().hex,
+        reports=[],
+        mood=6,
+        note="",
+        now=timezone.now(),
+    )
+    return {"checkin_id": str(outcome.checkin.public_id)}
+
+
 ROUTES: list[Route] = [
+    # A sent check-in is stored, then the browser is sent to its answer page (Post/Redirect/Get).
     Route(
         "checkins:checkin",
         "patient",
         methods=("GET", "POST"),
+        ok={"POST": 303},
         data=lambda personas, target: {"idempotency_key": uuid.uuid4().hex, "mood": "6", "action": "submit"},
     ),
+    # The answer to one sent check-in (the emergency screen for a red flag): its own patient only
+    # (staff read check-ins on the staff check-ins page); anyone else gets a 404 with a denied row.
+    Route("checkins:result", "self", kwargs=_own_result),
     Route(
         "checkins:preparation",
         "patient",

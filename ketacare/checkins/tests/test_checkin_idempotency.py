@@ -43,7 +43,10 @@ def test_a_double_submitted_form_stores_one_row(personas: Any, client_for: Any) 
     data = {"idempotency_key": "form-key-1", "action": "submit", "mood": "7", "symptom": "nausea"}
     first = client.post(reverse("checkins:checkin"), data)
     second = client.post(reverse("checkins:checkin"), data)
-    assert first.status_code == second.status_code == 200
+    # Both lead to the same stored check-in's answer page (Post/Redirect/Get), which opens.
+    assert first.status_code == second.status_code == 303
+    assert first["Location"] == second["Location"]
+    assert client.get(second["Location"]).status_code == 200
     assert SymptomCheckin.objects.filter(patient=personas.a1).count() == 1
 
 

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _post(client: Any, **extra: Any) -> Any:
+    """Send the check-in form and follow its redirect: the answer is the page the browser lands on."""
     data = {"idempotency_key": uuid.uuid4().hex, "action": "submit", "mood": "6", **extra}
-    return client.post(reverse("checkins:checkin"), data)
+    return client.post(reverse("checkins:checkin"), data, follow=True)
 
 
 def test_headache_two_hours_after_an_iv_dose_is_expected(personas: Any, client_for: Any) -> None:

@@ -1,8 +1,8 @@
 """The preparation checklist is for a booked session: "0 of 4 done" with none booked reads as a failure.
 
-Without an upcoming session the home page links to the list in neutral words and counts nothing, and
-the list itself says it is for before the next session and offers no ticks. With one booked, both say
-for which day (the clinic's calendar day) and count what is ticked for that session.
+Without an upcoming session the home page (and My clinic) links to the list in neutral words and counts
+nothing, and the list itself says it is for before the next session and offers no ticks. With one booked,
+both say for which day (the clinic's calendar day) and count what is ticked for that session.
 """
 
 from __future__ import annotations
@@ -102,3 +102,28 @@ def test_the_day_is_the_clinics_calendar_day_named_as_such_when_the_patient_live
         page = _page(client_for("a1"), "checkins:preparation")
     assert "Preparation checklist for Tuesday 8 December (New York time)" in home
     assert "for your session on Tuesday 8 December (New York time)" in page
+
+
+def _my_clinic_link(page: str) -> str:
+    """The text of My clinic's link to the preparation list."""
+    found = re.search(rf'<a href="{reverse("checkins:preparation")}">([^<]*)</a>', page)
+    assert found is not None
+    return found.group(1)
+
+
+def test_my_clinic_names_the_list_as_home_does_with_and_without_a_session_booked(
+    personas: Any, client_for: Any
+) -> None:
+    client = client_for("a1")
+    with time_machine.travel(SATURDAY, tick=False):
+        # None booked: the neutral words of the home page, not a checklist to be done.
+        page = _page(client, "patients:my_clinic")
+        assert _my_clinic_link(page) == "What to do before a session"
+        assert "Preparation checklist" not in page and "preparation checklist" not in page
+        home = _next_appointment_section(_page(client, "companion:home"))
+        assert _my_clinic_link(page) in home
+        # Booked: the checklist for that session.
+        make_planned_session(personas.a1, starts_at=TUESDAY_AFTERNOON)
+        booked = _page(client, "patients:my_clinic")
+        assert _my_clinic_link(booked) == "Preparation checklist for your next session"
+        assert "What to do before a session" not in booked

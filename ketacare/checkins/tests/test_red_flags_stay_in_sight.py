@@ -53,6 +53,7 @@ def test_a_later_reassuring_check_in_repeats_the_open_red_flag(personas: Any, cl
     answer = client.post(
         reverse("checkins:checkin"),
         {"idempotency_key": "nausea", "action": "submit", "mood": "6", "symptom": "nausea"},
+        follow=True,
     ).content.decode()
     block = _still_open(answer)
     assert "Pain or blood when passing urine" in block and "data-emergency" not in block
@@ -73,6 +74,7 @@ def test_the_red_flag_ticked_again_is_answered_by_its_own_screen_not_repeated(
         .post(
             reverse("checkins:checkin"),
             {"idempotency_key": "again", "action": "submit", "mood": "6", "symptom": "urinary_symptoms"},
+            follow=True,
         )
         .content.decode()
     )

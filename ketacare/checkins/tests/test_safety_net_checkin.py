@@ -25,8 +25,9 @@ VAGUE_WORDS = "a strange tingling in my feet since this morning"
 
 
 def _post(client: Any, **extra: Any) -> Any:
+    """Send the check-in form and follow its redirect (a refused form is answered at once, 400)."""
     data = {"idempotency_key": uuid.uuid4().hex, "action": "submit", **extra}
-    return client.post(reverse("checkins:checkin"), data)
+    return client.post(reverse("checkins:checkin"), data, follow=True)
 
 
 def _api(client: Any, **body: Any) -> Any:

@@ -172,6 +172,7 @@ def test_self_care_tips_about_driving_state_no_end_of_their_own(personas: Any, c
                 "severity_euphoria": "mild",
                 "severity_dizziness": "mild",
             },
+            follow=True,
         )
     tips = re.findall(r"<li>([^<]*\bdrive\b[^<]*)</li>", _text(answer))
     assert len(tips) >= 3

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+import re
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+
+from ketacare.core import dayrules
+from ketacare.core import knowledge as kb
+from tests.support.checkins import make_dose
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +36,63 @@ def test_an_htmx_search_returns_only_the_results_partial(personas: Any, client_f
 
 
 def test_learn_answers_driving_with_the_day_rule_engines_words(client_for: Any) -> None:
-    from ketacare.core import dayrules
-
     page = client_for("a1").get(reverse("journal:learn"), {"q": "drive"}).content.decode()
     assert dayrules.driving_rule_words() in page.replace("&#x27;", "'")
+
+
+def _driving_entry(client: Any, **headers: str) -> str:
+    """The "When can I drive again?" entry of Learn: its answer, evidence and sources."""
+    response = client.get(reverse("journal:learn"), {"q": "drive"}, headers=headers)
+    assert response.status_code == 200
+    found = re.search(
+        r"<summary>When can I drive again\?</summary>(.*?)</details>",
+        html.unescape(response.content.decode()),
+        re.S,
+    )
+    assert found is not None
+    return found.group(1)
+
+
+def _citation(source_id: str) -> str:
+    return kb.get_source(source_id).citation
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_an_iv_patient_reads_their_own_rule_24_hours_after_leaving_with_its_sources(
+    personas: Any, client_for: Any, htmx: bool
+) -> None:
+    make_dose(personas.a1, route="iv", started_at=timezone.now() - dt.timedelta(days=2))
+    entry = _driving_entry(client_for("a1"), **({"HX-Request": "true"} if htmx else {}))
+    assert dayrules.driving_rule_words("iv") in entry
+    assert "not before 09:00 the next morning and at least 24 hours after you leave the clinic" in entry
+    # Their rule only: no other route's rule, no rule under a route's name.
+    assert "After esketamine nasal spray" not in entry and "After IV ketamine" not in entry
+    # The 24 hours are clinic practice, and say so.
+    assert "Strength of the evidence: clinic practice, not tested in trials." in entry
+    assert _citation("clinic-practice") in entry
+
+
+def test_an_esketamine_patient_reads_the_next_morning_rule_and_not_24_hours(
+    personas: Any, client_for: Any
+) -> None:
+    make_dose(personas.a1, route="esketamine_in", started_at=timezone.now() - dt.timedelta(days=2))
+    entry = _driving_entry(client_for("a1"))
+    assert dayrules.driving_rule_words("esketamine_in") in entry
+    assert "not before 09:00 the next morning" in entry
+    assert "24 hours" not in entry and "After IV ketamine" not in entry
+    # The label rule, cited to the label: not dressed as clinic practice.
+    assert "Strength of the evidence: official product label or its regulatory programme." in entry
+    assert _citation("HCP-Dose") in entry and _citation("clinic-practice") not in entry
+
+
+def test_without_a_route_each_rule_is_cited_the_24_hours_as_clinic_practice(
+    personas: Any, client_for: Any
+) -> None:
+    # A1 has no dose and no plan: Learn states each route's rule under its name.
+    entry = _driving_entry(client_for("a1"))
+    assert dayrules.driving_rule_words() in entry
+    assert "After esketamine nasal spray: not before 09:00 the next morning." in entry
+    assert "at least 24 hours after you leave the clinic" in entry
+    # The next morning cites the label; the 24 hours, clinic practice: the weakest claim sets the evidence.
+    assert _citation("HCP-Dose") in entry and _citation("clinic-practice") in entry
+    assert "Strength of the evidence: clinic practice, not tested in trials." in entry
