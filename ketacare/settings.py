@@ -154,6 +154,11 @@ TEMPLATES = [
     }
 ]
 
+# Form widgets rendered by Django's own Jinja2 form templates (the same markup as its template-engine
+# ones): the run-sheet renders about twenty fields, and through the template engine they were a third of
+# its CPU time (bench/profile_requests.py --workloads runsheet: 65 -> 43 ms, docs/decisions/0027).
+FORM_RENDERER = "django.forms.renderers.Jinja2"
+
 # --- Database -------------------------------------------------------------------------------
 # SQLite by default (one clinic, one machine); DATABASE_URL selects PostgreSQL.
 _database_url = env_str("DATABASE_URL", "")
