@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from ketacare.accounts.models import User
+from ketacare.audit.services import record_access_event
 from ketacare.checkins.models import PreparationTick, SymptomCheckin, SymptomReport
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
@@ -67,13 +68,24 @@ def preparation_ticks(*, patient: Patient, session_key: str) -> dict[str, bool]:
 
 
 def access_checkin(user: User, public_id: str, *, action: str = "read") -> SymptomCheckin:
-    """Return one check-in if the user may see its patient, else Http404 (audited through access_patient)."""
+    """Return one check-in if the user may see its patient, else Http404 (audited either way).
+
+    An id that names no check-in leaves a denied row naming the id asked for; another patient's
+    check-in is refused by ``access_patient`` (a denied row filed under that patient).
+    """
     try:
-        key = uuid.UUID(str(public_id))
+        key: uuid.UUID | None = uuid.UUID(str(public_id))
     except ValueError:
-        raise Http404("No such check-in") from None
-    checkin = SymptomCheckin.objects.select_related("patient").filter(public_id=key).first()
+        key = None
+    checkin = (
+        SymptomCheckin.objects.select_related("patient", "patient__clinic").filter(public_id=key).first()
+        if key
+        else None
+    )
     if checkin is None:
+        record_access_event(
+            action=action, outcome="denied", object_type="symptom_checkin", object_id=str(public_id)[:64]
+        )
         raise Http404("No such check-in")
     access_patient(user, checkin.patient.public_id, action=action)
     return checkin

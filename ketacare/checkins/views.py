@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST
 from ketacare.accounts.gates import own_patient_page, patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.selectors import patient_alerts
-from ketacare.audit.services import holding_rows, record_access_event, transaction_with_held_rows
+from ketacare.audit.services import holding_rows, transaction_with_held_rows
 from ketacare.checkins.forms import CheckinForm
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
 from ketacare.checkins.preparation import preparation_items, session_day
 from ketacare.checkins.selectors import (
+    access_checkin,
     patient_checkins,
     patient_symptoms,
     preparation_ticks,
@@ -318,27 +319,9 @@ def episode(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _own_checkin(request: AuthenticatedRequest, checkin_id: str) -> tuple[Patient, SymptomCheckin]:
-    """One of the signed-in patient's own check-ins, through ``access_patient`` (audited either way).
-
-    A check-in that does not exist leaves a denied row naming the id asked for; another patient's
-    check-in is refused by ``access_patient`` (a denied row filed under that patient). Both are a 404.
-    """
-    try:
-        key: uuid.UUID | None = uuid.UUID(str(checkin_id))
-    except ValueError:
-        key = None
-    checkin = (
-        SymptomCheckin.objects.select_related("patient", "patient__clinic").filter(public_id=key).first()
-        if key
-        else None
-    )
-    if checkin is None:
-        record_access_event(
-            action="read", outcome="denied", object_type="symptom_checkin", object_id=str(checkin_id)[:64]
-        )
-        raise Http404("No such check-in")
-    patient = access_patient(request.user, checkin.patient.public_id)
-    return patient, checkin
+    """One of the signed-in patient's own check-ins (``access_checkin``: audited, 404 otherwise)."""
+    checkin = access_checkin(request.user, checkin_id)
+    return checkin.patient, checkin
 
 
 @own_patient_page("symptom_checkin", "checkin_id")
