@@ -169,6 +169,11 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("KETACARE_SQLITE_PATH", str(DATA_DIR / "ketacare.sqlite3")),
+            # Each web process keeps its connection between requests, as on PostgreSQL: opening one
+            # (the file, the WAL index and the PRAGMAs below) and its emptied page cache were about a
+            # fifth of a page's time under load (docs/decisions/0017).
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the busy
                 # timeout instead of failing with "database is locked" on lock upgrade.
