@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.db.models import QuerySet
+from django.http import Http404
 
+from ketacare.accounts.models import User
+from ketacare.audit.services import record_access_event
 from ketacare.patients.models import Patient
+from ketacare.patients.selectors import access_patient
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
 from ketacare.questionnaires.schedule import before_session_key_prefix
 
@@ -64,3 +69,32 @@ def responses_since(
 def lock_assignment(pk: int) -> QuestionnaireAssignment:
     """One assignment, locked for update inside the caller's transaction."""
     return QuestionnaireAssignment.objects.select_for_update().get(pk=pk)
+
+
+def access_response(user: User, public_id: str, *, action: str = "read") -> QuestionnaireResponse:
+    """Return one questionnaire response if the user may see its patient, else Http404 (audited either way).
+
+    An id that names no response leaves a denied row naming the id asked for; another patient's
+    response is refused by ``access_patient`` (a denied row filed under that patient).
+    """
+    try:
+        key: uuid.UUID | None = uuid.UUID(str(public_id))
+    except ValueError:
+        key = None
+    response = (
+        QuestionnaireResponse.objects.select_related("patient", "patient__clinic")
+        .filter(public_id=key)
+        .first()
+        if key
+        else None
+    )
+    if response is None:
+        record_access_event(
+            action=action,
+            outcome="denied",
+            object_type="questionnaire_response",
+            object_id=str(public_id)[:64],
+        )
+        raise Http404("No such questionnaire response")
+    response.patient = access_patient(user, response.patient.public_id, action=action)
+    return response

@@ -21,8 +21,8 @@ from ketacare.patients.facts import ResponseOutcome
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 from ketacare.questionnaires.forms import QuestionnairePolicyForm
-from ketacare.questionnaires.models import QuestionnairePolicy, QuestionnaireResponse
-from ketacare.questionnaires.selectors import due_questionnaires
+from ketacare.questionnaires.models import QuestionnairePolicy
+from ketacare.questionnaires.selectors import access_response, due_questionnaires
 from ketacare.questionnaires.services import (
     QuestionnaireError,
     patient_instrument,
@@ -117,31 +117,6 @@ def fill(request: AuthenticatedRequest, instrument: str) -> HttpResponse:
     )
 
 
-def _own_response(request: AuthenticatedRequest, response_id: str) -> tuple[Patient, QuestionnaireResponse]:
-    """One of the signed-in patient's own responses, through ``access_patient`` (audited either way).
-
-    A response that does not exist leaves a denied row naming the id asked for; another patient's
-    response is refused by ``access_patient`` (a denied row filed under that patient). Both are a 404.
-    """
-    try:
-        key: uuid.UUID | None = uuid.UUID(str(response_id))
-    except ValueError:
-        key = None
-    response = (
-        QuestionnaireResponse.objects.select_related("patient").filter(public_id=key).first() if key else None
-    )
-    if response is None:
-        record_access_event(
-            action="read",
-            outcome="denied",
-            object_type="questionnaire_response",
-            object_id=str(response_id)[:64],
-        )
-        raise Http404("No such questionnaire response")
-    patient = access_patient(request.user, response.patient.public_id)
-    return patient, response
-
-
 @own_patient_page("questionnaire_response", "response_id")
 def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
     """The result of one sent questionnaire: the page the form redirects to after storing the answers.
@@ -149,7 +124,8 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
     It shows what the answer to the POST showed: the score and, whenever the stored answers carry a
     suicide-risk item (PHQ-9 item 9), the crisis line, the emergency number and the clinic's phone.
     """
-    patient, response = _own_response(request, response_id)
+    response = access_response(request.user, response_id)
+    patient = response.patient
     definition = next((i for i in instruments() if i.id == response.instrument_id), None)
     return render(
         request,
