@@ -70,6 +70,11 @@ def test_a_red_flag_leads_after_the_redirect_to_the_emergency_screen_and_a_refre
     assert stored.triage_result["patient_message"] in screen.group(0)
     assert 'href="tel:911"' in screen.group(0) and "Call 911" in screen.group(0)  # the emergency number
     assert 'href="tel:988"' in screen.group(0)  # the crisis line
+    # Three numbers on a frightened patient's screen: each says what it is for, so chest pain goes to
+    # the emergency number and not to the crisis line.
+    assert "Crisis line, for thoughts of suicide or a mental-health crisis: " in " ".join(
+        re.sub(r"<[^>]+>", " ", screen.group(0)).split()
+    ).replace(" :", ":")
     assert f'href="tel:{personas.clinic_a.phone}"' in screen.group(0)  # the clinic
     assert "Your clinic has been alerted." in screen.group(0)
     assert "Chest pain" in body  # the symptom, under "Each symptom"
