@@ -7,6 +7,7 @@ CPU and database time, without queuing.
 
     .venv/bin/python bench/profile_requests.py                      # every workload, 200 requests each
     .venv/bin/python bench/profile_requests.py --workloads inbox --requests 100 --top 40
+    .venv/bin/python bench/profile_requests.py --workloads runsheet --requests 1 --top 0 --stacks
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pstats
 import sys
 import tempfile
 import time
+import traceback
 import uuid
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,9 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=60, help="patients in the listed clinic (default 60)")
     parser.add_argument("--top", type=int, default=25, help="functions listed per workload (default 25)")
     parser.add_argument("--time-only", action="store_true", help="milliseconds a request, no profile")
+    parser.add_argument(
+        "--stacks", action="store_true", help="print where in KetaCare's code each SQL statement comes from"
+    )
     parser.add_argument("--dump", default="", help="also write each profile to DUMP.<workload>.prof (pstats)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="ketacare-profile-")
@@ -81,7 +86,16 @@ def main() -> None:
         def spy(
             execute: Any, sql: str, params: Any, many: bool, context: Any, captured: list[str] = captured
         ) -> Any:
-            captured.append(sql)
+            shown = sql
+            if args.stacks:
+                # The innermost KetaCare frames: which selector or view asked for this statement.
+                frames = [
+                    f"{Path(f.filename).relative_to(ROOT)}:{f.lineno} {f.name}"
+                    for f in traceback.extract_stack()
+                    if str(ROOT / "ketacare") in f.filename
+                ]
+                shown += "\n        <- " + "\n           ".join(reversed(frames[-3:]))
+            captured.append(shown)
             return execute(sql, params, many, context)
 
         with connection.execute_wrapper(spy):
@@ -107,7 +121,8 @@ def main() -> None:
         per_request_ms = (time.perf_counter() - started) * 1000 / args.requests
         print(f"\n=== {name}: {per_request_ms:.2f} ms a request (profiled), {len(captured)} SQL statements")
         for sql in captured:
-            print("   ", sql[:150])
+            head, _, where = sql.partition("\n")
+            print("   ", head[:150] + ("\n" + where if where else ""))
         if args.dump:
             profiler.dump_stats(f"{args.dump}.{name}.prof")
         for order in ("cumulative", "tottime"):

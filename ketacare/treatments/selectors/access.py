@@ -28,7 +28,7 @@ def access_session(user: User, public_id: uuid.UUID | str, *, action: str = "rea
     except ValueError:
         raise _deny(user, action, "treatment_session", object_id) from None
     session = (
-        TreatmentSession.objects.select_related("patient", "clinic", "plan", "appointment")
+        TreatmentSession.objects.select_related("patient__clinic", "clinic", "plan", "appointment")
         .filter(public_id=key)
         .first()
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -45,6 +45,8 @@ _render_memo: ContextVar[dict[tuple[str, int], Any] | None] = ContextVar(
     "run_sheet_render_memo", default=None
 )
 T = TypeVar("T")
+# The entries that can be entered in error, each read once per render.
+E = TypeVar("E", VitalSign, DoseAdministration, Observation)
 
 
 @contextmanager
@@ -118,6 +120,30 @@ def valid_observations(session: TreatmentSession) -> list[Observation]:
             lambda: tuple(session.observations.filter(entered_in_error=False).order_by("observed_at", "id")),
         )
     )
+
+
+def _every(kind: str, session: TreatmentSession, rows: Iterable[E]) -> list[E]:
+    """Every entry, corrections included; within one render the valid ones need no second read."""
+    everything = tuple(rows)
+    memo = _render_memo.get()
+    if memo is not None:
+        memo.setdefault((kind, session.pk), tuple(r for r in everything if not r.entered_in_error))
+    return list(everything)
+
+
+def every_vital(session: TreatmentSession) -> list[VitalSign]:
+    """The session's vital signs in time order, those entered in error too (the run-sheet shows them)."""
+    return _every("vitals", session, session.vitals.order_by("measured_at", "id"))
+
+
+def every_dose(session: TreatmentSession) -> list[DoseAdministration]:
+    """The session's doses in time order, those entered in error too."""
+    return _every("doses", session, session.doses.order_by("started_at", "id"))
+
+
+def every_observation(session: TreatmentSession) -> list[Observation]:
+    """The session's observations in time order, those entered in error too."""
+    return _every("observations", session, session.observations.order_by("observed_at", "id"))
 
 
 def as_core_vitals(vital: VitalSign | None) -> monitoring.VitalSigns | None:

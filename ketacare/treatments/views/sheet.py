@@ -40,14 +40,16 @@ def _sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **b
     default_time = {"measured_at": now_local(tz)}
     protocol = get_protocol(session.protocol_id)
     rules = selectors.route_rules(session)
-    vitals = list(session.vitals.order_by("measured_at", "id"))
+    # First, so the rules below find the valid entries among these rows instead of reading them again.
+    vitals = selectors.every_vital(session)
+    doses = selectors.every_dose(session)
+    observations = selectors.every_observation(session)
     state = selectors.effective_state(session, now)
     ready = selectors.readiness(session, now, ride_present=True, instructions_given=True)
     required = selectors.observation_minutes(session)
     raw_minutes = selectors.minutes_since_dose_end(session, now)
     # Whole minutes, rounded down, as the discharge checklist counts them: clock and checklist agree.
     minutes = math.floor(raw_minutes) if raw_minutes is not None else None
-    doses = list(session.doses.order_by("started_at", "id"))
     device = protocol.device
     next_device_at = None
     if device is not None and doses:
@@ -66,7 +68,7 @@ def _sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **b
         "zone": tz,
         "vitals": vitals,
         "doses": doses,
-        "observations": list(session.observations.order_by("observed_at", "id")),
+        "observations": observations,
         "adverse_events": list(session.adverse_events.order_by("occurred_at", "id")),
         "checkpoints": selectors.checkpoints(session, now),
         "timeline": build_timeline(session, now),
