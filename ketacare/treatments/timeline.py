@@ -26,7 +26,12 @@ def build_timeline(session: TreatmentSession, now: dt.datetime) -> dict[str, Any
     points = selectors.checkpoints(session, now)
     required = selectors.observation_minutes(session)
     t0 = session.checked_in_at - dt.timedelta(minutes=5)
-    ends = [now, *(p.due_at for p in points)]
+    # An ended session's chart ends with it: read days later, "now" would stretch the axis over the days
+    # between and squeeze the readings into a sliver.
+    ended_at = session.discharged_at or session.cancelled_at
+    until = min(now, ended_at) if ended_at is not None else now
+    vitals = selectors.valid_vitals(session)
+    ends = [until, *(p.due_at for p in points), *(v.measured_at for v in vitals)]
     if session.dose_ended_at:
         ends.append(session.dose_ended_at + dt.timedelta(minutes=required))
     if session.discharged_at:
@@ -42,7 +47,6 @@ def build_timeline(session: TreatmentSession, now: dt.datetime) -> dict[str, Any
         clamped = min(max(value, AXIS_LOW), AXIS_HIGH)
         return round(TOP + (AXIS_HIGH - clamped) / (AXIS_HIGH - AXIS_LOW) * plot_h, 1)
 
-    vitals = selectors.valid_vitals(session)
     readings = [
         {
             "x": x(v.measured_at),
@@ -61,7 +65,7 @@ def build_timeline(session: TreatmentSession, now: dt.datetime) -> dict[str, Any
         tick += dt.timedelta(minutes=30)
     dose = None
     if session.dose_started_at:
-        dose_end = session.dose_ended_at or now
+        dose_end = session.dose_ended_at or until
         dose = {
             "x": x(session.dose_started_at),
             "w": max(2.0, round(x(dose_end) - x(session.dose_started_at), 1)),
@@ -93,6 +97,6 @@ def build_timeline(session: TreatmentSession, now: dt.datetime) -> dict[str, Any
             for p in points
         ],
         "dose": dose,
-        "now": x(now) if t0 <= now <= t1 else None,
+        "now": x(now) if ended_at is None and t0 <= now <= t1 else None,
         "earliest_discharge": earliest,
     }

@@ -160,3 +160,35 @@ def test_a_complete_esketamine_session_and_the_refusal_before_120_minutes(
     session.refresh_from_db()
     assert session.state == "discharged"
     page.close()
+
+
+def _luminance(rgb: str) -> float:
+    """WCAG relative luminance of a computed CSS colour ("rgb(r, g, b)" or "rgba(...)")."""
+    parts = [float(p) for p in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
+    linear = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in parts]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_a_critical_reading_is_legible_on_the_run_sheet(live_server, browser, artifacts_dir):
+    # The most urgent line on the page: white text on the danger colour, at WCAG AA contrast (4.5:1).
+    # Another `.flag` rule once painted its background near-white, leaving white on white.
+    from ketacare.treatments import services
+    from tests.support.treatments import make_session, staff_of
+
+    personas, page = _staff_login(browser, live_server)
+    session = make_session(personas.a1, route="iv", state="observing")
+    services.record_vital_signs(
+        session=session, user=staff_of(personas.a1), systolic_mmhg=186, diastolic_mmhg=112, heart_rate_bpm=80
+    )
+    page.goto(f"{live_server.url}/clinic/sessions/{session.public_id}/")
+    flag = page.locator(".flag-critical").first
+    assert flag.is_visible()
+    assert "CRITICAL" in flag.inner_text()
+    colour, background = flag.evaluate(
+        "e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]"
+    )
+    light, dark = sorted((_luminance(colour), _luminance(background)), reverse=True)
+    ratio = (light + 0.05) / (dark + 0.05)
+    assert ratio >= 4.5, f"critical flag {colour} on {background}: contrast {ratio:.2f}"
+    page.screenshot(path=str(artifacts_dir / "treatments-critical-flag.png"), full_page=False)
+    page.close()
