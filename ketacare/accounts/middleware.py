@@ -26,6 +26,16 @@ def is_staff_user(user: object) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and not hasattr(user, "patient")
 
 
+def second_factor_pending(user: object) -> bool:
+    """True for a staff member signed in with a password who has not passed the second factor yet.
+
+    Such a user reaches only the sign-in and second-factor pages, and those show nothing of a clinic:
+    no navigation, no alert counts (the context processors check this).
+    """
+    verified = getattr(user, "is_verified", None)  # django-otp's OTPMiddleware sets it on every request
+    return is_staff_user(user) and not (callable(verified) and verified())
+
+
 class SessionLifetimeMiddleware:
     """End sessions after 15 min idle (staff), 30 min idle (patients), or 12 h in all (docs/security.md S8)."""
 

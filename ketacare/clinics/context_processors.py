@@ -6,11 +6,14 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from ketacare.accounts.middleware import second_factor_pending
 from ketacare.clinics.selectors import active_membership, request_memberships
 
 
 def clinic_context(request: HttpRequest) -> dict[str, Any]:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    if second_factor_pending(request.user):
         return {}
     membership = active_membership(request)
     return {
