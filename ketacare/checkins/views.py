@@ -40,7 +40,7 @@ from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
-from ketacare.patients.facts import last_dose_start, next_appointment, patient_route
+from ketacare.patients.facts import at_the_clinic, last_dose_start, next_appointment, patient_route
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 
@@ -347,6 +347,8 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
         "result": checkin.triage_result,
         "level": level.value,
         "emergency": level >= Level.URGENT,
+        # In the chair, the fastest help is the nurse a few steps away: the screen says so first.
+        "at_the_clinic": level >= Level.URGENT and at_the_clinic(checkin.patient),
         "contact_clinic": Level.LONGER_THAN_EXPECTED <= level < Level.URGENT,
         "contact": clinic_contact(checkin.patient.clinic, timezone.now()),
         # Red flags reported before and not yet said to be gone: this answer is about today's ticks only.

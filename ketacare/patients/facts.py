@@ -81,6 +81,7 @@ PROVIDERS: dict[str, str] = {
     "upcoming_appointments": "treatments",
     "patient_route": "treatments",
     "maintenance_started_at": "treatments",
+    "at_the_clinic": "treatments",
     "patient_sex": "intake",
     "patient_conditions": "intake",
     "intake_baselines": "intake",
@@ -161,6 +162,11 @@ def upcoming_appointments(
     """Scheduled appointments between ``now`` and ``until``, in time order."""
     result: list[UpcomingAppointment] = _get("upcoming_appointments")(patient, now=now, until=until)
     return result
+
+
+def at_the_clinic(patient: Patient) -> bool:
+    """Whether the patient is in the chair now: a session checked in and not yet discharged or cancelled."""
+    return bool(_get("at_the_clinic")(patient))
 
 
 def patient_route(patient: Patient, *, now: dt.datetime) -> str:

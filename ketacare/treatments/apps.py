@@ -21,4 +21,5 @@ class TreatmentsConfig(AppConfig):
             upcoming_appointments=selectors.upcoming_appointments,
             patient_route=selectors.patient_route,
             maintenance_started_at=selectors.maintenance_started_at,
+            at_the_clinic=selectors.at_the_clinic,
         )

@@ -219,3 +219,30 @@ def test_an_unknown_or_malformed_check_in_id_is_a_404_with_a_denied_row(
         assert response.status_code == 404
         row = _rows(response).get()
         assert (row.outcome, row.object_type, row.object_id) == ("denied", "symptom_checkin", checkin_id)
+
+
+def test_a_patient_in_the_chair_is_told_to_tell_the_staff_first(personas: Any, client_for: Any) -> None:
+    # A red flag sent from the phone during the session: the nurse a few steps away helps fastest. The
+    # emergency numbers and the clinic alert stay, as for every red flag.
+    from tests.support.treatments import make_session
+
+    make_session(personas.a1, route="iv", state="observing")
+    client = client_for("a1")
+    sent = _send(client, symptom="chest_pain", severity_chest_pain="moderate")
+    body = _text(client.get(sent["Location"]))
+    screen = re.search(r'<section class="emergency-screen" role="alert".*?</section>', body, re.S)
+    assert screen is not None
+    assert "You are at the clinic: tell a member of staff now." in screen.group(0)
+    assert screen.group(0).index("tell a member of staff") < screen.group(0).index('href="tel:911"')
+    assert 'href="tel:911"' in screen.group(0) and 'href="tel:988"' in screen.group(0)
+    assert Alert.objects.filter(patient=personas.a1, source="red_flag_checkin").count() == 1
+
+
+def test_a_patient_at_home_is_not_told_to_find_the_staff(personas: Any, client_for: Any) -> None:
+    from tests.support.treatments import make_session
+
+    make_session(personas.a1, route="iv", state="discharged")
+    client = client_for("a1")
+    body = _text(client.get(_send(client, symptom="chest_pain", severity_chest_pain="moderate")["Location"]))
+    assert "Get help now" in body and 'href="tel:911"' in body
+    assert "tell a member of staff" not in body

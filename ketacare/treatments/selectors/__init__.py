@@ -26,6 +26,7 @@ from ketacare.treatments.selectors.pathway import (
     plan_gate,
 )
 from ketacare.treatments.selectors.patient import (
+    at_the_clinic,
     current_plan,
     last_dose,
     last_dose_start,
@@ -77,6 +78,7 @@ from ketacare.treatments.selectors.run_sheet import (
 )
 
 __all__ = [
+    "at_the_clinic",
     "CHECKPOINT_GRACE",
     "DOOR_CRITERIA",
     "LIVE_STATES",

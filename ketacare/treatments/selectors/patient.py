@@ -152,3 +152,16 @@ def maintenance_started_at(patient: Patient, *, now: dt.datetime) -> dt.datetime
         .first()
     )
     return first
+
+
+def at_the_clinic(patient: Patient) -> bool:
+    """Whether the patient has a session in the chair now (checked in, dosing, observed, or ready to go)."""
+    return TreatmentSession.objects.filter(
+        patient=patient,
+        state__in=(
+            TreatmentSession.State.CHECKED_IN,
+            TreatmentSession.State.DOSING,
+            TreatmentSession.State.OBSERVING,
+            TreatmentSession.State.READY_FOR_DISCHARGE,
+        ),
+    ).exists()
