@@ -466,7 +466,12 @@ def test_discharge_waits_for_bp_below_the_hold_threshold(personas):
         services.discharge_session(
             session=session, user=personas.clinician_a, ride_present=True, instructions_given=True
         )
-    assert "still above the pre-dose hold threshold" in caught.value.message
+    assert (
+        "Blood pressure 165/95 mmHg is still at a level this session would not have started at "
+        "(systolic above 140 mmHg and diastolic above 90 mmHg); it must come back below it before the "
+        "patient leaves." in caught.value.message
+    )
+    assert "before dosing" not in caught.value.message  # a discharge criterion, not the pre-dose rule
     _vitals(session, 132, 84)
     services.discharge_session(
         session=session, user=personas.clinician_a, ride_present=True, instructions_given=True

@@ -20,7 +20,6 @@ from ketacare.core.monitoring import (
     check_pre_dose,
     discharge_readiness,
 )
-from ketacare.core.pathway.readiness import reading_message
 
 
 @dataclass(frozen=True)
@@ -93,13 +92,19 @@ def discharge_check(
             )
         if bp_holds and not within_margin:
             margin = f" or within {bp_margin_mmhg} mmHg of baseline" if bp_margin_mmhg is not None else ""
+            # Said as a discharge criterion: the pre-dose rule's own words ("prescriber decision before
+            # dosing") read as an instruction for the wrong moment at the end of a session.
+            limits = " and ".join(
+                f"{'systolic' if r.field == 'systolic_mmhg' else 'diastolic'} above {r.threshold:g} mmHg"
+                for r in bp_holds
+            )
             unmet.append(
                 UnmetCriterion(
                     "bp_above_hold",
                     "Blood pressure "
-                    f"{latest_vitals.systolic_mmhg:g}/{latest_vitals.diastolic_mmhg:g} is still above the "
-                    f"pre-dose hold threshold; it must come back below it{margin} before leaving: "
-                    + "; ".join(reading_message(r) for r in bp_holds),
+                    f"{latest_vitals.systolic_mmhg:g}/{latest_vitals.diastolic_mmhg:g} mmHg is still at a level "
+                    f"this session would not have started at ({limits}); it must come back below it{margin} "
+                    "before the patient leaves.",
                 )
             )
     if missed_checks:

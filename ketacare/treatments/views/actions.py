@@ -50,7 +50,8 @@ def _action(
             call(session, form.cleaned_data)
         except DischargeRefused as error:
             extra["refused"] = error
-            form.add_error(None, error.message)
+            # The reasons are listed once, under "Discharge refused"; the form says only where to look.
+            form.add_error(None, "Not discharged: the reasons are listed under Discharge refused above.")
         except NotPermitted as error:
             if not request.htmx:
                 messages.error(request, error.message)
