@@ -158,10 +158,10 @@ def lasted_words(report: Any) -> dict[str, Any]:
         text = f"still there when last asked, {describe_minutes(d.end_after_min)} after the session"
     else:
         assert d.end_before_min is not None  # noqa: S101 - closed episodes have an upper bound
-        text = (
-            f"gone by {describe_minutes(d.end_before_min)} after the session "
-            f"(last there at {describe_minutes(d.end_after_min)})"
-        )
+        gone_by, last_there = describe_minutes(d.end_before_min), describe_minutes(d.end_after_min)
+        text = f"gone by {gone_by} after the session"
+        if last_there != gone_by:  # two check-ins close together read the same: say it once
+            text += f" (last there at {last_there})"
     return {"text": text, "usual": usual, "longer": d.longer_than_usual, "open": d.open}
 
 

@@ -190,6 +190,9 @@ def side_effects(patient: Patient, window: Window) -> list[Entry]:
             state = f"still open, last reported {d.end_after_min:.0f} min after the dose"
         elif d.end_min is not None:
             state = f"gone at about {d.end_min:.0f} min after the dose (the patient's answer)"
+        elif f"{d.end_after_min:.0f}" == f"{d.end_before_min:.0f}":
+            # Two check-ins within the same minute: the interval is too narrow to say as a range.
+            state = f"gone by {d.end_before_min:.0f} min after the dose"
         else:
             state = f"gone between {d.end_after_min:.0f} and {d.end_before_min:.0f} min after the dose"
         if r.dose_started_at is None:
@@ -200,7 +203,8 @@ def side_effects(patient: Patient, window: Window) -> list[Entry]:
                 r.started_at,
                 f"{r.name}" + ("" if r.kind == "red_flag" else f" ({r.get_severity_display().lower()})"),
                 state + ("; seen past its usual window" if d.longer_than_usual else "") + expected,
-                until=r.resolved_at,
+                # No `until`: first report to the closing check-in is a gap between check-ins, not how
+                # long the symptom lasted; the state above says what can honestly be said.
                 flag="danger" if r.kind == "red_flag" else "warn" if d.longer_than_usual or d.open else "",
             )
         )

@@ -100,12 +100,16 @@ def test_it_merges_every_source_newest_first(personas: Any, client_for: Any) -> 
         "2 vital-sign readings: highest BP 152/84",
         "PHQ-9 9",
         "Nausea (mild)",
-        "(2.0 h)",
+        "gone between 60 and 180 min after the dose",
+        "(40 min)",  # the infusion: a real duration
         "Red flag alert",
         "Felt lighter today",
     ):
         assert text in body, text
     assert "Private thoughts" not in body
+    # From the first report to the check-in that no longer ticked it is a gap between check-ins, not
+    # how long the nausea lasted: the entry shows the honest interval only.
+    assert "(2.0 h)" not in body
     assert body.index("PHQ-9 9") < body.index("Felt lighter today") < body.index("Ketamine 35.00 mg")
 
 
