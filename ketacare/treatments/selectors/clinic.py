@@ -69,6 +69,9 @@ def clinic_day(clinic: Clinic, day: dt.date, now: dt.datetime) -> list[DayRow]:
         .order_by("created_at", "id")
     ):
         severe.setdefault(alert.patient_id, []).append(alert)  # type: ignore[arg-type]
+    for listed in severe.values():
+        # Emergencies first in a row, each severity in the order raised: the eye lands on the worst.
+        listed.sort(key=lambda a: a.severity != Alert.Severity.EMERGENCY)
     for session in sessions:
         state = effective_state(session, now)
         overdue = (

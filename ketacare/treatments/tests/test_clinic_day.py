@@ -97,3 +97,20 @@ def test_a_critical_reading_in_the_chair_shows_on_the_board_until_resolved(perso
     assert by_patient[personas.a2.full_name] == "—"
     Alert.objects.filter(pk=alert.pk).update(state="resolved")
     assert all(c == "—" for c in cells().values())
+
+
+def test_a_row_lists_emergencies_before_urgent_alerts(personas, client_for):
+    from ketacare.alerts.models import Alert
+
+    make_session(personas.a1, route="iv", state="observing")
+    for severity, title in (("urgent", "Raised first, urgent"), ("emergency", "Raised second, emergency")):
+        Alert.objects.create(
+            clinic=personas.clinic_a,
+            patient=personas.a1,
+            source="red_flag_checkin",
+            severity=severity,
+            title=title,
+        )
+    body = client_for("clinician_a").get(reverse("treatments:day")).content.decode()
+    cell = body.split('<td data-testid="day-alerts">')[1].split("</td>")[0]
+    assert cell.index("Raised second, emergency") < cell.index("Raised first, urgent")
