@@ -77,6 +77,10 @@ def test_a_discharged_session_shows_its_doses_observations_and_adverse_events(pe
     assert "Vomited once in the chair — Ondansetron" in text
     assert "Fall from the chair" in text and "Entered in error" in text and "Other patient" in text
     assert event.description in text
+    # Written in the past: what was confirmed at the door, not the live checklist's instruction.
+    assert "Ride home confirmed; discharge instructions given." in text
+    assert "Confirm the ride and the instructions at the door" not in text
+    assert 'data-testid="unmet"' not in page and 'data-testid="clinically-ready"' not in page
     # The session has ended: nothing on it can be corrected or added from here.
     assert "Mark as entered in error" not in page
     assert "Record adverse event" not in text and "Record observation" not in text
