@@ -36,6 +36,9 @@ class Entry:
     until: dt.datetime | None = None
     flag: str = ""  # a CSS-safe word: "warn", "danger", ""
     link: str = ""
+    # Where the duration starts when it is not `at` (a session is listed at its booked time but lasted
+    # from check-in to discharge).
+    since: dt.datetime | None = None
 
     @property
     def kind_label(self) -> str:
@@ -45,7 +48,7 @@ class Entry:
     def duration_text(self) -> str:
         if self.until is None:
             return ""
-        minutes = (self.until - self.at).total_seconds() / 60
+        minutes = (self.until - (self.since or self.at)).total_seconds() / 60
         if minutes < 120:
             return f"{minutes:.0f} min"
         if minutes < 72 * 60:
@@ -90,8 +93,10 @@ def sessions(patient: Patient, window: Window) -> list[Entry]:
             s.scheduled_at,
             f"Session ({s.get_route_display()}): {s.get_state_display()}",
             f"Planned dose {s.planned_dose_mg} mg" if s.planned_dose_mg else "",
-            until=s.discharged_at,
+            until=s.discharged_at if s.checked_in_at else None,
             flag="warn" if s.state == "cancelled" else "",
+            link=reverse("treatments:run_sheet", kwargs={"session_id": s.public_id}),
+            since=s.checked_in_at,
         )
         for s in rows.order_by("-scheduled_at")[:PER_SOURCE_LIMIT]
     ]

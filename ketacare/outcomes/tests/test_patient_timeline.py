@@ -107,6 +107,11 @@ def test_it_merges_every_source_newest_first(personas: Any, client_for: Any) -> 
     ):
         assert text in body, text
     assert "Private thoughts" not in body
+    # Each session links to its run-sheet, where its record is.
+    from ketacare.treatments.models import TreatmentSession
+
+    session = TreatmentSession.objects.get(patient=personas.a1)
+    assert f'href="/clinic/sessions/{session.public_id}/"' in body
     # From the first report to the check-in that no longer ticked it is a gap between check-ins, not
     # how long the nausea lasted: the entry shows the honest interval only.
     assert "(2.0 h)" not in body
@@ -129,3 +134,18 @@ def test_staff_of_another_clinic_and_patients_get_404(personas: Any, client_for:
     url = f"/clinic/patients/{personas.a1.public_id}/timeline/"
     assert client_for("clinician_b").get(url).status_code == 404
     assert client_for("a1").get(url).status_code == 404
+
+
+def test_a_sessions_duration_runs_from_check_in_to_discharge(personas: Any, client_for: Any) -> None:
+    # Listed at its booked time, but the patient was in the clinic from check-in to discharge.
+    from tests.support.treatments import make_session
+
+    session = make_session(personas.a1, route="iv", state="discharged")
+    assert session.checked_in_at and session.discharged_at and session.checked_in_at > session.scheduled_at
+    minutes = round((session.discharged_at - session.checked_in_at).total_seconds() / 60)
+    booked = round((session.discharged_at - session.scheduled_at).total_seconds() / 60)
+    body = (
+        client_for("clinician_a").get(f"/clinic/patients/{personas.a1.public_id}/timeline/").content.decode()
+    )
+    assert f"({minutes} min)" in body
+    assert f"({booked} min)" not in body
