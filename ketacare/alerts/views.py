@@ -28,6 +28,7 @@ from ketacare.alerts.services import (
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic, is_prescriber
 from ketacare.lib.errors import NotPermitted
+from ketacare.patients.facts import at_the_clinic
 
 # What a row of the inbox shows (alerts/templatetags/alert_rows.py): loading only these columns of the
 # alert, its patient and its staff halves the cost of reading a page of 50 alerts.
@@ -100,6 +101,12 @@ def alert_detail(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
             "scores": scores,
             "zone": alert.clinic.time_zone,
             "is_prescriber": is_prescriber(request.user, alert.clinic_id),
+            # A check-in's alert opens the check-in it came from; an open alert about a patient in
+            # the chair says so, for the staff are a few steps away.
+            "from_checkin": alert.patient is not None and alert.dedupe_key.startswith("checkin:"),
+            "at_the_clinic": alert.patient is not None
+            and alert.state != Alert.State.RESOLVED
+            and at_the_clinic(alert.patient),
         },
     )
 

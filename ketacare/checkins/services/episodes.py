@@ -149,7 +149,8 @@ def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
         top = max(d.level for d in red_flags)
         names = ", ".join(dict.fromkeys(d.name for d in red_flags))
         titles.append(f"Red flag in check-in: {names}")
-        details.append(result.patient_message)
+        # The advice is the patient's; labelled, so the clinician does not read it as their instruction.
+        details.append(f"The patient was told: “{result.patient_message}”")
         severities.append(top.value if top >= Level.CONTACT_CLINIC else Alert.Severity.CONTACT_CLINIC)
     reading = result.home_bp
     if reading is not None and reading.level >= Level.CONTACT_CLINIC:
