@@ -13,6 +13,8 @@ from django.utils import timezone
 from ketacare.checkins.services import ReportIn, submit_checkin
 from ketacare.core import knowledge as kb
 from ketacare.core.display import (
+    CONDITION_NAMES,
+    condition_name,
     humanize,
     instrument_short,
     item_name,
@@ -25,6 +27,7 @@ from ketacare.core.display import (
 )
 from ketacare.core.instruments import instruments
 from ketacare.core.protocols import VITAL_FIELDS, catalog
+from ketacare.intake.models import Indication
 from ketacare.questionnaires.services import submit_questionnaire
 from tests.security.routes import ROUTES
 
@@ -42,6 +45,13 @@ def test_names_from_the_data() -> None:
         replace_ids("systolic_mmhg 900 is out of range")
         == "systolic blood pressure (mmHg) 900 is out of range"
     )
+
+
+def test_condition_names_are_intakes_own_labels() -> None:
+    # Pages outside intake name a patient's conditions from core.display; they must read as intake's.
+    assert CONDITION_NAMES == dict(Indication.choices)
+    assert condition_name("chronic_pain") == "Chronic pain" and condition_name("ptsd") == "PTSD"
+    assert condition_name("some_new_condition") == "Some new condition"
 
 
 # --- every page of both personas ----------------------------------------------------------------------

@@ -58,6 +58,20 @@ ROUTE_SHORT: dict[str, str] = {
     "im": "IM ketamine injection",
 }
 
+# The conditions a patient is referred for (intake's indications), for pages outside intake: the record
+# apps do not import each other, so the names live here; tests/test_no_internal_ids.py keeps them equal
+# to intake's choice labels.
+CONDITION_NAMES: dict[str, str] = {
+    "treatment_resistant_depression": "Treatment-resistant depression",
+    "major_depression": "Major depression",
+    "bipolar_depression": "Bipolar depression",
+    "anxiety": "Anxiety",
+    "ptsd": "PTSD",
+    "ocd": "OCD",
+    "chronic_pain": "Chronic pain",
+    "other": "Other",
+}
+
 _TOKEN = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)+")
 
 
@@ -130,6 +144,11 @@ def vital_reading(field: str, value: float) -> str:
     """'spo2_pct', 89 -> 'SpO2 89%'; an unknown field reads as its display name and the value."""
     template = _VITAL_READING.get(field)
     return template.format(value=f"{value:g}") if template else f"{vital_name(field)} {value:g}"
+
+
+def condition_name(condition: str) -> str:
+    """'chronic_pain' -> 'Chronic pain'; an unknown condition reads humanized, never as its id."""
+    return CONDITION_NAMES.get(condition) or humanize(condition).capitalize()
 
 
 def vital_name(field: str) -> str:

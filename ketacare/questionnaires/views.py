@@ -14,6 +14,7 @@ from ketacare.accounts.gates import clinic_admin_required, own_patient_page, pat
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
+from ketacare.core.display import condition_name, instrument_name
 from ketacare.core.instruments import instruments
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
@@ -175,7 +176,11 @@ def policy(request: AuthenticatedRequest) -> HttpResponse:
             "form": form,
             "clinic": clinic,
             "saved": current.pk is not None,
-            "conditions": current.condition_instruments,
+            # Staff read the condition and questionnaire names, not the ids the policy stores.
+            "conditions": [
+                (condition_name(condition), [instrument_name(i) for i in ids])
+                for condition, ids in current.condition_instruments.items()
+            ],
         },
         status=status,
     )

@@ -23,14 +23,16 @@ escalation, each raised once. The grace and warning times are clinic practice (n
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.utils.dateformat import format as date_format
 
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
 from ketacare.checkins.facts_provided import HOLD_KEY_PREFIX
 from ketacare.checkins.models import SymptomReport
-from ketacare.core.knowledge import UnknownIdError, knowledge
+from ketacare.core.knowledge import UnknownIdError, get_source, knowledge
 from ketacare.core.vigilance import check_due, evaluate_check
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
@@ -39,6 +41,8 @@ from ketacare.treatments.selectors import patient_doses
 
 MISSED_QUESTIONNAIRE_GRACE = dt.timedelta(hours=48)  # clinic practice
 REMS_WARNING = dt.timedelta(hours=48)  # clinic practice: two days before the deadline
+# The source of the form's 7-day deadline (core.monitoring), named in words in the alert.
+REMS_FORM_SOURCE = "REMS-PMF"
 
 
 def raise_side_effect_overdue_alerts(*, now: dt.datetime) -> list[Alert]:
@@ -103,18 +107,34 @@ def raise_rems_deadline_alerts(*, now: dt.datetime) -> list[Alert]:
     """One alert per REMS monitoring form not yet submitted 48 h before (or past) its deadline."""
     raised = []
     forms = RemsForm.objects.filter(submitted_at__isnull=True, due_at__lte=now + REMS_WARNING).select_related(
-        "patient"
+        "patient__clinic", "session"
     )
+    source = get_source(REMS_FORM_SOURCE).citation
     for form in forms.iterator():
         overdue = form.due_at < now
+        # The alert is read on the clinic's pages, so the deadline is on the clinic's clock, written as
+        # the REMS pages write it ("Sat 28 Nov 2026, 10:15"); the text is stored, so it names the zone.
+        zone = form.patient.clinic.time_zone
+        due = date_format(form.due_at.astimezone(ZoneInfo(zone)), "D j M Y, H:i")
+        # One form per session: the title names the session, so a patient's several forms are told apart
+        # in the inbox without opening each.
+        held = form.session.dose_started_at or form.session.scheduled_at
+        session_day = date_format(held.astimezone(ZoneInfo(zone)), "D j M")
         with transaction.atomic():
             raised.append(
                 raise_alert(
                     patient=form.patient,
                     source=Alert.Source.REMS_DEADLINE,
                     severity=Alert.Severity.URGENT if overdue else Alert.Severity.CONTACT_CLINIC,
-                    title="REMS monitoring form overdue" if overdue else "REMS monitoring form due soon",
-                    detail=f"Submit the patient monitoring form by {form.due_at:%Y-%m-%d %H:%M} UTC [REMS-PMF].",
+                    title=(
+                        f"REMS monitoring form overdue (session of {session_day})"
+                        if overdue
+                        else f"REMS monitoring form due soon (session of {session_day})"
+                    ),
+                    detail=(
+                        f"Submit the patient monitoring form by {due} (clinic time, {zone}). "
+                        f"Source: {source}."
+                    ),
                     dedupe_key=f"rems:{form.public_id}:{'overdue' if overdue else 'due'}",
                 )
             )

@@ -82,6 +82,25 @@ def test_after_dosing_the_run_sheet_shows_the_estimate_with_its_caveat(personas,
     assert "Inputs: 35 mg" in body and "44 years" in body and "infusion 40 min" in body
 
 
+def test_levels_warnings_and_notes_name_their_sources_in_words_not_codes(personas, client_for):
+    session = make_session(personas.a1, route="iv", state="observing", now=FIXED_NOW)
+    body = _run_sheet(client_for, "clinician_a", session)
+    # The levels KetaCare chose say so, instead of the status tag "[Ours]".
+    assert escape("half of C50 (KetaCare's own threshold, not a clinical cut-off)") in body
+    assert escape("a quarter of C50 (KetaCare's own threshold, not a clinical cut-off)") in body
+    assert "C50: half-maximal psychedelic effect (Olofsen 2022)" in body
+    # The patient (44) is older than the racemic model's studied 18-40 years: named by the model's title.
+    title = "Racemic ketamine IV as S (Fanta 2015 / Otto 2021) plus R (clearance ratio of Persson 2002)"
+    assert (
+        f"Outside the studied range: age 44 years is outside the 18-40 years studied for the model “{title}”."
+        in body
+    )
+    assert escape("clearance x 0.020/0.024 (KetaCare's own choice).") in body
+    assert "unverified (not checked against a source)." in body
+    for code in ("racemic_enantiomers", "[Ours]", "[U]", "[C]", "[V]"):
+        assert code not in body, code
+
+
 def test_crossing_times_are_clock_times_in_the_patients_zone_not_the_clinics(personas, client_for):
     patient = personas.a1  # clinic A is in America/New_York
     patient.time_zone = "Europe/Berlin"

@@ -54,11 +54,12 @@ _NO_MODEL_REASON = {
     "(Rolan 2014 gives only bioavailability)",
 }
 
-# (fraction of C50, label): C50 itself from Olofsen 2022 [V abstract]; 1/2 and 1/4 are [Ours].
+# (fraction of C50, label): C50 itself from Olofsen 2022 [V abstract]; 1/2 and 1/4 are [Ours]. The labels
+# are shown to clinic staff, so they say where each level comes from in words.
 THRESHOLD_FRACTIONS_OF_C50: tuple[tuple[float, str], ...] = (
     (1.0, "C50: half-maximal psychedelic effect (Olofsen 2022)"),
-    (0.5, "half of C50 [Ours]"),
-    (0.25, "a quarter of C50 [Ours]"),
+    (0.5, "half of C50 (KetaCare's own threshold, not a clinical cut-off)"),
+    (0.25, "a quarter of C50 (KetaCare's own threshold, not a clinical cut-off)"),
 )
 
 # 0.5 mg/kg over 40 min is the trial convention (iv_ketamine in protocols.toml: Murrough2013a, Phillips2019).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ketacare.core.pk.models import MODELS, Covariates, get_model
+from ketacare.core.pk.models import MODELS, Covariates, get_model, plain_status
 from ketacare.core.pk.population import Regimen, simulate
 
 STATUS_TAGS = ("[V", "[C", "[U", "[Ours")
@@ -45,6 +45,28 @@ def test_inputs_outside_the_studied_range_give_warnings_naming_the_range():
     assert any("age 90 years is outside the 18-86 years" in w for w in run.warnings)
     assert any("weight 200 kg is outside the 39-170 kg" in w for w in run.warnings)
     assert simulate("perez_ruixo_2021", Regimen("intranasal", 56), Covariates()).warnings == ()
+
+
+def test_the_warnings_name_the_model_by_its_title_and_the_route_in_words():
+    run = simulate("racemic_enantiomers", Regimen("iv", 150, 40), Covariates(age_years=30, weight_kg=45))
+    title = get_model("racemic_enantiomers").title
+    assert run.warnings == (
+        f"weight 45 kg is outside the 50-95 kg studied for the model “{title}”",
+        f"IV dose 150 mg is outside the 10-80 mg studied for the model “{title}”",
+    )
+    assert not any("racemic_enantiomers" in w or "iv dose" in w for w in run.warnings)
+
+
+def test_status_tags_read_as_words():
+    assert (
+        plain_status("clearance x 0.020/0.024 [Ours].") == "clearance x 0.020/0.024 (KetaCare's own choice)."
+    )
+    assert plain_status("is not simulated [U].") == "is not simulated (not checked against a source)."
+    assert plain_status("2021 Results [C]); and [V]") == (
+        "2021 Results (taken from public code that cites the paper, not checked against the paper)); "
+        "and (checked against the published source)"
+    )
+    assert plain_status("no tags here [REMS-PMF]") == "no tags here [REMS-PMF]"
 
 
 def test_weight_and_sex_do_not_change_esketamine_but_age_over_60_does():

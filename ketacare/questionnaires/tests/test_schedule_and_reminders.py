@@ -137,3 +137,18 @@ def test_a_clinic_admin_sets_the_schedule_and_bad_values_name_their_range(
     policy = QuestionnairePolicy.objects.get(clinic=personas.clinic_a)
     assert policy.core_instruments == ["phq9", "pcl5"] and policy.induction_interval_days == 10
     assert client_for("clinician_a").get(url).status_code == 404
+
+
+def test_the_schedule_page_names_conditions_and_questionnaires_in_words(
+    personas: Any, client_for: Any
+) -> None:
+    from django.urls import reverse
+
+    page = client_for("admin_a").get(reverse("questionnaires:policy")).content.decode()
+    assert "<li>PTSD: PTSD Checklist for DSM-5 (PCL-5)</li>" in page
+    assert (
+        "<li>Chronic pain: Pain numeric rating scale (0-10); Brief Pain Inventory, short form (BPI-SF)</li>"
+        in page
+    )
+    for code in ("ptsd:", "pcl5", "chronic_pain", "pain_nrs", "bpi_sf"):
+        assert code not in page.split("Condition-specific questionnaires")[1], code

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ketacare.core.pk import timeline as pk_timeline
+from ketacare.core.pk.models import plain_status
 from ketacare.patients import facts
 from ketacare.treatments.models import TreatmentSession
 from ketacare.treatments.selectors._common import age_years, clinic_zone, patient_zone
@@ -234,7 +235,8 @@ def session_recovery_estimate(session: TreatmentSession) -> RecoveryEstimate | N
         pk_pd_caveat=timeline.pk_pd_caveat,
         thresholds=tuple(crossings),
         warnings=timeline.warnings,
-        notes=timeline.notes,
+        # The models' notes carry the code's status tags ("[Ours]"); staff read them in words.
+        notes=tuple(plain_status(note) for note in timeline.notes),
         population_size=timeline.population_size,
         seed=timeline.seed,
         **base,

@@ -77,7 +77,18 @@ def test_a_rems_form_nearing_its_deadline_raises_one_alert_then_one_when_overdue
     assert raise_rems_deadline_alerts(now=day(4)) == []
     raise_rems_deadline_alerts(now=day(5))
     raise_rems_deadline_alerts(now=day(6))
-    assert _only_alert(personas.a1, "rems_deadline").severity == "contact_clinic"
+    due_soon = _only_alert(personas.a1, "rems_deadline")
+    assert due_soon.severity == "contact_clinic"
+    # The deadline (12:00 UTC) on the clinic's clock (New York, UTC-5 in January), the source in words.
+    assert due_soon.detail == (
+        "Submit the patient monitoring form by Mon 12 Jan 2026, 07:00 (clinic time, America/New_York). "
+        "Source: SPRAVATO REMS Patient Monitoring Form — Outpatient Use Only (Janssen, 11/2021)."
+    )
+    assert "UTC" not in due_soon.detail and "[REMS-PMF]" not in due_soon.detail
+    # The title names the session, so a patient's several forms are told apart in the inbox.
+    held = session.dose_started_at or session.scheduled_at
+    day_words = f"{held.astimezone(personas.clinic_a.zone):%a} {held.astimezone(personas.clinic_a.zone).day} "
+    assert due_soon.title.startswith(f"REMS monitoring form due soon (session of {day_words}")
     raise_rems_deadline_alerts(now=day(8))
     assert list(
         Alert.objects.filter(source="rems_deadline").values_list("severity", flat=True).order_by("id")

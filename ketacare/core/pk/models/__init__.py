@@ -43,6 +43,7 @@ from ketacare.core.pk.models.base import (
     Parameter,
     RandomEffect,
     ValidityRange,
+    plain_status,
 )
 from ketacare.core.pk.models.domino import DOMINO_1982, Domino1982
 from ketacare.core.pk.models.fanta import FANTA_2015, Fanta2015
@@ -63,6 +64,7 @@ __all__ = [
     "MODELS",
     "OLOFSEN_2022",
     "get_model",
+    "plain_status",
     "KETAMINE_BASE_MW_G_PER_MOL",
     "ESKETAMINE_DEVICE_MG",
     "DEVICE_INTERVAL_MIN",

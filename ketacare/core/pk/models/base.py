@@ -9,6 +9,7 @@ matrices (1/min), dosing events (mg) and output weights (ng/mL per mg) for
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -24,6 +25,24 @@ ESKETAMINE_DEVICE_MG = 28.0
 DEVICE_INTERVAL_MIN = 5.0
 MG_PER_L_TO_NG_PER_ML = 1000.0  # 1 mg/L = 1000 ng/mL
 PER_H_TO_PER_MIN = 1.0 / 60.0
+
+# The model routes as staff say them, for sentences shown in the app ("IV dose 150 mg ...").
+ROUTE_WORDS: dict[str, str] = {"iv": "IV", "intranasal": "intranasal", "oral": "oral"}
+
+# The status tags of the model package (see ketacare.core.pk.models) in words, for staff pages: the
+# tags are shorthand for the reader of the code and the decision record, not for the clinic.
+STATUS_WORDS: dict[str, str] = {
+    "V": "checked against the published source",
+    "C": "taken from public code that cites the paper, not checked against the paper",
+    "U": "not checked against a source",
+    "Ours": "KetaCare's own choice",
+}
+_STATUS_TAG = re.compile(r"\s*\[(" + "|".join(map(re.escape, STATUS_WORDS)) + r")\]")
+
+
+def plain_status(text: str) -> str:
+    """``text`` with each bare status tag ("[Ours]", "[U]") replaced by its words in brackets."""
+    return _STATUS_TAG.sub(lambda m: f" ({STATUS_WORDS[m.group(1)]})", text)
 
 
 @dataclass(frozen=True)
@@ -185,23 +204,29 @@ class Model:
         raise KeyError(f"model {self.name} has no output {key!r}; it has {[o.key for o in self.outputs]}")
 
     def validity_warnings(self, route: str, dose_mg: float, covariates: Covariates) -> list[str]:
-        """Return one sentence per input outside the range the model's data covered (empty when inside)."""
+        """Return one sentence per input outside the range the model's data covered (empty when inside).
+
+        The sentences are read by clinic staff, so they name the model by its title and the route in
+        words, never by their ids.
+        """
         warnings = []
+        studied = f"studied for the model “{self.title}”"
         low, high = self.validity.age_years
         if not low <= covariates.age_years <= high:
             warnings.append(
-                f"age {covariates.age_years:g} years is outside the {low:g}-{high:g} years studied for {self.name}"
+                f"age {covariates.age_years:g} years is outside the {low:g}-{high:g} years {studied}"
             )
         low, high = self.validity.weight_kg
         if not low <= covariates.weight_kg <= high:
             warnings.append(
-                f"weight {covariates.weight_kg:g} kg is outside the {low:g}-{high:g} kg studied for {self.name}"
+                f"weight {covariates.weight_kg:g} kg is outside the {low:g}-{high:g} kg {studied}"
             )
         if route in self.validity.dose_mg:
             low, high = self.validity.dose_mg[route]
             if not low <= dose_mg <= high:
+                route_words = ROUTE_WORDS.get(route, route)
                 warnings.append(
-                    f"{route} dose {dose_mg:g} mg is outside the {low:g}-{high:g} mg studied for {self.name}"
+                    f"{route_words} dose {dose_mg:g} mg is outside the {low:g}-{high:g} mg {studied}"
                 )
         return warnings
 
