@@ -32,6 +32,7 @@ from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
 from ketacare.checkins.facts_provided import HOLD_KEY_PREFIX
 from ketacare.checkins.models import SymptomReport
+from ketacare.core.display import instrument_short
 from ketacare.core.knowledge import UnknownIdError, get_source, knowledge
 from ketacare.core.vigilance import check_due, evaluate_check
 from ketacare.patients.models import Patient
@@ -87,16 +88,18 @@ def raise_missed_questionnaire_alerts(*, now: dt.datetime) -> list[Alert]:
     raised = []
     missed = QuestionnaireAssignment.objects.filter(
         state=QuestionnaireAssignment.State.DUE, due_at__lt=now - MISSED_QUESTIONNAIRE_GRACE
-    ).select_related("patient")
+    ).select_related("patient__clinic")
     for assignment in missed.iterator():
+        zone = assignment.patient.clinic.time_zone
+        due = date_format(assignment.due_at.astimezone(ZoneInfo(zone)), "D j M Y, H:i")
         with transaction.atomic():
             raised.append(
                 raise_alert(
                     patient=assignment.patient,
                     source=Alert.Source.MISSED_CHECKIN,
                     severity=Alert.Severity.INFO,
-                    title=f"Questionnaire not completed: {assignment.instrument_id.upper()}",
-                    detail=f"Due {assignment.due_at:%Y-%m-%d %H:%M} UTC ({assignment.get_reason_display()}).",
+                    title=f"Questionnaire not completed: {instrument_short(assignment.instrument_id)}",
+                    detail=f"Due {due} (clinic time, {zone}; {assignment.get_reason_display().lower()}).",
                     dedupe_key=f"missed_questionnaire:{assignment.public_id}",
                 )
             )

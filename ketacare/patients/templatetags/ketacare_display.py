@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from ketacare.core import display
+from ketacare.core.knowledge import Evidence, UnknownIdError, get_source
 
 register = template.Library()
 
@@ -37,3 +38,26 @@ def display_name(identifier: str) -> str:
 def plain_ids(text: str) -> str:
     """Replace known ids inside a sentence by their display names."""
     return display.replace_ids(str(text or ""))
+
+
+@register.filter
+def source_citations(source_ids: object) -> str:
+    """['Iatrox', 'Simon2013'] -> their citations, '; '-joined (an id the knowledge base lacks stays as is)."""
+    if not isinstance(source_ids, list | tuple):
+        return ""
+    cited = []
+    for source_id in source_ids:
+        try:
+            cited.append(get_source(str(source_id)).citation)
+        except UnknownIdError:
+            cited.append(str(source_id))
+    return "; ".join(cited)
+
+
+@register.filter
+def evidence_words(evidence: str) -> str:
+    """'cons' -> 'expert consensus or guideline' (an unknown tag stays as is)."""
+    try:
+        return Evidence(str(evidence)).plain
+    except ValueError:
+        return str(evidence or "")

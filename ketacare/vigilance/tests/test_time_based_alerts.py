@@ -66,7 +66,14 @@ def test_a_questionnaire_still_due_after_48_hours_raises_one_alert(personas: Any
     assert raise_missed_questionnaire_alerts(now=day(2)) == []
     raise_missed_questionnaire_alerts(now=day(2) + dt.timedelta(seconds=1))
     raise_missed_questionnaire_alerts(now=day(3))
-    assert _only_alert(personas.a2, "missed_checkin").severity == "info"
+    missed = _only_alert(personas.a2, "missed_checkin")
+    assert missed.severity == "info"
+    # The questionnaire by its name and the due time on the clinic's clock, never "PHQ9" and UTC.
+    assert missed.title == "Questionnaire not completed: PHQ-9"
+    assert (
+        missed.detail == "Due Mon 5 Jan 2026, 07:00 (clinic time, America/New_York; weekly during induction)."
+    )
+    assert "UTC" not in missed.detail
 
 
 def test_a_rems_form_nearing_its_deadline_raises_one_alert_then_one_when_overdue(personas: Any) -> None:
