@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from pypdf import PdfReader
 
-from ketacare.core.pk.timeline import CAVEAT, personal_timeline
+from ketacare.core.pk.timeline import CAVEAT_BASIS, personal_timeline
 from ketacare.treatments import selectors
 from ketacare.treatments.models import DoseAdministration, TreatmentPlan, TreatmentSession
 from tests.support.treatments import make_session
@@ -74,7 +74,8 @@ def test_after_dosing_the_run_sheet_shows_the_estimate_with_its_caveat(personas,
     body = _run_sheet(client_for, "clinician_a", session)
     assert 'data-testid="recovery-estimate"' in body
     assert "Model estimate: not a promise, not a discharge criterion and not dosing advice." in body
-    assert escape(CAVEAT) in body
+    assert escape(CAVEAT_BASIS) in body
+    assert body.count("not a promise") == 1  # said once, in the box's own heading
     crossing = _quarter_crossing("iv", 35.0, 44, 40.0)
     start = session.dose_started_at
     assert f"around <strong>{_clock(start, crossing.falls_below_min, NEW_YORK)}</strong>" in body
@@ -124,7 +125,7 @@ def test_before_dosing_there_is_no_estimate_only_a_note_that_it_comes_after_dosi
         session = make_session(personas.a1, route="iv", state=state)
         body = _run_sheet(client_for, "clinician_a", session)
         assert "Available after dosing." in body, state
-        assert escape(CAVEAT) not in body and "around <strong>" not in body, state
+        assert escape(CAVEAT_BASIS) not in body and "around <strong>" not in body, state
         assert selectors.session_recovery_estimate(session) is None
     scheduled = make_session(personas.a1, route="iv", state="scheduled")
     assert 'data-testid="recovery-estimate"' not in _run_sheet(client_for, "clinician_a", scheduled)

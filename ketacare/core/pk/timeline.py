@@ -24,6 +24,7 @@ from ketacare.core.pk.population import Regimen, simulate_curves
 
 __all__ = [
     "CAVEAT",
+    "CAVEAT_BASIS",
     "ROUTES",
     "THRESHOLD_FRACTIONS_OF_C50",
     "ThresholdCrossing",
@@ -31,11 +32,13 @@ __all__ = [
     "personal_timeline",
 ]
 
-CAVEAT = (
-    "Model estimate from published population averages; not a promise and not a discharge criterion. "
-    "Individual responses vary widely. Discharge follows the clinic's monitoring protocol and the clinician's "
-    "assessment of the patient."
+# What the estimate rests on; a page that already says "not a promise, not a discharge criterion" in its
+# own heading shows only this part, so the reader meets each warning once.
+CAVEAT_BASIS = (
+    "It rests on published population averages, and individual responses vary widely. Discharge follows "
+    "the clinic's monitoring protocol and the clinician's assessment of the patient."
 )
+CAVEAT = "Model estimate; not a promise and not a discharge criterion. " + CAVEAT_BASIS
 
 # Session routes used by the app, mapped to (model, model route); None means no validated model.
 ROUTES: dict[str, tuple[str, str] | None] = {

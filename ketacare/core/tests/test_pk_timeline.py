@@ -8,7 +8,8 @@ from ketacare.core.pk.timeline import CAVEAT, ROUTES, personal_timeline
 
 
 def test_the_caveat_is_always_attached_and_says_it_is_no_promise():
-    assert "Model estimate from published population averages; not a promise" in CAVEAT
+    assert CAVEAT.startswith("Model estimate; not a promise and not a discharge criterion.")
+    assert "published population averages" in CAVEAT
     for route in ROUTES:
         timeline = personal_timeline(
             route=route, dose_mg=56 if route == "esketamine_in" else 35, weight_kg=70, age_years=45

@@ -76,6 +76,7 @@ class RecoveryEstimate:
     available: bool
     route: str
     caveat: str
+    caveat_basis: str
     dose_mg: float
     dose_start: dt.datetime
     patient_zone: str
@@ -163,6 +164,7 @@ def session_recovery_estimate(session: TreatmentSession) -> RecoveryEstimate | N
     base: dict[str, Any] = {
         "route": session.route,
         "caveat": pk_timeline.CAVEAT,
+        "caveat_basis": pk_timeline.CAVEAT_BASIS,
         "dose_mg": dose_mg,
         "dose_start": start.astimezone(p_zone),
         "patient_zone": patient.time_zone,
