@@ -13,6 +13,8 @@ from ketacare.accounts.gates import patient_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments.calendar import appointments_ics
+from ketacare.treatments.models import Appointment, TreatmentSession
+from ketacare.treatments.selectors import LIVE_STATES
 
 
 @patient_required
@@ -20,13 +22,29 @@ from ketacare.treatments.calendar import appointments_ics
 def my_appointments(request: AuthenticatedRequest) -> HttpResponse:
     """The patient's upcoming appointments (phone-first) with a calendar download."""
     patient = access_patient(request.user, request.user.patient.public_id)
-    upcoming = patient.appointments.filter(starts_at__gte=timezone.now() - dt.timedelta(hours=12)).order_by(
-        "starts_at"
+    upcoming = list(
+        patient.appointments.filter(starts_at__gte=timezone.now() - dt.timedelta(hours=12))
+        .exclude(status=Appointment.Status.COMPLETED)
+        .order_by("starts_at")
     )
+    # The appointment whose session is in the chair now: "you are here", not "arrange a ride".
+    live = set(
+        TreatmentSession.objects.filter(patient=patient, state__in=LIVE_STATES).values_list(
+            "appointment_id", flat=True
+        )
+    )
+    earlier = patient.appointments.filter(status=Appointment.Status.COMPLETED).order_by("-starts_at")[:10]
     return render(
         request,
         "treatments/my_appointments.html",
-        {"patient": patient, "appointments": upcoming, "zone": patient.time_zone, "clinic": patient.clinic},
+        {
+            "patient": patient,
+            "appointments": upcoming,
+            "earlier": earlier,
+            "here_now": live,
+            "zone": patient.time_zone,
+            "clinic": patient.clinic,
+        },
     )
 
 
