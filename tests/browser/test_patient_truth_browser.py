@@ -148,3 +148,30 @@ def test_the_discharge_pdf_fits_two_pages(
     page.goto(f"{live_server.url}/clinic/sessions/{session.public_id}/instructions/")
     page.screenshot(path=str(artifacts_dir / "patient-truth-6-discharge-page.png"), full_page=True)
     page.close()
+
+
+def test_when_it_went_is_asked_only_once_the_patient_says_gone(
+    live_server: Any, browser: Any, personas: Any, artifacts_dir: Any
+) -> None:
+    # An open symptom on the check-in form: "Still there" or "Gone"; the time it went appears after "Gone".
+    dosed = timezone.now() - dt.timedelta(hours=3)
+    make_dose(personas.a1, route="iv", started_at=dosed)
+    submit_checkin(
+        patient=personas.a1,
+        idempotency_key="first",
+        reports=[ReportIn("headache")],
+        mood=6,
+        note="",
+        now=dosed + dt.timedelta(hours=1),
+    )
+    episode = SymptomReport.objects.get(symptom_id="headache")
+    page = _patient_page(browser, live_server, personas.a1)
+    page.goto(f"{live_server.url}/me/checkin/")
+    when = page.locator(f"#gone-{episode.public_id}")
+    assert not when.is_visible()
+    page.locator(f"label[for='ep-still-{episode.public_id}']").click()
+    assert not when.is_visible()
+    page.locator(f"label[for='ep-gone-{episode.public_id}']").click()
+    assert when.is_visible()
+    page.screenshot(path=str(artifacts_dir / "patient-truth-6-gone-when.png"), full_page=False)
+    page.close()
