@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from conftest import login
 from ketacare.alerts.models import Alert
+from ketacare.lib.errors import ConflictError
 from ketacare.register import selectors, services
 from ketacare.register.models import Draw, Entry, RegisterSettings
 from ketacare.treatments import selectors as treatment_selectors
@@ -364,10 +365,17 @@ def test_the_panel_shows_from_check_in_on_and_before_it_only_with_a_draw(
         location=stocked["location"],
         units=1,
     )
+    # A session is not cancelled with drug drawn for it: the vial goes back (or its waste is witnessed)
+    # first, and the refusal names the lot (docs/decisions/0021).
+    with pytest.raises(ConflictError) as refused:
+        cancel_session(session=checked_in, user=personas.clinician_a, reason="Patient felt unwell")
+    assert refused.value.field == "cancel_reason" and "K-LOT-1" in refused.value.message
+    assert _fresh(checked_in).state == TreatmentSession.State.CHECKED_IN
+    _close(draw, stocked["nurse"], personas.clinician_a)
     cancel_session(session=checked_in, user=personas.clinician_a, reason="Patient felt unwell")
-    # Cancelled with a vial drawn: the panel stays so the vial goes back.
+    # Cancelled after its draw was accounted for: the panel stays as the session's record, nothing to draw.
     panel = _panel(_sheet(client, checked_in))
-    assert f'value="{draw.public_id}"' in panel and "Draw from the safe" not in panel
+    assert "Draw from the safe" not in panel
 
 
 def test_the_register_home_lists_open_draws_of_ended_sessions_only(
@@ -406,3 +414,30 @@ def test_the_register_home_lists_open_draws_of_ended_sessions_only(
     _close(left_open["draw"], stocked["nurse"], personas.clinician_a)
     after = _open_draws_section(client.get(reverse("register:home")).content.decode())
     assert "No open draws." in after and run_sheet not in after
+
+
+def test_over_http_a_cancel_with_an_open_draw_is_refused_and_says_why(
+    personas: Any, stocked: dict[str, Any], client_for: Any
+) -> None:
+    session = make_session(personas.a1, state="checked_in")
+    services.draw_stock(
+        session=session, user=personas.clinician_a, lot=stocked["lot"], location=stocked["location"], units=1
+    )
+    client = client_for("clinician_a")
+    response = client.post(
+        reverse("treatments:cancel", kwargs={"session_id": session.public_id}),
+        {"cancel_reason": "Blood pressure too high to dose today"},
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Not cancelled: controlled drug drawn for this session is not accounted for." in page
+    assert "K-LOT-1" in page
+    assert re.search(r"<details[^>]*\bopen\b[^>]*>\s*<summary>Cancel this session", page)
+    assert _fresh(session).state == TreatmentSession.State.CHECKED_IN
+    api = client.post(
+        f"/api/v1/sessions/{session.public_id}/cancel",
+        {"reason": "Blood pressure too high to dose today"},
+        content_type="application/json",
+    )
+    assert api.status_code == 409 and "K-LOT-1" in api.json()["detail"]
+    assert _fresh(session).state == TreatmentSession.State.CHECKED_IN

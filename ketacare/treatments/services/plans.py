@@ -7,7 +7,9 @@ The dose comes from `course.dose_mg` and the protocol's bounds, the schedule fro
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +25,7 @@ from ketacare.treatments import selectors
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
 from ketacare.treatments.services._common import check_text, core_error, require_state, set_appointment_status
 from ketacare.treatments.services.pathway import check_booking_time, require_prescriber
+from ketacare.treatments.signals import discharge_criteria
 
 
 def create_treatment_plan(
@@ -255,14 +258,37 @@ def book_maintenance_session(
     return appointment
 
 
+# The one criterion of the higher floors that also holds a cancellation: drug drawn for the session and
+# not yet returned or wasted (the controlled-drug register, docs/decisions/0021).
+CANCEL_BLOCKING_CRITERIA = ("controlled_drug_open",)
+
+
 def cancel_session(*, session: TreatmentSession, user: User, reason: str) -> TreatmentSession:
-    """Cancel a session that has not started dosing (its appointment is cancelled with it)."""
+    """Cancel a session that has not started dosing (its appointment is cancelled with it).
+
+    Refused (ConflictError on ``cancel_reason``) while a controlled-drug draw of the session is open: the
+    drug is returned or its waste witnessed first, under Controlled drugs on the run-sheet.
+    """
     reason = check_text("cancel_reason", reason, required=True, limit=300)
     with transaction.atomic():
-        session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+        session = TreatmentSession.objects.select_for_update().select_related("clinic").get(pk=session.pk)
         require_state(
             session, TreatmentSession.State.SCHEDULED, TreatmentSession.State.CHECKED_IN, action="cancel"
         )
+        replies = discharge_criteria.send(sender=TreatmentSession, session=session, now=timezone.now())
+        open_drug = [
+            criterion.message
+            for _, reply in replies
+            for criterion in cast("Sequence[monitoring.UnmetCriterion]", reply or ())
+            if criterion.code in CANCEL_BLOCKING_CRITERIA
+        ]
+        if open_drug:
+            raise ConflictError(
+                "cancel_reason",
+                "Not cancelled: controlled drug drawn for this session is not accounted for. "
+                + " ".join(open_drug)
+                + " Then cancel the session.",
+            )
         session.state = TreatmentSession.State.CANCELLED
         session.cancelled_at = timezone.now()
         session.cancel_reason = reason
