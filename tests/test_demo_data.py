@@ -92,3 +92,45 @@ def test_plan_and_session_weights_agree_with_the_intake_weight(demo):
             assert abs(weight - intake_kg) <= 1.5, (patient.full_name, intake_kg, plans, sessions)
         checked += len(plans) + len(sessions)
     assert checked >= 10  # the demo's plans and checked-in sessions were all looked at
+
+
+def test_the_demo_clinics_have_opening_hours_so_patients_are_told_when_they_are_open(demo):
+    import datetime as dt
+
+    from ketacare.clinics.selectors import clinic_contact
+
+    for clinic in Clinic.objects.all():
+        assert clinic.opening_hours.filter(weekday__lte=4).count() == 5, clinic.name
+        # A Tuesday at 10:00 at the clinic is in hours; a Sunday at 10:00 is not.
+        tuesday = dt.datetime(2026, 11, 3, 10, 0, tzinfo=clinic.zone)
+        sunday = dt.datetime(2026, 11, 8, 10, 0, tzinfo=clinic.zone)
+        assert clinic_contact(clinic, tuesday).open_now, clinic.name
+        assert not clinic_contact(clinic, sunday).open_now, clinic.name
+    hours = {c.name: [str(h) for h in c.opening_hours.all()] for c in Clinic.objects.all()}
+    demo.seed_again()
+    assert {c.name: [str(h) for h in c.opening_hours.all()] for c in Clinic.objects.all()} == hours
+
+
+def test_a_login_patients_summary_shows_the_intakes_sex_and_their_e_mail(demo):
+    import re
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from conftest import login
+    from ketacare.intake.models import Intake
+
+    prescriber = User.objects.get(email="prescriber@demo.ketacare.org")
+    client = login(Client(), prescriber)
+    patients = Patient.objects.filter(clinic__name="Harbor Ketamine Clinic", user__isnull=False)
+    assert patients.count() == 3
+    for patient in patients:
+        intake = Intake.objects.get(patient=patient, status="current")
+        assert patient.sex == intake.sex and patient.email == patient.user.email
+        page = client.get(
+            reverse("patients:detail", kwargs={"patient_id": patient.public_id})
+        ).content.decode()
+        assert f'data-testid="sex">{intake.get_sex_display()}</dd>' in page
+        assert re.search(rf'data-testid="email">{re.escape(patient.email)}</dd>', page)
+    # Registration records a sex for every demo patient, with or without an intake.
+    assert not Patient.objects.filter(sex="unknown").exists()

@@ -4,6 +4,12 @@ Seeds the patients who can log in (the ones in treatment). Deterministic without
 (each patient's values come from a generator seeded by their record number, so other apps' random
 sequences do not depend on what already exists) and idempotent (a patient with an intake is skipped).
 All values are synthetic.
+
+The whole intake, the prescriber's classification of the medicines KetaCare does not recognise and the
+eligibility decision included, is dated weeks before the first demo session (ketacare/demo/treatments.py).
+The services that stamp their own time (``classify_medicine``, ``record_eligibility_decision``) are
+called as a prescriber would call them and their times moved back afterwards, as the past treatment
+courses are (ketacare/demo/outcomes.py).
 """
 
 from __future__ import annotations
@@ -13,7 +19,13 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from ketacare.intake import services
-from ketacare.intake.models import Intake
+from ketacare.intake.models import (
+    Intake,
+    MedicationList,
+    MedicineClassification,
+    ScreeningAssessment,
+    VersionStatus,
+)
 
 if TYPE_CHECKING:
     from ketacare.demo.seed import DemoContext
@@ -37,6 +49,12 @@ PROFILES: list[tuple[list[str], list[str], list[str], list[str], str]] = [
         "Stimulant: no dose on the treatment morning; blood pressure checked closely.",
     ),
 ]
+# The prescriber's answers for the profiles' medicines KetaCare does not recognise (SSRIs: no class the
+# knowledge base lists). Whole words of a medication entry, as the clinic classification matches them.
+CLASSIFICATIONS = {"sertraline": "no_interaction", "escitalopram": "no_interaction"}
+# How many days before the demo's `now` the intake interview took place: before the first plan
+# session (15 days back, ketacare/demo/treatments.py).
+INTAKE_DAYS_AGO = 35
 CONSENT_VERSION = "KC-CONSENT-2026.1"
 # The demo plans give IV ketamine and esketamine nasal spray (ketacare/demo/treatments.py), and a plan
 # needs a consent that covers its route.
@@ -65,11 +83,11 @@ def seed_app(ctx: DemoContext) -> None:
 def _seed_patient(ctx: DemoContext, patient: Any, profile: Any, nurse: Any, prescriber: Any) -> None:
     indications, medications, classes, conditions, note = profile
     rng = random.Random(patient.medical_record_number)  # noqa: S311 - synthetic data, not security
-    start = ctx.now - dt.timedelta(days=35)
+    start = ctx.now - dt.timedelta(days=INTAKE_DAYS_AGO)
     services.record_intake(
         patient=patient,
         user=nurse,
-        sex=rng.choice(["female", "male"]),
+        sex=patient.sex,
         height_cm=rng.randrange(155, 192),
         indications=indications,
         previous_treatments="Two SSRIs at full dose for 8 weeks each without response; weekly CBT for a year.",
@@ -81,13 +99,22 @@ def _seed_patient(ctx: DemoContext, patient: Any, profile: Any, nurse: Any, pres
         weight_kg=rng.randrange(55, 110),
         measured_at=start + dt.timedelta(minutes=5),
     )
-    services.record_medications(
+    listed = services.record_medications(
         patient=patient,
         user=nurse,
         medications=medications,
         drug_classes=classes,
         recorded_at=start + dt.timedelta(minutes=10),
     )
+    classified_at = start + dt.timedelta(minutes=12)
+    for name, class_id in CLASSIFICATIONS.items():
+        if any(name in entry.lower().split() for entry in listed.unrecognised_medications):
+            row = services.classify_medicine(patient=patient, user=prescriber, name=name, class_id=class_id)
+            MedicineClassification.objects.filter(pk=row.pk).update(classified_at=classified_at)
+            # The service screens the current list again with the answer; that list dates from then too.
+            MedicationList.objects.filter(patient=patient, status=VersionStatus.CURRENT).update(
+                recorded_at=classified_at
+            )
     assessment = services.assess_screening(
         patient=patient,
         user=nurse,
@@ -97,6 +124,7 @@ def _seed_patient(ctx: DemoContext, patient: Any, profile: Any, nurse: Any, pres
     services.record_eligibility_decision(
         assessment=assessment, user=prescriber, decision=assessment.eligibility, note=note
     )
+    ScreeningAssessment.objects.filter(pk=assessment.pk).update(decided_at=start + dt.timedelta(minutes=18))
     services.record_consent(
         patient=patient,
         user=nurse,

@@ -18,7 +18,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketacare.accounts.models import User
+from ketacare.clinics.hours import parse_opening_hours
 from ketacare.clinics.models import Clinic, StaffMembership
+from ketacare.clinics.services import update_clinic_settings
 from ketacare.demo import checkins, intake, journal, outcomes, questionnaires, register, treatments
 from ketacare.patients.models import Patient
 
@@ -102,12 +104,15 @@ CLINICS = [
         "name": "Harbor Ketamine Clinic",
         "time_zone": "America/New_York",
         "phone": "+1 617 555 0100",
+        # Local time: patients are told these hours and when to call (clinics.selectors.clinic_contact).
+        "hours": "Mon-Fri 08:00-18:00; Sat 09:00-13:00",
     },
     {
         "key": "b",
         "name": "Cascade Mood Center",
         "time_zone": "America/Los_Angeles",
         "phone": "+1 503 555 0199",
+        "hours": "Mon-Thu 07:30-17:30; Fri 07:30-15:00",
     },
 ]
 STAFF = [
@@ -183,6 +188,11 @@ def seed_demo(
             logins.append(
                 ("/".join(f"{r} at clinic {k.upper()}" for k, r in roles.items()), email, DEMO_PASSWORD)
             )
+        for spec in CLINICS:
+            admin = next(
+                staff[local] for local, _, roles in STAFF if roles.get(spec["key"]) == "clinic_admin"
+            )
+            _set_opening_hours(clinics[spec["key"]], spec["hours"], admin)
         patients_by_clinic = {
             key: _seed_patients(rng, clinic, key, patients_per_clinic, staff, logins, progress)
             for key, clinic in clinics.items()
@@ -194,6 +204,28 @@ def seed_demo(
     return logins
 
 
+def _set_opening_hours(clinic: Clinic, hours: str, admin: User) -> None:
+    """Give a demo clinic its hours through the settings service, as its administrator would.
+
+    Only a clinic without hours gets them, so a rerun keeps what an administrator has set since.
+    """
+    if clinic.opening_hours.exists():
+        return
+    update_clinic_settings(
+        clinic=clinic,
+        by=admin,
+        time_zone=clinic.time_zone,
+        phone=clinic.phone,
+        emergency_number=clinic.emergency_number,
+        crisis_line=clinic.crisis_line,
+        after_hours_phone=clinic.after_hours_phone,
+        after_hours_instructions=clinic.after_hours_instructions,
+        fasting_instructions=clinic.fasting_instructions,
+        opening_hours=parse_opening_hours(hours),
+        escalation_contact=clinic.escalation_contact,
+    )
+
+
 @dataclass(frozen=True)
 class PatientSpec:
     """One synthetic patient, before it is stored."""
@@ -202,6 +234,7 @@ class PatientSpec:
     full_name: str
     date_of_birth: dt.date
     stage: str
+    sex: str
 
 
 def synthetic_patients(rng: random.Random, clinic_key: str, count: int) -> list[PatientSpec]:
@@ -212,13 +245,17 @@ def synthetic_patients(rng: random.Random, clinic_key: str, count: int) -> list[
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         dob = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 52))
         stage = rng.choices(stages, weights)[0]
+        record_number = f"{clinic_key.upper()}-{number:06d}"
+        # Its own generator, so the shared sequence (names, dates of birth, stages) does not depend on it.
+        sex = random.Random(f"{record_number}:sex").choice(["female", "male"])  # noqa: S311 - synthetic
         specs.append(
             PatientSpec(
-                medical_record_number=f"{clinic_key.upper()}-{number:06d}",
+                medical_record_number=record_number,
                 full_name=f"{first} {last}",
                 date_of_birth=dob,
                 # The demo login patients are mid-induction, so every companion page has content.
                 stage=stage if number > LOGIN_PATIENTS_PER_CLINIC else "induction",
+                sex=sex,
             )
         )
     return specs
@@ -248,6 +285,7 @@ def _seed_patients(
             clinic=clinic,
             full_name=spec.full_name,
             date_of_birth=spec.date_of_birth,
+            sex=spec.sex,
             medical_record_number=spec.medical_record_number,
             time_zone=clinic.time_zone,
             stage=spec.stage,
@@ -255,6 +293,8 @@ def _seed_patients(
         )
         if number <= LOGIN_PATIENTS_PER_CLINIC:
             email = f"patient{number}-{key}@{DEMO_DOMAIN}"
+            # The clinic's contact address is the one the account signs in with, as after an invitation.
+            patient.email = email
             patient.user = User.objects.filter(email=email).first() or User.objects.create_user(
                 email, DEMO_PASSWORD, full_name=patient.full_name
             )

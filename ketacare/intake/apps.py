@@ -13,6 +13,7 @@ class IntakeConfig(AppConfig):
         facts.provide(
             "intake",
             patient_sex=selectors.patient_sex,
+            recorded_sex=selectors.recorded_sex,
             patient_conditions=selectors.patient_conditions,
             intake_baselines=selectors.intake_baselines,
             plan_gate_facts=selectors.plan_gate_facts,

@@ -124,15 +124,20 @@ def drug_classes() -> list[Any]:
 # Intake facts that sibling record apps read through patients.facts.
 
 
-def patient_sex(patient: Patient) -> str:
-    """The sex on the patient's current intake as the core's covariate ("female", "male", else "unknown")."""
-    intake = (
+def recorded_sex(patient: Patient) -> str:
+    """The sex on the patient's current intake as recorded (FHIR administrative gender), "" without one."""
+    return (
         Intake.objects.filter(patient=patient, status=VersionStatus.CURRENT)
         .order_by("-recorded_at", "-id")
         .values_list("sex", flat=True)
         .first()
-    )
-    return intake if intake in (Intake.Sex.FEMALE, Intake.Sex.MALE) else "unknown"
+    ) or ""
+
+
+def patient_sex(patient: Patient) -> str:
+    """The sex on the patient's current intake as the core's covariate ("female", "male", else "unknown")."""
+    sex = recorded_sex(patient)
+    return sex if sex in (Intake.Sex.FEMALE, Intake.Sex.MALE) else "unknown"
 
 
 def patient_conditions(patient: Patient) -> list[str]:

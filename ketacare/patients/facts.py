@@ -83,6 +83,7 @@ PROVIDERS: dict[str, str] = {
     "maintenance_started_at": "treatments",
     "at_the_clinic": "treatments",
     "patient_sex": "intake",
+    "recorded_sex": "intake",
     "patient_conditions": "intake",
     "intake_baselines": "intake",
     "plan_gate_facts": "intake",
@@ -187,6 +188,13 @@ def maintenance_started_at(patient: Patient, *, now: dt.datetime) -> dt.datetime
 def patient_sex(patient: Patient) -> str:
     """The sex on the patient's current intake as the core's covariate ("female", "male", else "unknown")."""
     result: str = _get("patient_sex")(patient)
+    return result
+
+
+def recorded_sex(patient: Patient) -> str:
+    """The sex the patient's current intake records, as recorded ("female", "male", "other", "unknown"),
+    or "" when there is no current intake (the patient summary then shows what registration recorded)."""
+    result: str = _get("recorded_sex")(patient)
     return result
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -14,6 +15,7 @@ from ketacare.accounts.tokens import LinkState, digest, well_formed
 from ketacare.audit import context as audit_context
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic
+from ketacare.patients import facts
 from ketacare.patients.models import Patient, PatientChange, PatientInvitation
 
 SORTABLE_FIELDS = {
@@ -139,6 +141,29 @@ def find_duplicates(
 def latest_invitation(patient: Patient) -> PatientInvitation | None:
     """The most recent companion invitation sent to the patient (the one whose status staff see)."""
     return patient.invitations.order_by("-created_at", "-id").first()
+
+
+@dataclass(frozen=True, slots=True)
+class SexOnRecord:
+    """The sex the patient's record shows, and what registration recorded when that says otherwise."""
+
+    label: str
+    registered_label: str = ""
+
+
+def sex_on_record(patient: Patient) -> SexOnRecord:
+    """The current intake's sex (taken at the interview), else the one registration recorded.
+
+    The same rule as the FHIR export (``interop.fhir_resources.recorded_sex``), so the summary, the intake
+    page and the export agree. A registered sex the intake contradicts is named too, since "Correct
+    details" edits the registered one.
+    """
+    registered = patient.sex or Patient.Sex.UNKNOWN
+    sex = facts.recorded_sex(patient) or registered
+    label = str(Patient.Sex(sex).label) if sex in Patient.Sex.values else sex
+    if registered in (sex, Patient.Sex.UNKNOWN):
+        return SexOnRecord(label)
+    return SexOnRecord(label, str(Patient.Sex(registered).label))
 
 
 def patient_changes(patient: Patient) -> list[PatientChange]:

@@ -34,6 +34,7 @@ from ketacare.patients.selectors import (
     latest_invitation,
     list_clinic_patients,
     patient_changes,
+    sex_on_record,
 )
 from ketacare.patients.services import (
     accept_patient_invitation,
@@ -119,6 +120,7 @@ def patient_detail(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
         "patient": patient,
         "invitation": latest_invitation(patient),
         "changes": patient_changes(patient)[:20],
+        "sex": sex_on_record(patient),
     }
     return render(request, "patients/patient_detail.html", context)
 

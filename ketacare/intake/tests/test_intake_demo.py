@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from ketacare.intake.models import BaselineScore, Consent, Intake, ScreeningAssessment
+from ketacare.intake.models import (
+    BaselineScore,
+    Consent,
+    Intake,
+    MedicationList,
+    MedicineClassification,
+    ScreeningAssessment,
+)
+from ketacare.patients.facts import patient_doses
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +46,24 @@ def test_running_the_demo_twice_adds_no_intake_and_gives_the_same_values(demo):
         BaselineScore.objects.count(),
     ) == counts
     assert _snapshot() == first
+
+
+def test_the_demo_decides_and_classifies_before_the_first_dose(demo):
+    """Six sessions given "today"'s decision read as treatment before eligibility: the history is in order."""
+    screenings = ScreeningAssessment.objects.select_related("patient")
+    assert screenings.count() == 6
+    for screening in screenings:
+        first_dose = patient_doses(screening.patient, now=demo.now)[0]
+        assert screening.assessed_at < screening.decided_at < first_dose.started_at
+        assert screening.decided_at < demo.now - dt.timedelta(days=14)
+        # The medicines KetaCare does not recognise were classified before the screening read the list.
+        current = MedicationList.objects.get(patient=screening.patient, status="current")
+        assert current.unrecognised_medications == [] and screening.unrecognised_medications == []
+        assert current.recorded_at <= screening.assessed_at
+    classified = MedicineClassification.objects.all()
+    assert {(c.name, c.class_id) for c in classified} == {
+        ("sertraline", "no_interaction"),
+        ("escitalopram", "no_interaction"),
+    }
+    assert all(c.classified_at < demo.now - dt.timedelta(days=14) for c in classified)
+    assert all(c.classified_by.memberships.get(clinic=c.clinic).role == "prescriber" for c in classified)

@@ -377,3 +377,20 @@ def test_the_api_lists_staff_and_invites_for_administrators_only(
     )
     assert clinician.status_code == 404
     assert len(mailoutbox) == 1
+
+
+def test_the_summary_shows_the_sign_in_e_mail_of_a_patient_without_a_contact_address(personas):
+    patient = personas.a1
+    assert patient.email == "" and patient.user.email == "patient.a1@example.org"
+    client = login(Client(), personas.clinician_a)
+    url = reverse("patients:detail", kwargs={"patient_id": patient.public_id})
+    page = client.get(url).content.decode()
+    assert re.search(
+        r'data-testid="email">patient\.a1@example\.org <span class="muted">\(patient app sign-in\)', page
+    )
+    Patient.objects.filter(pk=patient.pk).update(email="alice@example.org")
+    assert 'data-testid="email">alice@example.org</dd>' in client.get(url).content.decode()
+    Patient.objects.filter(pk=patient.pk).update(user=None)
+    assert 'data-testid="email">alice@example.org</dd>' in client.get(url).content.decode()
+    Patient.objects.filter(pk=patient.pk).update(email="", phone="+1 555 0142")
+    assert 'data-testid="email">—</dd>' in client.get(url).content.decode()
