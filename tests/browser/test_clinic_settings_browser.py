@@ -61,7 +61,10 @@ def test_the_clinic_admin_sets_monday_hours_by_clicking_into_the_time_inputs(
     page = browser.new_page(viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone)
     _admin_login(page, live_server, personas.admin_a)
     page.goto(f"{live_server.url}/clinic/settings/")
-    assert "Hours: none set (always treated as closed)" in page.content()
+    # No hours yet: the page says what patients are told, not that the clinic is "always closed" (patients
+    # are not told it is closed when the hours are unknown).
+    assert "Hours: none set: add them below so patients know when to call" in page.content()
+    assert "No opening hours set, so patients are not told whether the clinic is open." in page.content()
 
     assert page.evaluate(UNREACHABLE_CONTROLS) == []
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
