@@ -45,6 +45,16 @@ from ketacare.patients.services import (
     restore_patient,
 )
 
+LIST_COLUMNS = (
+    "public_id",
+    "full_name",
+    "date_of_birth",
+    "medical_record_number",
+    "stage",
+    "primary_clinician__full_name",
+    "primary_clinician__email",
+)
+
 
 @staff_required
 def patient_list(request: AuthenticatedRequest) -> HttpResponse:
@@ -57,9 +67,10 @@ def patient_list(request: AuthenticatedRequest) -> HttpResponse:
     if sort not in SORTABLE_FIELDS:
         sort = "name"
     archived = request.GET.get("archived") == "1"
+    # Only what a row shows (patients/templatetags/patient_rows.py).
     patients = list_clinic_patients(
         user=request.user, clinic=clinic, query=query, sort=sort, archived=archived
-    )
+    ).only(*LIST_COLUMNS)
     page = Paginator(patients, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     record_access_event(action="read", outcome="granted", clinic=clinic, object_type="patient_list")
     template = "patients/_patient_table.html" if request.htmx else "patients/patient_list.html"
