@@ -125,8 +125,10 @@ def _red_flag_groups(clinic: Any, contact: Any) -> list[dict[str, Any]]:
         )
         + f". If you cannot reach anyone, call {clinic.emergency_number}."
     )
+    # The same day, as the red flags' own sourced messages say it ("today"): "now" beside them read as a
+    # second, stricter instruction for the same symptom. No "today" here: the sheet is read days later.
     urgent_body = (
-        f"Call the clinic now on {clinic.phone}; when it is closed, "
+        f"Call the clinic on {clinic.phone} the same day you notice it; when it is closed, "
         + (f"call {after_hours}" if after_hours else f"get {URGENT_CARE}")
         + f". If it is severe or you cannot get help, call {clinic.emergency_number}."
     )

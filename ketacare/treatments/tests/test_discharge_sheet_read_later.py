@@ -136,6 +136,8 @@ def test_out_of_hours_a_body_problem_goes_to_urgent_care_and_only_the_mind_to_th
     suicide = knowledge.get_red_flag("suicidal_thoughts_without_plan").name
     for body in (urinary, pressure):
         assert "crisis line" not in groups[body], groups[body]
+        # The same day, as the red flags' own messages say ("Contact your clinic today").
+        assert groups[body].startswith(f"Call the clinic on {clinic.phone} the same day you notice it")
         assert "urgent medical care" in groups[body] and clinic.emergency_number in groups[body]
     assert f"the crisis line {clinic.crisis_line}" in groups[suicide]
     # Emergencies are unchanged: the emergency number, now.
