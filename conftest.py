@@ -9,8 +9,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from hypothesis import HealthCheck, settings
 
 # Property tests check what is computed, not how fast: the suite runs two workers on a shared 2-core
@@ -252,6 +254,35 @@ def _transactional(item: pytest.Item) -> bool:
     """Whether the test commits for real (and ends with a table flush) instead of rolling back."""
     fixtures = set(getattr(item, "fixturenames", ()))
     return _marked_transactional(item) or bool({"transactional_db", "live_server"} & fixtures)
+
+
+# Clinic A keeps New York time and clinic B Berlin time. The builders start sessions up to about three
+# hours before "now" (check-in, dose, observation), and a clinic's day lists the sessions of its own
+# calendar day: run in the three hours after either clinic's midnight, a session built "this afternoon"
+# falls on the day before and tests fail by the clock, not by the code. A run that starts in those
+# hours runs three hours later throughout (shared setup included, so a reset link made for the world
+# is not three hours old when a test opens it), its clock still ticking. The slow pass keeps the real
+# clock: its tests compare timestamps with other processes. The midnight itself has its own tests, at
+# fixed times.
+CLINIC_ZONES = ("America/New_York", "Europe/Berlin")
+AFTER_MIDNIGHT = dt.timedelta(hours=3)
+
+
+def near_a_clinic_midnight(now: dt.datetime) -> bool:
+    """Whether ``now`` falls in the first three hours of the day in either persona clinic's zone."""
+    midnight_hours = dt.time(AFTER_MIDNIGHT.seconds // 3600)
+    return any(now.astimezone(ZoneInfo(zone)).time() < midnight_hours for zone in CLINIC_ZONES)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _away_from_clinic_midnights(request: pytest.FixtureRequest) -> Iterator[None]:
+    now = dt.datetime.now(dt.UTC)
+    items = request.session.items
+    if not near_a_clinic_midnight(now) or any(item.get_closest_marker("slow") for item in items):
+        yield
+        return
+    with time_machine.travel(now + AFTER_MIDNIGHT, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -121,7 +121,7 @@ def test_receive_dose_witnessed_waste_blind_count_alert_and_extract(live_server,
     panel.get_by_label("Witness e-mail").fill(personas.clinician_a.email)
     panel.get_by_label("Witness password").fill(PASSWORD)
     panel.get_by_label("Witness authenticator code").fill(totp_now(personas.clinician_a))
-    _submit(page, "Waste remainder and close")
+    _submit(page, "Close the draw")
     assert "another person than the one recording" in page.get_by_test_id("controlled-drugs").inner_text()
     assert not Entry.objects.filter(kind="waste").exists()
     page.screenshot(path=str(artifacts_dir / "register-2-same-witness-refused.png"), full_page=True)
@@ -129,7 +129,7 @@ def test_receive_dose_witnessed_waste_blind_count_alert_and_extract(live_server,
     panel.get_by_label("Witness e-mail").fill(nurse.email)
     panel.get_by_label("Witness password").fill("witness-Pass-1")
     panel.get_by_label("Witness authenticator code").fill(totp_now(nurse))
-    _submit(page, "Waste remainder and close")
+    _submit(page, "Close the draw")
     assert "accounted for" in page.get_by_test_id("controlled-drugs").inner_text()
     waste = Entry.objects.get(kind="waste")
     assert waste.witness == nurse and waste.change_mg == -465

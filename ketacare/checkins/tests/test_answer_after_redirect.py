@@ -233,6 +233,10 @@ def test_a_patient_in_the_chair_is_told_to_tell_the_staff_first(personas: Any, c
     screen = re.search(r'<section class="emergency-screen" role="alert".*?</section>', body, re.S)
     assert screen is not None
     assert "You are at the clinic: tell a member of staff now." in screen.group(0)
+    # First on the screen, before the advice written for a patient at home and the numbers.
+    assert screen.group(0).index("tell a member of staff") < screen.group(0).index(
+        'class="emergency-message"'
+    )
     assert screen.group(0).index("tell a member of staff") < screen.group(0).index('href="tel:911"')
     assert 'href="tel:911"' in screen.group(0) and 'href="tel:988"' in screen.group(0)
     assert Alert.objects.filter(patient=personas.a1, source="red_flag_checkin").count() == 1

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 TEMPLATE_ROW = Template(
     "{% for p in patients %}"
     "{% if not forloop.first %}\n{% endif %}"
-    '    <tr><td><a href="{% url \'patients:detail\' p.public_id %}">{{ p.full_name }}</a></td>'
+    "    <tr><td><a href=\"{% url 'patients:detail' p.public_id %}\">{{ p.full_name }}</a></td>"
     '<td>{{ p.date_of_birth|date:"Y-m-d" }}</td><td>{{ p.medical_record_number }}</td>'
     '<td>{{ p.get_stage_display }}</td><td>{{ p.primary_clinician|default:"—" }}</td></tr>'
     "{% endfor %}"

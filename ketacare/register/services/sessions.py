@@ -170,7 +170,7 @@ def open_draw_criteria(
         drawn = draw.drawn_at.astimezone(zone)
         when = f"{drawn:%H:%M}" if drawn.date() == today else f"{drawn:%Y-%m-%d %H:%M}"
         what = (
-            "Return the unused devices and close the draw"
+            "Close the draw: unused devices go back to stock (no witness is needed when nothing is wasted)"
             if product.is_device
             else "Waste what is left of an opened vial with a witness and return unopened ones"
         )

@@ -347,7 +347,7 @@ def test_a_discharged_session_with_nothing_drawn_says_so(personas: Any, client_f
     start_register(personas)
     panel = _panel(_sheet(client_for("clinician_a"), session))
     assert "Nothing was drawn from the register for this session." in panel
-    assert "Waste remainder and close" not in panel and "Draw from the safe" not in panel
+    assert "Close the draw" not in panel and "Draw from the safe" not in panel
 
 
 def test_the_panel_shows_from_check_in_on_and_before_it_only_with_a_draw(

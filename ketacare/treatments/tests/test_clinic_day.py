@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zoneinfo
+from collections.abc import Iterator
 
 import pytest
 import time_machine
@@ -13,6 +14,14 @@ from django.urls import reverse
 from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _midday_at_clinic_a() -> Iterator[None]:
+    """The board lists the clinic's day: sessions the builder starts hours before "now" must fall on it,
+    which they do not just after the clinic's midnight. The midnight case has its own test below."""
+    with time_machine.travel(dt.datetime(2026, 12, 7, 13, 0, tzinfo=zoneinfo.ZoneInfo("America/New_York"))):
+        yield
 
 
 def test_it_shows_todays_sessions_states_and_an_overdue_checkpoint(personas, client_for):
