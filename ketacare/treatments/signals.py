@@ -14,6 +14,7 @@ dose_recorded = Signal()
 # discharge"; a prescriber may override it with a reason like the core's overridable criteria (the
 # controlled-drug register: a draw of the session not yet accounted for, ``controlled_drug_open``).
 # A receiver reads, never writes, and asks one query at most: the run-sheet asks once per render.
-# ``services.cancel_session`` sends it too, and refuses a cancellation while ``controlled_drug_open`` is
-# among the replies: drawn drug is accounted for before the session ends either way.
+# ``services.cancel_session`` asks it too (``selectors.criteria_of_higher_floors``) and refuses a
+# cancellation while ``controlled_drug_open`` is among the replies: drawn drug is accounted for before
+# the session ends either way.
 discharge_criteria = Signal()

@@ -72,20 +72,25 @@ def test_in_the_chair_then_discharged(
     page.close()
 
 
-def test_is_it_gone_and_a_headache_seen_after_its_window(
-    live_server: Any, browser: Any, personas: Any, artifacts_dir: Any
-) -> None:
-    dosed = timezone.now() - dt.timedelta(hours=30)
-    make_dose(personas.a1, route="iv", started_at=dosed)
+def _headache_reported(patient: Any, *, hours_ago: int) -> SymptomReport:
+    """An IV dose `hours_ago` and a headache reported an hour after it: an open episode."""
+    dosed = timezone.now() - dt.timedelta(hours=hours_ago)
+    make_dose(patient, route="iv", started_at=dosed)
     submit_checkin(
-        patient=personas.a1,
+        patient=patient,
         idempotency_key="first",
         reports=[ReportIn("headache")],
         mood=6,
         note="",
         now=dosed + dt.timedelta(hours=1),
     )
-    episode = SymptomReport.objects.get(symptom_id="headache")
+    return SymptomReport.objects.get(patient=patient, symptom_id="headache")
+
+
+def test_is_it_gone_and_a_headache_seen_after_its_window(
+    live_server: Any, browser: Any, personas: Any, artifacts_dir: Any
+) -> None:
+    episode = _headache_reported(personas.a1, hours_ago=30)
     page = _patient_page(browser, live_server, personas.a1)
     page.goto(f"{live_server.url}/me/")
     page.get_by_role("link", name="Headache").click()
@@ -154,17 +159,7 @@ def test_when_it_went_is_asked_only_once_the_patient_says_gone(
     live_server: Any, browser: Any, personas: Any, artifacts_dir: Any
 ) -> None:
     # An open symptom on the check-in form: "Still there" or "Gone"; the time it went appears after "Gone".
-    dosed = timezone.now() - dt.timedelta(hours=3)
-    make_dose(personas.a1, route="iv", started_at=dosed)
-    submit_checkin(
-        patient=personas.a1,
-        idempotency_key="first",
-        reports=[ReportIn("headache")],
-        mood=6,
-        note="",
-        now=dosed + dt.timedelta(hours=1),
-    )
-    episode = SymptomReport.objects.get(symptom_id="headache")
+    episode = _headache_reported(personas.a1, hours_ago=3)
     page = _patient_page(browser, live_server, personas.a1)
     page.goto(f"{live_server.url}/me/checkin/")
     when = page.locator(f"#gone-{episode.public_id}")

@@ -13,6 +13,7 @@ from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
 from ketacare.patients.facts import Dose, DoseStart, UpcomingAppointment
 from ketacare.patients.models import Patient
 from ketacare.treatments.models import Appointment, DoseAdministration, TreatmentPlan, TreatmentSession
+from ketacare.treatments.selectors.run_sheet import LIVE_STATES
 
 
 def current_plan(patient: Patient) -> TreatmentPlan | None:
@@ -156,12 +157,4 @@ def maintenance_started_at(patient: Patient, *, now: dt.datetime) -> dt.datetime
 
 def at_the_clinic(patient: Patient) -> bool:
     """Whether the patient has a session in the chair now (checked in, dosing, observed, or ready to go)."""
-    return TreatmentSession.objects.filter(
-        patient=patient,
-        state__in=(
-            TreatmentSession.State.CHECKED_IN,
-            TreatmentSession.State.DOSING,
-            TreatmentSession.State.OBSERVING,
-            TreatmentSession.State.READY_FOR_DISCHARGE,
-        ),
-    ).exists()
+    return TreatmentSession.objects.filter(patient=patient, state__in=LIVE_STATES).exists()

@@ -229,7 +229,7 @@ def readiness(
         clinic_min_observation_min=setting.min_observation_min if setting else None,
         missed_checks=missed,
     )
-    added = _criteria_of_higher_floors(session, now)
+    added = criteria_of_higher_floors(session, now)
     if not added:
         return check
     return pathway.DischargeCheck(
@@ -239,7 +239,7 @@ def readiness(
     )
 
 
-def _criteria_of_higher_floors(
+def criteria_of_higher_floors(
     session: TreatmentSession, now: dt.datetime
 ) -> tuple[monitoring.UnmetCriterion, ...]:
     """What the receivers of `discharge_criteria` add (apps above this one, which it never imports)."""

@@ -7,9 +7,7 @@ The dose comes from `course.dose_mg` and the protocol's bounds, the schedule fro
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from decimal import Decimal
-from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,7 +23,6 @@ from ketacare.treatments import selectors
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
 from ketacare.treatments.services._common import check_text, core_error, require_state, set_appointment_status
 from ketacare.treatments.services.pathway import check_booking_time, require_prescriber
-from ketacare.treatments.signals import discharge_criteria
 
 
 def create_treatment_plan(
@@ -275,11 +272,9 @@ def cancel_session(*, session: TreatmentSession, user: User, reason: str) -> Tre
         require_state(
             session, TreatmentSession.State.SCHEDULED, TreatmentSession.State.CHECKED_IN, action="cancel"
         )
-        replies = discharge_criteria.send(sender=TreatmentSession, session=session, now=timezone.now())
         open_drug = [
             criterion.message
-            for _, reply in replies
-            for criterion in cast("Sequence[monitoring.UnmetCriterion]", reply or ())
+            for criterion in selectors.criteria_of_higher_floors(session, timezone.now())
             if criterion.code in CANCEL_BLOCKING_CRITERIA
         ]
         if open_drug:
