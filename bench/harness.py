@@ -31,6 +31,7 @@ django.setup()
 from django.contrib.auth.hashers import make_password
 from ketacare.accounts.models import User
 from ketacare.clinics.models import Clinic
+from ketacare.notifications.models import NotificationPreference
 from ketacare.patients.models import Patient
 n, prefix, hashed = int(sys.argv[1]), sys.argv[2], make_password(sys.argv[3])
 clinic = Clinic.objects.create(name="Bench clinic", phone="1")
@@ -38,6 +39,8 @@ ids = []
 for i in range(n):
     u = User.objects.create(email=f"{prefix}{i}@bench.invalid", full_name=f"Bench {i}", password=hashed)
     p = Patient.objects.create(clinic=clinic, user=u, full_name=f"Bench {i}", date_of_birth=dt.date(1980, 1, 1))
+    # No quiet hours (start = end): a run reminds and prompts whatever the hour it runs at.
+    NotificationPreference.objects.create(clinic=clinic, patient=p, quiet_start=dt.time(0), quiet_end=dt.time(0))
     ids.append(str(p.public_id))
 print(" ".join(ids))
 """

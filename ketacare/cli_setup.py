@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 import typer
 
+from ketacare.lib.links import FALLBACK_BASE_URL
+
 DEFAULT_TIME_ZONE = "America/New_York"
 DEFAULT_HOURS = "Mon-Fri 08:00-18:00"
-FALLBACK_BASE_URL = "http://127.0.0.1:8000"
 
 
 @dataclass

@@ -28,7 +28,7 @@ def _run(command: str, *args: str) -> str:
 
 
 def send_reminders() -> str:
-    """Lay out due questionnaires and e-mail each due one once."""
+    """Lay out due questionnaires and remind each patient once of those waiting."""
     return _run("send_reminders")
 
 

@@ -26,9 +26,9 @@ from django.core.mail import get_connection, send_mail
 from django.db import transaction
 from django.http import HttpRequest
 
-logger = logging.getLogger(__name__)
+from ketacare.lib.links import FALLBACK_BASE_URL
 
-FALLBACK_BASE_URL = "http://127.0.0.1:8000"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
@@ -159,7 +158,7 @@ def reply_to_patient(
         deliver(
             patient=patient,
             kind="message_answered",
-            url=f"{settings.PUBLIC_BASE_URL}/me/messages/",
+            url="/me/messages/",
             now=now,
             dedupe_key=f"message-answered:{reply.public_id}",
         )

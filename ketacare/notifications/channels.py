@@ -66,7 +66,10 @@ class EmailChannel:
 
     def send(self, address: Any, message: Outgoing) -> None:
         try:
-            send_mail(message.title, f"{message.text}\n\n{message.url}", None, [address], fail_silently=False)
+            # The subject is the fixed text itself ("KetaCare: you have a check-in waiting"): an inbox
+            # of messages all called "KetaCare" says nothing until each is opened.
+            subject = message.text.rstrip(".")
+            send_mail(subject, f"{message.text}\n\n{message.url}", None, [address], fail_silently=False)
         except Exception as error:  # any transport failure is one failed delivery, never a 500
             raise DeliveryError(f"e-mail not handed over ({type(error).__name__})") from None
 

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ketacare.lib.errors import FieldError
+from ketacare.lib.links import absolute_url
 from ketacare.notifications.channels import CHANNELS, DeliveryError, Outgoing, sms_backend
 from ketacare.notifications.models import Channel, Delivery, NotificationPreference, PushSubscription
 from ketacare.patients.models import Patient
@@ -102,7 +103,9 @@ def deliver(
 ) -> list[Delivery]:
     """Write one notification of ``kind`` for each channel the patient chose and queue its sending.
 
-    ``kind`` picks a fixed text from :data:`TEXTS` (callers cannot pass health details). A message
+    ``kind`` picks a fixed text from :data:`TEXTS` (callers cannot pass health details); ``url`` may be
+    a path, which gets the public address in front (a mail client or a text has no page to be relative
+    to). A message
     already queued, sent or being retried under ``dedupe_key`` on a channel is not written there again.
     Outside ``safety``, quiet hours (at ``now`` on the patient's clock) hold it back (logged as held, so
     a later run may send it); a texted STOP holds every SMS. Each delivery to send is written
@@ -137,7 +140,7 @@ def deliver(
                 channel=channel,
                 kind=kind,
                 text=TEXTS[kind],
-                url=url[:300],
+                url=absolute_url(url)[:300],
                 dedupe_key=dedupe_key,
                 status=Delivery.Status.HELD if reason else Delivery.Status.QUEUED,
                 reason=reason,

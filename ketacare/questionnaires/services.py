@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from ketacare.alerts.models import Alert
@@ -25,6 +23,7 @@ from ketacare.core.instruments import (
 )
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import create_once
+from ketacare.notifications.services import deliver, in_quiet_hours, preference
 from ketacare.patients import facts
 from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome
 from ketacare.patients.models import Patient
@@ -374,41 +373,42 @@ def _complete_the_rest_due(answered: QuestionnaireAssignment, *, now: dt.datetim
 
 
 def send_due_reminders(*, now: dt.datetime, limit: int = 500) -> int:
-    """E-mail each patient once about each due questionnaire, marking it reminded (idempotent).
+    """Remind each patient once that questionnaires are waiting; returns how many patients were reminded.
 
-    Safe to run from cron, a task queue or by hand, in several workers at once: each assignment is
-    claimed with a conditional UPDATE before its e-mail is queued on commit.
+    One reminder for everything due together (a schedule makes two or three questionnaires due at the
+    same hour), through ``notifications.services.deliver``: the patient's own channels, a fixed text
+    that names no questionnaire, a link to the list. A patient in their quiet hours is left unmarked
+    and reminded by the first run after them. Safe to run from cron, a task queue or by hand, in
+    several workers at once: the patient's waiting assignments are locked and marked in the
+    transaction that writes the reminder, so both commit together or not at all.
     """
-    sent = 0
-    candidates = (
-        QuestionnaireAssignment.objects.filter(
-            state=QuestionnaireAssignment.State.DUE, reminded_at__isnull=True, due_at__lte=now
-        )
-        .select_related("patient__user")
-        .order_by("due_at")[:limit]
+    waiting = QuestionnaireAssignment.objects.filter(
+        state=QuestionnaireAssignment.State.DUE,
+        reminded_at__isnull=True,
+        due_at__lte=now,
+        patient__archived_at__isnull=True,
+        patient__user__isnull=False,
     )
-    for assignment in candidates:
+    patient_ids = dict.fromkeys(waiting.order_by("due_at").values_list("patient_id", flat=True)[:limit])
+    reminded = 0
+    for patient in Patient.objects.filter(pk__in=patient_ids).select_related("user"):
+        if in_quiet_hours(preference(patient), patient.time_zone, now):
+            continue
         with transaction.atomic():
-            claimed = QuestionnaireAssignment.objects.filter(
-                pk=assignment.pk, reminded_at__isnull=True
-            ).update(reminded_at=now)
+            claimed = list(waiting.filter(patient=patient).select_for_update().values_list("pk", "due_at"))
             if not claimed:
-                continue
-            user = assignment.patient.user
-            if user is None or not user.email:
-                continue
-            title = get_instrument(assignment.instrument_id).title
-            # Inside the claim's transaction: the mail backend writes the outbox row here
-            # (docs/decisions/0018), so the claim and its message commit together or not at all.
-            send_mail(
-                subject="A questionnaire is waiting for you",
-                # No health details in the e-mail: only that something is due.
-                message=f"Please sign in to KetaCare to complete: {title}.",
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[user.email],
+                continue  # another worker reminded them first
+            first_due = min(due_at for _, due_at in claimed)
+            deliver(
+                patient=patient,
+                kind="questionnaire_due",
+                url="/me/questionnaires/",
+                now=now,
+                dedupe_key=f"questionnaires:{first_due:%Y-%m-%dT%H:%M}",
             )
-            sent += 1
-    return sent
+            QuestionnaireAssignment.objects.filter(pk__in=[pk for pk, _ in claimed]).update(reminded_at=now)
+            reminded += 1
+    return reminded
 
 
 def update_questionnaire_policy(*, clinic: Any, values: Mapping[str, Any]) -> QuestionnairePolicy:

@@ -7,13 +7,15 @@ The default schedule (clinic practice, not a published standard; docs/decisions/
 - the evening of the session (:data:`EVENING` on the patient's clock, when still after discharge);
 - the next morning (:data:`MORNING`);
 - 48 and 72 hours after the dose started;
-- a questionnaire that falls due;
 - the day before the next appointment (:data:`DAY_BEFORE`), opening the preparation checklist.
 
 Calendar times are on the patient's own clock (their IANA zone, so DST is handled by ``zoneinfo``).
 A prompt whose time came during the patient's quiet hours is held by ``deliver`` and sent by a later
 run, up to :data:`LATENESS` after its time; after that it is stale and dropped. None of these is a
 safety follow-up, so all respect quiet hours.
+
+A questionnaire that falls due is not one of these prompts: ``questionnaires.services.send_due_reminders``
+reminds the patient once for all that are waiting, through the same ``deliver``.
 """
 
 from __future__ import annotations
@@ -22,13 +24,11 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Q
 
 from ketacare.notifications.models import Delivery
 from ketacare.notifications.services import deliver
 from ketacare.patients.models import Patient
-from ketacare.questionnaires.models import QuestionnaireAssignment
 from ketacare.treatments.models import Appointment, TreatmentSession
 
 EVENING = dt.time(19, 0)  # clinic practice
@@ -82,18 +82,6 @@ def patient_prompts(patient: Patient, *, now: dt.datetime) -> list[Prompt]:
         patient=patient, discharged_at__gte=now - dt.timedelta(days=FOLLOW_UP_DAYS), discharged_at__lte=now
     ):
         prompts += session_prompts(session, zone)
-    for assignment in QuestionnaireAssignment.objects.filter(
-        patient=patient, state=QuestionnaireAssignment.State.DUE, due_at__lte=now, due_at__gt=now - LATENESS
-    ):
-        prompts.append(
-            Prompt(
-                "questionnaire_due",
-                assignment.due_at,
-                "questionnaire_due",
-                "/me/questionnaires/",
-                f"prompt:questionnaire:{assignment.public_id}",
-            )
-        )
     for appointment in Appointment.objects.filter(
         patient=patient,
         status=Appointment.Status.SCHEDULED,
@@ -121,11 +109,6 @@ def _candidates(now: dt.datetime) -> list[Patient]:
         )
     )
     ids |= set(
-        QuestionnaireAssignment.objects.filter(
-            state=QuestionnaireAssignment.State.DUE, due_at__lte=now, due_at__gt=now - LATENESS
-        ).values_list("patient_id", flat=True)
-    )
-    ids |= set(
         Appointment.objects.filter(
             Q(status=Appointment.Status.SCHEDULED),
             starts_at__gt=now,
@@ -141,11 +124,10 @@ def _candidates(now: dt.datetime) -> list[Patient]:
 
 def send_due_prompts(*, now: dt.datetime) -> list[Delivery]:
     """Deliver every prompt now due (each once per channel, its key in the delivery log)."""
-    base = settings.PUBLIC_BASE_URL
     sent: list[Delivery] = []
     for patient in _candidates(now):
         for prompt in patient_prompts(patient, now=now):
             sent += deliver(
-                patient=patient, kind=prompt.kind, url=f"{base}{prompt.path}", now=now, dedupe_key=prompt.key
+                patient=patient, kind=prompt.kind, url=prompt.path, now=now, dedupe_key=prompt.key
             )
     return sent

@@ -22,6 +22,7 @@ from ketacare.jobs import JOBS, ensure_schedules
 from ketacare.messaging.models import DEFAULT_RESPONSE_TIME_MIN
 from ketacare.ops.mail import backoff_s, deliver_email, deliver_pending_mail
 from ketacare.ops.models import OutboundEmail
+from tests.support.clock import awake_in_both_clinics_after
 
 pytestmark = pytest.mark.django_db
 QUEUED = "ketacare.ops.mail.QueuedEmailBackend"
@@ -67,7 +68,7 @@ def test_the_worker_schedules_every_job_once_and_again_changes_nothing() -> None
 def test_a_due_reminder_is_mailed_once_through_the_queue(
     personas: Any, queued_mail: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    later = timezone.now() + dt.timedelta(hours=1)
+    later = awake_in_both_clinics_after(timezone.now() + dt.timedelta(hours=1))
     with time_machine.travel(later, tick=False):
         for _ in range(2):  # the schedule firing twice (a retried job) sends nothing twice
             with django_capture_on_commit_callbacks(execute=True):
@@ -75,11 +76,12 @@ def test_a_due_reminder_is_mailed_once_through_the_queue(
     # Both runs start at the same frozen instant, so their order is the task ids' (random): compare as a set.
     runs = Success.objects.filter(func="ketacare.jobs.send_reminders")
     assert sorted(run.result for run in runs) == [
-        "scheduled 0 questionnaire(s); sent 0 reminder(s)",
-        "scheduled 6 questionnaire(s); sent 6 reminder(s)",
+        "scheduled 0 questionnaire(s); reminded 0 patient(s)",
+        "scheduled 6 questionnaire(s); reminded 3 patient(s)",
     ]
-    assert result(task_id) == "scheduled 0 questionnaire(s); sent 0 reminder(s)"
-    assert OutboundEmail.objects.filter(state="sent").count() == 6 == len(mail.outbox)
+    assert result(task_id) == "scheduled 0 questionnaire(s); reminded 0 patient(s)"
+    # Two questionnaires due for each of three patients: one reminder each, through the outbox.
+    assert OutboundEmail.objects.filter(state="sent").count() == 3 == len(mail.outbox)
     assert {m.to[0] for m in mail.outbox} == {
         "patient.a1@example.org",
         "patient.a2@example.org",

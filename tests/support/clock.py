@@ -31,3 +31,10 @@ def zone_at_midday(now: dt.datetime | None = None) -> str:
     raise AssertionError(
         f"no candidate zone is between 08:00 and 16:00 at {now:%H:%M} UTC"
     )  # pragma: no cover
+
+
+def awake_in_both_clinics_after(moment: dt.datetime) -> dt.datetime:
+    """The first 14:00 UTC at or after ``moment``: 09:00-10:00 in New York, 15:00-16:00 in Berlin, so
+    outside both persona clinics' patients' default quiet hours (21:00 to 08:00 on their clock)."""
+    day = moment.astimezone(dt.UTC).replace(hour=14, minute=0, second=0, microsecond=0)
+    return day if day >= moment else day + dt.timedelta(days=1)

@@ -1,8 +1,10 @@
-"""Questionnaires fall due on a schedule in the patient's zone; reminders go out once each."""
+"""Questionnaires fall due on a schedule in the patient's zone; a patient is reminded once of those waiting,
+on the channels they chose and outside their quiet hours."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,10 +14,14 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from ketacare.notifications.channels import ConsoleSmsBackend
+from ketacare.notifications.models import Delivery
+from ketacare.notifications.services import set_preferences
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy
 from ketacare.questionnaires.schedule import PolicyValues, due_slots
 from ketacare.questionnaires.services import schedule_questionnaires, send_due_reminders
 from tests.support.checkins import make_dose
+from tests.support.clock import awake_in_both_clinics_after
 
 pytestmark = pytest.mark.django_db
 
@@ -75,23 +81,65 @@ def test_reminders_are_sent_once_and_marked(
     personas: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    later = timezone.now() + dt.timedelta(hours=1)
+    settings.PUBLIC_BASE_URL = ""
+    later = awake_in_both_clinics_after(timezone.now() + dt.timedelta(hours=1))
     with time_machine.travel(later, tick=False):
         with django_capture_on_commit_callbacks(execute=True):
             call_command("send_reminders")
         sent_first = len(mail.outbox)
         with django_capture_on_commit_callbacks(execute=True):
             call_command("send_reminders")
-    assert sent_first == 6  # PHQ-9 and GAD-7 baselines for a1, a2, b1
+    # PHQ-9 and GAD-7 baselines are due for a1, a2 and b1: one reminder each, not one per questionnaire.
+    assert sent_first == 3
     assert len(mail.outbox) == sent_first
     assert not QuestionnaireAssignment.objects.filter(reminded_at__isnull=True, due_at__lte=later).exists()
-    assert {m.to[0] for m in mail.outbox} == {
+    assert sorted(m.to[0] for m in mail.outbox) == [
         "patient.a1@example.org",
         "patient.a2@example.org",
         "patient.b1@example.org",
-    }
-    # No health details in an e-mail: only that something is waiting.
-    assert all("score" not in m.body and "CanaryA1" not in m.body for m in mail.outbox)
+    ]
+    # No health details in an e-mail (no questionnaire, score or name) and a link a mail client opens.
+    for message in mail.outbox:
+        assert message.subject == "KetaCare: a questionnaire is waiting for you"
+        assert message.body == (
+            "KetaCare: a questionnaire is waiting for you.\n\nhttp://127.0.0.1:8000/me/questionnaires/"
+        )
+
+
+def test_a_reminder_waits_out_quiet_hours_and_goes_on_the_channel_the_patient_chose(
+    personas: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.PUBLIC_BASE_URL = "https://care.example.org"
+    set_preferences(
+        patient=personas.a1,
+        push=False,
+        sms=True,
+        email=False,
+        phone="+1 555 0142",
+        quiet_start=dt.time(21, 0),
+        quiet_end=dt.time(8, 0),
+    )
+    ConsoleSmsBackend.outbox.clear()
+    day = awake_in_both_clinics_after(timezone.now() + dt.timedelta(hours=1))
+    night = day + dt.timedelta(hours=16)  # 06:00 UTC: 01:00 in New York, 07:00 in Berlin
+    out = io.StringIO()
+    with time_machine.travel(night, tick=False), django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", stdout=out)
+    assert out.getvalue() == "scheduled 6 questionnaire(s); reminded 0 patient(s)\n"
+    assert mail.outbox == [] and ConsoleSmsBackend.outbox == [] and not Delivery.objects.exists()
+    assert QuestionnaireAssignment.objects.filter(state="due", reminded_at__isnull=True).count() == 6
+    morning = night + dt.timedelta(hours=8)
+    with time_machine.travel(morning, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert send_due_reminders(now=morning) == 3
+    assert [(t.to, t.body) for t in ConsoleSmsBackend.outbox] == [
+        (
+            "+1 555 0142",
+            "KetaCare: a questionnaire is waiting for you. https://care.example.org/me/questionnaires/"
+            " Reply STOP to stop texts.",
+        )
+    ]
+    assert sorted(m.to[0] for m in mail.outbox) == ["patient.a2@example.org", "patient.b1@example.org"]
 
 
 def test_send_due_reminders_skips_completed_questionnaires(personas: Any) -> None:

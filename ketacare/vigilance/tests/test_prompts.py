@@ -11,9 +11,12 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.test import TestCase
+from django.utils import timezone
 
 from ketacare.notifications.models import Delivery
 from ketacare.notifications.services import set_preferences
+from ketacare.questionnaires.models import QuestionnaireAssignment
+from ketacare.questionnaires.services import schedule_questionnaires
 from ketacare.treatments.models import Appointment
 from tests.support.checkins import make_dose
 from tests.support.cohort import add_plan
@@ -86,3 +89,14 @@ def test_the_day_before_an_appointment_the_patient_is_prompted_to_prepare(person
     assert _names(_run(dt.datetime(2026, 3, 4, 23, 1, tzinfo=dt.UTC))) == ["day_before"]
     assert mail.outbox[-1].body.startswith("KetaCare: you have an appointment tomorrow.")
     assert "/me/preparation/" in mail.outbox[-1].body
+
+
+def test_due_questionnaires_are_not_prompted_twice(personas: Any) -> None:
+    # The reminder job reminds of due questionnaires (once for all); the prompts, which run beside it, say
+    # nothing about them.
+    later = timezone.now() + dt.timedelta(hours=1)
+    assert schedule_questionnaires(patient=personas.a1, now=later) > 0
+    due = QuestionnaireAssignment.objects.filter(patient=personas.a1, state="due").order_by("due_at").first()
+    assert due is not None and due.due_at <= later
+    assert _run(later) == []
+    assert not Delivery.objects.exists()

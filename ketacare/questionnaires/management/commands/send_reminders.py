@@ -1,4 +1,4 @@
-"""`python manage.py send_reminders`: schedule due questionnaires and e-mail reminders (idempotent)."""
+"""`python manage.py send_reminders`: schedule due questionnaires and remind patients of them (idempotent)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ketacare.questionnaires.services import schedule_questionnaires, send_due_r
 
 
 class Command(BaseCommand):
-    help = "Lay out due questionnaires for active patients and e-mail each due one once."
+    help = "Lay out due questionnaires for active patients and remind each patient once of those waiting."
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
@@ -20,4 +20,4 @@ class Command(BaseCommand):
         for patient in Patient.objects.filter(stage__in=["screening", "induction", "maintenance"]).iterator():
             scheduled += schedule_questionnaires(patient=patient, now=now)
         sent = send_due_reminders(now=now)
-        self.stdout.write(f"scheduled {scheduled} questionnaire(s); sent {sent} reminder(s)")
+        self.stdout.write(f"scheduled {scheduled} questionnaire(s); reminded {sent} patient(s)")
