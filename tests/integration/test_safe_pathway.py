@@ -781,3 +781,6 @@ def test_the_run_sheet_shows_the_label_doses_for_this_esketamine_session(persona
     options = text[text.index('data-testid="label-dose-options"') :]
     # After a 56 mg session the label allows 56 or 84 mg (84 only after 56).
     assert "<strong>56 mg or 84 mg</strong>" in options[: options.index("</p>")]
+    # Its sources in words a nurse can look up, not the knowledge base's keys.
+    assert "SPRAVATO HCP, Dosing" in options[: options.index("</p>")]
+    assert "HCP-Dose" not in options[: options.index("</p>")]

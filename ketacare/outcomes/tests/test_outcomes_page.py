@@ -19,12 +19,14 @@ def test_the_page_shows_rates_with_intervals_and_published_ranges(personas: Any,
     body = response.content.decode()
     assert response.status_code == 200
     assert "2/5 = 40%" in body and "(12–77%)" in body  # Wilson 2/5: 0.1176-0.7693
-    assert "Alnefeesi2022" in body and "about 45–55% response" in body
+    # Published figures name their sources as citations, not the knowledge base's keys.
+    assert "Alnefeesi Y, Chen-Li D" in body and "about 45–55% response" in body
+    assert "Alnefeesi2022" not in body and "Han2016" not in body
     assert '<title id="km-title">' in body and "median time to relapse: <strong>28 days" in body
     assert "Cohort B" not in body
     # The condition rows cover the cohort and say why they can add up to more than it.
     assert "No condition recorded" in body and "counts under each" in body
-    assert "Han2016" in body and "20–46% remission" in body
+    assert "Han Y, Chen J" in body and "20–46% remission" in body
 
 
 def test_a_staff_member_of_the_other_clinic_sees_only_their_clinic(personas: Any, client_for: Any) -> None:
