@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from ketacare.intake.selectors import intake_summary
 from ketacare.treatments.models import (
+    Appointment,
     DoseAdministration,
     Observation,
     TreatmentPlan,
     TreatmentSession,
     VitalSign,
 )
-from ketacare.treatments.services import create_treatment_plan
+from ketacare.treatments.services import book_maintenance_session, create_treatment_plan
 from ketacare.treatments.services.rems import start_rems_form
 
 if TYPE_CHECKING:
@@ -92,29 +93,47 @@ def seed_app(ctx: DemoContext) -> None:
                 checked_in = _checked_in_weight(drift, weight)
                 _run(session, prescriber, session.scheduled_at, checked_in, draws, discharged=True)
         if candidates:
-            # One session in progress now: the first patient, dosed 50 minutes ago.
+            # One session in progress now: the first patient's next planned session, moved to this
+            # morning (its appointment with it), checked in 75 minutes ago and dosed an hour ago, so
+            # it shows on the plan, the appointments page and the Today board like any booked session.
             patient = candidates[0]
-            if not TreatmentSession.objects.filter(patient=patient, plan__isnull=True).exists():
-                # Weighed today like any check-in: within the drift of the intake weight.
-                weight = _intake_weight(patient) or 70.0
-                checked_in = _checked_in_weight(_weight_drift(patient, "live session"), weight)
-                live = TreatmentSession.objects.create(
-                    clinic=clinic,
-                    patient=patient,
-                    protocol_id="iv_ketamine",
-                    route="iv",
-                    scheduled_at=ctx.now - dt.timedelta(minutes=75),
-                    planned_dose_mg=Decimal(str(round(IV_MG_PER_KG * weight, 2))),
-                    created_by=prescriber,
+            live_states = [TreatmentSession.State.DOSING, TreatmentSession.State.OBSERVING]
+            plan = TreatmentPlan.objects.filter(patient=patient).first()
+            if (
+                plan is not None
+                and not TreatmentSession.objects.filter(patient=patient, state__in=live_states).exists()
+            ):
+                live = (
+                    TreatmentSession.objects.filter(
+                        plan=plan,
+                        state=TreatmentSession.State.SCHEDULED,
+                        scheduled_at__gte=ctx.now - dt.timedelta(hours=4),
+                    )
+                    .select_related("appointment")
+                    .order_by("scheduled_at")
+                    .first()
                 )
-                _run(
-                    live,
-                    prescriber,
-                    ctx.now - dt.timedelta(minutes=75),
-                    checked_in,
-                    [0.5] * 64,
-                    discharged=False,
-                )
+                if live is None:
+                    # The induction is over (six IV infusions in two weeks): today's is a maintenance
+                    # infusion, booked as the clinic books one.
+                    book_maintenance_session(
+                        plan=plan, user=prescriber, starts_at=ctx.now + dt.timedelta(hours=1), now=ctx.now
+                    )
+                    live = (
+                        TreatmentSession.objects.filter(plan=plan, state=TreatmentSession.State.SCHEDULED)
+                        .select_related("appointment")
+                        .order_by("-scheduled_at")
+                        .first()
+                    )
+                if live is not None:
+                    checked_in_at = ctx.now - dt.timedelta(minutes=75)
+                    if live.appointment is not None:
+                        Appointment.objects.filter(pk=live.appointment.pk).update(starts_at=checked_in_at)
+                    live.scheduled_at = checked_in_at
+                    # Weighed today like any check-in: within the drift of the intake weight.
+                    weight = _intake_weight(patient) or 70.0
+                    checked_in = _checked_in_weight(_weight_drift(patient, "live session"), weight)
+                    _run(live, prescriber, checked_in_at, checked_in, [0.5] * 64, discharged=False)
 
 
 def _run(
