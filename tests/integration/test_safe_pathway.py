@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -209,7 +210,7 @@ def test_check_in_is_only_for_sessions_due_today(personas):
     ready_for_plan(personas.a1)
     plan = _plan(personas.a1, personas.clinician_a)
     later = plan.sessions.order_by("scheduled_at").last()
-    with pytest.raises(ConflictError, match="only for sessions due today"):
+    with pytest.raises(ConflictError, match="only for sessions due today") as refused:
         services.check_in_session(
             session=later,
             user=personas.clinician_a,
@@ -217,6 +218,9 @@ def test_check_in_is_only_for_sessions_due_today(personas):
             fasting_confirmed=True,
             ride_home_confirmed=True,
         )
+    # The dates as a nurse reads them, on the clinic's clock (New York).
+    booked = later.scheduled_at.astimezone(ZoneInfo("America/New_York"))
+    assert f"booked for {booked:%A %-d %B %Y at %H:%M}" in str(refused.value)
     later.refresh_from_db()
     assert later.state == "scheduled"
 

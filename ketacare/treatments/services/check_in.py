@@ -62,8 +62,8 @@ def check_in_session(
             zone = selectors.clinic_zone(session.clinic)
             raise ConflictError(
                 "checked_in_at",
-                f"this session is scheduled for {session.scheduled_at.astimezone(zone):%Y-%m-%d %H:%M}; "
-                f"check-in is only for sessions due today ({now.astimezone(zone):%Y-%m-%d}, clinic time)",
+                f"this session is booked for {session.scheduled_at.astimezone(zone):%A %-d %B %Y at %H:%M}; "
+                f"check-in is only for sessions due today ({now.astimezone(zone):%A %-d %B}, clinic time)",
             )
         session.state = TreatmentSession.State.CHECKED_IN
         session.checked_in_at = at
