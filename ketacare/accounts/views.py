@@ -86,6 +86,10 @@ def _demo_code(device: TOTPDevice) -> str | None:
     if not settings.DEMO_MODE or not device.user.email.endswith(DEMO_EMAIL_DOMAIN):
         return None
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    if device.last_t is not None and totp.t() <= device.last_t and device.tolerance >= 1:
+        # The current code was just used (each works once): show the next one, which the device's
+        # tolerance of one step already accepts, instead of a code the form would refuse.
+        totp.drift += 1
     return f"{totp.token():0{device.digits}d}"
 
 

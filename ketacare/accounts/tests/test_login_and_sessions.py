@@ -132,6 +132,24 @@ def test_a_totp_code_works_only_once(personas):
     assert second.post("/accounts/mfa/", {"code": code}).status_code == 400
 
 
+def test_a_demo_account_signing_in_twice_within_one_code_is_shown_a_code_that_works(personas, settings):
+    settings.DEMO_MODE = True
+    user = _with_password(personas.clinician_a, STAFF_PASSWORD)
+    user.email = "nurse@demo.ketacare.org"
+    user.save(update_fields=["email"])
+    TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    with time_machine.travel(dt.datetime(2026, 12, 7, 10, 0, 5, tzinfo=dt.UTC), tick=False):
+        codes = []
+        for _ in range(2):  # the second sign-in falls within the same 30-second code
+            client = Client()
+            _post_login(client, user.email, STAFF_PASSWORD)
+            page = client.get("/accounts/mfa/").content.decode()
+            code = page.split('data-testid="demo-code">')[1][:6]
+            assert client.post("/accounts/mfa/", {"code": code}).status_code == 302
+            codes.append(code)
+    assert codes[0] != codes[1]
+
+
 def test_staff_without_a_device_are_shown_enrolment(personas):
     client = login(Client(), personas.clinician_a)
     client.session.flush()
