@@ -19,6 +19,7 @@ from django.urls import reverse
 from ketacare.alerts.models import Alert
 from ketacare.checkins.models import SymptomReport
 from ketacare.core.display import instrument_short
+from ketacare.core.triage import describe_minutes
 from ketacare.journal.models import JournalEntry
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireResponse
@@ -186,20 +187,21 @@ def side_effects(patient: Patient, window: Window) -> list[Entry]:
     out = []
     for r in rows.order_by("-started_at")[:PER_SOURCE_LIMIT]:
         expected = (
-            f"; expected to pass by {r.expected_resolution_min:.0f} min after the dose"
+            f"; expected to pass by about {describe_minutes(r.expected_resolution_min)} after the dose"
             if r.expected_resolution_min is not None
             else ""
         )
         d = r.duration()
         if d.open:
-            state = f"still open, last reported {d.end_after_min:.0f} min after the dose"
+            state = f"still open, last reported {describe_minutes(d.end_after_min)} after the dose"
         elif d.end_min is not None:
-            state = f"gone at about {d.end_min:.0f} min after the dose (the patient's answer)"
-        elif f"{d.end_after_min:.0f}" == f"{d.end_before_min:.0f}":
-            # Two check-ins within the same minute: the interval is too narrow to say as a range.
-            state = f"gone by {d.end_before_min:.0f} min after the dose"
+            state = f"gone at about {describe_minutes(d.end_min)} after the dose (the patient's answer)"
+        elif describe_minutes(d.end_after_min) == describe_minutes(d.end_before_min):
+            # Two check-ins close together: the interval is too narrow to say as a range.
+            state = f"gone by {describe_minutes(d.end_before_min)} after the dose"
         else:
-            state = f"gone between {d.end_after_min:.0f} and {d.end_before_min:.0f} min after the dose"
+            after, before = describe_minutes(d.end_after_min), describe_minutes(d.end_before_min)
+            state = f"gone between {after} and {before} after the dose"
         if r.dose_started_at is None:
             state = "still open" if d.open else "gone"
         out.append(

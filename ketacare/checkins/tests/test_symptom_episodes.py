@@ -141,3 +141,16 @@ def test_a_clinician_closes_a_red_flag_from_the_checkins_page(personas: Any, cli
     assert response.status_code == 302
     flag.refresh_from_db()
     assert flag.closed_by == SymptomReport.ClosedBy.CLINICIAN and flag.resolved_at is not None
+
+
+def test_the_checkins_page_gives_a_side_effects_usual_window_in_hours_not_minutes(
+    personas: Any, client_for: Any
+) -> None:
+    dosed = timezone.now() - dt.timedelta(hours=3)
+    make_dose(personas.a1, started_at=dosed)
+    _checkin(personas.a1, "1", [ReportIn("nausea")], dosed + dt.timedelta(minutes=60))
+    nausea = SymptomReport.objects.get(symptom_id="nausea")
+    assert nausea.expected_resolution_min == 240
+    url = reverse("checkins:staff_checkins", kwargs={"patient_id": str(personas.a1.public_id)})
+    page = client_for("clinician_a").get(url).content.decode()
+    assert "about 4 hours after the dose" in page and "240 min" not in page

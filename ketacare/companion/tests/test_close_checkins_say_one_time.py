@@ -46,6 +46,6 @@ def test_a_symptom_left_out_a_minute_later_is_gone_by_one_time(personas: Any, cl
         client_for("clinician_a").get(f"/clinic/patients/{personas.a1.public_id}/timeline/").content.decode()
     )
     assert "Feeling sick (nausea) (mild)" in timeline
-    assert "gone by 61 min after the dose" in timeline
+    assert "gone by 61 minutes after the dose" in timeline
     assert "gone between 60 and 61" not in timeline and "between 61 and 61" not in timeline
     assert not re.search(r"\(0 min\)", timeline)

@@ -100,7 +100,7 @@ def test_it_merges_every_source_newest_first(personas: Any, client_for: Any) -> 
         "2 vital-sign readings: highest BP 152/84",
         "PHQ-9 9",
         "Nausea (mild)",
-        "gone between 60 and 180 min after the dose",
+        "gone between 60 minutes and 3 hours after the dose",
         "(40 min)",  # the infusion: a real duration
         "Red flag alert",
         "Felt lighter today",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
 
 from ketacare.core import display
 from ketacare.core.knowledge import Evidence, UnknownIdError, get_source
+from ketacare.core.triage import describe_minutes
 
 register = template.Library()
 
@@ -52,6 +55,14 @@ def source_citations(source_ids: object) -> str:
         except UnknownIdError:
             cited.append(str(source_id))
     return "; ".join(cited)
+
+
+@register.filter
+def minutes_words(minutes: object) -> str:
+    """90 -> '1.5 hours', 4465 -> '3 days': a span of minutes as people say it (core.triage's words)."""
+    if isinstance(minutes, bool) or not isinstance(minutes, int | float | Decimal):
+        return ""
+    return describe_minutes(float(minutes))
 
 
 @register.filter
