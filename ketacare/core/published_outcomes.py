@@ -24,22 +24,26 @@ class PublishedFigure:
     setting: str
     design: str  # "RCT", "MA" (meta-analysis), "OL" (open-label)
     sources: tuple[str, ...]
+    # A pooled estimate reported as centre ± spread: shown first, so "45% (35–55%)" reads beside the
+    # summary's "about 45–55%" as the same figure, not as a lower one.
+    centre: float | None = None
 
     def label(self) -> str:
-        """The figure as text: a percentage (range) or days."""
+        """The figure as text: a percentage (its centre first, then its range) or days."""
         if self.measure == "median_days_to_relapse":
             return f"{self.low:g} days"
         if self.low == self.high:
             return f"{self.low * 100:.1f}%"
-        return f"{self.low * 100:.0f}–{self.high * 100:.0f}%"
+        spread = f"{self.low * 100:.0f}–{self.high * 100:.0f}%"
+        return f"{self.centre * 100:.0f}% ({spread})" if self.centre is not None else spread
 
 
 PUBLISHED: tuple[PublishedFigure, ...] = (
     PublishedFigure(
-        "response", 0.35, 0.55, "Real-world TRD, 79 studies (45% ± 10%)", "MA", ("Alnefeesi2022",)
+        "response", 0.35, 0.55, "Real-world TRD, 79 studies (45% ± 10%)", "MA", ("Alnefeesi2022",), 0.45
     ),
     PublishedFigure(
-        "remission", 0.241, 0.359, "Real-world TRD, 79 studies (30% ± 5.9%)", "MA", ("Alnefeesi2022",)
+        "remission", 0.241, 0.359, "Real-world TRD, 79 studies (30% ± 5.9%)", "MA", ("Alnefeesi2022",), 0.30
     ),
     PublishedFigure(
         "response", 0.398, 0.522, "One infusion, 9 RCTs (n=368): 24 h to day 7", "MA", ("Han2016",)

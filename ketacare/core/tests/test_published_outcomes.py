@@ -20,7 +20,8 @@ def test_rates_are_proportions_and_ranges_are_ordered() -> None:
 
 def test_the_real_world_meta_analysis_is_the_first_response_figure() -> None:
     # Brief 5c: response 45% ± 10%, remission 30% ± 5.9% [Alnefeesi2022].
-    assert published("response")[0].label() == "35–55%"
+    assert published("response")[0].label() == "45% (35–55%)"
+    assert published("remission")[0].label() == "30% (24–36%)"
     assert published("remission")[0].sources == ("Alnefeesi2022",)
     assert published("median_days_to_relapse")[0].label() == "18 days"
 
