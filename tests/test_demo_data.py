@@ -134,3 +134,16 @@ def test_a_login_patients_summary_shows_the_intakes_sex_and_their_e_mail(demo):
         assert re.search(rf'data-testid="email">{re.escape(patient.email)}</dd>', page)
     # Registration records a sex for every demo patient, with or without an intake.
     assert not Patient.objects.filter(sex="unknown").exists()
+
+
+def test_the_demo_books_no_session_outside_its_clinics_opening_hours(demo):
+    from django.utils import timezone
+
+    from ketacare.treatments.models import TreatmentPlan
+    from ketacare.treatments.selectors import outside_opening_hours
+
+    plans = list(TreatmentPlan.objects.select_related("clinic"))
+    assert plans
+    for plan in plans:
+        appointments = list(plan.appointments.all())
+        assert outside_opening_hours(plan.clinic, appointments, timezone.now()) == set(), plan.patient

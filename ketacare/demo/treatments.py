@@ -84,6 +84,9 @@ def seed_app(ctx: DemoContext) -> None:
                 protocol_id=protocol,
                 preset_id=None,
                 first_session_at=local_start,
+                # On the presets' own weekdays (Monday = 0): without them the sessions keep the spacing
+                # but follow the first one's weekday, and a Thursday start books every Sunday.
+                weekdays=[0, 2, 4] if protocol == "iv_ketamine" else [0, 3],
                 weight_kg=weight if protocol == "iv_ketamine" else None,
                 notes="Demo plan",
             )

@@ -788,3 +788,36 @@ def test_the_run_sheet_shows_the_label_doses_for_this_esketamine_session(persona
     # Its sources in words a nurse can look up, not the knowledge base's keys.
     assert "SPRAVATO HCP, Dosing" in options[: options.index("</p>")]
     assert "HCP-Dose" not in options[: options.index("</p>")]
+
+
+def test_the_plan_page_marks_appointments_booked_outside_the_clinics_opening_hours(personas, client_for):
+    from ketacare.clinics.models import OpeningHours
+
+    ready_for_plan(personas.a1)
+    zone = ZoneInfo("America/New_York")
+    tomorrow = timezone.now().astimezone(zone).date() + dt.timedelta(days=1)
+    plan = services.create_treatment_plan(
+        patient=personas.a1,
+        user=personas.clinician_a,
+        protocol_id="iv_ketamine",
+        preset_id=None,
+        first_session_at=dt.datetime.combine(tomorrow, dt.time(10, 0), tzinfo=zone),
+        weight_kg=70.0,
+    )
+    url = reverse("treatments:plan", kwargs={"patient_id": personas.a1.public_id})
+    # No hours entered: nothing is known to be outside them.
+    assert 'data-testid="outside-hours"' not in client_for("clinician_a").get(url).content.decode()
+    first, *others = list(plan.appointments.order_by("starts_at"))
+    day = first.starts_at.astimezone(zone).weekday()
+    # Open only on the first appointment's weekday, 07:00-20:00 (the infusion and observation fit).
+    OpeningHours.objects.create(
+        clinic=personas.clinic_a, weekday=day, opens_at=dt.time(7, 0), closes_at=dt.time(20, 0)
+    )
+    page = client_for("clinician_a").get(url).content.decode()
+    outside = [a for a in others if a.starts_at.astimezone(zone).weekday() != day]
+    assert outside, "the plan's sessions fall on more than one weekday"
+    notice = page[page.index('data-testid="outside-hours"') :]
+    notice = notice[: notice.index("</p>")]
+    assert f"{len(outside)} booked appointments fall outside the clinic's opening hours" in notice
+    assert "move them below" in notice
+    assert page.count("· outside opening hours") == len(outside)

@@ -13,6 +13,7 @@ from ketacare.treatments.selectors.clinic import (
     clinic_day,
     day_bounds,
     forms_due,
+    outside_opening_hours,
     recent_submitted_forms,
     today_in,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "plan_gate",
     "effective_state",
     "forms_due",
+    "outside_opening_hours",
     "last_dose",
     "last_dose_start",
     "latest_in_session_vitals",

@@ -9,8 +9,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ketacare.alerts.models import Alert
+from ketacare.clinics.hours import is_open
 from ketacare.clinics.models import Clinic
-from ketacare.treatments.models import RemsForm, TreatmentSession
+from ketacare.clinics.selectors import opening_intervals
+from ketacare.treatments.models import Appointment, RemsForm, TreatmentSession
 from ketacare.treatments.selectors._common import clinic_zone
 from ketacare.treatments.selectors.run_sheet import (
     LIVE_STATES,
@@ -27,6 +29,25 @@ def day_bounds(clinic: Clinic, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
     return start, end
+
+
+def outside_opening_hours(clinic: Clinic, appointments: list[Appointment], now: dt.datetime) -> set[int]:
+    """The ids of booked appointments still to come that start or end outside the clinic's opening hours
+    (none when the clinic has entered no hours: then nothing is known to be outside them)."""
+    intervals = opening_intervals(clinic)
+    if not intervals:
+        return set()
+    zone = clinic_zone(clinic)
+    outside = set()
+    for appointment in appointments:
+        if appointment.status != Appointment.Status.SCHEDULED or appointment.starts_at <= now:
+            continue
+        starts = appointment.starts_at.astimezone(zone)
+        # The last minute of the appointment must fall in hours too: a session may not outlast closing.
+        ends = starts + dt.timedelta(minutes=max(appointment.duration_min - 1, 0))
+        if not (is_open(intervals, starts) and is_open(intervals, ends) and ends.date() == starts.date()):
+            outside.add(appointment.pk)
+    return outside
 
 
 def today_in(clinic: Clinic, now: dt.datetime | None = None) -> dt.date:

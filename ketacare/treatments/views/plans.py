@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ketacare.accounts.gates import staff_object_view
 from ketacare.accounts.http import AuthenticatedRequest
-from ketacare.clinics.selectors import is_prescriber
+from ketacare.clinics.hours import format_opening_hours
+from ketacare.clinics.selectors import is_prescriber, opening_intervals
 from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.patients.selectors import access_patient
@@ -72,6 +73,8 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
         "patient": patient,
         "plan": current,
         "appointments": appointments,
+        "outside_hours": selectors.outside_opening_hours(patient.clinic, appointments, timezone.now()),
+        "clinic_hours": format_opening_hours(opening_intervals(patient.clinic)),
         "sessions": selectors.patient_sessions(patient)[:50],
         "form": form,
         "zone": tz,
