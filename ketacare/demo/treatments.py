@@ -101,14 +101,14 @@ def seed_app(ctx: DemoContext) -> None:
             # it shows on the plan, the appointments page and the Today board like any booked session.
             patient = candidates[0]
             live_states = [TreatmentSession.State.DOSING, TreatmentSession.State.OBSERVING]
-            plan = TreatmentPlan.objects.filter(patient=patient).first()
+            live_plan = TreatmentPlan.objects.filter(patient=patient).first()
             if (
-                plan is not None
+                live_plan is not None
                 and not TreatmentSession.objects.filter(patient=patient, state__in=live_states).exists()
             ):
                 live = (
                     TreatmentSession.objects.filter(
-                        plan=plan,
+                        plan=live_plan,
                         state=TreatmentSession.State.SCHEDULED,
                         scheduled_at__gte=ctx.now - dt.timedelta(hours=4),
                     )
@@ -120,10 +120,15 @@ def seed_app(ctx: DemoContext) -> None:
                     # The induction is over (six IV infusions in two weeks): today's is a maintenance
                     # infusion, booked as the clinic books one.
                     book_maintenance_session(
-                        plan=plan, user=prescriber, starts_at=ctx.now + dt.timedelta(hours=1), now=ctx.now
+                        plan=live_plan,
+                        user=prescriber,
+                        starts_at=ctx.now + dt.timedelta(hours=1),
+                        now=ctx.now,
                     )
                     live = (
-                        TreatmentSession.objects.filter(plan=plan, state=TreatmentSession.State.SCHEDULED)
+                        TreatmentSession.objects.filter(
+                            plan=live_plan, state=TreatmentSession.State.SCHEDULED
+                        )
                         .select_related("appointment")
                         .order_by("-scheduled_at")
                         .first()
