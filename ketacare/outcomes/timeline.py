@@ -179,6 +179,12 @@ def scores(patient: Patient, window: Window) -> list[Entry]:
     ]
 
 
+def _minutes(value: float | None) -> str:
+    # Each branch below reads the bounds its case sets; "an unknown time" would show a case the
+    # episode rules (core.episodes) never produce, never a crash of the timeline.
+    return describe_minutes(value) if value is not None else "an unknown time"
+
+
 def side_effects(patient: Patient, window: Window) -> list[Entry]:
 
     rows = SymptomReport.objects.filter(patient=patient, clinic_id=patient.clinic_id).filter(
@@ -193,14 +199,14 @@ def side_effects(patient: Patient, window: Window) -> list[Entry]:
         )
         d = r.duration()
         if d.open:
-            state = f"still open, last reported {describe_minutes(d.end_after_min)} after the dose"
+            state = f"still open, last reported {_minutes(d.end_after_min)} after the dose"
         elif d.end_min is not None:
-            state = f"gone at about {describe_minutes(d.end_min)} after the dose (the patient's answer)"
-        elif describe_minutes(d.end_after_min) == describe_minutes(d.end_before_min):
+            state = f"gone at about {_minutes(d.end_min)} after the dose (the patient's answer)"
+        elif _minutes(d.end_after_min) == _minutes(d.end_before_min):
             # Two check-ins close together: the interval is too narrow to say as a range.
-            state = f"gone by {describe_minutes(d.end_before_min)} after the dose"
+            state = f"gone by {_minutes(d.end_before_min)} after the dose"
         else:
-            after, before = describe_minutes(d.end_after_min), describe_minutes(d.end_before_min)
+            after, before = _minutes(d.end_after_min), _minutes(d.end_before_min)
             state = f"gone between {after} and {before} after the dose"
         if r.dose_started_at is None:
             state = "still open" if d.open else "gone"
