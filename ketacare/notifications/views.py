@@ -18,9 +18,10 @@ from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.lib.errors import FieldError
 from ketacare.notifications.channels import valid_twilio_signature, vapid_public_key
 from ketacare.notifications.forms import PreferenceForm
-from ketacare.notifications.models import Delivery
+from ketacare.notifications.models import Delivery, NotificationPreference
 from ketacare.notifications.services import (
     TEXTS,
+    chosen_channels,
     deliver,
     preference,
     receive_sms,
@@ -32,6 +33,13 @@ from ketacare.patients.selectors import access_patient
 PUSH_BODY_MAX_BYTES = 4096
 # Twilio's inbound-message webhook is a form of a few dozen short fields.
 SMS_WEBHOOK_MAX_BYTES = 16 * 1024
+# Said on saving and on the page while it holds: a patient who turns everything off, or gives the same
+# time twice, is told what that means rather than only "Saved."
+NO_CHANNEL_WORDS = (
+    "Every way of reaching you is off: you will get no reminders and no check-in prompts. "
+    "Your clinic can still call you."
+)
+NO_QUIET_HOURS_WORDS = "No quiet hours: messages may come at any time."
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -47,7 +55,7 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
         form = PreferenceForm(request.POST)
         if form.is_valid():
             try:
-                set_preferences(patient=patient, **form.cleaned_data)
+                saved = set_preferences(patient=patient, **form.cleaned_data)
             except FieldError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
@@ -58,7 +66,13 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
                         url=request.build_absolute_uri("/me/"),
                         now=timezone.now(),
                     )
-                flash.success(request, "Saved.")
+                warnings = _warnings(saved)
+                if warnings:
+                    if request.POST.get("action") == "test" and not chosen_channels(saved):
+                        warnings.append("No test was sent.")
+                    flash.warning(request, " ".join(["Saved.", *warnings]))
+                else:
+                    flash.success(request, "Saved.")
                 return redirect("notifications:preferences")
         status = 400
     else:
@@ -79,12 +93,24 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
             "patient": patient,
             "form": form,
             "pref": pref,
+            "no_channel_words": NO_CHANNEL_WORDS if not chosen_channels(pref) else "",
+            "no_quiet_hours_words": NO_QUIET_HOURS_WORDS if pref.quiet_start == pref.quiet_end else "",
             "example_text": TEXTS["checkin_prompt"],
             "deliveries": Delivery.objects.filter(patient=patient)[:20],
             "vapid_public_key": vapid_public_key(),
         },
         status=status,
     )
+
+
+def _warnings(pref: NotificationPreference) -> list[str]:
+    """What the saved choices mean when they stop every reminder or leave no quiet hours."""
+    words = []
+    if not chosen_channels(pref):
+        words.append(NO_CHANNEL_WORDS)
+    if pref.quiet_start == pref.quiet_end:
+        words.append(NO_QUIET_HOURS_WORDS)
+    return words
 
 
 @patient_required
