@@ -25,6 +25,30 @@ class PrepItem:
     text: str
     basis: str  # "evidence" or "clinic practice"
     sources: tuple[str, ...]
+    # About the hours before the session (food, drink, a nasal spray): done only on its day, so it is
+    # not offered for ticking, nor counted, on the days before.
+    on_the_day: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PrepProgress:
+    """What the count says: ticked of those that can be ticked now, and those waiting for the day."""
+
+    done: int
+    tickable: int
+    on_the_day: int
+
+
+def before_session_day(starts_at: dt.datetime, *, clinic_zone: str, now: dt.datetime) -> bool:
+    """Whether ``now`` is on an earlier calendar day than the session, at the clinic."""
+    zone = ZoneInfo(clinic_zone)
+    return now.astimezone(zone).date() < starts_at.astimezone(zone).date()
+
+
+def progress(items: list[PrepItem], ticks: dict[str, bool], *, before_the_day: bool) -> PrepProgress:
+    waiting = [i for i in items if i.on_the_day and before_the_day]
+    now_items = [i for i in items if not (i.on_the_day and before_the_day)]
+    return PrepProgress(sum(1 for i in now_items if ticks.get(i.id)), len(now_items), len(waiting))
 
 
 def preparation_items(route: str, clinic: Any = None) -> list[PrepItem]:
@@ -47,6 +71,7 @@ def preparation_items(route: str, clinic: Any = None) -> list[PrepItem]:
                     f"No food for {describe_minutes(fasting.food_minutes_before)} before your session.",
                     basis,
                     fasting.cited.sources,
+                    on_the_day=True,
                 )
             )
         if fasting.liquids_minutes_before:
@@ -56,6 +81,7 @@ def preparation_items(route: str, clinic: Any = None) -> list[PrepItem]:
                     f"Nothing to drink for {describe_minutes(fasting.liquids_minutes_before)} before your session.",
                     basis,
                     fasting.cited.sources,
+                    on_the_day=True,
                 )
             )
         if fasting.nasal_steroid_minutes_before:
@@ -66,6 +92,7 @@ def preparation_items(route: str, clinic: Any = None) -> list[PrepItem]:
                     f"{describe_minutes(fasting.nasal_steroid_minutes_before)} before your session.",
                     basis,
                     fasting.cited.sources,
+                    on_the_day=True,
                 )
             )
         if not (fasting.food_minutes_before or fasting.liquids_minutes_before or own):

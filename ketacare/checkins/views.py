@@ -17,7 +17,7 @@ from ketacare.alerts.selectors import patient_alerts
 from ketacare.audit.services import holding_rows, transaction_with_held_rows
 from ketacare.checkins.forms import CheckinForm
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
-from ketacare.checkins.preparation import preparation_items, session_day
+from ketacare.checkins.preparation import before_session_day, preparation_items, progress, session_day
 from ketacare.checkins.selectors import (
     access_checkin,
     patient_checkins,
@@ -372,10 +372,15 @@ def preparation(request: AuthenticatedRequest) -> HttpResponse:
         appointment.route if appointment and appointment.route else patient_route(patient, now=now),
         patient.clinic,
     )
+    before_the_day = appointment is not None and before_session_day(
+        appointment.starts_at, clinic_zone=patient.clinic.time_zone, now=now
+    )
     if request.method == "POST":
         ticked = set(request.POST.getlist("item"))
         try:
             for item in items if appointment is not None else ():
+                if item.on_the_day and before_the_day:
+                    continue  # not offered yet: a tick sent anyway changes nothing
                 tick_preparation(
                     patient=patient,
                     session_key=session_key,
@@ -399,9 +404,13 @@ def preparation(request: AuthenticatedRequest) -> HttpResponse:
             )
             if appointment
             else "",
+            # The day names the clinic's zone when the patient's differs: the time then follows on
+            # their own clock; in one zone "on Tuesday 8 December at 10:00" says it once.
+            "same_zone": patient.clinic.time_zone == patient.time_zone,
             "items": items,
             "ticks": ticks,
-            "done": sum(1 for item in items if ticks.get(item.id)),
+            "before_the_day": before_the_day,
+            "progress": progress(items, ticks, before_the_day=before_the_day),
         },
     )
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from ketacare.checkins.models import SymptomReport
-from ketacare.checkins.preparation import preparation_items, session_day
+from ketacare.checkins.preparation import before_session_day, preparation_items, progress, session_day
 from ketacare.checkins.selectors import (
     patient_checkins,
     patient_symptoms,
@@ -180,6 +180,12 @@ def home_context(patient: Patient) -> dict[str, Any]:
     items = preparation_items(route, patient.clinic)
     # The checklist counts only for a booked session: without one nothing is ticked for.
     ticks = preparation_ticks(patient=patient, session_key=appointment.public_id) if appointment else {}
+    prep = progress(
+        items,
+        ticks,
+        before_the_day=appointment is not None
+        and before_session_day(appointment.starts_at, clinic_zone=patient.clinic.time_zone, now=now),
+    )
     sessions = [s for s in patient_sessions(patient)[:20] if s.state != "cancelled"]
     rules: tuple[DayRule, ...] = ()
     left_at = None
@@ -214,8 +220,8 @@ def home_context(patient: Patient) -> dict[str, Any]:
         "still_open": red_flags_still_open(reports),
         "appointment": appointment,
         "fasting": fasting_text(patient.clinic, route),
-        "prep_total": len(items),
-        "prep_done": sum(1 for i in items if ticks.get(i.id)),
+        "prep_total": prep.tickable,
+        "prep_done": prep.done,
         "prep_day": session_day(
             appointment.starts_at, clinic_zone=patient.clinic.time_zone, patient_zone=patient.time_zone
         )

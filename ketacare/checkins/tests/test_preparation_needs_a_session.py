@@ -127,3 +127,33 @@ def test_my_clinic_names_the_list_as_home_does_with_and_without_a_session_booked
         booked = _page(client, "patients:my_clinic")
         assert _my_clinic_link(booked) == "Preparation checklist for your next session"
         assert "What to do before a session" not in booked
+
+
+def test_what_is_done_in_the_hours_before_a_session_is_ticked_on_its_day_not_days_before(
+    personas: Any, client_for: Any
+) -> None:
+    from tests.support.treatments import make_session
+
+    tuesday_morning = dt.datetime(2026, 12, 8, 8, 0, tzinfo=NEW_YORK)
+    with time_machine.travel(tuesday_morning, tick=False):
+        # Esketamine at 12:00 on Tuesday: its label asks for no food for 2 hours before.
+        make_session(personas.a1, route="esketamine_in", state="scheduled", now=TUESDAY_AFTERNOON)
+    client = client_for("a1")
+    url = reverse("checkins:preparation")
+    with time_machine.travel(SATURDAY, tick=False):
+        page = _page(client, "checkins:preparation")
+        text = re.sub(r"<[^>]+>", "", page)
+        assert "for your session on Tuesday 8 December at 12:00." in text  # the day said once
+        assert 'value="no_food"' not in page and "tick this on the day of your session" in text
+        found = re.search(r"0 of (\d+) done · (\d+) to tick on the day of your session", text)
+        assert found is not None, page
+        client.post(url, {"item": ["no_food", "ride_home"]})  # a tick sent anyway for the day's item
+        assert not PreparationTick.objects.filter(item_id="no_food").exists()
+        home = _next_appointment_section(_page(client, "companion:home"))
+        assert f"(1 of {found.group(1)} done)" in home
+    with time_machine.travel(tuesday_morning, tick=False):
+        client = client_for("a1")  # three days later: a new sign-in
+        page = _page(client, "checkins:preparation")
+        assert 'value="no_food"' in page and "to tick on the day" not in page
+        client.post(url, {"item": ["no_food", "ride_home"]})
+        assert PreparationTick.objects.get(item_id="no_food").done
