@@ -68,7 +68,8 @@ def acknowledge_alert_api(request: AuthenticatedRequest, alert_id: str, note: Fo
 
 @router.post("/alerts/{alert_id}/resolve", response=AlertOut, url_name="resolve_alert")
 def resolve_alert_api(request: AuthenticatedRequest, alert_id: str, note: Form[str] = "") -> AlertOut:
-    """Resolve an alert; an open one needs a note (it is acknowledged at the same time).
+    """Resolve an alert; an open one needs a note (it is acknowledged at the same time), and so does an
+    emergency or suicide-risk alert: what was done and the outcome (422 naming ``note`` without one).
 
     An alert that holds the next dose is resolved only by a prescriber of its clinic: anyone else gets
     a 403 naming why, and the alert stays as it was.

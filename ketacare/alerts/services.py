@@ -22,7 +22,7 @@ from ketacare.alerts.selectors import may_resolve
 from ketacare.alerts.signals import alert_escalated, alert_raised
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import escalation_recipient
-from ketacare.lib.errors import NotPermitted
+from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.patients.models import Patient
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ def raise_alert(
     detail: str = "",
     dedupe_key: str | None = None,
     new_cause: bool = False,
+    evidence: dict[str, Any] | None = None,
 ) -> Alert:
     """Create an open alert for the patient's clinic, assigned to their primary clinician.
 
@@ -57,9 +58,16 @@ def raise_alert(
     one alert: a second call returns the first one. ``new_cause`` says the cause was created in this
     same transaction (its key names a row that did not exist before it), so no earlier alert can hold
     the key: the alert is inserted without the lookup and the savepoint that guard a retry or a race.
+    ``evidence`` is what the alert's page shows beside it (e.g. where and when the answers came from,
+    the link to answer the patient), as data.
     """
     return _raise(
-        {"clinic_id": patient.clinic_id, "patient": patient, "assignee_id": patient.primary_clinician_id},
+        {
+            "clinic_id": patient.clinic_id,
+            "patient": patient,
+            "assignee_id": patient.primary_clinician_id,
+            "evidence": evidence or {},
+        },
         Alert.objects.filter(patient=patient),
         source=source,
         severity=severity,
@@ -146,6 +154,25 @@ class AlertTransitionError(ValueError):
 
 NOTE_MAX_CHARS = 2000
 
+# Sources about suicide risk: closing one of them, like any emergency, needs a note saying what was done.
+SUICIDE_RISK_SOURCES = (Alert.Source.PHQ9_ITEM9,)
+RESOLUTION_NOTE_REQUIRED_MESSAGE = (
+    "note is required to resolve this alert: write what was done and the outcome (for example: risk "
+    "assessment done, plan agreed, patient reached or not reached)"
+)
+
+
+class ResolutionNoteRequired(FieldError):
+    """An emergency or suicide-risk alert was resolved without a note saying what was done and the outcome."""
+
+    def __init__(self) -> None:
+        super().__init__("note", RESOLUTION_NOTE_REQUIRED_MESSAGE)
+
+
+def needs_resolution_note(alert: Alert) -> bool:
+    """Whether resolving the alert needs a note: every emergency and every suicide-risk alert."""
+    return alert.severity == Alert.Severity.EMERGENCY or alert.source in SUICIDE_RISK_SOURCES
+
 
 def _audit_transition(alert: Alert, user: User | None) -> None:
 
@@ -197,7 +224,9 @@ def resolve_alert(
     `resolve_cause_alert`): the inbox refuses it and names where it is done. An alert that holds the
     next dose (``Alert.needs_prescriber``) is resolved only by a prescriber of its clinic: resolving it
     lifts the hold, so it is the prescriber's review (``NotPermitted`` for anyone else, a nurse or a
-    clinic admin who is not a prescriber; they may still acknowledge it with a note).
+    clinic admin who is not a prescriber; they may still acknowledge it with a note). An emergency or
+    suicide-risk alert (``needs_resolution_note``) is resolved only with a note saying what was done and
+    the outcome (``ResolutionNoteRequired``, naming ``note``), even when it was acknowledged with one.
     """
     if alert.source in RESOLVED_BY_CAUSE and not by_cause:
         raise AlertTransitionError(
@@ -207,6 +236,9 @@ def resolve_alert(
     # alert is raised, so the unlocked row answers as the locked one would.
     if not may_resolve(user, alert):
         raise NotPermitted("", PRESCRIBER_ONLY_MESSAGE)
+    # Severity and source never change after the alert is raised: checked before anything is written.
+    if needs_resolution_note(alert) and not (note or "").strip():
+        raise ResolutionNoteRequired()
     with transaction.atomic():
         locked = (
             Alert.objects.select_for_update(of=("self",)).select_related("patient", "clinic").get(pk=alert.pk)

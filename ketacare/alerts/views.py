@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -19,6 +21,7 @@ from ketacare.alerts.models import Alert, AlertPolicy
 from ketacare.alerts.selectors import access_alert, clinic_inbox
 from ketacare.alerts.services import (
     AlertTransitionError,
+    ResolutionNoteRequired,
     acknowledge_alert,
     escalation_minutes,
     record_refused_action,
@@ -27,8 +30,11 @@ from ketacare.alerts.services import (
 )
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic, is_prescriber
+from ketacare.core import knowledge as kb
+from ketacare.core.display import name_for
 from ketacare.lib.errors import NotPermitted
 from ketacare.patients.facts import at_the_clinic
+from ketacare.patients.models import Patient
 
 # What a row of the inbox shows (alerts/templatetags/alert_rows.py): loading only these columns of the
 # alert, its patient and its staff halves the cost of reading a page of 50 alerts.
@@ -87,7 +93,17 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
 
 def alert_detail(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
     """One alert with its evidence and the acknowledge/resolve forms (staff of its clinic)."""
-    alert = access_alert(request.user, alert_id, action="read")
+    return _detail_page(request, access_alert(request.user, alert_id, action="read"))
+
+
+# Evidence the alert's page shows in "What to do" and "Reach the patient", not as the rule behind it.
+SHOWN_ABOVE = {"answered", "answered_at", "red_flags", "thread_url"}
+
+
+def _detail_page(
+    request: AuthenticatedRequest, alert: Alert, *, resolve_error: str = "", status: int = 200
+) -> HttpResponse:
+    """The alert's page; ``resolve_error`` re-shows the resolve form with why it was refused."""
     zone = alert.clinic.zone
     scores = [
         {**s, "at": _on_clinic_clock(str(s.get("at", "")), zone)} for s in alert.evidence.get("scores", [])
@@ -107,7 +123,15 @@ def alert_detail(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
             "at_the_clinic": alert.patient is not None
             and alert.state != Alert.State.RESOLVED
             and at_the_clinic(alert.patient),
+            "answers": _where_answered(alert.evidence, zone),
+            "thread_url": _thread_url(alert.evidence),
+            "red_flags": _red_flags(alert.evidence),
+            # The rule section shows the rest of the evidence: the facts above are not a rule.
+            "rule_evidence": bool(set(alert.evidence) - SHOWN_ABOVE),
+            "phones": _phones(alert.patient) if alert.patient is not None else [],
+            "resolve_error": resolve_error,
         },
+        status=status,
     )
 
 
@@ -118,6 +142,74 @@ def _on_clinic_clock(stored_utc: str, zone: zoneinfo.ZoneInfo) -> str:
     except ValueError:  # not a stored time: shown as written
         return stored_utc
     return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
+
+
+def _where_answered(evidence: dict[str, Any], zone: zoneinfo.ZoneInfo) -> dict[str, Any] | None:
+    """Where and when a questionnaire's answers came from, in words, on the clinic's clock."""
+    where = evidence.get("answered")
+    if where not in ("app", "chair"):
+        return None
+    at = _clinic_day_and_time(str(evidence.get("answered_at", "")), zone)
+    if where == "chair":
+        return {
+            "at_home": False,
+            "words": "Entered at the chair during a session" + (f", on {at}" if at else ""),
+        }
+    return {"at_home": True, "words": "Answered by the patient in the app" + (f", on {at}" if at else "")}
+
+
+def _clinic_day_and_time(stored_utc: str, zone: zoneinfo.ZoneInfo) -> str:
+    """A stored UTC "YYYY-MM-DD HH:MM" as staff read it: "Wednesday 9 December, 01:30" ('' if unreadable)."""
+    try:
+        moment = dt.datetime.strptime(stored_utc, "%Y-%m-%d %H:%M").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return ""
+    local = moment.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B}, {local:%H:%M}"
+
+
+def _red_flags(evidence: dict[str, Any]) -> list[dict[str, Any]]:
+    """The red flags a patient's words named, from the knowledge base: plain name, level and sources."""
+    flags = []
+    for red_flag_id in evidence.get("red_flags") or []:
+        try:
+            flag = kb.get_red_flag(str(red_flag_id))
+        except kb.UnknownIdError:
+            flags.append({"name": name_for(str(red_flag_id)), "level": "", "sources": [], "evidence": ""})
+            continue
+        level = Alert.Severity(flag.level.value).label if flag.level.value in Alert.Severity.values else ""
+        flags.append(
+            {
+                "name": flag.name,
+                "level": level,
+                "sources": list(flag.sources),
+                "evidence": flag.evidence.value,
+            }
+        )
+    return flags
+
+
+def _phones(patient: Patient) -> list[dict[str, str]]:
+    """The numbers to call about the patient (loaded with the alert, whose read is audited)."""
+    numbers = [("Patient", patient.phone)]
+    contact = patient.emergency_contact_name.strip()
+    numbers.append(
+        (
+            f"Emergency contact ({contact})" if contact else "Emergency contact",
+            patient.emergency_contact_phone,
+        )
+    )
+    return [
+        {"label": label, "number": number.strip(), "tel": re.sub(r"[^0-9+]", "", number)}
+        for label, number in numbers
+        if number.strip()
+    ]
+
+
+def _thread_url(evidence: dict[str, Any]) -> str:
+    """The patient's message thread the raising code linked (a path of this site only, never elsewhere)."""
+    url = str(evidence.get("thread_url") or "")
+    return url if url.startswith("/clinic/") and "//" not in url else ""
 
 
 def _transition(request: AuthenticatedRequest, alert_id: str, *, resolve: bool) -> HttpResponse:
@@ -135,6 +227,9 @@ def _transition(request: AuthenticatedRequest, alert_id: str, *, resolve: bool) 
         else:
             acknowledge_alert(alert=alert, user=request.user, note=form.cleaned_data["note"])
             messages.success(request, f"Acknowledged: {alert.title}")
+    except ResolutionNoteRequired as error:
+        # The alert's page again, its resolve form saying what the note must hold; nothing was written.
+        return _detail_page(request, alert, resolve_error=error.message, status=400)
     except AlertTransitionError as exc:
         messages.error(request, str(exc))
     except NotPermitted as error:
@@ -161,7 +256,11 @@ def acknowledge(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
 
 @require_POST
 def resolve(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
-    """Resolve an alert (an open one needs a note: it is acknowledged at the same time)."""
+    """Resolve an alert (an open one needs a note: it is acknowledged at the same time).
+
+    An emergency or suicide-risk alert needs one too: without it the alert's page is shown again (400)
+    with its resolve form saying what the note must hold.
+    """
     return _transition(request, alert_id, resolve=True)
 
 

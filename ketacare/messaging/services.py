@@ -12,10 +12,12 @@ from typing import cast
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 
 from ketacare.accounts.models import User
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
+from ketacare.core.display import name_for
 from ketacare.core.free_text import FreeTextScreen, screen_free_text
 from ketacare.core.knowledge import Level
 from ketacare.lib.errors import FieldError
@@ -78,6 +80,11 @@ def screen_to_json(screen: FreeTextScreen) -> dict[str, object]:
     }
 
 
+def _thread(patient: Patient) -> dict[str, str]:
+    """The alert's link to the patient's thread, where the care team answers (alerts cannot import us)."""
+    return {"thread_url": reverse("messaging:staff_thread", kwargs={"patient_id": str(patient.public_id)})}
+
+
 def send_patient_message(
     *, patient: Patient, body: str, idempotency_key: str, now: dt.datetime
 ) -> SentMessage:
@@ -113,9 +120,12 @@ def send_patient_message(
                 patient=patient,
                 source=Alert.Source.PATIENT_MESSAGE,
                 severity=screen.level.value,
-                title=f"Red flag in a message: {', '.join(screen.red_flag_ids)}"[:200],
-                detail=f"The patient wrote: “{text}”\n{screen.patient_message}",
+                title=f"Red flag in a message: {', '.join(name_for(i) for i in screen.red_flag_ids)}"[:200],
+                # The advice is the patient's; labelled, so the clinician does not read it as theirs.
+                detail=f"The patient wrote: “{text}”\nThe patient was told: “{screen.patient_message}”",
                 dedupe_key=f"message:{message.public_id}",
+                # The alert's page names the red flags from the knowledge base and links the thread to answer.
+                evidence={"red_flags": list(screen.red_flag_ids), **_thread(patient)},
             )
             message.save(update_fields=["alert"])
         return message
@@ -186,6 +196,7 @@ def message_to_alert(*, message: Message, user: User, severity: str) -> Alert:
             title="Patient message raised as an alert",
             detail=f"The patient wrote: “{locked.body}”",
             dedupe_key=f"message-alert:{locked.public_id}",
+            evidence=_thread(locked.patient),
         )
         if locked.alert_id is None:
             locked.alert = alert
@@ -267,6 +278,7 @@ def escalate_unanswered_messages(*, now: dt.datetime) -> list[Message]:
                 title="A patient message was not answered in time",
                 detail="Open the patient's messages and answer.",
                 dedupe_key=f"message-late:{message.public_id}",
+                evidence=_thread(message.patient),
             )
             Message.objects.filter(pk=message.pk, alert__isnull=True).update(alert=alert)
         escalated.append(message)

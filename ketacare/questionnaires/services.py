@@ -305,6 +305,13 @@ def submit_questionnaire(
                     title=f"{item_name(alert.item_id)} scored {alert.value:g}: suicide-risk item"[:200],
                     detail=alert.message,
                     dedupe_key=f"qresponse:{response.public_id}:{alert.item_id}",
+                    # Where and when it was answered, for the alert's page: only the chair's pre-dose
+                    # entry (treatments.record_pre_dose_questionnaire) names the assignment it completes;
+                    # the patient's own app leaves it to this service. The time is UTC, as evidence keeps it.
+                    evidence={
+                        "answered": "chair" if assignment is not None else "app",
+                        "answered_at": now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+                    },
                 )
         # The course rules (vigilance) run when a new score arrives, in this same transaction, so an
         # acknowledged score never lacks its course alert.

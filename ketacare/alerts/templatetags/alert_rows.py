@@ -20,6 +20,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
 from ketacare.alerts.models import Alert
+from ketacare.alerts.services import needs_resolution_note
 from ketacare.lib.urltag import uuid_url
 
 register = template.Library()
@@ -42,6 +43,8 @@ class _Page:
     def __init__(self, context: template.Context) -> None:
         self.csrf = _csrf_input(context)
         self.is_prescriber = bool(context.get("is_prescriber"))
+        # Why a resolve was refused, when the alert's page is shown again after it.
+        self.resolve_error = str(context.get("resolve_error") or "")
         self.now = timezone.now()
         self.detail = uuid_url("alerts:detail")
         self.acknowledge = uuid_url("alerts:acknowledge")
@@ -89,17 +92,35 @@ def actions_html(alert: Alert, page: _Page, next_page: str = "") -> SafeString:
             )
         )
     elif alert.state == Alert.State.ACKNOWLEDGED:
+        # An emergency or suicide-risk alert is closed only with a note saying what was done and the outcome.
+        required = needs_resolution_note(alert)
+        error = ""
+        invalid = ""
+        if required and page.resolve_error:
+            error = format_html(
+                '  <p id="rnote-error-{}" class="field-error" role="alert">{}</p>\n',
+                alert.public_id,
+                page.resolve_error,
+            )
+            invalid = format_html(' aria-invalid="true" aria-describedby="rnote-error-{}"', alert.public_id)
         parts.append(
             format_html(
                 '<form method="post" action="{}" class="alert-action">\n  {}{}\n'
-                '  <label for="rnote-{}">Resolution note (optional)</label>\n'
-                '  <textarea id="rnote-{}" name="note" rows="1" maxlength="2000"></textarea>\n'
+                '  <label for="rnote-{}">{}</label>\n{}'
+                '  <textarea id="rnote-{}" name="note" rows="{}" maxlength="2000"{}{}></textarea>\n'
                 '  <button type="submit">Resolve</button>\n</form>',
                 page.resolve(alert.public_id),
                 csrf,
                 hidden,
                 alert.public_id,
+                "Resolution note (required: what was done and the outcome)"
+                if required
+                else "Resolution note (optional)",
+                error,
                 alert.public_id,
+                2 if required else 1,
+                " required" if required else "",
+                invalid,
             )
         )
     return format_html_join("\n", "{}", ((part,) for part in parts))

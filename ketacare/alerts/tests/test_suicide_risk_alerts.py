@@ -1,0 +1,227 @@
+"""Suicide-risk and emergency alerts, as the clinic staff see and close them.
+
+A patient's words that name a red flag raise an alert titled with the red flag's plain name, whose page
+tells the staff how to reach the patient (their numbers and the thread to answer). An emergency or a
+PHQ-9 item 9 alert is resolved only with a note saying what was done and the outcome, on the page and
+through the API; the other alerts keep an optional one. A PHQ-9 item 9 alert says where and when the
+answers came from. The records that raise these alerts stand on higher floors: they are reached by HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+import zoneinfo
+from typing import Any
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from ketacare.alerts.models import Alert
+from ketacare.alerts.tests.helpers import make_alert
+from tests.support.treatments import make_planned_session
+
+pytestmark = pytest.mark.django_db
+
+PLAN_WORDS = "I keep thinking about ending my life. I have pills saved up."
+REQUIRED_LABEL = "Resolution note (required: what was done and the outcome)"
+
+
+def _page(client: Any, alert: Alert) -> Any:
+    return client.get(reverse("alerts:detail", args=[alert.public_id]))
+
+
+def _unchanged(alert: Alert) -> None:
+    alert.refresh_from_db()
+    assert alert.state == Alert.State.ACKNOWLEDGED
+    assert (alert.resolved_at, alert.resolved_by, alert.resolution_note) == (None, None, "")
+
+
+def _phq9(item9: int, others: int = 1) -> dict[str, str]:
+    return {f"phq9.q{i}": str(item9 if i == 9 else others) for i in range(1, 10)}
+
+
+# Defect 1: the message alert's title and page
+
+
+def test_a_message_with_a_suicide_plan_is_titled_in_words_and_its_page_says_how_to_reach_the_patient(
+    personas: Any, client_for: Any
+) -> None:
+    patient = personas.a1
+    patient.phone = "+1 555 0142"
+    patient.emergency_contact_name = "Bob Canary"
+    patient.emergency_contact_phone = "+1 555 0177"
+    patient.save(update_fields=["phone", "emergency_contact_name", "emergency_contact_phone"])
+    sent = client_for("a1").post(reverse("messaging:thread"), {"idempotency_key": "m1", "body": PLAN_WORDS})
+    assert sent.status_code in (200, 302)
+    alert = Alert.objects.get(patient=patient, source=Alert.Source.PATIENT_MESSAGE)
+    assert alert.severity == Alert.Severity.EMERGENCY
+    assert alert.title == "Red flag in a message: Thoughts of suicide with a plan or intent"
+
+    clinician = client_for("clinician_a")
+    response = _page(clinician, alert)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "suicidal_thoughts" not in body
+    assert 'href="tel:+15550142">+1 555 0142</a>' in body
+    assert 'Emergency contact (Bob Canary): <a href="tel:+15550177">+1 555 0177</a>' in body
+    thread = reverse("messaging:staff_thread", kwargs={"patient_id": str(patient.public_id)})
+    link = re.search(r'<a href="([^"]+)" data-testid="thread-link">Answer in the patient', body)
+    assert link is not None and link.group(1) == thread
+    assert clinician.get(link.group(1)).status_code == 200
+    # What to do, for the staff: the red flag from the knowledge base, and the advice labelled as the
+    # patient's, not the clinician's instruction.
+    assert "Red flag: <strong>Thoughts of suicide with a plan or intent</strong>, level emergency" in body
+    assert 'data-testid="staff-step"><strong>The patient wrote this in the app: contact them now' in body
+    assert "The patient was told: “You are not alone" in body
+
+
+def test_an_alert_page_without_numbers_on_record_says_so(personas: Any, client_for: Any) -> None:
+    alert = make_alert(personas.a2, severity="urgent")
+    body = _page(client_for("clinician_a"), alert).content.decode()
+    assert 'data-testid="reach-patient"' in body and "No phone number on record" in body
+    assert 'data-testid="thread-link"' not in body
+
+
+# Defect 2: a resolution note for emergency and suicide-risk alerts
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"severity": Alert.Severity.EMERGENCY, "source": Alert.Source.PATIENT_MESSAGE},
+        {"severity": Alert.Severity.URGENT, "source": Alert.Source.PHQ9_ITEM9},
+    ],
+)
+@pytest.mark.parametrize("origin", [{}, {"next": "inbox"}])
+def test_the_page_refuses_to_resolve_a_suicide_risk_or_emergency_alert_without_a_note(
+    personas: Any, client_for: Any, fields: dict[str, str], origin: dict[str, str]
+) -> None:
+    alert = make_alert(personas.a1, state=Alert.State.ACKNOWLEDGED, note="Called; will call back.", **fields)
+    client = client_for("clinician_a")
+    page = _page(client, alert).content.decode()
+    form = re.search(r'<form[^>]*action="[^"]*/resolve/".*?</form>', page, flags=re.S)
+    assert form is not None and REQUIRED_LABEL in form.group(0)
+    assert re.search(
+        r'<textarea id="rnote-[^"]+" name="note" rows="2" maxlength="2000" required', form.group(0)
+    )
+
+    url = reverse("alerts:resolve", args=[alert.public_id])
+    refused = client.post(url, {"note": "   ", **origin})
+    assert refused.status_code == 400
+    shown = refused.content.decode()
+    assert "note is required to resolve this alert: write what was done and the outcome" in shown
+    assert 'role="alert"' in shown and 'aria-invalid="true"' in shown
+    _unchanged(alert)
+
+    done = client.post(url, {"note": "Risk assessment done; safety plan agreed; patient reached.", **origin})
+    assert done.status_code == 302
+    alert.refresh_from_db()
+    assert alert.state == Alert.State.RESOLVED
+    assert alert.resolution_note == "Risk assessment done; safety plan agreed; patient reached."
+
+
+def test_the_api_refuses_to_resolve_an_emergency_alert_without_a_note(personas: Any, client_for: Any) -> None:
+    alert = make_alert(
+        personas.a1, severity=Alert.Severity.EMERGENCY, state=Alert.State.ACKNOWLEDGED, note="Called."
+    )
+    client = client_for("clinician_a")
+    url = f"/api/v1/alerts/{alert.public_id}/resolve"
+    refused = client.post(url, {"note": ""})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "note"
+    assert "what was done and the outcome" in refused.json()["detail"]
+    _unchanged(alert)
+    done = client.post(url, {"note": "Patient not reached; crisis team informed."})
+    assert done.status_code == 200 and done.json()["state"] == "resolved"
+    alert.refresh_from_db()
+    assert alert.resolution_note == "Patient not reached; crisis team informed."
+
+
+def test_the_api_refuses_to_resolve_a_phq9_item9_alert_without_a_note(personas: Any, client_for: Any) -> None:
+    alert = make_alert(
+        personas.a1, source=Alert.Source.PHQ9_ITEM9, state=Alert.State.ACKNOWLEDGED, note="Called."
+    )
+    refused = client_for("clinician_a").post(f"/api/v1/alerts/{alert.public_id}/resolve", {"note": " "})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "note"
+    _unchanged(alert)
+
+
+def test_only_emergency_and_suicide_risk_alerts_need_the_note_other_alerts_keep_it_optional(
+    personas: Any, client_for: Any
+) -> None:
+    urgent = make_alert(personas.a1, title="Urgent one", state=Alert.State.ACKNOWLEDGED, note="ok")
+    emergency = make_alert(
+        personas.a2, title="Emergency one", severity="emergency", state=Alert.State.ACKNOWLEDGED, note="ok"
+    )
+    client = client_for("clinician_a")
+    inbox = client.get(reverse("alerts:inbox")).content.decode()
+    rows = re.findall(r"<tr class=\"sev-.*?</tr>", inbox, flags=re.S)
+    urgent_row = next(r for r in rows if "Urgent one" in r)
+    emergency_row = next(r for r in rows if "Emergency one" in r)
+    assert "Resolution note (optional)" in urgent_row and REQUIRED_LABEL not in urgent_row
+    assert REQUIRED_LABEL in emergency_row
+    assert client.post(reverse("alerts:resolve", args=[urgent.public_id]), {"note": ""}).status_code == 302
+    assert client.post(reverse("alerts:resolve", args=[emergency.public_id]), {"note": ""}).status_code == 400
+    urgent.refresh_from_db()
+    assert urgent.state == Alert.State.RESOLVED and urgent.resolution_note == ""
+    _unchanged(emergency)
+
+
+# Defect 3: where and when the PHQ-9 answers came from
+
+
+def _last_half_past_one(zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    """The latest 01:30 on the clinic's clock that has passed."""
+    local_now = timezone.now().astimezone(zone)
+    moment = dt.datetime.combine(local_now.date(), dt.time(1, 30), tzinfo=zone)
+    return moment if moment < local_now else moment - dt.timedelta(days=1)
+
+
+def test_item_9_answered_at_home_at_night_says_so_on_the_alert_page(personas: Any, client_for: Any) -> None:
+    zone = zoneinfo.ZoneInfo(personas.clinic_a.time_zone)
+    answered = _last_half_past_one(zone)
+    with time_machine.travel(answered, tick=False):
+        sent = client_for("a1").post(
+            reverse("questionnaires:fill", kwargs={"instrument": "phq9"}),
+            {"idempotency_key": uuid.uuid4().hex, **_phq9(item9=1)},
+        )
+    assert sent.status_code == 303
+    alert = Alert.objects.get(source=Alert.Source.PHQ9_ITEM9)
+    body = _page(client_for("clinician_a"), alert).content.decode()
+    when = f"{answered:%A} {answered.day} {answered:%B}, 01:30"
+    assert f"Answered by the patient in the app, on {when}" in body
+    assert "Answered at home, not at the chair: contact the patient as soon as you can." in body
+    # The instrument's own message stays, sourced as it is.
+    assert "structured suicide risk assessment" in body
+
+
+def test_item_9_entered_at_the_chair_says_so_on_the_alert_page(personas: Any, client_for: Any) -> None:
+    nurse = client_for("clinician_a")
+    session = make_planned_session(personas.a1)
+    checked_in = nurse.post(
+        reverse("treatments:check_in", kwargs={"session_id": session.public_id}),
+        {"weight_kg": "70", "fasting_confirmed": "on", "ride_home_confirmed": "on"},
+    )
+    assert checked_in.status_code == 302
+    run_sheet = nurse.get(reverse("treatments:run_sheet", kwargs={"session_id": session.public_id}))
+    found = re.search(
+        r'data-testid="pdq-phq9".*?/questionnaires/([0-9a-f-]{36})/', run_sheet.content.decode(), flags=re.S
+    )
+    assert found is not None, "the run sheet offers the PHQ-9 due before the session"
+    entered = nurse.post(
+        reverse(
+            "treatments:pre_dose_questionnaire",
+            kwargs={"session_id": session.public_id, "assignment_id": found.group(1)},
+        ),
+        {"idempotency_key": "chair", **_phq9(item9=2, others=0)},
+        HTTP_HX_REQUEST="true",
+    )
+    assert entered.status_code == 200
+    alert = Alert.objects.get(source=Alert.Source.PHQ9_ITEM9)
+    body = _page(nurse, alert).content.decode()
+    assert "Entered at the chair during a session, on " in body
+    assert "Answered at home" not in body and "Answered by the patient in the app" not in body
