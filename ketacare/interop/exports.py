@@ -18,9 +18,16 @@ from django.utils import timezone
 
 from ketacare.checkins.selectors import patient_checkins, patient_symptoms
 from ketacare.core import display
-from ketacare.interop.fhir_resources import patient_resources, questionnaire_resources, transaction_bundle
+from ketacare.interop.fhir_resources import (
+    message_resources,
+    patient_resources,
+    questionnaire_resources,
+    transaction_bundle,
+)
 from ketacare.journal.selectors import own_entries
 from ketacare.lib.csvsafe import csv_safe as _safe
+from ketacare.messaging.models import Message
+from ketacare.messaging.selectors import thread
 from ketacare.patients.facts import intake_baselines
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.selectors import patient_responses
@@ -29,21 +36,30 @@ from ketacare.treatments.selectors import patient_doses
 
 
 def _iso(value: dt.datetime | None, zone: ZoneInfo | None = None) -> str | None:
-    # The patient's own clock, with its offset, so a spreadsheet shows the time they lived it.
+    # The patient's own clock, with its offset, so a spreadsheet shows the time they lived it; to the
+    # second, as the register and REMS CSVs write theirs on the clinic's clock (the header says so).
     if value is None:
         return None
-    return (value.astimezone(zone) if zone is not None else value).isoformat(timespec="minutes")
+    return (value.astimezone(zone) if zone is not None else value).isoformat(timespec="seconds")
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
 
 
 def fhir_bundle(patient: Patient, *, now: dt.datetime | None = None) -> dict[str, Any]:
     """Everything about the patient as a FHIR R4 ``transaction`` Bundle, with the Questionnaires answered.
 
     Each entry is a conditional create on its stable identifier, so importing the file twice into a
-    FHIR server creates nothing new the second time (docs/decisions/0019).
+    FHIR server creates nothing new the second time (docs/decisions/0019). The patient's messages with
+    their care team are in it as Communications, which only this download carries: the FHIR API and
+    bulk export serve the clinical types of ``interop.services.FHIR_TYPES``.
     """
     now = now or timezone.now()
     answered = sorted({r.instrument_id for r in patient_responses(patient=patient)})
-    resources = questionnaire_resources(answered) + patient_resources(patient, now=now)
+    resources = (
+        questionnaire_resources(answered) + patient_resources(patient, now=now) + message_resources(patient)
+    )
     return transaction_bundle(resources, now=now)
 
 
@@ -61,13 +77,14 @@ def validate_resource(resource: dict[str, Any]) -> Any:
     return get_fhir_model_class(resource["resourceType"]).model_validate(resource)
 
 
-CSV_HEADER = ["record", "when", "what", "value", "detail"]
+CSV_HEADER = ["record", "when (your time, ISO 8601 with UTC offset)", "what", "value", "detail"]
 # How the downloads mark a score the clinic entered at intake, apart from the patient's own answers.
 BASELINE_SOURCE = "entered by the clinic at intake"
 
 
 def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
-    """One row per record: baseline and questionnaire scores, check-ins, symptoms, journal entries, doses."""
+    """One row per record: baseline and questionnaire scores, check-ins, symptoms, journal entries, doses
+    and the messages with the care team."""
     now = now or timezone.now()
     zone = ZoneInfo(patient.time_zone)
     out = io.StringIO()
@@ -131,7 +148,7 @@ def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
                 _iso(s.started_at, zone),
                 s.name,
                 display.name_for(s.severity),
-                f"resolved {_iso(s.resolved_at, zone) or 'no'}",
+                f"resolved: yes, at {_iso(s.resolved_at, zone)}" if s.resolved_at else "resolved: no",
             ]
         )
     for e in own_entries(patient=patient):
@@ -142,6 +159,17 @@ def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
                 "shared" if e.shared_with_clinic else "private",
                 "",
                 _safe(e.text),
+            ]
+        )
+    for m in thread(patient):
+        from_patient = m.author_kind == Message.Author.PATIENT
+        writer.writerow(
+            [
+                "message",
+                _iso(m.sent_at, zone),
+                "from you" if from_patient else "from your care team",
+                f"answered: {_yes_no(m.answered_at is not None)}" if from_patient else "",
+                _safe(m.body),
             ]
         )
     return out.getvalue()
@@ -171,10 +199,34 @@ def _render_summary(patient: Patient, now: dt.datetime, zone: ZoneInfo) -> str:
                 (c, c.submitted_at.astimezone(zone)) for c in patient_checkins(patient=patient)[:100]
             ],
             "symptoms": patient_symptoms(patient=patient)[:100],
+            **_messages(patient, zone),
             "doses": patient_doses(patient, now=now),
             "patient_zone": patient.time_zone,
         },
     )
+
+
+# The PDF is a summary laid out while the patient waits: it shows the latest messages, the CSV and
+# FHIR files every one.
+PDF_MESSAGES_MAX = 200
+
+
+def _messages(patient: Patient, zone: ZoneInfo) -> dict[str, Any]:
+    """The latest messages with the care team, oldest first, on the patient's clock."""
+    latest = list(thread(patient).order_by("-sent_at", "-id")[: PDF_MESSAGES_MAX + 1])
+    shown = latest[:PDF_MESSAGES_MAX]
+    return {
+        "messages": [
+            {
+                "when": m.sent_at.astimezone(zone),
+                "from_patient": m.author_kind == Message.Author.PATIENT,
+                "body": m.body,
+            }
+            for m in reversed(shown)
+        ],
+        "messages_cut": len(latest) > PDF_MESSAGES_MAX,
+        "messages_max": PDF_MESSAGES_MAX,
+    }
 
 
 def _scores(patient: Patient, zone: ZoneInfo) -> list[dict[str, Any]]:

@@ -45,6 +45,7 @@ PROFILES = {
     "Questionnaire": f"{BASE}/Questionnaire",
     "MedicationStatement": f"{BASE}/MedicationStatement",
     "Consent": f"{BASE}/Consent",
+    "Communication": f"{BASE}/Communication",
 }
 
 # Vital-sign codes of the FHIR R4 vital signs profile (hl7.org/fhir/R4/observation-vitalsigns.html) and

@@ -64,6 +64,8 @@ from ketacare.interop.fhir_common import (
     make_resource,
     quantity,
 )
+from ketacare.messaging.models import Message
+from ketacare.messaging.selectors import thread
 from ketacare.patients.facts import Dose
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.selectors import patient_responses
@@ -385,6 +387,35 @@ def _session_before(doses: list[Dose], when: dt.datetime | None) -> str | None:
         return None
     earlier = [d for d in doses if d.started_at <= when]
     return earlier[-1].session_public_id if earlier else None
+
+
+def message_resources(patient: Patient) -> list[dict[str, Any]]:
+    """The patient's message thread with their care team, one R4 Communication per message.
+
+    Only the patient's own thread (``messaging.selectors.thread``). The care team is named, not
+    referenced: KetaCare serves no Practitioner or Organization, and every reference resolves.
+    """
+    patient_ref = f"Patient/{patient.public_id}"
+    care_team = {"display": f"Care team at {patient.clinic.name}"}
+    out: list[dict[str, Any]] = []
+    for message in thread(patient):
+        from_patient = message.author_kind == Message.Author.PATIENT
+        out.append(
+            make_resource(
+                "Communication",
+                str(message.public_id),
+                "Communication",
+                message.created_at,
+                status="completed",
+                category=[{"text": "Message between the patient and their care team"}],
+                subject={"reference": patient_ref},
+                sent=iso(message.sent_at),
+                sender={"reference": patient_ref} if from_patient else care_team,
+                recipient=[care_team if from_patient else {"reference": patient_ref}],
+                payload=[{"contentString": message.body}],
+            )
+        )
+    return [drop_none(r) for r in out]
 
 
 def patient_resources(patient: Patient, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:

@@ -1,8 +1,9 @@
 """Register reports: the extract (CSV and PDF), the inventory record and the inspection pack (PDF).
 
 CSV cells pass `ketacare.lib.csvsafe.csv_safe` (no spreadsheet formulas); PDFs are HTML rendered by
-WeasyPrint, as the discharge sheet is. Times are shown in the clinic's zone; an entry's time carries its
-UTC offset (ISO 8601), in the CSV and the PDF alike.
+WeasyPrint, as the discharge sheet is. Times are on the clinic's clock: in the CSV an entry's time is
+ISO 8601 to the second with its UTC offset (its header says so), in the PDF it reads as the ledger page
+shows it ("2026-08-09 09:00"), the document naming the clinic's zone.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def _person(user: AnyUser | None) -> str:
 
 
 def extract_rows(user: AnyUser, period: Period) -> list[dict[str, str]]:
+    """The period's register entries, one dict per entry keyed by COLUMNS (and ``when_shown``)."""
     start, end = period.bounds
     zone = zoneinfo.ZoneInfo(period.clinic.time_zone)
     rows = selectors.ledger(
@@ -88,6 +90,8 @@ def extract_rows(user: AnyUser, period: Period) -> list[dict[str, str]]:
             # ISO 8601 on the clinic's clock with its UTC offset: the run-sheet's wall-clock time, and an
             # instant no reader of the file can misplace whatever zone they are in.
             "when": r.entry.occurred_at.astimezone(zone).isoformat(timespec="seconds"),
+            # What a person reads in the PDF: the ledger page's format, on the same clock.
+            "when_shown": f"{r.entry.occurred_at.astimezone(zone):%Y-%m-%d %H:%M}",
             "product": r.entry.lot.product.name,
             "lot": r.entry.lot.number,
             "expires": f"{r.entry.lot.expires_on:%Y-%m-%d}",
@@ -147,10 +151,14 @@ def inventory(period: Period) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["product"], r["location"], r["lot"]))
 
 
+# The CSV's header names the format of its times; the PDF's columns keep the short labels.
+CSV_LABELS = {"when": "Date and time (clinic time, ISO 8601 with UTC offset)"}
+
+
 def _csv(rows: list[dict[str, str]], filename: str) -> HttpResponse:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([label for _, label in COLUMNS])
+    writer.writerow([CSV_LABELS.get(key, label) for key, label in COLUMNS])
     for row in rows:
         writer.writerow([csv_safe(row[key], keep_numbers=key.endswith("_mg")) for key, _ in COLUMNS])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

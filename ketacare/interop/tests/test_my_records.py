@@ -170,3 +170,24 @@ def test_a_records_download_never_carries_another_patients_data(
     for name in ("interop:records_fhir", "interop:records_csv"):
         body = client.get(reverse(name)).content
         assert b"CanaryA2" not in body and b"CanaryB1" not in body
+
+
+def test_the_csv_names_its_time_format_and_says_yes_or_no(history: Any, client_for: Any) -> None:
+    client = client_for("a1")
+
+    def rows() -> list[list[str]]:
+        return list(csv.reader(io.StringIO(client.get(reverse("interop:records_csv")).content.decode())))
+
+    header, *body = rows()
+    assert header[1] == "when (your time, ISO 8601 with UTC offset)"
+    # Every time to the second, never with microseconds.
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", row[1]) for row in body if row[1])
+    assert [row[4] for row in body if row[0] == "symptom"] == ["resolved: no"]
+    # A later check-in without the nausea closes its episode.
+    later = timezone.now() + dt.timedelta(minutes=5)
+    submit_checkin(patient=history, idempotency_key="c2", reports=[], mood=8, note="", now=later)
+    (detail,) = [row[4] for row in rows() if row[0] == "symptom"]
+    assert detail.startswith("resolved: yes, at ")
+    assert dt.datetime.fromisoformat(detail.removeprefix("resolved: yes, at ")) == later.replace(
+        microsecond=0
+    )

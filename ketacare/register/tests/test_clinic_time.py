@@ -1,6 +1,7 @@
 """Register times are the clinic's wall clock, named as such: the server's zone is UTC, the clinic's is
 America/New_York (Clinic A), and a dose given at 15:26 in the clinic must read 15:26 on the ledger, as it
-does on the run-sheet (a controlled-drug register is a legal record). The exports carry the UTC offset.
+does on the run-sheet (a controlled-drug register is a legal record). The CSV carries the UTC offset; the
+PDFs read as the ledger does.
 """
 
 from __future__ import annotations
@@ -118,13 +119,15 @@ def test_the_extracts_carry_the_clinic_time_with_its_utc_offset(
         )
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     administered = next(r for r in rows if r["Entry"] == "Administered")
-    when = administered["Date and time"]
+    # The header says how the file writes its times.
+    when = administered["Date and time (clinic time, ISO 8601 with UTC offset)"]
     assert when == "2026-12-06T15:26:00-05:00"
     # ISO 8601 with an offset: any reader recovers the instant without knowing the clinic's zone.
     assert dt.datetime.fromisoformat(when) == DOSE_STARTED
     assert dt.datetime.fromisoformat(when).astimezone(zoneinfo.ZoneInfo("America/New_York")).hour == 15
-    # The PDF lists the same value and says which clock it is.
-    assert "2026-12-06T15:26:00-05:00" in html
+    # The PDF reads as the ledger page does, on the same clock, and says which clock it is.
+    assert '<td class="nowrap">2026-12-06 15:26</td>' in html
+    assert "T15:26" not in html and "-05:00" not in html
     assert "All times are clinic time, America/New_York" in html
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -123,26 +125,41 @@ REMS_CSV_FIELDS = [
 ]
 
 
+# Times as the register extract and the patient's records CSV write them, the header saying so.
+REMS_CSV_TIME_FIELDS = ("due_at", "submitted_at")
+REMS_CSV_TIME_NOTE = " (clinic time, ISO 8601 with UTC offset)"
+
+
+def _rems_csv_cell(value: object, zone: ZoneInfo) -> str:
+    """A cell as a person reads it: yes/no, a time on the clinic's clock to the second, else the text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(zone).isoformat(timespec="seconds")
+    return csv_safe(value)
+
+
 @staff_object_view("treatment_session", "session_id", action="export")
 @require_GET
 def rems_form_csv(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
     """One REMS form as CSV (header row + one row)."""
     session, rems = _rems_form_for(request, session_id, "export")
+    zone = selectors.clinic_zone(session.clinic)
     row = {
         "session_public_id": session.public_id,
         "patient_name": session.patient.full_name,
         "date_of_birth": session.patient.date_of_birth,
-        "session_date": session.dose_started_at.astimezone(selectors.clinic_zone(session.clinic)).date()
-        if session.dose_started_at
-        else "",
+        "session_date": session.dose_started_at.astimezone(zone).date() if session.dose_started_at else "",
     }
     for field in REMS_CSV_FIELDS:
         if field not in row:
             row[field] = getattr(rems, field)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(REMS_CSV_FIELDS)
-    writer.writerow([csv_safe(row[f]) for f in REMS_CSV_FIELDS])
+    writer.writerow([f + REMS_CSV_TIME_NOTE if f in REMS_CSV_TIME_FIELDS else f for f in REMS_CSV_FIELDS])
+    writer.writerow([_rems_csv_cell(row[f], zone) for f in REMS_CSV_FIELDS])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="rems-patient-monitoring-form.csv"'
     return response
