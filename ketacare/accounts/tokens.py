@@ -44,6 +44,9 @@ class LinkState:
     EXPIRED = "expired"
     USED = "used"
     INVALID = "invalid"
+    # An invitation link the clinic took back: a newer invitation to the same address, or withdrawn.
+    REPLACED = "replaced"
+    WITHDRAWN = "withdrawn"
 
 
 class ResetTokenGenerator(PasswordResetTokenGenerator):

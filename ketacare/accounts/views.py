@@ -53,6 +53,7 @@ from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import find_staff_invitation
 from ketacare.clinics.services import accept_staff_invitation
 from ketacare.lib.errors import FieldError
+from ketacare.lib.forms import add_field_error
 
 DEMO_EMAIL_DOMAIN = "@demo.ketacare.org"
 # Fresh recovery codes wait here between the page that made them and the page that shows them once.
@@ -206,9 +207,10 @@ def security(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def link_refused(request: HttpRequest, *, state: str, kind: str, detail: str = "") -> HttpResponse:
-    """The page for a link that cannot be used: expired, already used, or not valid (tampered).
+    """The page for a link that cannot be used: expired, already used, replaced by a newer invitation,
+    withdrawn, or not valid (tampered).
 
-    Nothing was changed; the status says which (410 Gone for expired or used, 404 for unknown).
+    Nothing was changed; the status says which (410 Gone for a genuine link, 404 for unknown).
     """
     return render(
         request,
@@ -243,8 +245,8 @@ def staff_invitation(request: HttpRequest, token: str) -> HttpResponse:
         return signed_in_refused(request, kind="invitation")
     if invitation is None or state != LinkState.VALID:
         _audit_link(request, object_type="staff_invitation", object_id=object_id, granted=False)
-        detail = invitation.status_label if invitation else ""
-        return link_refused(request, state=state, kind="invitation", detail=detail)
+        # The page's heading says what happened (expired, used, replaced, withdrawn): no status line.
+        return link_refused(request, state=state, kind="invitation")
     existing = account_exists(invitation.email)
     form: StaffAcceptForm | ExistingAccountAcceptForm
     if existing:
@@ -261,7 +263,10 @@ def staff_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 confirm=data.get("confirm", data["password"]),
             )
         except FieldError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            if error.field == "token":
+                # Used, replaced or expired since the page was opened: the page that says which.
+                return link_refused(request, state=find_staff_invitation(token)[1], kind="invitation")
+            add_field_error(form, error)
         else:
             auth_login(request, user, backend=MODEL_BACKEND)
             # A page, not a redirect: the next step (the authenticator) is one click away, and a

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import importlib.resources
 import zoneinfo
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any, cast
 
 from django import forms
@@ -14,18 +18,58 @@ from ketacare.clinics.models import Clinic, StaffMembership
 TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
 
 
+def _zone_tab() -> set[str]:
+    """The zones of tzdata's zone.tab, read where ``zoneinfo`` reads its data (the system's first, then
+    the tzdata package): one or more per country, none of the backward-compatibility aliases
+    ("Africa/Asmera", "US/Eastern"). Empty when neither ships the table."""
+    places: list[Traversable] = [Path(folder) / "zone.tab" for folder in zoneinfo.TZPATH]
+    try:
+        places.append(importlib.resources.files("tzdata").joinpath("zoneinfo").joinpath("zone.tab"))
+    except ModuleNotFoundError:
+        pass
+    for place in places:
+        try:
+            text = place.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+        return {row[2].strip() for row in rows if len(row) > 2}
+    return set()
+
+
+@functools.cache
+def canonical_time_zones() -> tuple[str, ...]:
+    """The zones a clinic chooses from, sorted: zone.tab's names that this Python can load (all loadable
+    zones when no zone.tab is found, so the choice is never empty)."""
+    loadable = zoneinfo.available_timezones()
+    return tuple(sorted((_zone_tab() & loadable) or (loadable - {"localtime", "Factory"})))
+
+
+def time_zone_choices(current: str = "") -> list[tuple[str, str]]:
+    """The canonical zones, with ``current`` kept in its place even when it is a legacy alias."""
+    zones = set(canonical_time_zones())
+    if current:
+        zones.add(current)
+    return [(zone, zone) for zone in sorted(zones)]
+
+
 class InviteStaffForm(forms.Form):
     email = forms.EmailField(
         label="E-mail",
         max_length=254,
-        error_messages={"invalid": "email must be an e-mail address (name@example.org)"},
+        error_messages={"invalid": "Enter an e-mail address, such as name@example.org."},
     )
     full_name = forms.CharField(label="Full name", max_length=200, required=False)
-    role = forms.ChoiceField(label="Role", choices=StaffMembership.Role.choices)
+    # No role is chosen in advance: an administrator who overlooks the field must not grant full rights.
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[("", "Choose a role"), *StaffMembership.Role.choices],
+        error_messages={"required": "Choose the role this person will have."},
+    )
     clinics = forms.MultipleChoiceField(
         label="Clinics",
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "clinics: choose at least one clinic"},
+        error_messages={"required": "Choose at least one clinic."},
     )
 
     def __init__(self, *args: Any, clinics: list[Clinic], **kwargs: Any) -> None:
@@ -55,7 +99,7 @@ def _day_field(label: str) -> forms.TimeField:
 class ClinicSettingsForm(forms.Form):
     """What patients are told: numbers, opening hours, after-hours advice, fasting."""
 
-    time_zone = forms.ChoiceField(label="Time zone", choices=[(z, z) for z in TIME_ZONES])
+    time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices)
     phone = forms.CharField(label="Clinic phone (shown to patients)", max_length=40)
     after_hours_phone = forms.CharField(label="After-hours phone", max_length=40, required=False)
     after_hours_instructions = forms.CharField(
@@ -102,6 +146,9 @@ class ClinicSettingsForm(forms.Form):
 
     def __init__(self, *args: Any, contacts: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        zone = self.fields["time_zone"]
+        assert isinstance(zone, forms.ChoiceField)  # noqa: S101 - declared above
+        zone.choices = time_zone_choices(str(self.initial.get("time_zone") or ""))
         field = self.fields["escalation_contact"]
         assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared above
         field.choices = [("", "The longest-standing clinic admin"), *(contacts or [])]

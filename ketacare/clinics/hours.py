@@ -94,3 +94,16 @@ def is_open(intervals: list[Interval], local: dt.datetime) -> bool:
     today = local.weekday()
     now = local.time()
     return any(i.weekday == today and i.opens <= now < i.closes for i in intervals)
+
+
+def next_opening(intervals: list[Interval], local: dt.datetime) -> dt.datetime | None:
+    """When the clinic next opens after ``local`` (an aware time in the clinic's zone), in that zone;
+    None when there are no hours. A crisis screen at night says when the clinic will see the alert."""
+    for ahead in range(8):
+        day = local.date() + dt.timedelta(days=ahead)
+        for interval in intervals:
+            if interval.weekday == day.weekday():
+                opens = dt.datetime.combine(day, interval.opens, tzinfo=local.tzinfo)
+                if opens > local:
+                    return opens
+    return None

@@ -15,7 +15,7 @@ from ketacare.accounts.models import User
 from ketacare.accounts.tokens import LinkState, digest, well_formed
 from ketacare.audit import context as audit_context
 from ketacare.audit.services import record_access_event
-from ketacare.clinics.hours import Interval, format_opening_hours, is_open
+from ketacare.clinics.hours import Interval, format_opening_hours, is_open, next_opening
 from ketacare.clinics.models import Clinic, StaffInvitation, StaffMembership
 
 ACTIVE_CLINIC_SESSION_KEY = "ketacare_active_clinic"
@@ -89,12 +89,15 @@ class ClinicContact:
     time_zone: str
     call: str  # the number to call now for a non-emergency: the clinic in hours, else the after-hours line
     instead: str  # outside hours: what to do instead of calling the clinic
+    # Closed now (hours are set and this is outside them): when it opens next, in the clinic's zone.
+    opens_next: dt.datetime | None = None
 
 
 def clinic_contact(clinic: Clinic, now: dt.datetime) -> ClinicContact:
     """The clinic's "call us" line at ``now``: in hours the clinic phone, outside what to do instead."""
     intervals = opening_intervals(clinic)
-    open_now = is_open(intervals, now.astimezone(clinic.zone))
+    local = now.astimezone(clinic.zone)
+    open_now = is_open(intervals, local)
     if open_now:
         return ClinicContact(True, format_opening_hours(intervals), clinic.time_zone, clinic.phone, "")
     if clinic.after_hours_phone:
@@ -115,7 +118,14 @@ def clinic_contact(clinic: Clinic, now: dt.datetime) -> ClinicContact:
             f"For anything else call the clinic."
         )
         call = clinic.after_hours_phone or clinic.phone
-    return ClinicContact(False, format_opening_hours(intervals), clinic.time_zone, call, instead)
+    return ClinicContact(
+        False,
+        format_opening_hours(intervals),
+        clinic.time_zone,
+        call,
+        instead,
+        next_opening(intervals, local),
+    )
 
 
 ESCALATION_ROLES = (StaffMembership.Role.CLINIC_ADMIN, StaffMembership.Role.PRESCRIBER)
@@ -225,6 +235,9 @@ def find_staff_invitation(token: str) -> tuple[StaffInvitation | None, str]:
     status = invitation.status
     if status == StaffInvitation.Status.ACCEPTED:
         return invitation, LinkState.USED
-    if status in (StaffInvitation.Status.EXPIRED, StaffInvitation.Status.REVOKED):
+    if status == StaffInvitation.Status.REVOKED:
+        newer = StaffInvitation.objects.filter(email=invitation.email, pk__gt=invitation.pk)
+        return invitation, LinkState.REPLACED if newer.exists() else LinkState.WITHDRAWN
+    if status == StaffInvitation.Status.EXPIRED:
         return invitation, LinkState.EXPIRED
     return invitation, LinkState.VALID

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_POST
 
 from ketacare.accounts import mail
@@ -34,6 +37,7 @@ from ketacare.clinics.services import (
     update_clinic_settings,
 )
 from ketacare.lib.errors import FieldError
+from ketacare.lib.forms import add_field_error, field_message
 from ketacare.lib.http import safe_redirect_target
 
 
@@ -44,7 +48,7 @@ def switch_clinic(request: AuthenticatedRequest) -> HttpResponse:
     wanted = request.POST.get("clinic", "")
     membership = next((m for m in staff_memberships(request.user) if str(m.clinic.public_id) == wanted), None)
     if membership is None:
-        messages.error(request, "clinic: choose one of the clinics you work at")
+        messages.error(request, "Choose one of the clinics you work at.")
         return redirect("patients:list")
     request.session[ACTIVE_CLINIC_SESSION_KEY] = str(membership.clinic.public_id)
     messages.success(request, f"Now working at {membership.clinic.name}.")
@@ -95,12 +99,14 @@ def staff_invite(request: AuthenticatedRequest) -> HttpResponse:
                 base_url=mail.base_url(request),
             )
         except FieldError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            add_field_error(form, error)
         else:
+            # Clinic time, in the style of the staff page it leads back to ("Times are clinic time").
+            expires = timezone.localtime(invitation.expires_at, zoneinfo.ZoneInfo(clinic.time_zone))
             messages.success(
                 request,
                 f"Invitation sent to {invitation.email}. The link works once, until "
-                f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC.",
+                f"{date_format(expires, 'D j M Y, H:i')}.",
             )
             return redirect("clinics:staff")
     return render(request, "clinics/staff_invite.html", {"form": form}, status=400 if form.errors else 200)
@@ -116,12 +122,13 @@ def staff_role(request: AuthenticatedRequest, membership_id: str) -> HttpRespons
     membership = _membership(request, membership_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"role: choose one of {', '.join(StaffMembership.Role.values)}")
+        roles = ", ".join(str(label) for label in StaffMembership.Role.labels)
+        messages.error(request, f"Choose one of the roles: {roles}.")
         return redirect("clinics:staff")
     try:
         change_staff_role(membership=membership, role=form.cleaned_data["role"], by=request.user)
     except FieldError as error:
-        messages.error(request, error.message)
+        messages.error(request, field_message(error.field, error.message))
     else:
         messages.success(
             request, f"{membership.user} is now {StaffMembership.Role(form.cleaned_data['role']).label}."
@@ -136,7 +143,7 @@ def staff_deactivate(request: AuthenticatedRequest, membership_id: str) -> HttpR
     try:
         deactivate_staff(membership=membership, by=request.user)
     except FieldError as error:
-        messages.error(request, error.message)
+        messages.error(request, field_message(error.field, error.message))
     else:
         messages.success(request, f"{membership.user} is deactivated here; their sessions have ended.")
     return redirect("clinics:staff")
@@ -158,7 +165,7 @@ def staff_reset_second_factor(request: AuthenticatedRequest, membership_id: str)
     try:
         reset_staff_second_factor(membership=membership, by=request.user)
     except FieldError as error:
-        messages.error(request, error.message)
+        messages.error(request, field_message(error.field, error.message))
     else:
         messages.success(
             request,
@@ -197,7 +204,7 @@ def clinic_settings(request: AuthenticatedRequest) -> HttpResponse:
                 opening_hours=form.intervals(),
             )
         except FieldError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            add_field_error(form, error)
         else:
             messages.success(request, "Clinic settings saved.")
             return redirect("clinics:settings")

@@ -22,6 +22,7 @@ from ketacare.interop.models import WebhookDelivery, WebhookEndpoint
 from ketacare.interop.selectors import clinic_webhook, clinic_webhooks, webhook_deliveries, with_last_delivery
 from ketacare.interop.webhooks import MAX_ATTEMPTS, SIGNATURE_HEADER, disable_webhook, register_webhook
 from ketacare.lib.errors import FieldError
+from ketacare.lib.forms import add_field_error
 
 OBJECT_TYPE = "webhook"
 
@@ -78,7 +79,7 @@ def webhooks(request: AuthenticatedRequest) -> HttpResponse:
                 by=request.user,
             )
         except FieldError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            add_field_error(form, error)
         else:
             messages.success(
                 request, "Webhook registered: new and escalated alerts are sent to it from now on."

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.clinics.selectors import clinic_contact
 from ketacare.core import dayrules
 from ketacare.core import knowledge as kb
 from ketacare.core.protocols import get_route, route_ids
@@ -73,6 +74,9 @@ def journal(request: AuthenticatedRequest) -> HttpResponse:
         "journal/journal.html",
         {
             "patient": patient,
+            # The "not for emergencies" note: where to turn, and whether the clinic is open now.
+            "clinic": patient.clinic,
+            "contact": clinic_contact(patient.clinic, now),
             "form": form,
             "prompts": prompts_for(days),
             "prompt_basis": BASIS,

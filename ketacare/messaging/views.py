@@ -29,6 +29,17 @@ def _hours_text(minutes: int) -> str:
     return f"{hours:g} hour{'s' if hours != 1 else ''}" if hours >= 1 else f"{minutes} minutes"
 
 
+def _answer_promise(minutes: int) -> str:
+    """How long an answer can take, as the patient is told: the care team reads messages in opening
+    hours only, so a day's response time ends, at worst, on the next working day (a message sent on
+    Saturday afternoon waits until Monday)."""
+    if minutes <= 24 * 60:
+        return "until the next working day"
+    return (
+        f"up to {_hours_text(minutes)}, or until the clinic opens again if that time ends while it is closed"
+    )
+
+
 @patient_required
 def patient_thread(request: AuthenticatedRequest) -> HttpResponse:
     """The patient's thread with the care team; an emergency in the words shows the emergency screen."""
@@ -54,7 +65,14 @@ def patient_thread(request: AuthenticatedRequest) -> HttpResponse:
                     return render(
                         request,
                         "messaging/emergency.html",
-                        {"clinic": patient.clinic, "message": sent.message, "screen": sent.message.screen},
+                        {
+                            "patient": patient,
+                            "clinic": patient.clinic,
+                            # Closed now: the screen says when the clinic will see the alert.
+                            "contact": clinic_contact(patient.clinic, now),
+                            "message": sent.message,
+                            "screen": sent.message.screen,
+                        },
                     )
                 flash.success(request, "Message sent. Your care team reads messages during clinic hours.")
                 return redirect("messaging:thread")
@@ -68,7 +86,7 @@ def patient_thread(request: AuthenticatedRequest) -> HttpResponse:
             "patient": patient,
             "clinic": patient.clinic,
             "contact": clinic_contact(patient.clinic, now),
-            "response_time": _hours_text(response_time_min(patient.clinic_id)),
+            "answer_promise": _answer_promise(response_time_min(patient.clinic_id)),
             "thread": thread(patient),
             "form": form,
         },
@@ -118,6 +136,7 @@ def staff_thread(request: AuthenticatedRequest, patient_id: str) -> HttpResponse
     else:
         form = MessageForm(initial={"idempotency_key": uuid.uuid4().hex})
     form.fields["body"].label = "Answer"
+    minutes = response_time_min(patient.clinic_id)
     return render(
         request,
         "messaging/staff_thread.html",
@@ -126,7 +145,8 @@ def staff_thread(request: AuthenticatedRequest, patient_id: str) -> HttpResponse
             "thread": thread(patient),
             "form": form,
             "alert_form": ToAlertForm(),
-            "response_time": _hours_text(response_time_min(patient.clinic_id)),
+            "response_time": _hours_text(minutes),
+            "answer_promise": _answer_promise(minutes),
         },
         status=status,
     )

@@ -23,8 +23,10 @@ from ketacare.accounts.tokens import LinkState
 from ketacare.accounts.views import MODEL_BACKEND, link_refused, signed_in_refused
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
+from ketacare.core.protocols import get_route, route_ids
 from ketacare.lib.errors import ConflictError, FieldError
-from ketacare.patients.facts import next_appointment
+from ketacare.lib.forms import add_field_error
+from ketacare.patients.facts import next_appointment, patient_route
 from ketacare.patients.forms import PatientForm, RegisterPatientForm, patient_initial
 from ketacare.patients.selectors import (
     SORTABLE_FIELDS,
@@ -78,7 +80,7 @@ def patient_list(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _add_error(form: Any, error: FieldError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+    add_field_error(form, error)
 
 
 @staff_required
@@ -248,7 +250,22 @@ def my_clinic(request: AuthenticatedRequest) -> HttpResponse:
     (docs/decisions/0026)."""
     patient = access_patient(request.user, request.user.patient.public_id)
     clinic = patient.clinic
-    booked = next_appointment(patient, now=timezone.now()) is not None
+    now = timezone.now()
+    appointment = next_appointment(patient, now=now)
+    # The route the preparation checklist is built for: without the clinic's own instruction and without
+    # a published rule for it, both pages say one thing (ask the clinic) rather than point at each other.
+    route = appointment.route if appointment and appointment.route else patient_route(patient, now=now)
+    fasting = get_route(route).fasting if route in route_ids() else None
     return render(
-        request, "patients/my_clinic.html", {"patient": patient, "clinic": clinic, "session_booked": booked}
+        request,
+        "patients/my_clinic.html",
+        {
+            "patient": patient,
+            "clinic": clinic,
+            "session_booked": appointment is not None,
+            "route_known": fasting is not None,
+            "fasting_rule_published": bool(
+                fasting and (fasting.food_minutes_before or fasting.liquids_minutes_before)
+            ),
+        },
     )

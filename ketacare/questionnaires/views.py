@@ -13,12 +13,12 @@ from django.utils import timezone
 from ketacare.accounts.gates import clinic_admin_required, own_patient_page, patient_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
-from ketacare.clinics.selectors import active_clinic
+from ketacare.clinics.selectors import active_clinic, clinic_contact
 from ketacare.core.display import condition_name, instrument_name
-from ketacare.core.instruments import instruments
+from ketacare.core.instruments import get_instrument, instruments
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
-from ketacare.patients.facts import ResponseOutcome
+from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 from ketacare.questionnaires.forms import QuestionnairePolicyForm
@@ -123,7 +123,8 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
     """The result of one sent questionnaire: the page the form redirects to after storing the answers.
 
     It shows what the answer to the POST showed: the score and, whenever the stored answers carry a
-    suicide-risk item (PHQ-9 item 9), the crisis line, the emergency number and the clinic's phone.
+    suicide-risk item (PHQ-9 item 9), the crisis line, the emergency number and the clinic's phone;
+    while the clinic is closed, after those two numbers, when the clinic will see the alert instead.
     """
     response = access_response(request.user, response_id)
     patient = response.patient
@@ -138,8 +139,14 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
             "response": response,
             # The same rule the submission used to decide on the crisis screen (patients.facts).
             "crisis": ResponseOutcome(response, created=False).crisis,
+            # Whether the clinic is open now: closed, the screen says when it will see the alert.
+            "contact": clinic_contact(patient.clinic, timezone.now()),
         },
     )
+
+
+def _asks_about_self_harm(instrument_id: str) -> bool:
+    return any(rule.code == SUICIDE_RISK for rule in get_instrument(instrument_id).alert_rules)
 
 
 @clinic_admin_required
@@ -154,6 +161,15 @@ def policy(request: AuthenticatedRequest) -> HttpResponse:
         if form.is_valid():
             update_questionnaire_policy(clinic=clinic, values=form.cleaned_data)
             messages.success(request, "The questionnaire schedule is saved.")
+            if not any(_asks_about_self_harm(i) for i in form.cleaned_data["core_instruments"]):
+                # Saved (a clinic may screen another way), but never silently: PHQ-9 item 9 is how the
+                # schedule asks about thoughts of self-harm between sessions.
+                messages.warning(
+                    request,
+                    "No questionnaire on the schedule asks about thoughts of self-harm (PHQ-9 item 9 does): "
+                    "patients are no longer asked between sessions, and no suicide-risk alert can come from "
+                    "the schedule. Add PHQ-9 back unless the clinic screens another way.",
+                )
             return redirect("questionnaires:policy")
         status = 400
     else:

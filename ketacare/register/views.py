@@ -26,6 +26,7 @@ from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic
 from ketacare.clinics.selectors import active_membership
 from ketacare.lib.errors import FieldError, NotPermitted
+from ketacare.lib.forms import add_field_error
 from ketacare.register import forms, rules, selectors, services
 from ketacare.register.models import Discrepancy, Draw, Lot, Product, StorageLocation
 from ketacare.treatments.models import TreatmentSession
@@ -45,7 +46,7 @@ def _role(request: AuthenticatedRequest) -> str:
 
 
 def _apply(form: django_forms.Form, error: FieldError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+    add_field_error(form, error)
 
 
 def _refused(request: AuthenticatedRequest, error: NotPermitted, *, patient: Any = None) -> HttpResponse:

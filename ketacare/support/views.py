@@ -23,6 +23,7 @@ from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES
 from ketacare.lib.errors import FieldError
+from ketacare.lib.forms import add_field_error
 from ketacare.messaging.models import Message
 from ketacare.messaging.selectors import thread_message
 from ketacare.patients.selectors import access_patient
@@ -69,7 +70,7 @@ def manage(request: AuthenticatedRequest) -> HttpResponse:
                     now=now,
                 )
             except FieldError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_field_error(form, error)
                 status = 400
             else:
                 link = request.build_absolute_uri(

@@ -66,7 +66,10 @@ def test_an_esketamine_plan_starts_with_two_devices(personas, client_for):
 def test_a_dose_per_kg_outside_the_protocol_is_refused_naming_the_range(personas, client_for):
     response = _create(client_for("clinician_a"), personas.a1, mg_per_kg="3")
     assert response.status_code == 422
-    assert "mg_per_kg 3 is out of range" in response.content.decode()
+    # Under the "Dose (mg/kg)" field, without its internal name.
+    assert (
+        '<span class="field-error" role="alert">3 is out of range for protocol' in response.content.decode()
+    )
     assert not TreatmentPlan.objects.exists()
 
 

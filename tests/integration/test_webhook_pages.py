@@ -80,11 +80,15 @@ def test_the_empty_page_says_what_webhooks_are_for_and_how_to_verify_them(admin:
 @pytest.mark.parametrize(
     ("data", "field", "words"),
     [
-        ({"url": "ftp://ehr.example.org/hook", "secret": SECRET, "events": ["alert.created"]}, "url", "url"),
+        (
+            {"url": "ftp://ehr.example.org/hook", "secret": SECRET, "events": ["alert.created"]},
+            "url",
+            "Must be an absolute https:// address",
+        ),
         (
             {"url": "https://user:pw@ehr.example.org/h", "secret": SECRET, "events": ["alert.created"]},
             "url",
-            "url",
+            "Must not carry a user name or password",
         ),
         (
             {"url": "https://ehr.example.org/hook", "secret": "short", "events": ["alert.created"]},

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 
-from ketacare.clinics.hours import Interval, format_opening_hours, is_open, parse_opening_hours
+from ketacare.clinics.hours import (
+    Interval,
+    format_opening_hours,
+    is_open,
+    next_opening,
+    parse_opening_hours,
+)
 from ketacare.lib.errors import FieldError
 
 
@@ -33,6 +40,25 @@ def test_open_includes_the_opening_minute_and_excludes_the_closing_one():
     assert is_open(hours, dt.datetime.combine(monday, dt.time(8, 0)))
     assert not is_open(hours, dt.datetime.combine(monday, dt.time(18, 0)))
     assert not is_open(hours, dt.datetime.combine(monday + dt.timedelta(days=1), dt.time(9, 0)))
+
+
+def test_the_next_opening_is_later_today_or_on_the_next_day_with_hours():
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    hours = parse_opening_hours("Mon-Fri 08:00-18:00; Sat 09:00-13:00")
+
+    def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+        return dt.datetime(2027, 1, day, hour, minute, tzinfo=new_york)  # 11 January 2027 is a Monday
+
+    assert next_opening(hours, at(12, 1, 30)) == at(12, 8)  # Tuesday night: this morning
+    assert next_opening(hours, at(12, 8)) == at(13, 8)  # the opening minute itself has passed
+    assert next_opening(hours, at(9, 13)) == at(11, 8)  # Saturday 13:00: Monday, Sunday has no hours
+    assert next_opening(hours, at(10, 23, 59)) == at(11, 8)
+    assert next_opening(parse_opening_hours("Wed 10:00-11:00"), at(13, 10, 30)) == at(20, 10)  # a week on
+    assert next_opening([], at(12, 1)) is None
+    # Across the spring clock change the opening stays at 08:00 on the wall clock.
+    sunday_night = dt.datetime(2027, 3, 14, 1, 0, tzinfo=new_york)
+    assert next_opening(hours, sunday_night) == dt.datetime(2027, 3, 15, 8, 0, tzinfo=new_york)
+    assert next_opening(hours, sunday_night).utcoffset() == dt.timedelta(hours=-4)
 
 
 @pytest.mark.parametrize(

@@ -187,6 +187,34 @@ def test_a_clinic_admin_sets_the_schedule_and_bad_values_name_their_range(
     assert client_for("clinician_a").get(url).status_code == 404
 
 
+def test_a_schedule_without_a_self_harm_question_is_saved_with_a_warning_and_the_list_has_its_heading_first(
+    personas: Any, client_for: Any
+) -> None:
+    from django.urls import reverse
+
+    admin = client_for("admin_a")
+    url = reverse("questionnaires:policy")
+    page = admin.get(url).content.decode()
+    # The checkbox list sits under its heading (a fieldset's legend), not above its label.
+    legend = page.index("<legend>Questionnaires on the schedule</legend>")
+    assert legend < page.index('name="core_instruments"')
+    values = {
+        "after_first_dose_hours": "24",
+        "induction_interval_days": "7",
+        "maintenance_interval_days": "14",
+        "due_hour_local": "18",
+    }
+    without = admin.post(url, {**values, "core_instruments": ["gad7"]}, follow=True).content.decode()
+    assert "The questionnaire schedule is saved." in without
+    assert "No questionnaire on the schedule asks about thoughts of self-harm (PHQ-9 item 9 does)" in without
+    assert QuestionnairePolicy.objects.get(clinic=personas.clinic_a).core_instruments == ["gad7"]
+    with_phq9 = admin.post(
+        url, {**values, "core_instruments": ["phq9", "gad7"]}, follow=True
+    ).content.decode()
+    assert "The questionnaire schedule is saved." in with_phq9
+    assert "thoughts of self-harm" not in with_phq9
+
+
 def test_the_schedule_page_names_conditions_and_questionnaires_in_words(
     personas: Any, client_for: Any
 ) -> None:

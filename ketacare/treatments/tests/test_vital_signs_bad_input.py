@@ -26,8 +26,8 @@ def test_a_systolic_of_400_is_refused_naming_the_field_and_range_and_nothing_is_
     )
     assert response.status_code == 422
     body = response.content.decode()
-    # The field by its name, not its id (staff read it on the run-sheet).
-    assert "systolic blood pressure (mmHg) 400 is out of range 50–300 mmHg" in body
+    # Under the field it names (its label says which), never by its id (staff read it on the run-sheet).
+    assert '<span class="field-error" role="alert">400 is out of range 50–300 mmHg</span>' in body
     assert "systolic_mmhg 400" not in body
     assert VitalSign.objects.count() == before
 
@@ -44,7 +44,9 @@ def test_each_vital_outside_its_physiological_range_is_refused(personas, client_
         reverse("treatments:vitals", kwargs={"session_id": session.public_id}), data
     )
     assert response.status_code == 422
-    assert f"{vital_name(field)} {value} is out of range {allowed}" in response.content.decode()
+    body = response.content.decode()
+    assert f'<span class="field-error" role="alert">{value} is out of range {allowed}' in body
+    assert f"{field} {value}" not in body and f"{vital_name(field)} {value}" not in body
     assert VitalSign.objects.count() == before
 
 
@@ -124,7 +126,7 @@ def test_a_time_on_a_later_day_is_refused_naming_that_day(personas, client_for):
     )
     assert response.status_code == 422
     # "10:00 is in the future (now 17:11)" alone reads as nonsense for tomorrow's 10:00.
-    assert f"time of the reading {local:%a %d %b %H:%M} is in the future" in response.content.decode()
+    assert f'role="alert">{local:%a %d %b %H:%M} is in the future' in response.content.decode()
     assert VitalSign.objects.count() == count
 
 

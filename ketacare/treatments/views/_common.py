@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from ketacare.audit.services import record_access_event
 from ketacare.lib.errors import FieldError, NotPermitted
+from ketacare.lib.forms import add_field_error
 from ketacare.treatments.models import TreatmentSession
 
 
 def apply_error(form: django_forms.Form, error: FieldError) -> None:
     """Put a service's refusal on the form field it names (on the form itself if the form has no such field)."""
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+    add_field_error(form, error)
 
 
 def session_zone(session: TreatmentSession) -> str:
