@@ -79,5 +79,5 @@ class PasswordResetRequestForm(forms.Form):
         label="E-mail",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        error_messages={"invalid": "email must be an e-mail address (name@example.org)"},
+        error_messages={"invalid": "Enter an e-mail address, such as name@example.org."},
     )

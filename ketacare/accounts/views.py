@@ -326,7 +326,7 @@ def password_reset_confirm(request: HttpRequest, user_id: str, token: str) -> Ht
                 user=user, password=form.cleaned_data["password"], confirm=form.cleaned_data["confirm"]
             )
         except FieldError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            add_field_error(form, error)
         else:
             messages.success(request, "Your password has been changed. Log in with the new one.")
             return redirect("accounts:login")

@@ -39,6 +39,7 @@ from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES
 from ketacare.lib.errors import FieldError
+from ketacare.lib.forms import add_field_error
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 from ketacare.patients.facts import at_the_clinic, last_dose_start, next_appointment, patient_route
 from ketacare.patients.models import Patient
@@ -262,7 +263,7 @@ def _submit_form(
                 now=now,
             )
     except FieldError as error:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
+        add_field_error(form, error)
         return None
 
 

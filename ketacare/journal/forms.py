@@ -17,8 +17,8 @@ class JournalForm(forms.Form):
         label="Your entry",
         max_length=TEXT_MAX_CHARS,
         error_messages={
-            "max_length": f"Text: at most {TEXT_MAX_CHARS} characters.",
-            "required": f"Text: write 1 to {TEXT_MAX_CHARS} characters.",
+            "max_length": f"Write at most {TEXT_MAX_CHARS} characters.",
+            "required": f"Write something (up to {TEXT_MAX_CHARS} characters).",
         },
         widget=forms.Textarea(attrs={"rows": 6}),
     )

@@ -20,6 +20,7 @@ from ketacare.journal.prompts import BASIS, get_prompt, prompts_for
 from ketacare.journal.selectors import days_since_last_session, own_entries, shared_entries
 from ketacare.journal.services import set_journal_sharing, write_journal_entry
 from ketacare.lib.errors import FieldError
+from ketacare.lib.forms import add_field_error
 from ketacare.patients.facts import patient_route
 from ketacare.patients.selectors import access_patient
 
@@ -62,7 +63,7 @@ def journal(request: AuthenticatedRequest) -> HttpResponse:
                     now=now,
                 )
             except FieldError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_field_error(form, error)
             else:
                 return redirect("journal:journal")
         status = 400

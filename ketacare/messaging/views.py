@@ -13,6 +13,7 @@ from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.clinics.selectors import active_clinic, clinic_contact
 from ketacare.lib.errors import FieldError
+from ketacare.lib.forms import add_field_error
 from ketacare.messaging.forms import MessageForm, ToAlertForm
 from ketacare.messaging.selectors import clinic_threads, thread, thread_message
 from ketacare.messaging.services import (
@@ -59,7 +60,7 @@ def patient_thread(request: AuthenticatedRequest) -> HttpResponse:
                     now=now,
                 )
             except FieldError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_field_error(form, error)
             else:
                 if sent.emergency:
                     return render(
@@ -129,7 +130,7 @@ def staff_thread(request: AuthenticatedRequest, patient_id: str) -> HttpResponse
                     now=now,
                 )
             except FieldError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_field_error(form, error)
             else:
                 return redirect("messaging:staff_thread", patient_id=patient.public_id)
         status = 400

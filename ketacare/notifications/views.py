@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from ketacare.accounts.gates import patient_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.lib.errors import FieldError
+from ketacare.lib.forms import add_field_error
 from ketacare.notifications.channels import valid_twilio_signature, vapid_public_key
 from ketacare.notifications.forms import PreferenceForm
 from ketacare.notifications.models import Delivery, NotificationPreference
@@ -57,7 +58,7 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
             try:
                 saved = set_preferences(patient=patient, **form.cleaned_data)
             except FieldError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_field_error(form, error)
             else:
                 if request.POST.get("action") == "test":
                     deliver(

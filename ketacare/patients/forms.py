@@ -18,7 +18,7 @@ class PatientForm(forms.Form):
     date_of_birth = forms.DateField(
         label="Date of birth",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "date_of_birth must be a date (YYYY-MM-DD)"},
+        error_messages={"invalid": "Enter the date as YYYY-MM-DD, e.g. 1984-03-01."},
     )
     sex = forms.ChoiceField(label="Sex", choices=Patient.Sex.choices)
     email = forms.EmailField(
@@ -26,7 +26,7 @@ class PatientForm(forms.Form):
         max_length=254,
         required=False,
         help_text="Needed for the invitation to the patient app.",
-        error_messages={"invalid": "email must be an e-mail address (name@example.org)"},
+        error_messages={"invalid": "Enter an e-mail address, such as name@example.org."},
     )
     phone = forms.CharField(label="Phone", max_length=40, required=False)
     time_zone = forms.ChoiceField(label="Time zone", choices=[(z, z) for z in TIME_ZONES])
@@ -37,7 +37,7 @@ class PatientForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not self.has_error("email") and not data.get("email") and not data.get("phone"):
-            self.add_error("email", "email: give an e-mail address or a phone number (or both)")
+            self.add_error("email", "Give an e-mail address or a phone number (or both).")
         return data
 
 

@@ -225,11 +225,8 @@ class EnteredInErrorForm(forms.Form):
         label="Why is this entry wrong?",
         max_length=ENTERED_IN_ERROR_REASON_MAX,
         error_messages={
-            "required": (
-                "reason is required: say why the entry is wrong "
-                f"(at most {ENTERED_IN_ERROR_REASON_MAX} characters)"
-            ),
-            "max_length": f"reason must be at most {ENTERED_IN_ERROR_REASON_MAX} characters",
+            "required": (f"Say why the entry is wrong (at most {ENTERED_IN_ERROR_REASON_MAX} characters)"),
+            "max_length": f"Write at most {ENTERED_IN_ERROR_REASON_MAX} characters.",
         },
     )
 
@@ -270,8 +267,8 @@ class SkipQuestionnaireForm(forms.Form):
         label="Reason it was not done",
         max_length=300,
         error_messages={
-            "required": "skip_reason is required (why the questionnaire was not done)",
-            "max_length": "skip_reason must be at most 300 characters",
+            "required": "Say why the questionnaire was not done.",
+            "max_length": "Write at most 300 characters.",
         },
     )
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
     [
         ({"mood": "11"}, b"Mood must be a whole number from 0 to 10."),
         ({"mood": "-1"}, b"Mood must be a whole number from 0 to 10."),
-        ({"symptom": "not_a_symptom"}, b"unknown symptom id"),
+        ({"symptom": "not_a_symptom"}, b"Unknown symptom id"),
         ({"note": "x" * (NOTE_MAX_CHARS + 1)}, f"Note: at most {NOTE_MAX_CHARS} characters.".encode()),
         ({"symptom": "headache", "severity_headache": "unbearable"}, b"allowed mild, moderate, severe"),
     ],

@@ -55,7 +55,7 @@ def test_another_patient_cannot_share_someone_elses_entry(personas: Any, client_
 def test_an_oversized_entry_names_the_limit_and_writes_nothing(personas: Any, client_for: Any) -> None:
     response = _write(client_for("a1"), "big", "x" * (TEXT_MAX_CHARS + 1), share=False)
     assert response.status_code == 400
-    assert f"Text: at most {TEXT_MAX_CHARS} characters.".encode() in response.content
+    assert f"Write at most {TEXT_MAX_CHARS} characters.".encode() in response.content
     api = client_for("a1").post(
         reverse("api:write_journal_entry"),
         json.dumps({"idempotency_key": "big2", "text": "x" * (TEXT_MAX_CHARS + 1)}),

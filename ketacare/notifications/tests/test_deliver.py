@@ -172,7 +172,7 @@ def test_the_patient_chooses_channels_and_quiet_hours_through_the_page(
     bad = client.post(
         reverse("notifications:preferences"), {"sms": "on", "quiet_start": "21:00", "quiet_end": "08:00"}
     )
-    assert bad.status_code == 400 and "give a mobile number" in bad.content.decode()
+    assert bad.status_code == 400 and "Give a mobile number" in bad.content.decode()
     saved = client.post(
         reverse("notifications:preferences"),
         {"sms": "on", "phone": "+1 555 0142", "quiet_start": "22:00", "quiet_end": "07:00"},

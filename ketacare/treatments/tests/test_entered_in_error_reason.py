@@ -138,11 +138,11 @@ def test_without_a_reason_nothing_changes_and_the_reason_field_says_so(personas,
     row = _row(response.content.decode(), vital)
     assert '<details class="error-correction" open>' in row  # the nurse's form stays open
     error = re.search(rf'id="eie-reason-{vital.public_id}-error">([^<]*)<', row)
-    assert error and "reason is required" in error[1] and "500" in error[1]
+    assert error and "Say why the entry is wrong" in error[1] and "500" in error[1]
     assert f'aria-describedby="eie-reason-{vital.public_id}-error"' in row
 
     with_htmx = client.post(_mark_url(session), data, HTTP_HX_REQUEST="true")
-    assert with_htmx.status_code == 200 and "reason is required" in with_htmx.content.decode()
+    assert with_htmx.status_code == 200 and "Say why the entry is wrong" in with_htmx.content.decode()
     assert _untouched(vital)
 
 
