@@ -156,6 +156,9 @@ NOTE_MAX_CHARS = 2000
 
 # Sources about suicide risk: closing one of them, like any emergency, needs a note saying what was done.
 SUICIDE_RISK_SOURCES = (Alert.Source.PHQ9_ITEM9,)
+# The knowledge base's red flags about suicide (red_flags.toml), named in a check-in's or a message's
+# alert evidence: "without a plan" is urgent, not an emergency, and still needs the note.
+SUICIDE_RED_FLAGS = frozenset({"suicidal_thoughts_without_plan", "suicidal_thoughts_with_plan"})
 RESOLUTION_NOTE_REQUIRED_MESSAGE = (
     "note is required to resolve this alert: write what was done and the outcome (for example: risk "
     "assessment done, plan agreed, patient reached or not reached)"
@@ -170,8 +173,14 @@ class ResolutionNoteRequired(FieldError):
 
 
 def needs_resolution_note(alert: Alert) -> bool:
-    """Whether resolving the alert needs a note: every emergency and every suicide-risk alert."""
-    return alert.severity == Alert.Severity.EMERGENCY or alert.source in SUICIDE_RISK_SOURCES
+    """Whether resolving the alert needs a note: every emergency and every suicide-risk alert (a PHQ-9
+    item 9 answer, or thoughts of suicide among a check-in's or a message's red flags)."""
+    flags = (alert.evidence or {}).get("red_flags") or ()
+    return (
+        alert.severity == Alert.Severity.EMERGENCY
+        or alert.source in SUICIDE_RISK_SOURCES
+        or any(flag in SUICIDE_RED_FLAGS for flag in flags)
+    )
 
 
 def _audit_transition(alert: Alert, user: User | None) -> None:

@@ -225,3 +225,10 @@ def test_item_9_entered_at_the_chair_says_so_on_the_alert_page(personas: Any, cl
     body = _page(nurse, alert).content.decode()
     assert "Entered at the chair during a session, on " in body
     assert "Answered at home" not in body and "Answered by the patient in the app" not in body
+
+
+def test_the_suicide_red_flags_the_note_rule_names_are_the_knowledge_bases() -> None:
+    from ketacare.alerts.services import SUICIDE_RED_FLAGS
+    from ketacare.core.knowledge import knowledge
+
+    assert SUICIDE_RED_FLAGS <= set(knowledge().red_flags)

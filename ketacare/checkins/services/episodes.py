@@ -173,6 +173,10 @@ def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
         titles.append(HOLD_TITLE)
         details.append(HOLD_DETAIL)
         severities.append(Alert.Severity.URGENT)
+    flagged = sorted(
+        {d.red_flag_id for d in red_flags if d.red_flag_id}
+        | set(result.free_text.red_flag_ids if result.free_text is not None else ())
+    )
     if titles:
         # One alert per check-in; its source names the most serious cause, so the inbox can filter it.
         if red_flags:
@@ -191,6 +195,8 @@ def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
             detail="\n".join(details),
             dedupe_key=f"checkin:{checkin.public_id}",
             new_cause=True,  # the check-in was created in this transaction
+            # Which red flags, by id: closing an alert about thoughts of suicide needs a note (alerts).
+            evidence={"red_flags": flagged} if flagged else None,
         )
 
 

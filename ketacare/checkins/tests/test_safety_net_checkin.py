@@ -277,3 +277,32 @@ def test_an_onset_estimate_later_than_now_counts_as_now_not_an_error(personas: A
     assert response.status_code == 200
     onset = SymptomCheckin.objects.get().triage_result["details"][0]["onset_min"]
     assert 119 <= onset <= 121
+
+
+def test_an_urgent_alert_about_thoughts_of_suicide_is_resolved_only_with_a_note(
+    personas: Any, client_for: Any
+) -> None:
+    # "Thoughts of suicide (no plan)" is urgent, not an emergency; its alert still needs the outcome.
+    response = _post(client_for("a1"), other_text="I have had suicidal thoughts since yesterday")
+    assert response.status_code == 200
+    alert = Alert.objects.get()
+    assert alert.severity == Alert.Severity.URGENT
+    assert alert.evidence["red_flags"] == ["suicidal_thoughts_without_plan"]
+    nurse = client_for("clinician_a")
+    acknowledged = nurse.post(
+        reverse("alerts:acknowledge", args=[alert.public_id]), {"note": "Calling her now"}
+    )
+    assert acknowledged.status_code == 302
+    page = nurse.get(reverse("alerts:detail", args=[alert.public_id])).content.decode()
+    assert "Resolution note (required: what was done and the outcome)" in page
+    refused = nurse.post(reverse("alerts:resolve", args=[alert.public_id]), {"note": ""})
+    assert refused.status_code == 400
+    alert.refresh_from_db()
+    assert alert.state == Alert.State.ACKNOWLEDGED
+    done = nurse.post(
+        reverse("alerts:resolve", args=[alert.public_id]),
+        {"note": "Called her: safety plan agreed, seen tomorrow"},
+    )
+    assert done.status_code == 302
+    alert.refresh_from_db()
+    assert alert.state == Alert.State.RESOLVED
