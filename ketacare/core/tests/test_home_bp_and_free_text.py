@@ -129,6 +129,14 @@ def test_every_route_has_hold_thresholds_for_home_readings() -> None:
         ("my wife says I fainted in the kitchen", "unrousable_or_fainting", Level.EMERGENCY),
         ("I want to kill myself", "suicidal_thoughts_with_plan", Level.EMERGENCY),
         ("feeling suicidal tonight", "suicidal_thoughts_without_plan", Level.URGENT),
+        # How people say it without the word "suicide" (a journal entry a walkthrough wrote).
+        (
+            "Sometimes I think everyone would be better off without me",
+            "suicidal_thoughts_without_plan",
+            Level.URGENT,
+        ),
+        ("I don't want to live like this", "suicidal_thoughts_without_plan", Level.URGENT),
+        ("there is no reason to live any more", "suicidal_thoughts_without_plan", Level.URGENT),
     ],
 )
 def test_finding_2_obvious_emergencies_in_free_text_take_the_red_flag_path(text, red_flag, level) -> None:
