@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
+from ketacare.core.free_text import MAX_FREE_TEXT_CHARS, FreeTextScreen, screen_free_text
 from ketacare.journal.models import JournalEntry
 from ketacare.patients.facts import last_dose_start
 from ketacare.patients.models import Patient
@@ -31,3 +32,22 @@ def days_since_last_session(patient: Patient, *, now: dt.datetime) -> int | None
         return None
     zone = ZoneInfo(patient.time_zone)
     return (now.astimezone(zone).date() - dose.started_at.astimezone(zone).date()).days
+
+
+# The messages' bound (messaging.models.BODY_MAX_CHARS; tests/integration/test_journal_red_flags.py holds
+# them equal): an entry offered to the care team is sent as one message.
+MESSAGE_MAX_CHARS = 2000
+
+
+def red_flag_screen(text: str) -> FreeTextScreen | None:
+    """The first red flag in a journal entry's words (the check-in's and messages' screen), or None.
+
+    The screen reads at most MAX_FREE_TEXT_CHARS at a time; an entry may be longer, so it is read in
+    overlapping windows (a phrase cut by one window is whole in the next).
+    """
+    step = MAX_FREE_TEXT_CHARS - 200
+    for start in range(0, max(len(text), 1), step):
+        screen = screen_free_text(text[start : start + MAX_FREE_TEXT_CHARS])
+        if screen.outcome == "red_flag":
+            return screen
+    return None

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from ketacare.accounts.gates import patient_required, staff_required
@@ -17,7 +18,13 @@ from ketacare.core import knowledge as kb
 from ketacare.core.protocols import get_route, route_ids
 from ketacare.journal.forms import JournalForm
 from ketacare.journal.prompts import BASIS, get_prompt, prompts_for
-from ketacare.journal.selectors import days_since_last_session, own_entries, shared_entries
+from ketacare.journal.selectors import (
+    MESSAGE_MAX_CHARS,
+    days_since_last_session,
+    own_entries,
+    red_flag_screen,
+    shared_entries,
+)
 from ketacare.journal.services import set_journal_sharing, write_journal_entry
 from ketacare.lib.errors import FieldError
 from ketacare.lib.forms import add_field_error
@@ -54,7 +61,7 @@ def journal(request: AuthenticatedRequest) -> HttpResponse:
         form = JournalForm(request.POST)
         if form.is_valid():
             try:
-                write_journal_entry(
+                outcome = write_journal_entry(
                     patient=patient,
                     text=form.cleaned_data["text"],
                     shared_with_clinic=form.cleaned_data["shared_with_clinic"],
@@ -65,10 +72,18 @@ def journal(request: AuthenticatedRequest) -> HttpResponse:
             except FieldError as error:
                 add_field_error(form, error)
             else:
+                if red_flag_screen(outcome.entry.text) is not None:
+                    # Nobody watches the journal: words of a red flag bring the patient back to where to
+                    # turn now, with the offer to send them to the care team (which raises the alert).
+                    return redirect(f"{reverse('journal:journal')}?help={outcome.entry.public_id}")
                 return redirect("journal:journal")
         status = 400
     else:
         form = JournalForm(initial={"idempotency_key": uuid.uuid4().hex})
+    help_entry = None
+    if request.method == "GET" and request.GET.get("help"):
+        help_entry = own_entries(patient=patient).filter(public_id=_uuid(request.GET["help"])).first()
+    screen = red_flag_screen(help_entry.text) if help_entry is not None else None
     days = days_since_last_session(patient, now=now)
     return render(
         request,
@@ -83,6 +98,16 @@ def journal(request: AuthenticatedRequest) -> HttpResponse:
             "prompt_basis": BASIS,
             "days": days,
             "entries": _with_prompts(own_entries(patient=patient)[:100]),
+            "help": (
+                {
+                    "screen": screen,
+                    "body": help_entry.text[:MESSAGE_MAX_CHARS],
+                    "cut": len(help_entry.text) > MESSAGE_MAX_CHARS,
+                    "idempotency_key": uuid.uuid4().hex,
+                }
+                if help_entry is not None and screen is not None
+                else None
+            ),
         },
         status=status,
     )
