@@ -117,7 +117,7 @@ def test_crossing_times_are_clock_times_in_the_patients_zone_not_the_clinics(per
     assert berlin != new_york
     assert f'around <strong>{berlin}</strong> <span class="muted">({new_york} clinic)</span>' in body
     assert "started at 10:00" in body  # the patient's clock, not 04:00 in New York
-    assert "Times in Europe/Berlin (the patient's zone), clinic time (America/New_York) in brackets" in body
+    assert "Times in Berlin time (the patient's zone), clinic time (New York) in brackets" in body
 
 
 def test_before_dosing_there_is_no_estimate_only_a_note_that_it_comes_after_dosing(personas, client_for):

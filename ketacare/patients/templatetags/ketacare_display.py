@@ -58,6 +58,14 @@ def source_citations(source_ids: object) -> str:
 
 
 @register.filter
+def zone_place(zone_name: object) -> str:
+    """'America/New_York' -> 'New York', 'America/Argentina/Buenos_Aires' -> 'Buenos Aires': a time zone
+    as people name it; 'UTC' stays."""
+    name = str(zone_name or "")
+    return name.rsplit("/", 1)[-1].replace("_", " ") if name else ""
+
+
+@register.filter
 def minutes_words(minutes: object) -> str:
     """90 -> '1.5 hours', 4465 -> '3 days': a span of minutes as people say it (core.triage's words)."""
     if isinstance(minutes, bool) or not isinstance(minutes, int | float | Decimal):
