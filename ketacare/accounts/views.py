@@ -72,14 +72,17 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs: object) -> dict[str, object]:
         context = super().get_context_data(**kwargs)
         context["expired"] = self.request.GET.get("expired") == "1"
+        context["signed_out"] = self.request.GET.get("signed_out") == "1"
         context["demo_mode"] = settings.DEMO_MODE
         return context
 
 
 class LogoutView(auth_views.LogoutView):
-    """POST-only logout that flushes the server-side session."""
+    """POST-only logout that flushes the server-side session, then says so on the login page (on a shared
+    computer the next person should see that the last one is out)."""
 
     template_name = "accounts/logged_out.html"
+    next_page = "/accounts/login/?signed_out=1"
 
 
 def _demo_code(device: TOTPDevice) -> str | None:

@@ -211,6 +211,14 @@ def test_sessions_end_after_twelve_hours_even_when_active(personas, client_for):
         assert client.get("/me/").status_code == 302
 
 
+def test_logging_out_says_so_on_the_login_page(personas, client_for):
+    client = client_for("a1")
+    page = client.post("/accounts/logout/", follow=True)
+    assert page.redirect_chain[-1][0] == "/accounts/login/?signed_out=1"
+    assert "You are logged out." in page.content.decode()
+    assert "You are logged out." not in Client().get("/accounts/login/").content.decode()
+
+
 def test_logout_invalidates_the_session_server_side(personas):
     _with_password(personas.a1.user, PATIENT_PASSWORD)
     client = Client()
