@@ -232,3 +232,13 @@ def test_the_suicide_red_flags_the_note_rule_names_are_the_knowledge_bases() -> 
     from ketacare.core.knowledge import knowledge
 
     assert SUICIDE_RED_FLAGS <= set(knowledge().red_flags)
+
+
+def test_an_alert_with_nobody_assigned_escalated_to_nobody_opens(personas: Any, client_for: Any) -> None:
+    # A patient registered without a primary clinician, an escalation with no clinic admin on record.
+    alert = make_alert(personas.a1, severity="emergency", source="phq9_item9")
+    Alert.objects.filter(pk=alert.pk).update(assignee=None, escalated_at=timezone.now(), escalated_to=None)
+    page = client_for("clinician_a").get(reverse("alerts:detail", args=[alert.public_id]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "nobody (no primary clinician)" in text and "no clinic admin on record" in text
