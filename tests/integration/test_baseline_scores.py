@@ -31,6 +31,8 @@ def test_a_positive_item_9_raises_an_alert_for_the_patients_clinic(personas):
     assert [alert["code"] for alert in row.item_alerts] == ["suicide_risk"]
     alert = Alert.objects.get()
     assert (alert.patient, alert.clinic, alert.source) == (personas.a1, personas.clinic_a, "phq9_item9")
+    # Its title in words, as the patient's own item 9 alerts are titled (no "phq9.q9").
+    assert alert.title == "Baseline PHQ-9: PHQ-9 question 9 scored 1: suicide-risk item"
 
 
 def test_an_unknown_instrument_names_the_allowed_ones_and_writes_nothing(personas):

@@ -23,6 +23,7 @@ from ketacare.alerts.services import raise_alert
 from ketacare.core import instruments as core_instruments
 from ketacare.core import knowledge as core_knowledge
 from ketacare.core.course import WEIGHT_KG_RANGE
+from ketacare.core.display import instrument_short, item_name
 from ketacare.core.screening import Reason, ScreeningResult, match_medication, screen
 from ketacare.intake.models import (
     HEIGHT_CM_RANGE,
@@ -418,7 +419,9 @@ def record_baseline_score(
                 source=source,
                 # The same severity the questionnaires app gives a patient-submitted positive item 9.
                 severity=Alert.Severity.URGENT,
-                title=f"Baseline {result.instrument_id.upper()}: {alert.item_id} answered {alert.value}",
+                # Named as the other suicide-risk alerts are (questionnaires), in words, never ids.
+                title=f"Baseline {instrument_short(result.instrument_id)}: {item_name(alert.item_id)} scored "
+                f"{alert.value:g}: suicide-risk item"[:200],
                 detail=alert.message,
                 dedupe_key=f"baseline:{row.public_id}:{alert.code}",
             )
