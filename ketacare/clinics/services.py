@@ -49,12 +49,23 @@ def _text(field: str, value: str, *, max_length: int, required: bool = False) ->
     return value
 
 
+MAX_PHONE_DIGITS = 15  # ITU-T E.164: at most 15 digits, country code included
+
+
 def _phone(field: str, value: str, *, required: bool = False) -> str:
     value = _text(field, value, max_length=40, required=required)
     if value and not all(c.isdigit() or c in " +-()./" for c in value):
         raise FieldError(field, f"{field} may hold digits, spaces and + - ( ) . / only (e.g. +1 555 0100)")
-    if value and sum(c.isdigit() for c in value) < 2:
+    digits = sum(c.isdigit() for c in value)
+    if value and digits < 2:
         raise FieldError(field, f"{field} needs at least 2 digits (e.g. 911 or +1 555 0100)")
+    if digits > MAX_PHONE_DIGITS:
+        # No telephone number has more (ITU-T E.164): a longer one is a typing error that patients
+        # would otherwise be told to call in an emergency.
+        raise FieldError(
+            field,
+            f"{field} has {digits} digits: a telephone number has 2 to {MAX_PHONE_DIGITS} (e.g. 911 or +1 555 0100)",
+        )
     return value
 
 

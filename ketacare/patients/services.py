@@ -63,10 +63,12 @@ def _text(field: str, value: Any) -> str:
     if len(value) > limit:
         raise FieldError(field, f"{field} must be at most {limit} characters (got {len(value)})")
     if field.endswith("phone") and value:
-        if not all(c.isdigit() or c in " +-()./" for c in value) or sum(c.isdigit() for c in value) < 2:
-            raise FieldError(
-                field, f"{field} may hold digits, spaces and + - ( ) . / only, at least 2 digits"
-            )
+        if (
+            not all(c.isdigit() or c in " +-()./" for c in value)
+            or not 2 <= sum(c.isdigit() for c in value) <= 15
+        ):
+            # 15: no telephone number has more digits (ITU-T E.164).
+            raise FieldError(field, f"{field} may hold digits, spaces and + - ( ) . / only, 2 to 15 digits")
     return value
 
 

@@ -168,6 +168,20 @@ def test_a_bad_emergency_number_is_refused_under_its_field_without_the_internal_
     assert Clinic.objects.get(pk=personas.clinic_a.pk).emergency_number == "911"
 
 
+def test_an_emergency_number_longer_than_any_telephone_number_is_refused(personas):
+    admin = login(Client(), personas.admin_a)
+    response = admin.post(
+        reverse("clinics:settings"), _settings_data(emergency_number="12345678901234567890")
+    )
+    assert response.status_code == 400
+    assert _field_errors(response.content.decode()) == [
+        "Has 20 digits: a telephone number has 2 to 15 (e.g. 911 or +1 555 0100)"
+    ]
+    assert Clinic.objects.get(pk=personas.clinic_a.pk).emergency_number == "911"
+    fifteen = admin.post(reverse("clinics:settings"), _settings_data(emergency_number="+44 20 7946 0958 12"))
+    assert fifteen.status_code == 302
+
+
 def test_bad_e_mail_addresses_on_the_invite_form_read_without_the_field_name(
     personas, mailoutbox, django_capture_on_commit_callbacks
 ):
