@@ -790,6 +790,47 @@ def test_the_run_sheet_shows_the_label_doses_for_this_esketamine_session(persona
     assert "HCP-Dose" not in options[: options.index("</p>")]
 
 
+def test_a_plan_made_at_night_starts_the_form_at_the_next_opening_and_warns_of_hours_on_saving(
+    personas, client_for
+):
+    import time_machine
+
+    from ketacare.clinics.models import OpeningHours
+
+    ready_for_plan(personas.a1)
+    for weekday in range(5):  # Monday to Friday, 08:00-18:00
+        OpeningHours.objects.create(
+            clinic=personas.clinic_a, weekday=weekday, opens_at=dt.time(8, 0), closes_at=dt.time(18, 0)
+        )
+    zone = ZoneInfo("America/New_York")
+    monday_night = dt.datetime(2027, 1, 4, 2, 15, tzinfo=zone)
+    url = reverse("treatments:plan", kwargs={"patient_id": personas.a1.public_id})
+    with time_machine.travel(monday_night, tick=False):
+        prescriber = client_for("clinician_a")
+        page = prescriber.get(url).content.decode()
+        # The first session offered is when the clinic opens, not 02:15.
+        assert 'value="2027-01-04T08:00"' in page
+        created = prescriber.post(
+            url,
+            {
+                "protocol_id": "iv_ketamine",
+                "first_session_at": "2027-01-04T02:30",
+                "weight_kg": "70",
+                "weight_measured_on": "2027-01-03",
+                "maintenance_policy": "decide_at_review",
+                "hepatic_impairment": "none",
+            },
+            follow=True,
+        )
+    text = created.content.decode()
+    assert "Treatment plan created." in text, text[text.find("<main") :][:3000]
+    # Every appointment at 02:30 is outside the hours, the first one (not started) too.
+    plan = TreatmentPlan.objects.get(patient=personas.a1)
+    count = plan.appointments.count()
+    assert f"{count} booked appointments fall outside the clinic's opening hours" in text
+    assert text.count("· outside opening hours") == count
+
+
 def test_the_plan_page_marks_appointments_booked_outside_the_clinics_opening_hours(personas, client_for):
     from ketacare.clinics.models import OpeningHours
 

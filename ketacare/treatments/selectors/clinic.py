@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ketacare.alerts.models import Alert
-from ketacare.clinics.hours import is_open
+from ketacare.clinics.hours import Interval, is_open
 from ketacare.clinics.models import Clinic
 from ketacare.clinics.selectors import opening_intervals
 from ketacare.treatments.models import Appointment, RemsForm, TreatmentSession
@@ -31,23 +31,32 @@ def day_bounds(clinic: Clinic, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def outside_opening_hours(clinic: Clinic, appointments: list[Appointment], now: dt.datetime) -> set[int]:
-    """The ids of booked appointments still to come that start or end outside the clinic's opening hours
-    (none when the clinic has entered no hours: then nothing is known to be outside them)."""
+def outside_opening_hours(clinic: Clinic, appointments: list[Appointment]) -> set[int]:
+    """The ids of booked appointments not yet started that start or end outside the clinic's opening
+    hours (none when the clinic has entered no hours: then nothing is known to be outside them)."""
     intervals = opening_intervals(clinic)
     if not intervals:
         return set()
     zone = clinic_zone(clinic)
     outside = set()
     for appointment in appointments:
-        if appointment.status != Appointment.Status.SCHEDULED or appointment.starts_at <= now:
+        session = getattr(appointment, "session", None)
+        if appointment.status != Appointment.Status.SCHEDULED or (
+            session is not None and session.state != TreatmentSession.State.SCHEDULED
+        ):
             continue
-        starts = appointment.starts_at.astimezone(zone)
-        # The last minute of the appointment must fall in hours too: a session may not outlast closing.
-        ends = starts + dt.timedelta(minutes=max(appointment.duration_min - 1, 0))
-        if not (is_open(intervals, starts) and is_open(intervals, ends) and ends.date() == starts.date()):
+        if not within_opening_hours(
+            intervals, appointment.starts_at.astimezone(zone), appointment.duration_min
+        ):
             outside.add(appointment.pk)
     return outside
+
+
+def within_opening_hours(intervals: list[Interval], starts: dt.datetime, duration_min: int) -> bool:
+    """Whether an appointment starting at ``starts`` (clinic time) begins and ends in opening hours."""
+    # The last minute of the appointment must fall in hours too: a session may not outlast closing.
+    ends = starts + dt.timedelta(minutes=max(duration_min - 1, 0))
+    return is_open(intervals, starts) and is_open(intervals, ends) and ends.date() == starts.date()
 
 
 def today_in(clinic: Clinic, now: dt.datetime | None = None) -> dt.date:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ketacare.accounts.gates import staff_object_view
 from ketacare.accounts.http import AuthenticatedRequest
-from ketacare.clinics.hours import format_opening_hours
+from ketacare.clinics.hours import format_opening_hours, is_open, next_opening
 from ketacare.clinics.selectors import is_prescriber, opening_intervals
 from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import FieldError, NotPermitted
@@ -30,7 +30,9 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """The patient's treatment plan and appointments; POST creates a plan."""
     patient = access_patient(request.user, patient_id, action="read" if request.method == "GET" else "write")
     tz = patient.clinic.time_zone
-    form = forms.PlanForm(request.POST or None, zone=tz, initial={"first_session_at": now_local(tz)})
+    form = forms.PlanForm(
+        request.POST or None, zone=tz, initial={"first_session_at": _first_time(patient.clinic)}
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -65,6 +67,7 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
                 apply_error(form, error)
             else:
                 messages.success(request, "Treatment plan created.")
+                _warn_outside_hours(request, patient)
                 return redirect("treatments:plan", patient_id=patient.public_id)
         status = 422
     current = selectors.current_plan(patient)
@@ -73,7 +76,7 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
         "patient": patient,
         "plan": current,
         "appointments": appointments,
-        "outside_hours": selectors.outside_opening_hours(patient.clinic, appointments, timezone.now()),
+        "outside_hours": selectors.outside_opening_hours(patient.clinic, appointments),
         "clinic_hours": format_opening_hours(opening_intervals(patient.clinic)),
         "sessions": selectors.patient_sessions(patient)[:50],
         "form": form,
@@ -84,6 +87,35 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
         "is_prescriber": is_prescriber(request.user, patient.clinic_id),
     }
     return render(request, "treatments/plan.html", context, status=status)
+
+
+def _first_time(clinic: Any) -> str:
+    """The form's first-session time: now, or when the clinic next opens if it is closed now (a plan
+    made at night would otherwise book its whole course at that hour)."""
+    now = timezone.now().astimezone(selectors.clinic_zone(clinic))
+    intervals = opening_intervals(clinic)
+    if intervals and not is_open(intervals, now):
+        opens = next_opening(intervals, now)
+        if opens is not None:
+            return opens.strftime("%Y-%m-%dT%H:%M")
+    return now_local(clinic.time_zone)
+
+
+def _warn_outside_hours(request: AuthenticatedRequest, patient: Any) -> None:
+    plan_ = selectors.current_plan(patient)
+    if plan_ is None:
+        return
+    outside = selectors.outside_opening_hours(
+        patient.clinic, list(plan_.appointments.select_related("session"))
+    )
+    if outside:
+        hours = format_opening_hours(opening_intervals(patient.clinic))
+        messages.warning(
+            request,
+            f"{len(outside)} booked appointment{'s' if len(outside) != 1 else ''} "
+            f"{'fall' if len(outside) != 1 else 'falls'} outside the clinic's opening hours ({hours}): "
+            "check the times marked below.",
+        )
 
 
 def _plan_names(plan: Any) -> dict[str, str]:
@@ -150,6 +182,7 @@ def appointment_reschedule(
                 appointment=appointment, user=request.user, starts_at=form.cleaned_data["starts_at"]
             )
             messages.success(request, f"Appointment {appointment.number} moved.")
+            _warn_outside_hours(request, patient)
         except NotPermitted as error:
             return refused(
                 request, error, back_url=reverse("treatments:plan", args=[patient.public_id]), patient=patient
@@ -177,6 +210,7 @@ def book_maintenance(request: AuthenticatedRequest, patient_id: str) -> HttpResp
             )
             local = timezone.localtime(appointment.starts_at, selectors.clinic_zone(patient.clinic))
             messages.success(request, f"Maintenance session booked for {local:%a %d %b %Y %H:%M}.")
+            _warn_outside_hours(request, patient)
         except NotPermitted as error:
             return refused(
                 request, error, back_url=reverse("treatments:plan", args=[patient.public_id]), patient=patient
