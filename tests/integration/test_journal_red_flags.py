@@ -40,6 +40,8 @@ def test_words_of_a_red_flag_bring_the_patient_to_where_to_turn_and_the_offer_to
     assert "Thoughts of suicide or self-harm need a conversation with your care team today" in text
     assert "tel:911" in block and "tel:988" in block  # the emergency number and the crisis line
     assert "Send to my care team" in text
+    assert 'class="card crisis-guidance"' in page  # styled as the other crisis screens
+    assert 'data-testid="not-for-emergencies"' not in page  # the numbers once, in the block
     # The journal stays private: nothing reached the clinic yet.
     assert not Alert.objects.exists() and not Message.objects.exists()
     form = re.search(r'name="idempotency_key" value="([^"]+)"', block)

@@ -242,3 +242,22 @@ def test_an_alert_with_nobody_assigned_escalated_to_nobody_opens(personas: Any, 
     assert page.status_code == 200
     text = page.content.decode()
     assert "nobody (no primary clinician)" in text and "no clinic admin on record" in text
+
+
+def test_a_resolved_alert_no_longer_asks_staff_to_contact_the_patient(personas: Any, client_for: Any) -> None:
+    alert = make_alert(
+        personas.a1,
+        severity="emergency",
+        source="patient_message",
+        evidence={"red_flags": ["suicidal_thoughts_with_plan"]},
+    )
+    clinician = client_for("clinician_a")
+    open_page = clinician.get(reverse("alerts:detail", args=[alert.public_id])).content.decode()
+    assert 'data-testid="staff-step"' in open_page and ">What to do<" in open_page
+    clinician.post(reverse("alerts:acknowledge", args=[alert.public_id]), {"note": "Called"})
+    clinician.post(reverse("alerts:resolve", args=[alert.public_id]), {"note": "Seen in person; safety plan"})
+    alert.refresh_from_db()
+    assert alert.state == Alert.State.RESOLVED
+    page = clinician.get(reverse("alerts:detail", args=[alert.public_id])).content.decode()
+    assert 'data-testid="staff-step"' not in page and ">What it was about<" in page
+    assert "Thoughts of suicide with a plan or intent" in page  # what it was about stays
