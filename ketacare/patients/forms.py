@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from ketacare.clinics.forms import TIME_ZONES
+from ketacare.clinics.forms import time_zone_choices
 from ketacare.patients.models import Patient
 
 
@@ -18,21 +18,34 @@ class PatientForm(forms.Form):
     date_of_birth = forms.DateField(
         label="Date of birth",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter the date as YYYY-MM-DD, e.g. 1984-03-01."},
+        # The browser's date picker shows the date in the user's own format: the message names none.
+        error_messages={"invalid": "Enter a real date: day, month and year."},
     )
     sex = forms.ChoiceField(label="Sex", choices=Patient.Sex.choices)
     email = forms.EmailField(
         label="E-mail",
         max_length=254,
         required=False,
-        help_text="Needed for the invitation to the patient app.",
+        help_text="Needed for the invitation to the patient app. An e-mail address or a phone number (or both).",
         error_messages={"invalid": "Enter an e-mail address, such as name@example.org."},
     )
-    phone = forms.CharField(label="Phone", max_length=40, required=False)
-    time_zone = forms.ChoiceField(label="Time zone", choices=[(z, z) for z in TIME_ZONES])
+    phone = forms.CharField(
+        label="Phone",
+        max_length=40,
+        required=False,
+        help_text="An e-mail address or a phone number (or both).",
+    )
+    time_zone = forms.ChoiceField(label="Time zone", choices=())
     emergency_contact_name = forms.CharField(label="Emergency contact name", max_length=200, required=False)
     emergency_contact_phone = forms.CharField(label="Emergency contact phone", max_length=40, required=False)
     medical_record_number = forms.CharField(label="Record number", max_length=40, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The canonical zones (as clinic settings offer), the patient's current one kept even if legacy.
+        # Only the stored value is kept, never a posted one: that would make any text a valid choice.
+        current = str(self.initial.get("time_zone") or "")
+        self.fields["time_zone"].choices = time_zone_choices(current)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

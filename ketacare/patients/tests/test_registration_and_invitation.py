@@ -111,7 +111,7 @@ def test_a_namesake_in_another_clinic_is_not_a_duplicate(personas):
     ("overrides", "message"),
     [
         ({"full_name": ""}, "This field is required"),
-        ({"date_of_birth": "1984-13-01"}, "Enter the date as YYYY-MM-DD"),
+        ({"date_of_birth": "1984-13-01"}, "Enter a real date: day, month and year."),
         ({"date_of_birth": "2999-01-01"}, "Must be from 1900-01-01 to today"),
         ({"date_of_birth": "1850-01-01"}, "Must be from 1900-01-01 to today"),
         ({"sex": "x"}, "Select a valid choice"),
