@@ -49,6 +49,8 @@ class QuestionnairePolicyForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["core_instruments"].choices = [  # type: ignore[attr-defined]
-            (i.id, i.title) for i in instruments() if i.completed_by == "patient" and i.id != "daily_mood"
-        ]
+        # In the order of their names (an admin looks for "PHQ-9", not for the registry's order).
+        self.fields["core_instruments"].choices = sorted(  # type: ignore[attr-defined]
+            ((i.id, i.title) for i in instruments() if i.completed_by == "patient" and i.id != "daily_mood"),
+            key=lambda choice: choice[1].casefold(),
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -198,6 +199,8 @@ def test_a_schedule_without_a_self_harm_question_is_saved_with_a_warning_and_the
     # The checkbox list sits under its heading (a fieldset's legend), not above its label.
     legend = page.index("<legend>Questionnaires on the schedule</legend>")
     assert legend < page.index('name="core_instruments"')
+    titles = re.findall(r'name="core_instruments" value="[^"]+" id="[^"]+"[^>]*>\s*([^<]+)<', page)
+    assert len(titles) > 3 and titles == sorted(titles, key=str.casefold)
     values = {
         "after_first_dose_hours": "24",
         "induction_interval_days": "7",
