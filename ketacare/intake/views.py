@@ -7,6 +7,7 @@ re-renders the page with status 422. Every view goes through the access layer ex
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from typing import Any
 
@@ -43,6 +44,7 @@ from ketacare.intake.selectors import (
     with_sources,
 )
 from ketacare.lib.errors import FieldError, NotPermitted
+from ketacare.lib.forms import add_field_error, field_message, form_message
 from ketacare.patients import facts
 from ketacare.patients.models import Patient
 
@@ -185,13 +187,15 @@ def _render(
 
 
 def _said(exc: FieldError) -> str:
-    """A refusal as the page shows it: the field it names, then the rule ("weight_kg: 700 is outside ...")."""
-    return f"{exc.field}: {exc.message}" if exc.field else exc.message
+    """A refusal shown above a form or as a page message: the field in words, then the rule
+    ("Weight kg: 700 is outside ..."), never the internal name."""
+    if not exc.field:
+        return exc.message
+    return form_message(exc.field, f"{exc.field}: {field_message(exc.field, exc.message)}")
 
 
 def _form_error(form: Form, exc: FieldError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, _said(exc))
+    add_field_error(form, exc)
 
 
 @staff_required
@@ -323,11 +327,21 @@ def save_screening(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
 def decide_eligibility(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """Record the prescriber's eligibility decision on the current screening."""
     patient = access_staff_patient(request.user, patient_id, action="write")
-    form = DecisionForm(request.POST)
+    try:
+        posted = uuid.UUID(str(request.POST.get("assessment", "")))
+    except ValueError:
+        posted = None
+    assessment = (
+        ScreeningAssessment.objects.filter(patient=patient, public_id=posted).first() if posted else None
+    )
+    # Shown again after a mistake, the form offers what it offered before: the decisions this screening
+    # allows, and the reason field only when a decision is on file.
+    form = DecisionForm(
+        request.POST,
+        allowed=services.allowed_decisions(assessment.eligibility) if assessment is not None else None,
+        changing=bool(assessment is not None and assessment.decision),
+    )
     if form.is_valid():
-        assessment = ScreeningAssessment.objects.filter(
-            patient=patient, public_id=form.cleaned_data["assessment"]
-        ).first()
         if assessment is None:
             form.add_error("assessment", "assessment: no such screening for this patient")
         else:
