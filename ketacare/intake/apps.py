@@ -17,4 +17,5 @@ class IntakeConfig(AppConfig):
             patient_conditions=selectors.patient_conditions,
             intake_baselines=selectors.intake_baselines,
             plan_gate_facts=selectors.plan_gate_facts,
+            latest_weight=selectors.latest_weight,
         )

@@ -22,7 +22,7 @@ from ketacare.intake.models import (
     WeightMeasurement,
 )
 from ketacare.intake.services import CORRECTABLE
-from ketacare.patients.facts import BaselinePoint, PlanGateFacts
+from ketacare.patients.facts import BaselinePoint, PlanGateFacts, WeightFact
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 
@@ -193,3 +193,14 @@ def plan_gate_facts(patient: Patient) -> PlanGateFacts:
             )
         ),
     )
+
+
+def latest_weight(patient: Patient) -> WeightFact | None:
+    """patients.facts.latest_weight: the latest valid weight measurement."""
+    found = (
+        WeightMeasurement.objects.filter(patient=patient, status=EntryStatus.VALID)
+        .order_by("-measured_at", "-id")
+        .only("weight_kg", "measured_at")
+        .first()
+    )
+    return WeightFact(float(found.weight_kg), found.measured_at) if found is not None else None

@@ -87,6 +87,7 @@ PROVIDERS: dict[str, str] = {
     "patient_conditions": "intake",
     "intake_baselines": "intake",
     "plan_gate_facts": "intake",
+    "latest_weight": "intake",
     "red_flags_since": "checkins",
     "next_dose_hold": "checkins",
     "suicide_risk_since": "questionnaires",
@@ -205,6 +206,14 @@ def patient_conditions(patient: Patient) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class WeightFact:
+    """The patient's latest valid weight recorded at intake."""
+
+    weight_kg: float
+    measured_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class BaselinePoint:
     """A staff-entered baseline score from intake."""
 
@@ -246,6 +255,12 @@ class PlanGateFacts:
 def plan_gate_facts(patient: Patient) -> PlanGateFacts:
     """The patient's current screening, its decision and the routes their valid consents cover."""
     result: PlanGateFacts = _get("plan_gate_facts")(patient)
+    return result
+
+
+def latest_weight(patient: Patient) -> WeightFact | None:
+    """The latest valid weight recorded at intake, or None (a plan offers it instead of asking again)."""
+    result: WeightFact | None = _get("latest_weight")(patient)
     return result
 
 

@@ -862,3 +862,14 @@ def test_the_plan_page_marks_appointments_booked_outside_the_clinics_opening_hou
     assert f"{len(outside)} booked appointments fall outside the clinic's opening hours" in notice
     assert "move them below" in notice
     assert page.count("· outside opening hours") == len(outside)
+
+
+def test_the_plan_form_offers_the_weight_recorded_at_intake(personas, client_for):
+    from ketacare.intake.services import record_weight
+
+    ready_for_plan(personas.a1)
+    url = reverse("treatments:plan", kwargs={"patient_id": personas.a1.public_id})
+    assert 'name="weight_kg" value=' not in client_for("clinician_a").get(url).content.decode()
+    record_weight(patient=personas.a1, user=personas.clinician_a, weight_kg=68.0)
+    page = client_for("clinician_a").get(url).content.decode()
+    assert 'name="weight_kg" value="68.0"' in page

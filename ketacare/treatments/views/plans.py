@@ -17,6 +17,7 @@ from ketacare.clinics.hours import format_opening_hours, is_open, next_opening
 from ketacare.clinics.selectors import is_prescriber, opening_intervals
 from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import FieldError, NotPermitted
+from ketacare.patients import facts
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import forms, selectors, services
 from ketacare.treatments.calendar import appointments_ics
@@ -30,9 +31,17 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """The patient's treatment plan and appointments; POST creates a plan."""
     patient = access_patient(request.user, patient_id, action="read" if request.method == "GET" else "write")
     tz = patient.clinic.time_zone
-    form = forms.PlanForm(
-        request.POST or None, zone=tz, initial={"first_session_at": _first_time(patient.clinic)}
-    )
+    weighed = facts.latest_weight(patient)
+    initial: dict[str, Any] = {"first_session_at": _first_time(patient.clinic)}
+    if weighed is not None:
+        # The weight recorded at intake, so the prescriber does not type it again (and can change it).
+        initial |= {
+            "weight_kg": weighed.weight_kg,
+            "weight_measured_on": weighed.measured_at.astimezone(
+                selectors.clinic_zone(patient.clinic)
+            ).date(),
+        }
+    form = forms.PlanForm(request.POST or None, zone=tz, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():
