@@ -24,7 +24,7 @@ from ketacare.treatments.models import (
     TreatmentSession,
     VitalSign,
 )
-from ketacare.treatments.services import book_maintenance_session, create_treatment_plan
+from ketacare.treatments.services import create_treatment_plan
 from ketacare.treatments.services.rems import start_rems_form
 
 if TYPE_CHECKING:
@@ -74,7 +74,9 @@ def seed_app(ctx: DemoContext) -> None:
             drift = _weight_drift(patient, "plan sessions")
             protocol = "esketamine_trd" if index % 2 else "iv_ketamine"
             local_start = (
-                (ctx.now - dt.timedelta(days=15))
+                # The first patient (in the chair today) began eight days ago, mid-induction; the others
+                # fifteen days ago, their six infusions or first weeks done.
+                (ctx.now - dt.timedelta(days=8 if index == 0 else 15))
                 .astimezone(zone)
                 .replace(hour=9 + index, minute=0, second=0, microsecond=0)
             )
@@ -96,9 +98,10 @@ def seed_app(ctx: DemoContext) -> None:
                 checked_in = _checked_in_weight(drift, weight)
                 _run(session, prescriber, session.scheduled_at, checked_in, draws, discharged=True)
         if candidates:
-            # One session in progress now: the first patient's next planned session, moved to this
-            # morning (its appointment with it), checked in 75 minutes ago and dosed an hour ago, so
-            # it shows on the plan, the appointments page and the Today board like any booked session.
+            # One session in progress now: the first patient's next induction session (the plan began
+            # eight days ago, so some are left), moved to now with its appointment, checked in 75 minutes
+            # ago and dosed an hour ago, so it shows on the plan, the appointments page and the Today
+            # board like any booked session.
             patient = candidates[0]
             live_states = [TreatmentSession.State.DOSING, TreatmentSession.State.OBSERVING]
             live_plan = TreatmentPlan.objects.filter(patient=patient).first()
@@ -116,23 +119,6 @@ def seed_app(ctx: DemoContext) -> None:
                     .order_by("scheduled_at")
                     .first()
                 )
-                if live is None:
-                    # The induction is over (six IV infusions in two weeks): today's is a maintenance
-                    # infusion, booked as the clinic books one.
-                    book_maintenance_session(
-                        plan=live_plan,
-                        user=prescriber,
-                        starts_at=ctx.now + dt.timedelta(hours=1),
-                        now=ctx.now,
-                    )
-                    live = (
-                        TreatmentSession.objects.filter(
-                            plan=live_plan, state=TreatmentSession.State.SCHEDULED
-                        )
-                        .select_related("appointment")
-                        .order_by("-scheduled_at")
-                        .first()
-                    )
                 if live is not None:
                     checked_in_at = ctx.now - dt.timedelta(minutes=75)
                     if live.appointment is not None:

@@ -21,6 +21,7 @@ def test_demo_sessions_are_complete_in_progress_and_idempotent(demo):
         assert session.plan_id is not None and session.appointment is not None
         assert session.appointment.starts_at == session.scheduled_at == session.checked_in_at
         assert session.appointment.status == "scheduled"
+        assert session.appointment.phase == "induction"  # mid-course, as the patient's stage says
     counts = (TreatmentSession.objects.count(), VitalSign.objects.count())
     demo.seed_again()
     assert (TreatmentSession.objects.count(), VitalSign.objects.count()) == counts
