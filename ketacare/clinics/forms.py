@@ -39,10 +39,12 @@ def _zone_tab() -> set[str]:
 
 @functools.cache
 def canonical_time_zones() -> tuple[str, ...]:
-    """The zones a clinic chooses from, sorted: zone.tab's names that this Python can load (all loadable
-    zones when no zone.tab is found, so the choice is never empty)."""
+    """The zones a clinic chooses from, sorted: zone.tab's names that this Python can load, and UTC (all
+    loadable zones when no zone.tab is found, so the choice is never empty)."""
     loadable = zoneinfo.available_timezones()
-    return tuple(sorted((_zone_tab() & loadable) or (loadable - {"localtime", "Factory"})))
+    # UTC is no place in zone.tab, but a clinic or a patient may keep it (and the API accepts it).
+    places = _zone_tab() & loadable
+    return tuple(sorted(places | {"UTC"} if places else loadable - {"localtime", "Factory"}))
 
 
 def time_zone_choices(current: str = "") -> list[tuple[str, str]]:
