@@ -183,6 +183,9 @@ def find_patient_invitation(token: str) -> tuple[PatientInvitation | None, str]:
     status = invitation.status
     if status == PatientInvitation.Status.ACCEPTED:
         return invitation, LinkState.USED
+    if status == PatientInvitation.Status.REVOKED and invitation.patient.archived_at is None:
+        # Revoked only by a newer invitation: the page says to open the latest e-mail, not "expired".
+        return invitation, LinkState.REPLACED
     if status != PatientInvitation.Status.PENDING or invitation.patient.archived_at is not None:
         return invitation, LinkState.EXPIRED
     return invitation, LinkState.VALID
