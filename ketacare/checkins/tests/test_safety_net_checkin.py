@@ -288,6 +288,8 @@ def test_an_urgent_alert_about_thoughts_of_suicide_is_resolved_only_with_a_note(
     alert = Alert.objects.get()
     assert alert.severity == Alert.Severity.URGENT
     assert alert.evidence["red_flags"] == ["suicidal_thoughts_without_plan"]
+    # "No plan stated", not "no plan": the patient's words did not say, and staff must not read it as safe.
+    assert "Thoughts of suicide or self-harm (no plan stated)" in alert.title
     nurse = client_for("clinician_a")
     acknowledged = nurse.post(
         reverse("alerts:acknowledge", args=[alert.public_id]), {"note": "Calling her now"}
