@@ -49,7 +49,7 @@ def _mails(mail_dir: Path) -> list[str]:
 def _reminders_mailed(mail_dir: Path) -> int:
     # Counted by message, not by file: Django's file backend names a file by the second and the
     # backend's id(), so two deliveries in one second can append to one file.
-    return sum(m.count("Subject: A questionnaire is waiting") for m in _mails(mail_dir))
+    return sum(m.count("Subject: KetaCare: a questionnaire is waiting") for m in _mails(mail_dir))
 
 
 def test_the_worker_mails_due_reminders_once_and_retries_a_job_its_killed_predecessor_held() -> None:
@@ -71,10 +71,11 @@ def test_the_worker_mails_due_reminders_once_and_retries_a_job_its_killed_predec
 
         worker = _start_worker(env, log)
         try:
-            # No cron: the worker's own schedule lays out the baseline questionnaires and mails them.
+            # No cron: the worker's own schedule lays out the baseline questionnaires (two for each of
+            # three patients) and reminds each patient once, through the notification queue.
             assert _wait(
                 lambda: (
-                    _reminders_mailed(data / "mail") >= 6
+                    _reminders_mailed(data / "mail") >= 3
                     and query("SELECT COUNT(*) FROM ops_outboundemail WHERE state != 'sent'")[0][0] == 0
                 ),
                 # A fresh worker runs ten schedules with one queue process and a 4 s job timeout;
@@ -108,9 +109,9 @@ def test_the_worker_mails_due_reminders_once_and_retries_a_job_its_killed_predec
             assert _wait(lambda: query("SELECT COUNT(*) FROM django_q_ormq")[0][0] == 0, 30), log.read_text()[
                 -3000:
             ]
-            # The restart sent no reminder again.
+            # The restart sent no reminder again: one a patient.
             time.sleep(2)
-            assert _reminders_mailed(data / "mail") == 6
+            assert _reminders_mailed(data / "mail") == 3
         finally:
             if worker.poll() is None:
                 # TERM to the cluster's main process: it stops its own children in order.
