@@ -33,10 +33,12 @@ def test_turning_off_every_channel_is_saved_with_a_warning_that_stays_on_the_pag
     assert NO_CHANNEL in flashed[0]
     page = client.get(reverse("notifications:preferences")).content.decode()
     assert 'data-testid="no-channel"' in page and NO_CHANNEL in page
+    assert "except a follow-up about your safety" not in page  # nothing can reach them at all
 
     _save(client, email="on")
     page = client.get(reverse("notifications:preferences")).content.decode()
     assert 'data-testid="no-channel"' not in page and NO_CHANNEL not in page
+    assert "except a follow-up about your safety" in page
 
 
 def test_a_test_asked_for_with_every_channel_off_says_none_was_sent(client_for: Any, personas: Any) -> None:
