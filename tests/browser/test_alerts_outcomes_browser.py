@@ -71,3 +71,26 @@ def test_the_outcomes_page_shows_rates_the_relapse_curve_and_the_funnel(
         page.get_by_role("link", name="Download CSV").click()
     assert download.value.suggested_filename.startswith("outcomes-phq9-")
     page.close()
+
+
+def test_a_desk_screen_shows_several_open_alerts_at_once(
+    live_server: Any, browser: Any, personas: Any, artifacts_dir: Any
+) -> None:
+    # Each open alert carries its acknowledge form; it must not take a screen's height per alert, or the
+    # clinician sees two alerts and has to scroll to find who needs them now.
+    for number in range(8):
+        make_alert(personas.a1, severity="urgent", title=f"Red flag in check-in: chest pain ({number})")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _staff_login(page, live_server, personas.clinician_a)
+    page.goto(f"{live_server.url}/clinic/alerts/")
+    rows = page.locator("table.alerts-inbox tbody tr")
+    assert rows.count() == 8
+    visible = [
+        box
+        for box in (rows.nth(i).bounding_box() for i in range(8))
+        if box and box["y"] + box["height"] <= 900
+    ]
+    page.screenshot(path=str(artifacts_dir / "alerts-inbox-desk.png"))
+    assert len(visible) >= 5, f"{len(visible)} of 8 open alerts fit a 1280x900 screen"
+    # The note is still labelled and typed in the row.
+    rows.nth(0).get_by_label("Note (what was done)").fill("Called: pain gone")
