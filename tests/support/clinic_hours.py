@@ -49,3 +49,10 @@ def page_text(html_text: str) -> str:
     for spaced, tight in ((" .", "."), (" :", ":"), (" ;", ";"), (" ,", ","), ("( ", "("), (" )", ")")):
         text = text.replace(spaced, tight)
     return text
+
+
+def screen_text(page_html: str, section_class: str = "emergency-screen") -> str:
+    """The text of a page's crisis or emergency screen (its ``<section class="..." role="alert">``)."""
+    found = re.search(rf'<section class="{section_class}" role="alert".*?</section>', page_html, re.S)
+    assert found is not None, f"no {section_class} section on the page"
+    return page_text(found.group(0))

@@ -8,7 +8,6 @@ emergency number and the crisis line before any clinic number. In opening hours 
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -20,7 +19,7 @@ from tests.support.clinic_hours import (
     MONDAY_MORNING,
     SATURDAY_AFTERNOON,
     TUESDAY_NIGHT,
-    page_text,
+    screen_text,
     set_opening_hours,
 )
 
@@ -40,11 +39,7 @@ def _emergency_screen(client: Any) -> str:
     assert sent.status_code == 303
     page = client.get(sent["Location"])
     assert page.status_code == 200
-    screen = re.search(
-        r'<section class="emergency-screen" role="alert".*?</section>', page.content.decode(), re.S
-    )
-    assert screen is not None
-    return page_text(screen.group(0))
+    return screen_text(page.content.decode())
 
 
 def test_at_night_the_screen_says_the_clinic_is_closed_after_the_emergency_numbers(

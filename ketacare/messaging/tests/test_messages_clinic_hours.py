@@ -21,6 +21,7 @@ from tests.support.clinic_hours import (
     SATURDAY_AFTERNOON,
     TUESDAY_NIGHT,
     page_text,
+    screen_text,
     set_opening_hours,
 )
 
@@ -81,11 +82,7 @@ def test_a_clinic_with_a_longer_response_time_promises_no_more_than_it_keeps(
 def _emergency_screen(client: Any, key: str) -> str:
     response = client.post(THREAD, {"idempotency_key": key, "body": "I can't breathe properly"})
     assert response.status_code == 200
-    screen = re.search(
-        r'<section class="emergency-screen" role="alert".*?</section>', response.content.decode(), re.S
-    )
-    assert screen is not None
-    return page_text(screen.group(0))
+    return screen_text(response.content.decode())
 
 
 def test_at_night_the_red_flag_screen_says_the_clinic_is_closed_after_the_emergency_numbers(

@@ -9,7 +9,6 @@ as it always was. The crisis line and the emergency number show either way.
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -22,6 +21,7 @@ from tests.support.clinic_hours import (
     SATURDAY_AFTERNOON,
     TUESDAY_NIGHT,
     page_text,
+    screen_text,
     set_opening_hours,
 )
 
@@ -36,11 +36,7 @@ def _crisis_screen(client: Any) -> str:
     assert sent.status_code == 303
     page = client.get(sent["Location"])
     assert page.status_code == 200
-    screen = re.search(
-        r'<section class="emergency-screen crisis" role="alert".*?</section>', page.content.decode(), re.S
-    )
-    assert screen is not None
-    return page_text(screen.group(0))
+    return screen_text(page.content.decode(), "emergency-screen crisis")
 
 
 def test_at_night_the_screen_says_the_clinic_is_closed_and_puts_the_crisis_numbers_first(
