@@ -22,6 +22,17 @@ SEVERITY_RANK = {
     Alert.Severity.CONTACT_CLINIC: 2,
     Alert.Severity.INFO: 3,
 }
+# Within one severity, what a patient told us or what their body showed comes before the clinic's own
+# paperwork: a new "thoughts of self-harm" alert is not left below older REMS or register reminders of the
+# same level (clinic practice: the person before the process). Constant sources only go into ORDER BY.
+PATIENT_SAFETY_SOURCES = (
+    Alert.Source.RED_FLAG_CHECKIN,
+    Alert.Source.PHQ9_ITEM9,
+    Alert.Source.PATIENT_MESSAGE,
+    Alert.Source.VITAL_SIGN,
+    Alert.Source.ADVERSE_EVENT,
+    Alert.Source.HOME_BLOOD_PRESSURE,
+)
 STATE_FILTERS = {
     "active": [Alert.State.OPEN, Alert.State.ACKNOWLEDGED],
     "open": [Alert.State.OPEN],
@@ -39,6 +50,14 @@ def severity_rank() -> Case:
     )
 
 
+def safety_rank() -> Case:
+    return Case(
+        When(source__in=PATIENT_SAFETY_SOURCES, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+
+
 def patient_alerts(*, patient: Patient) -> QuerySet[Alert]:
     """The alerts of one patient (already authorised by access_patient), newest first."""
     return Alert.objects.filter(patient=patient, clinic_id=patient.clinic_id).order_by("-created_at", "-id")
@@ -47,7 +66,8 @@ def patient_alerts(*, patient: Patient) -> QuerySet[Alert]:
 def clinic_inbox(
     *, user: AnyUser, clinic: Clinic, state: str = "active", source: str = "", mine: bool = False
 ) -> QuerySet[Alert]:
-    """One clinic's alerts for its staff: most severe first, then oldest first (longest waiting)."""
+    """One clinic's alerts for its staff: most severe first; within a severity, a patient's own safety
+    (``PATIENT_SAFETY_SOURCES``) before the clinic's processes; then oldest first (longest waiting)."""
     if clinic.pk not in staff_clinic_ids(user):
         raise Http404("No such clinic")
     alerts = Alert.objects.filter(clinic=clinic, state__in=STATE_FILTERS.get(state, STATE_FILTERS["active"]))
@@ -56,7 +76,7 @@ def clinic_inbox(
     if mine:
         alerts = alerts.filter(Q(assignee=user) | Q(escalated_to=user))
     return alerts.select_related("patient", "assignee", "escalated_to").order_by(
-        severity_rank(), "created_at", "id"
+        severity_rank(), safety_rank(), "created_at", "id"
     )
 
 

@@ -62,6 +62,8 @@ BACKUP_MODULE = "lib/backup.py"
 ORDER_BY_ALLOWED_CALLS = {
     # alerts/selectors.py: a Case over the constant SEVERITY_RANK map.
     "severity_rank()",
+    # alerts/selectors.py: a Case over the constant PATIENT_SAFETY_SOURCES tuple.
+    "safety_rank()",
 }
 # A module-level constant dict used as an allow-list: `ALLOW.get(value, "literal")` or `ALLOW[value]`.
 ALLOW_LIST_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")

@@ -36,6 +36,30 @@ def test_it_lists_the_most_severe_first_then_the_oldest(personas: Any, client_fo
     ]
 
 
+def test_at_one_severity_a_patients_safety_comes_before_the_clinics_paperwork(
+    personas: Any, client_for: Any
+) -> None:
+    with time_machine.travel(T0, tick=False) as clock:
+        make_alert(personas.a1, source="rems_deadline", title="REMS form overdue")
+        clock.shift(dt.timedelta(minutes=5))
+        make_alert(personas.a2, source="missed_checkin", title="Missed check-ins")
+        clock.shift(dt.timedelta(minutes=5))
+        make_alert(personas.a2, source="phq9_item9", title="Thoughts of self-harm")
+        clock.shift(dt.timedelta(minutes=5))
+        make_alert(personas.a1, source="vital_sign", title="Blood pressure high")
+        clock.shift(dt.timedelta(minutes=5))
+        make_alert(personas.a1, severity="emergency", source="rems_deadline", title="Emergency paperwork")
+        body = client_for("clinician_a").get("/clinic/alerts/").content.decode()
+    titles = ["REMS form overdue", "Missed check-ins", "Thoughts of self-harm", "Blood pressure high"]
+    assert _titles(body, [*titles, "Emergency paperwork"]) == [
+        "Emergency paperwork",
+        "Thoughts of self-harm",
+        "Blood pressure high",
+        "REMS form overdue",
+        "Missed check-ins",
+    ]
+
+
 def test_it_filters_by_state_and_source(personas: Any, client_for: Any) -> None:
     make_alert(personas.a1, title="Open red flag")
     make_alert(personas.a1, source="worsening_trend", severity="contact_clinic", title="Open trend")
