@@ -17,15 +17,17 @@ RESOLVED_BY_CAUSE = {"register_count": "the investigation note in the controlled
 # Alerts only a prescriber may resolve, because resolving one is the prescriber's review the rules ask
 # for: the hold on the next dose (decision 0012 rule 9) lifts when its alert is resolved
 # (checkins.facts_provided.next_dose_hold), and a pre-dose hold's alert is "a prescriber alert".
-# Three marks, any one of which is enough, so a hold never slips past on one missing mark:
+# Three marks, each set as data when the alert is raised, any one of which is enough, so a hold never
+# slips past on one missing mark:
 # - the source: every dosing-hold alert (a check-in's pause, a positive bladder check, a session's hold);
 PRESCRIBER_SOURCES = ("dosing_hold",)
 # - the key of an alert carrying the pause (the same prefix as checkins.facts_provided.HOLD_KEY_PREFIX,
 #   which stands on a higher floor and so cannot be imported here);
 HOLD_KEY_PREFIX = "next_dose_hold:"
-# - the words every pause puts in its alert's title or detail: a check-in that also has a red flag keeps
-#   the red-flag source and its "checkin:" key, and says the pause only in these words.
-PRESCRIBER_REVIEW_WORDS = "paused until a prescriber"
+# - this evidence flag, true on every alert that carries a pause: a check-in that also has a red flag
+#   keeps the red-flag source and its "checkin:" key, and says the pause here (never by its wording,
+#   which may be reworded; migration 0007 set it on the alerts raised before it existed).
+HOLDS_NEXT_DOSE = "holds_next_dose"
 PRESCRIBER_ONLY_MESSAGE = (
     "Only a prescriber can resolve this alert: it holds the next dose until a prescriber has reviewed "
     "the patient."
@@ -145,11 +147,10 @@ class Alert(models.Model):
     @property
     def needs_prescriber(self) -> bool:
         """Only a prescriber of its clinic may resolve it: resolving it lifts a hold on the dose."""
-        words = f"{self.title}\n{self.detail}".lower()
         return (
             self.source in PRESCRIBER_SOURCES
             or self.dedupe_key.startswith(HOLD_KEY_PREFIX)
-            or PRESCRIBER_REVIEW_WORDS in words
+            or (self.evidence or {}).get(HOLDS_NEXT_DOSE) is True
         )
 
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from ketacare.accounts.gates import clinic_admin_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.forms import InboxFilterForm, NoteForm, PolicyForm
-from ketacare.alerts.models import Alert, AlertPolicy
+from ketacare.alerts.models import HOLDS_NEXT_DOSE, Alert, AlertPolicy
 from ketacare.alerts.selectors import access_alert, clinic_inbox
 from ketacare.alerts.services import (
     AlertTransitionError,
@@ -97,7 +97,8 @@ def alert_detail(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
 
 
 # Evidence the alert's page shows in "What to do" and "Reach the patient", not as the rule behind it.
-SHOWN_ABOVE = {"answered", "answered_at", "red_flags", "thread_url"}
+# Evidence the page shows outside the rule section (the hold flag shows as "only a prescriber resolves").
+SHOWN_ABOVE = {"answered", "answered_at", "red_flags", "thread_url", HOLDS_NEXT_DOSE}
 
 
 def _detail_page(

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils.dateformat import format as date_format
 
-from ketacare.alerts.models import Alert
+from ketacare.alerts.models import HOLDS_NEXT_DOSE, Alert
 from ketacare.alerts.services import raise_alert
 from ketacare.checkins.facts_provided import HOLD_KEY_PREFIX
 from ketacare.checkins.models import SymptomReport
@@ -238,6 +238,7 @@ def raise_positive_check_alerts(*, patient: Patient | None = None) -> list[Alert
                     title=title,
                     detail=" ".join(outcome.clinician_messages),
                     dedupe_key=key,
+                    evidence={HOLDS_NEXT_DOSE: True} if outcome.hold_next_dose else None,
                 )
             )
     return raised

@@ -10,9 +10,11 @@ through that check-in.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import transaction
 from django.test import Client
 
@@ -70,12 +72,14 @@ def _unchanged(alert: Alert, state: str) -> None:
         {},
         # A session's pre-dose hold (treatments): "a prescriber alert", by its source.
         {"key": "hold:session:bp_high", "title": "Dosing on hold: blood pressure 190/110 mmHg"},
-        # A check-in with a red flag and the pause: red-flag source and "checkin:" key, the pause in words.
+        # A check-in with a red flag and the pause: red-flag source and "checkin:" key, the pause in its
+        # evidence.
         {
             "key": "checkin:1",
             "source": Alert.Source.RED_FLAG_CHECKIN,
             "title": "Red flag",
             "detail": HOLD_DETAIL,
+            "evidence": {"red_flags": ["chest_pain"], "holds_next_dose": True},
         },
         # The key alone marks the pause.
         {"source": Alert.Source.PERIODIC_CHECK, "title": "Bladder check: answered yes"},
@@ -90,6 +94,25 @@ def test_a_nurse_cannot_resolve_an_alert_that_holds_the_dose(personas: Any, fiel
         resolve_alert(alert=alert, user=nurse, note="Seems fine now.")
     assert refused.value.message == PRESCRIBER_ONLY_MESSAGE
     _unchanged(alert, "acknowledged")
+
+
+def test_an_alert_raised_before_the_mark_existed_gets_it_from_its_words(personas: Any) -> None:
+    """Migration 0007: an old check-in alert that says the pause only in its words keeps the rule."""
+    migration = importlib.import_module("ketacare.alerts.migrations.0007_hold_mark_as_evidence")
+    worded = _held(
+        personas.a1,
+        key="checkin:old",
+        source=Alert.Source.RED_FLAG_CHECKIN,
+        title="Red flag",
+        detail=HOLD_DETAIL,
+    )
+    other = _held(personas.a1, key="checkin:other", source=Alert.Source.RED_FLAG_CHECKIN, title="Red flag")
+    assert not worded.needs_prescriber  # words alone no longer mark it
+    migration.mark_held_doses(django_apps, None)
+    worded.refresh_from_db()
+    other.refresh_from_db()
+    assert worded.needs_prescriber and worded.evidence == {"holds_next_dose": True}
+    assert not other.needs_prescriber and other.evidence == {}
 
 
 def test_nor_resolve_an_open_one_which_would_acknowledge_it_too(personas: Any) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from ketacare.alerts.models import Alert
+from ketacare.alerts.models import HOLDS_NEXT_DOSE, Alert
 from ketacare.alerts.services import raise_alert
 from ketacare.checkins.models import (
     SymptomCheckin,
@@ -195,8 +195,13 @@ def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
             detail="\n".join(details),
             dedupe_key=f"checkin:{checkin.public_id}",
             new_cause=True,  # the check-in was created in this transaction
-            # Which red flags, by id: closing an alert about thoughts of suicide needs a note (alerts).
-            evidence={"red_flags": flagged} if flagged else None,
+            # Which red flags, by id: closing an alert about thoughts of suicide needs a note (alerts);
+            # and whether it holds the next dose: only a prescriber resolves it then (alerts).
+            evidence=(
+                ({"red_flags": flagged} if flagged else {})
+                | ({HOLDS_NEXT_DOSE: True} if result.hold_next_dose else {})
+            )
+            or None,
         )
 
 

@@ -247,6 +247,7 @@ def test_urinary_symptoms_pause_the_next_dose_until_the_alert_is_resolved(person
     assert checkin.triage_result["hold_next_dose"] is True
     alert = Alert.objects.get()  # one alert for the check-in, saying the dose is paused
     assert "Next dose paused until a prescriber reviews" in alert.title
+    assert alert.evidence["holds_next_dose"] is True and alert.needs_prescriber
     hold = next_dose_hold(personas.a1)
     assert hold is not None and "prescriber" in hold
     assert next_dose_hold(personas.a2) is None
@@ -260,6 +261,16 @@ def test_bladder_words_also_pause_the_next_dose(personas: Any) -> None:
     assert checkin.triage_result["hold_next_dose"] is True
     assert next_dose_hold(personas.a1) is not None
     assert "Next dose paused" in Alert.objects.get().title
+
+
+def test_a_red_flag_with_bladder_symptoms_keeps_its_source_and_still_holds_the_dose_for_a_prescriber(
+    personas: Any,
+) -> None:
+    _submit(personas.a1, reports=[ReportIn("chest_pain", "mild"), ReportIn("urinary_symptoms", "moderate")])
+    alert = Alert.objects.get()
+    assert alert.source == Alert.Source.RED_FLAG_CHECKIN
+    assert "chest_pain" in alert.evidence["red_flags"] and alert.evidence["holds_next_dose"] is True
+    assert alert.needs_prescriber
 
 
 def test_staff_see_the_words_the_worry_and_the_reading_on_the_check_ins_page(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ketacare.accounts.models import User
-from ketacare.alerts.models import Alert
+from ketacare.alerts.models import HOLDS_NEXT_DOSE, Alert
 from ketacare.alerts.services import raise_alert
 from ketacare.clinics.selectors import is_prescriber
 from ketacare.core import pathway
@@ -64,6 +64,7 @@ def raise_hold_alerts(session: TreatmentSession, holds: list[pathway.Hold]) -> l
                 title=f"Dosing on hold: {hold.message}"[:200],
                 detail=f"{hold.message} A prescriber clears it by fixing the cause or overriding with a reason.",
                 dedupe_key=f"hold:{session.public_id}:{hold.code}",
+                evidence={HOLDS_NEXT_DOSE: True},
             )
         )
     return raised

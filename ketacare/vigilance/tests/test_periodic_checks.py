@@ -61,6 +61,7 @@ def test_a_positive_bladder_check_alerts_at_once_and_pauses_the_next_dose(person
     )  # fmt: skip
     alert = Alert.objects.get()
     assert alert.severity == "urgent" and "next dose paused until a prescriber reviews" in alert.title
+    assert alert.evidence == {"holds_next_dose": True} and alert.needs_prescriber
     assert alert.clinic == personas.clinic_a
     assert next_dose_hold(personas.a1) is not None
     # The job raises no second alert for the same check.
