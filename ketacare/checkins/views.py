@@ -34,7 +34,6 @@ from ketacare.checkins.services import (
     submit_checkin,
     tick_preparation,
 )
-from ketacare.clinics.selectors import clinic_contact
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES
@@ -43,7 +42,7 @@ from ketacare.lib.forms import add_field_error
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 from ketacare.patients.facts import at_the_clinic, last_dose_start, next_appointment, patient_route
 from ketacare.patients.models import Patient
-from ketacare.patients.selectors import access_patient
+from ketacare.patients.selectors import access_patient, clinic_contact_for
 
 SEARCH_MAX_CHARS = 100
 HOME_BP_INPUTS = ("home_systolic_mmhg", "home_diastolic_mmhg", "home_pulse_bpm")
@@ -311,7 +310,7 @@ def episode(request: AuthenticatedRequest) -> HttpResponse:
                 "duration": result.episode.duration(),
                 "red_flag": result.episode.kind == SymptomReport.Kind.RED_FLAG,
                 "flag": kb.knowledge().red_flags.get(result.episode.symptom_id),
-                "contact": clinic_contact(patient.clinic, timezone.now()),
+                "contact": clinic_contact_for(patient, timezone.now()),
             }
         )
         return render(request, "checkins/episode.html", context)
@@ -351,7 +350,7 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
         # In the chair, the fastest help is the nurse a few steps away: the screen says so first.
         "at_the_clinic": level >= Level.URGENT and at_the_clinic(checkin.patient),
         "contact_clinic": Level.LONGER_THAN_EXPECTED <= level < Level.URGENT,
-        "contact": clinic_contact(checkin.patient.clinic, timezone.now()),
+        "contact": clinic_contact_for(checkin.patient, timezone.now()),
         # Red flags reported before and not yet said to be gone: this answer is about today's ticks only.
         "still_open": red_flags_still_open(open_episodes(patient=checkin.patient), reported_in=checkin),
     }

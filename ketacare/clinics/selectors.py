@@ -91,6 +91,9 @@ class ClinicContact:
     instead: str  # outside hours: what to do instead of calling the clinic
     # Closed now (hours are set and this is outside them): when it opens next, in the clinic's zone.
     opens_next: dt.datetime | None = None
+    # The patient is in the chair now, with the clinic's staff (patients.facts.clinic_contact_for): a
+    # session running past closing time is never told "the clinic is closed".
+    with_staff: bool = False
 
 
 def clinic_contact(clinic: Clinic, now: dt.datetime) -> ClinicContact:

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
-from ketacare.clinics.selectors import clinic_contact
 from ketacare.core import dayrules
 from ketacare.core import knowledge as kb
 from ketacare.core.protocols import get_route, route_ids
@@ -29,7 +28,7 @@ from ketacare.journal.services import set_journal_sharing, write_journal_entry
 from ketacare.lib.errors import FieldError
 from ketacare.lib.forms import add_field_error
 from ketacare.patients.facts import patient_route
-from ketacare.patients.selectors import access_patient
+from ketacare.patients.selectors import access_patient, clinic_contact_for
 
 SEARCH_MAX_CHARS = 100
 TOPIC_TITLES = {
@@ -92,7 +91,7 @@ def journal(request: AuthenticatedRequest) -> HttpResponse:
             "patient": patient,
             # The "not for emergencies" note: where to turn, and whether the clinic is open now.
             "clinic": patient.clinic,
-            "contact": clinic_contact(patient.clinic, now),
+            "contact": clinic_contact_for(patient, now),
             "form": form,
             "prompts": prompts_for(days),
             "prompt_basis": BASIS,

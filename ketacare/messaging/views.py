@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
-from ketacare.clinics.selectors import active_clinic, clinic_contact
+from ketacare.clinics.selectors import active_clinic
 from ketacare.lib.errors import FieldError
 from ketacare.lib.forms import add_field_error
 from ketacare.messaging.forms import MessageForm, ToAlertForm
@@ -22,7 +22,8 @@ from ketacare.messaging.services import (
     response_time_min,
     send_patient_message,
 )
-from ketacare.patients.selectors import access_patient
+from ketacare.patients.facts import at_the_clinic
+from ketacare.patients.selectors import access_patient, clinic_contact_for
 
 
 def _hours_text(minutes: int) -> str:
@@ -70,7 +71,8 @@ def patient_thread(request: AuthenticatedRequest) -> HttpResponse:
                             "patient": patient,
                             "clinic": patient.clinic,
                             # Closed now: the screen says when the clinic will see the alert.
-                            "contact": clinic_contact(patient.clinic, now),
+                            "contact": clinic_contact_for(patient, now),
+                            "at_the_clinic": at_the_clinic(patient),
                             "message": sent.message,
                             "screen": sent.message.screen,
                         },
@@ -86,7 +88,7 @@ def patient_thread(request: AuthenticatedRequest) -> HttpResponse:
         {
             "patient": patient,
             "clinic": patient.clinic,
-            "contact": clinic_contact(patient.clinic, now),
+            "contact": clinic_contact_for(patient, now),
             "answer_promise": _answer_promise(response_time_min(patient.clinic_id)),
             "thread": thread(patient),
             "form": form,

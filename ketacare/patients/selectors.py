@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from ketacare.accounts.tokens import LinkState, digest, well_formed
 from ketacare.audit import context as audit_context
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic
+from ketacare.clinics.selectors import ClinicContact, clinic_contact
 from ketacare.patients import facts
 from ketacare.patients.models import Patient, PatientChange, PatientInvitation
 
@@ -189,3 +191,15 @@ def find_patient_invitation(token: str) -> tuple[PatientInvitation | None, str]:
     if status != PatientInvitation.Status.PENDING or invitation.patient.archived_at is not None:
         return invitation, LinkState.EXPIRED
     return invitation, LinkState.VALID
+
+
+def clinic_contact_for(patient: Patient, now: dt.datetime) -> ClinicContact:
+    """How the patient reaches their clinic at ``now``. A patient in the chair is with its staff: a
+    session that runs past closing time does not tell them the clinic is closed and will read their
+    alert when it opens, but to tell the staff in the room (``with_staff``)."""
+    contact = clinic_contact(patient.clinic, now)
+    if contact.opens_next is None or not facts.at_the_clinic(patient):
+        return contact
+    return dataclasses.replace(
+        contact, open_now=True, call=patient.clinic.phone, instead="", opens_next=None, with_staff=True
+    )

@@ -13,14 +13,14 @@ from django.utils import timezone
 from ketacare.accounts.gates import clinic_admin_required, own_patient_page, patient_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
-from ketacare.clinics.selectors import active_clinic, clinic_contact
+from ketacare.clinics.selectors import active_clinic
 from ketacare.core.display import condition_name, instrument_name
 from ketacare.core.instruments import get_instrument, instruments
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
-from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome
+from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome, at_the_clinic
 from ketacare.patients.models import Patient
-from ketacare.patients.selectors import access_patient
+from ketacare.patients.selectors import access_patient, clinic_contact_for
 from ketacare.questionnaires.forms import QuestionnairePolicyForm
 from ketacare.questionnaires.models import QuestionnairePolicy
 from ketacare.questionnaires.selectors import access_response, due_questionnaires
@@ -129,6 +129,7 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
     response = access_response(request.user, response_id)
     patient = response.patient
     definition = next((i for i in instruments() if i.id == response.instrument_id), None)
+    crisis = ResponseOutcome(response, created=False).crisis
     return render(
         request,
         "questionnaires/result.html",
@@ -138,9 +139,11 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
             "instrument": definition,
             "response": response,
             # The same rule the submission used to decide on the crisis screen (patients.facts).
-            "crisis": ResponseOutcome(response, created=False).crisis,
+            "crisis": crisis,
             # Whether the clinic is open now: closed, the screen says when it will see the alert.
-            "contact": clinic_contact(patient.clinic, timezone.now()),
+            "contact": clinic_contact_for(patient, timezone.now()),
+            # In the chair, the fastest help is the staff in the room: the crisis screen says so first.
+            "at_the_clinic": crisis and at_the_clinic(patient),
         },
     )
 

@@ -22,6 +22,7 @@ from tests.support.clinic_hours import (
     screen_text,
     set_opening_hours,
 )
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +86,16 @@ def test_in_opening_hours_the_emergency_screen_keeps_its_wording_and_only_then(
     assert "closed" not in screen and "+1 555 0111" not in screen
     order = [screen.index(s) for s in ("Emergency: Call 911", "Call 988", "Your clinic: Call +1 555 0100")]
     assert order == sorted(order)
+
+
+def test_a_session_running_past_closing_time_sends_the_patient_to_the_staff_not_to_a_closed_clinic(
+    personas: Any, client_for: Any
+) -> None:
+    """In the chair after closing time the clinic is not "closed": its staff are a few steps away."""
+    set_opening_hours(personas.clinic_a, personas.admin_a)
+    with time_machine.travel(SATURDAY_AFTERNOON, tick=False):
+        make_session(personas.a1, state="observing", now=SATURDAY_AFTERNOON)
+        screen = _emergency_screen(client_for("a1"))
+    assert screen.index("You are at the clinic: tell a member of staff now.") < screen.index("Call 911")
+    assert "closed" not in screen and "once it is open" not in screen
+    assert "Your clinic has been alerted." in screen

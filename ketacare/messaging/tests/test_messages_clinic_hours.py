@@ -24,6 +24,7 @@ from tests.support.clinic_hours import (
     screen_text,
     set_opening_hours,
 )
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 THREAD = reverse("messaging:thread")
@@ -120,3 +121,14 @@ def test_in_opening_hours_the_red_flag_screen_keeps_its_wording_and_only_then(
     assert "closed" not in screen and "+1 555 0111" not in screen
     order = [screen.index(s) for s in ("Call 911", "Call 988", "Your clinic: Call +1 555 0100")]
     assert order == sorted(order)
+
+
+def test_in_the_chair_after_closing_time_the_red_flag_screen_sends_the_patient_to_the_staff(
+    personas: Any, client_for: Any
+) -> None:
+    set_opening_hours(personas.clinic_a, personas.admin_a, after_hours_phone="+1 555 0111")
+    with time_machine.travel(SATURDAY_AFTERNOON, tick=False):
+        make_session(personas.a1, state="observing", now=SATURDAY_AFTERNOON)
+        screen = _emergency_screen(client_for("a1"), "in-the-chair")
+    assert screen.index("You are at the clinic: tell a member of staff now.") < screen.index("Call 911")
+    assert "closed" not in screen and "+1 555 0111" not in screen

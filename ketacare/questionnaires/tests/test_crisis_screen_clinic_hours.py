@@ -24,6 +24,7 @@ from tests.support.clinic_hours import (
     screen_text,
     set_opening_hours,
 )
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +102,15 @@ def test_in_opening_hours_the_screen_keeps_its_wording_and_only_then(personas: A
         for s in ("Crisis line: Call 988", "Emergency: Call 911", "Your clinic: Call +1 555 0100")
     ]
     assert order == sorted(order)
+
+
+def test_in_the_chair_after_closing_time_the_crisis_screen_sends_the_patient_to_the_staff(
+    personas: Any, client_for: Any
+) -> None:
+    set_opening_hours(personas.clinic_a, personas.admin_a)
+    with time_machine.travel(SATURDAY_AFTERNOON, tick=False):
+        make_session(personas.a1, state="observing", now=SATURDAY_AFTERNOON)
+        screen = _crisis_screen(client_for("a1"))
+    assert screen.index("You are at the clinic: tell a member of staff now.") < screen.index("Call 988")
+    assert "closed" not in screen and "once it is open" not in screen
+    assert "Your clinic: Call +1 555 0100" in screen
