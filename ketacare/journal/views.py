@@ -14,6 +14,7 @@ from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.core import dayrules
 from ketacare.core import knowledge as kb
+from ketacare.core.display import name_for
 from ketacare.core.protocols import get_route, route_ids
 from ketacare.journal.forms import JournalForm
 from ketacare.journal.prompts import BASIS, get_prompt, prompts_for
@@ -129,13 +130,22 @@ def _uuid(value: str) -> Any:
 
 @staff_required
 def staff_journal(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
-    """Staff see only the entries the patient shared."""
+    """Staff see only the entries the patient shared, each screened again as it is read.
+
+    The journal raises no alert (docs/decisions/0028): words of a red flag in a shared entry are marked
+    for whoever reads it, with the red flag named, so an old entry is not read as an ordinary one.
+    """
     patient = access_patient(request.user, patient_id)
-    return render(
-        request,
-        "journal/staff_journal.html",
-        {"patient": patient, "entries": shared_entries(patient=patient)[:100]},
-    )
+    entries = [
+        {"entry": entry, "red_flags": _red_flag_names(entry.text)}
+        for entry in shared_entries(patient=patient)[:100]
+    ]
+    return render(request, "journal/staff_journal.html", {"patient": patient, "entries": entries})
+
+
+def _red_flag_names(text: str) -> list[str]:
+    screen = red_flag_screen(text)
+    return [name_for(flag) for flag in dict.fromkeys(screen.red_flag_ids)] if screen is not None else []
 
 
 def _learn_row(entry: Any, route: str) -> dict[str, Any]:

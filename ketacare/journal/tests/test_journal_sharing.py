@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -33,6 +34,23 @@ def test_staff_see_the_shared_entry_and_never_the_private_one(personas: Any, cli
     staff = client_for("clinician_a").get(url)
     assert b"SharedCanary" in staff.content and b"PrivateCanary" not in staff.content
     assert client_for("clinician_b").get(url).status_code == 404
+
+
+def test_staff_read_a_shared_entry_with_words_of_a_red_flag_marked_and_named(
+    personas: Any, client_for: Any
+) -> None:
+    patient = client_for("a1")
+    _write(patient, "j1", "Since Tuesday I keep thinking I want to kill myself", share=True)
+    _write(patient, "j2", "A calm week, walked every day", share=True)
+    url = reverse("journal:staff_journal", kwargs={"patient_id": str(personas.a1.public_id)})
+    body = client_for("clinician_a").get(url).content.decode()
+    entries = re.findall(r'<article class="journal-entry">.*?</article>', body, re.S)
+    assert len(entries) == 2
+    flagged = next(e for e in entries if "kill myself" in e)
+    calm = next(e for e in entries if "A calm week" in e)
+    assert 'data-testid="journal-red-flag"' in flagged and "Thoughts of suicide" in flagged
+    assert "raised no alert" in flagged
+    assert "journal-red-flag" not in calm
 
 
 def test_unsharing_hides_the_entry_from_staff_again(personas: Any, client_for: Any) -> None:
