@@ -61,6 +61,16 @@ def preference(patient: Patient) -> NotificationPreference:
     return found or NotificationPreference(patient=patient, clinic_id=patient.clinic_id)
 
 
+def preferences(patients: Iterable[Patient]) -> dict[int, NotificationPreference]:
+    """Many patients' choices in one query, by patient pk (defaults for those who never chose)."""
+    by_pk = {patient.pk: patient for patient in patients}
+    found = {p.patient_id: p for p in NotificationPreference.objects.filter(patient_id__in=by_pk)}
+    return {
+        pk: found.get(pk) or NotificationPreference(patient=patient, clinic_id=patient.clinic_id)
+        for pk, patient in by_pk.items()
+    }
+
+
 def in_quiet_hours(pref: NotificationPreference, zone_name: str, now: dt.datetime) -> bool:
     """Whether ``now`` falls in the patient's quiet hours on their own clock (a span may cross midnight)."""
     local = now.astimezone(zoneinfo.ZoneInfo(zone_name)).time()
@@ -100,6 +110,7 @@ def deliver(
     dedupe_key: str = "",
     safety: bool = False,
     channels: Iterable[str] | None = None,
+    pref: NotificationPreference | None = None,
 ) -> list[Delivery]:
     """Write one notification of ``kind`` for each channel the patient chose and queue its sending.
 
@@ -112,10 +123,12 @@ def deliver(
     ``queued`` in the caller's transaction and handed to the task queue when it commits
     (:func:`send_delivery` runs in the worker), so a web request never waits for a push service, an SMS
     provider or a mail server, and a rolled-back change sends nothing. Returns the deliveries written.
+    ``pref`` is the patient's :func:`preference` when the caller has read it already (a job over many
+    patients reads them in one query).
     """
     if kind not in TEXTS:
         raise NotificationError("kind", f"kind {kind[:40]!r} is not one of {', '.join(TEXTS)}")
-    pref = preference(patient)
+    pref = pref if pref is not None else preference(patient)
     quiet = not safety and in_quiet_hours(pref, patient.time_zone, now)
     logged: list[Delivery] = []
     for channel in channels if channels is not None else chosen_channels(pref):

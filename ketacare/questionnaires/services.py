@@ -23,7 +23,7 @@ from ketacare.core.instruments import (
 )
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import create_once
-from ketacare.notifications.services import deliver, in_quiet_hours, preference
+from ketacare.notifications.services import deliver, in_quiet_hours, preferences
 from ketacare.patients import facts
 from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome
 from ketacare.patients.models import Patient
@@ -398,8 +398,10 @@ def send_due_reminders(*, now: dt.datetime, limit: int = 500) -> int:
     )
     patient_ids = dict.fromkeys(waiting.order_by("due_at").values_list("patient_id", flat=True)[:limit])
     reminded = 0
-    for patient in Patient.objects.filter(pk__in=patient_ids).select_related("user"):
-        if in_quiet_hours(preference(patient), patient.time_zone, now):
+    patients = list(Patient.objects.filter(pk__in=patient_ids).select_related("user"))
+    chosen = preferences(patients)
+    for patient in patients:
+        if in_quiet_hours(chosen[patient.pk], patient.time_zone, now):
             continue
         with transaction.atomic():
             claimed = list(waiting.filter(patient=patient).select_for_update().values_list("pk", "due_at"))
@@ -412,6 +414,7 @@ def send_due_reminders(*, now: dt.datetime, limit: int = 500) -> int:
                 url="/me/questionnaires/",
                 now=now,
                 dedupe_key=f"questionnaires:{first_due:%Y-%m-%dT%H:%M}",
+                pref=chosen[patient.pk],
             )
             QuestionnaireAssignment.objects.filter(pk__in=[pk for pk, _ in claimed]).update(reminded_at=now)
             reminded += 1
