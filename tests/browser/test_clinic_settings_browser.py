@@ -108,3 +108,21 @@ def test_a_closing_time_before_the_opening_time_is_refused_with_the_day_capitali
     assert error.inner_text() == "Monday: closing time must be after opening time (17:00)"
     assert not Clinic.objects.get(pk=personas.clinic_a.pk).opening_hours.exists()
     page.close()
+
+
+def test_a_clinic_admins_navigation_fits_one_row_on_a_desk_screen(
+    live_server: Any, browser: Any, personas: Any
+) -> None:
+    """Every link of the admin's navigation on one row at 1280 px, the account's page beside Log out."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _admin_login(page, live_server, personas.admin_a)
+    page.goto(f"{live_server.url}/clinic/alerts/")
+    tops = page.evaluate(
+        "[...document.querySelectorAll('.site-header nav li')].map(li => Math.round(li.getBoundingClientRect().top))"
+    )
+    assert len(tops) >= 13 and len(set(tops)) == 1, f"the navigation wraps onto {len(set(tops))} rows: {tops}"
+    security = page.locator(".header-tools").get_by_role("link", name="Sign-in security")
+    security.click()
+    page.get_by_role("heading", name="Sign-in security").wait_for()
+    assert security.get_attribute("aria-current") == "page"
+    page.close()
