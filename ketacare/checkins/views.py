@@ -212,8 +212,8 @@ NOTHING_TO_SEND = (
 
 def _says_something(request: AuthenticatedRequest, form: CheckinForm, chosen: dict[str, str]) -> bool:
     """Whether the form carries anything at all. An empty check-in (a stray tap on the Send button,
-    which stays in sight while the list scrolls) would otherwise be stored and would end every open
-    side effect by omission (docs/decisions/0014) as if the patient had said they were gone."""
+    which stays in sight while the list scrolls) would otherwise be stored as a check-in that says
+    nothing."""
     data = form.cleaned_data
     answered = any(key.startswith("episode_") and value for key, value in request.POST.items())
     return bool(
@@ -260,6 +260,9 @@ def _submit_form(
                 worry=form.cleaned_data["worry"],
                 home_bp=form.home_bp(),
                 now=now,
+                # The form asks "Still there / Gone" about each open symptom above a list of what is
+                # new: one left unanswered is not known to be gone (docs/decisions/0014, amended).
+                close_unticked=False,
             )
     except FieldError as error:
         add_field_error(form, error)

@@ -51,13 +51,14 @@ class _Episode:
 
 
 def _record_symptoms(
-    checkin: SymptomCheckin, result: TriageResult, *, now: dt.datetime
+    checkin: SymptomCheckin, result: TriageResult, *, now: dt.datetime, close_unticked: bool = True
 ) -> dict[str, _Episode]:
     """Open, continue or close episodes (docs/decisions/0014); returns the reported symptoms' episodes.
 
     A reported symptom continues its open episode (last seen present now) or opens one. An open side
     effect this check-in does not tick is closed by omission (seen gone now: its end lies between its
-    last sighting and now). An open red flag is never closed by omission.
+    last sighting and now), unless ``close_unticked`` is False (the check-in asked about it and got no
+    answer: unknown, still open). An open red flag is never closed by omission.
     """
     patient = checkin.patient
     reported: dict[str, _Episode] = {}
@@ -122,7 +123,7 @@ def _record_symptoms(
             opened=True,
         )
     # Only the patient or a clinician closes a red flag; the other open episodes end in one statement.
-    gone = [r.pk for r in open_reports.values() if r.kind != SymptomReport.Kind.RED_FLAG]
+    gone = [r.pk for r in open_reports.values() if r.kind != SymptomReport.Kind.RED_FLAG and close_unticked]
     if gone:
         SymptomReport.objects.filter(pk__in=gone).update(
             resolved_at=now, resolved_by=checkin, closed_by=SymptomReport.ClosedBy.OMISSION

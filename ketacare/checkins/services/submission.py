@@ -257,12 +257,16 @@ def submit_checkin(
     other_text: str = "",
     worry: str = "",
     home_bp: HomeBpIn | None = None,
+    close_unticked: bool = True,
 ) -> CheckinOutcome:
     """Store a check-in triaged by the core; red flags raise a clinic alert in the same transaction.
 
     A retry with the same ``idempotency_key`` returns the original check-in untouched. Triage counts
     from the start of the patient's last dose; with no dose on record see ``no_recent_dose_minutes``.
-    Open symptoms that this check-in no longer reports are closed at ``now``.
+    Open side effects that this check-in no longer reports are closed at ``now`` ("gone by omission",
+    docs/decisions/0014) unless ``close_unticked`` is False: the web form asks about each open symptom
+    ("Still there / Gone") beside a list of what is *new*, so a symptom left unanswered there is unknown,
+    not gone, and stays open.
 
     ``other_text`` ("Something else? Describe it") goes to the core triage: an emergency phrase takes
     its red flag's path; any other words raise a review alert for the care team, whose severity follows
@@ -330,7 +334,7 @@ def submit_checkin(
                 triage_level=triaged.result.level.value,
                 triage_result=triage_to_json(triaged.result),
             )
-            episodes = _record_symptoms(checkin, triaged.result, now=now)
+            episodes = _record_symptoms(checkin, triaged.result, now=now, close_unticked=close_unticked)
             _raise_alerts(checkin, triaged.result)
             _raise_longer_alerts(checkin, triaged.result, episodes or {})
             return checkin

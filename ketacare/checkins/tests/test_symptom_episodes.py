@@ -42,6 +42,31 @@ def test_gone_by_omission_a_day_later_is_not_longer_than_usual(personas: Any) ->
     assert not Alert.objects.exists()
 
 
+def _web_checkin(client: Any, key: str, **answers: str) -> None:
+    response = client.post(
+        reverse("checkins:checkin"), {"idempotency_key": key, "action": "submit", **answers}
+    )
+    assert response.status_code == 303, response.content.decode()[:500]
+
+
+def test_a_side_effect_left_unanswered_on_the_form_stays_open_until_the_patient_says_it_went(
+    personas: Any, client_for: Any
+) -> None:
+    """The form asks "Still there / Gone" about open symptoms above "Anything new? Tick what you feel
+    now": a patient who ticks something new and leaves nausea unanswered has not said it went."""
+    make_dose(personas.a1, started_at=timezone.now() - dt.timedelta(hours=1))
+    patient = client_for("a1")
+    _web_checkin(patient, "w1", symptom="nausea", severity_nausea="severe")
+    _web_checkin(patient, "w2", symptom="headache", severity_headache="mild")
+    nausea = SymptomReport.objects.get(symptom_id="nausea")
+    assert nausea.resolved_at is None and nausea.closed_by == ""
+    assert nausea.duration().open
+    _web_checkin(patient, "w3", **{f"episode_{nausea.public_id}": "gone", f"gone_{nausea.public_id}": "0"})
+    nausea.refresh_from_db()
+    assert nausea.resolved_at is not None and nausea.closed_by == SymptomReport.ClosedBy.PATIENT
+    assert SymptomReport.objects.get(symptom_id="headache").resolved_at is None
+
+
 def test_a_red_flag_is_not_closed_by_a_checkin_that_does_not_tick_it(personas: Any) -> None:
     dosed = timezone.now() - dt.timedelta(hours=5)
     make_dose(personas.a1, started_at=dosed)
