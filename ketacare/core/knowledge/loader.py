@@ -224,6 +224,7 @@ def parse_sources(data: Mapping[str, Any], file: str = "sources.toml") -> Mappin
             evidence=entry.evidence(),
             secondary=entry.flag("secondary"),
             note=entry.optional_text("note") or "",
+            patient_citation=entry.optional_text("patient_citation") or "",
         )
         entry.finish()
     if CLINIC_PRACTICE not in out:

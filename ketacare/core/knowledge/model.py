@@ -128,6 +128,14 @@ class Source:
     evidence: Evidence
     secondary: bool
     note: str
+    # How a patient page names the source when the citation is written for the clinic (the clinic-practice
+    # default says "unverified, to be reviewed by the clinic": true, but an instruction to staff).
+    patient_citation: str = ""
+
+    @property
+    def for_patients(self) -> str:
+        """The citation as a patient page shows it."""
+        return self.patient_citation or self.citation
 
 
 @dataclass(frozen=True, slots=True)

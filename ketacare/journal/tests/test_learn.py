@@ -24,7 +24,7 @@ def test_a_search_finds_the_success_rates_answer_with_its_evidence(personas: Any
     assert b"How likely is it to work?" in response.content
     assert b"About half" in response.content
     assert b"meta-analysis" in response.content  # the evidence strength in plain words
-    assert b"Sources:" in response.content
+    assert b"Where this comes from" in response.content
 
 
 def test_an_htmx_search_returns_only_the_results_partial(personas: Any, client_for: Any) -> None:
@@ -54,7 +54,7 @@ def _driving_entry(client: Any, **headers: str) -> str:
 
 
 def _citation(source_id: str) -> str:
-    return kb.get_source(source_id).citation
+    return kb.get_source(source_id).for_patients
 
 
 @pytest.mark.parametrize("htmx", [False, True])
@@ -96,3 +96,12 @@ def test_without_a_route_each_rule_is_cited_the_24_hours_as_clinic_practice(
     # The next morning cites the label; the 24 hours, clinic practice: the weakest claim sets the evidence.
     assert _citation("HCP-Dose") in entry and _citation("clinic-practice") in entry
     assert "Strength of the evidence: clinic practice, not tested in trials." in entry
+
+
+def test_patients_read_clinic_practice_in_plain_words_and_a_word_on_sources_written_for_doctors(
+    client_for: Any,
+) -> None:
+    page = html.unescape(client_for("a1").get(reverse("journal:learn")).content.decode())
+    assert "unverified, to be reviewed by the clinic" not in page
+    assert "Usual clinic practice, not a published study" in page
+    assert "your dose is decided by your prescriber" in page
