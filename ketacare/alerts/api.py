@@ -11,7 +11,7 @@ from ninja.pagination import paginate
 
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.schemas import AlertOut, alert_out
-from ketacare.alerts.selectors import STATE_FILTERS, access_alert, clinic_inbox
+from ketacare.alerts.selectors import STATE_FILTERS, access_alert, clinic_inbox, record_alert_read
 from ketacare.alerts.services import (
     AlertTransitionError,
     acknowledge_alert,
@@ -20,7 +20,7 @@ from ketacare.alerts.services import (
 )
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
-from ketacare.lib.errors import NotPermitted
+from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.lib.pagination import LinkedPagination, Mapped
 
 router = Router(tags=["alerts"])
@@ -58,12 +58,17 @@ def _refuse_nul(note: str) -> None:
 @router.post("/alerts/{alert_id}/acknowledge", response=AlertOut, url_name="acknowledge_alert")
 def acknowledge_alert_api(request: AuthenticatedRequest, alert_id: str, note: Form[str] = "") -> AlertOut:
     """Acknowledge an open alert with a note (1-2000 characters)."""
-    alert = access_alert(request.user, alert_id, action="write")
-    _refuse_nul(note)
+    # The write's own row is the service's once it is done; a refusal leaves a read (see access_alert).
+    alert = access_alert(request.user, alert_id, action="write", record_grant=False)
     try:
+        _refuse_nul(note)
         return alert_out(acknowledge_alert(alert=alert, user=request.user, note=note))
     except AlertTransitionError as exc:
+        record_alert_read(request.user, alert)
         raise HttpError(409, str(exc)) from None
+    except (ValidationError, FieldError):
+        record_alert_read(request.user, alert)
+        raise
 
 
 @router.post("/alerts/{alert_id}/resolve", response=AlertOut, url_name="resolve_alert")
@@ -74,13 +79,17 @@ def resolve_alert_api(request: AuthenticatedRequest, alert_id: str, note: Form[s
     An alert that holds the next dose is resolved only by a prescriber of its clinic: anyone else gets
     a 403 naming why, and the alert stays as it was.
     """
-    alert = access_alert(request.user, alert_id, action="write")
-    _refuse_nul(note)
+    alert = access_alert(request.user, alert_id, action="write", record_grant=False)
     try:
+        _refuse_nul(note)
         return alert_out(resolve_alert(alert=alert, user=request.user, note=note))
     except AlertTransitionError as exc:
+        record_alert_read(request.user, alert)
         raise HttpError(409, str(exc)) from None
     except NotPermitted:
         # The refused action leaves its own denied row, then the API's handler answers 403.
         record_refused_action(alert, "resolve_alert")
+        raise
+    except (ValidationError, FieldError):
+        record_alert_read(request.user, alert)
         raise

@@ -89,12 +89,18 @@ def inbox_counts(*, clinic: Clinic, user: AnyUser) -> dict[str, int]:
     )
 
 
-def access_alert(user: AnyUser, alert_id: uuid.UUID | str, *, action: str = "read") -> Alert:
+def access_alert(
+    user: AnyUser, alert_id: uuid.UUID | str, *, action: str = "read", record_grant: bool = True
+) -> Alert:
     """Return the alert if the user is active staff of its clinic, else raise Http404.
 
     Alerts are for staff only: a patient gets a 404 even for an alert about themself. One audit row
     names the alert and its patient, or only the clinic for a clinic-level alert (a transition's own
-    row in the same request is the same row, deduplicated).
+    row in the same request is the same row, deduplicated). Without ``record_grant`` a granted access
+    leaves no row here: an acknowledge or resolve records its "write" in the transition's service once
+    it is done, and a refused or failed one records what happened instead (`record_alert_read`, or the
+    denied row of `record_refused_action`), so a refused write never reads "write · granted" in the
+    audit report.
     """
     object_id = str(alert_id)[:64]
     alert = None
@@ -113,6 +119,13 @@ def access_alert(user: AnyUser, alert_id: uuid.UUID | str, *, action: str = "rea
             user=user, action=action, outcome="denied", object_type="alert", object_id=object_id
         )
         raise Http404("No such alert")
+    if record_grant:
+        record_alert_read(user, alert, action=action)
+    return alert
+
+
+def record_alert_read(user: AnyUser, alert: Alert, *, action: str = "read") -> None:
+    """The granted audit row of an access to the alert (a transition that did not happen is a read)."""
     record_access_event(
         user=user,
         action=action,
@@ -122,7 +135,6 @@ def access_alert(user: AnyUser, alert_id: uuid.UUID | str, *, action: str = "rea
         object_type="alert",
         object_id=str(alert.public_id),
     )
-    return alert
 
 
 def may_resolve(user: AnyUser, alert: Alert) -> bool:

@@ -18,7 +18,7 @@ from ketacare.accounts.gates import clinic_admin_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.forms import InboxFilterForm, NoteForm, PolicyForm
 from ketacare.alerts.models import HOLDS_NEXT_DOSE, Alert, AlertPolicy
-from ketacare.alerts.selectors import access_alert, clinic_inbox
+from ketacare.alerts.selectors import access_alert, clinic_inbox, record_alert_read
 from ketacare.alerts.services import (
     AlertTransitionError,
     ResolutionNoteRequired,
@@ -214,11 +214,14 @@ def _thread_url(evidence: dict[str, Any]) -> str:
 
 
 def _transition(request: AuthenticatedRequest, alert_id: str, *, resolve: bool) -> HttpResponse:
-    alert = access_alert(request.user, alert_id, action="write")
+    # The write's own row is the service's, once it is done; anything short of it is a read (or the
+    # refusal's denied row), so the audit report never shows a refused write as granted.
+    alert = access_alert(request.user, alert_id, action="write", record_grant=False)
     form = NoteForm(request.POST)
     back = request.POST.get("next") == "inbox"
     target = reverse("alerts:inbox") if back else reverse("alerts:detail", args=[alert.public_id])
     if not form.is_valid():
+        record_alert_read(request.user, alert)
         messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(target)
     try:
@@ -230,8 +233,10 @@ def _transition(request: AuthenticatedRequest, alert_id: str, *, resolve: bool) 
             messages.success(request, f"Acknowledged: {alert.title}")
     except ResolutionNoteRequired as error:
         # The alert's page again, its resolve form saying what the note must hold; nothing was written.
+        record_alert_read(request.user, alert)
         return _detail_page(request, alert, resolve_error=error.message, status=400)
     except AlertTransitionError as exc:
+        record_alert_read(request.user, alert)
         messages.error(request, str(exc))
     except NotPermitted as error:
         return _refused(request, alert, error, back_url=target)

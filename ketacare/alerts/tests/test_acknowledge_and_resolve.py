@@ -49,13 +49,15 @@ def test_a_clinician_acknowledges_with_a_note_then_resolves(personas: Any, clien
 
 def test_acknowledging_without_a_note_is_refused_and_changes_nothing(personas: Any, client_for: Any) -> None:
     alert = make_alert(personas.a1)
-    response = client_for("clinician_a").post(
-        f"/clinic/alerts/{alert.public_id}/acknowledge/", {"note": "  "}, follow=True
-    )
-    assert "note is required" in response.content.decode()
+    client = client_for("clinician_a")
+    response = client.post(f"/clinic/alerts/{alert.public_id}/acknowledge/", {"note": "  "})
     alert.refresh_from_db()
-    # The attempt is an access (one audit row, as every request about a patient); nothing changed.
-    assert alert.state == "open" and alert.acknowledged_at is None and _writes(alert) == 1
+    # The attempt is an access (one audit row, as every request about a patient): a read, never a
+    # granted write, since nothing was written.
+    assert alert.state == "open" and alert.acknowledged_at is None and _writes(alert) == 0
+    reads = AccessEvent.objects.filter(object_type="alert", object_id=str(alert.public_id), action="read")
+    assert [(e.outcome, e.user_email) for e in reads] == [("granted", personas.clinician_a.email)]
+    assert "note is required" in client.get(response["Location"]).content.decode()
 
 
 def test_an_oversized_note_names_the_limit(personas: Any, client_for: Any) -> None:

@@ -166,13 +166,18 @@ def test_a_nurse_still_resolves_an_alert_that_holds_nothing(personas: Any) -> No
 def test_the_page_refuses_a_nurse_with_403_and_changes_nothing(personas: Any) -> None:
     nurse = make_nurse(personas.clinic_a)
     alert = _acknowledged(personas.a1, nurse)
-    response = _nurse_client(nurse).post(f"/clinic/alerts/{alert.public_id}/resolve/", {"note": "Fine now."})
+    client = _nurse_client(nurse)
+    writes = AccessEvent.objects.filter(object_type="alert", action="write", outcome="granted")
+    writes_before = writes.count()
+    response = client.post(f"/clinic/alerts/{alert.public_id}/resolve/", {"note": "Fine now."})
     assert response.status_code == 403
     assert PRESCRIBER_ONLY_MESSAGE in response.content.decode()
     _unchanged(alert, "acknowledged")
-    # The refused attempt is on record, naming the patient.
+    # The refused attempt is on record, naming the patient, and the audit report never reads it as a
+    # granted write.
     denied = AccessEvent.objects.get(outcome="denied", object_type="action", object_id="alerts:resolve")
     assert denied.patient_public_id == str(personas.a1.public_id)
+    assert writes.count() == writes_before
 
 
 def test_the_page_tells_a_nurse_why_instead_of_offering_resolve(personas: Any) -> None:
@@ -218,12 +223,15 @@ def test_the_page_lets_a_prescriber_resolve_it(personas: Any, client_for: Any) -
 def test_the_api_refuses_a_nurse_and_a_clinic_admin_with_403(personas: Any, client_for: Any) -> None:
     nurse = make_nurse(personas.clinic_a)
     alert = _acknowledged(personas.a1, nurse)
+    writes = AccessEvent.objects.filter(object_type="alert", action="write", outcome="granted")
+    writes_before = writes.count()
     for client in (_nurse_client(nurse), client_for("admin_a")):
         response = client.post(f"/api/v1/alerts/{alert.public_id}/resolve", {"note": "Fine now."})
         assert response.status_code == 403
         assert response.json()["detail"] == PRESCRIBER_ONLY_MESSAGE
         _unchanged(alert, "acknowledged")
     assert AccessEvent.objects.filter(outcome="denied", object_id="resolve_alert").count() == 2
+    assert writes.count() == writes_before
 
 
 def test_the_api_lets_a_nurse_acknowledge_and_a_prescriber_resolve(personas: Any, client_for: Any) -> None:
