@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -15,7 +17,8 @@ from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
 from ketacare.core.display import condition_name, instrument_name
-from ketacare.core.instruments import get_instrument, instruments
+from ketacare.core.instruments import Instrument, InvalidAnswersError, Item, get_instrument, instruments
+from ketacare.core.vigilance import CheckOutcome, evaluate_check, vigilance_rules
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome, at_the_clinic
@@ -73,23 +76,13 @@ def fill(request: AuthenticatedRequest, instrument: str) -> HttpResponse:
         raise Http404("No such questionnaire") from None
     patient = _own(request, "write" if request.method == "POST" else "read")
     errors: list[str] = []
+    field_errors: dict[str, str] = {}
     chosen: dict[str, int] = {}
     key = uuid.uuid4().hex
     if request.method == "POST":
         key = request.POST.get("idempotency_key", "")[:IDEMPOTENCY_KEY_MAX_CHARS]
-        for item in definition.items:
-            raw = request.POST.get(item.id)
-            if raw not in (None, ""):
-                try:
-                    chosen[item.id] = int(raw)
-                except ValueError:
-                    errors.append(
-                        f"{item.id}: {raw[:10]!r} is not one of {', '.join(map(str, item.allowed_values))}"
-                    )
-        missing = [i for i, item in enumerate(definition.items, 1) if item.required and item.id not in chosen]
-        if missing:
-            errors.append(f"Please answer question(s) {', '.join(map(str, missing))}.")
-        if not errors:
+        chosen, field_errors = _read_answers(definition, request.POST)
+        if not field_errors:
             try:
                 outcome = submit_questionnaire(
                     patient=patient,
@@ -107,15 +100,133 @@ def fill(request: AuthenticatedRequest, instrument: str) -> HttpResponse:
                     status=303,
                 )
     items = [
-        {"item": item, "number": n, "selected": chosen.get(item.id)}
+        {"item": item, "number": n, "selected": chosen.get(item.id), "error": field_errors.get(item.id, "")}
         for n, item in enumerate(definition.items, 1)
     ]
+    # The summary above the form lists each problem once, in question order (a group error such as
+    # "question 6 or question 7" sits on both of its questions).
+    summary: list[dict[str, object]] = []
+    for row in items:
+        if row["error"] and all(row["error"] != listed["message"] for listed in summary):
+            summary.append({"number": row["number"], "message": row["error"]})
     return render(
         request,
         "questionnaires/form.html",
-        {"patient": patient, "instrument": definition, "items": items, "errors": errors, "key": key},
-        status=400 if errors else 200,
+        {
+            "patient": patient,
+            "instrument": definition,
+            "items": items,
+            "errors": errors,
+            "summary": summary,
+            "key": key,
+        },
+        status=400 if errors or summary else 200,
     )
+
+
+# Words a question's opening is not left hanging on ("Trouble falling or staying asleep, or…").
+_TRAILING_WORDS = frozenset("a an and as at for in of on or such than that the to when with you your".split())
+
+
+def _opening_words(text: str, max_chars: int = 40) -> str:
+    """The first words of a question, enough to recognise it: 'Thoughts that you would be better off…'."""
+    if len(text) <= max_chars:
+        return text.rstrip(" .?:")
+    words: list[str] = []
+    for word in text.split():
+        if len(" ".join([*words, word])) > max_chars:
+            break
+        words.append(word)
+    opening = " ".join(words)
+    if opening.count("(") > opening.count(")"):
+        opening = opening[: opening.rindex("(")]
+    words = opening.split()
+    while len(words) > 1 and words[-1].strip(",;:—-").casefold() in _TRAILING_WORDS | {""}:
+        words.pop()
+    return " ".join(words).rstrip(",;:.?—- ") + "…"
+
+
+def _question(number: int, item: Item, *, first: bool = False) -> str:
+    return f"{'Question' if first else 'question'} {number} (“{_opening_words(item.text)}”)"
+
+
+def _read_answers(definition: Instrument, posted: Mapping[str, str]) -> tuple[dict[str, int], dict[str, str]]:
+    """The posted answers as item id -> option value, and what to correct on each question (by item id).
+
+    Every message names the question by its number and first words, as the patient reads it on the form;
+    the template attaches it to that question's answers for screen readers.
+    """
+    chosen: dict[str, int] = {}
+    problems: dict[str, str] = {}
+    numbers = {item.id: n for n, item in enumerate(definition.items, 1)}
+    for number, item in enumerate(definition.items, 1):
+        raw = posted.get(item.id)
+        if raw in (None, ""):
+            if item.required:
+                problems[item.id] = f"Answer {_question(number, item)} to send."
+            continue
+        try:
+            value = int(str(raw))
+        except ValueError:
+            value = None
+        if value is None or value not in item.allowed_values:
+            problems[item.id] = (
+                f"{_question(number, item, first=True)}: choose one of the answers given "
+                f"({', '.join(option.label for option in item.options)})."
+            )
+            continue
+        chosen[item.id] = value
+    # Questions of which either one may be answered (QIDS-SR16: appetite down or up): one is needed.
+    for group in definition.answer_one_of:
+        if any(item_id in chosen or item_id in problems for item_id in group):
+            continue
+        either = " or ".join(_question(numbers[i], definition.items_by_id[i]) for i in group)
+        for item_id in group:
+            problems[item_id] = f"Answer {either} to send."
+    return chosen, problems
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What the result page says after a periodic check (bladder, cravings and other use).
+
+    ``positive``: the core found an answer that needs the clinic (``core.vigilance.evaluate_check``),
+    and the same evaluation raised the clinic's alert when the answers were stored. ``hold_next_dose``:
+    the next treatment waits until a prescriber has reviewed the patient. ``message`` is the knowledge
+    base's own advice to the patient for that red flag.
+    """
+
+    positive: bool
+    hold_next_dose: bool
+    message: str
+
+
+def _check_result(instrument_id: str, answers: Mapping[str, int]) -> CheckResult | None:
+    """The core's verdict on a completed periodic check; None for any other questionnaire."""
+    check = next((c for c in vigilance_rules().checks.values() if c.instrument_id == instrument_id), None)
+    if check is None:
+        return None
+    try:
+        outcome: CheckOutcome = evaluate_check(check.id, answers)
+    except InvalidAnswersError:
+        # Answers the current definition cannot read (another version): the page still opens, with the
+        # items the patient said yes to, and without advice the core did not give.
+        return None
+    return CheckResult(outcome.alert, outcome.hold_next_dose, outcome.patient_message)
+
+
+def _yes_answers(definition: Instrument, answers: Mapping[str, int]) -> list[Item] | None:
+    """The questions answered "Yes" when every question of the instrument is a yes/no one, else None.
+
+    A count of yes answers is what such a check means to a patient; a "score" is for rating scales.
+    """
+    yes_values: dict[str, int] = {}
+    for item in definition.items:
+        labels = {option.label.casefold(): option.value for option in item.options}
+        if set(labels) != {"yes", "no"}:
+            return None
+        yes_values[item.id] = labels["yes"]
+    return [item for item in definition.items if answers.get(item.id) == yes_values[item.id]]
 
 
 @own_patient_page("questionnaire_response", "response_id")
@@ -125,11 +236,17 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
     It shows what the answer to the POST showed: the score and, whenever the stored answers carry a
     suicide-risk item (PHQ-9 item 9), the crisis line, the emergency number and the clinic's phone;
     while the clinic is closed, after those two numbers, when the clinic will see the alert instead.
+    After a periodic check (yes/no questions) it counts the yes answers instead of a score and, when
+    the core finds the check positive, says what to do now, that the clinic has been told (closed: when
+    it will read it), whether the next treatment waits for a prescriber, and how to reach the clinic.
     """
     response = access_response(request.user, response_id)
     patient = response.patient
     definition = next((i for i in instruments() if i.id == response.instrument_id), None)
     crisis = ResponseOutcome(response, created=False).crisis
+    check = _check_result(response.instrument_id, response.answers)
+    # What the page opens with: the crisis screen first, then a positive check's advice.
+    needs_clinic = not crisis and check is not None and check.positive
     return render(
         request,
         "questionnaires/result.html",
@@ -140,10 +257,13 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
             "response": response,
             # The same rule the submission used to decide on the crisis screen (patients.facts).
             "crisis": crisis,
+            "check": check,
+            "needs_clinic": needs_clinic,
+            "yes_answers": _yes_answers(definition, response.answers) if definition else None,
             # Whether the clinic is open now: closed, the screen says when it will see the alert.
             "contact": clinic_contact_for(patient, timezone.now()),
-            # In the chair, the fastest help is the staff in the room: the crisis screen says so first.
-            "at_the_clinic": crisis and at_the_clinic(patient),
+            # In the chair, the fastest help is the staff in the room: the screen says so first.
+            "at_the_clinic": (crisis or needs_clinic) and at_the_clinic(patient),
         },
     )
 

@@ -102,7 +102,8 @@ def test_answers_that_cannot_be_stored_come_back_on_the_form_with_a_400(
     client = client_for("a1")
     missing = client.post(FILL, {"idempotency_key": "k-missing", "phq9.q1": "1"})
     assert missing.status_code == 400 and "Location" not in missing
-    assert b"Please answer question(s) 2, 3" in missing.content
+    assert "Answer question 2 (“Feeling down, depressed, or hopeless”) to send." in missing.content.decode()
+    assert "Answer question 3 (“Trouble falling or staying asleep…”) to send." in missing.content.decode()
     assert b'name="phq9.q1" value="1" checked' in missing.content
     not_a_number = client.post(FILL, {"idempotency_key": "k-nan", **_answers(0), "phq9.q2": "x"})
     assert not_a_number.status_code == 400 and "Location" not in not_a_number
