@@ -10,14 +10,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+from collections import Counter
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from ketacare.checkins.models import SymptomCheckin, SymptomReport
 from ketacare.checkins.selectors import patient_checkins, patient_symptoms
 from ketacare.core import display
+from ketacare.core.instruments import instruments
+from ketacare.core.knowledge import Level
 from ketacare.interop.fhir_resources import (
     message_resources,
     patient_resources,
@@ -45,6 +52,60 @@ def _iso(value: dt.datetime | None, zone: ZoneInfo | None = None) -> str | None:
 
 def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
+
+
+@cache
+def _shared_short_names() -> frozenset[str]:
+    """Short names that more than one instrument ends its title with: KetaCare's own checks are all
+    "... (KetaCare)", a maker's tag rather than a name, so it cannot stand for any one of them."""
+    counts = Counter(display.instrument_short(i.id) for i in instruments())
+    return frozenset(short for short, n in counts.items() if n > 1)
+
+
+def instrument_label(instrument_id: str) -> str:
+    """The questionnaire's name in the downloads: its short name ('PHQ-9') where that names it alone,
+    else its title without the shared tag ('Bladder and urine check'), as its own page heads it."""
+    short = display.instrument_short(instrument_id)
+    if short not in _shared_short_names():
+        return short
+    return re.sub(r"\s*\([^()]*\)\s*$", "", display.instrument_name(instrument_id)) or short
+
+
+def checkin_answer(checkin: SymptomCheckin) -> str:
+    """The answer the check-in got, in the words its answer page was headed with (checkins/answer.html)."""
+    level = Level(checkin.triage_level)
+    result = checkin.triage_result or {}
+    words = result.get("free_text") or {}
+    if level >= Level.URGENT:
+        return "Get help now"
+    if words.get("outcome") == "review":
+        return "If in doubt, call"
+    if level == Level.LONGER_THAN_EXPECTED:
+        return "This is lasting longer than expected"
+    if level == Level.CONTACT_CLINIC:
+        return "Please contact your clinic"
+    return "This is expected" if result.get("details") else "Thank you for checking in"
+
+
+def symptom_severity(report: SymptomReport) -> str:
+    """A side effect's severity as the patient rated it; a red flag is asked no severity (the stored
+    one is the form's default), so it reads as what it is."""
+    if report.kind == SymptomReport.Kind.RED_FLAG:
+        return "red flag"
+    return display.name_for(report.severity)
+
+
+def symptom_end(report: SymptomReport, when: Callable[[dt.datetime], str]) -> str:
+    """What is known of the end (docs/decisions/0014): an open one was still there when last asked; a
+    closed one went by the time it was first seen gone, or at about the time the patient said."""
+    last_there = report.last_seen_at or report.started_at
+    if report.resolved_at is None:
+        return f"ongoing: still there when last asked, {when(last_there)}"
+    if report.ended_at is not None:
+        return f"gone at about {when(report.ended_at)}, as you said"
+    gone_by, seen = when(report.resolved_at), when(last_there)
+    # Two check-ins close together read the same: say it once.
+    return f"gone by {gone_by}" + (f" (last there {seen})" if seen != gone_by else "")
 
 
 def fhir_bundle(patient: Patient, *, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -77,7 +138,9 @@ def validate_resource(resource: dict[str, Any]) -> Any:
     return get_fhir_model_class(resource["resourceType"]).model_validate(resource)
 
 
-CSV_HEADER = ["record", "when (your time, ISO 8601 with UTC offset)", "what", "value", "detail"]
+# The times are ISO 8601 with the offset (2026-12-07T09:30:00-05:00), which spreadsheets read; the
+# header says so in words a patient uses.
+CSV_HEADER = ["record", "when (your time, with its offset from UTC)", "what", "value", "detail"]
 # How the downloads mark a score the clinic entered at intake, apart from the patient's own answers.
 BASELINE_SOURCE = "entered by the clinic at intake"
 
@@ -116,7 +179,7 @@ def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
             [
                 "baseline score",
                 _iso(b.completed_at, zone),
-                display.instrument_short(b.instrument_id),
+                instrument_label(b.instrument_id),
                 f"{b.total:g}",
                 "; ".join(part for part in (b.band, BASELINE_SOURCE) if part),
             ]
@@ -126,7 +189,7 @@ def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
             [
                 "questionnaire",
                 _iso(r.submitted_at, zone),
-                display.instrument_short(r.instrument_id),
+                instrument_label(r.instrument_id),
                 f"{r.total:g}",
                 r.band,
             ]
@@ -136,7 +199,7 @@ def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
             [
                 "check-in",
                 _iso(c.submitted_at, zone),
-                display.name_for(c.triage_level),
+                checkin_answer(c),
                 c.mood_0_10 if c.mood_0_10 is not None else "",
                 _safe(c.note),
             ]
@@ -147,8 +210,8 @@ def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
                 "symptom",
                 _iso(s.started_at, zone),
                 s.name,
-                display.name_for(s.severity),
-                f"resolved: yes, at {_iso(s.resolved_at, zone)}" if s.resolved_at else "resolved: no",
+                symptom_severity(s),
+                symptom_end(s, lambda moment: _iso(moment, zone) or ""),
             ]
         )
     for e in own_entries(patient=patient):
@@ -196,9 +259,18 @@ def _render_summary(patient: Patient, now: dt.datetime, zone: ZoneInfo) -> str:
             "scores": _scores(patient, zone),
             "baseline_source": BASELINE_SOURCE,
             "checkins": [
-                (c, c.submitted_at.astimezone(zone)) for c in patient_checkins(patient=patient)[:100]
+                {"when": c.submitted_at.astimezone(zone), "answer": checkin_answer(c), "mood": c.mood_0_10}
+                for c in patient_checkins(patient=patient)[:100]
             ],
-            "symptoms": patient_symptoms(patient=patient)[:100],
+            "symptoms": [
+                {
+                    "name": s.name,
+                    "severity": symptom_severity(s),
+                    "started": s.started_at.astimezone(zone),
+                    "end": symptom_end(s, lambda moment: f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"),
+                }
+                for s in patient_symptoms(patient=patient)[:100]
+            ],
             **_messages(patient, zone),
             "doses": patient_doses(patient, now=now),
             "patient_zone": patient.time_zone,
@@ -234,7 +306,7 @@ def _scores(patient: Patient, zone: ZoneInfo) -> list[dict[str, Any]]:
     rows = [
         {
             "when": b.completed_at.astimezone(zone),
-            "instrument_id": b.instrument_id,
+            "name": instrument_label(b.instrument_id),
             "total": b.total,
             "band": b.band,
             "by_clinic": True,
@@ -244,7 +316,7 @@ def _scores(patient: Patient, zone: ZoneInfo) -> list[dict[str, Any]]:
     rows += [
         {
             "when": r.submitted_at.astimezone(zone),
-            "instrument_id": r.instrument_id,
+            "name": instrument_label(r.instrument_id),
             "total": r.total,
             "band": r.band,
             "by_clinic": False,

@@ -179,15 +179,17 @@ def test_the_csv_names_its_time_format_and_says_yes_or_no(history: Any, client_f
         return list(csv.reader(io.StringIO(client.get(reverse("interop:records_csv")).content.decode())))
 
     header, *body = rows()
-    assert header[1] == "when (your time, ISO 8601 with UTC offset)"
+    assert header[1] == "when (your time, with its offset from UTC)"
     # Every time to the second, never with microseconds.
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", row[1]) for row in body if row[1])
-    assert [row[4] for row in body if row[0] == "symptom"] == ["resolved: no"]
-    # A later check-in without the nausea closes its episode.
+    (started,) = [row[1] for row in body if row[0] == "symptom"]
+    assert [row[4] for row in body if row[0] == "symptom"] == [
+        f"ongoing: still there when last asked, {started}"
+    ]
+    # A later check-in without the nausea closes its episode: it went by then, not at that moment.
     later = timezone.now() + dt.timedelta(minutes=5)
     submit_checkin(patient=history, idempotency_key="c2", reports=[], mood=8, note="", now=later)
     (detail,) = [row[4] for row in rows() if row[0] == "symptom"]
-    assert detail.startswith("resolved: yes, at ")
-    assert dt.datetime.fromisoformat(detail.removeprefix("resolved: yes, at ")) == later.replace(
-        microsecond=0
-    )
+    gone_by = detail.removeprefix("gone by ").split(" ")[0]
+    assert dt.datetime.fromisoformat(gone_by) == later.replace(microsecond=0)
+    assert detail == f"gone by {gone_by} (last there {started})"
