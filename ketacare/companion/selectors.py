@@ -6,7 +6,9 @@ stands above them and imports them directly.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +24,8 @@ from ketacare.checkins.selectors import (
     red_flags_still_open,
 )
 from ketacare.checkins.services import open_episodes
-from ketacare.checkins.timeline import fasting_text, timeline
+from ketacare.checkins.timeline import Timeline, fasting_text, timeline
+from ketacare.core import knowledge as kb
 from ketacare.core.dayrules import DayRule, active_rules
 from ketacare.core.display import item_name, route_name
 from ketacare.core.episodes import prompt_due
@@ -30,10 +33,11 @@ from ketacare.core.instruments import classify_change, instruments
 from ketacare.core.protocols import route_ids
 from ketacare.core.triage import describe_minutes
 from ketacare.core.vigilance import cumulative_exposure
+from ketacare.intake.models import Indication
 from ketacare.intake.selectors import intake_baselines
-from ketacare.patients.facts import SUICIDE_RISK
+from ketacare.patients.facts import SUICIDE_RISK, patient_conditions
 from ketacare.patients.models import Patient
-from ketacare.questionnaires.charts import line_chart
+from ketacare.questionnaires.charts import Chart, line_chart
 from ketacare.questionnaires.selectors import due_questionnaires, patient_responses
 from ketacare.treatments.selectors import (
     current_plan,
@@ -57,6 +61,12 @@ CHANGE_WORDS = {
     "no_change": "Your score has not changed much yet. Some people need several sessions; talk with your care team about how you feel.",
     "worsening": "Your score is higher than when you started. Please talk with your clinic about it.",
 }
+# Once the series is over, "some people need several sessions" would tell the patient to keep waiting
+# for sessions that are not coming: say what is true then, and who decides what comes next.
+CHANGE_WORDS_AFTER_SERIES = CHANGE_WORDS | {
+    "no_change": "Your score has not changed much over your series of sessions. This happens for some "
+    "people. Talk with your care team about how you feel and what could come next.",
+}
 # The same facts for the staff progress page, in the third person: staff are not the patient.
 STAFF_SUICIDE_ANSWER_WORDS = (
     "Latest answers include thoughts of death or self-harm ({items}): the clinic was alerted; review the "
@@ -69,6 +79,26 @@ STAFF_CHANGE_WORDS = {
     "no_change": "Little change from baseline so far.",
     "worsening": "Score higher than at baseline (worsening).",
 }
+
+
+# Aftercare guidance (core aftercare.toml item ids) whose evidence comes from trials in one condition,
+# and the intake indications it fits: Home shows it only to a patient treated for that condition, so
+# a patient never reads a trial about someone else's illness as advice for their own.
+GUIDANCE_FOR_INDICATIONS: dict[str, frozenset[str]] = {
+    # Wilkinson2017, Wilkinson2021: people with treatment-resistant major depression.
+    "cbt_after_response": frozenset({Indication.TREATMENT_RESISTANT_DEPRESSION, Indication.MAJOR_DEPRESSION}),
+    # Grabski2022: alcohol use disorder, which no intake indication records: shown to no one here.
+    "relapse_prevention_therapy_aud": frozenset(),
+}
+
+# Under two minutes "0 minutes ago" or "1 minute ago" reads like a glitch to a patient who has
+# just walked out of the door.
+JUST_NOW_MIN = 2
+
+
+def _ago(minutes: float) -> str:
+    """How long ago, in plain words: "just now" under two minutes, else "40 minutes ago"."""
+    return "just now" if minutes < JUST_NOW_MIN else f"{describe_minutes(minutes)} ago"
 
 
 IN_CHAIR_STAGES = {
@@ -90,7 +120,7 @@ class PatientState:
     kind: str
     title: str
     detail: str = ""
-    since: str = ""
+    since: str = ""  # when discharged: how long ago the patient left ("just now", "40 minutes ago")
 
 
 def _state(
@@ -102,12 +132,12 @@ def _state(
         return PatientState("in_chair", "You are at the clinic", IN_CHAIR_STAGES[live[0].state])
     discharged = [s for s in sessions if s.discharged_at is not None and s.discharged_at <= now]
     if discharged and rules_active:
-        left = discharged[0].discharged_at
+        since = _ago((now - discharged[0].discharged_at).total_seconds() / 60)
         return PatientState(
             "discharged",
-            f"You left the clinic {describe_minutes((now - left).total_seconds() / 60)} ago",
+            f"You left the clinic {since}",
             "Rest today. Below: the rules for today with their end times, and what is normal to feel now.",
-            since=describe_minutes((now - left).total_seconds() / 60),
+            since=since,
         )
     if (
         appointment is not None
@@ -140,6 +170,58 @@ def _state(
             f"To book, call {patient.clinic.name} on {patient.clinic.phone}.",
         )
     return PatientState("between_sessions", "Between sessions")
+
+
+def _recent_sessions(patient: Patient) -> list[Any]:
+    """The patient's latest sessions that were not cancelled, newest first (what the state reads)."""
+    return [s for s in patient_sessions(patient)[:20] if s.state != "cancelled"]
+
+
+def _series_over(patient: Patient, *, now: dt.datetime) -> bool:
+    """Whether the patient's series of sessions is over: Home says it is complete or paused, or the
+    sessions given have reached the review point of their plan (the prescriber's own number)."""
+    sessions = _recent_sessions(patient)
+    state = _state(
+        patient,
+        now=now,
+        sessions=sessions,
+        appointment=next_appointment(patient, now=now),
+        rules_active=False,
+    )
+    if state.kind in ("induction_finished", "paused"):
+        return True
+    plan = current_plan(patient)
+    if plan is None:
+        return False
+    given = (
+        patient_sessions(patient)
+        .filter(discharged_at__isnull=False, discharged_at__lte=now)
+        .exclude(state="cancelled")
+        .count()
+    )
+    return given >= plan.review_after_session
+
+
+def _timeline_for_patient(timeline_now: Timeline, patient: Patient, route: str) -> Timeline:
+    """The timeline as Home shows it to this patient: what is normal to feel in the order it passes
+    (as the discharge instructions list it), and condition-specific evidence only for their condition."""
+    ends_min: dict[str, float] = {}
+    if route in kb.ROUTES:
+        for effect in kb.side_effects():
+            try:
+                ends_min[effect.name] = effect.course(route).window.resolution_min
+            except LookupError:
+                continue
+    expected = sorted(timeline_now.expected_now, key=lambda e: ends_min.get(e[0], math.inf))
+    conditions = set(patient_conditions(patient))
+    items = tuple(
+        item
+        for item in timeline_now.phase.items
+        if item.id not in GUIDANCE_FOR_INDICATIONS or conditions & GUIDANCE_FOR_INDICATIONS[item.id]
+    )
+    return dataclasses.replace(
+        timeline_now, expected_now=expected, phase=dataclasses.replace(timeline_now.phase, items=items)
+    )
 
 
 def lasted_words(report: Any) -> dict[str, Any]:
@@ -186,7 +268,7 @@ def home_context(patient: Patient) -> dict[str, Any]:
         before_the_day=appointment is not None
         and before_session_day(appointment.starts_at, clinic_zone=patient.clinic.time_zone, now=now),
     )
-    sessions = [s for s in patient_sessions(patient)[:20] if s.state != "cancelled"]
+    sessions = _recent_sessions(patient)
     rules: tuple[DayRule, ...] = ()
     left_at = None
     if dose is not None and dose.route in route_ids():
@@ -210,8 +292,10 @@ def home_context(patient: Patient) -> dict[str, Any]:
     return {
         "state": state,
         "last_dose": dose,
-        "timeline": timeline(
-            route=dose.route, started_at=dose.started_at, now=now, time_zone=patient.time_zone
+        "timeline": _timeline_for_patient(
+            timeline(route=dose.route, started_at=dose.started_at, now=now, time_zone=patient.time_zone),
+            patient,
+            dose.route,
         )
         if dose and state.kind != "in_chair"
         else None,
@@ -260,6 +344,8 @@ def progress_context(patient: Any, *, staff: bool = False) -> dict[str, Any]:
         else:
             latest_suicide_risk.pop(response.instrument_id, None)
     known = {i.id: i for i in instruments()}
+    # The patient's own words about a score that has not moved depend on whether sessions are still to come.
+    series_over = not staff and _series_over(patient, now=now)
     sections = []
     for instrument_id, points in by_instrument.items():
         definition = known.get(instrument_id)
@@ -273,35 +359,45 @@ def progress_context(patient: Any, *, staff: bool = False) -> dict[str, Any]:
         sections.append(
             {
                 "instrument": definition,
-                "chart": line_chart(
-                    title=f"{definition.title} over time",
-                    description=(
-                        f"{len(points)} scores from {series[0][1]:g} to {series[-1][1]:g} "
-                        f"(range {definition.min_score:g} to {definition.max_score:g}; "
-                        f"{'lower' if definition.higher_is_worse else 'higher'} is better); "
-                        f"vertical lines mark sessions."
+                "chart": _whole_number_ticks(
+                    line_chart(
+                        title=f"{definition.title} over time",
+                        description=(
+                            f"{len(points)} scores from {series[0][1]:g} to {series[-1][1]:g} "
+                            f"(range {definition.min_score:g} to {definition.max_score:g}; "
+                            f"{'lower' if definition.higher_is_worse else 'higher'} is better); "
+                            f"vertical lines mark sessions."
+                        ),
+                        y_label="score",
+                        series=series,
+                        y_min=float(definition.min_score),
+                        y_max=float(definition.max_score),
+                        markers=doses,
                     ),
-                    y_label="score",
-                    series=series,
                     y_min=float(definition.min_score),
                     y_max=float(definition.max_score),
-                    markers=doses,
                 ),
                 "change": change,
-                "change_words": _change_words(change, latest_suicide_risk.get(instrument_id), staff=staff),
+                "change_words": _change_words(
+                    change, latest_suicide_risk.get(instrument_id), staff=staff, series_over=series_over
+                ),
                 "rows": [(when.astimezone(zone), total, band) for when, total, band in points],
             }
         )
     checkins = [c for c in reversed(patient_checkins(patient=patient)[:200]) if c.mood_0_10 is not None]
     mood_series = [(c.submitted_at.astimezone(zone), float(c.mood_0_10)) for c in checkins]  # type: ignore[arg-type]
-    mood_chart = line_chart(
-        title="Mood over time",
-        description=f"{len(mood_series)} mood ratings from 0 (very low) to 10 (very good); vertical lines mark sessions.",
-        y_label="mood",
-        series=mood_series,
+    mood_chart = _whole_number_ticks(
+        line_chart(
+            title="Mood over time",
+            description=f"{len(mood_series)} mood ratings from 0 (very low) to 10 (very good); vertical lines mark sessions.",
+            y_label="mood",
+            series=mood_series,
+            y_min=0,
+            y_max=10,
+            markers=doses,
+        ),
         y_min=0,
         y_max=10,
-        markers=doses,
     )
     # Durations are for side effects: a red flag is not an effect that "lasts", and is never graded.
     symptoms = [
@@ -317,13 +413,44 @@ def progress_context(patient: Any, *, staff: bool = False) -> dict[str, Any]:
     }
 
 
-def _change_words(change: str | None, suicide_items: list[str] | None, *, staff: bool) -> str:
-    """The sentence under a score chart: a suicide-risk answer first, whatever the total; else the change."""
+def _change_words(
+    change: str | None, suicide_items: list[str] | None, *, staff: bool, series_over: bool = False
+) -> str:
+    """The sentence under a score chart: a suicide-risk answer first, whatever the total; else the change
+    (for the patient, in the words that fit whether their series of sessions is over)."""
     if suicide_items:
         if not staff:
             return SUICIDE_ANSWER_WORDS
         return STAFF_SUICIDE_ANSWER_WORDS.format(items=", ".join(item_name(i) for i in suicide_items if i))
-    return (STAFF_CHANGE_WORDS if staff else CHANGE_WORDS).get(change or "", "")
+    if staff:
+        return STAFF_CHANGE_WORDS.get(change or "", "")
+    return (CHANGE_WORDS_AFTER_SERIES if series_over else CHANGE_WORDS).get(change or "", "")
+
+
+# Even splits of a whole-number axis, tried in this order: halves, thirds, quarters, fifths.
+TICK_SPLITS = (2, 3, 4, 5)
+
+
+def _whole_number_ticks(chart: Chart, *, y_min: float, y_max: float) -> Chart:
+    """Give a chart of whole-number scores whole-number axis labels: "13.5" on a 0-27 scale reads as
+    a score no one can have. The axis is split evenly (0, 9, 18, 27 for the PHQ-9; 0, 7, 14, 21 for the
+    GAD-7); a span with no even split keeps only its ends."""
+    if not chart.y_ticks or not (float(y_min).is_integer() and float(y_max).is_integer()):
+        return chart
+    low, high = int(y_min), int(y_max)
+    span = high - low
+    values = [low, high] if span else [low]
+    for parts in TICK_SPLITS:
+        if span >= parts and span % parts == 0:
+            values = list(range(low, high + 1, span // parts))
+            break
+    plot_h = chart.plot_bottom - chart.plot_top
+    # Where line_chart puts a value: the same mapping, so a label sits at the height of its score.
+    chart.y_ticks = [
+        {"y": round(chart.plot_top + (1 - (v - low) / (span or 1)) * plot_h, 1), "label": str(v)}
+        for v in values
+    ]
+    return chart
 
 
 def exposure_context(patient: Patient, *, now: dt.datetime) -> dict[str, Any]:
