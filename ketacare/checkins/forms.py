@@ -18,6 +18,18 @@ def _bp_range(field: str) -> str:
     return f"{label}: enter a whole number from {low:g} to {high:g}"
 
 
+# Where the fields stand on the page, top to bottom: the error summary lists their errors in this order.
+PAGE_ORDER = (
+    "other_text",
+    "worry",
+    "mood",
+    "note",
+    "home_systolic_mmhg",
+    "home_diastolic_mmhg",
+    "home_pulse_bpm",
+)
+
+
 class CheckinForm(forms.Form):
     """Mood, note and the hidden idempotency key; symptoms come as `symptom` + `severity_<id>`."""
 
@@ -71,12 +83,40 @@ class CheckinForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        # Each number of the reading is held to its range here, so every one out of range is named at
+        # once (the service refuses only the first); the wording is the service's (validate_home_bp).
+        for field, _attr, label, (low, high) in HOME_BP_FIELDS:
+            value = data.get(field)
+            if value is not None and not low <= value <= high:
+                self.add_error(field, f"{label}: enter a number from {low:g} to {high:g}")
         systolic, diastolic = data.get("home_systolic_mmhg"), data.get("home_diastolic_mmhg")
+        if systolic is not None and diastolic is not None and diastolic >= systolic:
+            self.add_error(
+                "home_diastolic_mmhg",
+                "Bottom number (diastolic): it must be lower than the top number (systolic)",
+            )
         if data.get("home_pulse_bpm") is not None or (systolic is None) != (diastolic is None):
             for field in ("home_systolic_mmhg", "home_diastolic_mmhg"):
                 if data.get(field) is None and field not in self.errors:
                     self.add_error(field, "Enter both numbers of the reading (top and bottom), or neither.")
         return data
+
+    def error_links(self) -> list[dict[str, str]]:
+        """Each field error with the link to its field (``#id``), in page order, for the error summary."""
+        links = []
+        for name in PAGE_ORDER:
+            field = self[name]
+            # A group of radio buttons is reached through its first button.
+            target = field.id_for_label or f"{field.auto_id}_0"
+            links += [{"href": f"#{target}", "message": str(message)} for message in field.errors]
+        # A hidden field (the idempotency key) has no place on the page to link to.
+        links += [
+            {"href": "", "message": str(message)}
+            for name, messages in self.errors.items()
+            if name not in PAGE_ORDER and name != "__all__"
+            for message in messages
+        ]
+        return links
 
     def home_bp(self) -> HomeBpIn | None:
         """The reading for the service (None when not given); call after is_valid()."""

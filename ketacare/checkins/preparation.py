@@ -23,11 +23,26 @@ class PrepItem:
 
     id: str
     text: str
-    basis: str  # "evidence" or "clinic practice"
+    # The strength of the evidence behind the rule, from the same field Learn reads (each kind once);
+    # empty for the clinic's own instruction, which is the clinic's and not a published rule.
+    evidence: tuple[kb.Evidence, ...]
     sources: tuple[str, ...]
     # About the hours before the session (food, drink, a nasal spray): done only on its day, so it is
     # not offered for ticking, nor counted, on the days before.
     on_the_day: bool = False
+
+    @property
+    def evidence_words(self) -> str:
+        """The strength of the evidence in the plain words Learn shows ("clinic practice, not tested in
+        trials"); several kinds are each named."""
+        return "; ".join(kind.plain for kind in self.evidence)
+
+    @property
+    def basis(self) -> str:
+        """A short tag of where the rule comes from: the clinic's instruction, clinic practice or evidence."""
+        if not self.evidence:
+            return "your clinic's instruction"
+        return "clinic practice" if set(self.evidence) == {kb.Evidence.PRACTICE} else "evidence"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +66,34 @@ def progress(items: list[PrepItem], ticks: dict[str, bool], *, before_the_day: b
     return PrepProgress(sum(1 for i in now_items if ticks.get(i.id)), len(now_items), len(waiting))
 
 
+# The medicine classes in a patient's words, by interaction id; a class not named here keeps its name
+# from the knowledge data, which is written for clinicians ("Z-drugs", "gabapentinoids").
+PLAIN_MEDICINE_WORDS = {
+    "benzodiazepines": "anxiety or sleep medicines called benzodiazepines",
+    "sedative_hypnotics": "sleeping tablets",
+    "opioids": "opioid painkillers",
+    "alcohol": "alcohol",
+    "gabapentinoids": "medicines for nerve pain",
+    "sedating_antipsychotics": "antipsychotic medicines that make you sleepy",
+    "sedating_antihistamines": "antihistamines that make you sleepy (many sleep aids and allergy medicines)",
+}
+NO_EXAMPLES = frozenset({"alcohol"})  # its names in the data are drinks, not medicines to recognise
+EXAMPLES_SHOWN = 2
+
+
+def _medicine_words(interaction: Any) -> str:
+    """'medicines for nerve pain (such as gabapentin or pregabalin)': plain words and the generic names
+    the knowledge data recognises for that class."""
+    words = PLAIN_MEDICINE_WORDS.get(interaction.id, interaction.name.lower())
+    examples = interaction.names[:EXAMPLES_SHOWN] if interaction.id not in NO_EXAMPLES else ()
+    return f"{words} (such as {' or '.join(examples)})" if examples else words
+
+
+def _evidence(*kinds: str) -> tuple[kb.Evidence, ...]:
+    """The evidence kinds of the facts behind one item, each once, in the order given."""
+    return tuple(dict.fromkeys(kb.Evidence(kind) for kind in kinds))
+
+
 def preparation_items(route: str, clinic: Any = None) -> list[PrepItem]:
     """The checklist for ``route`` (one of the core's routes); an unknown route gets the general items.
 
@@ -59,17 +102,17 @@ def preparation_items(route: str, clinic: Any = None) -> list[PrepItem]:
     items: list[PrepItem] = []
     own = (getattr(clinic, "fasting_instructions", "") or "").strip() if clinic is not None else ""
     if own:
-        items.append(PrepItem("clinic_fasting", own, "your clinic's instruction", ()))
+        items.append(PrepItem("clinic_fasting", own, (), ()))
     if route in route_ids():
         rules = get_route(route)
         fasting = rules.fasting
-        basis = "clinic practice" if fasting.cited.is_clinic_practice else "evidence"
+        fasting_evidence = _evidence(fasting.cited.evidence)
         if fasting.food_minutes_before:
             items.append(
                 PrepItem(
                     "no_food",
                     f"No food for {describe_minutes(fasting.food_minutes_before)} before your session.",
-                    basis,
+                    fasting_evidence,
                     fasting.cited.sources,
                     on_the_day=True,
                 )
@@ -79,7 +122,7 @@ def preparation_items(route: str, clinic: Any = None) -> list[PrepItem]:
                 PrepItem(
                     "no_liquids",
                     f"Nothing to drink for {describe_minutes(fasting.liquids_minutes_before)} before your session.",
-                    basis,
+                    fasting_evidence,
                     fasting.cited.sources,
                     on_the_day=True,
                 )
@@ -90,7 +133,7 @@ def preparation_items(route: str, clinic: Any = None) -> list[PrepItem]:
                     "nasal_spray_timing",
                     "If you use a nasal steroid or decongestant spray, use it at least "
                     f"{describe_minutes(fasting.nasal_steroid_minutes_before)} before your session.",
-                    basis,
+                    fasting_evidence,
                     fasting.cited.sources,
                     on_the_day=True,
                 )
@@ -101,38 +144,44 @@ def preparation_items(route: str, clinic: Any = None) -> list[PrepItem]:
                     "fasting_instruction",
                     "There is no published fasting rule for this treatment and your clinic has not set its own "
                     "instruction yet: ask the clinic what to do about eating and drinking before your session.",
-                    "clinic practice",
+                    _evidence(kb.Evidence.PRACTICE),
                     fasting.cited.sources,
                 )
             )
+        # The route's own rule with its own evidence and sources (protocols.toml), as Learn shows it.
+        cited = rules.driving.cited
         items.append(
-            PrepItem("ride_home", dayrules.driving_rule_words(route), "evidence", rules.driving.cited.sources)
+            PrepItem(
+                "ride_home", dayrules.driving_rule_words(route), _evidence(cited.evidence), cited.sources
+            )
         )
     else:
+        # Every route's rule under its name: Learn's driving entry, its evidence and sources.
+        driving = kb.get_education_entry("driving")
         items.append(
             PrepItem(
                 "ride_home",
                 dayrules.driving_rule_words(),
-                "clinic practice",
-                (kb.CLINIC_PRACTICE,),
+                _evidence(driving.evidence),
+                driving.sources,
             )
         )
-    interacting = [i for i in kb.interactions() if i.level == "precaution"]
+    interacting = [i for i in kb.interactions() if i.level == "precaution"][:6]
     items.append(
         PrepItem(
             "medications",
             "Tell your clinic about every medicine you take, especially "
-            + ", ".join(i.name.lower() for i in interacting[:6])
+            + "; ".join(_medicine_words(i) for i in interacting)
             + ". Do not stop a prescribed medicine without asking.",
-            "evidence",
-            tuple(dict.fromkeys(s for i in interacting[:6] for s in i.sources)),
+            _evidence(*(i.evidence for i in interacting)),
+            tuple(dict.fromkeys(s for i in interacting for s in i.sources)),
         )
     )
     items.append(
         PrepItem(
             "support_person",
             "A support person knows about your session and can be reached afterwards.",
-            "clinic practice",
+            _evidence(kb.Evidence.PRACTICE),
             (kb.CLINIC_PRACTICE,),
         )
     )

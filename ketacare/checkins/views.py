@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.http import HttpResponse, HttpResponseRedirect
@@ -16,6 +18,7 @@ from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.selectors import patient_alerts
 from ketacare.audit.services import holding_rows, transaction_with_held_rows
 from ketacare.checkins.forms import CheckinForm
+from ketacare.checkins.gone import gone_choices, gone_minutes_ago
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
 from ketacare.checkins.preparation import before_session_day, preparation_items, progress, session_day
 from ketacare.checkins.selectors import (
@@ -61,14 +64,6 @@ ONSET_CHOICES = (
     ("120", "About 2 hours after the treatment"),
     ("240", "About 4 hours after the treatment"),
 )
-GONE_CHOICES = (
-    ("", "Gone: not sure when"),
-    ("0", "Gone just now"),
-    ("30", "About 30 min ago"),
-    ("60", "About 1 hour ago"),
-    ("120", "About 2 hours ago"),
-    ("240", "About 4 hours ago"),
-)
 
 
 def _row(entry: Any, kind: str, chosen: dict[str, str]) -> dict[str, Any]:
@@ -95,8 +90,11 @@ def _picker(
     the other effects (or the matches for a search), and every red flag in its own always-visible list."""
     known = kb.knowledge()
     effects = known.side_effects
+    found_flags: list[str] = []
     if query.strip():
-        ids = [m.id for m in kb.search_symptoms(query) if m.id in effects]
+        matches = kb.search_symptoms(query)
+        ids = [m.id for m in matches if m.id in effects]
+        found_flags = [m.id for m in matches if m.id in known.red_flags]
         common_ids = list(dict.fromkeys([*[c for c in chosen if c in effects], *ids]))
         other_ids: list[str] = []
     else:
@@ -118,6 +116,10 @@ def _picker(
         "serious_more": [
             _row(flag, "red_flag", chosen) for flag in known.red_flags.values() if not _always_shown(flag)
         ],
+        # A search that finds a red flag points to its row in "Something serious?" (one checkbox per
+        # symptom on the page), and opens the list of other serious changes when the row is in it.
+        "found_serious": [known.red_flags[i] for i in found_flags],
+        "open_serious_more": any(not _always_shown(known.red_flags[i]) for i in found_flags),
         "query": query,
         "severities": SEVERITIES,
         "onset_choices": ONSET_CHOICES,
@@ -131,14 +133,57 @@ def _dose_now(patient: Patient) -> tuple[str, float | None]:
     return dose.route, max((timezone.now() - dose.started_at).total_seconds() / 60, 0.0)
 
 
-def _form_context(patient: Patient, query: str, chosen: dict[str, str]) -> dict[str, Any]:
+def _episode_rows(
+    patient: Patient,
+    now: dt.datetime,
+    answers: Mapping[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The rows of "Since last time": each open symptom with the "when did it go?" times it can take,
+    the answer sent (a form shown again keeps it) and the refusal of that answer, if any."""
+    answers = answers if answers is not None else {}
+    errors = errors or {}
+    return [
+        {
+            "e": episode,
+            "choices": gone_choices(episode, now),
+            "answer": answers.get(f"episode_{episode.public_id}", ""),
+            "gone": answers.get(f"gone_{episode.public_id}", ""),
+            "error": errors.get(str(episode.public_id), ""),
+        }
+        for episode in open_episodes(patient=patient)
+    ]
+
+
+def _form_context(
+    patient: Patient,
+    query: str,
+    chosen: dict[str, str],
+    *,
+    form: CheckinForm,
+    answers: Mapping[str, str] | None = None,
+    episode_errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
     route, minutes = _dose_now(patient)
+    rows = _episode_rows(patient, timezone.now(), answers, episode_errors)
     return {
         "patient": patient,
-        "open_episodes": open_episodes(patient=patient),
-        "gone_choices": GONE_CHOICES,
+        "form": form,
+        "episode_rows": rows,
+        "error_summary": _error_summary(form, rows),
         **_picker(query, chosen, route=route, minutes=minutes),
     }
+
+
+def _error_summary(form: CheckinForm, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Every error of a refused check-in, in page order, each linked to its field (GOV.UK error summary)."""
+    if not form.is_bound:
+        return []
+    summary = [{"href": "", "message": str(message)} for message in form.non_field_errors()]
+    summary += [
+        {"href": f"#gone-{row['e'].public_id}", "message": row["error"]} for row in rows if row["error"]
+    ]
+    return summary + form.error_links()
 
 
 def _onsets(request: AuthenticatedRequest, chosen: dict[str, str]) -> dict[str, float]:
@@ -167,14 +212,16 @@ def checkin(request: AuthenticatedRequest) -> HttpResponse:
         patient = _own_patient(request)
         query = request.GET.get("q", "")[:SEARCH_MAX_CHARS]
         form = CheckinForm(initial={"idempotency_key": uuid.uuid4().hex})
-        return render(request, "checkins/checkin.html", {"form": form, **_form_context(patient, query, {})})
+        return render(request, "checkins/checkin.html", _form_context(patient, query, {}, form=form))
     chosen = _chosen(request)
     query = request.POST.get("q", "")[:SEARCH_MAX_CHARS]
     if request.POST.get("action") == "search":
         patient = _own_patient(request)
-        context = _form_context(patient, query, chosen)
         if request.htmx:
-            return render(request, "checkins/_picker.html", context)
+            route, minutes = _dose_now(patient)
+            return render(
+                request, "checkins/_search_results.html", _picker(query, chosen, route=route, minutes=minutes)
+            )
         key = request.POST.get("idempotency_key", "")[:IDEMPOTENCY_KEY_MAX_CHARS]
         form = CheckinForm(
             initial={
@@ -186,23 +233,53 @@ def checkin(request: AuthenticatedRequest) -> HttpResponse:
                 **{f: request.POST.get(f, "")[:4] for f in HOME_BP_INPUTS},
             }
         )
-        return render(request, "checkins/checkin.html", {"form": form, **context})
+        context = _form_context(patient, query, chosen, form=form, answers=request.POST)
+        return render(request, "checkins/checkin.html", context)
     # The access's audit row waits for the check-in's transaction and commits in it.
     with holding_rows():
         patient = _own_patient(request, action="write")
         form = CheckinForm(request.POST)
-        if form.is_valid() and not _says_something(request, form, chosen):
+        now = timezone.now()
+        gone, gone_errors = _gone_answers(request, patient, chosen, now)
+        if form.is_valid() and not gone_errors and not _says_something(request, form, chosen):
             form.add_error(None, NOTHING_TO_SEND)
-        outcome = _submit_form(request, patient, form, chosen) if form.is_valid() else None
+        valid = form.is_valid() and not gone_errors
+        outcome = _submit_form(request, patient, form, chosen, gone, now) if valid else None
     if outcome is not None:
         # 303 See Other: the browser follows with a GET, so the answer page is what it keeps. A retry
         # with the same key (the back button can bring the form back with it) leads to the same page.
         return HttpResponseRedirect(
             reverse("checkins:result", kwargs={"checkin_id": str(outcome.checkin.public_id)}), status=303
         )
-    return render(
-        request, "checkins/checkin.html", {"form": form, **_form_context(patient, query, chosen)}, status=400
+    context = _form_context(
+        patient, query, chosen, form=form, answers=request.POST, episode_errors=gone_errors
     )
+    return render(request, "checkins/checkin.html", context, status=400)
+
+
+def _gone_answers(
+    request: AuthenticatedRequest, patient: Patient, chosen: dict[str, str], now: dt.datetime
+) -> tuple[dict[str, int | None], dict[str, str]]:
+    """The open symptoms answered "Gone" on the form: minutes ago (None: not sure) by episode, and the
+    refusals of times before the symptom was last seen present, by episode. Read before anything is
+    written, so a refused time leaves every answer unstored."""
+    gone: dict[str, int | None] = {}
+    errors: dict[str, str] = {}
+    for episode in open_episodes(patient=patient):
+        key = str(episode.public_id)
+        if request.POST.get(f"episode_{key}") != "gone" or episode.symptom_id in chosen:
+            continue
+        try:
+            gone[key] = gone_minutes_ago(
+                request.POST.get(f"gone_{key}", "")[:10],
+                episode,
+                field=f"gone_{key}",
+                time_zone=patient.time_zone,
+                now=now,
+            )
+        except FieldError as error:
+            errors[key] = error.message
+    return gone, errors
 
 
 NOTHING_TO_SEND = (
@@ -227,24 +304,27 @@ def _says_something(request: AuthenticatedRequest, form: CheckinForm, chosen: di
 
 
 def _submit_form(
-    request: AuthenticatedRequest, patient: Patient, form: CheckinForm, chosen: dict[str, str]
+    request: AuthenticatedRequest,
+    patient: Patient,
+    form: CheckinForm,
+    chosen: dict[str, str],
+    gone: dict[str, int | None],
+    now: dt.datetime,
 ) -> CheckinOutcome | None:
-    """The form's answers to open symptoms and its check-in in one transaction; None when refused (the
-    form then carries the error)."""
-    now = timezone.now()
+    """The form's answers to open symptoms (``gone``: checked by ``_gone_answers``) and its check-in in
+    one transaction; None when refused (the form then carries the error)."""
     try:
         with transaction_with_held_rows():
             for episode in open_episodes(patient=patient):
                 answer = request.POST.get(f"episode_{episode.public_id}", "")
                 if answer == "still" and episode.symptom_id not in chosen:
                     chosen[episode.symptom_id] = episode.severity
-                elif answer == "gone" and episode.symptom_id not in chosen:
-                    ago = request.POST.get(f"gone_{episode.public_id}", "")[:5]
+                elif str(episode.public_id) in gone:
                     answer_episode(
                         patient=patient,
                         episode_id=str(episode.public_id),
                         gone=True,
-                        gone_minutes_ago=int(ago) if ago.isdigit() else None,
+                        gone_minutes_ago=gone[str(episode.public_id)],
                         now=now,
                     )
             onsets = _onsets(request, chosen)
@@ -289,18 +369,37 @@ def episode(request: AuthenticatedRequest) -> HttpResponse:
             "checkins/episode.html",
             {"patient": patient, "open_episodes": open_episodes(patient=patient)},
         )
-    context: dict[str, Any] = {"patient": patient, "episode": report, "gone_choices": GONE_CHOICES}
+    now = timezone.now()
+    red_flag = report.kind == SymptomReport.Kind.RED_FLAG
+    context: dict[str, Any] = {
+        "patient": patient,
+        "episode": report,
+        "gone_choices": gone_choices(report, now),
+        # A red flag's own guidance stays on the page, a refused answer's page included.
+        "flag": kb.knowledge().red_flags.get(report.symptom_id),
+    }
     if request.method == "POST":
         gone = request.POST.get("answer") == "gone"
-        ago = request.POST.get("gone_minutes_ago", "")[:5]
         try:
+            ago = (
+                gone_minutes_ago(
+                    request.POST.get("gone_minutes_ago", "")[:10],
+                    report,
+                    field="gone_minutes_ago",
+                    time_zone=patient.time_zone,
+                    now=now,
+                )
+                if gone and report.resolved_at is None
+                else None
+            )
             result = answer_episode(
                 patient=patient,
                 episode_id=str(report.public_id),
                 gone=gone,
-                gone_minutes_ago=int(ago) if ago.isdigit() else None,
-                says_longer=request.POST.get("says_longer") == "1",
-                now=timezone.now(),
+                gone_minutes_ago=ago,
+                # "Longer than usual" has no meaning for a red flag, which is never usual: not offered.
+                says_longer=not red_flag and request.POST.get("says_longer") == "1",
+                now=now,
             )
         except FieldError as error:
             context["error"] = error.message
@@ -313,11 +412,9 @@ def episode(request: AuthenticatedRequest) -> HttpResponse:
                 "duration": result.episode.duration(),
                 "red_flag": result.episode.kind == SymptomReport.Kind.RED_FLAG,
                 "flag": kb.knowledge().red_flags.get(result.episode.symptom_id),
-                "contact": clinic_contact_for(patient, timezone.now()),
+                "contact": clinic_contact_for(patient, now),
             }
         )
-        return render(request, "checkins/episode.html", context)
-    context["flag"] = kb.knowledge().red_flags.get(report.symptom_id)
     return render(request, "checkins/episode.html", context)
 
 

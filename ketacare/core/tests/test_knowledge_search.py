@@ -28,6 +28,40 @@ def test_it_finds_a_symptom_by_name_or_synonym(query: str, expected_id: str) -> 
     assert search_symptoms(query)[0].id == expected_id
 
 
+@pytest.mark.parametrize(
+    ("query", "expected_id"),
+    [
+        # Everyday words for a red flag, as a patient types them on a phone.
+        ("tight chest", "chest_pain"),
+        ("my chest hurts", "chest_pain"),
+        ("cant pee", "urinary_symptoms"),
+        ("can't pee", "urinary_symptoms"),
+        ("can\u2019t pee", "urinary_symptoms"),  # a phone keyboard's curly apostrophe
+        ("Can't pass urine", "urinary_symptoms"),
+        ("cannot pass urine", "urinary_symptoms"),
+        ("unable to urinate", "urinary_symptoms"),
+        ("peeing blood", "urinary_symptoms"),
+        ("cant catch my breath", "difficulty_breathing"),
+        ("blacked out", "unrousable_or_fainting"),
+        ("throat feels tight", "face_throat_swelling"),
+        ("having a fit", "seizure"),
+        # And for common side effects.
+        ("feeling sick", "nausea"),
+        ("sore head", "headache"),
+        ("heart thumping", "fast_heartbeat"),
+        ("no energy", "fatigue"),
+        ("zoned out", "dissociation"),
+    ],
+)
+def test_it_finds_a_symptom_by_everyday_words(query: str, expected_id: str) -> None:
+    assert search_symptoms(query)[0].id == expected_id
+
+
+def test_a_missing_apostrophe_finds_the_same_symptom() -> None:
+    # Apostrophes are dropped, not split on: "cant" and "can't" are one word.
+    assert [m.id for m in search_symptoms("cant pee")] == [m.id for m in search_symptoms("can't pee")]
+
+
 def test_an_exact_match_is_marked_and_comes_first() -> None:
     matches = search_symptoms("headache")
     assert matches[0].id == "headache" and matches[0].exact
