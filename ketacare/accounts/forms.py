@@ -1,9 +1,16 @@
-"""Login and second-factor forms."""
+"""Login, second-factor and password forms."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+
+from ketacare.accounts.validators import PATIENT_MIN_LENGTH
+from ketacare.lib.forms import field_message
 
 
 class LoginForm(AuthenticationForm):
@@ -42,10 +49,11 @@ class RecoveryCodeForm(forms.Form):
     )
 
 
-def _password_field(label: str, autocomplete: str = "new-password") -> forms.CharField:
+def _password_field(label: str, autocomplete: str = "new-password", help_text: str = "") -> forms.CharField:
     # The length rules live in the validators (role-aware); this bound only stops absurd input early.
     return forms.CharField(
         label=label,
+        help_text=help_text,
         strip=False,
         max_length=256,
         error_messages={"max_length": "password must be at most 256 characters"},
@@ -81,3 +89,31 @@ class PasswordResetRequestForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={"invalid": "Enter an e-mail address, such as name@example.org."},
     )
+
+
+class AccountPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, worded for the person: the current password is checked and the new one
+    goes through the project's rules (settings.AUTH_PASSWORD_VALIDATORS), whose refusal stands under
+    "New password", where it was typed, rather than under its repetition."""
+
+    error_messages = {
+        "password_incorrect": "That is not your current password: type the password you log in with.",
+        "password_mismatch": "The two new passwords differ: type the same password twice.",
+    }
+    old_password = _password_field("Current password", autocomplete="current-password")
+    new_password1 = _password_field(
+        "New password", help_text=f"At least {PATIENT_MIN_LENGTH} characters; a short sentence works well."
+    )
+    new_password2 = _password_field("New password again")
+
+    def clean(self) -> dict[str, Any]:
+        self.validate_passwords("new_password1", "new_password2")
+        password = self.cleaned_data.get("new_password1")
+        if password:
+            try:
+                validate_password(password, self.user)
+            except ValidationError as error:
+                for message in error.messages:
+                    self.add_error("new_password1", field_message("password", message))
+        # Not PasswordChangeForm.clean: it would check the rules again, under the repetition.
+        return forms.Form.clean(self) or {}

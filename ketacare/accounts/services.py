@@ -1,4 +1,4 @@
-"""Writes for accounts: users, second factors (TOTP and recovery codes), password reset."""
+"""Writes for accounts: users, second factors (TOTP and recovery codes), password reset and change."""
 
 from __future__ import annotations
 
@@ -166,3 +166,27 @@ def reset_password(*, user: User, password: str, confirm: str) -> None:
         object_type="password_reset",
         object_id=str(user.public_id),
     )
+
+
+@transaction.atomic
+def change_password(*, user: User, password: str) -> int:
+    """Set a new password the signed-in user chose (their current one checked by the caller's form).
+
+    Every server-side session of the user ends, as after a reset: a phone left signed in elsewhere, or
+    a session someone else took over, stops working at once. The caller keeps its own request signed
+    in (``update_session_auth_hash``, which stores that session afresh). Returns how many ended.
+    """
+    problems = password_errors(password, user)
+    if problems:
+        raise FieldError("new_password1", problems)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    ended = end_sessions(user=user)
+    record_access_event(
+        user=user,
+        action="write",
+        outcome="success",
+        object_type="password_change",
+        object_id=str(user.public_id),
+    )
+    return ended

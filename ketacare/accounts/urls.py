@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("mfa/", views.mfa, name="mfa"),
     path("security/", views.security, name="security"),
+    path("me/", views.my_account, name="my_account"),
     # Reached from e-mailed links, signed out (each view is login_not_required).
     path("invitation/<str:token>/", views.staff_invitation, name="staff_invitation"),
     path("password-reset/", views.password_reset, name="password_reset"),

@@ -1,5 +1,5 @@
-"""Login, second factor (TOTP and recovery codes), logout, the staff security page, password reset
-and the staff invitation page."""
+"""Login, second factor (TOTP and recovery codes), logout, the staff security page, the patient's account
+page (a new password while signed in), password reset and the staff invitation page."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
@@ -27,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketacare.accounts import mail, ratelimit
 from ketacare.accounts.forms import (
+    AccountPasswordChangeForm,
     ExistingAccountAcceptForm,
     LoginForm,
     NewPasswordForm,
@@ -35,11 +39,12 @@ from ketacare.accounts.forms import (
     StaffAcceptForm,
     TOTPForm,
 )
-from ketacare.accounts.gates import verified_staff_required
+from ketacare.accounts.gates import patient_required, verified_staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.accounts.middleware import is_staff_user
 from ketacare.accounts.selectors import account_exists, user_by_public_id
 from ketacare.accounts.services import (
+    change_password,
     get_or_create_totp_device,
     issue_recovery_codes,
     recovery_codes_left,
@@ -54,6 +59,7 @@ from ketacare.clinics.selectors import find_staff_invitation
 from ketacare.clinics.services import accept_staff_invitation
 from ketacare.lib.errors import FieldError
 from ketacare.lib.forms import add_field_error
+from ketacare.patients.selectors import access_patient
 
 DEMO_EMAIL_DOMAIN = "@demo.ketacare.org"
 # Fresh recovery codes wait here between the page that made them and the page that shows them once.
@@ -204,6 +210,49 @@ def security(request: AuthenticatedRequest) -> HttpResponse:
         "totp_enrolled": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
     }
     return render(request, "accounts/security.html", context)
+
+
+@patient_required
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+def my_account(request: AuthenticatedRequest) -> HttpResponse:
+    """The patient's own account: the e-mail they sign in with, their clock, and a new password."""
+    user = request.user
+    patient = access_patient(user, user.patient.public_id)
+    form = AccountPasswordChangeForm(user, request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                change_password(user=user, password=form.cleaned_data["new_password1"])
+            except FieldError as error:
+                add_field_error(form, error)
+            else:
+                # This phone stays signed in (a new session id); every other session has ended.
+                update_session_auth_hash(request, user)
+                messages.success(
+                    request,
+                    "Your password has been changed. Any other phone or computer signed in to your "
+                    "account has been signed out.",
+                )
+                return redirect("accounts:my_account")
+        elif form.has_error("old_password", "password_incorrect"):
+            record_access_event(
+                action="write",
+                outcome="failure",
+                object_type="password_change",
+                object_id=str(user.public_id),
+            )
+            # A session left open must not become a way to guess the password without the login's
+            # lockout: as many wrong tries as a login allows, then this session ends.
+            if not ratelimit.allow("password-change", str(user.public_id), limit=settings.AXES_FAILURE_LIMIT):
+                auth_logout(request)
+                messages.error(
+                    request,
+                    "Signed out after too many wrong current passwords. Log in again; if you forgot "
+                    "your password, choose “Forgot your password?” on the login page.",
+                )
+                return redirect(reverse("accounts:login"))
+    context = {"form": form, "email": user.email, "patient": patient}
+    return render(request, "accounts/my_account.html", context, status=400 if form.errors else 200)
 
 
 # --- Links sent by e-mail -----------------------------------------------------------------------

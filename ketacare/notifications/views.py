@@ -19,11 +19,12 @@ from ketacare.lib.errors import FieldError
 from ketacare.lib.forms import add_field_error
 from ketacare.notifications.channels import valid_twilio_signature, vapid_public_key
 from ketacare.notifications.forms import PreferenceForm
-from ketacare.notifications.models import Delivery, NotificationPreference
+from ketacare.notifications.models import Channel, Delivery, NotificationPreference
 from ketacare.notifications.services import (
     TEXTS,
     chosen_channels,
     deliver,
+    in_quiet_hours,
     preference,
     receive_sms,
     set_preferences,
@@ -60,20 +61,25 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
             except FieldError as error:
                 add_field_error(form, error)
             else:
+                words = _warnings(saved)
+                worrying = bool(words)
                 if request.POST.get("action") == "test":
-                    deliver(
+                    now = timezone.now()
+                    # Sent at once even in quiet hours, as the answer to a texted STOP is: the patient
+                    # asked for it now, phone in hand, to see that reminders reach them; holding it
+                    # until morning would answer "Saved." and show nothing. Quiet hours keep holding
+                    # every reminder (the message says so when they are on now).
+                    tests = deliver(
                         patient=patient,
                         kind="test",
                         url=request.build_absolute_uri("/me/"),
-                        now=timezone.now(),
+                        now=now,
+                        safety=True,
                     )
-                warnings = _warnings(saved)
-                if warnings:
-                    if request.POST.get("action") == "test" and not chosen_channels(saved):
-                        warnings.append("No test was sent.")
-                    flash.warning(request, " ".join(["Saved.", *warnings]))
-                else:
-                    flash.success(request, "Saved.")
+                    quiet_now = in_quiet_hours(saved, patient.time_zone, now)
+                    words += _test_words(saved, tests, email=request.user.email, quiet_now=quiet_now)
+                    worrying = worrying or not tests or any(t.status == Delivery.Status.HELD for t in tests)
+                (flash.warning if worrying else flash.success)(request, " ".join(["Saved.", *words]))
                 return redirect("notifications:preferences")
         status = 400
     else:
@@ -102,6 +108,41 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _test_words(
+    pref: NotificationPreference, tests: list[Delivery], *, email: str, quiet_now: bool
+) -> list[str]:
+    """What became of the test the patient asked for, channel by channel, in their words."""
+    if not tests:
+        return ["No test was sent."]
+    going = [_test_target(pref, t.channel, email) for t in tests if t.status != Delivery.Status.HELD]
+    words = []
+    if going:
+        words.append(f"A test is on its way: {', '.join(going)}.")
+        if quiet_now:
+            words.append(
+                "It goes now although these are your quiet hours, because you asked for it; "
+                f"reminders wait until {pref.quiet_end:%H:%M}."
+            )
+    words += [_test_held(t) for t in tests if t.status == Delivery.Status.HELD]
+    return words
+
+
+def _test_target(pref: NotificationPreference, channel: str, email: str) -> str:
+    if channel == Channel.SMS:
+        return f"a text message to {pref.phone}"
+    if channel == Channel.EMAIL:
+        return f"an e-mail to {email}"
+    return "a notification on this phone"
+
+
+def _test_held(delivery: Delivery) -> str:
+    if delivery.reason == "the patient texted STOP":
+        return "No test text message: you texted STOP. Reply START to get text messages again."
+    if delivery.channel == Channel.PUSH:
+        return "No test notification on this phone: turn on notifications on this phone first."
+    return f"No test by {delivery.get_channel_display().lower()}: {delivery.reason}."
 
 
 def _warnings(pref: NotificationPreference) -> list[str]:

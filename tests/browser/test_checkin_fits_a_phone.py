@@ -27,7 +27,10 @@ def test_the_common_check_in_is_under_two_phone_screens(
     make_dose(personas.a1, started_at=timezone.now() - dt.timedelta(hours=2))
     personas.a1.user.set_password(PASSWORD)
     personas.a1.user.save()
-    page = browser.new_page(viewport=SCREEN, is_mobile=True, has_touch=True)
+    # The common case: the phone keeps the patient's own clock (another zone adds a notice at the top).
+    page = browser.new_page(
+        viewport=SCREEN, is_mobile=True, has_touch=True, timezone_id=personas.a1.time_zone
+    )
     browser_login(page, live_server.url, personas.a1.user.email, PASSWORD)
     page.goto(f"{live_server.url}/me/checkin/")
     page.screenshot(path=str(artifacts_dir / "checkin-phone-common-case.png"), full_page=True)

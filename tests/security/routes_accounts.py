@@ -142,6 +142,19 @@ ROUTES: list[Route] = [
         ok={"POST": 302},
         data=lambda p, t: {"action": "regenerate_codes"},
     ),
+    # The patient's own account page. The personas have no password, so the change is refused (400:
+    # the current password is wrong) and nothing changes; the change itself is tested in accounts/tests.
+    Route(
+        "accounts:my_account",
+        "patient",
+        methods=("GET", "POST"),
+        ok={"POST": 400},
+        data=lambda p, t: {
+            "old_password": "not the current one",
+            "new_password1": PASSWORD,
+            "new_password2": PASSWORD,
+        },
+    ),
     # Links sent by e-mail: public, refused to a signed-in visitor.
     Route(
         "accounts:staff_invitation",
