@@ -12,16 +12,23 @@ A medicine that names no known class is never silently passed: it is reported as
 prescriber's classification (``ScreeningResult.needs_prescriber_classification``). The app asks the
 prescriber once, keeps the clinic's answer, and passes it back in as ``clinic_classifications``
 (a medicine name -> a class id, or :data:`NO_INTERACTION`).
+
+The patient's age is screened too when the caller passes the date of birth and the screening date
+(the core reads no clock): under 18 is a precaution (esketamine is licensed for adults only; ketamine
+for depression under 18 is outside the evidence KetaCare cites), and 65 or over is a note (the
+esketamine label's day-1 dose changes at 65).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from ketacare.core.knowledge import Condition, Evidence, Interaction, knowledge
 from ketacare.core.knowledge.search import contains_phrase, words
+from ketacare.core.protocols import AGE_YEARS_RANGE
 
 Eligibility = Literal["eligible", "eligible_with_precautions", "not_eligible"]
 ReasonLevel = Literal["contraindication", "precaution", "note"]
@@ -35,6 +42,33 @@ MAX_CLASSIFIED_NAME_CHARS = 200
 
 ClassifiedBy = Literal["knowledge", "clinic", "unclassified"]
 
+# Esketamine is licensed for adults only: the label's doses start at 18 [HCP-Dose] [HCP-Dose3] [MIMS-HK],
+# the same limit as the esketamine protocols' ``min_age_years`` (protocols.toml).
+ADULT_AGE_YEARS = 18
+ESKETAMINE_ADULTS_SOURCES = ("HCP-Dose", "HCP-Dose3", "MIMS-HK")
+# Racemic ketamine for depression under 18: every protocol, trial and guideline KetaCare cites is in
+# adults (e.g. the CANMAT recommendations are "in Adults" [Swainson2021]); no source says what to do for a
+# minor, so flagging it for the prescriber is clinic practice.
+KETAMINE_ADULTS_SOURCES = ("clinic-practice", "Swainson2021")
+# From 65 the esketamine label's day-1 dose is 28 mg rather than 56 mg and the MDSI regimen gives no dose
+# [MIMS-HK]; the phase 3 trials held doses over 65 above 150 mmHg systolic [JNJ-CV] (protocols.toml).
+OLDER_ADULT_AGE_YEARS = 65
+OLDER_ADULT_SOURCES = ("MIMS-HK", "JNJ-CV")
+
+
+# The boxes of the SPRAVATO REMS patient monitoring form as the form names them [REMS-PMF].
+REMS_FORM_ITEM_NAMES: dict[str, str] = {
+    "benzodiazepines": "Benzodiazepines",
+    "non_benzodiazepine_sedative_hypnotics": "Non-benzodiazepine sedative hypnotics",
+    "psychostimulants": "Psychostimulants",
+    "maois": "Monoamine oxidase inhibitors (MAOIs)",
+}
+
+
+def rems_form_item_name(item: str) -> str:
+    """The REMS form box in words ("Non-benzodiazepine sedative hypnotics"), never the id."""
+    return REMS_FORM_ITEM_NAMES.get(item) or item.replace("_", " ").capitalize()
+
 
 class ScreeningError(ValueError):
     """The screening input names something the knowledge base does not know."""
@@ -42,9 +76,9 @@ class ScreeningError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """One finding behind the eligibility result: a condition or an interacting medicine class."""
+    """One finding behind the eligibility result: a condition, an interacting medicine class or the age."""
 
-    kind: Literal["condition", "interaction"]
+    kind: Literal["condition", "interaction", "age"]
     id: str
     name: str
     level: ReasonLevel
@@ -70,6 +104,8 @@ class ScreeningResult:
     rems_form_items: frozenset[str]
     # Medicines the clinic has classified (text, class id or "no_interaction"), in input order.
     clinic_classified: tuple[tuple[str, str], ...] = ()
+    # The patient's age in whole years on the screening date (None when no date of birth was given).
+    age_years: int | None = None
 
     @property
     def needs_prescriber_classification(self) -> tuple[str, ...]:
@@ -117,6 +153,86 @@ def _interaction_reason(interaction: Interaction, medications: Iterable[str]) ->
         sources=interaction.sources,
         medications=tuple(medications),
     )
+
+
+def age_years_on(date_of_birth: dt.date, on: dt.date) -> int:
+    """The age in whole years on the date ``on`` (a birthday counts from its day; 29 February from 1 March).
+
+    ScreeningError when ``on`` is before the date of birth or the age is outside ``AGE_YEARS_RANGE``.
+    """
+    for name, value in (("date_of_birth", date_of_birth), ("on", on)):
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            raise ScreeningError(f"{name} must be a date, not {type(value).__name__}")
+    if on < date_of_birth:
+        raise ScreeningError(
+            f"date_of_birth {date_of_birth.isoformat()} is after the screening date {on.isoformat()}"
+        )
+    age = on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+    low, high = AGE_YEARS_RANGE
+    if not low <= age <= high:
+        raise ScreeningError(f"age {age} years is out of range; expected {low}-{high}")
+    return age
+
+
+def _years(age: int) -> str:
+    return f"{age} year{'s' if age != 1 else ''} old"
+
+
+def age_reasons(age: int) -> tuple[Reason, ...]:
+    """The findings for a patient of ``age`` whole years: under 18 two precautions, 65 or over a note."""
+    if age < ADULT_AGE_YEARS:
+        return (
+            Reason(
+                kind="age",
+                id="under_18_esketamine",
+                name="Under 18: esketamine is licensed for adults only",
+                level="precaution",
+                detail=(
+                    f"The patient is {_years(age)} on the screening date. Esketamine (SPRAVATO) is licensed "
+                    f"for adults ({ADULT_AGE_YEARS} and over) only: the label gives no dose under "
+                    f"{ADULT_AGE_YEARS}, and KetaCare plans no esketamine course for a patient under "
+                    f"{ADULT_AGE_YEARS}."
+                ),
+                evidence=Evidence.LABEL,
+                sources=ESKETAMINE_ADULTS_SOURCES,
+                medications=(),
+            ),
+            Reason(
+                kind="age",
+                id="under_18_ketamine",
+                name="Under 18: ketamine for depression is outside the evidence KetaCare cites",
+                level="precaution",
+                detail=(
+                    f"The patient is {_years(age)} on the screening date. The protocols, studies and "
+                    "guidelines KetaCare cites for ketamine are for adults. Treating a patient under "
+                    f"{ADULT_AGE_YEARS} is the prescriber's own decision, and a parent or legal guardian "
+                    "signs the consent (clinic practice)."
+                ),
+                evidence=Evidence.PRACTICE,
+                sources=KETAMINE_ADULTS_SOURCES,
+                medications=(),
+            ),
+        )
+    if age >= OLDER_ADULT_AGE_YEARS:
+        return (
+            Reason(
+                kind="age",
+                id="age_65_or_over",
+                name=f"Age {OLDER_ADULT_AGE_YEARS} or over",
+                level="note",
+                detail=(
+                    f"The patient is {_years(age)} on the screening date. Esketamine: the day-1 dose at "
+                    f"{OLDER_ADULT_AGE_YEARS} or over is 28 mg rather than 56 mg, and the twice-weekly MDSI "
+                    "regimen gives no dose at this age. In the esketamine phase 3 trials, a dose was held "
+                    f"for a patient over {OLDER_ADULT_AGE_YEARS} whose systolic blood pressure was above "
+                    "150 mmHg."
+                ),
+                evidence=Evidence.LABEL,
+                sources=OLDER_ADULT_SOURCES,
+                medications=(),
+            ),
+        )
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +335,8 @@ def screen(
     medications: list[str],
     *,
     clinic_classifications: Mapping[str, str] | None = None,
+    date_of_birth: dt.date | None = None,
+    screened_on: dt.date | None = None,
 ) -> ScreeningResult:
     """Screen a patient's condition ids and free-text medications against the knowledge base.
 
@@ -229,8 +347,19 @@ def screen(
     ``"no_interaction"``. Text that names no known class and that the clinic has not classified is
     returned in ``unrecognised_medications`` (= ``needs_prescriber_classification``): not an error, but
     the prescriber must classify it before treating.
+
+    ``date_of_birth`` and ``screened_on`` (the screening's calendar date, from the caller's clock) go
+    together: with them the patient's age is screened as well (:func:`age_reasons`), so a patient under
+    18 is never "eligible" without the prescriber's review. Without them the age is not screened.
     """
     kb = knowledge()
+    if (date_of_birth is None) != (screened_on is None):
+        raise ScreeningError("date_of_birth and screened_on go together: give both or neither")
+    age = (
+        age_years_on(date_of_birth, screened_on)
+        if date_of_birth is not None and screened_on is not None
+        else None
+    )
     unknown = [condition_id for condition_id in conditions if condition_id not in kb.conditions]
     if unknown:
         raise ScreeningError(
@@ -238,7 +367,9 @@ def screen(
         )
     clinic = check_clinic_classifications(clinic_classifications)
 
-    reasons = [_condition_reason(kb.conditions[condition_id]) for condition_id in dict.fromkeys(conditions)]
+    # The age first: for a minor it is what the prescriber must weigh before anything else on the list.
+    reasons = list(age_reasons(age)) if age is not None else []
+    reasons += [_condition_reason(kb.conditions[condition_id]) for condition_id in dict.fromkeys(conditions)]
 
     matched: dict[str, list[str]] = {}
     unrecognised: list[str] = []
@@ -274,4 +405,5 @@ def screen(
         unrecognised_medications=tuple(unrecognised),
         rems_form_items=rems_items,
         clinic_classified=tuple(by_clinic),
+        age_years=age,
     )

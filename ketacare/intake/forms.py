@@ -185,7 +185,11 @@ class ConsentForm(forms.Form):
     document_version = forms.CharField(max_length=40, label="Consent document version")
     signed_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Signed on")
     signer_name = forms.CharField(max_length=200, label="Signed by")
-    signer_relationship = forms.ChoiceField(choices=Consent.Relationship.choices, label="Signer is")
+    signer_relationship = forms.ChoiceField(
+        choices=Consent.Relationship.choices,
+        label="Signer is",
+        help_text="A patient under 18 on the signing date does not sign: a parent or legal guardian does.",
+    )
     routes = forms.MultipleChoiceField(
         choices=[
             ("iv", "IV infusion (racemic ketamine)"),

@@ -7,6 +7,7 @@ re-renders the page with status 422. Every view goes through the access layer ex
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 import zoneinfo
 from typing import Any
@@ -21,6 +22,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ketacare.accounts.gates import staff_required
 from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.core.display import instrument_short
+from ketacare.core.screening import age_years_on, rems_form_item_name
 from ketacare.intake import services
 from ketacare.intake.forms import (
     BaselineForm,
@@ -59,8 +62,54 @@ SECTION_OF_KIND = {
 }
 
 
+def _is_minor_today(patient: Patient) -> bool:
+    """Whether the patient is under the self-consent age on the clinic's calendar day."""
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(patient.clinic.time_zone))
+    if today < patient.date_of_birth:
+        return True
+    return age_years_on(patient.date_of_birth, today) < services.SELF_CONSENT_MIN_AGE_YEARS
+
+
+def result_words(eligibility: str) -> str:
+    """The screening's result as the page says it: precautions need the prescriber's review."""
+    label = _decision_words(eligibility)
+    if eligibility == ScreeningAssessment.Eligibility.ELIGIBLE_WITH_PRECAUTIONS:
+        return f"{label} (needs the prescriber's review)"
+    return label
+
+
+def _decision_words(value: str) -> str:
+    """A decision or result by its name ("Not eligible"), never its stored value."""
+    return str(dict(ScreeningAssessment.Eligibility.choices).get(value, value.replace("_", " ")))
+
+
+def _decision_history(screening: ScreeningAssessment, zone: zoneinfo.ZoneInfo) -> list[dict[str, str]]:
+    """Earlier decisions in words: the decision's name and the time in clinic time, never ids."""
+    rows = []
+    for earlier in screening.decision_history:
+        try:
+            decided = services.clinic_time_words(dt.datetime.fromisoformat(earlier["decided_at"]), zone)
+        except (KeyError, TypeError, ValueError):
+            decided = ""
+        rows.append(
+            {
+                "decision": _decision_words(str(earlier.get("decision", ""))),
+                "changed_to": _decision_words(str(earlier.get("changed_to", ""))),
+                "decided_at": decided,
+                "change_reason": earlier.get("change_reason", ""),
+            }
+        )
+    return rows
+
+
 def _initial_forms(patient: Patient, summary: IntakeSummary) -> dict[str, Any]:
     zone = patient.clinic.time_zone
+    # A minor's consent is signed by a parent or legal guardian: the form starts there, name blank.
+    signer = (
+        {"signer_name": "", "signer_relationship": "parent"}
+        if _is_minor_today(patient)
+        else {"signer_name": patient.full_name, "signer_relationship": "self"}
+    )
     intake, medication_list, screening = summary.intake, summary.medication_list, summary.screening
     return {
         "demographics_form": DemographicsForm(
@@ -97,11 +146,7 @@ def _initial_forms(patient: Patient, summary: IntakeSummary) -> dict[str, Any]:
         if screening
         else None,
         "consent_form": ConsentForm(
-            initial={
-                "signer_name": patient.full_name,
-                "signer_relationship": "self",
-                "signed_on": timezone.localdate(timezone=zoneinfo.ZoneInfo(zone)),
-            }
+            initial={**signer, "signed_on": timezone.localdate(timezone=zoneinfo.ZoneInfo(zone))}
         ),
         "baseline_forms": [BaselineForm(instrument=i, time_zone=zone) for i in baseline_instruments()],
     }
@@ -124,6 +169,7 @@ def _context(request: AuthenticatedRequest, patient: Patient, **overrides: Any) 
     context.update(overrides)
     screening = summary.screening
     context["can_decide"] = services.is_prescriber_at(request.user, patient.clinic_id)
+    context["patient_is_minor"] = _is_minor_today(patient)
     context["classify_choices"] = ClassifyMedicineForm.base_fields["class_id"].choices  # type: ignore[attr-defined]
     context["decision_open"] = bool(screening and not screening.decision)
     # Baselines the questionnaires app has sent to the patient's own app (answered there, not here).
@@ -139,6 +185,13 @@ def _context(request: AuthenticatedRequest, patient: Patient, **overrides: Any) 
     )
     context["flags"] = with_sources(summary.medication_list.flags if summary.medication_list else [])
     context["reasons"] = with_sources(screening.reasons if screening else [])
+    context["result_words"] = result_words(screening.eligibility) if screening else ""
+    context["rems_items"] = (
+        [rems_form_item_name(item) for item in screening.rems_form_items] if screening else []
+    )
+    context["decision_history"] = (
+        _decision_history(screening, services.clinic_zone(patient)) if screening else []
+    )
     context["unrecognised"] = (
         summary.medication_list.unrecognised_medications if summary.medication_list else []
     )
@@ -317,8 +370,13 @@ def save_screening(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
         except FieldError as exc:
             _form_error(form, exc)
         else:
-            label = ScreeningAssessment.Eligibility(assessment.eligibility).label
-            return _respond(request, patient, "screening", saved=True, message=f"Screening result: {label}.")
+            return _respond(
+                request,
+                patient,
+                "screening",
+                saved=True,
+                message=f"Screening result: {result_words(assessment.eligibility)}.",
+            )
     return _respond(request, patient, "screening", saved=False, screening_form=form)
 
 
@@ -480,7 +538,8 @@ def save_baseline(request: AuthenticatedRequest, patient_id: str) -> HttpRespons
     by_id = {instrument.id: instrument for instrument in baseline_instruments()}
     instrument = by_id.get(request.POST.get("instrument", ""))
     if instrument is None:
-        messages.error(request, f"instrument: choose one of {', '.join(by_id)}")
+        titles = ", ".join(instrument_short(instrument_id) for instrument_id in by_id)
+        messages.error(request, f"Questionnaire: choose one of {titles}")
         form = None
     else:
         form = BaselineForm(request.POST, instrument=instrument, time_zone=patient.clinic.time_zone)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from ketacare.intake.services.decisions import (  # noqa: F401
     CONSENT_ROUTES,
+    MINOR_SIGNERS,
+    SELF_CONSENT_MIN_AGE_YEARS,
     allowed_decisions,
     change_eligibility_decision,
     classify_medicine,
@@ -40,6 +42,9 @@ from ketacare.intake.services.records import (  # noqa: F401
     assess_screening,
     checklist_ids,
     clinic_classifications,
+    clinic_time_words,
+    clinic_zone,
+    date_words,
     mark_entered_in_error,
     preview_medication_flags,
     record_baseline_score,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -15,6 +14,7 @@ from ketacare.clinics.selectors import is_prescriber as is_prescriber_at
 from ketacare.core.screening import (
     MAX_CLASSIFIED_NAME_CHARS,
     ScreeningError,
+    age_years_on,
     check_clinic_classifications,
     normalise_medication_name,
 )
@@ -35,6 +35,9 @@ from ketacare.intake.services.records import (
     IntakeNotAllowedError,
     _owned,
     _text,
+    clinic_time_words,
+    clinic_zone,
+    date_words,
     record_medications,
 )
 from ketacare.lib.errors import ConflictError, NotPermitted
@@ -44,6 +47,21 @@ from ketacare.patients.models import Patient
 def allowed_decisions(eligibility: str) -> tuple[str, ...]:
     """The decisions a prescriber may record on a screening with this computed result."""
     return _ALLOWED_DECISIONS[eligibility]
+
+
+def _eligibility_words(value: str) -> str:
+    labels = dict(ScreeningAssessment.Eligibility.choices)
+    return str(labels.get(value, value))
+
+
+def _decision_refused(decision: str, eligibility: str) -> IntakeInputError:
+    allowed = _ALLOWED_DECISIONS[eligibility]
+    return IntakeInputError(
+        "decision",
+        f"{_eligibility_words(decision)!r} is not allowed for a screening that found "
+        f"{_eligibility_words(eligibility)!r}: a decision may be stricter than the screening, never less "
+        f"strict; allowed: {', '.join(_eligibility_words(value) for value in allowed)}",
+    )
 
 
 @transaction.atomic
@@ -70,13 +88,8 @@ def record_eligibility_decision(
         raise IntakeInputError("assessment", f"this screening is {locked.status}; decide on the current one")
     if locked.decision:
         raise IntakeInputError("assessment", "already decided; record a new screening to change the decision")
-    allowed = _ALLOWED_DECISIONS[locked.eligibility]
-    if decision not in allowed:
-        raise IntakeInputError(
-            "decision",
-            f"{decision!r} is not allowed for a screening that found {locked.eligibility}; allowed: "
-            + ", ".join(allowed),
-        )
+    if decision not in _ALLOWED_DECISIONS[locked.eligibility]:
+        raise _decision_refused(decision, locked.eligibility)
     text = _text("note", note, max_chars=MAX_NOTE_CHARS)
     if decision == "eligible_with_precautions" and not text:
         raise IntakeInputError("note", "is required: say how the precautions will be handled")
@@ -112,15 +125,10 @@ def change_eligibility_decision(
         raise IntakeInputError("assessment", f"this screening is {locked.status}; decide on the current one")
     if not locked.decision:
         raise IntakeInputError("assessment", "no decision is recorded yet; record one first")
-    allowed = _ALLOWED_DECISIONS[locked.eligibility]
-    if decision not in allowed:
-        raise IntakeInputError(
-            "decision",
-            f"{decision!r} is not allowed for a screening that found {locked.eligibility}; allowed: "
-            + ", ".join(allowed),
-        )
+    if decision not in _ALLOWED_DECISIONS[locked.eligibility]:
+        raise _decision_refused(decision, locked.eligibility)
     if decision == locked.decision:
-        raise IntakeInputError("decision", f"the decision is already {decision!r}")
+        raise IntakeInputError("decision", f"the decision is already {_eligibility_words(decision)!r}")
     why = _text("reason", reason, max_chars=MAX_NOTE_CHARS, required=True)
     text = _text("note", note, max_chars=MAX_NOTE_CHARS)
     if decision == "eligible_with_precautions" and not text:
@@ -155,6 +163,12 @@ def change_eligibility_decision(
 
 # The dosing routes a consent may cover: the route ids of the core's protocols data.
 CONSENT_ROUTES: tuple[str, ...] = ("iv", "esketamine_in", "oral", "sublingual")
+
+# Under this age on the signing date a patient does not sign their own treatment consent: a parent or
+# legal guardian does. 18 is the age of majority in most US states and the UK for this purpose; a clinic
+# whose law lets a younger patient consent changes it (clinic practice).
+SELF_CONSENT_MIN_AGE_YEARS = 18
+MINOR_SIGNERS: tuple[str, ...] = (Consent.Relationship.PARENT, Consent.Relationship.LEGAL_GUARDIAN)
 
 
 # --- consent and baselines ----------------------------------------------------------------------------------
@@ -192,12 +206,25 @@ def record_consent(
             f"{', '.join(map(repr, unknown_routes))} not allowed; allowed: {', '.join(CONSENT_ROUTES)}",
         )
     # "Today" is the clinic's calendar day, where the form is signed.
-    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(patient.clinic.time_zone))
+    today = timezone.localdate(timezone=clinic_zone(patient))
     if not patient.date_of_birth <= signed_on <= today:
         raise IntakeInputError(
             "signed_on",
-            f"{signed_on.isoformat()} is outside the allowed range "
-            f"{patient.date_of_birth.isoformat()} (date of birth) to {today.isoformat()} (today)",
+            f"{date_words(signed_on)} is outside the allowed range: from the date of birth "
+            f"({date_words(patient.date_of_birth)}) to today ({date_words(today)})",
+        )
+    try:
+        age = age_years_on(patient.date_of_birth, signed_on)
+    except ScreeningError as exc:
+        raise IntakeInputError(
+            "date_of_birth", f"{exc}; correct the date of birth on the patient's record"
+        ) from None
+    if age < SELF_CONSENT_MIN_AGE_YEARS and signer_relationship not in MINOR_SIGNERS:
+        raise IntakeInputError(
+            "signer_relationship",
+            f"must be a parent or legal guardian: the patient was {age} on the signing date "
+            f"({date_words(signed_on)}), under {SELF_CONSENT_MIN_AGE_YEARS}, so the patient cannot sign; "
+            f"allowed: {', '.join(str(Consent.Relationship(value).label) for value in MINOR_SIGNERS)}",
         )
     return Consent.objects.create(
         **_owned(patient),
@@ -224,10 +251,10 @@ def withdraw_consent(*, consent: Consent, user: User, reason: str) -> Consent:
                 "consent", "this consent is marked entered in error; there is nothing to withdraw"
             )
         if locked.withdrawn_at is not None:
-            zone = zoneinfo.ZoneInfo(consent.patient.clinic.time_zone)
             raise ConflictError(
                 "consent",
-                f"this consent was already withdrawn on {locked.withdrawn_at.astimezone(zone):%Y-%m-%d %H:%M}",
+                "this consent was already withdrawn on "
+                f"{clinic_time_words(locked.withdrawn_at, clinic_zone(consent.patient))} (clinic time)",
             )
         locked.withdrawn_at = timezone.now()
         locked.withdrawn_by = user

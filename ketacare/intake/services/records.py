@@ -9,6 +9,7 @@ through its one handler (422 and 403).
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -24,7 +25,7 @@ from ketacare.core import instruments as core_instruments
 from ketacare.core import knowledge as core_knowledge
 from ketacare.core.course import WEIGHT_KG_RANGE
 from ketacare.core.display import instrument_short, item_name
-from ketacare.core.screening import Reason, ScreeningResult, match_medication, screen
+from ketacare.core.screening import Reason, ScreeningError, ScreeningResult, match_medication, screen
 from ketacare.intake.models import (
     HEIGHT_CM_RANGE,
     BaselineScore,
@@ -69,13 +70,40 @@ class IntakeNotAllowedError(IntakeError, NotPermitted):
 # --- helpers ----------------------------------------------------------------------------------------------
 
 
-def _aware_past(field: str, value: dt.datetime | None, *, now: dt.datetime) -> dt.datetime:
+def clinic_zone(patient: Patient) -> zoneinfo.ZoneInfo:
+    """The patient's clinic's time zone: times in messages are said in it."""
+    return zoneinfo.ZoneInfo(patient.clinic.time_zone)
+
+
+def clinic_time_words(value: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
+    """A time as staff read it in clinic time: "Fri 1 Jan 2027 10:00"."""
+    local = value.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
+
+
+def date_words(value: dt.date) -> str:
+    """A calendar date in words: "Mon 7 Dec 2026"."""
+    return f"{value:%a} {value.day} {value:%b %Y}"
+
+
+def _aware_past(
+    field: str, value: dt.datetime | None, *, now: dt.datetime, zone: zoneinfo.ZoneInfo
+) -> dt.datetime:
     if value is None:
         return now
     if timezone.is_naive(value):
         raise IntakeInputError(field, "must include a time zone")
     if value > now + FUTURE_TOLERANCE:
-        raise IntakeInputError(field, f"{value.isoformat()} is in the future; it must be at or before now")
+        try:
+            shown = clinic_time_words(value, zone)
+        except OverflowError:
+            # Year 1 or 9999 shifted into the clinic's zone: far outside any clinic day either way.
+            raise IntakeInputError(field, "is out of range; enter a time at or before now") from None
+        raise IntakeInputError(
+            field,
+            f"{shown} is in the future; enter a time at or before now "
+            f"({clinic_time_words(now, zone)}, clinic time)",
+        )
     return value
 
 
@@ -152,7 +180,7 @@ def record_intake(
     if Indication.OTHER in indications and not other:
         raise IntakeInputError("indication_other", "is required when the indication is 'other'")
     history = _text("previous_treatments", previous_treatments, max_chars=MAX_TEXT_CHARS)
-    when = _aware_past("recorded_at", recorded_at, now=now)
+    when = _aware_past("recorded_at", recorded_at, now=now, zone=clinic_zone(patient))
     _supersede(Intake, patient)
     return Intake.objects.create(
         **_owned(patient),
@@ -178,7 +206,7 @@ def record_weight(
     """Record one body weight; the range is the core's plausibility range (``WEIGHT_KG_RANGE``)."""
     now = timezone.now()
     weight = _decimal_in_range("weight_kg", weight_kg, WEIGHT_KG_RANGE, "kg")
-    when = _aware_past("measured_at", measured_at, now=now)
+    when = _aware_past("measured_at", measured_at, now=now, zone=clinic_zone(patient))
     return WeightMeasurement.objects.create(
         **_owned(patient), created_by=user, weight_kg=weight, measured_at=when
     )
@@ -234,8 +262,13 @@ def run_screening(
     medications: Sequence[str],
     drug_classes: Sequence[str],
     clinic_id: int | None = None,
+    date_of_birth: dt.date | None = None,
+    screened_on: dt.date | None = None,
 ) -> tuple[ScreeningResult, list[dict[str, Any]]]:
     """Call the core's ``screen`` and return its result with the reasons as JSON-ready dicts.
+
+    With ``date_of_birth`` and ``screened_on`` (the clinic's calendar day of the screening) the core
+    screens the patient's age too; the medication flags leave them out (they are about medicines only).
 
     A ticked class that the free text does not already name is passed to the core as one of the
     class's recognised names, then shown back as "<class> (class ticked)" so no medicine the patient
@@ -249,7 +282,11 @@ def run_screening(
                 f"{core_knowledge.get_interaction(class_id).name} (class ticked)"
             )
     result = screen(
-        list(conditions), [*medications, *synthetic], clinic_classifications=clinic_classifications(clinic_id)
+        list(conditions),
+        [*medications, *synthetic],
+        clinic_classifications=clinic_classifications(clinic_id),
+        date_of_birth=date_of_birth,
+        screened_on=screened_on,
     )
     return result, [_reason_json(reason, synthetic) for reason in result.reasons]
 
@@ -290,7 +327,7 @@ def record_medications(
     """Record the patient's current medicines with the core's interaction flags; the previous list is superseded."""
     now = timezone.now()
     cleaned = _clean_medications(medications, drug_classes)
-    when = _aware_past("recorded_at", recorded_at, now=now)
+    when = _aware_past("recorded_at", recorded_at, now=now, zone=clinic_zone(patient))
     result, reasons = run_screening(
         conditions=[],
         medications=cleaned.medications,
@@ -322,7 +359,7 @@ def assess_screening(
     conditions_present: Sequence[str],
     assessed_at: dt.datetime | None = None,
 ) -> ScreeningAssessment:
-    """Screen the ticked conditions and the current medication list with the core and store its result.
+    """Screen the ticked conditions, the current medication list and the age with the core; store its result.
 
     Every checklist condition is stored as answered yes or no. The previous assessment (and its
     decision) becomes superseded: a new screening needs a new decision.
@@ -334,14 +371,33 @@ def assess_screening(
         raise IntakeInputError(
             "conditions", f"{', '.join(map(repr, unknown))} not allowed; allowed: {', '.join(allowed)}"
         )
-    when = _aware_past("assessed_at", assessed_at, now=now)
+    when = _aware_past("assessed_at", assessed_at, now=now, zone=clinic_zone(patient))
+    screened_on = when.astimezone(clinic_zone(patient)).date()
+    if screened_on < patient.date_of_birth:
+        raise IntakeInputError(
+            "assessed_at",
+            f"{date_words(screened_on)} is before the patient's date of birth "
+            f"({date_words(patient.date_of_birth)}); enter the day the screening was done",
+        )
     medication_list = MedicationList.objects.filter(patient=patient, status=VersionStatus.CURRENT).first()
     medications = list(medication_list.medications) if medication_list else []
     drug_classes = list(medication_list.drug_classes) if medication_list else []
     present = list(dict.fromkeys(conditions_present))
-    result, reasons = run_screening(
-        conditions=present, medications=medications, drug_classes=drug_classes, clinic_id=patient.clinic_id
-    )
+    try:
+        result, reasons = run_screening(
+            conditions=present,
+            medications=medications,
+            drug_classes=drug_classes,
+            clinic_id=patient.clinic_id,
+            # The age on the clinic's calendar day of the screening: a minor is never screened "eligible".
+            date_of_birth=patient.date_of_birth,
+            screened_on=screened_on,
+        )
+    except ScreeningError as exc:
+        # Only the age can be refused here (the checklist and medicines were checked above).
+        raise IntakeInputError(
+            "date_of_birth", f"{exc}; correct the date of birth on the patient's record"
+        ) from None
     _supersede(ScreeningAssessment, patient)
     return ScreeningAssessment.objects.create(
         **_owned(patient),
@@ -395,7 +451,7 @@ def record_baseline_score(
         result = core_instruments.score(instrument_id, answers)
     except core_instruments.InvalidAnswersError as exc:
         raise IntakeInputError("answers", str(exc)) from None
-    when = _aware_past("completed_at", completed_at, now=now)
+    when = _aware_past("completed_at", completed_at, now=now, zone=clinic_zone(patient))
     row = BaselineScore.objects.create(
         **_owned(patient),
         created_by=user,
