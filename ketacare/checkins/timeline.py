@@ -26,11 +26,14 @@ AFTER_SLEEP = dt.time(
 )  # clinic practice: until the next day's noon the phase is still "the rest of the day"
 
 
+JUST_NOW_MIN = 2  # under two minutes since the dose started, "just now"
+
+
 @dataclass(frozen=True, slots=True)
 class Timeline:
     """What the home page shows after a dose."""
 
-    since: str
+    since: str  # how long ago the dose started, in words: "just now", "3 hours ago"
     phase: AftercarePhase
     next_phase: AftercarePhase | None
     expected_now: list[tuple[str, str]]  # (effect name, "usually passes by about ...")
@@ -83,7 +86,8 @@ def timeline(
         rules = list(active_rules(route=route, left_at=left_at or started_at, time_zone=time_zone, now=now))
     active = rules
     return Timeline(
-        since=describe_minutes(minutes),
+        # "0 minutes ago" reads like a glitch (the companion's "You left the clinic just now" alike).
+        since="just now" if minutes < JUST_NOW_MIN else f"{describe_minutes(minutes)} ago",
         phase=phases[index],
         next_phase=phases[index + 1] if index + 1 < len(phases) else None,
         expected_now=expected_now,

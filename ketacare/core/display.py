@@ -124,11 +124,21 @@ def instrument_name(instrument_id: str) -> str:
     return _names().get(instrument_id) or humanize(instrument_id)
 
 
+# Brackets that name who wrote a check rather than abbreviate it: KetaCare's own checks are titled
+# "Bladder and urine check (KetaCare)", and "KetaCare" names none of them (nor tells staff which one).
+PUBLISHER_TAGS: frozenset[str] = frozenset({"KetaCare"})
+
+
 def instrument_short(instrument_id: str) -> str:
-    """The instrument's abbreviation from its title ('PHQ-9' from '... (PHQ-9)'), else its title."""
+    """The instrument's abbreviation from its title ('PHQ-9' from '... (PHQ-9)'), else its title; a
+    publisher's tag is dropped, so a KetaCare check is called by its own name ('Bladder and urine check')."""
     title = instrument_name(instrument_id)
-    match = re.search(r"\(([^()]*)\)\s*$", title)
-    return match.group(1) if match and not match.group(1)[:1].isdigit() else title
+    match = re.search(r"\s*\(([^()]*)\)\s*$", title)
+    if match is None or match.group(1)[:1].isdigit():
+        return title
+    if match.group(1).strip() in PUBLISHER_TAGS:
+        return title[: match.start()].strip() or title
+    return match.group(1)
 
 
 # A reading as staff say it, for flag messages ("SpO2 89%").

@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import re
 from collections import Counter
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +28,7 @@ from ketacare.interop.fhir_resources import (
     message_resources,
     patient_resources,
     questionnaire_resources,
+    symptom_end,
     transaction_bundle,
 )
 from ketacare.journal.selectors import own_entries
@@ -93,19 +93,6 @@ def symptom_severity(report: SymptomReport) -> str:
     if report.kind == SymptomReport.Kind.RED_FLAG:
         return "red flag"
     return display.name_for(report.severity)
-
-
-def symptom_end(report: SymptomReport, when: Callable[[dt.datetime], str]) -> str:
-    """What is known of the end (docs/decisions/0014): an open one was still there when last asked; a
-    closed one went by the time it was first seen gone, or at about the time the patient said."""
-    last_there = report.last_seen_at or report.started_at
-    if report.resolved_at is None:
-        return f"ongoing: still there when last asked, {when(last_there)}"
-    if report.ended_at is not None:
-        return f"gone at about {when(report.ended_at)}, as you said"
-    gone_by, seen = when(report.resolved_at), when(last_there)
-    # Two check-ins close together read the same: say it once.
-    return f"gone by {gone_by}" + (f" (last there {seen})" if seen != gone_by else "")
 
 
 def fhir_bundle(patient: Patient, *, now: dt.datetime | None = None) -> dict[str, Any]:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from ketacare.checkins.models import SymptomReport
 from ketacare.checkins.selectors import patient_checkins, patient_symptoms
 from ketacare.core.instruments import (
     Instrument,
@@ -224,24 +226,46 @@ def _vital_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]]
     return out
 
 
+def symptom_end(report: SymptomReport, when: Callable[[dt.datetime], str]) -> str:
+    """What is known of the end (docs/decisions/0014): an open one was still there when last asked; a
+    closed one went by the time it was first seen gone, or at about the time the patient said."""
+    last_there = report.last_seen_at or report.started_at
+    if report.resolved_at is None:
+        return f"ongoing: still there when last asked, {when(last_there)}"
+    if report.ended_at is not None:
+        return f"gone at about {when(report.ended_at)}, as you said"
+    gone_by, seen = when(report.resolved_at), when(last_there)
+    # Two check-ins close together read the same: say it once.
+    return f"gone by {gone_by}" + (f" (last there {seen})" if seen != gone_by else "")
+
+
+# The categories of KetaCare's adverse-event-category code system, by where the event was recorded.
+_CATEGORIES: dict[str, tuple[str, str]] = {
+    "in_session": ("in-session-adverse-event", "Adverse event recorded in session"),
+    SymptomReport.Kind.SIDE_EFFECT: ("patient-reported-side-effect", "Side effect reported by the patient"),
+    # The check-in asks a red flag no severity (the stored one is the form's default), so the category
+    # says what it is and the resource carries no severity.
+    SymptomReport.Kind.RED_FLAG: (
+        "patient-reported-red-flag",
+        "Red flag reported by the patient (a warning sign; no severity is asked)",
+    ),
+}
+
+
 def _adverse_event(
     rid: str,
     patient_ref: str,
     *,
     text: str,
-    severity: str,
+    severity: str | None,
     when: dt.datetime | None,
     updated: dt.datetime | None,
     encounter_id: str | None,
     suspect_session_id: str | None,
-    reported_by_patient: bool,
+    kind: str,
     outcome: str | None = None,
 ) -> dict[str, Any]:
-    category_code, category_text = (
-        ("patient-reported-side-effect", "Side effect reported by the patient")
-        if reported_by_patient
-        else ("in-session-adverse-event", "Adverse event recorded in session")
-    )
+    category_code, category_text = _CATEGORIES[kind]
     return make_resource(
         "AdverseEvent",
         rid,
@@ -256,7 +280,7 @@ def _adverse_event(
         encounter={"reference": f"Encounter/{encounter_id}"} if encounter_id else None,
         date=iso(when),
         recordedDate=iso(updated),
-        severity={"coding": [coding(ADVERSE_EVENT_SEVERITY, severity)]},
+        severity={"coding": [coding(ADVERSE_EVENT_SEVERITY, severity)]} if severity else None,
         outcome={"text": outcome} if outcome else None,
         suspectEntity=(
             [
@@ -441,7 +465,7 @@ def patient_resources(patient: Patient, *, now: dt.datetime | None = None) -> li
                 updated=event.created_at,
                 encounter_id=session_id if dosed else None,
                 suspect_session_id=session_id if dosed else None,
-                reported_by_patient=False,
+                kind="in_session",
             )
         )
     resources += _baseline_resources(patient, patient_ref)
@@ -469,19 +493,25 @@ def patient_resources(patient: Patient, *, now: dt.datetime | None = None) -> li
                 valueInteger=checkin.mood_0_10,
             )
         )
+    zone = ZoneInfo(patient.time_zone)
     for report in patient_symptoms(patient=patient).order_by("started_at", "id"):
+        red_flag = report.kind == SymptomReport.Kind.RED_FLAG
         resources.append(
             _adverse_event(
                 str(report.public_id),
                 patient_ref,
                 text=report.name,
-                severity=report.severity,
+                severity=None if red_flag else report.severity,
                 when=report.started_at,
                 updated=report.started_at,
                 encounter_id=None,
                 suspect_session_id=_session_before(doses, report.started_at),
-                reported_by_patient=True,
-                outcome=f"resolved by {report.resolved_at.isoformat()}" if report.resolved_at else "ongoing",
+                kind=report.kind,
+                # What is known of the end, not a resolution time it does not have: on the patient's
+                # clock with its offset, as the CSV download says it.
+                outcome=symptom_end(
+                    report, lambda moment: moment.astimezone(zone).isoformat(timespec="seconds")
+                ),
             )
         )
     resources += medication_statements(patient, patient_ref)

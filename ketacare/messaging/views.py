@@ -15,6 +15,7 @@ from ketacare.clinics.selectors import active_clinic
 from ketacare.lib.errors import FieldError
 from ketacare.lib.forms import add_field_error
 from ketacare.messaging.forms import MessageForm, ToAlertForm
+from ketacare.messaging.models import Message
 from ketacare.messaging.selectors import clinic_threads, thread, thread_message
 from ketacare.messaging.services import (
     message_to_alert,
@@ -116,7 +117,8 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
 
 @staff_required
 def staff_thread(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
-    """One patient's thread for the care team, with the answer form and "make it an alert"."""
+    """One patient's thread for the care team, with the form to answer or write first and "make it an
+    alert"."""
     now = timezone.now()
     patient = access_patient(request.user, patient_id, action="write" if request.method == "POST" else "read")
     status = 200
@@ -138,14 +140,18 @@ def staff_thread(request: AuthenticatedRequest, patient_id: str) -> HttpResponse
         status = 400
     else:
         form = MessageForm(initial={"idempotency_key": uuid.uuid4().hex})
-    form.fields["body"].label = "Answer"
+    messages = list(thread(patient))
+    # The care team may write first (a patient who has not written yet): then there is nothing to answer.
+    answering = any(m.author_kind == Message.Author.PATIENT for m in messages)
+    form.fields["body"].label = "Answer" if answering else f"Message to {patient.display_name}"
     minutes = response_time_min(patient.clinic_id)
     return render(
         request,
         "messaging/staff_thread.html",
         {
             "patient": patient,
-            "thread": thread(patient),
+            "thread": messages,
+            "send_label": "Send answer" if answering else "Send message",
             "form": form,
             "alert_form": ToAlertForm(),
             "response_time": _hours_text(minutes),

@@ -32,7 +32,11 @@ def test_rules_end_the_next_day_after_sleep_and_never_before_24_hours() -> None:
     assert rules["driving"].ends_at == dose + dt.timedelta(hours=24)
     assert rules["alcohol"].ends_at == dose + dt.timedelta(hours=24)
     assert rules["decisions"].ends_at == dt.datetime(2026, 3, 11, 9, tzinfo=BERLIN)
-    assert view.since == "2 hours"
+    assert view.since == "2 hours ago"
+    just = timeline(
+        route="iv", started_at=dose, now=dose + dt.timedelta(seconds=50), time_zone="Europe/Berlin"
+    )
+    assert just.since == "just now"  # never "0 minutes ago"
     later = timeline(route="iv", started_at=dose, now=dose + dt.timedelta(days=2), time_zone="Europe/Berlin")
     assert later.phase.id == "24_72h" and later.rules == []
 
