@@ -8,7 +8,9 @@ functions in its ``AppConfig.ready()``. Every dependency between record apps is 
 this one file, typed, and a missing provider fails at once (a system check and the first call), never
 silently.
 
-Apps above the records (vigilance, companion, outcomes, interop) import the record apps directly.
+Apps above the records (vigilance, companion, outcomes, interop) import the record apps directly. The
+foundation's own pages read the one floor between them and the records, ``alerts``, here too
+(``open_alert_counts``): the foundation may not import it.
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ PROVIDERS: dict[str, str] = {
     "lock_assignment": "questionnaires",
     "submit_questionnaire": "questionnaires",
     "cancel_assignment": "questionnaires",
+    "open_alert_counts": "alerts",
 }
 _registry: dict[str, Callable[..., Any]] = {}
 
@@ -341,3 +344,22 @@ def submit_questionnaire(**kwargs: Any) -> Any:
 def cancel_assignment(*, assignment: Any) -> Any:
     """Take a due questionnaire off the patient's list (FieldError when it is not due)."""
     return _get("cancel_assignment")(assignment=assignment)
+
+
+# Alert facts, kept by alerts.
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAlerts:
+    """How many of a patient's alerts of one severity are not resolved yet (open or acknowledged)."""
+
+    severity: str  # the alert's severity value, e.g. "emergency"
+    label: str  # as staff read it, e.g. "Emergency"
+    count: int
+    acknowledged: int  # of ``count``, those a member of staff has acknowledged
+
+
+def open_alert_counts(patient: Patient) -> list[OpenAlerts]:
+    """The patient's unresolved alerts counted by severity, most severe first; severities with none left out."""
+    result: list[OpenAlerts] = _get("open_alert_counts")(patient)
+    return result

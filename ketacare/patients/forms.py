@@ -1,4 +1,4 @@
-"""HTML input for registering a patient and correcting their details."""
+"""HTML input for registering a patient, correcting their details and archiving them."""
 
 from __future__ import annotations
 
@@ -38,7 +38,12 @@ class PatientForm(forms.Form):
     time_zone = forms.ChoiceField(label="Time zone", choices=())
     emergency_contact_name = forms.CharField(label="Emergency contact name", max_length=200, required=False)
     emergency_contact_phone = forms.CharField(label="Emergency contact phone", max_length=40, required=False)
-    medical_record_number = forms.CharField(label="Record number", max_length=40, required=False)
+    medical_record_number = forms.CharField(
+        label="Record number",
+        max_length=40,
+        required=False,
+        help_text="Left empty at registration, the patient gets the clinic's next number.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,6 +63,18 @@ class RegisterPatientForm(PatientForm):
     confirm_duplicate = forms.BooleanField(
         label="This is a different person with the same name and date of birth: register anyway",
         required=False,
+    )
+
+
+class ArchivePatientForm(forms.Form):
+    """Archiving asks why: the reason is kept on the record and shown while the patient is archived."""
+
+    reason = forms.CharField(
+        label="Why is this patient archived?",
+        max_length=500,
+        help_text="For example: treatment finished, moved to another clinic, registered twice.",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        error_messages={"required": "Say why the patient is archived (1 to 500 characters)."},
     )
 
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection, Iterable
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
 from ketacare.clinics.models import validate_time_zone
 from ketacare.lib.choices import labels_looked_up_once
+from ketacare.patients.search import search_text
+
+# The fields ``Patient.search_text`` is made from.
+SEARCHED_FIELDS = frozenset({"full_name", "preferred_name", "medical_record_number"})
 
 
 class ClinicalRecord(models.Model):
@@ -26,6 +32,46 @@ class ClinicalRecord(models.Model):
 
     class Meta:
         abstract = True
+
+
+def _with_search_text(patient: Patient) -> Patient:
+    patient.search_text = search_text(
+        full_name=patient.full_name,
+        preferred_name=patient.preferred_name,
+        medical_record_number=patient.medical_record_number,
+    )
+    return patient
+
+
+class PatientQuerySet(models.QuerySet["Patient"]):
+    """Bulk writes keep ``search_text`` in step too (they skip ``Patient.save``)."""
+
+    # The rows are typed Any: django-stubs leaves this queryset's model unbound (a forward reference).
+    def bulk_create(
+        self,
+        objs: Iterable[Any],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Collection[str] | None = None,
+        unique_fields: Collection[str] | None = None,
+    ) -> list[Any]:
+        rows: list[Any] = [_with_search_text(p) for p in objs]
+        return super().bulk_create(
+            rows,
+            batch_size=batch_size,
+            ignore_conflicts=ignore_conflicts,
+            update_conflicts=update_conflicts,
+            update_fields=update_fields,
+            unique_fields=unique_fields,
+        )
+
+    def bulk_update(self, objs: Iterable[Any], fields: Iterable[str], batch_size: int | None = None) -> int:
+        fields = list(fields)
+        if SEARCHED_FIELDS & set(fields):
+            objs = [_with_search_text(p) for p in objs]
+            fields.append("search_text")
+        return super().bulk_update(objs, fields, batch_size=batch_size)
 
 
 @labels_looked_up_once
@@ -72,8 +118,13 @@ class Patient(models.Model):
     created_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    # Archived patients leave the lists but keep every record; restoring clears this.
+    # Archived patients leave the lists but keep every record; restoring clears both.
     archived_at = models.DateTimeField(null=True, blank=True)
+    archive_reason = models.CharField(max_length=500, blank=True)
+    # The names and record number as plain lower-case words (patients.search), written on every save.
+    search_text = models.TextField(blank=True, default="", editable=False)
+
+    objects = PatientQuerySet.as_manager()
 
     class Meta:
         ordering = ["full_name"]
@@ -84,6 +135,14 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or SEARCHED_FIELDS & set(update_fields):
+            _with_search_text(self)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
 
     @property
     def is_archived(self) -> bool:

@@ -19,6 +19,7 @@ from ketacare.clinics.models import Clinic
 from ketacare.clinics.selectors import ClinicContact, clinic_contact
 from ketacare.patients import facts
 from ketacare.patients.models import Patient, PatientChange, PatientInvitation
+from ketacare.patients.search import query_words
 
 SORTABLE_FIELDS = {
     # Allow-list for ?sort=: never pass a user string to order_by (docs/security.md S15).
@@ -116,6 +117,9 @@ def list_clinic_patients(
 ) -> QuerySet[Patient]:
     """Return the clinic's patients for a staff member of that clinic, searched and sorted (allow-list).
 
+    The search finds a patient when each of its words is part of their names or record number, in any
+    order, accents and case aside (patients.search): "chloe" finds "Chloé O'Brien", "smith aaron" finds
+    "Aaron Smith", "000016" finds "A-000016". A search of punctuation only finds the exact record number.
     Archived patients are left out unless ``archived`` asks for them (then only they are listed).
     """
     if clinic.pk not in staff_clinic_ids(user):
@@ -124,8 +128,11 @@ def list_clinic_patients(
         "primary_clinician"
     )
     query = query.strip()
-    if query:
-        patients = patients.filter(Q(full_name__icontains=query) | Q(medical_record_number__iexact=query))
+    words = query_words(query)
+    if words:
+        patients = patients.filter(*(Q(search_text__contains=word) for word in words))
+    elif query:
+        patients = patients.filter(medical_record_number__iexact=query)
     return patients.order_by(SORTABLE_FIELDS.get(sort, "full_name"), "id")
 
 
@@ -138,6 +145,54 @@ def find_duplicates(
     if exclude is not None:
         matches = matches.exclude(pk=exclude.pk)
     return list(matches.order_by("created_at", "id"))
+
+
+def email_refusal(*, email: str, clinic: Clinic, patient: Patient | None = None) -> str:
+    """Why ``email`` cannot be the e-mail of ``patient`` (a new one when None) at ``clinic``, or "".
+
+    The patient app signs in with it, so an address another account already uses cannot be used: the
+    invitation would fail, or the patient sign in as someone else. Only an account of another patient
+    of the same clinic is named as such; an account anywhere else is not revealed, only refused.
+    """
+    if not email:
+        return ""
+    owner = User.objects.filter(email__iexact=email).select_related("patient").first()
+    if owner is None or (patient is not None and owner.pk == patient.user_id):
+        return ""
+    other = getattr(owner, "patient", None)
+    if other is not None and other.clinic_id == clinic.pk:
+        return (
+            "email: this address already belongs to another patient's account at this clinic; "
+            "use the patient's own address"
+        )
+    return "email: this address cannot be used for this patient; use the patient's own address"
+
+
+@dataclass(frozen=True, slots=True)
+class PatientNow:
+    """What staff need to see first on a patient's record: where the patient is and what is pending."""
+
+    in_the_chair: bool
+    dose_hold: str | None
+    open_alerts: list[facts.OpenAlerts]
+    next_appointment: facts.UpcomingAppointment | None
+
+    @property
+    def open_alert_total(self) -> int:
+        return sum(a.count for a in self.open_alerts)
+
+
+def patient_now(patient: Patient, *, now: dt.datetime) -> PatientNow:
+    """The patient's "Now": in the chair, a paused next dose, unresolved alerts, the next appointment.
+
+    A fixed number of queries, however long the patient's history (the facts' providers see to it).
+    """
+    return PatientNow(
+        in_the_chair=facts.at_the_clinic(patient),
+        dose_hold=facts.next_dose_hold(patient),
+        open_alerts=facts.open_alert_counts(patient),
+        next_appointment=facts.next_appointment(patient, now=now),
+    )
 
 
 def latest_invitation(patient: Patient) -> PatientInvitation | None:

@@ -8,6 +8,7 @@ access check (``access_patient`` for an existing patient, an active membership f
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +27,9 @@ from ketacare.audit import context as audit_context
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic, validate_time_zone
 from ketacare.lib.errors import ConflictError, FieldError
+from ketacare.patients import facts
 from ketacare.patients.models import Patient, PatientChange, PatientInvitation
-from ketacare.patients.selectors import find_duplicates
+from ketacare.patients.selectors import email_refusal, find_duplicates
 
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
 # Demographic fields staff may set and correct, with their length limits (text) or kind.
@@ -51,6 +53,11 @@ DEMOGRAPHIC_FIELDS = (
     "emergency_contact_phone",
     "medical_record_number",
 )
+ARCHIVE_REASON_MAX = 500
+# A record number the clinic's numbering can continue: optional letters and hyphen, then digits
+# ("A-000016", "KC000231", "1042").
+NUMBERED = re.compile(r"^([A-Za-z]{0,8}-?)([0-9]{1,12})$")
+FIRST_RECORD_NUMBER = "000001"
 
 
 def _text(field: str, value: Any) -> str:
@@ -137,7 +144,9 @@ def register_patient(
     """Register a new patient at ``clinic`` (stage: screening, so intake comes next).
 
     A patient of the same clinic with the same name and date of birth stops the registration with a
-    ConflictError on ``full_name`` unless ``confirm_duplicate`` says this is a different person.
+    ConflictError on ``full_name`` unless ``confirm_duplicate`` says this is a different person. An
+    e-mail address another account uses is refused (``selectors.email_refusal``). Without a record
+    number the patient gets the clinic's next one.
     """
     today = timezone.localdate()
     values = {
@@ -161,6 +170,9 @@ def register_patient(
         raise FieldError(
             "email", "email: give an e-mail address or a phone number (or both) to reach the patient"
         )
+    refusal = email_refusal(email=values["email"], clinic=clinic)
+    if refusal:
+        raise FieldError("email", refusal)
     duplicates = find_duplicates(
         clinic=clinic, full_name=values["full_name"], date_of_birth=values["date_of_birth"]
     )
@@ -171,6 +183,8 @@ def register_patient(
             f"{values['date_of_birth']:%Y-%m-%d} are already registered at this clinic; check they are not the "
             "same person, then confirm to register another",
         )
+    if not values["medical_record_number"]:
+        values["medical_record_number"] = _next_record_number(clinic)
     patient = Patient.objects.create(clinic=clinic, created_by=by, stage=Patient.Stage.SCREENING, **values)
     record_access_event(
         user=by,
@@ -193,7 +207,8 @@ class Correction:
 def correct_patient(*, patient: Patient, by: User, changes: dict[str, Any]) -> Correction:
     """Correct demographics; each changed field leaves a PatientChange (old and new value) and an audit row.
 
-    Unknown fields are refused. A field given with its current value is not a change.
+    Unknown fields are refused. A field given with its current value is not a change. A new e-mail
+    address another account uses is refused (``selectors.email_refusal``).
     """
     unknown = sorted(set(changes) - set(DEMOGRAPHIC_FIELDS))
     if unknown:
@@ -211,6 +226,10 @@ def correct_patient(*, patient: Patient, by: User, changes: dict[str, Any]) -> C
         raise FieldError(
             "email", "email: keep an e-mail address or a phone number (or both) to reach the patient"
         )
+    if email != patient.email:
+        refusal = email_refusal(email=email, clinic=patient.clinic, patient=patient)
+        if refusal:
+            raise FieldError("email", refusal)
     written: list[PatientChange] = []
     ctx = audit_context.current.get()
     for field, new in cleaned.items():
@@ -242,17 +261,69 @@ def correct_patient(*, patient: Patient, by: User, changes: dict[str, Any]) -> C
     return Correction(patient, written)
 
 
+def _next_record_number(clinic: Clinic) -> str:
+    """The number after the clinic's highest record number, in its form ("A-000036" -> "A-000037").
+
+    Record numbers staff typed in another form are passed over; a clinic with none starts at 000001.
+    The clinic row is locked (on SQLite the IMMEDIATE transaction's write lock does it) so two
+    registrations at once do not take the same number.
+    """
+    list(Clinic.objects.select_for_update().filter(pk=clinic.pk).values_list("pk", flat=True))
+    numbered = Patient.objects.filter(
+        clinic=clinic, medical_record_number__regex=NUMBERED.pattern
+    ).values_list("medical_record_number", flat=True)
+    highest: tuple[int, str, int] | None = None
+    for number in numbered:
+        match = NUMBERED.match(number)
+        if match is None:  # the database's regex and Python's disagree only on exotic digits
+            continue
+        prefix, digits = match.groups()
+        if highest is None or int(digits) > highest[0]:
+            highest = (int(digits), prefix, len(digits))
+    if highest is None:
+        return FIRST_RECORD_NUMBER
+    value, prefix, width = highest
+    return f"{prefix}{value + 1:0{width}d}"[:40]
+
+
 def _as_text(value: Any) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 @transaction.atomic
-def archive_patient(*, patient: Patient, by: User) -> Patient:
-    """Take a patient off the lists, keeping every record; ``restore_patient`` undoes it."""
+def archive_patient(*, patient: Patient, by: User, reason: str) -> Patient:
+    """Take a patient off the lists, keeping every record, with the reason staff gave;
+    ``restore_patient`` undoes it.
+
+    A patient in the chair now (a session checked in and not yet discharged) is refused: the session
+    is finished or cancelled first. Archiving an archived patient changes nothing.
+    """
+    if not isinstance(reason, str):
+        raise FieldError("reason", "reason must be text")
+    reason = " ".join(reason.split())
+    if not reason:
+        raise FieldError(
+            "reason",
+            f"reason: say why the patient is archived (1 to {ARCHIVE_REASON_MAX} characters), "
+            "e.g. treatment finished or moved to another clinic",
+        )
+    if len(reason) > ARCHIVE_REASON_MAX:
+        raise FieldError(
+            "reason", f"reason must be at most {ARCHIVE_REASON_MAX} characters (got {len(reason)})"
+        )
+    if "\x00" in reason:
+        raise FieldError("reason", "reason contains a NUL character, which is not allowed")
     patient = Patient.objects.select_for_update().select_related("clinic").get(pk=patient.pk)
     if patient.archived_at is None:
+        if facts.at_the_clinic(patient):
+            raise ConflictError(
+                "patient",
+                "patient: this patient is in the chair now; discharge or cancel the session "
+                "before archiving them",
+            )
         patient.archived_at = timezone.now()
-        patient.save(update_fields=["archived_at"])
+        patient.archive_reason = reason
+        patient.save(update_fields=["archived_at", "archive_reason"])
     _audit(by, patient)
     return patient
 
@@ -263,7 +334,8 @@ def restore_patient(*, patient: Patient, by: User) -> Patient:
     patient = Patient.objects.select_for_update().select_related("clinic").get(pk=patient.pk)
     if patient.archived_at is not None:
         patient.archived_at = None
-        patient.save(update_fields=["archived_at"])
+        patient.archive_reason = ""
+        patient.save(update_fields=["archived_at", "archive_reason"])
     _audit(by, patient)
     return patient
 
@@ -294,10 +366,9 @@ def invite_patient(*, patient: Patient, by: User, base_url: str) -> PatientInvit
         )
     if not patient.email:
         raise FieldError("email", "email: the patient has no e-mail address; add one to their details first")
-    if User.objects.filter(email__iexact=patient.email).exists():
-        raise ConflictError(
-            "email", "email: another account already uses this address; correct the patient's e-mail"
-        )
+    refusal = email_refusal(email=patient.email, clinic=patient.clinic, patient=patient)
+    if refusal:
+        raise ConflictError("email", refusal)
     now = timezone.now()
     patient.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
     token, token_digest = new_token()

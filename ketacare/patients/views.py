@@ -25,17 +25,19 @@ from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import active_clinic
 from ketacare.core.protocols import get_route, route_ids
 from ketacare.lib.errors import ConflictError, FieldError
-from ketacare.lib.forms import add_field_error
+from ketacare.lib.forms import add_field_error, form_message
 from ketacare.patients.facts import next_appointment, patient_route
-from ketacare.patients.forms import PatientForm, RegisterPatientForm, patient_initial
+from ketacare.patients.forms import ArchivePatientForm, PatientForm, RegisterPatientForm, patient_initial
 from ketacare.patients.selectors import (
     SORTABLE_FIELDS,
     access_patient,
+    email_refusal,
     find_duplicates,
     find_patient_invitation,
     latest_invitation,
     list_clinic_patients,
     patient_changes,
+    patient_now,
     sex_on_record,
 )
 from ketacare.patients.services import (
@@ -46,6 +48,7 @@ from ketacare.patients.services import (
     register_patient,
     restore_patient,
 )
+from ketacare.patients.templatetags.ketacare_display import zone_place
 
 LIST_COLUMNS = (
     "public_id",
@@ -127,11 +130,19 @@ def patient_new(request: AuthenticatedRequest) -> HttpResponse:
 
 @staff_object_view("patient", "patient_id")
 def patient_detail(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
-    """The staff view of one patient: links to intake, plan, sessions, timeline, progress and records."""
+    """The staff view of one patient: what is happening now (in the chair, a paused dose, open alerts,
+    the next appointment), demographics, and links to intake, plan, sessions, timeline and records."""
     patient = access_patient(request.user, patient_id)
+    invite_refusal = (
+        email_refusal(email=patient.email, clinic=patient.clinic, patient=patient)
+        if patient.email and not patient.user_id and not patient.archived_at
+        else ""
+    )
     context = {
         "patient": patient,
+        "now": patient_now(patient, now=timezone.now()),
         "invitation": latest_invitation(patient),
+        "invite_refusal": form_message("email", invite_refusal, "E-mail") if invite_refusal else "",
         "changes": patient_changes(patient)[:20],
         "sex": sex_on_record(patient),
     }
@@ -164,13 +175,25 @@ def patient_edit(request: AuthenticatedRequest, patient_id: str) -> HttpResponse
     )
 
 
-@require_POST
-@staff_object_view("patient", "patient_id", action="write")
+@staff_object_view("patient", "patient_id")
 def patient_archive(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
-    patient = access_patient(request.user, patient_id, action="write")
-    archive_patient(patient=patient, by=request.user)
-    messages.success(request, f"{patient.full_name} is archived: off the lists, every record kept.")
-    return redirect("patients:detail", patient_id=patient.public_id)
+    """Archive a patient after confirming: the page shows what is still going on and asks why.
+
+    A POST without a reason is refused on the field; a patient in the chair now is refused outright.
+    """
+    writing = request.method == "POST"
+    patient = access_patient(request.user, patient_id, action="write" if writing else "read")
+    form = ArchivePatientForm(request.POST if writing else None)
+    if writing and form.is_valid():
+        try:
+            archive_patient(patient=patient, by=request.user, reason=form.cleaned_data["reason"])
+        except FieldError as error:
+            _add_error(form, error)
+        else:
+            messages.success(request, f"{patient.full_name} is archived: off the lists, every record kept.")
+            return redirect("patients:detail", patient_id=patient.public_id)
+    context = {"patient": patient, "form": form, "now": patient_now(patient, now=timezone.now())}
+    return render(request, "patients/patient_archive.html", context, status=400 if form.errors else 200)
 
 
 @require_POST
@@ -182,6 +205,10 @@ def patient_restore(request: AuthenticatedRequest, patient_id: str) -> HttpRespo
     return redirect("patients:detail", patient_id=patient.public_id)
 
 
+# What the invitation's refusals name, as the patient's page labels it.
+INVITE_LABELS = {"email": "E-mail"}
+
+
 @require_POST
 @staff_object_view("patient", "patient_id", action="write")
 def patient_invite(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
@@ -190,11 +217,14 @@ def patient_invite(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
     try:
         invitation = invite_patient(patient=patient, by=request.user, base_url=mail.base_url(request))
     except FieldError as error:
-        messages.error(request, error.message)
+        messages.error(request, form_message(error.field, error.message, INVITE_LABELS.get(error.field, "")))
     else:
+        # Clinic time, as everywhere on the staff pages.
+        until = timezone.localtime(invitation.expires_at, patient.clinic.zone)
         messages.success(
             request,
-            f"Invitation sent to {invitation.email}; it works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC.",
+            f"Invitation sent to {invitation.email}; it works once, until {until:%Y-%m-%d %H:%M} "
+            f"({zone_place(patient.clinic.time_zone)} time).",
         )
     return redirect("patients:detail", patient_id=patient.public_id)
 

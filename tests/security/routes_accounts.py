@@ -237,7 +237,15 @@ ROUTES: list[Route] = [
         ok={"POST": 302},
         data=_corrected,
     ),
-    Route("patients:archive", "staff_record", methods=("POST",), kwargs=patient_kwargs, ok={"POST": 302}),
+    # A confirmation page; archiving needs a typed reason.
+    Route(
+        "patients:archive",
+        "staff_record",
+        methods=("GET", "POST"),
+        kwargs=patient_kwargs,
+        ok={"POST": 302},
+        data=lambda personas, target: {"reason": "Treatment finished"},
+    ),
     Route("patients:restore", "staff_record", methods=("POST",), kwargs=patient_kwargs, ok={"POST": 302}),
     Route(
         "patients:invite", "staff_record", methods=("POST",), kwargs=fresh_patient_kwargs, ok={"POST": 302}

@@ -167,8 +167,9 @@ def test_a_bad_correction_changes_nothing(personas):
 def test_archived_patients_leave_the_list_keep_their_data_and_come_back(personas):
     client = login(Client(), personas.clinician_a)
     url = reverse("patients:archive", kwargs={"patient_id": personas.a2.public_id})
-    archived_page = client.post(url, follow=True)  # shows (and uses up) the confirmation message
-    assert b"is archived" in archived_page.content
+    archived_page = client.post(url, {"reason": "Treatment finished"}, follow=True)
+    # The redirect shows (and uses up) the confirmation message.
+    assert b"Arthur CanaryA2 is archived: off the lists" in archived_page.content
     listing = client.get(reverse("patients:list")).content
     assert b"CanaryA2" not in listing and b"CanaryA1" in listing
     archived = client.get(reverse("patients:list"), {"archived": "1"}).content
@@ -282,7 +283,7 @@ def test_an_invitation_needs_an_email_and_no_account_yet(personas):
         phone="+1 555 0100",
     )
     response = client.post(reverse("patients:invite", kwargs={"patient_id": no_email.public_id}), follow=True)
-    assert b"email: the patient has no e-mail address" in response.content
+    assert b"E-mail: the patient has no e-mail address" in response.content
     response = client.post(
         reverse("patients:invite", kwargs={"patient_id": personas.a1.public_id}), follow=True
     )
