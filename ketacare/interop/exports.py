@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from ketacare.checkins.models import SymptomCheckin, SymptomReport
+from ketacare.checkins.models import SymptomCheckin
 from ketacare.checkins.selectors import patient_checkins, patient_symptoms
 from ketacare.core import display
 from ketacare.core.instruments import instruments
@@ -28,9 +28,9 @@ from ketacare.interop.fhir_resources import (
     message_resources,
     patient_resources,
     questionnaire_resources,
-    symptom_end,
     transaction_bundle,
 )
+from ketacare.interop.symptom_words import symptom_end, symptom_severity
 from ketacare.journal.selectors import own_entries
 from ketacare.lib.csvsafe import csv_safe as _safe
 from ketacare.messaging.models import Message
@@ -85,14 +85,6 @@ def checkin_answer(checkin: SymptomCheckin) -> str:
     if level == Level.CONTACT_CLINIC:
         return "Please contact your clinic"
     return "This is expected" if result.get("details") else "Thank you for checking in"
-
-
-def symptom_severity(report: SymptomReport) -> str:
-    """A side effect's severity as the patient rated it; a red flag is asked no severity (the stored
-    one is the form's default), so it reads as what it is."""
-    if report.kind == SymptomReport.Kind.RED_FLAG:
-        return "red flag"
-    return display.name_for(report.severity)
 
 
 def fhir_bundle(patient: Patient, *, now: dt.datetime | None = None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -66,6 +66,7 @@ from ketacare.interop.fhir_common import (
     make_resource,
     quantity,
 )
+from ketacare.interop.symptom_words import symptom_end
 from ketacare.messaging.models import Message
 from ketacare.messaging.selectors import thread
 from ketacare.patients.facts import Dose
@@ -224,19 +225,6 @@ def _vital_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]]
                 )
             )
     return out
-
-
-def symptom_end(report: SymptomReport, when: Callable[[dt.datetime], str]) -> str:
-    """What is known of the end (docs/decisions/0014): an open one was still there when last asked; a
-    closed one went by the time it was first seen gone, or at about the time the patient said."""
-    last_there = report.last_seen_at or report.started_at
-    if report.resolved_at is None:
-        return f"ongoing: still there when last asked, {when(last_there)}"
-    if report.ended_at is not None:
-        return f"gone at about {when(report.ended_at)}, as you said"
-    gone_by, seen = when(report.resolved_at), when(last_there)
-    # Two check-ins close together read the same: say it once.
-    return f"gone by {gone_by}" + (f" (last there {seen})" if seen != gone_by else "")
 
 
 # The categories of KetaCare's adverse-event-category code system, by where the event was recorded.

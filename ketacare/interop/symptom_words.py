@@ -1,0 +1,30 @@
+"""How a patient's symptom episode is worded in their downloads and FHIR files: one wording for all."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from ketacare.checkins.models import SymptomReport
+from ketacare.core import display
+
+
+def symptom_end(report: SymptomReport, when: Callable[[dt.datetime], str]) -> str:
+    """What is known of the end (docs/decisions/0014): an open one was still there when last asked; a
+    closed one went by the time it was first seen gone, or at about the time the patient said."""
+    last_there = report.last_seen_at or report.started_at
+    if report.resolved_at is None:
+        return f"ongoing: still there when last asked, {when(last_there)}"
+    if report.ended_at is not None:
+        return f"gone at about {when(report.ended_at)}, as you said"
+    gone_by, seen = when(report.resolved_at), when(last_there)
+    # Two check-ins close together read the same: say it once.
+    return f"gone by {gone_by}" + (f" (last there {seen})" if seen != gone_by else "")
+
+
+def symptom_severity(report: SymptomReport) -> str:
+    """A side effect's severity as the patient rated it; a red flag is asked no severity (the stored
+    one is the form's default), so it reads as what it is."""
+    if report.kind == SymptomReport.Kind.RED_FLAG:
+        return "red flag"
+    return display.name_for(report.severity)
