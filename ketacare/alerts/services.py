@@ -242,8 +242,9 @@ def resolve_alert(
             f"this alert is resolved by {RESOLVED_BY_CAUSE[alert.source]}; here it can only be acknowledged"
         )
     # Before anything is written; what marks a held dose (source, key, words) never changes after the
-    # alert is raised, so the unlocked row answers as the locked one would.
-    if not may_resolve(user, alert):
+    # alert is raised, so the unlocked row answers as the locked one would. Resolved by its cause, it is
+    # the cause's record that closes it (a hold fixed at the chair), not anyone's review.
+    if not by_cause and not may_resolve(user, alert):
         raise NotPermitted("", PRESCRIBER_ONLY_MESSAGE)
     # Severity and source never change after the alert is raised: checked before anything is written.
     if needs_resolution_note(alert) and not (note or "").strip():
@@ -265,7 +266,9 @@ def resolve_alert(
         locked.resolved_by = user
         locked.resolution_note = text
         locked.save()
-        _audit_transition(locked, user)
+        if not by_cause:
+            # By its cause, the cause's own write is the audited access (as raising one is).
+            _audit_transition(locked, user)
     return locked
 
 

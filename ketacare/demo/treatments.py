@@ -91,6 +91,8 @@ def seed_app(ctx: DemoContext) -> None:
                 weekdays=[0, 2, 4] if protocol == "iv_ketamine" else [0, 3],
                 weight_kg=weight if protocol == "iv_ketamine" else None,
                 notes="Demo plan",
+                # The demo replays history: the plan is made on its first session's day, as a clinic would.
+                now=local_start,
             )
             for session in plan.sessions.filter(scheduled_at__lt=ctx.now - dt.timedelta(hours=4)).order_by(
                 "scheduled_at"

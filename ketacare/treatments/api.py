@@ -18,6 +18,7 @@ from ninja import Router, Schema
 from ninja.errors import ValidationError
 from ninja.pagination import paginate
 from ninja.responses import Status
+from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
 from ketacare.accounts.http import AuthenticatedRequest
@@ -198,15 +199,25 @@ def list_patient_plans(request: AuthenticatedRequest, patient_id: str) -> Any:
     )
 
 
+class PlanCreateIn(PlanIn):
+    """A new plan, with the prescriber's confirmation for appointments outside the clinic's hours."""
+
+    book_outside_hours: bool = Field(
+        False,
+        description="true: book even where appointments fall outside the clinic's opening hours "
+        "(otherwise such a plan is refused with 409 listing them)",
+    )
+
+
 @router.post(
     "/patients/{patient_id}/plans",
     response={201: PlanOut},
     summary="Create a treatment plan and its appointments (a prescriber; laid out in the clinic's zone)",
-    openapi_extra=_json_body(PlanIn),
+    openapi_extra=_json_body(PlanCreateIn),
 )
 def create_patient_plan(request: AuthenticatedRequest, patient_id: str) -> Any:
     patient = _staff_patient(request, patient_id, "write")
-    payload = parse_payload(request, PlanIn)
+    payload = parse_payload(request, PlanCreateIn)
     with _role_refusals_audited(patient, "create_patient_plan"):
         plan = services.create_treatment_plan(
             patient=patient,
@@ -224,6 +235,7 @@ def create_patient_plan(request: AuthenticatedRequest, patient_id: str) -> Any:
             gate_override_reason=payload.gate_override_reason,
             hepatic_impairment=payload.hepatic_impairment,
             finding_reason=payload.finding_reason,
+            book_outside_hours=payload.book_outside_hours,
         )
     return Status(201, plan)
 

@@ -108,6 +108,11 @@ class PlanForm(ZonedForm):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    book_outside_hours = forms.BooleanField(
+        label="Book outside opening hours anyway",
+        required=False,
+        help_text="Only when the clinic will open specially: a plan with appointments outside the hours needs it.",
+    )
 
 
 class RescheduleForm(ZonedForm):
@@ -198,16 +203,52 @@ class AdverseEventForm(ZonedForm):
     action_taken = forms.CharField(required=False, max_length=1000)
 
 
+class CheckInConfirmationsForm(forms.Form):
+    """After check-in, before the dose: what the nurse has since confirmed at the chair."""
+
+    fasting_confirmed = forms.BooleanField(label="Fasting as instructed for this route", required=False)
+    ride_home_confirmed = forms.BooleanField(label="Ride home arranged", required=False)
+
+
+NOT_A_PRESCRIBER_OVERRIDE = (
+    "Only a prescriber can override discharge criteria, so the override reason was not used and nothing "
+    "was recorded. Leave it empty, or ask a prescriber to discharge."
+)
+
+
 class DischargeForm(forms.Form):
+    """The door checks, and for a prescriber the reason to override unmet criteria.
+
+    ``prescriber`` False leaves the override out (a nurse cannot override: a reason they send anyway is
+    refused, not dropped); ``hard_minimum_min`` names a route's observation minimum no override passes.
+    """
+
     ride_present = forms.BooleanField(label="The ride home is here", required=False)
     instructions_given = forms.BooleanField(
         label="Discharge instructions given and explained", required=False
     )
-    override_reason = forms.CharField(
-        label="Prescriber override reason (not possible for esketamine's 120-minute minimum)",
-        required=False,
-        max_length=1000,
-    )
+    override_reason = forms.CharField(label="Prescriber override reason", required=False, max_length=1000)
+
+    def __init__(
+        self, *args: Any, prescriber: bool = True, hard_minimum_min: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.prescriber = prescriber
+        if not prescriber:
+            del self.fields["override_reason"]
+        elif hard_minimum_min is not None:
+            self.fields["override_reason"].label = (
+                f"Prescriber override reason (not possible for this route's {hard_minimum_min}-minute "
+                "minimum observation)"
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.prescriber:
+            if str(self.data.get("override_reason", "")).strip():
+                raise forms.ValidationError(NOT_A_PRESCRIBER_OVERRIDE, code="not_a_prescriber")
+            data["override_reason"] = ""
+        return data
 
 
 class CancelForm(forms.Form):

@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path(S, views.run_sheet, name="run_sheet"),
     path(S + "check-in/", views.check_in, name="check_in"),
+    path(S + "check-in/confirmations/", views.check_in_confirmations, name="check_in_confirmations"),
     path(
         S + "questionnaires/<str:assignment_id>/",
         views.pre_dose_questionnaire,

@@ -18,14 +18,17 @@ NOW = dt.datetime(2026, 12, 1, 14, 0, tzinfo=dt.UTC)
 
 def _plan(personas: Any) -> Any:
     ready_for_plan(personas.a1)
-    return create_treatment_plan(
-        patient=personas.a1,
-        user=personas.clinician_a,
-        protocol_id="iv_ketamine",
-        preset_id=None,
-        first_session_at=NOW - dt.timedelta(days=20),
-        weight_kg=70.0,
-    )
+    first_session_at = NOW - dt.timedelta(days=20)
+    # Planned on the day of its first session: a plan never starts in the past.
+    with time_machine.travel(first_session_at, tick=False):
+        return create_treatment_plan(
+            patient=personas.a1,
+            user=personas.clinician_a,
+            protocol_id="iv_ketamine",
+            preset_id=None,
+            first_session_at=first_session_at,
+            weight_kg=70.0,
+        )
 
 
 def test_booking_adds_a_maintenance_appointment_and_session_at_the_clinic_time(

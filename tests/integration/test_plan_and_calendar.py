@@ -10,6 +10,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+import time_machine
 from django.urls import reverse
 from icalendar import Calendar
 
@@ -17,6 +18,7 @@ from ketacare.treatments.models import Appointment, TreatmentPlan
 from tests.support.pathway import ready_for_plan
 
 pytestmark = pytest.mark.django_db
+PLANNED_AT = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
 
 
 def _create(client, patient, **extra):
@@ -29,7 +31,9 @@ def _create(client, patient, **extra):
         "maintenance_policy": "decide_at_review",
         **extra,
     }
-    return client.post(reverse("treatments:plan", kwargs={"patient_id": personas_id(patient)}), data)
+    # Planned a few days before the first session: a first session in the past is refused.
+    with time_machine.travel(PLANNED_AT, tick=False):
+        return client.post(reverse("treatments:plan", kwargs={"patient_id": personas_id(patient)}), data)
 
 
 def _gate_done(patient):

@@ -805,23 +805,25 @@ def test_a_plan_made_at_night_starts_the_form_at_the_next_opening_and_warns_of_h
     zone = ZoneInfo("America/New_York")
     monday_night = dt.datetime(2027, 1, 4, 2, 15, tzinfo=zone)
     url = reverse("treatments:plan", kwargs={"patient_id": personas.a1.public_id})
+    data = {
+        "protocol_id": "iv_ketamine",
+        "first_session_at": "2027-01-04T02:30",
+        "weight_kg": "70",
+        "weight_measured_on": "2027-01-03",
+        "maintenance_policy": "decide_at_review",
+        "hepatic_impairment": "none",
+    }
     with time_machine.travel(monday_night, tick=False):
         prescriber = client_for("clinician_a")
         page = prescriber.get(url).content.decode()
         # The first session offered is when the clinic opens, not 02:15.
         assert 'value="2027-01-04T08:00"' in page
-        created = prescriber.post(
-            url,
-            {
-                "protocol_id": "iv_ketamine",
-                "first_session_at": "2027-01-04T02:30",
-                "weight_kg": "70",
-                "weight_measured_on": "2027-01-03",
-                "maintenance_policy": "decide_at_review",
-                "hepatic_impairment": "none",
-            },
-            follow=True,
-        )
+        # Outside the hours the plan waits for the prescriber's confirmation; nothing is booked before.
+        refused = prescriber.post(url, data)
+        assert refused.status_code == 422
+        assert "would fall outside the clinic&#x27;s opening hours" in refused.content.decode()
+        assert not TreatmentPlan.objects.filter(patient=personas.a1).exists()
+        created = prescriber.post(url, {**data, "book_outside_hours": "on"}, follow=True)
     text = created.content.decode()
     assert "Treatment plan created." in text, text[text.find("<main") :][:3000]
     # Every appointment at 02:30 is outside the hours, the first one (not started) too.

@@ -129,7 +129,7 @@ ROUTES: list[Route] = [
         ok={"POST": 302},
         data=lambda p, t: {
             "protocol_id": "iv_ketamine",
-            "first_session_at": "2026-12-01T09:00",
+            "first_session_at": _in_days(3),
             "weight_kg": "70",
             "maintenance_policy": "decide_at_review",
         },
@@ -163,6 +163,15 @@ ROUTES: list[Route] = [
         kwargs=_session(),
         ok={"POST": 302},
         data=lambda p, t: {"weight_kg": "70", "fasting_confirmed": "on", "ride_home_confirmed": "on"},
+    ),
+    Route(
+        # After check-in, before the dose: any staff of the clinic records the ride or fasting.
+        "treatments:check_in_confirmations",
+        "staff_record",
+        methods=("POST",),
+        kwargs=_session(state="checked_in"),
+        ok={"POST": 302},
+        data=lambda p, t: {"fasting_confirmed": "on", "ride_home_confirmed": "on"},
     ),
     Route(
         "treatments:pre_dose_questionnaire",

@@ -22,6 +22,7 @@ from django.utils import timezone
 from ketacare.treatments import selectors, services
 from ketacare.treatments.errors import DischargeRefused
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
+from ketacare.treatments.selectors.run_sheet import SAFETY_ALERT_CODES
 from ketacare.treatments.services._common import set_appointment_status
 from ketacare.treatments.services.rems import start_rems_form
 
@@ -216,6 +217,8 @@ def _new_plan(patient: Any, *, route: str, starts_at: dt.datetime) -> TreatmentP
             protocol_id=PROTOCOL_OF[route],
             first_session_at=starts_at,
             gate_override_reason=PLAN_GATE_REASON,
+            # A test's session may fall at any hour of the clinic's day: the prescriber confirms it.
+            book_outside_hours=True,
             **options,
         )
 
@@ -231,16 +234,19 @@ def _override_open_holds(session: TreatmentSession, user: Any) -> None:
 def _discharge(session: TreatmentSession, user: Any, now: dt.datetime) -> None:
     """Discharge through the service; criteria not met yet (IV observed under 60 min) by the prescriber's override.
 
-    Esketamine's 120-minute observation is a hard rule no one overrides: a test asking for an
-    esketamine session discharged sooner gets the discharge written as the service would write it
-    (state, times, appointment completed, the REMS form prefilled), because no service can record it.
+    Esketamine's 120-minute observation is a hard rule no one overrides, and so is an unresolved
+    suicide-risk or emergency alert of the patient (one a test raised before building the session's
+    history): a test asking for such a session discharged gets the discharge written as the service
+    would write it (state, times, appointment completed, the REMS form prefilled), because no service
+    can record it.
     """
     try:
         services.discharge_session(session=session, user=user, ride_present=True, instructions_given=True)
         return
     except DischargeRefused as refused:
-        hard = any(code == "observation_time" for code, _ in refused.unmet) and not (
-            selectors.route_rules(session).observation.overridable
+        codes = {code for code, _ in refused.unmet}
+        hard = bool(codes & SAFETY_ALERT_CODES) or (
+            "observation_time" in codes and not selectors.route_rules(session).observation.overridable
         )
     if not hard:
         services.discharge_session(

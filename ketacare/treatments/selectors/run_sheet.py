@@ -14,6 +14,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
+from ketacare.alerts.models import Alert
+from ketacare.alerts.selectors import SEVERITY_RANK
+from ketacare.alerts.services import SUICIDE_RED_FLAGS, SUICIDE_RISK_SOURCES, needs_resolution_note
 from ketacare.core import monitoring, pathway
 from ketacare.core.protocols import get_protocol, get_route
 from ketacare.treatments.models import (
@@ -229,7 +232,7 @@ def readiness(
         clinic_min_observation_min=setting.min_observation_min if setting else None,
         missed_checks=missed,
     )
-    added = criteria_of_higher_floors(session, now)
+    added = criteria_of_higher_floors(session, now) + safety_alert_criteria(session, now)
     if not added:
         return check
     return pathway.DischargeCheck(
@@ -252,6 +255,74 @@ def criteria_of_higher_floors(
 
     # Once per render: the run-sheet asks for the state and the checklist of the same session.
     return _once("discharge_criteria", session, ask)
+
+
+# A patient does not leave while one of their suicide-risk or emergency alerts is unresolved, whatever a
+# prescriber writes: resolving one takes a note of what was done (the risk assessment, the emergency
+# response), and that note is the point (docs/decisions/0013). Never overridable.
+SAFETY_ALERT_CODES = frozenset({"suicide_risk_alert", "emergency_alert"})
+
+
+@dataclass(frozen=True)
+class SafetyAlertCriterion(monitoring.UnmetCriterion):
+    """An unresolved alert that keeps the patient from leaving; ``alert_id`` links the run-sheet to it."""
+
+    alert_id: str = ""
+
+
+def _is_suicide_risk(alert: Alert) -> bool:
+    flags = (alert.evidence or {}).get("red_flags") or ()
+    return alert.source in SUICIDE_RISK_SOURCES or any(flag in SUICIDE_RED_FLAGS for flag in flags)
+
+
+def discharge_blocking_alerts(session: TreatmentSession) -> list[Alert]:
+    """The patient's unresolved alerts that hold discharge: every suicide-risk alert and every emergency
+    (the alerts whose resolution needs a note, ``alerts.services.needs_resolution_note``), most severe
+    first, then oldest first. Open or acknowledged: only resolving one records what was done."""
+
+    def read() -> tuple[Alert, ...]:
+        unresolved = (
+            Alert.objects.filter(patient_id=session.patient_id, clinic_id=session.clinic_id)
+            .exclude(state=Alert.State.RESOLVED)
+            .only("public_id", "source", "severity", "title", "evidence", "state", "created_at")
+            .order_by("created_at", "id")
+        )
+        # Few rows (one patient's unresolved alerts); the suicide-risk test reads the evidence's red
+        # flags, which is the same in Python on every database.
+        return tuple(
+            sorted(
+                (a for a in unresolved if needs_resolution_note(a)),
+                key=lambda a: SEVERITY_RANK.get(a.severity, 9),  # type: ignore[call-overload]
+            )
+        )
+
+    return list(_once("safety_alerts", session, read))
+
+
+def safety_alert_criteria(session: TreatmentSession, now: dt.datetime) -> tuple[SafetyAlertCriterion, ...]:
+    """One unmet criterion per alert of `discharge_blocking_alerts`, naming it; none once discharged
+    (the record keeps what held at the time, not the alerts raised since)."""
+    if session.discharged_at is not None:
+        return ()
+    zone = clinic_zone(session.clinic)
+    today = now.astimezone(zone).date()
+    found = []
+    for alert in discharge_blocking_alerts(session):
+        raised = alert.created_at.astimezone(zone)
+        when = f"{raised:%H:%M}" if raised.date() == today else f"{raised:%a %-d %b %H:%M}"
+        if _is_suicide_risk(alert):
+            code, kind, example = "suicide_risk_alert", "suicide-risk", "for example the C-SSRS result"
+        else:
+            code, kind, example = "emergency_alert", "emergency", "for example the response and its outcome"
+        found.append(
+            SafetyAlertCriterion(
+                code,
+                f"Unresolved {kind} alert \u201c{alert.title}\u201d (raised {when}): resolve it with what was "
+                f"done ({example}) first; a prescriber's override does not cover it.",
+                alert_id=str(alert.public_id),
+            )
+        )
+    return tuple(found)
 
 
 # Criteria confirmed at the door when the patient leaves; a session whose only unmet criteria are

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.models import User
+from ketacare.audit.services import record_access_event
 from ketacare.core import course
 from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import ConflictError, FieldError
@@ -19,6 +20,7 @@ from ketacare.patients.facts import ResponseOutcome
 from ketacare.treatments import selectors
 from ketacare.treatments.models import PreDoseQuestionnaire, TreatmentSession
 from ketacare.treatments.services._common import CLOCK_SKEW, check_text, core_error, require_state
+from ketacare.treatments.services.dosing import settle_hold_alerts
 from ketacare.treatments.services.pathway import raise_hold_alerts
 
 # Check-in is for today's visit: an earlier time is a typing error (a software limit).
@@ -79,6 +81,70 @@ def check_in_session(
         # A hold known at check-in (no ride, not fasting, a new medicine, a red flag since the last
         # session) reaches a prescriber now, not when the nurse reaches for the dose.
         raise_hold_alerts(session, selectors.open_holds(session, now))
+    return session
+
+
+def update_check_in_confirmations(
+    *, session: TreatmentSession, user: User, fasting_confirmed: bool, ride_home_confirmed: bool
+) -> TreatmentSession:
+    """Record at the chair, after check-in and before the dose, that fasting is confirmed or the ride home
+    is arranged (or no longer is): a hold on either is then fixed instead of overridden.
+
+    Each change leaves an audit row naming what was confirmed or withdrawn. The holds are decided again
+    at once: a cause fixed closes its prescriber alert with a note, one withdrawn alerts again. Refused
+    (ConflictError) once dosing has started: the go/no-go was passed with what was known then.
+    """
+    if not isinstance(fasting_confirmed, bool) or not isinstance(ride_home_confirmed, bool):
+        raise FieldError(
+            "fasting_confirmed", "fasting_confirmed and ride_home_confirmed must be true or false"
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        session = (
+            TreatmentSession.objects.select_for_update()
+            .select_related("clinic", "patient")
+            .get(pk=session.pk)
+        )
+        if session.dose_started_at is not None or session.state != TreatmentSession.State.CHECKED_IN:
+            raise ConflictError(
+                "state",
+                "the ride home and fasting are confirmed after check-in and before the dose; the session is "
+                f"{session.get_state_display().lower()}",
+            )
+        changes = {
+            "fasting_confirmed": (session.fasting_confirmed, fasting_confirmed),
+            "ride_home_confirmed": (session.ride_home_confirmed, ride_home_confirmed),
+        }
+        changed = {field: new for field, (old, new) in changes.items() if old != new}
+        if not changed:
+            return session
+        session.fasting_confirmed = fasting_confirmed
+        session.ride_home_confirmed = ride_home_confirmed
+        session.save(update_fields=["fasting_confirmed", "ride_home_confirmed"])
+        words = {
+            ("fasting_confirmed", True): ("fasting_confirmed", "fasting confirmed"),
+            ("fasting_confirmed", False): ("fasting_not_confirmed", "fasting no longer confirmed"),
+            ("ride_home_confirmed", True): ("ride_home_arranged", "ride home arranged"),
+            ("ride_home_confirmed", False): ("ride_home_not_arranged", "ride home no longer arranged"),
+        }
+        for field, value in changed.items():
+            record_access_event(
+                action="write",
+                outcome="granted",
+                user=user,
+                patient=session.patient,
+                object_type=f"check_in_{words[field, value][0]}",
+                object_id=str(session.public_id),
+            )
+        holds = selectors.open_holds(session, now)
+        raise_hold_alerts(session, holds)
+        settle_hold_alerts(
+            session,
+            user,
+            now,
+            holding=[h.code for h in holds],
+            event="the check-in was updated: " + ", ".join(words[f, v][1] for f, v in changed.items()),
+        )
     return session
 
 

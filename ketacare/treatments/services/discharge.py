@@ -13,6 +13,7 @@ from ketacare.core.display import name_for
 from ketacare.treatments import selectors
 from ketacare.treatments.errors import DischargeRefused
 from ketacare.treatments.models import Appointment, TreatmentSession
+from ketacare.treatments.selectors.run_sheet import SAFETY_ALERT_CODES
 from ketacare.treatments.services._common import (
     check_text,
     require_state,
@@ -32,9 +33,11 @@ def discharge_session(
     """Discharge when the core's checklist is met; esketamine's minimum observation never yields.
 
     A prescriber may discharge with other criteria unmet by giving a reason (recorded); the minimum
-    observation of a route whose rule is not overridable (esketamine, REMS) refuses in every case. The
-    checklist includes what apps above this one add (`signals.discharge_criteria`, e.g. a controlled
-    drug drawn for the session and not accounted for); those are overridable like the core's.
+    observation of a route whose rule is not overridable (esketamine, REMS) refuses in every case, and
+    so does an unresolved suicide-risk or emergency alert of the patient (`SAFETY_ALERT_CODES`: resolving
+    it records what was done, docs/decisions/0013). The checklist includes what apps above this one add
+    (`signals.discharge_criteria`, e.g. a controlled drug drawn for the session and not accounted for);
+    those are overridable like the core's.
     """
     now = timezone.now()
     override_reason = check_text("override_reason", override_reason)
@@ -56,10 +59,11 @@ def discharge_session(
         assert result is not None  # noqa: S101 - observing means dosing has ended
         unmet = [(c.code, c.message) for c in result.unmet]
         if unmet:
+            observation_hard = not selectors.route_rules(session).observation.overridable
             hard = [
                 (code, message)
                 for code, message in unmet
-                if code == "observation_time" and not selectors.route_rules(session).observation.overridable
+                if code in SAFETY_ALERT_CODES or (code == "observation_time" and observation_hard)
             ]
             if hard or not override_reason or not is_prescriber(user, session.clinic_id):
                 why = "" if not override_reason or hard else " (an override needs a prescriber)"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.models import User
+from ketacare.alerts.models import Alert
+from ketacare.alerts.services import acknowledge_alert, resolve_alert
 from ketacare.clinics.selectors import is_prescriber
 from ketacare.core import pathway
 from ketacare.core.protocols import get_protocol
@@ -21,7 +24,47 @@ from ketacare.patients import facts
 from ketacare.treatments import selectors
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
 from ketacare.treatments.services._common import check_text, check_time, require_state
+from ketacare.treatments.services.pathway import hold_alert_prefix
 from ketacare.treatments.signals import dose_recorded
+
+
+def settle_hold_alerts(
+    session: TreatmentSession, user: User, now: dt.datetime, *, holding: Iterable[str], event: str
+) -> None:
+    """Close each dosing-hold alert of this session whose cause no longer holds, with a note saying why.
+
+    `holding` is the codes that still block the dose (``selectors.open_holds``); a code the prescriber's
+    override covers was allowed by it, and any other was fixed by `event` (what just happened: "check-in
+    updated: ride home arranged", "dosing started"). Runs inside the caller's transaction, after its
+    write. A dosing-hold alert is resolved only by a prescriber (``alerts.models.PRESCRIBER_SOURCES``):
+    when a nurse fixed the cause, the note is left on it as an acknowledgement for the prescriber.
+    """
+    still = set(holding)
+    covered = set(session.hold_overridden_codes or []) if session.hold_overridden_at else set()
+    prefix = hold_alert_prefix(session)
+    zone = selectors.clinic_zone(session.clinic)
+    alerts = (
+        Alert.objects.filter(patient_id=session.patient_id, dedupe_key__startswith=prefix)
+        .exclude(state=Alert.State.RESOLVED)
+        .order_by("created_at", "id")
+    )
+    for alert in alerts:
+        code = alert.dedupe_key[len(prefix) :].split(":", 1)[0]
+        if code in still:
+            continue
+        if code in covered and session.hold_overridden_at is not None:
+            note = (
+                f"Dosing allowed by a prescriber's override (override by {session.hold_overridden_by} at "
+                f"{session.hold_overridden_at.astimezone(zone):%H:%M}: \u201c{session.hold_override_reason}\u201d)."
+            )
+        else:
+            note = f"Cause fixed: the hold no longer applies after {event} ({user}, {now.astimezone(zone):%H:%M})."
+        try:
+            resolve_alert(alert=alert, user=user, note=note, now=now, by_cause=True)
+        except NotPermitted:
+            # Checked before anything is written: the nurse's fix goes on the alert for the prescriber.
+            if alert.state == Alert.State.OPEN:
+                acknowledge_alert(alert=alert, user=user, note=note, now=now)
 
 
 def override_hold(*, session: TreatmentSession, user: User, reason: str) -> TreatmentSession:
@@ -55,6 +98,8 @@ def override_hold(*, session: TreatmentSession, user: User, reason: str) -> Trea
                 "hold_overridden_codes",
             ]
         )
+        # The prescribers' "Dosing on hold" alerts of the covered causes close with the override.
+        settle_hold_alerts(session, user, now, holding=(), event="the prescriber's review of the holds")
     return session
 
 
@@ -198,6 +243,7 @@ def record_dose(
             early_stop_reason=out_of_bounds_reason if early else "",
             created_by=user,
         )
+        first_dose = session.dose_started_at is None
         session.dose_started_at = min(start, session.dose_started_at or start)
         session.state = TreatmentSession.State.DOSING
         finished = ended_at is not None and (
@@ -217,6 +263,9 @@ def record_dose(
             session.state = TreatmentSession.State.OBSERVING
         session.save(update_fields=["dose_started_at", "dose_ended_at", "state", "dosing_reasons"])
         dose_recorded.send(sender=DoseAdministration, dose=dose, user=user)
+        if first_dose:
+            # The dose passed the go/no-go: every hold was fixed or overridden, and none is asked again.
+            settle_hold_alerts(session, user, now, holding=(), event="dosing started")
     return dose
 
 

@@ -27,6 +27,7 @@ from ketacare.treatments.models import (
     VitalSign,
 )
 from ketacare.treatments.services._common import check_text, check_time, require_state
+from ketacare.treatments.services.dosing import settle_hold_alerts
 from ketacare.treatments.services.pathway import raise_hold_alerts
 
 # Adverse-event severities that raise a prescriber alert as they are recorded.
@@ -35,9 +36,21 @@ ALERTING_SEVERITIES = frozenset({"moderate", "severe"})
 UNITS = {"systolic_mmhg": "mmHg", "diastolic_mmhg": "mmHg", "heart_rate_bpm": "/min", "spo2_pct": "%"}
 
 
+class VitalSignsRefused(FieldError):
+    """Several inputs of one set of vital signs refused at once: ``errors`` holds every one, in the order
+    of the form. The error itself is the first; ``unmet`` the others, which the API lists after it as it
+    lists a refused discharge's criteria (``ketacare.api.refused``)."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(errors[0].field, errors[0].message)
+        self.errors = errors
+        self.unmet = [(e.field, e.message) for e in errors[1:]]
+
+
 def _validate_vitals(
     systolic_mmhg: Any, diastolic_mmhg: Any, heart_rate_bpm: Any, spo2_pct: Any
-) -> dict[str, int | None]:
+) -> tuple[dict[str, int | None], list[FieldError]]:
+    """The readings as whole numbers, and every reading refused (each naming its field and range)."""
     values = {
         "systolic_mmhg": systolic_mmhg,
         "diastolic_mmhg": diastolic_mmhg,
@@ -45,25 +58,50 @@ def _validate_vitals(
         "spo2_pct": spo2_pct,
     }
     out: dict[str, int | None] = {}
+    errors: list[FieldError] = []
     for field, value in values.items():
         low, high = PHYSIOLOGICAL_RANGES[field]
         unit = UNITS[field]
         if value is None and field in ("heart_rate_bpm", "spo2_pct"):
             out[field] = None
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise FieldError(field, f"{field} must be a number {low:g}–{high:g} {unit}")
-        if not low <= value <= high:
-            raise FieldError(field, f"{field} {value:g} is out of range {low:g}–{high:g} {unit}")
-        if value != int(value):
-            raise FieldError(field, f"{field} {value:g} must be a whole number")
-        out[field] = int(value)
-    if out["diastolic_mmhg"] >= out["systolic_mmhg"]:  # type: ignore[operator]
-        raise FieldError(
-            "diastolic_mmhg",
-            f"diastolic_mmhg {out['diastolic_mmhg']} must be below systolic_mmhg {out['systolic_mmhg']}",
+        elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            errors.append(FieldError(field, f"{field} must be a number {low:g}–{high:g} {unit}"))
+        elif not low <= value <= high:
+            errors.append(FieldError(field, f"{field} {value:g} is out of range {low:g}–{high:g} {unit}"))
+        elif value != int(value):
+            errors.append(FieldError(field, f"{field} {value:g} must be a whole number"))
+        else:
+            out[field] = int(value)
+    systolic, diastolic = out.get("systolic_mmhg"), out.get("diastolic_mmhg")
+    if systolic is not None and diastolic is not None and diastolic >= systolic:
+        errors.append(
+            FieldError(
+                "diastolic_mmhg",
+                f"diastolic_mmhg: Diastolic {diastolic} mmHg must be below the systolic {systolic} mmHg",
+            )
         )
-    return out
+    return out, errors
+
+
+def check_entry_time(field: str, value: dt.datetime, session: TreatmentSession, *, now: dt.datetime) -> None:
+    """`check_time` for a run-sheet entry; a time before check-in names the day when it is not the
+    check-in's ("Mon 2 Mar 10:00 is before the session started (check-in Tue 3 Mar 04:33)")."""
+    started = session.checked_in_at
+    if value.tzinfo is not None and started is not None and value < started:
+        zone = selectors.clinic_zone(session.clinic)
+        try:
+            local = value.astimezone(zone)
+        except OverflowError:
+            local = None  # year 1: check_time names it out of range
+        if local is not None:
+            begun = started.astimezone(zone)
+            shown = "%H:%M" if local.date() == begun.date() else "%a %-d %b %H:%M"
+            raise FieldError(
+                field,
+                f"{field} {local.strftime(shown)} is before the session started "
+                f"(check-in {begun.strftime(shown)})",
+            )
+    check_time(field, value, session, now=now)
 
 
 def record_vital_signs(
@@ -76,10 +114,21 @@ def record_vital_signs(
     spo2_pct: Any = None,
     measured_at: dt.datetime | None = None,
 ) -> VitalSign:
-    """Record one set of vital signs. Before the dose it is a pre-dose set and decides the hold."""
+    """Record one set of vital signs. Before the dose it is a pre-dose set and decides the hold.
+
+    Every refused input is named at once (`VitalSignsRefused` when more than one), nothing written.
+    """
     now = timezone.now()
     at = measured_at or now
-    values = _validate_vitals(systolic_mmhg, diastolic_mmhg, heart_rate_bpm, spo2_pct)
+    values, errors = _validate_vitals(systolic_mmhg, diastolic_mmhg, heart_rate_bpm, spo2_pct)
+    try:
+        check_entry_time("measured_at", at, session, now=now)
+    except FieldError as error:
+        errors.insert(0, error)  # the form asks for the time first
+    if len(errors) > 1:
+        raise VitalSignsRefused(errors)
+    if errors:
+        raise errors[0]
     with transaction.atomic():
         session = (
             TreatmentSession.objects.select_for_update()
@@ -87,7 +136,7 @@ def record_vital_signs(
             .get(pk=session.pk)
         )
         require_state(session, *selectors.LIVE_STATES, action="record vital signs")
-        check_time("measured_at", at, session, now=now)
+        check_entry_time("measured_at", at, session, now=now)
         pre_dose = session.dose_started_at is None or at < session.dose_started_at
         reading = monitoring.VitalSigns(
             values["systolic_mmhg"],  # type: ignore[arg-type]
@@ -126,8 +175,17 @@ def record_vital_signs(
             session.hold = any(f["level"] == "hold" for f in flags)
             session.hold_reasons = flags
             session.save(update_fields=["hold", "hold_reasons"])
-            # A pre-dose hold reaches the clinic's prescribers in this transaction (decision 0013).
-            raise_hold_alerts(session, selectors.open_holds(session, now))
+            # A pre-dose hold reaches the clinic's prescribers in this transaction (decision 0013); a
+            # cause this set fixed closes its alert.
+            holds = selectors.open_holds(session, now)
+            raise_hold_alerts(session, holds)
+            settle_hold_alerts(
+                session,
+                user,
+                now,
+                holding=[h.code for h in holds],
+                event=f"pre-dose vital signs {vital.systolic_mmhg}/{vital.diastolic_mmhg} mmHg were recorded",
+            )
         critical = [f for f in flags if f["level"] == "critical"]
         if critical:
             _raise_vital_alert(session, vital, critical)
@@ -176,7 +234,7 @@ def record_observation(
     with transaction.atomic():
         session = TreatmentSession.objects.select_for_update().select_related("clinic").get(pk=session.pk)
         require_state(session, *selectors.LIVE_STATES, action="record an observation")
-        check_time("observed_at", at, session, now=now)
+        check_entry_time("observed_at", at, session, now=now)
         return Observation.objects.create(
             clinic=session.clinic,
             patient_id=session.patient_id,
@@ -211,7 +269,7 @@ def record_adverse_event(
     with transaction.atomic():
         session = TreatmentSession.objects.select_for_update().select_related("clinic").get(pk=session.pk)
         require_state(session, *selectors.LIVE_STATES, action="record an adverse event")
-        check_time("occurred_at", at, session, now=now)
+        check_entry_time("occurred_at", at, session, now=now)
         event = AdverseEvent.objects.create(
             clinic=session.clinic,
             patient_id=session.patient_id,
@@ -277,3 +335,14 @@ def mark_entered_in_error(
             session.hold = any(f.get("level") == "hold" for f in flags)
             session.hold_reasons = flags
             session.save(update_fields=["hold", "hold_reasons"])
+            # The remaining baseline decides now: a hold it brings back alerts, one it lifts closes.
+            now = timezone.now()
+            holds = selectors.open_holds(session, now)
+            raise_hold_alerts(session, holds)
+            settle_hold_alerts(
+                session,
+                user,
+                now,
+                holding=[h.code for h in holds],
+                event="a pre-dose reading was marked entered in error",
+            )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Q
+
 from ketacare.accounts.models import User
 from ketacare.alerts.models import HOLDS_NEXT_DOSE, Alert
 from ketacare.alerts.services import raise_alert
@@ -50,8 +52,28 @@ def check_booking_time(field: str, value: dt.datetime, *, zone: dt.tzinfo, now: 
 _HOLD_SEVERITY = {"urgent": Alert.Severity.URGENT, "contact_clinic": Alert.Severity.CONTACT_CLINIC}
 
 
+def hold_alert_prefix(session: TreatmentSession) -> str:
+    """What the dedupe key of every dosing-hold alert of this session starts with ("hold:<id>:<code>")."""
+    return f"hold:{session.public_id}:"
+
+
+def _hold_key(session: TreatmentSession, code: str) -> str:
+    """The key of the hold's alert: the first one's, or a new one when every earlier alert of this cause
+    was resolved (the cause was fixed, then came back: the prescribers hear of it again)."""
+    key = hold_alert_prefix(session) + code
+    earlier = list(
+        Alert.objects.filter(patient_id=session.patient_id)
+        .filter(Q(dedupe_key=key) | Q(dedupe_key__startswith=key + ":"))
+        .values_list("dedupe_key", "state")
+    )
+    for dedupe_key, state in earlier:
+        if state != Alert.State.RESOLVED:
+            return str(dedupe_key)
+    return f"{key}:{len(earlier) + 1}" if earlier else key
+
+
 def raise_hold_alerts(session: TreatmentSession, holds: list[pathway.Hold]) -> list[Alert]:
-    """One prescriber alert per hold cause of this session (a repeat returns the open one)."""
+    """One prescriber alert per hold cause of this session (a repeat returns the unresolved one)."""
     raised = []
     for hold in holds:
         if hold.code in selectors.STEP_HOLDS:
@@ -63,7 +85,7 @@ def raise_hold_alerts(session: TreatmentSession, holds: list[pathway.Hold]) -> l
                 severity=_HOLD_SEVERITY[hold.severity],
                 title=f"Dosing on hold: {hold.message}"[:200],
                 detail=f"{hold.message} A prescriber clears it by fixing the cause or overriding with a reason.",
-                dedupe_key=f"hold:{session.public_id}:{hold.code}",
+                dedupe_key=_hold_key(session, hold.code),
                 evidence={HOLDS_NEXT_DOSE: True},
             )
         )

@@ -14,15 +14,27 @@ from django.utils import timezone
 
 from ketacare.accounts.models import User
 from ketacare.audit.services import record_access_event
+from ketacare.clinics.hours import format_opening_hours
+from ketacare.clinics.models import Clinic
+from ketacare.clinics.selectors import opening_intervals
 from ketacare.core import course, monitoring
-from ketacare.core.protocols import get_protocol
+from ketacare.core.protocols import Protocol, get_protocol
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.patients import facts
 from ketacare.patients.models import Patient
 from ketacare.treatments import selectors
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
+from ketacare.treatments.selectors.clinic import within_opening_hours
 from ketacare.treatments.services._common import check_text, core_error, require_state, set_appointment_status
-from ketacare.treatments.services.pathway import check_booking_time, require_prescriber
+from ketacare.treatments.services.pathway import BOOKING_HORIZON, check_booking_time, require_prescriber
+
+# Adulthood for a ketamine plan. The evidence KetaCare cites for ketamine in depression is in adults
+# (CANMAT's recommendations are for adults with major depressive disorder [Swainson2021]); the cut-off
+# at 18 is clinic practice. Esketamine's own minimum comes from its label (protocols.toml
+# `min_age_years`, [HCP-Dose] [HCP-Dose3] [MIMS-HK]) and is never overridden.
+ADULT_AGE_YEARS = 18
+# Outside-hours appointments named in a refusal; the rest are counted (a long course lists dozens).
+OUTSIDE_HOURS_LISTED = 3
 
 
 def create_treatment_plan(
@@ -42,6 +54,8 @@ def create_treatment_plan(
     gate_override_reason: str = "",
     hepatic_impairment: str = "none",
     finding_reason: str = "",
+    book_outside_hours: bool = False,
+    now: dt.datetime | None = None,
 ) -> TreatmentPlan:
     """Create a plan and its appointments (one session each), laid out by the core in the clinic's zone.
 
@@ -51,6 +65,13 @@ def create_treatment_plan(
     (frequency above what was studied, liver impairment, no label dose for the age, an unverified start)
     that need a reason are refused until the prescriber gives ``finding_reason``; every finding is
     stored on the plan with that reason (docs/decisions/0012).
+
+    The first session is from the start of the clinic's today to two years ahead, in the clinic's
+    zone; ``now`` is the moment the plan is made (the clock unless a caller replays history). A
+    patient under ``ADULT_AGE_YEARS`` on the day of the first session is never planned esketamine
+    (label) and gets any other protocol only with ``finding_reason`` (recorded on the plan, audited).
+    A plan with appointments outside the clinic's opening hours is refused until
+    ``book_outside_hours`` confirms it (clinics sometimes open specially).
     """
     require_prescriber(user, patient.clinic_id, field="protocol_id", action="create a treatment plan")
     gate_override_reason = check_text("gate_override_reason", gate_override_reason)
@@ -68,10 +89,14 @@ def create_treatment_plan(
     finding_reason = check_text("finding_reason", finding_reason)
     clinic = patient.clinic
     zone = selectors.clinic_zone(clinic)
+    now = now or timezone.now()
+    _check_first_session(first_session_at, zone=zone, now=now)
     per_kg = protocol.dose.basis == "mg_per_kg"
     if per_kg and weight_kg is None:
         raise FieldError("weight_kg", "weight_kg is required for a weight-based protocol")
-    age = selectors.age_years(patient, first_session_at.astimezone(zone).date())
+    first_day = first_session_at.astimezone(zone).date()
+    age = selectors.age_years(patient, first_day)
+    minor = _minor_finding(protocol, age, first_day, finding_reason)
     japanese_ancestry = facts.plan_gate_facts(patient).japanese_ancestry
     try:
 
@@ -116,15 +141,30 @@ def create_treatment_plan(
             + " ".join(m.message for m in gate.missing)
             + " Complete these steps, or give gate_override_reason (a prescriber's written reason).",
         )
-    if plan.unresolved_findings:
+    unresolved = [f.message for f in plan.unresolved_findings]
+    if minor is not None and not minor["reason"]:
+        unresolved.insert(0, minor["message"])
+    if unresolved:
         raise ConflictError(
             "finding_reason",
             "This plan needs a prescriber's reason to go ahead: "
-            + " ".join(f.message for f in plan.unresolved_findings)
+            + " ".join(unresolved)
             + " Give finding_reason (recorded on the plan), or change the plan.",
         )
+    outside = _outside_hours(clinic, [s.starts_at for s in plan.sessions], duration, zone)
+    if outside and not book_outside_hours:
+        raise ConflictError("book_outside_hours", _outside_hours_message(clinic, outside, len(plan.sessions)))
+    extra_findings = [] if minor is None else [minor]
+    if outside:
+        extra_findings.append(
+            {
+                "code": "outside_opening_hours",
+                "kind": "note",
+                "message": _outside_hours_message(clinic, outside, len(plan.sessions), confirmed=True),
+                "reason": "",
+            }
+        )
     with transaction.atomic():
-        now = timezone.now()
         treatment_plan = TreatmentPlan.objects.create(
             clinic=clinic,
             patient=patient,
@@ -149,10 +189,24 @@ def create_treatment_plan(
             gate_overridden_at=now if not gate.ok else None,
             gate_overridden_by=user if not gate.ok else None,
             findings=[
-                {"code": f.code, "kind": f.kind, "message": f.message, "reason": f.reason or ""}
-                for f in plan.findings
+                *extra_findings,
+                *(
+                    {"code": f.code, "kind": f.kind, "message": f.message, "reason": f.reason or ""}
+                    for f in plan.findings
+                ),
             ],
         )
+        if minor is not None:
+            # Planning for a minor is a prescriber's exception: who decided it is in the audit chain,
+            # as a plan gate override is.
+            record_access_event(
+                action="write",
+                outcome="granted",
+                user=user,
+                patient=patient,
+                object_type="plan_under_18_reason",
+                object_id=str(treatment_plan.public_id),
+            )
         if not gate.ok:
             record_access_event(
                 action="write",
@@ -188,6 +242,87 @@ def create_treatment_plan(
                 created_by=user,
             )
     return treatment_plan
+
+
+def _in_words(moment: dt.datetime, zone: dt.tzinfo) -> str:
+    """A clinic-time moment as people read it: "Sun 1 Nov 2026 09:00"."""
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
+
+
+def _check_first_session(value: dt.datetime, *, zone: dt.tzinfo, now: dt.datetime) -> None:
+    """Refuse a first session before the clinic's today or beyond the booking horizon, in words."""
+    field = "first_session_at"
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise FieldError(field, "First session: give a date and time with its time zone")
+    years = BOOKING_HORIZON.days // 365
+    # Earlier on the clinic's current day is still accepted: a session held this morning is sometimes
+    # planned (documented) after it, and the form opens at "now" and may be saved a while later.
+    # Anything before today is a mistyped date (clinic practice).
+    earliest = dt.datetime.combine(now.astimezone(zone).date(), dt.time(0), tzinfo=zone)
+    latest = now + BOOKING_HORIZON
+    allowed = (
+        f"choose a time from today (now {_in_words(now, zone)}, clinic time) "
+        f"to {years} years ahead ({_in_words(latest, zone)})"
+    )
+    try:
+        shown = _in_words(value, zone)
+    except (OverflowError, ValueError):
+        raise FieldError(field, f"First session: that date is out of range; {allowed}") from None
+    if value < earliest:
+        raise FieldError(field, f"First session: {shown} is in the past; {allowed}")
+    if value > latest:
+        raise FieldError(field, f"First session: {shown} is more than {years} years ahead; {allowed}")
+
+
+def _minor_finding(protocol: Protocol, age: int, first_day: dt.date, reason: str) -> dict[str, str] | None:
+    """None for an adult; for a minor, the finding that needs a prescriber's reason (esketamine: refused)."""
+    if not 0 <= age < ADULT_AGE_YEARS:
+        return None
+    day = f"{first_day:%a} {first_day.day} {first_day:%b %Y}"
+    label_minimum = protocol.dose.min_age_years
+    if label_minimum is not None and age < label_minimum:
+        raise FieldError(
+            "protocol_id",
+            f"{protocol.name} is licensed for adults ({label_minimum} and over) only (label): the patient "
+            f"is {age} on the day of the first session ({day}). Choose another protocol.",
+        )
+    return {
+        "code": "under_18",
+        "kind": "requires_reason",
+        "message": (
+            f"The patient is {age} on the day of the first session ({day}): ketamine for depression in "
+            f"patients under {ADULT_AGE_YEARS} is outside the evidence KetaCare cites (studied in adults)."
+        ),
+        "reason": reason,
+    }
+
+
+def _outside_hours(
+    clinic: Clinic, starts: list[dt.datetime], duration_min: int, zone: dt.tzinfo
+) -> list[dt.datetime]:
+    """The appointment starts that begin or end outside the clinic's opening hours (none without hours)."""
+    intervals = opening_intervals(clinic)
+    if not intervals:
+        return []
+    return [at for at in starts if not within_opening_hours(intervals, at.astimezone(zone), duration_min)]
+
+
+def _outside_hours_message(
+    clinic: Clinic, outside: list[dt.datetime], total: int, *, confirmed: bool = False
+) -> str:
+    zone = selectors.clinic_zone(clinic)
+    hours = format_opening_hours(opening_intervals(clinic))
+    listed = ", ".join(_in_words(at, zone) for at in outside[:OUTSIDE_HOURS_LISTED])
+    more = f" and {len(outside) - OUTSIDE_HOURS_LISTED} more" if len(outside) > OUTSIDE_HOURS_LISTED else ""
+    count = f"{len(outside)} of the {total} appointments" if total != 1 else "The appointment"
+    if confirmed:
+        return f"{count} booked outside the clinic's opening hours ({hours}), confirmed by the prescriber: {listed}{more}."
+    return (
+        f"book_outside_hours: {count} would fall outside the clinic's opening hours ({hours}): "
+        f"{listed}{more} (clinic time). Choose another time or other weekdays, or confirm "
+        '"Book outside opening hours anyway" if the clinic will open then.'
+    )
 
 
 def reschedule_appointment(*, appointment: Appointment, user: User, starts_at: dt.datetime) -> Appointment:

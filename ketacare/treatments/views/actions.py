@@ -21,8 +21,10 @@ from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.treatments import forms, selectors, services
 from ketacare.treatments.errors import DischargeRefused
 from ketacare.treatments.models import TreatmentSession
+from ketacare.treatments.services.check_in import update_check_in_confirmations
+from ketacare.treatments.services.observation import VitalSignsRefused
 from ketacare.treatments.views._common import apply_error, session_zone
-from ketacare.treatments.views.sheet import sheet_context
+from ketacare.treatments.views.sheet import discharge_form, sheet_context
 
 
 def _action(
@@ -32,15 +34,19 @@ def _action(
     context_key: str,
     call: Callable[[TreatmentSession, dict[str, Any]], Any],
     success: str,
+    make_form: Callable[[TreatmentSession], django_forms.Form] | None = None,
 ) -> HttpResponse:
     """Validate the form, call one service and answer as above; every refusal lands in its form.
 
-    A refused discharge also shows every unmet criterion; a role refusal without htmx goes back to
-    the run-sheet with the message.
+    A refused discharge also shows every unmet criterion; a refusal of several inputs at once puts each
+    on its field; a role refusal without htmx goes back to the run-sheet with the message. `make_form`
+    builds the bound form when it depends on the session or the user (the discharge form).
     """
     session = selectors.access_session(request.user, session_id, action="write")
     form: django_forms.Form
-    if issubclass(form_class, forms.ZonedForm):
+    if make_form is not None:
+        form = make_form(session)
+    elif issubclass(form_class, forms.ZonedForm):
         form = form_class(request.POST, zone=session_zone(session))
     else:
         form = form_class(request.POST)
@@ -57,6 +63,9 @@ def _action(
                 messages.error(request, error.message)
                 return redirect("treatments:run_sheet", session_id=session.public_id)
             apply_error(form, error)
+        except VitalSignsRefused as error:
+            for each in error.errors:
+                apply_error(form, each)
         except FieldError as error:
             apply_error(form, error)
         else:
@@ -91,6 +100,25 @@ def check_in(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
             checked_in_at=d["checked_in_at"],
         ),
         "Checked in.",
+    )
+
+
+@staff_object_view("treatment_session", "session_id", action="write")
+@require_POST
+def check_in_confirmations(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
+    """After check-in, before the dose: the ride home arranged or fasting confirmed at the chair."""
+    return _action(
+        request,
+        session_id,
+        forms.CheckInConfirmationsForm,
+        "confirmations_form",
+        lambda s, d: update_check_in_confirmations(
+            session=s,
+            user=request.user,
+            fasting_confirmed=d["fasting_confirmed"],
+            ride_home_confirmed=d["ride_home_confirmed"],
+        ),
+        "Check-in updated.",
     )
 
 
@@ -236,6 +264,7 @@ def discharge(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
             override_reason=d["override_reason"],
         ),
         "Discharged.",
+        make_form=lambda s: discharge_form(request, s, request.POST),
     )
 
 

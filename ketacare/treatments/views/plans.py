@@ -63,6 +63,7 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
                     gate_override_reason=data["gate_override_reason"],
                     hepatic_impairment=data["hepatic_impairment"] or "none",
                     finding_reason=data["finding_reason"],
+                    book_outside_hours=data["book_outside_hours"],
                 )
             except NotPermitted as error:
                 # A role, not a form mistake: say so (403) and change nothing.
@@ -89,6 +90,9 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
         "clinic_hours": format_opening_hours(opening_intervals(patient.clinic)),
         "sessions": selectors.patient_sessions(patient)[:50],
         "form": form,
+        # Next to the weight: the age the plan is made for (the first session's day decides the rules).
+        "patient_age": selectors.age_years(patient, selectors.today_in(patient.clinic)),
+        "weighed": weighed,
         "zone": tz,
         "reschedule_form": forms.RescheduleForm(zone=tz),
         "gates": _gates(patient),

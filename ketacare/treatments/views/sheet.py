@@ -16,14 +16,49 @@ from django.views.decorators.http import require_GET
 from ketacare.accounts.gates import staff_object_view
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.models import Alert
-from ketacare.alerts.selectors import patient_alerts
+from ketacare.alerts.selectors import patient_alerts, safety_rank, severity_rank
 from ketacare.clinics.selectors import active_membership
-from ketacare.core import pathway
+from ketacare.core import course, pathway
+from ketacare.core.course.steps import describe_doses
 from ketacare.core.protocols import get_protocol
 from ketacare.treatments import forms, selectors
 from ketacare.treatments.models import TreatmentSession
+from ketacare.treatments.selectors.run_sheet import SafetyAlertCriterion
 from ketacare.treatments.timeline import build_timeline
 from ketacare.treatments.views._common import now_local, session_zone
+
+# The run-sheet lists this many of the patient's open alerts, most severe first; the rest are counted and
+# linked ("and 2 more"): a screen-length limit, not a clinical one.
+OPEN_ALERTS_SHOWN = 10
+
+
+def open_alerts_context(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
+    """The patient's alerts opened in the last 24 hours, in the inbox's order (most severe, then the
+    patient's own safety before the clinic's paperwork, then oldest first), and how many are not shown."""
+    alerts = list(
+        patient_alerts(patient=session.patient)
+        .filter(state=Alert.State.OPEN, created_at__gte=now - dt.timedelta(hours=24))
+        .order_by(severity_rank(), safety_rank(), "created_at", "id")
+        .only("public_id", "title", "severity", "source", "created_at")
+    )
+    return {
+        "open_alerts": alerts[:OPEN_ALERTS_SHOWN],
+        "open_alerts_more": max(0, len(alerts) - OPEN_ALERTS_SHOWN),
+    }
+
+
+def discharge_form(
+    request: AuthenticatedRequest, session: TreatmentSession, data: Any = None
+) -> forms.DischargeForm:
+    """The discharge form for this user and route: the override only for a prescriber, with the route's
+    hard minimum named when its observation rule is not overridable (esketamine)."""
+    membership = active_membership(request)
+    rules = selectors.route_rules(session).observation
+    return forms.DischargeForm(
+        data,
+        prescriber=membership is not None and membership.role == "prescriber",
+        hard_minimum_min=None if rules.overridable else selectors.observation_minutes(session),
+    )
 
 
 def sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **bound: Any) -> dict[str, Any]:
@@ -82,11 +117,9 @@ def _sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **b
         ),
         # What the patient reported today (a red flag on their phone while in the chair) must reach
         # the people at the chair, not only the inbox.
-        "open_alerts": list(
-            patient_alerts(patient=session.patient).filter(
-                state=Alert.State.OPEN, created_at__gte=now - dt.timedelta(hours=24)
-            )[:10]
-        ),
+        **open_alerts_context(session, now),
+        # Each alert that holds discharge, linked (the checklist and a refusal name them).
+        "safety_alerts": [c for c in (ready.unmet if ready else ()) if isinstance(c, SafetyAlertCriterion)],
         "latest_flags": latest[-1].flags if latest else [],
         "flag_count": len(flags),
         "next_device_at": next_device_at,
@@ -105,7 +138,13 @@ def _sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **b
         "end_form": forms.EndDosingForm(zone=tz, initial={"ended_at": now_local(tz)}),
         "observation_form": forms.ObservationForm(zone=tz, initial={"observed_at": now_local(tz)}),
         "ae_form": forms.AdverseEventForm(zone=tz, initial={"occurred_at": now_local(tz)}),
-        "discharge_form": forms.DischargeForm(),
+        "discharge_form": discharge_form(request, session),
+        "confirmations_form": forms.CheckInConfirmationsForm(
+            initial={
+                "fasting_confirmed": session.fasting_confirmed,
+                "ride_home_confirmed": session.ride_home_confirmed,
+            }
+        ),
         "cancel_form": forms.CancelForm(),
         "refused": None,
         **pathway_context(session, now),
@@ -115,6 +154,11 @@ def _sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **b
     if "recovery" not in bound:  # the live panel passes recovery=None: the estimate is not in it
         context["recovery"] = selectors.session_recovery_estimate(session)
     context.update(bound)
+    refused = context.get("refused")
+    if refused is not None:
+        # A refusal lists (code, message); an alert that held it is linked, as in the checklist.
+        links = {c.message: c.alert_id for c in context["safety_alerts"]}
+        context["refused_items"] = [(message, links.get(message, "")) for _, message in refused.unmet]
     for key, value in context.items():
         # Several forms share field names (started_at, ended_at): give each its own element ids.
         if key.endswith("_form") and isinstance(value, django_forms.Form):
@@ -148,6 +192,11 @@ def pathway_context(session: TreatmentSession, now: dt.datetime) -> dict[str, An
     discharged_after = None
     if session.discharged_at is not None and session.dose_ended_at is not None:
         discharged_after = math.floor((session.discharged_at - session.dose_ended_at).total_seconds() / 60)
+    options = (
+        selectors.label_dose_options(session, now)
+        if session.state in (TreatmentSession.State.CHECKED_IN, TreatmentSession.State.DOSING)
+        else None
+    )
     return {
         "open_holds": holds,
         "overridden_holds": overridden,
@@ -156,10 +205,19 @@ def pathway_context(session: TreatmentSession, now: dt.datetime) -> dict[str, An
         "gate_override": session.plan
         if session.plan is not None and session.plan.gate_override_reason
         else None,
-        "dose_options": selectors.label_dose_options(session, now)
-        if session.state in (TreatmentSession.State.CHECKED_IN, TreatmentSession.State.DOSING)
-        else None,
+        "dose_options": options,
+        "dose_options_why": _dose_options_why(options),
     }
+
+
+def _dose_options_why(options: course.DoseOptions | None) -> str:
+    """The core's rule without the doses it starts with ("56 mg or 84 mg after 56 mg (...)" -> "after 56 mg
+    (...)"): the run-sheet names the doses once, in bold, just before it."""
+    if options is None:
+        return ""
+    doses = describe_doses(options.allowed_mg)
+    rule = options.rule
+    return rule[len(doses) :].strip() if rule.startswith(doses) else rule
 
 
 def pre_dose_context(
