@@ -124,7 +124,7 @@ def _detail_page(
             "at_the_clinic": alert.patient is not None
             and alert.state != Alert.State.RESOLVED
             and at_the_clinic(alert.patient),
-            "answers": _where_answered(alert.evidence, zone),
+            "answers": _where_answered(alert.evidence, zone, raised_at=alert.created_at),
             "thread_url": _thread_url(alert.evidence),
             "red_flags": _red_flags(alert.evidence),
             # The rule section shows the rest of the evidence: the facts above are not a rule.
@@ -145,28 +145,52 @@ def _on_clinic_clock(stored_utc: str, zone: zoneinfo.ZoneInfo) -> str:
     return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
 
 
-def _where_answered(evidence: dict[str, Any], zone: zoneinfo.ZoneInfo) -> dict[str, Any] | None:
-    """Where and when a questionnaire's answers came from, in words, on the clinic's clock."""
+# An alert raised this long after the answers it is about (a course rule or a job that ran later) says
+# both times, so nobody reads the answers as just given (clinic practice).
+ANSWERS_OLDER_THAN_ALERT = dt.timedelta(hours=1)
+
+
+def _where_answered(
+    evidence: dict[str, Any], zone: zoneinfo.ZoneInfo, *, raised_at: dt.datetime
+) -> dict[str, Any] | None:
+    """Where and when a questionnaire's answers came from, in words, on the clinic's clock; when the
+    alert came much later than the answers, when it was raised too."""
     where = evidence.get("answered")
     if where not in ("app", "chair"):
         return None
-    at = _clinic_day_and_time(str(evidence.get("answered_at", "")), zone)
-    if where == "chair":
-        return {
-            "at_home": False,
-            "words": "Entered at the chair during a session" + (f", on {at}" if at else ""),
-        }
-    return {"at_home": True, "words": "Answered by the patient in the app" + (f", on {at}" if at else "")}
+    answered_at = _stored_moment(str(evidence.get("answered_at", "")))
+    at = _clinic_day_and_time(answered_at, zone) if answered_at else ""
+    words = (
+        "Entered at the chair during a session" if where == "chair" else "Answered by the patient in the app"
+    ) + (f", on {at}" if at else "")
+    if answered_at is not None and raised_at - answered_at >= ANSWERS_OLDER_THAN_ALERT:
+        words += (
+            f"; the alert was raised on {_clinic_day_and_time(raised_at, zone)}, "
+            f"{_how_long(raised_at - answered_at)} later"
+        )
+    return {"at_home": where == "app", "words": words}
 
 
-def _clinic_day_and_time(stored_utc: str, zone: zoneinfo.ZoneInfo) -> str:
-    """A stored UTC "YYYY-MM-DD HH:MM" as staff read it: "Wednesday 9 December, 01:30" ('' if unreadable)."""
+def _stored_moment(stored_utc: str) -> dt.datetime | None:
+    """A stored UTC "YYYY-MM-DD HH:MM" as a moment (None if unreadable)."""
     try:
-        moment = dt.datetime.strptime(stored_utc, "%Y-%m-%d %H:%M").replace(tzinfo=dt.UTC)
+        return dt.datetime.strptime(stored_utc, "%Y-%m-%d %H:%M").replace(tzinfo=dt.UTC)
     except ValueError:
-        return ""
+        return None
+
+
+def _clinic_day_and_time(moment: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
+    """A moment as staff read it on the clinic's clock: "Wednesday 9 December, 01:30"."""
     local = moment.astimezone(zone)
     return f"{local:%A} {local.day} {local:%B}, {local:%H:%M}"
+
+
+def _how_long(gap: dt.timedelta) -> str:
+    """A gap of an hour or more in whole hours, or in days from two days on: "17 hours", "3 days"."""
+    hours = int(gap.total_seconds() // 3600)
+    if hours < 48:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{hours // 24} days"
 
 
 def _red_flags(evidence: dict[str, Any]) -> list[dict[str, Any]]:
@@ -176,13 +200,23 @@ def _red_flags(evidence: dict[str, Any]) -> list[dict[str, Any]]:
         try:
             flag = kb.get_red_flag(str(red_flag_id))
         except kb.UnknownIdError:
-            flags.append({"name": name_for(str(red_flag_id)), "level": "", "sources": [], "evidence": ""})
+            flags.append(
+                {
+                    "name": name_for(str(red_flag_id)),
+                    "level": "",
+                    "level_words": "",
+                    "sources": [],
+                    "evidence": "",
+                }
+            )
             continue
-        level = Alert.Severity(flag.level.value).label if flag.level.value in Alert.Severity.values else ""
+        # The level as the alert badges say it ("Urgent"), never the knowledge base's code.
+        level = flag.level.value if flag.level.value in Alert.Severity.values else ""
         flags.append(
             {
                 "name": flag.name,
                 "level": level,
+                "level_words": Alert.Severity(level).label if level else "",
                 "sources": list(flag.sources),
                 "evidence": flag.evidence.value,
             }

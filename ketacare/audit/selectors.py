@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -12,6 +13,10 @@ from ketacare.audit.keys import UnknownAuditKeyError
 from ketacare.audit.models import AccessEvent
 from ketacare.audit.services import GENESIS_HASH
 from ketacare.clinics.models import Clinic
+from ketacare.patients.models import Patient
+
+# How many patients a filter's words may name before the report asks for more of the name.
+PATIENT_MATCHES_SHOWN = 5
 
 
 def clinic_audit_events(
@@ -40,6 +45,32 @@ def clinic_audit_events(
     if date_to is not None:
         events = events.filter(occurred_at__lt=date_to)
     return events.order_by("-occurred_at", "-id")
+
+
+def patients_named(*, clinic: Clinic, words: str) -> list[Patient]:
+    """The clinic's patients (archived ones too: their events stay) that the audit filter's words name.
+
+    The words are the id the report's own links carry, a record number, a whole name, or part of a
+    name, tried in that order; the first that finds anyone answers (at most one more than
+    ``PATIENT_MATCHES_SHOWN``, so the caller can tell "several" from "too many to list").
+    """
+    words = " ".join(words.split())
+    patients = Patient.objects.filter(clinic=clinic)
+    try:
+        key = uuid.UUID(words)
+    except ValueError:
+        key = None
+    if key is not None:
+        return list(patients.filter(public_id=key))
+    for found in (
+        patients.filter(medical_record_number__iexact=words).exclude(medical_record_number=""),
+        patients.filter(full_name__iexact=words),
+        patients.filter(full_name__icontains=words),
+    ):
+        matches = list(found.order_by("full_name", "id")[: PATIENT_MATCHES_SHOWN + 1])
+        if matches:
+            return matches
+    return []
 
 
 @dataclass(frozen=True)

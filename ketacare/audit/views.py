@@ -21,6 +21,7 @@ from ketacare.audit.exports import KIND, csv_rows, filter_params, filtered_event
 from ketacare.audit.forms import AuditFilterForm
 from ketacare.audit.models import AccessEvent
 from ketacare.audit.services import record_access_event
+from ketacare.audit.words import what_was_done
 from ketacare.clinics.models import Clinic, StaffMembership
 from ketacare.clinics.selectors import active_clinic
 from ketacare.ops.exports import recent_exports, request_export
@@ -38,7 +39,7 @@ def _filtered(
     request: AuthenticatedRequest, data: QueryDict | None = None
 ) -> tuple[AuditFilterForm, QuerySet[AccessEvent], dict[str, str]]:
     clinic = _clinic(request)
-    form = AuditFilterForm(data if data is not None else (request.GET or None))
+    form = AuditFilterForm(data if data is not None else (request.GET or None), clinic=clinic)
     if form.is_valid():
         params = filter_params(form.cleaned_data)
     elif form.is_bound:
@@ -49,8 +50,12 @@ def _filtered(
 
 
 def _errors(form: AuditFilterForm) -> HttpResponse:
+    """The filter's errors as text, each after its field's label (a rule across fields alone)."""
     return HttpResponse(
-        "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()),
+        "; ".join(
+            (f"{form.fields[k].label}: " if k in form.fields else "") + " ".join(str(m) for m in v)
+            for k, v in form.errors.items()
+        ),
         status=400,
         content_type="text/plain",
     )
@@ -112,6 +117,8 @@ def _report_rows(clinic: Clinic, events: list[AccessEvent]) -> list[dict[str, An
             "action": e.get_action_display(),
             "outcome": e.get_outcome_display(),
             "object": OBJECT_WORDS.get(e.object_type, e.object_type.replace("_", " ").capitalize()),
+            # What the request did (a discharge, an archive, a hold overridden...), from its address.
+            "deed": what_was_done(e),
             "patient_name": names.get(e.patient_public_id, ""),
         }
         for e in events

@@ -148,13 +148,13 @@ def _row(alert: Alert, page: _Page) -> SafeString:
     created = timezone.localtime(alert.created_at)
     return format_html(
         '<tr class="sev-{}{}">\n'
-        '  <td><span class="sev sev-{}">{}</span></td>\n'
-        '  <td><a href="{}">{}</a>{}</td>\n'
-        "  <td>{}{}</td>\n"
-        "  <td>{}</td>\n"
-        '  <td><time datetime="{}">{} ago</time></td>\n'
-        "  <td>{}{}</td>\n"
-        "  <td>{}</td>\n"
+        '  <td data-label="Severity"><span class="sev sev-{}">{}</span></td>\n'
+        '  <td data-label="Alert"><a href="{}">{}</a>{}</td>\n'
+        '  <td data-label="Patient">{}{}</td>\n'
+        '  <td data-label="Source">{}</td>\n'
+        '  <td data-label="Raised"><time datetime="{}">{} ago</time></td>\n'
+        '  <td data-label="State">{}{}</td>\n'
+        '  <td data-label="Action">{}</td>\n'
         "</tr>",
         alert.severity,
         " escalated" if alert.escalated_at else "",

@@ -74,7 +74,11 @@ def test_a_message_with_a_suicide_plan_is_titled_in_words_and_its_page_says_how_
     assert clinician.get(link.group(1)).status_code == 200
     # What to do, for the staff: the red flag from the knowledge base, and the advice labelled as the
     # patient's, not the clinician's instruction.
-    assert "Red flag: <strong>Thoughts of suicide with a plan or intent</strong>, level emergency" in body
+    assert (
+        "Red flag: <strong>Thoughts of suicide with a plan or intent</strong> "
+        '<span class="sev sev-emergency">Emergency</span>'
+    ) in body
+    assert ", level " not in body
     assert 'data-testid="staff-step"><strong>The patient wrote this in the app: contact them now' in body
     assert "The patient was told: “You are not alone" in body
 
@@ -195,6 +199,8 @@ def test_item_9_answered_at_home_at_night_says_so_on_the_alert_page(personas: An
     when = f"{answered:%A} {answered.day} {answered:%B}, 01:30"
     assert f"Answered by the patient in the app, on {when}" in body
     assert "Answered at home, not at the chair: contact the patient as soon as you can." in body
+    # Raised as the answers came in: one time is enough.
+    assert "the alert was raised" not in body and 'data-testid="assess-in-person"' not in body
     # The instrument's own message stays, sourced as it is.
     assert "structured suicide risk assessment" in body
 
@@ -225,6 +231,11 @@ def test_item_9_entered_at_the_chair_says_so_on_the_alert_page(personas: Any, cl
     body = _page(nurse, alert).content.decode()
     assert "Entered at the chair during a session, on " in body
     assert "Answered at home" not in body and "Answered by the patient in the app" not in body
+    # The patient is still in the chair: the step is to assess them there.
+    assert (
+        'data-testid="assess-in-person"><strong>The patient is in the clinic now: see them and assess '
+        "them in person before they leave.</strong>"
+    ) in body
 
 
 def test_the_suicide_red_flags_the_note_rule_names_are_the_knowledge_bases() -> None:
@@ -261,3 +272,111 @@ def test_a_resolved_alert_no_longer_asks_staff_to_contact_the_patient(personas: 
     page = clinician.get(reverse("alerts:detail", args=[alert.public_id])).content.decode()
     assert 'data-testid="staff-step"' not in page and ">What it was about<" in page
     assert "Thoughts of suicide with a plan or intent" in page  # what it was about stays
+
+
+# Where the patient is now decides the step; an alert raised long after the answers says both times.
+
+SUNDAY_ANSWERED = dt.datetime(2026, 12, 6, 16, 15, tzinfo=dt.UTC)  # Sunday 11:15 in New York (clinic A)
+MONDAY_RAISED = dt.datetime(2026, 12, 7, 9, 22, tzinfo=dt.UTC)  # Monday 04:22 in New York
+MONDAY_VISIT = dt.datetime(2026, 12, 7, 14, 0, tzinfo=dt.UTC)  # Monday 09:00 in New York
+
+
+def _answered_in_the_app_on_sunday_raised_on_monday(patient: Any) -> Alert:
+    """An item 9 alert a later run raised at 04:22 on Monday about answers given in the app on Sunday."""
+    with time_machine.travel(MONDAY_RAISED, tick=False):
+        return make_alert(
+            patient,
+            source=Alert.Source.PHQ9_ITEM9,
+            title="PHQ-9 item 9 scored 2: suicide-risk item",
+            detail="Complete a structured suicide risk assessment, e.g. the C-SSRS, before the visit ends.",
+            evidence={"answered": "app", "answered_at": "2026-12-06 16:15"},
+        )
+
+
+def _check_in(nurse: Any, patient: Any) -> None:
+    session = make_planned_session(patient)
+    checked_in = nurse.post(
+        reverse("treatments:check_in", kwargs={"session_id": session.public_id}),
+        {"weight_kg": "70", "fasting_confirmed": "on", "ride_home_confirmed": "on"},
+    )
+    assert checked_in.status_code == 302
+
+
+def test_an_app_answer_of_a_patient_in_the_chair_now_asks_to_assess_them_before_they_leave(
+    personas: Any, client_for: Any
+) -> None:
+    alert = _answered_in_the_app_on_sunday_raised_on_monday(personas.a1)
+    with time_machine.travel(MONDAY_VISIT, tick=False):
+        nurse = client_for("clinician_a")
+        _check_in(nurse, personas.a1)
+        body = _page(nurse, alert).content.decode()
+    assert 'data-testid="at-the-clinic"><strong>In the clinic now</strong>' in body
+    assert (
+        'data-testid="assess-in-person"><strong>The patient is in the clinic now: see them and assess '
+        "them in person before they leave.</strong>"
+    ) in body
+    # Not the step for a patient at home, which contradicted the detail's "before the visit ends".
+    assert "Answered at home" not in body and "contact the patient as soon as you can" not in body
+    # Both times, plainly: the answers are 17 hours older than the alert.
+    assert (
+        "Answered by the patient in the app, on Sunday 6 December, 11:15; "
+        "the alert was raised on Monday 7 December, 04:22, 17 hours later"
+    ) in body
+
+
+def test_an_alert_raised_long_after_app_answers_of_a_patient_at_home_says_both_times(
+    personas: Any, client_for: Any
+) -> None:
+    alert = _answered_in_the_app_on_sunday_raised_on_monday(personas.a1)
+    with time_machine.travel(MONDAY_VISIT, tick=False):
+        body = _page(client_for("clinician_a"), alert).content.decode()
+    assert "on Sunday 6 December, 11:15; the alert was raised on Monday 7 December, 04:22" in body
+    assert "Answered at home, not at the chair: contact the patient as soon as you can." in body
+    assert 'data-testid="assess-in-person"' not in body and 'data-testid="at-the-clinic"' not in body
+
+
+def test_a_chair_answer_of_a_patient_who_has_left_asks_staff_to_contact_them(
+    personas: Any, client_for: Any
+) -> None:
+    with time_machine.travel(MONDAY_RAISED, tick=False):
+        alert = make_alert(
+            personas.a1,
+            source=Alert.Source.PHQ9_ITEM9,
+            evidence={"answered": "chair", "answered_at": "2026-12-07 09:20"},
+        )
+    with time_machine.travel(MONDAY_VISIT, tick=False):
+        body = _page(client_for("clinician_a"), alert).content.decode()
+    assert "Entered at the chair during a session, on Monday 7 December, 04:20" in body
+    assert "the alert was raised" not in body  # two minutes apart: one time is enough
+    assert (
+        'data-testid="left-the-clinic"><strong>Entered at the chair, and the patient is no longer in the '
+        "clinic: contact them as soon as you can.</strong>"
+    ) in body
+    assert 'data-testid="assess-in-person"' not in body
+
+
+def test_a_red_flag_reads_its_level_in_words_and_in_the_chair_asks_to_see_the_patient(
+    personas: Any, client_for: Any
+) -> None:
+    with time_machine.travel(MONDAY_VISIT, tick=False):
+        alert = make_alert(
+            personas.a1,
+            source=Alert.Source.RED_FLAG_CHECKIN,
+            title="Red flag in check-in: Pain or blood when passing urine",
+            evidence={"red_flags": ["urinary_symptoms"]},
+        )
+        nurse = client_for("clinician_a")
+        at_home = _page(nurse, alert).content.decode()
+        _check_in(nurse, personas.a1)
+        in_the_chair = _page(nurse, alert).content.decode()
+    assert (
+        "Red flag: <strong>Pain or blood when passing urine, or needing to go urgently</strong> "
+        '<span class="sev sev-urgent">Urgent</span>'
+    ) in at_home
+    assert "level urgent" not in at_home
+    assert "The patient wrote this in the app: contact them now" in at_home
+    assert (
+        'data-testid="staff-step"><strong>The patient wrote this in the app and is in the clinic now: '
+        "see them in person before they leave.</strong>"
+    ) in in_the_chair
+    assert "contact them now" not in in_the_chair
