@@ -340,6 +340,26 @@ def restore_patient(*, patient: Patient, by: User) -> Patient:
     return patient
 
 
+# Where a patient's treatment stands, moved only forward by the record that starts each stage (a plan
+# starts induction, a maintenance booking maintenance). The questionnaire schedule and the drop-out job
+# read it: a patient left at "screening" would get baseline questionnaires only, no pre-session PHQ-9.
+STAGE_ORDER = (Patient.Stage.SCREENING, Patient.Stage.INDUCTION, Patient.Stage.MAINTENANCE)
+
+
+def advance_stage(*, patient: Patient, to: str) -> Patient:
+    """Move the patient forward to ``to`` (induction or maintenance) when the treatment reaches it.
+
+    Called inside the transaction of the write that starts the stage; never moves a patient back, and
+    leaves a completed or discontinued patient as staff set them. The write's own audit row covers it.
+    """
+    if to not in STAGE_ORDER[1:]:
+        raise FieldError("stage", f"stage {to!r} is not one a treatment starts (induction, maintenance)")
+    if patient.stage in STAGE_ORDER and STAGE_ORDER.index(patient.stage) < STAGE_ORDER.index(to):
+        Patient.objects.filter(pk=patient.pk, stage=patient.stage).update(stage=to)
+        patient.stage = to
+    return patient
+
+
 def _audit(by: User, patient: Patient) -> None:
     # The same key as access_patient(action="write"), so a request that checked access and then
     # wrote leaves one row (docs/security.md S6); the URL in that row says what was written, and the

@@ -22,6 +22,7 @@ from ketacare.core.protocols import Protocol, get_protocol
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.patients import facts
 from ketacare.patients.models import Patient
+from ketacare.patients.services import advance_stage
 from ketacare.treatments import selectors
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
 from ketacare.treatments.selectors.clinic import within_opening_hours
@@ -241,6 +242,8 @@ def create_treatment_plan(
                 planned_dose_mg=appointment.dose_mg,
                 created_by=user,
             )
+        # A plan starts the course: the schedule of questionnaires before each session follows the stage.
+        advance_stage(patient=patient, to=Patient.Stage.INDUCTION)
     return treatment_plan
 
 
@@ -387,6 +390,7 @@ def book_maintenance_session(
             planned_dose_mg=appointment.dose_mg,
             created_by=user,
         )
+        advance_stage(patient=plan.patient, to=Patient.Stage.MAINTENANCE)
     return appointment
 
 
