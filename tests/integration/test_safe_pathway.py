@@ -458,6 +458,9 @@ def test_a_discharge_with_an_overridden_item_alerts(personas):
     assert (
         "overridden: ride home" in alert.title and "Taxi arranged" in alert.detail
     )  # the criterion in words
+    # The audit chain names the override (the audit report reads "Discharge (override)").
+    row = AccessEvent.objects.get(object_type="discharge_override", object_id=str(session.public_id))
+    assert (row.action, row.outcome, row.user_email) == ("write", "granted", personas.clinician_a.email)
 
 
 # --- run-sheet truth ----------------------------------------------------------------------------------------

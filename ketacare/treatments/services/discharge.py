@@ -8,6 +8,7 @@ from django.utils import timezone
 from ketacare.accounts.models import User
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
+from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import is_prescriber
 from ketacare.core.display import name_for
 from ketacare.treatments import selectors
@@ -84,6 +85,16 @@ def discharge_session(
                 title="Discharged with criteria overridden: " + ", ".join(name_for(code) for code in codes),
                 detail=" ".join(m for _, m in unmet) + f" Reason: {override_reason}",
                 dedupe_key=f"discharge_override:{session.public_id}",
+            )
+            # Who discharged past which criteria is in the audit chain under its own name, as a plan
+            # gate override is (the audit report reads it as "Discharge (override)").
+            record_access_event(
+                action="write",
+                outcome="granted",
+                user=user,
+                patient=session.patient,
+                object_type="discharge_override",
+                object_id=str(session.public_id),
             )
         session.state = TreatmentSession.State.DISCHARGED
         session.discharged_at = now
