@@ -81,7 +81,11 @@ class AuditFilterForm(forms.Form):
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            raise forms.ValidationError("date_from must be on or before date_to")
+            # On the field a person corrects, in the words of the labels they read.
+            self.add_error(
+                "date_to",
+                f"To ({end:%-d %b %Y}) is before From ({start:%-d %b %Y}): choose a day on or after From",
+            )
         return data
 
 
