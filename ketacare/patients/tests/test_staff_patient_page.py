@@ -314,3 +314,9 @@ def test_a_new_patient_gets_the_clinics_next_record_number(personas, client_for)
         _form(full_name="Typed Number", email="typed@example.org", medical_record_number="EHR-77"),
     )
     assert Patient.objects.get(full_name="Typed Number").medical_record_number == "EHR-77"
+
+
+def test_the_record_names_the_patients_time_zone_as_a_place(personas, client_for):
+    url = reverse("patients:detail", kwargs={"patient_id": personas.a1.public_id})
+    page = client_for("clinician_a").get(url).content.decode()
+    assert "New York time" in page and "America/New_York" not in page
