@@ -539,9 +539,15 @@ def staff_checkins(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
             "items": items,
             # Ticks belong to a booked session; with none booked there is nothing ticked for.
             "appointment": appointment,
-            "ticks": preparation_ticks(patient=patient, session_key=appointment.public_id)
+            "ticked_ids": {
+                item_id
+                for item_id, ticked in preparation_ticks(
+                    patient=patient, session_key=appointment.public_id
+                ).items()
+                if ticked
+            }
             if appointment
-            else {},
+            else set(),
         },
     )
 

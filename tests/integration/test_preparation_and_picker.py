@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from typing import Any
 
 import pytest
@@ -44,7 +46,11 @@ def test_the_patient_ticks_items_and_their_clinic_sees_them(personas: Any, clien
     staff = client_for("clinician_a").get(
         reverse("checkins:staff_checkins", kwargs={"patient_id": str(personas.a1.public_id)})
     )
-    assert "✔ A support person".encode() in staff.content
+    # One row per item: the patient's words, then whether they ticked it.
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(Yes|No)</td></tr>", html.unescape(staff.content.decode()))
+    assert len([r for r in rows if r[1] == "Yes"]) == 2, rows
+    assert any(text.startswith("A support person") and answer == "Yes" for text, answer in rows), rows
+    assert any(answer == "No" for _, answer in rows), rows
 
 
 def test_ticks_belong_to_the_next_booked_appointment(personas: Any, client_for: Any) -> None:
