@@ -37,5 +37,17 @@ def search_text(*, full_name: str, preferred_name: str, medical_record_number: s
 
 
 def query_words(query: str) -> list[str]:
-    """The words a search asks for, each once (the first ``MAX_QUERY_WORDS``)."""
-    return list(dict.fromkeys(search_words(query)))[:MAX_QUERY_WORDS]
+    """The words a search asks for, each once (the first ``MAX_QUERY_WORDS``).
+
+    A typed piece with digits in it is a record number, searched whole: "B-0000" asks for "b0000" (the
+    record number's words run together, as ``search_text`` stores them), not for any "b" and any "0000",
+    which would find clinic A's patients named Ben with record numbers A-0000xx.
+    """
+    words: list[str] = []
+    for piece in str(query or "").split():
+        parts = search_words(piece)
+        if len(parts) > 1 and any(ch.isdigit() for ch in piece):
+            words.append("".join(parts))
+        else:
+            words.extend(parts)
+    return list(dict.fromkeys(words))[:MAX_QUERY_WORDS]

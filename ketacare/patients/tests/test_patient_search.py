@@ -73,6 +73,9 @@ def named(personas: Any) -> dict[str, Patient]:
         ("soren angstrom", ["Søren Ångström"]),
         ("sam", ["Søren Ångström"]),
         ("MRN-A2", ["Arthur CanaryA2"]),
+        # Another clinic's record-number prefix is searched whole, not as any "b" and any "0000".
+        ("B-0000", []),
+        ("A-0000", ["Chloé O'Brien"]),
         ("'", []),
     ],
 )
