@@ -1,12 +1,14 @@
 """Demo check-ins: after each demo dose, side effects that pass (and one that lingers), moods, one red flag.
 
-Deterministic (ctx.rng, every value drawn whether or not it is stored) and idempotent: each check-in
-has a fixed idempotency key, and `submit_checkin` returns the stored row on a repeat.
+Deterministic and idempotent: each check-in has a fixed idempotency key, and its content is drawn from
+a generator seeded by its own session, so `submit_checkin` returns the stored row on a repeat even when
+sessions were added in between (a demo that staff used, then seeded again).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import random
 from typing import TYPE_CHECKING
 
 from ketacare.checkins.preparation import preparation_items
@@ -31,11 +33,12 @@ def seed_app(ctx: DemoContext) -> None:
             if not doses:
                 continue
             for number, dose in enumerate(doses):
-                early = ctx.rng.sample(EARLY, 2)
-                later = ctx.rng.choice(LATER)
-                mood = ctx.rng.randint(3, 6) + min(number, 4)
-                first_at = dose.started_at + dt.timedelta(hours=ctx.rng.uniform(1.5, 3))
-                second_at = dose.started_at + dt.timedelta(hours=ctx.rng.uniform(18, 26))
+                draw = random.Random(f"demo-checkins-{dose.session_public_id}")  # noqa: S311 - synthetic data
+                early = draw.sample(EARLY, 2)
+                later = draw.choice(LATER)
+                mood = draw.randint(3, 6) + min(number, 4)
+                first_at = dose.started_at + dt.timedelta(hours=draw.uniform(1.5, 3))
+                second_at = dose.started_at + dt.timedelta(hours=draw.uniform(18, 26))
                 if first_at > ctx.now:
                     continue
                 submit_checkin(
