@@ -20,7 +20,20 @@ class LoginForm(AuthenticationForm):
         label="E-mail",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        error_messages={
+            "required": "Enter your e-mail address",
+            "invalid": "Enter an e-mail address, such as name@example.org",
+        },
     )
+    # Said plainly; it never says which of the two was wrong (that would tell who has an account).
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That e-mail address and password do not match an account. Check both and try again.",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"].error_messages["required"] = "Enter your password"
 
 
 class TOTPForm(forms.Form):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 import time_machine
@@ -89,6 +90,18 @@ def test_a_failed_login_is_audited_without_the_password(personas):
     row = AccessEvent.objects.get(action="login", outcome="failure")
     assert row.user_email == "patient.a1@example.org"
     assert "wrong-password" not in str(row.__dict__)
+
+
+def test_login_errors_say_what_to_do_without_saying_which_was_wrong(personas):
+    _with_password(personas.a1.user, PATIENT_PASSWORD)
+    empty = Client().post("/accounts/login/", {"username": "", "password": ""}).content.decode()
+    assert "Enter your e-mail address" in empty and "Enter your password" in empty
+    assert "This field is required" not in empty
+    wrong = _post_login(Client(), personas.a1.user.email, "not-the-password").content.decode()
+    unknown = _post_login(Client(), "nobody@example.org", "not-the-password").content.decode()
+    message = "That e-mail address and password do not match an account. Check both and try again."
+    assert message in html.unescape(wrong) and message in html.unescape(unknown)
+    assert "case-sensitive" not in wrong
 
 
 def test_repeated_failures_lock_the_account_out(personas):
