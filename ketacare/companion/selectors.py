@@ -352,6 +352,18 @@ def progress_context(patient: Any, *, staff: bool = False) -> dict[str, Any]:
         if definition is None or definition.completed_by != "patient":
             continue
         points.sort(key=lambda p: p[0])
+        if _yes_no_check(definition):
+            # A yes/no check (bladder, cravings) is a count of yes answers, not a score on a scale: no
+            # chart, no "better or worse", the dates and how many questions were answered yes.
+            sections.append(
+                {
+                    "instrument": definition,
+                    "yes_no": True,
+                    "questions": len(definition.items),
+                    "rows": [(when.astimezone(zone), total, band) for when, total, band in points],
+                }
+            )
+            continue
         series = [(when.astimezone(zone), total) for when, total, _ in points]
         change = None
         if len(points) > 1 and definition.has_change_rules:
@@ -429,6 +441,13 @@ def _change_words(
 
 # Even splits of a whole-number axis, tried in this order: halves, thirds, quarters, fifths.
 TICK_SPLITS = (2, 3, 4, 5)
+
+
+def _yes_no_check(definition: Any) -> bool:
+    """Whether every question of the instrument is answered yes or no (its total counts the yes answers)."""
+    return bool(definition.items) and all(
+        {option.label.casefold() for option in item.options} == {"yes", "no"} for item in definition.items
+    )
 
 
 def _whole_number_ticks(chart: Chart, *, y_min: float, y_max: float) -> Chart:
