@@ -74,6 +74,12 @@ def test_an_oversized_entry_names_the_limit_and_writes_nothing(personas: Any, cl
     response = _write(client_for("a1"), "big", "x" * (TEXT_MAX_CHARS + 1), share=False)
     assert response.status_code == 400
     assert f"Write at most {TEXT_MAX_CHARS} characters.".encode() in response.content
+    # The page opens on what to fix, above the prompts: a summary linking to the text box, focused.
+    page = response.content.decode()
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    assert summary is not None and "autofocus" in summary.group(0)
+    assert 'href="#id_text"' in summary.group(0) and f"Write at most {TEXT_MAX_CHARS}" in summary.group(0)
+    assert page.index("error-summary") < page.index('class="journal-form"')
     api = client_for("a1").post(
         reverse("api:write_journal_entry"),
         json.dumps({"idempotency_key": "big2", "text": "x" * (TEXT_MAX_CHARS + 1)}),
