@@ -59,7 +59,9 @@ def invite_support_person(
     if not name or len(name) > NAME_MAX_CHARS:
         raise SupportError("name", f"name: 1 to {NAME_MAX_CHARS} characters")
     if not email and not phone:
-        raise SupportError("email", "give an e-mail address or a phone number to send the link to")
+        raise SupportError(
+            "email", "give their e-mail address or mobile number, so you know who has the link (you send it)"
+        )
     if email:
         try:
             validate_email(email)

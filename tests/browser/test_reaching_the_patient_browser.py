@@ -74,7 +74,7 @@ def test_support_and_notification_pages_read_well_on_a_phone(
     context, page = _patient_page(browser, live_server, personas.a1)
     page.goto(f"{live_server.url}/me/support/")
     page.get_by_label("Their name").fill("Sam")
-    page.get_by_label("Mobile phone").fill("+1 555 0102")
+    page.get_by_label("Their mobile number", exact=True).fill("+1 555 0102")
     page.get_by_role("button", name="Create the link").click()
     page.wait_for_load_state()
     link = page.get_by_label("Link for your support person").input_value()

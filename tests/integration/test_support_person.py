@@ -81,6 +81,19 @@ def test_a_companion_sees_that_days_instructions_and_nothing_else_and_loses_acce
         assert companion.get(reverse("support:page")).status_code == 404
 
 
+def test_the_link_shown_once_can_be_copied_and_the_form_promises_no_message(
+    personas: Any, client_for: Any
+) -> None:
+    patient = client_for("a1")
+    page = patient.post(
+        reverse("support:manage"),
+        {"action": "invite", "name": "Sam", "email": "s@example.org", "role": "supporter"},
+    ).content.decode()
+    assert 'id="support-link-text"' in page and 'data-copy-from="support-link-text"' in page
+    form = patient.get(reverse("support:manage")).content.decode()
+    assert "so you know who has the link" in form and "(or a phone number below)" not in form
+
+
 def test_a_companion_invited_for_a_later_day_sees_nothing_before_it(personas: Any, client_for: Any) -> None:
     with time_machine.travel(T0, tick=False):
         link = _invite(
@@ -114,14 +127,20 @@ def test_the_patient_ends_a_supporters_access_at_once(personas: Any, client_for:
 @pytest.mark.parametrize(
     ("data", "field_text"),
     [
-        ({"name": "Sam", "role": "supporter"}, "e-mail address or a phone number"),
+        (
+            {"name": "Sam", "role": "supporter"},
+            "e-mail address or mobile number, so you know who has the link",
+        ),
         ({"name": "Sam", "email": "not-an-address", "role": "supporter"}, "not a valid address"),
         ({"name": "Sam", "phone": "call me", "role": "supporter"}, "Digits, spaces, brackets and dashes"),
         (
             {"name": "Sam", "email": "s@example.org", "role": "day_companion", "day": "2020-01-01"},
             "The treatment day, from today",
         ),
-        ({"name": "", "email": "s@example.org", "role": "supporter"}, "required"),
+        (
+            {"name": "", "email": "s@example.org", "role": "supporter"},
+            "Their name: write the name of the person",
+        ),
     ],
 )
 def test_bad_invitations_name_the_field_and_write_nothing(

@@ -67,6 +67,33 @@
     }
   }
 
+  /* A link shown once (a support person's): copy it, or share it where the phone offers sharing. */
+  document.querySelectorAll("[data-copy-actions]").forEach(function (actions) {
+    var copy = actions.querySelector("[data-copy-from]");
+    var share = actions.querySelector("[data-share-from]");
+    var status = actions.querySelector("[data-copy-status]");
+    var field = document.getElementById(copy.getAttribute("data-copy-from"));
+    if (!field) return;
+    if (navigator.clipboard) {
+      actions.hidden = false;
+      copy.addEventListener("click", function () {
+        navigator.clipboard.writeText(field.value).then(function () {
+          status.textContent = "Copied: paste it into a text or an e-mail to them.";
+        }, function () {
+          field.select();
+          status.textContent = "Could not copy: the link is selected, copy it by hand.";
+        });
+      });
+    }
+    if (navigator.share && share) {
+      actions.hidden = false;
+      share.hidden = false;
+      share.addEventListener("click", function () {
+        navigator.share({ title: "KetaCare link", url: field.value }).catch(function () {});
+      });
+    }
+  });
+
   /* Data tables become one block per row on a phone and their header row is hidden: give each cell
      its column's heading (shown before it by app.css), so "gone by 19 hours" keeps its label. */
   document.querySelectorAll("table.data").forEach(function (table) {
