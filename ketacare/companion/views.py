@@ -123,13 +123,29 @@ def offline(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 def instructions(request: AuthenticatedRequest) -> HttpResponse:
-    """The patient's own discharge instructions from their latest session (kept for offline reading)."""
+    """The patient's own discharge instructions from their latest dose (kept for offline reading).
+
+    A patient dosed today and not yet discharged reads today's rules, counted from the end of the dose
+    until they leave (``not_left_yet``): last session's sheet, whose limits have ended, would tell them
+    they may drive home.
+    """
     patient = access_patient(request.user, request.user.patient.public_id)
     now = timezone.now()
-    session = patient_sessions(patient).filter(discharged_at__isnull=False, discharged_at__lte=now).first()
+    sessions = patient_sessions(patient).exclude(state="cancelled")
+    session = (
+        sessions.filter(dose_started_at__isnull=False, dose_started_at__lte=now)
+        .order_by("-dose_started_at")
+        .first()
+        or sessions.filter(discharged_at__isnull=False, discharged_at__lte=now).first()
+    )
     context = discharge_instructions.build(session, now) if session is not None else {}
     return render(
         request,
         "companion/instructions.html",
-        {**context, "patient": patient, "has_instructions": bool(context)},
+        {
+            **context,
+            "patient": patient,
+            "has_instructions": bool(context),
+            "not_left_yet": session is not None and session.discharged_at is None,
+        },
     )
