@@ -445,6 +445,11 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
         "checkin": checkin,
         "clinic": checkin.patient.clinic,
         "result": checkin.triage_result,
+        # The most serious first: a red flag never sits below a mild headache's "not an emergency".
+        "details": sorted(
+            checkin.triage_result.get("details", []),
+            key=lambda d: (d.get("kind") != "red_flag", -Level(d.get("level", Level.EXPECTED.value)).rank),
+        ),
         "level": level.value,
         "emergency": level >= Level.URGENT,
         # In the chair, the fastest help is the nurse a few steps away: the screen says so first.
