@@ -134,3 +134,8 @@ def test_wrong_current_passwords_end_the_session_after_as_many_tries_as_a_login(
     assert personas.a1.user.check_password(OLD_PASSWORD)
     failures = AccessEvent.objects.filter(object_type="password_change", outcome="failure").count()
     assert failures == settings.AXES_FAILURE_LIMIT + 1
+
+
+def test_the_account_page_leads_to_reminders_and_support_people(personas, client_for):
+    page = client_for("a1").get(reverse("accounts:my_account")).content.decode()
+    assert reverse("notifications:preferences") in page and reverse("support:manage") in page
