@@ -32,6 +32,12 @@ PATIENT_SAFETY_SOURCES = (
     Alert.Source.VITAL_SIGN,
     Alert.Source.ADVERSE_EVENT,
     Alert.Source.HOME_BLOOD_PRESSURE,
+    # What the patient answered or reported: a bladder check that pauses the dose, a side effect past its
+    # window, the patient's own words to review.
+    Alert.Source.DOSING_HOLD,
+    Alert.Source.PERIODIC_CHECK,
+    Alert.Source.SIDE_EFFECT_OVERDUE,
+    Alert.Source.CHECKIN_REVIEW,
 )
 STATE_FILTERS = {
     "active": [Alert.State.OPEN, Alert.State.ACKNOWLEDGED],

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ketacare.alerts.models import Alert
+from ketacare.alerts.services import resolve_alert
 from ketacare.audit.models import AccessEvent
 from ketacare.intake import services as intake
 from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
@@ -878,3 +879,23 @@ def test_the_plan_form_offers_the_weight_recorded_at_intake(personas, client_for
     record_weight(patient=personas.a1, user=personas.clinician_a, weight_kg=68.0)
     page = client_for("clinician_a").get(url).content.decode()
     assert 'name="weight_kg" value="68.0"' in page
+
+
+def test_no_dose_while_an_emergency_raised_before_it_is_unresolved_and_no_override_covers_it(personas):
+    session = _checked_in(personas.a1)
+    _vitals(session, 124, 78)
+    alert = Alert.objects.create(
+        clinic_id=personas.a1.clinic_id,
+        patient=personas.a1,
+        source=Alert.Source.RED_FLAG_CHECKIN,
+        severity=Alert.Severity.EMERGENCY,
+        title="Red flag in check-in: Chest pain",
+        assignee_id=personas.a1.primary_clinician_id,
+    )
+    with pytest.raises(ConflictError) as refused:
+        _dose(session)
+    assert "unresolved emergency alert" in refused.value.message and "Chest pain" in refused.value.message
+    assert not DoseAdministration.objects.filter(session=session).exists()
+    resolve_alert(alert=alert, user=personas.clinician_a, note="Seen: musculoskeletal pain, ECG normal.")
+    _dose(session)
+    assert DoseAdministration.objects.filter(session=session).exists()

@@ -48,13 +48,16 @@ def test_at_one_severity_a_patients_safety_comes_before_the_clinics_paperwork(
         clock.shift(dt.timedelta(minutes=5))
         make_alert(personas.a1, source="vital_sign", title="Blood pressure high")
         clock.shift(dt.timedelta(minutes=5))
+        make_alert(personas.a2, source="dosing_hold", title="Bladder check answered yes")
+        clock.shift(dt.timedelta(minutes=5))
         make_alert(personas.a1, severity="emergency", source="rems_deadline", title="Emergency paperwork")
         body = client_for("clinician_a").get("/clinic/alerts/").content.decode()
     titles = ["REMS form overdue", "Missed check-ins", "Thoughts of self-harm", "Blood pressure high"]
-    assert _titles(body, [*titles, "Emergency paperwork"]) == [
+    assert _titles(body, [*titles, "Bladder check answered yes", "Emergency paperwork"]) == [
         "Emergency paperwork",
         "Thoughts of self-harm",
         "Blood pressure high",
+        "Bladder check answered yes",
         "REMS form overdue",
         "Missed check-ins",
     ]

@@ -88,6 +88,9 @@ def test_an_alert_page_without_numbers_on_record_says_so(personas: Any, client_f
     body = _page(client_for("clinician_a"), alert).content.decode()
     assert 'data-testid="reach-patient"' in body and "No phone number on record" in body
     assert 'data-testid="thread-link"' not in body
+    # No thread to answer yet: the page still leads to writing to the patient (it says "messages (below)").
+    thread = reverse("messaging:staff_thread", kwargs={"patient_id": personas.a2.public_id})
+    assert f'<a href="{thread}" data-testid="write-to-patient">' in body
 
 
 # Defect 2: a resolution note for emergency and suicide-risk alerts

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ketacare.core.display import name_for
 from ketacare.core.monitoring import PreDoseReason, check_pre_dose
 from ketacare.core.protocols import get_route
 from ketacare.core.screening import match_medication
@@ -180,7 +181,9 @@ def dose_readiness(data: ReadinessInput) -> Readiness:
     if data.red_flags_since_last:
         add(
             "red_flags",
-            "Red flags reported since the last session: " + ", ".join(data.red_flags_since_last) + ".",
+            "Red flags reported since the last session: "
+            + ", ".join(name_for(flag).lower() for flag in data.red_flags_since_last)
+            + ".",
             "urgent",
         )
     if data.suicide_item_positive:

@@ -223,8 +223,15 @@ def record_consent(
         raise IntakeInputError(
             "signer_relationship",
             f"must be a parent or legal guardian: the patient was {age} on the signing date "
-            f"({date_words(signed_on)}), under {SELF_CONSENT_MIN_AGE_YEARS}, so the patient cannot sign; "
-            f"allowed: {', '.join(str(Consent.Relationship(value).label) for value in MINOR_SIGNERS)}",
+            f"({date_words(signed_on)}), under {SELF_CONSENT_MIN_AGE_YEARS}, so only a parent or legal "
+            f"guardian signs; allowed: "
+            f"{', '.join(str(Consent.Relationship(value).label) for value in MINOR_SIGNERS)}",
+        )
+    if age < SELF_CONSENT_MIN_AGE_YEARS and _same_person(name, patient):
+        # A parent who signs is another person: the child's own name under "Parent" is the child signing.
+        raise IntakeInputError(
+            "signer_name",
+            f"{name} is the patient's own name: write the name of the parent or legal guardian who signs",
         )
     return Consent.objects.create(
         **_owned(patient),
@@ -235,6 +242,13 @@ def record_consent(
         signer_relationship=signer_relationship,
         routes=route_ids,
     )
+
+
+def _same_person(signer_name: str, patient: Patient) -> bool:
+    def folded(text: str) -> str:
+        return " ".join(text.casefold().split())
+
+    return folded(signer_name) in {folded(patient.full_name), folded(patient.preferred_name or "")} - {""}
 
 
 def withdraw_consent(*, consent: Consent, user: User, reason: str) -> Consent:

@@ -7,6 +7,7 @@ date of birth on record. Times in the messages are said in clinic time, in words
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 import time_machine
@@ -179,6 +180,20 @@ def test_a_parent_may_sign_a_minors_consent(personas, nurse_a):
     assert response.status_code == 302
     consent = Consent.objects.get(patient=child)
     assert (consent.signer_name, consent.signer_relationship) == ("Pat Parent", "parent")
+
+
+def test_the_childs_own_name_under_parent_is_refused_naming_the_signer(personas, nurse_a):
+    child = _born(personas.a1, dt.date(2015, 6, 1))
+    with time_machine.travel(NOW, tick=False):
+        response = _nurse(nurse_a).post(
+            intake_url("consent", child),
+            _consent(child, signer_name=f"  {child.full_name.upper()} ", signer_relationship="parent"),
+        )
+    assert response.status_code == 422
+    assert "write the name of the parent or legal guardian who signs" in html.unescape(
+        response.content.decode()
+    )
+    assert not Consent.objects.filter(patient=child).exists()
 
 
 @pytest.mark.parametrize("relationship", ["self", "healthcare_proxy", "other"])

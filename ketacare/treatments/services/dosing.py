@@ -23,6 +23,7 @@ from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
 from ketacare.patients import facts
 from ketacare.treatments import selectors
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
+from ketacare.treatments.selectors.run_sheet import discharge_blocking_alerts
 from ketacare.treatments.services._common import check_text, check_time, require_state
 from ketacare.treatments.services.pathway import hold_alert_prefix
 from ketacare.treatments.signals import dose_recorded
@@ -181,6 +182,20 @@ def record_dose(
                 "Dosing is on hold: "
                 + " ".join(h.message for h in holds)
                 + " Fix each cause, or a prescriber overrides with a reason.",
+            )
+        # An unresolved emergency or suicide-risk alert (chest pain reported from the app, an item 9
+        # answer) raised before this dose holds it as it holds discharge: no override covers it;
+        # resolving it records what was done (decision 0013).
+        blocking = [a for a in discharge_blocking_alerts(session) if a.created_at <= start]
+        if blocking:
+            raise ConflictError(
+                "dose_mg",
+                "Dosing waits for the patient's unresolved "
+                + "; ".join(
+                    f"{a.get_severity_display().lower()} alert \u201c{a.title}\u201d" for a in blocking
+                )
+                + ": assess the patient and resolve it with what was done first (a prescriber's override of "
+                "the pre-dose holds does not cover it).",
             )
         check_time("started_at", start, session, now=now)
         previous = selectors.valid_doses(session)

@@ -140,7 +140,7 @@ def create_treatment_plan(
             "plan_gate",
             "A plan needs: "
             + " ".join(m.message for m in gate.missing)
-            + " Complete these steps, or give gate_override_reason (a prescriber's written reason).",
+            + " Complete these steps, or write the prescriber's reason to plan with a step missing.",
         )
     unresolved = [f.message for f in plan.unresolved_findings]
     if minor is not None and not minor["reason"]:
@@ -150,7 +150,7 @@ def create_treatment_plan(
             "finding_reason",
             "This plan needs a prescriber's reason to go ahead: "
             + " ".join(unresolved)
-            + " Give finding_reason (recorded on the plan), or change the plan.",
+            + " Write the prescriber's reason to go ahead despite it (recorded on the plan), or change the plan.",
         )
     outside = _outside_hours(clinic, [s.starts_at for s in plan.sessions], duration, zone)
     if outside and not book_outside_hours:
