@@ -14,6 +14,7 @@ from ketacare.audit.models import AccessEvent
 from ketacare.audit.services import GENESIS_HASH
 from ketacare.clinics.models import Clinic
 from ketacare.patients.models import Patient
+from ketacare.patients.search import query_words
 
 # How many patients a filter's words may name before the report asks for more of the name.
 PATIENT_MATCHES_SHOWN = 5
@@ -50,8 +51,9 @@ def clinic_audit_events(
 def patients_named(*, clinic: Clinic, words: str) -> list[Patient]:
     """The clinic's patients (archived ones too: their events stay) that the audit filter's words name.
 
-    The words are the id the report's own links carry, a record number, a whole name, or part of a
-    name, tried in that order; the first that finds anyone answers (at most one more than
+    The words are the id the report's own links carry, a record number, a whole name, or words of the
+    name or record number as the patient list searches them (accents, case and order aside: "chloe",
+    "smith aaron", "000016"), tried in that order; the first that finds anyone answers (at most one more than
     ``PATIENT_MATCHES_SHOWN``, so the caller can tell "several" from "too many to list").
     """
     words = " ".join(words.split())
@@ -62,10 +64,13 @@ def patients_named(*, clinic: Clinic, words: str) -> list[Patient]:
         key = None
     if key is not None:
         return list(patients.filter(public_id=key))
+    searched = query_words(words)
     for found in (
         patients.filter(medical_record_number__iexact=words).exclude(medical_record_number=""),
         patients.filter(full_name__iexact=words),
-        patients.filter(full_name__icontains=words),
+        patients.filter(*(Q(search_text__contains=word) for word in searched))
+        if searched
+        else patients.none(),
     ):
         matches = list(found.order_by("full_name", "id")[: PATIENT_MATCHES_SHOWN + 1])
         if matches:

@@ -125,6 +125,15 @@ def test_the_patient_filter_takes_a_record_number(personas: Any, client_for: Any
     assert all("Arthur CanaryA2" in r for r in _rows(page))
 
 
+def test_the_patient_filter_searches_as_the_patient_list_does(personas: Any, client_for: Any) -> None:
+    personas.a2.medical_record_number = "MRN-0042"
+    personas.a2.save()
+    _read_both(personas, client_for)
+    for typed in ("canarya2 arthur", "0042", "ARTHUR"):
+        page = _report(client_for("admin_a"), f"?patient={typed}").content.decode()
+        assert "Only the events of <strong>Arthur CanaryA2</strong>" in page, typed
+
+
 def test_the_reports_own_patient_link_filters_and_the_box_shows_the_name(
     personas: Any, client_for: Any
 ) -> None:
