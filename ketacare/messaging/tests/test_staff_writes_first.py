@@ -68,3 +68,20 @@ def test_once_the_patient_has_written_the_form_is_an_answer(personas: Any, clien
 def test_the_inbox_says_how_to_write_to_a_patient_it_does_not_list(client_for: Any) -> None:
     text = client_for("clinician_a").get(reverse("messaging:inbox")).content.decode()
     assert "To write first to another patient" in text and reverse("patients:list") in text
+
+
+def test_the_list_says_nothing_is_waiting_and_just_now_after_staff_write_first(personas, client_for):
+    staff = client_for("clinician_a")
+    url = reverse("messaging:staff_thread", kwargs={"patient_id": personas.a1.public_id})
+    assert staff.post(
+        url, {"idempotency_key": "first-words", "body": "Hello, how are you today?"}
+    ).status_code in (
+        200,
+        302,
+        303,
+    )
+    page = staff.get(reverse("messaging:inbox")).content.decode()
+    row = page[page.index(personas.a1.full_name) :]
+    row = row[: row.index("</tr>")]
+    assert "nothing waiting" in row and "answered" not in row
+    assert "just now" in row and "minutes ago" not in row

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from ketacare.core import display
 from ketacare.core.knowledge import Evidence, UnknownIdError, get_source
@@ -80,3 +83,14 @@ def evidence_words(evidence: str) -> str:
         return Evidence(str(evidence)).plain
     except ValueError:
         return str(evidence or "")
+
+
+@register.filter
+def ago(moment: object) -> str:
+    """A past moment as people say it: "just now" under two minutes (never "0 minutes ago"), else
+    "40 minutes ago", "3 days ago"."""
+    if not isinstance(moment, dt.datetime):
+        return ""
+    if timezone.now() - moment < dt.timedelta(minutes=2):
+        return "just now"
+    return f"{timesince(moment)} ago"
