@@ -13,12 +13,15 @@ from typing import Any
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
+from ketacare.patients import facts
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireAssignment
 from ketacare.questionnaires.services import schedule_questionnaires
-from ketacare.treatments.models import TreatmentPlan
+from ketacare.treatments.models import Appointment, TreatmentPlan
 from ketacare.treatments.services import book_maintenance_session
+from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +69,13 @@ def test_a_maintenance_booking_moves_the_patient_on_and_nothing_moves_a_patient_
         # A new plan later (a second course) does not move a maintenance patient back to induction.
         assert client_for("clinician_a").post(url, _plan_form()).status_code in (302, 409)
         assert Patient.objects.get(pk=personas.a1.pk).stage == Patient.Stage.MAINTENANCE
+
+
+def test_a_session_under_way_is_not_the_patients_next_appointment(personas: Any) -> None:
+    """A patient checked in early for a later booking: the record's "Now" shows the next one after it."""
+    session = make_session(personas.a1, state="checked_in")
+    later = timezone.now() + dt.timedelta(hours=2)
+    # The booking was for two hours from now; the patient came early and is checked in.
+    Appointment.objects.filter(pk=session.appointment_id).update(starts_at=later)
+    upcoming = facts.next_appointment(personas.a1, now=timezone.now())
+    assert upcoming is None or upcoming.public_id != str(session.appointment.public_id)

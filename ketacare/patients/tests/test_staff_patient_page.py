@@ -265,7 +265,7 @@ def test_the_record_starts_with_what_is_happening_now(personas, client_for, monk
     now = page[page.index('data-testid="now"') : page.index("</section>", page.index('data-testid="now"'))]
     assert page.index('data-testid="now"') < page.index('<dl class="facts">')
     assert "<strong>In the chair now:</strong> a session is under way." in now
-    assert reverse("treatments:plan", kwargs={"patient_id": a1.public_id}) in now
+    assert reverse("treatments:day") in now  # the run-sheets of today, where the live session is
     assert "<strong>Next dose paused until a prescriber reviews: bladder or urinary symptoms" in now
     assert '<span class="sev sev-emergency">4 Emergency</span> (1 acknowledged), ' in now
     assert '<span class="sev sev-urgent">2 Urgent</span>' in now

@@ -98,10 +98,21 @@ def last_dose_start(patient: Patient, *, now: dt.datetime) -> DoseStart | None:
     return DoseStart(route=route, started_at=started_at, ended_at=ended_at, session_public_id=str(public_id))
 
 
+# A session under way: checked in and not yet discharged or cancelled.
+IN_PROGRESS_STATES = (
+    TreatmentSession.State.CHECKED_IN,
+    TreatmentSession.State.DOSING,
+    TreatmentSession.State.OBSERVING,
+    TreatmentSession.State.READY_FOR_DISCHARGE,
+)
+
+
 def next_appointment(patient: Patient, *, now: dt.datetime) -> UpcomingAppointment | None:
-    """The next scheduled appointment after ``now`` (None when none is booked)."""
+    """The next scheduled appointment after ``now`` (None when none is booked). One whose session has
+    begun (a patient checked in early for a later booking) is the session under way, not the next one."""
     first = (
         Appointment.objects.filter(patient=patient, starts_at__gt=now, status=Appointment.Status.SCHEDULED)
+        .exclude(session__state__in=IN_PROGRESS_STATES)
         .select_related("plan")
         .order_by("starts_at", "id")
         .first()
