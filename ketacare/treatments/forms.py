@@ -163,6 +163,12 @@ class DoseForm(ZonedForm):
         label="Reason, if outside the protocol's dose range", required=False, max_length=1000
     )
 
+    def __init__(self, *args: Any, device: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if device:
+            # A nasal device has one time (the service refuses a stop time): no infusion field to fill.
+            del self.fields["ended_at"]
+
 
 class EndDosingForm(ZonedForm):
     ended_at = LocalDateTimeField(label="Dosing ended at", required=False)
@@ -171,6 +177,11 @@ class EndDosingForm(ZonedForm):
         required=False,
         max_length=1000,
     )
+
+    def __init__(self, *args: Any, device: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if device:
+            self.fields["reason"].label = "Reason, if the total is one the label does not allow"
 
 
 class ObservationForm(ZonedForm):

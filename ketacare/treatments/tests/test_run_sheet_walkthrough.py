@@ -576,3 +576,13 @@ def test_the_label_doses_are_said_once_and_cite_only_the_label_and_professional_
     # The device rule (28 mg a device, 5 minutes between, 28 mg steps, 84 mg only after 56 mg) cites the
     # SPRAVATO HCP page and the MIMS monograph, no consumer site.
     assert get_protocol("esketamine_trd").device.cited.sources == ("HCP-Dose3", "MIMS-HK")
+
+
+def test_a_nasal_spray_dose_form_asks_no_infusion_stop_time(personas: Any, client_for: Any) -> None:
+    nasal = make_session(personas.a1, route="esketamine_in", state="checked_in")
+    infusion = make_session(personas.a2, route="iv", state="checked_in")
+    client = client_for("clinician_a")
+    nasal_page = _sheet(client, nasal).content.decode()
+    infusion_page = _sheet(client, infusion).content.decode()
+    assert "Stopped at (IV" not in nasal_page and "stopping an infusion" not in nasal_page
+    assert "Stopped at (IV; blank while running)" in infusion_page

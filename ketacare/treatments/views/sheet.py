@@ -130,12 +130,15 @@ def _sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **b
         "hold_form": forms.HoldOverrideForm(),
         "dose_form": forms.DoseForm(
             zone=tz,
+            device=device is not None,
             initial={
                 "started_at": now_local(tz),
                 "dose_mg": device.mg_per_device if device else session.planned_dose_mg,
             },
         ),
-        "end_form": forms.EndDosingForm(zone=tz, initial={"ended_at": now_local(tz)}),
+        "end_form": forms.EndDosingForm(
+            zone=tz, device=device is not None, initial={"ended_at": now_local(tz)}
+        ),
         "observation_form": forms.ObservationForm(zone=tz, initial={"observed_at": now_local(tz)}),
         "ae_form": forms.AdverseEventForm(zone=tz, initial={"occurred_at": now_local(tz)}),
         "discharge_form": discharge_form(request, session),
