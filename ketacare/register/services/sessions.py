@@ -108,26 +108,31 @@ def on_dose_recorded(sender: Any, *, dose: DoseAdministration, user: User, **kwa
         return
     if Entry.objects.filter(dose=dose).exists():
         return
-    draw = (
+    open_draws = list(
         Draw.objects.select_for_update()
         .select_related("lot__product", "location")
         .filter(session_id=dose.session_id, closed_at__isnull=True, lot__number=dose.lot_number)
         .order_by("drawn_at", "id")
-        .first()
     )
-    if draw is None:
+    if not open_draws:
         raise ConflictError(
             "lot_number",
             f"lot {dose.lot_number} has not been drawn for this session in the controlled-drug register: "
             "draw it up from the safe first (Controlled drugs panel)",
         )
-    left = draw.drawn_mg - administered_from(draw)
-    if dose.dose_mg > left:
+    # The first open draw of the lot with enough left: a nurse who draws one device at a time gives
+    # device 2 from the second draw once the first is used up.
+    with_left = [(each, each.drawn_mg - administered_from(each)) for each in open_draws]
+    chosen = next(((each, left) for each, left in with_left if dose.dose_mg <= left), None)
+    if chosen is None:
+        most = max(left for _, left in with_left)
+        unit = "device" if open_draws[0].lot.product.kind == "esketamine_device" else "vial"
         raise ConflictError(
             "dose_mg",
-            f"dose_mg {fmt_mg(dose.dose_mg)} is more than the {fmt_mg(left)} mg left of lot {draw.lot.number} "
-            "drawn for this session: draw another vial first",
+            f"dose_mg {fmt_mg(dose.dose_mg)} is more than the {fmt_mg(most)} mg left in any open draw of lot "
+            f"{dose.lot_number} for this session: draw another {unit} first",
         )
+    draw = chosen[0]
     if dose.ended_at is None:
         return
     _post(

@@ -308,3 +308,33 @@ def test_each_witness_attempt_is_audited(personas: Any, stocked: dict[str, Any])
     events = AccessEvent.objects.filter(action="mfa", object_type="witness").order_by("id")
     assert list(events.values_list("outcome", flat=True)) == ["failure", "success"]
     assert events.last().object_id == str(nurse.public_id)
+
+
+def test_devices_drawn_one_at_a_time_are_each_given_from_their_own_draw(personas: Any) -> None:
+    location, _ = start_register(personas)
+    product = services.add_product(
+        clinic=personas.clinic_a, user=personas.admin_a, kind="esketamine_device", units_per_pack=2
+    )
+    lot = receive(personas, product, location, units=4, lot_number="ESK-2")
+    session = make_session(personas.a1, route="esketamine_in", state="checked_in")
+    user = personas.clinician_a
+    now = timezone.now()
+    first = services.draw_stock(session=session, user=user, lot=lot, location=location, units=1)
+    record_dose(
+        session=session, user=user, dose_mg=28, lot_number="ESK-2", started_at=now - dt.timedelta(minutes=10)
+    )
+    # The first draw is used up: device 2 needs another device drawn, and the message says a device.
+    with pytest.raises(ConflictError, match="draw another device first"):
+        record_dose(
+            session=session,
+            user=user,
+            dose_mg=28,
+            lot_number="ESK-2",
+            started_at=now - dt.timedelta(minutes=4),
+        )
+    second = services.draw_stock(session=session, user=user, lot=lot, location=location, units=1)
+    record_dose(
+        session=session, user=user, dose_mg=28, lot_number="ESK-2", started_at=now - dt.timedelta(minutes=4)
+    )
+    given = Entry.objects.filter(kind="administration").order_by("occurred_at")
+    assert [e.draw_id for e in given] == [first.pk, second.pk]
