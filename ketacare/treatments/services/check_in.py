@@ -20,7 +20,7 @@ from ketacare.patients.facts import ResponseOutcome
 from ketacare.treatments import selectors
 from ketacare.treatments.models import PreDoseQuestionnaire, TreatmentSession
 from ketacare.treatments.services._common import CLOCK_SKEW, check_text, core_error, require_state
-from ketacare.treatments.services.dosing import settle_hold_alerts
+from ketacare.treatments.services.dosing import recheck_holds
 from ketacare.treatments.services.pathway import raise_hold_alerts
 
 # Check-in is for today's visit: an earlier time is a typing error (a software limit).
@@ -136,13 +136,10 @@ def update_check_in_confirmations(
                 object_type=f"check_in_{words[field, value][0]}",
                 object_id=str(session.public_id),
             )
-        holds = selectors.open_holds(session, now)
-        raise_hold_alerts(session, holds)
-        settle_hold_alerts(
+        recheck_holds(
             session,
             user,
             now,
-            holding=[h.code for h in holds],
             event="the check-in was updated: " + ", ".join(words[f, v][1] for f, v in changed.items()),
         )
     return session

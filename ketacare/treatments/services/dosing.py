@@ -25,8 +25,16 @@ from ketacare.treatments import selectors
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
 from ketacare.treatments.selectors.run_sheet import discharge_blocking_alerts
 from ketacare.treatments.services._common import check_text, check_time, require_state
-from ketacare.treatments.services.pathway import hold_alert_prefix
+from ketacare.treatments.services.pathway import hold_alert_prefix, raise_hold_alerts
 from ketacare.treatments.signals import dose_recorded
+
+
+def recheck_holds(session: TreatmentSession, user: User, now: dt.datetime, *, event: str) -> None:
+    """After a write that can start or fix a pre-dose hold (a reading, a confirmation, a correction): a
+    hold open now alerts the prescribers, and a cause ``event`` fixed closes its alert, in this transaction."""
+    holds = selectors.open_holds(session, now)
+    raise_hold_alerts(session, holds)
+    settle_hold_alerts(session, user, now, holding=[h.code for h in holds], event=event)
 
 
 def settle_hold_alerts(

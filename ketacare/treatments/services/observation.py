@@ -27,8 +27,7 @@ from ketacare.treatments.models import (
     VitalSign,
 )
 from ketacare.treatments.services._common import check_text, check_time, require_state
-from ketacare.treatments.services.dosing import settle_hold_alerts
-from ketacare.treatments.services.pathway import raise_hold_alerts
+from ketacare.treatments.services.dosing import recheck_holds
 
 # Adverse-event severities that raise a prescriber alert as they are recorded.
 ALERTING_SEVERITIES = frozenset({"moderate", "severe"})
@@ -177,13 +176,10 @@ def record_vital_signs(
             session.save(update_fields=["hold", "hold_reasons"])
             # A pre-dose hold reaches the clinic's prescribers in this transaction (decision 0013); a
             # cause this set fixed closes its alert.
-            holds = selectors.open_holds(session, now)
-            raise_hold_alerts(session, holds)
-            settle_hold_alerts(
+            recheck_holds(
                 session,
                 user,
                 now,
-                holding=[h.code for h in holds],
                 event=f"pre-dose vital signs {vital.systolic_mmhg}/{vital.diastolic_mmhg} mmHg were recorded",
             )
         critical = [f for f in flags if f["level"] == "critical"]
@@ -337,12 +333,4 @@ def mark_entered_in_error(
             session.save(update_fields=["hold", "hold_reasons"])
             # The remaining baseline decides now: a hold it brings back alerts, one it lifts closes.
             now = timezone.now()
-            holds = selectors.open_holds(session, now)
-            raise_hold_alerts(session, holds)
-            settle_hold_alerts(
-                session,
-                user,
-                now,
-                holding=[h.code for h in holds],
-                event="a pre-dose reading was marked entered in error",
-            )
+            recheck_holds(session, user, now, event="a pre-dose reading was marked entered in error")
