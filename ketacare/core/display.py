@@ -47,6 +47,7 @@ DISCHARGE_CRITERION_NAMES: dict[str, str] = {
     "bp_above_hold": "blood pressure above the pre-dose hold level",
     "vital_checks_missed": "vital-sign checks missed",
     "controlled_drug_open": "controlled drug not accounted for",
+    "severe_adverse_event": "severe adverse event not reviewed by a prescriber",
 }
 
 # Short names for the routes, for table cells and sentences ("after your esketamine nasal spray").

@@ -17,9 +17,11 @@ from typing import Any, TypeVar, cast
 from ketacare.alerts.models import Alert
 from ketacare.alerts.selectors import SEVERITY_RANK
 from ketacare.alerts.services import SUICIDE_RED_FLAGS, SUICIDE_RISK_SOURCES, needs_resolution_note
+from ketacare.clinics.models import StaffMembership
 from ketacare.core import monitoring, pathway
 from ketacare.core.protocols import get_protocol, get_route
 from ketacare.treatments.models import (
+    AdverseEvent,
     ClinicSessionSettings,
     DoseAdministration,
     Observation,
@@ -232,7 +234,11 @@ def readiness(
         clinic_min_observation_min=setting.min_observation_min if setting else None,
         missed_checks=missed,
     )
-    added = criteria_of_higher_floors(session, now) + safety_alert_criteria(session, now)
+    added = (
+        criteria_of_higher_floors(session, now)
+        + safety_alert_criteria(session, now)
+        + adverse_event_criteria(session)
+    )
     if not added:
         return check
     return pathway.DischargeCheck(
@@ -323,6 +329,54 @@ def safety_alert_criteria(session: TreatmentSession, now: dt.datetime) -> tuple[
             )
         )
     return tuple(found)
+
+
+# Observation lasts until a clinician judges the patient clinically stable, not only the minimum time
+# [REMS-FDA] [HCP-Dose]; after a severe adverse event that judgement is a prescriber's, written down:
+# resolving the event's alert with the assessment, or a discharge override's reason. Severe, not
+# moderate, is the clinic-practice cut-off (a moderate event's alert still reaches the prescribers).
+ADVERSE_EVENT_CODE = "severe_adverse_event"
+
+
+def adverse_event_criteria(session: TreatmentSession) -> tuple[monitoring.UnmetCriterion, ...]:
+    """One unmet criterion per severe adverse event of the session whose alert is not resolved; none
+    once discharged."""
+    if session.discharged_at is not None:
+        return ()
+
+    def read() -> tuple[monitoring.UnmetCriterion, ...]:
+        events = list(
+            session.adverse_events.filter(
+                severity=AdverseEvent.Severity.SEVERE, entered_in_error=False
+            ).order_by("occurred_at", "id")
+        )
+        if not events:
+            return ()
+        resolved = set(
+            Alert.objects.filter(
+                patient_id=session.patient_id,
+                clinic_id=session.clinic_id,
+                state=Alert.State.RESOLVED,
+                dedupe_key__in=[f"adverse_event:{e.public_id}" for e in events],
+                # A nurse may resolve the alert (the inbox lets them); the judgement is a prescriber's.
+                resolved_by__memberships__clinic_id=session.clinic_id,
+                resolved_by__memberships__role=StaffMembership.Role.PRESCRIBER,
+                resolved_by__memberships__is_active=True,
+            ).values_list("dedupe_key", flat=True)
+        )
+        zone = clinic_zone(session.clinic)
+        return tuple(
+            monitoring.UnmetCriterion(
+                ADVERSE_EVENT_CODE,
+                f"Severe adverse event at {e.occurred_at.astimezone(zone):%H:%M} (\u201c{e.description}\u201d): "
+                "a prescriber judges the patient clinically stable before they leave: resolve its alert "
+                "with the assessment, or discharge with a prescriber's reason.",
+            )
+            for e in events
+            if f"adverse_event:{e.public_id}" not in resolved
+        )
+
+    return _once("adverse_events", session, read)
 
 
 # Criteria confirmed at the door when the patient leaves; a session whose only unmet criteria are
