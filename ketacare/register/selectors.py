@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -92,18 +93,15 @@ def stock(clinic: Clinic) -> list[StockRow]:
     return sorted(rows, key=lambda r: (r.lot.product.name, r.location.name, r.lot.expires_on, r.lot.number))
 
 
-def ledger(
-    *,
-    user: AnyUser,
+def _entries(
     clinic: Clinic,
+    *,
     lot: Lot | None = None,
     location: StorageLocation | None = None,
     product_id: int | None = None,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
-    limit: int | None = 500,
-) -> list[LedgerRow]:
-    """The clinic's entries in order, filtered; the patient shown only to staff who may see them."""
+) -> QuerySet[Entry]:
     entries = Entry.objects.filter(clinic=clinic).select_related(
         "lot__product", "location", "recorded_by", "witness", "session__patient__clinic"
     )
@@ -117,9 +115,11 @@ def ledger(
         entries = entries.filter(occurred_at__gte=start)
     if end is not None:
         entries = entries.filter(occurred_at__lt=end)
-    # In the order written (the balance after each entry follows from the one before; a dose charted
-    # after the fact keeps its own time but sits where it was recorded). The latest `limit`, oldest first.
-    chosen = list(entries.order_by("-id")[:limit])[::-1] if limit else list(entries.order_by("id"))
+    return entries
+
+
+def _rows(user: AnyUser, chosen: list[Entry]) -> list[LedgerRow]:
+    """The entries as rows; the patient shown (and the access audited) only to staff who may see them."""
     visible = set(staff_clinic_ids(user)) if not hasattr(user, "patient") else set()
     rows = []
     for entry in chosen:
@@ -137,6 +137,45 @@ def ledger(
             )
         rows.append(LedgerRow(entry, label))
     return rows
+
+
+def ledger(
+    *,
+    user: AnyUser,
+    clinic: Clinic,
+    lot: Lot | None = None,
+    location: StorageLocation | None = None,
+    product_id: int | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    limit: int | None = 500,
+) -> list[LedgerRow]:
+    """The clinic's entries in order, filtered; the patient shown only to staff who may see them."""
+    entries = _entries(clinic, lot=lot, location=location, product_id=product_id, start=start, end=end)
+    # In the order written (the balance after each entry follows from the one before; a dose charted
+    # after the fact keeps its own time but sits where it was recorded). The latest `limit`, oldest first.
+    chosen = list(entries.order_by("-id")[:limit])[::-1] if limit else list(entries.order_by("id"))
+    return _rows(user, chosen)
+
+
+# Entries on one page of the ledger: a day's work at a busy clinic, short enough for a tablet.
+LEDGER_PAGE_ENTRIES = 100
+
+
+def ledger_page(
+    *,
+    user: AnyUser,
+    clinic: Clinic,
+    page: str | int | None,
+    lot: Lot | None = None,
+    location: StorageLocation | None = None,
+) -> tuple[list[LedgerRow], Page[Entry]]:
+    """One page of the ledger, page 1 the newest entries; within a page oldest first, so each balance
+    follows from the row above it. A page number that is not one (text, 0, past the end) shows the
+    nearest page, as a paginated list does."""
+    entries = _entries(clinic, lot=lot, location=location).order_by("-id")
+    chosen = Paginator(entries, LEDGER_PAGE_ENTRIES).get_page(page)
+    return _rows(user, list(chosen.object_list)[::-1]), chosen
 
 
 def open_discrepancies(clinic: Clinic) -> QuerySet[Discrepancy]:

@@ -12,6 +12,7 @@ import uuid
 import zoneinfo
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms as django_forms
 from django.contrib import messages
@@ -106,20 +107,30 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
 
 @staff_object_view("register", "")
 def ledger(request: AuthenticatedRequest) -> HttpResponse:
-    """The running register of one lot at one location (or all), newest 500 entries, oldest first."""
+    """The running register of one lot at one location (or all), a page at a time, newest page first."""
     clinic = register_clinic(request)
     lot = location = None
     if request.GET.get("lot"):
         lot = selectors.by_public_id(Lot, clinic, request.GET["lot"])
     if request.GET.get("location"):
         location = selectors.by_public_id(StorageLocation, clinic, request.GET["location"])
-    rows = selectors.ledger(user=request.user, clinic=clinic, lot=lot, location=location)
+    rows, page = selectors.ledger_page(
+        user=request.user, clinic=clinic, page=request.GET.get("page"), lot=lot, location=location
+    )
     record_access_event(
         action="read", outcome="granted", clinic=clinic, object_type="register", object_id="ledger"
     )
     context = page_context(request, clinic)
     context.update(
-        {"rows": rows, "lot": lot, "location": location, "zone": zoneinfo.ZoneInfo(clinic.time_zone)}
+        {
+            "rows": rows,
+            "page": page,
+            # The filters, kept on the links to newer and older pages.
+            "filters": urlencode({k: request.GET[k] for k in ("lot", "location") if request.GET.get(k)}),
+            "lot": lot,
+            "location": location,
+            "zone": zoneinfo.ZoneInfo(clinic.time_zone),
+        }
     )
     return render(request, "register/ledger.html", context)
 
