@@ -218,7 +218,24 @@ def session_draws(session: TreatmentSession) -> list[dict[str, Any]]:
         Draw.objects.filter(session=session).select_related("lot__product", "location").order_by("drawn_at")
     ):
         used = services.administered_from(draw)
-        rows.append({"draw": draw, "administered_mg": used, "left_mg": draw.drawn_mg - used})
+        split = services.closing_split(draw, used)
+        rows.append(
+            {
+                "draw": draw,
+                "administered_mg": used,
+                "left_mg": draw.drawn_mg - used,
+                # What closing it now would post, said on its form before anyone presses the button.
+                "waste_mg": split.waste_mg,
+                "waste_words": services.fmt_mg(split.waste_mg)
+                + " mg"
+                + (
+                    f" ({services.fmt_mg((split.waste_mg / concentration).quantize(services.CENT))} ml)"
+                    if (concentration := draw.lot.product.concentration_mg_per_ml)
+                    else ""
+                ),
+                "back_units": split.unopened_units,
+            }
+        )
     return rows
 
 

@@ -531,9 +531,7 @@ def close_draw(request: AuthenticatedRequest, session_id: uuid.UUID) -> HttpResp
     if form.is_valid():
         data = form.cleaned_data
         try:
-            used = services.administered_from(found)
-            unit = found.lot.product.mg_per_unit
-            needs = used > 0 and used % unit != 0
+            needs = services.closing_split(found, services.administered_from(found)).waste_mg > 0
             witness = (
                 services.verify_witness(
                     clinic=session.clinic,

@@ -12,6 +12,7 @@ This module: the constants, input checks, balances and `_post`, shared by the ot
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -120,6 +121,26 @@ def balance_mg(lot: Lot, location: StorageLocation) -> Decimal:
 def administered_from(draw: Draw) -> Decimal:
     total = draw.entries.filter(kind=Entry.Kind.ADMINISTRATION).aggregate(total=Sum("change_mg"))["total"]
     return -(total or Decimal("0"))
+
+
+@dataclass(frozen=True)
+class ClosingSplit:
+    """What closing a draw posts: the opened units' remainder wasted, the unopened units returned."""
+
+    opened_units: int
+    unopened_units: int
+    waste_mg: Decimal
+
+
+def closing_split(draw: Draw, used_mg: Decimal) -> ClosingSplit:
+    """An opened unit is one the doses reached into; only its remainder is waste (``draw.lot.product``)."""
+    product = draw.lot.product
+    opened = math.ceil(used_mg / product.mg_per_unit) if used_mg > 0 else 0
+    return ClosingSplit(
+        opened_units=opened,
+        unopened_units=draw.units - opened,
+        waste_mg=(product.mg_per_unit * opened - used_mg).quantize(CENT),
+    )
 
 
 def outstanding_mg(lot: Lot, location: StorageLocation) -> Decimal:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import zoneinfo
 from decimal import Decimal
 from typing import Any
@@ -34,6 +33,7 @@ from ketacare.register.services._common import (
     _units,
     administered_from,
     balance_mg,
+    closing_split,
     fmt_mg,
     outstanding_mg,
     register_settings,
@@ -217,10 +217,8 @@ def close_draw(
         if running.exists():
             raise ConflictError("draw", "an infusion from this lot is still running: stop it first")
         product = draw.lot.product
-        used = administered_from(draw)
-        opened = math.ceil(used / product.mg_per_unit) if used > 0 else 0
-        unopened = draw.units - opened
-        waste = (product.mg_per_unit * opened - used).quantize(CENT)
+        split = closing_split(draw, administered_from(draw))
+        unopened, waste = split.unopened_units, split.waste_mg
         if waste > 0:
             witness_user = _check_witness(witness, user, now)
             entries.append(

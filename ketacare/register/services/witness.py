@@ -27,6 +27,13 @@ def verify_witness(
     input to retype without telling which one failed.
     """
     email = (email or "").strip()
+    if not email:
+        # Nothing was tried: say what is missing, not that something typed was wrong.
+        raise FieldError(
+            "witness_email",
+            "a second member of staff must witness this: they type their e-mail, password and "
+            "authenticator code here",
+        )
     witness = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
     if witness is not None and witness.pk == recorder.pk:
         raise FieldError("witness_email", "the witness must be another person than the one recording")

@@ -338,3 +338,12 @@ def test_devices_drawn_one_at_a_time_are_each_given_from_their_own_draw(personas
     )
     given = Entry.objects.filter(kind="administration").order_by("occurred_at")
     assert [e.draw_id for e in given] == [first.pk, second.pk]
+
+
+def test_a_witness_left_empty_is_asked_for_not_called_wrong(personas: Any) -> None:
+    with pytest.raises(FieldError) as caught:
+        services.verify_witness(
+            clinic=personas.clinic_a, recorder=personas.clinician_a, email="  ", password="", otp_token=""
+        )
+    assert caught.value.field == "witness_email"
+    assert "must witness this" in caught.value.message and "not right" not in caught.value.message

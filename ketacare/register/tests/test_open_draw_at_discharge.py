@@ -320,6 +320,12 @@ def test_after_discharge_the_panel_closes_the_open_draw_over_http(
     assert 'data-testid="open-draws-after-session"' in panel
     assert f'action="{close_url}"' in panel and f'value="{draw.public_id}"' in panel
     assert "Draw from the safe" not in panel  # no new draw for a session that has ended
+    # The form says what closing will post before anyone presses it: 35 mg given from a 500 mg vial.
+    outcome = re.search(r'data-testid="close-draw-outcome">(.*?)</p>', panel, re.S)
+    assert outcome is not None
+    words = re.sub(r"<[^>]+>", "", outcome.group(1))
+    assert "Closing it now wastes 465 mg (9.3 ml), what is left of the opened vial" in words
+    assert "A waste needs a witness" in words and 'name="witness_email"' in panel
     form = {"draw": str(draw.public_id), "witness_email": stocked["nurse"].email}
     # An opened vial's remainder needs the witness's own password and code.
     refused = client.post(close_url, {**form, "witness_password": "wrong", "witness_code": "000000"})
