@@ -49,6 +49,12 @@ def base_url(request: HttpRequest | None = None) -> str:
     return FALLBACK_BASE_URL
 
 
+# The subjects of the invitation e-mails: the clinic admin's mail page lists a clinic's invitations by
+# them before their addresses belong to any of its people (ketacare.ops.selectors).
+STAFF_INVITATION_SUBJECT = "Your KetaCare staff invitation"
+PATIENT_INVITATION_SUBJECT = "Set up your account"
+
+
 def _hours(hours: int) -> str:
     return f"{hours} hours" if hours != 1 else "1 hour"
 
@@ -64,7 +70,7 @@ def staff_invitation(*, to: str, link: str, clinic_names: list[str], role: str, 
         "If you did not expect this invitation, ignore this message: nothing happens until the link "
         "is used.\n"
     )
-    return Message(to=to, subject="Your KetaCare staff invitation", body=body)
+    return Message(to=to, subject=STAFF_INVITATION_SUBJECT, body=body)
 
 
 def patient_invitation(*, to: str, link: str, hours: int) -> Message:
@@ -77,7 +83,7 @@ def patient_invitation(*, to: str, link: str, hours: int) -> Message:
         f"{link}\n\n"
         "If you did not expect this message, you can ignore it.\n"
     )
-    return Message(to=to, subject="Set up your account", body=body)
+    return Message(to=to, subject=PATIENT_INVITATION_SUBJECT, body=body)
 
 
 def password_reset(*, to: str, link: str, minutes: int) -> Message:

@@ -91,6 +91,8 @@ WRITE_WORDS = {
     # The clinic
     "clinics:settings": "Change clinic settings",
     "clinics:staff_invite": "Invite staff",
+    "clinics:staff_invitation_resend": "Send staff invitation again",
+    "clinics:staff_invitation_withdraw": "Withdraw staff invitation",
     "clinics:staff_role": "Change staff role",
     "clinics:staff_deactivate": "Deactivate staff",
     "clinics:staff_reactivate": "Reactivate staff",

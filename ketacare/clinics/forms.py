@@ -139,6 +139,9 @@ class ClinicSettingsForm(forms.Form):
         required=False,
         help_text="Who unacknowledged alerts escalate to. Empty: the longest-standing clinic admin.",
     )
+    # Posted by the box the page shows when a new zone would change booked sessions' clock times; it
+    # holds the zone confirmed, so it confirms only that change (clinics.services.update_clinic_settings).
+    confirm_time_zone = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     names_in_titles = forms.BooleanField(
         label="Show patients' full names in page titles and staff calendar entries",
         required=False,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import zoneinfo
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest
+from django.utils.dateformat import format as date_format
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketacare.accounts.http import AnyUser
@@ -17,6 +19,7 @@ from ketacare.audit import context as audit_context
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.hours import Interval, format_opening_hours, is_open, next_opening
 from ketacare.clinics.models import Clinic, StaffInvitation, StaffMembership
+from ketacare.patients import facts
 
 ACTIVE_CLINIC_SESSION_KEY = "ketacare_active_clinic"
 
@@ -193,6 +196,13 @@ def active_admin_count(clinic: Clinic) -> int:
     ).count()
 
 
+def _uuid(public_id: uuid.UUID | str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(public_id)[:64])
+    except ValueError:
+        return None
+
+
 def access_membership(
     user: AnyUser, clinic: Clinic, public_id: uuid.UUID | str, *, action: str
 ) -> StaffMembership:
@@ -201,29 +211,50 @@ def access_membership(
     Another clinic's staff member is a 404 like anything else that is not the caller's. The write
     services audit under the same key, so a check followed by a write leaves one row.
     """
-    object_id = str(public_id)[:64]
-    membership = None
-    try:
-        key = uuid.UUID(object_id)
-    except ValueError:
-        key = None
-    if key is not None:
-        membership = (
-            StaffMembership.objects.select_related("user", "clinic")
-            .filter(public_id=key, clinic=clinic)
-            .first()
-        )
+    key = _uuid(public_id)
+    membership = (
+        StaffMembership.objects.select_related("user", "clinic").filter(public_id=key, clinic=clinic).first()
+        if key is not None
+        else None
+    )
     record_access_event(
         user=user,
         action=action,
         outcome="granted" if membership else "denied",
         clinic=clinic,
         object_type="staff_membership",
-        object_id=object_id,
+        object_id=str(public_id)[:64],
     )
     if membership is None:
         raise Http404("No such staff member")
     return membership
+
+
+def access_staff_invitation(
+    user: AnyUser, clinic: Clinic, public_id: uuid.UUID | str, *, action: str
+) -> StaffInvitation:
+    """An invitation that names ``clinic`` (the administrator's active clinic), else Http404; audited
+    either way under the key the invitation services use, so a check and its write leave one row.
+
+    Accepted, withdrawn and expired ones are found too: the services say why they cannot change.
+    """
+    key = _uuid(public_id)
+    invitation = (
+        StaffInvitation.objects.filter(public_id=key, clinics=clinic).prefetch_related("clinics").first()
+        if key is not None
+        else None
+    )
+    record_access_event(
+        user=user,
+        action=action,
+        outcome="granted" if invitation else "denied",
+        clinic=clinic,
+        object_type="staff_invitation",
+        object_id=str(public_id)[:64],
+    )
+    if invitation is None:
+        raise Http404("No such invitation")
+    return invitation
 
 
 def find_staff_invitation(token: str) -> tuple[StaffInvitation | None, str]:
@@ -244,3 +275,43 @@ def find_staff_invitation(token: str) -> tuple[StaffInvitation | None, str]:
     if status == StaffInvitation.Status.EXPIRED:
         return invitation, LinkState.EXPIRED
     return invitation, LinkState.VALID
+
+
+@dataclass(frozen=True, slots=True)
+class TimeZoneChange:
+    """What moving the clinic to another time zone does to its booked visits.
+
+    They are stored as instants, so each keeps its moment and reads at another clock time: the next
+    such visit is the example staff are shown before they confirm.
+    """
+
+    old_zone: str
+    new_zone: str
+    moved: int  # booked visits whose clock time reads differently in the new zone
+    example_before: dt.datetime  # the first of them on the old zone's clock
+    example_after: dt.datetime  # the same moment on the new zone's clock
+
+    @property
+    def example(self) -> str:
+        """The first moved visit on each clock: "Tuesday 10 Nov 09:00 becomes Tuesday 10 Nov 15:00"."""
+        before, after = (date_format(t, "l j M H:i") for t in (self.example_before, self.example_after))
+        return f"{before} becomes {after}"
+
+
+def time_zone_change(clinic: Clinic, new_zone: str, *, now: dt.datetime) -> TimeZoneChange | None:
+    """The booked visits a change of the clinic's zone to ``new_zone`` would move on the clock, or None
+    when the zone stays, nothing is booked, or every booked visit reads the same in both zones (a
+    renamed zone such as US/Eastern to America/New_York)."""
+    if new_zone == clinic.time_zone:
+        return None
+    old, new = zoneinfo.ZoneInfo(clinic.time_zone), zoneinfo.ZoneInfo(new_zone)
+
+    def clock(instant: dt.datetime, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+        return instant.astimezone(zone).replace(tzinfo=None)
+
+    moved = [t for t in facts.clinic_booked_starts(clinic, now=now) if clock(t, old) != clock(t, new)]
+    if not moved:
+        return None
+    return TimeZoneChange(
+        clinic.time_zone, new_zone, len(moved), moved[0].astimezone(old), moved[0].astimezone(new)
+    )

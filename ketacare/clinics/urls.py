@@ -9,6 +9,16 @@ urlpatterns = [
     path("settings/", views.clinic_settings, name="settings"),
     path("staff/", views.staff, name="staff"),
     path("staff/invite/", views.staff_invite, name="staff_invite"),
+    path(
+        "staff/invitations/<str:invitation_id>/resend/",
+        views.staff_invitation_resend,
+        name="staff_invitation_resend",
+    ),
+    path(
+        "staff/invitations/<str:invitation_id>/withdraw/",
+        views.staff_invitation_withdraw,
+        name="staff_invitation_withdraw",
+    ),
     path("staff/<str:membership_id>/role/", views.staff_role, name="staff_role"),
     path("staff/<str:membership_id>/deactivate/", views.staff_deactivate, name="staff_deactivate"),
     path("staff/<str:membership_id>/reactivate/", views.staff_reactivate, name="staff_reactivate"),

@@ -1,7 +1,9 @@
-"""Clinic switcher; for administrators: staff (invite, role, deactivate, second-factor reset) and settings."""
+"""Clinic switcher; for administrators: staff (invite, send again, withdraw, role, deactivate, second-factor
+reset) and settings."""
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 
 from django.contrib import messages
@@ -16,10 +18,11 @@ from ketacare.accounts.gates import admin_object_view, clinic_admin_required, st
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.forms import ClinicSettingsForm, InviteStaffForm, RoleForm, settings_initial
-from ketacare.clinics.models import Clinic, StaffMembership
+from ketacare.clinics.models import Clinic, StaffInvitation, StaffMembership
 from ketacare.clinics.selectors import (
     ACTIVE_CLINIC_SESSION_KEY,
     access_membership,
+    access_staff_invitation,
     active_clinic,
     clinic_contact,
     clinic_staff,
@@ -27,13 +30,16 @@ from ketacare.clinics.selectors import (
     escalation_recipient,
     pending_staff_invitations,
     staff_memberships,
+    time_zone_change,
 )
 from ketacare.clinics.services import (
     change_staff_role,
     deactivate_staff,
     invite_staff,
     reactivate_staff,
+    resend_staff_invitation,
     reset_staff_second_factor,
+    revoke_staff_invitation,
     update_clinic_settings,
 )
 from ketacare.lib.errors import FieldError
@@ -101,15 +107,70 @@ def staff_invite(request: AuthenticatedRequest) -> HttpResponse:
         except FieldError as error:
             add_field_error(form, error)
         else:
-            # Clinic time, in the style of the staff page it leads back to ("Times are clinic time").
-            expires = timezone.localtime(invitation.expires_at, zoneinfo.ZoneInfo(clinic.time_zone))
             messages.success(
                 request,
                 f"Invitation sent to {invitation.email}. The link works once, until "
-                f"{date_format(expires, 'D j M Y, H:i')}.",
+                f"{_clinic_time(clinic, invitation.expires_at)}.",
             )
             return redirect("clinics:staff")
     return render(request, "clinics/staff_invite.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _clinic_time(clinic: Clinic, moment: dt.datetime) -> str:
+    # Clinic time, in the style of the staff page it leads back to ("Times are clinic time").
+    return date_format(timezone.localtime(moment, zoneinfo.ZoneInfo(clinic.time_zone)), "D j M Y, H:i")
+
+
+def _invitation(request: AuthenticatedRequest, invitation_id: str) -> StaffInvitation:
+    return access_staff_invitation(request.user, _clinic(request), invitation_id, action="write")
+
+
+@require_POST
+@admin_object_view("staff_invitation", "invitation_id")
+def staff_invitation_resend(request: AuthenticatedRequest, invitation_id: str) -> HttpResponse:
+    """A new link with a full lifetime for a pending or expired invitation; the old link stops working."""
+    clinic = _clinic(request)
+    invitation = _invitation(request, invitation_id)
+    try:
+        fresh = resend_staff_invitation(
+            invitation=invitation, clinic=clinic, by=request.user, base_url=mail.base_url(request)
+        )
+    except FieldError as error:
+        messages.error(request, field_message(error.field, error.message))
+    else:
+        messages.success(
+            request,
+            f"Invitation sent again to {fresh.email}. The earlier link no longer works; the new one works "
+            f"once, until {_clinic_time(clinic, fresh.expires_at)}.",
+        )
+    return redirect("clinics:staff")
+
+
+@require_POST
+@admin_object_view("staff_invitation", "invitation_id")
+def staff_invitation_withdraw(request: AuthenticatedRequest, invitation_id: str) -> HttpResponse:
+    """Take an invitation back: its link stops working at once and says it was withdrawn."""
+    clinic = _clinic(request)
+    invitation = _invitation(request, invitation_id)
+    try:
+        withdrawal = revoke_staff_invitation(invitation=invitation, clinic=clinic, by=request.user)
+    except FieldError as error:
+        messages.error(request, field_message(error.field, error.message))
+    else:
+        if withdrawal.still_invited_to:
+            others = ", ".join(c.name for c in withdrawal.still_invited_to)
+            messages.success(
+                request,
+                f"{invitation.email} is no longer invited to {clinic.name}. The invitation to {others} still "
+                "stands: its administrators can withdraw it there.",
+            )
+        else:
+            messages.success(
+                request,
+                f"The invitation to {invitation.email} is withdrawn: its link no longer works, and whoever "
+                "opens it is told to ask the clinic.",
+            )
+    return redirect("clinics:staff")
 
 
 def _membership(request: AuthenticatedRequest, membership_id: str) -> StaffMembership:
@@ -183,7 +244,10 @@ def clinic_settings(request: AuthenticatedRequest) -> HttpResponse:
         (str(m.user.public_id), f"{m.user.full_name} ({m.get_role_display().lower()})") for m in candidates
     ]
     form = ClinicSettingsForm(request.POST or None, initial=settings_initial(clinic), contacts=contacts)
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    # Read before a refusal on the field takes it out of cleaned_data.
+    chosen_zone = str(form.cleaned_data.get("time_zone") or "") if form.is_bound else ""
+    if valid:
         data = form.cleaned_data
         try:
             update_clinic_settings(
@@ -202,6 +266,7 @@ def clinic_settings(request: AuthenticatedRequest) -> HttpResponse:
                     (m.user for m in candidates if str(m.user.public_id) == data["escalation_contact"]), None
                 ),
                 opening_hours=form.intervals(),
+                confirm_time_zone=data["confirm_time_zone"],
             )
         except FieldError as error:
             add_field_error(form, error)
@@ -210,8 +275,14 @@ def clinic_settings(request: AuthenticatedRequest) -> HttpResponse:
             return redirect("clinics:settings")
     elif request.method == "GET":
         record_access_event(action="read", outcome="granted", clinic=clinic, object_type="clinic_settings")
+    # The confirmation box for the zone chosen now, kept while other mistakes are corrected; it confirms
+    # only this zone (a box ticked for another zone confirms nothing).
+    zone_change = (
+        time_zone_change(clinic, chosen_zone, now=timezone.now()) if chosen_zone and form.errors else None
+    )
     context = {
         "form": form,
+        "zone_change": zone_change,
         "clinic": clinic,
         "contact_now": clinic_contact(clinic, timezone.now()),
         "escalation_to": escalation_recipient(clinic),

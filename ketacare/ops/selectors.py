@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from django.db.models import Q, QuerySet
+
+from ketacare.accounts.mail import PATIENT_INVITATION_SUBJECT, STAFF_INVITATION_SUBJECT
 from ketacare.accounts.models import User
-from ketacare.clinics.models import Clinic
+from ketacare.clinics.models import Clinic, StaffInvitation
 from ketacare.ops.models import OutboundEmail
+from ketacare.patients.models import PatientInvitation
 
 
 def clinic_addresses(clinic: Clinic) -> set[str]:
@@ -14,10 +18,28 @@ def clinic_addresses(clinic: Clinic) -> set[str]:
     return {str(a).lower() for a in [*staff, *patients] if a}
 
 
+def invited_addresses(clinic: Clinic) -> set[str]:
+    """The lower-cased addresses the clinic sent an invitation to (staff, or a patient's companion)."""
+    staff = StaffInvitation.objects.filter(clinics=clinic).values_list("email", flat=True)
+    patients = PatientInvitation.objects.filter(clinic=clinic).values_list("email", flat=True)
+    return {str(a).lower() for a in [*staff, *patients] if a}
+
+
+def _clinic_rows(clinic: Clinic) -> QuerySet[OutboundEmail]:
+    # An invited address belongs to nobody at the clinic until the invitation is accepted (and may be
+    # staff elsewhere): of its mail, only the invitations are the clinic's.
+    return OutboundEmail.objects.filter(
+        Q(recipient__in=clinic_addresses(clinic))
+        | Q(
+            recipient__in=invited_addresses(clinic),
+            subject__in=[STAFF_INVITATION_SUBJECT, PATIENT_INVITATION_SUBJECT],
+        )
+    )
+
+
 def clinic_mail(clinic: Clinic, *, limit: int = 100) -> list[OutboundEmail]:
     """The clinic's messages that need attention first (failed, waiting), then the latest sent."""
-    addresses = clinic_addresses(clinic)
-    rows = OutboundEmail.objects.filter(recipient__in=addresses)
+    rows = _clinic_rows(clinic)
     unsent = list(rows.exclude(state=OutboundEmail.State.SENT).order_by("-created_at")[:limit])
     sent = list(
         rows.filter(state=OutboundEmail.State.SENT).order_by("-created_at")[: max(limit - len(unsent), 0)]
@@ -26,6 +48,6 @@ def clinic_mail(clinic: Clinic, *, limit: int = 100) -> list[OutboundEmail]:
 
 
 def access_clinic_message(clinic: Clinic, public_id: str) -> OutboundEmail | None:
-    """One message to this clinic's people, or None (another clinic's message is not found)."""
-    addresses = clinic_addresses(clinic)
-    return OutboundEmail.objects.filter(public_id=public_id, recipient__in=addresses).first()
+    """One message to this clinic's people or to someone it invited, or None (another clinic's message
+    is not found)."""
+    return _clinic_rows(clinic).filter(public_id=public_id).first()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
+    from ketacare.clinics.models import Clinic
     from ketacare.patients.models import Patient
 
 
@@ -84,6 +85,7 @@ PROVIDERS: dict[str, str] = {
     "patient_route": "treatments",
     "maintenance_started_at": "treatments",
     "at_the_clinic": "treatments",
+    "clinic_booked_starts": "treatments",
     "patient_sex": "intake",
     "recorded_sex": "intake",
     "patient_conditions": "intake",
@@ -172,6 +174,16 @@ def upcoming_appointments(
 def at_the_clinic(patient: Patient) -> bool:
     """Whether the patient is in the chair now: a session checked in and not yet discharged or cancelled."""
     return bool(_get("at_the_clinic")(patient))
+
+
+def clinic_booked_starts(clinic: Clinic, *, now: dt.datetime) -> list[dt.datetime]:
+    """When each of the clinic's visits booked after ``now`` starts (every patient's), in time order.
+
+    A clinic-wide fact for the clinic settings: a new time zone keeps these instants and so changes
+    the clock time each one reads at.
+    """
+    result: list[dt.datetime] = _get("clinic_booked_starts")(clinic, now=now)
+    return result
 
 
 def patient_route(patient: Patient, *, now: dt.datetime) -> str:

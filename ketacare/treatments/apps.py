@@ -10,8 +10,10 @@ class TreatmentsConfig(AppConfig):
         # registry is ready.
         from ketacare.patients import facts
         from ketacare.treatments import selectors
+        from ketacare.treatments.selectors.clinic import clinic_booked_starts
 
-        # The dosing facts sibling record apps read (docs/decisions/0010-floors-and-patient-facts.md).
+        # The dosing facts sibling record apps read (docs/decisions/0010-floors-and-patient-facts.md),
+        # and the clinic's booked visits its settings page reads before a time-zone change.
         facts.provide(
             "treatments",
             patient_doses=selectors.patient_doses,
@@ -22,4 +24,5 @@ class TreatmentsConfig(AppConfig):
             patient_route=selectors.patient_route,
             maintenance_started_at=selectors.maintenance_started_at,
             at_the_clinic=selectors.at_the_clinic,
+            clinic_booked_starts=clinic_booked_starts,
         )

@@ -6,7 +6,8 @@ staff of the patient's clinic; the links sent by e-mail (staff and patient invit
 reset) are public but refused (403) to whoever is already signed in.
 
 The matrix's targets are patients; a route about a staff membership acts on clinician A's membership
-whatever the target (admin A may, everyone else gets a 404). Cross-clinic staff access (admin of
+whatever the target, and one about a staff invitation on a pending invitation to clinic A (admin A
+may, everyone else gets a 404). Cross-clinic staff access (admin of
 clinic B, a nurse) is covered in tests/security/test_staff_administration_matrix.py.
 """
 
@@ -89,6 +90,25 @@ def clinician_a_membership(personas: Any, target: Any) -> dict[str, Any]:
 
     membership = StaffMembership.objects.get(user=personas.clinician_a, clinic=personas.clinic_a)
     return {"membership_id": str(membership.public_id)}
+
+
+def clinic_a_invitation(personas: Any, target: Any) -> dict[str, Any]:
+    """A pending staff invitation to clinic A whatever the target: admin A may send it again or withdraw
+    it, everyone else gets a 404."""
+    from django.utils import timezone
+
+    from ketacare.accounts.tokens import new_token
+    from ketacare.clinics.models import StaffInvitation
+
+    invitation = StaffInvitation.objects.create(
+        email=_email(),
+        role="nurse",
+        invited_by=personas.admin_a,
+        token_digest=new_token()[1],
+        expires_at=timezone.now() + dt.timedelta(hours=48),
+    )
+    invitation.clinics.set([personas.clinic_a])
+    return {"invitation_id": str(invitation.public_id)}
 
 
 def _new_password(personas: Any, target: Any) -> dict[str, Any]:
@@ -197,6 +217,20 @@ ROUTES: list[Route] = [
         methods=("GET", "POST"),
         ok={"POST": 302},
         data=lambda p, t: {"email": _email(), "role": "nurse", "clinics": [str(p.clinic_a.public_id)]},
+    ),
+    Route(
+        "clinics:staff_invitation_resend",
+        "admin",
+        methods=("POST",),
+        kwargs=clinic_a_invitation,
+        ok={"POST": 302},
+    ),
+    Route(
+        "clinics:staff_invitation_withdraw",
+        "admin",
+        methods=("POST",),
+        kwargs=clinic_a_invitation,
+        ok={"POST": 302},
     ),
     Route(
         "clinics:staff_role",

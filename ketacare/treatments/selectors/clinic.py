@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ketacare.alerts.models import Alert
@@ -134,4 +134,24 @@ def recent_submitted_forms(clinic: Clinic, limit: int = 25) -> list[RemsForm]:
         RemsForm.objects.filter(clinic=clinic, submitted_at__isnull=False)
         .select_related("patient", "session")
         .order_by("-submitted_at")[:limit]
+    )
+
+
+def clinic_booked_starts(clinic: Clinic, *, now: dt.datetime) -> list[dt.datetime]:
+    """When each visit booked at the clinic after ``now`` starts, in time order (patients.facts).
+
+    A booked visit is a scheduled appointment whose session has not begun, or a scheduled session
+    booked without an appointment; a session laid out for an appointment counts once.
+    """
+    appointments = Appointment.objects.filter(
+        clinic=clinic, starts_at__gt=now, status=Appointment.Status.SCHEDULED
+    ).filter(Q(session__isnull=True) | Q(session__state=TreatmentSession.State.SCHEDULED))
+    sessions = TreatmentSession.objects.filter(
+        clinic=clinic,
+        scheduled_at__gt=now,
+        state=TreatmentSession.State.SCHEDULED,
+        appointment__isnull=True,
+    )
+    return sorted(
+        [*appointments.values_list("starts_at", flat=True), *sessions.values_list("scheduled_at", flat=True)]
     )

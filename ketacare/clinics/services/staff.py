@@ -1,8 +1,5 @@
-"""Writes for clinics: first-run setup, clinic settings, staff invitations, roles and deactivation.
-
-Each service is keyword-only and one transaction; e-mail leaves after commit; refused input raises
-``FieldError`` naming the field before anything is written (or inside the transaction that rolls back).
-"""
+"""Writes for a clinic's staff: invitations (sent, sent again, withdrawn, accepted), roles,
+deactivation and second-factor reset."""
 
 from __future__ import annotations
 
@@ -10,8 +7,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -21,223 +16,10 @@ from ketacare.accounts.models import User
 from ketacare.accounts.services import clear_second_factor, end_sessions, password_errors
 from ketacare.accounts.tokens import new_token
 from ketacare.audit.services import record_access_event
-from ketacare.clinics.hours import Interval
-from ketacare.clinics.models import (
-    Clinic,
-    OpeningHours,
-    Organisation,
-    StaffInvitation,
-    StaffMembership,
-    validate_time_zone,
-)
+from ketacare.clinics.models import Clinic, StaffInvitation, StaffMembership
 from ketacare.clinics.selectors import active_admin_count
-from ketacare.core.home_bp import HOLD_DIASTOLIC_RANGE_MMHG, HOLD_SYSTOLIC_RANGE_MMHG
+from ketacare.clinics.services._fields import Role, clean_email, clean_role, clean_text
 from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
-
-Role = StaffMembership.Role
-ROLE_VALUES = ", ".join(Role.values)
-
-
-def _text(field: str, value: str, *, max_length: int, required: bool = False) -> str:
-    value = (value or "").strip()
-    if "\x00" in value:
-        raise FieldError(field, f"{field} contains a NUL character, which is not allowed")
-    if required and not value:
-        raise FieldError(field, f"{field} is required (1 to {max_length} characters)")
-    if len(value) > max_length:
-        raise FieldError(field, f"{field} must be at most {max_length} characters (got {len(value)})")
-    return value
-
-
-MAX_PHONE_DIGITS = 15  # ITU-T E.164: at most 15 digits, country code included
-
-
-def _phone(field: str, value: str, *, required: bool = False) -> str:
-    value = _text(field, value, max_length=40, required=required)
-    if value and not all(c.isdigit() or c in " +-()./" for c in value):
-        raise FieldError(field, f"{field} may hold digits, spaces and + - ( ) . / only (e.g. +1 555 0100)")
-    digits = sum(c.isdigit() for c in value)
-    if value and digits < 2:
-        raise FieldError(field, f"{field} needs at least 2 digits (e.g. 911 or +1 555 0100)")
-    if digits > MAX_PHONE_DIGITS:
-        # No telephone number has more (ITU-T E.164): a longer one is a typing error that patients
-        # would otherwise be told to call in an emergency.
-        raise FieldError(
-            field,
-            f"{field} has {digits} digits: a telephone number has 2 to {MAX_PHONE_DIGITS} (e.g. 911 or +1 555 0100)",
-        )
-    return value
-
-
-def _emergency(value: str) -> str:
-    value = _phone("emergency_number", value, required=True)
-    if len(value) > 20:
-        raise FieldError(
-            "emergency_number", f"emergency_number must be at most 20 characters (got {len(value)})"
-        )
-    return value
-
-
-def _email(field: str, value: str) -> str:
-    value = _text(field, value, max_length=254, required=True).lower()
-    try:
-        validate_email(value)
-    except ValidationError:
-        raise FieldError(field, f"{field}: {value!r} is not an e-mail address (name@example.org)") from None
-    return value
-
-
-def _zone(value: str) -> str:
-    try:
-        validate_time_zone(value)
-    except ValidationError:
-        raise FieldError(
-            "time_zone", f"time_zone {value!r} is not an IANA time-zone name (e.g. America/New_York)"
-        ) from None
-    return value
-
-
-def _role(value: str) -> str:
-    if value not in Role.values:
-        raise FieldError("role", f"role {value!r} is not one of {ROLE_VALUES}")
-    return value
-
-
-def _replace_hours(clinic: Clinic, hours: list[Interval]) -> None:
-    clinic.opening_hours.all().delete()
-    OpeningHours.objects.bulk_create(
-        OpeningHours(clinic=clinic, weekday=i.weekday, opens_at=i.opens, closes_at=i.closes) for i in hours
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class SetupResult:
-    organisation: Organisation
-    clinic: Clinic
-    admin: User
-
-
-@transaction.atomic
-def set_up_installation(
-    *,
-    organisation_name: str,
-    clinic_name: str,
-    time_zone: str,
-    phone: str,
-    opening_hours: list[Interval],
-    admin_email: str,
-    admin_name: str,
-    admin_password: str,
-    emergency_number: str = "911",
-    crisis_line: str = "988",
-    after_hours_phone: str = "",
-) -> SetupResult:
-    """Create the organisation, its first clinic and that clinic's first administrator (first run only).
-
-    Refused with a ConflictError when any clinic exists, so running setup twice changes nothing.
-    """
-    if Clinic.objects.select_for_update().exists():
-        raise ConflictError("", "this installation is already set up: it has a clinic")
-    organisation = Organisation.objects.create(
-        name=_text("organisation", organisation_name, max_length=200, required=True)
-    )
-    clinic = Clinic.objects.create(
-        organisation=organisation,
-        name=_text("clinic", clinic_name, max_length=200, required=True),
-        time_zone=_zone(time_zone),
-        phone=_phone("phone", phone, required=True),
-        emergency_number=_emergency(emergency_number),
-        crisis_line=_phone("crisis_line", crisis_line, required=True),
-        after_hours_phone=_phone("after_hours_phone", after_hours_phone),
-    )
-    _replace_hours(clinic, opening_hours)
-    email = _email("admin_email", admin_email)
-    if User.objects.filter(email__iexact=email).exists():
-        raise ConflictError("admin_email", f"admin_email: an account already uses {email}")
-    admin = User.objects.create_user(
-        email, None, full_name=_text("admin_name", admin_name, max_length=200, required=True)
-    )
-    StaffMembership.objects.create(user=admin, clinic=clinic, role=Role.CLINIC_ADMIN)
-    # Checked after the membership exists, so the staff rule (12 characters) applies.
-    problems = password_errors(admin_password, admin)
-    if problems:
-        raise FieldError("admin_password", f"admin_password: {problems}")
-    admin.set_password(admin_password)
-    admin.save(update_fields=["password"])
-    record_access_event(
-        user=admin,
-        action="write",
-        outcome="success",
-        clinic=clinic,
-        object_type="setup",
-        object_id=str(clinic.public_id),
-    )
-    return SetupResult(organisation, clinic, admin)
-
-
-@transaction.atomic
-def update_clinic_settings(
-    *,
-    clinic: Clinic,
-    by: User,
-    time_zone: str,
-    phone: str,
-    emergency_number: str,
-    crisis_line: str,
-    after_hours_phone: str,
-    after_hours_instructions: str,
-    fasting_instructions: str,
-    opening_hours: list[Interval],
-    names_in_titles: bool | None = None,
-    escalation_contact: User | None = None,
-    home_bp_hold_mmhg: tuple[int | None, int | None] | None = None,
-) -> Clinic:
-    """Save what patients are told: time zone, numbers, opening hours, after-hours advice, fasting."""
-    clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
-    clinic.time_zone = _zone(time_zone)
-    clinic.phone = _phone("phone", phone, required=True)
-    clinic.emergency_number = _emergency(emergency_number)
-    clinic.crisis_line = _phone("crisis_line", crisis_line, required=True)
-    clinic.after_hours_phone = _phone("after_hours_phone", after_hours_phone)
-    clinic.after_hours_instructions = _text(
-        "after_hours_instructions", after_hours_instructions, max_length=500
-    )
-    clinic.fasting_instructions = _text("fasting_instructions", fasting_instructions, max_length=2000)
-    if names_in_titles is not None:
-        clinic.names_in_titles = names_in_titles
-    if home_bp_hold_mmhg is not None:
-        clinic.home_bp_hold_systolic_mmhg, clinic.home_bp_hold_diastolic_mmhg = _home_bp_limits(
-            *home_bp_hold_mmhg
-        )
-    # The form offers only this clinic's active admins and prescribers (None: the default rule).
-    clinic.escalation_contact = escalation_contact
-    clinic.save()
-    _replace_hours(clinic, opening_hours)
-    record_access_event(
-        user=by,
-        action="write",
-        outcome="granted",
-        clinic=clinic,
-        object_type="clinic_settings",
-        object_id=str(clinic.public_id),
-    )
-    return clinic
-
-
-def _home_bp_limits(systolic: int | None, diastolic: int | None) -> tuple[int | None, int | None]:
-    """Both limits or neither, each within the range the core accepts (core.home_bp.BpHoldLimits)."""
-    if systolic is None and diastolic is None:
-        return None, None
-    if systolic is None or diastolic is None:
-        missing = "home_bp_hold_systolic_mmhg" if systolic is None else "home_bp_hold_diastolic_mmhg"
-        raise FieldError(missing, "set both home blood pressure limits, or neither")
-    for field, value, (low, high) in (
-        ("home_bp_hold_systolic_mmhg", systolic, HOLD_SYSTOLIC_RANGE_MMHG),
-        ("home_bp_hold_diastolic_mmhg", diastolic, HOLD_DIASTOLIC_RANGE_MMHG),
-    ):
-        if not low <= value <= high:
-            raise FieldError(field, f"{value} mmHg is outside the allowed range {low}–{high} mmHg")
-    return systolic, diastolic
 
 
 def _admin_clinics(user: User) -> set[int]:
@@ -257,16 +39,36 @@ def invite_staff(
     Only an active administrator of every chosen clinic may invite. A newer invitation to the same
     address replaces the pending one (its link stops working).
     """
-    email = _email("email", email)
-    role = _role(role)
-    full_name = _text("full_name", full_name, max_length=200)
+    email = clean_email("email", email)
+    role = clean_role(role)
+    full_name = clean_text("full_name", full_name, max_length=200)
     if not clinics:
         raise FieldError("clinics", "clinics: choose at least one clinic you administer")
+    _refuse_unless_admin_of_all(
+        by, clinics, "clinics: you can invite only to clinics where you are an administrator"
+    )
+    invitation = _issue_invitation(
+        by=by, clinics=clinics, email=email, role=role, full_name=full_name, base_url=base_url
+    )
+    for clinic in clinics:
+        _audit_invitation(by, clinic, invitation)
+    return invitation
+
+
+ONLY_ADMINS = "clinics: you can change invitations only at clinics where you are an administrator"
+
+
+def _refuse_unless_admin_of_all(by: User, clinics: list[Clinic], message: str) -> None:
     allowed = _admin_clinics(by)
     if any(c.pk not in allowed for c in clinics):
-        raise NotPermitted(
-            "clinics", "clinics: you can invite only to clinics where you are an administrator"
-        )
+        raise NotPermitted("clinics", message)
+
+
+def _issue_invitation(
+    *, by: User, clinics: list[Clinic], email: str, role: str, full_name: str, base_url: str
+) -> StaffInvitation:
+    """A new invitation with a fresh link and a full lifetime, replacing any pending one to ``email``,
+    and its e-mail (written with the change: docs/decisions/0018)."""
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None and hasattr(existing, "patient"):
         raise FieldError(
@@ -298,15 +100,6 @@ def invite_staff(
         expires_at=now + dt.timedelta(hours=settings.INVITATION_TTL_HOURS),
     )
     invitation.clinics.set(clinics)
-    for clinic in clinics:
-        record_access_event(
-            user=by,
-            action="write",
-            outcome="granted",
-            clinic=clinic,
-            object_type="staff_invitation",
-            object_id=str(invitation.public_id),
-        )
     link = base_url + reverse("accounts:staff_invitation", kwargs={"token": token})
     mail.send_with_change(
         mail.staff_invitation(
@@ -318,6 +111,98 @@ def invite_staff(
         )
     )
     return invitation
+
+
+def _audit_invitation(by: User, clinic: Clinic, invitation: StaffInvitation) -> None:
+    # The key access_staff_invitation(action="write") uses: a check and its write leave one row.
+    record_access_event(
+        user=by,
+        action="write",
+        outcome="granted",
+        clinic=clinic,
+        object_type="staff_invitation",
+        object_id=str(invitation.public_id),
+    )
+
+
+def _lock_open_invitation(invitation: StaffInvitation, clinic: Clinic, doing: str) -> StaffInvitation:
+    """The invitation, locked, if it still names ``clinic`` and nobody accepted or withdrew it."""
+    invitation = StaffInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.clinics.filter(pk=clinic.pk).exists():
+        raise ConflictError("invitation", f"invitation: it no longer includes {clinic}; nothing to {doing}")
+    if invitation.accepted_at is not None:
+        raise ConflictError(
+            "invitation",
+            f"invitation: {invitation.email} already accepted it; they are on the staff list, where you can "
+            "change their role or deactivate them",
+        )
+    if invitation.revoked_at is not None:
+        raise ConflictError(
+            "invitation",
+            f"invitation: it was already withdrawn or replaced by a newer one; invite {invitation.email} again "
+            "for a new link",
+        )
+    return invitation
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    invitation: StaffInvitation
+    # Clinics the invitation still names: those the administrator does not run keep their invitation.
+    still_invited_to: list[Clinic]
+
+
+@transaction.atomic
+def revoke_staff_invitation(*, invitation: StaffInvitation, clinic: Clinic, by: User) -> Withdrawal:
+    """Withdraw a pending (or expired) invitation to ``clinic``: its link stops working at once and its
+    holder is told it was withdrawn.
+
+    An invitation that also names a clinic ``by`` does not administer keeps that clinic: only
+    ``clinic`` leaves it, and its link goes on working there.
+    """
+    _refuse_unless_admin_of_all(by, [clinic], ONLY_ADMINS)
+    invitation = _lock_open_invitation(invitation, clinic, "withdraw")
+    _audit_invitation(by, clinic, invitation)
+    allowed = _admin_clinics(by)
+    others = [c for c in invitation.clinics.all() if c.pk not in allowed]
+    if others:
+        invitation.clinics.remove(clinic)
+    else:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+    return Withdrawal(invitation, others)
+
+
+@transaction.atomic
+def resend_staff_invitation(
+    *, invitation: StaffInvitation, clinic: Clinic, by: User, base_url: str
+) -> StaffInvitation:
+    """Send a pending or expired invitation again: a new invitation (same address, role and clinics)
+    with a new link and a full lifetime replaces it, so the old link stops working.
+
+    Only an administrator of every clinic it names, as for a new invitation. Audited under the
+    invitation replaced (the one the administrator chose).
+    """
+    _refuse_unless_admin_of_all(by, [clinic], ONLY_ADMINS)
+    invitation = _lock_open_invitation(invitation, clinic, "send again")
+    clinics = list(invitation.clinics.all())
+    allowed = _admin_clinics(by)
+    others = sorted(c.name for c in clinics if c.pk not in allowed)
+    if others:
+        raise NotPermitted(
+            "invitation",
+            f"invitation: it also invites {invitation.email} to {', '.join(others)}, where you are not an "
+            "administrator; withdraw it here and invite them again, or ask an administrator there",
+        )
+    _audit_invitation(by, clinic, invitation)
+    return _issue_invitation(
+        by=by,
+        clinics=clinics,
+        email=invitation.email,
+        role=invitation.role,
+        full_name=invitation.full_name,
+        base_url=base_url,
+    )
 
 
 @transaction.atomic
@@ -347,7 +232,9 @@ def accept_staff_invitation(
         user = User.objects.create_user(
             invitation.email,
             None,
-            full_name=_text("full_name", full_name or invitation.full_name, max_length=200, required=True),
+            full_name=clean_text(
+                "full_name", full_name or invitation.full_name, max_length=200, required=True
+            ),
         )
     for clinic in clinics:
         StaffMembership.objects.update_or_create(
@@ -412,7 +299,7 @@ def _lock(membership: StaffMembership) -> StaffMembership:
 @transaction.atomic
 def change_staff_role(*, membership: StaffMembership, role: str, by: User) -> StaffMembership:
     """Give a staff member another role at this clinic (never below one active administrator)."""
-    role = _role(role)
+    role = clean_role(role)
     membership = _lock(membership)
     _audit_membership(by, membership)
     if role == membership.role:
