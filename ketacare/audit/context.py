@@ -20,6 +20,13 @@ class AuditContext:
     logged: set[tuple[str, str, str]] = field(default_factory=set)
     # Rows held back to join the request's write transaction (`services.holding_rows`); None: not held.
     held: list[Any] | None = None
+    # For a holding block that records a write grant only with its write (`reads_unless_written`):
+    # whether the block's last write transaction committed a change, whether the one open changed
+    # nothing (`services.nothing_written`), and how deep in write transactions the request is.
+    reads_unless_written: bool = False
+    wrote: bool = False
+    unchanged: bool = False
+    write_depth: int = 0
     # (user, their active staff memberships) once the request has read them (clinics.selectors): the
     # audit row's role and the staff checks of the same request reuse them instead of asking again.
     memberships: tuple[Any, list[Any]] | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -12,6 +13,7 @@ from ketacare.audit.anchors import Anchor
 from ketacare.audit.keys import UnknownAuditKeyError
 from ketacare.audit.models import AccessEvent
 from ketacare.audit.services import GENESIS_HASH
+from ketacare.audit.words import is_read_of_a_change
 from ketacare.clinics.models import Clinic
 from ketacare.patients.models import Patient
 from ketacare.patients.search import query_words
@@ -46,6 +48,23 @@ def clinic_audit_events(
     if date_to is not None:
         events = events.filter(occurred_at__lt=date_to)
     return events.order_by("-occurred_at", "-id")
+
+
+def reads_of_unwritten_changes(events: Iterable[AccessEvent]) -> set[int]:
+    """The ids of the rows among ``events`` that are reads by a request that asked for a change and
+    wrote nothing: no granted write by the same person in the same request (a refused dose, vital signs
+    out of range; docs/decisions/0029). One query, none when no row is such a read."""
+    asked = [e for e in events if e.request_id and is_read_of_a_change(e)]
+    if not asked:
+        return set()
+    wrote = set(
+        AccessEvent.objects.filter(
+            request_id__in={e.request_id for e in asked},
+            action=AccessEvent.Action.WRITE,
+            outcome=AccessEvent.Outcome.GRANTED,
+        ).values_list("request_id", "user_public_id", "path")
+    )
+    return {e.pk for e in asked if (e.request_id, e.user_public_id, e.path) not in wrote}
 
 
 def patients_named(*, clinic: Clinic, words: str) -> list[Patient]:

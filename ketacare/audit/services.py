@@ -112,51 +112,101 @@ def record_access_event(
 
 
 @contextmanager
-def holding_rows() -> Iterator[None]:
+def holding_rows(*, reads_unless_written: bool = False) -> Iterator[None]:
     """Hold the block's audit rows back so that they commit with the write they log.
 
-    The write's service opens its transaction with `transaction_with_held_rows`, which inserts them
-    there. No row is lost: the rows that joined no transaction (a refusal, refused input, a retry
-    answered with the original) or whose transaction rolled back are written on their own when the
-    block ends, before the answer leaves, as if they had not been held. Outside a request, or inside
-    another holding block, it changes nothing.
+    The write's service (or the view around it) opens its transaction with `transaction_with_held_rows`,
+    which inserts them there. No row is lost: the rows that joined no transaction (a refusal, refused
+    input, a retry answered with the original) or whose transaction rolled back are written on their
+    own when the block ends, before the answer leaves. Outside a request, or inside another holding
+    block, it changes nothing.
+
+    With ``reads_unless_written`` the block is one write gated by an ``access_*(action="write")``
+    call: when its write did not commit, each "write · granted" row left is written as the read it was
+    (the record was opened, nothing was written; docs/decisions/0029). Every write of such a block
+    must go through `transaction_with_held_rows`, or it would be recorded as a read.
     """
     ctx = context.current.get()
     if ctx is None or ctx.held is not None:
         yield
         return
-    ctx.held = []
+    ctx.held, ctx.reads_unless_written, ctx.wrote = [], reads_unless_written, False
     try:
         yield
     finally:
         rows, ctx.held = ctx.held, None
+        if ctx.reads_unless_written and not ctx.wrote:
+            rows = _as_reads(ctx, rows)
+        ctx.reads_unless_written = ctx.wrote = False
         # A transaction already doomed (an outer block failed) would refuse the insert; its rows go
         # with it, as rows written in it would.
         if rows and not (connection.in_atomic_block and connection.needs_rollback):
             _insert(rows)
 
 
+def _as_reads(ctx: context.AuditContext, rows: list[AccessEvent]) -> list[AccessEvent]:
+    """The rows with each write grant turned into its read; a read already logged is not logged twice."""
+    kept = []
+    for row in rows:
+        if row.action == AccessEvent.Action.WRITE and row.outcome == AccessEvent.Outcome.GRANTED:
+            key = ("read", row.patient_public_id, f"{row.object_type}:{row.object_id}:{row.outcome}")
+            if key in ctx.logged:
+                continue
+            ctx.logged.add(key)
+            row.action = "read"
+        kept.append(row)
+    return kept
+
+
 @contextmanager
 def transaction_with_held_rows(*, savepoint: bool = True) -> Iterator[None]:
-    """``transaction.atomic(savepoint=...)`` that first inserts the request's held audit rows in it.
+    """``transaction.atomic(savepoint=...)`` that inserts the request's held audit rows in it.
 
-    Should the block fail, the transaction rolls back and the rows are held again, so `holding_rows`
-    writes them on their own: a failed write is still audited.
+    The rows held before the block and those recorded inside it (a service's own row, e.g. an
+    overridden discharge) are inserted before it commits. Should the block fail, the transaction rolls
+    back and the rows are held again, so `holding_rows` writes them on their own: a failed write is
+    still audited.
     """
     ctx = context.current.get()
-    rows = list(ctx.held) if ctx is not None and ctx.held else []
-    if ctx is not None and ctx.held:
-        ctx.held.clear()
+    if ctx is None or ctx.held is None:
+        with transaction.atomic(savepoint=savepoint):
+            yield
+        return
+    rows = list(ctx.held)
+    ctx.held.clear()
+    ctx.write_depth += 1
+    outermost = ctx.write_depth == 1
+    if outermost:
+        ctx.unchanged = False
     try:
         with transaction.atomic(savepoint=savepoint):
-            _insert(rows)
             yield
+            if outermost and ctx.unchanged and ctx.reads_unless_written:
+                rows = _as_reads(ctx, rows)
+            rows = [*rows, *ctx.held]
+            ctx.held.clear()
+            _insert(rows)
     except BaseException:
-        if ctx is not None and ctx.held is not None and rows:
-            for row in rows:
-                row.pk, row._state.adding = None, True
-            ctx.held[:0] = rows
+        for row in rows:
+            row.pk, row._state.adding = None, True
+        ctx.held[:0] = rows
+        if outermost:
+            ctx.wrote = False
         raise
+    else:
+        # Only the outermost block's commit is the write's: an inner one rolls back with its outer.
+        if outermost:
+            ctx.wrote = not ctx.unchanged
+    finally:
+        ctx.write_depth -= 1
+
+
+def nothing_written() -> None:
+    """Inside `transaction_with_held_rows`: this write changed nothing (a retry answered with the
+    original). In a ``reads_unless_written`` block its write grant is then recorded as a read."""
+    ctx = context.current.get()
+    if ctx is not None and ctx.write_depth:
+        ctx.unchanged = True
 
 
 def _insert(rows: list[AccessEvent]) -> None:

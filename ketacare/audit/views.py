@@ -20,6 +20,7 @@ from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.exports import KIND, csv_rows, filter_params, filtered_events
 from ketacare.audit.forms import AuditFilterForm
 from ketacare.audit.models import AccessEvent
+from ketacare.audit.selectors import reads_of_unwritten_changes
 from ketacare.audit.services import record_access_event
 from ketacare.audit.words import what_was_done
 from ketacare.clinics.models import Clinic, StaffMembership
@@ -100,7 +101,9 @@ ROLE_WORDS = {
 
 
 def _report_rows(clinic: Clinic, events: list[AccessEvent]) -> list[dict[str, Any]]:
-    """The page's events in words: roles, actions and objects named, patients by name (one query)."""
+    """The page's events in words: roles, actions and objects named, patients by name (one query), a
+    refused change said as tried (one more query, when the page holds a read of a request that asked
+    for a change)."""
     ids = {e.patient_public_id for e in events if e.patient_public_id}
     names = {
         str(public_id): name
@@ -108,6 +111,7 @@ def _report_rows(clinic: Clinic, events: list[AccessEvent]) -> list[dict[str, An
             "public_id", "full_name"
         )
     }
+    unwritten = reads_of_unwritten_changes(events)
     return [
         {
             "event": e,
@@ -118,7 +122,7 @@ def _report_rows(clinic: Clinic, events: list[AccessEvent]) -> list[dict[str, An
             "outcome": e.get_outcome_display(),
             "object": OBJECT_WORDS.get(e.object_type, e.object_type.replace("_", " ").capitalize()),
             # What the request did (a discharge, an archive, a hold overridden...), from its address.
-            "deed": what_was_done(e),
+            "deed": what_was_done(e, wrote=e.pk not in unwritten),
             "patient_name": names.get(e.patient_public_id, ""),
         }
         for e in events

@@ -162,15 +162,30 @@ def view_name(path: str) -> str:
         return ""
 
 
-def what_was_done(event: AccessEvent) -> str:
+def what_was_done(event: AccessEvent, *, wrote: bool = True) -> str:
     """The request's deed in words ("Archive patient"), or '' when the row's action and object say it all.
 
-    A denied or failed row did not do it: it reads "Tried: Archive patient".
+    A denied or failed row did not do it: it reads "Tried: Archive patient". Neither did a read of a
+    request that asked for a change and wrote nothing (``wrote`` False: refused, its input rejected;
+    docs/decisions/0029): "Read · Granted · Patient record · Tried: Record dose".
     """
     deed = OBJECT_DEEDS.get(event.object_type, "")
     if not deed:
         name = view_name(event.path)
         deed = (READ_WORDS if event.method.upper() in READ_METHODS else WRITE_WORDS).get(name, "")
-    if deed and event.outcome in (AccessEvent.Outcome.DENIED, AccessEvent.Outcome.FAILURE):
+    if deed and (
+        event.outcome in (AccessEvent.Outcome.DENIED, AccessEvent.Outcome.FAILURE)
+        or (not wrote and is_read_of_a_change(event))
+    ):
         return f"Tried: {deed}"
     return deed
+
+
+def is_read_of_a_change(event: AccessEvent) -> bool:
+    """Whether the row is a granted read recorded by a request that asked for a change (a POST)."""
+    return (
+        event.action == AccessEvent.Action.READ
+        and event.outcome == AccessEvent.Outcome.GRANTED
+        and event.method.upper() not in READ_METHODS
+        and bool(event.method)
+    )

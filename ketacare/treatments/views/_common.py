@@ -1,8 +1,11 @@
-"""Helpers the treatments pages share: form errors from a service, and clinic wall-clock times."""
+"""Helpers the treatments pages share: form errors from a service, a write's audit row, and clinic
+wall-clock times."""
 
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django import forms as django_forms
@@ -10,10 +13,26 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from ketacare.audit.services import record_access_event
+from ketacare.audit.services import holding_rows, record_access_event
 from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.lib.forms import add_field_error
 from ketacare.treatments.models import TreatmentSession
+
+
+def write_audited_when_written(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The view's "write · granted" audit row commits with its write, or is recorded as the read it was.
+
+    The view calls its service inside `transaction_with_held_rows`; a refusal, refused input or a write
+    that rolled back leaves the record opened and nothing written, and the audit report says so
+    (docs/decisions/0029).
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with holding_rows(reads_unless_written=True):
+            return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def apply_error(form: django_forms.Form, error: FieldError) -> None:
@@ -33,8 +52,8 @@ def now_local(tz: str) -> str:
 def refused(request: HttpRequest, error: NotPermitted, *, back_url: str, patient: Any) -> HttpResponse:
     """A role refusal (403): what the action needs and the way back; nothing was written.
 
-    The record itself was open to this user (its access is audited as granted); the refused action
-    leaves its own denied row, so the audit report shows who tried what.
+    The record itself was open to this user (its access is audited as a granted read: nothing was
+    written); the refused action leaves its own denied row, so the audit report shows who tried what.
     """
     match = request.resolver_match
     record_access_event(

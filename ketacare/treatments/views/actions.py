@@ -17,16 +17,18 @@ from django.views.decorators.http import require_POST
 
 from ketacare.accounts.gates import staff_object_view
 from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.audit.services import transaction_with_held_rows
 from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.treatments import forms, selectors, services
 from ketacare.treatments.errors import DischargeRefused
 from ketacare.treatments.models import TreatmentSession
 from ketacare.treatments.services.check_in import update_check_in_confirmations
 from ketacare.treatments.services.observation import VitalSignsRefused
-from ketacare.treatments.views._common import apply_error, session_zone
+from ketacare.treatments.views._common import apply_error, session_zone, write_audited_when_written
 from ketacare.treatments.views.sheet import discharge_form, sheet_context
 
 
+@write_audited_when_written
 def _action(
     request: AuthenticatedRequest,
     session_id: str,
@@ -40,7 +42,8 @@ def _action(
 
     A refused discharge also shows every unmet criterion; a refusal of several inputs at once puts each
     on its field; a role refusal without htmx goes back to the run-sheet with the message. `make_form`
-    builds the bound form when it depends on the session or the user (the discharge form).
+    builds the bound form when it depends on the session or the user (the discharge form). The access's
+    "write · granted" audit row commits with the service's write; anything short of it is a read.
     """
     session = selectors.access_session(request.user, session_id, action="write")
     form: django_forms.Form
@@ -53,7 +56,8 @@ def _action(
     extra: dict[str, Any] = {}
     if form.is_valid():
         try:
-            call(session, form.cleaned_data)
+            with transaction_with_held_rows():
+                call(session, form.cleaned_data)
         except DischargeRefused as error:
             extra["refused"] = error
             # The reasons are listed once, under "Discharge refused"; the form says only where to look.

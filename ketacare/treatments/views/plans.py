@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ketacare.accounts.gates import staff_object_view
 from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.audit.services import transaction_with_held_rows
 from ketacare.clinics.hours import format_opening_hours, is_open, next_opening
 from ketacare.clinics.selectors import is_prescriber, opening_intervals
 from ketacare.core.protocols import get_protocol
@@ -22,11 +23,12 @@ from ketacare.patients.selectors import access_patient
 from ketacare.treatments import forms, selectors, services
 from ketacare.treatments.calendar import appointments_ics
 from ketacare.treatments.models import Route
-from ketacare.treatments.views._common import apply_error, now_local, refused
+from ketacare.treatments.views._common import apply_error, now_local, refused, write_audited_when_written
 
 
 @staff_object_view("patient", "patient_id")
 @require_http_methods(["GET", "POST"])
+@write_audited_when_written
 def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """The patient's treatment plan and appointments; POST creates a plan."""
     patient = access_patient(request.user, patient_id, action="read" if request.method == "GET" else "write")
@@ -47,24 +49,25 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.create_treatment_plan(
-                    patient=patient,
-                    user=request.user,
-                    protocol_id=data["protocol_id"],
-                    preset_id=data["preset_id"] or None,
-                    first_session_at=data["first_session_at"],
-                    weight_kg=data["weight_kg"],
-                    weight_measured_on=data["weight_measured_on"],
-                    mg_per_kg=data["mg_per_kg"],
-                    weekdays=[int(d) for d in data["weekdays"]] or None,
-                    session_count=data["session_count"],
-                    maintenance_policy=data["maintenance_policy"],
-                    notes=data["notes"],
-                    gate_override_reason=data["gate_override_reason"],
-                    hepatic_impairment=data["hepatic_impairment"] or "none",
-                    finding_reason=data["finding_reason"],
-                    book_outside_hours=data["book_outside_hours"],
-                )
+                with transaction_with_held_rows():
+                    services.create_treatment_plan(
+                        patient=patient,
+                        user=request.user,
+                        protocol_id=data["protocol_id"],
+                        preset_id=data["preset_id"] or None,
+                        first_session_at=data["first_session_at"],
+                        weight_kg=data["weight_kg"],
+                        weight_measured_on=data["weight_measured_on"],
+                        mg_per_kg=data["mg_per_kg"],
+                        weekdays=[int(d) for d in data["weekdays"]] or None,
+                        session_count=data["session_count"],
+                        maintenance_policy=data["maintenance_policy"],
+                        notes=data["notes"],
+                        gate_override_reason=data["gate_override_reason"],
+                        hepatic_impairment=data["hepatic_impairment"] or "none",
+                        finding_reason=data["finding_reason"],
+                        book_outside_hours=data["book_outside_hours"],
+                    )
             except NotPermitted as error:
                 # A role, not a form mistake: say so (403) and change nothing.
                 return refused(
@@ -182,6 +185,7 @@ def plan_ics(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
 
 @staff_object_view("patient", "patient_id", action="write")
 @require_POST
+@write_audited_when_written
 def appointment_reschedule(
     request: AuthenticatedRequest, patient_id: str, appointment_id: str
 ) -> HttpResponse:
@@ -191,9 +195,10 @@ def appointment_reschedule(
     form = forms.RescheduleForm(request.POST, zone=patient.clinic.time_zone)
     if form.is_valid():
         try:
-            services.reschedule_appointment(
-                appointment=appointment, user=request.user, starts_at=form.cleaned_data["starts_at"]
-            )
+            with transaction_with_held_rows():
+                services.reschedule_appointment(
+                    appointment=appointment, user=request.user, starts_at=form.cleaned_data["starts_at"]
+                )
             messages.success(request, f"Appointment {appointment.number} moved.")
             _warn_outside_hours(request, patient)
         except NotPermitted as error:
@@ -209,6 +214,7 @@ def appointment_reschedule(
 
 @staff_object_view("patient", "patient_id", action="write")
 @require_POST
+@write_audited_when_written
 def book_maintenance(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """Book one maintenance session on the patient's active plan (from the plan page or an alert)."""
     patient = access_patient(request.user, patient_id, action="write")
@@ -218,9 +224,13 @@ def book_maintenance(request: AuthenticatedRequest, patient_id: str) -> HttpResp
         messages.error(request, "plan: this patient has no active treatment plan to book on")
     elif form.is_valid():
         try:
-            appointment = services.book_maintenance_session(
-                plan=plan_, user=request.user, starts_at=form.cleaned_data["starts_at"], now=timezone.now()
-            )
+            with transaction_with_held_rows():
+                appointment = services.book_maintenance_session(
+                    plan=plan_,
+                    user=request.user,
+                    starts_at=form.cleaned_data["starts_at"],
+                    now=timezone.now(),
+                )
             local = timezone.localtime(appointment.starts_at, selectors.clinic_zone(patient.clinic))
             messages.success(request, f"Maintenance session booked for {local:%a %d %b %Y %H:%M}.")
             _warn_outside_hours(request, patient)

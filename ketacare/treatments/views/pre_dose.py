@@ -15,11 +15,12 @@ from django.views.decorators.http import require_POST
 
 from ketacare.accounts.gates import staff_object_view
 from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.audit.services import nothing_written, transaction_with_held_rows
 from ketacare.core.instruments import get_instrument
 from ketacare.lib.errors import FieldError
 from ketacare.treatments import forms, selectors, services
 from ketacare.treatments.models import TreatmentSession
-from ketacare.treatments.views._common import apply_error
+from ketacare.treatments.views._common import apply_error, write_audited_when_written
 from ketacare.treatments.views.sheet import pre_dose_context, sheet_context
 
 
@@ -41,6 +42,7 @@ def _pre_dose_failed(request: AuthenticatedRequest, session: TreatmentSession, *
 
 @staff_object_view("treatment_session", "session_id", action="write")
 @require_POST
+@write_audited_when_written
 def pre_dose_questionnaire(
     request: AuthenticatedRequest, session_id: str, assignment_id: str
 ) -> HttpResponse:
@@ -51,13 +53,17 @@ def pre_dose_questionnaire(
     answers, errors = forms.parse_answers(instrument, request.POST)
     if not errors:
         try:
-            services.record_pre_dose_questionnaire(
-                session=session,
-                user=request.user,
-                assignment=assignment,
-                answers=answers,
-                idempotency_key=request.POST.get("idempotency_key", "")[:64] or uuid.uuid4().hex,
-            )
+            with transaction_with_held_rows():
+                outcome = services.record_pre_dose_questionnaire(
+                    session=session,
+                    user=request.user,
+                    assignment=assignment,
+                    answers=answers,
+                    idempotency_key=request.POST.get("idempotency_key", "")[:64] or uuid.uuid4().hex,
+                )
+                if not outcome.created:
+                    # The form sent again: answered with the first response, so the access was a read.
+                    nothing_written()
         except FieldError as error:
             errors = [error.message]
         else:
@@ -69,6 +75,7 @@ def pre_dose_questionnaire(
 
 @staff_object_view("treatment_session", "session_id", action="write")
 @require_POST
+@write_audited_when_written
 def pre_dose_questionnaire_skip(
     request: AuthenticatedRequest, session_id: str, assignment_id: str
 ) -> HttpResponse:
@@ -79,12 +86,13 @@ def pre_dose_questionnaire_skip(
     form = forms.SkipQuestionnaireForm(request.POST, auto_id=f"skip_{key}_%s")
     if form.is_valid():
         try:
-            services.skip_pre_dose_questionnaire(
-                session=session,
-                user=request.user,
-                assignment=assignment,
-                reason=form.cleaned_data["skip_reason"],
-            )
+            with transaction_with_held_rows():
+                services.skip_pre_dose_questionnaire(
+                    session=session,
+                    user=request.user,
+                    assignment=assignment,
+                    reason=form.cleaned_data["skip_reason"],
+                )
         except FieldError as error:
             apply_error(form, error)
         else:

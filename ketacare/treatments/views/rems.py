@@ -16,14 +16,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ketacare.accounts.gates import staff_object_view, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
-from ketacare.audit.services import record_access_event
+from ketacare.audit.services import record_access_event, transaction_with_held_rows
 from ketacare.clinics.selectors import active_clinic
 from ketacare.lib.csvsafe import csv_safe
 from ketacare.lib.errors import FieldError
 from ketacare.treatments import forms, instructions, selectors, services
 from ketacare.treatments.models import RemsForm, TreatmentSession
 from ketacare.treatments.services.rems import FORTY_MIN_TOLERANCE, forty_minute_checkpoint
-from ketacare.treatments.views._common import apply_error
+from ketacare.treatments.views._common import apply_error, write_audited_when_written
 
 
 @staff_required
@@ -63,6 +63,7 @@ def _facts_context(session: TreatmentSession, rems: RemsForm) -> dict[str, objec
 
 @staff_object_view("treatment_session", "session_id")
 @require_http_methods(["GET", "POST"])
+@write_audited_when_written
 def rems_form(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
     """Answer and submit one REMS form (prefilled from the run-sheet)."""
     session, rems = _rems_form_for(request, session_id, "read" if request.method == "GET" else "write")
@@ -79,9 +80,14 @@ def rems_form(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
             submit = data.pop("submit")
             reference = data.pop("submission_reference")
             try:
-                services.update_rems_form(
-                    form=rems, user=request.user, answers=data, submit=submit, submission_reference=reference
-                )
+                with transaction_with_held_rows():
+                    services.update_rems_form(
+                        form=rems,
+                        user=request.user,
+                        answers=data,
+                        submit=submit,
+                        submission_reference=reference,
+                    )
             except FieldError as error:
                 apply_error(form, error)
             else:
