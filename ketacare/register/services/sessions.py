@@ -111,14 +111,23 @@ def on_dose_recorded(sender: Any, *, dose: DoseAdministration, user: User, **kwa
     open_draws = list(
         Draw.objects.select_for_update()
         .select_related("lot__product", "location")
-        .filter(session_id=dose.session_id, closed_at__isnull=True, lot__number=dose.lot_number)
+        # Lot numbers are printed in capitals and typed as they come: "demo-ket-01" is lot DEMO-KET-01.
+        .filter(session_id=dose.session_id, closed_at__isnull=True, lot__number__iexact=dose.lot_number)
         .order_by("drawn_at", "id")
     )
     if not open_draws:
+        drawn = sorted(
+            set(
+                Draw.objects.filter(session_id=dose.session_id, closed_at__isnull=True).values_list(
+                    "lot__number", flat=True
+                )
+            )
+        )
         raise ConflictError(
             "lot_number",
-            f"lot {dose.lot_number} has not been drawn for this session in the controlled-drug register: "
-            "draw it up from the safe first (Controlled drugs panel)",
+            f"lot {dose.lot_number} has not been drawn for this session in the controlled-drug register"
+            + (f" (open draws: lot {', '.join(drawn)})" if drawn else "")
+            + ": type the lot number of a draw, or draw it up from the safe first (Controlled drugs panel)",
         )
     # The first open draw of the lot with enough left: a nurse who draws one device at a time gives
     # device 2 from the second draw once the first is used up.
@@ -133,6 +142,10 @@ def on_dose_recorded(sender: Any, *, dose: DoseAdministration, user: User, **kwa
             f"{dose.lot_number} for this session: draw another {unit} first",
         )
     draw = chosen[0]
+    if dose.lot_number != draw.lot.number:
+        # The dose carries the lot's own spelling, as the register, the discharge record and exports do.
+        DoseAdministration.objects.filter(pk=dose.pk).update(lot_number=draw.lot.number)
+        dose.lot_number = draw.lot.number
     if dose.ended_at is None:
         return
     _post(

@@ -347,3 +347,19 @@ def test_a_witness_left_empty_is_asked_for_not_called_wrong(personas: Any) -> No
         )
     assert caught.value.field == "witness_email"
     assert "must witness this" in caught.value.message and "not right" not in caught.value.message
+
+
+def test_a_lot_number_typed_in_lower_case_is_the_drawn_lot(personas: Any, stocked: dict[str, Any]) -> None:
+    session = make_session(personas.a1, state="checked_in")
+    user = personas.clinician_a
+    lot = stocked["lot"]
+    draw = services.draw_stock(session=session, user=user, lot=lot, location=stocked["location"], units=1)
+    with pytest.raises(ConflictError) as caught:
+        record_dose(session=session, user=user, dose_mg=35, lot_number="OTHER-9")
+    # The refusal names the lot that is drawn, so a nurse does not draw a second vial.
+    assert f"open draws: lot {lot.number}" in caught.value.message
+    dose = record_dose(session=session, user=user, dose_mg=35, lot_number=lot.number.lower())
+    end_dosing(session=session, user=user, reason="patient asked to stop")
+    dose.refresh_from_db()
+    assert dose.lot_number == lot.number
+    assert Entry.objects.get(dose=dose).draw == draw
