@@ -37,6 +37,16 @@ class StockRow:
     def units(self) -> Decimal:
         return (self.balance_mg / self.lot.product.mg_per_unit).quantize(Decimal("0.01"))
 
+    @property
+    def in_safe_mg(self) -> Decimal:
+        """What a count of the location finds: the balance less what is drawn out for open sessions
+        (an open draw's remainder is still on the register's balance until it is wasted or returned)."""
+        return self.balance_mg - self.drawn_out_mg
+
+    @property
+    def in_safe_units(self) -> Decimal:
+        return (self.in_safe_mg / self.lot.product.mg_per_unit).quantize(Decimal("0.01"))
+
 
 @dataclass(frozen=True)
 class LedgerRow:
