@@ -248,7 +248,7 @@ def close_draw(
                     session=draw.session,
                     reason=f"remainder of an opened {product.unit_label}: {fmt_mg(waste)} mg"
                     + (
-                        f" ({fmt_mg(waste / product.concentration_mg_per_ml)} ml)"
+                        f" ({fmt_mg((waste / product.concentration_mg_per_ml).quantize(CENT))} ml)"
                         if product.concentration_mg_per_ml
                         else ""
                     ),

@@ -363,3 +363,18 @@ def test_a_lot_number_typed_in_lower_case_is_the_drawn_lot(personas: Any, stocke
     dose.refresh_from_db()
     assert dose.lot_number == lot.number
     assert Entry.objects.get(dose=dose).draw == draw
+
+
+def test_a_waste_names_its_volume_to_the_hundredth_of_a_ml(personas: Any, stocked: dict[str, Any]) -> None:
+    session = make_session(personas.a1, state="checked_in")
+    user = personas.clinician_a
+    draw = services.draw_stock(
+        session=session, user=user, lot=stocked["lot"], location=stocked["location"], units=1
+    )
+    record_dose(session=session, user=user, dose_mg=Decimal("35.01"), lot_number=stocked["lot"].number)
+    end_dosing(session=session, user=user, reason="patient asked to stop")
+    (waste,) = services.close_draw(
+        draw=draw, user=user, witness=services.VerifiedWitness(stocked["nurse"], timezone.now())
+    )
+    volume = waste.reason.rsplit("(", 1)[1]
+    assert volume.endswith(" ml)") and len(volume.split(".")[-1]) <= len("99 ml)"), waste.reason
