@@ -201,6 +201,12 @@ def staff_role(request: AuthenticatedRequest, membership_id: str) -> HttpRespons
 @admin_object_view("staff_membership", "membership_id")
 def staff_deactivate(request: AuthenticatedRequest, membership_id: str) -> HttpResponse:
     membership = _membership(request, membership_id)
+    if request.POST.get("confirm") != "yes":
+        # One click on a red button ends someone's sessions at once: the page asks first.
+        messages.error(
+            request, f"{membership.user} is still active: confirm with “Yes, deactivate” to deactivate them."
+        )
+        return redirect("clinics:staff")
     try:
         deactivate_staff(membership=membership, by=request.user)
     except FieldError as error:

@@ -246,6 +246,7 @@ ROUTES: list[Route] = [
         methods=("POST",),
         kwargs=clinician_a_membership,
         ok={"POST": 302},
+        data=lambda p, t: {"confirm": "yes"},
     ),
     Route(
         "clinics:staff_reactivate",

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 PERSONAS = ["anonymous", "a1", "nurse_a", "clinician_a", "admin_a", "clinician_b", "admin_b"]
 MEMBERSHIP_ROUTES = [
     ("clinics:staff_role", {"role": "clinic_admin"}),
-    ("clinics:staff_deactivate", {}),
+    ("clinics:staff_deactivate", {"confirm": "yes"}),
     ("clinics:staff_reactivate", {}),
     ("clinics:staff_reset_second_factor", {}),
 ]

@@ -304,7 +304,14 @@ def test_deactivating_ends_sessions_at_once_and_reactivating_restores_access(per
     assert nurse_client.get(reverse("patients:list")).status_code == 200
     membership = StaffMembership.objects.get(user=nurse)
     admin = login(Client(), personas.admin_a)
-    admin.post(reverse("clinics:staff_deactivate", kwargs={"membership_id": membership.public_id}))
+    url = reverse("clinics:staff_deactivate", kwargs={"membership_id": membership.public_id})
+    # Without the confirmation nothing happens, and the page says how to confirm.
+    asked = admin.post(url, follow=True)
+    assert "confirm with “Yes, deactivate”" in asked.content.decode()
+    membership.refresh_from_db()
+    assert membership.is_active and nurse_client.get(reverse("patients:list")).status_code == 200
+    assert "Yes, deactivate" in admin.get(reverse("clinics:staff")).content.decode()
+    admin.post(url, {"confirm": "yes"})
     nurse.refresh_from_db()
     membership.refresh_from_db()
     assert not membership.is_active and not nurse.is_active
@@ -336,7 +343,10 @@ def test_deactivating_at_one_clinic_keeps_the_account_for_the_other(personas):
 def test_the_last_active_administrator_can_be_neither_deactivated_nor_demoted(personas):
     membership = StaffMembership.objects.get(user=personas.admin_a)
     admin = login(Client(), personas.admin_a)
-    for name, data in (("clinics:staff_deactivate", {}), ("clinics:staff_role", {"role": "nurse"})):
+    for name, data in (
+        ("clinics:staff_deactivate", {"confirm": "yes"}),
+        ("clinics:staff_role", {"role": "nurse"}),
+    ):
         response = admin.post(
             reverse(name, kwargs={"membership_id": membership.public_id}), data, follow=True
         )
@@ -401,7 +411,7 @@ def test_a_nurse_cannot_grant_roles_invite_or_see_staff(personas):
             {"email": "x@example.org", "role": "clinic_admin", "clinics": [str(personas.clinic_a.public_id)]},
         ),
         ("clinics:staff_role", "post", {"membership_id": target.public_id}, {"role": "clinic_admin"}),
-        ("clinics:staff_deactivate", "post", {"membership_id": target.public_id}, {}),
+        ("clinics:staff_deactivate", "post", {"membership_id": target.public_id}, {"confirm": "yes"}),
         ("clinics:staff_reset_second_factor", "post", {"membership_id": target.public_id}, {}),
         ("clinics:settings", "post", {}, {"phone": "1"}),
     ):
@@ -417,7 +427,7 @@ def test_an_admin_reaches_no_other_clinics_staff_member(personas):
     admin = login(Client(), personas.admin_a)
     for name, data in (
         ("clinics:staff_role", {"role": "nurse"}),
-        ("clinics:staff_deactivate", {}),
+        ("clinics:staff_deactivate", {"confirm": "yes"}),
         ("clinics:staff_reset_second_factor", {}),
     ):
         response = admin.post(reverse(name, kwargs={"membership_id": other.public_id}), data)
