@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 
 from ketacare.audit.models import AccessEvent
 from ketacare.audit.selectors import clinic_audit_events
+from ketacare.audit.words import in_words, role_words
 from ketacare.clinics.models import Clinic
 from ketacare.lib.csvsafe import csv_safe
 from ketacare.ops.exports import ExportKind, Output, requester_is_clinic_admin
@@ -38,6 +39,10 @@ CSV_COLUMNS = [
     "request_id",
     "method",
     "path",
+    # For a person reading the file: the time on the clinic's clock and the row as the page says it.
+    "clinic_time",
+    "role_in_words",
+    "in_words",
 ]
 
 
@@ -73,18 +78,27 @@ def filtered_events(
     )
 
 
-def csv_row(event: AccessEvent) -> list[str]:
-    return [
+STORED_COLUMNS = CSV_COLUMNS[: CSV_COLUMNS.index("clinic_time")]
+
+
+def csv_row(event: AccessEvent, zone: zoneinfo.ZoneInfo) -> list[str]:
+    stored = [
         event.occurred_at.isoformat() if c == "occurred_at" else csv_safe(getattr(event, c))
-        for c in CSV_COLUMNS
+        for c in STORED_COLUMNS
+    ]
+    return [
+        *stored,
+        event.occurred_at.astimezone(zone).isoformat(),
+        csv_safe(role_words(event.role)),
+        csv_safe(in_words(event)),
     ]
 
 
-def csv_rows(events: QuerySet[AccessEvent]) -> Iterator[list[str]]:
+def csv_rows(events: QuerySet[AccessEvent], zone: zoneinfo.ZoneInfo) -> Iterator[list[str]]:
     """The header, then one row per event, read from the database in batches."""
     yield CSV_COLUMNS
     for event in events.iterator(chunk_size=2000):
-        yield csv_row(event)
+        yield csv_row(event, zone)
 
 
 def write_csv(rows: Iterable[list[str]], out: Output) -> int:
@@ -105,7 +119,8 @@ def render_audit_csv(export: PreparedExport, out: Output) -> int:
     """The queue's renderer: the events up to the moment the administrator asked."""
     if export.clinic is None:
         raise LookupError("an audit export needs its clinic")
-    return write_csv(csv_rows(filtered_events(export.clinic, export.params, until=export.created_at)), out)
+    events = filtered_events(export.clinic, export.params, until=export.created_at)
+    return write_csv(csv_rows(events, zoneinfo.ZoneInfo(export.clinic.time_zone)), out)
 
 
 AUDIT_CSV = ExportKind(

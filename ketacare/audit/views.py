@@ -4,6 +4,7 @@ large: docs/decisions/0018)."""
 from __future__ import annotations
 
 import csv
+import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,8 +23,8 @@ from ketacare.audit.forms import AuditFilterForm
 from ketacare.audit.models import AccessEvent
 from ketacare.audit.selectors import reads_of_unwritten_changes
 from ketacare.audit.services import record_access_event
-from ketacare.audit.words import what_was_done
-from ketacare.clinics.models import Clinic, StaffMembership
+from ketacare.audit.words import object_words, role_words, what_was_done
+from ketacare.clinics.models import Clinic
 from ketacare.clinics.selectors import active_clinic
 from ketacare.ops.exports import recent_exports, request_export
 from ketacare.patients.models import Patient
@@ -62,44 +63,6 @@ def _errors(form: AuditFilterForm) -> HttpResponse:
     )
 
 
-# What each recorded kind of object is called on the report. A kind missing here reads as its code in
-# words ("register_draw" -> "Register draw"): never a blank cell.
-OBJECT_WORDS = {
-    "action": "Refused action",
-    "alert": "Alert",
-    "alert_inbox": "Alert inbox",
-    "audit_report": "Audit report",
-    "clinic_day": "Today board",
-    "clinic_settings": "Clinic settings",
-    "eligibility_decision_change": "Eligibility decision changed",
-    "mail_outbox": "E-mail outbox",
-    "outcomes": "Outcomes report",
-    "patient": "Patient record",
-    "patient_list": "Patient list",
-    "plan_gate_override": "Plan gate overridden",
-    "questionnaire": "Questionnaire",
-    "register": "Controlled-drug register",
-    "register_count": "Controlled-drug count",
-    "register_discrepancy": "Controlled-drug count difference",
-    "register_draw": "Controlled-drug draw",
-    "register_entry": "Controlled-drug register entry",
-    "register_loss_report": "Controlled-drug loss report",
-    "register_receipt": "Controlled-drug receipt",
-    "register_report": "Controlled-drug report",
-    "rems_forms_due": "REMS forms due",
-    "second_factor": "Second factor",
-    "staff_list": "Staff list",
-    "treatment_session": "Treatment session",
-    "user": "Account",
-}
-ROLE_WORDS = {
-    **dict(StaffMembership.Role.choices),
-    "patient": "Patient",
-    "anonymous": "Not signed in",
-    "user": "No role at this clinic",
-}
-
-
 def _report_rows(clinic: Clinic, events: list[AccessEvent]) -> list[dict[str, Any]]:
     """The page's events in words: roles, actions and objects named, patients by name (one query), a
     refused change said as tried (one more query, when the page holds a read of a request that asked
@@ -115,12 +78,10 @@ def _report_rows(clinic: Clinic, events: list[AccessEvent]) -> list[dict[str, An
     return [
         {
             "event": e,
-            "role": ", ".join(
-                ROLE_WORDS.get(r, r.replace("_", " ").capitalize()) for r in e.role.split(",") if r
-            ),
+            "role": role_words(e.role),
             "action": e.get_action_display(),
             "outcome": e.get_outcome_display(),
-            "object": OBJECT_WORDS.get(e.object_type, e.object_type.replace("_", " ").capitalize()),
+            "object": object_words(e.object_type),
             # What the request did (a discharge, an archive, a hold overridden...), from its address.
             "deed": what_was_done(e, wrote=e.pk not in unwritten),
             "patient_name": names.get(e.patient_public_id, ""),
@@ -179,7 +140,7 @@ def audit_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     writer = csv.writer(_Echo())
 
     def rows() -> Iterator[str]:
-        for row in csv_rows(events):
+        for row in csv_rows(events, zoneinfo.ZoneInfo(_clinic(request).time_zone)):
             yield writer.writerow(row)
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.urls import Resolver404, resolve
 
 from ketacare.audit.models import AccessEvent
+from ketacare.clinics.models import StaffMembership
 
 # A change sent to the view (any method but GET, HEAD and OPTIONS).
 WRITE_WORDS = {
@@ -104,6 +105,23 @@ WRITE_WORDS = {
     "interop:webhooks": "Add a webhook",
     "interop:webhook_disable": "Disable a webhook",
     "api:invite_staff": "Invite staff (API)",
+    # What a patient (or their support person) sends from their own pages
+    "checkins:checkin": "Send a check-in",
+    "checkins:episodes": "Say a side effect has gone",
+    "checkins:preparation": "Tick the session preparation list",
+    "questionnaires:fill": "Answer a questionnaire",
+    "journal:journal": "Write in the journal",
+    "messaging:thread": "Send a message",
+    "notifications:preferences": "Change reminder settings",
+    "notifications:push_subscription": "Turn phone notifications on or off",
+    "support:manage": "Change support people",
+    "support:accept": "Accept a support invitation",
+    "support:checkin": "Send a check-in as support person",
+    "accounts:my_account": "Change own account",
+    "patients:accept_invitation": "Set up a patient account",
+    "api:submit_checkin": "Send a check-in (API)",
+    "api:submit_questionnaire": "Answer a questionnaire (API)",
+    "api:write_journal_entry": "Write in the journal (API)",
 }
 
 # A page or file opened (GET): the pages whose object alone does not say which page it was.
@@ -189,3 +207,57 @@ def is_read_of_a_change(event: AccessEvent) -> bool:
         and event.method.upper() not in READ_METHODS
         and bool(event.method)
     )
+
+
+# What each recorded kind of object is called on the report. A kind missing here reads as its code in
+# words ("register_draw" -> "Register draw"): never a blank cell.
+OBJECT_WORDS = {
+    "action": "Refused action",
+    "alert": "Alert",
+    "alert_inbox": "Alert inbox",
+    "audit_report": "Audit report",
+    "clinic_day": "Today board",
+    "clinic_settings": "Clinic settings",
+    "eligibility_decision_change": "Eligibility decision changed",
+    "mail_outbox": "E-mail outbox",
+    "outcomes": "Outcomes report",
+    "patient": "Patient record",
+    "patient_list": "Patient list",
+    "plan_gate_override": "Plan gate overridden",
+    "questionnaire": "Questionnaire",
+    "register": "Controlled-drug register",
+    "register_count": "Controlled-drug count",
+    "register_discrepancy": "Controlled-drug count difference",
+    "register_draw": "Controlled-drug draw",
+    "register_entry": "Controlled-drug register entry",
+    "register_loss_report": "Controlled-drug loss report",
+    "register_receipt": "Controlled-drug receipt",
+    "register_report": "Controlled-drug report",
+    "rems_forms_due": "REMS forms due",
+    "second_factor": "Second factor",
+    "staff_list": "Staff list",
+    "treatment_session": "Treatment session",
+    "user": "Account",
+}
+ROLE_WORDS = {
+    **dict(StaffMembership.Role.choices),
+    "patient": "Patient",
+    "anonymous": "Not signed in",
+    "user": "No role at this clinic",
+}
+
+
+def role_words(role: str) -> str:
+    """A row's roles ("clinic_admin,prescriber") as the report names them."""
+    return ", ".join(ROLE_WORDS.get(r, r.replace("_", " ").capitalize()) for r in role.split(",") if r)
+
+
+def object_words(object_type: str) -> str:
+    return OBJECT_WORDS.get(object_type, object_type.replace("_", " ").capitalize())
+
+
+def in_words(event: AccessEvent) -> str:
+    """The row as one line of the report: "Write · Granted · Patient record · Archive patient"."""
+    parts = [event.get_action_display(), event.get_outcome_display(), object_words(event.object_type)]
+    deed = what_was_done(event)
+    return " · ".join([*parts, deed] if deed else parts)

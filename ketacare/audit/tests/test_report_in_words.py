@@ -183,3 +183,37 @@ def test_the_csv_filters_by_name_and_names_a_bad_filter_in_words(personas: Any, 
     refused = admin.get(reverse("audit:csv") + "?patient=Canary")
     assert refused.status_code == 400
     assert refused.content.decode().startswith("Patient: “Canary” matches more than one patient")
+
+
+def test_a_patients_own_check_in_says_what_was_sent(personas: Any, client_for: Any) -> None:
+    patient = client_for("a1")
+    sent = patient.post(
+        reverse("checkins:checkin"),
+        {
+            "idempotency_key": "2b1f9a3e-8c1d-4b5e-9f00-5a2c7d3e1b11",
+            "symptom": ["nausea"],
+            "severity_nausea": "mild",
+            "mood": "6",
+            "note": "",
+        },
+    )
+    assert sent.status_code in (302, 303)
+    page = _report(
+        client_for("admin_a"), "?patient=" + personas.a1.full_name.replace(" ", "+")
+    ).content.decode()
+    assert "Send a check-in" in page
+
+
+def test_the_csv_gives_the_clinic_time_and_each_row_in_words(personas: Any, client_for: Any) -> None:
+    nurse = login(Client(), add_nurse(personas.clinic_a))
+    nurse.post(
+        reverse("patients:archive", kwargs={"patient_id": personas.a2.public_id}),
+        {"reason": "Moved to another clinic"},
+    )
+    response = client_for("admin_a").get(reverse("audit:csv"))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    archive = next(r for r in rows if r["path"].endswith("/archive/"))
+    # Clinic A keeps New York time: the same instant, on the clinic's clock, with its offset.
+    assert archive["occurred_at"].endswith("+00:00") and archive["clinic_time"][-6:] in ("-05:00", "-04:00")
+    assert archive["role_in_words"] == "Nurse"
+    assert archive["in_words"] == "Write · Granted · Patient record · Archive patient"
