@@ -7,21 +7,25 @@ sources, clinic alert). Everything else gets the outcome **review**: a person at
 you" and shows "if in doubt, call"). Text that only says "nothing" / "no" needs no review.
 
 The phrases and rules are in ``knowledge/data/safety_net.toml`` ``[free_text]`` (clinic practice;
-decision 0012). Matching is whole words, case-insensitive, apostrophes ignored. A phrase with a negation
-among the two words before it ("no chest pain", "I don't have chest pain") is not sent down the red-flag
-path: it goes to review with the phrase named for the clinician, so a denial never triggers "call the
-emergency number", and never disappears either. This is a screen, not a diagnosis: it errs on the side
-of a person looking.
+decision 0012). Matching is whole words, case-insensitive, apostrophes ignored. Besides fixed phrases,
+a near-word rule finds two words a few words apart in either order ("my chest feels tight", "tightness
+in my chest"), since people rarely say a symptom the way a list spells it; words inside the rule's
+exception phrases ("chest of drawers") do not count. A phrase with a negation among the two words
+before it ("no chest pain", "I don't have chest pain"), or a near-word pair with one before or between
+them ("my chest is not tight"), is not sent down the red-flag path: it goes to review with the words
+named for the clinician, so a denial never triggers "call the emergency number", and never disappears
+either. This is a screen, not a diagnosis: it errs on the side of a person looking.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 from ketacare.core.knowledge import Level, knowledge
 from ketacare.core.knowledge.search import words
-from ketacare.core.safety_net import safety_net
+from ketacare.core.safety_net import FreeTextRules, NearRule, safety_net
 
 # The longest text screened (a software limit: the app's field is shorter).
 MAX_FREE_TEXT_CHARS = 5000
@@ -84,6 +88,70 @@ def _find(haystack: tuple[str, ...], phrase: tuple[str, ...]) -> list[int]:
     return [i for i in range(len(haystack) - n + 1) if haystack[i : i + n] == phrase]
 
 
+# Punctuation that ends a clause: a negation does not reach past it ("No, my chest feels tight").
+_CLAUSE_BREAK = re.compile(r"[.,;:!?()\n]+")
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """The text's words and, for each, the number of the clause it stands in."""
+
+    said: tuple[str, ...]
+    clause: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> _Words:
+        said = words(text)
+        clause = tuple(n for n, piece in enumerate(_CLAUSE_BREAK.split(text)) for _ in words(piece))
+        if len(clause) != len(said):  # pragma: no cover - the breaks are never part of a word
+            clause = (0,) * len(said)
+        return cls(said, clause)
+
+
+def _negated(text: _Words, start: int, end: int, rules: FreeTextRules, *, inside: bool) -> bool:
+    """A negation among the window's words before ``said[start:end]`` in the same clause, or, when
+    ``inside`` (a near-word pair), among the words between the pair."""
+    before = [
+        text.said[k]
+        for k in range(max(0, start - rules.negation_window_words), start)
+        if text.clause[k] == text.clause[start]
+    ]
+    between = text.said[start + 1 : end - 1] if inside else ()
+    return any(word in rules.negation_words for word in (*before, *between))
+
+
+def _near(text: _Words, rule: NearRule, rules: FreeTextRules) -> list[FreeTextMatch]:
+    """One match per word of ``rule.words`` with a partner close enough: the nearest pair not negated,
+    else the nearest negated one (so "no pain, but my chest feels tight" is not read as a denial)."""
+    said = text.said
+    excluded = {
+        i + k for phrase in rule.except_phrases for i in _find(said, phrase) for k in range(len(phrase))
+    }
+    found: list[FreeTextMatch] = []
+    for i, word in enumerate(said):
+        if word not in rule.words or i in excluded:
+            continue
+        pairs = sorted(
+            (abs(j - i), j)
+            for j in range(max(0, i - rule.within_words - 1), min(len(said), i + rule.within_words + 2))
+            if said[j] in rule.near_words and j not in excluded
+        )
+        candidates = []
+        for _distance, j in pairs:
+            start, end = min(i, j), max(i, j) + 1
+            candidates.append(
+                FreeTextMatch(
+                    rule.red_flag_id,
+                    " ".join(said[start:end]),
+                    _negated(text, start, end, rules, inside=True),
+                )
+            )
+        positive = [match for match in candidates if not match.negated]
+        if candidates:
+            found.append((positive or candidates)[0])
+    return found
+
+
 def screen_free_text(text: str) -> FreeTextScreen:
     """Screen the patient's own words; see the module docstring for the rules.
 
@@ -95,7 +163,8 @@ def screen_free_text(text: str) -> FreeTextScreen:
         raise FreeTextError(f"text is {len(text)} characters long; at most {MAX_FREE_TEXT_CHARS}")
     rules = safety_net().free_text
     kb = knowledge()
-    said = words(text)
+    split = _Words.of(text)
+    said = split.said
     if not said or said in rules.nothing_texts:
         return FreeTextScreen(
             text=text,
@@ -110,9 +179,10 @@ def screen_free_text(text: str) -> FreeTextScreen:
     for flag_id, phrases in rules.phrases.items():
         for phrase in phrases:
             for start in _find(said, phrase):
-                before = said[max(0, start - rules.negation_window_words) : start]
-                negated = any(word in rules.negation_words for word in before)
+                negated = _negated(split, start, start + len(phrase), rules, inside=False)
                 matches.append(FreeTextMatch(flag_id, " ".join(phrase), negated))
+    for rule in rules.near:
+        matches.extend(_near(split, rule, rules))
     positive = tuple(dict.fromkeys(m.red_flag_id for m in matches if not m.negated))
     # Order the red flags by file order of red_flags.toml, so the result is stable.
     positive = tuple(flag_id for flag_id in kb.red_flags if flag_id in positive)

@@ -122,11 +122,28 @@ class HomeBpRules:
 
 
 @dataclass(frozen=True, slots=True)
+class NearRule:
+    """A word of ``words`` and one of ``near_words`` at most ``within_words`` words apart, in either order.
+
+    People put words between the two ("my chest feels tight", "tightness in my chest"), so a fixed
+    phrase misses them. A word inside one of ``except_phrases`` ("chest of drawers") does not count.
+    """
+
+    red_flag_id: str
+    words: frozenset[str]
+    near_words: frozenset[str]
+    within_words: int
+    except_phrases: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FreeTextRules:
-    """The keyword screen: phrases (as word tuples) per red flag, negations, "nothing" answers."""
+    """The keyword screen: phrases (as word tuples) and near-word rules per red flag, negations,
+    "nothing" answers."""
 
     review_level: Level
     phrases: Mapping[str, tuple[tuple[str, ...], ...]]  # red flag id -> phrases as word tuples
+    near: tuple[NearRule, ...]
     negation_words: frozenset[str]
     negation_window_words: int
     nothing_texts: frozenset[tuple[str, ...]]
@@ -310,12 +327,47 @@ def _parse_free_text(table: _Table, red_flags: Mapping[str, Any]) -> FreeTextRul
             found.append(phrase_words)
         phrases[flag_id] = tuple(found)
         entry.finish()
+    near = tuple(_parse_near(entry, red_flags) for entry in table.tables("near"))
     table.finish()
     return FreeTextRules(
         review_level=review_level,
         phrases=MappingProxyType(phrases),
+        near=near,
         negation_words=frozenset(negations),
         negation_window_words=window,
         nothing_texts=frozenset(words(text) for text in nothing),
         cited=cited,
     )
+
+
+def _plain_words(table: _Table, key: str, *, required: bool = True) -> tuple[str, ...]:
+    """``key``'s texts, each already as the screen reads text (lower case, no punctuation)."""
+    found = table.texts(key, required=required)
+    for text in found:
+        if " ".join(words(text)) != text:
+            raise table.error(f"{key}: {text!r} must be lower-case words without punctuation")
+    return found
+
+
+def _parse_near(entry: _Table, red_flags: Mapping[str, Any]) -> NearRule:
+    flag_id = entry.text("red_flag")
+    if flag_id not in red_flags:
+        raise entry.error(f"unknown red flag id {flag_id!r}{did_you_mean(flag_id, red_flags)}")
+    anchors = _plain_words(entry, "words")
+    partners = _plain_words(entry, "near_words")
+    for key, listed in (("words", anchors), ("near_words", partners)):
+        for word in listed:
+            if " " in word:
+                raise entry.error(f"{key}: {word!r} must be one word")
+    both = sorted(set(anchors) & set(partners))
+    if both:
+        raise entry.error(f"words and near_words both list {', '.join(map(repr, both))}")
+    rule = NearRule(
+        red_flag_id=flag_id,
+        words=frozenset(anchors),
+        near_words=frozenset(partners),
+        within_words=entry.whole("within_words", 0, 5),
+        except_phrases=tuple(words(text) for text in _plain_words(entry, "except_phrases", required=False)),
+    )
+    entry.finish()
+    return rule

@@ -14,6 +14,7 @@ from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.clinics.selectors import active_clinic
 from ketacare.lib.errors import FieldError
 from ketacare.lib.forms import add_field_error
+from ketacare.lib.idempotency import IdempotencyConflict
 from ketacare.messaging.forms import MessageForm, ToAlertForm
 from ketacare.messaging.models import Message
 from ketacare.messaging.selectors import clinic_threads, thread, thread_message
@@ -25,6 +26,11 @@ from ketacare.messaging.services import (
 )
 from ketacare.patients.facts import at_the_clinic
 from ketacare.patients.selectors import access_patient, clinic_contact_for
+
+ALREADY_SENT = (
+    "This page had already sent a different message, so your new words were not sent. "
+    "They are still below: press Send message to send them."
+)
 
 
 def _hours_text(minutes: int) -> str:
@@ -61,6 +67,14 @@ def patient_thread(request: AuthenticatedRequest) -> HttpResponse:
                     idempotency_key=form.cleaned_data["idempotency_key"],
                     now=now,
                 )
+            except IdempotencyConflict:
+                # The page was already used for other words (the back button, then an edit): the same
+                # words with a new key, so sending again works.
+                form = MessageForm(
+                    {"body": request.POST.get("body", ""), "idempotency_key": uuid.uuid4().hex}
+                )
+                form.is_valid()
+                form.add_error(None, ALREADY_SENT)
             except FieldError as error:
                 add_field_error(form, error)
             else:
