@@ -119,6 +119,7 @@ def _seed_patient(ctx: DemoContext, patient: Any, profile: Any, nurse: Any, pres
         patient=patient,
         user=nurse,
         conditions_present=conditions,
+        all_items_asked=True,
         assessed_at=start + dt.timedelta(minutes=15),
     )
     services.record_eligibility_decision(

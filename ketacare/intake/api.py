@@ -102,7 +102,11 @@ def post_medications(request: AuthenticatedRequest, patient_id: str) -> Status[M
     patient = access_staff_patient(request.user, patient_id, action="write")
     body = _parse_body(request, MedicationsIn)
     medication_list = services.record_medications(
-        patient=patient, user=request.user, medications=body.medications, drug_classes=body.drug_classes
+        patient=patient,
+        user=request.user,
+        medications=body.medications,
+        drug_classes=body.drug_classes,
+        no_medicines=body.no_medicines,
     )
     return Status(201, medication_list)
 
@@ -117,6 +121,9 @@ def post_screening(request: AuthenticatedRequest, patient_id: str) -> Status[Scr
     patient = access_staff_patient(request.user, patient_id, action="write")
     body = _parse_body(request, ScreeningIn)
     assessment = services.assess_screening(
-        patient=patient, user=request.user, conditions_present=body.conditions
+        patient=patient,
+        user=request.user,
+        conditions_present=body.conditions,
+        all_items_asked=body.all_items_asked,
     )
     return Status(201, assessment)

@@ -14,7 +14,14 @@ from ketacare.core import knowledge as core_knowledge
 from ketacare.core.course import WEIGHT_KG_RANGE
 from ketacare.intake.models import HEIGHT_CM_RANGE, Consent, Indication, Intake, ScreeningAssessment
 from ketacare.intake.selectors import checklist, drug_classes
-from ketacare.intake.services import MAX_MEDICATION_CHARS, MAX_MEDICATIONS, MAX_NOTE_CHARS, MAX_TEXT_CHARS
+from ketacare.intake.services import (
+    MAX_MEDICATION_CHARS,
+    MAX_MEDICATIONS,
+    MAX_NOTE_CHARS,
+    MAX_TEXT_CHARS,
+    NO_MEDICINES_LABEL,
+    consent_route_choices,
+)
 
 # Questionnaires offered as baselines on the intake page. MOAA/S and the daily mood scale are
 # in-session and daily instruments, not baselines.
@@ -126,6 +133,11 @@ class MedicationsForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         label="Medicine classes (tick any not recognised)",
     )
+    no_medicines = forms.BooleanField(
+        required=False,
+        label=NO_MEDICINES_LABEL,
+        help_text="The patient told you they take no medicines, prescribed or bought, at all.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -140,6 +152,12 @@ class MedicationsForm(forms.Form):
 class ScreeningForm(forms.Form):
     conditions = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, label="Present now or in the past"
+    )
+    # Not required here: the service refuses it unticked together with anything else missing.
+    all_items_asked = forms.BooleanField(
+        required=False,
+        label="I asked the patient about every item on this list",
+        help_text="An unticked item is recorded as the patient's “no”.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -191,12 +209,8 @@ class ConsentForm(forms.Form):
         help_text="A patient under 18 on the signing date does not sign: a parent or legal guardian does.",
     )
     routes = forms.MultipleChoiceField(
-        choices=[
-            ("iv", "IV infusion (racemic ketamine)"),
-            ("esketamine_in", "Esketamine nasal spray"),
-            ("oral", "Oral ketamine"),
-            ("sublingual", "Sublingual ketamine"),
-        ],
+        # Every route a protocol may use (the core's), so a plan on any protocol can have its consent.
+        choices=consent_route_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Routes this consent covers",

@@ -156,6 +156,8 @@ class MedicationList(PatientRecord):
     drug_classes = models.JSONField(default=list)  # interaction class ids from the core's screening data
     flags = models.JSONField(default=list)
     unrecognised_medications = models.JSONField(default=list)
+    # The patient said they take no medicines: an empty list is then an answer, not a blank form.
+    no_medicines = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-recorded_at", "-id"]
@@ -181,6 +183,11 @@ class ScreeningAssessment(PatientRecord):
     ``answers`` maps every checklist condition id to yes/no (so a "no" is recorded, not implied);
     ``eligibility``, ``reasons``, ``unrecognised_medications`` and ``rems_form_items`` are exactly what
     ``ketacare.core.screening.screen`` computed. The decision is a separate step by a prescriber.
+
+    ``all_items_asked`` is the screener's statement that every checklist item was put to the patient, so
+    an unticked item is the patient's "no" and not a question skipped; ``no_medicines`` that the list
+    screened was empty because the patient takes none. Screenings recorded before either was asked for
+    hold False.
     """
 
     class Eligibility(models.TextChoices):
@@ -191,8 +198,10 @@ class ScreeningAssessment(PatientRecord):
     status = models.CharField(max_length=20, choices=VersionStatus.choices, default=VersionStatus.CURRENT)
     assessed_at = models.DateTimeField()
     answers = models.JSONField(default=dict)
+    all_items_asked = models.BooleanField(default=False)
     medications = models.JSONField(default=list)  # the medicine texts screened
     drug_classes = models.JSONField(default=list)  # the ticked classes screened
+    no_medicines = models.BooleanField(default=False)
     eligibility = models.CharField(max_length=30, choices=Eligibility.choices)
     reasons = models.JSONField(default=list)
     unrecognised_medications = models.JSONField(default=list)

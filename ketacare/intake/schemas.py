@@ -20,6 +20,8 @@ Identifier = Annotated[str, StringConstraints(max_length=60)]
 class MedicationsIn(Schema):
     """The patient's current medicines (free text, one entry each) and any ticked interaction classes.
 
+    A list names at least one medicine or class, or sets ``no_medicines``: an empty list without it is
+    refused (422 naming ``medications``), since a screening could not tell it from a list never taken.
     Server-owned fields (patient, clinic, author, time recorded, flags) are not accepted.
     """
 
@@ -34,13 +36,29 @@ class MedicationsIn(Schema):
         max_length=20,
         description="interaction class ids from the core's screening data, e.g. benzodiazepines, maois",
     )
+    no_medicines: bool = Field(
+        default=False,
+        description="true: the patient said they take no medicines (then medications and drug_classes are "
+        "empty); required for an empty list",
+    )
 
 
 class ScreeningIn(Schema):
-    """The checklist conditions present (ids from the core's screening data); the rest count as absent."""
+    """The checklist conditions present (ids from the core's screening data); the rest count as absent.
+
+    As on the intake page, a screening needs ``all_items_asked: true`` (the caller asked the patient
+    about every checklist item, so an absent id is the patient's "no") and a current medication list
+    that names the medicines or says ``no_medicines``; otherwise 422 naming ``all_items_asked`` or
+    ``medications``, every refusal listed, nothing written.
+    """
 
     conditions: list[Identifier] = Field(
         ..., max_length=50, description="condition ids, e.g. uncontrolled_hypertension; [] for none"
+    )
+    all_items_asked: bool = Field(
+        ...,
+        description="true: the patient was asked about every checklist condition (the conditions of "
+        "`ketacare knowledge list screening`), so an id left out is their no; false is refused",
     )
 
 
@@ -84,6 +102,7 @@ class MedicationListOut(Schema):
     recorded_at: dt.datetime
     medications: list[str]
     drug_classes: list[str]
+    no_medicines: bool
     flags: list[ReasonOut]
     unrecognised_medications: list[str]
 
@@ -93,8 +112,10 @@ class ScreeningOut(Schema):
     status: str
     assessed_at: dt.datetime
     answers: dict[str, bool]
+    all_items_asked: bool
     medications: list[str]
     drug_classes: list[str]
+    no_medicines: bool
     eligibility: str
     reasons: list[ReasonOut]
     unrecognised_medications: list[str]

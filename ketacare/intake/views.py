@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import zoneinfo
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -129,6 +130,7 @@ def _initial_forms(patient: Patient, summary: IntakeSummary) -> dict[str, Any]:
             initial={
                 "medications": "\n".join(medication_list.medications),
                 "drug_classes": medication_list.drug_classes,
+                "no_medicines": medication_list.no_medicines,
             }
             if medication_list
             else None
@@ -241,14 +243,30 @@ def _render(
 
 def _said(exc: FieldError) -> str:
     """A refusal shown above a form or as a page message: the field in words, then the rule
-    ("Weight kg: 700 is outside ..."), never the internal name."""
-    if not exc.field:
-        return exc.message
-    return form_message(exc.field, f"{exc.field}: {field_message(exc.field, exc.message)}")
+    ("Weight kg: 700 is outside ..."), never the internal name; several refusals one after another."""
+    return "; ".join(
+        form_message(one.field, f"{one.field}: {field_message(one.field, one.message)}")
+        if one.field
+        else one.message
+        for one in services.refusals(exc)
+    )
 
 
 def _form_error(form: Form, exc: FieldError) -> None:
-    add_field_error(form, exc)
+    """Every refusal of the service on the field it names (or above the form)."""
+    for one in services.refusals(exc):
+        add_field_error(form, one)
+
+
+def _check_too(form: Form, check: Callable[[], object]) -> None:
+    """The form refused some fields: run the service's own checks on the others as well, so every
+    mistake shows at once (a field the form already refused keeps the form's message alone)."""
+    try:
+        check()
+    except FieldError as exc:
+        for one in services.refusals(exc):
+            if one.field not in form.errors:
+                add_field_error(form, one)
 
 
 @staff_required
@@ -265,22 +283,25 @@ def save_demographics(request: AuthenticatedRequest, patient_id: str) -> HttpRes
     """Record sex, height, conditions and previous treatments (a new intake version)."""
     patient = access_staff_patient(request.user, patient_id, action="write")
     form = DemographicsForm(request.POST)
-    if form.is_valid():
+    valid = form.is_valid()
+    values: dict[str, Any] = {
+        name: form.cleaned_data.get(name)
+        for name in ("sex", "height_cm", "indications", "indication_other", "previous_treatments")
+    }
+    if valid:
         try:
             services.record_intake(
                 patient=patient,
                 user=request.user,
-                sex=form.cleaned_data["sex"],
-                height_cm=form.cleaned_data["height_cm"],
-                indications=form.cleaned_data["indications"],
-                indication_other=form.cleaned_data["indication_other"],
-                previous_treatments=form.cleaned_data["previous_treatments"],
                 japanese_ancestry=form.cleaned_data["japanese_ancestry"],
+                **values,
             )
         except FieldError as exc:
             _form_error(form, exc)
         else:
             return _respond(request, patient, "demographics", saved=True, message="Demographics saved.")
+    else:
+        _check_too(form, lambda: services.check_intake(patient=patient, **values))
     return _respond(request, patient, "demographics", saved=False, demographics_form=form)
 
 
@@ -290,18 +311,22 @@ def save_weight(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """Record one body weight with the time it was measured."""
     patient = access_staff_patient(request.user, patient_id, action="write")
     form = WeightForm(request.POST, time_zone=patient.clinic.time_zone)
-    if form.is_valid():
+    valid = form.is_valid()
+    weight_kg: Any = form.cleaned_data.get("weight_kg")
+    measured_at = form.aware(form.cleaned_data.get("measured_at"))
+    if valid:
         try:
             services.record_weight(
-                patient=patient,
-                user=request.user,
-                weight_kg=form.cleaned_data["weight_kg"],
-                measured_at=form.aware(form.cleaned_data["measured_at"]),
+                patient=patient, user=request.user, weight_kg=weight_kg, measured_at=measured_at
             )
         except FieldError as exc:
             _form_error(form, exc)
         else:
             return _respond(request, patient, "demographics", saved=True, message="Weight saved.")
+    else:
+        _check_too(
+            form, lambda: services.check_weight(patient=patient, weight_kg=weight_kg, measured_at=measured_at)
+        )
     return _respond(request, patient, "demographics", saved=False, weight_form=form)
 
 
@@ -311,18 +336,21 @@ def save_medications(request: AuthenticatedRequest, patient_id: str) -> HttpResp
     """Record the current medicines and ticked classes with the core's interaction flags."""
     patient = access_staff_patient(request.user, patient_id, action="write")
     form = MedicationsForm(request.POST)
-    if form.is_valid():
+    valid = form.is_valid()
+    values: dict[str, Any] = {
+        "medications": form.medication_lines(),
+        "drug_classes": form.cleaned_data.get("drug_classes") or [],
+        "no_medicines": bool(form.cleaned_data.get("no_medicines")),
+    }
+    if valid:
         try:
-            services.record_medications(
-                patient=patient,
-                user=request.user,
-                medications=form.medication_lines(),
-                drug_classes=form.cleaned_data["drug_classes"],
-            )
+            services.record_medications(patient=patient, user=request.user, **values)
         except FieldError as exc:
             _form_error(form, exc)
         else:
             return _respond(request, patient, "medications", saved=True, message="Medications saved.")
+    else:
+        _check_too(form, lambda: services.check_medications(patient=patient, **values))
     return _respond(request, patient, "medications", saved=False, medications_form=form)
 
 
@@ -362,10 +390,20 @@ def save_screening(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
     """Screen the ticked checklist and the current medicines with the core; store the result."""
     patient = access_staff_patient(request.user, patient_id, action="write")
     form = ScreeningForm(request.POST)
-    if form.is_valid():
+    valid = form.is_valid()
+    conditions: Any = form.cleaned_data.get("conditions")
+    asked = bool(form.cleaned_data.get("all_items_asked"))
+    if not valid:
+        _check_too(
+            form,
+            lambda: services.check_screening(
+                patient=patient, conditions_present=conditions, all_items_asked=asked
+            ),
+        )
+    else:
         try:
             assessment = services.assess_screening(
-                patient=patient, user=request.user, conditions_present=form.cleaned_data["conditions"]
+                patient=patient, user=request.user, conditions_present=conditions, all_items_asked=asked
             )
         except FieldError as exc:
             _form_error(form, exc)
@@ -443,21 +481,20 @@ def save_consent(request: AuthenticatedRequest, patient_id: str) -> HttpResponse
     """Record a signed consent: document version, date, signer and relationship."""
     patient = access_staff_patient(request.user, patient_id, action="write")
     form = ConsentForm(request.POST)
-    if form.is_valid():
+    valid = form.is_valid()
+    values: dict[str, Any] = {
+        name: form.cleaned_data.get(name)
+        for name in ("document_version", "signed_on", "signer_name", "signer_relationship", "routes")
+    }
+    if valid:
         try:
-            services.record_consent(
-                patient=patient,
-                user=request.user,
-                document_version=form.cleaned_data["document_version"],
-                signed_on=form.cleaned_data["signed_on"],
-                signer_name=form.cleaned_data["signer_name"],
-                signer_relationship=form.cleaned_data["signer_relationship"],
-                routes=form.cleaned_data["routes"],
-            )
+            services.record_consent(patient=patient, user=request.user, **values)
         except FieldError as exc:
             _form_error(form, exc)
         else:
             return _respond(request, patient, "consent", saved=True, message="Consent recorded.")
+    else:
+        _check_too(form, lambda: services.check_consent(patient=patient, **values))
     return _respond(request, patient, "consent", saved=False, consent_form=form)
 
 
@@ -543,7 +580,10 @@ def save_baseline(request: AuthenticatedRequest, patient_id: str) -> HttpRespons
         form = None
     else:
         form = BaselineForm(request.POST, instrument=instrument, time_zone=patient.clinic.time_zone)
-        if form.is_valid():
+        if not form.is_valid():
+            completed_at = form.aware(form.cleaned_data.get("completed_at"))
+            _check_too(form, lambda: services.check_time(patient, "completed_at", completed_at))
+        else:
             try:
                 row = services.record_baseline_score(
                     patient=patient,

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DESK = {"width": 1280, "height": 900}
 TABLET = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
-ADMIN_PASSWORD = "bright path admin 2026"  # noqa: S105 - test data only
+ADMIN_PASSWORD = "sunlit harbour keeps watch 2026"  # noqa: S105 - test data only
 PRESCRIBER_PASSWORD = "prescriber chooses a sentence"  # noqa: S105 - test data only
 NURSE_PASSWORD = "nurse chooses her own sentence"  # noqa: S105 - test data only
 PATIENT_PASSWORD = "patient password 7"  # noqa: S105 - test data only
@@ -235,6 +235,7 @@ def test_a_clinic_sets_itself_up_from_an_empty_database(
     prescriber.get_by_role("button", name="Save medications").click()
     prescriber.get_by_text("Medications saved.").wait_for()
     screening = prescriber.locator("#intake-screening")
+    screening.get_by_label("I asked the patient about every item on this list").check()
     screening.get_by_role("button", name="Run screening").click()
     prescriber.get_by_role("heading", name=re.compile(r"Result: Eligible")).wait_for()
     screening = prescriber.locator("#intake-screening")
@@ -244,7 +245,7 @@ def test_a_clinic_sets_itself_up_from_an_empty_database(
     prescriber.get_by_text("Eligibility decision recorded.").wait_for()
     consent = prescriber.locator("#intake-consent")
     consent.get_by_label("Consent document version").fill("BP-2026.1")
-    consent.get_by_label("IV infusion (racemic ketamine)").check()
+    consent.get_by_label("Intravenous infusion (racemic ketamine)").check()
     consent.get_by_role("button", name="Record consent").click()
     prescriber.get_by_text("Consent recorded.").wait_for()
     shots(prescriber, "prescriber-intake-screening-consent")

@@ -47,6 +47,7 @@ def test_a_prescriber_completes_intake_screening_eligibility_and_consent_on_a_ta
 
     screening = page.locator("#intake-screening")
     screening.get_by_label("High blood pressure that is not controlled").check()
+    screening.get_by_label("I asked the patient about every item on this list").check()
     screening.get_by_role("button", name="Run screening").click()
     page.get_by_role("heading", name="Result: Eligible with precautions").wait_for()
     screening = page.locator("#intake-screening")

@@ -149,7 +149,9 @@ def _seed(personas: Any) -> dict[str, Any]:
         user=prescriber,
         medications=[_t("medication_1", SCRIPT), _t("medication_2", IMG + " 20 mg"), SVG],
     )
-    assessment = intake.assess_screening(patient=patient, user=prescriber, conditions_present=[])
+    assessment = intake.assess_screening(
+        patient=patient, user=prescriber, conditions_present=[], all_items_asked=True
+    )
     intake.record_eligibility_decision(
         assessment=assessment, user=prescriber, decision=assessment.eligibility, note=_t("decision_note", ALL)
     )

@@ -7,13 +7,27 @@ from typing import Any
 from tests.security.routes import Route, patient_kwargs
 
 
+def _staff_of(personas: Any, target: Any) -> Any:
+    return personas.clinician_a if target.clinic_id == personas.clinic_a.pk else personas.clinician_b
+
+
 def _decision_data(personas: Any, target: Any) -> dict[str, Any]:
     # A fresh undecided screening of the target, so an allowed prescriber's decision succeeds.
-    from ketacare.intake.services import assess_screening
+    from tests.support.pathway import screened
 
-    staff = personas.clinician_a if target.clinic_id == personas.clinic_a.pk else personas.clinician_b
-    assessment = assess_screening(patient=target, user=staff, conditions_present=[])
+    assessment = screened(patient=target, user=_staff_of(personas, target))
     return {"assessment": str(assessment.public_id), "decision": "eligible", "note": ""}
+
+
+def _screening_data(conditions: list[str]) -> Any:
+    # A screening needs a medication list on file and the screener's word that every item was asked.
+    def data(personas: Any, target: Any) -> dict[str, Any]:
+        from tests.support.pathway import medicines_on_file
+
+        medicines_on_file(target, _staff_of(personas, target))
+        return {"conditions": conditions, "all_items_asked": "on"}
+
+    return data
 
 
 def _error_data(personas: Any, target: Any) -> dict[str, Any]:
@@ -95,7 +109,7 @@ ROUTES: list[Route] = [
         methods=("POST",),
         kwargs=patient_kwargs,
         ok={"POST": 302},
-        data=lambda p, t: {"conditions": ["uncontrolled_hypertension"]},
+        data=_screening_data(["uncontrolled_hypertension"]),
     ),
     Route(
         "intake:decision",
@@ -160,6 +174,6 @@ ROUTES: list[Route] = [
         api=True,
         kwargs=patient_kwargs,
         ok={"POST": 201},
-        data=lambda p, t: {"conditions": ["arteriovenous_malformation"]},
+        data=_screening_data(["arteriovenous_malformation"]),
     ),
 ]

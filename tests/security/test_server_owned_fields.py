@@ -150,8 +150,8 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/api/v1/patients/{patient_id}/intake/screening"): Write(
         "clinician_a",
         "intake.ScreeningAssessment",
-        body=lambda c: {"conditions": []},
-        kwargs=lambda c: {"patient_id": str(c.personas.a1.public_id)},
+        body=lambda c: {"conditions": [], "all_items_asked": True},
+        kwargs=lambda c: _medicines_of_a1(c),
     ),
     ("POST", "/api/v1/sessions/{session_id}/vitals"): Write(
         "clinician_a",
@@ -327,6 +327,13 @@ def _in_days(days: int) -> str:
     from django.utils import timezone
 
     return (timezone.now() + dt.timedelta(days=days)).replace(microsecond=0).isoformat()
+
+
+def _medicines_of_a1(ctx: Any) -> dict[str, str]:
+    from tests.support.pathway import medicines_on_file
+
+    medicines_on_file(ctx.personas.a1, ctx.personas.clinician_a)
+    return {"patient_id": str(ctx.personas.a1.public_id)}
 
 
 def _ready_a1(ctx: Any) -> dict[str, str]:

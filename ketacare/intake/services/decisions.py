@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,6 +13,7 @@ from django.utils import timezone
 from ketacare.accounts.models import User
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import is_prescriber as is_prescriber_at
+from ketacare.core import protocols as core_protocols
 from ketacare.core.screening import (
     MAX_CLASSIFIED_NAME_CHARS,
     ScreeningError,
@@ -33,6 +36,7 @@ from ketacare.intake.services.records import (
     MAX_NOTE_CHARS,
     IntakeInputError,
     IntakeNotAllowedError,
+    _Checks,
     _owned,
     _text,
     clinic_time_words,
@@ -64,6 +68,13 @@ def _decision_refused(decision: str, eligibility: str) -> IntakeInputError:
     )
 
 
+def _decision_note(decision: str, note: str) -> str:
+    text = _text("note", note, max_chars=MAX_NOTE_CHARS)
+    if decision == "eligible_with_precautions" and not text:
+        raise IntakeInputError("note", "note is required: say how the precautions will be handled")
+    return text
+
+
 @transaction.atomic
 def record_eligibility_decision(
     *,
@@ -88,13 +99,13 @@ def record_eligibility_decision(
         raise IntakeInputError("assessment", f"this screening is {locked.status}; decide on the current one")
     if locked.decision:
         raise IntakeInputError("assessment", "already decided; record a new screening to change the decision")
+    checks = _Checks()
     if decision not in _ALLOWED_DECISIONS[locked.eligibility]:
-        raise _decision_refused(decision, locked.eligibility)
-    text = _text("note", note, max_chars=MAX_NOTE_CHARS)
-    if decision == "eligible_with_precautions" and not text:
-        raise IntakeInputError("note", "is required: say how the precautions will be handled")
+        checks.errors.append(_decision_refused(decision, locked.eligibility))
+    text = checks.run(lambda: _decision_note(decision, note))
+    checks.raise_any()
     locked.decision = decision
-    locked.decision_note = text
+    locked.decision_note = text or ""
     locked.decided_by = user
     locked.decided_at = timezone.now()
     locked.save(update_fields=["decision", "decision_note", "decided_by", "decided_at"])
@@ -125,14 +136,14 @@ def change_eligibility_decision(
         raise IntakeInputError("assessment", f"this screening is {locked.status}; decide on the current one")
     if not locked.decision:
         raise IntakeInputError("assessment", "no decision is recorded yet; record one first")
+    checks = _Checks()
     if decision not in _ALLOWED_DECISIONS[locked.eligibility]:
-        raise _decision_refused(decision, locked.eligibility)
-    if decision == locked.decision:
-        raise IntakeInputError("decision", f"the decision is already {_eligibility_words(decision)!r}")
-    why = _text("reason", reason, max_chars=MAX_NOTE_CHARS, required=True)
-    text = _text("note", note, max_chars=MAX_NOTE_CHARS)
-    if decision == "eligible_with_precautions" and not text:
-        raise IntakeInputError("note", "is required: say how the precautions will be handled")
+        checks.errors.append(_decision_refused(decision, locked.eligibility))
+    elif decision == locked.decision:
+        checks.refuse("decision", f"the decision is already {_eligibility_words(decision)!r}")
+    why = checks.run(lambda: _text("reason", reason, max_chars=MAX_NOTE_CHARS, required=True))
+    text = checks.run(lambda: _decision_note(decision, note))
+    checks.raise_any()
     previous_by = locked.decided_by.public_id if locked.decided_by is not None else ""
     locked.decision_history = [
         *locked.decision_history,
@@ -142,11 +153,11 @@ def change_eligibility_decision(
             "decided_by": str(previous_by or ""),
             "decided_at": locked.decided_at.isoformat() if locked.decided_at else "",
             "changed_to": decision,
-            "change_reason": why,
+            "change_reason": why or "",
         },
     ]
     locked.decision = decision
-    locked.decision_note = text
+    locked.decision_note = text or ""
     locked.decided_by = user
     locked.decided_at = timezone.now()
     locked.save(update_fields=["decision", "decision_note", "decided_by", "decided_at", "decision_history"])
@@ -161,8 +172,15 @@ def change_eligibility_decision(
     return locked
 
 
-# The dosing routes a consent may cover: the route ids of the core's protocols data.
-CONSENT_ROUTES: tuple[str, ...] = ("iv", "esketamine_in", "oral", "sublingual")
+# The dosing routes a consent may cover: every route of the core's protocols data, so any protocol a
+# plan may use has a route its consent can name.
+CONSENT_ROUTES: tuple[str, ...] = core_protocols.route_ids()
+
+
+def consent_route_choices() -> list[tuple[str, str]]:
+    """The routes a consent may cover with their names from the core, in the core's order."""
+    return [(route_id, core_protocols.get_route(route_id).name) for route_id in CONSENT_ROUTES]
+
 
 # Under this age on the signing date a patient does not sign their own treatment consent: a parent or
 # legal guardian does. 18 is the age of majority in most US states and the UK for this purpose; a clinic
@@ -172,6 +190,92 @@ MINOR_SIGNERS: tuple[str, ...] = (Consent.Relationship.PARENT, Consent.Relations
 
 
 # --- consent and baselines ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ConsentInput:
+    document_version: str
+    signed_on: dt.date
+    signer_name: str
+    signer_relationship: str
+    routes: list[str]
+
+
+def check_consent(
+    *,
+    patient: Patient,
+    document_version: str | None,
+    signed_on: dt.date | None,
+    signer_name: str | None,
+    signer_relationship: str | None,
+    routes: Sequence[str] | None = (),
+) -> _ConsentInput:
+    """The consent as it would be stored; every refused field at once (nothing is written).
+
+    The signing date is checked against the clinic's calendar and the patient's age on it: under
+    ``SELF_CONSENT_MIN_AGE_YEARS`` a parent or legal guardian signs, under their own name.
+    """
+    checks = _Checks()
+    version = checks.run(
+        lambda: _text("document_version", document_version or "", max_chars=40, required=True)
+    )
+    name = checks.run(lambda: _text("signer_name", signer_name or "", max_chars=200, required=True))
+    if signer_relationship not in Consent.Relationship.values:
+        checks.refuse(
+            "signer_relationship",
+            f"{signer_relationship!r} is not allowed; allowed: {', '.join(Consent.Relationship.values)}",
+        )
+    given = routes or []
+    route_ids = [str(r) for r in dict.fromkeys(given)] if not isinstance(given, str) else [given]
+    unknown_routes = [r for r in route_ids if r not in CONSENT_ROUTES]
+    if unknown_routes:
+        checks.refuse(
+            "routes",
+            f"{', '.join(map(repr, unknown_routes))} not allowed; allowed: {', '.join(CONSENT_ROUTES)}",
+        )
+    if not isinstance(signed_on, dt.date) or isinstance(signed_on, dt.datetime):
+        checks.refuse("signed_on", "must be a date (YYYY-MM-DD)")
+    else:
+        _check_signing_day(checks, patient, signed_on, name, signer_relationship)
+    checks.raise_any()
+    return _ConsentInput(
+        str(version), cast(dt.date, signed_on), str(name), str(signer_relationship), route_ids
+    )
+
+
+def _check_signing_day(
+    checks: _Checks, patient: Patient, signed_on: dt.date, name: str | None, relationship: str | None
+) -> None:
+    # "Today" is the clinic's calendar day, where the form is signed.
+    today = timezone.localdate(timezone=clinic_zone(patient))
+    if not patient.date_of_birth <= signed_on <= today:
+        checks.refuse(
+            "signed_on",
+            f"{date_words(signed_on)} is outside the allowed range: from the date of birth "
+            f"({date_words(patient.date_of_birth)}) to today ({date_words(today)})",
+        )
+        return
+    try:
+        age = age_years_on(patient.date_of_birth, signed_on)
+    except ScreeningError as exc:
+        checks.refuse("date_of_birth", f"{exc}; correct the date of birth on the patient's record")
+        return
+    if age >= SELF_CONSENT_MIN_AGE_YEARS:
+        return
+    if relationship in Consent.Relationship.values and relationship not in MINOR_SIGNERS:
+        checks.refuse(
+            "signer_relationship",
+            f"must be a parent or legal guardian: the patient was {age} on the signing date "
+            f"({date_words(signed_on)}), under {SELF_CONSENT_MIN_AGE_YEARS}, so only a parent or legal "
+            f"guardian signs; allowed: "
+            f"{', '.join(str(Consent.Relationship(value).label) for value in MINOR_SIGNERS)}",
+        )
+    if name and _same_person(name, patient):
+        # A parent who signs is another person: the child's own name under "Parent" is the child signing.
+        checks.refuse(
+            "signer_name",
+            f"{name} is the patient's own name: write the name of the parent or legal guardian who signs",
+        )
 
 
 @transaction.atomic
@@ -185,62 +289,26 @@ def record_consent(
     signer_relationship: str,
     routes: Sequence[str] = (),
 ) -> Consent:
-    """Record a signed treatment consent; the signing date is checked against the clinic's calendar.
+    """Record a signed treatment consent (checked by :func:`check_consent`).
 
     ``routes`` are the dosing routes the document covers (the plan gate needs the plan's route).
     """
-    version = _text("document_version", document_version, max_chars=40, required=True)
-    name = _text("signer_name", signer_name, max_chars=200, required=True)
-    if signer_relationship not in Consent.Relationship.values:
-        raise IntakeInputError(
-            "signer_relationship",
-            f"{signer_relationship!r} is not allowed; allowed: {', '.join(Consent.Relationship.values)}",
-        )
-    if not isinstance(signed_on, dt.date) or isinstance(signed_on, dt.datetime):
-        raise IntakeInputError("signed_on", "must be a date (YYYY-MM-DD)")
-    route_ids = [str(r) for r in dict.fromkeys(routes)] if not isinstance(routes, str) else [routes]
-    unknown_routes = [r for r in route_ids if r not in CONSENT_ROUTES]
-    if unknown_routes:
-        raise IntakeInputError(
-            "routes",
-            f"{', '.join(map(repr, unknown_routes))} not allowed; allowed: {', '.join(CONSENT_ROUTES)}",
-        )
-    # "Today" is the clinic's calendar day, where the form is signed.
-    today = timezone.localdate(timezone=clinic_zone(patient))
-    if not patient.date_of_birth <= signed_on <= today:
-        raise IntakeInputError(
-            "signed_on",
-            f"{date_words(signed_on)} is outside the allowed range: from the date of birth "
-            f"({date_words(patient.date_of_birth)}) to today ({date_words(today)})",
-        )
-    try:
-        age = age_years_on(patient.date_of_birth, signed_on)
-    except ScreeningError as exc:
-        raise IntakeInputError(
-            "date_of_birth", f"{exc}; correct the date of birth on the patient's record"
-        ) from None
-    if age < SELF_CONSENT_MIN_AGE_YEARS and signer_relationship not in MINOR_SIGNERS:
-        raise IntakeInputError(
-            "signer_relationship",
-            f"must be a parent or legal guardian: the patient was {age} on the signing date "
-            f"({date_words(signed_on)}), under {SELF_CONSENT_MIN_AGE_YEARS}, so only a parent or legal "
-            f"guardian signs; allowed: "
-            f"{', '.join(str(Consent.Relationship(value).label) for value in MINOR_SIGNERS)}",
-        )
-    if age < SELF_CONSENT_MIN_AGE_YEARS and _same_person(name, patient):
-        # A parent who signs is another person: the child's own name under "Parent" is the child signing.
-        raise IntakeInputError(
-            "signer_name",
-            f"{name} is the patient's own name: write the name of the parent or legal guardian who signs",
-        )
+    checked = check_consent(
+        patient=patient,
+        document_version=document_version,
+        signed_on=signed_on,
+        signer_name=signer_name,
+        signer_relationship=signer_relationship,
+        routes=routes,
+    )
     return Consent.objects.create(
         **_owned(patient),
         created_by=user,
-        document_version=version,
-        signed_on=signed_on,
-        signer_name=name,
-        signer_relationship=signer_relationship,
-        routes=route_ids,
+        document_version=checked.document_version,
+        signed_on=checked.signed_on,
+        signer_name=checked.signer_name,
+        signer_relationship=checked.signer_relationship,
+        routes=checked.routes,
     )
 
 
@@ -306,6 +374,10 @@ def classify_medicine(*, patient: Patient, user: User, name: str, class_id: str)
         current = MedicationList.objects.filter(patient=patient, status=VersionStatus.CURRENT).first()
         if current is not None:
             record_medications(
-                patient=patient, user=user, medications=current.medications, drug_classes=current.drug_classes
+                patient=patient,
+                user=user,
+                medications=current.medications,
+                drug_classes=current.drug_classes,
+                no_medicines=current.no_medicines,
             )
     return row

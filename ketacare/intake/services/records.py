@@ -1,8 +1,10 @@
 """Writes for intake and screening: one transaction each, domain exceptions naming the field.
 
 Bad input raises :class:`IntakeInputError` (a ``FieldError``: the field and what it allows) before
-anything is written; an action the user's role does not allow raises :class:`IntakeNotAllowedError`
-(a ``NotPermitted``). Neither is an HTTP error: views put them on the form, the API answers them
+anything is written, or :class:`IntakeInputsRefused` holding one per refused field when several are
+wrong, so a form shows every mistake at once; each write's ``check_*`` function runs the same checks
+without writing (the views call it too when the form itself refused a field). An action the user's
+role does not allow raises :class:`IntakeNotAllowedError` (a ``NotPermitted``). Neither is an HTTP error: views put them on the form, the API answers them
 through its one handler (422 and 403).
 """
 
@@ -10,10 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -53,6 +55,7 @@ MAX_ERROR_REASON_CHARS = 500
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 _M = TypeVar("_M", Intake, MedicationList, ScreeningAssessment)
+_T = TypeVar("_T")
 
 
 class IntakeError(FieldError):
@@ -65,6 +68,48 @@ class IntakeInputError(IntakeError):
 
 class IntakeNotAllowedError(IntakeError, NotPermitted):
     """The user's role does not allow this action (e.g. a nurse deciding eligibility)."""
+
+
+class IntakeInputsRefused(IntakeInputError):
+    """Several inputs refused at once: ``errors`` holds each, in the order of the form. The error itself
+    is the first; ``unmet`` the others, which the API lists after it (``ketacare.api.refused``)."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        super().__init__(errors[0].field, errors[0].message)
+        self.errors = list(errors)
+        self.unmet = [(e.field, e.message) for e in errors[1:]]
+
+
+def refusals(error: FieldError) -> list[FieldError]:
+    """Every refusal an error carries: the several of :class:`IntakeInputsRefused`, or the error itself."""
+    return list(getattr(error, "errors", None) or [error])
+
+
+class _Checks:
+    """Runs each input's check and keeps every refusal, so all of them are reported together."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def run(self, check: Callable[[], _T]) -> _T | None:
+        """The check's value, or None when it refused its input (kept for :meth:`raise_any`)."""
+        try:
+            return check()
+        except IntakeInputError as exc:
+            self.errors.extend(refusals(exc))
+            return None
+
+    def refuse(self, field: str, message: str) -> None:
+        self.errors.append(IntakeInputError(field, message))
+
+    def failed(self, field: str) -> bool:
+        return any(error.field == field for error in self.errors)
+
+    def raise_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise IntakeInputsRefused(self.errors)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
@@ -98,13 +143,18 @@ def _aware_past(
             shown = clinic_time_words(value, zone)
         except OverflowError:
             # Year 1 or 9999 shifted into the clinic's zone: far outside any clinic day either way.
-            raise IntakeInputError(field, "is out of range; enter a time at or before now") from None
+            raise IntakeInputError(field, f"{field} is out of range; enter a time at or before now") from None
         raise IntakeInputError(
             field,
             f"{shown} is in the future; enter a time at or before now "
             f"({clinic_time_words(now, zone)}, clinic time)",
         )
     return value
+
+
+def check_time(patient: Patient, field: str, value: dt.datetime | None) -> dt.datetime:
+    """A recorded time (None: now) checked as every write checks it: aware, not in the future."""
+    return _aware_past(field, value, now=timezone.now(), zone=clinic_zone(patient))
 
 
 def _no_nul(field: str, value: str) -> None:
@@ -117,9 +167,11 @@ def _text(field: str, value: str, *, max_chars: int, required: bool = False) -> 
     value = (value or "").strip()
     _no_nul(field, value)
     if required and not value:
-        raise IntakeInputError(field, "is required")
+        raise IntakeInputError(field, f"{field} is required")
     if len(value) > max_chars:
-        raise IntakeInputError(field, f"is {len(value)} characters long; at most {max_chars} are allowed")
+        raise IntakeInputError(
+            field, f"{field} is {len(value)} characters long; at most {max_chars} are allowed"
+        )
     return value
 
 
@@ -150,6 +202,58 @@ def _owned(patient: Patient) -> dict[str, Any]:
 # --- demographics and weight --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _IntakeInput:
+    sex: str
+    height_cm: Decimal | None
+    indications: list[str]
+    indication_other: str
+    previous_treatments: str
+    recorded_at: dt.datetime
+
+
+def check_intake(
+    *,
+    patient: Patient,
+    sex: str | None,
+    height_cm: float | Decimal | str | None,
+    indications: Sequence[str] | None,
+    indication_other: str | None = "",
+    previous_treatments: str | None = "",
+    recorded_at: dt.datetime | None = None,
+) -> _IntakeInput:
+    """The demographics as they would be stored; every refused field at once (nothing is written)."""
+    now = timezone.now()
+    checks = _Checks()
+    if sex not in Intake.Sex.values:
+        checks.refuse("sex", f"{sex!r} is not allowed; allowed: {', '.join(Intake.Sex.values)}")
+    height = checks.run(
+        lambda: (
+            None
+            if height_cm in (None, "")
+            else _decimal_in_range("height_cm", height_cm, HEIGHT_CM_RANGE, "cm")
+        )
+    )
+    chosen = list(indications or [])
+    unknown = [value for value in chosen if value not in Indication.values]
+    if unknown:
+        checks.refuse(
+            "indications",
+            f"{', '.join(map(repr, unknown))} not allowed; allowed: {', '.join(Indication.values)}",
+        )
+    other = checks.run(lambda: _text("indication_other", indication_other or "", max_chars=200))
+    if Indication.OTHER in chosen and not other and not checks.failed("indication_other"):
+        checks.refuse("indication_other", "indication_other is required when the indication is 'other'")
+    history = checks.run(
+        lambda: _text("previous_treatments", previous_treatments or "", max_chars=MAX_TEXT_CHARS)
+    )
+    when = checks.run(lambda: _aware_past("recorded_at", recorded_at, now=now, zone=clinic_zone(patient)))
+    checks.raise_any()
+    return _IntakeInput(
+        str(sex), height, list(dict.fromkeys(chosen)), other or "", history or "", cast(dt.datetime, when)
+    )
+
+
 @transaction.atomic
 def record_intake(
     *,
@@ -164,35 +268,39 @@ def record_intake(
     japanese_ancestry: bool = False,
 ) -> Intake:
     """Record demographics and history; the previous intake becomes superseded."""
-    now = timezone.now()
-    if sex not in Intake.Sex.values:
-        raise IntakeInputError("sex", f"{sex!r} is not allowed; allowed: {', '.join(Intake.Sex.values)}")
-    height = (
-        None if height_cm in (None, "") else _decimal_in_range("height_cm", height_cm, HEIGHT_CM_RANGE, "cm")
+    checked = check_intake(
+        patient=patient,
+        sex=sex,
+        height_cm=height_cm,
+        indications=indications,
+        indication_other=indication_other,
+        previous_treatments=previous_treatments,
+        recorded_at=recorded_at,
     )
-    unknown = [value for value in indications if value not in Indication.values]
-    if unknown:
-        raise IntakeInputError(
-            "indications",
-            f"{', '.join(map(repr, unknown))} not allowed; allowed: {', '.join(Indication.values)}",
-        )
-    other = _text("indication_other", indication_other, max_chars=200)
-    if Indication.OTHER in indications and not other:
-        raise IntakeInputError("indication_other", "is required when the indication is 'other'")
-    history = _text("previous_treatments", previous_treatments, max_chars=MAX_TEXT_CHARS)
-    when = _aware_past("recorded_at", recorded_at, now=now, zone=clinic_zone(patient))
     _supersede(Intake, patient)
     return Intake.objects.create(
         **_owned(patient),
         created_by=user,
-        recorded_at=when,
-        sex=sex,
-        height_cm=height,
-        indications=list(dict.fromkeys(indications)),
-        indication_other=other,
-        previous_treatments=history,
+        recorded_at=checked.recorded_at,
+        sex=checked.sex,
+        height_cm=checked.height_cm,
+        indications=checked.indications,
+        indication_other=checked.indication_other,
+        previous_treatments=checked.previous_treatments,
         japanese_ancestry=bool(japanese_ancestry),
     )
+
+
+def check_weight(
+    *, patient: Patient, weight_kg: float | Decimal | str | None, measured_at: dt.datetime | None = None
+) -> tuple[Decimal, dt.datetime]:
+    """The weight and its time as they would be stored; both refusals at once (nothing is written)."""
+    now = timezone.now()
+    checks = _Checks()
+    weight = checks.run(lambda: _decimal_in_range("weight_kg", weight_kg, WEIGHT_KG_RANGE, "kg"))
+    when = checks.run(lambda: _aware_past("measured_at", measured_at, now=now, zone=clinic_zone(patient)))
+    checks.raise_any()
+    return cast(Decimal, weight), cast(dt.datetime, when)
 
 
 @transaction.atomic
@@ -204,9 +312,7 @@ def record_weight(
     measured_at: dt.datetime | None = None,
 ) -> WeightMeasurement:
     """Record one body weight; the range is the core's plausibility range (``WEIGHT_KG_RANGE``)."""
-    now = timezone.now()
-    weight = _decimal_in_range("weight_kg", weight_kg, WEIGHT_KG_RANGE, "kg")
-    when = _aware_past("measured_at", measured_at, now=now, zone=clinic_zone(patient))
+    weight, when = check_weight(patient=patient, weight_kg=weight_kg, measured_at=measured_at)
     return WeightMeasurement.objects.create(
         **_owned(patient), created_by=user, weight_kg=weight, measured_at=when
     )
@@ -221,7 +327,7 @@ class _ScreeningInput:
     drug_classes: list[str]
 
 
-def _clean_medications(medications: Sequence[str], drug_classes: Sequence[str]) -> _ScreeningInput:
+def _medication_texts(medications: Sequence[str]) -> list[str]:
     texts = [text.strip() for text in medications if text and text.strip()]
     if len(texts) > MAX_MEDICATIONS:
         raise IntakeInputError("medications", f"{len(texts)} entries; at most {MAX_MEDICATIONS} are allowed")
@@ -231,13 +337,25 @@ def _clean_medications(medications: Sequence[str], drug_classes: Sequence[str]) 
             raise IntakeInputError(
                 "medications", f"an entry is {len(text)} characters long; at most {MAX_MEDICATION_CHARS}"
             )
+    return list(dict.fromkeys(texts))
+
+
+def _class_ids(drug_classes: Sequence[str]) -> list[str]:
     allowed = [interaction.id for interaction in core_knowledge.interactions()]
     unknown = [value for value in drug_classes if value not in allowed]
     if unknown:
         raise IntakeInputError(
             "drug_classes", f"{', '.join(map(repr, unknown))} not allowed; allowed: {', '.join(allowed)}"
         )
-    return _ScreeningInput(list(dict.fromkeys(texts)), list(dict.fromkeys(drug_classes)))
+    return list(dict.fromkeys(drug_classes))
+
+
+def _clean_medications(medications: Sequence[str], drug_classes: Sequence[str]) -> _ScreeningInput:
+    checks = _Checks()
+    texts = checks.run(lambda: _medication_texts(medications))
+    classes = checks.run(lambda: _class_ids(drug_classes))
+    checks.raise_any()
+    return _ScreeningInput(texts or [], classes or [])
 
 
 def _ticked_class_text(class_id: str) -> str:
@@ -315,6 +433,52 @@ def preview_medication_flags(
     return reasons, list(result.unrecognised_medications)
 
 
+# The tick that says the patient takes no medicines, as the form labels it and the refusals name it.
+NO_MEDICINES_LABEL = "Takes no medicines"
+
+
+@dataclass(frozen=True)
+class _MedicationsInput:
+    medications: list[str]
+    drug_classes: list[str]
+    no_medicines: bool
+    recorded_at: dt.datetime
+
+
+def check_medications(
+    *,
+    patient: Patient,
+    medications: Sequence[str] | None,
+    drug_classes: Sequence[str] | None = (),
+    no_medicines: bool | None = False,
+    recorded_at: dt.datetime | None = None,
+) -> _MedicationsInput:
+    """The medication list as it would be stored; every refused field at once (nothing is written).
+
+    A list names the patient's medicines or says they take none: an empty list that says neither is
+    a form left blank, and a screening could not tell it from a patient on no medicines.
+    """
+    now = timezone.now()
+    checks = _Checks()
+    texts = checks.run(lambda: _medication_texts(medications or []))
+    classes = checks.run(lambda: _class_ids(drug_classes or []))
+    if not checks.failed("medications") and not checks.failed("drug_classes"):
+        if no_medicines and (texts or classes):
+            checks.refuse(
+                "no_medicines",
+                f"“{NO_MEDICINES_LABEL}” is ticked but the list names medicines: untick it, or clear the list",
+            )
+        elif not no_medicines and not (texts or classes):
+            checks.refuse(
+                "medications",
+                f"medications is empty: write the patient's current medicines, one per line, or tick "
+                f"“{NO_MEDICINES_LABEL}” when they take none",
+            )
+    when = checks.run(lambda: _aware_past("recorded_at", recorded_at, now=now, zone=clinic_zone(patient)))
+    checks.raise_any()
+    return _MedicationsInput(texts or [], classes or [], bool(no_medicines), cast(dt.datetime, when))
+
+
 @transaction.atomic
 def record_medications(
     *,
@@ -322,25 +486,35 @@ def record_medications(
     user: User,
     medications: Sequence[str],
     drug_classes: Sequence[str] = (),
+    no_medicines: bool = False,
     recorded_at: dt.datetime | None = None,
 ) -> MedicationList:
-    """Record the patient's current medicines with the core's interaction flags; the previous list is superseded."""
-    now = timezone.now()
-    cleaned = _clean_medications(medications, drug_classes)
-    when = _aware_past("recorded_at", recorded_at, now=now, zone=clinic_zone(patient))
+    """Record the patient's current medicines with the core's interaction flags; the previous list is superseded.
+
+    ``no_medicines`` records that the patient takes none (the list is then empty); an empty list
+    without it is refused (:func:`check_medications`).
+    """
+    checked = check_medications(
+        patient=patient,
+        medications=medications,
+        drug_classes=drug_classes,
+        no_medicines=no_medicines,
+        recorded_at=recorded_at,
+    )
     result, reasons = run_screening(
         conditions=[],
-        medications=cleaned.medications,
-        drug_classes=cleaned.drug_classes,
+        medications=checked.medications,
+        drug_classes=checked.drug_classes,
         clinic_id=patient.clinic_id,
     )
     _supersede(MedicationList, patient)
     return MedicationList.objects.create(
         **_owned(patient),
         created_by=user,
-        recorded_at=when,
-        medications=cleaned.medications,
-        drug_classes=cleaned.drug_classes,
+        recorded_at=checked.recorded_at,
+        medications=checked.medications,
+        drug_classes=checked.drug_classes,
+        no_medicines=checked.no_medicines,
         flags=reasons,
         unrecognised_medications=list(result.unrecognised_medications),
     )
@@ -351,38 +525,105 @@ def checklist_ids() -> list[str]:
     return [condition.id for condition in core_knowledge.conditions()]
 
 
+@dataclass(frozen=True)
+class _ScreeningChecked:
+    conditions_present: list[str]
+    assessed_at: dt.datetime
+    screened_on: dt.date
+    medication_list: MedicationList
+
+
+def _medication_list_for_screening(patient: Patient) -> MedicationList:
+    """The current medication list, when it says what the patient takes (or that they take none)."""
+    current = MedicationList.objects.filter(patient=patient, status=VersionStatus.CURRENT).first()
+    if current is None:
+        raise IntakeInputError(
+            "medications",
+            "no medication list is recorded: save the patient's current medicines (Current medications), "
+            f"or tick “{NO_MEDICINES_LABEL}” and save, before running the screening",
+        )
+    if not (current.medications or current.drug_classes or current.no_medicines):
+        # A list saved empty before KetaCare asked for the tick: it does not say the patient takes none.
+        raise IntakeInputError(
+            "medications",
+            f"the medication list recorded {clinic_time_words(current.recorded_at, clinic_zone(patient))} "
+            f"is empty and not marked “{NO_MEDICINES_LABEL}”: save the patient's current medicines, or "
+            "tick it and save, before running the screening",
+        )
+    return current
+
+
+def check_screening(
+    *,
+    patient: Patient,
+    conditions_present: Sequence[str] | None,
+    all_items_asked: bool | None,
+    assessed_at: dt.datetime | None = None,
+) -> _ScreeningChecked:
+    """What a screening would use; every refusal at once (nothing is written).
+
+    A screening needs the screener's word that every checklist item was asked (``all_items_asked``)
+    and a medication list that names the medicines or says there are none: without them an unticked
+    item or an empty list cannot be told from a question never asked.
+    """
+    now = timezone.now()
+    checks = _Checks()
+    allowed = checklist_ids()
+    unknown = [value for value in conditions_present or [] if value not in allowed]
+    if unknown:
+        checks.refuse(
+            "conditions", f"{', '.join(map(repr, unknown))} not allowed; allowed: {', '.join(allowed)}"
+        )
+    if not all_items_asked:
+        checks.refuse(
+            "all_items_asked",
+            "all_items_asked is required: ask the patient about every item on the checklist, then tick to "
+            "confirm; an "
+            "unticked item is recorded as the patient's “no”",
+        )
+    medication_list = checks.run(lambda: _medication_list_for_screening(patient))
+    when = checks.run(lambda: _aware_past("assessed_at", assessed_at, now=now, zone=clinic_zone(patient)))
+    screened_on = when.astimezone(clinic_zone(patient)).date() if when is not None else None
+    if screened_on is not None and screened_on < patient.date_of_birth:
+        checks.refuse(
+            "assessed_at",
+            f"{date_words(screened_on)} is before the patient's date of birth "
+            f"({date_words(patient.date_of_birth)}); enter the day the screening was done",
+        )
+    checks.raise_any()
+    return _ScreeningChecked(
+        list(dict.fromkeys(conditions_present or [])),
+        cast(dt.datetime, when),
+        cast(dt.date, screened_on),
+        cast(MedicationList, medication_list),
+    )
+
+
 @transaction.atomic
 def assess_screening(
     *,
     patient: Patient,
     user: User,
     conditions_present: Sequence[str],
+    all_items_asked: bool,
     assessed_at: dt.datetime | None = None,
 ) -> ScreeningAssessment:
     """Screen the ticked conditions, the current medication list and the age with the core; store its result.
 
-    Every checklist condition is stored as answered yes or no. The previous assessment (and its
-    decision) becomes superseded: a new screening needs a new decision.
+    Every checklist condition is stored as answered yes or no, with the screener's ``all_items_asked``
+    (required: see :func:`check_screening`). The previous assessment (and its decision) becomes
+    superseded: a new screening needs a new decision.
     """
-    now = timezone.now()
-    allowed = checklist_ids()
-    unknown = [value for value in conditions_present if value not in allowed]
-    if unknown:
-        raise IntakeInputError(
-            "conditions", f"{', '.join(map(repr, unknown))} not allowed; allowed: {', '.join(allowed)}"
-        )
-    when = _aware_past("assessed_at", assessed_at, now=now, zone=clinic_zone(patient))
-    screened_on = when.astimezone(clinic_zone(patient)).date()
-    if screened_on < patient.date_of_birth:
-        raise IntakeInputError(
-            "assessed_at",
-            f"{date_words(screened_on)} is before the patient's date of birth "
-            f"({date_words(patient.date_of_birth)}); enter the day the screening was done",
-        )
-    medication_list = MedicationList.objects.filter(patient=patient, status=VersionStatus.CURRENT).first()
-    medications = list(medication_list.medications) if medication_list else []
-    drug_classes = list(medication_list.drug_classes) if medication_list else []
-    present = list(dict.fromkeys(conditions_present))
+    checked = check_screening(
+        patient=patient,
+        conditions_present=conditions_present,
+        all_items_asked=all_items_asked,
+        assessed_at=assessed_at,
+    )
+    medication_list = checked.medication_list
+    medications = list(medication_list.medications)
+    drug_classes = list(medication_list.drug_classes)
+    present = checked.conditions_present
     try:
         result, reasons = run_screening(
             conditions=present,
@@ -391,7 +632,7 @@ def assess_screening(
             clinic_id=patient.clinic_id,
             # The age on the clinic's calendar day of the screening: a minor is never screened "eligible".
             date_of_birth=patient.date_of_birth,
-            screened_on=screened_on,
+            screened_on=checked.screened_on,
         )
     except ScreeningError as exc:
         # Only the age can be refused here (the checklist and medicines were checked above).
@@ -402,10 +643,12 @@ def assess_screening(
     return ScreeningAssessment.objects.create(
         **_owned(patient),
         created_by=user,
-        assessed_at=when,
-        answers={condition_id: condition_id in present for condition_id in allowed},
+        assessed_at=checked.assessed_at,
+        answers={condition_id: condition_id in present for condition_id in checklist_ids()},
+        all_items_asked=True,
         medications=medications,
         drug_classes=drug_classes,
+        no_medicines=medication_list.no_medicines,
         eligibility=result.eligibility,
         reasons=reasons,
         unrecognised_medications=list(result.unrecognised_medications),
@@ -447,17 +690,23 @@ def record_baseline_score(
         raise IntakeInputError(
             "instrument_id", f"{instrument_id!r} is not allowed; allowed: {', '.join(allowed)}"
         )
-    try:
-        result = core_instruments.score(instrument_id, answers)
-    except core_instruments.InvalidAnswersError as exc:
-        raise IntakeInputError("answers", str(exc)) from None
-    when = _aware_past("completed_at", completed_at, now=now, zone=clinic_zone(patient))
+    checks = _Checks()
+
+    def scored() -> Any:
+        try:
+            return core_instruments.score(instrument_id, answers)
+        except core_instruments.InvalidAnswersError as exc:
+            raise IntakeInputError("answers", str(exc)) from None
+
+    result: Any = checks.run(scored)
+    when = checks.run(lambda: _aware_past("completed_at", completed_at, now=now, zone=clinic_zone(patient)))
+    checks.raise_any()
     row = BaselineScore.objects.create(
         **_owned(patient),
         created_by=user,
         instrument_id=result.instrument_id,
         instrument_version=result.version,
-        completed_at=when,
+        completed_at=cast(dt.datetime, when),
         answers=dict(result.answers),
         total=Decimal(str(result.total)),
         band=result.band or "",

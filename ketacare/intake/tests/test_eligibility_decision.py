@@ -8,18 +8,16 @@ from ketacare.intake.models import ScreeningAssessment
 from ketacare.intake.services import (
     IntakeInputError,
     IntakeNotAllowedError,
-    assess_screening,
     record_eligibility_decision,
 )
 from ketacare.intake.tests.conftest import intake_url
+from tests.support.pathway import screened
 
 pytestmark = pytest.mark.django_db
 
 
 def _screen(personas, conditions=()):
-    return assess_screening(
-        patient=personas.a1, user=personas.clinician_a, conditions_present=list(conditions)
-    )
+    return screened(patient=personas.a1, user=personas.clinician_a, conditions_present=list(conditions))
 
 
 def test_a_prescriber_records_the_decision_with_time_and_name(personas):

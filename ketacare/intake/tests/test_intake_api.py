@@ -9,6 +9,7 @@ import pytest
 from ketacare.intake.models import MedicationList, ScreeningAssessment
 from ketacare.intake.services import record_weight
 from ketacare.intake.tests.conftest import api_url
+from tests.support.pathway import medicines_on_file
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,9 @@ def test_posting_screening_returns_eligibility_and_reasons(personas, client_for)
     client = client_for("clinician_a")
     _post(client, api_url(personas.a1, "/medications"), {"medications": ["methylphenidate 10 mg"]})
     response = _post(
-        client, api_url(personas.a1, "/screening"), {"conditions": ["intracerebral_hemorrhage_history"]}
+        client,
+        api_url(personas.a1, "/screening"),
+        {"conditions": ["intracerebral_hemorrhage_history"], "all_items_asked": True},
     )
     assert response.status_code == 201
     body = response.json()
@@ -58,8 +61,8 @@ def test_posting_screening_returns_eligibility_and_reasons(personas, client_for)
         ("/medications", {"medications": ["x"], "drug_classes": ["antibiotics"]}, "drug_classes"),
         ("/medications", {"drug_classes": []}, "medications"),
         ("/medications", {"medications": "lorazepam"}, "medications"),
-        ("/screening", {"conditions": ["headache"]}, "conditions"),
-        ("/screening", {}, "conditions"),
+        ("/screening", {"conditions": ["headache"], "all_items_asked": True}, "conditions"),
+        ("/screening", {"all_items_asked": True}, "conditions"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(personas, client_for, tail, body, field):
@@ -95,10 +98,16 @@ def test_anonymous_gets_401(personas, client_for):
 
 
 def test_server_owned_fields_cannot_be_written(personas, client_for):
+    medicines_on_file(personas.a1, personas.clinician_a)
     response = _post(
         client_for("clinician_a"),
         api_url(personas.a1, "/screening"),
-        {"conditions": ["arteriovenous_malformation"], "eligibility": "eligible", "decision": "eligible"},
+        {
+            "conditions": ["arteriovenous_malformation"],
+            "all_items_asked": True,
+            "eligibility": "eligible",
+            "decision": "eligible",
+        },
     )
     assert response.status_code == 201
     assert response.json()["eligibility"] == "not_eligible" and response.json()["decision"] == ""
@@ -107,11 +116,14 @@ def test_server_owned_fields_cannot_be_written(personas, client_for):
 def test_the_summary_lists_the_current_records(personas, client_for):
     client = client_for("clinician_a")
     record_weight(patient=personas.a1, user=personas.clinician_a, weight_kg=80)
-    _post(client, api_url(personas.a1, "/screening"), {"conditions": []})
+    _post(client, api_url(personas.a1, "/medications"), {"medications": [], "no_medicines": True})
+    _post(client, api_url(personas.a1, "/screening"), {"conditions": [], "all_items_asked": True})
     body = client.get(api_url(personas.a1)).json()
     assert body["patient_public_id"] == str(personas.a1.public_id)
     assert [w["weight_kg"] for w in body["weights"]] == [80.0]
     assert body["screening"]["eligibility"] == "eligible"
+    assert body["screening"]["all_items_asked"] is True and body["screening"]["no_medicines"] is True
+    assert body["medication_list"]["no_medicines"] is True
     assert body["intake"] is None and body["consents"] == [] and body["baselines"] == []
 
 

@@ -105,7 +105,8 @@ def test_a_clinician_walks_intake_screening_decision_and_consent(personas, clien
     )
     assert (
         client.post(
-            intake_url("screening", patient), {"conditions": ["uncontrolled_hypertension"]}
+            intake_url("screening", patient),
+            {"conditions": ["uncontrolled_hypertension"], "all_items_asked": "on"},
         ).status_code
         == 302
     )
@@ -144,9 +145,16 @@ def test_a_clinician_walks_intake_screening_decision_and_consent(personas, clien
 
 
 def test_server_owned_fields_in_a_form_are_ignored(personas, client_for):
-    client_for("clinician_a").post(
+    client = client_for("clinician_a")
+    client.post(intake_url("medications", personas.a1), {"medications": "", "no_medicines": "on"})
+    client.post(
         intake_url("screening", personas.a1),
-        {"conditions": ["arteriovenous_malformation"], "eligibility": "eligible", "clinic": "2"},
+        {
+            "conditions": ["arteriovenous_malformation"],
+            "all_items_asked": "on",
+            "eligibility": "eligible",
+            "clinic": "2",
+        },
     )
     assessment = ScreeningAssessment.objects.get()
     assert assessment.eligibility == "not_eligible" and assessment.clinic == personas.clinic_a
@@ -161,14 +169,18 @@ def test_a_stored_xss_payload_is_escaped(personas, client_for):
 
 def test_the_page_says_when_the_medicines_changed_after_the_screening(personas, client_for):
     client = client_for("clinician_a")
-    client.post(intake_url("screening", personas.a1), {"conditions": []})
+    client.post(intake_url("medications", personas.a1), {"medications": "", "no_medicines": "on"})
+    client.post(intake_url("screening", personas.a1), {"conditions": [], "all_items_asked": "on"})
+    assert ScreeningAssessment.objects.filter(status="current").exists()
     client.post(intake_url("medications", personas.a1), {"medications": "lorazepam"})
     assert "run the screening again" in client.get(intake_url("page", personas.a1)).content.decode()
 
 
 def test_saving_medications_over_htmx_also_refreshes_the_screening_section(personas, client_for):
     client = client_for("clinician_a")
-    client.post(intake_url("screening", personas.a1), {"conditions": []})
+    client.post(intake_url("medications", personas.a1), {"medications": "", "no_medicines": "on"})
+    client.post(intake_url("screening", personas.a1), {"conditions": [], "all_items_asked": "on"})
+    assert ScreeningAssessment.objects.filter(status="current").exists()
     response = client.post(
         intake_url("medications", personas.a1), {"medications": "lorazepam"}, HTTP_HX_REQUEST="true"
     )

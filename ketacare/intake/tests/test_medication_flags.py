@@ -12,7 +12,12 @@ pytestmark = pytest.mark.django_db
 
 def _flags(personas, medications, classes=()):
     row = record_medications(
-        patient=personas.a1, user=personas.clinician_a, medications=medications, drug_classes=classes
+        patient=personas.a1,
+        user=personas.clinician_a,
+        medications=medications,
+        drug_classes=classes,
+        # An empty list says the patient now takes none (an empty list alone is refused).
+        no_medicines=not (medications or classes),
     )
     return {flag["id"]: flag for flag in row.flags}, row
 
@@ -67,4 +72,4 @@ def test_a_new_list_supersedes_the_previous_one(personas):
     _, second = _flags(personas, [])
     first.refresh_from_db()
     assert (first.status, second.status) == ("superseded", "current")
-    assert second.flags == []
+    assert second.flags == [] and second.no_medicines

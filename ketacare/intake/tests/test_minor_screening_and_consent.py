@@ -17,7 +17,6 @@ from conftest import login
 from ketacare.intake.models import Consent, ScreeningAssessment, WeightMeasurement
 from ketacare.intake.services import (
     IntakeInputError,
-    assess_screening,
     change_eligibility_decision,
     record_consent,
     record_eligibility_decision,
@@ -27,6 +26,7 @@ from ketacare.intake.services import (
 from ketacare.intake.tests.conftest import intake_url
 from ketacare.lib.errors import ConflictError
 from ketacare.patients.models import Patient
+from tests.support.pathway import medicines_on_file, screened
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,10 @@ def test_a_six_year_old_screened_over_http_needs_the_prescribers_review(personas
     child = _born(personas.a1, dt.date(2020, 1, 1))
     with time_machine.travel(NOW, tick=False):
         client = client_for("clinician_a")
-        response = client.post(intake_url("screening", child), {}, HTTP_HX_REQUEST="true")
+        medicines_on_file(child, personas.clinician_a)
+        response = client.post(
+            intake_url("screening", child), {"all_items_asked": "on"}, HTTP_HX_REQUEST="true"
+        )
     text = response.content.decode()
     assessment = ScreeningAssessment.objects.get(patient=child)
     assert assessment.eligibility == "eligible_with_precautions"
@@ -78,7 +81,7 @@ def test_a_six_year_old_screened_over_http_needs_the_prescribers_review(personas
 
 def test_a_minors_screening_cannot_be_decided_eligible_only_with_a_note(personas):
     child = _born(personas.a1, dt.date(2010, 6, 1))
-    assessment = assess_screening(patient=child, user=personas.clinician_a, conditions_present=[])
+    assessment = screened(patient=child, user=personas.clinician_a, conditions_present=[])
     with pytest.raises(IntakeInputError) as caught:
         record_eligibility_decision(assessment=assessment, user=personas.clinician_a, decision="eligible")
     assert caught.value.field == "decision"
@@ -102,11 +105,11 @@ def test_the_age_is_the_one_on_the_clinics_day_of_the_screening(personas):
     adult = _born(personas.a1, dt.date(2008, 12, 7))
     late_evening = dt.datetime(2026, 12, 8, 2, 0, tzinfo=dt.UTC)
     with time_machine.travel(late_evening, tick=False):
-        assessment = assess_screening(patient=adult, user=personas.clinician_a, conditions_present=[])
+        assessment = screened(patient=adult, user=personas.clinician_a, conditions_present=[])
     assert assessment.eligibility == "eligible" and assessment.reasons == []
     day_before = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)  # 6 Dec in New York: still 17
     with time_machine.travel(day_before, tick=False):
-        assessment = assess_screening(patient=adult, user=personas.clinician_a, conditions_present=[])
+        assessment = screened(patient=adult, user=personas.clinician_a, conditions_present=[])
     assert assessment.eligibility == "eligible_with_precautions"
 
 
@@ -114,7 +117,8 @@ def test_a_patient_of_70_gets_the_esketamine_age_note_without_changing_the_resul
     older = _born(personas.a1, dt.date(1956, 3, 1))
     with time_machine.travel(NOW, tick=False):
         client = client_for("clinician_a")
-        client.post(intake_url("screening", older), {})
+        medicines_on_file(older, personas.clinician_a)
+        client.post(intake_url("screening", older), {"all_items_asked": "on"})
         text = client.get(intake_url("page", older)).content.decode()
     assessment = ScreeningAssessment.objects.get(patient=older)
     assert assessment.eligibility == "eligible"
@@ -125,7 +129,7 @@ def test_a_patient_of_70_gets_the_esketamine_age_note_without_changing_the_resul
 def test_the_rems_boxes_and_earlier_decisions_read_in_words(personas, client_for):
     with time_machine.travel(NOW, tick=False):
         record_medications(patient=personas.a1, user=personas.clinician_a, medications=["zolpidem 10 mg"])
-        assessment = assess_screening(patient=personas.a1, user=personas.clinician_a, conditions_present=[])
+        assessment = screened(patient=personas.a1, user=personas.clinician_a, conditions_present=[])
         record_eligibility_decision(
             assessment=assessment, user=personas.clinician_a, decision="eligible_with_precautions", note="n"
         )
@@ -298,7 +302,7 @@ def test_a_withdrawn_consent_says_when_in_clinic_time_words(personas):
 def test_a_screening_dated_before_the_birth_is_refused_in_words(personas):
     child = _born(personas.a1, dt.date(2020, 1, 1))
     with pytest.raises(IntakeInputError) as caught:
-        assess_screening(
+        screened(
             patient=child,
             user=personas.clinician_a,
             conditions_present=[],
@@ -321,7 +325,7 @@ def test_an_impossible_age_is_refused_naming_the_date_of_birth_not_a_server_erro
     old = _born(personas.a1, dt.date(1900, 1, 1))
     with time_machine.travel(dt.datetime(2031, 6, 1, 15, 0, tzinfo=dt.UTC), tick=False):
         with pytest.raises(IntakeInputError) as caught:
-            assess_screening(patient=old, user=personas.clinician_a, conditions_present=[])
+            screened(patient=old, user=personas.clinician_a, conditions_present=[])
         assert caught.value.field == "date_of_birth" and "expected 0-130" in caught.value.message
         with pytest.raises(IntakeInputError) as caught:
             record_consent(
