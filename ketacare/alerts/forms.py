@@ -1,16 +1,21 @@
-"""HTML input for the alerts inbox: the acknowledge/resolve note and the clinic's escalation time."""
+"""HTML input for the alerts inbox: the acknowledge/resolve note and the clinic's escalation times."""
 
 from __future__ import annotations
 
 from django import forms
 
-from ketacare.alerts.models import Alert
-from ketacare.alerts.services import NOTE_MAX_CHARS
+from ketacare.alerts.models import Alert, AlertPolicy
+from ketacare.alerts.services import (
+    EMERGENCY_RANGE_MESSAGE,
+    NOTE_MAX_CHARS,
+    ROUTINE_RANGE_MESSAGE,
+    emergency_minutes_error,
+)
 
 
 class NoteForm(forms.Form):
     note = forms.CharField(
-        label="Note (what was done)",
+        label="Note",
         required=False,
         max_length=NOTE_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -33,13 +38,34 @@ class InboxFilterForm(forms.Form):
     mine = forms.BooleanField(required=False, label="Assigned or escalated to me")
 
 
+def _whole_minutes(error: str) -> dict[str, str]:
+    # Every refusal of a field names the field and its range in the same words.
+    return {"required": error, "invalid": error, "min_value": error, "max_value": error}
+
+
 class PolicyForm(forms.Form):
-    escalate_after_min = forms.IntegerField(
-        label="Escalate unacknowledged alerts to the clinic admin after (minutes)",
-        min_value=5,
-        max_value=10080,
-        error_messages={
-            "min_value": "escalate_after_min must be from 5 to 10080 minutes",
-            "max_value": "escalate_after_min must be from 5 to 10080 minutes",
-        },
+    """The clinic's two escalation times; both fields' errors show at once."""
+
+    emergency_escalate_after_min = forms.IntegerField(
+        label="Emergency and suicide-risk alerts: escalate to the prescribers after (minutes)",
+        min_value=AlertPolicy.EMERGENCY_ESCALATE_MIN_RANGE[0],
+        max_value=AlertPolicy.EMERGENCY_ESCALATE_MIN_RANGE[1],
+        error_messages=_whole_minutes(EMERGENCY_RANGE_MESSAGE),
+        widget=forms.NumberInput(attrs={"aria-describedby": "emergency-help"}),
     )
+    escalate_after_min = forms.IntegerField(
+        label="All other alerts: escalate to the escalation contact after (minutes)",
+        min_value=AlertPolicy.ESCALATE_MIN_RANGE[0],
+        max_value=AlertPolicy.ESCALATE_MIN_RANGE[1],
+        error_messages=_whole_minutes(ROUTINE_RANGE_MESSAGE),
+        widget=forms.NumberInput(attrs={"aria-describedby": "routine-help"}),
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        emergency, routine = data.get("emergency_escalate_after_min"), data.get("escalate_after_min")
+        if isinstance(emergency, int) and isinstance(routine, int):
+            error = emergency_minutes_error(emergency, routine_min=routine)
+            if error:
+                self.add_error("emergency_escalate_after_min", error)
+        return data

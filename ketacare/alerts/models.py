@@ -90,8 +90,9 @@ class Alert(models.Model):
     # The same cause raises one alert however often it is submitted (e.g. "checkin:<public_id>").
     dedupe_key = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # The inbox workflow: open -> acknowledged (with a note) -> resolved; escalation to the
-    # clinic admin when left open past the clinic's AlertPolicy time. Each transition is audited.
+    # The inbox workflow: open -> acknowledged (with a note) -> resolved; escalation when left open
+    # past the clinic's AlertPolicy time (an emergency or suicide risk sooner, to its prescribers; the
+    # others to its escalation contact). Each transition is audited.
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -155,15 +156,25 @@ class Alert(models.Model):
 
 
 class AlertPolicy(models.Model):
-    """A clinic's alert escalation time; without a row the default applies.
+    """A clinic's alert escalation times; without a row the defaults apply.
 
-    The 30-minute default is clinic practice (no published standard): each clinic sets its own.
+    Two timers, because an emergency cannot wait as long as a routine alert: an emergency or suicide-risk
+    alert (``alerts.services.is_emergency_or_suicide_risk``) escalates to the clinic's prescribers after
+    ``emergency_escalate_after_min``; every other alert to the clinic's escalation contact after
+    ``escalate_after_min``. Both defaults (30 and 5 minutes) are clinic practice, not a published
+    standard: each clinic sets what it can staff. The emergency time is never longer than the other one.
     """
 
     DEFAULT_ESCALATE_AFTER_MIN = 30
+    # Clinic practice: long enough for the staff beside the patient to acknowledge it, short enough that
+    # a prescriber hears of an unread emergency within minutes. The job runs every minute (ketacare.jobs).
+    DEFAULT_EMERGENCY_ESCALATE_AFTER_MIN = 5
+    ESCALATE_MIN_RANGE = (5, 10080)  # 5 minutes to 7 days
+    EMERGENCY_ESCALATE_MIN_RANGE = (1, 60)
 
     clinic = models.OneToOneField("clinics.Clinic", on_delete=models.PROTECT, related_name="alert_policy")
     escalate_after_min = models.PositiveIntegerField(default=DEFAULT_ESCALATE_AFTER_MIN)
+    emergency_escalate_after_min = models.PositiveIntegerField(default=DEFAULT_EMERGENCY_ESCALATE_AFTER_MIN)
 
     class Meta:
         constraints = [
@@ -171,7 +182,15 @@ class AlertPolicy(models.Model):
                 condition=models.Q(escalate_after_min__gte=5, escalate_after_min__lte=10080),
                 name="alertpolicy_escalate_5_min_to_7_days",
             ),
+            models.CheckConstraint(
+                condition=models.Q(emergency_escalate_after_min__gte=1, emergency_escalate_after_min__lte=60)
+                & models.Q(emergency_escalate_after_min__lte=models.F("escalate_after_min")),
+                name="alertpolicy_emergency_1_to_60_min_and_not_longer",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"escalate after {self.escalate_after_min} min ({self.clinic})"
+        return (
+            f"escalate after {self.escalate_after_min} min, emergencies after "
+            f"{self.emergency_escalate_after_min} min ({self.clinic})"
+        )

@@ -8,9 +8,10 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from ketacare.accounts.http import AnyUser
+from ketacare.accounts.models import User
 from ketacare.alerts.models import Alert
 from ketacare.audit.services import record_access_event
-from ketacare.clinics.models import Clinic
+from ketacare.clinics.models import Clinic, StaffMembership
 from ketacare.clinics.selectors import is_prescriber
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import staff_clinic_ids
@@ -146,3 +147,16 @@ def record_alert_read(user: AnyUser, alert: Alert, *, action: str = "read") -> N
 def may_resolve(user: AnyUser, alert: Alert) -> bool:
     """Whether the user may resolve the alert: any staff of its clinic, a prescriber for a held dose."""
     return not alert.needs_prescriber or is_prescriber(user, alert.clinic_id)
+
+
+def clinic_prescribers(clinic_id: int) -> list[User]:
+    """The clinic's active prescribers (membership and login both active), longest-standing first: whom
+    an unacknowledged emergency or suicide-risk alert escalates to."""
+    memberships = (
+        StaffMembership.objects.filter(
+            clinic_id=clinic_id, role=StaffMembership.Role.PRESCRIBER, is_active=True, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("id")
+    )
+    return [membership.user for membership in memberships]

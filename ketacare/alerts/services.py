@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -18,7 +18,7 @@ from ketacare.alerts.models import (
     Alert,
     AlertPolicy,
 )
-from ketacare.alerts.selectors import may_resolve
+from ketacare.alerts.selectors import clinic_prescribers, may_resolve
 from ketacare.alerts.signals import alert_escalated, alert_raised
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import escalation_recipient
@@ -172,14 +172,30 @@ class ResolutionNoteRequired(FieldError):
         super().__init__("note", RESOLUTION_NOTE_REQUIRED_MESSAGE)
 
 
-def needs_resolution_note(alert: Alert) -> bool:
-    """Whether resolving the alert needs a note: every emergency and every suicide-risk alert (a PHQ-9
-    item 9 answer, or thoughts of suicide among a check-in's or a message's red flags)."""
+def is_emergency_or_suicide_risk(alert: Alert) -> bool:
+    """Every emergency and every suicide-risk alert (a PHQ-9 item 9 answer, or thoughts of suicide among a
+    check-in's or a message's red flags): closed only with a note, and escalated sooner, to a prescriber."""
     flags = (alert.evidence or {}).get("red_flags") or ()
     return (
         alert.severity == Alert.Severity.EMERGENCY
         or alert.source in SUICIDE_RISK_SOURCES
         or any(flag in SUICIDE_RED_FLAGS for flag in flags)
+    )
+
+
+def needs_resolution_note(alert: Alert) -> bool:
+    """Whether resolving the alert needs a note: every emergency and every suicide-risk alert."""
+    return is_emergency_or_suicide_risk(alert)
+
+
+def resolution_note_reason(alert: Alert) -> str:
+    """Why this alert's resolution needs a note, in the staff's words ("" when it does not)."""
+    if not needs_resolution_note(alert):
+        return ""
+    why = "it is an emergency" if alert.severity == Alert.Severity.EMERGENCY else "it is about suicide risk"
+    return (
+        f"A note is required to resolve this alert because {why}: the record must say what was done "
+        "and the outcome."
     )
 
 
@@ -196,18 +212,26 @@ def _audit_transition(alert: Alert, user: User | None) -> None:
     )
 
 
-def _clean_note(note: str, *, required: bool) -> str:
+def _clean_note(note: str, *, required: bool, acknowledging: bool = False) -> str:
     text = (note or "").strip()
     if required and not text:
-        raise AlertTransitionError("note is required: say what was done (1 to 2000 characters)")
+        raise AlertTransitionError(
+            "note is required to acknowledge: say what you are doing about it (1 to 2000 characters)"
+            if acknowledging
+            else "note is required: say what was done (1 to 2000 characters)"
+        )
     if len(text) > NOTE_MAX_CHARS:
         raise AlertTransitionError(f"note has {len(text)} characters; the maximum is {NOTE_MAX_CHARS}")
     return text
 
 
 def acknowledge_alert(*, alert: Alert, user: User, note: str, now: datetime | None = None) -> Alert:
-    """Mark an open alert acknowledged by ``user`` with a note saying what was done."""
-    text = _clean_note(note, required=True)
+    """Mark an open alert acknowledged by ``user`` with a note saying what they are doing about it.
+
+    The note is required: it tells the rest of the staff, in the inbox, who took it and what is being
+    done ("calling the patient now"), so nobody else starts the same thing (decision 0008).
+    """
+    text = _clean_note(note, required=True, acknowledging=True)
     with transaction.atomic():
         # Lock the alert row only: PostgreSQL refuses FOR UPDATE on the outer join of a null patient.
         locked = (
@@ -288,46 +312,139 @@ def resolve_cause_alert(*, clinic: Any, dedupe_key: str, user: User, note: str) 
     return resolve_alert(alert=alert, user=user, note=note[:NOTE_MAX_CHARS], by_cause=True)
 
 
-def escalation_minutes(clinic_id: int) -> int:
-    """The clinic's escalation time (AlertPolicy), or the default (clinic practice)."""
+class EscalationMinutes(NamedTuple):
+    """A clinic's two escalation times: every other alert, and an emergency or suicide-risk one."""
 
-    minutes = (
-        AlertPolicy.objects.filter(clinic_id=clinic_id).values_list("escalate_after_min", flat=True).first()
+    routine: int
+    emergency: int
+
+
+DEFAULT_ESCALATION = EscalationMinutes(
+    AlertPolicy.DEFAULT_ESCALATE_AFTER_MIN, AlertPolicy.DEFAULT_EMERGENCY_ESCALATE_AFTER_MIN
+)
+
+
+def escalation_times(clinic_id: int) -> EscalationMinutes:
+    """The clinic's escalation times (AlertPolicy), or the defaults (clinic practice)."""
+    row = (
+        AlertPolicy.objects.filter(clinic_id=clinic_id)
+        .values_list("escalate_after_min", "emergency_escalate_after_min")
+        .first()
     )
-    return minutes if minutes is not None else AlertPolicy.DEFAULT_ESCALATE_AFTER_MIN
+    return EscalationMinutes(*row) if row is not None else DEFAULT_ESCALATION
 
 
-def set_alert_policy(*, clinic: Any, escalate_after_min: int) -> None:
-    """Set a clinic's escalation time in minutes (5 to 10080, i.e. 7 days)."""
+_ROUTINE_LOW, _ROUTINE_HIGH = AlertPolicy.ESCALATE_MIN_RANGE
+_EMERGENCY_LOW, _EMERGENCY_HIGH = AlertPolicy.EMERGENCY_ESCALATE_MIN_RANGE
+ROUTINE_RANGE_MESSAGE = (
+    f"Other alerts: the escalation time must be a whole number from {_ROUTINE_LOW} to {_ROUTINE_HIGH} "
+    "minutes (7 days)"
+)
+EMERGENCY_RANGE_MESSAGE = (
+    "Emergency and suicide-risk alerts: the escalation time must be a whole number from "
+    f"{_EMERGENCY_LOW} to {_EMERGENCY_HIGH} minutes"
+)
 
-    if (
-        isinstance(escalate_after_min, bool)
-        or not isinstance(escalate_after_min, int)
-        or not 5 <= escalate_after_min <= 10080
-    ):
-        raise AlertTransitionError(
-            f"escalate_after_min {escalate_after_min!r} must be a whole number from 5 to 10080"
+
+def _whole_minutes(value: object, bounds: tuple[int, int]) -> int | None:
+    """The value when it is a whole number of minutes within ``bounds``, else None."""
+    if isinstance(value, bool) or not isinstance(value, int) or not bounds[0] <= value <= bounds[1]:
+        return None
+    return value
+
+
+def routine_minutes_error(value: object) -> str:
+    """Why a routine escalation time is refused ("" when it is allowed): names the field and the range."""
+    return "" if _whole_minutes(value, AlertPolicy.ESCALATE_MIN_RANGE) else ROUTINE_RANGE_MESSAGE
+
+
+def emergency_minutes_error(value: object, *, routine_min: int) -> str:
+    """Why an emergency escalation time is refused ("" when allowed): 1 to 60 minutes, and never longer
+    than the time for the other alerts (else an emergency would wait longer than a routine alert)."""
+    minutes = _whole_minutes(value, AlertPolicy.EMERGENCY_ESCALATE_MIN_RANGE)
+    if minutes is None:
+        return EMERGENCY_RANGE_MESSAGE
+    if minutes > routine_min:
+        return (
+            f"Emergency and suicide-risk alerts: the escalation time ({minutes} minutes) must not be longer "
+            f"than the time for other alerts ({routine_min} minutes)"
         )
+    return ""
+
+
+def set_alert_policy(
+    *, clinic: Any, escalate_after_min: int, emergency_escalate_after_min: int | None = None
+) -> None:
+    """Set a clinic's escalation times in minutes: other alerts 5 to 10080 (7 days), emergencies and
+    suicide risk 1 to 60 and not longer than the other time (kept as it is when not given).
+
+    ``FieldError`` names the field and the allowed range; nothing is written then.
+    """
+    routine_error = routine_minutes_error(escalate_after_min)
+    if routine_error:
+        raise FieldError("escalate_after_min", routine_error)
+    if emergency_escalate_after_min is None:
+        emergency_escalate_after_min = min(escalation_times(clinic.pk).emergency, escalate_after_min)
+    emergency_error = emergency_minutes_error(emergency_escalate_after_min, routine_min=escalate_after_min)
+    if emergency_error:
+        raise FieldError("emergency_escalate_after_min", emergency_error)
     with transaction.atomic():
         AlertPolicy.objects.update_or_create(
-            clinic=clinic, defaults={"escalate_after_min": escalate_after_min}
+            clinic=clinic,
+            defaults={
+                "escalate_after_min": escalate_after_min,
+                "emergency_escalate_after_min": emergency_escalate_after_min,
+            },
         )
+
+
+def _emergency_recipients(
+    alert: Alert, contact: User | None, prescribers: list[User]
+) -> tuple[User | None, list[User]]:
+    """Who an unacknowledged emergency or suicide-risk alert escalates to: (``escalated_to``, every
+    address to e-mail).
+
+    Every active prescriber of the clinic (``prescribers``) is e-mailed, and the clinic's escalation contact too (the clinic
+    admin by default, who can find a clinician), so the first clinician free sees it. The one recorded as
+    ``escalated_to`` is the escalation contact when they are a prescriber; otherwise the longest-standing
+    prescriber other than the patient's own clinician, who had the alert already; otherwise that
+    clinician; with no prescriber at all, the escalation contact.
+    """
+    others = [p for p in prescribers if p.pk != alert.assignee_id]
+    if contact is not None and any(p.pk == contact.pk for p in prescribers):
+        owner: User | None = contact
+    elif others:
+        owner = others[0]
+    elif prescribers:
+        owner = prescribers[0]
+    else:
+        owner = contact
+    notified = {user.pk: user for user in [*prescribers, *([contact] if contact else [])]}
+    return owner, list(notified.values())
 
 
 def escalate_overdue_alerts(*, now: datetime) -> list[Alert]:
-    """Escalate open alerts older than their clinic's AlertPolicy time to the clinic admin.
+    """Escalate open alerts left unacknowledged past their clinic's AlertPolicy time.
 
-    Each alert escalates once (``escalated_at``); the clinic admin (the longest-standing active
-    ``clinic_admin`` membership) becomes ``escalated_to`` and is e-mailed a link without patient
-    data after commit. Returns the alerts escalated now. Safe to run from any scheduler, as often
-    as wanted: a second run at the same time escalates nothing.
+    An emergency or suicide-risk alert (`is_emergency_or_suicide_risk`) escalates after the clinic's
+    emergency time to its prescribers (`_emergency_recipients`); every other alert after the routine time
+    to the clinic's escalation contact (``clinics.selectors.escalation_recipient``: the contact the
+    settings page names, else the longest-standing active clinic admin). The one chosen becomes
+    ``escalated_to``; one e-mail with a link and no patient data goes to everyone notified, after commit.
+    Each alert escalates once (``escalated_at``), audited with one write row and announced once to the
+    webhooks. Returns the alerts escalated now. Safe to run from any scheduler, as often as wanted: a
+    second run at the same time escalates nothing.
     """
 
     escalated: list[Alert] = []
-    policies = dict(AlertPolicy.objects.values_list("clinic_id", "escalate_after_min"))
-    default = AlertPolicy.DEFAULT_ESCALATE_AFTER_MIN
-    # The earliest possible deadline bounds the scan; the per-clinic time is applied below.
-    shortest = min([default, *policies.values()])
+    policies = {
+        clinic_id: EscalationMinutes(routine, emergency)
+        for clinic_id, routine, emergency in AlertPolicy.objects.values_list(
+            "clinic_id", "escalate_after_min", "emergency_escalate_after_min"
+        )
+    }
+    # The earliest possible deadline bounds the scan; each alert's own time is applied below.
+    shortest = min(min(times) for times in [DEFAULT_ESCALATION, *policies.values()])
     candidates = (
         Alert.objects.filter(
             state=Alert.State.OPEN,
@@ -337,43 +454,60 @@ def escalate_overdue_alerts(*, now: datetime) -> list[Alert]:
         .select_related("clinic", "patient")
         .order_by("created_at", "id")
     )
-    admins: dict[int, User | None] = {}
+    contacts: dict[int, User | None] = {}
+    prescribers: dict[int, list[User]] = {}
     for alert in candidates:
-        minutes = policies.get(alert.clinic_id, default)
+        times = policies.get(alert.clinic_id, DEFAULT_ESCALATION)
+        early = is_emergency_or_suicide_risk(alert)
+        minutes = times.emergency if early else times.routine
         if alert.created_at > now - timedelta(minutes=minutes):
             continue
-        if alert.clinic_id not in admins:
+        if alert.clinic_id not in contacts:
             # The person the clinic settings page names as the escalation contact.
-            admins[alert.clinic_id] = escalation_recipient(alert.clinic)
-        admin = admins[alert.clinic_id]
+            contacts[alert.clinic_id] = escalation_recipient(alert.clinic)
+        contact = contacts[alert.clinic_id]
+        if early:
+            if alert.clinic_id not in prescribers:
+                prescribers[alert.clinic_id] = clinic_prescribers(alert.clinic_id)
+            owner, notified = _emergency_recipients(alert, contact, prescribers[alert.clinic_id])
+        else:
+            owner, notified = contact, [contact] if contact else []
         with transaction.atomic():
             updated = Alert.objects.filter(
                 pk=alert.pk, state=Alert.State.OPEN, escalated_at__isnull=True
-            ).update(escalated_at=now, escalated_to=admin)
+            ).update(escalated_at=now, escalated_to=owner)
             if not updated:
                 continue  # acknowledged or escalated meanwhile
-            alert.escalated_at, alert.escalated_to = now, admin
+            alert.escalated_at, alert.escalated_to = now, owner
             _audit_transition(alert, None)
             _announce(alert_escalated, alert)
-            email = str(getattr(admin, "email", "") or "")
-            if email:
+            emails = [email for email in (str(user.email or "") for user in notified) if email]
+            if emails:
                 # In the same transaction: the outbox row commits with the escalation (docs/decisions/0018).
-                _mail_escalation(alert, email)
+                _mail_escalation(alert, emails, minutes=minutes, early=early)
         escalated.append(alert)
     return escalated
 
 
-def _mail_escalation(alert: Alert, to: str) -> None:
+def _mail_escalation(alert: Alert, to: list[str], *, minutes: int, early: bool) -> None:
 
-    # No patient data in the e-mail: the link opens the alert after sign-in and MFA.
+    # No patient data in the e-mail: the link opens the alert after sign-in and MFA. One message to
+    # everyone notified, so each escalation is one outbox row (docs/decisions/0018).
+    level = alert.get_severity_display().lower()
+    if early:
+        subject = f"KetaCare: {level} alert not acknowledged in {minutes} minutes"
+        why = "It needs a clinician now: it was escalated to the clinic's prescribers and escalation contact."
+    else:
+        subject = "KetaCare: an alert was not acknowledged in time"
+        why = "It was escalated to you as the clinic's escalation contact."
     send_mail(
-        subject="KetaCare: an alert was not acknowledged in time",
+        subject=subject,
         message=(
-            f"An {alert.get_severity_display().lower()} alert at {alert.clinic.name} has not been acknowledged "
-            f"in time and was escalated to you. Open the alerts inbox: /clinic/alerts/{alert.public_id}/"
+            f"An alert at {alert.clinic.name} (level: {level}) has not been acknowledged within {minutes} "
+            f"minutes. {why} Open it: /clinic/alerts/{alert.public_id}/"
         ),
         from_email=None,
-        recipient_list=[to],
+        recipient_list=to,
     )
 
 

@@ -18,21 +18,22 @@ from ketacare.accounts.gates import clinic_admin_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.forms import InboxFilterForm, NoteForm, PolicyForm
 from ketacare.alerts.models import HOLDS_NEXT_DOSE, Alert, AlertPolicy
-from ketacare.alerts.selectors import access_alert, clinic_inbox, record_alert_read
+from ketacare.alerts.selectors import access_alert, clinic_inbox, clinic_prescribers, record_alert_read
 from ketacare.alerts.services import (
     AlertTransitionError,
     ResolutionNoteRequired,
     acknowledge_alert,
-    escalation_minutes,
+    escalation_times,
+    is_emergency_or_suicide_risk,
     record_refused_action,
     resolve_alert,
     set_alert_policy,
 )
 from ketacare.audit.services import record_access_event
-from ketacare.clinics.selectors import active_clinic, is_prescriber
+from ketacare.clinics.selectors import active_clinic, escalation_recipient, is_prescriber
 from ketacare.core import knowledge as kb
 from ketacare.core.display import name_for
-from ketacare.lib.errors import NotPermitted
+from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.patients.facts import at_the_clinic
 from ketacare.patients.models import Patient
 
@@ -83,7 +84,7 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "escalate_after_min": escalation_minutes(clinic.pk),
+            "escalation": escalation_times(clinic.pk),
             "note_form": NoteForm(),
             # Every alert here is of the active clinic: one answer says who may resolve a held dose.
             "is_prescriber": is_prescriber(request.user, clinic.pk),
@@ -95,6 +96,21 @@ def alert_detail(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
     """One alert with its evidence and the acknowledge/resolve forms (staff of its clinic)."""
     return _detail_page(request, access_alert(request.user, alert_id, action="read"))
 
+
+# Paperwork alerts: the page where the work is done, by URL name (the alerts app stands below the record
+# apps and never imports them). Their page links there instead of offering to write to the patient: a
+# form the clinic owes is not the patient's to do.
+WORK_PAGES: dict[str, tuple[str, str]] = {
+    Alert.Source.REMS_DEADLINE: (
+        "treatments:rems_due",
+        "Open the REMS forms (every form due, with a link to complete each)",
+    ),
+}
+
+# A questionnaire rule's advice is written for answers given at a visit ("... before the visit ends").
+# When the patient is not in the clinic now there is no visit to end: the page shows the advice without
+# that clause, and its "What to do" says when to do it instead (on reaching the patient).
+VISIT_CLAUSE = re.compile(r",? before the visit ends(?=[.;]|$)")
 
 # Evidence the alert's page shows in "What to do" and "Reach the patient", not as the rule behind it.
 # Evidence the page shows outside the rule section (the hold flag shows as "only a prescriber resolves").
@@ -109,6 +125,9 @@ def _detail_page(
     scores = [
         {**s, "at": _on_clinic_clock(str(s.get("at", "")), zone)} for s in alert.evidence.get("scores", [])
     ]
+    here = alert.patient is not None and alert.state != Alert.State.RESOLVED and at_the_clinic(alert.patient)
+    answers = _where_answered(alert.evidence, zone, raised_at=alert.created_at)
+    work = WORK_PAGES.get(alert.source)
     return render(
         request,
         "alerts/detail.html",
@@ -121,10 +140,12 @@ def _detail_page(
             # A check-in's alert opens the check-in it came from; an open alert about a patient in
             # the chair says so, for the staff are a few steps away.
             "from_checkin": alert.patient is not None and alert.dedupe_key.startswith("checkin:"),
-            "at_the_clinic": alert.patient is not None
-            and alert.state != Alert.State.RESOLVED
-            and at_the_clinic(alert.patient),
-            "answers": _where_answered(alert.evidence, zone, raised_at=alert.created_at),
+            "at_the_clinic": here,
+            "answers": answers,
+            "detail": VISIT_CLAUSE.sub("", alert.detail) if answers and not here else alert.detail,
+            "work_page": {"url": reverse(work[0]), "words": work[1]} if work else None,
+            # An emergency or suicide-risk alert escalates to the clinic's prescribers (services).
+            "escalated_to_prescribers": bool(alert.escalated_at) and is_emergency_or_suicide_risk(alert),
             "thread_url": _thread_url(alert.evidence),
             "red_flags": _red_flags(alert.evidence),
             # The rule section shows the rest of the evidence: the facts above are not a rule.
@@ -306,24 +327,50 @@ def resolve(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
 
 @clinic_admin_required
 def policy(request: AuthenticatedRequest) -> HttpResponse:
-    """The clinic admin sets how long an alert may stay unacknowledged before it escalates."""
+    """The clinic admin sets how long an alert may stay unacknowledged before it escalates: emergencies
+    and suicide risk (to the prescribers), and every other alert (to the escalation contact)."""
     clinic = active_clinic(request)
     if clinic is None:
         raise Http404("Not found")
+    status = 200
     if request.method == "POST":
         form = PolicyForm(request.POST)
         if form.is_valid():
-            set_alert_policy(clinic=clinic, escalate_after_min=form.cleaned_data["escalate_after_min"])
-            messages.success(request, "Escalation time saved.")
-            return redirect("alerts:policy")
+            try:
+                set_alert_policy(
+                    clinic=clinic,
+                    escalate_after_min=form.cleaned_data["escalate_after_min"],
+                    emergency_escalate_after_min=form.cleaned_data["emergency_escalate_after_min"],
+                )
+            except FieldError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, "Escalation times saved.")
+                return redirect("alerts:policy")
+        status = 400
     else:
-        form = PolicyForm(initial={"escalate_after_min": escalation_minutes(clinic.pk)})
-    return render(request, "alerts/policy.html", {"form": form, "default_min": _default_minutes()})
-
-
-def _default_minutes() -> int:
-
-    return AlertPolicy.DEFAULT_ESCALATE_AFTER_MIN
+        times = escalation_times(clinic.pk)
+        form = PolicyForm(
+            initial={"escalate_after_min": times.routine, "emergency_escalate_after_min": times.emergency}
+        )
+    return render(
+        request,
+        "alerts/policy.html",
+        {
+            "form": form,
+            "defaults": {
+                "routine": AlertPolicy.DEFAULT_ESCALATE_AFTER_MIN,
+                "emergency": AlertPolicy.DEFAULT_EMERGENCY_ESCALATE_AFTER_MIN,
+            },
+            "ranges": {
+                "routine": AlertPolicy.ESCALATE_MIN_RANGE,
+                "emergency": AlertPolicy.EMERGENCY_ESCALATE_MIN_RANGE,
+            },
+            "contact": escalation_recipient(clinic),
+            "prescribers": clinic_prescribers(clinic.pk),
+        },
+        status=status,
+    )
 
 
 __all__ = ["Alert", "acknowledge", "alert_detail", "inbox", "policy", "resolve"]

@@ -39,7 +39,7 @@ def test_a_clinician_acknowledges_an_alert_with_a_note(
     assert "chest pain" in rows.nth(0).inner_text()  # urgent before contact-clinic
     assert "Other clinic emergency" not in page.content()
     page.screenshot(path=str(artifacts_dir / "alerts-inbox-before.png"), full_page=True)
-    rows.nth(0).get_by_label("Note (what was done)").fill(
+    rows.nth(0).get_by_label("Note (required)").fill(
         "Called the patient: pain gone, advised to call 911 if it returns."
     )
     rows.nth(0).get_by_role("button", name="Acknowledge").click()
@@ -93,4 +93,4 @@ def test_a_desk_screen_shows_several_open_alerts_at_once(
     page.screenshot(path=str(artifacts_dir / "alerts-inbox-desk.png"))
     assert len(visible) >= 5, f"{len(visible)} of 8 open alerts fit a 1280x900 screen"
     # The note is still labelled and typed in the row.
-    rows.nth(0).get_by_label("Note (what was done)").fill("Called: pain gone")
+    rows.nth(0).get_by_label("Note (required)").fill("Called: pain gone")

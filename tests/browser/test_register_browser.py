@@ -156,7 +156,7 @@ def test_receive_dose_witnessed_waste_blind_count_alert_and_extract(live_server,
     assert "lot KET-2026-A, Safe 1" in row.inner_text() and "The clinic (no patient)" in row.inner_text()
     assert "Urgent" in row.inner_text()
     assert admin.locator(".nav-alerts .badge").inner_text().strip() == "1"
-    row.get_by_label("Note (what was done)").fill("Checking the sharps bin and today's run-sheets.")
+    row.get_by_label("Note (required)").fill("Checking the sharps bin and today's run-sheets.")
     row.get_by_role("button", name="Acknowledge").click()
     admin.wait_for_load_state()
     row = admin.locator("table.alerts-inbox tbody tr", has_text="Count difference of -500 mg")

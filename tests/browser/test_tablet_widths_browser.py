@@ -93,7 +93,7 @@ def test_the_inbox_acknowledge_form_is_on_a_tablet_screen_and_works(
     _login(page, live_server, personas.clinician_a)
     page.goto(f"{live_server.url}/clinic/alerts/")
     row = page.locator("table.alerts-inbox tbody tr").first
-    note = row.get_by_label("Note (what was done)")
+    note = row.get_by_label("Note (required)")
     button = row.get_by_role("button", name="Acknowledge")
     for element in (note, button):
         box = element.bounding_box()

@@ -78,7 +78,7 @@ ROUTES: list[Route] = [
         "admin",
         methods=("GET", "POST"),
         ok={"POST": 302},
-        data=lambda p, t: {"escalate_after_min": "45"},
+        data=lambda p, t: {"escalate_after_min": "45", "emergency_escalate_after_min": "5"},
     ),
     Route("alerts:detail", "staff_record", kwargs=open_alert_kwargs),
     Route(

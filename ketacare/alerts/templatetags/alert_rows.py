@@ -17,13 +17,20 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
-from django.utils.timesince import timesince
 
 from ketacare.alerts.models import Alert
-from ketacare.alerts.services import needs_resolution_note
+from ketacare.alerts.services import resolution_note_reason
 from ketacare.lib.urltag import uuid_url
+from ketacare.patients.templatetags.ketacare_display import ago
 
 register = template.Library()
+
+# Each note field says in its label whether it must be filled: acknowledging always needs one (who took
+# it and what they are doing, for the rest of the staff); resolving only an emergency or suicide-risk
+# alert, whose form also says why (services.resolution_note_reason).
+ACKNOWLEDGE_LABEL = "Note (required): what you are doing about it"
+RESOLVE_REQUIRED_LABEL = "Resolution note (required: what was done and the outcome)"
+RESOLVE_OPTIONAL_LABEL = "Resolution note (optional)"
 
 
 def _name(user: Any) -> str:
@@ -38,14 +45,13 @@ def _csrf_input(context: template.Context) -> SafeString:
 
 
 class _Page:
-    """What every row of one page shares: the CSRF field, the caller's role, the clock and the links."""
+    """What every row of one page shares: the CSRF field, the caller's role and the links."""
 
     def __init__(self, context: template.Context) -> None:
         self.csrf = _csrf_input(context)
         self.is_prescriber = bool(context.get("is_prescriber"))
         # Why a resolve was refused, when the alert's page is shown again after it.
         self.resolve_error = str(context.get("resolve_error") or "")
-        self.now = timezone.now()
         self.detail = uuid_url("alerts:detail")
         self.acknowledge = uuid_url("alerts:acknowledge")
         self.resolve = uuid_url("alerts:resolve")
@@ -61,13 +67,15 @@ def actions_html(alert: Alert, page: _Page, next_page: str = "") -> SafeString:
         parts.append(
             format_html(
                 '<form method="post" action="{}" class="alert-action">\n  {}{}\n'
-                '  <label for="note-{}">Note (what was done)</label>\n'
-                '  <textarea id="note-{}" name="note" rows="2" maxlength="2000" required></textarea>\n'
+                '  <label for="note-{}">{}</label>\n'
+                '  <textarea id="note-{}" name="note" rows="2" maxlength="2000" required'
+                ' aria-required="true"></textarea>\n'
                 '  <button type="submit">Acknowledge</button>\n</form>',
                 page.acknowledge(alert.public_id),
                 csrf,
                 hidden,
                 alert.public_id,
+                ACKNOWLEDGE_LABEL,
                 alert.public_id,
             )
         )
@@ -92,35 +100,47 @@ def actions_html(alert: Alert, page: _Page, next_page: str = "") -> SafeString:
             )
         )
     elif alert.state == Alert.State.ACKNOWLEDGED:
-        # An emergency or suicide-risk alert is closed only with a note saying what was done and the outcome.
-        required = needs_resolution_note(alert)
+        # An emergency or suicide-risk alert is closed only with a note saying what was done and the outcome;
+        # the form says so, and why, before anyone presses Resolve.
+        reason = resolution_note_reason(alert)
+        why = ""
+        described_by = []
+        if reason:
+            why = format_html(
+                '  <p id="rnote-why-{}" class="hint" data-testid="note-required-why">{}</p>\n',
+                alert.public_id,
+                reason,
+            )
+            described_by.append(f"rnote-why-{alert.public_id}")
         error = ""
         invalid = ""
-        if required and page.resolve_error:
+        if reason and page.resolve_error:
             error = format_html(
                 '  <p id="rnote-error-{}" class="field-error" role="alert">{}</p>\n',
                 alert.public_id,
                 page.resolve_error,
             )
-            invalid = format_html(' aria-invalid="true" aria-describedby="rnote-error-{}"', alert.public_id)
+            described_by.insert(0, f"rnote-error-{alert.public_id}")
+            invalid = SafeString(' aria-invalid="true"')
+        described = format_html(' aria-describedby="{}"', " ".join(described_by)) if described_by else ""
         parts.append(
             format_html(
                 '<form method="post" action="{}" class="alert-action">\n  {}{}\n'
-                '  <label for="rnote-{}">{}</label>\n{}'
-                '  <textarea id="rnote-{}" name="note" rows="{}" maxlength="2000"{}{}></textarea>\n'
+                '  <label for="rnote-{}">{}</label>\n{}{}'
+                '  <textarea id="rnote-{}" name="note" rows="{}" maxlength="2000"{}{}{}></textarea>\n'
                 '  <button type="submit">Resolve</button>\n</form>',
                 page.resolve(alert.public_id),
                 csrf,
                 hidden,
                 alert.public_id,
-                "Resolution note (required: what was done and the outcome)"
-                if required
-                else "Resolution note (optional)",
+                RESOLVE_REQUIRED_LABEL if reason else RESOLVE_OPTIONAL_LABEL,
+                why,
                 error,
                 alert.public_id,
-                2 if required else 1,
-                " required" if required else "",
+                2 if reason else 1,
+                SafeString(' required aria-required="true"') if reason else "",
                 invalid,
+                described,
             )
         )
     return format_html_join("\n", "{}", ((part,) for part in parts))
@@ -152,7 +172,7 @@ def _row(alert: Alert, page: _Page) -> SafeString:
         '  <td data-label="Alert"><a href="{}">{}</a>{}</td>\n'
         '  <td data-label="Patient">{}{}</td>\n'
         '  <td data-label="Source">{}</td>\n'
-        '  <td data-label="Raised"><time datetime="{}">{} ago</time></td>\n'
+        '  <td data-label="Raised"><time datetime="{}">{}</time></td>\n'
         '  <td data-label="State">{}{}</td>\n'
         '  <td data-label="Action">{}</td>\n'
         "</tr>",
@@ -167,7 +187,7 @@ def _row(alert: Alert, page: _Page) -> SafeString:
         assignee,
         alert.get_source_display(),
         created.isoformat(),
-        timesince(alert.created_at, page.now),
+        ago(alert.created_at),
         alert.get_state_display(),
         note,
         actions_html(alert, page, next_page="inbox"),

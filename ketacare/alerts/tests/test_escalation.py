@@ -75,9 +75,15 @@ def test_the_command_escalates_with_the_real_clock(personas: Any) -> None:
 
 def test_the_admin_sets_the_time_and_bad_values_name_the_range(personas: Any, client_for: Any) -> None:
     client = client_for("admin_a")
-    body = client.post("/clinic/alerts/policy/", {"escalate_after_min": "2"}).content.decode()
+    # The page has two times (emergencies and the others): a post gives both.
+    body = client.post(
+        "/clinic/alerts/policy/", {"escalate_after_min": "2", "emergency_escalate_after_min": "5"}
+    ).content.decode()
     assert "from 5 to 10080 minutes" in body
     assert not AlertPolicy.objects.exists()
-    assert client.post("/clinic/alerts/policy/", {"escalate_after_min": "15"}).status_code == 302
+    saved = client.post(
+        "/clinic/alerts/policy/", {"escalate_after_min": "15", "emergency_escalate_after_min": "5"}
+    )
+    assert saved.status_code == 302
     assert AlertPolicy.objects.get(clinic=personas.clinic_a).escalate_after_min == 15
     assert client_for("clinician_a").get("/clinic/alerts/policy/").status_code == 404

@@ -1,4 +1,4 @@
-"""Escalate alerts left unacknowledged past the clinic's time; run from any scheduler (cron, systemd)."""
+"""Escalate alerts left unacknowledged past the clinic's times; run from any scheduler (cron, systemd)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from ketacare.alerts.services import escalate_overdue_alerts
 
 
 class Command(BaseCommand):
-    help = "Escalate open alerts older than the clinic's AlertPolicy time to the clinic admin (idempotent)."
+    help = (
+        "Escalate open alerts older than the clinic's AlertPolicy times: emergencies and suicide risk to the "
+        "prescribers, the others to the escalation contact (idempotent)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         escalated = escalate_overdue_alerts(now=timezone.now())
