@@ -139,10 +139,8 @@ def _state(
             "Rest today. Below: the rules for today with their end times, and what is normal to feel now.",
             since=since,
         )
-    if (
-        appointment is not None
-        and appointment.starts_at.astimezone(zone).date() == now.astimezone(zone).date()
-    ):
+    if _is_today(appointment, zone=zone, now=now):
+        assert appointment is not None  # noqa: S101 - _is_today is False without one
         return PatientState(
             "before_session",
             f"Your session is today at {appointment.starts_at.astimezone(zone):%H:%M}",
@@ -165,11 +163,26 @@ def _state(
         return PatientState(
             "induction_finished",
             "Your first series of sessions is complete",
-            "Maintenance means further sessions spaced further apart, to keep the improvement. "
-            f"Whether you need them, and how often, is decided with your clinic at your review{when}. "
+            "What comes next is decided with your clinic. Some people go on with maintenance: further "
+            "sessions, spaced further apart, to keep the improvement. Whether you need them, and how "
+            f"often, is decided at your review{when}. "
             f"To book, call {patient.clinic.name} on {patient.clinic.phone}.",
         )
     return PatientState("between_sessions", "Between sessions")
+
+
+def _is_today(appointment: Any, *, zone: ZoneInfo, now: dt.datetime) -> bool:
+    """Whether a booked appointment is on today's date on the patient's clock."""
+    return (
+        appointment is not None
+        and appointment.starts_at.astimezone(zone).date() == now.astimezone(zone).date()
+    )
+
+
+def session_today(patient: Patient, *, now: dt.datetime) -> Any:
+    """The patient's appointment booked for later today (their clock), or None."""
+    appointment = next_appointment(patient, now=now)
+    return appointment if _is_today(appointment, zone=ZoneInfo(patient.time_zone), now=now) else None
 
 
 def _recent_sessions(patient: Patient) -> list[Any]:
@@ -202,9 +215,30 @@ def _series_over(patient: Patient, *, now: dt.datetime) -> bool:
     return given >= plan.review_after_session
 
 
+# Aftercare items Home does not list: the "avoid" items are the day's rules, shown above with their end
+# times, and these are said by another block (the ride home and sleep by the driving rule, water and
+# food and side effects passing by "what is normal to feel").
+HOME_SAID_ELSEWHERE = frozenset({"ride_home", "sleep", "water_and_food", "side_effects_gone"})
+
+
+def _session_day_timeline() -> Timeline:
+    """Home's "what to expect" on the day of a session not yet begun: today's phase (the session) and
+    the one after it. The last session's phase ("The following weeks") is not what today holds."""
+    phases = kb.aftercare_phases()
+    index = next(i for i, p in enumerate(phases) if p.id == "in_clinic")
+    return Timeline(
+        since="",
+        phase=phases[index],
+        next_phase=phases[index + 1] if index + 1 < len(phases) else None,
+        expected_now=[],
+        rules=[],
+    )
+
+
 def _timeline_for_patient(timeline_now: Timeline, patient: Patient, route: str) -> Timeline:
     """The timeline as Home shows it to this patient: what is normal to feel in the order it passes
-    (as the discharge instructions list it), and condition-specific evidence only for their condition."""
+    (as the discharge instructions list it), condition-specific evidence only for their condition, and
+    only the items Home lists (a phase left with none gets no heading)."""
     ends_min: dict[str, float] = {}
     if route in kb.ROUTES:
         for effect in kb.side_effects():
@@ -217,15 +251,41 @@ def _timeline_for_patient(timeline_now: Timeline, patient: Patient, route: str) 
     items = tuple(
         item
         for item in timeline_now.phase.items
-        if item.id not in GUIDANCE_FOR_INDICATIONS or conditions & GUIDANCE_FOR_INDICATIONS[item.id]
+        if item.audience == "patient"
+        and item.kind != "avoid"
+        and item.id not in HOME_SAID_ELSEWHERE
+        and (item.id not in GUIDANCE_FOR_INDICATIONS or conditions & GUIDANCE_FOR_INDICATIONS[item.id])
     )
     return dataclasses.replace(
         timeline_now, expected_now=expected, phase=dataclasses.replace(timeline_now.phase, items=items)
     )
 
 
-def lasted_words(report: Any) -> dict[str, Any]:
-    """What can honestly be said about how long a symptom lasted (core.episodes.duration)."""
+# Who saw a side effect gone, as Progress says it: the time is when someone looked, not when it went.
+# A check-in that left it out says nothing about how long before it had gone.
+# Keyed by the record's ``closed_by``; "new_dose": ticked again after the next session, which starts a
+# new row (its own line), so this one ends there without being said to be gone.
+GONE_WHEN = {
+    "omission": "gone when you checked in",
+    "patient": "gone when you told us",
+    "clinician": "marked gone by your care team",
+    "new_dose": "ticked again after your next session",
+}
+STAFF_GONE_WHEN = {
+    "omission": "not ticked at the next check-in",
+    "patient": "reported gone by the patient",
+    "clinician": "marked gone by the care team",
+    "new_dose": "ticked again after the next session (new episode)",
+}
+
+
+def lasted_words(report: Any, *, staff: bool = False) -> dict[str, Any]:
+    """What can honestly be said about when a symptom passed (core.episodes.duration).
+
+    A symptom closed by a later check-in or answer was last seen at one time and seen gone at another:
+    both are said as times after the session, never the later one as how long it lasted (a patient who
+    next checked in the following morning did not feel sick all night).
+    """
     d = report.duration()
     usual = (
         describe_minutes(report.expected_resolution_min)
@@ -235,15 +295,18 @@ def lasted_words(report: Any) -> dict[str, Any]:
     if report.dose_started_at is None:
         text = "still there when last asked" if d.open else "gone"
     elif d.end_min is not None:
-        text = f"about {describe_minutes(d.end_min)} after the session"
+        text = f"gone at about {describe_minutes(d.end_min)} after the session"
     elif d.open:
         text = f"still there when last asked, {describe_minutes(d.end_after_min)} after the session"
     else:
         assert d.end_before_min is not None  # noqa: S101 - closed episodes have an upper bound
-        gone_by, last_there = describe_minutes(d.end_before_min), describe_minutes(d.end_after_min)
-        text = f"gone by {gone_by} after the session"
-        if last_there != gone_by:  # two check-ins close together read the same: say it once
-            text += f" (last there at {last_there})"
+        seen_gone, last_there = describe_minutes(d.end_before_min), describe_minutes(d.end_after_min)
+        words = STAFF_GONE_WHEN if staff else GONE_WHEN
+        gone = words.get(str(getattr(report, "closed_by", "") or ""), words["omission"])
+        if last_there == seen_gone:  # two check-ins close together read the same: say the time once
+            text = f"{gone}, {seen_gone} after the session"
+        else:
+            text = f"last reported {last_there} after the session; {gone} at {seen_gone}"
     return {"text": text, "usual": usual, "longer": d.longer_than_usual, "open": d.open}
 
 
@@ -282,6 +345,16 @@ def home_context(patient: Patient) -> dict[str, Any]:
         appointment=appointment,
         rules_active=any(r.ends_at for r in rules),
     )
+    # A session today comes first: what today holds, not the phase after the last session.
+    shown: Timeline | None = None
+    if state.kind == "before_session":
+        shown = _timeline_for_patient(_session_day_timeline(), patient, route)
+    elif dose is not None and state.kind != "in_chair":
+        shown = _timeline_for_patient(
+            timeline(route=dose.route, started_at=dose.started_at, now=now, time_zone=patient.time_zone),
+            patient,
+            dose.route,
+        )
     episodes = []
     reports = open_episodes(patient=patient)
     for report in reports:
@@ -292,13 +365,13 @@ def home_context(patient: Patient) -> dict[str, Any]:
     return {
         "state": state,
         "last_dose": dose,
-        "timeline": _timeline_for_patient(
-            timeline(route=dose.route, started_at=dose.started_at, now=now, time_zone=patient.time_zone),
-            patient,
-            dose.route,
-        )
-        if dose and state.kind != "in_chair"
-        else None,
+        "timeline": shown,
+        "session_today": state.kind == "before_session",
+        # The discharge instructions link names the session they are from: on the morning of the next
+        # session they are still the last one's.
+        "instructions_from": _day_words(dose.started_at.astimezone(ZoneInfo(patient.time_zone)))
+        if dose is not None
+        else "",
         "day_rules": rules,
         "open_episodes": episodes,
         "still_open": red_flags_still_open(reports),
@@ -313,6 +386,11 @@ def home_context(patient: Patient) -> dict[str, Any]:
         else "",
         "due_questionnaires": due_questionnaires(patient=patient, now=now)[:10],
     }
+
+
+def _day_words(at: dt.datetime) -> str:
+    """'Thursday 3 December': a date that stays true whenever the page is read."""
+    return f"{at:%A} {at.day} {at:%B}"
 
 
 def progress_context(patient: Any, *, staff: bool = False) -> dict[str, Any]:
@@ -413,7 +491,7 @@ def progress_context(patient: Any, *, staff: bool = False) -> dict[str, Any]:
     )
     # Durations are for side effects: a red flag is not an effect that "lasts", and is never graded.
     symptoms = [
-        {"report": report, "lasted": lasted_words(report)}
+        {"report": report, "lasted": lasted_words(report, staff=staff)}
         for report in patient_symptoms(patient=patient).filter(kind=SymptomReport.Kind.SIDE_EFFECT)[:50]
     ]
     return {

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
-from ketacare.companion.selectors import exposure_context, home_context, progress_context
+from ketacare.companion.selectors import exposure_context, home_context, progress_context, session_today
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import instructions as discharge_instructions
 from ketacare.treatments.selectors import patient_sessions
@@ -127,7 +127,8 @@ def instructions(request: AuthenticatedRequest) -> HttpResponse:
 
     A patient dosed today and not yet discharged reads today's rules, counted from the end of the dose
     until they leave (``not_left_yet``): last session's sheet, whose limits have ended, would tell them
-    they may drive home.
+    they may drive home. On the morning of a session not yet begun the sheet is still the last
+    session's, and the page says so (``session_today``): its rules have ended.
     """
     patient = access_patient(request.user, request.user.patient.public_id)
     now = timezone.now()
@@ -139,6 +140,7 @@ def instructions(request: AuthenticatedRequest) -> HttpResponse:
         or sessions.filter(discharged_at__isnull=False, discharged_at__lte=now).first()
     )
     context = discharge_instructions.build(session, now) if session is not None else {}
+    upcoming = session_today(patient, now=now)
     return render(
         request,
         "companion/instructions.html",
@@ -147,5 +149,6 @@ def instructions(request: AuthenticatedRequest) -> HttpResponse:
             "patient": patient,
             "has_instructions": bool(context),
             "not_left_yet": session is not None and session.discharged_at is None,
+            "session_today": upcoming,
         },
     )

@@ -81,10 +81,13 @@ def minimum_hours(route: str) -> int | None:
 
 def _earliest_words(route: str) -> str:
     """When driving may start again after ``route``, counted as :func:`day_rules` counts it: the next
-    morning, and the route's sourced minimum from the time the patient leaves the clinic (``left_at``)."""
+    morning, or the route's sourced minimum from the time the patient leaves the clinic (``left_at``)
+    when that is later. One end, said as one: two limits side by side read as two rules."""
     hours = minimum_hours(route)
-    at_least = f" and at least {hours} hours after you leave the clinic" if hours is not None else ""
-    return f"not before {NEXT_MORNING:%H:%M} the next morning{at_least}"
+    morning = f"{NEXT_MORNING:%H:%M} the next morning"
+    if hours is None:
+        return f"until {morning}"
+    return f"until {hours} hours after you leave the clinic or {morning}, whichever is later"
 
 
 def _one_of(names: list[str]) -> str:
@@ -94,19 +97,19 @@ def _one_of(names: list[str]) -> str:
 
 def driving_rule_words(route: str | None = None) -> str:
     """The driving rule before any session has a time: the words :func:`day_rules` uses, with the end
-    described instead of dated ("not before 09:00 the next morning, and only after ...").
+    described instead of dated ("until 09:00 the next morning, and only after ...").
 
     ``route`` adds the sourced minimum of that route, counted from leaving the clinic as the dated
-    rule counts it ("at least 24 hours after you leave the clinic"). Without a route (a page that
-    does not know the patient's treatment) each route's rule is stated under the route's name, routes
-    with the same rule together, so no patient reads a rule that is not theirs as if it were. For
-    Learn, preparation and e-mails, where no discharge time exists yet.
+    rule counts it ("until 24 hours after you leave the clinic or 09:00 the next morning, whichever is
+    later"). Without a route (a page that does not know the patient's treatment) each route's rule is
+    stated under the route's name, routes with the same rule together, so no patient reads a rule that
+    is not theirs as if it were. For Learn, preparation and e-mails, where no discharge time exists yet.
     """
     if route is not None and route not in route_ids():
         raise DayRuleError(f"unknown route {route!r}: allowed {', '.join(route_ids())}")
     if route:
         return (
-            f"No driving and no machinery on the day of a session: {_earliest_words(route)}, "
+            f"No driving and no machinery after a session {_earliest_words(route)}, "
             f"{AFTER_SLEEP_WORDS}. Someone else takes you home."
         )
     by_rule: dict[str, list[str]] = {}
@@ -116,7 +119,7 @@ def driving_rule_words(route: str | None = None) -> str:
         return driving_rule_words(route_ids()[0])
     per_route = " ".join(f"After {_one_of(names)}: {earliest}." for earliest, names in by_rule.items())
     return (
-        f"No driving and no machinery on the day of a session. {per_route} In every case "
+        f"No driving and no machinery after a session. {per_route} In every case "
         f"{AFTER_SLEEP_WORDS.removeprefix('and ')}. Someone else takes you home."
     )
 

@@ -30,7 +30,7 @@ from ketacare.interop.fhir_resources import (
     questionnaire_resources,
     transaction_bundle,
 )
-from ketacare.interop.symptom_words import symptom_end, symptom_severity
+from ketacare.interop.symptom_words import symptom_end, symptom_name, symptom_severity
 from ketacare.journal.selectors import own_entries
 from ketacare.lib.csvsafe import csv_safe as _safe
 from ketacare.messaging.models import Message
@@ -38,13 +38,14 @@ from ketacare.messaging.selectors import thread
 from ketacare.patients.facts import intake_baselines
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.selectors import patient_responses
-from ketacare.treatments.models import AdverseEvent, VitalSign
+from ketacare.treatments.instructions import zone_words
+from ketacare.treatments.models import AdverseEvent, TreatmentSession, VitalSign
 from ketacare.treatments.selectors import patient_doses
 
 
 def _iso(value: dt.datetime | None, zone: ZoneInfo | None = None) -> str | None:
-    # The patient's own clock, with its offset, so a spreadsheet shows the time they lived it; to the
-    # second, as the register and REMS CSVs write theirs on the clinic's clock (the header says so).
+    # In the patient's zone (as every patient page), with its offset, so a spreadsheet shows the time
+    # they lived it; to the second, as the register and REMS CSVs write theirs (the header says so).
     if value is None:
         return None
     return (value.astimezone(zone) if zone is not None else value).isoformat(timespec="seconds")
@@ -117,9 +118,53 @@ def validate_resource(resource: dict[str, Any]) -> Any:
     return get_fhir_model_class(resource["resourceType"]).model_validate(resource)
 
 
-# The times are ISO 8601 with the offset (2026-12-07T09:30:00-05:00), which spreadsheets read; the
-# header says so in words a patient uses.
-CSV_HEADER = ["record", "when (your time, with its offset from UTC)", "what", "value", "detail"]
+def times_in(patient: Patient) -> str:
+    """ "New York time (the clinic's time)": the zone of every time in the downloads, as a place, and
+    whose time it is; never "your clock", which the phone may not be set to."""
+    place, whose = zone_words(patient.time_zone, patient.clinic.time_zone)
+    return f"{place} time ({whose})"
+
+
+def csv_header(patient: Patient) -> list[str]:
+    """The CSV's first row. The times are ISO 8601 with the offset (2026-12-07T09:30:00-05:00), which
+    spreadsheets read; the header says so in words a patient uses."""
+    place, whose = zone_words(patient.time_zone, patient.clinic.time_zone)
+    return ["record", f"when ({place} time, {whose}, with its offset from UTC)", "what", "value", "detail"]
+
+
+def vital_signs_phase(vital: VitalSign) -> str:
+    """When a set of vital signs was taken, against the medicine's own times: "in session" also covered
+    the watching after the medicine, which the patient's pages call being observed."""
+    session = vital.session
+    started, ended = session.dose_started_at, session.dose_ended_at
+    if vital.kind == VitalSign.Kind.PRE_DOSE or started is None or vital.measured_at < started:
+        return "before the medicine"
+    if ended is None or vital.measured_at <= ended:
+        return "while the medicine was given"
+    return "after the medicine, while you were watched at the clinic"
+
+
+def _doses(patient: Patient, now: dt.datetime) -> list[dict[str, Any]]:
+    """Each dose with the three times of its visit, each named: booked for (as the appointments page
+    shows it), the medicine started and ended (what every other time counts from)."""
+    doses = patient_doses(patient, now=now)
+    booked = {
+        str(public_id): scheduled_at
+        for public_id, scheduled_at in TreatmentSession.objects.filter(
+            patient=patient, public_id__in=[d.session_public_id for d in doses]
+        ).values_list("public_id", "scheduled_at")
+    }
+    return [
+        {
+            "route": dose.route,
+            "booked_at": booked.get(dose.session_public_id),
+            "started_at": dose.started_at,
+            "ended_at": dose.ended_at,
+        }
+        for dose in doses
+    ]
+
+
 # How the downloads mark a score the clinic entered at intake, apart from the patient's own answers.
 BASELINE_SOURCE = "entered by the clinic at intake"
 
@@ -131,17 +176,27 @@ def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
     zone = ZoneInfo(patient.time_zone)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for dose in patient_doses(patient, now=now):
-        writer.writerow(["dose", _iso(dose.started_at, zone), display.route_name(dose.route), "", ""])
-    for v in VitalSign.objects.filter(patient=patient, entered_in_error=False).order_by("measured_at", "id"):
+    writer.writerow(csv_header(patient))
+    for dose in _doses(patient, now):
+        # The row's time is the medicine's start: the detail says so, beside the booked time the
+        # appointments page shows, so the two do not read as two different visits.
+        detail = ["medicine started at this time"]
+        if dose["booked_at"] is not None:
+            detail.append(f"booked for {_iso(dose['booked_at'], zone)}")
+        if dose["ended_at"] is not None:
+            detail.append(f"medicine ended {_iso(dose['ended_at'], zone)}")
+        writer.writerow(
+            ["dose", _iso(dose["started_at"], zone), display.route_name(dose["route"]), "", "; ".join(detail)]
+        )
+    vitals = VitalSign.objects.filter(patient=patient, entered_in_error=False).select_related("session")
+    for v in vitals.order_by("measured_at", "id"):
         pulse = f" pulse {v.heart_rate_bpm}/min" if v.heart_rate_bpm is not None else ""
         spo2 = f" SpO2 {v.spo2_pct}%" if v.spo2_pct is not None else ""
         writer.writerow(
             [
                 "vital signs",
                 _iso(v.measured_at, zone),
-                display.name_for(v.kind),
+                vital_signs_phase(v),
                 f"{v.systolic_mmhg}/{v.diastolic_mmhg} mmHg",
                 (pulse + spo2).strip(),
             ]
@@ -188,7 +243,7 @@ def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
             [
                 "symptom",
                 _iso(s.started_at, zone),
-                s.name,
+                symptom_name(s),
                 symptom_severity(s),
                 symptom_end(s, lambda moment: _iso(moment, zone) or ""),
             ]
@@ -223,7 +278,7 @@ def pdf_bytes(patient: Patient, *, now: dt.datetime | None = None) -> bytes:
 
     now = now or timezone.now()
     zone = ZoneInfo(patient.time_zone)
-    # Times on the patient's clock, like every patient page.
+    # Times in the patient's zone, like every patient page.
     with timezone.override(zone):
         html = _render_summary(patient, now, zone)
     return bytes(HTML(string=html, base_url=None).write_pdf())
@@ -243,7 +298,7 @@ def _render_summary(patient: Patient, now: dt.datetime, zone: ZoneInfo) -> str:
             ],
             "symptoms": [
                 {
-                    "name": s.name,
+                    "name": symptom_name(s),
                     "severity": symptom_severity(s),
                     "started": s.started_at.astimezone(zone),
                     "end": symptom_end(s, lambda moment: f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"),
@@ -251,8 +306,8 @@ def _render_summary(patient: Patient, now: dt.datetime, zone: ZoneInfo) -> str:
                 for s in patient_symptoms(patient=patient)[:100]
             ],
             **_messages(patient, zone),
-            "doses": patient_doses(patient, now=now),
-            "patient_zone": patient.time_zone,
+            "doses": _doses(patient, now),
+            "times_in": times_in(patient),
         },
     )
 
@@ -263,7 +318,7 @@ PDF_MESSAGES_MAX = 200
 
 
 def _messages(patient: Patient, zone: ZoneInfo) -> dict[str, Any]:
-    """The latest messages with the care team, oldest first, on the patient's clock."""
+    """The latest messages with the care team, oldest first, in the patient's zone."""
     latest = list(thread(patient).order_by("-sent_at", "-id")[: PDF_MESSAGES_MAX + 1])
     shown = latest[:PDF_MESSAGES_MAX]
     return {

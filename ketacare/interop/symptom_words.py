@@ -6,7 +6,11 @@ import datetime as dt
 from collections.abc import Callable
 
 from ketacare.checkins.models import SymptomReport
-from ketacare.core import display
+from ketacare.core import display, knowledge
+
+# A red flag's "how strong" cell: the check-in asks a warning sign no strength (the stored severity is
+# the form's default), and "red flag" is the clinic's word, not the patient's.
+WARNING_SIGN = "warning sign (strength not asked)"
 
 
 def symptom_end(report: SymptomReport, when: Callable[[dt.datetime], str]) -> str:
@@ -23,8 +27,21 @@ def symptom_end(report: SymptomReport, when: Callable[[dt.datetime], str]) -> st
 
 
 def symptom_severity(report: SymptomReport) -> str:
-    """A side effect's severity as the patient rated it; a red flag is asked no severity (the stored
-    one is the form's default), so it reads as what it is."""
+    """A side effect's severity as the patient rated it; a red flag is asked no severity, so it reads
+    as what it is, in the patient's words."""
     if report.kind == SymptomReport.Kind.RED_FLAG:
-        return "red flag"
+        return WARNING_SIGN
     return display.name_for(report.severity)
+
+
+def symptom_name(report: SymptomReport) -> str:
+    """The name as reported, with its signs when the name only says "Signs of ..." (the knowledge
+    base's own words), so a printout says what the patient told the clinic they had."""
+    if report.kind == SymptomReport.Kind.RED_FLAG:
+        try:
+            flag = knowledge.get_red_flag(report.symptom_id)
+        except LookupError:  # a red flag since removed from the knowledge base keeps its stored name
+            return report.name
+        if flag.signs and report.name == flag.name:
+            return flag.described
+    return report.name

@@ -25,15 +25,50 @@ from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome, at_the_clinic
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient, clinic_contact_for
 from ketacare.questionnaires.forms import QuestionnairePolicyForm
-from ketacare.questionnaires.models import QuestionnairePolicy
+from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy
+from ketacare.questionnaires.schedule import PolicyValues
 from ketacare.questionnaires.selectors import access_response, due_questionnaires
 from ketacare.questionnaires.services import (
     QuestionnaireError,
     patient_instrument,
+    policy_for,
     schedule_questionnaires,
     submit_questionnaire,
     update_questionnaire_policy,
 )
+
+DAYS_PER_WEEK = 7
+
+
+def _every(days: int) -> str:
+    """'Every day', 'Weekly', 'Every 2 weeks', 'Every 10 days': the clinic's interval in plain words."""
+    if days == 1:
+        return "Every day"
+    if days == DAYS_PER_WEEK:
+        return "Weekly"
+    if days % DAYS_PER_WEEK == 0:
+        return f"Every {days // DAYS_PER_WEEK} weeks"
+    return f"Every {days} days"
+
+
+# Why a questionnaire is asked, in the patient's words: "baseline" and "induction" are the clinic's terms.
+_REASON_WORDS: dict[str, str] = {
+    QuestionnaireAssignment.Reason.BASELINE: "Before your treatment starts, to compare with later",
+    QuestionnaireAssignment.Reason.BEFORE_SESSION: "On the day of your session, before it starts",
+    QuestionnaireAssignment.Reason.AFTER_FIRST_DOSE: "After your first session",
+    QuestionnaireAssignment.Reason.DAILY_MOOD: "Every day",
+}
+
+
+def _reason_words(reason: str, policy: PolicyValues) -> str:
+    """Why a questionnaire is asked, in the patient's words; a periodic one names the clinic's own
+    interval (its policy), which is not always a week."""
+    if reason == QuestionnaireAssignment.Reason.INDUCTION_WEEKLY:
+        return f"{_every(policy.induction_interval_days)} during your first series of treatments"
+    if reason == QuestionnaireAssignment.Reason.MAINTENANCE:
+        every = _every(policy.maintenance_interval_days)
+        return f"{every} while you have further sessions after your first series"
+    return _REASON_WORDS.get(reason, "")
 
 
 def _own(request: AuthenticatedRequest, action: str = "read") -> Patient:
@@ -49,12 +84,13 @@ def due(request: AuthenticatedRequest) -> HttpResponse:
     due_now = due_questionnaires(patient=patient, now=now)
     # A questionnaire already listed as due is not offered a second time under another name.
     listed = {assignment.instrument_id for assignment in due_now}
+    policy = policy_for(patient)
     return render(
         request,
         "questionnaires/due.html",
         {
             "patient": patient,
-            "due": due_now,
+            "due": [(a, _reason_words(a.reason, policy)) for a in due_now],
             "now": now,
             "available": [i for i in instruments() if i.completed_by == "patient" and i.id not in listed],
         },

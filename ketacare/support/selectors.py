@@ -8,12 +8,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from ketacare.core import knowledge as kb
+from ketacare.clinics.selectors import clinic_contact
 from ketacare.patients.facts import upcoming_appointments
 from ketacare.patients.models import Patient
 from ketacare.support.models import SupportGrant
 from ketacare.support.services import day_bounds, is_active
 from ketacare.treatments import instructions
+from ketacare.treatments.instructions import _red_flag_groups
 from ketacare.treatments.selectors import patient_sessions
 
 # How far ahead an ongoing supporter sees appointments (a page length, not a clinical number).
@@ -37,7 +38,12 @@ def active_grant(public_id: str, now: dt.datetime) -> SupportGrant | None:
 
 def companion_context(grant: SupportGrant, now: dt.datetime) -> dict[str, Any]:
     """A companion's day: the discharge instructions of that day's session (rules with their end times,
-    what is normal, red flags), or, before discharge, the red flags and whom to call."""
+    what is normal, red flags), or, before discharge, the red flags and whom to call.
+
+    Before discharge the red flags are the patient's sheet's own groups, each with its action: a
+    companion told to call the emergency number for a craving or a bladder pain would not, and then
+    might not for chest pain either.
+    """
     patient = grant.patient
     # A companion grant always has its day (invite_support_person); its bounds are the grant's own.
     start, end = grant.valid_from, grant.valid_until or day_bounds(patient, grant.valid_from.date())[1]
@@ -49,7 +55,7 @@ def companion_context(grant: SupportGrant, now: dt.datetime) -> dict[str, Any]:
     )
     return {
         "instructions": instructions.build(session, now) if session is not None else None,
-        "red_flags": [flag.name for flag in kb.red_flags()],
+        "red_flag_groups": _red_flag_groups(patient.clinic, clinic_contact(patient.clinic, now)),
         "day_end": end,
     }
 

@@ -1,12 +1,14 @@
 """Discharge instructions for one session: a sheet a drowsy patient can read (at most two A4 pages).
 
-In this order (docs/decisions/0014): what happened today in plain words; the day's rules with their end
-times (core.dayrules, the same objects as the home screen and e-mails); what is normal and until when
-(the route's side-effect windows as clock times in the patient's zone); when to call the clinic, with
-its hours and what to do out of hours; when to get help now (each red flag once, one instruction per
-level); the next appointment; how to reach the clinic. Sources shrink to one footnote line; trial
-details and evidence labels stay in Learn and on the clinic pages. No clinical text is written here:
-it all comes from ketacare/core.
+In this order (docs/decisions/0014, amended): when to get help now (each red flag once, one instruction
+per level), first, since a frightened reader must not scroll past what is normal to find it; what
+happened in plain words, with the booked time and the medicine's own times each named; the day's rules
+with their end times (core.dayrules, the same objects as the home screen and e-mails); what is normal
+and until when (the route's side-effect windows as clock times in the patient's zone); when to call the
+clinic, with its hours and what to do out of hours; the next appointment; how to reach the clinic.
+Every phone number is a tel: link the size of a button (a thumb on a phone). Sources shrink to one
+footnote line; trial details and evidence labels stay in Learn and on the clinic pages. No clinical
+text is written here: it all comes from ketacare/core.
 
 The sheet is read later than it is made: the patient keeps it on the phone for offline reading (the
 service worker caches the HTML as sent) and reads the PDF days afterwards. So every time carries its
@@ -43,6 +45,41 @@ _SOURCE_KINDS: tuple[tuple[str, frozenset[Evidence]], ...] = (
 
 # Where a patient turns out of hours with a physical problem when the clinic has no after-hours line.
 URGENT_CARE = "urgent medical care (an urgent care centre or an out-of-hours doctor)"
+
+
+# A sentence as the template renders it: plain text, and phone numbers the template turns into links
+# (treatments/_instructions_words.html), so no markup is built here and every value stays escaped.
+Part = dict[str, str]
+
+
+def tel(number: str) -> Part:
+    """A phone number the sheet shows as a link that dials it, sized as a button (44 px high) for a
+    thumb on a phone; printed, it reads as the number. The link keeps the digits and a leading + only:
+    a tel: URI has no spaces."""
+    digits = "".join(c for c in number if c.isdigit())
+    href = ("+" if number.strip().startswith("+") else "") + digits if digits else number
+    return {"tel": number, "href": href}
+
+
+def words(*parts: str | Part | list[Part]) -> list[Part]:
+    """One sentence of text and numbers, in order: words("Call ", tel("911"), " now.")."""
+    out: list[Part] = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append({"text": part})
+        elif isinstance(part, list):
+            out += part
+        else:
+            out.append(part)
+    return out
+
+
+def zone_words(patient_zone: str, clinic_zone: str) -> tuple[str, str]:
+    """('New York', "the clinic's time"): the zone the patient's times are in, as a place, and whose
+    time it is. Never "your clock": the phone may be set to another zone (the banner says so)."""
+    place = patient_zone.rsplit("/", 1)[-1].replace("_", " ")
+    whose = "the clinic's time" if patient_zone == clinic_zone else "the time zone your clinic set for you"
+    return place, whose
 
 
 def on_day(at: dt.datetime) -> str:
@@ -91,17 +128,24 @@ def plain_sources(source_ids: list[str]) -> str:
     return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def out_of_hours(clinic: Any) -> str:
+def out_of_hours(clinic: Any) -> list[Part]:
     """What to do when the clinic is closed (the clinic's settings; else urgent care and the emergency
     number for the body, the crisis line for thoughts of suicide or a mental-health crisis only)."""
     if clinic.after_hours_instructions:
-        return str(clinic.after_hours_instructions)
-    crisis = f"For thoughts of suicide or a mental-health crisis, call the crisis line {clinic.crisis_line}."
+        return words(str(clinic.after_hours_instructions))
+    crisis = words(
+        "For thoughts of suicide or a mental-health crisis, call the crisis line ",
+        tel(clinic.crisis_line),
+        ".",
+    )
     if clinic.after_hours_phone:
-        return f"For something that cannot wait, call {clinic.after_hours_phone}. {crisis}"
-    return (
-        f"For a physical problem that cannot wait, get {URGENT_CARE}; if it is severe, call "
-        f"{clinic.emergency_number}. {crisis} Otherwise call the clinic when it opens."
+        return words("For something that cannot wait, call ", tel(clinic.after_hours_phone), ". ", crisis)
+    return words(
+        f"For a physical problem that cannot wait, get {URGENT_CARE}; if it is severe, call ",
+        tel(clinic.emergency_number),
+        ". ",
+        crisis,
+        " Otherwise call the clinic when it opens.",
     )
 
 
@@ -114,34 +158,44 @@ def _red_flag_groups(clinic: Any, contact: Any) -> list[dict[str, Any]]:
     """Each red flag once, grouped by what to do: one instruction per group."""
     flags = sorted(knowledge.red_flags(), key=lambda f: -f.level.rank)
     after_hours = clinic.after_hours_phone
+    phone, emergency, crisis = tel(clinic.phone), tel(clinic.emergency_number), tel(clinic.crisis_line)
     # Urgent problems of the mind may go to the crisis line out of hours; problems of the body never:
     # a crisis line cannot see to a bladder or a blood pressure.
-    urgent_mind = (
-        f"Call the clinic now on {clinic.phone}; when it is closed, call "
-        + (
-            f"{after_hours} or the crisis line {clinic.crisis_line}"
-            if after_hours
-            else f"the crisis line {clinic.crisis_line}"
-        )
-        + f". If you cannot reach anyone, call {clinic.emergency_number}."
+    urgent_mind = words(
+        "Call the clinic now on ",
+        phone,
+        "; when it is closed, call ",
+        words(tel(after_hours), " or the crisis line ", crisis)
+        if after_hours
+        else words("the crisis line ", crisis),
+        ". If you cannot reach anyone, call ",
+        emergency,
+        ".",
     )
     # The same day, as the red flags' own sourced messages say it ("today"): "now" beside them read as a
     # second, stricter instruction for the same symptom. No "today" here: the sheet is read days later.
-    urgent_body = (
-        f"Call the clinic on {clinic.phone} the same day you notice it; when it is closed, "
-        + (f"call {after_hours}" if after_hours else f"get {URGENT_CARE}")
-        + f". If it is severe or you cannot get help, call {clinic.emergency_number}."
+    urgent_body = words(
+        "Call the clinic on ",
+        phone,
+        " the same day you notice it; when it is closed, ",
+        words("call ", tel(after_hours)) if after_hours else words(f"get {URGENT_CARE}"),
+        ". If it is severe or you cannot get help, call ",
+        emergency,
+        ".",
     )
-    groups: list[tuple[Level, str, Callable[[RedFlag], bool]]] = [
-        (Level.EMERGENCY, f"Call {clinic.emergency_number} now.", lambda f: True),
+    groups: list[tuple[Level, list[Part], Callable[[RedFlag], bool]]] = [
+        (Level.EMERGENCY, words("Call ", emergency, " now."), lambda f: True),
         (Level.URGENT, urgent_mind, _mental_health),
         (Level.URGENT, urgent_body, lambda f: not _mental_health(f)),
-        (Level.CONTACT_CLINIC, f"Tell the clinic today on {clinic.phone}.", lambda f: True),
+        (Level.CONTACT_CLINIC, words("Tell the clinic today on ", phone, "."), lambda f: True),
     ]
     out = []
     for level, instruction, belongs in groups:
+        # A name that only says "Signs of ..." carries its signs: the reader must know what to look for.
         names = [
-            f.name for f in flags if f.level is level and belongs(f) and not f.id.endswith("_past_window")
+            f.described
+            for f in flags
+            if f.level is level and belongs(f) and not f.id.endswith("_past_window")
         ]
         if names:
             out.append({"level": level.value, "instruction": instruction, "names": names})
@@ -154,6 +208,8 @@ def build(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
     clinic = session.clinic
     zone = selectors.patient_zone(patient)
     rules = selectors.route_rules(session)
+    # The side-effect windows count from the dose; before it, from arrival (the sheet then says the
+    # medicine has not been given, rather than naming this time as its start).
     start = (session.dose_started_at or session.checked_in_at or session.scheduled_at).astimezone(zone)
     end = (session.dose_ended_at or start).astimezone(zone)
     left = (session.discharged_at or end).astimezone(zone)
@@ -189,6 +245,7 @@ def build(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
     same_day = local_now.date() == left.date()
     recovery = selectors.session_recovery_estimate(session)
     low_at = _low_level_at(recovery)
+    place, whose = zone_words(patient.time_zone, clinic.time_zone)
     return {
         "session": session,
         "patient": patient,
@@ -196,10 +253,17 @@ def build(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
         "route_name": rules.name,
         "route_short": route_name(session.route),
         "patient_zone": patient.time_zone,
-        # "America/New_York" reads "New York": the place, as the patient would say it.
-        "zone_place": patient.time_zone.rsplit("/", 1)[-1].replace("_", " "),
+        # "America/New_York" reads "New York": the place, as the patient would say it, and whose time
+        # it is (not "your clock": the phone may be set elsewhere).
+        "zone_place": place,
+        "zone_whose": whose,
+        # Three times of one visit, each named for what it is: the booking (as the appointments page
+        # shows it), and the medicine's start and end (what the windows and rules count from).
+        "booked_at": session.scheduled_at.astimezone(zone),
         "dose_start": start,
         "dose_end": end,
+        "medicine_started": session.dose_started_at is not None,
+        "medicine_ended": session.dose_ended_at is not None,
         "discharged_at": session.discharged_at.astimezone(zone) if session.discharged_at else None,
         "session_day": _day_name(start),
         "updated": f"{on_day(local_now)}, {_since(start.date(), local_now.date())}",
@@ -209,6 +273,10 @@ def build(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
         "expect": expect,
         "contact": contact,
         "out_of_hours": out_of_hours(clinic),
+        "clinic_phone_link": words(tel(clinic.phone)),
+        "after_hours_link": words(tel(clinic.after_hours_phone)) if clinic.after_hours_phone else [],
+        "crisis_link": words(tel(clinic.crisis_line)),
+        "emergency_link": words(tel(clinic.emergency_number)),
         "red_flag_groups": _red_flag_groups(clinic, contact),
         "next_appointment": appointment,
         "sources_in_words": plain_sources(unique),

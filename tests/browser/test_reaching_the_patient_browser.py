@@ -93,7 +93,7 @@ def test_support_and_notification_pages_read_well_on_a_phone(
     view.wait_for_load_state()
     assert view.url.endswith("/support/")
     assert view.get_by_role("heading", name="Safety rules until they end").is_visible()
-    assert view.get_by_role("heading", name="Red flags: get help now").is_visible()
+    assert view.get_by_role("heading", name="When to get help now").is_visible()
     _no_sideways_scroll(view)
     view.screenshot(path=str(artifacts_dir / "support-companion-phone.png"), full_page=True)
     companion.close()

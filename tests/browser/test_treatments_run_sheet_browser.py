@@ -108,7 +108,7 @@ def test_a_complete_iv_session_from_check_in_to_discharge_on_a_tablet(live_serve
     page.screenshot(path=str(artifacts_dir / "treatments-iv-3-discharged.png"), full_page=True)
     page.get_by_role("link", name="Discharge instructions").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Red flags: get help").is_visible()
+    assert page.get_by_role("heading", name="When to get help now").is_visible()
     page.screenshot(path=str(artifacts_dir / "treatments-iv-4-instructions.png"), full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= TABLET["width"], f"the page scrolls sideways on a tablet ({width}px)"

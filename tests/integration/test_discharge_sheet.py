@@ -21,12 +21,13 @@ from tests.support.treatments import make_session
 
 pytestmark = pytest.mark.django_db
 
+# When to get help comes first (0014, amended): a frightened reader must not scroll past the rest.
 ORDER = (
+    "When to get help now",
     "What happened at the clinic",
     "Safety rules until they end",
     "What to expect",
     "When to call the clinic",
-    "Red flags: get help now",
     "Your next appointment",
     "How to reach the clinic",
 )

@@ -57,7 +57,7 @@ def test_a_companion_sees_that_days_instructions_and_nothing_else_and_loses_acce
         page = companion.get(reverse("support:page"))
         assert page.status_code == 200
         text = page.content.decode()
-        assert "Safety rules until they end" in text and "Red flags: get help now" in text
+        assert "Safety rules until they end" in text and "When to get help now" in text
         assert "What to expect" in text
         for secret in ("JOURNALSECRET", "MESSAGESECRET", "PHQ", "score", "Journal"):
             assert secret not in text, f"the companion sees {secret}"

@@ -1,8 +1,9 @@
 """The preparation checklist is for a booked session: "0 of 4 done" with none booked reads as a failure.
 
-Without an upcoming session the home page (and My clinic) links to the list in neutral words and counts
-nothing, and the list itself says it is for before the next session and offers no ticks. With one booked,
-both say for which day (the clinic's calendar day) and count what is ticked for that session.
+Without an upcoming session the home page counts nothing and does not link to the list (there is no
+session to prepare for; My clinic still links to it in neutral words), and the list itself says it is
+for before the next session and offers no ticks. With one booked, both say for which day (the clinic's
+calendar day) and count what is ticked for that session.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _next_appointment_section(home: str) -> str:
     return home.split('id="next-title"', 1)[1].split("</section>", 1)[0]
 
 
-def test_without_a_session_booked_home_counts_nothing_and_names_the_list_neutrally(
+def test_without_a_session_booked_home_counts_nothing_and_does_not_link_the_list(
     personas: Any, client_for: Any
 ) -> None:
     # Even a tick left from before (stored under "next") is not counted for no session.
@@ -53,9 +54,9 @@ def test_without_a_session_booked_home_counts_nothing_and_names_the_list_neutral
         section = _next_appointment_section(_page(client_for("a1"), "companion:home"))
     assert "None booked." in section
     assert COUNT.search(section) is None and "done" not in section
-    link = f'<a href="{reverse("checkins:preparation")}">What to do before a session</a>'
-    assert link in section
-    assert "Preparation checklist" not in section
+    # Nothing booked, nothing to prepare for: the home page does not send the patient to the list.
+    assert reverse("checkins:preparation") not in section
+    assert "What to do before a session" not in section and "Preparation checklist" not in section
 
 
 def test_without_a_session_booked_the_list_says_what_it_is_for_and_offers_no_ticks(
@@ -116,12 +117,12 @@ def test_my_clinic_names_the_list_as_home_does_with_and_without_a_session_booked
 ) -> None:
     client = client_for("a1")
     with time_machine.travel(SATURDAY, tick=False):
-        # None booked: the neutral words of the home page, not a checklist to be done.
+        # None booked: neutral words, not a checklist to be done (the home page links to none then).
         page = _page(client, "patients:my_clinic")
         assert _my_clinic_link(page) == "What to do before a session"
         assert "Preparation checklist" not in page and "preparation checklist" not in page
         home = _next_appointment_section(_page(client, "companion:home"))
-        assert _my_clinic_link(page) in home
+        assert reverse("checkins:preparation") not in home
         # Booked: the checklist for that session.
         make_planned_session(personas.a1, starts_at=TUESDAY_AFTERNOON)
         booked = _page(client, "patients:my_clinic")

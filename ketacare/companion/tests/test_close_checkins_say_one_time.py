@@ -1,9 +1,9 @@
-"""Two check-ins a minute apart: the symptom left out of the second is "gone by" one time, said once.
+"""Two check-ins a minute apart: the symptom left out of the second is gone at one time, said once.
 
 Nausea ticked 60.6 minutes after the dose and left out of a check-in 36 seconds later closes by omission
-(docs/decisions/0014). The patient reads "gone by 61 minutes after the session", not "gone by 61
-minutes (last there at 61 minutes)"; the clinician's timeline says "gone by 61 min" and shows no
-"(0 min)" duration: a gap between check-ins is not how long a symptom lasted.
+(docs/decisions/0014). The patient reads "gone when you checked in, 61 minutes after the session", not
+"last reported 61 minutes ...; gone ... at 61 minutes"; the clinician's timeline says "gone by 61 min"
+and shows no "(0 min)" duration: a gap between check-ins is not how long a symptom lasted.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ def test_a_symptom_left_out_a_minute_later_is_gone_by_one_time(personas: Any, cl
             now=dosed + dt.timedelta(minutes=minutes),
         )
     progress = _text(client_for("a1").get("/me/progress/").content.decode())
-    assert "gone by" in progress
-    assert "last there at" not in progress  # the two times read the same: said once
+    assert "gone when you checked in, 61 minutes after the session" in progress
+    assert "last reported 61 minutes" not in progress  # the two times read the same: said once
     timeline = _text(
         client_for("clinician_a").get(f"/clinic/patients/{personas.a1.public_id}/timeline/").content.decode()
     )

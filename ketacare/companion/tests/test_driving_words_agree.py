@@ -43,8 +43,8 @@ PROTOCOL = {
 # Where the words before a session count their hours from, and the time each point is in this story.
 COUNTED_FROM = {"you leave the clinic": LEFT, "the dose": DOSE_START}
 UNDATED = re.compile(
-    r"not before (\d\d):(\d\d) the next morning"
-    r"(?: and at least (\d+) hours after (you leave the clinic|the dose))?"
+    r"until (?:(\d+) hours after (you leave the clinic|the dose) or )?(\d\d):(\d\d) the next morning"
+    r"(, whichever is later)?"
 )
 DATED = re.compile(r"No driving and no machinery before (\d\d:\d\d) (?:today, |tomorrow, |on )(\w+ \d+ \w+)")
 
@@ -86,7 +86,9 @@ def _predicted_end(words: str, where: str) -> dt.datetime:
     counted from the point they name."""
     found = UNDATED.search(words)
     assert found is not None, f"{where}: {words!r}"
-    hour, minute, hours, counted_from = found.groups()
+    hours, counted_from, hour, minute, later = found.groups()
+    # Two limits are one end only when the words say which of them applies.
+    assert (hours is None) == (later is None), f"{where}: {words!r}"
     end = dt.datetime.combine(LEFT.date() + dt.timedelta(days=1), dt.time(int(hour), int(minute)), NEW_YORK)
     if hours is not None:
         end = max(end, COUNTED_FROM[counted_from] + dt.timedelta(hours=int(hours)))
@@ -109,7 +111,7 @@ def _learn_answer(client: Any) -> str:
 
 def _preparation_words(client: Any) -> str:
     found = re.search(
-        r"(No driving and no machinery on the day of a session[^<]*)",
+        r"(No driving and no machinery after a session[^<]*)",
         _text(client.get(reverse("checkins:preparation"))),
     )
     assert found is not None

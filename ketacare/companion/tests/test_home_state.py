@@ -48,7 +48,8 @@ def test_induction_finished_says_what_maintenance_means_and_how_to_book(
     make_session(personas.a1, route="iv", state="discharged", now=timezone.now() - dt.timedelta(days=3))
     body = _home(client_for)
     assert 'data-state="induction_finished"' in body
-    assert "Maintenance means" in body and personas.clinic_a.phone in body
+    assert "What comes next is decided with your clinic. Some people go on with maintenance" in body
+    assert personas.clinic_a.phone in body
     assert "None booked." not in body
 
 

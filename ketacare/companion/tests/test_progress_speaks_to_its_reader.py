@@ -75,12 +75,14 @@ def test_staff_read_the_change_and_the_tables_about_the_patient_the_patient_read
     # The patient's own page keeps its words.
     assert "Your score has fallen by at least half since you started. This is called a response." in patient
     assert "Mood from your check-ins" in patient
-    assert "How long each symptom lasted, as far as your check-ins and answers show" in patient
+    assert "When each symptom was last reported and when it was gone, as far as your check-ins" in patient
+    assert "last reported 60 minutes after the session; gone when you checked in at 6 hours" in patient
     # The staff page states the same facts in the third person.
     assert "Score fallen by at least half from baseline (response)." in staff
     assert "Mood from the patient's check-ins" in staff
-    assert "How long each side effect lasted, as far as the patient's check-ins and answers show" in staff
-    assert "Feeling sick (nausea)" in staff and "gone by 6 hours after the session" in staff
+    assert "When each side effect was last reported and seen gone, from the patient's check-ins" in staff
+    assert "Feeling sick (nausea)" in staff
+    assert "last reported 60 minutes after the session; not ticked at the next check-in at 6 hours" in staff
     assert "Your score" not in staff and "your check-ins" not in staff
     assert SECOND_PERSON.findall(_main(staff)) == []
 

@@ -362,6 +362,7 @@ def parse_red_flags(
             patient_message=entry.text("patient_message"),
             evidence=evidence,
             sources=cited,
+            signs=entry.optional_text("signs") or "",
         )
         entry.finish()
     return MappingProxyType(out)

@@ -215,6 +215,14 @@ class RedFlag:
     patient_message: str
     evidence: Evidence
     sources: tuple[str, ...]
+    # What the signs are, in the patient_message's own words, for a name that only says "Signs of ...":
+    # a list or a printout that shows the name alone then says what to look for.
+    signs: str = ""
+
+    @property
+    def described(self) -> str:
+        """The name, with its signs when the name does not say them ("Signs of mania (racing ...)")."""
+        return f"{self.name} ({self.signs})" if self.signs else self.name
 
 
 ConditionLevel = Literal["contraindication", "precaution"]

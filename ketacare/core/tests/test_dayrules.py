@@ -107,12 +107,17 @@ def test_bad_input_is_named() -> None:
 def test_the_driving_words_before_a_session_are_the_day_rules_words_with_the_end_described() -> None:
     """Learn, preparation and e-mails say what the discharge sheet says, without a date (decision 0014)."""
     words = dayrules.driving_rule_words("iv")
-    assert words.startswith("No driving and no machinery")
-    # The minimum counts from leaving the clinic, as the dated rule counts it (day_rules' left_at).
-    assert "not before 09:00 the next morning and at least 24 hours after you leave the clinic" in words
+    assert words.startswith("No driving and no machinery after a session until")
+    # The minimum counts from leaving the clinic, as the dated rule counts it (day_rules' left_at), and
+    # the two limits are one end, the later of them (the dated rule's max), not two rules side by side.
+    assert "until 24 hours after you leave the clinic or 09:00 the next morning, whichever is later" in words
+    assert "on the day of a session" not in words and "not before" not in words
     assert dayrules.AFTER_SLEEP_WORDS in words
-    # Esketamine's sourced rule states no minimum; the general answer takes the longest any route states.
+    # Esketamine's sourced rule states no minimum; the general answer states each route's own end.
     assert "24 hours" not in dayrules.driving_rule_words("esketamine_in")
-    assert "at least 24 hours" in dayrules.driving_rule_words()
+    assert "until 09:00 the next morning, and only after" in dayrules.driving_rule_words("esketamine_in")
+    general = dayrules.driving_rule_words()
+    assert "24 hours after you leave the clinic or 09:00 the next morning, whichever is later" in general
+    assert "on the day of a session" not in general
     with pytest.raises(dayrules.DayRuleError, match="unknown route"):
         dayrules.driving_rule_words("nasal_spray")

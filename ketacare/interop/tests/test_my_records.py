@@ -179,7 +179,7 @@ def test_the_csv_names_its_time_format_and_says_yes_or_no(history: Any, client_f
         return list(csv.reader(io.StringIO(client.get(reverse("interop:records_csv")).content.decode())))
 
     header, *body = rows()
-    assert header[1] == "when (your time, with its offset from UTC)"
+    assert header[1] == "when (New York time, the clinic's time, with its offset from UTC)"
     # Every time to the second, never with microseconds.
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", row[1]) for row in body if row[1])
     (started,) = [row[1] for row in body if row[0] == "symptom"]

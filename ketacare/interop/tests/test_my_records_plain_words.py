@@ -1,6 +1,6 @@
-"""My records read as the patient pages do: a red flag is a red flag (the form asks it no severity), a
-periodic check goes by its own name, a check-in by the answer it got, an open symptom by what was last
-known, and every time is on the patient's clock."""
+"""My records read as the patient pages do: a red flag is a warning sign whose strength was not asked
+(the form asks it none), a periodic check goes by its own name, a check-in by the answer it got, an open
+symptom by what was last known, and every time is in the patient's zone."""
 
 from __future__ import annotations
 
@@ -84,10 +84,10 @@ def test_the_csv_says_red_flag_names_the_checks_and_gives_the_answers_in_words(
 ) -> None:
     with time_machine.travel(NOW, tick=False):
         header, *rows = _csv(client_for("a1"))
-    assert header[1] == "when (your time, with its offset from UTC)"
+    assert header[1] == "when (New York time, the clinic's time, with its offset from UTC)"
     symptoms = {row[2]: row for row in rows if row[0] == "symptom"}
     for name in RED_FLAGS:
-        assert symptoms[name][3] == "red flag"
+        assert symptoms[name][3] == "warning sign (strength not asked)"
         # Still open: what was last known, on the patient's clock (10:00 UTC is 09:00 in New York).
         assert symptoms[name][1] == "2026-12-07T09:00:00-05:00"
         assert symptoms[name][4] == "ongoing: still there when last asked, 2026-12-07T09:00:00-05:00"
@@ -119,7 +119,8 @@ def test_the_pdf_says_red_flag_names_the_checks_and_gives_the_answers_in_words(
         text = _pdf_text(client_for("a1"))
     for name in RED_FLAGS:
         assert (
-            f"{name} red flag 2026-12-07 09:00 ongoing: still there when last asked, 2026-12-07 09:00" in text
+            f"{name} warning sign (strength not asked) 2026-12-07 09:00 ongoing: still there when last asked, "
+            "2026-12-07 09:00" in text
         )
     assert f"{NAUSEA} moderate 2026-12-07 08:00 gone by 2026-12-07 09:00" in text
     assert "mild" not in text.lower()
@@ -150,5 +151,11 @@ def test_a_symptom_the_patient_says_went_earlier_ends_at_about_that_time(
         text = _pdf_text(client)
     (row,) = [row for row in rows if row[0] == "symptom" and row[2] == RED_FLAGS[1]]
     # Told at 10:00 that it went about 30 minutes before: 09:30 on the patient's clock.
-    assert row[3:] == ["red flag", "gone at about 2026-12-07T09:30:00-05:00, as you said"]
-    assert f"{RED_FLAGS[1]} red flag 2026-12-07 09:00 gone at about 2026-12-07 09:30, as you said" in text
+    assert row[3:] == [
+        "warning sign (strength not asked)",
+        "gone at about 2026-12-07T09:30:00-05:00, as you said",
+    ]
+    assert (
+        f"{RED_FLAGS[1]} warning sign (strength not asked) 2026-12-07 09:00 gone at about 2026-12-07 09:30, "
+        "as you said" in text
+    )

@@ -64,7 +64,7 @@ def test_an_iv_patient_reads_their_own_rule_24_hours_after_leaving_with_its_sour
     make_dose(personas.a1, route="iv", started_at=timezone.now() - dt.timedelta(days=2))
     entry = _driving_entry(client_for("a1"), **({"HX-Request": "true"} if htmx else {}))
     assert dayrules.driving_rule_words("iv") in entry
-    assert "not before 09:00 the next morning and at least 24 hours after you leave the clinic" in entry
+    assert "until 24 hours after you leave the clinic or 09:00 the next morning, whichever is later" in entry
     # Their rule only: no other route's rule, no rule under a route's name.
     assert "After esketamine nasal spray" not in entry and "After IV ketamine" not in entry
     # The 24 hours are clinic practice, and say so.
@@ -78,7 +78,7 @@ def test_an_esketamine_patient_reads_the_next_morning_rule_and_not_24_hours(
     make_dose(personas.a1, route="esketamine_in", started_at=timezone.now() - dt.timedelta(days=2))
     entry = _driving_entry(client_for("a1"))
     assert dayrules.driving_rule_words("esketamine_in") in entry
-    assert "not before 09:00 the next morning" in entry
+    assert "until 09:00 the next morning" in entry
     assert "24 hours" not in entry and "After IV ketamine" not in entry
     # The label rule, cited to the label: not dressed as clinic practice.
     assert "Strength of the evidence: official product label or its regulatory programme." in entry
@@ -91,8 +91,8 @@ def test_without_a_route_each_rule_is_cited_the_24_hours_as_clinic_practice(
     # A1 has no dose and no plan: Learn states each route's rule under its name.
     entry = _driving_entry(client_for("a1"))
     assert dayrules.driving_rule_words() in entry
-    assert "After esketamine nasal spray: not before 09:00 the next morning." in entry
-    assert "at least 24 hours after you leave the clinic" in entry
+    assert "After esketamine nasal spray: until 09:00 the next morning." in entry
+    assert "24 hours after you leave the clinic or 09:00 the next morning, whichever is later" in entry
     # The next morning cites the label; the 24 hours, clinic practice: the weakest claim sets the evidence.
     assert _citation("HCP-Dose") in entry and _citation("clinic-practice") in entry
     assert "Strength of the evidence: clinic practice, not tested in trials." in entry

@@ -76,8 +76,8 @@ def test_answers_given_before_the_schedule_ran_complete_the_slots_that_were_due_
     ]
     with time_machine.travel(now, tick=False):
         due_page = client_for("a1").get(reverse("questionnaires:due")).content.decode()
-    assert "The day after the first session" not in due_page
-    assert "Weekly during induction" in due_page
+    assert "After your first session" not in due_page
+    assert "Weekly during your first series of treatments" in due_page
 
 
 def test_each_slot_is_completed_by_the_first_answer_since_it_fell_due(personas: Any) -> None:

@@ -23,7 +23,7 @@ def test_the_pdf_has_the_red_flag_section_and_the_patients_own_times(personas, c
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     text = " ".join(text.split())
-    assert "Red flags" in text
+    assert "When to get help now" in text
     assert knowledge.get_red_flag("chest_pain").name in text
     zone = zoneinfo.ZoneInfo(personas.b1.time_zone)  # Europe/Berlin
     assert session.dose_started_at.astimezone(zone).strftime("%H:%M") in text

@@ -65,7 +65,7 @@ def test_a_sheet_read_four_days_later_names_the_date_and_says_the_limits_ended(
     assert "On Wednesday 2 December: Drink water" in text
     # Plain words: the treatment with its article, the time zone as a place.
     assert "your esketamine nasal spray at Clinic A was on Wednesday 2 December" in text
-    assert "Times are New York time, as on your clock." in text and "America/New_York" not in text
+    assert "Times are New York time (the clinic's time)." in text and "America/New_York" not in text
 
 
 def test_a_sheet_read_the_next_morning_dates_what_still_applies_and_what_has_ended(
@@ -112,7 +112,7 @@ def _groups(page: str) -> dict[str, str]:
     out = {}
     for instruction, names in re.findall(r'<p data-level="[a-z_]+"><strong>(.*?)</strong> (.*?)\.</p>', page):
         for name in names.split("; "):
-            out[name] = instruction
+            out[name] = strip_tags(instruction)
     return out
 
 
