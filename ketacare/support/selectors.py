@@ -46,10 +46,12 @@ def companion_context(grant: SupportGrant, now: dt.datetime) -> dict[str, Any]:
     """
     patient = grant.patient
     # A companion grant always has its day (invite_support_person); its bounds are the grant's own.
-    start, end = grant.valid_from, grant.valid_until or day_bounds(patient, grant.valid_from.date())[1]
+    day = grant.day or grant.valid_from.date()
+    start, day_end = day_bounds(patient, day)
+    end = grant.valid_until or day_end
     session = (
         patient_sessions(patient)
-        .filter(discharged_at__gte=start, discharged_at__lt=end, discharged_at__lte=now)
+        .filter(discharged_at__gte=start, discharged_at__lt=day_end, discharged_at__lte=now)
         .order_by("-discharged_at")
         .first()
     )

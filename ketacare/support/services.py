@@ -52,7 +52,7 @@ def day_bounds(patient: Patient, day: dt.date) -> tuple[dt.datetime, dt.datetime
 def invite_support_person(
     *, patient: Patient, name: str, email: str, phone: str, role: str, day: dt.date | None, now: dt.datetime
 ) -> Invitation:
-    """Invite a support person by e-mail or phone; a companion's link works on ``day`` only."""
+    """Invite a support person by e-mail or phone; a companion's link works on ``day`` and the day after."""
     name = name.strip()
     email = email.strip()
     phone = phone.strip()
@@ -82,7 +82,11 @@ def invite_support_person(
             raise SupportError(
                 "day", f"day: the treatment day, from today to {COMPANION_DAYS_AHEAD} days ahead"
             )
-        valid_from, valid_until = day_bounds(patient, day)
+        # Through the day after: the safety rules the companion is there for run overnight and until 24
+        # hours after leaving (the driving rule), so a link ending at the treatment day's midnight would
+        # leave them without the red flags on the first night.
+        valid_from, _ = day_bounds(patient, day)
+        _, valid_until = day_bounds(patient, day + dt.timedelta(days=1))
     else:
         day, valid_from = None, now
     token, token_digest = new_token()

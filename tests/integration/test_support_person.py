@@ -1,5 +1,5 @@
 """A support person (docs/decisions/0020): a day-of-treatment companion sees that day's discharge
-instructions and nothing else, and loses access the next day; the patient can end access at any time."""
+instructions and nothing else, and loses access after the day after; the patient can end access at any time."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _invite(patient_client: Any, **data: str) -> str:
     return match.group(1).split("testserver", 1)[1]
 
 
-def test_a_companion_sees_that_days_instructions_and_nothing_else_and_loses_access_next_day(
+def test_a_companion_sees_that_days_instructions_and_nothing_else_and_loses_access_after_the_next_day(
     personas: Any, client_for: Any
 ) -> None:
     a1 = personas.a1
@@ -71,12 +71,18 @@ def test_a_companion_sees_that_days_instructions_and_nothing_else_and_loses_acce
             AccessEvent.objects.filter(object_type="support_grant", object_id=str(grant.public_id)).count()
             == 2
         )
-    # Midnight in New York: the companion's day is over.
-    with time_machine.travel(dt.datetime(2026, 3, 3, 5, 0, tzinfo=dt.UTC), tick=False):
+    # The first night and the next morning (09:00 in New York) the rules still apply: the link works.
+    with time_machine.travel(dt.datetime(2026, 3, 3, 14, 0, tzinfo=dt.UTC), tick=False):
+        # Hours idle end the browser session (as any session's); the link opens the page again.
+        assert companion.get(link).status_code == 302
+        morning = companion.get(reverse("support:page"))
+        assert morning.status_code == 200 and "When to get help now" in morning.content.decode()
+    # Midnight in New York at the end of the day after: the companion's link is over.
+    with time_machine.travel(dt.datetime(2026, 3, 4, 5, 0, tzinfo=dt.UTC), tick=False):
         ended = companion.get(reverse("support:page"))
         assert ended.status_code == 404 and "not available" in ended.content.decode()
         assert Client().get(link).status_code == 404
-    with time_machine.travel(dt.datetime(2026, 3, 3, 4, 59, tzinfo=dt.UTC), tick=False):
+    with time_machine.travel(dt.datetime(2026, 3, 4, 4, 59, tzinfo=dt.UTC), tick=False):
         # The session was dropped at the first refusal: going back in time does not revive it.
         assert companion.get(reverse("support:page")).status_code == 404
 
@@ -185,6 +191,6 @@ def test_a_companion_reports_a_red_flag_on_the_patients_behalf(personas: Any, cl
         supporter = Client()
         supporter.get(supporter_link)
         assert supporter.get(reverse("support:checkin")).status_code == 404
-    with time_machine.travel(dt.datetime(2026, 3, 3, 5, 0, tzinfo=dt.UTC), tick=False):
+    with time_machine.travel(dt.datetime(2026, 3, 4, 5, 0, tzinfo=dt.UTC), tick=False):
         late = companion.post(reverse("support:checkin"), {"idempotency_key": "c3", "symptom": "headache"})
         assert late.status_code == 404 and SymptomCheckin.objects.filter(patient=a1).count() == 1
