@@ -38,7 +38,7 @@ def _submit(request: HttpRequest) -> Status[SymptomCheckin]:
     outcome = submit_checkin(
         patient=patient,
         idempotency_key=payload.idempotency_key,
-        reports=[ReportIn(r.symptom_id, r.severity, r.onset_min) for r in payload.reports],
+        reports=[ReportIn(r.symptom_id, r.severity, r.onset_min, r.onset_day) for r in payload.reports],
         mood=payload.mood,
         note=payload.note,
         other_text=payload.other_text,

@@ -15,9 +15,22 @@ from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 
 class ReportSchema(Schema):
     symptom_id: str = Field(..., min_length=1, max_length=60, description="a side effect or red flag id")
-    severity: Literal["mild", "moderate", "severe"] = "mild"
+    severity: Literal["mild", "moderate", "severe"] = Field(
+        "mild",
+        description=(
+            "how strong; optional here, mild when left out (the core's default). The patient's web form "
+            "asks for it with nothing preset; an emergency red flag ignores it"
+        ),
+    )
     onset_min: int | None = Field(
         None, ge=0, le=7 * 24 * 60, description="when it started, minutes after the session (optional)"
+    )
+    onset_day: dt.date | None = Field(
+        None,
+        description=(
+            "or the day it started on the patient's clock, from the day after the session to today "
+            "(optional; not with onset_min)"
+        ),
     )
 
 

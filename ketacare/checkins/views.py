@@ -16,10 +16,12 @@ from django.views.decorators.http import require_POST
 from ketacare.accounts.gates import own_patient_page, patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.selectors import patient_alerts
+from ketacare.alerts.services import SUICIDE_RED_FLAGS
 from ketacare.audit.services import holding_rows, transaction_with_held_rows
 from ketacare.checkins.forms import CheckinForm
 from ketacare.checkins.gone import gone_choices, gone_minutes_ago
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
+from ketacare.checkins.picker import Picked, checked, dose_now, picker
 from ketacare.checkins.preparation import before_session_day, preparation_items, progress, session_day
 from ketacare.checkins.selectors import (
     access_checkin,
@@ -39,11 +41,10 @@ from ketacare.checkins.services import (
 )
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
-from ketacare.core.triage import SEVERITIES
 from ketacare.lib.errors import FieldError
 from ketacare.lib.forms import add_field_error
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
-from ketacare.patients.facts import at_the_clinic, last_dose_start, next_appointment, patient_route
+from ketacare.patients.facts import at_the_clinic, next_appointment, patient_route
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient, clinic_contact_for
 
@@ -55,82 +56,9 @@ def _own_patient(request: AuthenticatedRequest, *, action: str = "read") -> Pati
     return access_patient(request.user, request.user.patient.public_id, action=action)
 
 
-COMMON_MAX = 5  # how many common effects show before "Other effects" (a phone screen, not a clinical number)
-ONSET_CHOICES = (
-    ("", "When it began: not sure"),
-    ("15", "About 15 min after the treatment"),
-    ("30", "About 30 min after the treatment"),
-    ("60", "About 1 hour after the treatment"),
-    ("120", "About 2 hours after the treatment"),
-    ("240", "About 4 hours after the treatment"),
-)
-
-
-def _row(entry: Any, kind: str, chosen: dict[str, str]) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "name": entry.name,
-        "kind": kind,
-        "synonyms": ", ".join(entry.synonyms[:4]),
-        "checked": entry.id in chosen,
-        "severity": chosen.get(entry.id, "mild"),
-        # A red flag that is an emergency whatever its strength gets no severity to choose.
-        "needs_severity": kind == "side_effect" or getattr(entry, "level", None) != Level.EMERGENCY,
-    }
-
-
-def _always_shown(flag: Any) -> bool:
-    return flag.level == "emergency" or flag.id.startswith("suicidal_thoughts")
-
-
-def _picker(
-    query: str, chosen: dict[str, str], *, route: str = "", minutes: float | None = None
-) -> dict[str, Any]:
-    """The check-in's symptom lists: the common effects for the route and the time since the session,
-    the other effects (or the matches for a search), and every red flag in its own always-visible list."""
-    known = kb.knowledge()
-    effects = known.side_effects
-    found_flags: list[str] = []
-    if query.strip():
-        matches = kb.search_symptoms(query)
-        ids = [m.id for m in matches if m.id in effects]
-        found_flags = [m.id for m in matches if m.id in known.red_flags]
-        common_ids = list(dict.fromkeys([*[c for c in chosen if c in effects], *ids]))
-        other_ids: list[str] = []
-    else:
-        now_ids = []
-        if route in kb.ROUTES and minutes is not None:
-            now_ids = [e.id for e in effects.values() if e.course(route).window.contains(minutes)]
-        common_ids = list(dict.fromkeys([*[c for c in chosen if c in effects], *now_ids, *effects]))[
-            : max(COMMON_MAX, len([c for c in chosen if c in effects]))
-        ]
-        other_ids = [i for i in effects if i not in common_ids]
-    return {
-        "symptoms": [_row(effects[i], "side_effect", chosen) for i in common_ids],
-        "other_symptoms": [_row(effects[i], "side_effect", chosen) for i in other_ids],
-        # Emergencies and any thought of suicide stay in sight; the changes to tell the clinic about
-        # sit one tap away under a summary that counts them, so the common check-in fits a phone.
-        "serious": [
-            _row(flag, "red_flag", chosen) for flag in known.red_flags.values() if _always_shown(flag)
-        ],
-        "serious_more": [
-            _row(flag, "red_flag", chosen) for flag in known.red_flags.values() if not _always_shown(flag)
-        ],
-        # A search that finds a red flag points to its row in "Something serious?" (one checkbox per
-        # symptom on the page), and opens the list of other serious changes when the row is in it.
-        "found_serious": [known.red_flags[i] for i in found_flags],
-        "open_serious_more": any(not _always_shown(known.red_flags[i]) for i in found_flags),
-        "query": query,
-        "severities": SEVERITIES,
-        "onset_choices": ONSET_CHOICES,
-    }
-
-
-def _dose_now(patient: Patient) -> tuple[str, float | None]:
-    dose = last_dose_start(patient, now=timezone.now())
-    if dose is None:
-        return "", None
-    return dose.route, max((timezone.now() - dose.started_at).total_seconds() / 60, 0.0)
+# A mood of 0 or 1 out of 10 brings the crisis line and the clinic's number beside the thanks: clinic
+# practice (no alert for the mood alone; the note and the words are screened for what needs one).
+LOW_MOOD_SUPPORT_MAX = 1
 
 
 def _episode_rows(
@@ -158,24 +86,28 @@ def _episode_rows(
 def _form_context(
     patient: Patient,
     query: str,
-    chosen: dict[str, str],
+    picked: Picked,
     *,
     form: CheckinForm,
     answers: Mapping[str, str] | None = None,
     episode_errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    route, minutes = _dose_now(patient)
     rows = _episode_rows(patient, timezone.now(), answers, episode_errors)
+    lists = picker(query, picked, dose_now(patient))
     return {
         "patient": patient,
         "form": form,
         "episode_rows": rows,
-        "error_summary": _error_summary(form, rows),
-        **_picker(query, chosen, route=route, minutes=minutes),
+        "error_summary": _error_summary(form, rows, lists),
+        # In the chair, the staff a few steps away are the fastest help (see the answer page).
+        "in_the_chair": at_the_clinic(patient),
+        **lists,
     }
 
 
-def _error_summary(form: CheckinForm, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+def _error_summary(
+    form: CheckinForm, rows: list[dict[str, Any]], lists: Mapping[str, Any]
+) -> list[dict[str, str]]:
     """Every error of a refused check-in, in page order, each linked to its field (GOV.UK error summary)."""
     if not form.is_bound:
         return []
@@ -183,23 +115,22 @@ def _error_summary(form: CheckinForm, rows: list[dict[str, Any]]) -> list[dict[s
     summary += [
         {"href": f"#gone-{row['e'].public_id}", "message": row["error"]} for row in rows if row["error"]
     ]
+    summary += [
+        {"href": f"#sev-{s['id']}" if s["needs_severity"] else f"#sym-{s['id']}", "message": s["error"]}
+        for name in ("symptoms", "other_symptoms", "serious", "serious_more")
+        for s in lists[name]
+        if s["error"]
+    ]
     return summary + form.error_links()
 
 
-def _onsets(request: AuthenticatedRequest, chosen: dict[str, str]) -> dict[str, float]:
-    out = {}
-    for symptom_id in chosen:
-        value = request.POST.get(f"onset_{symptom_id}", "")[:5]
-        if value.isdigit():
-            out[symptom_id] = float(value)
-    return out
-
-
-def _chosen(request: AuthenticatedRequest) -> dict[str, str]:
-    return {
-        symptom_id[:60]: request.POST.get(f"severity_{symptom_id[:60]}", "mild")[:20]
-        for symptom_id in request.POST.getlist("symptom")[:40]
-    }
+def _chosen(request: AuthenticatedRequest) -> Picked:
+    """The ticked symptoms with their strength and "when it began" as sent ("" when left unchosen)."""
+    ids = [symptom_id[:60] for symptom_id in request.POST.getlist("symptom")[:40]]
+    return Picked(
+        severities={i: request.POST.get(f"severity_{i}", "")[:20] for i in ids},
+        onsets={i: request.POST.get(f"onset_{i}", "")[:20] for i in ids},
+    )
 
 
 @patient_required
@@ -212,16 +143,13 @@ def checkin(request: AuthenticatedRequest) -> HttpResponse:
         patient = _own_patient(request)
         query = request.GET.get("q", "")[:SEARCH_MAX_CHARS]
         form = CheckinForm(initial={"idempotency_key": uuid.uuid4().hex})
-        return render(request, "checkins/checkin.html", _form_context(patient, query, {}, form=form))
-    chosen = _chosen(request)
+        return render(request, "checkins/checkin.html", _form_context(patient, query, Picked(), form=form))
+    picked = _chosen(request)
     query = request.POST.get("q", "")[:SEARCH_MAX_CHARS]
     if request.POST.get("action") == "search":
         patient = _own_patient(request)
         if request.htmx:
-            route, minutes = _dose_now(patient)
-            return render(
-                request, "checkins/_search_results.html", _picker(query, chosen, route=route, minutes=minutes)
-            )
+            return render(request, "checkins/_search_results.html", picker(query, picked, dose_now(patient)))
         key = request.POST.get("idempotency_key", "")[:IDEMPOTENCY_KEY_MAX_CHARS]
         form = CheckinForm(
             initial={
@@ -233,18 +161,19 @@ def checkin(request: AuthenticatedRequest) -> HttpResponse:
                 **{f: request.POST.get(f, "")[:4] for f in HOME_BP_INPUTS},
             }
         )
-        context = _form_context(patient, query, chosen, form=form, answers=request.POST)
+        context = _form_context(patient, query, picked, form=form, answers=request.POST)
         return render(request, "checkins/checkin.html", context)
     # The access's audit row waits for the check-in's transaction and commits in it.
     with holding_rows():
         patient = _own_patient(request, action="write")
         form = CheckinForm(request.POST)
         now = timezone.now()
-        gone, gone_errors = _gone_answers(request, patient, chosen, now)
-        if form.is_valid() and not gone_errors and not _says_something(request, form, chosen):
+        gone, gone_errors = _gone_answers(request, patient, picked.severities, now)
+        reports, picked = checked(picked)
+        if form.is_valid() and not gone_errors and not _says_something(request, form, picked.severities):
             form.add_error(None, NOTHING_TO_SEND)
-        valid = form.is_valid() and not gone_errors
-        outcome = _submit_form(request, patient, form, chosen, gone, now) if valid else None
+        valid = form.is_valid() and not gone_errors and not picked.errors
+        outcome = _submit_form(request, patient, form, reports, gone, now) if valid else None
     if outcome is not None:
         # 303 See Other: the browser follows with a GET, so the answer page is what it keeps. A retry
         # with the same key (the back button can bring the form back with it) leads to the same page.
@@ -252,7 +181,7 @@ def checkin(request: AuthenticatedRequest) -> HttpResponse:
             reverse("checkins:result", kwargs={"checkin_id": str(outcome.checkin.public_id)}), status=303
         )
     context = _form_context(
-        patient, query, chosen, form=form, answers=request.POST, episode_errors=gone_errors
+        patient, query, picked, form=form, answers=request.POST, episode_errors=gone_errors
     )
     return render(request, "checkins/checkin.html", context, status=400)
 
@@ -307,18 +236,19 @@ def _submit_form(
     request: AuthenticatedRequest,
     patient: Patient,
     form: CheckinForm,
-    chosen: dict[str, str],
+    ticked: list[ReportIn],
     gone: dict[str, int | None],
     now: dt.datetime,
 ) -> CheckinOutcome | None:
     """The form's answers to open symptoms (``gone``: checked by ``_gone_answers``) and its check-in in
     one transaction; None when refused (the form then carries the error)."""
+    reports = list(ticked)
     try:
         with transaction_with_held_rows():
             for episode in open_episodes(patient=patient):
                 answer = request.POST.get(f"episode_{episode.public_id}", "")
-                if answer == "still" and episode.symptom_id not in chosen:
-                    chosen[episode.symptom_id] = episode.severity
+                if answer == "still" and all(r.symptom_id != episode.symptom_id for r in reports):
+                    reports.append(ReportIn(episode.symptom_id, episode.severity))
                 elif str(episode.public_id) in gone:
                     answer_episode(
                         patient=patient,
@@ -327,13 +257,10 @@ def _submit_form(
                         gone_minutes_ago=gone[str(episode.public_id)],
                         now=now,
                     )
-            onsets = _onsets(request, chosen)
             return submit_checkin(
                 patient=patient,
                 idempotency_key=form.cleaned_data["idempotency_key"],
-                reports=[
-                    ReportIn(symptom_id=k, severity=v, onset_min=onsets.get(k)) for k, v in chosen.items()
-                ],
+                reports=reports,
                 mood=form.cleaned_data["mood"],
                 note=form.cleaned_data["note"],
                 other_text=form.cleaned_data["other_text"],
@@ -375,8 +302,11 @@ def episode(request: AuthenticatedRequest) -> HttpResponse:
         "patient": patient,
         "episode": report,
         "gone_choices": gone_choices(report, now),
-        # A red flag's own guidance stays on the page, a refused answer's page included.
+        # A red flag's own guidance stays on the page, a refused answer's page included, with the
+        # numbers it tells the patient to call as links (in the chair: the staff in the room instead).
         "flag": kb.knowledge().red_flags.get(report.symptom_id),
+        "suicide": report.symptom_id in SUICIDE_RED_FLAGS,
+        "in_the_chair": red_flag and at_the_clinic(patient),
     }
     if request.method == "POST":
         gone = request.POST.get("answer") == "gone"
@@ -439,21 +369,44 @@ def result(request: AuthenticatedRequest, checkin_id: str) -> HttpResponse:
 def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
     level = Level(checkin.triage_level)
     words = checkin.triage_result.get("free_text") or {}
+    emergency = level >= Level.URGENT
+    # In the chair (a session checked in and not yet discharged: patients.facts.at_the_clinic) the
+    # fastest help is the staff a few steps away. The box then says that one thing; the numbers to
+    # call, and "do not wait for them to call you", are for a patient on their own.
+    in_the_chair = emergency and at_the_clinic(checkin.patient)
+    details = [
+        {
+            **d,
+            # Its advice is the emergency box's: a red flag on the emergency screen, and in the chair
+            # anything urgent (its own words would say "call ...").
+            "in_box": emergency
+            and (
+                d.get("kind") == "red_flag"
+                or in_the_chair
+                and Level(d.get("level", "expected")) >= Level.URGENT
+            ),
+        }
+        # The most serious first: a red flag never sits below a mild headache's "not an emergency".
+        for d in sorted(
+            checkin.triage_result.get("details", []),
+            key=lambda d: (d.get("kind") != "red_flag", -Level(d.get("level", Level.EXPECTED.value)).rank),
+        )
+    ]
     return {
         # The patient's own words need a person (no red flag in them): "If in doubt, call".
         "review": words.get("outcome") == "review" and level < Level.URGENT,
         "checkin": checkin,
         "clinic": checkin.patient.clinic,
         "result": checkin.triage_result,
-        # The most serious first: a red flag never sits below a mild headache's "not an emergency".
-        "details": sorted(
-            checkin.triage_result.get("details", []),
-            key=lambda d: (d.get("kind") != "red_flag", -Level(d.get("level", Level.EXPECTED.value)).rank),
-        ),
+        "details": details,
         "level": level.value,
-        "emergency": level >= Level.URGENT,
-        # In the chair, the fastest help is the nurse a few steps away: the screen says so first.
-        "at_the_clinic": level >= Level.URGENT and at_the_clinic(checkin.patient),
+        "emergency": emergency,
+        "in_the_chair": in_the_chair,
+        "told_us": ", ".join(d["name"] for d in details if d["in_box"]),
+        # The emergency screen already gives the crisis line; any other answer gives it beside the thanks.
+        "low_mood": not emergency
+        and checkin.mood_0_10 is not None
+        and checkin.mood_0_10 <= LOW_MOOD_SUPPORT_MAX,
         "contact_clinic": Level.LONGER_THAN_EXPECTED <= level < Level.URGENT,
         "contact": clinic_contact_for(checkin.patient, timezone.now()),
         # Red flags reported before and not yet said to be gone: this answer is about today's ticks only.

@@ -73,6 +73,7 @@ def test_a_refused_check_in_shows_every_error_first_focused_and_linked_to_its_fi
     page = _phone(browser, live_server, personas.a1)
     page.goto(f"{live_server.url}/me/checkin/")
     page.locator("#sym-headache").check()
+    page.locator("#sev-headache").select_option("mild")
     page.get_by_label("How is your mood right now?").fill("15")
     page.get_by_text("Add a note or a home blood pressure reading").click()
     page.get_by_label("Top number (systolic)").fill("400")

@@ -93,7 +93,13 @@ def test_patient_pages_cost_the_same_with_2_or_50_sessions(personas: Any) -> Non
         return lambda: client.post("/api/v1/me/checkins", json.dumps(body), content_type="application/json")
 
     def form_checkin(client: Client) -> Callable[[], Any]:
-        data = {"idempotency_key": uuid.uuid4().hex, "symptom": ["dizziness"], "mood": "5", "note": ""}
+        data = {
+            "idempotency_key": uuid.uuid4().hex,
+            "symptom": ["dizziness"],
+            "severity_dizziness": "mild",
+            "mood": "5",
+            "note": "",
+        }
         return lambda: client.post(reverse("checkins:checkin"), data)
 
     _same_count(

@@ -25,6 +25,7 @@ from ketacare.checkins.services.errors import (  # noqa: F401
     CheckinError,
 )
 from ketacare.checkins.services.submission import (  # noqa: F401
+    BETWEEN_BOXES,
     HOME_BP_FIELDS,
     MAX_REPORTS,
     NO_DOSE_ROUTE,
@@ -36,6 +37,8 @@ from ketacare.checkins.services.submission import (  # noqa: F401
     _symptom_name,
     _Triaged,
     no_recent_dose_minutes,
+    onset_from_day,
+    own_words,
     submit_checkin,
     tick_preparation,
     triage_to_json,

@@ -96,7 +96,12 @@ def _record_symptoms(
             current.resolved_at, current.resolved_by = now, checkin
             current.closed_by = SymptomReport.ClosedBy.NEW_DOSE
             current.save(update_fields=["resolved_at", "resolved_by", "closed_by"])
-        threshold = detail.longer_than_expected_after_min if checkin.dose_started_at else None
+        # A side effect that began after its window is a new symptom (core rule 3): the dose's window
+        # says nothing about how long it lasts, so it is never "longer than usual" by that window.
+        new_symptom = _began_after_window(detail)
+        threshold = (
+            detail.longer_than_expected_after_min if checkin.dose_started_at and not new_symptom else None
+        )
         onset = detail.report.onset_min
         reported[symptom_id] = _Episode(
             SymptomReport.objects.create(
@@ -112,7 +117,7 @@ def _record_symptoms(
                 route=checkin.route,
                 dose_started_at=checkin.dose_started_at,
                 expected_resolution_min=detail.expected_window.resolution_min
-                if detail.expected_window
+                if detail.expected_window and not new_symptom
                 else None,
                 longer_after_min=threshold,
                 onset_min=onset,
@@ -129,6 +134,17 @@ def _record_symptoms(
             resolved_at=now, resolved_by=checkin, closed_by=SymptomReport.ClosedBy.OMISSION
         )
     return reported
+
+
+def _began_after_window(detail: ReportTriage) -> bool:
+    """Whether the patient's onset falls after the side effect's window: the core's late-onset rule."""
+    onset, window = detail.report.onset_min, detail.expected_window
+    return (
+        detail.kind == "side_effect"
+        and onset is not None
+        and window is not None
+        and onset > window.resolution_min
+    )
 
 
 def _max_severity(*severities: str) -> str:
@@ -161,9 +177,21 @@ def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
         titles.append(f"Home blood pressure {shown}")
         details.append(" ".join(f.message for f in reading.findings) or reading.patient_message)
         severities.append(reading.level.value)
-    if checkin.other_text.strip() and result.free_text is not None and result.free_text.outcome != "none":
-        worry = SymptomCheckin.Worry(checkin.worry).label if checkin.worry else "not asked (a red flag)"
-        details.append(f"The patient wrote: “{checkin.other_text.strip()}” How worried they are: {worry}.")
+    words = result.free_text
+    if words is not None and words.outcome != "none":
+        # The words screened are "Something else?" and the note (submission.own_words): both quoted.
+        if checkin.worry:
+            worry = SymptomCheckin.Worry(checkin.worry).label
+        elif words.outcome == "red_flag":
+            worry = "not asked (a red flag)"
+        else:
+            worry = "not asked (a note)"
+        wrote = " ".join(
+            f"{label}: “{text.strip()}”"
+            for label, text in (("The patient wrote", checkin.other_text), ("Their note", checkin.note))
+            if text.strip()
+        )
+        details.append(f"{wrote} How worried they are: {worry}.")
         if result.review_required:
             titles.append("Check-in words to review")
             severities.append(WORRY_SEVERITY.get(checkin.worry, Alert.Severity.CONTACT_CLINIC))
@@ -226,7 +254,33 @@ def _raise_longer_alerts(
         episode = episodes.get(detail.report.symptom_id)
         if episode is None:  # pragma: no cover - _record_symptoms has just stored it
             continue
-        _raise_longer_alert(episode.report, minutes=checkin.minutes_since_dose, new_cause=episode.opened)
+        if _began_after_window(detail):
+            _raise_new_symptom_alert(episode.report, detail, new_cause=episode.opened)
+        else:
+            _raise_longer_alert(episode.report, minutes=checkin.minutes_since_dose, new_cause=episode.opened)
+
+
+def _raise_new_symptom_alert(episode: SymptomReport, detail: ReportTriage, *, new_cause: bool) -> Alert:
+    """A side effect that began after its window: not "lasting longer", a new symptom (core rule 3).
+
+    The key is the one the hourly job uses for the episode, so the episode keeps one open alert.
+    """
+    window = detail.expected_window
+    assert window is not None and detail.report.onset_min is not None  # noqa: S101 - _began_after_window
+    return raise_alert(
+        patient=episode.patient,
+        source=Alert.Source.SIDE_EFFECT_OVERDUE,
+        severity=Alert.Severity.CONTACT_CLINIC,
+        title=f"{episode.name} began after its usual window: a new symptom",
+        detail=(
+            f"The patient says {episode.name.lower()} began about {describe_minutes(detail.report.onset_min)} "
+            "after the dose (a day they named counts from its start, the earliest it can have begun), "
+            f"after its usual window of about {describe_minutes(window.resolution_min)}: it may have "
+            "another cause. The patient was asked to contact the clinic today."
+        ),
+        dedupe_key=f"side_effect_overdue:{episode.public_id}",
+        new_cause=new_cause,
+    )
 
 
 def _raise_longer_alert(episode: SymptomReport, *, minutes: float | None, new_cause: bool = False) -> Alert:
@@ -333,8 +387,10 @@ def close_episode_by_clinician(*, episode: SymptomReport, now: dt.datetime) -> S
 
 
 def open_episodes(*, patient: Patient) -> list[SymptomReport]:
-    """The patient's open episodes, red flags first, oldest first within each kind."""
+    """The patient's open episodes, the most urgent first: red flags before side effects, then by the
+    level reached (an emergency before a "contact the clinic"), then the newest first."""
     rows = SymptomReport.objects.filter(patient=patient, resolved_at__isnull=True).order_by(
-        "started_at", "id"
+        "-started_at", "-id"
     )
-    return sorted(rows, key=lambda r: r.kind != SymptomReport.Kind.RED_FLAG)
+    # sorted() is stable: within one kind and level the newest-first order of the query stays.
+    return sorted(rows, key=lambda r: (r.kind != SymptomReport.Kind.RED_FLAG, -Level(r.level).rank))

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
@@ -46,11 +47,19 @@ def no_recent_dose_minutes() -> float:
 
 @dataclass(frozen=True, slots=True)
 class ReportIn:
-    """One symptom as submitted: a knowledge-base id and a severity."""
+    """One symptom as submitted: a knowledge-base id, a severity and, optionally, when it began.
+
+    ``severity`` defaults to the core's "mild" for callers that do not ask (the JSON API, the support
+    person's check-in; an emergency red flag, whose level no strength changes); the patient's web form
+    asks for it and never relies on the default. When it began is either ``onset_min`` ("about N
+    minutes after the session") or ``onset_day`` ("it began today": a day on the patient's clock after
+    the day of the treatment), never both.
+    """
 
     symptom_id: str
     severity: str = "mild"
-    onset_min: float | None = None  # "started about N minutes after the session" (optional)
+    onset_min: float | None = None
+    onset_day: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,9 +172,70 @@ def validate_checkin(
                 "onset_min",
                 f"when {report.symptom_id} started: allowed 0 minutes to 7 days after the session",
             )
+        if report.onset_day is not None and (
+            report.onset_min is not None or not isinstance(report.onset_day, dt.date)
+        ):
+            raise CheckinError(
+                "onset_day",
+                f"when {report.symptom_id} started: give either minutes after the session or the day, "
+                "not both",
+            )
         if report.symptom_id in seen:
             raise CheckinError("symptom_id", f"symptom {report.symptom_id} is listed twice")
         seen.add(report.symptom_id)
+
+
+def onset_from_day(
+    report: ReportIn, *, dose_started_at: dt.datetime | None, time_zone: str, now: dt.datetime
+) -> float | None:
+    """ "It began today": the minutes after the dose at the start of that day on the patient's clock.
+
+    That is the earliest it can have begun, so the answer never says it began later than the patient
+    said; the core then judges whether that is after the effect's window (a new symptom). A day is
+    allowed from the day after the day of the treatment to today; CheckinError on ``onset_day`` otherwise.
+    """
+    day = report.onset_day
+    if day is None:
+        return report.onset_min
+    zone = ZoneInfo(time_zone)
+    today = now.astimezone(zone).date()
+    if dose_started_at is None:
+        raise CheckinError(
+            "onset_day",
+            f"when {report.symptom_id} started: no treatment is on record to count the day from; "
+            "leave it out (not sure)",
+        )
+    after = dose_started_at.astimezone(zone).date() + dt.timedelta(days=1)
+    if not after <= day <= today:
+        raise CheckinError(
+            "onset_day",
+            f"when {report.symptom_id} started: allowed from {after.isoformat()} (the day after the "
+            f"treatment) to {today.isoformat()} (today)",
+        )
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    return max((start - dose_started_at).total_seconds() / 60, 0.0)
+
+
+# Two words that are in no phrase of the screen and are no negation (a test checks it against the data):
+# the screen reads the two boxes apart, and matches no phrase across them.
+BETWEEN_BOXES = "\n\n0 0\n\n"
+
+
+def own_words(other_text: str, note: str) -> str | None:
+    """The patient's own words for the core's screen: "Something else?" always, the note for a red flag.
+
+    Either box can hold "I would be better off dead": a red flag in the note takes its red flag's path
+    as it would in "Something else?". Other words in the note are a message to the clinic read with the
+    check-in, not a symptom: they raise no review alert (every "feeling fine, thanks" would otherwise
+    become an inbox item). The boxes are read as one text with ``BETWEEN_BOXES`` between them, so that
+    a phrase or a "no" never runs from the end of one box into the start of the other.
+    """
+    other = other_text if other_text.strip() else None
+    if not (note.strip() and screen_free_text(note).outcome == "red_flag"):
+        return other
+    if other is None or screen_free_text(other).outcome == "none":
+        return note
+    return BETWEEN_BOXES.join((other, note))
 
 
 def triage_to_json(result: TriageResult) -> dict[str, Any]:
@@ -268,9 +338,10 @@ def submit_checkin(
     ("Still there / Gone") beside a list of what is *new*, so a symptom left unanswered there is unknown,
     not gone, and stays open.
 
-    ``other_text`` ("Something else? Describe it") goes to the core triage: an emergency phrase takes
-    its red flag's path; any other words raise a review alert for the care team, whose severity follows
-    ``worry`` (required then; never required for words that are a red flag, so help is never held up).
+    ``other_text`` ("Something else? Describe it") goes to the core triage, and ``note`` too when it
+    holds a red flag (``own_words``): an emergency phrase takes its red flag's path; other words in
+    "Something else?" raise a review alert for the care team, whose severity follows ``worry``
+    (required then; never for words that are a red flag, so help is never held up).
     ``home_bp`` is judged by the core with the reported symptoms. One clinic alert per check-in.
     """
 
@@ -290,21 +361,24 @@ def submit_checkin(
             dose_started_at: dt.datetime | None = dose.started_at
         else:
             route, minutes, dose_started_at = NO_DOSE_ROUTE, no_recent_dose_minutes(), None
-        result = triage(
-            # validate_checkin has held each severity to SEVERITIES.
-            [
+        core_reports = []
+        for r in reports:
+            onset = onset_from_day(r, dose_started_at=dose_started_at, time_zone=patient.time_zone, now=now)
+            core_reports.append(
                 CoreReport(
                     symptom_id=r.symptom_id,
+                    # validate_checkin has held each severity to SEVERITIES.
                     severity=cast(Severity, r.severity),
                     # "About 4 hours after" is the patient's estimate: never later than now.
-                    onset_min=min(r.onset_min, minutes) if r.onset_min is not None else None,
+                    onset_min=min(onset, minutes) if onset is not None else None,
                 )
-                for r in reports
-            ],
+            )
+        result = triage(
+            core_reports,
             route=route,
             minutes_since_dose=minutes,
             home_bp=validate_home_bp(home_bp),
-            other_text=other_text if other_text.strip() else None,
+            other_text=own_words(other_text, note),
             age_years=_age_years(patient, now),
             # The core takes the clinic's limits only beside a reading.
             bp_hold_limits=_clinic_bp_limits(patient) if home_bp is not None else None,

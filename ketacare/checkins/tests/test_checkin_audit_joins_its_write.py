@@ -36,7 +36,13 @@ def _api(client: Client, key: str, mood: int = 5) -> Any:
 
 
 def _form(client: Client, key: str, mood: int = 5) -> Any:
-    data = {"idempotency_key": key, "symptom": ["nausea"], "mood": str(mood), "note": ""}
+    data = {
+        "idempotency_key": key,
+        "symptom": ["nausea"],
+        "severity_nausea": "mild",
+        "mood": str(mood),
+        "note": "",
+    }
     return client.post(reverse("checkins:checkin"), data)
 
 

@@ -40,7 +40,13 @@ def test_the_service_returns_the_original_row_on_a_retry(personas: Any) -> None:
 
 def test_a_double_submitted_form_stores_one_row(personas: Any, client_for: Any) -> None:
     client = client_for("a1")
-    data = {"idempotency_key": "form-key-1", "action": "submit", "mood": "7", "symptom": "nausea"}
+    data = {
+        "idempotency_key": "form-key-1",
+        "action": "submit",
+        "mood": "7",
+        "symptom": "nausea",
+        "severity_nausea": "mild",
+    }
     first = client.post(reverse("checkins:checkin"), data)
     second = client.post(reverse("checkins:checkin"), data)
     # Both lead to the same stored check-in's answer page (Post/Redirect/Get), which opens.

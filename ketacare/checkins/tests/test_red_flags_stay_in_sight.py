@@ -52,7 +52,13 @@ def test_a_later_reassuring_check_in_repeats_the_open_red_flag(personas: Any, cl
     client = client_for("a1")
     answer = client.post(
         reverse("checkins:checkin"),
-        {"idempotency_key": "nausea", "action": "submit", "mood": "6", "symptom": "nausea"},
+        {
+            "idempotency_key": "nausea",
+            "action": "submit",
+            "mood": "6",
+            "symptom": "nausea",
+            "severity_nausea": "mild",
+        },
         follow=True,
     ).content.decode()
     block = _still_open(answer)
@@ -73,7 +79,13 @@ def test_the_red_flag_ticked_again_is_answered_by_its_own_screen_not_repeated(
         client_for("a1")
         .post(
             reverse("checkins:checkin"),
-            {"idempotency_key": "again", "action": "submit", "mood": "6", "symptom": "urinary_symptoms"},
+            {
+                "idempotency_key": "again",
+                "action": "submit",
+                "mood": "6",
+                "symptom": "urinary_symptoms",
+                "severity_urinary_symptoms": "moderate",
+            },
             follow=True,
         )
         .content.decode()

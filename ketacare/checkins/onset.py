@@ -1,0 +1,82 @@
+"""'When did it begin?' for a symptom ticked as new: the choices offered, and the answer sent.
+
+A symptom does not always date from the treatment: a headache that began this morning, four days after
+the session, is a new symptom (the core's late-onset rule, decision 0012 rule 7). So besides "about N
+after the treatment" the patient can name the day it began on their own clock ("today", "yesterday",
+"on Saturday 5 December"), each day after the day of the treatment. The service turns a day into
+minutes after the dose (``submission.onset_from_day``); "not sure" sends nothing, and the triage then
+has no onset to go on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from ketacare.lib.errors import FieldError
+
+# Minutes after the start of the dose, as the patient estimates them (a phone screen's few choices, not
+# a clinical number); only those already past are offered.
+AFTER_TREATMENT_CHOICES = (
+    ("15", "About 15 min after the treatment"),
+    ("30", "About 30 min after the treatment"),
+    ("60", "About 1 hour after the treatment"),
+    ("120", "About 2 hours after the treatment"),
+    ("240", "About 4 hours after the treatment"),
+    ("480", "About 8 hours after the treatment"),
+    ("720", "About 12 hours after the treatment"),
+)
+NOT_SURE = ("", "When it began: not sure")
+DAY_PREFIX = "day:"
+DAYS_OFFERED = 7  # today and the six days before it (a phone screen's list, not a clinical number)
+MAX_MINUTES = 7 * 24 * 60  # the service's limit for "about N minutes after the treatment"
+
+
+def _day_label(day: dt.date, today: dt.date) -> str:
+    if day == today:
+        return "It began today"
+    if day == today - dt.timedelta(days=1):
+        return "It began yesterday"
+    return f"It began on {day:%A} {day.day} {day:%B}"
+
+
+def onset_choices(
+    dose_started_at: dt.datetime | None, *, time_zone: str, now: dt.datetime
+) -> tuple[tuple[str, str], ...]:
+    """The "when it began" choices: not sure, the times after the treatment that have passed, then each
+    day after the day of the treatment up to today (at most the last seven days), oldest first.
+
+    With no dose on record the times after the treatment are all offered (the service then counts from
+    no dose) and no day, which could not be counted from anything.
+    """
+    if dose_started_at is None:
+        return (NOT_SURE, *AFTER_TREATMENT_CHOICES)
+    minutes = (now - dose_started_at).total_seconds() / 60
+    times = [(value, text) for value, text in AFTER_TREATMENT_CHOICES if int(value) <= minutes]
+    zone = ZoneInfo(time_zone)
+    today = now.astimezone(zone).date()
+    first = max(dose_started_at.astimezone(zone).date() + dt.timedelta(days=1), today - dt.timedelta(days=6))
+    days = [first + dt.timedelta(days=n) for n in range((today - first).days + 1)]
+    return (
+        NOT_SURE,
+        *times,
+        *((f"{DAY_PREFIX}{day.isoformat()}", _day_label(day, today)) for day in days),
+    )
+
+
+def parse_onset(raw: str, *, symptom_id: str, name: str) -> tuple[float | None, dt.date | None]:
+    """The answer sent for one symptom: (minutes after the treatment, None), (None, the day it began), or
+    (None, None) for "not sure"; FieldError on ``onset_<symptom_id>`` for anything else."""
+    if raw == "":
+        return None, None
+    if raw.isascii() and raw.isdigit() and len(raw) <= 5 and int(raw) <= MAX_MINUTES:
+        return float(raw), None
+    if raw.startswith(DAY_PREFIX):
+        try:
+            return None, dt.date.fromisoformat(raw.removeprefix(DAY_PREFIX))
+        except ValueError:
+            pass
+    raise FieldError(
+        f"onset_{symptom_id}",
+        f"When it began ({name}): choose one of the times or days offered, or “not sure”",
+    )
