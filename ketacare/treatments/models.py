@@ -10,6 +10,8 @@ database constraints and the service checks cannot drift apart.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import Q
 
@@ -142,6 +144,11 @@ class Appointment(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"Appointment {self.number} at {self.starts_at:%Y-%m-%d %H:%M}Z"
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        """When the visit is booked to end (its length covers the dose and the observation after it)."""
+        return self.starts_at + dt.timedelta(minutes=self.duration_min)
 
 
 class TreatmentSession(ClinicalRecord):

@@ -3,6 +3,7 @@ to arrange for the ones ahead, and the sessions already completed listed below."
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from typing import Any
 
@@ -37,3 +38,17 @@ def test_a_completed_session_is_listed_under_earlier_sessions(personas: Any, cli
     assert session.appointment is not None
     assert ": completed" in text
     assert "You are at the clinic now" not in text
+
+
+def test_a_booked_session_says_until_when_so_the_ride_home_can_be_arranged(
+    personas: Any, client_for: Any
+) -> None:
+    import zoneinfo
+
+    session = make_session(personas.a1, route="iv", state="scheduled")
+    appointment = session.appointment
+    assert appointment is not None
+    ends = appointment.ends_at.astimezone(zoneinfo.ZoneInfo(personas.a1.time_zone))
+    assert appointment.ends_at - appointment.starts_at == dt.timedelta(minutes=appointment.duration_min)
+    text = _text(client_for("a1"))
+    assert f"Please arrange a ride home. Booked until about {ends:%H:%M}: ask whoever collects you" in text
