@@ -185,7 +185,8 @@ def test_the_patient_reads_plain_words_not_source_keys_or_clinician_wording(
     assert "the clinician's assessment" not in text and "of the patient" not in text
     assert "Based on the medicine's product information, published studies" in text
     assert "your clinic can show you the sources" in text
-    assert "You went home at 12:25, before this time. Going home is decided by your nurse's check" in text
+    # Said as normal, so it does not read as "they sent me home too early".
+    assert "Going home before this is normal: you went home at 12:25, after your nurse's check" in text
     assert "the level keeps falling while you are at home" in text
     # No dosing advice: "your dose" only says when it started and that this is no advice about it.
     assert "your dose" not in text.replace("after your dose started", "").replace(
@@ -200,4 +201,4 @@ def test_a_patient_who_left_after_the_low_level_is_not_told_they_left_before_it(
     make_session(personas.a1, route="iv", state="discharged", minutes_since_dose_end=400, now=left)
     text = _sheet(personas, client_for, left + dt.timedelta(minutes=5))
     assert "A computer model based on published averages estimates" in text
-    assert "before this time" not in text
+    assert "Going home before this is normal" not in text
