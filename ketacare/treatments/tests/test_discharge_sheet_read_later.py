@@ -187,7 +187,7 @@ def test_the_patient_reads_plain_words_not_source_keys_or_clinician_wording(
     assert "your clinic can show you the sources" in text
     # Said as normal, so it does not read as "they sent me home too early".
     assert "Going home before this is normal: you went home at 12:25, after your nurse's check" in text
-    assert "the level keeps falling while you are at home" in text
+    assert "The level keeps falling while you rest at home" in text
     # No dosing advice: "your dose" only says when it started and that this is no advice about it.
     assert "your dose" not in text.replace("after your dose started", "").replace(
         "not advice about your dose", ""
