@@ -376,6 +376,7 @@ def record_session_dose(request: AuthenticatedRequest, session_id: str) -> Any:
             started_at=p.started_at,
             ended_at=p.ended_at,
             out_of_bounds_reason=p.out_of_bounds_reason,
+            gate_override_read=p.gate_override_read,
         )
 
     return Status(201, _session_write(request, session_id, DoseIn, call, operation="record_session_dose"))

@@ -86,8 +86,13 @@ class PlanForm(ZonedForm):
         required=False,
         choices=[(str(i), name.title()) for i, name in enumerate(WEEKDAYS)],
         widget=forms.CheckboxSelectMultiple,
+        help_text="Only for a custom schedule: the days of the week sessions fall on.",
     )
-    session_count = forms.IntegerField(label="Number of sessions (custom schedule)", required=False)
+    session_count = forms.IntegerField(
+        label="Number of sessions (custom schedule)",
+        required=False,
+        help_text="Only for a custom schedule.",
+    )
     maintenance_policy = forms.ChoiceField(choices=TreatmentPlan.MaintenancePolicy.choices)
     notes = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
     hepatic_impairment = forms.ChoiceField(
@@ -96,17 +101,23 @@ class PlanForm(ZonedForm):
         choices=[("none", "None known"), ("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe")],
         help_text="Esketamine: moderate needs longer monitoring; severe is not recommended (label).",
     )
-    finding_reason = forms.CharField(
-        label="Prescriber's reason to go ahead despite the plan's findings (recorded on the plan)",
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    # Two different reasons, each asked for by its own refusal: a missing pathway step (screening,
+    # decision, consent) and a finding about the plan itself. The labels say which is which.
     gate_override_reason = forms.CharField(
-        label="Prescriber's reason to plan with a step missing (audited; shown on every run-sheet)",
+        label="Reason to plan with a step missing (screening, eligibility decision or consent)",
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when “Before a plan” lists a missing step for this route. Audited, and shown "
+        "on every run-sheet of the plan.",
+    )
+    finding_reason = forms.CharField(
+        label="Reason to go ahead despite a finding about this plan",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when creating the plan names a finding (for example more sessions a week than "
+        "studied, liver impairment, a patient under 18). Recorded on the plan.",
     )
     book_outside_hours = forms.BooleanField(
         label="Book outside opening hours anyway",
@@ -162,12 +173,22 @@ class DoseForm(ZonedForm):
     out_of_bounds_reason = forms.CharField(
         label="Reason, if outside the protocol's dose range", required=False, max_length=1000
     )
+    gate_override_read = forms.BooleanField(
+        label="I have read the prescriber's override",
+        required=False,
+        help_text="This plan was made with a step missing (see “Planned with a step missing” above).",
+    )
 
-    def __init__(self, *args: Any, device: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, device: bool = False, gate_override_read: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if device:
             # A nasal device has one time (the service refuses a stop time): no infusion field to fill.
             del self.fields["ended_at"]
+        if not gate_override_read:
+            # Asked only before the first dose on a plan made under a gate override (the service decides).
+            del self.fields["gate_override_read"]
 
 
 class EndDosingForm(ZonedForm):

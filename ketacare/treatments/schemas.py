@@ -244,6 +244,11 @@ class DoseIn(Schema):
     started_at: AwareDatetime | None = None
     ended_at: AwareDatetime | None = Field(None, description="IV: null while the infusion runs")
     out_of_bounds_reason: str = Field("", max_length=1000)
+    gate_override_read: bool = Field(
+        False,
+        description="The recorder has read the prescriber's override of the plan gate: needed for the first "
+        "dose on a plan made with a step still missing, unless the recorder wrote the override",
+    )
 
 
 class EndDosingIn(Schema):

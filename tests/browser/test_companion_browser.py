@@ -259,9 +259,9 @@ def test_the_phone_menu_opens_from_one_button_and_shows_where_the_patient_is(
     )
     page.goto(f"{live_server.url}/me/progress/")
     page.wait_for_load_state()
-    lasted = page.locator("table.data tbody td[data-label='How long it lasted']").first
+    lasted = page.locator("table.data tbody td[data-label='What your check-ins show']").first
     assert lasted.count() == 1
     shown = lasted.evaluate("td => getComputedStyle(td, '::before').content")
-    assert shown == '"How long it lasted"', shown
+    assert shown == '"What your check-ins show"', shown
     _no_sideways_scroll(page)
     page.close()

@@ -70,10 +70,10 @@ def test_an_esketamine_plan_starts_with_two_devices(personas, client_for):
 def test_a_dose_per_kg_outside_the_protocol_is_refused_naming_the_range(personas, client_for):
     response = _create(client_for("clinician_a"), personas.a1, mg_per_kg="3")
     assert response.status_code == 422
-    # Under the "Dose (mg/kg)" field, without its internal name.
-    assert (
-        '<span class="field-error" role="alert">3 is out of range for protocol' in response.content.decode()
-    )
+    # Under the "Dose (mg/kg)" field, without its internal name, with its unit and the allowed range.
+    body = response.content.decode()
+    assert '<span class="field-error" role="alert">3 mg/kg is out of range for IV racemic ketamine' in body
+    assert "enter 0.1–1 mg/kg" in body
     assert not TreatmentPlan.objects.exists()
 
 

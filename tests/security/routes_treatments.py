@@ -212,7 +212,9 @@ ROUTES: list[Route] = [
         methods=("POST",),
         kwargs=_session(state="checked_in"),
         ok={"POST": 302},
-        data=lambda p, t: {"dose_mg": "35", "lot_number": "LOT-7"},
+        # The builders' plans pass the plan gate by a prescriber's override: whoever records the first
+        # dose confirms they have read it.
+        data=lambda p, t: {"dose_mg": "35", "lot_number": "LOT-7", "gate_override_read": "on"},
     ),
     Route(
         "treatments:end_dosing",
@@ -358,7 +360,7 @@ ROUTES: list[Route] = [
         methods=("POST",),
         kwargs=_session(state="checked_in"),
         ok={"POST": 201},
-        data=lambda p, t: {"dose_mg": "35", "lot_number": "LOT-7"},
+        data=lambda p, t: {"dose_mg": "35", "lot_number": "LOT-7", "gate_override_read": True},
     ),
     Route(
         "api:end_session_dosing",

@@ -18,13 +18,23 @@ from ketacare.treatments.selectors.clinic import (
     today_in,
 )
 from ketacare.treatments.selectors.pathway import (
+    BP_RETAKE_REST,
     STEP_HOLDS,
+    GateOverrideNow,
+    InfusionStop,
+    RetakeTooSoon,
+    bp_retake_too_soon,
     dose_readiness,
     due_today,
     fasting_required,
+    gate_override_now,
+    gate_override_read_needed,
+    infusion_stop,
     label_dose_options,
     open_holds,
     plan_gate,
+    pre_dose_hold_flags,
+    retake_words,
 )
 from ketacare.treatments.selectors.patient import (
     at_the_clinic,
@@ -68,6 +78,7 @@ from ketacare.treatments.selectors.run_sheet import (
     every_vital,
     latest_in_session_vitals,
     minutes_since_dose_end,
+    not_overridable,
     observation_minutes,
     one_read_per_render,
     planned_dosing_minutes,
@@ -80,6 +91,17 @@ from ketacare.treatments.selectors.run_sheet import (
 )
 
 __all__ = [
+    "BP_RETAKE_REST",
+    "GateOverrideNow",
+    "InfusionStop",
+    "RetakeTooSoon",
+    "bp_retake_too_soon",
+    "gate_override_now",
+    "gate_override_read_needed",
+    "infusion_stop",
+    "not_overridable",
+    "pre_dose_hold_flags",
+    "retake_words",
     "at_the_clinic",
     "CHECKPOINT_GRACE",
     "DOOR_CRITERIA",

@@ -6,17 +6,27 @@ core (``ketacare.core.pathway``). See docs/decisions/0013.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
-from ketacare.core import course, pathway
+from ketacare.core import course, monitoring, pathway
+from ketacare.core.pathway.readiness import reading_message
 from ketacare.core.protocols import get_protocol, get_route
 from ketacare.patients import facts
 from ketacare.patients.models import Patient
-from ketacare.treatments.models import DoseAdministration, TreatmentPlan, TreatmentSession
+from ketacare.treatments.models import DoseAdministration, TreatmentPlan, TreatmentSession, VitalSign
 from ketacare.treatments.selectors._common import age_years, clinic_zone
-from ketacare.treatments.selectors.run_sheet import baseline_vitals
+from ketacare.treatments.selectors.run_sheet import _once, baseline_vitals, valid_vitals
 
 # Holds that are simply the next step of the run-sheet, not something a prescriber must hear about.
 STEP_HOLDS = frozenset({"not_checked_in", "pre_dose_vitals_missing"})
+
+# A blood pressure taken again straight after a high one measures the same unsettled patient: a retake
+# clears a blood-pressure hold only when it is taken at least this long after the reading that held,
+# after the patient has rested seated. Clinic practice: no source KetaCare holds gives the interval
+# (docs/decisions/0013).
+BP_RETAKE_REST = dt.timedelta(minutes=5)
+BP_FIELDS = frozenset({"systolic_mmhg", "diastolic_mmhg"})
 
 
 def plan_gate(patient: Patient, route: str) -> pathway.PlanGate:
@@ -71,8 +81,79 @@ def due_today(session: TreatmentSession, now: dt.datetime) -> bool:
     return session.scheduled_at.astimezone(zone).date() == now.astimezone(zone).date()
 
 
+def _holds_on_blood_pressure(vital: VitalSign) -> bool:
+    return any(f.get("level") == "hold" and f.get("field") in BP_FIELDS for f in vital.flags or [])
+
+
+@dataclass(frozen=True)
+class RetakeTooSoon:
+    """A pre-dose blood-pressure hold the latest reading does not clear: it was taken before the rest
+    after the reading that held was over. ``retake_from`` is when a retake counts."""
+
+    held: VitalSign
+    retake_from: dt.datetime
+
+
+def bp_retake_too_soon(session: TreatmentSession) -> RetakeTooSoon | None:
+    """The last pre-dose reading that held on blood pressure, when every reading since it was taken
+    within `BP_RETAKE_REST` of it (so none of them counts yet); None otherwise.
+
+    The latest pre-dose set still decides every other hold (heart rate, SpO2) and is the baseline of
+    the in-session flags; only the blood-pressure hold waits for a rested retake.
+    """
+    pre = [v for v in valid_vitals(session) if v.kind == VitalSign.Kind.PRE_DOSE]
+    held = [v for v in pre if _holds_on_blood_pressure(v)]
+    if not held or pre[-1] is held[-1]:
+        return None
+    retake_from = held[-1].measured_at + BP_RETAKE_REST
+    if pre[-1].measured_at >= retake_from:
+        return None
+    return RetakeTooSoon(held=held[-1], retake_from=retake_from)
+
+
+def retake_words(too_soon: RetakeTooSoon, zone: dt.tzinfo) -> str:
+    """ "retake from 07:44, after 5 minutes' rest" in the clinic's time."""
+    minutes = int(BP_RETAKE_REST.total_seconds() // 60)
+    return f"retake from {too_soon.retake_from.astimezone(zone):%H:%M}, after {minutes} minutes' rest"
+
+
+def _retake_too_soon_holds(
+    session: TreatmentSession, too_soon: RetakeTooSoon, age: int
+) -> list[pathway.Hold]:
+    """The held reading's blood-pressure holds, each saying when a retake counts."""
+    held = too_soon.held
+    zone = clinic_zone(session.clinic)
+    result = monitoring.check_pre_dose(session.route, age, held.systolic_mmhg, held.diastolic_mmhg)
+    when = (
+        f" at {held.measured_at.astimezone(zone):%H:%M}; a reading taken sooner does not count: "
+        f"{retake_words(too_soon, zone)}."
+    )
+    return [
+        pathway.Hold(f"pre_dose_{reason.code}", f"{reading_message(reason)}{when}", "urgent")
+        for reason in result.reasons
+        if reason.level == "hold" and reason.field in BP_FIELDS
+    ]
+
+
+def pre_dose_hold_flags(session: TreatmentSession) -> tuple[bool, list[dict[str, Any]]]:
+    """(hold, reasons) the session stores after a pre-dose reading or its correction: the latest set's
+    flags, plus the blood-pressure holds of an earlier reading a too-early retake does not clear."""
+    base = baseline_vitals(session)
+    flags: list[dict[str, Any]] = list(base.flags) if base else []
+    too_soon = bp_retake_too_soon(session)
+    if too_soon is not None:
+        known = {f.get("code") for f in flags}
+        flags += [
+            f
+            for f in too_soon.held.flags
+            if f.get("level") == "hold" and f.get("field") in BP_FIELDS and f.get("code") not in known
+        ]
+    return any(f.get("level") == "hold" for f in flags), flags
+
+
 def dose_readiness(session: TreatmentSession, now: dt.datetime) -> pathway.Readiness:
-    """Every reason not to dose this session now (the core's go/no-go)."""
+    """Every reason not to dose this session now (the core's go/no-go), and a blood-pressure hold a
+    retake taken too soon does not clear (`bp_retake_too_soon`)."""
     patient = session.patient
     zone = clinic_zone(session.clinic)
     known = facts.plan_gate_facts(patient)
@@ -84,10 +165,11 @@ def dose_readiness(session: TreatmentSession, now: dt.datetime) -> pathway.Readi
     plan = session.plan
     at = session.checked_in_at or now
     split = pathway.split_red_flags(flags)
-    return pathway.dose_readiness(
+    age = age_years(patient, now.astimezone(zone).date())
+    readiness = pathway.dose_readiness(
         pathway.ReadinessInput(
             route=session.route,
-            age_years=age_years(patient, now.astimezone(zone).date()),
+            age_years=age,
             plan_active=plan is not None and plan.status == TreatmentPlan.Status.ACTIVE,
             # A decision changed to "not eligible" after the plan was made holds every later dose.
             not_eligible=known.decision == "not_eligible",
@@ -115,6 +197,13 @@ def dose_readiness(session: TreatmentSession, now: dt.datetime) -> pathway.Readi
             ),
         )
     )
+    too_soon = bp_retake_too_soon(session) if base is not None else None
+    if too_soon is None:
+        return readiness
+    present = {h.code for h in readiness.holds}
+    carried = [h for h in _retake_too_soon_holds(session, too_soon, age) if h.code not in present]
+    holds = readiness.holds + tuple(carried)
+    return pathway.Readiness(go=not holds, holds=holds)
 
 
 def open_holds(session: TreatmentSession, now: dt.datetime) -> list[pathway.Hold]:
@@ -157,3 +246,141 @@ def label_dose_options(session: TreatmentSession, now: dt.datetime) -> course.Do
         )
     except ValueError:
         return None
+
+
+# The plan gate's missing steps in a few words, for the line that says what a dose goes ahead under.
+_GATE_ITEM_WORDS = {
+    "screening_missing": "no completed screening",
+    "decision_missing": "no eligibility decision",
+    "consent_missing": "no consent on file",
+}
+
+
+@dataclass(frozen=True)
+class GateOverrideNow:
+    """A plan made under a prescriber's override of the plan gate, as it stands now.
+
+    ``still_missing`` are the overridden steps still missing today (what a dose goes ahead under);
+    ``recorded_since`` the ones intake has recorded since the plan was made.
+    """
+
+    plan: TreatmentPlan
+    still_missing: tuple[dict[str, str], ...]
+    recorded_since: tuple[dict[str, str], ...]
+
+    @property
+    def words(self) -> str:
+        """ "no completed screening, no consent on file": the steps still missing, in a few words."""
+        return ", ".join(
+            _GATE_ITEM_WORDS.get(item.get("code", ""), item.get("message", "")) for item in self.still_missing
+        )
+
+
+def gate_override_now(session: TreatmentSession) -> GateOverrideNow | None:
+    """The session's plan gate override and which of its steps are still missing, or None (no override)."""
+    plan = session.plan
+    if plan is None or not plan.gate_override_reason:
+        return None
+    # Once per render: the ready line, the dose form and the box above them ask the same question.
+    gate = _once("plan_gate_now", session, lambda: plan_gate(session.patient, session.route))
+    missing_now = {item.code for item in gate.missing}
+    items = [dict(item) for item in plan.gate_overridden_items or []]
+    return GateOverrideNow(
+        plan=plan,
+        still_missing=tuple(i for i in items if i.get("code") in missing_now),
+        recorded_since=tuple(i for i in items if i.get("code") not in missing_now),
+    )
+
+
+def gate_override_read_needed(session: TreatmentSession, user: Any) -> GateOverrideNow | None:
+    """The override the person recording the session's first dose confirms they have read, or None.
+
+    Needed while a step the prescriber overrode is still missing, unless ``user`` wrote the override.
+    """
+    if session.dose_started_at is not None:
+        return None
+    override = gate_override_now(session)
+    if override is None or not override.still_missing:
+        return None
+    if override.plan.gate_overridden_by_id is not None and override.plan.gate_overridden_by_id == user.pk:
+        return None
+    return override
+
+
+@dataclass(frozen=True)
+class InfusionStop:
+    """An infusion stopped at ``ended_at``: how long it ran and what it delivered (rate x time).
+
+    The run-sheet's "Stopping now" line and the services that record the stop use this one function, so
+    the minutes and milligrams on screen are the ones recorded.
+    """
+
+    ended_at: dt.datetime
+    minutes: float  # from the start to `ended_at`, never below 0
+    planned_minutes: int
+    planned_mg: float
+    delivered_mg: float  # rate x time, at least 0.01 mg (a dose row is never 0 mg)
+    complete: bool  # ran its planned time: the planned dose is recorded
+    early: bool  # before `pathway.EARLY_STOP_FRACTION` of the time: a reason is required
+
+    @property
+    def minutes_shown(self) -> str:
+        """The minutes it ran as the page writes them: whole minutes, or one decimal under a minute's
+        difference ("0.5", "12", "31.3")."""
+        rounded = round(self.minutes, 1)
+        return f"{rounded:.0f}" if rounded == int(rounded) else f"{rounded:.1f}"
+
+    @property
+    def delivered_shown(self) -> str:
+        return f"{self.delivered_mg:g}"
+
+    @property
+    def planned_shown(self) -> str:
+        return f"{self.planned_mg:g}"
+
+    @property
+    def words(self) -> str:
+        """ "Stopped after 12 of 40 planned min: 12.23 mg of 40.75 mg delivered (rate × time)"."""
+        return (
+            f"Stopped after {self.minutes_shown} of {self.planned_minutes} planned min: "
+            f"{self.delivered_shown} mg of {self.planned_shown} mg delivered (rate \u00d7 time)"
+        )
+
+    @property
+    def early_words(self) -> str:
+        """The early-stop issue recorded with the nurse's reason."""
+        fraction = f"{pathway.EARLY_STOP_FRACTION:.0%}"
+        return f"{self.words}, before {fraction} of the planned time (clinic practice)"
+
+
+def infusion_stop(
+    protocol_id: str, planned_mg: float, started_at: dt.datetime, ended_at: dt.datetime
+) -> InfusionStop | None:
+    """What stopping an infusion of ``planned_mg`` started at ``started_at`` delivers at ``ended_at``;
+    None for a protocol that is not an infusion."""
+    protocol = get_protocol(protocol_id)
+    planned_minutes = protocol.dose.infusion_minutes
+    if not planned_minutes:
+        return None
+    minutes = max(0.0, (ended_at - started_at).total_seconds() / 60)
+    complete = minutes >= planned_minutes
+    delivered = planned_mg if complete else pathway.delivered_mg(planned_mg, planned_minutes, minutes)
+    # The core decides what an early stop is; only its early-stop issue counts here (the total's range is
+    # the dose's own check).
+    issues = pathway.dose_plausibility(
+        protocol.id,
+        total_mg=max(delivered, 0.01),
+        weight_kg=1.0 if protocol.dose.basis == "mg_per_kg" else None,
+        planned_minutes=float(planned_minutes),
+        actual_minutes=minutes,
+    ).issues
+    early = not complete and any(code == "early_stop" for code, _ in issues)
+    return InfusionStop(
+        ended_at=ended_at,
+        minutes=minutes,
+        planned_minutes=int(planned_minutes),
+        planned_mg=float(planned_mg),
+        delivered_mg=max(delivered, 0.01),
+        complete=complete,
+        early=early,
+    )

@@ -379,6 +379,15 @@ def adverse_event_criteria(session: TreatmentSession) -> tuple[monitoring.UnmetC
     return _once("adverse_events", session, read)
 
 
+def not_overridable(session: TreatmentSession, code: str) -> bool:
+    """Whether no prescriber's override passes the unmet discharge criterion ``code``: an unresolved
+    suicide-risk or emergency alert, or the minimum observation of a route whose rule does not yield
+    (esketamine, REMS)."""
+    if code in SAFETY_ALERT_CODES:
+        return True
+    return code == "observation_time" and not route_rules(session).observation.overridable
+
+
 # Criteria confirmed at the door when the patient leaves; a session whose only unmet criteria are
 # these shows as "ready for discharge".
 DOOR_CRITERIA = frozenset({"ride_home", "instructions"})

@@ -14,7 +14,7 @@ from ketacare.core.display import name_for
 from ketacare.treatments import selectors
 from ketacare.treatments.errors import DischargeRefused
 from ketacare.treatments.models import Appointment, TreatmentSession
-from ketacare.treatments.selectors.run_sheet import SAFETY_ALERT_CODES
+from ketacare.treatments.selectors.run_sheet import not_overridable
 from ketacare.treatments.services._common import (
     check_text,
     require_state,
@@ -60,12 +60,7 @@ def discharge_session(
         assert result is not None  # noqa: S101 - observing means dosing has ended
         unmet = [(c.code, c.message) for c in result.unmet]
         if unmet:
-            observation_hard = not selectors.route_rules(session).observation.overridable
-            hard = [
-                (code, message)
-                for code, message in unmet
-                if code in SAFETY_ALERT_CODES or (code == "observation_time" and observation_hard)
-            ]
+            hard = [(code, message) for code, message in unmet if not_overridable(session, code)]
             if hard or not override_reason or not is_prescriber(user, session.clinic_id):
                 why = "" if not override_reason or hard else " (an override needs a prescriber)"
                 raise DischargeRefused(

@@ -25,7 +25,7 @@ from ketacare.treatments import selectors
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
 from ketacare.treatments.selectors.run_sheet import discharge_blocking_alerts
 from ketacare.treatments.services._common import check_text, check_time, require_state
-from ketacare.treatments.services.pathway import hold_alert_prefix, raise_hold_alerts
+from ketacare.treatments.services.pathway import alert_cause, hold_alert_prefix, raise_hold_alerts
 from ketacare.treatments.signals import dose_recorded
 
 
@@ -48,8 +48,12 @@ def settle_hold_alerts(
     write. A dosing-hold alert is resolved only by a prescriber (``alerts.models.PRESCRIBER_SOURCES``):
     when a nurse fixed the cause, the note is left on it as an acknowledgement for the prescriber.
     """
-    still = set(holding)
-    covered = set(session.hold_overridden_codes or []) if session.hold_overridden_at else set()
+    still = {alert_cause(code) for code in holding}
+    covered = (
+        {alert_cause(code) for code in session.hold_overridden_codes or []}
+        if session.hold_overridden_at
+        else set()
+    )
     prefix = hold_alert_prefix(session)
     zone = selectors.clinic_zone(session.clinic)
     alerts = (
@@ -138,7 +142,7 @@ def _dose_bounds_problem(protocol: Any, total_mg: float, weight_kg: float | None
         low, high = bounds.min_mg_per_kg, bounds.max_mg_per_kg
         if not low <= round(per_kg, 4) <= high:
             return (
-                f"dose_mg {total_mg:g} is {per_kg:.2f} mg/kg for {weight_kg:g} kg; protocol {protocol.id} "
+                f"dose_mg {total_mg:g} is {per_kg:.2f} mg/kg for {weight_kg:g} kg; the protocol "
                 f"allows {low:g}–{high:g} mg/kg ({low * weight_kg:.1f}–{high * weight_kg:.1f} mg)"
             )
         return None
@@ -146,6 +150,29 @@ def _dose_bounds_problem(protocol: Any, total_mg: float, weight_kg: float | None
     if total_mg > high:
         return f"dose_mg {total_mg:g} (total) is above the protocol's range {low:g}–{high:g} mg"
     return None
+
+
+# Where a dose outside the protocol's range gets its reason, named by the label the nurse sees.
+OUT_OF_RANGE_HOW = "write why under “Reason, if outside the protocol's dose range” to record it anyway"
+GATE_OVERRIDE_READ_LABEL = "I have read the prescriber's override"
+
+
+def _check_gate_override_read(session: TreatmentSession, user: User, read: bool) -> None:
+    """Refuse the session's first dose on a plan made under a prescriber's override of a step still
+    missing (no screening, decision or consent on file) until the person recording it confirms they have
+    read the override, unless they wrote it (docs/decisions/0013)."""
+    override = selectors.gate_override_read_needed(session, user)
+    if override is None or read:
+        return
+    plan = override.plan
+    zone = selectors.clinic_zone(session.clinic)
+    when = f"{plan.gate_overridden_at.astimezone(zone):%a %-d %b}" if plan.gate_overridden_at else ""
+    raise FieldError(
+        "gate_override_read",
+        f"gate_override_read: this plan was made under a prescriber's override of: {override.words} "
+        f"({plan.gate_overridden_by}, {when}: \u201c{plan.gate_override_reason}\u201d). Read it, then tick "
+        f"\u201c{GATE_OVERRIDE_READ_LABEL}\u201d to record the first dose.",
+    )
 
 
 def record_dose(
@@ -157,8 +184,13 @@ def record_dose(
     started_at: dt.datetime | None = None,
     ended_at: dt.datetime | None = None,
     out_of_bounds_reason: str = "",
+    gate_override_read: bool = False,
 ) -> DoseAdministration:
-    """Record a dose: an infusion (stop time now or later) or one nasal device (5-minute waits)."""
+    """Record a dose: an infusion (stop time now or later) or one nasal device (5-minute waits).
+
+    The first dose on a plan made under a prescriber's override of a step still missing needs
+    ``gate_override_read`` (the recorder has read the override), unless the recorder wrote it.
+    """
     now = timezone.now()
     start = started_at or now
     lot_number = check_text("lot_number", lot_number, required=True, limit=40)
@@ -179,11 +211,16 @@ def record_dose(
         )
         if selectors.baseline_vitals(session) is None:
             raise ConflictError("dose_mg", "record the pre-dose vital signs before the dose")
-        if session.hold and session.hold_overridden_at is None:
-            raise ConflictError(
-                "dose_mg", "the pre-dose hold is on: re-measure, or a prescriber overrides it with a reason"
-            )
         holds = selectors.open_holds(session, now)
+        if session.hold and session.hold_overridden_at is None:
+            # The readings that hold, each saying when a retake counts (`BP_RETAKE_REST`).
+            readings = [h.message for h in holds if h.code.startswith("pre_dose_")]
+            how = "re-measure, or a prescriber overrides it with a reason"
+            raise ConflictError(
+                "dose_mg",
+                "the pre-dose hold is on: "
+                + (" ".join(readings) + f" {how[:1].upper()}{how[1:]}." if readings else how),
+            )
         if holds:
             raise ConflictError(
                 "dose_mg",
@@ -205,6 +242,7 @@ def record_dose(
                 + ": assess the patient and resolve it with what was done first (a prescriber's override of "
                 "the pre-dose holds does not cover it).",
             )
+        _check_gate_override_read(session, user, gate_override_read is True)
         check_time("started_at", start, session, now=now)
         previous = selectors.valid_doses(session)
         device_number = None
@@ -237,19 +275,22 @@ def record_dose(
                 check_time("ended_at", ended_at, session, now=now, not_before=start)
         planned_amount = None
         early: list[tuple[str, str]] = []
-        if protocol.device is None and ended_at is not None and protocol.dose.infusion_minutes:
-            planned_amount, amount, early = _infusion_stop(protocol, amount, start, ended_at)
+        if protocol.device is None and ended_at is not None:
+            stop = selectors.infusion_stop(protocol.id, amount, start, ended_at)
+            if stop is not None and not stop.complete:
+                planned_amount, amount = stop.planned_mg, stop.delivered_mg
+                early = [("early_stop", stop.early_words)] if stop.early else []
             if early and not out_of_bounds_reason:
                 raise FieldError(
                     "out_of_bounds_reason",
-                    f"{early[0][1]}; {amount:g} mg delivered (rate x time). Give a reason to record an early stop",
+                    f"{early[0][1]}. Give a reason to record an early stop",
                 )
         total = sum(float(d.dose_mg) for d in previous) + amount
         problem = _dose_bounds_problem(
             protocol, total, float(session.weight_kg) if session.weight_kg else None
         )
         if problem and not out_of_bounds_reason:
-            raise FieldError("dose_mg", problem + "; give out_of_bounds_reason to record it anyway")
+            raise FieldError("dose_mg", f"{problem}; {OUT_OF_RANGE_HOW}")
         dose = DoseAdministration.objects.create(
             clinic=session.clinic,
             patient_id=session.patient_id,
@@ -290,26 +331,6 @@ def record_dose(
             # The dose passed the go/no-go: every hold was fixed or overridden, and none is asked again.
             settle_hold_alerts(session, user, now, holding=(), event="dosing started")
     return dose
-
-
-def _infusion_stop(
-    protocol: Any, amount: float, start: dt.datetime, end: dt.datetime
-) -> tuple[float | None, float, list[tuple[str, str]]]:
-    """(planned mg or None, delivered mg, early-stop issues) for an infusion stopped at `end`."""
-    planned_minutes = float(protocol.dose.infusion_minutes)
-    actual = (end - start).total_seconds() / 60
-    if actual >= planned_minutes:
-        return None, amount, []
-    delivered = pathway.delivered_mg(amount, planned_minutes, actual)
-    result = pathway.dose_plausibility(
-        protocol.id,
-        total_mg=max(delivered, 0.01),
-        weight_kg=1.0 if protocol.dose.basis == "mg_per_kg" else None,
-        planned_minutes=planned_minutes,
-        actual_minutes=actual,
-    )
-    early = [(code, message) for code, message in result.issues if code == "early_stop"]
-    return amount, max(delivered, 0.01), early
 
 
 def _label_issues(
@@ -357,16 +378,13 @@ def end_dosing(
             planned: float | None = None
             delivered = float(dose.dose_mg)
             early: list[tuple[str, str]] = []
-            if protocol.dose.infusion_minutes:
-                planned, delivered, early = _infusion_stop(
-                    protocol, float(dose.dose_mg), dose.started_at, end
-                )
+            # The run-sheet's "Stopping at" line computes the same figures from the same time.
+            stop = selectors.infusion_stop(protocol.id, float(dose.dose_mg), dose.started_at, end)
+            if stop is not None and not stop.complete:
+                planned, delivered = stop.planned_mg, stop.delivered_mg
+                early = [("early_stop", stop.early_words)] if stop.early else []
             if early and not reason:
-                raise FieldError(
-                    "reason",
-                    f"{early[0][1]}; {delivered:g} mg of {float(dose.dose_mg):g} mg delivered (rate x time). "
-                    "Give a reason to stop the infusion early",
-                )
+                raise FieldError("reason", f"{early[0][1]}. Give a reason to stop the infusion early")
             dose.ended_at = end
             fields = ["ended_at"]
             if planned is not None:

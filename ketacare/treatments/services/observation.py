@@ -19,6 +19,7 @@ from ketacare.core import monitoring
 from ketacare.core.protocols import PHYSIOLOGICAL_RANGES
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.treatments import selectors
+from ketacare.treatments.errors import InputsRefused
 from ketacare.treatments.models import (
     ENTERED_IN_ERROR_REASON_MAX,
     AdverseEvent,
@@ -35,15 +36,8 @@ ALERTING_SEVERITIES = frozenset({"moderate", "severe"})
 UNITS = {"systolic_mmhg": "mmHg", "diastolic_mmhg": "mmHg", "heart_rate_bpm": "/min", "spo2_pct": "%"}
 
 
-class VitalSignsRefused(FieldError):
-    """Several inputs of one set of vital signs refused at once: ``errors`` holds every one, in the order
-    of the form. The error itself is the first; ``unmet`` the others, which the API lists after it as it
-    lists a refused discharge's criteria (``ketacare.api.refused``)."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__(errors[0].field, errors[0].message)
-        self.errors = errors
-        self.unmet = [(e.field, e.message) for e in errors[1:]]
+class VitalSignsRefused(InputsRefused):
+    """Several inputs of one set of vital signs refused at once (``InputsRefused``)."""
 
 
 def _validate_vitals(
@@ -170,9 +164,9 @@ def record_vital_signs(
             **values,
         )
         if pre_dose and session.dose_started_at is None:
-            # The latest pre-dose set decides: a re-measured normal set lifts a hold.
-            session.hold = any(f["level"] == "hold" for f in flags)
-            session.hold_reasons = flags
+            # The latest pre-dose set decides: a re-measured normal set lifts a hold, except a
+            # blood-pressure hold re-measured before the patient has rested (`BP_RETAKE_REST`).
+            session.hold, session.hold_reasons = selectors.pre_dose_hold_flags(session)
             session.save(update_fields=["hold", "hold_reasons"])
             # A pre-dose hold reaches the clinic's prescribers in this transaction (decision 0013); a
             # cause this set fixed closes its alert.
@@ -326,10 +320,7 @@ def mark_entered_in_error(
                 raise ConflictError("entry_id", "this entry is already marked as entered in error")
             raise FieldError("entry_id", "no such entry in this session")
         if kind == "vital" and session.dose_started_at is None:
-            base = selectors.baseline_vitals(session)
-            flags = base.flags if base else []
-            session.hold = any(f.get("level") == "hold" for f in flags)
-            session.hold_reasons = flags
+            session.hold, session.hold_reasons = selectors.pre_dose_hold_flags(session)
             session.save(update_fields=["hold", "hold_reasons"])
             # The remaining baseline decides now: a hold it brings back alerts, one it lifts closes.
             now = timezone.now()

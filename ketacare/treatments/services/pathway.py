@@ -7,6 +7,7 @@ event or an overridden discharge raise at the moment they arise (inside the even
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.db.models import Q
 
@@ -72,20 +73,52 @@ def _hold_key(session: TreatmentSession, code: str) -> str:
     return f"{key}:{len(earlier) + 1}" if earlier else key
 
 
+# The holds one pre-dose reading raises (systolic, diastolic, heart rate, SpO2) reach the prescribers as
+# one alert for the reading, not one per number; each keeps its own hold code on the run-sheet.
+PRE_DOSE_READING = "pre_dose_reading"
+
+
+def alert_cause(code: str) -> str:
+    """The cause a hold code's alert is raised under: a pre-dose reading's holds share one."""
+    if code.startswith("pre_dose_") and code not in selectors.STEP_HOLDS:
+        return PRE_DOSE_READING
+    return code
+
+
+_READING = re.compile(r"^(?P<rule>[^:(]*)(?::[^(]*)?(?P<measured>\(measured [^)]*\))")
+
+
+def _reading_in_short(message: str) -> str:
+    """ "Pre-dose systolic BP above 140 mmHg (measured 172 mmHg)" from a pre-dose hold's message, for the
+    alert's title (the full message is its detail)."""
+    match = _READING.match(message)
+    return f"{match['rule'].strip()} {match['measured']}" if match else message
+
+
 def raise_hold_alerts(session: TreatmentSession, holds: list[pathway.Hold]) -> list[Alert]:
-    """One prescriber alert per hold cause of this session (a repeat returns the unresolved one)."""
-    raised = []
+    """One prescriber alert per hold cause of this session (a repeat returns the unresolved one); the
+    holds of one pre-dose reading are one cause (`alert_cause`)."""
+    causes: dict[str, list[pathway.Hold]] = {}
     for hold in holds:
         if hold.code in selectors.STEP_HOLDS:
             continue
+        causes.setdefault(alert_cause(hold.code), []).append(hold)
+    raised = []
+    for cause, grouped in causes.items():
+        urgent = any(h.severity == "urgent" for h in grouped)
+        words = " ".join(h.message.rstrip(".") + "." for h in grouped)
+        if cause == PRE_DOSE_READING:
+            title = "Dosing on hold: " + "; ".join(_reading_in_short(h.message) for h in grouped)
+        else:
+            title = f"Dosing on hold: {grouped[0].message}"
         raised.append(
             raise_alert(
                 patient=session.patient,
                 source=Alert.Source.DOSING_HOLD,
-                severity=_HOLD_SEVERITY[hold.severity],
-                title=f"Dosing on hold: {hold.message}"[:200],
-                detail=f"{hold.message} A prescriber clears it by fixing the cause or overriding with a reason.",
-                dedupe_key=_hold_key(session, hold.code),
+                severity=_HOLD_SEVERITY["urgent" if urgent else grouped[0].severity],
+                title=title[:200],
+                detail=f"{words} A prescriber clears it by fixing the cause or overriding with a reason.",
+                dedupe_key=_hold_key(session, cause),
                 evidence={HOLDS_NEXT_DOSE: True},
             )
         )

@@ -7,7 +7,9 @@ The dose comes from `course.dose_mg` and the protocol's bounds, the schedule fro
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,10 +26,12 @@ from ketacare.patients import facts
 from ketacare.patients.models import Patient
 from ketacare.patients.services import advance_stage
 from ketacare.treatments import selectors
+from ketacare.treatments.errors import InputsRefused
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
 from ketacare.treatments.selectors.clinic import within_opening_hours
 from ketacare.treatments.services._common import check_text, core_error, require_state, set_appointment_status
 from ketacare.treatments.services.pathway import BOOKING_HORIZON, check_booking_time, require_prescriber
+from ketacare.treatments.services.plan_inputs import check_gate, dose_errors, schedule_errors
 
 # Adulthood for a ketamine plan. The evidence KetaCare cites for ketamine in depression is in adults
 # (CANMAT's recommendations are for adults with major depressive disorder [Swainson2021]); the cut-off
@@ -75,29 +79,54 @@ def create_treatment_plan(
     ``book_outside_hours`` confirms it (clinics sometimes open specially).
     """
     require_prescriber(user, patient.clinic_id, field="protocol_id", action="create a treatment plan")
-    gate_override_reason = check_text("gate_override_reason", gate_override_reason)
-    try:
-        protocol = get_protocol(protocol_id)
-    except ValueError as exc:
-        raise core_error(exc, "protocol_id") from None
-    if maintenance_policy not in TreatmentPlan.MaintenancePolicy.values:
-        raise FieldError(
-            "maintenance_policy",
-            f"maintenance_policy {maintenance_policy!r} is not one of "
-            f"{', '.join(TreatmentPlan.MaintenancePolicy.values)}",
-        )
-    notes = check_text("notes", notes)
-    finding_reason = check_text("finding_reason", finding_reason)
     clinic = patient.clinic
     zone = selectors.clinic_zone(clinic)
     now = now or timezone.now()
-    _check_first_session(first_session_at, zone=zone, now=now)
+    # Every input is checked before any is refused, so the form names each mistake at once.
+    errors: list[FieldError] = []
+
+    def collect(check: Callable[[], Any]) -> Any:
+        try:
+            return check()
+        except FieldError as error:
+            errors.append(error)
+            return None
+
+    protocol = collect(lambda: _protocol(protocol_id))
+    collect(lambda: _check_first_session(first_session_at, zone=zone, now=now))
+    if protocol is not None:
+        errors += schedule_errors(protocol, preset_id, weekdays, session_count)
+        errors += dose_errors(protocol, weight_kg, mg_per_kg)
+    if maintenance_policy not in TreatmentPlan.MaintenancePolicy.values:
+        errors.append(
+            FieldError(
+                "maintenance_policy",
+                f"maintenance_policy {maintenance_policy!r} is not one of "
+                f"{', '.join(TreatmentPlan.MaintenancePolicy.values)}",
+            )
+        )
+    notes = collect(lambda: check_text("notes", notes)) or ""
+    finding_reason = collect(lambda: check_text("finding_reason", finding_reason)) or ""
+    gate_override_reason = collect(lambda: check_text("gate_override_reason", gate_override_reason)) or ""
+    minor = None
+    if protocol is not None and not any(e.field == "first_session_at" for e in errors):
+        first_day = first_session_at.astimezone(zone).date()
+        minor = collect(
+            lambda: _minor_finding(
+                protocol, selectors.age_years(patient, first_day), first_day, finding_reason
+            )
+        )
+    gate = selectors.plan_gate(patient, protocol.route) if protocol is not None else None
+    if gate is not None:
+        collect(lambda: check_gate(gate, gate_override_reason))
+    if len(errors) > 1:
+        raise InputsRefused(errors)
+    if errors:
+        raise errors[0]
+    assert protocol is not None and gate is not None  # noqa: S101 - an unknown protocol is refused above
     per_kg = protocol.dose.basis == "mg_per_kg"
-    if per_kg and weight_kg is None:
-        raise FieldError("weight_kg", "weight_kg is required for a weight-based protocol")
     first_day = first_session_at.astimezone(zone).date()
     age = selectors.age_years(patient, first_day)
-    minor = _minor_finding(protocol, age, first_day, finding_reason)
     japanese_ancestry = facts.plan_gate_facts(patient).japanese_ancestry
     try:
 
@@ -130,18 +159,6 @@ def create_treatment_plan(
     except ValueError as exc:
         raise core_error(exc) from None
     duration = (protocol.dose.infusion_minutes or 0) + monitoring.observation_minutes(protocol.route)
-    gate = selectors.plan_gate(patient, protocol.route)
-    if gate.blocked:
-        raise ConflictError(
-            "plan_gate", "A plan cannot be created: " + " ".join(m.message for m in gate.missing)
-        )
-    if not gate.ok and not gate_override_reason:
-        raise ConflictError(
-            "plan_gate",
-            "A plan needs: "
-            + " ".join(m.message for m in gate.missing)
-            + " Complete these steps, or write the prescriber's reason to plan with a step missing.",
-        )
     unresolved = [f.message for f in plan.unresolved_findings]
     if minor is not None and not minor["reason"]:
         unresolved.insert(0, minor["message"])
@@ -150,7 +167,8 @@ def create_treatment_plan(
             "finding_reason",
             "This plan needs a prescriber's reason to go ahead: "
             + " ".join(unresolved)
-            + " Write the prescriber's reason to go ahead despite it (recorded on the plan), or change the plan.",
+            + " Write the reason under \u201cReason to go ahead despite a finding about this plan\u201d "
+            "(recorded on the plan), or change the plan.",
         )
     outside = _outside_hours(clinic, [s.starts_at for s in plan.sessions], duration, zone)
     if outside and not book_outside_hours:
@@ -245,6 +263,13 @@ def create_treatment_plan(
         # A plan starts the course: the schedule of questionnaires before each session follows the stage.
         advance_stage(patient=patient, to=Patient.Stage.INDUCTION)
     return treatment_plan
+
+
+def _protocol(protocol_id: str) -> Protocol:
+    try:
+        return get_protocol(protocol_id)
+    except ValueError as exc:
+        raise core_error(exc, "protocol_id") from None
 
 
 def _in_words(moment: dt.datetime, zone: dt.tzinfo) -> str:

@@ -310,7 +310,8 @@ def test_a_nurse_confirms_the_ride_and_fasting_after_check_in_and_the_hold_is_fi
     assert session.fasting_confirmed and session.ride_home_confirmed
     page = _text(_sheet(client, session))
     assert "fasting confirmed · ride home arranged" in page
-    assert "Hold: do not dose" not in page and "Ready to dose: every pre-dose check is met." in page
+    # The builder's plan passed the plan gate with a prescriber's override: the ready line says so.
+    assert "Hold: do not dose" not in page and "Ready to dose under the prescriber's override of:" in page
     # Audited, naming what was confirmed.
     kinds = set(
         AccessEvent.objects.filter(object_id=str(session.public_id), action="write").values_list(
@@ -327,7 +328,10 @@ def test_a_nurse_confirms_the_ride_and_fasting_after_check_in_and_the_hold_is_fi
             "ride home arranged (Nurse A, 10:03)."
         )
     # The hold was fixed, not overridden: the dose goes ahead, and the dose closes nothing twice.
-    dose = services.record_dose(session=session, user=nurse, dose_mg=28, lot_number="L1")
+    # (The nurse confirms the plan gate override the run-sheet shows, as the first dose asks them to.)
+    dose = services.record_dose(
+        session=session, user=nurse, dose_mg=28, lot_number="L1", gate_override_read=True
+    )
     assert dose.session.hold_overridden_at is None
 
 

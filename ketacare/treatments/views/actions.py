@@ -20,12 +20,11 @@ from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import transaction_with_held_rows
 from ketacare.lib.errors import FieldError, NotPermitted
 from ketacare.treatments import forms, selectors, services
-from ketacare.treatments.errors import DischargeRefused
+from ketacare.treatments.errors import DischargeRefused, InputsRefused
 from ketacare.treatments.models import TreatmentSession
 from ketacare.treatments.services.check_in import update_check_in_confirmations
-from ketacare.treatments.services.observation import VitalSignsRefused
 from ketacare.treatments.views._common import apply_error, session_zone, write_audited_when_written
-from ketacare.treatments.views.sheet import discharge_form, sheet_context
+from ketacare.treatments.views.sheet import discharge_form, dose_form, end_form, sheet_context
 
 
 @write_audited_when_written
@@ -67,7 +66,7 @@ def _action(
                 messages.error(request, error.message)
                 return redirect("treatments:run_sheet", session_id=session.public_id)
             apply_error(form, error)
-        except VitalSignsRefused as error:
+        except InputsRefused as error:
             for each in error.errors:
                 apply_error(form, each)
         except FieldError as error:
@@ -174,10 +173,13 @@ def dose(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
             dose_mg=d["dose_mg"],
             lot_number=d["lot_number"],
             started_at=d["started_at"],
-            ended_at=d["ended_at"],
+            # A nasal device's form has no stop time (one time per device).
+            ended_at=d.get("ended_at"),
             out_of_bounds_reason=d["out_of_bounds_reason"],
+            gate_override_read=bool(d.get("gate_override_read")),
         ),
         "Dose recorded.",
+        make_form=lambda s: dose_form(request, s, request.POST),
     )
 
 
@@ -193,6 +195,7 @@ def end_dosing(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
             session=s, user=request.user, ended_at=d["ended_at"], reason=d["reason"]
         ),
         "Dosing ended.",
+        make_form=lambda s: end_form(s, request.POST),
     )
 
 

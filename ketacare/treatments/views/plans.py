@@ -22,6 +22,7 @@ from ketacare.patients import facts
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import forms, selectors, services
 from ketacare.treatments.calendar import appointments_ics
+from ketacare.treatments.errors import InputsRefused
 from ketacare.treatments.models import Route
 from ketacare.treatments.views._common import apply_error, now_local, refused, write_audited_when_written
 
@@ -76,6 +77,9 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
                     back_url=reverse("treatments:plan", args=[patient.public_id]),
                     patient=patient,
                 )
+            except InputsRefused as error:
+                for each in error.errors:
+                    apply_error(form, each)
             except FieldError as error:
                 apply_error(form, error)
             else:

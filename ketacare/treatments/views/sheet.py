@@ -10,6 +10,7 @@ from typing import Any
 from django import forms as django_forms
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -18,7 +19,7 @@ from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.models import Alert
 from ketacare.alerts.selectors import patient_alerts, safety_rank, severity_rank
 from ketacare.clinics.selectors import active_membership
-from ketacare.core import course, pathway
+from ketacare.core import course
 from ketacare.core.course.steps import describe_doses
 from ketacare.core.protocols import get_protocol
 from ketacare.treatments import forms, selectors
@@ -59,6 +60,89 @@ def discharge_form(
         prescriber=membership is not None and membership.role == "prescriber",
         hard_minimum_min=None if rules.overridable else selectors.observation_minutes(session),
     )
+
+
+def stop_default(session: TreatmentSession, now: dt.datetime) -> dt.datetime:
+    """The time "Dosing ended at" opens with: now on the clinic's wall clock, to the minute the field
+    shows, never before the running infusion started (a start recorded with seconds)."""
+    zone = selectors.clinic_zone(session.clinic)
+    shown = now.astimezone(zone).replace(second=0, microsecond=0)
+    running = [d for d in selectors.valid_doses(session) if d.ended_at is None]
+    if running and shown < running[-1].started_at:
+        start = running[-1].started_at.astimezone(zone)
+        shown = start.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    return shown
+
+
+def end_form(
+    session: TreatmentSession, data: Any = None, *, now: dt.datetime | None = None
+) -> forms.EndDosingForm:
+    """The end-of-dosing form; for a running infusion, changing "Dosing ended at" refreshes the line that
+    says what stopping then delivers (the same figures the service records)."""
+    protocol = get_protocol(session.protocol_id)
+    default = stop_default(session, now or timezone.now())
+    form = forms.EndDosingForm(
+        data,
+        zone=session_zone(session),
+        device=protocol.device is not None,
+        initial={"ended_at": default.strftime("%Y-%m-%dT%H:%M")},
+    )
+    if protocol.dose.infusion_minutes:
+        url = reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})
+        form.fields["ended_at"].widget.attrs.update(
+            {
+                "hx-get": f"{url}?panel=stop",
+                "hx-trigger": "change",
+                "hx-target": "#stop-preview",
+                "hx-swap": "outerHTML",
+                "hx-include": "this",
+            }
+        )
+    return form
+
+
+def dose_form(request: AuthenticatedRequest, session: TreatmentSession, data: Any = None) -> forms.DoseForm:
+    """The dose form; on a plan made under a prescriber's override of a step still missing, the first dose
+    asks the person recording it to confirm they have read the override (not its author)."""
+    protocol = get_protocol(session.protocol_id)
+    device = protocol.device
+    tz = session_zone(session)
+    return forms.DoseForm(
+        data,
+        zone=tz,
+        device=device is not None,
+        gate_override_read=selectors.gate_override_read_needed(session, request.user) is not None,
+        initial={
+            "started_at": now_local(tz),
+            "dose_mg": device.mg_per_device if device else session.planned_dose_mg,
+        },
+    )
+
+
+def stop_preview(
+    session: TreatmentSession, ended_at: dt.datetime | None, now: dt.datetime
+) -> dict[str, Any] | None:
+    """What stopping the running infusion at ``ended_at`` (blank: now) delivers, computed as
+    `services.end_dosing` records it (`selectors.infusion_stop`); None when no infusion is running."""
+    if session.state != TreatmentSession.State.DOSING:
+        return None
+    running = [d for d in selectors.valid_doses(session) if d.ended_at is None]
+    if not running:
+        return None
+    dose = running[-1]
+    at = ended_at or now
+    stop = selectors.infusion_stop(session.protocol_id, float(dose.dose_mg), dose.started_at, at)
+    if stop is None:
+        return None
+    return {"stop": stop, "before_start": at < dose.started_at, "started_at": dose.started_at}
+
+
+def _end_time(form: django_forms.Form, session: TreatmentSession, now: dt.datetime) -> dt.datetime | None:
+    """The stop time the end-of-dosing form holds: what the nurse sent (blank: now), else its default."""
+    if form.is_bound:
+        value = (getattr(form, "cleaned_data", None) or {}).get("ended_at")
+        return value if isinstance(value, dt.datetime) else None
+    return stop_default(session, now)
 
 
 def sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **bound: Any) -> dict[str, Any]:
@@ -128,17 +212,8 @@ def _sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **b
         "checkin_form": forms.CheckInForm(zone=tz, initial={"checked_in_at": now_local(tz)}),
         "vitals_form": forms.VitalsForm(zone=tz, initial=default_time),
         "hold_form": forms.HoldOverrideForm(),
-        "dose_form": forms.DoseForm(
-            zone=tz,
-            device=device is not None,
-            initial={
-                "started_at": now_local(tz),
-                "dose_mg": device.mg_per_device if device else session.planned_dose_mg,
-            },
-        ),
-        "end_form": forms.EndDosingForm(
-            zone=tz, device=device is not None, initial={"ended_at": now_local(tz)}
-        ),
+        "dose_form": dose_form(request, session),
+        "end_form": end_form(session, now=now),
         "observation_form": forms.ObservationForm(zone=tz, initial={"observed_at": now_local(tz)}),
         "ae_form": forms.AdverseEventForm(zone=tz, initial={"occurred_at": now_local(tz)}),
         "discharge_form": discharge_form(request, session),
@@ -157,11 +232,19 @@ def _sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **b
     if "recovery" not in bound:  # the live panel passes recovery=None: the estimate is not in it
         context["recovery"] = selectors.session_recovery_estimate(session)
     context.update(bound)
+    # From the time "Dosing ended at" holds (its default, or what the nurse sent with a refusal): the line
+    # and the refusal under the field give the same minutes and milligrams.
+    context["stop_preview"] = stop_preview(session, _end_time(context["end_form"], session, now), now)
     refused = context.get("refused")
     if refused is not None:
         # A refusal lists (code, message); an alert that held it is linked, as in the checklist.
         links = {c.message: c.alert_id for c in context["safety_alerts"]}
         context["refused_items"] = [(message, links.get(message, "")) for _, message in refused.unmet]
+        # A nurse learns what a prescriber can do about the rest: which criteria no override passes.
+        context["refused_hard"] = [
+            message for code, message in refused.unmet if selectors.not_overridable(session, code)
+        ]
+        context["refused_overridable"] = len(context["refused_hard"]) < len(refused.unmet)
     for key, value in context.items():
         # Several forms share field names (started_at, ended_at): give each its own element ids.
         if key.endswith("_form") and isinstance(value, django_forms.Form):
@@ -177,21 +260,6 @@ def pathway_context(session: TreatmentSession, now: dt.datetime) -> dict[str, An
         covered = set(session.hold_overridden_codes or []) if session.hold_overridden_at else set()
         for hold in selectors.dose_readiness(session, now).holds:
             (overridden if hold.code in covered else holds).append(hold)
-    preview = None
-    protocol = get_protocol(session.protocol_id)
-    if session.state == TreatmentSession.State.DOSING and protocol.dose.infusion_minutes:
-        running = [d for d in selectors.valid_doses(session) if d.ended_at is None]
-        if running:
-            dose = running[-1]
-            elapsed = max(0.0, (now - dose.started_at).total_seconds() / 60)
-            planned = float(protocol.dose.infusion_minutes)
-            preview = {
-                "elapsed_min": math.floor(elapsed),
-                "planned_min": int(planned),
-                "planned_mg": float(dose.dose_mg),
-                "delivered_mg": pathway.delivered_mg(float(dose.dose_mg), planned, elapsed),
-                "early": elapsed < pathway.EARLY_STOP_FRACTION * planned,
-            }
     discharged_after = None
     if session.discharged_at is not None and session.dose_ended_at is not None:
         discharged_after = math.floor((session.discharged_at - session.dose_ended_at).total_seconds() / 60)
@@ -200,14 +268,17 @@ def pathway_context(session: TreatmentSession, now: dt.datetime) -> dict[str, An
         if session.state in (TreatmentSession.State.CHECKED_IN, TreatmentSession.State.DOSING)
         else None
     )
+    gate = selectors.gate_override_now(session)
     return {
         "open_holds": holds,
         "overridden_holds": overridden,
-        "stop_preview": preview,
         "discharged_after_min": discharged_after,
-        "gate_override": session.plan
-        if session.plan is not None and session.plan.gate_override_reason
-        else None,
+        "gate_override": gate.plan if gate is not None else None,
+        # The steps the override still stands in for, and those intake has recorded since.
+        "gate_override_now": gate,
+        "gate_override_read_needed": session.state == TreatmentSession.State.CHECKED_IN
+        and gate is not None
+        and bool(gate.still_missing),
         "dose_options": options,
         "dose_options_why": _dose_options_why(options),
     }
@@ -262,8 +333,24 @@ def pre_dose_context(
 def run_sheet(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
     """The chair-side run-sheet; `?panel=live` is the self-refreshing clock/timeline/checklist part."""
     session = selectors.access_session(request.user, session_id)
+    if request.GET.get("panel") == "stop":
+        return _stop_panel(request, session)
     live = bool(request.htmx) and request.GET.get("panel") == "live"
     context = sheet_context(request, session, **({"recovery": None} if live else {}))
     if live:
         return render(request, "treatments/run_sheet.html#live", context)
     return render(request, "treatments/run_sheet.html", context)
+
+
+def _stop_panel(request: AuthenticatedRequest, session: TreatmentSession) -> HttpResponse:
+    """The "Stopping at" line for the time typed in "Dosing ended at" (`?panel=stop&ended_at=...`)."""
+    now = timezone.now()
+    form = end_form(session, request.GET)
+    form.is_valid()
+    context = {
+        "session": session,
+        "zone": session_zone(session),
+        "stop_preview": stop_preview(session, _end_time(form, session, now), now),
+        "end_form": form,
+    }
+    return render(request, "treatments/run_sheet.html#stop-preview", context)
