@@ -1,5 +1,5 @@
-"""Writes for intake and screening (records: intake, weights, medicines, screening, baselines,
-corrections; decisions: eligibility decisions and consent). Every name is re-exported here.
+"""Writes for intake and screening (records: intake, weights, baselines, corrections; screening:
+medicines and screening; decisions: eligibility decisions and consent). Every name is re-exported here.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from ketacare.intake.services.decisions import (  # noqa: F401
     withdraw_consent,
 )
 from ketacare.intake.services.records import (  # noqa: F401
-    _ALLOWED_DECISIONS,
     BASELINE_ALERT_SOURCES,
     CORRECTABLE,
     FUTURE_TOLERANCE,
@@ -28,38 +27,41 @@ from ketacare.intake.services.records import (  # noqa: F401
     MAX_MEDICATIONS,
     MAX_NOTE_CHARS,
     MAX_TEXT_CHARS,
-    NO_MEDICINES_LABEL,
     IntakeError,
     IntakeInputError,
     IntakeInputsRefused,
     IntakeNotAllowedError,
     _aware_past,
-    _clean_medications,
     _decimal_in_range,
     _no_nul,
     _owned,
-    _reason_json,
-    _ScreeningInput,
     _supersede,
     _text,
-    _ticked_class_text,
-    assess_screening,
     check_intake,
-    check_medications,
-    check_screening,
     check_time,
     check_weight,
-    checklist_ids,
-    clinic_classifications,
     clinic_time_words,
     clinic_zone,
     date_words,
     mark_entered_in_error,
-    preview_medication_flags,
     record_baseline_score,
     record_intake,
-    record_medications,
     record_weight,
     refusals,
+)
+from ketacare.intake.services.screening import (  # noqa: F401
+    _ALLOWED_DECISIONS,
+    NO_MEDICINES_LABEL,
+    _clean_medications,
+    _reason_json,
+    _ScreeningInput,
+    _ticked_class_text,
+    assess_screening,
+    check_medications,
+    check_screening,
+    checklist_ids,
+    clinic_classifications,
+    preview_medication_flags,
+    record_medications,
     run_screening,
 )

@@ -32,7 +32,6 @@ from ketacare.intake.models import (
 
 # Input sizes (not clinical limits): enough for any real list, small enough to refuse junk.
 from ketacare.intake.services.records import (
-    _ALLOWED_DECISIONS,
     MAX_NOTE_CHARS,
     IntakeInputError,
     IntakeNotAllowedError,
@@ -42,6 +41,9 @@ from ketacare.intake.services.records import (
     clinic_time_words,
     clinic_zone,
     date_words,
+)
+from ketacare.intake.services.screening import (
+    _ALLOWED_DECISIONS,
     record_medications,
 )
 from ketacare.lib.errors import ConflictError, NotPermitted
