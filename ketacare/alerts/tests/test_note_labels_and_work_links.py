@@ -24,7 +24,7 @@ from tests.support.treatments import make_planned_session
 
 pytestmark = pytest.mark.django_db
 
-ACK_LABEL = "Note (required): what you are doing about it"
+ACK_LABEL = "Note (required)"
 
 
 def _page(client: Any, alert: Alert) -> str:
@@ -50,6 +50,7 @@ def test_the_acknowledge_note_is_marked_required_on_the_page_and_in_the_inbox(
     inbox = clinician.get(reverse("alerts:inbox")).content.decode()
     assert _label(inbox, f"note-{alert.public_id}") == ACK_LABEL
     assert "Note (what was done)" not in page + inbox
+    assert 'placeholder="What you are doing about it"' in inbox
 
 
 @pytest.mark.parametrize(
