@@ -36,6 +36,7 @@ from ketacare.core.display import instrument_short
 from ketacare.core.knowledge import UnknownIdError, get_source, knowledge
 from ketacare.core.vigilance import check_due, evaluate_check
 from ketacare.patients.models import Patient
+from ketacare.patients.templatetags.ketacare_display import zone_place
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
 from ketacare.treatments.models import RemsForm, TreatmentSession
 from ketacare.treatments.selectors import patient_doses
@@ -99,7 +100,7 @@ def raise_missed_questionnaire_alerts(*, now: dt.datetime) -> list[Alert]:
                     source=Alert.Source.MISSED_CHECKIN,
                     severity=Alert.Severity.INFO,
                     title=f"Questionnaire not completed: {instrument_short(assignment.instrument_id)}",
-                    detail=f"Due {due} (clinic time, {zone}; {assignment.get_reason_display().lower()}).",
+                    detail=f"Due {due} (clinic time, {zone_place(zone)}; {assignment.get_reason_display().lower()}).",
                     dedupe_key=f"missed_questionnaire:{assignment.public_id}",
                 )
             )
@@ -135,7 +136,7 @@ def raise_rems_deadline_alerts(*, now: dt.datetime) -> list[Alert]:
                         else f"REMS monitoring form due soon (session of {session_day})"
                     ),
                     detail=(
-                        f"Submit the patient monitoring form by {due} (clinic time, {zone}). "
+                        f"Submit the patient monitoring form by {due} (clinic time, {zone_place(zone)}). "
                         f"Source: {source}."
                     ),
                     dedupe_key=f"rems:{form.public_id}:{'overdue' if overdue else 'due'}",

@@ -70,9 +70,7 @@ def test_a_questionnaire_still_due_after_48_hours_raises_one_alert(personas: Any
     assert missed.severity == "info"
     # The questionnaire by its name and the due time on the clinic's clock, never "PHQ9" and UTC.
     assert missed.title == "Questionnaire not completed: PHQ-9"
-    assert (
-        missed.detail == "Due Mon 5 Jan 2026, 07:00 (clinic time, America/New_York; weekly during induction)."
-    )
+    assert missed.detail == "Due Mon 5 Jan 2026, 07:00 (clinic time, New York; weekly during induction)."
     assert "UTC" not in missed.detail
 
 
@@ -88,7 +86,7 @@ def test_a_rems_form_nearing_its_deadline_raises_one_alert_then_one_when_overdue
     assert due_soon.severity == "contact_clinic"
     # The deadline (12:00 UTC) on the clinic's clock (New York, UTC-5 in January), the source in words.
     assert due_soon.detail == (
-        "Submit the patient monitoring form by Mon 12 Jan 2026, 07:00 (clinic time, America/New_York). "
+        "Submit the patient monitoring form by Mon 12 Jan 2026, 07:00 (clinic time, New York). "
         "Source: SPRAVATO REMS Patient Monitoring Form — Outpatient Use Only (Janssen, 11/2021)."
     )
     assert "UTC" not in due_soon.detail and "[REMS-PMF]" not in due_soon.detail
