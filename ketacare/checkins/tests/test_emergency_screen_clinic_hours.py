@@ -99,3 +99,23 @@ def test_a_session_running_past_closing_time_sends_the_patient_to_the_staff_not_
     assert "You are at the clinic: tell a member of staff now." in screen
     assert "closed" not in screen and "once it is open" not in screen and "Call 911" not in screen
     assert "Your clinic has been alerted." in screen
+
+
+def test_at_night_the_closed_clinic_line_makes_the_emergency_number_a_call_link(
+    personas: Any, client_for: Any
+) -> None:
+    set_opening_hours(personas.clinic_a, personas.admin_a)
+    with time_machine.travel(TUESDAY_NIGHT, tick=False):
+        client = client_for("a1")
+        sent = client.post(
+            reverse("checkins:checkin"),
+            {
+                "idempotency_key": uuid.uuid4().hex,
+                "action": "submit",
+                "symptom": "chest_pain",
+                "severity_chest_pain": "moderate",
+            },
+        )
+        page = client.get(sent["Location"]).content.decode()
+    closed = page.split('data-testid="clinic-closed-now"', 1)[1].split("</p>", 1)[0]
+    assert '<a class="call" href="tel:911">call 911 now</a>' in closed
