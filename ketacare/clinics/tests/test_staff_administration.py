@@ -567,3 +567,10 @@ def test_a_clinic_without_hours_is_not_called_closed_and_its_phone_is_offered(pe
     clinic.opening_hours.create(weekday=0, opens_at=dt.time(8), closes_at=dt.time(18))
     page = Template("{% load clinic_contact %}{% call_clinic clinic %}").render(Context({"clinic": clinic}))
     assert "(New York time)" in page and "America/New_York" not in page
+
+
+def test_the_settings_page_names_both_escalation_times(personas):
+    admin = login(Client(), personas.admin_a)
+    page = " ".join(admin.get(reverse("clinics:settings")).content.decode().split())
+    assert "emergency and suicide-risk alerts after" in page and "to every prescriber as well" in page
+    assert "change the escalation times" in page
