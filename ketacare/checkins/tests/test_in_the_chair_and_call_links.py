@@ -65,6 +65,16 @@ def test_at_home_chest_pain_still_gets_the_numbers(personas: Any, client_for: An
     assert "Call your local emergency number now." in screen and "Call 911" in screen
 
 
+def test_a_session_left_open_since_yesterday_does_not_place_the_patient_in_the_chair(
+    personas: Any, client_for: Any
+) -> None:
+    # Checked in 14 hours ago and never discharged: the patient is at home, not in the chair.
+    make_session(personas.a1, state="checked_in", now=timezone.now() - dt.timedelta(hours=14))
+    screen = screen_text(_answer(client_for("a1"), symptom="chest_pain"))
+    assert "tell a member of staff" not in screen
+    assert "Call your local emergency number now." in screen and "Call 911" in screen
+
+
 def test_the_is_it_gone_page_in_the_chair_points_to_the_staff(personas: Any, client_for: Any) -> None:
     make_session(personas.a1, state="dosing")
     episode = _report(personas.a1, "chest_pain")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
+from django.utils import timezone
 
 from ketacare.patients.facts import Dose, DoseStart, UpcomingAppointment
 from ketacare.patients.models import Patient
@@ -166,6 +167,17 @@ def maintenance_started_at(patient: Patient, *, now: dt.datetime) -> dt.datetime
     return first
 
 
+# A dosing visit lasts hours, not a day (check-in, the dose, observation): a session still open longer
+# after its check-in was left open by mistake, and a patient at home must not be told "tell the staff
+# in the room" on its account. Clinic practice.
+IN_THE_CHAIR_AT_MOST = dt.timedelta(hours=12)
+
+
 def at_the_clinic(patient: Patient) -> bool:
-    """Whether the patient has a session in the chair now (checked in, dosing, observed, or ready to go)."""
-    return TreatmentSession.objects.filter(patient=patient, state__in=LIVE_STATES).exists()
+    """Whether the patient has a session in the chair now (checked in, dosing, observed, or ready to go)
+    checked in within ``IN_THE_CHAIR_AT_MOST``."""
+    return TreatmentSession.objects.filter(
+        patient=patient,
+        state__in=LIVE_STATES,
+        checked_in_at__gte=timezone.now() - IN_THE_CHAIR_AT_MOST,
+    ).exists()
