@@ -95,7 +95,17 @@ def clinic_day(clinic: Clinic, day: dt.date, now: dt.datetime) -> list[DayRow]:
             created_at__lt=end,
         )
         .exclude(state=Alert.State.RESOLVED)
-        .only("public_id", "patient_id", "severity", "title", "state", "created_at")
+        .select_related("acknowledged_by")
+        .only(
+            "public_id",
+            "patient_id",
+            "severity",
+            "title",
+            "state",
+            "created_at",
+            "acknowledged_by__full_name",
+            "acknowledged_by__email",
+        )
         .order_by("created_at", "id")
     ):
         severe.setdefault(alert.patient_id, []).append(alert)  # type: ignore[arg-type]

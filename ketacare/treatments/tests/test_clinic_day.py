@@ -104,6 +104,10 @@ def test_a_critical_reading_in_the_chair_shows_on_the_board_until_resolved(perso
     assert "Critical vital sign during a session" in by_patient[personas.a1.full_name]
     assert reverse("alerts:detail", args=[alert.public_id]) in by_patient[personas.a1.full_name]
     assert by_patient[personas.a2.full_name] == "—"
+    # Whether anyone has seen it, in words: a nurse reading the board knows if it is still open.
+    assert "open: nobody has acknowledged it" in by_patient[personas.a1.full_name]
+    Alert.objects.filter(pk=alert.pk).update(state="acknowledged", acknowledged_by=personas.clinician_a)
+    assert f"acknowledged by {personas.clinician_a.full_name}" in cells()[personas.a1.full_name]
     Alert.objects.filter(pk=alert.pk).update(state="resolved")
     assert all(c == "—" for c in cells().values())
 
