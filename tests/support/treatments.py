@@ -11,13 +11,16 @@ discharge criteria) by the patient's primary clinician, a prescriber in the pers
 from __future__ import annotations
 
 import datetime as dt
+import html
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import time_machine
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from ketacare.treatments import selectors, services
 from ketacare.treatments.errors import DischargeRefused
@@ -36,6 +39,19 @@ DEVICE_WAIT_MIN = 5
 PLAN_GATE_REASON = "Test plan: screening, decision and consent are recorded outside this test."
 HOLD_REASON = "Test session: the prescriber reviewed the hold and doses as the test's history needs."
 DISCHARGE_REASON = "Test session: discharged at the time the test's history needs."
+
+
+# 10:00 in New York (clinic A), a Friday: the clinic day has begun and is far from midnight.
+FRIDAY_MORNING = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
+
+
+def words(response: Any) -> str:
+    """What a person reads on a response: tags dropped, entities decoded, white space collapsed."""
+    return " ".join(html.unescape(strip_tags(response.content.decode())).split())
+
+
+def run_sheet(client: Any, session: TreatmentSession) -> Any:
+    return client.get(reverse("treatments:run_sheet", kwargs={"session_id": session.public_id}))
 
 
 def staff_of(patient: Any) -> Any:

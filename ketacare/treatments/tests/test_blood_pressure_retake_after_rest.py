@@ -9,37 +9,20 @@ the rest clears it (clinic practice, docs/decisions/0013).
 from __future__ import annotations
 
 import datetime as dt
-import html
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
-from django.utils.html import strip_tags
 
 from conftest import login
 from ketacare.alerts.models import Alert
 from ketacare.treatments import services
 from ketacare.treatments.models import DoseAdministration, TreatmentSession, VitalSign
 from tests.support.pathway import make_nurse
-from tests.support.treatments import make_session
+from tests.support.treatments import make_session, words
 
 pytestmark = pytest.mark.django_db
-
-# 10:00 in New York (clinic A), a Friday.
-START = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def clock() -> Iterator[Any]:
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
-
-
-def _text(response: Any) -> str:
-    return " ".join(html.unescape(strip_tags(response.content.decode())).split())
 
 
 def _vitals(client: Client, session: TreatmentSession, systolic: int, diastolic: int, **extra: str) -> Any:
@@ -95,7 +78,7 @@ def test_a_retake_inside_five_minutes_is_recorded_but_keeps_the_hold(personas: A
     assert VitalSign.objects.filter(session=session, kind="pre_dose").count() == 2
     session.refresh_from_db()
     assert session.hold
-    page = _text(client.get(reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})))
+    page = words(client.get(reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})))
     assert "Hold: do not dose" in page and "Ready to dose" not in page
     assert "retake from 10:05, after 5 minutes' rest" in page
     alerts = _hold_alerts(session)
@@ -105,7 +88,7 @@ def test_a_retake_inside_five_minutes_is_recorded_but_keeps_the_hold(personas: A
         reverse("treatments:dose", kwargs={"session_id": session.public_id}),
         {"dose_mg": "35", "lot_number": "L1", "gate_override_read": "on"},
     )
-    assert refused.status_code == 422 and "retake from 10:05" in _text(refused)
+    assert refused.status_code == 422 and "retake from 10:05" in words(refused)
     assert not DoseAdministration.objects.filter(session=session).exists()
 
 
@@ -118,7 +101,7 @@ def test_a_retake_after_five_minutes_rest_clears_the_hold_and_its_alert(personas
     _vitals(client, session, 134, 84)
     session.refresh_from_db()
     assert not session.hold
-    page = _text(client.get(reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})))
+    page = words(client.get(reverse("treatments:run_sheet", kwargs={"session_id": session.public_id})))
     assert "Hold: do not dose" not in page and "Ready to dose" in page
     (alert,) = _hold_alerts(session)
     note = alert.resolution_note if alert.state == "resolved" else alert.note

@@ -8,42 +8,21 @@ read the prescriber's override" (the override's author excepted: they wrote it).
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
-from django.utils.html import strip_tags
 
 from conftest import login
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
 from tests.support.pathway import make_nurse, ready_for_plan
-from tests.support.treatments import PLAN_GATE_REASON, make_session
+from tests.support.treatments import PLAN_GATE_REASON, make_session, run_sheet, words
 
 pytestmark = pytest.mark.django_db
 
-# 10:00 in New York (clinic A), a Friday.
-START = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
 EVERY_STEP = "no completed screening, no eligibility decision, no consent on file"
-
-
-@pytest.fixture
-def clock() -> Iterator[Any]:
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
-
-
-def _text(response: Any) -> str:
-    return " ".join(html.unescape(strip_tags(response.content.decode())).split())
-
-
-def _sheet(client: Client, session: TreatmentSession) -> Any:
-    return client.get(reverse("treatments:run_sheet", kwargs={"session_id": session.public_id}))
 
 
 def _dose(client: Client, session: TreatmentSession, **extra: str) -> Any:
@@ -57,7 +36,7 @@ def test_the_ready_line_names_the_override_a_dose_goes_ahead_under(personas: Any
     # The builders plan the way the tester's prescriber did: every step missing, passed with a reason.
     session = make_session(personas.a1, state="checked_in")
     nurse = login(Client(), make_nurse(personas.clinic_a))
-    page = _text(_sheet(nurse, session))
+    page = words(run_sheet(nurse, session))
     assert "Planned with a step missing" in page
     assert "every pre-dose check is met" not in page
     assert f"Ready to dose under the prescriber's override of: {EVERY_STEP}" in page
@@ -70,7 +49,7 @@ def test_the_first_dose_waits_for_the_nurse_to_confirm_the_override(personas: An
     nurse = login(Client(), make_nurse(personas.clinic_a))
     refused = _dose(nurse, session)
     assert refused.status_code == 422
-    text = _text(refused)
+    text = words(refused)
     assert f"This plan was made under a prescriber's override of: {EVERY_STEP}" in text
     assert "tick “I have read the prescriber's override” to record the first dose" in text
     assert "gate_override_read" not in text
@@ -86,7 +65,7 @@ def test_the_prescriber_who_wrote_the_override_is_not_asked_to_confirm_it(
 ) -> None:
     session = make_session(personas.a1, state="checked_in")
     author = client_for("clinician_a")
-    assert "I have read the prescriber's override" not in _text(_sheet(author, session))
+    assert "I have read the prescriber's override" not in words(run_sheet(author, session))
     assert _dose(author, session).status_code == 302
 
 
@@ -110,7 +89,7 @@ def test_a_step_recorded_since_the_plan_leaves_only_the_others_under_the_overrid
     session = make_session(personas.a1, state="checked_in")
     ready_for_plan(personas.a1, routes=())  # screened and decided since; still no consent
     nurse = login(Client(), make_nurse(personas.clinic_a))
-    page = _text(_sheet(nurse, session))
+    page = words(run_sheet(nurse, session))
     assert "Ready to dose under the prescriber's override of: no consent on file (" in page
     assert "No completed screening is on file. Recorded since the plan was made." in page
 
@@ -121,7 +100,7 @@ def test_with_every_step_recorded_since_the_dose_is_ready_without_the_override(
     session = make_session(personas.a1, state="checked_in")
     ready_for_plan(personas.a1, routes=["iv"])
     nurse = login(Client(), make_nurse(personas.clinic_a))
-    page = _text(_sheet(nurse, session))
+    page = words(run_sheet(nurse, session))
     assert "Ready to dose: every pre-dose check is met." in page
     assert "I have read the prescriber's override" not in page
     assert _dose(nurse, session).status_code == 302

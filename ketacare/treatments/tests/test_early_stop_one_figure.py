@@ -10,34 +10,17 @@ what is recorded.
 from __future__ import annotations
 
 import datetime as dt
-import html
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
-from django.utils.html import strip_tags
 
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
-from tests.support.treatments import make_session
+from tests.support.treatments import make_session, words
 
 pytestmark = pytest.mark.django_db
-
-# 10:00 in New York (clinic A), a Friday.
-START = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def clock() -> Iterator[Any]:
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
-
-
-def _text(response: Any) -> str:
-    return " ".join(html.unescape(strip_tags(response.content.decode())).split())
 
 
 def _url(name: str, session: TreatmentSession) -> str:
@@ -63,7 +46,7 @@ def test_the_line_counts_from_the_time_in_dosing_ended_at(personas: Any, clock: 
     client = client_for("clinician_a")
     session = _infusing(personas, client)
     clock.shift(dt.timedelta(minutes=12, seconds=40))  # 10:12:40; the field opens at 10:12
-    page = _text(client.get(_url("run_sheet", session)))
+    page = words(client.get(_url("run_sheet", session)))
     assert 'value="2026-11-20T10:12"' in client.get(_url("run_sheet", session)).content.decode()
     # 12 of 40 minutes of 35 mg: 10.5 mg, not the 12.67 minutes (11.08 mg) of the server's clock.
     assert _line(page) == (
@@ -80,7 +63,7 @@ def test_the_refusal_and_the_line_beside_it_agree_and_the_record_follows(
     clock.shift(dt.timedelta(minutes=12, seconds=40))
     refused = client.post(_url("end_dosing", session), {"ended_at": "2026-11-20T10:12"})
     assert refused.status_code == 422
-    text = _text(refused)
+    text = words(refused)
     assert "Stopped after 12 of 40 planned min: 10.5 mg of 35 mg delivered (rate × time)" in text
     assert "Give a reason to stop the infusion early" in text
     assert _line(text).startswith("Stopping at 10:12: 12 of 40 min, 10.5 mg of 35 mg delivered")
@@ -112,7 +95,7 @@ def test_a_time_typed_in_dosing_ended_at_refreshes_the_line(
     assert fragment.status_code == 200
     body = fragment.content.decode()
     assert body.lstrip().startswith('<p id="stop-preview"') and "<html" not in body
-    assert _line(_text(fragment)).startswith("Stopping at 10:08: 8 of 40 min, 7 mg of 35 mg delivered")
+    assert _line(words(fragment)).startswith("Stopping at 10:08: 8 of 40 min, 7 mg of 35 mg delivered")
 
 
 def test_a_stop_under_a_minute_shows_the_part_minute_it_ran(
@@ -123,8 +106,8 @@ def test_a_stop_under_a_minute_shows_the_part_minute_it_ran(
     session = make_session(personas.a1, state="checked_in")
     clock.shift(dt.timedelta(seconds=30))  # 10:00:30
     assert client.post(_url("dose", session), {"dose_mg": "35", "lot_number": "L1"}).status_code == 302
-    page = _text(client.get(_url("run_sheet", session)))
+    page = words(client.get(_url("run_sheet", session)))
     # The field cannot open before the start: 10:01, half a minute of the infusion.
     assert _line(page).startswith("Stopping at 10:01: 0.5 of 40 min, 0.44 mg of 35 mg delivered")
     refused = client.post(_url("end_dosing", session), {"ended_at": "2026-11-20T10:01"})
-    assert "Stopped after 0.5 of 40 planned min: 0.44 mg of 35 mg delivered" in _text(refused)
+    assert "Stopped after 0.5 of 40 planned min: 0.44 mg of 35 mg delivered" in words(refused)

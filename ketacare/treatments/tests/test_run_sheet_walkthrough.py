@@ -16,7 +16,6 @@ import json
 import re
 import uuid
 import zoneinfo
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -39,29 +38,14 @@ from ketacare.treatments.models import DoseAdministration, TreatmentPlan, Treatm
 from ketacare.treatments.services.check_in import update_check_in_confirmations
 from ketacare.treatments.services.observation import VitalSignsRefused
 from tests.support.pathway import make_nurse
-from tests.support.treatments import make_session
+from tests.support.treatments import FRIDAY_MORNING, make_session, run_sheet, words
 
 pytestmark = pytest.mark.django_db
 
-# 10:00 in New York (clinic A), a Friday: the clinic day has begun and is far from midnight.
-START = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
+START = FRIDAY_MORNING
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 READY = {"ride_present": "on", "instructions_given": "on"}
 ASSESSED = "C-SSRS screen done at the chair: low risk, safety plan agreed, crisis line given."
-
-
-@pytest.fixture
-def clock() -> Iterator[Any]:
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
-
-
-def _text(response: Any) -> str:
-    return " ".join(html.unescape(strip_tags(response.content.decode())).split())
-
-
-def _sheet(client: Client, session: TreatmentSession) -> Any:
-    return client.get(reverse("treatments:run_sheet", kwargs={"session_id": session.public_id}))
 
 
 def _post(client: Client, name: str, session: TreatmentSession, data: dict[str, Any]) -> Any:
@@ -200,7 +184,7 @@ def test_the_page_refuses_with_each_alert_linked_and_lists_them_before_the_butto
     alert = _phq9_item9(personas.a1)
     link = reverse("alerts:detail", args=[alert.public_id])
     prescriber = client_for("clinician_a")
-    page = _sheet(prescriber, session).content.decode()
+    page = run_sheet(prescriber, session).content.decode()
     # In the Discharge card, above the button, and in the live checklist: each a link to the alert.
     card = page[page.index('id="dis-h"') :]
     alerts_box = card[card.index('data-testid="discharge-alerts"') :]
@@ -245,7 +229,7 @@ def test_the_open_alerts_are_ordered_by_severity_and_the_rest_are_counted_and_li
                 raise_alert(
                     patient=personas.a1, source=source, severity=severity, title=title, dedupe_key=title
                 )
-    page = _sheet(client_for("clinician_a"), session).content.decode()
+    page = run_sheet(client_for("clinician_a"), session).content.decode()
     box = page[
         page.index('data-testid="open-alerts"') : page.index(
             "</section>", page.index('data-testid="open-alerts"')
@@ -298,7 +282,7 @@ def test_a_nurse_confirms_the_ride_and_fasting_after_check_in_and_the_hold_is_fi
     assert set(_hold_alerts(session)) == {"ride_home", "fasting"}
     nurse = make_nurse(personas.clinic_a)
     client = login(Client(), nurse)
-    page = _text(_sheet(client, session))
+    page = words(run_sheet(client, session))
     assert "fasting NOT confirmed · ride home NOT arranged" in page
     assert "confirm the ride or fasting below" in page
     clock.shift(dt.timedelta(minutes=3))
@@ -308,7 +292,7 @@ def test_a_nurse_confirms_the_ride_and_fasting_after_check_in_and_the_hold_is_fi
     assert response.status_code == 302
     session.refresh_from_db()
     assert session.fasting_confirmed and session.ride_home_confirmed
-    page = _text(_sheet(client, session))
+    page = words(run_sheet(client, session))
     assert "fasting confirmed · ride home arranged" in page
     # The builder's plan passed the plan gate with a prescriber's override: the ready line says so.
     assert "Hold: do not dose" not in page and "Ready to dose under the prescriber's override of:" in page
@@ -363,7 +347,7 @@ def test_the_check_in_is_not_changed_once_dosing_has_started(
         )
     response = _post(client_for("clinician_a"), "check_in_confirmations", session, {})
     assert response.status_code == 422
-    assert "Check-in not updated: The ride home and fasting are confirmed" in _text(response)
+    assert "Check-in not updated: The ride home and fasting are confirmed" in words(response)
     session.refresh_from_db()
     assert session.ride_home_confirmed and session.fasting_confirmed
 
@@ -376,7 +360,7 @@ def test_an_override_says_dosing_is_allowed_by_it_and_closes_the_hold_alerts(
     clock.shift(dt.timedelta(minutes=4))
     reason = "Taxi booked by the clinic; fasted since breakfast per the patient"
     assert _post(prescriber, "hold_override", session, {"hold_override_reason": reason}).status_code == 302
-    page = _text(_sheet(prescriber, session))
+    page = words(run_sheet(prescriber, session))
     assert "Ready to dose" not in page
     assert (
         "Dosing allowed by a prescriber's override: No escort or ride home arranged." in page
@@ -533,11 +517,11 @@ def test_a_nurse_sees_no_override_field_and_a_reason_sent_anyway_is_refused_not_
 ) -> None:
     session = make_session(personas.a1, route="iv", state="observing", minutes_since_dose_end=75)
     nurse = _nurse_client(personas)
-    page = _sheet(nurse, session).content.decode()
+    page = run_sheet(nurse, session).content.decode()
     assert 'name="override_reason"' not in page
     refused = _post(nurse, "discharge", session, {**READY, "override_reason": "Patient insists"})
     assert refused.status_code == 422
-    assert "Only a prescriber can override discharge criteria, so the override reason was not used" in _text(
+    assert "Only a prescriber can override discharge criteria, so the override reason was not used" in words(
         refused
     )
     session.refresh_from_db()
@@ -551,9 +535,9 @@ def test_the_esketamine_minimum_is_named_only_on_an_esketamine_run_sheet(
     prescriber = client_for("clinician_a")
     iv = make_session(personas.a1, route="iv", state="observing", minutes_since_dose_end=30)
     nasal = make_session(personas.a2, route="esketamine_in", state="observing", minutes_since_dose_end=30)
-    iv_page = _text(_sheet(prescriber, iv))
+    iv_page = words(run_sheet(prescriber, iv))
     assert "Prescriber override reason" in iv_page and "minimum observation" not in iv_page
-    nasal_page = _text(_sheet(prescriber, nasal))
+    nasal_page = words(run_sheet(prescriber, nasal))
     assert (
         "Prescriber override reason (not possible for this route's 120-minute minimum observation)"
         in nasal_page
@@ -570,7 +554,7 @@ def test_the_label_doses_are_said_once_and_cite_only_the_label_and_professional_
         make_session(personas.a1, route="esketamine_in", state="discharged", minutes_since_dose_end=125)
     with time_machine.travel(START, tick=False):
         session = make_session(personas.a1, route="esketamine_in", state="checked_in")
-        page = _sheet(client_for("clinician_a"), session).content.decode()
+        page = run_sheet(client_for("clinician_a"), session).content.decode()
     paragraph = page[page.index('data-testid="label-dose-options"') :]
     paragraph = html.unescape(paragraph[: paragraph.index("</p>")])
     assert "<strong>56 mg or 84 mg</strong> after 56 mg (prescriber decides;" in paragraph
@@ -586,7 +570,7 @@ def test_a_nasal_spray_dose_form_asks_no_infusion_stop_time(personas: Any, clien
     nasal = make_session(personas.a1, route="esketamine_in", state="checked_in")
     infusion = make_session(personas.a2, route="iv", state="checked_in")
     client = client_for("clinician_a")
-    nasal_page = _sheet(client, nasal).content.decode()
-    infusion_page = _sheet(client, infusion).content.decode()
+    nasal_page = run_sheet(client, nasal).content.decode()
+    infusion_page = run_sheet(client, infusion).content.decode()
     assert "Stopped at (IV" not in nasal_page and "stopping an infusion" not in nasal_page
     assert "Stopped at (IV; blank while running)" in infusion_page
