@@ -46,7 +46,7 @@ from ketacare.lib.forms import add_field_error
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 from ketacare.patients.facts import at_the_clinic, next_appointment, patient_route
 from ketacare.patients.models import Patient
-from ketacare.patients.selectors import access_patient, clinic_contact_for
+from ketacare.patients.selectors import LOW_MOOD_SUPPORT_MAX, access_patient, clinic_contact_for
 
 SEARCH_MAX_CHARS = 100
 HOME_BP_INPUTS = ("home_systolic_mmhg", "home_diastolic_mmhg", "home_pulse_bpm")
@@ -54,11 +54,6 @@ HOME_BP_INPUTS = ("home_systolic_mmhg", "home_diastolic_mmhg", "home_pulse_bpm")
 
 def _own_patient(request: AuthenticatedRequest, *, action: str = "read") -> Patient:
     return access_patient(request.user, request.user.patient.public_id, action=action)
-
-
-# A mood of 0 or 1 out of 10 brings the crisis line and the clinic's number beside the thanks: clinic
-# practice (no alert for the mood alone; the note and the words are screened for what needs one).
-LOW_MOOD_SUPPORT_MAX = 1
 
 
 def _episode_rows(

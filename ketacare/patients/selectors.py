@@ -248,6 +248,12 @@ def find_patient_invitation(token: str) -> tuple[PatientInvitation | None, str]:
     return invitation, LinkState.VALID
 
 
+# A mood of 0 or 1 out of 10 (a check-in's, a daily mood questionnaire's) brings the crisis line and the
+# clinic's number beside the thanks: clinic practice (no alert for the mood alone; the words the patient
+# writes are screened for what needs one).
+LOW_MOOD_SUPPORT_MAX = 1
+
+
 def clinic_contact_for(patient: Patient, now: dt.datetime) -> ClinicContact:
     """How the patient reaches their clinic at ``now``. A patient in the chair is with its staff: a
     session that runs past closing time does not tell them the clinic is closed and will read their

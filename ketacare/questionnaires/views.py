@@ -23,7 +23,7 @@ from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome, at_the_clinic
 from ketacare.patients.models import Patient
-from ketacare.patients.selectors import access_patient, clinic_contact_for
+from ketacare.patients.selectors import LOW_MOOD_SUPPORT_MAX, access_patient, clinic_contact_for
 from ketacare.questionnaires.forms import QuestionnairePolicyForm
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy
 from ketacare.questionnaires.schedule import PolicyValues
@@ -300,6 +300,11 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
             "contact": clinic_contact_for(patient, timezone.now()),
             # In the chair, the fastest help is the staff in the room: the screen says so first.
             "at_the_clinic": (crisis or needs_clinic) and at_the_clinic(patient),
+            # A daily mood of 0 or 1: the crisis line beside the thanks, as after a check-in.
+            "low_mood": not crisis
+            and response.instrument_id == "daily_mood"
+            and response.total is not None
+            and response.total <= LOW_MOOD_SUPPORT_MAX,
         },
     )
 
