@@ -574,3 +574,27 @@ def test_a_nasal_spray_dose_form_asks_no_infusion_stop_time(personas: Any, clien
     infusion_page = run_sheet(client, infusion).content.decode()
     assert "Stopped at (IV" not in nasal_page and "stopping an infusion" not in nasal_page
     assert "Stopped at (IV; blank while running)" in infusion_page
+
+
+def test_before_the_dose_the_run_sheet_names_an_unresolved_emergency_and_does_not_say_ready(
+    personas: Any, clock: Any
+) -> None:
+    # A chest-pain message from home this morning: the dose service refuses; the sheet says so first.
+    session = make_session(personas.a1, route="iv", state="checked_in")
+    alert = raise_alert(
+        patient=personas.a1,
+        source=Alert.Source.RED_FLAG_CHECKIN,
+        severity=Alert.Severity.EMERGENCY,
+        title="Red flag in a message: chest pain",
+        detail="my chest feels tight since I got home",
+        dedupe_key="test:chest-message",
+    )
+    nurse = login(Client(), make_nurse(personas.clinic_a))
+    page = run_sheet(nurse, session).content.decode()
+    box = page.split('data-testid="dose-blocking-alerts"', 1)[1].split("</div>", 1)[0]
+    assert reverse("alerts:detail", args=[alert.public_id]) in box
+    assert "Red flag in a message: chest pain" in html.unescape(box)
+    assert 'data-testid="go"' not in page
+    resolve_alert(alert=alert, user=personas.clinician_a, note="Called: pain was a strained muscle, settled.")
+    after = run_sheet(nurse, session).content.decode()
+    assert 'data-testid="dose-blocking-alerts"' not in after and 'data-testid="go"' in after

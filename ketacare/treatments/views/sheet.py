@@ -24,7 +24,7 @@ from ketacare.core.course.steps import describe_doses
 from ketacare.core.protocols import get_protocol
 from ketacare.treatments import forms, selectors
 from ketacare.treatments.models import TreatmentSession
-from ketacare.treatments.selectors.run_sheet import SafetyAlertCriterion
+from ketacare.treatments.selectors.run_sheet import SafetyAlertCriterion, discharge_blocking_alerts
 from ketacare.treatments.timeline import build_timeline
 from ketacare.treatments.views._common import now_local, session_zone
 
@@ -202,6 +202,10 @@ def _sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **b
         # What the patient reported today (a red flag on their phone while in the chair) must reach
         # the people at the chair, not only the inbox.
         **open_alerts_context(session, now),
+        # Before the dose, the same alerts hold it (services.dosing refuses): said before anyone tries.
+        "dose_blocking_alerts": discharge_blocking_alerts(session)
+        if session.state == TreatmentSession.State.CHECKED_IN
+        else [],
         # Each alert that holds discharge, linked (the checklist and a refusal name them).
         "safety_alerts": [c for c in (ready.unmet if ready else ()) if isinstance(c, SafetyAlertCriterion)],
         "latest_flags": latest[-1].flags if latest else [],
