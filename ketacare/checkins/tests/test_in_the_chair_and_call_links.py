@@ -151,3 +151,12 @@ def test_a_side_effect_marked_gone_needs_no_safety_net(personas: Any, client_for
     )
     assert "You told us this has gone: Feeling sick (nausea)." in page_text(body)
     assert "if-it-comes-back" not in body
+
+
+def test_in_the_chair_the_line_for_someone_who_has_left_gives_the_crisis_line_too(
+    personas: Any, client_for: Any
+) -> None:
+    make_session(personas.a1, state="observing")
+    page = _answer(client_for("a1"), symptom="suicidal_thoughts_with_plan")
+    line = page.split('data-testid="left-the-clinic"', 1)[1].split("</p>", 1)[0]
+    assert 'href="tel:911"' in line and 'href="tel:988"' in line
