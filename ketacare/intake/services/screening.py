@@ -259,8 +259,9 @@ def _medication_list_for_screening(patient: Patient) -> MedicationList:
     if current is None:
         raise IntakeInputError(
             "medications",
-            "no medication list is recorded: save the patient's current medicines (Current medications), "
-            f"or tick “{NO_MEDICINES_LABEL}” and save, before running the screening",
+            "no medication list is recorded: in Current medications, list the patient's medicines or tick "
+            f"“{NO_MEDICINES_LABEL}”, and press “Save medications” before running the screening (a tick "
+            "there counts once it is saved)",
         )
     if not (current.medications or current.drug_classes or current.no_medicines):
         # A list saved empty before KetaCare asked for the tick: it does not say the patient takes none.

@@ -30,6 +30,8 @@ def test_running_the_screening_on_a_blank_form_is_refused_naming_both_missing_st
     # Both at once: the tick under its own field, the medicines above the form.
     assert "Required: ask the patient about every item on the checklist, then tick to confirm" in text
     assert "No medication list is recorded" in text and "Takes no medicines" in text
+    # A tick in the medications form counts once that form is saved: the refusal says so.
+    assert "press “Save medications” before running the screening" in text
     assert not ScreeningAssessment.objects.exists()
 
 
@@ -148,3 +150,4 @@ def test_the_openapi_document_describes_the_new_fields(personas, client_for):
     assert "all_items_asked" in body["properties"] and "all_items_asked" in body["required"]
     medications = paths["/api/v1/patients/{patient_id}/intake/medications"]["post"]["requestBody"]
     assert "no_medicines" in medications["content"]["application/json"]["schema"]["properties"]
+
