@@ -1,5 +1,6 @@
-"""Browser, phone-sized (390x844): every number the check-in pages tell the patient to call is a link at
-least 44 px tall, on the "Chest pain: has it gone?" page and on the emergency answer."""
+"""Browser, phone-sized (390x844): every number the patient pages tell the patient to call is a link at
+least 44 px tall, on the "Chest pain: has it gone?" page, the emergency answer, and the "Need help now?"
+box of home and messages."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ def test_call_links_are_tap_targets_of_44_px(live_server: Any, browser: Any, per
     for path in (
         f"/me/symptoms/?episode={episode.public_id}",
         f"/me/checkin/results/{outcome.checkin.public_id}/",
+        # The "Need help now?" box on the patient's everyday pages.
+        "/me/",
+        "/me/messages/",
     ):
         page.goto(f"{live_server.url}{path}")
         heights = _heights(page)
