@@ -150,4 +150,3 @@ def test_the_openapi_document_describes_the_new_fields(personas, client_for):
     assert "all_items_asked" in body["properties"] and "all_items_asked" in body["required"]
     medications = paths["/api/v1/patients/{patient_id}/intake/medications"]["post"]["requestBody"]
     assert "no_medicines" in medications["content"]["application/json"]["schema"]["properties"]
-
