@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 import zoneinfo
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest
@@ -196,6 +197,33 @@ def active_admin_count(clinic: Clinic) -> int:
     ).count()
 
 
+_Found = TypeVar("_Found", StaffMembership, StaffInvitation)
+
+
+def _audited_or_404(
+    found: _Found | None,
+    user: AnyUser,
+    clinic: Clinic,
+    public_id: uuid.UUID | str,
+    *,
+    action: str,
+    object_type: str,
+) -> _Found:
+    """Audit the staff page's access to one row (granted, or denied when it is not this clinic's) and
+    return it, else Http404."""
+    record_access_event(
+        user=user,
+        action=action,
+        outcome="granted" if found else "denied",
+        clinic=clinic,
+        object_type=object_type,
+        object_id=str(public_id)[:64],
+    )
+    if found is None:
+        raise Http404(f"No such {object_type.replace('_', ' ')}")
+    return found
+
+
 def _uuid(public_id: uuid.UUID | str) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(public_id)[:64])
@@ -217,17 +245,7 @@ def access_membership(
         if key is not None
         else None
     )
-    record_access_event(
-        user=user,
-        action=action,
-        outcome="granted" if membership else "denied",
-        clinic=clinic,
-        object_type="staff_membership",
-        object_id=str(public_id)[:64],
-    )
-    if membership is None:
-        raise Http404("No such staff member")
-    return membership
+    return _audited_or_404(membership, user, clinic, public_id, action=action, object_type="staff_membership")
 
 
 def access_staff_invitation(
@@ -244,17 +262,7 @@ def access_staff_invitation(
         if key is not None
         else None
     )
-    record_access_event(
-        user=user,
-        action=action,
-        outcome="granted" if invitation else "denied",
-        clinic=clinic,
-        object_type="staff_invitation",
-        object_id=str(public_id)[:64],
-    )
-    if invitation is None:
-        raise Http404("No such invitation")
-    return invitation
+    return _audited_or_404(invitation, user, clinic, public_id, action=action, object_type="staff_invitation")
 
 
 def find_staff_invitation(token: str) -> tuple[StaffInvitation | None, str]:

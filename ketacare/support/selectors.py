@@ -14,7 +14,7 @@ from ketacare.patients.models import Patient
 from ketacare.support.models import SupportGrant
 from ketacare.support.services import day_bounds, is_active
 from ketacare.treatments import instructions
-from ketacare.treatments.instructions import _red_flag_groups
+from ketacare.treatments.instructions import red_flag_groups
 from ketacare.treatments.selectors import patient_sessions
 
 # How far ahead an ongoing supporter sees appointments (a page length, not a clinical number).
@@ -57,7 +57,7 @@ def companion_context(grant: SupportGrant, now: dt.datetime) -> dict[str, Any]:
     )
     return {
         "instructions": instructions.build(session, now) if session is not None else None,
-        "red_flag_groups": _red_flag_groups(patient.clinic, clinic_contact(patient.clinic, now)),
+        "red_flag_groups": red_flag_groups(patient.clinic, clinic_contact(patient.clinic, now)),
         "day_end": end,
     }
 

@@ -154,7 +154,7 @@ def _mental_health(flag: RedFlag) -> bool:
     return "crisis line" in flag.patient_message
 
 
-def _red_flag_groups(clinic: Any, contact: Any) -> list[dict[str, Any]]:
+def red_flag_groups(clinic: Any, contact: Any) -> list[dict[str, Any]]:
     """Each red flag once, grouped by what to do: one instruction per group."""
     flags = sorted(knowledge.red_flags(), key=lambda f: -f.level.rank)
     after_hours = clinic.after_hours_phone
@@ -277,7 +277,7 @@ def build(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
         "after_hours_link": words(tel(clinic.after_hours_phone)) if clinic.after_hours_phone else [],
         "crisis_link": words(tel(clinic.crisis_line)),
         "emergency_link": words(tel(clinic.emergency_number)),
-        "red_flag_groups": _red_flag_groups(clinic, contact),
+        "red_flag_groups": red_flag_groups(clinic, contact),
         "next_appointment": appointment,
         "sources_in_words": plain_sources(unique),
         "generated_at": local_now,
