@@ -126,6 +126,9 @@ class SymptomReport(ClinicalRecord):
     resolved_at = models.DateTimeField(null=True, blank=True)
     # The patient's estimate of the onset ("started about 30 min after the session"), minutes after the dose.
     onset_min = models.FloatField(null=True, blank=True)
+    # The day it began on the patient's clock when they named one ("it began today"): what the pages say
+    # back. ``onset_min`` then counts to the start of that day, the earliest it can have begun.
+    onset_day = models.DateField(null=True, blank=True)
     # The route's longer-than-expected threshold when first reported (minutes after the dose).
     longer_after_min = models.FloatField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)

@@ -6,6 +6,9 @@ after the treatment" the patient can name the day it began on their own clock ("
 "on Saturday 5 December"), each day after the day of the treatment. The service turns a day into
 minutes after the dose (``submission.onset_from_day``); "not sure" sends nothing, and the triage then
 has no onset to go on.
+
+The pages that list an open symptom say back what the patient gave (``began_words``): the time a
+check-in was sent is when they told us, not when the symptom began.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from ketacare.core.triage import describe_minutes
 from ketacare.lib.errors import FieldError
 
 # Minutes after the start of the dose, as the patient estimates them (a phone screen's few choices, not
@@ -80,3 +84,34 @@ def parse_onset(raw: str, *, symptom_id: str, name: str) -> tuple[float | None, 
         f"onset_{symptom_id}",
         f"When it began ({name}): choose one of the times or days offered, or “not sure”",
     )
+
+
+def _day_words(day: dt.date, today: dt.date) -> str:
+    return "today" if day == today else f"{day:%A} {day.day} {day:%B}"
+
+
+def began_words(
+    *,
+    onset_day: dt.date | None,
+    onset_min: float | None,
+    dose_started_at: dt.datetime | None,
+    reported_at: dt.datetime,
+    zone: dt.tzinfo,
+    now: dt.datetime,
+) -> str:
+    """When a symptom began, in the patient's own terms, on the clock of ``zone``: "since today" or
+    "since Monday 7 December" for a day they named, "since about 30 minutes after your session" for a
+    time after the treatment. With neither (a red flag, "not sure") only when they told us is known:
+    "reported today", "reported on Monday 7 December", with no clock time that would read as its start.
+    """
+    today = now.astimezone(zone).date()
+    if onset_day is not None:
+        return f"since {_day_words(onset_day, today)}"
+    if onset_min is not None and dose_started_at is not None:
+        return (
+            f"since about {describe_minutes(onset_min)} after your session"
+            if onset_min >= 1
+            else "since your session"
+        )
+    reported = reported_at.astimezone(zone).date()
+    return "reported today" if reported == today else f"reported on {_day_words(reported, today)}"

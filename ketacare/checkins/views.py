@@ -368,18 +368,28 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
     # In the chair (a session checked in and not yet discharged: patients.facts.at_the_clinic) the
     # fastest help is the staff a few steps away. The box then says that one thing; the numbers to
     # call, and "do not wait for them to call you", are for a patient on their own.
-    in_the_chair = emergency and at_the_clinic(checkin.patient)
+    here = at_the_clinic(checkin.patient)
+    in_the_chair = emergency and here
+    review = words.get("outcome") == "review" and level < Level.URGENT
+    contact_clinic = Level.LONGER_THAN_EXPECTED <= level < Level.URGENT
+    # Below an emergency too: what needs a person goes to the staff in the room, not "contact your
+    # clinic today" (its phone is for a patient who has left).
+    tell_the_staff = here and (review or contact_clinic)
     details = [
         {
             **d,
-            # Its advice is the emergency box's: a red flag on the emergency screen, and in the chair
-            # anything urgent (its own words would say "call ...").
-            "in_box": emergency
-            and (
-                d.get("kind") == "red_flag"
-                or in_the_chair
-                and Level(d.get("level", "expected")) >= Level.URGENT
-            ),
+            # Its advice is the box's: a red flag on the emergency screen, in the chair anything urgent
+            # (its own words would say "call ..."), and in the chair anything that would send the patient
+            # to their clinic.
+            "in_box": (
+                emergency
+                and (
+                    d.get("kind") == "red_flag"
+                    or in_the_chair
+                    and Level(d.get("level", "expected")) >= Level.URGENT
+                )
+            )
+            or (tell_the_staff and Level(d.get("level", "expected")) >= Level.LONGER_THAN_EXPECTED),
         }
         # The most serious first: a red flag never sits below a mild headache's "not an emergency".
         for d in sorted(
@@ -389,7 +399,7 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
     ]
     return {
         # The patient's own words need a person (no red flag in them): "If in doubt, call".
-        "review": words.get("outcome") == "review" and level < Level.URGENT,
+        "review": review,
         "checkin": checkin,
         "clinic": checkin.patient.clinic,
         "result": checkin.triage_result,
@@ -397,12 +407,13 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
         "level": level.value,
         "emergency": emergency,
         "in_the_chair": in_the_chair,
+        "tell_the_staff": tell_the_staff,
         "told_us": ", ".join(d["name"] for d in details if d["in_box"]),
         # The emergency screen already gives the crisis line; any other answer gives it beside the thanks.
         "low_mood": not emergency
         and checkin.mood_0_10 is not None
         and checkin.mood_0_10 <= LOW_MOOD_SUPPORT_MAX,
-        "contact_clinic": Level.LONGER_THAN_EXPECTED <= level < Level.URGENT,
+        "contact_clinic": contact_clinic,
         "contact": clinic_contact_for(checkin.patient, timezone.now()),
         # Red flags reported before and not yet said to be gone: this answer is about today's ticks only.
         "still_open": red_flags_still_open(open_episodes(patient=checkin.patient), reported_in=checkin),

@@ -4,6 +4,7 @@ and the alert when a side effect is seen past its window (docs/decisions/0014)."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -51,11 +52,17 @@ class _Episode:
 
 
 def _record_symptoms(
-    checkin: SymptomCheckin, result: TriageResult, *, now: dt.datetime, close_unticked: bool = True
+    checkin: SymptomCheckin,
+    result: TriageResult,
+    *,
+    now: dt.datetime,
+    close_unticked: bool = True,
+    onset_days: Mapping[str, dt.date] | None = None,
 ) -> dict[str, _Episode]:
     """Open, continue or close episodes (docs/decisions/0014); returns the reported symptoms' episodes.
 
-    A reported symptom continues its open episode (last seen present now) or opens one. An open side
+    A reported symptom continues its open episode (last seen present now) or opens one; a new one keeps
+    the day the patient said it began (``onset_days``, by symptom id), if they named one. An open side
     effect this check-in does not tick is closed by omission (seen gone now: its end lies between its
     last sighting and now), unless ``close_unticked`` is False (the check-in asked about it and got no
     answer: unknown, still open). An open red flag is never closed by omission.
@@ -121,6 +128,7 @@ def _record_symptoms(
                 else None,
                 longer_after_min=threshold,
                 onset_min=onset,
+                onset_day=(onset_days or {}).get(symptom_id),
                 started_at=now,
                 last_seen_at=now,
                 seen_after_window=bool(threshold is not None and minutes is not None and minutes > threshold),

@@ -408,7 +408,13 @@ def submit_checkin(
                 triage_level=triaged.result.level.value,
                 triage_result=triage_to_json(triaged.result),
             )
-            episodes = _record_symptoms(checkin, triaged.result, now=now, close_unticked=close_unticked)
+            episodes = _record_symptoms(
+                checkin,
+                triaged.result,
+                now=now,
+                close_unticked=close_unticked,
+                onset_days={r.symptom_id: r.onset_day for r in reports if r.onset_day is not None},
+            )
             _raise_alerts(checkin, triaged.result)
             _raise_longer_alerts(checkin, triaged.result, episodes or {})
             return checkin
