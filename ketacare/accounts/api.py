@@ -1,4 +1,5 @@
-"""Who am I, and for clinic administrators: the clinic's staff and staff invitations."""
+"""Who am I, and for clinic administrators: the clinic's staff and staff invitations (invite, send
+again, withdraw)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,13 @@ from ketacare.accounts import mail
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic, StaffInvitation, StaffMembership
-from ketacare.clinics.selectors import active_membership, clinic_staff, staff_memberships
-from ketacare.clinics.services import invite_staff
+from ketacare.clinics.selectors import (
+    access_staff_invitation,
+    active_membership,
+    clinic_staff,
+    staff_memberships,
+)
+from ketacare.clinics.services import invite_staff, resend_staff_invitation, revoke_staff_invitation
 from ketacare.lib.errors import NotPermitted
 from ketacare.lib.pagination import LinkedPagination
 from ketacare.patients.apiutil import ApiErrorOut, parse_payload
@@ -160,3 +166,80 @@ def invite_staff_api(request: HttpRequest) -> Status[StaffInvitation]:
         base_url=mail.base_url(request),
     )
     return Status(201, invitation)
+
+
+def _invitation(request: HttpRequest, invitation_id: str) -> tuple[Clinic, StaffInvitation]:
+    """The invitation to the active clinic named in the path, for that clinic's administrator.
+
+    Anyone else, and an invitation that does not name the clinic, gets the 404 of the staff page's
+    actions, audited as denied (one row per request, as there).
+    """
+    membership = active_membership(request)
+    if membership is None or membership.role != StaffMembership.Role.CLINIC_ADMIN:
+        record_access_event(
+            action="write", outcome="denied", object_type="staff_invitation", object_id=invitation_id[:64]
+        )
+        raise Http404("Not found")
+    clinic = membership.clinic
+    return clinic, access_staff_invitation(request.user, clinic, invitation_id, action="write")
+
+
+@router.post(
+    "/staff/invitations/{invitation_id}/resend",
+    response={201: StaffInvitationOut, 403: ApiErrorOut, 409: ApiErrorOut},
+    summary="Send a pending or expired invitation again: a new invitation with a new link replaces it "
+    "(clinic admin)",
+    url_name="resend_staff_invitation",
+)
+def resend_staff_invitation_api(request: HttpRequest, invitation_id: str) -> Status[StaffInvitation]:
+    """The answer is the new invitation; the old link stops working. Refused (409) for an accepted or
+    withdrawn one, and (403) for one that also invites to a clinic the caller does not run."""
+    clinic, invitation = _invitation(request, invitation_id)
+    fresh = resend_staff_invitation(
+        invitation=invitation,
+        clinic=clinic,
+        by=request.user,  # type: ignore[arg-type]
+        base_url=mail.base_url(request),
+    )
+    return Status(201, fresh)
+
+
+class StaffInvitationWithdrawalOut(Schema):
+    """What withdrawing an invitation at the active clinic did."""
+
+    public_id: uuid.UUID
+    email: str
+    role: str
+    status: str = Field(description="revoked once it invites nowhere; pending or expired while it still does")
+    withdrawn_from: list[uuid.UUID] = Field(description="clinics whose invitation ended")
+    still_invited_to: list[uuid.UUID] = Field(
+        description="clinics it still invites to (it names a clinic the caller does not run)"
+    )
+    cancelled_emails: int = Field(description="its invitation e-mails not yet sent, now never sent")
+
+
+@router.post(
+    "/staff/invitations/{invitation_id}/withdraw",
+    response={200: StaffInvitationWithdrawalOut, 403: ApiErrorOut, 409: ApiErrorOut},
+    summary="Withdraw a pending or expired invitation: its link stops working, its unsent e-mails are "
+    "cancelled (clinic admin)",
+    url_name="withdraw_staff_invitation",
+)
+def withdraw_staff_invitation_api(request: HttpRequest, invitation_id: str) -> dict[str, Any]:
+    """Withdrawing one already withdrawn, replaced or accepted is refused (409) and changes nothing."""
+    clinic, invitation = _invitation(request, invitation_id)
+    withdrawal = revoke_staff_invitation(
+        invitation=invitation,
+        clinic=clinic,
+        by=request.user,  # type: ignore[arg-type]
+    )
+    ended = withdrawal.invitation
+    return {
+        "public_id": ended.public_id,
+        "email": ended.email,
+        "role": ended.role,
+        "status": ended.status,
+        "withdrawn_from": [c.public_id for c in withdrawal.withdrawn_from],
+        "still_invited_to": [c.public_id for c in withdrawal.still_invited_to],
+        "cancelled_emails": withdrawal.cancelled_emails,
+    }

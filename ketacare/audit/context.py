@@ -16,7 +16,8 @@ class AuditContext:
     method: str
     path: str
     request: Any = None
-    # (action, patient, object) keys already logged in this request: one row per access, not per lookup.
+    # (action, patient, object at a clinic) keys already logged in this request: one row per access, not
+    # per lookup.
     logged: set[tuple[str, str, str]] = field(default_factory=set)
     # Rows held back to join the request's write transaction (`services.holding_rows`); None: not held.
     held: list[Any] | None = None

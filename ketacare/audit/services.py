@@ -58,6 +58,12 @@ def _storable(value: str, limit: int) -> str:
     return value.replace("\x00", "\\x00")[:limit]
 
 
+def _object_key(object_type: str, object_id: str, outcome: str, clinic_id: str) -> str:
+    # The clinic is part of the access: one request that reaches an object at two clinics (a staff
+    # invitation to both) leaves a row in each clinic's trail.
+    return f"{object_type}:{object_id}:{outcome}@{clinic_id}"
+
+
 def record_access_event(
     *,
     action: str,
@@ -79,8 +85,9 @@ def record_access_event(
     if clinic is None and patient is not None:
         clinic = patient.clinic
     patient_id = str(patient.public_id) if patient is not None else ""
+    clinic_id = str(clinic.public_id) if clinic is not None else ""
     if ctx is not None:
-        key = (action, patient_id, f"{object_type}:{object_id}:{outcome}")
+        key = (action, patient_id, _object_key(object_type, object_id, outcome, clinic_id))
         if key in ctx.logged:
             return None
         ctx.logged.add(key)
@@ -97,7 +104,7 @@ def record_access_event(
         object_type=_storable(object_type, 60),
         object_id=_storable(object_id, 64),
         patient_public_id=patient_id,
-        clinic_public_id=str(clinic.public_id) if clinic is not None else "",
+        clinic_public_id=clinic_id,
         ip_address=ctx.ip_address if ctx else "",
         request_id=ctx.request_id if ctx else "",
         method=ctx.method if ctx else "",
@@ -149,7 +156,11 @@ def _as_reads(ctx: context.AuditContext, rows: list[AccessEvent]) -> list[Access
     kept = []
     for row in rows:
         if row.action == AccessEvent.Action.WRITE and row.outcome == AccessEvent.Outcome.GRANTED:
-            key = ("read", row.patient_public_id, f"{row.object_type}:{row.object_id}:{row.outcome}")
+            key = (
+                "read",
+                row.patient_public_id,
+                _object_key(row.object_type, row.object_id, row.outcome, row.clinic_public_id),
+            )
             if key in ctx.logged:
                 continue
             ctx.logged.add(key)

@@ -105,6 +105,8 @@ WRITE_WORDS = {
     "interop:webhooks": "Add a webhook",
     "interop:webhook_disable": "Disable a webhook",
     "api:invite_staff": "Invite staff (API)",
+    "api:resend_staff_invitation": "Send staff invitation again (API)",
+    "api:withdraw_staff_invitation": "Withdraw staff invitation (API)",
     # What a patient (or their support person) sends from their own pages
     "checkins:checkin": "Send a check-in",
     "checkins:episodes": "Say a side effect has gone",

@@ -191,6 +191,49 @@ def pending_staff_invitations(clinic: Clinic) -> list[StaffInvitation]:
     )
 
 
+def administered_clinic_ids(user: AnyUser) -> set[int]:
+    """The clinics where the user is an active administrator."""
+    if not isinstance(user, User):
+        return set()
+    return set(
+        StaffMembership.objects.filter(
+            user=user, role=StaffMembership.Role.CLINIC_ADMIN, is_active=True
+        ).values_list("clinic_id", flat=True)
+    )
+
+
+def withdrawal_scope(
+    invitation: StaffInvitation, clinic: Clinic, administered: set[int]
+) -> tuple[list[Clinic], list[Clinic]]:
+    """What withdrawing ``invitation`` at ``clinic`` by an administrator of ``administered`` (clinic
+    ids) does: the clinics it stops inviting to, and those it still invites to.
+
+    An invitation that also names a clinic the administrator does not run is not theirs to end: only
+    ``clinic`` leaves it and its link goes on working for the others. Otherwise it ends entirely.
+    """
+    named = list(invitation.clinics.all())
+    if all(c.pk in administered for c in named):
+        return named, []
+    return [c for c in named if c.pk == clinic.pk], [c for c in named if c.pk != clinic.pk]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInvitation:
+    """An invitation on the staff page, with what its "Withdraw" would end (its confirmation says so)."""
+
+    invitation: StaffInvitation
+    withdraws_from: list[Clinic]
+    stays_for: list[Clinic]
+
+
+def open_staff_invitations(clinic: Clinic, administered: set[int]) -> list[OpenInvitation]:
+    """``pending_staff_invitations`` with the scope of withdrawing each at ``clinic``."""
+    return [
+        OpenInvitation(invitation, *withdrawal_scope(invitation, clinic, administered))
+        for invitation in pending_staff_invitations(clinic)
+    ]
+
+
 def active_admin_count(clinic: Clinic) -> int:
     return StaffMembership.objects.filter(
         clinic=clinic, role=StaffMembership.Role.CLINIC_ADMIN, is_active=True, user__is_active=True

@@ -28,9 +28,10 @@ from ketacare.clinics.selectors import (
     clinic_staff,
     escalation_candidates,
     escalation_recipient,
-    pending_staff_invitations,
+    open_staff_invitations,
     staff_memberships,
     time_zone_change,
+    withdrawal_scope,
 )
 from ketacare.clinics.services import (
     change_staff_role,
@@ -72,6 +73,14 @@ def _admin_clinics(request: AuthenticatedRequest) -> list[Clinic]:
     return [m.clinic for m in staff_memberships(request.user) if m.role == StaffMembership.Role.CLINIC_ADMIN]
 
 
+def _admin_clinic_ids(request: AuthenticatedRequest) -> set[int]:
+    return {c.pk for c in _admin_clinics(request)}
+
+
+def _names(clinics: list[Clinic]) -> str:
+    return ", ".join(c.name for c in clinics)
+
+
 @clinic_admin_required
 def staff(request: AuthenticatedRequest) -> HttpResponse:
     """The clinic's staff with role, last login and status, and the invitations still open."""
@@ -79,7 +88,7 @@ def staff(request: AuthenticatedRequest) -> HttpResponse:
     record_access_event(action="read", outcome="granted", clinic=clinic, object_type="staff_list")
     context = {
         "members": clinic_staff(clinic),
-        "invitations": pending_staff_invitations(clinic),
+        "invitations": open_staff_invitations(clinic, _admin_clinic_ids(request)),
         "roles": StaffMembership.Role.choices,
         "now": timezone.now(),
     }
@@ -149,28 +158,47 @@ def staff_invitation_resend(request: AuthenticatedRequest, invitation_id: str) -
 @require_POST
 @admin_object_view("staff_invitation", "invitation_id")
 def staff_invitation_withdraw(request: AuthenticatedRequest, invitation_id: str) -> HttpResponse:
-    """Take an invitation back: its link stops working at once and says it was withdrawn."""
+    """Take an invitation back: its link stops working at once and says it was withdrawn, and its
+    e-mails not yet sent are cancelled."""
     clinic = _clinic(request)
     invitation = _invitation(request, invitation_id)
+    still_open = invitation.accepted_at is None and invitation.revoked_at is None
+    if still_open and request.POST.get("confirm") != "yes":
+        # One click would end someone's way in: the page asks first, as it does before deactivating.
+        # (One that is closed already goes to the service, which says why nothing can change.)
+        withdraws_from, _ = withdrawal_scope(invitation, clinic, _admin_clinic_ids(request))
+        messages.error(
+            request,
+            f"The invitation to {invitation.email} ({invitation.get_role_display().lower()} at "
+            f"{_names(withdraws_from)}) still stands: confirm with “Yes, withdraw” to withdraw it.",
+        )
+        return redirect("clinics:staff")
     try:
         withdrawal = revoke_staff_invitation(invitation=invitation, clinic=clinic, by=request.user)
     except FieldError as error:
         messages.error(request, field_message(error.field, error.message))
     else:
         if withdrawal.still_invited_to:
-            others = ", ".join(c.name for c in withdrawal.still_invited_to)
             messages.success(
                 request,
-                f"{invitation.email} is no longer invited to {clinic.name}. The invitation to {others} still "
-                "stands: its administrators can withdraw it there.",
+                f"{invitation.email} is no longer invited to {clinic.name}. The invitation to "
+                f"{_names(withdrawal.still_invited_to)} still stands: its administrators can withdraw it there.",
             )
         else:
             messages.success(
                 request,
                 f"The invitation to {invitation.email} is withdrawn: its link no longer works, and whoever "
-                "opens it is told to ask the clinic.",
+                f"opens it is told to ask the clinic.{_cancelled(withdrawal.cancelled_emails)}",
             )
     return redirect("clinics:staff")
+
+
+def _cancelled(emails: int) -> str:
+    if emails == 0:
+        return ""
+    if emails == 1:
+        return " Its e-mail, not yet sent, is cancelled."
+    return f" Its {emails} e-mails not yet sent are cancelled."
 
 
 def _membership(request: AuthenticatedRequest, membership_id: str) -> StaffMembership:

@@ -164,6 +164,24 @@ def retry_email(*, row: OutboundEmail) -> None:
     transaction.on_commit(partial(_enqueue, row.pk))
 
 
+def cancel_unsent_email(*, recipient: str, subject: str, created_since: dt.datetime | None = None) -> int:
+    """Mark the messages to ``recipient`` with ``subject`` that have not left as cancelled, in the
+    caller's transaction; return how many.
+
+    Waiting ones (including those between retries) and failed ones (so that "send again" cannot send
+    them) are cancelled. One a worker holds (``sending``) may be leaving at this moment and is left
+    alone: the conditional UPDATE and the worker's claim never both win.
+    """
+    rows = OutboundEmail.objects.filter(
+        recipient=recipient.strip().lower()[:320],
+        subject=subject,
+        state__in=[OutboundEmail.State.PENDING, OutboundEmail.State.FAILED],
+    )
+    if created_since is not None:
+        rows = rows.filter(created_at__gte=created_since)
+    return rows.update(state=OutboundEmail.State.CANCELLED)
+
+
 def summary() -> dict[str, Any]:
     """Counts by state, for metrics and the readiness check."""
     from django.db.models import Count

@@ -20,6 +20,8 @@ class OutboundEmail(models.Model):
         SENDING = "sending", "Being sent"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed (no more attempts)"
+        # Taken back before it left: what it announced no longer holds (a withdrawn invitation's link).
+        CANCELLED = "cancelled", "Cancelled: will not be sent"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)

@@ -231,6 +231,7 @@ ROUTES: list[Route] = [
         methods=("POST",),
         kwargs=clinic_a_invitation,
         ok={"POST": 302},
+        data=lambda p, t: {"confirm": "yes"},
     ),
     Route(
         "clinics:staff_role",
@@ -304,5 +305,21 @@ ROUTES: list[Route] = [
         api=True,
         ok={"POST": 201},
         data=lambda p, t: {"email": _email(), "role": "prescriber"},
+    ),
+    # The pending invitation to clinic A whatever the target, as for the staff page's buttons.
+    Route(
+        "api:resend_staff_invitation",
+        "admin",
+        methods=("POST",),
+        api=True,
+        kwargs=clinic_a_invitation,
+        ok={"POST": 201},
+    ),
+    Route(
+        "api:withdraw_staff_invitation",
+        "admin",
+        methods=("POST",),
+        api=True,
+        kwargs=clinic_a_invitation,
     ),
 ]

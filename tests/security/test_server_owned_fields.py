@@ -202,6 +202,22 @@ WRITES: dict[tuple[str, str], Write] = {
         body=lambda c: {"email": "written.nurse@example.org", "role": "nurse"},
         check=lambda row, c: _invited_to_clinic_a(row, c),
     ),
+    # Sending again writes a new invitation (the same address, role and clinics); withdrawing ends one.
+    ("POST", "/api/v1/staff/invitations/{invitation_id}/resend"): Write(
+        "admin_a",
+        "clinics.StaffInvitation",
+        body=lambda c: {},
+        kwargs=lambda c: _pending_invitation_to_clinic_a(c),
+        check=lambda row, c: _invited_to_clinic_a(row, c),
+    ),
+    ("POST", "/api/v1/staff/invitations/{invitation_id}/withdraw"): Write(
+        "admin_a",
+        "clinics.StaffInvitation",
+        body=lambda c: {},
+        kwargs=lambda c: _pending_invitation_to_clinic_a(c),
+        updates="invitation_id",
+        check=lambda row, c: _withdrawn_at_clinic_a(row, c),
+    ),
     # Plans, appointments and the run-sheet's writes (treatments): the row is A1's, in clinic A.
     ("POST", "/api/v1/patients/{patient_id}/plans"): Write(
         "clinician_a",
@@ -443,6 +459,24 @@ def _owned_by_clinic_a(row: Any, ctx: Any, *, author: Any, author_field: str) ->
 def _invited_to_clinic_a(row: Any, ctx: Any) -> None:
     assert [c.pk for c in row.clinics.all()] == [ctx.personas.clinic_a.pk]
     assert row.invited_by_id == ctx.personas.admin_a.pk
+
+
+def _pending_invitation_to_clinic_a(ctx: Any) -> dict[str, str]:
+    from ketacare.clinics.services import invite_staff
+
+    invitation = invite_staff(
+        by=ctx.personas.admin_a,
+        clinics=[ctx.personas.clinic_a],
+        email="invited.nurse@example.org",
+        role="nurse",
+        base_url="http://testserver",
+    )
+    return {"invitation_id": str(invitation.public_id)}
+
+
+def _withdrawn_at_clinic_a(row: Any, ctx: Any) -> None:
+    _invited_to_clinic_a(row, ctx)
+    assert row.revoked_at is not None and row.revoked_at.year != 2001 and row.accepted_at is None
 
 
 def _post_operations() -> set[tuple[str, str]]:

@@ -17,17 +17,14 @@ from ketacare.accounts.services import clear_second_factor, end_sessions, passwo
 from ketacare.accounts.tokens import new_token
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic, StaffInvitation, StaffMembership
-from ketacare.clinics.selectors import active_admin_count
+from ketacare.clinics.selectors import active_admin_count, administered_clinic_ids, withdrawal_scope
 from ketacare.clinics.services._fields import Role, clean_email, clean_role, clean_text
 from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
+from ketacare.ops.mail import cancel_unsent_email
 
 
 def _admin_clinics(user: User) -> set[int]:
-    return set(
-        StaffMembership.objects.filter(user=user, role=Role.CLINIC_ADMIN, is_active=True).values_list(
-            "clinic_id", flat=True
-        )
-    )
+    return administered_clinic_ids(user)
 
 
 @transaction.atomic
@@ -90,6 +87,8 @@ def _issue_invitation(
     StaffInvitation.objects.filter(email=email, accepted_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=now
     )
+    # The replaced invitations' e-mails that have not left carry links that no longer work.
+    _cancel_unsent_invitation_email(email)
     token, token_digest = new_token()
     invitation = StaffInvitation.objects.create(
         email=email,
@@ -111,6 +110,12 @@ def _issue_invitation(
         )
     )
     return invitation
+
+
+def _cancel_unsent_invitation_email(email: str, *, since: dt.datetime | None = None) -> int:
+    # Found by address and subject: an address has one open invitation at a time (a newer one
+    # replaces it), so its invitation e-mails written since that one was made are that one's.
+    return cancel_unsent_email(recipient=email, subject=mail.STAFF_INVITATION_SUBJECT, created_since=since)
 
 
 def _audit_invitation(by: User, clinic: Clinic, invitation: StaffInvitation) -> None:
@@ -148,29 +153,33 @@ def _lock_open_invitation(invitation: StaffInvitation, clinic: Clinic, doing: st
 @dataclass(frozen=True, slots=True)
 class Withdrawal:
     invitation: StaffInvitation
-    # Clinics the invitation still names: those the administrator does not run keep their invitation.
+    # The clinics it no longer invites to, and those it still names (it keeps a clinic the
+    # administrator does not run: clinics.selectors.withdrawal_scope).
+    withdrawn_from: list[Clinic]
     still_invited_to: list[Clinic]
+    # Its e-mails that had not left, now never sent (none while it still invites somewhere).
+    cancelled_emails: int = 0
 
 
 @transaction.atomic
 def revoke_staff_invitation(*, invitation: StaffInvitation, clinic: Clinic, by: User) -> Withdrawal:
-    """Withdraw a pending (or expired) invitation to ``clinic``: its link stops working at once and its
-    holder is told it was withdrawn.
+    """Withdraw a pending (or expired) invitation to ``clinic``: its link stops working at once, its
+    holder is told it was withdrawn, and its e-mails not yet sent are cancelled with it.
 
     An invitation that also names a clinic ``by`` does not administer keeps that clinic: only
-    ``clinic`` leaves it, and its link goes on working there.
+    ``clinic`` leaves it, and its link (and e-mail) goes on working there.
     """
     _refuse_unless_admin_of_all(by, [clinic], ONLY_ADMINS)
     invitation = _lock_open_invitation(invitation, clinic, "withdraw")
     _audit_invitation(by, clinic, invitation)
-    allowed = _admin_clinics(by)
-    others = [c for c in invitation.clinics.all() if c.pk not in allowed]
-    if others:
+    withdrawn_from, still_invited_to = withdrawal_scope(invitation, clinic, _admin_clinics(by))
+    if still_invited_to:
         invitation.clinics.remove(clinic)
-    else:
-        invitation.revoked_at = timezone.now()
-        invitation.save(update_fields=["revoked_at"])
-    return Withdrawal(invitation, others)
+        return Withdrawal(invitation, withdrawn_from, still_invited_to)
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    cancelled = _cancel_unsent_invitation_email(invitation.email, since=invitation.created_at)
+    return Withdrawal(invitation, withdrawn_from, [], cancelled)
 
 
 @transaction.atomic

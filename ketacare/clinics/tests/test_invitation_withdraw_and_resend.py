@@ -44,12 +44,18 @@ def _invite(admin: Client, capture: Any, clinic: Any, email: str = "nina@example
     return StaffInvitation.objects.filter(email=email).latest("id")
 
 
-def _post(client: Client, name: str, invitation: StaffInvitation, capture: Any = None) -> Any:
+# What the withdraw button's confirmation sends ("Yes, withdraw ..."); sending again needs none.
+CONFIRMED = {"confirm": "yes"}
+
+
+def _post(
+    client: Client, name: str, invitation: StaffInvitation, capture: Any = None, data: Any = None
+) -> Any:
     url = reverse(name, kwargs={"invitation_id": invitation.public_id})
     if capture is None:
-        return client.post(url, follow=True)
+        return client.post(url, data or {}, follow=True)
     with capture(execute=True):
-        return client.post(url, follow=True)
+        return client.post(url, data or {}, follow=True)
 
 
 def _row(page: str, email: str) -> str:
@@ -75,7 +81,7 @@ def test_a_withdrawn_invitation_stops_working_at_once_and_says_to_ask_the_clinic
 
     visitor = Client()
     assert visitor.get(link).status_code == 200  # the invitee has the page open
-    done = _post(admin, "clinics:staff_invitation_withdraw", invitation)
+    done = _post(admin, "clinics:staff_invitation_withdraw", invitation, data=CONFIRMED)
     page = done.content.decode()
     assert done.redirect_chain == [(reverse("clinics:staff"), 302)]
     assert "The invitation to nina@example.org is withdrawn: its link no longer works" in page
@@ -174,7 +180,7 @@ def test_a_used_or_withdrawn_invitation_is_neither_sent_again_nor_withdrawn(
     accepted = _invite(admin, django_capture_on_commit_callbacks, personas.clinic_a)
     assert _accept(_path(mailoutbox[0].body)).status_code == 200
     withdrawn = _invite(admin, django_capture_on_commit_callbacks, personas.clinic_a, "omar@example.org")
-    _post(admin, "clinics:staff_invitation_withdraw", withdrawn)
+    _post(admin, "clinics:staff_invitation_withdraw", withdrawn, data=CONFIRMED)
     withdrawn.refresh_from_db()
     sent = len(mailoutbox)
     # A staff page left open: the buttons of an invitation that has since changed.
@@ -184,7 +190,7 @@ def test_a_used_or_withdrawn_invitation_is_neither_sent_again_nor_withdrawn(
     ]
     for invitation, message in cases:
         for name in ("clinics:staff_invitation_resend", "clinics:staff_invitation_withdraw"):
-            response = _post(admin, name, invitation, django_capture_on_commit_callbacks)
+            response = _post(admin, name, invitation, django_capture_on_commit_callbacks, CONFIRMED)
             assert response.status_code == 200 and message in response.content.decode(), name
     assert len(mailoutbox) == sent and StaffInvitation.objects.count() == 2
     assert StaffInvitation.objects.get(pk=withdrawn.pk).revoked_at == withdrawn.revoked_at is not None
@@ -224,7 +230,7 @@ def test_only_an_administrator_of_the_invitations_clinic_may_send_it_again_or_wi
     for persona, user in people.items():
         client = Client() if user is None else login(Client(), user)
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(url)
+            response = client.post(url, CONFIRMED)
         if persona == "anonymous":
             assert response.status_code == 302 and "/accounts/login/" in response["Location"]
         else:
@@ -236,7 +242,7 @@ def test_only_an_administrator_of_the_invitations_clinic_may_send_it_again_or_wi
     # An unknown or malformed id is a 404 too.
     admin = login(Client(), personas.admin_a)
     for wrong in ("00000000-0000-0000-0000-000000000000", "not-an-id"):
-        assert admin.post(reverse(name, kwargs={"invitation_id": wrong})).status_code == 404
+        assert admin.post(reverse(name, kwargs={"invitation_id": wrong}), CONFIRMED).status_code == 404
     invitation.refresh_from_db()
     assert invitation.revoked_at is None and StaffInvitation.objects.count() == 1
     assert len(mailoutbox) == 1 and Client().get(link).status_code == 200
@@ -265,7 +271,7 @@ def test_an_invitation_to_two_clinics_keeps_the_clinic_its_withdrawer_does_not_r
         in refused.content.decode()
     )
     assert len(mailoutbox) == 1
-    done = _post(admin, "clinics:staff_invitation_withdraw", invitation).content.decode()
+    done = _post(admin, "clinics:staff_invitation_withdraw", invitation, data=CONFIRMED).content.decode()
     assert (
         "nina@example.org is no longer invited to Clinic A. The invitation to Clinic B still stands" in done
     )
