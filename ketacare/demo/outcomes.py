@@ -2,26 +2,42 @@
 
 The treatments demo gives a few login patients a current plan, and the questionnaires demo scores
 dosed patients; what the dashboard still lacks is a history. For patients in maintenance,
-completed or discontinued without a plan, this adds a past plan (70-300 days ago) with its six
-induction appointments completed or cancelled (no run-sheets or doses), and submits
-weekly PHQ-9 and GAD-7 scores (through the questionnaires service) with a synthetic mix:
+completed or discontinued without a plan, this adds a course begun 70-300 days ago, its dose laid out
+by the core, with its six induction appointments completed or cancelled (no run-sheets or doses), and
+submits weekly PHQ-9 and GAD-7 scores (through the questionnaires service) with a synthetic mix:
 about half respond, some of them lose the response later (the core course rule then raises its
 alert), and some stop before session 6. Illustrative synthetic values, not clinical figures.
 The scores of a course are stored without announcing each one, and the course rules then run once
 over the patient's whole series: the same alerts as one run per score, at a fraction of the cost.
 
+A completed or discontinued patient's course has ended. A maintenance patient completed induction, and
+their plan stays active with a maintenance policy (weekly or every 2 weeks) and the next
+`MAINTENANCE_BOOKED_AHEAD` maintenance sessions booked through the plan service in the clinic's
+opening hours, as a prescriber books them: the patient list, the plan, the Today board and the
+patient's own appointments then agree that the patient is in maintenance.
+
 Deterministic (ctx.rng, drawn before any existence check) and idempotent: a patient who already
-has a plan is skipped, and every score has a fixed idempotency key.
+has a plan gets no other course, and every score has a fixed idempotency key. A maintenance patient's
+demo plan with nothing booked ahead (the demo seeded again weeks later) gets its next sessions booked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ketacare.clinics.selectors import opening_intervals
+from ketacare.core import course
+from ketacare.core.protocols import get_protocol
+from ketacare.patients import facts
+from ketacare.patients.models import Patient
 from ketacare.questionnaires.services import submit_questionnaire
 from ketacare.treatments.models import Appointment, TreatmentPlan
+from ketacare.treatments.selectors import age_years, current_plan
+from ketacare.treatments.selectors.clinic import within_opening_hours
+from ketacare.treatments.services import book_maintenance_session
 from ketacare.vigilance.course_signals import evaluate_course_signals
 
 if TYPE_CHECKING:
@@ -33,6 +49,16 @@ HISTORY_STAGES = ("maintenance", "completed", "discontinued")
 # while `ketacare demo-data --patients 100000` stays a matter of minutes (the benchmark seeds its
 # own scores in bulk).
 HISTORY_PATIENTS_PER_CLINIC = 60
+PAST_COURSE_NOTES = "Demo: past course"
+# A maintenance patient has the next sessions booked, as a clinic books a few ahead (illustrative, not a
+# clinical fact). The plan's policy sets the interval, one each demo protocol allows
+# (protocols.toml [protocol.maintenance] interval_weeks): IV weekly [Phillips2019] or every 2 weeks
+# (clinic practice); esketamine weekly or every 2 weeks from week 9 [MIMS-HK] [HCP-Dose2].
+MAINTENANCE_BOOKED_AHEAD = 3
+MAINTENANCE_INTERVAL_WEEKS = {
+    TreatmentPlan.MaintenancePolicy.WEEKLY: 1,
+    TreatmentPlan.MaintenancePolicy.EVERY_2_WEEKS: 2,
+}
 
 
 def _answers(instrument_id: str, total: int) -> dict[str, int]:
@@ -49,9 +75,12 @@ def seed_app(ctx: DemoContext) -> None:
         zone = zoneinfo.ZoneInfo(clinic.time_zone)
         for index, patient in enumerate(ctx.patients_by_clinic[key][:HISTORY_PATIENTS_PER_CLINIC]):
             draws = [ctx.rng.random() for _ in range(16)]
-            if patient.stage not in HISTORY_STAGES or TreatmentPlan.objects.filter(patient=patient).exists():
+            if patient.stage not in HISTORY_STAGES:
                 continue
-            _past_course(ctx, patient, prescriber, zone, index, draws)
+            if not TreatmentPlan.objects.filter(patient=patient).exists():
+                _past_course(ctx, patient, prescriber, zone, index, draws)
+            if patient.stage == Patient.Stage.MAINTENANCE:
+                _keep_maintenance_booked(ctx, patient, prescriber, zone, draws)
 
 
 def _past_course(
@@ -60,23 +89,42 @@ def _past_course(
     start = (ctx.now - dt.timedelta(days=70 + int(draws[0] * 230))).astimezone(zone)
     start = start.replace(hour=9 + index % 6, minute=0, second=0, microsecond=0)
     route = "esketamine_in" if draws[1] < 0.35 else "iv"
-    # A past plan with its induction appointments only: no run-sheets, no doses, so the other
-    # features' demo seeders (which react to doses) see nothing new on a second run.
+    protocol_id = "esketamine_trd" if route == "esketamine_in" else "iv_ketamine"
+    preset_id = "label" if route == "esketamine_in" else "3_per_week_2_weeks"
+    in_maintenance = patient.stage == Patient.Stage.MAINTENANCE
+    # A course with its induction appointments only: no run-sheets, no doses, so the other features'
+    # demo seeders (which react to doses) see nothing new on a second run. A maintenance patient's
+    # course goes on (the maintenance sessions are booked on it); every other one has ended.
     plan = TreatmentPlan.objects.create(
         clinic=patient.clinic,
         patient=patient,
-        protocol_id="esketamine_trd" if route == "esketamine_in" else "iv_ketamine",
-        preset_id="label" if route == "esketamine_in" else "3_per_week_2_weeks",
+        protocol_id=protocol_id,
+        preset_id=preset_id,
         route=route,
         review_after_session=6,
         review_not_before=start + dt.timedelta(days=14),
-        notes="Demo: past course",
-        status=TreatmentPlan.Status.ENDED,
+        # Weekly for 40% of maintenance patients, every 2 weeks for the rest (an illustrative mix).
+        maintenance_policy=(
+            (
+                TreatmentPlan.MaintenancePolicy.WEEKLY
+                if draws[12] < 0.4
+                else TreatmentPlan.MaintenancePolicy.EVERY_2_WEEKS
+            )
+            if in_maintenance
+            else TreatmentPlan.MaintenancePolicy.DECIDE_AT_REVIEW
+        ),
+        notes=PAST_COURSE_NOTES,
+        status=TreatmentPlan.Status.ACTIVE if in_maintenance else TreatmentPlan.Status.ENDED,
         created_by=prescriber,
+        # A patient without an intake weight is given one drawn as the treatments demo draws it (55-95 kg).
+        **_planned_dose(
+            patient, protocol_id, preset_id, start, zone, fallback_weight_kg=round(55 + draws[13] * 40, 1)
+        ),
     )
     TreatmentPlan.objects.filter(pk=plan.pk).update(created_at=start)
-    # Drop-out: 25% stop after 1-5 sessions (illustrative); discontinued patients always stop early.
-    stops = patient.stage == "discontinued" or draws[3] < 0.25
+    # Drop-out: 25% stop after 1-5 sessions (illustrative); discontinued patients always stop early, and
+    # a patient in maintenance completed induction.
+    stops = patient.stage == "discontinued" or (not in_maintenance and draws[3] < 0.25)
     completed = 1 + int(draws[4] * 5) if stops else 6
     for number in range(1, 7):
         Appointment.objects.create(
@@ -122,3 +170,93 @@ def _past_course(
                 announce=False,
             )
     evaluate_course_signals(patient=patient, now=ctx.now, whole_history=True)
+
+
+def _planned_dose(
+    patient: Any,
+    protocol_id: str,
+    preset_id: str,
+    start: dt.datetime,
+    zone: zoneinfo.ZoneInfo,
+    *,
+    fallback_weight_kg: float,
+) -> dict[str, Any]:
+    """The plan's dose fields as the plan service stores them, from the core's layout of the course.
+
+    A weight-based dose uses the intake weight (`fallback_weight_kg` stands in for a patient without
+    one) and the protocol's standard mg/kg.
+    """
+    protocol = get_protocol(protocol_id)
+    per_kg = protocol.dose.basis == "mg_per_kg"
+    weight_kg = None
+    if per_kg:
+        weighed = facts.latest_weight(patient)
+        weight_kg = float(weighed.weight_kg) if weighed is not None else fallback_weight_kg
+    layout = course.plan_sessions(
+        protocol_id,
+        start=start,
+        tz=zone.key,
+        preset=preset_id,
+        age_years=age_years(patient, start.astimezone(zone).date()),
+        weight_kg=weight_kg,
+    )
+    first = layout.sessions[0]
+    return {
+        "weight_kg": Decimal(str(weight_kg)) if weight_kg is not None else None,
+        "mg_per_kg": Decimal(str(protocol.dose.standard_mg_per_kg)) if per_kg else None,
+        "dose_mg": Decimal(str(first.dose_mg)) if first.dose_mg is not None else None,
+        "devices": (
+            course.esketamine_devices(first.dose_mg)
+            if protocol.device is not None and first.dose_mg is not None
+            else None
+        ),
+        "dose_rule": first.dose_rule[:200],
+    }
+
+
+def _keep_maintenance_booked(
+    ctx: DemoContext, patient: Any, prescriber: Any, zone: zoneinfo.ZoneInfo, draws: list[float]
+) -> None:
+    """Book the next maintenance sessions on the patient's demo course unless some are booked ahead.
+
+    Through the plan service, as a prescriber books them: on one weekday, at the time of day of the
+    course's sessions, every interval of the plan's policy, the first within one interval from
+    tomorrow, each inside the clinic's opening hours.
+    """
+    plan = current_plan(patient)
+    if (
+        plan is None
+        or plan.notes != PAST_COURSE_NOTES
+        or plan.maintenance_policy not in MAINTENANCE_INTERVAL_WEEKS
+    ):
+        return
+    booked_ahead = plan.appointments.filter(
+        phase="maintenance", status=Appointment.Status.SCHEDULED, starts_at__gt=ctx.now
+    )
+    if booked_ahead.exists():
+        return
+    interval_weeks = MAINTENANCE_INTERVAL_WEEKS[TreatmentPlan.MaintenancePolicy(plan.maintenance_policy)]
+    course_appointments = plan.appointments.order_by("starts_at")
+    first, last = course_appointments.first(), course_appointments.last()
+    if first is None or last is None:
+        return
+    wall = first.starts_at.astimezone(zone).time()
+    intervals = opening_intervals(plan.clinic)
+    day = ctx.now.astimezone(zone).date() + dt.timedelta(days=1 + int(draws[14] * 7 * interval_weeks))
+    # Opening hours repeat weekly, so a week of days finds the weekday that holds the session, if any.
+    for _ in range(7):
+        starts = dt.datetime.combine(day, wall, tzinfo=zone)
+        if not intervals or within_opening_hours(intervals, starts, last.duration_min):
+            break
+        day += dt.timedelta(days=1)
+    else:
+        return  # the clinic is never open for a whole session at this time of day: nothing to book
+    for number in range(MAINTENANCE_BOOKED_AHEAD):
+        book_maintenance_session(
+            plan=plan,
+            user=prescriber,
+            starts_at=dt.datetime.combine(
+                day + dt.timedelta(weeks=interval_weeks * number), wall, tzinfo=zone
+            ),
+            now=ctx.now,
+        )
