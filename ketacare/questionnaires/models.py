@@ -79,6 +79,9 @@ class QuestionnaireResponse(ClinicalRecord):
         "QuestionnaireAssignment", on_delete=models.PROTECT, null=True, blank=True, related_name="responses"
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.VALID)
+    # The clinic named the assignment this answer is for (the chair's pre-dose entry): it completes that
+    # one only, never another slot, however the schedule is laid out later (docs/decisions/0025).
+    filed_by_clinic = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

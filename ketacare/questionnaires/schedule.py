@@ -38,6 +38,39 @@ class Slot:
     key: str
 
 
+# How long before a before-session slot falls due (the start of the session's local day) an answer
+# still counts for it: the day before the session. Clinic practice, not evidence: the policy sets no
+# interval between sessions (the clinic books them, two or three days apart or on consecutive days),
+# and the pre-dose check wants a recent score, which half the weekly interval (three and a half days)
+# would not give. A day is enough not to ask a two-week scale again the day after it was answered
+# (docs/decisions/0025).
+BEFORE_SESSION_ANSWER_WINDOW = dt.timedelta(days=1)
+
+
+def answer_window(reason: str, policy: PolicyValues) -> dt.timedelta | None:
+    """How long before its due time an answer of its instrument completes a slot of this ``reason``.
+
+    Half the slot's interval (clinic practice, docs/decisions/0025): a scale answered that close to
+    the slot stands for it, since it asks about the last days or weeks, and one answered earlier is
+    nearer the slot before. Weekly in induction and periodic in maintenance: half the policy's interval;
+    after the first dose: half the hours after the dose (never the first hours after it); daily mood:
+    half a day; before a session: ``BEFORE_SESSION_ANSWER_WINDOW``. A baseline: None, never by
+    another answer (it describes the patient before treatment). Any other reason: no window, only an
+    answer from its due time on.
+    """
+    if reason == "baseline":
+        return None
+    if reason == "before_session":
+        return BEFORE_SESSION_ANSWER_WINDOW
+    interval = {
+        "induction_weekly": dt.timedelta(days=policy.induction_interval_days),
+        "maintenance": dt.timedelta(days=policy.maintenance_interval_days),
+        "after_first_dose": dt.timedelta(hours=policy.after_first_dose_hours),
+        "daily_mood": dt.timedelta(days=1),
+    }.get(reason)
+    return interval / 2 if interval is not None else dt.timedelta(0)
+
+
 def before_session_key_prefix(session_id: str) -> str:
     """The start of the ``key`` of every slot due before the session ``session_id`` (one per instrument)."""
     return f"before:{session_id}:"

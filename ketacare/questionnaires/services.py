@@ -28,7 +28,7 @@ from ketacare.patients import facts
 from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy, QuestionnaireResponse
-from ketacare.questionnaires.schedule import PolicyValues, due_slots
+from ketacare.questionnaires.schedule import PolicyValues, answer_window, due_slots
 from ketacare.questionnaires.signals import response_stored
 
 
@@ -79,10 +79,12 @@ def _induction_sessions(appointments: Any) -> list[tuple[str, dt.datetime]]:
     return [(a.public_id, a.starts_at) for a in appointments if "maintenance" not in a.kind]
 
 
-def _slots(patient: Patient, *, now: dt.datetime, upcoming: list[tuple[str, dt.datetime]]) -> list[Any]:
+def _slots(
+    patient: Patient, policy: PolicyValues, *, now: dt.datetime, upcoming: list[tuple[str, dt.datetime]]
+) -> list[Any]:
     doses = facts.patient_doses(patient, now=now)
     return due_slots(
-        policy=policy_for(patient),
+        policy=policy,
         stage=patient.stage,
         time_zone=patient.time_zone,
         enrolled_at=patient.created_at or now,
@@ -93,7 +95,7 @@ def _slots(patient: Patient, *, now: dt.datetime, upcoming: list[tuple[str, dt.d
     )
 
 
-def _store_slots(patient: Patient, slots: list[Any], *, now: dt.datetime) -> int:
+def _store_slots(patient: Patient, slots: list[Any], policy: PolicyValues, *, now: dt.datetime) -> int:
     existing = set(
         QuestionnaireAssignment.objects.filter(patient=patient).values_list("schedule_key", flat=True)
     )
@@ -123,53 +125,64 @@ def _store_slots(patient: Patient, slots: list[Any], *, now: dt.datetime) -> int
             laid_out.add(slot.key)
         except IntegrityError:
             continue  # another worker created the same slot
-    _complete_answered_since_due(patient, laid_out=laid_out, now=now)
+    _complete_answered_since_due(patient, policy, laid_out=laid_out, now=now)
     return created
 
 
-def _complete_answered_since_due(patient: Patient, *, laid_out: set[str], now: dt.datetime) -> int:
-    """Complete the patient's due slots already answered since they fell due; returns how many.
+def _complete_answered_since_due(
+    patient: Patient, policy: PolicyValues, *, laid_out: set[str], now: dt.datetime
+) -> int:
+    """Complete the patient's slots already answered within their answer window; returns how many.
 
-    The schedule is laid out lazily (the patient's next visit, the worker's run, check-in), so a
-    slot can be created with a due time in the past, after the patient has answered that scale
-    since (docs/decisions/0025). Had the slot been there, that answer would have completed it.
-    Each such slot is completed by the first valid answer of its instrument given at or after its
-    due time, at that answer's time, and an answer filed under no slot is filed under the oldest
-    one it completes. A baseline is never completed this way, nor by an answer filed under a
-    baseline (it describes the patient before treatment). A slot laid out before this run counts
-    only an answer filed under no slot: an answer the clinic filed under another slot completes
-    that one only, and any other answer already completed every slot due at its time.
+    The schedule is laid out lazily (the patient's next visit, the worker's run, check-in), so a slot
+    can be created after the patient has answered that scale close to its due time, or since
+    (docs/decisions/0025). Had the slot been there, that answer would have completed it. Each such
+    slot is completed by the first valid answer of its instrument given from its answer window's
+    start (``schedule.answer_window``: half its interval before its due time) up to now, at that
+    answer's time. An answer filed under no slot is filed under the oldest one it completes, and one
+    that completes a before-session slot before it falls due under that slot (the run-sheet reads the
+    session's answer there); an answer already filed under another session's slot does not complete
+    one before it falls due (each session has its own pre-dose answer). A baseline is never completed
+    this way, nor by an answer filed under a baseline (it describes the patient before treatment),
+    nor by one the clinic filed under a named slot. A slot laid out before this run counts only an
+    answer filed under no slot: any other answer already completed every slot it covered when it came.
     """
-    waiting = list(
-        QuestionnaireAssignment.objects.filter(
-            patient=patient, state=QuestionnaireAssignment.State.DUE, due_at__lte=now
-        )
+    windows: dict[QuestionnaireAssignment, dt.datetime] = {}
+    for slot in (
+        QuestionnaireAssignment.objects.filter(patient=patient, state=QuestionnaireAssignment.State.DUE)
         .exclude(reason=QuestionnaireAssignment.Reason.BASELINE)
         .order_by("due_at", "id")
-    )
-    if not waiting:
+    ):
+        window = answer_window(slot.reason, policy)
+        if window is not None and slot.due_at - window <= now:
+            windows[slot] = slot.due_at - window
+    if not windows:
         return 0
     answers: dict[str, list[QuestionnaireResponse]] = {}
     for response in (
         QuestionnaireResponse.objects.filter(
             patient=patient,
             status=QuestionnaireResponse.Status.VALID,
-            instrument_id__in={slot.instrument_id for slot in waiting},
-            submitted_at__gte=waiting[0].due_at,
+            filed_by_clinic=False,
+            instrument_id__in={slot.instrument_id for slot in windows},
+            submitted_at__gte=min(windows.values()),
             submitted_at__lte=now,
         )
         .exclude(assignment__reason=QuestionnaireAssignment.Reason.BASELINE)
+        .select_related("assignment")
         .order_by("submitted_at", "id")
     ):
         answers.setdefault(response.instrument_id, []).append(response)
     unfiled = {r.pk for responses in answers.values() for r in responses if r.assignment_id is None}
     completed = 0
-    for slot in waiting:
+    for slot, opens in windows.items():
         covering = next(
             (
                 r
                 for r in answers.get(slot.instrument_id, ())
-                if r.submitted_at >= slot.due_at and (slot.schedule_key in laid_out or r.pk in unfiled)
+                if r.submitted_at >= opens
+                and (slot.schedule_key in laid_out or r.pk in unfiled)
+                and not (_ahead_of_session(slot, r.submitted_at) and _filed_for_a_session(r))
             ),
             None,
         )
@@ -181,12 +194,26 @@ def _complete_answered_since_due(patient: Patient, *, laid_out: set[str], now: d
         ).update(state=QuestionnaireAssignment.State.COMPLETED, completed_at=covering.submitted_at):
             continue
         completed += 1
-        if covering.assignment_id is None:
-            QuestionnaireResponse.objects.filter(pk=covering.pk, assignment__isnull=True).update(
+        if covering.assignment_id is None or _ahead_of_session(slot, covering.submitted_at):
+            # Conditional: filed as read, unless a concurrent run filed it meanwhile.
+            QuestionnaireResponse.objects.filter(pk=covering.pk, assignment=covering.assignment_id).update(
                 assignment=slot
             )
-            covering.assignment_id = slot.pk
+            covering.assignment = slot
     return completed
+
+
+def _ahead_of_session(slot: QuestionnaireAssignment, answered_at: dt.datetime) -> bool:
+    # A before-session slot completed by an answer given before it fell due: the run-sheet finds the
+    # session's answer among those filed under its slot or given since it fell due.
+    return slot.reason == QuestionnaireAssignment.Reason.BEFORE_SESSION and answered_at < slot.due_at
+
+
+def _filed_for_a_session(response: QuestionnaireResponse) -> bool:
+    return (
+        response.assignment is not None
+        and response.assignment.reason == QuestionnaireAssignment.Reason.BEFORE_SESSION
+    )
 
 
 def schedule_questionnaires(*, patient: Patient, now: dt.datetime) -> int:
@@ -195,7 +222,8 @@ def schedule_questionnaires(*, patient: Patient, now: dt.datetime) -> int:
     upcoming = _induction_sessions(
         facts.upcoming_appointments(patient, now=now, until=now + dt.timedelta(days=2))
     )
-    return _store_slots(patient, _slots(patient, now=now, upcoming=upcoming), now=now)
+    policy = policy_for(patient)
+    return _store_slots(patient, _slots(patient, policy, now=now, upcoming=upcoming), policy, now=now)
 
 
 def schedule_before_session(
@@ -208,8 +236,9 @@ def schedule_before_session(
     ``upcoming_appointments`` (the appointment's public id and phase).
     """
     upcoming = _induction_sessions([UpcomingSession(session_id, starts_at, kind)])
-    slots = [s for s in _slots(patient, now=now, upcoming=upcoming) if s.reason == "before_session"]
-    return _store_slots(patient, slots, now=now)
+    policy = policy_for(patient)
+    slots = [s for s in _slots(patient, policy, now=now, upcoming=upcoming) if s.reason == "before_session"]
+    return _store_slots(patient, slots, policy, now=now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,9 +277,10 @@ def submit_questionnaire(
     """Score answers with the core and store them; a suicide-risk item raises an alert in the same transaction.
 
     A retry with the same ``idempotency_key`` returns the original response. The given ``assignment``
-    (it must be this patient's, of this instrument and due), else the oldest due assignment of this
-    instrument, is marked completed; without a given one, so are the others of this instrument already
-    due, a baseline aside (``_complete_the_rest_due``).
+    (it must be this patient's, of this instrument and due: the clinic names it, and the answer completes
+    that one only), else the oldest due assignment of this instrument, is marked completed; without a
+    given one, so are the others of this instrument already due or falling due within their answer
+    window, a baseline aside (``_the_rest_covered``).
 
     ``announce=False`` stores without sending ``response_stored``: for a batch of past scores whose
     caller then runs the receivers' rules once over the whole series (the demo's past courses)
@@ -267,6 +297,16 @@ def submit_questionnaire(
     def create(scored: tuple[Instrument, ScoreResult]) -> QuestionnaireResponse:
         instrument, result = scored
         due = _assignment_to_complete(patient, instrument, assignment, now=now)
+        covered = (
+            _the_rest_covered(patient, due, now=now)
+            if due is not None
+            and assignment is None
+            and due.reason != QuestionnaireAssignment.Reason.BASELINE
+            else []
+        )
+        # Filed under the session's slot when it answers one before it falls due (the run-sheet reads
+        # the session's answer there), else under the oldest.
+        filed = next((slot for slot in covered if _ahead_of_session(slot, now)), due)
         response = QuestionnaireResponse.objects.create(
             clinic_id=patient.clinic_id,
             patient=patient,
@@ -288,14 +328,16 @@ def submit_questionnaire(
             ],
             submitted_at=now,
             idempotency_key=idempotency_key,
-            assignment=due,
+            assignment=filed,
+            filed_by_clinic=assignment is not None,
         )
         if due is not None:
             due.state = QuestionnaireAssignment.State.COMPLETED
             due.completed_at = now
             due.save(update_fields=["state", "completed_at"])
-            if assignment is None and due.reason != QuestionnaireAssignment.Reason.BASELINE:
-                _complete_the_rest_due(due, now=now)
+        QuestionnaireAssignment.objects.filter(pk__in=[slot.pk for slot in covered]).update(
+            state=QuestionnaireAssignment.State.COMPLETED, completed_at=now
+        )
         for alert in result.alerts:
             if alert.code == SUICIDE_RISK:
                 raise_alert(
@@ -358,25 +400,39 @@ def _assignment_to_complete(
     )
 
 
-def _complete_the_rest_due(answered: QuestionnaireAssignment, *, now: dt.datetime) -> int:
-    """Complete the patient's other assignments of this instrument already due: one answer covers them.
+def _the_rest_covered(
+    patient: Patient, answered: QuestionnaireAssignment, *, now: dt.datetime
+) -> list[QuestionnaireAssignment]:
+    """The patient's other assignments of this instrument an answer now completes too, locked.
 
-    A patient who missed a weekly questionnaire has the next one due too; asking for the same scale
-    twice in a row would only repeat the answer (docs/decisions/0025). A baseline is never completed
-    this way (it must describe the patient before treatment), nor a slot not yet due (tomorrow's
-    before-session questionnaire is asked on the session's day).
+    Those already due, and those falling due within their answer window from now (half their
+    interval, ``schedule.answer_window``): a patient who missed a weekly questionnaire has the next
+    one due too, or falling due tomorrow, and asking the same scale twice within days would only
+    repeat the answer (docs/decisions/0025). A baseline never (it describes the patient before
+    treatment). A before-session slot not yet due at most one, and none when the answer is filed
+    under a session's slot already: each session has its own pre-dose answer, filed under its slot.
     """
-    return (
-        QuestionnaireAssignment.objects.filter(
-            patient_id=answered.patient_id,
-            instrument_id=answered.instrument_id,
-            state=QuestionnaireAssignment.State.DUE,
-            due_at__lte=now,
+    policy = policy_for(patient)
+    covered: list[QuestionnaireAssignment] = []
+    for_a_session = answered.reason == QuestionnaireAssignment.Reason.BEFORE_SESSION
+    for slot in (
+        QuestionnaireAssignment.objects.select_for_update()
+        .filter(
+            patient=patient, instrument_id=answered.instrument_id, state=QuestionnaireAssignment.State.DUE
         )
         .exclude(reason=QuestionnaireAssignment.Reason.BASELINE)
         .exclude(pk=answered.pk)
-        .update(state=QuestionnaireAssignment.State.COMPLETED, completed_at=now)
-    )
+        .order_by("due_at", "id")
+    ):
+        window = answer_window(slot.reason, policy)
+        if slot.due_at > now and (window is None or slot.due_at - window > now):
+            continue
+        if _ahead_of_session(slot, now):
+            if for_a_session:
+                continue
+            for_a_session = True
+        covered.append(slot)
+    return covered
 
 
 def send_due_reminders(*, now: dt.datetime, limit: int = 500) -> int:

@@ -54,7 +54,7 @@ def test_answers_given_before_the_schedule_ran_complete_the_slots_that_were_due_
     patient = personas.a1
     enrolled = patient.created_at
     make_dose(patient, started_at=enrolled + dt.timedelta(days=1))
-    answered = enrolled + dt.timedelta(days=5)
+    answered = enrolled + dt.timedelta(days=3)
     responses = {i: _answer(patient, i, now=answered, key=f"week-1-{i}") for i in ("phq9", "gad7")}
     now = enrolled + dt.timedelta(days=16)
 
@@ -66,7 +66,7 @@ def test_answers_given_before_the_schedule_ran_complete_the_slots_that_were_due_
         assert (after_first.state, after_first.completed_at) == (COMPLETED, answered)
         response.refresh_from_db()
         assert response.assignment == after_first
-        # The weekly slots fell due after that answer: they are still asked.
+        # The weekly slots fell due more than half a week after that answer: they are still asked.
         weekly = _weekly(patient, instrument_id)
         assert len(weekly) == 2 and all(row.due_at > answered for row in weekly)
         assert {row.state for row in weekly} == {DUE}

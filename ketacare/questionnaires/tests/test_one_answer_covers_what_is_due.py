@@ -72,18 +72,19 @@ def test_one_answer_completes_every_assignment_of_that_questionnaire_already_due
     phq9 = _slots(personas.a1, "phq9")
     assert [len(phq9[r]) for r in ("after_first_dose", "induction_weekly", "before_session")] == [1, 2, 1]
     outcome = _answer(personas.a1, "phq9", now=now, key="k1")
-    assert outcome.response.assignment == phq9["after_first_dose"][0]
     for row in phq9["after_first_dose"] + phq9["induction_weekly"]:
         row.refresh_from_db()
         assert (row.state, row.completed_at) == (COMPLETED, now), row.reason
-    # Another scale, and a slot not yet due, stay due.
+    # Tomorrow's session's slot falls due within a day: the answer stands for it too, and is filed under
+    # it, where the run-sheet reads the session's answer.
+    phq9["before_session"][0].refresh_from_db()
+    assert (phq9["before_session"][0].state, phq9["before_session"][0].completed_at) == (COMPLETED, now)
+    assert outcome.response.assignment == phq9["before_session"][0]
+    # Another scale stays due.
     gad7 = _slots(personas.a1, "gad7")
     assert {row.state for row in gad7["after_first_dose"] + gad7["induction_weekly"]} == {DUE}
-    phq9["before_session"][0].refresh_from_db()
-    assert phq9["before_session"][0].state == DUE
     assert [(a.instrument_id, a.reason) for a in due_questionnaires(patient=personas.a1, now=now)] == [
         ("gad7", "after_first_dose"),
-        ("phq9", "before_session"),
     ]
 
 
