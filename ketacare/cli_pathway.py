@@ -56,7 +56,7 @@ def _vitals(command: str, name: str, bp: tuple[int, int] | None, hr: float | Non
 Age = Annotated[
     int, typer.Option("--age", help="Patient age in whole years (the pre-dose rule differs over 65).")
 ]
-Route = Annotated[str, typer.Option("--route", help="iv, esketamine_in, oral or sublingual.")]
+Route = Annotated[str, typer.Option("--route", help="iv, esketamine_in, oral, sublingual or im.")]
 
 
 def plan_gate_command(

@@ -58,19 +58,22 @@ LOINC_SPO2 = ("2708-6", "Oxygen saturation in Arterial blood")
 LOINC_SPO2_PULSE_OX = ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry")
 
 # Dosing route -> (RxNorm code, display) of the drug [RxNorm-Esketamine]; ketamine's ingredient code 6130
-# is unverified against a stored source (docs/fhir.md).
+# (racemic ketamine by every route but the nasal spray) is unverified against a stored source (docs/fhir.md).
 MEDICATION = {
     "esketamine_in": ("2201623", "esketamine Nasal Spray"),
     "iv": ("6130", "ketamine"),
     "oral": ("6130", "ketamine"),
     "sublingual": ("6130", "ketamine"),
+    "im": ("6130", "ketamine"),
 }
-# Dosing route -> SNOMED CT route of administration [FHIR-RouteCodes].
+# Dosing route -> SNOMED CT route of administration, a descendant of 284009009 "Route of administration
+# value" as the route-codes value set requires [FHIR-RouteCodes].
 ROUTE = {
     "iv": ("47625008", "Intravenous route"),
     "esketamine_in": ("46713006", "Nasal route"),
     "oral": ("26643006", "Oral route"),
     "sublingual": ("37839007", "Sublingual route"),
+    "im": ("78421000", "Intramuscular route (qualifier value)"),
 }
 # R4 resources whose ``identifier`` is 0..1 rather than a list.
 SINGLE_IDENTIFIER = {"AdverseEvent", "QuestionnaireResponse"}

@@ -363,7 +363,7 @@ def override_session_hold(request: AuthenticatedRequest, session_id: str) -> Any
 @router.post(
     "/sessions/{session_id}/doses",
     response={201: DoseOut},
-    summary="Record a dose: an infusion, or one nasal device",
+    summary="Record a dose: an infusion, one nasal device, or an oral, sublingual or IM dose",
     openapi_extra=_json_body(DoseIn),
 )
 def record_session_dose(request: AuthenticatedRequest, session_id: str) -> Any:

@@ -180,11 +180,12 @@ class DoseForm(ZonedForm):
     )
 
     def __init__(
-        self, *args: Any, device: bool = False, gate_override_read: bool = False, **kwargs: Any
+        self, *args: Any, one_time: bool = False, gate_override_read: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        if device:
-            # A nasal device has one time (the service refuses a stop time): no infusion field to fill.
+        if one_time:
+            # A nasal device, an oral or sublingual dose or an injection is given at one time: no
+            # infusion stop time to fill (the service takes the start as its end).
             del self.fields["ended_at"]
         if not gate_override_read:
             # Asked only before the first dose on a plan made under a gate override (the service decides).

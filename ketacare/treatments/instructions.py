@@ -264,6 +264,9 @@ def build(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
         "dose_end": end,
         "medicine_started": session.dose_started_at is not None,
         "medicine_ended": session.dose_ended_at is not None,
+        # An oral or sublingual dose or an injection ends when given: one time, not a start and an end.
+        "given_at_one_time": session.dose_started_at is not None
+        and session.dose_ended_at == session.dose_started_at,
         "discharged_at": session.discharged_at.astimezone(zone) if session.discharged_at else None,
         "session_day": _day_name(start),
         "updated": f"{on_day(local_now)}, {_since(start.date(), local_now.date())}",

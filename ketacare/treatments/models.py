@@ -27,6 +27,7 @@ class Route(models.TextChoices):
     ESKETAMINE_IN = "esketamine_in", "Esketamine nasal spray"
     ORAL = "oral", "Oral ketamine"
     SUBLINGUAL = "sublingual", "Sublingual ketamine"
+    IM = "im", "IM ketamine injection"
 
 
 def _range_q(field: str, *, nullable: bool = False) -> Q:

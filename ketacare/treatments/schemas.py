@@ -242,7 +242,11 @@ class DoseIn(Schema):
     dose_mg: float
     lot_number: str = Field(max_length=40)
     started_at: AwareDatetime | None = None
-    ended_at: AwareDatetime | None = Field(None, description="IV: null while the infusion runs")
+    ended_at: AwareDatetime | None = Field(
+        None,
+        description="IV: null while the infusion runs. A nasal device, or an oral, sublingual or IM dose, is "
+        "given at one time: null records it ended when it started",
+    )
     out_of_bounds_reason: str = Field("", max_length=1000)
     gate_override_read: bool = Field(
         False,

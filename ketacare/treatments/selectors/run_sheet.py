@@ -19,7 +19,7 @@ from ketacare.alerts.selectors import SEVERITY_RANK
 from ketacare.alerts.services import SUICIDE_RED_FLAGS, SUICIDE_RISK_SOURCES, needs_resolution_note
 from ketacare.clinics.models import StaffMembership
 from ketacare.core import monitoring, pathway
-from ketacare.core.protocols import get_protocol, get_route
+from ketacare.core.protocols import Protocol, get_protocol, get_route
 from ketacare.treatments.models import (
     AdverseEvent,
     ClinicSessionSettings,
@@ -168,6 +168,13 @@ def baseline_vitals(session: TreatmentSession) -> VitalSign | None:
 def latest_in_session_vitals(session: TreatmentSession) -> VitalSign | None:
     after = [v for v in valid_vitals(session) if v.kind == VitalSign.Kind.IN_SESSION]
     return after[-1] if after else None
+
+
+def given_at_one_time(protocol: Protocol) -> bool:
+    """Whether the protocol's dose is given at one time (an oral or sublingual dose, an IM injection):
+    no infusion that runs until it is stopped and no nasal devices with waits between them,
+    so the dose has no stop time of its own and observation counts from when it was given."""
+    return protocol.device is None and not protocol.dose.infusion_minutes
 
 
 def planned_dosing_minutes(session: TreatmentSession) -> int:

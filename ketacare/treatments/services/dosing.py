@@ -186,7 +186,8 @@ def record_dose(
     out_of_bounds_reason: str = "",
     gate_override_read: bool = False,
 ) -> DoseAdministration:
-    """Record a dose: an infusion (stop time now or later) or one nasal device (5-minute waits).
+    """Record a dose: an infusion (stop time now or later), one nasal device (5-minute waits), or a dose
+    given at one time (oral, sublingual, IM injection: without a stop time it ends when it is given).
 
     The first dose on a plan made under a prescriber's override of a step still missing needs
     ``gate_override_read`` (the recorder has read the override), unless the recorder wrote it.
@@ -271,6 +272,9 @@ def record_dose(
         else:
             if any(d.ended_at is None for d in previous):
                 raise ConflictError("dose_mg", "an infusion is still running: stop it first")
+            if ended_at is None and selectors.given_at_one_time(protocol):
+                # An oral or sublingual dose or an injection has no infusion to stop: it ends when given.
+                ended_at = start
             if ended_at is not None:
                 check_time("ended_at", ended_at, session, now=now, not_before=start)
         planned_amount = None

@@ -173,7 +173,7 @@ def dose(request: AuthenticatedRequest, session_id: str) -> HttpResponse:
             dose_mg=d["dose_mg"],
             lot_number=d["lot_number"],
             started_at=d["started_at"],
-            # A nasal device's form has no stop time (one time per device).
+            # A dose given at one time (a nasal device, an oral dose, an injection) has no stop-time field.
             ended_at=d.get("ended_at"),
             out_of_bounds_reason=d["out_of_bounds_reason"],
             gate_override_read=bool(d.get("gate_override_read")),

@@ -110,7 +110,7 @@ def dose_form(request: AuthenticatedRequest, session: TreatmentSession, data: An
     return forms.DoseForm(
         data,
         zone=tz,
-        device=device is not None,
+        one_time=device is not None or selectors.given_at_one_time(protocol),
         gate_override_read=selectors.gate_override_read_needed(session, request.user) is not None,
         initial={
             "started_at": now_local(tz),
