@@ -12,8 +12,9 @@ from django.utils import timezone
 from ketacare.core import instruments as core_instruments
 from ketacare.core import knowledge as core_knowledge
 from ketacare.core.course import WEIGHT_KG_RANGE
+from ketacare.core.knowledge.search import contains_phrase, words
 from ketacare.intake.models import HEIGHT_CM_RANGE, Consent, Indication, Intake, ScreeningAssessment
-from ketacare.intake.selectors import checklist, drug_classes
+from ketacare.intake.selectors import CLINIC_PRACTICE_WORDS, checklist, drug_classes
 from ketacare.intake.services import (
     MAX_MEDICATION_CHARS,
     MAX_MEDICATIONS,
@@ -67,8 +68,17 @@ class ZonedForm(forms.Form):
         return value.replace(tzinfo=self.zone)
 
 
+# What the sex select offers before anything is chosen: no sex is ever preselected on its own, since a
+# nurse saving the rest of the box would record it without having chosen it.
+CHOOSE_SEX = ("", "Choose…")
+_SEX_LABELS = [str(label) for _, label in Intake.Sex.choices]
+
+
 class DemographicsForm(forms.Form):
-    sex = forms.ChoiceField(choices=Intake.Sex.choices)
+    sex = forms.ChoiceField(
+        choices=[CHOOSE_SEX, *Intake.Sex.choices],
+        error_messages={"required": f"Required: choose {', '.join(_SEX_LABELS[:-1])} or {_SEX_LABELS[-1]}."},
+    )
     height_cm = forms.DecimalField(
         required=False,
         max_digits=4,
@@ -91,7 +101,7 @@ class DemographicsForm(forms.Form):
     japanese_ancestry = forms.BooleanField(
         required=False,
         label="Japanese ancestry",
-        help_text="Esketamine may start at 28 mg, as for age 65 and over (clinic practice, unverified).",
+        help_text=f"Esketamine may start at 28 mg, as for age 65 and over. {CLINIC_PRACTICE_WORDS}.",
     )
     previous_treatments = forms.CharField(
         required=False,
@@ -131,7 +141,11 @@ class MedicationsForm(forms.Form):
     drug_classes = forms.MultipleChoiceField(
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Medicine classes (tick any not recognised)",
+        label="Medicine classes this patient takes",
+        help_text=(
+            "Tick a class when a medicine listed above belongs to it but is not flagged under "
+            "Interaction flags below. Applies to this patient's list only."
+        ),
     )
     no_medicines = forms.BooleanField(
         required=False,
@@ -259,9 +273,25 @@ class WithdrawConsentForm(forms.Form):
 
 def _classification_choices() -> list[tuple[str, str]]:
     interactions = [(i.id, i.name) for i in core_knowledge.interactions()]
-    return [("no_interaction", "No interaction class (checked: none applies)"), *interactions]
+    return [("no_interaction", "No interaction (none of these classes applies)"), *interactions]
 
 
 class ClassifyMedicineForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    """A prescriber's answer for the clinic: the medicine ``name`` (words of the unrecognised ``line``)
+    belongs to an interaction class, or to none."""
+
+    name = forms.CharField(max_length=200, label="Medicine name")
     class_id = forms.ChoiceField(choices=_classification_choices, label="Interaction class")
+    # The unrecognised line the answer is for (the page sends it; the answer is kept under ``name``).
+    line = forms.CharField(required=False, max_length=MAX_MEDICATION_CHARS, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        name, line = cleaned.get("name", ""), cleaned.get("line", "")
+        # A name that is not words of the line would leave the line unrecognised and classify
+        # something else for every patient of the clinic.
+        if name and line and not contains_phrase(words(line), words(name)):
+            self.add_error(
+                "name", f"“{name}” is not in “{line}”: give words of that line, such as the medicine's name."
+            )
+        return cleaned

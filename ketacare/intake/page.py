@@ -33,6 +33,7 @@ from ketacare.intake.models import ScreeningAssessment
 from ketacare.intake.selectors import (
     IntakeSummary,
     intake_summary,
+    plan_gate_facts,
     with_sources,
 )
 from ketacare.lib.errors import FieldError
@@ -57,6 +58,26 @@ def _is_minor_today(patient: Patient) -> bool:
     if today < patient.date_of_birth:
         return True
     return age_years_on(patient.date_of_birth, today) < services.SELF_CONSENT_MIN_AGE_YEARS
+
+
+# The route under the SPRAVATO REMS programme (esketamine nasal spray): its form is for that route alone.
+REMS_ROUTE = "esketamine_in"
+
+
+def routes_in_play(patient: Patient) -> set[str]:
+    """The routes the patient's care uses or may use: those a valid consent covers (not withdrawn), and
+    the route of the latest dose, else of the latest plan."""
+    routes = set(plan_gate_facts(patient).consent_routes)
+    treated = facts.patient_route(patient, now=timezone.now())
+    if treated:
+        routes.add(treated)
+    return routes
+
+
+def _sex_at_registration(patient: Patient) -> str | None:
+    """The sex registration recorded, as the demographics form's starting choice (None: nothing known,
+    so the nurse chooses)."""
+    return patient.sex if patient.sex in (Patient.Sex.FEMALE, Patient.Sex.MALE, Patient.Sex.OTHER) else None
 
 
 def result_words(eligibility: str) -> str:
@@ -111,7 +132,7 @@ def _initial_forms(patient: Patient, summary: IntakeSummary) -> dict[str, Any]:
                 "japanese_ancestry": intake.japanese_ancestry,
             }
             if intake
-            else None
+            else {"sex": _sex_at_registration(patient)}
         ),
         "weight_form": WeightForm(time_zone=zone),
         "medications_form": MedicationsForm(
@@ -176,8 +197,11 @@ def _context(request: AuthenticatedRequest, patient: Patient, **overrides: Any) 
     context["flags"] = with_sources(summary.medication_list.flags if summary.medication_list else [])
     context["reasons"] = with_sources(screening.reasons if screening else [])
     context["result_words"] = result_words(screening.eligibility) if screening else ""
+    # The REMS form is esketamine's paperwork: an IV, oral, sublingual or IM course has none to fill in.
     context["rems_items"] = (
-        [rems_form_item_name(item) for item in screening.rems_form_items] if screening else []
+        [rems_form_item_name(item) for item in screening.rems_form_items]
+        if screening and screening.rems_form_items and REMS_ROUTE in routes_in_play(patient)
+        else []
     )
     context["decision_history"] = (
         _decision_history(screening, services.clinic_zone(patient)) if screening else []
@@ -203,8 +227,9 @@ def _respond(
         context["section_saved"] = saved
         # htmx swaps only 2xx answers: a rejected form comes back as 200 with its errors shown.
         response = _render(request, f"intake/page.html#{section}", context, patient)
-        if saved and section == "medications":
-            # A new medication list can make the screening out of date: refresh that section too.
+        if saved and section in ("medications", "consent"):
+            # A new medication list can make the screening out of date, and a consent changes the routes
+            # the screening's REMS form line is for: refresh that section too.
             extra = _render(
                 request,
                 "intake/page.html#screening",

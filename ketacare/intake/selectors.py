@@ -95,20 +95,34 @@ def intake_summary(patient: Patient) -> IntakeSummary:
     )
 
 
-def with_sources(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stored reasons with their cited sources resolved from the core (citation, URL) for display."""
+# How intake names the core's clinic-practice source: a KetaCare default that no published study backs
+# (the core's citation for it is written for the clinic's reviewers, not for the staff at work). Every
+# place intake shows that source, or a rule resting on it, says these words.
+CLINIC_PRACTICE_WORDS = "Usual clinic practice, not from a published study"
+
+
+def source_entries(source_ids: list[str] | tuple[str, ...]) -> list[dict[str, str]]:
+    """The cited sources as a reader sees them: each one's title, and its link where it has one.
+
+    The ids are the core's keys for the sources ("MedicineNet"); they stay in the stored record and in
+    docs/clinical-sources.md, but a page shows the title, never the key.
+    """
     known = core_knowledge.source_ids()
-    return [
-        {
-            **reason,
-            "source_entries": [
-                core_knowledge.get_source(source_id)
-                for source_id in reason.get("sources", [])
-                if source_id in known
-            ],
-        }
-        for reason in reasons
-    ]
+    entries = []
+    for source_id in dict.fromkeys(source_ids):
+        if source_id not in known:
+            continue
+        if source_id == core_knowledge.CLINIC_PRACTICE:
+            entries.append({"title": CLINIC_PRACTICE_WORDS, "url": ""})
+            continue
+        source = core_knowledge.get_source(source_id)
+        entries.append({"title": source.citation, "url": source.url or ""})
+    return entries
+
+
+def with_sources(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored reasons with their cited sources resolved from the core (title, link) for display."""
+    return [{**reason, "source_entries": source_entries(reason.get("sources", []))} for reason in reasons]
 
 
 def checklist() -> list[Any]:

@@ -312,10 +312,16 @@ def classify_medicine(request: AuthenticatedRequest, patient_id: str) -> HttpRes
                 patient,
                 "medications",
                 saved=True,
-                message=f"{row.name}: classified as {label} for the clinic. Re-run the screening to apply it to eligibility.",
+                message=(
+                    f"“{row.name}”: {label}. Kept for the clinic: it applies to every patient, on every "
+                    "medicine line containing that name. Run the screening again to apply it to eligibility."
+                ),
             )
     else:
-        message = "; ".join(f"{f}: {' '.join(str(x) for x in e)}" for f, e in form.errors.items())
+        message = "; ".join(
+            f"{(form.fields[f].label if f in form.fields else None) or f}: {' '.join(str(x) for x in e)}"
+            for f, e in form.errors.items()
+        )
     if not request.htmx:
         messages.error(request, message)
     return _respond(request, patient, "medications", saved=False, message=message)

@@ -43,7 +43,7 @@ def test_demographics_show_the_missing_sex_the_height_and_the_other_condition_to
     )
     assert response.status_code == 422
     errors = " | ".join(_field_errors(response))
-    assert "This field is required" in errors  # sex: the form's own check
+    assert "Required: choose Female, Male, Other or Unknown" in errors  # sex: the form's own check
     assert "300 is outside the allowed range 100–250 cm" in errors  # the service's, at the same time
     assert "Required when the indication is 'other'" in errors
     assert not Intake.objects.exists()
