@@ -1,7 +1,8 @@
 #!/bin/sh
 # Start sequence of the container image and of the systemd units: `web` migrates (safe to repeat; two
-# web nodes starting at once serialise on the database), collects static files and serves; `worker`
-# waits for the migrations and runs the task queue.
+# web nodes starting at once serialise on the database) and serves (`ketacare serve` collects the static
+# files first when they are missing or out of date); `worker` waits for the migrations and runs the
+# task queue.
 # The same script runs natively in tests/test_packaging.py, so what the image does is tested here.
 set -eu
 KETACARE="${KETACARE_BIN:-ketacare}"
@@ -20,11 +21,9 @@ case "${1:-web}" in
     if [ "${KETACARE_MIGRATE_ON_START:-true}" = "true" ]; then
       "$PYTHON" -m django migrate --noinput --verbosity 1
     fi
-    # Static files of the installed version into KETACARE_STATIC_ROOT (unchanged ones are skipped). The
-    # image collects them at build time and turns this off: its root filesystem is read-only.
-    if [ "${KETACARE_COLLECTSTATIC_ON_START:-true}" = "true" ]; then
-      "$PYTHON" -m django collectstatic --noinput --verbosity 0
-    fi
+    # `ketacare serve` brings the static files of the installed version into KETACARE_STATIC_ROOT, as it
+    # does when started by hand. The image collects them at build time and sets
+    # KETACARE_COLLECTSTATIC_ON_START=false: its root filesystem is read-only.
     exec "$KETACARE" serve "$@"
     ;;
   worker)

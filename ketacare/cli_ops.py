@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -9,13 +11,97 @@ from pathlib import Path
 import typer
 
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+logger = logging.getLogger("ketacare.worker")
 
 
-def _setup_django() -> None:
+def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketacare.settings")
     import django
+    from django.apps import apps
 
-    django.setup()
+    # Once per process: setting up again would configure logging again, onto whatever streams are
+    # current (a caller that already set Django up, such as the test runner, keeps its own).
+    if not apps.ready:
+        django.setup()
+
+
+def static_files_out_of_date() -> str:
+    """Why the collected static files cannot serve the installed version ("" when they can).
+
+    With the manifest storage every page names its CSS and scripts through the manifest, so a missing
+    or partial manifest makes every page fail; with plain storage a missing file is only a 404.
+    """
+    from django.apps import apps
+    from django.conf import settings
+    from django.contrib.staticfiles.finders import get_finders
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    static_root = Path(settings.STATIC_ROOT)
+    manifest_name = getattr(staticfiles_storage, "manifest_name", None)
+    collected: set[str] | None = None
+    collected_at = 0.0
+    if manifest_name:
+        manifest = static_root / manifest_name
+        if not manifest.is_file():
+            return f"{manifest_name} is missing"
+        try:
+            collected = set(json.loads(manifest.read_text())["paths"])
+        except (ValueError, KeyError, TypeError):
+            return f"{manifest_name} is unreadable"
+        collected_at = manifest.stat().st_mtime
+    # The patterns collectstatic itself skips.
+    ignore_patterns = list(apps.get_app_config("staticfiles").ignore_patterns)  # type: ignore[attr-defined]
+    for finder in get_finders():
+        for path, storage in finder.list(ignore_patterns):
+            name = getattr(storage, "prefix", None)
+            name = f"{name}/{path}" if name else path
+            source_mtime = os.stat(storage.path(path)).st_mtime
+            if collected is not None:
+                if name.replace(os.sep, "/") not in collected:
+                    return f"{name} is not collected yet"
+                if source_mtime > collected_at:
+                    return f"{name} is newer than the collected files"
+            else:
+                target = static_root / name
+                if not target.is_file() or source_mtime > target.stat().st_mtime:
+                    return f"{name} is not collected yet"
+    return ""
+
+
+def collect_static_if_needed() -> bool:
+    """Collect the static files into KETACARE_STATIC_ROOT when they are missing or older than the
+    installed ones; one line says so. KETACARE_COLLECTSTATIC_ON_START=false leaves them alone (the
+    image collects at build time and its root filesystem is read-only)."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from ketacare.lib.env import env_bool
+
+    if not env_bool("KETACARE_COLLECTSTATIC_ON_START", True):
+        return False
+    reason = static_files_out_of_date()
+    if not reason:
+        return False
+    typer.echo(f"Collecting static files into {settings.STATIC_ROOT}: {reason}.")
+    call_command("collectstatic", interactive=False, verbosity=0)
+    return True
+
+
+def warn_without_public_address() -> str:
+    """The warning the worker logs when no public address is configured ("" when one is)."""
+    from django.conf import settings
+
+    from ketacare.lib.links import FALLBACK_BASE_URL
+
+    if settings.PUBLIC_BASE_URL:
+        return ""
+    message = (
+        "No public address is configured (KETACARE_BASE_URL, or `ketacare setup --base-url`): the links "
+        f"in e-mails and messages this worker sends (escalations, reminders) point at {FALLBACK_BASE_URL}, "
+        "which opens only on this machine."
+    )
+    logger.warning(message)
+    return message
 
 
 def register(app: typer.Typer) -> None:
@@ -27,7 +113,11 @@ def register(app: typer.Typer) -> None:
             GUNICORN_CONF, "--config", exists=True, dir_okay=False, help="gunicorn settings file"
         ),
     ) -> None:
-        """Serve the web application with gunicorn (KETACARE_BIND, KETACARE_WEB_WORKERS; see gunicorn.conf.py)."""
+        """Serve the web application with gunicorn (KETACARE_BIND, KETACARE_WEB_WORKERS; see gunicorn.conf.py).
+
+        Collects the static files first when they are missing or out of date."""
+        setup_django()
+        collect_static_if_needed()
         gunicorn = Path(sys.executable).with_name("gunicorn")
         argv = [str(gunicorn), "-c", str(config), "ketacare.wsgi:application"]
         # exec: gunicorn becomes this process, so a service manager's signals (TERM: graceful stop, HUP:
@@ -41,11 +131,12 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Run the task queue: scheduled jobs and e-mail delivery (KETACARE_QUEUE_WORKERS processes)."""
-        _setup_django()
+        setup_django()
         from django.core.management import call_command
 
         from ketacare.jobs import ensure_schedules
 
+        warn_without_public_address()
         if schedules:
             names = ensure_schedules()
             typer.echo(f"schedules: {', '.join(names)}")

@@ -1,58 +1,218 @@
 """`ketacare setup`: the first run of a real installation, from an empty database.
 
 It creates the organisation, its first clinic (name, time zone, the numbers patients see, opening
-hours) and that clinic's first administrator, then prints where to log in. Everything after that
-(staff, patients, settings) happens in the application. On a database that already has a clinic it
-says so and changes nothing, so automation may run it on every deploy.
+hours) and that clinic's first administrator, saves the public address, then prints where to log in and
+what to start next. Everything after that (staff, patients, settings) happens in the application. On a
+database that already has a clinic it says so and changes no clinic or account, so automation may run it
+on every deploy.
 
 Each value comes from a flag, else from its KETACARE_SETUP_* environment variable, else (unless
---no-input) from a prompt. The administrator's password is never a flag (a command line is visible to
-every user of the machine): it comes from KETACARE_SETUP_ADMIN_PASSWORD or a hidden prompt.
+--no-input) from a prompt, which checks the answer at once and asks again with the problem named. With
+--no-input every bad or missing value is reported at once, one line each. The administrator's password
+is never a flag (a command line is visible to every user of the machine): it comes from
+KETACARE_SETUP_ADMIN_PASSWORD or a hidden prompt.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import shlex
+import shutil
+import sys
+import zoneinfo
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+from urllib.parse import urlsplit
 
 import typer
 
-from ketacare.lib.links import FALLBACK_BASE_URL
+from ketacare.lib.errors import FieldError
+from ketacare.lib.links import FALLBACK_BASE_URL, check_base_url
 
 DEFAULT_TIME_ZONE = "America/New_York"
 DEFAULT_HOURS = "Mon-Fri 08:00-18:00"
+DEFAULT_PORT = 8000  # gunicorn.conf.py binds 127.0.0.1:8000 unless KETACARE_BIND says otherwise
+# Shown when a time-zone answer matches no zone name: the zones of the clinics KetaCare is set up for first.
+ZONE_EXAMPLES = "e.g. America/New_York, America/Chicago, America/Los_Angeles, Europe/London"
 
 
-@dataclass
-class Answers:
-    organisation: str | None
-    clinic: str | None
-    time_zone: str | None
-    phone: str | None
-    emergency_number: str | None
-    crisis_line: str | None
-    after_hours_phone: str | None
-    hours: str | None
-    admin_name: str | None
-    admin_email: str | None
+@dataclass(frozen=True)
+class Question:
+    """One value setup needs: how it is asked, which flag and variable give it, and its check."""
+
+    key: str
+    prompt: str  # the question, and the name its errors carry in a prompt
+    option: str  # the flag, and the name its errors carry with --no-input
+    variable: str
+    check: Callable[[str], object]  # raises FieldError naming the service's field
+    default: str | None = None  # None: required
+    asked: bool = True  # False: a flag or variable only
 
 
-def _fail(message: str) -> None:
-    # docs/cli.md: on status 2 nothing on stdout, one line on stderr (with or without --json).
-    typer.echo(f"ketacare setup: error: {message}", err=True)
+def _fail(messages: list[str]) -> NoReturn:
+    # docs/cli.md: on status 2 nothing on stdout, one line per problem on stderr (with or without --json).
+    for message in messages:
+        typer.echo(f"ketacare setup: error: {message}", err=True)
     raise typer.Exit(2)
 
 
-def _ask(value: str | None, label: str, *, no_input: bool, variable: str, default: str | None = None) -> str:
-    if value:
+def _named(error: FieldError, name: str) -> str:
+    """The service's message with its field name (``time_zone``) replaced by ``name`` ("Time zone")."""
+    message = error.message
+    if error.field and message.startswith(error.field):
+        return name + message[len(error.field) :]
+    return f"{name}: {message}"
+
+
+def zone_suggestions(answer: str) -> list[str]:
+    """IANA zone names that contain the answer ("Chicago" -> America/Chicago), at most five."""
+    needle = answer.strip().replace(" ", "_").lower()
+    if len(needle) < 3:
+        return []
+    names = [
+        name
+        for name in zoneinfo.available_timezones()
+        if "/" in name and needle in name.lower() and not name.startswith(("Etc/", "posix/", "right/"))
+    ]
+    # A zone whose city is the answer first, then the rest in order.
+    names.sort(key=lambda name: (name.rsplit("/", 1)[-1].lower() != needle, name))
+    return names[:5]
+
+
+def check_time_zone(value: str) -> str:
+    from django.core.exceptions import ValidationError
+
+    from ketacare.clinics.models import validate_time_zone
+
+    try:
+        validate_time_zone(value)
+    except ValidationError:
+        suggestions = zone_suggestions(value)
+        if len(suggestions) == 1:
+            hint = f"did you mean {suggestions[0]}?"
+        elif suggestions:
+            hint = f"did you mean one of {', '.join(suggestions)}?"
+        else:
+            hint = f"give a zone name, {ZONE_EXAMPLES}"
+        raise FieldError("time_zone", f"time_zone: {value!r} is not a time-zone name; {hint}") from None
+    return value
+
+
+def _questions() -> list[Question]:
+    # The clinics app's own checks, so an answer accepted here is one the setup service accepts.
+    from ketacare.clinics.hours import parse_opening_hours
+    from ketacare.clinics.services._fields import clean_email, clean_emergency, clean_phone, clean_text
+
+    def text(field: str) -> Callable[[str], object]:
+        return lambda value: clean_text(field, value, max_length=200, required=True)
+
+    def phone(field: str, *, required: bool) -> Callable[[str], object]:
+        return lambda value: clean_phone(field, value, required=required)
+
+    return [
+        Question("organisation", "Organisation name", "--organisation", "KETACARE_SETUP_ORGANISATION", text("organisation")),
+        Question("clinic", "First clinic's name", "--clinic", "KETACARE_SETUP_CLINIC", text("clinic")),
+        Question("time_zone", "Time zone", "--time-zone", "KETACARE_SETUP_TIME_ZONE", check_time_zone, DEFAULT_TIME_ZONE),
+        Question("phone", "Clinic phone shown to patients", "--phone", "KETACARE_SETUP_PHONE", phone("phone", required=True)),
+        Question("emergency_number", "Emergency number", "--emergency-number", "KETACARE_SETUP_EMERGENCY_NUMBER", clean_emergency, "911"),
+        Question("crisis_line", "Crisis line", "--crisis-line", "KETACARE_SETUP_CRISIS_LINE", phone("crisis_line", required=True), "988"),
+        Question("after_hours_phone", "After-hours phone", "--after-hours-phone", "KETACARE_SETUP_AFTER_HOURS_PHONE", phone("after_hours_phone", required=False), "", asked=False),
+        Question("hours", "Opening hours", "--hours", "KETACARE_SETUP_HOURS", parse_opening_hours, DEFAULT_HOURS),
+        Question("admin_name", "Administrator's full name", "--admin-name", "KETACARE_SETUP_ADMIN_NAME", text("admin_name")),
+        Question("admin_email", "Administrator e-mail (their login)", "--admin-email", "KETACARE_SETUP_ADMIN_EMAIL", lambda value: clean_email("admin_email", value)),
+    ]  # fmt: skip
+
+
+def _error_name(question: Question, *, interactive: bool) -> str:
+    # "Administrator e-mail (their login)" -> "Administrator e-mail": the question, not its explanation.
+    return question.prompt.split(" (", 1)[0] if interactive else question.option
+
+
+def _ask(question: Question, given: str | None) -> str:
+    """A value that passes the question's check: the given one, else a prompt asked until it passes."""
+    name = _error_name(question, interactive=True)
+    default = question.default
+    value = given
+    while True:
+        if value is None:
+            answer: str = typer.prompt(
+                question.prompt,
+                default=default if default is not None else "",
+                show_default=bool(default),
+            )
+            value = answer.strip()
+        try:
+            question.check(value)
+        except FieldError as error:
+            typer.echo(_named(error, name), err=True)
+            if question.key == "time_zone":
+                suggestions = zone_suggestions(value)
+                default = suggestions[0] if len(suggestions) == 1 else default
+            value = None
+            continue
         return value
-    if default is not None and no_input:
-        return default
-    if no_input:
-        raise typer.BadParameter(f"{label} is required: give the flag or set {variable}")
-    answer: str = typer.prompt(label, default=default) if default is not None else typer.prompt(label)
-    return answer.strip()
+
+
+def _collect(questions: list[Question], given: Mapping[str, str | None]) -> tuple[dict[str, str], list[str]]:
+    """Without prompts: every value from its flag, variable or default, and every problem at once."""
+    values, problems = {}, []
+    for question in questions:
+        value = given[question.key]
+        if not value:
+            if question.default is None:
+                problems.append(
+                    f"{question.option} is required ({question.prompt.lower()}): give the flag or set {question.variable}"
+                )
+                continue
+            value = question.default
+        try:
+            question.check(value)
+        except FieldError as error:
+            problems.append(_named(error, question.option))
+            continue
+        values[question.key] = value
+    return values, problems
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _command() -> str:
+    """How to run this `ketacare` again: its name when it is on PATH, else its full path."""
+    path = Path(sys.executable).with_name("ketacare")
+    found = shutil.which("ketacare")
+    return "ketacare" if found and Path(found).resolve() == path.resolve() else str(path)
+
+
+def _next_steps(url: str, *, https: bool) -> list[str]:
+    """What to run after setup, with the settings this address needs."""
+    parts = urlsplit(url)
+    prefix = []
+    if parts.scheme == "http" and https:
+        prefix.append("KETACARE_HTTPS=false")
+    if "KETACARE_DATA_DIR" in os.environ:
+        prefix.append(f"KETACARE_DATA_DIR={shlex.quote(os.environ['KETACARE_DATA_DIR'])}")
+    serve_prefix = list(prefix)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if parts.scheme == "http" and _is_loopback(parts.hostname or "") and port != DEFAULT_PORT:
+        serve_prefix.append(f"KETACARE_BIND={parts.hostname}:{port}")
+    command = _command()
+    return [
+        "Next, start the web server and the worker, each in its own terminal with the same environment as "
+        "this command (as services: systemctl enable --now ketacare-web ketacare-worker):",
+        "  " + " ".join([*serve_prefix, command, "serve"]),
+        "  " + " ".join([*prefix, command, "worker"]),
+    ]
 
 
 def register(app: typer.Typer) -> None:
@@ -60,6 +220,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("setup")
     def setup(
+        ctx: typer.Context,
         organisation: str = typer.Option(
             None, "--organisation", envvar="KETACARE_SETUP_ORGANISATION", help="the organisation's name"
         ),
@@ -70,7 +231,7 @@ def register(app: typer.Typer) -> None:
             None,
             "--time-zone",
             envvar="KETACARE_SETUP_TIME_ZONE",
-            help=f"IANA name (default {DEFAULT_TIME_ZONE})",
+            help=f"a time-zone name such as America/Chicago (default {DEFAULT_TIME_ZONE})",
         ),
         phone: str = typer.Option(
             None, "--phone", envvar="KETACARE_SETUP_PHONE", help="clinic phone shown to patients"
@@ -106,124 +267,155 @@ def register(app: typer.Typer) -> None:
             None,
             "--base-url",
             envvar="KETACARE_BASE_URL",
-            help=f"public address (default {FALLBACK_BASE_URL})",
+            help=(
+                "the public address people open, saved in the data directory for the links in e-mails "
+                f"(KETACARE_BASE_URL overrides it; default {FALLBACK_BASE_URL})"
+            ),
+        ),
+        env_file: Path = typer.Option(
+            None,
+            "--env-file",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="read the services' environment file first (KEY=VALUE lines, as systemd reads it)",
         ),
         no_input: bool = typer.Option(False, "--no-input", help="never prompt: a missing value is an error"),
         migrate: bool = typer.Option(True, help="apply database migrations first"),
         as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     ) -> None:
         """Create the organisation, the first clinic and its first administrator (first run only)."""
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketacare.settings")
-        import django
+        source = ctx.get_parameter_source("base_url")
+        # Saved only when this command was told the address (a flag or an answer), not when it came from
+        # KETACARE_BASE_URL, which wins over the saved one anyway.
+        told = source is not None and source.name == "COMMANDLINE"
+        if env_file is not None:
+            # Before Django reads its settings, so setup writes the database the services use.
+            os.environ.update(read_env_file(env_file))
+            base_url = base_url if told else os.environ.get("KETACARE_BASE_URL") or base_url
+        from ketacare.cli_ops import setup_django
 
-        django.setup()
+        setup_django()
         from django.conf import settings
         from django.core.management import call_command
 
         from ketacare.clinics.hours import parse_opening_hours
         from ketacare.clinics.selectors import is_set_up
         from ketacare.clinics.services import set_up_installation
-        from ketacare.lib.errors import FieldError
 
+        interactive = not no_input and not as_json
+        if base_url:
+            try:
+                base_url = check_base_url(base_url)
+            except FieldError as error:
+                _fail([_named(error, "--base-url" if told else "KETACARE_BASE_URL")])
         if migrate:
             call_command("migrate", verbosity=0)
-        url = (base_url or settings.PUBLIC_BASE_URL or FALLBACK_BASE_URL).rstrip("/")
-        login_url = f"{url}/accounts/login/"
         if is_set_up():
+            url = (base_url or settings.PUBLIC_BASE_URL or FALLBACK_BASE_URL).rstrip("/")
+            saved = _save_base_url(url) if told else None
+            login_url = f"{url}/accounts/login/"
             if as_json:
-                typer.echo(json.dumps({"status": "already_set_up", "login_url": login_url}))
+                typer.echo(
+                    json.dumps(
+                        {
+                            "status": "already_set_up",
+                            "login_url": login_url,
+                            "base_url_saved": str(saved) if saved else None,
+                        }
+                    )
+                )
+                return
+            if saved:
+                typer.echo("KetaCare is already set up (it has a clinic); no clinic or account was changed.")
+                typer.echo(f"Public address saved: {url} (in {saved}).")
+                typer.echo(f"Log in at {login_url}")
             else:
                 typer.echo(
                     f"KetaCare is already set up (it has a clinic); nothing was changed. Log in at {login_url}"
                 )
             return
-        interactive = not no_input and not as_json
-        try:
-            answers = Answers(
-                organisation=_ask(
-                    organisation,
-                    "Organisation name",
-                    no_input=not interactive,
-                    variable="KETACARE_SETUP_ORGANISATION",
-                ),
-                clinic=_ask(
-                    clinic, "First clinic's name", no_input=not interactive, variable="KETACARE_SETUP_CLINIC"
-                ),
-                time_zone=_ask(
-                    time_zone,
-                    "Time zone",
-                    no_input=not interactive,
-                    variable="KETACARE_SETUP_TIME_ZONE",
-                    default=DEFAULT_TIME_ZONE,
-                ),
-                phone=_ask(
-                    phone,
-                    "Clinic phone shown to patients",
-                    no_input=not interactive,
-                    variable="KETACARE_SETUP_PHONE",
-                ),
-                emergency_number=_ask(
-                    emergency_number, "Emergency number", no_input=not interactive, variable="", default="911"
-                ),
-                crisis_line=_ask(
-                    crisis_line, "Crisis line", no_input=not interactive, variable="", default="988"
-                ),
-                after_hours_phone=after_hours_phone or "",
-                hours=_ask(
-                    hours,
-                    "Opening hours",
-                    no_input=not interactive,
-                    variable="KETACARE_SETUP_HOURS",
-                    default=DEFAULT_HOURS,
-                ),
-                admin_name=_ask(
-                    admin_name,
-                    "Administrator's full name",
-                    no_input=not interactive,
-                    variable="KETACARE_SETUP_ADMIN_NAME",
-                ),
-                admin_email=_ask(
-                    admin_email,
-                    "Administrator's e-mail (their login)",
-                    no_input=not interactive,
-                    variable="KETACARE_SETUP_ADMIN_EMAIL",
-                ),
-            )
-        except typer.BadParameter as error:
-            _fail(str(error))
-            return
+
+        questions = _questions()
+        given = {
+            "organisation": organisation,
+            "clinic": clinic,
+            "time_zone": time_zone,
+            "phone": phone,
+            "emergency_number": emergency_number,
+            "crisis_line": crisis_line,
+            "after_hours_phone": after_hours_phone,
+            "hours": hours,
+            "admin_name": admin_name,
+            "admin_email": admin_email,
+        }
         password = os.environ.get("KETACARE_SETUP_ADMIN_PASSWORD", "")
+        if interactive:
+            values = {
+                q.key: (_ask(q, given[q.key]) if q.asked else _ask(q, given[q.key] or q.default))
+                for q in questions
+            }
+            if not base_url:
+                base_url = _ask(
+                    Question(
+                        "base_url",
+                        "Public address (what people open; links in e-mails start with it)",
+                        "--base-url",
+                        "KETACARE_BASE_URL",
+                        check_base_url,
+                        settings.PUBLIC_BASE_URL or FALLBACK_BASE_URL,
+                    ),
+                    None,
+                ).rstrip("/")
+                told = True
+        else:
+            values, problems = _collect(questions, given)
+            if not password:
+                problems.append("the administrator's password is required: set KETACARE_SETUP_ADMIN_PASSWORD")
+            if problems:
+                _fail(problems)
+        url = (base_url or settings.PUBLIC_BASE_URL or FALLBACK_BASE_URL).rstrip("/")
+        login_url = f"{url}/accounts/login/"
         while True:
             if not password:
-                if not interactive:
-                    _fail("the administrator's password is required: set KETACARE_SETUP_ADMIN_PASSWORD")
                 typer.echo(
                     "The administrator's password: at least 12 characters (a short sentence works well)."
                 )
                 password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
             try:
                 result = set_up_installation(
-                    organisation_name=answers.organisation or "",
-                    clinic_name=answers.clinic or "",
-                    time_zone=answers.time_zone or "",
-                    phone=answers.phone or "",
-                    emergency_number=answers.emergency_number or "",
-                    crisis_line=answers.crisis_line or "",
-                    after_hours_phone=answers.after_hours_phone or "",
-                    opening_hours=parse_opening_hours(answers.hours or ""),
-                    admin_email=answers.admin_email or "",
-                    admin_name=answers.admin_name or "",
+                    organisation_name=values["organisation"],
+                    clinic_name=values["clinic"],
+                    time_zone=values["time_zone"],
+                    phone=values["phone"],
+                    emergency_number=values["emergency_number"],
+                    crisis_line=values["crisis_line"],
+                    after_hours_phone=values["after_hours_phone"],
+                    opening_hours=parse_opening_hours(values["hours"]),
+                    admin_email=values["admin_email"],
+                    admin_name=values["admin_name"],
                     admin_password=password,
                 )
             except FieldError as error:
-                if interactive and error.field == "admin_password":
-                    typer.echo(error.message, err=True)
-                    password = ""
-                    continue
-                _fail(error.message)
-                return
+                name = "Password" if interactive else "KETACARE_SETUP_ADMIN_PASSWORD"
+                if error.field == "admin_password":
+                    if interactive:
+                        typer.echo(_named(error, name), err=True)
+                        password = ""
+                        continue
+                    _fail([_named(error, name)])
+                question = next((q for q in questions if q.key == error.field), None)
+                _fail(
+                    [
+                        _named(error, _error_name(question, interactive=interactive))
+                        if question
+                        else error.message
+                    ]
+                )
             break
+        saved = _save_base_url(url) if told else None
         console_mail = settings.MAIL_DELIVERY_BACKEND.endswith(("console.EmailBackend", "dummy.EmailBackend"))
+        plain_http = urlsplit(url).scheme == "http" and settings.HTTPS
         if as_json:
             typer.echo(
                 json.dumps(
@@ -234,7 +426,9 @@ def register(app: typer.Typer) -> None:
                         "clinic_public_id": str(result.clinic.public_id),
                         "admin_email": result.admin.email,
                         "login_url": login_url,
+                        "base_url_saved": str(saved) if saved else None,
                         "email_configured": not console_mail,
+                        "https_redirects_this_address": plain_http,
                     }
                 )
             )
@@ -242,9 +436,49 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             f"Created {result.organisation.name}, clinic {result.clinic.name}, administrator {result.admin.email}."
         )
-        typer.echo(f"Log in at {login_url} — the first login sets up an authenticator app (six-digit codes).")
+        if saved:
+            typer.echo(f"Public address saved: {url} (in {saved}; KETACARE_BASE_URL overrides it).")
+        if plain_http:
+            typer.echo(
+                f"Note: KETACARE_HTTPS is on (the default), so the server redirects {url} to https://. For a "
+                "trial on this machine without TLS start the server and the worker with KETACARE_HTTPS=false "
+                "(as below); in production give an https:// address (--base-url) and put a TLS proxy in front."
+            )
+        for line in _next_steps(url, https=settings.HTTPS):
+            typer.echo(line)
+        typer.echo(
+            f"Log in at {login_url} once the server runs — the first login sets up an authenticator app "
+            "(six-digit codes)."
+        )
         if console_mail:
             typer.echo(
-                "Note: e-mail is not configured, so invitations and password resets are printed by the server "
-                "instead of sent. Set KETACARE_EMAIL_URL (README: E-mail)."
+                "Note: e-mail is not configured, so invitations, password resets, reminders and escalations are "
+                "printed by the worker (`ketacare worker`, in its terminal or log), not sent and not shown by the "
+                "web server. Set KETACARE_EMAIL_URL (README: E-mail)."
             )
+
+
+def _save_base_url(url: str) -> Path:
+    """Keep the public address beside the data, where the settings read it (settings.PUBLIC_BASE_URL_FILE)."""
+    from django.conf import settings
+
+    path = Path(settings.PUBLIC_BASE_URL_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(url + "\n")
+    return path
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines as systemd's EnvironmentFile= reads them: blank lines and lines starting with # or
+    ; are skipped, and one pair of matching quotes around a value is removed."""
+    values = {}
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")) or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values

@@ -328,10 +328,23 @@ EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT", 30)
 EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 ANYMAIL = _email.get("ANYMAIL", {})
 DEFAULT_FROM_EMAIL = env_str("KETACARE_FROM_EMAIL", "KetaCare <no-reply@ketacare.invalid>")
-# The public address of this installation, for links in e-mails sent outside a request (the
-# command line, scheduled jobs). Empty: links use the address the request came to (ALLOWED_HOSTS
-# bounds it). Set it in production so every link names the one canonical host.
-PUBLIC_BASE_URL = env_str("KETACARE_BASE_URL", "").rstrip("/")
+# The public address of this installation, for the links in messages: KETACARE_BASE_URL, else the
+# address `ketacare setup --base-url` saved in the data directory, so the worker (which has no request
+# to take a host from) links to the same place as the web server. With neither, messages sent from a
+# request (invitations, password resets) use the address the request came to (ALLOWED_HOSTS bounds it),
+# and the worker's (escalations, reminders) use lib.links.FALLBACK_BASE_URL, which opens only on this
+# machine: `ketacare worker` warns at start.
+PUBLIC_BASE_URL_FILE = DATA_DIR / "base_url"
+
+
+def _public_base_url() -> str:
+    url = env_str("KETACARE_BASE_URL", "")
+    if not url and PUBLIC_BASE_URL_FILE.is_file():
+        url = PUBLIC_BASE_URL_FILE.read_text().strip()
+    return url.rstrip("/")
+
+
+PUBLIC_BASE_URL = _public_base_url()
 
 # --- Notifications to patients (docs/decisions/0020) -------------------------------------------
 # Text messages: "console" prints them and keeps them in memory (nothing is sent); "twilio" sends them

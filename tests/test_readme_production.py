@@ -4,19 +4,20 @@ The commands are the README's own: the fenced block after the `production-steps`
 line. Each one is run as written, with these translations only, because the test is an ordinary user
 on a shared machine:
 
-- paths under /opt, /etc and /var/lib move into a temporary root; `sudo` is dropped, and so is
-  `-o <user>` (nobody else can own a file here);
+- paths under /opt, /etc and /var/lib move into a temporary root; `sudo` is dropped with its
+  `-u <user>`, and so are `-o <user>` and `-g <group>` (nobody else can own a file here);
 - `git clone <this repository>` clones this working tree's HEAD (committed work only);
 - `make install` runs for real, unless KETACARE_README_REUSE_VENV=1 links this checkout's .venv instead;
 - `useradd` is the one command not run (the services run as the current user);
 - `sudoedit` of the environment file makes the edits a clinic makes, on a free port on 127.0.0.1;
+- `ketacare setup` gets its answers from its `KETACARE_SETUP_*` variables, with `--no-input` added;
 - `systemctl enable --now` starts each unit's ExecStart with the unit's Environment= and
   EnvironmentFile= (the file wins, as in systemd), from its WorkingDirectory, in its own session;
 - the final `curl` runs against that port.
 
 A command it does not recognise fails the test: the README and this test change together. After the
-start it checks what a clinic would: /healthz, /readyz, the sign-in page through the proxy's headers (and
-the redirect to https without them), /metrics answering only its token, and the worker running its
+start it checks what a clinic would: the clinic setup made is in the services' database, /healthz,
+/readyz, the sign-in page through the proxy's headers (and the redirect to https without them), /metrics answering only its token, and the worker running its
 schedules; then it stops both services with SIGTERM, as systemd does.
 """
 
@@ -169,6 +170,8 @@ class Follower:
     def command(self, argv: list[str]) -> None:
         if argv[0] == "sudo":
             argv = argv[1:]
+            if argv[0] == "-u":
+                argv = argv[2:]  # the service user: here the current one
         name = argv[0]
         if name == "git" and argv[1:3] == ["clone", "<this"]:
             self.shell(["git", "clone", "--quiet", str(ROOT), self.path(argv[4])])
@@ -183,12 +186,14 @@ class Follower:
                 self.shell(["make", "install"], timeout=900)
         elif name == "useradd":
             pass  # the services run as the current user
+        elif name == "env" and "setup" in argv:
+            self.set_up([self.path(arg) for arg in argv])
         elif name in ("install", "cp"):
             args, skip = [], False
             for arg in argv[1:]:
                 if skip:
                     skip = False
-                elif arg == "-o":
+                elif arg in ("-o", "-g"):
                     skip = True
                 else:
                     args.append(self.path(arg))
@@ -207,6 +212,28 @@ class Follower:
             raise AssertionError(
                 f"the README's production steps have a command this test does not follow: {argv}"
             )
+
+    def set_up(self, argv: list[str]) -> None:
+        """`ketacare setup` as the README runs it, answered by its variables instead of the prompts."""
+        answers = {
+            "KETACARE_SETUP_ORGANISATION": "Bright Path Health",
+            "KETACARE_SETUP_CLINIC": "Bright Path Boston",
+            "KETACARE_SETUP_PHONE": "+1 617 555 0100",
+            "KETACARE_SETUP_ADMIN_NAME": "Ada Admin",
+            "KETACARE_SETUP_ADMIN_EMAIL": "ada@brightpath.example",
+            "KETACARE_SETUP_ADMIN_PASSWORD": "first administrator's passphrase",
+        }
+        result = subprocess.run(
+            [*argv, "--no-input"],
+            cwd=self.cwd,
+            env=self.base_env | answers,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        # The public address comes from the environment file, as the services will read it.
+        assert f"Log in at https://{HOST}/accounts/login/" in result.stdout, result.stdout
 
     def edit_environment(self, path: Path) -> None:
         """What a clinic sets in the copied example (the rest stays as shipped)."""
@@ -285,6 +312,10 @@ def test_following_the_production_section_in_a_fresh_clone_serves_and_runs_the_w
             f.run(line)
         base = f"http://127.0.0.1:{f.port}"
         proxied = {"Host": HOST, "X-Forwarded-Proto": "https"}
+        database = f.root / "var" / "lib" / "ketacare" / "ketacare.sqlite3"
+        # `ketacare setup` filled the database the services use.
+        with sqlite3.connect(database, timeout=30) as db:
+            assert db.execute("SELECT name FROM clinics_clinic").fetchall() == [("Bright Path Boston",)]
 
         status, _, body = _get(f"{base}/healthz")
         assert status == 200 and json.loads(body) == {"status": "ok"}, f.tail()
@@ -309,7 +340,6 @@ def test_following_the_production_section_in_a_fresh_clone_serves_and_runs_the_w
         assert status == 200 and b"ketacare_queue_depth" in body and b"ketacare_http_requests" in body
 
         # The worker runs its schedules by itself (no cron): the escalation job has run.
-        database = f.root / "var" / "lib" / "ketacare" / "ketacare.sqlite3"
 
         def escalations_ran() -> bool:
             with sqlite3.connect(database, timeout=30) as db:

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from ketacare.accounts.models import User
@@ -23,6 +24,7 @@ from ketacare.alerts.signals import alert_escalated, alert_raised
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.selectors import escalation_recipient
 from ketacare.lib.errors import FieldError, NotPermitted
+from ketacare.lib.links import absolute_url
 from ketacare.patients.models import Patient
 
 logger = logging.getLogger(__name__)
@@ -500,11 +502,13 @@ def _mail_escalation(alert: Alert, to: list[str], *, minutes: int, early: bool) 
     else:
         subject = "KetaCare: an alert was not acknowledged in time"
         why = "It was escalated to you as the clinic's escalation contact."
+    # The worker sends this, outside any request: only an absolute link opens from a mail client.
+    link = absolute_url(reverse("alerts:detail", kwargs={"alert_id": str(alert.public_id)}))
     send_mail(
         subject=subject,
         message=(
             f"An alert at {alert.clinic.name} (level: {level}) has not been acknowledged within {minutes} "
-            f"minutes. {why} Open it: /clinic/alerts/{alert.public_id}/"
+            f"minutes. {why} Open it: {link}"
         ),
         from_email=None,
         recipient_list=to,

@@ -19,6 +19,7 @@ import pytest
 from django.core import mail
 
 from tests.support.clock import zone_at_midday
+from tests.support.mail import MAIL_SERVER
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -119,7 +120,7 @@ def _vitals(page: Any, minutes_ago: int, systolic: int, diastolic: int) -> None:
 
 
 def test_a_clinic_sets_itself_up_from_an_empty_database(
-    live_server, browser, artifacts_dir, settings, monkeypatch
+    live_server, browser, artifacts_dir, settings, monkeypatch, tmp_path
 ):
     from typer.testing import CliRunner
 
@@ -132,6 +133,10 @@ def test_a_clinic_sets_itself_up_from_an_empty_database(
 
     assert not Clinic.objects.exists() and not User.objects.exists() and not Patient.objects.exists()
     settings.PUBLIC_BASE_URL = live_server.url  # the e-mailed links point at this server
+    settings.PUBLIC_BASE_URL_FILE = (
+        tmp_path / "base_url"
+    )  # setup saves --base-url: not in the shared data dir
+    settings.EMAIL_BACKEND = MAIL_SERVER  # e-mail is set up: invitations are sent, read from the test outbox
     mail.outbox = []
     shots = Shots(artifacts_dir)
 
@@ -296,7 +301,7 @@ def test_a_clinic_sets_itself_up_from_an_empty_database(
 
     # 8. The patient accepts the invitation on a phone and sends a first check-in.
     phone = browser.new_page(viewport=PHONE, has_touch=True, is_mobile=True)
-    phone.goto(_link_to("sam.rivera@mail.example", "Set up your account"))
+    phone.goto(_link_to("sam.rivera@mail.example", "Bright Path Boston: set up your KetaCare account"))
     phone.get_by_role("heading", name="Set up your account").wait_for()
     shots(phone, "patient-phone-invitation")
     phone.get_by_label("New password", exact=True).fill(PATIENT_PASSWORD)

@@ -11,6 +11,14 @@ from ketacare.audit.models import AccessEvent
 from ketacare.clinics.models import Clinic, Organisation, StaffMembership
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _saved_address_in_a_temporary_data_dir(settings, tmp_path):
+    # `setup --base-url` saves the address beside the data: never in the data dir the test run shares.
+    settings.PUBLIC_BASE_URL_FILE = tmp_path / "base_url"
+
+
 PASSWORD = "first admin password 2026"  # noqa: S105 - test data only
 FLAGS = [
     "--organisation", "Bright Path Health",
@@ -102,6 +110,7 @@ def test_setup_asks_for_what_is_missing_and_hides_the_password(run):
             "Mon-Thu 09:00-17:00",
             "Pat Prompt",
             "pat@example.org",
+            "",  # public address: the default
             "short",  # refused: staff passwords have at least 12 characters
             "short",
             PASSWORD,
@@ -123,10 +132,10 @@ def test_setup_asks_for_what_is_missing_and_hides_the_password(run):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--time-zone", "Mars/Olympus"], "time_zone 'Mars/Olympus' is not an IANA time-zone name"),
+        (["--time-zone", "Mars/Olympus"], "--time-zone: 'Mars/Olympus' is not a time-zone name"),
         (["--hours", "Mon 18:00-08:00"], "opens at or after it closes"),
         (["--phone", "ring ring"], "phone may hold digits"),
-        (["--admin-email", "not-an-address"], "admin_email: 'not-an-address' is not an e-mail address"),
+        (["--admin-email", "not-an-address"], "--admin-email: 'not-an-address' is not an e-mail address"),
     ],
 )
 def test_bad_values_name_the_field_and_create_nothing(run, monkeypatch, extra, message):
