@@ -1,7 +1,8 @@
 """The e-mails that carry a link: staff invitation, patient invitation, password reset.
 
-Each is plain text, a few lines, and holds no health information: no patient name, no clinic name in
-what a patient receives, no diagnosis or appointment. The link is the only thing of value in it and
+Each is plain text, a few lines, and holds no health information: no patient name, no diagnosis, no
+treatment or appointment. What a patient receives names their clinic and its phone number, so that
+they can tell it from phishing and check it by calling. The link is the only thing of value in it and
 works once. Bodies are built here in Python rather than from templates: templates would HTML-escape
 names ("O'Brien" -> "O&#x27;Brien") in a text/plain message, and switching escaping off in a
 template is refused by the static gate (docs/security.md S15).
@@ -50,9 +51,14 @@ def base_url(request: HttpRequest | None = None) -> str:
 
 
 # The subjects of the invitation e-mails: the clinic admin's mail page lists a clinic's invitations by
-# them before their addresses belong to any of its people (ketacare.ops.selectors).
+# them before their addresses belong to any of its people, and a withdrawn invitation's unsent e-mail
+# is found by them (ketacare.ops.selectors, ketacare.ops.mail.cancel_unsent_email).
 STAFF_INVITATION_SUBJECT = "Your KetaCare staff invitation"
-PATIENT_INVITATION_SUBJECT = "Set up your account"
+
+
+def patient_invitation_subject(clinic_name: str) -> str:
+    """The patient invitation's subject, which names the clinic (one line: a header holds no newline)."""
+    return f"{' '.join(clinic_name.split())}: set up your KetaCare account"
 
 
 def _hours(hours: int) -> str:
@@ -73,17 +79,22 @@ def staff_invitation(*, to: str, link: str, clinic_names: list[str], role: str, 
     return Message(to=to, subject=STAFF_INVITATION_SUBJECT, body=body)
 
 
-def patient_invitation(*, to: str, link: str, hours: int) -> Message:
-    # Nothing that says who the patient is, where they are treated or why: an e-mail can be read by
-    # anyone who shares the mailbox.
+def patient_invitation(*, to: str, link: str, hours: int, clinic_name: str, clinic_phone: str) -> Message:
+    # The clinic and KetaCare are named so that the patient recognises the message, but nothing says
+    # who the patient is or what they are treated for: an e-mail can be read by anyone who shares the
+    # mailbox.
+    clinic = " ".join(clinic_name.split())
+    call = f"call the clinic on {clinic_phone.strip()}" if clinic_phone.strip() else "call the clinic"
     body = (
         "Hello,\n\n"
-        "Your clinic has invited you to set up your online account.\n\n"
+        f"{clinic} has invited you to set up your account on KetaCare, the online service the clinic "
+        "uses to keep in touch with you.\n\n"
         f"Open this link to choose a password. It works once and expires in {_hours(hours)}:\n\n"
         f"{link}\n\n"
+        f"To check that this message really comes from {clinic}, {call}. "
         "If you did not expect this message, you can ignore it.\n"
     )
-    return Message(to=to, subject=PATIENT_INVITATION_SUBJECT, body=body)
+    return Message(to=to, subject=patient_invitation_subject(clinic_name), body=body)
 
 
 def password_reset(*, to: str, link: str, minutes: int) -> Message:

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.ops.models import OutboundEmail
+from ketacare.ops.transport import stand_in
 
 logger = logging.getLogger(__name__)
 
@@ -104,12 +105,13 @@ def deliver_email(outbox_id: int) -> str:
     row = _claim(outbox_id, now)
     if row is None:
         return "skipped"
+    backend = str(settings.MAIL_DELIVERY_BACKEND)
     message = EmailMultiAlternatives(
         subject=row.subject,
         body=row.body,
         from_email=row.from_email,
         to=list(row.to),
-        connection=get_connection(settings.MAIL_DELIVERY_BACKEND, fail_silently=False),
+        connection=get_connection(backend, fail_silently=False),
     )
     for content, mimetype in row.alternatives:
         message.attach_alternative(content, mimetype)
@@ -133,10 +135,17 @@ def deliver_email(outbox_id: int) -> str:
             " (giving up)" if final else "",
         )
         return "failed" if final else "retry"
+    # A backend that only prints or files the message has not sent it: the row says so, and keeps
+    # saying so after e-mail is configured.
+    delivered = stand_in(backend) is None
     OutboundEmail.objects.filter(pk=row.pk).update(
-        state=OutboundEmail.State.SENT, attempts=row.attempts + 1, sent_at=timezone.now(), last_error=""
+        state=OutboundEmail.State.SENT if delivered else OutboundEmail.State.NOT_SENT,
+        attempts=row.attempts + 1,
+        sent_at=timezone.now(),
+        last_error="",
+        transport=backend[:200],
     )
-    return "sent"
+    return "sent" if delivered else "not sent"
 
 
 def deliver_pending_mail(*, limit: int = 200) -> dict[str, int]:

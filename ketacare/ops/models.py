@@ -6,6 +6,8 @@ import uuid
 
 from django.db import models
 
+from ketacare.ops.transport import stand_in
+
 
 class OutboundEmail(models.Model):
     """One message waiting for, or done with, delivery (docs/decisions/0018).
@@ -19,6 +21,8 @@ class OutboundEmail(models.Model):
         PENDING = "pending", "Waiting to be sent"
         SENDING = "sending", "Being sent"
         SENT = "sent", "Sent"
+        # Taken by a backend that delivers nothing (the console's log, a file): nobody received it.
+        NOT_SENT = "not_sent", "Not sent: e-mail is not set up"
         FAILED = "failed", "Failed (no more attempts)"
         # Taken back before it left: what it announced no longer holds (a withdrawn invitation's link).
         CANCELLED = "cancelled", "Cancelled: will not be sent"
@@ -40,7 +44,11 @@ class OutboundEmail(models.Model):
     # The exception's class and message of the last failure: an operator's clue, never the body.
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the backend took it (for a `not_sent` row: when it was printed or filed).
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The dotted path of the backend that took it, kept so that what the row says happened does not
+    # change with the configuration; empty until it leaves the queue.
+    transport = models.CharField(max_length=200, blank=True)
 
     class Meta:
         indexes = [
@@ -55,6 +63,15 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"e-mail {self.public_id} ({self.state})"
+
+    @property
+    def status_label(self) -> str:
+        """The state in words; a message nobody received says where it went instead."""
+        if self.state == self.State.NOT_SENT:
+            instead = stand_in(self.transport)
+            if instead is not None:
+                return instead.row
+        return self.get_state_display()
 
 
 class PreparedExport(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from ketacare.accounts.mail import PATIENT_INVITATION_SUBJECT, STAFF_INVITATION_SUBJECT
+from ketacare.accounts.mail import STAFF_INVITATION_SUBJECT, patient_invitation_subject
 from ketacare.accounts.models import User
 from ketacare.clinics.models import Clinic, StaffInvitation
 from ketacare.ops.models import OutboundEmail
@@ -27,12 +27,13 @@ def invited_addresses(clinic: Clinic) -> set[str]:
 
 def _clinic_rows(clinic: Clinic) -> QuerySet[OutboundEmail]:
     # An invited address belongs to nobody at the clinic until the invitation is accepted (and may be
-    # staff elsewhere): of its mail, only the invitations are the clinic's.
+    # staff elsewhere, or invited by another clinic): of its mail, only this clinic's invitations are
+    # the clinic's (a patient invitation's subject names the clinic it comes from).
     return OutboundEmail.objects.filter(
         Q(recipient__in=clinic_addresses(clinic))
         | Q(
             recipient__in=invited_addresses(clinic),
-            subject__in=[STAFF_INVITATION_SUBJECT, PATIENT_INVITATION_SUBJECT],
+            subject__in=[STAFF_INVITATION_SUBJECT, patient_invitation_subject(clinic.name)],
         )
     )
 

@@ -20,6 +20,7 @@ from ketacare.ops.exports import access_export, content, is_expired, kind_of
 from ketacare.ops.mail import retry_email
 from ketacare.ops.models import OutboundEmail, PreparedExport
 from ketacare.ops.selectors import access_clinic_message, clinic_mail
+from ketacare.ops.transport import not_set_up_banner, not_set_up_note
 
 TEST_SUBJECT = "KetaCare test e-mail"
 # The "being prepared" page reloads itself this often.
@@ -45,6 +46,8 @@ def mail_status(request: AuthenticatedRequest) -> HttpResponse:
         "waiting": sum(
             1 for r in rows if r.state in (OutboundEmail.State.PENDING, OutboundEmail.State.SENDING)
         ),
+        "not_sent": sum(1 for r in rows if r.state == OutboundEmail.State.NOT_SENT),
+        "not_set_up": not_set_up_banner(),
     }
     return render(request, "ops/mail.html", context)
 
@@ -63,9 +66,13 @@ def send_test_email(request: AuthenticatedRequest) -> HttpResponse:
             [request.user.email],
         )
         record_access_event(action="write", outcome="granted", clinic=clinic, object_type="mail_test")
-    messages.success(
-        request, f"A test e-mail to {request.user.email} is queued; this page shows whether it was sent."
-    )
+    note = not_set_up_note()
+    if note:
+        messages.warning(request, f"A test e-mail to {request.user.email} is queued, but {note}.")
+    else:
+        messages.success(
+            request, f"A test e-mail to {request.user.email} is queued; this page shows whether it was sent."
+        )
     return redirect("ops:mail")
 
 

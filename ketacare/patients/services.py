@@ -27,6 +27,7 @@ from ketacare.audit import context as audit_context
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic, validate_time_zone
 from ketacare.lib.errors import ConflictError, FieldError
+from ketacare.ops.mail import cancel_unsent_email
 from ketacare.patients import facts
 from ketacare.patients.models import Patient, PatientChange, PatientInvitation
 from ketacare.patients.selectors import email_refusal, find_duplicates
@@ -250,10 +251,9 @@ def correct_patient(*, patient: Patient, by: User, changes: dict[str, Any]) -> C
     if written:
         patient.save(update_fields=[c.field for c in written])
         if "email" in {c.field for c in written}:
-            # A link sent to the old address must not create an account under it.
-            patient.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
-                revoked_at=timezone.now()
-            )
+            # A link sent to the old address must not create an account under it, and one not yet sent
+            # must not go there at all.
+            _withdraw_open_invitations(patient, now=timezone.now())
         if patient.user_id is not None and {"full_name", "preferred_name"} & {c.field for c in written}:
             patient.user.full_name = patient.display_name  # type: ignore[union-attr]
             patient.user.save(update_fields=["full_name"])  # type: ignore[union-attr]
@@ -390,7 +390,7 @@ def invite_patient(*, patient: Patient, by: User, base_url: str) -> PatientInvit
     if refusal:
         raise ConflictError("email", refusal)
     now = timezone.now()
-    patient.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+    _withdraw_open_invitations(patient, now=now)
     token, token_digest = new_token()
     invitation = PatientInvitation.objects.create(
         clinic=patient.clinic,
@@ -403,9 +403,29 @@ def invite_patient(*, patient: Patient, by: User, base_url: str) -> PatientInvit
     _audit(by, patient)
     link = base_url + reverse("patients:accept_invitation", kwargs={"token": token})
     mail.send_with_change(
-        mail.patient_invitation(to=patient.email, link=link, hours=settings.INVITATION_TTL_HOURS)
+        mail.patient_invitation(
+            to=patient.email,
+            link=link,
+            hours=settings.INVITATION_TTL_HOURS,
+            clinic_name=patient.clinic.name,
+            clinic_phone=patient.clinic.phone,
+        )
     )
     return invitation
+
+
+def _withdraw_open_invitations(patient: Patient, *, now: dt.datetime) -> None:
+    """Stop the patient's open invitations' links working, and cancel their e-mails that have not left
+    (in the caller's transaction), which would carry a link that no longer works.
+
+    An invitation's e-mail is found by address and subject, written since the invitation was made: a
+    patient has one open invitation at a time (a newer one replaces it).
+    """
+    open_invitations = list(patient.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True))
+    subject = mail.patient_invitation_subject(patient.clinic.name)
+    for invitation in open_invitations:
+        cancel_unsent_email(recipient=invitation.email, subject=subject, created_since=invitation.created_at)
+    patient.invitations.filter(pk__in=[i.pk for i in open_invitations]).update(revoked_at=now)
 
 
 @transaction.atomic

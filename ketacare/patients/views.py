@@ -26,6 +26,7 @@ from ketacare.clinics.selectors import active_clinic
 from ketacare.core.protocols import get_route, route_ids
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.lib.forms import add_field_error, form_message
+from ketacare.ops.transport import not_set_up_note
 from ketacare.patients.facts import next_appointment, patient_route
 from ketacare.patients.forms import ArchivePatientForm, PatientForm, RegisterPatientForm, patient_initial
 from ketacare.patients.selectors import (
@@ -142,6 +143,7 @@ def patient_detail(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
         "patient": patient,
         "now": patient_now(patient, now=timezone.now()),
         "invitation": latest_invitation(patient),
+        "invitation_not_sent": not_set_up_note(),
         "invite_refusal": form_message("email", invite_refusal, "E-mail") if invite_refusal else "",
         "changes": patient_changes(patient)[:20],
         "sex": sex_on_record(patient),
@@ -221,11 +223,15 @@ def patient_invite(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
     else:
         # Clinic time, as everywhere on the staff pages.
         until = timezone.localtime(invitation.expires_at, patient.clinic.zone)
-        messages.success(
-            request,
-            f"Invitation sent to {invitation.email}; it works once, until {until:%Y-%m-%d %H:%M} "
-            f"({zone_place(patient.clinic.time_zone)} time).",
-        )
+        works = f"works once, until {until:%Y-%m-%d %H:%M} ({zone_place(patient.clinic.time_zone)} time)"
+        not_sent = not_set_up_note()
+        if not_sent:
+            messages.warning(
+                request,
+                f"Invitation to {invitation.email} made, but not sent: {not_sent}. The link in it {works}.",
+            )
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}; it {works}.")
     return redirect("patients:detail", patient_id=patient.public_id)
 
 

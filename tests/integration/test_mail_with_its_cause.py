@@ -21,6 +21,7 @@ from ketacare.ops.mail import deliver_pending_mail
 from ketacare.ops.models import OutboundEmail
 from ketacare.patients.models import Patient, PatientInvitation
 from ketacare.patients.services import invite_patient
+from tests.support.mail import MAIL_SERVER
 
 pytestmark = pytest.mark.django_db
 BASE = "http://testserver"
@@ -34,7 +35,7 @@ class Rollback(Exception):
 def queued_mail(settings: Any) -> Any:
     # The test runner swaps in its in-memory backend; production always writes the outbox.
     settings.EMAIL_BACKEND = "ketacare.ops.mail.QueuedEmailBackend"
-    settings.MAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MAIL_DELIVERY_BACKEND = MAIL_SERVER
     return settings
 
 
@@ -130,7 +131,7 @@ def test_a_patient_invitation_by_http_commits_with_its_mail(
     assert list(OutboundEmail.objects.values_list("recipient", "state")) == [
         ("ines.invitee@example.org", "sent")
     ]
-    assert [m.subject for m in mail.outbox] == ["Set up your account"]
+    assert [m.subject for m in mail.outbox] == ["Clinic A: set up your KetaCare account"]
 
 
 def test_without_an_outbox_the_mail_still_waits_for_the_commit(personas: Any, mailoutbox: Any) -> None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ketacare.alerts.tests.helpers import make_alert
 from ketacare.ops.models import OutboundEmail
+from tests.support.mail import MAIL_SERVER
 
 pytestmark = pytest.mark.django_db
 TOKEN = "metrics-token-for-tests-0123456789"
@@ -87,7 +88,7 @@ def test_the_admin_sends_a_test_email_through_the_queue_and_sees_it_sent(
     personas: Any, client_for: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     settings.EMAIL_BACKEND = "ketacare.ops.mail.QueuedEmailBackend"
-    settings.MAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MAIL_DELIVERY_BACKEND = MAIL_SERVER
     admin = client_for("admin_a")
     with django_capture_on_commit_callbacks(execute=True):
         response = admin.post("/clinic/mail/test/")

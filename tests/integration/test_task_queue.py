@@ -23,10 +23,10 @@ from ketacare.messaging.models import DEFAULT_RESPONSE_TIME_MIN
 from ketacare.ops.mail import backoff_s, deliver_email, deliver_pending_mail
 from ketacare.ops.models import OutboundEmail
 from tests.support.clock import awake_in_both_clinics_after
+from tests.support.mail import MAIL_SERVER
 
 pytestmark = pytest.mark.django_db
 QUEUED = "ketacare.ops.mail.QueuedEmailBackend"
-LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 
 
 class RefusingBackend:
@@ -42,7 +42,7 @@ class RefusingBackend:
 @pytest.fixture
 def queued_mail(settings: Any) -> Any:
     settings.EMAIL_BACKEND = QUEUED
-    settings.MAIL_DELIVERY_BACKEND = LOCMEM
+    settings.MAIL_DELIVERY_BACKEND = MAIL_SERVER
     return settings
 
 

@@ -20,6 +20,7 @@ from ketacare.audit.models import AccessEvent
 from ketacare.clinics.models import StaffMembership
 from ketacare.patients.models import Patient, PatientChange, PatientInvitation
 from ketacare.patients.services import invite_patient, register_patient
+from tests.support.mail import MAIL_SERVER
 
 pytestmark = pytest.mark.django_db
 PATIENT_PASSWORD = "my own password"  # noqa: S105 - test data only
@@ -183,8 +184,9 @@ def test_archived_patients_leave_the_list_keep_their_data_and_come_back(personas
 
 
 def test_the_patient_invitation_is_sent_accepted_once_and_staff_see_it(
-    personas, mailoutbox, django_capture_on_commit_callbacks
+    personas, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
+    settings.EMAIL_BACKEND = MAIL_SERVER  # e-mail set up: the page says "sent"
     nurse = login(Client(), _nurse(personas))
     nurse.post(reverse("patients:new"), _form())
     patient = Patient.objects.get(full_name="Maria Lopez")
@@ -193,15 +195,17 @@ def test_the_patient_invitation_is_sent_accepted_once_and_staff_see_it(
     with django_capture_on_commit_callbacks(execute=True):
         nurse.post(reverse("patients:invite", kwargs={"patient_id": patient.public_id}))
     [message] = mailoutbox
-    assert message.to == ["maria.lopez@example.org"] and message.subject == "Set up your account"
-    # No health information: not the name, the clinic, the treatment or a date of birth.
+    assert message.to == ["maria.lopez@example.org"]
+    # The clinic and the service are named, with the clinic's phone to check the message is genuine.
+    assert message.subject == "Clinic A: set up your KetaCare account"
+    assert "Clinic A has invited you to set up your account on KetaCare" in message.body
+    assert "call the clinic on +1 555 0100" in message.body
+    # No health information: not the name, the treatment or a date of birth.
     for word in (
         "Maria",
         "Lopez",
-        "Clinic A",
         "ketamine",
         "Ketamine",
-        "KetaCare",
         "1984",
         "therapy",
         "depress",

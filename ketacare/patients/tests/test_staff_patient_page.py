@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from ketacare.patients import facts
 from ketacare.patients.models import Patient, PatientChange, PatientInvitation
+from tests.support.mail import MAIL_SERVER
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +146,7 @@ def test_correcting_to_a_taken_email_is_refused_and_the_own_address_stays_allowe
 
 def test_the_invitation_times_are_clinic_time_with_the_place(personas, client_for, settings, mailoutbox):
     settings.INVITATION_TTL_HOURS = 48
+    settings.EMAIL_BACKEND = MAIL_SERVER  # e-mail set up: the page says "sent"
     patient = _uninvited(personas, "new.patient@example.org")
     with time_machine.travel(dt.datetime(2026, 12, 7, 9, 38, tzinfo=dt.UTC), tick=False):
         client = client_for("clinician_a")
