@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from typing import Any
 
 import qrcode
@@ -19,6 +20,7 @@ from django.contrib.auth.decorators import login_not_required, login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
@@ -55,7 +57,7 @@ from ketacare.accounts.services import (
 from ketacare.accounts.tokens import LinkState, reset_tokens
 from ketacare.audit.middleware import client_ip
 from ketacare.audit.services import record_access_event
-from ketacare.clinics.selectors import find_staff_invitation
+from ketacare.clinics.selectors import another_admin_can_reset, find_staff_invitation
 from ketacare.clinics.services import accept_staff_invitation
 from ketacare.lib.errors import FieldError
 from ketacare.lib.forms import add_field_error
@@ -123,6 +125,63 @@ def _pass_second_factor(request: AuthenticatedRequest, device: Any) -> None:
     request.session.cycle_key()
 
 
+def _seconds_locked(device: Any) -> int:
+    """Seconds until django-otp's throttle lets ``device`` check a code again (0: it may now).
+
+    After each wrong code the device refuses every code, the right one too, for 1, 2, 4 ... seconds;
+    ``verify_is_allowed`` says until when.
+    """
+    allowed, data = device.verify_is_allowed()
+    locked_until = (data or {}).get("locked_until")
+    if allowed or locked_until is None:
+        return 0
+    return max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
+
+
+def _seconds(count: int) -> str:
+    return f"{count} second{'' if count == 1 else 's'}"
+
+
+def _wait_then(seconds: int) -> str:
+    return f" Wait {_seconds(seconds)} before the next try." if seconds else ""
+
+
+def _check_recovery_code(request: AuthenticatedRequest, user: Any, code: str) -> str:
+    """Sign in with one recovery code; the error to show, or "" when it was accepted."""
+    static = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    locked = _seconds_locked(static) if static is not None else 0
+    if locked:
+        _audit_mfa(user, "denied", "recovery_code")
+        return f"Too many tries: wait {_seconds(locked)}, then enter the recovery code again."
+    # verify_token deletes the code it accepts (one use) and throttles repeated failures.
+    if static is not None and static.verify_token(code):
+        _pass_second_factor(request, static)
+        _audit_mfa(user, "success", "recovery_code")
+        return ""
+    _audit_mfa(user, "failure", "recovery_code")
+    return "That recovery code did not work. Each code works once; check for typing errors." + _wait_then(
+        _seconds_locked(static) if static is not None else 0
+    )
+
+
+def _lost_phone(user: Any, *, has_codes: bool) -> str:
+    """The way back for a lost phone, shown once an authenticator is confirmed (while enrolling there is
+    no phone to lose): the recovery codes first, then who can reset the second factor. With no other
+    administrator at the user's clinics nobody in the clinic can, and the installation's operator makes
+    a one-time recovery code with django-otp's command instead."""
+    if another_admin_can_reset(user):
+        then = "ask a clinic administrator to reset your second factor."
+    else:
+        then = (
+            "your clinic has no other administrator to reset your second factor, so ask whoever runs your "
+            "KetaCare installation for a one-time recovery code (they make one with the command "
+            "“manage.py addstatictoken” and your e-mail address)."
+        )
+    if has_codes:
+        return f"If you have no recovery code, {then}"
+    return f"Lost your phone, with no recovery codes left? {then[:1].upper()}{then[1:]}"
+
+
 @login_required
 @sensitive_post_parameters("code", "recovery_code")
 def mfa(request: AuthenticatedRequest) -> HttpResponse:
@@ -138,23 +197,24 @@ def mfa(request: AuthenticatedRequest) -> HttpResponse:
     recovery_form = RecoveryCodeForm(request.POST if posted_recovery else None)
     error = ""
     if posted_recovery and recovery_form.is_valid():
-        code = recovery_form.cleaned_data["recovery_code"].strip().lower()
-        static = StaticDevice.objects.filter(user=user, confirmed=True).first()
-        # verify_token deletes the code it accepts (one use) and throttles repeated failures.
-        if static is not None and static.verify_token(code):
-            _pass_second_factor(request, static)
-            _audit_mfa(user, "success", "recovery_code")
+        error = _check_recovery_code(
+            request, user, recovery_form.cleaned_data["recovery_code"].strip().lower()
+        )
+        if not error:
             messages.warning(
                 request,
                 f"You signed in with a recovery code ({recovery_codes_left(user=user)} left). If your phone is "
                 "lost, replace your authenticator app now.",
             )
             return redirect("accounts:security")
-        _audit_mfa(user, "failure", "recovery_code")
-        error = "That recovery code did not work. Each code works once; check for typing errors."
     elif request.method == "POST" and not posted_recovery and form.is_valid():
+        locked = _seconds_locked(device)
+        if locked:
+            # Checking the code now would refuse even the right one: say so, instead of blaming the code.
+            _audit_mfa(user, "denied")
+            error = f"Too many tries: wait {_seconds(locked)}, then enter the code your app shows then."
         # verify_token refuses a code already used (last_t) and throttles repeated failures.
-        if device.verify_token(form.cleaned_data["code"]):
+        elif device.verify_token(form.cleaned_data["code"]):
             enrolling = not device.confirmed
             if enrolling:
                 device.confirmed = True
@@ -166,17 +226,23 @@ def mfa(request: AuthenticatedRequest) -> HttpResponse:
                 request.session[NEW_CODES_SESSION_KEY] = issue_recovery_codes(user=user)
                 return redirect("accounts:security")
             return redirect(request.GET.get("next") or "home") if _safe_next(request) else redirect("home")
-        _audit_mfa(user, "failure")
-        error = "That code did not work. Codes change every 30 seconds and each works once."
+        else:
+            _audit_mfa(user, "failure")
+            error = "That code did not work. Codes change every 30 seconds and each works once." + _wait_then(
+                _seconds_locked(device)
+            )
+    enrolling = not device.confirmed
+    has_codes = recovery_codes_left(user=user) > 0
     context = {
         "form": form,
         "recovery_form": recovery_form,
         "error": error,
-        "enrolling": not device.confirmed,
-        "secret": base64.b32encode(device.bin_key).decode() if not device.confirmed else "",
-        "qr": _qr_svg(device.config_url) if not device.confirmed else "",
+        "enrolling": enrolling,
+        "secret": base64.b32encode(device.bin_key).decode() if enrolling else "",
+        "qr": _qr_svg(device.config_url) if enrolling else "",
         "demo_code": _demo_code(device),
-        "has_recovery_codes": recovery_codes_left(user=user) > 0,
+        "has_recovery_codes": has_codes,
+        "lost_phone": "" if enrolling else _lost_phone(user, has_codes=has_codes),
     }
     return render(request, "accounts/mfa.html", context, status=400 if error else 200)
 
@@ -326,11 +392,14 @@ def staff_invitation(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "accounts/staff_invitation_done.html", {"user": user})
     elif request.method == "GET":
         _audit_link(request, object_type="staff_invitation", object_id=object_id, granted=True)
+    clinics = list(invitation.clinics.all())
     context = {
         "form": form,
         "invitation": invitation,
         "existing": existing,
-        "clinics": list(invitation.clinics.all()),
+        "clinics": clinics,
+        # The clock of the admin's staff page, where the same expiry reads "Pending until ...".
+        "time_zone": clinics[0].time_zone if clinics else "UTC",
     }
     return render(request, "accounts/staff_invitation.html", context, status=400 if form.errors else 200)
 

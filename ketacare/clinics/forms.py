@@ -14,6 +14,7 @@ from django import forms
 
 from ketacare.clinics.hours import DAY_NAMES, DAYS, Interval
 from ketacare.clinics.models import Clinic, StaffMembership
+from ketacare.core.home_bp import HOLD_DIASTOLIC_RANGE_MMHG, HOLD_SYSTOLIC_RANGE_MMHG
 
 TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
 
@@ -98,6 +99,42 @@ def _day_field(label: str) -> forms.TimeField:
     )
 
 
+def _mmhg_field(label: str, allowed: tuple[int, int], help_text: str = "") -> forms.IntegerField:
+    low, high = allowed
+    return forms.IntegerField(
+        label=label,
+        required=False,
+        help_text=f"{low}–{high}. {help_text}".strip(),
+        error_messages={"invalid": f"Enter a whole number of mmHg from {low} to {high}"},
+    )
+
+
+# The page's order of the fields (the template's), which the error summary follows.
+SETTINGS_PAGE_ORDER = [
+    "time_zone",
+    "phone",
+    "emergency_number",
+    "crisis_line",
+    *(f"{day}_{end}" for day in DAYS for end in ("opens", "closes")),
+    "after_hours_phone",
+    "after_hours_instructions",
+    "escalation_contact",
+    "home_bp_hold_systolic_mmhg",
+    "home_bp_hold_diastolic_mmhg",
+    "fasting_instructions",
+    "names_in_titles",
+]
+# Shorter names than the labels, for the summary's lines; an opening-hours message names its day itself.
+_SUMMARY_NAMES = {
+    "phone": "Clinic phone",
+    "after_hours_instructions": "Outside opening hours",
+    "home_bp_hold_systolic_mmhg": "Home blood pressure limit, systolic",
+    "home_bp_hold_diastolic_mmhg": "Home blood pressure limit, diastolic",
+    "fasting_instructions": "Fasting instructions",
+    "names_in_titles": "Full names in titles",
+}
+
+
 class ClinicSettingsForm(forms.Form):
     """What patients are told: numbers, opening hours, after-hours advice, fasting."""
 
@@ -123,16 +160,14 @@ class ClinicSettingsForm(forms.Form):
         "before).",
     )
 
-    home_bp_hold_systolic_mmhg = forms.IntegerField(
-        label="Home blood pressure: contact the clinic above (systolic, mmHg)",
-        required=False,
-        help_text="100–220. A patient's home reading above it is told to call the clinic; the emergency "
-        "levels (180/120 with symptoms) apply whatever you set. Empty: only those levels.",
+    home_bp_hold_systolic_mmhg = _mmhg_field(
+        "Home blood pressure: contact the clinic above (systolic, mmHg)",
+        HOLD_SYSTOLIC_RANGE_MMHG,
+        "A patient's home reading above it is told to call the clinic; the emergency levels (180/120 with "
+        "symptoms) apply whatever you set. Empty: only those levels.",
     )
-    home_bp_hold_diastolic_mmhg = forms.IntegerField(
-        label="Home blood pressure: contact the clinic above (diastolic, mmHg)",
-        required=False,
-        help_text="60–130.",
+    home_bp_hold_diastolic_mmhg = _mmhg_field(
+        "Home blood pressure: contact the clinic above (diastolic, mmHg)", HOLD_DIASTOLIC_RANGE_MMHG
     )
     escalation_contact = forms.ChoiceField(
         label="Escalation contact",
@@ -160,6 +195,25 @@ class ClinicSettingsForm(forms.Form):
         for day, name in zip(DAYS, DAY_NAMES, strict=True):
             self.fields[f"{day}_opens"] = _day_field(f"{name} opens")
             self.fields[f"{day}_closes"] = _day_field(f"{name} closes")
+        self.order_fields(SETTINGS_PAGE_ORDER)
+
+    def error_summary(self) -> list[dict[str, str]]:
+        """Every error in page order, each with the link to its field (GOV.UK error summary); one the
+        page cannot point to (above the form, or a hidden field's) has no link."""
+        summary = [{"href": "", "message": str(message)} for message in self.non_field_errors()]
+        for name, field in self.fields.items():
+            bound = self[name]
+            if field.widget.is_hidden:
+                summary += [{"href": "", "message": str(message)} for message in bound.errors]
+                continue
+            prefix = (
+                "" if name.endswith(("_opens", "_closes")) else f"{_SUMMARY_NAMES.get(name, field.label)}: "
+            )
+            summary += [
+                {"href": f"#{bound.id_for_label}", "message": f"{prefix}{message}"}
+                for message in bound.errors
+            ]
+        return summary
 
     def day_fields(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
         return [

@@ -240,6 +240,24 @@ def active_admin_count(clinic: Clinic) -> int:
     ).count()
 
 
+def another_admin_can_reset(user: AnyUser) -> bool:
+    """Whether an active administrator other than ``user`` works at a clinic where ``user`` is active
+    staff: someone who can reset their second factor (``services.reset_staff_second_factor``)."""
+    if not isinstance(user, User):
+        return False
+    their_clinics = StaffMembership.objects.filter(user=user, is_active=True).values("clinic_id")
+    return (
+        StaffMembership.objects.filter(
+            clinic_id__in=their_clinics,
+            role=StaffMembership.Role.CLINIC_ADMIN,
+            is_active=True,
+            user__is_active=True,
+        )
+        .exclude(user=user)
+        .exists()
+    )
+
+
 _Found = TypeVar("_Found", StaffMembership, StaffInvitation)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import TypedDict
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_POST
@@ -35,9 +37,11 @@ from ketacare.clinics.selectors import (
 )
 from ketacare.clinics.services import (
     change_staff_role,
+    check_clinic_settings,
     deactivate_staff,
     invite_staff,
     reactivate_staff,
+    refusals,
     resend_staff_invitation,
     reset_staff_second_factor,
     revoke_staff_invitation,
@@ -46,6 +50,7 @@ from ketacare.clinics.services import (
 from ketacare.lib.errors import FieldError
 from ketacare.lib.forms import add_field_error, field_message
 from ketacare.lib.http import safe_redirect_target
+from ketacare.ops.transport import not_set_up_note
 
 
 @require_POST
@@ -116,11 +121,14 @@ def staff_invite(request: AuthenticatedRequest) -> HttpResponse:
         except FieldError as error:
             add_field_error(form, error)
         else:
-            messages.success(
-                request,
-                f"Invitation sent to {invitation.email}. The link works once, until "
-                f"{_clinic_time(clinic, invitation.expires_at)}.",
-            )
+            until = f"The link works once, until {_clinic_time(clinic, invitation.expires_at)}."
+            not_sent = not_set_up_note()
+            if not_sent:
+                messages.warning(
+                    request, f"Invitation to {invitation.email} made, but not sent: {not_sent}. {until}"
+                )
+            else:
+                messages.success(request, f"Invitation sent to {invitation.email}. {until}")
             return redirect("clinics:staff")
     return render(request, "clinics/staff_invite.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -147,11 +155,17 @@ def staff_invitation_resend(request: AuthenticatedRequest, invitation_id: str) -
     except FieldError as error:
         messages.error(request, field_message(error.field, error.message))
     else:
-        messages.success(
-            request,
-            f"Invitation sent again to {fresh.email}. The earlier link no longer works; the new one works "
-            f"once, until {_clinic_time(clinic, fresh.expires_at)}.",
+        links = (
+            "The earlier link no longer works; the new one works once, until "
+            f"{_clinic_time(clinic, fresh.expires_at)}."
         )
+        not_sent = not_set_up_note()
+        if not_sent:
+            messages.warning(
+                request, f"New invitation to {fresh.email} made, but not sent: {not_sent}. {links}"
+            )
+        else:
+            messages.success(request, f"Invitation sent again to {fresh.email}. {links}")
     return redirect("clinics:staff")
 
 
@@ -269,9 +283,45 @@ def staff_reset_second_factor(request: AuthenticatedRequest, membership_id: str)
     return redirect("clinics:staff")
 
 
+class _SettingsInput(TypedDict):
+    time_zone: str
+    phone: str
+    emergency_number: str
+    crisis_line: str
+    after_hours_phone: str
+    after_hours_instructions: str
+    fasting_instructions: str
+    home_bp_hold_mmhg: tuple[int | None, int | None]
+    confirm_time_zone: str
+
+
+def _settings_values(form: ClinicSettingsForm) -> _SettingsInput:
+    """What the service checks, as the form read it (a field the form refused reads as empty)."""
+    data = form.cleaned_data
+
+    def text(name: str) -> str:
+        return str(data.get(name) or "")
+
+    return _SettingsInput(
+        time_zone=text("time_zone"),
+        phone=text("phone"),
+        emergency_number=text("emergency_number"),
+        crisis_line=text("crisis_line"),
+        after_hours_phone=text("after_hours_phone"),
+        after_hours_instructions=text("after_hours_instructions"),
+        fasting_instructions=text("fasting_instructions"),
+        home_bp_hold_mmhg=(data.get("home_bp_hold_systolic_mmhg"), data.get("home_bp_hold_diastolic_mmhg")),
+        confirm_time_zone=text("confirm_time_zone"),
+    )
+
+
 @clinic_admin_required
 def clinic_settings(request: AuthenticatedRequest) -> HttpResponse:
-    """Time zone, numbers and hours shown to patients, fasting instructions; who escalations reach."""
+    """Time zone, numbers and hours shown to patients, fasting instructions; who escalations reach.
+
+    A refused save names every mistake at once, each under its field and in a summary at the top
+    linking to it; nothing is saved until all are fixed.
+    """
     clinic = _clinic(request)
     candidates = escalation_candidates(clinic)
     contacts = [
@@ -287,35 +337,40 @@ def clinic_settings(request: AuthenticatedRequest) -> HttpResponse:
             update_clinic_settings(
                 clinic=clinic,
                 by=request.user,
-                time_zone=data["time_zone"],
-                phone=data["phone"],
-                emergency_number=data["emergency_number"],
-                crisis_line=data["crisis_line"],
-                after_hours_phone=data["after_hours_phone"],
-                after_hours_instructions=data["after_hours_instructions"],
-                fasting_instructions=data["fasting_instructions"],
                 names_in_titles=data["names_in_titles"],
-                home_bp_hold_mmhg=(data["home_bp_hold_systolic_mmhg"], data["home_bp_hold_diastolic_mmhg"]),
                 escalation_contact=next(
                     (m.user for m in candidates if str(m.user.public_id) == data["escalation_contact"]), None
                 ),
                 opening_hours=form.intervals(),
-                confirm_time_zone=data["confirm_time_zone"],
+                **_settings_values(form),
             )
         except FieldError as error:
-            add_field_error(form, error)
+            for one in refusals(error):
+                add_field_error(form, one)
         else:
             messages.success(request, "Clinic settings saved.")
             return redirect("clinics:settings")
-    elif request.method == "GET":
+    elif request.method == "POST":
+        # The form refused some fields: the service checks the others too, so that every mistake shows
+        # at once (a field the form refused keeps the form's message alone).
+        try:
+            check_clinic_settings(clinic=clinic, **_settings_values(form))
+        except FieldError as error:
+            for one in refusals(error):
+                if one.field not in form.errors:
+                    add_field_error(form, one)
+    else:
         record_access_event(action="read", outcome="granted", clinic=clinic, object_type="clinic_settings")
     # The confirmation box for the zone chosen now, kept while other mistakes are corrected; it confirms
     # only this zone (a box ticked for another zone confirms nothing).
     zone_change = (
         time_zone_change(clinic, chosen_zone, now=timezone.now()) if chosen_zone and form.errors else None
     )
+    summary = form.error_summary() if form.errors else []
     context = {
         "form": form,
+        "error_summary": summary,
+        "error_summary_title": f"Nothing was saved: {len(summary)} thing{pluralize(len(summary))} to fix",
         "zone_change": zone_change,
         "clinic": clinic,
         "contact_now": clinic_contact(clinic, timezone.now()),

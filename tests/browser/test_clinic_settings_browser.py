@@ -104,8 +104,15 @@ def test_a_closing_time_before_the_opening_time_is_refused_with_the_day_capitali
     page.get_by_label("Monday closes", exact=True).fill("09:00")
     page.get_by_role("button", name="Save settings").click()
     page.wait_for_load_state()
-    error = page.get_by_role("alert").filter(has_text="closing time must be after opening time")
+    # Under the field, and in the summary at the top of the page as a link to the field.
+    error = page.locator(".opening-hours .field-error").filter(
+        has_text="closing time must be after opening time"
+    )
     assert error.inner_text() == "Monday: closing time must be after opening time (17:00)"
+    link = page.get_by_test_id("error-summary").get_by_role(
+        "link", name="Monday: closing time must be after opening time (17:00)"
+    )
+    assert link.get_attribute("href") == "#id_mon_closes"
     assert not Clinic.objects.get(pk=personas.clinic_a.pk).opening_hours.exists()
     page.close()
 

@@ -7,9 +7,11 @@ leaves after commit; refused input raises ``FieldError`` naming the field before
 
 from __future__ import annotations
 
-from ketacare.clinics.services._fields import MAX_PHONE_DIGITS, ROLE_VALUES, Role
+from ketacare.clinics.services._fields import MAX_PHONE_DIGITS, ROLE_VALUES, InputsRefused, Role, refusals
 from ketacare.clinics.services.clinic import (
+    ClinicSettings,
     SetupResult,
+    check_clinic_settings,
     describe_time_zone_change,
     set_up_installation,
     update_clinic_settings,
@@ -29,15 +31,19 @@ from ketacare.clinics.services.staff import (
 __all__ = [
     "MAX_PHONE_DIGITS",
     "ROLE_VALUES",
+    "ClinicSettings",
+    "InputsRefused",
     "Role",
     "SetupResult",
     "Withdrawal",
     "accept_staff_invitation",
     "change_staff_role",
+    "check_clinic_settings",
     "deactivate_staff",
     "describe_time_zone_change",
     "invite_staff",
     "reactivate_staff",
+    "refusals",
     "resend_staff_invitation",
     "reset_staff_second_factor",
     "revoke_staff_invitation",

@@ -3,6 +3,9 @@ field and what is allowed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
@@ -11,6 +14,50 @@ from ketacare.lib.errors import FieldError
 
 Role = StaffMembership.Role
 ROLE_VALUES = ", ".join(Role.values)
+_T = TypeVar("_T")
+
+
+class InputsRefused(FieldError):
+    """Several inputs of one write refused at once: ``errors`` holds every one, in the order of the form.
+
+    The error itself is the first; ``unmet`` the others, which the API lists after it
+    (``ketacare.api.refused``); a page puts each on its field.
+    """
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(errors[0].field, errors[0].message)
+        self.errors = errors
+        self.unmet = [(e.field, e.message) for e in errors[1:]]
+
+
+def refusals(error: FieldError) -> list[FieldError]:
+    """Every refusal an error carries: the several of :class:`InputsRefused`, or the error itself."""
+    return list(getattr(error, "errors", None) or [error])
+
+
+class Checks:
+    """Runs each input's check and keeps every refusal, so that all of them are reported together."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def run(self, check: Callable[[], _T]) -> _T | None:
+        """The check's value, or None when it refused its input (kept for :meth:`raise_any`)."""
+        try:
+            return check()
+        except FieldError as error:
+            self.errors.extend(refusals(error))
+            return None
+
+    def refuse(self, field: str, message: str) -> None:
+        self.errors.append(FieldError(field, message))
+
+    def failed(self, field: str) -> bool:
+        return any(error.field == field for error in self.errors)
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise InputsRefused(self.errors)
 
 
 def clean_text(field: str, value: str, *, max_length: int, required: bool = False) -> str:

@@ -14,6 +14,7 @@ from ketacare.clinics.hours import Interval
 from ketacare.clinics.models import Clinic, OpeningHours, Organisation, StaffMembership
 from ketacare.clinics.selectors import TimeZoneChange, time_zone_change
 from ketacare.clinics.services._fields import (
+    Checks,
     Role,
     clean_email,
     clean_emergency,
@@ -97,6 +98,64 @@ def set_up_installation(
     return SetupResult(organisation, clinic, admin)
 
 
+@dataclass(frozen=True, slots=True)
+class ClinicSettings:
+    """The settings as they would be stored, each checked."""
+
+    time_zone: str
+    phone: str
+    emergency_number: str
+    crisis_line: str
+    after_hours_phone: str
+    after_hours_instructions: str
+    fasting_instructions: str
+    home_bp_hold_mmhg: tuple[int | None, int | None] | None
+
+
+def check_clinic_settings(
+    *,
+    clinic: Clinic,
+    time_zone: str,
+    phone: str,
+    emergency_number: str,
+    crisis_line: str,
+    after_hours_phone: str,
+    after_hours_instructions: str,
+    fasting_instructions: str,
+    home_bp_hold_mmhg: tuple[int | None, int | None] | None = None,
+    confirm_time_zone: str = "",
+) -> ClinicSettings:
+    """The settings as ``update_clinic_settings`` would store them; every refused field at once
+    (``InputsRefused``), nothing written.
+
+    A new time zone that would change the clock time of booked visits (they are stored as instants) is
+    refused unless ``confirm_time_zone`` names it.
+    """
+    checks = Checks()
+    zone = checks.run(lambda: clean_zone(time_zone))
+    settings = ClinicSettings(
+        time_zone=zone or "",
+        phone=checks.run(lambda: clean_phone("phone", phone, required=True)) or "",
+        emergency_number=checks.run(lambda: clean_emergency(emergency_number)) or "",
+        crisis_line=checks.run(lambda: clean_phone("crisis_line", crisis_line, required=True)) or "",
+        after_hours_phone=checks.run(lambda: clean_phone("after_hours_phone", after_hours_phone)) or "",
+        after_hours_instructions=checks.run(
+            lambda: clean_text("after_hours_instructions", after_hours_instructions, max_length=500)
+        )
+        or "",
+        fasting_instructions=checks.run(
+            lambda: clean_text("fasting_instructions", fasting_instructions, max_length=2000)
+        )
+        or "",
+        home_bp_hold_mmhg=None if home_bp_hold_mmhg is None else _home_bp_limits(checks, *home_bp_hold_mmhg),
+    )
+    change = time_zone_change(clinic, zone, now=timezone.now()) if zone else None
+    if change is not None and confirm_time_zone != zone:
+        checks.refuse("time_zone", f"time_zone: {describe_time_zone_change(change)}; nothing was saved")
+    checks.raise_any()
+    return settings
+
+
 @transaction.atomic
 def update_clinic_settings(
     *,
@@ -117,32 +176,36 @@ def update_clinic_settings(
 ) -> Clinic:
     """Save what patients are told: time zone, numbers, opening hours, after-hours advice, fasting.
 
-    A new time zone that would change the clock time of booked visits (they are stored as instants)
-    is saved only when ``confirm_time_zone`` names it; otherwise nothing is saved.
+    Every refused field is reported at once (``InputsRefused``) and then nothing is saved, including a
+    new time zone that would change the clock time of booked visits unless ``confirm_time_zone`` names
+    it (``check_clinic_settings``).
     """
     clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
-    zone = clean_zone(time_zone)
-    change = time_zone_change(clinic, zone, now=timezone.now())
-    clinic.time_zone = zone
-    clinic.phone = clean_phone("phone", phone, required=True)
-    clinic.emergency_number = clean_emergency(emergency_number)
-    clinic.crisis_line = clean_phone("crisis_line", crisis_line, required=True)
-    clinic.after_hours_phone = clean_phone("after_hours_phone", after_hours_phone)
-    clinic.after_hours_instructions = clean_text(
-        "after_hours_instructions", after_hours_instructions, max_length=500
+    checked = check_clinic_settings(
+        clinic=clinic,
+        time_zone=time_zone,
+        phone=phone,
+        emergency_number=emergency_number,
+        crisis_line=crisis_line,
+        after_hours_phone=after_hours_phone,
+        after_hours_instructions=after_hours_instructions,
+        fasting_instructions=fasting_instructions,
+        home_bp_hold_mmhg=home_bp_hold_mmhg,
+        confirm_time_zone=confirm_time_zone,
     )
-    clinic.fasting_instructions = clean_text("fasting_instructions", fasting_instructions, max_length=2000)
+    clinic.time_zone = checked.time_zone
+    clinic.phone = checked.phone
+    clinic.emergency_number = checked.emergency_number
+    clinic.crisis_line = checked.crisis_line
+    clinic.after_hours_phone = checked.after_hours_phone
+    clinic.after_hours_instructions = checked.after_hours_instructions
+    clinic.fasting_instructions = checked.fasting_instructions
     if names_in_titles is not None:
         clinic.names_in_titles = names_in_titles
-    if home_bp_hold_mmhg is not None:
-        clinic.home_bp_hold_systolic_mmhg, clinic.home_bp_hold_diastolic_mmhg = _home_bp_limits(
-            *home_bp_hold_mmhg
-        )
+    if checked.home_bp_hold_mmhg is not None:
+        clinic.home_bp_hold_systolic_mmhg, clinic.home_bp_hold_diastolic_mmhg = checked.home_bp_hold_mmhg
     # The form offers only this clinic's active admins and prescribers (None: the default rule).
     clinic.escalation_contact = escalation_contact
-    # Asked last, so that a mistake in another field is shown before the confirmation is asked for.
-    if change is not None and confirm_time_zone != zone:
-        raise FieldError("time_zone", f"time_zone: {describe_time_zone_change(change)}; nothing was saved")
     clinic.save()
     _replace_hours(clinic, opening_hours)
     record_access_event(
@@ -167,17 +230,20 @@ def describe_time_zone_change(change: TimeZoneChange) -> str:
     return f"moving to {change.new_zone} changes the clock time of {count}: {change.example}"
 
 
-def _home_bp_limits(systolic: int | None, diastolic: int | None) -> tuple[int | None, int | None]:
+def _home_bp_limits(
+    checks: Checks, systolic: int | None, diastolic: int | None
+) -> tuple[int | None, int | None]:
     """Both limits or neither, each within the range the core accepts (core.home_bp.BpHoldLimits)."""
     if systolic is None and diastolic is None:
         return None, None
-    if systolic is None or diastolic is None:
-        missing = "home_bp_hold_systolic_mmhg" if systolic is None else "home_bp_hold_diastolic_mmhg"
-        raise FieldError(missing, "set both home blood pressure limits, or neither")
     for field, value, (low, high) in (
         ("home_bp_hold_systolic_mmhg", systolic, HOLD_SYSTOLIC_RANGE_MMHG),
         ("home_bp_hold_diastolic_mmhg", diastolic, HOLD_DIASTOLIC_RANGE_MMHG),
     ):
-        if not low <= value <= high:
-            raise FieldError(field, f"{value} mmHg is outside the allowed range {low}–{high} mmHg")
+        if value is None:
+            checks.refuse(
+                field, f"set both home blood pressure limits, or neither (this one {low}–{high} mmHg)"
+            )
+        elif not low <= value <= high:
+            checks.refuse(field, f"{value} mmHg is outside the allowed range {low}–{high} mmHg")
     return systolic, diastolic

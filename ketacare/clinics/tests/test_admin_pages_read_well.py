@@ -20,6 +20,7 @@ from ketacare.accounts.models import User
 from ketacare.audit.models import AccessEvent
 from ketacare.clinics.forms import canonical_time_zones
 from ketacare.clinics.models import Clinic, StaffInvitation
+from tests.support.mail import MAIL_SERVER
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "nurse password twenty26"  # noqa: S105 - test data only
@@ -85,8 +86,9 @@ def test_the_invite_form_chooses_no_role_in_advance_and_a_post_without_one_write
 
 
 def test_the_invitation_expiry_is_told_on_the_clinics_clock_like_the_staff_list(
-    personas, django_capture_on_commit_callbacks
+    personas, settings, django_capture_on_commit_callbacks
 ):
+    settings.EMAIL_BACKEND = MAIL_SERVER  # e-mail set up: the message says "sent"
     # 03:00 UTC on 7 December: the link ends 48 hours later, 22:00 on 8 December in New York.
     with time_machine.travel(dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC), tick=False):
         admin = login(Client(), personas.admin_a)

@@ -22,6 +22,7 @@ from ketacare.clinics.models import StaffInvitation, StaffMembership
 from ketacare.clinics.services import invite_staff
 from ketacare.ops.models import OutboundEmail
 from ketacare.patients.models import Patient
+from tests.support.mail import MAIL_SERVER
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "nurse password twenty26"  # noqa: S105 - test data only
@@ -112,8 +113,9 @@ def test_a_withdrawn_invitation_stops_working_at_once_and_says_to_ask_the_clinic
 
 
 def test_sending_again_gives_a_new_link_with_a_fresh_expiry_and_the_old_link_stops_working(
-    personas: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+    personas: Any, settings: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    settings.EMAIL_BACKEND = MAIL_SERVER  # e-mail set up: the message says "sent"
     start = dt.datetime(2026, 11, 2, 14, 0, tzinfo=dt.UTC)  # Monday 09:00 in New York
     with time_machine.travel(start, tick=False):
         admin = login(Client(), personas.admin_a)
@@ -324,7 +326,7 @@ def test_invitation_emails_are_listed_with_the_clinics_other_mail(
     assert sorted(rows) == [
         ("clinician.b@example.org", "Your KetaCare staff invitation"),
         ("nina@example.org", "Your KetaCare staff invitation"),
-        ("paula@example.org", "Set up your account"),
+        ("paula@example.org", "Clinic A: set up your KetaCare account"),
     ]
     # Another clinic's administrator sees none of them.
     admin_b = User.objects.create_user("admin.b@example.org", None, full_name="Admin B")
