@@ -82,11 +82,14 @@ class PlanForm(ZonedForm):
         label="Dose (mg/kg)", required=False, help_text="Blank: the protocol's standard"
     )
     weekdays = forms.MultipleChoiceField(
-        label="Weekdays (custom schedule)",
+        label="Weekdays",
         required=False,
         choices=[(str(i), name.title()) for i, name in enumerate(WEEKDAYS)],
         widget=forms.CheckboxSelectMultiple,
-        help_text="Only for a custom schedule: the days of the week sessions fall on.",
+        help_text="The days sessions fall on. A custom schedule needs them. Any other takes as many as it "
+        "has sessions a week (3 for “3 per week”); left empty, sessions keep its usual spacing from the "
+        "first one, or its usual days (such as Mon, Wed, Fri) where that spacing reaches a day the clinic "
+        "is closed.",
     )
     session_count = forms.IntegerField(
         label="Number of sessions (custom schedule)",

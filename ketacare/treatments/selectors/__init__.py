@@ -90,6 +90,12 @@ from ketacare.treatments.selectors.run_sheet import (
     valid_observations,
     valid_vitals,
 )
+from ketacare.treatments.selectors.schedule import (
+    Reference,
+    ScheduleGuidance,
+    prescriber_notes,
+    schedule_guidance,
+)
 
 __all__ = [
     "BP_RETAKE_REST",
@@ -157,6 +163,10 @@ __all__ = [
     "recent_submitted_forms",
     "route_rules",
     "schedule_id",
+    "schedule_guidance",
+    "prescriber_notes",
+    "Reference",
+    "ScheduleGuidance",
     "session_recovery_estimate",
     "session_settings",
     "today_in",

@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from ketacare.accounts.models import User
 from ketacare.audit.services import record_access_event
-from ketacare.clinics.hours import format_opening_hours
+from ketacare.clinics.hours import Interval, format_opening_hours
 from ketacare.clinics.models import Clinic
 from ketacare.clinics.selectors import opening_intervals
 from ketacare.core import course, monitoring
-from ketacare.core.protocols import Protocol, get_protocol
+from ketacare.core.protocols import Preset, Protocol, get_protocol
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.patients import facts
 from ketacare.patients.models import Patient
@@ -29,6 +29,7 @@ from ketacare.treatments import selectors
 from ketacare.treatments.errors import InputsRefused
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
 from ketacare.treatments.selectors.clinic import within_opening_hours
+from ketacare.treatments.selectors.schedule import day_names
 from ketacare.treatments.services._common import check_text, core_error, require_state, set_appointment_status
 from ketacare.treatments.services.pathway import BOOKING_HORIZON, check_booking_time, require_prescriber
 from ketacare.treatments.services.plan_inputs import check_gate, dose_errors, schedule_errors
@@ -76,7 +77,12 @@ def create_treatment_plan(
     patient under ``ADULT_AGE_YEARS`` on the day of the first session is never planned esketamine
     (label) and gets any other protocol only with ``finding_reason`` (recorded on the plan, audited).
     A plan with appointments outside the clinic's opening hours is refused until
-    ``book_outside_hours`` confirms it (clinics sometimes open specially).
+    ``book_outside_hours`` confirms it (clinics sometimes open specially); the refusal says what to
+    change instead (the time of day, or ``weekdays``, which any schedule takes). A fixed schedule given
+    no ``weekdays`` is spaced from the first session, or, where that reaches a closed day, laid on its
+    usual days (Mon, Wed, Fri for three a week) when the first session is on one and they fit the hours.
+    ``notes`` are the prescriber's only: the core's notes on the schedule are shown apart
+    (``selectors.schedule_guidance``).
     """
     require_prescriber(user, patient.clinic_id, field="protocol_id", action="create a treatment plan")
     clinic = patient.clinic
@@ -128,9 +134,12 @@ def create_treatment_plan(
     first_day = first_session_at.astimezone(zone).date()
     age = selectors.age_years(patient, first_day)
     japanese_ancestry = facts.plan_gate_facts(patient).japanese_ancestry
+    preset = protocol.preset(preset_id or None)
+    duration = (protocol.dose.infusion_minutes or 0) + monitoring.observation_minutes(protocol.route)
+    intervals = opening_intervals(clinic)
     try:
 
-        def lay_out(reasons: dict[str, str] | None) -> course.CoursePlan:
+        def lay_out(days: list[int] | None, reasons: dict[str, str] | None) -> course.CoursePlan:
             return course.plan_sessions(
                 protocol.id,
                 start=first_session_at,
@@ -139,16 +148,25 @@ def create_treatment_plan(
                 age_years=age,
                 weight_kg=weight_kg if per_kg else None,
                 mg_per_kg=mg_per_kg if per_kg else None,
-                weekdays=weekdays or None,
+                weekdays=days,
                 session_count=session_count,
                 japanese_ancestry=japanese_ancestry,
                 hepatic_impairment=hepatic_impairment,
                 prescriber_reasons=reasons,
             )
 
-        plan = lay_out(None)
+        days = weekdays or None
+        plan = lay_out(days, None)
+        usual = _usual_days(preset, first_session_at.astimezone(zone).weekday())
+        if days is None and usual is not None and _outside_hours(intervals, plan, duration, zone):
+            # Spaced from the first session, a fixed schedule can land on a day the clinic is closed
+            # (every other day from a Wednesday reaches Sunday); its usual days, when the first session
+            # is on one of them, keep it on the day the prescriber chose.
+            on_usual_days = lay_out(usual, None)
+            if not _outside_hours(intervals, on_usual_days, duration, zone):
+                days, plan = usual, on_usual_days
         if plan.unresolved_findings and finding_reason:
-            plan = lay_out({f.code: finding_reason for f in plan.unresolved_findings})
+            plan = lay_out(days, {f.code: finding_reason for f in plan.unresolved_findings})
     except ValueError as exc:
         raise core_error(exc, "hepatic_impairment" if "hepatic" in str(exc) else "") from None
     try:
@@ -158,7 +176,6 @@ def create_treatment_plan(
             devices = course.esketamine_devices(first.dose_mg)
     except ValueError as exc:
         raise core_error(exc) from None
-    duration = (protocol.dose.infusion_minutes or 0) + monitoring.observation_minutes(protocol.route)
     unresolved = [f.message for f in plan.unresolved_findings]
     if minor is not None and not minor["reason"]:
         unresolved.insert(0, minor["message"])
@@ -170,9 +187,15 @@ def create_treatment_plan(
             + " Write the reason under \u201cReason to go ahead despite a finding about this plan\u201d "
             "(recorded on the plan), or change the plan.",
         )
-    outside = _outside_hours(clinic, [s.starts_at for s in plan.sessions], duration, zone)
+    outside = _outside_hours(intervals, plan, duration, zone)
     if outside and not book_outside_hours:
-        raise ConflictError("book_outside_hours", _outside_hours_message(clinic, outside, len(plan.sessions)))
+        raise ConflictError(
+            "book_outside_hours",
+            _outside_hours_message(clinic, outside, len(plan.sessions))
+            + _inside_hours_advice(
+                intervals, outside, zone, preset=preset, ticked=weekdays or None, duration_min=duration
+            ),
+        )
     extra_findings = [] if minor is None else [minor]
     if outside:
         extra_findings.append(
@@ -201,7 +224,9 @@ def create_treatment_plan(
             review_due_before=plan.review.due_before,
             review_note=plan.review.note,
             maintenance_policy=maintenance_policy,
-            notes="\n".join([*plan.notes, notes]).strip(),
+            # Only what the prescriber wrote: the core's notes on the protocol and preset are guidance the
+            # page shows apart, under "About this schedule" (selectors.schedule_guidance).
+            notes=notes.strip(),
             created_by=user,
             gate_override_reason=gate_override_reason if not gate.ok else "",
             gate_overridden_items=[{"code": m.code, "message": m.message} for m in gate.missing],
@@ -327,13 +352,21 @@ def _minor_finding(protocol: Protocol, age: int, first_day: dt.date, reason: str
 
 
 def _outside_hours(
-    clinic: Clinic, starts: list[dt.datetime], duration_min: int, zone: dt.tzinfo
+    intervals: list[Interval], plan: course.CoursePlan, duration_min: int, zone: dt.tzinfo
 ) -> list[dt.datetime]:
     """The appointment starts that begin or end outside the clinic's opening hours (none without hours)."""
-    intervals = opening_intervals(clinic)
     if not intervals:
         return []
+    starts = [session.starts_at for session in plan.sessions]
     return [at for at in starts if not within_opening_hours(intervals, at.astimezone(zone), duration_min)]
+
+
+def _usual_days(preset: Preset, first_weekday: int) -> list[int] | None:
+    """A fixed preset's usual weekdays when the first session falls on one of them, else None."""
+    usual = list(preset.default_weekdays)
+    if preset.custom or first_weekday not in usual or len(usual) != preset.sessions_per_week:
+        return None
+    return usual
 
 
 def _outside_hours_message(
@@ -348,8 +381,54 @@ def _outside_hours_message(
         return f"{count} booked outside the clinic's opening hours ({hours}), confirmed by the prescriber: {listed}{more}."
     return (
         f"book_outside_hours: {count} would fall outside the clinic's opening hours ({hours}): "
-        f"{listed}{more} (clinic time). Choose another time or other weekdays, or confirm "
-        '"Book outside opening hours anyway" if the clinic will open then.'
+        f"{listed}{more} (clinic time)."
+    )
+
+
+def _inside_hours_advice(
+    intervals: list[Interval],
+    outside: list[dt.datetime],
+    zone: dt.tzinfo,
+    *,
+    preset: Preset,
+    ticked: list[int] | None,
+    duration_min: int,
+) -> str:
+    """What the prescriber can change on the form to book inside the hours: the time of day when a
+    session falls on an open day but does not fit its hours, the weekdays when one falls on a closed day
+    (any schedule takes weekdays: a fixed one as many as it has sessions a week)."""
+    open_days = sorted({interval.weekday for interval in intervals})
+    weekdays = {at.astimezone(zone).weekday() for at in outside}
+    steps = []
+    if weekdays & set(open_days):
+        steps.append(
+            f"choose a first-session time at which the whole {duration_min}-minute appointment is inside "
+            "the hours (every session keeps that time of day)"
+        )
+    if weekdays - set(open_days):
+        open_names = day_names(open_days)
+        per_week = preset.sessions_per_week
+        if preset.custom or ticked:
+            count = f", {per_week} of them" if per_week and not preset.custom else ""
+            steps.append(
+                f"tick only weekdays the clinic is open ({open_names}) under \u201cWeekdays\u201d{count}"
+            )
+        else:
+            usual = list(preset.default_weekdays)
+            example = (
+                f", for example {day_names(usual)} (this schedule's usual days)"
+                if usual and set(usual) <= set(open_days) and len(usual) == per_week
+                else ""
+            )
+            steps.append(
+                f"tick {per_week} weekdays the clinic is open ({open_names}) under \u201cWeekdays\u201d{example}: "
+                "the sessions then fall on those days, the first on the first of them from the first "
+                "session's date"
+            )
+    advice = f" To book inside the hours, {'; and '.join(steps)}." if steps else ""
+    return (
+        advice + " Or, if the clinic will open specially then, confirm "
+        "\u201cBook outside opening hours anyway\u201d."
     )
 
 

@@ -110,9 +110,15 @@ def test_a_sheet_made_on_the_day_has_no_day_word_that_goes_stale_in_the_cache(
 def _groups(page: str) -> dict[str, str]:
     """Red flag name -> the one instruction of its group on the sheet."""
     out = {}
-    for instruction, names in re.findall(r'<p data-level="[a-z_]+"><strong>(.*?)</strong> (.*?)\.</p>', page):
-        for name in names.split("; "):
-            out[name] = strip_tags(instruction)
+    levels = re.findall(
+        r'<div class="help-level" data-level="[a-z_]+">\s*<p><strong>(.*?)</strong></p>\s*'
+        r'<ul class="help-signs">(.*?)</ul>',
+        page,
+        re.S,
+    )
+    for instruction, signs in levels:
+        for name in re.findall(r"<li>(.*?)</li>", signs, re.S):
+            out[html.unescape(name)] = strip_tags(instruction)
     return out
 
 

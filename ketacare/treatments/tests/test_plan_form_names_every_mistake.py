@@ -68,12 +68,12 @@ def test_every_mistake_is_named_at_once_under_its_own_field(personas: Any, clien
     assert "800 kg is out of range; enter 20–350 kg" in _between(
         body, 'for="id_weight_kg"', 'for="id_weight_measured_on"'
     )
-    weekdays = _between(body, "<legend>Weekdays (custom schedule)</legend>", 'for="id_weight_kg"')
+    weekdays = _between(body, "<legend>Weekdays</legend>", 'for="id_weight_kg"')
     assert (
         "The schedule “Custom IM schedule” is set by the clinic: tick the weekdays its sessions fall on"
         in weekdays
     )
-    count = _between(body, 'for="id_session_count"', "<legend>Weekdays (custom schedule)</legend>")
+    count = _between(body, 'for="id_session_count"', "<legend>Weekdays</legend>")
     assert (
         "The schedule “Custom IM schedule” is set by the clinic: give the number of sessions, 1 to 12"
         in count
@@ -94,7 +94,7 @@ def test_the_two_reasons_are_told_apart(personas: Any, client_for: Any) -> None:
     assert "Only when “Before a plan” lists a missing step for this route." in text
     assert "Only when creating the plan names a finding" in text
     # The weekdays are a row of boxes under their legend, each box labelled by its day.
-    assert "<legend>Weekdays (custom schedule)</legend>" in body
+    assert "<legend>Weekdays</legend>" in body
     assert "Prescriber's reason to go ahead despite the plan's findings" not in text
 
 

@@ -104,6 +104,9 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
         "reschedule_form": forms.RescheduleForm(zone=tz),
         "gates": _gates(patient),
         **_plan_names(current),
+        # The prescriber's notes, and apart from them what the knowledge base says about the schedule.
+        "plan_notes": selectors.prescriber_notes(current) if current else "",
+        "schedule_guidance": selectors.schedule_guidance(current) if current else None,
         "is_prescriber": is_prescriber(request.user, patient.clinic_id),
     }
     return render(request, "treatments/plan.html", context, status=status)
