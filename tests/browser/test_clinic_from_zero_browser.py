@@ -268,7 +268,7 @@ def test_a_clinic_sets_itself_up_from_an_empty_database(
     # 7. The nurse runs and discharges the first IV session.
     nurse.set_viewport_size(TABLET)
     nurse.goto(f"{live_server.url}/clinic/patients/{patient.public_id}/plan/")
-    nurse.get_by_role("link", name="Open").first.click()
+    nurse.get_by_role("link", name="Open", exact=True).first.click()
     nurse.wait_for_load_state()
     nurse.locator("#checkin_form_weight_kg").fill("70")
     nurse.locator("#checkin_form_fasting_confirmed").check()
