@@ -5,7 +5,8 @@ the session, is a new symptom (the core's late-onset rule, decision 0012 rule 7)
 after the treatment" the patient can name the day it began on their own clock ("today", "yesterday",
 "on Saturday 5 December"), each day after the day of the treatment. The service turns a day into
 minutes after the dose (``submission.onset_from_day``); "not sure" sends nothing, and the triage then
-has no onset to go on.
+has no onset to go on. Before any treatment only the days are offered: there is no session to count
+minutes from.
 
 The pages that list an open symptom say back what the patient gave (``began_words``): the time a
 check-in was sent is when they told us, not when the symptom began.
@@ -50,16 +51,18 @@ def onset_choices(
     """The "when it began" choices: not sure, the times after the treatment that have passed, then each
     day after the day of the treatment up to today (at most the last seven days), oldest first.
 
-    With no dose on record the times after the treatment are all offered (the service then counts from
-    no dose) and no day, which could not be counted from anything.
+    With no dose on record there is no treatment to count from: the days only, the last seven.
     """
-    if dose_started_at is None:
-        return (NOT_SURE, *AFTER_TREATMENT_CHOICES)
-    minutes = (now - dose_started_at).total_seconds() / 60
-    times = [(value, text) for value, text in AFTER_TREATMENT_CHOICES if int(value) <= minutes]
     zone = ZoneInfo(time_zone)
     today = now.astimezone(zone).date()
-    first = max(dose_started_at.astimezone(zone).date() + dt.timedelta(days=1), today - dt.timedelta(days=6))
+    last_week = today - dt.timedelta(days=DAYS_OFFERED - 1)
+    if dose_started_at is None:
+        times: list[tuple[str, str]] = []
+        first = last_week
+    else:
+        minutes = (now - dose_started_at).total_seconds() / 60
+        times = [(value, text) for value, text in AFTER_TREATMENT_CHOICES if int(value) <= minutes]
+        first = max(dose_started_at.astimezone(zone).date() + dt.timedelta(days=1), last_week)
     days = [first + dt.timedelta(days=n) for n in range((today - first).days + 1)]
     return (
         NOT_SURE,
@@ -68,12 +71,15 @@ def onset_choices(
     )
 
 
-def parse_onset(raw: str, *, symptom_id: str, name: str) -> tuple[float | None, dt.date | None]:
+def parse_onset(
+    raw: str, *, symptom_id: str, name: str, days_only: bool = False
+) -> tuple[float | None, dt.date | None]:
     """The answer sent for one symptom: (minutes after the treatment, None), (None, the day it began), or
-    (None, None) for "not sure"; FieldError on ``onset_<symptom_id>`` for anything else."""
+    (None, None) for "not sure"; FieldError on ``onset_<symptom_id>`` for anything else, and for minutes
+    when ``days_only`` (no treatment on record to count them from)."""
     if raw == "":
         return None, None
-    if raw.isascii() and raw.isdigit() and len(raw) <= 5 and int(raw) <= MAX_MINUTES:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 5 and int(raw) <= MAX_MINUTES and not days_only:
         return float(raw), None
     if raw.startswith(DAY_PREFIX):
         try:
@@ -82,7 +88,8 @@ def parse_onset(raw: str, *, symptom_id: str, name: str) -> tuple[float | None, 
             pass
     raise FieldError(
         f"onset_{symptom_id}",
-        f"When it began ({name}): choose one of the times or days offered, or “not sure”",
+        f"When it began ({name}): choose one of the {'days' if days_only else 'times or days'} offered, "
+        "or “not sure”",
     )
 
 

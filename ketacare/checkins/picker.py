@@ -128,9 +128,10 @@ def _entry(symptom_id: str) -> tuple[Any, str] | None:
     return None  # the service refuses it, naming the field
 
 
-def checked(picked: Picked) -> tuple[list[ReportIn], Picked]:
+def checked(picked: Picked, *, days_only: bool = False) -> tuple[list[ReportIn], Picked]:
     """The ticked rows as reports for the service, or the rows refused: a strength left unchosen (the
-    form presets none) or a "when it began" that is not one offered. Nothing is sent while any is."""
+    form presets none) or a "when it began" that is not one offered (``days_only``: no dose on record,
+    so no time after one). Nothing is sent while any is."""
     reports: list[ReportIn] = []
     errors: dict[str, str] = {}
     for symptom_id, severity in picked.severities.items():
@@ -141,7 +142,7 @@ def checked(picked: Picked) -> tuple[list[ReportIn], Picked]:
             continue
         try:
             onset_min, onset_day = parse_onset(
-                picked.onsets.get(symptom_id, ""), symptom_id=symptom_id, name=name
+                picked.onsets.get(symptom_id, ""), symptom_id=symptom_id, name=name, days_only=days_only
             )
         except FieldError as error:
             errors[symptom_id] = error.message

@@ -23,13 +23,16 @@ class ReportSchema(Schema):
         ),
     )
     onset_min: int | None = Field(
-        None, ge=0, le=7 * 24 * 60, description="when it started, minutes after the session (optional)"
+        None,
+        ge=0,
+        le=7 * 24 * 60,
+        description="when it started, minutes after the session (optional; refused before any session)",
     )
     onset_day: dt.date | None = Field(
         None,
         description=(
-            "or the day it started on the patient's clock, from the day after the session to today "
-            "(optional; not with onset_min)"
+            "or the day it started on the patient's clock, from the day after the session to today, or "
+            "before any session within the last seven days (optional; not with onset_min)"
         ),
     )
 

@@ -34,6 +34,7 @@ from ketacare.checkins.services import (
     CheckinOutcome,
     ReportIn,
     answer_episode,
+    before_any_dose,
     close_episode_by_clinician,
     open_episodes,
     submit_checkin,
@@ -164,7 +165,7 @@ def checkin(request: AuthenticatedRequest) -> HttpResponse:
         form = CheckinForm(request.POST)
         now = timezone.now()
         gone, gone_errors = _gone_answers(request, patient, picked.severities, now)
-        reports, picked = checked(picked)
+        reports, picked = checked(picked, days_only=dose_now(patient).minutes is None)
         if form.is_valid() and not gone_errors and not _says_something(request, form, picked.severities):
             form.add_error(None, NOTHING_TO_SEND)
         valid = form.is_valid() and not gone_errors and not picked.errors
@@ -293,6 +294,8 @@ def episode(request: AuthenticatedRequest) -> HttpResponse:
         )
     now = timezone.now()
     red_flag = report.kind == SymptomReport.Kind.RED_FLAG
+    # No dose on record: no usual time for it to pass, so "longer than usual" is neither asked nor said.
+    no_dose = before_any_dose(report)
     context: dict[str, Any] = {
         "patient": patient,
         "episode": report,
@@ -302,6 +305,7 @@ def episode(request: AuthenticatedRequest) -> HttpResponse:
         "flag": kb.knowledge().red_flags.get(report.symptom_id),
         "suicide": report.symptom_id in SUICIDE_RED_FLAGS,
         "in_the_chair": red_flag and at_the_clinic(patient),
+        "before_any_dose": no_dose,
     }
     if request.method == "POST":
         gone = request.POST.get("answer") == "gone"
@@ -322,8 +326,9 @@ def episode(request: AuthenticatedRequest) -> HttpResponse:
                 episode_id=str(report.public_id),
                 gone=gone,
                 gone_minutes_ago=ago,
-                # "Longer than usual" has no meaning for a red flag, which is never usual: not offered.
-                says_longer=not red_flag and request.POST.get("says_longer") == "1",
+                # "Longer than usual" has no meaning for a red flag, which is never usual, nor before any
+                # dose: not offered.
+                says_longer=not red_flag and not no_dose and request.POST.get("says_longer") == "1",
                 now=now,
             )
         except FieldError as error:
@@ -338,6 +343,9 @@ def episode(request: AuthenticatedRequest) -> HttpResponse:
                 "red_flag": result.episode.kind == SymptomReport.Kind.RED_FLAG,
                 "flag": kb.knowledge().red_flags.get(result.episode.symptom_id),
                 "contact": clinic_contact_for(patient, now),
+                # In the chair, what would send the patient to their clinic goes to the staff in the
+                # room, as on the answer page (its phone is for a patient who has already left).
+                "tell_the_staff": not red_flag and at_the_clinic(patient),
             }
         )
     return render(request, "checkins/episode.html", context)

@@ -37,6 +37,14 @@ Outside the reports, :func:`triage` also judges a home blood-pressure reading en
 (:mod:`ketacare.core.free_text`): red flags found in the words follow their red flag's path, anything
 else asks for a review by the clinic.
 
+**Before any dose** (no dose on record: ``minutes_since_dose`` is None) a side effect has no window to be
+judged against and is not an effect of treatment: it goes to "contact_clinic" (clinic practice), or to
+the level of the red flag it becomes past its window, or to the psychoactive rule's combined level when
+confusion or being unable to look after oneself is reported with it; rule 7 (severity) then applies.
+These are the levels the rules above give an effect still present after the persistence limit, so a
+report before any dose is never judged as less than one long past a dose. The words never speak of a
+dose, a session or a time after one. Red flags (rule 1) are unchanged.
+
 The result's level is the highest of all reports. The software never gives dosing advice.
 """
 
@@ -85,8 +93,8 @@ class SymptomReport:
     """One symptom as the patient reports it.
 
     ``symptom_id`` names a side effect or a red flag; ``onset_min`` (optional) is when it began, in
-    minutes after the start of dosing (0 to ``minutes_since_dose``). A side effect that began after its
-    window had ended is judged as a new symptom.
+    minutes after the start of dosing (0 to ``minutes_since_dose``; none before any dose). A side effect
+    that began after its window had ended is judged as a new symptom.
     """
 
     symptom_id: str
@@ -99,7 +107,7 @@ class ReportTriage:
     """The triage of one report: the entry it matched, its level, why, and what to tell the patient.
 
     ``expected_window`` and ``longer_than_expected_after_min`` (minutes after the start of dosing) are
-    set for side effects on the given route, None for red flags. ``red_flag_id`` is the red flag the
+    set for side effects on the given route, None for red flags and for any report before any dose. ``red_flag_id`` is the red flag the
     report counts as, directly or because a side effect ran past its window. ``rules`` explains the
     level for the clinician; ``sources`` are the source ids behind it. ``matched_text`` is set when the
     red flag was found in the patient's own words (the words that matched), else None.
@@ -124,6 +132,8 @@ class ReportTriage:
 class TriageResult:
     """The overall level (the highest of the reports), the per-report details and the message to show.
 
+    ``minutes_since_dose`` is None when no dose is on record (``route`` then only selected the home
+    reading's hold thresholds).
     ``home_bp`` is the judgement of a home blood-pressure reading given with the reports, and
     ``free_text`` the screen of the patient's own words (``review_required`` when nothing matched).
     ``hold_next_dose`` is True when a red flag among the reports means the next dose waits for a
@@ -135,7 +145,7 @@ class TriageResult:
     details: tuple[ReportTriage, ...]
     patient_message: str
     route: str
-    minutes_since_dose: float
+    minutes_since_dose: float | None
     hold_next_dose: bool = False
     home_bp: HomeBpAssessment | None = None
     free_text: FreeTextScreen | None = None
@@ -382,11 +392,62 @@ def _triage_side_effect(
     )
 
 
+def _triage_side_effect_before_any_dose(
+    report: SymptomReport, effect: SideEffect, reported_red_flags: frozenset[str]
+) -> ReportTriage:
+    """A side effect reported with no dose on record: not an effect of treatment (module docstring)."""
+    kb = knowledge()
+    psychoactive = safety_net().psychoactive
+    level = Level.CONTACT_CLINIC
+    rules = [
+        f"side effect {effect.id!r} with no dose on record: no window to judge it against, not an effect "
+        "of treatment; contact the clinic (clinic practice)"
+    ]
+    sources = [*effect.sources, CLINIC_PRACTICE]
+    also = ""
+    if effect.past_window_red_flag is not None:
+        # With no window it can be inside, it counts as it would once its window has passed.
+        flag = kb.red_flags[effect.past_window_red_flag]
+        if flag.level > level:
+            level = flag.level
+            rules.append(f"past its window it counts as red flag {flag.id!r}: {flag.level.value}")
+            sources += flag.sources
+    combined = psychoactive.combined_red_flags & reported_red_flags
+    if effect.id in psychoactive.side_effects and combined and level < psychoactive.combined_level:
+        level = psychoactive.combined_level
+        rules.append(f"psychoactive effect together with {', '.join(sorted(combined))}: {level.value}")
+        sources += psychoactive.cited.sources
+        also = f" You also report {_names(combined)}."
+    advice = LEVEL_MESSAGES[level]
+    if report.severity == "severe" and level is not Level.EMERGENCY:
+        level = _raise_for_severity(level)
+        rules.append(f"severity severe: raised to {level.value} (clinic practice)")
+        advice = f"As you rate it as severe: {LEVEL_MESSAGES[level]}"
+    return ReportTriage(
+        report=report,
+        kind="side_effect",
+        entry_id=effect.id,
+        name=effect.name,
+        level=level,
+        rules=tuple(rules),
+        expected_window=None,
+        longer_than_expected_after_min=None,
+        red_flag_id=None,
+        patient_message=(
+            f"{effect.name}: you have not had a treatment session with us yet, so this is not an effect of "
+            f"treatment.{also} {advice}"
+        ),
+        # The tips are written for an after-effect of treatment ("it is the medicine and it passes").
+        self_care=(),
+        sources=tuple(dict.fromkeys(sources)),
+    )
+
+
 def triage(
     reports: Sequence[SymptomReport],
     *,
     route: str,
-    minutes_since_dose: float,
+    minutes_since_dose: float | None,
     home_bp: HomeBloodPressure | None = None,
     other_text: str | None = None,
     age_years: int | None = None,
@@ -394,7 +455,9 @@ def triage(
 ) -> TriageResult:
     """Triage symptom reports made ``minutes_since_dose`` minutes after the start of dosing by ``route``.
 
-    ``route`` is one of iv, esketamine_in, oral, sublingual, im. Optional, all plain values:
+    ``route`` is one of iv, esketamine_in, oral, sublingual, im. ``minutes_since_dose`` None means no dose
+    is on record: side effects are judged as before any dose (module docstring), no report may give an
+    onset, and ``route`` only selects the home reading's hold thresholds. Optional, all plain values:
 
     - ``home_bp``: a home reading (systolic, diastolic, pulse) judged by
       :func:`ketacare.core.home_bp.assess_home_bp` with the reported symptoms as crisis signs;
@@ -413,7 +476,7 @@ def triage(
     kb = knowledge()
     if route not in ROUTES:
         raise TriageError(f"unknown route {route!r}; allowed: {', '.join(ROUTES)}")
-    minutes = _check_minutes("minutes_since_dose", minutes_since_dose)
+    minutes = None if minutes_since_dose is None else _check_minutes("minutes_since_dose", minutes_since_dose)
     if isinstance(reports, str) or not isinstance(reports, Sequence):
         raise TriageError(f"reports must be a sequence of SymptomReport, got {type(reports).__name__}")
     for report in reports:
@@ -441,6 +504,9 @@ def triage(
     for report in reports:
         if report.symptom_id in kb.red_flags:
             details.append(_triage_red_flag(report, kb.red_flags[report.symptom_id]))
+        elif minutes is None:
+            effect = kb.side_effects[report.symptom_id]
+            details.append(_triage_side_effect_before_any_dose(report, effect, reported_red_flags))
         else:
             effect = kb.side_effects[report.symptom_id]
             details.append(_triage_side_effect(report, effect, route, minutes, reported_red_flags))
@@ -466,7 +532,7 @@ def triage(
     return _result(details, route=route, minutes=minutes, home_bp=reading, free_text=words_screen)
 
 
-def _check_report(report: object, minutes: float) -> None:
+def _check_report(report: object, minutes: float | None) -> None:
     kb = knowledge()
     if not isinstance(report, SymptomReport):
         raise TriageError(f"each report must be a SymptomReport, got {report!r}")
@@ -476,6 +542,11 @@ def _check_report(report: object, minutes: float) -> None:
         )
     if report.onset_min is not None:
         onset = _check_minutes(f"onset_min of {report.symptom_id!r}", report.onset_min)
+        if minutes is None:
+            raise TriageError(
+                f"onset_min {onset:g} of {report.symptom_id!r} counts from a dose, and none is on record "
+                "(minutes_since_dose is None); leave it out"
+            )
         if onset > minutes:
             raise TriageError(
                 f"onset_min {onset:g} of {report.symptom_id!r} is after minutes_since_dose {minutes:g}; "
@@ -492,7 +563,7 @@ def _result(
     details: list[ReportTriage],
     *,
     route: str,
-    minutes: float,
+    minutes: float | None,
     home_bp: HomeBpAssessment | None = None,
     free_text: FreeTextScreen | None = None,
 ) -> TriageResult:

@@ -242,12 +242,13 @@ def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
         )
 
 
-def _raise_longer_alerts(
+def _raise_side_effect_alerts(
     checkin: SymptomCheckin, result: TriageResult, episodes: dict[str, _Episode]
 ) -> None:
-    """A side effect seen present past its window ("longer than expected, contact your clinic"): one
-    alert per episode at once, with the key the hourly job uses, so the cause raises one open alert.
-    ``episodes`` are the reported symptoms' episodes as ``_record_symptoms`` left them."""
+    """A side effect seen present past its window ("longer than expected, contact your clinic"), begun
+    after it, or reported before any dose: one alert per episode at once, with the key the hourly job
+    uses, so the cause raises one open alert. ``episodes`` are the reported symptoms' episodes as
+    ``_record_symptoms`` left them."""
     flagged = {d.report.symptom_id for d in _red_flags(result)}
     longer = [
         d
@@ -262,7 +263,9 @@ def _raise_longer_alerts(
         episode = episodes.get(detail.report.symptom_id)
         if episode is None:  # pragma: no cover - _record_symptoms has just stored it
             continue
-        if _began_after_window(detail):
+        if checkin.dose_started_at is None:
+            _raise_before_any_dose_alert(episode.report, new_cause=episode.opened)
+        elif _began_after_window(detail):
             _raise_new_symptom_alert(episode.report, detail, new_cause=episode.opened)
         else:
             _raise_longer_alert(episode.report, minutes=checkin.minutes_since_dose, new_cause=episode.opened)
@@ -285,6 +288,29 @@ def _raise_new_symptom_alert(episode: SymptomReport, detail: ReportTriage, *, ne
             "after the dose (a day they named counts from its start, the earliest it can have begun), "
             f"after its usual window of about {describe_minutes(window.resolution_min)}: it may have "
             "another cause. The patient was asked to contact the clinic today."
+        ),
+        dedupe_key=f"side_effect_overdue:{episode.public_id}",
+        new_cause=new_cause,
+    )
+
+
+def _raise_before_any_dose_alert(episode: SymptomReport, *, new_cause: bool) -> Alert:
+    """A side effect reported with no dose on record: no window to be past, not an after-effect of
+    treatment (the core's triage before any dose). The key is the episode's, as for "longer than expected"."""
+    began = (
+        f" The patient says it began on {episode.onset_day:%A} {episode.onset_day.day} {episode.onset_day:%B}."
+        if episode.onset_day is not None
+        else ""
+    )
+    return raise_alert(
+        patient=episode.patient,
+        source=Alert.Source.SIDE_EFFECT_OVERDUE,
+        severity=Alert.Severity.CONTACT_CLINIC,
+        title=f"{episode.name} reported before any dose",
+        detail=(
+            f"No dose is on record for this patient, so {episode.name.lower()} "
+            f"({episode.get_severity_display().lower()}) is not an after-effect of treatment: it may have "
+            f"another cause.{began} The patient was asked to contact the clinic today."
         ),
         dedupe_key=f"side_effect_overdue:{episode.public_id}",
         new_cause=new_cause,
@@ -329,8 +355,10 @@ def answer_episode(
     """The patient's answer to "Is your headache gone?": "yes, about N minutes ago" or "still there".
 
     Still there after the expected window is seen present after it: "longer than usual", and the care
-    team is alerted at once in this transaction (one open alert per episode). A red flag still there
-    keeps its emergency guidance on the page; only the patient ("gone") or a clinician closes it.
+    team is alerted at once in this transaction (one open alert per episode). A side effect reported
+    before any dose has no usual time: still there, it is the alert of its check-in ("reported before
+    any dose"), raised if it is not yet. A red flag still there keeps its emergency guidance on the
+    page; only the patient ("gone") or a clinician closes it.
     """
     if gone_minutes_ago is not None and not 0 <= gone_minutes_ago <= 7 * 24 * 60:
         raise CheckinError("gone_minutes_ago", "when it went: allowed from 0 minutes to 7 days ago")
@@ -359,6 +387,9 @@ def answer_episode(
             )
             return EpisodeAnswer(episode, None)
         episode.last_seen_at = now
+        if before_any_dose(episode):
+            episode.save(update_fields=["last_asked_at", "last_seen_at"])
+            return EpisodeAnswer(episode, _raise_before_any_dose_alert(episode, new_cause=False))
         episode.says_longer = episode.says_longer or says_longer
         minutes = (
             (now - episode.dose_started_at).total_seconds() / 60
@@ -381,6 +412,11 @@ def answer_episode(
         ):
             alert = _raise_longer_alert(episode, minutes=minutes)
         return EpisodeAnswer(episode, alert)
+
+
+def before_any_dose(episode: SymptomReport) -> bool:
+    """Whether the episode is a side effect reported with no dose on record (no usual time to pass)."""
+    return episode.kind == SymptomReport.Kind.SIDE_EFFECT and episode.dose_started_at is None
 
 
 def close_episode_by_clinician(*, episode: SymptomReport, now: dt.datetime) -> SymptomReport:

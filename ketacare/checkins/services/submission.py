@@ -19,7 +19,8 @@ from ketacare.checkins.models import (
     PreparationTick,
     SymptomCheckin,
 )
-from ketacare.checkins.services.episodes import _raise_alerts, _raise_longer_alerts, _record_symptoms
+from ketacare.checkins.onset import DAYS_OFFERED
+from ketacare.checkins.services.episodes import _raise_alerts, _raise_side_effect_alerts, _record_symptoms
 from ketacare.checkins.services.errors import CheckinError
 from ketacare.core import knowledge as kb
 from ketacare.core.free_text import screen_free_text
@@ -32,17 +33,10 @@ from ketacare.patients.facts import last_dose_start
 from ketacare.patients.models import Patient
 
 MAX_REPORTS = 30
-# Without a recorded dose KetaCare cannot tell an expected after-effect from anything else, so a
-# check-in is triaged as if the dose were long past: beyond the core's persistence limit every
-# side effect goes to "contact your clinic" and every red flag keeps its own level (no new number
-# here: it is the core's limit plus one day). The route then only selects windows that are all
-# already passed, so "iv" serves as a neutral default when no route is known.
+# With no dose on record the core triages before any dose (no window, no time after a dose: its
+# module docstring). It still takes a route for the hold thresholds of a home blood-pressure reading;
+# "iv" is that route when no dose names one. The check-in stores no route.
 NO_DOSE_ROUTE = "iv"
-
-
-def no_recent_dose_minutes() -> float:
-    """The minutes-since-dose used when no dose is on record (the core's persistence limit + 1 day)."""
-    return kb.persistence().contact_clinic_after_min + 24 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +47,7 @@ class ReportIn:
     person's check-in; an emergency red flag, whose level no strength changes); the patient's web form
     asks for it and never relies on the default. When it began is either ``onset_min`` ("about N
     minutes after the session") or ``onset_day`` ("it began today": a day on the patient's clock after
-    the day of the treatment), never both.
+    the day of the treatment, or of the last week before any treatment), never both.
     """
 
     symptom_id: str
@@ -193,18 +187,29 @@ def onset_from_day(
     That is the earliest it can have begun, so the answer never says it began later than the patient
     said; the core then judges whether that is after the effect's window (a new symptom). A day is
     allowed from the day after the day of the treatment to today; CheckinError on ``onset_day`` otherwise.
+    Before any dose there is nothing to count minutes from: a day of the last ``DAYS_OFFERED`` (the
+    days the form offers) is kept as the day, and minutes after a session are refused.
     """
     day = report.onset_day
+    if dose_started_at is None and report.onset_min is not None:
+        raise CheckinError(
+            "onset_min",
+            f"when {report.symptom_id} started: no treatment session is on record to count minutes from; "
+            "give the day it began (onset_day) or leave it out (not sure)",
+        )
     if day is None:
         return report.onset_min
     zone = ZoneInfo(time_zone)
     today = now.astimezone(zone).date()
     if dose_started_at is None:
-        raise CheckinError(
-            "onset_day",
-            f"when {report.symptom_id} started: no treatment is on record to count the day from; "
-            "leave it out (not sure)",
-        )
+        first = today - dt.timedelta(days=DAYS_OFFERED - 1)
+        if not first <= day <= today:
+            raise CheckinError(
+                "onset_day",
+                f"when {report.symptom_id} started: allowed from {first.isoformat()} to "
+                f"{today.isoformat()} (today)",
+            )
+        return None
     after = dose_started_at.astimezone(zone).date() + dt.timedelta(days=1)
     if not after <= day <= today:
         raise CheckinError(
@@ -245,7 +250,8 @@ def triage_to_json(result: TriageResult) -> dict[str, Any]:
     return {
         "level": result.level.value,
         "patient_message": result.patient_message,
-        "route": result.route,
+        # Before any dose the route only chose a home reading's thresholds: no route of a dose.
+        "route": result.route if result.minutes_since_dose is not None else None,
         "minutes_since_dose": result.minutes_since_dose,
         "red_flag_ids": list(result.red_flag_ids),
         "hold_next_dose": result.hold_next_dose,
@@ -312,7 +318,7 @@ class _Triaged:
 
     result: TriageResult
     route: str
-    minutes: float
+    minutes: float | None
     dose_started_at: dt.datetime | None
 
 
@@ -332,7 +338,8 @@ def submit_checkin(
     """Store a check-in triaged by the core; red flags raise a clinic alert in the same transaction.
 
     A retry with the same ``idempotency_key`` returns the original check-in untouched. Triage counts
-    from the start of the patient's last dose; with no dose on record see ``no_recent_dose_minutes``.
+    from the start of the patient's last dose; with no dose on record it is the core's triage before
+    any dose (no route or minutes are stored, and an onset is a day, never minutes after a session).
     Open side effects that this check-in no longer reports are closed at ``now`` ("gone by omission",
     docs/decisions/0014) unless ``close_unticked`` is False: the web form asks about each open symptom
     ("Still there / Gone") beside a list of what is *new*, so a symptom left unanswered there is unknown,
@@ -356,11 +363,12 @@ def submit_checkin(
                 + ", ".join(str(w.label) for w in SymptomCheckin.Worry),
             )
         dose = last_dose_start(patient, now=now)
+        minutes: float | None = None
         if dose is not None and dose.route in kb.ROUTES:
             route, minutes = dose.route, max((now - dose.started_at).total_seconds() / 60, 0.0)
             dose_started_at: dt.datetime | None = dose.started_at
         else:
-            route, minutes, dose_started_at = NO_DOSE_ROUTE, no_recent_dose_minutes(), None
+            route, dose_started_at = NO_DOSE_ROUTE, None
         core_reports = []
         for r in reports:
             onset = onset_from_day(r, dose_started_at=dose_started_at, time_zone=patient.time_zone, now=now)
@@ -369,8 +377,9 @@ def submit_checkin(
                     symptom_id=r.symptom_id,
                     # validate_checkin has held each severity to SEVERITIES.
                     severity=cast(Severity, r.severity),
-                    # "About 4 hours after" is the patient's estimate: never later than now.
-                    onset_min=min(onset, minutes) if onset is not None else None,
+                    # "About 4 hours after" is the patient's estimate: never later than now. Before any
+                    # dose onset_from_day gives none.
+                    onset_min=min(onset, minutes) if onset is not None and minutes is not None else None,
                 )
             )
         result = triage(
@@ -404,7 +413,7 @@ def submit_checkin(
                 home_pulse_bpm=home_bp.pulse_bpm if home_bp else None,
                 route=triaged.route if dose_started_at else "",
                 dose_started_at=dose_started_at,
-                minutes_since_dose=triaged.minutes if dose_started_at else None,
+                minutes_since_dose=triaged.minutes,
                 triage_level=triaged.result.level.value,
                 triage_result=triage_to_json(triaged.result),
             )
@@ -416,7 +425,7 @@ def submit_checkin(
                 onset_days={r.symptom_id: r.onset_day for r in reports if r.onset_day is not None},
             )
             _raise_alerts(checkin, triaged.result)
-            _raise_longer_alerts(checkin, triaged.result, episodes or {})
+            _raise_side_effect_alerts(checkin, triaged.result, episodes or {})
             return checkin
 
     checkin, created = create_once(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ketacare.alerts.models import Alert
 from ketacare.checkins.models import SymptomCheckin
-from ketacare.checkins.services import ReportIn, no_recent_dose_minutes, submit_checkin
+from ketacare.checkins.services import ReportIn, submit_checkin
 from tests.support.checkins import make_dose
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,9 @@ def test_without_a_recorded_dose_a_side_effect_goes_to_the_clinic_not_expected(p
     )
     assert outcome.checkin.triage_level == "contact_clinic"
     assert outcome.checkin.dose_started_at is None
-    assert outcome.checkin.triage_result["minutes_since_dose"] == no_recent_dose_minutes()
+    # No dose is invented: no time since one and no route of one.
+    assert outcome.checkin.triage_result["minutes_since_dose"] is None
+    assert outcome.checkin.triage_result["route"] is None
 
 
 def test_the_alert_is_lost_with_the_checkin_when_the_transaction_fails(

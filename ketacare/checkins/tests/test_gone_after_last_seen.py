@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
 from ketacare.checkins.services import ReportIn, submit_checkin
+from tests.support.checkins import make_dose
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +64,8 @@ def test_a_minute_after_chest_pain_the_question_offers_only_just_now(personas: A
 def test_a_side_effect_reported_hours_ago_offers_every_time_and_asks_longer_than_usual(
     personas: Any, client_for: Any
 ) -> None:
+    # After a dose: a side effect has a usual time to pass (before any dose it has none to compare).
+    make_dose(personas.a1, started_at=REPORTED - dt.timedelta(hours=6))
     headache = _report(personas.a1, "headache", REPORTED - dt.timedelta(hours=5))
     with time_machine.travel(A_MINUTE_LATER, tick=False):
         page = _get(client_for("a1"), "checkins:episodes", episode=str(headache.public_id))

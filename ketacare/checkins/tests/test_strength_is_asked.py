@@ -4,14 +4,17 @@ changes, is not asked at all."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
+from tests.support.checkins import make_dose
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +46,8 @@ def test_no_strength_is_preset(personas: Any, client_for: Any) -> None:
 def test_a_ticked_row_without_a_strength_is_asked_again_and_nothing_is_stored(
     personas: Any, client_for: Any, symptom_id: str, name: str
 ) -> None:
+    # A dose two hours ago: "about 30 min after the treatment" is one of the times offered.
+    make_dose(personas.a1, started_at=timezone.now() - dt.timedelta(hours=2))
     response = _post(client_for("a1"), symptom=symptom_id, onset_nausea="30", mood="4")
     assert response.status_code == 400
     page = html.unescape(response.content.decode())
