@@ -1,12 +1,14 @@
 """Demo intake: demographics, weight, medicines, screening with a decision, consent and a baseline PHQ-9.
 
-Seeds the patients who can log in (the ones in treatment). Deterministic without touching ``ctx.rng``
+Seeds the patients in induction: the ones who can log in and the others the treatments demo plans (a
+plan needs screening, a decision and consent). Deterministic without touching ``ctx.rng``
 (each patient's values come from a generator seeded by their record number, so other apps' random
 sequences do not depend on what already exists) and idempotent (a patient with an intake is skipped).
 All values are synthetic.
 
 The whole intake, the prescriber's classification of the medicines KetaCare does not recognise and the
-eligibility decision included, is dated weeks before the first demo session (ketacare/demo/treatments.py).
+eligibility decision included, is dated weeks before the first demo session (ketacare/demo/treatments.py
+begins the induction courses at most 20 days back).
 The services that stamp their own time (``classify_medicine``, ``record_eligibility_decision``) are
 called as a prescriber would call them and their times moved back afterwards, as the past treatment
 courses are (ketacare/demo/outcomes.py).
@@ -18,6 +20,7 @@ import datetime as dt
 import random
 from typing import TYPE_CHECKING, Any
 
+from ketacare.demo.treatments import induction_patients
 from ketacare.intake import services
 from ketacare.intake.models import (
     Intake,
@@ -31,7 +34,8 @@ if TYPE_CHECKING:
     from ketacare.demo.seed import DemoContext
 
 # (indications, medications, ticked classes, conditions present, decision note): one profile per login
-# patient, in record-number order, so the demo shows every screening branch a treated patient can have.
+# patient, in record-number order, so the demo shows every screening branch a treated patient can have;
+# the other induction patients take them in turn.
 PROFILES: list[tuple[list[str], list[str], list[str], list[str], str]] = [
     (["treatment_resistant_depression"], ["sertraline 100 mg every morning"], [], [], ""),
     (
@@ -53,7 +57,7 @@ PROFILES: list[tuple[list[str], list[str], list[str], list[str], str]] = [
 # knowledge base lists). Whole words of a medication entry, as the clinic classification matches them.
 CLASSIFICATIONS = {"sertraline": "no_interaction", "escitalopram": "no_interaction"}
 # How many days before the demo's `now` the intake interview took place: before the first plan
-# session (15 days back, ketacare/demo/treatments.py).
+# session (at most 20 days back, ketacare/demo/treatments.py).
 INTAKE_DAYS_AGO = 35
 CONSENT_VERSION = "KC-CONSENT-2026.1"
 # The demo plans give IV ketamine and esketamine nasal spray (ketacare/demo/treatments.py), and a plan
@@ -67,14 +71,15 @@ def _phq9_answers(rng: random.Random) -> list[int]:
 
 
 def seed_app(ctx: DemoContext) -> None:
-    """Seed intake and screening for each clinic's login patients."""
+    """Seed intake and screening for each clinic's login patients and the other induction patients."""
     for key, patients in ctx.patients_by_clinic.items():
         nurse = ctx.staff.get("nurse" if key == "a" else "nurse-b")
         prescriber = ctx.staff.get("prescriber" if key == "a" else "prescriber-b")
         if nurse is None or prescriber is None:
             continue
         login_patients = [p for p in patients if p.user_id is not None]
-        for index, patient in enumerate(ctx.progress(login_patients, f"intake at clinic {key.upper()}")):
+        in_induction = login_patients + induction_patients(ctx, key)
+        for index, patient in enumerate(ctx.progress(in_induction, f"intake at clinic {key.upper()}")):
             if Intake.objects.filter(patient=patient).exists():
                 continue
             _seed_patient(ctx, patient, PROFILES[index % len(PROFILES)], nurse, prescriber)

@@ -1,6 +1,6 @@
 """Demo data for the outcomes dashboard: past courses with responders, non-responders, relapses, drop-outs.
 
-The treatments demo gives a few login patients a current plan, and the questionnaires demo scores
+The treatments demo gives the patients in induction a current plan, and the questionnaires demo scores
 dosed patients; what the dashboard still lacks is a history. For patients in maintenance,
 completed or discontinued without a plan, this adds a course begun 70-300 days ago, its dose laid out
 by the core, with its six induction appointments completed or cancelled (no run-sheets or doses), and

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from ketacare.demo.seed import DemoContext
 
 HISTORY_DAYS = 120
+# What the safe still holds once the demo's sessions have drawn their stock: the next sessions' supply
+# (illustrative, not a stocking rule).
+VIALS_TO_SPARE = 6
+DEVICES_TO_SPARE = 12
 
 
 def seed_app(ctx: DemoContext) -> None:
@@ -79,11 +83,21 @@ def _seed_clinic(ctx: DemoContext, key: str, clinic: Any) -> None:
             ),
         )
 
+    sessions = list(
+        TreatmentSession.objects.filter(clinic=clinic, doses__isnull=False)
+        .distinct()
+        .order_by("checked_in_at")
+        .prefetch_related("doses")
+    )
+    drawn = _units_drawn(sessions, {"DEMO-KET-01": vial.mg_per_unit, "DEMO-ESK-01": device.mg_per_unit})
     old_expiry = at(60).date()
     receive(at(0), vial, "DEMO-KET-00", old_expiry, 6, f"INV-{key.upper()}-1001")
     receive(at(0, 10), device, "DEMO-ESK-01", at(400).date(), 24, f"INV-{key.upper()}-1002")
-    receive(at(28), vial, "DEMO-KET-01", at(500).date(), 20, f"INV-{key.upper()}-1043")
-    receive(at(70), device, "DEMO-ESK-01", at(400).date(), 12, f"INV-{key.upper()}-1088")
+    # The later deliveries bring the usual quantity, more when the demo's sessions need it.
+    vials = _delivery(usual=20, needed=drawn["DEMO-KET-01"] + 1 + VIALS_TO_SPARE)  # 1: the broken vial
+    receive(at(28), vial, "DEMO-KET-01", at(500).date(), vials, f"INV-{key.upper()}-1043")
+    devices = _delivery(usual=12, needed=drawn["DEMO-ESK-01"] - 24 + DEVICES_TO_SPARE)
+    receive(at(70), device, "DEMO-ESK-01", at(400).date(), devices, f"INV-{key.upper()}-1088")
 
     def destroy_expired() -> None:
         lot = Lot.objects.get(product=vial, number="DEMO-KET-00")
@@ -111,16 +125,28 @@ def _seed_clinic(ctx: DemoContext, key: str, clinic: Any) -> None:
     short_at = at(short_week * 7, 18)
     add(short_at + dt.timedelta(hours=15), _investigate(clinic, admin, nurse, prescriber, safe, short_at))
 
-    sessions = (
-        TreatmentSession.objects.filter(clinic=clinic, doses__isnull=False)
-        .distinct()
-        .order_by("checked_in_at")
-    )
     for session in sessions:
         add(session.checked_in_at or session.scheduled_at, _session_events(session, nurse, prescriber, safe))
 
     for _, _, call in sorted(events, key=lambda e: (e[0], e[1])):
         call()
+
+
+def _units_drawn(sessions: list[TreatmentSession], mg_per_unit: dict[str, Decimal]) -> dict[str, int]:
+    """How many units of each lot the sessions draw, whole units per session as `_session_events` draws."""
+    drawn = dict.fromkeys(mg_per_unit, 0)
+    for session in sessions:
+        doses = list(session.doses.all())
+        lot_number = doses[0].lot_number
+        if lot_number in drawn:
+            total = sum((d.dose_mg for d in doses), Decimal("0"))
+            drawn[lot_number] += max(1, math.ceil(total / mg_per_unit[lot_number]))
+    return drawn
+
+
+def _delivery(*, usual: int, needed: int) -> int:
+    """The usual quantity, or what is needed rounded up to whole tens when that is more."""
+    return max(usual, math.ceil(needed / 10) * 10)
 
 
 def _count(clinic: Any, nurse: Any, safe: Any, when: dt.datetime, *, short: bool) -> Callable[[], None]:

@@ -15,6 +15,7 @@ from ketacare.intake.models import (
     ScreeningAssessment,
 )
 from ketacare.patients.facts import patient_doses
+from ketacare.patients.models import Patient
 
 pytestmark = pytest.mark.django_db
 
@@ -29,10 +30,14 @@ def _snapshot():
 
 def test_the_demo_gives_each_login_patient_a_decided_screening_consent_and_baseline(demo):
     screenings = ScreeningAssessment.objects.all()
-    assert screenings.count() == 6  # three login patients per clinic
+    # Each patient in induction has one: the three login patients per clinic and the others on a plan.
+    in_induction = Patient.objects.filter(stage="induction").count()
+    assert screenings.count() == in_induction > 6
+    assert {s.patient.stage for s in screenings} == {"induction"}
     assert {s.eligibility for s in screenings} == {"eligible", "eligible_with_precautions"}
     assert all(s.decision == s.eligibility and s.decided_by is not None for s in screenings)
-    assert Consent.objects.count() == 6 and BaselineScore.objects.filter(instrument_id="phq9").count() == 6
+    assert Consent.objects.count() == in_induction
+    assert BaselineScore.objects.filter(instrument_id="phq9").count() == in_induction
     assert all(s.decided_by.memberships.get(clinic=s.clinic).role == "prescriber" for s in screenings)
 
 
@@ -51,7 +56,7 @@ def test_running_the_demo_twice_adds_no_intake_and_gives_the_same_values(demo):
 def test_the_demo_decides_and_classifies_before_the_first_dose(demo):
     """Six sessions given "today"'s decision read as treatment before eligibility: the history is in order."""
     screenings = ScreeningAssessment.objects.select_related("patient")
-    assert screenings.count() == 6
+    assert screenings.count() == Patient.objects.filter(stage="induction").count()
     for screening in screenings:
         first_dose = patient_doses(screening.patient, now=demo.now)[0]
         assert screening.assessed_at < screening.decided_at < first_dose.started_at
