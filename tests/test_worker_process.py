@@ -76,7 +76,7 @@ def test_the_worker_mails_due_reminders_once_and_retries_a_job_its_killed_predec
             assert _wait(
                 lambda: (
                     _reminders_mailed(data / "mail") >= 3
-                    and query("SELECT COUNT(*) FROM ops_outboundemail WHERE state != 'sent'")[0][0] == 0
+                    and query("SELECT COUNT(*) FROM ops_outboundemail WHERE state != 'not_sent'")[0][0] == 0
                 ),
                 # A fresh worker runs ten schedules with one queue process and a 4 s job timeout;
                 # on a busy machine the first round can miss the delivery and the next comes a minute on.
