@@ -311,7 +311,9 @@ def run(
 
         # Let the workers finish: every reminder due, every seeded emergency escalated, the outbox empty.
         def settled() -> bool:
-            (unsent,) = database.query("SELECT COUNT(*) FROM ops_outboundemail WHERE state <> 'sent'")[0]
+            (unsent,) = database.query(
+                "SELECT COUNT(*) FROM ops_outboundemail WHERE state NOT IN ('sent', 'not_sent')"
+            )[0]
             (unreminded,) = database.query(
                 "SELECT COUNT(*) FROM questionnaires_questionnaireassignment "
                 "WHERE state = 'due' AND reminded_at IS NULL AND due_at <= now()"
@@ -380,7 +382,9 @@ def run(
         )
         escalation_mail = [b for _, s, b in delivered if "not acknowledged" in s]
         escalations_per_alert = {pid: sum(1 for b in escalation_mail if pid in b) for pid, _ in seeded}
-        (outbox_unsent,) = database.query("SELECT COUNT(*) FROM ops_outboundemail WHERE state <> 'sent'")[0]
+        (outbox_unsent,) = database.query(
+            "SELECT COUNT(*) FROM ops_outboundemail WHERE state NOT IN ('sent', 'not_sent')"
+        )[0]
         (jobs_failed,) = database.query("SELECT COUNT(*) FROM django_q_task WHERE NOT success")[0]
         return {
             "clients": clients,
