@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import get_connection, send_mail
+from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import transaction
 from django.http import HttpRequest
 
 from ketacare.lib.links import FALLBACK_BASE_URL
+from ketacare.ops.mail import ABOUT_ATTRIBUTE
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ class Message:
     to: str
     subject: str
     body: str
+    # What it announces ("patient_invitation:<public id>"), kept on its outbox row so that taking that
+    # back cancels this message and not another one to the same address.
+    about: str = ""
 
 
 def base_url(request: HttpRequest | None = None) -> str:
@@ -51,8 +55,8 @@ def base_url(request: HttpRequest | None = None) -> str:
 
 
 # The subjects of the invitation e-mails: the clinic admin's mail page lists a clinic's invitations by
-# them before their addresses belong to any of its people, and a withdrawn invitation's unsent e-mail
-# is found by them (ketacare.ops.selectors, ketacare.ops.mail.cancel_unsent_email).
+# them before their addresses belong to any of its people (ketacare.ops.selectors), and a withdrawn staff
+# invitation's unsent e-mail is found by its subject (ketacare.ops.mail.cancel_unsent_email).
 STAFF_INVITATION_SUBJECT = "Your KetaCare staff invitation"
 
 
@@ -79,7 +83,9 @@ def staff_invitation(*, to: str, link: str, clinic_names: list[str], role: str, 
     return Message(to=to, subject=STAFF_INVITATION_SUBJECT, body=body)
 
 
-def patient_invitation(*, to: str, link: str, hours: int, clinic_name: str, clinic_phone: str) -> Message:
+def patient_invitation(
+    *, to: str, link: str, hours: int, clinic_name: str, clinic_phone: str, about: str = ""
+) -> Message:
     # The clinic and KetaCare are named so that the patient recognises the message, but nothing says
     # who the patient is or what they are treated for: an e-mail can be read by anyone who shares the
     # mailbox.
@@ -94,7 +100,7 @@ def patient_invitation(*, to: str, link: str, hours: int, clinic_name: str, clin
         f"To check that this message really comes from {clinic}, {call}. "
         "If you did not expect this message, you can ignore it.\n"
     )
-    return Message(to=to, subject=patient_invitation_subject(clinic_name), body=body)
+    return Message(to=to, subject=patient_invitation_subject(clinic_name), body=body, about=about)
 
 
 def password_reset(*, to: str, link: str, minutes: int) -> Message:
@@ -123,7 +129,9 @@ def send_with_change(message: Message) -> None:
     """
     connection = get_connection(fail_silently=False)
     if getattr(connection, "writes_in_caller_transaction", False):
-        send_mail(message.subject, message.body, None, [message.to], connection=connection)
+        email = EmailMessage(message.subject, message.body, None, [message.to], connection=connection)
+        setattr(email, ABOUT_ATTRIBUTE, message.about)
+        email.send()
         return
     callback: Callable[[], None] = partial(_send, message)
     transaction.on_commit(callback)

@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 BACKOFF_BASE_S = 60
 BACKOFF_CAP_S = 6 * 60 * 60
 DELIVER_TASK = "ketacare.ops.mail.deliver_email"
+# The attribute of an EmailMessage that names what it announces (OutboundEmail.about_key); a Python
+# attribute rather than a header, so that it never travels with the message.
+ABOUT_ATTRIBUTE = "ketacare_about_key"
 
 
 def send_lease_s() -> int:
@@ -79,6 +82,7 @@ class QueuedEmailBackend(BaseEmailBackend):
                 recipient=recipients[0].strip().lower()[:320],
                 alternatives=alternatives,
                 next_attempt_at=now,
+                about_key=str(getattr(message, ABOUT_ATTRIBUTE, "") or "")[:80],
             )
             transaction.on_commit(partial(_enqueue, row.pk))
             count += 1
@@ -173,21 +177,35 @@ def retry_email(*, row: OutboundEmail) -> None:
     transaction.on_commit(partial(_enqueue, row.pk))
 
 
+# Messages that have not left and can still be taken back. Waiting ones (including those between
+# retries) and failed ones (so that "send again" cannot send them). One a worker holds (``sending``) may
+# be leaving at this moment and is left alone: the conditional UPDATE and the worker's claim never both
+# win.
+CANCELLABLE = (OutboundEmail.State.PENDING, OutboundEmail.State.FAILED)
+
+
 def cancel_unsent_email(*, recipient: str, subject: str, created_since: dt.datetime | None = None) -> int:
     """Mark the messages to ``recipient`` with ``subject`` that have not left as cancelled, in the
     caller's transaction; return how many.
 
-    Waiting ones (including those between retries) and failed ones (so that "send again" cannot send
-    them) are cancelled. One a worker holds (``sending``) may be leaving at this moment and is left
-    alone: the conditional UPDATE and the worker's claim never both win.
+    For messages whose address stands for one thing at a time (a staff invitation: one open per
+    address); a message about one of several records that may share an address is cancelled by
+    :func:`cancel_unsent_email_about`.
     """
     rows = OutboundEmail.objects.filter(
-        recipient=recipient.strip().lower()[:320],
-        subject=subject,
-        state__in=[OutboundEmail.State.PENDING, OutboundEmail.State.FAILED],
+        recipient=recipient.strip().lower()[:320], subject=subject, state__in=CANCELLABLE
     )
     if created_since is not None:
         rows = rows.filter(created_at__gte=created_since)
+    return rows.update(state=OutboundEmail.State.CANCELLED)
+
+
+def cancel_unsent_email_about(*, about_key: str) -> int:
+    """Mark the messages queued about ``about_key`` that have not left as cancelled, in the caller's
+    transaction; return how many. Messages to the same address about anything else are left alone."""
+    if not about_key:
+        raise ValueError("about_key must name what the messages are about")
+    rows = OutboundEmail.objects.filter(about_key=about_key[:80], state__in=CANCELLABLE)
     return rows.update(state=OutboundEmail.State.CANCELLED)
 
 

@@ -49,11 +49,19 @@ class OutboundEmail(models.Model):
     # The dotted path of the backend that took it, kept so that what the row says happened does not
     # change with the configuration; empty until it leaves the queue.
     transport = models.CharField(max_length=200, blank=True)
+    # What the message announces, as "kind:public id" (a patient invitation's), set when it is queued:
+    # taking that thing back cancels this message and no other, even when another record at the clinic
+    # shares the address. Empty for messages that nothing takes back.
+    about_key = models.CharField(max_length=80, blank=True)
 
     class Meta:
         indexes = [
             # The sweep: due rows of one state, oldest first.
             models.Index(fields=["state", "next_attempt_at"], name="ops_outbox_due_idx"),
+            # Withdrawing what a message announces finds its messages.
+            models.Index(
+                fields=["about_key"], name="ops_outbox_about_idx", condition=~models.Q(about_key="")
+            ),
             # The clinic admin's mail page: messages to one clinic's addresses, newest first.
             models.Index(fields=["recipient", "-created_at"], name="ops_outbox_recipient_idx"),
         ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 
 from ketacare.accounts.mail import STAFF_INVITATION_SUBJECT, patient_invitation_subject
@@ -38,14 +40,28 @@ def _clinic_rows(clinic: Clinic) -> QuerySet[OutboundEmail]:
     )
 
 
-def clinic_mail(clinic: Clinic, *, limit: int = 100) -> list[OutboundEmail]:
-    """The clinic's messages that need attention first (failed, waiting), then the latest sent."""
+@dataclass(frozen=True, slots=True)
+class ClinicMail:
+    # Failed, waiting and not sent first (newest first), then the latest sent.
+    rows: list[OutboundEmail]
+    # Taken back before they left (a withdrawn invitation's): never sent, and not waiting either, so
+    # they are listed apart from the messages that still need something.
+    cancelled: list[OutboundEmail]
+
+
+def clinic_mail(clinic: Clinic, *, limit: int = 100, cancelled_limit: int = 50) -> ClinicMail:
+    """The clinic's messages that need attention first (failed, waiting), then the latest sent; and,
+    apart, the latest cancelled ones."""
     rows = _clinic_rows(clinic)
-    unsent = list(rows.exclude(state=OutboundEmail.State.SENT).order_by("-created_at")[:limit])
+    done = [OutboundEmail.State.SENT, OutboundEmail.State.CANCELLED]
+    unsent = list(rows.exclude(state__in=done).order_by("-created_at")[:limit])
     sent = list(
         rows.filter(state=OutboundEmail.State.SENT).order_by("-created_at")[: max(limit - len(unsent), 0)]
     )
-    return unsent + sent
+    cancelled = list(
+        rows.filter(state=OutboundEmail.State.CANCELLED).order_by("-created_at")[:cancelled_limit]
+    )
+    return ClinicMail(rows=unsent + sent, cancelled=cancelled)
 
 
 def access_clinic_message(clinic: Clinic, public_id: str) -> OutboundEmail | None:

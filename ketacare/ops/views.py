@@ -36,12 +36,15 @@ def _clinic(request: AuthenticatedRequest) -> Clinic:
 
 @clinic_admin_required
 def mail_status(request: AuthenticatedRequest) -> HttpResponse:
-    """Messages to this clinic's staff and patients: failed and waiting first, then recently sent."""
+    """Messages to this clinic's staff and patients: failed and waiting first, then recently sent; the
+    cancelled ones apart."""
     clinic = _clinic(request)
     record_access_event(action="read", outcome="granted", clinic=clinic, object_type="mail_outbox")
-    rows = clinic_mail(clinic)
+    mail = clinic_mail(clinic)
+    rows = mail.rows
     context = {
         "rows": rows,
+        "cancelled": mail.cancelled,
         "failed": sum(1 for r in rows if r.state == OutboundEmail.State.FAILED),
         "waiting": sum(
             1 for r in rows if r.state in (OutboundEmail.State.PENDING, OutboundEmail.State.SENDING)

@@ -194,7 +194,9 @@ class PatientInvitation(ClinicalRecord):
         PENDING = "pending", "Sent, not yet accepted"
         ACCEPTED = "accepted", "Accepted"
         EXPIRED = "expired", "Expired"
-        REVOKED = "revoked", "Replaced by a newer invitation"
+        # Taken back by the clinic: replaced by a newer one, its address corrected, or the patient
+        # archived. Staff see the latest invitation only, which nothing newer replaced.
+        REVOKED = "revoked", "Withdrawn"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="invitations")
     email = models.EmailField(max_length=254)

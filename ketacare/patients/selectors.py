@@ -240,10 +240,15 @@ def find_patient_invitation(token: str) -> tuple[PatientInvitation | None, str]:
     status = invitation.status
     if status == PatientInvitation.Status.ACCEPTED:
         return invitation, LinkState.USED
-    if status == PatientInvitation.Status.REVOKED and invitation.patient.archived_at is None:
-        # Revoked only by a newer invitation: the page says to open the latest e-mail, not "expired".
-        return invitation, LinkState.REPLACED
-    if status != PatientInvitation.Status.PENDING or invitation.patient.archived_at is not None:
+    if status == PatientInvitation.Status.REVOKED:
+        # Replaced by a newer invitation: the page says to open the latest e-mail. Otherwise the clinic
+        # took it back (the address corrected, the patient archived): the page says so, not "expired".
+        newer = PatientInvitation.objects.filter(patient=invitation.patient, pk__gt=invitation.pk)
+        return invitation, LinkState.REPLACED if newer.exists() else LinkState.WITHDRAWN
+    if invitation.patient.archived_at is not None:
+        # An archived patient's invitation never works, whether or not archiving got to withdraw it.
+        return invitation, LinkState.WITHDRAWN
+    if status != PatientInvitation.Status.PENDING:
         return invitation, LinkState.EXPIRED
     return invitation, LinkState.VALID
 

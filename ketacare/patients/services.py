@@ -27,7 +27,7 @@ from ketacare.audit import context as audit_context
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic, validate_time_zone
 from ketacare.lib.errors import ConflictError, FieldError
-from ketacare.ops.mail import cancel_unsent_email
+from ketacare.ops.mail import cancel_unsent_email_about
 from ketacare.patients import facts
 from ketacare.patients.models import Patient, PatientChange, PatientInvitation
 from ketacare.patients.selectors import email_refusal, find_duplicates
@@ -296,7 +296,9 @@ def archive_patient(*, patient: Patient, by: User, reason: str) -> Patient:
     ``restore_patient`` undoes it.
 
     A patient in the chair now (a session checked in and not yet discharged) is refused: the session
-    is finished or cancelled first. Archiving an archived patient changes nothing.
+    is finished or cancelled first. Archiving an archived patient changes nothing. An invitation to the
+    patient app not yet accepted is withdrawn with it (its link stops working, its e-mail not yet sent
+    is never sent), and restoring the patient does not bring it back: staff invite them again.
     """
     if not isinstance(reason, str):
         raise FieldError("reason", "reason must be text")
@@ -324,6 +326,7 @@ def archive_patient(*, patient: Patient, by: User, reason: str) -> Patient:
         patient.archived_at = timezone.now()
         patient.archive_reason = reason
         patient.save(update_fields=["archived_at", "archive_reason"])
+        _withdraw_open_invitations(patient, now=patient.archived_at)
     _audit(by, patient)
     return patient
 
@@ -409,22 +412,26 @@ def invite_patient(*, patient: Patient, by: User, base_url: str) -> PatientInvit
             hours=settings.INVITATION_TTL_HOURS,
             clinic_name=patient.clinic.name,
             clinic_phone=patient.clinic.phone,
+            about=_mail_key(invitation),
         )
     )
     return invitation
 
 
+def _mail_key(invitation: PatientInvitation) -> str:
+    # What the invitation's outbox rows are about: patients of one clinic may share an address (a
+    # parent and child, a couple), so the address does not tell whose invitation a message carries.
+    return f"patient_invitation:{invitation.public_id}"
+
+
 def _withdraw_open_invitations(patient: Patient, *, now: dt.datetime) -> None:
     """Stop the patient's open invitations' links working, and cancel their e-mails that have not left
-    (in the caller's transaction), which would carry a link that no longer works.
-
-    An invitation's e-mail is found by address and subject, written since the invitation was made: a
-    patient has one open invitation at a time (a newer one replaces it).
+    (in the caller's transaction), which would carry a link that no longer works. Another patient's
+    e-mail to the same address is left alone.
     """
     open_invitations = list(patient.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True))
-    subject = mail.patient_invitation_subject(patient.clinic.name)
     for invitation in open_invitations:
-        cancel_unsent_email(recipient=invitation.email, subject=subject, created_since=invitation.created_at)
+        cancel_unsent_email_about(about_key=_mail_key(invitation))
     patient.invitations.filter(pk__in=[i.pk for i in open_invitations]).update(revoked_at=now)
 
 
