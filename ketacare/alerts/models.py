@@ -48,6 +48,8 @@ class Alert(models.Model):
         RED_FLAG_CHECKIN = "red_flag_checkin", "Red flag in a check-in"
         PHQ9_ITEM9 = "phq9_item9", "PHQ-9 item 9 (thoughts of self-harm)"
         SIDE_EFFECT_OVERDUE = "side_effect_overdue", "Side effect lasting longer than expected"
+        # Before the first dose a side effect has no window to outlast: it is not an after-effect at all.
+        SYMPTOM_BEFORE_DOSE = "symptom_before_dose", "Symptom reported before any dose"
         VITAL_SIGN = "vital_sign", "Vital sign"
         WORSENING_TREND = "worsening_trend", "Worsening trend"
         MISSED_CHECKIN = "missed_checkin", "Missed check-in"

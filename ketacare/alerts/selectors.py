@@ -34,10 +34,11 @@ PATIENT_SAFETY_SOURCES = (
     Alert.Source.ADVERSE_EVENT,
     Alert.Source.HOME_BLOOD_PRESSURE,
     # What the patient answered or reported: a bladder check that pauses the dose, a side effect past its
-    # window, the patient's own words to review.
+    # window or before any dose, the patient's own words to review.
     Alert.Source.DOSING_HOLD,
     Alert.Source.PERIODIC_CHECK,
     Alert.Source.SIDE_EFFECT_OVERDUE,
+    Alert.Source.SYMPTOM_BEFORE_DOSE,
     Alert.Source.CHECKIN_REVIEW,
 )
 STATE_FILTERS = {

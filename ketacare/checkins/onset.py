@@ -9,7 +9,8 @@ has no onset to go on. Before any treatment only the days are offered: there is 
 minutes from.
 
 The pages that list an open symptom say back what the patient gave (``began_words``): the time a
-check-in was sent is when they told us, not when the symptom began.
+check-in was sent is when they told us, not when the symptom began. Every day is worded by ``day_words``,
+so the choices, those pages and the clinic's alert name a day alike.
 """
 
 from __future__ import annotations
@@ -37,12 +38,18 @@ DAYS_OFFERED = 7  # today and the six days before it (a phone screen's list, not
 MAX_MINUTES = 7 * 24 * 60  # the service's limit for "about N minutes after the treatment"
 
 
+def day_words(day: dt.date, today: dt.date | None = None) -> str:
+    """A day as the patient reads it: "today" when it is ``today``, else "Monday 7 December". Words kept
+    to be read later (an alert) pass no ``today``: a stored "today" would be wrong tomorrow."""
+    return "today" if day == today else f"{day:%A} {day.day} {day:%B}"
+
+
 def _day_label(day: dt.date, today: dt.date) -> str:
     if day == today:
         return "It began today"
     if day == today - dt.timedelta(days=1):
         return "It began yesterday"
-    return f"It began on {day:%A} {day.day} {day:%B}"
+    return f"It began on {day_words(day)}"
 
 
 def onset_choices(
@@ -93,10 +100,6 @@ def parse_onset(
     )
 
 
-def _day_words(day: dt.date, today: dt.date) -> str:
-    return "today" if day == today else f"{day:%A} {day.day} {day:%B}"
-
-
 def began_words(
     *,
     onset_day: dt.date | None,
@@ -113,7 +116,7 @@ def began_words(
     """
     today = now.astimezone(zone).date()
     if onset_day is not None:
-        return f"since {_day_words(onset_day, today)}"
+        return f"since {day_words(onset_day, today)}"
     if onset_min is not None and dose_started_at is not None:
         return (
             f"since about {describe_minutes(onset_min)} after your session"
@@ -121,4 +124,4 @@ def began_words(
             else "since your session"
         )
     reported = reported_at.astimezone(zone).date()
-    return "reported today" if reported == today else f"reported on {_day_words(reported, today)}"
+    return "reported today" if reported == today else f"reported on {day_words(reported, today)}"

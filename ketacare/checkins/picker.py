@@ -53,6 +53,12 @@ def _row(entry: Any, kind: str, picked: Picked) -> dict[str, Any]:
     }
 
 
+def _red_flags(*, before_any_dose: bool) -> dict[str, kb.RedFlag]:
+    """Every red flag in the words the patient reads: before any dose, a flag whose words assume a dose
+    ("... that have not worn off") reads its words for no dose; the same flag, level and guidance."""
+    return {i: flag.worded(before_any_dose=before_any_dose) for i, flag in kb.knowledge().red_flags.items()}
+
+
 def _always_shown(flag: Any) -> bool:
     return flag.level == "emergency" or flag.id.startswith("suicidal_thoughts")
 
@@ -64,11 +70,12 @@ def picker(query: str, picked: Picked, dose: Dose) -> dict[str, Any]:
     route, minutes = dose.route, dose.minutes
     known = kb.knowledge()
     effects = known.side_effects
+    flags = _red_flags(before_any_dose=minutes is None)
     found_flags: list[str] = []
     if query.strip():
         matches = kb.search_symptoms(query)
         ids = [m.id for m in matches if m.id in effects]
-        found_flags = [m.id for m in matches if m.id in known.red_flags]
+        found_flags = [m.id for m in matches if m.id in flags]
         common_ids = list(dict.fromkeys([*[c for c in chosen if c in effects], *ids]))
         other_ids: list[str] = []
     else:
@@ -84,16 +91,14 @@ def picker(query: str, picked: Picked, dose: Dose) -> dict[str, Any]:
         "other_symptoms": [_row(effects[i], "side_effect", picked) for i in other_ids],
         # Emergencies and any thought of suicide stay in sight; the changes to tell the clinic about
         # sit one tap away under a summary that counts them, so the common check-in fits a phone.
-        "serious": [
-            _row(flag, "red_flag", picked) for flag in known.red_flags.values() if _always_shown(flag)
-        ],
+        "serious": [_row(flag, "red_flag", picked) for flag in flags.values() if _always_shown(flag)],
         "serious_more": [
-            _row(flag, "red_flag", picked) for flag in known.red_flags.values() if not _always_shown(flag)
+            _row(flag, "red_flag", picked) for flag in flags.values() if not _always_shown(flag)
         ],
         # A search that finds a red flag points to its row in "Something serious?" (one checkbox per
         # symptom on the page), and opens the list of other serious changes when the row is in it.
-        "found_serious": [known.red_flags[i] for i in found_flags],
-        "open_serious_more": any(not _always_shown(known.red_flags[i]) for i in found_flags),
+        "found_serious": [flags[i] for i in found_flags],
+        "open_serious_more": any(not _always_shown(flags[i]) for i in found_flags),
         "query": query,
         "severities": SEVERITIES,
         "onset_choices": dose.onset_choices,
@@ -119,12 +124,12 @@ def dose_now(patient: Patient) -> Dose:
     return Dose(dose.route, max((now - dose.started_at).total_seconds() / 60, 0.0), choices)
 
 
-def _entry(symptom_id: str) -> tuple[Any, str] | None:
-    known = kb.knowledge()
-    if symptom_id in known.red_flags:
-        return known.red_flags[symptom_id], "red_flag"
-    if symptom_id in known.side_effects:
-        return known.side_effects[symptom_id], "side_effect"
+def _entry(symptom_id: str, *, before_any_dose: bool) -> tuple[Any, str] | None:
+    flags = _red_flags(before_any_dose=before_any_dose)
+    if symptom_id in flags:
+        return flags[symptom_id], "red_flag"
+    if symptom_id in kb.knowledge().side_effects:
+        return kb.knowledge().side_effects[symptom_id], "side_effect"
     return None  # the service refuses it, naming the field
 
 
@@ -135,7 +140,7 @@ def checked(picked: Picked, *, days_only: bool = False) -> tuple[list[ReportIn],
     reports: list[ReportIn] = []
     errors: dict[str, str] = {}
     for symptom_id, severity in picked.severities.items():
-        found = _entry(symptom_id)
+        found = _entry(symptom_id, before_any_dose=days_only)
         name = found[0].name if found else symptom_id
         if found is not None and needs_severity(*found) and not severity:
             errors[symptom_id] = f"How strong ({name}): choose mild, moderate or severe"

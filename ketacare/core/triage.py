@@ -43,7 +43,7 @@ the level of the red flag it becomes past its window, or to the psychoactive rul
 confusion or being unable to look after oneself is reported with it; rule 7 (severity) then applies.
 These are the levels the rules above give an effect still present after the persistence limit, so a
 report before any dose is never judged as less than one long past a dose. The words never speak of a
-dose, a session or a time after one. Red flags (rule 1) are unchanged.
+dose, a session or a time after one. Red flags keep rule 1, in their no-dose words (``RedFlag.worded``).
 
 The result's level is the highest of all reports. The software never gives dosing advice.
 """
@@ -180,10 +180,15 @@ def _check_minutes(name: str, value: object) -> float:
     return float(value)
 
 
-def _raise_for_severity(level: Level) -> Level:
-    raised = level.raised()
+def _severity_rule(report: SymptomReport, level: Level, rules: list[str], sources: list[str]) -> Level:
+    """Rule 7: "severe" raises ``level`` a step (clinic practice), said in ``rules``, cited in ``sources``."""
+    if report.severity != "severe" or level is Level.EMERGENCY:
+        return level
     # "Longer than expected" is about duration; a severe effect inside its window goes to the clinic.
-    return Level.CONTACT_CLINIC if raised is Level.LONGER_THAN_EXPECTED else raised
+    raised = max(level.raised(), Level.CONTACT_CLINIC)
+    rules.append(f"severity severe: raised to {raised.value} (clinic practice)")
+    sources.append(CLINIC_PRACTICE)
+    return raised
 
 
 def _names(flag_ids: frozenset[str]) -> str:
@@ -199,10 +204,9 @@ def _triage_red_flag(report: SymptomReport, flag: RedFlag, matched_text: str | N
         rules.append(f"found in the patient's own words: {matched_text!r}")
     sources = list(flag.sources)
     message = flag.patient_message
-    if report.severity == "severe" and level is not Level.EMERGENCY:
-        level = _raise_for_severity(level)
-        rules.append(f"severity severe: raised to {level.value} (clinic practice)")
-        sources.append(CLINIC_PRACTICE)
+    raised = _severity_rule(report, level, rules, sources)
+    if raised > level:
+        level = raised
         message = f"{flag.patient_message} As you rate it as severe: {LEVEL_MESSAGES[level]}"
     return ReportTriage(
         report=report,
@@ -328,13 +332,11 @@ def _triage_side_effect(
         message = None
 
     # Rule 7: severity.
-    if report.severity == "severe" and level is not Level.EMERGENCY:
-        level = _raise_for_severity(level)
-        rules.append(f"severity severe: raised to {level.value} (clinic practice)")
-        sources.append(CLINIC_PRACTICE)
+    raised = _severity_rule(report, level, rules, sources)
+    if raised > level:
+        level, message = raised, None
         if level is Level.CONTACT_CLINIC and message_lead == f"{usual}.":
             message_lead = f"{effect.name} is an expected effect, but you rate it as severe."
-        message = None
 
     # Rule 8: severe at the blood-pressure peak.
     bp_peak = net.bp_peak
@@ -396,7 +398,6 @@ def _triage_side_effect_before_any_dose(
     report: SymptomReport, effect: SideEffect, reported_red_flags: frozenset[str]
 ) -> ReportTriage:
     """A side effect reported with no dose on record: not an effect of treatment (module docstring)."""
-    kb = knowledge()
     psychoactive = safety_net().psychoactive
     level = Level.CONTACT_CLINIC
     rules = [
@@ -407,7 +408,7 @@ def _triage_side_effect_before_any_dose(
     also = ""
     if effect.past_window_red_flag is not None:
         # With no window it can be inside, it counts as it would once its window has passed.
-        flag = kb.red_flags[effect.past_window_red_flag]
+        flag = knowledge().red_flags[effect.past_window_red_flag]
         if flag.level > level:
             level = flag.level
             rules.append(f"past its window it counts as red flag {flag.id!r}: {flag.level.value}")
@@ -419,9 +420,9 @@ def _triage_side_effect_before_any_dose(
         sources += psychoactive.cited.sources
         also = f" You also report {_names(combined)}."
     advice = LEVEL_MESSAGES[level]
-    if report.severity == "severe" and level is not Level.EMERGENCY:
-        level = _raise_for_severity(level)
-        rules.append(f"severity severe: raised to {level.value} (clinic practice)")
+    raised = _severity_rule(report, level, rules, sources)
+    if raised > level:
+        level = raised
         advice = f"As you rate it as severe: {LEVEL_MESSAGES[level]}"
     return ReportTriage(
         report=report,
@@ -500,22 +501,22 @@ def triage(
     reported_red_flags = frozenset(
         [*(r.symptom_id for r in reports if r.symptom_id in kb.red_flags), *from_words]
     )
+    flags = {flag_id: flag.worded(before_any_dose=minutes is None) for flag_id, flag in kb.red_flags.items()}
     details: list[ReportTriage] = []
     for report in reports:
-        if report.symptom_id in kb.red_flags:
-            details.append(_triage_red_flag(report, kb.red_flags[report.symptom_id]))
+        if report.symptom_id in flags:
+            details.append(_triage_red_flag(report, flags[report.symptom_id]))
         elif minutes is None:
             effect = kb.side_effects[report.symptom_id]
             details.append(_triage_side_effect_before_any_dose(report, effect, reported_red_flags))
         else:
             effect = kb.side_effects[report.symptom_id]
             details.append(_triage_side_effect(report, effect, route, minutes, reported_red_flags))
-    assert words_screen is not None or not from_words  # noqa: S101 - from_words comes from the screen
     for flag_id in from_words:
-        assert words_screen is not None  # noqa: S101 - see above
+        assert words_screen is not None  # noqa: S101 - from_words comes from the screen
         phrases = [m.phrase for m in words_screen.matches if m.red_flag_id == flag_id and not m.negated]
         details.append(
-            _triage_red_flag(SymptomReport(flag_id), kb.red_flags[flag_id], matched_text=", ".join(phrases))
+            _triage_red_flag(SymptomReport(flag_id), flags[flag_id], matched_text=", ".join(phrases))
         )
 
     reading: HomeBpAssessment | None = None

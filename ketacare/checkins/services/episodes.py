@@ -15,6 +15,7 @@ from ketacare.checkins.models import (
     SymptomCheckin,
     SymptomReport,
 )
+from ketacare.checkins.onset import day_words
 from ketacare.checkins.services.errors import CheckinError
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
@@ -296,15 +297,17 @@ def _raise_new_symptom_alert(episode: SymptomReport, detail: ReportTriage, *, ne
 
 def _raise_before_any_dose_alert(episode: SymptomReport, *, new_cause: bool) -> Alert:
     """A side effect reported with no dose on record: no window to be past, not an after-effect of
-    treatment (the core's triage before any dose). The key is the episode's, as for "longer than expected"."""
+    treatment (the core's triage before any dose), so a source of its own. The key is the episode's, as
+    for "longer than expected": one open alert per episode. The day it began is worded as the patient's
+    choices word it (``onset.day_words``), as a date: the alert is read on later days too."""
     began = (
-        f" The patient says it began on {episode.onset_day:%A} {episode.onset_day.day} {episode.onset_day:%B}."
+        f" The patient says it began on {day_words(episode.onset_day)}."
         if episode.onset_day is not None
         else ""
     )
     return raise_alert(
         patient=episode.patient,
-        source=Alert.Source.SIDE_EFFECT_OVERDUE,
+        source=Alert.Source.SYMPTOM_BEFORE_DOSE,
         severity=Alert.Severity.CONTACT_CLINIC,
         title=f"{episode.name} reported before any dose",
         detail=(

@@ -46,7 +46,7 @@ def _main(page: str) -> str:
     return page_text(found.group(1))
 
 
-def _send(client: Any, **fields: str) -> Any:
+def _send(client: Any, **fields: Any) -> Any:
     return client.post(
         reverse("checkins:checkin"),
         {"idempotency_key": uuid.uuid4().hex, "action": "submit", "mood": "6", **fields},
@@ -98,6 +98,7 @@ def test_staff_read_reported_before_any_dose_with_no_invented_timing(
         "was asked to contact the clinic today."
     )
     assert alert.severity == Alert.Severity.CONTACT_CLINIC
+    assert alert.source == Alert.Source.SYMPTOM_BEFORE_DOSE
     assert alert.dedupe_key == f"side_effect_overdue:{episode.public_id}"
     with time_machine.travel(NOW, tick=False):
         page = client_for("clinician_a").get(
@@ -110,6 +111,26 @@ def test_staff_read_reported_before_any_dose_with_no_invented_timing(
     assert "– (no dose on record)" in text
     for untrue in ("after the dose", "longer than expected", "past its usual window"):
         assert untrue not in text, untrue
+
+
+def test_the_alert_page_and_the_inbox_name_the_source_before_any_dose_not_longer_than_expected(
+    personas: Any, client_for: Any, first_session_booked: Any
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        _send(client_for("a1"), symptom="nausea", severity_nausea="mild", onset_nausea="day:2026-12-07")
+    alert = Alert.objects.get()
+    clinician = client_for("clinician_a")
+    with time_machine.travel(NOW, tick=False):
+        page = clinician.get(reverse("alerts:detail", args=[alert.public_id]))
+        inbox = clinician.get(reverse("alerts:inbox"), {"source": "symptom_before_dose"})
+    assert page.status_code == 200 and inbox.status_code == 200
+    text = _main(page.content.decode())
+    assert "Source Symptom reported before any dose" in text
+    assert "longer than expected" not in text.lower()
+    # The inbox filters by the new source and labels the row with it.
+    rows = inbox.content.decode()
+    assert "Feeling sick (nausea) reported before any dose" in rows
+    assert re.findall(r'<td data-label="Source">([^<]*)</td>', rows) == ["Symptom reported before any dose"]
 
 
 def test_when_it_began_before_any_dose_offers_only_days(

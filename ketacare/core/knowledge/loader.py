@@ -363,7 +363,13 @@ def parse_red_flags(
             evidence=evidence,
             sources=cited,
             signs=entry.optional_text("signs") or "",
+            before_any_dose_name=entry.optional_text("before_any_dose_name") or "",
+            before_any_dose_message=entry.optional_text("before_any_dose_message") or "",
         )
+        if bool(out[flag_id].before_any_dose_name) != bool(out[flag_id].before_any_dose_message):
+            raise entry.error(
+                "before_any_dose_name and before_any_dose_message go together: give both or neither"
+            )
         entry.finish()
     return MappingProxyType(out)
 

@@ -8,7 +8,7 @@ oral or sublingual dose, the IM injection). Every clinical entry cites source id
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 # The routes KetaCare knows, in display order. esketamine_in is esketamine nasal spray (SPRAVATO); the
@@ -218,11 +218,22 @@ class RedFlag:
     # What the signs are, in the patient_message's own words, for a name that only says "Signs of ...":
     # a list or a printout that shows the name alone then says what to look for.
     signs: str = ""
+    # The name and patient_message for a patient with no dose on record, for a flag whose own words
+    # assume one ("that have not worn off"); both or neither. Level, guidance and sources stay the same.
+    before_any_dose_name: str = ""
+    before_any_dose_message: str = ""
 
     @property
     def described(self) -> str:
         """The name, with its signs when the name does not say them ("Signs of mania (racing ...)")."""
         return f"{self.name} ({self.signs})" if self.signs else self.name
+
+    def worded(self, *, before_any_dose: bool) -> RedFlag:
+        """The flag in the words the patient reads: with no dose on record, its words that speak of no
+        dose where it has them (the same id, level and sources); otherwise itself."""
+        if not before_any_dose or not self.before_any_dose_name:
+            return self
+        return replace(self, name=self.before_any_dose_name, patient_message=self.before_any_dose_message)
 
 
 ConditionLevel = Literal["contraindication", "precaution"]

@@ -288,6 +288,18 @@ def test_it_rejects_an_entry_without_an_id(tmp_path: Path) -> None:
     assert "education.toml" in message and "entry #1" in message and "'id'" in message
 
 
+def test_it_rejects_words_for_no_dose_without_their_message(tmp_path: Path) -> None:
+    message = load_error(
+        broken(
+            tmp_path,
+            "red_flags.toml",
+            'patient_message = "Call the emergency number."\n',
+            'patient_message = "Call the emergency number."\nbefore_any_dose_name = "Chest hurts"\n',
+        )
+    )
+    assert "'chest_pain'" in message and "before_any_dose_message go together" in message
+
+
 def test_it_rejects_a_misspelt_field(tmp_path: Path) -> None:
     message = load_error(
         broken(tmp_path, "side_effects.toml", "peak_min = 40\n", "peak_min = 40\npeek_min = 40\n")

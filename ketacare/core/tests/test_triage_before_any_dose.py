@@ -67,11 +67,30 @@ def test_severe_nausea_before_any_dose_is_urgent_as_it_says() -> None:
 
 @pytest.mark.parametrize("flag_id", list(knowledge().red_flags))
 def test_a_red_flag_before_any_dose_keeps_its_level_and_its_own_message(flag_id: str) -> None:
+    """Its own message, or, for a flag whose words assume a dose, its words for no dose."""
+    flag = knowledge().red_flags[flag_id]
     before = triage([SymptomReport(flag_id)], route="iv", minutes_since_dose=None)
     after = triage([SymptomReport(flag_id)], route="iv", minutes_since_dose=120)
-    assert before.level is after.level and before.level is knowledge().red_flags[flag_id].level
-    assert before.patient_message == after.patient_message
+    assert before.level is after.level and before.level is flag.level
+    assert after.patient_message == flag.patient_message and after.details[0].name == flag.name
+    assert before.patient_message == (flag.before_any_dose_message or flag.patient_message)
+    assert before.details[0].name == (flag.before_any_dose_name or flag.name)
     assert before.red_flag_ids == (flag_id,)
+
+
+@pytest.mark.parametrize("severity", SEVERITIES)
+def test_hallucinations_before_any_dose_speak_of_no_dose_wearing_off_and_stay_urgent(severity: str) -> None:
+    flag_id = "hallucinations_agitation_past_window"
+    reported = triage([SymptomReport(flag_id, severity)], route="iv", minutes_since_dose=None)  # type: ignore[arg-type]
+    in_words = triage([], route="iv", minutes_since_dose=None, other_text="I keep hearing voices")
+    for result in (reported, in_words):
+        detail = result.details[0]
+        assert detail.name == "Seeing or hearing things that are not there, or agitation"
+        assert detail.red_flag_id == flag_id and detail.level >= Level.URGENT
+        assert "worn off" not in detail.name + detail.patient_message
+        assert not UNTRUE.search(detail.patient_message.lower()), detail.patient_message
+        assert detail.patient_message.startswith("Seeing or hearing things that are not there")
+    assert reported.level is (Level.EMERGENCY if severity == "severe" else Level.URGENT)
 
 
 def test_chest_pain_before_any_dose_is_an_emergency() -> None:
