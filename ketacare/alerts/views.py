@@ -50,6 +50,7 @@ INBOX_COLUMNS = (
     "dedupe_key",
     "created_at",
     "note",
+    "resolution_note",
     "escalated_at",
     "evidence",
     "patient__public_id",

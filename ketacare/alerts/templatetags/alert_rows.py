@@ -150,6 +150,20 @@ def actions_html(alert: Alert, page: _Page, next_page: str = "") -> SafeString:
     return format_html_join("\n", "{}", ((part,) for part in parts))
 
 
+def _note(alert: Alert) -> SafeString | str:
+    """The note that goes with the alert's state, labelled: a resolved alert's acknowledge note is not
+    what was done, so it shows its resolution note (or says it has none)."""
+    if alert.state == Alert.State.RESOLVED:
+        if not alert.resolution_note:
+            return SafeString('<br><span class="muted">No resolution note</span>')
+        label, text = "Resolution note", alert.resolution_note
+    elif alert.note:
+        label, text = "Acknowledge note", alert.note
+    else:
+        return ""
+    return format_html('<br><span class="muted">{}: {}</span>', label, Truncator(text).chars(80))
+
+
 def _row(alert: Alert, page: _Page) -> SafeString:
     escalated = ""
     if alert.escalated_at:
@@ -164,11 +178,7 @@ def _row(alert: Alert, page: _Page) -> SafeString:
     assignee = (
         format_html('<br><span class="muted">for {}</span>', _name(alert.assignee)) if alert.assignee else ""
     )
-    note = (
-        format_html('<br><span class="muted">{}</span>', Truncator(alert.note).chars(80))
-        if alert.note
-        else ""
-    )
+    note = _note(alert)
     created = timezone.localtime(alert.created_at)
     return format_html(
         '<tr class="sev-{}{}">\n'

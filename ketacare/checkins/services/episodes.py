@@ -11,6 +11,7 @@ from django.db import transaction
 
 from ketacare.alerts.models import HOLDS_NEXT_DOSE, Alert
 from ketacare.alerts.services import raise_alert
+from ketacare.checkins.alert_words import dose_words, longer_than_expected_words
 from ketacare.checkins.models import (
     SymptomCheckin,
     SymptomReport,
@@ -279,6 +280,8 @@ def _raise_new_symptom_alert(episode: SymptomReport, detail: ReportTriage, *, ne
     """
     window = detail.expected_window
     assert window is not None and detail.report.onset_min is not None  # noqa: S101 - _began_after_window
+    assert episode.dose_started_at is not None  # noqa: S101 - a window counts from a dose
+    dose = dose_words(episode.dose_started_at, time_zone=episode.patient.clinic.time_zone)
     return raise_alert(
         patient=episode.patient,
         source=Alert.Source.SIDE_EFFECT_OVERDUE,
@@ -286,7 +289,7 @@ def _raise_new_symptom_alert(episode: SymptomReport, detail: ReportTriage, *, ne
         title=f"{episode.name} began after its usual window: a new symptom",
         detail=(
             f"The patient says {episode.name.lower()} began about {describe_minutes(detail.report.onset_min)} "
-            "after the dose (a day they named counts from its start, the earliest it can have begun), "
+            f"after {dose} (a day they named counts from its start, the earliest it can have begun), "
             f"after its usual window of about {describe_minutes(window.resolution_min)}: it may have "
             "another cause. The patient was asked to contact the clinic today."
         ),
@@ -321,18 +324,15 @@ def _raise_before_any_dose_alert(episode: SymptomReport, *, new_cause: bool) -> 
 
 
 def _raise_longer_alert(episode: SymptomReport, *, minutes: float | None, new_cause: bool = False) -> Alert:
-    seen = f"seen {describe_minutes(minutes)} after the dose" if minutes is not None else "still reported"
-    usual = (
-        f"; usually gone by about {describe_minutes(episode.expected_resolution_min)}"
-        if episode.expected_resolution_min is not None
-        else ""
+    title, detail = longer_than_expected_words(
+        episode, minutes=minutes, time_zone=episode.patient.clinic.time_zone
     )
     return raise_alert(
         patient=episode.patient,
         source=Alert.Source.SIDE_EFFECT_OVERDUE,
         severity=Alert.Severity.CONTACT_CLINIC,
-        title=f"{episode.name} lasting longer than expected",
-        detail=f"{episode.name} {seen}{usual}. The patient was asked to contact the clinic today.",
+        title=title,
+        detail=detail,
         dedupe_key=f"side_effect_overdue:{episode.public_id}",
         new_cause=new_cause,  # an episode this check-in opened has no alert yet
     )
