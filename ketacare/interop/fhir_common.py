@@ -19,6 +19,11 @@ SYSTEM = "https://ketacare.org/fhir"
 URI_SYSTEM = "urn:ietf:rfc:3986"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 ADVERSE_EVENT_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+# The displays of R4's AdverseEventSeverity and AdverseEventOutcome code systems
+# (hl7.org/fhir/R4/codesystem-adverse-event-severity.html, codesystem-adverse-event-outcome.html).
+SEVERITY_DISPLAY = {"mild": "Mild", "moderate": "Moderate", "severe": "Severe"}
+ADVERSE_EVENT_OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
+OUTCOME_DISPLAY = {"resolved": "Resolved", "ongoing": "Ongoing", "unknown": "Unknown"}
 # R4's AdverseEventCategory codes name product and use errors, none an expected side effect; the binding
 # is extensible, so KetaCare's own code system names the category.
 ADVERSE_EVENT_CATEGORY = f"{SYSTEM}/CodeSystem/adverse-event-category"
@@ -56,6 +61,34 @@ LOINC_DIASTOLIC = ("8462-4", "Diastolic blood pressure")
 LOINC_HEART_RATE = ("8867-4", "Heart rate")
 LOINC_SPO2 = ("2708-6", "Oxygen saturation in Arterial blood")
 LOINC_SPO2_PULSE_OX = ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry")
+# The PHQ-9 item codes' LOINC long common names, as US Core renders them: 44250-9 and 44255-8 in its STU5
+# AHC-HRSN item examples (hl7.org/fhir/us/core/STU5/Observation-AHC-HRSN-item-example-44250-9.html),
+# 44260-8 in its item example [USCore-PHQ9-item9] (the STU8 page), items 3 to 8 as the item texts of its
+# PHQ-9 QuestionnaireResponse example (the STU8 page of [USCore-PHQ9]). Not checked against loinc.org.
+LOINC_DISPLAY = {
+    "44250-9": "Little interest or pleasure in doing things in last 2 weeks",
+    "44255-8": "Feeling down, depressed, or hopeless in last 2 weeks",
+    "44259-0": "Trouble falling or staying asleep, or sleeping too much in last 2 weeks [Reported.PHQ]",
+    "44254-1": "Feeling tired or having little energy in last 2 weeks [Reported.PHQ]",
+    "44251-7": "Poor appetite or overeating in last 2 weeks [Reported.PHQ]",
+    "44258-2": (
+        "Feeling bad about yourself - or that you are a failure or have let yourself or your family down "
+        "in last 2 weeks [Reported.PHQ]"
+    ),
+    "44252-5": (
+        "Trouble concentrating on things, such as reading the newspaper or watching television "
+        "in last 2 weeks [Reported.PHQ]"
+    ),
+    "44253-3": (
+        "Moving or speaking so slowly that other people could have noticed. Or the opposite - being so "
+        "fidgety or restless that you have been moving around a lot more than usual in last 2 weeks "
+        "[Reported.PHQ]"
+    ),
+    "44260-8": (
+        "Thoughts that you would be better off dead, or of hurting yourself in some way in last 2 weeks "
+        "[Reported.PHQ]"
+    ),
+}
 
 # Dosing route -> (RxNorm code, display) of the drug [RxNorm-Esketamine]; ketamine's ingredient code 6130
 # (racemic ketamine by every route but the nasal spray) is unverified against a stored source (docs/fhir.md).

@@ -4,7 +4,8 @@ Every resource carries a stable ``id`` (the record's ``public_id``, or a UUIDv5 
 resources one record yields several of), an ``identifier`` in the RFC 3986 system holding that id as a
 ``urn:uuid`` (what ``ifNoneExist`` matches on re-import), ``meta.lastUpdated`` and ``meta.profile``: the
 US Core profile where US Core defines one, else the base R4 resource's definition. References are
-relative (``Patient/<id>``); the transaction Bundle rewrites them to its ``urn:uuid`` full URLs.
+relative (``Patient/<id>``); the transaction Bundle rewrites them to its ``urn:uuid`` full URLs. The
+visits (Encounter, MedicationAdministration, Appointment) are built in ``fhir_visits``.
 
 Codes and where they come from (docs/fhir.md, docs/clinical-sources.md): LOINC vital signs of the R4
 vital-signs profile and US Core Pulse Oximetry [USCore-PulseOx]; PHQ-9/GAD-7 totals and items
@@ -38,22 +39,21 @@ from ketacare.intake.models import BaselineScore, EntryStatus, Intake, VersionSt
 from ketacare.interop.fhir_care import care_plan_resources, consent_resources, medication_statements
 from ketacare.interop.fhir_common import (
     ADVERSE_EVENT_CATEGORY,
+    ADVERSE_EVENT_OUTCOME,
     ADVERSE_EVENT_SEVERITY,
-    APPOINTMENT_STATUS,
     KETACARE_OBSERVATION,
     KETACARE_OBSERVATION_CATEGORY,
     LOINC,
     LOINC_BP_PANEL,
     LOINC_DIASTOLIC,
+    LOINC_DISPLAY,
     LOINC_HEART_RATE,
     LOINC_SPO2,
     LOINC_SPO2_PULSE_OX,
     LOINC_SYSTOLIC,
-    MEDICATION,
+    OUTCOME_DISPLAY,
     PROFILES,
-    ROUTE,
-    RXNORM,
-    SNOMED,
+    SEVERITY_DISPLAY,
     SYSTEM,
     UCUM,
     URI_SYSTEM,
@@ -66,13 +66,15 @@ from ketacare.interop.fhir_common import (
     make_resource,
     quantity,
 )
-from ketacare.interop.symptom_words import symptom_end
+from ketacare.interop.fhir_visits import appointment_resources, session_resources
+from ketacare.interop.symptom_words import clock_words, symptom_end
 from ketacare.messaging.models import Message
 from ketacare.messaging.selectors import thread
 from ketacare.patients.facts import Dose
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.selectors import patient_responses
-from ketacare.treatments.models import AdverseEvent, Appointment, VitalSign
+from ketacare.treatments.instructions import zone_words
+from ketacare.treatments.models import AdverseEvent, VitalSign
 from ketacare.treatments.selectors import patient_doses
 
 
@@ -128,45 +130,6 @@ def patient_resource(patient: Patient) -> dict[str, Any]:
     )
     resource["identifier"] = identifiers
     return resource
-
-
-def _dose_resources(dose: Dose, patient_ref: str) -> list[dict[str, Any]]:
-    encounter_id = dose.session_public_id
-    drug_code, drug_name = MEDICATION.get(dose.route, ("", "ketamine"))
-    route_code, route_name = ROUTE.get(dose.route, ("", dose.route))
-    encounter = make_resource(
-        "Encounter",
-        encounter_id,
-        "Encounter",
-        dose.ended_at or dose.started_at,
-        status="finished" if dose.ended_at else "in-progress",
-        **{"class": coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB", "ambulatory")},
-        type=[{"text": "Ketamine treatment session"}],
-        subject={"reference": patient_ref},
-        period={"start": iso(dose.started_at), "end": iso(dose.ended_at)},
-    )
-    administration = make_resource(
-        "MedicationAdministration",
-        derived_id(encounter_id, "medadmin"),
-        "MedicationAdministration",
-        dose.ended_at or dose.started_at,
-        status="completed" if dose.ended_at else "in-progress",
-        medicationCodeableConcept={
-            "coding": [coding(RXNORM, drug_code, drug_name)] if drug_code else None,
-            "text": drug_name,
-        },
-        subject={"reference": patient_ref},
-        context={"reference": f"Encounter/{encounter_id}"},
-        effectivePeriod={"start": iso(dose.started_at), "end": iso(dose.ended_at)},
-        dosage={
-            "route": {
-                "coding": [coding(SNOMED, route_code, route_name)] if route_code else None,
-                "text": route_name,
-            },
-            "dose": quantity(dose.dose_mg, "mg", "mg") if dose.dose_mg else None,
-        },
-    )
-    return [encounter, administration]
 
 
 def _vital_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]]:
@@ -251,7 +214,7 @@ def _adverse_event(
     encounter_id: str | None,
     suspect_session_id: str | None,
     kind: str,
-    outcome: str | None = None,
+    outcome: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     category_code, category_text = _CATEGORIES[kind]
     return make_resource(
@@ -268,8 +231,12 @@ def _adverse_event(
         encounter={"reference": f"Encounter/{encounter_id}"} if encounter_id else None,
         date=iso(when),
         recordedDate=iso(updated),
-        severity={"coding": [coding(ADVERSE_EVENT_SEVERITY, severity)]} if severity else None,
-        outcome={"text": outcome} if outcome else None,
+        severity=(
+            {"coding": [coding(ADVERSE_EVENT_SEVERITY, severity, SEVERITY_DISPLAY.get(severity))]}
+            if severity
+            else None
+        ),
+        outcome=outcome,
         suspectEntity=(
             [
                 {
@@ -330,7 +297,10 @@ def _survey_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]
                     "survey",
                     response.submitted_at,
                     **survey,
-                    code={"coding": [coding(LOINC, item.loinc)], "text": item.text},
+                    code={
+                        "coding": [coding(LOINC, item.loinc, LOINC_DISPLAY.get(item.loinc))],
+                        "text": item.text,
+                    },
                     valueCodeableConcept={"coding": [answer_code], "text": answer_code.get("display")},
                 )
             )
@@ -393,6 +363,17 @@ def _baseline_resources(patient: Patient, patient_ref: str) -> list[dict[str, An
     return out
 
 
+def _symptom_outcome(report: SymptomReport, zone: ZoneInfo, place: str) -> dict[str, Any]:
+    """R4's outcome code for what is known of the end, and that end in words on the patient's clock
+    (the zone their clinic set for them, named), as the downloads word it (``symptom_end``)."""
+    code = "ongoing" if report.resolved_at is None else "resolved"
+    words = symptom_end(report, lambda moment: clock_words(moment.astimezone(zone)))
+    return {
+        "coding": [coding(ADVERSE_EVENT_OUTCOME, code, OUTCOME_DISPLAY[code])],
+        "text": f"{words[:1].upper()}{words[1:]}. Times are {place} time.",
+    }
+
+
 def _session_before(doses: list[Dose], when: dt.datetime | None) -> str | None:
     """The session of the last dose started before ``when``: the suspect of a later side effect."""
     if when is None:
@@ -436,8 +417,7 @@ def patient_resources(patient: Patient, *, now: dt.datetime | None = None) -> li
     patient_ref = f"Patient/{patient.public_id}"
     resources: list[dict[str, Any]] = [patient_resource(patient)]
     doses = patient_doses(patient, now=now)
-    for dose in doses:
-        resources += _dose_resources(dose, patient_ref)
+    resources += session_resources(patient, patient_ref, doses=doses, now=now)
     resources += _vital_resources(patient, patient_ref)
     events = AdverseEvent.objects.filter(patient=patient, entered_in_error=False).select_related("session")
     for event in events.order_by("occurred_at", "id"):
@@ -482,6 +462,7 @@ def patient_resources(patient: Patient, *, now: dt.datetime | None = None) -> li
             )
         )
     zone = ZoneInfo(patient.time_zone)
+    place, _whose = zone_words(patient.time_zone, patient.clinic.time_zone)
     for report in patient_symptoms(patient=patient).order_by("started_at", "id"):
         red_flag = report.kind == SymptomReport.Kind.RED_FLAG
         resources.append(
@@ -495,31 +476,14 @@ def patient_resources(patient: Patient, *, now: dt.datetime | None = None) -> li
                 encounter_id=None,
                 suspect_session_id=_session_before(doses, report.started_at),
                 kind=report.kind,
-                # What is known of the end, not a resolution time it does not have: on the patient's
-                # clock with its offset, as the CSV download says it.
-                outcome=symptom_end(
-                    report, lambda moment: moment.astimezone(zone).isoformat(timespec="seconds")
-                ),
+                # What is known of the end, not a resolution time it does not have.
+                outcome=_symptom_outcome(report, zone, place),
             )
         )
     resources += medication_statements(patient, patient_ref)
     resources += care_plan_resources(patient, patient_ref)
     resources += consent_resources(patient, patient_ref)
-    for appointment in Appointment.objects.filter(patient=patient).order_by("starts_at", "id"):
-        resources.append(
-            make_resource(
-                "Appointment",
-                str(appointment.public_id),
-                "Appointment",
-                appointment.created_at,
-                status=APPOINTMENT_STATUS.get(appointment.status, "booked"),
-                description=(appointment.phase or "session").replace("_", " "),
-                start=iso(appointment.starts_at),
-                end=iso(appointment.starts_at + dt.timedelta(minutes=appointment.duration_min)),
-                minutesDuration=appointment.duration_min,
-                participant=[{"actor": {"reference": patient_ref}, "status": "accepted"}],
-            )
-        )
+    resources += appointment_resources(patient, patient_ref)
     return [drop_none(r) for r in resources]
 
 

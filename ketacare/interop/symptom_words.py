@@ -26,6 +26,11 @@ def symptom_end(report: SymptomReport, when: Callable[[dt.datetime], str]) -> st
     return f"gone by {gone_by}" + (f" (last there {seen})" if seen != gone_by else "")
 
 
+def clock_words(moment: dt.datetime) -> str:
+    """'09:00 on Monday 7 December 2026': a moment as a person reads it, on the clock it is given on."""
+    return f"{moment:%H:%M} on {moment:%A} {moment.day} {moment:%B} {moment.year}"
+
+
 def symptom_severity(report: SymptomReport) -> str:
     """A side effect's severity as the patient rated it; a red flag is asked no severity, so it reads
     as what it is, in the patient's words."""

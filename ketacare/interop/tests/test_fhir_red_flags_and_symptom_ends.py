@@ -1,6 +1,7 @@
 """The FHIR download says what the patient told: a red flag is a red flag with no severity (the check-in
 asks it none), a side effect keeps the severity the patient gave, and a symptom's end is what is known
-of it, on the patient's clock with its offset (as the CSV download says it), never "resolved by" a time."""
+of it, coded with R4's adverse-event-outcome and worded on the patient's clock (the zone named, no ISO
+timestamps), never "resolved by" a time."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.django_db
 # 10:00 in New York (EST, UTC-05:00), patient a1's zone.
 NOW = dt.datetime(2026, 12, 7, 15, 0, tzinfo=dt.UTC)
 SEVERITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+OUTCOME_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
 
 
 @pytest.fixture
@@ -70,7 +72,9 @@ def test_a_red_flag_has_no_severity_and_its_category_says_red_flag(events: dict[
 
 def test_a_side_effect_keeps_the_severity_the_patient_gave(events: dict[str, dict[str, Any]]) -> None:
     nausea = events[name_for("nausea")]
-    assert nausea["severity"]["coding"] == [{"system": SEVERITY_SYSTEM, "code": "moderate"}]
+    assert nausea["severity"]["coding"] == [
+        {"system": SEVERITY_SYSTEM, "code": "moderate", "display": "Moderate"}
+    ]
     assert nausea["category"][0]["coding"][0]["code"] == "patient-reported-side-effect"
 
 
@@ -78,11 +82,16 @@ def test_the_end_of_a_symptom_is_what_is_known_of_it_on_the_patients_clock(
     events: dict[str, dict[str, Any]],
 ) -> None:
     # Not ticked at the 09:00 check-in: gone by then, last there at 08:00 (New York time).
-    assert events[name_for("nausea")]["outcome"]["text"] == (
-        "gone by 2026-12-07T09:00:00-05:00 (last there 2026-12-07T08:00:00-05:00)"
+    nausea = events[name_for("nausea")]["outcome"]
+    assert nausea["coding"] == [{"system": OUTCOME_SYSTEM, "code": "resolved", "display": "Resolved"}]
+    assert nausea["text"] == (
+        "Gone by 09:00 on Monday 7 December 2026 (last there 08:00 on Monday 7 December 2026). "
+        "Times are New York time."
     )
     # A red flag stays open until the patient or a clinician closes it.
-    assert events[name_for("chest_pain")]["outcome"]["text"] == (
-        "ongoing: still there when last asked, 2026-12-07T09:00:00-05:00"
+    chest_pain = events[name_for("chest_pain")]["outcome"]
+    assert chest_pain["coding"] == [{"system": OUTCOME_SYSTEM, "code": "ongoing", "display": "Ongoing"}]
+    assert chest_pain["text"] == (
+        "Ongoing: still there when last asked, 09:00 on Monday 7 December 2026. Times are New York time."
     )
     assert not [e for e in events.values() if "resolved by" in json.dumps(e)]
