@@ -9,6 +9,7 @@ class OutcomesConfig(AppConfig):
         # Imported here: models load only once the app registry is ready.
         from django.db.models.signals import post_delete, post_save
 
+        from ketacare.intake.models import BaselineScore
         from ketacare.outcomes.services import (
             refresh_funnel_on_appointment_change,
             refresh_summary_on_save,
@@ -21,6 +22,11 @@ class OutcomesConfig(AppConfig):
         # response_stored: that one is not sent for a batch of past scores or for a correction.
         post_save.connect(
             refresh_summary_on_save, sender=QuestionnaireResponse, dispatch_uid="outcomes_course_summary"
+        )
+        # An intake baseline is a score of the series too (docs/decisions/0030): entered, or marked
+        # entered in error, it refreshes the row the same way.
+        post_save.connect(
+            refresh_summary_on_save, sender=BaselineScore, dispatch_uid="outcomes_course_summary_baseline"
         )
         # The drop-out funnel's per-plan count, kept the same way: an appointment created, changed
         # (a discharge saves it as completed) or deleted.

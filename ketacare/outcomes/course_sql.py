@@ -1,13 +1,15 @@
 """One pass over the scores with window functions: per-patient course features, aggregated by group.
 
+The scores are the patient's valid questionnaire responses and the clinic's valid intake baselines
+(``intake.BaselineScore``): the first of them is the baseline, whoever filed it (docs/decisions/0030).
 The pass writes the maintained summary (``outcomes.models.CourseSummary``): for one patient when a
-response is saved, for whole clinics on a rebuild; the page aggregates the summary rows, one per patient
-and scale, and never reads the scores (docs/decisions/0017).
+response or an intake baseline is saved, for whole clinics on a rebuild; the page aggregates the
+summary rows, one per patient and scale, and never reads the scores (docs/decisions/0017).
 
 Why SQL and not correlated ORM subqueries: a subquery per patient (baseline, endpoint, first
 response, relapse) costs one index probe each per patient and per use, and the ORM repeats nested
 subqueries wherever they are referenced; at 100,000 patients that took minutes on PostgreSQL.
-Window functions read the score table once, sorted by patient and time, on SQLite (>= 3.25) and
+Window functions read the score tables once, sorted by patient and time, on SQLite (>= 3.25) and
 PostgreSQL alike (bench/bench_outcomes.py measures both).
 
 The statement is constant text with ``%s`` parameters: no value from a request is ever formatted
@@ -78,27 +80,39 @@ def _per_patient_cte(
     for the clinics' patients or for one patient."""
     thr_rows, params = _thresholds(instruments)
     if patient_id is not None:
-        scope, scope_params = "q.patient_id = %s", [patient_id]
+        scope, scope_params = "patient_id = %s", [patient_id]
     else:
         ids = list(clinic_ids or [])
-        scope, scope_params = f"q.clinic_id IN ({_placeholders(ids)})", ids
+        scope, scope_params = f"clinic_id IN ({_placeholders(ids)})", ids
     cutoff, _ = _vendor_fragments(window_days)
     # Constant text with placeholders only (S608 is silenced on purpose; see the module docstring).
     sql = f"""
 WITH thr(instrument_id, rem_max, frac, pts, best) AS (VALUES {thr_rows}),
+sc AS (
+  -- Every valid score: the clinic's intake baselines (src 0) and the patient's answers (src 1). The
+  -- first is the pre-treatment baseline whoever filed it (docs/decisions/0030); at the same time the
+  -- intake score comes first. The two tables' ids overlap: every ordering takes src before id.
+  SELECT b.id AS id, 0 AS src, b.clinic_id AS clinic_id, b.patient_id AS patient_id,
+         b.instrument_id AS instrument_id, b.completed_at AS at, CAST(b.total AS DOUBLE PRECISION) AS total
+  FROM intake_baselinescore b
+  WHERE b.status = 'valid' AND b.{scope}
+  UNION ALL
+  SELECT r.id, 1, r.clinic_id, r.patient_id, r.instrument_id, r.submitted_at, r.total
+  FROM questionnaires_questionnaireresponse r
+  WHERE r.status = 'valid' AND r.{scope}
+),
 s AS (
   -- The thresholds join here, before the windows, so later steps keep the window order.
-  SELECT q.id AS id, q.clinic_id AS clinic_id, q.patient_id AS patient_id, q.instrument_id AS instrument_id,
-         q.submitted_at AS at, q.total AS total, t.rem_max AS rem_max, t.frac AS frac, t.pts AS pts,
-         t.best AS best,
+  SELECT q.id AS id, q.src AS src, q.clinic_id AS clinic_id, q.patient_id AS patient_id,
+         q.instrument_id AS instrument_id, q.at AS at, q.total AS total, t.rem_max AS rem_max,
+         t.frac AS frac, t.pts AS pts, t.best AS best,
          FIRST_VALUE(q.total) OVER w AS base,
-         FIRST_VALUE(q.submitted_at) OVER w AS f_base_at,
+         FIRST_VALUE(q.at) OVER w AS f_base_at,
          ROW_NUMBER() OVER w AS rn
-  FROM questionnaires_questionnaireresponse q
+  FROM sc q
   CROSS JOIN thr t
-  WHERE t.instrument_id = q.instrument_id AND q.status = 'valid'
-    AND {scope}
-  WINDOW w AS (PARTITION BY q.patient_id, q.instrument_id ORDER BY q.submitted_at, q.id)
+  WHERE t.instrument_id = q.instrument_id
+  WINDOW w AS (PARTITION BY q.patient_id, q.instrument_id ORDER BY q.at, q.src, q.id)
 ),
 f AS (
   SELECT s.*,
@@ -116,13 +130,13 @@ g AS (
   SELECT f.*,
     LAG(f.resp) OVER o AS prev_resp,
     LEAD(f.in_window) OVER o AS next_in_window,
-    LEAD(f.id) OVER o AS next_id,
+    LEAD(f.rn) OVER o AS next_rn,
     -- A response at a follow-up row before the previous one: the run of two non-responding
     -- rows (this one and the previous) then follows a response (the core's loss-of-response rule).
     MAX(CASE WHEN f.rn > 1 THEN f.resp ELSE 0 END)
       OVER (o ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING) AS responded_before_prev
   FROM f
-  WINDOW o AS (PARTITION BY f.patient_id, f.instrument_id ORDER BY f.at, f.id)
+  WINDOW o AS (PARTITION BY f.patient_id, f.instrument_id ORDER BY f.at, f.src, f.id)
 ),
 pp AS (
   -- The endpoint is the last row inside the window (rows in it are consecutive).
@@ -130,7 +144,7 @@ pp AS (
     MAX(clinic_id) AS clinic_id,
     MIN(f_base_at) AS base_at,
     MIN(base) AS base_total,
-    MAX(CASE WHEN next_id IS NULL THEN total END) AS last_total,
+    MAX(CASE WHEN next_rn IS NULL THEN total END) AS last_total,
     MIN(total) AS best_total,
     COUNT(*) AS scores,
     MIN(CASE WHEN rn > 1 AND rem = 1 THEN at END) AS first_rem_at,
@@ -143,7 +157,7 @@ pp AS (
   FROM g
   GROUP BY patient_id, instrument_id
 )"""  # noqa: S608
-    return sql, params + scope_params
+    return sql, params + scope_params + scope_params  # the intake and the answers branches
 
 
 # The summary's columns in the order the statement below selects them from ``pp``.

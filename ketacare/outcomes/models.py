@@ -1,8 +1,8 @@
 """The maintained course summary the outcomes page aggregates: one row per patient and instrument.
 
 A derived table, never a record: every row is recomputed from the patient's valid questionnaire
-responses (``outcomes.services``) in the transaction that stores or changes a response, and the whole
-table can be rebuilt (`ketacare outcomes-rebuild`). The definitions are those of
+responses and intake baselines (``outcomes.services``) in the transaction that stores or changes one,
+and the whole table can be rebuilt (`ketacare outcomes-rebuild`). The definitions are those of
 ``outcomes.course_sql`` (baseline, endpoint within 8 weeks, response, remission, relapse).
 """
 

@@ -9,8 +9,8 @@ patient or score, so the page stays fast at 100,000 patients. The statistics on 
 
 Definitions (docs/decisions/0005-outcome-definitions.md):
 
-- cohort: patients of the chosen clinics whose *baseline* (first valid score on the instrument)
-  falls in the period;
+- cohort: patients of the chosen clinics whose *baseline* (first valid score on the instrument: the
+  patient's answer or the clinic's intake baseline, docs/decisions/0030) falls in the period;
 - evaluable: a cohort patient with at least one later valid score within :data:`ENDPOINT_WINDOW`
   (8 weeks) of baseline; the *endpoint* is the latest of those;
 - response / remission: the endpoint classified against the baseline by the instrument's change

@@ -1,9 +1,10 @@
 """Writes of the outcomes app: the maintained summaries the page reads (``outcomes.models``).
 
-A response stored or changed refreshes its patient's course row for that instrument inside the same
-transaction (``outcomes.apps`` connects the questionnaire response's ``post_save``), so the page never
-reads a summary behind the scores it was computed from; an appointment saved or deleted (a discharge
-saves its appointment as completed) refreshes its plan's funnel row the same way. ``rebuild_course_summaries`` and ``rebuild_plan_funnels`` recompute
+A response or an intake baseline stored or changed (entered in error) refreshes its patient's course
+row for that instrument inside the same transaction (``outcomes.apps`` connects both models'
+``post_save``), so the page never reads a summary behind the scores it was computed from; an
+appointment saved or deleted (a discharge saves its appointment as completed) refreshes its plan's
+funnel row the same way. ``rebuild_course_summaries`` and ``rebuild_plan_funnels`` recompute
 every row (after a bulk load, a restore or a change of definition: `ketacare outcomes-rebuild`).
 """
 
@@ -22,17 +23,17 @@ from ketacare.outcomes.selectors import ENDPOINT_WINDOW, outcome_instruments
 
 
 def refresh_course_summary(*, patient_id: int, instrument_id: str) -> None:
-    """Recompute one patient's row for one instrument from their valid responses (no row when none)."""
+    """Recompute one patient's row for one instrument from their valid scores (no row when none)."""
     if instrument_id not in {i.id for i in outcome_instruments()}:
         return  # a scale without change rules (C-SSRS, MOAA/S) has no course to summarise
     stored = store_summaries([get_instrument(instrument_id)], ENDPOINT_WINDOW.days, patient_id=patient_id)
     if not stored:
-        # Every response on the scale was corrected away: the patient leaves the cohort.
+        # Every score on the scale was corrected away: the patient leaves the cohort.
         CourseSummary.objects.filter(patient_id=patient_id, instrument_id=instrument_id).delete()
 
 
 def refresh_summary_on_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    """The ``post_save`` receiver of questionnaire responses (connected in ``outcomes.apps``)."""
+    """The ``post_save`` receiver of questionnaire responses and intake baselines (``outcomes.apps``)."""
     if raw:
         return  # loaddata: `ketacare outcomes-rebuild` recomputes after a load
     refresh_course_summary(patient_id=instance.patient_id, instrument_id=instance.instrument_id)

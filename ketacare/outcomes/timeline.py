@@ -20,6 +20,7 @@ from ketacare.alerts.models import Alert
 from ketacare.checkins.models import SymptomReport
 from ketacare.core.display import instrument_short
 from ketacare.core.triage import describe_minutes
+from ketacare.intake.models import BaselineScore
 from ketacare.journal.models import JournalEntry
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireResponse
@@ -165,9 +166,21 @@ def vital_summaries(patient: Patient, window: Window) -> list[Entry]:
 
 
 def scores(patient: Patient, window: Window) -> list[Entry]:
+    """The patient's answers and the baselines the clinic took at intake: one series (decision 0030)."""
 
     rows = QuestionnaireResponse.objects.filter(patient=patient, clinic_id=patient.clinic_id, status="valid")
-    return [
+    taken = BaselineScore.objects.filter(patient=patient, clinic_id=patient.clinic_id, status="valid")
+    entries = [
+        Entry(
+            "score",
+            b.completed_at,
+            f"{instrument_short(b.instrument_id)} {float(b.total):g}",
+            f"{b.band} · entered by the clinic at intake" if b.band else "Entered by the clinic at intake",
+            flag="danger" if b.item_alerts else "",
+        )
+        for b in taken.filter(_span("completed_at", window)).order_by("-completed_at")[:PER_SOURCE_LIMIT]
+    ]
+    entries += [
         Entry(
             "score",
             r.submitted_at,
@@ -177,6 +190,8 @@ def scores(patient: Patient, window: Window) -> list[Entry]:
         )
         for r in rows.filter(_span("submitted_at", window)).order_by("-submitted_at")[:PER_SOURCE_LIMIT]
     ]
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:PER_SOURCE_LIMIT]
 
 
 def _minutes(value: float | None) -> str:

@@ -10,17 +10,38 @@ from django.http import Http404
 
 from ketacare.accounts.models import User
 from ketacare.audit.services import record_access_event
+from ketacare.patients import facts
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
 from ketacare.questionnaires.schedule import before_session_key_prefix
 
 
+def baselines_taken_at_intake(patient: Patient) -> dict[str, dt.datetime]:
+    """Instrument id -> when the clinic took its first valid baseline at intake (intake's record).
+
+    That score is the patient's baseline on the scale (docs/decisions/0030): the baseline slot of the
+    instrument is not asked again in the patient's own app.
+    """
+    taken: dict[str, dt.datetime] = {}
+    for point in facts.intake_baselines(patient):  # oldest first
+        taken.setdefault(point.instrument_id, point.completed_at)
+    return taken
+
+
 def due_assignments(*, patient: Patient, now: dt.datetime) -> QuerySet[QuestionnaireAssignment]:
-    """Questionnaires due now or within a day, oldest first."""
-    return QuestionnaireAssignment.objects.filter(
+    """Questionnaires due now or within a day, oldest first.
+
+    A baseline the clinic took at intake is not due, even before the next scheduling run closes its
+    slot (``services.schedule_questionnaires``).
+    """
+    due = QuestionnaireAssignment.objects.filter(
         patient=patient, state=QuestionnaireAssignment.State.DUE, due_at__lte=now + dt.timedelta(days=1)
-    ).order_by("due_at", "id")
+    )
+    taken = baselines_taken_at_intake(patient)
+    if taken:
+        due = due.exclude(reason=QuestionnaireAssignment.Reason.BASELINE, instrument_id__in=list(taken))
+    return due.order_by("due_at", "id")
 
 
 def due_questionnaires(*, patient: Patient, now: dt.datetime) -> list[QuestionnaireAssignment]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 
 from ketacare.alerts.models import Alert
 from ketacare.alerts.services import raise_alert
@@ -29,6 +30,7 @@ from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy, QuestionnaireResponse
 from ketacare.questionnaires.schedule import PolicyValues, answer_window, due_slots
+from ketacare.questionnaires.selectors import baselines_taken_at_intake
 from ketacare.questionnaires.signals import response_stored
 
 
@@ -64,7 +66,10 @@ def policy_for(patient: Patient) -> PolicyValues:
 
 
 def has_baseline(patient: Patient, instrument_id: str) -> bool:
-    """Whether a baseline exists already: a staff-entered intake baseline or any earlier response."""
+    """Whether a baseline exists already: a staff-entered intake baseline or any earlier response.
+
+    Either is the patient's pre-treatment score on the scale, whoever filed it (docs/decisions/0030).
+    """
     return (
         bool(facts.intake_baselines(patient, instrument_id=instrument_id))
         or QuestionnaireResponse.objects.filter(
@@ -104,13 +109,8 @@ def _store_slots(patient: Patient, slots: list[Any], policy: PolicyValues, *, no
     for slot in slots:
         if slot.key in existing:
             continue
-        if (
-            slot.reason == "baseline"
-            and QuestionnaireResponse.objects.filter(
-                patient=patient, instrument_id=slot.instrument_id, status="valid"
-            ).exists()
-        ):
-            continue  # a baseline already answered before scheduling began
+        if slot.reason == "baseline" and has_baseline(patient, slot.instrument_id):
+            continue  # taken at intake, or answered before scheduling began
         try:
             with transaction.atomic():
                 QuestionnaireAssignment.objects.create(
@@ -125,8 +125,40 @@ def _store_slots(patient: Patient, slots: list[Any], policy: PolicyValues, *, no
             laid_out.add(slot.key)
         except IntegrityError:
             continue  # another worker created the same slot
+    _settle_baselines_taken_at_intake(patient)
     _complete_answered_since_due(patient, policy, laid_out=laid_out, now=now)
     return created
+
+
+def _settle_baselines_taken_at_intake(patient: Patient) -> None:
+    """Close each baseline slot the clinic's intake baseline covers, and reopen one it no longer does.
+
+    A baseline slot laid out before the clinic entered the scale at intake is completed at the
+    intake score's time: that score is the baseline, and asking the same questions again at home
+    (PHQ-9 item 9 among them) the same day adds nothing (docs/decisions/0030). Such a slot has no
+    response filed under it. When every intake baseline of the scale is then marked entered in error
+    and the patient has answered none, the slot is due again, as it would be had it never been closed.
+    """
+    taken = baselines_taken_at_intake(patient)
+    slots = QuestionnaireAssignment.objects.filter(
+        patient=patient, reason=QuestionnaireAssignment.Reason.BASELINE
+    ).annotate(answered=Exists(QuestionnaireResponse.objects.filter(assignment=OuterRef("pk"))))
+    for slot in slots.exclude(state=QuestionnaireAssignment.State.CANCELLED):
+        at = taken.get(slot.instrument_id)
+        if slot.state == QuestionnaireAssignment.State.DUE and at is not None:
+            # Conditional: an answer submitted meanwhile may have completed it already.
+            QuestionnaireAssignment.objects.filter(pk=slot.pk, state=slot.state).update(
+                state=QuestionnaireAssignment.State.COMPLETED, completed_at=at
+            )
+        elif (
+            slot.state == QuestionnaireAssignment.State.COMPLETED
+            and at is None
+            and not slot.answered
+            and not has_baseline(patient, slot.instrument_id)
+        ):
+            QuestionnaireAssignment.objects.filter(pk=slot.pk, state=slot.state).update(
+                state=QuestionnaireAssignment.State.DUE, completed_at=None
+            )
 
 
 def _complete_answered_since_due(
@@ -387,17 +419,17 @@ def _assignment_to_complete(
                 "assignment", f"this {instrument.title} is not due for this patient any more"
             )
         return locked
-    return (
-        QuestionnaireAssignment.objects.select_for_update()
-        .filter(
-            patient=patient,
-            instrument_id=instrument.id,
-            state=QuestionnaireAssignment.State.DUE,
-            due_at__lte=now + dt.timedelta(days=1),
-        )
-        .order_by("due_at")
-        .first()
+    due = QuestionnaireAssignment.objects.select_for_update().filter(
+        patient=patient,
+        instrument_id=instrument.id,
+        state=QuestionnaireAssignment.State.DUE,
+        due_at__lte=now + dt.timedelta(days=1),
     )
+    if instrument.id in baselines_taken_at_intake(patient):
+        # The clinic took this baseline at intake: a later answer is no baseline, whether or not a
+        # scheduling run has closed the slot yet.
+        due = due.exclude(reason=QuestionnaireAssignment.Reason.BASELINE)
+    return due.order_by("due_at").first()
 
 
 def _the_rest_covered(
@@ -460,9 +492,18 @@ def send_due_reminders(*, now: dt.datetime, limit: int = 500) -> int:
         if in_quiet_hours(chosen[patient.pk], patient.time_zone, now):
             continue
         with transaction.atomic():
-            claimed = list(waiting.filter(patient=patient).select_for_update().values_list("pk", "due_at"))
+            # A baseline the clinic took at intake is not waiting, closed by a scheduling run or not.
+            claimed = list(
+                waiting.filter(patient=patient)
+                .exclude(
+                    reason=QuestionnaireAssignment.Reason.BASELINE,
+                    instrument_id__in=list(baselines_taken_at_intake(patient)),
+                )
+                .select_for_update()
+                .values_list("pk", "due_at")
+            )
             if not claimed:
-                continue  # another worker reminded them first
+                continue  # another worker reminded them first, or only a baseline taken at intake waits
             first_due = min(due_at for _, due_at in claimed)
             deliver(
                 patient=patient,

@@ -1,5 +1,8 @@
 """Course signals: when a new score arrives, run the core's relapse rules and raise an alert.
 
+The series of an instrument is the patient's valid answers with the clinic's intake baseline of that
+instrument among them (``score_series``): the first is the baseline, whoever filed it.
+
 ``evaluate_course_signals(patient=..., now=...)`` runs when a questionnaire response is stored (the
 questionnaires app's ``response_stored`` signal, in the submission's transaction) and from the hourly
 job; it is idempotent. It runs
@@ -29,6 +32,7 @@ from ketacare.core.course import (
     relapse_signals,
 )
 from ketacare.core.instruments import classify_change, get_instrument, instruments
+from ketacare.intake.models import BaselineScore
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireResponse
 from ketacare.treatments.models import Appointment
@@ -60,21 +64,7 @@ def evaluate_course_signals(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     raised: list[Alert] = []
-    ids = [i.id for i in instruments() if i.has_change_rules]
-    rows = (
-        QuestionnaireResponse.objects.filter(
-            patient=patient,
-            clinic_id=patient.clinic_id,
-            status="valid",
-            instrument_id__in=ids,
-            submitted_at__lte=now,
-        )
-        .order_by("instrument_id", "submitted_at", "id")
-        .values_list("instrument_id", "submitted_at", "total")
-    )
-    series: dict[str, list[tuple[dt.datetime, float]]] = {}
-    for instrument_id, at, total in rows:
-        series.setdefault(instrument_id, []).append((at, total))
+    series = score_series(patient=patient, now=now)
     with transaction.atomic():
         for instrument_id, scores in series.items():
             if len(scores) < 1 + CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL:
@@ -90,6 +80,38 @@ def evaluate_course_signals(
                     # An earlier signal was raised when its score was new; a replay raises nothing.
                     raised.append(_raise(patient, instrument_id, baseline, scores, signal))
     return raised
+
+
+def score_series(*, patient: Patient, now: dt.datetime) -> dict[str, list[tuple[dt.datetime, float]]]:
+    """The patient's valid scores up to ``now`` on each instrument with change rules, oldest first.
+
+    The clinic's intake baselines count with the patient's own answers: the first score is the
+    pre-treatment baseline whoever filed it (docs/decisions/0030). At the same time, the intake
+    score comes first.
+    """
+    ids = [i.id for i in instruments() if i.has_change_rules]
+    answered = QuestionnaireResponse.objects.filter(
+        patient=patient,
+        clinic_id=patient.clinic_id,
+        status="valid",
+        instrument_id__in=ids,
+        submitted_at__lte=now,
+    ).values_list("instrument_id", "submitted_at", "id", "total")
+    taken = BaselineScore.objects.filter(
+        patient=patient,
+        clinic_id=patient.clinic_id,
+        status="valid",
+        instrument_id__in=ids,
+        completed_at__lte=now,
+    ).values_list("instrument_id", "completed_at", "id", "total")
+    rows = sorted(
+        [(instrument_id, at, 0, pk, float(total)) for instrument_id, at, pk, total in taken]
+        + [(instrument_id, at, 1, pk, float(total)) for instrument_id, at, pk, total in answered]
+    )
+    series: dict[str, list[tuple[dt.datetime, float]]] = {}
+    for instrument_id, at, _, _, total in rows:
+        series.setdefault(instrument_id, []).append((at, total))
+    return series
 
 
 def _raise(

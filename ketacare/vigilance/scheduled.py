@@ -26,6 +26,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils.dateformat import format as date_format
 
 from ketacare.alerts.models import HOLDS_NEXT_DOSE, Alert
@@ -35,6 +36,7 @@ from ketacare.checkins.models import SymptomReport
 from ketacare.core.display import instrument_short
 from ketacare.core.knowledge import UnknownIdError, get_source, knowledge
 from ketacare.core.vigilance import check_due, evaluate_check
+from ketacare.intake.models import BaselineScore
 from ketacare.patients.models import Patient
 from ketacare.patients.templatetags.ketacare_display import zone_place
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
@@ -85,11 +87,22 @@ def raise_side_effect_overdue_alerts(*, now: dt.datetime) -> list[Alert]:
 
 
 def raise_missed_questionnaire_alerts(*, now: dt.datetime) -> list[Alert]:
-    """One information alert per questionnaire still due 48 h after its due time."""
+    """One information alert per questionnaire still due 48 h after its due time.
+
+    A baseline the clinic took at intake is not missed, whether or not a scheduling run has closed
+    its slot yet (docs/decisions/0030).
+    """
     raised = []
-    missed = QuestionnaireAssignment.objects.filter(
-        state=QuestionnaireAssignment.State.DUE, due_at__lt=now - MISSED_QUESTIONNAIRE_GRACE
-    ).select_related("patient__clinic")
+    taken_at_intake = BaselineScore.objects.filter(
+        patient_id=OuterRef("patient_id"), instrument_id=OuterRef("instrument_id"), status="valid"
+    )
+    missed = (
+        QuestionnaireAssignment.objects.filter(
+            state=QuestionnaireAssignment.State.DUE, due_at__lt=now - MISSED_QUESTIONNAIRE_GRACE
+        )
+        .exclude(Q(reason=QuestionnaireAssignment.Reason.BASELINE) & Exists(taken_at_intake))
+        .select_related("patient__clinic")
+    )
     for assignment in missed.iterator():
         zone = assignment.patient.clinic.time_zone
         due = date_format(assignment.due_at.astimezone(ZoneInfo(zone)), "D j M Y, H:i")
