@@ -13,7 +13,6 @@ import datetime as dt
 import io
 import zoneinfo
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse
@@ -25,7 +24,7 @@ from ketacare.accounts.models import User
 from ketacare.clinics.models import Clinic
 from ketacare.lib.csvsafe import csv_safe
 from ketacare.register import rules, selectors, services
-from ketacare.register.models import Entry, Lot, Product, StorageLocation
+from ketacare.register.models import Entry, Product
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def _person(user: AnyUser | None) -> str:
 
 
 def extract_rows(user: AnyUser, period: Period) -> list[dict[str, str]]:
-    """The period's register entries, one dict per entry keyed by COLUMNS (and ``when_shown``)."""
+    """The period's register entries, one dict per entry keyed by COLUMNS (and the PDF's ``*_shown``)."""
     start, end = period.bounds
     zone = zoneinfo.ZoneInfo(period.clinic.time_zone)
     rows = selectors.ledger(
@@ -99,6 +98,9 @@ def extract_rows(user: AnyUser, period: Period) -> list[dict[str, str]]:
             "entry": r.entry.get_kind_display(),
             "change_mg": services.fmt_mg(r.entry.change_mg),
             "balance_after_mg": services.fmt_mg(r.entry.balance_after_mg),
+            # What a person reads in the PDF: grouped thousands, as the ledger page shows them.
+            "change_shown": services.show_mg(r.entry.change_mg),
+            "balance_after_shown": services.show_mg(r.entry.balance_after_mg),
             "recorded_by": _person(r.entry.recorded_by),
             "witness": _person(r.entry.witness),
             "patient": r.patient_label,
@@ -124,31 +126,11 @@ COLUMNS = [
 ]
 
 
-def inventory(period: Period) -> list[dict[str, Any]]:
-    """Stock on hand at the end of the period: the last balance of each lot at each location."""
+def inventory(period: Period) -> list[selectors.StockRow]:
+    """Stock on hand at the end of the period, as the register's stock page shows it: whole units in
+    the safe apart from what is drawn out for sessions, each with its mg (never a fraction of a vial)."""
     _, end = period.bounds
-    entries = Entry.objects.filter(clinic=period.clinic, occurred_at__lt=end)
-    if period.product is not None:
-        entries = entries.filter(lot__product=period.product)
-    pairs = set(entries.values_list("lot_id", "location_id"))
-    rows = []
-    for lot_id, location_id in pairs:
-        last = entries.filter(lot_id=lot_id, location_id=location_id).order_by("-id").first()
-        if last is None:
-            continue
-        lot = Lot.objects.select_related("product").get(pk=lot_id)
-        rows.append(
-            {
-                "product": lot.product.name,
-                "lot": lot.number,
-                "expires": lot.expires_on,
-                "location": StorageLocation.objects.get(pk=location_id).name,
-                "balance_mg": last.balance_after_mg,
-                "units": (last.balance_after_mg / lot.product.mg_per_unit).quantize(Decimal("0.01")),
-                "unit": lot.product.unit_label,
-            }
-        )
-    return sorted(rows, key=lambda r: (r["product"], r["location"], r["lot"]))
+    return selectors.stock(period.clinic, product=period.product, as_of=end)
 
 
 # The CSV's header names the format of its times; the PDF's columns keep the short labels.

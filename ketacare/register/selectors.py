@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 
 from ketacare.accounts.http import AnyUser
@@ -22,7 +22,16 @@ from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic
 from ketacare.patients.selectors import staff_clinic_ids
 from ketacare.register import services
-from ketacare.register.models import Discrepancy, Draw, Entry, LossReport, Lot, StockCount, StorageLocation
+from ketacare.register.models import (
+    Discrepancy,
+    Draw,
+    Entry,
+    LossReport,
+    Lot,
+    Product,
+    StockCount,
+    StorageLocation,
+)
 from ketacare.treatments.models import TreatmentSession
 
 
@@ -34,24 +43,33 @@ class StockRow:
     drawn_out_mg: Decimal
 
     @property
-    def units(self) -> Decimal:
-        return (self.balance_mg / self.lot.product.mg_per_unit).quantize(Decimal("0.01"))
-
-    @property
     def in_safe_mg(self) -> Decimal:
         """What a count of the location finds: the balance less what is drawn out for open sessions
         (an open draw's remainder is still on the register's balance until it is wasted or returned)."""
         return self.balance_mg - self.drawn_out_mg
 
     @property
-    def in_safe_units(self) -> Decimal:
-        return (self.in_safe_mg / self.lot.product.mg_per_unit).quantize(Decimal("0.01"))
+    def in_safe_units(self) -> int:
+        """Whole vials or devices in the safe, as a count finds them: never a fraction of one."""
+        return max(0, int(self.in_safe_mg // self.lot.product.mg_per_unit))
+
+    @property
+    def in_safe_units_mg(self) -> Decimal:
+        return self.in_safe_units * self.lot.product.mg_per_unit
+
+    @property
+    def part_mg(self) -> Decimal:
+        """mg in the safe beyond the whole units (a correction of part of a vial), shown apart in mg."""
+        return self.in_safe_mg - self.in_safe_units_mg
 
 
 @dataclass(frozen=True)
 class LedgerRow:
     entry: Entry
     patient_label: str  # "" when there is no session or the reader may not see its patient
+    # Its time is earlier than the row above: written after it (an infusion is posted when it is stopped,
+    # with the time it started), so the balance still follows from the row above.
+    earlier_than_above: bool = False
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -86,21 +104,49 @@ def usable_lots(clinic: Clinic, route: str, today: dt.date) -> list[StockRow]:
     ]
 
 
-def stock(clinic: Clinic) -> list[StockRow]:
-    """Every lot at every location with its balance and what is drawn out for sessions."""
-    pairs = Entry.objects.filter(clinic=clinic).values_list("lot_id", "location_id").distinct()
+def stock(
+    clinic: Clinic, *, product: Product | None = None, as_of: dt.datetime | None = None
+) -> list[StockRow]:
+    """Every lot at every location with its balance and what is drawn out for sessions, now or, with
+    `as_of`, as the entries and draws before that moment left them (the inventory record of a period)."""
+    entries = Entry.objects.filter(clinic=clinic)
+    if product is not None:
+        entries = entries.filter(lot__product=product)
+    if as_of is not None:
+        entries = entries.filter(occurred_at__lt=as_of)
+    pairs = set(entries.values_list("lot_id", "location_id").distinct())
     lots = {lot.pk: lot for lot in Lot.objects.filter(clinic=clinic).select_related("product")}
     places = {place.pk: place for place in StorageLocation.objects.filter(clinic=clinic)}
-    rows = [
-        StockRow(
-            lots[lot_id],
-            places[location_id],
-            services.balance_mg(lots[lot_id], places[location_id]),
-            services.outstanding_mg(lots[lot_id], places[location_id]),
-        )
-        for lot_id, location_id in set(pairs)
-    ]
+    rows = []
+    for lot_id, location_id in pairs:
+        lot, place = lots[lot_id], places[location_id]
+        if as_of is None:
+            balance, drawn_out = services.balance_mg(lot, place), services.outstanding_mg(lot, place)
+        else:
+            balance = (
+                entries.filter(lot=lot, location=place)
+                .order_by("-id")
+                .values_list("balance_after_mg", flat=True)
+                .first()
+            ) or Decimal("0.00")
+            drawn_out = _drawn_out_at(lot, place, as_of)
+        rows.append(StockRow(lot, place, balance, drawn_out))
     return sorted(rows, key=lambda r: (r.lot.product.name, r.location.name, r.lot.expires_on, r.lot.number))
+
+
+def _drawn_out_at(lot: Lot, location: StorageLocation, moment: dt.datetime) -> Decimal:
+    """mg drawn out of the location for sessions at `moment`: draws made before it and not closed by
+    then, less what was administered from them before it."""
+    total = Decimal("0")
+    draws = Draw.objects.filter(lot=lot, location=location, drawn_at__lt=moment).filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gte=moment)
+    )
+    for draw in draws:
+        given = draw.entries.filter(kind=Entry.Kind.ADMINISTRATION, occurred_at__lt=moment).aggregate(
+            total=Sum("change_mg")
+        )["total"]
+        total += draw.drawn_mg + (given or Decimal("0"))
+    return total
 
 
 def _entries(
@@ -131,7 +177,7 @@ def _entries(
 def _rows(user: AnyUser, chosen: list[Entry]) -> list[LedgerRow]:
     """The entries as rows; the patient shown (and the access audited) only to staff who may see them."""
     visible = set(staff_clinic_ids(user)) if not hasattr(user, "patient") else set()
-    rows = []
+    rows: list[LedgerRow] = []
     for entry in chosen:
         label = ""
         session: TreatmentSession | None = entry.session
@@ -145,7 +191,8 @@ def _rows(user: AnyUser, chosen: list[Entry]) -> list[LedgerRow]:
                 object_type="register",
                 object_id="ledger",
             )
-        rows.append(LedgerRow(entry, label))
+        above = rows[-1].entry.occurred_at if rows else None
+        rows.append(LedgerRow(entry, label, above is not None and entry.occurred_at < above))
     return rows
 
 
@@ -180,9 +227,10 @@ def ledger_page(
     lot: Lot | None = None,
     location: StorageLocation | None = None,
 ) -> tuple[list[LedgerRow], Page[Entry]]:
-    """One page of the ledger, page 1 the newest entries; within a page oldest first, so each balance
-    follows from the row above it. A page number that is not one (text, 0, past the end) shows the
-    nearest page, as a paginated list does."""
+    """One page of the ledger, page 1 the newest entries; within a page in the order written (the order
+    the balances were computed in), so each balance follows from the row above of its lot and location,
+    even where an infusion written when it was stopped carries an earlier time than the row above. A
+    page number that is not one (text, 0, past the end) shows the nearest page, as a paginated list does."""
     entries = _entries(clinic, lot=lot, location=location).order_by("-id")
     chosen = Paginator(entries, LEDGER_PAGE_ENTRIES).get_page(page)
     return _rows(user, list(chosen.object_list)[::-1]), chosen
@@ -236,10 +284,10 @@ def session_draws(session: TreatmentSession) -> list[dict[str, Any]]:
                 "left_mg": draw.drawn_mg - used,
                 # What closing it now would post, said on its form before anyone presses the button.
                 "waste_mg": split.waste_mg,
-                "waste_words": services.fmt_mg(split.waste_mg)
+                "waste_words": services.show_mg(split.waste_mg)
                 + " mg"
                 + (
-                    f" ({services.fmt_mg((split.waste_mg / concentration).quantize(services.CENT))} ml)"
+                    f" ({services.show_mg(split.waste_mg / concentration)} ml)"
                     if (concentration := draw.lot.product.concentration_mg_per_ml)
                     else ""
                 ),

@@ -129,6 +129,10 @@ def ledger(request: AuthenticatedRequest) -> HttpResponse:
             "filters": urlencode({k: request.GET[k] for k in ("lot", "location") if request.GET.get(k)}),
             "lot": lot,
             "location": location,
+            "lots": Lot.objects.filter(clinic=clinic)
+            .select_related("product")
+            .order_by("product__name", "number"),
+            "places": StorageLocation.objects.filter(clinic=clinic).order_by("name"),
             "zone": zoneinfo.ZoneInfo(clinic.time_zone),
         }
     )

@@ -86,7 +86,7 @@ def test_receive_dose_witnessed_waste_blind_count_alert_and_extract(live_server,
     page.get_by_label("Invoice or order-form number").fill("INV-77812")
     page.get_by_role("button", name="Record the delivery").click()
     page.wait_for_load_state()
-    assert "5 vials (2500 mg)" in page.locator("main").inner_text()
+    assert "5 vials (2,500 mg)" in page.locator("main").inner_text()
     page.screenshot(path=str(artifacts_dir / "register-1-received.png"), full_page=True)
 
     # 2. An IV session draws one vial and records the dose from it.

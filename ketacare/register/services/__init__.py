@@ -23,6 +23,7 @@ from ketacare.register.services._common import (
     outstanding_mg,
     register_settings,
     role_at,
+    show_mg,
 )
 from ketacare.register.services.counts import (
     count_lots,
@@ -75,6 +76,7 @@ __all__ = [
     "register_settings",
     "report_loss",
     "role_at",
+    "show_mg",
     "submit_count",
     "verify_witness",
 ]

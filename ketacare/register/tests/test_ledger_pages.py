@@ -1,7 +1,7 @@
 """The register's entries page shows every entry a page at a time, newest page first.
 
-Within a page the entries run oldest first, so each "balance after" follows from the row above; the
-links keep the lot and location chosen. Before, the page stopped at the latest 500 with no way to the
+Within a page the entries run in the order written, so each "balance after" follows from the row above;
+the links keep the lot and location chosen. Before, the page stopped at the latest 500 with no way to the
 older ones.
 """
 

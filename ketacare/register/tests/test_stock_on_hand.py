@@ -27,7 +27,7 @@ def test_an_open_draw_is_out_of_the_safe_and_still_on_the_balance(personas: Any,
     page = client_for("clinician_a").get(reverse("register:home")).content.decode()
     row = next(line for line in page.splitlines() if 'data-testid="in-safe"' in line)
     cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
-    in_safe = re.search(r'data-testid="in-safe">(.*?)</td>', row)
-    assert in_safe is not None and in_safe.group(1) == "9 vials (4500 mg)"
-    assert "500 mg" in cells and "5000 mg" in cells  # out for the session; the register's balance
+    in_safe = re.search(r'data-testid="in-safe">(.*?)</span>', row)
+    assert in_safe is not None and in_safe.group(1) == "9 vials (4,500 mg)"
+    assert "500 mg" in cells and "5,000 mg" in cells  # out for the session; the register's balance
     assert "9.93" not in page
