@@ -109,6 +109,10 @@ IN_CHAIR_STAGES = {
 }
 
 
+# A warning sign still open while the patient is in the chair (as patients/_at_the_clinic.html says).
+IN_CHAIR_STILL_OPEN = "tell the staff with you now. They are close by and can help at once."
+
+
 @dataclass(frozen=True, slots=True)
 class PatientState:
     """Where the patient is in their treatment now; the home page's first block follows it.
@@ -168,7 +172,12 @@ def _state(
             f"often, is decided at your review{when}. "
             f"To book, call {patient.clinic.name} on {patient.clinic.phone}.",
         )
-    return PatientState("between_sessions", "Between sessions")
+    # Never a bare heading: the state says what comes next.
+    starts = appointment.starts_at.astimezone(zone) if appointment is not None else None
+    detail = "Your clinic books your next session with you."
+    if starts is not None:
+        detail = f"Your next session is at {starts:%H:%M} on {_day_words(starts)}."
+    return PatientState("between_sessions", "Between sessions", detail)
 
 
 def _is_today(appointment: Any, *, zone: ZoneInfo, now: dt.datetime) -> bool:
@@ -355,9 +364,16 @@ def home_context(patient: Patient) -> dict[str, Any]:
             patient,
             dose.route,
         )
-    episodes = []
     reports = open_episodes(patient=patient)
-    for report in reports:
+    still_open = red_flags_still_open(reports)
+    if state.kind == "in_chair":
+        # The staff a few steps away are the fastest help: "contact your clinic today" beside "you are
+        # at the clinic" reads as two instructions for one symptom.
+        still_open = [dataclasses.replace(item, message=IN_CHAIR_STILL_OPEN) for item in still_open]
+    # A red flag said above, with what to do and its own "it has gone" link, is not asked about twice.
+    said_above = {item.report.pk for item in still_open}
+    episodes = []
+    for report in (r for r in reports if r.pk not in said_above):
         asking = None
         if report.dose_started_at is not None:
             asking = prompt_due(report.episode(), now_min=(now - report.dose_started_at).total_seconds() / 60)
@@ -374,7 +390,7 @@ def home_context(patient: Patient) -> dict[str, Any]:
         else "",
         "day_rules": rules,
         "open_episodes": episodes,
-        "still_open": red_flags_still_open(reports),
+        "still_open": still_open,
         "appointment": appointment,
         "fasting": fasting_text(patient.clinic, route),
         "prep_total": prep.tickable,

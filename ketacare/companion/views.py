@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET
 from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.companion.selectors import exposure_context, home_context, progress_context, session_today
+from ketacare.core.dayrules import DayRule
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import instructions as discharge_instructions
 from ketacare.treatments.selectors import patient_sessions
@@ -125,10 +127,10 @@ def offline(request: HttpRequest) -> HttpResponse:
 def instructions(request: AuthenticatedRequest) -> HttpResponse:
     """The patient's own discharge instructions from their latest dose (kept for offline reading).
 
-    A patient dosed today and not yet discharged reads today's rules, counted from the end of the dose
-    until they leave (``not_left_yet``): last session's sheet, whose limits have ended, would tell them
-    they may drive home. On the morning of a session not yet begun the sheet is still the last
-    session's, and the page says so (``session_today``): its rules have ended.
+    A patient dosed today and not yet discharged reads today's rules, each counted from when they leave
+    and said so, with no time until they have left (``not_left_yet``): last session's sheet, whose
+    limits have ended, would tell them they may drive home. On the morning of a session not yet begun
+    the sheet is still the last session's, and the page says so (``session_today``): its rules have ended.
     """
     patient = access_patient(request.user, request.user.patient.public_id)
     now = timezone.now()
@@ -140,6 +142,12 @@ def instructions(request: AuthenticatedRequest) -> HttpResponse:
         or sessions.filter(discharged_at__isnull=False, discharged_at__lte=now).first()
     )
     context = discharge_instructions.build(session, now) if session is not None else {}
+    not_left_yet = session is not None and session.discharged_at is None
+    if not_left_yet:
+        # The limits count from leaving, which has no time yet: each says so (the words the checklist
+        # and Learn use), never a time counted from the end of the dose, which would be too early. The
+        # page is kept offline, so what it says must stay true until it is loaded again.
+        context["rules"] = [_rule_before_leaving(rule) for rule in context["day_rules"]]
     upcoming = session_today(patient, now=now)
     return render(
         request,
@@ -148,7 +156,19 @@ def instructions(request: AuthenticatedRequest) -> HttpResponse:
             **context,
             "patient": patient,
             "has_instructions": bool(context),
-            "not_left_yet": session is not None and session.discharged_at is None,
+            "not_left_yet": not_left_yet,
             "session_today": upcoming,
         },
     )
+
+
+# Said after each rule whose end time is not known yet (the patient has not left the clinic).
+EXACT_TIME_LATER = "the exact time appears here when you are discharged"
+
+
+def _rule_before_leaving(rule: DayRule) -> dict[str, Any]:
+    """A day rule as the sheet shows it before the patient has left: its end in words, not a time."""
+    sentence = rule.sentence_before_leaving
+    if rule.ends_at is not None:
+        sentence = f"{sentence.removesuffix('.')}; {EXACT_TIME_LATER}."
+    return {"id": rule.id, "sentence": sentence, "reason": rule.reason, "ended": False}

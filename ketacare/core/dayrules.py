@@ -25,6 +25,9 @@ from ketacare.core.protocols import get_route, route_ids
 # Clinic practice: "the next day, after a restful sleep" read as not before 09:00 the next morning.
 NEXT_MORNING = dt.time(9)
 AFTER_SLEEP_WORDS = "and only after a night's sleep and when you feel fully normal"
+# No alcohol or cannabis for this long after leaving: what many clinics ask (aftercare.toml "no_alcohol",
+# clinic practice [Nervana] [GoodRx]).
+ALCOHOL_HOURS = 24
 _AT_LEAST_HOURS = re.compile(r"at least (\d+) hours")
 
 
@@ -44,6 +47,9 @@ class DayRule:
     reason: str
     sources: tuple[str, ...]
     evidence: str
+    # The end in words while the patient is still at the clinic: it counts from leaving, which has no
+    # time yet, and a time counted from the end of the dose would be too early.
+    end_before_leaving: str = ""
 
     def active(self, now: dt.datetime) -> bool:
         """Whether the rule still applies at ``now``."""
@@ -55,6 +61,12 @@ class DayRule:
         before 09:00 tomorrow, Sunday 6 December, and only after a night's sleep and when you feel fully
         normal.")."""
         return f"{self.text} {self.end_text}." if self.end_text else f"{self.text}."
+
+    @property
+    def sentence_before_leaving(self) -> str:
+        """The rule as a patient still at the clinic reads it: its end described, not dated."""
+        end = self.end_before_leaving or self.end_text
+        return f"{self.text} {end}." if end else f"{self.text}."
 
 
 def when_words(moment: dt.datetime, *, reference: dt.datetime) -> str:
@@ -157,7 +169,7 @@ def day_rules(
     decisions = _aftercare_item("no_big_decisions")
     food = _aftercare_item("water_and_food")
     # The alcohol item names 24 hours as what many clinics ask (aftercare.toml): the later of that and the morning.
-    alcohol_end = max(next_morning, (left_at + dt.timedelta(hours=24)).astimezone(zone))
+    alcohol_end = max(next_morning, (left_at + dt.timedelta(hours=ALCOHOL_HOURS)).astimezone(zone))
     return (
         DayRule(
             id="driving",
@@ -165,6 +177,7 @@ def day_rules(
             text="No driving and no machinery",
             ends_at=drive_end,
             end_text=drive_when,
+            end_before_leaving=f"{_earliest_words(route)}, {AFTER_SLEEP_WORDS}",
             reason="Someone else takes you home.",
             sources=driving.cited.sources,
             evidence=driving.cited.evidence,
@@ -175,6 +188,8 @@ def day_rules(
             text="No alcohol or cannabis",
             ends_at=alcohol_end,
             end_text=f"before {when_words(alcohol_end, reference=reference)}",
+            end_before_leaving=f"until {ALCOHOL_HOURS} hours after you leave the clinic or "
+            f"{NEXT_MORNING:%H:%M} the next morning, whichever is later",
             reason="They add to the sleepiness ketamine causes.",
             sources=alcohol.sources,
             evidence=alcohol.evidence,
@@ -185,6 +200,8 @@ def day_rules(
             text="No important decisions (money, contracts, big messages)",
             ends_at=next_morning,
             end_text=f"before {when_words(next_morning, reference=reference)}, {AFTER_SLEEP_WORDS}",
+            end_before_leaving=f"until {NEXT_MORNING:%H:%M} the morning after you leave the clinic, "
+            f"{AFTER_SLEEP_WORDS}",
             reason="",
             sources=decisions.sources,
             evidence=decisions.evidence,
