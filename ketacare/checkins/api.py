@@ -13,6 +13,7 @@ from ketacare.checkins.models import SymptomCheckin
 from ketacare.checkins.schemas import CheckinIn, CheckinOut
 from ketacare.checkins.selectors import patient_checkins
 from ketacare.checkins.services import HomeBpIn, ReportIn, submit_checkin
+from ketacare.checkins.services.submission import NOT_GIVEN
 from ketacare.lib.pagination import LinkedPagination
 from ketacare.patients.apiutil import body_doc, own_patient, parse_payload, submission_responses, submitted
 
@@ -38,7 +39,9 @@ def _submit(request: HttpRequest) -> Status[SymptomCheckin]:
     outcome = submit_checkin(
         patient=patient,
         idempotency_key=payload.idempotency_key,
-        reports=[ReportIn(r.symptom_id, r.severity, r.onset_min, r.onset_day) for r in payload.reports],
+        reports=[
+            ReportIn(r.symptom_id, r.severity or NOT_GIVEN, r.onset_min, r.onset_day) for r in payload.reports
+        ],
         mood=payload.mood,
         note=payload.note,
         other_text=payload.other_text,

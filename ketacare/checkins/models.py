@@ -99,6 +99,9 @@ class SymptomReport(ClinicalRecord):
         NEW_DOSE = "new_dose", "A new session started"
 
     class Severity(models.TextChoices):
+        # "How strong" left unanswered: a red flag is never refused for it, nor a side effect sent with
+        # one. First, so that any strength given later counts as more (episodes keep the strongest).
+        NOT_GIVEN = "", "Not given"
         MILD = "mild", "Mild"
         MODERATE = "moderate", "Moderate"
         SEVERE = "severe", "Severe"
@@ -116,7 +119,7 @@ class SymptomReport(ClinicalRecord):
     symptom_id = models.CharField(max_length=60)  # an id from the core knowledge base
     kind = models.CharField(max_length=20, choices=Kind.choices)
     name = models.CharField(max_length=200)
-    severity = models.CharField(max_length=10, choices=Severity.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
     level = models.CharField(max_length=30, choices=SymptomCheckin.TriageLevel.choices)
     route = models.CharField(max_length=20, blank=True)
     dose_started_at = models.DateTimeField(null=True, blank=True)

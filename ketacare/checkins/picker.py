@@ -1,6 +1,6 @@
 """The check-in form's symptom lists and what a ticked row sends: the common effects for the route and
 the time since the session, the other effects, the red flags, each row's strength and "when it began"
-(no strength is preset: the patient chooses), and the refusal of a row left unanswered."""
+(no strength is preset: the patient chooses), and the refusal of a side effect's row left unanswered."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ketacare.checkins.onset import onset_choices, parse_onset
 from ketacare.checkins.services import ReportIn
+from ketacare.checkins.services.submission import NOT_GIVEN
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES
@@ -26,6 +27,15 @@ def needs_severity(entry: Any, kind: str) -> bool:
     """Whether the row asks "how strong": a side effect, or a red flag whose level a severe rating raises
     (core triage rule 7). An emergency is an emergency whatever its strength: not asked."""
     return kind == "side_effect" or getattr(entry, "level", None) != Level.EMERGENCY
+
+
+def strength_words(symptom_id: str, kind: str, severity: str) -> str:
+    """How strong a reported symptom was, as the pages say it: "moderate", "not given", or "" for an
+    emergency red flag, whose strength is not asked (older check-ins stored the core's default there)."""
+    flag = kb.knowledge().red_flags.get(symptom_id) if kind == "red_flag" else None
+    if flag is not None and flag.level == Level.EMERGENCY:
+        return ""
+    return severity or "not given"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,16 +143,26 @@ def _entry(symptom_id: str, *, before_any_dose: bool) -> tuple[Any, str] | None:
     return None  # the service refuses it, naming the field
 
 
-def checked(picked: Picked, *, days_only: bool = False) -> tuple[list[ReportIn], Picked]:
-    """The ticked rows as reports for the service, or the rows refused: a strength left unchosen (the
-    form presets none) or a "when it began" that is not one offered (``days_only``: no dose on record,
-    so no time after one). Nothing is sent while any is."""
+def checked(
+    picked: Picked, *, days_only: bool = False, red_flag_besides: bool = False
+) -> tuple[list[ReportIn], Picked]:
+    """The ticked rows as reports for the service, or the rows refused: a side effect's strength left
+    unchosen (the form presets none) or a "when it began" that is not one offered (``days_only``: no
+    dose on record, so no time after one). Nothing is sent while any is.
+
+    A red flag is never refused for its strength: one not chosen is sent as not given, and the triage
+    keeps the flag's own level. Nor is a side effect sent with a red flag, ticked or not
+    (``red_flag_besides``: in the patient's own words, or an open one still there): asking again would
+    hold back the guidance and the clinic's alert for a detail, and a patient who gives up at the
+    question would never be escalated."""
     reports: list[ReportIn] = []
     errors: dict[str, str] = {}
+    entries = {i: _entry(i, before_any_dose=days_only) for i in picked.severities}
+    urgent = red_flag_besides or any(e is not None and e[1] == "red_flag" for e in entries.values())
     for symptom_id, severity in picked.severities.items():
-        found = _entry(symptom_id, before_any_dose=days_only)
+        found = entries[symptom_id]
         name = found[0].name if found else symptom_id
-        if found is not None and needs_severity(*found) and not severity:
+        if found is not None and found[1] == "side_effect" and not severity and not urgent:
             errors[symptom_id] = f"How strong ({name}): choose mild, moderate or severe"
             continue
         try:
@@ -152,6 +172,5 @@ def checked(picked: Picked, *, days_only: bool = False) -> tuple[list[ReportIn],
         except FieldError as error:
             errors[symptom_id] = error.message
             continue
-        # Not asked for an emergency red flag: the core's default, which its level ignores.
-        reports.append(ReportIn(symptom_id, severity or "mild", onset_min=onset_min, onset_day=onset_day))
+        reports.append(ReportIn(symptom_id, severity or NOT_GIVEN, onset_min=onset_min, onset_day=onset_day))
     return reports, dataclasses.replace(picked, errors=errors)

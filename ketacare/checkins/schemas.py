@@ -15,11 +15,12 @@ from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 
 class ReportSchema(Schema):
     symptom_id: str = Field(..., min_length=1, max_length=60, description="a side effect or red flag id")
-    severity: Literal["mild", "moderate", "severe"] = Field(
-        "mild",
+    severity: Literal["mild", "moderate", "severe"] | None = Field(
+        None,
         description=(
-            "how strong; optional here, mild when left out (the core's default). The patient's web form "
-            "asks for it with nothing preset; an emergency red flag ignores it"
+            "how strong; optional: left out or null, it is stored as not given and changes no level (a "
+            "red flag keeps its own). The patient's web form asks for it with nothing preset; an "
+            "emergency red flag ignores it"
         ),
     )
     onset_min: int | None = Field(

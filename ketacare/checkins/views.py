@@ -21,7 +21,7 @@ from ketacare.audit.services import holding_rows, transaction_with_held_rows
 from ketacare.checkins.forms import CheckinForm
 from ketacare.checkins.gone import gone_choices, gone_minutes_ago
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
-from ketacare.checkins.picker import Picked, checked, dose_now, picker
+from ketacare.checkins.picker import Picked, checked, dose_now, picker, strength_words
 from ketacare.checkins.preparation import before_session_day, preparation_items, progress, session_day
 from ketacare.checkins.selectors import (
     access_checkin,
@@ -37,10 +37,12 @@ from ketacare.checkins.services import (
     before_any_dose,
     close_episode_by_clinician,
     open_episodes,
+    own_words,
     submit_checkin,
     tick_preparation,
 )
 from ketacare.core import knowledge as kb
+from ketacare.core.free_text import screen_free_text
 from ketacare.core.knowledge import Level
 from ketacare.lib.errors import FieldError
 from ketacare.lib.forms import add_field_error
@@ -165,7 +167,11 @@ def checkin(request: AuthenticatedRequest) -> HttpResponse:
         form = CheckinForm(request.POST)
         now = timezone.now()
         gone, gone_errors = _gone_answers(request, patient, picked.severities, now)
-        reports, picked = checked(picked, days_only=dose_now(patient).minutes is None)
+        reports, picked = checked(
+            picked,
+            days_only=dose_now(patient).minutes is None,
+            red_flag_besides=_red_flag_besides_the_ticks(request, patient, form),
+        )
         if form.is_valid() and not gone_errors and not _says_something(request, form, picked.severities):
             form.add_error(None, NOTHING_TO_SEND)
         valid = form.is_valid() and not gone_errors and not picked.errors
@@ -205,6 +211,20 @@ def _gone_answers(
         except FieldError as error:
             errors[key] = error.message
     return gone, errors
+
+
+def _red_flag_besides_the_ticks(request: AuthenticatedRequest, patient: Patient, form: CheckinForm) -> bool:
+    """Whether the check-in sends a red flag that is not ticked: in the patient's own words, or an open
+    one said to be still there. With one, no side effect is refused for its strength (picker.checked)."""
+    form.is_valid()  # a box refused for its length has no words to read here
+    words = own_words(form.cleaned_data.get("other_text") or "", form.cleaned_data.get("note") or "")
+    if words is not None and screen_free_text(words).outcome == "red_flag":
+        return True
+    still = {key.removeprefix("episode_") for key, value in request.POST.items() if value == "still"}
+    return bool(still) and any(
+        str(e.public_id) in still and e.kind == SymptomReport.Kind.RED_FLAG
+        for e in open_episodes(patient=patient)
+    )
 
 
 NOTHING_TO_SEND = (
@@ -386,6 +406,7 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
     details = [
         {
             **d,
+            "strength": strength_words(d.get("symptom_id", ""), d.get("kind", ""), d.get("severity", "")),
             # Its advice is the box's: a red flag on the emergency screen, in the chair anything urgent
             # (its own words would say "call ..."), and in the chair anything that would send the patient
             # to their clinic.
@@ -505,7 +526,13 @@ def staff_checkins(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
             "checkins": patient_checkins(patient=patient)[:50],
             "symptoms": patient_symptoms(patient=patient)[:50],
             "symptom_rows": [
-                {"report": r, "duration": r.duration()} for r in patient_symptoms(patient=patient)[:50]
+                {
+                    "report": r,
+                    "duration": r.duration(),
+                    "strength": strength_words(r.symptom_id, r.kind, r.severity)
+                    or "not asked (an emergency)",
+                }
+                for r in patient_symptoms(patient=patient)[:50]
             ],
             "alerts": patient_alerts(patient=patient)[:50],
             "items": items,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from ketacare.checkins.models import (
     OTHER_TEXT_MAX_CHARS,
     PreparationTick,
     SymptomCheckin,
+    SymptomReport,
 )
 from ketacare.checkins.onset import DAYS_OFFERED
 from ketacare.checkins.services.episodes import _raise_alerts, _raise_side_effect_alerts, _record_symptoms
@@ -33,6 +35,9 @@ from ketacare.patients.facts import last_dose_start
 from ketacare.patients.models import Patient
 
 MAX_REPORTS = 30
+# "How strong" not given. The core judges it as a strength that changes nothing (its default, "mild"),
+# so a red flag keeps its own level and is never raised as severe; what is stored says it was not given.
+NOT_GIVEN: str = SymptomReport.Severity.NOT_GIVEN.value
 # With no dose on record the core triages before any dose (no window, no time after a dose: its
 # module docstring). It still takes a route for the hold thresholds of a home blood-pressure reading;
 # "iv" is that route when no dose names one. The check-in stores no route.
@@ -43,11 +48,12 @@ NO_DOSE_ROUTE = "iv"
 class ReportIn:
     """One symptom as submitted: a knowledge-base id, a severity and, optionally, when it began.
 
-    ``severity`` defaults to the core's "mild" for callers that do not ask (the JSON API, the support
-    person's check-in; an emergency red flag, whose level no strength changes); the patient's web form
-    asks for it and never relies on the default. When it began is either ``onset_min`` ("about N
-    minutes after the session") or ``onset_day`` ("it began today": a day on the patient's clock after
-    the day of the treatment, or of the last week before any treatment), never both.
+    ``severity`` is mild, moderate, severe or ``NOT_GIVEN``: the patient did not say (a red flag, which
+    is never refused for it, a side effect sent with one, a report through the JSON API without one),
+    read by the triage as a strength that changes nothing. It defaults to the core's "mild" for callers
+    that ask no strength (the support person's check-in). When it began is either ``onset_min`` ("about N minutes after the session") or
+    ``onset_day`` ("it began today": a day on the patient's clock after the day of the treatment, or
+    of the last week before any treatment), never both.
     """
 
     symptom_id: str
@@ -153,7 +159,7 @@ def validate_checkin(
                 f"unknown symptom id {report.symptom_id[:60]!r}: choose a symptom from the list "
                 "(the knowledge base's side effects and red flags)",
             )
-        if report.severity not in SEVERITIES:
+        if report.severity != NOT_GIVEN and report.severity not in SEVERITIES:
             raise CheckinError(
                 "severity",
                 f"severity {report.severity[:20]!r} for {report.symptom_id} is not allowed: "
@@ -375,8 +381,8 @@ def submit_checkin(
             core_reports.append(
                 CoreReport(
                     symptom_id=r.symptom_id,
-                    # validate_checkin has held each severity to SEVERITIES.
-                    severity=cast(Severity, r.severity),
+                    # validate_checkin has held each severity to SEVERITIES or NOT_GIVEN.
+                    severity=cast(Severity, r.severity or "mild"),
                     # "About 4 hours after" is the patient's estimate: never later than now. Before any
                     # dose onset_from_day gives none.
                     onset_min=min(onset, minutes) if onset is not None and minutes is not None else None,
@@ -392,7 +398,8 @@ def submit_checkin(
             # The core takes the clinic's limits only beside a reading.
             bp_hold_limits=_clinic_bp_limits(patient) if home_bp is not None else None,
         )
-        return _Triaged(result, route, minutes, dose_started_at)
+        not_given = {r.symptom_id for r in reports if r.severity == NOT_GIVEN}
+        return _Triaged(_as_sent(result, not_given), route, minutes, dose_started_at)
 
     def create(triaged: _Triaged) -> SymptomCheckin:
         # The request's held audit row commits with the check-in: one write transaction. Already
@@ -439,6 +446,21 @@ def submit_checkin(
         ),
     )
     return CheckinOutcome(checkin, created=created)
+
+
+def _as_sent(result: TriageResult, not_given: set[str]) -> TriageResult:
+    """The triage with each strength as the patient gave it: one ``not_given`` (by symptom id) is stored
+    as not given, in the check-in's result and its episode, though the core judged it as its default."""
+    if not not_given:
+        return result
+    unsaid = cast(Severity, NOT_GIVEN)
+    details = tuple(
+        dataclasses.replace(d, report=dataclasses.replace(d.report, severity=unsaid))
+        if d.report.symptom_id in not_given and d.matched_text is None
+        else d
+        for d in result.details
+    )
+    return dataclasses.replace(result, details=details)
 
 
 def _clinic_bp_limits(patient: Patient) -> BpHoldLimits | None:

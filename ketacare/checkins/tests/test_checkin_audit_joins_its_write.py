@@ -24,6 +24,7 @@ from ketacare.audit.models import AccessEvent
 from ketacare.checkins.models import SymptomCheckin
 from ketacare.checkins.services import ReportIn, submit_checkin
 from ketacare.checkins.services import submission as submission_module
+from ketacare.checkins.services.submission import NOT_GIVEN
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +134,8 @@ def test_a_check_in_that_loses_a_race_to_its_retry_is_still_audited(
             submit_checkin(
                 patient=personas.a1,
                 idempotency_key=key,
-                reports=[ReportIn("nausea")],
+                # The API's report names no strength: not given, the same content as the request's.
+                reports=[ReportIn("nausea", NOT_GIVEN)],
                 mood=5,
                 note="",
                 now=timezone.now(),

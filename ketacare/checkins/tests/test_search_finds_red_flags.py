@@ -72,3 +72,24 @@ def test_a_search_that_finds_no_red_flag_leaves_their_list_alone(personas: Any, 
 def test_a_search_that_finds_nothing_says_so(personas: Any, client_for: Any) -> None:
     picker = _picker(_search(client_for("a1"), "purple elephant"))
     assert "No symptom matches “purple elephant”" in picker
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize(
+    ("query", "flag_id", "name"),
+    [
+        ("burning when I pee", "urinary_symptoms", "Pain or blood when passing urine"),
+        ("I feel like I want to die", "suicidal_thoughts_without_plan", "Thoughts of suicide or self-harm"),
+        ("my chest hurts", "chest_pain", "Chest pain"),
+        ("can't stop shaking", "seizure", "Seizure (fit)"),
+    ],
+)
+def test_a_sentence_points_first_to_the_red_flag_it_describes(
+    personas: Any, client_for: Any, query: str, flag_id: str, name: str, htmx: bool
+) -> None:
+    picker = _picker(_search(client_for("a1"), query, htmx=htmx))
+    assert "No symptom matches" not in picker
+    found = re.search(r'<div class="found-serious".*?</div>', picker, re.S)
+    assert found is not None
+    first = re.search(r'<li><a href="#sym-([a-z_]+)">([^<]*)</a>', found.group(0))
+    assert first is not None and first.group(1) == flag_id and first.group(2).startswith(name)

@@ -1,6 +1,7 @@
-"""How strong a symptom is, is the patient's answer: the form presets none, a ticked row left at "How
-strong?" is asked again (naming the row, nothing stored), and an emergency red flag, which no strength
-changes, is not asked at all."""
+"""How strong a symptom is, is the patient's answer: the form presets none, a ticked side effect left at
+"How strong?" is asked again (naming the row, nothing stored), a red flag left there is sent as "not
+given" (test_red_flag_without_strength), and an emergency red flag, which no strength changes, is not
+asked at all."""
 
 from __future__ import annotations
 
@@ -40,10 +41,10 @@ def test_no_strength_is_preset(personas: Any, client_for: Any) -> None:
     ("symptom_id", "name"),
     [
         ("nausea", "Feeling sick (nausea)"),
-        ("suicidal_thoughts_without_plan", "Thoughts of suicide or self-harm"),
+        ("headache", "Headache"),
     ],
 )
-def test_a_ticked_row_without_a_strength_is_asked_again_and_nothing_is_stored(
+def test_a_ticked_side_effect_without_a_strength_is_asked_again_and_nothing_is_stored(
     personas: Any, client_for: Any, symptom_id: str, name: str
 ) -> None:
     # A dose two hours ago: "about 30 min after the treatment" is one of the times offered.
@@ -69,6 +70,14 @@ def test_the_strength_chosen_is_the_one_recorded(personas: Any, client_for: Any)
     response = _post(client_for("a1"), symptom="nausea", severity_nausea="moderate")
     assert response.status_code == 303
     assert SymptomReport.objects.get().severity == "moderate"
+
+
+def test_a_red_flag_that_asks_a_strength_is_sent_without_one(personas: Any, client_for: Any) -> None:
+    # A red flag is never refused for its strength: the clinic is told it was not given.
+    response = _post(client_for("a1"), symptom="suicidal_thoughts_without_plan", mood="2")
+    assert response.status_code == 303
+    assert SymptomReport.objects.get().severity == ""
+    assert SymptomCheckin.objects.get().triage_level == "urgent"
 
 
 def test_an_emergency_red_flag_is_sent_without_a_strength(personas: Any, client_for: Any) -> None:

@@ -106,3 +106,39 @@ def test_it_finds_an_education_entry_by_plain_words(query: str, expected_id: str
 
 def test_education_search_ignores_common_words() -> None:
     assert search_education("what is the") == ()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_id"),
+    [
+        # A sentence, not a synonym: its small words are ignored and an extra word costs nothing.
+        ("burning when I pee", "urinary_symptoms"),
+        ("it burns when I pee", "urinary_symptoms"),
+        ("I feel like I want to die", "suicidal_thoughts_without_plan"),
+        ("my chest hurts", "chest_pain"),
+        ("can't stop shaking", "seizure"),
+        ("my chest really hurts today", "chest_pain"),
+        ("I have a headache", "headache"),
+    ],
+)
+def test_a_sentence_finds_the_symptom_it_describes(query: str, expected_id: str) -> None:
+    assert search_symptoms(query)[0].id == expected_id
+
+
+def test_a_sentence_of_small_words_finds_nothing() -> None:
+    assert search_symptoms("when is it") == ()
+    assert search_symptoms("I") == ()
+
+
+def test_a_word_that_alone_says_little_does_not_bring_in_a_red_flag() -> None:
+    # "hurts" and "can't" are in many red flags' words; a headache is no sign of chest pain.
+    assert [m.id for m in search_symptoms("my head hurts")][:1] == ["headache"]
+    assert "chest_pain" not in {m.id for m in search_symptoms("my head hurts")}
+    assert "difficulty_breathing" not in {m.id for m in search_symptoms("can't stop shaking")}
+
+
+def test_a_sentence_of_two_symptoms_finds_both_the_red_flag_first() -> None:
+    ids = [m.id for m in search_symptoms("my head hurts and it burns when I pee")]
+    assert ids[:2] == ["urinary_symptoms", "headache"]
+    ids = [m.id for m in search_symptoms("I keep shaking and feel dizzy")]
+    assert {"seizure", "dizziness"} <= set(ids)
