@@ -30,7 +30,13 @@ from ketacare.interop.fhir_resources import (
     questionnaire_resources,
     transaction_bundle,
 )
-from ketacare.interop.symptom_words import symptom_end, symptom_name, symptom_severity
+from ketacare.interop.symptom_words import (
+    clock_words,
+    symptom_began,
+    symptom_end,
+    symptom_name,
+    symptom_severity,
+)
 from ketacare.journal.selectors import own_entries
 from ketacare.lib.csvsafe import csv_safe as _safe
 from ketacare.messaging.models import Message
@@ -245,7 +251,9 @@ def csv_text(patient: Patient, *, now: dt.datetime | None = None) -> str:
                 _iso(s.started_at, zone),
                 symptom_name(s),
                 symptom_severity(s),
-                symptom_end(s, lambda moment: _iso(moment, zone) or ""),
+                # The row's time is the check-in that reported it: the detail says so, and when it began.
+                f"reported at this time; when it began: {symptom_began(s, zone)}; "
+                + symptom_end(s, lambda moment: _iso(moment, zone) or ""),
             ]
         )
     for e in own_entries(patient=patient):
@@ -300,8 +308,10 @@ def _render_summary(patient: Patient, now: dt.datetime, zone: ZoneInfo) -> str:
                 {
                     "name": symptom_name(s),
                     "severity": symptom_severity(s),
-                    "started": s.started_at.astimezone(zone),
-                    "end": symptom_end(s, lambda moment: f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"),
+                    # When it began in the patient's words, apart from when the check-in told us.
+                    "began": symptom_began(s, zone),
+                    "reported": clock_words(s.started_at.astimezone(zone)),
+                    "end": symptom_end(s, lambda moment: clock_words(moment.astimezone(zone))),
                 }
                 for s in patient_symptoms(patient=patient)[:100]
             ],

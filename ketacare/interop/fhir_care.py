@@ -1,5 +1,12 @@
-"""The patient's medicines, treatment plans and consents as FHIR R4 resources (docs/decisions/0019).
+"""The patient's conditions, medicines, treatment plans and consents as FHIR R4 resources
+(docs/decisions/0019).
 
+- **Condition** (US Core Condition Problems and Health Concerns): each indication of the current intake,
+  the condition the patient is treated for, as a ``problem-list-item`` (managed over the course, not
+  one visit's diagnosis), ``active`` and ``confirmed``, ``recordedDate`` the intake's recorded time.
+  ``code`` is the indication's name as text with no coding: no SNOMED CT or ICD-10-CM code for them has
+  been verified against a source (docs/fhir.md), and a guessed code would read as a diagnosis coded.
+  The id is derived from the patient and the indication, so a revised intake updates the same Condition.
 - **MedicationStatement** (base R4; US Core has no MedicationStatement profile): one per medicine on the
   current intake medication list, ``active``, as the free text the clinic wrote (no code: KetaCare does
   not map free text to RxNorm); a class the clinician ticked is one more statement naming the class. A
@@ -23,7 +30,7 @@ from typing import Any
 
 from ketacare.core import display
 from ketacare.core import knowledge as core_knowledge
-from ketacare.intake.models import Consent, EntryStatus, MedicationList, VersionStatus
+from ketacare.intake.models import Consent, EntryStatus, Indication, Intake, MedicationList, VersionStatus
 from ketacare.interop.fhir_common import (
     LOINC,
     MEDICATION,
@@ -39,6 +46,10 @@ from ketacare.interop.fhir_common import (
 from ketacare.patients.models import Patient
 from ketacare.treatments.models import Appointment, TreatmentPlan
 
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+CONDITION_NOTE = "The condition the patient is referred to the clinic for, recorded at intake."
 CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 XHTML = "http://www.w3.org/1999/xhtml"
@@ -47,6 +58,37 @@ PLAN_ACTIVITY_STATUS: dict[str, str] = {
     TreatmentPlan.Status.ACTIVE: "in-progress",
     TreatmentPlan.Status.ENDED: "completed",
 }
+
+
+def condition_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]]:
+    """The indications of the current intake, one Condition each (none without an intake)."""
+    intake = (
+        Intake.objects.filter(patient=patient, status=VersionStatus.CURRENT)
+        .order_by("-recorded_at", "-id")
+        .first()
+    )
+    if intake is None:
+        return []
+    out: list[dict[str, Any]] = []
+    for indication in intake.indications:
+        # "Other" is what the clinic wrote for it; every other indication reads as intake labels it.
+        other = indication == Indication.OTHER and intake.indication_other
+        out.append(
+            make_resource(
+                "Condition",
+                derived_id(str(patient.public_id), f"condition-{indication}"),
+                "Condition",
+                intake.created_at,
+                clinicalStatus={"coding": [coding(CONDITION_CLINICAL, "active", "Active")]},
+                verificationStatus={"coding": [coding(CONDITION_VERIFICATION, "confirmed", "Confirmed")]},
+                category=[{"coding": [coding(CONDITION_CATEGORY, "problem-list-item", "Problem List Item")]}],
+                code={"text": intake.indication_other if other else display.condition_name(indication)},
+                subject={"reference": patient_ref},
+                recordedDate=iso(intake.recorded_at),
+                note=[{"text": CONDITION_NOTE}],
+            )
+        )
+    return out
 
 
 def medication_statements(patient: Patient, patient_ref: str) -> list[dict[str, Any]]:

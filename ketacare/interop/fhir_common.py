@@ -39,6 +39,7 @@ PROFILES = {
     "Encounter": f"{US_CORE}/us-core-encounter",
     "QuestionnaireResponse": f"{US_CORE}/us-core-questionnaireresponse",
     "CarePlan": f"{US_CORE}/us-core-careplan",
+    "Condition": f"{US_CORE}/us-core-condition-problems-health-concerns",
     "bp": f"{US_CORE}/us-core-blood-pressure",
     "hr": f"{US_CORE}/us-core-heart-rate",
     "spo2": f"{US_CORE}/us-core-pulse-oximetry",

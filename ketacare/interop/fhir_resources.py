@@ -36,7 +36,12 @@ from ketacare.core.instruments import (
     to_fhir_questionnaire,
 )
 from ketacare.intake.models import BaselineScore, EntryStatus, Intake, VersionStatus
-from ketacare.interop.fhir_care import care_plan_resources, consent_resources, medication_statements
+from ketacare.interop.fhir_care import (
+    care_plan_resources,
+    condition_resources,
+    consent_resources,
+    medication_statements,
+)
 from ketacare.interop.fhir_common import (
     ADVERSE_EVENT_CATEGORY,
     ADVERSE_EVENT_OUTCOME,
@@ -415,7 +420,7 @@ def patient_resources(patient: Patient, *, now: dt.datetime | None = None) -> li
     """Every FHIR resource about the patient, JSON-ready, with relative references."""
     now = now or timezone.now()
     patient_ref = f"Patient/{patient.public_id}"
-    resources: list[dict[str, Any]] = [patient_resource(patient)]
+    resources: list[dict[str, Any]] = [patient_resource(patient), *condition_resources(patient, patient_ref)]
     doses = patient_doses(patient, now=now)
     resources += session_resources(patient, patient_ref, doses=doses, now=now)
     resources += _vital_resources(patient, patient_ref)

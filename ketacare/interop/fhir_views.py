@@ -53,9 +53,10 @@ SEARCH_PARAMS: dict[str, tuple[str, ...]] = {
     "MedicationStatement": ("patient", "subject", "status"),
     "CarePlan": ("patient", "subject", "date", "category", "status"),
     "Consent": ("patient", "date", "category", "status"),
+    "Condition": ("patient", "subject", "category", "clinical-status", "recorded-date"),
 }
 COMMON_PARAMS = ("_count", "_offset", "_lastUpdated", "_format")
-DATE_PARAMS = ("date", "authored", "effective-time")
+DATE_PARAMS = ("date", "authored", "effective-time", "recorded-date")
 
 
 def _fhir(body: dict[str, Any], status: int = 200, **headers: str) -> HttpResponse:
@@ -341,7 +342,7 @@ def _date_test(spec: str) -> Any:
 
 
 def resource_date(resource: dict[str, Any]) -> str | None:
-    for key in ("effectiveDateTime", "authored", "date", "start", "dateTime", "dateAsserted"):
+    for key in ("effectiveDateTime", "authored", "date", "start", "dateTime", "dateAsserted", "recordedDate"):
         if key in resource:
             return str(resource[key])
     for key in ("effectivePeriod", "period"):
@@ -392,6 +393,14 @@ def _filters(resource_type: str, params: dict[str, list[str]]) -> list[Any]:
                         c.get("code") in w or f"{c.get('system')}|{c.get('code')}" in w
                         for cat in r.get("category", [])
                         for c in cat.get("coding", [])
+                    )
+                )
+            elif name == "clinical-status":
+                statuses = set(value.split(","))
+                tests.append(
+                    lambda r, v=statuses: any(
+                        c.get("code") in v or f"{c.get('system')}|{c.get('code')}" in v
+                        for c in r.get("clinicalStatus", {}).get("coding", [])
                     )
                 )
             elif name == "status":

@@ -6,7 +6,9 @@ import datetime as dt
 from collections.abc import Callable
 
 from ketacare.checkins.models import SymptomReport
+from ketacare.checkins.onset import day_words
 from ketacare.core import display, knowledge
+from ketacare.core.triage import describe_minutes
 
 # A red flag's "how strong" cell: the check-in asks a warning sign no strength (the stored severity is
 # the form's default), and "red flag" is the clinic's word, not the patient's.
@@ -24,6 +26,24 @@ def symptom_end(report: SymptomReport, when: Callable[[dt.datetime], str]) -> st
     gone_by, seen = when(report.resolved_at), when(last_there)
     # Two check-ins close together read the same: say it once.
     return f"gone by {gone_by}" + (f" (last there {seen})" if seen != gone_by else "")
+
+
+def symptom_began(report: SymptomReport, zone: dt.tzinfo) -> str:
+    """When it began, as the patient gave it (checkins/onset.py), in words a printout keeps: "on Monday
+    7 December" for a day they named, "about 2 hours after your session on Friday 4 December" for a time
+    after the treatment. The check-in's own time is when they told us, never its start; so with no onset
+    given it says so ("not sure"; "not asked" for a warning sign, which the check-in asks no onset).
+
+    Unlike the pages' ``began_words`` it names no "today": a download is read on later days.
+    """
+    if report.onset_day is not None:
+        return f"on {day_words(report.onset_day)}"
+    if report.onset_min is not None and report.dose_started_at is not None:
+        session = f"your session on {day_words(report.dose_started_at.astimezone(zone).date())}"
+        if report.onset_min < 1:
+            return f"at {session}"
+        return f"about {describe_minutes(report.onset_min)} after {session}"
+    return "not asked" if report.kind == SymptomReport.Kind.RED_FLAG else "not sure"
 
 
 def clock_words(moment: dt.datetime) -> str:

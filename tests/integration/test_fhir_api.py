@@ -7,6 +7,7 @@ that comes back passes fhirclient's strict R4 models and fhir.resources.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 import uuid
@@ -21,6 +22,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
 from ketacare.audit.models import AccessEvent
+from ketacare.intake.services import record_intake
 from ketacare.interop.exports import validate_resource
 from ketacare.interop.fhir_resources import patient_resources as fhir_resources_of
 from ketacare.interop.services import register_backend_client, revoke_backend_client
@@ -88,8 +90,27 @@ def base(live_server: Any) -> str:
     return f"{live_server.url}/fhir/R4"
 
 
+# When the intake interview took place: each indication's Condition is recorded then.
+INTAKE_AT = timezone.now().replace(hour=15, minute=30, second=0, microsecond=0) - dt.timedelta(days=35)
+
+
+def record_indications(patient: Any, clinician: Any, indications: list[str], other: str = "") -> Any:
+    """The intake of the patient's history: sex, height and the conditions they are referred for."""
+    return record_intake(
+        patient=patient,
+        user=clinician,
+        sex="female",
+        height_cm=165,
+        indications=indications,
+        indication_other=other,
+        recorded_at=INTAKE_AT,
+    )
+
+
 @pytest.fixture
 def history(personas: Any) -> Any:
+    record_indications(personas.a1, personas.clinician_a, ["treatment_resistant_depression", "ptsd"])
+    record_indications(personas.b1, personas.clinician_b, ["chronic_pain"])
     make_history(personas.a1, personas.clinician_a)
     make_history(personas.b1, personas.clinician_b)
     make_care_records(personas.a1, personas.clinician_a)
@@ -132,7 +153,8 @@ def test_observations_page_with_next_links_and_every_resource_validates(base: st
     )
     assert len(vitals) == 1 and vitals[0]["valueQuantity"]["value"] == 97
     for kind in ("Patient", "QuestionnaireResponse", "Questionnaire", "MedicationAdministration", "Encounter",
-                 "AdverseEvent", "Appointment", "MedicationStatement", "CarePlan", "Consent"):  # fmt: skip
+                 "AdverseEvent", "Appointment", "MedicationStatement", "CarePlan", "Consent",
+                 "Condition"):  # fmt: skip
         for resource in fhir.resources(kind).fetch_all():
             _both_validators(resource.serialize())
 
@@ -228,8 +250,9 @@ def test_a_bulk_export_runs_to_ndjson_files_of_the_clinic(base: str, history: An
     by_type = {o["type"]: o for o in manifest["output"]}
     assert {
         "Patient", "Observation", "QuestionnaireResponse", "MedicationAdministration", "MedicationStatement",
-        "CarePlan", "Consent",
+        "CarePlan", "Consent", "Condition",
     } <= set(by_type)  # fmt: skip
+    assert by_type["Condition"]["count"] == 2  # clinic A's: a1's two indications, none of clinic B's
     patient_ids = set()
     for output in manifest["output"]:
         body = requests.get(output["url"], headers=headers, timeout=30)
@@ -274,7 +297,7 @@ def test_a_patient_signed_in_reads_only_their_own_records(history: Any, client_f
     everything = json.loads(client.get(f"/fhir/R4/Patient/{history.a1.public_id}/$everything").content)
     kinds = {e["resource"]["resourceType"] for e in everything["entry"]}
     assert {"Patient", "Observation", "QuestionnaireResponse", "Questionnaire", "AdverseEvent"} <= kinds
-    assert {"MedicationStatement", "CarePlan", "Consent"} <= kinds
+    assert {"MedicationStatement", "CarePlan", "Consent", "Condition"} <= kinds
 
 
 def test_unknown_search_parameters_are_refused_when_strict_and_never_claimed_as_used(
@@ -295,8 +318,10 @@ def test_the_capability_statement_lists_what_is_served(client: Any) -> None:
     served = {r["type"]: r for r in body["rest"][0]["resource"]}
     assert set(served) == {
         "Patient", "Observation", "QuestionnaireResponse", "Questionnaire", "MedicationAdministration",
-        "Encounter", "AdverseEvent", "Appointment", "MedicationStatement", "CarePlan", "Consent",
+        "Encounter", "AdverseEvent", "Appointment", "MedicationStatement", "CarePlan", "Consent", "Condition",
     }  # fmt: skip
+    condition_params = {p["name"] for p in served["Condition"]["searchParam"]}
+    assert {"patient", "category", "clinical-status", "recorded-date"} <= condition_params
     for resource in served.values():
         assert {i["code"] for i in resource["interaction"]} == {"read", "search-type"}  # read-only
 
@@ -374,3 +399,90 @@ def test_a_patient_reads_only_their_own_plan_and_consents(history: Any, client_f
             if resource["resourceType"] in ("MedicationStatement", "CarePlan", "Consent"):
                 answer = client.get(f"/fhir/R4/{resource['resourceType']}/{resource['id']}")
                 assert answer.status_code == 404
+
+
+def test_the_indications_are_conditions_a_backend_client_reads_and_searches(base: str, history: Any) -> None:
+    from fhir.resources.R4B.condition import Condition
+
+    ehr = Ehr(base, history)
+    fhir = ehr.fhir(ehr.token())
+    a1, b1 = str(history.a1.public_id), str(history.b1.public_id)
+    conditions = fhir.resources("Condition").search(patient=a1).fetch_all()
+    by_text = {c["code"]["text"]: c.serialize() for c in conditions}
+    assert set(by_text) == {"Treatment-resistant depression", "PTSD"}
+    for resource in by_text.values():
+        _both_validators(resource)
+        parsed: Any = Condition.model_validate(resource)
+        assert parsed.subject.reference == f"Patient/{a1}"
+        assert [(c.system, c.code) for c in parsed.clinicalStatus.coding] == [
+            ("http://terminology.hl7.org/CodeSystem/condition-clinical", "active")
+        ]
+        assert [(c.system, c.code) for c in parsed.verificationStatus.coding] == [
+            ("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed")
+        ]
+        assert [(c.system, c.code) for cat in parsed.category for c in cat.coding] == [
+            ("http://terminology.hl7.org/CodeSystem/condition-category", "problem-list-item")
+        ]
+        # No verified SNOMED CT code: the name as text, no coding made up for it.
+        assert parsed.code.coding is None
+        assert dt.datetime.fromisoformat(resource["recordedDate"]) == INTAKE_AT
+        assert resource["meta"]["profile"] == [
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns"
+        ]
+        again = fhir.reference("Condition", resource["id"]).to_resource()
+        assert again.serialize() == resource
+
+    def count(**params: str) -> int:
+        return len(fhir.resources("Condition").search(patient=a1, **params).fetch_all())
+
+    day = INTAKE_AT.date().isoformat()
+    assert count(category="problem-list-item") == 2
+    assert count(**{"clinical-status": "active"}) == 2 and count(**{"clinical-status": "resolved"}) == 0
+    assert count(**{"recorded-date": day}) == 2 and count(**{"recorded-date": f"gt{day}"}) == 0
+    # Clinic B's patient is out of reach, by search and by id.
+    with pytest.raises(ResourceNotFound):
+        fhir.resources("Condition").search(patient=b1).fetch()
+    (b1_condition,) = [r for r in fhir_resources_of(history.b1) if r["resourceType"] == "Condition"]
+    assert b1_condition["code"]["text"] == "Chronic pain"
+    with pytest.raises(ResourceNotFound):
+        fhir.reference("Condition", b1_condition["id"]).to_resource()
+    scoped = Ehr(base, history, scopes="system/Observation.rs")
+    with pytest.raises(ForbiddenError):
+        scoped.fhir(scoped.token()).resources("Condition").fetch_all()
+
+
+def test_the_patients_own_download_carries_their_indications_as_conditions(
+    history: Any, client_for: Any
+) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    # A revised intake names the other indication in the clinic's words; the Condition keeps its id.
+    before = {
+        r["code"]["text"]: r["id"] for r in fhir_resources_of(history.a1) if r["resourceType"] == "Condition"
+    }
+    record_indications(history.a1, history.clinician_a, ["ptsd", "other"], other="Alcohol use disorder")
+    client = client_for("a1")
+    response = client.get("/me/records/fhir.json")
+    assert response.status_code == 200
+    bundle = json.loads(response.content)
+    parsed: Any = Bundle.model_validate(bundle)
+    conditions = [e.resource for e in parsed.entry if e.resource.get_resource_type() == "Condition"]
+    assert {c.code.text for c in conditions} == {"PTSD", "Alcohol use disorder"}
+    patient_url = next(e["fullUrl"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    for condition in conditions:
+        assert condition.subject.reference == patient_url
+        assert condition.clinicalStatus.coding[0].code == "active"
+    ptsd = next(e for e in bundle["entry"] if e["resource"].get("code", {}).get("text") == "PTSD")
+    assert ptsd["resource"]["id"] == before["PTSD"]
+    assert ptsd["request"] == {
+        "method": "POST",
+        "url": "Condition",
+        "ifNoneExist": f"identifier=urn:ietf:rfc:3986|urn:uuid:{before['PTSD']}",
+    }
+    everything = json.loads(client.get(f"/fhir/R4/Patient/{history.a1.public_id}/$everything").content)
+    texts = {
+        e["resource"]["code"]["text"]
+        for e in everything["entry"]
+        if e["resource"]["resourceType"] == "Condition"
+    }
+    assert texts == {"PTSD", "Alcohol use disorder"}

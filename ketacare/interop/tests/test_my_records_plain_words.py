@@ -90,12 +90,18 @@ def test_the_csv_says_red_flag_names_the_checks_and_gives_the_answers_in_words(
         assert symptoms[name][3] == "warning sign (strength not asked)"
         # Still open: what was last known, on the patient's clock (10:00 UTC is 09:00 in New York).
         assert symptoms[name][1] == "2026-12-07T09:00:00-05:00"
-        assert symptoms[name][4] == "ongoing: still there when last asked, 2026-12-07T09:00:00-05:00"
+        assert symptoms[name][4] == (
+            "reported at this time; when it began: not asked; "
+            "ongoing: still there when last asked, 2026-12-07T09:00:00-05:00"
+        )
     # A side effect keeps the severity the patient gave; the red-flag check-in did not tick it, so it
     # went somewhere between its report and that check-in.
     nausea = symptoms[NAUSEA]
     assert nausea[3] == "moderate"
-    assert nausea[4] == "gone by 2026-12-07T09:00:00-05:00 (last there 2026-12-07T08:00:00-05:00)"
+    assert nausea[4] == (
+        "reported at this time; when it began: not sure; "
+        "gone by 2026-12-07T09:00:00-05:00 (last there 2026-12-07T08:00:00-05:00)"
+    )
     assert not [row for row in rows if "mild" in row]
 
     checks = {row[2]: row[3] for row in rows if row[0] == "questionnaire"}
@@ -119,10 +125,13 @@ def test_the_pdf_says_red_flag_names_the_checks_and_gives_the_answers_in_words(
         text = _pdf_text(client_for("a1"))
     for name in RED_FLAGS:
         assert (
-            f"{name} warning sign (strength not asked) 2026-12-07 09:00 ongoing: still there when last asked, "
-            "2026-12-07 09:00" in text
+            f"{name} warning sign (strength not asked) not asked 09:00 on Monday 7 December 2026 "
+            "ongoing: still there when last asked, 09:00 on Monday 7 December 2026" in text
         )
-    assert f"{NAUSEA} moderate 2026-12-07 08:00 gone by 2026-12-07 09:00" in text
+    assert (
+        f"{NAUSEA} moderate not sure 08:00 on Monday 7 December 2026 gone by 09:00 on Monday 7 December 2026"
+        in text
+    )
     assert "mild" not in text.lower()
 
     assert "Bladder and urine check score 4" in text
@@ -153,9 +162,9 @@ def test_a_symptom_the_patient_says_went_earlier_ends_at_about_that_time(
     # Told at 10:00 that it went about 30 minutes before: 09:30 on the patient's clock.
     assert row[3:] == [
         "warning sign (strength not asked)",
-        "gone at about 2026-12-07T09:30:00-05:00, as you said",
+        "reported at this time; when it began: not asked; gone at about 2026-12-07T09:30:00-05:00, as you said",
     ]
     assert (
-        f"{RED_FLAGS[1]} warning sign (strength not asked) 2026-12-07 09:00 gone at about 2026-12-07 09:30, "
-        "as you said" in text
+        f"{RED_FLAGS[1]} warning sign (strength not asked) not asked 09:00 on Monday 7 December 2026 "
+        "gone at about 09:30 on Monday 7 December 2026, as you said" in text
     )
