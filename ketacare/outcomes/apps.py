@@ -12,10 +12,11 @@ class OutcomesConfig(AppConfig):
         from ketacare.intake.models import BaselineScore
         from ketacare.outcomes.services import (
             refresh_funnel_on_appointment_change,
+            refresh_funnel_on_session_change,
             refresh_summary_on_save,
         )
         from ketacare.questionnaires.models import QuestionnaireResponse
-        from ketacare.treatments.models import Appointment
+        from ketacare.treatments.models import Appointment, TreatmentSession
 
         # Every save of a response (stored, or corrected to entered in error) refreshes the patient's
         # course summary in the same transaction. post_save rather than questionnaires'
@@ -28,8 +29,8 @@ class OutcomesConfig(AppConfig):
         post_save.connect(
             refresh_summary_on_save, sender=BaselineScore, dispatch_uid="outcomes_course_summary_baseline"
         )
-        # The drop-out funnel's per-plan count, kept the same way: an appointment created, changed
-        # (a discharge saves it as completed) or deleted.
+        # The drop-out funnel's per-plan count, kept the same way: an appointment created, changed or
+        # deleted, and a session discharged (what completes its appointment, outcomes.funnel_sql).
         post_save.connect(
             refresh_funnel_on_appointment_change,
             sender=Appointment,
@@ -39,4 +40,14 @@ class OutcomesConfig(AppConfig):
             refresh_funnel_on_appointment_change,
             sender=Appointment,
             dispatch_uid="outcomes_funnel_appointment_gone",
+        )
+        post_save.connect(
+            refresh_funnel_on_session_change,
+            sender=TreatmentSession,
+            dispatch_uid="outcomes_funnel_session",
+        )
+        post_delete.connect(
+            refresh_funnel_on_session_change,
+            sender=TreatmentSession,
+            dispatch_uid="outcomes_funnel_session_gone",
         )

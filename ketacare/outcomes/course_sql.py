@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 
@@ -236,10 +236,11 @@ class GroupCounts:
 
 @dataclass(frozen=True)
 class RateTable:
-    """Counts per (instrument, route) and per (instrument, condition)."""
+    """Counts per instrument, per (instrument, dosing route) and per (instrument, condition)."""
 
     by_route: dict[tuple[str, str], GroupCounts]
     by_condition: dict[tuple[str, str], GroupCounts]
+    by_instrument: dict[str, GroupCounts] = field(default_factory=dict)
 
 
 def course_counts(
@@ -254,30 +255,45 @@ def course_counts(
 ) -> tuple[RateTable, list[tuple[int, int, int]]]:
     """One query over the course summary: rate counts and the relapse curve's counts.
 
-    Returns counts of cohort/evaluable/responders/remitters by (instrument, plan route) and by
-    (instrument, condition; "" for no recorded condition), and (days from first response, relapses, censored) grouped by day
-    for ``km_instrument``.
+    Returns counts of cohort/evaluable/responders/remitters by instrument, by (instrument, route: a
+    patient with at least one valid dose by that route, "" for none, so a patient dosed by two routes
+    counts under each) and by (instrument, condition; "" for no recorded condition), and (days from
+    first response, relapses, censored) grouped by day for ``km_instrument``.
     """
     if not instruments or not clinic_ids:
-        return RateTable({}, {}), []
+        return RateTable({}, {}, {}), []
     cte, params = _summary_cte(instruments, clinic_ids)
     where, period_params = _period_sql(low, high)
     _, days = _vendor_fragments(window_days)
-    # One row per (instrument, plan route, intake indications): few groups whatever the number of
-    # patients. The conditions are matched on those rows here, once per group instead of once per
-    # patient and count (indications is a JSON list of ids; a quoted id cannot match a longer id).
+    # Few groups whatever the number of patients: per instrument, per (instrument, route), per
+    # (instrument, intake indications). The routes are those the patient was dosed by (the doses kept,
+    # as the exposure table counts them), not the plan's: a plan never started gave no dose. The
+    # conditions are matched on the grouped rows here, once per group instead of once per patient and
+    # count (indications is a JSON list of ids; a quoted id cannot match a longer id).
     sql = f"""{cte},
-pl AS (
-  SELECT patient_id, route, ROW_NUMBER() OVER (PARTITION BY patient_id ORDER BY created_at DESC, id DESC) AS rn
-  FROM treatments_treatmentplan
+rt AS (
+  SELECT DISTINCT d.patient_id AS patient_id, d.route AS route
+  FROM treatments_doseadministration d
+  WHERE d.clinic_id IN ({_placeholders(clinic_ids)}) AND d.entered_in_error = %s
 )
-SELECT 'rate', pp.instrument_id, COALESCE(pl.route, ''), CAST(i.indications AS TEXT), COUNT(*),
+SELECT 'all', pp.instrument_id, '', NULL, COUNT(*), SUM(pp.evaluable), SUM(pp.responder), SUM(pp.remitter)
+FROM pp
+WHERE {where}
+GROUP BY pp.instrument_id
+UNION ALL
+SELECT 'route', pp.instrument_id, COALESCE(rt.route, ''), NULL, COUNT(*),
        SUM(pp.evaluable), SUM(pp.responder), SUM(pp.remitter)
 FROM pp
-LEFT JOIN pl ON pl.patient_id = pp.patient_id AND pl.rn = 1
+LEFT JOIN rt ON rt.patient_id = pp.patient_id
+WHERE {where}
+GROUP BY pp.instrument_id, COALESCE(rt.route, '')
+UNION ALL
+SELECT 'condition', pp.instrument_id, '', CAST(i.indications AS TEXT), COUNT(*),
+       SUM(pp.evaluable), SUM(pp.responder), SUM(pp.remitter)
+FROM pp
 LEFT JOIN intake_intake i ON i.patient_id = pp.patient_id AND i.status = 'current'
 WHERE {where}
-GROUP BY pp.instrument_id, COALESCE(pl.route, ''), CAST(i.indications AS TEXT)
+GROUP BY pp.instrument_id, CAST(i.indications AS TEXT)
 UNION ALL
 SELECT 'km', pp.instrument_id, '', NULL, {days},
        SUM(CASE WHEN relapse_at IS NOT NULL THEN 1 ELSE 0 END),
@@ -285,12 +301,22 @@ SELECT 'km', pp.instrument_id, '', NULL, {days},
 FROM pp
 WHERE pp.instrument_id = %s AND first_resp_at IS NOT NULL AND {where}
 GROUP BY pp.instrument_id, {days}"""  # noqa: S608
+    by_instrument: dict[str, list[int]] = {}
     by_route: dict[tuple[str, str], list[int]] = {}
     by_condition: dict[tuple[str, str], list[int]] = {}
     km: list[tuple[int, int, int]] = []
     quoted = [(condition, f'"{condition}"') for condition in conditions]
     with connection.cursor() as cursor:
-        arguments = params + period_params + [km_instrument.id] + period_params
+        arguments = [
+            *params,
+            *clinic_ids,
+            False,
+            *period_params,
+            *period_params,
+            *period_params,
+            km_instrument.id,
+            *period_params,
+        ]
         cursor.execute(sql, arguments)  # type: ignore[arg-type]  # plain str/float/int/datetime values
         for row in cursor.fetchall():
             kind, instrument_id, route, indications = row[0], row[1], row[2], row[3] or ""
@@ -298,14 +324,18 @@ GROUP BY pp.instrument_id, {days}"""  # noqa: S608
                 km.append((int(row[4]), int(row[5] or 0), int(row[6] or 0)))
                 continue
             values = [int(v or 0) for v in row[4:8]]
-            targets = [by_route.setdefault((instrument_id, route), [0, 0, 0, 0])]
-            matched = [condition for condition, needle in quoted if needle in indications]
-            # A patient without a recorded indication counts under "" so the condition rows cover the
-            # whole cohort (a patient with two indications counts under each).
-            targets += [
-                by_condition.setdefault((instrument_id, condition), [0, 0, 0, 0])
-                for condition in matched or [""]
-            ]
+            if kind == "all":
+                targets = [by_instrument.setdefault(instrument_id, [0, 0, 0, 0])]
+            elif kind == "route":
+                targets = [by_route.setdefault((instrument_id, route), [0, 0, 0, 0])]
+            else:
+                matched = [condition for condition, needle in quoted if needle in indications]
+                # A patient without a recorded indication counts under "" so the condition rows cover
+                # the whole cohort (a patient with two indications counts under each).
+                targets = [
+                    by_condition.setdefault((instrument_id, condition), [0, 0, 0, 0])
+                    for condition in matched or [""]
+                ]
             for total in targets:
                 for k in range(4):
                     total[k] += values[k]
@@ -314,6 +344,7 @@ GROUP BY pp.instrument_id, {days}"""  # noqa: S608
         RateTable(
             {key: GroupCounts(*v) for key, v in by_route.items()},
             {key: GroupCounts(*v) for key, v in by_condition.items() if v[0]},
+            {key: GroupCounts(*v) for key, v in by_instrument.items()},
         ),
         km,
     )

@@ -1,8 +1,11 @@
 """The drop-out funnel from maintained per-plan counts of completed induction appointments.
 
+An induction appointment is completed when its treatment session is discharged (a discharge needs the
+dose given and the observation done, treatments services), never by its status alone: an appointment
+marked completed without a session behind it is not a session the patient had.
+
 ``store_plan_funnels`` writes ``outcomes_planfunnel`` (``outcomes.models.PlanFunnel``): for one plan
-when one of its appointments is saved or deleted or the session of one is discharged, for whole
-clinics on a rebuild.
+when one of its appointments or the session of one is saved or deleted, for whole clinics on a rebuild.
 ``funnel_counts`` reads the clinics' plans with those counts: one row per plan, never the appointments
 (docs/decisions/0017).
 
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 
 from django.db import connection
 
-from ketacare.treatments.models import Appointment
+from ketacare.treatments.models import TreatmentSession
 
 INDUCTION = "induction"  # the phase of the induction appointments (treatments services)
 
@@ -31,8 +34,8 @@ def store_plan_funnels(
     clinic_ids: Sequence[int] | None = None,
     plan_id: int | None = None,
 ) -> int:
-    """Count the completed induction appointments of the clinics' plans or of one plan, and write them
-    (a row already there is replaced); returns how many rows."""
+    """Count the induction appointments with a discharged session of the clinics' plans or of one plan,
+    and write them (a row already there is replaced); returns how many rows."""
     scope_params: list[object]
     if plan_id is not None:
         scope, scope_params = "p.id = %s", [plan_id]
@@ -45,16 +48,18 @@ def store_plan_funnels(
     # the join's ON as the upsert's).
     sql = f"""
 INSERT INTO outcomes_planfunnel (plan_id, completed_induction)
-SELECT p.id, COUNT(a.id)
+SELECT p.id, COUNT(s.id)
 FROM treatments_treatmentplan p
 LEFT JOIN treatments_appointment a
-  ON a.plan_id = p.id AND a.phase = %s AND a.status = %s
+  ON a.plan_id = p.id AND a.phase = %s
+LEFT JOIN treatments_treatmentsession s
+  ON s.appointment_id = a.id AND s.state = %s
 WHERE {scope}
 GROUP BY p.id
 ON CONFLICT (plan_id) DO UPDATE SET completed_induction = excluded.completed_induction"""  # noqa: S608
     params: list[object] = [
         INDUCTION,
-        str(Appointment.Status.COMPLETED),
+        str(TreatmentSession.State.DISCHARGED),
         *scope_params,
     ]
     with connection.cursor() as cursor:
@@ -66,7 +71,8 @@ def funnel_counts(
     *, clinic_ids: Sequence[int], low: dt.datetime | None, high: dt.datetime | None, sessions: int
 ) -> tuple[int, list[int]]:
     """Patients with a plan of these clinics created in [low, high), and how many of them completed at
-    least 1..``sessions`` induction appointments, their plans in the period counted together."""
+    least 1..``sessions`` induction appointments (a discharged session each), their plans in the period
+    counted together."""
     if not clinic_ids:
         return 0, [0] * sessions
     clauses = [f"p.clinic_id IN ({_placeholders(clinic_ids)})"]

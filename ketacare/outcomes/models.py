@@ -45,7 +45,8 @@ class CourseSummary(models.Model):
 
 
 class PlanFunnel(models.Model):
-    """One treatment plan's completed induction appointments: the drop-out funnel's count for the plan.
+    """One treatment plan's completed induction appointments (each with its session discharged): the
+    drop-out funnel's count for the plan.
 
     Kept by ``outcomes.services`` in the transaction that saves or deletes one of the plan's
     appointments or discharges one of their sessions (``outcomes.apps``). A plan without a row has

@@ -16,11 +16,15 @@ Definitions (docs/decisions/0005-outcome-definitions.md):
 - response / remission: the endpoint classified against the baseline by the instrument's change
   rules (``ketacare.core.instruments.classify_change``: thresholds and sources in the instrument
   data), translated here into SQL with the same thresholds;
+- by route: the cohort patients with at least one valid dose by the route (the doses the exposure
+  table counts), so a route's cohort never exceeds the patients it dosed; a patient dosed by two
+  routes counts under each, one never dosed under "No dose recorded";
 - relapse (Kaplan-Meier): among patients who responded, time from the first responding score to
   the second of :data:`ketacare.core.course.CONSECUTIVE_MEASUREMENTS_FOR_SIGNAL` consecutive
   non-responding scores (the core's ``loss_of_response`` rule); censored at the latest score;
 - drop-out funnel: patients with a treatment plan created in the period by the number of
-  completed induction appointments (completed when the session is discharged), 1..6.
+  completed induction appointments (completed when the session is discharged, never by the
+  appointment's status alone), 1..6.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from django.db.models import (
     Sum,
 )
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from ketacare.accounts.models import User
 from ketacare.checkins.models import SymptomReport
@@ -54,8 +59,9 @@ from ketacare.core.stats import (
 )
 from ketacare.intake.models import Indication
 from ketacare.outcomes.course_sql import GroupCounts, course_counts
+from ketacare.outcomes.durations import minutes_words, span_words
 from ketacare.outcomes.funnel_sql import funnel_counts
-from ketacare.treatments.models import DoseAdministration, Route
+from ketacare.treatments.models import DoseAdministration
 
 FUNNEL_SESSIONS = 6
 # The endpoint is the latest score within 8 weeks of baseline: long enough for an IV series (2-3
@@ -135,8 +141,27 @@ class SideEffectRow:
 
     @property
     def route_name(self) -> str:
-        """The route's plain name (core.display)."""
-        return route_name(self.route)
+        """The route's plain name, as every table of the page names it (``route_label``)."""
+        return route_label(self.route)
+
+    @property
+    def median_words(self) -> str:
+        """The median end as a range of hours and days, rounded outwards ("between 21 h and 3 days 3 h")."""
+        if self.median_low is None or self.median_high is None:
+            return ""
+        return span_words(self.median_low, self.median_high)
+
+    @property
+    def expected_words(self) -> str:
+        """When the knowledge base expects the effect gone, in the same words ("4 h", "3 days")."""
+        return "" if self.expected_resolution_min is None else minutes_words(self.expected_resolution_min)
+
+    @property
+    def threshold_words(self) -> str:
+        """The route's "longer than expected" threshold in the same words ("12 h")."""
+        if self.longer_than_expected_after_min is None:
+            return ""
+        return minutes_words(self.longer_than_expected_after_min)
 
     @property
     def share_open(self) -> float | None:
@@ -188,6 +213,13 @@ class ExposureRow:
 
 
 EXPOSURE_WINDOWS_DAYS = (90, 365)
+NO_DOSE_LABEL = "No dose recorded"
+
+
+def route_label(route: str) -> str:
+    """A route as the page's tables name it: core.display's plain name, capitalised at the start of a
+    cell ("IV ketamine infusion", "Esketamine nasal spray"), the same in every table and the timeline."""
+    return capfirst(route_name(route)) or ""
 
 
 def _percentile(sorted_values: Sequence[float], fraction: float) -> float:
@@ -220,7 +252,7 @@ def exposure_rows(clinics: Sequence[Clinic], now: dt.datetime) -> tuple[Exposure
             rows.append(
                 ExposureRow(
                     route=route,
-                    route_name=route_name(route),
+                    route_name=route_label(route),
                     days=days,
                     patients=len(values),
                     median_mg=_percentile(mg, 0.5),
@@ -251,13 +283,6 @@ def _rate(group: str, label: str, counts: GroupCounts | None) -> Rate:
     )
 
 
-def _sum(counts: Iterable[GroupCounts]) -> GroupCounts:
-    total = [0, 0, 0, 0]
-    for c in counts:
-        total = [total[0] + c.cohort, total[1] + c.evaluable, total[2] + c.responders, total[3] + c.remitters]
-    return GroupCounts(*total)
-
-
 def _course(
     clinics: Sequence[Clinic], period: Period, instrument: Instrument
 ) -> tuple[tuple[Rate, ...], tuple[Rate, ...], tuple[Rate, ...], KaplanMeier]:
@@ -275,13 +300,13 @@ def _course(
     )
     by_instrument = []
     for each in outcome_instruments():
-        counts = _sum(c for (i, _), c in table.by_route.items() if i == each.id)
+        counts = table.by_instrument.get(each.id) or GroupCounts(0, 0, 0, 0)
         if counts.cohort or each.id == instrument.id:
             by_instrument.append(_rate(each.id, each.title, counts))
-    labels = dict(Route.choices)
+    # Patients dosed by each route (a patient dosed by two counts under each), then those never dosed.
     by_route = tuple(
-        _rate(route or "none", labels.get(route, "No treatment plan"), counts)
-        for (i, route), counts in sorted(table.by_route.items())
+        _rate(route or "none", route_label(route) if route else NO_DOSE_LABEL, counts)
+        for (i, route), counts in sorted(table.by_route.items(), key=lambda item: (not item[0][1], item[0]))
         if i == instrument.id
     )
     by_condition = tuple(

@@ -3,8 +3,8 @@
 A response or an intake baseline stored or changed (entered in error) refreshes its patient's course
 row for that instrument inside the same transaction (``outcomes.apps`` connects both models'
 ``post_save``), so the page never reads a summary behind the scores it was computed from; an
-appointment saved or deleted (a discharge saves its appointment as completed) refreshes its plan's
-funnel row the same way. ``rebuild_course_summaries`` and ``rebuild_plan_funnels`` recompute
+appointment or a treatment session saved or deleted refreshes the plan's funnel row the same way (an
+appointment counts as completed once its session is discharged, ``outcomes.funnel_sql``). ``rebuild_course_summaries`` and ``rebuild_plan_funnels`` recompute
 every row (after a bulk load, a restore or a change of definition: `ketacare outcomes-rebuild`).
 """
 
@@ -20,6 +20,7 @@ from ketacare.outcomes.course_sql import store_summaries
 from ketacare.outcomes.funnel_sql import store_plan_funnels
 from ketacare.outcomes.models import CourseSummary, PlanFunnel
 from ketacare.outcomes.selectors import ENDPOINT_WINDOW, outcome_instruments
+from ketacare.treatments.models import Appointment
 
 
 def refresh_course_summary(*, patient_id: int, instrument_id: str) -> None:
@@ -53,6 +54,24 @@ def refresh_funnel_on_appointment_change(
     if not raw:
         # By the plan: after a delete the appointment's row is gone.
         store_plan_funnels(plan_id=instance.plan_id)
+
+
+def refresh_funnel_on_session_change(
+    sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kwargs: Any
+) -> None:
+    """The ``post_save`` and ``post_delete`` receiver of treatment sessions: a discharge completes the
+    session's appointment, so the appointment's plan is counted again.
+
+    Only a session booked on an appointment counts, and only a save that may change its state or its
+    appointment: the run-sheet saves a session many times while it is under way.
+    """
+    if raw or instance.appointment_id is None:
+        return
+    if update_fields is not None and not {"state", "appointment", "appointment_id"} & set(update_fields):
+        return
+    plan_id = Appointment.objects.filter(pk=instance.appointment_id).values_list("plan_id", flat=True).first()
+    if plan_id is not None:
+        store_plan_funnels(plan_id=plan_id)
 
 
 def rebuild_plan_funnels(*, clinic_ids: Sequence[int]) -> int:

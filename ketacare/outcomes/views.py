@@ -12,6 +12,7 @@ from django.utils import timezone
 from ketacare.accounts.gates import staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
+from ketacare.clinics.models import Clinic
 from ketacare.clinics.selectors import active_clinic
 from ketacare.core.published_outcomes import HONEST_NOTE, published
 from ketacare.lib.csvsafe import csv_safe
@@ -32,21 +33,38 @@ from ketacare.outcomes.timeline import KINDS, patient_timeline
 from ketacare.patients.selectors import access_patient
 
 
-def _compute(request: AuthenticatedRequest) -> tuple[OutcomeFilterForm, Outcomes]:
+def _compute(request: AuthenticatedRequest) -> tuple[OutcomeFilterForm, list[Clinic], Outcomes | None]:
+    """The form and the numbers under its filters; no numbers while a filter is invalid (the page
+    says so), never the unfiltered ones in their place."""
     form = OutcomeFilterForm(request.GET or None)
-    data: dict[str, Any] = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    valid = not form.is_bound or form.is_valid()
+    data: dict[str, Any] = form.cleaned_data if form.is_bound and valid else {}
     clinics = outcome_clinics(request.user, active_clinic(request), scope=data.get("scope") or "clinic")
     if not clinics:
         raise Http404("Not found")
+    if not valid:
+        return form, clinics, None
     period = Period(start=data.get("start"), end=data.get("end"))
     outcomes = clinic_outcomes(clinics=clinics, period=period, instrument_id=data.get("instrument") or "phq9")
-    return form, outcomes
+    return form, clinics, outcomes
 
 
 @staff_required
 def outcomes_page(request: AuthenticatedRequest) -> HttpResponse:
     """Response and remission with 95% CIs, time to relapse, side effects, drop-out funnel."""
-    form, outcomes = _compute(request)
+    form, clinics, outcomes = _compute(request)
+    if outcomes is None:
+        return render(
+            request,
+            "outcomes/page.html",
+            {
+                "form": form,
+                "o": None,
+                "clinic_names": [c.name for c in clinics],
+                "can_see_all": administered_clinic_count(request.user) > 1,
+            },
+            status=400,
+        )
     record_access_event(
         action="read", outcome="granted", clinic=active_clinic(request), object_type="outcomes"
     )
@@ -60,6 +78,7 @@ def outcomes_page(request: AuthenticatedRequest) -> HttpResponse:
         {
             "form": form,
             "o": outcomes,
+            "clinic_names": outcomes.clinic_names,
             "chart": chart,
             "bars": bars,
             "funnel_height": 16 + 28 * len(bars),
@@ -77,7 +96,15 @@ def outcomes_page(request: AuthenticatedRequest) -> HttpResponse:
 @staff_required
 def outcomes_csv(request: AuthenticatedRequest) -> HttpResponse:
     """The same tables as CSV (aggregates only; the export is audited)."""
-    _, outcomes = _compute(request)
+    form, _, outcomes = _compute(request)
+    if outcomes is None:
+        # Not a file of unfiltered numbers under the name of the filters asked for.
+        problems = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        return HttpResponse(
+            f"Filters not applied, no numbers exported: {problems}",
+            content_type="text/plain; charset=utf-8",
+            status=400,
+        )
     record_access_event(
         action="export", outcome="granted", clinic=active_clinic(request), object_type="outcomes"
     )

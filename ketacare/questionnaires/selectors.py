@@ -9,12 +9,14 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from ketacare.accounts.models import User
+from ketacare.alerts.models import Alert
 from ketacare.audit.services import record_access_event
 from ketacare.patients import facts
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnaireResponse
 from ketacare.questionnaires.schedule import before_session_key_prefix
+from ketacare.questionnaires.signals import COURSE_ALERT_KEY_PREFIX
 
 
 def baselines_taken_at_intake(patient: Patient) -> dict[str, dt.datetime]:
@@ -119,3 +121,14 @@ def access_response(user: User, public_id: str, *, action: str = "read") -> Ques
         raise Http404("No such questionnaire response")
     response.patient = access_patient(user, response.patient.public_id, action=action)
     return response
+
+
+def course_alert_raised(response: QuestionnaireResponse) -> bool:
+    """Whether this score raised a course alert (worsening, loss of response) for the care team: the
+    key ``signals.course_alert_key`` gives it names the instrument and the score's time."""
+    return Alert.objects.filter(
+        patient_id=response.patient_id,
+        source=Alert.Source.WORSENING_TREND,
+        dedupe_key__startswith=f"{COURSE_ALERT_KEY_PREFIX}{response.instrument_id}:",
+        dedupe_key__endswith=f":{response.submitted_at.isoformat()}",
+    ).exists()

@@ -27,7 +27,7 @@ from ketacare.patients.selectors import LOW_MOOD_SUPPORT_MAX, access_patient, cl
 from ketacare.questionnaires.forms import QuestionnairePolicyForm
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy
 from ketacare.questionnaires.schedule import PolicyValues
-from ketacare.questionnaires.selectors import access_response, due_questionnaires
+from ketacare.questionnaires.selectors import access_response, course_alert_raised, due_questionnaires
 from ketacare.questionnaires.services import (
     QuestionnaireError,
     patient_instrument,
@@ -275,6 +275,9 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
     After a periodic check (yes/no questions) it counts the yes answers instead of a score and, when
     the core finds the check positive, says what to do now, that the clinic has been told (closed: when
     it will read it), whether the next treatment waits for a prescriber, and how to reach the clinic.
+    Otherwise it says what happens next: the care team sees the answers in the patient's record, and
+    is alerted only when the answers raised an alert (a worsening course), so no call is promised
+    without one; and where to go if the patient feels worse (check-in, the clinic, the crisis line).
     """
     response = access_response(request.user, response_id)
     patient = response.patient
@@ -296,6 +299,9 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
             "check": check,
             "needs_clinic": needs_clinic,
             "yes_answers": _yes_answers(definition, response.answers) if definition else None,
+            # This score raised a course alert (vigilance, in the submission's transaction): only then
+            # is the patient told the care team was alerted and will contact them.
+            "alerted": not crisis and not needs_clinic and course_alert_raised(response),
             # Whether the clinic is open now: closed, the screen says when it will see the alert.
             "contact": clinic_contact_for(patient, timezone.now()),
             # In the chair, the fastest help is the staff in the room: the screen says so first.

@@ -35,6 +35,7 @@ from ketacare.core.instruments import classify_change, get_instrument, instrumen
 from ketacare.intake.models import BaselineScore
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireResponse
+from ketacare.questionnaires.signals import course_alert_key
 from ketacare.treatments.models import Appointment
 
 RULES = {
@@ -129,7 +130,7 @@ def _raise(
         title=("Possible relapse" if signal.code == "loss_of_response" else "Worsening")
         + f" on {instrument.title}",
         detail=signal.message,
-        dedupe_key=f"course:{instrument_id}:{signal.code}:{signal.measured_at.isoformat()}"[:120],
+        dedupe_key=course_alert_key(instrument_id, signal.code, signal.measured_at),
     )
     if not alert.evidence:
         alert.evidence = {

@@ -31,6 +31,7 @@ from django.utils.dateformat import format as date_format
 
 from ketacare.alerts.models import HOLDS_NEXT_DOSE, Alert
 from ketacare.alerts.services import raise_alert
+from ketacare.checkins.alert_words import longer_than_expected_words
 from ketacare.checkins.facts_provided import HOLD_KEY_PREFIX
 from ketacare.checkins.models import SymptomReport
 from ketacare.core.display import instrument_short
@@ -55,7 +56,7 @@ def raise_side_effect_overdue_alerts(*, now: dt.datetime) -> list[Alert]:
     effects = knowledge().side_effects
     open_reports = SymptomReport.objects.filter(
         kind=SymptomReport.Kind.SIDE_EFFECT, resolved_at__isnull=True, dose_started_at__isnull=False
-    ).select_related("patient")
+    ).select_related("patient__clinic")
     for report in open_reports.iterator():
         effect = effects.get(report.symptom_id)
         if effect is None or not report.route:
@@ -69,17 +70,19 @@ def raise_side_effect_overdue_alerts(*, now: dt.datetime) -> list[Alert]:
         seen_minutes = (seen - report.dose_started_at).total_seconds() / 60
         if seen_minutes <= threshold and not report.says_longer:
             continue
+        # The words of the check-in's own alert for the same episode (dose day, overrun in hours), so
+        # the inbox reads the same whichever path raised it.
+        title, detail = longer_than_expected_words(
+            report, minutes=seen_minutes, time_zone=report.patient.clinic.time_zone
+        )
         with transaction.atomic():
             raised.append(
                 raise_alert(
                     patient=report.patient,
                     source=Alert.Source.SIDE_EFFECT_OVERDUE,
                     severity=Alert.Severity.CONTACT_CLINIC,
-                    title=f"{effect.name} still present longer than expected",
-                    detail=(
-                        f"{effect.name} was still reported {seen_minutes:.0f} minutes after the dose; "
-                        f"usually gone within {threshold:g} minutes after dosing."
-                    ),
+                    title=title,
+                    detail=detail,
                     dedupe_key=f"side_effect_overdue:{report.public_id}",
                 )
             )

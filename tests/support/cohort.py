@@ -63,11 +63,12 @@ def add_plan(patient: Any, route: str, author: Any, *, created: float = 0) -> An
 
 
 def add_appointments(plan: Any, statuses: list[str]) -> None:
-    """Induction appointments 1..n of a plan with these statuses (completed when discharged)."""
-    from ketacare.treatments.models import Appointment
+    """Induction appointments 1..n of a plan with these statuses; a completed one has its session,
+    discharged (what completes an appointment, outcomes.funnel_sql)."""
+    from ketacare.treatments.models import Appointment, TreatmentSession
 
     for number, status in enumerate(statuses, start=1):
-        Appointment.objects.create(
+        appointment = Appointment.objects.create(
             clinic=plan.clinic,
             patient=plan.patient,
             plan=plan,
@@ -78,6 +79,19 @@ def add_appointments(plan: Any, statuses: list[str]) -> None:
             duration_min=120,
             status=status,
         )
+        if status == "completed":
+            TreatmentSession.objects.create(
+                clinic=plan.clinic,
+                patient=plan.patient,
+                plan=plan,
+                appointment=appointment,
+                protocol_id=plan.protocol_id,
+                route=plan.route,
+                scheduled_at=appointment.starts_at,
+                state="discharged",
+                discharged_at=appointment.ends_at,
+                created_by=plan.created_by,
+            )
 
 
 def add_sessions(

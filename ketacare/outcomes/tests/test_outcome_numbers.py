@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from ketacare.core.stats import Z_95
 from ketacare.outcomes.selectors import Period, clinic_outcomes
+from ketacare.treatments.models import DoseAdministration
+from tests.support.checkins import make_dose
 from tests.support.cohort import add_appointments, day, seed_cohort
 
 pytestmark = pytest.mark.django_db
@@ -40,14 +43,31 @@ def test_response_and_remission_rates_match_the_hand_count(personas: Any) -> Non
     assert (phq9.remitters.low, phq9.remitters.high) == pytest.approx((0.036224, 0.624465), abs=2e-6)
 
 
+def _dose(patient: Any, route: str, author: Any) -> None:
+    """One valid dose by ``route`` (a route's cohort is the patients dosed by it)."""
+    session = make_dose(patient, route=route, started_at=day(1))
+    DoseAdministration.objects.create(
+        clinic=patient.clinic, patient=patient, session=session, created_by=author, drug="ketamine",
+        route=route, dose_mg=Decimal("35"), lot_number="L1", started_at=day(1),
+    )  # fmt: skip
+
+
 def test_rates_by_route_and_condition_split_the_cohort(personas: Any) -> None:
-    seed_cohort(personas)
+    patients = seed_cohort(personas)
+    for name, route in (("P1", "iv"), ("P2", "iv"), ("P4", "esketamine_in"), ("P6", "esketamine_in")):
+        _dose(patients[name], route, personas.clinician_a)
     o = clinic_outcomes(clinics=[personas.clinic_a], period=Period(), instrument_id="phq9")
     by_route = {r.group: r for r in o.by_route}
-    # iv: P1 (no), P2 (yes) -> 1/2; esketamine: P4 (no), P6 (yes) -> 1/2; no plan: P3, P5 -> 0/1.
+    # iv: P1 (no), P2 (yes) -> 1/2; esketamine: P4 (no), P6 (yes) -> 1/2; never dosed: P3, P5 -> 0/1.
     assert (by_route["iv"].evaluable, by_route["iv"].responders.successes) == (2, 1)  # type: ignore[union-attr]
     assert (by_route["esketamine_in"].evaluable, by_route["esketamine_in"].responders.successes) == (2, 1)  # type: ignore[union-attr]
     assert (by_route["none"].cohort, by_route["none"].evaluable) == (2, 1)
+    assert by_route["none"].label == "No dose recorded"
+    # A plan gives no dose: without P2's dose, P2 leaves the IV row for the never-dosed one.
+    DoseAdministration.objects.filter(patient=patients["P2"]).delete()
+    o = clinic_outcomes(clinics=[personas.clinic_a], period=Period(), instrument_id="phq9")
+    by_route = {r.group: r for r in o.by_route}
+    assert (by_route["iv"].cohort, by_route["none"].cohort) == (1, 3)
     by_condition = {r.group: r for r in o.by_condition}
     # TRD: P1, P2 -> 1/2 respond; anxiety: P2, P3 -> 1/2 respond, 1/2 remit.
     assert by_condition["treatment_resistant_depression"].responders.successes == 1  # type: ignore[union-attr]

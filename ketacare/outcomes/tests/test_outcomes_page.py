@@ -65,7 +65,8 @@ def test_bad_filters_name_the_field_and_change_nothing(personas: Any, client_for
         .get("/clinic/outcomes/", {"start": "2026-02-01", "end": "2026-01-01"})
         .content.decode()
     )
-    assert "must be on or after start" in body
+    # Named by the labels the form shows, not the fields' internal names.
+    assert "Baseline to (2026-01-01) must be on or after Baseline from (2026-02-01)" in body
 
 
 def test_the_api_returns_the_same_numbers(personas: Any, client_for: Any) -> None:

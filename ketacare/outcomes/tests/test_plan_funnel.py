@@ -1,4 +1,7 @@
-"""The drop-out funnel reads maintained per-plan counts, kept with each appointment and discharge."""
+"""The drop-out funnel reads maintained per-plan counts, kept with each appointment and discharge.
+
+An induction appointment counts as completed once its session is discharged (outcomes.funnel_sql).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from django.db.models import Count, Q
 from ketacare.outcomes.models import PlanFunnel
 from ketacare.outcomes.selectors import Period, clinic_outcomes
 from ketacare.outcomes.services import rebuild_plan_funnels
-from ketacare.treatments.models import Appointment, TreatmentPlan
+from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
 from ketacare.treatments.services.discharge import discharge_session
 from tests.support.cohort import add_appointments, add_plan, make_patient, seed_cohort
 from tests.support.treatments import make_session
@@ -24,9 +27,10 @@ def _funnel(clinic: Any) -> list[int]:
 
 
 def _counted_from_appointments(clinic: Any) -> list[int]:
-    """The funnel counted from every completed induction appointment (the definition, unmaintained)."""
+    """The funnel counted from every induction appointment with a discharged session (the definition,
+    unmaintained)."""
     done = (
-        Appointment.objects.filter(plan__clinic=clinic, phase="induction", status="completed")
+        Appointment.objects.filter(plan__clinic=clinic, phase="induction", session__state="discharged")
         .values("patient_id")
         .annotate(done=Count("pk"))
         .aggregate(**{f"s{k}": Count("patient_id", filter=Q(done__gte=k)) for k in range(1, 7)})
@@ -41,10 +45,21 @@ def test_a_plans_count_follows_its_appointments_created_changed_and_deleted(pers
     add_appointments(plan, ["completed", "completed", "scheduled", "cancelled"])
     assert PlanFunnel.objects.get(plan=plan).completed_induction == 2
     third = Appointment.objects.get(plan=plan, number=3)
+    # Its status alone completes nothing: no session was discharged for it.
     third.status = "completed"
     third.save()
+    assert PlanFunnel.objects.get(plan=plan).completed_induction == 2
+    session = TreatmentSession.objects.create(
+        clinic=plan.clinic, patient=patient, plan=plan, appointment=third, protocol_id=plan.protocol_id,
+        route="iv", scheduled_at=third.starts_at, state="observing", created_by=personas.clinician_a,
+    )  # fmt: skip
+    assert PlanFunnel.objects.get(plan=plan).completed_induction == 2
+    session.state = "discharged"
+    session.save()
     assert PlanFunnel.objects.get(plan=plan).completed_induction == 3
-    Appointment.objects.get(plan=plan, number=1).delete()
+    first = Appointment.objects.get(plan=plan, number=1)
+    TreatmentSession.objects.filter(appointment=first).delete()
+    first.delete()
     assert PlanFunnel.objects.get(plan=plan).completed_induction == 2
     assert _funnel(personas.clinic_a) == [1, 1, 1, 0, 0, 0, 0]
 

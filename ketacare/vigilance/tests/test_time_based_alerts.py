@@ -53,7 +53,14 @@ def test_a_side_effect_seen_past_its_threshold_raises_one_alert(personas: Any) -
     raise_side_effect_overdue_alerts(now=day(0) + dt.timedelta(minutes=722))
     raise_side_effect_overdue_alerts(now=day(1))
     alert = _only_alert(b1, "side_effect_overdue")
-    assert alert.severity == "contact_clinic" and "720 minutes" in alert.detail
+    # The check-in's own words (checkins.alert_words): the dose by its day on the clinic's clock
+    # (Berlin), the time seen and the overrun past the usual 4 hours in hours and minutes.
+    assert alert.severity == "contact_clinic"
+    assert alert.title == "Nausea lasting longer than expected after the dose on Monday 5 January"
+    assert alert.detail.startswith(
+        "Nausea seen 12 h 1 min after the dose on Monday 5 January, 8 h 1 min past its usual time "
+        "(usually gone by about 4 hours)."
+    )
 
 
 def test_a_questionnaire_still_due_after_48_hours_raises_one_alert(personas: Any) -> None:
