@@ -31,6 +31,7 @@ SAFE_MARKUP_ALLOWED: dict[tuple[str, str], str] = {
     ): "format_html of the CSRF token; constant empty text",
     ("alerts/templatetags/alert_rows.py", "actions_html"): "format_html of ids, URLs and constant text",
     ("alerts/templatetags/alert_rows.py", "_row"): "format_html of the alert's fields; constant text",
+    ("alerts/templatetags/alert_rows.py", "_note"): "format_html of the note (escaped); constant text",
     ("alerts/templatetags/alert_rows.py", "inbox_rows"): "joins _row's output; constant empty-state text",
     # The patient list's rows, the same way: format_html_join escapes every field; no mark_safe.
     ("patients/templatetags/patient_rows.py", "patient_rows"): "format_html_join of the patient's fields",
