@@ -1,14 +1,15 @@
 """Demo intake: demographics, weight, medicines, screening with a decision, consent and a baseline PHQ-9.
 
 Seeds the patients in induction: the ones who can log in and the others the treatments demo plans (a
-plan needs screening, a decision and consent). Deterministic without touching ``ctx.rng``
-(each patient's values come from a generator seeded by their record number, so other apps' random
-sequences do not depend on what already exists) and idempotent (a patient with an intake is skipped).
-All values are synthetic.
+plan needs screening, a decision and consent). The outcomes demo gives the patients of its past courses
+(maintenance, completed, discontinued) the same intake before each course (`seed_before_course`).
+Deterministic without touching ``ctx.rng`` (each patient's values come from a generator seeded by their
+record number, so other apps' random sequences do not depend on what already exists) and idempotent
+(a patient with an intake is skipped). All values are synthetic.
 
 The whole intake, the prescriber's classification of the medicines KetaCare does not recognise and the
-eligibility decision included, is dated weeks before the first demo session (ketacare/demo/treatments.py
-begins the induction courses at most 20 days back).
+eligibility decision included, is dated weeks before the patient's first demo session
+(ketacare/demo/treatments.py begins the induction courses at most 20 days back).
 The services that stamp their own time (``classify_medicine``, ``record_eligibility_decision``) are
 called as a prescriber would call them and their times moved back afterwards, as the past treatment
 courses are (ketacare/demo/outcomes.py).
@@ -59,6 +60,9 @@ CLASSIFICATIONS = {"sertraline": "no_interaction", "escitalopram": "no_interacti
 # How many days before the demo's `now` the intake interview took place: before the first plan
 # session (at most 20 days back, ketacare/demo/treatments.py).
 INTAKE_DAYS_AGO = 35
+# A past course's intake (ketacare/demo/outcomes.py) comes three weeks before its first session
+# (illustrative, not a clinical fact).
+INTAKE_DAYS_BEFORE_COURSE = 21
 CONSENT_VERSION = "KC-CONSENT-2026.1"
 # The demo plans give IV ketamine and esketamine nasal spray (ketacare/demo/treatments.py), and a plan
 # needs a consent that covers its route.
@@ -70,25 +74,62 @@ def _phq9_answers(rng: random.Random) -> list[int]:
     return [rng.choice([2, 3]) for _ in range(8)] + [0]
 
 
+def _intake_staff(ctx: DemoContext, key: str) -> tuple[Any, Any] | None:
+    """The clinic's nurse (who takes the intake) and prescriber (who decides), if the demo has both."""
+    nurse = ctx.staff.get("nurse" if key == "a" else "nurse-b")
+    prescriber = ctx.staff.get("prescriber" if key == "a" else "prescriber-b")
+    return (nurse, prescriber) if nurse is not None and prescriber is not None else None
+
+
 def seed_app(ctx: DemoContext) -> None:
     """Seed intake and screening for each clinic's login patients and the other induction patients."""
     for key, patients in ctx.patients_by_clinic.items():
-        nurse = ctx.staff.get("nurse" if key == "a" else "nurse-b")
-        prescriber = ctx.staff.get("prescriber" if key == "a" else "prescriber-b")
-        if nurse is None or prescriber is None:
+        staff = _intake_staff(ctx, key)
+        if staff is None:
             continue
         login_patients = [p for p in patients if p.user_id is not None]
         in_induction = login_patients + induction_patients(ctx, key)
         for index, patient in enumerate(ctx.progress(in_induction, f"intake at clinic {key.upper()}")):
             if Intake.objects.filter(patient=patient).exists():
                 continue
-            _seed_patient(ctx, patient, PROFILES[index % len(PROFILES)], nurse, prescriber)
+            _seed_patient(
+                patient,
+                PROFILES[index % len(PROFILES)],
+                *staff,
+                start=ctx.now - dt.timedelta(days=INTAKE_DAYS_AGO),
+            )
 
 
-def _seed_patient(ctx: DemoContext, patient: Any, profile: Any, nurse: Any, prescriber: Any) -> None:
+def seed_before_course(
+    ctx: DemoContext,
+    key: str,
+    patient: Any,
+    *,
+    index: int,
+    first_session_at: dt.datetime,
+    phq9_answers: list[int],
+) -> None:
+    """The same intake for a patient whose past course the outcomes demo lays out, taken
+    `INTAKE_DAYS_BEFORE_COURSE` days before its first session, its baseline PHQ-9 the course's own
+    baseline answers. Nothing when the patient has an intake."""
+    staff = _intake_staff(ctx, key)
+    if staff is None or Intake.objects.filter(patient=patient).exists():
+        return
+    start = first_session_at - dt.timedelta(days=INTAKE_DAYS_BEFORE_COURSE)
+    _seed_patient(patient, PROFILES[index % len(PROFILES)], *staff, start=start, phq9_answers=phq9_answers)
+
+
+def _seed_patient(
+    patient: Any,
+    profile: Any,
+    nurse: Any,
+    prescriber: Any,
+    *,
+    start: dt.datetime,
+    phq9_answers: list[int] | None = None,
+) -> None:
     indications, medications, classes, conditions, note = profile
     rng = random.Random(patient.medical_record_number)  # noqa: S311 - synthetic data, not security
-    start = ctx.now - dt.timedelta(days=INTAKE_DAYS_AGO)
     services.record_intake(
         patient=patient,
         user=nurse,
@@ -144,6 +185,6 @@ def _seed_patient(ctx: DemoContext, patient: Any, profile: Any, nurse: Any, pres
         patient=patient,
         user=nurse,
         instrument_id="phq9",
-        answers=_phq9_answers(rng),
+        answers=phq9_answers or _phq9_answers(rng),
         completed_at=start + dt.timedelta(minutes=30),
     )

@@ -6,11 +6,14 @@ completed or discontinued without a plan, this adds a course begun 70-300 days a
 by the core, with its six induction appointments completed or cancelled (no run-sheets or doses), and
 submits weekly PHQ-9 and GAD-7 scores (through the questionnaires service) with a synthetic mix:
 about half respond, some of them lose the response later (the core course rule then raises its
-alert), and some stop before session 6. Illustrative synthetic values, not clinical figures.
+alert), and the discontinued stop before session 6. Illustrative synthetic values, not clinical figures.
 The scores of a course are stored without announcing each one, and the course rules then run once
 over the patient's whole series: the same alerts as one run per score, at a fraction of the cost.
 
-A completed or discontinued patient's course has ended. A maintenance patient completed induction, and
+Each course's patient is given an intake (screening with a decision, consent, the course's baseline
+PHQ-9) three weeks before its first session, through the intake services (ketacare/demo/intake.py).
+A completed or discontinued patient's course has ended: the prescriber ended it through the plan
+service, saying how and why. A maintenance patient completed induction, and
 their plan stays active with a maintenance policy (weekly or every 2 weeks) and the next
 `MAINTENANCE_BOOKED_AHEAD` maintenance sessions booked through the plan service in the clinic's
 opening hours, as a prescriber books them: the patient list, the plan, the Today board and the
@@ -31,13 +34,14 @@ from typing import TYPE_CHECKING, Any
 from ketacare.clinics.selectors import opening_intervals
 from ketacare.core import course
 from ketacare.core.protocols import get_protocol
+from ketacare.demo import intake
 from ketacare.patients import facts
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.services import submit_questionnaire
 from ketacare.treatments.models import Appointment, TreatmentPlan
 from ketacare.treatments.selectors import age_years, current_plan
 from ketacare.treatments.selectors.clinic import within_opening_hours
-from ketacare.treatments.services import book_maintenance_session
+from ketacare.treatments.services import book_maintenance_session, end_treatment_plan
 from ketacare.vigilance.course_signals import evaluate_course_signals
 
 if TYPE_CHECKING:
@@ -55,6 +59,19 @@ PAST_COURSE_NOTES = "Demo: past course"
 # (protocols.toml [protocol.maintenance] interval_weeks): IV weekly [Phillips2019] or every 2 weeks
 # (clinic practice); esketamine weekly or every 2 weeks from week 9 [MIMS-HK] [HCP-Dose2].
 MAINTENANCE_BOOKED_AHEAD = 3
+# Why a demo course ended, as a prescriber writes it (illustrative synthetic text); "" is none recorded.
+END_REASONS: dict[str, tuple[str, ...]] = {
+    Patient.Stage.COMPLETED: (
+        "Induction complete; at the review the patient chose to stop and keep the weekly scores.",
+        "Course complete and improved; no maintenance for now, back to the referring psychiatrist.",
+    ),
+    Patient.Stage.DISCONTINUED: (
+        "Stopped at the patient's request: the dissociation during sessions was too unpleasant.",
+        "No meaningful improvement over the sessions held; referred back to the psychiatrist.",
+        "Moved out of the area; care handed to a clinic near the new home.",
+        "",
+    ),
+}
 MAINTENANCE_INTERVAL_WEEKS = {
     TreatmentPlan.MaintenancePolicy.WEEKLY: 1,
     TreatmentPlan.MaintenancePolicy.EVERY_2_WEEKS: 2,
@@ -77,17 +94,50 @@ def seed_app(ctx: DemoContext) -> None:
             draws = [ctx.rng.random() for _ in range(16)]
             if patient.stage not in HISTORY_STAGES:
                 continue
-            if not TreatmentPlan.objects.filter(patient=patient).exists():
-                _past_course(ctx, patient, prescriber, zone, index, draws)
+            plan = TreatmentPlan.objects.filter(patient=patient).order_by("created_at").first()
+            if plan is None:
+                _past_course(ctx, key, patient, prescriber, zone, index, draws)
+            elif plan.notes == PAST_COURSE_NOTES and (
+                first := plan.appointments.order_by("starts_at").first()
+            ):
+                # A course seeded before its patients were given an intake: the intake, as it would have been.
+                intake.seed_before_course(
+                    ctx,
+                    key,
+                    patient,
+                    index=index,
+                    first_session_at=first.starts_at,
+                    phq9_answers=_baseline_answers(draws),
+                )
             if patient.stage == Patient.Stage.MAINTENANCE:
                 _keep_maintenance_booked(ctx, patient, prescriber, zone, draws)
 
 
+def _baseline(draws: list[float]) -> dict[str, int]:
+    return {"phq9": 15 + int(draws[7] * 9), "gad7": 10 + int(draws[8] * 8)}
+
+
+def _baseline_answers(draws: list[float]) -> list[int]:
+    """The course's baseline PHQ-9 answers in form order: the intake's baseline is the same score."""
+    return list(_answers("phq9", _baseline(draws)["phq9"]).values())
+
+
 def _past_course(
-    ctx: DemoContext, patient: Any, prescriber: Any, zone: zoneinfo.ZoneInfo, index: int, draws: list[float]
+    ctx: DemoContext,
+    key: str,
+    patient: Any,
+    prescriber: Any,
+    zone: zoneinfo.ZoneInfo,
+    index: int,
+    draws: list[float],
 ) -> None:
     start = (ctx.now - dt.timedelta(days=70 + int(draws[0] * 230))).astimezone(zone)
     start = start.replace(hour=9 + index % 6, minute=0, second=0, microsecond=0)
+    # Screening, a decision, consent and the baseline weeks before the course, through the intake services;
+    # the plan then doses from the intake weight.
+    intake.seed_before_course(
+        ctx, key, patient, index=index, first_session_at=start, phq9_answers=_baseline_answers(draws)
+    )
     route = "esketamine_in" if draws[1] < 0.35 else "iv"
     protocol_id = "esketamine_trd" if route == "esketamine_in" else "iv_ketamine"
     preset_id = "label" if route == "esketamine_in" else "3_per_week_2_weeks"
@@ -114,7 +164,8 @@ def _past_course(
             else TreatmentPlan.MaintenancePolicy.DECIDE_AT_REVIEW
         ),
         notes=PAST_COURSE_NOTES,
-        status=TreatmentPlan.Status.ACTIVE if in_maintenance else TreatmentPlan.Status.ENDED,
+        # Active, as made: a course that has ended is ended through the plan service below (_end_course).
+        status=TreatmentPlan.Status.ACTIVE,
         created_by=prescriber,
         # A patient without an intake weight is given one drawn as the treatments demo draws it (55-95 kg).
         **_planned_dose(
@@ -122,9 +173,9 @@ def _past_course(
         ),
     )
     TreatmentPlan.objects.filter(pk=plan.pk).update(created_at=start)
-    # Drop-out: 25% stop after 1-5 sessions (illustrative); discontinued patients always stop early, and
-    # a patient in maintenance completed induction.
-    stops = patient.stage == "discontinued" or (not in_maintenance and draws[3] < 0.25)
+    # Drop-out: a discontinued patient stopped after 1-5 sessions (illustrative); a completed patient, and
+    # a patient in maintenance, completed induction.
+    stops = patient.stage == Patient.Stage.DISCONTINUED
     completed = 1 + int(draws[4] * 5) if stops else 6
     for number in range(1, 7):
         Appointment.objects.create(
@@ -138,10 +189,12 @@ def _past_course(
             duration_min=120,
             status=Appointment.Status.COMPLETED if number <= completed else Appointment.Status.CANCELLED,
         )
+    if not in_maintenance:
+        _end_course(plan, prescriber, patient.stage, draws)
     responder = (not stops and draws[5] < 0.6) or (stops and draws[5] < 0.15)
     relapses = responder and draws[6] < 0.45
     relapse_week = 9 + int(draws[10] * 3)
-    baseline = {"phq9": 15 + int(draws[7] * 9), "gad7": 10 + int(draws[8] * 8)}
+    baseline = _baseline(draws)
     first = start - dt.timedelta(days=1)
     last_week = 7 if stops else 13
     for week in range(last_week + 1):
@@ -170,6 +223,23 @@ def _past_course(
                 announce=False,
             )
     evaluate_course_signals(patient=patient, now=ctx.now, whole_history=True)
+
+
+def _end_course(plan: TreatmentPlan, prescriber: Any, stage: str, draws: list[float]) -> None:
+    """End the course through the plan service as the prescriber did: a completed one at the review a
+    week after its last session, a discontinued one a few days after the last session held, each with
+    one of `END_REASONS` (a discontinued course sometimes without a reason recorded)."""
+    last = plan.appointments.filter(status=Appointment.Status.COMPLETED).order_by("-starts_at").first()
+    assert last is not None  # noqa: S101 - every demo course holds its first session
+    after = dt.timedelta(days=7 if stage == Patient.Stage.COMPLETED else 3)
+    reasons = END_REASONS[stage]
+    end_treatment_plan(
+        plan=plan,
+        user=prescriber,
+        ended_as=stage,
+        reason=reasons[int(draws[2] * len(reasons))],
+        now=last.starts_at + after,
+    )
 
 
 def _planned_dose(

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ketacare.clinics.selectors import opening_intervals
 from ketacare.core import monitoring
 from ketacare.core.protocols import get_protocol
-from ketacare.intake.selectors import intake_summary
+from ketacare.patients import facts
 from ketacare.patients.models import Patient
 from ketacare.treatments.models import (
     Appointment,
@@ -78,8 +78,8 @@ def induction_patients(ctx: DemoContext, key: str) -> list[Any]:
 
 def _intake_weight(patient: Any) -> float | None:
     """The patient's latest valid weight from intake, if intake recorded one."""
-    latest = intake_summary(patient).latest_weight
-    return float(latest.weight_kg) if latest is not None else None
+    latest = facts.latest_weight(patient)
+    return latest.weight_kg if latest is not None else None
 
 
 def _weight_drift(patient: Any, purpose: str) -> random.Random:

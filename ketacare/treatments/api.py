@@ -189,13 +189,15 @@ def _role_refusals_audited(patient: Patient, operation: str) -> Iterator[None]:
 @router.get(
     "/patients/{patient_id}/plans",
     response={200: list[PlanOut], 404: ApiErrorOut},
-    summary="A patient's treatment plans with their appointments, newest first (staff)",
+    summary="A patient's treatment plans, active and ended, with their appointments, newest first (staff)",
 )
 @paginate(LinkedPagination)
 def list_patient_plans(request: AuthenticatedRequest, patient_id: str) -> Any:
     patient = _staff_patient(request, patient_id, "read")
     return (
-        TreatmentPlan.objects.filter(patient=patient).select_related("patient").order_by("-created_at", "-id")
+        TreatmentPlan.objects.filter(patient=patient)
+        .select_related("patient", "ended_by")
+        .order_by("-created_at", "-id")
     )
 
 

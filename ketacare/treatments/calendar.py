@@ -30,6 +30,10 @@ EVENT_STATUS: dict[str, str] = {
 }
 
 
+# A booked session whose time is over and that was never held: what the appointments page says of it.
+PASSED_WORDS = "This appointment time has passed. If you missed it, call the clinic. "
+
+
 def appointments_ics(patient: Patient, *, audience: Literal["clinic", "patient"]) -> bytes:
     """The patient's appointments as an .ics file: booked ones CONFIRMED, cancelled ones CANCELLED,
     completed ones with no status (every one, past ones too: see the module's note)."""
@@ -86,5 +90,5 @@ def _patient_words(appointment: Appointment, clinic_name: str, *, over: bool) ->
     if appointment.status == Appointment.Status.COMPLETED:
         return f"Treatment session at {clinic_name} (completed)", ""
     if over:
-        return f"Treatment session at {clinic_name}", ""
+        return f"Treatment session at {clinic_name}", PASSED_WORDS
     return f"Treatment session at {clinic_name}", "Please arrange a ride home. "

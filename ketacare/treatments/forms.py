@@ -111,7 +111,7 @@ class PlanForm(ZonedForm):
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Only when “Before a plan” lists a missing step for this route. Audited, and shown "
+        help_text="Only when a step above is missing for this route. Audited, and shown "
         "on every run-sheet of the plan.",
     )
     finding_reason = forms.CharField(

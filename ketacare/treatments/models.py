@@ -71,6 +71,11 @@ class TreatmentPlan(ClinicalRecord):
         ACTIVE = "active", "Active"
         ENDED = "ended", "Ended"
 
+    class Ending(models.TextChoices):
+        # How an ended plan ended, in the words of the patient stages it leads to.
+        COMPLETED = "completed", "Completed"
+        DISCONTINUED = "discontinued", "Discontinued"
+
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="treatment_plans")
     protocol_id = models.CharField(max_length=40)
     preset_id = models.CharField(max_length=40)
@@ -92,6 +97,14 @@ class TreatmentPlan(ClinicalRecord):
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    # Who ended the plan, when, how and why (services.end_treatment_plan); empty on an active plan, and on
+    # a plan ended before these were kept.
+    ended_as = models.CharField(max_length=12, choices=Ending.choices, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.TextField(blank=True)
     # The plan gate (core.pathway.plan_gate) a prescriber passed with a written reason: the missing items'
     # codes and messages at the time, shown on every run-sheet of the plan (docs/decisions/0013).
     gate_override_reason = models.TextField(blank=True)

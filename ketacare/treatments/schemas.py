@@ -183,11 +183,21 @@ class PlanOut(Schema):
     findings: list[dict[str, str]]
     gate_override_reason: str
     created_at: dt.datetime
+    # An ended plan ("status": "ended"): completed or discontinued, when, by whom and why; empty (and
+    # null) on an active plan and where the plan did not record them.
+    ended_as: str
+    ended_at: dt.datetime | None
+    ended_by: str | None
+    end_reason: str
     appointments: list[AppointmentOut]
 
     @staticmethod
     def resolve_patient_public_id(obj: Any) -> uuid.UUID:
         return obj.patient.public_id  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_ended_by(obj: Any) -> str | None:
+        return obj.ended_by.full_name if obj.ended_by is not None else None
 
     @staticmethod
     def resolve_appointments(obj: Any) -> list[Any]:

@@ -30,14 +30,15 @@ def _snapshot():
 
 def test_the_demo_gives_each_login_patient_a_decided_screening_consent_and_baseline(demo):
     screenings = ScreeningAssessment.objects.all()
-    # Each patient in induction has one: the three login patients per clinic and the others on a plan.
-    in_induction = Patient.objects.filter(stage="induction").count()
-    assert screenings.count() == in_induction > 6
-    assert {s.patient.stage for s in screenings} == {"induction"}
+    # Each patient with a course has one: the three login patients per clinic and the others in
+    # induction, and the patients of the past courses (maintenance, completed, discontinued).
+    treated = Patient.objects.exclude(stage="screening").count()
+    assert screenings.count() == treated > 6
+    assert {s.patient.stage for s in screenings} == {"induction", "maintenance", "completed", "discontinued"}
     assert {s.eligibility for s in screenings} == {"eligible", "eligible_with_precautions"}
     assert all(s.decision == s.eligibility and s.decided_by is not None for s in screenings)
-    assert Consent.objects.count() == in_induction
-    assert BaselineScore.objects.filter(instrument_id="phq9").count() == in_induction
+    assert Consent.objects.count() == treated
+    assert BaselineScore.objects.filter(instrument_id="phq9").count() == treated
     assert all(s.decided_by.memberships.get(clinic=s.clinic).role == "prescriber" for s in screenings)
 
 
@@ -56,10 +57,16 @@ def test_running_the_demo_twice_adds_no_intake_and_gives_the_same_values(demo):
 def test_the_demo_decides_and_classifies_before_the_first_dose(demo):
     """Six sessions given "today"'s decision read as treatment before eligibility: the history is in order."""
     screenings = ScreeningAssessment.objects.select_related("patient")
-    assert screenings.count() == Patient.objects.filter(stage="induction").count()
+    assert screenings.count() == Patient.objects.exclude(stage="screening").count()
     for screening in screenings:
-        first_dose = patient_doses(screening.patient, now=demo.now)[0]
-        assert screening.assessed_at < screening.decided_at < first_dose.started_at
+        doses = patient_doses(screening.patient, now=demo.now)
+        # A past course (maintenance, completed, discontinued) has its appointments without run-sheets.
+        first = (
+            doses[0].started_at
+            if doses
+            else screening.patient.appointments.order_by("starts_at")[0].starts_at
+        )
+        assert screening.assessed_at < screening.decided_at < first
         assert screening.decided_at < demo.now - dt.timedelta(days=14)
         # The medicines KetaCare does not recognise were classified before the screening read the list.
         current = MedicationList.objects.get(patient=screening.patient, status="current")

@@ -37,8 +37,10 @@ from ketacare.treatments.selectors.pathway import (
     retake_words,
 )
 from ketacare.treatments.selectors.patient import (
+    EndedPlan,
     at_the_clinic,
     current_plan,
+    ended_plans,
     last_dose,
     last_dose_start,
     maintenance_started_at,
@@ -133,6 +135,8 @@ __all__ = [
     "clinic_day",
     "clinic_zone",
     "current_plan",
+    "EndedPlan",
+    "ended_plans",
     "day_bounds",
     "dose_readiness",
     "label_dose_options",

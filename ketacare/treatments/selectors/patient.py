@@ -7,10 +7,12 @@ The dose and appointment facts are what sibling record apps read through `ketaca
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, DecimalField, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from ketacare.core.protocols import get_protocol
 from ketacare.patients.facts import Dose, DoseStart, UpcomingAppointment
 from ketacare.patients.models import Patient
 from ketacare.treatments.models import Appointment, DoseAdministration, TreatmentPlan, TreatmentSession
@@ -24,6 +26,84 @@ def current_plan(patient: Patient) -> TreatmentPlan | None:
         .order_by("-created_at")
         .first()
     )
+
+
+# The ended plans the plan page lists: a patient has had a few courses at most.
+ENDED_PLANS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class EndedPlan:
+    """An ended plan as the plan page tells it: how and when it ended, by whom, why, and what was held."""
+
+    plan: TreatmentPlan
+    name: str  # the protocol's name, and the preset's when it has one
+    status_words: str  # "Completed", "Discontinued", or "Ended" when the plan did not record which
+    ended_at: dt.datetime | None
+    ended_by: str  # the prescriber's name; "" when not recorded
+    reason: str
+    first_session_at: dt.datetime | None
+    last_held_at: dt.datetime | None  # the last appointment held (completed), if any
+    held: int
+    planned: int
+    cancelled: int
+
+
+def ended_plans(patient: Patient) -> list[EndedPlan]:
+    """The patient's ended plans, newest first (at most ``ENDED_PLANS_SHOWN``), with their appointments
+    counted. A plan ended before the plan kept how it ended takes the patient's stage when it is the
+    newest and the patient is completed or discontinued."""
+    appointment = Appointment.Status
+    plans = list(
+        TreatmentPlan.objects.filter(patient=patient, status=TreatmentPlan.Status.ENDED)
+        .select_related("ended_by")
+        .annotate(
+            n_planned=Count("appointments"),
+            n_held=Count("appointments", filter=Q(appointments__status=appointment.COMPLETED)),
+            n_cancelled=Count("appointments", filter=Q(appointments__status=appointment.CANCELLED)),
+            first_at=Min("appointments__starts_at"),
+            last_held=Max("appointments__starts_at", filter=Q(appointments__status=appointment.COMPLETED)),
+        )
+        .order_by("-created_at", "-id")[:ENDED_PLANS_SHOWN]
+    )
+    finished = {Patient.Stage.COMPLETED, Patient.Stage.DISCONTINUED}
+    out = []
+    for index, plan in enumerate(plans):
+        if plan.ended_as:
+            words = plan.get_ended_as_display()
+        elif index == 0 and patient.stage in finished:
+            words = patient.get_stage_display()
+        else:
+            words = plan.get_status_display()
+        out.append(
+            EndedPlan(
+                plan=plan,
+                name=_plan_name(plan),
+                status_words=str(words),
+                ended_at=plan.ended_at,
+                ended_by=plan.ended_by.full_name if plan.ended_by is not None else "",
+                reason=plan.end_reason,
+                first_session_at=plan.first_at,  # type: ignore[attr-defined]  # annotated above
+                last_held_at=plan.last_held,  # type: ignore[attr-defined]
+                held=plan.n_held,  # type: ignore[attr-defined]
+                planned=plan.n_planned,  # type: ignore[attr-defined]
+                cancelled=plan.n_cancelled,  # type: ignore[attr-defined]
+            )
+        )
+    return out
+
+
+def _plan_name(plan: TreatmentPlan) -> str:
+    """The protocol's name and the preset's (people read names, not the data's ids)."""
+    try:
+        protocol = get_protocol(plan.protocol_id)
+    except ValueError:
+        return "Treatment plan"
+    try:
+        preset = protocol.preset(plan.preset_id).name if plan.preset_id else ""
+    except ValueError:
+        preset = ""
+    return f"{protocol.name} · {preset}" if preset else protocol.name
 
 
 def patient_sessions(patient: Patient) -> QuerySet[TreatmentSession]:

@@ -1,8 +1,8 @@
 """Writes for treatments: one transaction each, keyword-only arguments, `ketacare.lib.errors` refusals.
 
 Clinical rules come from the core; a refused write stores nothing. One module per part of the
-course: plans and appointments, check-in (with the questionnaires due before the dose), dosing,
-observation, discharge and the REMS form.
+course: plans and appointments, the end of a plan, check-in (with the questionnaires due before the
+dose), dosing, observation, discharge and the REMS form.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ketacare.treatments.services.check_in import (
 )
 from ketacare.treatments.services.discharge import discharge_session
 from ketacare.treatments.services.dosing import end_dosing, override_hold, record_dose
+from ketacare.treatments.services.ending import end_treatment_plan
 from ketacare.treatments.services.observation import (
     UNITS,
     mark_entered_in_error,
@@ -43,6 +44,7 @@ __all__ = [
     "create_treatment_plan",
     "discharge_session",
     "end_dosing",
+    "end_treatment_plan",
     "mark_entered_in_error",
     "override_hold",
     "record_adverse_event",

@@ -91,7 +91,7 @@ def test_the_two_reasons_are_told_apart(personas: Any, client_for: Any) -> None:
     body = client_for("clinician_a").get(_url(personas)).content.decode()
     text = _text(body)
     assert GATE_LABEL in text and FINDING_LABEL in text
-    assert "Only when “Before a plan” lists a missing step for this route." in text
+    assert "Only when a step above is missing for this route." in text
     assert "Only when creating the plan names a finding" in text
     # The weekdays are a row of boxes under their legend, each box labelled by its day.
     assert "<legend>Weekdays</legend>" in body

@@ -13,8 +13,8 @@ from ketacare.accounts.gates import patient_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments.calendar import appointments_ics
-from ketacare.treatments.models import Appointment, TreatmentSession
-from ketacare.treatments.selectors import LIVE_STATES
+from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
+from ketacare.treatments.selectors import LIVE_STATES, current_plan
 
 
 @patient_required
@@ -22,8 +22,9 @@ from ketacare.treatments.selectors import LIVE_STATES
 def my_appointments(request: AuthenticatedRequest) -> HttpResponse:
     """The patient's upcoming appointments (phone-first) with a calendar download."""
     patient = access_patient(request.user, request.user.patient.public_id)
+    now = timezone.now()
     upcoming = list(
-        patient.appointments.filter(starts_at__gte=timezone.now() - dt.timedelta(hours=12))
+        patient.appointments.filter(starts_at__gte=now - dt.timedelta(hours=12))
         .exclude(status=Appointment.Status.COMPLETED)
         .order_by("starts_at")
     )
@@ -33,14 +34,30 @@ def my_appointments(request: AuthenticatedRequest) -> HttpResponse:
             "appointment_id", flat=True
         )
     )
+    # Booked, its time over and never checked in: said as passed, below the ones still ahead (the
+    # calendar file counts an event over at the same booked end).
+    passed = [
+        a
+        for a in upcoming
+        if a.status == Appointment.Status.SCHEDULED and a.ends_at <= now and a.pk not in live
+    ]
+    upcoming = [a for a in upcoming if a not in passed]
     earlier = patient.appointments.filter(status=Appointment.Status.COMPLETED).order_by("-starts_at")[:10]
+    # With nothing booked, a patient whose course ended is told so, not that the next session is coming.
+    course_ended = (
+        not any(a.status == Appointment.Status.SCHEDULED for a in upcoming)
+        and current_plan(patient) is None
+        and patient.treatment_plans.filter(status=TreatmentPlan.Status.ENDED).exists()
+    )
     return render(
         request,
         "treatments/my_appointments.html",
         {
             "patient": patient,
             "appointments": upcoming,
+            "passed": passed,
             "earlier": earlier,
+            "course_ended": course_ended,
             "here_now": live,
             "zone": patient.time_zone,
             "clinic": patient.clinic,

@@ -89,9 +89,13 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
         status = 422
     current = selectors.current_plan(patient)
     appointments = list(current.appointments.select_related("session").all()) if current else []
+    # Without an active plan, the courses that ended: the last one told in full, the earlier ones listed.
+    ended = selectors.ended_plans(patient) if current is None else []
     context = {
         "patient": patient,
         "plan": current,
+        "last_ended": ended[0] if ended else None,
+        "earlier_ended": ended[1:],
         "appointments": appointments,
         "outside_hours": selectors.outside_opening_hours(patient.clinic, appointments),
         "clinic_hours": format_opening_hours(opening_intervals(patient.clinic)),

@@ -1,0 +1,74 @@
+"""Ending a treatment plan: the course completed or discontinued, by a prescriber, with its reason.
+
+An ended plan keeps every appointment and session it had; the ones not yet begun are cancelled with it,
+so nothing stays booked on a course that is over. A new course is a new plan (`create_treatment_plan`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.accounts.models import User
+from ketacare.lib.errors import ConflictError, FieldError
+from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
+from ketacare.treatments.selectors import LIVE_STATES
+from ketacare.treatments.services._common import check_text, set_appointment_status
+from ketacare.treatments.services.pathway import require_prescriber
+
+# What a session cancelled because its plan ended says, on its run-sheet and the patient's appointments.
+CANCELLED_WITH_THE_PLAN = "The treatment plan ended before this session."
+
+
+def end_treatment_plan(
+    *,
+    plan: TreatmentPlan,
+    user: User,
+    ended_as: str,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> TreatmentPlan:
+    """End an active plan as completed or discontinued (a prescriber's decision), with an optional reason.
+
+    Refused while one of its sessions is in the chair (discharge or cancel it first). Its appointments
+    still scheduled whose session has not begun are cancelled. ``now`` is when the plan ends (the clock
+    unless a caller replays history).
+    """
+    require_prescriber(user, plan.clinic_id, field="ended_as", action="end a treatment plan")
+    if ended_as not in TreatmentPlan.Ending.values:
+        raise FieldError(
+            "ended_as",
+            f"ended_as {ended_as!r} is not one of {', '.join(TreatmentPlan.Ending.values)}",
+        )
+    reason = check_text("end_reason", reason)
+    now = now or timezone.now()
+    with transaction.atomic():
+        plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+        if plan.status != TreatmentPlan.Status.ACTIVE:
+            raise ConflictError("plan", "this treatment plan has already ended")
+        if plan.sessions.filter(state__in=LIVE_STATES).exists():
+            raise ConflictError(
+                "plan",
+                "a session of this plan is under way: discharge or cancel it before ending the plan",
+            )
+        not_begun = TreatmentSession.objects.select_for_update().filter(
+            plan=plan, state=TreatmentSession.State.SCHEDULED
+        )
+        for session in not_begun:
+            session.state = TreatmentSession.State.CANCELLED
+            session.cancelled_at = now
+            session.cancel_reason = CANCELLED_WITH_THE_PLAN
+            session.save(update_fields=["state", "cancelled_at", "cancel_reason"])
+        # No session is under way (refused above), so every appointment still scheduled is one not begun.
+        scheduled = plan.appointments.filter(status=Appointment.Status.SCHEDULED)
+        for appointment_id in scheduled.values_list("pk", flat=True):
+            set_appointment_status(appointment_id, Appointment.Status.CANCELLED)
+        plan.status = TreatmentPlan.Status.ENDED
+        plan.ended_as = ended_as
+        plan.ended_at = now
+        plan.ended_by = user
+        plan.end_reason = reason
+        plan.save(update_fields=["status", "ended_as", "ended_at", "ended_by", "end_reason"])
+    return plan
