@@ -10,27 +10,35 @@ minutes from.
 
 The pages that list an open symptom say back what the patient gave (``began_words``): the time a
 check-in was sent is when they told us, not when the symptom began. Every day is worded by ``day_words``,
-so the choices, those pages and the clinic's alert name a day alike.
+so the choices, those pages and the clinic's alert name a day alike; every time after the treatment in
+the words of the choice offered (``after_treatment_words``). A symptom sent with no start is never said
+to have been there since the dose (``reported_without_a_start``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
-from ketacare.core.triage import describe_minutes
+from ketacare.core.triage import ReportTriage, TriageResult, describe_minutes
 from ketacare.lib.errors import FieldError
 
 # Minutes after the start of the dose, as the patient estimates them (a phone screen's few choices, not
-# a clinical number); only those already past are offered.
-AFTER_TREATMENT_CHOICES = (
-    ("15", "About 15 min after the treatment"),
-    ("30", "About 30 min after the treatment"),
-    ("60", "About 1 hour after the treatment"),
-    ("120", "About 2 hours after the treatment"),
-    ("240", "About 4 hours after the treatment"),
-    ("480", "About 8 hours after the treatment"),
-    ("720", "About 12 hours after the treatment"),
+# a clinical number), with the words each is offered in; only those already past are offered. The pages
+# that say back when a symptom began use the same words (``after_treatment_words``).
+AFTER_TREATMENT = (
+    (15, "15 minutes"),
+    (30, "30 minutes"),
+    (60, "1 hour"),
+    (120, "2 hours"),
+    (240, "4 hours"),
+    (480, "8 hours"),
+    (720, "12 hours"),
+)
+AFTER_TREATMENT_CHOICES = tuple(
+    (str(minutes), f"About {words} after the treatment") for minutes, words in AFTER_TREATMENT
 )
 NOT_SURE = ("", "When it began: not sure")
 DAY_PREFIX = "day:"
@@ -42,6 +50,14 @@ def day_words(day: dt.date, today: dt.date | None = None) -> str:
     """A day as the patient reads it: "today" when it is ``today``, else "Monday 7 December". Words kept
     to be read later (an alert) pass no ``today``: a stored "today" would be wrong tomorrow."""
     return "today" if day == today else f"{day:%A} {day.day} {day:%B}"
+
+
+def after_treatment_words(minutes: float) -> str:
+    """How long after the treatment a symptom began, in the words of the choice the form offered for it
+    ("1 hour" for 60, as "About 1 hour after the treatment" said); a time the form does not offer (the
+    JSON API takes any) in the core's plain duration words."""
+    offered: dict[float, str] = dict(AFTER_TREATMENT)  # 60.0 finds 60
+    return offered.get(minutes, describe_minutes(minutes))
 
 
 def _day_label(day: dt.date, today: dt.date) -> str:
@@ -110,18 +126,86 @@ def began_words(
     now: dt.datetime,
 ) -> str:
     """When a symptom began, in the patient's own terms, on the clock of ``zone``: "since today" or
-    "since Monday 7 December" for a day they named, "since about 30 minutes after your session" for a
-    time after the treatment. With neither (a red flag, "not sure") only when they told us is known:
-    "reported today", "reported on Monday 7 December", with no clock time that would read as its start.
+    "since Monday 7 December" for a day they named, "since about 1 hour after your session" for a time
+    after the treatment, in the words of the choice the form offered. With neither (a red flag, "not
+    sure") only when they told us is known: "reported today", "reported on Monday 7 December", with no
+    clock time that would read as its start.
     """
     today = now.astimezone(zone).date()
     if onset_day is not None:
         return f"since {day_words(onset_day, today)}"
     if onset_min is not None and dose_started_at is not None:
         return (
-            f"since about {describe_minutes(onset_min)} after your session"
+            f"since about {after_treatment_words(onset_min)} after your session"
             if onset_min >= 1
             else "since your session"
         )
     reported = reported_at.astimezone(zone).date()
     return "reported today" if reported == today else f"reported on {day_words(reported, today)}"
+
+
+def reported_without_a_start(result: TriageResult, symptom_ids: Collection[str]) -> TriageResult:
+    """The triage with no claim that a symptom has been there since the dose when the patient did not
+    say when it began (``symptom_ids``: ticked as new with "not sure", or sent with no onset).
+
+    The core words a side effect seen past its window as "is still there 4 days after the dose" or "so
+    this is longer than usual": true of a symptom the patient said is still there, not of one they just
+    ticked, which may have begun this morning. Its level stands (either way the clinic should hear of
+    it); the words say when it was reported instead. Rewritten here, not in the core, whose triage module
+    is at its size limit: the sentences are the core's own, so a changed core sentence is left as it is
+    (a test reads the page's words).
+    """
+    minutes = result.minutes_since_dose
+    if minutes is None or not symptom_ids:
+        return result
+    when = describe_minutes(minutes)
+    details: list[ReportTriage] = []
+    reworded: dict[str, str] = {}
+    for detail in result.details:
+        if (
+            detail.kind == "side_effect"
+            and detail.report.symptom_id in symptom_ids
+            and detail.report.onset_min is None
+            and detail.matched_text is None
+        ):
+            message = _reported_words(detail, when)
+            if message != detail.patient_message:
+                reworded[detail.patient_message] = message
+                detail = dataclasses.replace(detail, patient_message=message)
+        details.append(detail)
+    if not reworded:
+        return result
+    return dataclasses.replace(
+        result,
+        details=tuple(details),
+        patient_message=reworded.get(result.patient_message, result.patient_message),
+    )
+
+
+def _reported_words(detail: ReportTriage, when: str) -> str:
+    """One side effect's message with the core's "still there since the dose" sentence said as when it
+    was reported."""
+    name, message = detail.name, detail.patient_message
+    reported = f"{name} was reported {when} after your dose, and you did not say when it began"
+    still = f"{name} is still there {when} after the dose"
+    usual = (
+        f"{name} usually passes by about {describe_minutes(detail.expected_window.resolution_min)} after the dose"
+        if detail.expected_window is not None
+        else None
+    )
+    sentences = {
+        f"{still}, which is longer than any expected effect.": (
+            f"{reported}: that is later than any expected effect of the treatment."
+        ),
+        f"{still}; it should have worn off by the next day.": (
+            f"{reported}: effects like this wear off by the next day."
+        ),
+    }
+    if usual is not None:
+        sentences[f"{usual}, so this is longer than usual."] = (
+            f"{usual}. You reported it {when} after your dose and did not say when it began."
+        )
+    for core, said in sentences.items():
+        if message.startswith(core):
+            return said + message.removeprefix(core)
+    return message

@@ -29,15 +29,6 @@ def needs_severity(entry: Any, kind: str) -> bool:
     return kind == "side_effect" or getattr(entry, "level", None) != Level.EMERGENCY
 
 
-def strength_words(symptom_id: str, kind: str, severity: str) -> str:
-    """How strong a reported symptom was, as the pages say it: "moderate", "not given", or "" for an
-    emergency red flag, whose strength is not asked (older check-ins stored the core's default there)."""
-    flag = kb.knowledge().red_flags.get(symptom_id) if kind == "red_flag" else None
-    if flag is not None and flag.level == Level.EMERGENCY:
-        return ""
-    return severity or "not given"
-
-
 @dataclass(frozen=True, slots=True)
 class Picked:
     """What the form ticked, as sent: strength and "when it began" by symptom id ("" when not chosen),

@@ -39,13 +39,22 @@ class StillOpen:
     emergency: bool
 
 
+# What to do about an open warning sign while the patient is in the chair (patients/_at_the_clinic.html).
+IN_THE_CHAIR_STILL_OPEN = "tell the staff with you now. They are close by and can help at once."
+
+
 def red_flags_still_open(
-    reports: Iterable[SymptomReport], *, reported_in: SymptomCheckin | None = None
+    reports: Iterable[SymptomReport],
+    *,
+    reported_in: SymptomCheckin | None = None,
+    in_the_chair: bool = False,
 ) -> list[StillOpen]:
     """The open red flags among ``reports`` (open episodes), leaving out those ``reported_in`` ticked.
 
     A red flag closes only when the patient or a clinician says it is gone (docs/decisions/0014), so
-    until then every page that reassures the patient also repeats what to do if it is still there.
+    until then every page that reassures the patient also repeats what to do if it is still there: its
+    own message, or ``in_the_chair`` (a session checked in, not discharged) to tell the staff in the
+    room, since "contact your clinic today" beside "you are at the clinic" is two instructions for one.
     """
     flags = kb.knowledge().red_flags
     found = []
@@ -57,6 +66,8 @@ def red_flags_still_open(
         flag = flags.get(report.symptom_id)
         level = Level(flag.level) if flag is not None else Level(report.level)
         message = flag.patient_message if flag is not None else "Contact your clinic now."
+        if in_the_chair:
+            message = IN_THE_CHAIR_STILL_OPEN
         found.append(StillOpen(report, message, emergency=level >= Level.EMERGENCY))
     return found
 

@@ -21,7 +21,7 @@ from ketacare.audit.services import holding_rows, transaction_with_held_rows
 from ketacare.checkins.forms import CheckinForm
 from ketacare.checkins.gone import gone_choices, gone_minutes_ago
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
-from ketacare.checkins.picker import Picked, checked, dose_now, picker, strength_words
+from ketacare.checkins.picker import Picked, checked, dose_now, picker
 from ketacare.checkins.preparation import before_session_day, preparation_items, progress, session_day
 from ketacare.checkins.selectors import (
     access_checkin,
@@ -41,6 +41,8 @@ from ketacare.checkins.services import (
     submit_checkin,
     tick_preparation,
 )
+from ketacare.checkins.strength import strength_words
+from ketacare.checkins.tips import answer_tips
 from ketacare.core import knowledge as kb
 from ketacare.core.free_text import screen_free_text
 from ketacare.core.knowledge import Level
@@ -52,6 +54,10 @@ from ketacare.patients.models import Patient
 from ketacare.patients.selectors import LOW_MOOD_SUPPORT_MAX, access_patient, clinic_contact_for
 
 SEARCH_MAX_CHARS = 100
+# A mood this low (0 = very low, 10 = very good) brings one calm line with the crisis line and the
+# emergency number under the mood, beside the fuller "Your mood is very low" of LOW_MOOD_SUPPORT_MAX and
+# below: clinic practice (docs/decisions/0012), with no alert for the mood alone.
+LOW_MOOD_LINE_MAX = 3
 HOME_BP_INPUTS = ("home_systolic_mmhg", "home_diastolic_mmhg", "home_pulse_bpm")
 
 
@@ -264,7 +270,7 @@ def _submit_form(
             for episode in open_episodes(patient=patient):
                 answer = request.POST.get(f"episode_{episode.public_id}", "")
                 if answer == "still" and all(r.symptom_id != episode.symptom_id for r in reports):
-                    reports.append(ReportIn(episode.symptom_id, episode.severity))
+                    reports.append(ReportIn(episode.symptom_id, episode.severity, still_there=True))
                 elif str(episode.public_id) in gone:
                     answer_episode(
                         patient=patient,
@@ -407,6 +413,9 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
         {
             **d,
             "strength": strength_words(d.get("symptom_id", ""), d.get("kind", ""), d.get("severity", "")),
+            "tips": answer_tips(
+                d, minutes_since_dose=checkin.triage_result.get("minutes_since_dose"), at_the_clinic=here
+            ),
             # Its advice is the box's: a red flag on the emergency screen, in the chair anything urgent
             # (its own words would say "call ..."), and in the chair anything that would send the patient
             # to their clinic.
@@ -442,10 +451,17 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
         "low_mood": not emergency
         and checkin.mood_0_10 is not None
         and checkin.mood_0_10 <= LOW_MOOD_SUPPORT_MAX,
+        "mood_line": not emergency
+        and checkin.mood_0_10 is not None
+        and LOW_MOOD_SUPPORT_MAX < checkin.mood_0_10 <= LOW_MOOD_LINE_MAX,
         "contact_clinic": contact_clinic,
         "contact": clinic_contact_for(checkin.patient, timezone.now()),
         # Red flags reported before and not yet said to be gone: this answer is about today's ticks only.
-        "still_open": red_flags_still_open(open_episodes(patient=checkin.patient), reported_in=checkin),
+        # In the chair, what to do if one is still there is to tell the staff in the room.
+        "still_open": red_flags_still_open(
+            open_episodes(patient=checkin.patient), reported_in=checkin, in_the_chair=here
+        ),
+        "at_the_clinic": here,
     }
 
 

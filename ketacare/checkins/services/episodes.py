@@ -18,6 +18,7 @@ from ketacare.checkins.models import (
 )
 from ketacare.checkins.onset import day_words
 from ketacare.checkins.services.errors import CheckinError
+from ketacare.checkins.strength import strength_words
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
 from ketacare.core.triage import ReportTriage, TriageResult, describe_minutes
@@ -165,6 +166,15 @@ def _red_flags(result: TriageResult) -> list[ReportTriage]:
     return [d for d in result.details if d.red_flag_id is not None or d.level >= Level.URGENT]
 
 
+def _strength_said(detail: ReportTriage) -> str:
+    """A red flag as the clinician reads it, with how strong the patient said it was: "Mood getting worse
+    (how strong: not given)". A flag found in their words, or an emergency, was asked no strength."""
+    if detail.matched_text is not None:
+        return f"{detail.name} (in their own words)"
+    strength = strength_words(detail.report.symptom_id, detail.kind, detail.report.severity)
+    return f"{detail.name} (how strong: {strength or 'not asked, an emergency'})"
+
+
 def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
     """One clinic alert per check-in (key ``checkin:<id>``) for red flags, a home reading that needs the
     clinic and the patient's own words; a hold on the next dose."""
@@ -178,6 +188,7 @@ def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
         titles.append(f"Red flag in check-in: {names}")
         # The advice is the patient's; labelled, so the clinician does not read it as their instruction.
         details.append(f"The patient was told: “{result.patient_message}”")
+        details.append(f"Reported: {'; '.join(dict.fromkeys(_strength_said(d) for d in red_flags))}.")
         severities.append(top.value if top >= Level.CONTACT_CLINIC else Alert.Severity.CONTACT_CLINIC)
     reading = result.home_bp
     if reading is not None and reading.level >= Level.CONTACT_CLINIC:

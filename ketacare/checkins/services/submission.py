@@ -21,7 +21,7 @@ from ketacare.checkins.models import (
     SymptomCheckin,
     SymptomReport,
 )
-from ketacare.checkins.onset import DAYS_OFFERED
+from ketacare.checkins.onset import DAYS_OFFERED, reported_without_a_start
 from ketacare.checkins.services.episodes import _raise_alerts, _raise_side_effect_alerts, _record_symptoms
 from ketacare.checkins.services.errors import CheckinError
 from ketacare.core import knowledge as kb
@@ -53,13 +53,16 @@ class ReportIn:
     read by the triage as a strength that changes nothing. It defaults to the core's "mild" for callers
     that ask no strength (the support person's check-in). When it began is either ``onset_min`` ("about N minutes after the session") or
     ``onset_day`` ("it began today": a day on the patient's clock after the day of the treatment, or
-    of the last week before any treatment), never both.
+    of the last week before any treatment), never both. With neither, and not ``still_there``, the
+    answer does not say it has been there since the dose (``onset.reported_without_a_start``).
     """
 
     symptom_id: str
     severity: str = "mild"
     onset_min: float | None = None
     onset_day: dt.date | None = None
+    # An open symptom the patient says is still there: it has been there since it was first reported.
+    still_there: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +402,9 @@ def submit_checkin(
             bp_hold_limits=_clinic_bp_limits(patient) if home_bp is not None else None,
         )
         not_given = {r.symptom_id for r in reports if r.severity == NOT_GIVEN}
+        # Sent with no start and not said to be still there: when it began is not known.
+        unsaid = {r.symptom_id for r in reports if r.onset_min is None and r.onset_day is None}
+        result = reported_without_a_start(result, unsaid - {r.symptom_id for r in reports if r.still_there})
         return _Triaged(_as_sent(result, not_given), route, minutes, dose_started_at)
 
     def create(triaged: _Triaged) -> SymptomCheckin:

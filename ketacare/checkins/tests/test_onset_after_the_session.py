@@ -85,10 +85,12 @@ def test_a_headache_that_began_today_is_a_new_symptom_not_four_days_long(
 
 
 def test_without_a_day_the_answer_is_as_before(personas: Any, client_for: Any) -> None:
+    # The same level; the words say when it was reported, not that it has been there since the dose.
     make_dose(personas.a1, started_at=DOSED)
     with time_machine.travel(NOW, tick=False):
         response = _send(client_for("a1"), symptom="headache", severity_headache="moderate")
-    assert "longer than any expected effect" in html.unescape(response.content.decode())
+    page = html.unescape(response.content.decode())
+    assert "later than any expected effect" in page and 'data-level="contact_clinic"' in page
 
 
 def test_a_day_outside_the_session_and_today_is_refused_naming_the_field(personas: Any) -> None:
