@@ -1,12 +1,16 @@
 """Outcomes page benchmark: database aggregation vs a naive per-patient computation, SQLite and PostgreSQL.
 
-Seeds N synthetic patients (PHQ-9 series with responders, non-responders and relapses, a treatment
-plan with six induction appointments, completed or cancelled, and an intake indication each) into a fresh SQLite file and, if
-reachable, a fresh temporary PostgreSQL database; then times
+Seeds N synthetic patients (PHQ-9 series with responders, non-responders and relapses; a treatment
+plan with six induction appointments, each held one with its discharged treatment session and its doses
+by the plan's route (IV: one infusion; esketamine: two devices), the rest cancelled; and an intake
+indication each) into a fresh SQLite file and, if reachable, a fresh temporary PostgreSQL database. A few
+appointments are marked completed with no session behind them, and a few doses are entered in error: the
+page counts neither (an induction appointment counts once its session is discharged; a route's cohort is
+the patients with a valid dose by that route). Then it times
 
 - ``rebuild``: the maintained course summary built from the bulk-loaded scores, and the per-plan
-  funnel counts from the bulk-loaded appointments (what ``ketacare outcomes-rebuild`` does; in use
-  each stored response or appointment keeps its own row);
+  funnel counts from the bulk-loaded appointments and sessions (what ``ketacare outcomes-rebuild``
+  does; in use each stored response, appointment or session keeps its own row);
 - ``db``: ``ketacare.outcomes.selectors.clinic_outcomes`` (everything the outcomes page computes:
   rates per instrument, condition and route with Wilson CIs, the Kaplan-Meier relapse curve,
   side effects, the drop-out funnel), run twice (cold, warm);
@@ -14,11 +18,13 @@ reachable, a fresh temporary PostgreSQL database; then times
   classification in Python with the core's ``classify_change``/``relapse_signals`` (only the
   PHQ-9 rates and relapse curve, i.e. less work than the page) - the computation the issue rules out;
 
-checks both give the same response and remission counts, that the page's funnel equals the funnel
-counted live from the appointments, and writes bench/results/outcomes.json.
+checks both give the same response and remission counts, overall and by route (the naive side reads
+each patient's routes from their valid doses), that the page's funnel equals the funnel counted live
+from the induction appointments with a discharged session, and writes bench/results/outcomes.json.
 
     .venv/bin/python bench/bench_outcomes.py                     # 20,000 patients
     .venv/bin/python bench/bench_outcomes.py --patients 100000   # the issue's size
+    .venv/bin/python bench/bench_outcomes.py --patients 2000     # a quick check that the numbers agree
     .venv/bin/python bench/bench_outcomes.py --no-postgres       # or --no-sqlite: one database
 
 The PostgreSQL URL comes from KETACARE_BENCH_POSTGRES_URL (default
@@ -78,7 +84,7 @@ def child(patients: int, seed: int) -> dict[str, object]:
     from ketacare.outcomes.services import rebuild_course_summaries, rebuild_plan_funnels
     from ketacare.patients.models import Patient
     from ketacare.questionnaires.models import QuestionnaireResponse
-    from ketacare.treatments.models import Appointment, TreatmentPlan
+    from ketacare.treatments.models import Appointment, DoseAdministration, TreatmentPlan, TreatmentSession
 
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -93,7 +99,7 @@ def child(patients: int, seed: int) -> dict[str, object]:
     StaffMembership.objects.create(user=staff, clinic=clinic, role="prescriber")
     batch = 5000
     for start in range(0, patients, batch):
-        rows = [
+        new_patients = [
             Patient(
                 clinic=clinic,
                 full_name=f"Bench {i}",
@@ -102,38 +108,110 @@ def child(patients: int, seed: int) -> dict[str, object]:
             )
             for i in range(start, min(patients, start + batch))
         ]
-        Patient.objects.bulk_create(rows, batch_size=batch)
+        Patient.objects.bulk_create(new_patients, batch_size=batch)
     ids = list(Patient.objects.filter(clinic=clinic).order_by("id").values_list("id", flat=True))
     scores: list[QuestionnaireResponse] = []
-    plans: list[TreatmentPlan] = []
+    # Each plan with how many of its induction appointments were held (a discharged session each),
+    # whether the next one is marked completed with no session, and whether a dose by the other route
+    # was entered in error.
+    plans: list[tuple[TreatmentPlan, int, bool, bool]] = []
     intakes: list[Intake] = []
-    n_scores = n_sessions = 0
+    n_scores = n_sessions = n_doses = n_status_only = n_doses_in_error = 0
+    other_route = {"iv": "esketamine_in", "esketamine_in": "iv"}
+
+    def doses(session: TreatmentSession, route: str) -> list[DoseAdministration]:
+        """The session's doses as the run-sheet records them: one infusion, or two 28 mg devices."""
+        at = session.dose_started_at
+        assert at is not None  # noqa: S101 - benchmark script
+        common = {"clinic": clinic, "patient_id": session.patient_id, "session": session, "created_by": staff}
+        if route == "iv":
+            return [
+                DoseAdministration(
+                    **common,
+                    drug="ketamine (racemic)",
+                    route="iv",
+                    dose_mg=35,
+                    lot_number="BENCH-KET",
+                    started_at=at,
+                    ended_at=at + dt.timedelta(minutes=40),
+                )
+            ]
+        return [
+            DoseAdministration(
+                **common,
+                drug="esketamine",
+                route="esketamine_in",
+                dose_mg=28,
+                lot_number="BENCH-ESK",
+                started_at=at + dt.timedelta(minutes=5 * (device - 1)),
+                ended_at=at + dt.timedelta(minutes=5 * (device - 1)),
+                device_number=device,
+            )
+            for device in (1, 2)
+        ]
 
     def flush(final: bool = False) -> None:
-        nonlocal scores, plans, intakes
+        nonlocal scores, plans, intakes, n_doses
         if len(scores) >= 20000 or final:
             QuestionnaireResponse.objects.bulk_create(scores, batch_size=5000)
             scores = []
         if len(plans) >= 5000 or final:
-            created = TreatmentPlan.objects.bulk_create(plans, batch_size=5000)
-            appointments = []
-            for plan in created:
-                completed = plan.review_after_session  # stashed: completed induction appointments
+            created = TreatmentPlan.objects.bulk_create([p for p, *_ in plans], batch_size=5000)
+            appointments: list[tuple[Appointment, bool]] = []  # with: held (a discharged session)
+            for plan, (_, held, status_only, _) in zip(created, plans, strict=True):
                 appointments += [
-                    Appointment(
-                        clinic=clinic,
-                        patient_id=plan.patient_id,
-                        plan=plan,
-                        number=k,
-                        phase="induction",
-                        week=1 + (k - 1) // 2,
-                        starts_at=t0 + dt.timedelta(days=2 * k),
-                        duration_min=120,
-                        status="completed" if k <= completed else "cancelled",
+                    (
+                        Appointment(
+                            clinic=clinic,
+                            patient_id=plan.patient_id,
+                            plan=plan,
+                            number=k,
+                            phase="induction",
+                            week=1 + (k - 1) // 2,
+                            # review_not_before holds the patient's start date (set below)
+                            starts_at=plan.review_not_before + dt.timedelta(days=2 * k),
+                            duration_min=120,
+                            status="completed"
+                            if k <= held or (status_only and k == held + 1)
+                            else "cancelled",
+                        ),
+                        k <= held,
                     )
                     for k in range(1, 7)
                 ]
-            Appointment.objects.bulk_create(appointments, batch_size=5000)
+            Appointment.objects.bulk_create([a for a, _ in appointments], batch_size=5000)
+            sessions = [
+                TreatmentSession(
+                    clinic=clinic,
+                    patient_id=a.patient_id,
+                    plan=a.plan,
+                    appointment=a,
+                    protocol_id=a.plan.protocol_id,
+                    route=a.plan.route,
+                    scheduled_at=a.starts_at,
+                    state="discharged",
+                    checked_in_at=a.starts_at,
+                    dose_started_at=a.starts_at + dt.timedelta(minutes=20),
+                    dose_ended_at=a.starts_at + dt.timedelta(minutes=60),
+                    discharged_at=a.starts_at + dt.timedelta(minutes=120),
+                )
+                for a, held in appointments
+                if held
+            ]
+            TreatmentSession.objects.bulk_create(sessions, batch_size=5000)
+            given = [d for session in sessions for d in doses(session, session.route)]
+            in_error = {
+                plan.pk for plan, (_, held, _, error) in zip(created, plans, strict=True) if held and error
+            }
+            for session in sessions:
+                if session.plan_id in in_error:
+                    in_error.discard(session.plan_id)  # one per patient, on their first session
+                    [wrong, *_] = doses(session, other_route[session.route])
+                    wrong.entered_in_error = True
+                    wrong.entered_in_error_reason = "wrong route recorded"
+                    given.append(wrong)
+            DoseAdministration.objects.bulk_create(given, batch_size=5000)
+            n_doses += len(given)
             Intake.objects.bulk_create(intakes, batch_size=5000)
             plans, intakes = [], []
 
@@ -168,19 +246,28 @@ def child(patients: int, seed: int) -> dict[str, object]:
                 )
             )
         n_scores += len(series)
-        completed = 6 if rng.random() < 0.75 else rng.randint(0, 5)
-        n_sessions += completed
+        held = 6 if rng.random() < 0.75 else rng.randint(0, 5)
+        status_only = held < 6 and rng.random() < 0.2
+        dose_in_error = held > 0 and rng.random() < 0.02
+        n_sessions += held
+        n_status_only += status_only
+        n_doses_in_error += dose_in_error
         route = "iv" if index % 3 else "esketamine_in"
         plans.append(
-            TreatmentPlan(
-                clinic=clinic,
-                patient_id=pid,
-                protocol_id="iv_ketamine" if route == "iv" else "esketamine_trd",
-                preset_id="standard",
-                route=route,
-                review_after_session=completed,
-                review_not_before=start_at,
-                created_by=staff,
+            (
+                TreatmentPlan(
+                    clinic=clinic,
+                    patient_id=pid,
+                    protocol_id="iv_ketamine" if route == "iv" else "esketamine_trd",
+                    preset_id="standard",
+                    route=route,
+                    review_after_session=6,  # the review after the six induction sessions
+                    review_not_before=start_at,
+                    created_by=staff,
+                ),
+                held,
+                status_only,
+                dose_in_error,
             )
         )
         intakes.append(
@@ -200,9 +287,9 @@ def child(patients: int, seed: int) -> dict[str, object]:
         cursor.execute("ANALYZE")
     timings["seed_s"] = time.perf_counter() - t
 
-    # The scores and appointments were bulk-loaded (no post_save), so the maintained course summary
-    # and funnel counts are built once here, as `ketacare outcomes-rebuild` would; a response or an
-    # appointment stored through the app keeps its row itself.
+    # The scores, appointments and sessions were bulk-loaded (no post_save), so the maintained course
+    # summary and funnel counts are built once here, as `ketacare outcomes-rebuild` would; a response,
+    # an appointment or a session stored through the app keeps its row itself.
     t = time.perf_counter()
     summary_rows = rebuild_course_summaries(clinic_ids=[clinic.pk])
     timings["rebuild_s"] = time.perf_counter() - t
@@ -221,8 +308,8 @@ def child(patients: int, seed: int) -> dict[str, object]:
         runs.append(time.perf_counter() - t)
     assert result is not None  # noqa: S101 - benchmark script
     # Where the warm page's time goes: the rates and relapse curve (the course summary), the drop-out
-    # funnel (plans and their maintained counts), the side effects (symptom reports) and the exposure
-    # (doses; none seeded here).
+    # funnel (plans and their maintained counts), the side effects (symptom reports; none seeded) and
+    # the exposure (doses in the last 30, 90 and 365 days; the seeded doses are from 2025).
     parts: dict[str, float] = {}
     for part, call in (
         ("course_s", lambda: _course([clinic], Period(), get_instrument("phq9"))),
@@ -235,10 +322,11 @@ def child(patients: int, seed: int) -> dict[str, object]:
         parts[part] = round(time.perf_counter() - t, 3)
     phq9 = next(r for r in result.by_instrument if r.group == "phq9")
 
-    # --- the funnel counted live from every completed induction appointment (what the page did) ---
+    # --- the funnel counted live from the induction appointments with a discharged session (the
+    # appointment's status alone does not count: the seeded "completed" ones with no session are out) ---
     t = time.perf_counter()
     done_by_patient = (
-        Appointment.objects.filter(plan__clinic=clinic, phase="induction", status="completed")
+        Appointment.objects.filter(plan__clinic=clinic, phase="induction", session__state="discharged")
         .values("patient_id")
         .annotate(done=Count("pk"))
     )
@@ -255,6 +343,16 @@ def child(patients: int, seed: int) -> dict[str, object]:
     # --- the naive per-patient computation (one query per patient, classification in Python) ---
     t = time.perf_counter()
     responders = remitters = evaluable = relapse_events = responders_ever = 0
+    # The routes each patient was dosed by (valid doses only); "" for none, as the page groups them.
+    routes: dict[int, set[str]] = {}
+    for pid, dose_route in (
+        DoseAdministration.objects.filter(clinic=clinic, entered_in_error=False)
+        .values_list("patient_id", "route")
+        .distinct()
+    ):
+        routes.setdefault(pid, set()).add(dose_route)
+    # Per route: cohort, evaluable, responders, remitters.
+    naive_by_route: dict[str, list[int]] = {}
     for pid in Patient.objects.filter(clinic=clinic).values_list("id", flat=True):
         rows = list(
             QuestionnaireResponse.objects.filter(patient_id=pid, instrument_id="phq9", status="valid")
@@ -263,23 +361,38 @@ def child(patients: int, seed: int) -> dict[str, object]:
         )
         if not rows:
             continue
-        (base_at, base), later = rows[0], rows[1:]
+        (base_at, baseline), later = rows[0], rows[1:]
         window = [r for r in later if r[0] <= base_at + ENDPOINT_WINDOW]
+        counts = [1, 0, 0, 0]
         if window:
             evaluable += 1
-            change = classify_change("phq9", base, window[-1][1])
+            change = classify_change("phq9", baseline, window[-1][1])
             responders += change in ("response", "remission")
             remitters += change == "remission"
-        if any(classify_change("phq9", base, total) in ("response", "remission") for _, total in later):
+            counts = [1, 1, int(change in ("response", "remission")), int(change == "remission")]
+        for dose_route in routes.get(pid) or {""}:
+            group = naive_by_route.setdefault(dose_route, [0, 0, 0, 0])
+            for k in range(4):
+                group[k] += counts[k]
+        if any(classify_change("phq9", baseline, total) in ("response", "remission") for _, total in later):
             responders_ever += 1
             relapse_events += bool(
                 [
                     s
-                    for s in relapse_signals("phq9", base, [ScorePoint(a, v) for a, v in later])
+                    for s in relapse_signals("phq9", baseline, [ScorePoint(a, v) for a, v in later])
                     if s.code == "loss_of_response"
                 ]
             )
     naive_s = time.perf_counter() - t
+    page_by_route = {
+        ("" if r.group == "none" else r.group): [
+            r.cohort,
+            r.evaluable,
+            r.responders.successes if r.responders else 0,
+            r.remitters.successes if r.remitters else 0,
+        ]
+        for r in result.by_route
+    }
     agree = (
         phq9.evaluable == evaluable
         and phq9.responders is not None
@@ -289,12 +402,16 @@ def child(patients: int, seed: int) -> dict[str, object]:
         and result.relapse.n == responders_ever
         and result.relapse.events == relapse_events
         and page_funnel == live_funnel
+        and page_by_route == naive_by_route
     )
     return {
         "vendor": connection.vendor,
         "patients": patients,
         "scores": n_scores,
-        "completed_appointments": n_sessions,
+        "discharged_sessions": n_sessions,
+        "doses": n_doses,
+        "appointments_completed_without_a_session": n_status_only,
+        "doses_entered_in_error": n_doses_in_error,
         "migrate_s": round(timings["migrate_s"], 2),
         "seed_s": round(timings["seed_s"], 2),
         "summary_rows": summary_rows,
@@ -322,6 +439,9 @@ def child(patients: int, seed: int) -> dict[str, object]:
             "relapse_n": responders_ever,
             "relapse_events": relapse_events,
         },
+        # route ("" for no dose): cohort, evaluable, responders, remitters
+        "by_route": page_by_route,
+        "by_route_naive": naive_by_route,
         "funnel": page_funnel,
         "funnel_live": live_funnel,
         "funnel_live_s": round(funnel_live_s, 3),

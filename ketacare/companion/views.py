@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET
 
 from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
-from ketacare.companion.selectors import exposure_context, home_context, progress_context, session_today
+from ketacare.companion.progress import exposure_context, progress_context
+from ketacare.companion.selectors import home_context, session_today
 from ketacare.core.dayrules import DayRule
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import instructions as discharge_instructions

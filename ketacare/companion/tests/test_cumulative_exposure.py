@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from ketacare.companion.selectors import exposure_context
+from ketacare.companion.progress import exposure_context
 from ketacare.treatments.models import DoseAdministration
 from tests.support.checkins import make_dose
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ketacare.alerts.models import Alert
 from ketacare.checkins.services import ReportIn, submit_checkin
-from ketacare.companion.selectors import SUICIDE_ANSWER_WORDS
+from ketacare.companion.progress import SUICIDE_ANSWER_WORDS
 from ketacare.questionnaires.services import submit_questionnaire
 from tests.support.checkins import make_dose
 
