@@ -41,6 +41,7 @@ WRITE_WORDS = {
     # Treatment plans and sessions
     "treatments:plan": "Create treatment plan",
     "treatments:book_maintenance": "Book a maintenance session",
+    "treatments:end_plan": "End treatment plan",
     "treatments:appointment_reschedule": "Reschedule appointment",
     "treatments:check_in": "Check in",
     "treatments:check_in_confirmations": "Confirm fasting or ride home",
@@ -59,6 +60,7 @@ WRITE_WORDS = {
     "api:create_patient_plan": "Create treatment plan (API)",
     "api:reschedule_patient_appointment": "Reschedule appointment (API)",
     "api:book_patient_maintenance": "Book a maintenance session (API)",
+    "api:end_patient_plan": "End treatment plan (API)",
     "api:check_in_session": "Check in (API)",
     "api:record_session_vitals": "Record vital signs (API)",
     "api:override_session_hold": "Override dose hold (API)",

@@ -33,6 +33,7 @@ from ketacare.patients.models import Patient
 from ketacare.questionnaires.selectors import due_questionnaires
 from ketacare.treatments.selectors import (
     current_plan,
+    ended_plans,
     last_dose_start,
     next_appointment,
     patient_route,
@@ -67,26 +68,98 @@ IN_CHAIR_STAGES = {
 }
 
 
-# A warning sign still open while the patient is in the chair (as patients/_at_the_clinic.html says).
-IN_CHAIR_STILL_OPEN = "tell the staff with you now. They are close by and can help at once."
-
-
 @dataclass(frozen=True, slots=True)
 class PatientState:
     """Where the patient is in their treatment now; the home page's first block follows it.
 
     ``kind``: not_started | before_session | in_chair | discharged | between_sessions |
-    induction_finished | paused.
+    induction_finished | paused | completed | discontinued (the last two: the course has ended).
     """
 
     kind: str
     title: str
     detail: str = ""
     since: str = ""  # when discharged: how long ago the patient left ("just now", "40 minutes ago")
+    still: tuple[str, ...] = ()  # when the course has ended: what still applies, one line each
+
+
+# The stages a course ends in (treatments.services.end_treatment_plan sets them with the plan's end).
+COURSE_ENDED_STAGES = frozenset({Patient.Stage.COMPLETED, Patient.Stage.DISCONTINUED})
+COURSE_ENDED_TITLES = {
+    Patient.Stage.COMPLETED: "Your course of treatment is complete",
+    Patient.Stage.DISCONTINUED: "Your course of treatment was stopped",
+}
+# The indications whose returning symptom a patient knows as low mood (intake.models.Indication).
+LOW_MOOD_INDICATIONS = frozenset(
+    {
+        Indication.TREATMENT_RESISTANT_DEPRESSION,
+        Indication.MAJOR_DEPRESSION,
+        Indication.BIPOLAR_DEPRESSION,
+    }
+)
+# After the course no questionnaire is laid out for the patient (questionnaires.schedule.due_slots
+# lays out none at these stages), and any can still be filled in from the questionnaires page, whose
+# scores the clinic's relapse checks read (vigilance.course_signals): one of the few ways a returning
+# low mood reaches the clinic once sessions are over. Check-ins stay open the same way.
+STILL_AFTER_THE_COURSE = (
+    "You can still check in here at any time to tell the clinic how you feel.",
+    # Those laid out before the course ended may still be listed as due below: "new" stays true of them.
+    "No new questionnaires will be scheduled. You can still fill one in at any time (Questionnaires, "
+    "in the menu) when you want the clinic to know how you are.",
+)
+
+
+def course_ended(patient: Patient, plan: Any) -> bool:
+    """Whether the patient's course has ended: completed or discontinued, with no active plan (a new
+    plan starts a new course and moves the stage on again)."""
+    return plan is None and patient.stage in COURSE_ENDED_STAGES
+
+
+def _ended_state(patient: Patient, *, zone: ZoneInfo) -> PatientState:
+    """The home's first block once the course has ended: that it is over, the sessions held and the
+    last one's date, and what still applies (the clinic to call if the symptoms return, check-ins and
+    questionnaires). No word on doses: there are none to plan."""
+    ended = ended_plans(patient)
+    if ended:
+        held, last_at = ended[0].held, ended[0].last_held_at
+    else:
+        # Completed or discontinued with no plan ended on record: the sessions held are all there is.
+        given = patient_sessions(patient).filter(discharged_at__isnull=False).exclude(state="cancelled")
+        last = given.first()
+        held, last_at = given.count(), (last.discharged_at if last is not None else None)
+    if held and last_at is not None:
+        day = last_at.astimezone(zone)
+        on = f"{_day_words(day)} {day.year}"
+        sessions_words = (
+            f"You had 1 session, on {on}." if held == 1 else f"You had {held} sessions; the last was on {on}."
+        )
+    else:
+        sessions_words = "No session was held in this course."
+    clinic = patient.clinic
+    returning = (
+        "your low mood comes back or gets worse"
+        if set(patient_conditions(patient)) & LOW_MOOD_INDICATIONS
+        else "what you were treated for comes back or gets worse"
+    )
+    return PatientState(
+        str(patient.stage),
+        COURSE_ENDED_TITLES[Patient.Stage(patient.stage)],
+        f"{sessions_words} No more sessions are planned.",
+        still=(
+            f"If {returning}, tell the clinic: call {clinic.name} on {clinic.phone}.",
+            *STILL_AFTER_THE_COURSE,
+        ),
+    )
 
 
 def _state(
-    patient: Patient, *, now: dt.datetime, sessions: list[Any], appointment: Any, rules_active: bool
+    patient: Patient,
+    *,
+    now: dt.datetime,
+    sessions: list[Any],
+    appointment: Any,
+    plan: Any,
+    rules_active: bool,
 ) -> PatientState:
     zone = ZoneInfo(patient.time_zone)
     live = [s for s in sessions if s.state in IN_CHAIR_STAGES]
@@ -108,7 +181,8 @@ def _state(
             f"Your session is today at {appointment.starts_at.astimezone(zone):%H:%M}",
             "Check your preparation below: eating and drinking before the session, and your ride home.",
         )
-    plan = current_plan(patient)
+    if course_ended(patient, plan):
+        return _ended_state(patient, zone=zone)
     if plan is None:
         if sessions:
             return PatientState(
@@ -161,16 +235,17 @@ def series_is_over(patient: Patient, *, now: dt.datetime) -> bool:
     """Whether the patient's series of sessions is over: Home says it is complete or paused, or the
     sessions given have reached the review point of their plan (the prescriber's own number)."""
     sessions = _recent_sessions(patient)
+    plan = current_plan(patient)
     state = _state(
         patient,
         now=now,
         sessions=sessions,
         appointment=next_appointment(patient, now=now),
+        plan=plan,
         rules_active=False,
     )
-    if state.kind in ("induction_finished", "paused"):
+    if state.kind in ("induction_finished", "paused", *COURSE_ENDED_STAGES):
         return True
-    plan = current_plan(patient)
     if plan is None:
         return False
     given = (
@@ -256,11 +331,13 @@ def home_context(patient: Patient) -> dict[str, Any]:
         session = next((s for s in sessions if str(s.public_id) == dose.session_public_id), None)
         left_at = (session.discharged_at if session is not None else None) or dose.ended_at or dose.started_at
         rules = active_rules(route=dose.route, left_at=left_at, time_zone=patient.time_zone, now=now)
+    plan = current_plan(patient)
     state = _state(
         patient,
         now=now,
         sessions=sessions,
         appointment=appointment,
+        plan=plan,
         rules_active=any(r.ends_at for r in rules),
     )
     # A session today comes first: what today holds, not the phase after the last session.
@@ -274,11 +351,8 @@ def home_context(patient: Patient) -> dict[str, Any]:
             dose.route,
         )
     reports = open_episodes(patient=patient)
-    still_open = red_flags_still_open(reports)
-    if state.kind == "in_chair":
-        # The staff a few steps away are the fastest help: "contact your clinic today" beside "you are
-        # at the clinic" reads as two instructions for one symptom.
-        still_open = [dataclasses.replace(item, message=IN_CHAIR_STILL_OPEN) for item in still_open]
+    # In the chair the staff a few steps away are the fastest help (the selector's own words).
+    still_open = red_flags_still_open(reports, in_the_chair=state.kind == "in_chair")
     # A red flag said above, with what to do and its own "it has gone" link, is not asked about twice.
     said_above = {item.report.pk for item in still_open}
     episodes = []
@@ -292,6 +366,8 @@ def home_context(patient: Patient) -> dict[str, Any]:
         "last_dose": dose,
         "timeline": shown,
         "session_today": state.kind == "before_session",
+        # Said apart from the state: on the day of the last session the state is still "discharged".
+        "course_ended": course_ended(patient, plan),
         # The discharge instructions link names the session they are from: on the morning of the next
         # session they are still the last one's.
         "instructions_from": _day_words(dose.started_at.astimezone(ZoneInfo(patient.time_zone)))

@@ -19,11 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 import zoneinfo
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ketacare.clinics.selectors import opening_intervals
-from ketacare.core import monitoring
 from ketacare.core.protocols import get_protocol
 from ketacare.patients import facts
 from ketacare.patients.models import Patient
@@ -35,6 +35,7 @@ from ketacare.treatments.models import (
     TreatmentSession,
     VitalSign,
 )
+from ketacare.treatments.selectors import ARRIVAL_TO_DOSE_MIN, appointment_minutes, nearby_dose
 from ketacare.treatments.selectors.clinic import within_opening_hours
 from ketacare.treatments.services import create_treatment_plan
 from ketacare.treatments.services.rems import start_rems_form
@@ -62,6 +63,10 @@ INDUCTION_SCHEDULES = {
     "iv_ketamine": ([0, 2, 4], 9),
     "esketamine_trd": ([0, 3], 20),
 }
+# The session in the chair was checked in this long before now and dosed `DEMO_ARRIVAL_TO_DOSE` later.
+LIVE_CHECKED_IN_AGO = dt.timedelta(minutes=75)
+# Every demo run-sheet doses this long after check-in: the pre-dose time a booked visit allows for.
+DEMO_ARRIVAL_TO_DOSE = dt.timedelta(minutes=ARRIVAL_TO_DOSE_MIN)
 # Times of day on the clinic clock a course may be booked at, every half hour from 07:00 to 16:30; each
 # plan takes one that keeps every session inside the clinic's opening hours on the plan's weekdays.
 SESSION_TIMES = tuple(dt.time(hour, minute) for hour in range(7, 17) for minute in (0, 30))
@@ -101,6 +106,9 @@ def seed_app(ctx: DemoContext) -> None:
         # The demo login patients (so they see their own appointments under /me/).
         candidates = [p for p in ctx.patients_by_clinic[key] if p.user_id is not None][:PLANS_PER_CLINIC]
         zone = zoneinfo.ZoneInfo(clinic.time_zone)
+        # The clinic day of the session in the chair (checked in `LIVE_CHECKED_IN_AGO` before now).
+        live_day = (ctx.now - LIVE_CHECKED_IN_AGO).astimezone(zone).date()
+        live_start = dt.datetime.combine(live_day, dt.time(0), tzinfo=zone)
         for index, patient in enumerate(candidates):
             # Draw first so the random sequence does not depend on what already exists (the drawn
             # weight only stands in for a patient without an intake weight).
@@ -111,59 +119,43 @@ def seed_app(ctx: DemoContext) -> None:
             weight = _intake_weight(patient) or drawn_weight
             drift = _weight_drift(patient, "plan sessions")
             protocol = "esketamine_trd" if index % 2 else "iv_ketamine"
-            local_start = (
-                # The first patient (in the chair today) began eight days ago, mid-induction; the others
-                # fifteen days ago, their six infusions or first weeks done.
-                (ctx.now - dt.timedelta(days=8 if index == 0 else 15))
-                .astimezone(zone)
-                .replace(hour=9 + index, minute=0, second=0, microsecond=0)
+            # The first patient (in the chair today) began eight days before the live day, mid-induction;
+            # the others fifteen days ago, their six infusions or first weeks done.
+            first_day = (
+                live_day - dt.timedelta(days=8)
+                if index == 0
+                else (ctx.now - dt.timedelta(days=15)).astimezone(zone).date()
             )
+            local_start = dt.datetime.combine(first_day, dt.time(9 + index), tzinfo=zone)
+            if index == 0:
+                # The patient in the chair: a schedule with a session on the live day, so the session in
+                # the chair is that day's own booking and their only dose that day.
+                schedule = _live_schedule(clinic, get_protocol(protocol), live_day, local_start)
+            else:
+                # On the presets' own weekdays (Monday = 0): without them the sessions keep the spacing
+                # but follow the first one's weekday, and a Thursday start books every Sunday.
+                schedule = DemoSchedule(
+                    preset_id=None, weekdays=[0, 2, 4] if protocol == "iv_ketamine" else [0, 3]
+                )
             plan = create_treatment_plan(
                 patient=patient,
                 user=prescriber,
                 protocol_id=protocol,
-                preset_id=None,
+                preset_id=schedule.preset_id,
                 first_session_at=local_start,
-                # On the presets' own weekdays (Monday = 0): without them the sessions keep the spacing
-                # but follow the first one's weekday, and a Thursday start books every Sunday.
-                weekdays=[0, 2, 4] if protocol == "iv_ketamine" else [0, 3],
+                weekdays=schedule.weekdays,
+                session_count=schedule.session_count,
                 weight_kg=weight if protocol == "iv_ketamine" else None,
                 notes="Demo plan",
+                book_outside_hours=schedule.outside_hours,
                 # The demo replays history: the plan is made on its first session's day, as a clinic would.
                 now=local_start,
             )
-            _run_past_sessions(plan, prescriber, ctx.now, weight, drift, draws)
+            # The live day's session is the one in the chair: it is not run as a past session.
+            before = live_start if index == 0 else None
+            _run_past_sessions(plan, prescriber, ctx.now, weight, drift, draws, before=before)
         if candidates:
-            # One session in progress now: the first patient's next induction session (the plan began
-            # eight days ago, so some are left), moved to now with its appointment, checked in 75 minutes
-            # ago and dosed an hour ago, so it shows on the plan, the appointments page and the Today
-            # board like any booked session.
-            patient = candidates[0]
-            live_states = [TreatmentSession.State.DOSING, TreatmentSession.State.OBSERVING]
-            live_plan = TreatmentPlan.objects.filter(patient=patient).first()
-            if (
-                live_plan is not None
-                and not TreatmentSession.objects.filter(patient=patient, state__in=live_states).exists()
-            ):
-                live = (
-                    TreatmentSession.objects.filter(
-                        plan=live_plan,
-                        state=TreatmentSession.State.SCHEDULED,
-                        scheduled_at__gte=ctx.now - dt.timedelta(hours=4),
-                    )
-                    .select_related("appointment")
-                    .order_by("scheduled_at")
-                    .first()
-                )
-                if live is not None:
-                    checked_in_at = ctx.now - dt.timedelta(minutes=75)
-                    if live.appointment is not None:
-                        Appointment.objects.filter(pk=live.appointment.pk).update(starts_at=checked_in_at)
-                    live.scheduled_at = checked_in_at
-                    # Weighed today like any check-in: within the drift of the intake weight.
-                    weight = _intake_weight(patient) or 70.0
-                    checked_in = _checked_in_weight(_weight_drift(patient, "live session"), weight)
-                    _run(live, prescriber, checked_in_at, checked_in, [0.5] * 64, discharged=False)
+            _start_live_session(candidates[0], prescriber, ctx.now, live_day)
         for patient in induction_patients(ctx, key):
             _plan_induction(ctx, patient, prescriber, zone)
 
@@ -175,11 +167,107 @@ def _run_past_sessions(
     weight: float,
     drift: random.Random,
     draws: list[float],
+    *,
+    before: dt.datetime | None = None,
 ) -> None:
-    """Fill the run-sheets of the plan's sessions held before `now` and done by then."""
-    for session in plan.sessions.filter(scheduled_at__lt=now - SESSION_DONE_AFTER).order_by("scheduled_at"):
+    """Fill the run-sheets of the plan's sessions held before `now` and done by then (and before
+    `before`, when given)."""
+    until = now - SESSION_DONE_AFTER if before is None else min(now - SESSION_DONE_AFTER, before)
+    for session in plan.sessions.filter(scheduled_at__lt=until).order_by("scheduled_at"):
         checked_in = _checked_in_weight(drift, weight)
         _run(session, prescriber, session.scheduled_at, checked_in, draws, discharged=True)
+
+
+@dataclass(frozen=True)
+class DemoSchedule:
+    """The plan service's schedule inputs for a demo plan (`create_treatment_plan`'s arguments)."""
+
+    preset_id: str | None
+    weekdays: list[int]
+    session_count: int | None = None
+    outside_hours: bool = False
+
+
+def _live_schedule(
+    clinic: Any, protocol: Any, live_day: dt.date, first_session_at: dt.datetime
+) -> DemoSchedule:
+    """A schedule for the patient in the chair with a session on ``live_day`` and every session at least
+    two days from the next (so no dose comes within 24 hours of another, docs/decisions/0031).
+
+    The protocol's own presets first (three a week, then two), on weekdays the clinic is open at the
+    plan's time of day for the whole appointment. A clinic closed on the live day gets a custom series
+    that ends with the live day's session, booked outside the hours as a clinic opening specially would
+    (the plan says so); every later booking stays inside the hours.
+    """
+    zone = zoneinfo.ZoneInfo(clinic.time_zone)
+    wall = first_session_at.astimezone(zone).time()
+    intervals = opening_intervals(clinic)
+    duration = appointment_minutes(clinic, protocol)
+    today = live_day.weekday()
+
+    def fits(day: int) -> bool:
+        date = live_day + dt.timedelta(days=(day - today) % 7)
+        at = dt.datetime.combine(date, wall, tzinfo=zone)
+        return not intervals or within_opening_hours(intervals, at, duration)
+
+    # Offsets from the live day's weekday whose gaps round the week are all two days or more.
+    options = [
+        (3, (0, 2, 4)),
+        (3, (0, 2, 5)),
+        (3, (0, 3, 5)),
+        (2, (0, 3)),
+        (2, (0, 4)),
+        (2, (0, 2)),
+        (2, (0, 5)),
+    ]
+    for per_week, offsets in options:
+        days = sorted((today + offset) % 7 for offset in offsets)
+        preset = next((p for p in protocol.presets if p.sessions_per_week == per_week and not p.custom), None)
+        if preset is not None and all(fits(day) for day in days):
+            return DemoSchedule(preset_id=preset.id, weekdays=days)
+    for _, offsets in options:
+        days = sorted((today + offset) % 7 for offset in offsets)
+        if all(fits(day) for day in days if day != today):
+            held = sum(
+                1
+                for n in range((live_day - first_session_at.astimezone(zone).date()).days + 1)
+                if (first_session_at.astimezone(zone).date() + dt.timedelta(days=n)).weekday() in days
+            )
+            return DemoSchedule(preset_id="custom", weekdays=days, session_count=held, outside_hours=True)
+    return DemoSchedule(preset_id=None, weekdays=[0, 2, 4])
+
+
+def _start_live_session(patient: Any, prescriber: Any, now: dt.datetime, live_day: dt.date) -> None:
+    """One session in progress now: the patient's booking on the live day (their plan has one there),
+    moved to the check-in time `LIVE_CHECKED_IN_AGO` ago, checked in and dosed an hour ago, so it shows
+    on the plan, the appointments page and the Today board like any booked session. Their other
+    bookings stay where the plan put them, and no other dose of theirs is within 24 hours of it."""
+    live_states = [TreatmentSession.State.DOSING, TreatmentSession.State.OBSERVING]
+    plan = TreatmentPlan.objects.filter(patient=patient).first()
+    if plan is None or TreatmentSession.objects.filter(patient=patient, state__in=live_states).exists():
+        return
+    zone = zoneinfo.ZoneInfo(plan.clinic.time_zone)
+    day_start = dt.datetime.combine(live_day, dt.time(0), tzinfo=zone)
+    live = (
+        TreatmentSession.objects.filter(
+            plan=plan,
+            state=TreatmentSession.State.SCHEDULED,
+            scheduled_at__gte=day_start,
+            scheduled_at__lt=day_start + dt.timedelta(days=1),
+        )
+        .select_related("appointment", "clinic")
+        .first()
+    )
+    checked_in_at = now - LIVE_CHECKED_IN_AGO
+    if live is None or nearby_dose(live, checked_in_at + DEMO_ARRIVAL_TO_DOSE) is not None:
+        return
+    if live.appointment is not None:
+        Appointment.objects.filter(pk=live.appointment.pk).update(starts_at=checked_in_at)
+    live.scheduled_at = checked_in_at
+    # Weighed today like any check-in: within the drift of the intake weight.
+    weight = _intake_weight(patient) or 70.0
+    checked_in = _checked_in_weight(_weight_drift(patient, "live session"), weight)
+    _run(live, prescriber, checked_in_at, checked_in, [0.5] * 64, discharged=False)
 
 
 def _plan_induction(ctx: DemoContext, patient: Any, prescriber: Any, zone: zoneinfo.ZoneInfo) -> None:
@@ -208,7 +296,7 @@ def _plan_induction(ctx: DemoContext, patient: Any, prescriber: Any, zone: zonei
         return
     protocol = get_protocol(protocol_id)
     # The length of each appointment, as the plan service books it.
-    duration_min = (protocol.dose.infusion_minutes or 0) + monitoring.observation_minutes(protocol.route)
+    duration_min = appointment_minutes(patient.clinic, protocol)
     intervals = opening_intervals(patient.clinic)
     # One week of the course from its first day: every weekday of the plan once.
     week = [first_day + dt.timedelta(days=n) for n in range(7)]
@@ -254,7 +342,7 @@ def _run(
     """Fill a run-sheet: check-in, pre-dose vitals, dose(s), timed vitals, observations, discharge."""
     esketamine = session.route == "esketamine_in"
     common = {"clinic": session.clinic, "patient": session.patient, "session": session, "created_by": user}
-    dose_start = checked_in_at + dt.timedelta(minutes=15)
+    dose_start = checked_in_at + DEMO_ARRIVAL_TO_DOSE
     session.checked_in_at = checked_in_at
     session.checked_in_by = user
     session.weight_kg = Decimal(str(weight))

@@ -12,9 +12,12 @@
   not map free text to RxNorm); a class the clinician ticked is one more statement naming the class. A
   list marked entered in error keeps its statements with status ``entered-in-error``; superseded lists
   are history kept in KetaCare and not exported as current use.
-- **CarePlan** (US Core CarePlan): the treatment plan, ``active`` or ``completed``, category
-  ``assess-plan``, a generated narrative, one activity per appointment (a reference to the
-  Appointment) and one activity detail naming the medicine (RxNorm), its route and the planned dose.
+- **CarePlan** (US Core CarePlan): the treatment plan, ``active``; once ended, ``completed`` when the
+  course was completed and ``revoked`` when it was discontinued (R4: terminated before completion), the
+  period ending when the plan ended; category ``assess-plan``, a generated narrative, one activity per
+  appointment (a reference to the Appointment) and one activity detail naming the medicine (RxNorm), its
+  route and the planned dose (``stopped`` on a discontinued plan). A plan ended before KetaCare kept how
+  it ended reads ``completed``, as it always did.
 - **Consent** (base R4; US Core has none): each signed treatment consent, scope ``treatment``, LOINC
   59284-0; ``active`` while it covers its routes, ``inactive`` once withdrawn (the provision's period
   ends at the withdrawal), ``entered-in-error`` when marked so. R4's ``rejected`` is not used: KetaCare
@@ -53,10 +56,18 @@ CONDITION_NOTE = "The condition the patient is referred to the clinic for, recor
 CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 XHTML = "http://www.w3.org/1999/xhtml"
-PLAN_STATUS: dict[str, str] = {TreatmentPlan.Status.ACTIVE: "active", TreatmentPlan.Status.ENDED: "completed"}
-PLAN_ACTIVITY_STATUS: dict[str, str] = {
-    TreatmentPlan.Status.ACTIVE: "in-progress",
-    TreatmentPlan.Status.ENDED: "completed",
+# CarePlan.status and CarePlan.activity.detail.status (R4) by the plan's status and how it ended.
+PLAN_STATUS: dict[tuple[str, str], str] = {
+    (TreatmentPlan.Status.ACTIVE, ""): "active",
+    (TreatmentPlan.Status.ENDED, TreatmentPlan.Ending.COMPLETED): "completed",
+    (TreatmentPlan.Status.ENDED, TreatmentPlan.Ending.DISCONTINUED): "revoked",
+    (TreatmentPlan.Status.ENDED, ""): "completed",
+}
+PLAN_ACTIVITY_STATUS: dict[tuple[str, str], str] = {
+    (TreatmentPlan.Status.ACTIVE, ""): "in-progress",
+    (TreatmentPlan.Status.ENDED, TreatmentPlan.Ending.COMPLETED): "completed",
+    (TreatmentPlan.Status.ENDED, TreatmentPlan.Ending.DISCONTINUED): "stopped",
+    (TreatmentPlan.Status.ENDED, ""): "completed",
 }
 
 
@@ -148,10 +159,16 @@ def care_plan_resources(patient: Patient, patient_ref: str) -> list[dict[str, An
         own = appointments.get(plan.pk, [])
         first = own[0].starts_at if own else plan.created_at
         dose = f"Planned dose {plan.dose_mg:g} mg" if plan.dose_mg is not None else ""
+        how = (plan.status, plan.ended_as)
+        period = {"start": iso(first)}
+        if plan.ended_at is not None:
+            # A plan ended before its first appointment ran from when it was made (end never before start).
+            start = first if first <= plan.ended_at else min(plan.created_at, plan.ended_at)
+            period = {"start": iso(start), "end": iso(plan.ended_at)}
         medicine = {
             "detail": {
                 "kind": "MedicationRequest",
-                "status": PLAN_ACTIVITY_STATUS.get(plan.status, "unknown"),
+                "status": PLAN_ACTIVITY_STATUS.get(how, "unknown"),
                 "productCodeableConcept": {
                     "coding": [coding(RXNORM, drug_code, drug_name)] if drug_code else None,
                     "text": drug_name,
@@ -169,14 +186,16 @@ def care_plan_resources(patient: Patient, patient_ref: str) -> list[dict[str, An
                 "CarePlan",
                 str(plan.public_id),
                 "CarePlan",
-                plan.created_at,
+                # Ending a plan changes it: a client that syncs by _lastUpdated sees the new status.
+                plan.ended_at or plan.created_at,
                 text=_narrative(
                     title,
                     f"Route: {route}",
                     dose,
                     f"{len(own)} appointment(s); review after session {plan.review_after_session}",
+                    f"Course {plan.get_ended_as_display().lower()}" if plan.ended_as else "",
                 ),
-                status=PLAN_STATUS.get(plan.status, "unknown"),
+                status=PLAN_STATUS.get(how, "unknown"),
                 intent="plan",
                 category=[
                     {"coding": [coding(CAREPLAN_CATEGORY, "assess-plan", "Assessment and Plan of Treatment")]}
@@ -184,7 +203,7 @@ def care_plan_resources(patient: Patient, patient_ref: str) -> list[dict[str, An
                 title=title,
                 description=", ".join(part for part in (route, dose) if part) or None,
                 subject={"reference": patient_ref},
-                period={"start": iso(first)},
+                period=period,
                 created=iso(plan.created_at),
                 activity=[{"reference": {"reference": f"Appointment/{a.public_id}"}} for a in own]
                 + [medicine],

@@ -6,9 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 
 from ketacare.checkins.models import SymptomReport
-from ketacare.checkins.onset import day_words
+from ketacare.checkins.onset import after_treatment_words, day_words
 from ketacare.core import display, knowledge
-from ketacare.core.triage import describe_minutes
 
 # A red flag's "how strong" cell: the check-in asks a warning sign no strength (the stored severity is
 # the form's default), and "red flag" is the clinic's word, not the patient's.
@@ -30,8 +29,9 @@ def symptom_end(report: SymptomReport, when: Callable[[dt.datetime], str]) -> st
 
 def symptom_began(report: SymptomReport, zone: dt.tzinfo) -> str:
     """When it began, as the patient gave it (checkins/onset.py), in words a printout keeps: "on Monday
-    7 December" for a day they named, "about 2 hours after your session on Friday 4 December" for a time
-    after the treatment. The check-in's own time is when they told us, never its start; so with no onset
+    7 December" for a day they named, "about 1 hour after your session on Friday 4 December" for a time
+    after the treatment, in the words of the choice the check-in offered and its pages say back
+    (``after_treatment_words``). The check-in's own time is when they told us, never its start; so with no onset
     given it says so ("not sure"; "not asked" for a warning sign, which the check-in asks no onset).
 
     Unlike the pages' ``began_words`` it names no "today": a download is read on later days.
@@ -42,7 +42,7 @@ def symptom_began(report: SymptomReport, zone: dt.tzinfo) -> str:
         session = f"your session on {day_words(report.dose_started_at.astimezone(zone).date())}"
         if report.onset_min < 1:
             return f"at {session}"
-        return f"about {describe_minutes(report.onset_min)} after {session}"
+        return f"about {after_treatment_words(report.onset_min)} after {session}"
     return "not asked" if report.kind == SymptomReport.Kind.RED_FLAG else "not sure"
 
 

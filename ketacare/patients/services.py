@@ -344,22 +344,41 @@ def restore_patient(*, patient: Patient, by: User) -> Patient:
 
 
 # Where a patient's treatment stands, moved only forward by the record that starts each stage (a plan
-# starts induction, a maintenance booking maintenance). The questionnaire schedule and the drop-out job
-# read it: a patient left at "screening" would get baseline questionnaires only, no pre-session PHQ-9.
+# starts induction, a maintenance booking maintenance) and closed when the course's plan ends. The
+# questionnaire schedule and the drop-out job read it: a patient left at "screening" would get baseline
+# questionnaires only, no pre-session PHQ-9; one left at "completed" while treated again would get none.
 STAGE_ORDER = (Patient.Stage.SCREENING, Patient.Stage.INDUCTION, Patient.Stage.MAINTENANCE)
+COURSE_ENDINGS = (Patient.Stage.COMPLETED, Patient.Stage.DISCONTINUED)
 
 
 def advance_stage(*, patient: Patient, to: str) -> Patient:
     """Move the patient forward to ``to`` (induction or maintenance) when the treatment reaches it.
 
-    Called inside the transaction of the write that starts the stage; never moves a patient back, and
-    leaves a completed or discontinued patient as staff set them. The write's own audit row covers it.
+    Called inside the transaction of the write that starts the stage; never moves a patient under
+    treatment back (a maintenance patient given a new plan stays in maintenance). A patient whose course
+    had ended (completed or discontinued) starts again at ``to``: a new plan is a new course. The
+    write's own audit row covers it.
     """
     if to not in STAGE_ORDER[1:]:
         raise FieldError("stage", f"stage {to!r} is not one a treatment starts (induction, maintenance)")
-    if patient.stage in STAGE_ORDER and STAGE_ORDER.index(patient.stage) < STAGE_ORDER.index(to):
+    ended = patient.stage in COURSE_ENDINGS
+    if ended or (patient.stage in STAGE_ORDER and STAGE_ORDER.index(patient.stage) < STAGE_ORDER.index(to)):
         Patient.objects.filter(pk=patient.pk, stage=patient.stage).update(stage=to)
         patient.stage = to
+    return patient
+
+
+def end_course(*, patient: Patient, ended_as: str) -> Patient:
+    """Close the patient's course as completed or discontinued (its last active plan has ended).
+
+    Called inside the transaction of the write that ends the plan, so the stage and the plan never
+    disagree; the questionnaire schedule lays out nothing more for a course that is over. The write's
+    own audit row covers it.
+    """
+    if ended_as not in COURSE_ENDINGS:
+        raise FieldError("stage", f"stage {ended_as!r} is not one a course ends in (completed, discontinued)")
+    Patient.objects.filter(pk=patient.pk).update(stage=ended_as)
+    patient.stage = ended_as
     return patient
 
 

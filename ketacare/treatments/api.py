@@ -8,6 +8,7 @@ range is a 422 naming the field and the allowed range with nothing written.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -47,6 +48,7 @@ from ketacare.treatments.schemas import (
     MyAppointmentOut,
     ObservationIn,
     ObservationOut,
+    PlanEndIn,
     PlanIn,
     PlanOut,
     SessionOut,
@@ -240,6 +242,40 @@ def create_patient_plan(request: AuthenticatedRequest, patient_id: str) -> Any:
             book_outside_hours=payload.book_outside_hours,
         )
     return Status(201, plan)
+
+
+@router.post(
+    "/patients/{patient_id}/plans/{plan_id}/end",
+    response={200: PlanOut},
+    summary=(
+        "End an active treatment plan as completed or discontinued, with an optional reason (a prescriber; "
+        "its booked sessions not yet held are cancelled; 409 when it has ended already or a session is "
+        "under way)"
+    ),
+    openapi_extra=_json_body(PlanEndIn),
+)
+def end_patient_plan(request: AuthenticatedRequest, patient_id: str, plan_id: str) -> Any:
+    patient = _staff_patient(request, patient_id, "write")
+    plan = _patients_plan(patient, plan_id)
+    payload = parse_payload(request, PlanEndIn)
+    with _role_refusals_audited(patient, "end_patient_plan"):
+        services.end_treatment_plan(
+            plan=plan, user=request.user, ended_as=payload.ended_as, reason=payload.end_reason
+        )
+    return TreatmentPlan.objects.select_related("patient", "ended_by").get(pk=plan.pk)
+
+
+def _patients_plan(patient: Patient, plan_id: str) -> TreatmentPlan:
+    """The patient's plan by its public id (the patient already reached through access_patient): any
+    other id, or one that is not an id, is a 404."""
+    try:
+        key = uuid.UUID(plan_id)
+    except ValueError:
+        raise Http404("Not found") from None
+    plan = TreatmentPlan.objects.filter(patient=patient, public_id=key).first()
+    if plan is None:
+        raise Http404("Not found")
+    return plan
 
 
 @router.get(

@@ -10,6 +10,7 @@ from django import forms
 
 from ketacare.core.protocols import WEEKDAYS, catalog
 from ketacare.treatments.models import ENTERED_IN_ERROR_REASON_MAX, AdverseEvent, Observation, TreatmentPlan
+from ketacare.treatments.services import MAX_TEXT
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
@@ -305,6 +306,47 @@ class EnteredInErrorForm(forms.Form):
             "required": (f"Say why the entry is wrong (at most {ENTERED_IN_ERROR_REASON_MAX} characters)"),
             "max_length": f"Write at most {ENTERED_IN_ERROR_REASON_MAX} characters.",
         },
+    )
+
+
+class EndPlanForm(forms.Form):
+    """A prescriber ends the active plan: how, why, and the confirmation naming what gets cancelled.
+
+    ``booked`` is the number of booked sessions the page said would be cancelled; the view refuses the
+    confirmation when that number has changed since (a session booked or moved on meanwhile).
+    """
+
+    plan_id = forms.UUIDField(widget=forms.HiddenInput)
+    booked = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    ended_as = forms.ChoiceField(
+        label="How did the course end?",
+        choices=TreatmentPlan.Ending.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose Completed or Discontinued.",
+            "invalid_choice": "Choose Completed or Discontinued.",
+        },
+        help_text=(
+            "Completed: the course went as planned (or ended at its review). Discontinued: it stopped "
+            "before that."
+        ),
+    )
+    end_reason = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": f"Write at most {MAX_TEXT} characters (this is %(show_value)d)."},
+        # Optional for a discontinued course too: a patient who stops coming often gives no reason, and
+        # a required box would be filled with a guess that later reads as fact.
+        help_text=(
+            "Shown with the ended plan to the next prescriber. For a discontinued course, write why when "
+            "it is known (the patient's choice, side effects, no improvement, moved away). It is not "
+            "required: a patient who stops coming often gives no reason, and a guess would read as fact."
+        ),
+    )
+    confirm = forms.BooleanField(
+        error_messages={"required": "Tick the box to confirm: ending the course cannot be undone."},
     )
 
 

@@ -231,6 +231,22 @@ class PlanIn(Schema):
     )
 
 
+class PlanEndIn(Schema):
+    """How the course ended, and why (a prescriber's decision; the booked sessions not yet held are
+    cancelled with the plan)."""
+
+    ended_as: Literal["completed", "discontinued"] = Field(
+        description="completed: the course went as planned (or ended at its review); discontinued: it "
+        "stopped before that"
+    )
+    end_reason: str = Field(
+        "",
+        max_length=1000,
+        description="Why, when it is known; optional, also for a discontinued course (a patient who stops "
+        "coming often gives no reason)",
+    )
+
+
 class BookingIn(Schema):
     starts_at: AwareDatetime
 
@@ -260,8 +276,9 @@ class DoseIn(Schema):
     out_of_bounds_reason: str = Field("", max_length=1000)
     gate_override_read: bool = Field(
         False,
-        description="The recorder has read the prescriber's override of the plan gate: needed for the first "
-        "dose on a plan made with a step still missing, unless the recorder wrote the override",
+        description="The recorder has read the prescriber's override: needed for the first dose on a plan "
+        "made with a step still missing, or less than 24 h after another dose under an override of that "
+        "hold, unless the recorder wrote the override",
     )
 
 

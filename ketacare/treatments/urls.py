@@ -11,6 +11,7 @@ urlpatterns = [
     path("clinic/rems/", views.rems_forms_due, name="rems_due"),
     path("clinic/patients/<str:patient_id>/plan/", views.plan, name="plan"),
     path("clinic/patients/<str:patient_id>/appointments.ics", views.plan_ics, name="plan_ics"),
+    path("clinic/patients/<str:patient_id>/plan/end/", views.end_plan, name="end_plan"),
     path(
         "clinic/patients/<str:patient_id>/plan/maintenance/",
         views.book_maintenance,

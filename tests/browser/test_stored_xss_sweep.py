@@ -2,8 +2,8 @@
 
 Every free-text field a person can write (patient and staff names, clinic name, intake "other"
 and previous treatments, medication lines, screening decision note, consent signer, entered-in-
-error reason, plan notes, check-in medication changes, hold / discharge override reasons, cancel
-reason, dose lot number, observation note, adverse event description and action, REMS submission
+error reason, plan notes, a course's end reason, check-in medication changes, hold / discharge override
+reasons, cancel reason, dose lot number, observation note, adverse event description and action, REMS submission
 reference, alert title / detail / acknowledgement / resolution notes, check-in note, journal text,
 an audit row's e-mail and path) is filled with a payload through the services; then every page,
 print view and htmx partial that shows them is opened in Chromium.
@@ -79,6 +79,7 @@ FIELDS = {
     "decision_note": "staff",
     "consent_signer": "staff",
     "plan_notes": "staff",
+    "end_reason": "staff",
     "observation_note": "staff",
     "ae_description": "staff",
     "ae_action": "staff",
@@ -175,6 +176,12 @@ def _seed(personas: Any) -> dict[str, Any]:
         first_session_at=now + dt.timedelta(days=2),
         weight_kg=70,
         notes=_t("plan_notes", ALL),
+    )
+    # A course ended with its reason: the plan page of a patient whose course is over (A2) tells it.
+    ended_plan = make_session(personas.a2, route="iv", state="discharged").plan
+    assert ended_plan is not None
+    treatments.end_treatment_plan(
+        plan=ended_plan, user=prescriber, ended_as="discontinued", reason=_t("end_reason", ALL)
     )
     # The run-sheet shows different parts per state: one session per state, each fully charted.
     sheets = {}
@@ -415,6 +422,7 @@ def test_payloads_in_every_free_text_field_never_run_on_staff_pages_partials_and
         reverse("patients:detail", kwargs={"patient_id": pid}),
         reverse("intake:page", kwargs={"patient_id": pid}),
         reverse("treatments:plan", kwargs={"patient_id": pid}),
+        reverse("treatments:plan", kwargs={"patient_id": str(personas.a2.public_id)}),  # an ended course
         reverse("treatments:day"),
         reverse("treatments:day") + f"?day={session.scheduled_at.date().isoformat()}",
         reverse("treatments:rems_due"),

@@ -50,6 +50,31 @@ def _plan_for_maintenance(personas: Any, target: Any) -> dict[str, Any]:
     return patient_kwargs(personas, target)
 
 
+def _plan_to_end(personas: Any, target: Any) -> dict[str, Any]:
+    """The target's active plan (booked ahead) and its id, for ending it on the API."""
+    from ketacare.treatments.models import TreatmentPlan
+
+    _appointment(personas, target)
+    plan = TreatmentPlan.objects.get(patient=target, status="active")
+    return {"patient_id": str(target.public_id), "plan_id": str(plan.public_id)}
+
+
+def _end_form(personas: Any, target: Any) -> dict[str, Any]:
+    """The plan page's "End this course" form as the page gives it: the plan, the sessions it cancels."""
+    from ketacare.treatments.models import TreatmentPlan
+
+    plan = TreatmentPlan.objects.filter(patient=target, status="active").first()
+    if plan is None:  # another clinic's patient with no plan: refused before the form is read
+        return {"ended_as": "completed", "confirm": "on"}
+    return {
+        "plan_id": str(plan.public_id),
+        "booked": str(plan.sessions.filter(state="scheduled").count()),
+        "ended_as": "discontinued",
+        "end_reason": "Stopped at the patient's request",
+        "confirm": "on",
+    }
+
+
 def _latest_vital(personas: Any, target: Any) -> dict[str, Any]:
     from ketacare.treatments.models import VitalSign
 
@@ -154,6 +179,17 @@ ROUTES: list[Route] = [
         kwargs=_plan_for_maintenance,
         ok={"POST": 302},
         data=lambda p, t: {"starts_at": _in_days(39)},
+    ),
+    Route(
+        # Ending a course is a prescriber's decision: a clinic admin (or nurse) gets a 403 and nothing is
+        # written; ketacare/treatments/tests/test_end_the_course.py proves the refusal for each role.
+        "treatments:end_plan",
+        "staff_record",
+        methods=("POST",),
+        prescriber_methods=("POST",),
+        kwargs=_plan_for_maintenance,
+        ok={"POST": 302},
+        data=_end_form,
     ),
     Route("treatments:run_sheet", "staff_record", kwargs=_session(state="observing")),
     Route(
@@ -334,6 +370,15 @@ ROUTES: list[Route] = [
         kwargs=_plan_for_maintenance,
         ok={"POST": 201},
         data=lambda p, t: {"starts_at": _aware_in_days(39)},
+    ),
+    Route(
+        "api:end_patient_plan",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        prescriber_methods=("POST",),
+        kwargs=_plan_to_end,
+        data=lambda p, t: {"ended_as": "completed", "end_reason": "Course complete"},
     ),
     Route("api:list_my_appointments", "patient", api=True),
     Route(

@@ -60,6 +60,9 @@ def forged_fields(personas: Any, foreign_session: Any) -> dict[str, Any]:
         "decided_at": FORGED_TIME,
         "error_marked_at": FORGED_TIME,
         "entered_in_error_at": FORGED_TIME,
+        "ended_at": FORGED_TIME,
+        "ended_by": str(clinician_b.public_id),
+        "ended_by_id": clinician_b.pk,
         "dose_started_at": FORGED_TIME,
         # Computed scores, triage, risk flags and states.
         "total": 27,
@@ -225,6 +228,15 @@ WRITES: dict[tuple[str, str], Write] = {
         body=lambda c: {"protocol_id": "iv_ketamine", "first_session_at": _in_days(3), "weight_kg": 70},
         kwargs=lambda c: _ready_a1(c),
     ),
+    # Ending a plan: who ended it and when are the server's (the caller, now), whatever the body says.
+    ("POST", "/api/v1/patients/{patient_id}/plans/{plan_id}/end"): Write(
+        "clinician_a",
+        "treatments.TreatmentPlan",
+        body=lambda c: {"ended_as": "discontinued", "end_reason": "Stopped at the patient's request"},
+        kwargs=lambda c: _a1_plan(c),
+        updates="plan_id",
+        check=lambda row, c: _ended_by_the_caller(row, c),
+    ),
     ("POST", "/api/v1/patients/{patient_id}/appointments/{appointment_id}/reschedule"): Write(
         "clinician_a",
         "treatments.Appointment",
@@ -375,6 +387,22 @@ def _planned_a1(ctx: Any) -> dict[str, str]:
         "patient_id": str(ctx.personas.a1.public_id),
         "appointment_id": str(plan.appointments.order_by("starts_at").first().public_id),
     }
+
+
+def _a1_plan(ctx: Any) -> dict[str, str]:
+    from ketacare.treatments.models import TreatmentPlan
+
+    ids = _planned_a1(ctx)
+    plan = TreatmentPlan.objects.get(appointments__public_id=ids["appointment_id"])
+    return {"patient_id": ids["patient_id"], "plan_id": str(plan.public_id)}
+
+
+def _ended_by_the_caller(row: Any, ctx: Any) -> None:
+    """The plan stays A1's; its ending is the caller's, now, as sent."""
+    assert row.patient_id == ctx.personas.a1.pk and row.clinic_id == ctx.personas.clinic_a.pk
+    assert row.status == "ended" and row.ended_as == "discontinued"
+    assert row.ended_by_id == ctx.personas.clinician_a.pk
+    assert row.ended_at is not None and row.ended_at.year != 2001
 
 
 def _a1_session(ctx: Any, **options: Any) -> dict[str, str]:

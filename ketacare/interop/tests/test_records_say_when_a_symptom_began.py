@@ -119,3 +119,31 @@ def test_a_day_the_patient_named_is_the_day_it_began(personas: Any, client_for: 
         )
     text = _pdf_text(client_for)
     assert f"{HEADACHE} mild on Sunday 6 December 13:33 on Monday 7 December 2026" in text
+
+
+def test_an_hour_after_the_session_reads_as_the_check_in_offered_it(personas: Any, client_for: Any) -> None:
+    """The check-in offered "About 1 hour after the treatment", and the episodes page says it back so: the
+    downloads say the same, not "about 60 minutes"."""
+    patient = personas.a1
+    make_dose(patient, started_at=DOSE)
+    with time_machine.travel(CHECKIN, tick=False):
+        submit_checkin(
+            patient=patient,
+            idempotency_key="hour-headache",
+            reports=[ReportIn("headache", "mild", onset_min=60)],
+            mood=6,
+            note="",
+            now=CHECKIN,
+        )
+    with time_machine.travel(READ_AT, tick=False):
+        client = client_for("a1")
+        page = client.get(reverse("checkins:episodes")).content.decode()
+        response = client.get(reverse("interop:records_csv"))
+    assert "since about 1 hour after your session" in page
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    began = next(row[4] for row in rows if row[0] == "symptom" and row[2] == HEADACHE)
+    assert "when it began: about 1 hour after your session on Friday 4 December;" in began
+    assert "60 minutes" not in response.content.decode()
+    text = _pdf_text(client_for)
+    assert f"{HEADACHE} mild about 1 hour after your session on Friday 4 December" in text
+    assert "60 minutes" not in text

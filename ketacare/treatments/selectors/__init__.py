@@ -17,6 +17,14 @@ from ketacare.treatments.selectors.clinic import (
     recent_submitted_forms,
     today_in,
 )
+from ketacare.treatments.selectors.interval import (
+    INTERVAL_HOLD,
+    MIN_INTERVAL,
+    NearbyDose,
+    duration_words,
+    interval_override_read_needed,
+    nearby_dose,
+)
 from ketacare.treatments.selectors.pathway import (
     BP_RETAKE_REST,
     STEP_HOLDS,
@@ -98,8 +106,22 @@ from ketacare.treatments.selectors.schedule import (
     prescriber_notes,
     schedule_guidance,
 )
+from ketacare.treatments.selectors.visit import (
+    ARRIVAL_TO_DOSE_MIN,
+    administration_minutes,
+    appointment_minutes,
+)
 
 __all__ = [
+    "ARRIVAL_TO_DOSE_MIN",
+    "administration_minutes",
+    "appointment_minutes",
+    "INTERVAL_HOLD",
+    "MIN_INTERVAL",
+    "NearbyDose",
+    "duration_words",
+    "interval_override_read_needed",
+    "nearby_dose",
     "BP_RETAKE_REST",
     "GateOverrideNow",
     "InfusionStop",

@@ -16,6 +16,7 @@ from ketacare.patients import facts
 from ketacare.patients.models import Patient
 from ketacare.treatments.models import DoseAdministration, TreatmentPlan, TreatmentSession, VitalSign
 from ketacare.treatments.selectors._common import age_years, clinic_zone
+from ketacare.treatments.selectors.interval import INTERVAL_HOLD, interval_hold_message, nearby_dose
 from ketacare.treatments.selectors.run_sheet import _once, baseline_vitals, valid_vitals
 
 # Holds that are simply the next step of the run-sheet, not something a prescriber must hear about.
@@ -153,7 +154,10 @@ def pre_dose_hold_flags(session: TreatmentSession) -> tuple[bool, list[dict[str,
 
 def dose_readiness(session: TreatmentSession, now: dt.datetime) -> pathway.Readiness:
     """Every reason not to dose this session now (the core's go/no-go), and a blood-pressure hold a
-    retake taken too soon does not clear (`bp_retake_too_soon`)."""
+    retake taken too soon does not clear (`bp_retake_too_soon`).
+
+    The "interval" hold (another dose less than 24 h from now, clinic practice) names that dose: its
+    time, amount and route (`interval.nearby_dose`)."""
     patient = session.patient
     zone = clinic_zone(session.clinic)
     known = facts.plan_gate_facts(patient)
@@ -163,7 +167,7 @@ def dose_readiness(session: TreatmentSession, now: dt.datetime) -> pathway.Readi
     risk = facts.suicide_risk_since(patient, since=since)
     base = baseline_vitals(session)
     plan = session.plan
-    at = session.checked_in_at or now
+    near = nearby_dose(session, now)
     split = pathway.split_red_flags(flags)
     age = age_years(patient, now.astimezone(zone).date())
     readiness = pathway.dose_readiness(
@@ -192,17 +196,22 @@ def dose_readiness(session: TreatmentSession, now: dt.datetime) -> pathway.Readi
             mania_or_psychosis=bool(split["mania_or_psychosis"]),
             pregnant=session.pregnancy_reported,
             paused_for_review=facts.next_dose_hold(patient),
-            hours_since_last_dose=(
-                max(0.0, (at - previous.started_at).total_seconds() / 3600) if previous is not None else None
-            ),
+            # The other dose nearest to now, whichever session it was given in (one checked in after
+            # this one, dosed while this one waited, counts as much as one dosed this morning).
+            hours_since_last_dose=near.gap(now).total_seconds() / 3600 if near is not None else None,
         )
     )
+    holds = readiness.holds
+    if near is not None:
+        # The core says how long ago; the people at the chair need which dose: when, how much, how given.
+        message = interval_hold_message(session, near, now)
+        holds = tuple(
+            pathway.Hold(h.code, message, h.severity) if h.code == INTERVAL_HOLD else h for h in holds
+        )
     too_soon = bp_retake_too_soon(session) if base is not None else None
-    if too_soon is None:
-        return readiness
-    present = {h.code for h in readiness.holds}
-    carried = [h for h in _retake_too_soon_holds(session, too_soon, age) if h.code not in present]
-    holds = readiness.holds + tuple(carried)
+    if too_soon is not None:
+        present = {h.code for h in holds}
+        holds += tuple(h for h in _retake_too_soon_holds(session, too_soon, age) if h.code not in present)
     return pathway.Readiness(go=not holds, holds=holds)
 
 

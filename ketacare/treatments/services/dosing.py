@@ -157,21 +157,39 @@ OUT_OF_RANGE_HOW = "write why under “Reason, if outside the protocol's dose ra
 GATE_OVERRIDE_READ_LABEL = "I have read the prescriber's override"
 
 
-def _check_gate_override_read(session: TreatmentSession, user: User, read: bool) -> None:
-    """Refuse the session's first dose on a plan made under a prescriber's override of a step still
-    missing (no screening, decision or consent on file) until the person recording it confirms they have
-    read the override, unless they wrote it (docs/decisions/0013)."""
-    override = selectors.gate_override_read_needed(session, user)
-    if override is None or read:
+def _check_gate_override_read(session: TreatmentSession, user: User, read: bool, now: dt.datetime) -> None:
+    """Refuse the session's first dose until the person recording it confirms they have read the
+    prescriber's override it goes ahead under, unless they wrote it: the override of a plan gate step
+    still missing (no screening, decision or consent on file, docs/decisions/0013), and the override of
+    the hold on a dose less than 24 h after another (docs/decisions/0031). One tick confirms both."""
+    if read:
         return
-    plan = override.plan
+    override = selectors.gate_override_read_needed(session, user)
+    near = selectors.interval_override_read_needed(session, user, now)
+    if override is None and near is None:
+        return
     zone = selectors.clinic_zone(session.clinic)
-    when = f"{plan.gate_overridden_at.astimezone(zone):%a %-d %b}" if plan.gate_overridden_at else ""
+    parts = []
+    if override is not None:
+        plan = override.plan
+        when = f"{plan.gate_overridden_at.astimezone(zone):%a %-d %b}" if plan.gate_overridden_at else ""
+        parts.append(
+            f"this plan was made under a prescriber's override of: {override.words} "
+            f"({plan.gate_overridden_by}, {when}: \u201c{plan.gate_override_reason}\u201d)"
+        )
+    if near is not None and session.hold_overridden_at is not None:
+        parts.append(
+            f"{'a' if not parts else 'and a'} prescriber allowed this dose "
+            f"{selectors.duration_words(near.gap(now))} after another: {near.words(now, zone)} "
+            f"({session.hold_overridden_by}, {session.hold_overridden_at.astimezone(zone):%H:%M}: "
+            f"\u201c{session.hold_override_reason}\u201d)"
+        )
+    them = "it" if len(parts) == 1 else "both"
+    first = "first " if override is not None else ""
     raise FieldError(
         "gate_override_read",
-        f"gate_override_read: this plan was made under a prescriber's override of: {override.words} "
-        f"({plan.gate_overridden_by}, {when}: \u201c{plan.gate_override_reason}\u201d). Read it, then tick "
-        f"\u201c{GATE_OVERRIDE_READ_LABEL}\u201d to record the first dose.",
+        f"gate_override_read: {'; '.join(parts)}. Read {them}, then tick "
+        f"\u201c{GATE_OVERRIDE_READ_LABEL}\u201d to record the {first}dose.",
     )
 
 
@@ -189,8 +207,10 @@ def record_dose(
     """Record a dose: an infusion (stop time now or later), one nasal device (5-minute waits), or a dose
     given at one time (oral, sublingual, IM injection: without a stop time it ends when it is given).
 
-    The first dose on a plan made under a prescriber's override of a step still missing needs
-    ``gate_override_read`` (the recorder has read the override), unless the recorder wrote it.
+    The first dose on a plan made under a prescriber's override of a step still missing, or given less
+    than 24 h after another dose under a prescriber's override of that hold, needs ``gate_override_read``
+    (the recorder has read the override), unless the recorder wrote it. Without an override a dose less
+    than 24 h after another is refused with that dose's time, amount and route (the "interval" hold).
     """
     now = timezone.now()
     start = started_at or now
@@ -243,7 +263,7 @@ def record_dose(
                 + ": assess the patient and resolve it with what was done first (a prescriber's override of "
                 "the pre-dose holds does not cover it).",
             )
-        _check_gate_override_read(session, user, gate_override_read is True)
+        _check_gate_override_read(session, user, gate_override_read is True, now)
         check_time("started_at", start, session, now=now)
         previous = selectors.valid_doses(session)
         device_number = None

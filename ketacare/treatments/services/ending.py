@@ -1,7 +1,9 @@
 """Ending a treatment plan: the course completed or discontinued, by a prescriber, with its reason.
 
 An ended plan keeps every appointment and session it had; the ones not yet begun are cancelled with it,
-so nothing stays booked on a course that is over. A new course is a new plan (`create_treatment_plan`).
+so nothing stays booked on a course that is over. The patient's stage follows in the same transaction
+(completed or discontinued, once no other plan of theirs is active). A new course is a new plan
+(`create_treatment_plan`), which starts the patient's stage again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.utils import timezone
 
 from ketacare.accounts.models import User
 from ketacare.lib.errors import ConflictError, FieldError
+from ketacare.patients.services import end_course
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
 from ketacare.treatments.selectors import LIVE_STATES
 from ketacare.treatments.services._common import check_text, set_appointment_status
@@ -33,8 +36,10 @@ def end_treatment_plan(
     """End an active plan as completed or discontinued (a prescriber's decision), with an optional reason.
 
     Refused while one of its sessions is in the chair (discharge or cancel it first). Its appointments
-    still scheduled whose session has not begun are cancelled. ``now`` is when the plan ends (the clock
-    unless a caller replays history).
+    still scheduled whose session has not begun are cancelled (`sessions_cancelled_by_ending` counts
+    them beforehand). The patient's stage becomes ``ended_as`` unless another of their plans is still
+    active. ``now`` is when the plan ends (the clock unless a caller replays history). The caller's
+    write audit row (the page's or the API's ``access_patient(action="write")``) records who ended it.
     """
     require_prescriber(user, plan.clinic_id, field="ended_as", action="end a treatment plan")
     if ended_as not in TreatmentPlan.Ending.values:
@@ -71,4 +76,15 @@ def end_treatment_plan(
         plan.ended_by = user
         plan.end_reason = reason
         plan.save(update_fields=["status", "ended_as", "ended_at", "ended_by", "end_reason"])
+        still_active = TreatmentPlan.objects.filter(
+            patient_id=plan.patient_id, status=TreatmentPlan.Status.ACTIVE
+        ).exists()
+        if not still_active:
+            end_course(patient=plan.patient, ended_as=ended_as)
     return plan
+
+
+def sessions_cancelled_by_ending(plan: TreatmentPlan) -> int:
+    """How many booked sessions ending ``plan`` now would cancel (those not yet begun), for the
+    confirmation the prescriber gives before ending it."""
+    return plan.sessions.filter(state=TreatmentSession.State.SCHEDULED).count()

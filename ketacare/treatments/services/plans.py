@@ -19,7 +19,7 @@ from ketacare.audit.services import record_access_event
 from ketacare.clinics.hours import Interval, format_opening_hours
 from ketacare.clinics.models import Clinic
 from ketacare.clinics.selectors import opening_intervals
-from ketacare.core import course, monitoring
+from ketacare.core import course
 from ketacare.core.protocols import Preset, Protocol, get_protocol
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.patients import facts
@@ -135,7 +135,9 @@ def create_treatment_plan(
     age = selectors.age_years(patient, first_day)
     japanese_ancestry = facts.plan_gate_facts(patient).japanese_ancestry
     preset = protocol.preset(preset_id or None)
-    duration = (protocol.dose.infusion_minutes or 0) + monitoring.observation_minutes(protocol.route)
+    # Arrival and pre-dose checks, the dose, the minimum observation: what the patient is told to be
+    # collected after, and what the opening hours must hold.
+    duration = selectors.appointment_minutes(clinic, protocol)
     intervals = opening_intervals(clinic)
     try:
 

@@ -234,7 +234,7 @@ def test_a_plan_at_two_in_the_morning_needs_the_confirmation_before_anything_is_
 
 def test_a_plan_inside_the_hours_needs_no_confirmation(personas, client_for):
     _weekdays_8_to_18(personas)
-    # From a Monday the default IV course falls on Mondays, Wednesdays and Fridays, 09:00-10:40.
+    # From a Monday the default IV course falls on Mondays, Wednesdays and Fridays, 09:00-10:55.
     response = client_for("clinician_a").post(_page(personas), _form(first_session_at="2026-12-14T09:00"))
     assert response.status_code == 302
     assert TreatmentPlan.objects.get(patient=personas.a1).findings == []

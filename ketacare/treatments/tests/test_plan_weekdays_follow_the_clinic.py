@@ -158,7 +158,7 @@ def test_an_evening_time_on_a_wednesday_is_told_to_change_the_time_and_the_days(
     client = client_for("clinician_a")
     text = _refusal(client.post(_page(personas), _form(first_session_at="2026-12-09T18:30")))
     assert (
-        "To book inside the hours, choose a first-session time at which the whole 100-minute appointment "
+        "To book inside the hours, choose a first-session time at which the whole 115-minute appointment "
         "is inside the hours (every session keeps that time of day); and tick 3 weekdays the clinic is "
         "open (Mon, Tue, Wed, Thu, Fri, Sat) under “Weekdays”"
     ) in text

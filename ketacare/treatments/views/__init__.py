@@ -21,7 +21,7 @@ from ketacare.treatments.views.actions import (
 from ketacare.treatments.views.day import clinic_day
 from ketacare.treatments.views.instructions import discharge_instructions, discharge_instructions_pdf
 from ketacare.treatments.views.patient import my_appointments, my_appointments_ics
-from ketacare.treatments.views.plans import appointment_reschedule, book_maintenance, plan, plan_ics
+from ketacare.treatments.views.plans import appointment_reschedule, book_maintenance, end_plan, plan, plan_ics
 from ketacare.treatments.views.pre_dose import pre_dose_questionnaire, pre_dose_questionnaire_skip
 from ketacare.treatments.views.rems import (
     REMS_CSV_FIELDS,
@@ -46,6 +46,7 @@ __all__ = [
     "discharge_instructions_pdf",
     "dose",
     "end_dosing",
+    "end_plan",
     "entered_in_error",
     "hold_override",
     "my_appointments",

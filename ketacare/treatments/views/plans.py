@@ -1,12 +1,13 @@
-"""The patient's treatment plan and appointments (staff): create, move, book maintenance, export."""
+"""The patient's treatment plan and appointments (staff): create, move, book maintenance, end, export."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,12 +19,15 @@ from ketacare.clinics.hours import format_opening_hours, is_open, next_opening
 from ketacare.clinics.selectors import is_prescriber, opening_intervals
 from ketacare.core.protocols import get_protocol
 from ketacare.lib.errors import FieldError, NotPermitted
+from ketacare.lib.forms import form_message
 from ketacare.patients import facts
 from ketacare.patients.selectors import access_patient
 from ketacare.treatments import forms, selectors, services
 from ketacare.treatments.calendar import appointments_ics
 from ketacare.treatments.errors import InputsRefused
-from ketacare.treatments.models import Route
+from ketacare.treatments.models import Route, TreatmentPlan
+from ketacare.treatments.services.ending import sessions_cancelled_by_ending
+from ketacare.treatments.services.pathway import require_prescriber
 from ketacare.treatments.views._common import apply_error, now_local, refused, write_audited_when_written
 
 
@@ -33,64 +37,74 @@ from ketacare.treatments.views._common import apply_error, now_local, refused, w
 def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     """The patient's treatment plan and appointments; POST creates a plan."""
     patient = access_patient(request.user, patient_id, action="read" if request.method == "GET" else "write")
+    if request.method != "POST":
+        return _plan_page(request, patient)
+    form = forms.PlanForm(
+        request.POST,
+        zone=patient.clinic.time_zone,
+        initial=_plan_initial(patient, facts.latest_weight(patient)),
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction_with_held_rows():
+                services.create_treatment_plan(
+                    patient=patient,
+                    user=request.user,
+                    protocol_id=data["protocol_id"],
+                    preset_id=data["preset_id"] or None,
+                    first_session_at=data["first_session_at"],
+                    weight_kg=data["weight_kg"],
+                    weight_measured_on=data["weight_measured_on"],
+                    mg_per_kg=data["mg_per_kg"],
+                    weekdays=[int(d) for d in data["weekdays"]] or None,
+                    session_count=data["session_count"],
+                    maintenance_policy=data["maintenance_policy"],
+                    notes=data["notes"],
+                    gate_override_reason=data["gate_override_reason"],
+                    hepatic_impairment=data["hepatic_impairment"] or "none",
+                    finding_reason=data["finding_reason"],
+                    book_outside_hours=data["book_outside_hours"],
+                )
+        except NotPermitted as error:
+            # A role, not a form mistake: say so (403) and change nothing.
+            return refused(
+                request,
+                error,
+                back_url=reverse("treatments:plan", args=[patient.public_id]),
+                patient=patient,
+            )
+        except InputsRefused as error:
+            for each in error.errors:
+                apply_error(form, each)
+        except FieldError as error:
+            apply_error(form, error)
+        else:
+            messages.success(request, "Treatment plan created.")
+            _warn_outside_hours(request, patient)
+            return redirect("treatments:plan", patient_id=patient.public_id)
+    return _plan_page(request, patient, form=form, status=422)
+
+
+def _plan_page(
+    request: AuthenticatedRequest,
+    patient: Any,
+    *,
+    form: forms.PlanForm | None = None,
+    end_form: forms.EndPlanForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The plan page: the active plan and its appointments (with the way to end it), else the ended
+    courses and the form for a new plan. ``form`` and ``end_form`` carry what a refused POST typed."""
     tz = patient.clinic.time_zone
     weighed = facts.latest_weight(patient)
-    initial: dict[str, Any] = {"first_session_at": _first_time(patient.clinic)}
-    if weighed is not None:
-        # The weight recorded at intake, so the prescriber does not type it again (and can change it).
-        initial |= {
-            "weight_kg": weighed.weight_kg,
-            "weight_measured_on": weighed.measured_at.astimezone(
-                selectors.clinic_zone(patient.clinic)
-            ).date(),
-        }
-    form = forms.PlanForm(request.POST or None, zone=tz, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                with transaction_with_held_rows():
-                    services.create_treatment_plan(
-                        patient=patient,
-                        user=request.user,
-                        protocol_id=data["protocol_id"],
-                        preset_id=data["preset_id"] or None,
-                        first_session_at=data["first_session_at"],
-                        weight_kg=data["weight_kg"],
-                        weight_measured_on=data["weight_measured_on"],
-                        mg_per_kg=data["mg_per_kg"],
-                        weekdays=[int(d) for d in data["weekdays"]] or None,
-                        session_count=data["session_count"],
-                        maintenance_policy=data["maintenance_policy"],
-                        notes=data["notes"],
-                        gate_override_reason=data["gate_override_reason"],
-                        hepatic_impairment=data["hepatic_impairment"] or "none",
-                        finding_reason=data["finding_reason"],
-                        book_outside_hours=data["book_outside_hours"],
-                    )
-            except NotPermitted as error:
-                # A role, not a form mistake: say so (403) and change nothing.
-                return refused(
-                    request,
-                    error,
-                    back_url=reverse("treatments:plan", args=[patient.public_id]),
-                    patient=patient,
-                )
-            except InputsRefused as error:
-                for each in error.errors:
-                    apply_error(form, each)
-            except FieldError as error:
-                apply_error(form, error)
-            else:
-                messages.success(request, "Treatment plan created.")
-                _warn_outside_hours(request, patient)
-                return redirect("treatments:plan", patient_id=patient.public_id)
-        status = 422
+    if form is None:
+        form = forms.PlanForm(zone=tz, initial=_plan_initial(patient, weighed))
     current = selectors.current_plan(patient)
     appointments = list(current.appointments.select_related("session").all()) if current else []
     # Without an active plan, the courses that ended: the last one told in full, the earlier ones listed.
     ended = selectors.ended_plans(patient) if current is None else []
+    prescriber = is_prescriber(request.user, patient.clinic_id)
     context = {
         "patient": patient,
         "plan": current,
@@ -111,9 +125,86 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
         # The prescriber's notes, and apart from them what the knowledge base says about the schedule.
         "plan_notes": selectors.prescriber_notes(current) if current else "",
         "schedule_guidance": selectors.schedule_guidance(current) if current else None,
-        "is_prescriber": is_prescriber(request.user, patient.clinic_id),
+        "is_prescriber": prescriber,
+        **(_ending(current, end_form) if current is not None and prescriber else {}),
     }
     return render(request, "treatments/plan.html", context, status=status)
+
+
+def _plan_initial(patient: Any, weighed: Any) -> dict[str, Any]:
+    initial: dict[str, Any] = {"first_session_at": _first_time(patient.clinic)}
+    if weighed is not None:
+        # The weight recorded at intake, so the prescriber does not type it again (and can change it).
+        initial |= {
+            "weight_kg": weighed.weight_kg,
+            "weight_measured_on": weighed.measured_at.astimezone(
+                selectors.clinic_zone(patient.clinic)
+            ).date(),
+        }
+    return initial
+
+
+def _ending(plan_: TreatmentPlan, end_form: forms.EndPlanForm | None) -> dict[str, Any]:
+    """What the prescriber's "End this course" card needs: the sessions it would cancel, whether one
+    is in the chair (then the plan cannot end yet), and the form (as typed, after a refusal)."""
+    booked = sessions_cancelled_by_ending(plan_)
+    if end_form is None:
+        end_form = forms.EndPlanForm(initial={"plan_id": plan_.public_id, "booked": booked})
+    return {
+        "end_form": end_form,
+        "end_booked": booked,
+        "end_blocked": plan_.sessions.filter(state__in=selectors.LIVE_STATES).exists(),
+    }
+
+
+@staff_object_view("patient", "patient_id", action="write")
+@require_POST
+@write_audited_when_written
+def end_plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
+    """End the patient's active plan as completed or discontinued (a prescriber), after the page's
+    confirmation naming the booked sessions that are cancelled with it."""
+    patient = access_patient(request.user, patient_id, action="write")
+    back = reverse("treatments:plan", args=[patient.public_id])
+    try:
+        # A role, not a form mistake: refused before the form is read, whatever it holds.
+        require_prescriber(request.user, patient.clinic_id, field="ended_as", action="end a treatment plan")
+    except NotPermitted as error:
+        return refused(request, error, back_url=back, patient=patient)
+    form = forms.EndPlanForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        plan_ = TreatmentPlan.objects.filter(patient=patient, public_id=data["plan_id"]).first()
+        if plan_ is None:
+            raise Http404("Not found")
+        booked = sessions_cancelled_by_ending(plan_)
+        try:
+            if plan_.status == TreatmentPlan.Status.ACTIVE and booked != data["booked"]:
+                # The page promised another number: the prescriber confirms what will really happen.
+                raise FieldError(
+                    "confirm",
+                    f"{booked} booked session{pluralize(booked)} would now be cancelled, not "
+                    f"{data['booked']} as the page said: check the appointments and confirm again",
+                )
+            with transaction_with_held_rows():
+                ended = services.end_treatment_plan(
+                    plan=plan_, user=request.user, ended_as=data["ended_as"], reason=data["end_reason"]
+                )
+        except NotPermitted as error:
+            return refused(request, error, back_url=back, patient=patient)
+        except FieldError as error:
+            plan_.refresh_from_db(fields=["status"])
+            if plan_.status != TreatmentPlan.Status.ACTIVE:
+                # Ended already (a second click, another tab): the page shows how it ended.
+                messages.error(request, form_message(error.field, error.message))
+                return redirect("treatments:plan", patient_id=patient.public_id)
+            apply_error(form, error)
+        else:
+            cancelled = (
+                f"{booked} booked session{pluralize(booked)} cancelled" if booked else "nothing was booked"
+            )
+            messages.success(request, f"Course ended: {ended.get_ended_as_display().lower()}; {cancelled}.")
+            return redirect("treatments:plan", patient_id=patient.public_id)
+    return _plan_page(request, patient, end_form=form, status=422)
 
 
 def _first_time(clinic: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import uuid
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -45,8 +46,19 @@ def rems_forms_due(request: AuthenticatedRequest) -> HttpResponse:
 def _rems_form_for(
     request: AuthenticatedRequest, session_id: str, action: str
 ) -> tuple[TreatmentSession, RemsForm]:
-    session = selectors.access_session(request.user, session_id, action=action)
-    form = RemsForm.objects.filter(session=session).first()
+    """The session and its REMS form, the access audited as what happened.
+
+    A session without a form (an IV session, or esketamine not yet discharged) answers 404: nothing was
+    exported or written, so the access is recorded as the read it was (the session was opened and found
+    to have no form; docs/decisions/0029), never as a granted export.
+    """
+    try:
+        key: uuid.UUID | None = uuid.UUID(str(session_id))
+    except ValueError:
+        key = None  # access_session refuses it, audited as denied
+    has_form = key is not None and RemsForm.objects.filter(session__public_id=key).exists()
+    session = selectors.access_session(request.user, session_id, action=action if has_form else "read")
+    form = RemsForm.objects.filter(session=session).first() if has_form else None
     if form is None:
         raise Http404("No REMS form for this session")
     return session, form

@@ -102,16 +102,21 @@ def end_form(
 
 
 def dose_form(request: AuthenticatedRequest, session: TreatmentSession, data: Any = None) -> forms.DoseForm:
-    """The dose form; on a plan made under a prescriber's override of a step still missing, the first dose
-    asks the person recording it to confirm they have read the override (not its author)."""
+    """The dose form; on a plan made under a prescriber's override of a step still missing, or under a
+    prescriber's override of the hold on a dose less than 24 h after another, the first dose asks the
+    person recording it to confirm they have read the override (not its author)."""
     protocol = get_protocol(session.protocol_id)
     device = protocol.device
     tz = session_zone(session)
+    read_needed = (
+        selectors.gate_override_read_needed(session, request.user) is not None
+        or selectors.interval_override_read_needed(session, request.user, timezone.now()) is not None
+    )
     return forms.DoseForm(
         data,
         zone=tz,
         one_time=device is not None or selectors.given_at_one_time(protocol),
-        gate_override_read=selectors.gate_override_read_needed(session, request.user) is not None,
+        gate_override_read=read_needed,
         initial={
             "started_at": now_local(tz),
             "dose_mg": device.mg_per_device if device else session.planned_dose_mg,
@@ -274,6 +279,7 @@ def pathway_context(session: TreatmentSession, now: dt.datetime) -> dict[str, An
     )
     gate = selectors.gate_override_now(session)
     return {
+        **interval_context(session, now),
         "open_holds": holds,
         "overridden_holds": overridden,
         "discharged_after_min": discharged_after,
@@ -285,6 +291,35 @@ def pathway_context(session: TreatmentSession, now: dt.datetime) -> dict[str, An
         and bool(gate.still_missing),
         "dose_options": options,
         "dose_options_why": _dose_options_why(options),
+    }
+
+
+def interval_context(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
+    """Another dose of the patient less than 24 h from this session's: before the check-in of a session
+    due today, said with the check-in (the hold itself shows once checked in, on the Pre-dose card);
+    after the dose, kept on the record with the time between them. Nothing for a cancelled session."""
+    state = session.state
+    if state == TreatmentSession.State.SCHEDULED and selectors.due_today(session, now):
+        at = now
+    elif session.dose_started_at is not None and state != TreatmentSession.State.CANCELLED:
+        at = session.dose_started_at
+    else:
+        return {"interval_dose": None}
+    near = selectors.nearby_dose(session, at)
+    if near is None:
+        return {"interval_dose": None}
+    zone = selectors.clinic_zone(session.clinic)
+    return {
+        "interval_dose": {
+            # Before the dose, against today; on the record, the date itself (read again next week).
+            "words": near.words(now if state == TreatmentSession.State.SCHEDULED else None, zone),
+            "gap": selectors.duration_words(near.gap(at)),
+            "hours": f"{selectors.MIN_INTERVAL.total_seconds() / 3600:g}",
+            "before_dose": state == TreatmentSession.State.SCHEDULED,
+            "other_first": near.started_at <= at,
+            "overridden": bool(session.hold_overridden_at)
+            and selectors.INTERVAL_HOLD in (session.hold_overridden_codes or []),
+        }
     }
 
 
