@@ -2,7 +2,8 @@
 
 A symptom does not always date from the treatment: a headache that began this morning, four days after
 the session, is a new symptom (the core's late-onset rule, decision 0012 rule 7). So besides "about N
-after the treatment" the patient can name the day it began on their own clock ("today", "yesterday",
+after your session on Thursday 3 December" (the session named: days on, "the treatment" says not which)
+the patient can name the day it began on their own clock ("today", "yesterday",
 "on Saturday 5 December"), each day after the day of the treatment. The service turns a day into
 minutes after the dose (``submission.onset_from_day``); "not sure" sends nothing, and the triage then
 has no onset to go on. Before any treatment only the days are offered: there is no session to count
@@ -37,9 +38,6 @@ AFTER_TREATMENT = (
     (480, "8 hours"),
     (720, "12 hours"),
 )
-AFTER_TREATMENT_CHOICES = tuple(
-    (str(minutes), f"About {words} after the treatment") for minutes, words in AFTER_TREATMENT
-)
 NOT_SURE = ("", "When it began: not sure")
 DAY_PREFIX = "day:"
 DAYS_OFFERED = 7  # today and the six days before it (a phone screen's list, not a clinical number)
@@ -54,10 +52,17 @@ def day_words(day: dt.date, today: dt.date | None = None) -> str:
 
 def after_treatment_words(minutes: float) -> str:
     """How long after the treatment a symptom began, in the words of the choice the form offered for it
-    ("1 hour" for 60, as "About 1 hour after the treatment" said); a time the form does not offer (the
+    ("1 hour" for 60, as "About 1 hour after your session on ..." said); a time the form does not offer (the
     JSON API takes any) in the core's plain duration words."""
     offered: dict[float, str] = dict(AFTER_TREATMENT)  # 60.0 finds 60
     return offered.get(minutes, describe_minutes(minutes))
+
+
+def after_session_label(words: str, session_day: dt.date, today: dt.date) -> str:
+    """One "about N after" choice, naming the session it counts from: a patient three days on does not
+    know which treatment "the treatment" is ("About 1 hour after your session on Friday 4 December")."""
+    when = "today" if session_day == today else f"on {day_words(session_day)}"
+    return f"About {words} after your session {when}"
 
 
 def _day_label(day: dt.date, today: dt.date) -> str:
@@ -84,8 +89,13 @@ def onset_choices(
         first = last_week
     else:
         minutes = (now - dose_started_at).total_seconds() / 60
-        times = [(value, text) for value, text in AFTER_TREATMENT_CHOICES if int(value) <= minutes]
-        first = max(dose_started_at.astimezone(zone).date() + dt.timedelta(days=1), last_week)
+        session_day = dose_started_at.astimezone(zone).date()
+        times = [
+            (str(value), after_session_label(words, session_day, today))
+            for value, words in AFTER_TREATMENT
+            if value <= minutes
+        ]
+        first = max(session_day + dt.timedelta(days=1), last_week)
     days = [first + dt.timedelta(days=n) for n in range((today - first).days + 1)]
     return (
         NOT_SURE,

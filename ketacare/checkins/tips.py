@@ -7,6 +7,7 @@ longer than usual or may have another cause: those tips would contradict it, as 
 dose (the core gives no tips there, for the same reason). Only the tips that stay true then are kept:
 the pointers to the red flags, which say when it is something else. When the answer says to contact the
 clinic, the tips are what to do until then: shown second, under "Until you speak to the clinic".
+Also which red flags are about the mind: below an emergency the answer adds the crisis line for them.
 """
 
 from __future__ import annotations
@@ -14,11 +15,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ketacare.alerts.services import SUICIDE_RED_FLAGS
 from ketacare.core.knowledge import Level
 
 # A tip that points to the red flags ("A sudden, severe headache is different: see the red flags."). The
 # page links these words to the patient's list of them (``When to get help now``).
 RED_FLAGS_WORDS = "see the red flags"
+
+# The red flags about mood and the mind. Below an emergency their answer carries the crisis line and the
+# emergency number too, and how to report thoughts of suicide: "Mood getting worse" asks the patient to
+# report those. Besides these, any red flag whose own sourced message names a crisis line or suicide (as
+# the instructions sheet groups them).
+MIND_RED_FLAGS = SUICIDE_RED_FLAGS | {"worsening_mood", "mania_signs"}
+
+
+def about_the_mind(detail: Mapping[str, Any]) -> bool:
+    """Whether a stored triage detail is a red flag about mood or the mind (``MIND_RED_FLAGS``)."""
+    message = str(detail.get("patient_message", "")).lower()
+    return detail.get("kind") == "red_flag" and (
+        detail.get("symptom_id") in MIND_RED_FLAGS or "crisis line" in message or "suicide" in message
+    )
 
 
 def _after_its_window(detail: Mapping[str, Any], minutes_since_dose: float | None) -> bool:

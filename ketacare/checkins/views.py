@@ -42,7 +42,7 @@ from ketacare.checkins.services import (
     tick_preparation,
 )
 from ketacare.checkins.strength import strength_words
-from ketacare.checkins.tips import answer_tips
+from ketacare.checkins.tips import about_the_mind, answer_tips
 from ketacare.core import knowledge as kb
 from ketacare.core.free_text import screen_free_text
 from ketacare.core.knowledge import Level
@@ -435,6 +435,8 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
             key=lambda d: (d.get("kind") != "red_flag", -Level(d.get("level", Level.EXPECTED.value)).rank),
         )
     ]
+    # The emergency screens already give both numbers.
+    mind = not emergency and any(about_the_mind(d) for d in details)
     return {
         # The patient's own words need a person (no red flag in them): "If in doubt, call".
         "review": review,
@@ -451,7 +453,10 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
         "low_mood": not emergency
         and checkin.mood_0_10 is not None
         and checkin.mood_0_10 <= LOW_MOOD_SUPPORT_MAX,
+        "mind": mind,
+        # The mind's section gives the same numbers.
         "mood_line": not emergency
+        and not mind
         and checkin.mood_0_10 is not None
         and LOW_MOOD_SUPPORT_MAX < checkin.mood_0_10 <= LOW_MOOD_LINE_MAX,
         "contact_clinic": contact_clinic,

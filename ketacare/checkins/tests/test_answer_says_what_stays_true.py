@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from ketacare.alerts.models import Alert
 from ketacare.checkins.models import SymptomReport
-from ketacare.checkins.onset import AFTER_TREATMENT_CHOICES, began_words
+from ketacare.checkins.onset import AFTER_TREATMENT, began_words
 from ketacare.checkins.services import ReportIn, submit_checkin
 from ketacare.core import knowledge as kb
 from tests.support.checkins import make_dose
@@ -125,7 +125,7 @@ def test_when_it_began_is_said_back_in_the_words_the_form_offered(personas: Any,
     make_dose(personas.a1, started_at=timezone.now() - dt.timedelta(hours=3))
     client = client_for("a1")
     form = client.get(reverse("checkins:checkin")).content.decode()
-    assert '<option value="60">About 1 hour after the treatment</option>' in form
+    assert '<option value="60">About 1 hour after your session ' in form
     _answer(client, symptom="headache", severity_headache="mild", onset_headache="60")
     listed = page_text(client.get(reverse("checkins:episodes")).content.decode())
     assert "Is your headache gone? since about 1 hour after your session" in listed
@@ -134,7 +134,7 @@ def test_when_it_began_is_said_back_in_the_words_the_form_offered(personas: Any,
 
 def test_every_time_offered_is_said_back_as_it_was_offered() -> None:
     dose = NOW - dt.timedelta(days=1)
-    for value, label in AFTER_TREATMENT_CHOICES:
+    for value, offered in AFTER_TREATMENT:
         said = began_words(
             onset_day=None,
             onset_min=float(value),
@@ -143,7 +143,6 @@ def test_every_time_offered_is_said_back_as_it_was_offered() -> None:
             zone=dt.UTC,
             now=NOW,
         )
-        offered = label.removeprefix("About ").removesuffix(" after the treatment")
         assert said == f"since about {offered} after your session", (value, said)
 
 

@@ -49,7 +49,7 @@ def test_the_form_offers_the_days_after_the_session(personas: Any, client_for: A
         ("day:2026-12-07", "It began today"),
         ("day:2026-12-06", "It began yesterday"),
         ("day:2026-12-04", "It began on Friday 4 December"),
-        ("240", "About 4 hours after the treatment"),
+        ("240", "About 4 hours after your session on Thursday 3 December"),
     ):
         assert f'<option value="{value}">{text}</option>' in choices, value
     # Not the day of the treatment itself: "about N after the treatment" says when on that day.

@@ -42,6 +42,10 @@ def my_appointments(request: AuthenticatedRequest) -> HttpResponse:
         if a.status == Appointment.Status.SCHEDULED and a.ends_at <= now and a.pk not in live
     ]
     upcoming = [a for a in upcoming if a not in passed]
+    # Cancelled ones are listed small, after the booked: seven cancelled cards of an ended course read
+    # as seven bookings.
+    cancelled = [a for a in upcoming if a.status == Appointment.Status.CANCELLED]
+    upcoming = [a for a in upcoming if a.status != Appointment.Status.CANCELLED]
     earlier = patient.appointments.filter(status=Appointment.Status.COMPLETED).order_by("-starts_at")[:10]
     # With nothing booked, a patient whose course ended is told so, not that the next session is coming.
     course_ended = (
@@ -55,6 +59,11 @@ def my_appointments(request: AuthenticatedRequest) -> HttpResponse:
         {
             "patient": patient,
             "appointments": upcoming,
+            "cancelled": cancelled,
+            # A calendar file is worth adding only with something booked ahead.
+            "booked_ahead": any(
+                a.status == Appointment.Status.SCHEDULED and a.starts_at > now for a in upcoming
+            ),
             "passed": passed,
             "earlier": earlier,
             "course_ended": course_ended,
