@@ -305,7 +305,10 @@ def reschedule_patient_appointment(
     payload = parse_payload(request, BookingIn)
     with _role_refusals_audited(patient, "reschedule_patient_appointment"):
         return services.reschedule_appointment(
-            appointment=appointment, user=request.user, starts_at=payload.starts_at
+            appointment=appointment,
+            user=request.user,
+            starts_at=payload.starts_at,
+            book_anyway=payload.book_anyway,
         )
 
 
@@ -323,7 +326,11 @@ def book_patient_maintenance(request: AuthenticatedRequest, patient_id: str) -> 
         raise ConflictError("plan", "this patient has no active treatment plan to book on")
     with _role_refusals_audited(patient, "book_patient_maintenance"):
         appointment = services.book_maintenance_session(
-            plan=plan, user=request.user, starts_at=payload.starts_at, now=timezone.now()
+            plan=plan,
+            user=request.user,
+            starts_at=payload.starts_at,
+            now=timezone.now(),
+            book_anyway=payload.book_anyway,
         )
     return Status(201, appointment)
 

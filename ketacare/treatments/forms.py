@@ -132,10 +132,13 @@ class PlanForm(ZonedForm):
 
 class RescheduleForm(ZonedForm):
     starts_at = LocalDateTimeField(label="New time (clinic time)")
+    # The prescriber's answer to "less than 24 hours from another session: book anyway?".
+    book_anyway = forms.BooleanField(required=False)
 
 
 class BookMaintenanceForm(ZonedForm):
     starts_at = LocalDateTimeField(label="Maintenance session (clinic time)")
+    book_anyway = forms.BooleanField(required=False)
 
 
 class CheckInForm(ZonedForm):

@@ -249,6 +249,9 @@ class PlanEndIn(Schema):
 
 class BookingIn(Schema):
     starts_at: AwareDatetime
+    book_anyway: bool = Field(
+        False, description="Confirms a time less than 24 hours from another session of the patient (else 409)"
+    )
 
 
 class CheckInIn(Schema):

@@ -196,7 +196,9 @@ def _book(patient: Any, *, route: str, starts_at: dt.datetime) -> TreatmentSessi
     """A scheduled session at `starts_at` on the patient's active plan for `route`.
 
     The first one lays out a new plan; a later one is booked on that plan as a maintenance session, as
-    a prescriber books another session (the sessions the plan laid out keep their own times).
+    a prescriber books another session (the sessions the plan laid out keep their own times). A time
+    less than 24 h from another session is booked as the prescriber's confirmation books it: tests
+    build such sessions on purpose (the dose interval hold).
     """
     plan = TreatmentPlan.objects.filter(patient=patient, route=route, status="active").first()
     if plan is None:
@@ -204,7 +206,7 @@ def _book(patient: Any, *, route: str, starts_at: dt.datetime) -> TreatmentSessi
         return plan.sessions.order_by("scheduled_at").first()  # type: ignore[return-value]
     with _at(min(starts_at, timezone.now())):
         appointment = services.book_maintenance_session(
-            plan=plan, user=staff_of(patient), starts_at=starts_at, now=timezone.now()
+            plan=plan, user=staff_of(patient), starts_at=starts_at, now=timezone.now(), book_anyway=True
         )
     return TreatmentSession.objects.get(appointment=appointment)
 

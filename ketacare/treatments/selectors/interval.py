@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
+
 from ketacare.core import pathway
 from ketacare.core.display import route_name
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
@@ -122,3 +124,39 @@ def interval_override_read_needed(
     if session.hold_overridden_by_id is not None and session.hold_overridden_by_id == user.pk:
         return None
     return nearby_dose(session, now)
+
+
+def nearby_booking(
+    patient_id: int, at: dt.datetime, *, exclude_session_id: int | None = None
+) -> TreatmentSession | None:
+    """The patient's other session (booked or held, not cancelled) less than `MIN_INTERVAL` before or
+    after ``at``, nearest first: a booking there would be held at the run-sheet, so the prescriber is
+    asked first (docs/decisions/0031). A session's moment is its dose's start once dosed, else its
+    booked time."""
+    rows = (
+        TreatmentSession.objects.filter(patient_id=patient_id)
+        .exclude(state=TreatmentSession.State.CANCELLED)
+        .filter(
+            Q(scheduled_at__gt=at - MIN_INTERVAL, scheduled_at__lt=at + MIN_INTERVAL)
+            | Q(dose_started_at__gt=at - MIN_INTERVAL, dose_started_at__lt=at + MIN_INTERVAL)
+        )
+        .only("pk", "scheduled_at", "dose_started_at")
+    )
+    near = [s for s in rows if s.pk != exclude_session_id and abs(booking_moment(s) - at) < MIN_INTERVAL]
+    return min(near, key=lambda s: abs(booking_moment(s) - at), default=None)
+
+
+def booking_moment(session: TreatmentSession) -> dt.datetime:
+    """When a session's dose was, or is booked to be."""
+    return session.dose_started_at or session.scheduled_at
+
+
+def nearby_booking_message(near: TreatmentSession, at: dt.datetime, zone: Any) -> str:
+    """ "This is less than 24 hours after another session (Tue 7 Dec 08:30). Book anyway?" """
+    moment = booking_moment(near)
+    local = moment.astimezone(zone)
+    side = "after" if moment <= at else "before"
+    return (
+        f"This is less than {pathway.MIN_HOURS_BETWEEN_DOSES:g} hours {side} another session "
+        f"({local:%a} {local.day} {local:%b %H:%M}). Book anyway?"
+    )

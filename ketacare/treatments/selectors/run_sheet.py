@@ -293,23 +293,32 @@ def discharge_blocking_alerts(session: TreatmentSession) -> list[Alert]:
     (the alerts whose resolution needs a note, ``alerts.services.needs_resolution_note``), most severe
     first, then oldest first. Open or acknowledged: only resolving one records what was done."""
 
-    def read() -> tuple[Alert, ...]:
-        unresolved = (
-            Alert.objects.filter(patient_id=session.patient_id, clinic_id=session.clinic_id)
-            .exclude(state=Alert.State.RESOLVED)
-            .only("public_id", "source", "severity", "title", "evidence", "state", "created_at")
-            .order_by("created_at", "id")
+    return list(
+        _once(
+            "safety_alerts",
+            session,
+            lambda: tuple(
+                unresolved_safety_alerts(patient_id=session.patient_id, clinic_id=session.clinic_id)
+            ),
         )
-        # Few rows (one patient's unresolved alerts); the suicide-risk test reads the evidence's red
-        # flags, which is the same in Python on every database.
-        return tuple(
-            sorted(
-                (a for a in unresolved if needs_resolution_note(a)),
-                key=lambda a: SEVERITY_RANK.get(a.severity, 9),  # type: ignore[call-overload]
-            )
-        )
+    )
 
-    return list(_once("safety_alerts", session, read))
+
+def unresolved_safety_alerts(*, patient_id: int, clinic_id: int) -> list[Alert]:
+    """The patient's unresolved suicide-risk and emergency alerts at the clinic, most severe first, then
+    oldest first: what holds a dose, a discharge and the end of a course (decision 0013)."""
+    unresolved = (
+        Alert.objects.filter(patient_id=patient_id, clinic_id=clinic_id)
+        .exclude(state=Alert.State.RESOLVED)
+        .only("public_id", "source", "severity", "title", "evidence", "state", "created_at")
+        .order_by("created_at", "id")
+    )
+    # Few rows (one patient's unresolved alerts); the suicide-risk test reads the evidence's red
+    # flags, which is the same in Python on every database.
+    return sorted(
+        (a for a in unresolved if needs_resolution_note(a)),
+        key=lambda a: SEVERITY_RANK.get(a.severity, 9),  # type: ignore[call-overload]
+    )
 
 
 def safety_alert_criteria(session: TreatmentSession, now: dt.datetime) -> tuple[SafetyAlertCriterion, ...]:

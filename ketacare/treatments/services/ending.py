@@ -14,10 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.models import User
+from ketacare.alerts.models import Alert
 from ketacare.lib.errors import ConflictError, FieldError
 from ketacare.patients.services import end_course
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
-from ketacare.treatments.selectors import LIVE_STATES
+from ketacare.treatments.selectors import LIVE_STATES, clinic_zone
+from ketacare.treatments.selectors.run_sheet import unresolved_safety_alerts
 from ketacare.treatments.services._common import check_text, set_appointment_status
 from ketacare.treatments.services.pathway import require_prescriber
 
@@ -35,7 +37,10 @@ def end_treatment_plan(
 ) -> TreatmentPlan:
     """End an active plan as completed or discontinued (a prescriber's decision), with an optional reason.
 
-    Refused while one of its sessions is in the chair (discharge or cancel it first). Its appointments
+    Refused while one of its sessions is in the chair (discharge or cancel it first), and while the
+    patient has an unresolved suicide-risk or emergency alert (`ending_blocking_alerts`): a course
+    does not end, and the patient's phone does not say so, before someone has assessed them and
+    recorded what was done (decision 0013). Its appointments
     still scheduled whose session has not begun are cancelled (`sessions_cancelled_by_ending` counts
     them beforehand). The patient's stage becomes ``ended_as`` unless another of their plans is still
     active. ``now`` is when the plan ends (the clock unless a caller replays history). The caller's
@@ -58,6 +63,9 @@ def end_treatment_plan(
                 "plan",
                 "a session of this plan is under way: discharge or cancel it before ending the plan",
             )
+        blocking = ending_blocking_alerts(plan)
+        if blocking:
+            raise ConflictError("plan", blocking_alerts_message(plan, blocking))
         not_begun = TreatmentSession.objects.select_for_update().filter(
             plan=plan, state=TreatmentSession.State.SCHEDULED
         )
@@ -88,3 +96,26 @@ def sessions_cancelled_by_ending(plan: TreatmentPlan) -> int:
     """How many booked sessions ending ``plan`` now would cancel (those not yet begun), for the
     confirmation the prescriber gives before ending it."""
     return plan.sessions.filter(state=TreatmentSession.State.SCHEDULED).count()
+
+
+def ending_blocking_alerts(plan: TreatmentPlan) -> list[Alert]:
+    """The patient's unresolved suicide-risk and emergency alerts, which hold the end of the course as
+    they hold a dose and a discharge; no override covers them (decision 0013)."""
+    return unresolved_safety_alerts(patient_id=plan.patient_id, clinic_id=plan.clinic_id)
+
+
+def blocking_alerts_message(plan: TreatmentPlan, alerts: list[Alert]) -> str:
+    """The refusal's words, naming each alert and when it was raised (clinic time)."""
+    zone = clinic_zone(plan.clinic)
+    named = "; ".join(
+        f"{a.get_severity_display().lower()} alert \u201c{a.title}\u201d "
+        f"(raised {a.created_at.astimezone(zone):%a %-d %b %H:%M})"
+        for a in alerts
+    )
+    return (
+        f"The course cannot end while the patient's {named} "
+        + ("is" if len(alerts) == 1 else "are")
+        + " unresolved: assess the patient and resolve "
+        + ("it" if len(alerts) == 1 else "each")
+        + " with what was done first, then end the course."
+    )

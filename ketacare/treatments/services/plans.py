@@ -29,6 +29,7 @@ from ketacare.treatments import selectors
 from ketacare.treatments.errors import InputsRefused
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
 from ketacare.treatments.selectors.clinic import within_opening_hours
+from ketacare.treatments.selectors.interval import nearby_booking, nearby_booking_message
 from ketacare.treatments.selectors.schedule import day_names
 from ketacare.treatments.services._common import check_text, core_error, require_state, set_appointment_status
 from ketacare.treatments.services.pathway import BOOKING_HORIZON, check_booking_time, require_prescriber
@@ -434,8 +435,13 @@ def _inside_hours_advice(
     )
 
 
-def reschedule_appointment(*, appointment: Appointment, user: User, starts_at: dt.datetime) -> Appointment:
-    """Move a scheduled appointment (and its session) to another time (a prescriber; now to 2 years ahead)."""
+def reschedule_appointment(
+    *, appointment: Appointment, user: User, starts_at: dt.datetime, book_anyway: bool = False
+) -> Appointment:
+    """Move a scheduled appointment (and its session) to another time (a prescriber; now to 2 years ahead).
+
+    A time less than 24 h from another session of the patient is refused unless ``book_anyway``
+    confirms it (`_check_nearby_booking`)."""
     require_prescriber(user, appointment.clinic_id, field="starts_at", action="reschedule a dosing session")
     check_booking_time(
         "starts_at", starts_at, zone=selectors.clinic_zone(appointment.clinic), now=timezone.now()
@@ -447,6 +453,13 @@ def reschedule_appointment(*, appointment: Appointment, user: User, starts_at: d
             session is not None and session.state != TreatmentSession.State.SCHEDULED
         ):
             raise ConflictError("starts_at", "only a scheduled appointment that has not started can be moved")
+        _check_nearby_booking(
+            appointment.patient_id,
+            starts_at,
+            zone=selectors.clinic_zone(appointment.clinic),
+            moving=session.pk if session is not None else None,
+            confirmed=book_anyway,
+        )
         appointment.starts_at = starts_at
         appointment.save(update_fields=["starts_at"])
         if session is not None:
@@ -456,19 +469,27 @@ def reschedule_appointment(*, appointment: Appointment, user: User, starts_at: d
 
 
 def book_maintenance_session(
-    *, plan: TreatmentPlan, user: User, starts_at: dt.datetime, now: dt.datetime
+    *,
+    plan: TreatmentPlan,
+    user: User,
+    starts_at: dt.datetime,
+    now: dt.datetime,
+    book_anyway: bool = False,
 ) -> Appointment:
     """Add one maintenance appointment (and its session) to a plan, e.g. from a relapse alert.
 
     The dose is the plan's current one (the prescriber changes it on the plan, never here); the
-    duration matches the plan's other appointments.
+    duration matches the plan's other appointments. A time less than 24 h from another session of the
+    patient is refused unless ``book_anyway`` confirms it (`_check_nearby_booking`).
     """
     require_prescriber(user, plan.clinic_id, field="starts_at", action="book a maintenance session")
-    check_booking_time("starts_at", starts_at, zone=selectors.clinic_zone(plan.clinic), now=now)
+    zone = selectors.clinic_zone(plan.clinic)
+    check_booking_time("starts_at", starts_at, zone=zone, now=now)
     if plan.status != TreatmentPlan.Status.ACTIVE:
         raise ConflictError("plan", "maintenance sessions are booked on an active plan")
     with transaction.atomic():
         plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+        _check_nearby_booking(plan.patient_id, starts_at, zone=zone, moving=None, confirmed=book_anyway)
         last = plan.appointments.order_by("-number").first()
         first = plan.appointments.order_by("starts_at").first()
         week = 1 + max(0, (starts_at - first.starts_at).days // 7) if first is not None else 1
@@ -498,6 +519,17 @@ def book_maintenance_session(
         )
         advance_stage(patient=plan.patient, to=Patient.Stage.MAINTENANCE)
     return appointment
+
+
+def _check_nearby_booking(
+    patient_id: int, starts_at: dt.datetime, *, zone: Any, moving: int | None, confirmed: bool
+) -> None:
+    """Ask before booking less than 24 h from another session of the patient (clinic practice,
+    docs/decisions/0031): the dose there would be held at the run-sheet, so the prescriber confirms
+    with ``book_anyway``, as for a time outside the opening hours."""
+    near = nearby_booking(patient_id, starts_at, exclude_session_id=moving)
+    if near is not None and not confirmed:
+        raise ConflictError("book_anyway", nearby_booking_message(near, starts_at, zone))
 
 
 # The one criterion of the higher floors that also holds a cancellation: drug drawn for the session and

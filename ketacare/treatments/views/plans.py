@@ -26,7 +26,7 @@ from ketacare.treatments import forms, selectors, services
 from ketacare.treatments.calendar import appointments_ics
 from ketacare.treatments.errors import InputsRefused
 from ketacare.treatments.models import Route, TreatmentPlan
-from ketacare.treatments.services.ending import sessions_cancelled_by_ending
+from ketacare.treatments.services.ending import ending_blocking_alerts, sessions_cancelled_by_ending
 from ketacare.treatments.services.pathway import require_prescriber
 from ketacare.treatments.views._common import apply_error, now_local, refused, write_audited_when_written
 
@@ -92,6 +92,7 @@ def _plan_page(
     *,
     form: forms.PlanForm | None = None,
     end_form: forms.EndPlanForm | None = None,
+    confirm_booking: dict[str, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """The plan page: the active plan and its appointments (with the way to end it), else the ended
@@ -126,6 +127,7 @@ def _plan_page(
         "plan_notes": selectors.prescriber_notes(current) if current else "",
         "schedule_guidance": selectors.schedule_guidance(current) if current else None,
         "is_prescriber": prescriber,
+        "confirm_booking": confirm_booking,
         **(_ending(current, end_form) if current is not None and prescriber else {}),
     }
     return render(request, "treatments/plan.html", context, status=status)
@@ -146,7 +148,8 @@ def _plan_initial(patient: Any, weighed: Any) -> dict[str, Any]:
 
 def _ending(plan_: TreatmentPlan, end_form: forms.EndPlanForm | None) -> dict[str, Any]:
     """What the prescriber's "End this course" card needs: the sessions it would cancel, whether one
-    is in the chair (then the plan cannot end yet), and the form (as typed, after a refusal)."""
+    is in the chair or a suicide-risk or emergency alert is unresolved (then the plan cannot end yet),
+    and the form (as typed, after a refusal)."""
     booked = sessions_cancelled_by_ending(plan_)
     if end_form is None:
         end_form = forms.EndPlanForm(initial={"plan_id": plan_.public_id, "booked": booked})
@@ -154,6 +157,7 @@ def _ending(plan_: TreatmentPlan, end_form: forms.EndPlanForm | None) -> dict[st
         "end_form": end_form,
         "end_booked": booked,
         "end_blocked": plan_.sessions.filter(state__in=selectors.LIVE_STATES).exists(),
+        "end_alerts": ending_blocking_alerts(plan_),
     }
 
 
@@ -299,7 +303,10 @@ def appointment_reschedule(
         try:
             with transaction_with_held_rows():
                 services.reschedule_appointment(
-                    appointment=appointment, user=request.user, starts_at=form.cleaned_data["starts_at"]
+                    appointment=appointment,
+                    user=request.user,
+                    starts_at=form.cleaned_data["starts_at"],
+                    book_anyway=form.cleaned_data["book_anyway"],
                 )
             messages.success(request, f"Appointment {appointment.number} moved.")
             _warn_outside_hours(request, patient)
@@ -308,6 +315,15 @@ def appointment_reschedule(
                 request, error, back_url=reverse("treatments:plan", args=[patient.public_id]), patient=patient
             )
         except FieldError as error:
+            if error.field == "book_anyway":
+                return _ask_to_book(
+                    request,
+                    patient,
+                    error,
+                    action=request.path,
+                    starts_at=request.POST["starts_at"],
+                    what=f"Move appointment {appointment.number} anyway",
+                )
             messages.error(request, error.message)
     else:
         messages.error(request, "Enter the new time as YYYY-MM-DDTHH:MM.")
@@ -332,6 +348,7 @@ def book_maintenance(request: AuthenticatedRequest, patient_id: str) -> HttpResp
                     user=request.user,
                     starts_at=form.cleaned_data["starts_at"],
                     now=timezone.now(),
+                    book_anyway=form.cleaned_data["book_anyway"],
                 )
             local = timezone.localtime(appointment.starts_at, selectors.clinic_zone(patient.clinic))
             messages.success(request, f"Maintenance session booked for {local:%a %d %b %Y %H:%M}.")
@@ -341,7 +358,26 @@ def book_maintenance(request: AuthenticatedRequest, patient_id: str) -> HttpResp
                 request, error, back_url=reverse("treatments:plan", args=[patient.public_id]), patient=patient
             )
         except FieldError as error:
+            if error.field == "book_anyway":
+                return _ask_to_book(
+                    request,
+                    patient,
+                    error,
+                    action=request.path,
+                    starts_at=request.POST["starts_at"],
+                    what="Book the maintenance session anyway",
+                )
             messages.error(request, error.message)
     else:
         messages.error(request, "starts_at: enter the time as YYYY-MM-DDTHH:MM (clinic time)")
     return redirect("treatments:plan", patient_id=patient.public_id)
+
+
+def _ask_to_book(
+    request: AuthenticatedRequest, patient: Any, error: FieldError, *, action: str, starts_at: str, what: str
+) -> HttpResponse:
+    """The plan page asking the prescriber to confirm a time the service would book only when
+    confirmed (less than 24 hours from another session): the question, and the same time posted
+    again with ``book_anyway``. Nothing was written."""
+    question = {"message": error.message, "action": action, "starts_at": starts_at, "button": what}
+    return _plan_page(request, patient, confirm_booking=question, status=409)
