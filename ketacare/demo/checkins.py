@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from ketacare.checkins.preparation import preparation_items
 from ketacare.checkins.services import ReportIn, submit_checkin, tick_preparation
+from ketacare.demo.past_sessions import doses_outside_past_courses
 from ketacare.patients.models import Patient
-from ketacare.treatments.selectors import next_appointment, patient_doses
+from ketacare.treatments.selectors import next_appointment
 
 if TYPE_CHECKING:
     from ketacare.demo.seed import DemoContext
@@ -29,7 +30,7 @@ def seed_app(ctx: DemoContext) -> None:
         red_flag_done = False
         for patient in patients:
             _prepare(ctx, patient)
-            doses = patient_doses(patient, now=ctx.now)
+            doses = doses_outside_past_courses(patient, now=ctx.now)
             if not doses:
                 continue
             for number, dose in enumerate(doses):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from ketacare.demo.past_sessions import doses_outside_past_courses
 from ketacare.journal.services import write_journal_entry
-from ketacare.treatments.selectors import patient_doses
 
 if TYPE_CHECKING:
     from ketacare.demo.seed import DemoContext
@@ -29,7 +29,7 @@ def seed_app(ctx: DemoContext) -> None:
         for patient in patients:
             if patient.user_id is None:
                 continue
-            doses = patient_doses(patient, now=ctx.now)
+            doses = doses_outside_past_courses(patient, now=ctx.now)
             anchor = doses[0].started_at if doses else ctx.now - dt.timedelta(days=10)
             for number, (prompt_id, text, shared) in enumerate(ENTRIES):
                 hours = ctx.rng.uniform(20, 30)

@@ -3,8 +3,9 @@
 The treatments demo gives the patients in induction a current plan, and the questionnaires demo scores
 dosed patients; what the dashboard still lacks is a history. For patients in maintenance,
 completed or discontinued without a plan, this adds a course begun 70-300 days ago, its dose laid out
-by the core, with its six induction appointments completed or cancelled (no run-sheets or doses), and
-submits weekly PHQ-9 and GAD-7 scores (through the questionnaires service) with a synthetic mix:
+by the core, with its six induction appointments, each held one with its discharged session and dose(s)
+by the plan's route (demo history stored in bulk, ketacare/demo/past_sessions.py), on days and times the
+clinic is open, and submits weekly PHQ-9 and GAD-7 scores (through the questionnaires service) with a synthetic mix:
 about half respond, some of them lose the response later (the core course rule then raises its
 alert), and the discontinued stop before session 6. Illustrative synthetic values, not clinical figures.
 The scores of a course are stored without announcing each one, and the course rules then run once
@@ -35,6 +36,7 @@ from ketacare.clinics.selectors import opening_intervals
 from ketacare.core import course
 from ketacare.core.protocols import get_protocol
 from ketacare.demo import intake
+from ketacare.demo.past_sessions import PAST_COURSE_NOTES, open_session_starts, seed_discharged_sessions
 from ketacare.patients import facts
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.services import submit_questionnaire
@@ -53,7 +55,6 @@ HISTORY_STAGES = ("maintenance", "completed", "discontinued")
 # while `ketacare demo-data --patients 100000` stays a matter of minutes (the benchmark seeds its
 # own scores in bulk).
 HISTORY_PATIENTS_PER_CLINIC = 60
-PAST_COURSE_NOTES = "Demo: past course"
 # A maintenance patient has the next sessions booked, as a clinic books a few ahead (illustrative, not a
 # clinical fact). The plan's policy sets the interval, one each demo protocol allows
 # (protocols.toml [protocol.maintenance] interval_weeks): IV weekly [Phillips2019] or every 2 weeks
@@ -72,6 +73,9 @@ END_REASONS: dict[str, tuple[str, ...]] = {
         "",
     ),
 }
+NURSES = {"a": "nurse", "b": "nurse-b"}  # who ran each clinic's past sessions
+# The length of a past-course appointment (minutes), the whole of which is inside the clinic's hours.
+PAST_APPOINTMENT_MIN = 120
 MAINTENANCE_INTERVAL_WEEKS = {
     TreatmentPlan.MaintenancePolicy.WEEKLY: 1,
     TreatmentPlan.MaintenancePolicy.EVERY_2_WEEKS: 2,
@@ -97,8 +101,13 @@ def seed_app(ctx: DemoContext) -> None:
             plan = TreatmentPlan.objects.filter(patient=patient).order_by("created_at").first()
             if plan is None:
                 _past_course(ctx, key, patient, prescriber, zone, index, draws)
-            elif plan.notes == PAST_COURSE_NOTES and (
-                first := plan.appointments.order_by("starts_at").first()
+            elif plan.notes == PAST_COURSE_NOTES:
+                # A course seeded before its held sessions were stored: each held one, discharged with its dose.
+                seed_discharged_sessions(plan, nurse=ctx.staff[NURSES[key]], zone=zone)
+            if (
+                plan is not None
+                and plan.notes == PAST_COURSE_NOTES
+                and (first := plan.appointments.order_by("starts_at").first())
             ):
                 # A course seeded before its patients were given an intake: the intake, as it would have been.
                 intake.seed_before_course(
@@ -133,6 +142,14 @@ def _past_course(
 ) -> None:
     start = (ctx.now - dt.timedelta(days=70 + int(draws[0] * 230))).astimezone(zone)
     start = start.replace(hour=9 + index % 6, minute=0, second=0, microsecond=0)
+    # Two or three sessions a week at one time of day, each moved to the next day the clinic is open then.
+    starts = open_session_starts(
+        patient.clinic,
+        zone,
+        [start + dt.timedelta(days=2 * n + n // 2) for n in range(6)],
+        PAST_APPOINTMENT_MIN,
+    )
+    start = starts[0]
     # Screening, a decision, consent and the baseline weeks before the course, through the intake services;
     # the plan then doses from the intake weight.
     intake.seed_before_course(
@@ -142,8 +159,8 @@ def _past_course(
     protocol_id = "esketamine_trd" if route == "esketamine_in" else "iv_ketamine"
     preset_id = "label" if route == "esketamine_in" else "3_per_week_2_weeks"
     in_maintenance = patient.stage == Patient.Stage.MAINTENANCE
-    # A course with its induction appointments only: no run-sheets, no doses, so the other features'
-    # demo seeders (which react to doses) see nothing new on a second run. A maintenance patient's
+    # The other features' demo seeders (which react to doses) leave a past course's doses out
+    # (`doses_outside_past_courses`), so they see nothing new on a second run. A maintenance patient's
     # course goes on (the maintenance sessions are booked on it); every other one has ended.
     plan = TreatmentPlan.objects.create(
         clinic=patient.clinic,
@@ -185,10 +202,11 @@ def _past_course(
             number=number,
             phase="induction",
             week=1 + (number - 1) // 2,
-            starts_at=start + dt.timedelta(days=2 * (number - 1) + (number - 1) // 2),
-            duration_min=120,
+            starts_at=starts[number - 1],
+            duration_min=PAST_APPOINTMENT_MIN,
             status=Appointment.Status.COMPLETED if number <= completed else Appointment.Status.CANCELLED,
         )
+    seed_discharged_sessions(plan, nurse=ctx.staff[NURSES[key]], zone=zone)
     if not in_maintenance:
         _end_course(plan, prescriber, patient.stage, draws)
     responder = (not stops and draws[5] < 0.6) or (stops and draws[5] < 0.15)

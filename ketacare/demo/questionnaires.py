@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from ketacare.demo.past_sessions import doses_outside_past_courses
 from ketacare.questionnaires.services import submit_questionnaire
-from ketacare.treatments.selectors import patient_doses
 
 if TYPE_CHECKING:
     from ketacare.demo.seed import DemoContext
@@ -30,7 +30,7 @@ def seed_app(ctx: DemoContext) -> None:
     for patients in ctx.patients_by_clinic.values():
         alert_done = False
         for patient in patients:
-            doses = patient_doses(patient, now=ctx.now)
+            doses = doses_outside_past_courses(patient, now=ctx.now)
             responder = ctx.rng.random() < 0.5  # about half respond (illustrative)
             baseline_phq, baseline_gad = ctx.rng.randint(16, 23), ctx.rng.randint(11, 17)
             if not doses:
