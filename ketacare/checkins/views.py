@@ -51,13 +51,14 @@ from ketacare.lib.forms import add_field_error
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 from ketacare.patients.facts import at_the_clinic, next_appointment, patient_route
 from ketacare.patients.models import Patient
-from ketacare.patients.selectors import LOW_MOOD_SUPPORT_MAX, access_patient, clinic_contact_for
+from ketacare.patients.selectors import (
+    LOW_MOOD_LINE_MAX,
+    LOW_MOOD_SUPPORT_MAX,
+    access_patient,
+    clinic_contact_for,
+)
 
 SEARCH_MAX_CHARS = 100
-# A mood this low (0 = very low, 10 = very good) brings one calm line with the crisis line and the
-# emergency number under the mood, beside the fuller "Your mood is very low" of LOW_MOOD_SUPPORT_MAX and
-# below: clinic practice (docs/decisions/0012), with no alert for the mood alone.
-LOW_MOOD_LINE_MAX = 3
 HOME_BP_INPUTS = ("home_systolic_mmhg", "home_diastolic_mmhg", "home_pulse_bpm")
 
 

@@ -253,10 +253,16 @@ def find_patient_invitation(token: str) -> tuple[PatientInvitation | None, str]:
     return invitation, LinkState.VALID
 
 
-# A mood of 0 or 1 out of 10 (a check-in's, a daily mood questionnaire's) brings the crisis line and the
-# clinic's number beside the thanks: clinic practice (no alert for the mood alone; the words the patient
-# writes are screened for what needs one).
+# One rule for a low mood out of 10 (0 = very low), wherever the patient gives it: a check-in's mood and
+# a daily mood questionnaire's total. Here, once, so the two pages cannot drift apart. Clinic practice
+# (docs/decisions/0012): no source gives a cut-off for this self-rating. No alert for the mood alone; the
+# words the patient writes are screened for what needs one.
+# 0 or 1: the fuller "Your mood is very low" section, with the crisis line and the clinic's number,
+# beside the thanks (patients/_low_mood_support.html).
 LOW_MOOD_SUPPORT_MAX = 1
+# Above that, up to 3: one calm line with the crisis line and the emergency number
+# (patients/_low_mood_line.html).
+LOW_MOOD_LINE_MAX = 3
 
 
 def clinic_contact_for(patient: Patient, now: dt.datetime) -> ClinicContact:

@@ -23,7 +23,12 @@ from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome, at_the_clinic
 from ketacare.patients.models import Patient
-from ketacare.patients.selectors import LOW_MOOD_SUPPORT_MAX, access_patient, clinic_contact_for
+from ketacare.patients.selectors import (
+    LOW_MOOD_LINE_MAX,
+    LOW_MOOD_SUPPORT_MAX,
+    access_patient,
+    clinic_contact_for,
+)
 from ketacare.questionnaires.forms import QuestionnairePolicyForm
 from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy
 from ketacare.questionnaires.schedule import PolicyValues
@@ -284,6 +289,9 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
     definition = next((i for i in instruments() if i.id == response.instrument_id), None)
     crisis = ResponseOutcome(response, created=False).crisis
     check = _check_result(response.instrument_id, response.answers)
+    # A daily mood follows the check-in's mood rule (patients.selectors): the crisis screen, when there
+    # is one, already gives the numbers.
+    mood = response.total if not crisis and response.instrument_id == "daily_mood" else None
     # What the page opens with: the crisis screen first, then a positive check's advice.
     needs_clinic = not crisis and check is not None and check.positive
     return render(
@@ -306,11 +314,10 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
             "contact": clinic_contact_for(patient, timezone.now()),
             # In the chair, the fastest help is the staff in the room: the screen says so first.
             "at_the_clinic": (crisis or needs_clinic) and at_the_clinic(patient),
-            # A daily mood of 0 or 1: the crisis line beside the thanks, as after a check-in.
-            "low_mood": not crisis
-            and response.instrument_id == "daily_mood"
-            and response.total is not None
-            and response.total <= LOW_MOOD_SUPPORT_MAX,
+            # A very low daily mood: the crisis line beside the thanks, as after a check-in.
+            "low_mood": mood is not None and mood <= LOW_MOOD_SUPPORT_MAX,
+            # A low one: the check-in's calm line under the score.
+            "mood_line": mood is not None and LOW_MOOD_SUPPORT_MAX < mood <= LOW_MOOD_LINE_MAX,
         },
     )
 

@@ -1,5 +1,7 @@
 """A daily mood of 0 or 1 out of 10 shows the crisis line beside the thanks, as a check-in's mood does.
 
+A mood of 2 or 3 gets the check-in's calm line instead (test_daily_mood_low_line.py).
+
 The walkthrough's patient answered 0 ("worst possible") and read only "Thank you… your score is 0".
 Clinic practice (patients.selectors.LOW_MOOD_SUPPORT_MAX); no alert for the mood alone.
 """
@@ -34,5 +36,10 @@ def test_a_very_low_daily_mood_shows_the_crisis_line(personas: Any, client_for: 
     assert not Alert.objects.exists()
 
 
-def test_a_daily_mood_of_two_gets_the_plain_thanks(personas: Any, client_for: Any) -> None:
-    assert 'data-testid="low-mood-support"' not in _answer(client_for("a1"), "2")
+def test_a_daily_mood_of_two_gets_the_calm_line_not_the_fuller_section(
+    personas: Any, client_for: Any
+) -> None:
+    # The check-in's one low-mood rule (decision 0012): above 1 and up to 3, the calm line only.
+    page = _answer(client_for("a1"), "2")
+    assert 'data-testid="low-mood-support"' not in page
+    assert 'data-testid="low-mood-line"' in page
