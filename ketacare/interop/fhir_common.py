@@ -10,6 +10,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
+# The LOINC displays of the instruments' item and total codes live with the Questionnaires that carry the
+# same codes (core.instruments.fhir names each display's source), so a code reads the same in both.
+from ketacare.core.instruments.fhir import LOINC_DISPLAY as LOINC_DISPLAY
+
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 SNOMED = "http://snomed.info/sct"
@@ -62,35 +66,6 @@ LOINC_DIASTOLIC = ("8462-4", "Diastolic blood pressure")
 LOINC_HEART_RATE = ("8867-4", "Heart rate")
 LOINC_SPO2 = ("2708-6", "Oxygen saturation in Arterial blood")
 LOINC_SPO2_PULSE_OX = ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry")
-# The PHQ-9 item codes' LOINC long common names, as US Core renders them: 44250-9 and 44255-8 in its STU5
-# AHC-HRSN item examples (hl7.org/fhir/us/core/STU5/Observation-AHC-HRSN-item-example-44250-9.html),
-# 44260-8 in its item example [USCore-PHQ9-item9] (the STU8 page), items 3 to 8 as the item texts of its
-# PHQ-9 QuestionnaireResponse example (the STU8 page of [USCore-PHQ9]). Not checked against loinc.org.
-LOINC_DISPLAY = {
-    "44250-9": "Little interest or pleasure in doing things in last 2 weeks",
-    "44255-8": "Feeling down, depressed, or hopeless in last 2 weeks",
-    "44259-0": "Trouble falling or staying asleep, or sleeping too much in last 2 weeks [Reported.PHQ]",
-    "44254-1": "Feeling tired or having little energy in last 2 weeks [Reported.PHQ]",
-    "44251-7": "Poor appetite or overeating in last 2 weeks [Reported.PHQ]",
-    "44258-2": (
-        "Feeling bad about yourself - or that you are a failure or have let yourself or your family down "
-        "in last 2 weeks [Reported.PHQ]"
-    ),
-    "44252-5": (
-        "Trouble concentrating on things, such as reading the newspaper or watching television "
-        "in last 2 weeks [Reported.PHQ]"
-    ),
-    "44253-3": (
-        "Moving or speaking so slowly that other people could have noticed. Or the opposite - being so "
-        "fidgety or restless that you have been moving around a lot more than usual in last 2 weeks "
-        "[Reported.PHQ]"
-    ),
-    "44260-8": (
-        "Thoughts that you would be better off dead, or of hurting yourself in some way in last 2 weeks "
-        "[Reported.PHQ]"
-    ),
-}
-
 # Dosing route -> (RxNorm code, display) of the drug [RxNorm-Esketamine]; ketamine's ingredient code 6130
 # (racemic ketamine by every route but the nasal spray) is unverified against a stored source (docs/fhir.md).
 MEDICATION = {

@@ -214,13 +214,17 @@ def _adverse_event(
     *,
     text: str,
     severity: str | None,
-    when: dt.datetime | None,
+    occurred: str | None,
+    recorded: dt.datetime | None,
     updated: dt.datetime | None,
     encounter_id: str | None,
     suspect_session_id: str | None,
     kind: str,
+    detected: dt.datetime | None = None,
     outcome: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """R4's three times kept apart: ``date`` when it happened (left out when that is not known),
+    ``detected`` when it came to light, ``recordedDate`` when it was first recorded."""
     category_code, category_text = _CATEGORIES[kind]
     return make_resource(
         "AdverseEvent",
@@ -234,8 +238,9 @@ def _adverse_event(
         event={"text": text},
         subject={"reference": patient_ref},
         encounter={"reference": f"Encounter/{encounter_id}"} if encounter_id else None,
-        date=iso(when),
-        recordedDate=iso(updated),
+        date=occurred,
+        detected=iso(detected),
+        recordedDate=iso(recorded),
         severity=(
             {"coding": [coding(ADVERSE_EVENT_SEVERITY, severity, SEVERITY_DISPLAY.get(severity))]}
             if severity
@@ -328,7 +333,11 @@ def _total_score(instrument: Instrument, total: float, band: str) -> dict[str, A
     title = f"{instrument.title} total score"
     return {
         "code": {
-            "coding": [coding(LOINC, instrument.loinc_total, title)] if instrument.loinc_total else None,
+            "coding": (
+                [coding(LOINC, instrument.loinc_total, LOINC_DISPLAY.get(instrument.loinc_total))]
+                if instrument.loinc_total
+                else None
+            ),
             "text": title,
         },
         "valueQuantity": {"value": total, "unit": "{score}", "system": UCUM, "code": "{score}"},
@@ -377,6 +386,18 @@ def _symptom_outcome(report: SymptomReport, zone: ZoneInfo, place: str) -> dict[
         "coding": [coding(ADVERSE_EVENT_OUTCOME, code, OUTCOME_DISPLAY[code])],
         "text": f"{words[:1].upper()}{words[1:]}. Times are {place} time.",
     }
+
+
+def _symptom_onset(report: SymptomReport) -> str | None:
+    """When the symptom began as the patient gave it (checkins/onset.py), for ``AdverseEvent.date``: the day
+    they named as a date with no time (the day on their clock is all they said), or the moment "about N
+    after" the session the check-in counted from. None when they gave none (a red flag is asked none; "not
+    sure"): the check-in's time is when they told the clinic, never when it began."""
+    if report.onset_day is not None:
+        return report.onset_day.isoformat()
+    if report.onset_min is not None and report.dose_started_at is not None:
+        return iso(report.dose_started_at + dt.timedelta(minutes=report.onset_min))
+    return None
 
 
 def _session_before(doses: list[Dose], when: dt.datetime | None) -> str | None:
@@ -434,7 +455,8 @@ def patient_resources(patient: Patient, *, now: dt.datetime | None = None) -> li
                 patient_ref,
                 text=event.description,
                 severity=event.severity,
-                when=event.occurred_at,
+                occurred=iso(event.occurred_at),
+                recorded=event.created_at,
                 updated=event.created_at,
                 encounter_id=session_id if dosed else None,
                 suspect_session_id=session_id if dosed else None,
@@ -476,7 +498,10 @@ def patient_resources(patient: Patient, *, now: dt.datetime | None = None) -> li
                 patient_ref,
                 text=report.name,
                 severity=None if red_flag else report.severity,
-                when=report.started_at,
+                occurred=_symptom_onset(report),
+                # The check-in that first reported it: when the clinic learnt of it, not when it began.
+                detected=report.started_at,
+                recorded=report.started_at,
                 updated=report.started_at,
                 encounter_id=None,
                 suspect_session_id=_session_before(doses, report.started_at),

@@ -78,6 +78,9 @@ def _performers(rows: list[DoseAdministration], patient: Patient) -> list[dict[s
 
 
 def _lot_note(rows: list[DoseAdministration]) -> list[dict[str, str]] | None:
+    """The lots the session's doses used, in words. Not a contained Medication's ``batch``: R4 gives it one
+    lot where each nasal device of a session carries its own, and ``medicationReference`` would take the
+    RxNorm code out of reach of R4's ``code`` search (docs/fhir.md)."""
     lots = list(dict.fromkeys(row.lot_number for row in rows if row.lot_number))
     if not lots:
         return None
