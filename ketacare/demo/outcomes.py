@@ -4,10 +4,12 @@ The treatments demo gives the patients in induction a current plan, and the ques
 dosed patients; what the dashboard still lacks is a history. For patients in maintenance,
 completed or discontinued without a plan, this adds a course begun 70-300 days ago, its dose laid out
 by the core, with its six induction appointments, each held one with its discharged session and dose(s)
-by the plan's route (demo history stored in bulk, ketacare/demo/past_sessions.py), on days and times the
-clinic is open, and submits weekly PHQ-9 and GAD-7 scores (through the questionnaires service) with a synthetic mix:
-about half respond, some of them lose the response later (the core course rule then raises its
-alert), and the discontinued stop before session 6. Illustrative synthetic values, not clinical figures.
+by the plan's route (demo history stored in bulk, ketacare/demo/past_sessions.py; a session since the
+clinic's controlled-drug register began names the register's lot, and the register seeder, which runs
+after this one, draws it), on days and times the clinic is open, and submits weekly PHQ-9 and GAD-7
+scores (through the questionnaires service) with a synthetic mix: about half respond, some of them
+lose the response later (the core course rule then raises its alert), and the discontinued stop before
+session 6. Illustrative synthetic values, not clinical figures.
 The scores of a course are stored without announcing each one, and the course rules then run once
 over the patient's whole series: the same alerts as one run per score, at a fraction of the cost.
 
@@ -35,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from ketacare.clinics.selectors import opening_intervals
 from ketacare.core import course
 from ketacare.core.protocols import get_protocol
-from ketacare.demo import intake
+from ketacare.demo import intake, register
 from ketacare.demo.past_sessions import PAST_COURSE_NOTES, open_session_starts, seed_discharged_sessions
 from ketacare.patients import facts
 from ketacare.patients.models import Patient
@@ -94,16 +96,19 @@ def seed_app(ctx: DemoContext) -> None:
     for key, clinic in ctx.clinics.items():
         prescriber = ctx.staff["prescriber" if key == "a" else "prescriber-b"]
         zone = zoneinfo.ZoneInfo(clinic.time_zone)
+        register_from = register.register_start(clinic, ctx.now)
         for index, patient in enumerate(ctx.patients_by_clinic[key][:HISTORY_PATIENTS_PER_CLINIC]):
             draws = [ctx.rng.random() for _ in range(16)]
             if patient.stage not in HISTORY_STAGES:
                 continue
             plan = TreatmentPlan.objects.filter(patient=patient).order_by("created_at").first()
             if plan is None:
-                _past_course(ctx, key, patient, prescriber, zone, index, draws)
+                _past_course(ctx, key, patient, prescriber, zone, index, draws, register_from)
             elif plan.notes == PAST_COURSE_NOTES:
                 # A course seeded before its held sessions were stored: each held one, discharged with its dose.
-                seed_discharged_sessions(plan, nurse=ctx.staff[NURSES[key]], zone=zone)
+                seed_discharged_sessions(
+                    plan, nurse=ctx.staff[NURSES[key]], zone=zone, register_from=register_from
+                )
             if (
                 plan is not None
                 and plan.notes == PAST_COURSE_NOTES
@@ -139,6 +144,7 @@ def _past_course(
     zone: zoneinfo.ZoneInfo,
     index: int,
     draws: list[float],
+    register_from: dt.datetime,
 ) -> None:
     start = (ctx.now - dt.timedelta(days=70 + int(draws[0] * 230))).astimezone(zone)
     start = start.replace(hour=9 + index % 6, minute=0, second=0, microsecond=0)
@@ -206,7 +212,7 @@ def _past_course(
             duration_min=PAST_APPOINTMENT_MIN,
             status=Appointment.Status.COMPLETED if number <= completed else Appointment.Status.CANCELLED,
         )
-    seed_discharged_sessions(plan, nurse=ctx.staff[NURSES[key]], zone=zone)
+    seed_discharged_sessions(plan, nurse=ctx.staff[NURSES[key]], zone=zone, register_from=register_from)
     if not in_maintenance:
         _end_course(plan, prescriber, patient.stage, draws)
     responder = (not stops and draws[5] < 0.6) or (stops and draws[5] < 0.15)

@@ -8,9 +8,10 @@ history, not a visit being run, so the rows are written in bulk, as `bench/bench
 them, with a short record of the visit (the pre-dose vital signs, two sets after the dose and the
 sedation and dissociation observed before discharge, all within normal limits). Each dose is checked
 first by the core's rules of the run-sheet (``core.course.esketamine_devices``, ``core.pathway.dose_plausibility``): a dose the
-run-sheet would take only with a written reason is refused here. The doses carry the lot number
-`HISTORY_LOT` (before the demo's controlled-drug register), and the funnel row of the plan is counted
-again as a discharge counts it.
+run-sheet would take only with a written reason is refused here. Each session's doses carry the lot
+in use when it began (``demo.register.lot_in_use``): a lot of the clinic's controlled-drug register,
+which draws them when it is seeded after this, or ``demo.register.HISTORY_LOT`` for a session before
+the register began. The funnel row of the plan is counted again as a discharge counts it.
 
 The schedule: `open_session_starts` moves each session to the next day the clinic is open for the
 whole appointment at that time of day, so a past course keeps the clinic's opening hours.
@@ -26,6 +27,7 @@ from typing import Any
 from ketacare.clinics.selectors import opening_intervals
 from ketacare.core import course, pathway
 from ketacare.core.protocols import get_protocol, get_route
+from ketacare.demo.register import lot_in_use
 from ketacare.outcomes.funnel_sql import store_plan_funnels
 from ketacare.treatments.models import (
     Appointment,
@@ -39,8 +41,6 @@ from ketacare.treatments.selectors import ARRIVAL_TO_DOSE_MIN, age_years, patien
 from ketacare.treatments.selectors.clinic import within_opening_hours
 
 PAST_COURSE_NOTES = "Demo: past course"
-# The lot of every past-course dose: demo history from before the register the demo seeds.
-HISTORY_LOT = "DEMO-HISTORY"
 # The record of each past visit (illustrative synthetic readings, all inside the route's limits): vital
 # signs (kind, minutes after the dose began, systolic, diastolic, heart rate, SpO2) and observations
 # (minutes after dosing ended, MOAA/S, dissociation).
@@ -97,8 +97,11 @@ def _session_doses(plan: TreatmentPlan, number: int, *, age: int) -> list[float]
     return [total]
 
 
-def seed_discharged_sessions(plan: TreatmentPlan, *, nurse: Any, zone: zoneinfo.ZoneInfo) -> int:
-    """Give each completed appointment of the plan without a session its discharged session and doses.
+def seed_discharged_sessions(
+    plan: TreatmentPlan, *, nurse: Any, zone: zoneinfo.ZoneInfo, register_from: dt.datetime
+) -> int:
+    """Give each completed appointment of the plan without a session its discharged session and doses,
+    from the lot in use then at a clinic whose register began at ``register_from``.
 
     Idempotent (an appointment with a session is left as it is); returns how many sessions were stored.
     """
@@ -120,6 +123,7 @@ def seed_discharged_sessions(plan: TreatmentPlan, *, nurse: Any, zone: zoneinfo.
     for appointment in held:
         age = age_years(plan.patient, appointment.starts_at.astimezone(zone).date())
         amounts = _session_doses(plan, appointment.number, age=age)
+        lot = lot_in_use(plan.route, appointment.starts_at, register_from)
         dose_start = appointment.starts_at + dt.timedelta(minutes=ARRIVAL_TO_DOSE_MIN)
         dose_end = dose_start + (device_wait * (len(amounts) - 1) if protocol.device else infusion)
         session = TreatmentSession(
@@ -180,7 +184,7 @@ def seed_discharged_sessions(plan: TreatmentPlan, *, nurse: Any, zone: zoneinfo.
                     drug=protocol.drug,
                     route=plan.route,
                     dose_mg=Decimal(str(amount)),
-                    lot_number=HISTORY_LOT,
+                    lot_number=lot,
                     started_at=at,
                     ended_at=at if protocol.device else dose_end,
                     device_number=device if protocol.device else None,

@@ -1,9 +1,15 @@
 """Demo data: each clinic keeps its controlled-drug register, with about four months of history.
 
-Deliveries, weekly counts (one short count, investigated and corrected), an expired lot destroyed
-under witness, and every demo dose drawn from its lot with the remainder wasted under witness (the
-session in progress keeps its draw open). Events run in time order through the register services so
-each balance follows from the one before. Idempotent: a clinic whose register exists is skipped.
+The register begins `HISTORY_DAYS` before now with its first deliveries (`register_start`): a demo
+dose before then predates it and carries `HISTORY_LOT`, as a clinic's doses from before it kept its
+register here would; every dose from then on, the past courses' (ketacare/demo/past_sessions.py) as
+well as the current ones, names the lot in use when its session began (`lot_in_use`) and is drawn from
+it. Deliveries, weekly counts (one short count, investigated and corrected), an expired lot destroyed
+under witness, and each session's draw with the remainder wasted under witness (the session in
+progress keeps its draw open). Each draw, dose, waste and count runs at its own time, all in time order
+through the register services, so each balance follows from the row before. This seeder runs after
+every seeder that stores doses (`SEEDERS` in ketacare/demo/seed.py). Idempotent: a clinic whose
+register exists is skipped.
 
 The witnesses here are given as already verified (`VerifiedWitness`): demo seeding cannot type a
 nurse's authenticator code; every page and API still asks for it.
@@ -18,14 +24,30 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Min, Prefetch
+
 from ketacare.register import services
-from ketacare.register.models import Discrepancy, Draw, Lot, RegisterSettings
+from ketacare.register.models import Discrepancy, Draw, Entry, Lot, RegisterSettings
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
 
 if TYPE_CHECKING:
     from ketacare.demo.seed import DemoContext
 
 HISTORY_DAYS = 120
+# The lot of a demo dose from before the clinic's register began: history the register does not hold.
+HISTORY_LOT = "DEMO-HISTORY"
+# The register's lots: the vials of the first delivery (expiring on day 60, what is left destroyed),
+# the vials delivered on day `NEW_VIALS_DAY`, and the one lot of nasal devices, delivered on day 0 and
+# again on day `MORE_DEVICES_DAY`.
+OLD_VIALS, NEW_VIALS, DEVICES = "DEMO-KET-00", "DEMO-KET-01", "DEMO-ESK-01"
+NEW_VIALS_DAY = 28
+MORE_DEVICES_DAY = 70
+# The first deliveries come in before the clinic's first session of the day (demo sessions begin at
+# 09:00 or later); the later ones at 09:00.
+FIRST_DELIVERY_HOUR = 8
+DELIVERY_HOUR = 9
+# A session's draw is made this long before its first dose.
+DRAW_BEFORE_DOSE = dt.timedelta(minutes=5)
 # What the safe still holds once the demo's sessions have drawn their stock: the next sessions' supply
 # (illustrative, not a stocking rule).
 VIALS_TO_SPARE = 6
@@ -49,11 +71,10 @@ def _seed_clinic(ctx: DemoContext, key: str, clinic: Any) -> None:
         clinic=clinic, user=admin, kind="ketamine_vial", concentration_mg_per_ml="50", volume_ml="10"
     )
     device = services.add_product(clinic=clinic, user=admin, kind="esketamine_device", units_per_pack=2)
-    start = ctx.now - dt.timedelta(days=HISTORY_DAYS)
+    start = register_start(clinic, ctx.now)
 
-    def at(days: float, hour: int = 9) -> dt.datetime:
-        local = (start + dt.timedelta(days=days)).astimezone(zone)
-        return local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    def at(days: int, hour: int = DELIVERY_HOUR) -> dt.datetime:
+        return _on_day(start, days, hour)
 
     def witness(user: Any, when: dt.datetime) -> services.VerifiedWitness:
         return services.VerifiedWitness(user=user, verified_at=when)
@@ -83,24 +104,27 @@ def _seed_clinic(ctx: DemoContext, key: str, clinic: Any) -> None:
             ),
         )
 
-    sessions = list(
-        TreatmentSession.objects.filter(clinic=clinic, doses__isnull=False)
-        .distinct()
-        .order_by("checked_in_at")
-        .prefetch_related("doses")
-    )
-    drawn = _units_drawn(sessions, {"DEMO-KET-01": vial.mg_per_unit, "DEMO-ESK-01": device.mg_per_unit})
+    sessions = _register_sessions(clinic)
+    mg_per_unit = {OLD_VIALS: vial.mg_per_unit, NEW_VIALS: vial.mg_per_unit, DEVICES: device.mg_per_unit}
+    drawn = _units_drawn(sessions, mg_per_unit)
+    devices_early = _units_drawn(sessions, mg_per_unit, before=at(MORE_DEVICES_DAY))[DEVICES]
     old_expiry = at(60).date()
-    receive(at(0), vial, "DEMO-KET-00", old_expiry, 6, f"INV-{key.upper()}-1001")
-    receive(at(0, 10), device, "DEMO-ESK-01", at(400).date(), 24, f"INV-{key.upper()}-1002")
-    # The later deliveries bring the usual quantity, more when the demo's sessions need it.
-    vials = _delivery(usual=20, needed=drawn["DEMO-KET-01"] + 1 + VIALS_TO_SPARE)  # 1: the broken vial
-    receive(at(28), vial, "DEMO-KET-01", at(500).date(), vials, f"INV-{key.upper()}-1043")
-    devices = _delivery(usual=12, needed=drawn["DEMO-ESK-01"] - 24 + DEVICES_TO_SPARE)
-    receive(at(70), device, "DEMO-ESK-01", at(400).date(), devices, f"INV-{key.upper()}-1088")
+    # Each delivery brings the usual quantity, more when the demo's sessions until the next one need it.
+    # The first vials are used until the next lot arrives; at least two are left, one for the broken
+    # vial of the short count and one to expire and be destroyed.
+    old_vials = _delivery(usual=6, needed=drawn[OLD_VIALS] + 2)
+    receive(at(0, FIRST_DELIVERY_HOUR), vial, OLD_VIALS, old_expiry, old_vials, f"INV-{key.upper()}-1001")
+    first_devices = _delivery(usual=24, needed=devices_early + DEVICES_TO_SPARE)
+    receive(
+        at(0, FIRST_DELIVERY_HOUR), device, DEVICES, at(400).date(), first_devices, f"INV-{key.upper()}-1002"
+    )
+    vials = _delivery(usual=20, needed=drawn[NEW_VIALS] + 1 + VIALS_TO_SPARE)  # 1: a broken vial
+    receive(at(NEW_VIALS_DAY), vial, NEW_VIALS, at(500).date(), vials, f"INV-{key.upper()}-1043")
+    devices = _delivery(usual=12, needed=drawn[DEVICES] - first_devices + DEVICES_TO_SPARE)
+    receive(at(MORE_DEVICES_DAY), device, DEVICES, at(400).date(), devices, f"INV-{key.upper()}-1088")
 
     def destroy_expired() -> None:
-        lot = Lot.objects.get(product=vial, number="DEMO-KET-00")
+        lot = Lot.objects.get(product=vial, number=OLD_VIALS)
         left = int(services.balance_mg(lot, safe) / vial.mg_per_unit)
         if left:
             when = at(61, 17)
@@ -125,20 +149,67 @@ def _seed_clinic(ctx: DemoContext, key: str, clinic: Any) -> None:
     short_at = at(short_week * 7, 18)
     add(short_at + dt.timedelta(hours=15), _investigate(clinic, admin, nurse, prescriber, safe, short_at))
 
+    lots: dict[str, Lot] = {}
     for session in sessions:
-        add(session.checked_in_at or session.scheduled_at, _session_events(session, nurse, prescriber, safe))
+        for when, call in _session_events(session, nurse, prescriber, safe, lots):
+            add(when, call)
 
     for _, _, call in sorted(events, key=lambda e: (e[0], e[1])):
         call()
 
 
-def _units_drawn(sessions: list[TreatmentSession], mg_per_unit: dict[str, Decimal]) -> dict[str, int]:
-    """How many units of each lot the sessions draw, whole units per session as `_session_events` draws."""
+def register_start(clinic: Any, now: dt.datetime) -> dt.datetime:
+    """When the demo register of ``clinic`` begins, in clinic time: its first deliveries, at
+    `FIRST_DELIVERY_HOUR` on the day `HISTORY_DAYS` before ``now`` (a register already seeded begins at
+    its first entry)."""
+    zone = zoneinfo.ZoneInfo(clinic.time_zone)
+    first = Entry.objects.filter(clinic=clinic).aggregate(first=Min("occurred_at"))["first"]
+    if first is not None:
+        return first.astimezone(zone)
+    day = (now - dt.timedelta(days=HISTORY_DAYS)).astimezone(zone).date()
+    return dt.datetime.combine(day, dt.time(FIRST_DELIVERY_HOUR), tzinfo=zone)
+
+
+def lot_in_use(route: str, checked_in_at: dt.datetime, start: dt.datetime) -> str:
+    """The lot a demo session checked in at ``checked_in_at`` doses from, its register beginning at
+    ``start`` (`register_start`): `HISTORY_LOT` before it, else the lot of the route in stock then."""
+    if checked_in_at < start:
+        return HISTORY_LOT
+    if route == "esketamine_in":
+        return DEVICES
+    return NEW_VIALS if checked_in_at >= _on_day(start, NEW_VIALS_DAY, DELIVERY_HOUR) else OLD_VIALS
+
+
+def _on_day(start: dt.datetime, days: int, hour: int) -> dt.datetime:
+    """``hour`` o'clock, clinic time, ``days`` after the register's first day."""
+    return dt.datetime.combine(start.date() + dt.timedelta(days=days), dt.time(hour), tzinfo=start.tzinfo)
+
+
+def _register_sessions(clinic: Any) -> list[TreatmentSession]:
+    """The clinic's sessions dosed from a lot of the register (not `HISTORY_LOT`), doses in order."""
+    return list(
+        TreatmentSession.objects.filter(clinic=clinic, doses__lot_number__in=(OLD_VIALS, NEW_VIALS, DEVICES))
+        .distinct()
+        .order_by("checked_in_at")
+        .prefetch_related(
+            Prefetch(
+                "doses",
+                queryset=DoseAdministration.objects.select_related("created_by").order_by("started_at", "id"),
+            )
+        )
+    )
+
+
+def _units_drawn(
+    sessions: list[TreatmentSession], mg_per_unit: dict[str, Decimal], *, before: dt.datetime | None = None
+) -> dict[str, int]:
+    """How many units of each lot the sessions (drawn before ``before``, when given) draw, whole units
+    per session as `_session_events` draws them."""
     drawn = dict.fromkeys(mg_per_unit, 0)
     for session in sessions:
         doses = list(session.doses.all())
         lot_number = doses[0].lot_number
-        if lot_number in drawn:
+        if lot_number in drawn and (before is None or doses[0].started_at - DRAW_BEFORE_DOSE < before):
             total = sum((d.dose_mg for d in doses), Decimal("0"))
             drawn[lot_number] += max(1, math.ceil(total / mg_per_unit[lot_number]))
     return drawn
@@ -197,41 +268,50 @@ def _investigate(
     return run
 
 
-def _session_events(session: TreatmentSession, nurse: Any, prescriber: Any, safe: Any) -> Callable[[], None]:
-    def run() -> None:
-        doses = list(DoseAdministration.objects.filter(session=session).order_by("started_at", "id"))
-        if not doses:
-            return
-        lot = (
-            Lot.objects.select_related("product")
-            .filter(clinic=session.clinic, number=doses[0].lot_number)
-            .first()
-        )
-        if lot is None:
-            return
-        total = sum((d.dose_mg for d in doses), Decimal("0"))
+def _session_events(
+    session: TreatmentSession, nurse: Any, prescriber: Any, safe: Any, lots: dict[str, Lot]
+) -> list[tuple[dt.datetime, Callable[[], None]]]:
+    """The session's register events, each at its own time: the draw, each dose as it is given, and for
+    a discharged session the draw closed (the remainder wasted under witness) after the last dose."""
+    doses = list(session.doses.all())
+    drawn_at = doses[0].started_at - DRAW_BEFORE_DOSE
+    total = sum((d.dose_mg for d in doses), Decimal("0"))
+    made: list[Draw] = []
+
+    def draw() -> None:
+        number = doses[0].lot_number
+        if number not in lots:
+            lots[number] = Lot.objects.select_related("product").get(clinic=session.clinic, number=number)
+        lot = lots[number]
         units = max(1, math.ceil(total / lot.product.mg_per_unit))
-        drawn_at = doses[0].started_at - dt.timedelta(minutes=5)
-        Draw.objects.create(
-            clinic=session.clinic,
-            session=session,
-            lot=lot,
-            location=safe,
-            units=units,
-            drawn_mg=lot.product.mg_per_unit * units,
-            drawn_at=drawn_at,
-            drawn_by=nurse,
+        made.append(
+            Draw.objects.create(
+                clinic=session.clinic,
+                session=session,
+                lot=lot,
+                location=safe,
+                units=units,
+                drawn_mg=lot.product.mg_per_unit * units,
+                drawn_at=drawn_at,
+                drawn_by=nurse,
+            )
         )
-        for dose in doses:
-            services.on_dose_recorded(None, dose=dose, user=dose.created_by)
-        if session.state == TreatmentSession.State.DISCHARGED:
-            draw = Draw.objects.get(session=session, closed_at__isnull=True)
-            when = (session.dose_ended_at or doses[-1].started_at) + dt.timedelta(minutes=10)
+
+    def give(dose: DoseAdministration) -> Callable[[], None]:
+        return lambda: services.on_dose_recorded(None, dose=dose, user=dose.created_by)
+
+    events: list[tuple[dt.datetime, Callable[[], None]]] = [(drawn_at, draw)]
+    events += [(dose.started_at, give(dose)) for dose in doses]
+    if session.state == TreatmentSession.State.DISCHARGED:
+        when = (session.dose_ended_at or doses[-1].started_at) + dt.timedelta(minutes=10)
+
+        def close() -> None:
             services.close_draw(
-                draw=draw,
+                draw=made[0],
                 user=nurse,
                 witness=services.VerifiedWitness(user=prescriber, verified_at=when),
                 now=when,
             )
 
-    return run
+        events.append((when, close))
+    return events

@@ -137,8 +137,9 @@ STAGE_WEIGHTS = [
 ]
 LOGIN_PATIENTS_PER_CLINIC = 3
 # Each seeder reads what the ones before it stored: plans and doses come before the check-ins,
-# scores and journals that follow a dose, and past courses go only to patients still without a plan.
-SEEDERS = (intake, treatments, register, checkins, questionnaires, journal, outcomes)
+# scores and journals that follow a dose, past courses go only to patients still without a plan, and
+# the controlled-drug register comes last, drawing every dose since it began (past courses' included).
+SEEDERS = (intake, treatments, checkins, questionnaires, journal, outcomes, register)
 
 
 @dataclass
