@@ -12,6 +12,11 @@
   not map free text to RxNorm); a class the clinician ticked is one more statement naming the class. A
   list marked entered in error keeps its statements with status ``entered-in-error``; superseded lists
   are history kept in KetaCare and not exported as current use.
+- **List** (base R4; US Core has none): the same medication list as one snapshot, LOINC 10160-0 "History of
+  Medication use Narrative" (the code HL7 IPS gives its medication summary), its entries the statements.
+  A patient who takes no medicines gets it empty with ``emptyReason`` ``nilknown``, so a receiver can tell
+  "takes none" from "not asked": a patient never asked (no list, or one saved blank before intake asked
+  for the tick) gets no List at all. The id is the medication list's own, as the statements derive theirs.
 - **CarePlan** (US Core CarePlan): the treatment plan, ``active``; once ended, ``completed`` when the
   course was completed and ``revoked`` when it was discontinued (R4: terminated before completion), the
   period ending when the plan ended; category ``assess-plan``, a generated narrative, one activity per
@@ -56,6 +61,13 @@ CONDITION_NOTE = "The condition the patient is referred to the clinic for, recor
 CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 XHTML = "http://www.w3.org/1999/xhtml"
+# The medication list's code: the LOINC code and display HL7 IPS gives its "Medication Summary" section
+# (the HL7/fhir-ips sources; not checked against loinc.org). Why a list is empty: the list-empty-reason code
+# system, whose "nilknown" ("Nil Known") R4's empty List example uses for a patient on no medicines.
+LOINC_MEDICATION_HISTORY = ("10160-0", "History of Medication use Narrative")
+LIST_EMPTY_REASON = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
+MEDICATION_LIST_TITLE = "Current medicines recorded at intake"
+NO_MEDICINES_TEXT = "Takes no medicines: the patient said at intake that they take none."
 # CarePlan.status and CarePlan.activity.detail.status (R4) by the plan's status and how it ended.
 PLAN_STATUS: dict[tuple[str, str], str] = {
     (TreatmentPlan.Status.ACTIVE, ""): "active",
@@ -102,27 +114,38 @@ def condition_resources(patient: Patient, patient_ref: str) -> list[dict[str, An
     return out
 
 
+def _exported_medication_lists(patient: Patient) -> list[MedicationList]:
+    """The current medication list and those marked entered in error (superseded ones stay history)."""
+    return list(
+        MedicationList.objects.filter(
+            patient=patient, status__in=[VersionStatus.CURRENT, VersionStatus.ENTERED_IN_ERROR]
+        ).order_by("recorded_at", "id")
+    )
+
+
+def _statement_lines(medication_list: MedicationList) -> list[tuple[str, str, str | None]]:
+    """Each statement of a list: (id suffix, medicine as written, note), the written lines then the classes."""
+    lines: list[tuple[str, str, str | None]] = [
+        (f"med-{n}", text, None) for n, text in enumerate(medication_list.medications)
+    ]
+    lines += [
+        (
+            f"class-{class_id}",
+            core_knowledge.get_interaction(class_id).name,
+            "A class of medicine ticked at intake, not a named product.",
+        )
+        for class_id in medication_list.drug_classes
+    ]
+    return lines
+
+
 def medication_statements(patient: Patient, patient_ref: str) -> list[dict[str, Any]]:
     """The current medication list (``active``) and lists marked entered in error, one statement a line."""
     out: list[dict[str, Any]] = []
-    lists = MedicationList.objects.filter(
-        patient=patient, status__in=[VersionStatus.CURRENT, VersionStatus.ENTERED_IN_ERROR]
-    ).order_by("recorded_at", "id")
-    for medication_list in lists:
+    for medication_list in _exported_medication_lists(patient):
         status = "active" if medication_list.status == VersionStatus.CURRENT else "entered-in-error"
         base = str(medication_list.public_id)
-        lines: list[tuple[str, str, str | None]] = [
-            (f"med-{n}", text, None) for n, text in enumerate(medication_list.medications)
-        ]
-        lines += [
-            (
-                f"class-{class_id}",
-                core_knowledge.get_interaction(class_id).name,
-                "A class of medicine ticked at intake, not a named product.",
-            )
-            for class_id in medication_list.drug_classes
-        ]
-        for suffix, text, note in lines:
+        for suffix, text, note in _statement_lines(medication_list):
             out.append(
                 make_resource(
                     "MedicationStatement",
@@ -136,6 +159,50 @@ def medication_statements(patient: Patient, patient_ref: str) -> list[dict[str, 
                     note=[{"text": note}] if note else None,
                 )
             )
+    return out
+
+
+def medication_list_resources(patient: Patient, patient_ref: str) -> list[dict[str, Any]]:
+    """Each exported medication list as a List snapshot: its statements, or empty because the patient
+    takes none (``nilknown``). A list that names no medicine and does not say "none" answered nothing,
+    and a List with no entries and no reason would read as "none" to some receivers: it is left out."""
+    out: list[dict[str, Any]] = []
+    for medication_list in _exported_medication_lists(patient):
+        lines = _statement_lines(medication_list)
+        if not lines and not medication_list.no_medicines:
+            continue
+        base = str(medication_list.public_id)
+        out.append(
+            make_resource(
+                "List",
+                base,
+                "List",
+                # Marking it entered in error changes it: a client that syncs by _lastUpdated sees that.
+                medication_list.error_marked_at or medication_list.created_at,
+                text=_narrative(
+                    MEDICATION_LIST_TITLE, *[text for _, text, _ in lines] or [NO_MEDICINES_TEXT]
+                ),
+                status="current" if medication_list.status == VersionStatus.CURRENT else "entered-in-error",
+                mode="snapshot",
+                title=MEDICATION_LIST_TITLE,
+                code={"coding": [coding(LOINC, *LOINC_MEDICATION_HISTORY)], "text": "Current medicines"},
+                subject={"reference": patient_ref},
+                date=iso(medication_list.recorded_at),
+                entry=[
+                    {"item": {"reference": f"MedicationStatement/{derived_id(base, suffix)}"}}
+                    for suffix, _, _ in lines
+                ]
+                or None,
+                emptyReason=(
+                    None
+                    if lines
+                    else {
+                        "coding": [coding(LIST_EMPTY_REASON, "nilknown", "Nil Known")],
+                        "text": NO_MEDICINES_TEXT,
+                    }
+                ),
+            )
+        )
     return out
 
 

@@ -56,6 +56,7 @@ PROFILES = {
     "MedicationStatement": f"{BASE}/MedicationStatement",
     "Consent": f"{BASE}/Consent",
     "Communication": f"{BASE}/Communication",
+    "List": f"{BASE}/List",
 }
 
 # Vital-sign codes of the FHIR R4 vital signs profile (hl7.org/fhir/R4/observation-vitalsigns.html) and

@@ -14,7 +14,7 @@ import uuid
 from django.db.models import QuerySet
 
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
-from ketacare.intake.models import BaselineScore, Consent
+from ketacare.intake.models import BaselineScore, Consent, MedicationList
 from ketacare.interop.fhir_resources import patient_resources
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireResponse
@@ -31,6 +31,7 @@ RECORD_MODELS = (
     TreatmentPlan,
     Consent,
     BaselineScore,
+    MedicationList,
 )
 
 

@@ -40,6 +40,7 @@ from ketacare.interop.fhir_care import (
     care_plan_resources,
     condition_resources,
     consent_resources,
+    medication_list_resources,
     medication_statements,
 )
 from ketacare.interop.fhir_common import (
@@ -511,6 +512,7 @@ def patient_resources(patient: Patient, *, now: dt.datetime | None = None) -> li
             )
         )
     resources += medication_statements(patient, patient_ref)
+    resources += medication_list_resources(patient, patient_ref)
     resources += care_plan_resources(patient, patient_ref)
     resources += consent_resources(patient, patient_ref)
     resources += appointment_resources(patient, patient_ref)

@@ -54,6 +54,7 @@ SEARCH_PARAMS: dict[str, tuple[str, ...]] = {
     "CarePlan": ("patient", "subject", "date", "category", "status"),
     "Consent": ("patient", "date", "category", "status"),
     "Condition": ("patient", "subject", "category", "clinical-status", "recorded-date"),
+    "List": ("patient", "subject", "date", "code", "status"),
 }
 COMMON_PARAMS = ("_count", "_offset", "_lastUpdated", "_format")
 DATE_PARAMS = ("date", "authored", "effective-time", "recorded-date")

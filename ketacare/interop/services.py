@@ -50,6 +50,7 @@ FHIR_TYPES = (
     "CarePlan",
     "Consent",
     "Condition",
+    "List",
 )
 _SCOPE = re.compile(r"^(system|user|patient)/(\*|[A-Z][A-Za-z]{1,39})\.(read|\*|c?r?u?d?s?)$")
 API_SCOPES = ("api/read", "api/write")

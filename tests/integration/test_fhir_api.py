@@ -318,7 +318,7 @@ def test_the_capability_statement_lists_what_is_served(client: Any) -> None:
     served = {r["type"]: r for r in body["rest"][0]["resource"]}
     assert set(served) == {
         "Patient", "Observation", "QuestionnaireResponse", "Questionnaire", "MedicationAdministration",
-        "Encounter", "AdverseEvent", "Appointment", "MedicationStatement", "CarePlan", "Consent", "Condition",
+        "Encounter", "AdverseEvent", "Appointment", "MedicationStatement", "CarePlan", "Consent", "Condition", "List",
     }  # fmt: skip
     condition_params = {p["name"] for p in served["Condition"]["searchParam"]}
     assert {"patient", "category", "clinical-status", "recorded-date"} <= condition_params
