@@ -11,12 +11,14 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from ketacare.clinics.selectors import clinic_contact
+from ketacare.core import knowledge
+from ketacare.core.knowledge import Level
 from ketacare.patients.facts import upcoming_appointments
 from ketacare.patients.models import Patient
 from ketacare.support.models import SupportGrant
 from ketacare.support.services import day_bounds, is_active
 from ketacare.treatments import instructions
-from ketacare.treatments.instructions import red_flag_groups
+from ketacare.treatments.instructions import URGENT_CARE, Part, red_flag_groups, tel, words
 from ketacare.treatments.models import TreatmentSession
 from ketacare.treatments.selectors import at_the_clinic, patient_sessions
 
@@ -45,20 +47,116 @@ def short_name(patient: Patient) -> str:
     return patient.preferred_name or patient.full_name.split(" ", 1)[0] or patient.full_name
 
 
-# The rules and their reasons are written to the patient ("when you feel fully normal"); the companion
-# reads them about the patient. Every "you" the day rules use, in the words for a third person.
+# The core writes to the patient: the day rules and their reasons ("when you feel fully normal"), the red
+# flags' names and signs ("Not able to look after yourself", "a sudden change in your vision") and the
+# side effects' names ("Changes in what you see or hear"). A support person reads them about the
+# patient: every "you" those words use, in the words for a third person. Phrases, not single words:
+# "you" is "they" or "them" by its place in the sentence (the support tests catch a "you" left over).
 _ABOUT_THEM = (
     ("takes you home", "takes them home"),
     ("you feel", "they feel"),
     ("you leave", "they leave"),
+    ("look after yourself", "look after themselves"),
+    ("change in your vision", "change in their vision"),
+    ("feeling you do not need sleep", "feeling they do not need sleep"),
+    ("what you see or hear", "what they see or hear"),
 )
 
 
 def about_them(sentence: str) -> str:
-    """A day rule's words as the companion reads them: about the patient, not to them."""
+    """The core's words to the patient as a support person reads them: about the patient, not to them."""
     for yours, theirs in _ABOUT_THEM:
         sentence = sentence.replace(yours, theirs)
     return sentence
+
+
+def _level_action(level: Level, clinic: Any) -> list[Part]:
+    """What a support person does for a sign at ``level``, in one line: the core's words for the level
+    (core.triage.LEVEL_MESSAGES), said to the support person about the patient, with the numbers."""
+    phone = tel(clinic.phone)
+    if level is Level.EMERGENCY:
+        return words("Call ", tel(clinic.emergency_number), " now.")
+    if level is Level.URGENT:
+        return words("Call the clinic now on ", phone, "; when it is closed, ", _closed(clinic), ".")
+    if level is Level.CONTACT_CLINIC:
+        return words("Tell the clinic today on ", phone, ".")
+    if level is Level.LONGER_THAN_EXPECTED:
+        return words(
+            "Not an emergency: let them rest; the clinic will see this report. Call it on ",
+            phone,
+            " if it gets worse or something new starts.",
+        )
+    return words("This is expected after treatment and should pass: let them rest.")
+
+
+def _closed(clinic: Any) -> list[Part]:
+    """Where a problem of the body goes when the clinic is closed: never the crisis line, which cannot
+    see to a bladder or a blood pressure."""
+    if clinic.after_hours_phone:
+        return words("call ", tel(clinic.after_hours_phone))
+    return words("get ", URGENT_CARE)
+
+
+def _action(group: dict[str, Any], clinic: Any) -> list[Part]:
+    """What a support person does for a red flag of ``group``, in one line: the group's instruction on
+    the patient's sheet, shortened. Its fallback ("if you cannot reach anyone, call the emergency
+    number") is said once, beside the emergency call above the list, rather than on every line."""
+    level = Level(group["level"])
+    if level is Level.URGENT and any("crisis line" in part.get("text", "") for part in group["instruction"]):
+        # A problem of the mind: the sheet sends it to the crisis line when the clinic is closed.
+        crisis = tel(clinic.crisis_line)
+        closed = (
+            words(tel(clinic.after_hours_phone), " or the crisis line ", crisis)
+            if clinic.after_hours_phone
+            else words("the crisis line ", crisis)
+        )
+        return words("Call the clinic now on ", tel(clinic.phone), ", or ", closed, " when it is closed.")
+    if level is Level.URGENT:
+        # As the sheet says it for the body: the same day the sign is noticed.
+        return words(
+            "Call the clinic on ",
+            tel(clinic.phone),
+            " the same day; when it is closed, ",
+            _closed(clinic),
+            ".",
+        )
+    return _level_action(level, clinic)
+
+
+def companion_red_flags(clinic: Any, contact: Any) -> list[dict[str, Any]]:
+    """Every red flag the patient's discharge sheet lists, in its order, for a support person to read
+    fast: its id and level, its name about the patient, and one line of what to do (its group's)."""
+    # The sheet lists each flag by its name with its signs (``described``): the way back to the flag.
+    flags = {flag.described: flag for flag in knowledge.red_flags()}
+    return [
+        {
+            "id": flags[described].id,
+            "level": group["level"],
+            "name": about_them(described),
+            "action": _action(group, clinic),
+        }
+        for group in red_flag_groups(clinic, contact)
+        for described in group["names"]
+    ]
+
+
+def companion_answer(result: dict[str, Any], clinic: Any, now: dt.datetime) -> list[dict[str, Any]]:
+    """The answer to a companion's report, most urgent first: each sign they reported, named about the
+    patient, with one line of what to do. Never the core's message to the patient ("If you feel you
+    might act on these thoughts"), which a companion could read as about themselves.
+
+    A red flag at its own level does what the page's list says for it (the crisis line for the mind);
+    a sign whose level the triage set otherwise (rated severe, or past its window) does its level's."""
+    lines = {line["id"]: line for line in companion_red_flags(clinic, clinic_contact(clinic, now))}
+    answer = []
+    for detail in result.get("details", []):
+        line = lines.get(detail.get("red_flag_id") or "")
+        if line is not None and line["level"] == detail["level"]:
+            action = line["action"]
+        else:
+            action = _level_action(Level(detail["level"]), clinic)
+        answer.append({"name": about_them(detail["name"]), "level": detail["level"], "action": action})
+    return sorted(answer, key=lambda a: -Level(a["level"]).rank)
 
 
 def _latest_visit(patient: Patient, start: dt.datetime, day_end: dt.datetime, now: dt.datetime) -> Any:
@@ -103,11 +201,13 @@ def companion_context(grant: SupportGrant, now: dt.datetime) -> dict[str, Any]:
             {**line, "sentence": about_them(line["sentence"]), "reason": about_them(line["reason"])}
             for line in sheet["rules"]
         ]
+        sheet["expect"] = [{**line, "name": about_them(line["name"])} for line in sheet["expect"]]
     return {
         "instructions": sheet,
         "at_the_clinic": visit is not None and visit.discharged_at is None and at_the_clinic(patient),
         "name": short_name(patient),
-        "red_flag_groups": red_flag_groups(patient.clinic, clinic_contact(patient.clinic, now)),
+        "red_flag_lines": companion_red_flags(patient.clinic, clinic_contact(patient.clinic, now)),
+        "emergency_call": tel(patient.clinic.emergency_number),
         "day_end": end,
         "read_at": now.astimezone(zoneinfo.ZoneInfo(patient.time_zone)),
     }

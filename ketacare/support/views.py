@@ -29,7 +29,15 @@ from ketacare.messaging.selectors import thread_message
 from ketacare.patients.selectors import access_patient
 from ketacare.support.forms import InviteForm
 from ketacare.support.models import SupportGrant
-from ketacare.support.selectors import active_grant, companion_context, patient_grants, supporter_context
+from ketacare.support.selectors import (
+    about_them,
+    active_grant,
+    companion_answer,
+    companion_context,
+    patient_grants,
+    short_name,
+    supporter_context,
+)
 from ketacare.support.services import (
     invite_support_person,
     is_active,
@@ -37,6 +45,7 @@ from ketacare.support.services import (
     record_message_as_checkin,
     revoke_support_grant,
 )
+from ketacare.treatments.instructions import tel
 
 SESSION_KEY = "support_grant"
 ON_BEHALF_NOTE = "Reported on behalf of the patient by {name} (day-of-treatment companion)."
@@ -165,8 +174,10 @@ def checkin(request: HttpRequest) -> HttpResponse:
         "grant": grant,
         "patient": patient,
         "clinic": patient.clinic,
-        "effects": list(known.side_effects.values()),
-        "red_flags": list(known.red_flags.values()),
+        # The core names them to the patient ("Not able to look after yourself"); the companion reads
+        # them about the patient.
+        "effects": [{"id": e.id, "name": about_them(e.name)} for e in known.side_effects.values()],
+        "red_flags": [{"id": f.id, "name": about_them(f.name)} for f in known.red_flags.values()],
         "severities": SEVERITIES,
         "idempotency_key": uuid.uuid4().hex,
     }
@@ -216,7 +227,9 @@ def checkin(request: HttpRequest) -> HttpResponse:
             "grant": grant,
             "patient": patient,
             "clinic": patient.clinic,
-            "result": outcome.checkin.triage_result,
+            "name": short_name(patient),
+            "answer": companion_answer(outcome.checkin.triage_result, patient.clinic, now),
+            "emergency_call": tel(patient.clinic.emergency_number),
             "emergency": level >= Level.URGENT,
             "contact_clinic": Level.LONGER_THAN_EXPECTED <= level < Level.URGENT,
         },

@@ -39,8 +39,8 @@ def _companion_page(client_for: Any, patient_zone_today: str) -> str:
 
 
 def _group(page: str, level: str) -> str:
-    """The text of the red-flag paragraphs of one level (the urgent level has two: mind and body)."""
-    found = re.findall(rf'<p data-level="{level}">(.*?)</p>', page, re.S)
+    """The text of the red flags of one level, each an item with what to do for it."""
+    found = re.findall(rf'<li[^>]*data-level="{level}"[^>]*>(.*?)</li>', page, re.S)
     assert found, f"no {level} group"
     return " ".join(found)
 
