@@ -10,9 +10,11 @@ from ninja.errors import HttpError, ValidationError
 from ninja.pagination import paginate
 
 from ketacare.accounts.http import AuthenticatedRequest
+from ketacare.alerts.models import Alert
 from ketacare.alerts.schemas import AlertOut, alert_out
 from ketacare.alerts.selectors import STATE_FILTERS, access_alert, clinic_inbox, record_alert_read
 from ketacare.alerts.services import (
+    ASSESSED_BY_MAX_CHARS,
     AlertTransitionError,
     acknowledge_alert,
     record_refused_action,
@@ -47,11 +49,11 @@ def get_alert(request: AuthenticatedRequest, alert_id: str) -> AlertOut:
     return alert_out(access_alert(request.user, alert_id, action="read"))
 
 
-def _refuse_nul(note: str) -> None:
+def _refuse_nul(text: str, field: str = "note") -> None:
     # PostgreSQL text refuses NUL; name the field in a 422 instead of failing in the database.
-    if "\x00" in note:
+    if "\x00" in text:
         raise ValidationError(
-            [{"loc": ("note",), "msg": "note contains a NUL character, which is not allowed"}]
+            [{"loc": (field,), "msg": f"{field} contains a NUL character, which is not allowed"}]
         )
 
 
@@ -71,18 +73,49 @@ def acknowledge_alert_api(request: AuthenticatedRequest, alert_id: str, note: Fo
         raise
 
 
-@router.post("/alerts/{alert_id}/resolve", response=AlertOut, url_name="resolve_alert")
-def resolve_alert_api(request: AuthenticatedRequest, alert_id: str, note: Form[str] = "") -> AlertOut:
-    """Resolve an alert; an open one needs a note (it is acknowledged at the same time), and so does an
-    emergency or suicide-risk alert: what was done and the outcome (422 naming ``note`` without one).
+# The two fields an emergency or suicide-risk alert needs besides its note (alerts.resolution); the
+# service checks them and names the field, so the schema only describes them.
+OUTCOME_FORM_FIELD = Form(
+    "",
+    description=(
+        "what became of the patient, one of: "
+        + "; ".join(f"{value} ({label})" for value, label in Alert.Outcome.choices)
+        + ". Required for an emergency or suicide-risk alert; optional for the others"
+    ),
+)
+ASSESSED_BY_FORM_FIELD = Form(
+    "",
+    description=(
+        "who assessed the patient: a name and role (if they could not be reached, who tried), at most "
+        f"{ASSESSED_BY_MAX_CHARS} characters. Required for an emergency or suicide-risk alert"
+    ),
+)
 
+
+@router.post("/alerts/{alert_id}/resolve", response=AlertOut, url_name="resolve_alert")
+def resolve_alert_api(
+    request: AuthenticatedRequest,
+    alert_id: str,
+    note: Form[str] = "",
+    outcome: str = OUTCOME_FORM_FIELD,
+    assessed_by: str = ASSESSED_BY_FORM_FIELD,
+) -> AlertOut:
+    """Resolve an alert; an open one needs a note (it is acknowledged at the same time).
+
+    An emergency or suicide-risk alert needs its record complete: a ``note`` of at least 20 characters
+    saying what was done and the outcome, the ``outcome`` chosen and who assessed the patient
+    (``assessed_by``). Without them: 422 naming each missing field, and the alert stays as it was.
     An alert that holds the next dose is resolved only by a prescriber of its clinic: anyone else gets
     a 403 naming why, and the alert stays as it was.
     """
     alert = access_alert(request.user, alert_id, action="write", record_grant=False)
     try:
-        _refuse_nul(note)
-        return alert_out(resolve_alert(alert=alert, user=request.user, note=note))
+        for name, value in (("note", note), ("outcome", outcome), ("assessed_by", assessed_by)):
+            _refuse_nul(value, name)
+        resolved = resolve_alert(
+            alert=alert, user=request.user, note=note, outcome=outcome, assessed_by=assessed_by
+        )
+        return alert_out(resolved)
     except AlertTransitionError as exc:
         record_alert_read(request.user, alert)
         raise HttpError(409, str(exc)) from None

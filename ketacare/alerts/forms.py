@@ -1,4 +1,4 @@
-"""HTML input for the alerts inbox: the acknowledge/resolve note and the clinic's escalation times."""
+"""HTML input for the alerts inbox: the acknowledge note, the resolution, the clinic's escalation times."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django import forms
 
 from ketacare.alerts.models import Alert, AlertPolicy
 from ketacare.alerts.services import (
+    ASSESSED_BY_MAX_CHARS,
     EMERGENCY_RANGE_MESSAGE,
     NOTE_MAX_CHARS,
     ROUTINE_RANGE_MESSAGE,
@@ -20,6 +21,18 @@ class NoteForm(forms.Form):
         max_length=NOTE_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"max_length": f"note must be at most {NOTE_MAX_CHARS} characters"},
+    )
+
+
+class ResolveForm(NoteForm):
+    """Resolving: the note, and for an emergency or suicide-risk alert the outcome and who assessed the
+    patient. Each is optional here; the service says which the alert needs (and names the field)."""
+
+    outcome = forms.CharField(required=False, max_length=40)
+    assessed_by = forms.CharField(
+        required=False,
+        max_length=ASSESSED_BY_MAX_CHARS,
+        error_messages={"max_length": f"assessed_by must be at most {ASSESSED_BY_MAX_CHARS} characters"},
     )
 
 

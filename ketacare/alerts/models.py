@@ -76,6 +76,32 @@ class Alert(models.Model):
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         RESOLVED = "resolved", "Resolved"
 
+    class Outcome(models.TextChoices):
+        """What became of the patient, chosen when an emergency or suicide-risk alert is resolved
+        (alerts.services.resolve_alert; docs/decisions/0012). Each names who saw them and where they
+        are now, so "ok" can no longer close one. The wording is clinic practice."""
+
+        ASSESSED_IN_PERSON_SAFE = (
+            "assessed_in_person_safe",
+            "Assessed in person by a clinician: safe to go home, with a plan",
+        )
+        ASSESSED_IN_PERSON_KEPT = (
+            "assessed_in_person_kept",
+            "Assessed in person by a clinician: kept under observation in the clinic",
+        )
+        REACHED_BY_PHONE = (
+            "reached_by_phone",
+            "Reached by phone and assessed by a clinician: safety plan made",
+        )
+        SENT_TO_EMERGENCY_CARE = (
+            "sent_to_emergency_care",
+            "Sent to emergency care (emergency department or emergency services)",
+        )
+        NOT_REACHED_ESCALATED = (
+            "not_reached_escalated",
+            "Could not be reached: escalated (emergency services or crisis team asked to check on them)",
+        )
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(
@@ -105,6 +131,11 @@ class Alert(models.Model):
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     resolution_note = models.TextField(blank=True, max_length=2000)
+    # Required to resolve an emergency or suicide-risk alert (with a note of at least 20 characters):
+    # the outcome chosen from a fixed list and who assessed the patient, in their own words (a name and
+    # role: it may be someone outside the clinic, an emergency department doctor or the crisis team).
+    resolution_outcome = models.CharField(max_length=30, choices=Outcome.choices, blank=True)
+    resolution_assessed_by = models.CharField(max_length=200, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     escalated_to = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="escalated_alerts"

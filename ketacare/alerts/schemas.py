@@ -21,6 +21,10 @@ class AlertOut(Schema):
     acknowledged_at: dt.datetime | None
     note: str
     resolved_at: dt.datetime | None
+    # What the resolution recorded: for an emergency or suicide-risk alert all three are required.
+    resolution_note: str
+    resolution_outcome: str
+    resolution_assessed_by: str
     escalated_at: dt.datetime | None
     evidence: dict
 
@@ -39,6 +43,9 @@ def alert_out(alert: object) -> AlertOut:
         acknowledged_at=a.acknowledged_at,  # type: ignore[attr-defined]
         note=a.note,  # type: ignore[attr-defined]
         resolved_at=a.resolved_at,  # type: ignore[attr-defined]
+        resolution_note=a.resolution_note,  # type: ignore[attr-defined]
+        resolution_outcome=a.resolution_outcome,  # type: ignore[attr-defined]
+        resolution_assessed_by=a.resolution_assessed_by,  # type: ignore[attr-defined]
         escalated_at=a.escalated_at,  # type: ignore[attr-defined]
         evidence=a.evidence or {},  # type: ignore[attr-defined]
     )

@@ -19,6 +19,18 @@ from ketacare.alerts.models import (
     Alert,
     AlertPolicy,
 )
+from ketacare.alerts.resolution import (  # noqa: F401 - the names callers import from services
+    ASSESSED_BY_MAX_CHARS,
+    RESOLUTION_NOTE_MIN_CHARS,
+    RESOLUTION_NOTE_REQUIRED_MESSAGE,
+    SUICIDE_RED_FLAGS,
+    SUICIDE_RISK_SOURCES,
+    ResolutionIncomplete,
+    is_emergency_or_suicide_risk,
+    needs_resolution_note,
+    resolution_note_reason,
+    resolution_problems,
+)
 from ketacare.alerts.selectors import clinic_prescribers, may_resolve
 from ketacare.alerts.signals import alert_escalated, alert_raised
 from ketacare.audit.services import record_access_event
@@ -156,50 +168,6 @@ class AlertTransitionError(ValueError):
 
 NOTE_MAX_CHARS = 2000
 
-# Sources about suicide risk: closing one of them, like any emergency, needs a note saying what was done.
-SUICIDE_RISK_SOURCES = (Alert.Source.PHQ9_ITEM9,)
-# The knowledge base's red flags about suicide (red_flags.toml), named in a check-in's or a message's
-# alert evidence: "without a plan" is urgent, not an emergency, and still needs the note.
-SUICIDE_RED_FLAGS = frozenset({"suicidal_thoughts_without_plan", "suicidal_thoughts_with_plan"})
-RESOLUTION_NOTE_REQUIRED_MESSAGE = (
-    "note is required to resolve this alert: write what was done and the outcome (for example: risk "
-    "assessment done, plan agreed, patient reached or not reached)"
-)
-
-
-class ResolutionNoteRequired(FieldError):
-    """An emergency or suicide-risk alert was resolved without a note saying what was done and the outcome."""
-
-    def __init__(self) -> None:
-        super().__init__("note", RESOLUTION_NOTE_REQUIRED_MESSAGE)
-
-
-def is_emergency_or_suicide_risk(alert: Alert) -> bool:
-    """Every emergency and every suicide-risk alert (a PHQ-9 item 9 answer, or thoughts of suicide among a
-    check-in's or a message's red flags): closed only with a note, and escalated sooner, to a prescriber."""
-    flags = (alert.evidence or {}).get("red_flags") or ()
-    return (
-        alert.severity == Alert.Severity.EMERGENCY
-        or alert.source in SUICIDE_RISK_SOURCES
-        or any(flag in SUICIDE_RED_FLAGS for flag in flags)
-    )
-
-
-def needs_resolution_note(alert: Alert) -> bool:
-    """Whether resolving the alert needs a note: every emergency and every suicide-risk alert."""
-    return is_emergency_or_suicide_risk(alert)
-
-
-def resolution_note_reason(alert: Alert) -> str:
-    """Why this alert's resolution needs a note, in the staff's words ("" when it does not)."""
-    if not needs_resolution_note(alert):
-        return ""
-    why = "it is an emergency" if alert.severity == Alert.Severity.EMERGENCY else "it is about suicide risk"
-    return (
-        f"A note is required to resolve this alert because {why}: the record must say what was done "
-        "and the outcome."
-    )
-
 
 def _audit_transition(alert: Alert, user: User | None) -> None:
 
@@ -251,7 +219,14 @@ def acknowledge_alert(*, alert: Alert, user: User, note: str, now: datetime | No
 
 
 def resolve_alert(
-    *, alert: Alert, user: User, note: str = "", now: datetime | None = None, by_cause: bool = False
+    *,
+    alert: Alert,
+    user: User,
+    note: str = "",
+    now: datetime | None = None,
+    by_cause: bool = False,
+    outcome: str = "",
+    assessed_by: str = "",
 ) -> Alert:
     """Resolve an acknowledged alert; resolving an open one acknowledges it too and needs a note.
 
@@ -260,8 +235,12 @@ def resolve_alert(
     next dose (``Alert.needs_prescriber``) is resolved only by a prescriber of its clinic: resolving it
     lifts the hold, so it is the prescriber's review (``NotPermitted`` for anyone else, a nurse or a
     clinic admin who is not a prescriber; they may still acknowledge it with a note). An emergency or
-    suicide-risk alert (``needs_resolution_note``) is resolved only with a note saying what was done and
-    the outcome (``ResolutionNoteRequired``, naming ``note``), even when it was acknowledged with one.
+    suicide-risk alert (``needs_resolution_note``) is resolved only with its record complete, even when
+    it was acknowledged with a note: a note of at least ``RESOLUTION_NOTE_MIN_CHARS`` saying what was
+    done and the outcome, the ``outcome`` chosen from ``Alert.Outcome`` and who assessed the patient
+    (``assessed_by``); ``ResolutionIncomplete`` names each gap and nothing is written. Any other alert
+    may carry an outcome and an assessor too. Resolved by its cause, the cause's own record (a hold
+    fixed at the chair, a count investigated) is what was done: its note is required, not the rest.
     """
     if alert.source in RESOLVED_BY_CAUSE and not by_cause:
         raise AlertTransitionError(
@@ -273,8 +252,13 @@ def resolve_alert(
     if not by_cause and not may_resolve(user, alert):
         raise NotPermitted("", PRESCRIBER_ONLY_MESSAGE)
     # Severity and source never change after the alert is raised: checked before anything is written.
-    if needs_resolution_note(alert) and not (note or "").strip():
-        raise ResolutionNoteRequired()
+    if by_cause:
+        if needs_resolution_note(alert) and not (note or "").strip():
+            raise ResolutionIncomplete({"note": RESOLUTION_NOTE_REQUIRED_MESSAGE})
+    else:
+        problems = resolution_problems(alert, note=note, outcome=outcome, assessed_by=assessed_by)
+        if problems:
+            raise ResolutionIncomplete(problems)
     with transaction.atomic():
         locked = (
             Alert.objects.select_for_update(of=("self",)).select_related("patient", "clinic").get(pk=alert.pk)
@@ -291,6 +275,8 @@ def resolve_alert(
         locked.resolved_at = moment
         locked.resolved_by = user
         locked.resolution_note = text
+        locked.resolution_outcome = (outcome or "").strip()
+        locked.resolution_assessed_by = " ".join((assessed_by or "").split())
         locked.save()
         if not by_cause:
             # By its cause, the cause's own write is the audited access (as raising one is).

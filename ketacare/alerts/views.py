@@ -16,12 +16,12 @@ from django.views.decorators.http import require_POST
 
 from ketacare.accounts.gates import clinic_admin_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
-from ketacare.alerts.forms import InboxFilterForm, NoteForm, PolicyForm
+from ketacare.alerts.forms import InboxFilterForm, NoteForm, PolicyForm, ResolveForm
 from ketacare.alerts.models import HOLDS_NEXT_DOSE, Alert, AlertPolicy
 from ketacare.alerts.selectors import access_alert, clinic_inbox, clinic_prescribers, record_alert_read
 from ketacare.alerts.services import (
     AlertTransitionError,
-    ResolutionNoteRequired,
+    ResolutionIncomplete,
     acknowledge_alert,
     escalation_times,
     is_emergency_or_suicide_risk,
@@ -51,6 +51,8 @@ INBOX_COLUMNS = (
     "created_at",
     "note",
     "resolution_note",
+    "resolution_outcome",
+    "resolution_assessed_by",
     "escalated_at",
     "evidence",
     "patient__public_id",
@@ -119,9 +121,15 @@ SHOWN_ABOVE = {"answered", "answered_at", "red_flags", "thread_url", HOLDS_NEXT_
 
 
 def _detail_page(
-    request: AuthenticatedRequest, alert: Alert, *, resolve_error: str = "", status: int = 200
+    request: AuthenticatedRequest,
+    alert: Alert,
+    *,
+    resolve_errors: dict[str, str] | None = None,
+    resolve_values: dict[str, str] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
-    """The alert's page; ``resolve_error`` re-shows the resolve form with why it was refused."""
+    """The alert's page; ``resolve_errors`` (by field) re-show the resolve form with why it was refused,
+    filled with what was sent (``resolve_values``), so nothing typed is lost."""
     zone = alert.clinic.zone
     scores = [
         {**s, "at": _on_clinic_clock(str(s.get("at", "")), zone)} for s in alert.evidence.get("scores", [])
@@ -152,7 +160,8 @@ def _detail_page(
             # The rule section shows the rest of the evidence: the facts above are not a rule.
             "rule_evidence": bool(set(alert.evidence) - SHOWN_ABOVE),
             "phones": _phones(alert.patient) if alert.patient is not None else [],
-            "resolve_error": resolve_error,
+            "resolve_errors": resolve_errors or {},
+            "resolve_values": resolve_values or {},
         },
         status=status,
     )
@@ -273,7 +282,7 @@ def _transition(request: AuthenticatedRequest, alert_id: str, *, resolve: bool) 
     # The write's own row is the service's, once it is done; anything short of it is a read (or the
     # refusal's denied row), so the audit report never shows a refused write as granted.
     alert = access_alert(request.user, alert_id, action="write", record_grant=False)
-    form = NoteForm(request.POST)
+    form = ResolveForm(request.POST) if resolve else NoteForm(request.POST)
     back = request.POST.get("next") == "inbox"
     target = reverse("alerts:inbox") if back else reverse("alerts:detail", args=[alert.public_id])
     if not form.is_valid():
@@ -282,15 +291,23 @@ def _transition(request: AuthenticatedRequest, alert_id: str, *, resolve: bool) 
         return redirect(target)
     try:
         if resolve:
-            resolve_alert(alert=alert, user=request.user, note=form.cleaned_data["note"])
+            resolve_alert(
+                alert=alert,
+                user=request.user,
+                note=form.cleaned_data["note"],
+                outcome=form.cleaned_data["outcome"],
+                assessed_by=form.cleaned_data["assessed_by"],
+            )
             messages.success(request, f"Resolved: {alert.title}")
         else:
             acknowledge_alert(alert=alert, user=request.user, note=form.cleaned_data["note"])
             messages.success(request, f"Acknowledged: {alert.title}")
-    except ResolutionNoteRequired as error:
-        # The alert's page again, its resolve form saying what the note must hold; nothing was written.
+    except ResolutionIncomplete as error:
+        # The alert's page again, its resolve form saying what each field must hold and keeping what was
+        # typed; nothing was written.
         record_alert_read(request.user, alert)
-        return _detail_page(request, alert, resolve_error=error.message, status=400)
+        sent = {name: str(form.cleaned_data.get(name) or "") for name in ("note", "outcome", "assessed_by")}
+        return _detail_page(request, alert, resolve_errors=error.problems, resolve_values=sent, status=400)
     except AlertTransitionError as exc:
         record_alert_read(request.user, alert)
         messages.error(request, str(exc))
@@ -320,8 +337,9 @@ def acknowledge(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
 def resolve(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
     """Resolve an alert (an open one needs a note: it is acknowledged at the same time).
 
-    An emergency or suicide-risk alert needs one too: without it the alert's page is shown again (400)
-    with its resolve form saying what the note must hold.
+    An emergency or suicide-risk alert needs the outcome, who assessed the patient and a note of at
+    least 20 characters: without them the alert's page is shown again (400), its resolve form saying
+    what each field must hold.
     """
     return _transition(request, alert_id, resolve=True)
 

@@ -18,6 +18,7 @@ from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.alerts.selectors import patient_alerts
 from ketacare.alerts.services import SUICIDE_RED_FLAGS
 from ketacare.audit.services import holding_rows, transaction_with_held_rows
+from ketacare.checkins.answer_box import answer_box, most_serious_first, told_us
 from ketacare.checkins.forms import CheckinForm
 from ketacare.checkins.gone import gone_choices, gone_minutes_ago
 from ketacare.checkins.models import SymptomCheckin, SymptomReport
@@ -45,7 +46,6 @@ from ketacare.checkins.strength import strength_words
 from ketacare.checkins.tips import about_the_mind, answer_tips
 from ketacare.core import knowledge as kb
 from ketacare.core.free_text import screen_free_text
-from ketacare.core.knowledge import Level
 from ketacare.lib.errors import FieldError
 from ketacare.lib.forms import add_field_error
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
@@ -378,6 +378,13 @@ def episode(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "checkins/episode.html", context)
 
 
+def _strength(detail: Mapping[str, Any]) -> str:
+    """How strong the patient said it was; a red flag found in their own words was asked no strength,
+    so it reads as not given (older check-ins stored the core's default "mild" there)."""
+    severity = "" if detail.get("matched_text") else str(detail.get("severity", ""))
+    return strength_words(str(detail.get("symptom_id", "")), str(detail.get("kind", "")), severity)
+
+
 def _own_checkin(request: AuthenticatedRequest, checkin_id: str) -> tuple[Patient, SymptomCheckin]:
     """One of the signed-in patient's own check-ins (``access_checkin``: audited, 404 otherwise)."""
     checkin = access_checkin(request.user, checkin_id)
@@ -397,59 +404,38 @@ def result(request: AuthenticatedRequest, checkin_id: str) -> HttpResponse:
 
 
 def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
-    level = Level(checkin.triage_level)
-    words = checkin.triage_result.get("free_text") or {}
-    emergency = level >= Level.URGENT
     # In the chair (a session checked in and not yet discharged: patients.facts.at_the_clinic) the
     # fastest help is the staff a few steps away. The box then says that one thing; the numbers to
-    # call, and "do not wait for them to call you", are for a patient on their own.
+    # call, and "do not wait for them to call you", are for a patient on their own. The clinic's alert
+    # quotes the same box (answer_box.patient_was_told).
     here = at_the_clinic(checkin.patient)
-    in_the_chair = emergency and here
-    review = words.get("outcome") == "review" and level < Level.URGENT
-    contact_clinic = Level.LONGER_THAN_EXPECTED <= level < Level.URGENT
-    # Below an emergency too: what needs a person goes to the staff in the room, not "contact your
-    # clinic today" (its phone is for a patient who has left).
-    tell_the_staff = here and (review or contact_clinic)
+    box = answer_box(checkin.triage_result, here=here)
+    emergency = box.emergency
     details = [
         {
             **d,
-            "strength": strength_words(d.get("symptom_id", ""), d.get("kind", ""), d.get("severity", "")),
+            "strength": _strength(d),
             "tips": answer_tips(
                 d, minutes_since_dose=checkin.triage_result.get("minutes_since_dose"), at_the_clinic=here
             ),
-            # Its advice is the box's: a red flag on the emergency screen, in the chair anything urgent
-            # (its own words would say "call ..."), and in the chair anything that would send the patient
-            # to their clinic.
-            "in_box": (
-                emergency
-                and (
-                    d.get("kind") == "red_flag"
-                    or in_the_chair
-                    and Level(d.get("level", "expected")) >= Level.URGENT
-                )
-            )
-            or (tell_the_staff and Level(d.get("level", "expected")) >= Level.LONGER_THAN_EXPECTED),
+            "in_box": box.holds(d),
         }
-        # The most serious first: a red flag never sits below a mild headache's "not an emergency".
-        for d in sorted(
-            checkin.triage_result.get("details", []),
-            key=lambda d: (d.get("kind") != "red_flag", -Level(d.get("level", Level.EXPECTED.value)).rank),
-        )
+        for d in most_serious_first(checkin.triage_result.get("details", []))
     ]
     # The emergency screens already give both numbers.
     mind = not emergency and any(about_the_mind(d) for d in details)
     return {
         # The patient's own words need a person (no red flag in them): "If in doubt, call".
-        "review": review,
+        "review": box.review,
         "checkin": checkin,
         "clinic": checkin.patient.clinic,
         "result": checkin.triage_result,
         "details": details,
-        "level": level.value,
+        "level": box.level.value,
         "emergency": emergency,
-        "in_the_chair": in_the_chair,
-        "tell_the_staff": tell_the_staff,
-        "told_us": ", ".join(d["name"] for d in details if d["in_box"]),
+        "in_the_chair": box.in_the_chair,
+        "tell_the_staff": box.tell_the_staff,
+        "told_us": told_us(box, details),
         # The emergency screen already gives the crisis line; any other answer gives it beside the thanks.
         "low_mood": not emergency
         and checkin.mood_0_10 is not None
@@ -460,7 +446,7 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
         and not mind
         and checkin.mood_0_10 is not None
         and LOW_MOOD_SUPPORT_MAX < checkin.mood_0_10 <= LOW_MOOD_LINE_MAX,
-        "contact_clinic": contact_clinic,
+        "contact_clinic": box.contact_clinic,
         "contact": clinic_contact_for(checkin.patient, timezone.now()),
         # Red flags reported before and not yet said to be gone: this answer is about today's ticks only.
         # In the chair, what to do if one is still there is to tell the staff in the room.

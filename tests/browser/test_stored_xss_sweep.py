@@ -97,6 +97,7 @@ FIELDS = {
     "alert_detail": "staff",
     "ack_note": "staff",
     "resolution_note": "staff",
+    "resolution_assessed_by": "staff",
     "audit_email": "staff",
     "message_body": "both",
     "message_reply": "both",
@@ -304,7 +305,13 @@ def _seed(personas: Any) -> dict[str, Any]:
             patient=patient, source="red_flag_checkin", severity="contact_clinic", title=QUOTE
         )
     acknowledge_alert(alert=first, user=prescriber, note=_t("ack_note", ALL))
-    resolve_alert(alert=second, user=prescriber, note=_t("resolution_note", "@SUM(1) " + ALL))
+    resolve_alert(
+        alert=second,
+        user=prescriber,
+        note=_t("resolution_note", "@SUM(1) " + ALL),
+        outcome="assessed_in_person_safe",
+        assessed_by=_t("resolution_assessed_by", IMG + SCRIPT),  # the field holds 200 characters
+    )
 
     # Audit: a failed login records the typed e-mail (formula-led, for the audit CSV).
     record_access_event(

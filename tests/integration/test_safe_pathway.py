@@ -902,6 +902,12 @@ def test_no_dose_while_an_emergency_raised_before_it_is_unresolved_and_no_overri
         _dose(session)
     assert "unresolved emergency alert" in refused.value.message and "Chest pain" in refused.value.message
     assert not DoseAdministration.objects.filter(session=session).exists()
-    resolve_alert(alert=alert, user=personas.clinician_a, note="Seen: musculoskeletal pain, ECG normal.")
+    resolve_alert(
+        alert=alert,
+        user=personas.clinician_a,
+        note="Seen: musculoskeletal pain, ECG normal.",
+        outcome="assessed_in_person_safe",
+        assessed_by="Dr Lee, prescriber",
+    )
     _dose(session)
     assert DoseAdministration.objects.filter(session=session).exists()

@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from ketacare.alerts.models import Alert
-from ketacare.alerts.services import resolution_note_reason
+from ketacare.alerts.services import ASSESSED_BY_MAX_CHARS, RESOLUTION_NOTE_MIN_CHARS, resolution_note_reason
 from ketacare.lib.urltag import uuid_url
 from ketacare.patients.templatetags.ketacare_display import ago
 
@@ -34,6 +34,11 @@ ACKNOWLEDGE_LABEL = "Note (required)"
 ACKNOWLEDGE_PLACEHOLDER = "What you are doing about it"
 RESOLVE_REQUIRED_LABEL = "Resolution note (required: what was done and the outcome)"
 RESOLVE_OPTIONAL_LABEL = "Resolution note (optional)"
+# An emergency or a suicide risk: what became of the patient, and who assessed them (alerts.resolution).
+OUTCOME_LABEL = "Outcome (required)"
+OUTCOME_PROMPT = "Choose what became of the patient"
+ASSESSED_BY_LABEL = "Assessed by (required: name and role)"
+ASSESSED_BY_PLACEHOLDER = "For example: Dr Ana Ruiz, psychiatrist"
 
 
 def _name(user: Any) -> str:
@@ -53,8 +58,9 @@ class _Page:
     def __init__(self, context: template.Context) -> None:
         self.csrf = _csrf_input(context)
         self.is_prescriber = bool(context.get("is_prescriber"))
-        # Why a resolve was refused, when the alert's page is shown again after it.
-        self.resolve_error = str(context.get("resolve_error") or "")
+        # Why a resolve was refused, by field, and what was sent, when the alert's page is shown again.
+        self.resolve_errors: dict[str, str] = dict(context.get("resolve_errors") or {})
+        self.resolve_values: dict[str, str] = dict(context.get("resolve_values") or {})
         self.detail = uuid_url("alerts:detail")
         self.acknowledge = uuid_url("alerts:acknowledge")
         self.resolve = uuid_url("alerts:resolve")
@@ -104,59 +110,130 @@ def actions_html(alert: Alert, page: _Page, next_page: str = "") -> SafeString:
             )
         )
     elif alert.state == Alert.State.ACKNOWLEDGED:
-        # An emergency or suicide-risk alert is closed only with a note saying what was done and the outcome;
-        # the form says so, and why, before anyone presses Resolve.
-        reason = resolution_note_reason(alert)
-        why = ""
-        described_by = []
-        if reason:
-            why = format_html(
-                '  <p id="rnote-why-{}" class="hint" data-testid="note-required-why">{}</p>\n',
-                alert.public_id,
-                reason,
-            )
-            described_by.append(f"rnote-why-{alert.public_id}")
-        error = ""
-        invalid = ""
-        if reason and page.resolve_error:
-            error = format_html(
-                '  <p id="rnote-error-{}" class="field-error" role="alert">{}</p>\n',
-                alert.public_id,
-                page.resolve_error,
-            )
-            described_by.insert(0, f"rnote-error-{alert.public_id}")
-            invalid = SafeString(' aria-invalid="true"')
-        described = format_html(' aria-describedby="{}"', " ".join(described_by)) if described_by else ""
-        parts.append(
-            format_html(
-                '<form method="post" action="{}" class="alert-action">\n  {}{}\n'
-                '  <label for="rnote-{}">{}</label>\n{}{}'
-                '  <textarea id="rnote-{}" name="note" rows="{}" maxlength="2000"{}{}{}></textarea>\n'
-                '  <button type="submit">Resolve</button>\n</form>',
-                page.resolve(alert.public_id),
-                csrf,
-                hidden,
-                alert.public_id,
-                RESOLVE_REQUIRED_LABEL if reason else RESOLVE_OPTIONAL_LABEL,
-                why,
-                error,
-                alert.public_id,
-                2 if reason else 1,
-                SafeString(' required aria-required="true"') if reason else "",
-                invalid,
-                described,
-            )
-        )
+        parts.append(_resolve_form(alert, page, hidden))
     return format_html_join("\n", "{}", ((part,) for part in parts))
+
+
+def _field_error(field_id: str, page: _Page, field: str) -> tuple[SafeString | str, list[str]]:
+    """A refused field's message (``role="alert"``) and the id that describes its input, if refused."""
+    message = page.resolve_errors.get(field, "")
+    if not message:
+        return "", []
+    error_id = f"{field_id}-error"
+    shown = format_html('  <p id="{}" class="field-error" role="alert">{}</p>\n', error_id, message)
+    return shown, [error_id]
+
+
+def _described(ids: list[str], invalid: bool) -> SafeString:
+    attrs = SafeString(' aria-invalid="true"') if invalid else SafeString("")
+    if ids:
+        attrs = format_html('{} aria-describedby="{}"', attrs, " ".join(ids))
+    return attrs
+
+
+def _resolve_form(alert: Alert, page: _Page, hidden: SafeString | str) -> SafeString:
+    """The resolve form. An emergency or suicide-risk alert is closed only with its record complete (the
+    outcome chosen, who assessed the patient, a note of at least 20 characters saying what was done and
+    the outcome); the form says so, and why, before anyone presses Resolve, and after a refusal says
+    what each field must hold, keeping what was typed."""
+    uid = alert.public_id
+    reason = resolution_note_reason(alert)
+    if not reason:
+        return format_html(
+            '<form method="post" action="{}" class="alert-action">\n  {}{}\n'
+            '  <label for="rnote-{}">{}</label>\n'
+            '  <textarea id="rnote-{}" name="note" rows="1" maxlength="2000"></textarea>\n'
+            '  <button type="submit">Resolve</button>\n</form>',
+            page.resolve(uid),
+            page.csrf,
+            hidden,
+            uid,
+            RESOLVE_OPTIONAL_LABEL,
+            uid,
+        )
+    values = page.resolve_values
+    chosen = values.get("outcome", "")
+    options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, SafeString(" selected") if value == chosen else "", label)
+            for value, label in Alert.Outcome.choices
+        ),
+    )
+    outcome_error, outcome_ids = _field_error(f"routcome-{uid}", page, "outcome")
+    assessed_error, assessed_ids = _field_error(f"rassessed-{uid}", page, "assessed_by")
+    note_error, note_ids = _field_error(f"rnote-{uid}", page, "note")
+    return format_html(
+        '<form method="post" action="{}" class="alert-action resolve-required">\n  {}{}\n'
+        '  <p id="rnote-why-{}" class="hint" data-testid="note-required-why">{}</p>\n'
+        '  <label for="routcome-{}">{}</label>\n{}'
+        '  <select id="routcome-{}" name="outcome" required aria-required="true"{}>'
+        '<option value="">{}</option>{}</select>\n'
+        '  <label for="rassessed-{}">{}</label>\n{}'
+        '  <input id="rassessed-{}" name="assessed_by" type="text" maxlength="{}" required'
+        ' aria-required="true" placeholder="{}" value="{}"{}>\n'
+        '  <label for="rnote-{}">{}</label>\n{}'
+        '  <textarea id="rnote-{}" name="note" rows="2" maxlength="2000" required aria-required="true"'
+        ' minlength="{}"{}>{}</textarea>\n'
+        '  <button type="submit">Resolve</button>\n</form>',
+        page.resolve(uid),
+        page.csrf,
+        hidden,
+        uid,
+        reason,
+        uid,
+        OUTCOME_LABEL,
+        outcome_error,
+        uid,
+        _described(outcome_ids, bool(outcome_ids)),
+        OUTCOME_PROMPT,
+        options,
+        uid,
+        ASSESSED_BY_LABEL,
+        assessed_error,
+        uid,
+        ASSESSED_BY_MAX_CHARS,
+        ASSESSED_BY_PLACEHOLDER,
+        values.get("assessed_by", ""),
+        _described(assessed_ids, bool(assessed_ids)),
+        uid,
+        RESOLVE_REQUIRED_LABEL,
+        note_error,
+        uid,
+        RESOLUTION_NOTE_MIN_CHARS,
+        _described([*note_ids, f"rnote-why-{uid}"], bool(note_ids)),
+        values.get("note", ""),
+    )
+
+
+def _outcome(alert: Alert) -> SafeString | str:
+    """What became of the patient and who assessed them, as recorded when it was resolved (in full: the
+    outcome is what the next clinician reads first)."""
+    if not alert.resolution_outcome:
+        return ""
+    assessed = (
+        format_html("; assessed by {}", alert.resolution_assessed_by) if alert.resolution_assessed_by else ""
+    )
+    return format_html(
+        '<br><span class="resolution-outcome" data-testid="resolution-outcome">Outcome: {}{}</span>',
+        alert.get_resolution_outcome_display(),
+        assessed,
+    )
 
 
 def _note(alert: Alert) -> SafeString | str:
     """The note that goes with the alert's state, labelled: a resolved alert's acknowledge note is not
     what was done, so it shows its resolution note (or says it has none)."""
     if alert.state == Alert.State.RESOLVED:
+        outcome = _outcome(alert)
         if not alert.resolution_note:
-            return SafeString('<br><span class="muted">No resolution note</span>')
-        label, text = "Resolution note", alert.resolution_note
+            return format_html('{}<br><span class="muted">No resolution note</span>', outcome)
+        return format_html(
+            '{}<br><span class="muted">Resolution note: {}</span>',
+            outcome,
+            Truncator(alert.resolution_note).chars(80),
+        )
     elif alert.note:
         label, text = "Acknowledge note", alert.note
     else:

@@ -124,7 +124,15 @@ def test_the_page_refuses_to_resolve_a_suicide_risk_or_emergency_alert_without_a
     assert 'role="alert"' in shown and 'aria-invalid="true"' in shown
     _unchanged(alert)
 
-    done = client.post(url, {"note": "Risk assessment done; safety plan agreed; patient reached.", **origin})
+    done = client.post(
+        url,
+        {
+            "note": "Risk assessment done; safety plan agreed; patient reached.",
+            "outcome": "reached_by_phone",
+            "assessed_by": "Dr Ana Ruiz, psychiatrist",
+            **origin,
+        },
+    )
     assert done.status_code == 302
     alert.refresh_from_db()
     assert alert.state == Alert.State.RESOLVED
@@ -142,7 +150,14 @@ def test_the_api_refuses_to_resolve_an_emergency_alert_without_a_note(personas: 
     assert refused.json()["errors"][0]["field"] == "note"
     assert "what was done and the outcome" in refused.json()["detail"]
     _unchanged(alert)
-    done = client.post(url, {"note": "Patient not reached; crisis team informed."})
+    done = client.post(
+        url,
+        {
+            "note": "Patient not reached; crisis team informed.",
+            "outcome": "not_reached_escalated",
+            "assessed_by": "Nurse Kim Lee",
+        },
+    )
     assert done.status_code == 200 and done.json()["state"] == "resolved"
     alert.refresh_from_db()
     assert alert.resolution_note == "Patient not reached; crisis team informed."
@@ -269,7 +284,14 @@ def test_a_resolved_alert_no_longer_asks_staff_to_contact_the_patient(personas: 
     open_page = clinician.get(reverse("alerts:detail", args=[alert.public_id])).content.decode()
     assert 'data-testid="staff-step"' in open_page and ">What to do<" in open_page
     clinician.post(reverse("alerts:acknowledge", args=[alert.public_id]), {"note": "Called"})
-    clinician.post(reverse("alerts:resolve", args=[alert.public_id]), {"note": "Seen in person; safety plan"})
+    clinician.post(
+        reverse("alerts:resolve", args=[alert.public_id]),
+        {
+            "note": "Seen in person; safety plan",
+            "outcome": "assessed_in_person_safe",
+            "assessed_by": "Dr Ana Ruiz, psychiatrist",
+        },
+    )
     alert.refresh_from_db()
     assert alert.state == Alert.State.RESOLVED
     page = clinician.get(reverse("alerts:detail", args=[alert.public_id])).content.decode()

@@ -187,7 +187,9 @@ def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
         names = ", ".join(dict.fromkeys(d.name for d in red_flags))
         titles.append(f"Red flag in check-in: {names}")
         # The advice is the patient's; labelled, so the clinician does not read it as their instruction.
-        details.append(f"The patient was told: “{result.patient_message}”")
+        # What the answer's box said, as stored with the check-in: in the chair, to tell the staff.
+        told = (checkin.triage_result.get("patient_was_told") or {}).get("words") or result.patient_message
+        details.append(f"The patient was told: “{told}”")
         details.append(f"Reported: {'; '.join(dict.fromkeys(_strength_said(d) for d in red_flags))}.")
         severities.append(top.value if top >= Level.CONTACT_CLINIC else Alert.Severity.CONTACT_CLINIC)
     reading = result.home_bp

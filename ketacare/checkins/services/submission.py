@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from ketacare.audit.services import transaction_with_held_rows
+from ketacare.checkins.answer_box import patient_was_told
 from ketacare.checkins.models import (
     MOOD_MAX,
     MOOD_MIN,
@@ -31,7 +32,7 @@ from ketacare.core.protocols import PHYSIOLOGICAL_RANGES
 from ketacare.core.triage import SEVERITIES, Severity, TriageResult, triage
 from ketacare.core.triage import SymptomReport as CoreReport
 from ketacare.lib.idempotency import create_once
-from ketacare.patients.facts import last_dose_start
+from ketacare.patients.facts import at_the_clinic, last_dose_start
 from ketacare.patients.models import Patient
 
 MAX_REPORTS = 30
@@ -428,7 +429,7 @@ def submit_checkin(
                 dose_started_at=dose_started_at,
                 minutes_since_dose=triaged.minutes,
                 triage_level=triaged.result.level.value,
-                triage_result=triage_to_json(triaged.result),
+                triage_result=_with_what_was_told(triage_to_json(triaged.result), patient),
             )
             episodes = _record_symptoms(
                 checkin,
@@ -456,17 +457,29 @@ def submit_checkin(
 
 def _as_sent(result: TriageResult, not_given: set[str]) -> TriageResult:
     """The triage with each strength as the patient gave it: one ``not_given`` (by symptom id) is stored
-    as not given, in the check-in's result and its episode, though the core judged it as its default."""
-    if not not_given:
-        return result
+    as not given, in the check-in's result and its episode, though the core judged it as its default.
+    So is a red flag found in the patient's own words (``matched_text``): they were asked no strength,
+    and the core reads the words as its default, which would show as "mild" beside thoughts of suicide.
+    """
     unsaid = cast(Severity, NOT_GIVEN)
     details = tuple(
         dataclasses.replace(d, report=dataclasses.replace(d.report, severity=unsaid))
-        if d.report.symptom_id in not_given and d.matched_text is None
+        if d.matched_text is not None or d.report.symptom_id in not_given
         else d
         for d in result.details
     )
     return dataclasses.replace(result, details=details)
+
+
+def _with_what_was_told(stored: dict[str, Any], patient: Patient) -> dict[str, Any]:
+    """The stored result with the words of its answer's box as the patient reads them now: in the chair
+    "tell a member of staff now", at home the triage's message (``answer_box.patient_was_told``). The
+    check-in's alert quotes them, and the JSON API returns them for a client to show."""
+    here = at_the_clinic(patient)
+    return {
+        **stored,
+        "patient_was_told": {"at_the_clinic": here, "words": patient_was_told(stored, here=here)},
+    }
 
 
 def _clinic_bp_limits(patient: Patient) -> BpHoldLimits | None:

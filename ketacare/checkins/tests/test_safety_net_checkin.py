@@ -314,7 +314,11 @@ def test_an_urgent_alert_about_thoughts_of_suicide_is_resolved_only_with_a_note(
     assert alert.state == Alert.State.ACKNOWLEDGED
     done = nurse.post(
         reverse("alerts:resolve", args=[alert.public_id]),
-        {"note": "Called her: safety plan agreed, seen tomorrow"},
+        {
+            "note": "Called her: safety plan agreed, seen tomorrow",
+            "outcome": "reached_by_phone",
+            "assessed_by": "Clinician A, nurse practitioner",
+        },
     )
     assert done.status_code == 302
     alert.refresh_from_db()

@@ -112,6 +112,8 @@ def test_once_the_alert_is_resolved_with_what_was_done_the_course_ends(
         alert=alert,
         user=personas.clinician_a,
         note="Phoned the patient: risk assessment done, no plan or intent, safety plan agreed.",
+        outcome="reached_by_phone",
+        assessed_by="Dr Lee, prescriber",
     )
     client = client_for("clinician_a")
     page = client.get(reverse("treatments:plan", args=[personas.a1.public_id]))

@@ -93,7 +93,13 @@ def test_the_discharge_service_refuses_while_a_suicide_risk_alert_is_unresolved_
     assert session.discharge_override_reason == ""
     assert not Alert.objects.filter(source=Alert.Source.DISCHARGE_OVERRIDE).exists()
     # Resolving the alert records the assessment; then the patient may leave.
-    resolve_alert(alert=alert, user=personas.clinician_a, note=ASSESSED)
+    resolve_alert(
+        alert=alert,
+        user=personas.clinician_a,
+        note=ASSESSED,
+        outcome="assessed_in_person_safe",
+        assessed_by="Dr Lee, prescriber",
+    )
     services.discharge_session(
         session=session, user=personas.clinician_a, ride_present=True, instructions_given=True
     )
@@ -167,7 +173,11 @@ def test_a_critical_reading_holds_discharge_until_its_emergency_alert_is_resolve
     session.refresh_from_db()
     assert session.state == "observing"
     resolve_alert(
-        alert=emergency, user=personas.clinician_a, note="Repeat 128/80 after rest; doctor reviewed."
+        alert=emergency,
+        user=personas.clinician_a,
+        note="Repeat 128/80 after rest; doctor reviewed.",
+        outcome="assessed_in_person_kept",
+        assessed_by="Dr Lee, prescriber",
     )
     allowed = prescriber.post(
         f"/api/v1/sessions/{session.public_id}/discharge",
@@ -595,6 +605,12 @@ def test_before_the_dose_the_run_sheet_names_an_unresolved_emergency_and_does_no
     assert reverse("alerts:detail", args=[alert.public_id]) in box
     assert "Red flag in a message: chest pain" in html.unescape(box)
     assert 'data-testid="go"' not in page
-    resolve_alert(alert=alert, user=personas.clinician_a, note="Called: pain was a strained muscle, settled.")
+    resolve_alert(
+        alert=alert,
+        user=personas.clinician_a,
+        note="Called: pain was a strained muscle, settled.",
+        outcome="reached_by_phone",
+        assessed_by="Nurse Kim",
+    )
     after = run_sheet(nurse, session).content.decode()
     assert 'data-testid="dose-blocking-alerts"' not in after and 'data-testid="go"' in after
