@@ -216,7 +216,10 @@ class PlanCreateIn(PlanIn):
 @router.post(
     "/patients/{patient_id}/plans",
     response={201: PlanOut},
-    summary="Create a treatment plan and its appointments (a prescriber; laid out in the clinic's zone)",
+    summary=(
+        "Create a treatment plan and its appointments (a prescriber; laid out in the clinic's zone; 409 "
+        "naming `plan` while the patient has an active plan, which is ended first)"
+    ),
     openapi_extra=_json_body(PlanCreateIn),
 )
 def create_patient_plan(request: AuthenticatedRequest, patient_id: str) -> Any:

@@ -178,8 +178,23 @@ def _seed(personas: Any) -> dict[str, Any]:
         weight_kg=70,
         notes=_t("plan_notes", ALL),
     )
-    # A course ended with its reason: the plan page of a patient whose course is over (A2) tells it.
-    ended_plan = make_session(personas.a2, route="iv", state="discharged").plan
+    # A course ended with its reason: the plan page of a patient whose course is over (A2) tells it. It is
+    # an esketamine course, whose session carries the REMS form (one active plan a patient, decision 0032,
+    # so the patient above stays on their IV course).
+    rems_session = make_session(
+        personas.a2, route="esketamine_in", state="discharged", minutes_since_dose_end=125
+    )
+    rems = RemsForm.objects.get(session=rems_session)
+    treatments.update_rems_form(
+        form=rems,
+        user=prescriber,
+        answers=dict.fromkeys(
+            ("benzodiazepines", "non_benzo_sedative_hypnotics", "psychostimulants", "maois"), False
+        ),
+        submit=True,
+        submission_reference=_t("rems_reference", SVG + QUOTE),
+    )
+    ended_plan = rems_session.plan
     assert ended_plan is not None
     treatments.end_treatment_plan(
         plan=ended_plan, user=prescriber, ended_as="discontinued", reason=_t("end_reason", ALL)
@@ -238,19 +253,6 @@ def _seed(personas: Any) -> dict[str, Any]:
     treatments.discharge_session(session=session, user=prescriber, ride_present=True, instructions_given=True)
     cancelled = make_session(patient, route="iv", state="scheduled")
     treatments.cancel_session(session=cancelled, user=prescriber, reason=_t("cancel_reason", ALL))
-    rems_session = make_session(
-        patient, route="esketamine_in", state="discharged", minutes_since_dose_end=125
-    )
-    rems = RemsForm.objects.get(session=rems_session)
-    treatments.update_rems_form(
-        form=rems,
-        user=prescriber,
-        answers=dict.fromkeys(
-            ("benzodiazepines", "non_benzo_sedative_hypnotics", "psychostimulants", "maois"), False
-        ),
-        submit=True,
-        submission_reference=_t("rems_reference", SVG + QUOTE),
-    )
 
     # Patient-written text: a check-in note and a shared journal entry (also formula-led for the CSV).
     submit_checkin(

@@ -81,10 +81,18 @@ def test_ending_the_course_sets_the_stage_and_a_new_plan_starts_induction_again(
 def test_a_course_with_another_plan_still_active_is_not_over(
     personas: Any, client_for: Any, clock: Any
 ) -> None:
-    """Two plans at once (an IV course and an esketamine one): ending one leaves the patient treated."""
+    """Two plans at once (an IV course and an esketamine one): ending one leaves the patient treated.
+
+    No service makes a second active plan any more (one active plan a patient, docs/decisions/0032); a
+    patient can still hold two from before that rule, built here as that data is: the IV course is ended
+    to make the esketamine one, then stored as active again.
+    """
     iv = make_session(personas.a1, route="iv", state="discharged").plan
     make_session(personas.a1, route="esketamine_in", state="scheduled")
     assert iv is not None
+    TreatmentPlan.objects.filter(pk=iv.pk).update(
+        status=TreatmentPlan.Status.ACTIVE, ended_as="", ended_at=None, ended_by=None
+    )
     client = client_for("clinician_a")
     response = client.post(
         f"/api/v1/patients/{personas.a1.public_id}/plans/{iv.public_id}/end",

@@ -221,19 +221,22 @@ WRITES: dict[tuple[str, str], Write] = {
         updates="invitation_id",
         check=lambda row, c: _withdrawn_at_clinic_a(row, c),
     ),
-    # Plans, appointments and the run-sheet's writes (treatments): the row is A1's, in clinic A.
+    # Plans, appointments and the run-sheet's writes (treatments): the row is A1's, in clinic A; a plan and
+    # its appointments are A2's, since A1 has an active plan (the context's session in the chair) and a
+    # patient has one at a time (docs/decisions/0032).
     ("POST", "/api/v1/patients/{patient_id}/plans"): Write(
         "clinician_a",
         "treatments.TreatmentPlan",
         body=lambda c: {"protocol_id": "iv_ketamine", "first_session_at": _in_days(3), "weight_kg": 70},
-        kwargs=lambda c: _ready_a1(c),
+        kwargs=lambda c: _ready_a2(c),
+        check=lambda row, c: _a2s(row, c),
     ),
     # Ending a plan: who ended it and when are the server's (the caller, now), whatever the body says.
     ("POST", "/api/v1/patients/{patient_id}/plans/{plan_id}/end"): Write(
         "clinician_a",
         "treatments.TreatmentPlan",
         body=lambda c: {"ended_as": "discontinued", "end_reason": "Stopped at the patient's request"},
-        kwargs=lambda c: _a1_plan(c),
+        kwargs=lambda c: _a2_plan(c),
         updates="plan_id",
         check=lambda row, c: _ended_by_the_caller(row, c),
     ),
@@ -241,14 +244,16 @@ WRITES: dict[tuple[str, str], Write] = {
         "clinician_a",
         "treatments.Appointment",
         body=lambda c: {"starts_at": _in_days(5)},
-        kwargs=lambda c: _planned_a1(c),
+        kwargs=lambda c: _planned_a2(c),
         updates="appointment_id",
+        check=lambda row, c: _a2s(row, c),
     ),
     ("POST", "/api/v1/patients/{patient_id}/plan/maintenance"): Write(
         "clinician_a",
         "treatments.Appointment",
         body=lambda c: {"starts_at": _in_days(40)},
-        kwargs=lambda c: _planned_a1(c),
+        kwargs=lambda c: _planned_a2(c),
+        check=lambda row, c: _a2s(row, c),
     ),
     ("POST", "/api/v1/sessions/{session_id}/check-in"): Write(
         "clinician_a",
@@ -364,19 +369,23 @@ def _medicines_of_a1(ctx: Any) -> dict[str, str]:
     return {"patient_id": str(ctx.personas.a1.public_id)}
 
 
-def _ready_a1(ctx: Any) -> dict[str, str]:
+def _ready_a2(ctx: Any) -> dict[str, str]:
     from tests.support.pathway import ready_for_plan
 
-    ready_for_plan(ctx.personas.a1)
-    return {"patient_id": str(ctx.personas.a1.public_id)}
+    ready_for_plan(ctx.personas.a2)
+    return {"patient_id": str(ctx.personas.a2.public_id)}
 
 
-def _planned_a1(ctx: Any) -> dict[str, str]:
+def _a2s(row: Any, ctx: Any) -> None:
+    assert row.patient_id == ctx.personas.a2.pk and row.clinic_id == ctx.personas.clinic_a.pk
+
+
+def _planned_a2(ctx: Any) -> dict[str, str]:
     from ketacare.treatments.services import create_treatment_plan
 
-    _ready_a1(ctx)
+    _ready_a2(ctx)
     plan = create_treatment_plan(
-        patient=ctx.personas.a1,
+        patient=ctx.personas.a2,
         user=ctx.personas.clinician_a,
         protocol_id="iv_ketamine",
         preset_id=None,
@@ -384,22 +393,22 @@ def _planned_a1(ctx: Any) -> dict[str, str]:
         weight_kg=70.0,
     )
     return {
-        "patient_id": str(ctx.personas.a1.public_id),
+        "patient_id": str(ctx.personas.a2.public_id),
         "appointment_id": str(plan.appointments.order_by("starts_at").first().public_id),
     }
 
 
-def _a1_plan(ctx: Any) -> dict[str, str]:
+def _a2_plan(ctx: Any) -> dict[str, str]:
     from ketacare.treatments.models import TreatmentPlan
 
-    ids = _planned_a1(ctx)
+    ids = _planned_a2(ctx)
     plan = TreatmentPlan.objects.get(appointments__public_id=ids["appointment_id"])
     return {"patient_id": ids["patient_id"], "plan_id": str(plan.public_id)}
 
 
 def _ended_by_the_caller(row: Any, ctx: Any) -> None:
-    """The plan stays A1's; its ending is the caller's, now, as sent."""
-    assert row.patient_id == ctx.personas.a1.pk and row.clinic_id == ctx.personas.clinic_a.pk
+    """The plan stays A2's; its ending is the caller's, now, as sent."""
+    _a2s(row, ctx)
     assert row.status == "ended" and row.ended_as == "discontinued"
     assert row.ended_by_id == ctx.personas.clinician_a.pk
     assert row.ended_at is not None and row.ended_at.year != 2001

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 
+from ketacare.lib.errors import ConflictError
 from ketacare.treatments import selectors, services
 from ketacare.treatments.errors import DischargeRefused
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
@@ -198,9 +199,14 @@ def _book(patient: Any, *, route: str, starts_at: dt.datetime) -> TreatmentSessi
     The first one lays out a new plan; a later one is booked on that plan as a maintenance session, as
     a prescriber books another session (the sessions the plan laid out keep their own times). A time
     less than 24 h from another session is booked as the prescriber's confirmation books it: tests
-    build such sessions on purpose (the dose interval hold).
+    build such sessions on purpose (the dose interval hold). A patient has one active plan at a time
+    (docs/decisions/0032): a session on another route is a new course, so the prescriber ends the active
+    one first, as completed (`_end_for_another_route`).
     """
-    plan = TreatmentPlan.objects.filter(patient=patient, route=route, status="active").first()
+    plan = TreatmentPlan.objects.filter(patient=patient, status="active").first()
+    if plan is not None and plan.route != route:
+        _end_for_another_route(plan, staff_of(patient))
+        plan = None
     if plan is None:
         plan = _new_plan(patient, route=route, starts_at=starts_at)
         return plan.sessions.order_by("scheduled_at").first()  # type: ignore[return-value]
@@ -209,6 +215,24 @@ def _book(patient: Any, *, route: str, starts_at: dt.datetime) -> TreatmentSessi
             plan=plan, user=staff_of(patient), starts_at=starts_at, now=timezone.now(), book_anyway=True
         )
     return TreatmentSession.objects.get(appointment=appointment)
+
+
+def _end_for_another_route(plan: TreatmentPlan, user: Any) -> None:
+    """The prescriber ends the patient's course so that one on another route can start.
+
+    While a session of it is in the chair, or the patient has an unresolved suicide-risk or emergency
+    alert (one a test raised before), no service ends a course; a test asking for a session on another
+    route then gets the ending written as the service writes it (its sessions keep their states).
+    """
+    try:
+        services.end_treatment_plan(plan=plan, user=user, ended_as="completed")
+    except ConflictError:
+        TreatmentPlan.objects.filter(pk=plan.pk).update(
+            status=TreatmentPlan.Status.ENDED,
+            ended_as=TreatmentPlan.Ending.COMPLETED,
+            ended_at=timezone.now(),
+            ended_by=user,
+        )
 
 
 def _new_plan(patient: Any, *, route: str, starts_at: dt.datetime) -> TreatmentPlan:

@@ -56,6 +56,7 @@ from ketacare.treatments.selectors.patient import (
     patient_doses,
     patient_route,
     patient_sessions,
+    plan_name,
     upcoming_appointments,
 )
 from ketacare.treatments.selectors.pre_dose import (
@@ -181,6 +182,7 @@ __all__ = [
     "patient_doses",
     "patient_route",
     "patient_sessions",
+    "plan_name",
     "patient_zone",
     "planned_dosing_minutes",
     "pre_dose_assignment",

@@ -47,6 +47,20 @@ class EndedPlan:
     held: int
     planned: int
     cancelled: int
+    maintenance_held: int  # maintenance sessions held (completed)
+    maintenance_cancelled: int  # maintenance sessions booked and cancelled (with the plan, or before)
+
+    @property
+    def maintenance_words(self) -> str:
+        """What became of maintenance on this course, not what the plan said before it ended (a policy of
+        "decide at the end-of-induction review" reads as a decision still to come on a course that is over)."""
+        if self.maintenance_held:
+            held = f"{self.maintenance_held} session{'s' if self.maintenance_held != 1 else ''} held"
+        else:
+            held = "None held"
+        if self.maintenance_cancelled:
+            return f"{held} ({self.maintenance_cancelled} booked and cancelled)"
+        return held
 
 
 def ended_plans(patient: Patient) -> list[EndedPlan]:
@@ -61,6 +75,14 @@ def ended_plans(patient: Patient) -> list[EndedPlan]:
             n_planned=Count("appointments"),
             n_held=Count("appointments", filter=Q(appointments__status=appointment.COMPLETED)),
             n_cancelled=Count("appointments", filter=Q(appointments__status=appointment.CANCELLED)),
+            n_maintenance_held=Count(
+                "appointments",
+                filter=Q(appointments__phase="maintenance", appointments__status=appointment.COMPLETED),
+            ),
+            n_maintenance_cancelled=Count(
+                "appointments",
+                filter=Q(appointments__phase="maintenance", appointments__status=appointment.CANCELLED),
+            ),
             first_at=Min("appointments__starts_at"),
             last_held=Max("appointments__starts_at", filter=Q(appointments__status=appointment.COMPLETED)),
         )
@@ -78,7 +100,7 @@ def ended_plans(patient: Patient) -> list[EndedPlan]:
         out.append(
             EndedPlan(
                 plan=plan,
-                name=_plan_name(plan),
+                name=plan_name(plan),
                 status_words=str(words),
                 ended_at=plan.ended_at,
                 ended_by=plan.ended_by.full_name if plan.ended_by is not None else "",
@@ -88,12 +110,14 @@ def ended_plans(patient: Patient) -> list[EndedPlan]:
                 held=plan.n_held,  # type: ignore[attr-defined]
                 planned=plan.n_planned,  # type: ignore[attr-defined]
                 cancelled=plan.n_cancelled,  # type: ignore[attr-defined]
+                maintenance_held=plan.n_maintenance_held,  # type: ignore[attr-defined]
+                maintenance_cancelled=plan.n_maintenance_cancelled,  # type: ignore[attr-defined]
             )
         )
     return out
 
 
-def _plan_name(plan: TreatmentPlan) -> str:
+def plan_name(plan: TreatmentPlan) -> str:
     """The protocol's name and the preset's (people read names, not the data's ids)."""
     try:
         protocol = get_protocol(plan.protocol_id)

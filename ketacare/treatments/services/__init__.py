@@ -1,13 +1,18 @@
 """Writes for treatments: one transaction each, keyword-only arguments, `ketacare.lib.errors` refusals.
 
 Clinical rules come from the core; a refused write stores nothing. One module per part of the
-course: plans and appointments, the end of a plan, check-in (with the questionnaires due before the
+course: plans, their appointments, the end of a plan, check-in (with the questionnaires due before the
 dose), dosing, observation, discharge and the REMS form.
 """
 
 from __future__ import annotations
 
 from ketacare.treatments.services._common import CLOCK_SKEW, MAX_TEXT
+from ketacare.treatments.services.appointments import (
+    book_maintenance_session,
+    cancel_session,
+    reschedule_appointment,
+)
 from ketacare.treatments.services.check_in import (
     MAX_CHECK_IN_AGE,
     check_in_session,
@@ -24,12 +29,7 @@ from ketacare.treatments.services.observation import (
     record_observation,
     record_vital_signs,
 )
-from ketacare.treatments.services.plans import (
-    book_maintenance_session,
-    cancel_session,
-    create_treatment_plan,
-    reschedule_appointment,
-)
+from ketacare.treatments.services.plans import create_treatment_plan
 from ketacare.treatments.services.rems import REMS_EDITABLE, update_rems_form
 
 __all__ = [

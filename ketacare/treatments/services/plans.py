@@ -1,4 +1,4 @@
-"""Treatment plans and their appointments: create (laid out by the core), move, add maintenance, cancel.
+"""Treatment plans: create one, with its appointments laid out by the core (one active plan a patient).
 
 The dose comes from `course.dose_mg` and the protocol's bounds, the schedule from
 `course.plan_sessions`, both in the clinic's zone.
@@ -29,10 +29,9 @@ from ketacare.treatments import selectors
 from ketacare.treatments.errors import InputsRefused
 from ketacare.treatments.models import Appointment, TreatmentPlan, TreatmentSession
 from ketacare.treatments.selectors.clinic import within_opening_hours
-from ketacare.treatments.selectors.interval import nearby_booking, nearby_booking_message
 from ketacare.treatments.selectors.schedule import day_names
-from ketacare.treatments.services._common import check_text, core_error, require_state, set_appointment_status
-from ketacare.treatments.services.pathway import BOOKING_HORIZON, check_booking_time, require_prescriber
+from ketacare.treatments.services._common import check_text, core_error
+from ketacare.treatments.services.pathway import BOOKING_HORIZON, require_prescriber
 from ketacare.treatments.services.plan_inputs import check_gate, dose_errors, schedule_errors
 
 # Adulthood for a ketamine plan. The evidence KetaCare cites for ketamine in depression is in adults
@@ -66,7 +65,8 @@ def create_treatment_plan(
 ) -> TreatmentPlan:
     """Create a plan and its appointments (one session each), laid out by the core in the clinic's zone.
 
-    A prescriber's action. The plan gate (`core.pathway.plan_gate`: completed screening, a current
+    A prescriber's action, refused (``ConflictError`` on ``plan``) while the patient has an active plan:
+    the prescriber ends that course first (one active plan a patient, docs/decisions/0032). The plan gate (`core.pathway.plan_gate`: completed screening, a current
     eligible decision, consent for the route) must pass, or a prescriber gives `gate_override_reason`;
     a "not eligible" decision is never overridden here (docs/decisions/0013). The core's plan findings
     (frequency above what was studied, liver impairment, no label dose for the age, an unverified start)
@@ -88,6 +88,8 @@ def create_treatment_plan(
     require_prescriber(user, patient.clinic_id, field="protocol_id", action="create a treatment plan")
     clinic = patient.clinic
     zone = selectors.clinic_zone(clinic)
+    # Before the inputs: while a course is active, no correction of the form makes a second one.
+    _refuse_a_second_active_plan(patient, zone)
     now = now or timezone.now()
     # Every input is checked before any is refused, so the form names each mistake at once.
     errors: list[FieldError] = []
@@ -210,6 +212,11 @@ def create_treatment_plan(
             }
         )
     with transaction.atomic():
+        # Two prescribers saving at once: the patient's row is the lock, and the second to take it sees
+        # the first one's plan. The stage is read under it too: the caller's copy of the patient may
+        # predate the end of their last course, and a new course starts from what is stored.
+        patient.stage = Patient.objects.select_for_update().only("stage").get(pk=patient.pk).stage
+        _refuse_a_second_active_plan(patient, zone)
         treatment_plan = TreatmentPlan.objects.create(
             clinic=clinic,
             patient=patient,
@@ -291,6 +298,33 @@ def create_treatment_plan(
         # A plan starts the course: the schedule of questionnaires before each session follows the stage.
         advance_stage(patient=patient, to=Patient.Stage.INDUCTION)
     return treatment_plan
+
+
+def _refuse_a_second_active_plan(patient: Patient, zone: dt.tzinfo) -> None:
+    """One active plan a patient (docs/decisions/0032): the plan page, the end of a course, the stage
+    and the questionnaires before each session all follow the patient's one current plan, so a second
+    active plan would be booked and dosed out of sight. The refusal names the plan and the way on."""
+    active = (
+        TreatmentPlan.objects.filter(patient=patient, status=TreatmentPlan.Status.ACTIVE)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if active is None:
+        return
+    made = active.created_at.astimezone(zone)
+    statuses = list(active.appointments.values_list("status", flat=True))
+    held = statuses.count(Appointment.Status.COMPLETED)
+    booked = statuses.count(Appointment.Status.SCHEDULED)
+    raise ConflictError(
+        "plan",
+        f"This patient already has an active treatment plan: {selectors.plan_name(active)}, made "
+        f"{made:%a} {made.day} {made:%b %Y} by {active.created_by.full_name} ({held} of {len(statuses)} "
+        f"session{'s' if len(statuses) != 1 else ''} held, {booked} still booked). A patient has one "
+        "active plan at a time: end that course first (\u201cEnd this course\u201d on the plan page, as "
+        "completed or discontinued), then make the new plan. To go on with the same course, move its "
+        "appointments or book a maintenance session on it instead.",
+    )
 
 
 def _protocol(protocol_id: str) -> Protocol:
@@ -433,138 +467,3 @@ def _inside_hours_advice(
         advice + " Or, if the clinic will open specially then, confirm "
         "\u201cBook outside opening hours anyway\u201d."
     )
-
-
-def reschedule_appointment(
-    *, appointment: Appointment, user: User, starts_at: dt.datetime, book_anyway: bool = False
-) -> Appointment:
-    """Move a scheduled appointment (and its session) to another time (a prescriber; now to 2 years ahead).
-
-    A time less than 24 h from another session of the patient is refused unless ``book_anyway``
-    confirms it (`_check_nearby_booking`)."""
-    require_prescriber(user, appointment.clinic_id, field="starts_at", action="reschedule a dosing session")
-    check_booking_time(
-        "starts_at", starts_at, zone=selectors.clinic_zone(appointment.clinic), now=timezone.now()
-    )
-    with transaction.atomic():
-        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        session = TreatmentSession.objects.filter(appointment=appointment).first()
-        if appointment.status != Appointment.Status.SCHEDULED or (
-            session is not None and session.state != TreatmentSession.State.SCHEDULED
-        ):
-            raise ConflictError("starts_at", "only a scheduled appointment that has not started can be moved")
-        _check_nearby_booking(
-            appointment.patient_id,
-            starts_at,
-            zone=selectors.clinic_zone(appointment.clinic),
-            moving=session.pk if session is not None else None,
-            confirmed=book_anyway,
-        )
-        appointment.starts_at = starts_at
-        appointment.save(update_fields=["starts_at"])
-        if session is not None:
-            session.scheduled_at = starts_at
-            session.save(update_fields=["scheduled_at"])
-    return appointment
-
-
-def book_maintenance_session(
-    *,
-    plan: TreatmentPlan,
-    user: User,
-    starts_at: dt.datetime,
-    now: dt.datetime,
-    book_anyway: bool = False,
-) -> Appointment:
-    """Add one maintenance appointment (and its session) to a plan, e.g. from a relapse alert.
-
-    The dose is the plan's current one (the prescriber changes it on the plan, never here); the
-    duration matches the plan's other appointments. A time less than 24 h from another session of the
-    patient is refused unless ``book_anyway`` confirms it (`_check_nearby_booking`).
-    """
-    require_prescriber(user, plan.clinic_id, field="starts_at", action="book a maintenance session")
-    zone = selectors.clinic_zone(plan.clinic)
-    check_booking_time("starts_at", starts_at, zone=zone, now=now)
-    if plan.status != TreatmentPlan.Status.ACTIVE:
-        raise ConflictError("plan", "maintenance sessions are booked on an active plan")
-    with transaction.atomic():
-        plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
-        _check_nearby_booking(plan.patient_id, starts_at, zone=zone, moving=None, confirmed=book_anyway)
-        last = plan.appointments.order_by("-number").first()
-        first = plan.appointments.order_by("starts_at").first()
-        week = 1 + max(0, (starts_at - first.starts_at).days // 7) if first is not None else 1
-        appointment = Appointment.objects.create(
-            clinic=plan.clinic,
-            patient=plan.patient,
-            plan=plan,
-            number=(last.number if last is not None else 0) + 1,
-            phase="maintenance",
-            week=min(week, 32_767),
-            starts_at=starts_at,
-            duration_min=last.duration_min if last is not None else 120,
-            dose_mg=plan.dose_mg,
-            dose_rule=plan.dose_rule,
-            note="Maintenance session",
-        )
-        TreatmentSession.objects.create(
-            clinic=plan.clinic,
-            patient=plan.patient,
-            plan=plan,
-            appointment=appointment,
-            protocol_id=plan.protocol_id,
-            route=plan.route,
-            scheduled_at=starts_at,
-            planned_dose_mg=appointment.dose_mg,
-            created_by=user,
-        )
-        advance_stage(patient=plan.patient, to=Patient.Stage.MAINTENANCE)
-    return appointment
-
-
-def _check_nearby_booking(
-    patient_id: int, starts_at: dt.datetime, *, zone: Any, moving: int | None, confirmed: bool
-) -> None:
-    """Ask before booking less than 24 h from another session of the patient (clinic practice,
-    docs/decisions/0031): the dose there would be held at the run-sheet, so the prescriber confirms
-    with ``book_anyway``, as for a time outside the opening hours."""
-    near = nearby_booking(patient_id, starts_at, exclude_session_id=moving)
-    if near is not None and not confirmed:
-        raise ConflictError("book_anyway", nearby_booking_message(near, starts_at, zone))
-
-
-# The one criterion of the higher floors that also holds a cancellation: drug drawn for the session and
-# not yet returned or wasted (the controlled-drug register, docs/decisions/0021).
-CANCEL_BLOCKING_CRITERIA = ("controlled_drug_open",)
-
-
-def cancel_session(*, session: TreatmentSession, user: User, reason: str) -> TreatmentSession:
-    """Cancel a session that has not started dosing (its appointment is cancelled with it).
-
-    Refused (ConflictError on ``cancel_reason``) while a controlled-drug draw of the session is open: the
-    drug is returned or its waste witnessed first, under Controlled drugs on the run-sheet.
-    """
-    reason = check_text("cancel_reason", reason, required=True, limit=300)
-    with transaction.atomic():
-        session = TreatmentSession.objects.select_for_update().select_related("clinic").get(pk=session.pk)
-        require_state(
-            session, TreatmentSession.State.SCHEDULED, TreatmentSession.State.CHECKED_IN, action="cancel"
-        )
-        open_drug = [
-            criterion.message
-            for criterion in selectors.criteria_of_higher_floors(session, timezone.now())
-            if criterion.code in CANCEL_BLOCKING_CRITERIA
-        ]
-        if open_drug:
-            raise ConflictError(
-                "cancel_reason",
-                "Not cancelled: controlled drug drawn for this session is not accounted for. "
-                + " ".join(open_drug)
-                + " Then cancel the session.",
-            )
-        session.state = TreatmentSession.State.CANCELLED
-        session.cancelled_at = timezone.now()
-        session.cancel_reason = reason
-        session.save(update_fields=["state", "cancelled_at", "cancel_reason"])
-        if session.appointment_id:
-            set_appointment_status(session.appointment_id, Appointment.Status.CANCELLED)
-    return session

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +19,7 @@ from ketacare.audit.services import transaction_with_held_rows
 from ketacare.clinics.hours import format_opening_hours, is_open, next_opening
 from ketacare.clinics.selectors import is_prescriber, opening_intervals
 from ketacare.core.protocols import get_protocol
-from ketacare.lib.errors import FieldError, NotPermitted
+from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
 from ketacare.lib.forms import form_message
 from ketacare.patients import facts
 from ketacare.patients.selectors import access_patient
@@ -44,6 +45,7 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
         zone=patient.clinic.time_zone,
         initial=_plan_initial(patient, facts.latest_weight(patient)),
     )
+    status = 422
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -79,11 +81,14 @@ def plan(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
                 apply_error(form, each)
         except FieldError as error:
             apply_error(form, error)
+            if isinstance(error, ConflictError) and error.field == "plan":
+                # Not a mistake on the form: the patient's active plan stands in the way (as the API's 409).
+                status = 409
         else:
             messages.success(request, "Treatment plan created.")
             _warn_outside_hours(request, patient)
             return redirect("treatments:plan", patient_id=patient.public_id)
-    return _plan_page(request, patient, form=form, status=422)
+    return _plan_page(request, patient, form=form, status=status)
 
 
 def _plan_page(
@@ -299,35 +304,20 @@ def appointment_reschedule(
     patient = access_patient(request.user, patient_id, action="write")
     appointment = selectors.access_appointment(request.user, patient, appointment_id)
     form = forms.RescheduleForm(request.POST, zone=patient.clinic.time_zone)
-    if form.is_valid():
-        try:
-            with transaction_with_held_rows():
-                services.reschedule_appointment(
-                    appointment=appointment,
-                    user=request.user,
-                    starts_at=form.cleaned_data["starts_at"],
-                    book_anyway=form.cleaned_data["book_anyway"],
-                )
-            messages.success(request, f"Appointment {appointment.number} moved.")
-            _warn_outside_hours(request, patient)
-        except NotPermitted as error:
-            return refused(
-                request, error, back_url=reverse("treatments:plan", args=[patient.public_id]), patient=patient
-            )
-        except FieldError as error:
-            if error.field == "book_anyway":
-                return _ask_to_book(
-                    request,
-                    patient,
-                    error,
-                    action=request.path,
-                    starts_at=request.POST["starts_at"],
-                    what=f"Move appointment {appointment.number} anyway",
-                )
-            messages.error(request, error.message)
-    else:
+    if not form.is_valid():
         messages.error(request, "Enter the new time as YYYY-MM-DDTHH:MM.")
-    return redirect("treatments:plan", patient_id=patient.public_id)
+        return redirect("treatments:plan", patient_id=patient.public_id)
+
+    def move() -> str:
+        services.reschedule_appointment(
+            appointment=appointment,
+            user=request.user,
+            starts_at=form.cleaned_data["starts_at"],
+            book_anyway=form.cleaned_data["book_anyway"],
+        )
+        return f"Appointment {appointment.number} moved."
+
+    return _book_or_ask(request, patient, move, ask=f"Move appointment {appointment.number} anyway")
 
 
 @staff_object_view("patient", "patient_id", action="write")
@@ -340,44 +330,53 @@ def book_maintenance(request: AuthenticatedRequest, patient_id: str) -> HttpResp
     form = forms.BookMaintenanceForm(request.POST, zone=patient.clinic.time_zone)
     if plan_ is None:
         messages.error(request, "plan: this patient has no active treatment plan to book on")
-    elif form.is_valid():
-        try:
-            with transaction_with_held_rows():
-                appointment = services.book_maintenance_session(
-                    plan=plan_,
-                    user=request.user,
-                    starts_at=form.cleaned_data["starts_at"],
-                    now=timezone.now(),
-                    book_anyway=form.cleaned_data["book_anyway"],
-                )
-            local = timezone.localtime(appointment.starts_at, selectors.clinic_zone(patient.clinic))
-            messages.success(request, f"Maintenance session booked for {local:%a %d %b %Y %H:%M}.")
-            _warn_outside_hours(request, patient)
-        except NotPermitted as error:
-            return refused(
-                request, error, back_url=reverse("treatments:plan", args=[patient.public_id]), patient=patient
-            )
-        except FieldError as error:
-            if error.field == "book_anyway":
-                return _ask_to_book(
-                    request,
-                    patient,
-                    error,
-                    action=request.path,
-                    starts_at=request.POST["starts_at"],
-                    what="Book the maintenance session anyway",
-                )
-            messages.error(request, error.message)
-    else:
+        return redirect("treatments:plan", patient_id=patient.public_id)
+    if not form.is_valid():
         messages.error(request, "starts_at: enter the time as YYYY-MM-DDTHH:MM (clinic time)")
-    return redirect("treatments:plan", patient_id=patient.public_id)
+        return redirect("treatments:plan", patient_id=patient.public_id)
+
+    def book() -> str:
+        appointment = services.book_maintenance_session(
+            plan=plan_,
+            user=request.user,
+            starts_at=form.cleaned_data["starts_at"],
+            now=timezone.now(),
+            book_anyway=form.cleaned_data["book_anyway"],
+        )
+        local = timezone.localtime(appointment.starts_at, selectors.clinic_zone(patient.clinic))
+        return f"Maintenance session booked for {local:%a %d %b %Y %H:%M}."
+
+    return _book_or_ask(request, patient, book, ask="Book the maintenance session anyway")
 
 
-def _ask_to_book(
-    request: AuthenticatedRequest, patient: Any, error: FieldError, *, action: str, starts_at: str, what: str
+def _book_or_ask(
+    request: AuthenticatedRequest, patient: Any, write: Callable[[], str], *, ask: str
 ) -> HttpResponse:
-    """The plan page asking the prescriber to confirm a time the service would book only when
-    confirmed (less than 24 hours from another session): the question, and the same time posted
-    again with ``book_anyway``. Nothing was written."""
-    question = {"message": error.message, "action": action, "starts_at": starts_at, "button": what}
-    return _plan_page(request, patient, confirm_booking=question, status=409)
+    """Book or move a session with ``write`` (which returns what to tell the prescriber), then back to the
+    plan page, with a warning for a time outside the opening hours.
+
+    A time the service books only once confirmed (less than 24 hours from another session, refused
+    naming ``book_anyway``) gets the plan page asking the prescriber, with the same time posted again
+    with ``book_anyway`` under the button ``ask``: nothing was written (409). Any other refusal is
+    shown on the plan page; a role refusal is a 403."""
+    try:
+        with transaction_with_held_rows():
+            done = write()
+    except NotPermitted as error:
+        return refused(
+            request, error, back_url=reverse("treatments:plan", args=[patient.public_id]), patient=patient
+        )
+    except FieldError as error:
+        if error.field == "book_anyway":
+            question = {
+                "message": error.message,
+                "action": request.path,
+                "starts_at": request.POST["starts_at"],
+                "button": ask,
+            }
+            return _plan_page(request, patient, confirm_booking=question, status=409)
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+        _warn_outside_hours(request, patient)
+    return redirect("treatments:plan", patient_id=patient.public_id)
