@@ -180,6 +180,7 @@ def _seed_patient(
         signer_name=patient.full_name,
         signer_relationship="self",
         routes=CONSENT_ROUTES,
+        signed_form_seen=True,
     )
     services.record_baseline_score(
         patient=patient,

@@ -21,6 +21,7 @@ from ketacare.intake.services import (
     MAX_NOTE_CHARS,
     MAX_TEXT_CHARS,
     NO_MEDICINES_LABEL,
+    SIGNED_FORM_SEEN_REQUIRED,
     consent_route_choices,
 )
 
@@ -213,9 +214,22 @@ class DecisionForm(forms.Form):
             ]
 
 
+# The recorder's word that a signed paper exists: the page records no consent without it.
+SIGNED_FORM_SEEN_LABEL = (
+    "I have seen the consent form signed by the person named under “Signed by”, "
+    "and it is filed in the clinic's records"
+)
+
+
 class ConsentForm(forms.Form):
     document_version = forms.CharField(max_length=40, label="Consent document version")
-    signed_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Signed on")
+    # Not prefilled: the date is the one written on the signed form, which the form cannot guess.
+    signed_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="Signed on",
+        help_text="The date written on the signed form.",
+        error_messages={"required": "Required: enter the date written on the signed form."},
+    )
     signer_name = forms.CharField(max_length=200, label="Signed by")
     signer_relationship = forms.ChoiceField(
         choices=Consent.Relationship.choices,
@@ -229,6 +243,11 @@ class ConsentForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         label="Routes this consent covers",
         help_text="A treatment plan needs a consent that covers its route.",
+    )
+    signed_form_seen = forms.BooleanField(
+        label=SIGNED_FORM_SEEN_LABEL,
+        help_text="Nothing is recorded without this tick: KetaCare's consent stands for the signed paper.",
+        error_messages={"required": SIGNED_FORM_SEEN_REQUIRED},
     )
 
 

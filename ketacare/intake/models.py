@@ -244,7 +244,8 @@ class ScreeningAssessment(PatientRecord):
 
 
 class Consent(PatientRecord):
-    """A signed treatment consent: which document version, when, by whom and in what capacity."""
+    """A signed treatment consent: which document version, when, by whom, in what capacity, which routes
+    it covers, and whether the person who recorded it saw the signed form."""
 
     class Relationship(models.TextChoices):
         SELF = "self", "The patient"
@@ -260,6 +261,11 @@ class Consent(PatientRecord):
     signer_relationship = models.CharField(max_length=20, choices=Relationship.choices)
     # The dosing routes this consent covers (treatments route ids); the plan gate needs the plan's route.
     routes = models.JSONField(default=list, blank=True)
+    # The recorder's statement that they saw the form signed by ``signer_name`` and that it is filed in
+    # the clinic's records: the intake form records nothing without it, so a consent on KetaCare stands
+    # for a signed paper. Who stated it and when are ``created_by`` and ``created_at``. Consents recorded
+    # before it was asked, and those a script records without it, hold False and the page says so.
+    signed_form_seen = models.BooleanField(default=False)
     # A patient may withdraw consent at any time: the consent stays on record, covers nothing from then
     # on, and every later dose is held until a new consent is signed (docs/decisions/0013).
     withdrawn_at = models.DateTimeField(null=True, blank=True)

@@ -29,9 +29,10 @@ from ketacare.intake.forms import (
     WeightForm,
     baseline_instruments,
 )
-from ketacare.intake.models import ScreeningAssessment
+from ketacare.intake.models import Consent, EntryStatus, ScreeningAssessment
 from ketacare.intake.selectors import (
     IntakeSummary,
+    drug_classes,
     intake_summary,
     plan_gate_facts,
     with_sources,
@@ -64,14 +65,52 @@ def _is_minor_today(patient: Patient) -> bool:
 REMS_ROUTE = "esketamine_in"
 
 
-def routes_in_play(patient: Patient) -> set[str]:
+def routes_in_play(patient: Patient, treated: str | None = None) -> set[str]:
     """The routes the patient's care uses or may use: those a valid consent covers (not withdrawn), and
-    the route of the latest dose, else of the latest plan."""
+    the route of the latest dose, else of the latest plan (``treated``, read when not given)."""
     routes = set(plan_gate_facts(patient).consent_routes)
-    treated = facts.patient_route(patient, now=timezone.now())
+    if treated is None:
+        treated = facts.patient_route(patient, now=timezone.now())
     if treated:
         routes.add(treated)
     return routes
+
+
+def _and_joined(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def consent_covers_sentence(routes: list[str]) -> str:
+    """What a consent covers, in words: the routes it names, or that it names none (then no plan can
+    rest on it, since a plan needs a consent for its route)."""
+    if not routes:
+        return "It covers no route (none was ticked), so no treatment plan can rest on it."
+    return f"It covers {_and_joined([services.route_name(r) for r in routes])}."
+
+
+def _consent_rows(consents: list[Consent], treated: str) -> list[dict[str, Any]]:
+    """Each consent with what it covers in words, and the route the patient is treated with when this
+    consent, still in force, does not cover it."""
+    rows = []
+    for consent in consents:
+        in_force = consent.status == EntryStatus.VALID and consent.withdrawn_at is None
+        routes = list(consent.routes or [])
+        covers = consent_covers_sentence(routes)
+        if consent.withdrawn_at is not None and routes:
+            covers = (
+                f"Until it was withdrawn it covered {_and_joined([services.route_name(r) for r in routes])}."
+            )
+        rows.append(
+            {
+                "consent": consent,
+                "signed_on": services.date_words(consent.signed_on),
+                "covers": covers,
+                "not_covered": services.route_name(treated)
+                if in_force and treated and treated not in routes
+                else "",
+            }
+        )
+    return rows
 
 
 def _sex_at_registration(patient: Patient) -> str | None:
@@ -156,9 +195,8 @@ def _initial_forms(patient: Patient, summary: IntakeSummary) -> dict[str, Any]:
         )
         if screening
         else None,
-        "consent_form": ConsentForm(
-            initial={**signer, "signed_on": timezone.localdate(timezone=zoneinfo.ZoneInfo(zone))}
-        ),
+        # The signing date is left for staff to copy from the signed form: today would be a guess.
+        "consent_form": ConsentForm(initial=signer),
         "baseline_forms": [BaselineForm(instrument=i, time_zone=zone) for i in baseline_instruments()],
     }
 
@@ -198,11 +236,14 @@ def _context(request: AuthenticatedRequest, patient: Patient, **overrides: Any) 
     context["reasons"] = with_sources(screening.reasons if screening else [])
     context["result_words"] = result_words(screening.eligibility) if screening else ""
     # The REMS form is esketamine's paperwork: an IV, oral, sublingual or IM course has none to fill in.
+    treated = facts.patient_route(patient, now=timezone.now())
     context["rems_items"] = (
         [rems_form_item_name(item) for item in screening.rems_form_items]
-        if screening and screening.rems_form_items and REMS_ROUTE in routes_in_play(patient)
+        if screening and screening.rems_form_items and REMS_ROUTE in routes_in_play(patient, treated)
         else []
     )
+    context["consent_rows"] = _consent_rows(summary.consents, treated)
+    context["interaction_classes"] = [i.name for i in drug_classes()]
     context["decision_history"] = (
         _decision_history(screening, services.clinic_zone(patient)) if screening else []
     )

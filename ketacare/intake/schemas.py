@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import Field, StringConstraints
 
-from ketacare.intake.services import MAX_MEDICATION_CHARS, MAX_MEDICATIONS
+from ketacare.intake.services import MAX_MEDICATION_CHARS, MAX_MEDICATIONS, route_name
 
 MedicationText = Annotated[str, StringConstraints(max_length=MAX_MEDICATION_CHARS)]
 Identifier = Annotated[str, StringConstraints(max_length=60)]
@@ -131,6 +131,10 @@ class ScreeningOut(Schema):
 
 
 class ConsentOut(Schema):
+    """A consent: ``routes`` are the route ids it covers and ``route_names`` the same routes in words;
+    ``signed_form_seen`` is true when the person who recorded it (at ``created_at``) said they saw the
+    signed form filed in the clinic's records."""
+
     public_id: uuid.UUID
     status: str
     document_version: str
@@ -138,6 +142,14 @@ class ConsentOut(Schema):
     signer_name: str
     signer_relationship: str
     routes: list[str]
+    route_names: list[str]
+    signed_form_seen: bool
+    created_at: dt.datetime
+    withdrawn_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_route_names(obj: Any) -> list[str]:
+        return [route_name(str(route)) for route in obj.routes or []]
 
 
 class ItemAlertOut(Schema):

@@ -42,11 +42,13 @@ from ketacare.intake.page import (
     _render,
     _respond,
     _said,
+    consent_covers_sentence,
     result_words,
 )
 from ketacare.intake.selectors import (
     access_intake_record,
     access_staff_patient,
+    drug_classes,
     with_sources,
 )
 from ketacare.lib.errors import FieldError, NotPermitted
@@ -161,6 +163,7 @@ def medication_flags(request: AuthenticatedRequest, patient_id: str) -> HttpResp
         "patient": patient,
         "flags": with_sources(flags),
         "unrecognised": unrecognised,
+        "interaction_classes": [i.name for i in drug_classes()],
         "flags_error": error,
         "preview": True,
     }
@@ -261,7 +264,8 @@ def decide_eligibility(request: AuthenticatedRequest, patient_id: str) -> HttpRe
 @staff_required
 @require_POST
 def save_consent(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
-    """Record a signed consent: document version, date, signer and relationship."""
+    """Record a signed consent: document version, date, signer, relationship, the routes it covers, and
+    the recorder's tick that they saw the signed form filed (nothing is recorded without it)."""
     patient = access_staff_patient(request.user, patient_id, action="write")
     form = ConsentForm(request.POST)
     valid = form.is_valid()
@@ -271,11 +275,22 @@ def save_consent(request: AuthenticatedRequest, patient_id: str) -> HttpResponse
     }
     if valid:
         try:
-            services.record_consent(patient=patient, user=request.user, **values)
+            consent = services.record_consent(
+                patient=patient,
+                user=request.user,
+                signed_form_seen=form.cleaned_data["signed_form_seen"],
+                **values,
+            )
         except FieldError as exc:
             _form_error(form, exc)
         else:
-            return _respond(request, patient, "consent", saved=True, message="Consent recorded.")
+            return _respond(
+                request,
+                patient,
+                "consent",
+                saved=True,
+                message=f"Consent recorded. {consent_covers_sentence(consent.routes)}",
+            )
     else:
         _check_too(form, lambda: services.check_consent(patient=patient, **values))
     return _respond(request, patient, "consent", saved=False, consent_form=form)

@@ -250,6 +250,11 @@ def test_a_clinic_sets_itself_up_from_an_empty_database(
     prescriber.get_by_text("Eligibility decision recorded.").wait_for()
     consent = prescriber.locator("#intake-consent")
     consent.get_by_label("Consent document version").fill("BP-2026.1")
+    # The date written on the signed form (two days back: before the clinic's today in any zone).
+    consent.get_by_label("Signed on").fill(
+        (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).date().isoformat()
+    )
+    consent.get_by_label(re.compile("I have seen the consent form signed")).check()
     consent.get_by_label("Intravenous infusion (racemic ketamine)").check()
     consent.get_by_role("button", name="Record consent").click()
     prescriber.get_by_text("Consent recorded.").wait_for()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 
 from conftest import browser_login
@@ -66,6 +69,11 @@ def test_a_prescriber_completes_intake_screening_eligibility_and_consent_on_a_ta
 
     consent = page.locator("#intake-consent")
     consent.get_by_label("Consent document version").fill("KC-2026.1")
+    # The date written on the signed form (two days back: before the clinic's today in any zone).
+    consent.get_by_label("Signed on").fill(
+        (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).date().isoformat()
+    )
+    consent.get_by_label(re.compile("I have seen the consent form signed")).check()
     consent.get_by_role("button", name="Record consent").click()
     page.get_by_text("Consent recorded.").wait_for()
 

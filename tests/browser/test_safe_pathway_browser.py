@@ -9,6 +9,7 @@ dosing proceeds; stopping the infusion at once asks for a reason and records the
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 
 import pytest
@@ -83,6 +84,11 @@ def test_no_one_plans_or_doses_around_a_missing_step(live_server, browser, artif
     prescriber.get_by_text("Eligibility decision recorded.").wait_for()
     consent = prescriber.locator("#intake-consent")
     consent.get_by_label("Consent document version").fill("KC-2026.1")
+    # The date written on the signed form (two days back: before the clinic's today in any zone).
+    consent.get_by_label("Signed on").fill(
+        (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).date().isoformat()
+    )
+    consent.get_by_label(re.compile("I have seen the consent form signed")).check()
     consent.get_by_label("Intravenous infusion (racemic ketamine)").check()
     consent.get_by_role("button", name="Record consent").click()
     prescriber.get_by_text("Consent recorded.").wait_for()

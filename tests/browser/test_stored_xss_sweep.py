@@ -165,7 +165,8 @@ def _seed(personas: Any) -> dict[str, Any]:
         signed_on=timezone.localdate(now, zoneinfo.ZoneInfo(personas.clinic_a.time_zone)),
         signer_name=_t("consent_signer", "Signer " + SVG + QUOTE),
         signer_relationship="self",
-        routes=["iv"],  # the plan gate needs a consent for the plan's route (decision 0013)
+        routes=["iv"],  # the plan gate needs a consent for the plan's route (decision 0013),
+        signed_form_seen=True,
     )
 
     # Treatments: a plan with notes; a session with every charting text; a cancelled one; a REMS form.

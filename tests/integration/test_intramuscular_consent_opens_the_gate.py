@@ -52,6 +52,7 @@ def _consent(client, patient, routes):
             "signer_name": patient.full_name,
             "signer_relationship": "self",
             "routes": routes,
+            "signed_form_seen": "on",
         },
     )
 

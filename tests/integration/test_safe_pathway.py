@@ -584,6 +584,7 @@ def test_a_consent_withdrawn_after_planning_holds_every_later_dose_until_a_new_o
         signer_name="Alex",
         signer_relationship="self",
         routes=["iv"],
+        signed_form_seen=True,
     )
     assert _dose(session).dose_mg == 35
 
@@ -599,6 +600,7 @@ def test_a_plan_made_under_a_consent_override_is_held_once_a_consent_is_withdraw
         signer_name="Alex",
         signer_relationship="self",
         routes=["esketamine_in"],
+        signed_form_seen=True,
     )
     intake.withdraw_consent(
         consent=_consent(personas.a1), user=personas.clinician_a, reason="Withdrew at visit"
@@ -619,6 +621,7 @@ def test_a_plan_made_under_a_consent_override_is_held_once_a_consent_is_withdraw
         signer_name="Alex",
         signer_relationship="self",
         routes=["iv"],
+        signed_form_seen=True,
     )
     intake.withdraw_consent(
         consent=_consent(personas.a1), user=personas.clinician_a, reason="Withdrew by e-mail"

@@ -52,6 +52,7 @@ def _withdraw_data(personas: Any, target: Any) -> dict[str, Any]:
         signer_name="Signer",
         signer_relationship="self",
         routes=["iv"],
+        signed_form_seen=True,
     )
     return {"record": str(consent.public_id), "reason": "Phoned the clinic to withdraw"}
 
@@ -130,6 +131,7 @@ ROUTES: list[Route] = [
             "signed_on": "2020-01-02",
             "signer_name": "Signer",
             "signer_relationship": "self",
+            "signed_form_seen": "on",
         },
     ),
     Route(

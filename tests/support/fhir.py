@@ -81,6 +81,7 @@ def make_care_records(patient: Any, clinician: Any) -> Any:
         signer_name="Pat Parent",
         signer_relationship="parent",
         routes=["oral"],
+        signed_form_seen=True,
     )
     intake.withdraw_consent(consent=withdrawn, user=clinician, reason="Changed their mind")
     return create_treatment_plan(

@@ -55,6 +55,7 @@ def ready_for_plan(
             signer_name=patient.full_name,
             signer_relationship="self",
             routes=list(routes),
+            signed_form_seen=True,
         )
     screening.refresh_from_db()
     return screening

@@ -8,6 +8,7 @@ from ketacare.intake.services.decisions import (  # noqa: F401
     CONSENT_ROUTES,
     MINOR_SIGNERS,
     SELF_CONSENT_MIN_AGE_YEARS,
+    SIGNED_FORM_SEEN_REQUIRED,
     allowed_decisions,
     change_eligibility_decision,
     check_consent,
@@ -16,6 +17,7 @@ from ketacare.intake.services.decisions import (  # noqa: F401
     is_prescriber_at,
     record_consent,
     record_eligibility_decision,
+    route_name,
     withdraw_consent,
 )
 from ketacare.intake.services.records import (  # noqa: F401

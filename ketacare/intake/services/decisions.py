@@ -49,6 +49,12 @@ from ketacare.intake.services.screening import (
 from ketacare.lib.errors import ConflictError, NotPermitted
 from ketacare.patients.models import Patient
 
+# The refusal when the recorder has not stated they saw the signed form (the intake form's tick).
+SIGNED_FORM_SEEN_REQUIRED = (
+    "Required: tick this once you have seen the signed consent form and it is filed in the clinic's "
+    "records. Nothing was recorded."
+)
+
 
 def allowed_decisions(eligibility: str) -> tuple[str, ...]:
     """The decisions a prescriber may record on a screening with this computed result."""
@@ -184,6 +190,12 @@ def consent_route_choices() -> list[tuple[str, str]]:
     return [(route_id, core_protocols.get_route(route_id).name) for route_id in CONSENT_ROUTES]
 
 
+def route_name(route_id: str) -> str:
+    """A dosing route by its name in the core ("Intravenous infusion (racemic ketamine)"), never its id;
+    an id the core no longer has reads as its words."""
+    return dict(consent_route_choices()).get(route_id, route_id.replace("_", " "))
+
+
 # Under this age on the signing date a patient does not sign their own treatment consent: a parent or
 # legal guardian does. 18 is the age of majority in most US states and the UK for this purpose; a clinic
 # whose law lets a younger patient consent changes it (clinic practice).
@@ -211,8 +223,13 @@ def check_consent(
     signer_name: str | None,
     signer_relationship: str | None,
     routes: Sequence[str] | None = (),
+    signed_form_seen: bool = True,
 ) -> _ConsentInput:
     """The consent as it would be stored; every refused field at once (nothing is written).
+
+    ``signed_form_seen`` False refuses: a consent in KetaCare stands for a signed paper someone has seen
+    (docs/decisions/0034). It defaults to True only for a live check of the other fields, whose form
+    asks the tick itself.
 
     The signing date is checked against the clinic's calendar and the patient's age on it: under
     ``SELF_CONSENT_MIN_AGE_YEARS`` a parent or legal guardian signs, under their own name.
@@ -239,6 +256,8 @@ def check_consent(
         checks.refuse("signed_on", "must be a date (YYYY-MM-DD)")
     else:
         _check_signing_day(checks, patient, signed_on, name, signer_relationship)
+    if signed_form_seen is not True:
+        checks.refuse("signed_form_seen", SIGNED_FORM_SEEN_REQUIRED)
     checks.raise_any()
     return _ConsentInput(
         str(version), cast(dt.date, signed_on), str(name), str(signer_relationship), route_ids
@@ -290,10 +309,15 @@ def record_consent(
     signer_name: str,
     signer_relationship: str,
     routes: Sequence[str] = (),
+    signed_form_seen: bool,
 ) -> Consent:
     """Record a signed treatment consent (checked by :func:`check_consent`).
 
     ``routes`` are the dosing routes the document covers (the plan gate needs the plan's route).
+    ``signed_form_seen`` is the recorder's statement that they saw the form signed by ``signer_name``
+    and that it is filed in the clinic's records (``created_by`` and ``created_at`` say who stated it
+    and when). Without it nothing is recorded, whatever the door (docs/decisions/0034); consents
+    stored before the tick existed say so wherever they are shown.
     """
     checked = check_consent(
         patient=patient,
@@ -302,6 +326,7 @@ def record_consent(
         signer_name=signer_name,
         signer_relationship=signer_relationship,
         routes=routes,
+        signed_form_seen=signed_form_seen,
     )
     return Consent.objects.create(
         **_owned(patient),
@@ -311,6 +336,7 @@ def record_consent(
         signer_name=checked.signer_name,
         signer_relationship=checked.signer_relationship,
         routes=checked.routes,
+        signed_form_seen=True,
     )
 
 

@@ -93,6 +93,7 @@ def test_a_consent_signed_in_the_future_or_before_birth_is_refused(personas):
                 signed_on=signed_on,
                 signer_name="A",
                 signer_relationship="self",
+                signed_form_seen=True,
             )
         assert caught.value.field == "signed_on" and "allowed range" in str(caught.value)
     assert not Consent.objects.exists()
@@ -106,6 +107,7 @@ def test_a_malformed_consent_date_over_http_is_a_form_error(personas, client_for
             "signed_on": "31/31/2020",
             "signer_name": "A",
             "signer_relationship": "self",
+            "signed_form_seen": "on",
         },
     )
     assert response.status_code == 422

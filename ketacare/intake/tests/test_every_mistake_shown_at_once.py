@@ -78,6 +78,7 @@ def test_a_consent_without_a_signer_and_signed_in_the_future_names_both(personas
             "signed_on": "2999-01-01",
             "signer_name": "",
             "signer_relationship": "self",
+            "signed_form_seen": "on",
         },
     )
     assert response.status_code == 422
@@ -100,6 +101,7 @@ def test_a_childs_consent_signed_by_the_child_names_the_relationship_and_the_nam
             "signed_on": "2024-05-02",
             "signer_name": child.full_name,
             "signer_relationship": "self",
+            "signed_form_seen": "on",
         },
     )
     assert response.status_code == 422
@@ -114,6 +116,7 @@ def test_a_childs_consent_signed_by_the_child_names_the_relationship_and_the_nam
             signed_on=dt.date(2024, 5, 2),
             signer_name=child.full_name,
             signer_relationship="self",
+            signed_form_seen=True,
         )
     assert [e.field for e in caught.value.errors] == ["signer_relationship", "signer_name"]
     assert not Consent.objects.exists()

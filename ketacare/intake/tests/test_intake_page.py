@@ -78,7 +78,7 @@ def test_the_live_flags_partial_shows_the_interaction_with_its_sources_and_write
     assert "Benzodiazepines" in text and "Stimulants" in text and "(not saved yet)" in text
     # A cited source, resolved from the core, by its title (a link), not by KetaCare's key for it.
     assert ">MedicineNet, Side effects of Spravato" in text and "[MedicineNet]" not in text
-    assert "Not recognised" in text and "sertraline" in text
+    assert "Not in KetaCare's interaction list" in text and "sertraline — check it yourself" in text
     assert not MedicationList.objects.exists()
 
 
@@ -133,6 +133,7 @@ def test_a_clinician_walks_intake_screening_decision_and_consent(personas, clien
                 "signed_on": "2024-03-01",
                 "signer_name": "A",
                 "signer_relationship": "self",
+                "signed_form_seen": "on",
             },
         ).status_code
         == 302

@@ -52,6 +52,7 @@ def _consent(patient, **overrides):
         "signer_name": "Test Child",
         "signer_relationship": "self",
         "routes": ["iv"],
+        "signed_form_seen": "on",
     }
     data.update(overrides)
     return data
@@ -147,6 +148,7 @@ def test_the_rems_boxes_and_earlier_decisions_read_in_words(personas, client_for
             signer_name="Alice",
             signer_relationship="self",
             routes=["esketamine_in"],
+            signed_form_seen=True,
         )
         text = client_for("clinician_a").get(intake_url("page", personas.a1)).content.decode()
     assert "tick yes for Non-benzodiazepine sedative hypnotics" in text
@@ -223,6 +225,7 @@ def test_the_service_allows_only_a_parent_or_legal_guardian_for_a_minor(personas
             signed_on=dt.date(2026, 1, 2),
             signer_name="Someone",
             signer_relationship=relationship,
+            signed_form_seen=True,
         )
     assert caught.value.field == "signer_relationship"
     assert "parent or legal guardian" in caught.value.message
@@ -240,8 +243,10 @@ def test_the_age_that_counts_is_the_one_on_the_signing_date(personas):
     }
     with time_machine.travel(NOW, tick=False):
         with pytest.raises(IntakeInputError):
-            record_consent(**common, signed_on=dt.date(2026, 11, 30))  # 17 that day
-        consent = record_consent(**common, signed_on=dt.date(2026, 12, 1))  # 18th birthday
+            record_consent(**common, signed_on=dt.date(2026, 11, 30), signed_form_seen=True)  # 17 that day
+        consent = record_consent(
+            **common, signed_on=dt.date(2026, 12, 1), signed_form_seen=True
+        )  # 18th birthday
     assert consent.signer_relationship == "self"
 
 
@@ -288,6 +293,7 @@ def test_a_consent_date_out_of_range_is_said_in_words(personas):
             signed_on=dt.date(2027, 1, 1),
             signer_name="A",
             signer_relationship="self",
+            signed_form_seen=True,
         )
     assert caught.value.message == (
         "Fri 1 Jan 2027 is outside the allowed range: from the date of birth (Sat 17 May 1980) "
@@ -304,6 +310,7 @@ def test_a_withdrawn_consent_says_when_in_clinic_time_words(personas):
             signed_on=dt.date(2026, 12, 1),
             signer_name="Alice CanaryA1",
             signer_relationship="self",
+            signed_form_seen=True,
         )
         withdraw_consent(consent=consent, user=personas.clinician_a, reason="phoned the clinic")
         with pytest.raises(ConflictError) as caught:
@@ -347,6 +354,7 @@ def test_an_impossible_age_is_refused_naming_the_date_of_birth_not_a_server_erro
                 signed_on=dt.date(2031, 6, 1),
                 signer_name="A",
                 signer_relationship="self",
+                signed_form_seen=True,
             )
         assert caught.value.field == "date_of_birth"
     assert not ScreeningAssessment.objects.exists() and not Consent.objects.exists()

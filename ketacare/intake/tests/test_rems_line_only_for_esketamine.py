@@ -41,6 +41,7 @@ def _consent(personas: Any, routes: list[str]) -> Any:
         signer_name="Alice",
         signer_relationship="self",
         routes=routes,
+        signed_form_seen=True,
     )
 
 
@@ -77,6 +78,7 @@ def test_recording_an_esketamine_consent_refreshes_the_screening_at_once(persona
             "signer_name": "Alice",
             "signer_relationship": "self",
             "routes": ["esketamine_in"],
+            "signed_form_seen": "on",
         },
         HTTP_HX_REQUEST="true",
     )
