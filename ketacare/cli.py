@@ -19,7 +19,16 @@ app = typer.Typer(
 def _register_subcommands() -> None:
     # Imported lazily so `ketacare --help` stays fast and a missing optional
     # part cannot break the others.
-    from ketacare import cli_clinical, cli_django, cli_knowledge, cli_ops, cli_pathway, cli_pk, cli_setup
+    from ketacare import (
+        cli_clinical,
+        cli_django,
+        cli_knowledge,
+        cli_ops,
+        cli_pathway,
+        cli_pk,
+        cli_recovery,
+        cli_setup,
+    )
 
     cli_clinical.register(app)
     cli_knowledge.register(app)
@@ -27,6 +36,7 @@ def _register_subcommands() -> None:
     cli_pk.register(app)
     cli_django.register(app)
     cli_setup.register(app)
+    cli_recovery.register(app)
     cli_ops.register(app)
 
 

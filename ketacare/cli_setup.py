@@ -36,6 +36,8 @@ from ketacare.lib.links import FALLBACK_BASE_URL, check_base_url
 DEFAULT_TIME_ZONE = "America/New_York"
 DEFAULT_HOURS = "Mon-Fri 08:00-18:00"
 DEFAULT_PORT = 8000  # gunicorn.conf.py binds 127.0.0.1:8000 unless KETACARE_BIND says otherwise
+AFTER_HOURS_PROMPT = "After-hours phone (answered outside those hours; optional, Enter for none)"
+NO_AFTER_HOURS = "No after-hours phone for now: add one any time in Clinic settings."
 # Shown when a time-zone answer matches no zone name: the zones of the clinics KetaCare is set up for first.
 ZONE_EXAMPLES = "e.g. America/New_York, America/Chicago, America/Los_Angeles, Europe/London"
 
@@ -49,8 +51,7 @@ class Question:
     option: str  # the flag, and the name its errors carry with --no-input
     variable: str
     check: Callable[[str], object]  # raises FieldError naming the service's field
-    default: str | None = None  # None: required
-    asked: bool = True  # False: a flag or variable only
+    default: str | None = None  # None: required; "": optional
 
 
 def _fail(messages: list[str]) -> NoReturn:
@@ -120,8 +121,8 @@ def _questions() -> list[Question]:
         Question("phone", "Clinic phone shown to patients", "--phone", "KETACARE_SETUP_PHONE", phone("phone", required=True)),
         Question("emergency_number", "Emergency number", "--emergency-number", "KETACARE_SETUP_EMERGENCY_NUMBER", clean_emergency, "911"),
         Question("crisis_line", "Crisis line", "--crisis-line", "KETACARE_SETUP_CRISIS_LINE", phone("crisis_line", required=True), "988"),
-        Question("after_hours_phone", "After-hours phone", "--after-hours-phone", "KETACARE_SETUP_AFTER_HOURS_PHONE", phone("after_hours_phone", required=False), "", asked=False),
         Question("hours", "Opening hours", "--hours", "KETACARE_SETUP_HOURS", parse_opening_hours, DEFAULT_HOURS),
+        Question("after_hours_phone", AFTER_HOURS_PROMPT, "--after-hours-phone", "KETACARE_SETUP_AFTER_HOURS_PHONE", phone("after_hours_phone", required=False), ""),
         Question("admin_name", "Administrator's full name", "--admin-name", "KETACARE_SETUP_ADMIN_NAME", text("admin_name")),
         Question("admin_email", "Administrator e-mail (their login)", "--admin-email", "KETACARE_SETUP_ADMIN_EMAIL", lambda value: clean_email("admin_email", value)),
     ]  # fmt: skip
@@ -194,25 +195,77 @@ def _command() -> str:
     return "ketacare" if found and Path(found).resolve() == path.resolve() else str(path)
 
 
-def _next_steps(url: str, *, https: bool) -> list[str]:
-    """What to run after setup, with the settings this address needs."""
+# Read by the web server alone: left off the worker's line.
+SERVER_ONLY = frozenset(
+    {
+        "KETACARE_BIND",
+        "KETACARE_WEB_WORKERS",
+        "KETACARE_WEB_THREADS",
+        "KETACARE_GUNICORN_ACCESS_LOG",
+        "KETACARE_COLLECTSTATIC_ON_START",
+    }
+)
+# A value that is the variable's default needs no repeating (the others are repeated as they are).
+DEFAULT_VALUES = {"KETACARE_HTTPS": {"1", "true", "yes", "on"}, "KETACARE_BIND": {"127.0.0.1:8000"}}
+SECRET_WORDS = ("SECRET", "KEY", "TOKEN", "PASSWORD", "DSN")
+
+
+def _has_password(value: str) -> bool:
+    # postgres://user:secret@host/db, smtp://user:secret@host: a URL with a password in it.
+    try:
+        return bool(urlsplit(value).password)
+    except ValueError:
+        return False
+
+
+def _environment(from_file: frozenset[str]) -> tuple[dict[str, str], list[str]]:
+    """The settings this command runs with (KETACARE_*, DATABASE_URL) that a new terminal lacks: those
+    to print, and the names of those that hold a secret (never printed). Setup's own answers and what
+    the environment file gives are left out."""
+    shown, secret = {}, []
+    for name, value in sorted(os.environ.items()):
+        if not name.startswith("KETACARE_") and name != "DATABASE_URL":
+            continue
+        if name.startswith("KETACARE_SETUP_") or name in from_file or not value.strip():
+            continue
+        if value.strip().lower() in DEFAULT_VALUES.get(name, ()):
+            continue
+        if any(word in name for word in SECRET_WORDS) or _has_password(value):
+            secret.append(name)
+        else:
+            shown[name] = value
+    return shown, secret
+
+
+def _next_steps(url: str, *, https: bool, env_file: Path | None = None) -> list[str]:
+    """What to run after setup, with the environment this command had and the settings this address
+    needs, so the lines work pasted into a new terminal."""
+    from_file = frozenset(read_env_file(env_file)) if env_file is not None else frozenset()
+    shown, secret = _environment(from_file)
     parts = urlsplit(url)
-    prefix = []
     if parts.scheme == "http" and https:
-        prefix.append("KETACARE_HTTPS=false")
-    if "KETACARE_DATA_DIR" in os.environ:
-        prefix.append(f"KETACARE_DATA_DIR={shlex.quote(os.environ['KETACARE_DATA_DIR'])}")
-    serve_prefix = list(prefix)
+        shown["KETACARE_HTTPS"] = "false"
     port = parts.port or (443 if parts.scheme == "https" else 80)
     if parts.scheme == "http" and _is_loopback(parts.hostname or "") and port != DEFAULT_PORT:
-        serve_prefix.append(f"KETACARE_BIND={parts.hostname}:{port}")
+        shown.setdefault("KETACARE_BIND", f"{parts.hostname}:{port}")
+    serve_prefix = [f"{name}={shlex.quote(value)}" for name, value in sorted(shown.items())]
+    worker_prefix = [item for item in serve_prefix if item.split("=", 1)[0] not in SERVER_ONLY]
     command = _command()
-    return [
-        "Next, start the web server and the worker, each in its own terminal with the same environment as "
-        "this command (as services: systemctl enable --now ketacare-web ketacare-worker):",
+    loaded = ""
+    if env_file is not None:
+        path = shlex.quote(str(env_file))
+        loaded = f" after loading {path} (set -a; . {path}; set +a)"
+    lines = [
+        f"Next, start the web server and the worker, each in its own terminal{loaded} (as services: "
+        "systemctl enable --now ketacare-web ketacare-worker):",
         "  " + " ".join([*serve_prefix, command, "serve"]),
-        "  " + " ".join([*prefix, command, "worker"]),
+        "  " + " ".join([*worker_prefix, command, "worker"]),
     ]
+    if secret:
+        lines.append(
+            f"  and with {', '.join(secret)} set as in this terminal (not printed here: they hold secrets)."
+        )
+    return lines
 
 
 def register(app: typer.Typer) -> None:
@@ -351,10 +404,11 @@ def register(app: typer.Typer) -> None:
         }
         password = os.environ.get("KETACARE_SETUP_ADMIN_PASSWORD", "")
         if interactive:
-            values = {
-                q.key: (_ask(q, given[q.key]) if q.asked else _ask(q, given[q.key] or q.default))
-                for q in questions
-            }
+            values = {}
+            for q in questions:
+                values[q.key] = _ask(q, given[q.key])
+                if q.key == "after_hours_phone" and not values[q.key]:
+                    typer.echo(NO_AFTER_HOURS)
             if not base_url:
                 base_url = _ask(
                     Question(
@@ -378,10 +432,7 @@ def register(app: typer.Typer) -> None:
         login_url = f"{url}/accounts/login/"
         while True:
             if not password:
-                typer.echo(
-                    "The administrator's password: at least 12 characters (a short sentence works well)."
-                )
-                password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+                password = _prompt_password(email=values["admin_email"], full_name=values["admin_name"])
             try:
                 result = set_up_installation(
                     organisation_name=values["organisation"],
@@ -397,13 +448,12 @@ def register(app: typer.Typer) -> None:
                     admin_password=password,
                 )
             except FieldError as error:
-                name = "Password" if interactive else "KETACARE_SETUP_ADMIN_PASSWORD"
                 if error.field == "admin_password":
                     if interactive:
-                        typer.echo(_named(error, name), err=True)
+                        typer.echo(_refusal([error.message.removeprefix("admin_password: ")]), err=True)
                         password = ""
                         continue
-                    _fail([_named(error, name)])
+                    _fail([_named(error, "KETACARE_SETUP_ADMIN_PASSWORD")])
                 question = next((q for q in questions if q.key == error.field), None)
                 _fail(
                     [
@@ -444,7 +494,7 @@ def register(app: typer.Typer) -> None:
                 "trial on this machine without TLS start the server and the worker with KETACARE_HTTPS=false "
                 "(as below); in production give an https:// address (--base-url) and put a TLS proxy in front."
             )
-        for line in _next_steps(url, https=settings.HTTPS):
+        for line in _next_steps(url, https=settings.HTTPS, env_file=env_file):
             typer.echo(line)
         typer.echo(
             f"Log in at {login_url} once the server runs — the first login sets up an authenticator app "
@@ -456,6 +506,34 @@ def register(app: typer.Typer) -> None:
                 "printed by the worker (`ketacare worker`, in its terminal or log), not sent and not shown by the "
                 "web server. Set KETACARE_EMAIL_URL (README: E-mail)."
             )
+
+
+def _refusal(problems: list[str]) -> str:
+    """The password rules' refusals as one line: "That password is too short: ...; ... Try again." """
+    sentences = []
+    for problem in problems:
+        text = problem.strip()
+        if text.lower().startswith("password "):
+            text = "That " + text[:1].lower() + text[1:]
+        sentences.append(text if text.endswith(".") else text + ".")
+    return " ".join([*sentences, "Try again."])
+
+
+def _prompt_password(*, email: str, full_name: str) -> str:
+    """The administrator's password, hidden: checked against the staff rules as soon as it is typed,
+    then typed again to confirm it, so nobody repeats a password that would be refused."""
+    from ketacare.accounts.services import new_staff_password_problems
+
+    typer.echo("The administrator's password: at least 12 characters (a short sentence works well).")
+    while True:
+        password: str = typer.prompt("Password", hide_input=True)
+        problems = new_staff_password_problems(password, email=email, full_name=full_name)
+        if problems:
+            typer.echo(_refusal(problems), err=True)
+            continue
+        if typer.prompt("Repeat the password", hide_input=True) == password:
+            return password
+        typer.echo("The two passwords differ. Type the password again.", err=True)
 
 
 def _save_base_url(url: str) -> Path:

@@ -48,13 +48,31 @@ def deactivate_user(*, user: User) -> None:
     end_sessions(user=user)
 
 
-def password_errors(password: str, user: User) -> str:
-    """The project's password rules (settings.AUTH_PASSWORD_VALIDATORS) as one message, or ""."""
+def _sentence(message: str) -> str:
+    text = message.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def password_problems(password: str, user: User) -> list[str]:
+    """Each refusal of the project's password rules (settings.AUTH_PASSWORD_VALIDATORS) as a sentence."""
     try:
         validate_password(password, user)
     except ValidationError as error:
-        return " ".join(error.messages)
-    return ""
+        return [_sentence(message) for message in error.messages]
+    return []
+
+
+def password_errors(password: str, user: User) -> str:
+    """The project's password rules as one message of whole sentences (several rules may refuse one
+    password: each reads on its own), or ""."""
+    return " ".join(password_problems(password, user))
+
+
+def new_staff_password_problems(password: str, *, email: str, full_name: str) -> list[str]:
+    """``password_problems`` for a staff account not made yet: the staff rules (12 characters) and the
+    person's own name and address, so a prompt can refuse a password before anything is created."""
+    return password_problems(password, User(email=email, full_name=full_name, is_staff=True))
 
 
 @transaction.atomic
@@ -79,6 +97,33 @@ def issue_recovery_codes(*, user: User) -> list[str]:
         object_id=str(user.public_id),
     )
     return codes
+
+
+@transaction.atomic
+def issue_operator_recovery_code(*, email: str) -> tuple[User, str]:
+    """One more single-use recovery code for a staff member, made by whoever runs the installation
+    (`ketacare recovery-code`): the way back in for an administrator who lost their authenticator when
+    nobody at their clinic can reset it. Their other codes keep working; the row names the operator."""
+    address = email.strip()
+    user = User.objects.filter(email__iexact=address).first()
+    if user is None or not user.is_active:
+        raise FieldError("email", f"email: no active account uses {address!r}")
+    if hasattr(user, "patient"):
+        raise FieldError("email", f"email: {address} is a patient's account, which signs in without a code")
+    # The device the sign-in page checks (the first confirmed one), so the code is accepted there.
+    device = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    code = StaticToken.random_token()
+    StaticToken.objects.create(device=device, token=code)
+    record_access_event(
+        action="write",
+        outcome="success",
+        object_type="recovery_code",
+        object_id=str(user.public_id),
+        role="operator",
+    )
+    return user, code
 
 
 def recovery_codes_left(*, user: User) -> int:

@@ -15,9 +15,12 @@ MAX_LENGTH = 256
 
 
 def _is_staff(user: Any) -> bool:
-    if user is None or user.pk is None:
+    if user is None:
         return False
-    return bool(user.is_staff or user.memberships.exists())
+    if user.is_staff:
+        # Also an account not saved yet whose staff role is known (setup's administrator).
+        return True
+    return user.pk is not None and user.memberships.exists()
 
 
 class RoleAwareMinimumLengthValidator:

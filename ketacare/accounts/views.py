@@ -168,14 +168,14 @@ def _lost_phone(user: Any, *, has_codes: bool) -> str:
     """The way back for a lost phone, shown once an authenticator is confirmed (while enrolling there is
     no phone to lose): the recovery codes first, then who can reset the second factor. With no other
     administrator at the user's clinics nobody in the clinic can, and the installation's operator makes
-    a one-time recovery code with django-otp's command instead."""
+    a one-time recovery code with `ketacare recovery-code` instead."""
     if another_admin_can_reset(user):
         then = "ask a clinic administrator to reset your second factor."
     else:
         then = (
             "your clinic has no other administrator to reset your second factor, so ask whoever runs your "
             "KetaCare installation for a one-time recovery code (they make one with the command "
-            "“manage.py addstatictoken” and your e-mail address)."
+            "“ketacare recovery-code” and your e-mail address)."
         )
     if has_codes:
         return f"If you have no recovery code, {then}"
@@ -338,8 +338,15 @@ def link_refused(request: HttpRequest, *, state: str, kind: str, detail: str = "
     )
 
 
-def signed_in_refused(request: HttpRequest, *, kind: str) -> HttpResponse:
-    """A link opened while someone is signed in: it is not used on their behalf (403)."""
+def signed_in_refused(request: HttpRequest, *, kind: str, own: bool = False, state: str = "") -> HttpResponse:
+    """A link opened while someone is signed in: it is not used on their behalf (403).
+
+    ``own``: the signed-in person is the one the invitation was for and already has their account (the
+    link used, or another invitation accepted), so logging out would only lead to "already used": the
+    page says so and leads to their home instead (200).
+    """
+    if own:
+        return render(request, "accounts/link_signed_in.html", {"kind": kind, "own": True, "state": state})
     return render(request, "accounts/link_signed_in.html", {"kind": kind}, status=403)
 
 

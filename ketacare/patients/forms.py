@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from ketacare.clinics.forms import time_zone_choices
+from ketacare.lib.errors import FieldError
+from ketacare.lib.forms import add_field_error
 from ketacare.patients.models import Patient
+from ketacare.patients.services import DEMOGRAPHIC_FIELDS
+from ketacare.patients.services import _clean as check_demographic
 
 
 class PatientForm(forms.Form):
@@ -54,6 +59,16 @@ class PatientForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        # The service's own check of each value (a birth date in the future, a phone with letters), here
+        # for every field at once: from the service only its first refusal would show, and the next
+        # one after that was fixed.
+        today = timezone.localdate()
+        for name in DEMOGRAPHIC_FIELDS:
+            if name in data and not self.has_error(name):
+                try:
+                    check_demographic(name, data[name], today=today)
+                except FieldError as error:
+                    add_field_error(self, error)
         if not self.has_error("email") and not data.get("email") and not data.get("phone"):
             self.add_error("email", "Give an e-mail address or a phone number (or both).")
         return data

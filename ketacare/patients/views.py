@@ -79,8 +79,13 @@ def patient_list(request: AuthenticatedRequest) -> HttpResponse:
     ).only(*LIST_COLUMNS)
     page = Paginator(patients, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     record_access_event(action="read", outcome="granted", clinic=clinic, object_type="patient_list")
+    # A clinic that has never had a patient, archived ones included: the page says what comes first.
+    first_run = not (query or archived or page.object_list) and not (
+        list_clinic_patients(user=request.user, clinic=clinic, query="", sort=sort, archived=True).exists()
+    )
     template = "patients/_patient_table.html" if request.htmx else "patients/patient_list.html"
-    return render(request, template, {"page": page, "query": query, "sort": sort, "archived": archived})
+    context = {"page": page, "query": query, "sort": sort, "archived": archived, "first_run": first_run}
+    return render(request, template, context)
 
 
 def _add_error(form: Any, error: FieldError) -> None:
@@ -253,7 +258,8 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 
     if request.user.is_authenticated:
         audit(False)
-        return signed_in_refused(request, kind="invitation")
+        own = patient is not None and patient.user_id is not None and patient.user_id == request.user.pk
+        return signed_in_refused(request, kind="invitation", own=own, state=state)
     if invitation is None or state != LinkState.VALID:
         audit(False)
         return link_refused(

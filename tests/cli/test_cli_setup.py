@@ -108,11 +108,11 @@ def test_setup_asks_for_what_is_missing_and_hides_the_password(run):
             "",  # emergency number: 911
             "",  # crisis line: 988
             "Mon-Thu 09:00-17:00",
+            "",  # after-hours phone: none
             "Pat Prompt",
             "pat@example.org",
             "",  # public address: the default
-            "short",  # refused: staff passwords have at least 12 characters
-            "short",
+            "short",  # refused at once (staff passwords have at least 12 characters), not asked again
             PASSWORD,
             PASSWORD,
         ]

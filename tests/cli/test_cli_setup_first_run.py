@@ -63,6 +63,7 @@ def test_each_answer_is_checked_at_its_own_prompt_and_asked_again_naming_the_que
             "",  # crisis line: 988
             "Mon-Fri 9-5",
             "Mon-Fri 09:00-17:00",
+            "",  # after-hours phone: none
             "",  # an empty full name
             "Ada Admin",
             "ada",
@@ -124,6 +125,8 @@ def test_a_city_gets_the_zone_names_that_contain_it():
 
 def test_the_last_lines_say_what_to_start_next_and_that_the_worker_prints_the_mail(run, monkeypatch):
     monkeypatch.setenv("KETACARE_SETUP_ADMIN_PASSWORD", PASSWORD)
+    # KETACARE_HTTPS as its default (the test run may export it false, which the lines would repeat).
+    monkeypatch.delenv("KETACARE_HTTPS", raising=False)
     result = run("setup", "--no-input", *FLAGS, "--base-url", "https://care.brightpath.example")
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()

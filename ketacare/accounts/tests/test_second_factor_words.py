@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import TOTP
@@ -25,7 +24,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import login
 from ketacare.accounts.models import User
-from ketacare.accounts.services import issue_recovery_codes
+from ketacare.accounts.services import issue_operator_recovery_code, issue_recovery_codes
+from ketacare.audit.models import AccessEvent
 from ketacare.clinics.models import StaffMembership
 
 pytestmark = pytest.mark.django_db
@@ -166,7 +166,7 @@ def test_with_no_recovery_codes_left_an_administrator_is_named(personas):
 
 OPERATOR = (
     "your clinic has no other administrator to reset your second factor, so ask whoever runs your KetaCare "
-    "installation for a one-time recovery code (they make one with the command “manage.py addstatictoken” "
+    "installation for a one-time recovery code (they make one with the command “ketacare recovery-code” "
     "and your e-mail address)."
 )
 
@@ -193,15 +193,22 @@ def test_a_second_active_administrator_is_the_one_to_ask(personas):
     assert "whoever runs your KetaCare installation" in _text(_signed_in(personas.admin_a).get(MFA))
 
 
-def test_the_operators_command_named_on_the_page_lets_the_administrator_in(personas, capsys):
+def test_the_operators_command_named_on_the_page_lets_the_administrator_in(personas):
     TOTPDevice.objects.create(user=personas.admin_a, name="app", confirmed=True)
     client = _signed_in(personas.admin_a)
-    assert "addstatictoken" in _text(client.get(MFA))
-    call_command("addstatictoken", personas.admin_a.email)
-    code = capsys.readouterr().out.strip()
-    assert re.fullmatch(r"[a-z2-7]{8}", code)
+    page = _text(client.get(MFA))
+    # The installation's own command, as everywhere else: no manage.py, which an install may not have.
+    # tests/cli/test_cli_recovery_code.py runs the command itself.
+    assert "“ketacare recovery-code”" in page and "manage.py" not in page
+    user, code = issue_operator_recovery_code(email=personas.admin_a.email.upper())
+    assert user == personas.admin_a and re.fullmatch(r"[a-z2-7]{8}", code)
     response = client.post(MFA, {"recovery_code": code})
     assert response.status_code == 302 and response["Location"] == reverse("accounts:security")
+    # Once only; and the audit row names the operator, not the administrator.
+    refused = _signed_in(personas.admin_a).post(MFA, {"recovery_code": code})
+    assert refused.status_code == 400 and "That recovery code did not work" in _text(refused)
+    row = AccessEvent.objects.get(object_type="recovery_code", role="operator")
+    assert (row.action, row.user_email, row.object_id) == ("write", "", str(personas.admin_a.public_id))
 
 
 # --- The invitation's expiry ----------------------------------------------------------------------

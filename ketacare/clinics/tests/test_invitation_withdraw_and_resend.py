@@ -333,3 +333,23 @@ def test_invitation_emails_are_listed_with_the_clinics_other_mail(
     StaffMembership.objects.create(user=admin_b, clinic=personas.clinic_b, role="clinic_admin")
     page_b = login(Client(), admin_b).get(reverse("ops:mail")).content.decode()
     assert "nina@example.org" not in page_b and "paula@example.org" not in page_b
+
+
+def test_an_open_invitation_shows_the_name_the_administrator_typed(
+    personas: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    admin = login(Client(), personas.admin_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(
+            reverse("clinics:staff_invite"),
+            {
+                "email": "pat@example.org",
+                "full_name": "Pat Prescriber",
+                "role": "prescriber",
+                "clinics": [str(personas.clinic_a.public_id)],
+            },
+        )
+    _invite(admin, django_capture_on_commit_callbacks, personas.clinic_a)  # no name typed
+    page = admin.get(reverse("clinics:staff")).content.decode()
+    assert re.search(r"<td>Pat Prescriber</td><td>pat@example.org</td>", _row(page, "pat@example.org"))
+    assert re.search(r"<td>—</td><td>nina@example.org</td>", _row(page, "nina@example.org"))
