@@ -467,8 +467,13 @@ Q_CLUSTER: dict[str, object] = {
     "ack_failures": False,
     # After downtime a periodic job runs once, not once per missed interval.
     "catch_up": False,
-    # Seconds between polls of an empty database queue.
-    "poll": 1,
+    # The broker classes (ketacare.jobs, below) wait between polls of an empty database queue themselves
+    # (QUEUE_POLL_S, 1 s), on the worker's stop flag, so a TERM wakes them; the library's sleep is none.
+    "poll": 0,
+    # Jobs a cluster takes ahead of a free queue process. On TERM the library runs every job it has
+    # taken before it exits, so it holds as few as it can (one here, one in the pusher's hand): the rest
+    # stay in the queue for any worker (docs/decisions/0018, "Stopping a worker").
+    "queue_limit": 1,
     "save_limit": 500,
     "label": "Task queue",
     # Tests run jobs synchronously through the library (KETACARE_TASKS_SYNC); never in production.
@@ -476,8 +481,10 @@ Q_CLUSTER: dict[str, object] = {
 }
 if _redis_url:
     Q_CLUSTER["redis"] = _redis_url
+    Q_CLUSTER["broker_class"] = "ketacare.jobs.RedisBroker"
 else:
     Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["broker_class"] = "ketacare.jobs.DatabaseBroker"
 
 # Alert webhooks (docs/decisions/0019) go to public https addresses only, unless the clinic's receiver
 # sits on its own network (loopback, private ranges, plain http): then set this.
