@@ -13,7 +13,15 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "ketacare"
-ALLOWED_FILES = {"cli.py", "cli_django.py", "cli_pk.py", "cli_clinical.py", "cli_setup.py", "cli_ops.py", "cli_recovery.py"}
+ALLOWED_FILES = {
+    "cli.py",
+    "cli_django.py",
+    "cli_pk.py",
+    "cli_clinical.py",
+    "cli_setup.py",
+    "cli_ops.py",
+    "cli_recovery.py",
+}
 
 
 def _function_level_app_imports() -> list[str]:
