@@ -7,6 +7,7 @@ app_name = "clinics"
 urlpatterns = [
     path("switch/", views.switch_clinic, name="switch"),
     path("settings/", views.clinic_settings, name="settings"),
+    path("protocols/", views.protocols, name="protocols"),
     path("staff/", views.staff, name="staff"),
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path(

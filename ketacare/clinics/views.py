@@ -1,5 +1,5 @@
-"""Clinic switcher; for administrators: staff (invite, send again, withdraw, role, deactivate, second-factor
-reset) and settings."""
+"""Clinic switcher; the dosing protocols for every staff member to read; for administrators: staff (invite,
+send again, withdraw, role, deactivate, second-factor reset) and settings."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from ketacare.accounts import mail
 from ketacare.accounts.gates import admin_object_view, clinic_admin_required, staff_required
@@ -21,6 +21,7 @@ from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.forms import ClinicSettingsForm, InviteStaffForm, RoleForm, settings_initial
 from ketacare.clinics.models import Clinic, StaffInvitation, StaffMembership
+from ketacare.clinics.protocols import CLINIC_PRACTICE_WORDS, protocol_views
 from ketacare.clinics.selectors import (
     ACTIVE_CLINIC_SESSION_KEY,
     access_membership,
@@ -47,6 +48,7 @@ from ketacare.clinics.services import (
     revoke_staff_invitation,
     update_clinic_settings,
 )
+from ketacare.core.protocols import catalog
 from ketacare.lib.errors import FieldError
 from ketacare.lib.forms import add_field_error, field_message
 from ketacare.lib.http import safe_redirect_target
@@ -84,6 +86,20 @@ def _admin_clinic_ids(request: AuthenticatedRequest) -> set[int]:
 
 def _names(clinics: list[Clinic]) -> str:
     return ", ".join(c.name for c in clinics)
+
+
+@staff_required
+@require_safe
+def protocols(request: AuthenticatedRequest) -> HttpResponse:
+    """The dosing protocols of the installation, what each holds and its sources; read-only.
+
+    Every staff role reads them (the prescriber chooses one for a plan, the nurse gives the dose, the
+    administrator answers "where are our protocols?"). They are the installation's reference data, the
+    same at every clinic and about no patient or person, so reading them leaves no audit row (as the
+    questionnaire and alert policy pages leave none).
+    """
+    context = {"protocols": protocol_views(), "practice_words": CLINIC_PRACTICE_WORDS}
+    return render(request, "clinics/protocols.html", context)
 
 
 @clinic_admin_required
@@ -375,5 +391,6 @@ def clinic_settings(request: AuthenticatedRequest) -> HttpResponse:
         "clinic": clinic,
         "contact_now": clinic_contact(clinic, timezone.now()),
         "escalation_to": escalation_recipient(clinic),
+        "protocol_count": len(catalog().protocols),
     }
     return render(request, "clinics/settings.html", context, status=400 if form.errors else 200)

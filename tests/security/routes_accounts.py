@@ -211,6 +211,8 @@ ROUTES: list[Route] = [
     # Clinic administration.
     Route("clinics:settings", "admin", methods=("GET", "POST"), ok={"POST": 302}, data=_settings),
     Route("clinics:staff", "admin"),
+    # The installation's dosing protocols, read-only: every staff role reads them (patients 404).
+    Route("clinics:protocols", "staff"),
     Route(
         "clinics:staff_invite",
         "admin",
