@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from ketacare.alerts.models import Alert, AlertPolicy
+from ketacare.alerts.resolution import ASSESSED_BY_TOO_LONG_MESSAGE, NOTE_WORDS, OUTCOME_WORDS
 from ketacare.alerts.services import (
     ASSESSED_BY_MAX_CHARS,
     EMERGENCY_RANGE_MESSAGE,
@@ -20,19 +21,29 @@ class NoteForm(forms.Form):
         required=False,
         max_length=NOTE_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"max_length": f"note must be at most {NOTE_MAX_CHARS} characters"},
+        error_messages={"max_length": f"The note must be at most {NOTE_MAX_CHARS} characters"},
     )
 
 
 class ResolveForm(NoteForm):
     """Resolving: the note, and for an emergency or suicide-risk alert the outcome and who assessed the
-    patient. Each is optional here; the service says which the alert needs (and names the field)."""
+    patient. Each is optional here; the service says which the alert needs (and names the field). Every
+    refusal names its field as the resolve form labels it."""
 
-    outcome = forms.CharField(required=False, max_length=40)
+    note = forms.CharField(
+        required=False,
+        max_length=NOTE_MAX_CHARS,
+        error_messages={"max_length": f"{NOTE_WORDS} must be at most {NOTE_MAX_CHARS} characters"},
+    )
+    outcome = forms.CharField(
+        required=False,
+        max_length=40,
+        error_messages={"max_length": f"{OUTCOME_WORDS}: choose one of the answers offered"},
+    )
     assessed_by = forms.CharField(
         required=False,
         max_length=ASSESSED_BY_MAX_CHARS,
-        error_messages={"max_length": f"assessed_by must be at most {ASSESSED_BY_MAX_CHARS} characters"},
+        error_messages={"max_length": ASSESSED_BY_TOO_LONG_MESSAGE},
     )
 
 

@@ -15,19 +15,34 @@ SUICIDE_RISK_SOURCES = (Alert.Source.PHQ9_ITEM9,)
 # The knowledge base's red flags about suicide (red_flags.toml), named in a check-in's or a message's
 # alert evidence: "without a plan" is urgent, not an emergency, and still needs the note.
 SUICIDE_RED_FLAGS = frozenset({"suicidal_thoughts_without_plan", "suicidal_thoughts_with_plan"})
+# Each field as the resolve form labels it (templatetags/alert_rows.py): the refusals, on the page and in
+# the API's messages, name a field in the staff's words; the API's ``field`` keeps the machine name.
+FIELD_NAMES = {
+    "outcome": "What became of the patient",
+    "assessed_by": "Assessed by",
+    "note": "Resolution note",
+}
+NOTE_WORDS = f"“{FIELD_NAMES['note']}”"
+OUTCOME_WORDS = f"“{FIELD_NAMES['outcome']}”"
+ASSESSED_BY_WORDS = f"“{FIELD_NAMES['assessed_by']}”"
+NOTE_EXAMPLE = "(for example: risk assessment done, plan agreed, patient reached or not reached)"
 RESOLUTION_NOTE_REQUIRED_MESSAGE = (
-    "note is required to resolve this alert: write what was done and the outcome (for example: risk "
-    "assessment done, plan agreed, patient reached or not reached)"
+    f"{NOTE_WORDS} is required to resolve this alert: write what was done and the outcome {NOTE_EXAMPLE}"
+)
+# Closed by its cause (an investigation written elsewhere), there is no resolve form to name a field of.
+CAUSE_NOTE_REQUIRED_MESSAGE = (
+    f"A note is required to resolve this alert: write what was done and the outcome {NOTE_EXAMPLE}"
 )
 # Clinic practice, not a published standard: long enough that "ok", "done" or "seen" cannot close an
 # emergency or a suicide risk, short enough for one plain sentence ("C-SSRS done, low risk, plan agreed").
 RESOLUTION_NOTE_MIN_CHARS = 20
 ASSESSED_BY_MAX_CHARS = 200
-OUTCOME_REQUIRED_MESSAGE = "outcome is required to resolve this alert: choose what became of the patient"
+OUTCOME_REQUIRED_MESSAGE = f"{OUTCOME_WORDS} is required to resolve this alert: choose one"
 ASSESSED_BY_REQUIRED_MESSAGE = (
-    "assessed_by is required to resolve this alert: name who assessed the patient, with their role (if "
-    "they could not be reached, who tried)"
+    f"{ASSESSED_BY_WORDS} is required to resolve this alert: name who assessed the patient, with their "
+    "role (if they could not be reached, who tried)"
 )
+ASSESSED_BY_TOO_LONG_MESSAGE = f"{ASSESSED_BY_WORDS} must be at most {ASSESSED_BY_MAX_CHARS} characters"
 
 
 class ResolutionIncomplete(FieldError):
@@ -59,20 +74,19 @@ def resolution_problems(alert: Alert, *, note: str, outcome: str, assessed_by: s
         problems["note"] = RESOLUTION_NOTE_REQUIRED_MESSAGE
     elif required and length < RESOLUTION_NOTE_MIN_CHARS:
         problems["note"] = (
-            f"note is too short ({length} characters): write at least {RESOLUTION_NOTE_MIN_CHARS} saying "
-            "what was done and the outcome (for example: risk assessment done, plan agreed, patient "
-            "reached or not reached)"
+            f"{NOTE_WORDS} is too short ({length} characters): write at least {RESOLUTION_NOTE_MIN_CHARS} "
+            f"saying what was done and the outcome {NOTE_EXAMPLE}"
         )
     chosen = (outcome or "").strip()
     if chosen and chosen not in Alert.Outcome.values:
-        problems["outcome"] = f"outcome {chosen[:40]!r} is not one of: {', '.join(Alert.Outcome.values)}"
+        problems["outcome"] = (
+            f"{OUTCOME_WORDS}: {chosen[:40]!r} is not one of: {', '.join(Alert.Outcome.values)}"
+        )
     elif required and not chosen:
         problems["outcome"] = OUTCOME_REQUIRED_MESSAGE
     who = " ".join((assessed_by or "").split())
     if len(who) > ASSESSED_BY_MAX_CHARS:
-        problems["assessed_by"] = (
-            f"assessed_by has {len(who)} characters; the maximum is {ASSESSED_BY_MAX_CHARS}"
-        )
+        problems["assessed_by"] = f"{ASSESSED_BY_TOO_LONG_MESSAGE} (got {len(who)})"
     elif required and not any(character.isalpha() for character in who):
         problems["assessed_by"] = ASSESSED_BY_REQUIRED_MESSAGE
     return problems
@@ -101,6 +115,6 @@ def resolution_note_reason(alert: Alert) -> str:
     why = "it is an emergency" if alert.severity == Alert.Severity.EMERGENCY else "it is about suicide risk"
     return (
         f"A note is required to resolve this alert because {why}: the record must say what was done "
-        f"and the outcome. Choose the outcome, name who assessed the patient, and write at least "
+        f"and the outcome. Choose what became of the patient, name who assessed them, and write at least "
         f"{RESOLUTION_NOTE_MIN_CHARS} characters (clinic practice)."
     )

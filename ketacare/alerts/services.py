@@ -21,6 +21,7 @@ from ketacare.alerts.models import (
 )
 from ketacare.alerts.resolution import (  # noqa: F401 - the names callers import from services
     ASSESSED_BY_MAX_CHARS,
+    CAUSE_NOTE_REQUIRED_MESSAGE,
     RESOLUTION_NOTE_MIN_CHARS,
     RESOLUTION_NOTE_REQUIRED_MESSAGE,
     SUICIDE_RED_FLAGS,
@@ -254,7 +255,7 @@ def resolve_alert(
     # Severity and source never change after the alert is raised: checked before anything is written.
     if by_cause:
         if needs_resolution_note(alert) and not (note or "").strip():
-            raise ResolutionIncomplete({"note": RESOLUTION_NOTE_REQUIRED_MESSAGE})
+            raise ResolutionIncomplete({"note": CAUSE_NOTE_REQUIRED_MESSAGE})
     else:
         problems = resolution_problems(alert, note=note, outcome=outcome, assessed_by=assessed_by)
         if problems:

@@ -25,6 +25,7 @@ from ketacare.alerts.services import (
     acknowledge_alert,
     escalation_times,
     is_emergency_or_suicide_risk,
+    needs_resolution_note,
     record_refused_action,
     resolve_alert,
     set_alert_policy,
@@ -129,7 +130,8 @@ def _detail_page(
     status: int = 200,
 ) -> HttpResponse:
     """The alert's page; ``resolve_errors`` (by field) re-show the resolve form with why it was refused,
-    filled with what was sent (``resolve_values``), so nothing typed is lost."""
+    filled with what was sent (``resolve_values``), so nothing typed is lost, and list each refusal at
+    the top of the page, linked to its field (the form is far below the alert)."""
     zone = alert.clinic.zone
     scores = [
         {**s, "at": _on_clinic_clock(str(s.get("at", "")), zone)} for s in alert.evidence.get("scores", [])
@@ -151,7 +153,9 @@ def _detail_page(
             "from_checkin": alert.patient is not None and alert.dedupe_key.startswith("checkin:"),
             "at_the_clinic": here,
             "answers": answers,
-            "detail": VISIT_CLAUSE.sub("", alert.detail) if answers and not here else alert.detail,
+            "detail": _one_statement_a_line(
+                VISIT_CLAUSE.sub("", alert.detail) if answers and not here else alert.detail
+            ),
             "work_page": {"url": reverse(work[0]), "words": work[1]} if work else None,
             # An emergency or suicide-risk alert escalates to the clinic's prescribers (services).
             "escalated_to_prescribers": bool(alert.escalated_at) and is_emergency_or_suicide_risk(alert),
@@ -162,9 +166,32 @@ def _detail_page(
             "phones": _phones(alert.patient) if alert.patient is not None else [],
             "resolve_errors": resolve_errors or {},
             "resolve_values": resolve_values or {},
+            "resolve_summary": _resolve_summary(alert, resolve_errors or {}),
         },
         status=status,
     )
+
+
+# The resolve form's fields top to bottom, with the prefix of each one's id (templatetags/alert_rows.py).
+RESOLVE_FIELD_IDS = {"outcome": "routcome", "assessed_by": "rassessed", "note": "rnote"}
+
+
+def _resolve_summary(alert: Alert, errors: dict[str, str]) -> list[dict[str, str]]:
+    """Each refusal of the resolve form in the form's order, with a link to its field."""
+    return [
+        {"message": errors[field], "href": f"#{prefix}-{alert.public_id}"}
+        for field, prefix in RESOLVE_FIELD_IDS.items()
+        if field in errors
+    ]
+
+
+# A quotation closed and a new statement begun on the same line ("…without me” How worried they are:
+# …"): the detail is read one statement a line. Shown, not stored: the API keeps the raising record's text.
+QUOTE_THEN_STATEMENT = re.compile(r"” +(?=[A-Z])")
+
+
+def _one_statement_a_line(detail: str) -> str:
+    return QUOTE_THEN_STATEMENT.sub("”\n", detail)
 
 
 def _on_clinic_clock(stored_utc: str, zone: zoneinfo.ZoneInfo) -> str:
@@ -287,6 +314,11 @@ def _transition(request: AuthenticatedRequest, alert_id: str, *, resolve: bool) 
     target = reverse("alerts:inbox") if back else reverse("alerts:detail", args=[alert.public_id])
     if not form.is_valid():
         record_alert_read(request.user, alert)
+        if resolve and needs_resolution_note(alert):
+            # The resolve form of an emergency or suicide-risk alert shows each refusal beside its field.
+            refused = {name: str(errors[0]) for name, errors in form.errors.items()}
+            sent = {name: request.POST.get(name, "") for name in ("note", "outcome", "assessed_by")}
+            return _detail_page(request, alert, resolve_errors=refused, resolve_values=sent, status=400)
         messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(target)
     try:

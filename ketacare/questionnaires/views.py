@@ -21,7 +21,7 @@ from ketacare.core.instruments import Instrument, InvalidAnswersError, Item, get
 from ketacare.core.vigilance import CheckOutcome, evaluate_check, vigilance_rules
 from ketacare.lib.errors import FieldError
 from ketacare.lib.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
-from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome, at_the_clinic
+from ketacare.patients.facts import SUICIDE_RISK, ResponseOutcome, at_the_clinic, next_appointment
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import (
     LOW_MOOD_LINE_MAX,
@@ -30,7 +30,7 @@ from ketacare.patients.selectors import (
     clinic_contact_for,
 )
 from ketacare.questionnaires.forms import QuestionnairePolicyForm
-from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy
+from ketacare.questionnaires.models import QuestionnaireAssignment, QuestionnairePolicy, QuestionnaireResponse
 from ketacare.questionnaires.schedule import PolicyValues
 from ketacare.questionnaires.selectors import access_response, course_alert_raised, due_questionnaires
 from ketacare.questionnaires.services import (
@@ -282,7 +282,10 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
     it will read it), whether the next treatment waits for a prescriber, and how to reach the clinic.
     Otherwise it says what happens next: the care team sees the answers in the patient's record, and
     is alerted only when the answers raised an alert (a worsening course), so no call is promised
-    without one; and where to go if the patient feels worse (check-in, the clinic, the crisis line).
+    without one; the next visit, when one is booked (else that none is, and to call to arrange one);
+    and where to go if the patient feels worse (check-in, the clinic, the crisis line). After a low
+    daily mood it says the mood alone alerts nobody and to call the clinic to talk about it; the
+    clinic's number shows once.
     """
     response = access_response(request.user, response_id)
     patient = response.patient
@@ -294,6 +297,20 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
     mood = response.total if not crisis and response.instrument_id == "daily_mood" else None
     # What the page opens with: the crisis screen first, then a positive check's advice.
     needs_clinic = not crisis and check is not None and check.positive
+    # This score raised a course alert (vigilance, in the submission's transaction): only then is the
+    # patient told the care team was alerted and will contact them.
+    alerted = not crisis and not needs_clinic and course_alert_raised(response)
+    low_mood = mood is not None and mood <= LOW_MOOD_SUPPORT_MAX
+    mood_line = mood is not None and LOW_MOOD_SUPPORT_MAX < mood <= LOW_MOOD_LINE_MAX
+    # Answers that count and alerted nobody: the page says no call will come, and when the patient can
+    # talk about them instead (the next visit, only when one is booked).
+    unalerted = (
+        not crisis
+        and not needs_clinic
+        and not alerted
+        and response.status == QuestionnaireResponse.Status.VALID
+    )
+    now = timezone.now()
     return render(
         request,
         "questionnaires/result.html",
@@ -307,17 +324,20 @@ def result(request: AuthenticatedRequest, response_id: str) -> HttpResponse:
             "check": check,
             "needs_clinic": needs_clinic,
             "yes_answers": _yes_answers(definition, response.answers) if definition else None,
-            # This score raised a course alert (vigilance, in the submission's transaction): only then
-            # is the patient told the care team was alerted and will contact them.
-            "alerted": not crisis and not needs_clinic and course_alert_raised(response),
+            "alerted": alerted,
+            "next_visit": next_appointment(patient, now=now) if unalerted else None,
             # Whether the clinic is open now: closed, the screen says when it will see the alert.
-            "contact": clinic_contact_for(patient, timezone.now()),
+            "contact": clinic_contact_for(patient, now),
             # In the chair, the fastest help is the staff in the room: the screen says so first.
             "at_the_clinic": (crisis or needs_clinic) and at_the_clinic(patient),
             # A very low daily mood: the crisis line beside the thanks, as after a check-in.
-            "low_mood": mood is not None and mood <= LOW_MOOD_SUPPORT_MAX,
+            "low_mood": low_mood,
             # A low one: the check-in's calm line under the score.
-            "mood_line": mood is not None and LOW_MOOD_SUPPORT_MAX < mood <= LOW_MOOD_LINE_MAX,
+            "mood_line": mood_line,
+            # Either: "what happens next" says the mood alone alerts nobody, and to call to talk about it.
+            "mood_talk": unalerted and (low_mood or mood_line),
+            # The clinic's number shows once: the very-low-mood box gives it, or the mood's sentence.
+            "clinic_number_given": low_mood or (unalerted and mood_line),
         },
     )
 

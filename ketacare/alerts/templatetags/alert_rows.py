@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from ketacare.alerts.models import Alert
+from ketacare.alerts.resolution import FIELD_NAMES
 from ketacare.alerts.services import ASSESSED_BY_MAX_CHARS, RESOLUTION_NOTE_MIN_CHARS, resolution_note_reason
 from ketacare.lib.urltag import uuid_url
 from ketacare.patients.templatetags.ketacare_display import ago
@@ -32,12 +33,13 @@ ACKNOWLEDGE_LABEL = "Note (required)"
 # Said in the box, not the label: a longer label wraps in the inbox's action column and a desk screen
 # then shows half as many open alerts.
 ACKNOWLEDGE_PLACEHOLDER = "What you are doing about it"
-RESOLVE_REQUIRED_LABEL = "Resolution note (required: what was done and the outcome)"
+# An emergency or a suicide risk: what was done, what became of the patient and who assessed them
+# (alerts.resolution), each labelled in the words its refusals use.
+RESOLVE_REQUIRED_LABEL = f"{FIELD_NAMES['note']} (required: what was done and the outcome)"
 RESOLVE_OPTIONAL_LABEL = "Resolution note (optional)"
-# An emergency or a suicide risk: what became of the patient, and who assessed them (alerts.resolution).
-OUTCOME_LABEL = "Outcome (required)"
-OUTCOME_PROMPT = "Choose what became of the patient"
-ASSESSED_BY_LABEL = "Assessed by (required: name and role)"
+OUTCOME_LABEL = f"{FIELD_NAMES['outcome']} (required)"
+OUTCOME_PROMPT = "Choose one"
+ASSESSED_BY_LABEL = f"{FIELD_NAMES['assessed_by']} (required: name and role)"
 ASSESSED_BY_PLACEHOLDER = "For example: Dr Ana Ruiz, psychiatrist"
 
 

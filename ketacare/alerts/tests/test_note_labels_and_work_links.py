@@ -81,7 +81,7 @@ def test_the_resolve_form_says_the_note_is_required_for_this_alert_and_why(
     assert hint is not None
     assert hint.group(1) == (
         f"A note is required to resolve this alert {why}: the record must say what was done and the outcome."
-        " Choose the outcome, name who assessed the patient, and write at least 20 characters (clinic"
+        " Choose what became of the patient, name who assessed them, and write at least 20 characters (clinic"
         " practice)."
     )
     assert re.search(

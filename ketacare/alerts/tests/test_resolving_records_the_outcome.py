@@ -68,7 +68,7 @@ def test_ok_cannot_resolve_a_suicide_risk_alert_on_the_page_and_each_missing_fie
     assert form is not None
     uid = alert.public_id
     # The form asks for all three, each required, before anyone presses Resolve.
-    assert f'<label for="routcome-{uid}">Outcome (required)</label>' in form.group(0)
+    assert f'<label for="routcome-{uid}">What became of the patient (required)</label>' in form.group(0)
     assert f'<select id="routcome-{uid}" name="outcome" required' in form.group(0)
     for value, label in Alert.Outcome.choices:
         assert f'<option value="{value}">{html.escape(label)}</option>' in form.group(0)
@@ -80,9 +80,10 @@ def test_ok_cannot_resolve_a_suicide_risk_alert_on_the_page_and_each_missing_fie
     refused = client.post(url, {"note": "ok"})
     assert refused.status_code == 400
     shown = refused.content.decode()
-    assert "note is too short (2 characters): write at least 20" in shown
-    assert "outcome is required to resolve this alert" in shown
-    assert "assessed_by is required to resolve this alert" in shown
+    # Each field named as its label names it (test_resolve_refusals_in_staff_words.py).
+    assert "“Resolution note” is too short (2 characters): write at least 20" in shown
+    assert "“What became of the patient” is required to resolve this alert" in shown
+    assert "“Assessed by” is required to resolve this alert" in shown
     assert shown.count('role="alert"') >= 3 and shown.count('aria-invalid="true"') == 3
     _unchanged(alert)
 
@@ -91,7 +92,7 @@ def test_ok_cannot_resolve_a_suicide_risk_alert_on_the_page_and_each_missing_fie
     refused = client.post(url, {"note": "ok", "outcome": "reached_by_phone", "assessed_by": "Nurse Kim Lee"})
     assert refused.status_code == 400
     shown = refused.content.decode()
-    assert "note is too short" in shown and "outcome is required" not in shown
+    assert "“Resolution note” is too short" in shown and "“What became of the patient”" not in shown
     assert '<option value="reached_by_phone" selected>' in shown
     assert 'value="Nurse Kim Lee"' in shown and ">ok</textarea>" in shown
     _unchanged(alert)
@@ -151,7 +152,8 @@ def test_ok_cannot_resolve_an_emergency_through_the_api_and_the_errors_name_each
     assert unknown.json()["errors"] == [
         {
             "field": "outcome",
-            "message": "outcome 'fine' is not one of: " + ", ".join(Alert.Outcome.values),
+            "message": "“What became of the patient”: 'fine' is not one of: "
+            + ", ".join(Alert.Outcome.values),
         }
     ]
     nobody = client.post(url, {**DONE, "assessed_by": " 12 "})

@@ -120,7 +120,7 @@ def test_the_page_refuses_to_resolve_a_suicide_risk_or_emergency_alert_without_a
     refused = client.post(url, {"note": "   ", **origin})
     assert refused.status_code == 400
     shown = refused.content.decode()
-    assert "note is required to resolve this alert: write what was done and the outcome" in shown
+    assert "“Resolution note” is required to resolve this alert: write what was done and the outcome" in shown
     assert 'role="alert"' in shown and 'aria-invalid="true"' in shown
     _unchanged(alert)
 
