@@ -33,6 +33,16 @@ SAFE_MARKUP_ALLOWED: dict[tuple[str, str], str] = {
     ("alerts/templatetags/alert_rows.py", "_row"): "format_html of the alert's fields; constant text",
     ("alerts/templatetags/alert_rows.py", "_note"): "format_html of the note (escaped); constant text",
     ("alerts/templatetags/alert_rows.py", "inbox_rows"): "joins _row's output; constant empty-state text",
+    ("alerts/templatetags/alert_rows.py", "_field_error"): "format_html of an id and a refusal (escaped)",
+    ("alerts/templatetags/alert_rows.py", "_described"): "format_html of ids; constant attribute text",
+    (
+        "alerts/templatetags/alert_rows.py",
+        "_resolve_form",
+    ): "format_html of ids, URLs, labels and the typed values (escaped); constant ' selected'",
+    (
+        "alerts/templatetags/alert_rows.py",
+        "_outcome",
+    ): "format_html of the outcome's label and the assessor's name (escaped)",
     # The patient list's rows, the same way: format_html_join escapes every field; no mark_safe.
     ("patients/templatetags/patient_rows.py", "patient_rows"): "format_html_join of the patient's fields",
 }
