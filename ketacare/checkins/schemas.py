@@ -59,7 +59,9 @@ class CheckinIn(Schema):
         description="Something else? Describe it (screened, never dropped)",
     )
     worry: Literal["", "a_little", "quite", "very"] = Field(
-        "", description="How worried are you? Required when other_text needs the care team's review"
+        "",
+        description="How worried are you about other_text? Optional: left out, the care team's review "
+        "of the words is at the review level and the clinic reads 'not answered'",
     )
     home_bp: HomeBpSchema | None = None
 

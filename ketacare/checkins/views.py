@@ -44,6 +44,7 @@ from ketacare.checkins.services import (
 )
 from ketacare.checkins.strength import strength_words
 from ketacare.checkins.tips import about_the_mind, answer_tips
+from ketacare.checkins.words_back import note_in_the_alert, note_to_read, said_back
 from ketacare.core import knowledge as kb
 from ketacare.core.free_text import screen_free_text
 from ketacare.lib.errors import FieldError
@@ -415,6 +416,7 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
         {
             **d,
             "strength": _strength(d),
+            "own_words": said_back(d, checkin.other_text, checkin.note),
             "tips": answer_tips(
                 d, minutes_since_dose=checkin.triage_result.get("minutes_since_dose"), at_the_clinic=here
             ),
@@ -424,6 +426,10 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
     ]
     # The emergency screens already give both numbers.
     mind = not emergency and any(about_the_mind(d) for d in details)
+    low_mood = not emergency and checkin.mood_0_10 is not None and checkin.mood_0_10 <= LOW_MOOD_SUPPORT_MAX
+    # A note no alert quotes: said to be read, and when, with the calm crisis-line line unless a section
+    # above gives the crisis line (the low mood's, the mind's).
+    note = not emergency and not box.review and note_to_read(checkin)
     return {
         # The patient's own words need a person (no red flag in them): "If in doubt, call".
         "review": box.review,
@@ -437,13 +443,16 @@ def _answer_context(checkin: SymptomCheckin) -> dict[str, Any]:
         "tell_the_staff": box.tell_the_staff,
         "told_us": told_us(box, details),
         # The emergency screen already gives the crisis line; any other answer gives it beside the thanks.
-        "low_mood": not emergency
-        and checkin.mood_0_10 is not None
-        and checkin.mood_0_10 <= LOW_MOOD_SUPPORT_MAX,
+        "low_mood": low_mood,
+        # No alert is raised by this check-in (decision 0012: none for the mood alone), so nobody calls.
+        "no_alert": not (emergency or box.review or box.contact_clinic),
         "mind": mind,
-        # The mind's section gives the same numbers.
+        "note_to_read": note,
+        "note_line": note and not (low_mood or mind),
+        # The mind's section, or the note's, gives the same numbers.
         "mood_line": not emergency
         and not mind
+        and not note
         and checkin.mood_0_10 is not None
         and LOW_MOOD_SUPPORT_MAX < checkin.mood_0_10 <= LOW_MOOD_LINE_MAX,
         "contact_clinic": box.contact_clinic,
@@ -526,12 +535,15 @@ def staff_checkins(request: AuthenticatedRequest, patient_id: str) -> HttpRespon
         appointment.route if appointment and appointment.route else patient_route(patient, now=now),
         patient.clinic,
     )
+    checkins = list(patient_checkins(patient=patient)[:50])
     return render(
         request,
         "checkins/staff_checkins.html",
         {
             "patient": patient,
-            "checkins": patient_checkins(patient=patient)[:50],
+            "checkins": checkins,
+            # A note no alert quotes is read only by someone who opens this page.
+            "notes_to_read": {c.pk for c in checkins if note_to_read(c) and not note_in_the_alert(c)},
             "symptoms": patient_symptoms(patient=patient)[:50],
             "symptom_rows": [
                 {

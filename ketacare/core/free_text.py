@@ -189,6 +189,14 @@ def screen_free_text(text: str) -> FreeTextScreen:
     unique_matches = tuple(dict.fromkeys(matches))
     if positive:
         top = max((kb.red_flags[flag_id] for flag_id in positive), key=lambda flag: flag.level)
+        # What a matched phrase list is drawn from (the warning signs of suicide), beside the screen's
+        # clinic practice and the red flag's own sources.
+        drawn_from = [
+            source
+            for flag_id in positive
+            if (cited := rules.phrase_sources.get(flag_id)) is not None
+            for source in cited.sources
+        ]
         return FreeTextScreen(
             text=text,
             outcome="red_flag",
@@ -196,7 +204,7 @@ def screen_free_text(text: str) -> FreeTextScreen:
             red_flag_ids=positive,
             matches=unique_matches,
             patient_message=top.patient_message,
-            sources=tuple(dict.fromkeys((*rules.cited.sources, *top.sources))),
+            sources=tuple(dict.fromkeys((*rules.cited.sources, *drawn_from, *top.sources))),
         )
     return FreeTextScreen(
         text=text,

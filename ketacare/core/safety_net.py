@@ -148,6 +148,9 @@ class FreeTextRules:
     negation_window_words: int
     nothing_texts: frozenset[tuple[str, ...]]
     cited: RuleSource
+    # Red flag id -> what its phrase list is drawn from, for a list that cites it (the warning signs of
+    # suicide); the others rest on the table's own clinic practice.
+    phrase_sources: Mapping[str, RuleSource]
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +310,7 @@ def _parse_free_text(table: _Table, red_flags: Mapping[str, Any]) -> FreeTextRul
     nothing = table.texts("nothing_texts")
     cited = table.cited()
     phrases: dict[str, tuple[tuple[str, ...], ...]] = {}
+    phrase_sources: dict[str, RuleSource] = {}
     owner: dict[tuple[str, ...], str] = {}
     for entry in table.tables("phrase", required=True):
         flag_id = entry.text("red_flag")
@@ -314,6 +318,8 @@ def _parse_free_text(table: _Table, red_flags: Mapping[str, Any]) -> FreeTextRul
             raise entry.error(f"unknown red flag id {flag_id!r}{did_you_mean(flag_id, red_flags)}")
         if flag_id in phrases:
             raise entry.error(f"red flag {flag_id!r} has a second [[free_text.phrase]] table")
+        if entry.has("sources") or entry.has("evidence"):
+            phrase_sources[flag_id] = entry.cited()
         found = []
         for phrase in entry.texts("phrases"):
             phrase_words = words(phrase)
@@ -337,6 +343,7 @@ def _parse_free_text(table: _Table, red_flags: Mapping[str, Any]) -> FreeTextRul
         negation_window_words=window,
         nothing_texts=frozenset(words(text) for text in nothing),
         cited=cited,
+        phrase_sources=MappingProxyType(phrase_sources),
     )
 
 

@@ -207,6 +207,9 @@ def _raise_alerts(checkin: SymptomCheckin, result: TriageResult) -> None:
             worry = SymptomCheckin.Worry(checkin.worry).label
         elif words.outcome == "red_flag":
             worry = "not asked (a red flag)"
+        elif checkin.other_text.strip():
+            # Asked, and left unanswered: the words are taken all the same (submit_checkin).
+            worry = "not answered"
         else:
             worry = "not asked (a note)"
         wrote = " ".join(

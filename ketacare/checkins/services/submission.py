@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from ketacare.audit.services import transaction_with_held_rows
-from ketacare.checkins.answer_box import patient_was_told
+from ketacare.checkins.answer_box import answer_box, patient_was_told
 from ketacare.checkins.models import (
     MOOD_MAX,
     MOOD_MIN,
@@ -357,21 +357,17 @@ def submit_checkin(
 
     ``other_text`` ("Something else? Describe it") goes to the core triage, and ``note`` too when it
     holds a red flag (``own_words``): an emergency phrase takes its red flag's path; other words in
-    "Something else?" raise a review alert for the care team, whose severity follows ``worry``
-    (required then; never for words that are a red flag, so help is never held up).
+    "Something else?" raise a review alert for the care team, whose severity follows ``worry`` (the
+    review level when it is not answered: never required, so help is never held up).
     ``home_bp`` is judged by the core with the reported symptoms. One clinic alert per check-in.
     """
 
     def prepare() -> _Triaged:
+        # "How worried are you?" left unanswered refuses nothing: a patient who typed in a panic gets
+        # the answer and the numbers, never an error, and the clinic reads "not answered".
         validate_checkin(
             reports=reports, mood=mood, note=note, other_text=other_text, worry=worry, home_bp=home_bp
         )
-        if other_text.strip() and not worry and screen_free_text(other_text).review_required:
-            raise CheckinError(
-                "worry",
-                "How worried are you about what you described? Choose one: "
-                + ", ".join(str(w.label) for w in SymptomCheckin.Worry),
-            )
         dose = last_dose_start(patient, now=now)
         minutes: float | None = None
         if dose is not None and dose.route in kb.ROUTES:
@@ -474,11 +470,17 @@ def _as_sent(result: TriageResult, not_given: set[str]) -> TriageResult:
 def _with_what_was_told(stored: dict[str, Any], patient: Patient) -> dict[str, Any]:
     """The stored result with the words of its answer's box as the patient reads them now: in the chair
     "tell a member of staff now", at home the triage's message (``answer_box.patient_was_told``). The
-    check-in's alert quotes them, and the JSON API returns them for a client to show."""
-    here = at_the_clinic(patient)
+    check-in's alert quotes them, and the JSON API returns them for a client to show.
+
+    Where the patient is changes the words only for an answer that sends them to someone; for the rest
+    (an expected effect, most check-ins) it is not asked, so a check-in costs no query for it, and
+    ``at_the_clinic`` is null."""
+    here: bool | None = None
+    if answer_box(stored, here=True) != answer_box(stored, here=False):
+        here = at_the_clinic(patient)
     return {
         **stored,
-        "patient_was_told": {"at_the_clinic": here, "words": patient_was_told(stored, here=here)},
+        "patient_was_told": {"at_the_clinic": here, "words": patient_was_told(stored, here=bool(here))},
     }
 
 

@@ -5,7 +5,8 @@ words carries no strength they never gave.
   flag's "call your clinic now, or a crisis line"); the alert quotes those words, through the form and
   through the JSON API, which returns them for the client to show. At home it quotes the home words.
 - Thoughts of suicide typed as free text (no strength chosen) are stored as "not given": no "(mild)" on
-  the patient's answer, the clinic's pages or a later alert; the level, guidance and alert stay.
+  the patient's answer (which says their words back), the clinic's pages or a later alert; the level,
+  guidance and alert stay.
 """
 
 from __future__ import annotations
@@ -142,7 +143,8 @@ def test_suicidal_thoughts_in_free_text_are_not_given_a_strength(personas: Any, 
     sent = _send(patient, other_text=SUICIDAL_WORDS)
     answer = page_text(patient.get(sent["Location"]).content.decode())
     name = kb.knowledge().red_flags["suicidal_thoughts_without_plan"].name
-    assert f"{name} (how strong: not given)" in answer
+    # The patient's page says their words back; the clinic's pages keep the name and "not given".
+    assert "In your words: “suicidal”" in answer and "(how strong: not given)" not in answer
     assert "(mild)" not in answer and "mild" not in answer.lower()
     # Its level, guidance and alert stay.
     checkin = SymptomCheckin.objects.get()

@@ -105,11 +105,14 @@ def test_a_retry_with_the_same_key_raises_no_second_alert(personas: Any) -> None
     assert Alert.objects.count() == 1
 
 
-def test_words_that_need_review_require_the_worry_answer_and_store_nothing_without_it(personas: Any) -> None:
-    with pytest.raises(CheckinError) as caught:
-        _submit(personas.a1, other_text=VAGUE_WORDS)
-    assert caught.value.field == "worry"
-    assert not SymptomCheckin.objects.exists() and not Alert.objects.exists()
+def test_words_that_need_review_are_taken_without_the_worry_answer(personas: Any) -> None:
+    # A patient who typed in a panic and skipped "How worried are you?" gets help, never an error: the
+    # words are stored and reviewed at the review level, and the clinic reads "not answered".
+    checkin = _submit(personas.a1, other_text=VAGUE_WORDS).checkin
+    assert checkin.other_text == VAGUE_WORDS and checkin.worry == ""
+    assert checkin.triage_result["review_required"] is True
+    alert = Alert.objects.get()
+    assert alert.severity == "contact_clinic" and "How worried they are: not answered." in alert.detail
 
 
 def test_nothing_else_is_no_review(personas: Any) -> None:
@@ -129,12 +132,14 @@ def test_the_form_shows_if_in_doubt_call_with_the_clinic_phone_and_the_emergency
     assert Alert.objects.get().severity == "contact_clinic"
 
 
-def test_the_form_asks_how_worried_when_the_words_need_review(personas: Any, client_for: Any) -> None:
+def test_the_form_asks_how_worried_but_never_refuses_the_words_for_it(personas: Any, client_for: Any) -> None:
+    assert "How worried are you" in client_for("a1").get(reverse("checkins:checkin")).content.decode()
     response = _post(client_for("a1"), other_text=VAGUE_WORDS)
-    assert response.status_code == 400
-    assert "How worried are you" in response.content.decode()
-    assert VAGUE_WORDS in response.content.decode()  # what the patient typed is kept on the form
-    assert not SymptomCheckin.objects.exists()
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "There is a problem" not in body and "If in doubt, call" in body
+    assert VAGUE_WORDS in body  # what the patient typed is said back
+    assert SymptomCheckin.objects.get().worry == ""
 
 
 def test_the_api_takes_the_words_and_the_worry(personas: Any, client_for: Any) -> None:
@@ -144,9 +149,10 @@ def test_the_api_takes_the_words_and_the_worry(personas: Any, client_for: Any) -
     assert Alert.objects.get().severity == "urgent"
     emergency = _api(client_for("a1"), other_text="chest pain")
     assert emergency.json()["triage_level"] == "emergency"
+    # Without the worry answer the words are taken all the same (never a 422 instead of help).
     missing = _api(client_for("a1"), other_text=VAGUE_WORDS)
-    assert missing.status_code == 422
-    assert "worry" in [error["field"] for error in missing.json()["errors"]]
+    assert missing.status_code == 201, missing.content
+    assert missing.json()["worry"] == "" and missing.json()["triage_result"]["review_required"] is True
 
 
 # 2. Onset and home blood pressure

@@ -90,6 +90,7 @@ LOOKED_UP_SOURCE_IDS = """
 LabelText-8.6 MIMS-PH-DDI FDA-Gabapentinoids2019 FDA-MAOI-2011 Memantine-SmPC Andrade2017-DDI Peltoniemi2012
 HTN-Crisis Chilukuri2014 Loo2016 Harihar2013
 USCore-PHQ9-item9 USCore-PulseOx FHIR-RouteCodes RxNorm-Esketamine
+NIMH-WarningSigns
 """.split()
 
 
