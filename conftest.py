@@ -210,13 +210,28 @@ def support_person_client(client: Any, patient: Any, *, role: str = "day_compani
     from ketacare.support.services import invite_support_person
 
     now = timezone.now()
+    day = _patient_today(patient, now)
+    if role == "day_companion":
+        # A companion is invited for the day of one of the patient's sessions: when the test has none
+        # that day, one is booked now (a row, not begun, so the companion's page stays as it was).
+        from ketacare.support.services import treatment_days
+        from ketacare.treatments.models import TreatmentSession
+
+        if not treatment_days(patient, day, day):
+            TreatmentSession.objects.create(
+                clinic=patient.clinic,
+                patient=patient,
+                protocol_id="iv_ketamine",
+                route="iv",
+                scheduled_at=now,
+            )
     invitation = invite_support_person(
         patient=patient,
         name="Sam Companion",
         email="sam@example.org",
         phone="",
         role=role,
-        day=_patient_today(patient, now),
+        day=day,
         now=now,
     )
     response = client.get(reverse("support:accept", kwargs={"token": invitation.token}))

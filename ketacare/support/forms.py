@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django import forms
 
 from ketacare.support.models import NAME_MAX_CHARS, SupportGrant
+from ketacare.support.services import COMPANION_DAYS_AHEAD, day_words
 
 
 class InviteForm(forms.Form):
@@ -35,3 +39,20 @@ class InviteForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "Treatment day: a date such as 2026-03-02."},
     )
+
+    def __init__(self, *args: Any, next_day: dt.date | None = None, **kwargs: Any) -> None:
+        """``next_day``: the patient's next treatment day (``selectors.next_companion_day``), the day a
+        new form offers; with none booked the field starts empty and says why."""
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("day", next_day)
+        field = self.fields["day"]
+        if next_day is not None:
+            field.help_text = (
+                f"The day of one of your sessions: the first from today is {day_words(next_day)}."
+            )
+        else:
+            field.help_text = (
+                f"No treatment session is booked in the next {COMPANION_DAYS_AHEAD} days: a companion "
+                "can be invited for the day of a session once your clinic has booked it."
+            )

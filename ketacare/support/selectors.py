@@ -16,7 +16,7 @@ from ketacare.core.knowledge import Level
 from ketacare.patients.facts import upcoming_appointments
 from ketacare.patients.models import Patient
 from ketacare.support.models import SupportGrant
-from ketacare.support.services import day_bounds, is_active
+from ketacare.support.services import COMPANION_DAYS_AHEAD, day_bounds, is_active, treatment_days
 from ketacare.treatments import instructions
 from ketacare.treatments.instructions import URGENT_CARE, Part, red_flag_groups, tel, words
 from ketacare.treatments.models import TreatmentSession
@@ -39,6 +39,15 @@ def active_grant(public_id: str, now: dt.datetime) -> SupportGrant | None:
         return None
     grant = SupportGrant.objects.select_related("patient", "patient__clinic").filter(public_id=key).first()
     return grant if grant is not None and is_active(grant, now) else None
+
+
+def next_companion_day(patient: Patient, now: dt.datetime) -> dt.date | None:
+    """The first day, from today on the patient's clock, a companion may be invited for: the day of the
+    patient's next session booked or held (today's counts: its night is what a companion is for), within
+    the days an invitation may look ahead; None when none is booked."""
+    today = now.astimezone(zoneinfo.ZoneInfo(patient.time_zone)).date()
+    days = treatment_days(patient, today, today + dt.timedelta(days=COMPANION_DAYS_AHEAD))
+    return min(days, default=None)
 
 
 def short_name(patient: Patient) -> str:
@@ -213,7 +222,31 @@ def companion_context(grant: SupportGrant, now: dt.datetime) -> dict[str, Any]:
     }
 
 
+def _tell_the_clinic(clinic: Any, contact: Any) -> list[Part]:
+    """How an ongoing supporter tells the clinic how the patient is: by phone, since only the patient
+    and their day-of-treatment companion report in KetaCare (docs/decisions/0020)."""
+    hours = f" ({contact.hours})" if contact.hours else ""
+    return words(
+        "To tell their clinic how they are, call it on ",
+        tel(clinic.phone),
+        f"{hours}; when it is closed, ",
+        _closed(clinic),
+        ". Reports cannot be sent from this page.",
+    )
+
+
 def supporter_context(grant: SupportGrant, now: dt.datetime) -> dict[str, Any]:
-    """An ongoing supporter's view: the patient's upcoming appointments."""
+    """An ongoing supporter's view: the patient's upcoming appointments, and what a relative staying with
+    them needs in the days after a dose: the emergency call, the red flags with what to do (the
+    discharge sheet's, general guidance about the clinic's numbers, none of the patient's records), the
+    clinic's phone and crisis line, and how to tell the clinic how they are."""
+    clinic = grant.patient.clinic
+    contact = clinic_contact(clinic, now)
     until = now + dt.timedelta(days=SUPPORTER_HORIZON_DAYS)
-    return {"appointments": upcoming_appointments(grant.patient, now=now, until=until)}
+    return {
+        "appointments": upcoming_appointments(grant.patient, now=now, until=until),
+        "name": short_name(grant.patient),
+        "red_flag_lines": companion_red_flags(clinic, contact),
+        "emergency_call": tel(clinic.emergency_number),
+        "tell_clinic": _tell_the_clinic(clinic, contact),
+    }

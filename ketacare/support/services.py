@@ -1,5 +1,6 @@
 """Writes for support people: invite (the link is returned once), revoke, and open a link; and the
-check-ins others record for the patient (the care team from a patient's message)."""
+check-ins others record for the patient (a day-of-treatment companion's report, the care team from a
+patient's message)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 
 from ketacare.accounts.models import User
 from ketacare.accounts.tokens import digest, new_token, well_formed
@@ -23,6 +25,7 @@ from ketacare.messaging.models import Message
 from ketacare.messaging.services import mark_recorded_as_checkin
 from ketacare.patients.models import Patient
 from ketacare.support.models import NAME_MAX_CHARS, SupportGrant
+from ketacare.treatments.models import Appointment, TreatmentSession
 
 PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,24}$")
 # How far ahead a companion may be invited (a software bound: an induction series is 2 to 3 weeks).
@@ -49,10 +52,52 @@ def day_bounds(patient: Patient, day: dt.date) -> tuple[dt.datetime, dt.datetime
     return start, end
 
 
+def day_words(day: dt.date) -> str:
+    """A day as the patient reads it in a sentence: "Thursday 5 March 2026"."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def treatment_days(patient: Patient, first: dt.date, last: dt.date) -> set[dt.date]:
+    """The days from ``first`` to ``last`` (on the patient's clock) with a treatment session of the
+    patient booked or held: an appointment booked or completed, or a session (not cancelled) scheduled,
+    checked in, dosed or discharged that day. The companion's page follows the day's visit
+    (selectors.companion_context), so on a day without one it would wait for a discharge that never
+    comes."""
+    start, _ = day_bounds(patient, first)
+    _, end = day_bounds(patient, last)
+    zone = zoneinfo.ZoneInfo(patient.time_zone)
+    times = ("scheduled_at", "checked_in_at", "dose_started_at", "discharged_at")
+    within = Q()
+    for name in times:
+        within |= Q(**{f"{name}__gte": start, f"{name}__lt": end})
+    sessions = (
+        TreatmentSession.objects.filter(patient=patient)
+        .exclude(state=TreatmentSession.State.CANCELLED)
+        .filter(within)
+        .values_list(*times)
+    )
+    booked = (
+        Appointment.objects.filter(
+            patient=patient,
+            starts_at__gte=start,
+            starts_at__lt=end,
+            status__in=(Appointment.Status.SCHEDULED, Appointment.Status.COMPLETED),
+        )
+        .exclude(session__state=TreatmentSession.State.CANCELLED)
+        .values_list("starts_at", flat=True)
+    )
+    found = [when for row in sessions for when in row] + list(booked)
+    return {when.astimezone(zone).date() for when in found if when is not None and start <= when < end}
+
+
 def invite_support_person(
     *, patient: Patient, name: str, email: str, phone: str, role: str, day: dt.date | None, now: dt.datetime
 ) -> Invitation:
-    """Invite a support person by e-mail or phone; a companion's link works on ``day`` and the day after."""
+    """Invite a support person by e-mail or phone; a companion's link works on ``day`` and the day after.
+
+    A companion's ``day`` is the day of one of the patient's treatment sessions, booked or held: their
+    page shows that day's visit and its discharge instructions, and on a day without a session would
+    promise instructions that never come."""
     name = name.strip()
     email = email.strip()
     phone = phone.strip()
@@ -82,6 +127,8 @@ def invite_support_person(
             raise SupportError(
                 "day", f"day: the treatment day, from today to {COMPANION_DAYS_AHEAD} days ahead"
             )
+        if day not in treatment_days(patient, day, day):
+            raise SupportError("day", _no_session_message(patient, day, today))
         # Through the day after: the safety rules the companion is there for run overnight and until 24
         # hours after leaving (the driving rule), so a link ending at the treatment day's midnight would
         # leave them without the red flags on the first night.
@@ -104,6 +151,19 @@ def invite_support_person(
             valid_until=valid_until,
         )
     return Invitation(grant, token)
+
+
+def _no_session_message(patient: Patient, day: dt.date, today: dt.date) -> str:
+    ahead = sorted(treatment_days(patient, today, today + dt.timedelta(days=COMPANION_DAYS_AHEAD)))
+    then = (
+        f"the first from today is {day_words(ahead[0])}"
+        if ahead
+        else f"none is booked in the next {COMPANION_DAYS_AHEAD} days: ask your clinic to book it first"
+    )
+    return (
+        f"day: you have no treatment session booked on {day_words(day)}. A companion is invited for the "
+        f"day of a session ({then})."
+    )
 
 
 def revoke_support_grant(*, patient: Patient, grant_id: str, now: dt.datetime) -> SupportGrant | None:
@@ -146,6 +206,35 @@ def open_support_link(*, token: str, now: dt.datetime) -> SupportGrant | None:
     return grant
 
 
+# The mark a companion's report carries in its check-in's note, which staff and the patient see with it.
+ON_BEHALF_NOTE = "Reported on behalf of the patient by {name} (day-of-treatment companion)."
+
+
+def report_on_behalf(
+    *, grant: SupportGrant, idempotency_key: str, reports: Sequence[ReportIn], now: dt.datetime
+) -> CheckinOutcome:
+    """A day-of-treatment companion reports how the patient is: a check-in triaged like the patient's
+    own (a red flag raises its alert in the same transaction), marked in its note as theirs.
+
+    The caller holds the grant from the companion's session while it is active. At least one sign is
+    required: an empty report would be a check-in that says nothing."""
+    if grant.role != SupportGrant.Role.DAY_COMPANION or not is_active(grant, now):
+        raise SupportError("grant", "only a day-of-treatment companion may report, on their day")
+    if not reports:
+        raise SupportError("symptom", "symptom: tick at least one sign you see, then send")
+    return submit_checkin(
+        patient=grant.patient,
+        idempotency_key=idempotency_key,
+        reports=reports,
+        mood=None,
+        note=ON_BEHALF_NOTE.format(name=grant.name),
+        now=now,
+        # The companion is not asked about the patient's open symptoms: one left unticked is unknown to
+        # them, not gone.
+        close_unticked=False,
+    )
+
+
 # The mark a check-in recorded by the care team from a patient's message carries in its note, which
 # staff and the patient see with the check-in (as the companion's "on behalf" note).
 FROM_MESSAGE_NOTE = "Recorded by {name} (care team) from the patient's message of {sent}: “{body}”"
@@ -182,6 +271,8 @@ def record_message_as_checkin(
             mood=None,
             note=FROM_MESSAGE_NOTE.format(name=name, sent=when, body=body),
             now=now,
+            # A message says what the patient wrote, not that every other open symptom has gone.
+            close_unticked=False,
         )
         mark_recorded_as_checkin(message=message, checkin_public_id=outcome.checkin.public_id)
     return outcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-import zoneinfo
+from typing import Any
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_not_required
@@ -17,13 +17,14 @@ from django.utils import timezone
 from ketacare.accounts.gates import patient_required, staff_required
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.audit.services import record_access_event
+from ketacare.checkins.picker import Picked, checked
 from ketacare.checkins.selectors import patient_symptoms
-from ketacare.checkins.services import ReportIn, submit_checkin
+from ketacare.checkins.services import ReportIn
 from ketacare.core import knowledge as kb
 from ketacare.core.knowledge import Level
 from ketacare.core.triage import SEVERITIES
 from ketacare.lib.errors import FieldError
-from ketacare.lib.forms import add_field_error
+from ketacare.lib.forms import add_field_error, field_message
 from ketacare.messaging.models import Message
 from ketacare.messaging.selectors import thread_message
 from ketacare.patients.selectors import access_patient
@@ -34,6 +35,7 @@ from ketacare.support.selectors import (
     active_grant,
     companion_answer,
     companion_context,
+    next_companion_day,
     patient_grants,
     short_name,
     supporter_context,
@@ -43,12 +45,12 @@ from ketacare.support.services import (
     is_active,
     open_support_link,
     record_message_as_checkin,
+    report_on_behalf,
     revoke_support_grant,
 )
 from ketacare.treatments.instructions import tel
 
 SESSION_KEY = "support_grant"
-ON_BEHALF_NOTE = "Reported on behalf of the patient by {name} (day-of-treatment companion)."
 
 
 @patient_required
@@ -58,15 +60,15 @@ def manage(request: AuthenticatedRequest) -> HttpResponse:
     patient = access_patient(
         request.user, request.user.patient.public_id, action="write" if request.method == "POST" else "read"
     )
-    today = now.astimezone(zoneinfo.ZoneInfo(patient.time_zone)).date()
+    next_day = next_companion_day(patient, now)
     link = ""
     status = 200
-    form = InviteForm(initial={"day": today})
+    form = InviteForm(next_day=next_day)
     if request.method == "POST" and request.POST.get("action") == "revoke":
         revoke_support_grant(patient=patient, grant_id=request.POST.get("grant", ""), now=now)
         return redirect("support:manage")
     if request.method == "POST":
-        form = InviteForm(request.POST)
+        form = InviteForm(request.POST, next_day=next_day)
         if form.is_valid():
             try:
                 invitation = invite_support_person(
@@ -85,7 +87,7 @@ def manage(request: AuthenticatedRequest) -> HttpResponse:
                 link = request.build_absolute_uri(
                     reverse("support:accept", kwargs={"token": invitation.token})
                 )
-                form = InviteForm(initial={"day": today})
+                form = InviteForm(next_day=next_day)
         else:
             status = 400
     grants = [(g, _state(g, now)) for g in patient_grants(patient)[:50]]
@@ -163,63 +165,87 @@ def page(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def checkin(request: HttpRequest) -> HttpResponse:
     """A companion reports how the patient is, on their behalf: triaged like the patient's own check-in
-    (a red flag raises the alert and shows the emergency screen), marked in its note as reported by them."""
+    (a red flag raises the alert and shows the emergency screen), marked in its note as reported by them.
+
+    The form is for a frightened person on a phone: the emergency call first and large, the serious
+    signs next, and the Send bar in sight as soon as something is ticked. As on the patient's form no
+    strength is preset: an everyday sign left at "How strong? Choose" is asked again (nothing is
+    stored), unless a serious sign is sent with it; a serious sign is sent with its strength "not
+    given", never held back for it."""
     now = timezone.now()
     grant = active_grant(request.session.get(SESSION_KEY, ""), now)
     if grant is None or grant.role != SupportGrant.Role.DAY_COMPANION:
         return _ended(request)
-    patient = grant.patient
-    known = kb.knowledge()
-    context: dict[str, object] = {
-        "grant": grant,
-        "patient": patient,
-        "clinic": patient.clinic,
-        # The core names them to the patient ("Not able to look after yourself"); the companion reads
-        # them about the patient.
-        "effects": [{"id": e.id, "name": about_them(e.name)} for e in known.side_effects.values()],
-        "red_flags": [{"id": f.id, "name": about_them(f.name)} for f in known.red_flags.values()],
-        "severities": SEVERITIES,
-        "idempotency_key": uuid.uuid4().hex,
-    }
     if request.method != "POST":
-        record_access_event(
-            action="read",
-            outcome="granted",
-            patient=patient,
-            object_type="support_grant",
-            object_id=str(grant.public_id),
-        )
-        return render(request, "support/checkin.html", context)
+        _audit_grant(grant, action="read", outcome="granted")
+        return render(request, "support/checkin.html", _report_context(grant, Picked(), uuid.uuid4().hex))
+    key = request.POST.get("idempotency_key", "")[:64]
     chosen = [s[:60] for s in request.POST.getlist("symptom")[:40]]
-    try:
-        outcome = submit_checkin(
-            patient=patient,
-            idempotency_key=request.POST.get("idempotency_key", "")[:64],
-            reports=[
-                ReportIn(symptom_id=s, severity=request.POST.get(f"severity_{s}", "mild")[:20])
-                for s in chosen
-            ],
-            mood=None,
-            note=ON_BEHALF_NOTE.format(name=grant.name),
-            now=now,
-        )
-    except FieldError as error:
-        record_access_event(
-            action="write",
-            outcome="denied",
-            patient=patient,
-            object_type="support_grant",
-            object_id=str(grant.public_id),
-        )
-        return render(request, "support/checkin.html", {**context, "error": error.message}, status=400)
+    picked = Picked(severities={s: request.POST.get(f"severity_{s}", "")[:20] for s in chosen})
+    reports, picked = checked(picked)
+    error = ""
+    if not picked.errors:
+        try:
+            outcome = report_on_behalf(grant=grant, idempotency_key=key, reports=reports, now=now)
+        except FieldError as failure:
+            error = about_them(field_message(failure.field, failure.message))
+        else:
+            _audit_grant(grant, action="write", outcome="granted")
+            return _report_answer(request, grant, outcome.checkin, now)
+    _audit_grant(grant, action="write", outcome="denied")
+    context = _report_context(grant, picked, key or uuid.uuid4().hex, error=error)
+    return render(request, "support/checkin.html", context, status=400)
+
+
+def _audit_grant(grant: SupportGrant, *, action: str, outcome: str) -> None:
     record_access_event(
-        action="write",
-        outcome="granted",
-        patient=patient,
+        action=action,
+        outcome=outcome,
+        patient=grant.patient,
         object_type="support_grant",
         object_id=str(grant.public_id),
     )
-    level = Level(outcome.checkin.triage_level)
+
+
+def _report_context(grant: SupportGrant, picked: Picked, key: str, *, error: str = "") -> dict[str, object]:
+    """The companion's report form, with what was sent kept when it comes back: ticks, strengths, and
+    each row's refusal in the words of a third person, listed at the top with a link to its field."""
+    known = kb.knowledge()
+
+    def row(entry: Any) -> dict[str, object]:
+        refusal = picked.errors.get(entry.id, "")
+        return {
+            "id": entry.id,
+            # The core names them to the patient ("Not able to look after yourself"); the companion
+            # reads them about the patient.
+            "name": about_them(entry.name),
+            "checked": entry.id in picked.severities,
+            "severity": picked.severities.get(entry.id, ""),
+            "error": about_them(refusal),
+        }
+
+    effects = [row(e) for e in known.side_effects.values()]
+    red_flags = [row(f) for f in known.red_flags.values()]
+    summary = [{"href": f"#sev-{e['id']}", "message": e["error"]} for e in effects if e["error"]]
+    patient = grant.patient
+    return {
+        "grant": grant,
+        "patient": patient,
+        "clinic": patient.clinic,
+        "name": short_name(patient),
+        "emergency_call": tel(patient.clinic.emergency_number),
+        "effects": effects,
+        "red_flags": red_flags,
+        "severities": SEVERITIES,
+        "idempotency_key": key,
+        "error": error,
+        "error_summary": summary,
+    }
+
+
+def _report_answer(request: HttpRequest, grant: SupportGrant, checkin: Any, now: dt.datetime) -> HttpResponse:
+    patient = grant.patient
+    level = Level(checkin.triage_level)
     return render(
         request,
         "support/checkin_answer.html",
@@ -228,7 +254,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
             "patient": patient,
             "clinic": patient.clinic,
             "name": short_name(patient),
-            "answer": companion_answer(outcome.checkin.triage_result, patient.clinic, now),
+            "answer": companion_answer(checkin.triage_result, patient.clinic, now),
             "emergency_call": tel(patient.clinic.emergency_number),
             "emergency": level >= Level.URGENT,
             "contact_clinic": Level.LONGER_THAN_EXPECTED <= level < Level.URGENT,

@@ -14,6 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from ketacare.treatments.models import TreatmentSession
+
 pytestmark = pytest.mark.django_db
 
 
@@ -49,7 +51,12 @@ def test_before_discharge_the_companion_reads_each_red_flag_with_its_own_action(
     personas: Any, client_for: Any
 ) -> None:
     clinic = personas.clinic_a
-    today = timezone.now().astimezone(ZoneInfo(personas.a1.time_zone))
+    now = timezone.now()
+    today = now.astimezone(ZoneInfo(personas.a1.time_zone))
+    # A session booked today, not begun: a companion is invited for the day of a session.
+    TreatmentSession.objects.create(
+        clinic=clinic, patient=personas.a1, protocol_id="iv_ketamine", route="iv", scheduled_at=now
+    )
     page = _companion_page(client_for, today.date().isoformat())
     assert "appear here when" in page  # not discharged today: the red flags stand alone
     assert "for any of" not in page

@@ -2,7 +2,8 @@
 before the patient has left and on the discharge sheet after. The emergency call comes first, large and
 on the first screen; then each red flag is an item of a list, its name in bold and what to do under it,
 every number a link at least 44 px tall; nothing scrolls sideways. The answer to a report made on the
-patient's behalf names the signs about the patient."""
+patient's behalf names the signs about the patient; its form puts the emergency call and the serious
+signs first, and keeps Send in sight once a sign is ticked. An ongoing supporter gets the same box."""
 
 from __future__ import annotations
 
@@ -102,17 +103,69 @@ def test_the_red_flags_read_fast_on_a_phone_before_and_after_discharge(
     page.screenshot(path=str(artifacts_dir / "support-red-flags-sheet-phone.png"))
     page.screenshot(path=str(artifacts_dir / "support-red-flags-sheet-phone-full.png"), full_page=True)
 
-    # A report on the patient's behalf: the answer names the sign about the patient and what to do.
+    # The emergency call comes before the button to report.
+    report = page.get_by_role("link", name="Report how they are (on their behalf)")
+    emergency = page.get_by_test_id("emergency-call")
+    assert emergency.bounding_box()["y"] < report.bounding_box()["y"], "the emergency call comes first"
+
+    # A report on the patient's behalf: the emergency call first and large, then the serious signs; no
+    # strength chosen for the companion; once a sign is ticked the Send button is in sight without
+    # scrolling; the answer names the sign about the patient and what to do.
     with page.expect_navigation():
-        page.get_by_role("link", name="Report how they are (on their behalf)").tap()
+        report.tap()
+    emergency = page.get_by_test_id("emergency-call")
+    call = emergency.bounding_box()
+    assert call["height"] >= 52 and call["width"] >= 300, call
+    assert call["y"] + call["height"] <= SCREEN["height"], "the emergency call is on the first screen"
+    first_sign = page.locator('input[name="symptom"]').first.bounding_box()
+    assert call["y"] + call["height"] <= first_sign["y"], "the emergency call comes before the signs"
+    assert page.get_by_label("How strong: Headache").evaluate("s => s.selectedOptions[0].text") == (
+        "How strong? Choose"
+    )
+    page.screenshot(path=str(artifacts_dir / "support-report-phone.png"))
     page.get_by_label("Not able to look after themselves").check()
     page.get_by_label("Chest pain").check()
+    send = page.get_by_role("button", name="Send to their clinic")
+    bar = send.bounding_box()
+    assert 0 <= bar["y"] and bar["y"] + bar["height"] <= SCREEN["height"], f"Send is out of sight: {bar}"
+    assert bar["height"] >= 44 and bar["width"] >= 300, bar
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= SCREEN["width"], f"the report form scrolls sideways on a phone ({width}px)"
+    page.screenshot(path=str(artifacts_dir / "support-report-ticked-phone.png"))
+    page.screenshot(path=str(artifacts_dir / "support-report-phone-full.png"), full_page=True)
     with page.expect_navigation():
-        page.get_by_role("button", name="Send to their clinic").tap()
+        send.tap()
     assert page.get_by_role("heading", name="Get help now").is_visible()
     told = page.get_by_role("list", name="What you told us about Alice, and what to do")
     assert told.get_by_role("listitem").first.inner_text().startswith("Chest pain")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= SCREEN["width"], f"the answer scrolls sideways on a phone ({width}px)"
     page.screenshot(path=str(artifacts_dir / "support-answer-phone.png"), full_page=True)
+    context.close()
+
+
+def test_an_ongoing_supporter_gets_the_emergency_call_and_the_red_flags_on_a_phone(
+    live_server: Any, browser: Any, personas: Any, artifacts_dir: Any
+) -> None:
+    patient = personas.a1
+    invitation = invite_support_person(
+        patient=patient,
+        name="Pat",
+        email="pat@example.org",
+        phone="",
+        role="supporter",
+        day=None,
+        now=timezone.now(),
+    )
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/support/open/{invitation.token}/")
+    page.wait_for_load_state()
+    _reads_fast_on_a_phone(page, "Red flags: get help now", patient.clinic.emergency_number)
+    box = page.get_by_test_id("get-help-now")
+    assert box.get_by_role("link", name=patient.clinic.crisis_line).last.is_visible()
+    tell = page.get_by_test_id("tell-the-clinic")
+    assert tell.is_visible() and "Reports cannot be sent from this page" in tell.inner_text()
+    page.screenshot(path=str(artifacts_dir / "support-supporter-phone.png"))
+    page.screenshot(path=str(artifacts_dir / "support-supporter-phone-full.png"), full_page=True)
     context.close()

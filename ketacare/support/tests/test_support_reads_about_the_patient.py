@@ -148,6 +148,7 @@ def test_the_patients_own_sheet_still_speaks_to_them(personas: Any, client_for: 
 
 
 def test_the_report_form_names_every_sign_of_the_patient(personas: Any, client_for: Any) -> None:
+    _session(personas.a1, discharged=True)  # a companion is invited for the day of a session
     with time_machine.travel(READ_AT, tick=False):
         form = client_for("companion_a1").get(reverse("support:checkin")).content.decode()
     names = re.findall(r'name="symptom" value="[a-z_]+"> ([^<]+)</label>', form)
