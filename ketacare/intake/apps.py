@@ -18,4 +18,5 @@ class IntakeConfig(AppConfig):
             intake_baselines=selectors.intake_baselines,
             plan_gate_facts=selectors.plan_gate_facts,
             latest_weight=selectors.latest_weight,
+            eligibility_precautions=selectors.eligibility_precautions,
         )

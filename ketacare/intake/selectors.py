@@ -10,6 +10,7 @@ from django.http import Http404
 
 from ketacare.accounts.models import User
 from ketacare.audit.services import record_access_event
+from ketacare.core import display
 from ketacare.core import knowledge as core_knowledge
 from ketacare.intake.models import (
     BaselineScore,
@@ -22,7 +23,13 @@ from ketacare.intake.models import (
     WeightMeasurement,
 )
 from ketacare.intake.services import CORRECTABLE
-from ketacare.patients.facts import BaselinePoint, PlanGateFacts, WeightFact
+from ketacare.patients.facts import (
+    BaselinePoint,
+    EligibilityPrecautions,
+    PlanGateFacts,
+    ScreeningFinding,
+    WeightFact,
+)
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import access_patient
 
@@ -218,3 +225,38 @@ def latest_weight(patient: Patient) -> WeightFact | None:
         .first()
     )
     return WeightFact(float(found.weight_kg), found.measured_at) if found is not None else None
+
+
+# The screening findings the people dosing weigh; "note" findings (the esketamine day-1 dose from 65) are
+# the prescriber's when planning and reach the dose through the plan.
+_DOSING_FINDING_LEVELS = ("contraindication", "precaution")
+
+
+def eligibility_precautions(patient: Patient) -> EligibilityPrecautions | None:
+    """patients.facts.eligibility_precautions: the current screening's decision, note and findings."""
+    screening = (
+        ScreeningAssessment.objects.filter(patient=patient, status=VersionStatus.CURRENT)
+        .select_related("decided_by")
+        .order_by("-assessed_at", "-id")
+        .first()
+    )
+    if screening is None:
+        return None
+    findings = tuple(
+        ScreeningFinding(
+            level=str(reason.get("level")),
+            name=str(reason.get("name") or "") or display.name_for(str(reason.get("id") or "")),
+            detail=str(reason.get("detail") or ""),
+            medications=tuple(str(m) for m in reason.get("medications") or ()),
+        )
+        for reason in screening.reasons or []
+        if reason.get("level") in _DOSING_FINDING_LEVELS
+    )
+    return EligibilityPrecautions(
+        decision=screening.decision,
+        decision_label=screening.get_decision_display() if screening.decision else "",
+        note=screening.decision_note if screening.decision else "",
+        decided_by=str(screening.decided_by) if screening.decided_by else "",
+        decided_at=screening.decided_at,
+        findings=findings,
+    )

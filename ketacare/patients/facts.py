@@ -92,6 +92,7 @@ PROVIDERS: dict[str, str] = {
     "intake_baselines": "intake",
     "plan_gate_facts": "intake",
     "latest_weight": "intake",
+    "eligibility_precautions": "intake",
     "red_flags_since": "checkins",
     "next_dose_hold": "checkins",
     "suicide_risk_since": "questionnaires",
@@ -270,6 +271,45 @@ class PlanGateFacts:
 def plan_gate_facts(patient: Patient) -> PlanGateFacts:
     """The patient's current screening, its decision and the routes their valid consents cover."""
     result: PlanGateFacts = _get("plan_gate_facts")(patient)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningFinding:
+    """One finding of the current screening the people dosing must weigh, in words (never an id).
+
+    ``level`` is "contraindication" or "precaution"; ``name`` what it is ("Benzodiazepines");
+    ``detail`` what it means and what to do, as the screening recorded it; ``medications`` the patient's
+    medicines that matched, as their list writes them (interactions only).
+    """
+
+    level: str
+    name: str
+    detail: str
+    medications: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EligibilityPrecautions:
+    """The prescriber's eligibility decision on the current screening, their note, and the findings.
+
+    What the plan page and the run-sheet show before anyone doses (docs/decisions/0013): the note is the
+    prescriber's instruction ("Hold lorazepam 24 h before each session"), the findings what screening
+    found to weigh. ``decision`` is "" (and the rest empty) when no prescriber has decided yet.
+    """
+
+    decision: str
+    decision_label: str  # "Eligible with precautions"
+    note: str
+    decided_by: str
+    decided_at: dt.datetime | None
+    findings: tuple[ScreeningFinding, ...] = ()
+
+
+def eligibility_precautions(patient: Patient) -> EligibilityPrecautions | None:
+    """The current screening's decision, its note and its contraindications and precautions; None when
+    the patient has no current screening."""
+    result: EligibilityPrecautions | None = _get("eligibility_precautions")(patient)
     return result
 
 

@@ -78,7 +78,7 @@ def _discharge(page) -> None:
 
 
 def test_a_complete_iv_session_from_check_in_to_discharge_on_a_tablet(live_server, browser, artifacts_dir):
-    from tests.support.treatments import make_session
+    from tests.support.treatments import make_session, skip_questionnaires_on_the_page
 
     personas, page = _staff_login(browser, live_server)
     session = make_session(personas.a1, route="iv", state="scheduled")
@@ -88,6 +88,7 @@ def test_a_complete_iv_session_from_check_in_to_discharge_on_a_tablet(live_serve
     page.screenshot(path=str(artifacts_dir / "treatments-iv-1-scheduled.png"), full_page=True)
     _check_in(page, 150)
     _vitals(page, 145, 122, 78)
+    skip_questionnaires_on_the_page(page)
     page.locator("#dose_form_dose_mg").fill("35")
     page.locator("#dose_form_lot_number").fill("LOT-IV-7")
     page.locator("#dose_form_started_at").fill(_local(140))
@@ -120,7 +121,7 @@ def test_a_complete_iv_session_from_check_in_to_discharge_on_a_tablet(live_serve
 def test_a_complete_esketamine_session_and_the_refusal_before_120_minutes(
     live_server, browser, artifacts_dir
 ):
-    from tests.support.treatments import make_session
+    from tests.support.treatments import make_session, skip_questionnaires_on_the_page
 
     personas, page = _staff_login(browser, live_server)
     # The refusal: another esketamine patient whose second device was 30 minutes ago.
@@ -140,6 +141,7 @@ def test_a_complete_esketamine_session_and_the_refusal_before_120_minutes(
     page.goto(f"{live_server.url}/clinic/sessions/{session.public_id}/")
     _check_in(page, 170)
     _vitals(page, 165, 124, 80)
+    skip_questionnaires_on_the_page(page)
     for minutes_ago in (160, 155):
         page.locator("#dose_form_dose_mg").fill("28")
         page.locator("#dose_form_lot_number").fill("ESK-2026-11")

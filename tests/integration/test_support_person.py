@@ -101,6 +101,16 @@ def test_the_link_shown_once_can_be_copied_and_the_form_promises_no_message(
 
 
 def test_a_companion_invited_for_a_later_day_sees_nothing_before_it(personas: Any, client_for: Any) -> None:
+    from ketacare.treatments.models import TreatmentSession
+
+    # A session booked that Thursday at 10:00 in New York: a companion is invited for a session's day.
+    TreatmentSession.objects.create(
+        clinic=personas.a1.clinic,
+        patient=personas.a1,
+        protocol_id="iv_ketamine",
+        route="iv",
+        scheduled_at=dt.datetime(2026, 3, 5, 15, 0, tzinfo=dt.UTC),
+    )
     with time_machine.travel(T0, tick=False):
         link = _invite(
             client_for("a1"), name="Sam", email="sam@example.org", role="day_companion", day="2026-03-05"

@@ -40,6 +40,8 @@ DEVICE_WAIT_MIN = 5
 PLAN_GATE_REASON = "Test plan: screening, decision and consent are recorded outside this test."
 HOLD_REASON = "Test session: the prescriber reviewed the hold and doses as the test's history needs."
 DISCHARGE_REASON = "Test session: discharged at the time the test's history needs."
+# Why a builder's session did not do the questionnaires due before its dose (a nurse's skip reason).
+QUESTIONNAIRE_SKIP_REASON = "Test session: the pre-dose questionnaires are not part of this test."
 
 
 # 10:00 in New York (clinic A), a Friday: the clinic day has begun and is far from midnight.
@@ -76,6 +78,7 @@ def make_session(
     hold: bool = False,
     now: dt.datetime | None = None,
     checks_taken: bool = True,
+    questionnaires_due: bool = False,
 ) -> TreatmentSession:
     """A session of `patient` in `state`; later states carry the check-in, dose and vitals the services write.
 
@@ -86,7 +89,9 @@ def make_session(
     check-in (a hold when `hold`), the dose (a 40 min infusion, or two nasal devices 5 min apart) ending
     `minutes_since_dose_end` before `now`, vital signs at each checkpoint of the route's schedule
     that has come (unless `checks_taken` is False: a session whose checks were missed), vital signs and
-    an observation a minute before `now`, and discharge at `now`.
+    an observation a minute before `now`, and discharge at `now`. The questionnaires due before the dose
+    are skipped at check-in with a reason, as a nurse records it (the dose waits for each), unless
+    `questionnaires_due`: a checked-in session whose questionnaires are still to do.
     """
     now = now or timezone.now()
     user = staff_of(patient)
@@ -116,6 +121,8 @@ def make_session(
             fasting_confirmed=True,
             ride_home_confirmed=True,
         )
+        if not questionnaires_due:
+            skip_pre_dose_questionnaires(session, user)
     with _at(min(checked_in_at + dt.timedelta(minutes=5), now)):
         services.record_vital_signs(
             session=session,
@@ -157,6 +164,31 @@ def make_session(
     with _at(now):
         _discharge(session, user, now)
     return _fresh(session)
+
+
+def skip_pre_dose_questionnaires(session: TreatmentSession, user: Any | None = None) -> None:
+    """Record each questionnaire still due before the session's dose as skipped with a reason, through the
+    service a nurse's "Not done today" calls: the dose waits for each one until it is answered or skipped."""
+    session = _fresh(session)
+    for item in selectors.pre_dose_questionnaires(session):
+        if item.status == "due":
+            services.skip_pre_dose_questionnaire(
+                session=session,
+                user=user or staff_of(session.patient),
+                assignment=item.assignment,
+                reason=QUESTIONNAIRE_SKIP_REASON,
+            )
+
+
+def skip_questionnaires_on_the_page(page: Any, reason: str = QUESTIONNAIRE_SKIP_REASON) -> None:
+    """In a browser on the run-sheet (Playwright): each questionnaire still due before the dose marked
+    "Not done today" with `reason`, as a nurse does; the dose waits for each one otherwise."""
+    while (summary := page.get_by_text("Not done today", exact=True)).count():
+        summary.first.click()
+        page.locator("[id$='_skip_reason']").first.fill(reason)
+        with page.expect_response(lambda r: r.request.method == "POST"):
+            page.get_by_role("button", name="Mark as skipped").first.click()
+        page.wait_for_timeout(150)
 
 
 def _readings_at_checkpoints(

@@ -60,9 +60,11 @@ from ketacare.treatments.selectors.patient import (
     upcoming_appointments,
 )
 from ketacare.treatments.selectors.pre_dose import (
+    QUESTIONNAIRES_DUE,
     PreDoseItem,
     pre_dose_assignment,
     pre_dose_questionnaires,
+    questionnaires_hold,
     schedule_id,
 )
 from ketacare.treatments.selectors.recovery import (
@@ -100,6 +102,7 @@ from ketacare.treatments.selectors.run_sheet import (
     valid_doses,
     valid_observations,
     valid_vitals,
+    vital_phase,
 )
 from ketacare.treatments.selectors.schedule import (
     Reference,
@@ -187,6 +190,8 @@ __all__ = [
     "planned_dosing_minutes",
     "pre_dose_assignment",
     "pre_dose_questionnaires",
+    "QUESTIONNAIRES_DUE",
+    "questionnaires_hold",
     "readiness",
     "recent_submitted_forms",
     "route_rules",
@@ -205,4 +210,5 @@ __all__ = [
     "valid_doses",
     "valid_observations",
     "valid_vitals",
+    "vital_phase",
 ]

@@ -17,10 +17,13 @@ from ketacare.patients.models import Patient
 from ketacare.treatments.models import DoseAdministration, TreatmentPlan, TreatmentSession, VitalSign
 from ketacare.treatments.selectors._common import age_years, clinic_zone
 from ketacare.treatments.selectors.interval import INTERVAL_HOLD, interval_hold_message, nearby_dose
+from ketacare.treatments.selectors.pre_dose import QUESTIONNAIRES_DUE, questionnaires_hold
 from ketacare.treatments.selectors.run_sheet import _once, baseline_vitals, valid_vitals
 
-# Holds that are simply the next step of the run-sheet, not something a prescriber must hear about.
-STEP_HOLDS = frozenset({"not_checked_in", "pre_dose_vitals_missing"})
+# Holds that are simply the next step of the run-sheet, not something a prescriber must hear about (and
+# so not something a prescriber's override passes: the step is done, or a questionnaire skipped with
+# its reason).
+STEP_HOLDS = frozenset({"not_checked_in", "pre_dose_vitals_missing", QUESTIONNAIRES_DUE})
 
 # A blood pressure taken again straight after a high one measures the same unsettled patient: a retake
 # clears a blood-pressure hold only when it is taken at least this long after the reading that held,
@@ -153,8 +156,9 @@ def pre_dose_hold_flags(session: TreatmentSession) -> tuple[bool, list[dict[str,
 
 
 def dose_readiness(session: TreatmentSession, now: dt.datetime) -> pathway.Readiness:
-    """Every reason not to dose this session now (the core's go/no-go), and a blood-pressure hold a
-    retake taken too soon does not clear (`bp_retake_too_soon`).
+    """Every reason not to dose this session now (the core's go/no-go), a blood-pressure hold a retake
+    taken too soon does not clear (`bp_retake_too_soon`), and the questionnaires due before the dose
+    that are neither answered nor skipped with a reason (`pre_dose.questionnaires_hold`).
 
     The "interval" hold (another dose less than 24 h from now, clinic practice) names that dose: its
     time, amount and route (`interval.nearby_dose`)."""
@@ -212,6 +216,8 @@ def dose_readiness(session: TreatmentSession, now: dt.datetime) -> pathway.Readi
     if too_soon is not None:
         present = {h.code for h in holds}
         holds += tuple(h for h in _retake_too_soon_holds(session, too_soon, age) if h.code not in present)
+    if session.checked_in_at is not None and (questionnaires := questionnaires_hold(session)) is not None:
+        holds += (questionnaires,)
     return pathway.Readiness(go=not holds, holds=holds)
 
 

@@ -1,5 +1,6 @@
 """The questionnaires due before a session (the questionnaires app's "before each induction session"
-schedule) and where each stands at check-in.
+schedule), where each stands at check-in, and the pre-dose check they make: a questionnaire still due
+(neither answered nor skipped with a reason) holds the dose (docs/decisions/0006, 0013).
 """
 
 from __future__ import annotations
@@ -12,10 +13,18 @@ from typing import Any
 from django.http import Http404
 
 from ketacare.accounts.models import User
+from ketacare.core import display, pathway
 from ketacare.core.instruments import get_instrument
 from ketacare.patients import facts
 from ketacare.patients.facts import SUICIDE_RISK
 from ketacare.treatments.models import PreDoseQuestionnaire, TreatmentSession
+from ketacare.treatments.selectors.run_sheet import _once
+
+# The pre-dose check a questionnaire still due makes: a step of the run-sheet the nurse completes (enter
+# the answers, or skip with a reason), not a hold a prescriber hears of or overrides.
+QUESTIONNAIRES_DUE = "questionnaires_due"
+# The run-sheet's way to skip one, named as the page names it.
+NOT_DONE_TODAY = "Not done today"
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,34 @@ def schedule_id(session: TreatmentSession) -> str | None:
 
 
 def pre_dose_questionnaires(session: TreatmentSession) -> list[PreDoseItem]:
-    """The questionnaires due before this session (from the questionnaires schedule) and their state."""
+    """The questionnaires due before this session (from the questionnaires schedule) and their state.
+
+    Read once per run-sheet render: the pre-dose check and the questionnaires card ask the same."""
+    return list(_once("pre_dose_questionnaires", session, lambda: tuple(_pre_dose_items(session))))
+
+
+def questionnaires_hold(session: TreatmentSession) -> pathway.Hold | None:
+    """The pre-dose check the questionnaires make: each one still due before the dose, named, with what
+    to do; None when every one was answered or skipped with a reason (or none was due: an ad-hoc session).
+
+    A PHQ-9 left due would leave its suicide item unasked before the dose, so the dose waits for each.
+    """
+    due = [item for item in pre_dose_questionnaires(session) if item.status == "due"]
+    if not due:
+        return None
+    names = [display.instrument_short(item.assignment.instrument_id) for item in due]
+    named = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+    each = "it" if len(names) == 1 else "each"
+    return pathway.Hold(
+        QUESTIONNAIRES_DUE,
+        f"{named} {'is' if len(names) == 1 else 'are'} due before the dose and not answered yet: enter the "
+        f"answers on this tablet under Pre-dose questionnaires, or skip {each} with the reason under "
+        f"\u201c{NOT_DONE_TODAY}\u201d.",
+        "contact_clinic",
+    )
+
+
+def _pre_dose_items(session: TreatmentSession) -> list[PreDoseItem]:
     key = schedule_id(session)
     if key is None:
         return []

@@ -170,6 +170,16 @@ def latest_in_session_vitals(session: TreatmentSession) -> VitalSign | None:
     return after[-1] if after else None
 
 
+def vital_phase(session: TreatmentSession, vital: VitalSign, protocol: Protocol) -> str:
+    """When a reading was taken, as the vital-signs table names it: before the dose, during dosing (the
+    infusion, or between nasal devices), or after the dose, in observation (from the end of dosing)."""
+    if vital.kind == VitalSign.Kind.PRE_DOSE:
+        return "Before the dose"
+    if session.dose_ended_at is None or vital.measured_at < session.dose_ended_at:
+        return "During the infusion" if protocol.dose.infusion_minutes else "During dosing"
+    return "After the dose, in observation"
+
+
 def given_at_one_time(protocol: Protocol) -> bool:
     """Whether the protocol's dose is given at one time (an oral or sublingual dose, an IM injection):
     no infusion that runs until it is stopped and no nasal devices with waits between them,

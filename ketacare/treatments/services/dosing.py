@@ -211,6 +211,8 @@ def record_dose(
     than 24 h after another dose under a prescriber's override of that hold, needs ``gate_override_read``
     (the recorder has read the override), unless the recorder wrote it. Without an override a dose less
     than 24 h after another is refused with that dose's time, amount and route (the "interval" hold).
+    The first dose waits, too, for each questionnaire due before it (PHQ-9, GAD-7 from the questionnaires
+    schedule) to be answered or skipped with a reason; no override passes that (`pre_dose_questionnaires`).
     """
     now = timezone.now()
     start = started_at or now
@@ -233,6 +235,9 @@ def record_dose(
         if selectors.baseline_vitals(session) is None:
             raise ConflictError("dose_mg", "record the pre-dose vital signs before the dose")
         holds = selectors.open_holds(session, now)
+        # A questionnaire due before the dose is the nurse's step, not a hold a prescriber overrides.
+        questionnaires = [h for h in holds if h.code == selectors.QUESTIONNAIRES_DUE]
+        holds = [h for h in holds if h.code != selectors.QUESTIONNAIRES_DUE]
         if session.hold and session.hold_overridden_at is None:
             # The readings that hold, each saying when a retake counts (`BP_RETAKE_REST`).
             readings = [h.message for h in holds if h.code.startswith("pre_dose_")]
@@ -248,6 +253,12 @@ def record_dose(
                 "Dosing is on hold: "
                 + " ".join(h.message for h in holds)
                 + " Fix each cause, or a prescriber overrides with a reason.",
+            )
+        if questionnaires:
+            # The PHQ-9's suicide item is asked before the dose, or a person records why it was not.
+            raise ConflictError(
+                "pre_dose_questionnaires",
+                "Dosing waits for the pre-dose questionnaires: " + questionnaires[0].message,
             )
         # An unresolved emergency or suicide-risk alert (chest pain reported from the app, an item 9
         # answer) raised before this dose holds it as it holds discharge: no override covers it;

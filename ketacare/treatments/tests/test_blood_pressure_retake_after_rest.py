@@ -20,7 +20,7 @@ from ketacare.alerts.models import Alert
 from ketacare.treatments import services
 from ketacare.treatments.models import DoseAdministration, TreatmentSession, VitalSign
 from tests.support.pathway import make_nurse
-from tests.support.treatments import make_session, words
+from tests.support.treatments import make_session, skip_pre_dose_questionnaires, words
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,7 @@ def _checked_in(personas: Any) -> tuple[TreatmentSession, Any, Client]:
     services.check_in_session(
         session=session, user=nurse, weight_kg=70.0, fasting_confirmed=True, ride_home_confirmed=True
     )
+    skip_pre_dose_questionnaires(session, nurse)
     session.refresh_from_db()
     return session, nurse, login(Client(), nurse)
 

@@ -16,7 +16,13 @@ from django.urls import reverse
 from ketacare.treatments import services
 from ketacare.treatments.models import DoseAdministration, TreatmentSession
 from tests.support.pathway import ready_for_plan
-from tests.support.treatments import FRIDAY_MORNING, WEIGHT_KG, run_sheet, words
+from tests.support.treatments import (
+    FRIDAY_MORNING,
+    WEIGHT_KG,
+    run_sheet,
+    skip_pre_dose_questionnaires,
+    words,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +59,7 @@ def _checked_in_session(patient: Any, route: str) -> TreatmentSession:
         fasting_confirmed=True,
         ride_home_confirmed=True,
     )
+    skip_pre_dose_questionnaires(session, prescriber)
     services.record_vital_signs(
         session=session, user=prescriber, systolic_mmhg=122, diastolic_mmhg=78, heart_rate_bpm=72, spo2_pct=98
     )

@@ -52,7 +52,8 @@ def test_the_line_counts_from_the_time_in_dosing_ended_at(personas: Any, clock: 
     assert _line(page) == (
         "Stopping at 10:12: 12 of 40 min, 10.5 mg of 35 mg delivered (rate × time; recorded as delivered)"
     )
-    assert "Before 80% of the time: a reason is required." in page
+    # Said calmly before anyone stops: no reason is missing until a stop is sent without one.
+    assert "Stopping before 80% of the time needs a reason (under “Reason”)." in page
 
 
 def test_the_refusal_and_the_line_beside_it_agree_and_the_record_follows(

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from ketacare.treatments import selectors
 from ketacare.treatments.models import RemsForm, TreatmentSession, VitalSign
 from ketacare.treatments.services.rems import forty_minute_checkpoint, rems_blood_pressures
-from tests.support.treatments import make_session
+from tests.support.treatments import make_session, skip_pre_dose_questionnaires
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +85,7 @@ class Nurse:
                     "checked_in_at": self.wall(START),
                 },
             )
+            skip_pre_dose_questionnaires(self.session)
         self.vitals(START + dt.timedelta(minutes=5), PRE)
         for minutes in (10, 15):
             when = START + dt.timedelta(minutes=minutes)

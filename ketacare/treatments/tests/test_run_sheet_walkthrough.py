@@ -38,7 +38,13 @@ from ketacare.treatments.models import DoseAdministration, TreatmentPlan, Treatm
 from ketacare.treatments.services.check_in import update_check_in_confirmations
 from ketacare.treatments.services.observation import VitalSignsRefused
 from tests.support.pathway import make_nurse
-from tests.support.treatments import FRIDAY_MORNING, make_session, run_sheet, words
+from tests.support.treatments import (
+    FRIDAY_MORNING,
+    make_session,
+    run_sheet,
+    skip_pre_dose_questionnaires,
+    words,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -266,6 +272,7 @@ def _held_for_ride_and_fasting(patient: Any) -> TreatmentSession:
         fasting_confirmed=False,
         ride_home_confirmed=False,
     )
+    skip_pre_dose_questionnaires(session)
     services.record_vital_signs(
         session=session,
         user=patient.primary_clinician,
@@ -421,6 +428,7 @@ def test_dosing_closes_the_hold_alerts_still_open(personas: Any, clock: Any) -> 
         fasting_confirmed=True,
         ride_home_confirmed=True,
     )
+    skip_pre_dose_questionnaires(session)
     services.record_vital_signs(
         session=session, user=personas.clinician_a, systolic_mmhg=124, diastolic_mmhg=78
     )

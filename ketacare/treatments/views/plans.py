@@ -124,6 +124,9 @@ def _plan_page(
         # Next to the weight: the age the plan is made for (the first session's day decides the rules).
         "patient_age": selectors.age_years(patient, selectors.today_in(patient.clinic)),
         "weighed": weighed,
+        # What the prescriber decided about eligibility and screening found: the plan is made, and each
+        # session dosed, with them in view.
+        "eligibility": facts.eligibility_precautions(patient),
         "zone": tz,
         "reschedule_form": forms.RescheduleForm(zone=tz),
         "gates": _gates(patient),

@@ -22,6 +22,7 @@ from ketacare.clinics.selectors import active_membership
 from ketacare.core import course
 from ketacare.core.course.steps import describe_doses
 from ketacare.core.protocols import get_protocol
+from ketacare.patients import facts
 from ketacare.treatments import forms, selectors
 from ketacare.treatments.models import TreatmentSession
 from ketacare.treatments.selectors.run_sheet import SafetyAlertCriterion, discharge_blocking_alerts
@@ -180,6 +181,12 @@ def _sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **b
         next_device_at = doses[-1].started_at + dt.timedelta(minutes=device.wait_between_devices_minutes)
     membership = active_membership(request)
     flags = [f for v in vitals if not v.entered_in_error and v.kind == "in_session" for f in v.flags]
+    # One infusion runs at a time: while one runs the dose form gives way to "stop it first".
+    infusion_running = (
+        session.state == TreatmentSession.State.DOSING
+        and device is None
+        and any(d.ended_at is None and not d.entered_in_error for d in doses)
+    )
     latest = [v for v in vitals if not v.entered_in_error and v.kind == "in_session"]
     context = {
         "session": session,
@@ -191,6 +198,11 @@ def _sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **b
         "now": now,
         "zone": tz,
         "vitals": vitals,
+        # Each reading with the phase it was taken in: before the dose, during dosing, or after it.
+        "vital_rows": [(v, selectors.vital_phase(session, v, protocol)) for v in vitals],
+        "infusion_running": infusion_running,
+        # The prescriber's eligibility note and the screening's precautions, before anyone doses.
+        "eligibility": facts.eligibility_precautions(session.patient),
         "doses": doses,
         "observations": observations,
         "adverse_events": list(session.adverse_events.order_by("occurred_at", "id")),
@@ -244,6 +256,10 @@ def _sheet_context(request: AuthenticatedRequest, session: TreatmentSession, **b
     # From the time "Dosing ended at" holds (its default, or what the nurse sent with a refusal): the line
     # and the refusal under the field give the same minutes and milligrams.
     context["stop_preview"] = stop_preview(session, _end_time(context["end_form"], session, now), now)
+    if context["stop_preview"] is not None:
+        # Calm until an early stop is sent without its reason: then the line is the refusal's figure.
+        ended = context["end_form"]
+        context["stop_preview"]["refused"] = ended.is_bound and bool(ended.errors.get("reason"))
     refused = context.get("refused")
     if refused is not None:
         # A refusal lists (code, message); an alert that held it is linked, as in the checklist.
@@ -265,10 +281,15 @@ def pathway_context(session: TreatmentSession, now: dt.datetime) -> dict[str, An
     """The go/no-go on the run-sheet: open holds, the overridden ones, what an early stop delivers."""
     holds: list[Any] = []
     overridden: list[Any] = []
+    questionnaires = None
     if session.state == TreatmentSession.State.CHECKED_IN:
         covered = set(session.hold_overridden_codes or []) if session.hold_overridden_at else set()
         for hold in selectors.dose_readiness(session, now).holds:
-            (overridden if hold.code in covered else holds).append(hold)
+            if hold.code == selectors.QUESTIONNAIRES_DUE:
+                # The nurse's own step (enter or skip each), said apart from the holds a prescriber can pass.
+                questionnaires = hold
+            else:
+                (overridden if hold.code in covered else holds).append(hold)
     discharged_after = None
     if session.discharged_at is not None and session.dose_ended_at is not None:
         discharged_after = math.floor((session.discharged_at - session.dose_ended_at).total_seconds() / 60)
@@ -281,6 +302,7 @@ def pathway_context(session: TreatmentSession, now: dt.datetime) -> dict[str, An
     return {
         **interval_context(session, now),
         "open_holds": holds,
+        "questionnaires_due": questionnaires,
         "overridden_holds": overridden,
         "discharged_after_min": discharged_after,
         "gate_override": gate.plan if gate is not None else None,
