@@ -543,3 +543,7 @@ def cancel_treatment_session(request: AuthenticatedRequest, session_id: str) -> 
         return _refreshed(session)
 
     return _session_write(request, session_id, CancelIn, call, operation="cancel_treatment_session")
+
+
+# The pre-dose questionnaires' routes live in their own module; importing it adds them to this router.
+from ketacare.treatments import pre_dose_api  # noqa: E402, F401

@@ -328,3 +328,52 @@ class CancelIn(Schema):
 class ErrorOut(Schema):
     detail: str
     errors: list[dict[str, str]] = []
+
+
+class PreDoseSkipIn(Schema):
+    reason: str = Field(max_length=300, description="Why the questionnaire was not done (required)")
+
+
+class PreDoseAnswersIn(Schema):
+    answers: dict[str, int] = Field(
+        default_factory=dict,
+        max_length=100,
+        description='Item id to answer value, as the instrument defines them (e.g. {"phq9.q1": 0}); a form '
+        "body carries them as top-level fields",
+    )
+    idempotency_key: str = Field(
+        "", max_length=64, description="A retry with the same key returns the first response (or the header)"
+    )
+
+
+class PreDoseQuestionnaireOut(Schema):
+    """One questionnaire due before the session and where it stands: answered, skipped or still due."""
+
+    assignment_id: uuid.UUID
+    instrument_id: str
+    instrument_name: str
+    state: Literal["due", "completed", "skipped", "cancelled"]
+    at: dt.datetime | None = Field(None, description="When it was completed or skipped")
+    where: str = Field("", description='"phone" or "chair" (completed only)')
+    by: str | None = Field(None, description="The staff member who entered or skipped it at the chair")
+    score: float | None = None
+    band: str = ""
+    suicide_risk: bool = Field(False, description="The answers carry a suicide-risk item alert")
+    skip_reason: str = ""
+
+    @staticmethod
+    def from_item(item: Any) -> PreDoseQuestionnaireOut:
+        response = item.response
+        return PreDoseQuestionnaireOut(
+            assignment_id=item.assignment.public_id,
+            instrument_id=item.assignment.instrument_id,
+            instrument_name=item.instrument.title,
+            state=item.status,
+            at=item.at,
+            where=item.where,
+            by=str(item.by) if item.by is not None else None,
+            score=response.total if response is not None else None,
+            band=response.band if response is not None else "",
+            suicide_risk=bool(item.crisis_alerts),
+            skip_reason=item.reason,
+        )

@@ -112,6 +112,18 @@ def _pre_dose(instrument: str) -> Any:
     return build
 
 
+def _pre_dose_api(instrument: str | None) -> Any:
+    """The same session and questionnaire as `_pre_dose`, named as the API's path names it (None: the
+    session alone, for the list)."""
+    build_web = _pre_dose(instrument or "phq9")
+
+    def build(personas: Any, target: Any) -> dict[str, Any]:
+        session_id = build_web(personas, target)["session_id"]
+        return {"session_id": session_id, **({"instrument_id": instrument} if instrument else {})}
+
+    return build
+
+
 def _in_days(days: int) -> str:
     """A clinic-time `datetime-local` value `days` from now (bookings are refused in the past)."""
     import datetime as dt
@@ -397,6 +409,30 @@ ROUTES: list[Route] = [
         prescriber_methods=("POST",),
         kwargs=_session(state="checked_in", hold=True),
         data=lambda p, t: {"reason": "Repeat BP trending down; benefit outweighs risk"},
+    ),
+    Route(
+        "api:list_session_pre_dose_questionnaires",
+        "staff_record",
+        api=True,
+        kwargs=_pre_dose_api(None),
+    ),
+    Route(
+        "api:skip_session_pre_dose_questionnaire",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        kwargs=_pre_dose_api("gad7"),
+        data=lambda p, t: {"reason": "Patient arrived late"},
+    ),
+    Route(
+        # A form body carries the items as top-level fields, as the matrix sends every body.
+        "api:answer_session_pre_dose_questionnaire",
+        "staff_record",
+        api=True,
+        methods=("POST",),
+        kwargs=_pre_dose_api("phq9"),
+        ok={"POST": 201},
+        data=lambda p, t: PHQ9_ANSWERS,
     ),
     Route(
         "api:record_session_dose",

@@ -269,6 +269,28 @@ WRITES: dict[tuple[str, str], Write] = {
         kwargs=lambda c: _a1_session(c, state="checked_in", hold=True),
         updates="session_id",
     ),
+    ("POST", "/api/v1/sessions/{session_id}/pre-dose-questionnaires/{instrument_id}/skip"): Write(
+        "clinician_a",
+        "treatments.TreatmentSession",
+        body=lambda c: {"reason": "Patient arrived late"},
+        kwargs=lambda c: {
+            **_a1_session(c, state="checked_in", questionnaires_due=True),
+            "instrument_id": "gad7",
+        },
+        updates="session_id",
+        check=lambda row, c: _pre_dose_record_is_a1s(row, c),
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/pre-dose-questionnaires/{instrument_id}/answers"): Write(
+        "clinician_a",
+        "treatments.TreatmentSession",
+        body=lambda c: {"answers": {f"phq9.q{n}": 0 for n in range(1, 10)}},
+        kwargs=lambda c: {
+            **_a1_session(c, state="checked_in", questionnaires_due=True),
+            "instrument_id": "phq9",
+        },
+        updates="session_id",
+        check=lambda row, c: _pre_dose_record_is_a1s(row, c),
+    ),
     ("POST", "/api/v1/sessions/{session_id}/doses"): Write(
         "clinician_a",
         "treatments.DoseAdministration",
@@ -419,6 +441,16 @@ def _a1_session(ctx: Any, **options: Any) -> dict[str, str]:
     from tests.support.treatments import make_session
 
     return {"session_id": str(make_session(ctx.personas.a1, **options).public_id)}
+
+
+def _pre_dose_record_is_a1s(session: Any, ctx: Any) -> None:
+    """The pre-dose questionnaire record the write left: A1's, in clinic A, by the caller, timed now."""
+    from ketacare.treatments.models import PreDoseQuestionnaire
+
+    assert session.patient_id == ctx.personas.a1.pk and session.clinic_id == ctx.personas.clinic_a.pk
+    record = PreDoseQuestionnaire.objects.get(session=session)
+    assert record.patient_id == ctx.personas.a1.pk and record.clinic_id == ctx.personas.clinic_a.pk
+    assert record.created_by_id == ctx.personas.clinician_a.pk and record.recorded_at.year != 2001
 
 
 def _client_jwks() -> str:
