@@ -22,6 +22,7 @@ from ketacare.core.display import instrument_short
 from ketacare.core.triage import describe_minutes
 from ketacare.intake.models import BaselineScore
 from ketacare.journal.models import JournalEntry
+from ketacare.lib.amounts import show_mg
 from ketacare.outcomes.selectors import route_label
 from ketacare.patients.models import Patient
 from ketacare.questionnaires.models import QuestionnaireResponse
@@ -95,7 +96,7 @@ def sessions(patient: Patient, window: Window) -> list[Entry]:
             "session",
             s.scheduled_at,
             f"Session ({route_label(s.route)}): {s.get_state_display()}",
-            f"Planned dose {s.planned_dose_mg} mg" if s.planned_dose_mg else "",
+            f"Planned dose {show_mg(s.planned_dose_mg)} mg" if s.planned_dose_mg else "",
             until=s.discharged_at if s.checked_in_at else None,
             flag="warn" if s.state == "cancelled" else "",
             link=reverse("treatments:run_sheet", kwargs={"session_id": s.public_id}),
@@ -114,7 +115,7 @@ def doses(patient: Patient, window: Window) -> list[Entry]:
         Entry(
             "dose",
             d.started_at,
-            f"{d.drug} {d.dose_mg} mg ({route_label(d.route)})",
+            f"{d.drug} {show_mg(d.dose_mg)} mg ({route_label(d.route)})",
             f"Lot {d.lot_number}",
             until=d.ended_at,
         )

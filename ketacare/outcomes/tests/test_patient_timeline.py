@@ -96,7 +96,7 @@ def test_it_merges_every_source_newest_first(personas: Any, client_for: Any) -> 
     )
     for text in (
         "Session (IV",
-        "Ketamine 35.00 mg",
+        "Ketamine 35 mg (",
         "2 vital-sign readings: highest BP 152/84",
         "PHQ-9 9",
         "Nausea (mild)",
@@ -115,7 +115,7 @@ def test_it_merges_every_source_newest_first(personas: Any, client_for: Any) -> 
     # From the first report to the check-in that no longer ticked it is a gap between check-ins, not
     # how long the nausea lasted: the entry shows the honest interval only.
     assert "(2.0 h)" not in body
-    assert body.index("PHQ-9 9") < body.index("Felt lighter today") < body.index("Ketamine 35.00 mg")
+    assert body.index("PHQ-9 9") < body.index("Felt lighter today") < body.index("Ketamine 35 mg (")
 
 
 def test_it_filters_by_kind_and_date(personas: Any, client_for: Any) -> None:
@@ -149,3 +149,19 @@ def test_a_sessions_duration_runs_from_check_in_to_discharge(personas: Any, clie
     )
     assert f"({minutes} min)" in body
     assert f"({booked} min)" not in body
+
+
+def test_doses_read_as_on_every_other_page(personas: Any, client_for: Any) -> None:
+    # "35 mg", as the run-sheet and the register write it, never "35.00 mg".
+    from ketacare.treatments.models import DoseAdministration, TreatmentSession
+    from tests.support.treatments import make_session
+
+    session = make_session(personas.a1, route="iv", state="discharged")
+    TreatmentSession.objects.filter(pk=session.pk).update(planned_dose_mg=Decimal("35.00"))
+    DoseAdministration.objects.filter(session=session).update(dose_mg=Decimal("35.50"))
+    body = (
+        client_for("clinician_a").get(f"/clinic/patients/{personas.a1.public_id}/timeline/").content.decode()
+    )
+    assert "Planned dose 35 mg" in body
+    assert " 35.5 mg (" in body
+    assert ".00 mg" not in body and "35.50 mg" not in body

@@ -23,6 +23,7 @@ from ketacare.accounts.http import AnyUser
 from ketacare.accounts.models import User
 from ketacare.audit.services import record_access_event
 from ketacare.clinics.models import Clinic, StaffMembership
+from ketacare.lib.amounts import show_mg  # noqa: F401  (the register's modules import it from here)
 from ketacare.lib.errors import ConflictError, FieldError, NotPermitted
 from ketacare.register.models import (
     Draw,
@@ -103,13 +104,6 @@ def _mg(field: str, value: Any, *, limit: Decimal = Decimal("1000000")) -> Decim
 def fmt_mg(amount: Decimal) -> str:
     """An amount for a file or a program (CSV, API): no thousands separators, no trailing zeros."""
     return f"{amount.normalize():f}"
-
-
-def show_mg(amount: Decimal) -> str:
-    """An amount as a person reads it on a page or a PDF: at most two places, no trailing zeros, thousands
-    grouped ("20,000", "15,959.5", "-40.5")."""
-    value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP).normalize()
-    return f"{value if value else Decimal(0):,f}"
 
 
 def register_settings(clinic_id: int) -> RegisterSettings | None:
