@@ -12,10 +12,12 @@ from typing import Any
 
 from django.http import Http404
 from ninja.errors import ValidationError
+from ninja.pagination import paginate
 from ninja.responses import Status
 
 from ketacare.accounts.http import AuthenticatedRequest
 from ketacare.lib.errors import FieldError
+from ketacare.lib.pagination import LinkedPagination
 from ketacare.patients.apiutil import ApiErrorOut
 from ketacare.treatments import selectors, services
 from ketacare.treatments.api import _json_body, _session_write, _staff_or_404, router
@@ -42,6 +44,7 @@ def _out(session: TreatmentSession, instrument_id: str) -> PreDoseQuestionnaireO
     response={200: list[PreDoseQuestionnaireOut], 404: ApiErrorOut},
     summary="The questionnaires due before the dose and where each stands (a due one holds the dose)",
 )
+@paginate(LinkedPagination)
 def list_session_pre_dose_questionnaires(request: AuthenticatedRequest, session_id: str) -> Any:
     _staff_or_404(request, "treatment_session", session_id, "read")
     session = selectors.access_session(request.user, session_id)

@@ -40,7 +40,7 @@ def _dose(client: Client, session: TreatmentSession) -> Any:
 
 
 def _states(client: Client, session: TreatmentSession) -> dict[str, str]:
-    return {row["instrument_id"]: row["state"] for row in client.get(_url(session)).json()}
+    return {row["instrument_id"]: row["state"] for row in client.get(_url(session)).json()["results"]}
 
 
 def test_the_list_shows_each_questionnaire_due_and_the_dose_waits(personas: Any, clock: Any) -> None:
@@ -48,7 +48,8 @@ def test_the_list_shows_each_questionnaire_due_and_the_dose_waits(personas: Any,
     client = login(Client(), personas.clinician_a)
     listed = client.get(_url(session))
     assert listed.status_code == 200
-    rows = {row["instrument_id"]: row for row in listed.json()}
+    assert listed.json()["count"] == 2 and listed.json()["next"] is None
+    rows = {row["instrument_id"]: row for row in listed.json()["results"]}
     assert set(rows) == {"phq9", "gad7"}
     assert rows["phq9"]["state"] == "due" and rows["phq9"]["instrument_name"]
     assert rows["phq9"]["score"] is None and rows["phq9"]["by"] is None
